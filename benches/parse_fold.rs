@@ -1,0 +1,2 @@
+//! Parse + fold throughput benchmark (see README "Performance"). Filled in by the parser work.
+fn main() {}

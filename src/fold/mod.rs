@@ -1,0 +1,66 @@
+//! The *fold* stage: per-process file descriptors → stable socket identities per trace.
+//!
+//! Input: a trace's [`TraceEvent`](crate::parse::TraceEvent)s. Output: [`SocketEvent`]s, one per
+//! call that touches an Internet socket, in trace order, each with the fds it names resolved to
+//! [`SockId`]s. Calls on files, pipes and unix sockets are counted and dropped.
+
+use serde::Serialize;
+
+use crate::parse::{Call, Domain, Fd, Protocol, SockType};
+use crate::source::{Loc, SockId};
+
+/// A socket call with its descriptors resolved.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SocketEvent {
+    /// The call as parsed (descriptors still raw; resolve them with [`SocketEvent::sock`]).
+    pub call: Call,
+    /// The tracked sockets this call names: `(fd in the call, socket)`. For socket/accept the new
+    /// descriptor is included.
+    pub socks: Vec<(Fd, SockId)>,
+    /// Why fold made this event up, when the trace has no such line.
+    pub synthetic: Option<SyntheticReason>,
+}
+
+impl SocketEvent {
+    /// The socket behind `fd` in this call, if it is a tracked socket.
+    pub fn sock(&self, fd: Fd) -> Option<SockId> {
+        self.socks.iter().find(|(f, _)| *f == fd).map(|(_, s)| *s)
+    }
+}
+
+/// Why a close was synthesised.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum SyntheticReason {
+    /// dup2/dup3 replaced the socket's last descriptor.
+    DupOver,
+    /// close_range covered the socket's last descriptor.
+    CloseRange,
+    /// The last process holding the socket exited.
+    ProcessExit,
+    /// The trace ended with the socket still open.
+    EndOfTrace,
+}
+
+/// What fold knows about a socket from its creation.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SocketOrigin {
+    pub id: SockId,
+    pub created_at: Loc,
+    pub domain: Domain,
+    pub ty: SockType,
+    pub protocol: Protocol,
+    /// Created by accept/accept4 on this listener.
+    pub accepted_from: Option<SockId>,
+}
+
+/// Counters for what fold consumed or dropped.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct FoldStats {
+    pub sockets: u64,
+    pub socket_events: u64,
+    /// Calls on descriptors that are not Internet sockets (files, pipes, unix sockets...).
+    pub non_socket_calls: u64,
+    /// Calls on descriptors fold never saw created (inherited from before the trace started).
+    pub unknown_fd_calls: u64,
+    pub synthetic_closes: u64,
+}

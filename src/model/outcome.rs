@@ -1,0 +1,188 @@
+//! What the order/model stage hands to *diagnose*: the deviations met while replaying, the points
+//! where ordering was blocked, and the final model state. Diagnose reads only this.
+
+use std::net::SocketAddr;
+
+use serde::Serialize;
+
+use crate::parse::Errno;
+use crate::source::{Loc, SockId, TraceId};
+
+/// The model's judgement of one call.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub enum Verdict {
+    /// Consistent with the model: applied.
+    Accept,
+    /// Not consistent yet (e.g. recv of bytes not yet sent); the model state is unchanged.
+    RetryLater(String),
+    /// Consumed, but it contradicts the model: evidence of a problem.
+    Deviation(Deviation),
+    /// Outside the modelled world (ignored endpoint, unix socket, file...).
+    NotModelled,
+}
+
+/// A contradiction between a trace and the model.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Deviation {
+    pub kind: DeviationKind,
+    /// The call that shows it.
+    pub loc: Loc,
+    pub sock: Option<SockId>,
+    /// Counterpart calls on other traces (the listener, the peer's close...).
+    pub related: Vec<Loc>,
+    /// Human detail (addresses, counts), already formatted.
+    pub detail: String,
+}
+
+/// The kinds of deviation. Each maps to one or more diagnosis rules.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub enum DeviationKind {
+    /// connect failed with `errno`. `listener` = a traced socket listening at a matching address
+    /// when the failure was replayed (None = nothing listened).
+    ConnectFailed {
+        errno: Errno,
+        target: SocketAddr,
+        listener: Option<SockId>,
+    },
+    /// A call failed with an errno the model had no reason to expect.
+    UnexpectedFailure { errno: Errno },
+    /// The model predicted a failure but the call succeeded.
+    UnexpectedSuccess,
+    /// Would-block (EAGAIN) or timeout on a socket in blocking mode.
+    UnexpectedBlocking,
+    /// Would-block on a socket whose O_NONBLOCK came from the listener it was accepted from.
+    NonblockInherited,
+    /// send/write into a connection whose peer had closed (EPIPE/ECONNRESET, or success into a
+    /// closed connection).
+    SendAfterPeerClosed { errno: Option<Errno> },
+    /// A connection was reset (ECONNRESET on receive) while both ends were open in the model.
+    ConnectionReset,
+    /// Received bytes differ from the bytes sent.
+    DataMismatch,
+    /// Unreceived bytes exceed the sender's buffer capacity.
+    BufferOverrun { unreceived: u64, capacity: u64 },
+    /// A datagram larger than the socket buffer.
+    DatagramTooLarge { len: u64, buffer: u64 },
+    /// A datagram was cut to the receive buffer (MSG_TRUNC).
+    DatagramTruncated { len: u64, buffer: u64 },
+    /// bind failed (or succeeded only thanks to SO_REUSEADDR) on an address in use.
+    AddressInUse { reuseaddr: bool },
+    /// A socket bound to loopback talks to a non-loopback address.
+    LoopbackBoundExternalPeer { local: SocketAddr, peer: SocketAddr },
+    /// IPv4 client vs IPv6-only listener, or a v4-mapped address in use.
+    IpVersionMismatch,
+    /// Broadcast without SO_BROADCAST.
+    BroadcastNotPermitted,
+    /// A readiness wait timed out (or said nothing) although data was waiting for the socket.
+    PollMissedData,
+    /// An accept whose peer matches no traced connect (NAT or port forwarding).
+    AcceptFromUnknownPeer { peer: SocketAddr, local: SocketAddr },
+    /// Received data that no traced call sent.
+    UnknownData,
+    /// A call or option netcheck does not model.
+    Unsupported { what: String },
+    /// Ordering was blocked and this head was forced through to continue.
+    Forced,
+}
+
+/// Every trace head was told to retry: ordering could not go on from here without forcing.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct BlockedPoint {
+    /// Position in the global order at which the block happened.
+    pub position: u64,
+    /// Each waiting head and why the model could not take it.
+    pub heads: Vec<(Loc, String)>,
+    /// The head that was forced through to continue.
+    pub forced: Option<Loc>,
+}
+
+/// One TCP connection at the end of the replay.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TcpConnection {
+    pub client: SockId,
+    /// None when the connection was never accepted.
+    pub server: Option<SockId>,
+    pub listener: Option<SockId>,
+    /// Addresses as seen by the client (local, peer) and by the server (local, peer).
+    pub client_view: (Option<SocketAddr>, Option<SocketAddr>),
+    pub server_view: (Option<SocketAddr>, Option<SocketAddr>),
+    pub connect_loc: Loc,
+    pub accept_loc: Option<Loc>,
+    pub to_server: Stream,
+    pub to_client: Stream,
+    /// A readiness wait on the receiving side timed out while bytes were in flight.
+    pub wait_timed_out_with_data: bool,
+}
+
+/// One direction of a TCP connection.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Stream {
+    pub sent: u64,
+    pub received: u64,
+    /// Capacity of the path's buffers (sender's SO_SNDBUF + receiver's SO_RCVBUF).
+    pub buffer_capacity: u64,
+    /// Where the last unreceived send happened.
+    pub last_send: Option<Loc>,
+    /// The sending side shut down or closed this direction.
+    pub closed_by_sender: bool,
+    /// The receiving side closed its socket.
+    pub closed_by_receiver: bool,
+    /// Largest single send, and how many sends there were (for the MTU heuristic).
+    pub largest_send: u64,
+    pub sends: u64,
+}
+
+impl Stream {
+    pub fn unreceived(&self) -> u64 {
+        self.sent.saturating_sub(self.received)
+    }
+}
+
+/// One UDP flow (sender endpoint → receiver address) at the end of the replay.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct UdpFlow {
+    pub sender: SockId,
+    pub sender_addr: Option<SocketAddr>,
+    pub receiver_addr: SocketAddr,
+    /// Receiving sockets seen (none when nothing traced received on that address).
+    pub receivers: Vec<SockId>,
+    /// Datagrams grouped by size: `(length, sent, received)`, sorted by length.
+    pub by_size: Vec<(u64, u64, u64)>,
+    pub first_send: Loc,
+}
+
+/// A connect that was never seen to complete (nonblocking, no completion observed).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PendingConnect {
+    pub sock: SockId,
+    pub target: SocketAddr,
+    pub loc: Loc,
+}
+
+/// Per-trace activity, for "this trace talks to nobody we know".
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct TraceActivity {
+    pub trace: Option<TraceId>,
+    /// Modelled socket calls.
+    pub socket_calls: u64,
+    /// Connections or flows whose other end is a traced socket.
+    pub peer_links: u64,
+    /// Remote addresses that are no host's (first few).
+    pub unknown_peers: Vec<SocketAddr>,
+}
+
+/// Everything diagnose needs from the replay.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ReplayOutcome {
+    pub deviations: Vec<Deviation>,
+    pub blocked: Vec<BlockedPoint>,
+    pub tcp: Vec<TcpConnection>,
+    pub udp: Vec<UdpFlow>,
+    pub pending_connects: Vec<PendingConnect>,
+    pub activity: Vec<TraceActivity>,
+    /// Calls/options not modelled, with counts.
+    pub unsupported: Vec<(String, u64)>,
+    /// Number of calls placed in the global order, and whether timestamps broke ties.
+    pub ordered_calls: u64,
+    pub used_timestamps: bool,
+}

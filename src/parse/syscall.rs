@@ -1,0 +1,554 @@
+//! The typed vocabulary the parser produces: one [`Call`] per system call line (after merging
+//! `<unfinished ...>` / `<... resumed>` halves), with arguments decoded into [`Syscall`].
+//!
+//! This is the interface between *parse* and every later stage. File descriptors stay raw
+//! ([`Fd`]); the *fold* stage resolves them to socket identities.
+
+use std::net::{IpAddr, SocketAddr};
+
+use serde::Serialize;
+
+use crate::source::Loc;
+
+/// A raw file descriptor number as printed by strace.
+pub type Fd = i32;
+
+/// One system call as strace reported it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Call {
+    pub loc: Loc,
+    /// Process (or thread) id; 0 when the trace was recorded without `-f` and has no pid column.
+    pub pid: u32,
+    /// Timestamp in seconds, when the trace has one (`-t`, `-tt`, `-ttt`; `-r` gives relative
+    /// seconds, accumulated into an absolute offset from the trace start).
+    pub time: Option<f64>,
+    /// Time spent in the call (`-T`), in seconds.
+    pub duration: Option<f64>,
+    /// The call's name exactly as strace printed it (e.g. `recvfrom`, `accept4`).
+    pub name: SyscallName,
+    pub syscall: Syscall,
+    pub outcome: Outcome,
+}
+
+/// What the call returned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Outcome {
+    /// The numeric return value; `None` when strace printed `?` (the call never returned, e.g. it
+    /// was interrupted by exit or restarted).
+    pub value: Option<i64>,
+    pub errno: Option<Errno>,
+}
+
+impl Outcome {
+    pub fn ok(value: i64) -> Self {
+        Outcome {
+            value: Some(value),
+            errno: None,
+        }
+    }
+    pub fn failed(errno: Errno) -> Self {
+        Outcome {
+            value: Some(-1),
+            errno: Some(errno),
+        }
+    }
+    pub fn is_success(&self) -> bool {
+        self.errno.is_none() && self.value.is_some_and(|v| v >= 0)
+    }
+}
+
+macro_rules! names {
+    ($(#[$meta:meta])* $vis:vis enum $ty:ident { $($variant:ident => $text:literal),* $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        $vis enum $ty { $($variant),* }
+
+        impl $ty {
+            /// Every value, in declaration order.
+            pub const ALL: &'static [$ty] = &[$($ty::$variant),*];
+
+            /// The spelling strace uses.
+            pub fn as_str(self) -> &'static str {
+                match self { $($ty::$variant => $text),* }
+            }
+
+            /// Looks a name up by strace's spelling.
+            pub fn from_bytes(name: &[u8]) -> Option<$ty> {
+                match name { $(n if n == $text.as_bytes() => Some($ty::$variant),)* _ => None }
+            }
+        }
+
+        impl std::fmt::Display for $ty {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl Serialize for $ty {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(self.as_str())
+            }
+        }
+    };
+}
+
+names! {
+    /// The system calls netcheck recognises (network calls and everything fd folding needs).
+    pub enum SyscallName {
+        Socket => "socket", Socketpair => "socketpair", Bind => "bind", Listen => "listen",
+        Accept => "accept", Accept4 => "accept4", Connect => "connect",
+        Send => "send", Sendto => "sendto", Sendmsg => "sendmsg", Sendmmsg => "sendmmsg",
+        Recv => "recv", Recvfrom => "recvfrom", Recvmsg => "recvmsg", Recvmmsg => "recvmmsg",
+        Read => "read", Readv => "readv", Write => "write", Writev => "writev",
+        Pread64 => "pread64", Pwrite64 => "pwrite64", Sendfile => "sendfile",
+        Sendfile64 => "sendfile64", Splice => "splice",
+        Close => "close", CloseRange => "close_range", Shutdown => "shutdown",
+        Setsockopt => "setsockopt", Getsockopt => "getsockopt",
+        Getsockname => "getsockname", Getpeername => "getpeername",
+        Fcntl => "fcntl", Fcntl64 => "fcntl64", Ioctl => "ioctl",
+        Dup => "dup", Dup2 => "dup2", Dup3 => "dup3",
+        Clone => "clone", Clone3 => "clone3", Fork => "fork", Vfork => "vfork",
+        Execve => "execve", Exit => "exit", ExitGroup => "exit_group",
+        Select => "select", Pselect6 => "pselect6", Poll => "poll", Ppoll => "ppoll",
+        EpollCreate => "epoll_create", EpollCreate1 => "epoll_create1", EpollCtl => "epoll_ctl",
+        EpollWait => "epoll_wait", EpollPwait => "epoll_pwait", EpollPwait2 => "epoll_pwait2",
+    }
+}
+
+names! {
+    #[allow(non_camel_case_types)] // the kernel's own spelling, so reports and code read alike
+    /// Error names the model reasons about; anything else is kept as [`Errno::Other`]'s text
+    /// elsewhere (see [`Errno::from_bytes`]).
+    pub enum Errno {
+        EAGAIN => "EAGAIN", EWOULDBLOCK => "EWOULDBLOCK", EINPROGRESS => "EINPROGRESS",
+        EALREADY => "EALREADY", EINTR => "EINTR", ERESTARTSYS => "ERESTARTSYS",
+        ERESTARTNOHAND => "ERESTARTNOHAND", ERESTARTNOINTR => "ERESTARTNOINTR",
+        ERESTART_RESTARTBLOCK => "ERESTART_RESTARTBLOCK",
+        ECONNREFUSED => "ECONNREFUSED", ECONNRESET => "ECONNRESET", ECONNABORTED => "ECONNABORTED",
+        ETIMEDOUT => "ETIMEDOUT", EHOSTUNREACH => "EHOSTUNREACH", ENETUNREACH => "ENETUNREACH",
+        EHOSTDOWN => "EHOSTDOWN", ENETDOWN => "ENETDOWN",
+        EPIPE => "EPIPE", ENOTCONN => "ENOTCONN", EISCONN => "EISCONN",
+        EADDRINUSE => "EADDRINUSE", EADDRNOTAVAIL => "EADDRNOTAVAIL", EAFNOSUPPORT => "EAFNOSUPPORT",
+        EACCES => "EACCES", EPERM => "EPERM", EINVAL => "EINVAL", EBADF => "EBADF",
+        ENOTSOCK => "ENOTSOCK", EMSGSIZE => "EMSGSIZE", ENOBUFS => "ENOBUFS", ENOMEM => "ENOMEM",
+        EOPNOTSUPP => "EOPNOTSUPP", EPROTOTYPE => "EPROTOTYPE", ENOPROTOOPT => "ENOPROTOOPT",
+        EDESTADDRREQ => "EDESTADDRREQ", EFAULT => "EFAULT", ENOENT => "ENOENT", ESPIPE => "ESPIPE",
+        EMFILE => "EMFILE", ENFILE => "ENFILE", ENOSYS => "ENOSYS", ENOTTY => "ENOTTY",
+        EPROTONOSUPPORT => "EPROTONOSUPPORT", ESOCKTNOSUPPORT => "ESOCKTNOSUPPORT",
+        ENETRESET => "ENETRESET", ESHUTDOWN => "ESHUTDOWN", EIO => "EIO", ECHILD => "ECHILD",
+        EEXIST => "EEXIST", ENODEV => "ENODEV", ENXIO => "ENXIO", EROFS => "EROFS",
+        OTHER => "(other error)",
+    }
+}
+
+impl Errno {
+    /// True for the would-block family.
+    pub fn is_would_block(self) -> bool {
+        matches!(self, Errno::EAGAIN | Errno::EWOULDBLOCK)
+    }
+    /// True for the kernel-internal restart codes strace shows when a signal interrupts a call.
+    pub fn is_restart(self) -> bool {
+        matches!(
+            self,
+            Errno::ERESTARTSYS
+                | Errno::ERESTARTNOHAND
+                | Errno::ERESTARTNOINTR
+                | Errno::ERESTART_RESTARTBLOCK
+                | Errno::EINTR
+        )
+    }
+}
+
+/// Payload bytes of a send or receive, as far as strace showed them.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+pub struct Payload {
+    /// The decoded bytes strace printed (C escapes and hex undone).
+    #[serde(serialize_with = "serialize_bytes_lossy")]
+    pub shown: Vec<u8>,
+    /// strace cut the string (`"..."...`, `-s` limit): bytes beyond `shown` are unknown.
+    pub truncated: bool,
+}
+
+impl Payload {
+    /// Number of bytes whose content is known.
+    pub fn shown_len(&self) -> usize {
+        self.shown.len()
+    }
+}
+
+fn serialize_bytes_lossy<S: serde::Serializer>(bytes: &[u8], s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&String::from_utf8_lossy(bytes))
+}
+
+/// A socket address as decoded from a `sockaddr` struct.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+pub enum SockAddr {
+    /// AF_INET / AF_INET6 (the scope id and flow info of IPv6 are kept in `SocketAddr`).
+    Inet(SocketAddr),
+    /// AF_UNIX: the path (abstract names keep their leading `@` as strace prints them).
+    Unix(String),
+    /// AF_UNSPEC (e.g. `connect` to dissolve a UDP association).
+    Unspec,
+    /// Any other family (netlink, packet...), by strace's name.
+    Other(String),
+}
+
+impl SockAddr {
+    pub fn inet(&self) -> Option<SocketAddr> {
+        match self {
+            SockAddr::Inet(a) => Some(*a),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+pub enum Domain {
+    Inet,
+    Inet6,
+    Unix,
+    Netlink,
+    Packet,
+    Other,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+pub enum SockType {
+    Stream,
+    Dgram,
+    Raw,
+    SeqPacket,
+    Other,
+}
+
+/// Transport protocol of a socket (from the `protocol` argument, or implied by the type when 0).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+pub enum Protocol {
+    /// 0 / IPPROTO_IP: the type's default.
+    Default,
+    Tcp,
+    Udp,
+    Icmp,
+    Icmpv6,
+    Other(i64),
+}
+
+/// Flags given to `send*`/`recv*` calls. Unknown names are kept as `other` bits, never dropped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+pub struct MsgFlags {
+    pub peek: bool,
+    pub trunc: bool,
+    pub dontwait: bool,
+    pub oob: bool,
+    pub nosignal: bool,
+    pub more: bool,
+    pub waitall: bool,
+    /// Any other flag names or numeric bits.
+    pub other: bool,
+}
+
+/// Which spelling of "send bytes" / "receive bytes" a call used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum Transfer {
+    Stream,
+    Datagram,
+}
+
+/// An option value of `setsockopt` / `getsockopt`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub enum OptValue {
+    Int(i64),
+    Linger {
+        onoff: i64,
+        linger: i64,
+    },
+    /// SO_RCVTIMEO / SO_SNDTIMEO, in microseconds.
+    Timeout {
+        micros: i64,
+    },
+    /// IP_ADD_MEMBERSHIP and friends.
+    Membership {
+        group: IpAddr,
+        interface: Option<IpAddr>,
+    },
+    /// Anything else (raw struct text or bytes), kept for display.
+    Raw(String),
+    /// Not shown (failed getsockopt, NULL).
+    None,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub enum FcntlOp {
+    /// F_DUPFD / F_DUPFD_CLOEXEC: the new fd is the call's return value.
+    DupFd {
+        cloexec: bool,
+    },
+    GetFl,
+    SetFl {
+        nonblock: bool,
+    },
+    GetFd,
+    SetFd {
+        cloexec: bool,
+    },
+    Other(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub enum IoctlOp {
+    /// FIONBIO: set or clear nonblocking mode.
+    SetNonblock(bool),
+    /// FIONREAD / SIOCINQ: bytes readable (the count, when shown).
+    BytesReadable(Option<i64>),
+    Other(String),
+}
+
+/// Poll-style readiness bits (for poll/ppoll, select and epoll alike).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+pub struct Ready {
+    pub read: bool,
+    pub write: bool,
+    pub error: bool,
+    pub hangup: bool,
+    /// Bits netcheck does not interpret (POLLPRI, EPOLLET...).
+    pub other: bool,
+}
+
+/// One descriptor in a readiness wait: what was asked for and what came back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct WaitFd {
+    pub fd: Fd,
+    pub wanted: Ready,
+    /// Readiness reported by the call (all false when not ready or the call failed / timed out).
+    pub got: Ready,
+}
+
+/// One message of `sendmmsg` / `recvmmsg`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MmsgEntry {
+    pub data: Payload,
+    pub addr: Option<SockAddr>,
+    /// `msg_len`: bytes transferred for this message, when shown.
+    pub len: Option<u64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum EpollOp {
+    Add,
+    Mod,
+    Del,
+}
+
+/// Typed arguments of a recognised call. Result descriptors (socket, accept, dup...) come from
+/// [`Outcome::value`] and are copied into the variant for convenience.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub enum Syscall {
+    Socket {
+        domain: Domain,
+        ty: SockType,
+        nonblock: bool,
+        cloexec: bool,
+        protocol: Protocol,
+        /// The new descriptor on success.
+        fd: Option<Fd>,
+    },
+    Socketpair {
+        domain: Domain,
+        ty: SockType,
+        nonblock: bool,
+        fds: Option<[Fd; 2]>,
+    },
+    Bind {
+        fd: Fd,
+        addr: SockAddr,
+    },
+    Listen {
+        fd: Fd,
+        backlog: i64,
+    },
+    /// accept and accept4. `peer` is None when the address argument was NULL or not shown.
+    Accept {
+        fd: Fd,
+        peer: Option<SockAddr>,
+        nonblock: bool,
+        cloexec: bool,
+        new_fd: Option<Fd>,
+    },
+    Connect {
+        fd: Fd,
+        addr: SockAddr,
+    },
+    /// send, sendto, sendmsg, write, writev, pwrite64. `dest` only for an explicit address.
+    Send {
+        fd: Fd,
+        data: Payload,
+        flags: MsgFlags,
+        dest: Option<SockAddr>,
+    },
+    /// recv, recvfrom, recvmsg, read, readv, pread64. `data` is what came back (empty on
+    /// failure); `buf_len` the buffer size offered (sum of iovecs).
+    Recv {
+        fd: Fd,
+        data: Payload,
+        buf_len: u64,
+        flags: MsgFlags,
+        src: Option<SockAddr>,
+        /// recvmsg's `msg_flags` contained MSG_TRUNC (datagram was larger than the buffer).
+        truncated_datagram: bool,
+    },
+    SendMany {
+        fd: Fd,
+        msgs: Vec<MmsgEntry>,
+        flags: MsgFlags,
+    },
+    RecvMany {
+        fd: Fd,
+        msgs: Vec<MmsgEntry>,
+        flags: MsgFlags,
+    },
+    /// sendfile / splice: byte count only, content unknown.
+    CopyFile {
+        out_fd: Fd,
+        in_fd: Fd,
+        count: u64,
+    },
+    Close {
+        fd: Fd,
+    },
+    /// close_range(first, last, flags); `cloexec_only` for CLOSE_RANGE_CLOEXEC (closes nothing).
+    CloseRange {
+        first: Fd,
+        last: Fd,
+        cloexec_only: bool,
+    },
+    Shutdown {
+        fd: Fd,
+        /// 0 = SHUT_RD, 1 = SHUT_WR, 2 = SHUT_RDWR.
+        how: i64,
+    },
+    Setsockopt {
+        fd: Fd,
+        level: String,
+        name: String,
+        value: OptValue,
+    },
+    Getsockopt {
+        fd: Fd,
+        level: String,
+        name: String,
+        value: OptValue,
+    },
+    Getsockname {
+        fd: Fd,
+        addr: Option<SockAddr>,
+    },
+    Getpeername {
+        fd: Fd,
+        addr: Option<SockAddr>,
+    },
+    Fcntl {
+        fd: Fd,
+        op: FcntlOp,
+    },
+    Ioctl {
+        fd: Fd,
+        op: IoctlOp,
+    },
+    /// dup / dup2 / dup3 (also used for fcntl F_DUPFD by the fold stage). `new_fd` is the result.
+    Dup {
+        old_fd: Fd,
+        new_fd: Option<Fd>,
+        cloexec: bool,
+    },
+    /// clone / clone3 / fork / vfork. `shares_fds` = CLONE_FILES; `child` = the returned pid.
+    Spawn {
+        shares_fds: bool,
+        thread: bool,
+        child: Option<u32>,
+    },
+    Execve,
+    /// exit / exit_group: the whole process (exit_group) or thread (exit) ends.
+    Exit {
+        group: bool,
+        code: i64,
+    },
+    /// select / pselect6 / poll / ppoll / epoll_wait family.
+    Wait {
+        fds: Vec<WaitFd>,
+        /// Timeout in milliseconds; None = wait forever.
+        timeout_ms: Option<i64>,
+        /// For epoll_wait: the epoll instance (fds are then those reported ready).
+        epoll_fd: Option<Fd>,
+    },
+    EpollCreate {
+        fd: Option<Fd>,
+    },
+    EpollCtl {
+        epfd: Fd,
+        op: EpollOp,
+        fd: Fd,
+        wanted: Ready,
+    },
+}
+
+impl Syscall {
+    /// The descriptor the call operates on, when it has a single one.
+    pub fn primary_fd(&self) -> Option<Fd> {
+        use Syscall::*;
+        match self {
+            Bind { fd, .. }
+            | Listen { fd, .. }
+            | Accept { fd, .. }
+            | Connect { fd, .. }
+            | Send { fd, .. }
+            | Recv { fd, .. }
+            | SendMany { fd, .. }
+            | RecvMany { fd, .. }
+            | Close { fd }
+            | Shutdown { fd, .. }
+            | Setsockopt { fd, .. }
+            | Getsockopt { fd, .. }
+            | Getsockname { fd, .. }
+            | Getpeername { fd, .. }
+            | Fcntl { fd, .. }
+            | Ioctl { fd, .. } => Some(*fd),
+            CopyFile { out_fd, .. } => Some(*out_fd),
+            Dup { old_fd, .. } => Some(*old_fd),
+            EpollCtl { fd, .. } => Some(*fd),
+            Socket { fd, .. } => *fd,
+            _ => None,
+        }
+    }
+}
+
+/// Something a trace reports that is not a system call but matters to later stages.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub enum ProcessEvent {
+    /// `+++ exited with N +++`
+    Exited { code: i64 },
+    /// `+++ killed by SIGxxx +++`
+    Killed { signal: String },
+    /// `--- SIGxxx {...} ---` (SIGPIPE is evidence of a send after the peer closed).
+    Signal { signal: String },
+}
+
+/// One item of a parsed trace, in trace order.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub enum TraceEvent {
+    Call(Call),
+    Process {
+        loc: Loc,
+        pid: u32,
+        time: Option<f64>,
+        event: ProcessEvent,
+    },
+}
+
+impl TraceEvent {
+    pub fn loc(&self) -> Loc {
+        match self {
+            TraceEvent::Call(c) => c.loc,
+            TraceEvent::Process { loc, .. } => *loc,
+        }
+    }
+}

@@ -1,0 +1,1 @@
+//! The *record* stage: run a program under strace with the flags netcheck needs.

@@ -1,0 +1,1 @@
+//! The *report* stage: findings, statistics and configuration → human text or JSON.
