@@ -64,3 +64,34 @@ pub struct FoldStats {
     pub unknown_fd_calls: u64,
     pub synthetic_closes: u64,
 }
+
+/// Folds one trace's events into socket events (streaming).
+pub struct Folder<I> {
+    events: I,
+    stats: FoldStats,
+    origins: Vec<SocketOrigin>,
+}
+
+impl<I: Iterator<Item = crate::parse::TraceEvent>> Folder<I> {
+    pub fn new(events: I, _trace: crate::source::TraceId) -> Self {
+        Folder {
+            events,
+            stats: FoldStats::default(),
+            origins: Vec::new(),
+        }
+    }
+    pub fn stats(&self) -> &FoldStats {
+        &self.stats
+    }
+    /// Every socket created so far, indexed by `SockId::n`.
+    pub fn origins(&self) -> &[SocketOrigin] {
+        &self.origins
+    }
+}
+
+impl<I: Iterator<Item = crate::parse::TraceEvent>> Iterator for Folder<I> {
+    type Item = SocketEvent;
+    fn next(&mut self) -> Option<SocketEvent> {
+        self.events.next().map(|_| None)?
+    }
+}

@@ -28,6 +28,22 @@ pub struct Call {
     pub name: SyscallName,
     pub syscall: Syscall,
     pub outcome: Outcome,
+    /// What `-y` / `-yy` printed about descriptors in this call (extra evidence; empty without
+    /// those flags).
+    pub fd_info: Vec<FdInfo>,
+}
+
+/// A `-y` / `-yy` descriptor decoration, e.g. `3<TCP:[10.0.0.1:80->10.0.0.2:5000]>`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FdInfo {
+    pub fd: Fd,
+    /// What the fd is: `TCP`, `TCPv6`, `UDP`, `UDPv6`, `UNIX`, `NETLINK`, `socket` (bare
+    /// `socket:[inode]`), `pipe`, `file`, ...
+    pub kind: String,
+    pub local: Option<SocketAddr>,
+    pub peer: Option<SocketAddr>,
+    /// File path, unix socket path, or inode text, when that is what strace printed.
+    pub detail: Option<String>,
 }
 
 /// What the call returned.
