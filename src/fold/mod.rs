@@ -4,6 +4,15 @@
 //! call that touches an Internet socket, in trace order, each with the fds it names resolved to
 //! [`SockId`]s. Calls on files, pipes and unix sockets are counted and dropped.
 
+mod display;
+mod folder;
+mod tables;
+#[cfg(test)]
+mod tests;
+
+pub use display::show_addr;
+pub use folder::Folder;
+
 use serde::Serialize;
 
 use crate::parse::{Call, Domain, Fd, Protocol, SockType};
@@ -63,35 +72,6 @@ pub struct FoldStats {
     /// Calls on descriptors fold never saw created (inherited from before the trace started).
     pub unknown_fd_calls: u64,
     pub synthetic_closes: u64,
-}
-
-/// Folds one trace's events into socket events (streaming).
-pub struct Folder<I> {
-    events: I,
-    stats: FoldStats,
-    origins: Vec<SocketOrigin>,
-}
-
-impl<I: Iterator<Item = crate::parse::TraceEvent>> Folder<I> {
-    pub fn new(events: I, _trace: crate::source::TraceId) -> Self {
-        Folder {
-            events,
-            stats: FoldStats::default(),
-            origins: Vec::new(),
-        }
-    }
-    pub fn stats(&self) -> &FoldStats {
-        &self.stats
-    }
-    /// Every socket created so far, indexed by `SockId::n`.
-    pub fn origins(&self) -> &[SocketOrigin] {
-        &self.origins
-    }
-}
-
-impl<I: Iterator<Item = crate::parse::TraceEvent>> Iterator for Folder<I> {
-    type Item = SocketEvent;
-    fn next(&mut self) -> Option<SocketEvent> {
-        self.events.next().map(|_| None)?
-    }
+    /// Closes of a descriptor while another descriptor still held the socket open.
+    pub duplicate_closes: u64,
 }

@@ -1,0 +1,419 @@
+//! The folding iterator: turns a trace's events into socket events.
+
+use std::collections::VecDeque;
+
+use super::tables::{Slot, SockNo, TableId, Tables};
+use super::{FoldStats, SocketEvent, SocketOrigin, SyntheticReason};
+use crate::parse::{
+    Call, Domain, FcntlOp, Fd, Outcome, Protocol, SockType, Syscall, SyscallName, TraceEvent,
+};
+use crate::source::{Loc, SockId, TraceId};
+
+/// Folds one trace's events into socket events (streaming: memory is bounded by the number of
+/// live descriptors, not by the trace's length).
+pub struct Folder<I> {
+    events: I,
+    trace: TraceId,
+    tables: Tables,
+    stats: FoldStats,
+    origins: Vec<SocketOrigin>,
+    ready: VecDeque<SocketEvent>,
+    /// The last event seen, for placing end-of-trace closes.
+    last: Option<(Loc, u32, Option<f64>)>,
+    finished: bool,
+}
+
+impl<I: Iterator<Item = TraceEvent>> Folder<I> {
+    pub fn new(events: I, trace: TraceId) -> Self {
+        Folder {
+            events,
+            trace,
+            tables: Tables::default(),
+            stats: FoldStats::default(),
+            origins: Vec::new(),
+            ready: VecDeque::new(),
+            last: None,
+            finished: false,
+        }
+    }
+
+    pub fn stats(&self) -> &FoldStats {
+        &self.stats
+    }
+
+    /// Every socket created so far, indexed by `SockId::n`.
+    pub fn origins(&self) -> &[SocketOrigin] {
+        &self.origins
+    }
+
+    /// The event source (e.g. to read the parser's statistics after the last event).
+    pub fn into_inner(self) -> I {
+        self.events
+    }
+
+    /// The event source, borrowed.
+    pub fn inner(&self) -> &I {
+        &self.events
+    }
+
+    fn id(&self, n: SockNo) -> SockId {
+        SockId {
+            trace: self.trace,
+            n,
+        }
+    }
+
+    fn new_socket(
+        &mut self,
+        loc: Loc,
+        domain: Domain,
+        ty: SockType,
+        protocol: Protocol,
+        accepted_from: Option<SockId>,
+    ) -> SockNo {
+        let n = self.origins.len() as SockNo;
+        let id = self.id(n);
+        self.origins.push(SocketOrigin {
+            id,
+            created_at: loc,
+            domain,
+            ty,
+            protocol,
+            accepted_from,
+        });
+        self.stats.sockets += 1;
+        n
+    }
+
+    fn emit(&mut self, call: Call, socks: Vec<(Fd, SockId)>) {
+        self.stats.socket_events += 1;
+        self.ready.push_back(SocketEvent {
+            call,
+            socks,
+            synthetic: None,
+        });
+    }
+
+    fn synthetic_close(&mut self, sock: SockNo, at: &Call, reason: SyntheticReason) {
+        let pid = self.tables.last_user(sock).unwrap_or(at.pid);
+        self.push_synthetic_close(sock, at.loc, pid, at.time, reason);
+    }
+
+    fn push_synthetic_close(
+        &mut self,
+        sock: SockNo,
+        loc: Loc,
+        pid: u32,
+        time: Option<f64>,
+        reason: SyntheticReason,
+    ) {
+        // The descriptor number is gone; -1 keeps the call shape while naming no real fd.
+        let fd: Fd = -1;
+        let id = self.id(sock);
+        self.stats.synthetic_closes += 1;
+        self.stats.socket_events += 1;
+        self.ready.push_back(SocketEvent {
+            call: Call {
+                loc,
+                pid,
+                time,
+                duration: None,
+                name: SyscallName::Close,
+                syscall: Syscall::Close { fd },
+                outcome: Outcome::ok(0),
+                fd_info: Vec::new(),
+            },
+            socks: vec![(fd, id)],
+            synthetic: Some(reason),
+        });
+    }
+
+    /// Maps `fd` to a socket, closing (synthetically) a socket whose last descriptor it replaced:
+    /// the trace reused the number without a close we could see.
+    fn bind_fd(
+        &mut self,
+        table: TableId,
+        fd: Fd,
+        slot: Slot,
+        call: &Call,
+        reason: SyntheticReason,
+    ) {
+        if let Some(old) = self.tables.insert(table, fd, slot) {
+            if old != slot.sock {
+                self.synthetic_close(old, call, reason);
+            }
+        }
+    }
+
+    /// Forgets `fd` because a non-socket object now lives there.
+    fn forget_fd(&mut self, table: TableId, fd: Fd, call: &Call) {
+        if let Some(old) = self.tables.remove(table, fd) {
+            self.synthetic_close(old, call, SyntheticReason::DupOver);
+        }
+    }
+
+    fn resolve(&mut self, table: TableId, fd: Fd, pid: u32) -> Option<(Fd, SockId)> {
+        let n = self.tables.lookup(table, fd)?;
+        self.tables.note_user(n, pid);
+        Some((fd, self.id(n)))
+    }
+
+    /// A socket the trace uses but never created (inherited from before tracing began), known
+    /// only from a `-yy` decoration.
+    fn adopt_from_decoration(&mut self, table: TableId, call: &Call, fd: Fd) -> Option<SockNo> {
+        let info = call.fd_info.iter().find(|i| i.fd == fd)?;
+        let (domain, ty, protocol) = match info.kind.as_str() {
+            "TCP" => (Domain::Inet, SockType::Stream, Protocol::Tcp),
+            "TCPv6" => (Domain::Inet6, SockType::Stream, Protocol::Tcp),
+            "UDP" => (Domain::Inet, SockType::Dgram, Protocol::Udp),
+            "UDPv6" => (Domain::Inet6, SockType::Dgram, Protocol::Udp),
+            _ => return None,
+        };
+        let n = self.new_socket(call.loc, domain, ty, protocol, None);
+        self.tables.insert(
+            table,
+            fd,
+            Slot {
+                sock: n,
+                cloexec: false,
+            },
+        );
+        self.stats.unknown_fd_calls += 1;
+        Some(n)
+    }
+
+    fn fold_call(&mut self, call: Call) {
+        let table = self.tables.table_of(call.pid);
+        let ok = call.outcome.is_success();
+        match &call.syscall {
+            Syscall::Socket {
+                domain,
+                ty,
+                protocol,
+                cloexec,
+                fd: Some(fd),
+                ..
+            } if ok => {
+                let fd = *fd;
+                if matches!(domain, Domain::Inet | Domain::Inet6) {
+                    let n = self.new_socket(call.loc, *domain, *ty, *protocol, None);
+                    let slot = Slot {
+                        sock: n,
+                        cloexec: *cloexec,
+                    };
+                    self.bind_fd(table, fd, slot, &call, SyntheticReason::DupOver);
+                    let id = self.id(n);
+                    self.tables.note_user(n, call.pid);
+                    self.emit(call, vec![(fd, id)]);
+                } else {
+                    self.forget_fd(table, fd, &call);
+                    self.stats.non_socket_calls += 1;
+                }
+            }
+            Syscall::Socketpair { fds: Some(fds), .. } if ok => {
+                let fds = *fds;
+                for fd in fds {
+                    self.forget_fd(table, fd, &call);
+                }
+                self.stats.non_socket_calls += 1;
+            }
+            Syscall::Accept {
+                fd,
+                new_fd,
+                cloexec,
+                ..
+            } => {
+                let (fd, new_fd, cloexec) = (*fd, *new_fd, *cloexec);
+                let Some(listener) = self.resolve(table, fd, call.pid) else {
+                    if let (Some(n), true) = (new_fd, ok) {
+                        self.forget_fd(table, n, &call);
+                    }
+                    self.stats.non_socket_calls += 1;
+                    return;
+                };
+                let mut socks = vec![listener];
+                if let (Some(nfd), true) = (new_fd, ok) {
+                    let origin = self.origins.get(listener.1.n as usize).cloned();
+                    let (domain, ty, protocol) = origin
+                        .map(|o| (o.domain, o.ty, o.protocol))
+                        .unwrap_or((Domain::Inet, SockType::Stream, Protocol::Tcp));
+                    let n = self.new_socket(call.loc, domain, ty, protocol, Some(listener.1));
+                    self.bind_fd(
+                        table,
+                        nfd,
+                        Slot { sock: n, cloexec },
+                        &call,
+                        SyntheticReason::DupOver,
+                    );
+                    self.tables.note_user(n, call.pid);
+                    socks.push((nfd, self.id(n)));
+                }
+                self.emit(call, socks);
+            }
+            Syscall::Dup {
+                old_fd,
+                new_fd: Some(new_fd),
+                cloexec,
+            } if ok => {
+                let (old_fd, new_fd, cloexec) = (*old_fd, *new_fd, *cloexec);
+                self.duplicate(table, old_fd, new_fd, cloexec, &call);
+            }
+            Syscall::Fcntl {
+                fd,
+                op: FcntlOp::DupFd { cloexec },
+            } if ok => {
+                let (fd, cloexec) = (*fd, *cloexec);
+                if let Some(new_fd) = call.outcome.value.and_then(|v| Fd::try_from(v).ok()) {
+                    self.duplicate(table, fd, new_fd, cloexec, &call);
+                }
+            }
+            Syscall::Close { fd } => {
+                let fd = *fd;
+                let Some(n) = self.tables.lookup(table, fd) else {
+                    self.stats.non_socket_calls += 1;
+                    return;
+                };
+                let last = self.tables.remove(table, fd);
+                if last.is_some() || !ok {
+                    let id = self.id(n);
+                    self.emit(call, vec![(fd, id)]);
+                } else {
+                    self.stats.duplicate_closes += 1;
+                }
+            }
+            Syscall::CloseRange {
+                first,
+                last,
+                cloexec_only,
+            } if ok && !*cloexec_only => {
+                let (first, last) = (*first, *last);
+                for sock in self.tables.remove_range(table, first, last) {
+                    self.synthetic_close(sock, &call, SyntheticReason::CloseRange);
+                }
+            }
+            Syscall::Spawn {
+                shares_fds,
+                child: Some(child),
+                ..
+            } => {
+                let (share, child) = (*shares_fds, *child);
+                self.tables.spawn(call.pid, child, share);
+            }
+            Syscall::Execve if ok => {
+                for sock in self.tables.exec(table) {
+                    self.synthetic_close(sock, &call, SyntheticReason::ProcessExit);
+                }
+            }
+            Syscall::Wait { fds, .. } => {
+                let wanted: Vec<Fd> = fds.iter().map(|w| w.fd).collect();
+                let socks: Vec<(Fd, SockId)> = wanted
+                    .into_iter()
+                    .filter_map(|fd| self.resolve(table, fd, call.pid))
+                    .collect();
+                if socks.is_empty() {
+                    self.stats.non_socket_calls += 1;
+                } else {
+                    self.emit(call, socks);
+                }
+            }
+            _ => self.fold_plain(table, call),
+        }
+    }
+
+    /// A call on one existing descriptor (bind, connect, send, recv, options...).
+    fn fold_plain(&mut self, table: TableId, call: Call) {
+        let Some(fd) = call.syscall.primary_fd() else {
+            return;
+        };
+        let mut socks = Vec::with_capacity(2);
+        match self.resolve(table, fd, call.pid) {
+            Some(s) => socks.push(s),
+            None => match self.adopt_from_decoration(table, &call, fd) {
+                Some(n) => socks.push((fd, self.id(n))),
+                None => {
+                    self.stats.non_socket_calls += 1;
+                    return;
+                }
+            },
+        }
+        if let Syscall::CopyFile { in_fd, .. } = &call.syscall {
+            if let Some(s) = self.resolve(table, *in_fd, call.pid) {
+                socks.push(s);
+            }
+        }
+        self.emit(call, socks);
+    }
+
+    fn duplicate(&mut self, table: TableId, old_fd: Fd, new_fd: Fd, cloexec: bool, call: &Call) {
+        if old_fd == new_fd {
+            return;
+        }
+        match self.tables.lookup(table, old_fd) {
+            Some(sock) => self.bind_fd(
+                table,
+                new_fd,
+                Slot { sock, cloexec },
+                call,
+                SyntheticReason::DupOver,
+            ),
+            None => self.forget_fd(table, new_fd, call),
+        }
+    }
+
+    fn fold_event(&mut self, event: TraceEvent) {
+        match event {
+            TraceEvent::Call(call) => {
+                self.last = Some((call.loc, call.pid, call.time));
+                self.fold_call(call);
+            }
+            TraceEvent::Process {
+                loc,
+                pid,
+                time,
+                event,
+            } => {
+                self.last = Some((loc, pid, time));
+                use crate::parse::ProcessEvent::*;
+                if matches!(event, Exited { .. } | Killed { .. }) {
+                    for sock in self.tables.exit(pid) {
+                        self.push_synthetic_close(
+                            sock,
+                            loc,
+                            pid,
+                            time,
+                            SyntheticReason::ProcessExit,
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    fn finish(&mut self) {
+        self.finished = true;
+        let (loc, pid, time) = self.last.unwrap_or((Loc::new(self.trace, 0), 0, None));
+        for sock in self.tables.close_all() {
+            let pid = self.tables.last_user(sock).unwrap_or(pid);
+            self.push_synthetic_close(sock, loc, pid, time, SyntheticReason::EndOfTrace);
+        }
+    }
+}
+
+impl<I: Iterator<Item = TraceEvent>> Iterator for Folder<I> {
+    type Item = SocketEvent;
+
+    fn next(&mut self) -> Option<SocketEvent> {
+        loop {
+            if let Some(ev) = self.ready.pop_front() {
+                return Some(ev);
+            }
+            if self.finished {
+                return None;
+            }
+            match self.events.next() {
+                Some(event) => self.fold_event(event),
+                None => self.finish(),
+            }
+        }
+    }
+}
