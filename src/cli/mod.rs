@@ -104,6 +104,13 @@ pub struct RecordArgs {
     /// Longest string strace prints in full (payload bytes beyond it are counted, not shown).
     #[arg(long, default_value_t = 4096)]
     pub string_limit: u32,
+    /// The strace executable to use.
+    #[arg(long, default_value = "strace")]
+    pub strace: PathBuf,
+    /// Write the config stanza to this file instead of stdout (keeps it apart from the program's
+    /// own output).
+    #[arg(long)]
+    pub stanza: Option<PathBuf>,
     /// The command to run, after `--`.
     #[arg(required = true, last = true)]
     pub command: Vec<String>,

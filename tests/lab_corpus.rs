@@ -1,0 +1,261 @@
+//! Structural checks of the real-fault corpus under `tests/fixtures/lab/`: every scenario folder has
+//! a config naming existing traces, an `expected.json` that uses only known rule IDs, and traces that
+//! are genuine strace text.
+
+use std::collections::BTreeSet;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+/// Every rule ID a scenario may name.
+const RULE_IDS: &[&str] = &[
+    "nat-undeclared",
+    "port-forwarding",
+    "connection-not-accepted",
+    "connect-filtered",
+    "connect-refused",
+    "connect-refused-while-listening",
+    "connect-never-completed",
+    "connect-unexpected-failure",
+    "data-unreceived",
+    "data-unreceived-poll-missed",
+    "send-after-peer-closed",
+    "connection-reset",
+    "data-mismatch",
+    "udp-all-lost",
+    "udp-loss",
+    "mtu-black-hole",
+    "buffer-overrun",
+    "datagram-truncated",
+    "address-in-use",
+    "loopback-bound-external-peer",
+    "ip-version-mismatch",
+    "nonblock-inherited",
+    "unexpected-blocking",
+    "broadcast-not-permitted",
+    "no-peer-traffic",
+    "ordering-incomplete",
+    "unsupported-call",
+    "unparsed-lines",
+];
+
+/// Rules that only describe the analysis itself; a healthy scenario may still see them.
+const NOTE_RULES: &[&str] = &["unsupported-call"];
+
+/// The lab committed at least this many scenarios; fewer means folders were lost.
+const MIN_SCENARIOS: usize = 24;
+
+fn corpus_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/lab")
+}
+
+fn scenario_dirs() -> Vec<PathBuf> {
+    let mut dirs: Vec<PathBuf> = fs::read_dir(corpus_dir())
+        .expect("tests/fixtures/lab exists")
+        .filter_map(|entry| entry.ok().map(|e| e.path()))
+        .filter(|path| path.is_dir())
+        .collect();
+    dirs.sort();
+    dirs
+}
+
+/// The trace files a config names, resolved against the config's folder.
+fn traces_named_in(conf: &Path) -> Vec<PathBuf> {
+    let text = fs::read_to_string(conf).expect("config readable");
+    let folder = conf.parent().expect("config has a folder");
+    text.lines()
+        .map(str::trim)
+        .filter(|line| !line.starts_with('#'))
+        .filter_map(|line| {
+            let mut tokens = line.split_whitespace();
+            match (tokens.next(), tokens.next()) {
+                (Some(word), Some(file)) if word.eq_ignore_ascii_case("trace") => {
+                    Some(folder.join(file))
+                }
+                _ => None,
+            }
+        })
+        .collect()
+}
+
+fn string_list(doc: &serde_json::Value, key: &str, scenario: &str) -> Vec<String> {
+    doc.get(key)
+        .and_then(|v| v.as_array())
+        .unwrap_or_else(|| panic!("{scenario}: `{key}` is not a list"))
+        .iter()
+        .map(|id| {
+            id.as_str()
+                .unwrap_or_else(|| panic!("{scenario}: `{key}` holds a non-string"))
+                .to_string()
+        })
+        .collect()
+}
+
+/// A line as strace `-f -ttt` writes it: `PID SECONDS.MICROS ...`.
+fn looks_like_strace_line(line: &str) -> bool {
+    let mut fields = line.split_whitespace();
+    let pid_ok = fields
+        .next()
+        .is_some_and(|pid| pid.chars().all(|c| c.is_ascii_digit()));
+    let time_ok = fields.next().is_some_and(|time| {
+        time.split_once('.').is_some_and(|(s, us)| {
+            !s.is_empty()
+                && s.chars().all(|c| c.is_ascii_digit())
+                && us.chars().all(|c| c.is_ascii_digit())
+        })
+    });
+    pid_ok && time_ok
+}
+
+#[test]
+fn corpus_has_enough_scenarios() {
+    let count = scenario_dirs().len();
+    assert!(count >= MIN_SCENARIOS, "only {count} scenarios");
+}
+
+#[test]
+fn every_config_names_existing_traces() {
+    for dir in scenario_dirs() {
+        let conf = dir.join("netcheck.conf");
+        assert!(conf.is_file(), "{}: no netcheck.conf", dir.display());
+        let traces = traces_named_in(&conf);
+        assert!(
+            !traces.is_empty(),
+            "{}: config names no trace",
+            conf.display()
+        );
+        for trace in traces {
+            assert!(
+                trace.is_file(),
+                "{}: {} missing",
+                conf.display(),
+                trace.display()
+            );
+        }
+    }
+}
+
+#[test]
+fn every_config_line_is_a_known_command() {
+    const COMMANDS: &[&str] = &["host", "trace", "ip", "nat", "ignore"];
+    for dir in scenario_dirs() {
+        let conf = dir.join("netcheck.conf");
+        let text = fs::read_to_string(&conf).expect("config readable");
+        for (number, line) in text.lines().enumerate() {
+            let Some(word) = line.split_whitespace().next() else {
+                continue;
+            };
+            assert!(
+                word.starts_with('#') || COMMANDS.contains(&word.to_ascii_lowercase().as_str()),
+                "{}:{}: not a config command: {line}",
+                conf.display(),
+                number + 1
+            );
+        }
+    }
+}
+
+#[test]
+fn every_trace_in_a_folder_is_named_by_its_config() {
+    for dir in scenario_dirs() {
+        let named: BTreeSet<PathBuf> = traces_named_in(&dir.join("netcheck.conf"))
+            .into_iter()
+            .collect();
+        for entry in fs::read_dir(&dir).expect("readable").flatten() {
+            let path = entry.path();
+            if path.extension().is_some_and(|e| e == "trace") {
+                assert!(
+                    named.contains(&path),
+                    "{} not in the config",
+                    path.display()
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn expected_json_is_valid_and_uses_known_rules() {
+    let known: BTreeSet<&str> = RULE_IDS.iter().copied().collect();
+    for dir in scenario_dirs() {
+        let name = dir.file_name().and_then(|n| n.to_str()).unwrap_or("?");
+        let text = fs::read_to_string(dir.join("expected.json"))
+            .unwrap_or_else(|e| panic!("{name}: expected.json: {e}"));
+        let doc: serde_json::Value =
+            serde_json::from_str(&text).unwrap_or_else(|e| panic!("{name}: expected.json: {e}"));
+        assert_eq!(
+            doc["scenario"].as_str(),
+            Some(name),
+            "{name}: scenario field"
+        );
+        assert!(
+            doc["description"].as_str().is_some_and(|d| !d.is_empty()),
+            "{name}: description"
+        );
+        let healthy = doc["healthy"]
+            .as_bool()
+            .unwrap_or_else(|| panic!("{name}: `healthy` is not a bool"));
+        let must = string_list(&doc, "must_report", name);
+        let must_not = string_list(&doc, "must_not_report", name);
+        for id in must.iter().chain(&must_not) {
+            assert!(known.contains(id.as_str()), "{name}: unknown rule id {id}");
+        }
+        for id in &must {
+            assert!(
+                !must_not.contains(id),
+                "{name}: {id} both required and forbidden"
+            );
+        }
+        if healthy {
+            assert!(must.is_empty(), "{name}: healthy yet must report {must:?}");
+            for id in RULE_IDS.iter().filter(|id| !NOTE_RULES.contains(id)) {
+                assert!(
+                    must_not.iter().any(|m| m == id),
+                    "{name}: healthy but {id} not forbidden"
+                );
+            }
+        } else {
+            assert!(
+                !must.is_empty(),
+                "{name}: a fault scenario must expect a finding"
+            );
+        }
+    }
+}
+
+#[test]
+fn every_trace_is_nonempty_strace_text() {
+    for dir in scenario_dirs() {
+        for trace in traces_named_in(&dir.join("netcheck.conf")) {
+            let bytes = fs::read(&trace).expect("readable");
+            assert!(!bytes.is_empty(), "{} is empty", trace.display());
+            let text = String::from_utf8(bytes)
+                .unwrap_or_else(|_| panic!("{} is not text", trace.display()));
+            let first = text.lines().next().unwrap_or("");
+            assert!(
+                first.contains("execve("),
+                "{}: does not start with the traced execve",
+                trace.display()
+            );
+            for (number, line) in text.lines().enumerate() {
+                assert!(
+                    looks_like_strace_line(line),
+                    "{}:{}: not a `strace -f -ttt` line: {line}",
+                    trace.display(),
+                    number + 1
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn corpus_stays_small() {
+    const LIMIT_BYTES: u64 = 3 * 1024 * 1024;
+    let total: u64 = scenario_dirs()
+        .iter()
+        .flat_map(|dir| fs::read_dir(dir).expect("readable").flatten())
+        .filter_map(|entry| entry.metadata().ok())
+        .map(|meta| meta.len())
+        .sum();
+    assert!(total <= LIMIT_BYTES, "lab corpus is {total} bytes");
+}
