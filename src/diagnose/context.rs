@@ -67,22 +67,27 @@ impl<'a> Context<'a> {
             .any(|e| e.ip == addr.ip() && e.port.is_none_or(|p| p == addr.port()))
     }
 
-    /// Does some traced socket use a private (RFC 1918 / unique-local) address of its own?
-    pub fn some_client_is_private(&self) -> bool {
+    /// Does a traced client, other than on `server`'s host, use a private (RFC 1918 /
+    /// unique-local) address of its own: a client-side socket address, or an address of a host
+    /// other than the server's?
+    pub fn client_is_private(&self, server: TraceId) -> bool {
+        let server_host = self.topology.traces.get(server.0 as usize).map(|t| t.host);
         let own_addresses = self
             .outcome
             .tcp
             .iter()
             .filter_map(|c| c.client_view.0)
             .chain(self.outcome.udp.iter().filter_map(|f| f.sender_addr));
-        let host_addresses = self
+        let other_hosts = self
             .topology
             .hosts
             .iter()
-            .flat_map(|h| h.ips.iter().copied());
+            .enumerate()
+            .filter(|(i, _)| Some(*i) != server_host)
+            .flat_map(|(_, h)| h.ips.iter().copied());
         own_addresses
             .map(|a| a.ip())
-            .chain(host_addresses)
+            .chain(other_hosts)
             .any(is_private)
     }
 

@@ -156,12 +156,13 @@ pub fn pending(on: SockId, target: &str, at: Loc) -> PendingConnect {
     }
 }
 
-/// A trace's activity summary.
+/// A trace's activity summary; the unknown peers were first talked to at lines 2, 3, ...
 pub fn activity(trace: u32, socket_calls: u64, peer_links: u64, unknown: &[&str]) -> TraceActivity {
     TraceActivity {
         trace: Some(TraceId(trace)),
         socket_calls,
         peer_links,
         unknown_peers: unknown.iter().map(|a| addr(a)).collect(),
+        unknown_peer_calls: (0..unknown.len() as u64).map(|i| loc(trace, i + 2)).collect(),
     }
 }

@@ -154,8 +154,8 @@ fn statistics(out: &mut String, report: &Report, style: Style) {
                 "{} ({}) -> {} ({})",
                 c.client, c.client_address, server, c.server_address
             );
-            let _ = writeln!(out, "  to server: {} bytes", direction(&c.to_server));
-            let _ = writeln!(out, "  to client: {} bytes", direction(&c.to_client));
+            let _ = writeln!(out, "  bytes to server: {}", direction(&c.to_server));
+            let _ = writeln!(out, "  bytes to client: {}", direction(&c.to_client));
         }
     }
     if !stats.udp.is_empty() {

@@ -205,30 +205,45 @@ pub(crate) fn claim_socket_deviations(
     }
 }
 
-/// Calls of `trace` aimed at any of `targets`: connects, first datagram sends, pending connects.
-pub(crate) fn calls_toward(cx: &Context, trace: TraceId, targets: &[SocketAddr]) -> Vec<Evidence> {
+/// Calls of `trace` aimed at its unknown peers: the calls the model recorded for them, else the
+/// connects, first datagram sends and pending connects towards those addresses.
+pub(crate) fn calls_toward(
+    cx: &Context,
+    trace: TraceId,
+    activity: &crate::model::TraceActivity,
+) -> Vec<Evidence> {
+    let targets = &activity.unknown_peers;
+    let recorded = activity.unknown_peer_calls.iter().enumerate().map(|(i, &loc)| {
+        let peer = targets.get(i).map_or_else(String::new, |a| format!(" {a}"));
+        (loc, format!("talks to{peer}, an address of no traced host"))
+    });
     let aims = |a: Option<SocketAddr>| a.is_some_and(|a| targets.contains(&a));
+    let note = |what: &str, to: SocketAddr| format!("{what} to {to}, an address of no traced host");
     let connects = cx
         .outcome
         .tcp
         .iter()
         .filter(|c| c.client.trace == trace && aims(c.client_view.1))
-        .map(|c| (c.connect_loc, "connect to an address of no traced host"));
+        .filter_map(|c| c.client_view.1.map(|to| (c.connect_loc, note("connect", to))));
     let pending = cx
         .outcome
         .pending_connects
         .iter()
         .filter(|p| p.sock.trace == trace && targets.contains(&p.target))
-        .map(|p| (p.loc, "connect to an address of no traced host"));
+        .map(|p| (p.loc, note("connect", p.target)));
     let datagrams = cx
         .outcome
         .udp
         .iter()
         .filter(|f| f.sender.trace == trace && targets.contains(&f.receiver_addr))
-        .map(|f| (f.first_send, "datagram to an address of no traced host"));
-    let mut calls: Vec<(Loc, &str)> = connects.chain(pending).chain(datagrams).collect();
+        .map(|f| (f.first_send, note("datagram", f.receiver_addr)));
+    let mut calls: Vec<(Loc, String)> = recorded
+        .chain(connects)
+        .chain(pending)
+        .chain(datagrams)
+        .collect();
     calls.sort();
-    calls.dedup();
+    calls.dedup_by_key(|(loc, _)| *loc);
     calls
         .into_iter()
         .map(|(loc, note)| Evidence::new(loc, note))

@@ -50,13 +50,13 @@ fn detect(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
 
 /// Pattern 1: accepts from unknown peers while some traced client has a private address.
 fn client_behind_nat(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
-    if !cx.some_client_is_private() {
-        return Vec::new();
-    }
     let matcher = cx.matcher();
     let groups = unknown_peer_accepts(cx, claims, |peer| matcher.is_outside(peer));
     let mut findings = Vec::new();
     for ((trace, local), group) in groups {
+        if !cx.client_is_private(trace) {
+            continue;
+        }
         let peers = peer_ips(&group);
         let summary = format!(
             "{} accepted {} connection(s) at {local} from {}, an address of no host, while a \
@@ -99,7 +99,7 @@ fn only_unknown_peers(cx: &Context, claims: &mut Claims) -> Option<Finding> {
     let talkers: Vec<_> = active
         .iter()
         .filter(|a| !a.unknown_peers.is_empty())
-        .filter_map(|a| a.trace.map(|t| (t, &a.unknown_peers)))
+        .filter_map(|a| a.trace.map(|t| (t, *a)))
         .collect();
     if cx.topology.traces.len() < 2 || !nobody_reaches_a_peer || talkers.is_empty() {
         return None;
@@ -107,16 +107,16 @@ fn only_unknown_peers(cx: &Context, claims: &mut Claims) -> Option<Finding> {
     let names: Vec<String> = talkers.iter().map(|(t, _)| cx.who(*t)).collect();
     let mut addresses: Vec<String> = talkers
         .iter()
-        .flat_map(|(_, peers)| peers.iter().map(|a| a.to_string()))
+        .flat_map(|(_, a)| a.unknown_peers.iter().map(|p| p.to_string()))
         .collect();
     addresses.sort();
     addresses.dedup();
     let evidence: Vec<Evidence> = talkers
         .iter()
-        .flat_map(|(t, peers)| calls_toward(cx, *t, peers))
+        .flat_map(|(t, a)| calls_toward(cx, *t, a))
         .collect();
-    for (t, _) in &talkers {
-        claims.claim_trace(*t);
+    for trace in active.iter().filter_map(|a| a.trace) {
+        claims.claim_trace(trace);
     }
     Some(
         Finding::new(

@@ -70,7 +70,7 @@ fn detect(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
                 "check whether these addresses are a proxy, a NAT's public address or a wrong \
                  server, and declare missing addresses or NATs in the configuration",
             )
-            .with_evidence(calls_toward(cx, trace, &activity.unknown_peers))
+            .with_evidence(calls_toward(cx, trace, activity))
         })
         .collect()
 }
