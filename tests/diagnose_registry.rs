@@ -83,7 +83,11 @@ fn every_explanation_has_all_sections_in_order_with_text() {
             );
             from = body_start;
         }
-        assert!(!rule.title.is_empty() && !rule.title.ends_with('.'), "{}", rule.id);
+        assert!(
+            !rule.title.is_empty() && !rule.title.ends_with('.'),
+            "{}",
+            rule.id
+        );
     }
 }
 
@@ -91,7 +95,10 @@ fn every_explanation_has_all_sections_in_order_with_text() {
 fn classes_follow_the_public_definition() {
     let class = |id| find(id).map(|r| r.class);
     assert_eq!(class("connect-refused"), Some(Class::Application));
-    assert_eq!(class("connect-refused-while-listening"), Some(Class::Ambiguous));
+    assert_eq!(
+        class("connect-refused-while-listening"),
+        Some(Class::Ambiguous)
+    );
     assert_eq!(class("data-unreceived-poll-missed"), Some(Class::Ambiguous));
     assert_eq!(class("datagram-truncated"), Some(Class::Portability));
     assert_eq!(class("unparsed-lines"), Some(Class::Info));

@@ -199,18 +199,8 @@ fn patterns() -> Vec<(&'static str, Topology, ReplayOutcome, Vec<ParseStats>)> {
             with_deviation(DeviationKind::DataMismatch),
             none(),
         ),
-        (
-            "udp-all-lost",
-            two_hosts(),
-            udp(vec![(100, 4, 0)]),
-            none(),
-        ),
-        (
-            "udp-loss",
-            two_hosts(),
-            udp(vec![(100, 20, 17)]),
-            none(),
-        ),
+        ("udp-all-lost", two_hosts(), udp(vec![(100, 4, 0)]), none()),
+        ("udp-loss", two_hosts(), udp(vec![(100, 20, 17)]), none()),
         ("mtu-black-hole", two_hosts(), tcp(vec![mtu]), none()),
         (
             "mtu-black-hole",
@@ -340,10 +330,16 @@ fn patterns() -> Vec<(&'static str, Topology, ReplayOutcome, Vec<ParseStats>)> {
 fn each_pattern_fires_exactly_its_rule() {
     for (rule, topology, outcome, parse) in patterns() {
         let found = Analysis::new(topology, parse, Vec::new(), outcome).findings;
-        assert_eq!(rules_of(&found), vec![rule], "pattern for {rule}: {found:#?}");
+        assert_eq!(
+            rules_of(&found),
+            vec![rule],
+            "pattern for {rule}: {found:#?}"
+        );
         let class = RULES.iter().find(|r| r.id == rule).map(|r| r.class);
         assert!(found.iter().all(|f| Some(f.class) == class));
-        assert!(found.iter().all(|f| !f.summary.is_empty() && !f.hint.is_empty()));
+        assert!(found
+            .iter()
+            .all(|f| !f.summary.is_empty() && !f.hint.is_empty()));
     }
 }
 
@@ -595,7 +591,12 @@ fn udp_mtu_needs_a_clean_split_above_the_minimum_mtu() {
     // A clean split at 1400.
     let found = findings(
         two_hosts(),
-        udp(vec![(100, 30, 30), (1000, 5, 5), (1400, 6, 0), (1472, 4, 0)]),
+        udp(vec![
+            (100, 30, 30),
+            (1000, 5, 5),
+            (1400, 6, 0),
+            (1472, 4, 0),
+        ]),
     );
     assert_eq!(rules_of(&found), ["mtu-black-hole"]);
     assert!(found[0].summary.contains("1400 bytes or more"));
@@ -614,10 +615,7 @@ fn datagrams_to_addresses_of_no_host_are_not_judged() {
 fn unknown_peer_is_nat_only_when_a_client_is_private() {
     let outcome = accept_from("203.0.113.7:5555", "198.51.100.2:80");
     let public = topology(&[("client", &["198.51.100.1"]), ("server", &["198.51.100.2"])]);
-    assert_eq!(
-        fired(public, outcome.clone()),
-        ["port-forwarding"]
-    );
+    assert_eq!(fired(public, outcome.clone()), ["port-forwarding"]);
     let private = topology(&[("client", &["192.168.1.10"]), ("server", &["198.51.100.2"])]);
     let found = findings(private, outcome);
     assert_eq!(rules_of(&found), ["nat-undeclared"]);
@@ -720,7 +718,11 @@ fn unsupported_calls_are_counted_from_deviations_too() {
 fn findings_are_sorted_by_class_then_rule_then_evidence() {
     let outcome = ReplayOutcome {
         deviations: vec![
-            deviation(DeviationKind::IpVersionMismatch, loc(1, 2), Some(sock(1, 0))),
+            deviation(
+                DeviationKind::IpVersionMismatch,
+                loc(1, 2),
+                Some(sock(1, 0)),
+            ),
             deviation(
                 DeviationKind::AddressInUse { reuseaddr: false },
                 loc(1, 1),
@@ -752,7 +754,13 @@ fn findings_are_sorted_by_class_then_rule_then_evidence() {
 #[test]
 fn evidence_is_capped_and_the_rest_counted() {
     let deviations = (1..=12)
-        .map(|line| deviation(DeviationKind::UnexpectedBlocking, loc(0, line), Some(sock(0, 0))))
+        .map(|line| {
+            deviation(
+                DeviationKind::UnexpectedBlocking,
+                loc(0, line),
+                Some(sock(0, 0)),
+            )
+        })
         .collect();
     let found = findings(
         two_hosts(),
@@ -768,7 +776,8 @@ fn evidence_is_capped_and_the_rest_counted() {
 
 #[test]
 fn a_private_server_does_not_make_an_unknown_peer_a_client_nat() {
-    let server_behind_nat = topology(&[("client", &["198.51.100.1"]), ("server", &["192.168.1.50"])]);
+    let server_behind_nat =
+        topology(&[("client", &["198.51.100.1"]), ("server", &["192.168.1.50"])]);
     let outcome = accept_from("203.0.113.9:41000", "192.168.1.50:3005");
     let found = findings(server_behind_nat, outcome);
     assert_eq!(rules_of(&found), ["port-forwarding"]);

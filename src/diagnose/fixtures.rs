@@ -163,6 +163,8 @@ pub fn activity(trace: u32, socket_calls: u64, peer_links: u64, unknown: &[&str]
         socket_calls,
         peer_links,
         unknown_peers: unknown.iter().map(|a| addr(a)).collect(),
-        unknown_peer_calls: (0..unknown.len() as u64).map(|i| loc(trace, i + 2)).collect(),
+        unknown_peer_calls: (0..unknown.len() as u64)
+            .map(|i| loc(trace, i + 2))
+            .collect(),
     }
 }

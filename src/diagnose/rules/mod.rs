@@ -213,10 +213,14 @@ pub(crate) fn calls_toward(
     activity: &crate::model::TraceActivity,
 ) -> Vec<Evidence> {
     let targets = &activity.unknown_peers;
-    let recorded = activity.unknown_peer_calls.iter().enumerate().map(|(i, &loc)| {
-        let peer = targets.get(i).map_or_else(String::new, |a| format!(" {a}"));
-        (loc, format!("talks to{peer}, an address of no traced host"))
-    });
+    let recorded = activity
+        .unknown_peer_calls
+        .iter()
+        .enumerate()
+        .map(|(i, &loc)| {
+            let peer = targets.get(i).map_or_else(String::new, |a| format!(" {a}"));
+            (loc, format!("talks to{peer}, an address of no traced host"))
+        });
     let aims = |a: Option<SocketAddr>| a.is_some_and(|a| targets.contains(&a));
     let note = |what: &str, to: SocketAddr| format!("{what} to {to}, an address of no traced host");
     let connects = cx
@@ -224,7 +228,11 @@ pub(crate) fn calls_toward(
         .tcp
         .iter()
         .filter(|c| c.client.trace == trace && aims(c.client_view.1))
-        .filter_map(|c| c.client_view.1.map(|to| (c.connect_loc, note("connect", to))));
+        .filter_map(|c| {
+            c.client_view
+                .1
+                .map(|to| (c.connect_loc, note("connect", to)))
+        });
     let pending = cx
         .outcome
         .pending_connects
