@@ -783,3 +783,28 @@ fn a_private_server_does_not_make_an_unknown_peer_a_client_nat() {
     assert_eq!(rules_of(&found), ["port-forwarding"]);
     assert!(found[0].hint.contains("nat 192.168.1.50,3005"));
 }
+
+#[test]
+fn deviations_without_a_rule_are_kept_as_unexplained() {
+    let outcome = ReplayOutcome {
+        deviations: vec![
+            deviation(
+                DeviationKind::UnexpectedFailure {
+                    errno: Errno::EINVAL,
+                },
+                loc(0, 4),
+                Some(sock(0, 0)),
+            ),
+            deviation(DeviationKind::ConnectionReset, loc(0, 9), Some(sock(0, 0))),
+        ],
+        ..ReplayOutcome::default()
+    };
+    let analysis = Analysis::new(two_hosts(), Vec::new(), Vec::new(), outcome);
+    assert_eq!(rules_of(&analysis.findings), ["connection-reset"]);
+    assert_eq!(analysis.unexplained, [0]);
+    let report = netcheck::report::Report::build(&analysis);
+    let left = &report.replay.unexplained_deviations;
+    assert_eq!(left.len(), 1);
+    assert_eq!(left[0].kind, "UnexpectedFailure");
+    assert_eq!(left[0].line, 4);
+}

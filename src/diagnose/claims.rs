@@ -46,6 +46,12 @@ impl Claims {
     pub fn deviation(&self, index: usize) -> bool {
         self.deviations.contains(&index)
     }
+    /// Indices below `count` of deviations no rule claimed.
+    pub fn unclaimed_deviations(&self, count: usize) -> Vec<usize> {
+        (0..count)
+            .filter(|i| !self.deviations.contains(i))
+            .collect()
+    }
     pub fn claim_trace(&mut self, trace: TraceId) {
         self.traces.insert(trace);
     }

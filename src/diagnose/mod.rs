@@ -8,6 +8,7 @@
 
 pub mod claims;
 pub mod context;
+pub mod docs;
 pub mod fixtures;
 pub mod pipeline;
 pub mod registry;
@@ -150,13 +151,20 @@ impl Finding {
 /// Runs every rule in precedence order and returns the findings sorted by class severity, then
 /// rule ID, then first evidence.
 pub fn diagnose(cx: &Context) -> Vec<Finding> {
+    diagnose_with_leftovers(cx).0
+}
+
+/// [`diagnose`], plus the indices of the deviations no finding explains (reported apart, so
+/// that nothing the model saw is silently dropped).
+pub fn diagnose_with_leftovers(cx: &Context) -> (Vec<Finding>, Vec<usize>) {
     let mut claims = Claims::default();
     let mut findings: Vec<Finding> = registry::RULES
         .iter()
         .flat_map(|rule| (rule.detect)(cx, &mut claims))
         .collect();
     sort_findings(&mut findings);
-    findings
+    let leftovers = claims.unclaimed_deviations(cx.outcome.deviations.len());
+    (findings, leftovers)
 }
 
 /// The deterministic report order.

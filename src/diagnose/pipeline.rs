@@ -7,7 +7,7 @@ use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 
 use super::context::file_of;
-use super::{diagnose, Context, Finding};
+use super::{diagnose_with_leftovers, Context, Finding};
 use crate::config::{self, ConfigError, Inputs, Topology};
 use crate::fold::{FoldStats, Folder, SocketEvent};
 use crate::model::ReplayOutcome;
@@ -24,6 +24,8 @@ pub struct Analysis {
     pub fold: Vec<FoldStats>,
     pub outcome: ReplayOutcome,
     pub findings: Vec<Finding>,
+    /// Indices into `outcome.deviations` that no finding explains.
+    pub unexplained: Vec<usize>,
 }
 
 impl Analysis {
@@ -34,7 +36,7 @@ impl Analysis {
         fold: Vec<FoldStats>,
         outcome: ReplayOutcome,
     ) -> Analysis {
-        let findings = diagnose(&Context {
+        let (findings, unexplained) = diagnose_with_leftovers(&Context {
             topology: &topology,
             outcome: &outcome,
             parse: &parse,
@@ -46,6 +48,7 @@ impl Analysis {
             fold,
             outcome,
             findings,
+            unexplained,
         }
     }
 }

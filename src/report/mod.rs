@@ -78,6 +78,18 @@ pub struct ReplaySummary {
     pub used_timestamps: bool,
     pub blocked_points: usize,
     pub deviations: usize,
+    /// Deviations no finding explains (no rule covers their kind, or the context did not fit).
+    pub unexplained_deviations: Vec<UnexplainedDeviation>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct UnexplainedDeviation {
+    /// The deviation kind's name (`UnexpectedFailure`, ...).
+    pub kind: String,
+    pub trace_id: String,
+    pub file: String,
+    pub line: u64,
+    pub detail: String,
 }
 
 #[derive(Debug, Clone, Default, Serialize)]
@@ -175,6 +187,7 @@ impl Report {
                 used_timestamps: analysis.outcome.used_timestamps,
                 blocked_points: analysis.outcome.blocked.len(),
                 deviations: analysis.outcome.deviations.len(),
+                unexplained_deviations: unexplained(analysis),
             },
             statistics: Statistics {
                 tcp: analysis.outcome.tcp.iter().map(tcp_stats).collect(),
@@ -196,6 +209,26 @@ impl Report {
     pub fn has_problems(&self) -> bool {
         self.summary.exit_status != 0
     }
+}
+
+fn unexplained(analysis: &Analysis) -> Vec<UnexplainedDeviation> {
+    analysis
+        .unexplained
+        .iter()
+        .filter_map(|&i| analysis.outcome.deviations.get(i))
+        .map(|d| {
+            let kind = format!("{:?}", d.kind);
+            let name_end = kind.find([' ', '{', '(']).unwrap_or(kind.len());
+            UnexplainedDeviation {
+                kind: kind[..name_end].to_string(),
+                trace_id: d.loc.trace.to_string(),
+                file: file_of(&analysis.topology, &analysis.parse, d.loc)
+                    .map_or_else(String::new, |p| p.display().to_string()),
+                line: d.loc.line,
+                detail: d.detail.clone(),
+            }
+        })
+        .collect()
 }
 
 fn configuration(analysis: &Analysis) -> Configuration {

@@ -129,6 +129,13 @@ fn traces(out: &mut String, report: &Report, style: Style) {
         r.deviations,
         r.blocked_points
     );
+    for d in &r.unexplained_deviations {
+        let _ = writeln!(
+            out,
+            "  deviation without a finding: {} at {}:{} ({})",
+            d.kind, d.file, d.line, d.detail
+        );
+    }
 }
 
 fn direction(d: &DirectionStats) -> String {
