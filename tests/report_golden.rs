@@ -185,3 +185,29 @@ fn rendering_is_deterministic() {
     let b = json::render(&Report::build(&web_upload()));
     assert_eq!(a, b);
 }
+
+#[test]
+fn long_listings_keep_only_lossy_connections() {
+    let topology = topology(&[("client", &["10.0.0.1"]), ("server", &["10.0.0.2"])]);
+    let mut outcome = ReplayOutcome::default();
+    for n in 0..40u32 {
+        let mut c = connection(
+            sock(0, n),
+            &format!("10.0.0.1:{}", 40000 + n),
+            sock(1, 0),
+            Some(sock(1, n + 1)),
+            "10.0.0.2:80",
+            loc(0, u64::from(n) + 1),
+            Some(loc(1, u64::from(n) + 1)),
+        );
+        let received = if n == 7 { 10 } else { 100 };
+        c.to_server = stream(100, received, 100, 1, loc(0, 100));
+        outcome.tcp.push(c);
+    }
+    let report = Report::build(&Analysis::new(topology, Vec::new(), Vec::new(), outcome));
+    let rendered = text::render(&report, text::Style { color: false });
+    assert!(rendered.contains("A7 (10.0.0.1:40007) -> B8"));
+    assert!(!rendered.contains("A8 (10.0.0.1:40008)"));
+    assert!(rendered.contains("(39 connection(s) that lost nothing not shown"));
+    assert_eq!(report.statistics.tcp.len(), 40);
+}

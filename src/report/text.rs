@@ -146,11 +146,24 @@ fn direction(d: &DirectionStats) -> String {
     text
 }
 
+/// Above this many connections or flows, the text lists only those that lost something (the
+/// JSON always has them all).
+pub const FULL_LISTING_LIMIT: usize = 30;
+
 fn statistics(out: &mut String, report: &Report, style: Style) {
     let stats = &report.statistics;
     if !stats.tcp.is_empty() {
         section(out, "TCP connections", style);
-        for c in &stats.tcp {
+        let shown: Vec<_> = if stats.tcp.len() > FULL_LISTING_LIMIT {
+            stats
+                .tcp
+                .iter()
+                .filter(|c| c.to_server.lost > 0 || c.to_client.lost > 0 || c.server.is_empty())
+                .collect()
+        } else {
+            stats.tcp.iter().collect()
+        };
+        for c in &shown {
             let server = if c.server.is_empty() {
                 "never accepted".to_string()
             } else {
@@ -164,10 +177,16 @@ fn statistics(out: &mut String, report: &Report, style: Style) {
             let _ = writeln!(out, "  bytes to server: {}", direction(&c.to_server));
             let _ = writeln!(out, "  bytes to client: {}", direction(&c.to_client));
         }
+        not_shown(out, stats.tcp.len() - shown.len(), "connection");
     }
     if !stats.udp.is_empty() {
         section(out, "UDP flows", style);
-        for f in &stats.udp {
+        let shown: Vec<_> = if stats.udp.len() > FULL_LISTING_LIMIT {
+            stats.udp.iter().filter(|f| f.datagrams_lost > 0).collect()
+        } else {
+            stats.udp.iter().collect()
+        };
+        for f in &shown {
             let receivers = if f.receivers.is_empty() {
                 "no traced receiver".to_string()
             } else {
@@ -191,6 +210,16 @@ fn statistics(out: &mut String, report: &Report, style: Style) {
             let _ = writeln!(out, "  datagrams: {}", direction(&datagrams));
             let _ = writeln!(out, "  bytes: {}", direction(&bytes));
         }
+        not_shown(out, stats.udp.len() - shown.len(), "flow");
+    }
+}
+
+fn not_shown(out: &mut String, hidden: usize, what: &str) {
+    if hidden > 0 {
+        let _ = writeln!(
+            out,
+            "({hidden} {what}(s) that lost nothing not shown; `--format json` lists all)"
+        );
     }
 }
 
