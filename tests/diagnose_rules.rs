@@ -808,3 +808,45 @@ fn deviations_without_a_rule_are_kept_as_unexplained() {
     assert_eq!(left[0].kind, "UnexpectedFailure");
     assert_eq!(left[0].line, 4);
 }
+
+#[test]
+fn simple_rules_group_one_trace_into_one_finding_naming_each_socket() {
+    let outcome = ReplayOutcome {
+        deviations: vec![
+            deviation(
+                DeviationKind::NonblockInherited,
+                loc(1, 4),
+                Some(sock(1, 1)),
+            ),
+            deviation(
+                DeviationKind::NonblockInherited,
+                loc(1, 9),
+                Some(sock(1, 3)),
+            ),
+            deviation(
+                DeviationKind::NonblockInherited,
+                loc(0, 2),
+                Some(sock(0, 0)),
+            ),
+        ],
+        ..ReplayOutcome::default()
+    };
+    let found = findings(two_hosts(), outcome);
+    assert_eq!(found.len(), 2);
+    assert!(found[0].summary.starts_with("socket A0 on host client"));
+    assert!(found[1]
+        .summary
+        .starts_with("sockets B1, B3 on host server (trace B)"));
+    assert_eq!(found[1].evidence.len(), 2);
+}
+
+#[test]
+fn the_nat_hint_names_the_private_client_address() {
+    let private = topology(&[("client", &["192.168.1.10"]), ("server", &["198.51.100.2"])]);
+    let found = findings(private, accept_from("203.0.113.7:5555", "198.51.100.2:80"));
+    assert!(
+        found[0].hint.contains("nat 192.168.1.10 203.0.113.7"),
+        "{}",
+        found[0].hint
+    );
+}

@@ -34,11 +34,16 @@ impl<'a> Context<'a> {
         Matcher::new(self.topology)
     }
 
-    /// `host web (trace A)`, or `trace A` when the topology does not know the trace.
+    /// `host web (trace A)`, `host web (trace A, worker)` when the trace's name differs from
+    /// the host's, or `trace A` when the topology does not know the trace.
     pub fn who(&self, trace: TraceId) -> String {
-        match self.topology.host_of(trace) {
-            Some(host) => format!("host {} (trace {trace})", host.name),
-            None => format!("trace {trace}"),
+        let name = self.topology.traces.get(trace.0 as usize).map(|t| &t.name);
+        match (self.topology.host_of(trace), name) {
+            (Some(host), Some(name)) if *name != host.name => {
+                format!("host {} (trace {trace}, {name})", host.name)
+            }
+            (Some(host), _) => format!("host {} (trace {trace})", host.name),
+            (None, _) => format!("trace {trace}"),
         }
     }
 

@@ -78,7 +78,7 @@ pub(crate) fn group_by<K: Ord, T>(
     groups
 }
 
-/// The socket a deviation is about, falling back to the trace of its call.
+/// The socket a deviation is about, with the trace of its call.
 pub(crate) fn sock_or_trace(d: &Deviation) -> (TraceId, Option<SockId>) {
     (d.loc.trace, d.sock)
 }
@@ -91,8 +91,8 @@ pub(crate) fn subject(cx: &Context, trace: TraceId, sock: Option<SockId>) -> Str
     }
 }
 
-/// One finding per socket for a deviation kind whose meaning is the same on every call: the
-/// simple 1:1 rules share this.
+/// One finding per trace for a deviation kind whose meaning is the same on every call (the
+/// simple 1:1 rules share this), naming every socket involved.
 pub(crate) fn per_socket_findings(
     cx: &Context,
     claims: &mut Claims,
@@ -102,10 +102,13 @@ pub(crate) fn per_socket_findings(
     note: &str,
 ) -> Vec<Finding> {
     let selected = deviations(cx, claims, select);
-    let groups = group_by(selected, |(_, d)| sock_or_trace(d));
+    let groups = group_by(selected, |(_, d)| d.loc.trace);
     let mut findings = Vec::new();
-    for ((trace, sock), group) in groups {
-        let who = subject(cx, trace, sock);
+    for (trace, group) in groups {
+        let mut socks: Vec<SockId> = group.iter().filter_map(|(_, d)| d.sock).collect();
+        socks.sort();
+        socks.dedup();
+        let who = sockets_of(cx, trace, &socks);
         let (summary, hint) = describe(&who, &group);
         let mut finding = Finding::new(rule, summary, hint)
             .with_evidence(group.iter().flat_map(|(_, d)| deviation_evidence(d, note)));
@@ -117,6 +120,18 @@ pub(crate) fn per_socket_findings(
         findings.push(finding);
     }
     findings
+}
+
+/// `socket A3 on host web`, `sockets A1, A3 on host web (trace A)`, or `host web (trace A)`.
+pub(crate) fn sockets_of(cx: &Context, trace: TraceId, socks: &[SockId]) -> String {
+    match socks {
+        [] => cx.who(trace),
+        [one] => cx.sock(*one),
+        many => {
+            let names: Vec<String> = many.iter().map(|s| s.to_string()).collect();
+            format!("sockets {} on {}", names.join(", "), cx.who(trace))
+        }
+    }
 }
 
 /// A direction of a connection: the stream, its sender and its receiver.

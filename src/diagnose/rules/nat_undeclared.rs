@@ -69,7 +69,8 @@ fn client_behind_nat(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
             &RULE,
             summary,
             format!(
-                "declare the client's NAT in the configuration: `nat CLIENT_PRIVATE_IP {}`",
+                "declare the client's NAT in the configuration: `nat {} {}`",
+                private_client_ip(cx, trace).unwrap_or_else(|| "CLIENT_PRIVATE_IP".into()),
                 peers.first().map_or("PUBLIC_IP", String::as_str)
             ),
         )
@@ -85,6 +86,19 @@ fn client_behind_nat(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
         findings.push(finding);
     }
     findings
+}
+
+/// A private address of a host other than the server's, for the suggested `nat` line.
+fn private_client_ip(cx: &Context, server: crate::source::TraceId) -> Option<String> {
+    let server_host = cx.topology.traces.get(server.0 as usize).map(|t| t.host);
+    cx.topology
+        .hosts
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| Some(*i) != server_host)
+        .flat_map(|(_, h)| h.ips.iter())
+        .find(|ip| crate::diagnose::context::is_private(**ip))
+        .map(|ip| ip.to_string())
 }
 
 /// Pattern 2: no trace reaches another traced host, and some talk to unknown addresses.
