@@ -850,3 +850,24 @@ fn the_nat_hint_names_the_private_client_address() {
         found[0].hint
     );
 }
+
+#[test]
+fn unaccepted_connects_to_a_listener_with_stranger_accepts_are_the_nat_story() {
+    let private = topology(&[("client", &["192.168.1.10"]), ("server", &["198.51.100.2"])]);
+    let mut outcome = accept_from("203.0.113.7:5555", "198.51.100.2:80");
+    let mut dialled = connection(
+        sock(0, 0),
+        "192.168.1.10:5555",
+        sock(1, 0),
+        None,
+        "198.51.100.2:80",
+        loc(0, 3),
+        None,
+    );
+    dialled.to_server = stream(80, 0, 80, 1, loc(0, 4));
+    outcome.tcp.push(dialled);
+    let found = findings(private, outcome);
+    assert_eq!(rules_of(&found), ["nat-undeclared"]);
+    assert!(found[0].evidence.iter().any(|e| e.loc == loc(0, 3)));
+    assert!(found[0].facts.iter().any(|f| f.contains("never accepted")));
+}

@@ -40,7 +40,9 @@ pub fn rules_markdown() -> String {
          `data-unreceived-poll-missed` and `data-unreceived`, and a UDP flow before `udp-all-lost` \
          and `udp-loss`;\n\
          * `nat-undeclared` takes an accept from an unknown peer before `port-forwarding`, and \
-         traces that only talk to unknown addresses before `no-peer-traffic`;\n\
+         traces that only talk to unknown addresses before `no-peer-traffic`; both NAT rules also \
+         take the never-accepted connects matched to the listener whose accepts they explain, \
+         before `connection-not-accepted`;\n\
          * `connect-filtered` takes ETIMEDOUT, EHOSTUNREACH, ENETUNREACH, EACCES and EPERM, the \
          two refusal rules take ECONNREFUSED, and only the remaining connect errors reach \
          `connect-unexpected-failure`;\n\

@@ -32,7 +32,9 @@ The connects that were never accepted. The facts name the listener they were mat
 Check whether the listener's host is really the one the client reaches (NAT, proxy, duplicate
 address), and whether the server keeps calling accept (thread pool size, connection limits).
 
-Precedence: the bytes sent on such a connection are not reported again as `data-unreceived`.
+Precedence: when `nat-undeclared` or `port-forwarding` explain accepts from unexpected peers on
+the same listener, they take these connects too. The bytes sent on such a connection are not
+reported again as `data-unreceived`.
 ";
 
 fn detect(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
@@ -41,7 +43,7 @@ fn detect(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
         .tcp
         .iter()
         .enumerate()
-        .filter(|(_, c)| c.server.is_none())
+        .filter(|(i, c)| c.server.is_none() && !claims.stream(*i, Direction::ToServer))
         .filter_map(|(i, c)| c.listener.map(|l| (i, c, l)));
     let groups = group_by(unaccepted, |(_, c, listener)| (*listener, c.client.trace));
     let mut findings = Vec::new();

@@ -507,3 +507,30 @@ pub(crate) fn udp_sender(cx: &Context, flow: &crate::model::UdpFlow) -> String {
         None => cx.sock(flow.sender),
     }
 }
+
+/// Claims the never-accepted connections matched to a listener of `trace` on `local`'s port:
+/// when a server accepted connections from unexpected peers there, these connects are the other
+/// half of the same story. Returns their connects as evidence.
+pub(crate) fn claim_unaccepted_at(
+    cx: &Context,
+    claims: &mut Claims,
+    trace: TraceId,
+    local: SocketAddr,
+) -> Vec<Evidence> {
+    let mut evidence = Vec::new();
+    for (index, c) in cx.outcome.tcp.iter().enumerate() {
+        let to_this_listener = c.server.is_none()
+            && c.listener.is_some_and(|l| l.trace == trace)
+            && c.client_view.1.is_none_or(|a| a.port() == local.port());
+        if to_this_listener && !claims.stream(index, Direction::ToServer) {
+            for dir in Direction::BOTH {
+                claims.claim_stream(index, dir);
+            }
+            evidence.push(Evidence::new(
+                c.connect_loc,
+                "connect matched to this listener but never accepted",
+            ));
+        }
+    }
+    evidence
+}

@@ -2,7 +2,9 @@
 
 use std::net::SocketAddr;
 
-use super::{calls_toward, deviation_evidence, peer_ips, unknown_peer_accepts};
+use super::{
+    calls_toward, claim_unaccepted_at, deviation_evidence, peer_ips, unknown_peer_accepts,
+};
 use crate::diagnose::registry::Rule;
 use crate::diagnose::{Claims, Class, Context, Evidence, Finding};
 
@@ -82,6 +84,17 @@ fn client_behind_nat(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
         for accept in &group {
             claims.claim_deviation(accept.index);
             finding = finding.with_fact(accept.deviation.detail.clone());
+        }
+        let unaccepted = claim_unaccepted_at(cx, claims, trace, local);
+        if !unaccepted.is_empty() {
+            finding = finding.with_fact(format!(
+                "{} traced connect(s) matched to this listener were never accepted: probably \
+                 the same connections, seen under another address",
+                unaccepted.len()
+            ));
+            let mut evidence = std::mem::take(&mut finding.evidence);
+            evidence.extend(unaccepted);
+            finding = finding.with_evidence(evidence);
         }
         findings.push(finding);
     }
