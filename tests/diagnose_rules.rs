@@ -871,3 +871,61 @@ fn unaccepted_connects_to_a_listener_with_stranger_accepts_are_the_nat_story() {
     assert!(found[0].evidence.iter().any(|e| e.loc == loc(0, 3)));
     assert!(found[0].facts.iter().any(|f| f.contains("never accepted")));
 }
+
+#[test]
+fn a_private_client_never_accepted_by_a_server_that_saw_strangers_is_nat() {
+    let private = topology(&[("client", &["192.168.1.10"]), ("server", &["198.51.100.2"])]);
+    let mut dialled = connection(
+        sock(0, 0),
+        "192.168.1.10:5555",
+        sock(1, 0),
+        None,
+        "198.51.100.2:80",
+        loc(0, 3),
+        None,
+    );
+    dialled.to_server = stream(5, 0, 5, 1, loc(0, 4));
+    let outcome = ReplayOutcome {
+        tcp: vec![dialled.clone()],
+        activity: vec![
+            activity(0, 3, 0, &[]),
+            activity(1, 4, 0, &["203.0.113.7:5555"]),
+        ],
+        ..ReplayOutcome::default()
+    };
+    let found = findings(private.clone(), outcome);
+    assert_eq!(rules_of(&found), ["nat-undeclared"], "{found:#?}");
+    assert!(found[0].hint.contains("nat 192.168.1.10 203.0.113.7"));
+    assert!(found[0].evidence.iter().any(|e| e.loc == loc(0, 3)));
+    assert!(found[0].evidence.iter().any(|e| e.loc == loc(1, 2)));
+    // Without strangers on the server, it is just an unaccepted connection.
+    let outcome = ReplayOutcome {
+        tcp: vec![dialled],
+        activity: vec![activity(0, 3, 0, &[]), activity(1, 4, 0, &[])],
+        ..ReplayOutcome::default()
+    };
+    assert_eq!(fired(private, outcome), ["connection-not-accepted"]);
+}
+
+#[test]
+fn port_forwarding_suggests_the_dialled_public_address() {
+    let topology = topology(&[("client", &["128.238.1.5"]), ("server", &["192.168.1.50"])]);
+    let mut outcome = accept_from("128.238.1.5:40000", "0.0.0.0:3005");
+    outcome.activity = vec![
+        activity(0, 3, 0, &["96.250.21.150:3001"]),
+        activity(1, 4, 0, &["128.238.1.5:40000"]),
+    ];
+    let found = findings(topology, outcome);
+    assert_eq!(rules_of(&found), ["port-forwarding"], "{found:#?}");
+    assert!(found[0]
+        .hint
+        .contains("nat 192.168.1.50,3005 96.250.21.150,3001"));
+}
+
+#[test]
+fn isolation_needs_traffic_to_strangers() {
+    // A refused connect to a traced host is not "talking to nobody".
+    let mut outcome = connect_failed(Errno::ECONNREFUSED, false);
+    outcome.activity = vec![activity(0, 2, 0, &[]), activity(1, 0, 0, &[])];
+    assert_eq!(fired(two_hosts(), outcome), ["connect-refused"]);
+}

@@ -1,10 +1,12 @@
 //! `nat-undeclared`: traffic passes through a NAT the configuration does not declare.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 
 use super::{
-    calls_toward, claim_unaccepted_at, deviation_evidence, peer_ips, unknown_peer_accepts,
+    calls_toward, claim_unaccepted_at, deviation_evidence, group_by, peer_ips, unknown_peer_accepts,
 };
+use crate::diagnose::claims::Direction;
+use crate::diagnose::context::is_private;
 use crate::diagnose::registry::Rule;
 use crate::diagnose::{Claims, Class, Context, Evidence, Finding};
 
@@ -18,9 +20,9 @@ pub const RULE: Rule = Rule {
 
 const EXPLANATION: &str = "\
 ## What it detects
-Three patterns. (1) A traced server accepts a connection whose peer address belongs to no host,
-while a traced client uses a private address of its own: the client's address was rewritten on the
-way. (2) Every trace with network activity talks only to addresses that belong to no host: the
+Three patterns. (1) A traced server accepts connections whose peer address belongs to no host,
+while a traced client with a private address of its own connects to it and is never accepted (or
+its connect cannot be matched): the client's address was rewritten on the way. (2) Every trace with network activity talks only to addresses that belong to no host: the
 hosts know each other by addresses the configuration does not list. (3) The topology contains a NAT
 that was inferred from the traces rather than declared (zero-config runs): it is reported so that
 the guess can be checked.
@@ -31,7 +33,8 @@ diagnosis of everything after them is weaker. NATs are also a frequent cause of 
 themselves: connections that work from one network and not from another.
 
 ## Evidence
-The accept that returned the unknown peer address (pattern 1), the connects and sends aimed at
+The connects never accepted and the accepts that returned the unknown peer address (pattern 1),
+the connects and sends aimed at
 unknown addresses (pattern 2), or the calls that used the inferred NAT's public address
 (pattern 3).
 
@@ -45,6 +48,7 @@ over `no-peer-traffic` for the same traces.
 
 fn detect(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
     let mut findings = client_behind_nat(cx, claims);
+    findings.extend(unaccepted_private_clients(cx, claims));
     findings.extend(only_unknown_peers(cx, claims));
     findings.extend(inferred_nats(cx));
     findings
@@ -114,6 +118,107 @@ fn private_client_ip(cx: &Context, server: crate::source::TraceId) -> Option<Str
         .map(|ip| ip.to_string())
 }
 
+/// Pattern 1 as the model usually shows it: a private client's connect to a traced listener is
+/// never accepted, while the listener's trace accepted connections from addresses of no host
+/// (which the model leaves unmodelled).
+fn unaccepted_private_clients(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
+    let matcher = cx.matcher();
+    let unaccepted = cx
+        .outcome
+        .tcp
+        .iter()
+        .enumerate()
+        .filter(|(i, c)| c.server.is_none() && !claims.stream(*i, Direction::ToServer))
+        .filter_map(|(i, c)| c.listener.map(|l| (i, c, l)));
+    let groups = group_by(unaccepted, |(_, _, listener)| *listener);
+    let mut findings = Vec::new();
+    for (listener, group) in groups {
+        let Some(server) = cx
+            .outcome
+            .activity
+            .iter()
+            .find(|a| a.trace == Some(listener.trace))
+        else {
+            continue;
+        };
+        let strangers: Vec<SocketAddr> = server
+            .unknown_peers
+            .iter()
+            .filter(|p| matcher.is_outside(**p))
+            .copied()
+            .collect();
+        let private: Vec<_> = group
+            .iter()
+            .filter_map(|(i, c, _)| {
+                client_own_ip(cx, c)
+                    .filter(|ip| is_private(*ip))
+                    .map(|ip| (*i, *c, ip))
+            })
+            .collect();
+        let (Some(stranger), Some((_, first_client, client_ip))) =
+            (strangers.first(), private.first())
+        else {
+            continue;
+        };
+        let mut evidence: Vec<Evidence> = private
+            .iter()
+            .map(|(_, c, _)| {
+                Evidence::new(
+                    c.connect_loc,
+                    "connect from a private address, never accepted",
+                )
+            })
+            .collect();
+        evidence.extend(calls_toward(cx, listener.trace, server));
+        for (index, c, _) in &private {
+            for dir in Direction::BOTH {
+                claims.claim_stream(*index, dir);
+            }
+            claims.claim_trace(c.client.trace);
+        }
+        claims.claim_trace(listener.trace);
+        let stranger_list: Vec<String> = strangers.iter().map(|a| a.ip().to_string()).collect();
+        findings.push(
+            Finding::new(
+                &RULE,
+                format!(
+                    "{} connected {} time(s) from private address {client_ip} to listening {} \
+                     and was never accepted, while that host accepted connections from {}, an \
+                     address of no host: a NAT in front of the client is not declared",
+                    cx.who(first_client.client.trace),
+                    private.len(),
+                    cx.sock(listener),
+                    stranger_list.join(", ")
+                ),
+                format!(
+                    "declare the client's NAT in the configuration: `nat {client_ip} {}`",
+                    stranger.ip()
+                ),
+            )
+            .with_evidence(evidence)
+            .with_fact(format!(
+                "addresses of no host seen by {}: {}",
+                cx.who(listener.trace),
+                strangers
+                    .iter()
+                    .map(|a| a.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )),
+        );
+    }
+    findings
+}
+
+/// The client's own address: its socket's local address, else its host's first address.
+fn client_own_ip(cx: &Context, c: &crate::model::TcpConnection) -> Option<IpAddr> {
+    c.client_view
+        .0
+        .map(|a| a.ip())
+        .filter(|ip| !ip.is_unspecified())
+        .or_else(|| cx.topology.host_of(c.client.trace)?.ips.first().copied())
+}
+
 /// Pattern 2: no trace reaches another traced host, and some talk to unknown addresses.
 fn only_unknown_peers(cx: &Context, claims: &mut Claims) -> Option<Finding> {
     let active: Vec<_> = cx
@@ -123,12 +228,20 @@ fn only_unknown_peers(cx: &Context, claims: &mut Claims) -> Option<Finding> {
         .filter(|a| a.socket_calls > 0)
         .collect();
     let nobody_reaches_a_peer = active.iter().all(|a| a.peer_links == 0);
+    let matcher = cx.matcher();
     let talkers: Vec<_> = active
         .iter()
-        .filter(|a| !a.unknown_peers.is_empty())
+        .filter(|a| a.unknown_peers.iter().any(|p| matcher.is_outside(*p)))
+        .filter(|a| a.trace.is_none_or(|t| !claims.trace(t)))
         .filter_map(|a| a.trace.map(|t| (t, *a)))
         .collect();
-    if cx.topology.traces.len() < 2 || !nobody_reaches_a_peer || talkers.is_empty() {
+    // Accepts from unexpected peers point at a forward instead: `port-forwarding` reports them.
+    let forwarded_accepts = !unknown_peer_accepts(cx, claims, |_| true).is_empty();
+    if cx.topology.traces.len() < 2
+        || !nobody_reaches_a_peer
+        || talkers.is_empty()
+        || forwarded_accepts
+    {
         return None;
     }
     let names: Vec<String> = talkers.iter().map(|(t, _)| cx.who(*t)).collect();

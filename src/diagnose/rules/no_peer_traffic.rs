@@ -14,9 +14,10 @@ pub const RULE: Rule = Rule {
 
 const EXPLANATION: &str = "\
 ## What it detects
-A trace that makes modelled socket calls, none of which links it to a socket of another trace: no
-connection and no datagram flow has a traced socket at the other end. Runs with a single trace are
-left out.
+A trace that talks to addresses of no traced host and never to a socket of another trace: no
+connection and no datagram flow has a traced socket at the other end. Runs with a single trace,
+and traces whose only traffic went to traced hosts' addresses (a refused connect, say, which
+other rules report), are left out.
 
 ## Why it matters
 The hosts were expected to talk to each other and did not, at least not directly. The traffic may
@@ -42,7 +43,7 @@ fn detect(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
         .outcome
         .activity
         .iter()
-        .filter(|a| a.socket_calls > 0 && a.peer_links == 0)
+        .filter(|a| a.socket_calls > 0 && a.peer_links == 0 && !a.unknown_peers.is_empty())
         .filter_map(|a| a.trace.map(|t| (t, a)))
         .filter(|(t, _)| !claims.trace(*t))
         .collect();
@@ -55,11 +56,7 @@ fn detect(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
                 .iter()
                 .map(|a| a.to_string())
                 .collect();
-            let talks_to = if peers.is_empty() {
-                String::new()
-            } else {
-                format!("; it talks to {}", peers.join(", "))
-            };
+            let talks_to = format!("; it talks to {}", peers.join(", "));
             Finding::new(
                 &RULE,
                 format!(

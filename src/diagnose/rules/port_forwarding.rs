@@ -3,6 +3,8 @@
 use super::{claim_unaccepted_at, deviation_evidence, peer_ips, unknown_peer_accepts};
 use crate::diagnose::registry::Rule;
 use crate::diagnose::{Claims, Class, Context, Finding};
+use crate::source::TraceId;
+use std::net::SocketAddr;
 
 pub const RULE: Rule = Rule {
     id: "port-forwarding",
@@ -37,23 +39,16 @@ client has a private address.
 
 fn detect(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
     let groups = unknown_peer_accepts(cx, claims, |_| true);
-    let unanswered_targets: Vec<String> = cx
-        .outcome
-        .tcp
+    if groups.is_empty() {
+        return Vec::new();
+    }
+    let unanswered = unanswered_connects(cx);
+    let mut targets: Vec<String> = unanswered
         .iter()
-        .filter(|c| c.listener.is_none() && c.server.is_none())
-        .filter_map(|c| {
-            c.client_view
-                .1
-                .map(|a| format!("{a} (from {})", cx.sock(c.client)))
-        })
-        .chain(
-            cx.outcome
-                .pending_connects
-                .iter()
-                .map(|p| format!("{} (from {})", p.target, cx.sock(p.sock))),
-        )
+        .map(|(trace, target)| format!("{target} (from {})", cx.who(*trace)))
         .collect();
+    targets.sort();
+    targets.dedup();
     let mut findings = Vec::new();
     for ((trace, local), group) in groups {
         let peers = peer_ips(&group);
@@ -67,10 +62,11 @@ fn detect(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
                 peers.join(", ")
             ),
             format!(
-                "declare the forward on the server's host (`nat {},{} PUBLIC_IP,PUBLIC_PORT`) and \
+                "declare the forward on the server's host (`nat {},{} {}`) and \
                  check where it points",
-                local.ip(),
-                local.port()
+                server_ip(cx, trace, local),
+                local.port(),
+                public_guess(&unanswered)
             ),
         )
         .with_evidence(
@@ -78,11 +74,16 @@ fn detect(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
                 .iter()
                 .flat_map(|a| deviation_evidence(a.deviation, "accept matching no connect")),
         );
-        if !unanswered_targets.is_empty() {
+        if !targets.is_empty() {
             finding = finding.with_fact(format!(
                 "traced connects to addresses where no traced socket listened: {}",
-                unanswered_targets.join(", ")
+                targets.join(", ")
             ));
+        }
+        // The clients' connects to the public address and the server's accepts are one story.
+        claims.claim_trace(trace);
+        for (client_trace, _) in &unanswered {
+            claims.claim_trace(*client_trace);
         }
         for accept in &group {
             claims.claim_deviation(accept.index);
@@ -102,4 +103,51 @@ fn detect(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
         findings.push(finding);
     }
     findings
+}
+
+/// Connects (by trace) to addresses where no traced socket listened, or of no host at all.
+fn unanswered_connects(cx: &Context) -> Vec<(TraceId, SocketAddr)> {
+    let matcher = cx.matcher();
+    let connections = cx
+        .outcome
+        .tcp
+        .iter()
+        .filter(|c| c.listener.is_none() && c.server.is_none())
+        .filter_map(|c| c.client_view.1.map(|a| (c.client.trace, a)));
+    let pending = cx
+        .outcome
+        .pending_connects
+        .iter()
+        .map(|p| (p.sock.trace, p.target));
+    let strangers = cx.outcome.activity.iter().flat_map(|a| {
+        let trace = a.trace;
+        a.unknown_peers
+            .iter()
+            .filter(|p| matcher.is_outside(**p))
+            .filter_map(move |p| trace.map(|t| (t, *p)))
+    });
+    connections.chain(pending).chain(strangers).collect()
+}
+
+/// The server's address for the suggested `nat` line: the listener's, or its host's first address
+/// when it listens on the wildcard.
+fn server_ip(cx: &Context, trace: TraceId, local: SocketAddr) -> String {
+    if !local.ip().is_unspecified() {
+        return local.ip().to_string();
+    }
+    cx.topology
+        .host_of(trace)
+        .and_then(|h| h.ips.first())
+        .map_or_else(|| "SERVER_IP".to_string(), |ip| ip.to_string())
+}
+
+/// The forward's public side when the traced clients all dialled one unanswered address.
+fn public_guess(unanswered: &[(TraceId, SocketAddr)]) -> String {
+    let mut targets: Vec<SocketAddr> = unanswered.iter().map(|(_, a)| *a).collect();
+    targets.sort();
+    targets.dedup();
+    match targets.as_slice() {
+        [one] => format!("{},{}", one.ip(), one.port()),
+        _ => "PUBLIC_IP,PUBLIC_PORT".to_string(),
+    }
 }
