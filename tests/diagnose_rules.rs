@@ -929,3 +929,12 @@ fn isolation_needs_traffic_to_strangers() {
     outcome.activity = vec![activity(0, 2, 0, &[]), activity(1, 0, 0, &[])];
     assert_eq!(fired(two_hosts(), outcome), ["connect-refused"]);
 }
+
+#[test]
+fn pending_connects_to_addresses_of_no_host_are_silent() {
+    let outcome = ReplayOutcome {
+        pending_connects: vec![pending(sock(0, 0), "198.51.100.80:443", loc(0, 3))],
+        ..ReplayOutcome::default()
+    };
+    assert!(fired(two_hosts(), outcome).is_empty());
+}

@@ -64,14 +64,6 @@ impl<'a> Context<'a> {
             .map(|h| h.name.as_str())
     }
 
-    /// Is `addr` one of the endpoints the configuration says to ignore?
-    pub fn is_ignored(&self, addr: SocketAddr) -> bool {
-        self.topology
-            .ignores
-            .iter()
-            .any(|e| e.ip == addr.ip() && e.port.is_none_or(|p| p == addr.port()))
-    }
-
     /// Does a traced client, other than on `server`'s host, use a private (RFC 1918 /
     /// unique-local) address of its own: a client-side socket address, or an address of a host
     /// other than the server's?

@@ -15,8 +15,9 @@ pub const RULE: Rule = Rule {
 const EXPLANATION: &str = "\
 ## What it detects
 A nonblocking connect (EINPROGRESS) after which the trace never shows the connection completing:
-no successful getsockopt(SO_ERROR), no readiness for writing, no data exchanged. Targets listed
-under `ignore` in the configuration are left out.
+no successful getsockopt(SO_ERROR), no readiness for writing, no data exchanged. Targets outside
+the modelled world (listed under `ignore`, or the address of no host) are left out: the traces
+cannot say what happened there.
 
 ## Why it matters
 The handshake probably never finished: the SYN or its answer was dropped on the way, as a firewall
@@ -33,11 +34,12 @@ parallel attempts), this finding can be ignored for the losing attempts.
 ";
 
 fn detect(cx: &Context, _claims: &mut Claims) -> Vec<Finding> {
+    let matcher = cx.matcher();
     let pending = cx
         .outcome
         .pending_connects
         .iter()
-        .filter(|p| !cx.is_ignored(p.target));
+        .filter(|p| !matcher.is_outside(p.target));
     let groups = group_by(pending, |p| (p.sock.trace, p.target));
     groups
         .into_iter()
