@@ -134,3 +134,12 @@ fn markdown_has_one_row_per_scenario_and_totals() {
     );
     assert!(text.contains("1 of 3 scenario(s) found their main issue; 1 extra, 1 incorrect."));
 }
+
+#[test]
+fn a_stated_type_overrides_the_rule_class() {
+    let row = judge(
+        &expected(r#"{"scenario":"s","type":"network","must_report":["connect-refused"]}"#),
+        &findings(),
+    );
+    assert_eq!(row.kind, "network");
+}

@@ -22,6 +22,10 @@ pub struct Expected {
     pub must_not_report: Vec<String>,
     #[serde(default)]
     pub healthy: bool,
+    /// The fault's type as the scenario states it (`network`, `application`...); when absent it
+    /// is the class of the first `must_report` rule.
+    #[serde(default, rename = "type")]
+    pub kind: Option<String>,
 }
 
 /// One row of the table.
@@ -85,6 +89,9 @@ pub fn judge(expected: &Expected, findings: &[Finding]) -> Row {
 }
 
 fn kind_of(expected: &Expected) -> String {
+    if let Some(kind) = &expected.kind {
+        return kind.clone();
+    }
     if expected.healthy {
         return "healthy".into();
     }
