@@ -337,9 +337,15 @@ fn each_pattern_fires_exactly_its_rule() {
         );
         let class = RULES.iter().find(|r| r.id == rule).map(|r| r.class);
         assert!(found.iter().all(|f| Some(f.class) == class));
-        assert!(found
-            .iter()
-            .all(|f| !f.summary.is_empty() && !f.hint.is_empty()));
+        for f in &found {
+            for text in [&f.summary, &f.hint] {
+                assert!(!text.is_empty(), "{rule}: empty summary or hint");
+                assert!(
+                    !text.contains("  ") && !text.contains('\n'),
+                    "{rule}: {text:?}"
+                );
+            }
+        }
     }
 }
 
