@@ -1,5 +1,5 @@
 //! One file per rule: its registry entry (`RULE`), its long explanation and its detection
-//! function. Helpers shared by several rules live here.
+//! function. Helpers shared by several rules live in [`shared`].
 
 pub mod address_in_use;
 pub mod broadcast_not_permitted;
