@@ -944,3 +944,12 @@ fn pending_connects_to_addresses_of_no_host_are_silent() {
     };
     assert!(fired(two_hosts(), outcome).is_empty());
 }
+
+#[test]
+fn a_receiver_that_waited_in_vain_then_closed_still_fits_mtu() {
+    let mut c = accepted(3003, 603, 3000);
+    c.to_client = stream(2, 2, 2, 1, loc(1, 20));
+    c.to_server.closed_by_receiver = true;
+    c.wait_timed_out_with_data = true;
+    assert_eq!(fired(two_hosts(), tcp(vec![c])), ["mtu-black-hole"]);
+}

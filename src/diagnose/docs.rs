@@ -64,7 +64,7 @@ pub fn rules_markdown() -> String {
         "\n## Thresholds\n\n\
          | Rule | Threshold |\n| --- | --- |\n\
          | `mtu-black-hole` (TCP) | largest send ≥ {} bytes, some bytes received on the \
-         connection before, receiver did not close |\n\
+         connection before, receiver did not close without a readiness wait timing out |\n\
          | `mtu-black-hole` (UDP) | lost sizes start above {} bytes; smaller datagrams lose ≤ \
          {:.0}%, larger ones ≥ {:.0}% and ≥ {} datagrams |\n\
          | `udp-loss` | ≥ {:.0}% of the flow's datagrams and ≥ {} datagrams lost, not all |\n\

@@ -33,7 +33,9 @@ Two endpoints exchange small packets successfully, but large ones never arrive. 
 datagrams of a flow split cleanly by size, those below some size (above 548 bytes) arrive (at most
 5% lost) and those at or above it are lost (at least 90%, at least 2 datagrams). For TCP: one
 direction of an accepted connection stalls with bytes unreceived, its largest single send is at
-least 1400 bytes, and smaller exchanges on the same connection were received.
+least 1400 bytes, smaller exchanges on the same connection were received, and the receiver did
+not simply close without waiting for the rest (a close after a readiness wait timed out fits the
+pattern: the receiver waited in vain).
 
 ## Why it matters
 A router on the path has a smaller MTU than the endpoints assume and drops packets that do not fit,
@@ -59,10 +61,18 @@ fn detect(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
         let Some(receiver) = s.receiver else { continue };
         let unreceived = s.stream.unreceived();
         let small_exchanges_passed = s.stream.received > 0 || s.reverse().received > 0;
+        // A receiver that closed without waiting for the rest did not want it (application);
+        // one that waited in vain and then gave up is what a black hole looks like.
+        let receiver_waited = s.connection.wait_timed_out_with_data
+            || cx
+                .outcome
+                .deviations
+                .iter()
+                .any(|d| d.sock == Some(receiver) && d.kind == DeviationKind::PollMissedData);
         if unreceived == 0
             || s.stream.largest_send < TCP_LARGE_SEND
             || !small_exchanges_passed
-            || s.stream.closed_by_receiver
+            || (s.stream.closed_by_receiver && !receiver_waited)
         {
             continue;
         }
