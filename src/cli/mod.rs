@@ -83,7 +83,7 @@ pub enum Command {
     Order(OrderArgs),
     /// Diagnose: order the traces, replay them against the model, and report findings.
     #[command(
-        after_help = "Examples:\n  netcheck diagnose netcheck.conf\n  netcheck diagnose --format json client.trace server.trace"
+        after_help = "Examples:\n  netcheck diagnose netcheck.conf\n  netcheck diagnose --format json client.trace server.trace\n  netcheck diagnose --table tests/fixtures/lab"
     )]
     Diagnose(DiagnoseArgs),
     /// Print the long explanation of a rule.
@@ -168,6 +168,10 @@ pub struct DiagnoseArgs {
     pub input: InputArgs,
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
+    /// Run every scenario under DIR (each with `netcheck.conf` and `expected.json`) and print a
+    /// Markdown table of what was found.
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["inputs", "one_host_traces"])]
+    pub table: Option<PathBuf>,
 }
 
 #[derive(Args, Debug)]

@@ -169,6 +169,9 @@ pub struct TraceActivity {
     pub peer_links: u64,
     /// Remote addresses that are no host's (first few).
     pub unknown_peers: Vec<SocketAddr>,
+    /// Where the trace first talked to each of `unknown_peers` (same order; evidence for
+    /// `no-peer-traffic` and `nat-undeclared`).
+    pub unknown_peer_calls: Vec<Loc>,
 }
 
 /// Everything diagnose needs from the replay.

@@ -33,6 +33,9 @@ pub struct ParseStats {
     pub first_unparsed: Vec<Unparsed>,
     /// Calls still `<unfinished ...>` when the trace ended.
     pub unfinished_at_end: u64,
+    /// The files read, indexed by [`Loc::file`] (one for a plain trace, the per-pid files of a
+    /// `-ff` set); reports use it to point evidence at the right file.
+    pub files: Vec<PathBuf>,
 }
 
 /// Maximum number of unparsed lines kept with their text.

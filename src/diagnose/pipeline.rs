@@ -1,0 +1,155 @@
+//! The whole run, shared by `netcheck diagnose`, the scenario table and the tests: topology →
+//! parse → fold → replay → diagnose, then the evidence calls read back from the trace files.
+
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+
+use super::context::file_of;
+use super::{diagnose_with_leftovers, Context, Finding};
+use crate::config::{self, ConfigError, Inputs, Topology};
+use crate::fold::{FoldStats, Folder, SocketEvent};
+use crate::model::ReplayOutcome;
+use crate::order;
+use crate::parse::{OpenError, ParseStats, TraceReader};
+
+/// Everything a report is built from.
+#[derive(Debug)]
+pub struct Analysis {
+    pub topology: Topology,
+    /// Per trace, indexed by `TraceId`.
+    pub parse: Vec<ParseStats>,
+    /// Per trace, indexed by `TraceId`.
+    pub fold: Vec<FoldStats>,
+    pub outcome: ReplayOutcome,
+    pub findings: Vec<Finding>,
+    /// Indices into `outcome.deviations` that no finding explains.
+    pub unexplained: Vec<usize>,
+}
+
+impl Analysis {
+    /// Diagnoses an outcome built elsewhere (by hand in tests, or by [`run_pipeline`]).
+    pub fn new(
+        topology: Topology,
+        parse: Vec<ParseStats>,
+        fold: Vec<FoldStats>,
+        outcome: ReplayOutcome,
+    ) -> Analysis {
+        let (findings, unexplained) = diagnose_with_leftovers(&Context {
+            topology: &topology,
+            outcome: &outcome,
+            parse: &parse,
+            fold: &fold,
+        });
+        Analysis {
+            topology,
+            parse,
+            fold,
+            outcome,
+            findings,
+            unexplained,
+        }
+    }
+}
+
+/// Why a run could not be made at all.
+#[derive(Debug, thiserror::Error)]
+pub enum PipelineError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error(transparent)]
+    Open(#[from] OpenError),
+}
+
+/// Loads the topology named by `inputs` and runs every stage.
+pub fn run_pipeline(inputs: &Inputs) -> Result<Analysis, PipelineError> {
+    let topology = config::load(inputs)?;
+    analyse(topology)
+}
+
+/// Runs parse → fold → replay → diagnose over the traces of `topology`.
+pub fn analyse(topology: Topology) -> Result<Analysis, PipelineError> {
+    let mut readers = topology
+        .traces
+        .iter()
+        .map(|spec| TraceReader::open(&spec.path, spec.id))
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut folders: Vec<_> = readers
+        .iter_mut()
+        .zip(&topology.traces)
+        .map(|(reader, spec)| Folder::new(reader, spec.id))
+        .collect();
+    let traces: Vec<Box<dyn Iterator<Item = SocketEvent> + '_>> = folders
+        .iter_mut()
+        .map(|f| Box::new(f) as Box<dyn Iterator<Item = SocketEvent> + '_>)
+        .collect();
+    let outcome = order::replay(&topology, traces, &mut |_| {});
+    let fold = folders.iter().map(|f| f.stats().clone()).collect();
+    drop(folders);
+    let parse: Vec<ParseStats> = readers.iter().map(|r| r.stats().clone()).collect();
+    let mut analysis = Analysis::new(topology, parse, fold, outcome);
+    fill_call_texts(&analysis.topology, &analysis.parse, &mut analysis.findings);
+    Ok(analysis)
+}
+
+/// Longest call text kept for evidence.
+const CALL_TEXT_LIMIT: usize = 200;
+
+/// Fills each evidence's empty `call` with its line from the trace file (one pass per file,
+/// stopping after the last line needed). Unreadable files leave the text empty.
+pub fn fill_call_texts(topology: &Topology, parse: &[ParseStats], findings: &mut [Finding]) {
+    let mut wanted: BTreeMap<PathBuf, BTreeMap<u64, String>> = BTreeMap::new();
+    for e in findings.iter().flat_map(|f| &f.evidence) {
+        if let (true, Some(path)) = (e.call.is_empty(), file_of(topology, parse, e.loc)) {
+            wanted
+                .entry(path.to_path_buf())
+                .or_default()
+                .insert(e.loc.line, String::new());
+        }
+    }
+    for (path, lines) in &mut wanted {
+        read_lines(path, lines);
+    }
+    for e in findings.iter_mut().flat_map(|f| &mut f.evidence) {
+        if !e.call.is_empty() {
+            continue;
+        }
+        let text = file_of(topology, parse, e.loc)
+            .and_then(|path| wanted.get(path))
+            .and_then(|lines| lines.get(&e.loc.line));
+        if let Some(text) = text {
+            e.call.clone_from(text);
+        }
+    }
+}
+
+/// Reads the requested 1-based lines of `path` into `lines`.
+fn read_lines(path: &std::path::Path, lines: &mut BTreeMap<u64, String>) {
+    let Some(&last) = lines.keys().next_back() else {
+        return;
+    };
+    let Ok(file) = File::open(path) else { return };
+    let mut reader = BufReader::new(file);
+    let mut buf = Vec::new();
+    let mut number = 0u64;
+    while number < last {
+        buf.clear();
+        match reader.read_until(b'\n', &mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(_) => number += 1,
+        }
+        if let Some(slot) = lines.get_mut(&number) {
+            *slot = shorten(String::from_utf8_lossy(&buf).trim());
+        }
+    }
+}
+
+fn shorten(text: &str) -> String {
+    if text.chars().count() <= CALL_TEXT_LIMIT {
+        return text.to_string();
+    }
+    let mut cut: String = text.chars().take(CALL_TEXT_LIMIT).collect();
+    cut.push('…');
+    cut
+}

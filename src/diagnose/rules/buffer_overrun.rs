@@ -1,0 +1,88 @@
+//! `buffer-overrun`: more bytes in flight than the path's buffers can hold.
+
+use super::{deviation_evidence, deviations, group_by, sock_or_trace, subject};
+use crate::diagnose::claims::Direction;
+use crate::diagnose::registry::Rule;
+use crate::diagnose::{Claims, Class, Context, Finding};
+use crate::model::DeviationKind;
+
+pub const RULE: Rule = Rule {
+    id: "buffer-overrun",
+    class: Class::Network,
+    title: "More bytes were sent and not received than the buffers on the path can hold",
+    explanation: EXPLANATION,
+    detect,
+};
+
+const EXPLANATION: &str = "\
+## What it detects
+On a TCP connection, the bytes sent but not yet received exceed the capacity of the buffers between
+the two programs (the sender's send buffer plus the receiver's receive buffer). The kernel cannot
+accept that much data unless it left the host, so the bytes were in the network and did not reach
+the receiver's buffer.
+
+## Why it matters
+The receiver was not the one holding the data back: the network (or an untraced intermediary)
+absorbed or dropped it. This points away from the application.
+
+## Evidence
+The send that pushed the unreceived total over the capacity; the facts give both numbers.
+
+## What to do
+Check the path for drops (`ss -ti` retransmissions, `netstat -s`), proxies that buffer whole
+streams, and MTU problems (see `mtu-black-hole`).
+
+Precedence: `mtu-black-hole` claims overruns on a stream it explains; the stream is then not
+reported again as `data-unreceived`.
+";
+
+fn detect(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
+    let overruns = deviations(cx, claims, |k| {
+        matches!(k, DeviationKind::BufferOverrun { .. })
+    });
+    let groups = group_by(overruns, |(_, d)| sock_or_trace(d));
+    let mut findings = Vec::new();
+    for ((trace, sock), group) in groups {
+        if let Some((index, _, is_client)) = sock.and_then(|s| cx.connection_of(s)) {
+            let dir = if is_client {
+                Direction::ToServer
+            } else {
+                Direction::ToClient
+            };
+            claims.claim_stream(index, dir);
+        }
+        let (unreceived, capacity) = group
+            .iter()
+            .filter_map(|(_, d)| match d.kind {
+                DeviationKind::BufferOverrun {
+                    unreceived,
+                    capacity,
+                } => Some((unreceived, capacity)),
+                _ => None,
+            })
+            .max()
+            .unwrap_or((0, 0));
+        let mut finding = Finding::new(
+            &RULE,
+            format!(
+                "{} had up to {unreceived} bytes sent and not received, more than the {capacity} \
+                 bytes the buffers on the path hold: the bytes left the host and did not arrive",
+                subject(cx, trace, sock)
+            ),
+            "check the path for drops and buffering middleboxes (ss -ti retransmissions, netstat \
+             -s), and the path MTU",
+        )
+        .with_evidence(
+            group
+                .iter()
+                .flat_map(|(_, d)| deviation_evidence(d, "send beyond the buffer capacity")),
+        );
+        for (index, d) in &group {
+            claims.claim_deviation(*index);
+            finding = finding.with_fact(d.detail.clone());
+        }
+        finding.facts.dedup();
+        findings.push(finding);
+    }
+    findings
+}

@@ -1,0 +1,69 @@
+//! `connect-never-completed`: a nonblocking connect never seen to complete.
+
+use super::group_by;
+use crate::diagnose::registry::Rule;
+use crate::diagnose::{Claims, Class, Context, Evidence, Finding};
+
+pub const RULE: Rule = Rule {
+    id: "connect-never-completed",
+    class: Class::Network,
+    title: "A nonblocking connect was never seen to complete",
+    explanation: EXPLANATION,
+    detect,
+};
+
+const EXPLANATION: &str = "\
+## What it detects
+A nonblocking connect (EINPROGRESS) after which the trace never shows the connection completing:
+no successful getsockopt(SO_ERROR), no readiness for writing, no data exchanged. Targets outside
+the modelled world (listed under `ignore`, or the address of no host) are left out: the traces
+cannot say what happened there.
+
+## Why it matters
+The handshake probably never finished: the SYN or its answer was dropped on the way, as a firewall
+that drops silently would do. The application may have given up after a timeout of its own without
+any error reaching the trace.
+
+## Evidence
+The connect call that returned EINPROGRESS.
+
+## What to do
+Check whether the target is reachable from the client (`nc -vz TARGET PORT`), and firewalls that
+drop rather than reject. If the application abandons connections on purpose (happy eyeballs,
+parallel attempts), this finding can be ignored for the losing attempts.
+";
+
+fn detect(cx: &Context, _claims: &mut Claims) -> Vec<Finding> {
+    let matcher = cx.matcher();
+    let pending = cx
+        .outcome
+        .pending_connects
+        .iter()
+        .filter(|p| !matcher.is_outside(p.target));
+    let groups = group_by(pending, |p| (p.sock.trace, p.target));
+    groups
+        .into_iter()
+        .map(|((trace, target), group)| {
+            let sockets: Vec<String> = group.iter().map(|p| p.sock.to_string()).collect();
+            Finding::new(
+                &RULE,
+                format!(
+                    "{} started {} nonblocking connect(s) to {target} (socket(s) {}) that were \
+                     never seen to complete",
+                    cx.who(trace),
+                    group.len(),
+                    sockets.join(", ")
+                ),
+                format!(
+                    "check that {target} is reachable from this host (nc -vz) and look for \
+                     firewalls that silently drop"
+                ),
+            )
+            .with_evidence(
+                group
+                    .iter()
+                    .map(|p| Evidence::new(p.loc, "connect in progress, never completed")),
+            )
+        })
+        .collect()
+}

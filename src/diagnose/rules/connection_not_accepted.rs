@@ -1,0 +1,83 @@
+//! `connection-not-accepted`: a connect succeeded to a traced listener that never accepted it.
+
+use super::group_by;
+use crate::diagnose::claims::Direction;
+use crate::diagnose::context::addr_or_unknown;
+use crate::diagnose::registry::Rule;
+use crate::diagnose::{Claims, Class, Context, Evidence, Finding};
+
+pub const RULE: Rule = Rule {
+    id: "connection-not-accepted",
+    class: Class::Network,
+    title: "A connect succeeded to a traced listener that never accepted the connection",
+    explanation: EXPLANATION,
+    detect,
+};
+
+const EXPLANATION: &str = "\
+## What it detects
+A connect that succeeded, matched to a traced listening socket, which never returned the
+connection from accept before the traces ended.
+
+## Why it matters
+The client believes it is connected, but the server never saw the connection. Either the
+connection reached some other machine answering at the same address (a NAT, proxy or load balancer
+that completed the handshake itself), or the server stopped accepting (overload, a full backlog, a
+single-client server busy with another client).
+
+## Evidence
+The connects that were never accepted. The facts name the listener they were matched to.
+
+## What to do
+Check whether the listener's host is really the one the client reaches (NAT, proxy, duplicate
+address), and whether the server keeps calling accept (thread pool size, connection limits).
+
+Precedence: when `nat-undeclared` or `port-forwarding` explain accepts from unexpected peers on
+the same listener, they take these connects too. The bytes sent on such a connection are not
+reported again as `data-unreceived`.
+";
+
+fn detect(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
+    let unaccepted = cx
+        .outcome
+        .tcp
+        .iter()
+        .enumerate()
+        .filter(|(i, c)| c.server.is_none() && !claims.stream(*i, Direction::ToServer))
+        .filter_map(|(i, c)| c.listener.map(|l| (i, c, l)));
+    let groups = group_by(unaccepted, |(_, c, listener)| (*listener, c.client.trace));
+    let mut findings = Vec::new();
+    for ((listener, client_trace), group) in groups {
+        let target = addr_or_unknown(group.first().and_then(|(_, c, _)| c.client_view.1));
+        for (index, _, _) in &group {
+            for dir in Direction::BOTH {
+                claims.claim_stream(*index, dir);
+            }
+        }
+        let unsent: u64 = group.iter().map(|(_, c, _)| c.to_server.sent).sum();
+        let mut finding = Finding::new(
+            &RULE,
+            format!(
+                "{} connected {} time(s) to {target}, matched to listening {}, which never \
+                 accepted the connection(s)",
+                cx.who(client_trace),
+                group.len(),
+                cx.sock(listener)
+            ),
+            "check that the client really reaches this server (NAT, proxy, duplicate address) \
+             and that the server keeps accepting (backlog, connection limit, busy worker)",
+        )
+        .with_evidence(
+            group
+                .iter()
+                .map(|(_, c, _)| Evidence::new(c.connect_loc, "connect never accepted")),
+        );
+        if unsent > 0 {
+            finding = finding.with_fact(format!(
+                "{unsent} byte(s) were sent on these connections and never received"
+            ));
+        }
+        findings.push(finding);
+    }
+    findings
+}

@@ -1,0 +1,50 @@
+//! `data-unreceived`: bytes sent on a TCP connection were never received.
+
+use super::{unexplained_unreceived, unreceived_findings};
+use crate::diagnose::registry::Rule;
+use crate::diagnose::{Claims, Class, Context, Finding};
+
+pub const RULE: Rule = Rule {
+    id: "data-unreceived",
+    class: Class::Application,
+    title: "Bytes sent on a TCP connection were never received, and nothing points at the network",
+    explanation: EXPLANATION,
+    detect,
+};
+
+const EXPLANATION: &str = "\
+## What it detects
+An accepted TCP connection ends with bytes that one side sent and the other never read, with no
+sign of a network cause: no reset, no buffer overrun, no MTU pattern, no readiness wait that missed
+the data.
+
+## Why it matters
+The bytes were most likely sitting in the receiver's buffer: the receiving program did not read
+them before closing or before the trace ended. Typical causes are a server that does not read the
+whole request, a protocol disagreement on message length, or a reader blocked elsewhere.
+
+## Evidence
+The last unreceived send with the connect and accept of the connection; the facts give sent and
+received counts, and whether the receiver closed with the bytes unread.
+
+## What to do
+Check that the receiver reads until the protocol says the message is complete (lengths, delimiters,
+multibyte characters), and that it does not close with unread data (which makes the kernel send a
+reset).
+
+Precedence: this is the fallback for unreceived TCP bytes; every more specific rule
+(`mtu-black-hole`, `connection-not-accepted`, `connection-reset`, `send-after-peer-closed`,
+`buffer-overrun`, `data-unreceived-poll-missed`) wins over it.
+";
+
+fn detect(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
+    let selected = unexplained_unreceived(cx, claims);
+    unreceived_findings(cx, claims, &RULE, selected, |g| {
+        (
+            g.describe(),
+            "check that the receiver reads whole messages (lengths, delimiters) and does not \
+             close with unread data"
+                .to_string(),
+        )
+    })
+}

@@ -1,0 +1,35 @@
+//! One file per rule: its registry entry (`RULE`), its long explanation and its detection
+//! function. Helpers shared by several rules live in [`shared`].
+
+pub mod address_in_use;
+pub mod broadcast_not_permitted;
+pub mod buffer_overrun;
+pub mod connect_filtered;
+pub mod connect_never_completed;
+pub mod connect_refused;
+pub mod connect_refused_while_listening;
+pub mod connect_unexpected_failure;
+pub mod connection_not_accepted;
+pub mod connection_reset;
+pub mod data_mismatch;
+pub mod data_unreceived;
+pub mod data_unreceived_poll_missed;
+pub mod datagram_truncated;
+pub mod ip_version_mismatch;
+pub mod loopback_bound_external_peer;
+pub mod mtu_black_hole;
+pub mod nat_undeclared;
+pub mod no_peer_traffic;
+pub mod nonblock_inherited;
+pub mod ordering_incomplete;
+pub mod port_forwarding;
+pub mod send_after_peer_closed;
+pub mod udp_all_lost;
+pub mod udp_loss;
+pub mod unexpected_blocking;
+pub mod unparsed_lines;
+pub mod unsupported_call;
+
+mod shared;
+
+pub(crate) use shared::*;

@@ -1,0 +1,188 @@
+//! `mtu-black-hole`: large packets vanish between two endpoints while small ones get through.
+
+use super::{claim_socket_deviations, streams};
+use crate::diagnose::context::plural;
+use crate::diagnose::registry::Rule;
+use crate::diagnose::{Claims, Class, Context, Evidence, Finding};
+use crate::model::{DeviationKind, UdpFlow};
+
+pub const RULE: Rule = Rule {
+    id: "mtu-black-hole",
+    class: Class::Network,
+    title: "Large packets are lost while small ones pass between the same endpoints",
+    explanation: EXPLANATION,
+    detect,
+};
+
+/// A TCP send at least this large fills a full-size segment on a 1500-byte Ethernet path, which is
+/// what a black hole with a smaller path MTU (tunnels, PPPoE, VPNs) drops.
+pub const TCP_LARGE_SEND: u64 = 1400;
+/// No IPv4 path may have an MTU below 576 bytes, i.e. 548 bytes of UDP payload: losses that start
+/// at or below this size are not an MTU problem.
+pub const UDP_MIN_BLACK_HOLE_SIZE: u64 = 549;
+/// Below the cut, datagrams must arrive this reliably (same threshold as `udp-loss`).
+pub const UDP_SMALL_MAX_LOSS: f64 = 0.05;
+/// At and above the cut, at least this share must be lost...
+pub const UDP_LARGE_MIN_LOSS: f64 = 0.9;
+/// ...and at least this many datagrams.
+pub const UDP_LARGE_MIN_LOST: u64 = 2;
+
+const EXPLANATION: &str = "\
+## What it detects
+Two endpoints exchange small packets successfully, but large ones never arrive. For UDP: the
+datagrams of a flow split cleanly by size, those below some size (above 548 bytes) arrive (at most
+5% lost) and those at or above it are lost (at least 90%, at least 2 datagrams). For TCP: one
+direction of an accepted connection stalls with bytes unreceived, its largest single send is at
+least 1400 bytes, smaller exchanges on the same connection were received, and the receiver did
+not simply close without waiting for the rest (a close after a readiness wait timed out fits the
+pattern: the receiver waited in vain).
+
+## Why it matters
+A router on the path has a smaller MTU than the endpoints assume and drops packets that do not fit,
+while the ICMP \"fragmentation needed\" message that would let the sender adapt is filtered. The
+application sees a connection that works for short requests and hangs on the first large one.
+
+## Evidence
+The first send of the flow (UDP) or the last send of the stalled direction, with the connect and
+accept of the connection (TCP). The facts give the sizes that passed and the sizes that were lost.
+
+## What to do
+Check the path MTU between the hosts (`ping -M do -s SIZE`, `tracepath`). Allow ICMP type 3 code 4
+(IPv4) / ICMPv6 \"packet too big\" through firewalls, lower the interface MTU or clamp the TCP MSS on
+the tunnel (`iptables ... TCPMSS --clamp-mss-to-pmtu`).
+
+This rule takes precedence over `data-unreceived`, `data-unreceived-poll-missed`, `buffer-overrun`,
+`udp-loss` and `udp-all-lost` for the stream or flow it explains.
+";
+
+fn detect(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    for s in streams(cx) {
+        let Some(receiver) = s.receiver else { continue };
+        let unreceived = s.stream.unreceived();
+        let small_exchanges_passed = s.stream.received > 0 || s.reverse().received > 0;
+        // A receiver that closed without waiting for the rest did not want it (application);
+        // one that waited in vain and then gave up is what a black hole looks like.
+        let receiver_waited = s.connection.wait_timed_out_with_data
+            || cx
+                .outcome
+                .deviations
+                .iter()
+                .any(|d| d.sock == Some(receiver) && d.kind == DeviationKind::PollMissedData);
+        if unreceived == 0
+            || s.stream.largest_send < TCP_LARGE_SEND
+            || !small_exchanges_passed
+            || (s.stream.closed_by_receiver && !receiver_waited)
+        {
+            continue;
+        }
+        claims.claim_stream(s.index, s.dir);
+        let related = |k: &DeviationKind| {
+            matches!(
+                k,
+                DeviationKind::BufferOverrun { .. } | DeviationKind::PollMissedData
+            )
+        };
+        claim_socket_deviations(cx, claims, s.sender, related);
+        claim_socket_deviations(cx, claims, receiver, related);
+        let summary = format!(
+            "TCP stream from {} to {} stalled: {unreceived} of {} bytes never arrived, after the \
+             connection had carried smaller exchanges; the largest send was {} bytes",
+            cx.sock(s.sender),
+            cx.sock(receiver),
+            s.stream.sent,
+            s.stream.largest_send
+        );
+        findings.push(
+            Finding::new(&RULE, summary, hint())
+                .with_evidence(s.evidence("last send before the stall"))
+                .with_fact(format!(
+                    "bytes received: {} in this direction, {} in the other",
+                    s.stream.received,
+                    s.reverse().received
+                ))
+                .with_fact(format!(
+                    "{} in this direction, largest {} bytes (threshold {TCP_LARGE_SEND})",
+                    plural(s.stream.sends, "send", "sends"),
+                    s.stream.largest_send
+                )),
+        );
+    }
+    for (index, flow) in cx.outcome.udp.iter().enumerate() {
+        let Some(cut) = udp_size_cut(flow) else {
+            continue;
+        };
+        claims.claim_udp_flow(index);
+        let (small_sent, small_received) = totals(flow, |len| len < cut.size);
+        let (large_sent, large_received) = totals(flow, |len| len >= cut.size);
+        let summary = format!(
+            "UDP datagrams from {} ({}) to {}: {} of {large_sent} datagrams of {} bytes or more \
+             were lost, while {small_received} of {small_sent} smaller ones arrived",
+            cx.sock(flow.sender),
+            crate::diagnose::context::addr_or_unknown(flow.sender_addr),
+            flow.receiver_addr,
+            large_sent - large_received,
+            cut.size
+        );
+        findings.push(
+            Finding::new(&RULE, summary, hint())
+                .with_evidence([Evidence::new(flow.first_send, "first datagram of the flow")])
+                .with_fact(format!(
+                    "largest datagram that arrived: {} bytes; smallest lost size: {} bytes",
+                    cut.largest_passed, cut.size
+                )),
+        );
+    }
+    findings
+}
+
+fn hint() -> &'static str {
+    "check the path MTU between these hosts (tracepath, ping -M do -s SIZE) and let ICMP \
+     'fragmentation needed' / 'packet too big' through; or lower the MTU / clamp the TCP MSS"
+}
+
+/// Where a flow's datagrams split into "arrive" and "lost" by size.
+struct SizeCut {
+    /// Smallest size of the lost group.
+    size: u64,
+    largest_passed: u64,
+}
+
+/// Finds the smallest size `c` such that datagrams below `c` arrive and those at or above are lost.
+fn udp_size_cut(flow: &UdpFlow) -> Option<SizeCut> {
+    let sizes: Vec<u64> = flow
+        .by_size
+        .iter()
+        .filter(|(_, sent, _)| *sent > 0)
+        .map(|(len, _, _)| *len)
+        .collect();
+    sizes.iter().copied().find_map(|cut| {
+        let (small_sent, small_received) = totals(flow, |len| len < cut);
+        let (large_sent, large_received) = totals(flow, |len| len >= cut);
+        let large_lost = large_sent - large_received;
+        let small_ok = small_received > 0
+            && (small_sent - small_received) as f64 <= UDP_SMALL_MAX_LOSS * small_sent as f64;
+        let large_lost_enough = large_lost >= UDP_LARGE_MIN_LOST
+            && large_lost as f64 >= UDP_LARGE_MIN_LOSS * large_sent as f64;
+        (cut >= UDP_MIN_BLACK_HOLE_SIZE && small_ok && large_lost_enough).then(|| SizeCut {
+            size: cut,
+            largest_passed: flow
+                .by_size
+                .iter()
+                .filter(|(_, _, received)| *received > 0)
+                .map(|(len, _, _)| *len)
+                .max()
+                .unwrap_or(0),
+        })
+    })
+}
+
+/// Datagrams sent and received (never more than sent) over the sizes accepted by `select`.
+pub(crate) fn totals(flow: &UdpFlow, select: impl Fn(u64) -> bool) -> (u64, u64) {
+    flow.by_size
+        .iter()
+        .filter(|(len, _, _)| select(*len))
+        .fold((0, 0), |(s, r), (_, sent, received)| {
+            (s + sent, r + (*received).min(*sent))
+        })
+}

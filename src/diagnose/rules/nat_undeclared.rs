@@ -1,0 +1,333 @@
+//! `nat-undeclared`: traffic passes through a NAT the configuration does not declare.
+
+use std::net::{IpAddr, SocketAddr};
+
+use super::{
+    calls_toward, claim_unaccepted_at, deviation_evidence, group_by, peer_ips, unknown_peer_accepts,
+};
+use crate::diagnose::claims::Direction;
+use crate::diagnose::context::is_private;
+use crate::diagnose::registry::Rule;
+use crate::diagnose::{Claims, Class, Context, Evidence, Finding};
+
+pub const RULE: Rule = Rule {
+    id: "nat-undeclared",
+    class: Class::Network,
+    title: "Traffic passes through a NAT that the configuration does not declare",
+    explanation: EXPLANATION,
+    detect,
+};
+
+const EXPLANATION: &str = "\
+## What it detects
+Three patterns. (1) A traced server accepts connections whose peer address belongs to no host,
+while a traced client with a private address of its own connects to it and is never accepted (or
+its connect cannot be matched): the client's address was rewritten on the way. (2) Every trace with network activity talks only to addresses that belong to no host: the
+hosts know each other by addresses the configuration does not list. (3) The topology contains a NAT
+that was inferred from the traces rather than declared (zero-config runs): it is reported so that
+the guess can be checked.
+
+## Why it matters
+A NAT changes the addresses the two ends see, so connections cannot be matched by address and the
+diagnosis of everything after them is weaker. NATs are also a frequent cause of failures
+themselves: connections that work from one network and not from another.
+
+## Evidence
+The connects never accepted and the accepts that returned the unknown peer address (pattern 1),
+the connects and sends aimed at
+unknown addresses (pattern 2), or the calls that used the inferred NAT's public address
+(pattern 3).
+
+## What to do
+Declare the NAT in the configuration (`nat PRIVATE[,PORT] PUBLIC[,PORT]` on the host behind it)
+and run again. If no NAT should be there, check the routers between the hosts.
+
+Precedence: pattern (1) is preferred over `port-forwarding` for the same accept, and pattern (2)
+over `no-peer-traffic` for the same traces.
+";
+
+fn detect(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
+    let mut findings = client_behind_nat(cx, claims);
+    findings.extend(unaccepted_private_clients(cx, claims));
+    findings.extend(only_unknown_peers(cx, claims));
+    findings.extend(inferred_nats(cx));
+    findings
+}
+
+/// Pattern 1: accepts from unknown peers while some traced client has a private address.
+fn client_behind_nat(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
+    let matcher = cx.matcher();
+    let groups = unknown_peer_accepts(cx, claims, |peer| matcher.is_outside(peer));
+    let mut findings = Vec::new();
+    for ((trace, local), group) in groups {
+        if !cx.client_is_private(trace) {
+            continue;
+        }
+        let peers = peer_ips(&group);
+        let summary = format!(
+            "{} accepted {} connection(s) at {local} from {}, an address of no host, while a \
+             traced client uses a private address: a NAT in front of the client is not declared",
+            cx.who(trace),
+            group.len(),
+            peers.join(", ")
+        );
+        let mut finding = Finding::new(
+            &RULE,
+            summary,
+            format!(
+                "declare the client's NAT in the configuration: `nat {} {}`",
+                private_client_ip(cx, trace).unwrap_or_else(|| "CLIENT_PRIVATE_IP".into()),
+                peers.first().map_or("PUBLIC_IP", String::as_str)
+            ),
+        )
+        .with_evidence(
+            group
+                .iter()
+                .flat_map(|a| deviation_evidence(a.deviation, "accept from an unknown address")),
+        );
+        for accept in &group {
+            claims.claim_deviation(accept.index);
+            finding = finding.with_fact(accept.deviation.detail.clone());
+        }
+        let unaccepted = claim_unaccepted_at(cx, claims, trace, local);
+        if !unaccepted.is_empty() {
+            finding = finding.with_fact(format!(
+                "{} traced connect(s) matched to this listener were never accepted: probably \
+                 the same connections, seen under another address",
+                unaccepted.len()
+            ));
+            let mut evidence = std::mem::take(&mut finding.evidence);
+            evidence.extend(unaccepted);
+            finding = finding.with_evidence(evidence);
+        }
+        findings.push(finding);
+    }
+    findings
+}
+
+/// A private address of a host other than the server's, for the suggested `nat` line.
+fn private_client_ip(cx: &Context, server: crate::source::TraceId) -> Option<String> {
+    let server_host = cx.topology.traces.get(server.0 as usize).map(|t| t.host);
+    cx.topology
+        .hosts
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| Some(*i) != server_host)
+        .flat_map(|(_, h)| h.ips.iter())
+        .find(|ip| crate::diagnose::context::is_private(**ip))
+        .map(|ip| ip.to_string())
+}
+
+/// Pattern 1 as the model usually shows it: a private client's connect to a traced listener is
+/// never accepted, while the listener's trace accepted connections from addresses of no host
+/// (which the model leaves unmodelled).
+fn unaccepted_private_clients(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
+    let matcher = cx.matcher();
+    let unaccepted = cx
+        .outcome
+        .tcp
+        .iter()
+        .enumerate()
+        .filter(|(i, c)| c.server.is_none() && !claims.stream(*i, Direction::ToServer))
+        .filter_map(|(i, c)| c.listener.map(|l| (i, c, l)));
+    let groups = group_by(unaccepted, |(_, _, listener)| *listener);
+    let mut findings = Vec::new();
+    for (listener, group) in groups {
+        let Some(server) = cx
+            .outcome
+            .activity
+            .iter()
+            .find(|a| a.trace == Some(listener.trace))
+        else {
+            continue;
+        };
+        let strangers: Vec<SocketAddr> = server
+            .unknown_peers
+            .iter()
+            .filter(|p| matcher.is_outside(**p))
+            .copied()
+            .collect();
+        let private: Vec<_> = group
+            .iter()
+            .filter_map(|(i, c, _)| {
+                client_own_ip(cx, c)
+                    .filter(|ip| is_private(*ip))
+                    .map(|ip| (*i, *c, ip))
+            })
+            .collect();
+        let (Some(stranger), Some((_, first_client, client_ip))) =
+            (strangers.first(), private.first())
+        else {
+            continue;
+        };
+        let mut evidence: Vec<Evidence> = private
+            .iter()
+            .map(|(_, c, _)| {
+                Evidence::new(
+                    c.connect_loc,
+                    "connect from a private address, never accepted",
+                )
+            })
+            .collect();
+        evidence.extend(calls_toward(cx, listener.trace, server));
+        for (index, c, _) in &private {
+            for dir in Direction::BOTH {
+                claims.claim_stream(*index, dir);
+            }
+            claims.claim_trace(c.client.trace);
+        }
+        claims.claim_trace(listener.trace);
+        let stranger_list: Vec<String> = strangers.iter().map(|a| a.ip().to_string()).collect();
+        findings.push(
+            Finding::new(
+                &RULE,
+                format!(
+                    "{} connected {} time(s) from private address {client_ip} to listening {} \
+                     and was never accepted, while that host accepted connections from {}, an \
+                     address of no host: a NAT in front of the client is not declared",
+                    cx.who(first_client.client.trace),
+                    private.len(),
+                    cx.sock(listener),
+                    stranger_list.join(", ")
+                ),
+                format!(
+                    "declare the client's NAT in the configuration: `nat {client_ip} {}`",
+                    stranger.ip()
+                ),
+            )
+            .with_evidence(evidence)
+            .with_fact(format!(
+                "addresses of no host seen by {}: {}",
+                cx.who(listener.trace),
+                strangers
+                    .iter()
+                    .map(|a| a.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )),
+        );
+    }
+    findings
+}
+
+/// The client's own address: its socket's local address, else its host's first address.
+fn client_own_ip(cx: &Context, c: &crate::model::TcpConnection) -> Option<IpAddr> {
+    c.client_view
+        .0
+        .map(|a| a.ip())
+        .filter(|ip| !ip.is_unspecified())
+        .or_else(|| cx.topology.host_of(c.client.trace)?.ips.first().copied())
+}
+
+/// Pattern 2: no trace reaches another traced host, and some talk to unknown addresses.
+fn only_unknown_peers(cx: &Context, claims: &mut Claims) -> Option<Finding> {
+    let active: Vec<_> = cx
+        .outcome
+        .activity
+        .iter()
+        .filter(|a| a.socket_calls > 0)
+        .collect();
+    let nobody_reaches_a_peer = active.iter().all(|a| a.peer_links == 0);
+    let matcher = cx.matcher();
+    let talkers: Vec<_> = active
+        .iter()
+        .filter(|a| a.unknown_peers.iter().any(|p| matcher.is_outside(*p)))
+        .filter(|a| a.trace.is_none_or(|t| !claims.trace(t)))
+        .filter_map(|a| a.trace.map(|t| (t, *a)))
+        .collect();
+    // Accepts from unexpected peers point at a forward instead: `port-forwarding` reports them.
+    let forwarded_accepts = !unknown_peer_accepts(cx, claims, |_| true).is_empty();
+    if cx.topology.traces.len() < 2
+        || !nobody_reaches_a_peer
+        || talkers.is_empty()
+        || forwarded_accepts
+    {
+        return None;
+    }
+    let names: Vec<String> = talkers.iter().map(|(t, _)| cx.who(*t)).collect();
+    let mut addresses: Vec<String> = talkers
+        .iter()
+        .flat_map(|(_, a)| a.unknown_peers.iter().map(|p| p.to_string()))
+        .collect();
+    addresses.sort();
+    addresses.dedup();
+    let evidence: Vec<Evidence> = talkers
+        .iter()
+        .flat_map(|(t, a)| calls_toward(cx, *t, a))
+        .collect();
+    for trace in active.iter().filter_map(|a| a.trace) {
+        claims.claim_trace(trace);
+    }
+    Some(
+        Finding::new(
+            &RULE,
+            format!(
+                "{} only talk(s) to addresses that belong to no host ({}): the hosts probably \
+                 reach each other through an undeclared NAT or proxy",
+                names.join(", "),
+                addresses.join(", ")
+            ),
+            "find which host owns these addresses and declare it (`nat` line or host address) \
+             in the configuration",
+        )
+        .with_evidence(evidence)
+        .with_fact("no connection or flow links two traced sockets"),
+    )
+}
+
+/// Pattern 3: NATs the configuration stage inferred.
+fn inferred_nats(cx: &Context) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    for host in &cx.topology.hosts {
+        for nat in host.nats.iter().filter(|n| n.inferred) {
+            let public = nat.public.ip;
+            let evidence = cx.outcome.tcp.iter().flat_map(|c| {
+                let seen_by_server = c.server_view.1.is_some_and(|a| a.ip() == public);
+                let dialled = c.client_view.1.is_some_and(|a| a.ip() == public);
+                let accept = c
+                    .accept_loc
+                    .filter(|_| seen_by_server)
+                    .map(|loc| Evidence::new(loc, "peer seen at the NAT's public address"));
+                let connect = dialled
+                    .then(|| Evidence::new(c.connect_loc, "connect to the NAT's public address"));
+                accept.into_iter().chain(connect)
+            });
+            findings.push(
+                Finding::new(
+                    &RULE,
+                    format!(
+                        "host {} appears as {} (private {}); this NAT was inferred from the \
+                         traces, not declared",
+                        host.name,
+                        endpoint(public, nat.public.port),
+                        endpoint(nat.private.ip, nat.private.port)
+                    ),
+                    format!(
+                        "if the NAT is real, declare it in the configuration of host {}: \
+                         `nat {} {}`",
+                        host.name,
+                        config_endpoint(nat.private.ip, nat.private.port),
+                        config_endpoint(public, nat.public.port)
+                    ),
+                )
+                .with_evidence(evidence),
+            );
+        }
+    }
+    findings
+}
+
+fn endpoint(ip: std::net::IpAddr, port: Option<u16>) -> String {
+    match port {
+        Some(p) => SocketAddr::new(ip, p).to_string(),
+        None => ip.to_string(),
+    }
+}
+
+/// The configuration file's `IP[,PORT]` spelling.
+fn config_endpoint(ip: std::net::IpAddr, port: Option<u16>) -> String {
+    match port {
+        Some(p) => format!("{ip},{p}"),
+        None => ip.to_string(),
+    }
+}

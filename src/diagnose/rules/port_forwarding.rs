@@ -1,0 +1,153 @@
+//! `port-forwarding`: a traced server accepts connections no traced client aimed at its address.
+
+use super::{claim_unaccepted_at, deviation_evidence, peer_ips, unknown_peer_accepts};
+use crate::diagnose::registry::Rule;
+use crate::diagnose::{Claims, Class, Context, Finding};
+use crate::source::TraceId;
+use std::net::SocketAddr;
+
+pub const RULE: Rule = Rule {
+    id: "port-forwarding",
+    class: Class::Network,
+    title: "A server accepts connections that no traced connect aimed at its own address",
+    explanation: EXPLANATION,
+    detect,
+};
+
+const EXPLANATION: &str = "\
+## What it detects
+A traced server socket accepts connections whose peer matches no traced connect to the server's
+own address and port. The clients dialled some other address or port, and something on the way
+forwarded the connection to the server.
+
+## Why it matters
+A port forward (a NAT in front of the server, a load balancer, a container runtime's published
+port) is part of the path. When it is not declared, netcheck cannot pair the connects with these
+accepts, and the forward itself may be what sends traffic to the wrong place.
+
+## Evidence
+The accepts whose peer matched no connect. The facts list the peers and the connects that went to
+addresses no traced socket listened on, which are the likely other ends.
+
+## What to do
+Declare the forward on the server's host: `nat PRIVATE_IP,PORT PUBLIC_IP,PORT`, and check that
+the forward points at the intended server and port.
+
+Precedence: `nat-undeclared` takes an accept first when its peer belongs to no host while a traced
+client has a private address.
+";
+
+fn detect(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
+    let groups = unknown_peer_accepts(cx, claims, |_| true);
+    if groups.is_empty() {
+        return Vec::new();
+    }
+    let unanswered = unanswered_connects(cx);
+    let mut targets: Vec<String> = unanswered
+        .iter()
+        .map(|(trace, target)| format!("{target} (from {})", cx.who(*trace)))
+        .collect();
+    targets.sort();
+    targets.dedup();
+    let mut findings = Vec::new();
+    for ((trace, local), group) in groups {
+        let peers = peer_ips(&group);
+        let mut finding = Finding::new(
+            &RULE,
+            format!(
+                "{} accepted {} connection(s) at {local} from {} that match no traced connect to \
+                 that address: the connections were forwarded from another address or port",
+                cx.who(trace),
+                group.len(),
+                peers.join(", ")
+            ),
+            format!(
+                "declare the forward on the server's host (`nat {},{} {}`) and \
+                 check where it points",
+                server_ip(cx, trace, local),
+                local.port(),
+                public_guess(&unanswered)
+            ),
+        )
+        .with_evidence(
+            group
+                .iter()
+                .flat_map(|a| deviation_evidence(a.deviation, "accept matching no connect")),
+        );
+        if !targets.is_empty() {
+            finding = finding.with_fact(format!(
+                "traced connects to addresses where no traced socket listened: {}",
+                targets.join(", ")
+            ));
+        }
+        // The clients' connects to the public address and the server's accepts are one story.
+        claims.claim_trace(trace);
+        for (client_trace, _) in &unanswered {
+            claims.claim_trace(*client_trace);
+        }
+        for accept in &group {
+            claims.claim_deviation(accept.index);
+            finding = finding.with_fact(accept.deviation.detail.clone());
+        }
+        let unaccepted = claim_unaccepted_at(cx, claims, trace, local);
+        if !unaccepted.is_empty() {
+            finding = finding.with_fact(format!(
+                "{} traced connect(s) matched to this listener were never accepted: probably \
+                 the same connections, seen under another address",
+                unaccepted.len()
+            ));
+            let mut evidence = std::mem::take(&mut finding.evidence);
+            evidence.extend(unaccepted);
+            finding = finding.with_evidence(evidence);
+        }
+        findings.push(finding);
+    }
+    findings
+}
+
+/// Connects (by trace) to addresses where no traced socket listened, or of no host at all.
+fn unanswered_connects(cx: &Context) -> Vec<(TraceId, SocketAddr)> {
+    let matcher = cx.matcher();
+    let connections = cx
+        .outcome
+        .tcp
+        .iter()
+        .filter(|c| c.listener.is_none() && c.server.is_none())
+        .filter_map(|c| c.client_view.1.map(|a| (c.client.trace, a)));
+    let pending = cx
+        .outcome
+        .pending_connects
+        .iter()
+        .map(|p| (p.sock.trace, p.target));
+    let strangers = cx.outcome.activity.iter().flat_map(|a| {
+        let trace = a.trace;
+        a.unknown_peers
+            .iter()
+            .filter(|p| matcher.is_outside(**p))
+            .filter_map(move |p| trace.map(|t| (t, *p)))
+    });
+    connections.chain(pending).chain(strangers).collect()
+}
+
+/// The server's address for the suggested `nat` line: the listener's, or its host's first address
+/// when it listens on the wildcard.
+fn server_ip(cx: &Context, trace: TraceId, local: SocketAddr) -> String {
+    if !local.ip().is_unspecified() {
+        return local.ip().to_string();
+    }
+    cx.topology
+        .host_of(trace)
+        .and_then(|h| h.ips.first())
+        .map_or_else(|| "SERVER_IP".to_string(), |ip| ip.to_string())
+}
+
+/// The forward's public side when the traced clients all dialled one unanswered address.
+fn public_guess(unanswered: &[(TraceId, SocketAddr)]) -> String {
+    let mut targets: Vec<SocketAddr> = unanswered.iter().map(|(_, a)| *a).collect();
+    targets.sort();
+    targets.dedup();
+    match targets.as_slice() {
+        [one] => format!("{},{}", one.ip(), one.port()),
+        _ => "PUBLIC_IP,PUBLIC_PORT".to_string(),
+    }
+}

@@ -1,0 +1,95 @@
+//! `send-after-peer-closed`: a program wrote into a connection its peer had closed.
+
+use super::{deviation_evidence, deviations, group_by, sock_or_trace, subject};
+use crate::diagnose::claims::Direction;
+use crate::diagnose::registry::Rule;
+use crate::diagnose::{Claims, Class, Context, Finding};
+use crate::model::DeviationKind;
+
+pub const RULE: Rule = Rule {
+    id: "send-after-peer-closed",
+    class: Class::Application,
+    title: "A program sent into a connection its peer had already closed",
+    explanation: EXPLANATION,
+    detect,
+};
+
+const EXPLANATION: &str = "\
+## What it detects
+A send or write on a TCP connection whose peer had already closed it: the call failed with EPIPE or
+ECONNRESET, or succeeded into a connection that, in the replay, was already closed at the other
+end.
+
+## Why it matters
+The two programs disagree on the connection's lifetime: typically a client reuses a keep-alive
+connection the server has timed out and closed, or a server closes before reading the whole
+request. The data sent is lost and the sender sees an error (or SIGPIPE) only afterwards.
+
+## Evidence
+The failing or late send, and the peer's close as its counterpart.
+
+## What to do
+Make both sides agree on who closes and when (keep-alive timeouts, `Connection: close`), retry
+idempotent requests on a fresh connection after EPIPE/ECONNRESET, and read the peer's shutdown
+before sending more.
+
+Precedence: the bytes this sender left unreceived are not reported again as `data-unreceived`.
+";
+
+fn detect(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
+    let sends = deviations(cx, claims, |k| {
+        matches!(k, DeviationKind::SendAfterPeerClosed { .. })
+    });
+    let groups = group_by(sends, |(_, d)| sock_or_trace(d));
+    let mut findings = Vec::new();
+    for ((trace, sock), group) in groups {
+        if let Some((index, _, is_client)) = sock.and_then(|s| cx.connection_of(s)) {
+            let sent_by_this_side = if is_client {
+                Direction::ToServer
+            } else {
+                Direction::ToClient
+            };
+            claims.claim_stream(index, sent_by_this_side);
+        }
+        let errors: Vec<String> = group
+            .iter()
+            .filter_map(|(_, d)| match d.kind {
+                DeviationKind::SendAfterPeerClosed { errno: Some(e) } => Some(e.to_string()),
+                _ => None,
+            })
+            .collect();
+        let outcome = if errors.is_empty() {
+            "the data was lost".to_string()
+        } else {
+            format!("failing with {}", dedup_join(errors))
+        };
+        let mut finding = Finding::new(
+            &RULE,
+            format!(
+                "{} sent {} time(s) into a connection its peer had already closed, {outcome}",
+                subject(cx, trace, sock),
+                group.len()
+            ),
+            "make both ends agree on when the connection closes (keep-alive timeouts), and retry \
+             on a fresh connection after EPIPE/ECONNRESET",
+        )
+        .with_evidence(
+            group
+                .iter()
+                .flat_map(|(_, d)| deviation_evidence(d, "send after the peer closed")),
+        );
+        for (index, d) in &group {
+            claims.claim_deviation(*index);
+            finding = finding.with_fact(d.detail.clone());
+        }
+        finding.facts.dedup();
+        findings.push(finding);
+    }
+    findings
+}
+
+fn dedup_join(mut items: Vec<String>) -> String {
+    items.sort();
+    items.dedup();
+    items.join(", ")
+}

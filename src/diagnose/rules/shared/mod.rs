@@ -1,0 +1,11 @@
+//! Helpers shared by several rules.
+
+mod deviations;
+mod peers;
+mod streams;
+mod udp;
+
+pub(crate) use deviations::*;
+pub(crate) use peers::*;
+pub(crate) use streams::*;
+pub(crate) use udp::*;

@@ -1,0 +1,209 @@
+//! Connects and accepts: failed connects, accepts from unexpected peers, calls to strangers.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+
+use crate::diagnose::claims::{Claims, Direction};
+use crate::diagnose::context::Context;
+use crate::diagnose::registry::Rule;
+use crate::diagnose::{Evidence, Finding};
+use crate::model::{Deviation, DeviationKind};
+use crate::source::{Loc, SockId, TraceId};
+
+use super::deviations::{deviation_evidence, group_by};
+
+/// Calls of `trace` aimed at its unknown peers: the calls the model recorded for them, else the
+/// connects, first datagram sends and pending connects towards those addresses.
+pub(crate) fn calls_toward(
+    cx: &Context,
+    trace: TraceId,
+    activity: &crate::model::TraceActivity,
+) -> Vec<Evidence> {
+    let targets = &activity.unknown_peers;
+    let recorded = activity
+        .unknown_peer_calls
+        .iter()
+        .enumerate()
+        .map(|(i, &loc)| {
+            let peer = targets.get(i).map_or_else(String::new, |a| format!(" {a}"));
+            (loc, format!("talks to{peer}, an address of no traced host"))
+        });
+    let aims = |a: Option<SocketAddr>| a.is_some_and(|a| targets.contains(&a));
+    let note = |what: &str, to: SocketAddr| format!("{what} to {to}, an address of no traced host");
+    let connects = cx
+        .outcome
+        .tcp
+        .iter()
+        .filter(|c| c.client.trace == trace && aims(c.client_view.1))
+        .filter_map(|c| {
+            c.client_view
+                .1
+                .map(|to| (c.connect_loc, note("connect", to)))
+        });
+    let pending = cx
+        .outcome
+        .pending_connects
+        .iter()
+        .filter(|p| p.sock.trace == trace && targets.contains(&p.target))
+        .map(|p| (p.loc, note("connect", p.target)));
+    let datagrams = cx
+        .outcome
+        .udp
+        .iter()
+        .filter(|f| f.sender.trace == trace && targets.contains(&f.receiver_addr))
+        .map(|f| (f.first_send, note("datagram", f.receiver_addr)));
+    let mut calls: Vec<(Loc, String)> = recorded
+        .chain(connects)
+        .chain(pending)
+        .chain(datagrams)
+        .collect();
+    calls.sort();
+    calls.dedup_by_key(|(loc, _)| *loc);
+    calls
+        .into_iter()
+        .map(|(loc, note)| Evidence::new(loc, note))
+        .collect()
+}
+
+/// An accept whose peer matches no traced connect.
+pub(crate) struct UnknownPeerAccept<'a> {
+    pub index: usize,
+    pub deviation: &'a Deviation,
+    pub peer: SocketAddr,
+    pub local: SocketAddr,
+}
+
+/// Unclaimed `AcceptFromUnknownPeer` deviations whose peer passes `select`, grouped by the
+/// accepting trace and local address.
+pub(crate) fn unknown_peer_accepts<'a>(
+    cx: &Context<'a>,
+    claims: &Claims,
+    select: impl Fn(SocketAddr) -> bool,
+) -> BTreeMap<(TraceId, SocketAddr), Vec<UnknownPeerAccept<'a>>> {
+    let accepts = cx
+        .outcome
+        .deviations
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| !claims.deviation(*i))
+        .filter_map(|(index, d)| match d.kind {
+            DeviationKind::AcceptFromUnknownPeer { peer, local } if select(peer) => {
+                Some(UnknownPeerAccept {
+                    index,
+                    deviation: d,
+                    peer,
+                    local,
+                })
+            }
+            _ => None,
+        });
+    group_by(accepts, |a| (a.deviation.loc.trace, a.local))
+}
+
+/// The distinct peer IPs of a group of accepts, sorted.
+pub(crate) fn peer_ips(accepts: &[UnknownPeerAccept]) -> Vec<String> {
+    let mut peers: Vec<String> = accepts.iter().map(|a| a.peer.ip().to_string()).collect();
+    peers.sort();
+    peers.dedup();
+    peers
+}
+
+/// A failed connect, as the model reported it.
+pub(crate) struct FailedConnect<'a> {
+    pub index: usize,
+    pub deviation: &'a Deviation,
+    pub errno: crate::parse::Errno,
+    pub target: SocketAddr,
+    pub listener: Option<SockId>,
+}
+
+/// Unclaimed connect failures accepted by `select`, grouped by (trace, target, errno).
+pub(crate) fn failed_connects<'a>(
+    cx: &Context<'a>,
+    claims: &Claims,
+    select: impl Fn(crate::parse::Errno, Option<SockId>) -> bool,
+) -> BTreeMap<(TraceId, SocketAddr, crate::parse::Errno), Vec<FailedConnect<'a>>> {
+    let failures = cx
+        .outcome
+        .deviations
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| !claims.deviation(*i))
+        .filter_map(|(index, d)| match d.kind {
+            DeviationKind::ConnectFailed {
+                errno,
+                target,
+                listener,
+            } if select(errno, listener) => Some(FailedConnect {
+                index,
+                deviation: d,
+                errno,
+                target,
+                listener,
+            }),
+            _ => None,
+        });
+    group_by(failures, |f| (f.deviation.loc.trace, f.target, f.errno))
+}
+
+/// One finding per (trace, target, errno) group of failed connects; claims them.
+pub(crate) fn connect_failure_findings(
+    cx: &Context,
+    claims: &mut Claims,
+    rule: &'static Rule,
+    select: impl Fn(crate::parse::Errno, Option<SockId>) -> bool,
+    describe: impl Fn(&str, SocketAddr, crate::parse::Errno, usize) -> (String, String),
+) -> Vec<Finding> {
+    let groups = failed_connects(cx, claims, select);
+    let mut findings = Vec::new();
+    for ((trace, target, errno), group) in groups {
+        let (summary, hint) = describe(&cx.who(trace), target, errno, group.len());
+        let mut finding =
+            Finding::new(rule, summary, hint).with_evidence(group.iter().flat_map(|f| {
+                deviation_evidence(f.deviation, &format!("connect failed: {errno}"))
+            }));
+        let mut listeners: Vec<SockId> = group.iter().filter_map(|f| f.listener).collect();
+        listeners.sort();
+        listeners.dedup();
+        for listener in listeners {
+            finding = finding.with_fact(format!(
+                "{} was listening at an address matching {target} when the connect was replayed",
+                cx.sock(listener)
+            ));
+        }
+        for failure in &group {
+            claims.claim_deviation(failure.index);
+            finding = finding.with_fact(failure.deviation.detail.clone());
+        }
+        finding.facts.dedup();
+        findings.push(finding);
+    }
+    findings
+}
+
+/// Claims the never-accepted connections matched to a listener of `trace` on `local`'s port:
+/// when a server accepted connections from unexpected peers there, these connects are the other
+/// half of the same story. Returns their connects as evidence.
+pub(crate) fn claim_unaccepted_at(
+    cx: &Context,
+    claims: &mut Claims,
+    trace: TraceId,
+    local: SocketAddr,
+) -> Vec<Evidence> {
+    let mut evidence = Vec::new();
+    for (index, c) in cx.outcome.tcp.iter().enumerate() {
+        let to_this_listener = c.server.is_none()
+            && c.listener.is_some_and(|l| l.trace == trace)
+            && c.client_view.1.is_none_or(|a| a.port() == local.port());
+        if to_this_listener && !claims.stream(index, Direction::ToServer) {
+            for dir in Direction::BOTH {
+                claims.claim_stream(index, dir);
+            }
+            evidence.push(Evidence::new(
+                c.connect_loc,
+                "connect matched to this listener but never accepted",
+            ));
+        }
+    }
+    evidence
+}

@@ -1,0 +1,174 @@
+//! TCP streams: each direction of a connection, and the unreceived-data findings.
+
+use std::net::SocketAddr;
+
+use crate::diagnose::claims::{Claims, Direction};
+use crate::diagnose::context::Context;
+use crate::diagnose::registry::Rule;
+use crate::diagnose::{Evidence, Finding};
+use crate::model::{Stream, TcpConnection};
+use crate::source::SockId;
+
+use super::deviations::group_by;
+
+/// A direction of a connection: the stream, its sender and its receiver.
+pub(crate) struct StreamView<'a> {
+    pub index: usize,
+    pub dir: Direction,
+    pub connection: &'a TcpConnection,
+    pub stream: &'a Stream,
+    pub sender: SockId,
+    /// None when the connection was never accepted.
+    pub receiver: Option<SockId>,
+}
+
+impl<'a> StreamView<'a> {
+    /// The stream flowing the other way.
+    pub fn reverse(&self) -> &'a Stream {
+        match self.dir {
+            Direction::ToServer => &self.connection.to_client,
+            Direction::ToClient => &self.connection.to_server,
+        }
+    }
+
+    /// The address the client dialled (the server's public address).
+    pub fn server_address(&self) -> Option<SocketAddr> {
+        self.connection.client_view.1
+    }
+
+    /// Where the bytes were sent, else where the connection was set up.
+    pub fn evidence(&self, note: &str) -> Vec<Evidence> {
+        let mut evidence = Vec::new();
+        if let Some(loc) = self.stream.last_send {
+            evidence.push(Evidence::new(loc, note));
+        }
+        evidence.push(Evidence::new(self.connection.connect_loc, "connect"));
+        if let Some(loc) = self.connection.accept_loc {
+            evidence.push(Evidence::new(loc, "accept"));
+        }
+        evidence
+    }
+}
+
+/// Every direction of every connection, in outcome order.
+pub(crate) fn streams<'a>(cx: &Context<'a>) -> impl Iterator<Item = StreamView<'a>> {
+    cx.outcome.tcp.iter().enumerate().flat_map(|(index, c)| {
+        Direction::BOTH.into_iter().map(move |dir| match dir {
+            Direction::ToServer => StreamView {
+                index,
+                dir,
+                connection: c,
+                stream: &c.to_server,
+                sender: c.client,
+                receiver: c.server,
+            },
+            Direction::ToClient => StreamView {
+                index,
+                dir,
+                connection: c,
+                stream: &c.to_client,
+                sender: c.server.unwrap_or(c.client),
+                receiver: c.server.map(|_| c.client),
+            },
+        })
+    })
+}
+
+/// Accepted streams with bytes that never arrived and no earlier rule explaining them.
+pub(crate) fn unexplained_unreceived<'a>(cx: &Context<'a>, claims: &Claims) -> Vec<StreamView<'a>> {
+    streams(cx)
+        .filter(|s| s.receiver.is_some() && s.stream.unreceived() > 0)
+        .filter(|s| !claims.stream(s.index, s.dir))
+        .collect()
+}
+
+/// One finding per (sender trace, receiver trace, dialled address, direction) over streams with
+/// unreceived bytes; claims the streams.
+pub(crate) fn unreceived_findings(
+    cx: &Context,
+    claims: &mut Claims,
+    rule: &'static Rule,
+    selected: Vec<StreamView>,
+    describe: impl Fn(&UnreceivedGroup) -> (String, String),
+) -> Vec<Finding> {
+    let groups = group_by(selected, |s| {
+        (
+            s.sender.trace,
+            s.receiver.map(|r| r.trace),
+            s.server_address(),
+            s.dir,
+        )
+    });
+    let mut findings = Vec::new();
+    for ((sender_trace, receiver_trace, server_address, dir), group) in groups {
+        for s in &group {
+            claims.claim_stream(s.index, s.dir);
+        }
+        let summary_of = UnreceivedGroup {
+            sender: cx.who(sender_trace),
+            receiver: receiver_trace.map_or_else(|| "?".to_string(), |t| cx.who(t)),
+            server_address: crate::diagnose::context::addr_or_unknown(server_address),
+            direction: dir,
+            connections: group.len(),
+            sent: group.iter().map(|s| s.stream.sent).sum(),
+            unreceived: group.iter().map(|s| s.stream.unreceived()).sum(),
+            receiver_closed: group.iter().filter(|s| s.stream.closed_by_receiver).count(),
+        };
+        let (summary, hint) = describe(&summary_of);
+        let mut finding = Finding::new(rule, summary, hint).with_evidence(
+            group
+                .iter()
+                .flat_map(|s| s.evidence("last unreceived send")),
+        );
+        for s in &group {
+            finding = finding.with_fact(format!(
+                "{} → {}: {} bytes sent, {} received",
+                s.sender,
+                s.receiver
+                    .map_or_else(|| "?".to_string(), |r| r.to_string()),
+                s.stream.sent,
+                s.stream.received
+            ));
+        }
+        if summary_of.receiver_closed > 0 {
+            finding = finding.with_fact(format!(
+                "the receiver closed {} of these connection(s) with the bytes unread",
+                summary_of.receiver_closed
+            ));
+        }
+        findings.push(finding);
+    }
+    findings
+}
+
+/// What the unreceived-data rules say about a group of streams.
+pub(crate) struct UnreceivedGroup {
+    pub sender: String,
+    pub receiver: String,
+    pub server_address: String,
+    pub direction: Direction,
+    pub connections: usize,
+    pub sent: u64,
+    pub unreceived: u64,
+    pub receiver_closed: usize,
+}
+
+impl UnreceivedGroup {
+    /// `host a (trace A) sent 120 bytes ... to host b (trace B) on 1 connection to 10.0.0.2:80`.
+    pub fn describe(&self) -> String {
+        let side = match self.direction {
+            Direction::ToServer => "client → server",
+            Direction::ToClient => "server → client",
+        };
+        format!(
+            "{} of {} bytes sent by {} were never received by {} ({} TCP connection(s) to {}, \
+             {side})",
+            self.unreceived,
+            self.sent,
+            self.sender,
+            self.receiver,
+            self.connections,
+            self.server_address
+        )
+    }
+}

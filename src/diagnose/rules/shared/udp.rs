@@ -1,0 +1,32 @@
+//! UDP flows with losses.
+
+use crate::diagnose::claims::Claims;
+use crate::diagnose::context::Context;
+
+/// A UDP flow to a modelled receiver with datagrams lost and no earlier rule explaining it:
+/// `(index, flow, sent, received)`.
+pub(crate) fn lossy_udp_flows<'a>(
+    cx: &Context<'a>,
+    claims: &Claims,
+) -> Vec<(usize, &'a crate::model::UdpFlow, u64, u64)> {
+    let matcher = cx.matcher();
+    cx.outcome
+        .udp
+        .iter()
+        .enumerate()
+        .filter(|(i, f)| !claims.udp_flow(*i) && !matcher.is_outside(f.receiver_addr))
+        .map(|(i, f)| {
+            let (sent, received) = crate::diagnose::rules::mtu_black_hole::totals(f, |_| true);
+            (i, f, sent, received)
+        })
+        .filter(|(_, _, sent, received)| sent > received)
+        .collect()
+}
+
+/// `socket A0 on host a (10.0.0.1:5000)`.
+pub(crate) fn udp_sender(cx: &Context, flow: &crate::model::UdpFlow) -> String {
+    match flow.sender_addr {
+        Some(addr) => format!("{} ({addr})", cx.sock(flow.sender)),
+        None => cx.sock(flow.sender),
+    }
+}

@@ -1,0 +1,67 @@
+//! `udp-all-lost`: every datagram from one endpoint to another was lost.
+
+use super::{lossy_udp_flows, udp_sender};
+use crate::diagnose::registry::Rule;
+use crate::diagnose::{Claims, Class, Context, Evidence, Finding};
+
+pub const RULE: Rule = Rule {
+    id: "udp-all-lost",
+    class: Class::Network,
+    title: "Every datagram sent from one endpoint to another was lost",
+    explanation: EXPLANATION,
+    detect,
+};
+
+const EXPLANATION: &str = "\
+## What it detects
+A UDP flow (one sending socket to one destination address that belongs to a traced host) in which
+not a single datagram was received by a traced socket.
+
+## Why it matters
+Nothing got through, so this is not congestion: the destination is unreachable for UDP. A firewall
+dropping the port, a NAT without a mapping for the reply direction, a wrong destination address, or
+a receiver bound to another address or port are the usual causes.
+
+## Evidence
+The first datagram of the flow; the facts give the counts.
+
+## What to do
+Check that the receiver is bound to the destination address and port (`ss -lunp`), firewall rules
+for the UDP port in both directions, and NAT mappings for replies.
+
+Precedence: flows explained by `mtu-black-hole` are not reported here.
+";
+
+fn detect(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    for (index, flow, sent, received) in lossy_udp_flows(cx, claims) {
+        if received > 0 {
+            continue;
+        }
+        claims.claim_udp_flow(index);
+        let receivers = if flow.receivers.is_empty() {
+            "no traced socket received anything at that address".to_string()
+        } else {
+            let names: Vec<String> = flow.receivers.iter().map(|r| r.to_string()).collect();
+            format!("receiving socket(s): {}", names.join(", "))
+        };
+        findings.push(
+            Finding::new(
+                &RULE,
+                format!(
+                    "all {sent} UDP datagram(s) sent from {} to {} were lost",
+                    udp_sender(cx, flow),
+                    flow.receiver_addr
+                ),
+                format!(
+                    "check that a receiver is bound to {} (ss -lunp) and that firewalls and NATs \
+                     let this UDP port through in both directions",
+                    flow.receiver_addr
+                ),
+            )
+            .with_evidence([Evidence::new(flow.first_send, "first datagram of the flow")])
+            .with_fact(receivers),
+        );
+    }
+    findings
+}

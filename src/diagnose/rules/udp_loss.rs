@@ -1,0 +1,70 @@
+//! `udp-loss`: a significant share, but not all, of a flow's datagrams was lost.
+
+use super::{lossy_udp_flows, udp_sender};
+use crate::diagnose::registry::Rule;
+use crate::diagnose::{Claims, Class, Context, Evidence, Finding};
+
+pub const RULE: Rule = Rule {
+    id: "udp-loss",
+    class: Class::Network,
+    title: "A significant share of the datagrams between two endpoints was lost",
+    explanation: EXPLANATION,
+    detect,
+};
+
+/// Loss below this share of a flow's datagrams is not reported.
+pub const MIN_LOSS_RATE: f64 = 0.05;
+/// Nor is the loss of a single datagram.
+pub const MIN_LOST_DATAGRAMS: u64 = 2;
+
+const EXPLANATION: &str = "\
+## What it detects
+A UDP flow to an address of a traced host in which some datagrams arrived and some did not, with
+at least 5% of the datagrams and at least 2 datagrams lost.
+
+## Why it matters
+UDP does not retransmit, so the application sees the loss directly. Partial loss points at
+congestion, a rate limit, receive buffers that overflow (the receiver is too slow or its
+SO_RCVBUF too small), or a lossy link.
+
+## Evidence
+The first datagram of the flow; the summary gives the loss rate.
+
+## What to do
+Compare the receiver's drop counters (`netstat -su`: receive buffer errors) with the sender's rate;
+raise SO_RCVBUF or read faster if the receiver drops; otherwise look for rate limits and congestion
+on the path.
+
+Precedence: flows explained by `mtu-black-hole` or `udp-all-lost` are not reported here.
+";
+
+fn detect(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    for (index, flow, sent, received) in lossy_udp_flows(cx, claims) {
+        let lost = sent - received;
+        let rate = lost as f64 / sent as f64;
+        if received == 0 || lost < MIN_LOST_DATAGRAMS || rate < MIN_LOSS_RATE {
+            continue;
+        }
+        claims.claim_udp_flow(index);
+        findings.push(
+            Finding::new(
+                &RULE,
+                format!(
+                    "{lost} of {sent} UDP datagrams ({:.1}%) sent from {} to {} were lost",
+                    rate * 100.0,
+                    udp_sender(cx, flow),
+                    flow.receiver_addr
+                ),
+                "compare the receiver's drop counters (netstat -su) with the sending rate; raise \
+                 SO_RCVBUF or read faster, or look for rate limits on the path",
+            )
+            .with_evidence([Evidence::new(flow.first_send, "first datagram of the flow")])
+            .with_fact(format!(
+                "thresholds: at least {:.0}% and at least {MIN_LOST_DATAGRAMS} datagrams",
+                MIN_LOSS_RATE * 100.0
+            )),
+        );
+    }
+    findings
+}

@@ -1,0 +1,70 @@
+//! `unsupported-call`: calls or options the model does not handle.
+
+use crate::diagnose::registry::Rule;
+use crate::diagnose::{Claims, Class, Context, Evidence, Finding};
+use crate::model::DeviationKind;
+
+pub const RULE: Rule = Rule {
+    id: "unsupported-call",
+    class: Class::Info,
+    title: "Calls or options that the model does not handle",
+    explanation: EXPLANATION,
+    detect,
+};
+
+const EXPLANATION: &str = "\
+## What it detects
+System calls, socket options, fcntl or ioctl requests that appear in the traces on modelled sockets
+but that the model does not simulate. They are counted and skipped.
+
+## Why it matters
+A skipped call may have changed the socket's behaviour (an option that alters buffering or
+blocking, say), so findings about that socket rest on a slightly incomplete model.
+
+## Evidence
+The first call of each unsupported kind; the summary gives the counts.
+
+## What to do
+Usually nothing. If a finding concerns a socket that used one of these calls, weigh it with that in
+mind.
+";
+
+fn detect(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
+    let mut counts = cx.outcome.unsupported.clone();
+    let mut evidence = Vec::new();
+    for (index, d) in cx.outcome.deviations.iter().enumerate() {
+        let DeviationKind::Unsupported { what } = &d.kind else {
+            continue;
+        };
+        claims.claim_deviation(index);
+        if !evidence.iter().any(|(w, _)| w == what) {
+            evidence.push((
+                what.clone(),
+                Evidence::new(d.loc, format!("not modelled: {what}")),
+            ));
+        }
+        if !counts.iter().any(|(w, _)| w == what) {
+            let occurrences = cx
+                .outcome
+                .deviations
+                .iter()
+                .filter(|o| matches!(&o.kind, DeviationKind::Unsupported { what: w } if w == what))
+                .count() as u64;
+            counts.push((what.clone(), occurrences));
+        }
+    }
+    if counts.is_empty() {
+        return Vec::new();
+    }
+    counts.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    let listed: Vec<String> = counts
+        .iter()
+        .map(|(what, n)| format!("{what} ×{n}"))
+        .collect();
+    vec![Finding::new(
+        &RULE,
+        format!("calls or options not modelled: {}", listed.join(", ")),
+        "usually nothing to do; weigh findings about sockets that used these calls accordingly",
+    )
+    .with_evidence(evidence.into_iter().map(|(_, e)| e))]
+}

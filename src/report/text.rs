@@ -1,0 +1,260 @@
+//! The human rendering: configuration, parse summary, replay, statistics, then problems last, so
+//! the conclusion is what stays on screen.
+
+use std::fmt::Write as _;
+
+use super::{DirectionStats, Report, ReportFinding};
+use crate::diagnose::Class;
+
+/// Should output be coloured? Only on a terminal, and never when `NO_COLOR` is set to a non-empty
+/// value (<https://no-color.org>).
+pub fn use_color(is_terminal: bool, no_color: Option<&std::ffi::OsStr>) -> bool {
+    is_terminal && no_color.is_none_or(|v| v.is_empty())
+}
+
+/// The colour decision for standard output in this process.
+pub fn stdout_color() -> bool {
+    use std::io::IsTerminal;
+    use_color(
+        std::io::stdout().is_terminal(),
+        std::env::var_os("NO_COLOR").as_deref(),
+    )
+}
+
+/// ANSI styling, or none.
+#[derive(Debug, Clone, Copy)]
+pub struct Style {
+    pub color: bool,
+}
+
+impl Style {
+    fn paint(self, code: &str, text: &str) -> String {
+        if self.color {
+            format!("\x1b[{code}m{text}\x1b[0m")
+        } else {
+            text.to_string()
+        }
+    }
+    pub fn heading(self, text: &str) -> String {
+        self.paint("1", text)
+    }
+    pub fn class(self, class: Class) -> String {
+        let code = match class {
+            Class::Network => "1;31",
+            Class::Application => "1;35",
+            Class::Ambiguous => "1;33",
+            Class::Portability => "1;36",
+            Class::Info => "2",
+        };
+        self.paint(code, &format!("[{class}]"))
+    }
+    pub fn dim(self, text: &str) -> String {
+        self.paint("2", text)
+    }
+}
+
+/// Renders the whole report.
+pub fn render(report: &Report, style: Style) -> String {
+    let mut out = String::new();
+    configuration(&mut out, report, style);
+    traces(&mut out, report, style);
+    statistics(&mut out, report, style);
+    problems(&mut out, report, style);
+    out
+}
+
+fn section(out: &mut String, title: &str, style: Style) {
+    if !out.is_empty() {
+        out.push('\n');
+    }
+    let _ = writeln!(out, "{}", style.heading(title));
+    let _ = writeln!(out, "{}", "=".repeat(title.chars().count()));
+}
+
+fn configuration(out: &mut String, report: &Report, style: Style) {
+    let config = &report.configuration;
+    section(out, "Configuration", style);
+    let _ = writeln!(out, "source: {}", config.origin);
+    for host in &config.hosts {
+        let ips = if host.ips.is_empty() {
+            "no address".to_string()
+        } else {
+            host.ips.join(", ")
+        };
+        let _ = writeln!(
+            out,
+            "host {}: {ips}; trace(s) {}",
+            host.name,
+            host.traces.join(", ")
+        );
+        for nat in &host.nats {
+            let marker = if nat.inferred { " (inferred)" } else { "" };
+            let _ = writeln!(out, "  nat {} -> {}{marker}", nat.private, nat.public);
+        }
+    }
+    if !config.ignores.is_empty() {
+        let _ = writeln!(out, "ignored: {}", config.ignores.join(", "));
+    }
+}
+
+fn traces(out: &mut String, report: &Report, style: Style) {
+    section(out, "Traces", style);
+    for t in &report.traces {
+        let _ = writeln!(
+            out,
+            "{} {} (host {}, {}): {} lines, {} calls, {} unparsed, {} skipped; {} sockets, {} \
+             socket events",
+            t.id,
+            t.name,
+            t.host,
+            t.path,
+            t.lines,
+            t.calls,
+            t.unparsed,
+            t.skipped,
+            t.sockets,
+            t.socket_events
+        );
+    }
+    let r = &report.replay;
+    let _ = writeln!(
+        out,
+        "replay: {} calls ordered{}, {} deviation(s), {} blocked point(s)",
+        r.ordered_calls,
+        if r.used_timestamps {
+            " (timestamps broke ties)"
+        } else {
+            ""
+        },
+        r.deviations,
+        r.blocked_points
+    );
+    for d in &r.unexplained_deviations {
+        let _ = writeln!(
+            out,
+            "  deviation without a finding: {} at {}:{} ({})",
+            d.kind, d.file, d.line, d.detail
+        );
+    }
+}
+
+fn direction(d: &DirectionStats) -> String {
+    let mut text = format!("{} sent, {} received, {} lost", d.sent, d.received, d.lost);
+    if d.lost > 0 && d.sent > 0 {
+        let _ = write!(text, " ({:.2}%)", 100.0 * d.lost as f64 / d.sent as f64);
+    }
+    text
+}
+
+/// Above this many connections or flows, the text lists only those that lost something (the
+/// JSON always has them all).
+pub const FULL_LISTING_LIMIT: usize = 30;
+
+fn statistics(out: &mut String, report: &Report, style: Style) {
+    let stats = &report.statistics;
+    if !stats.tcp.is_empty() {
+        section(out, "TCP connections", style);
+        let shown: Vec<_> = if stats.tcp.len() > FULL_LISTING_LIMIT {
+            stats
+                .tcp
+                .iter()
+                .filter(|c| c.to_server.lost > 0 || c.to_client.lost > 0 || c.server.is_empty())
+                .collect()
+        } else {
+            stats.tcp.iter().collect()
+        };
+        for c in &shown {
+            let server = if c.server.is_empty() {
+                "never accepted".to_string()
+            } else {
+                c.server.clone()
+            };
+            let _ = writeln!(
+                out,
+                "{} ({}) -> {} ({})",
+                c.client, c.client_address, server, c.server_address
+            );
+            let _ = writeln!(out, "  bytes to server: {}", direction(&c.to_server));
+            let _ = writeln!(out, "  bytes to client: {}", direction(&c.to_client));
+        }
+        not_shown(out, stats.tcp.len() - shown.len(), "connection");
+    }
+    if !stats.udp.is_empty() {
+        section(out, "UDP flows", style);
+        let shown: Vec<_> = if stats.udp.len() > FULL_LISTING_LIMIT {
+            stats.udp.iter().filter(|f| f.datagrams_lost > 0).collect()
+        } else {
+            stats.udp.iter().collect()
+        };
+        for f in &shown {
+            let receivers = if f.receivers.is_empty() {
+                "no traced receiver".to_string()
+            } else {
+                f.receivers.join(", ")
+            };
+            let _ = writeln!(
+                out,
+                "{} ({}) -> {} ({receivers})",
+                f.sender, f.sender_address, f.receiver_address
+            );
+            let datagrams = DirectionStats {
+                sent: f.datagrams_sent,
+                received: f.datagrams_received,
+                lost: f.datagrams_lost,
+            };
+            let bytes = DirectionStats {
+                sent: f.bytes_sent,
+                received: f.bytes_received,
+                lost: f.bytes_lost,
+            };
+            let _ = writeln!(out, "  datagrams: {}", direction(&datagrams));
+            let _ = writeln!(out, "  bytes: {}", direction(&bytes));
+        }
+        not_shown(out, stats.udp.len() - shown.len(), "flow");
+    }
+}
+
+fn not_shown(out: &mut String, hidden: usize, what: &str) {
+    if hidden > 0 {
+        let _ = writeln!(
+            out,
+            "({hidden} {what}(s) that lost nothing not shown; `--format json` lists all)"
+        );
+    }
+}
+
+fn problems(out: &mut String, report: &Report, style: Style) {
+    section(out, "Problems", style);
+    if report.findings.is_empty() {
+        let _ = writeln!(out, "none found");
+        return;
+    }
+    for f in &report.findings {
+        finding(out, f, style);
+    }
+    let s = &report.summary;
+    let _ = writeln!(
+        out,
+        "\n{} network, {} application, {} ambiguous, {} portability, {} info. Run `netcheck \
+         explain RULE` for details.",
+        s.network, s.application, s.ambiguous, s.portability, s.info
+    );
+}
+
+fn finding(out: &mut String, f: &ReportFinding, style: Style) {
+    let _ = writeln!(out, "\n{} {}: {}", style.class(f.class), f.rule, f.summary);
+    for e in &f.evidence {
+        let _ = write!(out, "  at {}:{}", e.file, e.line);
+        if !e.note.is_empty() {
+            let _ = write!(out, " ({})", e.note);
+        }
+        out.push('\n');
+        if !e.call.is_empty() {
+            let _ = writeln!(out, "     {}", style.dim(&e.call));
+        }
+    }
+    for fact in &f.facts {
+        let _ = writeln!(out, "  - {fact}");
+    }
+    let _ = writeln!(out, "  hint: {}", f.hint);
+}
