@@ -120,7 +120,7 @@ impl<'s> Reader<'s> {
             return Err(arg_count("trace", "a file name and an optional name", args));
         };
         let path = self.base.join(file);
-        check_trace(&path).map_err(|reason| format!("trace '{file}' {reason}"))?;
+        check_trace(&path).map_err(|reason| format!("trace '{file}': {reason}"))?;
         if let Some(first) = self.trace_lines.get(&path) {
             return Err(format!(
                 "trace '{file}' is already declared at line {first}"
@@ -218,3 +218,7 @@ pub fn default_trace_name(path: &Path) -> String {
         .map(|name| name.to_string_lossy().into_owned())
         .unwrap_or_else(|| path.display().to_string())
 }
+
+#[cfg(test)]
+#[path = "file_tests.rs"]
+mod tests;

@@ -124,3 +124,80 @@ fn locations(topology: &Topology, locs: &[Loc]) -> String {
         .collect();
     names.join(", ")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::infer::{Ambiguity, InferredHost, InferredNat};
+    use crate::config::{Host, TraceSpec};
+    use crate::source::TraceId;
+
+    #[test]
+    fn inferred_topologies_carry_their_reasons_as_comments() {
+        let rule = NatRule {
+            private: Endpoint {
+                ip: "192.168.1.10".parse().unwrap(),
+                port: None,
+            },
+            public: Endpoint {
+                ip: "203.0.113.7".parse().unwrap(),
+                port: None,
+            },
+            inferred: true,
+        };
+        let spec = |i: u32, name: &str| TraceSpec {
+            id: TraceId(i),
+            name: name.into(),
+            path: name.into(),
+            host: i as usize,
+        };
+        let host = |name: &str, i: u32, ip: &str, nats: Vec<NatRule>| Host {
+            name: name.into(),
+            ips: vec![ip.parse().unwrap()],
+            nats,
+            traces: vec![TraceId(i)],
+        };
+        let topology = Topology {
+            hosts: vec![
+                host("server", 0, "198.51.100.2", vec![]),
+                host("client", 1, "192.168.1.10", vec![rule]),
+            ],
+            traces: vec![spec(0, "server.trace"), spec(1, "client.trace")],
+            ignores: default_ignores(),
+            origin: TopologyOrigin::Inferred,
+        };
+        let inference = Inference {
+            hosts: vec![
+                InferredHost::default(),
+                InferredHost {
+                    ips: Vec::new(),
+                    nats: vec![InferredNat {
+                        rule,
+                        reason: "because".into(),
+                        evidence: vec![Loc::new(TraceId(0), 3), Loc::new(TraceId(1), 2)],
+                    }],
+                },
+            ],
+            ambiguities: vec![Ambiguity {
+                loc: Loc::new(TraceId(0), 9),
+                message: "unclear".into(),
+            }],
+        };
+        let expected = "\
+# netcheck configuration inferred from 2 trace(s), one host each.
+# Lines marked 'inferred' are guesses from the traces: check them before saving.
+# always ignored (local DNS): 127.0.0.1,53 127.0.0.53,53
+host server
+ trace server.trace  # A
+ ip 198.51.100.2
+host client
+ trace client.trace  # B
+ ip 192.168.1.10
+ nat 192.168.1.10 203.0.113.7  # inferred: because (see server.trace:3, client.trace:2)
+# not inferred, server.trace:9: unclear
+";
+        assert_eq!(render(&topology, Some(&inference)), expected);
+        let without_reasons = render(&topology, None);
+        assert!(without_reasons.contains(" nat 192.168.1.10 203.0.113.7  # inferred\n"));
+    }
+}
