@@ -307,6 +307,16 @@ fn load_rejects_inconsistent_inputs_with_every_problem() {
         (
             Inputs {
                 paths: Vec::new(),
+                one_host: vec![trace.clone(), config.clone(), trace.clone()],
+            },
+            vec![
+                format!("{}: is a config file, not a trace", config.display()),
+                format!("{}: is given twice", trace.display()),
+            ],
+        ),
+        (
+            Inputs {
+                paths: Vec::new(),
                 one_host: vec![missing.clone()],
             },
             vec![format!(
@@ -322,4 +332,27 @@ fn load_rejects_inconsistent_inputs_with_every_problem() {
         assert_eq!(error.message, expected.join("\n"));
     }
     fs::remove_dir_all(&dir).unwrap();
+}
+
+proptest::proptest! {
+    /// Whatever the text, parsing never panics, and every problem names the file.
+    #[test]
+    fn any_text_gives_a_topology_or_located_problems(
+        lines in proptest::collection::vec(
+            "(host|trace|ip|nat|ignore|HOST|Nat|#|x)( [0-9a-f:.,\\[\\]#]{0,14}){0,3}",
+            0..12,
+        )
+    ) {
+        let text = lines.join("\n");
+        let source = Path::new("/nonexistent-netcheck-dir/x.conf");
+        match parse(&text, source) {
+            Ok(topology) => proptest::prop_assert!(!topology.traces.is_empty()),
+            Err(problems) => {
+                proptest::prop_assert!(!problems.is_empty());
+                for problem in problems {
+                    proptest::prop_assert!(problem.starts_with("/nonexistent-netcheck-dir/x.conf:"));
+                }
+            }
+        }
+    }
 }

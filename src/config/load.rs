@@ -65,10 +65,18 @@ fn trace_specs(
     paths: &[PathBuf],
     host_of: impl Fn(usize) -> usize,
 ) -> Result<Vec<TraceSpec>, ConfigError> {
+    let mut seen = HashSet::new();
     let problems: Vec<String> = paths
         .iter()
         .filter_map(|path| {
-            check_trace(path)
+            let problem = if !seen.insert(path) {
+                Err("is given twice".to_string())
+            } else if looks_like_config(path) {
+                Err("is a config file, not a trace".to_string())
+            } else {
+                check_trace(path)
+            };
+            problem
                 .err()
                 .map(|reason| format!("{}: {reason}", path.display()))
         })

@@ -1,6 +1,8 @@
 //! Table-driven tests of the matching rules (§2.3 and §2.4 of the original's behaviour, plus the
 //! cases it got wrong).
 
+use std::net::IpAddr;
+
 use super::MatchNote::*;
 use super::*;
 use crate::config::{default_ignores, Endpoint, Host, TraceSpec};
@@ -297,4 +299,44 @@ fn answers_do_not_depend_on_rule_order() {
         Server,
     );
     assert_eq!(first, second);
+}
+
+fn mapped(addr: SocketAddr) -> SocketAddr {
+    match addr.ip() {
+        IpAddr::V4(v4) => SocketAddr::new(IpAddr::V6(v4.to_ipv6_mapped()), addr.port()),
+        IpAddr::V6(_) => addr,
+    }
+}
+
+proptest::proptest! {
+    /// Writing an IPv4 address as IPv4-mapped IPv6 never changes an answer.
+    #[test]
+    fn mapped_spellings_get_the_same_answers(
+        local_trace in 0u32..8,
+        peer_trace in 0u32..8,
+        local_ip in proptest::sample::select(vec![
+            "0.0.0.0", "127.0.0.1", "10.0.0.2", "10.0.0.1", "192.168.0.8", "192.168.1.50",
+            "10.9.0.5", "239.1.1.1",
+        ]),
+        peer_ip in proptest::sample::select(vec![
+            "0.0.0.0", "127.0.0.1", "10.0.0.2", "128.238.38.67", "96.250.21.150",
+            "203.0.113.9", "255.255.255.255", "8.8.8.8",
+        ]),
+        local_port in proptest::sample::select(vec![0u16, 80, 3005, 40000]),
+        peer_port in proptest::sample::select(vec![0u16, 80, 3001, 51234]),
+        server in proptest::bool::ANY,
+    ) {
+        let topology = topology();
+        let matcher = Matcher::new(&topology);
+        let local = SocketAddr::new(local_ip.parse().unwrap(), local_port);
+        let peer = SocketAddr::new(peer_ip.parse().unwrap(), peer_port);
+        let role = if server { Server } else { Client };
+        let plain = matcher.can_be(TraceId(local_trace), local, TraceId(peer_trace), peer, role);
+        let spelled = matcher.can_be(
+            TraceId(local_trace), mapped(local), TraceId(peer_trace), mapped(peer), role,
+        );
+        proptest::prop_assert_eq!(plain.matched, spelled.matched);
+        proptest::prop_assert!(spelled.notes.contains(&MappedIpv4));
+        proptest::prop_assert_eq!(matcher.is_outside(peer), matcher.is_outside(mapped(peer)));
+    }
 }
