@@ -354,3 +354,67 @@ fn a_nonblocking_connect_in_progress_counts() {
         ["nat 192.168.1.50,3005 96.250.21.150,3001"]
     );
 }
+
+#[test]
+fn a_client_without_a_known_port_is_tied_to_its_only_foreign_target() {
+    let a = server(0, "192.168.1.50:3005", "198.51.100.9:40000");
+    let mut b = Script::new(1);
+    b.socket(3)
+        .bind(3, "198.51.100.9:0")
+        .connect(3, "96.250.21.150:3001", Outcome::ok(0));
+    let inference = infer([a.calls(), b.calls()]);
+    assert_eq!(
+        nat_lines(&inference.hosts[0]),
+        ["nat 192.168.1.50,3005 96.250.21.150,3001"]
+    );
+}
+
+#[test]
+fn a_client_without_a_known_port_and_several_foreign_targets_is_ambiguous() {
+    let a = server(0, "192.168.1.50:3005", "198.51.100.9:40000");
+    let mut b = Script::new(1);
+    b.socket(3)
+        .bind(3, "198.51.100.9:0")
+        .connect(3, "96.250.21.150:3001", Outcome::ok(0))
+        .socket(5)
+        .bind(5, "198.51.100.9:0")
+        .connect(5, "93.184.216.34:443", Outcome::ok(0));
+    let inference = infer([a.calls(), b.calls()]);
+    assert!(inference.hosts.iter().all(|h| h.nats.is_empty()));
+    let locs: Vec<Loc> = inference.ambiguities.iter().map(|a| a.loc).collect();
+    assert_eq!(locs, [Loc::new(TraceId(1), 6), Loc::new(TraceId(1), 3)]);
+}
+
+#[test]
+fn an_accept_explained_by_a_direct_connect_is_not_a_forward() {
+    let a = server(0, "10.0.0.2:80", "10.0.0.1:40000");
+    let mut b = Script::new(1);
+    b.socket(3)
+        .bind(3, "10.0.0.1:0")
+        .connect(3, "10.0.0.2:80", Outcome::ok(0))
+        .socket(5)
+        .connect(5, "93.184.216.34:443", Outcome::ok(0));
+    let inference = infer([a.calls(), b.calls()]);
+    assert!(inference.hosts.iter().all(|h| h.nats.is_empty()));
+    assert!(inference.ambiguities.is_empty());
+}
+
+#[test]
+fn many_connections_through_one_nat_give_one_rule() {
+    let mut a = Script::new(0);
+    a.socket(3).bind(3, "198.51.100.2:80");
+    let mut b = Script::new(1);
+    for i in 0..2000u16 {
+        let fd = 4 + Fd::from(i % 500);
+        a.accept(3, &format!("203.0.113.7:{}", 20000 + i), fd);
+        b.socket(fd)
+            .connect(fd, "198.51.100.2:80", Outcome::ok(0))
+            .getsockname(fd, &format!("192.168.1.10:{}", 40000 + i));
+    }
+    let inference = infer([a.calls(), b.calls()]);
+    assert_eq!(
+        nat_lines(&inference.hosts[1]),
+        ["nat 192.168.1.10 203.0.113.7"]
+    );
+    assert_eq!(inference.hosts[1].nats[0].evidence.len(), MAX_EVIDENCE);
+}
