@@ -55,14 +55,25 @@ pub fn render(topology: &Topology, inference: Option<&Inference>) -> String {
                 let _ = writeln!(out, " trace {path} {}  # {}", spec.name, spec.id);
             }
         }
+        let inferred_host = inference.and_then(|i| i.hosts.get(index));
         for ip in &host.ips {
-            let _ = writeln!(out, " ip {ip}");
+            match inferred_host.and_then(|h| h.seen_by_peers.iter().find(|s| s.ip == *ip)) {
+                Some(seen) => {
+                    let _ = writeln!(
+                        out,
+                        " ip {ip}  # inferred: {} (see {})",
+                        seen.reason,
+                        locations(topology, &seen.evidence)
+                    );
+                }
+                None => {
+                    let _ = writeln!(out, " ip {ip}");
+                }
+            }
         }
         for rule in &host.nats {
             let line = nat_line(rule);
-            let why = inference
-                .and_then(|i| i.hosts.get(index))
-                .and_then(|h| h.nats.iter().find(|n| n.rule == *rule));
+            let why = inferred_host.and_then(|h| h.nats.iter().find(|n| n.rule == *rule));
             match why {
                 Some(nat) => {
                     let _ = writeln!(
@@ -128,7 +139,7 @@ fn locations(topology: &Topology, locs: &[Loc]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::infer::{Ambiguity, InferredHost, InferredNat};
+    use crate::config::infer::{Ambiguity, InferredHost, InferredNat, SeenAddress};
     use crate::config::{Host, TraceSpec};
     use crate::source::TraceId;
 
@@ -171,6 +182,11 @@ mod tests {
                 InferredHost::default(),
                 InferredHost {
                     ips: Vec::new(),
+                    seen_by_peers: vec![SeenAddress {
+                        ip: "192.168.1.10".parse().unwrap(),
+                        reason: "seen".into(),
+                        evidence: vec![Loc::new(TraceId(0), 5)],
+                    }],
                     nats: vec![InferredNat {
                         rule,
                         reason: "because".into(),
@@ -192,7 +208,7 @@ host server
  ip 198.51.100.2
 host client
  trace client.trace  # B
- ip 192.168.1.10
+ ip 192.168.1.10  # inferred: seen (see server.trace:5)
  nat 192.168.1.10 203.0.113.7  # inferred: because (see server.trace:3, client.trace:2)
 # not inferred, server.trace:9: unclear
 ";

@@ -5,6 +5,7 @@
 mod behind_nat;
 mod facts;
 mod forwarded;
+mod seen_by_peers;
 mod world;
 
 use std::borrow::Borrow;
@@ -30,8 +31,20 @@ pub struct Inference {
 
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct InferredHost {
+    /// The host's addresses: those its own trace showed, then those only its peers saw.
     pub ips: Vec<IpAddr>,
     pub nats: Vec<InferredNat>,
+    /// Addresses in `ips` that the host's own trace never showed, only its peers.
+    pub seen_by_peers: Vec<SeenAddress>,
+}
+
+/// An address a host was seen from by a server, taken as the host's own because its trace never
+/// showed one (no `getsockname`, no `-yy`). A NAT in between would be invisible.
+#[derive(Debug, Clone, Serialize)]
+pub struct SeenAddress {
+    pub ip: IpAddr,
+    pub reason: String,
+    pub evidence: Vec<Loc>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -67,6 +80,7 @@ pub fn infer_from_facts(facts: &[TraceFacts]) -> Inference {
             .map(|f| InferredHost {
                 ips: f.own.iter().copied().collect(),
                 nats: Vec::new(),
+                seen_by_peers: Vec::new(),
             })
             .collect(),
         ambiguities: Vec::new(),
@@ -74,11 +88,21 @@ pub fn infer_from_facts(facts: &[TraceFacts]) -> Inference {
     let world = World::new(facts);
     behind_nat::infer_clients_behind_nats(&world, &mut inference);
     forwarded::infer_forwarded_servers(&world, &mut inference);
+    seen_by_peers::infer_addresses_seen_by_peers(&world, &mut inference);
     inference
 }
 
 /// Calls kept as evidence of one inferred rule (the first ones seen).
 const MAX_EVIDENCE: usize = 6;
+
+/// Adds `locs` to `evidence` up to [`MAX_EVIDENCE`], each once.
+fn extend_evidence(evidence: &mut Vec<Loc>, locs: impl IntoIterator<Item = Loc>) {
+    for loc in locs {
+        if evidence.len() < MAX_EVIDENCE && !evidence.contains(&loc) {
+            evidence.push(loc);
+        }
+    }
+}
 
 /// Adds a rule to a host once; a rule seen again only gains evidence.
 fn add_nat(
@@ -92,13 +116,7 @@ fn add_nat(
         return;
     };
     match host.nats.iter_mut().find(|n| n.rule == rule) {
-        Some(existing) => {
-            for loc in evidence {
-                if existing.evidence.len() < MAX_EVIDENCE && !existing.evidence.contains(&loc) {
-                    existing.evidence.push(loc);
-                }
-            }
-        }
+        Some(existing) => extend_evidence(&mut existing.evidence, evidence),
         None => host.nats.push(InferredNat {
             rule,
             reason,

@@ -418,3 +418,30 @@ fn many_connections_through_one_nat_give_one_rule() {
     );
     assert_eq!(inference.hosts[1].nats[0].evidence.len(), MAX_EVIDENCE);
 }
+
+#[test]
+fn a_client_that_never_shows_its_address_gets_the_one_its_server_saw() {
+    let a = server(0, "10.0.0.2:80", "10.0.0.1:40000");
+    let mut b = Script::new(1);
+    b.socket(3).connect(3, "10.0.0.2:80", Outcome::ok(0));
+    let inference = infer([a.calls(), b.calls()]);
+    assert_eq!(ips(&inference.hosts[1]), ["10.0.0.1"]);
+    let seen = &inference.hosts[1].seen_by_peers;
+    assert_eq!(seen.len(), 1);
+    assert_eq!(
+        seen[0].evidence,
+        [Loc::new(TraceId(0), 3), Loc::new(TraceId(1), 2)]
+    );
+    assert!(inference.hosts.iter().all(|h| h.nats.is_empty()));
+}
+
+#[test]
+fn two_silent_clients_of_one_server_get_no_address() {
+    let a = server(0, "10.0.0.2:80", "10.0.0.1:40000");
+    let mut b = Script::new(1);
+    b.socket(3).connect(3, "10.0.0.2:80", Outcome::ok(0));
+    let c = b.calls();
+    let inference = infer([a.calls(), b.calls(), c]);
+    assert!(inference.hosts[1].ips.is_empty());
+    assert!(inference.hosts[2].ips.is_empty());
+}
