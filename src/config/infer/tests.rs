@@ -445,3 +445,62 @@ fn two_silent_clients_of_one_server_get_no_address() {
     assert!(inference.hosts[1].ips.is_empty());
     assert!(inference.hosts[2].ips.is_empty());
 }
+
+/// One random step of a trace, over a few descriptors and addresses.
+fn any_step() -> impl proptest::strategy::Strategy<Value = (u8, Fd, &'static str, bool)> {
+    use proptest::prelude::*;
+    let addrs = proptest::sample::select(vec![
+        "10.0.0.1:40000",
+        "10.0.0.2:80",
+        "0.0.0.0:80",
+        "192.168.1.10:40000",
+        "203.0.113.7:51000",
+        "96.250.21.150:3001",
+        "[::ffff:10.0.0.1]:40000",
+        "[fd00::1]:80",
+        "127.0.0.1:53",
+    ]);
+    (0u8..7, 0 as Fd..5, addrs, any::<bool>())
+}
+
+proptest::proptest! {
+    /// Any sequence of calls gives an answer; every inferred rule is marked and has evidence.
+    #[test]
+    fn inference_never_panics_and_marks_what_it_infers(
+        traces in proptest::collection::vec(proptest::collection::vec(any_step(), 0..25), 1..4)
+    ) {
+        let scripts: Vec<Vec<Call>> = traces
+            .iter()
+            .enumerate()
+            .map(|(t, steps)| {
+                let mut s = Script::new(t as u32);
+                for &(op, fd, addr, ok) in steps {
+                    let outcome = if ok { Outcome::ok(0) } else { Outcome::failed(Errno::EINPROGRESS) };
+                    match op {
+                        0 => { s.socket(fd); }
+                        1 => { s.bind(fd, addr); }
+                        2 => { s.accept(fd, addr, fd + 1); }
+                        3 => { s.connect(fd, addr, outcome); }
+                        4 => { s.getsockname(fd, addr); }
+                        5 => { s.accept_decorated(fd, addr, fd + 1, "10.0.0.2:80"); }
+                        _ => {
+                            s.push(SyscallName::Close, Syscall::Close { fd }, Outcome::ok(0));
+                        }
+                    }
+                }
+                s.calls()
+            })
+            .collect();
+        let inference = infer(scripts);
+        proptest::prop_assert_eq!(inference.hosts.len(), traces.len());
+        for host in &inference.hosts {
+            for nat in &host.nats {
+                proptest::prop_assert!(nat.rule.inferred);
+                proptest::prop_assert!(!nat.evidence.is_empty());
+            }
+            for ip in &host.ips {
+                proptest::prop_assert!(!crate::config::address::is_special(*ip));
+            }
+        }
+    }
+}
