@@ -340,3 +340,19 @@ proptest::proptest! {
         proptest::prop_assert_eq!(matcher.is_outside(peer), matcher.is_outside(mapped(peer)));
     }
 }
+
+#[test]
+fn inferred_rules_are_listed_with_their_hosts() {
+    let topology = topology();
+    let listed: Vec<(&str, String)> = topology
+        .inferred_nats()
+        .map(|(host, rule)| (host.name.as_str(), rule.public.ip.to_string()))
+        .collect();
+    assert_eq!(
+        listed,
+        [
+            ("inferred", "203.0.113.9".to_string()),
+            ("both", "198.18.0.1".to_string())
+        ]
+    );
+}

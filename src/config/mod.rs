@@ -82,6 +82,14 @@ impl Topology {
         let spec = self.traces.get(trace.0 as usize)?;
         self.hosts.get(spec.host)
     }
+
+    /// NAT rules inferred from the traces rather than declared, with their host: each one is a
+    /// finding to report, never a silent assumption.
+    pub fn inferred_nats(&self) -> impl Iterator<Item = (&Host, &NatRule)> {
+        self.hosts
+            .iter()
+            .flat_map(|h| h.nats.iter().filter(|n| n.inferred).map(move |n| (h, n)))
+    }
 }
 
 /// What the user named on the command line.
