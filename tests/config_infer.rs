@@ -104,3 +104,80 @@ fn a_natted_client_is_inferred_from_yy_decorations() {
     );
     fs::remove_dir_all(&dir).unwrap();
 }
+
+/// Traces recorded by `tests/fixtures/config/record.sh` through a real NAT in network
+/// namespaces.
+fn fixture(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/config")
+        .join(name)
+}
+
+#[test]
+#[ignore = "needs parse"]
+fn a_real_masquerading_nat_is_inferred() {
+    let printed = infer(&fixture("nat-client"), &["laptop.trace", "web.trace"]);
+    assert!(
+        printed.contains(
+            "host laptop\n trace laptop.trace  # A\n ip 192.168.77.2\n \
+             nat 192.168.77.2 198.51.100.1  # inferred: "
+        ),
+        "{printed}"
+    );
+    assert!(printed.contains("host web\n trace web.trace  # B\n ip 198.51.100.2\n"));
+    assert!(!printed.contains("not inferred"), "{printed}");
+}
+
+#[test]
+#[ignore = "needs parse"]
+fn a_real_port_forward_is_inferred() {
+    let printed = infer(&fixture("port-forward"), &["home.trace", "visitor.trace"]);
+    assert!(
+        printed.contains(
+            "host home\n trace home.trace  # A\n ip 192.168.77.2\n \
+             nat 192.168.77.2,3005 198.51.100.1,3001  # inferred: "
+        ),
+        "{printed}"
+    );
+    assert!(printed.contains("host visitor\n trace visitor.trace  # B\n ip 198.51.100.2\n"));
+    assert!(!printed.contains("not inferred"), "{printed}");
+}
+
+#[test]
+#[ignore = "needs parse"]
+fn the_inferred_nat_lets_the_accept_match_the_connect() {
+    use netcheck::config::matching::{MatchNote, Matcher, Role};
+    use netcheck::config::{load, Inputs, TopologyOrigin};
+    use netcheck::source::TraceId;
+
+    let dir = fixture("nat-client");
+    let topology = load(&Inputs {
+        paths: vec![dir.join("laptop.trace"), dir.join("web.trace")],
+        one_host: Vec::new(),
+    })
+    .unwrap();
+    assert_eq!(topology.origin, TopologyOrigin::Inferred);
+    let matcher = Matcher::new(&topology);
+    // The web server accepted from 198.51.100.1:34664; the laptop's socket was
+    // 192.168.77.2:34664 (the NAT kept the port).
+    let seen = "198.51.100.1:34664".parse().unwrap();
+    assert!(!matcher.is_outside(seen));
+    let answer = matcher.can_be(
+        TraceId(0),
+        "192.168.77.2:34664".parse().unwrap(),
+        TraceId(1),
+        seen,
+        Role::Client,
+    );
+    assert!(answer.matched);
+    assert_eq!(answer.notes, [MatchNote::ThroughNat { declared: false }]);
+    // The server's wildcard listener is what the laptop connected to.
+    let listener = matcher.can_be(
+        TraceId(1),
+        "0.0.0.0:8080".parse().unwrap(),
+        TraceId(0),
+        "198.51.100.2:8080".parse().unwrap(),
+        Role::Server,
+    );
+    assert!(listener.matched && listener.notes.is_empty());
+}
