@@ -1,9 +1,19 @@
 //! The *config* stage: which traces belong to which host, each host's addresses and NATs, and the
 //! endpoints to ignore. Read from the original NetCheck config format or inferred from traces.
 
+mod address;
+mod file;
+pub mod infer;
+mod load;
 pub mod matching;
+mod paths;
+mod render;
 
-use std::net::IpAddr;
+pub use address::{format_endpoint, is_private, parse_endpoint, AddressError};
+pub use load::{load_detailed, Loaded};
+pub use render::render;
+
+use std::net::{IpAddr, Ipv4Addr};
 use std::path::PathBuf;
 
 use serde::Serialize;
@@ -51,7 +61,7 @@ pub struct TraceSpec {
 }
 
 /// An address with an optional port (`None` = any port).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 pub struct Endpoint {
     pub ip: IpAddr,
     pub port: Option<u16>,
@@ -72,6 +82,14 @@ impl Topology {
         let spec = self.traces.get(trace.0 as usize)?;
         self.hosts.get(spec.host)
     }
+
+    /// NAT rules inferred from the traces rather than declared, with their host: each one is a
+    /// finding to report, never a silent assumption.
+    pub fn inferred_nats(&self) -> impl Iterator<Item = (&Host, &NatRule)> {
+        self.hosts
+            .iter()
+            .flat_map(|h| h.nats.iter().filter(|n| n.inferred).map(move |n| (h, n)))
+    }
 }
 
 /// What the user named on the command line.
@@ -83,17 +101,38 @@ pub struct Inputs {
     pub one_host: Vec<PathBuf>,
 }
 
-/// A config problem, with file and line.
+/// Config problems, each with file and line; `message` is all of them, one per line.
 #[derive(Debug, thiserror::Error)]
 #[error("{message}")]
 pub struct ConfigError {
     pub message: String,
+    /// Every problem found (`netcheck.conf:7: unknown command 'hots'`), in file order.
+    pub problems: Vec<String>,
+}
+
+impl ConfigError {
+    pub fn new(problems: Vec<String>) -> Self {
+        ConfigError {
+            message: problems.join("\n"),
+            problems,
+        }
+    }
+}
+
+/// Endpoints ignored in every topology: local DNS resolvers (the classic 127.0.0.1:53 and the
+/// systemd-resolved stub 127.0.0.53:53).
+pub fn default_ignores() -> Vec<Endpoint> {
+    [Ipv4Addr::new(127, 0, 0, 1), Ipv4Addr::new(127, 0, 0, 53)]
+        .into_iter()
+        .map(|ip| Endpoint {
+            ip: IpAddr::V4(ip),
+            port: Some(53),
+        })
+        .collect()
 }
 
 /// Builds the topology for a run (config file, inference, or one-host mode). Every error is
 /// reported before any trace is processed.
-pub fn load(_inputs: &Inputs) -> Result<Topology, ConfigError> {
-    Err(ConfigError {
-        message: "configuration loading is not available yet".into(),
-    })
+pub fn load(inputs: &Inputs) -> Result<Topology, ConfigError> {
+    load_detailed(inputs).map(|loaded| loaded.topology)
 }

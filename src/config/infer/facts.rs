@@ -1,0 +1,222 @@
+//! What one trace tells about its host's addresses and its TCP connections, gathered in one pass
+//! over its calls.
+
+use std::borrow::Borrow;
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::net::{IpAddr, SocketAddr};
+
+use crate::config::address::is_special;
+use crate::parse::{Call, Errno, Fd, FdInfo, SockAddr, SockType, Syscall};
+use crate::source::Loc;
+
+/// A TCP connect that succeeded or went in progress.
+#[derive(Debug, Clone)]
+pub struct ConnectFact {
+    pub loc: Loc,
+    pub target: SocketAddr,
+    /// The socket's own address as the trace showed it (bind, getsockname, `-yy`); port 0 when
+    /// only the address is known.
+    pub local: Option<SocketAddr>,
+}
+
+/// An accepted TCP connection.
+#[derive(Debug, Clone)]
+pub struct AcceptFact {
+    pub loc: Loc,
+    /// The address the client reached (the accepted socket's own address, else the listener's
+    /// bound address, possibly a wildcard).
+    pub local: Option<SocketAddr>,
+    /// The client's address as the server saw it.
+    pub peer: Option<SocketAddr>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct TraceFacts {
+    /// The host's own interface addresses (never loopback, unspecified, multicast, broadcast).
+    pub own: BTreeSet<IpAddr>,
+    pub connects: Vec<ConnectFact>,
+    pub accepts: Vec<AcceptFact>,
+}
+
+impl TraceFacts {
+    pub fn gather<C: Borrow<Call>>(calls: impl IntoIterator<Item = C>) -> TraceFacts {
+        let mut gatherer = Gatherer::default();
+        for call in calls {
+            gatherer.call(call.borrow());
+        }
+        gatherer.facts
+    }
+}
+
+/// Per-descriptor state while reading one trace. Descriptors are keyed by number only: fd tables
+/// of forked children are not told apart, which is good enough for gathering addresses.
+#[derive(Default)]
+struct Gatherer {
+    facts: TraceFacts,
+    bound: HashMap<Fd, SocketAddr>,
+    datagram: HashSet<Fd>,
+    connect_of: HashMap<Fd, usize>,
+    accept_of: HashMap<Fd, usize>,
+}
+
+impl Gatherer {
+    fn call(&mut self, call: &Call) {
+        let succeeded = call.outcome.is_success();
+        match &call.syscall {
+            Syscall::Socket {
+                fd: Some(fd), ty, ..
+            } if succeeded => {
+                self.forget(*fd);
+                if *ty != SockType::Stream {
+                    self.datagram.insert(*fd);
+                }
+            }
+            Syscall::Bind {
+                fd,
+                addr: SockAddr::Inet(addr),
+            } if succeeded => {
+                let addr = canonical(*addr);
+                self.bound.insert(*fd, addr);
+                self.note_own(addr.ip());
+            }
+            Syscall::Connect {
+                fd,
+                addr: SockAddr::Inet(target),
+            } if (succeeded || call.outcome.errno == Some(Errno::EINPROGRESS))
+                && !self.datagram.contains(fd) =>
+            {
+                let local = self
+                    .bound
+                    .get(fd)
+                    .copied()
+                    .filter(|a| !a.ip().is_unspecified());
+                self.facts.connects.push(ConnectFact {
+                    loc: call.loc,
+                    target: canonical(*target),
+                    local,
+                });
+                self.connect_of.insert(*fd, self.facts.connects.len() - 1);
+            }
+            Syscall::Accept {
+                fd,
+                peer,
+                new_fd: Some(new_fd),
+                ..
+            } if succeeded => {
+                let local = self.bound.get(fd).copied();
+                let peer = peer.as_ref().and_then(SockAddr::inet).map(canonical);
+                self.forget(*new_fd);
+                self.facts.accepts.push(AcceptFact {
+                    loc: call.loc,
+                    local,
+                    peer,
+                });
+                self.accept_of.insert(*new_fd, self.facts.accepts.len() - 1);
+            }
+            Syscall::Getsockname {
+                fd,
+                addr: Some(SockAddr::Inet(addr)),
+            } if succeeded => self.learn_local(*fd, canonical(*addr)),
+            Syscall::Getpeername {
+                fd,
+                addr: Some(SockAddr::Inet(addr)),
+            } if succeeded => self.learn_peer(*fd, canonical(*addr)),
+            Syscall::Dup {
+                old_fd,
+                new_fd: Some(new_fd),
+                ..
+            } if succeeded => self.duplicate(*old_fd, *new_fd),
+            Syscall::Close { fd } => self.forget(*fd),
+            _ => {}
+        }
+        for info in &call.fd_info {
+            self.decoration(info);
+        }
+    }
+
+    /// `-yy` shows a socket's addresses on every call that names its descriptor.
+    fn decoration(&mut self, info: &FdInfo) {
+        let is_inet = ["TCP", "TCPv6", "UDP", "UDPv6"].contains(&info.kind.as_str());
+        if !is_inet {
+            return;
+        }
+        if let Some(local) = info.local {
+            let local = canonical(local);
+            self.bound.entry(info.fd).or_insert(local);
+            self.learn_local(info.fd, local);
+        }
+        if let Some(peer) = info.peer {
+            self.learn_peer(info.fd, canonical(peer));
+        }
+    }
+
+    fn learn_local(&mut self, fd: Fd, addr: SocketAddr) {
+        self.note_own(addr.ip());
+        if addr.ip().is_unspecified() {
+            return;
+        }
+        if let Some(fact) = self
+            .connect_of
+            .get(&fd)
+            .and_then(|&i| self.facts.connects.get_mut(i))
+        {
+            if fact.local.is_none_or(|known| known.port() == 0) {
+                fact.local = Some(addr);
+            }
+        }
+        if let Some(fact) = self
+            .accept_of
+            .get(&fd)
+            .and_then(|&i| self.facts.accepts.get_mut(i))
+        {
+            if fact.local.is_none_or(|known| known.ip().is_unspecified()) {
+                fact.local = Some(addr);
+            }
+        }
+    }
+
+    fn learn_peer(&mut self, fd: Fd, addr: SocketAddr) {
+        if let Some(fact) = self
+            .accept_of
+            .get(&fd)
+            .and_then(|&i| self.facts.accepts.get_mut(i))
+        {
+            fact.peer.get_or_insert(addr);
+        }
+    }
+
+    fn note_own(&mut self, ip: IpAddr) {
+        let ip = ip.to_canonical();
+        if !is_special(ip) {
+            self.facts.own.insert(ip);
+        }
+    }
+
+    fn duplicate(&mut self, old_fd: Fd, new_fd: Fd) {
+        self.forget(new_fd);
+        if let Some(addr) = self.bound.get(&old_fd).copied() {
+            self.bound.insert(new_fd, addr);
+        }
+        if self.datagram.contains(&old_fd) {
+            self.datagram.insert(new_fd);
+        }
+        if let Some(&i) = self.connect_of.get(&old_fd) {
+            self.connect_of.insert(new_fd, i);
+        }
+        if let Some(&i) = self.accept_of.get(&old_fd) {
+            self.accept_of.insert(new_fd, i);
+        }
+    }
+
+    fn forget(&mut self, fd: Fd) {
+        self.bound.remove(&fd);
+        self.datagram.remove(&fd);
+        self.connect_of.remove(&fd);
+        self.accept_of.remove(&fd);
+    }
+}
+
+/// IPv4-mapped IPv6 addresses become IPv4, so that both spellings compare equal.
+pub fn canonical(addr: SocketAddr) -> SocketAddr {
+    SocketAddr::new(addr.ip().to_canonical(), addr.port())
+}

@@ -1,0 +1,180 @@
+//! Which topology a run uses: a config file, inference from traces, or one-host mode. All input
+//! problems are gathered and reported together, before any trace is processed by later stages.
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+
+use super::file::{self, default_trace_name};
+use super::infer::{infer, Inference};
+use super::paths::{check_trace, io_reason, looks_like_config};
+use super::{default_ignores, ConfigError, Host, Inputs, Topology, TopologyOrigin, TraceSpec};
+use crate::parse::{TraceEvent, TraceReader};
+use crate::source::TraceId;
+
+/// A loaded topology, with the inference that produced it (zero-config mode only).
+#[derive(Debug, Clone)]
+pub struct Loaded {
+    pub topology: Topology,
+    pub inference: Option<Inference>,
+}
+
+/// Like [`super::load`], keeping the inference's reasons and ambiguities for display.
+pub fn load_detailed(inputs: &Inputs) -> Result<Loaded, ConfigError> {
+    let fail = |problem: String| Err(ConfigError::new(vec![problem]));
+    match (inputs.paths.as_slice(), inputs.one_host.as_slice()) {
+        ([], []) => fail("no input: give a config file, trace files, or --trace FILES".into()),
+        ([_, ..], [_, ..]) => fail(
+            "give traces either as arguments (one host each) or with --trace (all on one host), \
+             not both"
+                .into(),
+        ),
+        ([], traces) => one_host(traces).map(|topology| Loaded {
+            topology,
+            inference: None,
+        }),
+        ([single], []) if looks_like_config(single) => from_config_file(single),
+        (traces, []) => {
+            if let Some(config) = traces.iter().find(|p| looks_like_config(p)) {
+                return fail(format!(
+                    "{}: is a config file; give one config file alone, or only trace files",
+                    config.display()
+                ));
+            }
+            inferred(traces)
+        }
+    }
+}
+
+fn from_config_file(path: &Path) -> Result<Loaded, ConfigError> {
+    let bytes = std::fs::read(path).map_err(|e| {
+        ConfigError::new(vec![format!(
+            "{}: cannot read config: {}",
+            path.display(),
+            io_reason(&e)
+        )])
+    })?;
+    let topology = file::parse(&String::from_utf8_lossy(&bytes), path).map_err(ConfigError::new)?;
+    Ok(Loaded {
+        topology,
+        inference: None,
+    })
+}
+
+/// Checks every trace path and builds their specs, all on host `host_of(i)`.
+fn trace_specs(
+    paths: &[PathBuf],
+    host_of: impl Fn(usize) -> usize,
+) -> Result<Vec<TraceSpec>, ConfigError> {
+    let mut seen = HashSet::new();
+    let problems: Vec<String> = paths
+        .iter()
+        .filter_map(|path| {
+            let problem = if !seen.insert(path) {
+                Err("is given twice".to_string())
+            } else if looks_like_config(path) {
+                Err("is a config file, not a trace".to_string())
+            } else {
+                check_trace(path)
+            };
+            problem
+                .err()
+                .map(|reason| format!("{}: {reason}", path.display()))
+        })
+        .collect();
+    if !problems.is_empty() {
+        return Err(ConfigError::new(problems));
+    }
+    Ok(paths
+        .iter()
+        .enumerate()
+        .map(|(i, path)| TraceSpec {
+            id: TraceId(i as u32),
+            name: default_trace_name(path),
+            path: path.clone(),
+            host: host_of(i),
+        })
+        .collect())
+}
+
+/// The original's `-u`: one host `host0` without addresses holding every trace.
+fn one_host(paths: &[PathBuf]) -> Result<Topology, ConfigError> {
+    let traces = trace_specs(paths, |_| 0)?;
+    Ok(Topology {
+        hosts: vec![Host {
+            name: "host0".into(),
+            ips: Vec::new(),
+            nats: Vec::new(),
+            traces: traces.iter().map(|t| t.id).collect(),
+        }],
+        traces,
+        ignores: default_ignores(),
+        origin: TopologyOrigin::OneHost,
+    })
+}
+
+/// One host per trace; addresses and NATs inferred from the traces' calls.
+fn inferred(paths: &[PathBuf]) -> Result<Loaded, ConfigError> {
+    let traces = trace_specs(paths, |i| i)?;
+    let mut readers = Vec::with_capacity(traces.len());
+    let mut problems = Vec::new();
+    for spec in &traces {
+        match TraceReader::open(&spec.path, spec.id) {
+            Ok(reader) => readers.push(reader),
+            Err(e) => problems.push(e.to_string()),
+        }
+    }
+    if !problems.is_empty() {
+        return Err(ConfigError::new(problems));
+    }
+    let inference = infer(readers.into_iter().map(|reader| {
+        reader.filter_map(|event| match event {
+            TraceEvent::Call(call) => Some(call),
+            TraceEvent::Process { .. } => None,
+        })
+    }));
+    let names = host_names(&traces);
+    let hosts = traces
+        .iter()
+        .zip(names)
+        .map(|(spec, name)| {
+            let found = inference.hosts.get(spec.host);
+            Host {
+                name,
+                ips: found.map(|h| h.ips.clone()).unwrap_or_default(),
+                nats: found
+                    .map(|h| h.nats.iter().map(|n| n.rule).collect())
+                    .unwrap_or_default(),
+                traces: vec![spec.id],
+            }
+        })
+        .collect();
+    Ok(Loaded {
+        topology: Topology {
+            hosts,
+            traces,
+            ignores: default_ignores(),
+            origin: TopologyOrigin::Inferred,
+        },
+        inference: Some(inference),
+    })
+}
+
+/// Hosts are named after their trace file up to the first dot (`client.trace` → `client`), or
+/// `hostN` when that is empty or already taken.
+fn host_names(traces: &[TraceSpec]) -> Vec<String> {
+    let mut taken = HashSet::new();
+    traces
+        .iter()
+        .enumerate()
+        .map(|(i, spec)| {
+            let stem = spec.name.split('.').next().unwrap_or_default();
+            let name = if stem.is_empty() || taken.contains(stem) {
+                format!("host{i}")
+            } else {
+                stem.to_string()
+            };
+            taken.insert(name.clone());
+            name
+        })
+        .collect()
+}
