@@ -1,0 +1,461 @@
+//! One trace file turned into events: line reading, framing, merging of unfinished calls,
+//! timestamps, pid inference for lines without a pid column, and the line accounting.
+
+use std::collections::VecDeque;
+use std::fs::File;
+use std::path::PathBuf;
+
+use super::error::{ParseError, Part};
+use super::frame::{self, Body, Stamp};
+use super::lines::{Line, LineReader};
+use super::merge::{Pending, PendingCalls};
+use super::outcome;
+use super::syscall::{Call, ProcessEvent, SyscallName, TraceEvent};
+use super::typed::{self, Decorations};
+use super::{ParseStats, Unparsed, UNPARSED_SAMPLES};
+use crate::source::{Loc, TraceId};
+
+/// Longest line text kept in an [`Unparsed`] sample.
+const SAMPLE_TEXT_LEN: usize = 300;
+
+/// Events held back while the pid of lines without a pid column is still unknown (strace's own
+/// stream prints `[pid N]` only while several processes live). Past this many they are released
+/// with pid 0.
+const MAX_HELD_EVENTS: usize = 4096;
+
+/// strace writes this in the middle of a call's line on its own stream when a child appears.
+const ATTACH_NOTE: &[u8] = b"strace: Process ";
+
+/// Turns `-t`/`-tt` times of day, `-ttt` epoch seconds and `-r` deltas into seconds.
+#[derive(Debug, Default)]
+struct Clock {
+    /// Decided at the first plain-seconds stamp: small values are `-r` deltas.
+    relative: Option<bool>,
+    elapsed: f64,
+    last_time_of_day: Option<f64>,
+    days: f64,
+}
+
+impl Clock {
+    fn seconds(&mut self, stamp: Option<Stamp>) -> Option<f64> {
+        match stamp? {
+            Stamp::TimeOfDay(t) => {
+                // Past midnight the time of day starts again from zero.
+                if self
+                    .last_time_of_day
+                    .is_some_and(|last| t + 43_200.0 < last)
+                {
+                    self.days += 86_400.0;
+                }
+                self.last_time_of_day = Some(t);
+                Some(t + self.days)
+            }
+            Stamp::Seconds(s) => {
+                if *self.relative.get_or_insert(s < 1e8) {
+                    self.elapsed += s;
+                    Some(self.elapsed)
+                } else {
+                    Some(s)
+                }
+            }
+        }
+    }
+}
+
+/// Which pid to give lines that print none.
+#[derive(Debug)]
+struct PidGuess {
+    /// Pid from the file name of a `-ff` set member.
+    file_pid: Option<u32>,
+    /// Still holding events: no line with a pid has been seen yet.
+    resolving: bool,
+    /// Children created by lines without a pid, while resolving.
+    spawned: Vec<u32>,
+    /// Pids seen and not yet exited (to name the sole survivor).
+    alive: Vec<u32>,
+}
+
+pub struct FileParser {
+    lines: LineReader<File>,
+    state: State,
+}
+
+struct State {
+    trace: TraceId,
+    file: u32,
+    path: PathBuf,
+    clock: Clock,
+    pids: PidGuess,
+    pending: PendingCalls,
+    /// Start of a line cut by [`ATTACH_NOTE`], waiting for its continuation.
+    carry: Option<Vec<u8>>,
+    joined: Vec<u8>,
+    held: VecDeque<TraceEvent>,
+    ready: VecDeque<TraceEvent>,
+    finished: bool,
+    bytes_counted: u64,
+}
+
+impl FileParser {
+    pub fn new(
+        file: File,
+        path: PathBuf,
+        trace: TraceId,
+        index: u32,
+        file_pid: Option<u32>,
+    ) -> Self {
+        FileParser {
+            lines: LineReader::new(file),
+            state: State {
+                trace,
+                file: index,
+                path,
+                clock: Clock::default(),
+                pids: PidGuess {
+                    file_pid,
+                    resolving: file_pid.is_none(),
+                    spawned: Vec::new(),
+                    alive: Vec::new(),
+                },
+                pending: PendingCalls::default(),
+                carry: None,
+                joined: Vec::new(),
+                held: VecDeque::new(),
+                ready: VecDeque::new(),
+                finished: false,
+                bytes_counted: 0,
+            },
+        }
+    }
+
+    /// The next event of this file, `None` once it is exhausted.
+    pub fn next_event(&mut self, stats: &mut ParseStats) -> Option<TraceEvent> {
+        loop {
+            if let Some(event) = self.state.ready.pop_front() {
+                return Some(event);
+            }
+            if self.state.finished {
+                return None;
+            }
+            // The number the next line will have.
+            let line_no = self.lines.line_no() + 1;
+            let next = self.lines.next_line();
+            let state = &mut self.state;
+            match next {
+                Err(error) => {
+                    let loc = state.loc(line_no);
+                    state.unparsed(stats, loc, 1, format!("read error: {error}"), b"");
+                    state.finish(stats);
+                }
+                Ok(None) => state.finish(stats),
+                Ok(Some(Line::TooLong { len })) => {
+                    stats.lines += 1;
+                    let loc = state.loc(line_no);
+                    let reason = format!("{} ({len} bytes)", Part::LineTooLong);
+                    state.unparsed(stats, loc, 1, reason, b"");
+                }
+                Ok(Some(Line::Text(text))) => {
+                    stats.lines += 1;
+                    state.line(text, line_no, stats);
+                }
+            }
+            let bytes = self.lines.bytes();
+            stats.bytes += bytes - self.state.bytes_counted;
+            self.state.bytes_counted = bytes;
+        }
+    }
+}
+
+impl State {
+    fn loc(&self, line: u64) -> Loc {
+        Loc {
+            trace: self.trace,
+            line,
+            file: self.file,
+        }
+    }
+
+    fn finish(&mut self, stats: &mut ParseStats) {
+        self.finished = true;
+        if let Some(carry) = self.carry.take() {
+            // The cut line never got its continuation: it was counted as skipped already.
+            drop(carry);
+        }
+        stats.unfinished_at_end += self.pending.len() as u64;
+        self.pending.clear();
+        self.release_held(None);
+    }
+
+    fn unparsed(
+        &self,
+        stats: &mut ParseStats,
+        loc: Loc,
+        column: usize,
+        reason: String,
+        text: &[u8],
+    ) {
+        stats.unparsed += 1;
+        if stats.first_unparsed.len() < UNPARSED_SAMPLES {
+            let shown = text.get(..SAMPLE_TEXT_LEN).unwrap_or(text);
+            stats.first_unparsed.push(Unparsed {
+                loc,
+                path: self.path.clone(),
+                column,
+                reason,
+                text: String::from_utf8_lossy(shown).into_owned(),
+            });
+        }
+    }
+
+    fn parse_error(&self, stats: &mut ParseStats, loc: Loc, error: ParseError, text: &[u8]) {
+        self.unparsed(stats, loc, error.column_in(text), error.to_string(), text);
+    }
+
+    fn line(&mut self, text: &[u8], line_no: u64, stats: &mut ParseStats) {
+        if let Some(mut carry) = self.carry.take() {
+            carry.extend_from_slice(text);
+            self.handle(&carry, line_no, stats);
+            return;
+        }
+        if let Some(at) = memchr::memmem::find(text, ATTACH_NOTE)
+            .filter(|&at| !text.get(..at).unwrap_or_default().trim_ascii().is_empty())
+        {
+            // `clone(...strace: Process 474 attached` + next line `) = 474`.
+            self.carry = Some(text.get(..at).unwrap_or_default().to_vec());
+            stats.skipped += 1;
+            return;
+        }
+        self.handle(text, line_no, stats);
+    }
+
+    fn handle(&mut self, text: &[u8], line_no: u64, stats: &mut ParseStats) {
+        let loc = self.loc(line_no);
+        let frame = match frame::frame(text) {
+            Ok(frame) => frame,
+            Err(error) => return self.parse_error(stats, loc, error, text),
+        };
+        let pid = self.pid_of(frame.pid);
+        let time = self.clock.seconds(frame.stamp);
+        match frame.body {
+            Body::Skip => stats.skipped += 1,
+            Body::Signal { name } => self.process(
+                stats,
+                loc,
+                pid,
+                time,
+                ProcessEvent::Signal {
+                    signal: String::from_utf8_lossy(name).into_owned(),
+                },
+            ),
+            Body::Exited { code } => {
+                self.exited(pid);
+                self.process(stats, loc, pid, time, ProcessEvent::Exited { code })
+            }
+            Body::Killed { signal } => {
+                self.exited(pid);
+                self.process(
+                    stats,
+                    loc,
+                    pid,
+                    time,
+                    ProcessEvent::Killed {
+                        signal: String::from_utf8_lossy(signal).into_owned(),
+                    },
+                )
+            }
+            Body::Call { name, tail } => {
+                let Some(known) = lookup(name, stats) else {
+                    return;
+                };
+                match call(known, tail, loc, pid, time) {
+                    Ok(call) => {
+                        stats.calls += 1;
+                        self.emit(TraceEvent::Call(call));
+                    }
+                    Err(error) => self.parse_error(stats, loc, error, text),
+                }
+            }
+            Body::Unfinished { name, head } => {
+                let Some(known) = lookup(name, stats) else {
+                    return;
+                };
+                let pending = Pending {
+                    name: known,
+                    loc,
+                    time,
+                    head: head.to_vec(),
+                };
+                if self.pending.start(pid, pending).is_some() {
+                    // The earlier call of this pid never resumed.
+                    stats.unfinished_at_end += 1;
+                }
+            }
+            Body::Resumed { name, rest } => {
+                let Some(known) = lookup(name, stats) else {
+                    return;
+                };
+                let Some(start) = self.pending.resume(pid, known) else {
+                    let error = ParseError::at(Part::ResumedWithoutStart, text);
+                    return self.parse_error(stats, loc, error, text);
+                };
+                self.resumed(start, rest, pid, loc, stats);
+            }
+        }
+    }
+
+    fn resumed(&mut self, start: Pending, rest: &[u8], pid: u32, loc: Loc, stats: &mut ParseStats) {
+        let mut rest = rest;
+        // strace 5+ marks a call the process left by exiting: `<... read resumed> <unfinished ...>) = ?`.
+        if let Some(after) = rest.trim_ascii_start().strip_prefix(b"<unfinished ...>") {
+            rest = after;
+        }
+        let mut joined = std::mem::take(&mut self.joined);
+        joined.clear();
+        joined.extend_from_slice(&start.head);
+        joined.extend_from_slice(rest);
+        match call(start.name, &joined, start.loc, pid, start.time) {
+            Ok(call) => {
+                stats.calls += 1;
+                stats.merged_unfinished += 1;
+                self.emit(TraceEvent::Call(call));
+            }
+            Err(error) => {
+                // Both halves are lost; the sample shows the rebuilt call at the resuming line.
+                stats.unparsed += 1;
+                self.parse_error(stats, loc, error, &joined);
+            }
+        }
+        self.joined = joined;
+    }
+
+    fn process(
+        &mut self,
+        stats: &mut ParseStats,
+        loc: Loc,
+        pid: u32,
+        time: Option<f64>,
+        event: ProcessEvent,
+    ) {
+        stats.process_events += 1;
+        self.emit(TraceEvent::Process {
+            loc,
+            pid,
+            time,
+            event,
+        });
+    }
+
+    /// The pid of a line: its own, the file's (`-ff`), or the one inferred.
+    fn pid_of(&mut self, shown: Option<u32>) -> u32 {
+        let guess = &mut self.pids;
+        if let Some(pid) = guess.file_pid {
+            return shown.unwrap_or(pid);
+        }
+        match shown {
+            Some(pid) => {
+                if !guess.alive.contains(&pid) {
+                    guess.alive.push(pid);
+                }
+                if guess.resolving && !guess.spawned.contains(&pid) {
+                    // The first pid that is not a child of the unnamed process is that process.
+                    self.release_held(Some(pid));
+                }
+                pid
+            }
+            None if guess.resolving => 0,
+            None => match guess.alive.as_slice() {
+                [only] => *only,
+                _ => 0,
+            },
+        }
+    }
+
+    fn exited(&mut self, pid: u32) {
+        self.pids.alive.retain(|&p| p != pid);
+    }
+
+    /// Stops holding events, giving `root` (or 0) to those without a pid.
+    fn release_held(&mut self, root: Option<u32>) {
+        self.pids.resolving = false;
+        let root = root.unwrap_or(0);
+        if root != 0 && !self.pids.alive.contains(&root) {
+            self.pids.alive.push(root);
+        }
+        while let Some(mut event) = self.held.pop_front() {
+            match &mut event {
+                TraceEvent::Call(call) if call.pid == 0 => call.pid = root,
+                TraceEvent::Process { pid, .. } if *pid == 0 => *pid = root,
+                _ => {}
+            }
+            self.ready.push_back(event);
+        }
+    }
+
+    fn emit(&mut self, event: TraceEvent) {
+        if !self.pids.resolving {
+            self.ready.push_back(event);
+            return;
+        }
+        if let TraceEvent::Call(Call {
+            pid: 0,
+            syscall:
+                super::syscall::Syscall::Spawn {
+                    child: Some(child), ..
+                },
+            ..
+        }) = &event
+        {
+            self.pids.spawned.push(*child);
+        }
+        self.held.push_back(event);
+        if self.held.len() >= MAX_HELD_EVENTS {
+            self.release_held(None);
+        }
+    }
+}
+
+/// The recognised call named `name`, or `None` after counting it as ignored.
+fn lookup(name: &[u8], stats: &mut ParseStats) -> Option<SyscallName> {
+    if let Some(known) = super::names::lookup(name) {
+        return Some(known);
+    }
+    let name = String::from_utf8_lossy(name);
+    match stats.ignored.get_mut(name.as_ref()) {
+        Some(count) => *count += 1,
+        None => {
+            stats.ignored.insert(name.into_owned(), 1);
+        }
+    }
+    None
+}
+
+/// Parses a complete call from its text after `name(`.
+fn call(
+    name: SyscallName,
+    tail: &[u8],
+    loc: Loc,
+    pid: u32,
+    time: Option<f64>,
+) -> Result<Call, ParseError> {
+    let parts = frame::split_tail(tail)?;
+    let ret = outcome::returned(parts.ret)?;
+    let mut fd_info = Vec::new();
+    let syscall = typed::convert(
+        name,
+        parts.args,
+        &ret,
+        &mut Decorations {
+            infos: &mut fd_info,
+        },
+    )?;
+    Ok(Call {
+        loc,
+        pid,
+        time,
+        duration: parts.duration,
+        name,
+        syscall,
+        outcome: ret.outcome,
+        fd_info,
+    })
+}

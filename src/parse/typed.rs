@@ -1,0 +1,816 @@
+//! Typed conversion: the argument text and return value of one recognised call become a
+//! [`Syscall`]. Every argument is read from the borrowed line; the only allocations are payload
+//! bytes (one `Vec` per payload), `-y` decorations, and the names kept for options and ioctls.
+//!
+//! Ready descriptors of `epoll_wait` come from each event's `data`: the `fd` member when strace
+//! shows one, else `u32` (programs almost always store the descriptor there; Python's selectors,
+//! libuv and libevent do), else a plain numeric `data`.
+
+use super::address::{fd_info, sockaddr};
+use super::error::{ParseError, Part, Result};
+use super::outcome::Returned;
+use super::strings;
+use super::syscall::*;
+use super::value::{self, trim};
+
+/// Most arguments any recognised call has.
+const MAX_ARGS: usize = 8;
+
+/// A call's top-level arguments.
+struct Args<'a> {
+    items: [&'a [u8]; MAX_ARGS],
+    len: usize,
+    /// The whole argument text (errors about missing arguments point at its end).
+    text: &'a [u8],
+}
+
+impl<'a> Args<'a> {
+    fn split(text: &'a [u8]) -> Self {
+        let mut args = Args {
+            items: [b""; MAX_ARGS],
+            len: 0,
+            text,
+        };
+        for item in value::items(text).take(MAX_ARGS) {
+            args.items[args.len] = item;
+            args.len += 1;
+        }
+        args
+    }
+
+    fn get(&self, index: usize) -> Result<&'a [u8]> {
+        if index < self.len {
+            Ok(self.items[index])
+        } else {
+            Err(ParseError::at(
+                Part::MissingArgument,
+                self.text.get(self.text.len()..).unwrap_or_default(),
+            ))
+        }
+    }
+
+    fn opt(&self, index: usize) -> Option<&'a [u8]> {
+        (index < self.len).then(|| self.items[index])
+    }
+}
+
+/// Collects `-y` decorations met while reading descriptors.
+pub struct Decorations<'v> {
+    pub infos: &'v mut Vec<FdInfo>,
+}
+
+impl Decorations<'_> {
+    /// Reads a descriptor, recording its decoration if it has one.
+    fn fd(&mut self, text: &[u8]) -> Result<Fd> {
+        let (number, rest) = value::number_prefix(text);
+        let fd = value::int(number)
+            .and_then(|n| Fd::try_from(n).ok())
+            .ok_or(ParseError::at(Part::Fd, text))?;
+        if rest.first() == Some(&b'<') {
+            self.note(fd, rest);
+        }
+        Ok(fd)
+    }
+
+    fn note(&mut self, fd: Fd, decoration: &[u8]) {
+        if !self.infos.iter().any(|i| i.fd == fd) {
+            self.infos.push(fd_info(fd, decoration));
+        }
+    }
+}
+
+fn int(text: &[u8]) -> Result<i64> {
+    value::int(value::strip_comment(text)).ok_or(ParseError::at(Part::Number, text))
+}
+
+/// A count or length (`[16]`, `16 => 0` give the value after the call).
+fn count(text: &[u8]) -> Result<u64> {
+    let text = value::inner(text, b'[', b']').unwrap_or(text);
+    let n = int(value::result_part(text))?;
+    Ok(u64::try_from(n).unwrap_or(0))
+}
+
+fn returned_fd(ret: &Returned) -> Option<Fd> {
+    ret.outcome
+        .value
+        .filter(|_| ret.outcome.is_success())
+        .and_then(|v| Fd::try_from(v).ok())
+}
+
+/// Converts one call. `args` is the text between the parentheses.
+pub fn convert(
+    name: SyscallName,
+    args: &[u8],
+    ret: &Returned,
+    decorations: &mut Decorations,
+) -> Result<Syscall> {
+    use SyscallName as N;
+    if let Some(fd) = returned_fd(ret) {
+        if !ret.decoration.is_empty() {
+            decorations.note(fd, ret.decoration);
+        }
+    }
+    let a = Args::split(args);
+    let d = decorations;
+    Ok(match name {
+        N::Socket => {
+            let (ty, nonblock, cloexec) = sock_type(a.get(1)?);
+            Syscall::Socket {
+                domain: domain(a.get(0)?),
+                ty,
+                nonblock,
+                cloexec,
+                protocol: protocol(a.get(2)?),
+                fd: returned_fd(ret),
+            }
+        }
+        N::Socketpair => {
+            let (ty, nonblock, _) = sock_type(a.get(1)?);
+            let fds = match a.opt(3).and_then(|v| value::array_items(v)) {
+                Some(mut items) if ret.outcome.is_success() => {
+                    let first = d.fd(items.next().unwrap_or_default())?;
+                    let second = d.fd(items.next().unwrap_or_default())?;
+                    Some([first, second])
+                }
+                _ => None,
+            };
+            Syscall::Socketpair {
+                domain: domain(a.get(0)?),
+                ty,
+                nonblock,
+                fds,
+            }
+        }
+        N::Bind | N::Connect => {
+            let fd = d.fd(a.get(0)?)?;
+            let raw = a.get(1)?;
+            let addr = sockaddr(raw)?.unwrap_or_else(|| unknown_addr(raw));
+            if name == N::Bind {
+                Syscall::Bind { fd, addr }
+            } else {
+                Syscall::Connect { fd, addr }
+            }
+        }
+        N::Listen => Syscall::Listen {
+            fd: d.fd(a.get(0)?)?,
+            backlog: int(a.get(1)?)?,
+        },
+        N::Accept | N::Accept4 => {
+            let flags = a.opt(3).unwrap_or_default();
+            Syscall::Accept {
+                fd: d.fd(a.get(0)?)?,
+                peer: a.opt(1).map(sockaddr).transpose()?.flatten(),
+                nonblock: value::has_flag(flags, b"SOCK_NONBLOCK"),
+                cloexec: value::has_flag(flags, b"SOCK_CLOEXEC"),
+                new_fd: returned_fd(ret),
+            }
+        }
+        N::Send | N::Sendto | N::Write | N::Pwrite64 => Syscall::Send {
+            fd: d.fd(a.get(0)?)?,
+            data: payload(a.get(1)?)?,
+            flags: match name {
+                N::Send | N::Sendto => msg_flags(a.get(3)?),
+                _ => MsgFlags::default(),
+            },
+            dest: match name {
+                N::Sendto => a.opt(4).map(sockaddr).transpose()?.flatten(),
+                _ => None,
+            },
+        },
+        N::Recv | N::Recvfrom | N::Read | N::Pread64 => Syscall::Recv {
+            fd: d.fd(a.get(0)?)?,
+            data: payload(a.get(1)?)?,
+            buf_len: count(a.get(2)?)?,
+            flags: match name {
+                N::Recv | N::Recvfrom => msg_flags(a.get(3)?),
+                _ => MsgFlags::default(),
+            },
+            src: match name {
+                N::Recvfrom => a.opt(4).map(sockaddr).transpose()?.flatten(),
+                _ => None,
+            },
+            truncated_datagram: false,
+        },
+        N::Writev => {
+            let (data, _) = iovecs(a.get(1)?)?;
+            Syscall::Send {
+                fd: d.fd(a.get(0)?)?,
+                data,
+                flags: MsgFlags::default(),
+                dest: None,
+            }
+        }
+        N::Readv => {
+            let (data, buf_len) = iovecs(a.get(1)?)?;
+            Syscall::Recv {
+                fd: d.fd(a.get(0)?)?,
+                data,
+                buf_len,
+                flags: MsgFlags::default(),
+                src: None,
+                truncated_datagram: false,
+            }
+        }
+        N::Sendmsg => {
+            let msg = msghdr(a.get(1)?)?;
+            Syscall::Send {
+                fd: d.fd(a.get(0)?)?,
+                data: msg.data,
+                flags: msg_flags(a.get(2)?),
+                dest: msg.name,
+            }
+        }
+        N::Recvmsg => {
+            let msg = msghdr(a.get(1)?)?;
+            Syscall::Recv {
+                fd: d.fd(a.get(0)?)?,
+                data: msg.data,
+                buf_len: msg.buf_len,
+                flags: msg_flags(a.get(2)?),
+                src: msg.name,
+                truncated_datagram: msg.truncated_datagram,
+            }
+        }
+        N::Sendmmsg | N::Recvmmsg => {
+            let fd = d.fd(a.get(0)?)?;
+            let msgs = mmsghdrs(a.get(1)?)?;
+            let flags = msg_flags(a.get(3)?);
+            if name == N::Sendmmsg {
+                Syscall::SendMany { fd, msgs, flags }
+            } else {
+                Syscall::RecvMany { fd, msgs, flags }
+            }
+        }
+        N::Sendfile | N::Sendfile64 => Syscall::CopyFile {
+            out_fd: d.fd(a.get(0)?)?,
+            in_fd: d.fd(a.get(1)?)?,
+            count: count(a.get(3)?)?,
+        },
+        N::Splice => Syscall::CopyFile {
+            in_fd: d.fd(a.get(0)?)?,
+            out_fd: d.fd(a.get(2)?)?,
+            count: count(a.get(4)?)?,
+        },
+        N::Close => Syscall::Close {
+            fd: d.fd(a.get(0)?)?,
+        },
+        N::CloseRange => Syscall::CloseRange {
+            first: fd_bound(a.get(0)?)?,
+            last: fd_bound(a.get(1)?)?,
+            cloexec_only: value::has_flag(a.opt(2).unwrap_or_default(), b"CLOSE_RANGE_CLOEXEC"),
+        },
+        N::Shutdown => Syscall::Shutdown {
+            fd: d.fd(a.get(0)?)?,
+            how: match trim(a.get(1)?) {
+                b"SHUT_RD" => 0,
+                b"SHUT_WR" => 1,
+                b"SHUT_RDWR" => 2,
+                other => int(other)?,
+            },
+        },
+        N::Setsockopt | N::Getsockopt => {
+            let fd = d.fd(a.get(0)?)?;
+            let level = text(a.get(1)?);
+            let option = trim(a.get(2)?);
+            let value = opt_value(option, a.get(3)?);
+            let name_text = text(option);
+            if name == N::Setsockopt {
+                Syscall::Setsockopt {
+                    fd,
+                    level,
+                    name: name_text,
+                    value,
+                }
+            } else {
+                Syscall::Getsockopt {
+                    fd,
+                    level,
+                    name: name_text,
+                    value,
+                }
+            }
+        }
+        N::Getsockname | N::Getpeername => {
+            let fd = d.fd(a.get(0)?)?;
+            let addr = a.opt(1).map(sockaddr).transpose()?.flatten();
+            if name == N::Getsockname {
+                Syscall::Getsockname { fd, addr }
+            } else {
+                Syscall::Getpeername { fd, addr }
+            }
+        }
+        N::Fcntl | N::Fcntl64 => Syscall::Fcntl {
+            fd: d.fd(a.get(0)?)?,
+            op: fcntl_op(a.get(1)?, a.opt(2).unwrap_or_default()),
+        },
+        N::Ioctl => Syscall::Ioctl {
+            fd: d.fd(a.get(0)?)?,
+            op: ioctl_op(a.get(1)?, a.opt(2).unwrap_or_default()),
+        },
+        N::Dup => Syscall::Dup {
+            old_fd: d.fd(a.get(0)?)?,
+            new_fd: returned_fd(ret),
+            cloexec: false,
+        },
+        N::Dup2 | N::Dup3 => {
+            let old_fd = d.fd(a.get(0)?)?;
+            d.fd(a.get(1)?)?;
+            Syscall::Dup {
+                old_fd,
+                new_fd: returned_fd(ret),
+                cloexec: value::has_flag(a.opt(2).unwrap_or_default(), b"O_CLOEXEC"),
+            }
+        }
+        N::Clone | N::Clone3 | N::Fork | N::Vfork => {
+            let flags = match name {
+                N::Clone => a
+                    .items
+                    .iter()
+                    .take(a.len)
+                    .map(|item| value::field(item))
+                    .find(|(key, _)| *key == Some(b"flags"))
+                    .map(|(_, v)| v)
+                    .unwrap_or_default(),
+                N::Clone3 => value::get_field(a.get(0)?, b"flags").unwrap_or_default(),
+                _ => b"",
+            };
+            Syscall::Spawn {
+                shares_fds: value::has_flag(flags, b"CLONE_FILES"),
+                thread: value::has_flag(flags, b"CLONE_THREAD"),
+                child: ret
+                    .outcome
+                    .value
+                    .filter(|&v| v > 0)
+                    .and_then(|v| u32::try_from(v).ok()),
+            }
+        }
+        N::Execve => Syscall::Execve,
+        N::Exit | N::ExitGroup => Syscall::Exit {
+            group: name == N::ExitGroup,
+            code: int(a.get(0)?)?,
+        },
+        N::Select | N::Pselect6 => select(&a, ret, d)?,
+        N::Poll | N::Ppoll => poll(&a, ret, d, name == N::Ppoll)?,
+        N::EpollWait | N::EpollPwait | N::EpollPwait2 => {
+            epoll_wait(&a, ret, d, name == N::EpollPwait2)?
+        }
+        N::EpollCreate | N::EpollCreate1 => Syscall::EpollCreate {
+            fd: returned_fd(ret),
+        },
+        N::EpollCtl => {
+            let epfd = d.fd(a.get(0)?)?;
+            let op = match trim(a.get(1)?) {
+                b"EPOLL_CTL_ADD" => EpollOp::Add,
+                b"EPOLL_CTL_MOD" => EpollOp::Mod,
+                b"EPOLL_CTL_DEL" => EpollOp::Del,
+                other => return Err(ParseError::at(Part::Flags, other)),
+            };
+            let fd = d.fd(a.get(2)?)?;
+            let wanted = a
+                .opt(3)
+                .and_then(|event| value::get_field(event, b"events"))
+                .map(ready)
+                .unwrap_or_default();
+            Syscall::EpollCtl {
+                epfd,
+                op,
+                fd,
+                wanted,
+            }
+        }
+    })
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(value::strip_comment(trim(bytes))).into_owned()
+}
+
+/// An address argument strace printed as something other than a structure (a pointer after
+/// EFAULT, say): kept as text rather than dropping the call.
+fn unknown_addr(raw: &[u8]) -> SockAddr {
+    SockAddr::Other(text(raw))
+}
+
+/// `close_range` bounds: a descriptor, or `~0U` / a huge number meaning "all".
+fn fd_bound(text: &[u8]) -> Result<Fd> {
+    let text = trim(text);
+    if text.starts_with(b"~0") {
+        return Ok(Fd::MAX);
+    }
+    let (number, _) = value::number_prefix(text);
+    let n = int(number)?;
+    Ok(Fd::try_from(n).unwrap_or(Fd::MAX))
+}
+
+fn domain(text: &[u8]) -> Domain {
+    match trim(text) {
+        b"AF_INET" | b"PF_INET" => Domain::Inet,
+        b"AF_INET6" | b"PF_INET6" => Domain::Inet6,
+        b"AF_UNIX" | b"AF_LOCAL" | b"PF_UNIX" | b"PF_LOCAL" => Domain::Unix,
+        b"AF_NETLINK" | b"PF_NETLINK" => Domain::Netlink,
+        b"AF_PACKET" | b"PF_PACKET" => Domain::Packet,
+        _ => Domain::Other,
+    }
+}
+
+/// `SOCK_STREAM|SOCK_NONBLOCK|SOCK_CLOEXEC` → (type, nonblock, cloexec).
+fn sock_type(text: &[u8]) -> (SockType, bool, bool) {
+    let mut ty = SockType::Other;
+    let (mut nonblock, mut cloexec) = (false, false);
+    for flag in value::flags(text) {
+        match flag {
+            b"SOCK_STREAM" => ty = SockType::Stream,
+            b"SOCK_DGRAM" => ty = SockType::Dgram,
+            b"SOCK_RAW" => ty = SockType::Raw,
+            b"SOCK_SEQPACKET" => ty = SockType::SeqPacket,
+            b"SOCK_NONBLOCK" => nonblock = true,
+            b"SOCK_CLOEXEC" => cloexec = true,
+            _ => {}
+        }
+    }
+    (ty, nonblock, cloexec)
+}
+
+fn protocol(text: &[u8]) -> Protocol {
+    match value::strip_comment(trim(text)) {
+        b"0" | b"IPPROTO_IP" => Protocol::Default,
+        b"IPPROTO_TCP" => Protocol::Tcp,
+        b"IPPROTO_UDP" => Protocol::Udp,
+        b"IPPROTO_ICMP" => Protocol::Icmp,
+        b"IPPROTO_ICMPV6" => Protocol::Icmpv6,
+        other => Protocol::Other(value::int(other).unwrap_or(-1)),
+    }
+}
+
+fn msg_flags(text: &[u8]) -> MsgFlags {
+    let mut flags = MsgFlags::default();
+    for flag in value::flags(text) {
+        match flag {
+            b"0" => {}
+            b"MSG_PEEK" => flags.peek = true,
+            b"MSG_TRUNC" => flags.trunc = true,
+            b"MSG_DONTWAIT" => flags.dontwait = true,
+            b"MSG_OOB" => flags.oob = true,
+            b"MSG_NOSIGNAL" => flags.nosignal = true,
+            b"MSG_MORE" => flags.more = true,
+            b"MSG_WAITALL" => flags.waitall = true,
+            _ => flags.other = true,
+        }
+    }
+    flags
+}
+
+/// A buffer argument: a quoted string (decoded), or NULL / a pointer (nothing shown).
+fn payload(text: &[u8]) -> Result<Payload> {
+    let mut data = Payload::default();
+    append_payload(text, &mut data)?;
+    Ok(data)
+}
+
+/// Appends a buffer argument's bytes to `data`. Once a part is truncated nothing after it is
+/// known, so later parts are not appended.
+fn append_payload(text: &[u8], data: &mut Payload) -> Result<()> {
+    let text = trim(text);
+    let Some(q) = strings::quoted(text) else {
+        if text.first() == Some(&b'"') {
+            return Err(ParseError::at(Part::String, text));
+        }
+        return Ok(());
+    };
+    if data.truncated {
+        return Ok(());
+    }
+    strings::decode_into(q.raw, &mut data.shown)
+        .map_err(|at| ParseError::at(Part::String, q.raw.get(at..).unwrap_or(q.raw)))?;
+    data.truncated = q.truncated;
+    Ok(())
+}
+
+/// An iovec array (`[{iov_base="ab", iov_len=2}, ...]`, old form `[{"ab", 2}, ...]`): the bytes
+/// shown and the sum of the buffer lengths.
+fn iovecs(text: &[u8]) -> Result<(Payload, u64)> {
+    let mut data = Payload::default();
+    let mut total: u64 = 0;
+    let Some(items) = value::array_items(text) else {
+        return Ok((data, 0));
+    };
+    for iov in items {
+        if iov == b"..." {
+            data.truncated = true;
+            continue;
+        }
+        let fields = value::struct_items(iov).ok_or(ParseError::at(Part::Struct, iov))?;
+        for (position, item) in fields.enumerate() {
+            match value::field(item) {
+                (Some(b"iov_base"), base) => append_payload(base, &mut data)?,
+                (Some(b"iov_len"), len) => total = total.saturating_add(count(len)?),
+                (None, base) if position == 0 => append_payload(base, &mut data)?,
+                (None, len) if position == 1 => total = total.saturating_add(count(len)?),
+                _ => {}
+            }
+        }
+    }
+    Ok((data, total))
+}
+
+struct Msg {
+    data: Payload,
+    buf_len: u64,
+    name: Option<SockAddr>,
+    truncated_datagram: bool,
+}
+
+/// A `msghdr` (`{msg_name=..., msg_iov=[...], msg_flags=...}`, old `msg_iov(1)=[...]`).
+fn msghdr(text: &[u8]) -> Result<Msg> {
+    let mut msg = Msg {
+        data: Payload::default(),
+        buf_len: 0,
+        name: None,
+        truncated_datagram: false,
+    };
+    let Some(fields) = value::struct_items(text) else {
+        return Ok(msg);
+    };
+    for item in fields {
+        match value::field(item) {
+            (Some(b"msg_name"), name) => msg.name = sockaddr(name)?,
+            (Some(b"msg_iov"), iov) => (msg.data, msg.buf_len) = iovecs(iov)?,
+            (Some(b"msg_flags"), flags) => {
+                msg.truncated_datagram = value::has_flag(flags, b"MSG_TRUNC")
+            }
+            _ => {}
+        }
+    }
+    Ok(msg)
+}
+
+/// An `mmsghdr` array: `[{msg_hdr={...}, msg_len=5}, ...]`.
+fn mmsghdrs(text: &[u8]) -> Result<Vec<MmsgEntry>> {
+    let mut entries = Vec::new();
+    let Some(items) = value::array_items(text) else {
+        return Ok(entries);
+    };
+    for item in items {
+        if item == b"..." {
+            continue;
+        }
+        let mut entry = MmsgEntry {
+            data: Payload::default(),
+            addr: None,
+            len: None,
+        };
+        for field in value::struct_items(item).ok_or(ParseError::at(Part::Struct, item))? {
+            match value::field(field) {
+                (Some(b"msg_hdr"), hdr) => {
+                    let msg = msghdr(hdr)?;
+                    entry.data = msg.data;
+                    entry.addr = msg.name;
+                }
+                (Some(b"msg_len"), len) => entry.len = Some(count(len)?),
+                _ => {}
+            }
+        }
+        entries.push(entry);
+    }
+    Ok(entries)
+}
+
+fn opt_value(option: &[u8], text: &[u8]) -> OptValue {
+    let text = trim(text);
+    if text == b"NULL" || text.starts_with(b"0x") || text.is_empty() {
+        return OptValue::None;
+    }
+    if let Some(inside) = value::inner(text, b'[', b']') {
+        if let Some(n) = value::int(value::result_part(inside)) {
+            return OptValue::Int(n);
+        }
+    }
+    if let Some(n) = value::int(text) {
+        return OptValue::Int(n);
+    }
+    if text.first() == Some(&b'{') {
+        if let (Some(onoff), Some(linger)) = (
+            value::get_field(text, b"l_onoff").and_then(value::int),
+            value::get_field(text, b"l_linger").and_then(value::int),
+        ) {
+            return OptValue::Linger { onoff, linger };
+        }
+        if matches!(
+            option,
+            b"SO_RCVTIMEO" | b"SO_SNDTIMEO" | b"SO_RCVTIMEO_OLD" | b"SO_SNDTIMEO_OLD"
+        ) {
+            if let Some(micros) = timeout_micros(text) {
+                return OptValue::Timeout { micros };
+            }
+        }
+        if let Some(group) = value::get_field(text, b"imr_multiaddr").and_then(ip_text) {
+            let interface = value::get_field(text, b"imr_interface")
+                .or_else(|| value::get_field(text, b"imr_address"))
+                .and_then(ip_text);
+            return OptValue::Membership { group, interface };
+        }
+    }
+    OptValue::Raw(String::from_utf8_lossy(text).into_owned())
+}
+
+/// The address in `inet_addr("224.0.0.1")`.
+fn ip_text(text: &[u8]) -> Option<std::net::IpAddr> {
+    let open = memchr::memchr(b'"', text)?;
+    let end = strings::string_end(text, open)?;
+    std::str::from_utf8(text.get(open + 1..end - 1)?)
+        .ok()?
+        .parse()
+        .ok()
+}
+
+/// `{tv_sec=1, tv_usec=500}`, `{tv_sec=1, tv_nsec=0}` or old `{1, 500}` in microseconds.
+fn timeout_micros(text: &[u8]) -> Option<i64> {
+    let mut seconds = None;
+    let mut micros = 0i64;
+    for (position, item) in value::struct_items(text)?.enumerate() {
+        match value::field(item) {
+            (Some(b"tv_sec"), v) => seconds = value::int(v),
+            (Some(b"tv_usec"), v) => micros = value::int(v)?,
+            (Some(b"tv_nsec"), v) => micros = value::int(v)? / 1000,
+            (None, v) if position == 0 => seconds = value::int(v),
+            (None, v) if position == 1 => micros = value::int(v)?,
+            _ => {}
+        }
+    }
+    Some(seconds?.saturating_mul(1_000_000).saturating_add(micros))
+}
+
+/// A timeval/timespec timeout in milliseconds; `None` for NULL (wait forever).
+fn timeout_ms(text: &[u8]) -> Option<i64> {
+    timeout_micros(text).map(|us| us / 1000)
+}
+
+fn fcntl_op(cmd: &[u8], arg: &[u8]) -> FcntlOp {
+    match trim(cmd) {
+        b"F_DUPFD" => FcntlOp::DupFd { cloexec: false },
+        b"F_DUPFD_CLOEXEC" => FcntlOp::DupFd { cloexec: true },
+        b"F_GETFL" => FcntlOp::GetFl,
+        b"F_SETFL" => FcntlOp::SetFl {
+            nonblock: value::has_flag(arg, b"O_NONBLOCK"),
+        },
+        b"F_GETFD" => FcntlOp::GetFd,
+        b"F_SETFD" => FcntlOp::SetFd {
+            cloexec: value::has_flag(arg, b"FD_CLOEXEC"),
+        },
+        other => FcntlOp::Other(text(other)),
+    }
+}
+
+fn ioctl_op(request: &[u8], arg: &[u8]) -> IoctlOp {
+    let shown = value::inner(arg, b'[', b']').and_then(|v| value::int(value::result_part(v)));
+    match value::strip_comment(trim(request)) {
+        b"FIONBIO" => IoctlOp::SetNonblock(shown.unwrap_or(0) != 0),
+        b"FIONREAD" | b"SIOCINQ" | b"TIOCINQ" => IoctlOp::BytesReadable(shown),
+        other => IoctlOp::Other(text(other)),
+    }
+}
+
+/// Readiness bits of poll / epoll event names.
+fn ready(text: &[u8]) -> Ready {
+    let mut r = Ready::default();
+    for flag in value::flags(text) {
+        let flag = flag
+            .strip_prefix(b"E")
+            .filter(|f| f.starts_with(b"POLL"))
+            .unwrap_or(flag);
+        match flag {
+            b"POLLIN" | b"POLLRDNORM" => r.read = true,
+            b"POLLOUT" | b"POLLWRNORM" => r.write = true,
+            b"POLLERR" | b"POLLNVAL" => r.error = true,
+            b"POLLHUP" | b"POLLRDHUP" => r.hangup = true,
+            b"0" => {}
+            _ => r.other = true,
+        }
+    }
+    r
+}
+
+fn wait_fd(fds: &mut Vec<WaitFd>, fd: Fd) -> &mut WaitFd {
+    let index = match fds.iter().position(|w| w.fd == fd) {
+        Some(index) => index,
+        None => {
+            fds.push(WaitFd {
+                fd,
+                wanted: Ready::default(),
+                got: Ready::default(),
+            });
+            fds.len() - 1
+        }
+    };
+    &mut fds[index]
+}
+
+/// `poll([{fd=3, events=POLLIN}], 1, 1000) = 1 ([{fd=3, revents=POLLIN}])`.
+fn poll(a: &Args, ret: &Returned, d: &mut Decorations, timespec: bool) -> Result<Syscall> {
+    let mut fds = Vec::new();
+    let list = a.get(0)?;
+    if let Some(items) = value::array_items(list) {
+        for item in items.filter(|i| *i != b"...") {
+            let fd =
+                d.fd(value::get_field(item, b"fd").ok_or(ParseError::at(Part::Struct, item))?)?;
+            let wanted = value::get_field(item, b"events")
+                .map(ready)
+                .unwrap_or_default();
+            wait_fd(&mut fds, fd).wanted = wanted;
+        }
+    }
+    if let Some(items) = value::array_items(ret.annotation) {
+        for item in items.filter(|i| *i != b"...") {
+            let fd =
+                d.fd(value::get_field(item, b"fd").ok_or(ParseError::at(Part::Struct, item))?)?;
+            let got = value::get_field(item, b"revents")
+                .map(ready)
+                .unwrap_or_default();
+            wait_fd(&mut fds, fd).got = got;
+        }
+    }
+    let timeout_ms = if timespec {
+        a.opt(2).and_then(timeout_ms)
+    } else {
+        Some(int(a.get(2)?)?).filter(|&ms| ms >= 0)
+    };
+    Ok(Syscall::Wait {
+        fds,
+        timeout_ms,
+        epoll_fd: None,
+    })
+}
+
+/// `select(5, [3 4], [4], NULL, {tv_sec=1, tv_usec=0}) = 1 (in [3], left {...})`.
+fn select(a: &Args, ret: &Returned, d: &mut Decorations) -> Result<Syscall> {
+    let mut fds = Vec::new();
+    for (index, set) in [1usize, 2, 3].into_iter().enumerate() {
+        let Some(members) = a.opt(set).and_then(value::fd_set) else {
+            continue;
+        };
+        for member in members {
+            let fd = d.fd(member)?;
+            mark(&mut wait_fd(&mut fds, fd).wanted, index);
+        }
+    }
+    for part in value::items(ret.annotation) {
+        let (which, set) = if let Some(rest) = part.strip_prefix(b"in ") {
+            (0, rest)
+        } else if let Some(rest) = part.strip_prefix(b"out ") {
+            (1, rest)
+        } else if let Some(rest) = part.strip_prefix(b"except ") {
+            (2, rest)
+        } else {
+            continue;
+        };
+        for member in value::fd_set(set).ok_or(ParseError::at(Part::Array, set))? {
+            let fd = d.fd(member)?;
+            mark(&mut wait_fd(&mut fds, fd).got, which);
+        }
+    }
+    Ok(Syscall::Wait {
+        fds,
+        timeout_ms: a.opt(4).and_then(timeout_ms),
+        epoll_fd: None,
+    })
+}
+
+fn mark(ready: &mut Ready, set_index: usize) {
+    match set_index {
+        0 => ready.read = true,
+        1 => ready.write = true,
+        _ => ready.error = true,
+    }
+}
+
+/// `epoll_wait(3, [{events=EPOLLIN, data={u32=5, u64=5}}], 8, 1000) = 1`.
+fn epoll_wait(a: &Args, ret: &Returned, d: &mut Decorations, timespec: bool) -> Result<Syscall> {
+    let epfd = d.fd(a.get(0)?)?;
+    let mut fds = Vec::new();
+    if ret.outcome.is_success() {
+        if let Some(items) = value::array_items(a.get(1)?) {
+            for item in items.filter(|i| *i != b"...") {
+                let data =
+                    value::get_field(item, b"data").ok_or(ParseError::at(Part::Struct, item))?;
+                let fd_text = value::get_field(data, b"fd")
+                    .or_else(|| value::get_field(data, b"u32"))
+                    .unwrap_or(data);
+                let fd = d.fd(fd_text)?;
+                let got = value::get_field(item, b"events")
+                    .map(ready)
+                    .unwrap_or_default();
+                wait_fd(&mut fds, fd).got = got;
+            }
+        }
+    }
+    let timeout_ms = if timespec {
+        a.opt(3).and_then(timeout_ms)
+    } else {
+        Some(int(a.get(3)?)?).filter(|&ms| ms >= 0)
+    };
+    Ok(Syscall::Wait {
+        fds,
+        timeout_ms,
+        epoll_fd: Some(epfd),
+    })
+}
