@@ -87,8 +87,9 @@ struct State {
     clock: Clock,
     pids: PidGuess,
     pending: PendingCalls,
-    /// Start of a line cut by [`ATTACH_NOTE`], waiting for its continuation.
-    carry: Option<Vec<u8>>,
+    /// Start of a line cut by [`ATTACH_NOTE`] and that line's number, waiting for its
+    /// continuation.
+    carry: Option<(Vec<u8>, u64)>,
     joined: Vec<u8>,
     held: VecDeque<TraceEvent>,
     ready: VecDeque<TraceEvent>,
@@ -177,10 +178,8 @@ impl State {
 
     fn finish(&mut self, stats: &mut ParseStats) {
         self.finished = true;
-        if let Some(carry) = self.carry.take() {
-            // The cut line never got its continuation: it was counted as skipped already.
-            drop(carry);
-        }
+        // A cut line that never got its continuation was counted as skipped already.
+        self.carry = None;
         stats.unfinished_at_end += self.pending.len() as u64;
         self.pending.clear();
         self.release_held(None);
@@ -212,16 +211,16 @@ impl State {
     }
 
     fn line(&mut self, text: &[u8], line_no: u64, stats: &mut ParseStats) {
-        if let Some(mut carry) = self.carry.take() {
+        if let Some((mut carry, first_line)) = self.carry.take() {
             carry.extend_from_slice(text);
-            self.handle(&carry, line_no, stats);
+            self.handle(&carry, first_line, stats);
             return;
         }
         if let Some(at) = memchr::memmem::find(text, ATTACH_NOTE)
             .filter(|&at| !text.get(..at).unwrap_or_default().trim_ascii().is_empty())
         {
             // `clone(...strace: Process 474 attached` + next line `) = 474`.
-            self.carry = Some(text.get(..at).unwrap_or_default().to_vec());
+            self.carry = Some((text.get(..at).unwrap_or_default().to_vec(), line_no));
             stats.skipped += 1;
             return;
         }
