@@ -137,7 +137,7 @@ pub fn fd_info(fd: Fd, decoration: &[u8]) -> FdInfo {
         .strip_prefix(b"[")
         .and_then(|r| r.strip_suffix(b"]"))
         .unwrap_or(rest);
-    let (local, peer) = match memchr::memmem::find(body, b"->") {
+    let (local, peer) = match value::find_pair(body, *b"->") {
         Some(arrow) => (body.get(..arrow).unwrap_or_default(), body.get(arrow + 2..)),
         None => (body, None),
     };

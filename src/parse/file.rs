@@ -9,6 +9,7 @@ use super::error::{ParseError, Part};
 use super::frame::{self, Body, Stamp};
 use super::lines::{Line, LineReader};
 use super::merge::{Pending, PendingCalls};
+use super::names::{self, IgnoredCounts};
 use super::outcome;
 use super::syscall::{Call, ProcessEvent, SyscallName, TraceEvent};
 use super::typed::{self, Decorations};
@@ -22,6 +23,9 @@ const SAMPLE_TEXT_LEN: usize = 300;
 /// stream prints `[pid N]` only while several processes live). Past this many they are released
 /// with pid 0.
 const MAX_HELD_EVENTS: usize = 4096;
+
+/// Ignored-call counts reach [`ParseStats::ignored`] at least this often (and at the end).
+const IGNORED_FLUSH_EVERY: u64 = 4096;
 
 /// strace writes this in the middle of a call's line on its own stream when a child appears.
 const ATTACH_NOTE: &[u8] = b"strace: Process ";
@@ -93,6 +97,7 @@ struct State {
     joined: Vec<u8>,
     held: VecDeque<TraceEvent>,
     ready: VecDeque<TraceEvent>,
+    ignored: IgnoredCounts,
     finished: bool,
     bytes_counted: u64,
 }
@@ -123,6 +128,7 @@ impl FileParser {
                 joined: Vec::new(),
                 held: VecDeque::new(),
                 ready: VecDeque::new(),
+                ignored: IgnoredCounts::default(),
                 finished: false,
                 bytes_counted: 0,
             },
@@ -176,8 +182,21 @@ impl State {
         }
     }
 
+    /// The recognised call named `name`, or `None` after counting it as ignored.
+    fn lookup(&mut self, name: &[u8], stats: &mut ParseStats) -> Option<SyscallName> {
+        let known = names::lookup(name);
+        if known.is_none() {
+            self.ignored.count(name, &mut stats.ignored);
+            if self.ignored.unflushed() >= IGNORED_FLUSH_EVERY {
+                self.ignored.flush_into(&mut stats.ignored);
+            }
+        }
+        known
+    }
+
     fn finish(&mut self, stats: &mut ParseStats) {
         self.finished = true;
+        self.ignored.flush_into(&mut stats.ignored);
         // A cut line that never got its continuation was counted as skipped already.
         self.carry = None;
         stats.unfinished_at_end += self.pending.len() as u64;
@@ -216,9 +235,12 @@ impl State {
             self.handle(&carry, first_line, stats);
             return;
         }
-        if let Some(at) = memchr::memmem::find(text, ATTACH_NOTE)
-            .filter(|&at| !text.get(..at).unwrap_or_default().trim_ascii().is_empty())
-        {
+        let cut_at = match text.ends_with(b" attached") {
+            true => memchr::memmem::find(text, ATTACH_NOTE)
+                .filter(|&at| !text.get(..at).unwrap_or_default().trim_ascii().is_empty()),
+            false => None,
+        };
+        if let Some(at) = cut_at {
             // `clone(...strace: Process 474 attached` + next line `) = 474`.
             self.carry = Some((text.get(..at).unwrap_or_default().to_vec(), line_no));
             stats.skipped += 1;
@@ -263,7 +285,7 @@ impl State {
                 )
             }
             Body::Call { name, tail } => {
-                let Some(known) = lookup(name, stats) else {
+                let Some(known) = self.lookup(name, stats) else {
                     return;
                 };
                 match call(known, tail, loc, pid, time) {
@@ -275,7 +297,7 @@ impl State {
                 }
             }
             Body::Unfinished { name, head } => {
-                let Some(known) = lookup(name, stats) else {
+                let Some(known) = self.lookup(name, stats) else {
                     return;
                 };
                 let pending = Pending {
@@ -290,7 +312,7 @@ impl State {
                 }
             }
             Body::Resumed { name, rest } => {
-                let Some(known) = lookup(name, stats) else {
+                let Some(known) = self.lookup(name, stats) else {
                     return;
                 };
                 let Some(start) = self.pending.resume(pid, known) else {
@@ -411,21 +433,6 @@ impl State {
             self.release_held(None);
         }
     }
-}
-
-/// The recognised call named `name`, or `None` after counting it as ignored.
-fn lookup(name: &[u8], stats: &mut ParseStats) -> Option<SyscallName> {
-    if let Some(known) = super::names::lookup(name) {
-        return Some(known);
-    }
-    let name = String::from_utf8_lossy(name);
-    match stats.ignored.get_mut(name.as_ref()) {
-        Some(count) => *count += 1,
-        None => {
-            stats.ignored.insert(name.into_owned(), 1);
-        }
-    }
-    None
 }
 
 /// Parses a complete call from its text after `name(`.

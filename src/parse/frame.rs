@@ -204,7 +204,7 @@ pub fn split_tail(tail: &[u8]) -> Result<Tail<'_>> {
     let mut body = tail.trim_ascii_end();
     let mut duration = None;
     if body.last() == Some(&b'>') {
-        if let Some(open) = memchr::memmem::rfind(body, b" <") {
+        if let Some(open) = value::rfind(body, b" <") {
             let inside = body.get(open + 2..body.len() - 1).unwrap_or_default();
             if let Some(seconds) = decimal(inside) {
                 duration = Some(seconds);
@@ -212,7 +212,7 @@ pub fn split_tail(tail: &[u8]) -> Result<Tail<'_>> {
             }
         }
     }
-    let eq = memchr::memmem::rfind(body, b" = ").ok_or(ParseError::at(Part::ReturnValue, body))?;
+    let eq = value::rfind(body, b" = ").ok_or(ParseError::at(Part::ReturnValue, body))?;
     let ret = value::trim(body.get(eq + 3..).unwrap_or_default());
     let before = body.get(..eq).unwrap_or_default().trim_ascii_end();
     let args = before

@@ -149,7 +149,8 @@ impl TraceReader {
         })
     }
 
-    /// The account of lines read so far (complete once the iterator is exhausted).
+    /// The account of lines read so far. Complete once the iterator is exhausted; before that,
+    /// `ignored` is updated in batches and pending unfinished calls are not yet counted.
     pub fn stats(&self) -> &ParseStats {
         &self.stats
     }

@@ -5,6 +5,40 @@
 
 use super::strings;
 
+/// First index of the two-byte sequence `pair` (cheaper than a general substring search for
+/// the short needles strace's grammar needs).
+pub fn find_pair(bytes: &[u8], pair: [u8; 2]) -> Option<usize> {
+    let mut from = 0;
+    while let Some(at) = bytes.get(from..).and_then(|t| memchr::memchr(pair[0], t)) {
+        let i = from + at;
+        if bytes.get(i + 1) == Some(&pair[1]) {
+            return Some(i);
+        }
+        from = i + 1;
+    }
+    None
+}
+
+/// Last index of `needle`, searching from the end (the parts looked for sit near a line's end).
+pub fn rfind(bytes: &[u8], needle: &[u8]) -> Option<usize> {
+    let last = needle.len().checked_sub(1)?;
+    let mut end = bytes.len();
+    while let Some(at) = bytes
+        .get(..end)
+        .and_then(|t| memchr::memrchr(needle[last], t))
+    {
+        if let Some(start) = at.checked_sub(last) {
+            if bytes.get(start..=at) == Some(needle) {
+                return Some(start);
+            }
+        } else {
+            return None;
+        }
+        end = at;
+    }
+    None
+}
+
 /// Trims ASCII whitespace at both ends.
 pub fn trim(bytes: &[u8]) -> &[u8] {
     bytes.trim_ascii()
@@ -177,7 +211,7 @@ pub fn result_part(value: &[u8]) -> &[u8] {
 
 /// Removes `/* ... */` comments at the end of a value (`0x800 /* SOCK_??? */`).
 pub fn strip_comment(value: &[u8]) -> &[u8] {
-    match memchr::memmem::find(value, b"/*") {
+    match find_pair(value, *b"/*") {
         Some(at) => trim(value.get(..at).unwrap_or_default()),
         None => value,
     }
@@ -332,6 +366,15 @@ mod tests {
             inner(b"[128 => 16]", b'[', b']').map(result_part),
             Some(&b"16"[..])
         );
+    }
+
+    #[test]
+    fn finds_short_needles() {
+        assert_eq!(find_pair(b"a-b->c", *b"->"), Some(3));
+        assert_eq!(find_pair(b"abc", *b"cd"), None);
+        assert_eq!(rfind(b"x = 1) = 2", b" = "), Some(6));
+        assert_eq!(rfind(b"= 1", b" = "), None);
+        assert_eq!(rfind(b"", b" = "), None);
     }
 
     #[test]
