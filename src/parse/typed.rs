@@ -22,14 +22,18 @@ struct Args<'a> {
     len: usize,
     /// The whole argument text (errors about missing arguments point at its end).
     text: &'a [u8],
+    /// The call never returned (`= ?`): strace may have printed only its first arguments, so
+    /// missing ones read as empty.
+    cut_short: bool,
 }
 
 impl<'a> Args<'a> {
-    fn split(text: &'a [u8]) -> Self {
+    fn split(text: &'a [u8], cut_short: bool) -> Self {
         let mut args = Args {
             items: [b""; MAX_ARGS],
             len: 0,
             text,
+            cut_short,
         };
         for item in value::items(text).take(MAX_ARGS) {
             args.items[args.len] = item;
@@ -41,6 +45,8 @@ impl<'a> Args<'a> {
     fn get(&self, index: usize) -> Result<&'a [u8]> {
         if index < self.len {
             Ok(self.items[index])
+        } else if self.cut_short {
+            Ok(b"")
         } else {
             Err(ParseError::at(
                 Part::MissingArgument,
@@ -85,6 +91,9 @@ fn int(text: &[u8]) -> Result<i64> {
 
 /// A count or length (`[16]`, `16 => 0` give the value after the call).
 fn count(text: &[u8]) -> Result<u64> {
+    if text.is_empty() {
+        return Ok(0);
+    }
     let text = value::inner(text, b'[', b']').unwrap_or(text);
     let n = int(value::result_part(text))?;
     Ok(u64::try_from(n).unwrap_or(0))
@@ -110,7 +119,7 @@ pub fn convert(
             decorations.note(fd, ret.decoration);
         }
     }
-    let a = Args::split(args);
+    let a = Args::split(args, ret.outcome.value.is_none());
     let d = decorations;
     Ok(match name {
         N::Socket => {
