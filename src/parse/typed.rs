@@ -135,7 +135,7 @@ pub fn convert(
         }
         N::Socketpair => {
             let (ty, nonblock, _) = sock_type(a.get(1)?);
-            let fds = match a.opt(3).and_then(|v| value::array_items(v)) {
+            let fds = match a.opt(3).and_then(value::array_items) {
                 Some(mut items) if ret.outcome.is_success() => {
                     let first = d.fd(items.next().unwrap_or_default())?;
                     let second = d.fd(items.next().unwrap_or_default())?;

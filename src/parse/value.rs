@@ -217,8 +217,8 @@ pub fn strip_comment(value: &[u8]) -> &[u8] {
     }
 }
 
-/// Parses an integer: decimal, negative, `0x` hex, leading-zero octal; a `-y` decoration or a
-/// value-result suffix after the number is ignored by callers via [`number_prefix`].
+/// Parses an integer: decimal, negative, `0x` hex, leading-zero octal. Callers split a `-y`
+/// decoration or other suffix off first with [`number_prefix`].
 pub fn int(value: &[u8]) -> Option<i64> {
     let value = trim(value);
     let (negative, digits) = match value.split_first() {
@@ -235,10 +235,8 @@ pub fn int(value: &[u8]) -> Option<i64> {
     } else {
         parse_radix(digits, 10)?
     };
-    let signed = i64::try_from(magnitude).ok().or({
-        // Unsigned 64-bit values (pointers, `-1` printed as 18446744073709551615).
-        Some(magnitude as i64)
-    })?;
+    // Unsigned 64-bit values (pointers, `-1` printed as 18446744073709551615) wrap around.
+    let signed = magnitude as i64;
     Some(if negative {
         signed.wrapping_neg()
     } else {
