@@ -133,6 +133,9 @@ impl Merger {
     }
 
     pub fn next_event(&mut self, stats: &mut ParseStats) -> Option<TraceEvent> {
+        if let [only] = self.files.as_mut_slice() {
+            return only.next_event(stats);
+        }
         if self.order == Order::Undecided {
             for index in 0..self.files.len() {
                 self.refill(index, stats);

@@ -183,12 +183,26 @@ fn parse_stamp(word: &[u8]) -> Option<Stamp> {
     decimal(word).map(Stamp::Seconds)
 }
 
-/// A non-negative decimal number with an optional fraction (`123`, `0.000123`).
+/// A non-negative decimal number with an optional fraction (`123`, `0.000123`). Digits are
+/// accumulated directly: timestamps are on every line of a timed trace.
 pub fn decimal(word: &[u8]) -> Option<f64> {
-    if word.is_empty() || !word.iter().all(|&b| b.is_ascii_digit() || b == b'.') {
+    let (whole, fraction) = match memchr::memchr(b'.', word) {
+        Some(dot) => (word.get(..dot)?, word.get(dot + 1..)?),
+        None => (word, &b""[..]),
+    };
+    if whole.is_empty() || whole.len() > 15 || fraction.len() > 15 {
         return None;
     }
-    std::str::from_utf8(word).ok()?.parse().ok()
+    let digits = |part: &[u8]| -> Option<u64> {
+        part.iter().try_fold(0u64, |acc, &b| {
+            b.is_ascii_digit().then(|| acc * 10 + u64::from(b - b'0'))
+        })
+    };
+    let mut value = digits(whole)? as f64;
+    if !fraction.is_empty() {
+        value += digits(fraction)? as f64 / 10f64.powi(fraction.len() as i32);
+    }
+    Some(value)
 }
 
 /// A complete call's text after `name(`, split into its parts.
@@ -293,6 +307,16 @@ mod tests {
         assert_eq!(parse("strace: Process 474 attached").body, Body::Skip);
         assert_eq!(parse("Process 474 detached").body, Body::Skip);
         assert_eq!(parse("").body, Body::Skip);
+    }
+
+    #[test]
+    fn reads_decimals() {
+        assert_eq!(decimal(b"0.000123"), Some(0.000123));
+        assert_eq!(decimal(b"1700000000.250000"), Some(1_700_000_000.25));
+        assert_eq!(decimal(b"42"), Some(42.0));
+        for bad in [&b""[..], b".5", b"1.2.3", b"1e5", b"-1", b"12345678901234567"] {
+            assert_eq!(decimal(bad), None, "{}", String::from_utf8_lossy(bad));
+        }
     }
 
     #[test]

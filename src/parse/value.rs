@@ -83,12 +83,31 @@ pub fn decoration_end(bytes: &[u8], at: usize) -> usize {
     bytes.len()
 }
 
+/// Bytes that can change the nesting state of a scan.
+const NESTING: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut i = 0;
+    let special = b"([{)]}\"/<";
+    while i < special.len() {
+        table[special[i] as usize] = true;
+        i += 1;
+    }
+    table
+};
+
 /// Finds the first top-level occurrence of `stop` in `bytes` (outside brackets, strings,
 /// comments and decorations).
 pub fn find_top(bytes: &[u8], stop: u8) -> Option<usize> {
     let mut depth = 0usize;
     let mut i = 0;
-    while let Some(&b) = bytes.get(i) {
+    loop {
+        // Skip ordinary bytes quickly: most argument text is names and numbers.
+        let skipped = bytes
+            .get(i..)?
+            .iter()
+            .position(|&b| b == stop || NESTING[usize::from(b)])?;
+        i += skipped;
+        let b = *bytes.get(i)?;
         if b == stop && depth == 0 {
             return Some(i);
         }
@@ -111,7 +130,6 @@ pub fn find_top(bytes: &[u8], stop: u8) -> Option<usize> {
         }
         i += 1;
     }
-    None
 }
 
 /// The top-level comma-separated items of a span, trimmed.
@@ -220,6 +238,21 @@ pub fn strip_comment(value: &[u8]) -> &[u8] {
 /// Parses an integer: decimal, negative, `0x` hex, leading-zero octal. Callers split a `-y`
 /// decoration or other suffix off first with [`number_prefix`].
 pub fn int(value: &[u8]) -> Option<i64> {
+    // Fast path: short plain decimals (descriptors, lengths, pids) are most numbers.
+    if !value.is_empty() && value.len() <= 18 && value.first() != Some(&b'0') {
+        let mut n: i64 = 0;
+        let mut plain = true;
+        for &b in value {
+            if !b.is_ascii_digit() {
+                plain = false;
+                break;
+            }
+            n = n * 10 + i64::from(b - b'0');
+        }
+        if plain {
+            return Some(n);
+        }
+    }
     let value = trim(value);
     let (negative, digits) = match value.split_first() {
         Some((b'-', rest)) => (true, rest),
