@@ -218,6 +218,26 @@ fn strace_stream_with_an_attach_note_inside_a_line() {
 }
 
 #[test]
+fn old_strace_attach_notes_without_prefix() {
+    let (events, stats) = read_text(
+        "old-note",
+        "[pid 10] clone(child_stack=0, flags=CLONE_CHILD_SETTID|SIGCHLD, child_tidptr=0x7f01) = 11\n\
+         [pid 10] vfork(Process 12 attached\n\
+         ) = 12\n\
+         [pid 12] close(3) = 0\n",
+    );
+    assert_eq!(stats.unparsed, 0, "{:#?}", stats.first_unparsed);
+    let spawned: Vec<Option<u32>> = calls_of(&events)
+        .iter()
+        .filter_map(|c| match c.syscall {
+            Syscall::Spawn { child, .. } => Some(child),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(spawned, [Some(11), Some(12)]);
+}
+
+#[test]
 fn unparsable_lines_are_counted_with_samples_and_reading_goes_on() {
     let (events, stats) = read_text(
         "garbage",

@@ -27,8 +27,9 @@ const MAX_HELD_EVENTS: usize = 4096;
 /// Ignored-call counts reach [`ParseStats::ignored`] at least this often (and at the end).
 const IGNORED_FLUSH_EVERY: u64 = 4096;
 
-/// strace writes this in the middle of a call's line on its own stream when a child appears.
-const ATTACH_NOTE: &[u8] = b"strace: Process ";
+/// strace writes this in the middle of a call's line on its own stream when a child appears
+/// (`strace: Process N attached`; strace 4 wrote it without the `strace: `).
+const ATTACH_NOTE: &[u8] = b"Process ";
 
 /// Turns `-t`/`-tt` times of day, `-ttt` epoch seconds and `-r` deltas into seconds.
 #[derive(Debug, Default)]
@@ -184,12 +185,9 @@ impl State {
 
     /// The recognised call named `name`, or `None` after counting it as ignored.
     fn lookup(&mut self, name: &[u8], stats: &mut ParseStats) -> Option<SyscallName> {
-        let known = names::lookup(name);
-        if known.is_none() {
-            self.ignored.count(name, &mut stats.ignored);
-            if self.ignored.unflushed() >= IGNORED_FLUSH_EVERY {
-                self.ignored.flush_into(&mut stats.ignored);
-            }
+        let known = names::lookup_or_count(name, &mut self.ignored, &mut stats.ignored);
+        if self.ignored.unflushed() >= IGNORED_FLUSH_EVERY {
+            self.ignored.flush_into(&mut stats.ignored);
         }
         known
     }
@@ -236,8 +234,7 @@ impl State {
             return;
         }
         let cut_at = match text.ends_with(b" attached") {
-            true => memchr::memmem::find(text, ATTACH_NOTE)
-                .filter(|&at| !text.get(..at).unwrap_or_default().trim_ascii().is_empty()),
+            true => attach_note_start(text),
             false => None,
         };
         if let Some(at) = cut_at {
@@ -433,6 +430,20 @@ impl State {
             self.release_held(None);
         }
     }
+}
+
+/// Where an attach note starts inside a line that carries something before it.
+fn attach_note_start(text: &[u8]) -> Option<usize> {
+    let at = memchr::memmem::rfind(text, ATTACH_NOTE)?;
+    let pid = text
+        .get(at + ATTACH_NOTE.len()..)?
+        .strip_suffix(b" attached")?;
+    if pid.is_empty() || !pid.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    let before = text.get(..at)?;
+    let start = before.strip_suffix(b"strace: ").map_or(at, |b| b.len());
+    (!text.get(..start)?.trim_ascii().is_empty()).then_some(start)
 }
 
 /// Parses a complete call from its text after `name(`.

@@ -96,8 +96,9 @@ fn body(text: &[u8]) -> Result<Body<'_>> {
         b'-' if text.starts_with(b"--- ") => Ok(signal(text)),
         b'+' if text.starts_with(b"+++ ") => process_end(text),
         b'a'..=b'z' | b'A'..=b'Z' | b'_' => call(text),
-        // `[ Process PID=1234 runs in 32 bit mode. ]` and similar notes.
-        b'[' => Ok(Body::Skip),
+        // `[ Process PID=1234 runs in 32 bit mode. ]` and similar notes; `|` starts the hex
+        // dump lines of `-e read=`/`-e write=`.
+        b'[' | b'|' => Ok(Body::Skip),
         _ => Err(ParseError::at(Part::Name, text)),
     }
 }
@@ -307,6 +308,10 @@ mod tests {
         assert_eq!(parse("strace: Process 474 attached").body, Body::Skip);
         assert_eq!(parse("Process 474 detached").body, Body::Skip);
         assert_eq!(parse("").body, Body::Skip);
+        assert_eq!(
+            parse(" | 00000  68 69                                      hi               |").body,
+            Body::Skip
+        );
     }
 
     #[test]
@@ -314,7 +319,14 @@ mod tests {
         assert_eq!(decimal(b"0.000123"), Some(0.000123));
         assert_eq!(decimal(b"1700000000.250000"), Some(1_700_000_000.25));
         assert_eq!(decimal(b"42"), Some(42.0));
-        for bad in [&b""[..], b".5", b"1.2.3", b"1e5", b"-1", b"12345678901234567"] {
+        for bad in [
+            &b""[..],
+            b".5",
+            b"1.2.3",
+            b"1e5",
+            b"-1",
+            b"12345678901234567",
+        ] {
             assert_eq!(decimal(bad), None, "{}", String::from_utf8_lossy(bad));
         }
     }

@@ -38,6 +38,25 @@ pub fn lookup(name: &[u8]) -> Option<SyscallName> {
     table().get(&pack(name)?).copied()
 }
 
+/// Looks `name` up, counting it in `ignored` when it is not recognised.
+pub fn lookup_or_count(
+    name: &[u8],
+    ignored: &mut IgnoredCounts,
+    map: &mut BTreeMap<String, u64>,
+) -> Option<SyscallName> {
+    let Some(packed) = pack(name) else {
+        *map.entry(String::from_utf8_lossy(name).into_owned())
+            .or_insert(0) += 1;
+        return None;
+    };
+    let known = table().get(&packed).copied();
+    if known.is_none() {
+        *ignored.packed.entry(packed).or_insert(0) += 1;
+        ignored.unflushed += 1;
+    }
+    known
+}
+
 /// Multiplicative hashing of a packed name (the keys are few and not adversarial).
 #[derive(Default)]
 struct PackedHasher(u64);
@@ -111,9 +130,13 @@ mod tests {
     fn counts_ignored_names_short_and_long() {
         let mut counts = IgnoredCounts::default();
         let mut map = BTreeMap::new();
-        counts.count(b"mmap", &mut map);
-        counts.count(b"mmap", &mut map);
-        counts.count(b"sched_getaffinity_long_name", &mut map);
+        assert_eq!(lookup_or_count(b"mmap", &mut counts, &mut map), None);
+        lookup_or_count(b"mmap", &mut counts, &mut map);
+        lookup_or_count(b"sched_getaffinity_long_name", &mut counts, &mut map);
+        assert_eq!(
+            lookup_or_count(b"close", &mut counts, &mut map),
+            Some(SyscallName::Close)
+        );
         assert_eq!(counts.unflushed(), 2);
         counts.flush_into(&mut map);
         assert_eq!(map.get("mmap"), Some(&2));
