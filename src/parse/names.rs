@@ -34,6 +34,7 @@ fn table() -> &'static PackedMap<SyscallName> {
 }
 
 /// The recognised call spelled `name`, if any (same answer as [`SyscallName::from_bytes`]).
+#[cfg(test)]
 pub fn lookup(name: &[u8]) -> Option<SyscallName> {
     table().get(&pack(name)?).copied()
 }
@@ -86,20 +87,6 @@ pub struct IgnoredCounts {
 }
 
 impl IgnoredCounts {
-    /// Counts one ignored call; names too long to pack go straight into `map`.
-    pub fn count(&mut self, name: &[u8], map: &mut BTreeMap<String, u64>) {
-        match pack(name) {
-            Some(packed) => {
-                *self.packed.entry(packed).or_insert(0) += 1;
-                self.unflushed += 1;
-            }
-            None => {
-                *map.entry(String::from_utf8_lossy(name).into_owned())
-                    .or_insert(0) += 1
-            }
-        }
-    }
-
     pub fn unflushed(&self) -> u64 {
         self.unflushed
     }
