@@ -36,15 +36,37 @@ const ATTACH_NOTE: &[u8] = b"Process ";
 struct Clock {
     /// Decided at the first plain-seconds stamp: small values are `-r` deltas.
     relative: Option<bool>,
+    /// A time-of-day stamp was seen (then no stamp needs reading unless its line is used).
+    time_of_day: bool,
     elapsed: f64,
     last_time_of_day: Option<f64>,
     days: f64,
 }
 
 impl Clock {
+    /// The time of a line that becomes an event.
+    fn time(&mut self, text: Option<&[u8]>) -> Result<Option<f64>, ParseError> {
+        match text {
+            Some(text) => Ok(self.seconds(Some(frame::stamp(text)?))),
+            None => Ok(None),
+        }
+    }
+
+    /// Keeps track of time over a line that is not used: only `-r` deltas must all be added
+    /// up, so other stamps are not even read.
+    fn pass(&mut self, text: Option<&[u8]>) {
+        if self.time_of_day || self.relative == Some(false) {
+            return;
+        }
+        if let Some(stamp) = text.and_then(|t| frame::stamp(t).ok()) {
+            self.seconds(Some(stamp));
+        }
+    }
+
     fn seconds(&mut self, stamp: Option<Stamp>) -> Option<f64> {
         match stamp? {
             Stamp::TimeOfDay(t) => {
+                self.time_of_day = true;
                 // Past midnight the time of day starts again from zero.
                 if self
                     .last_time_of_day
@@ -253,38 +275,42 @@ impl State {
             Err(error) => return self.parse_error(stats, loc, error, text),
         };
         let pid = self.pid_of(frame.pid);
-        let time = self.clock.seconds(frame.stamp);
+        let stamp = frame.stamp;
+        // The line's time, read only for lines that become events.
+        macro_rules! time {
+            () => {
+                match self.clock.time(stamp) {
+                    Ok(time) => time,
+                    Err(error) => return self.parse_error(stats, loc, error, text),
+                }
+            };
+        }
         match frame.body {
-            Body::Skip => stats.skipped += 1,
-            Body::Signal { name } => self.process(
-                stats,
-                loc,
-                pid,
-                time,
-                ProcessEvent::Signal {
-                    signal: String::from_utf8_lossy(name).into_owned(),
-                },
-            ),
+            Body::Skip => {
+                self.clock.pass(stamp);
+                stats.skipped += 1;
+            }
+            Body::Signal { name } => {
+                let time = time!();
+                let signal = String::from_utf8_lossy(name).into_owned();
+                self.process(stats, loc, pid, time, ProcessEvent::Signal { signal });
+            }
             Body::Exited { code } => {
+                let time = time!();
                 self.exited(pid);
-                self.process(stats, loc, pid, time, ProcessEvent::Exited { code })
+                self.process(stats, loc, pid, time, ProcessEvent::Exited { code });
             }
             Body::Killed { signal } => {
+                let time = time!();
                 self.exited(pid);
-                self.process(
-                    stats,
-                    loc,
-                    pid,
-                    time,
-                    ProcessEvent::Killed {
-                        signal: String::from_utf8_lossy(signal).into_owned(),
-                    },
-                )
+                let signal = String::from_utf8_lossy(signal).into_owned();
+                self.process(stats, loc, pid, time, ProcessEvent::Killed { signal });
             }
             Body::Call { name, tail } => {
                 let Some(known) = self.lookup(name, stats) else {
-                    return;
+                    return self.clock.pass(stamp);
                 };
+                let time = time!();
                 match call(known, tail, loc, pid, time) {
                     Ok(call) => {
                         stats.calls += 1;
@@ -295,12 +321,12 @@ impl State {
             }
             Body::Unfinished { name, head } => {
                 let Some(known) = self.lookup(name, stats) else {
-                    return;
+                    return self.clock.pass(stamp);
                 };
                 let pending = Pending {
                     name: known,
                     loc,
-                    time,
+                    time: time!(),
                     head: head.to_vec(),
                 };
                 if self.pending.start(pid, pending).is_some() {
@@ -309,6 +335,8 @@ impl State {
                 }
             }
             Body::Resumed { name, rest } => {
+                // The merged call keeps the time it started at.
+                self.clock.pass(stamp);
                 let Some(known) = self.lookup(name, stats) else {
                     return;
                 };

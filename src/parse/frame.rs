@@ -34,7 +34,8 @@ pub enum Body<'a> {
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Frame<'a> {
     pub pid: Option<u32>,
-    pub stamp: Option<Stamp>,
+    /// The timestamp's text; read with [`stamp`] only when needed (most lines are ignored).
+    pub stamp: Option<&'a [u8]>,
     pub body: Body<'a>,
 }
 
@@ -64,7 +65,7 @@ pub fn frame(line: &[u8]) -> Result<Frame<'_>> {
     if rest.first().is_some_and(u8::is_ascii_digit) {
         let word_len = rest.iter().position(|&b| b == b' ').unwrap_or(rest.len());
         let word = rest.get(..word_len).unwrap_or_default();
-        stamp = Some(parse_stamp(word).ok_or(ParseError::at(Part::Timestamp, word))?);
+        stamp = Some(word);
         rest = rest.get(word_len..).unwrap_or_default().trim_ascii_start();
     }
     // `-i`: `[00007f0e8c3b4e9b] `.
@@ -172,7 +173,11 @@ fn process_end(text: &[u8]) -> Result<Body<'_>> {
     Ok(Body::Skip)
 }
 
-/// `12:34:56`, `12:34:56.123456`, `1700000000.123456`, `0.000123`.
+/// Reads a timestamp's text: `12:34:56`, `12:34:56.123456`, `1700000000.123456`, `0.000123`.
+pub fn stamp(word: &[u8]) -> Result<Stamp> {
+    parse_stamp(word).ok_or(ParseError::at(Part::Timestamp, word))
+}
+
 fn parse_stamp(word: &[u8]) -> Option<Stamp> {
     if memchr::memchr(b':', word).is_some() {
         let mut parts = word.splitn(3, |&b| b == b':');
@@ -257,17 +262,19 @@ mod tests {
 
     #[test]
     fn reads_timestamps_and_instruction_pointers() {
+        let read = |f: Frame| f.stamp.map(|s| stamp(s).unwrap());
         let f = parse("1234  12:00:01.500000 close(3) = 0");
-        assert_eq!(f.stamp, Some(Stamp::TimeOfDay(43201.5)));
+        assert_eq!(read(f), Some(Stamp::TimeOfDay(43201.5)));
         let f = parse("12:00:01 close(3) = 0");
-        assert_eq!(f.stamp, Some(Stamp::TimeOfDay(43201.0)));
+        assert_eq!(read(f), Some(Stamp::TimeOfDay(43201.0)));
         let f = parse("[pid 7] 1700000000.250000 [00007f0e8c3b4e9b] close(3) = 0");
         assert_eq!(f.pid, Some(7));
-        assert_eq!(f.stamp, Some(Stamp::Seconds(1700000000.25)));
         assert!(matches!(f.body, Body::Call { name: b"close", .. }));
+        assert_eq!(read(f), Some(Stamp::Seconds(1700000000.25)));
         let f = parse("     0.000123 close(3) = 0");
-        assert_eq!(f.stamp, Some(Stamp::Seconds(0.000123)));
         assert_eq!(f.pid, None);
+        assert_eq!(read(f), Some(Stamp::Seconds(0.000123)));
+        assert_eq!(stamp(b"12:x").unwrap_err().part, Part::Timestamp);
     }
 
     #[test]
