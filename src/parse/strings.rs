@@ -26,25 +26,24 @@ pub fn string_end(bytes: &[u8], open: usize) -> Option<usize> {
     None
 }
 
-/// Reads a whole value as a quoted string: `"..."`, optionally followed by `...`.
+/// Reads a whole value as a quoted string: `"..."`, optionally followed by `...`. The value's
+/// ends are looked at rather than its whole text: the item splitter has already found where the
+/// string ends.
 pub fn quoted(value: &[u8]) -> Option<Quoted<'_>> {
-    if value.first() != Some(&b'"') {
+    let inside = value.strip_prefix(b"\"")?;
+    let (body, truncated) = match inside.strip_suffix(b"\"...") {
+        Some(body) => (body, true),
+        None => (inside.strip_suffix(b"\"")?, false),
+    };
+    // The closing quote must not be escaped: an even run of backslashes precedes it.
+    let backslashes = body.iter().rev().take_while(|&&b| b == b'\\').count();
+    if backslashes % 2 == 1 {
         return None;
     }
-    let end = string_end(value, 0)?;
-    let raw = value.get(1..end - 1)?;
-    let rest = value.get(end..)?;
-    match rest {
-        b"" => Some(Quoted {
-            raw,
-            truncated: false,
-        }),
-        b"..." => Some(Quoted {
-            raw,
-            truncated: true,
-        }),
-        _ => None,
-    }
+    Some(Quoted {
+        raw: body,
+        truncated,
+    })
 }
 
 /// Decodes the raw text of a quoted string, appending the bytes to `out`. Returns the offset
@@ -52,13 +51,16 @@ pub fn quoted(value: &[u8]) -> Option<Quoted<'_>> {
 pub fn decode_into(raw: &[u8], out: &mut Vec<u8>) -> Result<(), usize> {
     out.reserve(raw.len());
     let mut i = 0;
-    while i < raw.len() {
-        let Some(at) = raw.get(i..).and_then(|t| memchr::memchr(b'\\', t)) else {
-            out.extend_from_slice(raw.get(i..).unwrap_or_default());
-            return Ok(());
-        };
-        out.extend_from_slice(raw.get(i..i + at).unwrap_or_default());
-        i += at;
+    while let Some(&first) = raw.get(i) {
+        if first != b'\\' {
+            // A run of plain bytes, copied at once. Binary data (`\x7f\x45...`) is escapes back
+            // to back, which skip this search entirely.
+            let run = raw.get(i..).unwrap_or_default();
+            let len = memchr::memchr(b'\\', run).unwrap_or(run.len());
+            out.extend_from_slice(run.get(..len).unwrap_or_default());
+            i += len;
+            continue;
+        }
         let escape = i;
         let Some(&kind) = raw.get(i + 1) else {
             return Err(escape);
@@ -166,5 +168,11 @@ mod tests {
         assert_eq!(quoted(br#""""#).map(|q| q.raw.len()), Some(0));
         assert_eq!(quoted(br#""a" b"#), None);
         assert_eq!(quoted(b"NULL"), None);
+        assert_eq!(quoted(br#""escaped end\""#), None);
+        assert_eq!(
+            quoted(br#""backslash\\""#).map(|q| q.raw),
+            Some(&br"backslash\\"[..])
+        );
+        assert_eq!(quoted(br#"""#), None);
     }
 }
