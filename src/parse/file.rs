@@ -9,7 +9,7 @@ use super::error::{ParseError, Part};
 use super::frame::{self, Body, Stamp};
 use super::lines::{Line, LineReader};
 use super::merge::{Pending, PendingCalls};
-use super::names::{self, IgnoredCounts};
+use super::names::CallNames;
 use super::outcome;
 use super::syscall::{Call, ProcessEvent, SyscallName, TraceEvent};
 use super::typed::{self, Decorations};
@@ -120,7 +120,7 @@ struct State {
     joined: Vec<u8>,
     held: VecDeque<TraceEvent>,
     ready: VecDeque<TraceEvent>,
-    ignored: IgnoredCounts,
+    names: CallNames,
     finished: bool,
     bytes_counted: u64,
 }
@@ -151,7 +151,7 @@ impl FileParser {
                 joined: Vec::new(),
                 held: VecDeque::new(),
                 ready: VecDeque::new(),
-                ignored: IgnoredCounts::default(),
+                names: CallNames::default(),
                 finished: false,
                 bytes_counted: 0,
             },
@@ -207,16 +207,16 @@ impl State {
 
     /// The recognised call named `name`, or `None` after counting it as ignored.
     fn lookup(&mut self, name: &[u8], stats: &mut ParseStats) -> Option<SyscallName> {
-        let known = names::lookup_or_count(name, &mut self.ignored, &mut stats.ignored);
-        if self.ignored.unflushed() >= IGNORED_FLUSH_EVERY {
-            self.ignored.flush_into(&mut stats.ignored);
+        let known = self.names.lookup_or_count(name, &mut stats.ignored);
+        if self.names.unflushed() >= IGNORED_FLUSH_EVERY {
+            self.names.flush_into(&mut stats.ignored);
         }
         known
     }
 
     fn finish(&mut self, stats: &mut ParseStats) {
         self.finished = true;
-        self.ignored.flush_into(&mut stats.ignored);
+        self.names.flush_into(&mut stats.ignored);
         // A cut line that never got its continuation was counted as skipped already.
         self.carry = None;
         stats.unfinished_at_end += self.pending.len() as u64;

@@ -1,10 +1,9 @@
 //! Fast lookup of call names: most lines of a trace are calls netcheck ignores, so the name test
 //! and the per-name count of ignored calls must cost next to nothing. A name of up to 16 bytes is
-//! packed into one integer and compared or hashed as such.
+//! packed into one integer; one hash lookup answers both "is it recognised?" and "count it".
 
 use std::collections::{BTreeMap, HashMap};
 use std::hash::{BuildHasherDefault, Hasher};
-use std::sync::OnceLock;
 
 use super::syscall::SyscallName;
 
@@ -21,43 +20,6 @@ fn unpack(packed: u128) -> String {
     String::from_utf8_lossy(bytes.get(..len).unwrap_or_default()).into_owned()
 }
 
-type PackedMap<V> = HashMap<u128, V, BuildHasherDefault<PackedHasher>>;
-
-fn table() -> &'static PackedMap<SyscallName> {
-    static TABLE: OnceLock<PackedMap<SyscallName>> = OnceLock::new();
-    TABLE.get_or_init(|| {
-        SyscallName::ALL
-            .iter()
-            .filter_map(|&name| Some((pack(name.as_str().as_bytes())?, name)))
-            .collect()
-    })
-}
-
-/// The recognised call spelled `name`, if any (same answer as [`SyscallName::from_bytes`]).
-#[cfg(test)]
-pub fn lookup(name: &[u8]) -> Option<SyscallName> {
-    table().get(&pack(name)?).copied()
-}
-
-/// Looks `name` up, counting it in `ignored` when it is not recognised.
-pub fn lookup_or_count(
-    name: &[u8],
-    ignored: &mut IgnoredCounts,
-    map: &mut BTreeMap<String, u64>,
-) -> Option<SyscallName> {
-    let Some(packed) = pack(name) else {
-        *map.entry(String::from_utf8_lossy(name).into_owned())
-            .or_insert(0) += 1;
-        return None;
-    };
-    let known = table().get(&packed).copied();
-    if known.is_none() {
-        *ignored.packed.entry(packed).or_insert(0) += 1;
-        ignored.unflushed += 1;
-    }
-    known
-}
-
 /// Multiplicative hashing of a packed name (the keys are few and not adversarial).
 #[derive(Default)]
 struct PackedHasher(u64);
@@ -68,7 +30,7 @@ impl Hasher for PackedHasher {
     }
     fn write(&mut self, bytes: &[u8]) {
         for &b in bytes {
-            self.0 = (self.0.rotate_left(5) ^ u64::from(b)).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+            self.0 = (self.0.rotate_left(5) ^ u64::from(b)).wrapping_mul(0x517c_c1b7_2722_0a95);
         }
     }
     fn write_u128(&mut self, n: u128) {
@@ -77,23 +39,69 @@ impl Hasher for PackedHasher {
     }
 }
 
-/// Counts of ignored call names, kept in a fast table and added to the public map by
-/// [`IgnoredCounts::flush_into`].
-#[derive(Default)]
-pub struct IgnoredCounts {
-    packed: PackedMap<u64>,
-    /// Counted since the last flush.
+#[derive(Debug, Clone, Copy)]
+enum Slot {
+    Known(SyscallName),
+    /// Ignored calls of this name counted since the last flush.
+    Ignored(u64),
+}
+
+/// Recognised names plus the counts of ignored ones, which reach the public map through
+/// [`CallNames::flush_into`].
+pub struct CallNames {
+    slots: HashMap<u128, Slot, BuildHasherDefault<PackedHasher>>,
     unflushed: u64,
 }
 
-impl IgnoredCounts {
+impl Default for CallNames {
+    fn default() -> Self {
+        let slots = SyscallName::ALL
+            .iter()
+            .filter_map(|&name| Some((pack(name.as_str().as_bytes())?, Slot::Known(name))))
+            .collect();
+        CallNames {
+            slots,
+            unflushed: 0,
+        }
+    }
+}
+
+impl CallNames {
+    /// The recognised call spelled `name`; any other name is counted as ignored (names too
+    /// long to pack go straight into `map`).
+    pub fn lookup_or_count(
+        &mut self,
+        name: &[u8],
+        map: &mut BTreeMap<String, u64>,
+    ) -> Option<SyscallName> {
+        let Some(packed) = pack(name) else {
+            *map.entry(String::from_utf8_lossy(name).into_owned())
+                .or_insert(0) += 1;
+            return None;
+        };
+        match self.slots.entry(packed).or_insert(Slot::Ignored(0)) {
+            Slot::Known(known) => Some(*known),
+            Slot::Ignored(count) => {
+                *count += 1;
+                self.unflushed += 1;
+                None
+            }
+        }
+    }
+
+    /// Ignored calls counted since the last flush.
     pub fn unflushed(&self) -> u64 {
         self.unflushed
     }
 
     pub fn flush_into(&mut self, map: &mut BTreeMap<String, u64>) {
-        for (packed, count) in self.packed.drain() {
-            *map.entry(unpack(packed)).or_insert(0) += count;
+        for (&packed, slot) in self.slots.iter_mut() {
+            if let Slot::Ignored(count) = slot {
+                if *count > 0 {
+                    *map.entry(unpack(packed)).or_insert(0) += *count;
+                    *count = 0;
+                }
+            }
         }
         self.unflushed = 0;
     }
@@ -105,29 +113,39 @@ mod tests {
 
     #[test]
     fn agrees_with_the_declared_names() {
+        let mut names = CallNames::default();
+        let mut map = BTreeMap::new();
         for &name in SyscallName::ALL {
-            assert_eq!(lookup(name.as_str().as_bytes()), Some(name));
+            assert_eq!(
+                names.lookup_or_count(name.as_str().as_bytes(), &mut map),
+                Some(name)
+            );
+            assert_eq!(
+                SyscallName::from_bytes(name.as_str().as_bytes()),
+                Some(name)
+            );
         }
-        assert_eq!(lookup(b"mmap"), None);
-        assert_eq!(lookup(b""), None);
-        assert_eq!(lookup(b"a_very_long_name_indeed"), None);
+        assert_eq!(names.lookup_or_count(b"", &mut map), None);
+        assert_eq!(names.unflushed(), 1);
     }
 
     #[test]
     fn counts_ignored_names_short_and_long() {
-        let mut counts = IgnoredCounts::default();
+        let mut names = CallNames::default();
         let mut map = BTreeMap::new();
-        assert_eq!(lookup_or_count(b"mmap", &mut counts, &mut map), None);
-        lookup_or_count(b"mmap", &mut counts, &mut map);
-        lookup_or_count(b"sched_getaffinity_long_name", &mut counts, &mut map);
+        assert_eq!(names.lookup_or_count(b"mmap", &mut map), None);
+        names.lookup_or_count(b"mmap", &mut map);
+        names.lookup_or_count(b"sched_getaffinity_long_name", &mut map);
         assert_eq!(
-            lookup_or_count(b"close", &mut counts, &mut map),
+            names.lookup_or_count(b"close", &mut map),
             Some(SyscallName::Close)
         );
-        assert_eq!(counts.unflushed(), 2);
-        counts.flush_into(&mut map);
+        assert_eq!(names.unflushed(), 2);
+        names.flush_into(&mut map);
+        names.flush_into(&mut map);
         assert_eq!(map.get("mmap"), Some(&2));
         assert_eq!(map.get("sched_getaffinity_long_name"), Some(&1));
-        assert_eq!(counts.unflushed(), 0);
+        assert_eq!(map.get("close"), None);
+        assert_eq!(names.unflushed(), 0);
     }
 }

@@ -68,6 +68,13 @@ pub struct Decorations<'v> {
 impl Decorations<'_> {
     /// Reads a descriptor, recording its decoration if it has one.
     fn fd(&mut self, text: &[u8]) -> Result<Fd> {
+        // Fast path: a plain small descriptor, the common case.
+        if let [digit @ b'0'..=b'9'] = text {
+            return Ok(Fd::from(digit - b'0'));
+        }
+        if let [tens @ b'1'..=b'9', units @ b'0'..=b'9'] = text {
+            return Ok(Fd::from(tens - b'0') * 10 + Fd::from(units - b'0'));
+        }
         let (number, rest) = value::number_prefix(text);
         let fd = value::int(number)
             .and_then(|n| Fd::try_from(n).ok())
@@ -826,7 +833,7 @@ fn epoll_wait(a: &Args, ret: &Returned, d: &mut Decorations, timespec: bool) -> 
 
 #[cfg(test)]
 mod tests {
-    use super::super::{frame, names, outcome};
+    use super::super::{frame, outcome};
     use super::*;
     use std::net::SocketAddr;
 
@@ -836,7 +843,7 @@ mod tests {
         let frame::Body::Call { name, tail } = framed.body else {
             panic!("not a call: {line}")
         };
-        let name = names::lookup(name).unwrap();
+        let name = SyscallName::from_bytes(name).unwrap();
         let parts = frame::split_tail(tail).unwrap();
         let ret = outcome::returned(parts.ret).unwrap();
         let mut infos = Vec::new();
