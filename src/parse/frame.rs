@@ -104,10 +104,22 @@ fn body(text: &[u8]) -> Result<Body<'_>> {
     }
 }
 
+/// Bytes a call name is made of: `[A-Za-z0-9_]`.
+const NAME_BYTE: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        table[b] = c.is_ascii_alphanumeric() || c == b'_';
+        b += 1;
+    }
+    table
+};
+
 fn call(text: &[u8]) -> Result<Body<'_>> {
     let name_len = text
         .iter()
-        .position(|&b| !(b.is_ascii_alphanumeric() || b == b'_'))
+        .position(|&b| !NAME_BYTE[usize::from(b)])
         .unwrap_or(text.len());
     let name = text.get(..name_len).unwrap_or_default();
     if text.get(name_len) != Some(&b'(') {
@@ -204,9 +216,15 @@ pub fn decimal(word: &[u8]) -> Option<f64> {
             b.is_ascii_digit().then(|| acc * 10 + u64::from(b - b'0'))
         })
     };
+    const POWERS_OF_TEN: [f64; 16] = [
+        1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+    ];
     let mut value = digits(whole)? as f64;
-    if !fraction.is_empty() {
-        value += digits(fraction)? as f64 / 10f64.powi(fraction.len() as i32);
+    if let Some(scale) = POWERS_OF_TEN
+        .get(fraction.len())
+        .filter(|_| !fraction.is_empty())
+    {
+        value += digits(fraction)? as f64 / scale;
     }
     Some(value)
 }
