@@ -1,16 +1,26 @@
 //! The *parse* stage: strace output (bytes, streamed) → typed [`TraceEvent`]s with their source
 //! locations, plus an exact account of every line that was not turned into an event.
-
 //!
 //! Reading is streamed (see [`lines`]): a line is framed ([`frame`]: pid, timestamp, name,
 //! arguments, return value, duration), unrecognised call names are counted and skipped before
-//! anything else is read, and recognised calls are converted by [`typed`] using the scanner in
-//! [`value`]. `<unfinished ...>` halves wait in [`merge`] for their `<... resumed>` line. A `-ff`
+//! anything else is read, and recognised calls are converted by `typed` using the scanner in
+//! [`value`]. `<unfinished ...>` halves wait per pid for their `<... resumed>` line. A `-ff`
 //! set of per-pid files is merged into one stream by [`ffset`].
 //!
-//! Every physical line lands in exactly one [`ParseStats`] counter:
-//! `lines == calls + merged_unfinished + process_events + Σ ignored + skipped + unparsed +
-//! unfinished_at_end`.
+//! Accepted forms: strace 4.x–6.x output with or without `-f`/`-ff`, pid columns `1234  ` and
+//! `[pid 1234] `, `-t`/`-tt`/`-ttt`/`-r`, `-T`, `-i`, `-y`/`-yy`, `-x`/`-xx`, any `-s`.
+//!
+//! Choices worth knowing:
+//! - A merged call carries the location and time of its `<unfinished ...>` line (where it was
+//!   issued) and the duration printed on its `<... resumed>` line.
+//! - Lines printed without a pid column while other lines have one (strace's own stream prints
+//!   `[pid N]` only while several processes live) get the pid of the process that was alone:
+//!   the first pid seen that is not one of its children, or the only one still alive.
+//! - `-r` deltas are added up into seconds since the trace started; `-t` times of day continue
+//!   past midnight.
+//! - Every physical line lands in exactly one [`ParseStats`] counter:
+//!   `lines == calls + merged_unfinished + process_events + Σ ignored + skipped + unparsed +
+//!   unfinished_at_end` (a merged pair that fails to parse counts both lines as unparsed).
 
 mod address;
 pub mod error;
