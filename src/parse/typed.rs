@@ -1115,6 +1115,20 @@ mod tests {
     }
 
     #[test]
+    fn comments_after_arrays_and_in_flags_are_ignored() {
+        let Syscall::SendMany { msgs, .. } = syscall(
+            r#"sendmmsg(3, [{msg_hdr={msg_name=NULL, msg_namelen=0, msg_iov=[{iov_base="a", iov_len=1}], msg_iovlen=1, msg_controllen=0, msg_flags=0}, msg_len=1}] /* 1 entries */, 1, 0x4000 /* MSG_??? */) = 1"#,
+        ) else {
+            panic!()
+        };
+        assert_eq!(msgs.len(), 1);
+        let Syscall::Send { flags, .. } = syscall(r#"sendto(3, "x", 1, MSG_DONTWAIT|0x80000000 /* MSG_??? */, NULL, 0) = 1"#) else {
+            panic!()
+        };
+        assert!(flags.dontwait && flags.other);
+    }
+
+    #[test]
     fn poll_and_ppoll_with_annotations() {
         let Syscall::Wait { fds, timeout_ms, epoll_fd } = syscall(
             "poll([{fd=3, events=POLLIN|POLLPRI}, {fd=4, events=POLLOUT}], 2, 1000) = 1 ([{fd=3, revents=POLLIN|POLLHUP}])",
