@@ -277,7 +277,7 @@ pub fn convert(
         },
         N::Shutdown => Syscall::Shutdown {
             fd: d.fd(a.get(0)?)?,
-            how: match trim(a.get(1)?) {
+            how: match value::symbol(a.get(1)?) {
                 b"SHUT_RD" => 0,
                 b"SHUT_WR" => 1,
                 b"SHUT_RDWR" => 2,
@@ -287,7 +287,7 @@ pub fn convert(
         N::Setsockopt | N::Getsockopt => {
             let fd = d.fd(a.get(0)?)?;
             let level = text(a.get(1)?);
-            let option = trim(a.get(2)?);
+            let option = value::symbol(a.get(2)?);
             let value = opt_value(option, a.get(3)?);
             let name_text = text(option);
             if name == N::Setsockopt {
@@ -375,7 +375,7 @@ pub fn convert(
         },
         N::EpollCtl => {
             let epfd = d.fd(a.get(0)?)?;
-            let op = match trim(a.get(1)?) {
+            let op = match value::symbol(a.get(1)?) {
                 b"EPOLL_CTL_ADD" => EpollOp::Add,
                 b"EPOLL_CTL_MOD" => EpollOp::Mod,
                 b"EPOLL_CTL_DEL" => EpollOp::Del,
@@ -398,7 +398,7 @@ pub fn convert(
 }
 
 fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(value::strip_comment(trim(bytes))).into_owned()
+    String::from_utf8_lossy(value::symbol(bytes)).into_owned()
 }
 
 /// An address argument strace printed as something other than a structure (a pointer after
@@ -419,7 +419,7 @@ fn fd_bound(text: &[u8]) -> Result<Fd> {
 }
 
 fn domain(text: &[u8]) -> Domain {
-    match trim(text) {
+    match value::symbol(text) {
         b"AF_INET" | b"PF_INET" => Domain::Inet,
         b"AF_INET6" | b"PF_INET6" => Domain::Inet6,
         b"AF_UNIX" | b"AF_LOCAL" | b"PF_UNIX" | b"PF_LOCAL" => Domain::Unix,
@@ -448,7 +448,7 @@ fn sock_type(text: &[u8]) -> (SockType, bool, bool) {
 }
 
 fn protocol(text: &[u8]) -> Protocol {
-    match value::strip_comment(trim(text)) {
+    match value::symbol(text) {
         b"0" | b"IPPROTO_IP" => Protocol::Default,
         b"IPPROTO_TCP" => Protocol::Tcp,
         b"IPPROTO_UDP" => Protocol::Udp,
@@ -662,7 +662,7 @@ fn timeout_ms(text: &[u8]) -> Option<i64> {
 }
 
 fn fcntl_op(cmd: &[u8], arg: &[u8]) -> FcntlOp {
-    match trim(cmd) {
+    match value::symbol(cmd) {
         b"F_DUPFD" => FcntlOp::DupFd { cloexec: false },
         b"F_DUPFD_CLOEXEC" => FcntlOp::DupFd { cloexec: true },
         b"F_GETFL" => FcntlOp::GetFl,
@@ -679,7 +679,7 @@ fn fcntl_op(cmd: &[u8], arg: &[u8]) -> FcntlOp {
 
 fn ioctl_op(request: &[u8], arg: &[u8]) -> IoctlOp {
     let shown = value::inner(arg, b'[', b']').and_then(|v| value::int(value::result_part(v)));
-    match value::strip_comment(trim(request)) {
+    match value::symbol(request) {
         b"FIONBIO" => IoctlOp::SetNonblock(shown.unwrap_or(0) != 0),
         b"FIONREAD" | b"SIOCINQ" | b"TIOCINQ" => IoctlOp::BytesReadable(shown),
         other => IoctlOp::Other(text(other)),
@@ -1111,6 +1111,29 @@ mod tests {
         assert_eq!(
             (msgs.len(), msgs[0].addr.clone()),
             (1, Some(inet("1.2.3.4:9")))
+        );
+    }
+
+    #[test]
+    fn verbose_constants() {
+        assert_eq!(
+            syscall("socket(0x2 /* AF_INET */, 0x80801 /* SOCK_STREAM|SOCK_CLOEXEC|SOCK_NONBLOCK */, 0x6 /* IPPROTO_TCP */) = 3"),
+            Syscall::Socket {
+                domain: Domain::Inet,
+                ty: SockType::Stream,
+                nonblock: true,
+                cloexec: true,
+                protocol: Protocol::Tcp,
+                fd: Some(3)
+            }
+        );
+        assert_eq!(
+            syscall("shutdown(3, 0x1 /* SHUT_WR */) = 0"),
+            Syscall::Shutdown { fd: 3, how: 1 }
+        );
+        assert_eq!(
+            syscall("fcntl(4, 0x406 /* F_DUPFD_CLOEXEC */, 0) = 6"),
+            Syscall::Fcntl { fd: 4, op: FcntlOp::DupFd { cloexec: true } }
         );
     }
 

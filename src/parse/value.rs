@@ -235,6 +235,26 @@ pub fn strip_comment(value: &[u8]) -> &[u8] {
     }
 }
 
+/// A symbolic constant: the name itself, or with `-X verbose` the name in the comment after the
+/// number (`0x2 /* AF_INET */` → `AF_INET`). A comment naming nothing (`0x800 /* SOCK_??? */`)
+/// leaves the number.
+pub fn symbol(value: &[u8]) -> &[u8] {
+    let value = trim(value);
+    let Some(open) = find_pair(value, *b"/*") else {
+        return value;
+    };
+    let number = trim(value.get(..open).unwrap_or_default());
+    let named = value
+        .get(open + 2..)
+        .and_then(|rest| rest.strip_suffix(b"*/"))
+        .map(trim)
+        .filter(|name| !name.is_empty() && find_pair(name, *b"??").is_none());
+    match named {
+        Some(name) if int(number).is_some() => name,
+        _ => number,
+    }
+}
+
 /// Parses an integer: decimal, negative, `0x` hex, leading-zero octal. Callers split a `-y`
 /// decoration or other suffix off first with [`number_prefix`].
 pub fn int(value: &[u8]) -> Option<i64> {
@@ -313,7 +333,7 @@ pub fn number_prefix(value: &[u8]) -> (&[u8], &[u8]) {
 
 /// The names of a `|`-joined flag set (`SOCK_STREAM|SOCK_CLOEXEC`), comments removed.
 pub fn flags(value: &[u8]) -> impl Iterator<Item = &[u8]> {
-    strip_comment(trim(value))
+    symbol(value)
         .split(|&b| b == b'|')
         .map(trim)
         .filter(|f| !f.is_empty())
@@ -418,6 +438,15 @@ mod tests {
         assert_eq!(int(b"x"), None);
         assert_eq!(int(b""), None);
         assert_eq!(number_prefix(b"3<TCP:[1]>"), (&b"3"[..], &b"<TCP:[1]>"[..]));
+    }
+
+    #[test]
+    fn reads_verbose_symbols() {
+        assert_eq!(symbol(b"0x2 /* AF_INET */"), b"AF_INET");
+        assert_eq!(symbol(b"0x800 /* SOCK_??? */"), b"0x800");
+        assert_eq!(symbol(b" SOCK_STREAM "), b"SOCK_STREAM");
+        let names: Vec<&[u8]> = flags(b"0x80801 /* SOCK_STREAM|SOCK_CLOEXEC */").collect();
+        assert_eq!(names, [&b"SOCK_STREAM"[..], b"SOCK_CLOEXEC"]);
     }
 
     #[test]
