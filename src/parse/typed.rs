@@ -1133,7 +1133,10 @@ mod tests {
         );
         assert_eq!(
             syscall("fcntl(4, 0x406 /* F_DUPFD_CLOEXEC */, 0) = 6"),
-            Syscall::Fcntl { fd: 4, op: FcntlOp::DupFd { cloexec: true } }
+            Syscall::Fcntl {
+                fd: 4,
+                op: FcntlOp::DupFd { cloexec: true }
+            }
         );
     }
 
@@ -1145,7 +1148,9 @@ mod tests {
             panic!()
         };
         assert_eq!(msgs.len(), 1);
-        let Syscall::Send { flags, .. } = syscall(r#"sendto(3, "x", 1, MSG_DONTWAIT|0x80000000 /* MSG_??? */, NULL, 0) = 1"#) else {
+        let Syscall::Send { flags, .. } =
+            syscall(r#"sendto(3, "x", 1, MSG_DONTWAIT|0x80000000 /* MSG_??? */, NULL, 0) = 1"#)
+        else {
             panic!()
         };
         assert!(flags.dontwait && flags.other);
