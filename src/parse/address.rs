@@ -49,7 +49,7 @@ pub fn sockaddr(text: &[u8]) -> Result<Option<SockAddr>> {
         }
         b"AF_UNIX" | b"AF_LOCAL" => SockAddr::Unix(path.unwrap_or_default()),
         b"AF_UNSPEC" => SockAddr::Unspec,
-        other => SockAddr::Other(String::from_utf8_lossy(other).into_owned()),
+        other => SockAddr::Other(strings::text(other)),
     };
     Ok(Some(addr))
 }
@@ -154,7 +154,7 @@ fn socket_addr(text: &[u8]) -> Option<SocketAddr> {
 }
 
 fn lossy(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
+    strings::text(bytes)
 }
 
 #[cfg(test)]

@@ -11,6 +11,7 @@ use super::lines::{Line, LineReader};
 use super::merge::{Pending, PendingCalls};
 use super::names::CallNames;
 use super::outcome;
+use super::strings;
 use super::syscall::{Call, ProcessEvent, SyscallName, TraceEvent};
 use super::typed::{self, Decorations};
 use super::{ParseStats, Unparsed, UNPARSED_SAMPLES};
@@ -292,7 +293,7 @@ impl State {
             }
             Body::Signal { name } => {
                 let time = time!();
-                let signal = String::from_utf8_lossy(name).into_owned();
+                let signal = strings::text(name);
                 self.process(stats, loc, pid, time, ProcessEvent::Signal { signal });
             }
             Body::Exited { code } => {
@@ -303,7 +304,7 @@ impl State {
             Body::Killed { signal } => {
                 let time = time!();
                 self.exited(pid);
-                let signal = String::from_utf8_lossy(signal).into_owned();
+                let signal = strings::text(signal);
                 self.process(stats, loc, pid, time, ProcessEvent::Killed { signal });
             }
             Body::Call { name, tail } => {

@@ -9,6 +9,15 @@ pub struct Quoted<'a> {
     pub truncated: bool,
 }
 
+/// Owned text of bytes strace printed (names, paths): valid UTF-8 is copied as is, anything
+/// else is replaced character by character.
+pub fn text(bytes: &[u8]) -> String {
+    match std::str::from_utf8(bytes) {
+        Ok(valid) => valid.to_owned(),
+        Err(_) => String::from_utf8_lossy(bytes).into_owned(),
+    }
+}
+
 /// Index just past the closing quote of the string whose opening quote is at `open`, or `None`
 /// when the string never closes.
 pub fn string_end(bytes: &[u8], open: usize) -> Option<usize> {

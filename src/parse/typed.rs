@@ -398,7 +398,7 @@ pub fn convert(
 }
 
 fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(value::symbol(bytes)).into_owned()
+    strings::text(value::symbol(bytes))
 }
 
 /// An address argument strace printed as something other than a structure (a pointer after
@@ -626,7 +626,7 @@ fn opt_value(option: &[u8], text: &[u8]) -> OptValue {
             return OptValue::Membership { group, interface };
         }
     }
-    OptValue::Raw(String::from_utf8_lossy(text).into_owned())
+    OptValue::Raw(strings::text(text))
 }
 
 /// The address in `inet_addr("224.0.0.1")`.
