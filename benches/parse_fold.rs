@@ -1,2 +1,76 @@
-//! Parse + fold throughput benchmark (see README "Performance"). Filled in by the parser work.
-fn main() {}
+//! Parse throughput on one core: a large trace (≥ 200 MB, in a temporary file) is built by
+//! repeating recorded fixture traces, then read end to end. Prints MB/s and lines/s per pass.
+//!
+//! `cargo bench --bench parse_fold` (set `NETCHECK_BENCH_MB` to change the size).
+//!
+//! Each pass is one function over the event stream; a later stage adds its pass to `PASSES`.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use netcheck::parse::{TraceEvent, TraceReader};
+use netcheck::source::TraceId;
+
+/// Fixtures repeated to build the input: a plain `-f` trace, a `-yy` one and a timed one.
+const SOURCES: &[&str] = &[
+    "http_server.f.strace",
+    "tcp_pair.f-yy.strace",
+    "asyncio_echo.f-tt.strace",
+];
+
+/// A pass consumes the parsed events and returns how many items it produced.
+type Pass = fn(&mut dyn Iterator<Item = TraceEvent>) -> u64;
+
+const PASSES: &[(&str, Pass)] = &[("parse", |events| events.count() as u64)];
+
+fn build_input(megabytes: u64) -> std::io::Result<PathBuf> {
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/parse/traces");
+    let mut chunk = Vec::new();
+    for name in SOURCES {
+        chunk.extend(std::fs::read(fixtures.join(name))?);
+    }
+    let path = std::env::temp_dir().join(format!("netcheck-bench-{}.strace", std::process::id()));
+    let mut out = std::io::BufWriter::new(std::fs::File::create(&path)?);
+    let target = megabytes * 1_000_000;
+    let mut written = 0u64;
+    while written < target {
+        out.write_all(&chunk)?;
+        written += chunk.len() as u64;
+    }
+    out.flush()?;
+    Ok(path)
+}
+
+fn main() -> std::io::Result<()> {
+    let megabytes = std::env::var("NETCHECK_BENCH_MB")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(200);
+    let path = build_input(megabytes)?;
+    let bytes = std::fs::metadata(&path)?.len();
+    for (name, pass) in PASSES {
+        let mut reader = match TraceReader::open(&path, TraceId(0)) {
+            Ok(reader) => reader,
+            Err(error) => {
+                eprintln!("{error}");
+                std::process::exit(1);
+            }
+        };
+        let start = Instant::now();
+        let produced = pass(&mut reader);
+        let elapsed = start.elapsed().max(Duration::from_micros(1));
+        let stats = reader.stats();
+        let seconds = elapsed.as_secs_f64();
+        println!(
+            "{name:>8}: {:.1} MB in {seconds:.2} s = {:.0} MB/s, {:.2} M lines/s, {} events ({} calls, {} unparsed)",
+            bytes as f64 / 1e6,
+            bytes as f64 / 1e6 / seconds,
+            stats.lines as f64 / 1e6 / seconds,
+            produced,
+            stats.calls,
+            stats.unparsed,
+        );
+    }
+    std::fs::remove_file(&path)
+}

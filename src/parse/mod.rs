@@ -1,8 +1,42 @@
 //! The *parse* stage: strace output (bytes, streamed) → typed [`TraceEvent`]s with their source
 //! locations, plus an exact account of every line that was not turned into an event.
+//!
+//! Reading is streamed (see [`lines`]): a line is framed ([`frame`]: pid, timestamp, name,
+//! arguments, return value, duration), unrecognised call names are counted and skipped before
+//! anything else is read, and recognised calls are converted by `typed` using the scanner in
+//! [`value`]. `<unfinished ...>` halves wait per pid for their `<... resumed>` line. A `-ff`
+//! set of per-pid files is merged into one stream by [`ffset`].
+//!
+//! Accepted forms: strace 4.x–6.x output with or without `-f`/`-ff`, pid columns `1234  ` and
+//! `[pid 1234] `, `-t`/`-tt`/`-ttt`/`-r`, `-T`, `-i`, `-y`/`-yy`, `-x`/`-xx`, `-X verbose`, any `-s`.
+//!
+//! Choices worth knowing:
+//! - A merged call carries the location and time of its `<unfinished ...>` line (where it was
+//!   issued) and the duration printed on its `<... resumed>` line.
+//! - Lines printed without a pid column while other lines have one (strace's own stream prints
+//!   `[pid N]` only while several processes live) get the pid of the process that was alone:
+//!   the first pid seen that is not one of its children, or the only one still alive.
+//! - `-r` deltas are added up into seconds since the trace started; `-t` times of day continue
+//!   past midnight.
+//! - Every physical line lands in exactly one [`ParseStats`] counter:
+//!   `lines == calls + merged_unfinished + process_events + Σ ignored + skipped + unparsed +
+//!   unfinished_at_end` (a merged pair that fails to parse counts both lines as unparsed).
 
+mod address;
+pub mod error;
+pub mod ffset;
+mod file;
+pub mod frame;
+pub mod lines;
+mod merge;
+mod names;
+pub mod outcome;
+pub mod strings;
 pub mod syscall;
+mod typed;
+pub mod value;
 
+pub use error::{ParseError, Part};
 pub use syscall::*;
 
 use std::collections::BTreeMap;
@@ -31,11 +65,25 @@ pub struct ParseStats {
     pub unparsed: u64,
     /// The first few unparsed lines, for the report.
     pub first_unparsed: Vec<Unparsed>,
-    /// Calls still `<unfinished ...>` when the trace ended.
+    /// Calls still `<unfinished ...>` when the trace ended (or when the same pid started
+    /// another call, so they never resumed).
     pub unfinished_at_end: u64,
     /// The files read, indexed by [`Loc::file`] (one for a plain trace, the per-pid files of a
     /// `-ff` set); reports use it to point evidence at the right file.
     pub files: Vec<PathBuf>,
+}
+
+impl ParseStats {
+    /// Total of the per-kind counters; equals `lines` once a trace is fully read.
+    pub fn accounted_lines(&self) -> u64 {
+        self.calls
+            + self.merged_unfinished
+            + self.process_events
+            + self.ignored.values().sum::<u64>()
+            + self.skipped
+            + self.unparsed
+            + self.unfinished_at_end
+    }
 }
 
 /// Maximum number of unparsed lines kept with their text.
@@ -68,30 +116,62 @@ pub enum OpenError {
 
 /// Streams the events of one trace (one file, or a `-ff` set of per-pid files).
 pub struct TraceReader {
-    _private: (),
+    merger: ffset::Merger,
+    stats: ParseStats,
 }
 
 impl TraceReader {
     /// Opens a trace. `path` is a file, or the common prefix of a `-ff` set (`out` for
-    /// `out.1234`, `out.1235`, ...).
-    pub fn open(_path: &Path, _trace: TraceId) -> Result<TraceReader, OpenError> {
-        Ok(TraceReader { _private: () })
+    /// `out.1234`, `out.1235`, ...), or one member of such a set.
+    pub fn open(path: &Path, trace: TraceId) -> Result<TraceReader, OpenError> {
+        let open = |path: &Path| {
+            std::fs::File::open(path).map_err(|source| OpenError::Io {
+                path: path.to_path_buf(),
+                source,
+            })
+        };
+        let (files, pids) = match ffset::layout(path)? {
+            ffset::Layout::Single(path) => {
+                let file = open(&path)?;
+                (
+                    vec![file::FileParser::new(file, path, trace, 0, None)],
+                    vec![0],
+                )
+            }
+            ffset::Layout::PerPid(members) => {
+                let mut files = Vec::with_capacity(members.len());
+                let mut pids = Vec::with_capacity(members.len());
+                for (index, member) in members.into_iter().enumerate() {
+                    let file = open(&member.path)?;
+                    let index = u32::try_from(index).unwrap_or(u32::MAX);
+                    files.push(file::FileParser::new(
+                        file,
+                        member.path,
+                        trace,
+                        index,
+                        Some(member.pid),
+                    ));
+                    pids.push(member.pid);
+                }
+                (files, pids)
+            }
+        };
+        Ok(TraceReader {
+            merger: ffset::Merger::new(files, pids),
+            stats: ParseStats::default(),
+        })
     }
 
-    /// The account of lines read so far (complete once the iterator is exhausted).
+    /// The account of lines read so far. Complete once the iterator is exhausted; before that,
+    /// `ignored` is updated in batches and pending unfinished calls are not yet counted.
     pub fn stats(&self) -> &ParseStats {
-        unimplemented_stats()
+        &self.stats
     }
-}
-
-fn unimplemented_stats() -> &'static ParseStats {
-    static EMPTY: std::sync::OnceLock<ParseStats> = std::sync::OnceLock::new();
-    EMPTY.get_or_init(ParseStats::default)
 }
 
 impl Iterator for TraceReader {
     type Item = TraceEvent;
     fn next(&mut self) -> Option<TraceEvent> {
-        None
+        self.merger.next_event(&mut self.stats)
     }
 }

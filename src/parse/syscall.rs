@@ -133,8 +133,8 @@ names! {
 
 names! {
     #[allow(non_camel_case_types)] // the kernel's own spelling, so reports and code read alike
-    /// Error names the model reasons about; anything else is kept as [`Errno::Other`]'s text
-    /// elsewhere (see [`Errno::from_bytes`]).
+    /// Error names the model reasons about; the parser reads any other name as
+    /// [`Errno::OTHER`] ([`Errno::from_bytes`] itself answers `None` for it).
     pub enum Errno {
         EAGAIN => "EAGAIN", EWOULDBLOCK => "EWOULDBLOCK", EINPROGRESS => "EINPROGRESS",
         EALREADY => "EALREADY", EINTR => "EINTR", ERESTARTSYS => "ERESTARTSYS",

@@ -1,0 +1,242 @@
+//! Socket addresses (`sockaddr_in`, `sockaddr_in6`, `sockaddr_un`, AF_UNSPEC, ...) and the `-y` /
+//! `-yy` descriptor decorations (`3<TCP:[10.0.0.1:80->10.0.0.2:5000]>`).
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV6};
+
+use super::error::{ParseError, Part, Result};
+use super::strings;
+use super::syscall::{Fd, FdInfo, SockAddr};
+use super::value;
+
+/// A `sockaddr` argument. `None` when strace printed no structure (NULL, a bare pointer after a
+/// failure, or nothing).
+pub fn sockaddr(text: &[u8]) -> Result<Option<SockAddr>> {
+    let text = value::trim(text);
+    if text.first() != Some(&b'{') {
+        return Ok(None);
+    }
+    let items = value::struct_items(text).ok_or(ParseError::at(Part::SocketAddress, text))?;
+    let mut family: &[u8] = b"";
+    let mut port: Option<u16> = None;
+    let mut ip: Option<IpAddr> = None;
+    let mut scope: u32 = 0;
+    let mut flowinfo: u32 = 0;
+    let mut path: Option<String> = None;
+    for item in items {
+        let (key, val) = value::field(item);
+        match key {
+            Some(b"sa_family" | b"sin_family" | b"sin6_family" | b"sun_family") => family = val,
+            Some(b"sin_port" | b"sin6_port") => port = Some(port_of(val)?),
+            Some(b"sin_addr") => ip = Some(IpAddr::V4(ipv4_of(val)?)),
+            Some(b"sin6_addr") => ip = Some(IpAddr::V6(ipv6_of(val)?)),
+            Some(b"sin6_flowinfo") => flowinfo = wrapped_int(val).unwrap_or(0) as u32,
+            Some(b"sin6_scope_id") => scope = value::int(val).unwrap_or(0) as u32,
+            Some(b"sun_path") => path = Some(unix_path(val)?),
+            None if item.starts_with(b"inet_pton(") => ip = Some(IpAddr::V6(ipv6_of(item)?)),
+            _ => {}
+        }
+    }
+    let addr = match family {
+        b"AF_INET" | b"AF_INET6" => {
+            let ip = ip.ok_or(ParseError::at(Part::SocketAddress, text))?;
+            let port = port.ok_or(ParseError::at(Part::SocketAddress, text))?;
+            match ip {
+                IpAddr::V6(v6) => {
+                    SockAddr::Inet(SocketAddr::V6(SocketAddrV6::new(v6, port, flowinfo, scope)))
+                }
+                IpAddr::V4(_) => SockAddr::Inet(SocketAddr::new(ip, port)),
+            }
+        }
+        b"AF_UNIX" | b"AF_LOCAL" => SockAddr::Unix(path.unwrap_or_default()),
+        b"AF_UNSPEC" => SockAddr::Unspec,
+        other => SockAddr::Other(strings::text(other)),
+    };
+    Ok(Some(addr))
+}
+
+/// `htons(80)`, or a bare number.
+fn port_of(text: &[u8]) -> Result<u16> {
+    let inner = call_arg(text, b"htons(").unwrap_or(text);
+    value::int(inner)
+        .and_then(|p| u16::try_from(p).ok())
+        .ok_or(ParseError::at(Part::SocketAddress, text))
+}
+
+/// `htonl(0)` / a number.
+fn wrapped_int(text: &[u8]) -> Option<i64> {
+    value::int(call_arg(text, b"htonl(").unwrap_or(text))
+}
+
+fn call_arg<'a>(text: &'a [u8], opening: &[u8]) -> Option<&'a [u8]> {
+    text.strip_prefix(opening)?.strip_suffix(b")")
+}
+
+/// The first quoted string inside `text`, decoded.
+fn first_string(text: &[u8]) -> Option<String> {
+    let open = memchr::memchr(b'"', text)?;
+    let end = strings::string_end(text, open)?;
+    let raw = text.get(open + 1..end - 1)?;
+    let mut bytes = Vec::new();
+    strings::decode_into(raw, &mut bytes).ok()?;
+    String::from_utf8(bytes).ok()
+}
+
+/// `inet_addr("10.0.0.1")`.
+fn ipv4_of(text: &[u8]) -> Result<Ipv4Addr> {
+    first_string(text)
+        .and_then(|s| s.parse().ok())
+        .ok_or(ParseError::at(Part::SocketAddress, text))
+}
+
+/// `inet_pton(AF_INET6, "::1", &sin6_addr)`.
+fn ipv6_of(text: &[u8]) -> Result<Ipv6Addr> {
+    first_string(text)
+        .and_then(|s| s.parse().ok())
+        .ok_or(ParseError::at(Part::SocketAddress, text))
+}
+
+/// `"/tmp/sock"`, abstract `@"name"`.
+fn unix_path(text: &[u8]) -> Result<String> {
+    let (prefix, quoted) = match text.strip_prefix(b"@") {
+        Some(rest) => ("@", rest),
+        None => ("", text),
+    };
+    let q = strings::quoted(quoted).ok_or(ParseError::at(Part::String, text))?;
+    let mut bytes = Vec::new();
+    strings::decode_into(q.raw, &mut bytes).map_err(|_| ParseError::at(Part::String, text))?;
+    Ok(format!("{prefix}{}", String::from_utf8_lossy(&bytes)))
+}
+
+/// Decodes a `-y`/`-yy` decoration (`<TCP:[...]>`, `</path>`, `<pipe:[12]>`) of descriptor `fd`.
+pub fn fd_info(fd: Fd, decoration: &[u8]) -> FdInfo {
+    let inside = decoration
+        .strip_prefix(b"<")
+        .and_then(|d| d.strip_suffix(b">"))
+        .unwrap_or(decoration);
+    let mut info = FdInfo {
+        fd,
+        kind: String::new(),
+        local: None,
+        peer: None,
+        detail: None,
+    };
+    if inside.first() == Some(&b'/') {
+        info.kind = "file".to_owned();
+        // `-yy` adds the device: `/dev/null<char 1:3>`.
+        let path_len = memchr::memchr(b'<', inside).unwrap_or(inside.len());
+        info.detail = Some(lossy(inside.get(..path_len).unwrap_or_default()));
+        return info;
+    }
+    let Some(colon) = memchr::memchr(b':', inside) else {
+        info.kind = lossy(inside);
+        return info;
+    };
+    info.kind = lossy(inside.get(..colon).unwrap_or_default());
+    let rest = inside.get(colon + 1..).unwrap_or_default();
+    let body = rest
+        .strip_prefix(b"[")
+        .and_then(|r| r.strip_suffix(b"]"))
+        .unwrap_or(rest);
+    let (local, peer) = match value::find_pair(body, *b"->") {
+        Some(arrow) => (body.get(..arrow).unwrap_or_default(), body.get(arrow + 2..)),
+        None => (body, None),
+    };
+    info.local = socket_addr(local);
+    info.peer = peer.and_then(socket_addr);
+    if info.local.is_none() {
+        info.detail = Some(lossy(body));
+    }
+    info
+}
+
+fn socket_addr(text: &[u8]) -> Option<SocketAddr> {
+    std::str::from_utf8(text).ok()?.parse().ok()
+}
+
+fn lossy(bytes: &[u8]) -> String {
+    strings::text(bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn addr(text: &str) -> Option<SockAddr> {
+        sockaddr(text.as_bytes()).unwrap()
+    }
+
+    #[test]
+    fn reads_ipv4() {
+        assert_eq!(
+            addr(r#"{sa_family=AF_INET, sin_port=htons(80), sin_addr=inet_addr("10.0.0.1")}"#),
+            Some(SockAddr::Inet("10.0.0.1:80".parse().unwrap()))
+        );
+    }
+
+    #[test]
+    fn reads_ipv6_new_and_old_forms() {
+        let new = r#"{sa_family=AF_INET6, sin6_port=htons(8080), sin6_flowinfo=htonl(0), inet_pton(AF_INET6, "::1", &sin6_addr), sin6_scope_id=0}"#;
+        assert_eq!(
+            addr(new),
+            Some(SockAddr::Inet("[::1]:8080".parse().unwrap()))
+        );
+        let old = r#"{sa_family=AF_INET6, sin6_port=htons(53), sin6_flowinfo=0, sin6_addr=inet_pton("fe80::1"), sin6_scope_id=2}"#;
+        let SockAddr::Inet(SocketAddr::V6(v6)) = addr(old).unwrap() else {
+            panic!("not v6")
+        };
+        assert_eq!(v6.scope_id(), 2);
+        assert_eq!(v6.port(), 53);
+    }
+
+    #[test]
+    fn reads_unix_unspec_and_others() {
+        assert_eq!(
+            addr(r#"{sa_family=AF_UNIX, sun_path="/run/x.sock"}"#),
+            Some(SockAddr::Unix("/run/x.sock".into()))
+        );
+        assert_eq!(
+            addr(r#"{sa_family=AF_UNIX, sun_path=@"abstract"}"#),
+            Some(SockAddr::Unix("@abstract".into()))
+        );
+        assert_eq!(
+            addr("{sa_family=AF_UNIX}"),
+            Some(SockAddr::Unix(String::new()))
+        );
+        assert_eq!(
+            addr(r#"{sa_family=AF_UNSPEC, sa_data="\0\0"}"#),
+            Some(SockAddr::Unspec)
+        );
+        assert_eq!(
+            addr("{sa_family=AF_NETLINK, nl_pid=0, nl_groups=00000000}"),
+            Some(SockAddr::Other("AF_NETLINK".into()))
+        );
+        assert_eq!(addr("NULL"), None);
+        assert_eq!(addr("0x7ffd1234"), None);
+        assert!(sockaddr(b"{sa_family=AF_INET, sin_port=htons(x)}").is_err());
+    }
+
+    #[test]
+    fn reads_fd_decorations() {
+        let tcp = fd_info(3, b"<TCP:[10.0.0.1:80->10.0.0.2:5000]>");
+        assert_eq!(tcp.kind, "TCP");
+        assert_eq!(tcp.local, Some("10.0.0.1:80".parse().unwrap()));
+        assert_eq!(tcp.peer, Some("10.0.0.2:5000".parse().unwrap()));
+        let v6 = fd_info(4, b"<TCPv6:[[::1]:80->[::1]:5000]>");
+        assert_eq!(v6.peer, Some("[::1]:5000".parse().unwrap()));
+        let listening = fd_info(5, b"<TCP:[127.0.0.1:8000]>");
+        assert_eq!((listening.local.is_some(), listening.peer), (true, None));
+        let unix = fd_info(6, b"<UNIX-STREAM:[1234->5678]>");
+        assert_eq!(
+            (unix.kind.as_str(), unix.detail.as_deref()),
+            ("UNIX-STREAM", Some("1234->5678"))
+        );
+        let socket = fd_info(7, b"<socket:[1234]>");
+        assert_eq!(socket.detail.as_deref(), Some("1234"));
+        let file = fd_info(8, b"</dev/null<char 1:3>>");
+        assert_eq!(
+            (file.kind.as_str(), file.detail.as_deref()),
+            ("file", Some("/dev/null"))
+        );
+        assert_eq!(fd_info(9, b"<pipe:[123]>").kind, "pipe");
+    }
+}

@@ -1,0 +1,225 @@
+//! Traces recorded with `-ff`: one file per pid (`out.1234`, `out.1235`, ...), read as one trace.
+//! The set is found from its common prefix or from any member. Events are merged by timestamp when
+//! every file has them; otherwise each file keeps its order and a child's events follow the
+//! `clone`/`fork` that created it (the child's file is read to its end right there).
+
+use std::path::{Path, PathBuf};
+
+use super::file::FileParser;
+use super::syscall::{Syscall, TraceEvent};
+use super::{OpenError, ParseStats};
+
+/// One per-pid file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Member {
+    pub path: PathBuf,
+    pub pid: u32,
+}
+
+/// What a trace path names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Layout {
+    Single(PathBuf),
+    /// Members sorted by pid.
+    PerPid(Vec<Member>),
+}
+
+/// The pid of a `-ff` member's file name (`out.1234` → `("out", 1234)`).
+fn split_pid_suffix(name: &str) -> Option<(&str, u32)> {
+    let (prefix, digits) = name.rsplit_once('.')?;
+    if prefix.is_empty() || digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    Some((prefix, digits.parse().ok()?))
+}
+
+/// Files in `dir` named `prefix.<pid>`.
+fn members(dir: &Path, prefix: &str) -> std::io::Result<Vec<Member>> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(dir)? {
+        let entry = entry?;
+        let name = entry.file_name();
+        let Some(name) = name.to_str() else { continue };
+        if let Some((p, pid)) = split_pid_suffix(name) {
+            if p == prefix && entry.file_type()?.is_file() {
+                found.push(Member {
+                    path: entry.path(),
+                    pid,
+                });
+            }
+        }
+    }
+    found.sort_by_key(|m| m.pid);
+    Ok(found)
+}
+
+pub fn layout(path: &Path) -> Result<Layout, OpenError> {
+    let io = |source| OpenError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let name = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or_default();
+    match std::fs::metadata(path) {
+        Ok(meta) if meta.is_dir() => Err(OpenError::Directory {
+            path: path.to_path_buf(),
+        }),
+        Ok(_) => match split_pid_suffix(name) {
+            Some((prefix, _)) => {
+                let set = members(&dir, prefix).map_err(io)?;
+                if set.is_empty() {
+                    Ok(Layout::Single(path.to_path_buf()))
+                } else {
+                    Ok(Layout::PerPid(set))
+                }
+            }
+            None => Ok(Layout::Single(path.to_path_buf())),
+        },
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+            let set = members(&dir, name).unwrap_or_default();
+            if set.is_empty() {
+                Err(io(error))
+            } else {
+                Ok(Layout::PerPid(set))
+            }
+        }
+        Err(error) => Err(io(error)),
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Order {
+    Undecided,
+    ByTime,
+    ByFork,
+}
+
+/// Interleaves the events of several files.
+pub struct Merger {
+    files: Vec<FileParser>,
+    pids: Vec<u32>,
+    heads: Vec<Option<TraceEvent>>,
+    started: Vec<bool>,
+    /// Files being read, innermost child last (fork order).
+    stack: Vec<usize>,
+    order: Order,
+}
+
+impl Merger {
+    pub fn new(files: Vec<FileParser>, pids: Vec<u32>) -> Self {
+        let count = files.len();
+        Merger {
+            files,
+            pids,
+            heads: (0..count).map(|_| None).collect(),
+            started: vec![false; count],
+            stack: Vec::new(),
+            order: Order::Undecided,
+        }
+    }
+
+    fn refill(&mut self, index: usize, stats: &mut ParseStats) {
+        if self.heads[index].is_none() {
+            if let Some(file) = self.files.get_mut(index) {
+                self.heads[index] = file.next_event(stats);
+            }
+        }
+    }
+
+    pub fn next_event(&mut self, stats: &mut ParseStats) -> Option<TraceEvent> {
+        if let [only] = self.files.as_mut_slice() {
+            return only.next_event(stats);
+        }
+        if self.order == Order::Undecided {
+            for index in 0..self.files.len() {
+                self.refill(index, stats);
+            }
+            let timed = self
+                .heads
+                .iter()
+                .flatten()
+                .all(|event| time_of(event).is_some());
+            self.order = if timed && self.files.len() > 1 {
+                Order::ByTime
+            } else {
+                Order::ByFork
+            };
+        }
+        match self.order {
+            Order::ByTime => self.next_by_time(stats),
+            _ => self.next_by_fork(stats),
+        }
+    }
+
+    fn next_by_time(&mut self, stats: &mut ParseStats) -> Option<TraceEvent> {
+        let mut best: Option<(usize, f64)> = None;
+        for (index, head) in self.heads.iter().enumerate() {
+            let Some(event) = head else { continue };
+            let time = time_of(event).unwrap_or(f64::INFINITY);
+            if best.is_none_or(|(_, t)| time < t) {
+                best = Some((index, time));
+            }
+        }
+        let (index, _) = best?;
+        let event = self.heads[index].take();
+        self.refill(index, stats);
+        event
+    }
+
+    fn next_by_fork(&mut self, stats: &mut ParseStats) -> Option<TraceEvent> {
+        loop {
+            let Some(&current) = self.stack.last() else {
+                let next = (0..self.files.len()).find(|&i| !self.started[i])?;
+                self.started[next] = true;
+                self.stack.push(next);
+                continue;
+            };
+            self.refill(current, stats);
+            let Some(event) = self.heads[current].take() else {
+                self.stack.pop();
+                continue;
+            };
+            if let TraceEvent::Call(call) = &event {
+                if let Syscall::Spawn {
+                    child: Some(child), ..
+                } = call.syscall
+                {
+                    if let Some(index) = self.pids.iter().position(|&p| p == child) {
+                        if !self.started[index] {
+                            self.started[index] = true;
+                            self.stack.push(index);
+                        }
+                    }
+                }
+            }
+            return Some(event);
+        }
+    }
+}
+
+fn time_of(event: &TraceEvent) -> Option<f64> {
+    match event {
+        TraceEvent::Call(call) => call.time,
+        TraceEvent::Process { time, .. } => *time,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn splits_pid_suffixes() {
+        assert_eq!(split_pid_suffix("out.1234"), Some(("out", 1234)));
+        assert_eq!(split_pid_suffix("a.b.77"), Some(("a.b", 77)));
+        assert_eq!(split_pid_suffix("out.strace"), None);
+        assert_eq!(split_pid_suffix(".12"), None);
+        assert_eq!(split_pid_suffix("out."), None);
+    }
+}

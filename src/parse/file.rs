@@ -1,0 +1,507 @@
+//! One trace file turned into events: line reading, framing, merging of unfinished calls,
+//! timestamps, pid inference for lines without a pid column, and the line accounting.
+
+use std::collections::VecDeque;
+use std::fs::File;
+use std::path::PathBuf;
+
+use super::error::{ParseError, Part};
+use super::frame::{self, Body, Stamp};
+use super::lines::{Line, LineReader};
+use super::merge::{Pending, PendingCalls};
+use super::names::CallNames;
+use super::outcome;
+use super::strings;
+use super::syscall::{Call, ProcessEvent, SyscallName, TraceEvent};
+use super::typed::{self, Decorations};
+use super::{ParseStats, Unparsed, UNPARSED_SAMPLES};
+use crate::source::{Loc, TraceId};
+
+/// Longest line text kept in an [`Unparsed`] sample.
+const SAMPLE_TEXT_LEN: usize = 300;
+
+/// Events held back while the pid of lines without a pid column is still unknown (strace's own
+/// stream prints `[pid N]` only while several processes live). Past this many they are released
+/// with pid 0.
+const MAX_HELD_EVENTS: usize = 4096;
+
+/// Ignored-call counts reach [`ParseStats::ignored`] at least this often (and at the end).
+const IGNORED_FLUSH_EVERY: u64 = 4096;
+
+/// strace writes this in the middle of a call's line on its own stream when a child appears
+/// (`strace: Process N attached`; strace 4 wrote it without the `strace: `).
+const ATTACH_NOTE: &[u8] = b"Process ";
+
+/// Turns `-t`/`-tt` times of day, `-ttt` epoch seconds and `-r` deltas into seconds.
+#[derive(Debug, Default)]
+struct Clock {
+    /// Decided at the first plain-seconds stamp: small values are `-r` deltas.
+    relative: Option<bool>,
+    /// A time-of-day stamp was seen (then no stamp needs reading unless its line is used).
+    time_of_day: bool,
+    elapsed: f64,
+    last_time_of_day: Option<f64>,
+    days: f64,
+}
+
+impl Clock {
+    /// The time of a line that becomes an event.
+    fn time(&mut self, text: Option<&[u8]>) -> Result<Option<f64>, ParseError> {
+        match text {
+            Some(text) => Ok(self.seconds(Some(frame::stamp(text)?))),
+            None => Ok(None),
+        }
+    }
+
+    /// Keeps track of time over a line that is not used: only `-r` deltas must all be added
+    /// up, so other stamps are not even read.
+    fn pass(&mut self, text: Option<&[u8]>) {
+        if self.time_of_day || self.relative == Some(false) {
+            return;
+        }
+        if let Some(stamp) = text.and_then(|t| frame::stamp(t).ok()) {
+            self.seconds(Some(stamp));
+        }
+    }
+
+    fn seconds(&mut self, stamp: Option<Stamp>) -> Option<f64> {
+        match stamp? {
+            Stamp::TimeOfDay(t) => {
+                self.time_of_day = true;
+                // Past midnight the time of day starts again from zero.
+                if self
+                    .last_time_of_day
+                    .is_some_and(|last| t + 43_200.0 < last)
+                {
+                    self.days += 86_400.0;
+                }
+                self.last_time_of_day = Some(t);
+                Some(t + self.days)
+            }
+            Stamp::Seconds(s) => {
+                if *self.relative.get_or_insert(s < 1e8) {
+                    self.elapsed += s;
+                    Some(self.elapsed)
+                } else {
+                    Some(s)
+                }
+            }
+        }
+    }
+}
+
+/// Which pid to give lines that print none.
+#[derive(Debug)]
+struct PidGuess {
+    /// Pid from the file name of a `-ff` set member.
+    file_pid: Option<u32>,
+    /// Still holding events: no line with a pid has been seen yet.
+    resolving: bool,
+    /// Children created by lines without a pid, while resolving.
+    spawned: Vec<u32>,
+    /// Pids seen and not yet exited (to name the sole survivor).
+    alive: Vec<u32>,
+}
+
+pub struct FileParser {
+    lines: LineReader<File>,
+    state: State,
+}
+
+struct State {
+    trace: TraceId,
+    file: u32,
+    path: PathBuf,
+    clock: Clock,
+    pids: PidGuess,
+    pending: PendingCalls,
+    /// Start of a line cut by [`ATTACH_NOTE`] and that line's number, waiting for its
+    /// continuation.
+    carry: Option<(Vec<u8>, u64)>,
+    joined: Vec<u8>,
+    held: VecDeque<TraceEvent>,
+    ready: VecDeque<TraceEvent>,
+    names: CallNames,
+    finished: bool,
+    bytes_counted: u64,
+}
+
+impl FileParser {
+    pub fn new(
+        file: File,
+        path: PathBuf,
+        trace: TraceId,
+        index: u32,
+        file_pid: Option<u32>,
+    ) -> Self {
+        FileParser {
+            lines: LineReader::new(file),
+            state: State {
+                trace,
+                file: index,
+                path,
+                clock: Clock::default(),
+                pids: PidGuess {
+                    file_pid,
+                    resolving: file_pid.is_none(),
+                    spawned: Vec::new(),
+                    alive: Vec::new(),
+                },
+                pending: PendingCalls::default(),
+                carry: None,
+                joined: Vec::new(),
+                held: VecDeque::new(),
+                ready: VecDeque::new(),
+                names: CallNames::default(),
+                finished: false,
+                bytes_counted: 0,
+            },
+        }
+    }
+
+    /// The next event of this file, `None` once it is exhausted.
+    pub fn next_event(&mut self, stats: &mut ParseStats) -> Option<TraceEvent> {
+        loop {
+            if let Some(event) = self.state.ready.pop_front() {
+                return Some(event);
+            }
+            if self.state.finished {
+                return None;
+            }
+            // The number the next line will have.
+            let line_no = self.lines.line_no() + 1;
+            let next = self.lines.next_line();
+            let state = &mut self.state;
+            match next {
+                Err(error) => {
+                    let loc = state.loc(line_no);
+                    state.unparsed(stats, loc, 1, format!("read error: {error}"), b"");
+                    state.finish(stats);
+                }
+                Ok(None) => state.finish(stats),
+                Ok(Some(Line::TooLong { len })) => {
+                    stats.lines += 1;
+                    let loc = state.loc(line_no);
+                    let reason = format!("{} ({len} bytes)", Part::LineTooLong);
+                    state.unparsed(stats, loc, 1, reason, b"");
+                }
+                Ok(Some(Line::Text(text))) => {
+                    stats.lines += 1;
+                    state.line(text, line_no, stats);
+                }
+            }
+            let bytes = self.lines.bytes();
+            stats.bytes += bytes - self.state.bytes_counted;
+            self.state.bytes_counted = bytes;
+        }
+    }
+}
+
+impl State {
+    fn loc(&self, line: u64) -> Loc {
+        Loc {
+            trace: self.trace,
+            line,
+            file: self.file,
+        }
+    }
+
+    /// The recognised call named `name`, or `None` after counting it as ignored.
+    fn lookup(&mut self, name: &[u8], stats: &mut ParseStats) -> Option<SyscallName> {
+        let known = self.names.lookup_or_count(name, &mut stats.ignored);
+        if self.names.unflushed() >= IGNORED_FLUSH_EVERY {
+            self.names.flush_into(&mut stats.ignored);
+        }
+        known
+    }
+
+    fn finish(&mut self, stats: &mut ParseStats) {
+        self.finished = true;
+        self.names.flush_into(&mut stats.ignored);
+        // A cut line that never got its continuation was counted as skipped already.
+        self.carry = None;
+        stats.unfinished_at_end += self.pending.len() as u64;
+        self.pending.clear();
+        self.release_held(None);
+    }
+
+    fn unparsed(
+        &self,
+        stats: &mut ParseStats,
+        loc: Loc,
+        column: usize,
+        reason: String,
+        text: &[u8],
+    ) {
+        stats.unparsed += 1;
+        if stats.first_unparsed.len() < UNPARSED_SAMPLES {
+            let shown = text.get(..SAMPLE_TEXT_LEN).unwrap_or(text);
+            stats.first_unparsed.push(Unparsed {
+                loc,
+                path: self.path.clone(),
+                column,
+                reason,
+                text: String::from_utf8_lossy(shown).into_owned(),
+            });
+        }
+    }
+
+    fn parse_error(&self, stats: &mut ParseStats, loc: Loc, error: ParseError, text: &[u8]) {
+        self.unparsed(stats, loc, error.column_in(text), error.to_string(), text);
+    }
+
+    fn line(&mut self, text: &[u8], line_no: u64, stats: &mut ParseStats) {
+        if let Some((mut carry, first_line)) = self.carry.take() {
+            carry.extend_from_slice(text);
+            self.handle(&carry, first_line, stats);
+            return;
+        }
+        let cut_at = match text.ends_with(b" attached") {
+            true => attach_note_start(text),
+            false => None,
+        };
+        if let Some(at) = cut_at {
+            // `clone(...strace: Process 474 attached` + next line `) = 474`.
+            self.carry = Some((text.get(..at).unwrap_or_default().to_vec(), line_no));
+            stats.skipped += 1;
+            return;
+        }
+        self.handle(text, line_no, stats);
+    }
+
+    fn handle(&mut self, text: &[u8], line_no: u64, stats: &mut ParseStats) {
+        let loc = self.loc(line_no);
+        let frame = match frame::frame(text) {
+            Ok(frame) => frame,
+            Err(error) => return self.parse_error(stats, loc, error, text),
+        };
+        let pid = self.pid_of(frame.pid);
+        let stamp = frame.stamp;
+        // The line's time, read only for lines that become events.
+        macro_rules! time {
+            () => {
+                match self.clock.time(stamp) {
+                    Ok(time) => time,
+                    Err(error) => return self.parse_error(stats, loc, error, text),
+                }
+            };
+        }
+        match frame.body {
+            Body::Skip => {
+                self.clock.pass(stamp);
+                stats.skipped += 1;
+            }
+            Body::Signal { name } => {
+                let time = time!();
+                let signal = strings::text(name);
+                self.process(stats, loc, pid, time, ProcessEvent::Signal { signal });
+            }
+            Body::Exited { code } => {
+                let time = time!();
+                self.exited(pid);
+                self.process(stats, loc, pid, time, ProcessEvent::Exited { code });
+            }
+            Body::Killed { signal } => {
+                let time = time!();
+                self.exited(pid);
+                let signal = strings::text(signal);
+                self.process(stats, loc, pid, time, ProcessEvent::Killed { signal });
+            }
+            Body::Call { name, tail } => {
+                let Some(known) = self.lookup(name, stats) else {
+                    return self.clock.pass(stamp);
+                };
+                let time = time!();
+                match call(known, tail, loc, pid, time) {
+                    Ok(call) => {
+                        stats.calls += 1;
+                        self.emit(TraceEvent::Call(call));
+                    }
+                    Err(error) => self.parse_error(stats, loc, error, text),
+                }
+            }
+            Body::Unfinished { name, head } => {
+                let Some(known) = self.lookup(name, stats) else {
+                    return self.clock.pass(stamp);
+                };
+                let pending = Pending {
+                    name: known,
+                    loc,
+                    time: time!(),
+                    head: head.to_vec(),
+                };
+                if self.pending.start(pid, pending).is_some() {
+                    // The earlier call of this pid never resumed.
+                    stats.unfinished_at_end += 1;
+                }
+            }
+            Body::Resumed { name, rest } => {
+                // The merged call keeps the time it started at.
+                self.clock.pass(stamp);
+                let Some(known) = self.lookup(name, stats) else {
+                    return;
+                };
+                let Some(start) = self.pending.resume(pid, known) else {
+                    let error = ParseError::at(Part::ResumedWithoutStart, text);
+                    return self.parse_error(stats, loc, error, text);
+                };
+                self.resumed(start, rest, pid, loc, stats);
+            }
+        }
+    }
+
+    fn resumed(&mut self, start: Pending, rest: &[u8], pid: u32, loc: Loc, stats: &mut ParseStats) {
+        let mut rest = rest;
+        // strace 5+ marks a call the process left by exiting: `<... read resumed> <unfinished ...>) = ?`.
+        if let Some(after) = rest.trim_ascii_start().strip_prefix(b"<unfinished ...>") {
+            rest = after;
+        }
+        let mut joined = std::mem::take(&mut self.joined);
+        joined.clear();
+        joined.extend_from_slice(&start.head);
+        joined.extend_from_slice(rest);
+        match call(start.name, &joined, start.loc, pid, start.time) {
+            Ok(call) => {
+                stats.calls += 1;
+                stats.merged_unfinished += 1;
+                self.emit(TraceEvent::Call(call));
+            }
+            Err(error) => {
+                // Both halves are lost; the sample shows the rebuilt call at the resuming line.
+                stats.unparsed += 1;
+                self.parse_error(stats, loc, error, &joined);
+            }
+        }
+        self.joined = joined;
+    }
+
+    fn process(
+        &mut self,
+        stats: &mut ParseStats,
+        loc: Loc,
+        pid: u32,
+        time: Option<f64>,
+        event: ProcessEvent,
+    ) {
+        stats.process_events += 1;
+        self.emit(TraceEvent::Process {
+            loc,
+            pid,
+            time,
+            event,
+        });
+    }
+
+    /// The pid of a line: its own, the file's (`-ff`), or the one inferred.
+    fn pid_of(&mut self, shown: Option<u32>) -> u32 {
+        let guess = &mut self.pids;
+        if let Some(pid) = guess.file_pid {
+            return shown.unwrap_or(pid);
+        }
+        match shown {
+            Some(pid) => {
+                if !guess.alive.contains(&pid) {
+                    guess.alive.push(pid);
+                }
+                if guess.resolving && !guess.spawned.contains(&pid) {
+                    // The first pid that is not a child of the unnamed process is that process.
+                    self.release_held(Some(pid));
+                }
+                pid
+            }
+            None if guess.resolving => 0,
+            None => match guess.alive.as_slice() {
+                [only] => *only,
+                _ => 0,
+            },
+        }
+    }
+
+    fn exited(&mut self, pid: u32) {
+        self.pids.alive.retain(|&p| p != pid);
+    }
+
+    /// Stops holding events, giving `root` (or 0) to those without a pid.
+    fn release_held(&mut self, root: Option<u32>) {
+        self.pids.resolving = false;
+        let root = root.unwrap_or(0);
+        if root != 0 && !self.pids.alive.contains(&root) {
+            self.pids.alive.push(root);
+        }
+        while let Some(mut event) = self.held.pop_front() {
+            match &mut event {
+                TraceEvent::Call(call) if call.pid == 0 => call.pid = root,
+                TraceEvent::Process { pid, .. } if *pid == 0 => *pid = root,
+                _ => {}
+            }
+            self.ready.push_back(event);
+        }
+    }
+
+    fn emit(&mut self, event: TraceEvent) {
+        if !self.pids.resolving {
+            self.ready.push_back(event);
+            return;
+        }
+        if let TraceEvent::Call(Call {
+            pid: 0,
+            syscall:
+                super::syscall::Syscall::Spawn {
+                    child: Some(child), ..
+                },
+            ..
+        }) = &event
+        {
+            self.pids.spawned.push(*child);
+        }
+        self.held.push_back(event);
+        if self.held.len() >= MAX_HELD_EVENTS {
+            self.release_held(None);
+        }
+    }
+}
+
+/// Where an attach note starts inside a line that carries something before it.
+fn attach_note_start(text: &[u8]) -> Option<usize> {
+    let at = memchr::memmem::rfind(text, ATTACH_NOTE)?;
+    let pid = text
+        .get(at + ATTACH_NOTE.len()..)?
+        .strip_suffix(b" attached")?;
+    if pid.is_empty() || !pid.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    let before = text.get(..at)?;
+    let start = before.strip_suffix(b"strace: ").map_or(at, |b| b.len());
+    (!text.get(..start)?.trim_ascii().is_empty()).then_some(start)
+}
+
+/// Parses a complete call from its text after `name(`.
+fn call(
+    name: SyscallName,
+    tail: &[u8],
+    loc: Loc,
+    pid: u32,
+    time: Option<f64>,
+) -> Result<Call, ParseError> {
+    let parts = frame::split_tail(tail)?;
+    let ret = outcome::returned(parts.ret)?;
+    let mut fd_info = Vec::new();
+    let syscall = typed::convert(
+        name,
+        parts.args,
+        &ret,
+        &mut Decorations {
+            infos: &mut fd_info,
+        },
+    )?;
+    Ok(Call {
+        loc,
+        pid,
+        time,
+        duration: parts.duration,
+        name,
+        syscall,
+        outcome: ret.outcome,
+        fd_info,
+    })
+}

@@ -1,0 +1,381 @@
+//! The frame of one strace line: pid and timestamp prefixes, instruction pointer, and what the
+//! line is (a call, an unfinished call, a resumed call, a signal, an exit, or a message), with the
+//! call's text split into name, arguments, return value and `-T` duration. Everything borrows the
+//! line; nothing is allocated.
+
+use super::error::{ParseError, Part, Result};
+use super::value;
+
+/// A timestamp as printed: `-t`/`-tt` time of day, or `-ttt`/`-r` plain seconds.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Stamp {
+    TimeOfDay(f64),
+    Seconds(f64),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Body<'a> {
+    /// `name(args) = ret`: `tail` is everything after `name(`.
+    Call { name: &'a [u8], tail: &'a [u8] },
+    /// `name(args <unfinished ...>`: `head` is the argument text printed so far.
+    Unfinished { name: &'a [u8], head: &'a [u8] },
+    /// `<... name resumed>rest`.
+    Resumed { name: &'a [u8], rest: &'a [u8] },
+    /// `--- SIGxxx {...} ---`
+    Signal { name: &'a [u8] },
+    /// `+++ exited with N +++`
+    Exited { code: i64 },
+    /// `+++ killed by SIGxxx +++`
+    Killed { signal: &'a [u8] },
+    /// Nothing to parse: blank lines, `Process N attached`, strace's own messages.
+    Skip,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Frame<'a> {
+    pub pid: Option<u32>,
+    /// The timestamp's text; read with [`stamp`] only when needed (most lines are ignored).
+    pub stamp: Option<&'a [u8]>,
+    pub body: Body<'a>,
+}
+
+const UNFINISHED: &[u8] = b"<unfinished ...>";
+
+/// Reads the frame of one line.
+pub fn frame(line: &[u8]) -> Result<Frame<'_>> {
+    let mut rest = line.trim_ascii_start();
+    let mut pid = None;
+    if let Some(after) = rest.strip_prefix(b"[pid") {
+        let close = memchr::memchr(b']', after).ok_or(ParseError::at(Part::Pid, rest))?;
+        let digits = value::trim(after.get(..close).unwrap_or_default());
+        pid = Some(parse_pid(digits).ok_or(ParseError::at(Part::Pid, digits))?);
+        rest = after
+            .get(close + 1..)
+            .unwrap_or_default()
+            .trim_ascii_start();
+    } else if rest.first().is_some_and(u8::is_ascii_digit) {
+        let word_len = rest.iter().position(|&b| b == b' ').unwrap_or(rest.len());
+        let word = rest.get(..word_len).unwrap_or_default();
+        if word.iter().all(u8::is_ascii_digit) {
+            pid = Some(parse_pid(word).ok_or(ParseError::at(Part::Pid, word))?);
+            rest = rest.get(word_len..).unwrap_or_default().trim_ascii_start();
+        }
+    }
+    let mut stamp = None;
+    if rest.first().is_some_and(u8::is_ascii_digit) {
+        let word_len = rest.iter().position(|&b| b == b' ').unwrap_or(rest.len());
+        let word = rest.get(..word_len).unwrap_or_default();
+        stamp = Some(word);
+        rest = rest.get(word_len..).unwrap_or_default().trim_ascii_start();
+    }
+    // `-i`: `[00007f0e8c3b4e9b] `.
+    if rest.first() == Some(&b'[') {
+        if let Some(close) = memchr::memchr(b']', rest) {
+            let inside = rest.get(1..close).unwrap_or_default();
+            if !inside.is_empty() && inside.iter().all(u8::is_ascii_hexdigit) {
+                rest = rest.get(close + 1..).unwrap_or_default().trim_ascii_start();
+            }
+        }
+    }
+    Ok(Frame {
+        pid,
+        stamp,
+        body: body(rest)?,
+    })
+}
+
+fn parse_pid(digits: &[u8]) -> Option<u32> {
+    u32::try_from(value::int(digits)?).ok()
+}
+
+fn body(text: &[u8]) -> Result<Body<'_>> {
+    let Some(&first) = text.first() else {
+        return Ok(Body::Skip);
+    };
+    match first {
+        b'<' => resumed(text),
+        b'-' if text.starts_with(b"--- ") => Ok(signal(text)),
+        b'+' if text.starts_with(b"+++ ") => process_end(text),
+        b'a'..=b'z' | b'A'..=b'Z' | b'_' => call(text),
+        // `[ Process PID=1234 runs in 32 bit mode. ]` and similar notes; `|` starts the hex
+        // dump lines of `-e read=`/`-e write=`.
+        b'[' | b'|' => Ok(Body::Skip),
+        _ => Err(ParseError::at(Part::Name, text)),
+    }
+}
+
+/// Bytes a call name is made of: `[A-Za-z0-9_]`.
+const NAME_BYTE: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        table[b] = c.is_ascii_alphanumeric() || c == b'_';
+        b += 1;
+    }
+    table
+};
+
+fn call(text: &[u8]) -> Result<Body<'_>> {
+    let name_len = text
+        .iter()
+        .position(|&b| !NAME_BYTE[usize::from(b)])
+        .unwrap_or(text.len());
+    let name = text.get(..name_len).unwrap_or_default();
+    if text.get(name_len) != Some(&b'(') {
+        if text.starts_with(b"Process ") || text.starts_with(b"strace: ") {
+            return Ok(Body::Skip);
+        }
+        return Err(ParseError::at(Part::Name, text));
+    }
+    let tail = text.get(name_len + 1..).unwrap_or_default();
+    if let Some(head) = tail.trim_ascii_end().strip_suffix(UNFINISHED) {
+        return Ok(Body::Unfinished { name, head });
+    }
+    Ok(Body::Call { name, tail })
+}
+
+fn resumed(text: &[u8]) -> Result<Body<'_>> {
+    let inner = text
+        .strip_prefix(b"<... ")
+        .ok_or(ParseError::at(Part::Resumed, text))?;
+    let close = memchr::memchr(b'>', inner).ok_or(ParseError::at(Part::Resumed, text))?;
+    let label = inner.get(..close).unwrap_or_default();
+    let name = label
+        .strip_suffix(b" resumed")
+        .ok_or(ParseError::at(Part::Resumed, label))?;
+    let rest = inner.get(close + 1..).unwrap_or_default();
+    Ok(Body::Resumed { name, rest })
+}
+
+fn signal(text: &[u8]) -> Body<'_> {
+    let after = text.get(4..).unwrap_or_default();
+    let name_len = after.iter().position(|&b| b == b' ').unwrap_or(after.len());
+    let name = after.get(..name_len).unwrap_or_default();
+    if name.starts_with(b"SIG") {
+        Body::Signal { name }
+    } else {
+        // `--- stopped by SIGSTOP ---` and other notes.
+        Body::Skip
+    }
+}
+
+fn process_end(text: &[u8]) -> Result<Body<'_>> {
+    let inner = value::trim(
+        text.get(4..)
+            .unwrap_or_default()
+            .trim_ascii_end()
+            .strip_suffix(b"+++")
+            .ok_or(ParseError::at(Part::ProcessEvent, text))?,
+    );
+    if let Some(code) = inner.strip_prefix(b"exited with ") {
+        let code = value::int(code).ok_or(ParseError::at(Part::ProcessEvent, code))?;
+        return Ok(Body::Exited { code });
+    }
+    if let Some(signal) = inner.strip_prefix(b"killed by ") {
+        let len = signal
+            .iter()
+            .position(|&b| b == b' ')
+            .unwrap_or(signal.len());
+        return Ok(Body::Killed {
+            signal: signal.get(..len).unwrap_or_default(),
+        });
+    }
+    // `+++ superseded by execve in pid N +++`
+    Ok(Body::Skip)
+}
+
+/// Reads a timestamp's text: `12:34:56`, `12:34:56.123456`, `1700000000.123456`, `0.000123`.
+pub fn stamp(word: &[u8]) -> Result<Stamp> {
+    parse_stamp(word).ok_or(ParseError::at(Part::Timestamp, word))
+}
+
+fn parse_stamp(word: &[u8]) -> Option<Stamp> {
+    if memchr::memchr(b':', word).is_some() {
+        let mut parts = word.splitn(3, |&b| b == b':');
+        let hours = value::int(parts.next()?)? as f64;
+        let minutes = value::int(parts.next()?)? as f64;
+        let seconds = decimal(parts.next()?)?;
+        return Some(Stamp::TimeOfDay(hours * 3600.0 + minutes * 60.0 + seconds));
+    }
+    decimal(word).map(Stamp::Seconds)
+}
+
+/// A non-negative decimal number with an optional fraction (`123`, `0.000123`). Digits are
+/// accumulated directly: timestamps are on every line of a timed trace.
+pub fn decimal(word: &[u8]) -> Option<f64> {
+    let (whole, fraction) = match memchr::memchr(b'.', word) {
+        Some(dot) => (word.get(..dot)?, word.get(dot + 1..)?),
+        None => (word, &b""[..]),
+    };
+    if whole.is_empty() || whole.len() > 15 || fraction.len() > 15 {
+        return None;
+    }
+    let digits = |part: &[u8]| -> Option<u64> {
+        part.iter().try_fold(0u64, |acc, &b| {
+            b.is_ascii_digit().then(|| acc * 10 + u64::from(b - b'0'))
+        })
+    };
+    const POWERS_OF_TEN: [f64; 16] = [
+        1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+    ];
+    let mut value = digits(whole)? as f64;
+    if let Some(scale) = POWERS_OF_TEN
+        .get(fraction.len())
+        .filter(|_| !fraction.is_empty())
+    {
+        value += digits(fraction)? as f64 / scale;
+    }
+    Some(value)
+}
+
+/// A complete call's text after `name(`, split into its parts.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Tail<'a> {
+    pub args: &'a [u8],
+    pub ret: &'a [u8],
+    pub duration: Option<f64>,
+}
+
+/// Splits `args) = ret <0.000012>`.
+pub fn split_tail(tail: &[u8]) -> Result<Tail<'_>> {
+    let mut body = tail.trim_ascii_end();
+    let mut duration = None;
+    if body.last() == Some(&b'>') {
+        if let Some(open) = value::rfind(body, b" <") {
+            let inside = body.get(open + 2..body.len() - 1).unwrap_or_default();
+            if let Some(seconds) = decimal(inside) {
+                duration = Some(seconds);
+                body = body.get(..open).unwrap_or_default();
+            }
+        }
+    }
+    let eq = value::rfind(body, b" = ").ok_or(ParseError::at(Part::ReturnValue, body))?;
+    let ret = value::trim(body.get(eq + 3..).unwrap_or_default());
+    let before = body.get(..eq).unwrap_or_default().trim_ascii_end();
+    let args = before
+        .strip_suffix(b")")
+        .ok_or(ParseError::at(Part::Arguments, before))?;
+    Ok(Tail {
+        args,
+        ret,
+        duration,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(line: &str) -> Frame<'_> {
+        frame(line.as_bytes()).unwrap()
+    }
+
+    #[test]
+    fn reads_pid_forms() {
+        assert_eq!(parse("1234  close(3) = 0").pid, Some(1234));
+        assert_eq!(parse("[pid  1234] close(3) = 0").pid, Some(1234));
+        assert_eq!(parse("close(3) = 0").pid, None);
+    }
+
+    #[test]
+    fn reads_timestamps_and_instruction_pointers() {
+        let read = |f: Frame| f.stamp.map(|s| stamp(s).unwrap());
+        let f = parse("1234  12:00:01.500000 close(3) = 0");
+        assert_eq!(read(f), Some(Stamp::TimeOfDay(43201.5)));
+        let f = parse("12:00:01 close(3) = 0");
+        assert_eq!(read(f), Some(Stamp::TimeOfDay(43201.0)));
+        let f = parse("[pid 7] 1700000000.250000 [00007f0e8c3b4e9b] close(3) = 0");
+        assert_eq!(f.pid, Some(7));
+        assert!(matches!(f.body, Body::Call { name: b"close", .. }));
+        assert_eq!(read(f), Some(Stamp::Seconds(1700000000.25)));
+        let f = parse("     0.000123 close(3) = 0");
+        assert_eq!(f.pid, None);
+        assert_eq!(read(f), Some(Stamp::Seconds(0.000123)));
+        assert_eq!(stamp(b"12:x").unwrap_err().part, Part::Timestamp);
+    }
+
+    #[test]
+    fn reads_unfinished_and_resumed() {
+        let f = parse("5 accept4(3,  <unfinished ...>");
+        assert_eq!(
+            f.body,
+            Body::Unfinished {
+                name: b"accept4",
+                head: b"3,  "
+            }
+        );
+        let f = parse("5 <... accept4 resumed>{sa_family=AF_UNIX}, [2]) = 4");
+        assert_eq!(
+            f.body,
+            Body::Resumed {
+                name: b"accept4",
+                rest: b"{sa_family=AF_UNIX}, [2]) = 4"
+            }
+        );
+    }
+
+    #[test]
+    fn reads_process_lines() {
+        assert_eq!(
+            parse("+++ exited with 3 +++").body,
+            Body::Exited { code: 3 }
+        );
+        assert_eq!(
+            parse("9 +++ killed by SIGKILL (core dumped) +++").body,
+            Body::Killed { signal: b"SIGKILL" }
+        );
+        assert_eq!(
+            parse("--- SIGPIPE {si_signo=SIGPIPE, si_code=SI_USER} ---").body,
+            Body::Signal { name: b"SIGPIPE" }
+        );
+        assert_eq!(parse("--- stopped by SIGSTOP ---").body, Body::Skip);
+        assert_eq!(parse("strace: Process 474 attached").body, Body::Skip);
+        assert_eq!(parse("Process 474 detached").body, Body::Skip);
+        assert_eq!(parse("").body, Body::Skip);
+        assert_eq!(
+            parse(" | 00000  68 69                                      hi               |").body,
+            Body::Skip
+        );
+    }
+
+    #[test]
+    fn reads_decimals() {
+        assert_eq!(decimal(b"0.000123"), Some(0.000123));
+        assert_eq!(decimal(b"1700000000.250000"), Some(1_700_000_000.25));
+        assert_eq!(decimal(b"42"), Some(42.0));
+        for bad in [
+            &b""[..],
+            b".5",
+            b"1.2.3",
+            b"1e5",
+            b"-1",
+            b"12345678901234567",
+        ] {
+            assert_eq!(decimal(bad), None, "{}", String::from_utf8_lossy(bad));
+        }
+    }
+
+    #[test]
+    fn splits_tails() {
+        let t = split_tail(b"3, \"a = b\", 5)     = 5 <0.000012>").unwrap();
+        assert_eq!(t.args, b"3, \"a = b\", 5");
+        assert_eq!(t.ret, b"5");
+        assert_eq!(t.duration, Some(0.000012));
+        let t =
+            split_tail(b"[{fd=3, events=POLLIN}], 1, 0) = 1 ([{fd=3, revents=POLLIN}])").unwrap();
+        assert_eq!(t.ret, b"1 ([{fd=3, revents=POLLIN}])");
+        let t = split_tail(b"3) = 4<TCP:[1.2.3.4:5->6.7.8.9:10]>").unwrap();
+        assert_eq!(t.ret, b"4<TCP:[1.2.3.4:5->6.7.8.9:10]>");
+        assert!(split_tail(b"3, ").is_err());
+    }
+
+    #[test]
+    fn rejects_garbage_with_the_part_that_failed() {
+        let line = b"1234 @@@";
+        let err = frame(line).unwrap_err();
+        assert_eq!(err.part, Part::Name);
+        assert_eq!(err.column_in(line), 6);
+        assert_eq!(frame(b"[pid x] close(3) = 0").unwrap_err().part, Part::Pid);
+    }
+}
