@@ -339,3 +339,25 @@ fn lines_over_the_length_cap_are_unparsed_not_buffered() {
     assert_eq!(stats.unparsed, 1);
     assert!(stats.first_unparsed[0].reason.contains("length limit"));
 }
+
+#[test]
+fn accept_with_a_short_address_buffer_takes_the_peer_from_the_decoration() {
+    let (events, stats) = read_text(
+        "short-accept",
+        "8158  1795566955.218467 accept(5<TCPv6:[[fd77::10]:7000]>, {sa_family=AF_INET6, sa_data=\"\\206b\\0\\0\\0\\0\\375w\\0\\0\\0\\0\\0\\0\"}, [16 => 28]) = 6<TCPv6:[[fd77::10]:7000->[fd77::21]:34402]> <0.000019>\n",
+    );
+    assert_eq!(stats.unparsed, 0);
+    let calls = calls_of(&events);
+    match &calls[0].syscall {
+        Syscall::Accept { peer, new_fd, .. } => {
+            assert_eq!(*new_fd, Some(6));
+            assert_eq!(
+                *peer,
+                Some(netcheck::parse::SockAddr::Inet(
+                    "[fd77::21]:34402".parse().unwrap()
+                ))
+            );
+        }
+        other => panic!("expected accept, got {other:?}"),
+    }
+}

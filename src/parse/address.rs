@@ -22,6 +22,7 @@ pub fn sockaddr(text: &[u8]) -> Result<Option<SockAddr>> {
     let mut scope: u32 = 0;
     let mut flowinfo: u32 = 0;
     let mut path: Option<String> = None;
+    let mut raw_data = false;
     for item in items {
         let (key, val) = value::field(item);
         match key {
@@ -32,11 +33,15 @@ pub fn sockaddr(text: &[u8]) -> Result<Option<SockAddr>> {
             Some(b"sin6_flowinfo") => flowinfo = wrapped_int(val).unwrap_or(0) as u32,
             Some(b"sin6_scope_id") => scope = value::int(val).unwrap_or(0) as u32,
             Some(b"sun_path") => path = Some(unix_path(val)?),
+            Some(b"sa_data") => raw_data = true,
             None if item.starts_with(b"inet_pton(") => ip = Some(IpAddr::V6(ipv6_of(item)?)),
             _ => {}
         }
     }
     let addr = match family {
+        // The caller's buffer was shorter than the address: strace prints the raw bytes it got
+        // (`sa_data="..."`), which cut the address short. Unknown, not unparseable.
+        b"AF_INET" | b"AF_INET6" if ip.is_none() && raw_data => return Ok(None),
         b"AF_INET" | b"AF_INET6" => {
             let ip = ip.ok_or(ParseError::at(Part::SocketAddress, text))?;
             let port = port.ok_or(ParseError::at(Part::SocketAddress, text))?;
@@ -186,6 +191,14 @@ mod tests {
         };
         assert_eq!(v6.scope_id(), 2);
         assert_eq!(v6.port(), 53);
+    }
+
+    #[test]
+    fn an_address_cut_by_a_short_buffer_is_unknown_not_unparseable() {
+        assert_eq!(
+            addr(r#"{sa_family=AF_INET6, sa_data="\206b\0\0\0\0\375w\0\0\0\0\0\0"}"#),
+            None
+        );
     }
 
     #[test]

@@ -12,7 +12,7 @@ use super::merge::{Pending, PendingCalls};
 use super::names::CallNames;
 use super::outcome;
 use super::strings;
-use super::syscall::{Call, ProcessEvent, SyscallName, TraceEvent};
+use super::syscall::{Call, FdInfo, ProcessEvent, SockAddr, Syscall, SyscallName, TraceEvent};
 use super::typed::{self, Decorations};
 use super::{ParseStats, Unparsed, UNPARSED_SAMPLES};
 use crate::source::{Loc, TraceId};
@@ -486,7 +486,7 @@ fn call(
     let parts = frame::split_tail(tail)?;
     let ret = outcome::returned(parts.ret)?;
     let mut fd_info = Vec::new();
-    let syscall = typed::convert(
+    let mut syscall = typed::convert(
         name,
         parts.args,
         &ret,
@@ -494,6 +494,7 @@ fn call(
             infos: &mut fd_info,
         },
     )?;
+    fill_accept_peer_from_decoration(&mut syscall, &fd_info);
     Ok(Call {
         loc,
         pid,
@@ -504,4 +505,23 @@ fn call(
         outcome: ret.outcome,
         fd_info,
     })
+}
+
+/// When the address buffer was too short for the peer (strace then prints raw `sa_data`), the
+/// `-yy` decoration of the accepted descriptor still names the peer: use it.
+fn fill_accept_peer_from_decoration(syscall: &mut Syscall, fd_info: &[FdInfo]) {
+    if let Syscall::Accept {
+        peer: peer @ None,
+        new_fd: Some(new_fd),
+        ..
+    } = syscall
+    {
+        if let Some(addr) = fd_info
+            .iter()
+            .find(|i| i.fd == *new_fd)
+            .and_then(|i| i.peer)
+        {
+            *peer = Some(SockAddr::Inet(addr));
+        }
+    }
 }
