@@ -9,6 +9,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use netcheck::fold::Folder;
 use netcheck::parse::{TraceEvent, TraceReader};
 use netcheck::source::TraceId;
 
@@ -22,7 +23,12 @@ const SOURCES: &[&str] = &[
 /// A pass consumes the parsed events and returns how many items it produced.
 type Pass = fn(&mut dyn Iterator<Item = TraceEvent>) -> u64;
 
-const PASSES: &[(&str, Pass)] = &[("parse", |events| events.count() as u64)];
+const PASSES: &[(&str, Pass)] = &[
+    ("parse", |events| events.count() as u64),
+    ("parse+fold", |events| {
+        Folder::new(events, TraceId(0)).count() as u64
+    }),
+];
 
 fn build_input(megabytes: u64) -> std::io::Result<PathBuf> {
     let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/parse/traces");
