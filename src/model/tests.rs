@@ -1,0 +1,1 @@
+//! Model tests, grouped by concern.
