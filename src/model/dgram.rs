@@ -24,6 +24,11 @@ struct Datagram<'a> {
 }
 
 impl Model<'_> {
+    /// Outside the modelled world? The limited broadcast address never is: every host hears it.
+    fn outside_udp(&self, addr: SocketAddr) -> bool {
+        !is_broadcast(addr) && self.matcher.is_outside(addr)
+    }
+
     fn returned_len(ev: &SocketEvent) -> u64 {
         ev.call
             .outcome
@@ -168,7 +173,12 @@ impl Model<'_> {
         Verdict::NotModelled
     }
 
-    pub(super) fn udp_connect(&mut self, ev: &SocketEvent, id: SockId, target: SocketAddr) -> Verdict {
+    pub(super) fn udp_connect(
+        &mut self,
+        ev: &SocketEvent,
+        id: SockId,
+        target: SocketAddr,
+    ) -> Verdict {
         let Some(sock) = self.sockets.get(&id) else {
             return Verdict::NotModelled;
         };
@@ -185,7 +195,7 @@ impl Model<'_> {
         if let Some(s) = self.sockets.get_mut(&id) {
             s.peer = Some(target);
         }
-        if self.matcher.is_outside(target) {
+        if self.outside_udp(target) {
             self.note_unknown_peer(id.trace, target);
             return Verdict::NotModelled;
         }
@@ -239,7 +249,7 @@ impl Model<'_> {
                 (e, _) if e.is_would_block() => self.would_block(ev, id, flags.dontwait, sndtimeo),
                 (e, _) if e.is_restart() => Verdict::Accept,
                 (Errno::EDESTADDRREQ | Errno::ENOTCONN, None) => Verdict::Accept,
-                (_, Some(d)) if self.matcher.is_outside(d) => {
+                (_, Some(d)) if self.outside_udp(d) => {
                     self.note_unknown_peer(id.trace, d);
                     Verdict::NotModelled
                 }
@@ -249,7 +259,10 @@ impl Model<'_> {
                 (Errno::EMSGSIZE, _) => {
                     let len = dgrams.first().map_or(0, |d| d.payload.shown.len() as u64);
                     self.deviate(
-                        DeviationKind::DatagramTooLarge { len, buffer: sndbuf },
+                        DeviationKind::DatagramTooLarge {
+                            len,
+                            buffer: sndbuf,
+                        },
                         ev,
                         id,
                         Vec::new(),
@@ -273,7 +286,7 @@ impl Model<'_> {
                 first.get_or_insert(dev);
                 continue;
             };
-            if self.matcher.is_outside(dest) {
+            if self.outside_udp(dest) {
                 self.note_unknown_peer(id.trace, dest);
                 continue;
             }
@@ -381,7 +394,7 @@ impl Model<'_> {
         let mut plan = Vec::with_capacity(dgrams.len());
         let mut taken: Vec<(usize, DgramKey)> = Vec::new();
         for d in dgrams {
-            if let Some(src) = d.addr.filter(|s| self.matcher.is_outside(*s)) {
+            if let Some(src) = d.addr.filter(|s| self.outside_udp(*s)) {
                 plan.push(Err(src));
                 continue;
             }

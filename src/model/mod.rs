@@ -15,6 +15,7 @@
 mod dgram;
 pub mod options;
 pub mod outcome;
+pub mod script;
 mod setup;
 pub mod socket;
 mod stream;
@@ -205,7 +206,15 @@ impl<'t> Model<'t> {
                 flags,
                 src,
                 truncated_datagram,
-            } => self.recv(ev, *fd, data, *buf_len, *flags, src.as_ref(), *truncated_datagram),
+            } => self.recv(
+                ev,
+                *fd,
+                data,
+                *buf_len,
+                *flags,
+                src.as_ref(),
+                *truncated_datagram,
+            ),
             S::SendMany { fd, msgs, flags } => self.send_many(ev, *fd, msgs, *flags),
             S::RecvMany { fd, msgs, flags } => self.recv_many(ev, *fd, msgs, *flags),
             S::CopyFile { out_fd, in_fd, .. } => self.copy_file(ev, *out_fd, *in_fd),

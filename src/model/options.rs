@@ -160,7 +160,10 @@ pub fn apply(options: &mut Options, level: &str, name: &str, value: &OptValue) -
         }
         (
             "SOL_IP" | "IPPROTO_IP" | "SOL_IPV6" | "IPPROTO_IPV6",
-            "IP_DROP_MEMBERSHIP" | "IPV6_DROP_MEMBERSHIP" | "IPV6_LEAVE_GROUP" | "MCAST_LEAVE_GROUP",
+            "IP_DROP_MEMBERSHIP"
+            | "IPV6_DROP_MEMBERSHIP"
+            | "IPV6_LEAVE_GROUP"
+            | "MCAST_LEAVE_GROUP",
         ) => {
             if let OptValue::Membership { group, .. } = value {
                 options.memberships.retain(|g| g != group);

@@ -209,7 +209,10 @@ impl Model<'_> {
     ) -> ConnId {
         let conn_id = self.conns.len();
         let mut conn = Connection::new(client, Some(listener), ev.call.loc);
-        conn.client_view = (self.sockets.get(&client).and_then(|s| s.local), Some(target));
+        conn.client_view = (
+            self.sockets.get(&client).and_then(|s| s.local),
+            Some(target),
+        );
         conn.server_view.0 = self.sockets.get(&listener).and_then(|s| s.local);
         self.conns.push(conn);
         if let Some(s) = self.sockets.get_mut(&client) {
@@ -346,8 +349,12 @@ impl Model<'_> {
             .into_iter()
             .collect();
         let detail = match listener {
-            Some(l) => format!("connect to {target} failed with {errno} although {l} listens there"),
-            None => format!("connect to {target} failed with {errno}; no traced socket listens there"),
+            Some(l) => {
+                format!("connect to {target} failed with {errno} although {l} listens there")
+            }
+            None => {
+                format!("connect to {target} failed with {errno}; no traced socket listens there")
+            }
         };
         self.deviate(
             DeviationKind::ConnectFailed {
@@ -426,13 +433,9 @@ impl Model<'_> {
                 return false;
             };
             match (peer, self.sockets.get(&c.client).and_then(|s| s.local)) {
-                (Some(p), Some(client_local)) if client_local.port() != 0 => self.can_be(
-                    c.client,
-                    client_local,
-                    listener_id.trace,
-                    p,
-                    Role::Client,
-                ),
+                (Some(p), Some(client_local)) if client_local.port() != 0 => {
+                    self.can_be(c.client, client_local, listener_id.trace, p, Role::Client)
+                }
                 _ => true,
             }
         });

@@ -88,7 +88,9 @@ pub enum Matched {
     /// Same length, content agrees where both sides show it.
     Prefix,
     /// The datagram was longer than the receive buffer and was cut.
-    CutToBuffer { len: u64 },
+    CutToBuffer {
+        len: u64,
+    },
 }
 
 /// A datagram as received.

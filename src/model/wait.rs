@@ -34,7 +34,10 @@ impl Model<'_> {
             }
             (Proto::Udp, _) => {
                 let port = sock.local.map(|l| l.port()).filter(|p| *p != 0)?;
-                Some(self.flows.anything_for(port, |f| self.receives(id, None, f)))
+                Some(
+                    self.flows
+                        .anything_for(port, |f| self.receives(id, None, f)),
+                )
             }
             // Connecting (readable with an error), created, bound: nothing to judge.
             _ => None,
@@ -91,7 +94,10 @@ impl Model<'_> {
                 ev,
                 first,
                 related,
-                format!("{} timed out although data was waiting for {first}", ev.call.name),
+                format!(
+                    "{} timed out although data was waiting for {first}",
+                    ev.call.name
+                ),
             );
         }
         // Ready: check everything before changing anything.
@@ -126,7 +132,10 @@ impl Model<'_> {
             }
             if let Some(first) = waits.first() {
                 let keys: Vec<WaitKey> = waits.iter().map(|id| self.read_key(*id)).collect();
-                return self.wait_for(format!("{first} reported readable with nothing to read"), &keys);
+                return self.wait_for(
+                    format!("{first} reported readable with nothing to read"),
+                    &keys,
+                );
             }
         }
         let mut verdict = Verdict::Accept;

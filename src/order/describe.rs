@@ -60,21 +60,40 @@ pub fn describe(ev: &SocketEvent) -> String {
             None => fd_name(ev, *fd),
         },
         Syscall::Send { fd, data, dest, .. } => match dest {
-            Some(d) => format!("{}, {}, {}", fd_name(ev, *fd), payload_text(data), addr_text(d)),
+            Some(d) => format!(
+                "{}, {}, {}",
+                fd_name(ev, *fd),
+                payload_text(data),
+                addr_text(d)
+            ),
             None => format!("{}, {}", fd_name(ev, *fd), payload_text(data)),
         },
         Syscall::Recv { fd, data, src, .. } => match src {
-            Some(s) => format!("{}, {}, {}", fd_name(ev, *fd), payload_text(data), addr_text(s)),
+            Some(s) => format!(
+                "{}, {}, {}",
+                fd_name(ev, *fd),
+                payload_text(data),
+                addr_text(s)
+            ),
             None => format!("{}, {}", fd_name(ev, *fd), payload_text(data)),
         },
         Syscall::SendMany { fd, msgs, .. } | Syscall::RecvMany { fd, msgs, .. } => {
             format!("{}, {} msgs", fd_name(ev, *fd), msgs.len())
         }
-        Syscall::CopyFile { out_fd, in_fd, count } => {
+        Syscall::CopyFile {
+            out_fd,
+            in_fd,
+            count,
+        } => {
             format!("{}, {}, {count}", fd_name(ev, *out_fd), fd_name(ev, *in_fd))
         }
         Syscall::Shutdown { fd, how } => format!("{}, {how}", fd_name(ev, *fd)),
-        Syscall::Setsockopt { fd, level, name, .. } | Syscall::Getsockopt { fd, level, name, .. } => {
+        Syscall::Setsockopt {
+            fd, level, name, ..
+        }
+        | Syscall::Getsockopt {
+            fd, level, name, ..
+        } => {
             format!("{}, {level}, {name}", fd_name(ev, *fd))
         }
         Syscall::Wait { fds, .. } => fds

@@ -85,11 +85,7 @@ impl<'a, 't> Scheduler<'a, 't> {
         l.epoch += 1;
         match &l.head {
             Some(ev) => {
-                let key = (
-                    priority::of(&self.model, ev),
-                    time_rank(ev.call.time),
-                    lane,
-                );
+                let key = (priority::of(&self.model, ev), time_rank(ev.call.time), lane);
                 l.slot = Slot::Ready(key);
                 self.ready.insert(key);
             }

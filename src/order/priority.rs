@@ -17,7 +17,11 @@ pub const PRODUCER: Priority = 2;
 pub const TEARDOWN: Priority = 3;
 
 /// The socket behind `fd` if the model follows it (not external).
-fn modelled<'m>(model: &'m Model<'_>, ev: &SocketEvent, fd: Fd) -> Option<&'m crate::model::Socket> {
+fn modelled<'m>(
+    model: &'m Model<'_>,
+    ev: &SocketEvent,
+    fd: Fd,
+) -> Option<&'m crate::model::Socket> {
     model.socket(ev.sock(fd)?).filter(|s| !s.external)
 }
 
@@ -35,8 +39,10 @@ pub fn of(model: &Model<'_>, ev: &SocketEvent) -> Priority {
         }
         Syscall::Wait { fds, .. } => {
             let interesting = fds.iter().any(|w| {
-                modelled(model, ev, w.fd)
-                    .is_some_and(|s| !matches!(s.state, SockState::Created | SockState::Bound) || s.proto == Proto::Udp)
+                modelled(model, ev, w.fd).is_some_and(|s| {
+                    !matches!(s.state, SockState::Created | SockState::Bound)
+                        || s.proto == Proto::Udp
+                })
             });
             if interesting {
                 CONSUMER
