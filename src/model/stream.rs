@@ -432,7 +432,8 @@ impl Model<'_> {
             let Some(c) = self.conns.get(*conn) else {
                 return false;
             };
-            match (peer, self.sockets.get(&c.client).and_then(|s| s.local)) {
+            // The client's address as it was when it connected (the client may be closed).
+            match (peer, c.client_view.0) {
                 (Some(p), Some(client_local)) if client_local.port() != 0 => {
                     self.can_be(c.client, client_local, listener_id.trace, p, Role::Client)
                 }

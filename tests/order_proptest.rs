@@ -1,0 +1,330 @@
+//! Property: any valid execution of several hosts, split per host, is ordered completely and
+//! without deviation (the model never blames a correct execution).
+//!
+//! An execution is a set of sessions (TCP connections and UDP flows between hosts) whose steps
+//! are interleaved at random; each step is appended to the script of the host that makes it,
+//! so every host's sequence is consistent with one real global order.
+
+use std::fmt::Write as _;
+
+use netcheck::config::Topology;
+use netcheck::fold::SocketEvent;
+use netcheck::model::script::{topology, writable, Script};
+use netcheck::order::{replay, Step};
+use netcheck::parse::{Errno, Fd};
+use proptest::prelude::*;
+
+#[derive(Debug, Clone)]
+enum Session {
+    Tcp {
+        client: usize,
+        server: usize,
+        /// (from client?, length) per message.
+        messages: Vec<(bool, usize)>,
+        /// The server closes first and the client reads the end of stream.
+        server_closes_first: bool,
+        /// Nonblocking connect completed through poll(POLLOUT) and SO_ERROR.
+        nonblocking: bool,
+    },
+    Udp {
+        sender: usize,
+        receiver: usize,
+        /// (length, delivered?) per datagram.
+        datagrams: Vec<(usize, bool)>,
+    },
+}
+
+const HOSTS: usize = 3;
+
+fn ip(host: usize) -> String {
+    format!("10.0.0.{}", host + 1)
+}
+
+fn session() -> impl Strategy<Value = Session> {
+    let tcp = (
+        0..HOSTS,
+        0..HOSTS,
+        prop::collection::vec((any::<bool>(), 1usize..200), 0..5),
+        any::<bool>(),
+        any::<bool>(),
+    )
+        .prop_filter("two hosts", |(c, s, ..)| c != s)
+        .prop_map(
+            |(client, server, messages, server_closes_first, nonblocking)| Session::Tcp {
+                client,
+                server,
+                messages,
+                server_closes_first,
+                nonblocking,
+            },
+        );
+    let udp = (
+        0..HOSTS,
+        0..HOSTS,
+        prop::collection::vec((1usize..300, any::<bool>()), 1..5),
+    )
+        .prop_filter("two hosts", |(c, s, _)| c != s)
+        .prop_map(|(sender, receiver, datagrams)| Session::Udp {
+            sender,
+            receiver,
+            datagrams,
+        });
+    prop_oneof![tcp, udp]
+}
+
+/// One step of a session, made by one host.
+enum Action {
+    TcpOpen { nonblocking: bool },
+    Connect { to: String, nonblocking: bool },
+    Accept { peer: String },
+    Send { client_side: bool, data: Vec<u8> },
+    Recv { client_side: bool, data: Vec<u8> },
+    Close { client_side: bool },
+    Eof { client_side: bool },
+    UdpOpen { bind: String },
+    SendTo { data: Vec<u8>, to: String },
+    RecvFrom { data: Vec<u8>, from: String },
+    UdpClose,
+}
+
+struct Plan {
+    /// (host, action)
+    steps: Vec<(usize, Action)>,
+}
+
+fn payload(session: usize, seq: usize, len: usize) -> Vec<u8> {
+    let mut text = String::new();
+    let _ = write!(text, "s{session}m{seq}:");
+    let mut bytes = text.into_bytes();
+    bytes.resize(len.max(bytes.len()), b'a' + (seq % 26) as u8);
+    bytes
+}
+
+fn plan(index: usize, s: &Session) -> Plan {
+    let mut steps = Vec::new();
+    match s {
+        Session::Tcp {
+            client,
+            server,
+            messages,
+            server_closes_first,
+            nonblocking,
+        } => {
+            let (c, sv) = (*client, *server);
+            let client_addr = format!("{}:{}", ip(c), 20000 + index);
+            steps.push((
+                c,
+                Action::TcpOpen {
+                    nonblocking: *nonblocking,
+                },
+            ));
+            steps.push((
+                c,
+                Action::Connect {
+                    to: format!("{}:80", ip(sv)),
+                    nonblocking: *nonblocking,
+                },
+            ));
+            steps.push((sv, Action::Accept { peer: client_addr }));
+            for (seq, (from_client, len)) in messages.iter().enumerate() {
+                let data = payload(index, seq, *len);
+                let (tx, rx) = if *from_client { (c, sv) } else { (sv, c) };
+                steps.push((
+                    tx,
+                    Action::Send {
+                        client_side: *from_client,
+                        data: data.clone(),
+                    },
+                ));
+                steps.push((
+                    rx,
+                    Action::Recv {
+                        client_side: !*from_client,
+                        data,
+                    },
+                ));
+            }
+            let (first, second) = if *server_closes_first {
+                (sv, c)
+            } else {
+                (c, sv)
+            };
+            let first_is_client = !*server_closes_first;
+            steps.push((
+                first,
+                Action::Close {
+                    client_side: first_is_client,
+                },
+            ));
+            steps.push((
+                second,
+                Action::Eof {
+                    client_side: !first_is_client,
+                },
+            ));
+            steps.push((
+                second,
+                Action::Close {
+                    client_side: !first_is_client,
+                },
+            ));
+        }
+        Session::Udp {
+            sender,
+            receiver,
+            datagrams,
+        } => {
+            let from = format!("{}:{}", ip(*sender), 30000 + index);
+            let to = format!("{}:{}", ip(*receiver), 40000 + index);
+            steps.push((*receiver, Action::UdpOpen { bind: to.clone() }));
+            steps.push((*sender, Action::UdpOpen { bind: from.clone() }));
+            for (seq, (len, delivered)) in datagrams.iter().enumerate() {
+                let data = payload(index, seq, *len);
+                steps.push((
+                    *sender,
+                    Action::SendTo {
+                        data: data.clone(),
+                        to: to.clone(),
+                    },
+                ));
+                if *delivered {
+                    steps.push((
+                        *receiver,
+                        Action::RecvFrom {
+                            data,
+                            from: from.clone(),
+                        },
+                    ));
+                }
+            }
+            steps.push((*sender, Action::UdpClose));
+        }
+    }
+    Plan { steps }
+}
+
+/// Plays the sessions interleaved by `choices` and returns one script per host.
+fn execute(sessions: &[Session], choices: &[usize]) -> Vec<Script> {
+    let mut scripts: Vec<Script> = (0..HOSTS).map(|h| Script::new(h as u32)).collect();
+    // Every host listens on port 80 first.
+    let listeners: Vec<Fd> = scripts
+        .iter_mut()
+        .enumerate()
+        .map(|(h, s)| {
+            let l = s.tcp();
+            s.bind(l, &format!("{}:80", ip(h)));
+            s.listen(l);
+            l
+        })
+        .collect();
+    let plans: Vec<Plan> = sessions
+        .iter()
+        .enumerate()
+        .map(|(i, s)| plan(i, s))
+        .collect();
+    let mut cursor = vec![0usize; plans.len()];
+    // Per session: client fd, server fd (TCP) or receiver fd, sender fd (UDP).
+    let mut fds: Vec<(Fd, Fd)> = vec![(-1, -1); plans.len()];
+    let mut live: Vec<usize> = (0..plans.len()).collect();
+    let mut turn = 0;
+    while !live.is_empty() {
+        let pick = choices
+            .get(turn % choices.len().max(1))
+            .copied()
+            .unwrap_or(0)
+            % live.len();
+        turn += 1;
+        let si = live[pick];
+        let (host, action) = &plans[si].steps[cursor[si]];
+        let script = &mut scripts[*host];
+        let (first, second) = &mut fds[si];
+        match action {
+            Action::TcpOpen { nonblocking } => {
+                *first = if *nonblocking {
+                    script.tcp_nonblocking()
+                } else {
+                    script.tcp()
+                };
+                let bind = match &sessions[si] {
+                    Session::Tcp { client, .. } => format!("{}:{}", ip(*client), 20000 + si),
+                    Session::Udp { .. } => unreachable!("TCP step of a UDP session"),
+                };
+                script.bind(*first, &bind);
+            }
+            Action::Connect { to, nonblocking } => {
+                script.connect(*first, to);
+                if *nonblocking {
+                    script.fails(Errno::EINPROGRESS);
+                    script.poll(*first, writable(), writable());
+                    script.getsockopt_so_error(*first, 0);
+                }
+            }
+            Action::Accept { peer } => *second = script.accept(listeners[*host], peer),
+            Action::Send { client_side, data } => {
+                script.send(if *client_side { *first } else { *second }, data);
+            }
+            Action::Recv { client_side, data } => {
+                script.recv(if *client_side { *first } else { *second }, data);
+            }
+            Action::Close { client_side } => {
+                script.close(if *client_side { *first } else { *second });
+            }
+            Action::Eof { client_side } => {
+                script.recv_eof(if *client_side { *first } else { *second });
+            }
+            Action::UdpOpen { bind } => {
+                let fd = script.udp();
+                script.bind(fd, bind);
+                if *first < 0 {
+                    *first = fd;
+                } else {
+                    *second = fd;
+                }
+            }
+            Action::SendTo { data, to } => {
+                script.sendto(*second, data, to);
+            }
+            Action::RecvFrom { data, from } => {
+                script.recvfrom(*first, data, from);
+            }
+            Action::UdpClose => {
+                script.close(*second);
+            }
+        }
+        cursor[si] += 1;
+        if cursor[si] == plans[si].steps.len() {
+            live.remove(pick);
+        }
+    }
+    scripts
+}
+
+fn order(topo: &Topology, scripts: Vec<Script>) -> (u64, netcheck::model::ReplayOutcome) {
+    let total: usize = scripts.iter().map(Script::len).sum();
+    let traces: Vec<Box<dyn Iterator<Item = SocketEvent>>> = scripts
+        .into_iter()
+        .map(|s| Box::new(s.events().into_iter()) as Box<dyn Iterator<Item = SocketEvent>>)
+        .collect();
+    let outcome = replay(topo, traces, &mut |_: &Step| {});
+    (total as u64, outcome)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(500))]
+
+    #[test]
+    fn valid_executions_are_ordered_without_deviation(
+        sessions in prop::collection::vec(session(), 1..8),
+        choices in prop::collection::vec(any::<usize>(), 1..64),
+    ) {
+        let topo = topology(&[&["10.0.0.1"], &["10.0.0.2"], &["10.0.0.3"]]);
+        let scripts = execute(&sessions, &choices);
+        let (total, out) = order(&topo, scripts);
+        prop_assert_eq!(out.ordered_calls, total);
+        prop_assert!(out.blocked.is_empty(), "blocked: {:?}", out.blocked);
+        prop_assert!(out.deviations.is_empty(), "deviations: {:?}", out.deviations);
+        let tcp_sessions = sessions.iter().filter(|s| matches!(s, Session::Tcp { .. })).count();
+        prop_assert_eq!(out.tcp.len(), tcp_sessions);
+        prop_assert!(out.tcp.iter().all(|c| c.to_server.unreceived() == 0 && c.to_client.unreceived() == 0));
+    }
+}
