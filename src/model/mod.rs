@@ -32,7 +32,7 @@ use std::net::SocketAddr;
 use crate::config::matching::{Matcher, Role};
 use crate::config::Topology;
 use crate::fold::SocketEvent;
-use crate::parse::{Errno, Fd};
+use crate::parse::{Errno, Fd, Ready};
 use crate::source::{Loc, SockId, TraceId};
 
 use tcp::Connection;
@@ -66,6 +66,8 @@ pub struct Model<'t> {
     /// Listening TCP sockets by port, and all of them (for NAT'd targets on another port).
     listeners_by_port: HashMap<u16, BTreeSet<SockId>>,
     listeners: BTreeSet<SockId>,
+    /// Sockets registered with each epoll instance, by (trace, epoll descriptor).
+    epoll_interest: HashMap<(TraceId, Fd), Vec<(SockId, Ready)>>,
     flows: Flows,
     deviations: Vec<Deviation>,
     /// Nonblocking connects never seen to complete before their socket closed.
@@ -94,6 +96,7 @@ impl<'t> Model<'t> {
             bound: HashMap::new(),
             listeners_by_port: HashMap::new(),
             listeners: BTreeSet::new(),
+            epoll_interest: HashMap::new(),
             flows: Flows::default(),
             deviations: Vec::new(),
             pending_at_close: Vec::new(),
@@ -140,6 +143,24 @@ impl<'t> Model<'t> {
     /// Keys touched since the last call (drained).
     pub fn take_touched(&mut self) -> Vec<WaitKey> {
         std::mem::take(&mut self.touched)
+    }
+
+    /// Is `addr` outside the modelled world (an ignored endpoint or nobody's address)?
+    pub fn is_outside(&self, addr: SocketAddr) -> bool {
+        addr.ip() != std::net::IpAddr::V4(std::net::Ipv4Addr::BROADCAST)
+            && self.matcher.is_outside(addr)
+    }
+
+    /// The traces that could have sent from (or connected from) `addr`: those of the hosts that
+    /// own the IP or show it as a NAT's public side.
+    pub fn traces_behind(&self, addr: SocketAddr) -> Vec<TraceId> {
+        let ip = addr.ip();
+        self.topology
+            .hosts
+            .iter()
+            .filter(|h| h.ips.contains(&ip) || h.nats.iter().any(|n| n.public.ip == ip))
+            .flat_map(|h| h.traces.iter().copied())
+            .collect()
     }
 
     /// The socket record, if the model follows it.
@@ -234,16 +255,23 @@ impl<'t> Model<'t> {
             S::Fcntl { fd, op } => self.fcntl(ev, *fd, op),
             S::Ioctl { fd, op } => self.ioctl(ev, *fd, op),
             S::Wait {
-                fds, timeout_ms, ..
-            } => self.wait(ev, fds, *timeout_ms),
+                fds,
+                timeout_ms,
+                epoll_fd,
+            } => self.wait(ev, fds, *timeout_ms, *epoll_fd),
+            S::EpollCtl {
+                epfd,
+                op,
+                fd,
+                wanted,
+            } => self.epoll_ctl(ev, *epfd, *op, *fd, *wanted),
             // Descriptor bookkeeping is fold's business; nothing to judge here.
             S::Dup { .. }
             | S::CloseRange { .. }
             | S::Spawn { .. }
             | S::Execve
             | S::Exit { .. }
-            | S::EpollCreate { .. }
-            | S::EpollCtl { .. } => Verdict::Accept,
+            | S::EpollCreate { .. } => Verdict::Accept,
         }
     }
 

@@ -802,3 +802,47 @@ fn a_datagram_nobody_sent_is_forced_as_unknown_data() {
     assert_eq!(w.model.wait_keys()[0], WaitKey::UdpPort(5000));
     assert_eq!(kind(&w.force(recv)), Some(&DeviationKind::UnknownData));
 }
+
+#[test]
+fn epoll_timeout_with_data_waiting_deviates() {
+    use crate::parse::{EpollOp, Outcome, Syscall};
+    let topo = two_hosts();
+    let (mut a, mut b, s, c) = connected();
+    let epfd = 50;
+    a.call(
+        Syscall::EpollCtl {
+            epfd,
+            op: EpollOp::Add,
+            fd: s,
+            wanted: readable(),
+        },
+        Outcome::ok(0),
+    );
+    let timeout = a.call(
+        Syscall::Wait {
+            fds: Vec::new(),
+            timeout_ms: Some(100),
+            epoll_fd: Some(epfd),
+        },
+        Outcome::ok(0),
+    );
+    let quiet_timeout = a.call(
+        Syscall::Wait {
+            fds: Vec::new(),
+            timeout_ms: Some(100),
+            epoll_fd: Some(epfd),
+        },
+        Outcome::ok(0),
+    );
+    let send = b.send(c, b"data");
+    let mut w = World::new(&topo, vec![a, b]);
+    set_up(&mut w);
+    w.upto(Loc::new(TraceId(0), 5));
+    w.upto(send);
+    assert_eq!(kind(&w.upto(timeout)), Some(&DeviationKind::PollMissedData));
+    // Still unread: a second timeout is a second miss; nothing is retried.
+    assert_eq!(
+        kind(&w.upto(quiet_timeout)),
+        Some(&DeviationKind::PollMissedData)
+    );
+}

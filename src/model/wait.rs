@@ -9,7 +9,7 @@
 use super::socket::{Proto, SockState};
 use super::{DeviationKind, Model, Verdict, WaitKey};
 use crate::fold::SocketEvent;
-use crate::parse::WaitFd;
+use crate::parse::{EpollOp, Fd, Ready, WaitFd};
 use crate::source::SockId;
 
 impl Model<'_> {
@@ -44,14 +44,44 @@ impl Model<'_> {
         }
     }
 
+    /// epoll_ctl: remember which sockets an epoll instance watches, for its timeouts.
+    pub(super) fn epoll_ctl(
+        &mut self,
+        ev: &SocketEvent,
+        epfd: Fd,
+        op: EpollOp,
+        fd: Fd,
+        wanted: Ready,
+    ) -> Verdict {
+        let Some(id) = ev.sock(fd) else {
+            return Verdict::NotModelled;
+        };
+        if !ev.call.outcome.is_success() {
+            return Verdict::Accept;
+        }
+        let interest = self
+            .epoll_interest
+            .entry((ev.call.loc.trace, epfd))
+            .or_default();
+        interest.retain(|(s, _)| *s != id);
+        if op != EpollOp::Del {
+            interest.push((id, wanted));
+        }
+        Verdict::Accept
+    }
+
     pub(super) fn wait(
         &mut self,
         ev: &SocketEvent,
         fds: &[WaitFd],
         _timeout_ms: Option<i64>,
+        epoll_fd: Option<Fd>,
     ) -> Verdict {
         if !ev.call.outcome.is_success() {
             return Verdict::Accept;
+        }
+        if let (Some(epfd), Some(0)) = (epoll_fd, ev.call.outcome.value) {
+            return self.epoll_timeout(ev, epfd);
         }
         let watched = || {
             fds.iter()
@@ -68,37 +98,7 @@ impl Model<'_> {
                 .filter(|(w, id)| w.wanted.read && self.readable(*id) == Some(true))
                 .map(|(_, id)| id)
                 .collect();
-            let Some(first) = missed.first().copied() else {
-                return Verdict::Accept;
-            };
-            for id in &missed {
-                if let Some(c) = self
-                    .sockets
-                    .get(id)
-                    .and_then(|s| s.conn)
-                    .and_then(|c| self.conns.get_mut(c))
-                {
-                    c.wait_timed_out_with_data = true;
-                }
-            }
-            let related = self
-                .sockets
-                .get(&first)
-                .and_then(|s| s.conn)
-                .and_then(|c| self.conns.get(c))
-                .and_then(|c| c.incoming(c.side_of(first)).stats.last_send)
-                .into_iter()
-                .collect();
-            return self.deviate(
-                DeviationKind::PollMissedData,
-                ev,
-                first,
-                related,
-                format!(
-                    "{} timed out although data was waiting for {first}",
-                    ev.call.name
-                ),
-            );
+            return self.missed(ev, &missed);
         }
         // Ready: check everything before changing anything.
         let mut waits = Vec::new();
@@ -146,6 +146,54 @@ impl Model<'_> {
             }
         }
         verdict
+    }
+
+    /// A wait returned nothing although data was waiting for the `missed` sockets.
+    fn missed(&mut self, ev: &SocketEvent, missed: &[SockId]) -> Verdict {
+        let Some(first) = missed.first().copied() else {
+            return Verdict::Accept;
+        };
+
+        for id in missed {
+            if let Some(c) = self
+                .sockets
+                .get(id)
+                .and_then(|s| s.conn)
+                .and_then(|c| self.conns.get_mut(c))
+            {
+                c.wait_timed_out_with_data = true;
+            }
+        }
+        let related = self
+            .sockets
+            .get(&first)
+            .and_then(|s| s.conn)
+            .and_then(|c| self.conns.get(c))
+            .and_then(|c| c.incoming(c.side_of(first)).stats.last_send)
+            .into_iter()
+            .collect();
+        return self.deviate(
+            DeviationKind::PollMissedData,
+            ev,
+            first,
+            related,
+            format!(
+                "{} timed out although data was waiting for {first}",
+                ev.call.name
+            ),
+        );
+    }
+
+    fn epoll_timeout(&mut self, ev: &SocketEvent, epfd: Fd) -> Verdict {
+        let missed: Vec<SockId> = self
+            .epoll_interest
+            .get(&(ev.call.loc.trace, epfd))
+            .into_iter()
+            .flatten()
+            .filter(|(id, wanted)| wanted.read && self.readable(*id) == Some(true))
+            .map(|(id, _)| *id)
+            .collect();
+        self.missed(ev, &missed)
     }
 
     fn read_key(&self, id: SockId) -> WaitKey {

@@ -194,10 +194,18 @@ impl<'a, 't> Scheduler<'a, 't> {
                 Some((l.head.as_ref()?.call.loc, reason))
             })
             .collect();
+        let live = |trace: crate::source::TraceId| {
+            self.lanes
+                .get(trace.0 as usize)
+                .is_some_and(|l| !matches!(l.slot, Slot::Done))
+        };
         let victim = lanes
             .iter()
             .copied()
-            .filter_map(|i| Some((priority::force_rank(self.lanes[i].head.as_ref()?), i)))
+            .filter_map(|i| {
+                let ev = self.lanes[i].head.as_ref()?;
+                Some((priority::force_rank(&self.model, ev, &live), i))
+            })
             .min()
             .map(|(_, i)| i);
         let Some(victim) = victim else {

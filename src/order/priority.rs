@@ -8,6 +8,7 @@
 use crate::fold::SocketEvent;
 use crate::model::{Model, Proto, SockState};
 use crate::parse::{Fd, SockAddr, Syscall};
+use crate::source::TraceId;
 
 pub type Priority = u8;
 
@@ -25,8 +26,22 @@ fn modelled<'m>(
     model.socket(ev.sock(fd)?).filter(|s| !s.external)
 }
 
+/// Does the call name a remote address outside the modelled world?
+fn remote_outside(model: &Model<'_>, addr: Option<&SockAddr>) -> bool {
+    addr.and_then(SockAddr::inet)
+        .is_some_and(|a| model.is_outside(a))
+}
+
 pub fn of(model: &Model<'_>, ev: &SocketEvent) -> Priority {
     match &ev.call.syscall {
+        Syscall::Accept { peer: a, .. }
+        | Syscall::Recv { src: a, .. }
+        | Syscall::Send { dest: a, .. }
+            if remote_outside(model, a.as_ref()) =>
+        {
+            SETUP
+        }
+        Syscall::Connect { addr, .. } if remote_outside(model, Some(addr)) => SETUP,
         Syscall::Listen { fd, .. } => match modelled(model, ev, *fd) {
             Some(_) => TEARDOWN,
             None => SETUP,
@@ -81,18 +96,33 @@ pub fn of(model: &Model<'_>, ev: &SocketEvent) -> Priority {
     }
 }
 
-/// Which blocked head to push through first (lower = forced first). Receivers go first: forcing
-/// a receive or an accept only changes what the receiving trace's own socket believes (the data
-/// or connection came from outside the traces), whereas forcing a producer or a close would
-/// invent state that other traces then read.
-pub fn force_rank(ev: &SocketEvent) -> u8 {
+/// Which blocked head to push through first (lower = forced first).
+///
+/// First, receives whose counterpart can no longer come: an accept or a datagram from an address
+/// whose traces have all ended (or that belongs to no traced host). Forcing those invents
+/// nothing: the connection or datagram came from outside the traces (NAT, port forwarding, an
+/// untraced client). Then other receives and waits, whose forcing only changes what the receiving
+/// socket believes. Producers and closes come last, since forcing them invents state that other
+/// traces then read. An accept whose peer's traces are still running is kept for last of all:
+/// some blocked head there may still supply it once something else is forced.
+pub fn force_rank(model: &Model<'_>, ev: &SocketEvent, live: &dyn Fn(TraceId) -> bool) -> u8 {
+    let supplier_gone = |addr: Option<&SockAddr>| match addr.and_then(SockAddr::inet) {
+        // The accepting trace itself cannot supply it: it is blocked right here.
+        Some(a) => !model
+            .traces_behind(a)
+            .into_iter()
+            .any(|t| t != ev.call.loc.trace && live(t)),
+        None => false,
+    };
     match &ev.call.syscall {
-        Syscall::Accept { .. } => 0,
+        Syscall::Accept { peer, .. } if supplier_gone(peer.as_ref()) => 0,
+        Syscall::Recv { src, .. } if supplier_gone(src.as_ref()) => 0,
         Syscall::Recv { .. } | Syscall::RecvMany { .. } | Syscall::CopyFile { .. } => 1,
         Syscall::Wait { .. } => 2,
         Syscall::Getsockopt { .. } => 3,
         Syscall::Send { .. } | Syscall::SendMany { .. } => 4,
         Syscall::Connect { .. } => 5,
+        Syscall::Accept { .. } => 7,
         _ => 6,
     }
 }
