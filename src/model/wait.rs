@@ -172,7 +172,7 @@ impl Model<'_> {
             .and_then(|c| c.incoming(c.side_of(first)).stats.last_send)
             .into_iter()
             .collect();
-        return self.deviate(
+        self.deviate(
             DeviationKind::PollMissedData,
             ev,
             first,
@@ -181,7 +181,7 @@ impl Model<'_> {
                 "{} timed out although data was waiting for {first}",
                 ev.call.name
             ),
-        );
+        )
     }
 
     fn epoll_timeout(&mut self, ev: &SocketEvent, epfd: Fd) -> Verdict {
