@@ -444,6 +444,10 @@ impl<'t> Model<'t> {
             self.activity_mut(trace).peer_links += 1;
         }
         let udp: Vec<UdpFlow> = self.flows.all().iter().map(udp::Flow::to_outcome).collect();
+        // One activity record per declared trace, even a silent one.
+        for spec in &self.topology.traces {
+            self.activity_mut(spec.id);
+        }
         let mut pending: Vec<PendingConnect> = self
             .sockets
             .values()

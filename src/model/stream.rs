@@ -437,7 +437,13 @@ impl Model<'_> {
                 (Some(p), Some(client_local)) if client_local.port() != 0 => {
                     self.can_be(c.client, client_local, listener_id.trace, p, Role::Client)
                 }
-                _ => true,
+                // Ephemeral port unknown: at least the peer's IP must be the client host's (or
+                // nobody's, e.g. a NAT's public address).
+                (Some(p), _) => {
+                    let owners = self.traces_behind(p);
+                    owners.is_empty() || owners.contains(&c.client.trace)
+                }
+                (None, _) => true,
             }
         });
         let Some(position) = position else {

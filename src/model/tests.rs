@@ -846,3 +846,32 @@ fn epoll_timeout_with_data_waiting_deviates() {
         Some(&DeviationKind::PollMissedData)
     );
 }
+
+#[test]
+fn accept_pairs_by_host_when_the_client_port_is_unknown() {
+    let topo = topology(&[&["10.0.0.1"], &["10.0.0.2"], &["10.0.0.3"]]);
+    let (mut a, l, listen) = server();
+    let accept_loc = a.next_loc();
+    let s = a.accept(l, "10.0.0.3:51000");
+    let recv = a.recv(s, b"from C");
+    let mut b = Script::new(1);
+    let cb = b.tcp();
+    let connect_b = b.connect(cb, "10.0.0.1:80");
+    let mut c = Script::new(2);
+    let cc = c.tcp();
+    let connect_c = c.connect(cc, "10.0.0.1:80");
+    let send_c = c.send(cc, b"from C");
+    let mut w = World::new(&topo, vec![a, b, c]);
+    w.upto(listen);
+    w.upto(connect_b);
+    w.upto(connect_c);
+    w.upto(send_c);
+    assert_eq!(w.upto(accept_loc), Verdict::Accept);
+    assert_eq!(
+        w.upto(recv),
+        Verdict::Accept,
+        "paired with C's connection, not B's"
+    );
+    let out = w.finish();
+    assert_eq!(out.activity.len(), 3);
+}
