@@ -504,3 +504,60 @@ proptest! {
         prop_assert!(result.is_ok(), "{:?}", result);
     }
 }
+
+// ----- a retried call changes nothing, whatever the order -----------------------------------
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(200))]
+
+    /// Play the heads in a random order straight into the model: every retry must leave the
+    /// state exactly as it was and touch nothing.
+    #[test]
+    fn a_retry_leaves_the_model_unchanged(
+        sessions in prop::collection::vec(session(), 1..6),
+        choices in prop::collection::vec(any::<usize>(), 1..32),
+        schedule in prop::collection::vec(any::<usize>(), 1..64),
+    ) {
+        let topo = topology(&[&["10.0.0.1"], &["10.0.0.2"], &["10.0.0.3"]]);
+        let traces: Vec<Vec<SocketEvent>> =
+            execute(&sessions, &choices).into_iter().map(Script::events).collect();
+        let mut model = netcheck::model::Model::new(&topo);
+        let mut cursor = vec![0usize; traces.len()];
+        let mut retried: Vec<bool> = vec![false; traces.len()];
+        let mut turn = 0usize;
+        loop {
+            let live: Vec<usize> = (0..traces.len()).filter(|t| cursor[*t] < traces[*t].len()).collect();
+            if live.is_empty() {
+                break;
+            }
+            let pick = schedule[turn % schedule.len()] % live.len();
+            turn += 1;
+            // Skip heads that already retried since the last progress (each is tried once).
+            let t = (0..live.len())
+                .map(|k| live[(pick + k) % live.len()])
+                .find(|t| !retried[*t])
+                .unwrap_or(live[pick]);
+            let ev = &traces[t][cursor[t]];
+            if live.iter().all(|l| retried[*l]) {
+                model.force(ev);
+                model.take_touched();
+                cursor[t] += 1;
+                retried.iter_mut().for_each(|r| *r = false);
+                continue;
+            }
+            let before = model.state_snapshot();
+            match model.simulate(ev) {
+                netcheck::model::Verdict::RetryLater(_) => {
+                    prop_assert_eq!(&before, &model.state_snapshot());
+                    prop_assert!(model.take_touched().is_empty());
+                    retried[t] = true;
+                }
+                _ => {
+                    model.take_touched();
+                    cursor[t] += 1;
+                    retried.iter_mut().for_each(|r| *r = false);
+                }
+            }
+        }
+    }
+}

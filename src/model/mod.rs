@@ -163,6 +163,28 @@ impl<'t> Model<'t> {
             .collect()
     }
 
+    /// A text rendering of the whole model state, for checking that a retried call changed
+    /// nothing (tests) and for debugging. Not a stable format.
+    pub fn state_snapshot(&self) -> String {
+        let mut sockets: Vec<&Socket> = self.sockets.values().collect();
+        sockets.sort_by_key(|s| s.id);
+        let mut bound: Vec<_> = self.bound.iter().collect();
+        bound.sort();
+        let mut listeners: Vec<_> = self.listeners_by_port.iter().collect();
+        listeners.sort();
+        let mut epoll: Vec<_> = self.epoll_interest.iter().collect();
+        epoll.sort_by_key(|(k, _)| **k);
+        format!(
+            "{sockets:?}\n{:?}\n{bound:?}\n{listeners:?}\n{:?}\n{epoll:?}\n{:?}\n{:?}\n{:?}\n{:?}",
+            self.conns,
+            self.listeners,
+            self.flows.snapshot(),
+            self.deviations,
+            self.activity,
+            self.unsupported
+        )
+    }
+
     /// The socket record, if the model follows it.
     pub fn socket(&self, id: SockId) -> Option<&Socket> {
         self.sockets.get(&id)

@@ -255,6 +255,18 @@ impl Flows {
         }
     }
 
+    /// The flows with their in-flight datagrams in a stable order (hash maps sorted).
+    pub fn snapshot(&self) -> Vec<String> {
+        self.flows
+            .iter()
+            .map(|f| {
+                let mut inflight: Vec<_> = f.inflight.iter().map(|(k, v)| (*k, v.count)).collect();
+                inflight.sort();
+                format!("{:?} {:?} {:?} {:?}", f.sender, f.dest, f.by_size, inflight)
+            })
+            .collect()
+    }
+
     pub fn all(&self) -> &[Flow] {
         &self.flows
     }
