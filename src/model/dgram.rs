@@ -427,10 +427,7 @@ impl Model<'_> {
                 Some(p) if p != 0 => WaitKey::UdpPort(p),
                 _ => WaitKey::AnyDatagram,
             };
-            return self.wait_for(
-                format!("datagram not sent yet (or not to {id})"),
-                &[key, WaitKey::AnyDatagram],
-            );
+            return self.wait_for(format!("datagram not sent yet (or not to {id})"), &[key]);
         }
         let mut first: Option<Deviation> = None;
         let mut modelled = false;

@@ -6,7 +6,7 @@
 //! flows addressed to the receiver's port searched.
 
 use std::collections::hash_map::DefaultHasher;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::hash::{Hash, Hasher};
 use std::net::SocketAddr;
 
@@ -109,7 +109,9 @@ pub struct Flows {
     flows: Vec<Flow>,
     by_endpoints: HashMap<(SockId, SocketAddr), FlowId>,
     by_dgram: HashMap<DgramKey, Vec<FlowId>>,
-    by_port: HashMap<u16, Vec<FlowId>>,
+    /// Flows with datagrams in flight, by destination port (only those: a receive or a wait
+    /// never looks at drained flows).
+    in_flight_by_port: HashMap<u16, BTreeSet<FlowId>>,
 }
 
 impl Flows {
@@ -141,7 +143,6 @@ impl Flows {
                     inflight: HashMap::new(),
                 });
                 self.by_endpoints.insert((sender, dest), id);
-                self.by_port.entry(dest.port()).or_default().push(id);
                 (id, true)
             }
         };
@@ -158,6 +159,10 @@ impl Flows {
         if entry.count == 1 {
             self.by_dgram.entry(key).or_default().push(id);
         }
+        self.in_flight_by_port
+            .entry(dest.port())
+            .or_default()
+            .insert(id);
         (id, new)
     }
 
@@ -174,7 +179,7 @@ impl Flows {
                 return Some((id, got.key, Matched::Exact));
             }
         }
-        let ids = self.by_port.get(&port)?;
+        let ids = self.in_flight_by_port.get(&port)?;
         let mut best: Option<(FlowId, DgramKey, Matched)> = None;
         for &id in ids {
             let flow = &self.flows[id];
@@ -208,7 +213,7 @@ impl Flows {
 
     /// Is any datagram in flight on a flow to `port` that `eligible` accepts?
     pub fn anything_for(&self, port: u16, eligible: impl Fn(&Flow) -> bool) -> bool {
-        self.by_port.get(&port).is_some_and(|ids| {
+        self.in_flight_by_port.get(&port).is_some_and(|ids| {
             ids.iter()
                 .any(|id| !self.flows[*id].inflight.is_empty() && eligible(&self.flows[*id]))
         })
@@ -230,6 +235,15 @@ impl Flows {
         };
         if gone {
             flow.inflight.remove(&key);
+            if flow.inflight.is_empty() {
+                let port = flow.dest.port();
+                if let Some(set) = self.in_flight_by_port.get_mut(&port) {
+                    set.remove(&id);
+                    if set.is_empty() {
+                        self.in_flight_by_port.remove(&port);
+                    }
+                }
+            }
             if let Some(ids) = self.by_dgram.get_mut(&key) {
                 ids.retain(|f| *f != id);
                 if ids.is_empty() {
