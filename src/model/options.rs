@@ -5,6 +5,11 @@
 //! `net.core.wmem_default` / `rmem_default` (212992). socket(7): "the kernel doubles this value
 //! (to allow space for bookkeeping overhead)" when SO_SNDBUF / SO_RCVBUF is set; the doubled
 //! minimums are 4608 (send) and 2304 (receive).
+//!
+//! TCP buffers the program never sizes are auto-tuned by Linux up to the last value of
+//! `tcp_wmem` / `tcp_rmem` (4 MiB / 6 MiB on a stock kernel); setting SO_SNDBUF / SO_RCVBUF turns
+//! auto-tuning off. The capacity a TCP path really has is therefore [`Options::send_capacity`] +
+//! [`Options::receive_capacity`], not the starting sizes.
 
 use std::net::IpAddr;
 
@@ -12,6 +17,8 @@ use crate::parse::OptValue;
 
 pub const TCP_SNDBUF_DEFAULT: u64 = 16_384;
 pub const TCP_RCVBUF_DEFAULT: u64 = 131_072;
+pub const TCP_SNDBUF_AUTOTUNE_MAX: u64 = 4_194_304;
+pub const TCP_RCVBUF_AUTOTUNE_MAX: u64 = 6_291_456;
 pub const UDP_SNDBUF_DEFAULT: u64 = 212_992;
 pub const UDP_RCVBUF_DEFAULT: u64 = 212_992;
 const SNDBUF_MIN: u64 = 4_608;
@@ -46,6 +53,9 @@ pub struct Options {
     pub linger: Option<i64>,
     pub sndbuf: u64,
     pub rcvbuf: u64,
+    /// SO_SNDBUF / SO_RCVBUF were set (which disables TCP auto-tuning).
+    pub sndbuf_set: bool,
+    pub rcvbuf_set: bool,
     /// SO_RCVTIMEO / SO_SNDTIMEO in microseconds (0 = none).
     pub rcvtimeo_us: i64,
     pub sndtimeo_us: i64,
@@ -72,10 +82,32 @@ impl Options {
             linger: None,
             sndbuf,
             rcvbuf,
+            sndbuf_set: false,
+            rcvbuf_set: false,
             rcvtimeo_us: 0,
             sndtimeo_us: 0,
             v6only: false,
             memberships: Vec::new(),
+        }
+    }
+}
+
+impl Options {
+    /// Most bytes a TCP socket's send buffer can hold.
+    pub fn send_capacity(&self) -> u64 {
+        if self.sndbuf_set {
+            self.sndbuf
+        } else {
+            TCP_SNDBUF_AUTOTUNE_MAX
+        }
+    }
+
+    /// Most bytes a TCP socket's receive buffer can hold.
+    pub fn receive_capacity(&self) -> u64 {
+        if self.rcvbuf_set {
+            self.rcvbuf
+        } else {
+            TCP_RCVBUF_AUTOTUNE_MAX
         }
     }
 }
@@ -130,11 +162,17 @@ pub fn apply(options: &mut Options, level: &str, name: &str, value: &OptValue) -
             }
         }
         ("SOL_SOCKET", "SO_SNDBUF" | "SO_SNDBUFFORCE") => match doubled(value, SNDBUF_MIN) {
-            Some(v) => options.sndbuf = v,
+            Some(v) => {
+                options.sndbuf = v;
+                options.sndbuf_set = true;
+            }
             None => return OptionEffect::Unknown,
         },
         ("SOL_SOCKET", "SO_RCVBUF" | "SO_RCVBUFFORCE") => match doubled(value, RCVBUF_MIN) {
-            Some(v) => options.rcvbuf = v,
+            Some(v) => {
+                options.rcvbuf = v;
+                options.rcvbuf_set = true;
+            }
             None => return OptionEffect::Unknown,
         },
         ("SOL_SOCKET", "SO_RCVTIMEO" | "SO_RCVTIMEO_OLD" | "SO_RCVTIMEO_NEW") => {

@@ -524,7 +524,11 @@ impl Model<'_> {
         let Some(sock) = self.sockets.get(&id) else {
             return Verdict::NotModelled;
         };
-        let (state, sndtimeo, sndbuf) = (sock.state, sock.options.sndtimeo_us, sock.options.sndbuf);
+        let (state, sndtimeo, send_capacity) = (
+            sock.state,
+            sock.options.sndtimeo_us,
+            sock.options.send_capacity(),
+        );
         if let Some(errno) = ev.call.outcome.errno {
             return self.tcp_send_failed(ev, id, errno, flags, sndtimeo);
         }
@@ -567,7 +571,7 @@ impl Model<'_> {
         let peer = c.peer_of(side);
         let dir = c.outgoing_mut(side);
         dir.push(bytes.len, bytes.shown, ev.call.loc);
-        let capacity = sndbuf + peer_rcvbuf;
+        let capacity = send_capacity + peer_rcvbuf;
         dir.stats.buffer_capacity = capacity;
         let overrun = !dir.overrun_reported && dir.unreceived() > capacity && peer_closed.is_none();
         if overrun {
@@ -616,7 +620,9 @@ impl Model<'_> {
         };
         let peer = c.peer_of(c.side_of(id)).or(c.listener);
         peer.and_then(|p| self.sockets.get(&p))
-            .map_or(super::options::TCP_RCVBUF_DEFAULT, |s| s.options.rcvbuf)
+            .map_or(super::options::TCP_RCVBUF_AUTOTUNE_MAX, |s| {
+                s.options.receive_capacity()
+            })
     }
 
     fn tcp_send_failed(

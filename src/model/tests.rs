@@ -875,3 +875,55 @@ fn accept_pairs_by_host_when_the_client_port_is_unknown() {
     let out = w.finish();
     assert_eq!(out.activity.len(), 3);
 }
+
+#[test]
+fn unread_bytes_beyond_the_sized_buffers_overrun_once() {
+    let topo = two_hosts();
+    let (a, mut b, _, c) = connected();
+    b.setsockopt(c, "SOL_SOCKET", "SO_SNDBUF", OptValue::Int(4096));
+    let big = vec![b'x'; 4000];
+    let first = b.send(c, &big);
+    let second = b.send(c, &big);
+    let third = b.send(c, &big);
+    let mut w = World::new(&topo, vec![a, b]);
+    set_up(&mut w);
+    // Capacity: 8192 (4096 doubled) + the receiver's auto-tuned maximum: large sends fit.
+    assert_eq!(w.upto(first), Verdict::Accept);
+    assert_eq!(w.upto(second), Verdict::Accept);
+    assert_eq!(w.upto(third), Verdict::Accept);
+}
+
+#[test]
+fn explicitly_small_buffers_on_both_ends_overrun() {
+    let topo = two_hosts();
+    let (mut a, l, listen) = server();
+    a.setsockopt(l, "SOL_SOCKET", "SO_RCVBUF", OptValue::Int(2048));
+    let accept_loc = a.next_loc();
+    a.accept(l, "10.0.0.2:40000");
+    let mut b = Script::new(1);
+    let c = b.tcp();
+    b.setsockopt(c, "SOL_SOCKET", "SO_SNDBUF", OptValue::Int(4096));
+    b.connect(c, "10.0.0.1:80");
+    let big = vec![b'x'; 10_000];
+    let send = b.send(c, &big);
+    let overrun = b.send(c, &big);
+    let again = b.send(c, &big);
+    let mut w = World::new(&topo, vec![a, b]);
+    w.upto(listen);
+    w.upto(Loc::new(TraceId(0), 4));
+    w.upto(Loc::new(TraceId(1), 3));
+    w.upto(accept_loc);
+    assert_eq!(w.upto(send), Verdict::Accept, "10000 bytes fit in 12288");
+    assert_eq!(
+        kind(&w.upto(overrun)),
+        Some(&DeviationKind::BufferOverrun {
+            unreceived: 20_000,
+            capacity: 8192 + 4096
+        })
+    );
+    assert_eq!(
+        w.upto(again),
+        Verdict::Accept,
+        "reported once per direction"
+    );
+}
