@@ -114,20 +114,23 @@ impl Script {
     }
 
     /// The last call, to adjust its outcome or timestamp.
-    pub fn last(&mut self) -> &mut SocketEvent {
-        let n = self.events.len();
-        &mut self.events[n.saturating_sub(1)]
+    pub fn last(&mut self) -> Option<&mut SocketEvent> {
+        self.events.last_mut()
     }
 
     /// Makes the last call fail with `errno`.
     pub fn fails(&mut self, errno: Errno) -> &mut Self {
-        self.last().call.outcome = Outcome::failed(errno);
+        if let Some(ev) = self.events.last_mut() {
+            ev.call.outcome = Outcome::failed(errno);
+        }
         self
     }
 
     /// Gives the last call a timestamp.
     pub fn at(&mut self, time: f64) -> &mut Self {
-        self.last().call.time = Some(time);
+        if let Some(ev) = self.events.last_mut() {
+            ev.call.time = Some(time);
+        }
         self
     }
 

@@ -111,5 +111,33 @@ pub fn describe(ev: &SocketEvent) -> String {
         (Some(v), None) => v.to_string(),
         (None, None) => "?".into(),
     };
-    format!("{}({args}) = {result}", call.name)
+    match ev.synthetic {
+        Some(why) => format!("{}({args}) = {result} [implied: {why:?}]", call.name),
+        None => format!("{}({args}) = {result}", call.name),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fold::SyntheticReason;
+    use crate::model::script::Script;
+    use crate::parse::Errno;
+
+    #[test]
+    fn calls_read_like_their_trace_with_socket_names() {
+        let mut b = Script::new(1);
+        let c = b.tcp();
+        b.connect(c, "10.0.0.1:80");
+        b.fails(Errno::ECONNREFUSED);
+        b.send(c, b"GET /\r\n");
+        b.close(c);
+        let mut events = b.events();
+        events[3].synthetic = Some(SyntheticReason::EndOfTrace);
+        let texts: Vec<String> = events.iter().map(describe).collect();
+        assert_eq!(texts[0], "socket(B0) = 3");
+        assert_eq!(texts[1], "connect(B0, 10.0.0.1:80) = -1 ECONNREFUSED");
+        assert_eq!(texts[2], "send(B0, \"GET /\\r\\n\") = 7");
+        assert_eq!(texts[3], "close(B0) = 0 [implied: EndOfTrace]");
+    }
 }
