@@ -240,3 +240,27 @@ fn a_nonblocking_client_with_poll_is_ordered_without_deviation() {
     assert!(out.blocked.is_empty());
     assert_eq!(steps.len() as u64, out.ordered_calls);
 }
+
+#[test]
+fn a_forced_wait_is_recorded_as_forced() {
+    let topo = topology(&[&["10.0.0.1"], &["10.0.0.2"]]);
+    let mut a = Script::new(0);
+    let l = a.tcp();
+    a.bind(l, "10.0.0.1:80");
+    a.listen(l);
+    let s = a.accept(l, "10.0.0.2:40000");
+    let poll = a.poll(
+        s,
+        netcheck::model::script::readable(),
+        netcheck::model::script::readable(),
+    );
+    let mut b = Script::new(1);
+    let c = b.tcp();
+    b.connect(c, "10.0.0.1:80");
+    let (_, out) = run(&topo, vec![a, b]);
+    assert_eq!(out.blocked.len(), 1);
+    assert_eq!(out.blocked[0].forced, Some(poll));
+    assert_eq!(out.deviations.len(), 1);
+    assert_eq!(out.deviations[0].kind, DeviationKind::Forced);
+    assert!(out.deviations[0].detail.contains("readable"));
+}

@@ -118,18 +118,30 @@ impl<'t> Model<'t> {
     }
 
     /// Pushes a call through although it must wait (ordering is blocked). Never retries: the
-    /// call is consumed with the least-assuming interpretation and a deviation saying so.
+    /// call is consumed with the least-assuming interpretation and a deviation saying so — a
+    /// specific one where the model has one (`UnknownData`, `AcceptFromUnknownPeer`,
+    /// `ConnectionReset`), `Forced` otherwise.
     pub fn force(&mut self, ev: &SocketEvent) -> Verdict {
+        self.wait_keys.clear();
+        let reason = match self.dispatch(ev) {
+            Verdict::RetryLater(reason) => reason,
+            // Nothing to force any more: the call passes as it is.
+            other => {
+                self.account(ev, &other);
+                return other;
+            }
+        };
         self.wait_keys.clear();
         self.forcing = true;
         let verdict = self.dispatch(ev);
         self.forcing = false;
         let verdict = match verdict {
-            Verdict::RetryLater(reason) => {
-                let dev = self.deviation(DeviationKind::Forced, ev, None, Vec::new(), reason);
+            Verdict::Deviation(d) => Verdict::Deviation(d),
+            _ => {
+                let sock = ev.socks.first().map(|(_, s)| *s);
+                let dev = self.deviation(DeviationKind::Forced, ev, sock, Vec::new(), reason);
                 Verdict::Deviation(dev)
             }
-            other => other,
         };
         self.account(ev, &verdict);
         verdict
