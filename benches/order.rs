@@ -10,7 +10,7 @@ use std::time::Instant;
 
 use netcheck::fold::SocketEvent;
 use netcheck::model::script::{topology, Script};
-use netcheck::order::{replay, Step};
+use netcheck::order::{replay_with_stats, Step};
 
 const CLIENTS: usize = 4;
 
@@ -89,23 +89,24 @@ fn measure(kind: &str, n: usize, topo: &netcheck::config::Topology, scripts: Vec
         .collect();
     let start = Instant::now();
     let mut placed = 0u64;
-    let outcome = replay(topo, traces, &mut |_: &Step| placed += 1);
+    let (outcome, stats) = replay_with_stats(topo, traces, &mut |_: &Step| placed += 1);
     let elapsed = start.elapsed();
     assert_eq!(placed as usize, events, "every event placed");
     assert!(outcome.deviations.is_empty() && outcome.blocked.is_empty());
     let secs = elapsed.as_secs_f64();
     println!(
-        "{kind:>5} {n:>10} {events:>10} {:>10.1} {:>14.0} {:>14.0}",
+        "{kind:>5} {n:>10} {events:>10} {:>10.1} {:>14.0} {:>14.0} {:>10.2}",
         secs * 1e3,
         events as f64 / secs,
-        secs * 1e9 / n as f64
+        secs * 1e9 / n as f64,
+        stats.simulations as f64 / events as f64
     );
 }
 
 fn main() {
     println!(
-        "{:>5} {:>10} {:>10} {:>10} {:>14} {:>14}",
-        "kind", "n", "events", "ms", "events/s", "ns/unit"
+        "{:>5} {:>10} {:>10} {:>10} {:>14} {:>14} {:>10}",
+        "kind", "n", "events", "ms", "events/s", "ns/unit", "sims/event"
     );
     for n in [1_000, 10_000, 100_000] {
         let (topo, scripts) = build(n);

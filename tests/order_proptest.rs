@@ -10,7 +10,7 @@ use std::fmt::Write as _;
 use netcheck::config::Topology;
 use netcheck::fold::SocketEvent;
 use netcheck::model::script::{topology, writable, Script};
-use netcheck::order::{replay, Step};
+use netcheck::order::{replay, replay_with_stats, Step};
 use netcheck::parse::{Errno, Fd, SockAddr, Syscall};
 use proptest::prelude::*;
 
@@ -305,7 +305,13 @@ fn order(topo: &Topology, scripts: Vec<Script>) -> (u64, netcheck::model::Replay
         .into_iter()
         .map(|s| Box::new(s.events().into_iter()) as Box<dyn Iterator<Item = SocketEvent>>)
         .collect();
-    let outcome = replay(topo, traces, &mut |_: &Step| {});
+    let (outcome, stats) = replay_with_stats(topo, traces, &mut |_: &Step| {});
+    // Every wake-up was named by the model, and no head was tried more than a few times.
+    assert_eq!(stats.missed_wakeups, 0, "{stats:?}");
+    assert!(
+        stats.simulations <= 3 * total as u64 + 3,
+        "{stats:?} for {total} calls"
+    );
     (total as u64, outcome)
 }
 

@@ -67,6 +67,19 @@ struct Scheduler<'a, 't> {
     placed: u64,
     blocked: Vec<BlockedPoint>,
     timed_lanes: BTreeSet<usize>,
+    stats: ReplayStats,
+}
+
+/// How much work the replay did (for tests and benchmarks).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ReplayStats {
+    /// Calls handed to the model, retries included.
+    pub simulations: u64,
+    /// Calls the model asked to retry.
+    pub retries: u64,
+    /// Safety-net sweeps that found a head able to pass although no key woke it (a wake-up
+    /// key the model failed to name; expected to stay 0).
+    pub missed_wakeups: u64,
 }
 
 impl<'a, 't> Scheduler<'a, 't> {
@@ -143,8 +156,10 @@ impl<'a, 't> Scheduler<'a, 't> {
         let Some(ev) = self.lanes[lane].head.as_ref() else {
             return false;
         };
+        self.stats.simulations += 1;
         match self.model.simulate(ev) {
             Verdict::RetryLater(reason) => {
+                self.stats.retries += 1;
                 self.model.take_touched();
                 self.park(lane, reason);
                 false
@@ -180,6 +195,7 @@ impl<'a, 't> Scheduler<'a, 't> {
         let lanes = self.waiting_lanes();
         for &lane in &lanes {
             if self.attempt(lane, on_step) {
+                self.stats.missed_wakeups += 1;
                 return;
             }
         }
@@ -247,6 +263,15 @@ pub fn replay<'a>(
     traces: Vec<Box<dyn Iterator<Item = SocketEvent> + 'a>>,
     on_step: &mut dyn FnMut(&Step),
 ) -> ReplayOutcome {
+    replay_with_stats(topology, traces, on_step).0
+}
+
+/// [`replay`], also returning how much work it took.
+pub fn replay_with_stats<'a>(
+    topology: &Topology,
+    traces: Vec<Box<dyn Iterator<Item = SocketEvent> + 'a>>,
+    on_step: &mut dyn FnMut(&Step),
+) -> (ReplayOutcome, ReplayStats) {
     let lanes = traces
         .into_iter()
         .map(|events| Lane {
@@ -265,13 +290,15 @@ pub fn replay<'a>(
         placed: 0,
         blocked: Vec::new(),
         timed_lanes: BTreeSet::new(),
+        stats: ReplayStats::default(),
     };
     for lane in 0..s.lanes.len() {
         s.advance(lane);
     }
     s.run(on_step);
     let used_timestamps = s.timed_lanes.len() >= 2;
+    let stats = s.stats;
     let mut outcome = s.model.finish(s.placed, s.blocked);
     outcome.used_timestamps = used_timestamps;
-    outcome
+    (outcome, stats)
 }
