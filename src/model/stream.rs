@@ -123,7 +123,8 @@ impl Model<'_> {
                 if state == SockState::Connecting {
                     return Verdict::Accept;
                 }
-                self.start_connecting(ev, id, target)
+                // An interrupted blocking connect goes on in the background: not a would-block.
+                self.start_connecting(ev, id, target, e.is_restart())
             }
             Some(Errno::EISCONN) => match state {
                 SockState::Connected => Verdict::Accept,
@@ -164,7 +165,13 @@ impl Model<'_> {
 
     /// A nonblocking connect started: the kernel sends the SYN now, so the connection is queued
     /// on a listener that exists already; otherwise the outcome comes later (SO_ERROR, POLLOUT).
-    fn start_connecting(&mut self, ev: &SocketEvent, id: SockId, target: SocketAddr) -> Verdict {
+    fn start_connecting(
+        &mut self,
+        ev: &SocketEvent,
+        id: SockId,
+        target: SocketAddr,
+        interrupted: bool,
+    ) -> Verdict {
         let listener = self.find_listener(id, target);
         let local = self.sockets.get(&id).and_then(|s| s.local);
         if let Some(s) = self.sockets.get_mut(&id) {
@@ -177,6 +184,9 @@ impl Model<'_> {
         }
         if is_loopback_to_external(local, target) {
             return self.loopback_deviation(ev, id, local, target);
+        }
+        if interrupted {
+            return Verdict::Accept;
         }
         let timeout = self.sockets.get(&id).map_or(0, |s| s.options.sndtimeo_us);
         self.would_block(ev, id, false, timeout)

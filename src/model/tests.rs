@@ -927,3 +927,21 @@ fn explicitly_small_buffers_on_both_ends_overrun() {
         "reported once per direction"
     );
 }
+
+#[test]
+fn an_interrupted_blocking_connect_completes_later() {
+    let topo = two_hosts();
+    let (mut a, l, listen) = server();
+    let accept_loc = a.next_loc();
+    a.accept(l, "10.0.0.2:40000");
+    let mut b = Script::new(1);
+    let c = b.tcp();
+    let connect = b.connect(c, "10.0.0.1:80");
+    b.fails(Errno::EINTR);
+    let send = b.send(c, b"x");
+    let mut w = World::new(&topo, vec![a, b]);
+    w.upto(listen);
+    assert_eq!(w.upto(connect), Verdict::Accept);
+    assert_eq!(w.upto(send), Verdict::Accept);
+    assert_eq!(w.upto(accept_loc), Verdict::Accept);
+}
