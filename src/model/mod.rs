@@ -9,9 +9,10 @@
 //! change could let it through; the ordering uses them to avoid retrying blindly.
 //!
 //! Call semantics are split by concern: [`setup`] (socket, bind, listen, options, close),
-//! [`stream`] (TCP connect, accept, send, receive), [`dgram`] (UDP), [`wait`] (select, poll,
-//! epoll).
+//! [`connect`] (TCP connect, its completion, accept), [`stream`] (TCP send and receive),
+//! [`dgram`] (transfer dispatch and UDP), [`wait`] (select, poll, epoll).
 
+mod connect;
 mod dgram;
 pub mod options;
 pub mod outcome;
