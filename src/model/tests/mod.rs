@@ -1,5 +1,5 @@
-//! Model tests, one dialogue per rule, one file per concern: scripts are written per trace, then played in the order
-//! the test chooses with [`World::upto`].
+//! Model tests, one dialogue per rule, one file per concern: scripts are written per trace,
+//! then played in the order the test chooses with [`World::upto`].
 
 use super::script::{addr, nothing, one_host, readable, topology, writable, Script};
 use super::*;
