@@ -3,7 +3,7 @@
 use std::net::SocketAddr;
 
 use super::options::Nonblock;
-use super::socket::{Proto, SockState, Socket};
+use super::socket::{inet_of, unmapped, Proto, SockState, Socket};
 use super::tcp::{ConnId, Connection};
 use super::{DeviationKind, Model, Target, Verdict, WaitKey};
 use crate::config::matching::Role;
@@ -77,7 +77,7 @@ impl Model<'_> {
             Target::Skip(v) => return v,
         };
         let target = match addr {
-            SockAddr::Inet(a) => *a,
+            SockAddr::Inet(a) => unmapped(*a),
             SockAddr::Unspec => {
                 // AF_UNSPEC dissolves a UDP association.
                 if let Some(s) = self.sockets.get_mut(&id) {
@@ -400,7 +400,7 @@ impl Model<'_> {
         let Some(new_id) = new_fd.and_then(|fd| ev.sock(fd)) else {
             return Verdict::NotModelled;
         };
-        let peer = peer.and_then(SockAddr::inet);
+        let peer = peer.and_then(inet_of);
         let mut accepted = Socket::new(new_id, listener.host, Proto::Tcp, listener.ipv6);
         accepted.options = listener.options.clone();
         accepted.local = listener.local;

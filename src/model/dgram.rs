@@ -3,7 +3,7 @@
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
-use super::socket::Proto;
+use super::socket::{inet_of, Proto};
 use super::stream::Bytes;
 use super::udp::{DgramKey, Flow, Matched, Received};
 use super::{Deviation, DeviationKind, Model, Target, Verdict, WaitKey};
@@ -53,7 +53,7 @@ impl Model<'_> {
         match sock.proto {
             Proto::Tcp => self.tcp_send(ev, id, Bytes::of(data, len), flags),
             Proto::Udp => {
-                let addr = dest.and_then(SockAddr::inet);
+                let addr = dest.and_then(inet_of);
                 if dest.is_some() && addr.is_none() {
                     return Verdict::NotModelled;
                 }
@@ -89,7 +89,7 @@ impl Model<'_> {
                 let dgram = Datagram {
                     len,
                     payload: data,
-                    addr: src.and_then(SockAddr::inet),
+                    addr: src.and_then(inet_of),
                 };
                 self.udp_recv(ev, id, &[dgram], buf_len, flags, truncated_datagram)
             }
@@ -117,7 +117,7 @@ impl Model<'_> {
             .map(|m| Datagram {
                 len: m.len.unwrap_or(m.data.shown.len() as u64),
                 payload: &m.data,
-                addr: m.addr.as_ref().and_then(SockAddr::inet),
+                addr: m.addr.as_ref().and_then(inet_of),
             })
             .collect();
         self.udp_send(ev, id, &dgrams, flags)
@@ -144,7 +144,7 @@ impl Model<'_> {
             .map(|m| Datagram {
                 len: m.len.unwrap_or(m.data.shown.len() as u64),
                 payload: &m.data,
-                addr: m.addr.as_ref().and_then(SockAddr::inet),
+                addr: m.addr.as_ref().and_then(inet_of),
             })
             .collect();
         self.udp_recv(ev, id, &dgrams, 0, flags, false)

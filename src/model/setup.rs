@@ -87,7 +87,11 @@ impl Model<'_> {
                     DeviationKind::AddressInUse { reuseaddr },
                     ev,
                     id,
-                    Vec::new(),
+                    conflict
+                        .and_then(|(holder, _)| self.sockets.get(&holder))
+                        .and_then(|h| h.bind_loc.or(h.listen_loc))
+                        .into_iter()
+                        .collect(),
                     match conflict {
                         Some((holder, _)) => format!("{addr} is held by {holder}"),
                         None => format!("{addr} is in use (holder not traced)"),
@@ -110,13 +114,14 @@ impl Model<'_> {
         self.set_local(id, addr);
         if let Some(s) = self.sockets.get_mut(&id) {
             s.state = SockState::Bound;
+            s.bind_loc = Some(ev.call.loc);
         }
         match conflict {
             Some((holder, holder_reuseaddr)) => {
                 let related = self
                     .sockets
                     .get(&holder)
-                    .and_then(|h| h.listen_loc)
+                    .and_then(|h| h.bind_loc.or(h.listen_loc))
                     .into_iter()
                     .collect();
                 self.deviate(

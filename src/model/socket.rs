@@ -8,6 +8,23 @@ use super::options::{Nonblock, Options};
 use super::tcp::ConnId;
 use crate::source::{Loc, SockId};
 
+/// An IPv4-mapped IPv6 address (`::ffff:10.0.0.2`) as the IPv4 address it stands for: a dual
+/// stack socket reports IPv4 peers that way, and matching compares the real addresses.
+pub fn unmapped(addr: SocketAddr) -> SocketAddr {
+    match addr {
+        SocketAddr::V6(a) => match a.ip().to_ipv4_mapped() {
+            Some(v4) => SocketAddr::from((v4, a.port())),
+            None => addr,
+        },
+        v4 => v4,
+    }
+}
+
+/// The IPv4 or IPv6 address of a decoded sockaddr, unmapped.
+pub fn inet_of(addr: &crate::parse::SockAddr) -> Option<SocketAddr> {
+    addr.inet().map(unmapped)
+}
+
 /// Transport of a modelled socket.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Proto {
@@ -64,6 +81,7 @@ pub struct Socket {
     pub pending: VecDeque<ConnId>,
     /// TCP connecting socket: the target of the connect in progress.
     pub connect_target: Option<(SocketAddr, Loc)>,
+    pub bind_loc: Option<Loc>,
     pub listen_loc: Option<Loc>,
     pub close_loc: Option<Loc>,
 }
@@ -88,6 +106,7 @@ impl Socket {
             conn: None,
             pending: VecDeque::new(),
             connect_target: None,
+            bind_loc: None,
             listen_loc: None,
             close_loc: None,
         }

@@ -318,3 +318,47 @@ fn an_interrupted_blocking_connect_completes_later() {
     assert_eq!(w.upto(send), Verdict::Accept);
     assert_eq!(w.upto(accept_loc), Verdict::Accept);
 }
+
+#[test]
+fn a_dual_stack_listener_accepts_ipv4_clients_seen_as_mapped_addresses() {
+    let topo = two_hosts();
+    let mut a = Script::new(0);
+    let l = a.tcp6();
+    a.bind(l, "[::]:80");
+    let listen = a.listen(l);
+    let accept_loc = a.next_loc();
+    let s = a.accept(l, "[::ffff:10.0.0.2]:40000");
+    let recv = a.recv(s, b"v4");
+    let mut b = Script::new(1);
+    let c = b.tcp();
+    b.bind(c, "10.0.0.2:40000");
+    let connect = b.connect(c, "10.0.0.1:80");
+    let send = b.send(c, b"v4");
+    let mut w = World::new(&topo, vec![a, b]);
+    w.upto(listen);
+    assert_eq!(w.upto(connect), Verdict::Accept);
+    w.upto(send);
+    assert_eq!(w.upto(accept_loc), Verdict::Accept);
+    assert_eq!(w.upto(recv), Verdict::Accept);
+}
+
+#[test]
+fn a_failed_bind_points_at_the_holder() {
+    let topo = one_host(&["10.0.0.1"], 2);
+    let mut a = Script::new(0);
+    let s = a.tcp();
+    let held = a.bind(s, "0.0.0.0:8080");
+    let mut b = Script::new(1);
+    let t = b.tcp();
+    let refused = b.bind(t, "0.0.0.0:8080");
+    b.fails(Errno::EADDRINUSE);
+    let mut w = World::new(&topo, vec![a, b]);
+    w.upto(held);
+    match w.upto(refused) {
+        Verdict::Deviation(d) => {
+            assert_eq!(d.kind, DeviationKind::AddressInUse { reuseaddr: false });
+            assert_eq!(d.related, vec![held]);
+        }
+        other => panic!("{other:?}"),
+    }
+}
