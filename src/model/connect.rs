@@ -375,6 +375,54 @@ impl Model<'_> {
         }
     }
 
+    /// Position in `listener`'s queue of the first connection that can be from `peer`.
+    fn queued_from(&self, listener: SockId, peer: Option<SocketAddr>) -> Option<usize> {
+        let queue = &self.sockets.get(&listener)?.pending;
+        queue.iter().position(|conn| {
+            let Some(c) = self.conns.get(*conn) else {
+                return false;
+            };
+            // The client's address as it was when it connected (the client may be closed).
+            match (peer, c.client_view.0) {
+                (Some(p), Some(client_local)) if client_local.port() != 0 => {
+                    self.can_be(c.client, client_local, listener.trace, p, Role::Client)
+                }
+                // Ephemeral port unknown: at least the peer's IP must be the client host's (or
+                // nobody's, e.g. a NAT's public address).
+                (Some(p), _) => {
+                    let owners = self.traces_behind(p);
+                    owners.is_empty() || owners.contains(&c.client.trace)
+                }
+                (None, _) => true,
+            }
+        })
+    }
+
+    /// Other listeners sharing this one's port on the same host through SO_REUSEPORT.
+    fn reuseport_siblings(&self, listener: SockId) -> Vec<SockId> {
+        let Some(l) = self.sockets.get(&listener) else {
+            return Vec::new();
+        };
+        let Some(port) = l.local.map(|a| a.port()).filter(|p| *p != 0) else {
+            return Vec::new();
+        };
+        if !l.options.reuseport {
+            return Vec::new();
+        }
+        let host = self.host_key(listener.trace);
+        self.listeners_by_port
+            .get(&port)
+            .into_iter()
+            .flatten()
+            .copied()
+            .filter(|other| {
+                *other != listener
+                    && self.host_key(other.trace) == host
+                    && self.sockets.get(other).is_some_and(|o| o.options.reuseport)
+            })
+            .collect()
+    }
+
     pub(super) fn accept(
         &mut self,
         ev: &SocketEvent,
@@ -424,31 +472,21 @@ impl Model<'_> {
             self.sockets.insert(new_id, accepted);
             return Verdict::NotModelled;
         }
-        let position = listener.pending.iter().position(|conn| {
-            let Some(c) = self.conns.get(*conn) else {
-                return false;
-            };
-            // The client's address as it was when it connected (the client may be closed).
-            match (peer, c.client_view.0) {
-                (Some(p), Some(client_local)) if client_local.port() != 0 => {
-                    self.can_be(c.client, client_local, listener_id.trace, p, Role::Client)
-                }
-                // Ephemeral port unknown: at least the peer's IP must be the client host's (or
-                // nobody's, e.g. a NAT's public address).
-                (Some(p), _) => {
-                    let owners = self.traces_behind(p);
-                    owners.is_empty() || owners.contains(&c.client.trace)
-                }
-                (None, _) => true,
-            }
-        });
-        let Some(position) = position else {
+        let siblings = self.reuseport_siblings(listener_id);
+        let found = std::iter::once(listener_id)
+            .chain(siblings.iter().copied())
+            .find_map(|owner| Some((owner, self.queued_from(owner, peer)?)));
+        let Some((owner, position)) = found else {
             if !self.forcing {
                 let reason = match listener.pending.len() {
                     0 => format!("no connection waiting on {listener_id}"),
                     n => format!("none of the {n} connections waiting on {listener_id} is from the accepted peer"),
                 };
-                return self.wait_for(reason, &[WaitKey::Sock(listener_id)]);
+                let keys: Vec<WaitKey> = std::iter::once(listener_id)
+                    .chain(siblings)
+                    .map(WaitKey::Sock)
+                    .collect();
+                return self.wait_for(reason, &keys);
             }
             // Blocked: no traced connect can supply this connection (NAT, port forwarding, or
             // an untraced client).
@@ -477,13 +515,16 @@ impl Model<'_> {
         };
         let Some(conn_id) = self
             .sockets
-            .get_mut(&listener_id)
+            .get_mut(&owner)
             .and_then(|l| l.pending.remove(position))
         else {
             return Verdict::NotModelled;
         };
         let mut client = None;
         if let Some(c) = self.conns.get_mut(conn_id) {
+            // With SO_REUSEPORT the kernel spreads connections over the listeners: the one
+            // that accepted it is the one it went to.
+            c.listener = Some(listener_id);
             c.server = Some(new_id);
             c.accept_loc = Some(ev.call.loc);
             c.server_view = (accepted.local, peer);

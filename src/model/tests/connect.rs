@@ -362,3 +362,53 @@ fn a_failed_bind_points_at_the_holder() {
         other => panic!("{other:?}"),
     }
 }
+
+#[test]
+fn reuseport_listeners_share_the_connections() {
+    let topo = {
+        let mut t = topology(&[&["10.0.0.1"], &["10.0.0.2"]]);
+        // Two server processes on host 0.
+        t.traces.push(crate::config::TraceSpec {
+            id: TraceId(2),
+            name: "trace2".into(),
+            path: "trace2".into(),
+            host: 0,
+        });
+        t.hosts[0].traces.push(TraceId(2));
+        t
+    };
+    let mut servers = Vec::new();
+    let mut accepts = Vec::new();
+    for (trace, peer) in [(0u32, "10.0.0.2:40001"), (2, "10.0.0.2:40000")] {
+        let mut s = Script::new(trace);
+        let l = s.tcp();
+        s.setsockopt(l, "SOL_SOCKET", "SO_REUSEPORT", OptValue::Int(1));
+        s.bind(l, "0.0.0.0:80");
+        s.listen(l);
+        accepts.push(s.next_loc());
+        s.accept(l, peer);
+        servers.push(s);
+    }
+    let mut b = Script::new(1);
+    let mut connects = Vec::new();
+    for port in [40000, 40001] {
+        let c = b.tcp();
+        b.bind(c, &format!("10.0.0.2:{port}"));
+        connects.push(b.connect(c, "10.0.0.1:80"));
+    }
+    let second_server = servers.pop().unwrap();
+    let first_server = servers.pop().unwrap();
+    let mut w = World::new(&topo, vec![first_server, b, second_server]);
+    w.upto(Loc::new(TraceId(0), 4));
+    assert_eq!(
+        w.upto(Loc::new(TraceId(2), 4)),
+        Verdict::Accept,
+        "no conflict"
+    );
+    w.upto(connects[0]);
+    w.upto(connects[1]);
+    assert_eq!(w.upto(accepts[1]), Verdict::Accept);
+    assert_eq!(w.upto(accepts[0]), Verdict::Accept);
+    let out = w.finish();
+    assert!(out.tcp.iter().all(|c| c.server.is_some()));
+}
