@@ -248,3 +248,28 @@ fn explicitly_small_buffers_on_both_ends_overrun() {
         "reported once per direction"
     );
 }
+
+#[test]
+fn closed_connections_keep_counters_but_no_content() {
+    let topo = two_hosts();
+    let (mut a, mut b, s, c) = connected();
+    b.send(c, b"never read by the server");
+    let client_close = b.close(c);
+    let server_close = a.close(s);
+    let mut w = World::new(&topo, vec![a, b]);
+    set_up(&mut w);
+    w.upto(client_close);
+    assert!(
+        w.model.held_content_bytes() > 0,
+        "unread bytes are held while the server lives"
+    );
+    w.upto(server_close);
+    assert_eq!(w.model.held_content_bytes(), 0);
+    assert!(
+        w.model.socket(addr_sock(0, 1)).is_none(),
+        "closed sockets leave the table"
+    );
+    let out = w.finish();
+    assert_eq!(out.tcp[0].to_server.unreceived(), 24);
+    assert!(out.tcp[0].to_server.closed_by_receiver);
+}
