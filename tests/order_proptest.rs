@@ -567,3 +567,41 @@ proptest! {
         }
     }
 }
+
+// ----- a lost TCP send never goes unnoticed ---------------------------------------------------
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(200))]
+
+    /// Drop one TCP send from a valid execution: the bytes the peer then reads came from nowhere,
+    /// so the replay must report something.
+    #[test]
+    fn a_dropped_send_is_noticed(
+        sessions in prop::collection::vec(session(), 1..6),
+        choices in prop::collection::vec(any::<usize>(), 1..32),
+        victim in any::<usize>(),
+    ) {
+        let topo = topology(&[&["10.0.0.1"], &["10.0.0.2"], &["10.0.0.3"]]);
+        let mut traces: Vec<Vec<SocketEvent>> =
+            execute(&sessions, &choices).into_iter().map(Script::events).collect();
+        let tcp_sends: Vec<(usize, usize)> = traces
+            .iter()
+            .enumerate()
+            .flat_map(|(t, evs)| {
+                evs.iter()
+                    .enumerate()
+                    .filter(|(_, ev)| matches!(&ev.call.syscall, Syscall::Send { dest: None, data, .. } if !data.shown.is_empty()))
+                    .map(move |(i, _)| (t, i))
+            })
+            .collect();
+        prop_assume!(!tcp_sends.is_empty());
+        let (t, i) = tcp_sends[victim % tcp_sends.len()];
+        traces[t].remove(i);
+        let boxed: Vec<Box<dyn Iterator<Item = SocketEvent>>> = traces
+            .into_iter()
+            .map(|evs| Box::new(evs.into_iter()) as Box<dyn Iterator<Item = SocketEvent>>)
+            .collect();
+        let out = replay(&topo, boxed, &mut |_: &Step| {});
+        prop_assert!(!out.blocked.is_empty() || !out.deviations.is_empty());
+    }
+}
