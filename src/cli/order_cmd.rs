@@ -66,8 +66,22 @@ pub fn run(args: &super::OrderArgs) -> CmdResult {
     }
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
+    match write_order(&topology, traces, args.format, &mut out) {
+        Ok(()) => {}
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => return Ok(Status::Clean),
+        Err(e) => return Err(e.into()),
+    }
+    Ok(Status::Clean)
+}
+
+/// Replays the traces and writes one line per placed call, then the footer.
+fn write_order<'a>(
+    topology: &Topology,
+    traces: Vec<Box<dyn Iterator<Item = SocketEvent> + 'a>>,
+    format: Format,
+    out: &mut dyn Write,
+) -> io::Result<()> {
     let mut write_error: Option<io::Error> = None;
-    let format = args.format;
     let mut on_step = |step: &Step| {
         if write_error.is_some() {
             return;
@@ -90,7 +104,7 @@ pub fn run(args: &super::OrderArgs) -> CmdResult {
                 out,
                 "{:>6}  {:<12} {:>6}  {}  => {}",
                 step.position,
-                trace_name(&topology, step.loc.trace),
+                trace_name(topology, step.loc.trace),
                 step.loc.line,
                 step.call,
                 verdict_text(&step.verdict)
@@ -100,12 +114,9 @@ pub fn run(args: &super::OrderArgs) -> CmdResult {
             write_error = Some(e);
         }
     };
-    let outcome = order::replay(&topology, traces, &mut on_step);
+    let outcome = order::replay(topology, traces, &mut on_step);
     if let Some(e) = write_error {
-        if e.kind() == io::ErrorKind::BrokenPipe {
-            return Ok(Status::Clean);
-        }
-        return Err(e.into());
+        return Err(e);
     }
     let footer = Footer {
         ordered_calls: outcome.ordered_calls,
@@ -115,7 +126,8 @@ pub fn run(args: &super::OrderArgs) -> CmdResult {
     };
     match format {
         Format::Json => {
-            let json = serde_json::to_string(&serde_json::json!({ "footer": footer }))?;
+            let json = serde_json::to_string(&serde_json::json!({ "footer": footer }))
+                .map_err(io::Error::other)?;
             writeln!(out, "{json}")?;
         }
         Format::Text => {
@@ -143,6 +155,60 @@ pub fn run(args: &super::OrderArgs) -> CmdResult {
             }
         }
     }
-    out.flush()?;
-    Ok(Status::Clean)
+    out.flush()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::script::{topology, Script};
+    use crate::parse::Errno;
+
+    fn scripts() -> Vec<Box<dyn Iterator<Item = SocketEvent>>> {
+        let mut a = Script::new(0);
+        let l = a.tcp();
+        a.bind(l, "10.0.0.1:80");
+        a.listen(l);
+        let mut b = Script::new(1);
+        let c = b.tcp();
+        b.connect(c, "10.0.0.1:81");
+        b.fails(Errno::ECONNREFUSED);
+        [a, b]
+            .into_iter()
+            .map(|s| Box::new(s.events().into_iter()) as Box<dyn Iterator<Item = SocketEvent>>)
+            .collect()
+    }
+
+    #[test]
+    fn text_lists_every_call_then_the_footer() {
+        let topo = topology(&[&["10.0.0.1"], &["10.0.0.2"]]);
+        let mut out = Vec::new();
+        write_order(&topo, scripts(), Format::Text, &mut out).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 7, "{text}");
+        assert!(lines[0].contains("A:trace0") && lines[0].contains("socket(A0) = 3  => ok"));
+        assert!(text.contains("connect(B0, 10.0.0.1:81) = -1 ECONNREFUSED  => DEVIATION"));
+        assert_eq!(
+            lines[6],
+            "5 calls ordered, 0 blocked point(s), 1 deviation(s), timestamps not used"
+        );
+    }
+
+    #[test]
+    fn json_gives_one_object_per_line() {
+        let topo = topology(&[&["10.0.0.1"], &["10.0.0.2"]]);
+        let mut out = Vec::new();
+        write_order(&topo, scripts(), Format::Json, &mut out).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        let values: Vec<serde_json::Value> = text
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        assert_eq!(values.len(), 6);
+        assert_eq!(values[0]["position"], 1);
+        assert_eq!(values[0]["trace"], "A");
+        assert_eq!(values[0]["verdict"], "Accept");
+        assert_eq!(values[5]["footer"]["ordered_calls"], 5);
+    }
 }
