@@ -68,7 +68,7 @@ pub struct Model<'t> {
     listeners_by_port: HashMap<u16, BTreeSet<SockId>>,
     listeners: BTreeSet<SockId>,
     /// Sockets registered with each epoll instance, by (trace, epoll descriptor).
-    epoll_interest: HashMap<(TraceId, Fd), Vec<(SockId, Ready)>>,
+    epoll_interest: HashMap<(TraceId, Fd), BTreeMap<SockId, Ready>>,
     flows: Flows,
     deviations: Vec<Deviation>,
     /// Nonblocking connects never seen to complete before their socket closed.

@@ -272,6 +272,14 @@ impl Model<'_> {
         };
         let loc = ev.call.loc;
         self.unbind(id);
+        // The last close removes the socket from every epoll set (epoll instances are few).
+        for (_, interest) in self
+            .epoll_interest
+            .iter_mut()
+            .filter(|((trace, _), _)| *trace == id.trace)
+        {
+            interest.remove(&id);
+        }
         let Some(mut sock) = self.sockets.remove(&id) else {
             return verdict;
         };

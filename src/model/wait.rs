@@ -63,9 +63,10 @@ impl Model<'_> {
             .epoll_interest
             .entry((ev.call.loc.trace, epfd))
             .or_default();
-        interest.retain(|(s, _)| *s != id);
-        if op != EpollOp::Del {
-            interest.push((id, wanted));
+        if op == EpollOp::Del {
+            interest.remove(&id);
+        } else {
+            interest.insert(id, wanted);
         }
         Verdict::Accept
     }
@@ -190,7 +191,7 @@ impl Model<'_> {
             .get(&(ev.call.loc.trace, epfd))
             .into_iter()
             .flatten()
-            .filter(|(id, wanted)| wanted.read && self.readable(*id) == Some(true))
+            .filter(|(id, wanted)| wanted.read && self.readable(**id) == Some(true))
             .map(|(id, _)| *id)
             .collect();
         self.missed(ev, &missed)
