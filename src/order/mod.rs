@@ -64,6 +64,8 @@ struct Scheduler<'a, 't> {
     ready: BTreeSet<ReadyKey>,
     waiting: HashMap<WaitKey, Vec<(usize, u64)>>,
     waiting_count: usize,
+    /// Entries in `waiting`, stale ones included.
+    registrations: usize,
     placed: u64,
     blocked: Vec<BlockedPoint>,
     timed_lanes: BTreeSet<usize>,
@@ -115,8 +117,21 @@ impl<'a, 't> Scheduler<'a, 't> {
             self.waiting_count += 1;
         }
         l.slot = Slot::Waiting { epoch, reason };
+        self.registrations += keys.len();
         for key in keys {
             self.waiting.entry(key).or_default().push((lane, epoch));
+        }
+        // A lane woken through one key leaves stale entries under its others: sweep them out
+        // once they outnumber the live ones, so memory follows the live state.
+        if self.registrations > 4 * (self.waiting_count + 64) {
+            let lanes = &self.lanes;
+            self.waiting.retain(|_, list| {
+                list.retain(|(lane, epoch)| {
+                    matches!(lanes[*lane].slot, Slot::Waiting { epoch: e, .. } if e == *epoch)
+                });
+                !list.is_empty()
+            });
+            self.registrations = self.waiting.values().map(Vec::len).sum();
         }
     }
 
@@ -125,6 +140,7 @@ impl<'a, 't> Scheduler<'a, 't> {
             let Some(list) = self.waiting.remove(&key) else {
                 continue;
             };
+            self.registrations = self.registrations.saturating_sub(list.len());
             for (lane, epoch) in list {
                 if matches!(self.lanes[lane].slot, Slot::Waiting { epoch: e, .. } if e == epoch) {
                     self.waiting_count -= 1;
@@ -287,6 +303,7 @@ pub fn replay_with_stats<'a>(
         ready: BTreeSet::new(),
         waiting: HashMap::new(),
         waiting_count: 0,
+        registrations: 0,
         placed: 0,
         blocked: Vec::new(),
         timed_lanes: BTreeSet::new(),
