@@ -1,6 +1,516 @@
 //! The *model* stage: a POSIX socket API and an ideal network (reliable, zero latency). Every
 //! socket event is simulated and judged: accept, retry later, deviation, or not modelled.
+//!
+//! The model keeps one [`Socket`] per traced socket, one [`tcp::Connection`] per TCP connection
+//! and one [`udp::Flow`] per UDP flow, each reachable through a hash index (by socket, by
+//! (host, protocol, port) for binds, by port for listeners, by datagram identity for flows), so
+//! a call costs the same whatever the number of connections. A call that cannot happen yet
+//! returns [`Verdict::RetryLater`] *before* touching any state, and names the [`WaitKey`]s whose
+//! change could let it through; the ordering uses them to avoid retrying blindly.
+//!
+//! Call semantics are split by concern: [`setup`] (socket, bind, listen, options, close),
+//! [`connect`] (TCP connect, its completion, accept), [`stream`] (TCP send and receive),
+//! [`dgram`] (transfer dispatch and UDP), [`wait`] (select, poll, epoll).
 
+mod connect;
+mod dgram;
+pub mod options;
 pub mod outcome;
+pub mod script;
+mod setup;
+pub mod socket;
+mod stream;
+pub mod tcp;
+pub mod udp;
+mod wait;
 
 pub use outcome::*;
+pub use socket::{Proto, SockState, Socket};
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::net::SocketAddr;
+
+use crate::config::matching::{Matcher, Role};
+use crate::config::Topology;
+use crate::fold::SocketEvent;
+use crate::parse::{Errno, Fd, Ready};
+use crate::source::{Loc, SockId, TraceId};
+
+use tcp::Connection;
+use udp::Flows;
+
+/// Something a retried call waits for. The model reports a key as *touched* whenever the thing
+/// it names changes in a way that could let a waiting call through.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum WaitKey {
+    /// Anything about this socket or its connection (data, accept, peer close, pending queue).
+    Sock(SockId),
+    /// Any TCP socket starting to listen.
+    AnyListen,
+    /// A datagram sent to this port.
+    UdpPort(u16),
+    /// Any datagram sent (for receivers whose own port is unknown).
+    AnyDatagram,
+}
+
+/// How many unknown peer addresses are kept per trace.
+const UNKNOWN_PEERS_KEPT: usize = 8;
+
+/// The modelled world.
+pub struct Model<'t> {
+    topology: &'t Topology,
+    matcher: Matcher<'t>,
+    sockets: HashMap<SockId, Socket>,
+    conns: Vec<Connection>,
+    /// Bound sockets by (host, protocol, port): bind conflicts are per host and protocol.
+    bound: HashMap<(u64, Proto, u16), Vec<SockId>>,
+    /// Listening TCP sockets by port, and all of them (for NAT'd targets on another port).
+    listeners_by_port: HashMap<u16, BTreeSet<SockId>>,
+    listeners: BTreeSet<SockId>,
+    /// Sockets registered with each epoll instance, by (trace, epoll descriptor).
+    epoll_interest: HashMap<(TraceId, Fd), BTreeMap<SockId, Ready>>,
+    flows: Flows,
+    deviations: Vec<Deviation>,
+    /// Nonblocking connects never seen to complete before their socket closed.
+    pending_at_close: Vec<PendingConnect>,
+    activity: Vec<TraceActivity>,
+    unsupported: BTreeMap<String, u64>,
+    /// Set while a blocked head is pushed through: retry points take their forced path.
+    forcing: bool,
+    wait_keys: Vec<WaitKey>,
+    touched: Vec<WaitKey>,
+}
+
+/// The first lines of a handler: the socket a call names, or why the call is not modelled.
+enum Target<'a> {
+    Sock(SockId, &'a Socket),
+    Skip(Verdict),
+}
+
+impl<'t> Model<'t> {
+    pub fn new(topology: &'t Topology) -> Self {
+        Model {
+            topology,
+            matcher: Matcher::new(topology),
+            sockets: HashMap::new(),
+            conns: Vec::new(),
+            bound: HashMap::new(),
+            listeners_by_port: HashMap::new(),
+            listeners: BTreeSet::new(),
+            epoll_interest: HashMap::new(),
+            flows: Flows::default(),
+            deviations: Vec::new(),
+            pending_at_close: Vec::new(),
+            activity: Vec::new(),
+            unsupported: BTreeMap::new(),
+            forcing: false,
+            wait_keys: Vec::new(),
+            touched: Vec::new(),
+        }
+    }
+
+    /// Simulates one call. On [`Verdict::RetryLater`] the state is unchanged and
+    /// [`Model::wait_keys`] says what the call waits for.
+    pub fn simulate(&mut self, ev: &SocketEvent) -> Verdict {
+        self.wait_keys.clear();
+        let verdict = self.dispatch(ev);
+        self.account(ev, &verdict);
+        verdict
+    }
+
+    /// Pushes a call through although it must wait (ordering is blocked). Never retries: the
+    /// call is consumed with the least-assuming interpretation and a deviation saying so — a
+    /// specific one where the model has one (`UnknownData`, `AcceptFromUnknownPeer`,
+    /// `ConnectionReset`), `Forced` otherwise.
+    pub fn force(&mut self, ev: &SocketEvent) -> Verdict {
+        self.wait_keys.clear();
+        let reason = match self.dispatch(ev) {
+            Verdict::RetryLater(reason) => reason,
+            // Nothing to force any more: the call passes as it is.
+            other => {
+                self.account(ev, &other);
+                return other;
+            }
+        };
+        self.wait_keys.clear();
+        self.forcing = true;
+        let verdict = self.dispatch(ev);
+        self.forcing = false;
+        let verdict = match verdict {
+            Verdict::Deviation(d) => Verdict::Deviation(d),
+            _ => {
+                let sock = ev.socks.first().map(|(_, s)| *s);
+                let dev = self.deviation(DeviationKind::Forced, ev, sock, Vec::new(), reason);
+                Verdict::Deviation(dev)
+            }
+        };
+        self.account(ev, &verdict);
+        verdict
+    }
+
+    /// What the last retried call waits for.
+    pub fn wait_keys(&self) -> &[WaitKey] {
+        &self.wait_keys
+    }
+
+    /// Keys touched since the last call (drained).
+    pub fn take_touched(&mut self) -> Vec<WaitKey> {
+        std::mem::take(&mut self.touched)
+    }
+
+    /// Is `addr` outside the modelled world (an ignored endpoint or nobody's address)?
+    pub fn is_outside(&self, addr: SocketAddr) -> bool {
+        addr.ip() != std::net::IpAddr::V4(std::net::Ipv4Addr::BROADCAST)
+            && self.matcher.is_outside(addr)
+    }
+
+    /// The traces that could have sent from (or connected from) `addr`: those of the hosts that
+    /// own the IP or show it as a NAT's public side.
+    pub fn traces_behind(&self, addr: SocketAddr) -> Vec<TraceId> {
+        let ip = addr.ip();
+        self.topology
+            .hosts
+            .iter()
+            .filter(|h| h.ips.contains(&ip) || h.nats.iter().any(|n| n.public.ip == ip))
+            .flat_map(|h| h.traces.iter().copied())
+            .collect()
+    }
+
+    /// A text rendering of the whole model state, for checking that a retried call changed
+    /// nothing (tests) and for debugging. Not a stable format.
+    pub fn state_snapshot(&self) -> String {
+        let mut sockets: Vec<&Socket> = self.sockets.values().collect();
+        sockets.sort_by_key(|s| s.id);
+        let mut bound: Vec<_> = self.bound.iter().collect();
+        bound.sort();
+        let mut listeners: Vec<_> = self.listeners_by_port.iter().collect();
+        listeners.sort();
+        let mut epoll: Vec<_> = self.epoll_interest.iter().collect();
+        epoll.sort_by_key(|(k, _)| **k);
+        format!(
+            "{sockets:?}\n{:?}\n{bound:?}\n{listeners:?}\n{:?}\n{epoll:?}\n{:?}\n{:?}\n{:?}\n{:?}",
+            self.conns,
+            self.listeners,
+            self.flows.snapshot(),
+            self.deviations,
+            self.activity,
+            self.unsupported
+        )
+    }
+
+    /// The socket record, if the model follows it.
+    pub fn socket(&self, id: SockId) -> Option<&Socket> {
+        self.sockets.get(&id)
+    }
+
+    pub fn connection_count(&self) -> usize {
+        self.conns.len()
+    }
+
+    /// Bytes of TCP content held for comparison (everything unreceived whose content is known).
+    pub fn held_content_bytes(&self) -> usize {
+        self.conns
+            .iter()
+            .map(|c| c.to_server.held_bytes() + c.to_client.held_bytes())
+            .sum()
+    }
+
+    fn account(&mut self, ev: &SocketEvent, verdict: &Verdict) {
+        if matches!(verdict, Verdict::RetryLater(_)) {
+            return;
+        }
+        if let Verdict::Deviation(d) = verdict {
+            self.deviations.push(d.clone());
+        }
+        if !matches!(verdict, Verdict::NotModelled) {
+            self.activity_mut(ev.call.loc.trace).socket_calls += 1;
+        }
+    }
+
+    fn dispatch(&mut self, ev: &SocketEvent) -> Verdict {
+        use crate::parse::Syscall as S;
+        match &ev.call.syscall {
+            S::Socket {
+                domain,
+                ty,
+                nonblock,
+                protocol,
+                fd,
+                ..
+            } => self.socket_call(ev, *domain, *ty, *protocol, *nonblock, *fd),
+            S::Socketpair { .. } => self.unsupported_call(ev, "socketpair"),
+            S::Bind { fd, addr } => self.bind(ev, *fd, addr),
+            S::Listen { fd, .. } => self.listen(ev, *fd),
+            S::Accept {
+                fd,
+                peer,
+                nonblock,
+                new_fd,
+                ..
+            } => self.accept(ev, *fd, peer.as_ref(), *nonblock, *new_fd),
+            S::Connect { fd, addr } => self.connect(ev, *fd, addr),
+            S::Send {
+                fd,
+                data,
+                flags,
+                dest,
+            } => self.send(ev, *fd, data, *flags, dest.as_ref()),
+            S::Recv {
+                fd,
+                data,
+                buf_len,
+                flags,
+                src,
+                truncated_datagram,
+            } => self.recv(
+                ev,
+                *fd,
+                data,
+                *buf_len,
+                *flags,
+                src.as_ref(),
+                *truncated_datagram,
+            ),
+            S::SendMany { fd, msgs, flags } => self.send_many(ev, *fd, msgs, *flags),
+            S::RecvMany { fd, msgs, flags } => self.recv_many(ev, *fd, msgs, *flags),
+            S::CopyFile { out_fd, in_fd, .. } => self.copy_file(ev, *out_fd, *in_fd),
+            S::Close { fd } => self.close(ev, *fd),
+            S::Shutdown { fd, how } => self.shutdown(ev, *fd, *how),
+            S::Setsockopt {
+                fd,
+                level,
+                name,
+                value,
+            } => self.setsockopt(ev, *fd, level, name, value),
+            S::Getsockopt {
+                fd, name, value, ..
+            } => self.getsockopt(ev, *fd, name, value),
+            S::Getsockname { fd, addr } => self.getsockname(ev, *fd, addr.as_ref()),
+            S::Getpeername { fd, .. } => self.getpeername(ev, *fd),
+            S::Fcntl { fd, op } => self.fcntl(ev, *fd, op),
+            S::Ioctl { fd, op } => self.ioctl(ev, *fd, op),
+            S::Wait {
+                fds,
+                timeout_ms,
+                epoll_fd,
+            } => self.wait(ev, fds, *timeout_ms, *epoll_fd),
+            S::EpollCtl {
+                epfd,
+                op,
+                fd,
+                wanted,
+            } => self.epoll_ctl(ev, *epfd, *op, *fd, *wanted),
+            // Descriptor bookkeeping is fold's business; nothing to judge here.
+            S::Dup { .. }
+            | S::CloseRange { .. }
+            | S::Spawn { .. }
+            | S::Execve
+            | S::Exit { .. }
+            | S::EpollCreate { .. } => Verdict::Accept,
+        }
+    }
+
+    // ----- shared helpers -------------------------------------------------------------------
+
+    /// Resolves the socket a call names; untracked, closed or external sockets are not modelled.
+    fn target(&self, ev: &SocketEvent, fd: Fd) -> Target<'_> {
+        let Some(id) = ev.sock(fd) else {
+            return Target::Skip(Verdict::NotModelled);
+        };
+        match self.sockets.get(&id) {
+            Some(s) if !s.external => Target::Sock(id, s),
+            _ => Target::Skip(Verdict::NotModelled),
+        }
+    }
+
+    fn host_key(&self, trace: TraceId) -> u64 {
+        match self.topology.traces.get(trace.0 as usize) {
+            Some(spec) => spec.host as u64,
+            // Traces without a declared host are hosts of their own.
+            None => (1u64 << 32) + u64::from(trace.0),
+        }
+    }
+
+    fn activity_mut(&mut self, trace: TraceId) -> &mut TraceActivity {
+        let i = trace.0 as usize;
+        if self.activity.len() <= i {
+            self.activity.resize_with(i + 1, TraceActivity::default);
+        }
+        let a = &mut self.activity[i];
+        a.trace = Some(trace);
+        a
+    }
+
+    fn note_unknown_peer(&mut self, trace: TraceId, addr: SocketAddr) {
+        let a = self.activity_mut(trace);
+        if a.unknown_peers.len() < UNKNOWN_PEERS_KEPT && !a.unknown_peers.contains(&addr) {
+            a.unknown_peers.push(addr);
+        }
+    }
+
+    fn note_unsupported(&mut self, what: String) {
+        *self.unsupported.entry(what).or_insert(0) += 1;
+    }
+
+    fn unsupported_call(&mut self, _ev: &SocketEvent, what: &str) -> Verdict {
+        self.note_unsupported(what.to_string());
+        Verdict::NotModelled
+    }
+
+    /// Returns a retry verdict, remembering what the call waits for.
+    fn wait_for(&mut self, reason: String, keys: &[WaitKey]) -> Verdict {
+        self.wait_keys.extend_from_slice(keys);
+        Verdict::RetryLater(reason)
+    }
+
+    fn touch(&mut self, key: WaitKey) {
+        self.touched.push(key);
+    }
+
+    fn deviation(
+        &self,
+        kind: DeviationKind,
+        ev: &SocketEvent,
+        sock: Option<SockId>,
+        related: Vec<Loc>,
+        detail: String,
+    ) -> Deviation {
+        Deviation {
+            kind,
+            loc: ev.call.loc,
+            sock,
+            related,
+            detail,
+        }
+    }
+
+    fn deviate(
+        &self,
+        kind: DeviationKind,
+        ev: &SocketEvent,
+        sock: SockId,
+        related: Vec<Loc>,
+        detail: String,
+    ) -> Verdict {
+        Verdict::Deviation(self.deviation(kind, ev, Some(sock), related, detail))
+    }
+
+    /// Records a deviation that accompanies the call's main verdict.
+    fn record_extra(&mut self, dev: Deviation) {
+        self.deviations.push(dev);
+    }
+
+    /// Judges a would-block result (EAGAIN, EINPROGRESS, a timeout): expected on a nonblocking
+    /// socket or with MSG_DONTWAIT / a SO_RCVTIMEO-style timeout; a portability trap when
+    /// O_NONBLOCK was only inherited from the listener; otherwise the network failed to deliver.
+    fn would_block(
+        &self,
+        ev: &SocketEvent,
+        sock: SockId,
+        dontwait: bool,
+        timeout_us: i64,
+    ) -> Verdict {
+        let Some(s) = self.sockets.get(&sock) else {
+            return Verdict::NotModelled;
+        };
+        if dontwait || timeout_us > 0 || (s.nonblock.on && !s.nonblock.inherited) {
+            return Verdict::Accept;
+        }
+        if s.nonblock.on {
+            return self.deviate(
+                DeviationKind::NonblockInherited,
+                ev,
+                sock,
+                Vec::new(),
+                format!("{sock} is nonblocking only because its listener was"),
+            );
+        }
+        self.deviate(
+            DeviationKind::UnexpectedBlocking,
+            ev,
+            sock,
+            Vec::new(),
+            format!("{sock} is in blocking mode"),
+        )
+    }
+
+    fn unexpected_failure(&self, ev: &SocketEvent, sock: SockId, errno: Errno) -> Verdict {
+        self.deviate(
+            DeviationKind::UnexpectedFailure { errno },
+            ev,
+            sock,
+            Vec::new(),
+            format!("{} failed with {errno}", ev.call.name),
+        )
+    }
+
+    /// Could the socket `local_sock`, bound to `local`, be what a peer in `peer_trace` knows as
+    /// `known_as`?
+    fn can_be(
+        &self,
+        local_sock: SockId,
+        local: SocketAddr,
+        peer_trace: TraceId,
+        known_as: SocketAddr,
+        role: Role,
+    ) -> bool {
+        self.matcher
+            .can_be(local_sock.trace, local, peer_trace, known_as, role)
+            .matched
+    }
+
+    /// Builds what diagnose reads.
+    pub fn finish(mut self, ordered_calls: u64, blocked: Vec<BlockedPoint>) -> ReplayOutcome {
+        let tcp: Vec<TcpConnection> = self.conns.iter().map(Connection::to_outcome).collect();
+        let links: Vec<TraceId> = self
+            .conns
+            .iter()
+            .filter_map(|c| Some([c.client.trace, c.server?.trace]))
+            .flatten()
+            .chain(
+                self.flows
+                    .all()
+                    .iter()
+                    .filter(|f| !f.receivers.is_empty())
+                    .map(|f| f.sender.trace),
+            )
+            .collect();
+        for trace in links {
+            self.activity_mut(trace).peer_links += 1;
+        }
+        let udp: Vec<UdpFlow> = self.flows.all().iter().map(udp::Flow::to_outcome).collect();
+        // One activity record per declared trace, even a silent one.
+        for spec in &self.topology.traces {
+            self.activity_mut(spec.id);
+        }
+        let mut pending: Vec<PendingConnect> = self
+            .sockets
+            .values()
+            .filter(|s| s.state == SockState::Connecting && !s.external)
+            .filter_map(|s| {
+                let (target, loc) = s.connect_target?;
+                Some(PendingConnect {
+                    sock: s.id,
+                    target,
+                    loc,
+                })
+            })
+            .collect();
+        pending.append(&mut self.pending_at_close);
+        pending.sort_by_key(|p| p.sock);
+        ReplayOutcome {
+            deviations: self.deviations,
+            blocked,
+            tcp,
+            udp,
+            pending_connects: pending,
+            activity: self.activity,
+            unsupported: self.unsupported.into_iter().collect(),
+            ordered_calls,
+            used_timestamps: false,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

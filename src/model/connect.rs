@@ -1,0 +1,543 @@
+//! TCP connection set-up: connect (and its asynchronous completion), listener lookup, accept.
+
+use std::net::SocketAddr;
+
+use super::options::Nonblock;
+use super::socket::{inet_of, unmapped, Proto, SockState, Socket};
+use super::tcp::{ConnId, Connection};
+use super::{DeviationKind, Model, Target, Verdict, WaitKey};
+use crate::config::matching::Role;
+use crate::fold::SocketEvent;
+use crate::parse::{Errno, Fd, SockAddr};
+use crate::source::SockId;
+
+/// How a connect in progress completes.
+pub(super) enum Completion {
+    /// The connection was queued on a listener when the connect started.
+    Queued,
+    /// A listener exists now.
+    To(SockId, SocketAddr),
+    /// Forced: nothing traced listens there; treated as an endpoint outside the model.
+    Outside,
+}
+
+pub(super) fn is_loopback_to_external(local: Option<SocketAddr>, target: SocketAddr) -> bool {
+    local.is_some_and(|l| l.ip().is_loopback()) && !target.ip().is_loopback()
+}
+
+/// An IPv4 view of the target: a v4 address or a v4-mapped v6 one.
+fn is_v4_target(target: SocketAddr) -> bool {
+    match target {
+        SocketAddr::V4(_) => true,
+        SocketAddr::V6(a) => a.ip().to_ipv4_mapped().is_some(),
+    }
+}
+
+impl Model<'_> {
+    /// The traced listener a connect to `target` from `client` reaches (lowest socket id among
+    /// matches, so the choice never depends on hash order).
+    pub(super) fn find_listener(&self, client: SockId, target: SocketAddr) -> Option<SockId> {
+        self.find_listener_where(client, target, false)
+    }
+
+    fn find_listener_where(
+        &self,
+        client: SockId,
+        target: SocketAddr,
+        ignore_v6only: bool,
+    ) -> Option<SockId> {
+        let client_v6 = self.sockets.get(&client).is_some_and(|s| s.ipv6);
+        let fits = |id: &SockId| {
+            let Some(l) = self.sockets.get(id) else {
+                return false;
+            };
+            if l.state != SockState::Listen || l.external {
+                return false;
+            }
+            let v4_peer = !client_v6 || is_v4_target(target);
+            if v4_peer && l.ipv6 && l.options.v6only && !ignore_v6only {
+                return false;
+            }
+            if !l.ipv6 && client_v6 && !is_v4_target(target) {
+                return false;
+            }
+            self.can_be(*id, l.local_or_any(), client.trace, target, Role::Server)
+        };
+        let by_port = self.listeners_by_port.get(&target.port());
+        if let Some(found) = by_port.and_then(|set| set.iter().find(|id| fits(id))) {
+            return Some(*found);
+        }
+        // A NAT or port forward may map the port: try every listener (listeners are few).
+        self.listeners.iter().find(|id| fits(id)).copied()
+    }
+
+    pub(super) fn connect(&mut self, ev: &SocketEvent, fd: Fd, addr: &SockAddr) -> Verdict {
+        let (id, sock) = match self.target(ev, fd) {
+            Target::Sock(id, s) => (id, s),
+            Target::Skip(v) => return v,
+        };
+        let target = match addr {
+            SockAddr::Inet(a) => unmapped(*a),
+            SockAddr::Unspec => {
+                // AF_UNSPEC dissolves a UDP association.
+                if let Some(s) = self.sockets.get_mut(&id) {
+                    s.peer = None;
+                }
+                return Verdict::Accept;
+            }
+            _ => return Verdict::NotModelled,
+        };
+        if sock.proto == Proto::Udp {
+            return self.udp_connect(ev, id, target);
+        }
+        if self.matcher.is_outside(target) {
+            self.note_unknown_peer(id.trace, target);
+            if let Some(s) = self.sockets.get_mut(&id) {
+                s.external = true;
+                s.peer = Some(target);
+            }
+            return Verdict::NotModelled;
+        }
+        let state = sock.state;
+        match ev.call.outcome.errno {
+            Some(e) if e == Errno::EINPROGRESS || e == Errno::EALREADY || e.is_restart() => {
+                if state == SockState::Connecting {
+                    return Verdict::Accept;
+                }
+                // An interrupted blocking connect goes on in the background: not a would-block.
+                self.start_connecting(ev, id, target, e.is_restart())
+            }
+            Some(Errno::EISCONN) => match state {
+                SockState::Connected => Verdict::Accept,
+                SockState::Connecting => self.complete_connect(ev, id),
+                _ => self.unexpected_failure(ev, id, Errno::EISCONN),
+            },
+            Some(e) if e.is_would_block() => self.would_block(ev, id, false, 0),
+            Some(e) => {
+                if let Some(s) = self.sockets.get_mut(&id) {
+                    s.connect_target = Some((target, ev.call.loc));
+                }
+                self.connect_failed(ev, id, e)
+            }
+            None => match state {
+                SockState::Connecting => self.complete_connect(ev, id),
+                SockState::Connected => self.deviate(
+                    DeviationKind::UnexpectedSuccess,
+                    ev,
+                    id,
+                    Vec::new(),
+                    format!("{id} was already connected (Linux: EISCONN)"),
+                ),
+                _ => {
+                    if let Some(s) = self.sockets.get_mut(&id) {
+                        s.connect_target = Some((target, ev.call.loc));
+                    }
+                    let verdict = self.complete_connect(ev, id);
+                    if matches!(verdict, Verdict::RetryLater(_)) {
+                        if let Some(s) = self.sockets.get_mut(&id) {
+                            s.connect_target = None;
+                        }
+                    }
+                    verdict
+                }
+            },
+        }
+    }
+
+    /// A nonblocking connect started: the kernel sends the SYN now, so the connection is queued
+    /// on a listener that exists already; otherwise the outcome comes later (SO_ERROR, POLLOUT).
+    fn start_connecting(
+        &mut self,
+        ev: &SocketEvent,
+        id: SockId,
+        target: SocketAddr,
+        interrupted: bool,
+    ) -> Verdict {
+        let listener = self.find_listener(id, target);
+        let local = self.sockets.get(&id).and_then(|s| s.local);
+        if let Some(s) = self.sockets.get_mut(&id) {
+            s.state = SockState::Connecting;
+            s.peer = Some(target);
+            s.connect_target = Some((target, ev.call.loc));
+        }
+        if let Some(listener) = listener {
+            self.queue_connection(ev, id, listener, target);
+        }
+        if is_loopback_to_external(local, target) {
+            return self.loopback_deviation(ev, id, local, target);
+        }
+        if interrupted {
+            return Verdict::Accept;
+        }
+        let timeout = self.sockets.get(&id).map_or(0, |s| s.options.sndtimeo_us);
+        self.would_block(ev, id, false, timeout)
+    }
+
+    fn loopback_deviation(
+        &self,
+        ev: &SocketEvent,
+        id: SockId,
+        local: Option<SocketAddr>,
+        peer: SocketAddr,
+    ) -> Verdict {
+        let local = local.unwrap_or(peer);
+        self.deviate(
+            DeviationKind::LoopbackBoundExternalPeer { local, peer },
+            ev,
+            id,
+            Vec::new(),
+            format!("{id} is bound to {local} but talks to {peer} (Linux: EINVAL)"),
+        )
+    }
+
+    /// Creates the connection record and queues it on the listener.
+    fn queue_connection(
+        &mut self,
+        ev: &SocketEvent,
+        client: SockId,
+        listener: SockId,
+        target: SocketAddr,
+    ) -> ConnId {
+        let conn_id = self.conns.len();
+        let mut conn = Connection::new(client, Some(listener), ev.call.loc);
+        conn.client_view = (
+            self.sockets.get(&client).and_then(|s| s.local),
+            Some(target),
+        );
+        conn.server_view.0 = self.sockets.get(&listener).and_then(|s| s.local);
+        self.conns.push(conn);
+        if let Some(s) = self.sockets.get_mut(&client) {
+            s.conn = Some(conn_id);
+            s.peer = Some(target);
+        }
+        if let Some(l) = self.sockets.get_mut(&listener) {
+            l.pending.push_back(conn_id);
+        }
+        self.touch(WaitKey::Sock(listener));
+        conn_id
+    }
+
+    pub(super) fn completion(&self, id: SockId) -> Result<Completion, String> {
+        let Some(sock) = self.sockets.get(&id) else {
+            return Err("socket unknown".into());
+        };
+        if sock.conn.is_some() {
+            return Ok(Completion::Queued);
+        }
+        let Some((target, _)) = sock.connect_target else {
+            return Err(format!("{id} has no connect in progress"));
+        };
+        match self.find_listener(id, target) {
+            Some(listener) => Ok(Completion::To(listener, target)),
+            None if self.forcing => Ok(Completion::Outside),
+            None => Err(format!("no traced socket listens at {target} yet")),
+        }
+    }
+
+    /// Evidence that a connect completed (success return, SO_ERROR 0, POLLOUT, EISCONN).
+    pub(super) fn complete_connect(&mut self, ev: &SocketEvent, id: SockId) -> Verdict {
+        match self.completion(id) {
+            Ok(c) => self.apply_completion(ev, id, c),
+            Err(reason) => self.wait_for(reason, &[WaitKey::AnyListen]),
+        }
+    }
+
+    pub(super) fn apply_completion(
+        &mut self,
+        ev: &SocketEvent,
+        id: SockId,
+        c: Completion,
+    ) -> Verdict {
+        let local = self.sockets.get(&id).and_then(|s| s.local);
+        let target = self
+            .sockets
+            .get(&id)
+            .and_then(|s| s.connect_target.map(|t| t.0));
+        match c {
+            Completion::Queued => {}
+            Completion::To(listener, target) => {
+                self.queue_connection(ev, id, listener, target);
+            }
+            Completion::Outside => {
+                if let Some(s) = self.sockets.get_mut(&id) {
+                    s.external = true;
+                }
+                let detail = format!(
+                    "{id} connected to {} where no traced socket listens; treated as outside",
+                    target.map_or("?".into(), |t| t.to_string())
+                );
+                return self.deviate(DeviationKind::Forced, ev, id, Vec::new(), detail);
+            }
+        }
+        if let Some(s) = self.sockets.get_mut(&id) {
+            s.state = SockState::Connected;
+        }
+        match target {
+            Some(t) if is_loopback_to_external(local, t) => {
+                self.loopback_deviation(ev, id, local, t)
+            }
+            _ => Verdict::Accept,
+        }
+    }
+
+    /// A connect ended with `errno` (returned directly or through SO_ERROR).
+    pub(super) fn connect_failed(&mut self, ev: &SocketEvent, id: SockId, errno: Errno) -> Verdict {
+        let Some(sock) = self.sockets.get(&id) else {
+            return Verdict::NotModelled;
+        };
+        let Some((target, _)) = sock.connect_target else {
+            return self.unexpected_failure(ev, id, errno);
+        };
+        let local = sock.local;
+        let listener = self.find_listener(id, target);
+        // The failed attempt leaves the socket as it was before connect.
+        let back_to = if local.is_some() {
+            SockState::Bound
+        } else {
+            SockState::Created
+        };
+        let queued = sock.conn;
+        if let Some(s) = self.sockets.get_mut(&id) {
+            s.state = back_to;
+            s.conn = None;
+            s.connect_target = None;
+        }
+        if let Some(conn) = queued {
+            self.drop_queued(conn);
+        }
+        if is_loopback_to_external(local, target) {
+            return self.loopback_deviation(ev, id, local, target);
+        }
+        if errno == Errno::ECONNREFUSED && listener.is_none() {
+            if let Some(v6only) = self.find_listener_where(id, target, true) {
+                return self.deviate(
+                    DeviationKind::IpVersionMismatch,
+                    ev,
+                    id,
+                    self.sockets
+                        .get(&v6only)
+                        .and_then(|l| l.listen_loc)
+                        .into_iter()
+                        .collect(),
+                    format!("IPv4 connect to {target}, but {v6only} listens IPv6-only"),
+                );
+            }
+        }
+        let known_errors = [
+            Errno::ECONNREFUSED,
+            Errno::ETIMEDOUT,
+            Errno::EHOSTUNREACH,
+            Errno::ENETUNREACH,
+            Errno::EHOSTDOWN,
+            Errno::ENETDOWN,
+            Errno::EACCES,
+            Errno::EPERM,
+            Errno::ECONNRESET,
+            Errno::EADDRNOTAVAIL,
+            Errno::EINVAL,
+        ];
+        if !known_errors.contains(&errno) {
+            return self.unexpected_failure(ev, id, errno);
+        }
+        let related = listener
+            .and_then(|l| self.sockets.get(&l))
+            .and_then(|l| l.listen_loc)
+            .into_iter()
+            .collect();
+        let detail = match listener {
+            Some(l) => {
+                format!("connect to {target} failed with {errno} although {l} listens there")
+            }
+            None => {
+                format!("connect to {target} failed with {errno}; no traced socket listens there")
+            }
+        };
+        self.deviate(
+            DeviationKind::ConnectFailed {
+                errno,
+                target,
+                listener,
+            },
+            ev,
+            id,
+            related,
+            detail,
+        )
+    }
+
+    /// Removes a connection that never got established from its listener's queue.
+    fn drop_queued(&mut self, conn: ConnId) {
+        let Some(listener) = self.conns.get(conn).and_then(|c| c.listener) else {
+            return;
+        };
+        if let Some(l) = self.sockets.get_mut(&listener) {
+            l.pending.retain(|c| *c != conn);
+        }
+    }
+
+    /// Position in `listener`'s queue of the first connection that can be from `peer`.
+    fn queued_from(&self, listener: SockId, peer: Option<SocketAddr>) -> Option<usize> {
+        let queue = &self.sockets.get(&listener)?.pending;
+        queue.iter().position(|conn| {
+            let Some(c) = self.conns.get(*conn) else {
+                return false;
+            };
+            // The client's address as it was when it connected (the client may be closed).
+            match (peer, c.client_view.0) {
+                (Some(p), Some(client_local)) if client_local.port() != 0 => {
+                    self.can_be(c.client, client_local, listener.trace, p, Role::Client)
+                }
+                // Ephemeral port unknown: at least the peer's IP must be the client host's (or
+                // nobody's, e.g. a NAT's public address).
+                (Some(p), _) => {
+                    let owners = self.traces_behind(p);
+                    owners.is_empty() || owners.contains(&c.client.trace)
+                }
+                (None, _) => true,
+            }
+        })
+    }
+
+    /// Other listeners sharing this one's port on the same host through SO_REUSEPORT.
+    fn reuseport_siblings(&self, listener: SockId) -> Vec<SockId> {
+        let Some(l) = self.sockets.get(&listener) else {
+            return Vec::new();
+        };
+        let Some(port) = l.local.map(|a| a.port()).filter(|p| *p != 0) else {
+            return Vec::new();
+        };
+        if !l.options.reuseport {
+            return Vec::new();
+        }
+        let host = self.host_key(listener.trace);
+        self.listeners_by_port
+            .get(&port)
+            .into_iter()
+            .flatten()
+            .copied()
+            .filter(|other| {
+                *other != listener
+                    && self.host_key(other.trace) == host
+                    && self.sockets.get(other).is_some_and(|o| o.options.reuseport)
+            })
+            .collect()
+    }
+
+    pub(super) fn accept(
+        &mut self,
+        ev: &SocketEvent,
+        fd: Fd,
+        peer: Option<&SockAddr>,
+        nonblock: bool,
+        new_fd: Option<Fd>,
+    ) -> Verdict {
+        let (listener_id, listener) = match self.target(ev, fd) {
+            Target::Sock(id, s) => (id, s),
+            Target::Skip(v) => return v,
+        };
+        if let Some(errno) = ev.call.outcome.errno {
+            return match errno {
+                e if e.is_would_block() => {
+                    let timeout = listener.options.rcvtimeo_us;
+                    self.would_block(ev, listener_id, false, timeout)
+                }
+                e if e.is_restart() || e == Errno::ECONNABORTED => Verdict::Accept,
+                e => self.unexpected_failure(ev, listener_id, e),
+            };
+        }
+        let Some(new_id) = new_fd.and_then(|fd| ev.sock(fd)) else {
+            return Verdict::NotModelled;
+        };
+        let peer = peer.and_then(inet_of);
+        let mut accepted = Socket::new(new_id, listener.host, Proto::Tcp, listener.ipv6);
+        accepted.options = listener.options.clone();
+        accepted.local = listener.local;
+        accepted.peer = peer;
+        accepted.state = SockState::Connected;
+        // Linux does not pass O_NONBLOCK on to accepted sockets, BSD and Windows do: remember
+        // that the flag only came from the listener.
+        accepted.nonblock = if nonblock {
+            Nonblock::explicit(true)
+        } else if listener.nonblock.on {
+            Nonblock {
+                on: true,
+                inherited: true,
+            }
+        } else {
+            Nonblock::default()
+        };
+        if let Some(p) = peer.filter(|p| self.matcher.is_outside(*p)) {
+            self.note_unknown_peer(new_id.trace, p);
+            accepted.external = true;
+            self.sockets.insert(new_id, accepted);
+            return Verdict::NotModelled;
+        }
+        let siblings = self.reuseport_siblings(listener_id);
+        let found = std::iter::once(listener_id)
+            .chain(siblings.iter().copied())
+            .find_map(|owner| Some((owner, self.queued_from(owner, peer)?)));
+        let Some((owner, position)) = found else {
+            if !self.forcing {
+                let reason = match listener.pending.len() {
+                    0 => format!("no connection waiting on {listener_id}"),
+                    n => format!("none of the {n} connections waiting on {listener_id} is from the accepted peer"),
+                };
+                let keys: Vec<WaitKey> = std::iter::once(listener_id)
+                    .chain(siblings)
+                    .map(WaitKey::Sock)
+                    .collect();
+                return self.wait_for(reason, &keys);
+            }
+            // Blocked: no traced connect can supply this connection (NAT, port forwarding, or
+            // an untraced client).
+            let local = listener.local.unwrap_or_else(|| listener.local_or_any());
+            accepted.external = true;
+            self.sockets.insert(new_id, accepted);
+            return match peer {
+                Some(p) => {
+                    self.note_unknown_peer(new_id.trace, p);
+                    self.deviate(
+                        DeviationKind::AcceptFromUnknownPeer { peer: p, local },
+                        ev,
+                        new_id,
+                        Vec::new(),
+                        format!("{listener_id} accepted {p}, which no traced connect matches"),
+                    )
+                }
+                None => self.deviate(
+                    DeviationKind::Forced,
+                    ev,
+                    new_id,
+                    Vec::new(),
+                    format!("{listener_id} accepted a connection no traced connect matches"),
+                ),
+            };
+        };
+        let Some(conn_id) = self
+            .sockets
+            .get_mut(&owner)
+            .and_then(|l| l.pending.remove(position))
+        else {
+            return Verdict::NotModelled;
+        };
+        let mut client = None;
+        if let Some(c) = self.conns.get_mut(conn_id) {
+            // With SO_REUSEPORT the kernel spreads connections over the listeners: the one
+            // that accepted it is the one it went to.
+            c.listener = Some(listener_id);
+            c.server = Some(new_id);
+            c.accept_loc = Some(ev.call.loc);
+            c.server_view = (accepted.local, peer);
+            client = Some(c.client);
+            if accepted.peer.is_none() {
+                accepted.peer = c.client_view.0;
+            }
+        }
+        accepted.conn = Some(conn_id);
+        self.sockets.insert(new_id, accepted);
+        if let Some(client) = client {
+            self.touch(WaitKey::Sock(client));
+        }
+        Verdict::Accept
+    }
+}

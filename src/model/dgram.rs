@@ -1,0 +1,496 @@
+//! Transfer calls (send/recv families, sendfile/splice) dispatched by transport, and the UDP
+//! semantics: connect, send and receive of datagrams.
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+
+use super::socket::{inet_of, Proto};
+use super::stream::Bytes;
+use super::udp::{DgramKey, Flow, Matched, Received};
+use super::{Deviation, DeviationKind, Model, Target, Verdict, WaitKey};
+use crate::config::matching::Role;
+use crate::fold::SocketEvent;
+use crate::parse::{Errno, Fd, MmsgEntry, MsgFlags, Payload, SockAddr};
+use crate::source::SockId;
+
+fn is_broadcast(addr: SocketAddr) -> bool {
+    addr.ip() == IpAddr::V4(Ipv4Addr::BROADCAST)
+}
+
+/// One datagram to send or as received.
+struct Datagram<'a> {
+    len: u64,
+    payload: &'a Payload,
+    addr: Option<SocketAddr>,
+}
+
+impl Model<'_> {
+    /// Outside the modelled world? The limited broadcast address never is: every host hears it.
+    fn outside_udp(&self, addr: SocketAddr) -> bool {
+        !is_broadcast(addr) && self.matcher.is_outside(addr)
+    }
+
+    fn returned_len(ev: &SocketEvent) -> u64 {
+        ev.call
+            .outcome
+            .value
+            .and_then(|v| u64::try_from(v).ok())
+            .unwrap_or(0)
+    }
+
+    pub(super) fn send(
+        &mut self,
+        ev: &SocketEvent,
+        fd: Fd,
+        data: &Payload,
+        flags: MsgFlags,
+        dest: Option<&SockAddr>,
+    ) -> Verdict {
+        let (id, sock) = match self.target(ev, fd) {
+            Target::Sock(id, s) => (id, s),
+            Target::Skip(v) => return v,
+        };
+        let len = Self::returned_len(ev);
+        match sock.proto {
+            Proto::Tcp => self.tcp_send(ev, id, Bytes::of(data, len), flags),
+            Proto::Udp => {
+                let addr = dest.and_then(inet_of);
+                if dest.is_some() && addr.is_none() {
+                    return Verdict::NotModelled;
+                }
+                let dgram = Datagram {
+                    len,
+                    payload: data,
+                    addr,
+                };
+                self.udp_send(ev, id, &[dgram], flags)
+            }
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn recv(
+        &mut self,
+        ev: &SocketEvent,
+        fd: Fd,
+        data: &Payload,
+        buf_len: u64,
+        flags: MsgFlags,
+        src: Option<&SockAddr>,
+        truncated_datagram: bool,
+    ) -> Verdict {
+        let (id, sock) = match self.target(ev, fd) {
+            Target::Sock(id, s) => (id, s),
+            Target::Skip(v) => return v,
+        };
+        let len = Self::returned_len(ev);
+        match sock.proto {
+            Proto::Tcp => self.tcp_recv(ev, id, Bytes::of(data, len), buf_len, flags, true),
+            Proto::Udp => {
+                let dgram = Datagram {
+                    len,
+                    payload: data,
+                    addr: src.and_then(inet_of),
+                };
+                self.udp_recv(ev, id, &[dgram], buf_len, flags, truncated_datagram)
+            }
+        }
+    }
+
+    pub(super) fn send_many(
+        &mut self,
+        ev: &SocketEvent,
+        fd: Fd,
+        msgs: &[MmsgEntry],
+        flags: MsgFlags,
+    ) -> Verdict {
+        let (id, sock) = match self.target(ev, fd) {
+            Target::Sock(id, s) => (id, s),
+            Target::Skip(v) => return v,
+        };
+        if sock.proto == Proto::Tcp {
+            return self.unsupported_call(ev, "sendmmsg on TCP");
+        }
+        let count = usize::try_from(Self::returned_len(ev)).unwrap_or(0);
+        let dgrams: Vec<Datagram<'_>> = msgs
+            .iter()
+            .take(count)
+            .map(|m| Datagram {
+                len: m.len.unwrap_or(m.data.shown.len() as u64),
+                payload: &m.data,
+                addr: m.addr.as_ref().and_then(inet_of),
+            })
+            .collect();
+        self.udp_send(ev, id, &dgrams, flags)
+    }
+
+    pub(super) fn recv_many(
+        &mut self,
+        ev: &SocketEvent,
+        fd: Fd,
+        msgs: &[MmsgEntry],
+        flags: MsgFlags,
+    ) -> Verdict {
+        let (id, sock) = match self.target(ev, fd) {
+            Target::Sock(id, s) => (id, s),
+            Target::Skip(v) => return v,
+        };
+        if sock.proto == Proto::Tcp {
+            return self.unsupported_call(ev, "recvmmsg on TCP");
+        }
+        let count = usize::try_from(Self::returned_len(ev)).unwrap_or(0);
+        let dgrams: Vec<Datagram<'_>> = msgs
+            .iter()
+            .take(count)
+            .map(|m| Datagram {
+                len: m.len.unwrap_or(m.data.shown.len() as u64),
+                payload: &m.data,
+                addr: m.addr.as_ref().and_then(inet_of),
+            })
+            .collect();
+        self.udp_recv(ev, id, &dgrams, 0, flags, false)
+    }
+
+    /// sendfile / splice: bytes move, content unknown.
+    pub(super) fn copy_file(&mut self, ev: &SocketEvent, out_fd: Fd, in_fd: Fd) -> Verdict {
+        let unknown = Payload {
+            shown: Vec::new(),
+            truncated: true,
+        };
+        let len = Self::returned_len(ev);
+        let flags = MsgFlags::default();
+        if let Target::Sock(id, sock) = self.target(ev, out_fd) {
+            return match sock.proto {
+                Proto::Tcp => self.tcp_send(ev, id, Bytes::of(&unknown, len), flags),
+                Proto::Udp => self.unsupported_call(ev, "sendfile to a UDP socket"),
+            };
+        }
+        if let Target::Sock(id, sock) = self.target(ev, in_fd) {
+            return match sock.proto {
+                Proto::Tcp => self.tcp_recv(ev, id, Bytes::of(&unknown, len), len, flags, false),
+                Proto::Udp => self.unsupported_call(ev, "splice from a UDP socket"),
+            };
+        }
+        Verdict::NotModelled
+    }
+
+    pub(super) fn udp_connect(
+        &mut self,
+        ev: &SocketEvent,
+        id: SockId,
+        target: SocketAddr,
+    ) -> Verdict {
+        let Some(sock) = self.sockets.get(&id) else {
+            return Verdict::NotModelled;
+        };
+        let (local, broadcast_ok) = (sock.local, sock.options.broadcast);
+        if let Some(errno) = ev.call.outcome.errno {
+            return match errno {
+                Errno::EACCES if is_broadcast(target) && !broadcast_ok => {
+                    self.broadcast_deviation(ev, id, target)
+                }
+                e if e.is_restart() => Verdict::Accept,
+                e => self.unexpected_failure(ev, id, e),
+            };
+        }
+        if let Some(s) = self.sockets.get_mut(&id) {
+            s.peer = Some(target);
+        }
+        if self.outside_udp(target) {
+            self.note_unknown_peer(id.trace, target);
+            return Verdict::NotModelled;
+        }
+        if is_broadcast(target) && !broadcast_ok {
+            return self.broadcast_deviation(ev, id, target);
+        }
+        if let Some(l) = local.filter(|l| l.ip().is_loopback() && !target.ip().is_loopback()) {
+            return self.deviate(
+                DeviationKind::LoopbackBoundExternalPeer {
+                    local: l,
+                    peer: target,
+                },
+                ev,
+                id,
+                Vec::new(),
+                format!("{id} is bound to {l} but talks to {target} (Linux: EINVAL)"),
+            );
+        }
+        Verdict::Accept
+    }
+
+    fn broadcast_deviation(&self, ev: &SocketEvent, id: SockId, target: SocketAddr) -> Verdict {
+        self.deviate(
+            DeviationKind::BroadcastNotPermitted,
+            ev,
+            id,
+            Vec::new(),
+            format!("{id} sends to {target} without SO_BROADCAST"),
+        )
+    }
+
+    fn udp_send(
+        &mut self,
+        ev: &SocketEvent,
+        id: SockId,
+        dgrams: &[Datagram<'_>],
+        flags: MsgFlags,
+    ) -> Verdict {
+        let Some(sock) = self.sockets.get(&id) else {
+            return Verdict::NotModelled;
+        };
+        let (peer, local) = (sock.peer, sock.local);
+        let (broadcast_ok, sndbuf, sndtimeo) = (
+            sock.options.broadcast,
+            sock.options.sndbuf,
+            sock.options.sndtimeo_us,
+        );
+        if let Some(errno) = ev.call.outcome.errno {
+            let dest = dgrams.first().and_then(|d| d.addr).or(peer);
+            return match (errno, dest) {
+                (e, _) if e.is_would_block() => self.would_block(ev, id, flags.dontwait, sndtimeo),
+                (e, _) if e.is_restart() => Verdict::Accept,
+                (Errno::EDESTADDRREQ | Errno::ENOTCONN, None) => Verdict::Accept,
+                (_, Some(d)) if self.outside_udp(d) => {
+                    self.note_unknown_peer(id.trace, d);
+                    Verdict::NotModelled
+                }
+                (Errno::EACCES, Some(d)) if is_broadcast(d) && !broadcast_ok => {
+                    self.broadcast_deviation(ev, id, d)
+                }
+                (Errno::EMSGSIZE, _) => {
+                    let len = dgrams.first().map_or(0, |d| d.payload.shown.len() as u64);
+                    self.deviate(
+                        DeviationKind::DatagramTooLarge {
+                            len,
+                            buffer: sndbuf,
+                        },
+                        ev,
+                        id,
+                        Vec::new(),
+                        "datagram larger than the path or socket allows (EMSGSIZE)".into(),
+                    )
+                }
+                (e, _) => self.unexpected_failure(ev, id, e),
+            };
+        }
+        let mut first: Option<Deviation> = None;
+        let mut modelled = false;
+        for d in dgrams {
+            let Some(dest) = d.addr.or(peer) else {
+                let dev = self.deviation(
+                    DeviationKind::UnexpectedSuccess,
+                    ev,
+                    Some(id),
+                    Vec::new(),
+                    "datagram sent without a destination (Linux: EDESTADDRREQ)".into(),
+                );
+                first.get_or_insert(dev);
+                continue;
+            };
+            if self.outside_udp(dest) {
+                self.note_unknown_peer(id.trace, dest);
+                continue;
+            }
+            modelled = true;
+            let mut problem = None;
+            if is_broadcast(dest) && !broadcast_ok {
+                problem = Some((
+                    DeviationKind::BroadcastNotPermitted,
+                    format!("{id} sends to {dest} without SO_BROADCAST"),
+                ));
+            } else if d.len > sndbuf {
+                problem = Some((
+                    DeviationKind::DatagramTooLarge {
+                        len: d.len,
+                        buffer: sndbuf,
+                    },
+                    format!("{}-byte datagram, send buffer {sndbuf}", d.len),
+                ));
+            } else if let Some(l) =
+                local.filter(|l| l.ip().is_loopback() && !dest.ip().is_loopback())
+            {
+                problem = Some((
+                    DeviationKind::LoopbackBoundExternalPeer {
+                        local: l,
+                        peer: dest,
+                    },
+                    format!("{id} is bound to {l} but sends to {dest} (Linux: EINVAL)"),
+                ));
+            }
+            if let Some((kind, detail)) = problem {
+                let dev = self.deviation(kind, ev, Some(id), Vec::new(), detail);
+                first.get_or_insert(dev);
+            }
+            let shown = Bytes::of(d.payload, d.len).shown;
+            let key = DgramKey::of(d.len, shown, d.payload.truncated);
+            self.flows.send(id, local, dest, key, shown, ev.call.loc);
+            self.touch(WaitKey::UdpPort(dest.port()));
+            self.touch(WaitKey::AnyDatagram);
+        }
+        match first {
+            Some(d) => Verdict::Deviation(d),
+            None if modelled || dgrams.is_empty() => Verdict::Accept,
+            None => Verdict::NotModelled,
+        }
+    }
+
+    /// Can `receiver` get datagrams of `flow` (destination and, when shown, source agree)?
+    pub(super) fn receives(&self, receiver: SockId, src: Option<SocketAddr>, flow: &Flow) -> bool {
+        let Some(me) = self.sockets.get(&receiver) else {
+            return false;
+        };
+        let my_port = me.local.map(|l| l.port());
+        let dest_ok = if flow.dest.ip().is_multicast() {
+            me.options.memberships.contains(&flow.dest.ip())
+                && my_port.is_none_or(|p| p == flow.dest.port())
+        } else if is_broadcast(flow.dest) {
+            my_port.is_none_or(|p| p == flow.dest.port())
+        } else {
+            self.can_be(
+                receiver,
+                me.local_or_any(),
+                flow.sender.trace,
+                flow.dest,
+                Role::Server,
+            )
+        };
+        if !dest_ok {
+            return false;
+        }
+        let sender_local = self
+            .sockets
+            .get(&flow.sender)
+            .and_then(|s| s.local)
+            .or(flow.sender_addr);
+        match (src, sender_local) {
+            (Some(src), Some(local)) if local.port() != 0 => {
+                self.can_be(flow.sender, local, receiver.trace, src, Role::Client)
+            }
+            _ => true,
+        }
+    }
+
+    fn udp_recv(
+        &mut self,
+        ev: &SocketEvent,
+        id: SockId,
+        dgrams: &[Datagram<'_>],
+        buf_len: u64,
+        flags: MsgFlags,
+        truncated_datagram: bool,
+    ) -> Verdict {
+        let Some(sock) = self.sockets.get(&id) else {
+            return Verdict::NotModelled;
+        };
+        let (rcvtimeo, rcvbuf) = (sock.options.rcvtimeo_us, sock.options.rcvbuf);
+        let port = sock.local.map(|l| l.port());
+        if let Some(errno) = ev.call.outcome.errno {
+            return match errno {
+                e if e.is_would_block() => self.would_block(ev, id, flags.dontwait, rcvtimeo),
+                e if e.is_restart() => Verdict::Accept,
+                e => self.unexpected_failure(ev, id, e),
+            };
+        }
+        // Find every datagram first: nothing changes unless all of them were sent.
+        let mut plan = Vec::with_capacity(dgrams.len());
+        let mut taken: Vec<(usize, DgramKey)> = Vec::new();
+        for d in dgrams {
+            if let Some(src) = d.addr.filter(|s| self.outside_udp(*s)) {
+                plan.push(Err(src));
+                continue;
+            }
+            let shown = Bytes::of(d.payload, d.len).shown;
+            let got = Received {
+                key: DgramKey::of(d.len, shown, d.payload.truncated),
+                shown,
+                maybe_cut: truncated_datagram || (buf_len > 0 && d.len == buf_len),
+            };
+            let found = self
+                .flows
+                .find(got, port.unwrap_or(0), |f| self.receives(id, d.addr, f));
+            match found {
+                Some((flow, key, matched)) => {
+                    let already = taken.iter().filter(|t| **t == (flow, key)).count();
+                    if !flags.peek && already >= self.flows.copies(flow, key) {
+                        // Earlier datagrams of this recvmmsg took every copy.
+                        plan.push(Ok(None));
+                        continue;
+                    }
+                    taken.push((flow, key));
+                    plan.push(Ok(Some((flow, key, matched, d.len))));
+                }
+                None => plan.push(Ok(None)),
+            }
+        }
+        let missing = plan.iter().any(|p| matches!(p, Ok(None)));
+        if missing && !self.forcing {
+            let key = match port {
+                Some(p) if p != 0 => WaitKey::UdpPort(p),
+                _ => WaitKey::AnyDatagram,
+            };
+            return self.wait_for(format!("datagram not sent yet (or not to {id})"), &[key]);
+        }
+        let mut first: Option<Deviation> = None;
+        let mut modelled = false;
+        for (entry, d) in plan.into_iter().zip(dgrams) {
+            let found = match entry {
+                Err(src) => {
+                    self.note_unknown_peer(id.trace, src);
+                    continue;
+                }
+                Ok(found) => found,
+            };
+            modelled = true;
+            let Some((flow, key, matched, len)) = found else {
+                let dev = self.deviation(
+                    DeviationKind::UnknownData,
+                    ev,
+                    Some(id),
+                    Vec::new(),
+                    format!(
+                        "{len}-byte datagram from {} that no traced call sent",
+                        d.addr.map_or("?".into(), |a| a.to_string()),
+                        len = d.len
+                    ),
+                );
+                first.get_or_insert(dev);
+                continue;
+            };
+            if flags.peek {
+                self.flows.note_receiver(flow, id);
+            } else {
+                self.flows.take(flow, key, id);
+            }
+            let problem = match matched {
+                Matched::CutToBuffer { len: full } => Some(DeviationKind::DatagramTruncated {
+                    len: full,
+                    buffer: len,
+                }),
+                _ if buf_len > 0 && len > buf_len => Some(DeviationKind::DatagramTruncated {
+                    len,
+                    buffer: buf_len,
+                }),
+                _ if key.len > rcvbuf => Some(DeviationKind::DatagramTooLarge {
+                    len: key.len,
+                    buffer: rcvbuf,
+                }),
+                _ => None,
+            };
+            if let Some(kind) = problem {
+                let related = vec![self.flows.get(flow).first_send];
+                let dev = self.deviation(
+                    kind,
+                    ev,
+                    Some(id),
+                    related,
+                    "datagram did not fit the receive buffer".into(),
+                );
+                first.get_or_insert(dev);
+            }
+        }
+        match first {
+            Some(d) => Verdict::Deviation(d),
+            None if modelled || dgrams.is_empty() => Verdict::Accept,
+            None => Verdict::NotModelled,
+        }
+    }
+}

@@ -1,0 +1,542 @@
+//! Local set-up and tear-down: socket, bind, listen, options, descriptor flags, close, shutdown.
+
+use std::net::SocketAddr;
+
+use super::options::{self, Nonblock, OptionEffect};
+use super::socket::{Proto, SockState, Socket};
+use super::{DeviationKind, Model, PendingConnect, Target, Verdict, WaitKey};
+use crate::fold::SocketEvent;
+use crate::parse::{Domain, Errno, FcntlOp, Fd, IoctlOp, OptValue, Protocol, SockAddr, SockType};
+use crate::source::SockId;
+
+/// Do two local addresses claim the same port space? (Equal addresses, or either wildcard; an
+/// IPv6 wildcard covers IPv4 unless the socket is v6-only.)
+fn addresses_overlap(a: SocketAddr, a_v6only: bool, b: SocketAddr, b_v6only: bool) -> bool {
+    if a.ip() == b.ip() {
+        return true;
+    }
+    // A v4 wildcard never covers v6 addresses; a v6-only wildcard never covers v4 ones.
+    let covers = |wild: SocketAddr, v6only: bool, other: SocketAddr| {
+        wild.ip().is_unspecified()
+            && match (wild.is_ipv6(), other.is_ipv6()) {
+                (false, true) => false,
+                (true, false) => !v6only,
+                _ => true,
+            }
+    };
+    covers(a, a_v6only, b) || covers(b, b_v6only, a)
+}
+
+impl Model<'_> {
+    pub(super) fn socket_call(
+        &mut self,
+        ev: &SocketEvent,
+        domain: Domain,
+        ty: SockType,
+        protocol: Protocol,
+        nonblock: bool,
+        fd: Option<Fd>,
+    ) -> Verdict {
+        if !ev.call.outcome.is_success() {
+            return Verdict::NotModelled;
+        }
+        let ipv6 = match domain {
+            Domain::Inet => false,
+            Domain::Inet6 => true,
+            // Unix, netlink and packet sockets are outside the modelled network.
+            _ => return Verdict::NotModelled,
+        };
+        let proto = match (ty, protocol) {
+            (SockType::Stream, Protocol::Default | Protocol::Tcp) => Proto::Tcp,
+            (SockType::Dgram, Protocol::Default | Protocol::Udp) => Proto::Udp,
+            (SockType::Raw, _) => return self.unsupported_call(ev, "raw socket"),
+            (SockType::Dgram, Protocol::Icmp | Protocol::Icmpv6) => {
+                return self.unsupported_call(ev, "ICMP datagram socket")
+            }
+            _ => return self.unsupported_call(ev, "socket type/protocol"),
+        };
+        let Some(id) = fd.and_then(|fd| ev.sock(fd)) else {
+            return Verdict::NotModelled;
+        };
+        let host = self
+            .topology
+            .traces
+            .get(id.trace.0 as usize)
+            .map(|t| t.host);
+        let mut sock = Socket::new(id, host, proto, ipv6);
+        // SOCK_NONBLOCK given to socket() is the caller's own choice, whatever the type.
+        sock.nonblock = Nonblock::explicit(nonblock);
+        self.sockets.insert(id, sock);
+        Verdict::Accept
+    }
+
+    pub(super) fn bind(&mut self, ev: &SocketEvent, fd: Fd, addr: &SockAddr) -> Verdict {
+        let (id, sock) = match self.target(ev, fd) {
+            Target::Sock(id, s) => (id, s),
+            Target::Skip(v) => return v,
+        };
+        let Some(addr) = addr.inet() else {
+            return Verdict::NotModelled;
+        };
+        let conflict = self.bind_conflict(id, sock, addr);
+        let reuseaddr = sock.options.reuseaddr;
+        let already_bound = sock.local.is_some();
+        if let Some(errno) = ev.call.outcome.errno {
+            return match errno {
+                Errno::EADDRINUSE => self.deviate(
+                    DeviationKind::AddressInUse { reuseaddr },
+                    ev,
+                    id,
+                    conflict
+                        .and_then(|(holder, _)| self.sockets.get(&holder))
+                        .and_then(|h| h.bind_loc.or(h.listen_loc))
+                        .into_iter()
+                        .collect(),
+                    match conflict {
+                        Some((holder, _)) => format!("{addr} is held by {holder}"),
+                        None => format!("{addr} is in use (holder not traced)"),
+                    },
+                ),
+                Errno::EINVAL if already_bound => Verdict::Accept,
+                e if e.is_restart() => Verdict::Accept,
+                e => self.unexpected_failure(ev, id, e),
+            };
+        }
+        if already_bound {
+            return self.deviate(
+                DeviationKind::UnexpectedSuccess,
+                ev,
+                id,
+                Vec::new(),
+                format!("{id} was already bound (Linux: EINVAL)"),
+            );
+        }
+        self.set_local(id, addr);
+        if let Some(s) = self.sockets.get_mut(&id) {
+            s.state = SockState::Bound;
+            s.bind_loc = Some(ev.call.loc);
+        }
+        match conflict {
+            Some((holder, holder_reuseaddr)) => {
+                let related = self
+                    .sockets
+                    .get(&holder)
+                    .and_then(|h| h.bind_loc.or(h.listen_loc))
+                    .into_iter()
+                    .collect();
+                self.deviate(
+                    DeviationKind::AddressInUse {
+                        reuseaddr: holder_reuseaddr,
+                    },
+                    ev,
+                    id,
+                    related,
+                    format!("{addr} is also bound by {holder} on the same host"),
+                )
+            }
+            None => Verdict::Accept,
+        }
+    }
+
+    /// Another live socket of the same host and protocol holding `addr`'s port. UDP sockets that
+    /// both set SO_REUSEADDR (multicast receivers) or any sockets that both set SO_REUSEPORT
+    /// share the port legitimately.
+    fn bind_conflict(&self, id: SockId, sock: &Socket, addr: SocketAddr) -> Option<(SockId, bool)> {
+        if addr.port() == 0 {
+            return None;
+        }
+        let key = (self.host_key(id.trace), sock.proto, addr.port());
+        let holders = self.bound.get(&key)?;
+        holders.iter().find_map(|other_id| {
+            let other = self.sockets.get(other_id)?;
+            let other_addr = other.local?;
+            if *other_id == id
+                || !addresses_overlap(addr, sock.options.v6only, other_addr, other.options.v6only)
+                || (sock.options.reuseport && other.options.reuseport)
+                || (sock.proto == Proto::Udp && sock.options.reuseaddr && other.options.reuseaddr)
+            {
+                return None;
+            }
+            Some((*other_id, other.options.reuseaddr))
+        })
+    }
+
+    /// Sets a socket's local address and keeps the bind index in step.
+    pub(super) fn set_local(&mut self, id: SockId, addr: SocketAddr) {
+        let host = self.host_key(id.trace);
+        let Some(sock) = self.sockets.get_mut(&id) else {
+            return;
+        };
+        sock.local = Some(addr);
+        if !sock.in_bind_index && addr.port() != 0 {
+            sock.in_bind_index = true;
+            self.bound
+                .entry((host, sock.proto, addr.port()))
+                .or_default()
+                .push(id);
+        }
+    }
+
+    fn unbind(&mut self, id: SockId) {
+        let host = self.host_key(id.trace);
+        let Some(sock) = self.sockets.get(&id) else {
+            return;
+        };
+        if let (true, Some(local)) = (sock.in_bind_index, sock.local) {
+            let key = (host, sock.proto, local.port());
+            if let Some(list) = self.bound.get_mut(&key) {
+                list.retain(|s| *s != id);
+                if list.is_empty() {
+                    self.bound.remove(&key);
+                }
+            }
+        }
+        if sock.state == SockState::Listen {
+            let port = sock.local.map_or(0, |l| l.port());
+            if let Some(set) = self.listeners_by_port.get_mut(&port) {
+                set.remove(&id);
+            }
+            self.listeners.remove(&id);
+        }
+    }
+
+    pub(super) fn listen(&mut self, ev: &SocketEvent, fd: Fd) -> Verdict {
+        let (id, sock) = match self.target(ev, fd) {
+            Target::Sock(id, s) => (id, s),
+            Target::Skip(v) => return v,
+        };
+        let (proto, state, ipv6) = (sock.proto, sock.state, sock.ipv6);
+        if let Some(errno) = ev.call.outcome.errno {
+            return match errno {
+                Errno::EOPNOTSUPP if proto == Proto::Udp => Verdict::Accept,
+                Errno::EADDRINUSE => self.deviate(
+                    DeviationKind::AddressInUse { reuseaddr: false },
+                    ev,
+                    id,
+                    Vec::new(),
+                    "no free port to auto-bind".into(),
+                ),
+                e => self.unexpected_failure(ev, id, e),
+            };
+        }
+        if proto == Proto::Udp || matches!(state, SockState::Connected | SockState::Connecting) {
+            return self.deviate(
+                DeviationKind::UnexpectedSuccess,
+                ev,
+                id,
+                Vec::new(),
+                format!("listen on a {state} {proto:?} socket (Linux: EINVAL/EOPNOTSUPP)"),
+            );
+        }
+        if state == SockState::Listen {
+            return Verdict::Accept; // listen again only changes the backlog
+        }
+        // listen(2) on an unbound socket binds it to a wildcard address and ephemeral port.
+        let local = sock.local.unwrap_or_else(|| {
+            if ipv6 {
+                SocketAddr::from((std::net::Ipv6Addr::UNSPECIFIED, 0))
+            } else {
+                SocketAddr::from((std::net::Ipv4Addr::UNSPECIFIED, 0))
+            }
+        });
+        if sock.local.is_none() {
+            self.set_local(id, local);
+        }
+        if let Some(s) = self.sockets.get_mut(&id) {
+            s.state = SockState::Listen;
+            s.listen_loc = Some(ev.call.loc);
+        }
+        self.listeners_by_port
+            .entry(local.port())
+            .or_default()
+            .insert(id);
+        self.listeners.insert(id);
+        self.touch(WaitKey::AnyListen);
+        Verdict::Accept
+    }
+
+    pub(super) fn close(&mut self, ev: &SocketEvent, fd: Fd) -> Verdict {
+        let Some(id) = ev.sock(fd) else {
+            return Verdict::NotModelled;
+        };
+        let Some(sock) = self.sockets.get(&id) else {
+            return Verdict::NotModelled;
+        };
+        let external = sock.external;
+        let verdict = match ev.call.outcome.errno {
+            None => Verdict::Accept,
+            // Linux releases the descriptor even when close reports EINTR; EAGAIN comes from a
+            // lingering close.
+            Some(e) if e.is_restart() || e.is_would_block() => Verdict::Accept,
+            Some(e) => self.unexpected_failure(ev, id, e),
+        };
+        let loc = ev.call.loc;
+        self.unbind(id);
+        // The last close removes the socket from every epoll set (epoll instances are few).
+        for (_, interest) in self
+            .epoll_interest
+            .iter_mut()
+            .filter(|((trace, _), _)| *trace == id.trace)
+        {
+            interest.remove(&id);
+        }
+        let Some(mut sock) = self.sockets.remove(&id) else {
+            return verdict;
+        };
+        if sock.state == SockState::Connecting {
+            if let Some((target, at)) = sock.connect_target {
+                self.pending_at_close.push(PendingConnect {
+                    sock: id,
+                    target,
+                    loc: at,
+                });
+            }
+        }
+        // Connections still waiting in a closed listener's queue are reset by the kernel.
+        for conn in sock.pending.drain(..) {
+            if let Some(c) = self.conns.get_mut(conn) {
+                c.reset_by_listener = Some(loc);
+                c.to_client.stats.closed_by_sender = true;
+                c.to_server.stats.closed_by_receiver = true;
+                let client = c.client;
+                self.touched.push(WaitKey::Sock(client));
+            }
+        }
+        if let Some(conn) = sock.conn {
+            if let Some(c) = self.conns.get_mut(conn) {
+                let side = c.side_of(id);
+                c.set_closed(side, loc);
+                if let Some(peer) = c.peer_of(side) {
+                    self.touched.push(WaitKey::Sock(peer));
+                }
+            }
+        }
+        sock.state = SockState::Closed;
+        sock.close_loc = Some(loc);
+        if external {
+            return Verdict::NotModelled;
+        }
+        verdict
+    }
+
+    pub(super) fn shutdown(&mut self, ev: &SocketEvent, fd: Fd, how: i64) -> Verdict {
+        let (id, sock) = match self.target(ev, fd) {
+            Target::Sock(id, s) => (id, s),
+            Target::Skip(v) => return v,
+        };
+        let (state, conn) = (sock.state, sock.conn);
+        let connected = state == SockState::Connected && conn.is_some();
+        if let Some(errno) = ev.call.outcome.errno {
+            return match errno {
+                Errno::ENOTCONN if !connected => Verdict::Accept,
+                Errno::EINVAL if !(0..=2).contains(&how) => Verdict::Accept,
+                e => self.unexpected_failure(ev, id, e),
+            };
+        }
+        if !(0..=2).contains(&how) || !(connected || state == SockState::Listen) {
+            return self.deviate(
+                DeviationKind::UnexpectedSuccess,
+                ev,
+                id,
+                Vec::new(),
+                format!("shutdown(how={how}) on a {state} socket (Linux: ENOTCONN/EINVAL)"),
+            );
+        }
+        if let (Some(conn), true) = (conn, how >= 1) {
+            if let Some(c) = self.conns.get_mut(conn) {
+                let side = c.side_of(id);
+                c.outgoing_mut(side).stats.closed_by_sender = true;
+                if let Some(peer) = c.peer_of(side) {
+                    self.touched.push(WaitKey::Sock(peer));
+                }
+            }
+        }
+        Verdict::Accept
+    }
+
+    pub(super) fn setsockopt(
+        &mut self,
+        ev: &SocketEvent,
+        fd: Fd,
+        level: &str,
+        name: &str,
+        value: &OptValue,
+    ) -> Verdict {
+        let (id, sock) = match self.target(ev, fd) {
+            Target::Sock(id, s) => (id, s),
+            Target::Skip(v) => return v,
+        };
+        let mut updated = sock.options.clone();
+        let effect = options::apply(&mut updated, level, name, value);
+        if let Some(errno) = ev.call.outcome.errno {
+            return match effect {
+                // Probing an option the kernel lacks is ordinary.
+                OptionEffect::Unknown | OptionEffect::Irrelevant => Verdict::Accept,
+                OptionEffect::NotMulticast(_) if errno == Errno::EINVAL => Verdict::Accept,
+                _ => self.unexpected_failure(ev, id, errno),
+            };
+        }
+        match effect {
+            OptionEffect::Applied => {
+                if let Some(s) = self.sockets.get_mut(&id) {
+                    s.options = updated;
+                }
+                Verdict::Accept
+            }
+            OptionEffect::Irrelevant => Verdict::Accept,
+            OptionEffect::Unknown => {
+                self.note_unsupported(format!("setsockopt {level} {name}"));
+                Verdict::Accept
+            }
+            OptionEffect::NotMulticast(group) => self.deviate(
+                DeviationKind::UnexpectedSuccess,
+                ev,
+                id,
+                Vec::new(),
+                format!("{group} is not a multicast group (Linux: EINVAL)"),
+            ),
+        }
+    }
+
+    pub(super) fn getsockopt(
+        &mut self,
+        ev: &SocketEvent,
+        fd: Fd,
+        name: &str,
+        value: &OptValue,
+    ) -> Verdict {
+        let (id, sock) = match self.target(ev, fd) {
+            Target::Sock(id, s) => (id, s),
+            Target::Skip(v) => return v,
+        };
+        if name != "SO_ERROR" || !ev.call.outcome.is_success() {
+            return Verdict::Accept;
+        }
+        // SO_ERROR is how a nonblocking connect reports its result.
+        if sock.state != SockState::Connecting {
+            return Verdict::Accept;
+        }
+        match so_error(value) {
+            Some(None) => self.complete_connect(ev, id),
+            Some(Some(errno)) => self.connect_failed(ev, id, errno),
+            None => Verdict::Accept,
+        }
+    }
+
+    pub(super) fn getsockname(
+        &mut self,
+        ev: &SocketEvent,
+        fd: Fd,
+        addr: Option<&SockAddr>,
+    ) -> Verdict {
+        let (id, sock) = match self.target(ev, fd) {
+            Target::Sock(id, s) => (id, s),
+            Target::Skip(v) => return v,
+        };
+        let Some(reported) = addr.and_then(SockAddr::inet) else {
+            return Verdict::Accept;
+        };
+        if !ev.call.outcome.is_success() {
+            return Verdict::Accept;
+        }
+        // Learn what the kernel chose: the ephemeral port, or the address behind a wildcard.
+        let learn = match sock.local {
+            None => true,
+            Some(l) => l.port() == 0 || l.ip().is_unspecified(),
+        };
+        if learn {
+            let conn = sock.conn;
+            let was_indexed = sock.in_bind_index;
+            if let Some(s) = self.sockets.get_mut(&id) {
+                s.local = Some(reported);
+            }
+            if !was_indexed && sock_is_bound_explicitly(self.sockets.get(&id)) {
+                self.set_local(id, reported);
+            }
+            if let Some(c) = conn.and_then(|c| self.conns.get_mut(c)) {
+                if c.client == id {
+                    c.client_view.0 = Some(reported);
+                } else {
+                    c.server_view.0 = Some(reported);
+                }
+            }
+        }
+        Verdict::Accept
+    }
+
+    pub(super) fn getpeername(&mut self, ev: &SocketEvent, fd: Fd) -> Verdict {
+        match self.target(ev, fd) {
+            Target::Sock(..) => Verdict::Accept,
+            Target::Skip(v) => v,
+        }
+    }
+
+    pub(super) fn fcntl(&mut self, ev: &SocketEvent, fd: Fd, op: &FcntlOp) -> Verdict {
+        let id = match self.target(ev, fd) {
+            Target::Sock(id, _) => id,
+            Target::Skip(v) => return v,
+        };
+        if let (FcntlOp::SetFl { nonblock }, true) = (op, ev.call.outcome.is_success()) {
+            if let Some(s) = self.sockets.get_mut(&id) {
+                s.nonblock = Nonblock::explicit(*nonblock);
+            }
+        }
+        Verdict::Accept
+    }
+
+    pub(super) fn ioctl(&mut self, ev: &SocketEvent, fd: Fd, op: &IoctlOp) -> Verdict {
+        let id = match self.target(ev, fd) {
+            Target::Sock(id, _) => id,
+            Target::Skip(v) => return v,
+        };
+        if let (IoctlOp::SetNonblock(on), true) = (op, ev.call.outcome.is_success()) {
+            if let Some(s) = self.sockets.get_mut(&id) {
+                s.nonblock = Nonblock::explicit(*on);
+            }
+        }
+        Verdict::Accept
+    }
+}
+
+/// Only explicitly bound or listening sockets belong in the bind index: ephemeral ports of
+/// client sockets cannot conflict with anyone's bind (§8.4 #18 of the original's bugs).
+fn sock_is_bound_explicitly(sock: Option<&Socket>) -> bool {
+    sock.is_some_and(|s| matches!(s.state, SockState::Bound | SockState::Listen))
+}
+
+/// Decodes getsockopt(SO_ERROR): `Some(None)` = no error, `Some(Some(e))` = the pending error.
+fn so_error(value: &OptValue) -> Option<Option<Errno>> {
+    match value {
+        OptValue::Int(0) => Some(None),
+        OptValue::Int(n) => Some(Some(errno_from_number(*n))),
+        OptValue::Raw(text) => {
+            let name = text.trim().trim_start_matches('[').trim_end_matches(']');
+            match Errno::from_bytes(name.as_bytes()) {
+                Some(e) => Some(Some(e)),
+                None => name.parse::<i64>().ok().map(|n| match n {
+                    0 => None,
+                    n => Some(errno_from_number(n)),
+                }),
+            }
+        }
+        _ => None,
+    }
+}
+
+/// Linux errno numbers of the errors a connect can end with.
+fn errno_from_number(n: i64) -> Errno {
+    match n {
+        1 => Errno::EPERM,
+        13 => Errno::EACCES,
+        22 => Errno::EINVAL,
+        99 => Errno::EADDRNOTAVAIL,
+        100 => Errno::ENETDOWN,
+        101 => Errno::ENETUNREACH,
+        104 => Errno::ECONNRESET,
+        110 => Errno::ETIMEDOUT,
+        111 => Errno::ECONNREFUSED,
+        112 => Errno::EHOSTDOWN,
+        113 => Errno::EHOSTUNREACH,
+        _ => Errno::OTHER,
+    }
+}

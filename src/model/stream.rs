@@ -1,0 +1,388 @@
+//! TCP transfers: send and receive on a connection's byte streams.
+
+use super::socket::SockState;
+use super::tcp::ConnId;
+use super::{DeviationKind, Model, Verdict, WaitKey};
+use crate::fold::SocketEvent;
+use crate::parse::{Errno, MsgFlags, Payload};
+use crate::source::SockId;
+
+/// A TCP transfer as the model needs it: bytes moved and the content shown.
+pub(super) struct Bytes<'a> {
+    pub len: u64,
+    pub shown: &'a [u8],
+}
+
+impl<'a> Bytes<'a> {
+    pub fn of(payload: &'a Payload, len: u64) -> Self {
+        let cut = payload
+            .shown
+            .len()
+            .min(usize::try_from(len).unwrap_or(usize::MAX));
+        Bytes {
+            len,
+            shown: &payload.shown[..cut],
+        }
+    }
+}
+
+impl Model<'_> {
+    /// The connection of a TCP socket for a transfer: completes a connect in progress when the
+    /// transfer proves it finished (never on a retry).
+    fn transfer_conn(&self, id: SockId) -> Option<ConnId> {
+        let s = self.sockets.get(&id)?;
+        match s.state {
+            SockState::Connected | SockState::Connecting => s.conn,
+            _ => None,
+        }
+    }
+
+    pub(super) fn tcp_send(
+        &mut self,
+        ev: &SocketEvent,
+        id: SockId,
+        bytes: Bytes<'_>,
+        flags: MsgFlags,
+    ) -> Verdict {
+        let Some(sock) = self.sockets.get(&id) else {
+            return Verdict::NotModelled;
+        };
+        let (state, sndtimeo, send_capacity) = (
+            sock.state,
+            sock.options.sndtimeo_us,
+            sock.options.send_capacity(),
+        );
+        if let Some(errno) = ev.call.outcome.errno {
+            return self.tcp_send_failed(ev, id, errno, flags, sndtimeo);
+        }
+        if state == SockState::Connecting && sock.conn.is_none() {
+            // The send proves the connect completed: complete it, then send.
+            match self.completion(id) {
+                Ok(c) => {
+                    if let Verdict::Deviation(d) = self.apply_completion(ev, id, c) {
+                        if d.kind == DeviationKind::Forced {
+                            return Verdict::Deviation(d);
+                        }
+                        self.record_extra(d);
+                    }
+                }
+                Err(reason) => return self.wait_for(reason, &[WaitKey::AnyListen]),
+            }
+        }
+        let Some(conn_id) = self.transfer_conn(id) else {
+            return self.deviate(
+                DeviationKind::UnexpectedSuccess,
+                ev,
+                id,
+                Vec::new(),
+                format!("send on a {state} socket succeeded (Linux: ENOTCONN/EPIPE)"),
+            );
+        };
+        if let Some(s) = self.sockets.get_mut(&id) {
+            s.state = SockState::Connected;
+        }
+        if flags.oob {
+            self.note_unsupported("MSG_OOB".into());
+        }
+        let peer_rcvbuf = self.peer_rcvbuf(conn_id, id);
+        let Some(c) = self.conns.get_mut(conn_id) else {
+            return Verdict::NotModelled;
+        };
+        let side = c.side_of(id);
+        let peer_closed = c.peer_closed(side);
+        let shut_down = c.outgoing(side).stats.closed_by_sender;
+        let peer = c.peer_of(side);
+        let dir = c.outgoing_mut(side);
+        dir.push(bytes.len, bytes.shown, ev.call.loc);
+        let capacity = send_capacity + peer_rcvbuf;
+        dir.stats.buffer_capacity = capacity;
+        let overrun = !dir.overrun_reported && dir.unreceived() > capacity && peer_closed.is_none();
+        if overrun {
+            dir.overrun_reported = true;
+        }
+        let unreceived = dir.unreceived();
+        if let Some(peer) = peer {
+            self.touch(WaitKey::Sock(peer));
+        }
+        if shut_down {
+            return self.deviate(
+                DeviationKind::UnexpectedSuccess,
+                ev,
+                id,
+                Vec::new(),
+                format!("send after {id} shut down writing (Linux: EPIPE)"),
+            );
+        }
+        if let Some(closed) = peer_closed {
+            return self.deviate(
+                DeviationKind::SendAfterPeerClosed { errno: None },
+                ev,
+                id,
+                vec![closed],
+                format!("{} bytes sent after the peer closed", bytes.len),
+            );
+        }
+        if overrun {
+            return self.deviate(
+                DeviationKind::BufferOverrun {
+                    unreceived,
+                    capacity,
+                },
+                ev,
+                id,
+                Vec::new(),
+                format!("{unreceived} bytes unreceived, buffers hold {capacity}"),
+            );
+        }
+        Verdict::Accept
+    }
+
+    fn peer_rcvbuf(&self, conn: ConnId, id: SockId) -> u64 {
+        let Some(c) = self.conns.get(conn) else {
+            return 0;
+        };
+        let peer = c.peer_of(c.side_of(id)).or(c.listener);
+        peer.and_then(|p| self.sockets.get(&p))
+            .map_or(super::options::TCP_RCVBUF_AUTOTUNE_MAX, |s| {
+                s.options.receive_capacity()
+            })
+    }
+
+    fn tcp_send_failed(
+        &mut self,
+        ev: &SocketEvent,
+        id: SockId,
+        errno: Errno,
+        flags: MsgFlags,
+        sndtimeo: i64,
+    ) -> Verdict {
+        if errno.is_would_block() {
+            return self.would_block(ev, id, flags.dontwait, sndtimeo);
+        }
+        if errno.is_restart() {
+            return Verdict::Accept;
+        }
+        let conn = self.sockets.get(&id).and_then(|s| s.conn);
+        if !matches!(errno, Errno::EPIPE | Errno::ECONNRESET) {
+            if errno == Errno::ENOTCONN && conn.is_none() {
+                return Verdict::Accept;
+            }
+            return self.unexpected_failure(ev, id, errno);
+        }
+        let Some(c) = conn.and_then(|c| self.conns.get(c)) else {
+            return Verdict::Accept; // never connected: EPIPE is what Linux says
+        };
+        let side = c.side_of(id);
+        if let Some(closed) = c.peer_closed(side) {
+            return self.deviate(
+                DeviationKind::SendAfterPeerClosed { errno: Some(errno) },
+                ev,
+                id,
+                vec![closed],
+                format!("send failed with {errno} after the peer closed"),
+            );
+        }
+        if c.outgoing(side).stats.closed_by_sender {
+            return Verdict::Accept; // own shutdown(SHUT_WR): EPIPE expected
+        }
+        if !self.forcing {
+            return self.wait_for(
+                format!("send failed with {errno} but the peer's close is not ordered yet"),
+                &[WaitKey::Sock(id)],
+            );
+        }
+        self.deviate(
+            DeviationKind::ConnectionReset,
+            ev,
+            id,
+            Vec::new(),
+            format!("send failed with {errno} while both ends were open"),
+        )
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn tcp_recv(
+        &mut self,
+        ev: &SocketEvent,
+        id: SockId,
+        bytes: Bytes<'_>,
+        buf_len: u64,
+        flags: MsgFlags,
+        exact_content: bool,
+    ) -> Verdict {
+        let Some(sock) = self.sockets.get(&id) else {
+            return Verdict::NotModelled;
+        };
+        let rcvtimeo = sock.options.rcvtimeo_us;
+        let state = sock.state;
+        if let Some(errno) = ev.call.outcome.errno {
+            return self.tcp_recv_failed(ev, id, errno, flags, rcvtimeo);
+        }
+        let Some(conn_id) = self.transfer_conn(id) else {
+            if state == SockState::Connecting {
+                if self.forcing {
+                    if let Some(s) = self.sockets.get_mut(&id) {
+                        s.external = true;
+                    }
+                    return self.deviate(
+                        DeviationKind::Forced,
+                        ev,
+                        id,
+                        Vec::new(),
+                        "received on a connection no traced listener accepted".into(),
+                    );
+                }
+                return self.wait_for(
+                    format!("the connect of {id} has not completed"),
+                    &[WaitKey::AnyListen, WaitKey::Sock(id)],
+                );
+            }
+            return self.deviate(
+                DeviationKind::UnexpectedSuccess,
+                ev,
+                id,
+                Vec::new(),
+                format!("receive on a {state} socket succeeded (Linux: ENOTCONN)"),
+            );
+        };
+        let forcing = self.forcing;
+        let Some(c) = self.conns.get(conn_id) else {
+            return Verdict::NotModelled;
+        };
+        let side = c.side_of(id);
+        let incoming = c.incoming(side);
+        let sender_done = c.peer_closed(side).is_some() || incoming.stats.closed_by_sender;
+        let unreceived = incoming.unreceived();
+        let desync = incoming.desync;
+        if bytes.len == 0 && buf_len > 0 {
+            // End of stream: only after the sender closed or shut down, with nothing in flight.
+            if sender_done && unreceived == 0 {
+                return Verdict::Accept;
+            }
+            if sender_done {
+                return self.deviate(
+                    DeviationKind::DataMismatch,
+                    ev,
+                    id,
+                    Vec::new(),
+                    format!("end of stream with {unreceived} bytes sent but never received"),
+                );
+            }
+            if !forcing {
+                return self.wait_for(
+                    "end of stream before the peer's close".into(),
+                    &[WaitKey::Sock(id)],
+                );
+            }
+            if let Some(c) = self.conns.get_mut(conn_id) {
+                c.incoming_mut(side).stats.closed_by_sender = true;
+            }
+            return self.deviate(
+                DeviationKind::Forced,
+                ev,
+                id,
+                Vec::new(),
+                "end of stream although the peer never closed".into(),
+            );
+        }
+        if bytes.len > buf_len && buf_len > 0 && !flags.trunc {
+            return self.deviate(
+                DeviationKind::UnexpectedSuccess,
+                ev,
+                id,
+                Vec::new(),
+                format!("received {} bytes into a {buf_len}-byte buffer", bytes.len),
+            );
+        }
+        let missing = bytes.len > unreceived && !desync;
+        if missing && !forcing {
+            return self.wait_for(
+                format!(
+                    "waiting for {} bytes, {unreceived} in flight to {id}",
+                    bytes.len
+                ),
+                &[WaitKey::Sock(id)],
+            );
+        }
+        let mismatch = !missing && exact_content && !flags.trunc && !incoming.agrees(bytes.shown);
+        let Some(c) = self.conns.get_mut(conn_id) else {
+            return Verdict::NotModelled;
+        };
+        if let Some(s) = self.sockets.get_mut(&id) {
+            s.state = SockState::Connected;
+        }
+        let dir = c.incoming_mut(side);
+        if flags.peek && !missing && !mismatch {
+            return Verdict::Accept;
+        }
+        dir.consume(bytes.len);
+        if missing {
+            dir.forget_content();
+            return self.deviate(
+                DeviationKind::UnknownData,
+                ev,
+                id,
+                Vec::new(),
+                format!(
+                    "received {} bytes, only {unreceived} were sent by a traced call",
+                    bytes.len
+                ),
+            );
+        }
+        if mismatch {
+            let last_send = dir.stats.last_send;
+            dir.forget_content();
+            return self.deviate(
+                DeviationKind::DataMismatch,
+                ev,
+                id,
+                last_send.into_iter().collect(),
+                "received bytes differ from the bytes sent; content no longer compared".into(),
+            );
+        }
+        Verdict::Accept
+    }
+
+    fn tcp_recv_failed(
+        &mut self,
+        ev: &SocketEvent,
+        id: SockId,
+        errno: Errno,
+        flags: MsgFlags,
+        rcvtimeo: i64,
+    ) -> Verdict {
+        if errno.is_would_block() {
+            return self.would_block(ev, id, flags.dontwait, rcvtimeo);
+        }
+        if errno.is_restart() {
+            return Verdict::Accept;
+        }
+        let conn = self.sockets.get(&id).and_then(|s| s.conn);
+        match errno {
+            Errno::ENOTCONN if conn.is_none() => Verdict::Accept,
+            Errno::ECONNRESET => {
+                let Some(c) = conn.and_then(|c| self.conns.get(c)) else {
+                    return Verdict::Accept;
+                };
+                // A reset follows the peer's close with unread data (or SO_LINGER 0).
+                if c.peer_closed(c.side_of(id)).is_some() {
+                    return Verdict::Accept;
+                }
+                if !self.forcing {
+                    return self.wait_for(
+                        "connection reset before the peer's close".into(),
+                        &[WaitKey::Sock(id)],
+                    );
+                }
+                self.deviate(
+                    DeviationKind::ConnectionReset,
+                    ev,
+                    id,
+                    Vec::new(),
+                    "connection reset while both ends were open".into(),
+                )
+            }
+            e => self.unexpected_failure(ev, id, e),
+        }
+    }
+}

@@ -1,0 +1,296 @@
+//! TCP connections: one record per connection, one byte stream per direction.
+//!
+//! A stream keeps the unreceived bytes as chunks of (length, known prefix): strace shows only
+//! part of large or truncated payloads and `sendfile` shows none, so only bytes actually shown on
+//! both sides are ever compared. Content is dropped as soon as it is received or the connection
+//! is closed on both ends; the counters stay for the outcome.
+
+use std::collections::VecDeque;
+use std::net::SocketAddr;
+
+use super::outcome::{Stream, TcpConnection};
+use crate::source::{Loc, SockId};
+
+/// Index of a connection in the model's connection table.
+pub type ConnId = usize;
+
+/// Which end of a connection a socket is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Side {
+    Client,
+    Server,
+}
+
+#[derive(Debug, Clone)]
+struct Chunk {
+    len: u64,
+    /// The first bytes of the chunk whose content is known (all of them for a fully shown send).
+    known: Vec<u8>,
+}
+
+/// One direction of a connection.
+#[derive(Debug, Clone, Default)]
+pub struct Direction {
+    pub stats: Stream,
+    chunks: VecDeque<Chunk>,
+    /// Bytes of the front chunk already received.
+    front_offset: u64,
+    /// Content is no longer compared (after a mismatch or a forced receive); counts still move.
+    pub desync: bool,
+    pub overrun_reported: bool,
+}
+
+impl Direction {
+    pub fn unreceived(&self) -> u64 {
+        self.stats.unreceived()
+    }
+
+    /// Appends `len` bytes of which the first `known.len()` are known.
+    pub fn push(&mut self, len: u64, known: &[u8], loc: crate::source::Loc) {
+        if len == 0 {
+            return;
+        }
+        self.stats.sent += len;
+        self.stats.sends += 1;
+        self.stats.largest_send = self.stats.largest_send.max(len);
+        self.stats.last_send = Some(loc);
+        if !self.desync {
+            let shown = known.len().min(usize::try_from(len).unwrap_or(usize::MAX));
+            self.chunks.push_back(Chunk {
+                len,
+                known: known[..shown].to_vec(),
+            });
+        }
+    }
+
+    /// Do the received bytes `shown` agree with the known content at the front of the stream?
+    /// Only positions known on both sides are compared.
+    pub fn agrees(&self, shown: &[u8]) -> bool {
+        if self.desync {
+            return true;
+        }
+        let mut pos = 0usize;
+        let mut offset = self.front_offset;
+        for chunk in &self.chunks {
+            if pos >= shown.len() {
+                break;
+            }
+            let available = chunk.len.saturating_sub(offset);
+            let take = usize::try_from(available)
+                .unwrap_or(usize::MAX)
+                .min(shown.len() - pos);
+            let start = usize::try_from(offset).unwrap_or(usize::MAX);
+            if start < chunk.known.len() {
+                let end = chunk.known.len().min(start + take);
+                let known = &chunk.known[start..end];
+                if known != &shown[pos..pos + known.len()] {
+                    return false;
+                }
+            }
+            pos += take;
+            offset = 0;
+        }
+        true
+    }
+
+    /// Marks `n` bytes received (at most what is unreceived).
+    pub fn consume(&mut self, n: u64) {
+        let n = n.min(self.unreceived());
+        self.stats.received += n;
+        if self.stats.unreceived() == 0 {
+            self.stats.last_send = None;
+        }
+        let mut left = n;
+        while left > 0 {
+            let Some(front) = self.chunks.front() else {
+                break;
+            };
+            let available = front.len - self.front_offset;
+            if available <= left {
+                left -= available;
+                self.front_offset = 0;
+                self.chunks.pop_front();
+            } else {
+                self.front_offset += left;
+                left = 0;
+            }
+        }
+    }
+
+    /// Stops following content (counts only from now on) and frees it.
+    pub fn forget_content(&mut self) {
+        self.desync = true;
+        self.chunks = VecDeque::new();
+        self.front_offset = 0;
+    }
+
+    /// Bytes of content currently held (for memory accounting in tests).
+    pub fn held_bytes(&self) -> usize {
+        self.chunks.iter().map(|c| c.known.len()).sum()
+    }
+}
+
+/// One TCP connection.
+#[derive(Debug, Clone)]
+pub struct Connection {
+    pub client: SockId,
+    pub server: Option<SockId>,
+    pub listener: Option<SockId>,
+    pub client_view: (Option<SocketAddr>, Option<SocketAddr>),
+    pub server_view: (Option<SocketAddr>, Option<SocketAddr>),
+    pub connect_loc: Loc,
+    pub accept_loc: Option<Loc>,
+    pub to_server: Direction,
+    pub to_client: Direction,
+    pub wait_timed_out_with_data: bool,
+    pub client_closed: Option<Loc>,
+    pub server_closed: Option<Loc>,
+    /// The listener closed before accepting: the kernel reset the connection.
+    pub reset_by_listener: Option<Loc>,
+}
+
+impl Connection {
+    pub fn new(client: SockId, listener: Option<SockId>, connect_loc: Loc) -> Self {
+        Connection {
+            client,
+            server: None,
+            listener,
+            client_view: (None, None),
+            server_view: (None, None),
+            connect_loc,
+            accept_loc: None,
+            to_server: Direction::default(),
+            to_client: Direction::default(),
+            wait_timed_out_with_data: false,
+            client_closed: None,
+            server_closed: None,
+            reset_by_listener: None,
+        }
+    }
+
+    pub fn side_of(&self, sock: SockId) -> Side {
+        if sock == self.client {
+            Side::Client
+        } else {
+            Side::Server
+        }
+    }
+
+    pub fn outgoing(&self, side: Side) -> &Direction {
+        match side {
+            Side::Client => &self.to_server,
+            Side::Server => &self.to_client,
+        }
+    }
+
+    pub fn outgoing_mut(&mut self, side: Side) -> &mut Direction {
+        match side {
+            Side::Client => &mut self.to_server,
+            Side::Server => &mut self.to_client,
+        }
+    }
+
+    pub fn incoming(&self, side: Side) -> &Direction {
+        match side {
+            Side::Client => &self.to_client,
+            Side::Server => &self.to_server,
+        }
+    }
+
+    pub fn incoming_mut(&mut self, side: Side) -> &mut Direction {
+        match side {
+            Side::Client => &mut self.to_client,
+            Side::Server => &mut self.to_server,
+        }
+    }
+
+    /// The socket at the other end (None while not accepted).
+    pub fn peer_of(&self, side: Side) -> Option<SockId> {
+        match side {
+            Side::Client => self.server,
+            Side::Server => Some(self.client),
+        }
+    }
+
+    /// Where the other end closed its socket (or the listener dropped the connection).
+    pub fn peer_closed(&self, side: Side) -> Option<Loc> {
+        match side {
+            Side::Client => self.server_closed.or(self.reset_by_listener),
+            Side::Server => self.client_closed,
+        }
+    }
+
+    pub fn set_closed(&mut self, side: Side, loc: Loc) {
+        match side {
+            Side::Client => self.client_closed = Some(loc),
+            Side::Server => self.server_closed = Some(loc),
+        }
+        self.outgoing_mut(side).stats.closed_by_sender = true;
+        self.incoming_mut(side).stats.closed_by_receiver = true;
+        if self.both_closed() {
+            self.to_server.forget_content();
+            self.to_client.forget_content();
+        }
+    }
+
+    fn both_closed(&self) -> bool {
+        let server_done = self.server_closed.is_some() || self.reset_by_listener.is_some();
+        self.client_closed.is_some() && server_done
+    }
+
+    pub fn to_outcome(&self) -> TcpConnection {
+        TcpConnection {
+            client: self.client,
+            server: self.server,
+            listener: self.listener,
+            client_view: self.client_view,
+            server_view: self.server_view,
+            connect_loc: self.connect_loc,
+            accept_loc: self.accept_loc,
+            to_server: self.to_server.stats.clone(),
+            to_client: self.to_client.stats.clone(),
+            wait_timed_out_with_data: self.wait_timed_out_with_data,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::TraceId;
+
+    fn loc() -> Loc {
+        Loc::new(TraceId(0), 1)
+    }
+
+    #[test]
+    fn only_shown_bytes_are_compared() {
+        let mut d = Direction::default();
+        d.push(5, b"hel", loc()); // truncated send: 2 unknown bytes
+        d.push(3, b"abc", loc());
+        assert!(d.agrees(b"helXYab"));
+        assert!(!d.agrees(b"hex"));
+        assert!(!d.agrees(b"hel__abd"));
+    }
+
+    #[test]
+    fn consuming_moves_through_chunks() {
+        let mut d = Direction::default();
+        d.push(4, b"abcd", loc());
+        d.push(4, b"efgh", loc());
+        d.consume(3);
+        assert!(d.agrees(b"def"));
+        d.consume(3);
+        assert!(d.agrees(b"gh"));
+        assert_eq!(d.unreceived(), 2);
+        d.consume(2);
+        assert_eq!(d.held_bytes(), 0);
+    }
+
+    #[test]
+    fn content_unknown_sends_never_mismatch() {
+        let mut d = Direction::default();
+        d.push(10, b"", loc());
+        assert!(d.agrees(b"anything!!"));
+    }
+}

@@ -1,0 +1,71 @@
+//! bind conflicts.
+
+use super::*;
+
+#[test]
+fn bind_conflicts_only_on_the_same_host_and_protocol() {
+    // Same host: two traces binding the same TCP port conflict.
+    let topo = one_host(&["10.0.0.1"], 2);
+    let mut a = Script::new(0);
+    let s = a.tcp();
+    a.bind(s, "0.0.0.0:8080");
+    let mut b = Script::new(1);
+    let t = b.tcp();
+    let clash = b.bind(t, "10.0.0.1:8080");
+    let u = b.udp();
+    let udp_same_port = b.bind(u, "10.0.0.1:8080");
+    let mut w = World::new(&topo, vec![a, b]);
+    w.upto(Loc::new(TraceId(0), 2));
+    assert_eq!(
+        kind(&w.upto(clash)),
+        Some(&DeviationKind::AddressInUse { reuseaddr: false })
+    );
+    assert_eq!(w.upto(udp_same_port), Verdict::Accept);
+
+    // Different hosts: no conflict.
+    let topo = two_hosts();
+    let mut a = Script::new(0);
+    let s = a.tcp();
+    let first = a.bind(s, "0.0.0.0:8080");
+    let mut b = Script::new(1);
+    let t = b.tcp();
+    let second = b.bind(t, "0.0.0.0:8080");
+    let mut w = World::new(&topo, vec![a, b]);
+    w.upto(first);
+    assert_eq!(w.upto(second), Verdict::Accept);
+}
+
+#[test]
+fn reuseaddr_holder_makes_the_conflict_a_portability_issue() {
+    let topo = one_host(&["10.0.0.1"], 1);
+    let mut a = Script::new(0);
+    let s = a.tcp();
+    a.setsockopt(s, "SOL_SOCKET", "SO_REUSEADDR", OptValue::Int(1));
+    a.bind(s, "0.0.0.0:8080");
+    let t = a.tcp();
+    a.setsockopt(t, "SOL_SOCKET", "SO_REUSEADDR", OptValue::Int(1));
+    let second = a.bind(t, "0.0.0.0:8080");
+    let mut w = World::new(&topo, vec![a]);
+    assert_eq!(
+        kind(&w.upto(second)),
+        Some(&DeviationKind::AddressInUse { reuseaddr: true })
+    );
+}
+
+#[test]
+fn accepted_sockets_do_not_conflict_with_later_binds() {
+    let topo = two_hosts();
+    let (mut a, l, listen) = server();
+    let accept_loc = a.next_loc();
+    a.accept(l, "10.0.0.2:40000");
+    let mut b = Script::new(1);
+    let c = b.tcp();
+    let connect = b.connect(c, "10.0.0.1:80");
+    let d = b.tcp();
+    let bind_client_port_elsewhere = b.bind(d, "10.0.0.2:80");
+    let mut w = World::new(&topo, vec![a, b]);
+    w.upto(listen);
+    w.upto(connect);
+    w.upto(accept_loc);
+    assert_eq!(w.upto(bind_client_port_elsewhere), Verdict::Accept);
+}

@@ -1,0 +1,414 @@
+//! TCP connection set-up: listen, connect (blocking, nonblocking, failing), accept.
+
+use super::*;
+
+#[test]
+fn connect_before_listen_retries_then_connects() {
+    let topo = two_hosts();
+    let (mut a, l, listen) = server();
+    let accept_loc = a.next_loc();
+    a.accept(l, "10.0.0.2:40000");
+    let mut b = Script::new(1);
+    let c = b.tcp();
+    let connect = b.connect(c, "10.0.0.1:80");
+    let mut w = World::new(&topo, vec![a, b]);
+    assert!(is_retry(&w.upto(connect)));
+    assert_eq!(w.model.wait_keys(), &[WaitKey::AnyListen]);
+    assert_eq!(w.model.connection_count(), 0, "a retry changes nothing");
+    assert_eq!(w.upto(listen), Verdict::Accept);
+    assert!(w.model.take_touched().contains(&WaitKey::AnyListen));
+    assert_eq!(w.upto(connect), Verdict::Accept);
+    assert_eq!(w.upto(accept_loc), Verdict::Accept);
+    let out = w.finish();
+    assert_eq!(out.tcp.len(), 1);
+    assert!(out.tcp[0].server.is_some());
+}
+
+#[test]
+fn accept_without_pending_connection_retries() {
+    let topo = two_hosts();
+    let (mut a, l, _) = server();
+    let accept_loc = a.next_loc();
+    a.accept(l, "10.0.0.2:40000");
+    let mut w = World::new(&topo, vec![a]);
+    let v = w.upto(accept_loc);
+    assert!(is_retry(&v));
+    let listener = w.traces[0][0].socks[0].1;
+    assert_eq!(w.model.wait_keys(), &[WaitKey::Sock(listener)]);
+}
+
+#[test]
+fn refused_connect_names_the_listener_when_there_is_one() {
+    let topo = two_hosts();
+    let (a, _, listen) = server();
+    let mut b = Script::new(1);
+    let c = b.tcp();
+    let refused_early = b.connect(c, "10.0.0.1:80");
+    b.fails(Errno::ECONNREFUSED);
+    let refused_late = b.connect(c, "10.0.0.1:80");
+    b.fails(Errno::ECONNREFUSED);
+    let mut w = World::new(&topo, vec![a, b]);
+    match kind(&w.upto(refused_early)) {
+        Some(DeviationKind::ConnectFailed {
+            errno, listener, ..
+        }) => {
+            assert_eq!(*errno, Errno::ECONNREFUSED);
+            assert_eq!(*listener, None);
+        }
+        other => panic!("{other:?}"),
+    }
+    w.upto(listen);
+    match kind(&w.upto(refused_late)) {
+        Some(DeviationKind::ConnectFailed { listener, .. }) => assert!(listener.is_some()),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn connect_timeouts_and_unreachable_are_failures() {
+    let topo = two_hosts();
+    let mut b = Script::new(1);
+    let mut locs = Vec::new();
+    for errno in [
+        Errno::ETIMEDOUT,
+        Errno::EHOSTUNREACH,
+        Errno::ENETUNREACH,
+        Errno::EACCES,
+        Errno::EPERM,
+    ] {
+        let c = b.tcp();
+        locs.push((b.connect(c, "10.0.0.1:80"), errno));
+        b.fails(errno);
+    }
+    let mut w = World::new(&topo, vec![Script::new(0), b]);
+    for (loc, errno) in locs {
+        match kind(&w.upto(loc)) {
+            Some(DeviationKind::ConnectFailed { errno: e, .. }) => assert_eq!(*e, errno),
+            other => panic!("{other:?}"),
+        }
+    }
+}
+
+#[test]
+fn connect_to_an_ignored_endpoint_is_not_modelled() {
+    let topo = two_hosts();
+    let mut b = Script::new(1);
+    let c = b.tcp();
+    let connect = b.connect(c, "8.8.8.8:53");
+    let send = b.send(c, b"query");
+    let mut w = World::new(&topo, vec![Script::new(0), b]);
+    assert_eq!(w.upto(connect), Verdict::NotModelled);
+    assert_eq!(w.upto(send), Verdict::NotModelled);
+    assert_eq!(
+        w.finish().activity[1].unknown_peers,
+        vec![addr("8.8.8.8:53")]
+    );
+}
+
+#[test]
+fn nonblocking_connect_completes_through_pollout_and_so_error() {
+    let topo = two_hosts();
+    let (mut a, l, listen) = server();
+    let accept_loc = a.next_loc();
+    let s = a.accept(l, "10.0.0.2:40000");
+    let recv = a.recv(s, b"hi");
+    let mut b = Script::new(1);
+    let c = b.tcp_nonblocking();
+    let connect = b.connect(c, "10.0.0.1:80");
+    b.fails(Errno::EINPROGRESS);
+    let poll = b.poll(c, writable(), writable());
+    let so_error = b.getsockopt_so_error(c, 0);
+    let send = b.send(c, b"hi");
+    let mut w = World::new(&topo, vec![a, b]);
+    assert_eq!(w.upto(connect), Verdict::Accept);
+    assert_eq!(
+        w.model.socket(addr_sock(1, 0)).unwrap().state,
+        SockState::Connecting
+    );
+    assert!(is_retry(&w.upto(poll)), "writable before anything listens");
+    w.upto(listen);
+    assert_eq!(w.upto(poll), Verdict::Accept);
+    assert_eq!(
+        w.model.socket(addr_sock(1, 0)).unwrap().state,
+        SockState::Connected
+    );
+    assert_eq!(w.upto(so_error), Verdict::Accept);
+    assert_eq!(w.upto(send), Verdict::Accept);
+    assert_eq!(w.upto(accept_loc), Verdict::Accept);
+    assert_eq!(w.upto(recv), Verdict::Accept);
+    assert!(w.finish().pending_connects.is_empty());
+}
+
+#[test]
+fn so_error_reports_a_refused_nonblocking_connect() {
+    let topo = two_hosts();
+    let mut b = Script::new(1);
+    let c = b.tcp_nonblocking();
+    b.connect(c, "10.0.0.1:80");
+    b.fails(Errno::EINPROGRESS);
+    let so_error = b.getsockopt_so_error(c, 111);
+    let mut w = World::new(&topo, vec![Script::new(0), b]);
+    match kind(&w.upto(so_error)) {
+        Some(DeviationKind::ConnectFailed { errno, .. }) => {
+            assert_eq!(*errno, Errno::ECONNREFUSED)
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn nonblocking_connect_never_completed_is_pending_at_the_end() {
+    let topo = two_hosts();
+    let mut b = Script::new(1);
+    let c = b.tcp_nonblocking();
+    b.connect(c, "10.0.0.1:80");
+    b.fails(Errno::EINPROGRESS);
+    let close = b.close(c);
+    let mut w = World::new(&topo, vec![Script::new(0), b]);
+    w.upto(close);
+    let out = w.finish();
+    assert_eq!(out.pending_connects.len(), 1);
+    assert_eq!(out.pending_connects[0].target, addr("10.0.0.1:80"));
+}
+
+#[test]
+fn listen_on_an_unbound_socket_binds_it() {
+    let topo = two_hosts();
+    let mut a = Script::new(0);
+    let l = a.tcp();
+    let listen = a.listen(l);
+    a.getsockname(l, "0.0.0.0:40123");
+    let accept_loc = a.next_loc();
+    a.accept(l, "10.0.0.2:50000");
+    let mut b = Script::new(1);
+    let c = b.tcp();
+    let connect = b.connect(c, "10.0.0.1:40123");
+    let mut w = World::new(&topo, vec![a, b]);
+    assert_eq!(w.upto(listen), Verdict::Accept);
+    assert_eq!(
+        w.model.socket(addr_sock(0, 0)).unwrap().state,
+        SockState::Listen
+    );
+    assert_eq!(w.upto(connect), Verdict::Accept);
+    assert_eq!(w.upto(accept_loc), Verdict::Accept);
+}
+
+#[test]
+fn ipv4_client_cannot_reach_a_v6_only_listener() {
+    let topo = two_hosts();
+    let mut a = Script::new(0);
+    let l = a.tcp6();
+    a.setsockopt(l, "SOL_IPV6", "IPV6_V6ONLY", OptValue::Int(1));
+    a.bind(l, "[::]:80");
+    let listen = a.listen(l);
+    let mut b = Script::new(1);
+    let c = b.tcp();
+    let connect = b.connect(c, "10.0.0.1:80");
+    b.fails(Errno::ECONNREFUSED);
+    let mut w = World::new(&topo, vec![a, b]);
+    w.upto(listen);
+    assert_eq!(
+        kind(&w.upto(connect)),
+        Some(&DeviationKind::IpVersionMismatch)
+    );
+}
+
+#[test]
+fn loopback_bound_socket_cannot_reach_another_host() {
+    let topo = two_hosts();
+    let mut b = Script::new(1);
+    let c = b.tcp();
+    b.bind(c, "127.0.0.1:5000");
+    let connect = b.connect(c, "10.0.0.1:80");
+    b.fails(Errno::EINVAL);
+    let mut w = World::new(&topo, vec![Script::new(0), b]);
+    assert!(matches!(
+        kind(&w.upto(connect)),
+        Some(DeviationKind::LoopbackBoundExternalPeer { .. })
+    ));
+}
+
+#[test]
+fn eagain_depends_on_how_the_socket_became_nonblocking() {
+    let topo = two_hosts();
+    let (mut a, l, listen) = server();
+    a.call(
+        crate::parse::Syscall::Fcntl {
+            fd: l,
+            op: crate::parse::FcntlOp::SetFl { nonblock: true },
+        },
+        crate::parse::Outcome::ok(0),
+    );
+    let first_accept = a.next_loc();
+    let inherited = a.accept(l, "10.0.0.2:40000");
+    let inherited_eagain = a.recv_fails(inherited, Errno::EAGAIN);
+    let second_accept = a.next_loc();
+    let explicit = a.accept4_nonblock(l, "10.0.0.2:40001");
+    let explicit_eagain = a.recv_fails(explicit, Errno::EAGAIN);
+    let blocking = a.tcp();
+    let blocking_eagain = a.recv_fails(blocking, Errno::EAGAIN);
+    let mut b = Script::new(1);
+    let c1 = b.tcp();
+    b.bind(c1, "10.0.0.2:40000");
+    let connect1 = b.connect(c1, "10.0.0.1:80");
+    let c2 = b.tcp();
+    b.bind(c2, "10.0.0.2:40001");
+    let connect2 = b.connect(c2, "10.0.0.1:80");
+    let mut w = World::new(&topo, vec![a, b]);
+    w.upto(listen);
+    w.upto(connect1);
+    w.upto(connect2);
+    w.upto(first_accept);
+    assert_eq!(
+        kind(&w.upto(inherited_eagain)),
+        Some(&DeviationKind::NonblockInherited)
+    );
+    w.upto(second_accept);
+    assert_eq!(w.upto(explicit_eagain), Verdict::Accept);
+    // A blocking socket that is not connected: EAGAIN still means "would have blocked".
+    assert_eq!(
+        kind(&w.upto(blocking_eagain)),
+        Some(&DeviationKind::UnexpectedBlocking)
+    );
+}
+
+#[test]
+fn accept_pairs_by_host_when_the_client_port_is_unknown() {
+    let topo = topology(&[&["10.0.0.1"], &["10.0.0.2"], &["10.0.0.3"]]);
+    let (mut a, l, listen) = server();
+    let accept_loc = a.next_loc();
+    let s = a.accept(l, "10.0.0.3:51000");
+    let recv = a.recv(s, b"from C");
+    let mut b = Script::new(1);
+    let cb = b.tcp();
+    let connect_b = b.connect(cb, "10.0.0.1:80");
+    let mut c = Script::new(2);
+    let cc = c.tcp();
+    let connect_c = c.connect(cc, "10.0.0.1:80");
+    let send_c = c.send(cc, b"from C");
+    let mut w = World::new(&topo, vec![a, b, c]);
+    w.upto(listen);
+    w.upto(connect_b);
+    w.upto(connect_c);
+    w.upto(send_c);
+    assert_eq!(w.upto(accept_loc), Verdict::Accept);
+    assert_eq!(
+        w.upto(recv),
+        Verdict::Accept,
+        "paired with C's connection, not B's"
+    );
+    let out = w.finish();
+    assert_eq!(out.activity.len(), 3);
+}
+
+#[test]
+fn an_interrupted_blocking_connect_completes_later() {
+    let topo = two_hosts();
+    let (mut a, l, listen) = server();
+    let accept_loc = a.next_loc();
+    a.accept(l, "10.0.0.2:40000");
+    let mut b = Script::new(1);
+    let c = b.tcp();
+    let connect = b.connect(c, "10.0.0.1:80");
+    b.fails(Errno::EINTR);
+    let send = b.send(c, b"x");
+    let mut w = World::new(&topo, vec![a, b]);
+    w.upto(listen);
+    assert_eq!(w.upto(connect), Verdict::Accept);
+    assert_eq!(w.upto(send), Verdict::Accept);
+    assert_eq!(w.upto(accept_loc), Verdict::Accept);
+}
+
+#[test]
+fn a_dual_stack_listener_accepts_ipv4_clients_seen_as_mapped_addresses() {
+    let topo = two_hosts();
+    let mut a = Script::new(0);
+    let l = a.tcp6();
+    a.bind(l, "[::]:80");
+    let listen = a.listen(l);
+    let accept_loc = a.next_loc();
+    let s = a.accept(l, "[::ffff:10.0.0.2]:40000");
+    let recv = a.recv(s, b"v4");
+    let mut b = Script::new(1);
+    let c = b.tcp();
+    b.bind(c, "10.0.0.2:40000");
+    let connect = b.connect(c, "10.0.0.1:80");
+    let send = b.send(c, b"v4");
+    let mut w = World::new(&topo, vec![a, b]);
+    w.upto(listen);
+    assert_eq!(w.upto(connect), Verdict::Accept);
+    w.upto(send);
+    assert_eq!(w.upto(accept_loc), Verdict::Accept);
+    assert_eq!(w.upto(recv), Verdict::Accept);
+}
+
+#[test]
+fn a_failed_bind_points_at_the_holder() {
+    let topo = one_host(&["10.0.0.1"], 2);
+    let mut a = Script::new(0);
+    let s = a.tcp();
+    let held = a.bind(s, "0.0.0.0:8080");
+    let mut b = Script::new(1);
+    let t = b.tcp();
+    let refused = b.bind(t, "0.0.0.0:8080");
+    b.fails(Errno::EADDRINUSE);
+    let mut w = World::new(&topo, vec![a, b]);
+    w.upto(held);
+    match w.upto(refused) {
+        Verdict::Deviation(d) => {
+            assert_eq!(d.kind, DeviationKind::AddressInUse { reuseaddr: false });
+            assert_eq!(d.related, vec![held]);
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn reuseport_listeners_share_the_connections() {
+    let topo = {
+        let mut t = topology(&[&["10.0.0.1"], &["10.0.0.2"]]);
+        // Two server processes on host 0.
+        t.traces.push(crate::config::TraceSpec {
+            id: TraceId(2),
+            name: "trace2".into(),
+            path: "trace2".into(),
+            host: 0,
+        });
+        t.hosts[0].traces.push(TraceId(2));
+        t
+    };
+    let mut servers = Vec::new();
+    let mut accepts = Vec::new();
+    for (trace, peer) in [(0u32, "10.0.0.2:40001"), (2, "10.0.0.2:40000")] {
+        let mut s = Script::new(trace);
+        let l = s.tcp();
+        s.setsockopt(l, "SOL_SOCKET", "SO_REUSEPORT", OptValue::Int(1));
+        s.bind(l, "0.0.0.0:80");
+        s.listen(l);
+        accepts.push(s.next_loc());
+        s.accept(l, peer);
+        servers.push(s);
+    }
+    let mut b = Script::new(1);
+    let mut connects = Vec::new();
+    for port in [40000, 40001] {
+        let c = b.tcp();
+        b.bind(c, &format!("10.0.0.2:{port}"));
+        connects.push(b.connect(c, "10.0.0.1:80"));
+    }
+    let second_server = servers.pop().unwrap();
+    let first_server = servers.pop().unwrap();
+    let mut w = World::new(&topo, vec![first_server, b, second_server]);
+    w.upto(Loc::new(TraceId(0), 4));
+    assert_eq!(
+        w.upto(Loc::new(TraceId(2), 4)),
+        Verdict::Accept,
+        "no conflict"
+    );
+    w.upto(connects[0]);
+    w.upto(connects[1]);
+    assert_eq!(w.upto(accepts[1]), Verdict::Accept);
+    assert_eq!(w.upto(accepts[0]), Verdict::Accept);
+    let out = w.finish();
+    assert!(out.tcp.iter().all(|c| c.server.is_some()));
+}

@@ -1,0 +1,133 @@
+//! UDP datagrams: flows, loss, truncation, broadcast, multicast, IPv6.
+
+use super::*;
+
+#[test]
+fn lost_datagrams_are_counted_by_size() {
+    let topo = two_hosts();
+    let mut a = Script::new(0);
+    let r = a.udp();
+    a.bind(r, "10.0.0.1:5000");
+    let recv1 = a.recvfrom(r, b"one", "10.0.0.2:6000");
+    let recv3 = a.recvfrom(r, b"thr", "10.0.0.2:6000");
+    let mut b = Script::new(1);
+    let s = b.udp();
+    b.bind(s, "10.0.0.2:6000");
+    b.sendto(s, b"one", "10.0.0.1:5000");
+    b.sendto(s, b"two", "10.0.0.1:5000");
+    let last = b.sendto(s, b"thr", "10.0.0.1:5000");
+    let mut w = World::new(&topo, vec![a, b]);
+    assert!(is_retry(&w.upto(recv1)));
+    w.upto(last);
+    assert_eq!(w.upto(recv1), Verdict::Accept);
+    assert_eq!(w.upto(recv3), Verdict::Accept);
+    let out = w.finish();
+    assert_eq!(out.udp.len(), 1);
+    assert_eq!(out.udp[0].by_size, vec![(3, 3, 2)]);
+    assert_eq!(out.udp[0].receivers, vec![addr_sock(0, 0)]);
+}
+
+#[test]
+fn a_datagram_cut_to_the_buffer_is_truncated() {
+    let topo = two_hosts();
+    let mut a = Script::new(0);
+    let r = a.udp();
+    a.bind(r, "10.0.0.1:5000");
+    let recv = a.recv_into(
+        r,
+        b"0123456789",
+        10,
+        10,
+        MsgFlags::default(),
+        Some("10.0.0.2:6000"),
+    );
+    let mut b = Script::new(1);
+    let s = b.udp();
+    b.bind(s, "10.0.0.2:6000");
+    let big = vec![b'0'; 0]
+        .into_iter()
+        .chain(b"0123456789abcdefghij".iter().copied())
+        .collect::<Vec<u8>>();
+    let send = b.sendto(s, &big, "10.0.0.1:5000");
+    let mut w = World::new(&topo, vec![a, b]);
+    w.upto(send);
+    assert_eq!(
+        kind(&w.upto(recv)),
+        Some(&DeviationKind::DatagramTruncated {
+            len: 20,
+            buffer: 10
+        })
+    );
+}
+
+#[test]
+fn broadcast_needs_so_broadcast() {
+    let topo = two_hosts();
+    let mut b = Script::new(1);
+    let s = b.udp();
+    let denied = b.sendto(s, b"hello", "255.255.255.255:9");
+    let t = b.udp();
+    b.setsockopt(t, "SOL_SOCKET", "SO_BROADCAST", OptValue::Int(1));
+    let allowed = b.sendto(t, b"hello", "255.255.255.255:9");
+    let mut w = World::new(&topo, vec![Script::new(0), b]);
+    assert_eq!(
+        kind(&w.upto(denied)),
+        Some(&DeviationKind::BroadcastNotPermitted)
+    );
+    assert_eq!(w.upto(allowed), Verdict::Accept);
+}
+
+#[test]
+fn multicast_members_receive_group_datagrams() {
+    let topo = two_hosts();
+    let mut a = Script::new(0);
+    let r = a.udp();
+    a.setsockopt(r, "SOL_SOCKET", "SO_REUSEADDR", OptValue::Int(1));
+    a.bind(r, "0.0.0.0:5000");
+    a.setsockopt(
+        r,
+        "SOL_IP",
+        "IP_ADD_MEMBERSHIP",
+        OptValue::Membership {
+            group: "239.1.1.1".parse().unwrap(),
+            interface: None,
+        },
+    );
+    let recv = a.recvfrom(r, b"tick", "10.0.0.2:6000");
+    let mut b = Script::new(1);
+    let s = b.udp();
+    b.bind(s, "10.0.0.2:6000");
+    let send = b.sendto(s, b"tick", "239.1.1.1:5000");
+    let mut w = World::new(&topo, vec![a, b]);
+    w.upto(send);
+    assert_eq!(w.upto(recv), Verdict::Accept);
+}
+
+#[test]
+fn ipv6_datagrams_flow() {
+    let topo = topology(&[&["fd00::1"], &["fd00::2"]]);
+    let mut a = Script::new(0);
+    let r = a.udp6();
+    a.bind(r, "[::]:5353");
+    let recv = a.recvfrom(r, b"q", "[fd00::2]:7000");
+    let mut b = Script::new(1);
+    let s = b.udp6();
+    b.bind(s, "[fd00::2]:7000");
+    let send = b.sendto(s, b"q", "[fd00::1]:5353");
+    let mut w = World::new(&topo, vec![a, b]);
+    w.upto(send);
+    assert_eq!(w.upto(recv), Verdict::Accept);
+}
+
+#[test]
+fn a_datagram_nobody_sent_is_forced_as_unknown_data() {
+    let topo = two_hosts();
+    let mut a = Script::new(0);
+    let r = a.udp();
+    a.bind(r, "10.0.0.1:5000");
+    let recv = a.recvfrom(r, b"?", "10.0.0.2:6000");
+    let mut w = World::new(&topo, vec![a]);
+    assert!(is_retry(&w.upto(recv)));
+    assert_eq!(w.model.wait_keys()[0], WaitKey::UdpPort(5000));
+    assert_eq!(kind(&w.force(recv)), Some(&DeviationKind::UnknownData));
+}

@@ -1,0 +1,355 @@
+//! UDP flows: one record per (sending socket, destination address), with the datagrams in flight
+//! as a multiset keyed by identity (length, content digest, truncation flag).
+//!
+//! Receives look datagrams up by identity first (one hash lookup); only when that fails (content
+//! truncated differently on the two sides, or a datagram cut to the receive buffer) are the
+//! flows addressed to the receiver's port searched.
+
+use std::collections::hash_map::DefaultHasher;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::hash::{Hash, Hasher};
+use std::net::SocketAddr;
+
+use super::outcome::UdpFlow;
+use crate::source::{Loc, SockId};
+
+pub type FlowId = usize;
+
+/// Bytes of each distinct datagram kept for the slow (prefix) comparison.
+const PREFIX_KEPT: usize = 64;
+
+/// A datagram's identity.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct DgramKey {
+    pub len: u64,
+    pub digest: u64,
+    /// The content shown is only a prefix of the datagram.
+    pub truncated: bool,
+}
+
+impl DgramKey {
+    /// Identity of a datagram of `len` bytes of which `shown` were printed.
+    pub fn of(len: u64, shown: &[u8], truncated: bool) -> Self {
+        let cut = &shown[..shown.len().min(usize::try_from(len).unwrap_or(usize::MAX))];
+        let mut hasher = DefaultHasher::new();
+        cut.hash(&mut hasher);
+        DgramKey {
+            len,
+            digest: hasher.finish(),
+            truncated: truncated || (cut.len() as u64) < len,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+struct InFlight {
+    count: u32,
+    prefix: Vec<u8>,
+}
+
+/// One flow of datagrams.
+#[derive(Debug, Clone)]
+pub struct Flow {
+    pub sender: SockId,
+    pub sender_addr: Option<SocketAddr>,
+    pub dest: SocketAddr,
+    pub receivers: Vec<SockId>,
+    /// length → (sent, received)
+    by_size: BTreeMap<u64, (u64, u64)>,
+    pub first_send: Loc,
+    inflight: HashMap<DgramKey, InFlight>,
+}
+
+impl Flow {
+    pub fn in_flight(&self) -> u64 {
+        self.inflight.values().map(|f| u64::from(f.count)).sum()
+    }
+
+    pub fn to_outcome(&self) -> UdpFlow {
+        UdpFlow {
+            sender: self.sender,
+            sender_addr: self.sender_addr,
+            receiver_addr: self.dest,
+            receivers: self.receivers.clone(),
+            by_size: self
+                .by_size
+                .iter()
+                .map(|(len, (sent, received))| (*len, *sent, *received))
+                .collect(),
+            first_send: self.first_send,
+        }
+    }
+}
+
+/// How a received datagram was matched.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Matched {
+    Exact,
+    /// Same length, content agrees where both sides show it.
+    Prefix,
+    /// The datagram was longer than the receive buffer and was cut.
+    CutToBuffer {
+        len: u64,
+    },
+}
+
+/// A datagram as received.
+#[derive(Debug, Clone, Copy)]
+pub struct Received<'a> {
+    pub key: DgramKey,
+    pub shown: &'a [u8],
+    /// The receive could have been cut to the buffer (MSG_TRUNC reported, or the buffer was
+    /// filled exactly).
+    pub maybe_cut: bool,
+}
+
+/// Every UDP flow of the run, with its indexes.
+#[derive(Debug, Default)]
+pub struct Flows {
+    flows: Vec<Flow>,
+    by_endpoints: HashMap<(SockId, SocketAddr), FlowId>,
+    by_dgram: HashMap<DgramKey, Vec<FlowId>>,
+    /// Flows with datagrams in flight, by destination port (only those: a receive or a wait
+    /// never looks at drained flows).
+    in_flight_by_port: HashMap<u16, BTreeSet<FlowId>>,
+}
+
+impl Flows {
+    pub fn get(&self, id: FlowId) -> &Flow {
+        &self.flows[id]
+    }
+
+    /// Records one datagram sent; returns its flow and whether the flow is new.
+    pub fn send(
+        &mut self,
+        sender: SockId,
+        sender_addr: Option<SocketAddr>,
+        dest: SocketAddr,
+        key: DgramKey,
+        shown: &[u8],
+        loc: Loc,
+    ) -> (FlowId, bool) {
+        let (id, new) = match self.by_endpoints.get(&(sender, dest)) {
+            Some(id) => (*id, false),
+            None => {
+                let id = self.flows.len();
+                self.flows.push(Flow {
+                    sender,
+                    sender_addr,
+                    dest,
+                    receivers: Vec::new(),
+                    by_size: BTreeMap::new(),
+                    first_send: loc,
+                    inflight: HashMap::new(),
+                });
+                self.by_endpoints.insert((sender, dest), id);
+                (id, true)
+            }
+        };
+        let flow = &mut self.flows[id];
+        if flow.sender_addr.is_none() {
+            flow.sender_addr = sender_addr;
+        }
+        flow.by_size.entry(key.len).or_default().0 += 1;
+        let entry = flow.inflight.entry(key).or_insert_with(|| InFlight {
+            count: 0,
+            prefix: shown[..shown.len().min(PREFIX_KEPT)].to_vec(),
+        });
+        entry.count += 1;
+        if entry.count == 1 {
+            self.by_dgram.entry(key).or_default().push(id);
+        }
+        self.in_flight_by_port
+            .entry(dest.port())
+            .or_default()
+            .insert(id);
+        (id, new)
+    }
+
+    /// Finds the flow and datagram a receive takes, among flows `eligible` for the receiver.
+    /// Exact identity first; then, among flows to `port`, a compatible or cut datagram.
+    pub fn find(
+        &self,
+        got: Received<'_>,
+        port: u16,
+        eligible: impl Fn(&Flow) -> bool,
+    ) -> Option<(FlowId, DgramKey, Matched)> {
+        if let Some(ids) = self.by_dgram.get(&got.key) {
+            if let Some(id) = ids.iter().copied().find(|id| eligible(&self.flows[*id])) {
+                return Some((id, got.key, Matched::Exact));
+            }
+        }
+        let ids = self.in_flight_by_port.get(&port)?;
+        let mut best: Option<(FlowId, DgramKey, Matched)> = None;
+        for &id in ids {
+            let flow = &self.flows[id];
+            if flow.inflight.is_empty() || !eligible(flow) {
+                continue;
+            }
+            for (key, entry) in &flow.inflight {
+                let common = entry.prefix.len().min(got.shown.len());
+                if entry.prefix[..common] != got.shown[..common] {
+                    continue;
+                }
+                let matched = if key.len == got.key.len && (key.truncated || got.key.truncated) {
+                    Matched::Prefix
+                } else if key.len > got.key.len && got.maybe_cut {
+                    Matched::CutToBuffer { len: key.len }
+                } else {
+                    continue;
+                };
+                // Deterministic choice whatever the hash map order: lowest flow, then key.
+                let candidate = (id, *key, matched);
+                if best.is_none_or(|(bid, bkey, _)| (id, *key) < (bid, bkey)) {
+                    best = Some(candidate);
+                }
+            }
+            if best.is_some() {
+                break;
+            }
+        }
+        best
+    }
+
+    /// Is any datagram in flight on a flow to `port` that `eligible` accepts?
+    pub fn anything_for(&self, port: u16, eligible: impl Fn(&Flow) -> bool) -> bool {
+        self.in_flight_by_port.get(&port).is_some_and(|ids| {
+            ids.iter()
+                .any(|id| !self.flows[*id].inflight.is_empty() && eligible(&self.flows[*id]))
+        })
+    }
+
+    /// Takes one datagram `key` off flow `id` for `receiver`.
+    pub fn take(&mut self, id: FlowId, key: DgramKey, receiver: SockId) {
+        let flow = &mut self.flows[id];
+        if !flow.receivers.contains(&receiver) {
+            flow.receivers.push(receiver);
+        }
+        flow.by_size.entry(key.len).or_default().1 += 1;
+        let gone = match flow.inflight.get_mut(&key) {
+            Some(entry) => {
+                entry.count = entry.count.saturating_sub(1);
+                entry.count == 0
+            }
+            None => false,
+        };
+        if gone {
+            flow.inflight.remove(&key);
+            if flow.inflight.is_empty() {
+                let port = flow.dest.port();
+                if let Some(set) = self.in_flight_by_port.get_mut(&port) {
+                    set.remove(&id);
+                    if set.is_empty() {
+                        self.in_flight_by_port.remove(&port);
+                    }
+                }
+            }
+            if let Some(ids) = self.by_dgram.get_mut(&key) {
+                ids.retain(|f| *f != id);
+                if ids.is_empty() {
+                    self.by_dgram.remove(&key);
+                }
+            }
+        }
+    }
+
+    /// Copies of datagram `key` in flight on flow `id`.
+    pub fn copies(&self, id: FlowId, key: DgramKey) -> usize {
+        self.flows[id]
+            .inflight
+            .get(&key)
+            .map_or(0, |f| f.count as usize)
+    }
+
+    /// Notes a receiver of a flow (for a peek, which takes nothing).
+    pub fn note_receiver(&mut self, id: FlowId, receiver: SockId) {
+        let flow = &mut self.flows[id];
+        if !flow.receivers.contains(&receiver) {
+            flow.receivers.push(receiver);
+        }
+    }
+
+    /// The flows with their in-flight datagrams in a stable order (hash maps sorted).
+    pub fn snapshot(&self) -> Vec<String> {
+        self.flows
+            .iter()
+            .map(|f| {
+                let mut inflight: Vec<_> = f.inflight.iter().map(|(k, v)| (*k, v.count)).collect();
+                inflight.sort();
+                format!("{:?} {:?} {:?} {:?}", f.sender, f.dest, f.by_size, inflight)
+            })
+            .collect()
+    }
+
+    pub fn all(&self) -> &[Flow] {
+        &self.flows
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::TraceId;
+
+    fn sock(n: u32) -> SockId {
+        SockId {
+            trace: TraceId(0),
+            n,
+        }
+    }
+
+    fn addr(s: &str) -> SocketAddr {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn identical_datagrams_form_a_multiset() {
+        let mut flows = Flows::default();
+        let key = DgramKey::of(4, b"ping", false);
+        let loc = Loc::new(TraceId(0), 1);
+        let dest = addr("10.0.0.2:53");
+        flows.send(sock(0), None, dest, key, b"ping", loc);
+        flows.send(sock(0), None, dest, key, b"ping", loc);
+        let got = Received {
+            key,
+            shown: b"ping",
+            maybe_cut: false,
+        };
+        let (id, k, m) = flows.find(got, 53, |_| true).unwrap();
+        assert_eq!(m, Matched::Exact);
+        flows.take(id, k, sock(9));
+        flows.take(id, k, sock(9));
+        assert!(flows.find(got, 53, |_| true).is_none());
+        assert_eq!(flows.get(id).to_outcome().by_size, vec![(4, 2, 2)]);
+    }
+
+    #[test]
+    fn truncated_content_matches_by_prefix_and_cut_datagrams_are_found() {
+        let mut flows = Flows::default();
+        let loc = Loc::new(TraceId(0), 1);
+        let dest = addr("10.0.0.2:9");
+        let long = DgramKey::of(100, b"abcdef", true);
+        flows.send(sock(0), None, dest, long, b"abcdef", loc);
+        let got = Received {
+            key: DgramKey::of(100, b"abc", true),
+            shown: b"abc",
+            maybe_cut: false,
+        };
+        assert_eq!(flows.find(got, 9, |_| true).unwrap().2, Matched::Prefix);
+        let cut = Received {
+            key: DgramKey::of(10, b"abcdef", true),
+            shown: b"abcdef",
+            maybe_cut: true,
+        };
+        assert_eq!(
+            flows.find(cut, 9, |_| true).unwrap().2,
+            Matched::CutToBuffer { len: 100 }
+        );
+        let other = Received {
+            key: DgramKey::of(100, b"xyz", true),
+            shown: b"xyz",
+            maybe_cut: false,
+        };
+        assert!(flows.find(other, 9, |_| true).is_none());
+    }
+}

@@ -1,0 +1,209 @@
+//! Readiness waits: select, pselect6, poll, ppoll and the epoll_wait family.
+//!
+//! A descriptor reported readable must have something to read (bytes, end of stream, a waiting
+//! connection, a datagram): otherwise the wait is retried until the peer's action is ordered. A
+//! descriptor reported writable while a nonblocking connect is in progress completes the
+//! connect. A wait that returns nothing although data was waiting for a socket it watched is a
+//! deviation (data "in the air" that the network did not deliver).
+
+use super::socket::{Proto, SockState};
+use super::{DeviationKind, Model, Verdict, WaitKey};
+use crate::fold::SocketEvent;
+use crate::parse::{EpollOp, Fd, Ready, WaitFd};
+use crate::source::SockId;
+
+impl Model<'_> {
+    /// Is there something for `id` to read (as far as the model knows)?
+    fn readable(&self, id: SockId) -> Option<bool> {
+        let sock = self.sockets.get(&id)?;
+        if sock.external {
+            return None;
+        }
+        match (sock.proto, sock.state) {
+            (Proto::Tcp, SockState::Listen) => Some(!sock.pending.is_empty()),
+            (Proto::Tcp, SockState::Connected) => {
+                let c = self.conns.get(sock.conn?)?;
+                let side = c.side_of(id);
+                let incoming = c.incoming(side);
+                Some(
+                    incoming.unreceived() > 0
+                        || incoming.desync
+                        || incoming.stats.closed_by_sender
+                        || c.peer_closed(side).is_some(),
+                )
+            }
+            (Proto::Udp, _) => {
+                let port = sock.local.map(|l| l.port()).filter(|p| *p != 0)?;
+                Some(
+                    self.flows
+                        .anything_for(port, |f| self.receives(id, None, f)),
+                )
+            }
+            // Connecting (readable with an error), created, bound: nothing to judge.
+            _ => None,
+        }
+    }
+
+    /// epoll_ctl: remember which sockets an epoll instance watches, for its timeouts.
+    pub(super) fn epoll_ctl(
+        &mut self,
+        ev: &SocketEvent,
+        epfd: Fd,
+        op: EpollOp,
+        fd: Fd,
+        wanted: Ready,
+    ) -> Verdict {
+        let Some(id) = ev.sock(fd) else {
+            return Verdict::NotModelled;
+        };
+        if !ev.call.outcome.is_success() {
+            return Verdict::Accept;
+        }
+        let interest = self
+            .epoll_interest
+            .entry((ev.call.loc.trace, epfd))
+            .or_default();
+        if op == EpollOp::Del {
+            interest.remove(&id);
+        } else {
+            interest.insert(id, wanted);
+        }
+        Verdict::Accept
+    }
+
+    pub(super) fn wait(
+        &mut self,
+        ev: &SocketEvent,
+        fds: &[WaitFd],
+        _timeout_ms: Option<i64>,
+        epoll_fd: Option<Fd>,
+    ) -> Verdict {
+        if !ev.call.outcome.is_success() {
+            return Verdict::Accept;
+        }
+        if let (Some(epfd), Some(0)) = (epoll_fd, ev.call.outcome.value) {
+            return self.epoll_timeout(ev, epfd);
+        }
+        let watched = || {
+            fds.iter()
+                .filter_map(|w| Some((w, ev.sock(w.fd)?)))
+                .filter(|(_, id)| self.sockets.get(id).is_some_and(|s| !s.external))
+        };
+        let nothing_ready = ev.call.outcome.value == Some(0)
+            || fds.iter().all(|w| {
+                !(w.got.read || w.got.write || w.got.error || w.got.hangup || w.got.other)
+            });
+        if nothing_ready {
+            // Timed out: was anything waiting for a socket watched for reading?
+            let missed: Vec<SockId> = watched()
+                .filter(|(w, id)| w.wanted.read && self.readable(*id) == Some(true))
+                .map(|(_, id)| id)
+                .collect();
+            return self.missed(ev, &missed);
+        }
+        // Ready: check everything before changing anything.
+        let mut waits = Vec::new();
+        let mut completes = Vec::new();
+        for (w, id) in watched() {
+            let Some(sock) = self.sockets.get(&id) else {
+                continue;
+            };
+            let failed = w.got.error || w.got.hangup;
+            if w.got.write && !failed && sock.state == SockState::Connecting {
+                completes.push(id);
+            }
+            if w.got.read && !failed && self.readable(id) == Some(false) {
+                waits.push(id);
+            }
+        }
+        if !self.forcing {
+            for id in &completes {
+                if self.sockets.get(id).is_some_and(|s| s.conn.is_none())
+                    && self
+                        .sockets
+                        .get(id)
+                        .and_then(|s| s.connect_target)
+                        .is_some_and(|(t, _)| self.find_listener(*id, t).is_none())
+                {
+                    return self.wait_for(
+                        format!("{id} reported writable before anything listens at its target"),
+                        &[WaitKey::AnyListen],
+                    );
+                }
+            }
+            if let Some(first) = waits.first() {
+                let keys: Vec<WaitKey> = waits.iter().map(|id| self.read_key(*id)).collect();
+                return self.wait_for(
+                    format!("{first} reported readable with nothing to read"),
+                    &keys,
+                );
+            }
+        }
+        let mut verdict = Verdict::Accept;
+        for id in completes {
+            let v = self.complete_connect(ev, id);
+            if matches!(verdict, Verdict::Accept) {
+                verdict = v;
+            }
+        }
+        verdict
+    }
+
+    /// A wait returned nothing although data was waiting for the `missed` sockets.
+    fn missed(&mut self, ev: &SocketEvent, missed: &[SockId]) -> Verdict {
+        let Some(first) = missed.first().copied() else {
+            return Verdict::Accept;
+        };
+
+        for id in missed {
+            if let Some(c) = self
+                .sockets
+                .get(id)
+                .and_then(|s| s.conn)
+                .and_then(|c| self.conns.get_mut(c))
+            {
+                c.wait_timed_out_with_data = true;
+            }
+        }
+        let related = self
+            .sockets
+            .get(&first)
+            .and_then(|s| s.conn)
+            .and_then(|c| self.conns.get(c))
+            .and_then(|c| c.incoming(c.side_of(first)).stats.last_send)
+            .into_iter()
+            .collect();
+        self.deviate(
+            DeviationKind::PollMissedData,
+            ev,
+            first,
+            related,
+            format!(
+                "{} timed out although data was waiting for {first}",
+                ev.call.name
+            ),
+        )
+    }
+
+    fn epoll_timeout(&mut self, ev: &SocketEvent, epfd: Fd) -> Verdict {
+        let missed: Vec<SockId> = self
+            .epoll_interest
+            .get(&(ev.call.loc.trace, epfd))
+            .into_iter()
+            .flatten()
+            .filter(|(id, wanted)| wanted.read && self.readable(**id) == Some(true))
+            .map(|(id, _)| *id)
+            .collect();
+        self.missed(ev, &missed)
+    }
+
+    fn read_key(&self, id: SockId) -> WaitKey {
+        match self.sockets.get(&id) {
+            Some(s) if s.proto == Proto::Udp => match s.local.map(|l| l.port()) {
+                Some(p) if p != 0 => WaitKey::UdpPort(p),
+                _ => WaitKey::AnyDatagram,
+            },
+            _ => WaitKey::Sock(id),
+        }
+    }
+}

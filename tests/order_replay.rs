@@ -1,0 +1,266 @@
+//! Ordering: whole traces replayed through `order::replay`.
+
+use std::cell::Cell;
+use std::rc::Rc;
+
+use netcheck::config::Topology;
+use netcheck::fold::SocketEvent;
+use netcheck::model::script::{topology, Script};
+use netcheck::model::{DeviationKind, ReplayOutcome, Verdict};
+use netcheck::order::{replay, Step};
+use netcheck::parse::Errno;
+use netcheck::source::{Loc, TraceId};
+
+fn run(topo: &Topology, scripts: Vec<Script>) -> (Vec<Step>, ReplayOutcome) {
+    let traces: Vec<Box<dyn Iterator<Item = SocketEvent>>> = scripts
+        .into_iter()
+        .map(|s| Box::new(s.events().into_iter()) as Box<dyn Iterator<Item = SocketEvent>>)
+        .collect();
+    let mut steps = Vec::new();
+    let outcome = replay(topo, traces, &mut |s: &Step| steps.push(s.clone()));
+    (steps, outcome)
+}
+
+fn position_of(steps: &[Step], loc: Loc) -> u64 {
+    steps
+        .iter()
+        .find(|s| s.loc == loc)
+        .map(|s| s.position)
+        .unwrap_or_else(|| panic!("{loc:?} never placed"))
+}
+
+/// An HTTP-like exchange: server listens, accepts, reads a request, answers, reads EOF, closes.
+fn http_exchange() -> (Vec<Script>, Loc, Loc, Loc) {
+    let mut a = Script::new(0);
+    let l = a.tcp();
+    a.bind(l, "10.0.0.1:80");
+    let listen = a.listen(l);
+    let s = a.accept(l, "10.0.0.2:40000");
+    a.recv(s, b"GET / HTTP/1.0\r\n\r\n");
+    a.send(s, b"HTTP/1.0 200 OK\r\n\r\nhello");
+    let eof = a.recv_eof(s);
+    a.close(s);
+    a.close(l);
+    let mut b = Script::new(1);
+    let c = b.tcp();
+    let connect = b.connect(c, "10.0.0.1:80");
+    b.send(c, b"GET / HTTP/1.0\r\n\r\n");
+    b.recv(c, b"HTTP/1.0 200 OK\r\n\r\nhello");
+    b.close(c);
+    (vec![a, b], listen, connect, eof)
+}
+
+#[test]
+fn a_request_and_answer_are_ordered_completely() {
+    let topo = topology(&[&["10.0.0.1"], &["10.0.0.2"]]);
+    let (scripts, listen, connect, eof) = http_exchange();
+    let total: usize = scripts.iter().map(Script::len).sum();
+    let (steps, out) = run(&topo, scripts);
+    assert_eq!(steps.len(), total);
+    assert_eq!(out.ordered_calls, total as u64);
+    assert!(out.deviations.is_empty(), "{:?}", out.deviations);
+    assert!(out.blocked.is_empty());
+    assert!(position_of(&steps, listen) < position_of(&steps, connect));
+    let client_close = Loc::new(TraceId(1), 5);
+    assert!(position_of(&steps, client_close) < position_of(&steps, eof));
+    assert!(steps.iter().all(|s| s.verdict == Verdict::Accept));
+    assert_eq!(out.tcp.len(), 1);
+    assert_eq!(out.tcp[0].to_client.received, 24);
+    assert!(!out.used_timestamps);
+}
+
+#[test]
+fn the_same_input_gives_the_same_order() {
+    let topo = topology(&[&["10.0.0.1"], &["10.0.0.2"]]);
+    let (first, _) = run(&topo, http_exchange().0);
+    let (second, _) = run(&topo, http_exchange().0);
+    let key = |s: &Step| {
+        (
+            s.position,
+            s.loc,
+            s.call.clone(),
+            format!("{:?}", s.verdict),
+        )
+    };
+    assert_eq!(
+        first.iter().map(key).collect::<Vec<_>>(),
+        second.iter().map(key).collect::<Vec<_>>()
+    );
+}
+
+#[test]
+fn a_refused_connect_is_placed_before_the_listen() {
+    let topo = topology(&[&["10.0.0.1"], &["10.0.0.2"]]);
+    let mut a = Script::new(0);
+    let l = a.tcp();
+    a.bind(l, "10.0.0.1:80");
+    let listen = a.listen(l);
+    let mut b = Script::new(1);
+    let c = b.tcp();
+    let refused = b.connect(c, "10.0.0.1:80");
+    b.fails(Errno::ECONNREFUSED);
+    let (steps, out) = run(&topo, vec![a, b]);
+    assert!(position_of(&steps, refused) < position_of(&steps, listen));
+    assert_eq!(out.deviations.len(), 1);
+    assert!(matches!(
+        out.deviations[0].kind,
+        DeviationKind::ConnectFailed { listener: None, .. }
+    ));
+}
+
+#[test]
+fn an_accept_no_traced_connect_supplies_is_forced_after_blocking() {
+    // Host C (10.0.0.3) is declared and traced but never connects: the accepted peer is unknown.
+    let topo = topology(&[&["10.0.0.1"], &["10.0.0.2"], &["10.0.0.3"]]);
+    let mut a = Script::new(0);
+    let l = a.tcp();
+    a.bind(l, "10.0.0.1:80");
+    a.listen(l);
+    let accept = a.next_loc();
+    let s = a.accept(l, "10.0.0.3:5555");
+    let recv = a.recv(s, b"hello");
+    let mut c = Script::new(2);
+    let u = c.udp();
+    c.close(u);
+    let (steps, out) = run(&topo, vec![a, Script::new(1), c]);
+    assert_eq!(out.blocked.len(), 1);
+    assert_eq!(out.blocked[0].forced, Some(accept));
+    assert_eq!(out.blocked[0].heads.len(), 1);
+    assert!(matches!(
+        out.deviations[0].kind,
+        DeviationKind::AcceptFromUnknownPeer { .. }
+    ));
+    // The rest of the trace goes on: the accepted socket's traffic is outside the model.
+    let recv_step = steps.iter().find(|s| s.loc == recv).unwrap();
+    assert_eq!(recv_step.verdict, Verdict::NotModelled);
+}
+
+#[test]
+fn a_blocked_point_does_not_hide_later_findings() {
+    let topo = topology(&[&["10.0.0.1"], &["10.0.0.2"]]);
+    let mut a = Script::new(0);
+    let l = a.tcp();
+    a.bind(l, "10.0.0.1:80");
+    a.listen(l);
+    let s = a.accept(l, "10.0.0.2:40000");
+    a.recv(s, b"never sent");
+    let mut b = Script::new(1);
+    let c = b.tcp();
+    b.connect(c, "10.0.0.1:80");
+    let d = b.tcp();
+    let refused = b.connect(d, "10.0.0.1:81");
+    b.fails(Errno::ECONNREFUSED);
+    let (_, out) = run(&topo, vec![a, b]);
+    assert_eq!(out.blocked.len(), 1);
+    assert!(out
+        .deviations
+        .iter()
+        .any(|d| d.kind == DeviationKind::UnknownData));
+    assert!(out.deviations.iter().any(|d| d.loc == refused));
+}
+
+#[test]
+fn timestamps_break_ties_between_equal_priorities_only() {
+    let topo = topology(&[&["10.0.0.1"], &["10.0.0.2"]]);
+    let mut a = Script::new(0);
+    a.udp();
+    a.at(20.0);
+    let mut b = Script::new(1);
+    b.udp();
+    b.at(10.0);
+    let (steps, out) = run(&topo, vec![a, b]);
+    assert!(out.used_timestamps);
+    assert_eq!(steps[0].loc.trace, TraceId(1), "earlier timestamp first");
+
+    // Without timestamps, trace order decides.
+    let mut a = Script::new(0);
+    a.udp();
+    let mut b = Script::new(1);
+    b.udp();
+    let (steps, out) = run(&topo, vec![a, b]);
+    assert!(!out.used_timestamps);
+    assert_eq!(steps[0].loc.trace, TraceId(0));
+}
+
+#[test]
+fn heads_are_pulled_lazily() {
+    let topo = topology(&[&["10.0.0.1"], &["10.0.0.2"]]);
+    let (scripts, ..) = http_exchange();
+    let pulled = Rc::new(Cell::new(0u64));
+    let traces: Vec<Box<dyn Iterator<Item = SocketEvent>>> = scripts
+        .into_iter()
+        .map(|s| {
+            let pulled = Rc::clone(&pulled);
+            Box::new(s.events().into_iter().inspect(move |_| {
+                pulled.set(pulled.get() + 1);
+            })) as Box<dyn Iterator<Item = SocketEvent>>
+        })
+        .collect();
+    let mut worst_lead = 0;
+    replay(&topo, traces, &mut |s: &Step| {
+        worst_lead = worst_lead.max(pulled.get() - s.position);
+    });
+    assert!(
+        worst_lead <= 2,
+        "at most one head per trace ahead, saw {worst_lead}"
+    );
+}
+
+#[test]
+fn a_nonblocking_client_with_poll_is_ordered_without_deviation() {
+    let topo = topology(&[&["10.0.0.1"], &["10.0.0.2"]]);
+    let mut a = Script::new(0);
+    let l = a.tcp();
+    a.bind(l, "10.0.0.1:80");
+    a.listen(l);
+    let s = a.accept(l, "10.0.0.2:40000");
+    a.recv(s, b"ping");
+    a.send(s, b"pong");
+    a.close(s);
+    let mut b = Script::new(1);
+    let c = b.tcp_nonblocking();
+    b.connect(c, "10.0.0.1:80");
+    b.fails(Errno::EINPROGRESS);
+    b.poll(
+        c,
+        netcheck::model::script::writable(),
+        netcheck::model::script::writable(),
+    );
+    b.getsockopt_so_error(c, 0);
+    b.send(c, b"ping");
+    b.poll(
+        c,
+        netcheck::model::script::readable(),
+        netcheck::model::script::readable(),
+    );
+    b.recv(c, b"pong");
+    b.close(c);
+    let (steps, out) = run(&topo, vec![a, b]);
+    assert!(out.deviations.is_empty(), "{:?}", out.deviations);
+    assert!(out.blocked.is_empty());
+    assert_eq!(steps.len() as u64, out.ordered_calls);
+}
+
+#[test]
+fn a_forced_wait_is_recorded_as_forced() {
+    let topo = topology(&[&["10.0.0.1"], &["10.0.0.2"]]);
+    let mut a = Script::new(0);
+    let l = a.tcp();
+    a.bind(l, "10.0.0.1:80");
+    a.listen(l);
+    let s = a.accept(l, "10.0.0.2:40000");
+    let poll = a.poll(
+        s,
+        netcheck::model::script::readable(),
+        netcheck::model::script::readable(),
+    );
+    let mut b = Script::new(1);
+    let c = b.tcp();
+    b.connect(c, "10.0.0.1:80");
+    let (_, out) = run(&topo, vec![a, b]);
+    assert_eq!(out.blocked.len(), 1);
+    assert_eq!(out.blocked[0].forced, Some(poll));
+    assert_eq!(out.deviations.len(), 1);
+    assert_eq!(out.deviations[0].kind, DeviationKind::Forced);
+    assert!(out.deviations[0].detail.contains("readable"));
+}
