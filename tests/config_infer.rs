@@ -50,7 +50,6 @@ const FORWARDED_CLIENT: &str = r#"2000  socket(AF_INET, SOCK_STREAM, IPPROTO_TCP
 "#;
 
 #[test]
-#[ignore = "needs parse"]
 fn a_port_forward_is_inferred_from_real_traces() {
     let dir = scratch(
         "forward",
@@ -84,7 +83,6 @@ const NAT_CLIENT_YY: &str = r#"2000  socket(AF_INET, SOCK_STREAM, IPPROTO_TCP) =
 "#;
 
 #[test]
-#[ignore = "needs parse"]
 fn a_natted_client_is_inferred_from_yy_decorations() {
     let dir = scratch(
         "client-nat",
@@ -114,7 +112,6 @@ fn fixture(name: &str) -> PathBuf {
 }
 
 #[test]
-#[ignore = "needs parse"]
 fn a_real_masquerading_nat_is_inferred() {
     let printed = infer(&fixture("nat-client"), &["laptop.trace", "web.trace"]);
     assert!(
@@ -129,7 +126,6 @@ fn a_real_masquerading_nat_is_inferred() {
 }
 
 #[test]
-#[ignore = "needs parse"]
 fn a_real_port_forward_is_inferred() {
     let printed = infer(&fixture("port-forward"), &["home.trace", "visitor.trace"]);
     assert!(
@@ -144,7 +140,6 @@ fn a_real_port_forward_is_inferred() {
 }
 
 #[test]
-#[ignore = "needs parse"]
 fn the_inferred_nat_lets_the_accept_match_the_connect() {
     use netcheck::config::matching::{MatchNote, Matcher, Role};
     use netcheck::config::{load, Inputs, TopologyOrigin};

@@ -104,7 +104,6 @@ fn long_lines_are_cut() {
 }
 
 #[test]
-#[ignore = "needs config, parse, fold and order"]
 fn refused_connect_through_the_whole_pipeline() {
     let dir = scratch("pipeline");
     let client = dir.join("client.trace");
