@@ -329,6 +329,7 @@ impl Model<'_> {
         if let Some(errno) = ev.call.outcome.errno {
             return match errno {
                 Errno::ENOTCONN if !connected => Verdict::Accept,
+                Errno::ENOTCONN => self.shutdown_after_peer_left(ev, id, conn),
                 Errno::EINVAL if !(0..=2).contains(&how) => Verdict::Accept,
                 e => self.unexpected_failure(ev, id, e),
             };
@@ -354,6 +355,34 @@ impl Model<'_> {
         Verdict::Accept
     }
 
+    /// shutdown() answered ENOTCONN on a connected socket: Linux does so once the connection is
+    /// gone (the peer's close reset it, or both sides shut down writing). Consistent once that
+    /// is ordered; until then, retry.
+    fn shutdown_after_peer_left(
+        &mut self,
+        ev: &SocketEvent,
+        id: SockId,
+        conn: Option<usize>,
+    ) -> Verdict {
+        // Either the peer closed, or both sides shut down writing (FIN each way: TIME_WAIT).
+        let finished = conn.and_then(|c| self.conns.get(c)).is_some_and(|c| {
+            let side = c.side_of(id);
+            c.peer_closed(side).is_some()
+                || (c.outgoing(side).stats.closed_by_sender
+                    && c.incoming(side).stats.closed_by_sender)
+        });
+        if finished {
+            return Verdict::Accept;
+        }
+        if !self.forcing {
+            return self.wait_for(
+                "shutdown failed with ENOTCONN but the peer's close is not ordered yet".into(),
+                &[WaitKey::Sock(id)],
+            );
+        }
+        self.unexpected_failure(ev, id, Errno::ENOTCONN)
+    }
+
     pub(super) fn setsockopt(
         &mut self,
         ev: &SocketEvent,
@@ -366,6 +395,7 @@ impl Model<'_> {
             Target::Sock(id, s) => (id, s),
             Target::Skip(v) => return v,
         };
+        let ipv6 = sock.ipv6;
         let mut updated = sock.options.clone();
         let effect = options::apply(&mut updated, level, name, value);
         if let Some(errno) = ev.call.outcome.errno {
@@ -373,6 +403,11 @@ impl Model<'_> {
                 // Probing an option the kernel lacks is ordinary.
                 OptionEffect::Unknown | OptionEffect::Irrelevant => Verdict::Accept,
                 OptionEffect::NotMulticast(_) if errno == Errno::EINVAL => Verdict::Accept,
+                // An IPv6-level option on an IPv4 socket: Linux says ENOPROTOOPT (dual-stack
+                // servers try IPV6_V6ONLY on whatever socket they got).
+                _ if errno == Errno::ENOPROTOOPT && is_ipv6_level(level) && !ipv6 => {
+                    Verdict::Accept
+                }
                 _ => self.unexpected_failure(ev, id, errno),
             };
         }
@@ -539,4 +574,8 @@ fn errno_from_number(n: i64) -> Errno {
         113 => Errno::EHOSTUNREACH,
         _ => Errno::OTHER,
     }
+}
+
+fn is_ipv6_level(level: &str) -> bool {
+    matches!(level, "SOL_IPV6" | "IPPROTO_IPV6")
 }

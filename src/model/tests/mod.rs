@@ -111,5 +111,6 @@ pub(super) fn set_up(w: &mut World<'_>) {
 mod bind;
 mod connect;
 mod tcp;
+mod teardown;
 mod udp;
 mod wait;
