@@ -6,37 +6,13 @@ use std::collections::BTreeSet;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-/// Every rule ID a scenario may name.
-const RULE_IDS: &[&str] = &[
-    "nat-undeclared",
-    "port-forwarding",
-    "connection-not-accepted",
-    "connect-filtered",
-    "connect-refused",
-    "connect-refused-while-listening",
-    "connect-never-completed",
-    "connect-unexpected-failure",
-    "data-unreceived",
-    "data-unreceived-poll-missed",
-    "send-after-peer-closed",
-    "connection-reset",
-    "data-mismatch",
-    "udp-all-lost",
-    "udp-loss",
-    "mtu-black-hole",
-    "buffer-overrun",
-    "datagram-truncated",
-    "address-in-use",
-    "loopback-bound-external-peer",
-    "ip-version-mismatch",
-    "nonblock-inherited",
-    "unexpected-blocking",
-    "broadcast-not-permitted",
-    "no-peer-traffic",
-    "ordering-incomplete",
-    "unsupported-call",
-    "unparsed-lines",
-];
+/// Every rule ID a scenario may name: the registry's.
+fn rule_ids() -> Vec<&'static str> {
+    netcheck::diagnose::registry::RULES
+        .iter()
+        .map(|rule| rule.id)
+        .collect()
+}
 
 /// Rules that only describe the analysis itself; a healthy scenario may still see them.
 const NOTE_RULES: &[&str] = &["unsupported-call"];
@@ -175,7 +151,7 @@ fn every_trace_in_a_folder_is_named_by_its_config() {
 
 #[test]
 fn expected_json_is_valid_and_uses_known_rules() {
-    let known: BTreeSet<&str> = RULE_IDS.iter().copied().collect();
+    let known: BTreeSet<&str> = rule_ids().into_iter().collect();
     for dir in scenario_dirs() {
         let name = dir.file_name().and_then(|n| n.to_str()).unwrap_or("?");
         let text = fs::read_to_string(dir.join("expected.json"))
@@ -207,7 +183,7 @@ fn expected_json_is_valid_and_uses_known_rules() {
         }
         if healthy {
             assert!(must.is_empty(), "{name}: healthy yet must report {must:?}");
-            for id in RULE_IDS.iter().filter(|id| !NOTE_RULES.contains(id)) {
+            for id in rule_ids().iter().filter(|id| !NOTE_RULES.contains(id)) {
                 assert!(
                     must_not.iter().any(|m| m == id),
                     "{name}: healthy but {id} not forbidden"

@@ -187,7 +187,10 @@ mod tests {
         let text = String::from_utf8(out).unwrap();
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(lines.len(), 7, "{text}");
-        assert!(lines[0].contains("A:trace0") && lines[0].contains("socket(A0) = 3  => ok"));
+        assert!(
+            lines[0].contains("A:trace0")
+                && lines[0].contains("socket(A0, Inet, Stream) = 3  => ok")
+        );
         assert!(text.contains("connect(B0, 10.0.0.1:81) = -1 ECONNREFUSED  => DEVIATION"));
         assert_eq!(
             lines[6],

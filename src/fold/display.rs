@@ -35,7 +35,12 @@ impl SocketEvent {
     fn arguments(&self) -> Vec<String> {
         use Syscall::*;
         match &self.call.syscall {
-            Socket { domain, ty, .. } => vec![format!("{domain:?}"), format!("{ty:?}")],
+            Socket { domain, ty, fd, .. } => {
+                let mut v: Vec<String> = fd.map(|f| vec![self.fd(f)]).unwrap_or_default();
+                v.push(format!("{domain:?}"));
+                v.push(format!("{ty:?}"));
+                v
+            }
             Bind { fd, addr } | Connect { fd, addr } => vec![self.fd(*fd), show_addr(addr)],
             Listen { fd, backlog } => vec![self.fd(*fd), backlog.to_string()],
             Accept {
@@ -167,5 +172,29 @@ fn write_outcome(out: &mut String, o: &Outcome) {
             let _ = write!(out, " = {v}");
         }
         (None, None) => out.push_str(" = ?"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::fold::SyntheticReason;
+    use crate::model::script::Script;
+    use crate::parse::Errno;
+
+    #[test]
+    fn calls_read_like_their_trace_with_socket_names() {
+        let mut b = Script::new(1);
+        let c = b.tcp();
+        b.connect(c, "10.0.0.1:80");
+        b.fails(Errno::ECONNREFUSED);
+        b.send(c, b"GET /\r\n");
+        b.close(c);
+        let mut events = b.events();
+        events[3].synthetic = Some(SyntheticReason::EndOfTrace);
+        let texts: Vec<String> = events.iter().map(|e| e.describe()).collect();
+        assert_eq!(texts[0], "socket(B0, Inet, Stream) = 3");
+        assert_eq!(texts[1], "connect(B0, 10.0.0.1:80) = -1 ECONNREFUSED");
+        assert_eq!(texts[2], "send(B0, \"GET /\\r\\n\") = 7");
+        assert_eq!(texts[3], "close(B0) = 0 [implied: trace ended]");
     }
 }

@@ -10,7 +10,6 @@
 //! recorded and one head is forced through (see [`priority::force_rank`]) so later findings are
 //! not lost.
 
-pub mod describe;
 pub mod priority;
 
 use std::collections::{BTreeSet, HashMap};
@@ -19,8 +18,6 @@ use crate::config::Topology;
 use crate::fold::SocketEvent;
 use crate::model::{BlockedPoint, Model, ReplayOutcome, Verdict, WaitKey};
 use crate::source::Loc;
-
-pub use describe::describe;
 
 /// One call placed in the global order.
 #[derive(Debug, Clone)]
@@ -156,7 +153,7 @@ impl<'a, 't> Scheduler<'a, 't> {
             on_step(&Step {
                 position: self.placed,
                 loc: ev.call.loc,
-                call: describe(ev),
+                call: ev.describe(),
                 verdict,
             });
         }
