@@ -33,7 +33,10 @@ fn a_reset_after_an_abortive_close_is_reported_with_that_close() {
     assert!(is_retry(&w.upto(recv)));
     w.upto(Loc::new(TraceId(1), 4));
     assert_eq!(w.upto(recv), Verdict::Accept);
-    assert!(is_retry(&w.upto(reset)), "the reset waits for the peer's close");
+    assert!(
+        is_retry(&w.upto(reset)),
+        "the reset waits for the peer's close"
+    );
     w.upto(close);
     let Verdict::Deviation(d) = w.upto(reset) else {
         panic!("a reset the program saw is a deviation");
