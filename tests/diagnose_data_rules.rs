@@ -172,6 +172,7 @@ fn a_stalled_bulk_transfer_whose_receiver_gave_up_waiting_is_an_mtu_black_hole()
     // The wait's place in the replay does not matter: the receiver wanted more and gave up.
     let found = findings(outcome(vec![timed_out_wait(50.0, 5.0)]));
     assert_eq!(rules(&found), vec!["mtu-black-hole"]);
+    assert!(found[0].evidence.iter().any(|e| e.loc == loc(1, 20)));
     // A receiver that closed without waiting did not want the rest.
     let found = findings(outcome(Vec::new()));
     assert_eq!(rules(&found), vec!["data-unreceived"]);

@@ -5,6 +5,7 @@ use super::{claim_socket_deviations, unexplained_unreceived, unreceived_findings
 use crate::diagnose::registry::Rule;
 use crate::diagnose::{Claims, Class, Context, Evidence, Finding};
 use crate::model::{DeviationKind, TimedOutWait};
+use crate::source::Loc;
 
 pub const RULE: Rule = Rule {
     id: "data-unreceived-poll-missed",
@@ -64,11 +65,13 @@ fn detect(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
         .into_iter()
         .filter(|s| wait_spanning_send(cx, s).is_some())
         .collect();
-    let timings: Vec<(Evidence, String)> = by_timestamps
+    // Keyed by the connection's connect, which every finding about the stream cites.
+    let timings: Vec<(Loc, Evidence, String)> = by_timestamps
         .iter()
         .filter_map(|s| {
             let (wait, sent_at) = wait_spanning_send(cx, s)?;
             Some((
+                s.connection.connect_loc,
                 Evidence::new(wait.loc, "timed-out wait, by timestamps after the send"),
                 format!(
                     "timestamps: the receiver's wait started at {:.6} and lasted {:.3} s; the \
@@ -99,9 +102,11 @@ fn detect(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
         )
     });
     for finding in &mut timed {
-        for (evidence, fact) in &timings {
-            finding.evidence.push(evidence.clone());
-            finding.facts.push(fact.clone());
+        for (connect, evidence, fact) in &timings {
+            if finding.evidence.iter().any(|e| e.loc == *connect) {
+                finding.evidence.push(evidence.clone());
+                finding.facts.push(fact.clone());
+            }
         }
     }
     findings.append(&mut timed);

@@ -102,6 +102,13 @@ fn detect(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
         findings.push(
             Finding::new(&RULE, summary, hint())
                 .with_evidence(s.evidence("last send before the stall"))
+                .with_evidence(
+                    cx.outcome
+                        .timed_out_waits
+                        .iter()
+                        .find(|w| w.sock == receiver)
+                        .map(|w| Evidence::new(w.loc, "the receiver's wait timed out")),
+                )
                 .with_fact(format!(
                     "bytes received: {} in this direction, {} in the other",
                     s.stream.received,
