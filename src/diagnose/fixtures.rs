@@ -98,6 +98,7 @@ pub fn stream(sent: u64, received: u64, largest: u64, sends: u64, last_send: Loc
         closed_by_receiver: false,
         largest_send: largest,
         sends,
+        ..Stream::default()
     }
 }
 

@@ -240,7 +240,7 @@ impl Model<'_> {
         let (peer, local) = (sock.peer, sock.local);
         let (broadcast_ok, sndbuf, sndtimeo) = (
             sock.options.broadcast,
-            sock.options.sndbuf,
+            sock.options.datagram_send_limit(),
             sock.options.sndtimeo_us,
         );
         if let Some(errno) = ev.call.outcome.errno {
@@ -303,7 +303,11 @@ impl Model<'_> {
                         len: d.len,
                         buffer: sndbuf,
                     },
-                    format!("{}-byte datagram, send buffer {sndbuf}", d.len),
+                    format!(
+                        "{}-byte datagram, send buffer {sndbuf} bytes (Linux doubles SO_SNDBUF and \
+                         sends it; other systems refuse it)",
+                        d.len
+                    ),
                 ));
             } else if let Some(l) =
                 local.filter(|l| l.ip().is_loopback() && !dest.ip().is_loopback())
@@ -381,7 +385,10 @@ impl Model<'_> {
         let Some(sock) = self.sockets.get(&id) else {
             return Verdict::NotModelled;
         };
-        let (rcvtimeo, rcvbuf) = (sock.options.rcvtimeo_us, sock.options.rcvbuf);
+        let (rcvtimeo, rcvbuf) = (
+            sock.options.rcvtimeo_us,
+            sock.options.datagram_receive_limit(),
+        );
         let port = sock.local.map(|l| l.port());
         if let Some(errno) = ev.call.outcome.errno {
             return match errno {

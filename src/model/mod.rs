@@ -79,6 +79,9 @@ pub struct Model<'t> {
     forcing: bool,
     wait_keys: Vec<WaitKey>,
     touched: Vec<WaitKey>,
+    /// Closes with SO_LINGER {1, 0} (they reset the connection instead of ending it).
+    abortive_closes: Vec<Loc>,
+    timed_out_waits: Vec<TimedOutWait>,
 }
 
 /// The first lines of a handler: the socket a call names, or why the call is not modelled.
@@ -106,6 +109,8 @@ impl<'t> Model<'t> {
             forcing: false,
             wait_keys: Vec::new(),
             touched: Vec::new(),
+            abortive_closes: Vec::new(),
+            timed_out_waits: Vec::new(),
         }
     }
 
@@ -274,7 +279,10 @@ impl<'t> Model<'t> {
             S::SendMany { fd, msgs, flags } => self.send_many(ev, *fd, msgs, *flags),
             S::RecvMany { fd, msgs, flags } => self.recv_many(ev, *fd, msgs, *flags),
             S::CopyFile { out_fd, in_fd, .. } => self.copy_file(ev, *out_fd, *in_fd),
-            S::Close { fd } => self.close(ev, *fd),
+            S::Close { fd } => {
+                self.note_abortive_close(ev, *fd);
+                self.close(ev, *fd)
+            }
             S::Shutdown { fd, how } => self.shutdown(ev, *fd, *how),
             S::Setsockopt {
                 fd,
@@ -508,6 +516,8 @@ impl<'t> Model<'t> {
             unsupported: self.unsupported.into_iter().collect(),
             ordered_calls,
             used_timestamps: false,
+            timed_out_waits: self.timed_out_waits,
+            abortive_closes: self.abortive_closes,
         }
     }
 }

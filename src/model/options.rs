@@ -56,6 +56,9 @@ pub struct Options {
     /// SO_SNDBUF / SO_RCVBUF were set (which disables TCP auto-tuning).
     pub sndbuf_set: bool,
     pub rcvbuf_set: bool,
+    /// The sizes the program asked for with SO_SNDBUF / SO_RCVBUF, before Linux doubled them.
+    pub sndbuf_requested: Option<u64>,
+    pub rcvbuf_requested: Option<u64>,
     /// SO_RCVTIMEO / SO_SNDTIMEO in microseconds (0 = none).
     pub rcvtimeo_us: i64,
     pub sndtimeo_us: i64,
@@ -84,6 +87,8 @@ impl Options {
             rcvbuf,
             sndbuf_set: false,
             rcvbuf_set: false,
+            sndbuf_requested: None,
+            rcvbuf_requested: None,
             rcvtimeo_us: 0,
             sndtimeo_us: 0,
             v6only: false,
@@ -109,6 +114,22 @@ impl Options {
         } else {
             TCP_RCVBUF_AUTOTUNE_MAX
         }
+    }
+}
+
+impl Options {
+    /// Largest datagram the send buffer holds by the size the program asked for. Linux doubles
+    /// SO_SNDBUF and sends a datagram larger than the buffer anyway (one at a time), but the
+    /// BSDs refuse a datagram above SO_SNDBUF with EMSGSIZE: the requested size is the portable
+    /// limit.
+    pub fn datagram_send_limit(&self) -> u64 {
+        self.sndbuf_requested.unwrap_or(self.sndbuf)
+    }
+
+    /// Largest datagram the receive buffer holds by the size the program asked for (Linux
+    /// doubles SO_RCVBUF; other systems drop datagrams above the size set).
+    pub fn datagram_receive_limit(&self) -> u64 {
+        self.rcvbuf_requested.unwrap_or(self.rcvbuf)
     }
 }
 
@@ -141,6 +162,10 @@ fn doubled(value: &OptValue, minimum: u64) -> Option<u64> {
     Some(v.saturating_mul(2).max(minimum))
 }
 
+fn requested(value: &OptValue) -> Option<u64> {
+    u64::try_from(int_of(value)?).ok()
+}
+
 fn timeout_of(value: &OptValue) -> i64 {
     match value {
         OptValue::Timeout { micros } => *micros,
@@ -165,6 +190,7 @@ pub fn apply(options: &mut Options, level: &str, name: &str, value: &OptValue) -
             Some(v) => {
                 options.sndbuf = v;
                 options.sndbuf_set = true;
+                options.sndbuf_requested = requested(value);
             }
             None => return OptionEffect::Unknown,
         },
@@ -172,6 +198,7 @@ pub fn apply(options: &mut Options, level: &str, name: &str, value: &OptValue) -
             Some(v) => {
                 options.rcvbuf = v;
                 options.rcvbuf_set = true;
+                options.rcvbuf_requested = requested(value);
             }
             None => return OptionEffect::Unknown,
         },
@@ -234,6 +261,21 @@ mod tests {
         assert_eq!(o.sndbuf, 20_000);
         apply(&mut o, "SOL_SOCKET", "SO_RCVBUF", &OptValue::Int(10));
         assert_eq!(o.rcvbuf, RCVBUF_MIN);
+    }
+
+    #[test]
+    fn datagram_limits_are_the_requested_sizes() {
+        let mut o = Options::for_udp();
+        assert_eq!(o.datagram_send_limit(), UDP_SNDBUF_DEFAULT);
+        apply(&mut o, "SOL_SOCKET", "SO_SNDBUF", &OptValue::Int(2048));
+        assert_eq!(
+            o.sndbuf, SNDBUF_MIN,
+            "Linux doubles, then applies its minimum"
+        );
+        assert_eq!(o.datagram_send_limit(), 2048);
+        apply(&mut o, "SOL_SOCKET", "SO_RCVBUF", &OptValue::Int(3000));
+        assert_eq!(o.rcvbuf, 6000);
+        assert_eq!(o.datagram_receive_limit(), 3000);
     }
 
     #[test]

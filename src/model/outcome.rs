@@ -83,6 +83,10 @@ pub enum DeviationKind {
     Unsupported { what: String },
     /// Ordering was blocked and this head was forced through to continue.
     Forced,
+    /// A call blocked (per its `-T` duration) on an accepted socket whose listener was made
+    /// nonblocking: accept did not pass O_NONBLOCK on (Linux), where BSD would have, and the call
+    /// would have returned EAGAIN there.
+    BlockedWithoutInheritedNonblock { blocked_ms: u64 },
 }
 
 /// Every trace head was told to retry: ordering could not go on from here without forcing.
@@ -130,6 +134,9 @@ pub struct Stream {
     /// Largest single send, and how many sends there were (for the MTU heuristic).
     pub largest_send: u64,
     pub sends: u64,
+    /// The oldest send with bytes still unreceived, and its timestamp (when the trace has one).
+    pub first_unreceived_send: Option<Loc>,
+    pub first_unreceived_time: Option<f64>,
 }
 
 impl Stream {
@@ -174,6 +181,24 @@ pub struct TraceActivity {
     pub unknown_peer_calls: Vec<Loc>,
 }
 
+/// A readiness wait that returned nothing readable for a socket it watched for reading: the
+/// receiver wanted data and gave up (or looped). Times come from the trace (`-t`/`-T`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TimedOutWait {
+    pub sock: SockId,
+    pub loc: Loc,
+    /// When the wait started (seconds) and how long it lasted, when the trace shows them.
+    pub start: Option<f64>,
+    pub duration: Option<f64>,
+}
+
+impl TimedOutWait {
+    /// When the wait ended, if the trace shows both its start and its duration.
+    pub fn end(&self) -> Option<f64> {
+        Some(self.start? + self.duration?)
+    }
+}
+
 /// Everything diagnose needs from the replay.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct ReplayOutcome {
@@ -188,4 +213,8 @@ pub struct ReplayOutcome {
     /// Number of calls placed in the global order, and whether timestamps broke ties.
     pub ordered_calls: u64,
     pub used_timestamps: bool,
+    /// Readiness waits that timed out with nothing readable, per watched socket, in order.
+    pub timed_out_waits: Vec<TimedOutWait>,
+    /// Closes of TCP sockets with SO_LINGER {1, 0}: abortive closes that send a reset.
+    pub abortive_closes: Vec<Loc>,
 }

@@ -7,6 +7,10 @@ use crate::fold::SocketEvent;
 use crate::parse::{Errno, MsgFlags, Payload};
 use crate::source::SockId;
 
+/// A transfer lasting this long (by `-T`) really blocked: a call with data at hand returns in
+/// microseconds, and scheduling noise stays far below this.
+pub(super) const BLOCKED_LONG_SECS: f64 = 0.2;
+
 /// A TCP transfer as the model needs it: bytes moved and the content shown.
 pub(super) struct Bytes<'a> {
     pub len: u64,
@@ -93,7 +97,7 @@ impl Model<'_> {
         let shut_down = c.outgoing(side).stats.closed_by_sender;
         let peer = c.peer_of(side);
         let dir = c.outgoing_mut(side);
-        dir.push(bytes.len, bytes.shown, ev.call.loc);
+        dir.push(bytes.len, bytes.shown, ev.call.loc, ev.call.time);
         let capacity = send_capacity + peer_rcvbuf;
         dir.stats.buffer_capacity = capacity;
         let overrun = !dir.overrun_reported && dir.unreceived() > capacity && peer_closed.is_none();
@@ -134,7 +138,46 @@ impl Model<'_> {
                 format!("{unreceived} bytes unreceived, buffers hold {capacity}"),
             );
         }
-        Verdict::Accept
+        self.blocked_without_inherited_nonblock(ev, id)
+    }
+
+    /// A transfer that blocked (per `-T`) on a socket whose O_NONBLOCK a BSD accept would have
+    /// passed on from its listener: the call would have returned EAGAIN there.
+    fn blocked_without_inherited_nonblock(&self, ev: &SocketEvent, id: SockId) -> Verdict {
+        let inherited = self
+            .sockets
+            .get(&id)
+            .is_some_and(|s| s.nonblock.on && s.nonblock.inherited);
+        let Some(seconds) = ev.call.duration.filter(|d| *d >= BLOCKED_LONG_SECS) else {
+            return Verdict::Accept;
+        };
+        if !inherited {
+            return Verdict::Accept;
+        }
+        let blocked_ms = (seconds * 1000.0).round() as u64;
+        self.deviate(
+            DeviationKind::BlockedWithoutInheritedNonblock { blocked_ms },
+            ev,
+            id,
+            Vec::new(),
+            format!(
+                "{} blocked {seconds:.3} s on {id}, accepted without O_NONBLOCK from a \
+                 nonblocking listener (where accept passes the flag on, it returns EAGAIN)",
+                ev.call.name
+            ),
+        )
+    }
+
+    /// Remembers a close of a connected TCP socket with SO_LINGER {1, 0}: the kernel resets the
+    /// connection instead of ending it, so the peer's ECONNRESET is that program's choice.
+    pub(super) fn note_abortive_close(&mut self, ev: &SocketEvent, fd: crate::parse::Fd) {
+        let abortive = ev
+            .sock(fd)
+            .and_then(|id| self.sockets.get(&id))
+            .is_some_and(|s| s.conn.is_some() && s.options.linger == Some(0));
+        if abortive {
+            self.abortive_closes.push(ev.call.loc);
+        }
     }
 
     fn peer_rcvbuf(&self, conn: ConnId, id: SockId) -> u64 {
@@ -340,7 +383,7 @@ impl Model<'_> {
                 "received bytes differ from the bytes sent; content no longer compared".into(),
             );
         }
-        Verdict::Accept
+        self.blocked_without_inherited_nonblock(ev, id)
     }
 
     fn tcp_recv_failed(
@@ -364,9 +407,26 @@ impl Model<'_> {
                 let Some(c) = conn.and_then(|c| self.conns.get(c)) else {
                     return Verdict::Accept;
                 };
-                // A reset follows the peer's close with unread data (or SO_LINGER 0).
-                if c.peer_closed(c.side_of(id)).is_some() {
-                    return Verdict::Accept;
+                let side = c.side_of(id);
+                if let Some(closed) = c.peer_closed(side) {
+                    // Still a reset the program saw; the detail says what the peer did to cause it.
+                    let unread = c.outgoing(side).unreceived();
+                    let cause = if self.abortive_closes.contains(&closed) {
+                        "the peer closed abortively (SO_LINGER {1, 0})".to_string()
+                    } else if c.reset_by_listener == Some(closed) {
+                        "the listener closed before accepting the connection".to_string()
+                    } else if unread > 0 {
+                        format!("the peer closed with {unread} bytes it never read")
+                    } else {
+                        "the peer had closed".to_string()
+                    };
+                    return self.deviate(
+                        DeviationKind::ConnectionReset,
+                        ev,
+                        id,
+                        vec![closed],
+                        format!("connection reset: {cause}"),
+                    );
                 }
                 if !self.forcing {
                     return self.wait_for(

@@ -38,6 +38,9 @@ pub struct Direction {
     /// Content is no longer compared (after a mismatch or a forced receive); counts still move.
     pub desync: bool,
     pub overrun_reported: bool,
+    /// Sends with bytes still unreceived, oldest first: (stream offset just past the send,
+    /// where, when). Kept even without content, for the timing of unreceived bytes.
+    unreceived_sends: VecDeque<(u64, Loc, Option<f64>)>,
 }
 
 impl Direction {
@@ -45,12 +48,15 @@ impl Direction {
         self.stats.unreceived()
     }
 
-    /// Appends `len` bytes of which the first `known.len()` are known.
-    pub fn push(&mut self, len: u64, known: &[u8], loc: crate::source::Loc) {
+    /// Appends `len` bytes of which the first `known.len()` are known, sent at `loc` (at `time`
+    /// when the trace has timestamps).
+    pub fn push(&mut self, len: u64, known: &[u8], loc: Loc, time: Option<f64>) {
         if len == 0 {
             return;
         }
         self.stats.sent += len;
+        self.unreceived_sends
+            .push_back((self.stats.sent, loc, time));
         self.stats.sends += 1;
         self.stats.largest_send = self.stats.largest_send.max(len);
         self.stats.last_send = Some(loc);
@@ -100,6 +106,13 @@ impl Direction {
         if self.stats.unreceived() == 0 {
             self.stats.last_send = None;
         }
+        while self
+            .unreceived_sends
+            .front()
+            .is_some_and(|(end, _, _)| *end <= self.stats.received)
+        {
+            self.unreceived_sends.pop_front();
+        }
         let mut left = n;
         while left > 0 {
             let Some(front) = self.chunks.front() else {
@@ -122,6 +135,16 @@ impl Direction {
         self.desync = true;
         self.chunks = VecDeque::new();
         self.front_offset = 0;
+    }
+
+    /// The stream's counters for the outcome, with the oldest unreceived send.
+    pub fn outcome(&self) -> Stream {
+        let oldest = self.unreceived_sends.front();
+        Stream {
+            first_unreceived_send: oldest.map(|(_, loc, _)| *loc),
+            first_unreceived_time: oldest.and_then(|(_, _, time)| *time),
+            ..self.stats.clone()
+        }
     }
 
     /// Bytes of content currently held (for memory accounting in tests).
@@ -247,8 +270,8 @@ impl Connection {
             server_view: self.server_view,
             connect_loc: self.connect_loc,
             accept_loc: self.accept_loc,
-            to_server: self.to_server.stats.clone(),
-            to_client: self.to_client.stats.clone(),
+            to_server: self.to_server.outcome(),
+            to_client: self.to_client.outcome(),
             wait_timed_out_with_data: self.wait_timed_out_with_data,
         }
     }
@@ -266,8 +289,8 @@ mod tests {
     #[test]
     fn only_shown_bytes_are_compared() {
         let mut d = Direction::default();
-        d.push(5, b"hel", loc()); // truncated send: 2 unknown bytes
-        d.push(3, b"abc", loc());
+        d.push(5, b"hel", loc(), None); // truncated send: 2 unknown bytes
+        d.push(3, b"abc", loc(), None);
         assert!(d.agrees(b"helXYab"));
         assert!(!d.agrees(b"hex"));
         assert!(!d.agrees(b"hel__abd"));
@@ -276,8 +299,8 @@ mod tests {
     #[test]
     fn consuming_moves_through_chunks() {
         let mut d = Direction::default();
-        d.push(4, b"abcd", loc());
-        d.push(4, b"efgh", loc());
+        d.push(4, b"abcd", loc(), None);
+        d.push(4, b"efgh", loc(), None);
         d.consume(3);
         assert!(d.agrees(b"def"));
         d.consume(3);
@@ -288,9 +311,24 @@ mod tests {
     }
 
     #[test]
+    fn the_oldest_unreceived_send_follows_the_receiver() {
+        let mut d = Direction::default();
+        let (first, second) = (Loc::new(TraceId(0), 1), Loc::new(TraceId(0), 2));
+        d.push(4, b"abcd", first, Some(1.0));
+        d.push(4, b"efgh", second, Some(2.0));
+        assert_eq!(d.outcome().first_unreceived_send, Some(first));
+        d.consume(5); // the first send is fully received, the second only partly
+        assert_eq!(d.outcome().first_unreceived_send, Some(second));
+        assert_eq!(d.outcome().first_unreceived_time, Some(2.0));
+        d.forget_content();
+        d.consume(3);
+        assert_eq!(d.outcome().first_unreceived_send, None);
+    }
+
+    #[test]
     fn content_unknown_sends_never_mismatch() {
         let mut d = Direction::default();
-        d.push(10, b"", loc());
+        d.push(10, b"", loc(), None);
         assert!(d.agrees(b"anything!!"));
     }
 }

@@ -7,7 +7,7 @@
 //! deviation (data "in the air" that the network did not deliver).
 
 use super::socket::{Proto, SockState};
-use super::{DeviationKind, Model, Verdict, WaitKey};
+use super::{DeviationKind, Model, TimedOutWait, Verdict, WaitKey};
 use crate::fold::SocketEvent;
 use crate::parse::{EpollOp, Fd, Ready, WaitFd};
 use crate::source::SockId;
@@ -94,11 +94,17 @@ impl Model<'_> {
                 !(w.got.read || w.got.write || w.got.error || w.got.hangup || w.got.other)
             });
         if nothing_ready {
-            // Timed out: was anything waiting for a socket watched for reading?
-            let missed: Vec<SockId> = watched()
-                .filter(|(w, id)| w.wanted.read && self.readable(*id) == Some(true))
+            let read_watched: Vec<SockId> = watched()
+                .filter(|(w, _)| w.wanted.read)
                 .map(|(_, id)| id)
                 .collect();
+            // Timed out: was anything waiting for a socket watched for reading?
+            let missed: Vec<SockId> = read_watched
+                .iter()
+                .copied()
+                .filter(|id| self.readable(*id) == Some(true))
+                .collect();
+            self.note_timed_out_wait(ev, &read_watched);
             return self.missed(ev, &missed);
         }
         // Ready: check everything before changing anything.
@@ -185,7 +191,28 @@ impl Model<'_> {
         )
     }
 
+    /// Records a wait that returned nothing for the sockets it watched for reading (the
+    /// receiver wanted data and did not get it), with the trace's times.
+    fn note_timed_out_wait(&mut self, ev: &SocketEvent, socks: &[SockId]) {
+        self.timed_out_waits
+            .extend(socks.iter().map(|sock| TimedOutWait {
+                sock: *sock,
+                loc: ev.call.loc,
+                start: ev.call.time,
+                duration: ev.call.duration,
+            }));
+    }
+
     fn epoll_timeout(&mut self, ev: &SocketEvent, epfd: Fd) -> Verdict {
+        let read_watched: Vec<SockId> = self
+            .epoll_interest
+            .get(&(ev.call.loc.trace, epfd))
+            .into_iter()
+            .flatten()
+            .filter(|(id, wanted)| wanted.read && self.sockets.get(id).is_some_and(|s| !s.external))
+            .map(|(id, _)| *id)
+            .collect();
+        self.note_timed_out_wait(ev, &read_watched);
         let missed: Vec<SockId> = self
             .epoll_interest
             .get(&(ev.call.loc.trace, epfd))

@@ -1,6 +1,9 @@
-//! `buffer-overrun`: more bytes in flight than the path's buffers can hold.
+//! `buffer-overrun`: more bytes in flight than the path's buffers can hold, or a datagram larger
+//! than a socket buffer.
 
-use super::{deviation_evidence, deviations, group_by, sock_or_trace, subject};
+use super::{
+    deviation_evidence, deviations, group_by, per_socket_findings, sock_or_trace, subject,
+};
 use crate::diagnose::claims::Direction;
 use crate::diagnose::registry::Rule;
 use crate::diagnose::{Claims, Class, Context, Finding};
@@ -9,7 +12,7 @@ use crate::model::DeviationKind;
 pub const RULE: Rule = Rule {
     id: "buffer-overrun",
     class: Class::Network,
-    title: "More bytes were sent and not received than the buffers on the path can hold",
+    title: "Bytes in flight exceed the path's buffers, or a datagram exceeds a socket buffer",
     explanation: EXPLANATION,
     detect,
 };
@@ -21,16 +24,26 @@ the two programs (the sender's send buffer plus the receiver's receive buffer). 
 accept that much data unless it left the host, so the bytes were in the network and did not reach
 the receiver's buffer.
 
+For UDP: a datagram was larger than the sender's send buffer or the receiver's receive buffer, as
+the program sized them with SO_SNDBUF / SO_RCVBUF (or failed with EMSGSIZE). The size compared is
+the one the program asked for: Linux doubles it, and sends a datagram larger than the buffer
+anyway, so the datagram may well have passed here.
+
 ## Why it matters
 The receiver was not the one holding the data back: the network (or an untraced intermediary)
 absorbed or dropped it. This points away from the application.
 
+A datagram that does not fit a socket buffer is dropped (or refused with EMSGSIZE) on systems that
+enforce the size the program set, and is at the mercy of the buffer filling up on Linux.
+
 ## Evidence
-The send that pushed the unreceived total over the capacity; the facts give both numbers.
+The send that pushed the unreceived total over the capacity; the facts give both numbers. For
+UDP, the send or receive of the datagram and the buffer size it exceeded.
 
 ## What to do
 Check the path for drops (`ss -ti` retransmissions, `netstat -s`), proxies that buffer whole
-streams, and MTU problems (see `mtu-black-hole`).
+streams, and MTU problems (see `mtu-black-hole`). For UDP, keep datagrams below the socket buffer
+sizes, or raise SO_SNDBUF / SO_RCVBUF above the largest datagram.
 
 Precedence: `mtu-black-hole` claims overruns on a stream it explains; the stream is then not
 reported again as `data-unreceived`.
@@ -84,5 +97,39 @@ fn detect(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
         finding.facts.dedup();
         findings.push(finding);
     }
+    findings.extend(oversized_datagrams(cx, claims));
     findings
+}
+
+/// UDP: datagrams larger than a socket buffer, one finding per trace.
+fn oversized_datagrams(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
+    per_socket_findings(
+        cx,
+        claims,
+        &RULE,
+        |k| matches!(k, DeviationKind::DatagramTooLarge { .. }),
+        |who, group| {
+            let largest = group
+                .iter()
+                .filter_map(|(_, d)| match d.kind {
+                    DeviationKind::DatagramTooLarge { len, buffer } => Some((len, buffer)),
+                    _ => None,
+                })
+                .max()
+                .unwrap_or((0, 0));
+            (
+                format!(
+                    "{who}: {} datagram(s) larger than the socket buffer (up to {} bytes over a \
+                     {}-byte buffer); systems that enforce the size set drop or refuse them",
+                    group.len(),
+                    largest.0,
+                    largest.1
+                ),
+                "keep datagrams below the socket buffer sizes, or raise SO_SNDBUF / SO_RCVBUF \
+                 above the largest datagram"
+                    .to_string(),
+            )
+        },
+        "datagram larger than the socket buffer",
+    )
 }

@@ -1,10 +1,11 @@
 //! `data-unreceived-poll-missed`: bytes never received while readiness waits said nothing was
 //! readable.
 
-use super::{claim_socket_deviations, unexplained_unreceived, unreceived_findings};
+use super::{claim_socket_deviations, unexplained_unreceived, unreceived_findings, StreamView};
 use crate::diagnose::registry::Rule;
-use crate::diagnose::{Claims, Class, Context, Finding};
-use crate::model::DeviationKind;
+use crate::diagnose::{Claims, Class, Context, Evidence, Finding};
+use crate::model::{DeviationKind, TimedOutWait};
+use crate::source::Loc;
 
 pub const RULE: Rule = Rule {
     id: "data-unreceived-poll-missed",
@@ -18,7 +19,10 @@ const EXPLANATION: &str = "\
 ## What it detects
 Bytes sent on a TCP connection were never received, and the receiver waited for them: a select,
 poll or epoll wait on the receiving socket timed out (or reported nothing) while, in the replay, the
-bytes were already sent.
+bytes were already sent. When the replay placed the wait before the send (nothing in the traces
+forces another order), the traces' timestamps and `-T` durations are used as supporting evidence:
+a timed-out wait on the receiving socket that ended after the oldest unreceived byte was sent
+counts too, and the finding says that timestamps were used.
 
 ## Why it matters
 The receiver wanted the data and the sender had sent it, yet it never became readable. Either the
@@ -45,26 +49,86 @@ fn detect(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
             .iter()
             .any(|d| d.sock == Some(sock) && d.kind == DeviationKind::PollMissedData)
     };
-    let selected: Vec<_> = unexplained_unreceived(cx, claims)
+    let (by_model, rest): (Vec<_>, Vec<_>) = unexplained_unreceived(cx, claims)
         .into_iter()
-        .filter(|s| s.connection.wait_timed_out_with_data || s.receiver.is_some_and(poll_missed_on))
-        .collect();
-    for s in &selected {
+        .partition(|s| {
+            s.connection.wait_timed_out_with_data || s.receiver.is_some_and(poll_missed_on)
+        });
+    for s in &by_model {
         if let Some(receiver) = s.receiver {
             claim_socket_deviations(cx, claims, receiver, |k| {
                 *k == DeviationKind::PollMissedData
             });
         }
     }
-    unreceived_findings(cx, claims, &RULE, selected, |g| {
+    let by_timestamps: Vec<_> = rest
+        .into_iter()
+        .filter(|s| wait_spanning_send(cx, s).is_some())
+        .collect();
+    // Keyed by the connection's connect, which every finding about the stream cites.
+    let timings: Vec<(Loc, Evidence, String)> = by_timestamps
+        .iter()
+        .filter_map(|s| {
+            let (wait, sent_at) = wait_spanning_send(cx, s)?;
+            Some((
+                s.connection.connect_loc,
+                Evidence::new(wait.loc, "timed-out wait, by timestamps after the send"),
+                format!(
+                    "timestamps: the receiver's wait started at {:.6} and lasted {:.3} s; the \
+                     oldest unreceived byte was sent at {sent_at:.6}",
+                    wait.start.unwrap_or_default(),
+                    wait.duration.unwrap_or_default(),
+                ),
+            ))
+        })
+        .collect();
+    let mut findings = unreceived_findings(cx, claims, &RULE, by_model, |g| {
         (
             format!(
                 "{}, while a readiness wait on the receiver reported nothing readable",
                 g.describe()
             ),
-            "capture traffic at both ends to see whether the bytes crossed the network; check \
-             the receiver's timeouts and drops on the path"
-                .to_string(),
+            hint(),
         )
-    })
+    });
+    let mut timed = unreceived_findings(cx, claims, &RULE, by_timestamps, |g| {
+        (
+            format!(
+                "{}, while a readiness wait on the receiver timed out after they were sent \
+                 (timestamps were used: the replay placed the wait before the send)",
+                g.describe()
+            ),
+            hint(),
+        )
+    });
+    for finding in &mut timed {
+        for (connect, evidence, fact) in &timings {
+            if finding.evidence.iter().any(|e| e.loc == *connect) {
+                finding.evidence.push(evidence.clone());
+                finding.facts.push(fact.clone());
+            }
+        }
+    }
+    findings.append(&mut timed);
+    findings
+}
+
+fn hint() -> String {
+    "capture traffic at both ends to see whether the bytes crossed the network; check the \
+     receiver's timeouts and drops on the path"
+        .to_string()
+}
+
+/// A timed-out readiness wait on the stream's receiver that, by the traces' timestamps and
+/// durations, was still waiting when the oldest unreceived byte had already been sent; with that
+/// send's time. Clocks of different hosts may disagree, which is why this only supports an
+/// ambiguous conclusion.
+fn wait_spanning_send<'a>(cx: &Context<'a>, s: &StreamView) -> Option<(&'a TimedOutWait, f64)> {
+    let receiver = s.receiver?;
+    let sent_at = s.stream.first_unreceived_time?;
+    cx.outcome
+        .timed_out_waits
+        .iter()
+        .find(|w| w.sock == receiver && w.end().is_some_and(|end| end >= sent_at))
+        .map(|w| (w, sent_at))
 }

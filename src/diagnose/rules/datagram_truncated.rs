@@ -1,4 +1,4 @@
-//! `datagram-truncated`: datagram sizes that do not fit the socket buffers.
+//! `datagram-truncated`: a datagram cut to the receive buffer a call passed.
 
 use super::per_socket_findings;
 use crate::diagnose::registry::Rule;
@@ -8,7 +8,7 @@ use crate::model::DeviationKind;
 pub const RULE: Rule = Rule {
     id: "datagram-truncated",
     class: Class::Portability,
-    title: "A datagram was cut to the receive buffer, or is larger than the socket buffer",
+    title: "A datagram was larger than the receive buffer the program passed, and was cut",
     explanation: EXPLANATION,
     detect,
 };
@@ -16,20 +16,20 @@ pub const RULE: Rule = Rule {
 const EXPLANATION: &str = "\
 ## What it detects
 A receive returned a datagram cut to the buffer the program passed (MSG_TRUNC, or a return value
-smaller than the datagram sent), or a datagram larger than the socket's buffer was sent.
+smaller than the datagram sent). A datagram larger than the socket's own send or receive buffer
+(SO_SNDBUF / SO_RCVBUF) is `buffer-overrun` instead.
 
 ## Why it matters
-What happens to the rest of a datagram, and to datagrams larger than the socket buffer, differs
-between operating systems: Linux silently discards the tail, others report an error or drop the
-whole datagram. Code that works on one system loses data on another.
+What happens to the rest of a datagram differs between operating systems and APIs: Linux silently
+discards the tail, others report an error or drop the whole datagram. Code that works on one
+system loses data on another.
 
 ## Evidence
-The receive (or send) and the matching send on the other side; the facts give both sizes.
+The receive and the matching send on the other side; the facts give both sizes.
 
 ## What to do
 Receive into a buffer as large as the largest datagram the protocol allows (up to 65,507 bytes for
-UDP over IPv4), or use MSG_PEEK|MSG_TRUNC to learn the size first; keep datagrams below the socket
-buffer sizes, or raise SO_SNDBUF/SO_RCVBUF.
+UDP over IPv4), or use MSG_PEEK|MSG_TRUNC to learn the size first.
 ";
 
 fn detect(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
@@ -37,12 +37,7 @@ fn detect(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
         cx,
         claims,
         &RULE,
-        |k| {
-            matches!(
-                k,
-                DeviationKind::DatagramTruncated { .. } | DeviationKind::DatagramTooLarge { .. }
-            )
-        },
+        |k| matches!(k, DeviationKind::DatagramTruncated { .. }),
         |who, group| {
             let sizes: Vec<String> = group
                 .iter()
@@ -50,23 +45,20 @@ fn detect(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
                     DeviationKind::DatagramTruncated { len, buffer } => {
                         Some(format!("{len}-byte datagram cut to {buffer}"))
                     }
-                    DeviationKind::DatagramTooLarge { len, buffer } => {
-                        Some(format!("{len}-byte datagram over a {buffer}-byte buffer"))
-                    }
                     _ => None,
                 })
                 .collect();
             (
                 format!(
-                    "{who}: {} datagram(s) did not fit the buffers ({})",
+                    "{who}: {} datagram(s) were cut to the receive buffer ({})",
                     group.len(),
                     sizes.first().map_or("", String::as_str)
                 ),
                 "receive into a buffer as large as the largest datagram (or MSG_PEEK|MSG_TRUNC \
-                 first) and keep datagrams below the socket buffer sizes"
+                 first)"
                     .to_string(),
             )
         },
-        "datagram and buffer sizes disagree",
+        "datagram cut to the receive buffer",
     )
 }

@@ -34,8 +34,9 @@ datagrams of a flow split cleanly by size, those below some size (above 548 byte
 5% lost) and those at or above it are lost (at least 90%, at least 2 datagrams). For TCP: one
 direction of an accepted connection stalls with bytes unreceived, its largest single send is at
 least 1400 bytes, smaller exchanges on the same connection were received, and the receiver did
-not simply close without waiting for the rest (a close after a readiness wait timed out fits the
-pattern: the receiver waited in vain).
+not simply close without waiting for the rest (a readiness wait on the receiving socket that timed
+out fits the pattern: the receiver wanted more and waited in vain, wherever the replay placed the
+wait relative to the sends).
 
 ## Why it matters
 A router on the path has a smaller MTU than the endpoints assume and drops packets that do not fit,
@@ -68,7 +69,12 @@ fn detect(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
                 .outcome
                 .deviations
                 .iter()
-                .any(|d| d.sock == Some(receiver) && d.kind == DeviationKind::PollMissedData);
+                .any(|d| d.sock == Some(receiver) && d.kind == DeviationKind::PollMissedData)
+            || cx
+                .outcome
+                .timed_out_waits
+                .iter()
+                .any(|w| w.sock == receiver);
         if unreceived == 0
             || s.stream.largest_send < TCP_LARGE_SEND
             || !small_exchanges_passed
@@ -96,6 +102,13 @@ fn detect(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
         findings.push(
             Finding::new(&RULE, summary, hint())
                 .with_evidence(s.evidence("last send before the stall"))
+                .with_evidence(
+                    cx.outcome
+                        .timed_out_waits
+                        .iter()
+                        .find(|w| w.sock == receiver)
+                        .map(|w| Evidence::new(w.loc, "the receiver's wait timed out")),
+                )
                 .with_fact(format!(
                     "bytes received: {} in this direction, {} in the other",
                     s.stream.received,

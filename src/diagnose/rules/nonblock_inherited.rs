@@ -15,34 +15,86 @@ pub const RULE: Rule = Rule {
 
 const EXPLANATION: &str = "\
 ## What it detects
-A call on an accepted socket returned EAGAIN/EWOULDBLOCK although the program never made that
-socket nonblocking: the mode came from the listening socket.
+An accepted socket whose blocking mode depends on the system, used in a way that makes the
+difference show:
+
+* a call on it returned EAGAIN/EWOULDBLOCK although the program never made that socket
+  nonblocking: the mode came from the listening socket (a system where accept passes O_NONBLOCK
+  on);
+* or it blocked: all of these hold —
+  1. the listener was made nonblocking explicitly (SOCK_NONBLOCK, fcntl O_NONBLOCK or ioctl
+     FIONBIO);
+  2. the socket came from accept, or accept4 without SOCK_NONBLOCK;
+  3. nothing set its mode afterwards (no fcntl F_SETFL or ioctl FIONBIO on it);
+  4. a send or receive on it succeeded after blocking at least 0.2 s by its `-T` duration (a call
+     with data at hand returns in microseconds). Where accept passes O_NONBLOCK on, that call
+     would have returned EAGAIN instead.
 
 ## Why it matters
 Whether accept passes O_NONBLOCK from the listener to the new socket differs: Linux does not, the
 BSDs and macOS do. A program that relies on either behaviour blocks, or spins on EAGAIN, on the
-other systems.
+other systems: here a server that made its listener nonblocking reads the accepted socket as if it
+were nonblocking too, and blocks on Linux.
 
 ## Evidence
-The call that returned EAGAIN and the accept that created the socket.
+The call that returned EAGAIN, or the call that blocked (with how long).
 
 ## What to do
 Set the mode explicitly on each accepted socket (`fcntl(fd, F_SETFL, O_NONBLOCK)` or
-`accept4(..., SOCK_NONBLOCK)`).
+`accept4(..., SOCK_NONBLOCK)`, or clear it explicitly if blocking is wanted).
 ";
 
 fn detect(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
-    per_socket_findings(
+    let mut findings = per_socket_findings(
         cx,
         claims,
         &RULE,
         |k| matches!(k, DeviationKind::NonblockInherited),
         |who, group| {
             (
-                format!("{who} would have blocked ({} time(s)) but behaved as nonblocking, a mode only inherited from its listener on some systems", group.len()),
-                "set O_NONBLOCK explicitly on every accepted socket (or use accept4 with SOCK_NONBLOCK)".to_string(),
+                format!(
+                    "{who} would have blocked ({} time(s)) but behaved as nonblocking, a mode \
+                     only inherited from its listener on some systems",
+                    group.len()
+                ),
+                hint().to_string(),
             )
         },
         "nonblocking mode inherited from the listener",
-    )
+    );
+    findings.extend(per_socket_findings(
+        cx,
+        claims,
+        &RULE,
+        |k| matches!(k, DeviationKind::BlockedWithoutInheritedNonblock { .. }),
+        |who, group| {
+            let longest = group
+                .iter()
+                .filter_map(|(_, d)| match d.kind {
+                    DeviationKind::BlockedWithoutInheritedNonblock { blocked_ms } => {
+                        Some(blocked_ms)
+                    }
+                    _ => None,
+                })
+                .max()
+                .unwrap_or(0);
+            (
+                format!(
+                    "{who} blocked ({} time(s), up to {:.3} s) although its listener was \
+                     nonblocking: accept does not pass O_NONBLOCK on here (Linux), where it does \
+                     (BSD, macOS) the call returns EAGAIN",
+                    group.len(),
+                    longest as f64 / 1000.0
+                ),
+                hint().to_string(),
+            )
+        },
+        "blocked on a socket accepted from a nonblocking listener",
+    ));
+    findings
+}
+
+fn hint() -> &'static str {
+    "set the mode explicitly on every accepted socket (fcntl O_NONBLOCK or accept4 with \
+     SOCK_NONBLOCK, or clear it if blocking is wanted)"
 }

@@ -1,6 +1,8 @@
 //! `send-after-peer-closed`: a program wrote into a connection its peer had closed.
 
-use super::{deviation_evidence, deviations, group_by, sock_or_trace, subject};
+use super::{
+    claim_socket_deviations, deviation_evidence, deviations, group_by, sock_or_trace, subject,
+};
 use crate::diagnose::claims::Direction;
 use crate::diagnose::registry::Rule;
 use crate::diagnose::{Claims, Class, Context, Finding};
@@ -33,7 +35,9 @@ Make both sides agree on who closes and when (keep-alive timeouts, `Connection: 
 idempotent requests on a fresh connection after EPIPE/ECONNRESET, and read the peer's shutdown
 before sending more.
 
-Precedence: the bytes this sender left unreceived are not reported again as `data-unreceived`.
+Precedence: the bytes this sender left unreceived are not reported again as `data-unreceived`,
+and a reset this socket saw after such a send is part of this finding, not `connection-reset`
+(unless the peer closed abortively).
 ";
 
 fn detect(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
@@ -50,6 +54,10 @@ fn detect(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
                 Direction::ToClient
             };
             claims.claim_stream(index, sent_by_this_side);
+        }
+        if let Some(sock) = sock {
+            // The reset that answers a send after the peer's close is part of this finding.
+            claim_socket_deviations(cx, claims, sock, |k| *k == DeviationKind::ConnectionReset);
         }
         let errors: Vec<String> = group
             .iter()
