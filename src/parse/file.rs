@@ -1,7 +1,7 @@
 //! One trace file turned into events: line reading, framing, merging of unfinished calls,
 //! timestamps, pid inference for lines without a pid column, and the line accounting.
 
-use std::collections::VecDeque;
+use std::collections::{BTreeSet, VecDeque};
 use std::fs::File;
 use std::path::PathBuf;
 
@@ -24,6 +24,9 @@ const SAMPLE_TEXT_LEN: usize = 300;
 /// stream prints `[pid N]` only while several processes live). Past this many they are released
 /// with pid 0.
 const MAX_HELD_EVENTS: usize = 4096;
+
+/// Events kept waiting behind unfinished calls that act at their start, at most.
+const MAX_DEFERRED_EVENTS: usize = 65_536;
 
 /// Ignored-call counts reach [`ParseStats::ignored`] at least this often (and at the end).
 const IGNORED_FLUSH_EVERY: u64 = 4096;
@@ -121,6 +124,13 @@ struct State {
     joined: Vec<u8>,
     held: VecDeque<TraceEvent>,
     ready: VecDeque<TraceEvent>,
+    /// Unfinished calls whose effect happens when they start (see [`acts_at_start`]):
+    /// `(start line, pid)`. Events after such a start wait in `deferred` until it resumes.
+    reserved: BTreeSet<(u64, u32)>,
+    /// Events waiting behind a reservation, with the line that places them.
+    deferred: Vec<(u64, TraceEvent)>,
+    /// The line being handled.
+    current_line: u64,
     names: CallNames,
     finished: bool,
     bytes_counted: u64,
@@ -152,6 +162,9 @@ impl FileParser {
                 joined: Vec::new(),
                 held: VecDeque::new(),
                 ready: VecDeque::new(),
+                reserved: BTreeSet::new(),
+                deferred: Vec::new(),
+                current_line: 0,
                 names: CallNames::default(),
                 finished: false,
                 bytes_counted: 0,
@@ -223,6 +236,8 @@ impl State {
         stats.unfinished_at_end += self.pending.len() as u64;
         self.pending.clear();
         self.release_held(None);
+        self.reserved.clear();
+        self.flush_deferred();
     }
 
     fn unparsed(
@@ -270,6 +285,7 @@ impl State {
     }
 
     fn handle(&mut self, text: &[u8], line_no: u64, stats: &mut ParseStats) {
+        self.current_line = line_no;
         let loc = self.loc(line_no);
         let frame = match frame::frame(text) {
             Ok(frame) => frame,
@@ -330,9 +346,13 @@ impl State {
                     time: time!(),
                     head: head.to_vec(),
                 };
-                if self.pending.start(pid, pending).is_some() {
+                if acts_at_start(known) {
+                    self.reserved.insert((line_no, pid));
+                }
+                if let Some(lost) = self.pending.start(pid, pending) {
                     // The earlier call of this pid never resumed.
                     stats.unfinished_at_end += 1;
+                    self.unreserve(lost.loc.line, pid);
                 }
             }
             Body::Resumed { name, rest } => {
@@ -345,7 +365,9 @@ impl State {
                     let error = ParseError::at(Part::ResumedWithoutStart, text);
                     return self.parse_error(stats, loc, error, text);
                 };
+                self.reserved.remove(&(start.loc.line, pid));
                 self.resumed(start, rest, pid, loc, stats);
+                self.flush_deferred();
             }
         }
     }
@@ -434,13 +456,51 @@ impl State {
                 TraceEvent::Process { pid, .. } if *pid == 0 => *pid = root,
                 _ => {}
             }
+            let line = event.loc().line;
+            self.place(line, event);
+        }
+    }
+
+    /// Puts an event in effect order: a call that acts when it starts (a connect, a send)
+    /// takes the place of its `<unfinished ...>` line, everything else the place it completed
+    /// at. So a connect that is still blocked in another thread when the accept returns comes
+    /// before that accept, as the kernel saw them.
+    fn place(&mut self, line: u64, event: TraceEvent) {
+        if self.reserved.is_empty() && self.deferred.is_empty() {
+            self.ready.push_back(event);
+            return;
+        }
+        let at = self.deferred.partition_point(|(l, _)| *l <= line);
+        self.deferred.insert(at, (line, event));
+        if self.deferred.len() > MAX_DEFERRED_EVENTS {
+            // A start that never resumes must not hold the trace back without bound.
+            self.reserved.clear();
+        }
+        self.flush_deferred();
+    }
+
+    fn unreserve(&mut self, line: u64, pid: u32) {
+        self.reserved.remove(&(line, pid));
+        self.flush_deferred();
+    }
+
+    /// Releases the deferred events that no open reservation precedes.
+    fn flush_deferred(&mut self) {
+        let limit = self.reserved.first().map_or(u64::MAX, |(line, _)| *line);
+        let ready = self.deferred.partition_point(|(l, _)| *l < limit);
+        for (_, event) in self.deferred.drain(..ready) {
             self.ready.push_back(event);
         }
     }
 
     fn emit(&mut self, event: TraceEvent) {
         if !self.pids.resolving {
-            self.ready.push_back(event);
+            let line = match &event {
+                // A merged call that acts at its start keeps its start line's place.
+                TraceEvent::Call(call) if acts_at_start(call.name) => call.loc.line,
+                _ => self.current_line,
+            };
+            self.place(line, event);
             return;
         }
         if let TraceEvent::Call(Call {
@@ -459,6 +519,29 @@ impl State {
             self.release_held(None);
         }
     }
+}
+
+/// Calls whose effect on the network happens when they start rather than when they return: a
+/// blocking connect has sent its SYN, a blocking send has queued its bytes, a close has sent its
+/// FIN while the call is still in progress.
+fn acts_at_start(name: SyscallName) -> bool {
+    use SyscallName as N;
+    matches!(
+        name,
+        N::Connect
+            | N::Send
+            | N::Sendto
+            | N::Sendmsg
+            | N::Sendmmsg
+            | N::Write
+            | N::Writev
+            | N::Pwrite64
+            | N::Sendfile
+            | N::Sendfile64
+            | N::Splice
+            | N::Close
+            | N::Shutdown
+    )
 }
 
 /// Where an attach note starts inside a line that carries something before it.
