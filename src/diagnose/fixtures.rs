@@ -166,5 +166,6 @@ pub fn activity(trace: u32, socket_calls: u64, peer_links: u64, unknown: &[&str]
         unknown_peer_calls: (0..unknown.len() as u64)
             .map(|i| loc(trace, i + 2))
             .collect(),
+        ..TraceActivity::default()
     }
 }

@@ -79,6 +79,9 @@ pub struct Model<'t> {
     forcing: bool,
     wait_keys: Vec<WaitKey>,
     touched: Vec<WaitKey>,
+    /// Every listening period so far (see [`ReplayOutcome::listeners`]).
+    listen_history: Vec<ListenerRecord>,
+    failed_connect_spans: Vec<CallSpan>,
 }
 
 /// The first lines of a handler: the socket a call names, or why the call is not modelled.
@@ -106,6 +109,8 @@ impl<'t> Model<'t> {
             forcing: false,
             wait_keys: Vec::new(),
             touched: Vec::new(),
+            listen_history: Vec::new(),
+            failed_connect_spans: Vec::new(),
         }
     }
 
@@ -222,6 +227,7 @@ impl<'t> Model<'t> {
         if let Verdict::Deviation(d) = verdict {
             self.deviations.push(d.clone());
         }
+        self.record_listen_history(ev, verdict);
         if !matches!(verdict, Verdict::NotModelled) {
             self.activity_mut(ev.call.loc.trace).socket_calls += 1;
         }
@@ -345,6 +351,16 @@ impl<'t> Model<'t> {
         let a = self.activity_mut(trace);
         if a.unknown_peers.len() < UNKNOWN_PEERS_KEPT && !a.unknown_peers.contains(&addr) {
             a.unknown_peers.push(addr);
+        }
+    }
+
+    /// An unknown peer that reached `trace` (see [`TraceActivity::inbound_unknown_peers`]).
+    fn note_inbound_unknown_peer(&mut self, trace: TraceId, addr: SocketAddr) {
+        let a = self.activity_mut(trace);
+        if a.inbound_unknown_peers.len() < UNKNOWN_PEERS_KEPT
+            && !a.inbound_unknown_peers.contains(&addr)
+        {
+            a.inbound_unknown_peers.push(addr);
         }
     }
 
@@ -508,6 +524,8 @@ impl<'t> Model<'t> {
             unsupported: self.unsupported.into_iter().collect(),
             ordered_calls,
             used_timestamps: false,
+            listeners: self.listen_history,
+            failed_connect_spans: self.failed_connect_spans,
         }
     }
 }
