@@ -436,7 +436,7 @@ impl Model<'_> {
                 format!("connect to {target} failed with {errno} although {l} listens there")
             }
             None => {
-                format!("connect to {target} failed with {errno}; no traced socket listens there")
+                format!("connect to {target} failed with {errno}; no traced socket listened there when the connect was replayed")
             }
         };
         self.deviate(

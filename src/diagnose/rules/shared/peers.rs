@@ -121,7 +121,7 @@ pub(crate) struct FailedConnect<'a> {
 pub(crate) fn failed_connects<'a>(
     cx: &Context<'a>,
     claims: &Claims,
-    select: impl Fn(crate::parse::Errno, Option<SockId>) -> bool,
+    select: impl Fn(&FailedConnect) -> bool,
 ) -> BTreeMap<(TraceId, SocketAddr, crate::parse::Errno), Vec<FailedConnect<'a>>> {
     let failures = cx
         .outcome
@@ -134,7 +134,7 @@ pub(crate) fn failed_connects<'a>(
                 errno,
                 target,
                 listener,
-            } if select(errno, listener) => Some(FailedConnect {
+            } => Some(FailedConnect {
                 index,
                 deviation: d,
                 errno,
@@ -142,7 +142,8 @@ pub(crate) fn failed_connects<'a>(
                 listener,
             }),
             _ => None,
-        });
+        })
+        .filter(|f| select(f));
     group_by(failures, |f| (f.deviation.loc.trace, f.target, f.errno))
 }
 
@@ -153,6 +154,26 @@ pub(crate) fn connect_failure_findings(
     rule: &'static Rule,
     select: impl Fn(crate::parse::Errno, Option<SockId>) -> bool,
     describe: impl Fn(&str, SocketAddr, crate::parse::Errno, usize) -> (String, String),
+) -> Vec<Finding> {
+    failed_connect_findings(
+        cx,
+        claims,
+        rule,
+        |f| select(f.errno, f.listener),
+        describe,
+        |_| Vec::new(),
+    )
+}
+
+/// [`connect_failure_findings`] with a selection that sees the whole failure, and extra facts
+/// per failure (deduplicated).
+pub(crate) fn failed_connect_findings(
+    cx: &Context,
+    claims: &mut Claims,
+    rule: &'static Rule,
+    select: impl Fn(&FailedConnect) -> bool,
+    describe: impl Fn(&str, SocketAddr, crate::parse::Errno, usize) -> (String, String),
+    facts: impl Fn(&FailedConnect) -> Vec<String>,
 ) -> Vec<Finding> {
     let groups = failed_connects(cx, claims, select);
     let mut findings = Vec::new();
@@ -174,6 +195,11 @@ pub(crate) fn connect_failure_findings(
         for failure in &group {
             claims.claim_deviation(failure.index);
             finding = finding.with_fact(failure.deviation.detail.clone());
+            for fact in facts(failure) {
+                if !finding.facts.contains(&fact) {
+                    finding = finding.with_fact(fact);
+                }
+            }
         }
         finding.facts.dedup();
         findings.push(finding);
