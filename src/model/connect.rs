@@ -113,7 +113,7 @@ impl Model<'_> {
             if let Some(errno) = ev.call.outcome.errno.filter(|e| PATH_ERRNOS.contains(e)) {
                 return self.outside_connect_failed(ev, id, target, errno);
             }
-            self.note_unknown_peer(id.trace, target);
+            self.note_unknown_peer(ev, target);
             if let Some(s) = self.sockets.get_mut(&id) {
                 s.external = true;
                 s.peer = Some(target);
@@ -554,7 +554,7 @@ impl Model<'_> {
             Nonblock::default()
         };
         if let Some(p) = peer.filter(|p| self.matcher.is_outside(*p)) {
-            self.note_unknown_peer(new_id.trace, p);
+            self.note_unknown_peer(ev, p);
             self.note_inbound_unknown_peer(new_id.trace, p);
             accepted.external = true;
             self.sockets.insert(new_id, accepted);
@@ -583,7 +583,7 @@ impl Model<'_> {
             self.sockets.insert(new_id, accepted);
             return match peer {
                 Some(p) => {
-                    self.note_unknown_peer(new_id.trace, p);
+                    self.note_unknown_peer(ev, p);
                     self.note_inbound_unknown_peer(new_id.trace, p);
                     self.deviate(
                         DeviationKind::AcceptFromUnknownPeer { peer: p, local },

@@ -26,13 +26,17 @@ fn is_host_subnet_broadcast(topology: &Topology, addr: SocketAddr) -> bool {
     };
     let [a, b, c, last] = v4.octets();
     last == 255
-        && topology.hosts.iter().flat_map(|h| &h.ips).any(|ip| match ip {
-            IpAddr::V4(host) => {
-                let [ha, hb, hc, hl] = host.octets();
-                (ha, hb, hc) == (a, b, c) && hl != 255
-            }
-            IpAddr::V6(_) => false,
-        })
+        && topology
+            .hosts
+            .iter()
+            .flat_map(|h| &h.ips)
+            .any(|ip| match ip {
+                IpAddr::V4(host) => {
+                    let [ha, hb, hc, hl] = host.octets();
+                    (ha, hb, hc) == (a, b, c) && hl != 255
+                }
+                IpAddr::V6(_) => false,
+            })
 }
 
 /// One datagram to send or as received.
@@ -238,7 +242,7 @@ impl Model<'_> {
             s.peer = Some(target);
         }
         if self.outside_udp(target) {
-            self.note_unknown_peer(id.trace, target);
+            self.note_unknown_peer(ev, target);
             return Verdict::NotModelled;
         }
         if is_broadcast(target) && !broadcast_ok {
@@ -294,7 +298,7 @@ impl Model<'_> {
                 // Before the outside check: a broadcast address is nobody's.
                 (Errno::EACCES, Some(d)) if !broadcast_ok => self.refused_broadcast(ev, id, d),
                 (_, Some(d)) if self.outside_udp(d) => {
-                    self.note_unknown_peer(id.trace, d);
+                    self.note_unknown_peer(ev, d);
                     Verdict::NotModelled
                 }
                 (Errno::EMSGSIZE, _) => {
@@ -328,7 +332,7 @@ impl Model<'_> {
                 continue;
             };
             if self.outside_udp(dest) {
-                self.note_unknown_peer(id.trace, dest);
+                self.note_unknown_peer(ev, dest);
                 continue;
             }
             modelled = true;
@@ -485,7 +489,7 @@ impl Model<'_> {
         for (entry, d) in plan.into_iter().zip(dgrams) {
             let found = match entry {
                 Err(src) => {
-                    self.note_unknown_peer(id.trace, src);
+                    self.note_unknown_peer(ev, src);
                     continue;
                 }
                 Ok(found) => found,

@@ -347,10 +347,13 @@ impl<'t> Model<'t> {
         a
     }
 
-    fn note_unknown_peer(&mut self, trace: TraceId, addr: SocketAddr) {
-        let a = self.activity_mut(trace);
+    /// `ev`'s trace talks to `addr`, an address of no host; the first call per address is kept
+    /// as evidence.
+    fn note_unknown_peer(&mut self, ev: &SocketEvent, addr: SocketAddr) {
+        let a = self.activity_mut(ev.call.loc.trace);
         if a.unknown_peers.len() < UNKNOWN_PEERS_KEPT && !a.unknown_peers.contains(&addr) {
             a.unknown_peers.push(addr);
+            a.unknown_peer_calls.push(ev.call.loc);
         }
     }
 

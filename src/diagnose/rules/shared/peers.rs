@@ -207,6 +207,20 @@ pub(crate) fn failed_connect_findings(
     findings
 }
 
+/// Claims a connection that no traced socket accepted, whose far end a finding explains (a NAT,
+/// a forward): both directions, and the client's receipts of bytes no traced call sent, which
+/// came from that far end and are no data mismatch.
+pub(crate) fn claim_unmatched_connection(cx: &Context, claims: &mut Claims, index: usize) {
+    for dir in Direction::BOTH {
+        claims.claim_stream(index, dir);
+    }
+    if let Some(c) = cx.outcome.tcp.get(index) {
+        super::deviations::claim_socket_deviations(cx, claims, c.client, |k| {
+            *k == DeviationKind::UnknownData
+        });
+    }
+}
+
 /// Claims the never-accepted connections matched to a listener of `trace` on `local`'s port:
 /// when a server accepted connections from unexpected peers there, these connects are the other
 /// half of the same story. Returns their connects as evidence.
@@ -222,9 +236,7 @@ pub(crate) fn claim_unaccepted_at(
             && c.listener.is_some_and(|l| l.trace == trace)
             && c.client_view.1.is_none_or(|a| a.port() == local.port());
         if to_this_listener && !claims.stream(index, Direction::ToServer) {
-            for dir in Direction::BOTH {
-                claims.claim_stream(index, dir);
-            }
+            claim_unmatched_connection(cx, claims, index);
             evidence.push(Evidence::new(
                 c.connect_loc,
                 "connect matched to this listener but never accepted",
