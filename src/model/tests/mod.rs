@@ -110,6 +110,7 @@ pub(super) fn set_up(w: &mut World<'_>) {
 
 mod bind;
 mod connect;
+mod history;
 mod tcp;
 mod udp;
 mod wait;
