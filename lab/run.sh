@@ -420,7 +420,7 @@ sc_host_unreachable() {
   run c2 client $(PY) "$PROBE" blocking-connect 10.77.1.99 7000
   write_conf
   expect "the client connects to 10.77.1.99, which no host on the LAN answers ARP for" \
-    fault "connect-unexpected-failure" "unparsed-lines"
+    fault "connect-filtered" "unparsed-lines"
 }
 
 sc_connect_refused() {

@@ -288,7 +288,7 @@ fn patterns() -> Vec<(&'static str, Topology, ReplayOutcome, Vec<ParseStats>)> {
             ReplayOutcome {
                 activity: vec![
                     activity(0, 10, 0, &["198.51.100.1:80"]),
-                    activity(1, 10, 0, &[]),
+                    accepted_strangers(1, 10, &["203.0.113.7:40000"]),
                 ],
                 ..ReplayOutcome::default()
             },
@@ -647,7 +647,23 @@ fn inferred_nat_names_the_host_and_the_config_line() {
 }
 
 #[test]
-fn all_traces_talking_to_strangers_is_nat_not_isolation() {
+fn strangers_on_both_ends_with_an_accepting_server_is_nat_not_isolation() {
+    let outcome = ReplayOutcome {
+        activity: vec![
+            activity(0, 10, 0, &["198.51.100.1:80"]),
+            accepted_strangers(1, 10, &["198.51.100.2:40000"]),
+        ],
+        ..ReplayOutcome::default()
+    };
+    let found = findings(two_hosts(), outcome);
+    assert_eq!(rules_of(&found), ["nat-undeclared"]);
+    assert_eq!(found.len(), 1);
+}
+
+#[test]
+fn talking_to_strangers_without_an_accepting_server_is_isolation_not_nat() {
+    // Every trace dials addresses of no host, but no traced server saw a stranger: a wrong
+    // server address looks exactly like this, so there is no evidence of a NAT.
     let outcome = ReplayOutcome {
         activity: vec![
             activity(0, 10, 0, &["198.51.100.1:80"]),
@@ -655,9 +671,20 @@ fn all_traces_talking_to_strangers_is_nat_not_isolation() {
         ],
         ..ReplayOutcome::default()
     };
-    let found = findings(two_hosts(), outcome);
-    assert_eq!(rules_of(&found), ["nat-undeclared"]);
-    assert_eq!(found.len(), 1);
+    assert_eq!(fired(two_hosts(), outcome), ["no-peer-traffic"]);
+}
+
+#[test]
+fn a_public_client_dialling_strangers_is_no_nat_evidence() {
+    let public = topology(&[("client", &["198.51.100.50"]), ("server", &["10.0.0.2"])]);
+    let outcome = ReplayOutcome {
+        activity: vec![
+            activity(0, 10, 0, &["198.51.100.1:80"]),
+            accepted_strangers(1, 10, &["203.0.113.7:40000"]),
+        ],
+        ..ReplayOutcome::default()
+    };
+    assert!(!fired(public, outcome).contains(&"nat-undeclared"));
 }
 
 #[test]

@@ -9,36 +9,7 @@ use netcheck::diagnose::table::{run_scenario, scenarios};
 
 /// Scenarios whose expectation the diagnosis does not meet yet, each with the reason. A scenario
 /// listed here must still fail: fixing one means removing it from this list.
-const KNOWN_GAPS: &[(&str, &str)] = &[
-    (
-        "broadcast-not-permitted",
-        "EACCES on a send to a broadcast address is not recognised",
-    ),
-    (
-        "firewall-reject-icmp",
-        "a refused connect is ordered before the listen",
-    ),
-    (
-        "firewall-reject-reset",
-        "a refused connect is ordered before the listen",
-    ),
-    (
-        "host-unreachable",
-        "a failed connect to an outside address is not reported",
-    ),
-    (
-        "ipv6-only-server",
-        "the v6-only listener is not named as the cause",
-    ),
-    (
-        "loopback-bound-server",
-        "the loopback-bound listener is not named as the cause",
-    ),
-    (
-        "wrong-server-address",
-        "talking only to an untraced host reads as a NAT",
-    ),
-];
+const KNOWN_GAPS: &[(&str, &str)] = &[];
 
 fn lab() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/lab")

@@ -167,5 +167,15 @@ pub fn activity(trace: u32, socket_calls: u64, peer_links: u64, unknown: &[&str]
         unknown_peer_calls: (0..unknown.len() as u64)
             .map(|i| loc(trace, i + 2))
             .collect(),
+        ..TraceActivity::default()
+    }
+}
+
+/// A trace that accepted connections from the given addresses of no host (and reaches no traced
+/// peer): what a server sees from the far side of a NAT.
+pub fn accepted_strangers(trace: u32, socket_calls: u64, peers: &[&str]) -> TraceActivity {
+    TraceActivity {
+        inbound_unknown_peers: peers.iter().map(|a| addr(a)).collect(),
+        ..activity(trace, socket_calls, 0, peers)
     }
 }

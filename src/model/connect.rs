@@ -5,10 +5,10 @@ use std::net::SocketAddr;
 use super::options::Nonblock;
 use super::socket::{inet_of, unmapped, Proto, SockState, Socket};
 use super::tcp::{ConnId, Connection};
-use super::{DeviationKind, Model, Target, Verdict, WaitKey};
+use super::{CallSpan, DeviationKind, ListenerRecord, Model, Target, Verdict, WaitKey};
 use crate::config::matching::Role;
 use crate::fold::SocketEvent;
-use crate::parse::{Errno, Fd, SockAddr};
+use crate::parse::{Errno, Fd, SockAddr, Syscall};
 use crate::source::SockId;
 
 /// How a connect in progress completes.
@@ -23,6 +23,25 @@ pub(super) enum Completion {
 
 pub(super) fn is_loopback_to_external(local: Option<SocketAddr>, target: SocketAddr) -> bool {
     local.is_some_and(|l| l.ip().is_loopback()) && !target.ip().is_loopback()
+}
+
+/// The errors a connect gets from the path itself (no answer, an ICMP unreachable, a local
+/// firewall or policy): evidence about the route even when the target is no traced host's.
+const PATH_ERRNOS: [Errno; 5] = [
+    Errno::ETIMEDOUT,
+    Errno::EHOSTUNREACH,
+    Errno::ENETUNREACH,
+    Errno::EACCES,
+    Errno::EPERM,
+];
+
+fn span_of(ev: &SocketEvent) -> CallSpan {
+    let call = &ev.call;
+    CallSpan {
+        loc: call.loc,
+        start: call.time,
+        end: call.time.zip(call.duration).map(|(t, d)| t + d),
+    }
 }
 
 /// An IPv4 view of the target: a v4 address or a v4-mapped v6 one.
@@ -91,7 +110,10 @@ impl Model<'_> {
             return self.udp_connect(ev, id, target);
         }
         if self.matcher.is_outside(target) {
-            self.note_unknown_peer(id.trace, target);
+            if let Some(errno) = ev.call.outcome.errno.filter(|e| PATH_ERRNOS.contains(e)) {
+                return self.outside_connect_failed(ev, id, target, errno);
+            }
+            self.note_unknown_peer(ev, target);
             if let Some(s) = self.sockets.get_mut(&id) {
                 s.external = true;
                 s.peer = Some(target);
@@ -141,6 +163,71 @@ impl Model<'_> {
                     verdict
                 }
             },
+        }
+    }
+
+    /// A connect to an address of no traced host failed with a path error: nothing traced
+    /// could have answered, so the failure tells about the route, not about a listener.
+    fn outside_connect_failed(
+        &mut self,
+        ev: &SocketEvent,
+        id: SockId,
+        target: SocketAddr,
+        errno: Errno,
+    ) -> Verdict {
+        self.deviate(
+            DeviationKind::ConnectFailed {
+                errno,
+                target,
+                listener: None,
+            },
+            ev,
+            id,
+            Vec::new(),
+            format!("connect to {target}, an address of no traced host, failed with {errno}"),
+        )
+    }
+
+    /// Keeps the listening periods and the failed connects' times for
+    /// [`ReplayOutcome::listeners`](super::ReplayOutcome) (called for every consumed call).
+    pub(super) fn record_listen_history(&mut self, ev: &SocketEvent, verdict: &Verdict) {
+        if let Verdict::Deviation(d) = verdict {
+            if matches!(d.kind, DeviationKind::ConnectFailed { .. }) {
+                self.failed_connect_spans.push(span_of(ev));
+            }
+        }
+        match &ev.call.syscall {
+            Syscall::Listen { fd, .. } if *verdict == Verdict::Accept => {
+                let Some(sock) = ev.sock(*fd).and_then(|id| self.sockets.get(&id)) else {
+                    return;
+                };
+                // A repeated listen only changes the backlog: its loc is not the listen_loc.
+                if sock.state != SockState::Listen || sock.listen_loc != Some(ev.call.loc) {
+                    return;
+                }
+                self.listen_history.push(ListenerRecord {
+                    sock: sock.id,
+                    local: sock.local_or_any(),
+                    v6only: sock.options.v6only,
+                    listen: span_of(ev),
+                    close: None,
+                });
+            }
+            Syscall::Close { fd } => {
+                let Some(id) = ev.sock(*fd) else {
+                    return;
+                };
+                if self.listeners.contains(&id) {
+                    return;
+                }
+                let span = span_of(ev);
+                for record in self.listen_history.iter_mut() {
+                    if record.sock == id && record.close.is_none() {
+                        record.close = Some(span);
+                    }
+                }
+            }
+            _ => {}
         }
     }
 
@@ -349,7 +436,7 @@ impl Model<'_> {
                 format!("connect to {target} failed with {errno} although {l} listens there")
             }
             None => {
-                format!("connect to {target} failed with {errno}; no traced socket listens there")
+                format!("connect to {target} failed with {errno}; no traced socket listened there when the connect was replayed")
             }
         };
         self.deviate(
@@ -467,7 +554,8 @@ impl Model<'_> {
             Nonblock::default()
         };
         if let Some(p) = peer.filter(|p| self.matcher.is_outside(*p)) {
-            self.note_unknown_peer(new_id.trace, p);
+            self.note_unknown_peer(ev, p);
+            self.note_inbound_unknown_peer(new_id.trace, p);
             accepted.external = true;
             self.sockets.insert(new_id, accepted);
             return Verdict::NotModelled;
@@ -495,7 +583,8 @@ impl Model<'_> {
             self.sockets.insert(new_id, accepted);
             return match peer {
                 Some(p) => {
-                    self.note_unknown_peer(new_id.trace, p);
+                    self.note_unknown_peer(ev, p);
+                    self.note_inbound_unknown_peer(new_id.trace, p);
                     self.deviate(
                         DeviationKind::AcceptFromUnknownPeer { peer: p, local },
                         ev,

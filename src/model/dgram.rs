@@ -8,12 +8,35 @@ use super::stream::Bytes;
 use super::udp::{DgramKey, Flow, Matched, Received};
 use super::{Deviation, DeviationKind, Model, Target, Verdict, WaitKey};
 use crate::config::matching::Role;
+use crate::config::Topology;
 use crate::fold::SocketEvent;
 use crate::parse::{Errno, Fd, MmsgEntry, MsgFlags, Payload, SockAddr};
 use crate::source::SockId;
 
 fn is_broadcast(addr: SocketAddr) -> bool {
     addr.ip() == IpAddr::V4(Ipv4Addr::BROADCAST)
+}
+
+/// `a.b.c.255` when some host has an address in `a.b.c.0/24`: probably that network's directed
+/// broadcast address. Only a guess (the prefix length is not in the traces: under a /16 the
+/// address is an ordinary host's), so it is weaker evidence than the limited broadcast address.
+fn is_host_subnet_broadcast(topology: &Topology, addr: SocketAddr) -> bool {
+    let IpAddr::V4(v4) = addr.ip().to_canonical() else {
+        return false;
+    };
+    let [a, b, c, last] = v4.octets();
+    last == 255
+        && topology
+            .hosts
+            .iter()
+            .flat_map(|h| &h.ips)
+            .any(|ip| match ip {
+                IpAddr::V4(host) => {
+                    let [ha, hb, hc, hl] = host.octets();
+                    (ha, hb, hc) == (a, b, c) && hl != 255
+                }
+                IpAddr::V6(_) => false,
+            })
 }
 
 /// One datagram to send or as received.
@@ -24,9 +47,34 @@ struct Datagram<'a> {
 }
 
 impl Model<'_> {
-    /// Outside the modelled world? The limited broadcast address never is: every host hears it.
+    /// Outside the modelled world? Broadcast addresses never are: every host (of the subnet)
+    /// hears them, so they are no unknown peers.
     fn outside_udp(&self, addr: SocketAddr) -> bool {
-        !is_broadcast(addr) && self.matcher.is_outside(addr)
+        !self.is_broadcast_like(addr) && self.matcher.is_outside(addr)
+    }
+
+    fn is_broadcast_like(&self, addr: SocketAddr) -> bool {
+        is_broadcast(addr) || is_host_subnet_broadcast(self.topology, addr)
+    }
+
+    /// EACCES on a UDP send or connect of a socket without SO_BROADCAST: Linux answers exactly
+    /// that to a broadcast without the option, whatever the address looks like. The detail
+    /// says how strongly the address itself agrees.
+    fn refused_broadcast(&self, ev: &SocketEvent, id: SockId, target: SocketAddr) -> Verdict {
+        let why = if is_broadcast(target) {
+            "the limited broadcast address"
+        } else if is_host_subnet_broadcast(self.topology, target) {
+            "probably the broadcast address of a host's /24 network (prefix length assumed)"
+        } else {
+            "an address the kernel treats as broadcast (EACCES is the only sign)"
+        };
+        self.deviate(
+            DeviationKind::BroadcastNotPermitted,
+            ev,
+            id,
+            Vec::new(),
+            format!("{id} sends to {target}, {why}, without SO_BROADCAST: EACCES"),
+        )
     }
 
     fn returned_len(ev: &SocketEvent) -> u64 {
@@ -185,9 +233,7 @@ impl Model<'_> {
         let (local, broadcast_ok) = (sock.local, sock.options.broadcast);
         if let Some(errno) = ev.call.outcome.errno {
             return match errno {
-                Errno::EACCES if is_broadcast(target) && !broadcast_ok => {
-                    self.broadcast_deviation(ev, id, target)
-                }
+                Errno::EACCES if !broadcast_ok => self.refused_broadcast(ev, id, target),
                 e if e.is_restart() => Verdict::Accept,
                 e => self.unexpected_failure(ev, id, e),
             };
@@ -196,7 +242,7 @@ impl Model<'_> {
             s.peer = Some(target);
         }
         if self.outside_udp(target) {
-            self.note_unknown_peer(id.trace, target);
+            self.note_unknown_peer(ev, target);
             return Verdict::NotModelled;
         }
         if is_broadcast(target) && !broadcast_ok {
@@ -249,12 +295,11 @@ impl Model<'_> {
                 (e, _) if e.is_would_block() => self.would_block(ev, id, flags.dontwait, sndtimeo),
                 (e, _) if e.is_restart() => Verdict::Accept,
                 (Errno::EDESTADDRREQ | Errno::ENOTCONN, None) => Verdict::Accept,
+                // Before the outside check: a broadcast address is nobody's.
+                (Errno::EACCES, Some(d)) if !broadcast_ok => self.refused_broadcast(ev, id, d),
                 (_, Some(d)) if self.outside_udp(d) => {
-                    self.note_unknown_peer(id.trace, d);
+                    self.note_unknown_peer(ev, d);
                     Verdict::NotModelled
-                }
-                (Errno::EACCES, Some(d)) if is_broadcast(d) && !broadcast_ok => {
-                    self.broadcast_deviation(ev, id, d)
                 }
                 (Errno::EMSGSIZE, _) => {
                     let len = dgrams.first().map_or(0, |d| d.payload.shown.len() as u64);
@@ -287,7 +332,7 @@ impl Model<'_> {
                 continue;
             };
             if self.outside_udp(dest) {
-                self.note_unknown_peer(id.trace, dest);
+                self.note_unknown_peer(ev, dest);
                 continue;
             }
             modelled = true;
@@ -348,6 +393,16 @@ impl Model<'_> {
                 && my_port.is_none_or(|p| p == flow.dest.port())
         } else if is_broadcast(flow.dest) {
             my_port.is_none_or(|p| p == flow.dest.port())
+        } else if is_host_subnet_broadcast(self.topology, flow.dest) {
+            let subnet = |ip: &IpAddr| match (ip, flow.dest.ip()) {
+                (IpAddr::V4(mine), IpAddr::V4(dest)) => mine.octets()[..3] == dest.octets()[..3],
+                _ => false,
+            };
+            let on_subnet = me
+                .host
+                .and_then(|h| self.topology.hosts.get(h))
+                .is_some_and(|h| h.ips.iter().any(subnet));
+            on_subnet && my_port.is_none_or(|p| p == flow.dest.port())
         } else {
             self.can_be(
                 receiver,
@@ -441,7 +496,7 @@ impl Model<'_> {
         for (entry, d) in plan.into_iter().zip(dgrams) {
             let found = match entry {
                 Err(src) => {
-                    self.note_unknown_peer(id.trace, src);
+                    self.note_unknown_peer(ev, src);
                     continue;
                 }
                 Ok(found) => found,

@@ -82,6 +82,9 @@ pub struct Model<'t> {
     /// Closes with SO_LINGER {1, 0} (they reset the connection instead of ending it).
     abortive_closes: Vec<Loc>,
     timed_out_waits: Vec<TimedOutWait>,
+    /// Every listening period so far (see [`ReplayOutcome::listeners`]).
+    listen_history: Vec<ListenerRecord>,
+    failed_connect_spans: Vec<CallSpan>,
 }
 
 /// The first lines of a handler: the socket a call names, or why the call is not modelled.
@@ -111,6 +114,8 @@ impl<'t> Model<'t> {
             touched: Vec::new(),
             abortive_closes: Vec::new(),
             timed_out_waits: Vec::new(),
+            listen_history: Vec::new(),
+            failed_connect_spans: Vec::new(),
         }
     }
 
@@ -227,6 +232,7 @@ impl<'t> Model<'t> {
         if let Verdict::Deviation(d) = verdict {
             self.deviations.push(d.clone());
         }
+        self.record_listen_history(ev, verdict);
         if !matches!(verdict, Verdict::NotModelled) {
             self.activity_mut(ev.call.loc.trace).socket_calls += 1;
         }
@@ -349,10 +355,23 @@ impl<'t> Model<'t> {
         a
     }
 
-    fn note_unknown_peer(&mut self, trace: TraceId, addr: SocketAddr) {
-        let a = self.activity_mut(trace);
+    /// `ev`'s trace talks to `addr`, an address of no host; the first call per address is kept
+    /// as evidence.
+    fn note_unknown_peer(&mut self, ev: &SocketEvent, addr: SocketAddr) {
+        let a = self.activity_mut(ev.call.loc.trace);
         if a.unknown_peers.len() < UNKNOWN_PEERS_KEPT && !a.unknown_peers.contains(&addr) {
             a.unknown_peers.push(addr);
+            a.unknown_peer_calls.push(ev.call.loc);
+        }
+    }
+
+    /// An unknown peer that reached `trace` (see [`TraceActivity::inbound_unknown_peers`]).
+    fn note_inbound_unknown_peer(&mut self, trace: TraceId, addr: SocketAddr) {
+        let a = self.activity_mut(trace);
+        if a.inbound_unknown_peers.len() < UNKNOWN_PEERS_KEPT
+            && !a.inbound_unknown_peers.contains(&addr)
+        {
+            a.inbound_unknown_peers.push(addr);
         }
     }
 
@@ -518,6 +537,8 @@ impl<'t> Model<'t> {
             used_timestamps: false,
             timed_out_waits: self.timed_out_waits,
             abortive_closes: self.abortive_closes,
+            listeners: self.listen_history,
+            failed_connect_spans: self.failed_connect_spans,
         }
     }
 }

@@ -179,6 +179,10 @@ pub struct TraceActivity {
     /// Where the trace first talked to each of `unknown_peers` (same order; evidence for
     /// `no-peer-traffic` and `nat-undeclared`).
     pub unknown_peer_calls: Vec<Loc>,
+    /// The subset of `unknown_peers` that reached this trace (an accepted connection or a
+    /// datagram received from them) rather than being contacted by it: what a server behind
+    /// the far side of a NAT sees.
+    pub inbound_unknown_peers: Vec<SocketAddr>,
 }
 
 /// A readiness wait that returned nothing readable for a socket it watched for reading: the
@@ -217,4 +221,33 @@ pub struct ReplayOutcome {
     pub timed_out_waits: Vec<TimedOutWait>,
     /// Closes of TCP sockets with SO_LINGER {1, 0}: abortive closes that send a reset.
     pub abortive_closes: Vec<Loc>,
+    /// Every TCP socket that listened at some point of the replay, in the order of their
+    /// listen calls: the refused-connect rules compare them with the connect's target and
+    /// times, because the global order does not place a failed connect against the listen.
+    pub listeners: Vec<ListenerRecord>,
+    /// Where and when each failed TCP connect (a `ConnectFailed` deviation) ran.
+    pub failed_connect_spans: Vec<CallSpan>,
+}
+
+/// A call's place in its trace and on its trace's clock.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct CallSpan {
+    pub loc: Loc,
+    /// Start time, when the trace has timestamps.
+    pub start: Option<f64>,
+    /// End time (start plus the `-T` duration), when both are known.
+    pub end: Option<f64>,
+}
+
+/// A TCP socket's listening period.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ListenerRecord {
+    pub sock: SockId,
+    /// The address it listened on (wildcard and port 0 when the bind was not seen).
+    pub local: SocketAddr,
+    /// IPV6_V6ONLY was set when it started listening.
+    pub v6only: bool,
+    pub listen: CallSpan,
+    /// The close that ended the listening (None: still listening when the trace ended).
+    pub close: Option<CallSpan>,
 }

@@ -15,7 +15,14 @@ pub const RULE: Rule = Rule {
 
 const EXPLANATION: &str = "\
 ## What it detects
-A datagram sent to a broadcast address on a socket without the SO_BROADCAST option.
+A datagram sent to a broadcast address on a socket without the SO_BROADCAST option. The signal is
+a UDP send or connect failing with EACCES on a socket that never set SO_BROADCAST: Linux gives
+exactly that answer to a broadcast without the option. The destination adds weight: the limited
+broadcast address 255.255.255.255 is certain (even a successful send to it counts), an address
+ending in .255 inside the /24 of a declared host address is probably that network's broadcast
+address (the prefix length is assumed, so this is weaker), and any other address leaves EACCES as
+the only sign. The facts say which case applies. Broadcast destinations are never counted as
+unknown peers by `no-peer-traffic` or `nat-undeclared`.
 
 ## Why it matters
 The kernel refuses the send (EACCES on Linux), so the broadcast never leaves the host; some systems

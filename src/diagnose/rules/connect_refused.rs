@@ -1,6 +1,6 @@
 //! `connect-refused`: a connect was refused and no traced socket listened there.
 
-use super::connect_failure_findings;
+use super::{classify_refusal, failed_connect_findings, Refusal};
 use crate::diagnose::registry::Rule;
 use crate::diagnose::{Claims, Class, Context, Finding};
 use crate::parse::Errno;
@@ -15,8 +15,9 @@ pub const RULE: Rule = Rule {
 
 const EXPLANATION: &str = "\
 ## What it detects
-A connect that failed with ECONNREFUSED while, in the replay, no traced socket was listening at an
-address matching the target.
+A connect that failed with ECONNREFUSED where no traced socket ever listened at an address
+matching the target, or where every such listener listened only clearly before or after the
+connect according to the timestamps (the finding then says so and which timestamps it used).
 
 ## Why it matters
 Nothing was there to accept: the server was not started, listened on another port or address
@@ -30,16 +31,27 @@ Each refused connect and its target.
 Check that the server runs and listens where the client connects (`ss -ltnp`), the port numbers
 on both sides, and the address the server binds (0.0.0.0 / :: versus 127.0.0.1).
 
-Precedence: when a traced socket did listen at a matching address, the connect is reported as
-`connect-refused-while-listening` instead.
+Precedence: when a traced socket listened at a matching address and nothing shows it was not
+listening at the time, the connect is reported as `connect-refused-while-listening` instead. When
+the only listener nearby was one the client could not reach (IPv6-only against an IPv4 client,
+or bound to loopback while the client used an external address), `ip-version-mismatch` or
+`loopback-bound-external-peer` reports it.
 ";
 
 fn detect(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
-    connect_failure_findings(
+    let refusal = |f: &super::FailedConnect| {
+        (f.errno == Errno::ECONNREFUSED).then(|| classify_refusal(cx, f))
+    };
+    failed_connect_findings(
         cx,
         claims,
         &RULE,
-        |errno, listener| errno == Errno::ECONNREFUSED && listener.is_none(),
+        |f| {
+            matches!(
+                refusal(f),
+                Some(Refusal::NothingListened | Refusal::ListenedAtOtherTimes { .. })
+            )
+        },
         |who, target, _, count| {
             (
                 format!(
@@ -51,6 +63,13 @@ fn detect(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
                      the port and bind address on both sides"
                 ),
             )
+        },
+        |f| match refusal(f) {
+            Some(Refusal::ListenedAtOtherTimes { note }) => vec![format!(
+                "a traced socket listened at a matching address, but not at the time of the \
+                 connect ({note})"
+            )],
+            _ => Vec::new(),
         },
     )
 }

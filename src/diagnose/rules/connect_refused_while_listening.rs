@@ -1,6 +1,6 @@
 //! `connect-refused-while-listening`: refused although a traced socket listened there.
 
-use super::connect_failure_findings;
+use super::{classify_refusal, failed_connect_findings, Refusal};
 use crate::diagnose::registry::Rule;
 use crate::diagnose::{Claims, Class, Context, Finding};
 use crate::parse::Errno;
@@ -15,8 +15,10 @@ pub const RULE: Rule = Rule {
 
 const EXPLANATION: &str = "\
 ## What it detects
-A connect that failed with ECONNREFUSED while, in the replay, a traced socket was listening at an
-address that matches the target.
+A connect that failed with ECONNREFUSED although a traced socket listened at an address that
+matches the target, and nothing shows it was not listening at the time: the replay had it
+listening, or its listen and close bracket the connect on the clocks, or the traces have no
+timestamps to tell (the facts say which).
 
 ## Why it matters
 Either the order of events was different from the one netcheck reconstructed (the connect really
@@ -31,15 +33,22 @@ Each refused connect, with the listening socket named in the facts.
 Check whether the client can start before the server (add a retry or readiness check), the listen
 backlog under load, and firewall rules that reject rather than drop.
 
-Precedence: refusals with no matching listener are `connect-refused`.
+Timestamps of different hosts are trusted to order a listen and a connect only when they are more
+than half a second apart; within that margin, or without timestamps, the refusal is reported here.
+
+Precedence: refusals with no matching listener, or whose listeners clearly listened only at other
+times, are `connect-refused`.
 ";
 
 fn detect(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
-    connect_failure_findings(
+    let refusal = |f: &super::FailedConnect| {
+        (f.errno == Errno::ECONNREFUSED).then(|| classify_refusal(cx, f))
+    };
+    failed_connect_findings(
         cx,
         claims,
         &RULE,
-        |errno, listener| errno == Errno::ECONNREFUSED && listener.is_some(),
+        |f| matches!(refusal(f), Some(Refusal::WhileListening { .. })),
         |who, target, _, count| {
             (
                 format!(
@@ -50,6 +59,13 @@ fn detect(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
                  listen backlog, and firewall REJECT rules"
                     .to_string(),
             )
+        },
+        |f| match refusal(f) {
+            Some(Refusal::WhileListening { listener, note }) => vec![format!(
+                "{} listened at an address matching the target: {note}",
+                cx.sock(listener)
+            )],
+            _ => Vec::new(),
         },
     )
 }

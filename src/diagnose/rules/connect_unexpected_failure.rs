@@ -3,6 +3,7 @@
 use super::connect_failure_findings;
 use crate::diagnose::registry::Rule;
 use crate::diagnose::{Claims, Class, Context, Finding};
+use crate::parse::Errno;
 
 pub const RULE: Rule = Rule {
     id: "connect-unexpected-failure",
@@ -39,7 +40,9 @@ fn detect(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
         cx,
         claims,
         &RULE,
-        |_, _| true,
+        // Refusals are never unexpected here: those the refusal rules leave are near misses
+        // that `ip-version-mismatch` or `loopback-bound-external-peer` explain.
+        |errno, _| errno != Errno::ECONNREFUSED,
         |who, target, errno, count| {
             (
                 format!(

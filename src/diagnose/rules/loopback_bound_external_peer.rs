@@ -1,9 +1,10 @@
 //! `loopback-bound-external-peer`: A socket bound to loopback talks to a non-loopback address.
 
-use super::per_socket_findings;
+use super::{classify_refusal, failed_connect_findings, per_socket_findings, Refusal};
 use crate::diagnose::registry::Rule;
 use crate::diagnose::{Claims, Class, Context, Finding};
 use crate::model::DeviationKind;
+use crate::parse::Errno;
 
 pub const RULE: Rule = Rule {
     id: "loopback-bound-external-peer",
@@ -16,7 +17,9 @@ pub const RULE: Rule = Rule {
 const EXPLANATION: &str = "\
 ## What it detects
 A socket bound to a loopback address (127.0.0.0/8, ::1) that connects or sends to, or accepts
-from, an address outside loopback.
+from, an address outside loopback; and a refused connect to a host's external address when the
+only traced listener on that host and port is bound to loopback (and the timestamps, where
+present, do not put that listener clearly at another time).
 
 ## Why it matters
 Operating systems disagree: Linux refuses such traffic (EINVAL, or it never arrives), others route
@@ -26,13 +29,16 @@ other hosts anywhere.
 ## Evidence
 The call that used the external peer; the facts give the local and peer addresses.
 
+Precedence: such refusals are not reported as `connect-refused`.
+
 ## What to do
 Bind to the host address or the wildcard (0.0.0.0 / ::) when the peer is remote; keep loopback
 binds for purely local services.
 ";
 
 fn detect(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
-    per_socket_findings(
+    let mut findings = refused_by_loopback_listener(cx, claims);
+    findings.extend(per_socket_findings(
         cx,
         claims,
         &RULE,
@@ -44,5 +50,38 @@ fn detect(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
             )
         },
         "loopback-bound socket with an external peer",
+    ));
+    findings
+}
+
+/// Refused connects to a host's external address whose only would-be listener there is bound
+/// to loopback.
+fn refused_by_loopback_listener(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
+    let loopback_listener = |f: &super::FailedConnect| match classify_refusal(cx, f) {
+        Refusal::LoopbackListener { listener, local } => Some((listener, local)),
+        _ => None,
+    };
+    failed_connect_findings(
+        cx,
+        claims,
+        &RULE,
+        |f| f.errno == Errno::ECONNREFUSED && loopback_listener(f).is_some(),
+        |who, target, _, count| {
+            (
+                format!(
+                    "{who} was refused connecting to {target} ({count} time(s)): the traced \
+                     socket listening on that host and port is bound to loopback"
+                ),
+                "bind the server to the host's address (or 0.0.0.0 / ::) when clients are on \
+                 other hosts"
+                    .to_string(),
+            )
+        },
+        |f| {
+            loopback_listener(f)
+                .map(|(l, local)| format!("{} listens on {local} only", cx.sock(l)))
+                .into_iter()
+                .collect()
+        },
     )
 }

@@ -3,7 +3,8 @@
 use std::net::{IpAddr, SocketAddr};
 
 use super::{
-    calls_toward, claim_unaccepted_at, deviation_evidence, group_by, peer_ips, unknown_peer_accepts,
+    calls_toward, claim_unaccepted_at, claim_unmatched_connection, deviation_evidence, group_by,
+    peer_ips, unknown_peer_accepts,
 };
 use crate::diagnose::claims::Direction;
 use crate::diagnose::context::is_private;
@@ -22,8 +23,11 @@ const EXPLANATION: &str = "\
 ## What it detects
 Three patterns. (1) A traced server accepts connections whose peer address belongs to no host,
 while a traced client with a private address of its own connects to it and is never accepted (or
-its connect cannot be matched): the client's address was rewritten on the way. (2) Every trace with network activity talks only to addresses that belong to no host: the
-hosts know each other by addresses the configuration does not list. (3) The topology contains a NAT
+its connect cannot be matched): the client's address was rewritten on the way. (2) No trace
+reaches another traced host, a traced server accepted connections from an address of no host, and
+a traced client with a private address connected to an address of no host: both ends saw
+rewritten addresses. Talking to unknown addresses alone is no evidence of a NAT (a wrong server
+address looks the same) and is left to `no-peer-traffic`. (3) The topology contains a NAT
 that was inferred from the traces rather than declared (zero-config runs): it is reported so that
 the guess can be checked.
 
@@ -171,9 +175,7 @@ fn unaccepted_private_clients(cx: &Context, claims: &mut Claims) -> Vec<Finding>
             .collect();
         evidence.extend(calls_toward(cx, listener.trace, server));
         for (index, c, _) in &private {
-            for dir in Direction::BOTH {
-                claims.claim_stream(*index, dir);
-            }
+            claim_unmatched_connection(cx, claims, *index);
             claims.claim_trace(c.client.trace);
         }
         claims.claim_trace(listener.trace);
@@ -219,7 +221,8 @@ fn client_own_ip(cx: &Context, c: &crate::model::TcpConnection) -> Option<IpAddr
         .or_else(|| cx.topology.host_of(c.client.trace)?.ips.first().copied())
 }
 
-/// Pattern 2: no trace reaches another traced host, and some talk to unknown addresses.
+/// Pattern 2: no trace reaches another traced host, a traced server accepted unknown peers, and
+/// a traced client of a private address talked to unknown addresses.
 fn only_unknown_peers(cx: &Context, claims: &mut Claims) -> Option<Finding> {
     let active: Vec<_> = cx
         .outcome
@@ -237,9 +240,29 @@ fn only_unknown_peers(cx: &Context, claims: &mut Claims) -> Option<Finding> {
         .collect();
     // Accepts from unexpected peers point at a forward instead: `port-forwarding` reports them.
     let forwarded_accepts = !unknown_peer_accepts(cx, claims, |_| true).is_empty();
+    let accepting: Vec<_> = talkers
+        .iter()
+        .filter(|(_, a)| {
+            a.inbound_unknown_peers
+                .iter()
+                .any(|p| matcher.is_outside(*p))
+        })
+        .map(|(t, _)| *t)
+        .collect();
+    let private_client = talkers.iter().any(|(t, a)| {
+        let dialled_stranger = a
+            .unknown_peers
+            .iter()
+            .any(|p| matcher.is_outside(*p) && !a.inbound_unknown_peers.contains(p));
+        let private = cx
+            .topology
+            .host_of(*t)
+            .is_some_and(|h| h.ips.iter().any(|ip| is_private(*ip)));
+        dialled_stranger && private && accepting.iter().any(|server| server != t)
+    });
     if cx.topology.traces.len() < 2
         || !nobody_reaches_a_peer
-        || talkers.is_empty()
+        || !private_client
         || forwarded_accepts
     {
         return None;
@@ -271,7 +294,15 @@ fn only_unknown_peers(cx: &Context, claims: &mut Claims) -> Option<Finding> {
              in the configuration",
         )
         .with_evidence(evidence)
-        .with_fact("no connection or flow links two traced sockets"),
+        .with_fact("no connection or flow links two traced sockets")
+        .with_fact(format!(
+            "{} accepted connections from addresses of no host",
+            accepting
+                .iter()
+                .map(|t| cx.who(*t))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )),
     )
 }
 

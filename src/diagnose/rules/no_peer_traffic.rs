@@ -31,8 +31,9 @@ The connects and sends of the trace that go to addresses of no traced host.
 Check which addresses the trace talks to (facts) and whether they are a proxy, a NAT's public
 address, or a wrong server name; declare the missing addresses or NATs in the configuration.
 
-Precedence: when every trace is in this situation and talks to unknown addresses,
-`nat-undeclared` reports it instead.
+Broadcast destinations are not unknown addresses. Precedence: when, besides, a traced server
+accepted connections from addresses of no host while a private-address client dialled an address
+of no host (positive evidence of a NAT), `nat-undeclared` reports it instead.
 ";
 
 fn detect(cx: &Context, claims: &mut Claims) -> Vec<Finding> {

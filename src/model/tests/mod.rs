@@ -111,6 +111,7 @@ pub(super) fn set_up(w: &mut World<'_>) {
 mod bind;
 mod connect;
 mod data;
+mod history;
 mod tcp;
 mod teardown;
 mod udp;

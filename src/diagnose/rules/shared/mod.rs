@@ -2,10 +2,12 @@
 
 mod deviations;
 mod peers;
+mod refusals;
 mod streams;
 mod udp;
 
 pub(crate) use deviations::*;
 pub(crate) use peers::*;
+pub(crate) use refusals::*;
 pub(crate) use streams::*;
 pub(crate) use udp::*;

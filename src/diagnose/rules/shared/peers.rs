@@ -121,7 +121,7 @@ pub(crate) struct FailedConnect<'a> {
 pub(crate) fn failed_connects<'a>(
     cx: &Context<'a>,
     claims: &Claims,
-    select: impl Fn(crate::parse::Errno, Option<SockId>) -> bool,
+    select: impl Fn(&FailedConnect) -> bool,
 ) -> BTreeMap<(TraceId, SocketAddr, crate::parse::Errno), Vec<FailedConnect<'a>>> {
     let failures = cx
         .outcome
@@ -134,7 +134,7 @@ pub(crate) fn failed_connects<'a>(
                 errno,
                 target,
                 listener,
-            } if select(errno, listener) => Some(FailedConnect {
+            } => Some(FailedConnect {
                 index,
                 deviation: d,
                 errno,
@@ -142,7 +142,8 @@ pub(crate) fn failed_connects<'a>(
                 listener,
             }),
             _ => None,
-        });
+        })
+        .filter(|f| select(f));
     group_by(failures, |f| (f.deviation.loc.trace, f.target, f.errno))
 }
 
@@ -153,6 +154,26 @@ pub(crate) fn connect_failure_findings(
     rule: &'static Rule,
     select: impl Fn(crate::parse::Errno, Option<SockId>) -> bool,
     describe: impl Fn(&str, SocketAddr, crate::parse::Errno, usize) -> (String, String),
+) -> Vec<Finding> {
+    failed_connect_findings(
+        cx,
+        claims,
+        rule,
+        |f| select(f.errno, f.listener),
+        describe,
+        |_| Vec::new(),
+    )
+}
+
+/// [`connect_failure_findings`] with a selection that sees the whole failure, and extra facts
+/// per failure (deduplicated).
+pub(crate) fn failed_connect_findings(
+    cx: &Context,
+    claims: &mut Claims,
+    rule: &'static Rule,
+    select: impl Fn(&FailedConnect) -> bool,
+    describe: impl Fn(&str, SocketAddr, crate::parse::Errno, usize) -> (String, String),
+    facts: impl Fn(&FailedConnect) -> Vec<String>,
 ) -> Vec<Finding> {
     let groups = failed_connects(cx, claims, select);
     let mut findings = Vec::new();
@@ -174,11 +195,30 @@ pub(crate) fn connect_failure_findings(
         for failure in &group {
             claims.claim_deviation(failure.index);
             finding = finding.with_fact(failure.deviation.detail.clone());
+            for fact in facts(failure) {
+                if !finding.facts.contains(&fact) {
+                    finding = finding.with_fact(fact);
+                }
+            }
         }
         finding.facts.dedup();
         findings.push(finding);
     }
     findings
+}
+
+/// Claims a connection that no traced socket accepted, whose far end a finding explains (a NAT,
+/// a forward): both directions, and the client's receipts of bytes no traced call sent, which
+/// came from that far end and are no data mismatch.
+pub(crate) fn claim_unmatched_connection(cx: &Context, claims: &mut Claims, index: usize) {
+    for dir in Direction::BOTH {
+        claims.claim_stream(index, dir);
+    }
+    if let Some(c) = cx.outcome.tcp.get(index) {
+        super::deviations::claim_socket_deviations(cx, claims, c.client, |k| {
+            *k == DeviationKind::UnknownData
+        });
+    }
 }
 
 /// Claims the never-accepted connections matched to a listener of `trace` on `local`'s port:
@@ -196,9 +236,7 @@ pub(crate) fn claim_unaccepted_at(
             && c.listener.is_some_and(|l| l.trace == trace)
             && c.client_view.1.is_none_or(|a| a.port() == local.port());
         if to_this_listener && !claims.stream(index, Direction::ToServer) {
-            for dir in Direction::BOTH {
-                claims.claim_stream(index, dir);
-            }
+            claim_unmatched_connection(cx, claims, index);
             evidence.push(Evidence::new(
                 c.connect_loc,
                 "connect matched to this listener but never accepted",

@@ -1,0 +1,201 @@
+//! Refused connects judged against every listening period of the replay.
+//!
+//! The global order never forces a failed connect to come before or after a listen (nothing in
+//! either trace depends on the other), so the model's "no listener when the connect was
+//! replayed" is one possible order among several. The rules decide instead from the complete
+//! list of listeners: their addresses (with the configuration's address matching) and, where the
+//! traces have them, their timestamps.
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+
+use crate::config::matching::{MatchOptions, Matcher, Role};
+use crate::diagnose::context::Context;
+use crate::model::{CallSpan, ListenerRecord};
+use crate::source::{SockId, TraceId};
+
+use super::peers::FailedConnect;
+
+/// How far apart (seconds) calls of two different hosts must be before their timestamps are
+/// trusted to order them: clocks of different hosts are only roughly in step. Calls of one host
+/// share a clock and need no margin.
+pub(crate) const CLOCK_MARGIN_S: f64 = 0.5;
+
+/// Why a connect was refused, as far as the listeners of the replay tell.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Refusal {
+    /// No traced socket ever listened at an address matching the target.
+    NothingListened,
+    /// Sockets listened at a matching address, but the timestamps put every listening period
+    /// clearly before or after the connect. `note` says what the timestamps showed.
+    ListenedAtOtherTimes { note: String },
+    /// A socket listened at a matching address, and nothing shows it was not listening at the
+    /// time. `note` says how that was established (model order or timestamps).
+    WhileListening { listener: SockId, note: String },
+    /// Only an IPv6-only listener, which an IPv4 client cannot reach, would have matched.
+    V6OnlyListener { listener: SockId },
+    /// Only a listener bound to loopback on the target's host and port, which a client using
+    /// a non-loopback address cannot reach, would have matched.
+    LoopbackListener { listener: SockId, local: SocketAddr },
+}
+
+/// Where one listening period lies relative to the connect on the clocks.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Timing {
+    /// Overlaps, or the timestamps cannot tell.
+    Possible,
+    /// Closed clearly before the connect started.
+    ClosedBefore(f64),
+    /// Started listening clearly after the connect ended.
+    ListenedAfter(f64),
+}
+
+/// How a listener relates to the connect's target by address.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Fit {
+    Match,
+    V6Only,
+    LoopbackBound,
+    Unrelated,
+}
+
+/// Classifies one refused connect.
+pub(crate) fn classify_refusal(cx: &Context, failure: &FailedConnect) -> Refusal {
+    if let Some(listener) = failure.listener {
+        return Refusal::WhileListening {
+            listener,
+            note: "it was listening when the connect was replayed".into(),
+        };
+    }
+    let matcher = cx.matcher();
+    let client = failure.deviation.loc.trace;
+    let span = cx
+        .outcome
+        .failed_connect_spans
+        .iter()
+        .find(|s| s.loc == failure.deviation.loc);
+    let judged: Vec<(&ListenerRecord, Fit, Timing)> = cx
+        .outcome
+        .listeners
+        .iter()
+        .map(|l| {
+            let fit = fit(&matcher, l, client, failure.target);
+            let margin = if matcher.same_host(l.sock.trace, client) {
+                0.0
+            } else {
+                CLOCK_MARGIN_S
+            };
+            (l, fit, timing(l, span, margin))
+        })
+        .filter(|(_, fit, _)| *fit != Fit::Unrelated)
+        .collect();
+    let possible = |wanted: Fit| {
+        judged
+            .iter()
+            .find(|(_, fit, timing)| *fit == wanted && *timing == Timing::Possible)
+            .map(|(l, _, _)| *l)
+    };
+    if let Some(l) = possible(Fit::Match) {
+        let note = match (span.and_then(|s| s.start), l.listen.start) {
+            (Some(_), Some(_)) => "timestamps used: its listen and close bracket the connect, or are too close to it to \
+                 order",
+            _ => "the traces cannot tell whether it listened before or after the connect",
+        };
+        return Refusal::WhileListening {
+            listener: l.sock,
+            note: note.into(),
+        };
+    }
+    if let Some(l) = possible(Fit::V6Only) {
+        return Refusal::V6OnlyListener { listener: l.sock };
+    }
+    if let Some(l) = possible(Fit::LoopbackBound) {
+        return Refusal::LoopbackListener {
+            listener: l.sock,
+            local: l.local,
+        };
+    }
+    let apart: Vec<String> = judged
+        .iter()
+        .filter(|(_, fit, _)| *fit == Fit::Match)
+        .filter_map(|(l, _, timing)| match timing {
+            Timing::ListenedAfter(gap) => Some(format!(
+                "{} started listening {gap:.3} s after the connect ended",
+                l.sock
+            )),
+            Timing::ClosedBefore(gap) => Some(format!(
+                "{} had stopped listening {gap:.3} s before the connect started",
+                l.sock
+            )),
+            Timing::Possible => None,
+        })
+        .collect();
+    if apart.is_empty() {
+        Refusal::NothingListened
+    } else {
+        Refusal::ListenedAtOtherTimes {
+            note: format!("timestamps used: {}", apart.join("; ")),
+        }
+    }
+}
+
+fn fit(matcher: &Matcher, l: &ListenerRecord, client: TraceId, target: SocketAddr) -> Fit {
+    let reaches = |local: SocketAddr, v6only: bool| {
+        matcher
+            .can_be_with(
+                l.sock.trace,
+                local,
+                client,
+                target,
+                Role::Server,
+                MatchOptions { v6only },
+            )
+            .matched
+    };
+    if reaches(l.local, l.v6only) {
+        return Fit::Match;
+    }
+    if l.v6only && is_v4(target) && reaches(l.local, false) {
+        return Fit::V6Only;
+    }
+    let wildcard = SocketAddr::new(unspecified_like(l.local.ip()), l.local.port());
+    let same_port = l.local.port() == target.port();
+    if l.local.ip().is_loopback()
+        && !target.ip().is_loopback()
+        && same_port
+        && reaches(wildcard, l.v6only)
+    {
+        return Fit::LoopbackBound;
+    }
+    Fit::Unrelated
+}
+
+fn timing(l: &ListenerRecord, connect: Option<&CallSpan>, margin: f64) -> Timing {
+    let Some(connect) = connect else {
+        return Timing::Possible;
+    };
+    let connect_start = connect.start;
+    let connect_end = connect.end.or(connect.start);
+    if let (Some(listened), Some(end)) = (l.listen.start, connect_end) {
+        if listened - end > margin {
+            return Timing::ListenedAfter(listened - end);
+        }
+    }
+    let closed = l.close.as_ref().and_then(|c| c.end.or(c.start));
+    if let (Some(closed), Some(start)) = (closed, connect_start) {
+        if start - closed > margin {
+            return Timing::ClosedBefore(start - closed);
+        }
+    }
+    Timing::Possible
+}
+
+fn is_v4(addr: SocketAddr) -> bool {
+    addr.ip().to_canonical().is_ipv4()
+}
+
+fn unspecified_like(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V4(_) => IpAddr::V4(Ipv4Addr::UNSPECIFIED),
+        IpAddr::V6(_) => IpAddr::V6(Ipv6Addr::UNSPECIFIED),
+    }
+}
