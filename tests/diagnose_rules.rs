@@ -578,6 +578,19 @@ fn udp_loss_thresholds() {
 }
 
 #[test]
+fn udp_loss_explains_the_receivers_waits_that_timed_out() {
+    let mut outcome = udp(vec![(100, 20, 13)]);
+    outcome.deviations = vec![
+        deviation(DeviationKind::PollMissedData, loc(1, 30), Some(sock(1, 0))),
+        deviation(DeviationKind::PollMissedData, loc(1, 31), Some(sock(1, 7))),
+    ];
+    let analysis = Analysis::new(two_hosts(), Vec::new(), Vec::new(), outcome);
+    assert_eq!(rules_of(&analysis.findings), ["udp-loss"]);
+    // The wait on the flow's receiver is explained; one on an unrelated socket is not.
+    assert_eq!(analysis.unexplained, vec![1]);
+}
+
+#[test]
 fn udp_mtu_needs_a_clean_split_above_the_minimum_mtu() {
     // Losses starting at 300 bytes cannot be an MTU effect.
     assert_eq!(

@@ -125,7 +125,7 @@ fn detect(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
         let Some(cut) = udp_size_cut(flow) else {
             continue;
         };
-        claims.claim_udp_flow(index);
+        super::claim_lossy_flow(cx, claims, index);
         let (small_sent, small_received) = totals(flow, |len| len < cut.size);
         let (large_sent, large_received) = totals(flow, |len| len >= cut.size);
         let summary = format!(

@@ -38,7 +38,7 @@ fn detect(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
         if received > 0 {
             continue;
         }
-        claims.claim_udp_flow(index);
+        super::claim_lossy_flow(cx, claims, index);
         let receivers = if flow.receivers.is_empty() {
             "no traced socket received anything at that address".to_string()
         } else {

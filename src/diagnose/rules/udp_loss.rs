@@ -46,7 +46,7 @@ fn detect(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
         if received == 0 || lost < MIN_LOST_DATAGRAMS || rate < MIN_LOSS_RATE {
             continue;
         }
-        claims.claim_udp_flow(index);
+        super::claim_lossy_flow(cx, claims, index);
         findings.push(
             Finding::new(
                 &RULE,

@@ -30,3 +30,20 @@ pub(crate) fn udp_sender(cx: &Context, flow: &crate::model::UdpFlow) -> String {
         None => cx.sock(flow.sender),
     }
 }
+
+/// Claims a flow whose losses a rule explains, with the readiness waits on its receivers that
+/// timed out while lost datagrams counted as in flight: the loss explains those waits too.
+pub(crate) fn claim_lossy_flow(cx: &Context, claims: &mut Claims, index: usize) {
+    claims.claim_udp_flow(index);
+    let Some(flow) = cx.outcome.udp.get(index) else {
+        return;
+    };
+    for (i, deviation) in cx.outcome.deviations.iter().enumerate() {
+        let on_receiver = deviation
+            .sock
+            .is_some_and(|sock| flow.receivers.contains(&sock));
+        if on_receiver && deviation.kind == crate::model::DeviationKind::PollMissedData {
+            claims.claim_deviation(i);
+        }
+    }
+}
