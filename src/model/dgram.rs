@@ -144,6 +144,19 @@ impl Model<'_> {
         }
     }
 
+    /// The messages of a sendmmsg/recvmmsg that the call reports as transferred.
+    fn transferred_messages<'m>(ev: &SocketEvent, msgs: &'m [MmsgEntry]) -> Vec<Datagram<'m>> {
+        let count = usize::try_from(Self::returned_len(ev)).unwrap_or(0);
+        msgs.iter()
+            .take(count)
+            .map(|m| Datagram {
+                len: m.len.unwrap_or(m.data.shown.len() as u64),
+                payload: &m.data,
+                addr: m.addr.as_ref().and_then(inet_of),
+            })
+            .collect()
+    }
+
     pub(super) fn send_many(
         &mut self,
         ev: &SocketEvent,
@@ -158,16 +171,7 @@ impl Model<'_> {
         if sock.proto == Proto::Tcp {
             return self.unsupported_call(ev, "sendmmsg on TCP");
         }
-        let count = usize::try_from(Self::returned_len(ev)).unwrap_or(0);
-        let dgrams: Vec<Datagram<'_>> = msgs
-            .iter()
-            .take(count)
-            .map(|m| Datagram {
-                len: m.len.unwrap_or(m.data.shown.len() as u64),
-                payload: &m.data,
-                addr: m.addr.as_ref().and_then(inet_of),
-            })
-            .collect();
+        let dgrams = Self::transferred_messages(ev, msgs);
         self.udp_send(ev, id, &dgrams, flags)
     }
 
@@ -185,16 +189,7 @@ impl Model<'_> {
         if sock.proto == Proto::Tcp {
             return self.unsupported_call(ev, "recvmmsg on TCP");
         }
-        let count = usize::try_from(Self::returned_len(ev)).unwrap_or(0);
-        let dgrams: Vec<Datagram<'_>> = msgs
-            .iter()
-            .take(count)
-            .map(|m| Datagram {
-                len: m.len.unwrap_or(m.data.shown.len() as u64),
-                payload: &m.data,
-                addr: m.addr.as_ref().and_then(inet_of),
-            })
-            .collect();
+        let dgrams = Self::transferred_messages(ev, msgs);
         self.udp_recv(ev, id, &dgrams, 0, flags, false)
     }
 

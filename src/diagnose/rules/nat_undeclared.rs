@@ -3,8 +3,8 @@
 use std::net::{IpAddr, SocketAddr};
 
 use super::{
-    calls_toward, claim_unaccepted_at, claim_unmatched_connection, deviation_evidence, group_by,
-    peer_ips, unknown_peer_accepts,
+    calls_toward, claim_accepts_and_unaccepted, claim_unmatched_connection, deviation_evidence,
+    group_by, peer_ips, unknown_peer_accepts,
 };
 use crate::diagnose::claims::Direction;
 use crate::diagnose::context::is_private;
@@ -75,7 +75,7 @@ fn client_behind_nat(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
             group.len(),
             peers.join(", ")
         );
-        let mut finding = Finding::new(
+        let finding = Finding::new(
             &RULE,
             summary,
             format!(
@@ -89,22 +89,9 @@ fn client_behind_nat(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
                 .iter()
                 .flat_map(|a| deviation_evidence(a.deviation, "accept from an unknown address")),
         );
-        for accept in &group {
-            claims.claim_deviation(accept.index);
-            finding = finding.with_fact(accept.deviation.detail.clone());
-        }
-        let unaccepted = claim_unaccepted_at(cx, claims, trace, local);
-        if !unaccepted.is_empty() {
-            finding = finding.with_fact(format!(
-                "{} traced connect(s) matched to this listener were never accepted: probably \
-                 the same connections, seen under another address",
-                unaccepted.len()
-            ));
-            let mut evidence = std::mem::take(&mut finding.evidence);
-            evidence.extend(unaccepted);
-            finding = finding.with_evidence(evidence);
-        }
-        findings.push(finding);
+        findings.push(claim_accepts_and_unaccepted(
+            cx, claims, finding, &group, trace, local,
+        ));
     }
     findings
 }

@@ -1,6 +1,6 @@
 //! `port-forwarding`: a traced server accepts connections no traced client aimed at its address.
 
-use super::{claim_unaccepted_at, deviation_evidence, peer_ips, unknown_peer_accepts};
+use super::{claim_accepts_and_unaccepted, deviation_evidence, peer_ips, unknown_peer_accepts};
 use crate::diagnose::registry::Rule;
 use crate::diagnose::{Claims, Class, Context, Finding};
 use crate::source::TraceId;
@@ -85,22 +85,9 @@ fn detect(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
         for (client_trace, _) in &unanswered {
             claims.claim_trace(*client_trace);
         }
-        for accept in &group {
-            claims.claim_deviation(accept.index);
-            finding = finding.with_fact(accept.deviation.detail.clone());
-        }
-        let unaccepted = claim_unaccepted_at(cx, claims, trace, local);
-        if !unaccepted.is_empty() {
-            finding = finding.with_fact(format!(
-                "{} traced connect(s) matched to this listener were never accepted: probably \
-                 the same connections, seen under another address",
-                unaccepted.len()
-            ));
-            let mut evidence = std::mem::take(&mut finding.evidence);
-            evidence.extend(unaccepted);
-            finding = finding.with_evidence(evidence);
-        }
-        findings.push(finding);
+        findings.push(claim_accepts_and_unaccepted(
+            cx, claims, finding, &group, trace, local,
+        ));
     }
     findings
 }

@@ -221,6 +221,34 @@ pub(crate) fn claim_unmatched_connection(cx: &Context, claims: &mut Claims, inde
     }
 }
 
+/// Claims a group of accepts from unknown peers and the never-accepted connects at the same
+/// listener (see [`claim_unaccepted_at`]), adding them to `finding` as facts and evidence.
+pub(crate) fn claim_accepts_and_unaccepted(
+    cx: &Context,
+    claims: &mut Claims,
+    mut finding: Finding,
+    group: &[UnknownPeerAccept<'_>],
+    trace: TraceId,
+    local: SocketAddr,
+) -> Finding {
+    for accept in group {
+        claims.claim_deviation(accept.index);
+        finding = finding.with_fact(accept.deviation.detail.clone());
+    }
+    let unaccepted = claim_unaccepted_at(cx, claims, trace, local);
+    if !unaccepted.is_empty() {
+        finding = finding.with_fact(format!(
+            "{} traced connect(s) matched to this listener were never accepted: probably the \
+             same connections, seen under another address",
+            unaccepted.len()
+        ));
+        let mut evidence = std::mem::take(&mut finding.evidence);
+        evidence.extend(unaccepted);
+        finding = finding.with_evidence(evidence);
+    }
+    finding
+}
+
 /// Claims the never-accepted connections matched to a listener of `trace` on `local`'s port:
 /// when a server accepted connections from unexpected peers there, these connects are the other
 /// half of the same story. Returns their connects as evidence.
