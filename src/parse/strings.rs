@@ -27,7 +27,11 @@ pub fn string_end(bytes: &[u8], open: usize) -> Option<usize> {
             b'"' => return Some(i + 1),
             // Binary data is escapes back to back: step over them without a search each.
             b'\\' => i += 2,
-            _ => i += memchr::memchr2(b'"', b'\\', bytes.get(i..)?)?,
+            // Likewise a lone byte between escapes.
+            _ => match bytes.get(i + 1) {
+                Some(b'"' | b'\\') => i += 1,
+                _ => i += memchr::memchr2(b'"', b'\\', bytes.get(i..)?)?,
+            },
         }
     }
 }
