@@ -60,7 +60,18 @@ pub fn decoration_end(bytes: &[u8], at: usize) -> usize {
     let mut angles = 0usize;
     let mut squares = 0usize;
     let mut i = at;
-    while let Some(&b) = bytes.get(i) {
+    loop {
+        // Addresses and paths are mostly ordinary bytes: skip them with one lookup each.
+        let Some(skipped) = bytes
+            .get(i..)
+            .and_then(|rest| rest.iter().position(|&b| DECORATION_BYTES[usize::from(b)]))
+        else {
+            return bytes.len();
+        };
+        i += skipped;
+        let Some(&b) = bytes.get(i) else {
+            return bytes.len();
+        };
         match b {
             // `->` inside `[...]` is an address arrow, not a closing angle.
             b'[' => squares += 1,
@@ -80,8 +91,19 @@ pub fn decoration_end(bytes: &[u8], at: usize) -> usize {
         }
         i += 1;
     }
-    bytes.len()
 }
+
+/// Bytes that matter inside a decoration.
+static DECORATION_BYTES: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut i = 0;
+    let special = b"[]<>\"";
+    while i < special.len() {
+        table[special[i] as usize] = true;
+        i += 1;
+    }
+    table
+};
 
 /// Bytes that can change the nesting state of a scan, plus `extra`.
 const fn special_bytes(extra: u8) -> [bool; 256] {
