@@ -62,7 +62,10 @@ pub fn frame(line: &[u8]) -> Result<Frame<'_>> {
         if matches!(rest.get(digits_len), None | Some(b' ')) {
             let word = rest.get(..digits_len).unwrap_or_default();
             pid = Some(parse_pid(word).ok_or(ParseError::at(Part::Pid, word))?);
-            rest = rest.get(digits_len..).unwrap_or_default().trim_ascii_start();
+            rest = rest
+                .get(digits_len..)
+                .unwrap_or_default()
+                .trim_ascii_start();
         }
     }
     let mut stamp = None;
@@ -300,7 +303,10 @@ mod tests {
         assert_eq!(stamp(b"12:x").unwrap_err().part, Part::Timestamp);
         // Leading zeros are decimal, not octal.
         let f = parse("08:09:10.25 close(3) = 0");
-        assert_eq!(read(f), Some(Stamp::TimeOfDay(8.0 * 3600.0 + 9.0 * 60.0 + 10.25)));
+        assert_eq!(
+            read(f),
+            Some(Stamp::TimeOfDay(8.0 * 3600.0 + 9.0 * 60.0 + 10.25))
+        );
     }
 
     #[test]
