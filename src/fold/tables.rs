@@ -31,6 +31,9 @@ struct Table {
 pub struct Tables {
     tables: Vec<Table>,
     table_of_pid: HashMap<u32, TableId>,
+    /// The last answer of [`Tables::table_of`]: runs of calls by one pid are the rule. Cleared
+    /// whenever `table_of_pid` changes.
+    recent: Option<(u32, TableId)>,
     /// Descriptors (over all live tables) naming each socket.
     refs: HashMap<SockNo, u32>,
     /// Last pid seen using each socket (for synthetic events).
@@ -41,12 +44,21 @@ impl Tables {
     /// The table of `pid`, creating an empty one for a process seen for the first time (its
     /// creating clone may not be in the trace, or may not have returned yet).
     pub fn table_of(&mut self, pid: u32) -> TableId {
-        if let Some(&t) = self.table_of_pid.get(&pid) {
-            return t;
+        if let Some((recent_pid, t)) = self.recent {
+            if recent_pid == pid {
+                return t;
+            }
         }
-        let t = self.new_table();
-        self.tables[t].users = 1;
-        self.table_of_pid.insert(pid, t);
+        let t = match self.table_of_pid.get(&pid) {
+            Some(&t) => t,
+            None => {
+                let t = self.new_table();
+                self.tables[t].users = 1;
+                self.table_of_pid.insert(pid, t);
+                t
+            }
+        };
+        self.recent = Some((pid, t));
         t
     }
 
@@ -126,6 +138,7 @@ impl Tables {
     /// keeps the descriptors it opened itself.
     pub fn spawn(&mut self, parent: u32, child: u32, share: bool) {
         let parent_table = self.table_of(parent);
+        self.recent = None;
         let existing = self.table_of_pid.get(&child).copied();
         if share {
             if let Some(own) = existing {
@@ -179,6 +192,7 @@ impl Tables {
     /// `pid` ended. When it was the table's last user, the table's descriptors are closed; the
     /// sockets that lost their last descriptor are returned.
     pub fn exit(&mut self, pid: u32) -> Vec<SockNo> {
+        self.recent = None;
         let Some(table) = self.table_of_pid.remove(&pid) else {
             return Vec::new();
         };

@@ -54,11 +54,18 @@ pub fn frame(line: &[u8]) -> Result<Frame<'_>> {
             .unwrap_or_default()
             .trim_ascii_start();
     } else if rest.first().is_some_and(u8::is_ascii_digit) {
-        let word_len = rest.iter().position(|&b| b == b' ').unwrap_or(rest.len());
-        let word = rest.get(..word_len).unwrap_or_default();
-        if word.iter().all(u8::is_ascii_digit) {
+        // A first word of digits only is the pid; digits running into `:` or `.` are a stamp.
+        let digits_len = rest
+            .iter()
+            .position(|b| !b.is_ascii_digit())
+            .unwrap_or(rest.len());
+        if matches!(rest.get(digits_len), None | Some(b' ')) {
+            let word = rest.get(..digits_len).unwrap_or_default();
             pid = Some(parse_pid(word).ok_or(ParseError::at(Part::Pid, word))?);
-            rest = rest.get(word_len..).unwrap_or_default().trim_ascii_start();
+            rest = rest
+                .get(digits_len..)
+                .unwrap_or_default()
+                .trim_ascii_start();
         }
     }
     let mut stamp = None;
@@ -191,40 +198,41 @@ pub fn stamp(word: &[u8]) -> Result<Stamp> {
 }
 
 fn parse_stamp(word: &[u8]) -> Option<Stamp> {
-    if memchr::memchr(b':', word).is_some() {
-        let mut parts = word.splitn(3, |&b| b == b':');
-        let hours = value::int(parts.next()?)? as f64;
-        let minutes = value::int(parts.next()?)? as f64;
-        let seconds = decimal(parts.next()?)?;
-        return Some(Stamp::TimeOfDay(hours * 3600.0 + minutes * 60.0 + seconds));
+    let Some(colon) = word.iter().position(|&b| b == b':') else {
+        return decimal(word).map(Stamp::Seconds);
+    };
+    let hours = whole(word.get(..colon)?)? as f64;
+    let rest = word.get(colon + 1..)?;
+    let colon = rest.iter().position(|&b| b == b':')?;
+    let minutes = whole(rest.get(..colon)?)? as f64;
+    let seconds = decimal(rest.get(colon + 1..)?)?;
+    Some(Stamp::TimeOfDay(hours * 3600.0 + minutes * 60.0 + seconds))
+}
+
+/// Up to 15 decimal digits (leading zeros are plain decimal here: `08:09:10`).
+fn whole(digits: &[u8]) -> Option<u64> {
+    if digits.is_empty() || digits.len() > 15 {
+        return None;
     }
-    decimal(word).map(Stamp::Seconds)
+    digits.iter().try_fold(0u64, |acc, &b| {
+        b.is_ascii_digit().then(|| acc * 10 + u64::from(b - b'0'))
+    })
 }
 
 /// A non-negative decimal number with an optional fraction (`123`, `0.000123`). Digits are
 /// accumulated directly: timestamps are on every line of a timed trace.
 pub fn decimal(word: &[u8]) -> Option<f64> {
-    let (whole, fraction) = match memchr::memchr(b'.', word) {
-        Some(dot) => (word.get(..dot)?, word.get(dot + 1..)?),
-        None => (word, &b""[..]),
-    };
-    if whole.is_empty() || whole.len() > 15 || fraction.len() > 15 {
-        return None;
-    }
-    let digits = |part: &[u8]| -> Option<u64> {
-        part.iter().try_fold(0u64, |acc, &b| {
-            b.is_ascii_digit().then(|| acc * 10 + u64::from(b - b'0'))
-        })
-    };
     const POWERS_OF_TEN: [f64; 16] = [
         1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
     ];
-    let mut value = digits(whole)? as f64;
-    if let Some(scale) = POWERS_OF_TEN
-        .get(fraction.len())
-        .filter(|_| !fraction.is_empty())
-    {
-        value += digits(fraction)? as f64 / scale;
+    let Some(dot) = word.iter().position(|&b| b == b'.') else {
+        return whole(word).map(|n| n as f64);
+    };
+    let mut value = whole(word.get(..dot)?)? as f64;
+    let fraction = word.get(dot + 1..)?;
+    if !fraction.is_empty() {
+        let scale = POWERS_OF_TEN.get(fraction.len())?;
+        value += whole(fraction)? as f64 / scale;
     }
     Some(value)
 }
@@ -293,6 +301,12 @@ mod tests {
         assert_eq!(f.pid, None);
         assert_eq!(read(f), Some(Stamp::Seconds(0.000123)));
         assert_eq!(stamp(b"12:x").unwrap_err().part, Part::Timestamp);
+        // Leading zeros are decimal, not octal.
+        let f = parse("08:09:10.25 close(3) = 0");
+        assert_eq!(
+            read(f),
+            Some(Stamp::TimeOfDay(8.0 * 3600.0 + 9.0 * 60.0 + 10.25))
+        );
     }
 
     #[test]

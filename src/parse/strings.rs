@@ -22,17 +22,18 @@ pub fn text(bytes: &[u8]) -> String {
 /// when the string never closes.
 pub fn string_end(bytes: &[u8], open: usize) -> Option<usize> {
     let mut i = open + 1;
-    while i < bytes.len() {
-        let tail = bytes.get(i..)?;
-        let at = memchr::memchr2(b'"', b'\\', tail)?;
-        i += at;
-        if bytes.get(i) == Some(&b'\\') {
-            i += 2;
-        } else {
-            return Some(i + 1);
+    loop {
+        match *bytes.get(i)? {
+            b'"' => return Some(i + 1),
+            // Binary data is escapes back to back: step over them without a search each.
+            b'\\' => i += 2,
+            // Likewise a lone byte between escapes.
+            _ => match bytes.get(i + 1) {
+                Some(b'"' | b'\\') => i += 1,
+                _ => i += memchr::memchr2(b'"', b'\\', bytes.get(i..)?)?,
+            },
         }
     }
-    None
 }
 
 /// Reads a whole value as a quoted string: `"..."`, optionally followed by `...`. The value's
@@ -65,7 +66,11 @@ pub fn decode_into(raw: &[u8], out: &mut Vec<u8>) -> Result<(), usize> {
             // A run of plain bytes, copied at once. Binary data (`\x7f\x45...`) is escapes back
             // to back, which skip this search entirely.
             let run = raw.get(i..).unwrap_or_default();
-            let len = memchr::memchr(b'\\', run).unwrap_or(run.len());
+            let len = match run.get(1) {
+                // A lone byte between escapes needs no search.
+                None | Some(b'\\') => 1,
+                Some(_) => memchr::memchr(b'\\', run).unwrap_or(run.len()),
+            };
             out.extend_from_slice(run.get(..len).unwrap_or_default());
             i += len;
             continue;

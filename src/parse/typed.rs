@@ -101,6 +101,10 @@ fn count(text: &[u8]) -> Result<u64> {
     if text.is_empty() {
         return Ok(0);
     }
+    // Plain lengths are most counts: no brackets, arrows or comments to look for.
+    if text.iter().all(u8::is_ascii_digit) {
+        return Ok(u64::try_from(int(text)?).unwrap_or(0));
+    }
     let text = value::inner(text, b'[', b']').unwrap_or(text);
     let n = int(value::result_part(text))?;
     Ok(u64::try_from(n).unwrap_or(0))

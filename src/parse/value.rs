@@ -60,7 +60,18 @@ pub fn decoration_end(bytes: &[u8], at: usize) -> usize {
     let mut angles = 0usize;
     let mut squares = 0usize;
     let mut i = at;
-    while let Some(&b) = bytes.get(i) {
+    loop {
+        // Addresses and paths are mostly ordinary bytes: skip them with one lookup each.
+        let Some(skipped) = bytes
+            .get(i..)
+            .and_then(|rest| rest.iter().position(|&b| DECORATION_BYTES[usize::from(b)]))
+        else {
+            return bytes.len();
+        };
+        i += skipped;
+        let Some(&b) = bytes.get(i) else {
+            return bytes.len();
+        };
         match b {
             // `->` inside `[...]` is an address arrow, not a closing angle.
             b'[' => squares += 1,
@@ -80,14 +91,13 @@ pub fn decoration_end(bytes: &[u8], at: usize) -> usize {
         }
         i += 1;
     }
-    bytes.len()
 }
 
-/// Bytes that can change the nesting state of a scan.
-const NESTING: [bool; 256] = {
+/// Bytes that matter inside a decoration.
+static DECORATION_BYTES: [bool; 256] = {
     let mut table = [false; 256];
     let mut i = 0;
-    let special = b"([{)]}\"/<";
+    let special = b"[]<>\"";
     while i < special.len() {
         table[special[i] as usize] = true;
         i += 1;
@@ -95,9 +105,39 @@ const NESTING: [bool; 256] = {
     table
 };
 
+/// Bytes that can change the nesting state of a scan, plus `extra`.
+const fn special_bytes(extra: u8) -> [bool; 256] {
+    let mut table = [false; 256];
+    let mut i = 0;
+    let special = b"([{)]}\"/<";
+    while i < special.len() {
+        table[special[i] as usize] = true;
+        i += 1;
+    }
+    table[extra as usize] = true;
+    table
+}
+
+/// The bytes a scan for `,` (argument and field lists) must look at.
+static COMMA_SCAN: [bool; 256] = special_bytes(b',');
+/// The bytes a scan for a closing bracket must look at (the brackets are special already).
+static BRACKET_SCAN: [bool; 256] = special_bytes(b'(');
+/// The bytes a scan for the `>` of a value-result pair must look at.
+static ARROW_SCAN: [bool; 256] = special_bytes(b'>');
+
 /// Finds the first top-level occurrence of `stop` in `bytes` (outside brackets, strings,
 /// comments and decorations).
 pub fn find_top(bytes: &[u8], stop: u8) -> Option<usize> {
+    // One table lookup per ordinary byte for the common stops.
+    match stop {
+        b',' => scan_top(bytes, stop, &COMMA_SCAN),
+        b')' | b']' | b'}' => scan_top(bytes, stop, &BRACKET_SCAN),
+        b'>' => scan_top(bytes, stop, &ARROW_SCAN),
+        _ => scan_top(bytes, stop, &special_bytes(stop)),
+    }
+}
+
+fn scan_top(bytes: &[u8], stop: u8, special: &[bool; 256]) -> Option<usize> {
     let mut depth = 0usize;
     let mut i = 0;
     loop {
@@ -105,7 +145,7 @@ pub fn find_top(bytes: &[u8], stop: u8) -> Option<usize> {
         let skipped = bytes
             .get(i..)?
             .iter()
-            .position(|&b| b == stop || NESTING[usize::from(b)])?;
+            .position(|&b| special[usize::from(b)])?;
         i += skipped;
         let b = *bytes.get(i)?;
         if b == stop && depth == 0 {
