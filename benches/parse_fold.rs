@@ -1,5 +1,9 @@
-//! Parse throughput on one core: a large trace (≥ 200 MB, in a temporary file) is built by
-//! repeating recorded fixture traces, then read end to end. Prints MB/s and lines/s per pass.
+//! Parse throughput on one core: large traces (≥ 200 MB each, in a temporary file) are built by
+//! repeating recorded traces, then read end to end. Prints MB/s and lines/s per input and pass.
+//!
+//! Two inputs, because throughput depends on what a trace holds: the *fixture mix* (program
+//! start-up with large file reads, threads, `-yy`, timestamps) and the *HTTP load* (the lab's
+//! curl/http.server traces under `-f -ttt -T -yy`: short socket calls, dense in lines).
 //!
 //! `cargo bench --bench parse_fold` (set `NETCHECK_BENCH_MB` to change the size).
 //!
@@ -13,11 +17,25 @@ use netcheck::fold::Folder;
 use netcheck::parse::{TraceEvent, TraceReader};
 use netcheck::source::TraceId;
 
-/// Fixtures repeated to build the input: a plain `-f` trace, a `-yy` one and a timed one.
-const SOURCES: &[&str] = &[
-    "http_server.f.strace",
-    "tcp_pair.f-yy.strace",
-    "asyncio_echo.f-tt.strace",
+/// Inputs: a name and the recorded traces (relative to the crate) repeated to build it.
+const INPUTS: &[(&str, &[&str])] = &[
+    (
+        "fixture mix",
+        &[
+            "tests/fixtures/parse/traces/http_server.f.strace",
+            "tests/fixtures/parse/traces/tcp_pair.f-yy.strace",
+            "tests/fixtures/parse/traces/asyncio_echo.f-tt.strace",
+        ],
+    ),
+    (
+        "HTTP load",
+        &[
+            "tests/fixtures/lab/healthy-multi-client/server.trace",
+            "tests/fixtures/lab/healthy-multi-client/client1.trace",
+            "tests/fixtures/lab/healthy-http/server.trace",
+            "tests/fixtures/lab/healthy-http/client.trace",
+        ],
+    ),
 ];
 
 /// A pass consumes the parsed events and returns how many items it produced.
@@ -30,11 +48,11 @@ const PASSES: &[(&str, Pass)] = &[
     }),
 ];
 
-fn build_input(megabytes: u64) -> std::io::Result<PathBuf> {
-    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/parse/traces");
+fn build_input(sources: &[&str], megabytes: u64) -> std::io::Result<PathBuf> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut chunk = Vec::new();
-    for name in SOURCES {
-        chunk.extend(std::fs::read(fixtures.join(name))?);
+    for name in sources {
+        chunk.extend(std::fs::read(root.join(name))?);
     }
     let path = std::env::temp_dir().join(format!("netcheck-bench-{}.strace", std::process::id()));
     let mut out = std::io::BufWriter::new(std::fs::File::create(&path)?);
@@ -53,10 +71,17 @@ fn main() -> std::io::Result<()> {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(200);
-    let path = build_input(megabytes)?;
-    let bytes = std::fs::metadata(&path)?.len();
+    for (input, sources) in INPUTS {
+        println!("{input}:");
+        run_passes(&build_input(sources, megabytes)?)?;
+    }
+    Ok(())
+}
+
+fn run_passes(path: &Path) -> std::io::Result<()> {
+    let bytes = std::fs::metadata(path)?.len();
     for (name, pass) in PASSES {
-        let mut reader = match TraceReader::open(&path, TraceId(0)) {
+        let mut reader = match TraceReader::open(path, TraceId(0)) {
             Ok(reader) => reader,
             Err(error) => {
                 eprintln!("{error}");
@@ -78,5 +103,5 @@ fn main() -> std::io::Result<()> {
             stats.unparsed,
         );
     }
-    std::fs::remove_file(&path)
+    std::fs::remove_file(path)
 }
