@@ -749,11 +749,7 @@ fn poll(a: &Args, ret: &Returned, d: &mut Decorations, timespec: bool) -> Result
             wait_fd(&mut fds, fd).got = got;
         }
     }
-    let timeout_ms = if timespec {
-        a.opt(2).and_then(timeout_ms)
-    } else {
-        Some(int(a.get(2)?)?).filter(|&ms| ms >= 0)
-    };
+    let timeout_ms = wait_timeout(a, 2, timespec)?;
     Ok(Syscall::Wait {
         fds,
         timeout_ms,
@@ -795,6 +791,15 @@ fn select(a: &Args, ret: &Returned, d: &mut Decorations) -> Result<Syscall> {
     })
 }
 
+/// The timeout argument at `index`: a timespec (ppoll, epoll_pwait2) or milliseconds, where a
+/// negative number means no timeout.
+fn wait_timeout(a: &Args, index: usize, timespec: bool) -> Result<Option<i64>> {
+    if timespec {
+        return Ok(a.opt(index).and_then(timeout_ms));
+    }
+    Ok(Some(int(a.get(index)?)?).filter(|&ms| ms >= 0))
+}
+
 fn mark(ready: &mut Ready, set_index: usize) {
     match set_index {
         0 => ready.read = true,
@@ -823,11 +828,7 @@ fn epoll_wait(a: &Args, ret: &Returned, d: &mut Decorations, timespec: bool) -> 
             }
         }
     }
-    let timeout_ms = if timespec {
-        a.opt(3).and_then(timeout_ms)
-    } else {
-        Some(int(a.get(3)?)?).filter(|&ms| ms >= 0)
-    };
+    let timeout_ms = wait_timeout(a, 3, timespec)?;
     Ok(Syscall::Wait {
         fds,
         timeout_ms,
