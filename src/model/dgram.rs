@@ -5,7 +5,7 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
 use super::socket::{inet_of, Proto};
 use super::stream::Bytes;
-use super::udp::{DgramKey, Flow, Matched, Received};
+use super::udp::{DgramKey, Flow, FlowId, Matched, Received};
 use super::{Deviation, DeviationKind, Model, Target, Verdict, WaitKey};
 use crate::config::matching::Role;
 use crate::config::Topology;
@@ -517,6 +517,7 @@ impl Model<'_> {
             } else {
                 self.flows.take(flow, key, id);
             }
+            self.learn_sender_address(flow, d.addr);
             let problem = match matched {
                 Matched::CutToBuffer { len: full } => Some(DeviationKind::DatagramTruncated {
                     len: full,
@@ -548,6 +549,21 @@ impl Model<'_> {
             Some(d) => Verdict::Deviation(d),
             None if modelled || dgrams.is_empty() => Verdict::Accept,
             None => Verdict::NotModelled,
+        }
+    }
+
+    /// A socket that sent before any bind (auto-bound) has no known address of its own; the
+    /// source address its receivers saw is that address. Knowing it lets later datagrams *to*
+    /// that socket be found by its port.
+    fn learn_sender_address(&mut self, flow: FlowId, seen_as: Option<SocketAddr>) {
+        let Some(seen_as) = seen_as else {
+            return;
+        };
+        let sender = self.flows.get(flow).sender;
+        if let Some(sock) = self.sockets.get_mut(&sender) {
+            if sock.local.is_none_or(|l| l.port() == 0) {
+                sock.local = Some(seen_as);
+            }
         }
     }
 }

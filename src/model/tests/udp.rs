@@ -131,3 +131,27 @@ fn a_datagram_nobody_sent_is_forced_as_unknown_data() {
     assert_eq!(w.model.wait_keys()[0], WaitKey::UdpPort(5000));
     assert_eq!(kind(&w.force(recv)), Some(&DeviationKind::UnknownData));
 }
+
+#[test]
+fn an_auto_bound_sender_is_found_at_the_address_its_peer_saw() {
+    let topo = two_hosts();
+    let mut a = Script::new(0);
+    let s = a.udp();
+    a.bind(s, "10.0.0.1:53");
+    let query_in = a.recvfrom(s, b"q", "10.0.0.2:40000");
+    a.sendto(s, b"long answer", "10.0.0.2:40000");
+    let mut b = Script::new(1);
+    let c = b.udp();
+    b.sendto(c, b"q", "10.0.0.1:53");
+    // The reply is cut to a 4-byte buffer: only its prefix identifies it, found by the port
+    // the client was given when it first sent.
+    let cut = b.recv_into(c, b"long", 4, 4, MsgFlags::default(), Some("10.0.0.1:53"));
+    let mut w = World::new(&topo, vec![a, b]);
+    w.upto(Loc::new(TraceId(1), 2));
+    w.upto(query_in);
+    w.upto(Loc::new(TraceId(0), 4));
+    assert!(matches!(
+        kind(&w.upto(cut)),
+        Some(DeviationKind::DatagramTruncated { len: 11, buffer: 4 })
+    ));
+}
