@@ -10,9 +10,8 @@ use super::file::COMMANDS;
 /// How much of a file is looked at to decide whether it is a config file.
 const SNIFF_BYTES: u64 = 64 * 1024;
 
-/// A config file is recognised by content: its first token that is not a comment is one of the
-/// config commands (`host`, `trace`, `ip`, `nat`, `ignore`, any case). strace lines start with a
-/// pid, a timestamp or `name(`, never with one of these words alone.
+/// A config file is recognised by content: some line starts with a config command (`host`,
+/// `trace`, `ip`, `nat`, `ignore`, any case) and no line looks like strace output.
 pub fn looks_like_config(path: &Path) -> bool {
     let Ok(file) = File::open(path) else {
         return false;
@@ -22,11 +21,28 @@ pub fn looks_like_config(path: &Path) -> bool {
         return false;
     }
     let text = String::from_utf8_lossy(&head);
-    let first_token = text
-        .lines()
-        .filter_map(|line| line.split_whitespace().next())
-        .find(|token| !token.starts_with('#'));
-    first_token.is_some_and(|token| COMMANDS.contains(&token.to_ascii_lowercase().as_str()))
+    // A config has config commands and no system-call lines; looking past the first token means
+    // a typo in the first command (`hots`) still reads as a config, and is reported as one.
+    let mut commands = 0;
+    for line in text.lines() {
+        if looks_like_strace(line) {
+            return false;
+        }
+        let token = line.split_whitespace().next().unwrap_or_default();
+        if COMMANDS.contains(&token.to_ascii_lowercase().as_str()) {
+            commands += 1;
+        }
+    }
+    commands > 0
+}
+
+/// `name(args) = result`, an unfinished/resumed call, or strace's `+++` / `---` notes.
+fn looks_like_strace(line: &str) -> bool {
+    let line = line.trim_start();
+    line.starts_with("+++")
+        || line.starts_with("---")
+        || (line.contains('(') && (line.contains(" = ") || line.contains("unfinished")))
+        || line.contains("resumed>")
 }
 
 /// Checks that `path` names a readable trace: a file, or the prefix of a `strace -ff` set
@@ -95,7 +111,7 @@ mod tests {
     }
 
     #[test]
-    fn config_files_are_told_from_traces_by_their_first_token() {
+    fn config_files_are_told_from_traces_by_their_lines() {
         let dir = scratch("sniff");
         let cases = [
             ("# comment\n\nHOST server\n", true),
@@ -105,6 +121,11 @@ mod tests {
             ("socket(AF_INET, SOCK_STREAM, IPPROTO_TCP) = 3\n", false),
             ("[pid 12] connect(3, ...) = 0\n", false),
             ("", false),
+            // A typo in the first command is still a config (and reported as an error).
+            ("hots server\n trace s.trace\n ip 10.0.0.1\n", true),
+            // A trace that happens to hold a config word is still a trace.
+            ("host 1\n1234  close(3) = 0\n", false),
+            ("12 read(3, \"x\", 1 <unfinished ...>\n", false),
         ];
         for (i, (text, expected)) in cases.iter().enumerate() {
             let path = dir.join(format!("f{i}"));
