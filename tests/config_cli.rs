@@ -137,3 +137,17 @@ fn missing_traces_exit_2_and_are_all_named() {
     );
     fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn a_typo_in_the_first_command_is_a_config_error_not_a_trace() {
+    let dir = scratch("first-typo");
+    fs::write(
+        dir.join("netcheck.conf"),
+        "hots server\n trace server.trace\n ip 10.0.0.1\n",
+    )
+    .unwrap();
+    let out = netcheck(&dir, &["diagnose", "netcheck.conf"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("netcheck.conf:1: unknown command 'hots'"));
+    fs::remove_dir_all(&dir).unwrap();
+}
