@@ -145,3 +145,40 @@ fn the_documented_lab_table_is_current() {
         "docs/lab-table.md is out of date: run `UPDATE_GOLDEN=1 cargo test --test lab_diagnosis`"
     );
 }
+
+/// Without a config (one host per trace, topology inferred), healthy scenarios stay healthy:
+/// inference must not invent problems. A scenario whose config declares a NAT is healthy only
+/// with that line: without it the inferred NAT is itself reported, by design.
+#[test]
+fn healthy_scenarios_stay_healthy_without_a_config() {
+    for dir in scenarios(&lab()).expect("lab corpus") {
+        if !is_healthy(&dir) {
+            continue;
+        }
+        let mut traces: Vec<PathBuf> = std::fs::read_dir(&dir)
+            .expect("scenario folder")
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|e| e == "trace"))
+            .collect();
+        traces.sort();
+        let analysis = run_pipeline(&Inputs {
+            paths: traces,
+            one_host: Vec::new(),
+        })
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
+        let problems: Vec<&str> = analysis
+            .findings
+            .iter()
+            .filter(|f| f.class.is_problem())
+            .map(|f| f.rule)
+            .collect();
+        let config = std::fs::read_to_string(dir.join("netcheck.conf")).unwrap_or_default();
+        let declares_nat = config.lines().any(|l| l.trim_start().starts_with("nat "));
+        if declares_nat {
+            assert_eq!(problems, ["nat-undeclared"], "{}", dir.display());
+        } else {
+            assert!(problems.is_empty(), "{}: {problems:?}", dir.display());
+        }
+    }
+}

@@ -110,7 +110,7 @@ fn candidates<'f>(
             continue;
         }
         for connect in &client_facts.connects {
-            if !world.reaches(connect.target, server, accept)
+            if !world.reaches(connect, server, accept)
                 || world.saw_client_directly(client, connect, server)
             {
                 continue;

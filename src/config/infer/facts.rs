@@ -9,7 +9,8 @@ use crate::config::address::is_special;
 use crate::parse::{Call, Errno, Fd, FdInfo, SockAddr, SockType, Syscall};
 use crate::source::Loc;
 
-/// A TCP connect that succeeded or went in progress.
+/// A TCP connect that succeeded or went in progress, or the start of a datagram flow (a UDP
+/// socket's first exchange was a send, or a UDP connect).
 #[derive(Debug, Clone)]
 pub struct ConnectFact {
     pub loc: Loc,
@@ -17,9 +18,12 @@ pub struct ConnectFact {
     /// The socket's own address as the trace showed it (bind, getsockname, `-yy`); port 0 when
     /// only the address is known.
     pub local: Option<SocketAddr>,
+    /// A datagram flow rather than a TCP connection.
+    pub datagram: bool,
 }
 
-/// An accepted TCP connection.
+/// An accepted TCP connection, or the answering side of a datagram flow (a UDP socket's first
+/// exchange was a receive).
 #[derive(Debug, Clone)]
 pub struct AcceptFact {
     pub loc: Loc,
@@ -28,6 +32,8 @@ pub struct AcceptFact {
     pub local: Option<SocketAddr>,
     /// The client's address as the server saw it.
     pub peer: Option<SocketAddr>,
+    /// A datagram flow rather than a TCP connection.
+    pub datagram: bool,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -57,6 +63,9 @@ struct Gatherer {
     datagram: HashSet<Fd>,
     connect_of: HashMap<Fd, usize>,
     accept_of: HashMap<Fd, usize>,
+    /// Datagram sockets that have sent or received: only the first exchange tells which side
+    /// started the flow (the one that sent first plays the client, the other the server).
+    datagram_started: HashSet<Fd>,
 }
 
 impl Gatherer {
@@ -82,6 +91,10 @@ impl Gatherer {
             Syscall::Connect {
                 fd,
                 addr: SockAddr::Inet(target),
+            } if succeeded && self.datagram.contains(fd) => self.datagram_sent(call, *fd, *target),
+            Syscall::Connect {
+                fd,
+                addr: SockAddr::Inet(target),
             } if (succeeded || call.outcome.errno == Some(Errno::EINPROGRESS))
                 && !self.datagram.contains(fd) =>
             {
@@ -94,6 +107,7 @@ impl Gatherer {
                     loc: call.loc,
                     target: canonical(*target),
                     local,
+                    datagram: false,
                 });
                 self.connect_of.insert(*fd, self.facts.connects.len() - 1);
             }
@@ -110,6 +124,7 @@ impl Gatherer {
                     loc: call.loc,
                     local,
                     peer,
+                    datagram: false,
                 });
                 self.accept_of.insert(*new_fd, self.facts.accepts.len() - 1);
             }
@@ -127,11 +142,54 @@ impl Gatherer {
                 ..
             } if succeeded => self.duplicate(*old_fd, *new_fd),
             Syscall::Close { fd } => self.forget(*fd),
+            Syscall::Send {
+                fd,
+                dest: Some(SockAddr::Inet(dest)),
+                ..
+            } if succeeded && self.datagram.contains(fd) => self.datagram_sent(call, *fd, *dest),
+            Syscall::Recv {
+                fd,
+                src: Some(SockAddr::Inet(src)),
+                ..
+            } if succeeded && self.datagram.contains(fd) => self.datagram_received(call, *fd, *src),
             _ => {}
         }
         for info in &call.fd_info {
             self.decoration(info);
         }
+    }
+
+    /// A datagram socket's first exchange is a send: it starts a flow, like a connect.
+    fn datagram_sent(&mut self, call: &Call, fd: Fd, dest: SocketAddr) {
+        if !self.datagram_started.insert(fd) {
+            return;
+        }
+        let local = self
+            .bound
+            .get(&fd)
+            .copied()
+            .filter(|a| !a.ip().is_unspecified());
+        self.facts.connects.push(ConnectFact {
+            loc: call.loc,
+            target: canonical(dest),
+            local,
+            datagram: true,
+        });
+        self.connect_of.insert(fd, self.facts.connects.len() - 1);
+    }
+
+    /// A datagram socket's first exchange is a receive: it answers a flow, like an accept.
+    fn datagram_received(&mut self, call: &Call, fd: Fd, src: SocketAddr) {
+        if !self.datagram_started.insert(fd) {
+            return;
+        }
+        self.facts.accepts.push(AcceptFact {
+            loc: call.loc,
+            local: self.bound.get(&fd).copied(),
+            peer: Some(canonical(src)),
+            datagram: true,
+        });
+        self.accept_of.insert(fd, self.facts.accepts.len() - 1);
     }
 
     /// `-yy` shows a socket's addresses on every call that names its descriptor.
@@ -200,6 +258,9 @@ impl Gatherer {
         if self.datagram.contains(&old_fd) {
             self.datagram.insert(new_fd);
         }
+        if self.datagram_started.contains(&old_fd) {
+            self.datagram_started.insert(new_fd);
+        }
         if let Some(&i) = self.connect_of.get(&old_fd) {
             self.connect_of.insert(new_fd, i);
         }
@@ -209,6 +270,7 @@ impl Gatherer {
     }
 
     fn forget(&mut self, fd: Fd) {
+        self.datagram_started.remove(&fd);
         self.bound.remove(&fd);
         self.datagram.remove(&fd);
         self.connect_of.remove(&fd);

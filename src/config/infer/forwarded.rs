@@ -23,14 +23,13 @@ pub fn infer_forwarded_servers(world: &World, inference: &mut Inference) {
         let targets: BTreeSet<SocketAddr> = foreign.iter().map(|c| c.target).collect();
         // Accepts from the client's address when its port is unknown. They can only be tied to
         // a connect when the client went to one foreign address alone.
-        let loose = loose_takers(world, client);
         let mut ambiguous: BTreeMap<SocketAddr, Loc> = BTreeMap::new();
         for connect in foreign {
             let takers = match exact_local(connect) {
-                Some(local) => takers(world, client, world.accepts_from(local)),
-                None if targets.len() == 1 => loose.clone(),
+                Some(local) => takers(world, client, world.accepts_from(local), connect.datagram),
+                None if targets.len() == 1 => loose_takers(world, client, connect.datagram),
                 None => {
-                    if !loose.is_empty() {
+                    if !loose_takers(world, client, connect.datagram).is_empty() {
                         ambiguous.entry(connect.target).or_insert(connect.loc);
                     }
                     continue;
@@ -82,7 +81,7 @@ fn exact_local(connect: &ConnectFact) -> Option<SocketAddr> {
 }
 
 /// Accepts on other hosts from the client's own addresses that no direct connect explains.
-fn loose_takers(world: &World, client: usize) -> Vec<Taker> {
+fn loose_takers(world: &World, client: usize, datagram: bool) -> Vec<Taker> {
     let refs: Vec<AcceptRef> = world
         .own(client)
         .flat_map(|ip| world.accepts_from_ip(*ip).iter().copied())
@@ -93,16 +92,20 @@ fn loose_takers(world: &World, client: usize) -> Vec<Taker> {
                     .is_some_and(|a| !world.explained_by_direct_connect(client, server, a))
         })
         .collect();
-    takers(world, client, &refs)
+    takers(world, client, &refs, datagram)
 }
 
 /// The server side of each accept: the accepted socket's own address, or the server's only
-/// address when it listened on the wildcard. Accepts with unknown ports are skipped.
-fn takers(world: &World, client: usize, refs: &[AcceptRef]) -> Vec<Taker> {
+/// address when it listened on the wildcard. Accepts with unknown ports, and of the other
+/// protocol (TCP accept vs first datagram received), are skipped.
+fn takers(world: &World, client: usize, refs: &[AcceptRef], datagram: bool) -> Vec<Taker> {
     refs.iter()
         .filter(|(server, _)| *server != client)
         .filter_map(|&(server, index)| {
             let accept = world.accept((server, index))?;
+            if accept.datagram != datagram {
+                return None;
+            }
             let local = accept.local.filter(|l| l.port() != 0)?;
             let ip = if local.ip().is_unspecified() {
                 world.only_own(server, |_| true)?

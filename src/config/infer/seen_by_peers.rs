@@ -73,7 +73,7 @@ fn silent_clients<'w>(
             facts
                 .connects
                 .iter()
-                .find(|c| world.reaches(c.target, server, accept))
+                .find(|c| world.reaches(c, server, accept))
                 .map(|c| (client, c.loc))
         })
 }

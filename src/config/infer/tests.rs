@@ -4,7 +4,8 @@ use std::net::SocketAddr;
 
 use super::*;
 use crate::parse::{
-    Domain, Errno, Fd, FdInfo, Outcome, Protocol, SockAddr, SockType, Syscall, SyscallName,
+    Domain, Errno, Fd, FdInfo, MsgFlags, Outcome, Payload, Protocol, SockAddr, SockType, Syscall,
+    SyscallName,
 };
 use crate::source::TraceId;
 
@@ -503,4 +504,78 @@ proptest::proptest! {
             }
         }
     }
+}
+
+impl Script {
+    fn udp_socket(&mut self, fd: Fd) -> &mut Self {
+        let syscall = Syscall::Socket {
+            domain: Domain::Inet,
+            ty: SockType::Dgram,
+            nonblock: false,
+            cloexec: false,
+            protocol: Protocol::Default,
+            fd: Some(fd),
+        };
+        self.push(SyscallName::Socket, syscall, Outcome::ok(fd.into()));
+        self
+    }
+
+    fn sendto(&mut self, fd: Fd, to: &str) -> &mut Self {
+        let syscall = Syscall::Send {
+            fd,
+            data: Payload {
+                shown: b"ping".to_vec(),
+                truncated: false,
+            },
+            flags: MsgFlags::default(),
+            dest: Some(inet(to)),
+        };
+        self.push(SyscallName::Sendto, syscall, Outcome::ok(4));
+        self
+    }
+
+    fn recvfrom(&mut self, fd: Fd, from: &str) -> &mut Self {
+        let syscall = Syscall::Recv {
+            fd,
+            data: Payload {
+                shown: b"ping".to_vec(),
+                truncated: false,
+            },
+            buf_len: 64,
+            flags: MsgFlags::default(),
+            src: Some(inet(from)),
+            truncated_datagram: false,
+        };
+        self.push(SyscallName::Recvfrom, syscall, Outcome::ok(4));
+        self
+    }
+}
+
+#[test]
+fn a_datagram_client_without_an_address_gets_the_one_its_server_saw() {
+    let mut a = Script::new(0);
+    a.udp_socket(3)
+        .bind(3, "10.0.0.1:7100")
+        .recvfrom(3, "10.0.0.2:41000")
+        .sendto(3, "10.0.0.2:41000");
+    let mut b = Script::new(1);
+    b.udp_socket(3)
+        .sendto(3, "10.0.0.1:7100")
+        .recvfrom(3, "10.0.0.1:7100");
+    let inference = infer([a.calls(), b.calls()]);
+    assert_eq!(ips(&inference.hosts[1]), ["10.0.0.2"]);
+    assert!(inference.hosts.iter().all(|h| h.nats.is_empty()));
+}
+
+#[test]
+fn a_datagram_flow_never_explains_a_tcp_accept() {
+    // The server accepted a TCP connection from a stranger; the client only sent datagrams
+    // there: no NAT can be concluded from that.
+    let a = server(0, "10.0.0.1:7100", "203.0.113.5:41000");
+    let mut b = Script::new(1);
+    b.udp_socket(3)
+        .bind(3, "192.168.1.20:41000")
+        .sendto(3, "10.0.0.1:7100");
+    let inference = infer([a.calls(), b.calls()]);
+    assert!(inference.hosts.iter().all(|h| h.nats.is_empty()));
 }

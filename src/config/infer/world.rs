@@ -79,7 +79,11 @@ impl<'f> World<'f> {
     }
 
     /// Does `target` name the server socket of `accept` in trace `server`?
-    pub fn reaches(&self, target: SocketAddr, server: usize, accept: &AcceptFact) -> bool {
+    pub fn reaches(&self, connect: &ConnectFact, server: usize, accept: &AcceptFact) -> bool {
+        if connect.datagram != accept.datagram {
+            return false;
+        }
+        let target = connect.target;
         let owns = self.own(server).any(|ip| *ip == target.ip());
         let named = accept.local.is_some_and(|l| l.ip() == target.ip());
         let port_ok = accept
