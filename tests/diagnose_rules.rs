@@ -660,6 +660,19 @@ fn inferred_nat_names_the_host_and_the_config_line() {
 }
 
 #[test]
+fn an_inferred_port_forward_is_reported_as_port_forwarding() {
+    let mut inferred = two_hosts();
+    add_nat(&mut inferred, 1, "192.168.1.50", "96.250.21.150", true);
+    if let Some(nat) = inferred.hosts[1].nats.last_mut() {
+        nat.private.port = Some(3005);
+        nat.public.port = Some(3001);
+    }
+    let found = findings(inferred, ReplayOutcome::default());
+    assert_eq!(rules_of(&found), ["port-forwarding"]);
+    assert!(found[0].hint.contains("nat 192.168.1.50,3005 96.250.21.150,3001"));
+}
+
+#[test]
 fn strangers_on_both_ends_with_an_accepting_server_is_nat_not_isolation() {
     let outcome = ReplayOutcome {
         activity: vec![

@@ -29,7 +29,7 @@ a traced client with a private address connected to an address of no host: both 
 rewritten addresses. Talking to unknown addresses alone is no evidence of a NAT (a wrong server
 address looks the same) and is left to `no-peer-traffic`. (3) The topology contains a NAT
 that was inferred from the traces rather than declared (zero-config runs): it is reported so that
-the guess can be checked.
+the guess can be checked (inferred port forwards are reported by `port-forwarding`).
 
 ## Why it matters
 A NAT changes the addresses the two ends see, so connections cannot be matched by address and the
@@ -54,7 +54,7 @@ fn detect(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
     let mut findings = client_behind_nat(cx, claims);
     findings.extend(unaccepted_private_clients(cx, claims));
     findings.extend(only_unknown_peers(cx, claims));
-    findings.extend(inferred_nats(cx));
+    findings.extend(inferred_nats(cx, &RULE, false));
     findings
 }
 
@@ -293,11 +293,21 @@ fn only_unknown_peers(cx: &Context, claims: &mut Claims) -> Option<Finding> {
     )
 }
 
-/// Pattern 3: NATs the configuration stage inferred.
-fn inferred_nats(cx: &Context) -> Vec<Finding> {
+/// Is this rule a port forward (both ports named) rather than an address translation?
+pub(crate) fn is_port_forward(nat: &crate::config::NatRule) -> bool {
+    nat.private.port.is_some() && nat.public.port.is_some()
+}
+
+/// Pattern 3: NATs the configuration stage inferred; the port forwards among them (`forwards`)
+/// are reported by `port-forwarding`, the others here.
+pub(crate) fn inferred_nats(cx: &Context, rule: &'static Rule, forwards: bool) -> Vec<Finding> {
     let mut findings = Vec::new();
     for host in &cx.topology.hosts {
-        for nat in host.nats.iter().filter(|n| n.inferred) {
+        for nat in host
+            .nats
+            .iter()
+            .filter(|n| n.inferred && is_port_forward(n) == forwards)
+        {
             let public = nat.public.ip;
             let evidence = cx.outcome.tcp.iter().flat_map(|c| {
                 let seen_by_server = c.server_view.1.is_some_and(|a| a.ip() == public);
@@ -310,18 +320,19 @@ fn inferred_nats(cx: &Context) -> Vec<Finding> {
                     .then(|| Evidence::new(c.connect_loc, "connect to the NAT's public address"));
                 accept.into_iter().chain(connect)
             });
+            let what = if forwards { "port forward" } else { "NAT" };
             findings.push(
                 Finding::new(
-                    &RULE,
+                    rule,
                     format!(
-                        "host {} appears as {} (private {}); this NAT was inferred from the \
+                        "host {} appears as {} (private {}); this {what} was inferred from the \
                          traces, not declared",
                         host.name,
                         endpoint(public, nat.public.port),
                         endpoint(nat.private.ip, nat.private.port)
                     ),
                     format!(
-                        "if the NAT is real, declare it in the configuration of host {}: \
+                        "if the {what} is real, declare it in the configuration of host {}: \
                          `nat {} {}`",
                         host.name,
                         config_endpoint(nat.private.ip, nat.private.port),

@@ -18,7 +18,8 @@ const EXPLANATION: &str = "\
 ## What it detects
 A traced server socket accepts connections whose peer matches no traced connect to the server's
 own address and port. The clients dialled some other address or port, and something on the way
-forwarded the connection to the server.
+forwarded the connection to the server. In zero-config runs, a port forward the configuration
+stage inferred (a `nat` rule with both ports) is reported here too, so the guess can be checked.
 
 ## Why it matters
 A port forward (a NAT in front of the server, a load balancer, a container runtime's published
@@ -38,9 +39,10 @@ client has a private address.
 ";
 
 fn detect(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
+    let mut findings = super::nat_undeclared::inferred_nats(cx, &RULE, true);
     let groups = unknown_peer_accepts(cx, claims, |_| true);
     if groups.is_empty() {
-        return Vec::new();
+        return findings;
     }
     let unanswered = unanswered_connects(cx);
     let mut targets: Vec<String> = unanswered
@@ -49,7 +51,6 @@ fn detect(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
         .collect();
     targets.sort();
     targets.dedup();
-    let mut findings = Vec::new();
     for ((trace, local), group) in groups {
         let peers = peer_ips(&group);
         let mut finding = Finding::new(
