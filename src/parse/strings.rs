@@ -59,71 +59,102 @@ pub fn quoted(value: &[u8]) -> Option<Quoted<'_>> {
 /// Decodes the raw text of a quoted string, appending the bytes to `out`. Returns the offset
 /// (within `raw`) of a malformed escape, if any; everything before it is decoded.
 pub fn decode_into(raw: &[u8], out: &mut Vec<u8>) -> Result<(), usize> {
-    out.reserve(raw.len());
-    let mut i = 0;
-    while let Some(&first) = raw.get(i) {
-        if first != b'\\' {
-            // A run of plain bytes, copied at once. Binary data (`\x7f\x45...`) is escapes back
-            // to back, which skip this search entirely.
-            let run = raw.get(i..).unwrap_or_default();
-            let len = match run.get(1) {
-                // A lone byte between escapes needs no search.
-                None | Some(b'\\') => 1,
-                Some(_) => memchr::memchr(b'\\', run).unwrap_or(run.len()),
-            };
-            out.extend_from_slice(run.get(..len).unwrap_or_default());
-            i += len;
-            continue;
+    // Decoding never lengthens the text, so the bytes are written in place into room made once,
+    // rather than pushed one by one with a capacity check each.
+    let start = out.len();
+    out.resize(start + raw.len(), 0);
+    let (written, result) = decode_slice(raw, out.get_mut(start..).unwrap_or_default());
+    out.truncate(start + written);
+    result
+}
+
+/// Decodes `raw` into `room` (at least as long as `raw`): how many bytes were written, and the
+/// offset of a malformed escape, if any. The text is walked as a shrinking slice so that each
+/// step matches on what is left instead of indexing (and bounds-checking) byte by byte.
+fn decode_slice(raw: &[u8], room: &mut [u8]) -> (usize, Result<(), usize>) {
+    let mut rest = raw;
+    let mut o = 0;
+    loop {
+        let (byte, tail) = match *rest {
+            [] => return (o, Ok(())),
+            [b'\\', kind, ref tail @ ..] => match escape(kind, tail) {
+                Some(decoded) => decoded,
+                None => return (o, Err(raw.len() - rest.len())),
+            },
+            [b'\\'] => return (o, Err(raw.len() - 1)),
+            // A lone byte between escapes needs no search.
+            [plain, ref tail @ ..] if matches!(tail.first(), None | Some(b'\\')) => (plain, tail),
+            _ => {
+                // A run of plain bytes, copied at once. Binary data (`\x7f\x45...`) is escapes
+                // back to back, which skip this search entirely.
+                let len = memchr::memchr(b'\\', rest).unwrap_or(rest.len());
+                let (run, tail) = rest.split_at(len);
+                if let Some(to) = room.get_mut(o..o + len) {
+                    to.copy_from_slice(run);
+                }
+                o += len;
+                rest = tail;
+                continue;
+            }
+        };
+        if let Some(slot) = room.get_mut(o) {
+            *slot = byte;
         }
-        let escape = i;
-        let Some(&kind) = raw.get(i + 1) else {
-            return Err(escape);
-        };
-        i += 2;
-        let byte = match kind {
-            b'n' => b'\n',
-            b't' => b'\t',
-            b'r' => b'\r',
-            b'v' => 0x0b,
-            b'f' => 0x0c,
-            b'a' => 0x07,
-            b'b' => 0x08,
-            b'e' => 0x1b,
-            b'\\' | b'"' | b'\'' | b'?' => kind,
-            b'x' => {
-                let mut value: u32 = 0;
-                let mut digits = 0;
-                while digits < 2 {
-                    match raw.get(i).and_then(|&d| (d as char).to_digit(16)) {
-                        Some(d) => value = value * 16 + d,
-                        None => break,
-                    }
-                    i += 1;
-                    digits += 1;
-                }
-                if digits == 0 {
-                    return Err(escape);
-                }
-                value as u8
-            }
-            b'0'..=b'7' => {
-                let mut value: u32 = u32::from(kind - b'0');
-                let mut digits = 1;
-                while digits < 3 {
-                    match raw.get(i) {
-                        Some(&d @ b'0'..=b'7') => value = value * 8 + u32::from(d - b'0'),
-                        _ => break,
-                    }
-                    i += 1;
-                    digits += 1;
-                }
-                (value & 0xff) as u8
-            }
-            _ => return Err(escape),
-        };
-        out.push(byte);
+        o += 1;
+        rest = tail;
     }
-    Ok(())
+}
+
+/// The byte an escape `\<kind>...` stands for and the text after it; `None` when malformed.
+fn escape(kind: u8, tail: &[u8]) -> Option<(u8, &[u8])> {
+    let simple = match kind {
+        b'0'..=b'7' => {
+            let mut value = kind - b'0';
+            let mut tail = tail;
+            // Up to two more octal digits; the value wraps to a byte as in C.
+            for _ in 0..2 {
+                match *tail {
+                    [d @ b'0'..=b'7', ref more @ ..] => {
+                        value = value.wrapping_mul(8) | (d - b'0');
+                        tail = more;
+                    }
+                    _ => break,
+                }
+            }
+            return Some((value, tail));
+        }
+        b'x' => {
+            let (&first, more) = tail.split_first()?;
+            let high = hex_digit(first)?;
+            return Some(match more.split_first() {
+                Some((&second, after)) => match hex_digit(second) {
+                    Some(low) => (high << 4 | low, after),
+                    None => (high, more),
+                },
+                None => (high, more),
+            });
+        }
+        b'n' => b'\n',
+        b't' => b'\t',
+        b'r' => b'\r',
+        b'v' => 0x0b,
+        b'f' => 0x0c,
+        b'a' => 0x07,
+        b'b' => 0x08,
+        b'e' => 0x1b,
+        b'\\' | b'"' | b'\'' | b'?' => kind,
+        _ => return None,
+    };
+    Some((simple, tail))
+}
+
+fn hex_digit(d: u8) -> Option<u8> {
+    match d {
+        b'0'..=b'9' => Some(d - b'0'),
+        b'a'..=b'f' => Some(d - b'a' + 10),
+        b'A'..=b'F' => Some(d - b'A' + 10),
+        _ => None,
+    }
 }
 
 #[cfg(test)]
