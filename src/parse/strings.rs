@@ -63,31 +63,61 @@ pub fn decode_into(raw: &[u8], out: &mut Vec<u8>) -> Result<(), usize> {
     // rather than pushed one by one with a capacity check each.
     let start = out.len();
     out.resize(start + raw.len(), 0);
-    let (written, result) = decode_slice(raw, out.get_mut(start..).unwrap_or_default());
+    let (written, result) = decode_slice(raw, out.get_mut(start..).unwrap_or_default(), false);
     out.truncate(start + written);
-    result
+    result.map(|_| ())
+}
+
+/// Decodes the quoted string that opens `text`, appending its bytes to `out`, in the same pass
+/// that finds its end: the index just past the closing quote. `None` (and `out` as it was) when
+/// the string never closes or holds a malformed escape.
+pub fn decode_leading(text: &[u8], out: &mut Vec<u8>) -> Option<usize> {
+    let raw = text.strip_prefix(b"\"")?;
+    let start = out.len();
+    out.resize(start + raw.len(), 0);
+    let (written, result) = decode_slice(raw, out.get_mut(start..).unwrap_or_default(), true);
+    match result {
+        Ok(Some(quote)) => {
+            out.truncate(start + written);
+            Some(quote + 2)
+        }
+        _ => {
+            out.truncate(start);
+            None
+        }
+    }
 }
 
 /// Decodes `raw` into `room` (at least as long as `raw`): how many bytes were written, and the
-/// offset of a malformed escape, if any. The text is walked as a shrinking slice so that each
-/// step matches on what is left instead of indexing (and bounds-checking) byte by byte.
-fn decode_slice(raw: &[u8], room: &mut [u8]) -> (usize, Result<(), usize>) {
+/// offset of a malformed escape, if any. With `until_quote` decoding stops at the first
+/// unescaped `"`, whose offset is returned; otherwise such a quote is an ordinary byte. The text
+/// is walked as a shrinking slice so that each step matches on what is left instead of indexing
+/// (and bounds-checking) byte by byte.
+fn decode_slice(
+    raw: &[u8],
+    room: &mut [u8],
+    until_quote: bool,
+) -> (usize, Result<Option<usize>, usize>) {
     let mut rest = raw;
     let mut o = 0;
     loop {
         let (byte, tail) = match *rest {
-            [] => return (o, Ok(())),
+            [] => return (o, Ok(None)),
+            [b'"', ..] if until_quote => return (o, Ok(Some(raw.len() - rest.len()))),
             [b'\\', kind, ref tail @ ..] => match escape(kind, tail) {
                 Some(decoded) => decoded,
                 None => return (o, Err(raw.len() - rest.len())),
             },
             [b'\\'] => return (o, Err(raw.len() - 1)),
             // A lone byte between escapes needs no search.
-            [plain, ref tail @ ..] if matches!(tail.first(), None | Some(b'\\')) => (plain, tail),
+            [plain, ref tail @ ..] if matches!(tail.first(), None | Some(b'\\' | b'"')) => {
+                (plain, tail)
+            }
             _ => {
                 // A run of plain bytes, copied at once. Binary data (`\x7f\x45...`) is escapes
-                // back to back, which skip this search entirely.
-                let len = memchr::memchr(b'\\', rest).unwrap_or(rest.len());
+                // back to back, which skip this search entirely. The first byte is plain already.
+                let len = 1 + memchr::memchr2(b'\\', b'"', rest.get(1..).unwrap_or_default())
+                    .unwrap_or(rest.len() - 1);
                 let (run, tail) = rest.split_at(len);
                 if let Some(to) = room.get_mut(o..o + len) {
                     to.copy_from_slice(run);
@@ -165,6 +195,18 @@ mod tests {
         let mut out = Vec::new();
         decode_into(raw.as_bytes(), &mut out).unwrap();
         out
+    }
+
+    #[test]
+    fn decodes_a_leading_string_up_to_its_closing_quote() {
+        let mut out = b"x".to_vec();
+        let text = br#""a\"b\\\177c", 5"#;
+        assert_eq!(decode_leading(text, &mut out), Some(text.len() - 3));
+        assert_eq!(out, b"xa\"b\\\x7fc");
+        // Unclosed, or a malformed escape: nothing is appended.
+        assert_eq!(decode_leading(br#""abc"#, &mut out), None);
+        assert_eq!(decode_leading(br#""a\qb", 1"#, &mut out), None);
+        assert_eq!(out, b"xa\"b\\\x7fc");
     }
 
     #[test]

@@ -42,6 +42,42 @@ impl<'a> Args<'a> {
         args
     }
 
+    /// Splits the arguments of a call whose second argument is its payload, decoding a quoted
+    /// payload in the same pass that finds its end, so that escape-dense data is read once.
+    /// `None` when the payload is not a plain well-formed string; the caller then splits and
+    /// decodes as usual, which also reports what is wrong.
+    fn split_with_payload(text: &'a [u8], cut_short: bool) -> Option<(Self, Payload)> {
+        let comma = value::find_top(text, b',')?;
+        let string = text.get(comma + 1..)?.trim_ascii_start();
+        if string.first() != Some(&b'"') {
+            return None;
+        }
+        let mut data = Payload::default();
+        let mut end = strings::decode_leading(string, &mut data.shown)?;
+        if string.get(end..end + 3) == Some(b"...") {
+            data.truncated = true;
+            end += 3;
+        }
+        let rest = match string.get(end..)?.trim_ascii_start() {
+            [] => b"".as_slice(),
+            [b',', rest @ ..] => rest,
+            _ => return None,
+        };
+        let mut args = Args {
+            items: [b""; MAX_ARGS],
+            len: 2,
+            text,
+            cut_short,
+        };
+        args.items[0] = trim(text.get(..comma)?);
+        args.items[1] = string.get(..end)?;
+        for item in value::items(rest).take(MAX_ARGS - 2) {
+            args.items[args.len] = item;
+            args.len += 1;
+        }
+        Some((args, data))
+    }
+
     fn get(&self, index: usize) -> Result<&'a [u8]> {
         if index < self.len {
             Ok(self.items[index])
@@ -130,7 +166,21 @@ pub fn convert(
             decorations.note(fd, ret.decoration);
         }
     }
-    let a = Args::split(args, ret.outcome.value.is_none());
+    let cut_short = ret.outcome.value.is_none();
+    let (a, mut decoded) = match name {
+        N::Send
+        | N::Sendto
+        | N::Write
+        | N::Pwrite64
+        | N::Recv
+        | N::Recvfrom
+        | N::Read
+        | N::Pread64 => match Args::split_with_payload(args, cut_short) {
+            Some((a, data)) => (a, Some(data)),
+            None => (Args::split(args, cut_short), None),
+        },
+        _ => (Args::split(args, cut_short), None),
+    };
     let d = decorations;
     Ok(match name {
         N::Socket => {
@@ -187,7 +237,10 @@ pub fn convert(
         }
         N::Send | N::Sendto | N::Write | N::Pwrite64 => Syscall::Send {
             fd: d.fd(a.get(0)?)?,
-            data: payload(a.get(1)?)?,
+            data: match decoded.take() {
+                Some(data) => data,
+                None => payload(a.get(1)?)?,
+            },
             flags: match name {
                 N::Send | N::Sendto => msg_flags(a.get(3)?),
                 _ => MsgFlags::default(),
@@ -199,7 +252,10 @@ pub fn convert(
         },
         N::Recv | N::Recvfrom | N::Read | N::Pread64 => Syscall::Recv {
             fd: d.fd(a.get(0)?)?,
-            data: payload(a.get(1)?)?,
+            data: match decoded.take() {
+                Some(data) => data,
+                None => payload(a.get(1)?)?,
+            },
             buf_len: count(a.get(2)?)?,
             flags: match name {
                 N::Recv | N::Recvfrom => msg_flags(a.get(3)?),
