@@ -225,6 +225,8 @@ mod tests {
             vec![0, 1, 10, 0o123, 0xff, b'1']
         );
         assert_eq!(decode(r"\xff\x0"), vec![0xff, 0]);
+        // Three octal digits above a byte wrap as in C.
+        assert_eq!(decode(r"\777\400"), vec![0xff, 0]);
     }
 
     #[test]
