@@ -1588,7 +1588,7 @@ mod tests {
         let (_, _, infos) = parse(
             "poll([{fd=4<TCPv6:[[::1]:80->[::1]:5000]>, events=POLLIN}], 1, 0) = 0 (Timeout)",
         );
-        assert_eq!((infos[0].fd, infos[0].kind.as_str()), (4, "TCPv6"));
+        assert_eq!((infos[0].fd, infos[0].kind.as_ref()), (4, "TCPv6"));
         let (_, _, infos) = parse("close(7</tmp/a file, with comma>) = 0");
         assert_eq!(infos[0].detail.as_deref(), Some("/tmp/a file, with comma"));
         let (_, _, infos) = parse("write(8<UDP:[10.0.0.1:53->10.0.0.2:4000]>, \"x\", 1) = 1");
