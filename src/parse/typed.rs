@@ -99,6 +99,30 @@ impl<'a> Args<'a> {
 /// Collects `-y` decorations met while reading descriptors.
 pub struct Decorations<'v> {
     pub infos: &'v mut Vec<FdInfo>,
+    pub last: &'v mut LastDecoration,
+}
+
+/// The decoration decoded last and what it gave: calls on one descriptor repeat the same
+/// decoration (a file read in a loop, a socket's sends), so it is decoded once per run.
+#[derive(Debug, Default)]
+pub struct LastDecoration {
+    text: Vec<u8>,
+    info: Option<FdInfo>,
+}
+
+impl LastDecoration {
+    fn decode(&mut self, fd: Fd, decoration: &[u8]) -> FdInfo {
+        match &self.info {
+            Some(info) if info.fd == fd && self.text == decoration => info.clone(),
+            _ => {
+                let info = fd_info(fd, decoration);
+                self.text.clear();
+                self.text.extend_from_slice(decoration);
+                self.info = Some(info.clone());
+                info
+            }
+        }
+    }
 }
 
 impl Decorations<'_> {
@@ -123,7 +147,7 @@ impl Decorations<'_> {
 
     fn note(&mut self, fd: Fd, decoration: &[u8]) {
         if !self.infos.iter().any(|i| i.fd == fd) {
-            self.infos.push(fd_info(fd, decoration));
+            self.infos.push(self.last.decode(fd, decoration));
         }
     }
 }
@@ -912,7 +936,10 @@ mod tests {
             name,
             parts.args,
             &ret,
-            &mut Decorations { infos: &mut infos },
+            &mut Decorations {
+                infos: &mut infos,
+                last: &mut LastDecoration::default(),
+            },
         )
         .unwrap_or_else(|e| panic!("{line}: {e}"));
         (syscall, ret.outcome, infos)
@@ -1612,6 +1639,7 @@ mod tests {
             &ret,
             &mut Decorations {
                 infos: &mut Vec::new(),
+                last: &mut LastDecoration::default(),
             },
         )
         .unwrap_err();
@@ -1622,6 +1650,7 @@ mod tests {
             &ret,
             &mut Decorations {
                 infos: &mut Vec::new(),
+                last: &mut LastDecoration::default(),
             },
         )
         .unwrap_err();
@@ -1632,6 +1661,7 @@ mod tests {
             &ret,
             &mut Decorations {
                 infos: &mut Vec::new(),
+                last: &mut LastDecoration::default(),
             },
         )
         .unwrap_err();
