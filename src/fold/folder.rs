@@ -162,7 +162,7 @@ impl<I: Iterator<Item = TraceEvent>> Folder<I> {
     /// only from a `-yy` decoration.
     fn adopt_from_decoration(&mut self, table: TableId, call: &Call, fd: Fd) -> Option<SockNo> {
         let info = call.fd_info.iter().find(|i| i.fd == fd)?;
-        let (domain, ty, protocol) = match info.kind.as_str() {
+        let (domain, ty, protocol) = match info.kind.as_ref() {
             "TCP" => (Domain::Inet, SockType::Stream, Protocol::Tcp),
             "TCPv6" => (Domain::Inet6, SockType::Stream, Protocol::Tcp),
             "UDP" => (Domain::Inet, SockType::Dgram, Protocol::Udp),

@@ -1,6 +1,7 @@
 //! Socket addresses (`sockaddr_in`, `sockaddr_in6`, `sockaddr_un`, AF_UNSPEC, ...) and the `-y` /
 //! `-yy` descriptor decorations (`3<TCP:[10.0.0.1:80->10.0.0.2:5000]>`).
 
+use std::borrow::Cow;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV6};
 
 use super::error::{ParseError, Part, Result};
@@ -120,23 +121,23 @@ pub fn fd_info(fd: Fd, decoration: &[u8]) -> FdInfo {
         .unwrap_or(decoration);
     let mut info = FdInfo {
         fd,
-        kind: String::new(),
+        kind: Cow::Borrowed(""),
         local: None,
         peer: None,
         detail: None,
     };
     if inside.first() == Some(&b'/') {
-        info.kind = "file".to_owned();
+        info.kind = Cow::Borrowed("file");
         // `-yy` adds the device: `/dev/null<char 1:3>`.
         let path_len = memchr::memchr(b'<', inside).unwrap_or(inside.len());
         info.detail = Some(lossy(inside.get(..path_len).unwrap_or_default()));
         return info;
     }
     let Some(colon) = memchr::memchr(b':', inside) else {
-        info.kind = lossy(inside);
+        info.kind = kind_name(inside);
         return info;
     };
-    info.kind = lossy(inside.get(..colon).unwrap_or_default());
+    info.kind = kind_name(inside.get(..colon).unwrap_or_default());
     let rest = inside.get(colon + 1..).unwrap_or_default();
     let body = rest
         .strip_prefix(b"[")
@@ -152,6 +153,26 @@ pub fn fd_info(fd: Fd, decoration: &[u8]) -> FdInfo {
         info.detail = Some(lossy(body));
     }
     info
+}
+
+/// The kind of a decoration, borrowed when it is one of the usual ones.
+fn kind_name(bytes: &[u8]) -> Cow<'static, str> {
+    const USUAL: [&str; 10] = [
+        "TCP",
+        "TCPv6",
+        "UDP",
+        "UDPv6",
+        "UNIX",
+        "UNIX-STREAM",
+        "NETLINK",
+        "socket",
+        "pipe",
+        "anon_inode",
+    ];
+    match USUAL.iter().find(|kind| kind.as_bytes() == bytes) {
+        Some(kind) => Cow::Borrowed(kind),
+        None => Cow::Owned(lossy(bytes)),
+    }
 }
 
 fn socket_addr(text: &[u8]) -> Option<SocketAddr> {
@@ -240,14 +261,14 @@ mod tests {
         assert_eq!((listening.local.is_some(), listening.peer), (true, None));
         let unix = fd_info(6, b"<UNIX-STREAM:[1234->5678]>");
         assert_eq!(
-            (unix.kind.as_str(), unix.detail.as_deref()),
+            (unix.kind.as_ref(), unix.detail.as_deref()),
             ("UNIX-STREAM", Some("1234->5678"))
         );
         let socket = fd_info(7, b"<socket:[1234]>");
         assert_eq!(socket.detail.as_deref(), Some("1234"));
         let file = fd_info(8, b"</dev/null<char 1:3>>");
         assert_eq!(
-            (file.kind.as_str(), file.detail.as_deref()),
+            (file.kind.as_ref(), file.detail.as_deref()),
             ("file", Some("/dev/null"))
         );
         assert_eq!(fd_info(9, b"<pipe:[123]>").kind, "pipe");

@@ -13,7 +13,7 @@ use super::names::CallNames;
 use super::outcome;
 use super::strings;
 use super::syscall::{Call, FdInfo, ProcessEvent, SockAddr, Syscall, SyscallName, TraceEvent};
-use super::typed::{self, Decorations};
+use super::typed::{self, Decorations, LastDecoration};
 use super::{ParseStats, Unparsed, UNPARSED_SAMPLES};
 use crate::source::{Loc, TraceId};
 
@@ -132,6 +132,7 @@ struct State {
     /// The line being handled.
     current_line: u64,
     names: CallNames,
+    last_decoration: LastDecoration,
     finished: bool,
     bytes_counted: u64,
 }
@@ -166,6 +167,7 @@ impl FileParser {
                 deferred: Vec::new(),
                 current_line: 0,
                 names: CallNames::default(),
+                last_decoration: LastDecoration::default(),
                 finished: false,
                 bytes_counted: 0,
             },
@@ -328,7 +330,7 @@ impl State {
                     return self.clock.pass(stamp);
                 };
                 let time = time!();
-                match call(known, tail, loc, pid, time) {
+                match call(known, tail, loc, pid, time, &mut self.last_decoration) {
                     Ok(call) => {
                         stats.calls += 1;
                         self.emit(TraceEvent::Call(call));
@@ -382,7 +384,14 @@ impl State {
         joined.clear();
         joined.extend_from_slice(&start.head);
         joined.extend_from_slice(rest);
-        match call(start.name, &joined, start.loc, pid, start.time) {
+        match call(
+            start.name,
+            &joined,
+            start.loc,
+            pid,
+            start.time,
+            &mut self.last_decoration,
+        ) {
             Ok(call) => {
                 stats.calls += 1;
                 stats.merged_unfinished += 1;
@@ -565,6 +574,7 @@ fn call(
     loc: Loc,
     pid: u32,
     time: Option<f64>,
+    last_decoration: &mut LastDecoration,
 ) -> Result<Call, ParseError> {
     let parts = frame::split_tail(tail)?;
     let ret = outcome::returned(parts.ret)?;
@@ -575,6 +585,7 @@ fn call(
         &ret,
         &mut Decorations {
             infos: &mut fd_info,
+            last: last_decoration,
         },
     )?;
     fill_accept_peer_from_decoration(&mut syscall, &fd_info);

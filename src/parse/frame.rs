@@ -198,9 +198,11 @@ pub fn stamp(word: &[u8]) -> Result<Stamp> {
 }
 
 fn parse_stamp(word: &[u8]) -> Option<Stamp> {
-    let Some(colon) = word.iter().position(|&b| b == b':') else {
-        return decimal(word).map(Stamp::Seconds);
-    };
+    // Seconds are the common form; a word with a colon is never a decimal.
+    if let Some(seconds) = decimal(word) {
+        return Some(Stamp::Seconds(seconds));
+    }
+    let colon = word.iter().position(|&b| b == b':')?;
     let hours = whole(word.get(..colon)?)? as f64;
     let rest = word.get(colon + 1..)?;
     let colon = rest.iter().position(|&b| b == b':')?;
@@ -209,32 +211,55 @@ fn parse_stamp(word: &[u8]) -> Option<Stamp> {
     Some(Stamp::TimeOfDay(hours * 3600.0 + minutes * 60.0 + seconds))
 }
 
+/// Most digits a whole number (or a fraction) may have.
+const MAX_DIGITS: usize = 15;
+
 /// Up to 15 decimal digits (leading zeros are plain decimal here: `08:09:10`).
 fn whole(digits: &[u8]) -> Option<u64> {
-    if digits.is_empty() || digits.len() > 15 {
-        return None;
+    match leading_digits(digits) {
+        (value, []) if (1..=MAX_DIGITS).contains(&digits.len()) => Some(value),
+        _ => None,
     }
-    digits.iter().try_fold(0u64, |acc, &b| {
-        b.is_ascii_digit().then(|| acc * 10 + u64::from(b - b'0'))
-    })
+}
+
+/// The value of the digits that open `text` (at most one more than [`MAX_DIGITS`] are read, so
+/// the value cannot overflow) and the text after them.
+fn leading_digits(text: &[u8]) -> (u64, &[u8]) {
+    let mut value = 0u64;
+    let mut rest = text;
+    while let [digit @ b'0'..=b'9', ref after @ ..] = *rest {
+        if text.len() - rest.len() > MAX_DIGITS {
+            break;
+        }
+        value = value * 10 + u64::from(digit - b'0');
+        rest = after;
+    }
+    (value, rest)
 }
 
 /// A non-negative decimal number with an optional fraction (`123`, `0.000123`). Digits are
-/// accumulated directly: timestamps are on every line of a timed trace.
+/// accumulated in one pass: timestamps are on every line of a timed trace.
 pub fn decimal(word: &[u8]) -> Option<f64> {
-    const POWERS_OF_TEN: [f64; 16] = [
+    const POWERS_OF_TEN: [f64; MAX_DIGITS + 1] = [
         1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
     ];
-    let Some(dot) = word.iter().position(|&b| b == b'.') else {
-        return whole(word).map(|n| n as f64);
-    };
-    let mut value = whole(word.get(..dot)?)? as f64;
-    let fraction = word.get(dot + 1..)?;
-    if !fraction.is_empty() {
-        let scale = POWERS_OF_TEN.get(fraction.len())?;
-        value += whole(fraction)? as f64 / scale;
+    let (integer, rest) = leading_digits(word);
+    let integer_len = word.len() - rest.len();
+    if integer_len == 0 || integer_len > MAX_DIGITS {
+        return None;
     }
-    Some(value)
+    let mut value = integer as f64;
+    match *rest {
+        [] => Some(value),
+        [b'.', ref fraction @ ..] => {
+            if !fraction.is_empty() {
+                let scale = POWERS_OF_TEN.get(fraction.len())?;
+                value += whole(fraction)? as f64 / scale;
+            }
+            Some(value)
+        }
+        _ => None,
+    }
 }
 
 /// A complete call's text after `name(`, split into its parts.
@@ -358,6 +383,8 @@ mod tests {
         assert_eq!(decimal(b"0.000123"), Some(0.000123));
         assert_eq!(decimal(b"1700000000.250000"), Some(1_700_000_000.25));
         assert_eq!(decimal(b"42"), Some(42.0));
+        assert_eq!(decimal(b"42."), Some(42.0));
+        assert_eq!(decimal(b"123456789012345"), Some(123_456_789_012_345.0));
         for bad in [
             &b""[..],
             b".5",
@@ -365,6 +392,10 @@ mod tests {
             b"1e5",
             b"-1",
             b"12345678901234567",
+            b"1234567890123456",
+            b"1.1234567890123456",
+            b"123456789012345678901234567890",
+            b"1:2",
         ] {
             assert_eq!(decimal(bad), None, "{}", String::from_utf8_lossy(bad));
         }

@@ -59,71 +59,132 @@ pub fn quoted(value: &[u8]) -> Option<Quoted<'_>> {
 /// Decodes the raw text of a quoted string, appending the bytes to `out`. Returns the offset
 /// (within `raw`) of a malformed escape, if any; everything before it is decoded.
 pub fn decode_into(raw: &[u8], out: &mut Vec<u8>) -> Result<(), usize> {
-    out.reserve(raw.len());
-    let mut i = 0;
-    while let Some(&first) = raw.get(i) {
-        if first != b'\\' {
-            // A run of plain bytes, copied at once. Binary data (`\x7f\x45...`) is escapes back
-            // to back, which skip this search entirely.
-            let run = raw.get(i..).unwrap_or_default();
-            let len = match run.get(1) {
-                // A lone byte between escapes needs no search.
-                None | Some(b'\\') => 1,
-                Some(_) => memchr::memchr(b'\\', run).unwrap_or(run.len()),
-            };
-            out.extend_from_slice(run.get(..len).unwrap_or_default());
-            i += len;
-            continue;
+    // Decoding never lengthens the text, so the bytes are written in place into room made once,
+    // rather than pushed one by one with a capacity check each.
+    let start = out.len();
+    out.resize(start + raw.len(), 0);
+    let (written, result) = decode_slice(raw, out.get_mut(start..).unwrap_or_default(), false);
+    out.truncate(start + written);
+    result.map(|_| ())
+}
+
+/// Decodes the quoted string that opens `text`, appending its bytes to `out`, in the same pass
+/// that finds its end: the index just past the closing quote. `None` (and `out` as it was) when
+/// the string never closes or holds a malformed escape.
+pub fn decode_leading(text: &[u8], out: &mut Vec<u8>) -> Option<usize> {
+    let raw = text.strip_prefix(b"\"")?;
+    let start = out.len();
+    out.resize(start + raw.len(), 0);
+    let (written, result) = decode_slice(raw, out.get_mut(start..).unwrap_or_default(), true);
+    match result {
+        Ok(Some(quote)) => {
+            out.truncate(start + written);
+            Some(quote + 2)
         }
-        let escape = i;
-        let Some(&kind) = raw.get(i + 1) else {
-            return Err(escape);
-        };
-        i += 2;
-        let byte = match kind {
-            b'n' => b'\n',
-            b't' => b'\t',
-            b'r' => b'\r',
-            b'v' => 0x0b,
-            b'f' => 0x0c,
-            b'a' => 0x07,
-            b'b' => 0x08,
-            b'e' => 0x1b,
-            b'\\' | b'"' | b'\'' | b'?' => kind,
-            b'x' => {
-                let mut value: u32 = 0;
-                let mut digits = 0;
-                while digits < 2 {
-                    match raw.get(i).and_then(|&d| (d as char).to_digit(16)) {
-                        Some(d) => value = value * 16 + d,
-                        None => break,
-                    }
-                    i += 1;
-                    digits += 1;
-                }
-                if digits == 0 {
-                    return Err(escape);
-                }
-                value as u8
-            }
-            b'0'..=b'7' => {
-                let mut value: u32 = u32::from(kind - b'0');
-                let mut digits = 1;
-                while digits < 3 {
-                    match raw.get(i) {
-                        Some(&d @ b'0'..=b'7') => value = value * 8 + u32::from(d - b'0'),
-                        _ => break,
-                    }
-                    i += 1;
-                    digits += 1;
-                }
-                (value & 0xff) as u8
-            }
-            _ => return Err(escape),
-        };
-        out.push(byte);
+        _ => {
+            out.truncate(start);
+            None
+        }
     }
-    Ok(())
+}
+
+/// Decodes `raw` into `room` (at least as long as `raw`): how many bytes were written, and the
+/// offset of a malformed escape, if any. With `until_quote` decoding stops at the first
+/// unescaped `"`, whose offset is returned; otherwise such a quote is an ordinary byte. The text
+/// is walked as a shrinking slice so that each step matches on what is left instead of indexing
+/// (and bounds-checking) byte by byte.
+fn decode_slice(
+    raw: &[u8],
+    room: &mut [u8],
+    until_quote: bool,
+) -> (usize, Result<Option<usize>, usize>) {
+    let mut rest = raw;
+    let mut o = 0;
+    loop {
+        let (byte, tail) = match *rest {
+            [] => return (o, Ok(None)),
+            [b'"', ..] if until_quote => return (o, Ok(Some(raw.len() - rest.len()))),
+            [b'\\', kind, ref tail @ ..] => match escape(kind, tail) {
+                Some(decoded) => decoded,
+                None => return (o, Err(raw.len() - rest.len())),
+            },
+            [b'\\'] => return (o, Err(raw.len() - 1)),
+            // A lone byte between escapes needs no search.
+            [plain, ref tail @ ..] if matches!(tail.first(), None | Some(b'\\' | b'"')) => {
+                (plain, tail)
+            }
+            _ => {
+                // A run of plain bytes, copied at once. Binary data (`\x7f\x45...`) is escapes
+                // back to back, which skip this search entirely. The first byte is plain already.
+                let len = 1 + memchr::memchr2(b'\\', b'"', rest.get(1..).unwrap_or_default())
+                    .unwrap_or(rest.len() - 1);
+                let (run, tail) = rest.split_at(len);
+                if let Some(to) = room.get_mut(o..o + len) {
+                    to.copy_from_slice(run);
+                }
+                o += len;
+                rest = tail;
+                continue;
+            }
+        };
+        if let Some(slot) = room.get_mut(o) {
+            *slot = byte;
+        }
+        o += 1;
+        rest = tail;
+    }
+}
+
+/// The byte an escape `\<kind>...` stands for and the text after it; `None` when malformed.
+fn escape(kind: u8, tail: &[u8]) -> Option<(u8, &[u8])> {
+    let simple = match kind {
+        b'0'..=b'7' => {
+            let mut value = kind - b'0';
+            let mut tail = tail;
+            // Up to two more octal digits; the value wraps to a byte as in C.
+            for _ in 0..2 {
+                match *tail {
+                    [d @ b'0'..=b'7', ref more @ ..] => {
+                        value = value.wrapping_mul(8) | (d - b'0');
+                        tail = more;
+                    }
+                    _ => break,
+                }
+            }
+            return Some((value, tail));
+        }
+        b'x' => {
+            let (&first, more) = tail.split_first()?;
+            let high = hex_digit(first)?;
+            return Some(match more.split_first() {
+                Some((&second, after)) => match hex_digit(second) {
+                    Some(low) => (high << 4 | low, after),
+                    None => (high, more),
+                },
+                None => (high, more),
+            });
+        }
+        b'n' => b'\n',
+        b't' => b'\t',
+        b'r' => b'\r',
+        b'v' => 0x0b,
+        b'f' => 0x0c,
+        b'a' => 0x07,
+        b'b' => 0x08,
+        b'e' => 0x1b,
+        b'\\' | b'"' | b'\'' | b'?' => kind,
+        _ => return None,
+    };
+    Some((simple, tail))
+}
+
+fn hex_digit(d: u8) -> Option<u8> {
+    match d {
+        b'0'..=b'9' => Some(d - b'0'),
+        b'a'..=b'f' => Some(d - b'a' + 10),
+        b'A'..=b'F' => Some(d - b'A' + 10),
+        _ => None,
+    }
 }
 
 #[cfg(test)]
@@ -134,6 +195,18 @@ mod tests {
         let mut out = Vec::new();
         decode_into(raw.as_bytes(), &mut out).unwrap();
         out
+    }
+
+    #[test]
+    fn decodes_a_leading_string_up_to_its_closing_quote() {
+        let mut out = b"x".to_vec();
+        let text = br#""a\"b\\\177c", 5"#;
+        assert_eq!(decode_leading(text, &mut out), Some(text.len() - 3));
+        assert_eq!(out, b"xa\"b\\\x7fc");
+        // Unclosed, or a malformed escape: nothing is appended.
+        assert_eq!(decode_leading(br#""abc"#, &mut out), None);
+        assert_eq!(decode_leading(br#""a\qb", 1"#, &mut out), None);
+        assert_eq!(out, b"xa\"b\\\x7fc");
     }
 
     #[test]
@@ -152,6 +225,8 @@ mod tests {
             vec![0, 1, 10, 0o123, 0xff, b'1']
         );
         assert_eq!(decode(r"\xff\x0"), vec![0xff, 0]);
+        // Three octal digits above a byte wrap as in C.
+        assert_eq!(decode(r"\777\400"), vec![0xff, 0]);
     }
 
     #[test]

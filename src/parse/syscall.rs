@@ -4,6 +4,7 @@
 //! This is the interface between *parse* and every later stage. File descriptors stay raw
 //! ([`Fd`]); the *fold* stage resolves them to socket identities.
 
+use std::borrow::Cow;
 use std::net::{IpAddr, SocketAddr};
 
 use serde::Serialize;
@@ -38,8 +39,9 @@ pub struct Call {
 pub struct FdInfo {
     pub fd: Fd,
     /// What the fd is: `TCP`, `TCPv6`, `UDP`, `UDPv6`, `UNIX`, `NETLINK`, `socket` (bare
-    /// `socket:[inode]`), `pipe`, `file`, ...
-    pub kind: String,
+    /// `socket:[inode]`), `pipe`, `file`, ... The usual kinds are borrowed, not allocated:
+    /// decorations are on most calls of a `-y` trace.
+    pub kind: Cow<'static, str>,
     pub local: Option<SocketAddr>,
     pub peer: Option<SocketAddr>,
     /// File path, unix socket path, or inode text, when that is what strace printed.

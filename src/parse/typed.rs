@@ -42,6 +42,42 @@ impl<'a> Args<'a> {
         args
     }
 
+    /// Splits the arguments of a call whose second argument is its payload, decoding a quoted
+    /// payload in the same pass that finds its end, so that escape-dense data is read once.
+    /// `None` when the payload is not a plain well-formed string; the caller then splits and
+    /// decodes as usual, which also reports what is wrong.
+    fn split_with_payload(text: &'a [u8], cut_short: bool) -> Option<(Self, Payload)> {
+        let comma = value::find_top(text, b',')?;
+        let string = text.get(comma + 1..)?.trim_ascii_start();
+        if string.first() != Some(&b'"') {
+            return None;
+        }
+        let mut data = Payload::default();
+        let mut end = strings::decode_leading(string, &mut data.shown)?;
+        if string.get(end..end + 3) == Some(b"...") {
+            data.truncated = true;
+            end += 3;
+        }
+        let rest = match string.get(end..)?.trim_ascii_start() {
+            [] => b"".as_slice(),
+            [b',', rest @ ..] => rest,
+            _ => return None,
+        };
+        let mut args = Args {
+            items: [b""; MAX_ARGS],
+            len: 2,
+            text,
+            cut_short,
+        };
+        args.items[0] = trim(text.get(..comma)?);
+        args.items[1] = string.get(..end)?;
+        for item in value::items(rest).take(MAX_ARGS - 2) {
+            args.items[args.len] = item;
+            args.len += 1;
+        }
+        Some((args, data))
+    }
+
     fn get(&self, index: usize) -> Result<&'a [u8]> {
         if index < self.len {
             Ok(self.items[index])
@@ -63,6 +99,30 @@ impl<'a> Args<'a> {
 /// Collects `-y` decorations met while reading descriptors.
 pub struct Decorations<'v> {
     pub infos: &'v mut Vec<FdInfo>,
+    pub last: &'v mut LastDecoration,
+}
+
+/// The decoration decoded last and what it gave: calls on one descriptor repeat the same
+/// decoration (a file read in a loop, a socket's sends), so it is decoded once per run.
+#[derive(Debug, Default)]
+pub struct LastDecoration {
+    text: Vec<u8>,
+    info: Option<FdInfo>,
+}
+
+impl LastDecoration {
+    fn decode(&mut self, fd: Fd, decoration: &[u8]) -> FdInfo {
+        match &self.info {
+            Some(info) if info.fd == fd && self.text == decoration => info.clone(),
+            _ => {
+                let info = fd_info(fd, decoration);
+                self.text.clear();
+                self.text.extend_from_slice(decoration);
+                self.info = Some(info.clone());
+                info
+            }
+        }
+    }
 }
 
 impl Decorations<'_> {
@@ -87,7 +147,7 @@ impl Decorations<'_> {
 
     fn note(&mut self, fd: Fd, decoration: &[u8]) {
         if !self.infos.iter().any(|i| i.fd == fd) {
-            self.infos.push(fd_info(fd, decoration));
+            self.infos.push(self.last.decode(fd, decoration));
         }
     }
 }
@@ -130,7 +190,21 @@ pub fn convert(
             decorations.note(fd, ret.decoration);
         }
     }
-    let a = Args::split(args, ret.outcome.value.is_none());
+    let cut_short = ret.outcome.value.is_none();
+    let (a, mut decoded) = match name {
+        N::Send
+        | N::Sendto
+        | N::Write
+        | N::Pwrite64
+        | N::Recv
+        | N::Recvfrom
+        | N::Read
+        | N::Pread64 => match Args::split_with_payload(args, cut_short) {
+            Some((a, data)) => (a, Some(data)),
+            None => (Args::split(args, cut_short), None),
+        },
+        _ => (Args::split(args, cut_short), None),
+    };
     let d = decorations;
     Ok(match name {
         N::Socket => {
@@ -187,7 +261,10 @@ pub fn convert(
         }
         N::Send | N::Sendto | N::Write | N::Pwrite64 => Syscall::Send {
             fd: d.fd(a.get(0)?)?,
-            data: payload(a.get(1)?)?,
+            data: match decoded.take() {
+                Some(data) => data,
+                None => payload(a.get(1)?)?,
+            },
             flags: match name {
                 N::Send | N::Sendto => msg_flags(a.get(3)?),
                 _ => MsgFlags::default(),
@@ -199,7 +276,10 @@ pub fn convert(
         },
         N::Recv | N::Recvfrom | N::Read | N::Pread64 => Syscall::Recv {
             fd: d.fd(a.get(0)?)?,
-            data: payload(a.get(1)?)?,
+            data: match decoded.take() {
+                Some(data) => data,
+                None => payload(a.get(1)?)?,
+            },
             buf_len: count(a.get(2)?)?,
             flags: match name {
                 N::Recv | N::Recvfrom => msg_flags(a.get(3)?),
@@ -856,7 +936,10 @@ mod tests {
             name,
             parts.args,
             &ret,
-            &mut Decorations { infos: &mut infos },
+            &mut Decorations {
+                infos: &mut infos,
+                last: &mut LastDecoration::default(),
+            },
         )
         .unwrap_or_else(|e| panic!("{line}: {e}"));
         (syscall, ret.outcome, infos)
@@ -1532,7 +1615,7 @@ mod tests {
         let (_, _, infos) = parse(
             "poll([{fd=4<TCPv6:[[::1]:80->[::1]:5000]>, events=POLLIN}], 1, 0) = 0 (Timeout)",
         );
-        assert_eq!((infos[0].fd, infos[0].kind.as_str()), (4, "TCPv6"));
+        assert_eq!((infos[0].fd, infos[0].kind.as_ref()), (4, "TCPv6"));
         let (_, _, infos) = parse("close(7</tmp/a file, with comma>) = 0");
         assert_eq!(infos[0].detail.as_deref(), Some("/tmp/a file, with comma"));
         let (_, _, infos) = parse("write(8<UDP:[10.0.0.1:53->10.0.0.2:4000]>, \"x\", 1) = 1");
@@ -1556,6 +1639,7 @@ mod tests {
             &ret,
             &mut Decorations {
                 infos: &mut Vec::new(),
+                last: &mut LastDecoration::default(),
             },
         )
         .unwrap_err();
@@ -1566,6 +1650,7 @@ mod tests {
             &ret,
             &mut Decorations {
                 infos: &mut Vec::new(),
+                last: &mut LastDecoration::default(),
             },
         )
         .unwrap_err();
@@ -1576,6 +1661,7 @@ mod tests {
             &ret,
             &mut Decorations {
                 infos: &mut Vec::new(),
+                last: &mut LastDecoration::default(),
             },
         )
         .unwrap_err();

@@ -194,7 +194,7 @@ impl Gatherer {
 
     /// `-yy` shows a socket's addresses on every call that names its descriptor.
     fn decoration(&mut self, info: &FdInfo) {
-        let is_inet = ["TCP", "TCPv6", "UDP", "UDPv6"].contains(&info.kind.as_str());
+        let is_inet = ["TCP", "TCPv6", "UDP", "UDPv6"].contains(&info.kind.as_ref());
         if !is_inet {
             return;
         }
