@@ -669,7 +669,9 @@ fn an_inferred_port_forward_is_reported_as_port_forwarding() {
     }
     let found = findings(inferred, ReplayOutcome::default());
     assert_eq!(rules_of(&found), ["port-forwarding"]);
-    assert!(found[0].hint.contains("nat 192.168.1.50,3005 96.250.21.150,3001"));
+    assert!(found[0]
+        .hint
+        .contains("nat 192.168.1.50,3005 96.250.21.150,3001"));
 }
 
 #[test]
