@@ -71,6 +71,12 @@ fn main() -> std::io::Result<()> {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(200);
+    // `NETCHECK_BENCH_FILES=a.strace:b.strace` measures your own traces instead.
+    if let Ok(files) = std::env::var("NETCHECK_BENCH_FILES") {
+        let sources: Vec<&str> = files.split(':').filter(|f| !f.is_empty()).collect();
+        println!("{files}:");
+        return run_passes(&build_input(&sources, megabytes)?);
+    }
     for (input, sources) in INPUTS {
         println!("{input}:");
         run_passes(&build_input(sources, megabytes)?)?;

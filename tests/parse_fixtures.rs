@@ -74,7 +74,7 @@ fn sent(calls: &[&Call]) -> Vec<Vec<u8>> {
     calls
         .iter()
         .filter_map(|c| match &c.syscall {
-            Syscall::Send { data, .. } => Some(data.shown.clone()),
+            Syscall::Send { data, .. } => Some(data.shown().to_vec()),
             _ => None,
         })
         .collect()
@@ -84,7 +84,7 @@ fn received(calls: &[&Call]) -> Vec<Vec<u8>> {
     calls
         .iter()
         .filter_map(|c| match &c.syscall {
-            Syscall::Recv { data, .. } => Some(data.shown.clone()),
+            Syscall::Recv { data, .. } => Some(data.shown().to_vec()),
             _ => None,
         })
         .collect()
@@ -270,7 +270,7 @@ fn check_tcp_pair(name: &str, server_thread_traced: bool) -> Vec<TraceEvent> {
         assert!(fds.iter().any(|w| w.wanted.read && w.got.read), "{name}");
     }
     let truncated_x = all.iter().any(|c| matches!(&c.syscall,
-        Syscall::Send { data, .. } if data.truncated && data.shown.len() == 32 && data.shown.iter().all(|&b| b == b'x')));
+        Syscall::Send { data, .. } if data.truncated && data.shown().len() == 32 && data.shown().iter().all(|&b| b == b'x')));
     assert!(
         truncated_x,
         "{name}: 100 bytes shown as 32 with the default -s"
@@ -441,13 +441,13 @@ fn udp_request_response() {
     let port = bound_port(&all);
     let server = addr(&format!("127.0.0.1:{port}"));
     assert!(all.iter().any(|c| matches!(&c.syscall,
-        Syscall::Send { dest: Some(SockAddr::Inet(a)), data, .. } if *a == server && data.shown == b"query 1")));
+        Syscall::Send { dest: Some(SockAddr::Inet(a)), data, .. } if *a == server && data.shown() == b"query 1")));
     assert!(all.iter().any(|c| matches!(&c.syscall,
-        Syscall::Recv { src: Some(SockAddr::Inet(a)), data, .. } if *a == server && data.shown == b"answer to query 1")));
+        Syscall::Recv { src: Some(SockAddr::Inet(a)), data, .. } if *a == server && data.shown() == b"answer to query 1")));
     assert!(all.iter().any(|c| matches!(&c.syscall,
-        Syscall::Recv { truncated_datagram: true, data, buf_len: 8, .. } if data.shown == b"long ans")));
+        Syscall::Recv { truncated_datagram: true, data, buf_len: 8, .. } if data.shown() == b"long ans")));
     assert!(all.iter().any(|c| matches!(&c.syscall,
-        Syscall::Send { dest: Some(_), data, .. } if data.shown == b"long answer in parts")));
+        Syscall::Send { dest: Some(_), data, .. } if data.shown() == b"long answer in parts")));
     assert!(all.iter().any(|c| matches!(
         &c.syscall,
         Syscall::Setsockopt {

@@ -133,7 +133,7 @@ fn unfinished_calls_resume_per_pid_across_interleaving() {
     let Syscall::Recv { data, .. } = &calls[0].syscall else {
         panic!()
     };
-    assert_eq!(data.shown, b"hi");
+    assert_eq!(data.shown(), b"hi");
     assert!(matches!(
         calls[1].syscall,
         Syscall::Accept {

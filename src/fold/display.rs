@@ -139,7 +139,7 @@ pub fn show_addr(addr: &SockAddr) -> String {
 }
 
 fn excerpt(data: &Payload) -> String {
-    let shown = &data.shown[..data.shown.len().min(EXCERPT)];
+    let shown = &data.shown()[..data.shown().len().min(EXCERPT)];
     let mut s = String::from("\"");
     for &b in shown {
         match b {
@@ -154,7 +154,7 @@ fn excerpt(data: &Payload) -> String {
         }
     }
     s.push('"');
-    if data.truncated || data.shown.len() > EXCERPT {
+    if data.truncated || data.shown().len() > EXCERPT {
         s.push_str("...");
     }
     s

@@ -55,10 +55,7 @@ impl Script {
             SyscallName::Write,
             Syscall::Send {
                 fd,
-                data: Payload {
-                    shown: b"hi".to_vec(),
-                    truncated: false,
-                },
+                data: Payload::new(b"hi".to_vec(), false),
                 flags: Default::default(),
                 dest: None,
             },

@@ -150,7 +150,7 @@ impl Model<'_> {
         msgs.iter()
             .take(count)
             .map(|m| Datagram {
-                len: m.len.unwrap_or(m.data.shown.len() as u64),
+                len: m.len.unwrap_or(m.data.shown().len() as u64),
                 payload: &m.data,
                 addr: m.addr.as_ref().and_then(inet_of),
             })
@@ -195,10 +195,7 @@ impl Model<'_> {
 
     /// sendfile / splice: bytes move, content unknown.
     pub(super) fn copy_file(&mut self, ev: &SocketEvent, out_fd: Fd, in_fd: Fd) -> Verdict {
-        let unknown = Payload {
-            shown: Vec::new(),
-            truncated: true,
-        };
+        let unknown = Payload::new(Vec::new(), true);
         let len = Self::returned_len(ev);
         let flags = MsgFlags::default();
         if let Target::Sock(id, sock) = self.target(ev, out_fd) {
@@ -297,7 +294,7 @@ impl Model<'_> {
                     Verdict::NotModelled
                 }
                 (Errno::EMSGSIZE, _) => {
-                    let len = dgrams.first().map_or(0, |d| d.payload.shown.len() as u64);
+                    let len = dgrams.first().map_or(0, |d| d.payload.shown().len() as u64);
                     self.deviate(
                         DeviationKind::DatagramTooLarge {
                             len,

@@ -69,10 +69,7 @@ fn name_of(syscall: &Syscall) -> SyscallName {
 }
 
 fn shown(data: &[u8]) -> Payload {
-    Payload {
-        shown: data.to_vec(),
-        truncated: false,
-    }
+    Payload::new(data.to_vec(), false)
 }
 
 impl Script {

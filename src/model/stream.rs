@@ -20,12 +20,12 @@ pub(super) struct Bytes<'a> {
 impl<'a> Bytes<'a> {
     pub fn of(payload: &'a Payload, len: u64) -> Self {
         let cut = payload
-            .shown
+            .shown()
             .len()
             .min(usize::try_from(len).unwrap_or(usize::MAX));
         Bytes {
             len,
-            shown: &payload.shown[..cut],
+            shown: &payload.shown()[..cut],
         }
     }
 }

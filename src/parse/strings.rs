@@ -19,20 +19,19 @@ pub fn text(bytes: &[u8]) -> String {
 }
 
 /// Index just past the closing quote of the string whose opening quote is at `open`, or `None`
-/// when the string never closes.
+/// when the string never closes. strace escapes a quote inside a string as `\"`, so a quote
+/// ends the string when an even run of backslashes precedes it: quotes are found with one
+/// vectorised search, however dense the escapes of binary data are.
 pub fn string_end(bytes: &[u8], open: usize) -> Option<usize> {
-    let mut i = open + 1;
+    let mut from = open + 1;
     loop {
-        match *bytes.get(i)? {
-            b'"' => return Some(i + 1),
-            // Binary data is escapes back to back: step over them without a search each.
-            b'\\' => i += 2,
-            // Likewise a lone byte between escapes.
-            _ => match bytes.get(i + 1) {
-                Some(b'"' | b'\\') => i += 1,
-                _ => i += memchr::memchr2(b'"', b'\\', bytes.get(i..)?)?,
-            },
+        let quote = from + memchr::memchr(b'"', bytes.get(from..)?)?;
+        let before = bytes.get(from..quote).unwrap_or_default();
+        let backslashes = before.iter().rev().take_while(|&&b| b == b'\\').count();
+        if backslashes % 2 == 0 {
+            return Some(quote + 1);
         }
+        from = quote + 1;
     }
 }
 
@@ -63,47 +62,32 @@ pub fn decode_into(raw: &[u8], out: &mut Vec<u8>) -> Result<(), usize> {
     // rather than pushed one by one with a capacity check each.
     let start = out.len();
     out.resize(start + raw.len(), 0);
-    let (written, result) = decode_slice(raw, out.get_mut(start..).unwrap_or_default(), false);
+    let (written, result) = decode_slice(raw, out.get_mut(start..).unwrap_or_default());
     out.truncate(start + written);
-    result.map(|_| ())
+    result
 }
 
-/// Decodes the quoted string that opens `text`, appending its bytes to `out`, in the same pass
-/// that finds its end: the index just past the closing quote. `None` (and `out` as it was) when
-/// the string never closes or holds a malformed escape.
-pub fn decode_leading(text: &[u8], out: &mut Vec<u8>) -> Option<usize> {
-    let raw = text.strip_prefix(b"\"")?;
-    let start = out.len();
-    out.resize(start + raw.len(), 0);
-    let (written, result) = decode_slice(raw, out.get_mut(start..).unwrap_or_default(), true);
-    match result {
-        Ok(Some(quote)) => {
-            out.truncate(start + written);
-            Some(quote + 2)
-        }
-        _ => {
-            out.truncate(start);
-            None
-        }
+/// Decodes the raw text of a quoted string; a malformed escape (strace never prints one) is
+/// kept as its literal text and decoding goes on after its backslash.
+pub fn decode_lenient(raw: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(raw.len());
+    let mut rest = raw;
+    while let Err(at) = decode_into(rest, &mut out) {
+        out.push(b'\\');
+        rest = rest.get(at + 1..).unwrap_or_default();
     }
+    out
 }
 
 /// Decodes `raw` into `room` (at least as long as `raw`): how many bytes were written, and the
-/// offset of a malformed escape, if any. With `until_quote` decoding stops at the first
-/// unescaped `"`, whose offset is returned; otherwise such a quote is an ordinary byte. The text
-/// is walked as a shrinking slice so that each step matches on what is left instead of indexing
+/// offset of a malformed escape, if any. The text is walked as a shrinking slice so that each step matches on what is left instead of indexing
 /// (and bounds-checking) byte by byte.
-fn decode_slice(
-    raw: &[u8],
-    room: &mut [u8],
-    until_quote: bool,
-) -> (usize, Result<Option<usize>, usize>) {
+fn decode_slice(raw: &[u8], room: &mut [u8]) -> (usize, Result<(), usize>) {
     let mut rest = raw;
     let mut o = 0;
     loop {
         let (byte, tail) = match *rest {
-            [] => return (o, Ok(None)),
-            [b'"', ..] if until_quote => return (o, Ok(Some(raw.len() - rest.len()))),
+            [] => return (o, Ok(())),
             [b'\\', kind, ref tail @ ..] => match escape(kind, tail) {
                 Some(decoded) => decoded,
                 None => return (o, Err(raw.len() - rest.len())),
@@ -198,18 +182,6 @@ mod tests {
     }
 
     #[test]
-    fn decodes_a_leading_string_up_to_its_closing_quote() {
-        let mut out = b"x".to_vec();
-        let text = br#""a\"b\\\177c", 5"#;
-        assert_eq!(decode_leading(text, &mut out), Some(text.len() - 3));
-        assert_eq!(out, b"xa\"b\\\x7fc");
-        // Unclosed, or a malformed escape: nothing is appended.
-        assert_eq!(decode_leading(br#""abc"#, &mut out), None);
-        assert_eq!(decode_leading(br#""a\qb", 1"#, &mut out), None);
-        assert_eq!(out, b"xa\"b\\\x7fc");
-    }
-
-    #[test]
     fn decodes_c_escapes() {
         assert_eq!(
             decode(r#"a\n\t\r\v\f\\\"\'z"#),
@@ -236,6 +208,8 @@ mod tests {
         assert_eq!(out, b"ab".to_vec());
         assert_eq!(decode_into(br"ab\", &mut Vec::new()), Err(2));
         assert_eq!(decode_into(br"\xg", &mut Vec::new()), Err(0));
+        // Leniently, a bad escape stays as it was printed and the rest is still decoded.
+        assert_eq!(decode_lenient(br"a\qb\n\"), b"a\\qb\n\\".to_vec());
     }
 
     #[test]
@@ -243,6 +217,9 @@ mod tests {
         let text = br#""a\"b\\" rest"#;
         assert_eq!(string_end(text, 0), Some(8));
         assert_eq!(string_end(br#""never"#, 0), None);
+        // Quotes after runs of backslashes: odd runs escape, even runs do not.
+        assert_eq!(string_end(br#""\\\"x\\" y"#, 0), Some(9));
+        assert_eq!(string_end(br#""\x00\x22\"" y"#, 0), Some(12));
     }
 
     #[test]

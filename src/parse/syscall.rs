@@ -6,6 +6,7 @@
 
 use std::borrow::Cow;
 use std::net::{IpAddr, SocketAddr};
+use std::sync::OnceLock;
 
 use serde::Serialize;
 
@@ -178,24 +179,74 @@ impl Errno {
 }
 
 /// Payload bytes of a send or receive, as far as strace showed them.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+///
+/// The parser keeps the text strace printed between the quotes and undoes its escapes only when
+/// the bytes are first asked for: most payloads of a trace are file reads that the fold stage
+/// drops, and decoding them was the largest single cost of parsing. An escape strace never
+/// prints (`\q`) is kept as its literal text.
+#[derive(Debug, Clone, Default)]
 pub struct Payload {
-    /// The decoded bytes strace printed (C escapes and hex undone).
-    #[serde(serialize_with = "serialize_bytes_lossy")]
-    pub shown: Vec<u8>,
-    /// strace cut the string (`"..."...`, `-s` limit): bytes beyond `shown` are unknown.
+    /// Decoded bytes, or while `escaped` the raw text with its C escapes.
+    text: Vec<u8>,
+    /// `text` still holds escapes.
+    escaped: bool,
+    /// The decoded bytes, once asked for (only when `escaped`).
+    decoded: OnceLock<Box<[u8]>>,
+    /// strace cut the string (`"..."...`, `-s` limit): bytes beyond the shown ones are unknown.
     pub truncated: bool,
 }
 
 impl Payload {
+    /// A payload of known bytes.
+    pub fn new(bytes: Vec<u8>, truncated: bool) -> Self {
+        Payload {
+            text: bytes,
+            escaped: false,
+            decoded: OnceLock::new(),
+            truncated,
+        }
+    }
+
+    /// Appends the raw text of one quoted string (between its quotes, escapes undecoded).
+    pub(crate) fn push_quoted(&mut self, raw: &[u8]) {
+        if !self.escaped && memchr::memchr(b'\\', raw).is_some() {
+            // Bytes already held contain no backslash, so they read the same as raw text.
+            self.escaped = true;
+        }
+        self.text.extend_from_slice(raw);
+    }
+
+    /// The bytes strace showed, escapes undone.
+    pub fn shown(&self) -> &[u8] {
+        if !self.escaped {
+            return &self.text;
+        }
+        self.decoded
+            .get_or_init(|| crate::parse::strings::decode_lenient(&self.text).into_boxed_slice())
+    }
+
     /// Number of bytes whose content is known.
     pub fn shown_len(&self) -> usize {
-        self.shown.len()
+        self.shown().len()
     }
 }
 
-fn serialize_bytes_lossy<S: serde::Serializer>(bytes: &[u8], s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_str(&String::from_utf8_lossy(bytes))
+impl PartialEq for Payload {
+    fn eq(&self, other: &Self) -> bool {
+        self.truncated == other.truncated && self.shown() == other.shown()
+    }
+}
+
+impl Eq for Payload {}
+
+impl Serialize for Payload {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut out = s.serialize_struct("Payload", 2)?;
+        out.serialize_field("shown", &String::from_utf8_lossy(self.shown()))?;
+        out.serialize_field("truncated", &self.truncated)?;
+        out.end()
+    }
 }
 
 /// A socket address as decoded from a `sockaddr` struct.

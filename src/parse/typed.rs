@@ -42,42 +42,6 @@ impl<'a> Args<'a> {
         args
     }
 
-    /// Splits the arguments of a call whose second argument is its payload, decoding a quoted
-    /// payload in the same pass that finds its end, so that escape-dense data is read once.
-    /// `None` when the payload is not a plain well-formed string; the caller then splits and
-    /// decodes as usual, which also reports what is wrong.
-    fn split_with_payload(text: &'a [u8], cut_short: bool) -> Option<(Self, Payload)> {
-        let comma = value::find_top(text, b',')?;
-        let string = text.get(comma + 1..)?.trim_ascii_start();
-        if string.first() != Some(&b'"') {
-            return None;
-        }
-        let mut data = Payload::default();
-        let mut end = strings::decode_leading(string, &mut data.shown)?;
-        if string.get(end..end + 3) == Some(b"...") {
-            data.truncated = true;
-            end += 3;
-        }
-        let rest = match string.get(end..)?.trim_ascii_start() {
-            [] => b"".as_slice(),
-            [b',', rest @ ..] => rest,
-            _ => return None,
-        };
-        let mut args = Args {
-            items: [b""; MAX_ARGS],
-            len: 2,
-            text,
-            cut_short,
-        };
-        args.items[0] = trim(text.get(..comma)?);
-        args.items[1] = string.get(..end)?;
-        for item in value::items(rest).take(MAX_ARGS - 2) {
-            args.items[args.len] = item;
-            args.len += 1;
-        }
-        Some((args, data))
-    }
-
     fn get(&self, index: usize) -> Result<&'a [u8]> {
         if index < self.len {
             Ok(self.items[index])
@@ -191,20 +155,7 @@ pub fn convert(
         }
     }
     let cut_short = ret.outcome.value.is_none();
-    let (a, mut decoded) = match name {
-        N::Send
-        | N::Sendto
-        | N::Write
-        | N::Pwrite64
-        | N::Recv
-        | N::Recvfrom
-        | N::Read
-        | N::Pread64 => match Args::split_with_payload(args, cut_short) {
-            Some((a, data)) => (a, Some(data)),
-            None => (Args::split(args, cut_short), None),
-        },
-        _ => (Args::split(args, cut_short), None),
-    };
+    let a = Args::split(args, cut_short);
     let d = decorations;
     Ok(match name {
         N::Socket => {
@@ -261,10 +212,7 @@ pub fn convert(
         }
         N::Send | N::Sendto | N::Write | N::Pwrite64 => Syscall::Send {
             fd: d.fd(a.get(0)?)?,
-            data: match decoded.take() {
-                Some(data) => data,
-                None => payload(a.get(1)?)?,
-            },
+            data: payload(a.get(1)?)?,
             flags: match name {
                 N::Send | N::Sendto => msg_flags(a.get(3)?),
                 _ => MsgFlags::default(),
@@ -276,10 +224,7 @@ pub fn convert(
         },
         N::Recv | N::Recvfrom | N::Read | N::Pread64 => Syscall::Recv {
             fd: d.fd(a.get(0)?)?,
-            data: match decoded.take() {
-                Some(data) => data,
-                None => payload(a.get(1)?)?,
-            },
+            data: payload(a.get(1)?)?,
             buf_len: count(a.get(2)?)?,
             flags: match name {
                 N::Recv | N::Recvfrom => msg_flags(a.get(3)?),
@@ -560,7 +505,7 @@ fn msg_flags(text: &[u8]) -> MsgFlags {
     flags
 }
 
-/// A buffer argument: a quoted string (decoded), or NULL / a pointer (nothing shown).
+/// A buffer argument: a quoted string (decoded when first read), or NULL / a pointer (nothing shown).
 fn payload(text: &[u8]) -> Result<Payload> {
     let mut data = Payload::default();
     append_payload(text, &mut data)?;
@@ -580,8 +525,7 @@ fn append_payload(text: &[u8], data: &mut Payload) -> Result<()> {
     if data.truncated {
         return Ok(());
     }
-    strings::decode_into(q.raw, &mut data.shown)
-        .map_err(|at| ParseError::at(Part::String, q.raw.get(at..).unwrap_or(q.raw)))?;
+    data.push_quoted(q.raw);
     data.truncated = q.truncated;
     Ok(())
 }
@@ -954,7 +898,7 @@ mod tests {
     }
 
     fn shown(data: &Payload) -> &[u8] {
-        &data.shown
+        &data.shown()
     }
 
     #[test]
@@ -1100,7 +1044,7 @@ mod tests {
         ) else {
             panic!()
         };
-        assert_eq!((data.shown.len(), buf_len), (0, 100));
+        assert_eq!((data.shown().len(), buf_len), (0, 100));
         let Syscall::Send { data, .. } = syscall(r#"write(1, "\0\1\177\377'\"", 6) = 6"#) else {
             panic!()
         };
@@ -1187,7 +1131,7 @@ mod tests {
         assert_eq!(fd, 3);
         assert_eq!(
             msgs.iter()
-                .map(|m| (m.data.shown.clone(), m.len))
+                .map(|m| (m.data.shown().to_vec(), m.len))
                 .collect::<Vec<_>>(),
             [(b"one".to_vec(), Some(3)), (b"two!".to_vec(), Some(4))]
         );
@@ -1657,7 +1601,7 @@ mod tests {
         assert_eq!(err.part, Part::MissingArgument);
         let err = convert(
             SyscallName::Write,
-            br#"3, "a\q", 2"#,
+            br#"3, "abc, 2"#,
             &ret,
             &mut Decorations {
                 infos: &mut Vec::new(),
@@ -1666,5 +1610,20 @@ mod tests {
         )
         .unwrap_err();
         assert_eq!(err.part, Part::String);
+        // An escape strace never prints is kept as printed, not lost with its line.
+        let write = convert(
+            SyscallName::Write,
+            br#"3, "a\q", 2"#,
+            &ret,
+            &mut Decorations {
+                infos: &mut Vec::new(),
+                last: &mut LastDecoration::default(),
+            },
+        )
+        .unwrap();
+        let Syscall::Send { data, .. } = write else {
+            panic!("{write:?}")
+        };
+        assert_eq!(data.shown(), br"a\q");
     }
 }

@@ -523,10 +523,7 @@ impl Script {
     fn sendto(&mut self, fd: Fd, to: &str) -> &mut Self {
         let syscall = Syscall::Send {
             fd,
-            data: Payload {
-                shown: b"ping".to_vec(),
-                truncated: false,
-            },
+            data: Payload::new(b"ping".to_vec(), false),
             flags: MsgFlags::default(),
             dest: Some(inet(to)),
         };
@@ -537,10 +534,7 @@ impl Script {
     fn recvfrom(&mut self, fd: Fd, from: &str) -> &mut Self {
         let syscall = Syscall::Recv {
             fd,
-            data: Payload {
-                shown: b"ping".to_vec(),
-                truncated: false,
-            },
+            data: Payload::new(b"ping".to_vec(), false),
             buf_len: 64,
             flags: MsgFlags::default(),
             src: Some(inet(from)),
