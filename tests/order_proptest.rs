@@ -408,13 +408,13 @@ fn strace_line(ev: &SocketEvent) -> String {
         Syscall::Send { fd, data, dest, .. } => match dest {
             Some(d) => format!(
                 "{fd}, {}, {}, 0, {}, 16",
-                strace_string(&data.shown()),
+                strace_string(data.shown()),
                 data.shown().len(),
                 strace_sockaddr(d)
             ),
             None => format!(
                 "{fd}, {}, {}",
-                strace_string(&data.shown()),
+                strace_string(data.shown()),
                 data.shown().len()
             ),
         },
@@ -427,10 +427,10 @@ fn strace_line(ev: &SocketEvent) -> String {
         } => match src {
             Some(s) => format!(
                 "{fd}, {}, {buf_len}, 0, {}, [16]",
-                strace_string(&data.shown()),
+                strace_string(data.shown()),
                 strace_sockaddr(s)
             ),
-            None => format!("{fd}, {}, {buf_len}", strace_string(&data.shown())),
+            None => format!("{fd}, {}, {buf_len}", strace_string(data.shown())),
         },
         Syscall::Close { fd } => fd.to_string(),
         Syscall::Getsockopt {
