@@ -898,7 +898,7 @@ mod tests {
     }
 
     fn shown(data: &Payload) -> &[u8] {
-        &data.shown()
+        data.shown()
     }
 
     #[test]
