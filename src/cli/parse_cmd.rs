@@ -128,6 +128,13 @@ fn write_summary(
                 fold.non_socket_calls,
                 fold.duplicate_closes
             )?;
+            if parse.calls_not_read > 0 {
+                writeln!(
+                    out,
+                    "   {} of the calls were on descriptors already known not to be sockets: counted, arguments not read",
+                    parse.calls_not_read
+                )?;
+            }
             if parse.unfinished_at_end > 0 {
                 writeln!(
                     out,

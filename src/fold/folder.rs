@@ -5,9 +5,61 @@ use std::collections::VecDeque;
 use super::tables::{Slot, SockNo, TableId, Tables};
 use super::{FoldStats, SocketEvent, SocketOrigin, SyntheticReason};
 use crate::parse::{
-    Call, Domain, FcntlOp, Fd, Outcome, Protocol, SockType, Syscall, SyscallName, TraceEvent,
+    Call, Domain, FcntlOp, Fd, Outcome, Protocol, SockType, SocketOracle, Syscall, SyscallName,
+    TraceEvent, TraceReader,
 };
 use crate::source::{Loc, SockId, TraceId};
+
+/// Where the fold stage takes its events from. A trace reader is told which descriptors are
+/// sockets, so that it can count calls on other descriptors without reading them; any other
+/// iterator of events (tests, replays) is folded call by call.
+pub trait EventSource: Iterator<Item = TraceEvent> {
+    /// The next event, knowing which descriptors are sockets.
+    fn next_knowing(&mut self, _sockets: &dyn SocketOracle) -> Option<TraceEvent> {
+        self.next()
+    }
+
+    /// Calls the source counted without reading them, because `next_knowing` ruled their
+    /// descriptor out, so far.
+    fn calls_not_read(&self) -> u64 {
+        0
+    }
+
+    /// The last such call: where, by whom, when.
+    fn last_not_read(&self) -> Option<(Loc, u32, Option<f64>)> {
+        None
+    }
+}
+
+impl EventSource for TraceReader {
+    fn next_knowing(&mut self, sockets: &dyn SocketOracle) -> Option<TraceEvent> {
+        self.next_with(sockets)
+    }
+
+    fn calls_not_read(&self) -> u64 {
+        self.stats().calls_not_read
+    }
+
+    fn last_not_read(&self) -> Option<(Loc, u32, Option<f64>)> {
+        self.last_unread()
+    }
+}
+
+impl<S: EventSource + ?Sized> EventSource for &mut S {
+    fn next_knowing(&mut self, sockets: &dyn SocketOracle) -> Option<TraceEvent> {
+        (**self).next_knowing(sockets)
+    }
+
+    fn calls_not_read(&self) -> u64 {
+        (**self).calls_not_read()
+    }
+
+    fn last_not_read(&self) -> Option<(Loc, u32, Option<f64>)> {
+        (**self).last_not_read()
+    }
+}
+
+impl EventSource for std::vec::IntoIter<TraceEvent> {}
 
 /// Folds one trace's events into socket events (streaming: memory is bounded by the number of
 /// live descriptors, not by the trace's length).
@@ -23,7 +75,7 @@ pub struct Folder<I> {
     finished: bool,
 }
 
-impl<I: Iterator<Item = TraceEvent>> Folder<I> {
+impl<I: EventSource> Folder<I> {
     pub fn new(events: I, trace: TraceId) -> Self {
         Folder {
             events,
@@ -391,7 +443,14 @@ impl<I: Iterator<Item = TraceEvent>> Folder<I> {
 
     fn finish(&mut self) {
         self.finished = true;
-        let (loc, pid, time) = self.last.unwrap_or((Loc::new(self.trace, 0), 0, None));
+        // Calls the source did not read were calls on other descriptors, as far as folding goes.
+        self.stats.non_socket_calls += self.events.calls_not_read();
+        let last = match (self.last, self.events.last_not_read()) {
+            (Some(seen), Some(unread)) if unread.0.line > seen.0.line => Some(unread),
+            (None, unread) => unread,
+            (seen, _) => seen,
+        };
+        let (loc, pid, time) = last.unwrap_or((Loc::new(self.trace, 0), 0, None));
         for sock in self.tables.close_all() {
             let pid = self.tables.last_user(sock).unwrap_or(pid);
             self.push_synthetic_close(sock, loc, pid, time, SyntheticReason::EndOfTrace);
@@ -399,7 +458,7 @@ impl<I: Iterator<Item = TraceEvent>> Folder<I> {
     }
 }
 
-impl<I: Iterator<Item = TraceEvent>> Iterator for Folder<I> {
+impl<I: EventSource> Iterator for Folder<I> {
     type Item = SocketEvent;
 
     fn next(&mut self) -> Option<SocketEvent> {
@@ -410,7 +469,7 @@ impl<I: Iterator<Item = TraceEvent>> Iterator for Folder<I> {
             if self.finished {
                 return None;
             }
-            match self.events.next() {
+            match self.events.next_knowing(&self.tables) {
                 Some(event) => self.fold_event(event),
                 None => self.finish(),
             }

@@ -11,7 +11,7 @@ mod tables;
 mod tests;
 
 pub use display::show_addr;
-pub use folder::Folder;
+pub use folder::{EventSource, Folder};
 
 use serde::Serialize;
 

@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use crate::parse::Fd;
+use crate::parse::{Fd, SocketOracle};
 
 /// Index of a descriptor table. Threads (CLONE_FILES) share one; fork copies it.
 pub type TableId = usize;
@@ -65,6 +65,15 @@ impl Tables {
     fn new_table(&mut self) -> TableId {
         self.tables.push(Table::default());
         self.tables.len() - 1
+    }
+
+    /// Does `fd` of `pid` name a socket now? (Unlike [`Tables::table_of`], creates nothing.)
+    pub fn names_socket(&self, pid: u32, fd: Fd) -> bool {
+        let table = match self.recent {
+            Some((recent_pid, t)) if recent_pid == pid => Some(t),
+            _ => self.table_of_pid.get(&pid).copied(),
+        };
+        table.is_some_and(|t| self.lookup(t, fd).is_some())
     }
 
     pub fn lookup(&self, table: TableId, fd: Fd) -> Option<SockNo> {
@@ -222,6 +231,12 @@ impl Tables {
             t.fds.clear();
         }
         open
+    }
+}
+
+impl SocketOracle for Tables {
+    fn may_be_socket(&self, pid: u32, fd: Fd) -> bool {
+        self.names_socket(pid, fd)
     }
 }
 

@@ -3,6 +3,7 @@
 
 use std::borrow::Cow;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV6};
+use std::sync::Arc;
 
 use super::error::{ParseError, Part, Result};
 use super::strings;
@@ -130,7 +131,7 @@ pub fn fd_info(fd: Fd, decoration: &[u8]) -> FdInfo {
         info.kind = Cow::Borrowed("file");
         // `-yy` adds the device: `/dev/null<char 1:3>`.
         let path_len = memchr::memchr(b'<', inside).unwrap_or(inside.len());
-        info.detail = Some(lossy(inside.get(..path_len).unwrap_or_default()));
+        info.detail = Some(shared_text(inside.get(..path_len).unwrap_or_default()));
         return info;
     }
     let Some(colon) = memchr::memchr(b':', inside) else {
@@ -150,7 +151,7 @@ pub fn fd_info(fd: Fd, decoration: &[u8]) -> FdInfo {
     info.local = socket_addr(local);
     info.peer = peer.and_then(socket_addr);
     if info.local.is_none() {
-        info.detail = Some(lossy(body));
+        info.detail = Some(shared_text(body));
     }
     info
 }
@@ -181,6 +182,14 @@ fn socket_addr(text: &[u8]) -> Option<SocketAddr> {
 
 fn lossy(bytes: &[u8]) -> String {
     strings::text(bytes)
+}
+
+/// Text to share between the calls that repeat one decoration (one allocation when valid).
+fn shared_text(bytes: &[u8]) -> Arc<str> {
+    match std::str::from_utf8(bytes) {
+        Ok(valid) => Arc::from(valid),
+        Err(_) => Arc::from(String::from_utf8_lossy(bytes).as_ref()),
+    }
 }
 
 #[cfg(test)]

@@ -7,7 +7,8 @@ use std::path::{Path, PathBuf};
 
 use super::file::FileParser;
 use super::syscall::{Syscall, TraceEvent};
-use super::{OpenError, ParseStats};
+use super::{OpenError, ParseStats, SocketOracle};
+use crate::source::Loc;
 
 /// One per-pid file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -127,14 +128,18 @@ impl Merger {
     fn refill(&mut self, index: usize, stats: &mut ParseStats) {
         if self.heads[index].is_none() {
             if let Some(file) = self.files.get_mut(index) {
-                self.heads[index] = file.next_event(stats);
+                self.heads[index] = file.next_event(stats, None);
             }
         }
     }
 
-    pub fn next_event(&mut self, stats: &mut ParseStats) -> Option<TraceEvent> {
+    pub fn next_event(
+        &mut self,
+        stats: &mut ParseStats,
+        oracle: Option<&dyn SocketOracle>,
+    ) -> Option<TraceEvent> {
         if let [only] = self.files.as_mut_slice() {
-            return only.next_event(stats);
+            return only.next_event(stats, oracle);
         }
         if self.order == Order::Undecided {
             for index in 0..self.files.len() {
@@ -199,6 +204,16 @@ impl Merger {
                 }
             }
             return Some(event);
+        }
+    }
+}
+
+impl Merger {
+    /// The last call a single file counted without reading it (a `-ff` set reads every call).
+    pub fn last_unread(&self) -> Option<(Loc, u32, Option<f64>)> {
+        match self.files.as_slice() {
+            [only] => only.last_unread(),
+            _ => None,
         }
     }
 }

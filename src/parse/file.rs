@@ -12,9 +12,9 @@ use super::merge::{Pending, PendingCalls};
 use super::names::CallNames;
 use super::outcome;
 use super::strings;
-use super::syscall::{Call, FdInfo, ProcessEvent, SockAddr, Syscall, SyscallName, TraceEvent};
+use super::syscall::{Call, Fd, FdInfo, ProcessEvent, SockAddr, Syscall, SyscallName, TraceEvent};
 use super::typed::{self, Decorations, LastDecoration};
-use super::{ParseStats, Unparsed, UNPARSED_SAMPLES};
+use super::{ParseStats, SocketOracle, Unparsed, UNPARSED_SAMPLES};
 use crate::source::{Loc, TraceId};
 
 /// Longest line text kept in an [`Unparsed`] sample.
@@ -135,6 +135,8 @@ struct State {
     last_decoration: LastDecoration,
     finished: bool,
     bytes_counted: u64,
+    /// The last call counted without reading its arguments (see [`SocketOracle`]).
+    last_unread: Option<(Loc, u32, Option<f64>)>,
 }
 
 impl FileParser {
@@ -170,12 +172,23 @@ impl FileParser {
                 last_decoration: LastDecoration::default(),
                 finished: false,
                 bytes_counted: 0,
+                last_unread: None,
             },
         }
     }
 
-    /// The next event of this file, `None` once it is exhausted.
-    pub fn next_event(&mut self, stats: &mut ParseStats) -> Option<TraceEvent> {
+    /// The last call counted without reading its arguments: where, by whom and when.
+    pub fn last_unread(&self) -> Option<(Loc, u32, Option<f64>)> {
+        self.state.last_unread
+    }
+
+    /// The next event of this file, `None` once it is exhausted. With an `oracle`, calls on
+    /// descriptors it rules out as sockets are counted without being read.
+    pub fn next_event(
+        &mut self,
+        stats: &mut ParseStats,
+        oracle: Option<&dyn SocketOracle>,
+    ) -> Option<TraceEvent> {
         loop {
             if let Some(event) = self.state.ready.pop_front() {
                 return Some(event);
@@ -202,7 +215,7 @@ impl FileParser {
                 }
                 Ok(Some(Line::Text(text))) => {
                     stats.lines += 1;
-                    state.line(text, line_no, stats);
+                    state.line(text, line_no, stats, oracle);
                 }
             }
             let bytes = self.lines.bytes();
@@ -267,10 +280,16 @@ impl State {
         self.unparsed(stats, loc, error.column_in(text), error.to_string(), text);
     }
 
-    fn line(&mut self, text: &[u8], line_no: u64, stats: &mut ParseStats) {
+    fn line(
+        &mut self,
+        text: &[u8],
+        line_no: u64,
+        stats: &mut ParseStats,
+        oracle: Option<&dyn SocketOracle>,
+    ) {
         if let Some((mut carry, first_line)) = self.carry.take() {
             carry.extend_from_slice(text);
-            self.handle(&carry, first_line, stats);
+            self.handle(&carry, first_line, stats, None);
             return;
         }
         let cut_at = match text.ends_with(b" attached") {
@@ -283,10 +302,16 @@ impl State {
             stats.skipped += 1;
             return;
         }
-        self.handle(text, line_no, stats);
+        self.handle(text, line_no, stats, oracle);
     }
 
-    fn handle(&mut self, text: &[u8], line_no: u64, stats: &mut ParseStats) {
+    fn handle(
+        &mut self,
+        text: &[u8],
+        line_no: u64,
+        stats: &mut ParseStats,
+        oracle: Option<&dyn SocketOracle>,
+    ) {
         self.current_line = line_no;
         let loc = self.loc(line_no);
         let frame = match frame::frame(text) {
@@ -329,6 +354,16 @@ impl State {
                 let Some(known) = self.lookup(name, stats) else {
                     return self.clock.pass(stamp);
                 };
+                if let Some(oracle) = oracle.filter(|_| self.in_step()) {
+                    if unread_candidate(known, tail)
+                        .is_some_and(|fd| !oracle.may_be_socket(pid, fd))
+                    {
+                        stats.calls += 1;
+                        stats.calls_not_read += 1;
+                        self.last_unread = Some((loc, pid, self.clock.time(stamp).ok().flatten()));
+                        return;
+                    }
+                }
                 let time = time!();
                 match call(known, tail, loc, pid, time, &mut self.last_decoration) {
                     Ok(call) => {
@@ -421,6 +456,16 @@ impl State {
             time,
             event,
         });
+    }
+
+    /// Every event of earlier lines has been handed on, so what the consumer knows of the
+    /// descriptors is current: nothing is held back, deferred, or waiting to be taken.
+    fn in_step(&self) -> bool {
+        !self.pids.resolving
+            && self.ready.is_empty()
+            && self.held.is_empty()
+            && self.deferred.is_empty()
+            && self.reserved.is_empty()
     }
 
     /// The pid of a line: its own, the file's (`-ff`), or the one inferred.
@@ -551,6 +596,59 @@ fn acts_at_start(name: SyscallName) -> bool {
             | N::Close
             | N::Shutdown
     )
+}
+
+/// The descriptor of a call that can be counted unread when it is not a socket: a call whose
+/// only descriptor is its first argument and which creates none, written as a plain number or
+/// with a decoration the fold stage could not adopt a socket from (anything but TCP and UDP).
+fn unread_candidate(name: SyscallName, tail: &[u8]) -> Option<Fd> {
+    use SyscallName as N;
+    if !matches!(
+        name,
+        N::Read
+            | N::Write
+            | N::Pread64
+            | N::Pwrite64
+            | N::Readv
+            | N::Writev
+            | N::Recv
+            | N::Recvfrom
+            | N::Recvmsg
+            | N::Recvmmsg
+            | N::Send
+            | N::Sendto
+            | N::Sendmsg
+            | N::Sendmmsg
+            | N::Close
+            | N::Shutdown
+            | N::Setsockopt
+            | N::Getsockopt
+            | N::Getsockname
+            | N::Getpeername
+            | N::Ioctl
+            | N::Bind
+            | N::Listen
+            | N::Connect
+    ) {
+        return None;
+    }
+    let digits = tail.iter().take_while(|b| b.is_ascii_digit()).count();
+    if digits == 0 || digits > 9 {
+        return None;
+    }
+    let fd = tail
+        .get(..digits)?
+        .iter()
+        .fold(0, |n: Fd, &d| n * 10 + Fd::from(d - b'0'));
+    match tail.get(digits..)? {
+        [b',' | b')', ..] => Some(fd),
+        [b'<', decoration @ ..]
+            if !decoration.starts_with(b"TCP") && !decoration.starts_with(b"UDP") =>
+        {
+            Some(fd)
+        }
+        _ => None,
+    }
 }
 
 /// Where an attach note starts inside a line that carries something before it.

@@ -55,13 +55,23 @@ pub fn frame(line: &[u8]) -> Result<Frame<'_>> {
             .trim_ascii_start();
     } else if rest.first().is_some_and(u8::is_ascii_digit) {
         // A first word of digits only is the pid; digits running into `:` or `.` are a stamp.
-        let digits_len = rest
-            .iter()
-            .position(|b| !b.is_ascii_digit())
-            .unwrap_or(rest.len());
+        // The value is read in the same pass that finds the word's end (every line has one).
+        let mut value = 0u64;
+        let mut digits_len = 0;
+        for &b in rest {
+            if !b.is_ascii_digit() {
+                break;
+            }
+            value = value.wrapping_mul(10).wrapping_add(u64::from(b - b'0'));
+            digits_len += 1;
+        }
         if matches!(rest.get(digits_len), None | Some(b' ')) {
             let word = rest.get(..digits_len).unwrap_or_default();
-            pid = Some(parse_pid(word).ok_or(ParseError::at(Part::Pid, word))?);
+            pid = Some(match u32::try_from(value) {
+                // Nine digits cannot overflow; longer words take the checked path.
+                Ok(pid) if digits_len <= 9 => pid,
+                _ => parse_pid(word).ok_or(ParseError::at(Part::Pid, word))?,
+            });
             rest = rest
                 .get(digits_len..)
                 .unwrap_or_default()

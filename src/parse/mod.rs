@@ -51,8 +51,12 @@ use crate::source::{Loc, TraceId};
 pub struct ParseStats {
     pub bytes: u64,
     pub lines: u64,
-    /// Recognised calls turned into events (a merged unfinished/resumed pair counts once).
+    /// Recognised calls (a merged unfinished/resumed pair counts once): turned into events, or
+    /// counted in `calls_not_read`.
     pub calls: u64,
+    /// Calls on a descriptor the fold stage knew was not a socket when the call was read:
+    /// counted, their arguments not read (most calls of a trace are on files).
+    pub calls_not_read: u64,
     /// Calls assembled from an `<unfinished ...>` line and its `<... resumed>` line.
     pub merged_unfinished: u64,
     /// Exit, kill and signal lines turned into events.
@@ -88,6 +92,14 @@ impl ParseStats {
 
 /// Maximum number of unparsed lines kept with their text.
 pub const UNPARSED_SAMPLES: usize = 20;
+
+/// What the consumer of the events knows of descriptors at the point the parser has reached.
+/// A call on a descriptor that cannot be a socket is dropped by the fold stage whatever its
+/// arguments say, so the parser counts it without reading them.
+pub trait SocketOracle {
+    /// Can `fd` of process `pid` be a socket now?
+    fn may_be_socket(&self, pid: u32, fd: Fd) -> bool;
+}
 
 /// A line the parser could not read, with where and why.
 #[derive(Debug, Clone, Serialize)]
@@ -169,9 +181,23 @@ impl TraceReader {
     }
 }
 
+impl TraceReader {
+    /// The next event, counting calls on descriptors `oracle` rules out as sockets without
+    /// reading them. Only a single trace file is read this way: the files of a `-ff` set are
+    /// merged, and an event waiting in another file could still create the descriptor.
+    pub fn next_with(&mut self, oracle: &dyn SocketOracle) -> Option<TraceEvent> {
+        self.merger.next_event(&mut self.stats, Some(oracle))
+    }
+
+    /// The last call counted without being read (where, by whom, when), if any.
+    pub fn last_unread(&self) -> Option<(Loc, u32, Option<f64>)> {
+        self.merger.last_unread()
+    }
+}
+
 impl Iterator for TraceReader {
     type Item = TraceEvent;
     fn next(&mut self) -> Option<TraceEvent> {
-        self.merger.next_event(&mut self.stats)
+        self.merger.next_event(&mut self.stats, None)
     }
 }

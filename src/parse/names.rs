@@ -9,8 +9,15 @@ use super::syscall::SyscallName;
 
 /// A name of at most 16 bytes as one integer (zero-padded; names never contain NUL).
 fn pack(name: &[u8]) -> Option<u128> {
+    if name.len() > 16 {
+        return None;
+    }
+    // Stored byte by byte into a fixed array: a copy of a variable length would be a call to
+    // `memcpy`, and this runs for every line of a trace.
     let mut bytes = [0u8; 16];
-    bytes.get_mut(..name.len())?.copy_from_slice(name);
+    for (slot, &b) in bytes.iter_mut().zip(name) {
+        *slot = b;
+    }
     Some(u128::from_le_bytes(bytes))
 }
 
@@ -79,7 +86,11 @@ impl CallNames {
                 .or_insert(0) += 1;
             return None;
         };
-        match self.slots.entry(packed).or_insert(Slot::Ignored(0)) {
+        let slot = match self.slots.get_mut(&packed) {
+            Some(slot) => slot,
+            None => self.slots.entry(packed).or_insert(Slot::Ignored(0)),
+        };
+        match slot {
             Slot::Known(known) => Some(*known),
             Slot::Ignored(count) => {
                 *count += 1;

@@ -6,7 +6,7 @@
 
 use std::borrow::Cow;
 use std::net::{IpAddr, SocketAddr};
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use serde::Serialize;
 
@@ -45,8 +45,9 @@ pub struct FdInfo {
     pub kind: Cow<'static, str>,
     pub local: Option<SocketAddr>,
     pub peer: Option<SocketAddr>,
-    /// File path, unix socket path, or inode text, when that is what strace printed.
-    pub detail: Option<String>,
+    /// File path, unix socket path, or inode text, when that is what strace printed (shared:
+    /// calls on one descriptor repeat its decoration).
+    pub detail: Option<Arc<str>>,
 }
 
 /// What the call returned.

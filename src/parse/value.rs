@@ -57,6 +57,17 @@ fn comment_end(bytes: &[u8], at: usize) -> usize {
 
 /// Index just past a `-y` decoration `<...>` opening at `at` (nested `<>`, `[]` inside).
 pub fn decoration_end(bytes: &[u8], at: usize) -> usize {
+    // Most decorations are a path or an address with nothing nested: the first `>` ends them
+    // when nothing before it opens a bracket, an angle or a string.
+    if let Some(close) = bytes
+        .get(at + 1..)
+        .and_then(|rest| memchr::memchr(b'>', rest))
+    {
+        let inside = bytes.get(at + 1..at + 1 + close).unwrap_or_default();
+        if memchr::memchr3(b'<', b'[', b'"', inside).is_none() {
+            return at + 1 + close + 1;
+        }
+    }
     let mut angles = 0usize;
     let mut squares = 0usize;
     let mut i = at;
