@@ -36,15 +36,12 @@ fn trace_files() -> Vec<PathBuf> {
     files
 }
 
+/// What folding one trace gave: its socket events and counters.
+type Folded = (Vec<SocketEvent>, FoldStats);
+
 /// Folds `path` both ways: through the reader (calls on other descriptors not read) and over
-/// the fully read events.
-fn fold_both(
-    path: &Path,
-) -> (
-    (Vec<SocketEvent>, FoldStats),
-    (Vec<SocketEvent>, FoldStats),
-    u64,
-) {
+/// the fully read events; also how many calls the reader did not read.
+fn fold_both(path: &Path) -> (Folded, Folded, u64) {
     let mut reader = TraceReader::open(path, TraceId(0)).unwrap();
     let mut folder = Folder::new(&mut reader, TraceId(0));
     let knowing: Vec<SocketEvent> = folder.by_ref().collect();
