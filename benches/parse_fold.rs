@@ -5,7 +5,8 @@
 //! start-up with large file reads, threads, `-yy`, timestamps) and the *HTTP load* (the lab's
 //! curl/http.server traces under `-f -ttt -T -yy`: short socket calls, dense in lines).
 //!
-//! `cargo bench --bench parse_fold` (set `NETCHECK_BENCH_MB` to change the size).
+//! `cargo bench --bench parse_fold` (set `NETCHECK_BENCH_MB` to change the size,
+//! `NETCHECK_BENCH_FILES=a.strace:b.strace` to measure your own traces).
 //!
 //! Each pass is one function over the event stream; a later stage adds its pass to `PASSES`.
 
@@ -87,7 +88,12 @@ fn main() -> std::io::Result<()> {
 
 fn run_passes(path: &Path) -> std::io::Result<()> {
     let bytes = std::fs::metadata(path)?.len();
+    // `NETCHECK_BENCH_PASS=parse+fold` runs one pass only (for profiling).
+    let only = std::env::var("NETCHECK_BENCH_PASS").ok();
     for (name, pass) in PASSES {
+        if only.as_deref().is_some_and(|only| only != *name) {
+            continue;
+        }
         let mut reader = match TraceReader::open(path, TraceId(0)) {
             Ok(reader) => reader,
             Err(error) => {

@@ -9,7 +9,7 @@ use super::error::{ParseError, Part};
 use super::frame::{self, Body, Stamp};
 use super::lines::{Line, LineReader};
 use super::merge::{Pending, PendingCalls};
-use super::names::CallNames;
+use super::names::{self, CallNames};
 use super::outcome;
 use super::strings;
 use super::syscall::{Call, Fd, FdInfo, ProcessEvent, SockAddr, Syscall, SyscallName, TraceEvent};
@@ -236,7 +236,19 @@ impl State {
 
     /// The recognised call named `name`, or `None` after counting it as ignored.
     fn lookup(&mut self, name: &[u8], stats: &mut ParseStats) -> Option<SyscallName> {
-        let known = self.names.lookup_or_count(name, &mut stats.ignored);
+        self.lookup_packed(name, names::pack(name), stats)
+    }
+
+    /// [`State::lookup`] of a name the framing packed already.
+    fn lookup_packed(
+        &mut self,
+        name: &[u8],
+        packed: Option<u128>,
+        stats: &mut ParseStats,
+    ) -> Option<SyscallName> {
+        let known = self
+            .names
+            .lookup_packed_or_count(name, packed, &mut stats.ignored);
         if self.names.unflushed() >= IGNORED_FLUSH_EVERY {
             self.names.flush_into(&mut stats.ignored);
         }
@@ -350,8 +362,9 @@ impl State {
                 let signal = strings::text(signal);
                 self.process(stats, loc, pid, time, ProcessEvent::Killed { signal });
             }
-            Body::Call { name, tail } => {
-                let Some(known) = self.lookup(name, stats) else {
+            Body::Call { name, tail, packed } => {
+                let packed = packed.or_else(|| names::pack(name));
+                let Some(known) = self.lookup_packed(name, packed, stats) else {
                     return self.clock.pass(stamp);
                 };
                 if let Some(oracle) = oracle.filter(|_| self.in_step()) {

@@ -4,6 +4,7 @@
 //! line; nothing is allocated.
 
 use super::error::{ParseError, Part, Result};
+use super::swar;
 use super::value;
 
 /// A timestamp as printed: `-t`/`-tt` time of day, or `-ttt`/`-r` plain seconds.
@@ -15,8 +16,13 @@ pub enum Stamp {
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Body<'a> {
-    /// `name(args) = ret`: `tail` is everything after `name(`.
-    Call { name: &'a [u8], tail: &'a [u8] },
+    /// `name(args) = ret`: `tail` is everything after `name(`. `packed` is the name as the
+    /// name table keys it, when the framing had it at hand (names under 16 bytes).
+    Call {
+        name: &'a [u8],
+        tail: &'a [u8],
+        packed: Option<u128>,
+    },
     /// `name(args <unfinished ...>`: `head` is the argument text printed so far.
     Unfinished { name: &'a [u8], head: &'a [u8] },
     /// `<... name resumed>rest`.
@@ -134,6 +140,14 @@ const NAME_BYTE: [bool; 256] = {
 };
 
 fn call(text: &[u8]) -> Result<Body<'_>> {
+    // The common case: the name and its `(` within the first 16 bytes.
+    if let Some(word) = swar::load16(text) {
+        if let Some(name_len) = swar::find_byte(word, b'(').filter(|&n| swar::is_name(word, n)) {
+            let name = text.get(..name_len).unwrap_or_default();
+            let tail = text.get(name_len + 1..).unwrap_or_default();
+            return Ok(call_body(name, tail, Some(swar::prefix(word, name_len))));
+        }
+    }
     let name_len = text
         .iter()
         .position(|&b| !NAME_BYTE[usize::from(b)])
@@ -146,10 +160,14 @@ fn call(text: &[u8]) -> Result<Body<'_>> {
         return Err(ParseError::at(Part::Name, text));
     }
     let tail = text.get(name_len + 1..).unwrap_or_default();
-    if let Some(head) = tail.trim_ascii_end().strip_suffix(UNFINISHED) {
-        return Ok(Body::Unfinished { name, head });
+    Ok(call_body(name, tail, None))
+}
+
+fn call_body<'a>(name: &'a [u8], tail: &'a [u8], packed: Option<u128>) -> Body<'a> {
+    match tail.trim_ascii_end().strip_suffix(UNFINISHED) {
+        Some(head) => Body::Unfinished { name, head },
+        None => Body::Call { name, tail, packed },
     }
-    Ok(Body::Call { name, tail })
 }
 
 fn resumed(text: &[u8]) -> Result<Body<'_>> {

@@ -32,6 +32,7 @@ mod merge;
 mod names;
 pub mod outcome;
 pub mod strings;
+mod swar;
 pub mod syscall;
 mod typed;
 pub mod value;

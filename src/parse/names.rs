@@ -8,7 +8,7 @@ use std::hash::{BuildHasherDefault, Hasher};
 use super::syscall::SyscallName;
 
 /// A name of at most 16 bytes as one integer (zero-padded; names never contain NUL).
-fn pack(name: &[u8]) -> Option<u128> {
+pub fn pack(name: &[u8]) -> Option<u128> {
     if name.len() > 16 {
         return None;
     }
@@ -76,12 +76,23 @@ impl Default for CallNames {
 impl CallNames {
     /// The recognised call spelled `name`; any other name is counted as ignored (names too
     /// long to pack go straight into `map`).
+    #[cfg(test)]
     pub fn lookup_or_count(
         &mut self,
         name: &[u8],
         map: &mut BTreeMap<String, u64>,
     ) -> Option<SyscallName> {
-        let Some(packed) = pack(name) else {
+        self.lookup_packed_or_count(name, pack(name), map)
+    }
+
+    /// [`CallNames::lookup_or_count`] with the name already packed (`None`: too long).
+    pub fn lookup_packed_or_count(
+        &mut self,
+        name: &[u8],
+        packed: Option<u128>,
+        map: &mut BTreeMap<String, u64>,
+    ) -> Option<SyscallName> {
+        let Some(packed) = packed else {
             *map.entry(String::from_utf8_lossy(name).into_owned())
                 .or_insert(0) += 1;
             return None;

@@ -869,7 +869,7 @@ mod tests {
     /// Parses one complete strace call line into (syscall, outcome, decorations).
     fn parse(line: &str) -> (Syscall, Outcome, Vec<FdInfo>) {
         let framed = frame::frame(line.as_bytes()).unwrap();
-        let frame::Body::Call { name, tail } = framed.body else {
+        let frame::Body::Call { name, tail, .. } = framed.body else {
             panic!("not a call: {line}")
         };
         let name = SyscallName::from_bytes(name).unwrap();
