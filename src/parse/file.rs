@@ -730,3 +730,44 @@ fn fill_accept_peer_from_decoration(syscall: &mut Syscall, fd_info: &[FdInfo]) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_first_descriptor_calls_on_plain_or_non_socket_descriptors_may_go_unread() {
+        use SyscallName as N;
+        let cases: [(SyscallName, &[u8], Option<Fd>); 10] = [
+            (N::Read, b"3, \"abc\", 3) = 3", Some(3)),
+            (N::Close, b"12) = 0", Some(12)),
+            (
+                N::Ioctl,
+                b"5</dev/pts/0<char 136:0>>, TCGETS, {}) = 0",
+                Some(5),
+            ),
+            (N::Write, b"4<pipe:[123]>, \"x\", 1) = 1", Some(4)),
+            (N::Write, b"4<UNIX-STREAM:[1->2]>, \"x\", 1) = 1", Some(4)),
+            // The fold stage adopts sockets from these decorations: always read.
+            (
+                N::Sendto,
+                b"7<TCP:[1.2.3.4:5->6.7.8.9:80]>, \"x\", 1) = 1",
+                None,
+            ),
+            (N::Recvfrom, b"7<UDPv6:[[::1]:53]>, \"x\", 1) = 1", None),
+            // Calls that create descriptors, or name several, are always read.
+            (N::Dup2, b"3, 4) = 4", None),
+            (N::Poll, b"[{fd=3, events=POLLIN}], 1, 0) = 0", None),
+            // Not a plain descriptor number.
+            (N::Close, b"-1) = -1 EBADF (Bad file descriptor)", None),
+        ];
+        for (name, tail, expected) in cases {
+            assert_eq!(
+                unread_candidate(name, tail),
+                expected,
+                "{name:?}({})",
+                String::from_utf8_lossy(tail)
+            );
+        }
+    }
+}
