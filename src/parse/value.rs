@@ -68,6 +68,24 @@ pub fn decoration_end(bytes: &[u8], at: usize) -> usize {
             return at + 1 + close + 1;
         }
     }
+    // A socket's `TCP:[10.0.0.1:80->10.0.0.2:5000]>`: the first `]` ends the bracket when
+    // nothing nests inside it (IPv6 addresses bring their own brackets: the full scan below).
+    if let Some(rest) = bytes.get(at + 1..) {
+        if let Some(close) = memchr::memchr(b']', rest) {
+            let inside = rest.get(..close).unwrap_or_default();
+            if rest.get(close + 1) == Some(&b'>') {
+                if let Some(open) = memchr::memchr(b'[', inside) {
+                    let before = inside.get(..open).unwrap_or_default();
+                    let within = inside.get(open + 1..).unwrap_or_default();
+                    if memchr::memchr3(b'<', b'"', b'>', before).is_none()
+                        && memchr::memchr3(b'<', b'"', b'[', within).is_none()
+                    {
+                        return at + 1 + close + 2;
+                    }
+                }
+            }
+        }
+    }
     let mut angles = 0usize;
     let mut squares = 0usize;
     let mut i = at;
@@ -440,6 +458,28 @@ mod tests {
                 "5</dev/null<char 1:3>>"
             ]
         );
+    }
+
+    #[test]
+    fn decoration_ends_nested_or_not() {
+        // (decoration and what follows it, where the decoration ends)
+        let cases: [(&[u8], usize); 7] = [
+            (b"</etc/hosts>, 5", 12),
+            (b"<TCP:[10.0.0.1:80->10.0.0.2:5000]>, x", 34),
+            (b"<TCPv6:[[::1]:80->[::1]:5000]>) = 0", 30),
+            (b"<UNIX-STREAM:[1234->5678]>, 1", 26),
+            (b"</dev/null<char 1:3>>, 2", 21),
+            (b"</tmp/a[1]>, 2", 11),
+            (b"<socket:[99]>", 13),
+        ];
+        for (text, end) in cases {
+            assert_eq!(
+                decoration_end(text, 0),
+                end,
+                "{}",
+                String::from_utf8_lossy(text)
+            );
+        }
     }
 
     #[test]
