@@ -78,28 +78,28 @@ fn call_arg<'a>(text: &'a [u8], opening: &[u8]) -> Option<&'a [u8]> {
     text.strip_prefix(opening)?.strip_suffix(b")")
 }
 
-/// The first quoted string inside `text`, decoded.
-fn first_string(text: &[u8]) -> Option<String> {
+/// The first quoted string inside `text`, read as a `T` (an address). Addresses are plain text:
+/// only a string with escapes is decoded into a buffer first.
+fn first_string_as<T: std::str::FromStr>(text: &[u8]) -> Option<T> {
     let open = memchr::memchr(b'"', text)?;
     let end = strings::string_end(text, open)?;
     let raw = text.get(open + 1..end - 1)?;
+    if memchr::memchr(b'\\', raw).is_none() {
+        return std::str::from_utf8(raw).ok()?.parse().ok();
+    }
     let mut bytes = Vec::new();
     strings::decode_into(raw, &mut bytes).ok()?;
-    String::from_utf8(bytes).ok()
+    std::str::from_utf8(&bytes).ok()?.parse().ok()
 }
 
 /// `inet_addr("10.0.0.1")`.
 fn ipv4_of(text: &[u8]) -> Result<Ipv4Addr> {
-    first_string(text)
-        .and_then(|s| s.parse().ok())
-        .ok_or(ParseError::at(Part::SocketAddress, text))
+    first_string_as(text).ok_or(ParseError::at(Part::SocketAddress, text))
 }
 
 /// `inet_pton(AF_INET6, "::1", &sin6_addr)`.
 fn ipv6_of(text: &[u8]) -> Result<Ipv6Addr> {
-    first_string(text)
-        .and_then(|s| s.parse().ok())
-        .ok_or(ParseError::at(Part::SocketAddress, text))
+    first_string_as(text).ok_or(ParseError::at(Part::SocketAddress, text))
 }
 
 /// `"/tmp/sock"`, abstract `@"name"`.

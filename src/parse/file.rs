@@ -13,7 +13,7 @@ use super::names::{self, CallNames};
 use super::outcome;
 use super::strings;
 use super::syscall::{Call, Fd, FdInfo, ProcessEvent, SockAddr, Syscall, SyscallName, TraceEvent};
-use super::typed::{self, Decorations, LastDecoration};
+use super::typed::{self, Decorations, RecentDecorations};
 use super::{ParseStats, SocketOracle, Unparsed, UNPARSED_SAMPLES};
 use crate::source::{Loc, TraceId};
 
@@ -132,7 +132,7 @@ struct State {
     /// The line being handled.
     current_line: u64,
     names: CallNames,
-    last_decoration: LastDecoration,
+    recent_decorations: RecentDecorations,
     finished: bool,
     bytes_counted: u64,
     /// The last call counted without reading its arguments (see [`SocketOracle`]).
@@ -169,7 +169,7 @@ impl FileParser {
                 deferred: Vec::new(),
                 current_line: 0,
                 names: CallNames::default(),
-                last_decoration: LastDecoration::default(),
+                recent_decorations: RecentDecorations::default(),
                 finished: false,
                 bytes_counted: 0,
                 last_unread: None,
@@ -378,7 +378,7 @@ impl State {
                     }
                 }
                 let time = time!();
-                match call(known, tail, loc, pid, time, &mut self.last_decoration) {
+                match call(known, tail, loc, pid, time, &mut self.recent_decorations) {
                     Ok(call) => {
                         stats.calls += 1;
                         self.emit(TraceEvent::Call(call));
@@ -438,7 +438,7 @@ impl State {
             start.loc,
             pid,
             start.time,
-            &mut self.last_decoration,
+            &mut self.recent_decorations,
         ) {
             Ok(call) => {
                 stats.calls += 1;
@@ -685,7 +685,7 @@ fn call(
     loc: Loc,
     pid: u32,
     time: Option<f64>,
-    last_decoration: &mut LastDecoration,
+    recent_decorations: &mut RecentDecorations,
 ) -> Result<Call, ParseError> {
     let parts = frame::split_tail(tail)?;
     let ret = outcome::returned(parts.ret)?;
@@ -696,7 +696,7 @@ fn call(
         &ret,
         &mut Decorations {
             infos: &mut fd_info,
-            last: last_decoration,
+            recent: recent_decorations,
         },
     )?;
     fill_accept_peer_from_decoration(&mut syscall, &fd_info);

@@ -63,29 +63,41 @@ impl<'a> Args<'a> {
 /// Collects `-y` decorations met while reading descriptors.
 pub struct Decorations<'v> {
     pub infos: &'v mut Vec<FdInfo>,
-    pub last: &'v mut LastDecoration,
+    pub recent: &'v mut RecentDecorations,
 }
 
-/// The decoration decoded last and what it gave: calls on one descriptor repeat the same
-/// decoration (a file read in a loop, a socket's sends), so it is decoded once per run.
+/// Decorations decoded lately and what they gave: calls on one descriptor repeat its decoration
+/// (a file read in a loop, a socket's sends), and a server moves between a few descriptors (its
+/// listener, the connection it serves, its poll set), so each is decoded once per stretch.
 #[derive(Debug, Default)]
-pub struct LastDecoration {
-    text: Vec<u8>,
-    info: Option<FdInfo>,
+pub struct RecentDecorations {
+    entries: Vec<(Vec<u8>, FdInfo)>,
+    /// The entry to replace next (oldest first).
+    next: usize,
 }
 
-impl LastDecoration {
+/// Decorations kept by [`RecentDecorations`].
+const RECENT_DECORATIONS: usize = 8;
+
+impl RecentDecorations {
     fn decode(&mut self, fd: Fd, decoration: &[u8]) -> FdInfo {
-        match &self.info {
-            Some(info) if info.fd == fd && self.text == decoration => info.clone(),
-            _ => {
-                let info = fd_info(fd, decoration);
-                self.text.clear();
-                self.text.extend_from_slice(decoration);
-                self.info = Some(info.clone());
-                info
-            }
+        if let Some((_, info)) = self
+            .entries
+            .iter()
+            .find(|(text, info)| info.fd == fd && text.as_slice() == decoration)
+        {
+            return info.clone();
         }
+        let info = fd_info(fd, decoration);
+        if self.entries.len() < RECENT_DECORATIONS {
+            self.entries.push((decoration.to_vec(), info.clone()));
+        } else if let Some(entry) = self.entries.get_mut(self.next) {
+            entry.0.clear();
+            entry.0.extend_from_slice(decoration);
+            entry.1 = info.clone();
+            self.next = (self.next + 1) % RECENT_DECORATIONS;
+        }
+        info
     }
 }
 
@@ -111,7 +123,7 @@ impl Decorations<'_> {
 
     fn note(&mut self, fd: Fd, decoration: &[u8]) {
         if !self.infos.iter().any(|i| i.fd == fd) {
-            self.infos.push(self.last.decode(fd, decoration));
+            self.infos.push(self.recent.decode(fd, decoration));
         }
     }
 }
@@ -882,7 +894,7 @@ mod tests {
             &ret,
             &mut Decorations {
                 infos: &mut infos,
-                last: &mut LastDecoration::default(),
+                recent: &mut RecentDecorations::default(),
             },
         )
         .unwrap_or_else(|e| panic!("{line}: {e}"));
@@ -1583,7 +1595,7 @@ mod tests {
             &ret,
             &mut Decorations {
                 infos: &mut Vec::new(),
-                last: &mut LastDecoration::default(),
+                recent: &mut RecentDecorations::default(),
             },
         )
         .unwrap_err();
@@ -1594,7 +1606,7 @@ mod tests {
             &ret,
             &mut Decorations {
                 infos: &mut Vec::new(),
-                last: &mut LastDecoration::default(),
+                recent: &mut RecentDecorations::default(),
             },
         )
         .unwrap_err();
@@ -1605,7 +1617,7 @@ mod tests {
             &ret,
             &mut Decorations {
                 infos: &mut Vec::new(),
-                last: &mut LastDecoration::default(),
+                recent: &mut RecentDecorations::default(),
             },
         )
         .unwrap_err();
@@ -1617,7 +1629,7 @@ mod tests {
             &ret,
             &mut Decorations {
                 infos: &mut Vec::new(),
-                last: &mut LastDecoration::default(),
+                recent: &mut RecentDecorations::default(),
             },
         )
         .unwrap();
