@@ -21,6 +21,11 @@
 //! - Every physical line lands in exactly one [`ParseStats`] counter:
 //!   `lines == calls + merged_unfinished + process_events + Σ ignored + skipped + unparsed +
 //!   unfinished_at_end` (a merged pair that fails to parse counts both lines as unparsed).
+//! - Read through [`TraceReader::next_with`], a call on a descriptor the [`SocketOracle`] rules
+//!   out as a socket is counted in `calls` and `calls_not_read` without its arguments being read
+//!   (the fold stage drops such calls whatever they say).
+//! - Payload escapes are decoded when the bytes are first asked for ([`Payload::shown`]); an
+//!   escape strace never prints is kept as its literal text.
 
 mod address;
 pub mod error;
