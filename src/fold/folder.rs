@@ -61,6 +61,36 @@ impl<S: EventSource + ?Sized> EventSource for &mut S {
 
 impl EventSource for std::vec::IntoIter<TraceEvent> {}
 
+/// Longest decoration kind [`adoptable`] accepts.
+const ADOPTABLE_KIND_MAX: usize = 5;
+
+/// The socket a `-yy` decoration kind (`TCP`, `UDPv6`...) lets the fold stage adopt when the
+/// trace never showed it created.
+fn adoptable(kind: &[u8]) -> Option<(Domain, SockType, Protocol)> {
+    match kind {
+        b"TCP" => Some((Domain::Inet, SockType::Stream, Protocol::Tcp)),
+        b"TCPv6" => Some((Domain::Inet6, SockType::Stream, Protocol::Tcp)),
+        b"UDP" => Some((Domain::Inet, SockType::Dgram, Protocol::Udp)),
+        b"UDPv6" => Some((Domain::Inet6, SockType::Dgram, Protocol::Udp)),
+        _ => None,
+    }
+}
+
+/// The descriptor tables answer for the reader: a descriptor names a socket if a table says so,
+/// or may become one if its decoration is of a kind the fold stage adopts.
+impl SocketOracle for Tables {
+    fn may_be_socket(&self, pid: u32, fd: Fd, decoration: Option<&[u8]>) -> bool {
+        // Adoptable kinds are short: look for the `:` after the kind in the first bytes only
+        // (the decoration runs on into the rest of the line).
+        let adopts = decoration.is_some_and(|d| {
+            let head = d.get(..ADOPTABLE_KIND_MAX + 1).unwrap_or(d);
+            let kind_len = head.iter().position(|&b| b == b':').unwrap_or(head.len());
+            adoptable(head.get(..kind_len).unwrap_or_default()).is_some()
+        });
+        adopts || self.names_socket(pid, fd)
+    }
+}
+
 /// Folds one trace's events into socket events (streaming: memory is bounded by the number of
 /// live descriptors, not by the trace's length).
 pub struct Folder<I> {
@@ -214,13 +244,7 @@ impl<I: EventSource> Folder<I> {
     /// only from a `-yy` decoration.
     fn adopt_from_decoration(&mut self, table: TableId, call: &Call, fd: Fd) -> Option<SockNo> {
         let info = call.fd_info.iter().find(|i| i.fd == fd)?;
-        let (domain, ty, protocol) = match info.kind.as_ref() {
-            "TCP" => (Domain::Inet, SockType::Stream, Protocol::Tcp),
-            "TCPv6" => (Domain::Inet6, SockType::Stream, Protocol::Tcp),
-            "UDP" => (Domain::Inet, SockType::Dgram, Protocol::Udp),
-            "UDPv6" => (Domain::Inet6, SockType::Dgram, Protocol::Udp),
-            _ => return None,
-        };
+        let (domain, ty, protocol) = adoptable(info.kind.as_bytes())?;
         let n = self.new_socket(call.loc, domain, ty, protocol, None);
         self.tables.insert(
             table,

@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use crate::parse::{Fd, SocketOracle};
+use crate::parse::Fd;
 
 /// Index of a descriptor table. Threads (CLONE_FILES) share one; fork copies it.
 pub type TableId = usize;
@@ -231,12 +231,6 @@ impl Tables {
             t.fds.clear();
         }
         open
-    }
-}
-
-impl SocketOracle for Tables {
-    fn may_be_socket(&self, pid: u32, fd: Fd) -> bool {
-        self.names_socket(pid, fd)
     }
 }
 

@@ -103,8 +103,9 @@ pub const UNPARSED_SAMPLES: usize = 20;
 /// A call on a descriptor that cannot be a socket is dropped by the fold stage whatever its
 /// arguments say, so the parser counts it without reading them.
 pub trait SocketOracle {
-    /// Can `fd` of process `pid` be a socket now?
-    fn may_be_socket(&self, pid: u32, fd: Fd) -> bool;
+    /// Can `fd` of process `pid` be a socket now? `decoration` is the text `-y` printed after
+    /// the number (inside `<...>`), when it did.
+    fn may_be_socket(&self, pid: u32, fd: Fd, decoration: Option<&[u8]>) -> bool;
 }
 
 /// A line the parser could not read, with where and why.
