@@ -10,6 +10,7 @@ pub mod cli;
 pub mod config;
 pub mod diagnose;
 pub mod fold;
+pub mod input;
 pub mod model;
 pub mod order;
 pub mod parse;

@@ -10,7 +10,7 @@ fn scratch(name: &str) -> PathBuf {
     let _ = fs::remove_dir_all(&dir);
     fs::create_dir_all(&dir).unwrap();
     for file in ["server.trace", "client.trace"] {
-        fs::write(dir.join(file), "").unwrap();
+        fs::write(dir.join(file), "1 close(3) = 0\n").unwrap();
     }
     dir
 }

@@ -98,7 +98,7 @@ fn long_lines_are_cut() {
     let mut analysis = Analysis::new(topology, Vec::new(), Vec::new(), outcome);
     fill_call_texts(&analysis.topology, &analysis.parse, &mut analysis.findings);
     let call = &analysis.findings[0].evidence[0].call;
-    assert_eq!(call.chars().count(), 201);
+    assert_eq!(call.chars().count(), netcheck::parse::EXCERPT_CHARS);
     assert!(call.ends_with('…'));
     std::fs::remove_dir_all(&dir).unwrap();
 }

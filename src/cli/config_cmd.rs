@@ -16,9 +16,7 @@ pub fn run(args: &super::ConfigArgs) -> CmdResult {
                 .into(),
         ));
     }
-    print!(
-        "{}",
-        config::render(&loaded.topology, loaded.inference.as_ref())
-    );
+    let text = config::render(&loaded.topology, loaded.inference.as_ref());
+    print!("{}", crate::report::terminal::printable(&text, false));
     Ok(Status::Clean)
 }

@@ -5,6 +5,7 @@ use std::io::Write as _;
 use super::{CmdResult, DiagnoseArgs, Failure, Format, Status};
 use crate::config::Inputs;
 use crate::diagnose::{run_pipeline, table};
+use crate::report::terminal::printable;
 use crate::report::{json, text, Report};
 
 pub fn run(args: &DiagnoseArgs) -> CmdResult {
@@ -61,8 +62,10 @@ fn run_table(dir: &std::path::Path) -> CmdResult {
     })
 }
 
-/// Writes to stdout; a closed pipe (`| head`) is not an error.
+/// Writes to stdout; a closed pipe (`| head`) is not an error. Control characters from the
+/// input are escaped; only our own colour sequences pass, and only when colour is on.
 pub(super) fn print(text: &str) -> Result<(), Failure> {
+    let text = printable(text, text::stdout_color());
     let mut stdout = std::io::stdout().lock();
     match stdout
         .write_all(text.as_bytes())

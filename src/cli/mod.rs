@@ -214,7 +214,10 @@ pub fn main() -> ExitCode {
     match result {
         Ok(status) => status.into(),
         Err(Failure(msg)) => {
-            eprintln!("netcheck: {msg}");
+            eprintln!(
+                "netcheck: {}",
+                crate::report::terminal::printable(&msg, false)
+            );
             Status::Error.into()
         }
     }

@@ -65,7 +65,7 @@ pub fn run(args: &super::OrderArgs) -> CmdResult {
         traces.push(Box::new(Folder::new(reader, spec.id)));
     }
     let stdout = io::stdout();
-    let mut out = io::BufWriter::new(stdout.lock());
+    let mut out = super::parse_cmd::out_for(args.format, io::BufWriter::new(stdout.lock()));
     match write_order(&topology, traces, args.format, &mut out) {
         Ok(()) => {}
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => return Ok(Status::Clean),

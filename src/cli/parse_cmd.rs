@@ -7,18 +7,25 @@ use serde_json::json;
 use super::{CmdResult, Format, ParseArgs, Status};
 use crate::fold::{FoldStats, Folder, SocketEvent};
 use crate::parse::{ParseStats, TraceReader};
+use crate::report::terminal::{printable, TerminalWriter};
 use crate::source::TraceId;
 
 pub fn run(args: &ParseArgs) -> CmdResult {
     let stdout = io::stdout();
-    let mut out = BufWriter::new(stdout.lock());
+    let mut out = out_for(args.format, BufWriter::new(stdout.lock()));
     let mut status = Status::Clean;
     for (i, path) in args.traces.iter().enumerate() {
         let trace = TraceId(i as u32);
+        if let Err(reason) = crate::config::check_trace(path) {
+            let message = format!("{}: {reason}", path.display());
+            eprintln!("netcheck: {}", printable(&message, false));
+            status = Status::Error;
+            continue;
+        }
         let reader = match TraceReader::open(path, trace) {
             Ok(r) => r,
             Err(e) => {
-                eprintln!("netcheck: {e}");
+                eprintln!("netcheck: {}", printable(&e.to_string(), false));
                 status = Status::Error;
                 continue;
             }
@@ -45,6 +52,14 @@ pub fn run(args: &ParseArgs) -> CmdResult {
     }
     out.flush()?;
     Ok(status)
+}
+
+/// Text goes through the terminal filter; JSON escapes control characters itself.
+pub(super) fn out_for<'w>(format: Format, out: impl Write + 'w) -> Box<dyn Write + 'w> {
+    match format {
+        Format::Text => Box::new(TerminalWriter::new(out, false)),
+        Format::Json => Box::new(out),
+    }
 }
 
 fn write_event(out: &mut impl Write, format: Format, event: &SocketEvent) -> io::Result<()> {
@@ -98,7 +113,7 @@ fn write_summary(
             let doc = json!({
                 "type": "summary",
                 "trace": trace.to_string(),
-                "path": path,
+                "path": path.to_string_lossy(),
                 "parse": parse,
                 "fold": fold,
             });

@@ -27,7 +27,7 @@ pub fn run(args: &super::RecordArgs) -> CmdResult {
                 args.output.display()
             ))
         })?,
-        None => print!("{text}"),
+        None => print!("{}", crate::report::terminal::printable(&text, false)),
     }
     Ok(Status::Clean)
 }

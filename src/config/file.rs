@@ -9,13 +9,10 @@ use super::paths::check_trace;
 use super::{Host, NatRule, Topology, TopologyOrigin, TraceSpec};
 use crate::source::TraceId;
 
-/// The command words, lower case (commands are case-insensitive).
-pub const COMMANDS: [&str; 5] = ["host", "trace", "ip", "nat", "ignore"];
-
-/// Parses config `text` read from `source`. Trace paths are resolved against the folder of
-/// `source` and checked on disk. Returns every problem found, each as `FILE:LINE: message`.
-pub fn parse(text: &str, source: &Path) -> Result<Topology, Vec<String>> {
-    let mut reader = Reader::new(source);
+/// Parses config `text` read from `source`. Trace paths are resolved against `base` (the folder
+/// of `source`) and checked on disk. Returns every problem found, each as `FILE:LINE: message`.
+pub fn parse(text: &str, source: &Path, base: &Path) -> Result<Topology, Vec<String>> {
+    let mut reader = Reader::new(source, base);
     for (index, line) in text.lines().enumerate() {
         let tokens: Vec<&str> = line
             .split_whitespace()
@@ -38,14 +35,16 @@ struct Reader<'s> {
     /// Where each host name and trace path was declared, to report duplicates.
     host_lines: HashMap<String, usize>,
     trace_lines: HashMap<PathBuf, usize>,
+    /// The same, by file identity: one file under two spellings is still one trace.
+    trace_files: HashMap<(u64, u64), usize>,
     problems: Vec<String>,
 }
 
 impl<'s> Reader<'s> {
-    fn new(source: &'s Path) -> Self {
+    fn new(source: &'s Path, base: &Path) -> Self {
         Reader {
             source,
-            base: source.parent().map(Path::to_path_buf).unwrap_or_default(),
+            base: base.to_path_buf(),
             topology: Topology {
                 ignores: super::default_ignores(),
                 origin: TopologyOrigin::ConfigFile,
@@ -53,6 +52,7 @@ impl<'s> Reader<'s> {
             },
             host_lines: HashMap::new(),
             trace_lines: HashMap::new(),
+            trace_files: HashMap::new(),
             problems: Vec::new(),
         }
     }
@@ -126,12 +126,25 @@ impl<'s> Reader<'s> {
                 "trace '{file}' is already declared at line {first}"
             ));
         }
+        if let Some(identity) = crate::input::identity(&path) {
+            if let Some(first) = self.trace_files.insert(identity, line_no) {
+                return Err(format!(
+                    "trace '{file}' is the file already declared at line {first}"
+                ));
+            }
+        }
         self.trace_lines.insert(path.clone(), line_no);
         let name = if name_words.is_empty() {
             default_trace_name(&path)
         } else {
             name_words.join(" ")
         };
+        if let Some(same) = self.topology.traces.iter().find(|t| t.name == name) {
+            return Err(format!(
+                "trace name '{name}' is already used by '{}'; name one of them: trace FILE NAME",
+                same.path.display()
+            ));
+        }
         let id = TraceId(self.topology.traces.len() as u32);
         let host = self.topology.hosts.len() - 1;
         self.topology.traces.push(TraceSpec {

@@ -13,7 +13,7 @@ fn scratch(name: &str) -> PathBuf {
     let _ = fs::remove_dir_all(&dir);
     fs::create_dir_all(dir.join("dir")).unwrap();
     for file in ["server.trace", "client.trace", "out.123"] {
-        fs::write(dir.join(file), "").unwrap();
+        fs::write(dir.join(file), "1 close(3) = 0\n").unwrap();
     }
     dir
 }
@@ -21,7 +21,7 @@ fn scratch(name: &str) -> PathBuf {
 fn parse_in(dir: &Path, text: &str) -> Result<Topology, Vec<String>> {
     let path = dir.join("netcheck.conf");
     fs::write(&path, text).unwrap();
-    parse(text, &path)
+    parse(text, &path, dir)
 }
 
 fn ip(text: &str) -> IpAddr {
@@ -53,7 +53,11 @@ host ff
  trace out
  trace dir/../client.trace#not-a-comment-inside-a-token
 ";
-    fs::write(dir.join("client.trace#not-a-comment-inside-a-token"), "").unwrap();
+    fs::write(
+        dir.join("client.trace#not-a-comment-inside-a-token"),
+        "1 close(3) = 0\n",
+    )
+    .unwrap();
     let topology = parse_in(&dir, text).unwrap();
     let names: Vec<&str> = topology.hosts.iter().map(|h| h.name.as_str()).collect();
     assert_eq!(names, ["server", "host1", "ff"]);
@@ -345,7 +349,7 @@ proptest::proptest! {
     ) {
         let text = lines.join("\n");
         let source = Path::new("/nonexistent-netcheck-dir/x.conf");
-        match parse(&text, source) {
+        match parse(&text, source, source.parent().unwrap_or(Path::new(""))) {
             Ok(topology) => proptest::prop_assert!(!topology.traces.is_empty()),
             Err(problems) => {
                 proptest::prop_assert!(!problems.is_empty());

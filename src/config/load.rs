@@ -1,13 +1,15 @@
 //! Which topology a run uses: a config file, inference from traces, or one-host mode. All input
 //! problems are gathered and reported together, before any trace is processed by later stages.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use super::file::{self, default_trace_name};
 use super::infer::{infer, Inference};
 use super::paths::{check_trace, io_reason, looks_like_config};
 use super::{default_ignores, ConfigError, Host, Inputs, Topology, TopologyOrigin, TraceSpec};
+use crate::input;
 use crate::parse::{TraceEvent, TraceReader};
 use crate::source::TraceId;
 
@@ -46,14 +48,26 @@ pub fn load_detailed(inputs: &Inputs) -> Result<Loaded, ConfigError> {
 }
 
 fn from_config_file(path: &Path) -> Result<Loaded, ConfigError> {
-    let bytes = std::fs::read(path).map_err(|e| {
+    let cannot_read = |reason: String| {
         ConfigError::new(vec![format!(
-            "{}: cannot read config: {}",
-            path.display(),
-            io_reason(&e)
+            "{}: cannot read config: {reason}",
+            input::shown(path)
         )])
-    })?;
-    let topology = file::parse(&String::from_utf8_lossy(&bytes), path).map_err(ConfigError::new)?;
+    };
+    let mut bytes = Vec::new();
+    input::open(path)
+        .map_err(|e| cannot_read(e.reason))?
+        .read_to_end(&mut bytes)
+        .map_err(|e| cannot_read(io_reason(&e)))?;
+    // Trace paths are relative to the config's folder; a config read from a pipe has none, so
+    // they are relative to the current folder.
+    let base = match path.parent() {
+        Some(parent) if !input::is_once_only(path) => parent.to_path_buf(),
+        _ => PathBuf::new(),
+    };
+    let text = String::from_utf8_lossy(&bytes);
+    let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
+    let topology = file::parse(text, path, &base).map_err(ConfigError::new)?;
     Ok(Loaded {
         topology,
         inference: None,
@@ -65,12 +79,23 @@ fn trace_specs(
     paths: &[PathBuf],
     host_of: impl Fn(usize) -> usize,
 ) -> Result<Vec<TraceSpec>, ConfigError> {
-    let mut seen = HashSet::new();
+    let mut seen: HashMap<(u64, u64), &PathBuf> = HashMap::new();
+    let mut names = HashSet::new();
     let problems: Vec<String> = paths
         .iter()
         .filter_map(|path| {
-            let problem = if !seen.insert(path) {
-                Err("is given twice".to_string())
+            let first = input::identity(path).and_then(|id| seen.insert(id, path));
+            let problem = if let Some(first) = first {
+                Err(if first == path {
+                    "is given twice".to_string()
+                } else {
+                    format!("is the same file as {}", first.display())
+                })
+            } else if !names.insert(default_trace_name(path)) {
+                Err(format!(
+                    "another trace is also named {}; rename one, or name them in a config",
+                    default_trace_name(path)
+                ))
             } else if looks_like_config(path) {
                 Err("is a config file, not a trace".to_string())
             } else {

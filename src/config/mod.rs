@@ -11,6 +11,7 @@ mod render;
 
 pub use address::{format_endpoint, is_private, parse_endpoint, AddressError};
 pub use load::{load_detailed, Loaded};
+pub use paths::check_trace;
 pub use render::render;
 
 use std::net::{IpAddr, Ipv4Addr};

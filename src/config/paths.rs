@@ -1,70 +1,37 @@
 //! File-system checks done before any trace is read: is an input a config file or a trace, and
 //! does each trace exist and open.
 
-use std::fs::{self, File};
-use std::io::{self, Read};
+use std::fs;
 use std::path::Path;
 
-use super::file::COMMANDS;
-
-/// How much of a file is looked at to decide whether it is a config file.
-const SNIFF_BYTES: u64 = 64 * 1024;
+use crate::input::{self, Content};
 
 /// A config file is recognised by content: some line starts with a config command (`host`,
-/// `trace`, `ip`, `nat`, `ignore`, any case) and no line looks like strace output.
+/// `trace`, `ip`, `nat`, `ignore`, any case) and no line looks like strace output. Looking past
+/// the first token means a typo in the first command (`hots`) still reads as a config, and is
+/// reported as one.
 pub fn looks_like_config(path: &Path) -> bool {
-    let Ok(file) = File::open(path) else {
-        return false;
-    };
-    let mut head = Vec::new();
-    if file.take(SNIFF_BYTES).read_to_end(&mut head).is_err() {
-        return false;
-    }
-    let text = String::from_utf8_lossy(&head);
-    // A config has config commands and no system-call lines; looking past the first token means
-    // a typo in the first command (`hots`) still reads as a config, and is reported as one.
-    let mut commands = 0;
-    for line in text.lines() {
-        if looks_like_strace(line) {
-            return false;
-        }
-        let token = line.split_whitespace().next().unwrap_or_default();
-        if COMMANDS.contains(&token.to_ascii_lowercase().as_str()) {
-            commands += 1;
-        }
-    }
-    commands > 0
+    input::sniff(path).is_ok_and(|head| head.content == Content::Config)
 }
 
-/// `name(args) = result`, an unfinished/resumed call, or strace's `+++` / `---` notes.
-fn looks_like_strace(line: &str) -> bool {
-    let line = line.trim_start();
-    line.starts_with("+++")
-        || line.starts_with("---")
-        || (line.contains('(') && (line.contains(" = ") || line.contains("unfinished")))
-        || line.contains("resumed>")
-}
-
-/// Checks that `path` names a readable trace: a file, or the prefix of a `strace -ff` set
-/// (`out` for `out.1234`, `out.1235`...). The error text completes "trace 'X': ...".
+/// Checks that `path` names a readable trace: a file (or pipe, or `-`) holding strace text, or
+/// the prefix of a `strace -ff` set (`out` for `out.1234`, `out.1235`...). The error text
+/// completes "trace 'X': ...".
 pub fn check_trace(path: &Path) -> Result<(), String> {
-    match fs::metadata(path) {
-        Ok(meta) if meta.is_dir() => Err("is a directory, not a trace file".into()),
-        Ok(_) => File::open(path)
-            .map(drop)
-            .map_err(|e| format!("cannot be read: {}", io_reason(&e))),
-        Err(e) if e.kind() == io::ErrorKind::NotFound => {
-            if is_ff_prefix(path) {
-                Ok(())
-            } else {
-                Err(format!(
-                    "no such file, nor a -ff set {}.PID",
-                    path.display()
-                ))
-            }
-        }
-        Err(e) => Err(format!("cannot be read: {}", io_reason(&e))),
+    if !input::exists(path) {
+        return if is_ff_prefix(path) {
+            Ok(())
+        } else {
+            Err(format!(
+                "no such file, nor a -ff set {}.PID",
+                path.display()
+            ))
+        };
     }
+    if fs::metadata(path).is_ok_and(|meta| meta.is_dir()) {
+        return Err("is a directory, not a trace file".into());
+    }
+    input::check_trace(path).map_err(|e| e.reason)
 }
 
 /// True when a sibling file named `<prefix>.<digits>` exists.
@@ -88,14 +55,7 @@ fn is_ff_prefix(path: &Path) -> bool {
     })
 }
 
-/// The OS reason without Rust's "(os error N)" suffix.
-pub fn io_reason(error: &io::Error) -> String {
-    let text = error.to_string();
-    match text.find(" (os error") {
-        Some(cut) => text[..cut].to_string(),
-        None => text,
-    }
-}
+pub use crate::input::io_reason;
 
 #[cfg(test)]
 mod tests {
@@ -138,9 +98,20 @@ mod tests {
     #[test]
     fn traces_may_be_files_or_ff_prefixes() {
         let dir = scratch("check");
-        fs::write(dir.join("plain.trace"), "").unwrap();
-        fs::write(dir.join("out.1234"), "").unwrap();
-        fs::write(dir.join("other.x1"), "").unwrap();
+        let line = "1 close(3) = 0\n";
+        fs::write(dir.join("plain.trace"), line).unwrap();
+        fs::write(dir.join("out.1234"), line).unwrap();
+        fs::write(dir.join("other.x1"), line).unwrap();
+        fs::write(dir.join("empty.trace"), "").unwrap();
+        fs::write(dir.join("log.txt"), "GET / HTTP/1.1 200\n").unwrap();
+        assert_eq!(
+            check_trace(&dir.join("empty.trace")),
+            Err("empty trace (0 lines): strace wrote nothing there".to_string())
+        );
+        assert_eq!(
+            check_trace(&dir.join("log.txt")),
+            Err("not strace output (first unparsed line: GET / HTTP/1.1 200)".to_string())
+        );
         assert_eq!(check_trace(&dir.join("plain.trace")), Ok(()));
         assert_eq!(check_trace(&dir.join("out")), Ok(()));
         assert_eq!(

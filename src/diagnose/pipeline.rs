@@ -2,7 +2,6 @@
 //! parse → fold → replay → diagnose, then the evidence calls read back from the trace files.
 
 use std::collections::BTreeMap;
-use std::fs::File;
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 
@@ -60,6 +59,9 @@ pub enum PipelineError {
     Config(#[from] ConfigError),
     #[error(transparent)]
     Open(#[from] OpenError),
+    /// A trace could not be read to its end (an I/O error part-way).
+    #[error("{0}")]
+    Read(String),
 }
 
 /// Loads the topology named by `inputs` and runs every stage.
@@ -88,13 +90,13 @@ pub fn analyse(topology: Topology) -> Result<Analysis, PipelineError> {
     let fold = folders.iter().map(|f| f.stats().clone()).collect();
     drop(folders);
     let parse: Vec<ParseStats> = readers.iter().map(|r| r.stats().clone()).collect();
+    if let Some(error) = parse.iter().find_map(|p| p.read_error.clone()) {
+        return Err(PipelineError::Read(error));
+    }
     let mut analysis = Analysis::new(topology, parse, fold, outcome);
     fill_call_texts(&analysis.topology, &analysis.parse, &mut analysis.findings);
     Ok(analysis)
 }
-
-/// Longest call text kept for evidence.
-const CALL_TEXT_LIMIT: usize = 200;
 
 /// Fills each evidence's empty `call` with its line from the trace file (one pass per file,
 /// stopping after the last line needed). Unreadable files leave the text empty.
@@ -129,8 +131,10 @@ fn read_lines(path: &std::path::Path, lines: &mut BTreeMap<u64, String>) {
     let Some(&last) = lines.keys().next_back() else {
         return;
     };
-    let Ok(file) = File::open(path) else { return };
-    let mut reader = BufReader::new(file);
+    let Ok(stream) = crate::input::open(path) else {
+        return;
+    };
+    let mut reader = BufReader::new(stream);
     let mut buf = Vec::new();
     let mut number = 0u64;
     while number < last {
@@ -140,16 +144,7 @@ fn read_lines(path: &std::path::Path, lines: &mut BTreeMap<u64, String>) {
             Ok(_) => number += 1,
         }
         if let Some(slot) = lines.get_mut(&number) {
-            *slot = shorten(String::from_utf8_lossy(&buf).trim());
+            *slot = crate::parse::excerpt(String::from_utf8_lossy(&buf).trim());
         }
     }
-}
-
-fn shorten(text: &str) -> String {
-    if text.chars().count() <= CALL_TEXT_LIMIT {
-        return text.to_string();
-    }
-    let mut cut: String = text.chars().take(CALL_TEXT_LIMIT).collect();
-    cut.push('…');
-    cut
 }

@@ -67,6 +67,9 @@ pub fn layout(path: &Path) -> Result<Layout, OpenError> {
         .file_name()
         .and_then(|n| n.to_str())
         .unwrap_or_default();
+    if path.as_os_str() == crate::input::STDIN {
+        return Ok(Layout::Single(path.to_path_buf()));
+    }
     match std::fs::metadata(path) {
         Ok(meta) if meta.is_dir() => Err(OpenError::Directory {
             path: path.to_path_buf(),

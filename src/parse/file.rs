@@ -2,7 +2,6 @@
 //! timestamps, pid inference for lines without a pid column, and the line accounting.
 
 use std::collections::{BTreeSet, VecDeque};
-use std::fs::File;
 use std::path::PathBuf;
 
 use super::error::{ParseError, Part};
@@ -16,9 +15,6 @@ use super::syscall::{Call, Fd, FdInfo, ProcessEvent, SockAddr, Syscall, SyscallN
 use super::typed::{self, Decorations, RecentDecorations};
 use super::{ParseStats, SocketOracle, Unparsed, UNPARSED_SAMPLES};
 use crate::source::{Loc, TraceId};
-
-/// Longest line text kept in an [`Unparsed`] sample.
-const SAMPLE_TEXT_LEN: usize = 300;
 
 /// Events held back while the pid of lines without a pid column is still unknown (strace's own
 /// stream prints `[pid N]` only while several processes live). Past this many they are released
@@ -107,7 +103,7 @@ struct PidGuess {
 }
 
 pub struct FileParser {
-    lines: LineReader<File>,
+    lines: LineReader<crate::input::Stream>,
     state: State,
 }
 
@@ -141,7 +137,7 @@ struct State {
 
 impl FileParser {
     pub fn new(
-        file: File,
+        file: crate::input::Stream,
         path: PathBuf,
         trace: TraceId,
         index: u32,
@@ -202,8 +198,13 @@ impl FileParser {
             let state = &mut self.state;
             match next {
                 Err(error) => {
-                    let loc = state.loc(line_no);
-                    state.unparsed(stats, loc, 1, format!("read error: {error}"), b"");
+                    // Lines past the error are lost: the caller must not diagnose a partial
+                    // trace as if it were whole.
+                    let reason = crate::input::io_reason(&error);
+                    let at = format!("{}:{line_no}", state.path.display());
+                    stats
+                        .read_error
+                        .get_or_insert(format!("{at}: cannot read: {reason}"));
                     state.finish(stats);
                 }
                 Ok(None) => state.finish(stats),
@@ -277,13 +278,14 @@ impl State {
     ) {
         stats.unparsed += 1;
         if stats.first_unparsed.len() < UNPARSED_SAMPLES {
-            let shown = text.get(..SAMPLE_TEXT_LEN).unwrap_or(text);
+            // Enough bytes for the excerpt even if every character took four.
+            let shown = text.get(..4 * super::EXCERPT_CHARS).unwrap_or(text);
             stats.first_unparsed.push(Unparsed {
                 loc,
                 path: self.path.clone(),
                 column,
                 reason,
-                text: String::from_utf8_lossy(shown).into_owned(),
+                text: super::excerpt(&String::from_utf8_lossy(shown)),
             });
         }
     }

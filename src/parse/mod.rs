@@ -80,7 +80,12 @@ pub struct ParseStats {
     pub unfinished_at_end: u64,
     /// The files read, indexed by [`Loc::file`] (one for a plain trace, the per-pid files of a
     /// `-ff` set); reports use it to point evidence at the right file.
+    #[serde(serialize_with = "lossy_paths")]
     pub files: Vec<PathBuf>,
+    /// An I/O error that ended the reading of a file early (`FILE: reason`): the trace was not
+    /// read whole, so the run is an input error, not a diagnosis.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub read_error: Option<String>,
 }
 
 impl ParseStats {
@@ -94,6 +99,28 @@ impl ParseStats {
             + self.unparsed
             + self.unfinished_at_end
     }
+}
+
+/// Paths are shown as text even when they are not UTF-8 (JSON has no other way to hold them).
+fn lossy_path<S: serde::Serializer>(path: &std::path::Path, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&path.to_string_lossy())
+}
+
+fn lossy_paths<S: serde::Serializer>(paths: &[PathBuf], s: S) -> Result<S::Ok, S::Error> {
+    s.collect_seq(paths.iter().map(|p| p.to_string_lossy()))
+}
+
+/// Longest trace-line text kept for a report (evidence, unparsed samples), in characters.
+pub const EXCERPT_CHARS: usize = 200;
+
+/// `text` cut to [`EXCERPT_CHARS`] characters, the last of them `…` when it was cut.
+pub fn excerpt(text: &str) -> String {
+    if text.chars().count() <= EXCERPT_CHARS {
+        return text.to_string();
+    }
+    let mut cut: String = text.chars().take(EXCERPT_CHARS - 1).collect();
+    cut.push('…');
+    cut
 }
 
 /// Maximum number of unparsed lines kept with their text.
@@ -113,6 +140,7 @@ pub trait SocketOracle {
 pub struct Unparsed {
     pub loc: Loc,
     /// The file the line is in (a `-ff` set has several).
+    #[serde(serialize_with = "lossy_path")]
     pub path: PathBuf,
     /// 1-based byte column where parsing failed.
     pub column: usize,
@@ -131,6 +159,8 @@ pub enum OpenError {
     },
     #[error("{path}: is a directory, not a trace file")]
     Directory { path: PathBuf },
+    #[error(transparent)]
+    Input(#[from] crate::input::InputError),
 }
 
 /// Streams the events of one trace (one file, or a `-ff` set of per-pid files).
@@ -143,12 +173,7 @@ impl TraceReader {
     /// Opens a trace. `path` is a file, or the common prefix of a `-ff` set (`out` for
     /// `out.1234`, `out.1235`, ...), or one member of such a set.
     pub fn open(path: &Path, trace: TraceId) -> Result<TraceReader, OpenError> {
-        let open = |path: &Path| {
-            std::fs::File::open(path).map_err(|source| OpenError::Io {
-                path: path.to_path_buf(),
-                source,
-            })
-        };
+        let open = |path: &Path| crate::input::open(path).map_err(OpenError::from);
         let (files, pids) = match ffset::layout(path)? {
             ffset::Layout::Single(path) => {
                 let file = open(&path)?;

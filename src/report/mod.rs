@@ -6,6 +6,7 @@
 
 mod build;
 pub mod json;
+pub mod terminal;
 pub mod text;
 
 use serde::Serialize;
