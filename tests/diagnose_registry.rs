@@ -6,7 +6,7 @@ use netcheck::diagnose::registry::{close_matches, find, EXPLANATION_SECTIONS, RU
 use netcheck::diagnose::Class;
 
 /// The public rule IDs. Changing this list is a breaking change of the report format.
-const PUBLIC_IDS: [&str; 28] = [
+const PUBLIC_IDS: [&str; 29] = [
     "nat-undeclared",
     "port-forwarding",
     "connection-not-accepted",
@@ -35,6 +35,7 @@ const PUBLIC_IDS: [&str; 28] = [
     "ordering-incomplete",
     "unsupported-call",
     "unparsed-lines",
+    "untraced-children",
 ];
 
 #[test]

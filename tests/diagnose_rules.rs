@@ -106,6 +106,12 @@ fn patterns() -> Vec<(&'static str, Topology, ReplayOutcome, Vec<ParseStats>)> {
         }],
         ..ParseStats::default()
     };
+    let untraced = ParseStats {
+        lines: 50,
+        untraced_children: 1,
+        untraced_child_samples: vec![(449, loc(0, 9))],
+        ..ParseStats::default()
+    };
     let mut mtu = accepted(5000, 600, 2900);
     mtu.to_client = stream(300, 300, 300, 1, loc(1, 20));
     let mut poll = accepted(120, 0, 120);
@@ -322,6 +328,12 @@ fn patterns() -> Vec<(&'static str, Topology, ReplayOutcome, Vec<ParseStats>)> {
             two_hosts(),
             ReplayOutcome::default(),
             vec![ParseStats::default(), unparsed],
+        ),
+        (
+            "untraced-children",
+            two_hosts(),
+            ReplayOutcome::default(),
+            vec![untraced, ParseStats::default()],
         ),
     ]
 }

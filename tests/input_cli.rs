@@ -405,3 +405,20 @@ fn a_path_that_is_not_utf8_is_reported_in_json_without_a_panic() {
     let summary: serde_json::Value = serde_json::from_str(&last).expect("JSON summary");
     assert_eq!(summary["path"], "trace-\u{fffd}.txt");
 }
+
+#[test]
+fn a_trace_without_f_whose_program_started_threads_is_flagged() {
+    let traces = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/parse/traces");
+    let out = run_in(
+        &traces,
+        &["diagnose", "--trace", "tcp_pair.nofollow-t.strace"],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("untraced-children") && text.contains("recorded without -f"),
+        "{text}"
+    );
+    let out = run_in(&traces, &["diagnose", "--trace", "tcp_pair.f.strace"]);
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("untraced-children"));
+}

@@ -1,7 +1,7 @@
 //! One trace file turned into events: line reading, framing, merging of unfinished calls,
 //! timestamps, pid inference for lines without a pid column, and the line accounting.
 
-use std::collections::{BTreeSet, VecDeque};
+use std::collections::{BTreeSet, HashSet, VecDeque};
 use std::path::PathBuf;
 
 use super::error::{ParseError, Part};
@@ -13,7 +13,7 @@ use super::outcome;
 use super::strings;
 use super::syscall::{Call, Fd, FdInfo, ProcessEvent, SockAddr, Syscall, SyscallName, TraceEvent};
 use super::typed::{self, Decorations, RecentDecorations};
-use super::{ParseStats, SocketOracle, Unparsed, UNPARSED_SAMPLES};
+use super::{ParseStats, SocketOracle, Unparsed, UNPARSED_SAMPLES, UNTRACED_CHILD_SAMPLES};
 use crate::source::{Loc, TraceId};
 
 /// Events held back while the pid of lines without a pid column is still unknown (strace's own
@@ -99,7 +99,12 @@ struct PidGuess {
     /// Children created by lines without a pid, while resolving.
     spawned: Vec<u32>,
     /// Pids seen and not yet exited (to name the sole survivor).
-    alive: Vec<u32>,
+    alive: HashSet<u32>,
+    /// Some line printed a pid: the trace was recorded with `-f`, so children were traced.
+    shown_any: bool,
+    /// Children the traced processes created (`clone`, `fork`, `vfork` results), with the
+    /// spawning call's place, while no line has shown a pid.
+    children: Vec<(u32, Loc)>,
 }
 
 pub struct FileParser {
@@ -154,7 +159,9 @@ impl FileParser {
                     file_pid,
                     resolving: file_pid.is_none(),
                     spawned: Vec::new(),
-                    alive: Vec::new(),
+                    alive: HashSet::new(),
+                    shown_any: false,
+                    children: Vec::new(),
                 },
                 pending: PendingCalls::default(),
                 carry: None,
@@ -263,6 +270,14 @@ impl State {
         self.carry = None;
         stats.unfinished_at_end += self.pending.len() as u64;
         self.pending.clear();
+        if !self.pids.shown_any {
+            let children = std::mem::take(&mut self.pids.children);
+            stats.untraced_children += children.len() as u64;
+            let room = UNTRACED_CHILD_SAMPLES.saturating_sub(stats.untraced_child_samples.len());
+            stats
+                .untraced_child_samples
+                .extend(children.into_iter().take(room));
+        }
         self.release_held(None);
         self.reserved.clear();
         self.flush_deferred();
@@ -490,8 +505,10 @@ impl State {
         }
         match shown {
             Some(pid) => {
-                if !guess.alive.contains(&pid) {
-                    guess.alive.push(pid);
+                guess.alive.insert(pid);
+                if !guess.shown_any {
+                    guess.shown_any = true;
+                    guess.children = Vec::new();
                 }
                 if guess.resolving && !guess.spawned.contains(&pid) {
                     // The first pid that is not a child of the unnamed process is that process.
@@ -500,23 +517,21 @@ impl State {
                 pid
             }
             None if guess.resolving => 0,
-            None => match guess.alive.as_slice() {
-                [only] => *only,
-                _ => 0,
-            },
+            None if guess.alive.len() == 1 => guess.alive.iter().next().copied().unwrap_or(0),
+            None => 0,
         }
     }
 
     fn exited(&mut self, pid: u32) {
-        self.pids.alive.retain(|&p| p != pid);
+        self.pids.alive.remove(&pid);
     }
 
     /// Stops holding events, giving `root` (or 0) to those without a pid.
     fn release_held(&mut self, root: Option<u32>) {
         self.pids.resolving = false;
         let root = root.unwrap_or(0);
-        if root != 0 && !self.pids.alive.contains(&root) {
-            self.pids.alive.push(root);
+        if root != 0 {
+            self.pids.alive.insert(root);
         }
         while let Some(mut event) = self.held.pop_front() {
             match &mut event {
@@ -562,6 +577,7 @@ impl State {
     }
 
     fn emit(&mut self, event: TraceEvent) {
+        self.note_child(&event);
         if !self.pids.resolving {
             let line = match &event {
                 // A merged call that acts at its start keeps its start line's place.
@@ -585,6 +601,26 @@ impl State {
         self.held.push_back(event);
         if self.held.len() >= MAX_HELD_EVENTS {
             self.release_held(None);
+        }
+    }
+}
+
+impl State {
+    /// Keeps the children a trace without pids creates: without `-f` none of them is traced.
+    fn note_child(&mut self, event: &TraceEvent) {
+        if self.pids.shown_any || self.pids.file_pid.is_some() {
+            return;
+        }
+        if let TraceEvent::Call(Call {
+            syscall:
+                super::syscall::Syscall::Spawn {
+                    child: Some(child), ..
+                },
+            loc,
+            ..
+        }) = event
+        {
+            self.pids.children.push((*child, *loc));
         }
     }
 }
@@ -731,6 +767,46 @@ fn fill_accept_peer_from_decoration(syscall: &mut Syscall, fd_info: &[FdInfo]) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Gives `good`, then fails as a disk would with EIO.
+    struct FailingDisk {
+        good: std::io::Cursor<Vec<u8>>,
+    }
+
+    impl std::io::Read for FailingDisk {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            match self.good.read(buf)? {
+                0 => Err(std::io::Error::from_raw_os_error(5)),
+                n => Ok(n),
+            }
+        }
+    }
+
+    #[test]
+    fn a_read_error_ends_the_file_and_is_kept_as_an_input_error() {
+        let text = b"1 socket(AF_INET, SOCK_STREAM, IPPROTO_TCP) = 3\n1 close(3) = 0\n".to_vec();
+        let disk = FailingDisk {
+            good: std::io::Cursor::new(text),
+        };
+        let mut parser = FileParser::new(
+            Box::new(disk),
+            PathBuf::from("disk.trace"),
+            TraceId(0),
+            0,
+            None,
+        );
+        let mut stats = ParseStats::default();
+        let mut events = 0;
+        while parser.next_event(&mut stats, None).is_some() {
+            events += 1;
+        }
+        assert_eq!(events, 2);
+        assert_eq!(stats.unparsed, 0);
+        assert_eq!(
+            stats.read_error.as_deref(),
+            Some("disk.trace:3: cannot read: Input/output error")
+        );
+    }
 
     #[test]
     fn only_first_descriptor_calls_on_plain_descriptor_numbers_may_go_unread() {

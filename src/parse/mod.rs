@@ -82,6 +82,11 @@ pub struct ParseStats {
     /// `-ff` set); reports use it to point evidence at the right file.
     #[serde(serialize_with = "lossy_paths")]
     pub files: Vec<PathBuf>,
+    /// Children (processes or threads) created in a trace recorded without `-f`: none of their
+    /// calls is in the trace.
+    pub untraced_children: u64,
+    /// The first of them: child pid and the spawning call's place.
+    pub untraced_child_samples: Vec<(u32, Loc)>,
     /// An I/O error that ended the reading of a file early (`FILE: reason`): the trace was not
     /// read whole, so the run is an input error, not a diagnosis.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -122,6 +127,9 @@ pub fn excerpt(text: &str) -> String {
     cut.push('…');
     cut
 }
+
+/// Maximum number of untraced children kept with their place.
+pub const UNTRACED_CHILD_SAMPLES: usize = 20;
 
 /// Maximum number of unparsed lines kept with their text.
 pub const UNPARSED_SAMPLES: usize = 20;

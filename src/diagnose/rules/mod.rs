@@ -29,6 +29,7 @@ pub mod udp_loss;
 pub mod unexpected_blocking;
 pub mod unparsed_lines;
 pub mod unsupported_call;
+pub mod untraced_children;
 
 mod shared;
 
