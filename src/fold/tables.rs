@@ -1,7 +1,17 @@
-//! Descriptor tables: which process uses which table, which descriptor names which socket, and how
-//! many descriptors still hold each socket open.
+//! Descriptor tables: which process uses which table, which descriptor names which socket, and when
+//! a socket loses its last descriptor.
+//!
+//! A fork gives the child a copy of its parent's table. Tables are persistent maps
+//! ([`imbl::OrdMap`]), so that copy costs nothing until one side changes it, and then only the
+//! path to the change: a server with many open sockets that forks many children stays linear.
+//! For the same reason a socket's descriptors are not counted one by one on every fork: every
+//! descriptor holds a shared [`Handle`] of its socket, and the socket is closed for real when the
+//! last handle is dropped, whichever table (or copy of a table) held it.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex, Weak};
+
+use imbl::OrdMap;
 
 use crate::parse::Fd;
 
@@ -18,10 +28,34 @@ pub struct Slot {
     pub cloexec: bool,
 }
 
+/// Sockets whose last handle was dropped, in the order they were dropped.
+type ClosedQueue = Arc<Mutex<Vec<SockNo>>>;
+
+/// One socket held open; shared by every descriptor (in every table) that names the socket.
+#[derive(Debug)]
+struct Handle {
+    sock: SockNo,
+    closed: ClosedQueue,
+}
+
+impl Drop for Handle {
+    fn drop(&mut self) {
+        // A poisoned queue only means a panic elsewhere; the pushed numbers are still valid.
+        let mut closed = self.closed.lock().unwrap_or_else(|e| e.into_inner());
+        closed.push(self.sock);
+    }
+}
+
+#[derive(Debug, Clone)]
+struct Entry {
+    handle: Arc<Handle>,
+    cloexec: bool,
+}
+
 #[derive(Debug, Default)]
 struct Table {
     /// Ordered so that draining a table (exit, end of trace) is deterministic.
-    fds: BTreeMap<Fd, Slot>,
+    fds: OrdMap<Fd, Entry>,
     /// Processes/threads currently using this table.
     users: u32,
 }
@@ -30,12 +64,15 @@ struct Table {
 #[derive(Debug, Default)]
 pub struct Tables {
     tables: Vec<Table>,
+    /// Tables no process uses any more, for reuse: memory follows live processes.
+    free: Vec<TableId>,
     table_of_pid: HashMap<u32, TableId>,
     /// The last answer of [`Tables::table_of`]: runs of calls by one pid are the rule. Cleared
     /// whenever `table_of_pid` changes.
     recent: Option<(u32, TableId)>,
-    /// Descriptors (over all live tables) naming each socket.
-    refs: HashMap<SockNo, u32>,
+    /// The handle of each open socket, so a duplicated descriptor shares it.
+    handles: HashMap<SockNo, Weak<Handle>>,
+    closed: ClosedQueue,
     /// Last pid seen using each socket (for synthetic events).
     last_pid: HashMap<SockNo, u32>,
 }
@@ -52,8 +89,7 @@ impl Tables {
         let t = match self.table_of_pid.get(&pid) {
             Some(&t) => t,
             None => {
-                let t = self.new_table();
-                self.tables[t].users = 1;
+                let t = self.new_table(OrdMap::new());
                 self.table_of_pid.insert(pid, t);
                 t
             }
@@ -62,9 +98,19 @@ impl Tables {
         t
     }
 
-    fn new_table(&mut self) -> TableId {
-        self.tables.push(Table::default());
-        self.tables.len() - 1
+    /// A table with one user holding `fds`.
+    fn new_table(&mut self, fds: OrdMap<Fd, Entry>) -> TableId {
+        let table = Table { fds, users: 1 };
+        match self.free.pop() {
+            Some(t) => {
+                self.tables[t] = table;
+                t
+            }
+            None => {
+                self.tables.push(table);
+                self.tables.len() - 1
+            }
+        }
     }
 
     /// Does `fd` of `pid` name a socket now? (Unlike [`Tables::table_of`], creates nothing.)
@@ -77,7 +123,7 @@ impl Tables {
     }
 
     pub fn lookup(&self, table: TableId, fd: Fd) -> Option<SockNo> {
-        self.tables.get(table)?.fds.get(&fd).map(|s| s.sock)
+        self.tables.get(table)?.fds.get(&fd).map(|e| e.handle.sock)
     }
 
     pub fn note_user(&mut self, sock: SockNo, pid: u32) {
@@ -88,31 +134,65 @@ impl Tables {
         self.last_pid.get(&sock).copied()
     }
 
+    /// The handle of `sock`: the one its other descriptors hold, or a new one.
+    fn handle_for(&mut self, sock: SockNo) -> Arc<Handle> {
+        if let Some(live) = self.handles.get(&sock).and_then(Weak::upgrade) {
+            return live;
+        }
+        let handle = Arc::new(Handle {
+            sock,
+            closed: Arc::clone(&self.closed),
+        });
+        self.handles.insert(sock, Arc::downgrade(&handle));
+        handle
+    }
+
+    /// The sockets whose last handle was dropped since the last call.
+    fn take_closed(&mut self) -> Vec<SockNo> {
+        let closed = {
+            let mut queue = self.closed.lock().unwrap_or_else(|e| e.into_inner());
+            std::mem::take(&mut *queue)
+        };
+        for sock in &closed {
+            if self
+                .handles
+                .get(sock)
+                .is_some_and(|w| w.strong_count() == 0)
+            {
+                self.handles.remove(sock);
+            }
+        }
+        closed
+    }
+
     /// Maps `fd` to `sock`. Returns the socket whose last descriptor this replaced, if any.
     pub fn insert(&mut self, table: TableId, fd: Fd, slot: Slot) -> Option<SockNo> {
         let replaced = self.remove(table, fd);
+        let handle = self.handle_for(slot.sock);
         if let Some(t) = self.tables.get_mut(table) {
-            t.fds.insert(fd, slot);
-            *self.refs.entry(slot.sock).or_insert(0) += 1;
+            t.fds.insert(
+                fd,
+                Entry {
+                    handle,
+                    cloexec: slot.cloexec,
+                },
+            );
         }
         replaced
     }
 
     /// Unmaps `fd`. Returns the socket if that was its last descriptor.
     pub fn remove(&mut self, table: TableId, fd: Fd) -> Option<SockNo> {
-        let slot = self.tables.get_mut(table)?.fds.remove(&fd)?;
-        self.release(slot.sock)
+        let entry = self.tables.get_mut(table)?.fds.remove(&fd)?;
+        drop(entry);
+        self.take_closed().into_iter().next()
     }
 
-    fn release(&mut self, sock: SockNo) -> Option<SockNo> {
-        let count = self.refs.get_mut(&sock)?;
-        *count = count.saturating_sub(1);
-        if *count == 0 {
-            self.refs.remove(&sock);
-            Some(sock)
-        } else {
-            None
-        }
+    /// Unmaps each of `fds`; returns sockets that lost their last descriptor, in that order.
+    fn remove_all(&mut self, table: TableId, fds: Vec<Fd>) -> Vec<SockNo> {
+        fds.into_iter()
+            .filter_map(|fd| self.remove(table, fd))
+            .collect()
     }
 
     /// Unmaps every descriptor in `first..=last`; returns sockets that lost their last one.
@@ -121,9 +201,7 @@ impl Tables {
             return Vec::new();
         };
         let fds: Vec<Fd> = t.fds.range(first..=last).map(|(fd, _)| *fd).collect();
-        fds.into_iter()
-            .filter_map(|fd| self.remove(table, fd))
-            .collect()
+        self.remove_all(table, fds)
     }
 
     /// Unmaps every close-on-exec descriptor (a successful execve).
@@ -134,12 +212,10 @@ impl Tables {
         let fds: Vec<Fd> = t
             .fds
             .iter()
-            .filter(|(_, s)| s.cloexec)
+            .filter(|(_, e)| e.cloexec)
             .map(|(fd, _)| *fd)
             .collect();
-        fds.into_iter()
-            .filter_map(|fd| self.remove(table, fd))
-            .collect()
+        self.remove_all(table, fds)
     }
 
     /// `parent` created `child`. With `share` (CLONE_FILES) the child uses the parent's table;
@@ -155,11 +231,11 @@ impl Tables {
                     return;
                 }
                 self.detach_user(own);
-                let moved: Vec<(Fd, Slot)> =
-                    self.tables[own].fds.iter().map(|(f, s)| (*f, *s)).collect();
-                for (fd, slot) in moved {
-                    if let Some(t) = self.tables.get_mut(parent_table) {
-                        t.fds.entry(fd).or_insert(slot);
+                let moved = self.tables[own].fds.clone();
+                let into = &mut self.tables[parent_table].fds;
+                for (fd, entry) in moved {
+                    if !into.contains_key(&fd) {
+                        into.insert(fd, entry);
                     }
                 }
             }
@@ -169,25 +245,19 @@ impl Tables {
             }
             return;
         }
-        let child_table = match existing {
-            Some(t) => t,
-            None => {
-                let t = self.new_table();
-                self.tables[t].users = 1;
-                self.table_of_pid.insert(child, t);
-                t
+        let inherited = self.tables[parent_table].fds.clone();
+        match existing {
+            Some(own) => {
+                let into = &mut self.tables[own].fds;
+                for (fd, entry) in inherited {
+                    if !into.contains_key(&fd) {
+                        into.insert(fd, entry);
+                    }
+                }
             }
-        };
-        let inherited: Vec<(Fd, Slot)> = self.tables[parent_table]
-            .fds
-            .iter()
-            .map(|(f, s)| (*f, *s))
-            .collect();
-        for (fd, slot) in inherited {
-            let fresh = !self.tables[child_table].fds.contains_key(&fd);
-            if fresh {
-                self.tables[child_table].fds.insert(fd, slot);
-                *self.refs.entry(slot.sock).or_insert(0) += 1;
+            None => {
+                let t = self.new_table(inherited);
+                self.table_of_pid.insert(child, t);
             }
         }
     }
@@ -209,27 +279,38 @@ impl Tables {
         if self.tables[table].users > 0 {
             return Vec::new();
         }
-        self.drain(table)
+        let closed = self.drain(table);
+        self.free.push(table);
+        closed
     }
 
+    /// Drops every descriptor of `table`; returns the sockets that lost their last one, in
+    /// descriptor order.
     fn drain(&mut self, table: TableId) -> Vec<SockNo> {
-        let slots: Vec<Slot> = std::mem::take(&mut self.tables[table].fds)
-            .into_values()
-            .collect();
-        slots
+        let fds = std::mem::take(&mut self.tables[table].fds);
+        let order: Vec<SockNo> = fds.values().map(|e| e.handle.sock).collect();
+        drop(fds);
+        let mut closed: HashSet<SockNo> = self.take_closed().into_iter().collect();
+        order
             .into_iter()
-            .filter_map(|s| self.release(s.sock))
+            .filter(|sock| closed.remove(sock))
             .collect()
     }
 
     /// End of trace: every socket still open, in creation order.
     pub fn close_all(&mut self) -> Vec<SockNo> {
-        let mut open: Vec<SockNo> = self.refs.keys().copied().collect();
+        let mut open: Vec<SockNo> = self
+            .handles
+            .iter()
+            .filter(|(_, handle)| handle.strong_count() > 0)
+            .map(|(sock, _)| *sock)
+            .collect();
         open.sort_unstable();
-        self.refs.clear();
         for t in &mut self.tables {
-            t.fds.clear();
+            t.fds = OrdMap::new();
         }
+        self.take_closed();
+        self.handles.clear();
         open
     }
 }
@@ -294,6 +375,48 @@ mod tests {
         t.spawn(1, 2, false);
         let child = t.table_of(2);
         assert_eq!(t.lookup(child, 3), Some(1));
+    }
+
+    #[test]
+    fn forked_copies_share_until_written_and_close_only_with_their_last_holder() {
+        let mut t = Tables::default();
+        let parent = t.table_of(1);
+        for fd in 3..103 {
+            t.insert(parent, fd, slot((fd - 3) as SockNo));
+        }
+        for child in 1000..1100 {
+            t.spawn(1, child, false);
+            let table = t.table_of(child);
+            assert_eq!(
+                t.remove(table, 3 + child as Fd - 1000),
+                None,
+                "the parent still holds it"
+            );
+        }
+        // The parent closes everything: only socket 0 (fd 3) was closed by its child 1000, but
+        // every other child still holds the rest.
+        assert!(t.remove_range(parent, 3, 102).is_empty());
+        let mut closed = Vec::new();
+        for child in 1000..1100 {
+            closed.extend(t.exit(child));
+        }
+        closed.sort_unstable();
+        assert_eq!(closed, (0..100).collect::<Vec<_>>());
+        assert!(t.close_all().is_empty());
+    }
+
+    #[test]
+    fn a_table_drained_at_exit_reports_each_socket_once_in_descriptor_order() {
+        let mut t = Tables::default();
+        let tab = t.table_of(1);
+        t.insert(tab, 9, slot(4));
+        t.insert(tab, 5, slot(7));
+        t.insert(tab, 6, slot(4));
+        assert_eq!(t.exit(1), vec![7, 4]);
+        // The freed table is reused for the next process, empty.
+        let next = t.table_of(2);
+        assert_eq!(next, tab);
+        assert_eq!(t.lookup(next, 5), None);
     }
 
     #[test]
