@@ -148,7 +148,8 @@ build_topology() {
 # Every scenario starts with empty filter tables; a fault adds its own rules.
 firewall_reset() {
   local n
-  for n in srv srv2 srv3 c1 c2 pc; do in_ns "$n" iptables -F; done
+  for n in srv srv2 srv3 c1 c2 rt pc; do in_ns "$n" iptables -F; done
+  ip -n "$(ns rt)" link set eth1 mtu 1500
 }
 
 # ---- recording --------------------------------------------------------------------------------
@@ -324,7 +325,7 @@ evidence_fw() { # NS CHAIN
 # Evidence that the fault really happened: a line of a program's own output, kept in the log.
 evidence() { # HOST PATTERN
   local line
-  line=$(grep -m1 -E "$2" "$LOGS/$SCENARIO/$1.log" 2>/dev/null || true)
+  line=$(grep -a -m1 -E "$2" "$LOGS/$SCENARIO/$1.log" 2>/dev/null || true)
   printf '%s\t%s\t%s\n' "$SCENARIO" "$1" "${line:-(no line matching $2)}" >>"$LOGS/evidence.tsv"
   log "  evidence $1: ${line:-none}"
 }
@@ -341,7 +342,7 @@ pg_conf() { # DATADIR LISTEN [extra postgresql.conf lines...]
   {
     echo "listen_addresses = '$listen'"
     echo "port = 5432"
-    echo "unix_socket_directories = '$WORK/run'"
+    echo "unix_socket_directories = '$dir'"
     echo "max_connections = 20"
     echo "shared_buffers = 16MB"
     echo "dynamic_shared_memory_type = posix"
@@ -435,6 +436,72 @@ sc_pg_max_connections() {
   evidence psql4 'too many clients'
   expect "max_connections = 3 (no reserved slots): three sessions sleep, a fourth psql is accepted then told 'sorry, too many clients already'" \
     fault "admission-limit" "unparsed-lines"
+}
+
+sc_pg_bind_failed() {
+  begin pg-bind-failed postgresql record pending
+  pg_conf "$PGDATA" 10.78.1.99
+  start srv server $(as_postgres) "$PGBIN/postgres" -D "$PGDATA"
+  finish server
+  run c1 psql $PG_CLIENT_ENV psql -h 10.78.1.10 -Atc 'select 1'
+  evidence server 'could not bind|could not create any TCP/IP sockets'
+  expect "listen_addresses names 10.78.1.99, an address the host does not have: bind fails (EADDRNOTAVAIL), the postmaster exits, psql is refused" \
+    fault "bind-failed" "unparsed-lines"
+}
+
+# Streaming replication: a standby on srv2 cloned from the primary with pg_basebackup -R
+# (untraced), both recorded while psql writes on the primary and reads on the standby.
+STANDBY=$WORK/pg/standby
+
+pg_replication_start() {
+  pg_conf "$PGDATA" 10.78.1.10
+  daemon srv clone-source $(as_postgres) "$PGBIN/postgres" -D "$PGDATA"
+  wait_listening srv t 5432
+  rm -rf "$STANDBY"
+  in_ns srv2 $(as_postgres) pg_basebackup -h 10.78.1.10 -U postgres -D "$STANDBY" -R -X stream -c fast \
+    >"$LOGS/$SCENARIO/basebackup.log" 2>&1
+  kill -INT "$DAEMON_PID"
+  finish clone-source
+  pg_start primary 10.78.1.10 "wal_sender_timeout = 3s"
+  pg_conf "$STANDBY" 10.78.1.11 "hot_standby = on" "wal_receiver_timeout = 3s" \
+    "recovery_init_sync_method = syncfs     # one syncfs, not an open+fsync per file"
+  start srv2 standby $(as_postgres) "$PGBIN/postgres" -D "$STANDBY"
+  wait_listening srv2 t 5432
+  sleep 1                         # the walreceiver has connected and streams
+}
+
+pg_replication_stop() {
+  kill -INT "$(program_pid standby)" "$(program_pid primary)" 2>/dev/null || true
+  finish standby
+  finish primary
+}
+
+sc_pg_replication_healthy() {
+  begin pg-replication-healthy postgresql record
+  pg_replication_start
+  run c1 writer $PG_CLIENT_ENV psql -h 10.78.1.10 -Atc 'drop table if exists r; create table r as select generate_series(1, 100) as x'
+  sleep 0.5
+  run c2 reader $PG_CLIENT_ENV psql -h 10.78.1.11 -Atc 'select count(*) from r'
+  pg_replication_stop
+  evidence reader '^100$'
+  expect "a primary and a streaming-replication standby; psql creates a 100-row table on the primary and reads it on the standby" \
+    healthy "" ""
+}
+
+sc_pg_replication_firewalled() {
+  begin pg-replication-firewalled postgresql record
+  pg_replication_start
+  in_ns srv2 iptables -A INPUT -s 10.78.1.10 -j DROP
+  in_ns srv2 iptables -A OUTPUT -d 10.78.1.10 -j DROP
+  run c1 writer $PG_CLIENT_ENV psql -h 10.78.1.10 -Atc 'drop table if exists r; create table r as select generate_series(1, 100) as x'
+  sleep 4                         # past wal_sender_timeout and wal_receiver_timeout
+  run c2 reader $PG_CLIENT_ENV psql -h 10.78.1.11 -Atc 'select count(*) from r'
+  evidence_fw srv2 INPUT
+  pg_replication_stop
+  evidence primary 'replication timeout'
+  evidence standby 'walreceiver due to timeout'
+  expect "a firewall between primary and standby (DROP both ways) once streaming runs: the WAL of a new table never arrives, both ends time out" \
+    fault "data-unreceived-poll-missed" "unparsed-lines connection-reset"
 }
 
 # ---- HAProxy in front of lighttpd and nginx ---------------------------------------------------
@@ -624,6 +691,18 @@ sc_mc_fd_exhaustion() {
     fault "descriptor-exhaustion" "unparsed-lines"
 }
 
+sc_mc_udp_no_frame() {
+  begin mc-udp-no-frame memcached record pending
+  start srv server memcached -u nobody -l 10.78.1.10 -p 11211 -U 11211 -t 1 -v
+  wait_listening srv u 11211
+  # A get without the UDP frame header: memcached reads it and drops it without an answer.
+  run c2 udp-client sh -c "printf 'get greeting\\r\\n' | exec socat -T 1 - UDP:10.78.1.10:11211"
+  stop server
+  evidence udp-client 'VALUE'     # expected to find none: the client printed nothing
+  expect "a memcached get over UDP without the 8-byte frame header: the server reads the datagram and never answers" \
+    fault "no-reply" "unparsed-lines udp-all-lost"
+}
+
 # ---- unbound ----------------------------------------------------------------------------------
 
 unbound_config() {
@@ -715,6 +794,24 @@ sc_dns_udp_blocked() {
   evidence dig 'timed out'
   expect "the server's firewall drops DNS over UDP: dig and drill time out (neither falls back to TCP on a timeout)" \
     fault "udp-all-lost" "unparsed-lines udp-loss connect-refused"
+}
+
+sc_dns_mtu_black_hole() {
+  begin dns-mtu-black-hole unbound record
+  LIMIT=4096
+  # rt's link to pc gets a 600-byte MTU and rt swallows its "fragmentation needed": a black hole
+  # for packets of more than 600 bytes with DF set, such as TCP segments.
+  ip -n "$(ns rt)" link set eth1 mtu 600
+  in_ns rt iptables -A OUTPUT -p icmp --icmp-type fragmentation-needed -j DROP
+  dns_start
+  run pc dig dig @10.78.1.10 +tcp +tries=1 +time=3 big.lab TXT
+  evidence_fw rt OUTPUT
+  stop server
+  unset LIMIT
+  extra dig "nat 10.78.2.21 10.78.1.254"
+  evidence dig 'timed out|communications error|no servers'
+  expect "dig +tcp asks for the 2.4 KB big.lab TXT across a 600-byte MTU link whose router drops ICMP fragmentation-needed: the query arrives, the answer never does" \
+    fault "mtu-black-hole" "unparsed-lines nat-undeclared connect-filtered"
 }
 
 # ---- etcd -------------------------------------------------------------------------------------
@@ -822,15 +919,175 @@ sc_ntp_replies_dropped() {
     fault "udp-all-lost" "unparsed-lines udp-loss"
 }
 
+# ---- Node.js and Go HTTP services, telnet -----------------------------------------------------
+
+web_services() {
+  mkdir -p "$WORK/go"
+  cat >"$WORK/node-server.js" <<'JS'
+// A small Node.js HTTP service with keep-alive, as its documentation shows it.
+const http = require('http');
+const server = http.createServer((req, res) => {
+  res.setHeader('Content-Type', 'text/plain');
+  res.end('hello from node ' + req.url + '\n');
+});
+server.keepAliveTimeout = 5000;
+server.listen(8081, '10.78.1.10', () => console.log('listening on 10.78.1.10:8081'));
+process.on('SIGINT', () => { server.closeAllConnections(); server.close(() => process.exit(0)); });
+JS
+  cat >"$WORK/go/main.go" <<'GO'
+// A small Go HTTP service (net/http), stopped by SIGINT with a graceful shutdown.
+package main
+
+import (
+	"context"
+	"fmt"
+	"log"
+	"net/http"
+	"os"
+	"os/signal"
+)
+
+func main() {
+	srv := &http.Server{Addr: "10.78.1.11:8082", Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, "hello from go %s\n", r.URL.Path)
+	})}
+	stop := make(chan os.Signal, 1)
+	signal.Notify(stop, os.Interrupt)
+	go func() { <-stop; srv.Shutdown(context.Background()) }()
+	log.Printf("listening on %s", srv.Addr)
+	if err := srv.ListenAndServe(); err != http.ErrServerClosed {
+		log.Fatal(err)
+	}
+}
+GO
+  if [ ! -x "$WORK/go/goserver" ]; then
+    (cd "$WORK/go" && GOPROXY=off GOFLAGS= GO111MODULE=off go build -o goserver main.go)
+  fi
+}
+
+web_servers() {
+  start srv node node "$WORK/node-server.js"
+  start srv2 go env GOMAXPROCS=1 "$WORK/go/goserver"
+  wait_listening srv t 8081
+  wait_listening srv2 t 8082
+}
+
+# curl_keepalive N: CURL is a curl command making N requests to each service, reusing one
+# connection per service; it prints status, new connections and time of each request.
+curl_keepalive() {
+  local i
+  CURL=(curl -q -s -S -w '%{http_code} %{num_connects} %{time_total}\n')
+  for i in $(seq "$1"); do CURL+=(-o /dev/null "http://10.78.1.10:8081/$i" -o /dev/null "http://10.78.1.11:8082/$i"); done
+}
+
+web_stop() {
+  stop node
+  stop go
+}
+
+sc_web_healthy() {
+  begin web-healthy node-go record
+  web_servers
+  curl_keepalive 5
+  run c1 client "${CURL[@]}"
+  web_stop
+  evidence client '^200 0'
+  expect "curl makes 5 keep-alive requests to a Node.js and 5 to a Go net/http service (one connection each)" healthy "" ""
+}
+
+sc_web_healthy_plain() {
+  begin web-healthy-plain node-go plain
+  web_servers
+  curl_keepalive 5
+  run c1 client "${CURL[@]}"
+  web_stop
+  evidence client '^200 0'
+  expect "curl keep-alive requests to Node.js and Go services; every host recorded with plain strace -f -tt -s 65535" \
+    healthy "" ""
+}
+
+sc_web_nat_declared() {
+  begin web-nat-declared node-go record
+  web_servers
+  curl_keepalive 3
+  run pc client "${CURL[@]}"
+  web_stop
+  extra client "nat 10.78.2.21 10.78.1.254"
+  evidence client '^200'
+  expect "the client 10.78.2.21 reaches both services through a MASQUERADE router (public 10.78.1.254); the config declares the nat" \
+    healthy "" ""
+}
+
+sc_web_nat_undeclared() {
+  begin web-nat-undeclared node-go record
+  web_servers
+  curl_keepalive 3
+  run pc client "${CURL[@]}"
+  web_stop
+  evidence client '^200'
+  expect "the client 10.78.2.21 reaches both services through a MASQUERADE router; the config has no nat line" \
+    fault "nat-undeclared" "unparsed-lines connect-refused port-forwarding"
+}
+
+sc_web_random_loss() {
+  begin web-random-loss node-go record pending
+  in_ns srv iptables -A INPUT -p tcp --dport 8081 -m statistic --mode random --probability 0.25 -j DROP
+  in_ns srv2 iptables -A INPUT -p tcp --dport 8082 -m statistic --mode random --probability 0.25 -j DROP
+  web_servers
+  curl_keepalive 10
+  run c1 client "${CURL[@]}"
+  evidence_fw srv INPUT
+  web_stop
+  evidence client '^200 [01] ([1-9]|0\.[2-9])'
+  expect "a quarter of the packets to both services are dropped at random: every request succeeds, after retransmissions, slowly" \
+    fault "network-stall" "unparsed-lines connection-reset"
+}
+
+# telnetd is started by inetutils-inetd in the foreground (-d), as inetd does it: one telnetd per
+# connection, on the accepted socket; it runs /bin/cat instead of login (-E).
+telnet_conf() {
+  printf '10.78.1.10:telnet stream tcp nowait root /usr/sbin/telnetd telnetd -h -E /bin/cat\n' >"$WORK/inetd.conf"
+}
+
+telnet_session() { # NS HOST: two typed lines; the session stays open 3 s after the second one
+  run "$1" "$2" sh -c '(sleep 0.5; echo hello over telnet; sleep 0.5; echo second line; sleep 3) | exec telnet 10.78.1.10 23'
+}
+
+sc_telnet_healthy() {
+  begin telnet-healthy telnet record
+  start srv server inetutils-inetd -d --pidfile="$WORK/run/inetd.pid" "$WORK/inetd.conf"
+  wait_listening srv t 23
+  telnet_session c1 client
+  stop server TERM
+  evidence client '^second line'
+  expect "an interactive telnet session (two lines echoed by cat) to inetutils-telnetd started by inetd" healthy "" ""
+}
+
+sc_telnet_random_loss() {
+  begin telnet-random-loss telnet record pending
+  in_ns srv iptables -A INPUT -p tcp --dport 23 -m statistic --mode random --probability 0.25 -j DROP
+  start srv server inetutils-inetd -d --pidfile="$WORK/run/inetd.pid" "$WORK/inetd.conf"
+  wait_listening srv t 23
+  telnet_session c1 client
+  evidence_fw srv INPUT
+  stop server TERM
+  evidence client '^second line'
+  expect "a quarter of the packets to the telnet server are dropped at random: the session works, with retransmission delays" \
+    fault "network-stall" "unparsed-lines connection-reset"
+}
+
 # ---- main -------------------------------------------------------------------------------------
 
 SCENARIOS=(
-  pg_healthy pg_healthy_plain pg_listen_localhost pg_max_connections
+  pg_healthy pg_healthy_plain pg_listen_localhost pg_max_connections pg_bind_failed
+  pg_replication_healthy pg_replication_firewalled
   ha_healthy ha_healthy_plain ha_backend_down ha_backend_firewalled
-  mc_healthy mc_healthy_plain mc_udp_dropped mc_conn_limit mc_fd_exhaustion
-  dns_healthy dns_healthy_plain dns_tcp_fallback dns_udp_blocked
+  mc_healthy mc_healthy_plain mc_udp_dropped mc_conn_limit mc_fd_exhaustion mc_udp_no_frame
+  dns_healthy dns_healthy_plain dns_tcp_fallback dns_udp_blocked dns_mtu_black_hole
   etcd_healthy etcd_partition
   ntp_healthy ntp_replies_dropped
+  web_healthy web_healthy_plain web_nat_declared web_nat_undeclared web_random_loss
+  telnet_healthy telnet_random_loss
 )
 
 if [ "$LIST" = 1 ]; then
@@ -855,13 +1112,14 @@ build_topology
 web_configs
 unbound_config
 chrony_configs
+telnet_conf
 : >"$LOGS/evidence.tsv"
 
 found=0
 for s in "${SCENARIOS[@]}"; do
   if [ -n "$ONLY" ] && [ "${s//_/-}" != "$ONLY" ]; then continue; fi
   found=1
-  case $s in pg_*) pg_init ;; esac
+  case $s in pg_*) pg_init ;; web_*) web_services ;; esac
   "sc_$s"
 done
 if [ "$found" = 0 ]; then echo "apps: no scenario named $ONLY (see --list)" >&2; exit 2; fi
