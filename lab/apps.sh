@@ -449,6 +449,18 @@ sc_pg_bind_failed() {
     fault "bind-failed" "unparsed-lines"
 }
 
+sc_pg_connect_unspecified() {
+  begin pg-connect-unspecified postgresql record pending
+  pg_start server 10.78.1.10
+  # A client configured with the server's listen_addresses ('0.0.0.0') as the address to dial:
+  # Linux connects to the client's own host, where nothing listens.
+  run c1 psql $PG_CLIENT_ENV psql -h 0.0.0.0 -Atc 'select 1'
+  stop server
+  evidence psql 'connection to server at "0.0.0.0"'
+  expect "psql is given 0.0.0.0 (the server's listen_addresses) as host: the connect goes to the client's own host and is refused" \
+    fault "connect-to-unspecified" "unparsed-lines"
+}
+
 # Streaming replication: a standby on srv2 cloned from the primary with pg_basebackup -R
 # (untraced), both recorded while psql writes on the primary and reads on the standby.
 STANDBY=$WORK/pg/standby
@@ -837,9 +849,15 @@ etcd_cluster() {
   wait_listening srv3 t 2379
 }
 
-etcd_stop() { # all three at once, as a cluster is shut down
-  local m
-  for m in e1 e2 e3; do kill -TERM "$(program_pid "$m")" 2>/dev/null || true; done
+etcd_stop() { # all three at once, as a cluster is shut down; SIGKILL whoever lingers after 3 s
+  local m i pids=()
+  for m in e1 e2 e3; do pids+=("$(program_pid "$m")"); done
+  kill -TERM "${pids[@]}" 2>/dev/null || true
+  for i in $(seq 30); do
+    kill -0 "${pids[@]}" 2>/dev/null || break
+    sleep 0.1
+  done
+  for m in "${pids[@]}"; do kill -KILL "$m" 2>/dev/null || true; done
   for m in e1 e2 e3; do finish "$m"; done
 }
 
@@ -870,6 +888,25 @@ sc_etcd_partition() {
   evidence get 'context deadline exceeded'
   expect "member e3 is cut off from e1 and e2 by iptables DROP both ways: the majority serves the put, e3 cannot answer the get" \
     fault "connect-never-completed" "unparsed-lines connect-refused"
+}
+
+sc_etcd_partition_midway() {
+  begin etcd-partition-midway etcd record
+  local peer
+  etcd_cluster
+  sleep 1
+  run c1 put1 etcdctl --endpoints http://10.78.1.12:2379 --command-timeout 3s put greeting hello
+  for peer in 10.78.1.10 10.78.1.11; do
+    in_ns srv3 iptables -A INPUT -s "$peer" -j DROP
+    in_ns srv3 iptables -A OUTPUT -d "$peer" -j DROP
+  done
+  run c1 put2 etcdctl --endpoints http://10.78.1.10:2379 --command-timeout 3s put greeting again
+  run c2 get etcdctl --endpoints http://10.78.1.12:2379 --command-timeout 3s get greeting
+  evidence_fw srv3 INPUT
+  etcd_stop
+  evidence get 'context deadline exceeded'
+  expect "the cluster runs and a put through e3 succeeds; then e3 is cut off from e1 and e2 (DROP both ways): the peers' established streams stall, a get through e3 times out" \
+    fault "data-unreceived-poll-missed" "unparsed-lines connect-refused"
 }
 
 # ---- chrony -----------------------------------------------------------------------------------
@@ -1080,11 +1117,12 @@ sc_telnet_random_loss() {
 
 SCENARIOS=(
   pg_healthy pg_healthy_plain pg_listen_localhost pg_max_connections pg_bind_failed
+  pg_connect_unspecified
   pg_replication_healthy pg_replication_firewalled
   ha_healthy ha_healthy_plain ha_backend_down ha_backend_firewalled
   mc_healthy mc_healthy_plain mc_udp_dropped mc_conn_limit mc_fd_exhaustion mc_udp_no_frame
   dns_healthy dns_healthy_plain dns_tcp_fallback dns_udp_blocked dns_mtu_black_hole
-  etcd_healthy etcd_partition
+  etcd_healthy etcd_partition etcd_partition_midway
   ntp_healthy ntp_replies_dropped
   web_healthy web_healthy_plain web_nat_declared web_nat_undeclared web_random_loss
   telnet_healthy telnet_random_loss
