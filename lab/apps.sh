@@ -47,10 +47,11 @@ in_ns() { local n; n=$(ns "$1"); shift; ip netns exec "$n" "$@"; }
 
 # command:package pairs; what is missing is installed, without starting any service.
 TOOLS="iptables:iptables strace:strace curl:curl socat:socat ss:iproute2 setpriv:util-linux
-/usr/lib/postgresql/15/bin/postgres:postgresql-15 psql:postgresql-client-15 pgbench:postgresql-contrib
-haproxy:haproxy lighttpd:lighttpd nginx:nginx-light memcached:memcached unbound:unbound
-dig:bind9-dnsutils drill:ldnsutils chronyd:chrony etcd:etcd-server etcdctl:etcd-client
-/usr/sbin/telnetd:inetutils-telnetd telnet:inetutils-telnet node:nodejs go:golang-go"
+/usr/lib/postgresql/15/bin/postgres:postgresql-15 /usr/lib/postgresql/15/bin/pgbench:postgresql-15
+psql:postgresql-client-15 pg_basebackup:postgresql-client-15 haproxy:haproxy lighttpd:lighttpd
+nginx:nginx memcached:memcached unbound:unbound dig:bind9-dnsutils drill:ldnsutils chronyd:chrony
+etcd:etcd-server etcdctl:etcd-client /usr/sbin/telnetd:inetutils-telnetd
+/usr/sbin/inetutils-inetd:inetutils-inetd telnet:inetutils-telnet node:nodejs go:golang-go"
 
 need_tools() {
   local missing=() pair cmd pkg created=0
