@@ -827,6 +827,19 @@ sc_dns_mtu_black_hole() {
     fault "mtu-black-hole" "unparsed-lines nat-undeclared connect-filtered"
 }
 
+sc_dns_acl_deny() {
+  begin dns-acl-deny unbound record pending
+  # access-control "deny" drops queries from that client without an answer ("refuse" would answer).
+  sed 's|^    access-control: 10.78.0.0/16 allow$|&\n    access-control: 10.78.1.22/32 deny|' "$WORK/unbound.conf" >"$WORK/unbound-deny.conf"
+  start srv server unbound -d -c "$WORK/unbound-deny.conf"
+  wait_listening srv u 53
+  run c2 dig dig @10.78.1.10 +tries=2 +time=1 www.lab A
+  stop server
+  evidence dig 'timed out'
+  expect "unbound's access-control denies the client's address: it reads each query and drops it without an answer; dig times out" \
+    fault "no-reply" "unparsed-lines"
+}
+
 # ---- etcd -------------------------------------------------------------------------------------
 
 ETCD_CLUSTER="e1=http://10.78.1.10:2380,e2=http://10.78.1.11:2380,e3=http://10.78.1.12:2380"
@@ -1122,7 +1135,7 @@ SCENARIOS=(
   pg_replication_healthy pg_replication_firewalled
   ha_healthy ha_healthy_plain ha_backend_down ha_backend_firewalled
   mc_healthy mc_healthy_plain mc_udp_dropped mc_conn_limit mc_fd_exhaustion mc_udp_no_frame
-  dns_healthy dns_healthy_plain dns_tcp_fallback dns_udp_blocked dns_mtu_black_hole
+  dns_healthy dns_healthy_plain dns_tcp_fallback dns_udp_blocked dns_mtu_black_hole dns_acl_deny
   etcd_healthy etcd_partition etcd_partition_midway
   ntp_healthy ntp_replies_dropped
   web_healthy web_healthy_plain web_nat_declared web_nat_undeclared web_random_loss
