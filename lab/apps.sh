@@ -1,0 +1,1179 @@
+#!/usr/bin/env bash
+# The netcheck application lab: real distributed applications from Debian packages (PostgreSQL,
+# HAProxy with lighttpd and nginx, memcached, unbound, etcd, chrony, telnet, Node.js and Go HTTP
+# services), each configured as it normally is, run on network namespaces joined by one bridge,
+# recorded under `netcheck record` or plain `strace -f -tt`, with one real fault injected per
+# scenario. Writes the traces, a netcheck.conf and an expected.json per scenario under
+# tests/fixtures/apps/<scenario>/, or tests/fixtures/apps-pending/<scenario>/ when the fault needs
+# a rule netcheck does not have yet.
+#
+# Usage (as root): lab/apps.sh [--only NAME] [--list]
+#   --only NAME  record only that scenario (the topology is always built whole)
+#   --list       print the scenario names and exit
+#
+# Every address used lives inside the namespaces this script creates (10.78.0.0/16, fd78::/64);
+# the default namespace gets no interface and no namespace has a route out. Every recorded
+# program runs under `timeout`, is stopped by its PID, and everything is torn down on exit.
+set -euo pipefail
+
+LAB=$(cd "$(dirname "$0")" && pwd)
+ROOT=$(dirname "$LAB")
+FIXTURES=$ROOT/tests/fixtures/apps
+PENDING=$ROOT/tests/fixtures/apps-pending
+NETCHECK=${NETCHECK:-/opt/netcheck-base/netcheck}
+WORK=/tmp/netcheck-apps           # fixed path: it appears in recorded execve lines and configs
+LOGS=$WORK/logs
+NS_PREFIX=nca-
+NAMESPACES="sw srv srv2 srv3 c1 c2 rt pc"
+STRING_LIMIT=256                  # payloads of interest are short; keeps start-up reads short
+PROGRAM_TIMEOUT=40                # hard bound on any recorded program
+
+ONLY=""
+LIST=0
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --only) ONLY=${2:?--only needs a scenario name}; shift 2 ;;
+    --list) LIST=1; shift ;;
+    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
+    *) echo "apps: unknown argument $1" >&2; exit 2 ;;
+  esac
+done
+
+log() { printf 'apps: %s\n' "$*" >&2; }
+ns() { echo "$NS_PREFIX$1"; }
+in_ns() { local n; n=$(ns "$1"); shift; ip netns exec "$n" "$@"; }
+
+# ---- prerequisites ----------------------------------------------------------------------------
+
+# command:package pairs; what is missing is installed, without starting any service.
+TOOLS="iptables:iptables strace:strace curl:curl socat:socat ss:iproute2 setpriv:util-linux
+/usr/lib/postgresql/15/bin/postgres:postgresql-15 /usr/lib/postgresql/15/bin/pgbench:postgresql-15
+psql:postgresql-client-15 pg_basebackup:postgresql-client-15 haproxy:haproxy lighttpd:lighttpd
+nginx:nginx memcached:memcached unbound:unbound dig:bind9-dnsutils drill:ldnsutils chronyd:chrony
+etcd:etcd-server etcdctl:etcd-client /usr/sbin/telnetd:inetutils-telnetd
+/usr/sbin/inetutils-inetd:inetutils-inetd telnet:inetutils-telnet node:nodejs go:golang-go"
+
+need_tools() {
+  local missing=() pair cmd pkg created=0
+  for pair in $TOOLS; do
+    cmd=${pair%%:*} pkg=${pair#*:}
+    if [ "${cmd#/}" != "$cmd" ]; then [ -x "$cmd" ] && continue; else command -v "$cmd" >/dev/null && continue; fi
+    missing+=("$pkg")
+  done
+  if [ ${#missing[@]} -gt 0 ]; then
+    log "installing ${missing[*]}"
+    # Debian starts a service on install unless policy-rc.d forbids it: the lab starts its own.
+    if [ ! -e /usr/sbin/policy-rc.d ]; then
+      printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
+      chmod +x /usr/sbin/policy-rc.d
+      created=1
+    fi
+    apt-get -o DPkg::Lock::Timeout=600 update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq \
+      --no-install-recommends "${missing[@]}" >/dev/null
+    if [ "$created" = 1 ]; then rm -f /usr/sbin/policy-rc.d; fi
+  fi
+  PYTHON=$(python3 -c 'import sys; print(sys.executable)')
+  PGBIN=/usr/lib/postgresql/15/bin
+  if [ ! -x "$NETCHECK" ]; then echo "apps: no netcheck binary at $NETCHECK (set NETCHECK=)" >&2; exit 2; fi
+}
+
+# ---- topology ---------------------------------------------------------------------------------
+#
+#   srv  10.78.1.10 fd78::10 --+
+#   srv2 10.78.1.11 fd78::11 --+
+#   srv3 10.78.1.12 fd78::12 --+-- bridge (sw)
+#   c1   10.78.1.21 fd78::21 --+
+#   c2   10.78.1.22          --+
+#   rt   10.78.1.254         --+   rt eth1 10.78.2.254 -- pc 10.78.2.21 (MASQUERADE on rt eth0)
+
+teardown() {
+  local n
+  for n in $NAMESPACES; do
+    ip netns del "$(ns "$n")" 2>/dev/null || true
+    rm -rf "/etc/netns/$(ns "$n")"
+  done
+  rmdir /etc/netns 2>/dev/null || true
+}
+
+# `ip netns exec` bind-mounts /etc/netns/NS/* over /etc: names resolve from the lab's hosts file
+# and any DNS query goes to the namespace's own loopback.
+name_service() { # NS
+  local dir
+  dir=/etc/netns/$(ns "$1")
+  mkdir -p "$dir"
+  printf 'nameserver 127.0.0.1\n' >"$dir/resolv.conf"
+  {
+    printf '127.0.0.1 localhost\n::1 localhost\n'
+    printf '10.78.1.10 srv\n10.78.1.11 srv2\n10.78.1.12 srv3\n10.78.1.21 c1\n10.78.1.22 c2\n'
+    printf '10.78.1.254 rt\n10.78.2.21 pc\n'
+  } >"$dir/hosts"
+  printf 'nca-%s\n' "$1" >"$dir/hostname"
+}
+
+lan_attach() { # NAME IPV4 [IPV6]
+  local host=$1 ip4=$2 ip6=${3:-}
+  ip -n "$(ns sw)" link add "p-$host" type veth peer name eth0 netns "$(ns "$host")"
+  ip -n "$(ns sw)" link set "p-$host" master br0 up
+  ip -n "$(ns "$host")" addr add "$ip4/24" dev eth0
+  if [ -n "$ip6" ]; then ip -n "$(ns "$host")" addr add "$ip6/64" dev eth0 nodad; fi
+  ip -n "$(ns "$host")" link set eth0 up
+}
+
+build_topology() {
+  teardown
+  local n
+  for n in $NAMESPACES; do
+    ip netns add "$(ns "$n")"
+    ip -n "$(ns "$n")" link set lo up
+    name_service "$n"
+  done
+  ip -n "$(ns sw)" link add br0 type bridge
+  ip -n "$(ns sw)" link set br0 up
+  lan_attach srv 10.78.1.10 fd78::10
+  lan_attach srv2 10.78.1.11 fd78::11
+  lan_attach srv3 10.78.1.12 fd78::12
+  lan_attach c1 10.78.1.21 fd78::21
+  lan_attach c2 10.78.1.22
+  lan_attach rt 10.78.1.254
+  ip -n "$(ns rt)" link add eth1 type veth peer name eth0 netns "$(ns pc)"
+  ip -n "$(ns rt)" addr add 10.78.2.254/24 dev eth1
+  ip -n "$(ns pc)" addr add 10.78.2.21/24 dev eth0
+  ip -n "$(ns rt)" link set eth1 up
+  ip -n "$(ns pc)" link set eth0 up
+  ip -n "$(ns pc)" route add 10.78.1.0/24 via 10.78.2.254
+  in_ns rt sysctl -qw net.ipv4.ip_forward=1
+  in_ns rt iptables -t nat -A POSTROUTING -s 10.78.2.0/24 -o eth0 -j MASQUERADE
+}
+
+# Every scenario starts with empty filter tables; a fault adds its own rules.
+firewall_reset() {
+  local n
+  for n in srv srv2 srv3 c1 c2 rt pc; do in_ns "$n" iptables -F; done
+  ip -n "$(ns rt)" link set eth1 mtu 1500
+}
+
+# ---- recording --------------------------------------------------------------------------------
+
+declare -A RUNNING=()
+declare -A STANZA=()
+SCENARIO=""
+SCENARIO_DIR=""
+APP=""
+FLAGS=""
+HOSTS_ORDER=()
+declare -A HOST_EXTRA=()
+
+begin() { # NAME APP record|plain [pending]
+  SCENARIO=$1 APP=$2 FLAGS=$3
+  if [ "${4:-}" = pending ]; then SCENARIO_DIR=$PENDING/$SCENARIO; else SCENARIO_DIR=$FIXTURES/$SCENARIO; fi
+  rm -rf "$FIXTURES/$SCENARIO" "$PENDING/$SCENARIO" "${LOGS:?}/$SCENARIO"
+  HOSTS_ORDER=()
+  HOST_EXTRA=()
+  ATTACHED=()
+  mkdir -p "$SCENARIO_DIR" "$LOGS/$SCENARIO"
+  firewall_reset
+  log "scenario $SCENARIO"
+}
+
+# start NS HOST CMD...: record CMD on namespace NS as trace HOST.trace, in the background, the
+# way FLAGS says: `netcheck record` (its stanza kept), or plain `strace -f -tt -s 65535`.
+start() {
+  local where=$1 host=$2
+  shift 2
+  HOSTS_ORDER+=("$host")
+  if [ "$FLAGS" = plain ]; then
+    STANZA[$host]=$(host_ips "$where" "$host")
+    (cd "$SCENARIO_DIR" && exec ip netns exec "$(ns "$where")" \
+      timeout -k 2 "$PROGRAM_TIMEOUT" strace -f -tt -s 65535 -o "$host.trace" -- "$@" \
+      >"$LOGS/$SCENARIO/$host.log" 2>&1) &
+  else
+    STANZA[$host]=""
+    (cd "$SCENARIO_DIR" && exec ip netns exec "$(ns "$where")" \
+      timeout -k 2 "$PROGRAM_TIMEOUT" "$NETCHECK" record -o "$host.trace" --host "$host" \
+      --string-limit "${LIMIT:-$STRING_LIMIT}" --stanza "$LOGS/$SCENARIO/$host.stanza" -- "$@" \
+      >"$LOGS/$SCENARIO/$host.log" 2>&1) &
+  fi
+  RUNNING[$host]=$!
+}
+
+# The stanza of a plain-strace host: its global addresses in namespace NS.
+host_ips() { # NS HOST
+  printf 'host %s\n trace %s.trace\n' "$2" "$2"
+  ip -n "$(ns "$1")" -o addr show scope global | awk '{ split($4, a, "/"); print " ip " a[1] }'
+}
+
+# attach NS HOST PID: plain `strace -f -tt -s 65535 -p PID` on a daemon already running (started by
+# `daemon`), as one attaches to a production server: its start-up is not in the trace.
+declare -A ATTACHED=()
+attach() {
+  local where=$1 host=$2 pid=$3
+  HOSTS_ORDER+=("$host")
+  STANZA[$host]=$(host_ips "$where" "$host")
+  ATTACHED[$host]=$pid
+  (cd "$SCENARIO_DIR" && exec ip netns exec "$(ns "$where")" \
+    timeout -k 2 "$PROGRAM_TIMEOUT" strace -f -tt -s 65535 -o "$host.trace" -p "$pid" \
+    >"$LOGS/$SCENARIO/$host.strace.log" 2>&1) &
+  RUNNING[$host]=$!
+  sleep 0.5                       # strace has attached to every thread
+}
+
+# daemon NS NAME CMD...: an untraced program under timeout; DAEMON_PID is its PID.
+daemon() {
+  local where=$1 name=$2
+  shift 2
+  ip netns exec "$(ns "$where")" timeout -k 2 "$PROGRAM_TIMEOUT" "$@" >"$LOGS/$SCENARIO/$name.log" 2>&1 &
+  local outer=$! i
+  DAEMON_PID=""
+  for i in $(seq 50); do
+    DAEMON_PID=$(pgrep -P "$outer" | head -1) || true
+    [ -n "$DAEMON_PID" ] && break
+    sleep 0.1
+  done
+  RUNNING[$name]=$outer
+}
+
+run() { # NS HOST CMD...: record CMD and wait for it to finish.
+  start "$@"
+  finish "$2"
+}
+
+finish() { # HOST: wait for the recorded program to end by itself
+  local rc=0
+  wait "${RUNNING[$1]}" || rc=$?
+  if [ "$rc" -ne 0 ]; then log "  $1: recording ended with status $rc (see $LOGS/$SCENARIO/$1.log)"; fi
+  unset "RUNNING[$1]"
+}
+
+# The recorded program's PID: below the timeout, netcheck and strace processes that wrap it.
+program_pid() { # HOST
+  local pid=${RUNNING[$1]} child
+  while [[ "$(ps -o comm= -p "$pid" 2>/dev/null)" =~ ^(timeout|netcheck|strace)$ ]]; do
+    child=$(pgrep -P "$pid" | head -1) || true
+    [ -n "$child" ] || break
+    pid=$child
+  done
+  echo "$pid"
+}
+
+stop() { # HOST [SIGNAL]: signal the recorded program by its PID, then wait for the recording
+  local pid=${ATTACHED[$1]:-}
+  [ -n "$pid" ] || pid=$(program_pid "$1")
+  kill "-${2:-INT}" "$pid" 2>/dev/null || true
+  finish "$1"
+  unset "ATTACHED[$1]"
+}
+
+wait_listening() { # NS PROTO(t|u) PORT: until a socket is bound there (at most 15 s)
+  local i
+  for i in $(seq 150); do
+    if in_ns "$1" ss -Hln"$2" "sport = :$3" | grep -q .; then return 0; fi
+    sleep 0.1
+  done
+  log "  nothing bound on port $3 in $1"
+  return 1
+}
+
+extra() { # HOST LINE: an extra config line for HOST (nat ...)
+  HOST_EXTRA[$1]+=" $2"$'\n'
+}
+
+write_conf() {
+  local conf=$SCENARIO_DIR/netcheck.conf host
+  {
+    echo "# $SCENARIO: recorded by lab/apps.sh ($FLAGS)"
+    for host in "${HOSTS_ORDER[@]}"; do
+      if [ "$FLAGS" = plain ]; then printf '%s\n' "${STANZA[$host]}"
+      elif [ -f "$LOGS/$SCENARIO/$host.stanza" ]; then cat "$LOGS/$SCENARIO/$host.stanza"
+      else log "  $host: no stanza (the recording was killed)"; printf 'host %s\n trace %s.trace\n' "$host" "$host"; fi
+      printf '%s' "${HOST_EXTRA[$host]:-}"
+    done
+  } >"$conf"
+}
+
+# expect DESCRIPTION healthy|fault "must_report ids" "must_not_report ids"
+# Healthy scenarios forbid every problem rule netcheck knows (all but the note `unsupported-call`).
+expect() {
+  local rules
+  rules=$("$NETCHECK" rules | awk '$1 != "unsupported-call" { print $1 }' | tr '\n' ' ')
+  write_conf
+  "$PYTHON" -I -S - "$SCENARIO" "$1" "$2" "$3" "$4" "$APP" "$FLAGS" "$rules" \
+    >"$SCENARIO_DIR/expected.json" <<'EOF'
+import json, sys
+name, description, kind, must, must_not, app, flags, rules = sys.argv[1:9]
+healthy = kind == "healthy"
+doc = {
+    "scenario": name,
+    "description": description,
+    "app": app,
+    "flags": flags,
+    "must_report": must.split(),
+    "must_not_report": rules.split() if healthy else must_not.split(),
+    "healthy": healthy,
+}
+print(json.dumps(doc, indent=2))
+EOF
+}
+
+# Evidence from a firewall: the packet counters of NS's DROP rules in CHAIN.
+evidence_fw() { # NS CHAIN
+  local line
+  line=$(in_ns "$1" iptables -vnxL "$2" | awk -v ns="$1" -v ch="$2" '$3 == "DROP" { n += $1 } END { printf "iptables %s %s: %d packets dropped", ns, ch, n }')
+  printf '%s\t%s\t%s\n' "$SCENARIO" "$1" "$line" >>"$LOGS/evidence.tsv"
+  log "  evidence $line"
+}
+
+# Evidence that the fault really happened: a line of a program's own output, kept in the log.
+evidence() { # HOST PATTERN
+  local line
+  line=$(grep -a -m1 -E "$2" "$LOGS/$SCENARIO/$1.log" 2>/dev/null || true)
+  printf '%s\t%s\t%s\n' "$SCENARIO" "$1" "${line:-(no line matching $2)}" >>"$LOGS/evidence.tsv"
+  log "  evidence $1: ${line:-none}"
+}
+
+# ---- PostgreSQL -------------------------------------------------------------------------------
+
+PGDATA=$WORK/pg/data
+PG_CLIENT_ENV="env PGCONNECT_TIMEOUT=5 PGUSER=postgres PGDATABASE=postgres"
+
+# postgresql.conf and pg_hba.conf as an administrator writes them; LISTEN is listen_addresses.
+pg_conf() { # DATADIR LISTEN [extra postgresql.conf lines...]
+  local dir=$1 listen=$2
+  shift 2
+  {
+    echo "listen_addresses = '$listen'"
+    echo "port = 5432"
+    echo "unix_socket_directories = '$dir'"
+    echo "max_connections = 20"
+    echo "shared_buffers = 16MB"
+    echo "dynamic_shared_memory_type = posix"
+    echo "log_connections = on"
+    echo "max_files_per_process = 64         # the start-up descriptor probe dups stderr this often"
+    echo "log_destination = 'stderr'"
+    echo "datestyle = 'iso, mdy'"
+    for line in "$@"; do echo "$line"; done
+  } >"$dir/postgresql.conf"
+  {
+    echo "local all all trust"
+    echo "host all all 127.0.0.1/32 trust"
+    echo "host all all 10.78.0.0/16 trust"
+    echo "host replication all 10.78.0.0/16 trust"
+  } >"$dir/pg_hba.conf"
+  chown postgres:postgres "$dir/postgresql.conf" "$dir/pg_hba.conf"
+}
+
+as_postgres() { echo setpriv --reuid=postgres --regid=postgres --init-groups --; }
+
+# One database cluster, initialised once (untraced) with pgbench's tables.
+pg_init() {
+  [ -f "$PGDATA/PG_VERSION" ] && return 0
+  mkdir -p "$WORK/pg" "$WORK/run"
+  chown postgres:postgres "$WORK/pg" "$WORK/run"
+  in_ns srv $(as_postgres) "$PGBIN/initdb" -D "$PGDATA" -U postgres -A trust >"$LOGS/initdb.log" 2>&1
+  pg_conf "$PGDATA" 10.78.1.10
+  in_ns srv timeout 60 $(as_postgres) "$PGBIN/postgres" -D "$PGDATA" >"$LOGS/pg-init.log" 2>&1 &
+  local pid=$!
+  wait_listening srv t 5432
+  in_ns srv $PG_CLIENT_ENV pgbench -h 10.78.1.10 -i -s 1 -q >>"$LOGS/pg-init.log" 2>&1
+  kill -INT "$(pgrep -P "$pid" | head -1)" 2>/dev/null || true
+  wait "$pid" || true
+}
+
+pg_start() { # HOST LISTEN [extra conf lines]: record the postmaster on srv
+  local host=$1
+  shift
+  pg_conf "$PGDATA" "$@"
+  start srv "$host" $(as_postgres) "$PGBIN/postgres" -D "$PGDATA"
+  wait_listening srv t 5432
+}
+
+sc_pg_healthy() {
+  begin pg-healthy postgresql record
+  pg_start server 10.78.1.10
+  run c1 psql $PG_CLIENT_ENV psql -h 10.78.1.10 -Atc 'select count(*) from pgbench_branches'
+  run c2 pgbench $PG_CLIENT_ENV pgbench -h 10.78.1.10 -S -c 2 -t 10 -n
+  stop server
+  evidence pgbench 'number of transactions actually processed'
+  expect "psql counts pgbench_branches and pgbench runs 2 clients x 10 select-only transactions against PostgreSQL 15" \
+    healthy "" ""
+}
+
+sc_pg_healthy_plain() {
+  begin pg-healthy-plain postgresql plain
+  pg_conf "$PGDATA" 10.78.1.10
+  daemon srv postmaster $(as_postgres) "$PGBIN/postgres" -D "$PGDATA"
+  wait_listening srv t 5432
+  attach srv server "$DAEMON_PID"
+  run c1 psql $PG_CLIENT_ENV psql -h 10.78.1.10 -Atc 'select count(*) from pgbench_branches'
+  stop server
+  finish postmaster
+  evidence psql '^[0-9]+$'
+  expect "psql runs one query against PostgreSQL 15; plain strace -f -tt -s 65535, attached to the running postmaster with -p" \
+    healthy "" ""
+}
+
+sc_pg_listen_localhost() {
+  begin pg-listen-localhost postgresql record
+  pg_start server localhost
+  run c1 psql $PG_CLIENT_ENV psql -h 10.78.1.10 -Atc 'select 1'
+  stop server
+  evidence psql 'Connection refused|could not connect'
+  expect "listen_addresses = 'localhost': the postmaster binds 127.0.0.1 and ::1; a psql on another host is refused" \
+    fault "loopback-bound-external-peer" "unparsed-lines connect-filtered"
+}
+
+sc_pg_max_connections() {
+  begin pg-max-connections postgresql record pending
+  pg_start server 10.78.1.10 "superuser_reserved_connections = 0" "max_connections = 3"
+  start c1 psql1 $PG_CLIENT_ENV psql -h 10.78.1.10 -Atc 'select pg_sleep(2)'
+  start c1 psql2 $PG_CLIENT_ENV psql -h 10.78.1.10 -Atc 'select pg_sleep(2)'
+  start c2 psql3 $PG_CLIENT_ENV psql -h 10.78.1.10 -Atc 'select pg_sleep(2)'
+  sleep 0.8
+  run c2 psql4 $PG_CLIENT_ENV psql -h 10.78.1.10 -Atc 'select 1'
+  finish psql1
+  finish psql2
+  finish psql3
+  stop server
+  evidence psql4 'too many clients'
+  expect "max_connections = 3 (no reserved slots): three sessions sleep, a fourth psql is accepted then told 'sorry, too many clients already'" \
+    fault "admission-limit" "unparsed-lines"
+}
+
+sc_pg_bind_failed() {
+  begin pg-bind-failed postgresql record pending
+  pg_conf "$PGDATA" 10.78.1.99
+  start srv server $(as_postgres) "$PGBIN/postgres" -D "$PGDATA"
+  finish server
+  run c1 psql $PG_CLIENT_ENV psql -h 10.78.1.10 -Atc 'select 1'
+  evidence server 'could not bind|could not create any TCP/IP sockets'
+  expect "listen_addresses names 10.78.1.99, an address the host does not have: bind fails (EADDRNOTAVAIL), the postmaster exits, psql is refused" \
+    fault "bind-failed" "unparsed-lines"
+}
+
+sc_pg_connect_unspecified() {
+  begin pg-connect-unspecified postgresql record pending
+  pg_start server 10.78.1.10
+  # A client configured with the server's listen_addresses ('0.0.0.0') as the address to dial:
+  # Linux connects to the client's own host, where nothing listens.
+  run c1 psql $PG_CLIENT_ENV psql -h 0.0.0.0 -Atc 'select 1'
+  stop server
+  evidence psql 'connection to server at "0.0.0.0"'
+  expect "psql is given 0.0.0.0 (the server's listen_addresses) as host: the connect goes to the client's own host and is refused" \
+    fault "connect-to-unspecified" "unparsed-lines"
+}
+
+# Streaming replication: a standby on srv2 cloned from the primary with pg_basebackup -R
+# (untraced), both recorded while psql writes on the primary and reads on the standby.
+STANDBY=$WORK/pg/standby
+
+pg_replication_start() {
+  pg_conf "$PGDATA" 10.78.1.10
+  daemon srv clone-source $(as_postgres) "$PGBIN/postgres" -D "$PGDATA"
+  wait_listening srv t 5432
+  rm -rf "$STANDBY"
+  in_ns srv2 $(as_postgres) pg_basebackup -h 10.78.1.10 -U postgres -D "$STANDBY" -R -X stream -c fast \
+    >"$LOGS/$SCENARIO/basebackup.log" 2>&1
+  kill -INT "$DAEMON_PID"
+  finish clone-source
+  pg_start primary 10.78.1.10 "wal_sender_timeout = 3s"
+  pg_conf "$STANDBY" 10.78.1.11 "hot_standby = on" "wal_receiver_timeout = 3s" \
+    "recovery_init_sync_method = syncfs     # one syncfs, not an open+fsync per file"
+  start srv2 standby $(as_postgres) "$PGBIN/postgres" -D "$STANDBY"
+  wait_listening srv2 t 5432
+  sleep 1                         # the walreceiver has connected and streams
+}
+
+pg_replication_stop() {
+  kill -INT "$(program_pid standby)" "$(program_pid primary)" 2>/dev/null || true
+  finish standby
+  finish primary
+}
+
+sc_pg_replication_healthy() {
+  begin pg-replication-healthy postgresql record
+  pg_replication_start
+  run c1 writer $PG_CLIENT_ENV psql -h 10.78.1.10 -Atc 'drop table if exists r; create table r as select generate_series(1, 100) as x'
+  sleep 0.5
+  run c2 reader $PG_CLIENT_ENV psql -h 10.78.1.11 -Atc 'select count(*) from r'
+  pg_replication_stop
+  evidence reader '^100$'
+  expect "a primary and a streaming-replication standby; psql creates a 100-row table on the primary and reads it on the standby" \
+    healthy "" ""
+}
+
+sc_pg_replication_firewalled() {
+  begin pg-replication-firewalled postgresql record
+  pg_replication_start
+  in_ns srv2 iptables -A INPUT -s 10.78.1.10 -j DROP
+  in_ns srv2 iptables -A OUTPUT -d 10.78.1.10 -j DROP
+  run c1 writer $PG_CLIENT_ENV psql -h 10.78.1.10 -Atc 'drop table if exists r; create table r as select generate_series(1, 100) as x'
+  sleep 4                         # past wal_sender_timeout and wal_receiver_timeout
+  run c2 reader $PG_CLIENT_ENV psql -h 10.78.1.11 -Atc 'select count(*) from r'
+  evidence_fw srv2 INPUT
+  pg_replication_stop
+  evidence primary 'replication timeout'
+  evidence standby 'walreceiver due to timeout'
+  expect "a firewall between primary and standby (DROP both ways) once streaming runs: the WAL of a new table never arrives, both ends time out" \
+    fault "data-unreceived-poll-missed" "unparsed-lines connection-reset"
+}
+
+# ---- HAProxy in front of lighttpd and nginx ---------------------------------------------------
+
+web_configs() {
+  mkdir -p "$WORK/www" "$WORK/nginx"
+  printf 'hello from the netcheck application lab\n' >"$WORK/www/index.html"
+  cat >"$WORK/haproxy.cfg" <<CFG
+global
+    maxconn 256
+
+defaults
+    mode http
+    option httplog
+    timeout connect 1s
+    timeout client 5s
+    timeout server 5s
+    timeout check 1s
+    retries 1
+    option redispatch
+
+frontend web
+    bind 10.78.1.10:8080
+    default_backend pool
+
+backend pool
+    balance roundrobin
+    option httpchk GET /
+    server web1 10.78.1.11:80 check inter 500ms fall 2 rise 1
+    server web2 10.78.1.12:80 check inter 500ms fall 2 rise 1
+CFG
+  cat >"$WORK/lighttpd.conf" <<CFG
+server.document-root = "$WORK/www"
+server.bind = "10.78.1.11"
+server.port = 80
+server.errorlog = "$WORK/lighttpd-error.log"
+index-file.names = ( "index.html" )
+mimetype.assign = ( ".html" => "text/html" )
+CFG
+  cat >"$WORK/nginx.conf" <<CFG
+worker_processes 1;
+pid $WORK/nginx/nginx.pid;
+error_log stderr;
+events { worker_connections 64; }
+http {
+    access_log off;
+    client_body_temp_path $WORK/nginx/body;
+    proxy_temp_path $WORK/nginx/proxy;
+    fastcgi_temp_path $WORK/nginx/fastcgi;
+    uwsgi_temp_path $WORK/nginx/uwsgi;
+    scgi_temp_path $WORK/nginx/scgi;
+    server {
+        listen 10.78.1.12:80;
+        root $WORK/www;
+    }
+}
+CFG
+}
+
+ha_backends() { # [web2 too]
+  start srv2 web1 lighttpd -D -f "$WORK/lighttpd.conf"
+  if [ "${1:-yes}" = yes ]; then start srv3 web2 nginx -c "$WORK/nginx.conf" -g 'daemon off;'; fi
+  wait_listening srv2 t 80
+  if [ "${1:-yes}" = yes ]; then wait_listening srv3 t 80; fi
+  start srv haproxy haproxy -db -f "$WORK/haproxy.cfg"
+  wait_listening srv t 8080
+}
+
+ha_client_and_stop() { # [web2 running]
+  sleep 1.2                       # a few health-check rounds
+  run c1 client curl -q -s -S -o /dev/null -o /dev/null -o /dev/null -o /dev/null \
+    -w '%{http_code} %{remote_ip}\n' \
+    http://10.78.1.10:8080/ http://10.78.1.10:8080/ http://10.78.1.10:8080/ http://10.78.1.10:8080/
+  stop haproxy TERM
+  stop web1 TERM
+  if [ "${1:-yes}" = yes ]; then stop web2 QUIT; fi
+}
+
+sc_ha_healthy() {
+  begin ha-healthy haproxy record
+  ha_backends
+  ha_client_and_stop
+  evidence client '^200'
+  expect "HAProxy (health checks every 500 ms) balances four curl requests over lighttpd and nginx" healthy "" ""
+}
+
+sc_ha_healthy_plain() {
+  begin ha-healthy-plain haproxy plain
+  ha_backends
+  ha_client_and_stop
+  evidence client '^200'
+  expect "HAProxy balances four curl requests over lighttpd and nginx; every host recorded with plain strace -f -tt -s 65535" \
+    healthy "" ""
+}
+
+sc_ha_backend_down() {
+  begin ha-backend-down haproxy record
+  ha_backends no
+  ha_client_and_stop no
+  evidence haproxy 'web2 is DOWN'
+  expect "the nginx backend (10.78.1.12:80) is not running: HAProxy's health checks are refused and it serves from lighttpd alone" \
+    fault "connect-refused" "unparsed-lines connect-filtered connect-refused-while-listening"
+}
+
+sc_ha_backend_firewalled() {
+  begin ha-backend-firewalled haproxy record
+  in_ns srv3 iptables -A INPUT -p tcp --dport 80 -j DROP
+  ha_backends
+  ha_client_and_stop
+  evidence_fw srv3 INPUT
+  evidence haproxy 'web2 is DOWN'
+  expect "a firewall on the nginx backend drops every SYN: HAProxy's nonblocking health-check connects never complete" \
+    fault "connect-never-completed" "unparsed-lines connect-refused connection-not-accepted"
+}
+
+# ---- memcached --------------------------------------------------------------------------------
+
+MC_TCP="set greeting 0 0 5\r\nhello\r\nget greeting\r\nquit\r\n"
+# The UDP protocol's 8-byte frame header: request id 1, sequence 0, 1 datagram, reserved.
+MC_UDP="\000\001\000\000\000\001\000\000get greeting\r\n"
+
+mc_clients() {
+  run c1 tcp-client sh -c "printf '$MC_TCP' | exec socat -T 2 - TCP:10.78.1.10:11211"
+  run c2 udp-client sh -c "printf '$MC_UDP' | exec socat -T 1 - UDP:10.78.1.10:11211"
+}
+
+sc_mc_healthy() {
+  begin mc-healthy memcached record
+  start srv server memcached -u nobody -l 10.78.1.10 -p 11211 -U 11211 -t 1 -v
+  wait_listening srv u 11211
+  mc_clients
+  stop server
+  evidence tcp-client '^VALUE greeting'
+  expect "memcached over TCP (set, get) from one host and over UDP (get, framed) from another" healthy "" ""
+}
+
+sc_mc_healthy_plain() {
+  begin mc-healthy-plain memcached plain
+  start srv server memcached -u nobody -l 10.78.1.10 -p 11211 -U 11211 -t 1 -v
+  wait_listening srv u 11211
+  mc_clients
+  stop server
+  evidence tcp-client '^VALUE greeting'
+  expect "memcached over TCP and UDP; every host recorded with plain strace -f -tt -s 65535" healthy "" ""
+}
+
+sc_mc_udp_dropped() {
+  begin mc-udp-dropped memcached record
+  in_ns c2 iptables -A INPUT -p udp --sport 11211 -j DROP
+  start srv server memcached -u nobody -l 10.78.1.10 -p 11211 -U 11211 -t 1 -v
+  wait_listening srv u 11211
+  mc_clients
+  evidence_fw c2 INPUT
+  stop server
+  expect "the UDP client's firewall drops memcached's replies: the server answers, the get sees nothing" \
+    fault "udp-all-lost" "unparsed-lines udp-loss"
+}
+
+# memcached -c N also sets the descriptor limit to N: with -c 15 two idle clients fill the
+# connection table (listeners and internal pipes count too); with -c 12 accept4 itself fails.
+mc_limit() { # MEMCACHED_C
+  start srv server memcached -u nobody -l 10.78.1.10 -p 11211 -t 1 -c "$1" -v
+  wait_listening srv t 11211
+  start c1 idle1 sh -c "sleep 2 | exec socat -T 3 - TCP:10.78.1.10:11211,connect-timeout=2"
+  sleep 0.3
+  start c1 idle2 sh -c "sleep 2 | exec socat -T 3 - TCP:10.78.1.10:11211,connect-timeout=2"
+  sleep 0.5
+  run c2 client sh -c "printf 'get greeting\\r\\n' | exec socat -T 2 - TCP:10.78.1.10:11211,connect-timeout=2"
+  finish idle1
+  finish idle2
+  stop server
+}
+
+sc_mc_conn_limit() {
+  begin mc-conn-limit memcached record pending
+  mc_limit 15
+  evidence client 'Too many'
+  expect "memcached -c 15 with two idle clients: a third is accepted and told 'ERROR Too many open connections', then closed" \
+    fault "admission-limit" "unparsed-lines"
+}
+
+sc_mc_fd_exhaustion() {
+  begin mc-fd-exhaustion memcached record pending
+  mc_limit 12
+  evidence server 'Too many open files'
+  expect "memcached -c 12 runs out of descriptors: accept4 fails with EMFILE and memcached stops accepting; later clients wait in the backlog" \
+    fault "descriptor-exhaustion" "unparsed-lines"
+}
+
+sc_mc_udp_no_frame() {
+  begin mc-udp-no-frame memcached record pending
+  start srv server memcached -u nobody -l 10.78.1.10 -p 11211 -U 11211 -t 1 -v
+  wait_listening srv u 11211
+  # A get without the UDP frame header: memcached reads it and drops it without an answer.
+  run c2 udp-client sh -c "printf 'get greeting\\r\\n' | exec socat -T 1 - UDP:10.78.1.10:11211"
+  stop server
+  evidence udp-client 'VALUE'     # expected to find none: the client printed nothing
+  expect "a memcached get over UDP without the 8-byte frame header: the server reads the datagram and never answers" \
+    fault "no-reply" "unparsed-lines udp-all-lost"
+}
+
+# ---- unbound ----------------------------------------------------------------------------------
+
+unbound_config() {
+  local i
+  mkdir -p "$WORK/unbound"
+  {
+    cat <<CFG
+server:
+    interface: 10.78.1.10
+    port: 53
+    do-daemonize: no
+    chroot: ""
+    username: ""
+    directory: "$WORK/unbound"
+    pidfile: ""
+    use-syslog: no
+    logfile: ""
+    verbosity: 1
+    log-queries: yes
+    num-threads: 1
+    do-ip6: no
+    access-control: 10.78.0.0/16 allow
+    # Authoritative local data only: nothing is ever asked of another server.
+    local-zone: "lab." static
+    local-data: "db.lab. IN A 10.78.1.10"
+    local-data: "www.lab. IN A 10.78.1.11"
+    local-data: "www.lab. IN A 10.78.1.12"
+    local-data: "lab. IN MX 10 mail.lab."
+    local-data: "mail.lab. IN A 10.78.1.10"
+    local-data-ptr: "10.78.1.10 db.lab."
+CFG
+    # big.lab: 24 TXT records, an answer of about 2.4 KB.
+    for i in $(seq -w 24); do
+      printf '    local-data: "big.lab. IN TXT \\"record %s %s\\""\n' "$i" "$(printf '%080d' 0 | tr 0 x)"
+    done
+    printf 'remote-control:\n    control-enable: no\n'
+  } >"$WORK/unbound.conf"
+}
+
+dns_start() {
+  start srv server unbound -d -c "$WORK/unbound.conf"
+  wait_listening srv u 53
+}
+
+sc_dns_healthy() {
+  begin dns-healthy unbound record
+  dns_start
+  run c1 dig dig @10.78.1.10 +tries=2 +time=2 www.lab A
+  run c2 host host -W 2 db.lab 10.78.1.10
+  run srv2 drill drill @10.78.1.10 -x 10.78.1.10
+  stop server
+  evidence dig 'status: NOERROR'
+  expect "unbound serves a static local zone; dig (A), host (A, AAAA, MX) and drill (PTR) query it from three hosts" healthy "" ""
+}
+
+sc_dns_healthy_plain() {
+  begin dns-healthy-plain unbound plain
+  daemon srv unbound unbound -d -c "$WORK/unbound.conf"
+  wait_listening srv u 53
+  attach srv server "$DAEMON_PID"
+  run c1 dig dig @10.78.1.10 +tries=2 +time=2 www.lab A
+  run c2 host host -W 2 db.lab 10.78.1.10
+  stop server
+  finish unbound
+  evidence dig 'status: NOERROR'
+  expect "unbound and dig, host; plain strace -f -tt -s 65535 (unbound attached with -p after start-up)" healthy "" ""
+}
+
+sc_dns_tcp_fallback() {
+  begin dns-tcp-fallback unbound record
+  LIMIT=4096
+  dns_start
+  run c1 dig dig @10.78.1.10 +tries=2 +time=2 +bufsize=512 big.lab TXT
+  stop server
+  unset LIMIT
+  evidence dig 'Truncated, retrying in TCP mode'
+  expect "a 2.4 KB TXT answer does not fit dig's 512-byte EDNS buffer: unbound sets TC and dig asks again over TCP, as DNS intends" \
+    healthy "" ""
+}
+
+sc_dns_udp_blocked() {
+  begin dns-udp-blocked unbound record
+  in_ns srv iptables -A INPUT -p udp --dport 53 -j DROP
+  dns_start
+  run c1 dig dig @10.78.1.10 +tries=2 +time=1 www.lab A
+  run c2 drill drill @10.78.1.10 db.lab
+  evidence_fw srv INPUT
+  stop server
+  evidence dig 'timed out'
+  expect "the server's firewall drops DNS over UDP: dig and drill time out (neither falls back to TCP on a timeout)" \
+    fault "udp-all-lost" "unparsed-lines udp-loss connect-refused"
+}
+
+sc_dns_mtu_black_hole() {
+  begin dns-mtu-black-hole unbound record
+  LIMIT=4096
+  # rt's link to pc gets a 600-byte MTU and rt swallows its "fragmentation needed": a black hole
+  # for packets of more than 600 bytes with DF set, such as TCP segments.
+  ip -n "$(ns rt)" link set eth1 mtu 600
+  in_ns rt iptables -A OUTPUT -p icmp --icmp-type fragmentation-needed -j DROP
+  dns_start
+  run pc dig dig @10.78.1.10 +tcp +tries=1 +time=3 big.lab TXT
+  evidence_fw rt OUTPUT
+  stop server
+  unset LIMIT
+  extra dig "nat 10.78.2.21 10.78.1.254"
+  evidence dig 'timed out|communications error|no servers'
+  expect "dig +tcp asks for the 2.4 KB big.lab TXT across a 600-byte MTU link whose router drops ICMP fragmentation-needed: the query arrives, the answer never does" \
+    fault "mtu-black-hole" "unparsed-lines nat-undeclared connect-filtered"
+}
+
+sc_dns_acl_deny() {
+  begin dns-acl-deny unbound record pending
+  # access-control "deny" drops queries from that client without an answer ("refuse" would answer).
+  sed 's|^    access-control: 10.78.0.0/16 allow$|&\n    access-control: 10.78.1.22/32 deny|' "$WORK/unbound.conf" >"$WORK/unbound-deny.conf"
+  start srv server unbound -d -c "$WORK/unbound-deny.conf"
+  wait_listening srv u 53
+  run c2 dig dig @10.78.1.10 +tries=2 +time=1 www.lab A
+  stop server
+  evidence dig 'timed out'
+  expect "unbound's access-control denies the client's address: it reads each query and drops it without an answer; dig times out" \
+    fault "no-reply" "unparsed-lines"
+}
+
+# ---- etcd -------------------------------------------------------------------------------------
+
+ETCD_CLUSTER="e1=http://10.78.1.10:2380,e2=http://10.78.1.11:2380,e3=http://10.78.1.12:2380"
+
+etcd_member() { # NS NAME IP
+  rm -rf "$WORK/etcd/$2"
+  mkdir -p "$WORK/etcd"
+  start "$1" "$2" env GOMAXPROCS=1 etcd --name "$2" --data-dir "$WORK/etcd/$2" \
+    --listen-peer-urls "http://$3:2380" --initial-advertise-peer-urls "http://$3:2380" \
+    --listen-client-urls "http://$3:2379" --advertise-client-urls "http://$3:2379" \
+    --initial-cluster "$ETCD_CLUSTER" --initial-cluster-state new --initial-cluster-token nca \
+    --heartbeat-interval 250 --election-timeout 2500 --log-level warn
+}
+
+etcd_cluster() {
+  etcd_member srv e1 10.78.1.10
+  etcd_member srv2 e2 10.78.1.11
+  etcd_member srv3 e3 10.78.1.12
+  wait_listening srv t 2379
+  wait_listening srv2 t 2379
+  wait_listening srv3 t 2379
+}
+
+etcd_stop() { # all three at once, as a cluster is shut down; SIGKILL whoever lingers after 3 s
+  local m i pids=()
+  for m in e1 e2 e3; do pids+=("$(program_pid "$m")"); done
+  kill -TERM "${pids[@]}" 2>/dev/null || true
+  for i in $(seq 30); do
+    kill -0 "${pids[@]}" 2>/dev/null || break
+    sleep 0.1
+  done
+  for m in "${pids[@]}"; do kill -KILL "$m" 2>/dev/null || true; done
+  for m in e1 e2 e3; do finish "$m"; done
+}
+
+sc_etcd_healthy() {
+  begin etcd-healthy etcd record
+  etcd_cluster
+  sleep 1
+  run c1 put etcdctl --endpoints http://10.78.1.10:2379 --command-timeout 3s put greeting hello
+  run c2 get etcdctl --endpoints http://10.78.1.12:2379 --command-timeout 3s get greeting
+  etcd_stop
+  evidence get '^hello'
+  expect "a three-member etcd cluster; etcdctl puts a key through one member and reads it through another" healthy "" ""
+}
+
+sc_etcd_partition() {
+  begin etcd-partition etcd record
+  local peer
+  for peer in 10.78.1.10 10.78.1.11; do
+    in_ns srv3 iptables -A INPUT -s "$peer" -j DROP
+    in_ns srv3 iptables -A OUTPUT -d "$peer" -j DROP
+  done
+  etcd_cluster
+  sleep 1
+  run c1 put etcdctl --endpoints http://10.78.1.10:2379 --command-timeout 3s put greeting hello
+  run c2 get etcdctl --endpoints http://10.78.1.12:2379 --command-timeout 3s get greeting
+  evidence_fw srv3 INPUT
+  etcd_stop
+  evidence get 'context deadline exceeded'
+  expect "member e3 is cut off from e1 and e2 by iptables DROP both ways: the majority serves the put, e3 cannot answer the get" \
+    fault "connect-never-completed" "unparsed-lines connect-refused"
+}
+
+sc_etcd_partition_midway() {
+  begin etcd-partition-midway etcd record
+  local peer
+  etcd_cluster
+  sleep 1
+  run c1 put1 etcdctl --endpoints http://10.78.1.12:2379 --command-timeout 3s put greeting hello
+  for peer in 10.78.1.10 10.78.1.11; do
+    in_ns srv3 iptables -A INPUT -s "$peer" -j DROP
+    in_ns srv3 iptables -A OUTPUT -d "$peer" -j DROP
+  done
+  run c1 put2 etcdctl --endpoints http://10.78.1.10:2379 --command-timeout 3s put greeting again
+  run c2 get etcdctl --endpoints http://10.78.1.12:2379 --command-timeout 3s get greeting
+  evidence_fw srv3 INPUT
+  etcd_stop
+  evidence get 'context deadline exceeded'
+  expect "the cluster runs and a put through e3 succeeds; then e3 is cut off from e1 and e2 (DROP both ways): the peers' established streams stall, a get through e3 times out" \
+    fault "data-unreceived-poll-missed" "unparsed-lines connect-refused"
+}
+
+# ---- chrony -----------------------------------------------------------------------------------
+
+chrony_configs() {
+  mkdir -p "$WORK/chrony"
+  cat >"$WORK/chrony-server.conf" <<CFG
+# An NTP server for the lab network, serving its local clock.
+local stratum 8
+allow 10.78.0.0/16
+bindaddress 10.78.1.10
+port 123
+cmdport 0
+bindcmdaddress /
+driftfile $WORK/chrony/server.drift
+pidfile $WORK/chrony/server.pid
+CFG
+  cat >"$WORK/chrony-client.conf" <<CFG
+server 10.78.1.10 iburst maxsamples 4
+cmdport 0
+bindcmdaddress /
+pidfile $WORK/chrony/client.pid
+CFG
+}
+
+ntp_run() {
+  start srv server chronyd -d -x -u root -f "$WORK/chrony-server.conf"
+  wait_listening srv u 123
+  # -Q: measure the offset and exit, never set the (shared) system clock.
+  run c1 client chronyd -d -Q -t 8 -u root -f "$WORK/chrony-client.conf"
+  stop server
+}
+
+sc_ntp_healthy() {
+  begin ntp-healthy chrony record
+  ntp_run
+  evidence client 'System clock wrong|offset'
+  expect "chronyd -Q measures its offset against a chronyd server (local stratum 8) over NTP/UDP 123" healthy "" ""
+}
+
+sc_ntp_replies_dropped() {
+  begin ntp-replies-dropped chrony record
+  in_ns c1 iptables -A INPUT -p udp --sport 123 -j DROP
+  ntp_run
+  evidence_fw c1 INPUT
+  expect "the client's firewall drops the NTP replies: the server answers every request, the client gives up" \
+    fault "udp-all-lost" "unparsed-lines udp-loss"
+}
+
+# ---- Node.js and Go HTTP services, telnet -----------------------------------------------------
+
+web_services() {
+  mkdir -p "$WORK/go"
+  cat >"$WORK/node-server.js" <<'JS'
+// A small Node.js HTTP service with keep-alive, as its documentation shows it.
+const http = require('http');
+const server = http.createServer((req, res) => {
+  res.setHeader('Content-Type', 'text/plain');
+  res.end('hello from node ' + req.url + '\n');
+});
+server.keepAliveTimeout = 5000;
+server.listen(8081, '10.78.1.10', () => console.log('listening on 10.78.1.10:8081'));
+process.on('SIGINT', () => { server.closeAllConnections(); server.close(() => process.exit(0)); });
+JS
+  cat >"$WORK/go/main.go" <<'GO'
+// A small Go HTTP service (net/http), stopped by SIGINT with a graceful shutdown.
+package main
+
+import (
+	"context"
+	"fmt"
+	"log"
+	"net/http"
+	"os"
+	"os/signal"
+)
+
+func main() {
+	srv := &http.Server{Addr: "10.78.1.11:8082", Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, "hello from go %s\n", r.URL.Path)
+	})}
+	stop := make(chan os.Signal, 1)
+	signal.Notify(stop, os.Interrupt)
+	go func() { <-stop; srv.Shutdown(context.Background()) }()
+	log.Printf("listening on %s", srv.Addr)
+	if err := srv.ListenAndServe(); err != http.ErrServerClosed {
+		log.Fatal(err)
+	}
+}
+GO
+  if [ ! -x "$WORK/go/goserver" ]; then
+    (cd "$WORK/go" && GOPROXY=off GOFLAGS= GO111MODULE=off go build -o goserver main.go)
+  fi
+}
+
+web_servers() {
+  start srv node node "$WORK/node-server.js"
+  start srv2 go env GOMAXPROCS=1 "$WORK/go/goserver"
+  wait_listening srv t 8081
+  wait_listening srv2 t 8082
+}
+
+# curl_keepalive N: CURL is a curl command making N requests to each service, reusing one
+# connection per service; it prints status, new connections and time of each request.
+curl_keepalive() {
+  local i
+  CURL=(curl -q -s -S -w '%{http_code} %{num_connects} %{time_total}\n')
+  for i in $(seq "$1"); do CURL+=(-o /dev/null "http://10.78.1.10:8081/$i" -o /dev/null "http://10.78.1.11:8082/$i"); done
+}
+
+web_stop() {
+  stop node
+  stop go
+}
+
+sc_web_healthy() {
+  begin web-healthy node-go record
+  web_servers
+  curl_keepalive 5
+  run c1 client "${CURL[@]}"
+  web_stop
+  evidence client '^200 0'
+  expect "curl makes 5 keep-alive requests to a Node.js and 5 to a Go net/http service (one connection each)" healthy "" ""
+}
+
+sc_web_healthy_plain() {
+  begin web-healthy-plain node-go plain
+  web_servers
+  curl_keepalive 5
+  run c1 client "${CURL[@]}"
+  web_stop
+  evidence client '^200 0'
+  expect "curl keep-alive requests to Node.js and Go services; every host recorded with plain strace -f -tt -s 65535" \
+    healthy "" ""
+}
+
+sc_web_nat_declared() {
+  begin web-nat-declared node-go record
+  web_servers
+  curl_keepalive 3
+  run pc client "${CURL[@]}"
+  web_stop
+  extra client "nat 10.78.2.21 10.78.1.254"
+  evidence client '^200'
+  expect "the client 10.78.2.21 reaches both services through a MASQUERADE router (public 10.78.1.254); the config declares the nat" \
+    healthy "" ""
+}
+
+sc_web_nat_undeclared() {
+  begin web-nat-undeclared node-go record
+  web_servers
+  curl_keepalive 3
+  run pc client "${CURL[@]}"
+  web_stop
+  evidence client '^200'
+  expect "the client 10.78.2.21 reaches both services through a MASQUERADE router; the config has no nat line" \
+    fault "nat-undeclared" "unparsed-lines connect-refused port-forwarding"
+}
+
+sc_web_random_loss() {
+  begin web-random-loss node-go record pending
+  in_ns srv iptables -A INPUT -p tcp --dport 8081 -m statistic --mode random --probability 0.25 -j DROP
+  in_ns srv2 iptables -A INPUT -p tcp --dport 8082 -m statistic --mode random --probability 0.25 -j DROP
+  web_servers
+  curl_keepalive 10
+  run c1 client "${CURL[@]}"
+  evidence_fw srv INPUT
+  web_stop
+  evidence client '^200 [01] ([1-9]|0\.[2-9])'
+  expect "a quarter of the packets to both services are dropped at random: every request succeeds, after retransmissions, slowly" \
+    fault "network-stall" "unparsed-lines connection-reset"
+}
+
+# telnetd is started by inetutils-inetd in the foreground (-d), as inetd does it: one telnetd per
+# connection, on the accepted socket; it runs /bin/cat instead of login (-E).
+telnet_conf() {
+  printf '10.78.1.10:telnet stream tcp nowait root /usr/sbin/telnetd telnetd -h -E /bin/cat\n' >"$WORK/inetd.conf"
+}
+
+telnet_session() { # NS HOST: two typed lines; the session stays open 3 s after the second one
+  run "$1" "$2" sh -c '(sleep 0.5; echo hello over telnet; sleep 0.5; echo second line; sleep 3) | exec telnet 10.78.1.10 23'
+}
+
+sc_telnet_healthy() {
+  begin telnet-healthy telnet record
+  start srv server inetutils-inetd -d --pidfile="$WORK/run/inetd.pid" "$WORK/inetd.conf"
+  wait_listening srv t 23
+  telnet_session c1 client
+  stop server TERM
+  evidence client '^second line'
+  expect "an interactive telnet session (two lines echoed by cat) to inetutils-telnetd started by inetd" healthy "" ""
+}
+
+sc_telnet_random_loss() {
+  begin telnet-random-loss telnet record pending
+  in_ns srv iptables -A INPUT -p tcp --dport 23 -m statistic --mode random --probability 0.25 -j DROP
+  start srv server inetutils-inetd -d --pidfile="$WORK/run/inetd.pid" "$WORK/inetd.conf"
+  wait_listening srv t 23
+  telnet_session c1 client
+  evidence_fw srv INPUT
+  stop server TERM
+  evidence client '^second line'
+  expect "a quarter of the packets to the telnet server are dropped at random: the session works, with retransmission delays" \
+    fault "network-stall" "unparsed-lines connection-reset"
+}
+
+# ---- main -------------------------------------------------------------------------------------
+
+SCENARIOS=(
+  pg_healthy pg_healthy_plain pg_listen_localhost pg_max_connections pg_bind_failed
+  pg_connect_unspecified
+  pg_replication_healthy pg_replication_firewalled
+  ha_healthy ha_healthy_plain ha_backend_down ha_backend_firewalled
+  mc_healthy mc_healthy_plain mc_udp_dropped mc_conn_limit mc_fd_exhaustion mc_udp_no_frame
+  dns_healthy dns_healthy_plain dns_tcp_fallback dns_udp_blocked dns_mtu_black_hole dns_acl_deny
+  etcd_healthy etcd_partition etcd_partition_midway
+  ntp_healthy ntp_replies_dropped
+  web_healthy web_healthy_plain web_nat_declared web_nat_undeclared web_random_loss
+  telnet_healthy telnet_random_loss
+)
+
+if [ "$LIST" = 1 ]; then
+  for s in "${SCENARIOS[@]}"; do echo "${s//_/-}"; done
+  exit 0
+fi
+if [ "$(id -u)" != 0 ]; then echo "apps: run as root (it creates network namespaces)" >&2; exit 2; fi
+
+cleanup() {
+  local host
+  for host in "${!RUNNING[@]}"; do kill "${RUNNING[$host]}" 2>/dev/null || true; done
+  teardown
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+STARTED=$(date +%s)
+need_tools
+rm -rf "$WORK"
+mkdir -p "$LOGS" "$WORK/run"
+build_topology
+web_configs
+unbound_config
+chrony_configs
+telnet_conf
+: >"$LOGS/evidence.tsv"
+
+found=0
+for s in "${SCENARIOS[@]}"; do
+  if [ -n "$ONLY" ] && [ "${s//_/-}" != "$ONLY" ]; then continue; fi
+  found=1
+  case $s in pg_*) pg_init ;; web_*) web_services ;; esac
+  "sc_$s"
+done
+if [ "$found" = 0 ]; then echo "apps: no scenario named $ONLY (see --list)" >&2; exit 2; fi
+log "done in $(( $(date +%s) - STARTED )) s"
+du -sh "$FIXTURES" "$PENDING" 2>/dev/null || true
