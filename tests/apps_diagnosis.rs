@@ -23,9 +23,6 @@ const KNOWN_GAPS: &[(&str, &str)] = &[
     ("ha-backend-firewalled", "connect-never-completed found, but also connection-not-accepted for the same dropped SYNs, and unparsed lines"),
     ("ha-healthy", "connection-reset: HAProxy closes its health checks with SO_LINGER 0; plus unparsed lines"),
     ("ha-healthy-plain", "connection-reset: HAProxy closes its health checks with SO_LINGER 0; plus unparsed lines"),
-    ("mc-healthy", "unparsed lines: epoll_wait resumed and cut by exit_group"),
-    ("mc-healthy-plain", "unparsed lines: epoll_wait resumed and cut by exit_group"),
-    ("mc-udp-dropped", "udp-all-lost found, but also unparsed lines"),
     ("ntp-healthy", "data-mismatch: chronyd reads its own transmit timestamps from the error queue (recvmmsg MSG_ERRQUEUE); ordering-incomplete"),
     ("pg-healthy", "unparsed lines: epoll data above 2^31"),
     ("pg-healthy-plain", "connect-never-completed: the postmaster, attached with -p, bound and listened before its trace began, so psql's connect finds no listener"),
@@ -41,14 +38,6 @@ const KNOWN_GAPS: &[(&str, &str)] = &[
 /// the form it stumbles on. Listed traces must still have some; every other trace has none.
 const KNOWN_UNPARSED: &[(&str, &str)] = &[
     ("apps/etcd-healthy/put.trace", "epoll data above 2^31"),
-    (
-        "apps/etcd-healthy/get.trace",
-        "a call resumed only to be cut by exit",
-    ),
-    (
-        "apps/etcd-partition/e1.trace",
-        "a call resumed only to be cut by exit",
-    ),
     ("apps/etcd-partition/e2.trace", "epoll data above 2^31"),
     ("apps/etcd-partition/e3.trace", "epoll data above 2^31"),
     (
@@ -60,40 +49,12 @@ const KNOWN_UNPARSED: &[(&str, &str)] = &[
         "a call resumed only to be cut by exit; epoll data above 2^31",
     ),
     (
-        "apps/ha-backend-down/haproxy.trace",
-        "a call resumed only to be cut by exit",
-    ),
-    (
         "apps/ha-backend-firewalled/web2.trace",
         "epoll data above 2^31",
     ),
-    (
-        "apps/ha-backend-firewalled/haproxy.trace",
-        "a call resumed only to be cut by exit",
-    ),
     ("apps/ha-healthy/web2.trace", "epoll data above 2^31"),
-    (
-        "apps/ha-healthy/haproxy.trace",
-        "a call resumed only to be cut by exit",
-    ),
     ("apps/ha-healthy-plain/web1.trace", "epoll data above 2^31"),
     ("apps/ha-healthy-plain/web2.trace", "epoll data above 2^31"),
-    (
-        "apps/ha-healthy-plain/haproxy.trace",
-        "a call resumed only to be cut by exit",
-    ),
-    (
-        "apps/mc-healthy/server.trace",
-        "a call resumed only to be cut by exit",
-    ),
-    (
-        "apps/mc-healthy-plain/server.trace",
-        "a call resumed only to be cut by exit",
-    ),
-    (
-        "apps/mc-udp-dropped/server.trace",
-        "a call resumed only to be cut by exit",
-    ),
     ("apps/pg-healthy/server.trace", "epoll data above 2^31"),
     ("apps/web-healthy/go.trace", "epoll data above 2^31"),
     (
@@ -109,40 +70,12 @@ const KNOWN_UNPARSED: &[(&str, &str)] = &[
         "a call resumed only to be cut by exit; epoll data above 2^31",
     ),
     (
-        "apps-pending/mc-conn-limit/server.trace",
-        "a call resumed only to be cut by exit",
-    ),
-    (
-        "apps-pending/mc-fd-exhaustion/server.trace",
-        "a call resumed only to be cut by exit",
-    ),
-    (
-        "apps-pending/mc-udp-no-frame/server.trace",
-        "a call resumed only to be cut by exit",
-    ),
-    (
-        "apps-pending/web-random-loss/go.trace",
-        "a call resumed only to be cut by exit",
-    ),
-    (
-        "apps/etcd-partition-midway/e1.trace",
-        "a call resumed only to be cut by exit",
-    ),
-    (
-        "apps/etcd-partition-midway/e3.trace",
-        "a call resumed only to be cut by exit",
-    ),
-    (
         "apps/etcd-partition-midway/put1.trace",
         "a call resumed only to be cut by exit; epoll data above 2^31",
     ),
     (
         "apps/etcd-partition-midway/put2.trace",
         "epoll data above 2^31",
-    ),
-    (
-        "apps/etcd-partition-midway/get.trace",
-        "a call resumed only to be cut by exit",
     ),
 ];
 

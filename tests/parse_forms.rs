@@ -361,3 +361,26 @@ fn accept_with_a_short_address_buffer_takes_the_peer_from_the_decoration() {
         other => panic!("expected accept, got {other:?}"),
     }
 }
+
+#[test]
+fn calls_left_by_exit_are_unfinished_not_unparsed() {
+    // memcached's worker thread in epoll_wait when the process exited (strace 6.1, -f -ttt -T -yy).
+    let (events, stats) = read_text(
+        "left-by-exit",
+        "20688 1796551796.046627 epoll_wait(7<anon_inode:[eventpoll]>,  <unfinished ...>\n\
+         20686 1796551797.882595 exit_group(0)   = ?\n\
+         20688 1796551797.887016 <... epoll_wait resumed> <unfinished ...>) = ?\n\
+         3530  1796552125.611793 epoll_pwait(4<anon_inode:[eventpoll]>,  <unfinished ...>) = ?\n\
+         3531  1796552125.611800 connect(5, {sa_family=AF_INET, sin_port=htons(80), sin_addr=inet_addr(\"10.0.0.2\")}, 16 <unfinished ...>) = ?\n\
+         20688 1796551797.887158 +++ exited with 0 +++\n",
+    );
+    assert_eq!(stats.unparsed, 0, "{:?}", stats.first_unparsed);
+    assert_eq!(stats.unfinished_at_end, 2);
+    assert_eq!(stats.skipped, 1);
+    // A connect whose arguments were all printed is still a connect (its SYN left).
+    let calls = calls_of(&events);
+    assert!(
+        calls.iter().any(|c| c.name == SyscallName::Connect),
+        "{calls:?}"
+    );
+}

@@ -394,11 +394,20 @@ impl State {
                     }
                 }
                 let time = time!();
-                match call(known, tail, loc, pid, time, &mut self.recent_decorations) {
+                // strace prints a call its process left by exiting, before the call printed its
+                // first line out, as `name(args <unfinished ...>) = ?`.
+                let cut = killed_in_call(tail);
+                let parsed = match &cut {
+                    Some(whole) => call(known, whole, loc, pid, time, &mut self.recent_decorations),
+                    None => call(known, tail, loc, pid, time, &mut self.recent_decorations),
+                };
+                match parsed {
                     Ok(call) => {
                         stats.calls += 1;
                         self.emit(TraceEvent::Call(call));
                     }
+                    // Its arguments were never all printed: a call that never returned.
+                    Err(_) if cut.is_some() => stats.unfinished_at_end += 1,
                     Err(error) => self.parse_error(stats, loc, error, text),
                 }
             }
@@ -441,6 +450,7 @@ impl State {
     fn resumed(&mut self, start: Pending, rest: &[u8], pid: u32, loc: Loc, stats: &mut ParseStats) {
         let mut rest = rest;
         // strace 5+ marks a call the process left by exiting: `<... read resumed> <unfinished ...>) = ?`.
+        let left_by_exit = rest.trim_ascii_start().starts_with(b"<unfinished ...>");
         if let Some(after) = rest.trim_ascii_start().strip_prefix(b"<unfinished ...>") {
             rest = after;
         }
@@ -460,6 +470,12 @@ impl State {
                 stats.calls += 1;
                 stats.merged_unfinished += 1;
                 self.emit(TraceEvent::Call(call));
+            }
+            // A call left by exit before all its arguments were printed never returned: its
+            // first line is an unfinished call, its second carries nothing.
+            Err(_) if left_by_exit => {
+                stats.unfinished_at_end += 1;
+                stats.skipped += 1;
             }
             Err(error) => {
                 // Both halves are lost; the sample shows the rebuilt call at the resuming line.
@@ -623,6 +639,16 @@ impl State {
             self.pids.children.push((*child, *loc));
         }
     }
+}
+
+/// The arguments of `name(args <unfinished ...>) = ?` without the marker, when `tail` (the
+/// text after `name(`) has that form.
+fn killed_in_call(tail: &[u8]) -> Option<Vec<u8>> {
+    const MARK: &[u8] = b"<unfinished ...>) = ?";
+    let body = tail.trim_ascii_end().strip_suffix(MARK)?;
+    let mut whole = body.trim_ascii_end().to_vec();
+    whole.extend_from_slice(b") = ?");
+    Some(whole)
 }
 
 /// Calls whose effect on the network happens when they start rather than when they return: a
