@@ -58,6 +58,10 @@ struct Table {
     fds: OrdMap<Fd, Entry>,
     /// Processes/threads currently using this table.
     users: u32,
+    /// For a table made for a process seen before the call that created it returned: the
+    /// descriptors it opened, replaced or closed meanwhile. What it inherits when the creating
+    /// call returns does not undo them (its calls all came after the fork).
+    touched: Option<HashSet<Fd>>,
 }
 
 /// All descriptor tables of one trace.
@@ -75,6 +79,9 @@ pub struct Tables {
     closed: ClosedQueue,
     /// Last pid seen using each socket (for synthetic events).
     last_pid: HashMap<SockNo, u32>,
+    /// Processes that exited while their table still waited for the call that created them
+    /// (or that no call in the trace created).
+    ended_before_created: HashSet<u32>,
 }
 
 impl Tables {
@@ -90,6 +97,7 @@ impl Tables {
             Some(&t) => t,
             None => {
                 let t = self.new_table(OrdMap::new());
+                self.tables[t].touched = Some(HashSet::new());
                 self.table_of_pid.insert(pid, t);
                 t
             }
@@ -98,9 +106,19 @@ impl Tables {
         t
     }
 
+    fn touch(&mut self, table: TableId, fd: Fd) {
+        if let Some(touched) = self.tables.get_mut(table).and_then(|t| t.touched.as_mut()) {
+            touched.insert(fd);
+        }
+    }
+
     /// A table with one user holding `fds`.
     fn new_table(&mut self, fds: OrdMap<Fd, Entry>) -> TableId {
-        let table = Table { fds, users: 1 };
+        let table = Table {
+            fds,
+            users: 1,
+            touched: None,
+        };
         match self.free.pop() {
             Some(t) => {
                 self.tables[t] = table;
@@ -168,6 +186,7 @@ impl Tables {
     /// Maps `fd` to `sock`. Returns the socket whose last descriptor this replaced, if any.
     pub fn insert(&mut self, table: TableId, fd: Fd, slot: Slot) -> Option<SockNo> {
         let replaced = self.remove(table, fd);
+        self.touch(table, fd);
         let handle = self.handle_for(slot.sock);
         if let Some(t) = self.tables.get_mut(table) {
             t.fds.insert(
@@ -183,6 +202,7 @@ impl Tables {
 
     /// Unmaps `fd`. Returns the socket if that was its last descriptor.
     pub fn remove(&mut self, table: TableId, fd: Fd) -> Option<SockNo> {
+        self.touch(table, fd);
         let entry = self.tables.get_mut(table)?.fds.remove(&fd)?;
         drop(entry);
         self.take_closed().into_iter().next()
@@ -245,13 +265,18 @@ impl Tables {
             }
             return;
         }
+        if existing.is_none() && self.ended_before_created.remove(&child) {
+            // It ran and exited before the call that created it returned: nothing to inherit.
+            return;
+        }
         let inherited = self.tables[parent_table].fds.clone();
         match existing {
             Some(own) => {
-                let into = &mut self.tables[own].fds;
+                let table = &mut self.tables[own];
+                let touched = table.touched.take().unwrap_or_default();
                 for (fd, entry) in inherited {
-                    if !into.contains_key(&fd) {
-                        into.insert(fd, entry);
+                    if !touched.contains(&fd) && !table.fds.contains_key(&fd) {
+                        table.fds.insert(fd, entry);
                     }
                 }
             }
@@ -278,6 +303,9 @@ impl Tables {
         self.detach_user(table);
         if self.tables[table].users > 0 {
             return Vec::new();
+        }
+        if self.tables[table].touched.take().is_some() {
+            self.ended_before_created.insert(pid);
         }
         let closed = self.drain(table);
         self.free.push(table);
@@ -417,6 +445,43 @@ mod tests {
         let next = t.table_of(2);
         assert_eq!(next, tab);
         assert_eq!(t.lookup(next, 5), None);
+    }
+
+    #[test]
+    fn a_child_seen_before_its_fork_returned_keeps_what_it_closed_and_replaced() {
+        // socat under -f: the child's `dup2(4, 0)` and `close(3)` come before the parent's
+        // `<... clone resumed> = PID` line.
+        let mut t = Tables::default();
+        let parent = t.table_of(1);
+        t.insert(parent, 0, slot(0));
+        t.insert(parent, 3, slot(1));
+        t.insert(parent, 5, slot(2));
+        let child = t.table_of(2);
+        assert_eq!(t.remove(child, 0), None);
+        assert_eq!(t.remove(child, 3), None);
+        t.spawn(1, 2, false);
+        assert_eq!(
+            t.lookup(child, 0),
+            None,
+            "replaced by a pipe before the clone returned"
+        );
+        assert_eq!(t.lookup(child, 3), None, "closed before the clone returned");
+        assert_eq!(t.lookup(child, 5), Some(2), "inherited");
+    }
+
+    #[test]
+    fn a_child_that_exited_before_its_fork_returned_holds_nothing() {
+        let mut t = Tables::default();
+        let parent = t.table_of(1);
+        t.insert(parent, 3, slot(0));
+        t.table_of(2);
+        assert!(t.exit(2).is_empty());
+        t.spawn(1, 2, false);
+        assert_eq!(
+            t.remove(parent, 3),
+            Some(0),
+            "no child table keeps socket 0 open"
+        );
     }
 
     #[test]
