@@ -82,18 +82,19 @@ CLASSES = {
         [("server", r"killed by SIGALRM"), ("server", r"SIGALRM")]),
     "healthy-http": (
         "No fault: one GET of /hello.txt from a web server (HTTP/1.0 or `Connection: close`).",
-        [("client", r"HTTP/1\.[01] 200"), ("server", r"HTTP/1\.[01] 200")]),
+        [("client", r"HTTP/1\.[01] 200"), ("server", r"HTTP/1\.[01] 200"), ("client", r"(read|recvfrom)\(.*= [1-9]")]),
     "healthy-http-byname": (
         "No fault: the client fetches `http://server:8000/` by name from a server listening on "
         "both families. glibc's getaddrinfo sorts fd77::10 and 10.77.1.10 by connecting a UDP "
         "socket to each, calling getsockname and connect(AF_UNSPEC), and never sends on it.",
-        [("client", r"connect\(\d+<UDP.*AF_UNSPEC"), ("client", r"AF_UNSPEC")]),
+        [("client", r"connect\(\d+(<UDP[^>]*>)?, \{sa_family=AF_UNSPEC"), ("client", r"HTTP/1\.[01] 200")]),
     "healthy-ssh": (
         "No fault: `ssh -o BatchMode=yes` connects to sshd (throwaway host key and config under "
-        "/tmp/netcheck-lab); the offered key is not authorised, so the login fails after key exchange (a healthy network run). By name (`ssh`) getaddrinfo's "
-        "UDP source probe runs first; sshd's privilege separation passes descriptors with "
-        "SCM_RIGHTS.",
-        [("server", r"SCM_RIGHTS"), ("client", r"AF_UNSPEC")]),
+        "/tmp/netcheck-lab) by name (`ssh`) or by address (`ssh-v4`); the offered key is not "
+        "authorised, so the login fails after key exchange (a healthy network run). sshd's own "
+        "getaddrinfo runs glibc's source-address probe: a UDP socket connected to `[::]:22`, "
+        "getsockname, connect(AF_UNSPEC), connect to `0.0.0.0:22`, never a send.",
+        [("server", r"connect\(\d+(<UDP[^>]*>)?, \{sa_family=AF_UNSPEC"), ("client", r"SSH-2\.0")]),
     "healthy-fdpass": (
         "No fault: `lab/programs/fdpass.py` accepts in one process and hands the connection to a "
         "worker process over a unix socket with sendmsg(SCM_RIGHTS); the worker echoes.",
@@ -102,7 +103,7 @@ CLASSES = {
         "No fault: two clients (c1, c2) of a server that forks one child per connection (socat "
         "`fork`, busybox httpd, `lab/programs/forkserver.py`'s ForkingTCPServer); the child's "
         "first lines can come before the parent's `clone` resumes.",
-        [("server", r"clone.*resumed|clone\(|fork\(")]),
+        [("server", r"(clone|clone3|vfork|fork)\(")]),
     "killed-listener": (
         "The server is killed with SIGKILL while listening on 7420; then the client connects and "
         "is refused.",
