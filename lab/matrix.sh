@@ -666,6 +666,71 @@ m_udp_all_lost() { # port 7102: every datagram dropped
     fault "udp-all-lost" "unparsed-lines udp-loss mtu-black-hole"
 }
 
+m_firewall_reject() { # MODE icmp|reset: the server listens behind a REJECT rule (7002 / 7003)
+  local mode=$4 port=7002
+  [ "$mode" = reset ] && port=7003
+  mbegin "firewall-reject-$mode" "$1" "$2" "$3"
+  echo_server "$2" 10.77.1.10 "$port"
+  mstart "$3" srv server "${CMD[@]}"
+  wait_listening srv t "$port"
+  tcp_cmd "$1" 10.77.1.10 "$port" hello 5
+  mrun "$3" c1 client "${CMD[@]}"
+  mstop INT server
+  write_conf
+  mexpect "$2 listens on $port behind a REJECT ($mode) rule; $1's connect is refused although the server listens" \
+    fault "connect-refused-while-listening" "unparsed-lines connection-not-accepted connect-refused connect-never-completed"
+}
+
+m_udp_partial_loss() { # port 7101: iptables drops 30% of the datagrams at random
+  mbegin udp-partial-loss "$1" "$2" "$3"
+  udp_echo_server "$2" 10.77.1.10 7101
+  mstart "$3" srv server "${CMD[@]}"
+  wait_listening srv u 7101
+  case "$1" in
+    python) CMD=("$PYTHON" -I -S "$PROBE" udp-client 10.77.1.10 7101 20 40 0.3 0.02) ;;
+    go) CMD=("$GOPROBE" udp-client 10.77.1.10:7101 20 40) ;;
+    node) CMD=(node --jitless "$NODEPROBE" udp-client 10.77.1.10:7101 20 40) ;;
+    nc) CMD=(sh -c "(for i in \$(seq 20); do echo dgram \$i; sleep 0.1; done; sleep 0.5) | exec nc -u -w 1 10.77.1.10 7101") ;;
+  esac
+  mrun "$3" c1 client "${CMD[@]}"
+  finish server
+  write_conf
+  mexpect "$1 sends 20 datagrams to $2 (echo); the server's firewall drops about 30% of them at random" \
+    fault "udp-loss" "unparsed-lines udp-all-lost mtu-black-hole"
+}
+
+m_wrong_server_address() { # the client dials 10.77.1.23 (an untraced echo server on c3)
+  mbegin wrong-server-address "$1" "$2" "$3"
+  in_ns c3 timeout 10 "$PYTHON" -I -S "$PROBE" echo-server 10.77.1.23 7705 1 >/dev/null 2>&1 &
+  local helper=$!
+  echo_server "$2" 10.77.1.10 7705
+  mstart "$3" srv server "${CMD[@]}"
+  wait_listening srv t 7705
+  wait_listening c3 t 7705
+  tcp_cmd "$1" 10.77.1.23 7705 wrong-host 3
+  mrun "$3" c1 client "${CMD[@]}"
+  mstop INT server
+  wait "$helper" || true
+  write_conf
+  mexpect "$1 is configured with the wrong server address and talks to an undeclared echo server on 10.77.1.23; $2 on 10.77.1.10 sees nobody" \
+    fault "no-peer-traffic" "unparsed-lines connection-not-accepted nat-undeclared"
+}
+
+m_send_after_close() { # the client sends and closes at once; probe.py reply-late answers 0.5 s later
+  mbegin send-after-peer-closed "$1" "$2" "$3"
+  mstart "$3" srv server "$PYTHON" -I -S "$PROBE" reply-late 10.77.1.10 7412 0.5
+  wait_listening srv t 7412
+  case "$1" in
+    socat) CMD=(sh -c "printf 'quick-question\\n' | exec socat -u - TCP:10.77.1.10:7412") ;;
+    python) CMD=("$PYTHON" -I -S "$PROBE" tcp-client 10.77.1.10 7412 quick-question 1 close-early) ;;
+  esac
+  mrun "$3" c1 client "${CMD[@]}"
+  finish server
+  write_conf
+  mexpect "$1 sends a request and closes at once; the server's answers 0.5 s later hit a closed connection (EPIPE)" \
+    fault "send-after-peer-closed" "unparsed-lines data-unreceived"
+}
+
 # ---- the matrix -------------------------------------------------------------------------------
 
 add() { MATRIX+=("$*"); }
@@ -703,11 +768,11 @@ for f in record plain; do
   # getaddrinfo's source-address probe, descriptor passing, forking servers
   add m_healthy_ssh ssh sshd "$f"
   add m_healthy_ssh ssh-v4 sshd "$f"
-  for c in curl wget python bbwget; do add m_healthy_byname "$c" nginx "$f"; done
+  add m_healthy_byname curl nginx "$f"
   add m_healthy_byname curl lighttpd "$f"
   for c in curl wget python bbwget; do add m_healthy_byname "$c" bbhttpd "$f"; done
   for c in nc socat go node; do add m_healthy_fdpass "$c" fdpass "$f"; done
-  for c in curl wget bbwget; do add m_healthy_forking "$c" bbhttpd "$f"; done
+  for c in curl bbwget; do add m_healthy_forking "$c" bbhttpd "$f"; done
   for c in nc socat node; do add m_healthy_forking "$c" socat "$f"; done
   for c in nc python go; do add m_healthy_forking "$c" pyfork "$f"; done
   # killed listener; class follows cause
@@ -720,7 +785,7 @@ for f in record plain; do
   for c in go node; do add m_never_accepts "$c" go "$f"; done
   add m_never_accepts node python "$f"
   # broadening: healthy HTTP, TCP NAT, port forwarding, UDP loss
-  for c in curl wget bbwget python node go; do add m_healthy_http "$c" nginx "$f"; done
+  for c in curl wget python node; do add m_healthy_http "$c" nginx "$f"; done
   for c in wget go; do add m_healthy_http "$c" lighttpd "$f"; done
   for c in curl bbwget; do add m_healthy_http "$c" bbhttpd "$f"; done
   add m_healthy_http python node "$f"
@@ -728,9 +793,16 @@ for f in record plain; do
   add m_healthy_http bbwget pyhttp "$f"
   for c in curl nc go node; do add m_nat_tcp "$c" socat "$f"; done
   add m_nat_tcp wget nginx "$f"
-  for c in curl go node; do add m_port_forward "$c" pyhttp "$f"; done
+  for c in curl node; do add m_port_forward "$c" pyhttp "$f"; done
   add m_port_forward nc socat "$f"
   for c in socat nc go node; do add m_udp_all_lost "$c" python "$f"; done
+  for c in curl nc node go; do add m_firewall_reject "$c" socat "$f" icmp; done
+  for c in curl nc node go; do add m_firewall_reject "$c" socat "$f" reset; done
+  for c in python nc; do add m_udp_partial_loss "$c" python "$f"; done
+  add m_udp_partial_loss go go "$f"
+  for c in nc socat node go; do add m_wrong_server_address "$c" socat "$f"; done
+  # (OpenBSD nc keeps its socket open after stdin's EOF even with -q 0 here: no fault to show)
+  for c in socat python; do add m_send_after_close "$c" python "$f"; done
 done
 # parser forms
 for f in Y Xraw Xverbose seccomp network tttTyy; do add m_healthy_http curl nginx "$f"; done
@@ -757,6 +829,10 @@ matrix_name() { # ENTRY: the scenario folder name of a MATRIX entry
     m_healthy_byname) fault=healthy-http-byname ;;
     m_reset_unread) fault=reset-unread ;;
     m_never_accepts) fault=listen-never-accepts ;;
+    m_firewall_reject) fault=firewall-reject-$extra ;;
+    m_udp_partial_loss) fault=udp-partial-loss ;;
+    m_wrong_server_address) fault=wrong-server-address ;;
+    m_send_after_close) fault=send-after-peer-closed ;;
   esac
   echo "$fault--$client--$server--$flags"
 }

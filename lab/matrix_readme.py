@@ -118,6 +118,25 @@ CLASSES = {
         "the client sends and waits 2 s for an answer. The cause is the server program (type "
         "application).",
         [("client", r"(Timeout|ETIMEDOUT|EAGAIN|timed out)")]),
+    "firewall-reject-icmp": (
+        "The server listens on 7002 behind `REJECT --reject-with icmp-port-unreachable`; the "
+        "client's connect is refused although the server listens.",
+        [("client", r"ECONNREFUSED")]),
+    "firewall-reject-reset": (
+        "The server listens on 7003 behind `REJECT --reject-with tcp-reset`.",
+        [("client", r"ECONNREFUSED")]),
+    "udp-partial-loss": (
+        "20 datagrams to an echo server on 7101, where iptables `statistic` drops 30% at random; "
+        "each lost one shows as a wait for its echo that times out.",
+        [("client", r"(Timeout|EAGAIN|timed out)")]),
+    "wrong-server-address": (
+        "The client dials 10.77.1.23:7705, an untraced echo server on c3; the traced server "
+        "listens on 10.77.1.10:7705 and sees nobody.",
+        [("client", r"10\.77\.1\.23.*= 0|10\.77\.1\.23.*SO_ERROR|SO_ERROR.*\[0\]"), ("client", r"10\.77\.1\.23")]),
+    "send-after-peer-closed": (
+        "The client sends a request and closes at once (`socat -u`, probe.py close-early); `probe.py reply-late` answers 0.5 s later: the first send passes, the "
+        "client's kernel resets, the next send fails with EPIPE.",
+        [("server", r"EPIPE|ECONNRESET")]),
     "udp-all-lost": (
         "Every datagram to 7102 is dropped by the server's firewall.",
         [("server", r"(Timeout|EAGAIN|timed out|ETIMEDOUT)"), ("client", r"(Timeout|EAGAIN|timed out)")]),

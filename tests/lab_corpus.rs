@@ -234,10 +234,11 @@ fn every_trace_is_nonempty_strace_text() {
 
 #[test]
 fn corpus_stays_small() {
-    // The 35 single-program scenarios take about 2.4 MB; the matrix (each fault class recorded
-    // with several client and server programs under two strace flag sets, about 300 scenarios of
-    // 30-100 KB each, `plain` traces without a syscall filter) brings the corpus to about 20 MB.
-    const LIMIT_BYTES: u64 = 26 * 1024 * 1024;
+    // The 35 single-program scenarios take about 2.4 MB. The matrix records each fault class with
+    // several client and server programs under two strace flag sets (over 200 scenarios here, 30
+    // to 220 KB each: the `plain` traces carry no syscall filter, so every library load and
+    // module read of curl, python or node is in them); with it the corpus is about 26 MB.
+    const LIMIT_BYTES: u64 = 28 * 1024 * 1024;
     let total: u64 = scenario_dirs()
         .iter()
         .flat_map(|dir| fs::read_dir(dir).expect("readable").flatten())

@@ -43,6 +43,22 @@ const KNOWN_GAPS: &[(&str, &str)] = &[
         "misses connect-filtered; reports forbidden connection-not-accepted (reports: connection-not-accepted)",
     ),
     (
+        "firewall-reject-icmp--nc--socat--plain",
+        "misses connect-refused-while-listening; reports forbidden connection-not-accepted (reports: connection-not-accepted)",
+    ),
+    (
+        "firewall-reject-icmp--nc--socat--record",
+        "misses connect-refused-while-listening; reports forbidden connection-not-accepted (reports: connection-not-accepted)",
+    ),
+    (
+        "firewall-reject-reset--nc--socat--plain",
+        "misses connect-refused-while-listening; reports forbidden connection-not-accepted (reports: connection-not-accepted)",
+    ),
+    (
+        "firewall-reject-reset--nc--socat--record",
+        "misses connect-refused-while-listening; reports forbidden connection-not-accepted (reports: connection-not-accepted)",
+    ),
+    (
         "healthy-fdpass--go--fdpass--record",
         "healthy, but reports data-mismatch, data-unreceived, ordering-incomplete",
     ),
@@ -402,6 +418,10 @@ const KNOWN_GAPS: &[(&str, &str)] = &[
         "tcp-data-dropped--python--socat--record",
         "misses data-unreceived-poll-missed; reports forbidden data-unreceived (reports: data-unreceived)",
     ),
+    (
+        "udp-partial-loss--python--python--plain",
+        "misses udp-loss (reports: no problem)",
+    ),
 ];
 
 /// Healthy scenarios that meet their expectation with their config but whose replay still stops
@@ -426,10 +446,6 @@ const REPLAY_GAPS: &[(&str, &str)] = &[
     ),
     (
         "healthy-forking--python--pyfork--plain",
-        "without a config reports connection-not-accepted, data-mismatch, no-peer-traffic",
-    ),
-    (
-        "healthy-forking--wget--bbhttpd--plain",
         "without a config reports connection-not-accepted, data-mismatch, no-peer-traffic",
     ),
     (
