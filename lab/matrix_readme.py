@@ -127,7 +127,9 @@ CLASSES = {
         [("client", r"ECONNREFUSED")]),
     "udp-partial-loss": (
         "20 datagrams to an echo server on 7101, where iptables `statistic` drops 30% at random; "
-        "each lost one shows as a wait for its echo that times out.",
+        "each lost one shows as a wait for its echo that times out. The drop is random: a run "
+        "that loses fewer than 2 of the 20 (udp-loss's threshold; about 1 run in 130) shows no "
+        "fault and is recorded again.",
         [("client", r"(Timeout|EAGAIN|timed out)")]),
     "wrong-server-address": (
         "The client dials 10.77.1.23:7705, an untraced echo server on c3; the traced server "

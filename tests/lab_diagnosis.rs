@@ -418,10 +418,6 @@ const KNOWN_GAPS: &[(&str, &str)] = &[
         "tcp-data-dropped--python--socat--record",
         "misses data-unreceived-poll-missed; reports forbidden data-unreceived (reports: data-unreceived)",
     ),
-    (
-        "udp-partial-loss--python--python--plain",
-        "misses udp-loss (reports: no problem)",
-    ),
 ];
 
 /// Healthy scenarios that meet their expectation with their config but whose replay still stops
