@@ -3,10 +3,14 @@
 # runs real programs under `netcheck record`, injects one fault per scenario and writes the traces,
 # a netcheck.conf and an expected.json per scenario under tests/fixtures/lab/<scenario>/.
 #
-# Usage (as root): lab/run.sh [--only NAME] [--bench] [--list]
-#   --only NAME  record only that scenario (the topology is always built whole)
-#   --bench      record a large HTTP scenario into lab/out/bench/ (not committed) instead
-#   --list       print the scenario names and exit
+# Usage (as root): lab/run.sh [--only NAME] [--matrix [GLOB]] [--bench] [--list]
+#   --only NAME      record only that scenario (the topology is always built whole)
+#   --matrix [GLOB]  record only the matrix scenarios (lab/matrix.sh), or those matching GLOB
+#   --bench          record a large HTTP scenario into lab/out/bench/ (not committed) instead
+#   --list           print the scenario names and exit
+#
+# NETCHECK=/path/to/netcheck in the environment uses that binary instead of building
+# target/release/netcheck.
 #
 # Every address used lives inside the namespaces this script creates (10.77.0.0/16, fd77::/64);
 # the default namespace gets no interface. Everything is torn down on exit.
@@ -15,7 +19,8 @@ set -euo pipefail
 LAB=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(dirname "$LAB")
 FIXTURES=$ROOT/tests/fixtures/lab
-NETCHECK=$ROOT/target/release/netcheck
+NETCHECK_GIVEN=${NETCHECK:+1}
+NETCHECK=${NETCHECK:-$ROOT/target/release/netcheck}
 WORK=/tmp/netcheck-lab            # fixed path: it appears in recorded execve lines
 LOGS=$WORK/logs
 NS_PREFIX=ncl-
@@ -24,14 +29,19 @@ STRING_LIMIT=256                  # payloads are tiny; keeps interpreter start-u
 PROGRAM_TIMEOUT=30                # hard bound on any recorded program
 
 ONLY=""
+MATRIX_ONLY=0
+MATRIX_GLOB=""
 BENCH=0
 LIST=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --only) ONLY=${2:?--only needs a scenario name}; shift 2 ;;
+    --matrix)
+      MATRIX_ONLY=1; shift
+      if [ $# -gt 0 ] && [ "${1#--}" = "$1" ]; then MATRIX_GLOB=$1; shift; fi ;;
     --bench) BENCH=1; shift ;;
     --list) LIST=1; shift ;;
-    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
     *) echo "lab: unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -51,10 +61,13 @@ need_tools() {
   command -v ss >/dev/null || missing+=(iproute2)
   if [ ${#missing[@]} -gt 0 ]; then
     log "installing ${missing[*]}"
-    apt-get update -qq && apt-get install -y -qq "${missing[@]}" >/dev/null
+    apt-get -o DPkg::Lock::Timeout=600 update -qq
+    apt-get -o DPkg::Lock::Timeout=600 install -y -qq "${missing[@]}" >/dev/null
   fi
   PYTHON=$(python3 -c 'import sys; print(sys.executable)')
-  if [ ! -x "$NETCHECK" ] || [ -n "$(find "$ROOT/src" -newer "$NETCHECK" -name '*.rs' | head -1)" ]; then
+  if [ -n "$NETCHECK_GIVEN" ]; then
+    [ -x "$NETCHECK" ] || { log "NETCHECK=$NETCHECK is not executable"; exit 2; }
+  elif [ ! -x "$NETCHECK" ] || [ -n "$(find "$ROOT/src" -newer "$NETCHECK" -name '*.rs' | head -1)" ]; then
     log "building netcheck"
     (cd "$ROOT" && cargo build --release --quiet)
   fi
@@ -678,6 +691,9 @@ SCENARIOS=(
   broadcast_not_permitted nonblock_inherited wrong_server_address
 )
 
+# shellcheck source=lab/matrix.sh
+. "$LAB/matrix.sh"
+
 # ---- benchmark --------------------------------------------------------------------------------
 
 bench() {
@@ -708,6 +724,7 @@ bench() {
 
 if [ "$LIST" = 1 ]; then
   for s in "${SCENARIOS[@]}"; do echo "${s//_/-}"; done
+  for s in "${MATRIX[@]}"; do matrix_name "$s"; done
   exit 0
 fi
 if [ "$(id -u)" != 0 ]; then echo "lab: run as root (it creates network namespaces)" >&2; exit 2; fi
@@ -731,11 +748,24 @@ if [ "$BENCH" = 1 ]; then
   bench
   exit 0
 fi
+if [ "$MATRIX_ONLY" = 1 ]; then
+  run_matrix "$MATRIX_GLOB"
+  du -sh "$FIXTURES"
+  exit 0
+fi
 found=0
 for s in "${SCENARIOS[@]}"; do
   if [ -n "$ONLY" ] && [ "${s//_/-}" != "$ONLY" ]; then continue; fi
   found=1
   "sc_$s"
 done
+if [ -z "$ONLY" ]; then
+  run_matrix
+  found=1
+else
+  for s in "${MATRIX[@]}"; do
+    if [ "$(matrix_name "$s")" = "$ONLY" ]; then run_matrix "$ONLY"; found=1; break; fi
+  done
+fi
 if [ "$found" = 0 ]; then echo "lab: no scenario named $ONLY (see --list)" >&2; exit 2; fi
 du -sh "$FIXTURES"

@@ -121,6 +121,17 @@ def accept_no_read(addr, port, seconds):
     s.close()
 
 
+def read_some_close(addr, port, count):
+    """Accepts one connection, reads `count` bytes of the request and closes with the rest unread
+    (Linux then resets the connection)."""
+    s = listener(addr, int(port))
+    conn, _ = accept(s)
+    attempt("recv", conn.recv, int(count))
+    time.sleep(0.2)
+    conn.close()
+    s.close()
+
+
 def late_listener(addr, port, delay):
     """Starts listening only after `delay` seconds, then serves one echo."""
     time.sleep(float(delay))
@@ -366,6 +377,7 @@ ROLES = {
     "listen-only": listen_only,
     "accept-no-read": accept_no_read,
     "late-listener": late_listener,
+    "read-some-close": read_some_close,
     "reply-late": reply_late,
     "read-after-reset": read_after_reset,
     "poll-then-give-up": poll_then_give_up,
