@@ -3,10 +3,11 @@
 //! a receiver that gave up waiting, and blocking on sockets accepted from a nonblocking listener.
 
 use netcheck::config::Topology;
-use netcheck::diagnose::fixtures::*;
-use netcheck::diagnose::{Analysis, Finding};
+use netcheck::diagnose::Finding;
 use netcheck::model::{DeviationKind, ReplayOutcome, TcpConnection, TimedOutWait};
 use netcheck::parse::Errno;
+use netcheck::pipeline::Analysis;
+use netcheck::testkit::fixtures::*;
 
 fn two_hosts() -> Topology {
     topology(&[("client", &["10.0.0.1"]), ("server", &["10.0.0.2"])])

@@ -2,11 +2,12 @@
 //! Outcomes are built by hand, as the model would report them.
 
 use netcheck::config::Topology;
-use netcheck::diagnose::fixtures::*;
 use netcheck::diagnose::registry::RULES;
-use netcheck::diagnose::{Analysis, Class, Finding};
+use netcheck::diagnose::{Class, Finding};
 use netcheck::model::{BlockedPoint, DeviationKind, ReplayOutcome};
 use netcheck::parse::{Errno, ParseStats, Unparsed};
+use netcheck::pipeline::Analysis;
+use netcheck::testkit::fixtures::*;
 
 fn two_hosts() -> Topology {
     topology(&[("client", &["10.0.0.1"]), ("server", &["10.0.0.2"])])

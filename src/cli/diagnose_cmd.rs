@@ -1,10 +1,10 @@
 //! `netcheck diagnose`.
 
-use std::io::Write as _;
-
+use super::status::print;
+use super::table;
 use super::{CmdResult, DiagnoseArgs, Failure, Format, Status};
 use crate::config::Inputs;
-use crate::diagnose::{run_pipeline, table};
+use crate::pipeline::run_pipeline;
 use crate::report::{json, text, Report};
 
 pub fn run(args: &DiagnoseArgs) -> CmdResult {
@@ -59,16 +59,4 @@ fn run_table(dir: &std::path::Path) -> CmdResult {
     } else {
         Status::ProblemsFound
     })
-}
-
-/// Writes to stdout; a closed pipe (`| head`) is not an error.
-pub(super) fn print(text: &str) -> Result<(), Failure> {
-    let mut stdout = std::io::stdout().lock();
-    match stdout
-        .write_all(text.as_bytes())
-        .and_then(|()| stdout.flush())
-    {
-        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
-        _ => Ok(()),
-    }
 }

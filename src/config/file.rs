@@ -9,9 +9,6 @@ use super::paths::check_trace;
 use super::{Host, NatRule, Topology, TopologyOrigin, TraceSpec};
 use crate::source::TraceId;
 
-/// The command words, lower case (commands are case-insensitive).
-pub const COMMANDS: [&str; 5] = ["host", "trace", "ip", "nat", "ignore"];
-
 /// Parses config `text` read from `source`. Trace paths are resolved against the folder of
 /// `source` and checked on disk. Returns every problem found, each as `FILE:LINE: message`.
 pub fn parse(text: &str, source: &Path) -> Result<Topology, Vec<String>> {

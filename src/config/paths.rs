@@ -5,7 +5,7 @@ use std::fs::{self, File};
 use std::io::{self, Read};
 use std::path::Path;
 
-use super::file::COMMANDS;
+use super::commands::COMMANDS;
 
 /// How much of a file is looked at to decide whether it is a config file.
 const SNIFF_BYTES: u64 = 64 * 1024;

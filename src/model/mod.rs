@@ -16,7 +16,6 @@ mod connect;
 mod dgram;
 pub mod options;
 pub mod outcome;
-pub mod script;
 mod setup;
 pub mod socket;
 mod stream;

@@ -1,7 +1,7 @@
 //! `broadcast-not-permitted`: A broadcast was sent without SO_BROADCAST.
 
 use super::per_socket_findings;
-use crate::diagnose::registry::Rule;
+use crate::diagnose::rule::Rule;
 use crate::diagnose::{Claims, Class, Context, Finding};
 use crate::model::DeviationKind;
 

@@ -5,7 +5,7 @@ use super::{
     deviation_evidence, deviations, group_by, per_socket_findings, sock_or_trace, subject,
 };
 use crate::diagnose::claims::Direction;
-use crate::diagnose::registry::Rule;
+use crate::diagnose::rule::Rule;
 use crate::diagnose::{Claims, Class, Context, Finding};
 use crate::model::DeviationKind;
 
@@ -75,9 +75,7 @@ fn detect(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
             })
             .max()
             .unwrap_or((0, 0));
-        let mut finding = Finding::new(
-            &RULE,
-            format!(
+        let mut finding = RULE.finding(format!(
                 "{} had up to {unreceived} bytes sent and not received, more than the {capacity} \
                  bytes the buffers on the path hold: the bytes left the host and did not arrive",
                 subject(cx, trace, sock)

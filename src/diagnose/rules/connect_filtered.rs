@@ -1,7 +1,7 @@
 //! `connect-filtered`: a connect failed the way filtered paths make it fail.
 
 use super::connect_failure_findings;
-use crate::diagnose::registry::Rule;
+use crate::diagnose::rule::Rule;
 use crate::diagnose::{Claims, Class, Context, Finding};
 use crate::parse::Errno;
 

@@ -1,7 +1,7 @@
 //! `connect-never-completed`: a nonblocking connect never seen to complete.
 
 use super::group_by;
-use crate::diagnose::registry::Rule;
+use crate::diagnose::rule::Rule;
 use crate::diagnose::{Claims, Class, Context, Evidence, Finding};
 
 pub const RULE: Rule = Rule {
@@ -45,8 +45,7 @@ fn detect(cx: &Context, _claims: &mut Claims) -> Vec<Finding> {
         .into_iter()
         .map(|((trace, target), group)| {
             let sockets: Vec<String> = group.iter().map(|p| p.sock.to_string()).collect();
-            Finding::new(
-                &RULE,
+            RULE.finding(
                 format!(
                     "{} started {} nonblocking connect(s) to {target} (socket(s) {}) that were \
                      never seen to complete",

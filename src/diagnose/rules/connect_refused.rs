@@ -1,7 +1,7 @@
 //! `connect-refused`: a connect was refused and no traced socket listened there.
 
 use super::{classify_refusal, failed_connect_findings, Refusal};
-use crate::diagnose::registry::Rule;
+use crate::diagnose::rule::Rule;
 use crate::diagnose::{Claims, Class, Context, Finding};
 use crate::parse::Errno;
 

@@ -1,7 +1,7 @@
 //! `connect-unexpected-failure`: a connect the model expected to succeed failed otherwise.
 
 use super::connect_failure_findings;
-use crate::diagnose::registry::Rule;
+use crate::diagnose::rule::Rule;
 use crate::diagnose::{Claims, Class, Context, Finding};
 use crate::parse::Errno;
 

@@ -2,7 +2,7 @@
 
 use super::{deviation_evidence, deviations, group_by, sock_or_trace, subject};
 use crate::diagnose::claims::Direction;
-use crate::diagnose::registry::Rule;
+use crate::diagnose::rule::Rule;
 use crate::diagnose::{Claims, Class, Context, Finding};
 use crate::model::DeviationKind;
 use crate::source::SockId;
@@ -95,7 +95,7 @@ fn detect(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
                  the path; enable keepalives shorter than those timeouts",
             )
         };
-        let mut finding = Finding::new(&RULE, summary, hint).with_evidence(
+        let mut finding = RULE.finding(summary, hint).with_evidence(
             group
                 .iter()
                 .flat_map(|(_, d)| deviation_evidence(d, "connection reset")),

@@ -1,7 +1,7 @@
 //! `data-mismatch`: bytes received differ from the bytes sent.
 
 use super::per_socket_findings;
-use crate::diagnose::registry::Rule;
+use crate::diagnose::rule::Rule;
 use crate::diagnose::{Claims, Class, Context, Finding};
 use crate::model::DeviationKind;
 

@@ -1,7 +1,7 @@
 //! `data-unreceived`: bytes sent on a TCP connection were never received.
 
 use super::{unexplained_unreceived, unreceived_findings};
-use crate::diagnose::registry::Rule;
+use crate::diagnose::rule::Rule;
 use crate::diagnose::{Claims, Class, Context, Finding};
 
 pub const RULE: Rule = Rule {

@@ -2,7 +2,7 @@
 //! readable.
 
 use super::{claim_socket_deviations, unexplained_unreceived, unreceived_findings, StreamView};
-use crate::diagnose::registry::Rule;
+use crate::diagnose::rule::Rule;
 use crate::diagnose::{Claims, Class, Context, Evidence, Finding};
 use crate::model::{DeviationKind, TimedOutWait};
 use crate::source::Loc;

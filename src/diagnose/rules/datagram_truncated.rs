@@ -1,7 +1,7 @@
 //! `datagram-truncated`: a datagram cut to the receive buffer a call passed.
 
 use super::per_socket_findings;
-use crate::diagnose::registry::Rule;
+use crate::diagnose::rule::Rule;
 use crate::diagnose::{Claims, Class, Context, Finding};
 use crate::model::DeviationKind;
 

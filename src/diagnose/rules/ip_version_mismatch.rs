@@ -1,7 +1,7 @@
 //! `ip-version-mismatch`: IPv4 and IPv6 endpoints are mixed.
 
 use super::{classify_refusal, failed_connect_findings, per_socket_findings, Refusal};
-use crate::diagnose::registry::Rule;
+use crate::diagnose::rule::Rule;
 use crate::diagnose::{Claims, Class, Context, Finding};
 use crate::model::DeviationKind;
 use crate::parse::Errno;

@@ -1,7 +1,7 @@
 //! `loopback-bound-external-peer`: A socket bound to loopback talks to a non-loopback address.
 
 use super::{classify_refusal, failed_connect_findings, per_socket_findings, Refusal};
-use crate::diagnose::registry::Rule;
+use crate::diagnose::rule::Rule;
 use crate::diagnose::{Claims, Class, Context, Finding};
 use crate::model::DeviationKind;
 use crate::parse::Errno;

@@ -1,8 +1,8 @@
 //! `mtu-black-hole`: large packets vanish between two endpoints while small ones get through.
 
-use super::{claim_socket_deviations, streams};
+use super::{claim_socket_deviations, streams, totals};
 use crate::diagnose::context::plural;
-use crate::diagnose::registry::Rule;
+use crate::diagnose::rule::Rule;
 use crate::diagnose::{Claims, Class, Context, Evidence, Finding};
 use crate::model::{DeviationKind, UdpFlow};
 
@@ -100,7 +100,7 @@ fn detect(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
             s.stream.largest_send
         );
         findings.push(
-            Finding::new(&RULE, summary, hint())
+            RULE.finding(summary, hint())
                 .with_evidence(s.evidence("last send before the stall"))
                 .with_evidence(
                     cx.outcome
@@ -138,7 +138,7 @@ fn detect(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
             cut.size
         );
         findings.push(
-            Finding::new(&RULE, summary, hint())
+            RULE.finding(summary, hint())
                 .with_evidence([Evidence::new(flow.first_send, "first datagram of the flow")])
                 .with_fact(format!(
                     "largest datagram that arrived: {} bytes; smallest lost size: {} bytes",
@@ -188,14 +188,4 @@ fn udp_size_cut(flow: &UdpFlow) -> Option<SizeCut> {
                 .unwrap_or(0),
         })
     })
-}
-
-/// Datagrams sent and received (never more than sent) over the sizes accepted by `select`.
-pub(crate) fn totals(flow: &UdpFlow, select: impl Fn(u64) -> bool) -> (u64, u64) {
-    flow.by_size
-        .iter()
-        .filter(|(len, _, _)| select(*len))
-        .fold((0, 0), |(s, r), (_, sent, received)| {
-            (s + sent, r + (*received).min(*sent))
-        })
 }

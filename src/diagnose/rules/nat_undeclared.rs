@@ -8,7 +8,7 @@ use super::{
 };
 use crate::diagnose::claims::Direction;
 use crate::diagnose::context::is_private;
-use crate::diagnose::registry::Rule;
+use crate::diagnose::rule::Rule;
 use crate::diagnose::{Claims, Class, Context, Evidence, Finding};
 
 pub const RULE: Rule = Rule {
@@ -75,20 +75,20 @@ fn client_behind_nat(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
             group.len(),
             peers.join(", ")
         );
-        let finding = Finding::new(
-            &RULE,
-            summary,
-            format!(
-                "declare the client's NAT in the configuration: `nat {} {}`",
-                private_client_ip(cx, trace).unwrap_or_else(|| "CLIENT_PRIVATE_IP".into()),
-                peers.first().map_or("PUBLIC_IP", String::as_str)
-            ),
-        )
-        .with_evidence(
-            group
-                .iter()
-                .flat_map(|a| deviation_evidence(a.deviation, "accept from an unknown address")),
-        );
+        let finding = RULE
+            .finding(
+                summary,
+                format!(
+                    "declare the client's NAT in the configuration: `nat {} {}`",
+                    private_client_ip(cx, trace).unwrap_or_else(|| "CLIENT_PRIVATE_IP".into()),
+                    peers.first().map_or("PUBLIC_IP", String::as_str)
+                ),
+            )
+            .with_evidence(
+                group.iter().flat_map(|a| {
+                    deviation_evidence(a.deviation, "accept from an unknown address")
+                }),
+            );
         findings.push(claim_accepts_and_unaccepted(
             cx, claims, finding, &group, trace, local,
         ));
@@ -168,8 +168,7 @@ fn unaccepted_private_clients(cx: &Context, claims: &mut Claims) -> Vec<Finding>
         claims.claim_trace(listener.trace);
         let stranger_list: Vec<String> = strangers.iter().map(|a| a.ip().to_string()).collect();
         findings.push(
-            Finding::new(
-                &RULE,
+            RULE.finding(
                 format!(
                     "{} connected {} time(s) from private address {client_ip} to listening {} \
                      and was never accepted, while that host accepted connections from {}, an \
@@ -269,8 +268,7 @@ fn only_unknown_peers(cx: &Context, claims: &mut Claims) -> Option<Finding> {
         claims.claim_trace(trace);
     }
     Some(
-        Finding::new(
-            &RULE,
+        RULE.finding(
             format!(
                 "{} only talk(s) to addresses that belong to no host ({}): the hosts probably \
                  reach each other through an undeclared NAT or proxy",
@@ -322,8 +320,7 @@ pub(crate) fn inferred_nats(cx: &Context, rule: &'static Rule, forwards: bool) -
             });
             let what = if forwards { "port forward" } else { "NAT" };
             findings.push(
-                Finding::new(
-                    rule,
+                rule.finding(
                     format!(
                         "host {} appears as {} (private {}); this {what} was inferred from the \
                          traces, not declared",

@@ -1,7 +1,7 @@
 //! `no-peer-traffic`: a trace is active on the network but reaches no other traced host.
 
 use super::calls_toward;
-use crate::diagnose::registry::Rule;
+use crate::diagnose::rule::Rule;
 use crate::diagnose::{Claims, Class, Context, Finding};
 
 pub const RULE: Rule = Rule {
@@ -58,8 +58,7 @@ fn detect(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
                 .map(|a| a.to_string())
                 .collect();
             let talks_to = format!("; it talks to {}", peers.join(", "));
-            Finding::new(
-                &RULE,
+            RULE.finding(
                 format!(
                     "{} made {} socket call(s) but none reached another traced host{talks_to}",
                     cx.who(trace),

@@ -1,7 +1,7 @@
 //! `nonblock-inherited`: An accepted socket relied on O_NONBLOCK inherited from its listener.
 
 use super::per_socket_findings;
-use crate::diagnose::registry::Rule;
+use crate::diagnose::rule::Rule;
 use crate::diagnose::{Claims, Class, Context, Finding};
 use crate::model::DeviationKind;
 

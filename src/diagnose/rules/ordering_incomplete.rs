@@ -1,6 +1,6 @@
 //! `ordering-incomplete`: the global order could not be built without forcing calls through.
 
-use crate::diagnose::registry::Rule;
+use crate::diagnose::rule::Rule;
 use crate::diagnose::{Claims, Class, Context, Evidence, Finding};
 use crate::model::DeviationKind;
 
@@ -64,9 +64,7 @@ fn detect(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
         first.position,
         cx.outcome.ordered_calls
     );
-    vec![Finding::new(
-        &RULE,
-        summary,
+    vec![RULE.finding(summary,
         "read the other findings first (they often explain the block), and check that every host \
          was traced for the whole run",
     )

@@ -1,7 +1,7 @@
 //! `port-forwarding`: a traced server accepts connections no traced client aimed at its address.
 
 use super::{claim_accepts_and_unaccepted, deviation_evidence, peer_ips, unknown_peer_accepts};
-use crate::diagnose::registry::Rule;
+use crate::diagnose::rule::Rule;
 use crate::diagnose::{Claims, Class, Context, Finding};
 use crate::source::TraceId;
 use std::net::SocketAddr;
@@ -53,28 +53,28 @@ fn detect(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
     targets.dedup();
     for ((trace, local), group) in groups {
         let peers = peer_ips(&group);
-        let mut finding = Finding::new(
-            &RULE,
-            format!(
+        let mut finding = RULE
+            .finding(
+                format!(
                 "{} accepted {} connection(s) at {local} from {} that match no traced connect to \
                  that address: the connections were forwarded from another address or port",
                 cx.who(trace),
                 group.len(),
                 peers.join(", ")
             ),
-            format!(
-                "declare the forward on the server's host (`nat {},{} {}`) and \
+                format!(
+                    "declare the forward on the server's host (`nat {},{} {}`) and \
                  check where it points",
-                server_ip(cx, trace, local),
-                local.port(),
-                public_guess(&unanswered)
-            ),
-        )
-        .with_evidence(
-            group
-                .iter()
-                .flat_map(|a| deviation_evidence(a.deviation, "accept matching no connect")),
-        );
+                    server_ip(cx, trace, local),
+                    local.port(),
+                    public_guess(&unanswered)
+                ),
+            )
+            .with_evidence(
+                group
+                    .iter()
+                    .flat_map(|a| deviation_evidence(a.deviation, "accept matching no connect")),
+            );
         if !targets.is_empty() {
             finding = finding.with_fact(format!(
                 "traced connects to addresses where no traced socket listened: {}",

@@ -4,7 +4,7 @@ use super::{
     claim_socket_deviations, deviation_evidence, deviations, group_by, sock_or_trace, subject,
 };
 use crate::diagnose::claims::Direction;
-use crate::diagnose::registry::Rule;
+use crate::diagnose::rule::Rule;
 use crate::diagnose::{Claims, Class, Context, Finding};
 use crate::model::DeviationKind;
 
@@ -71,9 +71,7 @@ fn detect(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
         } else {
             format!("failing with {}", dedup_join(errors))
         };
-        let mut finding = Finding::new(
-            &RULE,
-            format!(
+        let mut finding = RULE.finding(format!(
                 "{} sent {} time(s) into a connection its peer had already closed, {outcome}",
                 subject(cx, trace, sock),
                 group.len()

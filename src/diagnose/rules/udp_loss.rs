@@ -1,7 +1,7 @@
 //! `udp-loss`: a significant share, but not all, of a flow's datagrams was lost.
 
 use super::{lossy_udp_flows, udp_sender};
-use crate::diagnose::registry::Rule;
+use crate::diagnose::rule::Rule;
 use crate::diagnose::{Claims, Class, Context, Evidence, Finding};
 
 pub const RULE: Rule = Rule {
@@ -48,8 +48,7 @@ fn detect(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
         }
         super::claim_lossy_flow(cx, claims, index);
         findings.push(
-            Finding::new(
-                &RULE,
+            RULE.finding(
                 format!(
                     "{lost} of {sent} UDP datagrams ({:.1}%) sent from {} to {} were lost",
                     rate * 100.0,

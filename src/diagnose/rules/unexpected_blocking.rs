@@ -1,7 +1,7 @@
 //! `unexpected-blocking`: A blocking socket returned would-block or timed out.
 
 use super::per_socket_findings;
-use crate::diagnose::registry::Rule;
+use crate::diagnose::rule::Rule;
 use crate::diagnose::{Claims, Class, Context, Finding};
 use crate::model::DeviationKind;
 

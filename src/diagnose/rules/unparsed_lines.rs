@@ -1,6 +1,6 @@
 //! `unparsed-lines`: trace lines the parser could not read.
 
-use crate::diagnose::registry::Rule;
+use crate::diagnose::rule::Rule;
 use crate::diagnose::{Claims, Class, Context, Evidence, Finding};
 use crate::source::TraceId;
 
@@ -41,8 +41,7 @@ fn detect(cx: &Context, _claims: &mut Claims) -> Vec<Finding> {
                 call: u.text.clone(),
                 note: format!("column {}: {}", u.column, u.reason),
             });
-            Finding::new(
-                &RULE,
+            RULE.finding(
                 format!(
                     "{}: {} of {} line(s) could not be parsed and were skipped",
                     cx.who(trace),

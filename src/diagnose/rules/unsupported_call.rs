@@ -1,6 +1,6 @@
 //! `unsupported-call`: calls or options the model does not handle.
 
-use crate::diagnose::registry::Rule;
+use crate::diagnose::rule::Rule;
 use crate::diagnose::{Claims, Class, Context, Evidence, Finding};
 use crate::model::DeviationKind;
 
@@ -61,10 +61,10 @@ fn detect(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
         .iter()
         .map(|(what, n)| format!("{what} ×{n}"))
         .collect();
-    vec![Finding::new(
-        &RULE,
-        format!("calls or options not modelled: {}", listed.join(", ")),
-        "usually nothing to do; weigh findings about sockets that used these calls accordingly",
-    )
-    .with_evidence(evidence.into_iter().map(|(_, e)| e))]
+    vec![RULE
+        .finding(
+            format!("calls or options not modelled: {}", listed.join(", ")),
+            "usually nothing to do; weigh findings about sockets that used these calls accordingly",
+        )
+        .with_evidence(evidence.into_iter().map(|(_, e)| e))]
 }

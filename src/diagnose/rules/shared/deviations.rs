@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use crate::diagnose::claims::Claims;
 use crate::diagnose::context::Context;
-use crate::diagnose::registry::Rule;
+use crate::diagnose::rule::Rule;
 use crate::diagnose::{Evidence, Finding};
 use crate::model::{Deviation, DeviationKind};
 use crate::source::{SockId, TraceId};
@@ -79,7 +79,8 @@ pub(crate) fn per_socket_findings(
         socks.dedup();
         let who = sockets_of(cx, trace, &socks);
         let (summary, hint) = describe(&who, &group);
-        let mut finding = Finding::new(rule, summary, hint)
+        let mut finding = rule
+            .finding(summary, hint)
             .with_evidence(group.iter().flat_map(|(_, d)| deviation_evidence(d, note)));
         for (index, d) in &group {
             claims.claim_deviation(*index);
