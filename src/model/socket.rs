@@ -126,4 +126,27 @@ impl Socket {
     pub fn is_open(&self) -> bool {
         self.state != SockState::Closed
     }
+
+    pub fn is_tcp(&self) -> bool {
+        self.proto == Proto::Tcp
+    }
+
+    /// Followed by the model: not talking to an endpoint outside the modelled world.
+    pub fn is_modelled(&self) -> bool {
+        !self.external
+    }
+
+    /// Can anything arrive for it? Any UDP socket can get a datagram; a TCP socket only once
+    /// it listens or connects.
+    pub fn can_receive(&self) -> bool {
+        !matches!(self.state, SockState::Created | SockState::Bound) || self.proto == Proto::Udp
+    }
+
+    /// A listener, or one end of a connection that exists (established, or queued at a listener
+    /// while the connect is in progress): closing it is seen by another trace.
+    pub fn is_live_stream(&self) -> bool {
+        self.state == SockState::Listen
+            || self.state == SockState::Connected
+            || (self.state == SockState::Connecting && self.conn.is_some())
+    }
 }
