@@ -287,11 +287,11 @@ impl Model<'_> {
     ) -> ConnId {
         let conn_id = self.conns.len();
         let mut conn = Connection::new(client, Some(listener), ev.call.loc);
-        conn.client_view = (
+        conn.record.client_view = (
             self.sockets.get(&client).and_then(|s| s.local),
             Some(target),
         );
-        conn.server_view.0 = self.sockets.get(&listener).and_then(|s| s.local);
+        conn.record.server_view.0 = self.sockets.get(&listener).and_then(|s| s.local);
         self.conns.push(conn);
         if let Some(s) = self.sockets.get_mut(&client) {
             s.conn = Some(conn_id);
@@ -454,7 +454,7 @@ impl Model<'_> {
 
     /// Removes a connection that never got established from its listener's queue.
     fn drop_queued(&mut self, conn: ConnId) {
-        let Some(listener) = self.conns.get(conn).and_then(|c| c.listener) else {
+        let Some(listener) = self.conns.get(conn).and_then(|c| c.record.listener) else {
             return;
         };
         if let Some(l) = self.sockets.get_mut(&listener) {
@@ -470,15 +470,19 @@ impl Model<'_> {
                 return false;
             };
             // The client's address as it was when it connected (the client may be closed).
-            match (peer, c.client_view.0) {
-                (Some(p), Some(client_local)) if client_local.port() != 0 => {
-                    self.can_be(c.client, client_local, listener.trace, p, Role::Client)
-                }
+            match (peer, c.record.client_view.0) {
+                (Some(p), Some(client_local)) if client_local.port() != 0 => self.can_be(
+                    c.record.client,
+                    client_local,
+                    listener.trace,
+                    p,
+                    Role::Client,
+                ),
                 // Ephemeral port unknown: at least the peer's IP must be the client host's (or
                 // nobody's, e.g. a NAT's public address).
                 (Some(p), _) => {
                     let owners = self.traces_behind(p);
-                    owners.is_empty() || owners.contains(&c.client.trace)
+                    owners.is_empty() || owners.contains(&c.record.client.trace)
                 }
                 (None, _) => true,
             }
@@ -613,13 +617,13 @@ impl Model<'_> {
         if let Some(c) = self.conns.get_mut(conn_id) {
             // With SO_REUSEPORT the kernel spreads connections over the listeners: the one
             // that accepted it is the one it went to.
-            c.listener = Some(listener_id);
-            c.server = Some(new_id);
-            c.accept_loc = Some(ev.call.loc);
-            c.server_view = (accepted.local, peer);
-            client = Some(c.client);
+            c.record.listener = Some(listener_id);
+            c.record.server = Some(new_id);
+            c.record.accept_loc = Some(ev.call.loc);
+            c.record.server_view = (accepted.local, peer);
+            client = Some(c.record.client);
             if accepted.peer.is_none() {
-                accepted.peer = c.client_view.0;
+                accepted.peer = c.record.client_view.0;
             }
         }
         accepted.conn = Some(conn_id);

@@ -46,6 +46,13 @@ struct Datagram<'a> {
     addr: Option<SocketAddr>,
 }
 
+/// Which way a call moves data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Way {
+    Send,
+    Receive,
+}
+
 impl Model<'_> {
     /// Outside the modelled world? Broadcast addresses never are: every host (of the subnet)
     /// hears them, so they are no unknown peers.
@@ -157,40 +164,33 @@ impl Model<'_> {
             .collect()
     }
 
-    pub(super) fn send_many(
+    /// sendmmsg or recvmmsg: each message the call reports as transferred is one datagram.
+    pub(super) fn transfer_many(
         &mut self,
         ev: &SocketEvent,
         fd: Fd,
         msgs: &[MmsgEntry],
         flags: MsgFlags,
+        way: Way,
     ) -> Verdict {
         let (id, sock) = match self.target(ev, fd) {
             Target::Sock(id, s) => (id, s),
             Target::Skip(v) => return v,
         };
         if sock.proto == Proto::Tcp {
-            return self.unsupported_call(ev, "sendmmsg on TCP");
+            return self.unsupported_call(
+                ev,
+                match way {
+                    Way::Send => "sendmmsg on TCP",
+                    Way::Receive => "recvmmsg on TCP",
+                },
+            );
         }
         let dgrams = Self::transferred_messages(ev, msgs);
-        self.udp_send(ev, id, &dgrams, flags)
-    }
-
-    pub(super) fn recv_many(
-        &mut self,
-        ev: &SocketEvent,
-        fd: Fd,
-        msgs: &[MmsgEntry],
-        flags: MsgFlags,
-    ) -> Verdict {
-        let (id, sock) = match self.target(ev, fd) {
-            Target::Sock(id, s) => (id, s),
-            Target::Skip(v) => return v,
-        };
-        if sock.proto == Proto::Tcp {
-            return self.unsupported_call(ev, "recvmmsg on TCP");
+        match way {
+            Way::Send => self.udp_send(ev, id, &dgrams, flags),
+            Way::Receive => self.udp_recv(ev, id, &dgrams, 0, flags, false),
         }
-        let dgrams = Self::transferred_messages(ev, msgs);
-        self.udp_recv(ev, id, &dgrams, 0, flags, false)
     }
 
     /// sendfile / splice: bytes move, content unknown.

@@ -220,7 +220,7 @@ impl<'t> Model<'t> {
     pub fn held_content_bytes(&self) -> usize {
         self.conns
             .iter()
-            .map(|c| c.to_server.held_bytes() + c.to_client.held_bytes())
+            .map(|c| c.record.to_server.held_bytes() + c.record.to_client.held_bytes())
             .sum()
     }
 
@@ -281,8 +281,12 @@ impl<'t> Model<'t> {
                 src.as_ref(),
                 *truncated_datagram,
             ),
-            S::SendMany { fd, msgs, flags } => self.send_many(ev, *fd, msgs, *flags),
-            S::RecvMany { fd, msgs, flags } => self.recv_many(ev, *fd, msgs, *flags),
+            S::SendMany { fd, msgs, flags } => {
+                self.transfer_many(ev, *fd, msgs, *flags, dgram::Way::Send)
+            }
+            S::RecvMany { fd, msgs, flags } => {
+                self.transfer_many(ev, *fd, msgs, *flags, dgram::Way::Receive)
+            }
             S::CopyFile { out_fd, in_fd, .. } => self.copy_file(ev, *out_fd, *in_fd),
             S::Close { fd } => {
                 self.note_abortive_close(ev, *fd);
@@ -491,7 +495,7 @@ impl<'t> Model<'t> {
         let links: Vec<TraceId> = self
             .conns
             .iter()
-            .filter_map(|c| Some([c.client.trace, c.server?.trace]))
+            .filter_map(|c| Some([c.record.client.trace, c.record.server?.trace]))
             .flatten()
             .chain(
                 self.flows

@@ -296,9 +296,9 @@ impl Model<'_> {
         for conn in sock.pending.drain(..) {
             if let Some(c) = self.conns.get_mut(conn) {
                 c.reset_by_listener = Some(loc);
-                c.to_client.stats.closed_by_sender = true;
-                c.to_server.stats.closed_by_receiver = true;
-                let client = c.client;
+                c.record.to_client.stats.closed_by_sender = true;
+                c.record.to_server.stats.closed_by_receiver = true;
+                let client = c.record.client;
                 self.touched.push(WaitKey::Sock(client));
             }
         }
@@ -489,10 +489,10 @@ impl Model<'_> {
                 self.set_local(id, reported);
             }
             if let Some(c) = conn.and_then(|c| self.conns.get_mut(c)) {
-                if c.client == id {
-                    c.client_view.0 = Some(reported);
+                if c.record.client == id {
+                    c.record.client_view.0 = Some(reported);
                 } else {
-                    c.server_view.0 = Some(reported);
+                    c.record.server_view.0 = Some(reported);
                 }
             }
         }

@@ -1,5 +1,7 @@
 //! TCP transfers: send and receive on a connection's byte streams.
 
+use std::ops::ControlFlow;
+
 use super::socket::SockState;
 use super::tcp::ConnId;
 use super::{DeviationKind, Model, Verdict, WaitKey};
@@ -184,11 +186,46 @@ impl Model<'_> {
         let Some(c) = self.conns.get(conn) else {
             return 0;
         };
-        let peer = c.peer_of(c.side_of(id)).or(c.listener);
+        let peer = c.peer_of(c.side_of(id)).or(c.record.listener);
         peer.and_then(|p| self.sockets.get(&p))
             .map_or(super::options::TCP_RCVBUF_AUTOTUNE_MAX, |s| {
                 s.options.receive_capacity()
             })
+    }
+
+    /// What a failed send and a failed receive decide alike: a would-block result is judged by
+    /// the socket's blocking mode (`timeout` is its SO_SNDTIMEO or SO_RCVTIMEO), an interrupted
+    /// call changes nothing. Otherwise the socket's connection, for the rules of each errno.
+    fn tcp_failure_first(
+        &mut self,
+        ev: &SocketEvent,
+        id: SockId,
+        errno: Errno,
+        flags: MsgFlags,
+        timeout: i64,
+    ) -> ControlFlow<Verdict, Option<ConnId>> {
+        if errno.is_would_block() {
+            return ControlFlow::Break(self.would_block(ev, id, flags.dontwait, timeout));
+        }
+        if errno.is_restart() {
+            return ControlFlow::Break(Verdict::Accept);
+        }
+        ControlFlow::Continue(self.sockets.get(&id).and_then(|s| s.conn))
+    }
+
+    /// EPIPE or ECONNRESET while the peer's close is not ordered: retry (`waiting` says why)
+    /// until it is; forced, a reset while both ends were open (`detail`).
+    fn reset_before_peer_close(
+        &mut self,
+        ev: &SocketEvent,
+        id: SockId,
+        waiting: String,
+        detail: String,
+    ) -> Verdict {
+        if !self.forcing {
+            return self.wait_for(waiting, &[WaitKey::Sock(id)]);
+        }
+        self.deviate(DeviationKind::ConnectionReset, ev, id, Vec::new(), detail)
     }
 
     fn tcp_send_failed(
@@ -199,13 +236,10 @@ impl Model<'_> {
         flags: MsgFlags,
         sndtimeo: i64,
     ) -> Verdict {
-        if errno.is_would_block() {
-            return self.would_block(ev, id, flags.dontwait, sndtimeo);
-        }
-        if errno.is_restart() {
-            return Verdict::Accept;
-        }
-        let conn = self.sockets.get(&id).and_then(|s| s.conn);
+        let conn = match self.tcp_failure_first(ev, id, errno, flags, sndtimeo) {
+            ControlFlow::Break(verdict) => return verdict,
+            ControlFlow::Continue(conn) => conn,
+        };
         if !matches!(errno, Errno::EPIPE | Errno::ECONNRESET) {
             if errno == Errno::ENOTCONN && conn.is_none() {
                 return Verdict::Accept;
@@ -228,17 +262,10 @@ impl Model<'_> {
         if c.outgoing(side).stats.closed_by_sender {
             return Verdict::Accept; // own shutdown(SHUT_WR): EPIPE expected
         }
-        if !self.forcing {
-            return self.wait_for(
-                format!("send failed with {errno} but the peer's close is not ordered yet"),
-                &[WaitKey::Sock(id)],
-            );
-        }
-        self.deviate(
-            DeviationKind::ConnectionReset,
+        self.reset_before_peer_close(
             ev,
             id,
-            Vec::new(),
+            format!("send failed with {errno} but the peer's close is not ordered yet"),
             format!("send failed with {errno} while both ends were open"),
         )
     }
@@ -394,13 +421,10 @@ impl Model<'_> {
         flags: MsgFlags,
         rcvtimeo: i64,
     ) -> Verdict {
-        if errno.is_would_block() {
-            return self.would_block(ev, id, flags.dontwait, rcvtimeo);
-        }
-        if errno.is_restart() {
-            return Verdict::Accept;
-        }
-        let conn = self.sockets.get(&id).and_then(|s| s.conn);
+        let conn = match self.tcp_failure_first(ev, id, errno, flags, rcvtimeo) {
+            ControlFlow::Break(verdict) => return verdict,
+            ControlFlow::Continue(conn) => conn,
+        };
         match errno {
             Errno::ENOTCONN if conn.is_none() => Verdict::Accept,
             Errno::ECONNRESET => {
@@ -428,17 +452,10 @@ impl Model<'_> {
                         format!("connection reset: {cause}"),
                     );
                 }
-                if !self.forcing {
-                    return self.wait_for(
-                        "connection reset before the peer's close".into(),
-                        &[WaitKey::Sock(id)],
-                    );
-                }
-                self.deviate(
-                    DeviationKind::ConnectionReset,
+                self.reset_before_peer_close(
                     ev,
                     id,
-                    Vec::new(),
+                    "connection reset before the peer's close".into(),
                     "connection reset while both ends were open".into(),
                 )
             }

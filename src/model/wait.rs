@@ -168,7 +168,7 @@ impl Model<'_> {
                 .and_then(|s| s.conn)
                 .and_then(|c| self.conns.get_mut(c))
             {
-                c.wait_timed_out_with_data = true;
+                c.record.wait_timed_out_with_data = true;
             }
         }
         let related = self

@@ -1,6 +1,6 @@
 //! `connection-reset`: a connection was reset while both ends were open.
 
-use super::{deviation_evidence, deviations, group_by, sock_or_trace, subject};
+use super::{deviations, explained_by, group_by, sock_or_trace, subject};
 use crate::diagnose::claims::Direction;
 use crate::diagnose::rule::Rule;
 use crate::diagnose::{Claims, Class, Context, Finding};
@@ -95,17 +95,12 @@ fn detect(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
                  the path; enable keepalives shorter than those timeouts",
             )
         };
-        let mut finding = RULE.finding(summary, hint).with_evidence(
-            group
-                .iter()
-                .flat_map(|(_, d)| deviation_evidence(d, "connection reset")),
-        );
-        for (index, d) in &group {
-            claims.claim_deviation(*index);
-            finding = finding.with_fact(d.detail.clone());
-        }
-        finding.facts.dedup();
-        findings.push(finding);
+        findings.push(explained_by(
+            RULE.finding(summary, hint),
+            &group,
+            "connection reset",
+            claims,
+        ));
     }
     findings
 }

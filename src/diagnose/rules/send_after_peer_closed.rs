@@ -1,8 +1,6 @@
 //! `send-after-peer-closed`: a program wrote into a connection its peer had closed.
 
-use super::{
-    claim_socket_deviations, deviation_evidence, deviations, group_by, sock_or_trace, subject,
-};
+use super::{claim_socket_deviations, deviations, explained_by, group_by, sock_or_trace, subject};
 use crate::diagnose::claims::Direction;
 use crate::diagnose::rule::Rule;
 use crate::diagnose::{Claims, Class, Context, Finding};
@@ -71,25 +69,21 @@ fn detect(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
         } else {
             format!("failing with {}", dedup_join(errors))
         };
-        let mut finding = RULE.finding(format!(
+        let finding = RULE.finding(
+            format!(
                 "{} sent {} time(s) into a connection its peer had already closed, {outcome}",
                 subject(cx, trace, sock),
                 group.len()
             ),
             "make both ends agree on when the connection closes (keep-alive timeouts), and retry \
              on a fresh connection after EPIPE/ECONNRESET",
-        )
-        .with_evidence(
-            group
-                .iter()
-                .flat_map(|(_, d)| deviation_evidence(d, "send after the peer closed")),
         );
-        for (index, d) in &group {
-            claims.claim_deviation(*index);
-            finding = finding.with_fact(d.detail.clone());
-        }
-        finding.facts.dedup();
-        findings.push(finding);
+        findings.push(explained_by(
+            finding,
+            &group,
+            "send after the peer closed",
+            claims,
+        ));
     }
     findings
 }
