@@ -3,4 +3,5 @@
 //! the crate's own tests and, through the `testkit` feature, for integration tests and benchmarks.
 
 pub mod fixtures;
+pub mod rules;
 pub mod script;

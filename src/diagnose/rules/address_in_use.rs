@@ -46,3 +46,26 @@ fn detect(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
         "bind on an address in use",
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::RULE;
+    use crate::model::DeviationKind;
+    use crate::testkit::rules::*;
+
+    #[test]
+    fn fires_on_its_pattern() {
+        let found = assert_fires_alone(
+            &RULE,
+            two_hosts(),
+            with_deviation(DeviationKind::AddressInUse { reuseaddr: false }),
+            none(),
+        );
+        assert_evidence(&found);
+    }
+
+    #[test]
+    fn fires_on_recorded_address_in_use() {
+        assert_recorded_scenario_reports(&RULE, "address-in-use");
+    }
+}

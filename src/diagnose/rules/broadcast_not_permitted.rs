@@ -53,3 +53,26 @@ fn detect(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
         "broadcast without SO_BROADCAST",
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::RULE;
+    use crate::model::DeviationKind;
+    use crate::testkit::rules::*;
+
+    #[test]
+    fn fires_on_its_pattern() {
+        let found = assert_fires_alone(
+            &RULE,
+            two_hosts(),
+            with_deviation(DeviationKind::BroadcastNotPermitted),
+            none(),
+        );
+        assert_evidence(&found);
+    }
+
+    #[test]
+    fn fires_on_recorded_broadcast_not_permitted() {
+        assert_recorded_scenario_reports(&RULE, "broadcast-not-permitted");
+    }
+}

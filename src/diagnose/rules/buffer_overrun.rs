@@ -131,3 +131,44 @@ fn oversized_datagrams(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
         "datagram larger than the socket buffer",
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::RULE;
+    use crate::model::DeviationKind;
+    use crate::testkit::fixtures::*;
+    use crate::testkit::rules::*;
+
+    #[test]
+    fn fires_on_its_pattern() {
+        let found = assert_fires_alone(
+            &RULE,
+            two_hosts(),
+            with_deviation(DeviationKind::BufferOverrun {
+                unreceived: 500_000,
+                capacity: 425_984,
+            }),
+            none(),
+        );
+        assert_evidence(&found);
+    }
+
+    #[test]
+    fn fires_on_recorded_udp_exceeds_sndbuf() {
+        assert_recorded_scenario_reports(&RULE, "udp-exceeds-sndbuf");
+    }
+
+    #[test]
+    fn buffer_overrun_without_mtu_pattern_suppresses_data_unreceived() {
+        let mut outcome = tcp(vec![accepted(600_000, 0, 65536)]);
+        outcome.deviations.push(deviation(
+            DeviationKind::BufferOverrun {
+                unreceived: 600_000,
+                capacity: 425_984,
+            },
+            loc(0, 40),
+            Some(sock(0, 0)),
+        ));
+        assert_eq!(fired(two_hosts(), outcome), ["buffer-overrun"]);
+    }
+}

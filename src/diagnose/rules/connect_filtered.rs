@@ -64,3 +64,49 @@ fn detect(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
         },
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::RULE;
+    use crate::parse::Errno;
+    use crate::testkit::rules::*;
+
+    #[test]
+    fn fires_on_its_pattern() {
+        let found = assert_fires_alone(
+            &RULE,
+            two_hosts(),
+            connect_failed(Errno::ETIMEDOUT, false),
+            none(),
+        );
+        assert_evidence(&found);
+    }
+
+    #[test]
+    fn fires_on_recorded_firewall_drop() {
+        assert_recorded_scenario_reports(&RULE, "firewall-drop");
+    }
+
+    #[test]
+    fn fires_on_recorded_host_unreachable() {
+        assert_recorded_scenario_reports(&RULE, "host-unreachable");
+    }
+
+    #[test]
+    fn filtered_connects_are_not_also_unexpected_failures() {
+        for errno in [
+            Errno::ETIMEDOUT,
+            Errno::EHOSTUNREACH,
+            Errno::ENETUNREACH,
+            Errno::EACCES,
+            Errno::EPERM,
+        ] {
+            for listening in [false, true] {
+                assert_eq!(
+                    fired(two_hosts(), connect_failed(errno, listening)),
+                    ["connect-filtered"]
+                );
+            }
+        }
+    }
+}

@@ -66,3 +66,54 @@ fn detect(cx: &Context, _claims: &mut Claims) -> Vec<Finding> {
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::RULE;
+    use crate::config::Endpoint;
+    use crate::model::ReplayOutcome;
+    use crate::testkit::fixtures::*;
+    use crate::testkit::rules::*;
+
+    #[test]
+    fn fires_on_its_pattern() {
+        let found = assert_fires_alone(
+            &RULE,
+            two_hosts(),
+            ReplayOutcome {
+                pending_connects: vec![pending(sock(0, 0), "10.0.0.2:80", loc(0, 3))],
+                ..ReplayOutcome::default()
+            },
+            none(),
+        );
+        assert_evidence(&found);
+    }
+
+    #[test]
+    fn fires_on_recorded_nonblocking_connect_never_completes() {
+        assert_recorded_scenario_reports(&RULE, "nonblocking-connect-never-completes");
+    }
+
+    #[test]
+    fn pending_connects_to_ignored_endpoints_are_silent() {
+        let mut topology = two_hosts();
+        topology.ignores.push(Endpoint {
+            ip: ip("10.0.0.2"),
+            port: Some(80),
+        });
+        let outcome = ReplayOutcome {
+            pending_connects: vec![pending(sock(0, 0), "10.0.0.2:80", loc(0, 3))],
+            ..ReplayOutcome::default()
+        };
+        assert!(fired(topology, outcome).is_empty());
+    }
+
+    #[test]
+    fn pending_connects_to_addresses_of_no_host_are_silent() {
+        let outcome = ReplayOutcome {
+            pending_connects: vec![pending(sock(0, 0), "198.51.100.80:443", loc(0, 3))],
+            ..ReplayOutcome::default()
+        };
+        assert!(fired(two_hosts(), outcome).is_empty());
+    }
+}

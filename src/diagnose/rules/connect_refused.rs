@@ -73,3 +73,49 @@ fn detect(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
         },
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::RULE;
+    use crate::model::Deviation;
+    use crate::parse::Errno;
+    use crate::testkit::fixtures::*;
+    use crate::testkit::rules::*;
+
+    #[test]
+    fn fires_on_its_pattern() {
+        let found = assert_fires_alone(
+            &RULE,
+            two_hosts(),
+            connect_failed(Errno::ECONNREFUSED, false),
+            none(),
+        );
+        assert_evidence(&found);
+    }
+
+    #[test]
+    fn fires_on_recorded_connect_refused() {
+        assert_recorded_scenario_reports(&RULE, "connect-refused");
+    }
+
+    #[test]
+    fn fires_on_recorded_refused_listens_later() {
+        assert_recorded_scenario_reports(&RULE, "refused-listens-later");
+    }
+
+    #[test]
+    fn repeated_failures_to_one_target_make_one_finding() {
+        let mut outcome = connect_failed(Errno::ECONNREFUSED, false);
+        let again = outcome.deviations[0].clone();
+        outcome.deviations.push(Deviation {
+            loc: loc(0, 9),
+            ..again
+        });
+        let found = findings(two_hosts(), outcome);
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].evidence.len(), 2);
+        assert!(found[0].summary.contains("2 time(s)"));
+        assert!(found[0].summary.contains("10.0.0.2:80"));
+        assert!(found[0].summary.contains("host client"));
+    }
+}

@@ -69,3 +69,42 @@ fn detect(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
         },
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::RULE;
+    use crate::diagnose::Class;
+    use crate::parse::Errno;
+    use crate::testkit::rules::*;
+
+    #[test]
+    fn fires_on_its_pattern() {
+        let found = assert_fires_alone(
+            &RULE,
+            two_hosts(),
+            connect_failed(Errno::ECONNREFUSED, true),
+            none(),
+        );
+        assert_evidence(&found);
+    }
+
+    #[test]
+    fn fires_on_recorded_firewall_reject_icmp() {
+        assert_recorded_scenario_reports(&RULE, "firewall-reject-icmp");
+    }
+
+    #[test]
+    fn fires_on_recorded_firewall_reject_reset() {
+        assert_recorded_scenario_reports(&RULE, "firewall-reject-reset");
+    }
+
+    #[test]
+    fn refusals_split_on_whether_a_traced_socket_listened() {
+        let refused = findings(two_hosts(), connect_failed(Errno::ECONNREFUSED, false));
+        assert_eq!(rules_of(&refused), ["connect-refused"]);
+        assert_eq!(refused[0].class, Class::Application);
+        let ambiguous = findings(two_hosts(), connect_failed(Errno::ECONNREFUSED, true));
+        assert_eq!(rules_of(&ambiguous), ["connect-refused-while-listening"]);
+        assert!(ambiguous[0].facts.iter().any(|f| f.contains("B0")));
+    }
+}

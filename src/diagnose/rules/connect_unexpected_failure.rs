@@ -57,3 +57,21 @@ fn detect(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
         },
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::RULE;
+    use crate::parse::Errno;
+    use crate::testkit::rules::*;
+
+    #[test]
+    fn fires_on_its_pattern() {
+        let found = assert_fires_alone(
+            &RULE,
+            two_hosts(),
+            connect_failed(Errno::ENETDOWN, true),
+            none(),
+        );
+        assert_evidence(&found);
+    }
+}

@@ -81,3 +81,33 @@ fn detect(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
     }
     findings
 }
+
+#[cfg(test)]
+mod tests {
+    use super::RULE;
+    use crate::testkit::rules::*;
+
+    #[test]
+    fn fires_on_its_pattern() {
+        let mut unaccepted = accepted(0, 0, 0);
+        unaccepted.server = None;
+        unaccepted.accept_loc = None;
+        let found = assert_fires_alone(&RULE, two_hosts(), tcp(vec![unaccepted]), none());
+        assert_evidence(&found);
+    }
+
+    #[test]
+    fn fires_on_recorded_listen_never_accepts() {
+        assert_recorded_scenario_reports(&RULE, "listen-never-accepts");
+    }
+
+    #[test]
+    fn unaccepted_connections_do_not_also_report_unreceived_data() {
+        let mut c = accepted(300, 0, 300);
+        c.server = None;
+        c.accept_loc = None;
+        let found = findings(two_hosts(), tcp(vec![c]));
+        assert_eq!(rules_of(&found), ["connection-not-accepted"]);
+        assert!(found[0].facts.iter().any(|f| f.contains("300 byte")));
+    }
+}

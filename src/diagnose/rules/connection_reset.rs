@@ -111,3 +111,46 @@ fn sent_after_peer_closed(cx: &Context, sock: SockId) -> bool {
         d.sock == Some(sock) && matches!(d.kind, DeviationKind::SendAfterPeerClosed { .. })
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::RULE;
+    use crate::model::DeviationKind;
+    use crate::testkit::fixtures::*;
+    use crate::testkit::rules::*;
+
+    #[test]
+    fn fires_on_its_pattern() {
+        let found = assert_fires_alone(
+            &RULE,
+            two_hosts(),
+            with_deviation(DeviationKind::ConnectionReset),
+            none(),
+        );
+        assert_evidence(&found);
+    }
+
+    #[test]
+    fn fires_on_recorded_connection_reset() {
+        assert_recorded_scenario_reports(&RULE, "connection-reset");
+    }
+
+    #[test]
+    fn reset_and_send_after_close_explain_the_unreceived_bytes() {
+        let mut outcome = tcp(vec![accepted(120, 0, 120)]);
+        outcome.deviations.push(deviation(
+            DeviationKind::ConnectionReset,
+            loc(0, 20),
+            Some(sock(0, 0)),
+        ));
+        assert_eq!(fired(two_hosts(), outcome), ["connection-reset"]);
+
+        let mut outcome = tcp(vec![accepted(120, 0, 120)]);
+        outcome.deviations.push(deviation(
+            DeviationKind::SendAfterPeerClosed { errno: None },
+            loc(0, 20),
+            Some(sock(0, 0)),
+        ));
+        assert_eq!(fired(two_hosts(), outcome), ["send-after-peer-closed"]);
+    }
+}

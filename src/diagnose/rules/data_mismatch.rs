@@ -51,3 +51,21 @@ fn detect(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
         "received bytes differ from the bytes sent",
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::RULE;
+    use crate::model::DeviationKind;
+    use crate::testkit::rules::*;
+
+    #[test]
+    fn fires_on_its_pattern() {
+        let found = assert_fires_alone(
+            &RULE,
+            two_hosts(),
+            with_deviation(DeviationKind::DataMismatch),
+            none(),
+        );
+        assert_evidence(&found);
+    }
+}

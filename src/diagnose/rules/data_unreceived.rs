@@ -48,3 +48,26 @@ fn detect(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
         )
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::RULE;
+    use crate::testkit::rules::*;
+
+    #[test]
+    fn fires_on_its_pattern() {
+        let found =
+            assert_fires_alone(&RULE, two_hosts(), tcp(vec![accepted(120, 0, 120)]), none());
+        assert_evidence(&found);
+    }
+
+    #[test]
+    fn fires_on_recorded_accept_never_reads() {
+        assert_recorded_scenario_reports(&RULE, "accept-never-reads");
+    }
+
+    #[test]
+    fn fully_received_streams_are_silent() {
+        assert!(fired(two_hosts(), tcp(vec![accepted(5000, 5000, 2900)])).is_empty());
+    }
+}

@@ -132,3 +132,38 @@ fn wait_spanning_send<'a>(cx: &Context<'a>, s: &StreamView) -> Option<(&'a Timed
         .find(|w| w.sock == receiver && w.end().is_some_and(|end| end >= sent_at))
         .map(|w| (w, sent_at))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::RULE;
+    use crate::diagnose::Class;
+    use crate::model::DeviationKind;
+    use crate::testkit::fixtures::*;
+    use crate::testkit::rules::*;
+
+    #[test]
+    fn fires_on_its_pattern() {
+        let mut poll = accepted(120, 0, 120);
+        poll.wait_timed_out_with_data = true;
+        let found = assert_fires_alone(&RULE, two_hosts(), tcp(vec![poll]), none());
+        assert_evidence(&found);
+    }
+
+    #[test]
+    fn fires_on_recorded_tcp_data_dropped() {
+        assert_recorded_scenario_reports(&RULE, "tcp-data-dropped");
+    }
+
+    #[test]
+    fn poll_missed_data_takes_precedence_over_plain_unreceived() {
+        let mut outcome = tcp(vec![accepted(120, 0, 120)]);
+        outcome.deviations.push(deviation(
+            DeviationKind::PollMissedData,
+            loc(1, 14),
+            Some(sock(1, 1)),
+        ));
+        let found = findings(two_hosts(), outcome);
+        assert_eq!(rules_of(&found), ["data-unreceived-poll-missed"]);
+        assert_eq!(found[0].class, Class::Ambiguous);
+    }
+}

@@ -62,3 +62,34 @@ fn detect(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
         "datagram cut to the receive buffer",
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::RULE;
+    use crate::model::DeviationKind;
+    use crate::testkit::rules::*;
+
+    #[test]
+    fn fires_on_its_pattern() {
+        let found = assert_fires_alone(
+            &RULE,
+            two_hosts(),
+            with_deviation(DeviationKind::DatagramTruncated {
+                len: 2000,
+                buffer: 1024,
+            }),
+            none(),
+        );
+        assert_evidence(&found);
+    }
+
+    #[test]
+    fn fires_on_recorded_udp_truncated() {
+        assert_recorded_scenario_reports(&RULE, "udp-truncated");
+    }
+
+    #[test]
+    fn fires_on_recorded_udp_truncated_msg_trunc() {
+        assert_recorded_scenario_reports(&RULE, "udp-truncated-msg-trunc");
+    }
+}

@@ -84,3 +84,26 @@ fn refused_by_v6only_listener(cx: &Context, claims: &mut Claims) -> Vec<Finding>
         },
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::RULE;
+    use crate::model::DeviationKind;
+    use crate::testkit::rules::*;
+
+    #[test]
+    fn fires_on_its_pattern() {
+        let found = assert_fires_alone(
+            &RULE,
+            two_hosts(),
+            with_deviation(DeviationKind::IpVersionMismatch),
+            none(),
+        );
+        assert_evidence(&found);
+    }
+
+    #[test]
+    fn fires_on_recorded_ipv6_only_server() {
+        assert_recorded_scenario_reports(&RULE, "ipv6-only-server");
+    }
+}

@@ -85,3 +85,30 @@ fn refused_by_loopback_listener(cx: &Context, claims: &mut Claims) -> Vec<Findin
         },
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::RULE;
+    use crate::model::DeviationKind;
+    use crate::testkit::fixtures::*;
+    use crate::testkit::rules::*;
+
+    #[test]
+    fn fires_on_its_pattern() {
+        let found = assert_fires_alone(
+            &RULE,
+            two_hosts(),
+            with_deviation(DeviationKind::LoopbackBoundExternalPeer {
+                local: addr("127.0.0.1:4000"),
+                peer: addr("10.0.0.2:80"),
+            }),
+            none(),
+        );
+        assert_evidence(&found);
+    }
+
+    #[test]
+    fn fires_on_recorded_loopback_bound_server() {
+        assert_recorded_scenario_reports(&RULE, "loopback-bound-server");
+    }
+}

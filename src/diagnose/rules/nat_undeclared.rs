@@ -357,3 +357,184 @@ fn config_endpoint(ip: std::net::IpAddr, port: Option<u16>) -> String {
         None => ip.to_string(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::RULE;
+    use crate::model::ReplayOutcome;
+    use crate::testkit::fixtures::*;
+    use crate::testkit::rules::*;
+
+    #[test]
+    fn fires_on_a_stranger_accepted_by_a_server_with_a_private_client() {
+        let found = assert_fires_alone(
+            &RULE,
+            topology(&[("client", &["192.168.1.10"]), ("server", &["10.0.0.2"])]),
+            accept_from("203.0.113.7:5555", "10.0.0.2:80"),
+            none(),
+        );
+        assert_evidence(&found);
+    }
+
+    #[test]
+    fn fires_on_an_inferred_nat() {
+        let mut inferred = two_hosts();
+        add_nat(&mut inferred, 0, "192.168.1.10", "203.0.113.7", true);
+        assert_fires_alone(&RULE, inferred, ReplayOutcome::default(), none());
+    }
+
+    #[test]
+    fn fires_on_strangers_on_both_ends() {
+        let found = assert_fires_alone(
+            &RULE,
+            two_hosts(),
+            ReplayOutcome {
+                activity: vec![
+                    activity(0, 10, 0, &["198.51.100.1:80"]),
+                    accepted_strangers(1, 10, &["203.0.113.7:40000"]),
+                ],
+                ..ReplayOutcome::default()
+            },
+            none(),
+        );
+        assert_evidence(&found);
+    }
+
+    #[test]
+    fn fires_on_recorded_nat_undeclared() {
+        assert_recorded_scenario_reports(&RULE, "nat-undeclared");
+    }
+
+    #[test]
+    fn unknown_peer_is_nat_only_when_a_client_is_private() {
+        let outcome = accept_from("203.0.113.7:5555", "198.51.100.2:80");
+        let public = topology(&[("client", &["198.51.100.1"]), ("server", &["198.51.100.2"])]);
+        assert_eq!(fired(public, outcome.clone()), ["port-forwarding"]);
+        let private = topology(&[("client", &["192.168.1.10"]), ("server", &["198.51.100.2"])]);
+        let found = findings(private, outcome);
+        assert_eq!(rules_of(&found), ["nat-undeclared"]);
+        assert!(found[0].summary.contains("203.0.113.7"));
+        assert!(found[0].hint.contains("nat "));
+    }
+
+    #[test]
+    fn declared_nats_are_not_reported() {
+        let mut declared = two_hosts();
+        add_nat(&mut declared, 0, "192.168.1.10", "203.0.113.7", false);
+        assert!(fired(declared, ReplayOutcome::default()).is_empty());
+    }
+
+    #[test]
+    fn inferred_nat_names_the_host_and_the_config_line() {
+        let mut inferred = two_hosts();
+        add_nat(&mut inferred, 1, "192.168.1.50", "96.250.21.150", true);
+        let found = findings(inferred, ReplayOutcome::default());
+        assert_eq!(found.len(), 1);
+        assert!(found[0].summary.contains("host server"));
+        assert!(found[0].hint.contains("nat 192.168.1.50 96.250.21.150"));
+    }
+
+    #[test]
+    fn strangers_on_both_ends_with_an_accepting_server_is_nat_not_isolation() {
+        let outcome = ReplayOutcome {
+            activity: vec![
+                activity(0, 10, 0, &["198.51.100.1:80"]),
+                accepted_strangers(1, 10, &["198.51.100.2:40000"]),
+            ],
+            ..ReplayOutcome::default()
+        };
+        let found = findings(two_hosts(), outcome);
+        assert_eq!(rules_of(&found), ["nat-undeclared"]);
+        assert_eq!(found.len(), 1);
+    }
+
+    #[test]
+    fn a_public_client_dialling_strangers_is_no_nat_evidence() {
+        let public = topology(&[("client", &["198.51.100.50"]), ("server", &["10.0.0.2"])]);
+        let outcome = ReplayOutcome {
+            activity: vec![
+                activity(0, 10, 0, &["198.51.100.1:80"]),
+                accepted_strangers(1, 10, &["203.0.113.7:40000"]),
+            ],
+            ..ReplayOutcome::default()
+        };
+        assert!(!fired(public, outcome).contains(&"nat-undeclared"));
+    }
+
+    #[test]
+    fn a_private_server_does_not_make_an_unknown_peer_a_client_nat() {
+        let server_behind_nat =
+            topology(&[("client", &["198.51.100.1"]), ("server", &["192.168.1.50"])]);
+        let outcome = accept_from("203.0.113.9:41000", "192.168.1.50:3005");
+        let found = findings(server_behind_nat, outcome);
+        assert_eq!(rules_of(&found), ["port-forwarding"]);
+        assert!(found[0].hint.contains("nat 192.168.1.50,3005"));
+    }
+
+    #[test]
+    fn the_nat_hint_names_the_private_client_address() {
+        let private = topology(&[("client", &["192.168.1.10"]), ("server", &["198.51.100.2"])]);
+        let found = findings(private, accept_from("203.0.113.7:5555", "198.51.100.2:80"));
+        assert!(
+            found[0].hint.contains("nat 192.168.1.10 203.0.113.7"),
+            "{}",
+            found[0].hint
+        );
+    }
+
+    #[test]
+    fn unaccepted_connects_to_a_listener_with_stranger_accepts_are_the_nat_story() {
+        let private = topology(&[("client", &["192.168.1.10"]), ("server", &["198.51.100.2"])]);
+        let mut outcome = accept_from("203.0.113.7:5555", "198.51.100.2:80");
+        let mut dialled = connection(
+            sock(0, 0),
+            "192.168.1.10:5555",
+            sock(1, 0),
+            None,
+            "198.51.100.2:80",
+            loc(0, 3),
+            None,
+        );
+        dialled.to_server = stream(80, 0, 80, 1, loc(0, 4));
+        outcome.tcp.push(dialled);
+        let found = findings(private, outcome);
+        assert_eq!(rules_of(&found), ["nat-undeclared"]);
+        assert!(found[0].evidence.iter().any(|e| e.loc == loc(0, 3)));
+        assert!(found[0].facts.iter().any(|f| f.contains("never accepted")));
+    }
+
+    #[test]
+    fn a_private_client_never_accepted_by_a_server_that_saw_strangers_is_nat() {
+        let private = topology(&[("client", &["192.168.1.10"]), ("server", &["198.51.100.2"])]);
+        let mut dialled = connection(
+            sock(0, 0),
+            "192.168.1.10:5555",
+            sock(1, 0),
+            None,
+            "198.51.100.2:80",
+            loc(0, 3),
+            None,
+        );
+        dialled.to_server = stream(5, 0, 5, 1, loc(0, 4));
+        let outcome = ReplayOutcome {
+            tcp: vec![dialled.clone()],
+            activity: vec![
+                activity(0, 3, 0, &[]),
+                activity(1, 4, 0, &["203.0.113.7:5555"]),
+            ],
+            ..ReplayOutcome::default()
+        };
+        let found = findings(private.clone(), outcome);
+        assert_eq!(rules_of(&found), ["nat-undeclared"], "{found:#?}");
+        assert!(found[0].hint.contains("nat 192.168.1.10 203.0.113.7"));
+        assert!(found[0].evidence.iter().any(|e| e.loc == loc(0, 3)));
+        assert!(found[0].evidence.iter().any(|e| e.loc == loc(1, 2)));
+        // Without strangers on the server, it is just an unaccepted connection.
+        let outcome = ReplayOutcome {
+            tcp: vec![dialled],
+            activity: vec![activity(0, 3, 0, &[]), activity(1, 4, 0, &[])],
+            ..ReplayOutcome::default()
+        };
+        assert_eq!(fired(private, outcome), ["connection-not-accepted"]);
+    }
+}

@@ -98,3 +98,26 @@ fn hint() -> &'static str {
     "set the mode explicitly on every accepted socket (fcntl O_NONBLOCK or accept4 with \
      SOCK_NONBLOCK, or clear it if blocking is wanted)"
 }
+
+#[cfg(test)]
+mod tests {
+    use super::RULE;
+    use crate::model::DeviationKind;
+    use crate::testkit::rules::*;
+
+    #[test]
+    fn fires_on_its_pattern() {
+        let found = assert_fires_alone(
+            &RULE,
+            two_hosts(),
+            with_deviation(DeviationKind::NonblockInherited),
+            none(),
+        );
+        assert_evidence(&found);
+    }
+
+    #[test]
+    fn fires_on_recorded_nonblock_inherited() {
+        assert_recorded_scenario_reports(&RULE, "nonblock-inherited");
+    }
+}

@@ -70,3 +70,51 @@ fn detect(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
     )
     .with_evidence(evidence)]
 }
+
+#[cfg(test)]
+mod tests {
+    use super::RULE;
+    use crate::diagnose::Class;
+    use crate::model::{BlockedPoint, DeviationKind, ReplayOutcome};
+    use crate::testkit::fixtures::*;
+    use crate::testkit::rules::*;
+
+    #[test]
+    fn fires_on_its_pattern() {
+        let found = assert_fires_alone(
+            &RULE,
+            two_hosts(),
+            ReplayOutcome {
+                blocked: vec![BlockedPoint {
+                    position: 12,
+                    heads: vec![(loc(0, 30), "recv of bytes not sent yet".into())],
+                    forced: Some(loc(0, 30)),
+                }],
+                ordered_calls: 40,
+                ..ReplayOutcome::default()
+            },
+            none(),
+        );
+        assert_evidence(&found);
+    }
+
+    #[test]
+    fn forced_deviations_are_part_of_ordering_incomplete() {
+        let outcome = ReplayOutcome {
+            deviations: vec![deviation(DeviationKind::Forced, loc(0, 30), None)],
+            blocked: vec![BlockedPoint {
+                position: 12,
+                heads: vec![
+                    (loc(0, 30), "recv of bytes not sent yet".into()),
+                    (loc(1, 8), "accept with no pending connection".into()),
+                ],
+                forced: Some(loc(0, 30)),
+            }],
+            ..ReplayOutcome::default()
+        };
+        let found = findings(two_hosts(), outcome);
+        assert_eq!(rules_of(&found), ["ordering-incomplete"]);
+        assert_eq!(found[0].class, Class::Info);
+        assert_eq!(found[0].evidence.len(), 3);
+    }
+}

@@ -139,3 +139,57 @@ fn public_guess(unanswered: &[(TraceId, SocketAddr)]) -> String {
         _ => "PUBLIC_IP,PUBLIC_PORT".to_string(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::RULE;
+    use crate::model::ReplayOutcome;
+    use crate::testkit::fixtures::*;
+    use crate::testkit::rules::*;
+
+    #[test]
+    fn fires_on_its_pattern() {
+        let found = assert_fires_alone(
+            &RULE,
+            two_hosts(),
+            accept_from("10.0.0.1:5555", "10.0.0.2:3005"),
+            none(),
+        );
+        assert_evidence(&found);
+    }
+
+    #[test]
+    fn fires_on_recorded_port_forward_undeclared() {
+        assert_recorded_scenario_reports(&RULE, "port-forward-undeclared");
+    }
+
+    #[test]
+    fn an_inferred_port_forward_is_reported_as_port_forwarding() {
+        let mut inferred = two_hosts();
+        add_nat(&mut inferred, 1, "192.168.1.50", "96.250.21.150", true);
+        if let Some(nat) = inferred.hosts[1].nats.last_mut() {
+            nat.private.port = Some(3005);
+            nat.public.port = Some(3001);
+        }
+        let found = findings(inferred, ReplayOutcome::default());
+        assert_eq!(rules_of(&found), ["port-forwarding"]);
+        assert!(found[0]
+            .hint
+            .contains("nat 192.168.1.50,3005 96.250.21.150,3001"));
+    }
+
+    #[test]
+    fn port_forwarding_suggests_the_dialled_public_address() {
+        let topology = topology(&[("client", &["128.238.1.5"]), ("server", &["192.168.1.50"])]);
+        let mut outcome = accept_from("128.238.1.5:40000", "0.0.0.0:3005");
+        outcome.activity = vec![
+            activity(0, 3, 0, &["96.250.21.150:3001"]),
+            activity(1, 4, 0, &["128.238.1.5:40000"]),
+        ];
+        let found = findings(topology, outcome);
+        assert_eq!(rules_of(&found), ["port-forwarding"], "{found:#?}");
+        assert!(found[0]
+            .hint
+            .contains("nat 192.168.1.50,3005 96.250.21.150,3001"));
+    }
+}

@@ -93,3 +93,51 @@ fn dedup_join(mut items: Vec<String>) -> String {
     items.dedup();
     items.join(", ")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::RULE;
+    use crate::model::DeviationKind;
+    use crate::parse::Errno;
+    use crate::testkit::fixtures::*;
+    use crate::testkit::rules::*;
+
+    #[test]
+    fn fires_on_its_pattern() {
+        let found = assert_fires_alone(
+            &RULE,
+            two_hosts(),
+            with_deviation(DeviationKind::SendAfterPeerClosed {
+                errno: Some(Errno::EPIPE),
+            }),
+            none(),
+        );
+        assert_evidence(&found);
+    }
+
+    #[test]
+    fn fires_on_recorded_send_after_peer_closed() {
+        assert_recorded_scenario_reports(&RULE, "send-after-peer-closed");
+    }
+
+    #[test]
+    fn send_after_close_leaves_the_other_direction_reported() {
+        let mut c = accepted(120, 0, 120);
+        c.to_client = stream(50, 0, 50, 1, loc(1, 22));
+        let mut outcome = tcp(vec![c]);
+        outcome.deviations.push(deviation(
+            DeviationKind::SendAfterPeerClosed {
+                errno: Some(Errno::EPIPE),
+            },
+            loc(0, 20),
+            Some(sock(0, 0)),
+        ));
+        let found = findings(two_hosts(), outcome);
+        assert_eq!(
+            rules_of(&found),
+            ["data-unreceived", "send-after-peer-closed"]
+        );
+        let unreceived = &found[0];
+        assert!(unreceived.summary.contains("server → client"));
+    }
+}

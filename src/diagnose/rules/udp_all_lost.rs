@@ -64,3 +64,20 @@ fn detect(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
     }
     findings
 }
+
+#[cfg(test)]
+mod tests {
+    use super::RULE;
+    use crate::testkit::rules::*;
+
+    #[test]
+    fn fires_on_its_pattern() {
+        let found = assert_fires_alone(&RULE, two_hosts(), udp(vec![(100, 4, 0)]), none());
+        assert_evidence(&found);
+    }
+
+    #[test]
+    fn fires_on_recorded_udp_all_lost() {
+        assert_recorded_scenario_reports(&RULE, "udp-all-lost");
+    }
+}

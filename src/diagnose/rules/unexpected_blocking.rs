@@ -45,3 +45,21 @@ fn detect(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
         "blocking call that gave up",
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::RULE;
+    use crate::model::DeviationKind;
+    use crate::testkit::rules::*;
+
+    #[test]
+    fn fires_on_its_pattern() {
+        let found = assert_fires_alone(
+            &RULE,
+            two_hosts(),
+            with_deviation(DeviationKind::UnexpectedBlocking),
+            none(),
+        );
+        assert_evidence(&found);
+    }
+}

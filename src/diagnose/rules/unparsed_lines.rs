@@ -55,3 +55,35 @@ fn detect(cx: &Context, _claims: &mut Claims) -> Vec<Finding> {
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::RULE;
+    use crate::model::ReplayOutcome;
+    use crate::parse::{ParseStats, Unparsed};
+    use crate::testkit::fixtures::*;
+    use crate::testkit::rules::*;
+
+    #[test]
+    fn fires_on_its_pattern() {
+        let unparsed = ParseStats {
+            lines: 100,
+            unparsed: 2,
+            first_unparsed: vec![Unparsed {
+                loc: loc(1, 17),
+                path: "server.trace".into(),
+                column: 5,
+                reason: "unknown call format".into(),
+                text: "garbage".into(),
+            }],
+            ..ParseStats::default()
+        };
+        let found = assert_fires_alone(
+            &RULE,
+            two_hosts(),
+            ReplayOutcome::default(),
+            vec![ParseStats::default(), unparsed],
+        );
+        assert_evidence(&found);
+    }
+}

@@ -68,3 +68,52 @@ fn detect(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
         )
         .with_evidence(evidence.into_iter().map(|(_, e)| e))]
 }
+
+#[cfg(test)]
+mod tests {
+    use super::RULE;
+    use crate::model::{DeviationKind, ReplayOutcome};
+    use crate::testkit::fixtures::*;
+    use crate::testkit::rules::*;
+
+    #[test]
+    fn fires_on_its_pattern() {
+        let found = assert_fires_alone(
+            &RULE,
+            two_hosts(),
+            ReplayOutcome {
+                unsupported: vec![("setsockopt(SO_PRIORITY)".into(), 3)],
+                ..ReplayOutcome::default()
+            },
+            none(),
+        );
+        assert_evidence(&found);
+    }
+
+    #[test]
+    fn unsupported_calls_are_counted_from_deviations_too() {
+        let outcome = ReplayOutcome {
+            deviations: vec![
+                deviation(
+                    DeviationKind::Unsupported {
+                        what: "ioctl(SIOCGIFCONF)".into(),
+                    },
+                    loc(0, 3),
+                    None,
+                ),
+                deviation(
+                    DeviationKind::Unsupported {
+                        what: "ioctl(SIOCGIFCONF)".into(),
+                    },
+                    loc(0, 4),
+                    None,
+                ),
+            ],
+            ..ReplayOutcome::default()
+        };
+        let found = findings(two_hosts(), outcome);
+        assert_eq!(rules_of(&found), ["unsupported-call"]);
+        assert!(found[0].summary.contains("ioctl(SIOCGIFCONF) ×2"));
+        assert_eq!(found[0].evidence.len(), 1);
+    }
+}
