@@ -12,13 +12,10 @@
 //! [`connect`] (TCP connect, its completion, accept), [`stream`] (TCP send and receive),
 //! [`dgram`] (transfer dispatch and UDP), [`wait`] (select, poll, epoll).
 
-mod connect;
-mod dgram;
 pub mod options;
 pub mod outcome;
 mod setup;
 pub mod socket;
-mod stream;
 pub mod tcp;
 pub mod udp;
 mod wait;
@@ -50,6 +47,13 @@ pub enum WaitKey {
     UdpPort(u16),
     /// Any datagram sent (for receivers whose own port is unknown).
     AnyDatagram,
+}
+
+/// Which way a call moves data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Way {
+    Send,
+    Receive,
 }
 
 /// How many unknown peer addresses are kept per trace.
@@ -281,11 +285,9 @@ impl<'t> Model<'t> {
                 src.as_ref(),
                 *truncated_datagram,
             ),
-            S::SendMany { fd, msgs, flags } => {
-                self.transfer_many(ev, *fd, msgs, *flags, dgram::Way::Send)
-            }
+            S::SendMany { fd, msgs, flags } => self.transfer_many(ev, *fd, msgs, *flags, Way::Send),
             S::RecvMany { fd, msgs, flags } => {
-                self.transfer_many(ev, *fd, msgs, *flags, dgram::Way::Receive)
+                self.transfer_many(ev, *fd, msgs, *flags, Way::Receive)
             }
             S::CopyFile { out_fd, in_fd, .. } => self.copy_file(ev, *out_fd, *in_fd),
             S::Close { fd } => {

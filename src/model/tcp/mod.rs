@@ -4,6 +4,12 @@
 //! part of large or truncated payloads and `sendfile` shows none, so only bytes actually shown on
 //! both sides are ever compared. Content is dropped as soon as it is received or the connection
 //! is closed on both ends; the counters stay for the outcome.
+//!
+//! The model's TCP calls live beside it: set-up (connect, its completion, accept) in `connect`,
+//! send and receive on the streams in `stream`.
+
+mod connect;
+pub(super) mod stream;
 
 use std::collections::VecDeque;
 

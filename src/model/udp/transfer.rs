@@ -3,13 +3,13 @@
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
-use super::socket::{inet_of, Proto};
-use super::stream::Bytes;
-use super::udp::{DgramKey, Flow, FlowId, Matched, Received};
-use super::{Deviation, DeviationKind, Model, Target, Verdict, WaitKey};
+use super::{DgramKey, Flow, FlowId, Matched, Received};
 use crate::config::matching::Role;
 use crate::config::Topology;
 use crate::fold::SocketEvent;
+use crate::model::socket::{inet_of, Proto};
+use crate::model::tcp::stream::Bytes;
+use crate::model::{Deviation, DeviationKind, Model, Target, Verdict, WaitKey, Way};
 use crate::parse::{Errno, Fd, MmsgEntry, MsgFlags, Payload, SockAddr};
 use crate::source::SockId;
 
@@ -44,13 +44,6 @@ struct Datagram<'a> {
     len: u64,
     payload: &'a Payload,
     addr: Option<SocketAddr>,
-}
-
-/// Which way a call moves data.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Way {
-    Send,
-    Receive,
 }
 
 impl Model<'_> {
@@ -92,7 +85,7 @@ impl Model<'_> {
             .unwrap_or(0)
     }
 
-    pub(super) fn send(
+    pub(in crate::model) fn send(
         &mut self,
         ev: &SocketEvent,
         fd: Fd,
@@ -123,7 +116,7 @@ impl Model<'_> {
     }
 
     #[allow(clippy::too_many_arguments)]
-    pub(super) fn recv(
+    pub(in crate::model) fn recv(
         &mut self,
         ev: &SocketEvent,
         fd: Fd,
@@ -165,7 +158,7 @@ impl Model<'_> {
     }
 
     /// sendmmsg or recvmmsg: each message the call reports as transferred is one datagram.
-    pub(super) fn transfer_many(
+    pub(in crate::model) fn transfer_many(
         &mut self,
         ev: &SocketEvent,
         fd: Fd,
@@ -194,7 +187,12 @@ impl Model<'_> {
     }
 
     /// sendfile / splice: bytes move, content unknown.
-    pub(super) fn copy_file(&mut self, ev: &SocketEvent, out_fd: Fd, in_fd: Fd) -> Verdict {
+    pub(in crate::model) fn copy_file(
+        &mut self,
+        ev: &SocketEvent,
+        out_fd: Fd,
+        in_fd: Fd,
+    ) -> Verdict {
         let unknown = Payload::new(Vec::new(), true);
         let len = Self::returned_len(ev);
         let flags = MsgFlags::default();
@@ -213,7 +211,7 @@ impl Model<'_> {
         Verdict::NotModelled
     }
 
-    pub(super) fn udp_connect(
+    pub(in crate::model) fn udp_connect(
         &mut self,
         ev: &SocketEvent,
         id: SockId,
@@ -375,7 +373,12 @@ impl Model<'_> {
     }
 
     /// Can `receiver` get datagrams of `flow` (destination and, when shown, source agree)?
-    pub(super) fn receives(&self, receiver: SockId, src: Option<SocketAddr>, flow: &Flow) -> bool {
+    pub(in crate::model) fn receives(
+        &self,
+        receiver: SockId,
+        src: Option<SocketAddr>,
+        flow: &Flow,
+    ) -> bool {
         let Some(me) = self.sockets.get(&receiver) else {
             return false;
         };

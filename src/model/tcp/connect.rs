@@ -2,17 +2,17 @@
 
 use std::net::SocketAddr;
 
-use super::options::Nonblock;
-use super::socket::{inet_of, unmapped, Proto, SockState, Socket};
-use super::tcp::{ConnId, Connection};
-use super::{CallSpan, DeviationKind, ListenerRecord, Model, Target, Verdict, WaitKey};
+use super::{ConnId, Connection};
 use crate::config::matching::Role;
 use crate::fold::SocketEvent;
+use crate::model::options::Nonblock;
+use crate::model::socket::{inet_of, unmapped, Proto, SockState, Socket};
+use crate::model::{CallSpan, DeviationKind, ListenerRecord, Model, Target, Verdict, WaitKey};
 use crate::parse::{Errno, Fd, SockAddr, Syscall};
 use crate::source::SockId;
 
 /// How a connect in progress completes.
-pub(super) enum Completion {
+pub(in crate::model) enum Completion {
     /// The connection was queued on a listener when the connect started.
     Queued,
     /// A listener exists now.
@@ -21,7 +21,10 @@ pub(super) enum Completion {
     Outside,
 }
 
-pub(super) fn is_loopback_to_external(local: Option<SocketAddr>, target: SocketAddr) -> bool {
+pub(in crate::model) fn is_loopback_to_external(
+    local: Option<SocketAddr>,
+    target: SocketAddr,
+) -> bool {
     local.is_some_and(|l| l.ip().is_loopback()) && !target.ip().is_loopback()
 }
 
@@ -55,7 +58,11 @@ fn is_v4_target(target: SocketAddr) -> bool {
 impl Model<'_> {
     /// The traced listener a connect to `target` from `client` reaches (lowest socket id among
     /// matches, so the choice never depends on hash order).
-    pub(super) fn find_listener(&self, client: SockId, target: SocketAddr) -> Option<SockId> {
+    pub(in crate::model) fn find_listener(
+        &self,
+        client: SockId,
+        target: SocketAddr,
+    ) -> Option<SockId> {
         self.find_listener_where(client, target, false)
     }
 
@@ -90,7 +97,12 @@ impl Model<'_> {
         self.listeners.iter().find(|id| fits(id)).copied()
     }
 
-    pub(super) fn connect(&mut self, ev: &SocketEvent, fd: Fd, addr: &SockAddr) -> Verdict {
+    pub(in crate::model) fn connect(
+        &mut self,
+        ev: &SocketEvent,
+        fd: Fd,
+        addr: &SockAddr,
+    ) -> Verdict {
         let (id, sock) = match self.target(ev, fd) {
             Target::Sock(id, s) => (id, s),
             Target::Skip(v) => return v,
@@ -189,8 +201,8 @@ impl Model<'_> {
     }
 
     /// Keeps the listening periods and the failed connects' times for
-    /// [`ReplayOutcome::listeners`](super::ReplayOutcome) (called for every consumed call).
-    pub(super) fn record_listen_history(&mut self, ev: &SocketEvent, verdict: &Verdict) {
+    /// [`ReplayOutcome::listeners`](crate::model::ReplayOutcome) (called for every consumed call).
+    pub(in crate::model) fn record_listen_history(&mut self, ev: &SocketEvent, verdict: &Verdict) {
         if let Verdict::Deviation(d) = verdict {
             if matches!(d.kind, DeviationKind::ConnectFailed { .. }) {
                 self.failed_connect_spans.push(span_of(ev));
@@ -304,7 +316,7 @@ impl Model<'_> {
         conn_id
     }
 
-    pub(super) fn completion(&self, id: SockId) -> Result<Completion, String> {
+    pub(in crate::model) fn completion(&self, id: SockId) -> Result<Completion, String> {
         let Some(sock) = self.sockets.get(&id) else {
             return Err("socket unknown".into());
         };
@@ -322,14 +334,14 @@ impl Model<'_> {
     }
 
     /// Evidence that a connect completed (success return, SO_ERROR 0, POLLOUT, EISCONN).
-    pub(super) fn complete_connect(&mut self, ev: &SocketEvent, id: SockId) -> Verdict {
+    pub(in crate::model) fn complete_connect(&mut self, ev: &SocketEvent, id: SockId) -> Verdict {
         match self.completion(id) {
             Ok(c) => self.apply_completion(ev, id, c),
             Err(reason) => self.wait_for(reason, &[WaitKey::AnyListen]),
         }
     }
 
-    pub(super) fn apply_completion(
+    pub(in crate::model) fn apply_completion(
         &mut self,
         ev: &SocketEvent,
         id: SockId,
@@ -368,7 +380,12 @@ impl Model<'_> {
     }
 
     /// A connect ended with `errno` (returned directly or through SO_ERROR).
-    pub(super) fn connect_failed(&mut self, ev: &SocketEvent, id: SockId, errno: Errno) -> Verdict {
+    pub(in crate::model) fn connect_failed(
+        &mut self,
+        ev: &SocketEvent,
+        id: SockId,
+        errno: Errno,
+    ) -> Verdict {
         let Some(sock) = self.sockets.get(&id) else {
             return Verdict::NotModelled;
         };
@@ -514,7 +531,7 @@ impl Model<'_> {
             .collect()
     }
 
-    pub(super) fn accept(
+    pub(in crate::model) fn accept(
         &mut self,
         ev: &SocketEvent,
         fd: Fd,

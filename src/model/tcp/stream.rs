@@ -2,19 +2,19 @@
 
 use std::ops::ControlFlow;
 
-use super::socket::SockState;
-use super::tcp::ConnId;
-use super::{DeviationKind, Model, Verdict, WaitKey};
+use super::ConnId;
 use crate::fold::SocketEvent;
+use crate::model::socket::SockState;
+use crate::model::{DeviationKind, Model, Verdict, WaitKey};
 use crate::parse::{Errno, MsgFlags, Payload};
 use crate::source::SockId;
 
 /// A transfer lasting this long (by `-T`) really blocked: a call with data at hand returns in
 /// microseconds, and scheduling noise stays far below this.
-pub(super) const BLOCKED_LONG_SECS: f64 = 0.2;
+pub(in crate::model) const BLOCKED_LONG_SECS: f64 = 0.2;
 
 /// A TCP transfer as the model needs it: bytes moved and the content shown.
-pub(super) struct Bytes<'a> {
+pub(in crate::model) struct Bytes<'a> {
     pub len: u64,
     pub shown: &'a [u8],
 }
@@ -43,7 +43,7 @@ impl Model<'_> {
         }
     }
 
-    pub(super) fn tcp_send(
+    pub(in crate::model) fn tcp_send(
         &mut self,
         ev: &SocketEvent,
         id: SockId,
@@ -172,7 +172,7 @@ impl Model<'_> {
 
     /// Remembers a close of a connected TCP socket with SO_LINGER {1, 0}: the kernel resets the
     /// connection instead of ending it, so the peer's ECONNRESET is that program's choice.
-    pub(super) fn note_abortive_close(&mut self, ev: &SocketEvent, fd: crate::parse::Fd) {
+    pub(in crate::model) fn note_abortive_close(&mut self, ev: &SocketEvent, fd: crate::parse::Fd) {
         let abortive = ev
             .sock(fd)
             .and_then(|id| self.sockets.get(&id))
@@ -188,7 +188,7 @@ impl Model<'_> {
         };
         let peer = c.peer_of(c.side_of(id)).or(c.record.listener);
         peer.and_then(|p| self.sockets.get(&p))
-            .map_or(super::options::TCP_RCVBUF_AUTOTUNE_MAX, |s| {
+            .map_or(crate::model::options::TCP_RCVBUF_AUTOTUNE_MAX, |s| {
                 s.options.receive_capacity()
             })
     }
@@ -271,7 +271,7 @@ impl Model<'_> {
     }
 
     #[allow(clippy::too_many_arguments)]
-    pub(super) fn tcp_recv(
+    pub(in crate::model) fn tcp_recv(
         &mut self,
         ev: &SocketEvent,
         id: SockId,
