@@ -235,7 +235,7 @@ impl<'t> Model<'t> {
         if let Verdict::Deviation(d) = verdict {
             self.deviations.push(d.clone());
         }
-        self.record_listen_history(ev, verdict);
+        self.record_failed_connect(ev, verdict);
         if !matches!(verdict, Verdict::NotModelled) {
             self.activity_mut(ev.call.loc.trace).socket_calls += 1;
         }
@@ -518,7 +518,7 @@ impl<'t> Model<'t> {
         let mut pending: Vec<PendingConnect> = self
             .sockets
             .values()
-            .filter(|s| s.state == SockState::Connecting && !s.external)
+            .filter(|s| s.state() == SockState::Connecting && !s.external)
             .filter_map(|s| {
                 let (target, loc) = s.connect_target?;
                 Some(PendingConnect {

@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 
 use serde::Serialize;
 
-use crate::parse::Errno;
+use crate::parse::{Call, Errno};
 use crate::source::{Loc, SockId, TraceId};
 
 /// The model's judgement of one call.
@@ -256,6 +256,17 @@ pub struct CallSpan {
     pub start: Option<f64>,
     /// End time (start plus the `-T` duration), when both are known.
     pub end: Option<f64>,
+}
+
+impl CallSpan {
+    /// The span of `call`.
+    pub fn of(call: &Call) -> CallSpan {
+        CallSpan {
+            loc: call.loc,
+            start: call.time,
+            end: call.time.zip(call.duration).map(|(t, d)| t + d),
+        }
+    }
 }
 
 /// A TCP socket's listening period.

@@ -7,8 +7,8 @@ use crate::config::matching::Role;
 use crate::fold::SocketEvent;
 use crate::model::options::Nonblock;
 use crate::model::socket::{inet_of, unmapped, Proto, SockState, Socket};
-use crate::model::{CallSpan, DeviationKind, ListenerRecord, Model, Target, Verdict, WaitKey};
-use crate::parse::{Errno, Fd, SockAddr, Syscall};
+use crate::model::{CallSpan, DeviationKind, Model, Target, Verdict, WaitKey};
+use crate::parse::{Errno, Fd, SockAddr};
 use crate::source::SockId;
 
 /// How a connect in progress completes.
@@ -37,15 +37,6 @@ const PATH_ERRNOS: [Errno; 5] = [
     Errno::EACCES,
     Errno::EPERM,
 ];
-
-fn span_of(ev: &SocketEvent) -> CallSpan {
-    let call = &ev.call;
-    CallSpan {
-        loc: call.loc,
-        start: call.time,
-        end: call.time.zip(call.duration).map(|(t, d)| t + d),
-    }
-}
 
 /// An IPv4 view of the target: a v4 address or a v4-mapped v6 one.
 fn is_v4_target(target: SocketAddr) -> bool {
@@ -77,7 +68,7 @@ impl Model<'_> {
             let Some(l) = self.sockets.get(id) else {
                 return false;
             };
-            if l.state != SockState::Listen || l.external {
+            if l.state() != SockState::Listen || l.external {
                 return false;
             }
             let v4_peer = !client_v6 || is_v4_target(target);
@@ -132,7 +123,7 @@ impl Model<'_> {
             }
             return Verdict::NotModelled;
         }
-        let state = sock.state;
+        let state = sock.state();
         match ev.call.outcome.errno {
             Some(e) if e == Errno::EINPROGRESS || e == Errno::EALREADY || e.is_restart() => {
                 if state == SockState::Connecting {
@@ -200,46 +191,14 @@ impl Model<'_> {
         )
     }
 
-    /// Keeps the listening periods and the failed connects' times for
-    /// [`ReplayOutcome::listeners`](crate::model::ReplayOutcome) (called for every consumed call).
-    pub(in crate::model) fn record_listen_history(&mut self, ev: &SocketEvent, verdict: &Verdict) {
+    /// Keeps the failed connects' times for
+    /// [`ReplayOutcome::failed_connect_spans`](crate::model::ReplayOutcome) (called for every
+    /// consumed call): a connect fails through its own return or later through SO_ERROR.
+    pub(in crate::model) fn record_failed_connect(&mut self, ev: &SocketEvent, verdict: &Verdict) {
         if let Verdict::Deviation(d) = verdict {
             if matches!(d.kind, DeviationKind::ConnectFailed { .. }) {
-                self.failed_connect_spans.push(span_of(ev));
+                self.failed_connect_spans.push(CallSpan::of(&ev.call));
             }
-        }
-        match &ev.call.syscall {
-            Syscall::Listen { fd, .. } if *verdict == Verdict::Accept => {
-                let Some(sock) = ev.sock(*fd).and_then(|id| self.sockets.get(&id)) else {
-                    return;
-                };
-                // A repeated listen only changes the backlog: its loc is not the listen_loc.
-                if sock.state != SockState::Listen || sock.listen_loc != Some(ev.call.loc) {
-                    return;
-                }
-                self.listen_history.push(ListenerRecord {
-                    sock: sock.id,
-                    local: sock.local_or_any(),
-                    v6only: sock.options.v6only,
-                    listen: span_of(ev),
-                    close: None,
-                });
-            }
-            Syscall::Close { fd } => {
-                let Some(id) = ev.sock(*fd) else {
-                    return;
-                };
-                if self.listeners.contains(&id) {
-                    return;
-                }
-                let span = span_of(ev);
-                for record in self.listen_history.iter_mut() {
-                    if record.sock == id && record.close.is_none() {
-                        record.close = Some(span);
-                    }
-                }
-            }
-            _ => {}
         }
     }
 
@@ -255,7 +214,7 @@ impl Model<'_> {
         let listener = self.find_listener(id, target);
         let local = self.sockets.get(&id).and_then(|s| s.local);
         if let Some(s) = self.sockets.get_mut(&id) {
-            s.state = SockState::Connecting;
+            s.set_state(SockState::Connecting, ev, &mut self.listen_history);
             s.peer = Some(target);
             s.connect_target = Some((target, ev.call.loc));
         }
@@ -369,7 +328,7 @@ impl Model<'_> {
             }
         }
         if let Some(s) = self.sockets.get_mut(&id) {
-            s.state = SockState::Connected;
+            s.set_state(SockState::Connected, ev, &mut self.listen_history);
         }
         match target {
             Some(t) if is_loopback_to_external(local, t) => {
@@ -402,7 +361,7 @@ impl Model<'_> {
         };
         let queued = sock.conn;
         if let Some(s) = self.sockets.get_mut(&id) {
-            s.state = back_to;
+            s.set_state(back_to, ev, &mut self.listen_history);
             s.conn = None;
             s.connect_target = None;
         }
@@ -557,11 +516,7 @@ impl Model<'_> {
             return Verdict::NotModelled;
         };
         let peer = peer.and_then(inet_of);
-        let mut accepted = Socket::new(new_id, listener.host, Proto::Tcp, listener.ipv6);
-        accepted.options = listener.options.clone();
-        accepted.local = listener.local;
-        accepted.peer = peer;
-        accepted.state = SockState::Connected;
+        let mut accepted = Socket::accepted(new_id, listener, peer);
         // Linux does not pass O_NONBLOCK on to accepted sockets, BSD and Windows do: remember
         // that the flag only came from the listener.
         accepted.nonblock = if nonblock {

@@ -37,7 +37,7 @@ impl Model<'_> {
     /// transfer proves it finished (never on a retry).
     fn transfer_conn(&self, id: SockId) -> Option<ConnId> {
         let s = self.sockets.get(&id)?;
-        match s.state {
+        match s.state() {
             SockState::Connected | SockState::Connecting => s.conn,
             _ => None,
         }
@@ -54,7 +54,7 @@ impl Model<'_> {
             return Verdict::NotModelled;
         };
         let (state, sndtimeo, send_capacity) = (
-            sock.state,
+            sock.state(),
             sock.options.sndtimeo_us,
             sock.options.send_capacity(),
         );
@@ -85,7 +85,7 @@ impl Model<'_> {
             );
         };
         if let Some(s) = self.sockets.get_mut(&id) {
-            s.state = SockState::Connected;
+            s.set_state(SockState::Connected, ev, &mut self.listen_history);
         }
         if flags.oob {
             self.note_unsupported("MSG_OOB".into());
@@ -284,7 +284,7 @@ impl Model<'_> {
             return Verdict::NotModelled;
         };
         let rcvtimeo = sock.options.rcvtimeo_us;
-        let state = sock.state;
+        let state = sock.state();
         if let Some(errno) = ev.call.outcome.errno {
             return self.tcp_recv_failed(ev, id, errno, flags, rcvtimeo);
         }
@@ -379,7 +379,7 @@ impl Model<'_> {
             return Verdict::NotModelled;
         };
         if let Some(s) = self.sockets.get_mut(&id) {
-            s.state = SockState::Connected;
+            s.set_state(SockState::Connected, ev, &mut self.listen_history);
         }
         let dir = c.incoming_mut(side);
         if flags.peek && !missing && !mismatch {
