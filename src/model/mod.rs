@@ -17,6 +17,7 @@ pub mod outcome;
 mod setup;
 pub mod socket;
 pub mod tcp;
+mod transfer;
 pub mod udp;
 mod wait;
 

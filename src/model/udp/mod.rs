@@ -5,10 +5,9 @@
 //! truncated differently on the two sides, or a datagram cut to the receive buffer) are the
 //! flows addressed to the receiver's port searched.
 //!
-//! The model's transfer calls, dispatched by transport, and the UDP ones (connect, send and
-//! receive of datagrams) are in `transfer`.
+//! The model's UDP calls (connect, send and receive of datagrams) are in `transfer`.
 
-mod transfer;
+pub(super) mod transfer;
 
 use std::collections::hash_map::DefaultHasher;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
