@@ -107,7 +107,7 @@ pub fn none() -> Vec<ParseStats> {
 
 /// Checks that `outcome` makes `rule` fire and no other rule, in the rule's class, with a one-line
 /// summary and hint; returns the findings.
-pub fn assert_fires_alone(
+pub fn assert_only_rule(
     rule: &Rule,
     topology: Topology,
     outcome: ReplayOutcome,
@@ -136,12 +136,31 @@ pub fn assert_fires_alone(
     found
 }
 
-/// Checks that every finding but an informational one points at a call.
-pub fn assert_evidence(findings: &[Finding]) {
-    for f in findings {
+/// [`assert_only_rule`], and every finding but an informational one points at a call.
+pub fn assert_fires_alone(
+    rule: &Rule,
+    topology: Topology,
+    outcome: ReplayOutcome,
+    parse: Vec<ParseStats>,
+) -> Vec<Finding> {
+    let found = assert_only_rule(rule, topology, outcome, parse);
+    for f in &found {
         if f.class != Class::Info {
             assert!(!f.evidence.is_empty(), "{} without evidence", f.rule);
         }
+    }
+    found
+}
+
+/// [`assert_fires_alone`] between [`two_hosts`], without parse statistics.
+pub fn assert_fires_on(rule: &Rule, outcome: ReplayOutcome) -> Vec<Finding> {
+    assert_fires_alone(rule, two_hosts(), outcome, none())
+}
+
+/// Checks that each recorded lab scenario named (`tests/fixtures/lab/NAME`) makes `rule` fire.
+pub fn assert_recorded_scenarios_report(rule: &Rule, names: &[&str]) {
+    for name in names {
+        assert_recorded_scenario_reports(rule, name);
     }
 }
 

@@ -54,18 +54,15 @@ mod tests {
     use crate::testkit::rules::*;
 
     #[test]
-    fn fires_on_its_pattern() {
-        let found = assert_fires_alone(
+    fn fires_alone_on_a_address_in_use_pattern() {
+        assert_fires_on(
             &RULE,
-            two_hosts(),
             with_deviation(DeviationKind::AddressInUse { reuseaddr: false }),
-            none(),
         );
-        assert_evidence(&found);
     }
 
     #[test]
     fn fires_on_recorded_address_in_use() {
-        assert_recorded_scenario_reports(&RULE, "address-in-use");
+        assert_recorded_scenarios_report(&RULE, &["address-in-use"]);
     }
 }

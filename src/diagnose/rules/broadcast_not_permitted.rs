@@ -61,18 +61,12 @@ mod tests {
     use crate::testkit::rules::*;
 
     #[test]
-    fn fires_on_its_pattern() {
-        let found = assert_fires_alone(
-            &RULE,
-            two_hosts(),
-            with_deviation(DeviationKind::BroadcastNotPermitted),
-            none(),
-        );
-        assert_evidence(&found);
+    fn fires_alone_on_a_broadcast_not_permitted_pattern() {
+        assert_fires_on(&RULE, with_deviation(DeviationKind::BroadcastNotPermitted));
     }
 
     #[test]
     fn fires_on_recorded_broadcast_not_permitted() {
-        assert_recorded_scenario_reports(&RULE, "broadcast-not-permitted");
+        assert_recorded_scenarios_report(&RULE, &["broadcast-not-permitted"]);
     }
 }

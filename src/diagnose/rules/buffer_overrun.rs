@@ -140,22 +140,19 @@ mod tests {
     use crate::testkit::rules::*;
 
     #[test]
-    fn fires_on_its_pattern() {
-        let found = assert_fires_alone(
+    fn fires_alone_on_a_buffer_overrun_pattern() {
+        assert_fires_on(
             &RULE,
-            two_hosts(),
             with_deviation(DeviationKind::BufferOverrun {
                 unreceived: 500_000,
                 capacity: 425_984,
             }),
-            none(),
         );
-        assert_evidence(&found);
     }
 
     #[test]
     fn fires_on_recorded_udp_exceeds_sndbuf() {
-        assert_recorded_scenario_reports(&RULE, "udp-exceeds-sndbuf");
+        assert_recorded_scenarios_report(&RULE, &["udp-exceeds-sndbuf"]);
     }
 
     #[test]

@@ -72,24 +72,13 @@ mod tests {
     use crate::testkit::rules::*;
 
     #[test]
-    fn fires_on_its_pattern() {
-        let found = assert_fires_alone(
-            &RULE,
-            two_hosts(),
-            connect_failed(Errno::ETIMEDOUT, false),
-            none(),
-        );
-        assert_evidence(&found);
+    fn fires_alone_on_a_connect_filtered_pattern() {
+        assert_fires_on(&RULE, connect_failed(Errno::ETIMEDOUT, false));
     }
 
     #[test]
-    fn fires_on_recorded_firewall_drop() {
-        assert_recorded_scenario_reports(&RULE, "firewall-drop");
-    }
-
-    #[test]
-    fn fires_on_recorded_host_unreachable() {
-        assert_recorded_scenario_reports(&RULE, "host-unreachable");
+    fn fires_on_recorded_firewall_drop_and_host_unreachable() {
+        assert_recorded_scenarios_report(&RULE, &["firewall-drop", "host-unreachable"]);
     }
 
     #[test]

@@ -76,22 +76,19 @@ mod tests {
     use crate::testkit::rules::*;
 
     #[test]
-    fn fires_on_its_pattern() {
-        let found = assert_fires_alone(
+    fn fires_alone_on_a_connect_never_completed_pattern() {
+        assert_fires_on(
             &RULE,
-            two_hosts(),
             ReplayOutcome {
                 pending_connects: vec![pending(sock(0, 0), "10.0.0.2:80", loc(0, 3))],
                 ..ReplayOutcome::default()
             },
-            none(),
         );
-        assert_evidence(&found);
     }
 
     #[test]
     fn fires_on_recorded_nonblocking_connect_never_completes() {
-        assert_recorded_scenario_reports(&RULE, "nonblocking-connect-never-completes");
+        assert_recorded_scenarios_report(&RULE, &["nonblocking-connect-never-completes"]);
     }
 
     #[test]

@@ -83,24 +83,13 @@ mod tests {
     use crate::testkit::rules::*;
 
     #[test]
-    fn fires_on_its_pattern() {
-        let found = assert_fires_alone(
-            &RULE,
-            two_hosts(),
-            connect_failed(Errno::ECONNREFUSED, false),
-            none(),
-        );
-        assert_evidence(&found);
+    fn fires_alone_on_a_connect_refused_pattern() {
+        assert_fires_on(&RULE, connect_failed(Errno::ECONNREFUSED, false));
     }
 
     #[test]
-    fn fires_on_recorded_connect_refused() {
-        assert_recorded_scenario_reports(&RULE, "connect-refused");
-    }
-
-    #[test]
-    fn fires_on_recorded_refused_listens_later() {
-        assert_recorded_scenario_reports(&RULE, "refused-listens-later");
+    fn fires_on_recorded_connect_refused_and_refused_listens_later() {
+        assert_recorded_scenarios_report(&RULE, &["connect-refused", "refused-listens-later"]);
     }
 
     #[test]

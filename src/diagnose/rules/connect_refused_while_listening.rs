@@ -78,24 +78,13 @@ mod tests {
     use crate::testkit::rules::*;
 
     #[test]
-    fn fires_on_its_pattern() {
-        let found = assert_fires_alone(
-            &RULE,
-            two_hosts(),
-            connect_failed(Errno::ECONNREFUSED, true),
-            none(),
-        );
-        assert_evidence(&found);
+    fn fires_alone_on_a_connect_refused_while_listening_pattern() {
+        assert_fires_on(&RULE, connect_failed(Errno::ECONNREFUSED, true));
     }
 
     #[test]
-    fn fires_on_recorded_firewall_reject_icmp() {
-        assert_recorded_scenario_reports(&RULE, "firewall-reject-icmp");
-    }
-
-    #[test]
-    fn fires_on_recorded_firewall_reject_reset() {
-        assert_recorded_scenario_reports(&RULE, "firewall-reject-reset");
+    fn fires_on_recorded_firewall_reject_icmp_and_firewall_reject_reset() {
+        assert_recorded_scenarios_report(&RULE, &["firewall-reject-icmp", "firewall-reject-reset"]);
     }
 
     #[test]

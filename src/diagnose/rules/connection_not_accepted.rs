@@ -88,17 +88,16 @@ mod tests {
     use crate::testkit::rules::*;
 
     #[test]
-    fn fires_on_its_pattern() {
+    fn fires_alone_on_a_connection_not_accepted_pattern() {
         let mut unaccepted = accepted(0, 0, 0);
         unaccepted.server = None;
         unaccepted.accept_loc = None;
-        let found = assert_fires_alone(&RULE, two_hosts(), tcp(vec![unaccepted]), none());
-        assert_evidence(&found);
+        assert_fires_on(&RULE, tcp(vec![unaccepted]));
     }
 
     #[test]
     fn fires_on_recorded_listen_never_accepts() {
-        assert_recorded_scenario_reports(&RULE, "listen-never-accepts");
+        assert_recorded_scenarios_report(&RULE, &["listen-never-accepts"]);
     }
 
     #[test]

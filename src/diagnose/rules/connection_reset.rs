@@ -120,19 +120,13 @@ mod tests {
     use crate::testkit::rules::*;
 
     #[test]
-    fn fires_on_its_pattern() {
-        let found = assert_fires_alone(
-            &RULE,
-            two_hosts(),
-            with_deviation(DeviationKind::ConnectionReset),
-            none(),
-        );
-        assert_evidence(&found);
+    fn fires_alone_on_a_connection_reset_pattern() {
+        assert_fires_on(&RULE, with_deviation(DeviationKind::ConnectionReset));
     }
 
     #[test]
     fn fires_on_recorded_connection_reset() {
-        assert_recorded_scenario_reports(&RULE, "connection-reset");
+        assert_recorded_scenarios_report(&RULE, &["connection-reset"]);
     }
 
     #[test]

@@ -59,13 +59,7 @@ mod tests {
     use crate::testkit::rules::*;
 
     #[test]
-    fn fires_on_its_pattern() {
-        let found = assert_fires_alone(
-            &RULE,
-            two_hosts(),
-            with_deviation(DeviationKind::DataMismatch),
-            none(),
-        );
-        assert_evidence(&found);
+    fn fires_alone_on_a_data_mismatch_pattern() {
+        assert_fires_on(&RULE, with_deviation(DeviationKind::DataMismatch));
     }
 }

@@ -55,15 +55,13 @@ mod tests {
     use crate::testkit::rules::*;
 
     #[test]
-    fn fires_on_its_pattern() {
-        let found =
-            assert_fires_alone(&RULE, two_hosts(), tcp(vec![accepted(120, 0, 120)]), none());
-        assert_evidence(&found);
+    fn fires_alone_on_a_data_unreceived_pattern() {
+        assert_fires_on(&RULE, tcp(vec![accepted(120, 0, 120)]));
     }
 
     #[test]
     fn fires_on_recorded_accept_never_reads() {
-        assert_recorded_scenario_reports(&RULE, "accept-never-reads");
+        assert_recorded_scenarios_report(&RULE, &["accept-never-reads"]);
     }
 
     #[test]

@@ -70,26 +70,18 @@ mod tests {
     use crate::testkit::rules::*;
 
     #[test]
-    fn fires_on_its_pattern() {
-        let found = assert_fires_alone(
+    fn fires_alone_on_a_datagram_truncated_pattern() {
+        assert_fires_on(
             &RULE,
-            two_hosts(),
             with_deviation(DeviationKind::DatagramTruncated {
                 len: 2000,
                 buffer: 1024,
             }),
-            none(),
         );
-        assert_evidence(&found);
     }
 
     #[test]
-    fn fires_on_recorded_udp_truncated() {
-        assert_recorded_scenario_reports(&RULE, "udp-truncated");
-    }
-
-    #[test]
-    fn fires_on_recorded_udp_truncated_msg_trunc() {
-        assert_recorded_scenario_reports(&RULE, "udp-truncated-msg-trunc");
+    fn fires_on_recorded_udp_truncated_and_udp_truncated_msg_trunc() {
+        assert_recorded_scenarios_report(&RULE, &["udp-truncated", "udp-truncated-msg-trunc"]);
     }
 }

@@ -92,18 +92,12 @@ mod tests {
     use crate::testkit::rules::*;
 
     #[test]
-    fn fires_on_its_pattern() {
-        let found = assert_fires_alone(
-            &RULE,
-            two_hosts(),
-            with_deviation(DeviationKind::IpVersionMismatch),
-            none(),
-        );
-        assert_evidence(&found);
+    fn fires_alone_on_a_ip_version_mismatch_pattern() {
+        assert_fires_on(&RULE, with_deviation(DeviationKind::IpVersionMismatch));
     }
 
     #[test]
     fn fires_on_recorded_ipv6_only_server() {
-        assert_recorded_scenario_reports(&RULE, "ipv6-only-server");
+        assert_recorded_scenarios_report(&RULE, &["ipv6-only-server"]);
     }
 }

@@ -94,21 +94,18 @@ mod tests {
     use crate::testkit::rules::*;
 
     #[test]
-    fn fires_on_its_pattern() {
-        let found = assert_fires_alone(
+    fn fires_alone_on_a_loopback_bound_external_peer_pattern() {
+        assert_fires_on(
             &RULE,
-            two_hosts(),
             with_deviation(DeviationKind::LoopbackBoundExternalPeer {
                 local: addr("127.0.0.1:4000"),
                 peer: addr("10.0.0.2:80"),
             }),
-            none(),
         );
-        assert_evidence(&found);
     }
 
     #[test]
     fn fires_on_recorded_loopback_bound_server() {
-        assert_recorded_scenario_reports(&RULE, "loopback-bound-server");
+        assert_recorded_scenarios_report(&RULE, &["loopback-bound-server"]);
     }
 }

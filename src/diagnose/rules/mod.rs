@@ -48,7 +48,7 @@ mod tests {
                 .unwrap_or_else(|e| panic!("{}: {e}", file.display()));
             let code: String = text.split_whitespace().collect();
             assert!(
-                code.contains("assert_fires_alone(&RULE"),
+                code.contains("assert_fires_alone(&RULE") || code.contains("assert_fires_on(&RULE"),
                 "no pattern for {}",
                 rule.id
             );

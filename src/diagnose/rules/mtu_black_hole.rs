@@ -201,29 +201,17 @@ mod tests {
     fn fires_on_a_stalled_stream() {
         let mut mtu = accepted(5000, 600, 2900);
         mtu.to_client = stream(300, 300, 300, 1, loc(1, 20));
-        let found = assert_fires_alone(&RULE, two_hosts(), tcp(vec![mtu]), none());
-        assert_evidence(&found);
+        assert_fires_on(&RULE, tcp(vec![mtu]));
     }
 
     #[test]
     fn fires_on_lost_large_datagrams() {
-        let found = assert_fires_alone(
-            &RULE,
-            two_hosts(),
-            udp(vec![(200, 10, 10), (1472, 10, 0)]),
-            none(),
-        );
-        assert_evidence(&found);
+        assert_fires_on(&RULE, udp(vec![(200, 10, 10), (1472, 10, 0)]));
     }
 
     #[test]
-    fn fires_on_recorded_mtu_black_hole_tcp() {
-        assert_recorded_scenario_reports(&RULE, "mtu-black-hole-tcp");
-    }
-
-    #[test]
-    fn fires_on_recorded_mtu_black_hole_udp() {
-        assert_recorded_scenario_reports(&RULE, "mtu-black-hole-udp");
+    fn fires_on_recorded_mtu_black_hole_tcp_and_mtu_black_hole_udp() {
+        assert_recorded_scenarios_report(&RULE, &["mtu-black-hole-tcp", "mtu-black-hole-udp"]);
     }
 
     #[test]

@@ -367,27 +367,22 @@ mod tests {
 
     #[test]
     fn fires_on_a_stranger_accepted_by_a_server_with_a_private_client() {
-        let found = assert_fires_alone(
-            &RULE,
-            topology(&[("client", &["192.168.1.10"]), ("server", &["10.0.0.2"])]),
-            accept_from("203.0.113.7:5555", "10.0.0.2:80"),
-            none(),
-        );
-        assert_evidence(&found);
+        let private_client = topology(&[("client", &["192.168.1.10"]), ("server", &["10.0.0.2"])]);
+        let outcome = accept_from("203.0.113.7:5555", "10.0.0.2:80");
+        assert_fires_alone(&RULE, private_client, outcome, none());
     }
 
     #[test]
     fn fires_on_an_inferred_nat() {
         let mut inferred = two_hosts();
         add_nat(&mut inferred, 0, "192.168.1.10", "203.0.113.7", true);
-        assert_fires_alone(&RULE, inferred, ReplayOutcome::default(), none());
+        assert_only_rule(&RULE, inferred, ReplayOutcome::default(), none());
     }
 
     #[test]
     fn fires_on_strangers_on_both_ends() {
-        let found = assert_fires_alone(
+        assert_fires_on(
             &RULE,
-            two_hosts(),
             ReplayOutcome {
                 activity: vec![
                     activity(0, 10, 0, &["198.51.100.1:80"]),
@@ -395,14 +390,12 @@ mod tests {
                 ],
                 ..ReplayOutcome::default()
             },
-            none(),
         );
-        assert_evidence(&found);
     }
 
     #[test]
     fn fires_on_recorded_nat_undeclared() {
-        assert_recorded_scenario_reports(&RULE, "nat-undeclared");
+        assert_recorded_scenarios_report(&RULE, &["nat-undeclared"]);
     }
 
     #[test]

@@ -106,18 +106,12 @@ mod tests {
     use crate::testkit::rules::*;
 
     #[test]
-    fn fires_on_its_pattern() {
-        let found = assert_fires_alone(
-            &RULE,
-            two_hosts(),
-            with_deviation(DeviationKind::NonblockInherited),
-            none(),
-        );
-        assert_evidence(&found);
+    fn fires_alone_on_a_nonblock_inherited_pattern() {
+        assert_fires_on(&RULE, with_deviation(DeviationKind::NonblockInherited));
     }
 
     #[test]
     fn fires_on_recorded_nonblock_inherited() {
-        assert_recorded_scenario_reports(&RULE, "nonblock-inherited");
+        assert_recorded_scenarios_report(&RULE, &["nonblock-inherited"]);
     }
 }

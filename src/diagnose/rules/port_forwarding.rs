@@ -148,19 +148,13 @@ mod tests {
     use crate::testkit::rules::*;
 
     #[test]
-    fn fires_on_its_pattern() {
-        let found = assert_fires_alone(
-            &RULE,
-            two_hosts(),
-            accept_from("10.0.0.1:5555", "10.0.0.2:3005"),
-            none(),
-        );
-        assert_evidence(&found);
+    fn fires_alone_on_a_port_forwarding_pattern() {
+        assert_fires_on(&RULE, accept_from("10.0.0.1:5555", "10.0.0.2:3005"));
     }
 
     #[test]
     fn fires_on_recorded_port_forward_undeclared() {
-        assert_recorded_scenario_reports(&RULE, "port-forward-undeclared");
+        assert_recorded_scenarios_report(&RULE, &["port-forward-undeclared"]);
     }
 
     #[test]

@@ -103,21 +103,18 @@ mod tests {
     use crate::testkit::rules::*;
 
     #[test]
-    fn fires_on_its_pattern() {
-        let found = assert_fires_alone(
+    fn fires_alone_on_a_send_after_peer_closed_pattern() {
+        assert_fires_on(
             &RULE,
-            two_hosts(),
             with_deviation(DeviationKind::SendAfterPeerClosed {
                 errno: Some(Errno::EPIPE),
             }),
-            none(),
         );
-        assert_evidence(&found);
     }
 
     #[test]
     fn fires_on_recorded_send_after_peer_closed() {
-        assert_recorded_scenario_reports(&RULE, "send-after-peer-closed");
+        assert_recorded_scenarios_report(&RULE, &["send-after-peer-closed"]);
     }
 
     #[test]

@@ -71,13 +71,12 @@ mod tests {
     use crate::testkit::rules::*;
 
     #[test]
-    fn fires_on_its_pattern() {
-        let found = assert_fires_alone(&RULE, two_hosts(), udp(vec![(100, 4, 0)]), none());
-        assert_evidence(&found);
+    fn fires_alone_on_a_udp_all_lost_pattern() {
+        assert_fires_on(&RULE, udp(vec![(100, 4, 0)]));
     }
 
     #[test]
     fn fires_on_recorded_udp_all_lost() {
-        assert_recorded_scenario_reports(&RULE, "udp-all-lost");
+        assert_recorded_scenarios_report(&RULE, &["udp-all-lost"]);
     }
 }

@@ -77,14 +77,13 @@ mod tests {
     use crate::testkit::rules::*;
 
     #[test]
-    fn fires_on_its_pattern() {
-        let found = assert_fires_alone(&RULE, two_hosts(), udp(vec![(100, 20, 17)]), none());
-        assert_evidence(&found);
+    fn fires_alone_on_a_udp_loss_pattern() {
+        assert_fires_on(&RULE, udp(vec![(100, 20, 17)]));
     }
 
     #[test]
     fn fires_on_recorded_udp_partial_loss() {
-        assert_recorded_scenario_reports(&RULE, "udp-partial-loss");
+        assert_recorded_scenarios_report(&RULE, &["udp-partial-loss"]);
     }
 
     #[test]

@@ -53,13 +53,7 @@ mod tests {
     use crate::testkit::rules::*;
 
     #[test]
-    fn fires_on_its_pattern() {
-        let found = assert_fires_alone(
-            &RULE,
-            two_hosts(),
-            with_deviation(DeviationKind::UnexpectedBlocking),
-            none(),
-        );
-        assert_evidence(&found);
+    fn fires_alone_on_a_unexpected_blocking_pattern() {
+        assert_fires_on(&RULE, with_deviation(DeviationKind::UnexpectedBlocking));
     }
 }

@@ -77,17 +77,14 @@ mod tests {
     use crate::testkit::rules::*;
 
     #[test]
-    fn fires_on_its_pattern() {
-        let found = assert_fires_alone(
+    fn fires_alone_on_a_unsupported_call_pattern() {
+        assert_fires_on(
             &RULE,
-            two_hosts(),
             ReplayOutcome {
                 unsupported: vec![("setsockopt(SO_PRIORITY)".into(), 3)],
                 ..ReplayOutcome::default()
             },
-            none(),
         );
-        assert_evidence(&found);
     }
 
     #[test]
