@@ -2,12 +2,15 @@
 //! transport: TCP to the connection's byte streams (`tcp/stream.rs`), UDP to the flows
 //! (`udp/transfer.rs`).
 
+use std::ops::ControlFlow;
+
 use super::socket::{inet_of, Proto};
 use super::tcp::stream::Bytes;
 use super::udp::transfer::Datagram;
 use super::{Model, Target, Verdict, Way};
 use crate::fold::SocketEvent;
 use crate::parse::{Fd, MmsgEntry, MsgFlags, Payload, SockAddr};
+use crate::source::SockId;
 
 impl Model<'_> {
     /// The byte count the call returned (0 when it failed).
@@ -19,6 +22,21 @@ impl Model<'_> {
             .unwrap_or(0)
     }
 
+    /// The socket a transfer names, its transport and the byte count the call returned; or why
+    /// the call is not modelled.
+    fn transfer_target(
+        &self,
+        ev: &SocketEvent,
+        fd: Fd,
+    ) -> ControlFlow<Verdict, (SockId, Proto, u64)> {
+        match self.target(ev, fd) {
+            Target::Sock(id, sock) => {
+                ControlFlow::Continue((id, sock.proto, Self::returned_len(ev)))
+            }
+            Target::Skip(verdict) => ControlFlow::Break(verdict),
+        }
+    }
+
     pub(in crate::model) fn send(
         &mut self,
         ev: &SocketEvent,
@@ -27,12 +45,11 @@ impl Model<'_> {
         flags: MsgFlags,
         dest: Option<&SockAddr>,
     ) -> Verdict {
-        let (id, sock) = match self.target(ev, fd) {
-            Target::Sock(id, s) => (id, s),
-            Target::Skip(v) => return v,
+        let (id, proto, len) = match self.transfer_target(ev, fd) {
+            ControlFlow::Continue(target) => target,
+            ControlFlow::Break(verdict) => return verdict,
         };
-        let len = Self::returned_len(ev);
-        match sock.proto {
+        match proto {
             Proto::Tcp => self.tcp_send(ev, id, Bytes::of(data, len), flags),
             Proto::Udp => {
                 let addr = dest.and_then(inet_of);
@@ -60,12 +77,11 @@ impl Model<'_> {
         src: Option<&SockAddr>,
         truncated_datagram: bool,
     ) -> Verdict {
-        let (id, sock) = match self.target(ev, fd) {
-            Target::Sock(id, s) => (id, s),
-            Target::Skip(v) => return v,
+        let (id, proto, len) = match self.transfer_target(ev, fd) {
+            ControlFlow::Continue(target) => target,
+            ControlFlow::Break(verdict) => return verdict,
         };
-        let len = Self::returned_len(ev);
-        match sock.proto {
+        match proto {
             Proto::Tcp => self.tcp_recv(ev, id, Bytes::of(data, len), buf_len, flags, true),
             Proto::Udp => {
                 let dgram = Datagram {
