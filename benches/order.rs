@@ -9,8 +9,8 @@
 use std::time::Instant;
 
 use netcheck::fold::SocketEvent;
-use netcheck::model::script::{topology, Script};
 use netcheck::order::{replay_with_stats, Step};
+use netcheck::testkit::script::{topology, Script};
 
 const CLIENTS: usize = 4;
 

@@ -14,6 +14,9 @@ pub mod input;
 pub mod model;
 pub mod order;
 pub mod parse;
+pub mod pipeline;
 pub mod record;
 pub mod report;
 pub mod source;
+#[cfg(any(test, feature = "testkit"))]
+pub mod testkit;

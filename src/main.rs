@@ -1,3 +1,5 @@
+//! The `netcheck` binary: the command line in `netcheck::cli`.
+
 use std::process::ExitCode;
 
 fn main() -> ExitCode {

@@ -3,10 +3,12 @@
 //! a receiver that gave up waiting, and blocking on sockets accepted from a nonblocking listener.
 
 use netcheck::config::Topology;
-use netcheck::diagnose::fixtures::*;
-use netcheck::diagnose::{Analysis, Finding};
-use netcheck::model::{DeviationKind, ReplayOutcome, TcpConnection, TimedOutWait};
+use netcheck::diagnose::Finding;
+use netcheck::model::{DeviationKind, ReplayOutcome, TimedOutWait};
 use netcheck::parse::Errno;
+use netcheck::pipeline::Analysis;
+use netcheck::testkit::fixtures::*;
+use netcheck::testkit::rules::accepted;
 
 fn two_hosts() -> Topology {
     topology(&[("client", &["10.0.0.1"]), ("server", &["10.0.0.2"])])
@@ -18,21 +20,6 @@ fn findings(outcome: ReplayOutcome) -> Vec<Finding> {
 
 fn rules(found: &[Finding]) -> Vec<&'static str> {
     found.iter().map(|f| f.rule).collect()
-}
-
-/// A client (A0) → server (B1) connection with `sent`/`received` bytes towards the server.
-fn accepted(sent: u64, received: u64, largest: u64) -> TcpConnection {
-    let mut c = connection(
-        sock(0, 0),
-        "10.0.0.1:40000",
-        sock(1, 0),
-        Some(sock(1, 1)),
-        "10.0.0.2:80",
-        loc(0, 5),
-        Some(loc(1, 9)),
-    );
-    c.to_server = stream(sent, received, largest, 3, loc(0, 12));
-    c
 }
 
 fn timed_out_wait(start: f64, duration: f64) -> TimedOutWait {

@@ -2,11 +2,11 @@
 
 use std::path::PathBuf;
 
-use netcheck::diagnose::fixtures::*;
-use netcheck::diagnose::pipeline::fill_call_texts;
-use netcheck::diagnose::Analysis;
 use netcheck::model::{DeviationKind, ReplayOutcome};
 use netcheck::parse::ParseStats;
+use netcheck::pipeline::fill_call_texts;
+use netcheck::pipeline::Analysis;
+use netcheck::testkit::fixtures::*;
 
 fn scratch(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("netcheck-{name}-{}", std::process::id()));
@@ -136,7 +136,7 @@ fn refused_connect_through_the_whole_pipeline() {
         paths: vec![config],
         one_host: Vec::new(),
     };
-    let analysis = netcheck::diagnose::run_pipeline(&inputs).unwrap();
+    let analysis = netcheck::pipeline::run_pipeline(&inputs).unwrap();
     let refused = analysis
         .findings
         .iter()

@@ -1,13 +1,14 @@
 //! Refused connects judged against every listening period: which rule explains each, and the
 //! NAT finding's claim on the data of the connection it explains.
 
-use netcheck::diagnose::fixtures::*;
-use netcheck::diagnose::{Analysis, Finding};
+use netcheck::diagnose::Finding;
 use netcheck::model::{
     CallSpan, DeviationKind, ListenerRecord, ReplayOutcome, Stream, TcpConnection,
 };
 use netcheck::parse::Errno;
+use netcheck::pipeline::Analysis;
 use netcheck::source::Loc;
+use netcheck::testkit::fixtures::*;
 
 /// Client trace A (10.0.0.1), server trace B (10.0.0.2).
 fn two_hosts() -> netcheck::config::Topology {

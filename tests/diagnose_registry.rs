@@ -2,7 +2,8 @@
 
 use std::collections::BTreeSet;
 
-use netcheck::diagnose::registry::{close_matches, find, EXPLANATION_SECTIONS, RULES};
+use netcheck::diagnose::registry::{close_matches, find, RULES};
+use netcheck::diagnose::rule::EXPLANATION_SECTIONS;
 use netcheck::diagnose::Class;
 
 /// The public rule IDs. Changing this list is a breaking change of the report format.

@@ -1,10 +1,11 @@
 //! The scenario table: judging findings against `expected.json`, and its Markdown.
 
-use netcheck::diagnose::fixtures::*;
-use netcheck::diagnose::table::{judge, render_markdown, Expected, Row};
-use netcheck::diagnose::{Analysis, Finding};
+use netcheck::cli::table::{judge, render_markdown, Expected, Row};
+use netcheck::diagnose::Finding;
 use netcheck::model::{DeviationKind, ReplayOutcome};
 use netcheck::parse::Errno;
+use netcheck::pipeline::Analysis;
+use netcheck::testkit::fixtures::*;
 
 fn expected(json: &str) -> Expected {
     serde_json::from_str(json).unwrap()

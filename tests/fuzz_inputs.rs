@@ -14,7 +14,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use netcheck::config::Inputs;
-use netcheck::diagnose::pipeline::run_pipeline;
+use netcheck::pipeline::run_pipeline;
 use netcheck::report::{json, text, Report};
 
 /// A small deterministic generator (xorshift64*): the same seed gives the same cases.

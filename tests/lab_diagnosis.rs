@@ -3,9 +3,9 @@
 
 use std::path::{Path, PathBuf};
 
+use netcheck::cli::table::{run_scenario, scenarios};
 use netcheck::config::Inputs;
-use netcheck::diagnose::pipeline::{run_pipeline, Analysis};
-use netcheck::diagnose::table::{run_scenario, scenarios};
+use netcheck::pipeline::{run_pipeline, Analysis};
 
 /// Scenarios whose expectation the diagnosis does not meet yet, each with the reason. A scenario
 /// listed here must still fail: fixing one means removing it from this list.
@@ -598,7 +598,7 @@ fn the_documented_lab_table_is_current() {
         .iter()
         .map(|dir| run_scenario(dir))
         .collect();
-    let table = netcheck::diagnose::table::render_markdown(&rows);
+    let table = netcheck::cli::table::render_markdown(&rows);
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/lab-table.md");
     let document = std::fs::read_to_string(&path).unwrap_or_default();
     let header_end = document.find("| Scenario |").unwrap_or(document.len());

@@ -9,9 +9,9 @@ use std::fmt::Write as _;
 
 use netcheck::config::Topology;
 use netcheck::fold::SocketEvent;
-use netcheck::model::script::{topology, writable, Script};
 use netcheck::order::{replay, replay_with_stats, Step};
 use netcheck::parse::{Errno, Fd, SockAddr, Syscall};
+use netcheck::testkit::script::{topology, writable, Script};
 use proptest::prelude::*;
 
 #[derive(Debug, Clone)]

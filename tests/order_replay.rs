@@ -5,11 +5,11 @@ use std::rc::Rc;
 
 use netcheck::config::Topology;
 use netcheck::fold::SocketEvent;
-use netcheck::model::script::{topology, Script};
 use netcheck::model::{DeviationKind, ReplayOutcome, Verdict};
 use netcheck::order::{replay, Step};
 use netcheck::parse::Errno;
 use netcheck::source::{Loc, TraceId};
+use netcheck::testkit::script::{topology, Script};
 
 fn run(topo: &Topology, scripts: Vec<Script>) -> (Vec<Step>, ReplayOutcome) {
     let traces: Vec<Box<dyn Iterator<Item = SocketEvent>>> = scripts
@@ -223,15 +223,15 @@ fn a_nonblocking_client_with_poll_is_ordered_without_deviation() {
     b.fails(Errno::EINPROGRESS);
     b.poll(
         c,
-        netcheck::model::script::writable(),
-        netcheck::model::script::writable(),
+        netcheck::testkit::script::writable(),
+        netcheck::testkit::script::writable(),
     );
     b.getsockopt_so_error(c, 0);
     b.send(c, b"ping");
     b.poll(
         c,
-        netcheck::model::script::readable(),
-        netcheck::model::script::readable(),
+        netcheck::testkit::script::readable(),
+        netcheck::testkit::script::readable(),
     );
     b.recv(c, b"pong");
     b.close(c);
@@ -251,8 +251,8 @@ fn a_forced_wait_is_recorded_as_forced() {
     let s = a.accept(l, "10.0.0.2:40000");
     let poll = a.poll(
         s,
-        netcheck::model::script::readable(),
-        netcheck::model::script::readable(),
+        netcheck::testkit::script::readable(),
+        netcheck::testkit::script::readable(),
     );
     let mut b = Script::new(1);
     let c = b.tcp();

@@ -4,8 +4,8 @@
 use std::path::PathBuf;
 
 use netcheck::config::Inputs;
-use netcheck::diagnose::pipeline::run_pipeline;
 use netcheck::parse::{SyscallName, TraceEvent, TraceReader};
+use netcheck::pipeline::run_pipeline;
 use netcheck::source::TraceId;
 
 /// The socket lines of a real `netcheck record` trace of a python program whose main thread

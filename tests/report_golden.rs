@@ -3,13 +3,13 @@
 
 use std::path::{Path, PathBuf};
 
-use netcheck::diagnose::fixtures::*;
-use netcheck::diagnose::pipeline::fill_call_texts;
-use netcheck::diagnose::Analysis;
 use netcheck::fold::FoldStats;
 use netcheck::model::{DeviationKind, ReplayOutcome};
 use netcheck::parse::{Errno, ParseStats, Unparsed};
+use netcheck::pipeline::fill_call_texts;
+use netcheck::pipeline::Analysis;
 use netcheck::report::{json, text, Report};
+use netcheck::testkit::fixtures::*;
 
 fn golden_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden")

@@ -1,10 +1,10 @@
 //! The JSON report follows docs/report-schema.md: parse it back and check every documented field.
 
-use netcheck::diagnose::fixtures::*;
-use netcheck::diagnose::Analysis;
 use netcheck::model::{DeviationKind, ReplayOutcome};
 use netcheck::parse::Errno;
+use netcheck::pipeline::Analysis;
 use netcheck::report::{json, Report, SCHEMA_VERSION};
+use netcheck::testkit::fixtures::*;
 use serde_json::Value;
 
 fn sample() -> Analysis {

@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use netcheck::config::Inputs;
-use netcheck::diagnose::pipeline::run_pipeline;
+use netcheck::pipeline::run_pipeline;
 use netcheck::report::{json, text, Report};
 
 /// A representative set: healthy, NAT, application fault, loss, filtering, MTU.

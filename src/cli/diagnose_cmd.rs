@@ -1,11 +1,10 @@
 //! `netcheck diagnose`.
 
-use std::io::Write as _;
-
+use super::status::print;
+use super::table;
 use super::{CmdResult, DiagnoseArgs, Failure, Format, Status};
 use crate::config::Inputs;
-use crate::diagnose::{run_pipeline, table};
-use crate::report::terminal::printable;
+use crate::pipeline::run_pipeline;
 use crate::report::{json, text, Report};
 
 pub fn run(args: &DiagnoseArgs) -> CmdResult {
@@ -60,18 +59,4 @@ fn run_table(dir: &std::path::Path) -> CmdResult {
     } else {
         Status::ProblemsFound
     })
-}
-
-/// Writes to stdout; a closed pipe (`| head`) is not an error. Control characters from the
-/// input are escaped; only our own colour sequences pass, and only when colour is on.
-pub(super) fn print(text: &str) -> Result<(), Failure> {
-    let text = printable(text, text::stdout_color());
-    let mut stdout = std::io::stdout().lock();
-    match stdout
-        .write_all(text.as_bytes())
-        .and_then(|()| stdout.flush())
-    {
-        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
-        _ => Ok(()),
-    }
 }

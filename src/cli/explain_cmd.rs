@@ -2,9 +2,10 @@
 
 use serde::Serialize;
 
-use super::diagnose_cmd::print;
+use super::status::print;
 use super::{CmdResult, ExplainArgs, Failure, Format, RulesArgs, Status};
-use crate::diagnose::registry::{self, Rule};
+use crate::diagnose::registry;
+use crate::diagnose::rule::Rule;
 use crate::diagnose::Class;
 
 #[derive(Serialize)]

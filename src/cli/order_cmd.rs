@@ -161,8 +161,8 @@ fn write_order<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::script::{topology, Script};
     use crate::parse::Errno;
+    use crate::testkit::script::{topology, Script};
 
     fn scripts() -> Vec<Box<dyn Iterator<Item = SocketEvent>>> {
         let mut a = Script::new(0);

@@ -1,31 +1,8 @@
 //! The one table of rules: ID, class, title, long explanation and detection function. The order
 //! of [`RULES`] is the order rules run in, and so their precedence (see `docs/rules.md`).
 
-use super::claims::Claims;
-use super::context::Context;
+use super::rule::Rule;
 use super::rules;
-use super::{Class, Finding};
-
-/// A diagnosis rule.
-#[derive(Debug)]
-pub struct Rule {
-    /// Stable public ID; never renamed or reused.
-    pub id: &'static str,
-    pub class: Class,
-    /// One line.
-    pub title: &'static str,
-    /// Markdown with the sections listed in [`EXPLANATION_SECTIONS`].
-    pub explanation: &'static str,
-    pub detect: fn(&Context, &mut Claims) -> Vec<Finding>,
-}
-
-/// Headings every explanation has, in this order.
-pub const EXPLANATION_SECTIONS: [&str; 4] = [
-    "## What it detects",
-    "## Why it matters",
-    "## Evidence",
-    "## What to do",
-];
 
 /// Every rule, in precedence order: a rule that explains something claims it, and the rules after
 /// it do not report it again.

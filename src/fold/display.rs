@@ -178,8 +178,8 @@ fn write_outcome(out: &mut String, o: &Outcome) {
 #[cfg(test)]
 mod tests {
     use crate::fold::SyntheticReason;
-    use crate::model::script::Script;
     use crate::parse::Errno;
+    use crate::testkit::script::Script;
 
     #[test]
     fn calls_read_like_their_trace_with_socket_names() {

@@ -258,6 +258,7 @@ impl<I: EventSource> Folder<I> {
         Some(n)
     }
 
+    /// Folds one call: what it does to the descriptor tables, and the sockets it names.
     fn fold_call(&mut self, call: Call) {
         let table = self.tables.table_of(call.pid);
         let ok = call.outcome.is_success();
@@ -270,21 +271,8 @@ impl<I: EventSource> Folder<I> {
                 fd: Some(fd),
                 ..
             } if ok => {
-                let fd = *fd;
-                if matches!(domain, Domain::Inet | Domain::Inet6) {
-                    let n = self.new_socket(call.loc, *domain, *ty, *protocol, None);
-                    let slot = Slot {
-                        sock: n,
-                        cloexec: *cloexec,
-                    };
-                    self.bind_fd(table, fd, slot, &call, SyntheticReason::DupOver);
-                    let id = self.id(n);
-                    self.tables.note_user(n, call.pid);
-                    self.emit(call, vec![(fd, id)]);
-                } else {
-                    self.forget_fd(table, fd, &call);
-                    self.stats.non_socket_calls += 1;
-                }
+                let (fd, kind, cloexec) = (*fd, (*domain, *ty, *protocol), *cloexec);
+                self.fold_socket(table, call, fd, kind, cloexec);
             }
             Syscall::Socketpair { fds: Some(fds), .. } if ok => {
                 let fds = *fds;
@@ -299,32 +287,8 @@ impl<I: EventSource> Folder<I> {
                 cloexec,
                 ..
             } => {
-                let (fd, new_fd, cloexec) = (*fd, *new_fd, *cloexec);
-                let Some(listener) = self.resolve(table, fd, call.pid) else {
-                    if let (Some(n), true) = (new_fd, ok) {
-                        self.forget_fd(table, n, &call);
-                    }
-                    self.stats.non_socket_calls += 1;
-                    return;
-                };
-                let mut socks = vec![listener];
-                if let (Some(nfd), true) = (new_fd, ok) {
-                    let origin = self.origins.get(listener.1.n as usize).cloned();
-                    let (domain, ty, protocol) = origin
-                        .map(|o| (o.domain, o.ty, o.protocol))
-                        .unwrap_or((Domain::Inet, SockType::Stream, Protocol::Tcp));
-                    let n = self.new_socket(call.loc, domain, ty, protocol, Some(listener.1));
-                    self.bind_fd(
-                        table,
-                        nfd,
-                        Slot { sock: n, cloexec },
-                        &call,
-                        SyntheticReason::DupOver,
-                    );
-                    self.tables.note_user(n, call.pid);
-                    socks.push((nfd, self.id(n)));
-                }
-                self.emit(call, socks);
+                let (fd, new_fd, cloexec) = (*fd, new_fd.filter(|_| ok), *cloexec);
+                self.fold_accept(table, call, fd, new_fd, cloexec);
             }
             Syscall::Dup {
                 old_fd,
@@ -345,17 +309,7 @@ impl<I: EventSource> Folder<I> {
             }
             Syscall::Close { fd } => {
                 let fd = *fd;
-                let Some(n) = self.tables.lookup(table, fd) else {
-                    self.stats.non_socket_calls += 1;
-                    return;
-                };
-                let last = self.tables.remove(table, fd);
-                if last.is_some() || !ok {
-                    let id = self.id(n);
-                    self.emit(call, vec![(fd, id)]);
-                } else {
-                    self.stats.duplicate_closes += 1;
-                }
+                self.fold_close(table, call, fd, ok);
             }
             Syscall::CloseRange {
                 first,
@@ -380,19 +334,103 @@ impl<I: EventSource> Folder<I> {
                     self.synthetic_close(sock, &call, SyntheticReason::ProcessExit);
                 }
             }
-            Syscall::Wait { fds, .. } => {
-                let wanted: Vec<Fd> = fds.iter().map(|w| w.fd).collect();
-                let socks: Vec<(Fd, SockId)> = wanted
-                    .into_iter()
-                    .filter_map(|fd| self.resolve(table, fd, call.pid))
-                    .collect();
-                if socks.is_empty() {
-                    self.stats.non_socket_calls += 1;
-                } else {
-                    self.emit(call, socks);
-                }
-            }
+            Syscall::Wait { .. } => self.fold_wait(table, call),
             _ => self.fold_plain(table, call),
+        }
+    }
+
+    /// A successful `socket`: an INET or INET6 socket gets its descriptor; any other kind only
+    /// ends what the descriptor named before.
+    fn fold_socket(
+        &mut self,
+        table: TableId,
+        call: Call,
+        fd: Fd,
+        (domain, ty, protocol): (Domain, SockType, Protocol),
+        cloexec: bool,
+    ) {
+        if matches!(domain, Domain::Inet | Domain::Inet6) {
+            let n = self.new_socket(call.loc, domain, ty, protocol, None);
+            let slot = Slot { sock: n, cloexec };
+            self.bind_fd(table, fd, slot, &call, SyntheticReason::DupOver);
+            let id = self.id(n);
+            self.tables.note_user(n, call.pid);
+            self.emit(call, vec![(fd, id)]);
+        } else {
+            self.forget_fd(table, fd, &call);
+            self.stats.non_socket_calls += 1;
+        }
+    }
+
+    /// `accept` on listener `fd`: the new descriptor (`new_fd`, only when the call succeeded)
+    /// names a socket of the listener's kind.
+    fn fold_accept(
+        &mut self,
+        table: TableId,
+        call: Call,
+        fd: Fd,
+        new_fd: Option<Fd>,
+        cloexec: bool,
+    ) {
+        let Some(listener) = self.resolve(table, fd, call.pid) else {
+            if let Some(n) = new_fd {
+                self.forget_fd(table, n, &call);
+            }
+            self.stats.non_socket_calls += 1;
+            return;
+        };
+        let mut socks = vec![listener];
+        if let Some(nfd) = new_fd {
+            let origin = self.origins.get(listener.1.n as usize).cloned();
+            let (domain, ty, protocol) = origin.map(|o| (o.domain, o.ty, o.protocol)).unwrap_or((
+                Domain::Inet,
+                SockType::Stream,
+                Protocol::Tcp,
+            ));
+            let n = self.new_socket(call.loc, domain, ty, protocol, Some(listener.1));
+            self.bind_fd(
+                table,
+                nfd,
+                Slot { sock: n, cloexec },
+                &call,
+                SyntheticReason::DupOver,
+            );
+            self.tables.note_user(n, call.pid);
+            socks.push((nfd, self.id(n)));
+        }
+        self.emit(call, socks);
+    }
+
+    /// `close`: reaches the model only when the last descriptor of the socket goes (or when the
+    /// close failed, which the model judges).
+    fn fold_close(&mut self, table: TableId, call: Call, fd: Fd, ok: bool) {
+        let Some(n) = self.tables.lookup(table, fd) else {
+            self.stats.non_socket_calls += 1;
+            return;
+        };
+        let last = self.tables.remove(table, fd);
+        if last.is_some() || !ok {
+            let id = self.id(n);
+            self.emit(call, vec![(fd, id)]);
+        } else {
+            self.stats.duplicate_closes += 1;
+        }
+    }
+
+    /// A readiness wait names the sockets among its descriptors; one on files only is dropped.
+    fn fold_wait(&mut self, table: TableId, call: Call) {
+        let Syscall::Wait { fds, .. } = &call.syscall else {
+            return;
+        };
+        let wanted: Vec<Fd> = fds.iter().map(|w| w.fd).collect();
+        let socks: Vec<(Fd, SockId)> = wanted
+            .into_iter()
+            .filter_map(|fd| self.resolve(table, fd, call.pid))
+            .collect();
+        if socks.is_empty() {
+            self.stats.non_socket_calls += 1;
+        } else {
+            self.emit(call, socks);
         }
     }
 

@@ -12,15 +12,12 @@
 //! [`connect`] (TCP connect, its completion, accept), [`stream`] (TCP send and receive),
 //! [`dgram`] (transfer dispatch and UDP), [`wait`] (select, poll, epoll).
 
-mod connect;
-mod dgram;
 pub mod options;
 pub mod outcome;
-pub mod script;
 mod setup;
 pub mod socket;
-mod stream;
 pub mod tcp;
+mod transfer;
 pub mod udp;
 mod wait;
 
@@ -51,6 +48,13 @@ pub enum WaitKey {
     UdpPort(u16),
     /// Any datagram sent (for receivers whose own port is unknown).
     AnyDatagram,
+}
+
+/// Which way a call moves data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Way {
+    Send,
+    Receive,
 }
 
 /// How many unknown peer addresses are kept per trace.
@@ -221,7 +225,7 @@ impl<'t> Model<'t> {
     pub fn held_content_bytes(&self) -> usize {
         self.conns
             .iter()
-            .map(|c| c.to_server.held_bytes() + c.to_client.held_bytes())
+            .map(|c| c.record.to_server.held_bytes() + c.record.to_client.held_bytes())
             .sum()
     }
 
@@ -232,7 +236,7 @@ impl<'t> Model<'t> {
         if let Verdict::Deviation(d) = verdict {
             self.deviations.push(d.clone());
         }
-        self.record_listen_history(ev, verdict);
+        self.record_failed_connect(ev, verdict);
         if !matches!(verdict, Verdict::NotModelled) {
             self.activity_mut(ev.call.loc.trace).socket_calls += 1;
         }
@@ -282,8 +286,10 @@ impl<'t> Model<'t> {
                 src.as_ref(),
                 *truncated_datagram,
             ),
-            S::SendMany { fd, msgs, flags } => self.send_many(ev, *fd, msgs, *flags),
-            S::RecvMany { fd, msgs, flags } => self.recv_many(ev, *fd, msgs, *flags),
+            S::SendMany { fd, msgs, flags } => self.transfer_many(ev, *fd, msgs, *flags, Way::Send),
+            S::RecvMany { fd, msgs, flags } => {
+                self.transfer_many(ev, *fd, msgs, *flags, Way::Receive)
+            }
             S::CopyFile { out_fd, in_fd, .. } => self.copy_file(ev, *out_fd, *in_fd),
             S::Close { fd } => {
                 self.note_abortive_close(ev, *fd);
@@ -492,7 +498,7 @@ impl<'t> Model<'t> {
         let links: Vec<TraceId> = self
             .conns
             .iter()
-            .filter_map(|c| Some([c.client.trace, c.server?.trace]))
+            .filter_map(|c| Some([c.record.client.trace, c.record.server?.trace]))
             .flatten()
             .chain(
                 self.flows
@@ -513,7 +519,7 @@ impl<'t> Model<'t> {
         let mut pending: Vec<PendingConnect> = self
             .sockets
             .values()
-            .filter(|s| s.state == SockState::Connecting && !s.external)
+            .filter(|s| s.state() == SockState::Connecting && !s.external)
             .filter_map(|s| {
                 let (target, loc) = s.connect_target?;
                 Some(PendingConnect {

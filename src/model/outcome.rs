@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 
 use serde::Serialize;
 
-use crate::parse::Errno;
+use crate::parse::{Call, Errno};
 use crate::source::{Loc, SockId, TraceId};
 
 /// The model's judgement of one call.
@@ -100,9 +100,10 @@ pub struct BlockedPoint {
     pub forced: Option<Loc>,
 }
 
-/// One TCP connection at the end of the replay.
+/// One TCP connection at the end of the replay. The model keeps the same record while it runs,
+/// with each direction's live byte stream in place of its counters (`S`).
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct TcpConnection {
+pub struct TcpConnection<S = Stream> {
     pub client: SockId,
     /// None when the connection was never accepted.
     pub server: Option<SockId>,
@@ -112,10 +113,28 @@ pub struct TcpConnection {
     pub server_view: (Option<SocketAddr>, Option<SocketAddr>),
     pub connect_loc: Loc,
     pub accept_loc: Option<Loc>,
-    pub to_server: Stream,
-    pub to_client: Stream,
+    pub to_server: S,
+    pub to_client: S,
     /// A readiness wait on the receiving side timed out while bytes were in flight.
     pub wait_timed_out_with_data: bool,
+}
+
+impl<S> TcpConnection<S> {
+    /// The same connection with each direction turned into `T` by `f`.
+    pub fn map_streams<T>(&self, f: impl Fn(&S) -> T) -> TcpConnection<T> {
+        TcpConnection {
+            client: self.client,
+            server: self.server,
+            listener: self.listener,
+            client_view: self.client_view,
+            server_view: self.server_view,
+            connect_loc: self.connect_loc,
+            accept_loc: self.accept_loc,
+            to_server: f(&self.to_server),
+            to_client: f(&self.to_client),
+            wait_timed_out_with_data: self.wait_timed_out_with_data,
+        }
+    }
 }
 
 /// One direction of a TCP connection.
@@ -237,6 +256,17 @@ pub struct CallSpan {
     pub start: Option<f64>,
     /// End time (start plus the `-T` duration), when both are known.
     pub end: Option<f64>,
+}
+
+impl CallSpan {
+    /// The span of `call`.
+    pub fn of(call: &Call) -> CallSpan {
+        CallSpan {
+            loc: call.loc,
+            start: call.time,
+            end: call.time.zip(call.duration).map(|(t, d)| t + d),
+        }
+    }
 }
 
 /// A TCP socket's listening period.

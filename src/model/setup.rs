@@ -113,7 +113,7 @@ impl Model<'_> {
         }
         self.set_local(id, addr);
         if let Some(s) = self.sockets.get_mut(&id) {
-            s.state = SockState::Bound;
+            s.set_state(SockState::Bound, ev, &mut self.listen_history);
             s.bind_loc = Some(ev.call.loc);
         }
         match conflict {
@@ -191,7 +191,7 @@ impl Model<'_> {
                 }
             }
         }
-        if sock.state == SockState::Listen {
+        if sock.state() == SockState::Listen {
             let port = sock.local.map_or(0, |l| l.port());
             if let Some(set) = self.listeners_by_port.get_mut(&port) {
                 set.remove(&id);
@@ -205,7 +205,7 @@ impl Model<'_> {
             Target::Sock(id, s) => (id, s),
             Target::Skip(v) => return v,
         };
-        let (proto, state, ipv6) = (sock.proto, sock.state, sock.ipv6);
+        let (proto, state, ipv6) = (sock.proto, sock.state(), sock.ipv6);
         if let Some(errno) = ev.call.outcome.errno {
             return match errno {
                 Errno::EOPNOTSUPP if proto == Proto::Udp => Verdict::Accept,
@@ -243,7 +243,7 @@ impl Model<'_> {
             self.set_local(id, local);
         }
         if let Some(s) = self.sockets.get_mut(&id) {
-            s.state = SockState::Listen;
+            s.set_state(SockState::Listen, ev, &mut self.listen_history);
             s.listen_loc = Some(ev.call.loc);
         }
         self.listeners_by_port
@@ -283,7 +283,7 @@ impl Model<'_> {
         let Some(mut sock) = self.sockets.remove(&id) else {
             return verdict;
         };
-        if sock.state == SockState::Connecting {
+        if sock.state() == SockState::Connecting {
             if let Some((target, at)) = sock.connect_target {
                 self.pending_at_close.push(PendingConnect {
                     sock: id,
@@ -296,9 +296,9 @@ impl Model<'_> {
         for conn in sock.pending.drain(..) {
             if let Some(c) = self.conns.get_mut(conn) {
                 c.reset_by_listener = Some(loc);
-                c.to_client.stats.closed_by_sender = true;
-                c.to_server.stats.closed_by_receiver = true;
-                let client = c.client;
+                c.record.to_client.stats.closed_by_sender = true;
+                c.record.to_server.stats.closed_by_receiver = true;
+                let client = c.record.client;
                 self.touched.push(WaitKey::Sock(client));
             }
         }
@@ -311,7 +311,7 @@ impl Model<'_> {
                 }
             }
         }
-        sock.state = SockState::Closed;
+        sock.set_state(SockState::Closed, ev, &mut self.listen_history);
         sock.close_loc = Some(loc);
         if external {
             return Verdict::NotModelled;
@@ -324,7 +324,7 @@ impl Model<'_> {
             Target::Sock(id, s) => (id, s),
             Target::Skip(v) => return v,
         };
-        let (state, conn) = (sock.state, sock.conn);
+        let (state, conn) = (sock.state(), sock.conn);
         let connected = state == SockState::Connected && conn.is_some();
         if let Some(errno) = ev.call.outcome.errno {
             return match errno {
@@ -448,7 +448,7 @@ impl Model<'_> {
             return Verdict::Accept;
         }
         // SO_ERROR is how a nonblocking connect reports its result.
-        if sock.state != SockState::Connecting {
+        if sock.state() != SockState::Connecting {
             return Verdict::Accept;
         }
         match so_error(value) {
@@ -489,10 +489,10 @@ impl Model<'_> {
                 self.set_local(id, reported);
             }
             if let Some(c) = conn.and_then(|c| self.conns.get_mut(c)) {
-                if c.client == id {
-                    c.client_view.0 = Some(reported);
+                if c.record.client == id {
+                    c.record.client_view.0 = Some(reported);
                 } else {
-                    c.server_view.0 = Some(reported);
+                    c.record.server_view.0 = Some(reported);
                 }
             }
         }
@@ -536,7 +536,7 @@ impl Model<'_> {
 /// Only explicitly bound or listening sockets belong in the bind index: ephemeral ports of
 /// client sockets cannot conflict with anyone's bind (§8.4 #18 of the original's bugs).
 fn sock_is_bound_explicitly(sock: Option<&Socket>) -> bool {
-    sock.is_some_and(|s| matches!(s.state, SockState::Bound | SockState::Listen))
+    sock.is_some_and(|s| matches!(s.state(), SockState::Bound | SockState::Listen))
 }
 
 /// Decodes getsockopt(SO_ERROR): `Some(None)` = no error, `Some(Some(e))` = the pending error.

@@ -5,7 +5,9 @@ use std::fmt;
 use std::net::SocketAddr;
 
 use super::options::{Nonblock, Options};
+use super::outcome::{CallSpan, ListenerRecord};
 use super::tcp::ConnId;
+use crate::fold::SocketEvent;
 use crate::source::{Loc, SockId};
 
 /// An IPv4-mapped IPv6 address (`::ffff:10.0.0.2`) as the IPv4 address it stands for: a dual
@@ -68,7 +70,8 @@ pub struct Socket {
     pub ipv6: bool,
     pub local: Option<SocketAddr>,
     pub peer: Option<SocketAddr>,
-    pub state: SockState,
+    /// Changed only through [`Socket::set_state`].
+    state: SockState,
     pub nonblock: Nonblock,
     pub options: Options,
     /// Talks to an endpoint outside the modelled world: later calls are not modelled.
@@ -112,6 +115,16 @@ impl Socket {
         }
     }
 
+    /// A socket accept returned: born connected, with the listener's options and address.
+    pub fn accepted(id: SockId, listener: &Socket, peer: Option<SocketAddr>) -> Self {
+        let mut accepted = Socket::new(id, listener.host, Proto::Tcp, listener.ipv6);
+        accepted.options = listener.options.clone();
+        accepted.local = listener.local;
+        accepted.peer = peer;
+        accepted.state = SockState::Connected;
+        accepted
+    }
+
     /// The local address to match peers against (unknown → unspecified, any port).
     pub fn local_or_any(&self) -> SocketAddr {
         self.local.unwrap_or_else(|| {
@@ -123,7 +136,62 @@ impl Socket {
         })
     }
 
+    pub fn state(&self) -> SockState {
+        self.state
+    }
+
+    /// Every change of state passes here, with what the outcome keeps of it: starting to listen
+    /// opens a listening period in `listen_history`, closing ends the socket's open period.
+    pub fn set_state(
+        &mut self,
+        to: SockState,
+        ev: &SocketEvent,
+        listen_history: &mut Vec<ListenerRecord>,
+    ) {
+        match to {
+            SockState::Listen => listen_history.push(ListenerRecord {
+                sock: self.id,
+                local: self.local_or_any(),
+                v6only: self.options.v6only,
+                listen: CallSpan::of(&ev.call),
+                close: None,
+            }),
+            SockState::Closed => {
+                for record in listen_history.iter_mut() {
+                    if record.sock == self.id && record.close.is_none() {
+                        record.close = Some(CallSpan::of(&ev.call));
+                    }
+                }
+            }
+            _ => {}
+        }
+        self.state = to;
+    }
+
     pub fn is_open(&self) -> bool {
         self.state != SockState::Closed
+    }
+
+    pub fn is_tcp(&self) -> bool {
+        self.proto == Proto::Tcp
+    }
+
+    /// Followed by the model: not talking to an endpoint outside the modelled world.
+    pub fn is_modelled(&self) -> bool {
+        !self.external
+    }
+
+    /// Can anything arrive for it? Any UDP socket can get a datagram; a TCP socket only once
+    /// it listens or connects.
+    pub fn can_receive(&self) -> bool {
+        !matches!(self.state, SockState::Created | SockState::Bound) || self.proto == Proto::Udp
+    }
+
+    /// A listener, or one end of a connection that exists (established, or queued at a listener
+    /// while the connect is in progress): closing it is seen by another trace.
+    pub fn is_live_stream(&self) -> bool {
+        self.state == SockState::Listen
+            || self.state == SockState::Connected
+            || (self.state == SockState::Connecting && self.conn.is_some())
     }
 }

@@ -19,7 +19,7 @@ impl Model<'_> {
         if sock.external {
             return None;
         }
-        match (sock.proto, sock.state) {
+        match (sock.proto, sock.state()) {
             (Proto::Tcp, SockState::Listen) => Some(!sock.pending.is_empty()),
             (Proto::Tcp, SockState::Connected) => {
                 let c = self.conns.get(sock.conn?)?;
@@ -115,7 +115,7 @@ impl Model<'_> {
                 continue;
             };
             let failed = w.got.error || w.got.hangup;
-            if w.got.write && !failed && sock.state == SockState::Connecting {
+            if w.got.write && !failed && sock.state() == SockState::Connecting {
                 completes.push(id);
             }
             if w.got.read && !failed && self.readable(id) == Some(false) {
@@ -168,7 +168,7 @@ impl Model<'_> {
                 .and_then(|s| s.conn)
                 .and_then(|c| self.conns.get_mut(c))
             {
-                c.wait_timed_out_with_data = true;
+                c.record.wait_timed_out_with_data = true;
             }
         }
         let related = self

@@ -6,7 +6,7 @@
 //! waits for it.
 
 use crate::fold::SocketEvent;
-use crate::model::{Model, Proto, SockState};
+use crate::model::{Model, Socket};
 use crate::parse::{Fd, SockAddr, Syscall};
 use crate::source::TraceId;
 
@@ -18,12 +18,8 @@ pub const PRODUCER: Priority = 2;
 pub const TEARDOWN: Priority = 3;
 
 /// The socket behind `fd` if the model follows it (not external).
-fn modelled<'m>(
-    model: &'m Model<'_>,
-    ev: &SocketEvent,
-    fd: Fd,
-) -> Option<&'m crate::model::Socket> {
-    model.socket(ev.sock(fd)?).filter(|s| !s.external)
+fn modelled<'m>(model: &'m Model<'_>, ev: &SocketEvent, fd: Fd) -> Option<&'m Socket> {
+    model.socket(ev.sock(fd)?).filter(|s| s.is_modelled())
 }
 
 /// Does the call name a remote address outside the modelled world?
@@ -53,12 +49,9 @@ pub fn of(model: &Model<'_>, ev: &SocketEvent) -> Priority {
             }
         }
         Syscall::Wait { fds, .. } => {
-            let interesting = fds.iter().any(|w| {
-                modelled(model, ev, w.fd).is_some_and(|s| {
-                    !matches!(s.state, SockState::Created | SockState::Bound)
-                        || s.proto == Proto::Udp
-                })
-            });
+            let interesting = fds
+                .iter()
+                .any(|w| modelled(model, ev, w.fd).is_some_and(Socket::can_receive));
             if interesting {
                 CONSUMER
             } else {
@@ -66,7 +59,7 @@ pub fn of(model: &Model<'_>, ev: &SocketEvent) -> Priority {
             }
         }
         Syscall::Connect { fd, addr } => match modelled(model, ev, *fd) {
-            Some(s) if s.proto == Proto::Tcp && matches!(addr, SockAddr::Inet(_)) => PRODUCER,
+            Some(s) if s.is_tcp() && matches!(addr, SockAddr::Inet(_)) => PRODUCER,
             _ => SETUP,
         },
         Syscall::Send { fd, .. } | Syscall::SendMany { fd, .. } => match modelled(model, ev, *fd) {
@@ -83,13 +76,7 @@ pub fn of(model: &Model<'_>, ev: &SocketEvent) -> Priority {
             }
         }
         Syscall::Close { fd } | Syscall::Shutdown { fd, .. } => match modelled(model, ev, *fd) {
-            Some(s)
-                if s.state == SockState::Listen
-                    || s.state == SockState::Connected
-                    || (s.state == SockState::Connecting && s.conn.is_some()) =>
-            {
-                TEARDOWN
-            }
+            Some(s) if s.is_live_stream() => TEARDOWN,
             _ => SETUP,
         },
         _ => SETUP,

@@ -1,6 +1,8 @@
-//! The parser's error: which part of a line could not be read, and where.
+//! The parser's errors: which part of a line could not be read, and where; and why a trace
+//! could not be opened at all.
 
 use std::fmt;
+use std::path::PathBuf;
 
 /// The part of a line (or of a call's arguments) that failed to parse.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -97,3 +99,17 @@ impl fmt::Display for ParseError {
 }
 
 pub type Result<T> = std::result::Result<T, ParseError>;
+
+/// Errors that stop a trace from being read at all.
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    #[error("{path}: cannot read trace: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path}: is a directory, not a trace file")]
+    Directory { path: PathBuf },
+    #[error(transparent)]
+    Input(#[from] crate::input::InputError),
+}

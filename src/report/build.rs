@@ -7,8 +7,9 @@ use super::{
 };
 use crate::diagnose::context::{addr_or_unknown, file_of};
 use crate::diagnose::Class;
-use crate::diagnose::{Analysis, Finding};
+use crate::diagnose::Finding;
 use crate::model::{Stream, TcpConnection, UdpFlow};
+use crate::pipeline::Analysis;
 use crate::source::SockId;
 
 impl Report {

@@ -1,6 +1,6 @@
 //! The *report* stage: findings, statistics and configuration → human text or JSON.
 //!
-//! [`Report`] is built once from an [`Analysis`](crate::diagnose::Analysis) and rendered by
+//! [`Report`] is built once from an [`Analysis`](crate::pipeline::Analysis) and rendered by
 //! [`text`] and [`json`]; neither renderer looks further upstream. The JSON schema is documented
 //! in `docs/report-schema.md`.
 

@@ -5,8 +5,8 @@ use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::net::{IpAddr, SocketAddr};
 
 use super::facts::{AcceptFact, ConnectFact};
+use super::inference::{add_nat, Ambiguity, Inference};
 use super::world::World;
-use super::{add_nat, Ambiguity, Inference};
 use crate::config::{Endpoint, NatRule};
 
 /// A client that may be behind the NAT, with the first connect that makes it one.

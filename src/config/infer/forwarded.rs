@@ -5,8 +5,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::net::SocketAddr;
 
 use super::facts::ConnectFact;
+use super::inference::{add_nat, Ambiguity, Inference};
 use super::world::{AcceptRef, World};
-use super::{add_nat, Ambiguity, Inference};
 use crate::config::{format_endpoint, Endpoint, NatRule};
 use crate::source::Loc;
 

@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 use std::net::{IpAddr, SocketAddr};
 
 use super::facts::AcceptFact;
+use super::inference::{extend_evidence, Inference, SeenAddress};
 use super::world::World;
-use super::{extend_evidence, Inference, SeenAddress};
 
 pub fn infer_addresses_seen_by_peers(world: &World, inference: &mut Inference) {
     for (server, server_facts) in world.facts.iter().enumerate() {

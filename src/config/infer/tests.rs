@@ -2,12 +2,13 @@
 
 use std::net::SocketAddr;
 
+use super::inference::MAX_EVIDENCE;
 use super::*;
 use crate::parse::{
     Domain, Errno, Fd, FdInfo, MsgFlags, Outcome, Payload, Protocol, SockAddr, SockType, Syscall,
     SyscallName,
 };
-use crate::source::TraceId;
+use crate::source::{Loc, TraceId};
 
 /// Builds one trace's calls, numbering lines as they are added.
 struct Script {

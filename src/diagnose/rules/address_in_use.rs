@@ -1,7 +1,7 @@
 //! `address-in-use`: A socket was bound to an address already in use.
 
 use super::per_socket_findings;
-use crate::diagnose::registry::Rule;
+use crate::diagnose::rule::Rule;
 use crate::diagnose::{Claims, Class, Context, Finding};
 use crate::model::DeviationKind;
 
@@ -45,4 +45,24 @@ fn detect(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
         },
         "bind on an address in use",
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::RULE;
+    use crate::model::DeviationKind;
+    use crate::testkit::rules::*;
+
+    #[test]
+    fn fires_alone_on_a_address_in_use_pattern() {
+        assert_fires_on(
+            &RULE,
+            with_deviation(DeviationKind::AddressInUse { reuseaddr: false }),
+        );
+    }
+
+    #[test]
+    fn fires_on_recorded_address_in_use() {
+        assert_recorded_scenarios_report(&RULE, &["address-in-use"]);
+    }
 }

@@ -1,7 +1,7 @@
 //! `broadcast-not-permitted`: A broadcast was sent without SO_BROADCAST.
 
 use super::per_socket_findings;
-use crate::diagnose::registry::Rule;
+use crate::diagnose::rule::Rule;
 use crate::diagnose::{Claims, Class, Context, Finding};
 use crate::model::DeviationKind;
 
@@ -52,4 +52,21 @@ fn detect(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
         },
         "broadcast without SO_BROADCAST",
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::RULE;
+    use crate::model::DeviationKind;
+    use crate::testkit::rules::*;
+
+    #[test]
+    fn fires_alone_on_a_broadcast_not_permitted_pattern() {
+        assert_fires_on(&RULE, with_deviation(DeviationKind::BroadcastNotPermitted));
+    }
+
+    #[test]
+    fn fires_on_recorded_broadcast_not_permitted() {
+        assert_recorded_scenarios_report(&RULE, &["broadcast-not-permitted"]);
+    }
 }

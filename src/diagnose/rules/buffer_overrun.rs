@@ -5,7 +5,7 @@ use super::{
     deviation_evidence, deviations, group_by, per_socket_findings, sock_or_trace, subject,
 };
 use crate::diagnose::claims::Direction;
-use crate::diagnose::registry::Rule;
+use crate::diagnose::rule::Rule;
 use crate::diagnose::{Claims, Class, Context, Finding};
 use crate::model::DeviationKind;
 
@@ -75,9 +75,7 @@ fn detect(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
             })
             .max()
             .unwrap_or((0, 0));
-        let mut finding = Finding::new(
-            &RULE,
-            format!(
+        let mut finding = RULE.finding(format!(
                 "{} had up to {unreceived} bytes sent and not received, more than the {capacity} \
                  bytes the buffers on the path hold: the bytes left the host and did not arrive",
                 subject(cx, trace, sock)
@@ -132,4 +130,42 @@ fn oversized_datagrams(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
         },
         "datagram larger than the socket buffer",
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::RULE;
+    use crate::model::DeviationKind;
+    use crate::testkit::fixtures::*;
+    use crate::testkit::rules::*;
+
+    #[test]
+    fn fires_alone_on_a_buffer_overrun_pattern() {
+        assert_fires_on(
+            &RULE,
+            with_deviation(DeviationKind::BufferOverrun {
+                unreceived: 500_000,
+                capacity: 425_984,
+            }),
+        );
+    }
+
+    #[test]
+    fn fires_on_recorded_udp_exceeds_sndbuf() {
+        assert_recorded_scenarios_report(&RULE, &["udp-exceeds-sndbuf"]);
+    }
+
+    #[test]
+    fn buffer_overrun_without_mtu_pattern_suppresses_data_unreceived() {
+        let mut outcome = tcp(vec![accepted(600_000, 0, 65536)]);
+        outcome.deviations.push(deviation(
+            DeviationKind::BufferOverrun {
+                unreceived: 600_000,
+                capacity: 425_984,
+            },
+            loc(0, 40),
+            Some(sock(0, 0)),
+        ));
+        assert_eq!(fired(two_hosts(), outcome), ["buffer-overrun"]);
+    }
 }

@@ -1,7 +1,7 @@
 //! `connect-filtered`: a connect failed the way filtered paths make it fail.
 
 use super::connect_failure_findings;
-use crate::diagnose::registry::Rule;
+use crate::diagnose::rule::Rule;
 use crate::diagnose::{Claims, Class, Context, Finding};
 use crate::parse::Errno;
 
@@ -63,4 +63,39 @@ fn detect(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
             )
         },
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::RULE;
+    use crate::parse::Errno;
+    use crate::testkit::rules::*;
+
+    #[test]
+    fn fires_alone_on_a_connect_filtered_pattern() {
+        assert_fires_on(&RULE, connect_failed(Errno::ETIMEDOUT, false));
+    }
+
+    #[test]
+    fn fires_on_recorded_firewall_drop_and_host_unreachable() {
+        assert_recorded_scenarios_report(&RULE, &["firewall-drop", "host-unreachable"]);
+    }
+
+    #[test]
+    fn filtered_connects_are_not_also_unexpected_failures() {
+        for errno in [
+            Errno::ETIMEDOUT,
+            Errno::EHOSTUNREACH,
+            Errno::ENETUNREACH,
+            Errno::EACCES,
+            Errno::EPERM,
+        ] {
+            for listening in [false, true] {
+                assert_eq!(
+                    fired(two_hosts(), connect_failed(errno, listening)),
+                    ["connect-filtered"]
+                );
+            }
+        }
+    }
 }

@@ -1,7 +1,7 @@
 //! `connect-never-completed`: a nonblocking connect never seen to complete.
 
 use super::group_by;
-use crate::diagnose::registry::Rule;
+use crate::diagnose::rule::Rule;
 use crate::diagnose::{Claims, Class, Context, Evidence, Finding};
 
 pub const RULE: Rule = Rule {
@@ -45,8 +45,7 @@ fn detect(cx: &Context, _claims: &mut Claims) -> Vec<Finding> {
         .into_iter()
         .map(|((trace, target), group)| {
             let sockets: Vec<String> = group.iter().map(|p| p.sock.to_string()).collect();
-            Finding::new(
-                &RULE,
+            RULE.finding(
                 format!(
                     "{} started {} nonblocking connect(s) to {target} (socket(s) {}) that were \
                      never seen to complete",
@@ -66,4 +65,52 @@ fn detect(cx: &Context, _claims: &mut Claims) -> Vec<Finding> {
             )
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::RULE;
+    use crate::config::Endpoint;
+    use crate::model::ReplayOutcome;
+    use crate::testkit::fixtures::*;
+    use crate::testkit::rules::*;
+
+    #[test]
+    fn fires_alone_on_a_connect_never_completed_pattern() {
+        assert_fires_on(
+            &RULE,
+            ReplayOutcome {
+                pending_connects: vec![pending(sock(0, 0), "10.0.0.2:80", loc(0, 3))],
+                ..ReplayOutcome::default()
+            },
+        );
+    }
+
+    #[test]
+    fn fires_on_recorded_nonblocking_connect_never_completes() {
+        assert_recorded_scenarios_report(&RULE, &["nonblocking-connect-never-completes"]);
+    }
+
+    #[test]
+    fn pending_connects_to_ignored_endpoints_are_silent() {
+        let mut topology = two_hosts();
+        topology.ignores.push(Endpoint {
+            ip: ip("10.0.0.2"),
+            port: Some(80),
+        });
+        let outcome = ReplayOutcome {
+            pending_connects: vec![pending(sock(0, 0), "10.0.0.2:80", loc(0, 3))],
+            ..ReplayOutcome::default()
+        };
+        assert!(fired(topology, outcome).is_empty());
+    }
+
+    #[test]
+    fn pending_connects_to_addresses_of_no_host_are_silent() {
+        let outcome = ReplayOutcome {
+            pending_connects: vec![pending(sock(0, 0), "198.51.100.80:443", loc(0, 3))],
+            ..ReplayOutcome::default()
+        };
+        assert!(fired(two_hosts(), outcome).is_empty());
+    }
 }

@@ -1,7 +1,7 @@
 //! `connect-refused`: a connect was refused and no traced socket listened there.
 
 use super::{classify_refusal, failed_connect_findings, Refusal};
-use crate::diagnose::registry::Rule;
+use crate::diagnose::rule::Rule;
 use crate::diagnose::{Claims, Class, Context, Finding};
 use crate::parse::Errno;
 
@@ -72,4 +72,39 @@ fn detect(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
             _ => Vec::new(),
         },
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::RULE;
+    use crate::model::Deviation;
+    use crate::parse::Errno;
+    use crate::testkit::fixtures::*;
+    use crate::testkit::rules::*;
+
+    #[test]
+    fn fires_alone_on_a_connect_refused_pattern() {
+        assert_fires_on(&RULE, connect_failed(Errno::ECONNREFUSED, false));
+    }
+
+    #[test]
+    fn fires_on_recorded_connect_refused_and_refused_listens_later() {
+        assert_recorded_scenarios_report(&RULE, &["connect-refused", "refused-listens-later"]);
+    }
+
+    #[test]
+    fn repeated_failures_to_one_target_make_one_finding() {
+        let mut outcome = connect_failed(Errno::ECONNREFUSED, false);
+        let again = outcome.deviations[0].clone();
+        outcome.deviations.push(Deviation {
+            loc: loc(0, 9),
+            ..again
+        });
+        let found = findings(two_hosts(), outcome);
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].evidence.len(), 2);
+        assert!(found[0].summary.contains("2 time(s)"));
+        assert!(found[0].summary.contains("10.0.0.2:80"));
+        assert!(found[0].summary.contains("host client"));
+    }
 }

@@ -1,7 +1,7 @@
 //! `connect-refused-while-listening`: refused although a traced socket listened there.
 
 use super::{classify_refusal, failed_connect_findings, Refusal};
-use crate::diagnose::registry::Rule;
+use crate::diagnose::rule::Rule;
 use crate::diagnose::{Claims, Class, Context, Finding};
 use crate::parse::Errno;
 
@@ -68,4 +68,32 @@ fn detect(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
             _ => Vec::new(),
         },
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::RULE;
+    use crate::diagnose::Class;
+    use crate::parse::Errno;
+    use crate::testkit::rules::*;
+
+    #[test]
+    fn fires_alone_on_a_connect_refused_while_listening_pattern() {
+        assert_fires_on(&RULE, connect_failed(Errno::ECONNREFUSED, true));
+    }
+
+    #[test]
+    fn fires_on_recorded_firewall_reject_icmp_and_firewall_reject_reset() {
+        assert_recorded_scenarios_report(&RULE, &["firewall-reject-icmp", "firewall-reject-reset"]);
+    }
+
+    #[test]
+    fn refusals_split_on_whether_a_traced_socket_listened() {
+        let refused = findings(two_hosts(), connect_failed(Errno::ECONNREFUSED, false));
+        assert_eq!(rules_of(&refused), ["connect-refused"]);
+        assert_eq!(refused[0].class, Class::Application);
+        let ambiguous = findings(two_hosts(), connect_failed(Errno::ECONNREFUSED, true));
+        assert_eq!(rules_of(&ambiguous), ["connect-refused-while-listening"]);
+        assert!(ambiguous[0].facts.iter().any(|f| f.contains("B0")));
+    }
 }

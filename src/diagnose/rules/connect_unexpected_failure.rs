@@ -1,7 +1,7 @@
 //! `connect-unexpected-failure`: a connect the model expected to succeed failed otherwise.
 
 use super::connect_failure_findings;
-use crate::diagnose::registry::Rule;
+use crate::diagnose::rule::Rule;
 use crate::diagnose::{Claims, Class, Context, Finding};
 use crate::parse::Errno;
 
@@ -56,4 +56,16 @@ fn detect(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
             )
         },
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::RULE;
+    use crate::parse::Errno;
+    use crate::testkit::rules::*;
+
+    #[test]
+    fn fires_alone_on_a_connect_unexpected_failure_pattern() {
+        assert_fires_on(&RULE, connect_failed(Errno::ENETDOWN, true));
+    }
 }

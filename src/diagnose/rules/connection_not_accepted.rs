@@ -3,7 +3,7 @@
 use super::group_by;
 use crate::diagnose::claims::Direction;
 use crate::diagnose::context::addr_or_unknown;
-use crate::diagnose::registry::Rule;
+use crate::diagnose::rule::Rule;
 use crate::diagnose::{Claims, Class, Context, Evidence, Finding};
 
 pub const RULE: Rule = Rule {
@@ -55,23 +55,23 @@ fn detect(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
             }
         }
         let unsent: u64 = group.iter().map(|(_, c, _)| c.to_server.sent).sum();
-        let mut finding = Finding::new(
-            &RULE,
-            format!(
-                "{} connected {} time(s) to {target}, matched to listening {}, which never \
+        let mut finding = RULE
+            .finding(
+                format!(
+                    "{} connected {} time(s) to {target}, matched to listening {}, which never \
                  accepted the connection(s)",
-                cx.who(client_trace),
-                group.len(),
-                cx.sock(listener)
-            ),
-            "check that the client really reaches this server (NAT, proxy, duplicate address) \
+                    cx.who(client_trace),
+                    group.len(),
+                    cx.sock(listener)
+                ),
+                "check that the client really reaches this server (NAT, proxy, duplicate address) \
              and that the server keeps accepting (backlog, connection limit, busy worker)",
-        )
-        .with_evidence(
-            group
-                .iter()
-                .map(|(_, c, _)| Evidence::new(c.connect_loc, "connect never accepted")),
-        );
+            )
+            .with_evidence(
+                group
+                    .iter()
+                    .map(|(_, c, _)| Evidence::new(c.connect_loc, "connect never accepted")),
+            );
         if unsent > 0 {
             finding = finding.with_fact(format!(
                 "{unsent} byte(s) were sent on these connections and never received"
@@ -80,4 +80,33 @@ fn detect(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
         findings.push(finding);
     }
     findings
+}
+
+#[cfg(test)]
+mod tests {
+    use super::RULE;
+    use crate::testkit::rules::*;
+
+    #[test]
+    fn fires_alone_on_a_connection_not_accepted_pattern() {
+        let mut unaccepted = accepted(0, 0, 0);
+        unaccepted.server = None;
+        unaccepted.accept_loc = None;
+        assert_fires_on(&RULE, tcp(vec![unaccepted]));
+    }
+
+    #[test]
+    fn fires_on_recorded_listen_never_accepts() {
+        assert_recorded_scenarios_report(&RULE, &["listen-never-accepts"]);
+    }
+
+    #[test]
+    fn unaccepted_connections_do_not_also_report_unreceived_data() {
+        let mut c = accepted(300, 0, 300);
+        c.server = None;
+        c.accept_loc = None;
+        let found = findings(two_hosts(), tcp(vec![c]));
+        assert_eq!(rules_of(&found), ["connection-not-accepted"]);
+        assert!(found[0].facts.iter().any(|f| f.contains("300 byte")));
+    }
 }

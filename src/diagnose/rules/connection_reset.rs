@@ -1,8 +1,8 @@
 //! `connection-reset`: a connection was reset while both ends were open.
 
-use super::{deviation_evidence, deviations, group_by, sock_or_trace, subject};
+use super::{deviations, explained_by, group_by, sock_or_trace, subject};
 use crate::diagnose::claims::Direction;
-use crate::diagnose::registry::Rule;
+use crate::diagnose::rule::Rule;
 use crate::diagnose::{Claims, Class, Context, Finding};
 use crate::model::DeviationKind;
 use crate::source::SockId;
@@ -95,17 +95,12 @@ fn detect(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
                  the path; enable keepalives shorter than those timeouts",
             )
         };
-        let mut finding = Finding::new(&RULE, summary, hint).with_evidence(
-            group
-                .iter()
-                .flat_map(|(_, d)| deviation_evidence(d, "connection reset")),
-        );
-        for (index, d) in &group {
-            claims.claim_deviation(*index);
-            finding = finding.with_fact(d.detail.clone());
-        }
-        finding.facts.dedup();
-        findings.push(finding);
+        findings.push(explained_by(
+            RULE.finding(summary, hint),
+            &group,
+            "connection reset",
+            claims,
+        ));
     }
     findings
 }
@@ -115,4 +110,41 @@ fn sent_after_peer_closed(cx: &Context, sock: SockId) -> bool {
     cx.outcome.deviations.iter().any(|d| {
         d.sock == Some(sock) && matches!(d.kind, DeviationKind::SendAfterPeerClosed { .. })
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::RULE;
+    use crate::model::DeviationKind;
+    use crate::testkit::fixtures::*;
+    use crate::testkit::rules::*;
+
+    #[test]
+    fn fires_alone_on_a_connection_reset_pattern() {
+        assert_fires_on(&RULE, with_deviation(DeviationKind::ConnectionReset));
+    }
+
+    #[test]
+    fn fires_on_recorded_connection_reset() {
+        assert_recorded_scenarios_report(&RULE, &["connection-reset"]);
+    }
+
+    #[test]
+    fn reset_and_send_after_close_explain_the_unreceived_bytes() {
+        let mut outcome = tcp(vec![accepted(120, 0, 120)]);
+        outcome.deviations.push(deviation(
+            DeviationKind::ConnectionReset,
+            loc(0, 20),
+            Some(sock(0, 0)),
+        ));
+        assert_eq!(fired(two_hosts(), outcome), ["connection-reset"]);
+
+        let mut outcome = tcp(vec![accepted(120, 0, 120)]);
+        outcome.deviations.push(deviation(
+            DeviationKind::SendAfterPeerClosed { errno: None },
+            loc(0, 20),
+            Some(sock(0, 0)),
+        ));
+        assert_eq!(fired(two_hosts(), outcome), ["send-after-peer-closed"]);
+    }
 }

@@ -1,7 +1,7 @@
 //! `data-mismatch`: bytes received differ from the bytes sent.
 
 use super::per_socket_findings;
-use crate::diagnose::registry::Rule;
+use crate::diagnose::rule::Rule;
 use crate::diagnose::{Claims, Class, Context, Finding};
 use crate::model::DeviationKind;
 
@@ -50,4 +50,16 @@ fn detect(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
         },
         "received bytes differ from the bytes sent",
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::RULE;
+    use crate::model::DeviationKind;
+    use crate::testkit::rules::*;
+
+    #[test]
+    fn fires_alone_on_a_data_mismatch_pattern() {
+        assert_fires_on(&RULE, with_deviation(DeviationKind::DataMismatch));
+    }
 }

@@ -1,7 +1,7 @@
 //! `data-unreceived`: bytes sent on a TCP connection were never received.
 
 use super::{unexplained_unreceived, unreceived_findings};
-use crate::diagnose::registry::Rule;
+use crate::diagnose::rule::Rule;
 use crate::diagnose::{Claims, Class, Context, Finding};
 
 pub const RULE: Rule = Rule {
@@ -47,4 +47,25 @@ fn detect(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
                 .to_string(),
         )
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::RULE;
+    use crate::testkit::rules::*;
+
+    #[test]
+    fn fires_alone_on_a_data_unreceived_pattern() {
+        assert_fires_on(&RULE, tcp(vec![accepted(120, 0, 120)]));
+    }
+
+    #[test]
+    fn fires_on_recorded_accept_never_reads() {
+        assert_recorded_scenarios_report(&RULE, &["accept-never-reads"]);
+    }
+
+    #[test]
+    fn fully_received_streams_are_silent() {
+        assert!(fired(two_hosts(), tcp(vec![accepted(5000, 5000, 2900)])).is_empty());
+    }
 }

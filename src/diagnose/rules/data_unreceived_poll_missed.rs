@@ -2,7 +2,7 @@
 //! readable.
 
 use super::{claim_socket_deviations, unexplained_unreceived, unreceived_findings, StreamView};
-use crate::diagnose::registry::Rule;
+use crate::diagnose::rule::Rule;
 use crate::diagnose::{Claims, Class, Context, Evidence, Finding};
 use crate::model::{DeviationKind, TimedOutWait};
 use crate::source::Loc;
@@ -131,4 +131,38 @@ fn wait_spanning_send<'a>(cx: &Context<'a>, s: &StreamView) -> Option<(&'a Timed
         .iter()
         .find(|w| w.sock == receiver && w.end().is_some_and(|end| end >= sent_at))
         .map(|w| (w, sent_at))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::RULE;
+    use crate::diagnose::Class;
+    use crate::model::DeviationKind;
+    use crate::testkit::fixtures::*;
+    use crate::testkit::rules::*;
+
+    #[test]
+    fn fires_alone_on_a_data_unreceived_poll_missed_pattern() {
+        let mut poll = accepted(120, 0, 120);
+        poll.wait_timed_out_with_data = true;
+        assert_fires_on(&RULE, tcp(vec![poll]));
+    }
+
+    #[test]
+    fn fires_on_recorded_tcp_data_dropped() {
+        assert_recorded_scenarios_report(&RULE, &["tcp-data-dropped"]);
+    }
+
+    #[test]
+    fn poll_missed_data_takes_precedence_over_plain_unreceived() {
+        let mut outcome = tcp(vec![accepted(120, 0, 120)]);
+        outcome.deviations.push(deviation(
+            DeviationKind::PollMissedData,
+            loc(1, 14),
+            Some(sock(1, 1)),
+        ));
+        let found = findings(two_hosts(), outcome);
+        assert_eq!(rules_of(&found), ["data-unreceived-poll-missed"]);
+        assert_eq!(found[0].class, Class::Ambiguous);
+    }
 }

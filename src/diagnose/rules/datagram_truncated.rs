@@ -1,7 +1,7 @@
 //! `datagram-truncated`: a datagram cut to the receive buffer a call passed.
 
 use super::per_socket_findings;
-use crate::diagnose::registry::Rule;
+use crate::diagnose::rule::Rule;
 use crate::diagnose::{Claims, Class, Context, Finding};
 use crate::model::DeviationKind;
 
@@ -61,4 +61,27 @@ fn detect(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
         },
         "datagram cut to the receive buffer",
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::RULE;
+    use crate::model::DeviationKind;
+    use crate::testkit::rules::*;
+
+    #[test]
+    fn fires_alone_on_a_datagram_truncated_pattern() {
+        assert_fires_on(
+            &RULE,
+            with_deviation(DeviationKind::DatagramTruncated {
+                len: 2000,
+                buffer: 1024,
+            }),
+        );
+    }
+
+    #[test]
+    fn fires_on_recorded_udp_truncated_and_udp_truncated_msg_trunc() {
+        assert_recorded_scenarios_report(&RULE, &["udp-truncated", "udp-truncated-msg-trunc"]);
+    }
 }

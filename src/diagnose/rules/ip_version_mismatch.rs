@@ -1,7 +1,7 @@
 //! `ip-version-mismatch`: IPv4 and IPv6 endpoints are mixed.
 
 use super::{classify_refusal, failed_connect_findings, per_socket_findings, Refusal};
-use crate::diagnose::registry::Rule;
+use crate::diagnose::rule::Rule;
 use crate::diagnose::{Claims, Class, Context, Finding};
 use crate::model::DeviationKind;
 use crate::parse::Errno;
@@ -83,4 +83,21 @@ fn refused_by_v6only_listener(cx: &Context, claims: &mut Claims) -> Vec<Finding>
                 .collect()
         },
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::RULE;
+    use crate::model::DeviationKind;
+    use crate::testkit::rules::*;
+
+    #[test]
+    fn fires_alone_on_a_ip_version_mismatch_pattern() {
+        assert_fires_on(&RULE, with_deviation(DeviationKind::IpVersionMismatch));
+    }
+
+    #[test]
+    fn fires_on_recorded_ipv6_only_server() {
+        assert_recorded_scenarios_report(&RULE, &["ipv6-only-server"]);
+    }
 }

@@ -1,7 +1,7 @@
 //! `loopback-bound-external-peer`: A socket bound to loopback talks to a non-loopback address.
 
 use super::{classify_refusal, failed_connect_findings, per_socket_findings, Refusal};
-use crate::diagnose::registry::Rule;
+use crate::diagnose::rule::Rule;
 use crate::diagnose::{Claims, Class, Context, Finding};
 use crate::model::DeviationKind;
 use crate::parse::Errno;
@@ -84,4 +84,28 @@ fn refused_by_loopback_listener(cx: &Context, claims: &mut Claims) -> Vec<Findin
                 .collect()
         },
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::RULE;
+    use crate::model::DeviationKind;
+    use crate::testkit::fixtures::*;
+    use crate::testkit::rules::*;
+
+    #[test]
+    fn fires_alone_on_a_loopback_bound_external_peer_pattern() {
+        assert_fires_on(
+            &RULE,
+            with_deviation(DeviationKind::LoopbackBoundExternalPeer {
+                local: addr("127.0.0.1:4000"),
+                peer: addr("10.0.0.2:80"),
+            }),
+        );
+    }
+
+    #[test]
+    fn fires_on_recorded_loopback_bound_server() {
+        assert_recorded_scenarios_report(&RULE, &["loopback-bound-server"]);
+    }
 }

@@ -34,3 +34,25 @@ pub mod untraced_children;
 mod shared;
 
 pub(crate) use shared::*;
+
+#[cfg(test)]
+mod tests {
+    use crate::diagnose::registry::RULES;
+    /// Every rule's file tests the rule on a pattern of its own.
+
+    #[test]
+    fn every_rule_has_a_pattern() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/diagnose/rules");
+        for rule in RULES {
+            let file = dir.join(format!("{}.rs", rule.id.replace('-', "_")));
+            let text = std::fs::read_to_string(&file)
+                .unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+            let code: String = text.split_whitespace().collect();
+            assert!(
+                code.contains("assert_fires_alone(&RULE") || code.contains("assert_fires_on(&RULE"),
+                "no pattern for {}",
+                rule.id
+            );
+        }
+    }
+}

@@ -1,8 +1,8 @@
 //! `mtu-black-hole`: large packets vanish between two endpoints while small ones get through.
 
-use super::{claim_socket_deviations, streams};
+use super::{claim_socket_deviations, streams, totals};
 use crate::diagnose::context::plural;
-use crate::diagnose::registry::Rule;
+use crate::diagnose::rule::Rule;
 use crate::diagnose::{Claims, Class, Context, Evidence, Finding};
 use crate::model::{DeviationKind, UdpFlow};
 
@@ -100,7 +100,7 @@ fn detect(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
             s.stream.largest_send
         );
         findings.push(
-            Finding::new(&RULE, summary, hint())
+            RULE.finding(summary, hint())
                 .with_evidence(s.evidence("last send before the stall"))
                 .with_evidence(
                     cx.outcome
@@ -138,7 +138,7 @@ fn detect(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
             cut.size
         );
         findings.push(
-            Finding::new(&RULE, summary, hint())
+            RULE.finding(summary, hint())
                 .with_evidence([Evidence::new(flow.first_send, "first datagram of the flow")])
                 .with_fact(format!(
                     "largest datagram that arrived: {} bytes; smallest lost size: {} bytes",
@@ -190,12 +190,106 @@ fn udp_size_cut(flow: &UdpFlow) -> Option<SizeCut> {
     })
 }
 
-/// Datagrams sent and received (never more than sent) over the sizes accepted by `select`.
-pub(crate) fn totals(flow: &UdpFlow, select: impl Fn(u64) -> bool) -> (u64, u64) {
-    flow.by_size
-        .iter()
-        .filter(|(len, _, _)| select(*len))
-        .fold((0, 0), |(s, r), (_, sent, received)| {
-            (s + sent, r + (*received).min(*sent))
-        })
+#[cfg(test)]
+mod tests {
+    use super::RULE;
+    use crate::model::DeviationKind;
+    use crate::testkit::fixtures::*;
+    use crate::testkit::rules::*;
+
+    #[test]
+    fn fires_on_a_stalled_stream() {
+        let mut mtu = accepted(5000, 600, 2900);
+        mtu.to_client = stream(300, 300, 300, 1, loc(1, 20));
+        assert_fires_on(&RULE, tcp(vec![mtu]));
+    }
+
+    #[test]
+    fn fires_on_lost_large_datagrams() {
+        assert_fires_on(&RULE, udp(vec![(200, 10, 10), (1472, 10, 0)]));
+    }
+
+    #[test]
+    fn fires_on_recorded_mtu_black_hole_tcp_and_mtu_black_hole_udp() {
+        assert_recorded_scenarios_report(&RULE, &["mtu-black-hole-tcp", "mtu-black-hole-udp"]);
+    }
+
+    #[test]
+    fn mtu_black_hole_explains_a_stalled_stream_once() {
+        let mut c = accepted(5000, 600, 2900);
+        c.to_client = stream(300, 300, 300, 1, loc(1, 20));
+        c.wait_timed_out_with_data = true;
+        let mut outcome = tcp(vec![c]);
+        outcome.deviations.push(deviation(
+            DeviationKind::BufferOverrun {
+                unreceived: 500_000,
+                capacity: 425_984,
+            },
+            loc(0, 40),
+            Some(sock(0, 0)),
+        ));
+        let found = findings(two_hosts(), outcome);
+        assert_eq!(rules_of(&found), ["mtu-black-hole"]);
+        assert!(found[0].summary.contains("4400 of 5000"));
+    }
+
+    #[test]
+    fn small_sends_or_no_prior_exchange_are_not_mtu() {
+        // Largest send below the threshold: plain unreceived data.
+        assert_eq!(
+            fired(two_hosts(), tcp(vec![accepted(1000, 400, 600)])),
+            ["data-unreceived"]
+        );
+        // Nothing ever got through on the connection: not a size effect.
+        assert_eq!(
+            fired(two_hosts(), tcp(vec![accepted(3000, 0, 3000)])),
+            ["data-unreceived"]
+        );
+        // The receiver closed without reading: application, not MTU.
+        let mut closed = accepted(5000, 600, 2900);
+        closed.to_server.closed_by_receiver = true;
+        let found = findings(two_hosts(), tcp(vec![closed]));
+        assert_eq!(rules_of(&found), ["data-unreceived"]);
+        assert!(found[0].facts.iter().any(|f| f.contains("closed")));
+    }
+
+    #[test]
+    fn udp_mtu_needs_a_clean_split_above_the_minimum_mtu() {
+        // Losses starting at 300 bytes cannot be an MTU effect.
+        assert_eq!(
+            fired(two_hosts(), udp(vec![(100, 10, 10), (300, 10, 0)])),
+            ["udp-loss"]
+        );
+        // Small ones lost too: not a size effect.
+        assert_eq!(
+            fired(two_hosts(), udp(vec![(100, 10, 5), (1472, 10, 0)])),
+            ["udp-loss"]
+        );
+        // Everything lost: all lost, not MTU.
+        assert_eq!(
+            fired(two_hosts(), udp(vec![(100, 10, 0), (1472, 10, 0)])),
+            ["udp-all-lost"]
+        );
+        // A clean split at 1400.
+        let found = findings(
+            two_hosts(),
+            udp(vec![
+                (100, 30, 30),
+                (1000, 5, 5),
+                (1400, 6, 0),
+                (1472, 4, 0),
+            ]),
+        );
+        assert_eq!(rules_of(&found), ["mtu-black-hole"]);
+        assert!(found[0].summary.contains("1400 bytes or more"));
+    }
+
+    #[test]
+    fn a_receiver_that_waited_in_vain_then_closed_still_fits_mtu() {
+        let mut c = accepted(3003, 603, 3000);
+        c.to_client = stream(2, 2, 2, 1, loc(1, 20));
+        c.to_server.closed_by_receiver = true;
+        c.wait_timed_out_with_data = true;
+        assert_eq!(fired(two_hosts(), tcp(vec![c])), ["mtu-black-hole"]);
+    }
 }

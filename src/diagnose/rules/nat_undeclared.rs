@@ -8,7 +8,7 @@ use super::{
 };
 use crate::diagnose::claims::Direction;
 use crate::diagnose::context::is_private;
-use crate::diagnose::registry::Rule;
+use crate::diagnose::rule::Rule;
 use crate::diagnose::{Claims, Class, Context, Evidence, Finding};
 
 pub const RULE: Rule = Rule {
@@ -75,20 +75,20 @@ fn client_behind_nat(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
             group.len(),
             peers.join(", ")
         );
-        let finding = Finding::new(
-            &RULE,
-            summary,
-            format!(
-                "declare the client's NAT in the configuration: `nat {} {}`",
-                private_client_ip(cx, trace).unwrap_or_else(|| "CLIENT_PRIVATE_IP".into()),
-                peers.first().map_or("PUBLIC_IP", String::as_str)
-            ),
-        )
-        .with_evidence(
-            group
-                .iter()
-                .flat_map(|a| deviation_evidence(a.deviation, "accept from an unknown address")),
-        );
+        let finding = RULE
+            .finding(
+                summary,
+                format!(
+                    "declare the client's NAT in the configuration: `nat {} {}`",
+                    private_client_ip(cx, trace).unwrap_or_else(|| "CLIENT_PRIVATE_IP".into()),
+                    peers.first().map_or("PUBLIC_IP", String::as_str)
+                ),
+            )
+            .with_evidence(
+                group.iter().flat_map(|a| {
+                    deviation_evidence(a.deviation, "accept from an unknown address")
+                }),
+            );
         findings.push(claim_accepts_and_unaccepted(
             cx, claims, finding, &group, trace, local,
         ));
@@ -168,8 +168,7 @@ fn unaccepted_private_clients(cx: &Context, claims: &mut Claims) -> Vec<Finding>
         claims.claim_trace(listener.trace);
         let stranger_list: Vec<String> = strangers.iter().map(|a| a.ip().to_string()).collect();
         findings.push(
-            Finding::new(
-                &RULE,
+            RULE.finding(
                 format!(
                     "{} connected {} time(s) from private address {client_ip} to listening {} \
                      and was never accepted, while that host accepted connections from {}, an \
@@ -269,8 +268,7 @@ fn only_unknown_peers(cx: &Context, claims: &mut Claims) -> Option<Finding> {
         claims.claim_trace(trace);
     }
     Some(
-        Finding::new(
-            &RULE,
+        RULE.finding(
             format!(
                 "{} only talk(s) to addresses that belong to no host ({}): the hosts probably \
                  reach each other through an undeclared NAT or proxy",
@@ -322,8 +320,7 @@ pub(crate) fn inferred_nats(cx: &Context, rule: &'static Rule, forwards: bool) -
             });
             let what = if forwards { "port forward" } else { "NAT" };
             findings.push(
-                Finding::new(
-                    rule,
+                rule.finding(
                     format!(
                         "host {} appears as {} (private {}); this {what} was inferred from the \
                          traces, not declared",
@@ -358,5 +355,179 @@ fn config_endpoint(ip: std::net::IpAddr, port: Option<u16>) -> String {
     match port {
         Some(p) => format!("{ip},{p}"),
         None => ip.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::RULE;
+    use crate::model::ReplayOutcome;
+    use crate::testkit::fixtures::*;
+    use crate::testkit::rules::*;
+
+    #[test]
+    fn fires_on_a_stranger_accepted_by_a_server_with_a_private_client() {
+        let private_client = topology(&[("client", &["192.168.1.10"]), ("server", &["10.0.0.2"])]);
+        let outcome = accept_from("203.0.113.7:5555", "10.0.0.2:80");
+        assert_fires_alone(&RULE, private_client, outcome, none());
+    }
+
+    #[test]
+    fn fires_on_an_inferred_nat() {
+        let mut inferred = two_hosts();
+        add_nat(&mut inferred, 0, "192.168.1.10", "203.0.113.7", true);
+        assert_only_rule(&RULE, inferred, ReplayOutcome::default(), none());
+    }
+
+    #[test]
+    fn fires_on_strangers_on_both_ends() {
+        assert_fires_on(
+            &RULE,
+            ReplayOutcome {
+                activity: vec![
+                    activity(0, 10, 0, &["198.51.100.1:80"]),
+                    accepted_strangers(1, 10, &["203.0.113.7:40000"]),
+                ],
+                ..ReplayOutcome::default()
+            },
+        );
+    }
+
+    #[test]
+    fn fires_on_recorded_nat_undeclared() {
+        assert_recorded_scenarios_report(&RULE, &["nat-undeclared"]);
+    }
+
+    #[test]
+    fn unknown_peer_is_nat_only_when_a_client_is_private() {
+        let outcome = accept_from("203.0.113.7:5555", "198.51.100.2:80");
+        let public = topology(&[("client", &["198.51.100.1"]), ("server", &["198.51.100.2"])]);
+        assert_eq!(fired(public, outcome.clone()), ["port-forwarding"]);
+        let private = topology(&[("client", &["192.168.1.10"]), ("server", &["198.51.100.2"])]);
+        let found = findings(private, outcome);
+        assert_eq!(rules_of(&found), ["nat-undeclared"]);
+        assert!(found[0].summary.contains("203.0.113.7"));
+        assert!(found[0].hint.contains("nat "));
+    }
+
+    #[test]
+    fn declared_nats_are_not_reported() {
+        let mut declared = two_hosts();
+        add_nat(&mut declared, 0, "192.168.1.10", "203.0.113.7", false);
+        assert!(fired(declared, ReplayOutcome::default()).is_empty());
+    }
+
+    #[test]
+    fn inferred_nat_names_the_host_and_the_config_line() {
+        let mut inferred = two_hosts();
+        add_nat(&mut inferred, 1, "192.168.1.50", "96.250.21.150", true);
+        let found = findings(inferred, ReplayOutcome::default());
+        assert_eq!(found.len(), 1);
+        assert!(found[0].summary.contains("host server"));
+        assert!(found[0].hint.contains("nat 192.168.1.50 96.250.21.150"));
+    }
+
+    #[test]
+    fn strangers_on_both_ends_with_an_accepting_server_is_nat_not_isolation() {
+        let outcome = ReplayOutcome {
+            activity: vec![
+                activity(0, 10, 0, &["198.51.100.1:80"]),
+                accepted_strangers(1, 10, &["198.51.100.2:40000"]),
+            ],
+            ..ReplayOutcome::default()
+        };
+        let found = findings(two_hosts(), outcome);
+        assert_eq!(rules_of(&found), ["nat-undeclared"]);
+        assert_eq!(found.len(), 1);
+    }
+
+    #[test]
+    fn a_public_client_dialling_strangers_is_no_nat_evidence() {
+        let public = topology(&[("client", &["198.51.100.50"]), ("server", &["10.0.0.2"])]);
+        let outcome = ReplayOutcome {
+            activity: vec![
+                activity(0, 10, 0, &["198.51.100.1:80"]),
+                accepted_strangers(1, 10, &["203.0.113.7:40000"]),
+            ],
+            ..ReplayOutcome::default()
+        };
+        assert!(!fired(public, outcome).contains(&"nat-undeclared"));
+    }
+
+    #[test]
+    fn a_private_server_does_not_make_an_unknown_peer_a_client_nat() {
+        let server_behind_nat =
+            topology(&[("client", &["198.51.100.1"]), ("server", &["192.168.1.50"])]);
+        let outcome = accept_from("203.0.113.9:41000", "192.168.1.50:3005");
+        let found = findings(server_behind_nat, outcome);
+        assert_eq!(rules_of(&found), ["port-forwarding"]);
+        assert!(found[0].hint.contains("nat 192.168.1.50,3005"));
+    }
+
+    #[test]
+    fn the_nat_hint_names_the_private_client_address() {
+        let private = topology(&[("client", &["192.168.1.10"]), ("server", &["198.51.100.2"])]);
+        let found = findings(private, accept_from("203.0.113.7:5555", "198.51.100.2:80"));
+        assert!(
+            found[0].hint.contains("nat 192.168.1.10 203.0.113.7"),
+            "{}",
+            found[0].hint
+        );
+    }
+
+    #[test]
+    fn unaccepted_connects_to_a_listener_with_stranger_accepts_are_the_nat_story() {
+        let private = topology(&[("client", &["192.168.1.10"]), ("server", &["198.51.100.2"])]);
+        let mut outcome = accept_from("203.0.113.7:5555", "198.51.100.2:80");
+        let mut dialled = connection(
+            sock(0, 0),
+            "192.168.1.10:5555",
+            sock(1, 0),
+            None,
+            "198.51.100.2:80",
+            loc(0, 3),
+            None,
+        );
+        dialled.to_server = stream(80, 0, 80, 1, loc(0, 4));
+        outcome.tcp.push(dialled);
+        let found = findings(private, outcome);
+        assert_eq!(rules_of(&found), ["nat-undeclared"]);
+        assert!(found[0].evidence.iter().any(|e| e.loc == loc(0, 3)));
+        assert!(found[0].facts.iter().any(|f| f.contains("never accepted")));
+    }
+
+    #[test]
+    fn a_private_client_never_accepted_by_a_server_that_saw_strangers_is_nat() {
+        let private = topology(&[("client", &["192.168.1.10"]), ("server", &["198.51.100.2"])]);
+        let mut dialled = connection(
+            sock(0, 0),
+            "192.168.1.10:5555",
+            sock(1, 0),
+            None,
+            "198.51.100.2:80",
+            loc(0, 3),
+            None,
+        );
+        dialled.to_server = stream(5, 0, 5, 1, loc(0, 4));
+        let outcome = ReplayOutcome {
+            tcp: vec![dialled.clone()],
+            activity: vec![
+                activity(0, 3, 0, &[]),
+                activity(1, 4, 0, &["203.0.113.7:5555"]),
+            ],
+            ..ReplayOutcome::default()
+        };
+        let found = findings(private.clone(), outcome);
+        assert_eq!(rules_of(&found), ["nat-undeclared"], "{found:#?}");
+        assert!(found[0].hint.contains("nat 192.168.1.10 203.0.113.7"));
+        assert!(found[0].evidence.iter().any(|e| e.loc == loc(0, 3)));
+        assert!(found[0].evidence.iter().any(|e| e.loc == loc(1, 2)));
+        // Without strangers on the server, it is just an unaccepted connection.
+        let outcome = ReplayOutcome {
+            tcp: vec![dialled],
+            activity: vec![activity(0, 3, 0, &[]), activity(1, 4, 0, &[])],
+            ..ReplayOutcome::default()
+        };
+        assert_eq!(fired(private, outcome), ["connection-not-accepted"]);
     }
 }

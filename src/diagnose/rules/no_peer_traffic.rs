@@ -1,7 +1,7 @@
 //! `no-peer-traffic`: a trace is active on the network but reaches no other traced host.
 
 use super::calls_toward;
-use crate::diagnose::registry::Rule;
+use crate::diagnose::rule::Rule;
 use crate::diagnose::{Claims, Class, Context, Finding};
 
 pub const RULE: Rule = Rule {
@@ -58,8 +58,7 @@ fn detect(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
                 .map(|a| a.to_string())
                 .collect();
             let talks_to = format!("; it talks to {}", peers.join(", "));
-            Finding::new(
-                &RULE,
+            RULE.finding(
                 format!(
                     "{} made {} socket call(s) but none reached another traced host{talks_to}",
                     cx.who(trace),
@@ -71,4 +70,70 @@ fn detect(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
             .with_evidence(calls_toward(cx, trace, activity))
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::RULE;
+    use crate::model::ReplayOutcome;
+    use crate::parse::Errno;
+    use crate::testkit::fixtures::*;
+    use crate::testkit::rules::*;
+
+    #[test]
+    fn fires_alone_on_a_no_peer_traffic_pattern() {
+        assert_fires_alone(
+            &RULE,
+            topology(&[
+                ("client", &["10.0.0.1"]),
+                ("server", &["10.0.0.2"]),
+                ("other", &["10.0.0.3"]),
+            ]),
+            ReplayOutcome {
+                activity: vec![
+                    activity(0, 10, 1, &[]),
+                    activity(1, 10, 1, &[]),
+                    activity(2, 6, 0, &["198.51.100.1:3128"]),
+                ],
+                ..ReplayOutcome::default()
+            },
+            none(),
+        );
+    }
+
+    #[test]
+    fn fires_on_recorded_wrong_server_address() {
+        assert_recorded_scenarios_report(&RULE, &["wrong-server-address"]);
+    }
+
+    #[test]
+    fn talking_to_strangers_without_an_accepting_server_is_isolation_not_nat() {
+        // Every trace dials addresses of no host, but no traced server saw a stranger: a wrong
+        // server address looks exactly like this, so there is no evidence of a NAT.
+        let outcome = ReplayOutcome {
+            activity: vec![
+                activity(0, 10, 0, &["198.51.100.1:80"]),
+                activity(1, 10, 0, &["198.51.100.2:80"]),
+            ],
+            ..ReplayOutcome::default()
+        };
+        assert_eq!(fired(two_hosts(), outcome), ["no-peer-traffic"]);
+    }
+
+    #[test]
+    fn a_single_trace_is_never_isolated() {
+        let outcome = ReplayOutcome {
+            activity: vec![activity(0, 10, 0, &[])],
+            ..ReplayOutcome::default()
+        };
+        assert!(fired(topology(&[("solo", &["10.0.0.1"])]), outcome).is_empty());
+    }
+
+    #[test]
+    fn isolation_needs_traffic_to_strangers() {
+        // A refused connect to a traced host is not "talking to nobody".
+        let mut outcome = connect_failed(Errno::ECONNREFUSED, false);
+        outcome.activity = vec![activity(0, 2, 0, &[]), activity(1, 0, 0, &[])];
+        assert_eq!(fired(two_hosts(), outcome), ["connect-refused"]);
+    }
 }

@@ -1,7 +1,7 @@
 //! `nonblock-inherited`: An accepted socket relied on O_NONBLOCK inherited from its listener.
 
 use super::per_socket_findings;
-use crate::diagnose::registry::Rule;
+use crate::diagnose::rule::Rule;
 use crate::diagnose::{Claims, Class, Context, Finding};
 use crate::model::DeviationKind;
 
@@ -97,4 +97,21 @@ fn detect(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
 fn hint() -> &'static str {
     "set the mode explicitly on every accepted socket (fcntl O_NONBLOCK or accept4 with \
      SOCK_NONBLOCK, or clear it if blocking is wanted)"
+}
+
+#[cfg(test)]
+mod tests {
+    use super::RULE;
+    use crate::model::DeviationKind;
+    use crate::testkit::rules::*;
+
+    #[test]
+    fn fires_alone_on_a_nonblock_inherited_pattern() {
+        assert_fires_on(&RULE, with_deviation(DeviationKind::NonblockInherited));
+    }
+
+    #[test]
+    fn fires_on_recorded_nonblock_inherited() {
+        assert_recorded_scenarios_report(&RULE, &["nonblock-inherited"]);
+    }
 }

@@ -1,6 +1,6 @@
 //! `ordering-incomplete`: the global order could not be built without forcing calls through.
 
-use crate::diagnose::registry::Rule;
+use crate::diagnose::rule::Rule;
 use crate::diagnose::{Claims, Class, Context, Evidence, Finding};
 use crate::model::DeviationKind;
 
@@ -64,11 +64,54 @@ fn detect(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
         first.position,
         cx.outcome.ordered_calls
     );
-    vec![Finding::new(
-        &RULE,
-        summary,
+    vec![RULE.finding(summary,
         "read the other findings first (they often explain the block), and check that every host \
          was traced for the whole run",
     )
     .with_evidence(evidence)]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::RULE;
+    use crate::diagnose::Class;
+    use crate::model::{BlockedPoint, DeviationKind, ReplayOutcome};
+    use crate::testkit::fixtures::*;
+    use crate::testkit::rules::*;
+
+    #[test]
+    fn fires_alone_on_a_ordering_incomplete_pattern() {
+        assert_fires_on(
+            &RULE,
+            ReplayOutcome {
+                blocked: vec![BlockedPoint {
+                    position: 12,
+                    heads: vec![(loc(0, 30), "recv of bytes not sent yet".into())],
+                    forced: Some(loc(0, 30)),
+                }],
+                ordered_calls: 40,
+                ..ReplayOutcome::default()
+            },
+        );
+    }
+
+    #[test]
+    fn forced_deviations_are_part_of_ordering_incomplete() {
+        let outcome = ReplayOutcome {
+            deviations: vec![deviation(DeviationKind::Forced, loc(0, 30), None)],
+            blocked: vec![BlockedPoint {
+                position: 12,
+                heads: vec![
+                    (loc(0, 30), "recv of bytes not sent yet".into()),
+                    (loc(1, 8), "accept with no pending connection".into()),
+                ],
+                forced: Some(loc(0, 30)),
+            }],
+            ..ReplayOutcome::default()
+        };
+        let found = findings(two_hosts(), outcome);
+        assert_eq!(rules_of(&found), ["ordering-incomplete"]);
+        assert_eq!(found[0].class, Class::Info);
+        assert_eq!(found[0].evidence.len(), 3);
+    }
 }

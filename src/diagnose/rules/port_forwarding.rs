@@ -1,7 +1,7 @@
 //! `port-forwarding`: a traced server accepts connections no traced client aimed at its address.
 
 use super::{claim_accepts_and_unaccepted, deviation_evidence, peer_ips, unknown_peer_accepts};
-use crate::diagnose::registry::Rule;
+use crate::diagnose::rule::Rule;
 use crate::diagnose::{Claims, Class, Context, Finding};
 use crate::source::TraceId;
 use std::net::SocketAddr;
@@ -53,28 +53,28 @@ fn detect(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
     targets.dedup();
     for ((trace, local), group) in groups {
         let peers = peer_ips(&group);
-        let mut finding = Finding::new(
-            &RULE,
-            format!(
+        let mut finding = RULE
+            .finding(
+                format!(
                 "{} accepted {} connection(s) at {local} from {} that match no traced connect to \
                  that address: the connections were forwarded from another address or port",
                 cx.who(trace),
                 group.len(),
                 peers.join(", ")
             ),
-            format!(
-                "declare the forward on the server's host (`nat {},{} {}`) and \
+                format!(
+                    "declare the forward on the server's host (`nat {},{} {}`) and \
                  check where it points",
-                server_ip(cx, trace, local),
-                local.port(),
-                public_guess(&unanswered)
-            ),
-        )
-        .with_evidence(
-            group
-                .iter()
-                .flat_map(|a| deviation_evidence(a.deviation, "accept matching no connect")),
-        );
+                    server_ip(cx, trace, local),
+                    local.port(),
+                    public_guess(&unanswered)
+                ),
+            )
+            .with_evidence(
+                group
+                    .iter()
+                    .flat_map(|a| deviation_evidence(a.deviation, "accept matching no connect")),
+            );
         if !targets.is_empty() {
             finding = finding.with_fact(format!(
                 "traced connects to addresses where no traced socket listened: {}",
@@ -137,5 +137,53 @@ fn public_guess(unanswered: &[(TraceId, SocketAddr)]) -> String {
     match targets.as_slice() {
         [one] => format!("{},{}", one.ip(), one.port()),
         _ => "PUBLIC_IP,PUBLIC_PORT".to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::RULE;
+    use crate::model::ReplayOutcome;
+    use crate::testkit::fixtures::*;
+    use crate::testkit::rules::*;
+
+    #[test]
+    fn fires_alone_on_a_port_forwarding_pattern() {
+        assert_fires_on(&RULE, accept_from("10.0.0.1:5555", "10.0.0.2:3005"));
+    }
+
+    #[test]
+    fn fires_on_recorded_port_forward_undeclared() {
+        assert_recorded_scenarios_report(&RULE, &["port-forward-undeclared"]);
+    }
+
+    #[test]
+    fn an_inferred_port_forward_is_reported_as_port_forwarding() {
+        let mut inferred = two_hosts();
+        add_nat(&mut inferred, 1, "192.168.1.50", "96.250.21.150", true);
+        if let Some(nat) = inferred.hosts[1].nats.last_mut() {
+            nat.private.port = Some(3005);
+            nat.public.port = Some(3001);
+        }
+        let found = findings(inferred, ReplayOutcome::default());
+        assert_eq!(rules_of(&found), ["port-forwarding"]);
+        assert!(found[0]
+            .hint
+            .contains("nat 192.168.1.50,3005 96.250.21.150,3001"));
+    }
+
+    #[test]
+    fn port_forwarding_suggests_the_dialled_public_address() {
+        let topology = topology(&[("client", &["128.238.1.5"]), ("server", &["192.168.1.50"])]);
+        let mut outcome = accept_from("128.238.1.5:40000", "0.0.0.0:3005");
+        outcome.activity = vec![
+            activity(0, 3, 0, &["96.250.21.150:3001"]),
+            activity(1, 4, 0, &["128.238.1.5:40000"]),
+        ];
+        let found = findings(topology, outcome);
+        assert_eq!(rules_of(&found), ["port-forwarding"], "{found:#?}");
+        assert!(found[0]
+            .hint
+            .contains("nat 192.168.1.50,3005 96.250.21.150,3001"));
     }
 }

@@ -1,10 +1,8 @@
 //! `send-after-peer-closed`: a program wrote into a connection its peer had closed.
 
-use super::{
-    claim_socket_deviations, deviation_evidence, deviations, group_by, sock_or_trace, subject,
-};
+use super::{claim_socket_deviations, deviations, explained_by, group_by, sock_or_trace, subject};
 use crate::diagnose::claims::Direction;
-use crate::diagnose::registry::Rule;
+use crate::diagnose::rule::Rule;
 use crate::diagnose::{Claims, Class, Context, Finding};
 use crate::model::DeviationKind;
 
@@ -71,8 +69,7 @@ fn detect(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
         } else {
             format!("failing with {}", dedup_join(errors))
         };
-        let mut finding = Finding::new(
-            &RULE,
+        let finding = RULE.finding(
             format!(
                 "{} sent {} time(s) into a connection its peer had already closed, {outcome}",
                 subject(cx, trace, sock),
@@ -80,18 +77,13 @@ fn detect(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
             ),
             "make both ends agree on when the connection closes (keep-alive timeouts), and retry \
              on a fresh connection after EPIPE/ECONNRESET",
-        )
-        .with_evidence(
-            group
-                .iter()
-                .flat_map(|(_, d)| deviation_evidence(d, "send after the peer closed")),
         );
-        for (index, d) in &group {
-            claims.claim_deviation(*index);
-            finding = finding.with_fact(d.detail.clone());
-        }
-        finding.facts.dedup();
-        findings.push(finding);
+        findings.push(explained_by(
+            finding,
+            &group,
+            "send after the peer closed",
+            claims,
+        ));
     }
     findings
 }
@@ -100,4 +92,49 @@ fn dedup_join(mut items: Vec<String>) -> String {
     items.sort();
     items.dedup();
     items.join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::RULE;
+    use crate::model::DeviationKind;
+    use crate::parse::Errno;
+    use crate::testkit::fixtures::*;
+    use crate::testkit::rules::*;
+
+    #[test]
+    fn fires_alone_on_a_send_after_peer_closed_pattern() {
+        assert_fires_on(
+            &RULE,
+            with_deviation(DeviationKind::SendAfterPeerClosed {
+                errno: Some(Errno::EPIPE),
+            }),
+        );
+    }
+
+    #[test]
+    fn fires_on_recorded_send_after_peer_closed() {
+        assert_recorded_scenarios_report(&RULE, &["send-after-peer-closed"]);
+    }
+
+    #[test]
+    fn send_after_close_leaves_the_other_direction_reported() {
+        let mut c = accepted(120, 0, 120);
+        c.to_client = stream(50, 0, 50, 1, loc(1, 22));
+        let mut outcome = tcp(vec![c]);
+        outcome.deviations.push(deviation(
+            DeviationKind::SendAfterPeerClosed {
+                errno: Some(Errno::EPIPE),
+            },
+            loc(0, 20),
+            Some(sock(0, 0)),
+        ));
+        let found = findings(two_hosts(), outcome);
+        assert_eq!(
+            rules_of(&found),
+            ["data-unreceived", "send-after-peer-closed"]
+        );
+        let unreceived = &found[0];
+        assert!(unreceived.summary.contains("server → client"));
+    }
 }

@@ -1,7 +1,7 @@
 //! `udp-all-lost`: every datagram from one endpoint to another was lost.
 
 use super::{lossy_udp_flows, udp_sender};
-use crate::diagnose::registry::Rule;
+use crate::diagnose::rule::Rule;
 use crate::diagnose::{Claims, Class, Context, Evidence, Finding};
 
 pub const RULE: Rule = Rule {
@@ -46,8 +46,7 @@ fn detect(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
             format!("receiving socket(s): {}", names.join(", "))
         };
         findings.push(
-            Finding::new(
-                &RULE,
+            RULE.finding(
                 format!(
                     "all {sent} UDP datagram(s) sent from {} to {} were lost",
                     udp_sender(cx, flow),
@@ -64,4 +63,20 @@ fn detect(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
         );
     }
     findings
+}
+
+#[cfg(test)]
+mod tests {
+    use super::RULE;
+    use crate::testkit::rules::*;
+
+    #[test]
+    fn fires_alone_on_a_udp_all_lost_pattern() {
+        assert_fires_on(&RULE, udp(vec![(100, 4, 0)]));
+    }
+
+    #[test]
+    fn fires_on_recorded_udp_all_lost() {
+        assert_recorded_scenarios_report(&RULE, &["udp-all-lost"]);
+    }
 }

@@ -1,7 +1,7 @@
 //! `udp-loss`: a significant share, but not all, of a flow's datagrams was lost.
 
 use super::{lossy_udp_flows, udp_sender};
-use crate::diagnose::registry::Rule;
+use crate::diagnose::rule::Rule;
 use crate::diagnose::{Claims, Class, Context, Evidence, Finding};
 
 pub const RULE: Rule = Rule {
@@ -48,8 +48,7 @@ fn detect(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
         }
         super::claim_lossy_flow(cx, claims, index);
         findings.push(
-            Finding::new(
-                &RULE,
+            RULE.finding(
                 format!(
                     "{lost} of {sent} UDP datagrams ({:.1}%) sent from {} to {} were lost",
                     rate * 100.0,
@@ -67,4 +66,55 @@ fn detect(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
         );
     }
     findings
+}
+
+#[cfg(test)]
+mod tests {
+    use super::RULE;
+    use crate::model::DeviationKind;
+    use crate::pipeline::Analysis;
+    use crate::testkit::fixtures::*;
+    use crate::testkit::rules::*;
+
+    #[test]
+    fn fires_alone_on_a_udp_loss_pattern() {
+        assert_fires_on(&RULE, udp(vec![(100, 20, 17)]));
+    }
+
+    #[test]
+    fn fires_on_recorded_udp_partial_loss() {
+        assert_recorded_scenarios_report(&RULE, &["udp-partial-loss"]);
+    }
+
+    #[test]
+    fn udp_loss_thresholds() {
+        // 1 of 20 lost: below the 2-datagram minimum.
+        assert!(fired(two_hosts(), udp(vec![(100, 20, 19)])).is_empty());
+        // 4 of 100 lost: below 5%.
+        assert!(fired(two_hosts(), udp(vec![(100, 100, 96)])).is_empty());
+        // 5 of 100: exactly 5%.
+        let found = findings(two_hosts(), udp(vec![(100, 100, 95)]));
+        assert_eq!(rules_of(&found), ["udp-loss"]);
+        assert!(found[0].summary.contains("5.0%"));
+    }
+
+    #[test]
+    fn udp_loss_explains_the_receivers_waits_that_timed_out() {
+        let mut outcome = udp(vec![(100, 20, 13)]);
+        outcome.deviations = vec![
+            deviation(DeviationKind::PollMissedData, loc(1, 30), Some(sock(1, 0))),
+            deviation(DeviationKind::PollMissedData, loc(1, 31), Some(sock(1, 7))),
+        ];
+        let analysis = Analysis::new(two_hosts(), Vec::new(), Vec::new(), outcome);
+        assert_eq!(rules_of(&analysis.findings), ["udp-loss"]);
+        // The wait on the flow's receiver is explained; one on an unrelated socket is not.
+        assert_eq!(analysis.unexplained, vec![1]);
+    }
+
+    #[test]
+    fn datagrams_to_addresses_of_no_host_are_not_judged() {
+        let mut outcome = udp(vec![(100, 4, 0)]);
+        outcome.udp[0].receiver_addr = addr("198.51.100.9:53");
+        assert!(fired(two_hosts(), outcome).is_empty());
+    }
 }

@@ -1,7 +1,7 @@
 //! `unexpected-blocking`: A blocking socket returned would-block or timed out.
 
 use super::per_socket_findings;
-use crate::diagnose::registry::Rule;
+use crate::diagnose::rule::Rule;
 use crate::diagnose::{Claims, Class, Context, Finding};
 use crate::model::DeviationKind;
 
@@ -44,4 +44,16 @@ fn detect(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
         },
         "blocking call that gave up",
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::RULE;
+    use crate::model::DeviationKind;
+    use crate::testkit::rules::*;
+
+    #[test]
+    fn fires_alone_on_a_unexpected_blocking_pattern() {
+        assert_fires_on(&RULE, with_deviation(DeviationKind::UnexpectedBlocking));
+    }
 }

@@ -1,6 +1,6 @@
 //! `unparsed-lines`: trace lines the parser could not read.
 
-use crate::diagnose::registry::Rule;
+use crate::diagnose::rule::Rule;
 use crate::diagnose::{Claims, Class, Context, Evidence, Finding};
 use crate::source::TraceId;
 
@@ -41,8 +41,7 @@ fn detect(cx: &Context, _claims: &mut Claims) -> Vec<Finding> {
                 call: u.text.clone(),
                 note: format!("column {}: {}", u.column, u.reason),
             });
-            Finding::new(
-                &RULE,
+            RULE.finding(
                 format!(
                     "{}: {} of {} line(s) could not be parsed and were skipped",
                     cx.who(trace),
@@ -55,4 +54,35 @@ fn detect(cx: &Context, _claims: &mut Claims) -> Vec<Finding> {
             .with_evidence(evidence)
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::RULE;
+    use crate::model::ReplayOutcome;
+    use crate::parse::{ParseStats, Unparsed};
+    use crate::testkit::fixtures::*;
+    use crate::testkit::rules::*;
+
+    #[test]
+    fn fires_alone_on_a_unparsed_lines_pattern() {
+        let unparsed = ParseStats {
+            lines: 100,
+            unparsed: 2,
+            first_unparsed: vec![Unparsed {
+                loc: loc(1, 17),
+                path: "server.trace".into(),
+                column: 5,
+                reason: "unknown call format".into(),
+                text: "garbage".into(),
+            }],
+            ..ParseStats::default()
+        };
+        assert_fires_alone(
+            &RULE,
+            two_hosts(),
+            ReplayOutcome::default(),
+            vec![ParseStats::default(), unparsed],
+        );
+    }
 }

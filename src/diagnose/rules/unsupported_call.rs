@@ -1,6 +1,6 @@
 //! `unsupported-call`: calls or options the model does not handle.
 
-use crate::diagnose::registry::Rule;
+use crate::diagnose::rule::Rule;
 use crate::diagnose::{Claims, Class, Context, Evidence, Finding};
 use crate::model::DeviationKind;
 
@@ -61,10 +61,56 @@ fn detect(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
         .iter()
         .map(|(what, n)| format!("{what} ×{n}"))
         .collect();
-    vec![Finding::new(
-        &RULE,
-        format!("calls or options not modelled: {}", listed.join(", ")),
-        "usually nothing to do; weigh findings about sockets that used these calls accordingly",
-    )
-    .with_evidence(evidence.into_iter().map(|(_, e)| e))]
+    vec![RULE
+        .finding(
+            format!("calls or options not modelled: {}", listed.join(", ")),
+            "usually nothing to do; weigh findings about sockets that used these calls accordingly",
+        )
+        .with_evidence(evidence.into_iter().map(|(_, e)| e))]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::RULE;
+    use crate::model::{DeviationKind, ReplayOutcome};
+    use crate::testkit::fixtures::*;
+    use crate::testkit::rules::*;
+
+    #[test]
+    fn fires_alone_on_a_unsupported_call_pattern() {
+        assert_fires_on(
+            &RULE,
+            ReplayOutcome {
+                unsupported: vec![("setsockopt(SO_PRIORITY)".into(), 3)],
+                ..ReplayOutcome::default()
+            },
+        );
+    }
+
+    #[test]
+    fn unsupported_calls_are_counted_from_deviations_too() {
+        let outcome = ReplayOutcome {
+            deviations: vec![
+                deviation(
+                    DeviationKind::Unsupported {
+                        what: "ioctl(SIOCGIFCONF)".into(),
+                    },
+                    loc(0, 3),
+                    None,
+                ),
+                deviation(
+                    DeviationKind::Unsupported {
+                        what: "ioctl(SIOCGIFCONF)".into(),
+                    },
+                    loc(0, 4),
+                    None,
+                ),
+            ],
+            ..ReplayOutcome::default()
+        };
+        let found = findings(two_hosts(), outcome);
+        assert_eq!(rules_of(&found), ["unsupported-call"]);
+        assert!(found[0].summary.contains("ioctl(SIOCGIFCONF) ×2"));
+        assert_eq!(found[0].evidence.len(), 1);
+    }
 }

@@ -1,7 +1,7 @@
 //! `untraced-children`: a trace recorded without `-f` whose processes started children or
 //! threads, none of whose calls are in the trace.
 
-use crate::diagnose::registry::Rule;
+use crate::diagnose::rule::Rule;
 use crate::diagnose::{Claims, Class, Context, Evidence, Finding};
 use crate::source::TraceId;
 
@@ -59,8 +59,7 @@ fn detect(cx: &Context, _claims: &mut Claims) -> Vec<Finding> {
                     call: String::new(),
                     note: format!("created {pid}, not traced"),
                 });
-            Finding::new(
-                &RULE,
+            RULE.finding(
                 format!(
                     "{}: recorded without -f; {} child process(es) or thread(s) were not traced \
                      (pid {named})",
@@ -79,8 +78,29 @@ fn detect(cx: &Context, _claims: &mut Claims) -> Vec<Finding> {
 mod tests {
     use std::path::{Path, PathBuf};
 
+    use super::RULE;
     use crate::config::Inputs;
-    use crate::diagnose::pipeline::run_pipeline;
+    use crate::model::ReplayOutcome;
+    use crate::parse::ParseStats;
+    use crate::pipeline::run_pipeline;
+    use crate::testkit::fixtures::*;
+    use crate::testkit::rules::*;
+
+    #[test]
+    fn fires_alone_on_an_untraced_children_pattern() {
+        let untraced = ParseStats {
+            lines: 50,
+            untraced_children: 1,
+            untraced_child_samples: vec![(449, loc(0, 9))],
+            ..ParseStats::default()
+        };
+        assert_fires_alone(
+            &RULE,
+            two_hosts(),
+            ReplayOutcome::default(),
+            vec![untraced, ParseStats::default()],
+        );
+    }
 
     fn fixture(name: &str) -> PathBuf {
         Path::new(env!("CARGO_MANIFEST_DIR"))

@@ -122,14 +122,14 @@ fn nonblocking_connect_completes_through_pollout_and_so_error() {
     let mut w = World::new(&topo, vec![a, b]);
     assert_eq!(w.upto(connect), Verdict::Accept);
     assert_eq!(
-        w.model.socket(addr_sock(1, 0)).unwrap().state,
+        w.model.socket(addr_sock(1, 0)).unwrap().state(),
         SockState::Connecting
     );
     assert!(is_retry(&w.upto(poll)), "writable before anything listens");
     w.upto(listen);
     assert_eq!(w.upto(poll), Verdict::Accept);
     assert_eq!(
-        w.model.socket(addr_sock(1, 0)).unwrap().state,
+        w.model.socket(addr_sock(1, 0)).unwrap().state(),
         SockState::Connected
     );
     assert_eq!(w.upto(so_error), Verdict::Accept);
@@ -186,7 +186,7 @@ fn listen_on_an_unbound_socket_binds_it() {
     let mut w = World::new(&topo, vec![a, b]);
     assert_eq!(w.upto(listen), Verdict::Accept);
     assert_eq!(
-        w.model.socket(addr_sock(0, 0)).unwrap().state,
+        w.model.socket(addr_sock(0, 0)).unwrap().state(),
         SockState::Listen
     );
     assert_eq!(w.upto(connect), Verdict::Accept);

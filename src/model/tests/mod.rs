@@ -1,10 +1,10 @@
 //! Model tests, one dialogue per rule, one file per concern: scripts are written per trace,
 //! then played in the order the test chooses with [`World::upto`].
 
-use super::script::{addr, nothing, one_host, readable, topology, writable, Script};
 use super::*;
 use crate::config::Topology;
 use crate::parse::{Errno, MsgFlags, OptValue};
+use crate::testkit::script::{addr, nothing, one_host, readable, topology, writable, Script};
 
 /// Plays scripts against a model in an order chosen by the test.
 pub(super) struct World<'t> {

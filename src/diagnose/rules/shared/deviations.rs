@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use crate::diagnose::claims::Claims;
 use crate::diagnose::context::Context;
-use crate::diagnose::registry::Rule;
+use crate::diagnose::rule::Rule;
 use crate::diagnose::{Evidence, Finding};
 use crate::model::{Deviation, DeviationKind};
 use crate::source::{SockId, TraceId};
@@ -79,16 +79,32 @@ pub(crate) fn per_socket_findings(
         socks.dedup();
         let who = sockets_of(cx, trace, &socks);
         let (summary, hint) = describe(&who, &group);
-        let mut finding = Finding::new(rule, summary, hint)
-            .with_evidence(group.iter().flat_map(|(_, d)| deviation_evidence(d, note)));
-        for (index, d) in &group {
-            claims.claim_deviation(*index);
-            finding = finding.with_fact(d.detail.clone());
-        }
-        finding.facts.dedup();
-        findings.push(finding);
+        findings.push(explained_by(
+            rule.finding(summary, hint),
+            &group,
+            note,
+            claims,
+        ));
     }
     findings
+}
+
+/// `finding` as the explanation of the deviations in `group`: each one's call is evidence (with
+/// `note`), its detail a fact, and the deviation is claimed.
+pub(crate) fn explained_by(
+    finding: Finding,
+    group: &[(usize, &Deviation)],
+    note: &str,
+    claims: &mut Claims,
+) -> Finding {
+    let mut finding =
+        finding.with_evidence(group.iter().flat_map(|(_, d)| deviation_evidence(d, note)));
+    for (index, d) in group {
+        claims.claim_deviation(*index);
+        finding = finding.with_fact(d.detail.clone());
+    }
+    finding.facts.dedup();
+    finding
 }
 
 /// `socket A3 on host web`, `sockets A1, A3 on host web (trace A)`, or `host web (trace A)`.

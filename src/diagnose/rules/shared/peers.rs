@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 
 use crate::diagnose::claims::{Claims, Direction};
 use crate::diagnose::context::Context;
-use crate::diagnose::registry::Rule;
+use crate::diagnose::rule::Rule;
 use crate::diagnose::{Evidence, Finding};
 use crate::model::{Deviation, DeviationKind};
 use crate::source::{Loc, SockId, TraceId};
@@ -180,9 +180,10 @@ pub(crate) fn failed_connect_findings(
     for ((trace, target, errno), group) in groups {
         let (summary, hint) = describe(&cx.who(trace), target, errno, group.len());
         let mut finding =
-            Finding::new(rule, summary, hint).with_evidence(group.iter().flat_map(|f| {
-                deviation_evidence(f.deviation, &format!("connect failed: {errno}"))
-            }));
+            rule.finding(summary, hint)
+                .with_evidence(group.iter().flat_map(|f| {
+                    deviation_evidence(f.deviation, &format!("connect failed: {errno}"))
+                }));
         let mut listeners: Vec<SockId> = group.iter().filter_map(|f| f.listener).collect();
         listeners.sort();
         listeners.dedup();

@@ -4,7 +4,7 @@ use std::net::SocketAddr;
 
 use crate::diagnose::claims::{Claims, Direction};
 use crate::diagnose::context::Context;
-use crate::diagnose::registry::Rule;
+use crate::diagnose::rule::Rule;
 use crate::diagnose::{Evidence, Finding};
 use crate::model::{Stream, TcpConnection};
 use crate::source::SockId;
@@ -115,7 +115,7 @@ pub(crate) fn unreceived_findings(
             receiver_closed: group.iter().filter(|s| s.stream.closed_by_receiver).count(),
         };
         let (summary, hint) = describe(&summary_of);
-        let mut finding = Finding::new(rule, summary, hint).with_evidence(
+        let mut finding = rule.finding(summary, hint).with_evidence(
             group
                 .iter()
                 .flat_map(|s| s.evidence("last unreceived send")),

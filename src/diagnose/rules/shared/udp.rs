@@ -1,14 +1,15 @@
-//! UDP flows with losses.
+//! UDP flows with losses, and datagram totals by size.
 
 use crate::diagnose::claims::Claims;
 use crate::diagnose::context::Context;
+use crate::model::UdpFlow;
 
 /// A UDP flow to a modelled receiver with datagrams lost and no earlier rule explaining it:
 /// `(index, flow, sent, received)`.
 pub(crate) fn lossy_udp_flows<'a>(
     cx: &Context<'a>,
     claims: &Claims,
-) -> Vec<(usize, &'a crate::model::UdpFlow, u64, u64)> {
+) -> Vec<(usize, &'a UdpFlow, u64, u64)> {
     let matcher = cx.matcher();
     cx.outcome
         .udp
@@ -16,7 +17,7 @@ pub(crate) fn lossy_udp_flows<'a>(
         .enumerate()
         .filter(|(i, f)| !claims.udp_flow(*i) && !matcher.is_outside(f.receiver_addr))
         .map(|(i, f)| {
-            let (sent, received) = crate::diagnose::rules::mtu_black_hole::totals(f, |_| true);
+            let (sent, received) = totals(f, |_| true);
             (i, f, sent, received)
         })
         .filter(|(_, _, sent, received)| sent > received)
@@ -24,7 +25,7 @@ pub(crate) fn lossy_udp_flows<'a>(
 }
 
 /// `socket A0 on host a (10.0.0.1:5000)`.
-pub(crate) fn udp_sender(cx: &Context, flow: &crate::model::UdpFlow) -> String {
+pub(crate) fn udp_sender(cx: &Context, flow: &UdpFlow) -> String {
     match flow.sender_addr {
         Some(addr) => format!("{} ({addr})", cx.sock(flow.sender)),
         None => cx.sock(flow.sender),
@@ -46,4 +47,14 @@ pub(crate) fn claim_lossy_flow(cx: &Context, claims: &mut Claims, index: usize) 
             claims.claim_deviation(i);
         }
     }
+}
+
+/// Datagrams sent and received (never more than sent) over the sizes accepted by `select`.
+pub(crate) fn totals(flow: &UdpFlow, select: impl Fn(u64) -> bool) -> (u64, u64) {
+    flow.by_size
+        .iter()
+        .filter(|(len, _, _)| select(*len))
+        .fold((0, 0), |(s, r), (_, sent, received)| {
+            (s + sent, r + (*received).min(*sent))
+        })
 }

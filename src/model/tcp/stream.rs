@@ -1,18 +1,20 @@
 //! TCP transfers: send and receive on a connection's byte streams.
 
-use super::socket::SockState;
-use super::tcp::ConnId;
-use super::{DeviationKind, Model, Verdict, WaitKey};
+use std::ops::ControlFlow;
+
+use super::ConnId;
 use crate::fold::SocketEvent;
+use crate::model::socket::SockState;
+use crate::model::{DeviationKind, Model, Verdict, WaitKey};
 use crate::parse::{Errno, MsgFlags, Payload};
 use crate::source::SockId;
 
 /// A transfer lasting this long (by `-T`) really blocked: a call with data at hand returns in
 /// microseconds, and scheduling noise stays far below this.
-pub(super) const BLOCKED_LONG_SECS: f64 = 0.2;
+pub(in crate::model) const BLOCKED_LONG_SECS: f64 = 0.2;
 
 /// A TCP transfer as the model needs it: bytes moved and the content shown.
-pub(super) struct Bytes<'a> {
+pub(in crate::model) struct Bytes<'a> {
     pub len: u64,
     pub shown: &'a [u8],
 }
@@ -35,13 +37,13 @@ impl Model<'_> {
     /// transfer proves it finished (never on a retry).
     fn transfer_conn(&self, id: SockId) -> Option<ConnId> {
         let s = self.sockets.get(&id)?;
-        match s.state {
+        match s.state() {
             SockState::Connected | SockState::Connecting => s.conn,
             _ => None,
         }
     }
 
-    pub(super) fn tcp_send(
+    pub(in crate::model) fn tcp_send(
         &mut self,
         ev: &SocketEvent,
         id: SockId,
@@ -52,7 +54,7 @@ impl Model<'_> {
             return Verdict::NotModelled;
         };
         let (state, sndtimeo, send_capacity) = (
-            sock.state,
+            sock.state(),
             sock.options.sndtimeo_us,
             sock.options.send_capacity(),
         );
@@ -83,7 +85,7 @@ impl Model<'_> {
             );
         };
         if let Some(s) = self.sockets.get_mut(&id) {
-            s.state = SockState::Connected;
+            s.set_state(SockState::Connected, ev, &mut self.listen_history);
         }
         if flags.oob {
             self.note_unsupported("MSG_OOB".into());
@@ -170,7 +172,7 @@ impl Model<'_> {
 
     /// Remembers a close of a connected TCP socket with SO_LINGER {1, 0}: the kernel resets the
     /// connection instead of ending it, so the peer's ECONNRESET is that program's choice.
-    pub(super) fn note_abortive_close(&mut self, ev: &SocketEvent, fd: crate::parse::Fd) {
+    pub(in crate::model) fn note_abortive_close(&mut self, ev: &SocketEvent, fd: crate::parse::Fd) {
         let abortive = ev
             .sock(fd)
             .and_then(|id| self.sockets.get(&id))
@@ -184,11 +186,46 @@ impl Model<'_> {
         let Some(c) = self.conns.get(conn) else {
             return 0;
         };
-        let peer = c.peer_of(c.side_of(id)).or(c.listener);
+        let peer = c.peer_of(c.side_of(id)).or(c.record.listener);
         peer.and_then(|p| self.sockets.get(&p))
-            .map_or(super::options::TCP_RCVBUF_AUTOTUNE_MAX, |s| {
+            .map_or(crate::model::options::TCP_RCVBUF_AUTOTUNE_MAX, |s| {
                 s.options.receive_capacity()
             })
+    }
+
+    /// What a failed send and a failed receive decide alike: a would-block result is judged by
+    /// the socket's blocking mode (`timeout` is its SO_SNDTIMEO or SO_RCVTIMEO), an interrupted
+    /// call changes nothing. Otherwise the socket's connection, for the rules of each errno.
+    fn tcp_failure_first(
+        &mut self,
+        ev: &SocketEvent,
+        id: SockId,
+        errno: Errno,
+        flags: MsgFlags,
+        timeout: i64,
+    ) -> ControlFlow<Verdict, Option<ConnId>> {
+        if errno.is_would_block() {
+            return ControlFlow::Break(self.would_block(ev, id, flags.dontwait, timeout));
+        }
+        if errno.is_restart() {
+            return ControlFlow::Break(Verdict::Accept);
+        }
+        ControlFlow::Continue(self.sockets.get(&id).and_then(|s| s.conn))
+    }
+
+    /// EPIPE or ECONNRESET while the peer's close is not ordered: retry (`waiting` says why)
+    /// until it is; forced, a reset while both ends were open (`detail`).
+    fn reset_before_peer_close(
+        &mut self,
+        ev: &SocketEvent,
+        id: SockId,
+        waiting: String,
+        detail: String,
+    ) -> Verdict {
+        if !self.forcing {
+            return self.wait_for(waiting, &[WaitKey::Sock(id)]);
+        }
+        self.deviate(DeviationKind::ConnectionReset, ev, id, Vec::new(), detail)
     }
 
     fn tcp_send_failed(
@@ -199,13 +236,10 @@ impl Model<'_> {
         flags: MsgFlags,
         sndtimeo: i64,
     ) -> Verdict {
-        if errno.is_would_block() {
-            return self.would_block(ev, id, flags.dontwait, sndtimeo);
-        }
-        if errno.is_restart() {
-            return Verdict::Accept;
-        }
-        let conn = self.sockets.get(&id).and_then(|s| s.conn);
+        let conn = match self.tcp_failure_first(ev, id, errno, flags, sndtimeo) {
+            ControlFlow::Break(verdict) => return verdict,
+            ControlFlow::Continue(conn) => conn,
+        };
         if !matches!(errno, Errno::EPIPE | Errno::ECONNRESET) {
             if errno == Errno::ENOTCONN && conn.is_none() {
                 return Verdict::Accept;
@@ -228,23 +262,16 @@ impl Model<'_> {
         if c.outgoing(side).stats.closed_by_sender {
             return Verdict::Accept; // own shutdown(SHUT_WR): EPIPE expected
         }
-        if !self.forcing {
-            return self.wait_for(
-                format!("send failed with {errno} but the peer's close is not ordered yet"),
-                &[WaitKey::Sock(id)],
-            );
-        }
-        self.deviate(
-            DeviationKind::ConnectionReset,
+        self.reset_before_peer_close(
             ev,
             id,
-            Vec::new(),
+            format!("send failed with {errno} but the peer's close is not ordered yet"),
             format!("send failed with {errno} while both ends were open"),
         )
     }
 
     #[allow(clippy::too_many_arguments)]
-    pub(super) fn tcp_recv(
+    pub(in crate::model) fn tcp_recv(
         &mut self,
         ev: &SocketEvent,
         id: SockId,
@@ -257,7 +284,7 @@ impl Model<'_> {
             return Verdict::NotModelled;
         };
         let rcvtimeo = sock.options.rcvtimeo_us;
-        let state = sock.state;
+        let state = sock.state();
         if let Some(errno) = ev.call.outcome.errno {
             return self.tcp_recv_failed(ev, id, errno, flags, rcvtimeo);
         }
@@ -352,7 +379,7 @@ impl Model<'_> {
             return Verdict::NotModelled;
         };
         if let Some(s) = self.sockets.get_mut(&id) {
-            s.state = SockState::Connected;
+            s.set_state(SockState::Connected, ev, &mut self.listen_history);
         }
         let dir = c.incoming_mut(side);
         if flags.peek && !missing && !mismatch {
@@ -394,13 +421,10 @@ impl Model<'_> {
         flags: MsgFlags,
         rcvtimeo: i64,
     ) -> Verdict {
-        if errno.is_would_block() {
-            return self.would_block(ev, id, flags.dontwait, rcvtimeo);
-        }
-        if errno.is_restart() {
-            return Verdict::Accept;
-        }
-        let conn = self.sockets.get(&id).and_then(|s| s.conn);
+        let conn = match self.tcp_failure_first(ev, id, errno, flags, rcvtimeo) {
+            ControlFlow::Break(verdict) => return verdict,
+            ControlFlow::Continue(conn) => conn,
+        };
         match errno {
             Errno::ENOTCONN if conn.is_none() => Verdict::Accept,
             Errno::ECONNRESET => {
@@ -428,17 +452,10 @@ impl Model<'_> {
                         format!("connection reset: {cause}"),
                     );
                 }
-                if !self.forcing {
-                    return self.wait_for(
-                        "connection reset before the peer's close".into(),
-                        &[WaitKey::Sock(id)],
-                    );
-                }
-                self.deviate(
-                    DeviationKind::ConnectionReset,
+                self.reset_before_peer_close(
                     ev,
                     id,
-                    Vec::new(),
+                    "connection reset before the peer's close".into(),
                     "connection reset while both ends were open".into(),
                 )
             }

@@ -1,16 +1,14 @@
-//! Transfer calls (send/recv families, sendfile/splice) dispatched by transport, and the UDP
-//! semantics: connect, send and receive of datagrams.
+//! UDP semantics: connect, send and receive of datagrams.
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
-use super::socket::{inet_of, Proto};
-use super::stream::Bytes;
-use super::udp::{DgramKey, Flow, FlowId, Matched, Received};
-use super::{Deviation, DeviationKind, Model, Target, Verdict, WaitKey};
+use super::{DgramKey, Flow, FlowId, Matched, Received};
 use crate::config::matching::Role;
 use crate::config::Topology;
 use crate::fold::SocketEvent;
-use crate::parse::{Errno, Fd, MmsgEntry, MsgFlags, Payload, SockAddr};
+use crate::model::tcp::stream::Bytes;
+use crate::model::{Deviation, DeviationKind, Model, Verdict, WaitKey};
+use crate::parse::{Errno, MsgFlags, Payload};
 use crate::source::SockId;
 
 fn is_broadcast(addr: SocketAddr) -> bool {
@@ -40,10 +38,10 @@ fn is_host_subnet_broadcast(topology: &Topology, addr: SocketAddr) -> bool {
 }
 
 /// One datagram to send or as received.
-struct Datagram<'a> {
-    len: u64,
-    payload: &'a Payload,
-    addr: Option<SocketAddr>,
+pub(in crate::model) struct Datagram<'a> {
+    pub(in crate::model) len: u64,
+    pub(in crate::model) payload: &'a Payload,
+    pub(in crate::model) addr: Option<SocketAddr>,
 }
 
 impl Model<'_> {
@@ -77,143 +75,7 @@ impl Model<'_> {
         )
     }
 
-    fn returned_len(ev: &SocketEvent) -> u64 {
-        ev.call
-            .outcome
-            .value
-            .and_then(|v| u64::try_from(v).ok())
-            .unwrap_or(0)
-    }
-
-    pub(super) fn send(
-        &mut self,
-        ev: &SocketEvent,
-        fd: Fd,
-        data: &Payload,
-        flags: MsgFlags,
-        dest: Option<&SockAddr>,
-    ) -> Verdict {
-        let (id, sock) = match self.target(ev, fd) {
-            Target::Sock(id, s) => (id, s),
-            Target::Skip(v) => return v,
-        };
-        let len = Self::returned_len(ev);
-        match sock.proto {
-            Proto::Tcp => self.tcp_send(ev, id, Bytes::of(data, len), flags),
-            Proto::Udp => {
-                let addr = dest.and_then(inet_of);
-                if dest.is_some() && addr.is_none() {
-                    return Verdict::NotModelled;
-                }
-                let dgram = Datagram {
-                    len,
-                    payload: data,
-                    addr,
-                };
-                self.udp_send(ev, id, &[dgram], flags)
-            }
-        }
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    pub(super) fn recv(
-        &mut self,
-        ev: &SocketEvent,
-        fd: Fd,
-        data: &Payload,
-        buf_len: u64,
-        flags: MsgFlags,
-        src: Option<&SockAddr>,
-        truncated_datagram: bool,
-    ) -> Verdict {
-        let (id, sock) = match self.target(ev, fd) {
-            Target::Sock(id, s) => (id, s),
-            Target::Skip(v) => return v,
-        };
-        let len = Self::returned_len(ev);
-        match sock.proto {
-            Proto::Tcp => self.tcp_recv(ev, id, Bytes::of(data, len), buf_len, flags, true),
-            Proto::Udp => {
-                let dgram = Datagram {
-                    len,
-                    payload: data,
-                    addr: src.and_then(inet_of),
-                };
-                self.udp_recv(ev, id, &[dgram], buf_len, flags, truncated_datagram)
-            }
-        }
-    }
-
-    /// The messages of a sendmmsg/recvmmsg that the call reports as transferred.
-    fn transferred_messages<'m>(ev: &SocketEvent, msgs: &'m [MmsgEntry]) -> Vec<Datagram<'m>> {
-        let count = usize::try_from(Self::returned_len(ev)).unwrap_or(0);
-        msgs.iter()
-            .take(count)
-            .map(|m| Datagram {
-                len: m.len.unwrap_or(m.data.shown().len() as u64),
-                payload: &m.data,
-                addr: m.addr.as_ref().and_then(inet_of),
-            })
-            .collect()
-    }
-
-    pub(super) fn send_many(
-        &mut self,
-        ev: &SocketEvent,
-        fd: Fd,
-        msgs: &[MmsgEntry],
-        flags: MsgFlags,
-    ) -> Verdict {
-        let (id, sock) = match self.target(ev, fd) {
-            Target::Sock(id, s) => (id, s),
-            Target::Skip(v) => return v,
-        };
-        if sock.proto == Proto::Tcp {
-            return self.unsupported_call(ev, "sendmmsg on TCP");
-        }
-        let dgrams = Self::transferred_messages(ev, msgs);
-        self.udp_send(ev, id, &dgrams, flags)
-    }
-
-    pub(super) fn recv_many(
-        &mut self,
-        ev: &SocketEvent,
-        fd: Fd,
-        msgs: &[MmsgEntry],
-        flags: MsgFlags,
-    ) -> Verdict {
-        let (id, sock) = match self.target(ev, fd) {
-            Target::Sock(id, s) => (id, s),
-            Target::Skip(v) => return v,
-        };
-        if sock.proto == Proto::Tcp {
-            return self.unsupported_call(ev, "recvmmsg on TCP");
-        }
-        let dgrams = Self::transferred_messages(ev, msgs);
-        self.udp_recv(ev, id, &dgrams, 0, flags, false)
-    }
-
-    /// sendfile / splice: bytes move, content unknown.
-    pub(super) fn copy_file(&mut self, ev: &SocketEvent, out_fd: Fd, in_fd: Fd) -> Verdict {
-        let unknown = Payload::new(Vec::new(), true);
-        let len = Self::returned_len(ev);
-        let flags = MsgFlags::default();
-        if let Target::Sock(id, sock) = self.target(ev, out_fd) {
-            return match sock.proto {
-                Proto::Tcp => self.tcp_send(ev, id, Bytes::of(&unknown, len), flags),
-                Proto::Udp => self.unsupported_call(ev, "sendfile to a UDP socket"),
-            };
-        }
-        if let Target::Sock(id, sock) = self.target(ev, in_fd) {
-            return match sock.proto {
-                Proto::Tcp => self.tcp_recv(ev, id, Bytes::of(&unknown, len), len, flags, false),
-                Proto::Udp => self.unsupported_call(ev, "splice from a UDP socket"),
-            };
-        }
-        Verdict::NotModelled
-    }
-
-    pub(super) fn udp_connect(
+    pub(in crate::model) fn udp_connect(
         &mut self,
         ev: &SocketEvent,
         id: SockId,
@@ -265,7 +127,7 @@ impl Model<'_> {
         )
     }
 
-    fn udp_send(
+    pub(in crate::model) fn udp_send(
         &mut self,
         ev: &SocketEvent,
         id: SockId,
@@ -375,7 +237,12 @@ impl Model<'_> {
     }
 
     /// Can `receiver` get datagrams of `flow` (destination and, when shown, source agree)?
-    pub(super) fn receives(&self, receiver: SockId, src: Option<SocketAddr>, flow: &Flow) -> bool {
+    pub(in crate::model) fn receives(
+        &self,
+        receiver: SockId,
+        src: Option<SocketAddr>,
+        flow: &Flow,
+    ) -> bool {
         let Some(me) = self.sockets.get(&receiver) else {
             return false;
         };
@@ -420,7 +287,7 @@ impl Model<'_> {
         }
     }
 
-    fn udp_recv(
+    pub(in crate::model) fn udp_recv(
         &mut self,
         ev: &SocketEvent,
         id: SockId,

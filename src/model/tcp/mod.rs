@@ -4,9 +4,14 @@
 //! part of large or truncated payloads and `sendfile` shows none, so only bytes actually shown on
 //! both sides are ever compared. Content is dropped as soon as it is received or the connection
 //! is closed on both ends; the counters stay for the outcome.
+//!
+//! The model's TCP calls live beside it: set-up (connect, its completion, accept) in `connect`,
+//! send and receive on the streams in `stream`.
+
+mod connect;
+pub(super) mod stream;
 
 use std::collections::VecDeque;
-use std::net::SocketAddr;
 
 use super::outcome::{Stream, TcpConnection};
 use crate::source::{Loc, SockId};
@@ -156,16 +161,8 @@ impl Direction {
 /// One TCP connection.
 #[derive(Debug, Clone)]
 pub struct Connection {
-    pub client: SockId,
-    pub server: Option<SockId>,
-    pub listener: Option<SockId>,
-    pub client_view: (Option<SocketAddr>, Option<SocketAddr>),
-    pub server_view: (Option<SocketAddr>, Option<SocketAddr>),
-    pub connect_loc: Loc,
-    pub accept_loc: Option<Loc>,
-    pub to_server: Direction,
-    pub to_client: Direction,
-    pub wait_timed_out_with_data: bool,
+    /// What the outcome reports, with the live byte streams.
+    pub record: TcpConnection<Direction>,
     pub client_closed: Option<Loc>,
     pub server_closed: Option<Loc>,
     /// The listener closed before accepting: the kernel reset the connection.
@@ -175,16 +172,18 @@ pub struct Connection {
 impl Connection {
     pub fn new(client: SockId, listener: Option<SockId>, connect_loc: Loc) -> Self {
         Connection {
-            client,
-            server: None,
-            listener,
-            client_view: (None, None),
-            server_view: (None, None),
-            connect_loc,
-            accept_loc: None,
-            to_server: Direction::default(),
-            to_client: Direction::default(),
-            wait_timed_out_with_data: false,
+            record: TcpConnection {
+                client,
+                server: None,
+                listener,
+                client_view: (None, None),
+                server_view: (None, None),
+                connect_loc,
+                accept_loc: None,
+                to_server: Direction::default(),
+                to_client: Direction::default(),
+                wait_timed_out_with_data: false,
+            },
             client_closed: None,
             server_closed: None,
             reset_by_listener: None,
@@ -192,7 +191,7 @@ impl Connection {
     }
 
     pub fn side_of(&self, sock: SockId) -> Side {
-        if sock == self.client {
+        if sock == self.record.client {
             Side::Client
         } else {
             Side::Server
@@ -201,37 +200,37 @@ impl Connection {
 
     pub fn outgoing(&self, side: Side) -> &Direction {
         match side {
-            Side::Client => &self.to_server,
-            Side::Server => &self.to_client,
+            Side::Client => &self.record.to_server,
+            Side::Server => &self.record.to_client,
         }
     }
 
     pub fn outgoing_mut(&mut self, side: Side) -> &mut Direction {
         match side {
-            Side::Client => &mut self.to_server,
-            Side::Server => &mut self.to_client,
+            Side::Client => &mut self.record.to_server,
+            Side::Server => &mut self.record.to_client,
         }
     }
 
     pub fn incoming(&self, side: Side) -> &Direction {
         match side {
-            Side::Client => &self.to_client,
-            Side::Server => &self.to_server,
+            Side::Client => &self.record.to_client,
+            Side::Server => &self.record.to_server,
         }
     }
 
     pub fn incoming_mut(&mut self, side: Side) -> &mut Direction {
         match side {
-            Side::Client => &mut self.to_client,
-            Side::Server => &mut self.to_server,
+            Side::Client => &mut self.record.to_client,
+            Side::Server => &mut self.record.to_server,
         }
     }
 
     /// The socket at the other end (None while not accepted).
     pub fn peer_of(&self, side: Side) -> Option<SockId> {
         match side {
-            Side::Client => self.server,
-            Side::Server => Some(self.client),
+            Side::Client => self.record.server,
+            Side::Server => Some(self.record.client),
         }
     }
 
@@ -251,8 +250,8 @@ impl Connection {
         self.outgoing_mut(side).stats.closed_by_sender = true;
         self.incoming_mut(side).stats.closed_by_receiver = true;
         if self.both_closed() {
-            self.to_server.forget_content();
-            self.to_client.forget_content();
+            self.record.to_server.forget_content();
+            self.record.to_client.forget_content();
         }
     }
 
@@ -262,18 +261,7 @@ impl Connection {
     }
 
     pub fn to_outcome(&self) -> TcpConnection {
-        TcpConnection {
-            client: self.client,
-            server: self.server,
-            listener: self.listener,
-            client_view: self.client_view,
-            server_view: self.server_view,
-            connect_loc: self.connect_loc,
-            accept_loc: self.accept_loc,
-            to_server: self.to_server.outcome(),
-            to_client: self.to_client.outcome(),
-            wait_timed_out_with_data: self.wait_timed_out_with_data,
-        }
+        self.record.map_streams(Direction::outcome)
     }
 }
 

@@ -5,9 +5,9 @@ use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 
-use super::context::file_of;
-use super::{diagnose_with_leftovers, Context, Finding};
 use crate::config::{self, ConfigError, Inputs, Topology};
+use crate::diagnose::context::file_of;
+use crate::diagnose::{diagnose_with_leftovers, Context, Finding};
 use crate::fold::{FoldStats, Folder, SocketEvent};
 use crate::model::ReplayOutcome;
 use crate::order;

@@ -4,6 +4,10 @@
 //! Receives look datagrams up by identity first (one hash lookup); only when that fails (content
 //! truncated differently on the two sides, or a datagram cut to the receive buffer) are the
 //! flows addressed to the receiver's port searched.
+//!
+//! The model's UDP calls (connect, send and receive of datagrams) are in `transfer`.
+
+pub(super) mod transfer;
 
 use std::collections::hash_map::DefaultHasher;
 use std::collections::{BTreeMap, BTreeSet, HashMap};

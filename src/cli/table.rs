@@ -6,9 +6,9 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use super::pipeline::run_pipeline;
-use super::{registry, Finding};
 use crate::config::Inputs;
+use crate::diagnose::{registry, Finding};
+use crate::pipeline::run_pipeline;
 
 /// What a scenario's `expected.json` says.
 #[derive(Debug, Clone, Deserialize)]

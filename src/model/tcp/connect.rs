@@ -2,17 +2,17 @@
 
 use std::net::SocketAddr;
 
-use super::options::Nonblock;
-use super::socket::{inet_of, unmapped, Proto, SockState, Socket};
-use super::tcp::{ConnId, Connection};
-use super::{CallSpan, DeviationKind, ListenerRecord, Model, Target, Verdict, WaitKey};
+use super::{ConnId, Connection};
 use crate::config::matching::Role;
 use crate::fold::SocketEvent;
-use crate::parse::{Errno, Fd, SockAddr, Syscall};
+use crate::model::options::Nonblock;
+use crate::model::socket::{inet_of, unmapped, Proto, SockState, Socket};
+use crate::model::{CallSpan, DeviationKind, Model, Target, Verdict, WaitKey};
+use crate::parse::{Errno, Fd, SockAddr};
 use crate::source::SockId;
 
 /// How a connect in progress completes.
-pub(super) enum Completion {
+pub(in crate::model) enum Completion {
     /// The connection was queued on a listener when the connect started.
     Queued,
     /// A listener exists now.
@@ -21,7 +21,10 @@ pub(super) enum Completion {
     Outside,
 }
 
-pub(super) fn is_loopback_to_external(local: Option<SocketAddr>, target: SocketAddr) -> bool {
+pub(in crate::model) fn is_loopback_to_external(
+    local: Option<SocketAddr>,
+    target: SocketAddr,
+) -> bool {
     local.is_some_and(|l| l.ip().is_loopback()) && !target.ip().is_loopback()
 }
 
@@ -35,15 +38,6 @@ const PATH_ERRNOS: [Errno; 5] = [
     Errno::EPERM,
 ];
 
-fn span_of(ev: &SocketEvent) -> CallSpan {
-    let call = &ev.call;
-    CallSpan {
-        loc: call.loc,
-        start: call.time,
-        end: call.time.zip(call.duration).map(|(t, d)| t + d),
-    }
-}
-
 /// An IPv4 view of the target: a v4 address or a v4-mapped v6 one.
 fn is_v4_target(target: SocketAddr) -> bool {
     match target {
@@ -55,7 +49,11 @@ fn is_v4_target(target: SocketAddr) -> bool {
 impl Model<'_> {
     /// The traced listener a connect to `target` from `client` reaches (lowest socket id among
     /// matches, so the choice never depends on hash order).
-    pub(super) fn find_listener(&self, client: SockId, target: SocketAddr) -> Option<SockId> {
+    pub(in crate::model) fn find_listener(
+        &self,
+        client: SockId,
+        target: SocketAddr,
+    ) -> Option<SockId> {
         self.find_listener_where(client, target, false)
     }
 
@@ -70,7 +68,7 @@ impl Model<'_> {
             let Some(l) = self.sockets.get(id) else {
                 return false;
             };
-            if l.state != SockState::Listen || l.external {
+            if l.state() != SockState::Listen || l.external {
                 return false;
             }
             let v4_peer = !client_v6 || is_v4_target(target);
@@ -90,7 +88,12 @@ impl Model<'_> {
         self.listeners.iter().find(|id| fits(id)).copied()
     }
 
-    pub(super) fn connect(&mut self, ev: &SocketEvent, fd: Fd, addr: &SockAddr) -> Verdict {
+    pub(in crate::model) fn connect(
+        &mut self,
+        ev: &SocketEvent,
+        fd: Fd,
+        addr: &SockAddr,
+    ) -> Verdict {
         let (id, sock) = match self.target(ev, fd) {
             Target::Sock(id, s) => (id, s),
             Target::Skip(v) => return v,
@@ -120,7 +123,7 @@ impl Model<'_> {
             }
             return Verdict::NotModelled;
         }
-        let state = sock.state;
+        let state = sock.state();
         match ev.call.outcome.errno {
             Some(e) if e == Errno::EINPROGRESS || e == Errno::EALREADY || e.is_restart() => {
                 if state == SockState::Connecting {
@@ -188,46 +191,14 @@ impl Model<'_> {
         )
     }
 
-    /// Keeps the listening periods and the failed connects' times for
-    /// [`ReplayOutcome::listeners`](super::ReplayOutcome) (called for every consumed call).
-    pub(super) fn record_listen_history(&mut self, ev: &SocketEvent, verdict: &Verdict) {
+    /// Keeps the failed connects' times for
+    /// [`ReplayOutcome::failed_connect_spans`](crate::model::ReplayOutcome) (called for every
+    /// consumed call): a connect fails through its own return or later through SO_ERROR.
+    pub(in crate::model) fn record_failed_connect(&mut self, ev: &SocketEvent, verdict: &Verdict) {
         if let Verdict::Deviation(d) = verdict {
             if matches!(d.kind, DeviationKind::ConnectFailed { .. }) {
-                self.failed_connect_spans.push(span_of(ev));
+                self.failed_connect_spans.push(CallSpan::of(&ev.call));
             }
-        }
-        match &ev.call.syscall {
-            Syscall::Listen { fd, .. } if *verdict == Verdict::Accept => {
-                let Some(sock) = ev.sock(*fd).and_then(|id| self.sockets.get(&id)) else {
-                    return;
-                };
-                // A repeated listen only changes the backlog: its loc is not the listen_loc.
-                if sock.state != SockState::Listen || sock.listen_loc != Some(ev.call.loc) {
-                    return;
-                }
-                self.listen_history.push(ListenerRecord {
-                    sock: sock.id,
-                    local: sock.local_or_any(),
-                    v6only: sock.options.v6only,
-                    listen: span_of(ev),
-                    close: None,
-                });
-            }
-            Syscall::Close { fd } => {
-                let Some(id) = ev.sock(*fd) else {
-                    return;
-                };
-                if self.listeners.contains(&id) {
-                    return;
-                }
-                let span = span_of(ev);
-                for record in self.listen_history.iter_mut() {
-                    if record.sock == id && record.close.is_none() {
-                        record.close = Some(span);
-                    }
-                }
-            }
-            _ => {}
         }
     }
 
@@ -243,7 +214,7 @@ impl Model<'_> {
         let listener = self.find_listener(id, target);
         let local = self.sockets.get(&id).and_then(|s| s.local);
         if let Some(s) = self.sockets.get_mut(&id) {
-            s.state = SockState::Connecting;
+            s.set_state(SockState::Connecting, ev, &mut self.listen_history);
             s.peer = Some(target);
             s.connect_target = Some((target, ev.call.loc));
         }
@@ -287,11 +258,11 @@ impl Model<'_> {
     ) -> ConnId {
         let conn_id = self.conns.len();
         let mut conn = Connection::new(client, Some(listener), ev.call.loc);
-        conn.client_view = (
+        conn.record.client_view = (
             self.sockets.get(&client).and_then(|s| s.local),
             Some(target),
         );
-        conn.server_view.0 = self.sockets.get(&listener).and_then(|s| s.local);
+        conn.record.server_view.0 = self.sockets.get(&listener).and_then(|s| s.local);
         self.conns.push(conn);
         if let Some(s) = self.sockets.get_mut(&client) {
             s.conn = Some(conn_id);
@@ -304,7 +275,7 @@ impl Model<'_> {
         conn_id
     }
 
-    pub(super) fn completion(&self, id: SockId) -> Result<Completion, String> {
+    pub(in crate::model) fn completion(&self, id: SockId) -> Result<Completion, String> {
         let Some(sock) = self.sockets.get(&id) else {
             return Err("socket unknown".into());
         };
@@ -322,14 +293,14 @@ impl Model<'_> {
     }
 
     /// Evidence that a connect completed (success return, SO_ERROR 0, POLLOUT, EISCONN).
-    pub(super) fn complete_connect(&mut self, ev: &SocketEvent, id: SockId) -> Verdict {
+    pub(in crate::model) fn complete_connect(&mut self, ev: &SocketEvent, id: SockId) -> Verdict {
         match self.completion(id) {
             Ok(c) => self.apply_completion(ev, id, c),
             Err(reason) => self.wait_for(reason, &[WaitKey::AnyListen]),
         }
     }
 
-    pub(super) fn apply_completion(
+    pub(in crate::model) fn apply_completion(
         &mut self,
         ev: &SocketEvent,
         id: SockId,
@@ -357,7 +328,7 @@ impl Model<'_> {
             }
         }
         if let Some(s) = self.sockets.get_mut(&id) {
-            s.state = SockState::Connected;
+            s.set_state(SockState::Connected, ev, &mut self.listen_history);
         }
         match target {
             Some(t) if is_loopback_to_external(local, t) => {
@@ -368,7 +339,12 @@ impl Model<'_> {
     }
 
     /// A connect ended with `errno` (returned directly or through SO_ERROR).
-    pub(super) fn connect_failed(&mut self, ev: &SocketEvent, id: SockId, errno: Errno) -> Verdict {
+    pub(in crate::model) fn connect_failed(
+        &mut self,
+        ev: &SocketEvent,
+        id: SockId,
+        errno: Errno,
+    ) -> Verdict {
         let Some(sock) = self.sockets.get(&id) else {
             return Verdict::NotModelled;
         };
@@ -385,7 +361,7 @@ impl Model<'_> {
         };
         let queued = sock.conn;
         if let Some(s) = self.sockets.get_mut(&id) {
-            s.state = back_to;
+            s.set_state(back_to, ev, &mut self.listen_history);
             s.conn = None;
             s.connect_target = None;
         }
@@ -454,7 +430,7 @@ impl Model<'_> {
 
     /// Removes a connection that never got established from its listener's queue.
     fn drop_queued(&mut self, conn: ConnId) {
-        let Some(listener) = self.conns.get(conn).and_then(|c| c.listener) else {
+        let Some(listener) = self.conns.get(conn).and_then(|c| c.record.listener) else {
             return;
         };
         if let Some(l) = self.sockets.get_mut(&listener) {
@@ -470,15 +446,19 @@ impl Model<'_> {
                 return false;
             };
             // The client's address as it was when it connected (the client may be closed).
-            match (peer, c.client_view.0) {
-                (Some(p), Some(client_local)) if client_local.port() != 0 => {
-                    self.can_be(c.client, client_local, listener.trace, p, Role::Client)
-                }
+            match (peer, c.record.client_view.0) {
+                (Some(p), Some(client_local)) if client_local.port() != 0 => self.can_be(
+                    c.record.client,
+                    client_local,
+                    listener.trace,
+                    p,
+                    Role::Client,
+                ),
                 // Ephemeral port unknown: at least the peer's IP must be the client host's (or
                 // nobody's, e.g. a NAT's public address).
                 (Some(p), _) => {
                     let owners = self.traces_behind(p);
-                    owners.is_empty() || owners.contains(&c.client.trace)
+                    owners.is_empty() || owners.contains(&c.record.client.trace)
                 }
                 (None, _) => true,
             }
@@ -510,7 +490,7 @@ impl Model<'_> {
             .collect()
     }
 
-    pub(super) fn accept(
+    pub(in crate::model) fn accept(
         &mut self,
         ev: &SocketEvent,
         fd: Fd,
@@ -536,11 +516,7 @@ impl Model<'_> {
             return Verdict::NotModelled;
         };
         let peer = peer.and_then(inet_of);
-        let mut accepted = Socket::new(new_id, listener.host, Proto::Tcp, listener.ipv6);
-        accepted.options = listener.options.clone();
-        accepted.local = listener.local;
-        accepted.peer = peer;
-        accepted.state = SockState::Connected;
+        let mut accepted = Socket::accepted(new_id, listener, peer);
         // Linux does not pass O_NONBLOCK on to accepted sockets, BSD and Windows do: remember
         // that the flag only came from the listener.
         accepted.nonblock = if nonblock {
@@ -613,13 +589,13 @@ impl Model<'_> {
         if let Some(c) = self.conns.get_mut(conn_id) {
             // With SO_REUSEPORT the kernel spreads connections over the listeners: the one
             // that accepted it is the one it went to.
-            c.listener = Some(listener_id);
-            c.server = Some(new_id);
-            c.accept_loc = Some(ev.call.loc);
-            c.server_view = (accepted.local, peer);
-            client = Some(c.client);
+            c.record.listener = Some(listener_id);
+            c.record.server = Some(new_id);
+            c.record.accept_loc = Some(ev.call.loc);
+            c.record.server_view = (accepted.local, peer);
+            client = Some(c.record.client);
             if accepted.peer.is_none() {
-                accepted.peer = c.client_view.0;
+                accepted.peer = c.record.client_view.0;
             }
         }
         accepted.conn = Some(conn_id);

@@ -1,0 +1,92 @@
+//! The modelled world: hosts, their traces, addresses and NATs, and the endpoints to ignore.
+
+use std::net::{IpAddr, Ipv4Addr};
+use std::path::PathBuf;
+
+use serde::Serialize;
+
+use crate::source::TraceId;
+
+/// The modelled world: hosts, their traces, addresses and NATs.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Topology {
+    pub hosts: Vec<Host>,
+    /// Traces in declaration order; `traces[i].id == TraceId(i)`.
+    pub traces: Vec<TraceSpec>,
+    /// Endpoints outside the modelled world (127.0.0.1:53 is always included).
+    pub ignores: Vec<Endpoint>,
+    /// Where the topology came from.
+    pub origin: TopologyOrigin,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub enum TopologyOrigin {
+    #[default]
+    ConfigFile,
+    /// One host per trace, addresses and NATs inferred from the traces.
+    Inferred,
+    /// All traces on one host (`--trace`).
+    OneHost,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Host {
+    pub name: String,
+    pub ips: Vec<IpAddr>,
+    pub nats: Vec<NatRule>,
+    pub traces: Vec<TraceId>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct TraceSpec {
+    pub id: TraceId,
+    /// Display name (`trace FILE NAME`), defaulting to the file name.
+    pub name: String,
+    pub path: PathBuf,
+    /// Index into [`Topology::hosts`].
+    pub host: usize,
+}
+
+/// An address with an optional port (`None` = any port).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub struct Endpoint {
+    pub ip: IpAddr,
+    pub port: Option<u16>,
+}
+
+/// `nat PRIVATE[,PORT] PUBLIC[,PORT]`: the host is reachable at / appears as `public` for traffic
+/// from `private`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct NatRule {
+    pub private: Endpoint,
+    pub public: Endpoint,
+    /// Inferred from the traces rather than declared.
+    pub inferred: bool,
+}
+
+impl Topology {
+    pub fn host_of(&self, trace: TraceId) -> Option<&Host> {
+        let spec = self.traces.get(trace.0 as usize)?;
+        self.hosts.get(spec.host)
+    }
+
+    /// NAT rules inferred from the traces rather than declared, with their host: each one is a
+    /// finding to report, never a silent assumption.
+    pub fn inferred_nats(&self) -> impl Iterator<Item = (&Host, &NatRule)> {
+        self.hosts
+            .iter()
+            .flat_map(|h| h.nats.iter().filter(|n| n.inferred).map(move |n| (h, n)))
+    }
+}
+
+/// Endpoints ignored in every topology: local DNS resolvers (the classic 127.0.0.1:53 and the
+/// systemd-resolved stub 127.0.0.53:53).
+pub fn default_ignores() -> Vec<Endpoint> {
+    [Ipv4Addr::new(127, 0, 0, 1), Ipv4Addr::new(127, 0, 0, 53)]
+        .into_iter()
+        .map(|ip| Endpoint {
+            ip: IpAddr::V4(ip),
+            port: Some(53),
+        })
+        .collect()
+}

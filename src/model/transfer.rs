@@ -1,0 +1,163 @@
+//! Transfer calls (send and receive families, sendmmsg/recvmmsg, sendfile/splice) dispatched by
+//! transport: TCP to the connection's byte streams (`tcp/stream.rs`), UDP to the flows
+//! (`udp/transfer.rs`).
+
+use std::ops::ControlFlow;
+
+use super::socket::{inet_of, Proto};
+use super::tcp::stream::Bytes;
+use super::udp::transfer::Datagram;
+use super::{Model, Target, Verdict, Way};
+use crate::fold::SocketEvent;
+use crate::parse::{Fd, MmsgEntry, MsgFlags, Payload, SockAddr};
+use crate::source::SockId;
+
+impl Model<'_> {
+    /// The byte count the call returned (0 when it failed).
+    fn returned_len(ev: &SocketEvent) -> u64 {
+        ev.call
+            .outcome
+            .value
+            .and_then(|v| u64::try_from(v).ok())
+            .unwrap_or(0)
+    }
+
+    /// The socket a transfer names, its transport and the byte count the call returned; or why
+    /// the call is not modelled.
+    fn transfer_target(
+        &self,
+        ev: &SocketEvent,
+        fd: Fd,
+    ) -> ControlFlow<Verdict, (SockId, Proto, u64)> {
+        match self.target(ev, fd) {
+            Target::Sock(id, sock) => {
+                ControlFlow::Continue((id, sock.proto, Self::returned_len(ev)))
+            }
+            Target::Skip(verdict) => ControlFlow::Break(verdict),
+        }
+    }
+
+    pub(in crate::model) fn send(
+        &mut self,
+        ev: &SocketEvent,
+        fd: Fd,
+        data: &Payload,
+        flags: MsgFlags,
+        dest: Option<&SockAddr>,
+    ) -> Verdict {
+        let (id, proto, len) = match self.transfer_target(ev, fd) {
+            ControlFlow::Continue(target) => target,
+            ControlFlow::Break(verdict) => return verdict,
+        };
+        match proto {
+            Proto::Tcp => self.tcp_send(ev, id, Bytes::of(data, len), flags),
+            Proto::Udp => {
+                let addr = dest.and_then(inet_of);
+                if dest.is_some() && addr.is_none() {
+                    return Verdict::NotModelled;
+                }
+                let dgram = Datagram {
+                    len,
+                    payload: data,
+                    addr,
+                };
+                self.udp_send(ev, id, &[dgram], flags)
+            }
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub(in crate::model) fn recv(
+        &mut self,
+        ev: &SocketEvent,
+        fd: Fd,
+        data: &Payload,
+        buf_len: u64,
+        flags: MsgFlags,
+        src: Option<&SockAddr>,
+        truncated_datagram: bool,
+    ) -> Verdict {
+        let (id, proto, len) = match self.transfer_target(ev, fd) {
+            ControlFlow::Continue(target) => target,
+            ControlFlow::Break(verdict) => return verdict,
+        };
+        match proto {
+            Proto::Tcp => self.tcp_recv(ev, id, Bytes::of(data, len), buf_len, flags, true),
+            Proto::Udp => {
+                let dgram = Datagram {
+                    len,
+                    payload: data,
+                    addr: src.and_then(inet_of),
+                };
+                self.udp_recv(ev, id, &[dgram], buf_len, flags, truncated_datagram)
+            }
+        }
+    }
+
+    /// The messages of a sendmmsg/recvmmsg that the call reports as transferred.
+    fn transferred_messages<'m>(ev: &SocketEvent, msgs: &'m [MmsgEntry]) -> Vec<Datagram<'m>> {
+        let count = usize::try_from(Self::returned_len(ev)).unwrap_or(0);
+        msgs.iter()
+            .take(count)
+            .map(|m| Datagram {
+                len: m.len.unwrap_or(m.data.shown().len() as u64),
+                payload: &m.data,
+                addr: m.addr.as_ref().and_then(inet_of),
+            })
+            .collect()
+    }
+
+    /// sendmmsg or recvmmsg: each message the call reports as transferred is one datagram.
+    pub(in crate::model) fn transfer_many(
+        &mut self,
+        ev: &SocketEvent,
+        fd: Fd,
+        msgs: &[MmsgEntry],
+        flags: MsgFlags,
+        way: Way,
+    ) -> Verdict {
+        let (id, sock) = match self.target(ev, fd) {
+            Target::Sock(id, s) => (id, s),
+            Target::Skip(v) => return v,
+        };
+        if sock.proto == Proto::Tcp {
+            return self.unsupported_call(
+                ev,
+                match way {
+                    Way::Send => "sendmmsg on TCP",
+                    Way::Receive => "recvmmsg on TCP",
+                },
+            );
+        }
+        let dgrams = Self::transferred_messages(ev, msgs);
+        match way {
+            Way::Send => self.udp_send(ev, id, &dgrams, flags),
+            Way::Receive => self.udp_recv(ev, id, &dgrams, 0, flags, false),
+        }
+    }
+
+    /// sendfile / splice: bytes move, content unknown.
+    pub(in crate::model) fn copy_file(
+        &mut self,
+        ev: &SocketEvent,
+        out_fd: Fd,
+        in_fd: Fd,
+    ) -> Verdict {
+        let unknown = Payload::new(Vec::new(), true);
+        let len = Self::returned_len(ev);
+        let flags = MsgFlags::default();
+        if let Target::Sock(id, sock) = self.target(ev, out_fd) {
+            return match sock.proto {
+                Proto::Tcp => self.tcp_send(ev, id, Bytes::of(&unknown, len), flags),
+                Proto::Udp => self.unsupported_call(ev, "sendfile to a UDP socket"),
+            };
+        }
+        if let Target::Sock(id, sock) = self.target(ev, in_fd) {
+            return match sock.proto {
+                Proto::Tcp => self.tcp_recv(ev, id, Bytes::of(&unknown, len), len, flags, false),
+                Proto::Udp => self.unsupported_call(ev, "splice from a UDP socket"),
+            };
+        }
+        Verdict::NotModelled
+    }
+}

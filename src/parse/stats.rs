@@ -1,0 +1,104 @@
+//! The account of a trace's lines: [`ParseStats`], with the lines that could not be parsed.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use serde::Serialize;
+
+use crate::source::Loc;
+
+/// How every physical line of a trace was accounted for.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ParseStats {
+    pub bytes: u64,
+    pub lines: u64,
+    /// Recognised calls (a merged unfinished/resumed pair counts once): turned into events, or
+    /// counted in `calls_not_read`.
+    pub calls: u64,
+    /// Calls on a descriptor the fold stage knew was not a socket when the call was read:
+    /// counted, their arguments not read (most calls of a trace are on files).
+    pub calls_not_read: u64,
+    /// Calls assembled from an `<unfinished ...>` line and its `<... resumed>` line.
+    pub merged_unfinished: u64,
+    /// Exit, kill and signal lines turned into events.
+    pub process_events: u64,
+    /// Calls that are not network-relevant, by name.
+    pub ignored: BTreeMap<String, u64>,
+    /// Lines that carry nothing to parse (`Process N attached`, blank lines...).
+    pub skipped: u64,
+    /// Lines that could not be parsed.
+    pub unparsed: u64,
+    /// The first few unparsed lines, for the report.
+    pub first_unparsed: Vec<Unparsed>,
+    /// Calls still `<unfinished ...>` when the trace ended (or when the same pid started
+    /// another call, so they never resumed).
+    pub unfinished_at_end: u64,
+    /// The files read, indexed by [`Loc::file`] (one for a plain trace, the per-pid files of a
+    /// `-ff` set); reports use it to point evidence at the right file.
+    #[serde(serialize_with = "lossy_paths")]
+    pub files: Vec<PathBuf>,
+    /// Children (processes or threads) created in a trace recorded without `-f`: none of their
+    /// calls is in the trace.
+    pub untraced_children: u64,
+    /// The first of them: child pid and the spawning call's place.
+    pub untraced_child_samples: Vec<(u32, Loc)>,
+    /// An I/O error that ended the reading of a file early (`FILE: reason`): the trace was not
+    /// read whole, so the run is an input error, not a diagnosis.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub read_error: Option<String>,
+}
+
+impl ParseStats {
+    /// Total of the per-kind counters; equals `lines` once a trace is fully read.
+    pub fn accounted_lines(&self) -> u64 {
+        self.calls
+            + self.merged_unfinished
+            + self.process_events
+            + self.ignored.values().sum::<u64>()
+            + self.skipped
+            + self.unparsed
+            + self.unfinished_at_end
+    }
+}
+
+/// Paths are shown as text even when they are not UTF-8 (JSON has no other way to hold them).
+fn lossy_path<S: serde::Serializer>(path: &std::path::Path, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&path.to_string_lossy())
+}
+
+fn lossy_paths<S: serde::Serializer>(paths: &[PathBuf], s: S) -> Result<S::Ok, S::Error> {
+    s.collect_seq(paths.iter().map(|p| p.to_string_lossy()))
+}
+
+/// Longest trace-line text kept for a report (evidence, unparsed samples), in characters.
+pub const EXCERPT_CHARS: usize = 200;
+
+/// `text` cut to [`EXCERPT_CHARS`] characters, the last of them `…` when it was cut.
+pub fn excerpt(text: &str) -> String {
+    if text.chars().count() <= EXCERPT_CHARS {
+        return text.to_string();
+    }
+    let mut cut: String = text.chars().take(EXCERPT_CHARS - 1).collect();
+    cut.push('…');
+    cut
+}
+
+/// Maximum number of untraced children kept with their place.
+pub const UNTRACED_CHILD_SAMPLES: usize = 20;
+
+/// Maximum number of unparsed lines kept with their text.
+pub const UNPARSED_SAMPLES: usize = 20;
+
+/// A line the parser could not read, with where and why.
+#[derive(Debug, Clone, Serialize)]
+pub struct Unparsed {
+    pub loc: Loc,
+    /// The file the line is in (a `-ff` set has several).
+    #[serde(serialize_with = "lossy_path")]
+    pub path: PathBuf,
+    /// 1-based byte column where parsing failed.
+    pub column: usize,
+    pub reason: String,
+    /// The line, cut to a readable length.
+    pub text: String,
+}

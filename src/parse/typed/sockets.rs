@@ -1,0 +1,120 @@
+//! Calls that create, name and connect sockets: socket, socketpair, bind, connect, listen,
+//! accept and accept4.
+
+use super::super::address::sockaddr;
+use super::super::error::Result;
+use super::super::outcome::Returned;
+use super::super::syscall::{Domain, Protocol, SockAddr, SockType, Syscall, SyscallName};
+use super::super::value;
+use super::args::{int, returned_fd, text, Args};
+use super::decorations::Decorations;
+
+/// `socket(AF_INET, SOCK_STREAM|SOCK_NONBLOCK, IPPROTO_TCP) = 3`.
+pub(super) fn socket(a: &Args, ret: &Returned) -> Result<Syscall> {
+    let (ty, nonblock, cloexec) = sock_type(a.get(1)?);
+    Ok(Syscall::Socket {
+        domain: domain(a.get(0)?),
+        ty,
+        nonblock,
+        cloexec,
+        protocol: protocol(a.get(2)?),
+        fd: returned_fd(ret),
+    })
+}
+
+/// `socketpair(AF_UNIX, SOCK_STREAM, 0, [3, 4]) = 0`.
+pub(super) fn socketpair(a: &Args, ret: &Returned, d: &mut Decorations) -> Result<Syscall> {
+    let (ty, nonblock, _) = sock_type(a.get(1)?);
+    let fds = match a.opt(3).and_then(value::array_items) {
+        Some(mut items) if ret.outcome.is_success() => {
+            let first = d.fd(items.next().unwrap_or_default())?;
+            let second = d.fd(items.next().unwrap_or_default())?;
+            Some([first, second])
+        }
+        _ => None,
+    };
+    Ok(Syscall::Socketpair {
+        domain: domain(a.get(0)?),
+        ty,
+        nonblock,
+        fds,
+    })
+}
+
+/// `bind(3, {sa_family=AF_INET, ...}, 16) = 0`, and `connect` with the same arguments.
+pub(super) fn bind_or_connect(name: SyscallName, a: &Args, d: &mut Decorations) -> Result<Syscall> {
+    let fd = d.fd(a.get(0)?)?;
+    let raw = a.get(1)?;
+    let addr = sockaddr(raw)?.unwrap_or_else(|| unknown_addr(raw));
+    Ok(if name == SyscallName::Bind {
+        Syscall::Bind { fd, addr }
+    } else {
+        Syscall::Connect { fd, addr }
+    })
+}
+
+/// `listen(3, 128) = 0`.
+pub(super) fn listen(a: &Args, d: &mut Decorations) -> Result<Syscall> {
+    Ok(Syscall::Listen {
+        fd: d.fd(a.get(0)?)?,
+        backlog: int(a.get(1)?)?,
+    })
+}
+
+/// `accept4(3, {sa_family=AF_INET, ...}, [16], SOCK_NONBLOCK) = 4`, and `accept` without flags.
+pub(super) fn accept(a: &Args, ret: &Returned, d: &mut Decorations) -> Result<Syscall> {
+    let flags = a.opt(3).unwrap_or_default();
+    Ok(Syscall::Accept {
+        fd: d.fd(a.get(0)?)?,
+        peer: a.opt(1).map(sockaddr).transpose()?.flatten(),
+        nonblock: value::has_flag(flags, b"SOCK_NONBLOCK"),
+        cloexec: value::has_flag(flags, b"SOCK_CLOEXEC"),
+        new_fd: returned_fd(ret),
+    })
+}
+
+/// An address argument strace printed as something other than a structure (a pointer after
+/// EFAULT, say): kept as text rather than dropping the call.
+fn unknown_addr(raw: &[u8]) -> SockAddr {
+    SockAddr::Other(text(raw))
+}
+
+fn domain(text: &[u8]) -> Domain {
+    match value::symbol(text) {
+        b"AF_INET" | b"PF_INET" => Domain::Inet,
+        b"AF_INET6" | b"PF_INET6" => Domain::Inet6,
+        b"AF_UNIX" | b"AF_LOCAL" | b"PF_UNIX" | b"PF_LOCAL" => Domain::Unix,
+        b"AF_NETLINK" | b"PF_NETLINK" => Domain::Netlink,
+        b"AF_PACKET" | b"PF_PACKET" => Domain::Packet,
+        _ => Domain::Other,
+    }
+}
+
+/// `SOCK_STREAM|SOCK_NONBLOCK|SOCK_CLOEXEC` → (type, nonblock, cloexec).
+fn sock_type(text: &[u8]) -> (SockType, bool, bool) {
+    let mut ty = SockType::Other;
+    let (mut nonblock, mut cloexec) = (false, false);
+    for flag in value::flags(text) {
+        match flag {
+            b"SOCK_STREAM" => ty = SockType::Stream,
+            b"SOCK_DGRAM" => ty = SockType::Dgram,
+            b"SOCK_RAW" => ty = SockType::Raw,
+            b"SOCK_SEQPACKET" => ty = SockType::SeqPacket,
+            b"SOCK_NONBLOCK" => nonblock = true,
+            b"SOCK_CLOEXEC" => cloexec = true,
+            _ => {}
+        }
+    }
+    (ty, nonblock, cloexec)
+}
+
+fn protocol(text: &[u8]) -> Protocol {
+    match value::symbol(text) {
+        b"0" | b"IPPROTO_IP" => Protocol::Default,
+        b"IPPROTO_TCP" => Protocol::Tcp,
+        b"IPPROTO_UDP" => Protocol::Udp,
+        b"IPPROTO_ICMP" => Protocol::Icmp,
+        b"IPPROTO_ICMPV6" => Protocol::Icmpv6,
+        other => Protocol::Other(value::int(other).unwrap_or(-1)),
+    }
+}

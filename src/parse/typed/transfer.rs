@@ -1,0 +1,256 @@
+//! Calls that move bytes: the send and receive families, their vector and message forms, and
+//! sendfile/splice.
+
+use super::super::address::sockaddr;
+use super::super::error::{ParseError, Part, Result};
+use super::super::strings;
+use super::super::syscall::{MmsgEntry, MsgFlags, Payload, SockAddr, Syscall, SyscallName};
+use super::super::value::{self, trim};
+use super::args::{count, Args};
+use super::decorations::Decorations;
+
+use SyscallName as N;
+
+/// send, sendto, write and pwrite64: one buffer; flags and destination where the call has them.
+pub(super) fn send(name: SyscallName, a: &Args, d: &mut Decorations) -> Result<Syscall> {
+    Ok(Syscall::Send {
+        fd: d.fd(a.get(0)?)?,
+        data: payload(a.get(1)?)?,
+        flags: match name {
+            N::Send | N::Sendto => msg_flags(a.get(3)?),
+            _ => MsgFlags::default(),
+        },
+        dest: match name {
+            N::Sendto => a.opt(4).map(sockaddr).transpose()?.flatten(),
+            _ => None,
+        },
+    })
+}
+
+/// recv, recvfrom, read and pread64: one buffer and its size; flags and source where the call
+/// has them.
+pub(super) fn recv(name: SyscallName, a: &Args, d: &mut Decorations) -> Result<Syscall> {
+    Ok(Syscall::Recv {
+        fd: d.fd(a.get(0)?)?,
+        data: payload(a.get(1)?)?,
+        buf_len: count(a.get(2)?)?,
+        flags: match name {
+            N::Recv | N::Recvfrom => msg_flags(a.get(3)?),
+            _ => MsgFlags::default(),
+        },
+        src: match name {
+            N::Recvfrom => a.opt(4).map(sockaddr).transpose()?.flatten(),
+            _ => None,
+        },
+        truncated_datagram: false,
+    })
+}
+
+/// `writev(3, [{iov_base="ab", iov_len=2}], 1) = 2`.
+pub(super) fn writev(a: &Args, d: &mut Decorations) -> Result<Syscall> {
+    let (data, _) = iovecs(a.get(1)?)?;
+    Ok(Syscall::Send {
+        fd: d.fd(a.get(0)?)?,
+        data,
+        flags: MsgFlags::default(),
+        dest: None,
+    })
+}
+
+/// `readv(3, [{iov_base="ab", iov_len=1024}], 1) = 2`.
+pub(super) fn readv(a: &Args, d: &mut Decorations) -> Result<Syscall> {
+    let (data, buf_len) = iovecs(a.get(1)?)?;
+    Ok(Syscall::Recv {
+        fd: d.fd(a.get(0)?)?,
+        data,
+        buf_len,
+        flags: MsgFlags::default(),
+        src: None,
+        truncated_datagram: false,
+    })
+}
+
+/// `sendmsg(3, {msg_name=..., msg_iov=[...], ...}, 0) = 5`.
+pub(super) fn sendmsg(a: &Args, d: &mut Decorations) -> Result<Syscall> {
+    let msg = msghdr(a.get(1)?)?;
+    Ok(Syscall::Send {
+        fd: d.fd(a.get(0)?)?,
+        data: msg.data,
+        flags: msg_flags(a.get(2)?),
+        dest: msg.name,
+    })
+}
+
+/// `recvmsg(3, {msg_name=..., msg_iov=[...], msg_flags=...}, 0) = 5`.
+pub(super) fn recvmsg(a: &Args, d: &mut Decorations) -> Result<Syscall> {
+    let msg = msghdr(a.get(1)?)?;
+    Ok(Syscall::Recv {
+        fd: d.fd(a.get(0)?)?,
+        data: msg.data,
+        buf_len: msg.buf_len,
+        flags: msg_flags(a.get(2)?),
+        src: msg.name,
+        truncated_datagram: msg.truncated_datagram,
+    })
+}
+
+/// `sendmmsg` and `recvmmsg`: an array of messages.
+pub(super) fn many(name: SyscallName, a: &Args, d: &mut Decorations) -> Result<Syscall> {
+    let fd = d.fd(a.get(0)?)?;
+    let msgs = mmsghdrs(a.get(1)?)?;
+    let flags = msg_flags(a.get(3)?);
+    Ok(if name == N::Sendmmsg {
+        Syscall::SendMany { fd, msgs, flags }
+    } else {
+        Syscall::RecvMany { fd, msgs, flags }
+    })
+}
+
+/// `sendfile(out, in, offset, count)` and `splice(in, off_in, out, off_out, count, flags)`.
+pub(super) fn copy_file(name: SyscallName, a: &Args, d: &mut Decorations) -> Result<Syscall> {
+    Ok(if name == N::Splice {
+        Syscall::CopyFile {
+            in_fd: d.fd(a.get(0)?)?,
+            out_fd: d.fd(a.get(2)?)?,
+            count: count(a.get(4)?)?,
+        }
+    } else {
+        Syscall::CopyFile {
+            out_fd: d.fd(a.get(0)?)?,
+            in_fd: d.fd(a.get(1)?)?,
+            count: count(a.get(3)?)?,
+        }
+    })
+}
+
+fn msg_flags(text: &[u8]) -> MsgFlags {
+    let mut flags = MsgFlags::default();
+    for flag in value::flags(text) {
+        match flag {
+            b"0" => {}
+            b"MSG_PEEK" => flags.peek = true,
+            b"MSG_TRUNC" => flags.trunc = true,
+            b"MSG_DONTWAIT" => flags.dontwait = true,
+            b"MSG_OOB" => flags.oob = true,
+            b"MSG_NOSIGNAL" => flags.nosignal = true,
+            b"MSG_MORE" => flags.more = true,
+            b"MSG_WAITALL" => flags.waitall = true,
+            _ => flags.other = true,
+        }
+    }
+    flags
+}
+
+/// A buffer argument: a quoted string (decoded when first read), or NULL / a pointer (nothing shown).
+fn payload(text: &[u8]) -> Result<Payload> {
+    let mut data = Payload::default();
+    append_payload(text, &mut data)?;
+    Ok(data)
+}
+
+/// Appends a buffer argument's bytes to `data`. Once a part is truncated nothing after it is
+/// known, so later parts are not appended.
+fn append_payload(text: &[u8], data: &mut Payload) -> Result<()> {
+    let text = trim(text);
+    let Some(q) = strings::quoted(text) else {
+        if text.first() == Some(&b'"') {
+            return Err(ParseError::at(Part::String, text));
+        }
+        return Ok(());
+    };
+    if data.truncated {
+        return Ok(());
+    }
+    data.push_quoted(q.raw);
+    data.truncated = q.truncated;
+    Ok(())
+}
+
+/// An iovec array (`[{iov_base="ab", iov_len=2}, ...]`, old form `[{"ab", 2}, ...]`): the bytes
+/// shown and the sum of the buffer lengths.
+fn iovecs(text: &[u8]) -> Result<(Payload, u64)> {
+    let mut data = Payload::default();
+    let mut total: u64 = 0;
+    let Some(items) = value::array_items(text) else {
+        return Ok((data, 0));
+    };
+    for iov in items {
+        if iov == b"..." {
+            data.truncated = true;
+            continue;
+        }
+        let fields = value::struct_items(iov).ok_or(ParseError::at(Part::Struct, iov))?;
+        for (position, item) in fields.enumerate() {
+            match value::field(item) {
+                (Some(b"iov_base"), base) => append_payload(base, &mut data)?,
+                (Some(b"iov_len"), len) => total = total.saturating_add(count(len)?),
+                (None, base) if position == 0 => append_payload(base, &mut data)?,
+                (None, len) if position == 1 => total = total.saturating_add(count(len)?),
+                _ => {}
+            }
+        }
+    }
+    Ok((data, total))
+}
+
+struct Msg {
+    data: Payload,
+    buf_len: u64,
+    name: Option<SockAddr>,
+    truncated_datagram: bool,
+}
+
+/// A `msghdr` (`{msg_name=..., msg_iov=[...], msg_flags=...}`, old `msg_iov(1)=[...]`).
+fn msghdr(text: &[u8]) -> Result<Msg> {
+    let mut msg = Msg {
+        data: Payload::default(),
+        buf_len: 0,
+        name: None,
+        truncated_datagram: false,
+    };
+    let Some(fields) = value::struct_items(text) else {
+        return Ok(msg);
+    };
+    for item in fields {
+        match value::field(item) {
+            (Some(b"msg_name"), name) => msg.name = sockaddr(name)?,
+            (Some(b"msg_iov"), iov) => (msg.data, msg.buf_len) = iovecs(iov)?,
+            (Some(b"msg_flags"), flags) => {
+                msg.truncated_datagram = value::has_flag(flags, b"MSG_TRUNC")
+            }
+            _ => {}
+        }
+    }
+    Ok(msg)
+}
+
+/// An `mmsghdr` array: `[{msg_hdr={...}, msg_len=5}, ...]`.
+fn mmsghdrs(text: &[u8]) -> Result<Vec<MmsgEntry>> {
+    let mut entries = Vec::new();
+    let Some(items) = value::array_items(text) else {
+        return Ok(entries);
+    };
+    for item in items {
+        if item == b"..." {
+            continue;
+        }
+        let mut entry = MmsgEntry {
+            data: Payload::default(),
+            addr: None,
+            len: None,
+        };
+        for field in value::struct_items(item).ok_or(ParseError::at(Part::Struct, item))? {
+            match value::field(field) {
+                (Some(b"msg_hdr"), hdr) => {
+                    let msg = msghdr(hdr)?;
+                    entry.data = msg.data;
+                    entry.addr = msg.name;
+                }
+                (Some(b"msg_len"), len) => entry.len = Some(count(len)?),
+                _ => {}
+            }
+        }
+        entries.push(entry);
+    }
+    Ok(entries)
+}

@@ -1,0 +1,184 @@
+//! Hand-made outcomes for the rules' tests, and the checks every rule's pattern must pass.
+
+use std::path::Path;
+
+use super::fixtures::*;
+use crate::config::{Inputs, Topology};
+use crate::diagnose::registry::RULES;
+use crate::diagnose::rule::Rule;
+use crate::diagnose::{Class, Finding};
+use crate::model::{DeviationKind, ReplayOutcome, TcpConnection};
+use crate::parse::{Errno, ParseStats};
+use crate::pipeline::{run_pipeline, Analysis};
+
+/// A client (10.0.0.1, trace A) and a server (10.0.0.2, trace B).
+pub fn two_hosts() -> Topology {
+    topology(&[("client", &["10.0.0.1"]), ("server", &["10.0.0.2"])])
+}
+
+/// The findings of `outcome` over `topology`.
+pub fn findings(topology: Topology, outcome: ReplayOutcome) -> Vec<Finding> {
+    Analysis::new(topology, Vec::new(), Vec::new(), outcome).findings
+}
+
+/// The rule of each finding, in report order, repeats removed.
+pub fn rules_of(findings: &[Finding]) -> Vec<&'static str> {
+    let mut rules: Vec<&'static str> = findings.iter().map(|f| f.rule).collect();
+    rules.dedup();
+    rules
+}
+
+/// The rules that fire on `outcome` over `topology`.
+pub fn fired(topology: Topology, outcome: ReplayOutcome) -> Vec<&'static str> {
+    rules_of(&findings(topology, outcome))
+}
+
+/// One deviation of `kind` at A:7 on socket A0.
+pub fn with_deviation(kind: DeviationKind) -> ReplayOutcome {
+    ReplayOutcome {
+        deviations: vec![deviation(kind, loc(0, 7), Some(sock(0, 0)))],
+        ..ReplayOutcome::default()
+    }
+}
+
+/// An accept on the server (trace B) whose peer matches no connect.
+pub fn accept_from(peer: &str, local: &str) -> ReplayOutcome {
+    let kind = DeviationKind::AcceptFromUnknownPeer {
+        peer: addr(peer),
+        local: addr(local),
+    };
+    ReplayOutcome {
+        deviations: vec![deviation(kind, loc(1, 7), Some(sock(1, 1)))],
+        ..ReplayOutcome::default()
+    }
+}
+
+/// A connect from A0 to 10.0.0.2:80 that failed with `errno`, while B0 listened or not.
+pub fn connect_failed(errno: Errno, listening: bool) -> ReplayOutcome {
+    with_deviation(DeviationKind::ConnectFailed {
+        errno,
+        target: addr("10.0.0.2:80"),
+        listener: listening.then(|| sock(1, 0)),
+    })
+}
+
+/// A client → server connection, accepted, with `sent`/`received` bytes towards the server.
+pub fn accepted(sent: u64, received: u64, largest: u64) -> TcpConnection {
+    let mut c = connection(
+        sock(0, 0),
+        "10.0.0.1:40000",
+        sock(1, 0),
+        Some(sock(1, 1)),
+        "10.0.0.2:80",
+        loc(0, 5),
+        Some(loc(1, 9)),
+    );
+    c.to_server = stream(sent, received, largest, 3, loc(0, 12));
+    c
+}
+
+/// An outcome with these TCP connections only.
+pub fn tcp(connections: Vec<TcpConnection>) -> ReplayOutcome {
+    ReplayOutcome {
+        tcp: connections,
+        ..ReplayOutcome::default()
+    }
+}
+
+/// One UDP flow from A0 (10.0.0.1:5000) to B0 (10.0.0.2:6000) with datagrams by size.
+pub fn udp(by_size: Vec<(u64, u64, u64)>) -> ReplayOutcome {
+    ReplayOutcome {
+        udp: vec![udp_flow(
+            sock(0, 0),
+            "10.0.0.1:5000",
+            "10.0.0.2:6000",
+            vec![sock(1, 0)],
+            by_size,
+            loc(0, 4),
+        )],
+        ..ReplayOutcome::default()
+    }
+}
+
+/// No parse statistics.
+pub fn none() -> Vec<ParseStats> {
+    Vec::new()
+}
+
+/// Checks that `outcome` makes `rule` fire and no other rule, in the rule's class, with a one-line
+/// summary and hint; returns the findings.
+pub fn assert_only_rule(
+    rule: &Rule,
+    topology: Topology,
+    outcome: ReplayOutcome,
+    parse: Vec<ParseStats>,
+) -> Vec<Finding> {
+    let found = Analysis::new(topology, parse, Vec::new(), outcome).findings;
+    assert_eq!(
+        rules_of(&found),
+        vec![rule.id],
+        "pattern for {}: {found:#?}",
+        rule.id
+    );
+    let class = RULES.iter().find(|r| r.id == rule.id).map(|r| r.class);
+    assert!(found.iter().all(|f| Some(f.class) == class));
+    for f in &found {
+        for text in [&f.summary, &f.hint] {
+            assert!(!text.is_empty(), "{}: empty summary or hint", rule.id);
+            assert!(
+                !text.contains("  ") && !text.contains('\n'),
+                "{}: {text:?}",
+                rule.id
+            );
+        }
+        assert!(f.evidence.iter().all(|e| e.loc.line > 0));
+    }
+    found
+}
+
+/// [`assert_only_rule`], and every finding but an informational one points at a call.
+pub fn assert_fires_alone(
+    rule: &Rule,
+    topology: Topology,
+    outcome: ReplayOutcome,
+    parse: Vec<ParseStats>,
+) -> Vec<Finding> {
+    let found = assert_only_rule(rule, topology, outcome, parse);
+    for f in &found {
+        if f.class != Class::Info {
+            assert!(!f.evidence.is_empty(), "{} without evidence", f.rule);
+        }
+    }
+    found
+}
+
+/// [`assert_fires_alone`] between [`two_hosts`], without parse statistics.
+pub fn assert_fires_on(rule: &Rule, outcome: ReplayOutcome) -> Vec<Finding> {
+    assert_fires_alone(rule, two_hosts(), outcome, none())
+}
+
+/// Checks that each recorded lab scenario named (`tests/fixtures/lab/NAME`) makes `rule` fire.
+pub fn assert_recorded_scenarios_report(rule: &Rule, names: &[&str]) {
+    for name in names {
+        assert_recorded_scenario_reports(rule, name);
+    }
+}
+
+/// Checks that the recorded lab scenario `name` (`tests/fixtures/lab/NAME`) makes `rule` fire.
+pub fn assert_recorded_scenario_reports(rule: &Rule, name: &str) {
+    let config = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/lab")
+        .join(name)
+        .join("netcheck.conf");
+    let inputs = Inputs {
+        paths: vec![config],
+        one_host: Vec::new(),
+    };
+    let analysis = run_pipeline(&inputs).unwrap_or_else(|e| panic!("{name}: {e}"));
+    let found: Vec<&str> = analysis.findings.iter().map(|f| f.rule).collect();
+    assert!(
+        found.contains(&rule.id),
+        "{name}: {} not in {found:?}",
+        rule.id
+    );
+}
