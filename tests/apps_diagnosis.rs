@@ -8,9 +8,9 @@ use std::collections::BTreeSet;
 use std::fs;
 use std::path::{Path, PathBuf};
 
+use netcheck::cli::table::{render_markdown, run_scenario, scenarios};
 use netcheck::config::Inputs;
 use netcheck::pipeline::run_pipeline;
-use netcheck::cli::table::{render_markdown, run_scenario, scenarios};
 
 /// Scenarios whose expectation the diagnosis does not meet yet, each with what netcheck said
 /// instead. A scenario listed here must still fail: fixing one means removing it from this list.

@@ -46,7 +46,9 @@ pub mod value;
 
 pub use error::{OpenError, ParseError, Part};
 pub use oracle::SocketOracle;
-pub use stats::{excerpt, ParseStats, Unparsed, EXCERPT_CHARS, UNPARSED_SAMPLES, UNTRACED_CHILD_SAMPLES};
+pub use stats::{
+    excerpt, ParseStats, Unparsed, EXCERPT_CHARS, UNPARSED_SAMPLES, UNTRACED_CHILD_SAMPLES,
+};
 pub use syscall::*;
 
 use std::path::Path;
