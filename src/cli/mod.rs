@@ -12,6 +12,7 @@ mod explain_cmd;
 mod order_cmd;
 mod parse_cmd;
 mod record_cmd;
+mod triage;
 
 /// Exit status contract (documented in the README):
 /// 0 = ran, nothing to report; 1 = ran, problems found; 2 = usage or input error.
@@ -162,12 +163,46 @@ pub struct OrderArgs {
     pub format: Format,
 }
 
+/// What `diagnose` prints.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    Text,
+    Json,
+    /// One self-contained page with a time-space diagram (see `-o`).
+    Html,
+}
+
+/// When the text output is coloured.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    /// On a terminal, unless `NO_COLOR` is set.
+    Auto,
+    Always,
+    Never,
+}
+
 #[derive(Args, Debug)]
 pub struct DiagnoseArgs {
     #[command(flatten)]
     pub input: InputArgs,
-    #[arg(long, value_enum, default_value_t = Format::Text)]
-    pub format: Format,
+    #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+    pub format: ReportFormat,
+    /// Write the report to FILE. Without it an HTML report goes to `netcheck-report.html` when
+    /// standard output is a terminal, and to standard output otherwise.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Report only these rule IDs or classes (comma-separated, repeatable).
+    #[arg(long, value_name = "RULES", value_delimiter = ',')]
+    pub select: Vec<String>,
+    /// Leave out these rule IDs or classes (comma-separated, repeatable).
+    #[arg(long, value_name = "RULES", value_delimiter = ',')]
+    pub ignore: Vec<String>,
+    /// Print the findings only (text format).
+    #[arg(short, long)]
+    pub quiet: bool,
+    /// Colour the text output: auto (a terminal without `NO_COLOR`), always or never.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
     /// Run every scenario under DIR (each with `netcheck.conf` and `expected.json`) and print a
     /// Markdown table of what was found.
     #[arg(long, value_name = "DIR", conflicts_with_all = ["inputs", "one_host_traces"])]

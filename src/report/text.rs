@@ -63,6 +63,18 @@ pub fn render(report: &Report, style: Style) -> String {
     out
 }
 
+/// The findings alone (`--quiet`): each finding, then the counts line; nothing when none.
+pub fn render_findings(report: &Report, style: Style) -> String {
+    let mut out = String::new();
+    for f in &report.findings {
+        finding(&mut out, f, style);
+    }
+    if !report.findings.is_empty() {
+        counts(&mut out, report);
+    }
+    out.trim_start_matches('\n').to_string()
+}
+
 fn section(out: &mut String, title: &str, style: Style) {
     if !out.is_empty() {
         out.push('\n');
@@ -232,6 +244,10 @@ fn problems(out: &mut String, report: &Report, style: Style) {
     for f in &report.findings {
         finding(out, f, style);
     }
+    counts(out, report);
+}
+
+fn counts(out: &mut String, report: &Report) {
     let s = &report.summary;
     let _ = writeln!(
         out,

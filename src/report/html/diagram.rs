@@ -1,0 +1,496 @@
+//! The time-space diagram's data: one lane per trace (grouped by host), the calls drawn in
+//! reconstructed order, the arrows between them and the traffic summarised instead of drawn.
+//!
+//! Only the connections and flows a finding cites (or that deviated) are drawn, with at most
+//! [`MAX_DRAWN_STEPS`] calls; every other connection is counted in an [`Aggregate`] per pair of
+//! lanes, so the page stays small whatever the size of the traces.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::net::{IpAddr, SocketAddr};
+
+use serde::Serialize;
+
+use super::arrows;
+use super::capture::{CallKind, Captured, StepRecord};
+use crate::diagnose::Analysis;
+use crate::source::{Loc, SockId, TraceId};
+
+/// Most calls drawn; the rest of the cited sockets' calls are counted in `omitted_steps`.
+pub const MAX_DRAWN_STEPS: usize = 400;
+
+/// Healthy connections and flows drawn in full when no finding cites any.
+const HEALTHY_EXAMPLES: usize = 3;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Diagram {
+    pub lanes: Vec<Lane>,
+    pub rows: Vec<Row>,
+    pub arrows: Vec<Arrow>,
+    pub aggregates: Vec<Aggregate>,
+    /// The drawn connections and flows, for the filter.
+    pub connections: Vec<ConnectionLabel>,
+    /// Per finding, the [`loc_key`] of each evidence call (in evidence order).
+    pub evidence_keys: Vec<Vec<String>>,
+    /// Every call placed in the reconstructed order.
+    pub total_steps: u64,
+    /// Calls of drawn connections left out to keep the drawing bounded.
+    pub omitted_steps: u64,
+}
+
+/// A vertical lane: one trace, or the untraced rest of the world.
+#[derive(Debug, Clone, Serialize)]
+pub struct Lane {
+    /// Trace ID; empty for the untraced lane.
+    pub trace_id: String,
+    pub trace: String,
+    pub host: String,
+    /// Index of the host in the configuration; `None` for the untraced lane.
+    pub host_index: Option<usize>,
+}
+
+/// One drawn call.
+#[derive(Debug, Clone, Serialize)]
+pub struct Row {
+    pub position: u64,
+    pub lane: usize,
+    /// `TRACE:FILE:LINE`, the key evidence links use.
+    pub key: String,
+    pub kind: CallKind,
+    pub sock: String,
+    pub label: String,
+    pub call: String,
+    pub deviation: Option<String>,
+    /// Connection or flow ID (`t0`, `u2`).
+    pub conn: Option<String>,
+    /// Indices of the findings that cite this call.
+    pub findings: Vec<usize>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ArrowKind {
+    /// connect → accept.
+    Connect,
+    /// TCP send → the receive that got its first byte.
+    Data,
+    /// UDP send → receive.
+    Datagram,
+    /// Sent but never received: ends in a cross.
+    Lost,
+    /// Refused by the other end: bounces back.
+    Refused,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Arrow {
+    /// Row index of the sending call.
+    pub from: usize,
+    /// Row index of the receiving call, when there is one.
+    pub to: Option<usize>,
+    /// Lane the arrow points at.
+    pub to_lane: usize,
+    pub kind: ArrowKind,
+    pub label: String,
+    pub conn: Option<String>,
+}
+
+/// Connections or flows between two lanes that are counted, not drawn.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Aggregate {
+    pub from_lane: usize,
+    pub to_lane: usize,
+    /// `tcp` or `udp`.
+    pub protocol: &'static str,
+    pub count: u64,
+    /// TCP: bytes client → server; UDP: datagrams sent.
+    pub forward: u64,
+    /// TCP: bytes server → client; UDP: datagrams received.
+    pub back: u64,
+    /// TCP: bytes never received; UDP: datagrams lost.
+    pub lost: u64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ConnectionLabel {
+    pub id: String,
+    pub label: String,
+}
+
+/// The key that links evidence to drawn calls.
+pub fn loc_key(loc: Loc) -> String {
+    format!("{}:{}:{}", loc.trace, loc.file, loc.line)
+}
+
+/// Where sockets and addresses are drawn.
+pub(super) struct Lanes {
+    pub lanes: Vec<Lane>,
+    by_trace: HashMap<TraceId, usize>,
+    by_ip: HashMap<IpAddr, usize>,
+    outside: Option<usize>,
+}
+
+impl Lanes {
+    fn new(analysis: &Analysis) -> Lanes {
+        let topology = &analysis.topology;
+        let mut lanes = Vec::new();
+        let mut by_trace = HashMap::new();
+        let mut by_ip = HashMap::new();
+        for (host_index, host) in topology.hosts.iter().enumerate() {
+            for trace in &host.traces {
+                let name = topology
+                    .traces
+                    .get(trace.0 as usize)
+                    .map_or_else(String::new, |t| t.name.clone());
+                by_trace.insert(*trace, lanes.len());
+                lanes.push(Lane {
+                    trace_id: trace.to_string(),
+                    trace: name,
+                    host: host.name.clone(),
+                    host_index: Some(host_index),
+                });
+            }
+            if let Some(first) = host.traces.first().and_then(|t| by_trace.get(t)) {
+                for ip in &host.ips {
+                    by_ip.entry(*ip).or_insert(*first);
+                }
+                for nat in &host.nats {
+                    by_ip.entry(nat.public.ip).or_insert(*first);
+                }
+            }
+        }
+        Lanes {
+            lanes,
+            by_trace,
+            by_ip,
+            outside: None,
+        }
+    }
+
+    pub fn of_sock(&self, sock: SockId) -> Option<usize> {
+        self.by_trace.get(&sock.trace).copied()
+    }
+
+    pub fn of_loc(&self, loc: Loc) -> Option<usize> {
+        self.by_trace.get(&loc.trace).copied()
+    }
+
+    /// The lane of the host owning `addr`, else the untraced lane (added on first use).
+    pub fn of_addr(&mut self, addr: Option<SocketAddr>) -> usize {
+        if let Some(lane) = addr.and_then(|a| self.by_ip.get(&a.ip())) {
+            return *lane;
+        }
+        if let Some(lane) = self.outside {
+            return lane;
+        }
+        self.lanes.push(Lane {
+            trace_id: String::new(),
+            trace: "not traced".into(),
+            host: "elsewhere".into(),
+            host_index: None,
+        });
+        let lane = self.lanes.len() - 1;
+        self.outside = Some(lane);
+        lane
+    }
+}
+
+/// Which connections (`t{i}`) and flows (`u{i}`) each socket belongs to.
+pub(super) struct Membership {
+    pub conn_of: HashMap<SockId, String>,
+}
+
+impl Membership {
+    fn new(analysis: &Analysis) -> Membership {
+        let mut conn_of = HashMap::new();
+        for (i, c) in analysis.outcome.tcp.iter().enumerate() {
+            let id = format!("t{i}");
+            conn_of.entry(c.client).or_insert_with(|| id.clone());
+            if let Some(server) = c.server {
+                conn_of.entry(server).or_insert(id);
+            }
+        }
+        for (i, f) in analysis.outcome.udp.iter().enumerate() {
+            let id = format!("u{i}");
+            conn_of.entry(f.sender).or_insert_with(|| id.clone());
+            for r in &f.receivers {
+                conn_of.entry(*r).or_insert_with(|| id.clone());
+            }
+        }
+        Membership { conn_of }
+    }
+}
+
+/// The connections and flows to draw: those a finding or a deviation touches.
+struct Selection {
+    tcp: BTreeSet<usize>,
+    udp: BTreeSet<usize>,
+    socks: BTreeSet<SockId>,
+}
+
+fn select(
+    analysis: &Analysis,
+    records: &[StepRecord],
+    cited: &HashMap<Loc, Vec<usize>>,
+) -> Selection {
+    let mut touched: BTreeSet<SockId> = BTreeSet::new();
+    for r in records {
+        if r.deviation.is_some() || cited.contains_key(&r.loc) {
+            touched.extend(r.sock);
+            touched.extend(r.new_sock);
+        }
+    }
+    let outcome = &analysis.outcome;
+    let mut tcp: BTreeSet<usize> = outcome
+        .tcp
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| {
+            touched.contains(&c.client) || c.server.is_some_and(|s| touched.contains(&s))
+        })
+        .map(|(i, _)| i)
+        .collect();
+    let mut udp: BTreeSet<usize> = outcome
+        .udp
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| {
+            touched.contains(&f.sender) || f.receivers.iter().any(|r| touched.contains(r))
+        })
+        .map(|(i, _)| i)
+        .collect();
+    if touched.is_empty() {
+        tcp.extend(0..outcome.tcp.len().min(HEALTHY_EXAMPLES));
+        udp.extend(0..outcome.udp.len().min(HEALTHY_EXAMPLES));
+    }
+    let mut socks = touched;
+    for &i in &tcp {
+        let c = &outcome.tcp[i];
+        socks.insert(c.client);
+        socks.extend(c.server);
+        socks.extend(c.listener);
+    }
+    for &i in &udp {
+        let f = &outcome.udp[i];
+        socks.insert(f.sender);
+        socks.extend(f.receivers.iter().copied());
+    }
+    Selection { tcp, udp, socks }
+}
+
+/// Builds the diagram of a run from its analysis and the calls captured during its replay.
+pub fn build(analysis: &Analysis, captured: &Captured) -> Diagram {
+    let mut cited: HashMap<Loc, Vec<usize>> = HashMap::new();
+    for (i, f) in analysis.findings.iter().enumerate() {
+        for e in &f.evidence {
+            let list = cited.entry(e.loc).or_default();
+            if !list.contains(&i) {
+                list.push(i);
+            }
+        }
+    }
+    let mut lanes = Lanes::new(analysis);
+    let membership = Membership::new(analysis);
+    let selection = select(analysis, &captured.records, &cited);
+    let drawn_sock = |s: Option<SockId>| s.is_some_and(|s| selection.socks.contains(&s));
+    let candidates: Vec<&StepRecord> = captured
+        .records
+        .iter()
+        .filter(|r| lanes.of_loc(r.loc).is_some())
+        .filter(|r| {
+            let special = r.deviation.is_some() || cited.contains_key(&r.loc);
+            special || (r.kind != CallKind::Other && (drawn_sock(r.sock) || drawn_sock(r.new_sock)))
+        })
+        .collect();
+    let kept = within_budget(&candidates, &cited);
+    let omitted_steps = (candidates.len() - kept.len()) as u64;
+    let rows: Vec<Row> = kept
+        .iter()
+        .filter_map(|r| {
+            Some(Row {
+                position: r.position,
+                lane: lanes.of_loc(r.loc)?,
+                key: loc_key(r.loc),
+                kind: r.kind,
+                sock: r.sock.map_or_else(String::new, |s| s.to_string()),
+                label: label(r),
+                call: r.call.clone(),
+                deviation: r.deviation.clone(),
+                conn: r
+                    .new_sock
+                    .or(r.sock)
+                    .and_then(|s| membership.conn_of.get(&s).cloned()),
+                findings: cited.get(&r.loc).cloned().unwrap_or_default(),
+            })
+        })
+        .collect();
+    let arrows = arrows::build(
+        analysis,
+        &captured.records,
+        &kept,
+        &selection.tcp,
+        &selection.udp,
+        &mut lanes,
+        &membership,
+    );
+    let aggregates = aggregate(analysis, &selection, &mut lanes);
+    let connections = connection_labels(analysis, &selection);
+    let evidence_keys = analysis
+        .findings
+        .iter()
+        .map(|f| f.evidence.iter().map(|e| loc_key(e.loc)).collect())
+        .collect();
+    Diagram {
+        evidence_keys,
+        lanes: lanes.lanes,
+        rows,
+        arrows,
+        aggregates,
+        connections,
+        total_steps: captured.steps,
+        omitted_steps,
+    }
+}
+
+/// The calls to draw: everything when it fits, else the decisive ones first (deviations,
+/// evidence, connection set-up), then the rest in order, up to [`MAX_DRAWN_STEPS`].
+fn within_budget<'r>(
+    candidates: &[&'r StepRecord],
+    cited: &HashMap<Loc, Vec<usize>>,
+) -> Vec<&'r StepRecord> {
+    if candidates.len() <= MAX_DRAWN_STEPS {
+        return candidates.to_vec();
+    }
+    let decisive = |r: &StepRecord| {
+        r.deviation.is_some()
+            || cited.contains_key(&r.loc)
+            || matches!(
+                r.kind,
+                CallKind::Connect | CallKind::Accept | CallKind::Listen
+            )
+    };
+    let mut chosen: Vec<&StepRecord> = candidates
+        .iter()
+        .copied()
+        .filter(|r| decisive(r))
+        .take(MAX_DRAWN_STEPS)
+        .collect();
+    let room = MAX_DRAWN_STEPS - chosen.len();
+    chosen.extend(
+        candidates
+            .iter()
+            .copied()
+            .filter(|r| !decisive(r))
+            .take(room),
+    );
+    chosen.sort_by_key(|r| r.position);
+    chosen
+}
+
+fn with_errno(mut text: String, r: &StepRecord) -> String {
+    if let Some(errno) = r.errno {
+        text.push(' ');
+        text.push_str(errno.as_str());
+    }
+    text
+}
+
+/// A short text for the call's dot: what it did to which socket.
+fn label(r: &StepRecord) -> String {
+    let sock = r.sock.map_or_else(|| "?".to_string(), |s| s.to_string());
+    let addr = r.addr.map(|a| a.to_string());
+    let text = match r.kind {
+        CallKind::Socket => format!("socket {sock}"),
+        CallKind::Bind => format!("bind {sock} {}", addr.unwrap_or_default()),
+        CallKind::Listen => format!("listen {sock}"),
+        CallKind::Connect => format!("connect {sock} → {}", addr.unwrap_or_default()),
+        CallKind::Accept => match r.new_sock {
+            Some(new) => format!("accept {sock} → {new}"),
+            None => format!("accept {sock}"),
+        },
+        CallKind::Send => match addr {
+            Some(a) => format!("send {sock} {} B → {a}", r.bytes),
+            None => format!("send {sock} {} B", r.bytes),
+        },
+        CallKind::Recv => format!("recv {sock} {} B", r.bytes),
+        CallKind::Shutdown => format!("shutdown {sock}"),
+        CallKind::Close => format!("close {sock}"),
+        CallKind::Other => {
+            let name_end = r.call.find('(').unwrap_or(r.call.len());
+            format!("{} {sock}", &r.call[..name_end])
+        }
+    };
+    with_errno(text, r)
+}
+
+fn aggregate(analysis: &Analysis, selection: &Selection, lanes: &mut Lanes) -> Vec<Aggregate> {
+    let mut groups: BTreeMap<(usize, usize, &'static str), Aggregate> = BTreeMap::new();
+    let mut add = |from: usize, to: usize, protocol, forward, back, lost| {
+        let entry = groups.entry((from, to, protocol)).or_insert(Aggregate {
+            from_lane: from,
+            to_lane: to,
+            protocol,
+            count: 0,
+            forward: 0,
+            back: 0,
+            lost: 0,
+        });
+        entry.count += 1;
+        entry.forward += forward;
+        entry.back += back;
+        entry.lost += lost;
+    };
+    for (i, c) in analysis.outcome.tcp.iter().enumerate() {
+        if selection.tcp.contains(&i) {
+            continue;
+        }
+        let Some(from) = lanes.of_sock(c.client) else {
+            continue;
+        };
+        let to = match c.server.and_then(|s| lanes.of_sock(s)) {
+            Some(lane) => lane,
+            None => lanes.of_addr(c.client_view.1),
+        };
+        let lost = c.to_server.unreceived() + c.to_client.unreceived();
+        add(from, to, "tcp", c.to_server.sent, c.to_client.sent, lost);
+    }
+    for (i, f) in analysis.outcome.udp.iter().enumerate() {
+        if selection.udp.contains(&i) {
+            continue;
+        }
+        let Some(from) = lanes.of_sock(f.sender) else {
+            continue;
+        };
+        let to = match f.receivers.first().and_then(|s| lanes.of_sock(*s)) {
+            Some(lane) => lane,
+            None => lanes.of_addr(Some(f.receiver_addr)),
+        };
+        let sent: u64 = f.by_size.iter().map(|&(_, sent, _)| sent).sum();
+        let received: u64 = f.by_size.iter().map(|&(_, s, r)| r.min(s)).sum();
+        add(from, to, "udp", sent, received, sent - received);
+    }
+    groups.into_values().collect()
+}
+
+fn connection_labels(analysis: &Analysis, selection: &Selection) -> Vec<ConnectionLabel> {
+    let outcome = &analysis.outcome;
+    let tcp = selection.tcp.iter().filter_map(|&i| {
+        let c = outcome.tcp.get(i)?;
+        let server = c.server.map_or_else(|| "?".to_string(), |s| s.to_string());
+        let target = c
+            .client_view
+            .1
+            .map_or_else(String::new, |a| format!(" ({a})"));
+        Some(ConnectionLabel {
+            id: format!("t{i}"),
+            label: format!("TCP {} → {server}{target}", c.client),
+        })
+    });
+    let udp = selection.udp.iter().filter_map(|&i| {
+        let f = outcome.udp.get(i)?;
+        Some(ConnectionLabel {
+            id: format!("u{i}"),
+            label: format!("UDP {} → {}", f.sender, f.receiver_addr),
+        })
+    });
+    tcp.chain(udp).collect()
+}
