@@ -18,6 +18,8 @@ const DATAGRAM_WINDOW: usize = 256;
 struct Drawn {
     by_position: HashMap<u64, usize>,
     by_call: HashMap<(Loc, CallKind), usize>,
+    /// Drawn connect calls of each socket, in order.
+    connects: HashMap<SockId, Vec<usize>>,
 }
 
 impl Drawn {
@@ -35,7 +37,14 @@ pub(super) fn build(
     lanes: &mut Lanes,
     membership: &Membership,
 ) -> Vec<Arrow> {
+    let mut connects: HashMap<SockId, Vec<usize>> = HashMap::new();
+    for (i, r) in kept.iter().enumerate() {
+        if let (CallKind::Connect, Some(sock)) = (r.kind, r.sock) {
+            connects.entry(sock).or_default().push(i);
+        }
+    }
     let drawn = Drawn {
+        connects,
         by_position: kept
             .iter()
             .enumerate()
@@ -201,7 +210,19 @@ fn handshake(
     conn: Option<String>,
     arrows: &mut Vec<Arrow>,
 ) {
-    let Some(&from) = drawn.by_call.get(&(c.connect_loc, CallKind::Connect)) else {
+    // A nonblocking connect completes at a later call (poll, getsockopt): the arrow starts at
+    // the connect itself.
+    let from = drawn
+        .by_call
+        .get(&(c.connect_loc, CallKind::Connect))
+        .copied()
+        .or_else(|| {
+            drawn
+                .connects
+                .get(&c.client)
+                .and_then(|rows| rows.first().copied())
+        });
+    let Some(from) = from else {
         return;
     };
     match c.accept_loc {

@@ -19,7 +19,9 @@ pub const ROW_HEIGHT: f64 = 26.0;
 const AGGREGATE_HEIGHT: f64 = 34.0;
 const FOOTER_HEIGHT: f64 = 30.0;
 /// Longest label drawn in full (the whole call is in the tooltip).
-const LABEL_CHARS: usize = 40;
+const LABEL_CHARS: usize = 46;
+/// Room right of the last lane for its labels.
+const RIGHT_MARGIN: f64 = 120.0;
 /// How far an arrow goes when its target lane is its own lane.
 const SELF_REACH: f64 = 90.0;
 
@@ -50,7 +52,7 @@ pub fn geometry(d: &Diagram) -> Geometry {
         .collect();
     let height = rows_end + AGGREGATE_HEIGHT * d.aggregates.len() as f64 + FOOTER_HEIGHT;
     Geometry {
-        width: GUTTER + d.lanes.len().max(1) as f64 * LANE_WIDTH + 20.0,
+        width: GUTTER + d.lanes.len().max(1) as f64 * LANE_WIDTH + RIGHT_MARGIN,
         height,
         lane_x,
         row_y,
@@ -75,7 +77,7 @@ fn kind_name(kind: ArrowKind) -> &'static str {
     }
 }
 
-const MARKERS: &str = r##"<defs><marker id="head-connect" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0,0L10,5L0,10z" fill="#2563eb"/></marker><marker id="head-data" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0,0L10,5L0,10z" fill="#15803d"/></marker><marker id="head-datagram" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0,0L10,5L0,10z" fill="#7c3aed"/></marker><marker id="head-refused" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0,0L10,5L0,10z" fill="#ea580c"/></marker></defs>"##;
+const MARKERS: &str = r##"<defs><marker id="head-connect" viewBox="0 0 10 10" refX="9" refY="5" markerUnits="userSpaceOnUse" markerWidth="10" markerHeight="10" orient="auto-start-reverse"><path d="M0,0L10,5L0,10z" fill="#2563eb"/></marker><marker id="head-data" viewBox="0 0 10 10" refX="9" refY="5" markerUnits="userSpaceOnUse" markerWidth="10" markerHeight="10" orient="auto-start-reverse"><path d="M0,0L10,5L0,10z" fill="#15803d"/></marker><marker id="head-datagram" viewBox="0 0 10 10" refX="9" refY="5" markerUnits="userSpaceOnUse" markerWidth="10" markerHeight="10" orient="auto-start-reverse"><path d="M0,0L10,5L0,10z" fill="#7c3aed"/></marker><marker id="head-refused" viewBox="0 0 10 10" refX="9" refY="5" markerUnits="userSpaceOnUse" markerWidth="10" markerHeight="10" orient="auto-start-reverse"><path d="M0,0L10,5L0,10z" fill="#ea580c"/></marker></defs>"##;
 
 /// The diagram as an `<svg>` element.
 pub fn svg(d: &Diagram) -> String {
