@@ -298,7 +298,9 @@ pub fn build(analysis: &Analysis, captured: &Captured) -> Diagram {
         .filter(|r| lanes.of_loc(r.loc).is_some())
         .filter(|r| {
             let special = r.deviation.is_some() || cited.contains_key(&r.loc);
-            special || (r.kind != CallKind::Other && (drawn_sock(r.sock) || drawn_sock(r.new_sock)))
+            // A listener's accepts of connections not drawn are left out with them.
+            let accepts_other = r.kind == CallKind::Accept && !drawn_sock(r.new_sock);
+            special || (r.kind != CallKind::Other && drawn_sock(r.sock) && !accepts_other)
         })
         .collect();
     let kept = within_budget(&candidates, &cited);
@@ -351,8 +353,8 @@ pub fn build(analysis: &Analysis, captured: &Captured) -> Diagram {
     }
 }
 
-/// The calls to draw: everything when it fits, else the decisive ones first (deviations,
-/// evidence, connection set-up), then the rest in order, up to [`MAX_DRAWN_STEPS`].
+/// The calls to draw: everything when it fits, else the decisive ones first (deviations and
+/// evidence, then connection set-up), then the rest in order, up to [`MAX_DRAWN_STEPS`].
 fn within_budget<'r>(
     candidates: &[&'r StepRecord],
     cited: &HashMap<Loc, Vec<usize>>,
@@ -360,28 +362,29 @@ fn within_budget<'r>(
     if candidates.len() <= MAX_DRAWN_STEPS {
         return candidates.to_vec();
     }
-    let decisive = |r: &StepRecord| {
-        r.deviation.is_some()
-            || cited.contains_key(&r.loc)
-            || matches!(
-                r.kind,
-                CallKind::Connect | CallKind::Accept | CallKind::Listen
-            )
+    let tier = |r: &StepRecord| {
+        if r.deviation.is_some() || cited.contains_key(&r.loc) {
+            0
+        } else if matches!(
+            r.kind,
+            CallKind::Connect | CallKind::Accept | CallKind::Listen | CallKind::Bind
+        ) {
+            1
+        } else {
+            2
+        }
     };
-    let mut chosen: Vec<&StepRecord> = candidates
-        .iter()
-        .copied()
-        .filter(|r| decisive(r))
-        .take(MAX_DRAWN_STEPS)
-        .collect();
-    let room = MAX_DRAWN_STEPS - chosen.len();
-    chosen.extend(
-        candidates
-            .iter()
-            .copied()
-            .filter(|r| !decisive(r))
-            .take(room),
-    );
+    let mut chosen: Vec<&StepRecord> = Vec::with_capacity(MAX_DRAWN_STEPS);
+    for wanted in 0..=2 {
+        let room = MAX_DRAWN_STEPS - chosen.len();
+        chosen.extend(
+            candidates
+                .iter()
+                .copied()
+                .filter(|r| tier(r) == wanted)
+                .take(room),
+        );
+    }
     chosen.sort_by_key(|r| r.position);
     chosen
 }
@@ -493,4 +496,102 @@ fn connection_labels(analysis: &Analysis, selection: &Selection) -> Vec<Connecti
         })
     });
     tcp.chain(udp).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diagnose::Analysis;
+    use crate::fold::SocketEvent;
+    use crate::model::script::{topology, Script};
+    use crate::order::{self, ReplayObserver};
+    use crate::parse::Errno;
+    use crate::report::html::capture::StepCapture;
+
+    /// `healthy` request/reply connections, then (if `refused`) a connect to a closed port.
+    fn run(healthy: usize, refused: bool) -> (Analysis, Captured) {
+        let mut server = Script::new(0);
+        let listener = server.tcp();
+        server.bind(listener, "10.0.0.1:80");
+        server.listen(listener);
+        let mut client = Script::new(1);
+        for i in 0..healthy {
+            let c = client.tcp();
+            client.connect(c, "10.0.0.1:80");
+            client.send(c, b"ping");
+            let s = server.accept(listener, &format!("10.0.0.2:{}", 2000 + i));
+            server.recv(s, b"ping");
+            server.send(s, b"pong!");
+            client.recv(c, b"pong!");
+            client.close(c);
+            server.close(s);
+        }
+        if refused {
+            let c = client.tcp();
+            client.connect(c, "10.0.0.1:81");
+            client.fails(Errno::ECONNREFUSED);
+        }
+        let topo = topology(&[&["10.0.0.1"], &["10.0.0.2"]]);
+        let capture = StepCapture::new();
+        let traces: Vec<Box<dyn Iterator<Item = SocketEvent>>> = [server, client]
+            .into_iter()
+            .map(|s| {
+                let capture = &capture;
+                Box::new(s.events().into_iter().inspect(move |ev| capture.event(ev)))
+                    as Box<dyn Iterator<Item = SocketEvent>>
+            })
+            .collect();
+        let outcome = order::replay(&topo, traces, &mut |step| capture.step(step));
+        let analysis = Analysis::new(topo, Vec::new(), Vec::new(), outcome);
+        (analysis, capture.finish())
+    }
+
+    #[test]
+    fn cited_calls_are_drawn_and_healthy_connections_are_counted() {
+        let (analysis, captured) = run(2000, true);
+        assert!(!analysis.findings.is_empty());
+        let d = build(&analysis, &captured);
+        assert!(d.rows.len() <= MAX_DRAWN_STEPS);
+        assert_eq!(d.lanes.len(), 2);
+        let refused = d
+            .arrows
+            .iter()
+            .find(|a| a.kind == ArrowKind::Refused)
+            .expect("the refused connect bounces");
+        let from = &d.rows[refused.from];
+        assert!(from.label.starts_with("connect B") && from.label.ends_with("ECONNREFUSED"));
+        assert!(!from.findings.is_empty(), "the refused connect is evidence");
+        // Every healthy connection is summarised in one band from client to server.
+        assert_eq!(d.aggregates.len(), 1);
+        let band = &d.aggregates[0];
+        assert_eq!((band.from_lane, band.to_lane, band.protocol), (1, 0, "tcp"));
+        assert_eq!(
+            (band.count, band.forward, band.back, band.lost),
+            (2000, 8000, 10000, 0)
+        );
+        // Every finding's evidence is on the page.
+        for keys in &d.evidence_keys {
+            assert!(keys.iter().any(|k| d.rows.iter().any(|r| &r.key == k)));
+        }
+    }
+
+    #[test]
+    fn without_findings_a_few_connections_are_drawn_whole() {
+        let (analysis, captured) = run(5, false);
+        assert!(analysis.findings.is_empty());
+        let d = build(&analysis, &captured);
+        let connects = d
+            .arrows
+            .iter()
+            .filter(|a| a.kind == ArrowKind::Connect)
+            .count();
+        let data = d
+            .arrows
+            .iter()
+            .filter(|a| a.kind == ArrowKind::Data)
+            .count();
+        assert_eq!(connects, HEALTHY_EXAMPLES);
+        assert_eq!(data, 2 * HEALTHY_EXAMPLES, "request and reply of each");
+        assert_eq!(d.aggregates.iter().map(|a| a.count).sum::<u64>(), 2);
+    }
 }
