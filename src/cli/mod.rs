@@ -12,6 +12,7 @@ mod explain_cmd;
 mod order_cmd;
 mod parse_cmd;
 mod record_cmd;
+mod shell_cmd;
 mod triage;
 
 /// Exit status contract (documented in the README):
@@ -92,6 +93,29 @@ pub enum Command {
     Explain(ExplainArgs),
     /// List every rule with its class and title.
     Rules(RulesArgs),
+    /// Print a shell completion script.
+    #[command(
+        after_help = "Examples:\n  netcheck completions bash > /etc/bash_completion.d/netcheck\n  netcheck completions zsh > \"${fpath[1]}/_netcheck\""
+    )]
+    Completions(CompletionsArgs),
+    /// Print the manual page (roff), of netcheck or of one subcommand.
+    #[command(
+        after_help = "Examples:\n  netcheck man > netcheck.1 && man ./netcheck.1\n  netcheck man diagnose > netcheck-diagnose.1"
+    )]
+    Man(ManArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct ManArgs {
+    /// The subcommand whose page to print (`netcheck-SUBCOMMAND(1)`).
+    pub subcommand: Option<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct CompletionsArgs {
+    /// The shell to complete for.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }
 
 #[derive(Args, Debug)]
@@ -245,6 +269,8 @@ pub fn main() -> ExitCode {
         Command::Diagnose(a) => diagnose_cmd::run(a),
         Command::Explain(a) => explain_cmd::run_explain(a),
         Command::Rules(a) => explain_cmd::run_rules(a),
+        Command::Completions(a) => shell_cmd::completions(a),
+        Command::Man(a) => shell_cmd::man(a),
     };
     match result {
         Ok(status) => status.into(),

@@ -6,6 +6,7 @@
 //! `docs/report-schema.md`.
 
 mod build;
+pub mod caret;
 pub mod html;
 pub mod json;
 pub mod text;

@@ -48,6 +48,10 @@ impl Style {
         };
         self.paint(code, &format!("[{class}]"))
     }
+    /// The caret line under an evidence call.
+    pub fn marker(self, text: &str) -> String {
+        self.paint("1;31", text)
+    }
     pub fn dim(self, text: &str) -> String {
         self.paint("2", text)
     }
@@ -267,6 +271,9 @@ fn finding(out: &mut String, f: &ReportFinding, style: Style) {
         out.push('\n');
         if !e.call.is_empty() {
             let _ = writeln!(out, "     {}", style.dim(&e.call));
+            if let Some(carets) = super::caret::underline(&e.call, &[&e.note, &f.summary]) {
+                let _ = writeln!(out, "     {}", style.marker(&carets));
+            }
         }
     }
     for fact in &f.facts {

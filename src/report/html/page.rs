@@ -8,7 +8,7 @@ use std::hash::{Hash, Hasher};
 use super::diagram::Diagram;
 use super::escape::{html, script_json};
 use super::layout;
-use crate::report::{DirectionStats, Report, ReportFinding};
+use crate::report::{caret, DirectionStats, Report, ReportFinding};
 
 const STYLE: &str = include_str!("assets/report.css");
 const SCRIPT: &str = include_str!("assets/report.js");
@@ -156,7 +156,11 @@ fn finding(out: &mut String, index: usize, f: &ReportFinding, keys: &[String], h
             let _ = write!(out, r#" <span class="note">{}</span>"#, html(&e.note));
         }
         if !e.call.is_empty() {
-            let _ = write!(out, "<pre>{}</pre>", html(&e.call));
+            let _ = write!(
+                out,
+                "<pre>{}</pre>",
+                marked_call(&e.call, &[&e.note, &f.summary])
+            );
         }
         out.push_str("</li>");
     }
@@ -169,6 +173,25 @@ fn finding(out: &mut String, index: usize, f: &ReportFinding, keys: &[String], h
         out.push_str("</ul>");
     }
     out.push_str("</div></li>\n");
+}
+
+/// The evidence call, escaped, with the part that matters (errno, address) in `<mark>`.
+fn marked_call(call: &str, context: &[&str]) -> String {
+    let Some((start, width)) = caret::focus(call, context) else {
+        return html(call);
+    };
+    let byte = |chars: usize| {
+        call.char_indices()
+            .nth(chars)
+            .map_or(call.len(), |(i, _)| i)
+    };
+    let (from, to) = (byte(start), byte(start + width));
+    format!(
+        "{}<mark>{}</mark>{}",
+        html(&call[..from]),
+        html(&call[from..to]),
+        html(&call[to..])
+    )
 }
 
 fn picture(out: &mut String, diagram: &Diagram) {
