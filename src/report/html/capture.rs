@@ -45,6 +45,7 @@ pub enum CallKind {
 #[derive(Debug, Clone)]
 struct EventFacts {
     loc: Loc,
+    pid: u32,
     kind: CallKind,
     sock: Option<SockId>,
     new_sock: Option<SockId>,
@@ -60,6 +61,8 @@ pub struct StepRecord {
     /// 1-based position in the reconstructed order.
     pub position: u64,
     pub loc: Loc,
+    /// The process (or thread) that made the call; 0 when the trace has no pid column.
+    pub pid: u32,
     pub kind: CallKind,
     /// The socket the call acts on.
     pub sock: Option<SockId>,
@@ -150,6 +153,7 @@ impl ReplayObserver for StepCapture {
         state.records.push(StepRecord {
             position: step.position,
             loc: step.loc,
+            pid: facts.pid,
             kind: facts.kind,
             sock: facts.sock,
             new_sock: facts.new_sock,
@@ -227,6 +231,7 @@ fn facts(ev: &SocketEvent) -> EventFacts {
         .or_else(|| ev.socks.first().map(|&(_, s)| s));
     EventFacts {
         loc: ev.call.loc,
+        pid: ev.call.pid,
         kind,
         sock,
         new_sock: new_fd.and_then(|fd| ev.sock(fd)),

@@ -5,7 +5,7 @@
 //! [`MAX_DRAWN_STEPS`] calls; every other connection is counted in an [`Aggregate`] per pair of
 //! lanes, so the page stays small whatever the size of the traces.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::net::{IpAddr, SocketAddr};
 
 use serde::Serialize;
@@ -46,6 +46,8 @@ pub struct Lane {
     pub host: String,
     /// Index of the host in the configuration; `None` for the untraced lane.
     pub host_index: Option<usize>,
+    /// The process this lane shows, when its trace is split by process.
+    pub pid: Option<u32>,
 }
 
 /// One drawn call.
@@ -121,57 +123,89 @@ pub fn loc_key(loc: Loc) -> String {
     format!("{}:{}:{}", loc.trace, loc.file, loc.line)
 }
 
+/// A trace whose drawn calls come from this many processes (at most) gets a lane per process; a
+/// busier one (a thread pool) stays in one lane.
+const MAX_PROCESS_LANES: usize = 4;
+
 /// Where sockets and addresses are drawn.
 pub(super) struct Lanes {
     pub lanes: Vec<Lane>,
+    /// The first lane of each trace.
     by_trace: HashMap<TraceId, usize>,
+    /// The lane of each process of a trace split by process.
+    by_process: HashMap<(TraceId, u32), usize>,
     by_ip: HashMap<IpAddr, usize>,
     outside: Option<usize>,
 }
 
 impl Lanes {
-    fn new(analysis: &Analysis) -> Lanes {
+    /// One lane per trace, or per process of a trace whose `drawn` calls come from a few.
+    fn new(analysis: &Analysis, drawn: &[&StepRecord]) -> Lanes {
         let topology = &analysis.topology;
-        let mut lanes = Vec::new();
-        let mut by_trace = HashMap::new();
-        let mut by_ip = HashMap::new();
+        let mut pids: HashMap<TraceId, Vec<u32>> = HashMap::new();
+        for r in drawn {
+            let list = pids.entry(r.loc.trace).or_default();
+            if !list.contains(&r.pid) {
+                list.push(r.pid);
+            }
+        }
+        let mut lanes = Lanes {
+            lanes: Vec::new(),
+            by_trace: HashMap::new(),
+            by_process: HashMap::new(),
+            by_ip: HashMap::new(),
+            outside: None,
+        };
         for (host_index, host) in topology.hosts.iter().enumerate() {
             for trace in &host.traces {
                 let name = topology
                     .traces
                     .get(trace.0 as usize)
                     .map_or_else(String::new, |t| t.name.clone());
-                by_trace.insert(*trace, lanes.len());
-                lanes.push(Lane {
-                    trace_id: trace.to_string(),
-                    trace: name,
-                    host: host.name.clone(),
-                    host_index: Some(host_index),
-                });
+                lanes.by_trace.insert(*trace, lanes.lanes.len());
+                let processes = pids.get(trace).map_or(&[][..], Vec::as_slice);
+                let split = (2..=MAX_PROCESS_LANES).contains(&processes.len());
+                let per_lane: Vec<Option<u32>> = if split {
+                    processes.iter().map(|p| Some(*p)).collect()
+                } else {
+                    vec![None]
+                };
+                for pid in per_lane {
+                    if let Some(pid) = pid {
+                        lanes.by_process.insert((*trace, pid), lanes.lanes.len());
+                    }
+                    lanes.lanes.push(Lane {
+                        trace_id: trace.to_string(),
+                        trace: name.clone(),
+                        host: host.name.clone(),
+                        host_index: Some(host_index),
+                        pid,
+                    });
+                }
             }
-            if let Some(first) = host.traces.first().and_then(|t| by_trace.get(t)) {
+            if let Some(first) = host.traces.first().and_then(|t| lanes.by_trace.get(t)) {
+                let first = *first;
                 for ip in &host.ips {
-                    by_ip.entry(*ip).or_insert(*first);
+                    lanes.by_ip.entry(*ip).or_insert(first);
                 }
                 for nat in &host.nats {
-                    by_ip.entry(nat.public.ip).or_insert(*first);
+                    lanes.by_ip.entry(nat.public.ip).or_insert(first);
                 }
             }
         }
-        Lanes {
-            lanes,
-            by_trace,
-            by_ip,
-            outside: None,
-        }
+        lanes
+    }
+
+    /// The lane of a call: its process's, or its trace's.
+    pub fn of_call(&self, r: &StepRecord) -> Option<usize> {
+        self.by_process
+            .get(&(r.loc.trace, r.pid))
+            .or_else(|| self.by_trace.get(&r.loc.trace))
+            .copied()
     }
 
     pub fn of_sock(&self, sock: SockId) -> Option<usize> {
         self.by_trace.get(&sock.trace).copied()
-    }
-
-    pub fn of_loc(&self, loc: Loc) -> Option<usize> {
-        self.by_trace.get(&loc.trace).copied()
     }
 
     /// The lane of the host owning `addr`, else the untraced lane (added on first use).
@@ -187,6 +221,7 @@ impl Lanes {
             trace: "not traced".into(),
             host: "elsewhere".into(),
             host_index: None,
+            pid: None,
         });
         let lane = self.lanes.len() - 1;
         self.outside = Some(lane);
@@ -288,14 +323,19 @@ pub fn build(analysis: &Analysis, captured: &Captured) -> Diagram {
             }
         }
     }
-    let mut lanes = Lanes::new(analysis);
+    let traced: HashSet<TraceId> = analysis
+        .topology
+        .hosts
+        .iter()
+        .flat_map(|h| h.traces.iter().copied())
+        .collect();
     let membership = Membership::new(analysis);
     let selection = select(analysis, &captured.records, &cited);
     let drawn_sock = |s: Option<SockId>| s.is_some_and(|s| selection.socks.contains(&s));
     let candidates: Vec<&StepRecord> = captured
         .records
         .iter()
-        .filter(|r| lanes.of_loc(r.loc).is_some())
+        .filter(|r| traced.contains(&r.loc.trace))
         .filter(|r| {
             let special = r.deviation.is_some() || cited.contains_key(&r.loc);
             // A listener's accepts of connections not drawn are left out with them.
@@ -305,12 +345,13 @@ pub fn build(analysis: &Analysis, captured: &Captured) -> Diagram {
         .collect();
     let kept = within_budget(&candidates, &cited);
     let omitted_steps = (candidates.len() - kept.len()) as u64;
+    let mut lanes = Lanes::new(analysis, &kept);
     let rows: Vec<Row> = kept
         .iter()
         .filter_map(|r| {
             Some(Row {
                 position: r.position,
-                lane: lanes.of_loc(r.loc)?,
+                lane: lanes.of_call(r)?,
                 key: loc_key(r.loc),
                 kind: r.kind,
                 sock: r.sock.map_or_else(String::new, |s| s.to_string()),
@@ -593,5 +634,54 @@ mod tests {
         assert_eq!(connects, HEALTHY_EXAMPLES);
         assert_eq!(data, 2 * HEALTHY_EXAMPLES, "request and reply of each");
         assert_eq!(d.aggregates.iter().map(|a| a.count).sum::<u64>(), 2);
+    }
+
+    fn record(trace: u32, line: u64, pid: u32) -> StepRecord {
+        StepRecord {
+            position: line,
+            loc: Loc::new(TraceId(trace), line),
+            pid,
+            kind: CallKind::Recv,
+            sock: None,
+            new_sock: None,
+            bytes: 1,
+            addr: None,
+            errno: None,
+            digest: None,
+            deviation: None,
+            call: String::new(),
+        }
+    }
+
+    #[test]
+    fn a_trace_of_a_few_processes_gets_a_lane_each_and_a_busy_one_a_single_lane() {
+        let topo = topology(&[&["10.0.0.1"], &["10.0.0.2"]]);
+        let analysis = Analysis::new(topo, Vec::new(), Vec::new(), Default::default());
+        // Trace A: a parent and two children. Trace B: eight threads.
+        let mut records: Vec<StepRecord> = [10, 11, 12, 10]
+            .iter()
+            .enumerate()
+            .map(|(i, &pid)| record(0, i as u64 + 1, pid))
+            .collect();
+        records.extend((0..8).map(|i| record(1, 100 + i, 200 + i as u32)));
+        let drawn: Vec<&StepRecord> = records.iter().collect();
+        let lanes = Lanes::new(&analysis, &drawn);
+        let pids: Vec<(String, Option<u32>)> = lanes
+            .lanes
+            .iter()
+            .map(|l| (l.trace_id.clone(), l.pid))
+            .collect();
+        assert_eq!(
+            pids,
+            [
+                ("A".to_string(), Some(10)),
+                ("A".to_string(), Some(11)),
+                ("A".to_string(), Some(12)),
+                ("B".to_string(), None),
+            ]
+        );
+        assert_eq!(lanes.of_call(&records[3]), Some(0));
+        assert_eq!(lanes.of_call(&records[2]), Some(2));
+        assert_eq!(lanes.of_call(&records[6]), Some(3));
     }
 }

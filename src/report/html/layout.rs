@@ -127,10 +127,10 @@ fn lanes(out: &mut String, d: &Diagram, g: &Geometry) {
         let host = lane
             .host_index
             .map_or_else(|| "x".into(), |h| h.to_string());
-        let trace = if lane.trace_id.is_empty() {
-            lane.trace.clone()
-        } else {
-            format!("{} · {}", lane.trace_id, lane.trace)
+        let trace = match (lane.trace_id.is_empty(), lane.pid) {
+            (true, _) => lane.trace.clone(),
+            (false, Some(pid)) => format!("{} · {} · pid {pid}", lane.trace_id, lane.trace),
+            (false, None) => format!("{} · {}", lane.trace_id, lane.trace),
         };
         let _ = write!(
             out,
@@ -339,6 +339,7 @@ mod tests {
             trace: format!("{host}.trace"),
             host: host.into(),
             host_index: Some(0),
+            pid: None,
         }
     }
 
