@@ -100,3 +100,36 @@ fn output_goes_to_stdout_when_piped_or_dash() {
         assert!(page.trim_end().ends_with("</html>"));
     }
 }
+
+#[test]
+fn on_a_terminal_the_page_goes_to_the_default_file() {
+    // `script` gives the command a terminal as stdout (util-linux; skipped where missing).
+    let has_script = std::process::Command::new("script")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !has_script {
+        eprintln!("note: `script` missing; skipping the terminal test");
+        return;
+    }
+    let dir = scratch("html-terminal");
+    let conf = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/lab/connect-refused/netcheck.conf"
+    );
+    let command = format!(
+        "'{}' diagnose --format html '{conf}'",
+        env!("CARGO_BIN_EXE_netcheck")
+    );
+    let out = std::process::Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .current_dir(&dir)
+        .output()
+        .expect("script runs");
+    assert_eq!(out.status.code(), Some(1));
+    let shown = String::from_utf8_lossy(&out.stdout);
+    assert!(shown.contains("wrote netcheck-report.html"), "{shown}");
+    assert!(!shown.contains("<html"));
+    let page = std::fs::read_to_string(dir.join("netcheck-report.html")).expect("default file");
+    assert!(page.starts_with("<!DOCTYPE html>"));
+}

@@ -32,6 +32,7 @@ fn chromium() -> Option<PathBuf> {
 
 /// What the page reported about itself, and what the browser printed.
 struct Rendered {
+    fragment: String,
     summary: serde_json::Value,
     dom: String,
     console: Vec<String>,
@@ -80,6 +81,7 @@ fn render(browser: &Path, page: &Path, fragment: &str) -> Rendered {
         })
         .unwrap_or(serde_json::Value::Null);
     Rendered {
+        fragment: fragment.to_string(),
         summary,
         dom,
         console,
@@ -139,7 +141,8 @@ fn check_common(name: &str, r: &Rendered) {
     let diagram_left = s["diagram_box"][0].as_i64().unwrap_or(0);
     assert!(findings_right <= diagram_left, "{name}: {s}");
     assert_eq!(png_size(&r.screenshot), Some(WINDOW), "{name}: screenshot");
-    if count(s, "findings") > 0 {
+    let opened_a_finding = r.fragment.starts_with("#finding-");
+    if count(s, "findings") > 0 && opened_a_finding {
         // The URL named finding 0: it is selected, and its calls are highlighted.
         assert_eq!(s["selected"], 0, "{name}");
         assert!(count(s, "highlighted") >= 1, "{name}: {s}");
@@ -177,12 +180,36 @@ fn lab_reports_render_in_a_real_browser() {
             &[server.to_str().unwrap(), client.to_str().unwrap()],
         ),
     ));
-    let rendered: Vec<(&str, Rendered)> = std::thread::scope(|scope| {
-        let handles: Vec<_> = pages
+    // The filters, opened from the URL fragment.
+    let find = |name: &str| {
+        pages
             .iter()
-            .map(|(name, page)| {
+            .find(|(n, _)| *n == name)
+            .map(|(_, p)| p.clone())
+    };
+    let (Some(nat), Some(http)) = (find("nat-undeclared"), find("healthy-http")) else {
+        panic!("the lab pages were written");
+    };
+    let views = [
+        ("nat-only-info", nat.clone(), "#classes=info"),
+        ("nat-without-server", nat, "#hosts=1"),
+        ("http-second-connection", http, "#conn=t1"),
+    ];
+    let jobs: Vec<(&str, PathBuf, &str)> = pages
+        .iter()
+        .map(|(name, page)| (*name, page.clone(), "#finding-0"))
+        .chain(views.iter().map(|(name, page, fragment)| {
+            let copy = page.with_file_name(format!("{name}.html"));
+            std::fs::copy(page, &copy).expect("copy the page");
+            (*name, copy, *fragment)
+        }))
+        .collect();
+    let rendered: Vec<(&str, Rendered)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = jobs
+            .iter()
+            .map(|(name, page, fragment)| {
                 let browser = &browser;
-                scope.spawn(move || (*name, render(browser, page, "#finding-0")))
+                scope.spawn(move || (*name, render(browser, page, fragment)))
             })
             .collect();
         handles
@@ -210,6 +237,18 @@ fn lab_reports_render_in_a_real_browser() {
                 assert!(arrows(s, "connect") >= 1 && arrows(s, "data") >= 2, "{s}");
             }
             "connect-refused" => assert!(arrows(s, "refused") >= 1, "{s}"),
+            "nat-only-info" => {
+                assert_eq!(count(s, "findings"), 2);
+                assert_eq!(count(s, "visible_findings"), 1, "{s}");
+            }
+            "nat-without-server" => {
+                let hidden = count(s, "hidden_steps");
+                assert!(hidden > 0 && hidden < count(s, "steps"), "{s}");
+            }
+            "http-second-connection" => {
+                let dimmed = count(s, "dimmed_steps");
+                assert!(dimmed > 0 && dimmed < count(s, "steps"), "{s}");
+            }
             _ => {
                 assert!(
                     !r.dom.contains(r#"data-pwned="1""#),

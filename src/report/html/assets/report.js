@@ -130,6 +130,8 @@
       lane_names: Array.prototype.map.call(svg.querySelectorAll('.lane-host'), function (t) { return t.textContent; }),
       lane_boxes: Array.prototype.map.call(svg.querySelectorAll('.lane-host'), box),
       steps: svg.querySelectorAll('.step').length,
+      dimmed_steps: svg.querySelectorAll('.step.dim').length,
+      hidden_steps: svg.querySelectorAll('.step.filtered').length,
       deviations: svg.querySelectorAll('.step.deviation').length,
       arrows: arrows,
       aggregates: svg.querySelectorAll('.aggregate').length,
@@ -150,9 +152,27 @@
     document.getElementById('netcheck-summary').textContent = JSON.stringify(summary);
   }
 
-  var wanted = /^#finding-(\d+)$/.exec(window.location.hash);
-  if (wanted) {
-    select(Number(wanted[1]), true);
+  // The URL fragment opens a view: `#finding-N`, or filters such as
+  // `#conn=t0&hosts=0,1&classes=network,info&q=text&finding=N`.
+  function openFromFragment() {
+    var fragment = window.location.hash.replace(/^#/, '');
+    var single = /^finding-(\d+)$/.exec(fragment);
+    if (single) { return Number(single[1]); }
+    var params = new URLSearchParams(fragment);
+    var setChecked = function (selector, list) {
+      var keep = list.split(',');
+      document.querySelectorAll(selector).forEach(function (b) { b.checked = keep.indexOf(b.value) >= 0; });
+    };
+    if (params.has('conn')) { document.getElementById('conn-filter').value = params.get('conn'); }
+    if (params.has('hosts')) { setChecked('.host-filter', params.get('hosts')); }
+    if (params.has('classes')) { setChecked('.class-filter', params.get('classes')); }
+    if (params.has('q')) { document.getElementById('finding-filter').value = params.get('q'); }
+    return params.has('finding') ? Number(params.get('finding')) : null;
+  }
+
+  var wanted = openFromFragment();
+  if (wanted !== null) {
+    select(wanted, true);
   }
   applyFilters();
 })();
