@@ -65,7 +65,10 @@ pub struct Cli {
 pub enum Command {
     /// Run a program under strace with the flags netcheck needs, and print its config stanza.
     #[command(
-        after_help = "Example:\n  netcheck record -o client.trace --host client -- curl http://10.0.0.2:8080/"
+        after_help = "Stop a long-running program with Ctrl-C, or send SIGINT or SIGTERM to netcheck \
+(it passes the signal on); the stanza follows once the program exits. Its trace path is absolute, \
+or relative to the --stanza file's directory.\n\n\
+Example:\n  netcheck record -o client.trace --host client -- curl http://10.0.0.2:8080/"
     )]
     Record(RecordArgs),
     /// Parse traces and print their folded socket events and a parse summary.
