@@ -4,7 +4,7 @@
 //!
 //! The page shows the same [`Report`] as the JSON rendering (embedded as JSON in the page) plus
 //! the [`Diagram`], built from the steps [`StepCapture`] collected during the replay.
-//! [`layout`] draws the diagram as SVG, [`page`] writes the document, [`escape`] keeps every
+//! [`layout`] draws the diagram as SVG, `page` writes the document, [`escape`] keeps every
 //! text from a trace or config text.
 
 mod arrows;
