@@ -331,7 +331,18 @@ pub fn build(analysis: &Analysis, captured: &Captured) -> Diagram {
         .collect();
     let membership = Membership::new(analysis);
     let selection = select(analysis, &captured.records, &cited);
+    // Every listener is drawn (bind and listen): where servers waited explains refusals.
+    let listeners: HashSet<SockId> = captured
+        .records
+        .iter()
+        .filter(|r| r.kind == CallKind::Listen)
+        .filter_map(|r| r.sock)
+        .collect();
     let drawn_sock = |s: Option<SockId>| s.is_some_and(|s| selection.socks.contains(&s));
+    let listener_setup = |r: &StepRecord| {
+        matches!(r.kind, CallKind::Bind | CallKind::Listen)
+            && r.sock.is_some_and(|s| listeners.contains(&s))
+    };
     let candidates: Vec<&StepRecord> = captured
         .records
         .iter()
@@ -340,7 +351,9 @@ pub fn build(analysis: &Analysis, captured: &Captured) -> Diagram {
             let special = r.deviation.is_some() || cited.contains_key(&r.loc);
             // A listener's accepts of connections not drawn are left out with them.
             let accepts_other = r.kind == CallKind::Accept && !drawn_sock(r.new_sock);
-            special || (r.kind != CallKind::Other && drawn_sock(r.sock) && !accepts_other)
+            special
+                || listener_setup(r)
+                || (r.kind != CallKind::Other && drawn_sock(r.sock) && !accepts_other)
         })
         .collect();
     let kept = within_budget(&candidates, &cited);

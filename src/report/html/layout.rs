@@ -79,15 +79,18 @@ fn kind_name(kind: ArrowKind) -> &'static str {
 
 const MARKERS: &str = r##"<defs><marker id="head-connect" viewBox="0 0 10 10" refX="9" refY="5" markerUnits="userSpaceOnUse" markerWidth="10" markerHeight="10" orient="auto-start-reverse"><path d="M0,0L10,5L0,10z" fill="#2563eb"/></marker><marker id="head-data" viewBox="0 0 10 10" refX="9" refY="5" markerUnits="userSpaceOnUse" markerWidth="10" markerHeight="10" orient="auto-start-reverse"><path d="M0,0L10,5L0,10z" fill="#15803d"/></marker><marker id="head-datagram" viewBox="0 0 10 10" refX="9" refY="5" markerUnits="userSpaceOnUse" markerWidth="10" markerHeight="10" orient="auto-start-reverse"><path d="M0,0L10,5L0,10z" fill="#7c3aed"/></marker><marker id="head-refused" viewBox="0 0 10 10" refX="9" refY="5" markerUnits="userSpaceOnUse" markerWidth="10" markerHeight="10" orient="auto-start-reverse"><path d="M0,0L10,5L0,10z" fill="#ea580c"/></marker></defs>"##;
 
-/// The diagram as an `<svg>` element.
+/// The diagram: the lane headers in their own `<svg>` (the page keeps them in view while the
+/// drawing scrolls), then the drawing, an `<svg>` in the same coordinates below the headers.
 pub fn svg(d: &Diagram) -> String {
     let g = geometry(d);
     let mut out = String::with_capacity(256 * (d.rows.len() + d.arrows.len()) + 4096);
+    lane_heads(&mut out, d, &g);
     let _ = write!(
         out,
-        r#"<svg xmlns="http://www.w3.org/2000/svg" id="diagram" class="diagram" width="{w}" height="{h}" viewBox="0 0 {w} {h}" role="img" aria-label="time-space diagram">"#,
+        r#"<svg xmlns="http://www.w3.org/2000/svg" id="diagram" class="diagram" width="{w}" height="{h}" viewBox="0 {top} {w} {h}" role="img" aria-label="time-space diagram">"#,
         w = g.width,
-        h = g.height
+        h = g.height - HEADER_HEIGHT,
+        top = HEADER_HEIGHT,
     );
     out.push_str(MARKERS);
     lanes(&mut out, d, &g);
@@ -122,11 +125,19 @@ pub fn svg(d: &Diagram) -> String {
     out
 }
 
-fn lanes(out: &mut String, d: &Diagram, g: &Geometry) {
+fn host_attr(lane: &super::diagram::Lane) -> String {
+    lane.host_index
+        .map_or_else(|| "x".into(), |h| h.to_string())
+}
+
+fn lane_heads(out: &mut String, d: &Diagram, g: &Geometry) {
+    let _ = write!(
+        out,
+        r#"<div class="lane-heads"><svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" viewBox="0 0 {w} {h}">"#,
+        w = g.width,
+        h = HEADER_HEIGHT,
+    );
     for (i, (lane, x)) in d.lanes.iter().zip(&g.lane_x).enumerate() {
-        let host = lane
-            .host_index
-            .map_or_else(|| "x".into(), |h| h.to_string());
         let trace = match (lane.trace_id.is_empty(), lane.pid) {
             (true, _) => lane.trace.clone(),
             (false, Some(pid)) => format!("{} · {} · pid {pid}", lane.trace_id, lane.trace),
@@ -134,20 +145,35 @@ fn lanes(out: &mut String, d: &Diagram, g: &Geometry) {
         };
         let _ = write!(
             out,
-            r#"<g class="lane{}" data-lane="{i}" data-host="{host}"><rect class="lane-band" x="{bx}" y="0" width="{bw}" height="{h}"/><line x1="{x}" y1="{top}" x2="{x}" y2="{bottom}"/><text class="lane-host" x="{tx}" y="20">{hn}</text><text class="lane-trace" x="{tx}" y="38">{tn}</text></g>"#,
+            r#"<g class="lane-head" data-lane="{i}" data-host="{host}"><rect class="lane-band" x="{bx}" y="0" width="{bw}" height="{h}"/><text class="lane-host" x="{tx}" y="20">{hn}</text><text class="lane-trace" x="{tx}" y="38">{tn}</text></g>"#,
+            host = host_attr(lane),
+            bx = x - LANE_INSET + 2.0,
+            bw = LANE_WIDTH - 4.0,
+            h = HEADER_HEIGHT,
+            tx = x - 12.0,
+            hn = html(&short(&lane.host)),
+            tn = html(&short(&trace)),
+        );
+    }
+    out.push_str("</svg></div>");
+}
+
+fn lanes(out: &mut String, d: &Diagram, g: &Geometry) {
+    for (i, (lane, x)) in d.lanes.iter().zip(&g.lane_x).enumerate() {
+        let _ = write!(
+            out,
+            r#"<g class="lane{}" data-lane="{i}" data-host="{host}"><rect class="lane-band" x="{bx}" y="{top}" width="{bw}" height="{h}"/><line x1="{x}" y1="{top}" x2="{x}" y2="{bottom}"/></g>"#,
             if lane.host_index.is_none() {
                 " outside"
             } else {
                 ""
             },
+            host = host_attr(lane),
             bx = x - LANE_INSET + 2.0,
             bw = LANE_WIDTH - 4.0,
-            h = g.height - FOOTER_HEIGHT,
+            h = g.height - FOOTER_HEIGHT - HEADER_HEIGHT,
             top = HEADER_HEIGHT,
             bottom = g.height - FOOTER_HEIGHT,
-            tx = x - 12.0,
-            hn = html(&short(&lane.host)),
-            tn = html(&short(&trace)),
         );
     }
 }
@@ -412,6 +438,18 @@ mod tests {
         assert!(svg.contains(&expected), "{svg}");
         assert!(svg.contains(r#"data-from="A:0:1" data-to="A:0:4""#));
         assert!(svg.contains("10 TCP connection(s): 100 B → 2000 B ←, 0 B lost"));
+    }
+
+    #[test]
+    fn lane_names_are_in_a_header_above_the_drawing() {
+        let svg = svg(&diagram());
+        let drawing = svg.find(r#"id="diagram""#).unwrap();
+        let head = svg.find(r#"class="lane-host""#).unwrap();
+        assert!(svg.starts_with(r#"<div class="lane-heads">"#));
+        assert!(head < drawing, "{svg}");
+        assert!(svg.contains(r#"A · client.trace</text>"#));
+        // The drawing starts where the header ends, in the same coordinates.
+        assert!(svg.contains(&format!(r#"viewBox="0 {HEADER_HEIGHT} "#)));
     }
 
     #[test]

@@ -86,7 +86,7 @@
     var classes = checked('.class-filter');
     var text = document.getElementById('finding-filter').value.toLowerCase();
     var conn = document.getElementById('conn-filter').value;
-    svg.querySelectorAll('.lane, .step').forEach(function (el) {
+    document.querySelectorAll('.lane, .lane-head, .step').forEach(function (el) {
       var host = el.dataset.host;
       el.classList.toggle('filtered', host !== '' && host !== 'x' && !hosts.has(host));
     });
@@ -127,8 +127,8 @@
     });
     var summary = {
       lanes: svg.querySelectorAll('.lane').length,
-      lane_names: Array.prototype.map.call(svg.querySelectorAll('.lane-host'), function (t) { return t.textContent; }),
-      lane_boxes: Array.prototype.map.call(svg.querySelectorAll('.lane-host'), box),
+      lane_names: Array.prototype.map.call(document.querySelectorAll('.lane-host'), function (t) { return t.textContent; }),
+      lane_boxes: Array.prototype.map.call(document.querySelectorAll('.lane-host'), box),
       steps: svg.querySelectorAll('.step').length,
       dimmed_steps: svg.querySelectorAll('.step.dim').length,
       hidden_steps: svg.querySelectorAll('.step.filtered').length,
