@@ -6,7 +6,8 @@
 use std::collections::{BTreeSet, HashMap, HashSet};
 
 use super::capture::{CallKind, StepRecord};
-use super::diagram::{Arrow, ArrowKind, Lanes, Membership};
+use super::diagram::{Arrow, ArrowKind, Membership};
+use super::lanes::Lanes;
 use crate::diagnose::Analysis;
 use crate::model::TcpConnection;
 use crate::parse::Errno;

@@ -5,21 +5,17 @@
 //! [`MAX_DRAWN_STEPS`] calls; every other connection is counted in an [`Aggregate`] per pair of
 //! lanes, so the page stays small whatever the size of the traces.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
-use std::net::{IpAddr, SocketAddr};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use serde::Serialize;
 
 use super::arrows;
 use super::capture::{CallKind, Captured, StepRecord};
+use super::lanes::Lanes;
+pub use super::select::MAX_DRAWN_STEPS;
+use super::select::{select, within_budget, Selection};
 use crate::diagnose::Analysis;
 use crate::source::{Loc, SockId, TraceId};
-
-/// Most calls drawn; the rest of the cited sockets' calls are counted in `omitted_steps`.
-pub const MAX_DRAWN_STEPS: usize = 400;
-
-/// Healthy connections and flows drawn in full when no finding cites any.
-const HEALTHY_EXAMPLES: usize = 3;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Diagram {
@@ -123,112 +119,6 @@ pub fn loc_key(loc: Loc) -> String {
     format!("{}:{}:{}", loc.trace, loc.file, loc.line)
 }
 
-/// A trace whose drawn calls come from this many processes (at most) gets a lane per process; a
-/// busier one (a thread pool) stays in one lane.
-const MAX_PROCESS_LANES: usize = 4;
-
-/// Where sockets and addresses are drawn.
-pub(super) struct Lanes {
-    pub lanes: Vec<Lane>,
-    /// The first lane of each trace.
-    by_trace: HashMap<TraceId, usize>,
-    /// The lane of each process of a trace split by process.
-    by_process: HashMap<(TraceId, u32), usize>,
-    by_ip: HashMap<IpAddr, usize>,
-    outside: Option<usize>,
-}
-
-impl Lanes {
-    /// One lane per trace, or per process of a trace whose `drawn` calls come from a few.
-    fn new(analysis: &Analysis, drawn: &[&StepRecord]) -> Lanes {
-        let topology = &analysis.topology;
-        let mut pids: HashMap<TraceId, Vec<u32>> = HashMap::new();
-        for r in drawn {
-            let list = pids.entry(r.loc.trace).or_default();
-            if !list.contains(&r.pid) {
-                list.push(r.pid);
-            }
-        }
-        let mut lanes = Lanes {
-            lanes: Vec::new(),
-            by_trace: HashMap::new(),
-            by_process: HashMap::new(),
-            by_ip: HashMap::new(),
-            outside: None,
-        };
-        for (host_index, host) in topology.hosts.iter().enumerate() {
-            for trace in &host.traces {
-                let name = topology
-                    .traces
-                    .get(trace.0 as usize)
-                    .map_or_else(String::new, |t| t.name.clone());
-                lanes.by_trace.insert(*trace, lanes.lanes.len());
-                let processes = pids.get(trace).map_or(&[][..], Vec::as_slice);
-                let split = (2..=MAX_PROCESS_LANES).contains(&processes.len());
-                let per_lane: Vec<Option<u32>> = if split {
-                    processes.iter().map(|p| Some(*p)).collect()
-                } else {
-                    vec![None]
-                };
-                for pid in per_lane {
-                    if let Some(pid) = pid {
-                        lanes.by_process.insert((*trace, pid), lanes.lanes.len());
-                    }
-                    lanes.lanes.push(Lane {
-                        trace_id: trace.to_string(),
-                        trace: name.clone(),
-                        host: host.name.clone(),
-                        host_index: Some(host_index),
-                        pid,
-                    });
-                }
-            }
-            if let Some(first) = host.traces.first().and_then(|t| lanes.by_trace.get(t)) {
-                let first = *first;
-                for ip in &host.ips {
-                    lanes.by_ip.entry(*ip).or_insert(first);
-                }
-                for nat in &host.nats {
-                    lanes.by_ip.entry(nat.public.ip).or_insert(first);
-                }
-            }
-        }
-        lanes
-    }
-
-    /// The lane of a call: its process's, or its trace's.
-    pub fn of_call(&self, r: &StepRecord) -> Option<usize> {
-        self.by_process
-            .get(&(r.loc.trace, r.pid))
-            .or_else(|| self.by_trace.get(&r.loc.trace))
-            .copied()
-    }
-
-    pub fn of_sock(&self, sock: SockId) -> Option<usize> {
-        self.by_trace.get(&sock.trace).copied()
-    }
-
-    /// The lane of the host owning `addr`, else the untraced lane (added on first use).
-    pub fn of_addr(&mut self, addr: Option<SocketAddr>) -> usize {
-        if let Some(lane) = addr.and_then(|a| self.by_ip.get(&a.ip())) {
-            return *lane;
-        }
-        if let Some(lane) = self.outside {
-            return lane;
-        }
-        self.lanes.push(Lane {
-            trace_id: String::new(),
-            trace: "not traced".into(),
-            host: "elsewhere".into(),
-            host_index: None,
-            pid: None,
-        });
-        let lane = self.lanes.len() - 1;
-        self.outside = Some(lane);
-        lane
-    }
-}
-
 /// Which connections (`t{i}`) and flows (`u{i}`) each socket belongs to.
 pub(super) struct Membership {
     pub conn_of: HashMap<SockId, String>,
@@ -253,63 +143,6 @@ impl Membership {
         }
         Membership { conn_of }
     }
-}
-
-/// The connections and flows to draw: those a finding or a deviation touches.
-struct Selection {
-    tcp: BTreeSet<usize>,
-    udp: BTreeSet<usize>,
-    socks: BTreeSet<SockId>,
-}
-
-fn select(
-    analysis: &Analysis,
-    records: &[StepRecord],
-    cited: &HashMap<Loc, Vec<usize>>,
-) -> Selection {
-    let mut touched: BTreeSet<SockId> = BTreeSet::new();
-    for r in records {
-        if r.deviation.is_some() || cited.contains_key(&r.loc) {
-            touched.extend(r.sock);
-            touched.extend(r.new_sock);
-        }
-    }
-    let outcome = &analysis.outcome;
-    let mut tcp: BTreeSet<usize> = outcome
-        .tcp
-        .iter()
-        .enumerate()
-        .filter(|(_, c)| {
-            touched.contains(&c.client) || c.server.is_some_and(|s| touched.contains(&s))
-        })
-        .map(|(i, _)| i)
-        .collect();
-    let mut udp: BTreeSet<usize> = outcome
-        .udp
-        .iter()
-        .enumerate()
-        .filter(|(_, f)| {
-            touched.contains(&f.sender) || f.receivers.iter().any(|r| touched.contains(r))
-        })
-        .map(|(i, _)| i)
-        .collect();
-    if touched.is_empty() {
-        tcp.extend(0..outcome.tcp.len().min(HEALTHY_EXAMPLES));
-        udp.extend(0..outcome.udp.len().min(HEALTHY_EXAMPLES));
-    }
-    let mut socks = touched;
-    for &i in &tcp {
-        let c = &outcome.tcp[i];
-        socks.insert(c.client);
-        socks.extend(c.server);
-        socks.extend(c.listener);
-    }
-    for &i in &udp {
-        let f = &outcome.udp[i];
-        socks.insert(f.sender);
-        socks.extend(f.receivers.iter().copied());
-    }
-    Selection { tcp, udp, socks }
 }
 
 /// Builds the diagram of a run from its analysis and the calls captured during its replay.
@@ -405,42 +238,6 @@ pub fn build(analysis: &Analysis, captured: &Captured) -> Diagram {
         total_steps: captured.steps,
         omitted_steps,
     }
-}
-
-/// The calls to draw: everything when it fits, else the decisive ones first (deviations and
-/// evidence, then connection set-up), then the rest in order, up to [`MAX_DRAWN_STEPS`].
-fn within_budget<'r>(
-    candidates: &[&'r StepRecord],
-    cited: &HashMap<Loc, Vec<usize>>,
-) -> Vec<&'r StepRecord> {
-    if candidates.len() <= MAX_DRAWN_STEPS {
-        return candidates.to_vec();
-    }
-    let tier = |r: &StepRecord| {
-        if r.deviation.is_some() || cited.contains_key(&r.loc) {
-            0
-        } else if matches!(
-            r.kind,
-            CallKind::Connect | CallKind::Accept | CallKind::Listen | CallKind::Bind
-        ) {
-            1
-        } else {
-            2
-        }
-    };
-    let mut chosen: Vec<&StepRecord> = Vec::with_capacity(MAX_DRAWN_STEPS);
-    for wanted in 0..=2 {
-        let room = MAX_DRAWN_STEPS - chosen.len();
-        chosen.extend(
-            candidates
-                .iter()
-                .copied()
-                .filter(|r| tier(r) == wanted)
-                .take(room),
-        );
-    }
-    chosen.sort_by_key(|r| r.position);
-    chosen
 }
 
 fn with_errno(mut text: String, r: &StepRecord) -> String {
@@ -561,6 +358,7 @@ mod tests {
     use crate::order::{self, ReplayObserver};
     use crate::parse::Errno;
     use crate::report::html::capture::StepCapture;
+    use crate::report::html::select::HEALTHY_EXAMPLES;
 
     /// `healthy` request/reply connections, then (if `refused`) a connect to a closed port.
     fn run(healthy: usize, refused: bool) -> (Analysis, Captured) {
@@ -647,54 +445,5 @@ mod tests {
         assert_eq!(connects, HEALTHY_EXAMPLES);
         assert_eq!(data, 2 * HEALTHY_EXAMPLES, "request and reply of each");
         assert_eq!(d.aggregates.iter().map(|a| a.count).sum::<u64>(), 2);
-    }
-
-    fn record(trace: u32, line: u64, pid: u32) -> StepRecord {
-        StepRecord {
-            position: line,
-            loc: Loc::new(TraceId(trace), line),
-            pid,
-            kind: CallKind::Recv,
-            sock: None,
-            new_sock: None,
-            bytes: 1,
-            addr: None,
-            errno: None,
-            digest: None,
-            deviation: None,
-            call: String::new(),
-        }
-    }
-
-    #[test]
-    fn a_trace_of_a_few_processes_gets_a_lane_each_and_a_busy_one_a_single_lane() {
-        let topo = topology(&[&["10.0.0.1"], &["10.0.0.2"]]);
-        let analysis = Analysis::new(topo, Vec::new(), Vec::new(), Default::default());
-        // Trace A: a parent and two children. Trace B: eight threads.
-        let mut records: Vec<StepRecord> = [10, 11, 12, 10]
-            .iter()
-            .enumerate()
-            .map(|(i, &pid)| record(0, i as u64 + 1, pid))
-            .collect();
-        records.extend((0..8).map(|i| record(1, 100 + i, 200 + i as u32)));
-        let drawn: Vec<&StepRecord> = records.iter().collect();
-        let lanes = Lanes::new(&analysis, &drawn);
-        let pids: Vec<(String, Option<u32>)> = lanes
-            .lanes
-            .iter()
-            .map(|l| (l.trace_id.clone(), l.pid))
-            .collect();
-        assert_eq!(
-            pids,
-            [
-                ("A".to_string(), Some(10)),
-                ("A".to_string(), Some(11)),
-                ("A".to_string(), Some(12)),
-                ("B".to_string(), None),
-            ]
-        );
-        assert_eq!(lanes.of_call(&records[3]), Some(0));
-        assert_eq!(lanes.of_call(&records[2]), Some(2));
-        assert_eq!(lanes.of_call(&records[6]), Some(3));
     }
 }

@@ -11,8 +11,10 @@ mod arrows;
 pub mod capture;
 pub mod diagram;
 pub mod escape;
+mod lanes;
 pub mod layout;
 mod page;
+mod select;
 
 pub use capture::{CallKind, Captured, StepCapture};
 pub use diagram::Diagram;
