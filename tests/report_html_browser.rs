@@ -12,6 +12,8 @@ use std::time::Instant;
 use html_support::*;
 
 const WINDOW: (u32, u32) = (1400, 900);
+/// Longest one page may take to load, run and be captured.
+const BROWSER_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(45);
 
 /// The Chromium binary, if this machine has one (`NETCHECK_CHROMIUM` overrides the search).
 fn chromium() -> Option<PathBuf> {
@@ -43,7 +45,10 @@ struct Rendered {
 fn render(browser: &Path, page: &Path, fragment: &str) -> Rendered {
     let dir = page.with_extension("profile");
     let screenshot = page.with_extension("png");
-    let out = Command::new(browser)
+    let dom_file = page.with_extension("dom");
+    let log_file = page.with_extension("log");
+    let file = |path: &Path| std::fs::File::create(path).expect("output file");
+    let mut chromium = Command::new(browser)
         .args([
             "--headless",
             "--no-sandbox",
@@ -58,10 +63,24 @@ fn render(browser: &Path, page: &Path, fragment: &str) -> Rendered {
         .arg(format!("--screenshot={}", screenshot.display()))
         .arg("--dump-dom")
         .arg(format!("file://{}{fragment}", page.display()))
-        .output()
+        .stdout(file(&dom_file))
+        .stderr(file(&log_file))
+        .spawn()
         .expect("chromium runs");
-    let dom = String::from_utf8_lossy(&out.stdout).into_owned();
-    let console = String::from_utf8_lossy(&out.stderr)
+    let deadline = Instant::now() + BROWSER_TIMEOUT;
+    while chromium.try_wait().expect("chromium status").is_none() {
+        if Instant::now() > deadline {
+            let _ = chromium.kill();
+            panic!(
+                "chromium did not finish {} within {BROWSER_TIMEOUT:?}",
+                page.display()
+            );
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let dom = std::fs::read_to_string(&dom_file).unwrap_or_default();
+    let console = std::fs::read_to_string(&log_file)
+        .unwrap_or_default()
         .lines()
         .filter(|l| l.contains(":CONSOLE"))
         .map(str::to_string)
