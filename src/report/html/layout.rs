@@ -237,6 +237,16 @@ fn open_end(g: &Geometry, from_x: f64, to_lane: usize) -> f64 {
     }
 }
 
+/// Where an arrow's label goes: above its middle, or further along when the arrow leaves to the
+/// right, where the sending call's own label would be under it.
+fn label_point(from: (f64, f64), to: (f64, f64)) -> (f64, f64) {
+    let along = if to.0 > from.0 { 0.72 } else { 0.5 };
+    (
+        from.0 + (to.0 - from.0) * along,
+        from.1 + (to.1 - from.1) * along - 3.0,
+    )
+}
+
 fn draw_arrow(out: &mut String, d: &Diagram, g: &Geometry, arrow: &Arrow) {
     let Some(from_row) = d.rows.get(arrow.from) else {
         return;
@@ -278,7 +288,10 @@ fn draw_arrow(out: &mut String, d: &Diagram, g: &Geometry, arrow: &Arrow) {
                 b = y2 - 5.0,
                 c = y2 + 5.0,
             );
-            (path, (x1 + end) / 2.0, (y1 + y2) / 2.0 - 3.0)
+            {
+                let (x, y) = label_point((x1, y1), (end, y2));
+                (path, x, y)
+            }
         }
         (_, Some(to)) => {
             let Some(to_row) = d.rows.get(to) else {
@@ -301,7 +314,10 @@ fn draw_arrow(out: &mut String, d: &Diagram, g: &Geometry, arrow: &Arrow) {
                     e = x2 + inset,
                 )
             };
-            (path, (x1 + x2) / 2.0, (y1 + y2) / 2.0 - 3.0)
+            {
+                let (x, y) = label_point((x1, y1), (x2, y2));
+                (path, x, y)
+            }
         }
     };
     out.push_str(&path);
