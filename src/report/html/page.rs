@@ -388,3 +388,35 @@ fn more(out: &mut String, total: usize) {
         );
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_marked_part_of_a_call_is_escaped_like_the_rest() {
+        let call = r#"sendto(3, "</script><img src=x>", 21, 0, {sin_addr=inet_addr("10.0.0.9")}, 16) = -1 ECONNREFUSED"#;
+        let marked = marked_call(call, &[]);
+        assert!(marked.starts_with("sendto(3, &quot;&lt;/script&gt;&lt;img src=x&gt;&quot;"));
+        assert!(
+            marked.ends_with("= -1 <mark>ECONNREFUSED</mark>"),
+            "{marked}"
+        );
+        let by_address = marked_call(
+            &call.replace(" = -1 ECONNREFUSED", " = 21"),
+            &["to 10.0.0.9:53"],
+        );
+        assert!(
+            by_address.contains("inet_addr(&quot;<mark>10.0.0.9</mark>&quot;)"),
+            "{by_address}"
+        );
+        assert_eq!(marked_call("close(3) = 0", &[]), "close(3) = 0");
+    }
+
+    #[test]
+    fn the_nonce_follows_the_data() {
+        assert_eq!(nonce("{}"), nonce("{}"));
+        assert_ne!(nonce("{}"), nonce("{\"a\":1}"));
+        assert_eq!(nonce("{}").len(), 16);
+    }
+}
