@@ -72,6 +72,14 @@ pub fn run_pipeline(inputs: &Inputs) -> Result<Analysis, PipelineError> {
 
 /// Runs parse → fold → replay → diagnose over the traces of `topology`.
 pub fn analyse(topology: Topology) -> Result<Analysis, PipelineError> {
+    analyse_observed(topology, None)
+}
+
+/// [`analyse`], showing the replay to `observer` (the HTML report draws it).
+pub fn analyse_observed(
+    topology: Topology,
+    observer: Option<&dyn order::ReplayObserver>,
+) -> Result<Analysis, PipelineError> {
     let mut readers = topology
         .traces
         .iter()
@@ -84,9 +92,16 @@ pub fn analyse(topology: Topology) -> Result<Analysis, PipelineError> {
         .collect();
     let traces: Vec<Box<dyn Iterator<Item = SocketEvent> + '_>> = folders
         .iter_mut()
-        .map(|f| Box::new(f) as Box<dyn Iterator<Item = SocketEvent> + '_>)
+        .map(|f| match observer {
+            Some(o) => Box::new(f.inspect(move |ev| o.event(ev))) as Box<dyn Iterator<Item = _>>,
+            None => Box::new(f),
+        })
         .collect();
-    let outcome = order::replay(&topology, traces, &mut |_| {});
+    let outcome = order::replay(&topology, traces, &mut |step| {
+        if let Some(o) = observer {
+            o.step(step);
+        }
+    });
     let fold = folders.iter().map(|f| f.stats().clone()).collect();
     drop(folders);
     let parse: Vec<ParseStats> = readers.iter().map(|r| r.stats().clone()).collect();

@@ -27,7 +27,10 @@ pub struct Cli {
 pub enum Command {
     /// Run a program under strace with the flags netcheck needs, and print its config stanza.
     #[command(
-        after_help = "Example:\n  netcheck record -o client.trace --host client -- curl http://10.0.0.2:8080/"
+        after_help = "Stop a long-running program with Ctrl-C, or send SIGINT or SIGTERM to netcheck \
+(it passes the signal on); the stanza follows once the program exits. Its trace path is absolute, \
+or relative to the --stanza file's directory.\n\n\
+Example:\n  netcheck record -o client.trace --host client -- curl http://10.0.0.2:8080/"
     )]
     Record(RecordArgs),
     /// Parse traces and print their folded socket events and a parse summary.
@@ -55,6 +58,29 @@ pub enum Command {
     Explain(ExplainArgs),
     /// List every rule with its class and title.
     Rules(RulesArgs),
+    /// Print a shell completion script.
+    #[command(
+        after_help = "Examples:\n  netcheck completions bash > /etc/bash_completion.d/netcheck\n  netcheck completions zsh > \"${fpath[1]}/_netcheck\""
+    )]
+    Completions(CompletionsArgs),
+    /// Print the manual page (roff), of netcheck or of one subcommand.
+    #[command(
+        after_help = "Examples:\n  netcheck man > netcheck.1 && man ./netcheck.1\n  netcheck man diagnose > netcheck-diagnose.1"
+    )]
+    Man(ManArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct ManArgs {
+    /// The subcommand whose page to print (`netcheck-SUBCOMMAND(1)`).
+    pub subcommand: Option<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct CompletionsArgs {
+    /// The shell to complete for.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }
 
 #[derive(Args, Debug)]
@@ -126,12 +152,46 @@ pub struct OrderArgs {
     pub format: Format,
 }
 
+/// What `diagnose` prints.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    Text,
+    Json,
+    /// One self-contained page with a time-space diagram (see `-o`).
+    Html,
+}
+
+/// When the text output is coloured.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    /// On a terminal, unless `NO_COLOR` is set.
+    Auto,
+    Always,
+    Never,
+}
+
 #[derive(Args, Debug)]
 pub struct DiagnoseArgs {
     #[command(flatten)]
     pub input: InputArgs,
-    #[arg(long, value_enum, default_value_t = Format::Text)]
-    pub format: Format,
+    #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+    pub format: ReportFormat,
+    /// Write the report to FILE. Without it an HTML report goes to `netcheck-report.html` when
+    /// standard output is a terminal, and to standard output otherwise.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Report only these rule IDs or classes (comma-separated, repeatable).
+    #[arg(long, value_name = "RULES", value_delimiter = ',')]
+    pub select: Vec<String>,
+    /// Leave out these rule IDs or classes (comma-separated, repeatable).
+    #[arg(long, value_name = "RULES", value_delimiter = ',')]
+    pub ignore: Vec<String>,
+    /// Print the findings only (text format).
+    #[arg(short, long)]
+    pub quiet: bool,
+    /// Colour the text output: auto (a terminal without `NO_COLOR`), always or never.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
     /// Run every scenario under DIR (each with `netcheck.conf` and `expected.json`) and print a
     /// Markdown table of what was found.
     #[arg(long, value_name = "DIR", conflicts_with_all = ["inputs", "one_host_traces"])]

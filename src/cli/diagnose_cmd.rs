@@ -1,11 +1,19 @@
 //! `netcheck diagnose`.
 
-use super::status::print;
+use std::io::IsTerminal as _;
+use std::path::{Path, PathBuf};
+
+use super::status::{print, print_styled};
 use super::table;
-use super::{CmdResult, DiagnoseArgs, Failure, Format, Status};
-use crate::config::Inputs;
-use crate::pipeline::run_pipeline;
+use super::triage::{color_wanted, RuleFilter};
+use super::{CmdResult, DiagnoseArgs, Failure, ReportFormat, Status};
+use crate::config::{self, Inputs};
+use crate::pipeline::analyse_observed;
+use crate::report::html::{self, StepCapture};
 use crate::report::{json, text, Report};
+
+/// Where an HTML report goes when `-o` is absent and standard output is a terminal.
+pub const DEFAULT_HTML_FILE: &str = "netcheck-report.html";
 
 pub fn run(args: &DiagnoseArgs) -> CmdResult {
     if let Some(dir) = &args.table {
@@ -18,22 +26,44 @@ pub fn run(args: &DiagnoseArgs) -> CmdResult {
                 .into(),
         ));
     }
+    let filter = RuleFilter::new(&args.select, &args.ignore)?;
     let inputs = Inputs {
         paths: args.input.inputs.clone(),
         one_host: args.input.one_host_traces.clone(),
     };
-    let analysis = run_pipeline(&inputs)?;
+    let topology = config::load(&inputs)?;
+    let capture = StepCapture::new();
+    let observer = (args.format == ReportFormat::Html).then_some(&capture);
+    let mut analysis = analyse_observed(topology, observer.map(|c| c as _))?;
+    filter.apply(&mut analysis.findings);
     let report = Report::build(&analysis);
+    let color =
+        args.format == ReportFormat::Text && args.output.is_none() && color_wanted(args.color);
     let rendered = match args.format {
-        Format::Json => json::render(&report),
-        Format::Text => text::render(
-            &report,
-            text::Style {
-                color: text::stdout_color(),
-            },
-        ),
+        ReportFormat::Json => json::render(&report),
+        ReportFormat::Text => {
+            let style = text::Style { color };
+            if args.quiet {
+                text::render_findings(&report, style)
+            } else {
+                text::render(&report, style)
+            }
+        }
+        ReportFormat::Html => {
+            let diagram = html::diagram::build(&analysis, &capture.finish());
+            html::render(&report, &diagram)
+        }
     };
-    print(&rendered)?;
+    match output_file(args) {
+        Some(path) => {
+            std::fs::write(&path, rendered)
+                .map_err(|e| Failure(format!("{}: {e}", path.display())))?;
+            if args.output.is_none() {
+                eprintln!("netcheck: wrote {}", path.display());
+            }
+        }
+        None => print_styled(&rendered, color)?,
+    }
     Ok(if report.has_problems() {
         Status::ProblemsFound
     } else {
@@ -41,9 +71,21 @@ pub fn run(args: &DiagnoseArgs) -> CmdResult {
     })
 }
 
+/// The file the report goes to; `None` for standard output.
+fn output_file(args: &DiagnoseArgs) -> Option<PathBuf> {
+    match (&args.output, args.format) {
+        (Some(path), _) if path.as_os_str() != "-" => Some(path.clone()),
+        (Some(_), _) => None,
+        (None, ReportFormat::Html) if std::io::stdout().is_terminal() => {
+            Some(PathBuf::from(DEFAULT_HTML_FILE))
+        }
+        (None, _) => None,
+    }
+}
+
 /// `--table DIR`: exit 1 when a scenario misses its main issue, reports something it must not,
 /// or cannot be run.
-fn run_table(dir: &std::path::Path) -> CmdResult {
+fn run_table(dir: &Path) -> CmdResult {
     let scenarios =
         table::scenarios(dir).map_err(|e| Failure(format!("{}: {e}", dir.display())))?;
     if scenarios.is_empty() {

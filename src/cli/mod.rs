@@ -12,8 +12,10 @@ mod explain_cmd;
 mod order_cmd;
 mod parse_cmd;
 mod record_cmd;
+mod shell_cmd;
 mod status;
 pub mod table;
+mod triage;
 
 pub use args::*;
 pub use status::{CmdResult, Failure, Status};
@@ -40,6 +42,8 @@ pub fn main() -> ExitCode {
         Command::Diagnose(a) => diagnose_cmd::run(a),
         Command::Explain(a) => explain_cmd::run_explain(a),
         Command::Rules(a) => explain_cmd::run_rules(a),
+        Command::Completions(a) => shell_cmd::completions(a),
+        Command::Man(a) => shell_cmd::man(a),
     };
     match result {
         Ok(status) => status.into(),

@@ -1,5 +1,7 @@
 //! `netcheck record`: trace a program, then print its host's config stanza on stdout.
 
+use std::path::{Path, PathBuf};
+
 use super::{CmdResult, Failure, Status};
 use crate::record::{record, stanza, RecordRequest};
 
@@ -10,6 +12,13 @@ pub fn run(args: &super::RecordArgs) -> CmdResult {
         command: args.command.clone(),
         strace: args.strace.clone().into_os_string(),
     };
+    eprintln!(
+        "netcheck: recording `{}` into {}; stop it with Ctrl-C, or `kill -INT {pid}` / `kill \
+         -TERM {pid}` (netcheck passes the signal on), and the config stanza follows",
+        args.command.join(" "),
+        args.output.display(),
+        pid = std::process::id()
+    );
     let recorded = record(&request).map_err(|e| Failure(e.to_string()))?;
     eprintln!(
         "netcheck: recorded `{}` into {}; it {}",
@@ -18,7 +27,8 @@ pub fn run(args: &super::RecordArgs) -> CmdResult {
         recorded.exit
     );
     let host = args.host.clone().unwrap_or_else(local_hostname);
-    let text = stanza(&host, &args.output, &recorded.addresses);
+    let trace = trace_path_for(&args.output, args.stanza.as_deref());
+    let text = stanza(&host, &trace, &recorded.addresses);
     match &args.stanza {
         Some(path) => std::fs::write(path, text).map_err(|e| {
             Failure(format!(
@@ -32,10 +42,57 @@ pub fn run(args: &super::RecordArgs) -> CmdResult {
     Ok(Status::Clean)
 }
 
+/// The trace path as the config will name it. Config paths are relative to the config file, so:
+/// relative to the stanza file's directory when the trace is under it, else absolute (a stanza
+/// on stdout may be pasted into a config anywhere).
+fn trace_path_for(trace: &Path, stanza_file: Option<&Path>) -> PathBuf {
+    let Ok(absolute) = std::path::absolute(trace) else {
+        return trace.to_path_buf();
+    };
+    let config_dir = stanza_file
+        .and_then(|file| std::path::absolute(file).ok())
+        .and_then(|file| file.parent().map(Path::to_path_buf));
+    match config_dir.and_then(|dir| absolute.strip_prefix(dir).ok().map(Path::to_path_buf)) {
+        Some(relative) if !relative.as_os_str().is_empty() => relative,
+        _ => absolute,
+    }
+}
+
 fn local_hostname() -> String {
     std::fs::read_to_string("/proc/sys/kernel/hostname")
         .ok()
         .map(|name| name.trim().to_string())
         .filter(|name| !name.is_empty())
         .unwrap_or_else(|| "host".to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn trace_paths_work_from_where_the_config_goes() {
+        let cwd = std::env::current_dir().unwrap();
+        // On stdout: absolute.
+        assert_eq!(
+            trace_path_for(Path::new("out/server.trace"), None),
+            cwd.join("out/server.trace")
+        );
+        // Next to the stanza file: relative to its directory.
+        assert_eq!(
+            trace_path_for(
+                Path::new("out/traces/server.trace"),
+                Some(Path::new("out/netcheck.conf"))
+            ),
+            PathBuf::from("traces/server.trace")
+        );
+        // Elsewhere: absolute.
+        assert_eq!(
+            trace_path_for(
+                Path::new("/tmp/a.trace"),
+                Some(Path::new("conf/netcheck.conf"))
+            ),
+            PathBuf::from("/tmp/a.trace")
+        );
+    }
 }

@@ -35,7 +35,12 @@ pub type CmdResult = Result<Status, Failure>;
 /// characters from the input are escaped; only our own colour sequences pass, and only when
 /// colour is on.
 pub fn print(text: &str) -> Result<(), Failure> {
-    let text = crate::report::terminal::printable(text, crate::report::text::stdout_color());
+    print_styled(text, crate::report::text::stdout_color())
+}
+
+/// [`print`], keeping our colour sequences exactly when `styled`.
+pub fn print_styled(text: &str, styled: bool) -> Result<(), Failure> {
+    let text = crate::report::terminal::printable(text, styled);
     let mut stdout = std::io::stdout().lock();
     match stdout
         .write_all(text.as_bytes())

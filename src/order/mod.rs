@@ -10,7 +10,10 @@
 //! recorded and one head is forced through (see [`priority::force_rank`]) so later findings are
 //! not lost.
 
+mod observer;
 pub mod priority;
+
+pub use observer::ReplayObserver;
 
 use std::collections::{BTreeSet, HashMap};
 

@@ -11,6 +11,7 @@
 mod addresses;
 mod flags;
 mod runner;
+mod signals;
 mod stanza;
 
 pub use addresses::{host_addresses, parse_fib_trie, parse_if_inet6, parse_ip_addr_output};

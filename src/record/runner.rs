@@ -9,6 +9,10 @@ use std::process::{Command, ExitStatus, Stdio};
 
 use super::addresses::host_addresses;
 use super::flags::strace_args;
+use super::signals::{pass_on, StopSignals};
+
+/// How often a recording checks for a stop signal to pass on.
+const STOP_POLL: std::time::Duration = std::time::Duration::from_millis(50);
 
 /// What to record and where.
 #[derive(Debug, Clone)]
@@ -85,17 +89,30 @@ pub fn record(request: &RecordRequest) -> Result<Recorded, RecordError> {
     check_strace_can_trace(&request.strace)?;
     // A stale trace from an earlier run must not pass for this run's.
     let _ = std::fs::remove_file(&request.output);
-    let status = Command::new(&request.strace)
+    let stop = StopSignals::catch();
+    let spawn_error = |source| RecordError::Spawn {
+        strace: request.strace.clone(),
+        source,
+    };
+    let mut strace = Command::new(&request.strace)
         .args(strace_args(
             &request.output,
             request.string_limit,
             &request.command,
         ))
-        .status()
-        .map_err(|source| RecordError::Spawn {
-            strace: request.strace.clone(),
-            source,
-        })?;
+        .spawn()
+        .map_err(spawn_error)?;
+    // Waits for strace, passing on a SIGINT or SIGTERM sent to netcheck to the program.
+    let status = loop {
+        if let Some(signal) = stop.take() {
+            pass_on(strace.id(), signal);
+        }
+        match strace.try_wait().map_err(spawn_error)? {
+            Some(status) => break status,
+            None => std::thread::sleep(STOP_POLL),
+        }
+    };
+    drop(stop);
     let wrote_trace = std::fs::metadata(&request.output)
         .map(|m| m.len() > 0)
         .unwrap_or(false);

@@ -1,10 +1,13 @@
-//! The *report* stage: findings, statistics and configuration → human text or JSON.
+//! The *report* stage: findings, statistics and configuration → human text, JSON or HTML.
 //!
 //! [`Report`] is built once from an [`Analysis`](crate::pipeline::Analysis) and rendered by
-//! [`text`] and [`json`]; neither renderer looks further upstream. The JSON schema is documented
-//! in `docs/report-schema.md`.
+//! [`text`], [`json`] and [`html`]; no renderer looks further upstream (the HTML diagram is
+//! drawn from the steps captured during the replay). The JSON schema is documented in
+//! `docs/report-schema.md`.
 
 mod build;
+pub mod caret;
+pub mod html;
 pub mod json;
 pub mod terminal;
 pub mod text;

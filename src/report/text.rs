@@ -48,6 +48,10 @@ impl Style {
         };
         self.paint(code, &format!("[{class}]"))
     }
+    /// The caret line under an evidence call.
+    pub fn marker(self, text: &str) -> String {
+        self.paint("1;31", text)
+    }
     pub fn dim(self, text: &str) -> String {
         self.paint("2", text)
     }
@@ -61,6 +65,18 @@ pub fn render(report: &Report, style: Style) -> String {
     statistics(&mut out, report, style);
     problems(&mut out, report, style);
     out
+}
+
+/// The findings alone (`--quiet`): each finding, then the counts line; nothing when none.
+pub fn render_findings(report: &Report, style: Style) -> String {
+    let mut out = String::new();
+    for f in &report.findings {
+        finding(&mut out, f, style);
+    }
+    if !report.findings.is_empty() {
+        counts(&mut out, report);
+    }
+    out.trim_start_matches('\n').to_string()
 }
 
 fn section(out: &mut String, title: &str, style: Style) {
@@ -232,6 +248,10 @@ fn problems(out: &mut String, report: &Report, style: Style) {
     for f in &report.findings {
         finding(out, f, style);
     }
+    counts(out, report);
+}
+
+fn counts(out: &mut String, report: &Report) {
     let s = &report.summary;
     let _ = writeln!(
         out,
@@ -251,6 +271,9 @@ fn finding(out: &mut String, f: &ReportFinding, style: Style) {
         out.push('\n');
         if !e.call.is_empty() {
             let _ = writeln!(out, "     {}", style.dim(&e.call));
+            if let Some(carets) = super::caret::underline(&e.call, &[&e.note, &f.summary]) {
+                let _ = writeln!(out, "     {}", style.marker(&carets));
+            }
         }
     }
     for fact in &f.facts {
