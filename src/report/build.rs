@@ -101,6 +101,12 @@ fn configuration(analysis: &Analysis) -> Configuration {
             })
             .collect(),
         ignores: topology.ignores.iter().map(|e| endpoint(*e)).collect(),
+        untraced_hosts: topology
+            .hosts
+            .iter()
+            .filter(|h| h.traces.is_empty())
+            .map(|h| h.name.clone())
+            .collect(),
     }
 }
 
@@ -179,16 +185,59 @@ fn udp_stats(f: &UdpFlow) -> UdpStats {
         bytes_received: 0,
         bytes_lost: 0,
     };
+    // Counts come from trace text: saturate rather than wrap on absurd values.
     for &(len, sent, received) in &f.by_size {
         let received = received.min(sent);
-        stats.datagrams_sent += sent;
-        stats.datagrams_received += received;
-        stats.bytes_sent += sent * len;
-        stats.bytes_received += received * len;
+        stats.datagrams_sent = stats.datagrams_sent.saturating_add(sent);
+        stats.datagrams_received = stats.datagrams_received.saturating_add(received);
+        stats.bytes_sent = stats.bytes_sent.saturating_add(sent.saturating_mul(len));
+        stats.bytes_received = stats
+            .bytes_received
+            .saturating_add(received.saturating_mul(len));
     }
     stats.datagrams_lost = stats.datagrams_sent - stats.datagrams_received;
     stats.bytes_lost = stats.bytes_sent - stats.bytes_received;
     stats
+}
+
+/// The traced hosts, in declaration order, a finding rests on: those whose traces hold its
+/// evidence, and those whose addresses it names (a verdict about a peer address of a traced
+/// host used that host's trace too: "no traced socket listened there", "never received").
+fn seen_from(analysis: &Analysis, f: &Finding) -> Vec<String> {
+    let topology = &analysis.topology;
+    let named = addresses_in(&f.summary).into_iter().filter_map(|ip| {
+        topology
+            .hosts
+            .iter()
+            .position(|h| !h.traces.is_empty() && h.ips.contains(&ip))
+    });
+    let mut hosts: Vec<usize> = f
+        .evidence
+        .iter()
+        .filter_map(|e| topology.traces.get(e.loc.trace.0 as usize))
+        .map(|spec| spec.host)
+        .chain(named)
+        .collect();
+    hosts.sort_unstable();
+    hosts.dedup();
+    hosts
+        .into_iter()
+        .filter_map(|h| topology.hosts.get(h))
+        .map(|h| h.name.clone())
+        .collect()
+}
+
+/// The IP addresses written in `text` (`10.0.0.1`, `10.0.0.1:80`, `[fd00::1]:80`, `fd00::1`).
+fn addresses_in(text: &str) -> Vec<std::net::IpAddr> {
+    text.split(|c: char| c.is_whitespace() || matches!(c, ',' | ';' | '(' | ')' | '\''))
+        .filter_map(|word| {
+            let word = word.trim_end_matches(['.', ':']);
+            word.parse::<std::net::SocketAddr>()
+                .map(|a| a.ip())
+                .or_else(|_| word.parse::<std::net::IpAddr>())
+                .ok()
+        })
+        .collect()
 }
 
 fn finding(analysis: &Analysis, f: &Finding) -> ReportFinding {
@@ -215,5 +264,30 @@ fn finding(analysis: &Analysis, f: &Finding) -> ReportFinding {
         hint: f.hint.clone(),
         evidence,
         facts: f.facts.clone(),
+        seen_from: seen_from(analysis, f),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::addresses_in;
+
+    #[test]
+    fn addresses_are_found_in_summaries_of_every_shape() {
+        let found = addresses_in(
+            "host client (10.77.2.21:49012) was refused connecting to 10.77.1.10:7401; \
+             [fd77::10]:7000, fd77::21 and 10.0.0.1. not 7401 or host:80",
+        );
+        let shown: Vec<String> = found.iter().map(|ip| ip.to_string()).collect();
+        assert_eq!(
+            shown,
+            [
+                "10.77.2.21",
+                "10.77.1.10",
+                "fd77::10",
+                "fd77::21",
+                "10.0.0.1"
+            ]
+        );
     }
 }

@@ -38,6 +38,9 @@ pub struct Configuration {
     pub hosts: Vec<HostEcho>,
     /// Ignored endpoints (`IP` or `IP:PORT`).
     pub ignores: Vec<String>,
+    /// Hosts declared without a trace: unobserved, so nothing they sent or received can be
+    /// checked.
+    pub untraced_hosts: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -144,6 +147,9 @@ pub struct ReportFinding {
     pub hint: String,
     pub evidence: Vec<ReportEvidence>,
     pub facts: Vec<String>,
+    /// The hosts whose traces the evidence comes from: one host (a one-sided view: what the
+    /// other end did is not in any trace) or both ends.
+    pub seen_from: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]

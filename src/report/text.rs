@@ -71,7 +71,7 @@ pub fn render(report: &Report, style: Style) -> String {
 pub fn render_findings(report: &Report, style: Style) -> String {
     let mut out = String::new();
     for f in &report.findings {
-        finding(&mut out, f, style);
+        finding(&mut out, f, report, style);
     }
     if !report.findings.is_empty() {
         counts(&mut out, report);
@@ -110,6 +110,14 @@ fn configuration(out: &mut String, report: &Report, style: Style) {
     }
     if !config.ignores.is_empty() {
         let _ = writeln!(out, "ignored: {}", config.ignores.join(", "));
+    }
+    if !config.untraced_hosts.is_empty() {
+        let _ = writeln!(
+            out,
+            "untraced: {} (declared without a trace: nothing they sent or received can be \
+             checked; findings about them rest on the other side alone)",
+            config.untraced_hosts.join(", ")
+        );
     }
 }
 
@@ -246,7 +254,7 @@ fn problems(out: &mut String, report: &Report, style: Style) {
         return;
     }
     for f in &report.findings {
-        finding(out, f, style);
+        finding(out, f, report, style);
     }
     counts(out, report);
 }
@@ -261,7 +269,7 @@ fn counts(out: &mut String, report: &Report) {
     );
 }
 
-fn finding(out: &mut String, f: &ReportFinding, style: Style) {
+fn finding(out: &mut String, f: &ReportFinding, report: &Report, style: Style) {
     let _ = writeln!(out, "\n{} {}: {}", style.class(f.class), f.rule, f.summary);
     for e in &f.evidence {
         let _ = write!(out, "  at {}:{}", e.file, e.line);
@@ -278,6 +286,14 @@ fn finding(out: &mut String, f: &ReportFinding, style: Style) {
     }
     for fact in &f.facts {
         let _ = writeln!(out, "  - {fact}");
+    }
+    // With one host there is no other side to have seen anything.
+    if report.configuration.hosts.len() > 1 {
+        if let [only] = f.seen_from.as_slice() {
+            let _ = writeln!(out, "  seen from: {only} only");
+        } else if f.seen_from.len() > 1 {
+            let _ = writeln!(out, "  seen from: {}", f.seen_from.join(" and "));
+        }
     }
     let _ = writeln!(out, "  hint: {}", f.hint);
 }
