@@ -87,6 +87,9 @@ pub struct Socket {
     pub bind_loc: Option<Loc>,
     pub listen_loc: Option<Loc>,
     pub close_loc: Option<Loc>,
+    /// Indexes in the listen history of this socket's listening periods still open, so that
+    /// closing one socket does not search every listener the run has seen.
+    open_listen_records: Vec<usize>,
 }
 
 impl Socket {
@@ -112,6 +115,7 @@ impl Socket {
             bind_loc: None,
             listen_loc: None,
             close_loc: None,
+            open_listen_records: Vec::new(),
         }
     }
 
@@ -149,16 +153,19 @@ impl Socket {
         listen_history: &mut Vec<ListenerRecord>,
     ) {
         match to {
-            SockState::Listen => listen_history.push(ListenerRecord {
-                sock: self.id,
-                local: self.local_or_any(),
-                v6only: self.options.v6only,
-                listen: CallSpan::of(&ev.call),
-                close: None,
-            }),
+            SockState::Listen => {
+                self.open_listen_records.push(listen_history.len());
+                listen_history.push(ListenerRecord {
+                    sock: self.id,
+                    local: self.local_or_any(),
+                    v6only: self.options.v6only,
+                    listen: CallSpan::of(&ev.call),
+                    close: None,
+                });
+            }
             SockState::Closed => {
-                for record in listen_history.iter_mut() {
-                    if record.sock == self.id && record.close.is_none() {
+                for index in self.open_listen_records.drain(..) {
+                    if let Some(record) = listen_history.get_mut(index) {
                         record.close = Some(CallSpan::of(&ev.call));
                     }
                 }
