@@ -5,6 +5,7 @@
 //! [`SockId`]s. Calls on files, pipes and unix sockets are counted and dropped.
 
 mod display;
+mod fd_map;
 mod folder;
 mod tables;
 #[cfg(test)]

@@ -1,8 +1,8 @@
 //! Descriptor tables: which process uses which table, which descriptor names which socket, and when
 //! a socket loses its last descriptor.
 //!
-//! A fork gives the child a copy of its parent's table. Tables are persistent maps
-//! ([`imbl::OrdMap`]), so that copy costs nothing until one side changes it, and then only the
+//! A fork gives the child a copy of its parent's table. A large table is a persistent map
+//! (`fd_map::FdMap`), so that copy costs nothing until one side changes it, and then only the
 //! path to the change: a server with many open sockets that forks many children stays linear.
 //! For the same reason a socket's descriptors are not counted one by one on every fork: every
 //! descriptor holds a shared [`Handle`] of its socket, and the socket is closed for real when the
@@ -11,7 +11,7 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, Weak};
 
-use imbl::OrdMap;
+use super::fd_map::FdMap;
 
 use crate::parse::Fd;
 
@@ -55,7 +55,7 @@ struct Entry {
 #[derive(Debug, Default)]
 struct Table {
     /// Ordered so that draining a table (exit, end of trace) is deterministic.
-    fds: OrdMap<Fd, Entry>,
+    fds: FdMap<Entry>,
     /// Processes/threads currently using this table.
     users: u32,
     /// For a table made for a process seen before the call that created it returned: the
@@ -96,7 +96,7 @@ impl Tables {
         let t = match self.table_of_pid.get(&pid) {
             Some(&t) => t,
             None => {
-                let t = self.new_table(OrdMap::new());
+                let t = self.new_table(FdMap::default());
                 self.tables[t].touched = Some(HashSet::new());
                 self.table_of_pid.insert(pid, t);
                 t
@@ -113,7 +113,7 @@ impl Tables {
     }
 
     /// A table with one user holding `fds`.
-    fn new_table(&mut self, fds: OrdMap<Fd, Entry>) -> TableId {
+    fn new_table(&mut self, fds: FdMap<Entry>) -> TableId {
         let table = Table {
             fds,
             users: 1,
@@ -220,7 +220,7 @@ impl Tables {
         let Some(t) = self.tables.get(table) else {
             return Vec::new();
         };
-        let fds: Vec<Fd> = t.fds.range(first..=last).map(|(fd, _)| *fd).collect();
+        let fds = t.fds.keys_in(first, last);
         self.remove_all(table, fds)
     }
 
@@ -229,12 +229,7 @@ impl Tables {
         let Some(t) = self.tables.get(table) else {
             return Vec::new();
         };
-        let fds: Vec<Fd> = t
-            .fds
-            .iter()
-            .filter(|(_, e)| e.cloexec)
-            .map(|(fd, _)| *fd)
-            .collect();
+        let fds = t.fds.keys_where(|e| e.cloexec);
         self.remove_all(table, fds)
     }
 
@@ -251,7 +246,7 @@ impl Tables {
                     return;
                 }
                 self.detach_user(own);
-                let moved = self.tables[own].fds.clone();
+                let moved = self.tables[own].fds.entries();
                 let into = &mut self.tables[parent_table].fds;
                 for (fd, entry) in moved {
                     if !into.contains_key(&fd) {
@@ -274,7 +269,7 @@ impl Tables {
             Some(own) => {
                 let table = &mut self.tables[own];
                 let touched = table.touched.take().unwrap_or_default();
-                for (fd, entry) in inherited {
+                for (fd, entry) in inherited.entries() {
                     if !touched.contains(&fd) && !table.fds.contains_key(&fd) {
                         table.fds.insert(fd, entry);
                     }
@@ -316,7 +311,7 @@ impl Tables {
     /// descriptor order.
     fn drain(&mut self, table: TableId) -> Vec<SockNo> {
         let fds = std::mem::take(&mut self.tables[table].fds);
-        let order: Vec<SockNo> = fds.values().map(|e| e.handle.sock).collect();
+        let order: Vec<SockNo> = fds.entries().iter().map(|(_, e)| e.handle.sock).collect();
         drop(fds);
         let mut closed: HashSet<SockNo> = self.take_closed().into_iter().collect();
         order
@@ -335,7 +330,7 @@ impl Tables {
             .collect();
         open.sort_unstable();
         for t in &mut self.tables {
-            t.fds = OrdMap::new();
+            t.fds = FdMap::default();
         }
         self.take_closed();
         self.handles.clear();
