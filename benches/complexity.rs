@@ -1,6 +1,6 @@
 //! Cost on input shapes that real programs produce at scale. Each shape is generated as strace
 //! text at three sizes, each ten times the one before, and diagnosed by the release binary; the
-//! bench prints wall time and peak RSS (through `/usr/bin/time`, Debian package `time`). Near-
+//! bench prints wall and CPU time and peak RSS (through `/usr/bin/time`, Debian package `time`). Near-
 //! linear cost shows as time and memory growing about tenfold from one size to the next.
 //!
 //! Run: `cargo bench --bench complexity` (all shapes), or name shapes:
@@ -174,12 +174,13 @@ const SHAPES: [Shape; 7] = [
     },
 ];
 
-/// Wall time and peak RSS of `netcheck diagnose --trace FILE`, or `None` past `limit`.
-fn measure(trace: &Path, limit: Duration) -> Option<(f64, u64)> {
+/// Wall time, user CPU time and peak RSS of `netcheck diagnose --trace FILE`, or `None` past
+/// `limit`. CPU time is what to compare on a busy machine.
+fn measure(trace: &Path, limit: Duration) -> Option<(f64, f64, u64)> {
     let report = trace.with_extension("time");
     let mut child = Command::new("/usr/bin/time")
         .arg("-f")
-        .arg("%e %M")
+        .arg("%e %U %M")
         .arg("-o")
         .arg(&report)
         .arg(env!("CARGO_BIN_EXE_netcheck"))
@@ -202,10 +203,11 @@ fn measure(trace: &Path, limit: Duration) -> Option<(f64, u64)> {
         std::thread::sleep(Duration::from_millis(10));
     }
     let text = fs::read_to_string(&report).ok()?;
-    let mut fields = text.split_whitespace().rev().take(2);
+    let mut fields = text.split_whitespace().rev().take(3);
     let rss_kb: u64 = fields.next()?.parse().ok()?;
-    let seconds: f64 = fields.next()?.parse().ok()?;
-    Some((seconds, rss_kb))
+    let cpu: f64 = fields.next()?.parse().ok()?;
+    let wall: f64 = fields.next()?.parse().ok()?;
+    Some((wall, cpu, rss_kb))
 }
 
 fn main() {
@@ -220,8 +222,8 @@ fn main() {
         .unwrap_or(60);
     let dir = std::env::temp_dir().join(format!("netcheck-complexity-{}", std::process::id()));
     let _ = fs::create_dir_all(&dir);
-    println!("| shape | N | trace MB | time s | peak RSS MB |");
-    println!("| --- | --- | --- | --- | --- |");
+    println!("| shape | N | trace MB | wall s | CPU s | peak RSS MB |");
+    println!("| --- | --- | --- | --- | --- | --- |");
     for shape in SHAPES
         .iter()
         .filter(|s| wanted.is_empty() || wanted.split(',').any(|w| w == s.name))
@@ -237,10 +239,10 @@ fn main() {
             let mb = text.len() as f64 / 1e6;
             drop(text);
             let shown = match measure(&trace, Duration::from_secs(limit)) {
-                Some((seconds, rss_kb)) => {
-                    format!("{seconds:.2} | {:.0}", rss_kb as f64 / 1024.0)
+                Some((wall, cpu, rss_kb)) => {
+                    format!("{wall:.2} | {cpu:.2} | {:.0}", rss_kb as f64 / 1024.0)
                 }
-                None => format!(">{limit} | ?"),
+                None => format!(">{limit} | ? | ?"),
             };
             println!(
                 "| {} ({}) | {n} | {mb:.1} | {shown} |",
