@@ -290,3 +290,60 @@ fn lab_reports_render_in_a_real_browser() {
     eprintln!("browser tests took {elapsed:.1?}");
     assert!(elapsed.as_secs() < 60, "browser tests took {elapsed:?}");
 }
+
+/// Every scenario of the lab's fault table (one recording per fault class; the matrix rows
+/// repeat the same classes with other programs) renders with no console message, a summary
+/// written by its own script, and its findings linked to their calls.
+#[test]
+fn every_lab_fault_class_renders_in_a_real_browser() {
+    let Some(browser) = chromium() else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "chromium is required under CI (.ci/run installs it)"
+        );
+        eprintln!("SKIPPED: chromium not found; install it to run the browser tests");
+        return;
+    };
+    let lab_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/lab");
+    let mut names: Vec<String> = std::fs::read_dir(&lab_dir)
+        .expect("lab corpus")
+        .flatten()
+        .filter_map(|e| e.file_name().into_string().ok())
+        .filter(|n| !n.contains("--") && lab_dir.join(n).join("netcheck.conf").is_file())
+        .collect();
+    names.sort();
+    assert!(names.len() >= 30, "{names:?}");
+    let dir = scratch("html-browser-all");
+    let pages: Vec<(String, PathBuf)> = names
+        .iter()
+        .map(|n| (n.clone(), html_report(&dir, n, &[&lab(n)])))
+        .collect();
+    // Four browsers at a time: enough to use both cores while one loads.
+    for batch in pages.chunks(4) {
+        let rendered: Vec<(&str, Rendered)> = std::thread::scope(|scope| {
+            let handles: Vec<_> = batch
+                .iter()
+                .map(|(name, page)| {
+                    let browser = &browser;
+                    scope.spawn(move || (name.as_str(), render(browser, page, "#finding-0")))
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().expect("render thread"))
+                .collect()
+        });
+        for (name, r) in &rendered {
+            let s = &r.summary;
+            assert!(s.is_object(), "{name}: the page's script wrote no summary");
+            assert!(r.console.is_empty(), "{name}: console: {:?}", r.console);
+            assert_eq!(s["errors"], serde_json::json!([]), "{name}");
+            assert_eq!(count(s, "images"), 0, "{name}");
+            assert!(count(s, "steps") > 0, "{name}: {s}");
+            assert_eq!(s["findings"], s["findings_in_data"], "{name}");
+            if count(s, "findings") > 0 {
+                assert!(s["linked"][0].as_u64().unwrap_or(0) >= 1, "{name}: {s}");
+            }
+        }
+    }
+}
