@@ -19,7 +19,6 @@ const KNOWN_GAPS: &[(&str, &str)] = &[
     ("dns-mtu-black-hole", "data-unreceived instead of mtu-black-hole: the answer is one 2558-byte writev and nothing had been received on the connection before"),
     ("etcd-healthy", "send-after-peer-closed, data-unreceived, connection-reset, connect-refused-while-listening, data-mismatch between members at start-up and shutdown, plus unparsed lines"),
     ("etcd-partition", "connect-never-completed found, but also unparsed lines"),
-    ("ha-backend-down", "connect-refused missed: HAProxy learns the refusal from a second connect() on the EINPROGRESS socket; connection-reset (SO_LINGER 0 health checks) and unparsed lines instead"),
     ("ha-backend-firewalled", "connect-never-completed found, but also connection-not-accepted for the same dropped SYNs, and unparsed lines"),
     ("ha-healthy", "connection-reset: HAProxy closes its health checks with SO_LINGER 0; plus unparsed lines"),
     ("ha-healthy-plain", "connection-reset: HAProxy closes its health checks with SO_LINGER 0; plus unparsed lines"),

@@ -6,6 +6,7 @@ use super::{DgramKey, Flow, FlowId, Matched, Received};
 use crate::config::matching::Role;
 use crate::config::Topology;
 use crate::fold::SocketEvent;
+use crate::model::tcp::connect::is_loopback_to_external;
 use crate::model::tcp::stream::Bytes;
 use crate::model::{Deviation, DeviationKind, Model, Verdict, WaitKey};
 use crate::parse::{Errno, MsgFlags, Payload};
@@ -102,7 +103,7 @@ impl Model<'_> {
         if is_broadcast(target) && !broadcast_ok {
             return self.broadcast_deviation(ev, id, target);
         }
-        if let Some(l) = local.filter(|l| l.ip().is_loopback() && !target.ip().is_loopback()) {
+        if let Some(l) = local.filter(|l| is_loopback_to_external(Some(*l), target)) {
             return self.deviate(
                 DeviationKind::LoopbackBoundExternalPeer {
                     local: l,
