@@ -17,8 +17,8 @@ use netcheck::pipeline::run_pipeline;
 const KNOWN_GAPS: &[(&str, &str)] = &[
     ("dns-healthy-plain", "udp-all-lost, data-mismatch, ordering-incomplete: dig/host send with sendmmsg on a connected UDP socket (no -yy); unbound, attached with -p, bound its socket before the trace began"),
     ("dns-mtu-black-hole", "data-unreceived instead of mtu-black-hole: the answer is one 2558-byte writev and nothing had been received on the connection before"),
-    ("etcd-healthy", "send-after-peer-closed, data-unreceived, connection-reset, connect-refused-while-listening, data-mismatch between members at start-up and shutdown, plus unparsed lines"),
-    ("etcd-partition", "connect-never-completed found, but also unparsed lines"),
+    ("etcd-healthy", "send-after-peer-closed, data-unreceived, connection-reset, data-mismatch between members at start-up and shutdown, connect-refused (members connecting just before a peer listens or just after it stopped), plus unparsed lines"),
+    ("etcd-partition", "connect-never-completed found, but also connect-refused (members connecting to a peer that just stopped) and unparsed lines"),
     ("ha-backend-firewalled", "connect-never-completed found, but also unparsed lines"),
     ("ha-healthy", "connection-reset: HAProxy closes its health checks with SO_LINGER 0; plus unparsed lines"),
     ("ha-healthy-plain", "connection-reset: HAProxy closes its health checks with SO_LINGER 0; plus unparsed lines"),

@@ -155,42 +155,6 @@ const KNOWN_GAPS: &[(&str, &str)] = &[
         "misses ip-version-mismatch (reports: no-peer-traffic)",
     ),
     (
-        "killed-listener--curl--python--plain",
-        "misses connect-refused; reports forbidden connect-refused-while-listening (reports: connect-refused-while-listening)",
-    ),
-    (
-        "killed-listener--curl--python--record",
-        "misses connect-refused; reports forbidden connect-refused-while-listening (reports: connect-refused-while-listening)",
-    ),
-    (
-        "killed-listener--curl--socat--plain",
-        "misses connect-refused; reports forbidden connect-refused-while-listening (reports: connect-refused-while-listening)",
-    ),
-    (
-        "killed-listener--curl--socat--record",
-        "misses connect-refused; reports forbidden connect-refused-while-listening (reports: connect-refused-while-listening)",
-    ),
-    (
-        "killed-listener--go--python--plain",
-        "misses connect-refused; reports forbidden connect-refused-while-listening (reports: connect-refused-while-listening)",
-    ),
-    (
-        "killed-listener--nc--python--plain",
-        "misses connect-refused; reports forbidden connection-not-accepted (reports: connection-not-accepted)",
-    ),
-    (
-        "killed-listener--nc--python--record",
-        "misses connect-refused; reports forbidden connection-not-accepted (reports: connection-not-accepted)",
-    ),
-    (
-        "killed-listener--node--python--plain",
-        "misses connect-refused; reports forbidden connect-refused-while-listening (reports: connect-refused-while-listening)",
-    ),
-    (
-        "killed-listener--node--python--record",
-        "misses connect-refused; reports forbidden connect-refused-while-listening (reports: connect-refused-while-listening)",
-    ),
-    (
         "mtu-black-hole-tcp-sigalrm--go--socat--plain",
         "misses mtu-black-hole; reports forbidden data-unreceived (reports: data-unreceived)",
     ),
