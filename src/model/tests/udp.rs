@@ -225,3 +225,28 @@ fn shutdown_of_a_connected_udp_socket_is_legal() {
         Some(DeviationKind::UnexpectedSuccess)
     ));
 }
+
+/// curl resolving the server by name (lab/healthy-http-byname--curl--bbhttpd--plain): glibc's
+/// getaddrinfo connects a UDP probe to each candidate, port 8000, and never sends on it. Only a
+/// datagram makes an address a peer.
+#[test]
+fn a_udp_connect_that_never_sends_makes_no_peer() {
+    let topo = topology(&[&["10.77.1.21"]]);
+    let mut a = Script::new(0);
+    let probe = a.udp();
+    let connect = a.connect(probe, "10.77.1.10:8000");
+    let mut w = World::new(&topo, vec![a]);
+    assert_eq!(w.upto(connect), Verdict::NotModelled);
+    assert!(w.finish().activity[0].unknown_peers.is_empty());
+
+    let mut b = Script::new(0);
+    let socket = b.udp();
+    b.connect(socket, "10.77.1.10:7200");
+    let send = b.send(socket, b"udp hello\n");
+    let mut w = World::new(&topo, vec![b]);
+    assert_eq!(w.upto(send), Verdict::NotModelled);
+    assert_eq!(
+        w.finish().activity[0].unknown_peers,
+        vec![addr("10.77.1.10:7200")]
+    );
+}

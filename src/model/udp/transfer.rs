@@ -97,7 +97,9 @@ impl Model<'_> {
             s.peer = Some(target);
         }
         if self.outside_udp(target) {
-            self.note_unknown_peer(ev, target);
+            // Only a datagram makes the address a peer: a UDP connect sends nothing, and
+            // glibc's getaddrinfo connects probe sockets to every candidate address only to
+            // read the source address the kernel would choose.
             return Verdict::NotModelled;
         }
         if is_broadcast(target) && !broadcast_ok {
