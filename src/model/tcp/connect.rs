@@ -115,29 +115,7 @@ impl Model<'_> {
             return self.udp_connect(ev, id, target);
         }
         if self.matcher.is_outside(target) {
-            if let Some(errno) = ev
-                .call
-                .outcome
-                .errno
-                .filter(|e| self.tells_outside(target, *e))
-            {
-                return self.outside_connect_failed(ev, id, target, errno);
-            }
-            self.note_unknown_peer(ev, target);
-            let in_progress = ev
-                .call
-                .outcome
-                .errno
-                .is_some_and(|e| e == Errno::EINPROGRESS || e.is_restart());
-            if let Some(s) = self.sockets.get_mut(&id) {
-                s.external = true;
-                s.peer = Some(target);
-                // Its outcome comes later, through SO_ERROR or a second connect.
-                if in_progress {
-                    s.connect_target = Some((target, ev.call.loc));
-                }
-            }
-            return Verdict::NotModelled;
+            return self.connect_outside(ev, id, target);
         }
         let state = sock.state();
         match ev.call.outcome.errno {
@@ -183,6 +161,34 @@ impl Model<'_> {
                 }
             },
         }
+    }
+
+    /// A connect to `target`, outside the modelled world: the socket becomes external, except
+    /// for the failures that tell about the route or the target's host.
+    fn connect_outside(&mut self, ev: &SocketEvent, id: SockId, target: SocketAddr) -> Verdict {
+        if let Some(errno) = ev
+            .call
+            .outcome
+            .errno
+            .filter(|e| self.tells_outside(target, *e))
+        {
+            return self.outside_connect_failed(ev, id, target, errno);
+        }
+        self.note_unknown_peer(ev, target);
+        let in_progress = ev
+            .call
+            .outcome
+            .errno
+            .is_some_and(|e| e == Errno::EINPROGRESS || e.is_restart());
+        if let Some(s) = self.sockets.get_mut(&id) {
+            s.external = true;
+            s.peer = Some(target);
+            // Its outcome comes later, through SO_ERROR or a second connect.
+            if in_progress {
+                s.connect_target = Some((target, ev.call.loc));
+            }
+        }
+        Verdict::NotModelled
     }
 
     /// Whether a connect to `target`, outside the modelled world, failing with `errno` is a

@@ -61,6 +61,23 @@ impl Model<'_> {
         }
     }
 
+    /// A receive on a socket whose connect is in progress: bytes received prove the connect
+    /// completed, as a send does; a connection already queued on a listener is established on
+    /// an ideal network, so the connect is over whatever this receive gets. Returns the verdict
+    /// that stops the receive, if any.
+    fn complete_by_receive(&mut self, ev: &SocketEvent, id: SockId) -> Option<Verdict> {
+        let queued = self.sockets.get(&id)?.conn.is_some();
+        if !queued && !self.forcing {
+            if let Some(stop) = self.complete_by_transfer(ev, id) {
+                return Some(stop);
+            }
+        }
+        if let Some(s) = self.sockets.get_mut(&id).filter(|s| s.conn.is_some()) {
+            s.set_state(SockState::Connected, ev, &mut self.listen_history);
+        }
+        None
+    }
+
     pub(in crate::model) fn tcp_send(
         &mut self,
         ev: &SocketEvent,
@@ -298,17 +315,9 @@ impl Model<'_> {
         if let Some(errno) = ev.call.outcome.errno {
             return self.tcp_recv_failed(ev, id, errno, flags, rcvtimeo);
         }
-        if state == SockState::Connecting && sock.conn.is_none() && !self.forcing {
-            // Bytes received prove the connect completed, as a send does.
-            if let Some(stop) = self.complete_by_transfer(ev, id) {
-                return stop;
-            }
-        }
         if state == SockState::Connecting {
-            // A connection queued on a listener is established on an ideal network: whatever
-            // this receive gets, the connect is over.
-            if let Some(s) = self.sockets.get_mut(&id).filter(|s| s.conn.is_some()) {
-                s.set_state(SockState::Connected, ev, &mut self.listen_history);
+            if let Some(stop) = self.complete_by_receive(ev, id) {
+                return stop;
             }
         }
         let Some(conn_id) = self.transfer_conn(id) else {

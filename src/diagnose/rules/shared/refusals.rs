@@ -122,6 +122,12 @@ pub(crate) fn classify_refusal(cx: &Context, failure: &FailedConnect) -> Refusal
             local: l.local,
         };
     }
+    listened_apart(&judged)
+}
+
+/// The refusal when every matching listener listened at other times than the connect (a note per
+/// listener says how that is known), or when none matched at all.
+fn listened_apart(judged: &[(&ListenerRecord, Fit, Timing)]) -> Refusal {
     let apart: Vec<String> = judged
         .iter()
         .filter(|(_, fit, _)| *fit == Fit::Match)
