@@ -124,11 +124,25 @@ fn a_listener_closed_clearly_before_the_connect_keeps_the_plain_refusal() {
 }
 
 #[test]
-fn clocks_of_two_hosts_within_the_margin_do_not_order_the_calls() {
-    // The listen is 0.2 s after the connect ended: too close to trust two hosts' clocks.
-    let close_call = listener("10.0.0.2:80", false, Some(101.2), None);
+fn clocks_of_two_hosts_within_the_margin_do_not_order_the_calls_against_the_refusal() {
+    // The listen is 0.2 s before the connect started: too close to trust two hosts' clocks,
+    // and as they read they contradict the refusal (a listener refuses nothing).
+    let close_call = listener("10.0.0.2:80", false, Some(99.8), None);
     let found = findings(refused("10.0.0.2:80", Some(100.0), vec![close_call]));
     assert_eq!(rules(&found), ["connect-refused-while-listening"]);
+}
+
+#[test]
+fn clocks_of_two_hosts_within_the_margin_that_agree_with_the_refusal_make_it_plain() {
+    // The listen is 0.2 s after the connect ended: too close to trust two hosts' clocks alone,
+    // but the refusal says the same.
+    let close_call = listener("10.0.0.2:80", false, Some(101.2), None);
+    let found = findings(refused("10.0.0.2:80", Some(100.0), vec![close_call]));
+    assert_eq!(rules(&found), ["connect-refused"]);
+    assert!(found[0]
+        .facts
+        .iter()
+        .any(|f| f.contains("the refusal agrees")));
 }
 
 #[test]

@@ -11,54 +11,6 @@ use netcheck::pipeline::{run_pipeline, Analysis};
 /// listed here must still fail: fixing one means removing it from this list.
 const KNOWN_GAPS: &[(&str, &str)] = &[
     (
-        "connect-refused--nc--socat--plain",
-        "misses connect-refused; reports forbidden connect-never-completed (reports: connect-never-completed)",
-    ),
-    (
-        "connect-refused--nc--socat--record",
-        "misses connect-refused; reports forbidden connect-never-completed (reports: connect-never-completed)",
-    ),
-    (
-        "connect-refused--socat--socat--plain",
-        "misses connect-refused; reports forbidden connect-never-completed (reports: connect-never-completed)",
-    ),
-    (
-        "connect-refused--socat--socat--record",
-        "misses connect-refused; reports forbidden connect-never-completed (reports: connect-never-completed)",
-    ),
-    (
-        "firewall-drop--nc--socat--plain",
-        "misses connect-filtered; reports forbidden connection-not-accepted (reports: connection-not-accepted)",
-    ),
-    (
-        "firewall-drop--nc--socat--record",
-        "misses connect-filtered; reports forbidden connection-not-accepted (reports: connection-not-accepted)",
-    ),
-    (
-        "firewall-drop--socat--socat--plain",
-        "misses connect-filtered; reports forbidden connection-not-accepted (reports: connection-not-accepted)",
-    ),
-    (
-        "firewall-drop--socat--socat--record",
-        "misses connect-filtered; reports forbidden connection-not-accepted (reports: connection-not-accepted)",
-    ),
-    (
-        "firewall-reject-icmp--nc--socat--plain",
-        "misses connect-refused-while-listening; reports forbidden connection-not-accepted (reports: connection-not-accepted)",
-    ),
-    (
-        "firewall-reject-icmp--nc--socat--record",
-        "misses connect-refused-while-listening; reports forbidden connection-not-accepted (reports: connection-not-accepted)",
-    ),
-    (
-        "firewall-reject-reset--nc--socat--plain",
-        "misses connect-refused-while-listening; reports forbidden connection-not-accepted (reports: connection-not-accepted)",
-    ),
-    (
-        "firewall-reject-reset--nc--socat--record",
-        "misses connect-refused-while-listening; reports forbidden connection-not-accepted (reports: connection-not-accepted)",
-    ),
-    (
         "healthy-fdpass--go--fdpass--record",
         "healthy, but reports data-mismatch, data-unreceived, ordering-incomplete",
     ),
@@ -89,58 +41,6 @@ const KNOWN_GAPS: &[(&str, &str)] = &[
     (
         "healthy-http--curl--nginx--network",
         "healthy, but reports connection-not-accepted, data-mismatch, unexpected-blocking, ordering-incomplete",
-    ),
-    (
-        "healthy-ssh--ssh--sshd--plain",
-        "healthy, but reports loopback-bound-external-peer",
-    ),
-    (
-        "healthy-ssh--ssh--sshd--record",
-        "healthy, but reports loopback-bound-external-peer",
-    ),
-    (
-        "healthy-ssh--ssh-v4--sshd--plain",
-        "healthy, but reports loopback-bound-external-peer",
-    ),
-    (
-        "healthy-ssh--ssh-v4--sshd--record",
-        "healthy, but reports loopback-bound-external-peer",
-    ),
-    (
-        "host-unreachable--curl--none--plain",
-        "misses connect-filtered (reports: no problem)",
-    ),
-    (
-        "host-unreachable--curl--none--record",
-        "misses connect-filtered (reports: no problem)",
-    ),
-    (
-        "host-unreachable--go--none--record",
-        "misses connect-filtered (reports: no problem)",
-    ),
-    (
-        "host-unreachable--nc--none--plain",
-        "misses connect-filtered (reports: no problem)",
-    ),
-    (
-        "host-unreachable--nc--none--record",
-        "misses connect-filtered (reports: no problem)",
-    ),
-    (
-        "host-unreachable--node--none--plain",
-        "misses connect-filtered (reports: no problem)",
-    ),
-    (
-        "host-unreachable--node--none--record",
-        "misses connect-filtered (reports: no problem)",
-    ),
-    (
-        "host-unreachable--socat--none--plain",
-        "misses connect-filtered (reports: no problem)",
-    ),
-    (
-        "host-unreachable--socat--none--record",
-        "misses connect-filtered (reports: no problem)",
     ),
     (
         "ipv4-client-ipv6-server--curl--socat--plain",
@@ -253,42 +153,6 @@ const KNOWN_GAPS: &[(&str, &str)] = &[
     (
         "ipv6-client-ipv4-server-v4conf--nc--socat--record",
         "misses ip-version-mismatch (reports: no-peer-traffic)",
-    ),
-    (
-        "killed-listener--curl--python--plain",
-        "misses connect-refused; reports forbidden connect-refused-while-listening (reports: connect-refused-while-listening)",
-    ),
-    (
-        "killed-listener--curl--python--record",
-        "misses connect-refused; reports forbidden connect-refused-while-listening (reports: connect-refused-while-listening)",
-    ),
-    (
-        "killed-listener--curl--socat--plain",
-        "misses connect-refused; reports forbidden connect-refused-while-listening (reports: connect-refused-while-listening)",
-    ),
-    (
-        "killed-listener--curl--socat--record",
-        "misses connect-refused; reports forbidden connect-refused-while-listening (reports: connect-refused-while-listening)",
-    ),
-    (
-        "killed-listener--go--python--plain",
-        "misses connect-refused; reports forbidden connect-refused-while-listening (reports: connect-refused-while-listening)",
-    ),
-    (
-        "killed-listener--nc--python--plain",
-        "misses connect-refused; reports forbidden connection-not-accepted (reports: connection-not-accepted)",
-    ),
-    (
-        "killed-listener--nc--python--record",
-        "misses connect-refused; reports forbidden connection-not-accepted (reports: connection-not-accepted)",
-    ),
-    (
-        "killed-listener--node--python--plain",
-        "misses connect-refused; reports forbidden connect-refused-while-listening (reports: connect-refused-while-listening)",
-    ),
-    (
-        "killed-listener--node--python--record",
-        "misses connect-refused; reports forbidden connect-refused-while-listening (reports: connect-refused-while-listening)",
     ),
     (
         "mtu-black-hole-tcp-sigalrm--go--socat--plain",
@@ -459,14 +323,6 @@ const REPLAY_GAPS: &[(&str, &str)] = &[
     (
         "healthy-http-byname--wget--bbhttpd--plain",
         "without a config reports port-forwarding",
-    ),
-    (
-        "nat-declared-udp--socat--python--plain",
-        "replay: 0 blocked point(s), 2 deviation(s)",
-    ),
-    (
-        "nat-declared-udp--socat--python--record",
-        "replay: 0 blocked point(s), 2 deviation(s)",
     ),
 ];
 

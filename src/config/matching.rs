@@ -303,17 +303,22 @@ impl<'t> Matcher<'t> {
         }
     }
 
-    /// Is `addr` outside the modelled world (ignored, or the address of no host)?
-    pub fn is_outside(&self, addr: SocketAddr) -> bool {
+    /// Is `addr` an endpoint the configuration says to ignore?
+    pub fn is_ignored(&self, addr: SocketAddr) -> bool {
         let ip = addr.ip().to_canonical();
         let port = addr.port();
-        let ignored = self
-            .ignored
+        self.ignored
             .get(&ip)
-            .is_some_and(|ports| ports.iter().any(|p| p.is_none_or(|p| p == port)));
-        if ignored {
+            .is_some_and(|ports| ports.iter().any(|p| p.is_none_or(|p| p == port)))
+    }
+
+    /// Is `addr` outside the modelled world (ignored, or the address of no host)?
+    pub fn is_outside(&self, addr: SocketAddr) -> bool {
+        if self.is_ignored(addr) {
             return true;
         }
+        let ip = addr.ip().to_canonical();
+        let port = addr.port();
         if is_special(ip) || self.owners.contains_key(&ip) {
             return false;
         }

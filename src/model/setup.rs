@@ -326,6 +326,8 @@ impl Model<'_> {
         };
         let (state, conn) = (sock.state(), sock.conn);
         let connected = state == SockState::Connected && conn.is_some();
+        // A connected UDP socket may shut down (Linux: shutdown(2) needs only a peer).
+        let udp_connected = sock.proto == Proto::Udp && sock.peer.is_some();
         if let Some(errno) = ev.call.outcome.errno {
             return match errno {
                 Errno::ENOTCONN if !connected => Verdict::Accept,
@@ -334,7 +336,7 @@ impl Model<'_> {
                 e => self.unexpected_failure(ev, id, e),
             };
         }
-        if !(0..=2).contains(&how) || !(connected || state == SockState::Listen) {
+        if !(0..=2).contains(&how) || !(connected || udp_connected || state == SockState::Listen) {
             return self.deviate(
                 DeviationKind::UnexpectedSuccess,
                 ev,
@@ -440,11 +442,21 @@ impl Model<'_> {
         name: &str,
         value: &OptValue,
     ) -> Verdict {
+        let reads_so_error = name == "SO_ERROR" && ev.call.outcome.is_success();
+        if let Some(id) = self
+            .outside_connect_in_progress(ev, fd)
+            .filter(|_| reads_so_error)
+        {
+            return match so_error(value) {
+                Some(errno) => self.outside_connect_ended(ev, id, errno),
+                None => Verdict::NotModelled,
+            };
+        }
         let (id, sock) = match self.target(ev, fd) {
             Target::Sock(id, s) => (id, s),
             Target::Skip(v) => return v,
         };
-        if name != "SO_ERROR" || !ev.call.outcome.is_success() {
+        if !reads_so_error {
             return Verdict::Accept;
         }
         // SO_ERROR is how a nonblocking connect reports its result.

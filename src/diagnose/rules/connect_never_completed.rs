@@ -1,6 +1,8 @@
 //! `connect-never-completed`: a nonblocking connect never seen to complete.
 
+use super::connection_not_accepted::queued_by_a_connect_never_completed;
 use super::group_by;
+use crate::diagnose::claims::Direction;
 use crate::diagnose::rule::Rule;
 use crate::diagnose::{Claims, Class, Context, Evidence, Finding};
 
@@ -33,8 +35,20 @@ drop rather than reject. If the application abandons connections on purpose (hap
 parallel attempts), this finding can be ignored for the losing attempts.
 ";
 
-fn detect(cx: &Context, _claims: &mut Claims) -> Vec<Finding> {
+fn detect(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
     let matcher = cx.matcher();
+    // The connection such a connect queued on a listener is this fact too.
+    for (index, _) in cx
+        .outcome
+        .tcp
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| c.server.is_none() && queued_by_a_connect_never_completed(cx, c))
+    {
+        for dir in Direction::BOTH {
+            claims.claim_stream(index, dir);
+        }
+    }
     let pending = cx
         .outcome
         .pending_connects

@@ -16,8 +16,10 @@ pub const RULE: Rule = Rule {
 const EXPLANATION: &str = "\
 ## What it detects
 A connect that failed with ECONNREFUSED where no traced socket ever listened at an address
-matching the target, or where every such listener listened only clearly before or after the
-connect according to the timestamps (the finding then says so and which timestamps it used).
+matching the target, or where every such listener listened only before or after the connect
+according to the timestamps: clearly (more than the clocks' margin apart), or within the margin
+when the clocks as they read and the refusal agree, as when the server's process was killed
+just before the connect (the finding then says so and which timestamps it used).
 
 ## Why it matters
 Nothing was there to accept: the server was not started, listened on another port or address
@@ -77,7 +79,7 @@ fn detect(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
 #[cfg(test)]
 mod tests {
     use super::RULE;
-    use crate::model::Deviation;
+    use crate::model::{CallSpan, Deviation, DeviationKind, ListenerRecord, ReplayOutcome};
     use crate::parse::Errno;
     use crate::testkit::fixtures::*;
     use crate::testkit::rules::*;
@@ -89,7 +91,64 @@ mod tests {
 
     #[test]
     fn fires_on_recorded_connect_refused_and_refused_listens_later() {
-        assert_recorded_scenarios_report(&RULE, &["connect-refused", "refused-listens-later"]);
+        assert_recorded_scenarios_report(
+            &RULE,
+            &[
+                "connect-refused",
+                "refused-listens-later",
+                "killed-listener--curl--python--record",
+            ],
+        );
+    }
+
+    /// A refusal of the client (trace A) to 10.0.0.2:80, where B0 listened from `listen` until
+    /// `close`, with the refused call at `refused` (times in seconds).
+    fn refused_near(listen: f64, close: f64, refused: f64) -> ReplayOutcome {
+        let at = |trace: u32, line: u64, time: f64| CallSpan {
+            loc: loc(trace, line),
+            start: Some(time),
+            end: Some(time),
+        };
+        let kind = DeviationKind::ConnectFailed {
+            errno: Errno::ECONNREFUSED,
+            target: addr("10.0.0.2:80"),
+            listener: None,
+        };
+        ReplayOutcome {
+            deviations: vec![deviation(kind, loc(0, 169), Some(sock(0, 0)))],
+            failed_connect_spans: vec![at(0, 169, refused)],
+            listeners: vec![ListenerRecord {
+                sock: sock(1, 0),
+                local: addr("10.0.0.2:80"),
+                v6only: false,
+                listen: at(1, 99, listen),
+                close: Some(at(1, 100, close)),
+            }],
+            ..ReplayOutcome::default()
+        }
+    }
+
+    /// lab/killed-listener--curl--python--record: python listens (server.trace:99, at
+    /// …144.803928) and is killed by SIGKILL (:100, …145.276581), which closes its listener;
+    /// curl reads ECONNREFUSED from SO_ERROR (client.trace:169, …145.339009). Clocks of two
+    /// hosts cannot order 0.06 s apart, but as they read they agree with the refusal: the
+    /// listener was gone.
+    #[test]
+    fn a_refusal_just_after_the_listener_died_is_an_ordinary_refusal() {
+        let outcome = refused_near(144.803928, 145.276581, 145.339009);
+        assert_eq!(fired(two_hosts(), outcome), ["connect-refused"]);
+    }
+
+    /// lab/firewall-reject-reset--nc--socat--record: the refusal comes 0.06 s before the
+    /// listener's close, which the clocks cannot order either; then the clocks and the refusal
+    /// disagree, and the refusal stays ambiguous.
+    #[test]
+    fn a_refusal_just_before_the_listener_closed_stays_ambiguous() {
+        let outcome = refused_near(1237.1, 1239.671131, 1239.609770);
+        assert_eq!(
+            fired(two_hosts(), outcome),
+            ["connect-refused-while-listening"]
+        );
     }
 
     #[test]

@@ -34,7 +34,11 @@ Check whether the client can start before the server (add a retry or readiness c
 backlog under load, and firewall rules that reject rather than drop.
 
 Timestamps of different hosts are trusted to order a listen and a connect only when they are more
-than half a second apart; within that margin, or without timestamps, the refusal is reported here.
+than half a second apart. Within that margin the refusal weighs in: a listening socket refuses
+nothing, so when the clocks as they read put the connect before the listen or after the listener
+stopped (closed, or its process died), the two agree and the refusal is `connect-refused`. When
+the clocks put the connect inside the listening period, or without timestamps, the refusal is
+reported here.
 
 Precedence: refusals with no matching listener, or whose listeners clearly listened only at other
 times, are `connect-refused`.

@@ -5,6 +5,7 @@ use crate::diagnose::claims::Direction;
 use crate::diagnose::context::addr_or_unknown;
 use crate::diagnose::rule::Rule;
 use crate::diagnose::{Claims, Class, Context, Evidence, Finding};
+use crate::model::TcpConnection;
 
 pub const RULE: Rule = Rule {
     id: "connection-not-accepted",
@@ -32,10 +33,19 @@ The connects that were never accepted. The facts name the listener they were mat
 Check whether the listener's host is really the one the client reaches (NAT, proxy, duplicate
 address), and whether the server keeps calling accept (thread pool size, connection limits).
 
-Precedence: when `nat-undeclared` or `port-forwarding` explain accepts from unexpected peers on
+Precedence: a connect never seen to complete (its SYNs dropped) is `connect-never-completed`,
+not a connection the listener failed to accept. When `nat-undeclared` or `port-forwarding` explain accepts from unexpected peers on
 the same listener, they take these connects too. The bytes sent on such a connection are not
 reported again as `data-unreceived`.
 ";
+
+/// Whether the connect that queued `c` is one the replay never saw complete.
+pub(super) fn queued_by_a_connect_never_completed(cx: &Context, c: &TcpConnection) -> bool {
+    cx.outcome
+        .pending_connects
+        .iter()
+        .any(|p| p.sock == c.client && p.loc == c.connect_loc)
+}
 
 fn detect(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
     let unaccepted = cx
@@ -44,6 +54,9 @@ fn detect(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
         .iter()
         .enumerate()
         .filter(|(i, c)| c.server.is_none() && !claims.stream(*i, Direction::ToServer))
+        // A connect never seen to complete never made a connection to accept: that is
+        // `connect-never-completed`'s fact (dropped SYNs), reported once.
+        .filter(|(_, c)| !queued_by_a_connect_never_completed(cx, c))
         .filter_map(|(i, c)| c.listener.map(|l| (i, c, l)));
     let groups = group_by(unaccepted, |(_, c, listener)| (*listener, c.client.trace));
     let mut findings = Vec::new();
@@ -98,6 +111,23 @@ mod tests {
     #[test]
     fn fires_on_recorded_listen_never_accepts() {
         assert_recorded_scenarios_report(&RULE, &["listen-never-accepts"]);
+    }
+
+    /// apps/ha-backend-firewalled/haproxy.trace:593: HAProxy's health check to a firewalled
+    /// backend starts a nonblocking connect (queued on the traced listener) that never
+    /// completes: one fact, reported once, as connect-never-completed.
+    #[test]
+    fn a_connect_never_completed_is_not_also_a_connection_not_accepted() {
+        use crate::model::ReplayOutcome;
+        use crate::testkit::fixtures::{loc, pending, sock};
+        let mut dropped = accepted(0, 0, 0);
+        dropped.server = None;
+        dropped.accept_loc = None;
+        let outcome = ReplayOutcome {
+            pending_connects: vec![pending(sock(0, 0), "10.0.0.2:80", loc(0, 5))],
+            ..tcp(vec![dropped])
+        };
+        assert_eq!(fired(two_hosts(), outcome), ["connect-never-completed"]);
     }
 
     #[test]

@@ -21,11 +21,15 @@ pub(in crate::model) enum Completion {
     Outside,
 }
 
+/// A socket bound to a loopback address talking to another host (Linux: EINVAL). A target of
+/// 0.0.0.0 or `::` is this host: Linux connects such a socket to its own loopback.
 pub(in crate::model) fn is_loopback_to_external(
     local: Option<SocketAddr>,
     target: SocketAddr,
 ) -> bool {
-    local.is_some_and(|l| l.ip().is_loopback()) && !target.ip().is_loopback()
+    local.is_some_and(|l| l.ip().is_loopback())
+        && !target.ip().is_loopback()
+        && !target.ip().is_unspecified()
 }
 
 /// The errors a connect gets from the path itself (no answer, an ICMP unreachable, a local
@@ -94,34 +98,24 @@ impl Model<'_> {
         fd: Fd,
         addr: &SockAddr,
     ) -> Verdict {
+        if let Some(id) = self.outside_connect_in_progress(ev, fd) {
+            // A second connect on the socket reports how the first one ended.
+            return self.outside_connect_ended(ev, id, ev.call.outcome.errno);
+        }
         let (id, sock) = match self.target(ev, fd) {
             Target::Sock(id, s) => (id, s),
             Target::Skip(v) => return v,
         };
         let target = match addr {
             SockAddr::Inet(a) => unmapped(*a),
-            SockAddr::Unspec => {
-                // AF_UNSPEC dissolves a UDP association.
-                if let Some(s) = self.sockets.get_mut(&id) {
-                    s.peer = None;
-                }
-                return Verdict::Accept;
-            }
+            SockAddr::Unspec => return self.dissolve_association(id),
             _ => return Verdict::NotModelled,
         };
         if sock.proto == Proto::Udp {
             return self.udp_connect(ev, id, target);
         }
         if self.matcher.is_outside(target) {
-            if let Some(errno) = ev.call.outcome.errno.filter(|e| PATH_ERRNOS.contains(e)) {
-                return self.outside_connect_failed(ev, id, target, errno);
-            }
-            self.note_unknown_peer(ev, target);
-            if let Some(s) = self.sockets.get_mut(&id) {
-                s.external = true;
-                s.peer = Some(target);
-            }
-            return Verdict::NotModelled;
+            return self.connect_outside(ev, id, target);
         }
         let state = sock.state();
         match ev.call.outcome.errno {
@@ -169,8 +163,99 @@ impl Model<'_> {
         }
     }
 
-    /// A connect to an address of no traced host failed with a path error: nothing traced
-    /// could have answered, so the failure tells about the route, not about a listener.
+    /// A connect to `target`, outside the modelled world: the socket becomes external, except
+    /// for the failures that tell about the route or the target's host.
+    fn connect_outside(&mut self, ev: &SocketEvent, id: SockId, target: SocketAddr) -> Verdict {
+        if let Some(errno) = ev
+            .call
+            .outcome
+            .errno
+            .filter(|e| self.tells_outside(target, *e))
+        {
+            return self.outside_connect_failed(ev, id, target, errno);
+        }
+        self.note_unknown_peer(ev, target);
+        let in_progress = ev
+            .call
+            .outcome
+            .errno
+            .is_some_and(|e| e == Errno::EINPROGRESS || e.is_restart());
+        if let Some(s) = self.sockets.get_mut(&id) {
+            s.external = true;
+            s.peer = Some(target);
+            // Its outcome comes later, through SO_ERROR or a second connect.
+            if in_progress {
+                s.connect_target = Some((target, ev.call.loc));
+            }
+        }
+        Verdict::NotModelled
+    }
+
+    /// Whether a connect to `target`, outside the modelled world, failing with `errno` is a
+    /// fact worth reporting: a path error always is; a refusal is the answer of the host that
+    /// owns `target` (a reset from its kernel), so it is unless the configuration ignores that
+    /// endpoint.
+    fn tells_outside(&self, target: SocketAddr, errno: Errno) -> bool {
+        PATH_ERRNOS.contains(&errno)
+            || (errno == Errno::ECONNREFUSED && !self.matcher.is_ignored(target))
+    }
+
+    /// connect(AF_UNSPEC) dissolves a UDP association (connect(2)). Linux also forgets the
+    /// source address and port the association chose, unless bind() fixed them: glibc's
+    /// getaddrinfo connects a probe socket to each candidate address, reads the source address
+    /// the kernel would use, and dissolves the probe before trying the next candidate.
+    fn dissolve_association(&mut self, id: SockId) -> Verdict {
+        if let Some(s) = self.sockets.get_mut(&id) {
+            s.peer = None;
+            if s.state() == SockState::Created {
+                s.local = None;
+            }
+        }
+        Verdict::Accept
+    }
+
+    /// The socket `fd` names, when it is a TCP socket whose nonblocking connect to an address
+    /// of no traced host is still in progress.
+    pub(in crate::model) fn outside_connect_in_progress(
+        &self,
+        ev: &SocketEvent,
+        fd: Fd,
+    ) -> Option<SockId> {
+        let id = ev.sock(fd)?;
+        let s = self.sockets.get(&id)?;
+        (s.external && s.proto == Proto::Tcp && s.connect_target.is_some()).then_some(id)
+    }
+
+    /// The nonblocking connect of `id` to an address of no traced host ended with `errno`
+    /// (`None`: it succeeded), as SO_ERROR or a second connect reports. A path error is reported
+    /// as a blocking connect's would be; EALREADY (or EINPROGRESS again) means still pending.
+    pub(in crate::model) fn outside_connect_ended(
+        &mut self,
+        ev: &SocketEvent,
+        id: SockId,
+        errno: Option<Errno>,
+    ) -> Verdict {
+        let still_pending = errno.is_some_and(|e| {
+            e == Errno::EALREADY || e == Errno::EINPROGRESS || e.is_restart() || e.is_would_block()
+        });
+        if still_pending {
+            return Verdict::NotModelled;
+        }
+        let Some((target, _)) = self
+            .sockets
+            .get_mut(&id)
+            .and_then(|s| s.connect_target.take())
+        else {
+            return Verdict::NotModelled;
+        };
+        match errno.filter(|e| self.tells_outside(target, *e)) {
+            Some(e) => self.outside_connect_failed(ev, id, target, e),
+            None => Verdict::NotModelled,
+        }
+    }
+
+    /// A connect to an address of no traced host failed with a path error or a refusal: no
+    /// traced listener is concerned, so the failure tells about the route or that host.
     fn outside_connect_failed(
         &mut self,
         ev: &SocketEvent,

@@ -8,7 +8,7 @@
 //! The model's TCP calls live beside it: set-up (connect, its completion, accept) in `connect`,
 //! send and receive on the streams in `stream`.
 
-mod connect;
+pub(super) mod connect;
 pub(super) mod stream;
 
 use std::collections::VecDeque;

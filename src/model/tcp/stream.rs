@@ -43,6 +43,41 @@ impl Model<'_> {
         }
     }
 
+    /// A transfer on a socket whose connect is in progress proves the connect completed:
+    /// completes it, or returns the verdict that stops the transfer (a retry while nothing
+    /// listens yet, or the forced completion towards the outside).
+    fn complete_by_transfer(&mut self, ev: &SocketEvent, id: SockId) -> Option<Verdict> {
+        match self.completion(id) {
+            Ok(c) => {
+                if let Verdict::Deviation(d) = self.apply_completion(ev, id, c) {
+                    if d.kind == DeviationKind::Forced {
+                        return Some(Verdict::Deviation(d));
+                    }
+                    self.record_extra(d);
+                }
+                None
+            }
+            Err(reason) => Some(self.wait_for(reason, &[WaitKey::AnyListen])),
+        }
+    }
+
+    /// A receive on a socket whose connect is in progress: bytes received prove the connect
+    /// completed, as a send does; a connection already queued on a listener is established on
+    /// an ideal network, so the connect is over whatever this receive gets. Returns the verdict
+    /// that stops the receive, if any.
+    fn complete_by_receive(&mut self, ev: &SocketEvent, id: SockId) -> Option<Verdict> {
+        let queued = self.sockets.get(&id)?.conn.is_some();
+        if !queued && !self.forcing {
+            if let Some(stop) = self.complete_by_transfer(ev, id) {
+                return Some(stop);
+            }
+        }
+        if let Some(s) = self.sockets.get_mut(&id).filter(|s| s.conn.is_some()) {
+            s.set_state(SockState::Connected, ev, &mut self.listen_history);
+        }
+        None
+    }
+
     pub(in crate::model) fn tcp_send(
         &mut self,
         ev: &SocketEvent,
@@ -63,16 +98,8 @@ impl Model<'_> {
         }
         if state == SockState::Connecting && sock.conn.is_none() {
             // The send proves the connect completed: complete it, then send.
-            match self.completion(id) {
-                Ok(c) => {
-                    if let Verdict::Deviation(d) = self.apply_completion(ev, id, c) {
-                        if d.kind == DeviationKind::Forced {
-                            return Verdict::Deviation(d);
-                        }
-                        self.record_extra(d);
-                    }
-                }
-                Err(reason) => return self.wait_for(reason, &[WaitKey::AnyListen]),
+            if let Some(stop) = self.complete_by_transfer(ev, id) {
+                return stop;
             }
         }
         let Some(conn_id) = self.transfer_conn(id) else {
@@ -287,6 +314,11 @@ impl Model<'_> {
         let state = sock.state();
         if let Some(errno) = ev.call.outcome.errno {
             return self.tcp_recv_failed(ev, id, errno, flags, rcvtimeo);
+        }
+        if state == SockState::Connecting {
+            if let Some(stop) = self.complete_by_receive(ev, id) {
+                return stop;
+            }
         }
         let Some(conn_id) = self.transfer_conn(id) else {
             if state == SockState::Connecting {

@@ -87,8 +87,17 @@ fn a_path_error_towards_an_address_of_no_host_is_a_failed_connect() {
         }
         other => panic!("{other:?}"),
     }
-    // A refusal comes from whatever answers there, outside the model.
-    assert_eq!(w.upto(refused), Verdict::NotModelled);
+    // A refusal is the answer of the host that owns the address (HAProxy's health check of a
+    // backend that is down, apps/ha-backend-down/haproxy.trace:597).
+    match kind(&w.upto(refused)) {
+        Some(DeviationKind::ConnectFailed {
+            errno, listener, ..
+        }) => {
+            assert_eq!(*errno, Errno::ECONNREFUSED);
+            assert_eq!(*listener, None);
+        }
+        other => panic!("{other:?}"),
+    }
 }
 
 #[test]

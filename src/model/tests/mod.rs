@@ -109,6 +109,7 @@ pub(super) fn set_up(w: &mut World<'_>) {
 }
 
 mod bind;
+mod completion;
 mod connect;
 mod data;
 mod history;

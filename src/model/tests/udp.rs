@@ -155,3 +155,98 @@ fn an_auto_bound_sender_is_found_at_the_address_its_peer_saw() {
         Some(DeviationKind::DatagramTruncated { len: 11, buffer: 4 })
     ));
 }
+
+/// glibc's getaddrinfo probes each candidate's source address with a UDP socket it connects,
+/// asks getsockname, and dissolves with connect(AF_UNSPEC); sshd's probe
+/// (lab/healthy-ssh--ssh--sshd--record/server.trace:298-302) learns `::1` for `::`, then
+/// connects the same socket to 0.0.0.0. The dissolved association took its source address
+/// along, and 0.0.0.0 is this host: nothing talks to another host from loopback.
+#[test]
+fn connect_af_unspec_forgets_the_source_address_of_the_association() {
+    use crate::parse::{Outcome, SockAddr, Syscall};
+    let topo = topology(&[&["10.77.1.10"]]);
+    let mut a = Script::new(0);
+    let probe = a.udp6();
+    a.connect(probe, "[::]:22");
+    a.getsockname(probe, "[::1]:47765");
+    a.call(
+        Syscall::Connect {
+            fd: probe,
+            addr: SockAddr::Unspec,
+        },
+        Outcome::ok(0),
+    );
+    let next_candidate = a.connect(probe, "0.0.0.0:22");
+    let mut w = World::new(&topo, vec![a]);
+    assert_eq!(w.upto(next_candidate), Verdict::Accept);
+    let probe = w.model.socket(addr_sock(0, 0));
+    assert_eq!(probe.and_then(|s| s.local), None);
+}
+
+/// A UDP socket bound explicitly keeps its address when its association is dissolved.
+#[test]
+fn connect_af_unspec_keeps_an_explicitly_bound_address() {
+    use crate::parse::{Outcome, SockAddr, Syscall};
+    let topo = topology(&[&["10.77.1.10"], &["10.77.1.20"]]);
+    let mut a = Script::new(0);
+    let u = a.udp();
+    a.bind(u, "127.0.0.1:5000");
+    a.connect(u, "127.0.0.1:53");
+    a.call(
+        Syscall::Connect {
+            fd: u,
+            addr: SockAddr::Unspec,
+        },
+        Outcome::ok(0),
+    );
+    let external = a.connect(u, "10.77.1.20:53");
+    let mut w = World::new(&topo, vec![a]);
+    assert!(matches!(
+        kind(&w.upto(external)),
+        Some(DeviationKind::LoopbackBoundExternalPeer { .. })
+    ));
+}
+
+/// lab/nat-declared-udp--socat--python--record/client.trace:114: socat shuts down writing on
+/// its connected UDP socket; Linux allows shutdown on any socket with a peer.
+#[test]
+fn shutdown_of_a_connected_udp_socket_is_legal() {
+    let topo = topology(&[&["10.77.1.10"], &["10.77.2.21"]]);
+    let mut b = Script::new(1);
+    let u = b.udp();
+    b.connect(u, "10.77.1.10:7200");
+    let shut = b.shutdown(u, 1);
+    let unconnected = b.udp();
+    let refused = b.shutdown(unconnected, 1);
+    let mut w = World::new(&topo, vec![Script::new(0), b]);
+    assert_eq!(w.upto(shut), Verdict::Accept);
+    assert!(matches!(
+        kind(&w.upto(refused)),
+        Some(DeviationKind::UnexpectedSuccess)
+    ));
+}
+
+/// curl resolving the server by name (lab/healthy-http-byname--curl--bbhttpd--plain): glibc's
+/// getaddrinfo connects a UDP probe to each candidate, port 8000, and never sends on it. Only a
+/// datagram makes an address a peer.
+#[test]
+fn a_udp_connect_that_never_sends_makes_no_peer() {
+    let topo = topology(&[&["10.77.1.21"]]);
+    let mut a = Script::new(0);
+    let probe = a.udp();
+    let connect = a.connect(probe, "10.77.1.10:8000");
+    let mut w = World::new(&topo, vec![a]);
+    assert_eq!(w.upto(connect), Verdict::NotModelled);
+    assert!(w.finish().activity[0].unknown_peers.is_empty());
+
+    let mut b = Script::new(0);
+    let socket = b.udp();
+    b.connect(socket, "10.77.1.10:7200");
+    let send = b.send(socket, b"udp hello\n");
+    let mut w = World::new(&topo, vec![b]);
+    assert_eq!(w.upto(send), Verdict::NotModelled);
+    assert_eq!(
+        w.finish().activity[0].unknown_peers,
+        vec![addr("10.77.1.10:7200")]
+    );
+}

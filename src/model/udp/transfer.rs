@@ -6,6 +6,7 @@ use super::{DgramKey, Flow, FlowId, Matched, Received};
 use crate::config::matching::Role;
 use crate::config::Topology;
 use crate::fold::SocketEvent;
+use crate::model::tcp::connect::is_loopback_to_external;
 use crate::model::tcp::stream::Bytes;
 use crate::model::{Deviation, DeviationKind, Model, Verdict, WaitKey};
 use crate::parse::{Errno, MsgFlags, Payload};
@@ -96,13 +97,15 @@ impl Model<'_> {
             s.peer = Some(target);
         }
         if self.outside_udp(target) {
-            self.note_unknown_peer(ev, target);
+            // Only a datagram makes the address a peer: a UDP connect sends nothing, and
+            // glibc's getaddrinfo connects probe sockets to every candidate address only to
+            // read the source address the kernel would choose.
             return Verdict::NotModelled;
         }
         if is_broadcast(target) && !broadcast_ok {
             return self.broadcast_deviation(ev, id, target);
         }
-        if let Some(l) = local.filter(|l| l.ip().is_loopback() && !target.ip().is_loopback()) {
+        if let Some(l) = local.filter(|l| is_loopback_to_external(Some(*l), target)) {
             return self.deviate(
                 DeviationKind::LoopbackBoundExternalPeer {
                     local: l,

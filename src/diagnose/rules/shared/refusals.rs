@@ -4,7 +4,9 @@
 //! either trace depends on the other), so the model's "no listener when the connect was
 //! replayed" is one possible order among several. The rules decide instead from the complete
 //! list of listeners: their addresses (with the configuration's address matching) and, where the
-//! traces have them, their timestamps.
+//! traces have them, their timestamps. Timestamps of two hosts order a listen or a close and a
+//! connect when they are more than a margin apart; within it, the refusal itself is evidence (a
+//! listening socket refuses nothing), so the clocks as they read decide when they agree with it.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
@@ -47,6 +49,12 @@ enum Timing {
     ClosedBefore(f64),
     /// Started listening clearly after the connect ended.
     ListenedAfter(f64),
+    /// Closed before the connect started by the clocks as they read, within their margin:
+    /// the refusal agrees (see [`timing`]).
+    ClosedJustBefore(f64),
+    /// Started listening after the connect ended by the clocks as they read, within their
+    /// margin: the refusal agrees.
+    ListenedJustAfter(f64),
 }
 
 /// How a listener relates to the connect's target by address.
@@ -114,6 +122,12 @@ pub(crate) fn classify_refusal(cx: &Context, failure: &FailedConnect) -> Refusal
             local: l.local,
         };
     }
+    listened_apart(&judged)
+}
+
+/// The refusal when every matching listener listened at other times than the connect (a note per
+/// listener says how that is known), or when none matched at all.
+fn listened_apart(judged: &[(&ListenerRecord, Fit, Timing)]) -> Refusal {
     let apart: Vec<String> = judged
         .iter()
         .filter(|(_, fit, _)| *fit == Fit::Match)
@@ -124,6 +138,16 @@ pub(crate) fn classify_refusal(cx: &Context, failure: &FailedConnect) -> Refusal
             )),
             Timing::ClosedBefore(gap) => Some(format!(
                 "{} had stopped listening {gap:.3} s before the connect started",
+                l.sock
+            )),
+            Timing::ClosedJustBefore(gap) => Some(format!(
+                "{} had stopped listening {gap:.3} s before the connect started (within the \
+                 clocks' margin; the refusal agrees)",
+                l.sock
+            )),
+            Timing::ListenedJustAfter(gap) => Some(format!(
+                "{} started listening {gap:.3} s after the connect ended (within the clocks' \
+                 margin; the refusal agrees)",
                 l.sock
             )),
             Timing::Possible => None,
@@ -179,11 +203,23 @@ fn timing(l: &ListenerRecord, connect: Option<&CallSpan>, margin: f64) -> Timing
         if listened - end > margin {
             return Timing::ListenedAfter(listened - end);
         }
+        // Within the margin, see below.
+        if listened > end {
+            return Timing::ListenedJustAfter(listened - end);
+        }
     }
     let closed = l.close.as_ref().and_then(|c| c.end.or(c.start));
     if let (Some(closed), Some(start)) = (closed, connect_start) {
         if start - closed > margin {
             return Timing::ClosedBefore(start - closed);
+        }
+        // Within the margin the clocks alone cannot order the two, but the refusal is evidence
+        // too: a listening socket refuses nothing. When the clocks, as they read, put the connect
+        // before the listen or after the listener stopped (its close, or its process's death: a
+        // killed process's descriptors close with it), both say the same and the refusal is an
+        // ordinary one.
+        if start > closed {
+            return Timing::ClosedJustBefore(start - closed);
         }
     }
     Timing::Possible

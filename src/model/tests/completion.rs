@@ -1,0 +1,197 @@
+//! How a program learns the outcome of a nonblocking connect: SO_ERROR, a second connect, or a
+//! transfer; a readiness report alone proves nothing. Each test replays recorded lines.
+
+use super::*;
+use crate::parse::{Outcome, Syscall};
+
+/// getsockopt(fd, SOL_SOCKET, SO_ERROR, [ERRNO], [4]) = 0, as strace prints it.
+fn so_error_named(script: &mut Script, fd: i32, shown: &str) -> Loc {
+    script.call(
+        Syscall::Getsockopt {
+            fd,
+            level: "SOL_SOCKET".into(),
+            name: "SO_ERROR".into(),
+            value: OptValue::Raw(shown.into()),
+        },
+        Outcome::ok(0),
+    )
+}
+
+fn failed_connect(v: &Verdict) -> Option<(Errno, SocketAddr, Option<SockId>)> {
+    match kind(v) {
+        Some(DeviationKind::ConnectFailed {
+            errno,
+            target,
+            listener,
+        }) => Some((*errno, *target, *listener)),
+        _ => None,
+    }
+}
+
+fn lab_hosts() -> Topology {
+    topology(&[&["10.77.1.10"], &["10.77.1.21"]])
+}
+
+/// lab/connect-refused--nc--socat--plain/client.trace:271-273: connect EINPROGRESS, pselect6
+/// reports the socket writable, SO_ERROR gives ECONNREFUSED; nothing listens at the target.
+#[test]
+fn a_refusal_read_through_so_error_after_pselect_is_a_failed_connect() {
+    let topo = lab_hosts();
+    let mut b = Script::new(1);
+    let c = b.tcp_nonblocking();
+    b.connect(c, "10.77.1.10:7401");
+    b.fails(Errno::EINPROGRESS);
+    let pselect = b.poll(c, writable(), writable());
+    let so_error = so_error_named(&mut b, c, "[ECONNREFUSED]");
+    let mut w = World::new(&topo, vec![Script::new(0), b]);
+    assert_eq!(
+        w.upto(pselect),
+        Verdict::Accept,
+        "writable: the connect ended, somehow"
+    );
+    assert_eq!(
+        failed_connect(&w.upto(so_error)),
+        Some((Errno::ECONNREFUSED, addr("10.77.1.10:7401"), None))
+    );
+    assert!(w.finish().pending_connects.is_empty());
+}
+
+/// lab/firewall-drop--socat--socat--record/client.trace:97-103: the SYNs are dropped in front of
+/// a traced listener; pselect6 reports the socket writable after 3 s and SO_ERROR ETIMEDOUT.
+/// The connect failed: it was neither completed nor left for the listener to accept.
+#[test]
+fn a_timeout_read_through_so_error_is_a_failed_connect_not_an_unaccepted_one() {
+    let topo = lab_hosts();
+    let mut a = Script::new(0);
+    let l = a.tcp();
+    a.bind(l, "10.77.1.10:7001");
+    let listen = a.listen(l);
+    let mut b = Script::new(1);
+    let c = b.tcp_nonblocking();
+    b.connect(c, "10.77.1.10:7001");
+    b.fails(Errno::EINPROGRESS);
+    let pselect = b.poll(c, writable(), writable());
+    let so_error = so_error_named(&mut b, c, "[ETIMEDOUT]");
+    let mut w = World::new(&topo, vec![a, b]);
+    w.upto(listen);
+    assert_eq!(w.upto(pselect), Verdict::Accept);
+    let (errno, _, listener) = failed_connect(&w.upto(so_error)).expect("a failed connect");
+    assert_eq!(errno, Errno::ETIMEDOUT);
+    assert_eq!(listener, Some(addr_sock(0, 0)));
+    let out = w.finish();
+    assert!(out.pending_connects.is_empty());
+    assert!(out.tcp.iter().all(|c| c.server.is_none()));
+}
+
+/// lab/host-unreachable--curl--none--record/client.trace:175: curl's nonblocking connect to
+/// 10.77.1.99, an address of no traced host, ends with SO_ERROR EHOSTUNREACH.
+#[test]
+fn a_path_error_read_through_so_error_towards_no_traced_host_is_a_failed_connect() {
+    let topo = topology(&[&["10.77.1.22"]]);
+    let mut a = Script::new(0);
+    let c = a.tcp_nonblocking();
+    let connect = a.connect(c, "10.77.1.99:7000");
+    a.fails(Errno::EINPROGRESS);
+    let poll = a.poll(c, writable(), writable());
+    let so_error = so_error_named(&mut a, c, "[EHOSTUNREACH]");
+    let mut w = World::new(&topo, vec![a]);
+    assert_eq!(w.upto(connect), Verdict::NotModelled);
+    assert!(!is_retry(&w.upto(poll)));
+    assert_eq!(
+        failed_connect(&w.upto(so_error)),
+        Some((Errno::EHOSTUNREACH, addr("10.77.1.99:7000"), None))
+    );
+}
+
+/// apps/ha-backend-down/haproxy.trace:591-597: HAProxy's health check connects without
+/// blocking, epoll reports EPOLLOUT|EPOLLERR, and a second connect on the same socket returns
+/// the refusal. 10.78.1.12 is the backend that is down: no traced host owns it.
+#[test]
+fn a_second_connect_reports_the_outcome_of_the_first() {
+    let topo = topology(&[&["10.78.1.10"], &["10.78.1.11"]]);
+    let mut a = Script::new(0);
+    let c = a.tcp_nonblocking();
+    a.connect(c, "10.78.1.12:80");
+    a.fails(Errno::EINPROGRESS);
+    let still_pending = a.connect(c, "10.78.1.12:80");
+    a.fails(Errno::EALREADY);
+    let refused = a.connect(c, "10.78.1.12:80");
+    a.fails(Errno::ECONNREFUSED);
+    let mut w = World::new(&topo, vec![a, Script::new(1)]);
+    assert_eq!(w.upto(still_pending), Verdict::NotModelled);
+    assert_eq!(
+        failed_connect(&w.upto(refused)),
+        Some((Errno::ECONNREFUSED, addr("10.78.1.12:80"), None))
+    );
+}
+
+/// The same with a traced target: the second connect's refusal is the connect's failure, and
+/// the socket is no longer a connect in progress.
+#[test]
+fn a_second_connect_refused_by_a_traced_host_ends_the_pending_connect() {
+    let topo = lab_hosts();
+    let mut b = Script::new(1);
+    let c = b.tcp_nonblocking();
+    b.connect(c, "10.77.1.10:80");
+    b.fails(Errno::EINPROGRESS);
+    let refused = b.connect(c, "10.77.1.10:80");
+    b.fails(Errno::ECONNREFUSED);
+    let mut w = World::new(&topo, vec![Script::new(0), b]);
+    assert_eq!(
+        failed_connect(&w.upto(refused)).map(|f| f.0),
+        Some(Errno::ECONNREFUSED)
+    );
+    assert!(w.finish().pending_connects.is_empty());
+}
+
+/// A second connect that returns 0 (or EISCONN) tells the first one succeeded.
+#[test]
+fn a_second_connect_returning_success_completes_the_connect() {
+    let topo = lab_hosts();
+    let mut a = Script::new(0);
+    let l = a.tcp();
+    a.bind(l, "10.77.1.10:80");
+    let listen = a.listen(l);
+    let mut b = Script::new(1);
+    let c = b.tcp_nonblocking();
+    b.connect(c, "10.77.1.10:80");
+    b.fails(Errno::EINPROGRESS);
+    let connected = b.connect(c, "10.77.1.10:80");
+    b.fails(Errno::EISCONN);
+    let mut w = World::new(&topo, vec![a, b]);
+    w.upto(listen);
+    assert_eq!(w.upto(connected), Verdict::Accept);
+    assert_eq!(
+        w.model.socket(addr_sock(1, 0)).map(|s| s.state()),
+        Some(SockState::Connected)
+    );
+}
+
+/// Bytes received prove the connect completed, as bytes sent do (a server that speaks first).
+#[test]
+fn a_receive_completes_a_connect_in_progress() {
+    let topo = lab_hosts();
+    let (mut a, l, listen) = {
+        let mut a = Script::new(0);
+        let l = a.tcp();
+        a.bind(l, "10.77.1.10:22");
+        let listen = a.listen(l);
+        (a, l, listen)
+    };
+    let s = a.accept(l, "10.77.1.21:40000");
+    let banner = a.send(s, b"SSH-2.0\r\n");
+    let mut b = Script::new(1);
+    let c = b.tcp_nonblocking();
+    b.connect(c, "10.77.1.10:22");
+    b.fails(Errno::EINPROGRESS);
+    let poll = b.poll(c, writable(), writable());
+    let recv = b.recv(c, b"SSH-2.0\r\n");
+    let close = b.close(c);
+    let mut w = World::new(&topo, vec![a, b]);
+    w.upto(listen);
+    w.upto(poll);
+    w.upto(banner);
+    assert_eq!(w.upto(recv), Verdict::Accept);
+    w.upto(close);
+    assert!(w.finish().pending_connects.is_empty());
+}
