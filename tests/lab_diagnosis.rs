@@ -199,58 +199,6 @@ const KNOWN_GAPS: &[(&str, &str)] = &[
         "misses mtu-black-hole; reports forbidden data-unreceived (reports: data-unreceived)",
     ),
     (
-        "nat-undeclared-udp--go--python--plain",
-        "misses nat-undeclared; reports forbidden no-peer-traffic, udp-all-lost (reports: data-mismatch, no-peer-traffic, udp-all-lost)",
-    ),
-    (
-        "nat-undeclared-udp--nc--python--plain",
-        "misses nat-undeclared; reports forbidden no-peer-traffic, udp-all-lost (reports: data-mismatch, no-peer-traffic, udp-all-lost)",
-    ),
-    (
-        "nat-undeclared-udp--nc--python--record",
-        "misses nat-undeclared; reports forbidden no-peer-traffic, udp-all-lost (reports: data-mismatch, no-peer-traffic, udp-all-lost)",
-    ),
-    (
-        "nat-undeclared-udp--node--python--plain",
-        "misses nat-undeclared; reports forbidden no-peer-traffic, udp-all-lost (reports: data-mismatch, no-peer-traffic, udp-all-lost)",
-    ),
-    (
-        "nat-undeclared-udp--node--python--record",
-        "misses nat-undeclared; reports forbidden no-peer-traffic, udp-all-lost (reports: data-mismatch, no-peer-traffic, udp-all-lost)",
-    ),
-    (
-        "nat-undeclared-udp--python--python--plain",
-        "misses nat-undeclared; reports forbidden no-peer-traffic, udp-all-lost (reports: data-mismatch, no-peer-traffic, udp-all-lost)",
-    ),
-    (
-        "nat-undeclared-udp--python--python--record",
-        "misses nat-undeclared; reports forbidden no-peer-traffic, udp-all-lost (reports: data-mismatch, no-peer-traffic, udp-all-lost)",
-    ),
-    (
-        "nat-undeclared-udp--python--socat--plain",
-        "misses nat-undeclared; reports forbidden no-peer-traffic, udp-all-lost (reports: data-mismatch, no-peer-traffic, udp-all-lost)",
-    ),
-    (
-        "nat-undeclared-udp--python--socat--record",
-        "misses nat-undeclared; reports forbidden no-peer-traffic, udp-all-lost (reports: data-mismatch, no-peer-traffic, udp-all-lost)",
-    ),
-    (
-        "nat-undeclared-udp--socat--python--plain",
-        "misses nat-undeclared; reports forbidden no-peer-traffic, udp-all-lost (reports: data-mismatch, no-peer-traffic, udp-all-lost)",
-    ),
-    (
-        "nat-undeclared-udp--socat--python--record",
-        "misses nat-undeclared; reports forbidden no-peer-traffic, udp-all-lost (reports: data-mismatch, no-peer-traffic, udp-all-lost)",
-    ),
-    (
-        "nat-undeclared-udp--socat--socat--plain",
-        "misses nat-undeclared; reports forbidden no-peer-traffic, udp-all-lost (reports: data-mismatch, no-peer-traffic, udp-all-lost)",
-    ),
-    (
-        "nat-undeclared-udp--socat--socat--record",
-        "misses nat-undeclared; reports forbidden no-peer-traffic, udp-all-lost (reports: data-mismatch, no-peer-traffic, udp-all-lost)",
-    ),
-    (
         "reset-unread--nc--python--plain",
         "misses connection-reset; reports forbidden data-unreceived (reports: data-unreceived)",
     ),
