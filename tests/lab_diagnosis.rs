@@ -199,14 +199,6 @@ const KNOWN_GAPS: &[(&str, &str)] = &[
         "misses mtu-black-hole; reports forbidden data-unreceived (reports: data-unreceived)",
     ),
     (
-        "reset-unread--nc--python--plain",
-        "misses connection-reset; reports forbidden data-unreceived (reports: data-unreceived)",
-    ),
-    (
-        "reset-unread--nc--python--record",
-        "misses connection-reset; reports forbidden data-unreceived (reports: data-unreceived)",
-    ),
-    (
         "tcp-data-dropped--curl--go--plain",
         "misses data-unreceived-poll-missed; reports forbidden data-unreceived (reports: data-unreceived)",
     ),

@@ -18,6 +18,9 @@ pub const RULE: Rule = Rule {
 const EXPLANATION: &str = "\
 ## What it detects
 A receive or send failed with ECONNRESET: the connection was reset, which the program saw directly.
+Or a readiness wait (poll, select, epoll) reported an error (POLLERR) on a connection whose peer
+had closed with bytes it never read, or abortively, and the program never saw the reset in a call
+(nc, for one, polls and never reads again).
 A send failing after the peer had closed is `send-after-peer-closed` instead, and so is a reset
 that follows such a send on the same socket.
 
