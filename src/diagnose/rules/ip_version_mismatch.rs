@@ -134,8 +134,8 @@ fn refused_by_other_family(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
     )
 }
 
-/// A connect that missed its listener by family and that the replay did not see refused.
-struct UnfinishedConnect {
+/// A connect that missed its listener by family (refused, or never seen refused).
+struct MissedByFamily {
     loc: Loc,
     trace: TraceId,
     target: SocketAddr,
@@ -147,7 +147,7 @@ struct UnfinishedConnect {
 /// Every connect that missed a listener by family: refused ones, ones never seen to complete,
 /// and ones towards an address the configuration lists for no host (which the replay lets
 /// succeed against the outside world).
-fn mismatched_connects(cx: &Context) -> Vec<UnfinishedConnect> {
+fn mismatched_connects(cx: &Context) -> Vec<MissedByFamily> {
     let matcher = cx.matcher();
     let refused = cx.outcome.deviations.iter().filter_map(|d| match d.kind {
         DeviationKind::ConnectFailed {
@@ -182,7 +182,7 @@ fn mismatched_connects(cx: &Context) -> Vec<UnfinishedConnect> {
         .into_iter()
         .filter_map(|(loc, target, connection)| {
             let mismatch = mismatch_of(classify_connect_target(cx, loc, target))?;
-            Some(UnfinishedConnect {
+            Some(MissedByFamily {
                 loc,
                 trace: loc.trace,
                 target,
@@ -221,7 +221,7 @@ fn unknown_stream_peers(cx: &Context) -> Vec<(Loc, SocketAddr, Option<usize>)> {
 fn unfinished_to_other_family(
     cx: &Context,
     claims: &mut Claims,
-    mismatched: &[UnfinishedConnect],
+    mismatched: &[MissedByFamily],
 ) -> Vec<Finding> {
     let refused_locs: Vec<Loc> = cx
         .outcome
@@ -270,7 +270,7 @@ fn unfinished_to_other_family(
 /// Claims the traces whose missing peer traffic these connects explain: a client whose only
 /// unknown peers are the targets it missed by family, and a listener's trace that no peer
 /// reached (its client went to the other family).
-fn claim_explained_traces(cx: &Context, claims: &mut Claims, mismatched: &[UnfinishedConnect]) {
+fn claim_explained_traces(cx: &Context, claims: &mut Claims, mismatched: &[MissedByFamily]) {
     for activity in &cx.outcome.activity {
         let Some(trace) = activity.trace else {
             continue;
