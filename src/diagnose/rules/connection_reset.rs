@@ -118,8 +118,14 @@ fn reset_finding(cause: Cause, subject: &str, count: usize) -> Finding {
             ),
             "make the peer close gracefully (no SO_LINGER {1, 0}) unless the protocol wants a \
              reset, and handle ECONNRESET on this side",
-            "because: the peer program chose an abortive close (SO_LINGER {1, 0}); no network \
-             device was involved",
+            if cause == Cause::DeliberateAbortAfterExchange {
+                "because: the peer program chose an abortive close (SO_LINGER {1, 0}) after the \
+                 exchange was complete; no network device was involved, and nothing was lost"
+            } else {
+                "because: the peer program chose an abortive close (SO_LINGER {1, 0}) before the \
+                 exchange was complete (bytes unreceived, or its request unanswered); no network \
+                 device was involved"
+            },
         ),
         Cause::PeerClosedUnread => (
             Class::Application,
