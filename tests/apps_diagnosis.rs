@@ -15,22 +15,70 @@ use netcheck::pipeline::run_pipeline;
 /// Scenarios whose expectation the diagnosis does not meet yet, each with what netcheck said
 /// instead. A scenario listed here must still fail: fixing one means removing it from this list.
 const KNOWN_GAPS: &[(&str, &str)] = &[
-    ("dns-healthy-plain", "udp-all-lost, data-mismatch, ordering-incomplete: dig/host send with sendmmsg on a connected UDP socket (no -yy); unbound, attached with -p, bound its socket before the trace began"),
-    ("dns-mtu-black-hole", "data-unreceived instead of mtu-black-hole: the answer is one 2558-byte writev and nothing had been received on the connection before"),
-    ("etcd-healthy", "send-after-peer-closed, data-unreceived, connection-reset, data-mismatch between members at start-up and shutdown, connect-refused (members connecting just before a peer listens or just after it stopped), plus unparsed lines"),
-    ("etcd-partition", "connect-never-completed found, but also connect-refused (members connecting to a peer that just stopped) and unparsed lines"),
-    ("ha-backend-firewalled", "connect-never-completed found, but also unparsed lines"),
-    ("ha-healthy", "connection-reset: HAProxy closes its health checks with SO_LINGER 0; plus unparsed lines"),
-    ("ha-healthy-plain", "connection-reset: HAProxy closes its health checks with SO_LINGER 0; plus unparsed lines"),
-    ("ntp-healthy", "data-mismatch: chronyd reads its own transmit timestamps from the error queue (recvmmsg MSG_ERRQUEUE); ordering-incomplete"),
-    ("pg-healthy", "unparsed lines: epoll data above 2^31"),
-    ("pg-healthy-plain", "connect-never-completed: the postmaster, attached with -p, bound and listened before its trace began, so psql's connect finds no listener"),
-    ("pg-replication-firewalled", "data-unreceived instead of data-unreceived-poll-missed: the walreceiver waits with a fresh epoll set each 100 ms (epoll_wait = 0) and recvfrom EAGAIN; plus connect-never-completed"),
-    ("web-healthy", "unparsed lines: epoll_pwait resumed and cut by exit_group (Go)"),
-    ("web-healthy-plain", "unparsed lines: epoll_pwait resumed and cut by exit_group (Go)"),
-    ("web-nat-declared", "unparsed lines: epoll_pwait resumed and cut by exit_group (Go)"),
-    ("web-nat-undeclared", "nat-undeclared found, but also unparsed lines"),
-    ("etcd-partition-midway", "data-unreceived instead of data-unreceived-poll-missed for the stalled peer streams; also connect-never-completed, send-after-peer-closed, connect-refused, data-mismatch, unparsed lines"),
+    (
+        "dns-healthy-plain",
+        "udp-all-lost, data-mismatch, ordering-incomplete: dig/host send with sendmmsg on a connected UDP socket (no -yy); unbound, attached with -p, bound its socket before the trace began",
+    ),
+    (
+        "dns-mtu-black-hole",
+        "data-unreceived instead of mtu-black-hole: the answer is one 2558-byte writev and nothing had been received on the connection before",
+    ),
+    (
+        "etcd-healthy",
+        "send-after-peer-closed, data-unreceived, connection-reset, connect-refused-while-listening, data-mismatch between members at start-up and shutdown, plus unparsed lines",
+    ),
+    (
+        "etcd-partition",
+        "connect-never-completed found, but also unparsed lines",
+    ),
+    (
+        "ha-backend-firewalled",
+        "connect-never-completed found, but also connection-not-accepted for the same dropped SYNs, and unparsed lines",
+    ),
+    (
+        "ha-healthy",
+        "connection-reset (class info): HAProxy closes its health checks with SO_LINGER 0, which the expectation forbids at any class; plus unparsed lines",
+    ),
+    (
+        "ha-healthy-plain",
+        "connection-reset (class info): HAProxy closes its health checks with SO_LINGER 0, which the expectation forbids at any class; plus unparsed lines",
+    ),
+    (
+        "ntp-healthy",
+        "data-mismatch: chronyd reads its own transmit timestamps from the error queue (recvmmsg MSG_ERRQUEUE); ordering-incomplete",
+    ),
+    (
+        "pg-healthy",
+        "unparsed lines: epoll data above 2^31",
+    ),
+    (
+        "pg-healthy-plain",
+        "connect-never-completed: the postmaster, attached with -p, bound and listened before its trace began, so psql's connect finds no listener",
+    ),
+    (
+        "pg-replication-firewalled",
+        "data-unreceived instead of data-unreceived-poll-missed: the walreceiver waits with a fresh epoll set each 100 ms (epoll_wait = 0) and recvfrom EAGAIN; plus connect-never-completed, connection-not-accepted",
+    ),
+    (
+        "web-healthy",
+        "unparsed lines: epoll_pwait resumed and cut by exit_group (Go)",
+    ),
+    (
+        "web-healthy-plain",
+        "unparsed lines: epoll_pwait resumed and cut by exit_group (Go)",
+    ),
+    (
+        "web-nat-declared",
+        "unparsed lines: epoll_pwait resumed and cut by exit_group (Go)",
+    ),
+    (
+        "web-nat-undeclared",
+        "nat-undeclared found, but also unparsed lines",
+    ),
+    (
+        "etcd-partition-midway",
+        "data-unreceived instead of data-unreceived-poll-missed for the stalled peer streams; also connect-never-completed, send-after-peer-closed, connect-refused, data-mismatch, unparsed lines",
+    ),
 ];
 
 /// Traces (relative to `tests/fixtures/`) that still hold lines the parser cannot read, each with

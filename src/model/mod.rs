@@ -89,6 +89,10 @@ pub struct Model<'t> {
     /// Every listening period so far (see [`ReplayOutcome::listeners`]).
     listen_history: Vec<ListenerRecord>,
     failed_connect_spans: Vec<CallSpan>,
+    /// Resets a readiness wait reported (POLLERR on a connection whose peer had closed with
+    /// unread bytes or abortively), one per socket; kept at the end only for sockets whose
+    /// program never saw the reset otherwise (see `wait::resets_seen_only_by_waits`).
+    wait_resets: Vec<Deviation>,
 }
 
 /// The first lines of a handler: the socket a call names, or why the call is not modelled.
@@ -120,6 +124,7 @@ impl<'t> Model<'t> {
             timed_out_waits: Vec::new(),
             listen_history: Vec::new(),
             failed_connect_spans: Vec::new(),
+            wait_resets: Vec::new(),
         }
     }
 
@@ -494,6 +499,7 @@ impl<'t> Model<'t> {
 
     /// Builds what diagnose reads.
     pub fn finish(mut self, ordered_calls: u64, blocked: Vec<BlockedPoint>) -> ReplayOutcome {
+        self.keep_resets_seen_only_by_waits();
         let tcp: Vec<TcpConnection> = self.conns.iter().map(Connection::to_outcome).collect();
         let links: Vec<TraceId> = self
             .conns

@@ -109,22 +109,56 @@ impl Model<'_> {
             self.note_timed_out_wait(ev, &read_watched);
             return self.missed(ev, &missed);
         }
-        // Ready: a readable report needs something to read. A writable report on a connect in
+        // Ready: check everything before changing anything. A writable report on a connect in
         // progress changes nothing (see the module comment).
-        let waits: Vec<SockId> = watched()
-            .filter(|(w, id)| {
-                w.got.read && !(w.got.error || w.got.hangup) && self.readable(*id) == Some(false)
-            })
-            .map(|(_, id)| id)
-            .collect();
-        if let (false, Some(first)) = (self.forcing, waits.first()) {
-            let keys: Vec<WaitKey> = waits.iter().map(|id| self.read_key(*id)).collect();
-            return self.wait_for(
-                format!("{first} reported readable with nothing to read"),
-                &keys,
-            );
+        let mut waits = Vec::new();
+        let mut resets = Vec::new();
+        let mut errored = Vec::new();
+        for (w, id) in watched() {
+            if !self.sockets.contains_key(&id) {
+                continue;
+            }
+            let failed = w.got.error || w.got.hangup;
+            if w.got.read && !failed && self.readable(id) == Some(false) {
+                waits.push(id);
+            }
+            if w.got.error {
+                errored.push(id);
+                if self.reset_by_a_later_close(id) {
+                    resets.push(id);
+                }
+            }
+        }
+        if !self.forcing {
+            if let Some(retry) = self.retry_ready_wait(&resets, &waits) {
+                return retry;
+            }
+        }
+        for id in errored {
+            self.note_wait_reset(ev, id);
         }
         Verdict::Accept
+    }
+
+    /// A ready wait that cannot have happened yet in the replay: a connect reported complete
+    /// before anything listens, an error that is the reset of a peer close still to come, data
+    /// reported readable before it was sent. The retry the wait waits for, if any.
+    fn retry_ready_wait(&mut self, resets: &[SockId], waits: &[SockId]) -> Option<Verdict> {
+        if let Some(first) = resets.first() {
+            let keys: Vec<WaitKey> = resets.iter().map(|id| WaitKey::Sock(*id)).collect();
+            return Some(self.wait_for(
+                format!("{first} reported an error before its peer closed with bytes unread"),
+                &keys,
+            ));
+        }
+        if let Some(first) = waits.first() {
+            let keys: Vec<WaitKey> = waits.iter().map(|id| self.read_key(*id)).collect();
+            return Some(self.wait_for(
+                format!("{first} reported readable with nothing to read"),
+                &keys,
+            ));
+        }
+        None
     }
 
     /// A wait returned nothing although data was waiting for the `missed` sockets.
@@ -203,6 +237,81 @@ impl Model<'_> {
                 _ => WaitKey::AnyDatagram,
             },
             _ => WaitKey::Sock(id),
+        }
+    }
+
+    /// Can a POLLERR on `id` be the reset of a peer close not replayed yet? The peer is traced,
+    /// has not closed, and has not read everything `id` sent: closing now would reset the
+    /// connection, so the wait is retried until the peer's next step (the global order does not
+    /// tie the wait to that close; nothing else in the traces does).
+    fn reset_by_a_later_close(&self, id: SockId) -> bool {
+        let Some(c) = self
+            .sockets
+            .get(&id)
+            .and_then(|s| s.conn)
+            .and_then(|c| self.conns.get(c))
+        else {
+            return false;
+        };
+        let side = c.side_of(id);
+        c.peer_of(side).is_some()
+            && c.peer_closed(side).is_none()
+            && c.outgoing(side).unreceived() > 0
+    }
+
+    /// A wait reported an error (POLLERR) on a connection whose peer had closed with bytes it
+    /// never read, or abortively: the kernel reset the connection, and this wait is where the
+    /// program saw it (nc, say, polls and never reads again). Noted once per socket.
+    fn note_wait_reset(&mut self, ev: &SocketEvent, id: SockId) {
+        if self.wait_resets.iter().any(|d| d.sock == Some(id)) {
+            return;
+        }
+        let Some(c) = self
+            .sockets
+            .get(&id)
+            .and_then(|s| s.conn)
+            .and_then(|c| self.conns.get(c))
+        else {
+            return;
+        };
+        let side = c.side_of(id);
+        let Some(closed) = c.peer_closed(side) else {
+            return;
+        };
+        let unread = c.outgoing(side).unreceived();
+        let cause = if self.abortive_closes.contains(&closed) {
+            "the peer closed abortively (SO_LINGER {1, 0})".to_string()
+        } else if unread > 0 {
+            format!("the peer closed with {unread} bytes it never read")
+        } else {
+            return; // an orderly close ends the connection; POLLERR then means something else
+        };
+        let dev = self.deviation(
+            DeviationKind::ConnectionReset,
+            ev,
+            Some(id),
+            vec![closed],
+            format!("connection reset, reported by a wait as an error: {cause}"),
+        );
+        self.wait_resets.push(dev);
+    }
+
+    /// Keeps the resets only waits reported: a socket whose program also saw the reset in a
+    /// call (ECONNRESET, EPIPE) already has a deviation that says so.
+    pub(super) fn keep_resets_seen_only_by_waits(&mut self) {
+        let seen_in_calls = |sock: Option<SockId>, deviations: &[super::Deviation]| {
+            deviations.iter().any(|d| {
+                d.sock == sock
+                    && matches!(
+                        d.kind,
+                        DeviationKind::ConnectionReset | DeviationKind::SendAfterPeerClosed { .. }
+                    )
+            })
+        };
+        for dev in std::mem::take(&mut self.wait_resets) {
+            if !seen_in_calls(dev.sock, &self.deviations) {
+                self.deviations.push(dev);
+            }
         }
     }
 }

@@ -4,7 +4,7 @@ use super::{deviations, explained_by, group_by, sock_or_trace, subject};
 use crate::diagnose::claims::Direction;
 use crate::diagnose::rule::Rule;
 use crate::diagnose::{Claims, Class, Context, Finding};
-use crate::model::DeviationKind;
+use crate::model::{DeviationKind, TcpConnection};
 use crate::source::SockId;
 
 pub const RULE: Rule = Rule {
@@ -18,17 +18,24 @@ pub const RULE: Rule = Rule {
 const EXPLANATION: &str = "\
 ## What it detects
 A receive or send failed with ECONNRESET: the connection was reset, which the program saw directly.
+Or a readiness wait (poll, select, epoll) reported an error (POLLERR) on a connection whose peer
+had closed with bytes it never read, or abortively, and the program never saw the reset in a call
+(nc, for one, polls and never reads again).
 A send failing after the peer had closed is `send-after-peer-closed` instead, and so is a reset
 that follows such a send on the same socket.
 
 ## Why it matters
 When, in the replay, neither traced end had closed or aborted the connection, something in between
 reset it: a firewall or NAT that dropped its state for the connection (idle timeout) and answers
-with a reset, an intrusion-prevention system, or a load balancer. When the peer had closed, the
-facts say how: a close with SO_LINGER {1, 0} (an abortive close, which sends a reset on purpose),
-or a close with bytes it never read (Linux then resets instead of ending the connection). The
-finding keeps this rule's class either way, and its summary and hint say when the reset was the
-peer program's own choice.
+with a reset, an intrusion-prevention system, or a load balancer (class network). When the peer
+had closed, the cause lies with the peer program: a close with bytes it never read (Linux then
+resets instead of ending the connection; class application), or a close with SO_LINGER {1, 0},
+an abortive close that sends a reset on purpose. Such a deliberate abort (health checkers such as
+HAProxy's close every check this way) is class info when the exchange was complete (nothing
+unreceived either way, and the aborting peer's request, if any, answered): the closer's choice,
+no fault of the network. It is class application when the abort cut the exchange short (bytes
+unreceived, or the peer sent a request and aborted before any answer).
+The finding's facts say which cause applied (`because: ...`).
 
 ## Evidence
 The call that saw the reset, and the peer's close when there was one.
@@ -43,6 +50,22 @@ peer read the whole request before closing.
 Precedence: unreceived bytes on a reset connection are not reported again as `data-unreceived`.
 ";
 
+/// What caused a reset, as far as the peer's side of the replay tells; it sets the finding's
+/// class.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Cause {
+    /// The peer closed with SO_LINGER {1, 0} after the exchange was complete: every byte sent
+    /// either way was received, and its request, if it sent one, had an answer.
+    DeliberateAbortAfterExchange,
+    /// The peer closed with SO_LINGER {1, 0} with bytes unreceived, or before this side
+    /// answered what it had sent.
+    DeliberateAbortMidExchange,
+    /// The peer closed with bytes it never read (Linux then resets).
+    PeerClosedUnread,
+    /// Neither traced end had closed: something in between reset it.
+    BothEndsOpen,
+}
+
 fn detect(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
     let resets = deviations(cx, claims, |k| matches!(k, DeviationKind::ConnectionReset));
     let groups = group_by(resets, |(_, d)| sock_or_trace(d));
@@ -56,53 +79,94 @@ fn detect(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
         if !aborted_by_peer && sock.is_some_and(|s| sent_after_peer_closed(cx, s)) {
             continue; // the reset answers that send: `send-after-peer-closed` reports both
         }
-        if let Some((index, _, _)) = sock.and_then(|s| cx.connection_of(s)) {
+        let connection = sock.and_then(|s| cx.connection_of(s));
+        if let Some((index, _, _)) = connection {
             for dir in Direction::BOTH {
                 claims.claim_stream(index, dir);
             }
         }
-        let peer_closed = group.iter().any(|(_, d)| !d.related.is_empty());
-        let (summary, hint) = if aborted_by_peer {
-            (
-                format!(
-                    "the connection of {} was reset ({} time(s)): the peer closed it abortively \
-                     (SO_LINGER {{1, 0}}), the peer program's own choice",
-                    subject(cx, trace, sock),
-                    group.len()
-                ),
-                "make the peer close gracefully (no SO_LINGER {1, 0}) unless the protocol wants \
-                 a reset, and handle ECONNRESET on this side",
-            )
-        } else if peer_closed {
-            (
-                format!(
-                    "the connection of {} was reset ({} time(s)) when its peer closed it",
-                    subject(cx, trace, sock),
-                    group.len()
-                ),
-                "make the peer read everything it was sent before closing, and handle \
-                 ECONNRESET on this side",
-            )
+        let cause = if aborted_by_peer {
+            if connection.is_some_and(|(_, c, is_client)| abort_cut_the_exchange(c, is_client)) {
+                Cause::DeliberateAbortMidExchange
+            } else {
+                Cause::DeliberateAbortAfterExchange
+            }
+        } else if group.iter().any(|(_, d)| !d.related.is_empty()) {
+            Cause::PeerClosedUnread
         } else {
-            (
-                format!(
-                    "the connection of {} was reset ({} time(s)) while both traced ends still \
-                     had it open",
-                    subject(cx, trace, sock),
-                    group.len()
-                ),
-                "check idle timeouts and reset rules of NATs, firewalls and load balancers on \
-                 the path; enable keepalives shorter than those timeouts",
-            )
+            Cause::BothEndsOpen
         };
-        findings.push(explained_by(
-            RULE.finding(summary, hint),
-            &group,
-            "connection reset",
-            claims,
-        ));
+        let finding = reset_finding(cause, &subject(cx, trace, sock), group.len());
+        findings.push(explained_by(finding, &group, "connection reset", claims));
     }
     findings
+}
+
+/// The finding for one socket's resets; its class follows the cause, and a `because` fact
+/// says why.
+fn reset_finding(cause: Cause, subject: &str, count: usize) -> Finding {
+    let (class, summary, hint, because) = match cause {
+        Cause::DeliberateAbortAfterExchange | Cause::DeliberateAbortMidExchange => (
+            if cause == Cause::DeliberateAbortAfterExchange {
+                Class::Info
+            } else {
+                Class::Application
+            },
+            format!(
+                "the connection of {subject} was reset ({count} time(s)): the peer closed it \
+                 abortively (SO_LINGER {{1, 0}}), the peer program's own choice"
+            ),
+            "make the peer close gracefully (no SO_LINGER {1, 0}) unless the protocol wants a \
+             reset, and handle ECONNRESET on this side",
+            if cause == Cause::DeliberateAbortAfterExchange {
+                "because: the peer program chose an abortive close (SO_LINGER {1, 0}) after the \
+                 exchange was complete; no network device was involved, and nothing was lost"
+            } else {
+                "because: the peer program chose an abortive close (SO_LINGER {1, 0}) before the \
+                 exchange was complete (bytes unreceived, or its request unanswered); no network \
+                 device was involved"
+            },
+        ),
+        Cause::PeerClosedUnread => (
+            Class::Application,
+            format!(
+                "the connection of {subject} was reset ({count} time(s)) when its peer closed it \
+                 with bytes it never read"
+            ),
+            "make the peer read everything it was sent before closing, and handle ECONNRESET \
+             on this side",
+            "because: the peer program closed the connection with unread bytes, and the \
+             kernel answers that with a reset",
+        ),
+        Cause::BothEndsOpen => (
+            Class::Network,
+            format!(
+                "the connection of {subject} was reset ({count} time(s)) while both traced ends \
+                 still had it open"
+            ),
+            "check idle timeouts and reset rules of NATs, firewalls and load balancers on the \
+             path; enable keepalives shorter than those timeouts",
+            "because: neither traced end had closed or aborted the connection, so something \
+             between them reset it",
+        ),
+    };
+    let mut finding = RULE.finding(summary, hint).with_fact(because);
+    finding.class = class;
+    finding
+}
+
+/// Did the peer's abortive close cut the exchange short? Yes when bytes were still unreceived
+/// either way, or when the peer had sent bytes and this side (`is_client` tells which end it is)
+/// had answered nothing: the peer gave up before its answer. A health checker that reads the
+/// whole answer and then aborts (or connects and aborts without a word) cuts nothing.
+fn abort_cut_the_exchange(c: &TcpConnection, is_client: bool) -> bool {
+    let (from_peer, to_peer) = if is_client {
+        (&c.to_client, &c.to_server)
+    } else {
+        (&c.to_server, &c.to_client)
+    };
+    let lost = from_peer.unreceived() > 0 || to_peer.unreceived() > 0;
+    lost || (from_peer.sent > 0 && to_peer.sent == 0)
 }
 
 /// Did `sock` send into the connection after its peer had closed it?
@@ -115,6 +179,7 @@ fn sent_after_peer_closed(cx: &Context, sock: SockId) -> bool {
 #[cfg(test)]
 mod tests {
     use super::RULE;
+    use crate::diagnose::Class;
     use crate::model::DeviationKind;
     use crate::testkit::fixtures::*;
     use crate::testkit::rules::*;
@@ -127,6 +192,63 @@ mod tests {
     #[test]
     fn fires_on_recorded_connection_reset() {
         assert_recorded_scenarios_report(&RULE, &["connection-reset"]);
+    }
+
+    /// A reset seen on B1 (the server's socket) whose peer's close is at A line 40; the client
+    /// sent 120 bytes (`unread` of them never read) and was answered `answer` bytes.
+    fn reset_after_peer_close(abortive: bool, unread: u64) -> crate::model::ReplayOutcome {
+        reset_after_exchange(abortive, unread, 40)
+    }
+
+    fn reset_after_exchange(
+        abortive: bool,
+        unread: u64,
+        answer: u64,
+    ) -> crate::model::ReplayOutcome {
+        let mut reset = deviation(DeviationKind::ConnectionReset, loc(1, 68), Some(sock(1, 1)));
+        reset.related.push(loc(0, 40));
+        let mut outcome = tcp(vec![accepted(120, 120 - unread, 120)]);
+        outcome.tcp[0].to_client = stream(answer, answer, answer, 1, loc(1, 60));
+        outcome.deviations.push(reset);
+        if abortive {
+            outcome.abortive_closes.push(loc(0, 40));
+        }
+        outcome
+    }
+
+    /// python's server reads 16 bytes of the request and closes; curl's `recvfrom(5, ...) = -1
+    /// ECONNRESET`: the peer program's doing.
+    #[test]
+    fn a_reset_after_the_peer_closed_unread_bytes_is_an_application_fault() {
+        let found = findings(two_hosts(), reset_after_peer_close(false, 104));
+        assert_eq!(rules_of(&found), ["connection-reset"]);
+        assert_eq!(found[0].class, Class::Application);
+        assert!(found[0].facts.iter().any(|f| f.starts_with("because:")));
+    }
+
+    /// HAProxy's `setsockopt(11, SOL_SOCKET, SO_LINGER, {l_onoff=1, l_linger=0}, 8) = 0` and
+    /// `close(11)` after a health check; lighttpd's `recvfrom(8, ...) = -1 ECONNRESET`.
+    #[test]
+    fn a_deliberate_abortive_close_that_lost_nothing_is_no_problem() {
+        let found = findings(two_hosts(), reset_after_peer_close(true, 0));
+        assert_eq!(rules_of(&found), ["connection-reset"]);
+        assert!(found.iter().all(|f| !f.class.is_problem()), "{found:?}");
+        let found = findings(two_hosts(), reset_after_peer_close(true, 20));
+        assert_eq!(found[0].class, Class::Application);
+    }
+
+    /// The lab client's `sendto(3, "abort\n", 6, ...)`, SO_LINGER {1, 0} and close before the
+    /// server answered: the abort cut the exchange short.
+    #[test]
+    fn a_deliberate_abort_before_the_answer_is_an_application_fault() {
+        let found = findings(two_hosts(), reset_after_exchange(true, 0, 0));
+        assert_eq!(found[0].class, Class::Application);
+    }
+
+    #[test]
+    fn a_reset_with_both_ends_open_is_a_network_fault() {
+        let found = assert_fires_on(&RULE, with_deviation(DeviationKind::ConnectionReset));
+        assert_eq!(found[0].class, Class::Network);
     }
 
     #[test]

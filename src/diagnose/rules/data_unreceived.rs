@@ -1,6 +1,6 @@
 //! `data-unreceived`: bytes sent on a TCP connection were never received.
 
-use super::{unexplained_unreceived, unreceived_findings};
+use super::{unexplained_unreceived, unreceived_findings, UnreceivedGroup, UnreceivedText};
 use crate::diagnose::rule::Rule;
 use crate::diagnose::{Claims, Class, Context, Finding};
 
@@ -25,7 +25,8 @@ whole request, a protocol disagreement on message length, or a reader blocked el
 
 ## Evidence
 The last unreceived send with the connect and accept of the connection; the facts give sent and
-received counts, and whether the receiver closed with the bytes unread.
+received counts, whether the receiver closed with the bytes unread, and a `because: ...` fact that
+says why the finding is the receiving program's doing.
 
 ## What to do
 Check that the receiver reads until the protocol says the message is complete (lengths, delimiters,
@@ -39,14 +40,28 @@ Precedence: this is the fallback for unreceived TCP bytes; every more specific r
 
 fn detect(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
     let selected = unexplained_unreceived(cx, claims);
-    unreceived_findings(cx, claims, &RULE, selected, |g| {
-        (
-            g.describe(),
-            "check that the receiver reads whole messages (lengths, delimiters) and does not \
-             close with unread data"
-                .to_string(),
-        )
+    unreceived_findings(cx, claims, &RULE, selected, |g| UnreceivedText {
+        summary: g.describe(),
+        hint: "check that the receiver reads whole messages (lengths, delimiters) and does not \
+               close with unread data"
+            .to_string(),
+        because: Some(because(g)),
     })
+}
+
+/// Why the unreceived bytes are the receiving program's doing.
+fn because(g: &UnreceivedGroup) -> String {
+    if g.receiver_closed > 0 {
+        format!(
+            "because: the receiving program closed {} of {} connection(s) with the bytes unread; \
+             no reset, overrun or missed wait points at the network",
+            g.receiver_closed, g.connections
+        )
+    } else {
+        "because: the receiving program kept the connection open without reading the bytes; \
+         no reset, overrun or missed wait points at the network"
+            .to_string()
+    }
 }
 
 #[cfg(test)]
@@ -62,6 +77,15 @@ mod tests {
     #[test]
     fn fires_on_recorded_accept_never_reads() {
         assert_recorded_scenarios_report(&RULE, &["accept-never-reads"]);
+    }
+
+    #[test]
+    fn the_finding_says_why_it_is_the_receivers_doing() {
+        let found = assert_fires_on(&RULE, tcp(vec![accepted(120, 0, 120)]));
+        assert!(found[0]
+            .facts
+            .iter()
+            .any(|f| f.starts_with("because: the receiving program kept")));
     }
 
     #[test]

@@ -1,7 +1,10 @@
 //! `data-unreceived-poll-missed`: bytes never received while readiness waits said nothing was
 //! readable.
 
-use super::{claim_socket_deviations, unexplained_unreceived, unreceived_findings, StreamView};
+use super::{
+    claim_socket_deviations, unexplained_unreceived, unreceived_findings, StreamView,
+    UnreceivedText,
+};
 use crate::diagnose::rule::Rule;
 use crate::diagnose::{Claims, Class, Context, Evidence, Finding};
 use crate::model::{DeviationKind, TimedOutWait};
@@ -82,24 +85,22 @@ fn detect(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
             ))
         })
         .collect();
-    let mut findings = unreceived_findings(cx, claims, &RULE, by_model, |g| {
-        (
-            format!(
-                "{}, while a readiness wait on the receiver reported nothing readable",
-                g.describe()
-            ),
-            hint(),
-        )
+    let mut findings = unreceived_findings(cx, claims, &RULE, by_model, |g| UnreceivedText {
+        summary: format!(
+            "{}, while a readiness wait on the receiver reported nothing readable",
+            g.describe()
+        ),
+        hint: hint(),
+        because: None,
     });
-    let mut timed = unreceived_findings(cx, claims, &RULE, by_timestamps, |g| {
-        (
-            format!(
-                "{}, while a readiness wait on the receiver timed out after they were sent \
-                 (timestamps were used: the replay placed the wait before the send)",
-                g.describe()
-            ),
-            hint(),
-        )
+    let mut timed = unreceived_findings(cx, claims, &RULE, by_timestamps, |g| UnreceivedText {
+        summary: format!(
+            "{}, while a readiness wait on the receiver timed out after they were sent \
+             (timestamps were used: the replay placed the wait before the send)",
+            g.describe()
+        ),
+        hint: hint(),
+        because: None,
     });
     for finding in &mut timed {
         for (connect, evidence, fact) in &timings {

@@ -27,7 +27,11 @@ its connect cannot be matched): the client's address was rewritten on the way. (
 reaches another traced host, a traced server accepted connections from an address of no host, and
 a traced client with a private address connected to an address of no host: both ends saw
 rewritten addresses. Talking to unknown addresses alone is no evidence of a NAT (a wrong server
-address looks the same) and is left to `no-peer-traffic`. (3) The topology contains a NAT
+address looks the same) and is left to `no-peer-traffic`. (1b) The same for datagrams: a client
+with a private address sends to a traced host's address where no traced socket receives them,
+while a trace of that host receives datagrams from an address of no host (its answers, sent
+there, are the datagrams the client receives \"from no traced sender\"). (3) The topology
+contains a NAT
 that was inferred from the traces rather than declared (zero-config runs): it is reported so that
 the guess can be checked (inferred port forwards are reported by `port-forwarding`).
 
@@ -38,6 +42,7 @@ themselves: connections that work from one network and not from another.
 
 ## Evidence
 The connects never accepted and the accepts that returned the unknown peer address (pattern 1),
+the client's first datagram and the server's calls with the unknown address (pattern 1b),
 the connects and sends aimed at
 unknown addresses (pattern 2), or the calls that used the inferred NAT's public address
 (pattern 3).
@@ -47,12 +52,15 @@ Declare the NAT in the configuration (`nat PRIVATE[,PORT] PUBLIC[,PORT]` on the 
 and run again. If no NAT should be there, check the routers between the hosts.
 
 Precedence: pattern (1) is preferred over `port-forwarding` for the same accept, and pattern (2)
-over `no-peer-traffic` for the same traces.
+over `no-peer-traffic` for the same traces. Pattern (1b) explains the client's lost datagrams
+(not reported as `udp-all-lost`), the answers it received (not `data-mismatch`) and both traces
+(not `no-peer-traffic`).
 ";
 
 fn detect(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
     let mut findings = client_behind_nat(cx, claims);
     findings.extend(unaccepted_private_clients(cx, claims));
+    findings.extend(datagrams_through_nat(cx, claims));
     findings.extend(only_unknown_peers(cx, claims));
     findings.extend(inferred_nats(cx, &RULE, false));
     findings
@@ -94,6 +102,98 @@ fn client_behind_nat(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
         ));
     }
     findings
+}
+
+/// Pattern 1 for datagrams: a private client's datagrams to a traced host's address reach no
+/// traced receiver, while a trace of that host received datagrams from an address of no host
+/// (and answered there). The answers are what the client then receives "from no traced
+/// sender": they came back through the NAT.
+fn datagrams_through_nat(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
+    let matcher = cx.matcher();
+    let mut findings = Vec::new();
+    for (index, flow) in cx.outcome.udp.iter().enumerate() {
+        let lost = flow.receivers.is_empty() && !matcher.is_outside(flow.receiver_addr);
+        if !lost || claims.udp_flow(index) {
+            continue;
+        }
+        let Some(client_ip) = udp_client_private_ip(cx, flow.sender.trace) else {
+            continue;
+        };
+        let Some(server_host) = cx.host_with_ip(flow.receiver_addr.ip()) else {
+            continue;
+        };
+        let Some((server, public)) = cx.outcome.activity.iter().find_map(|a| {
+            let trace = a.trace?;
+            let on_server_host =
+                cx.topology.host_of(trace).map(|h| h.name.as_str()) == Some(server_host);
+            let stranger = a
+                .inbound_unknown_peers
+                .iter()
+                .find(|p| matcher.is_outside(**p))?;
+            (on_server_host && trace != flow.sender.trace).then_some((trace, *stranger))
+        }) else {
+            continue;
+        };
+        claims.claim_udp_flow(index);
+        super::claim_socket_deviations(cx, claims, flow.sender, |k| {
+            *k == crate::model::DeviationKind::UnknownData
+        });
+        claims.claim_trace(server);
+        claims.claim_trace(flow.sender.trace);
+        findings.push(
+            RULE.finding(
+                format!(
+                    "{} sent datagrams from private address {client_ip} to {}, where no traced \
+                     socket received them, while {} received datagrams from {public}, an \
+                     address of no host: a NAT in front of the client is not declared",
+                    cx.who(flow.sender.trace),
+                    flow.receiver_addr,
+                    cx.who(server)
+                ),
+                format!(
+                    "declare the client's NAT in the configuration, on the client's host: `nat \
+                     {client_ip} {}`",
+                    public.ip()
+                ),
+            )
+            .with_evidence([Evidence::new(
+                flow.first_send,
+                "datagram from a private address, received by no traced socket",
+            )])
+            .with_evidence(
+                activity_of(cx, server)
+                    .map(|a| calls_toward(cx, server, a))
+                    .unwrap_or_default(),
+            )
+            .with_fact(format!(
+                "the client's datagrams to {} and those {} received from {public} are the same \
+                 conversation, seen on each side of the NAT; the datagrams the client received \
+                 from {} \"that no traced call sent\" are the answers, sent to {public}",
+                flow.receiver_addr,
+                cx.who(server),
+                flow.receiver_addr
+            )),
+        );
+    }
+    findings
+}
+
+/// The trace's activity record.
+fn activity_of<'a>(
+    cx: &Context<'a>,
+    trace: crate::source::TraceId,
+) -> Option<&'a crate::model::TraceActivity> {
+    cx.outcome.activity.iter().find(|a| a.trace == Some(trace))
+}
+
+/// A private address of the host of a datagram sender `trace`, for the `nat` line.
+fn udp_client_private_ip(cx: &Context, trace: crate::source::TraceId) -> Option<IpAddr> {
+    cx.topology
+        .host_of(trace)?
+        .ips
+        .iter()
+        .copied()
+        .find(|ip| is_private(*ip))
 }
 
 /// A private address of a host other than the server's, for the suggested `nat` line.
@@ -364,6 +464,50 @@ mod tests {
     use crate::model::ReplayOutcome;
     use crate::testkit::fixtures::*;
     use crate::testkit::rules::*;
+
+    /// The client's `sendto(3<UDP:[107043]>, ..., {... inet_addr("10.77.1.10")}, 16) = 40`
+    /// reaches no traced socket; the server's `recvfrom(3<UDP:[10.77.1.10:7200]>, ...,
+    /// {... sin_port=htons(55196), sin_addr=inet_addr("10.77.1.254")}, [16]) = 40` sees the
+    /// router; the server's answers come back to the client "from no traced sender".
+    #[test]
+    fn fires_on_datagrams_whose_sender_the_server_sees_as_a_stranger() {
+        use crate::model::{DeviationKind, TraceActivity};
+        let hosts = topology(&[("server", &["10.77.1.10"]), ("client", &["10.77.2.21"])]);
+        let mut answer = deviation(DeviationKind::UnknownData, loc(1, 102), Some(sock(1, 0)));
+        answer.detail = "40-byte datagram from 10.77.1.10:7200 that no traced call sent".into();
+        let outcome = ReplayOutcome {
+            udp: vec![udp_flow(
+                sock(1, 0),
+                "0.0.0.0:55196",
+                "10.77.1.10:7200",
+                Vec::new(),
+                vec![(40, 3, 0)],
+                loc(1, 99),
+            )],
+            deviations: vec![answer],
+            activity: vec![
+                TraceActivity {
+                    inbound_unknown_peers: vec![addr("10.77.1.254:55196")],
+                    ..activity(0, 11, 0, &["10.77.1.254:55196"])
+                },
+                activity(1, 15, 0, &[]),
+            ],
+            ..ReplayOutcome::default()
+        };
+        let found = assert_fires_alone(&RULE, hosts, outcome, none());
+        assert!(found[0].hint.contains("nat 10.77.2.21 10.77.1.254"));
+    }
+
+    #[test]
+    fn fires_on_recorded_undeclared_udp_nat() {
+        assert_recorded_scenarios_report(
+            &RULE,
+            &[
+                "nat-undeclared-udp--python--python--record",
+                "nat-undeclared-udp--socat--socat--plain",
+            ],
+        );
+    }
 
     #[test]
     fn fires_on_a_stranger_accepted_by_a_server_with_a_private_client() {

@@ -26,7 +26,8 @@ connection the server has timed out and closed, or a server closes before readin
 request. The data sent is lost and the sender sees an error (or SIGPIPE) only afterwards.
 
 ## Evidence
-The failing or late send, and the peer's close as its counterpart.
+The failing or late send, and the peer's close as its counterpart. A `because: ...` fact says why
+the finding is an application's doing: the peer program closed first.
 
 ## What to do
 Make both sides agree on who closes and when (keep-alive timeouts, `Connection: close`), retry
@@ -77,6 +78,10 @@ fn detect(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
             ),
             "make both ends agree on when the connection closes (keep-alive timeouts), and retry \
              on a fresh connection after EPIPE/ECONNRESET",
+        )
+        .with_fact(
+            "because: the peer program had closed the connection (its close is the counterpart) \
+             before this program sent: the two programs disagree on when the connection ends",
         );
         findings.push(explained_by(
             finding,

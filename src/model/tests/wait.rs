@@ -65,3 +65,39 @@ fn epoll_timeout_with_data_waiting_deviates() {
         Some(&DeviationKind::PollMissedData)
     );
 }
+
+/// nc's `poll([{fd=3, events=POLLIN}], ...) = 1 ([{fd=3, revents=POLLIN|POLLERR|POLLHUP}])`
+/// after python read 16 of its 2000 bytes and closed: the wait waits for that close, and the
+/// reset it reports is a deviation, as nc never reads again.
+#[test]
+fn an_error_on_a_wait_after_the_peer_closed_unread_bytes_is_a_reset() {
+    let topo = two_hosts();
+    let (mut a, mut b, s, c) = connected();
+    a.send(s, b"never read");
+    let err = Ready {
+        read: true,
+        error: true,
+        hangup: true,
+        ..nothing()
+    };
+    let poll = a.poll(s, readable(), err);
+    let close = b.close(c);
+    let mut w = World::new(&topo, vec![a, b]);
+    set_up(&mut w);
+    w.upto(Loc::new(TraceId(0), 6));
+    assert!(
+        is_retry(&w.upto(poll)),
+        "the error waits for the peer's close"
+    );
+    w.upto(close);
+    assert_eq!(w.upto(poll), Verdict::Accept);
+    let outcome = w.finish();
+    let resets: Vec<_> = outcome
+        .deviations
+        .iter()
+        .filter(|d| d.kind == DeviationKind::ConnectionReset)
+        .collect();
+    assert_eq!(resets.len(), 1);
+    assert_eq!(resets[0].related, vec![close]);
+    assert!(resets[0].detail.contains("10 bytes it never read"));
+}

@@ -358,7 +358,10 @@ impl Model<'_> {
         for (entry, d) in plan.into_iter().zip(dgrams) {
             let found = match entry {
                 Err(src) => {
+                    // A datagram from an address of no host reached this trace: what a server
+                    // sees of a client behind a NAT the configuration does not declare.
                     self.note_unknown_peer(ev, src);
+                    self.note_inbound_unknown_peer(ev.call.loc.trace, src);
                     continue;
                 }
                 Ok(found) => found,

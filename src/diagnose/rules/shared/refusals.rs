@@ -13,7 +13,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use crate::config::matching::{MatchOptions, Matcher, Role};
 use crate::diagnose::context::Context;
 use crate::model::{CallSpan, ListenerRecord};
-use crate::source::{SockId, TraceId};
+use crate::source::{Loc, SockId, TraceId};
 
 use super::peers::FailedConnect;
 
@@ -38,6 +38,19 @@ pub(crate) enum Refusal {
     /// Only a listener bound to loopback on the target's host and port, which a client using
     /// a non-loopback address cannot reach, would have matched.
     LoopbackListener { listener: SockId, local: SocketAddr },
+    /// A listener on the target's port listens in the other IP family only (see
+    /// [`other_family_listener`]).
+    OtherFamilyListener(OtherFamily),
+}
+
+/// A listener that serves only the IP family the connect did not use.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct OtherFamily {
+    pub listener: SockId,
+    pub local: SocketAddr,
+    /// Whether the configuration lists the connect's target as an address of the listener's
+    /// host; when not, the host has no declared address of the target's family at all.
+    pub target_declared: bool,
 }
 
 /// Where one listening period lies relative to the connect on the clocks.
@@ -62,6 +75,11 @@ enum Timing {
 enum Fit {
     Match,
     V6Only,
+    /// Listens on the target's port in the other family only; `declared` as in
+    /// [`OtherFamily::target_declared`].
+    OtherFamily {
+        declared: bool,
+    },
     LoopbackBound,
     Unrelated,
 }
@@ -74,19 +92,25 @@ pub(crate) fn classify_refusal(cx: &Context, failure: &FailedConnect) -> Refusal
             note: "it was listening when the connect was replayed".into(),
         };
     }
+    classify_connect_target(cx, failure.deviation.loc, failure.target)
+}
+
+/// Why a connect made at `loc` to `target` found no listener, judged against every listening
+/// period of the replay (for refused connects, and for connects the replay never saw end).
+pub(crate) fn classify_connect_target(cx: &Context, loc: Loc, target: SocketAddr) -> Refusal {
     let matcher = cx.matcher();
-    let client = failure.deviation.loc.trace;
+    let client = loc.trace;
     let span = cx
         .outcome
         .failed_connect_spans
         .iter()
-        .find(|s| s.loc == failure.deviation.loc);
+        .find(|s| s.loc == loc);
     let judged: Vec<(&ListenerRecord, Fit, Timing)> = cx
         .outcome
         .listeners
         .iter()
         .map(|l| {
-            let fit = fit(&matcher, l, client, failure.target);
+            let fit = fit(&matcher, l, client, target);
             let margin = if matcher.same_host(l.sock.trace, client) {
                 0.0
             } else {
@@ -115,6 +139,16 @@ pub(crate) fn classify_refusal(cx: &Context, failure: &FailedConnect) -> Refusal
     }
     if let Some(l) = possible(Fit::V6Only) {
         return Refusal::V6OnlyListener { listener: l.sock };
+    }
+    if let Some((l, declared)) = judged.iter().find_map(|(l, fit, timing)| match fit {
+        Fit::OtherFamily { declared } if *timing == Timing::Possible => Some((*l, *declared)),
+        _ => None,
+    }) {
+        return Refusal::OtherFamilyListener(OtherFamily {
+            listener: l.sock,
+            local: l.local,
+            target_declared: declared,
+        });
     }
     if let Some(l) = possible(Fit::LoopbackBound) {
         return Refusal::LoopbackListener {
@@ -181,6 +215,9 @@ fn fit(matcher: &Matcher, l: &ListenerRecord, client: TraceId, target: SocketAdd
     if l.v6only && is_v4(target) && reaches(l.local, false) {
         return Fit::V6Only;
     }
+    if let Some(declared) = other_family_fit(matcher, l, client, target) {
+        return Fit::OtherFamily { declared };
+    }
     let wildcard = SocketAddr::new(unspecified_like(l.local.ip()), l.local.port());
     let same_port = l.local.port() == target.port();
     if l.local.ip().is_loopback()
@@ -191,6 +228,56 @@ fn fit(matcher: &Matcher, l: &ListenerRecord, client: TraceId, target: SocketAdd
         return Fit::LoopbackBound;
     }
     Fit::Unrelated
+}
+
+/// Does `l` listen on `target`'s port in the other IP family only, on the host `target` names?
+/// An IPv4 socket never accepts IPv6 peers; an IPv6 socket accepts IPv4 peers only when bound
+/// to the wildcard without IPV6_V6ONLY. The target names the listener's host when the
+/// configuration lists it there (`Some(true)`), or when the configuration lists it for no host
+/// and gives the listener's host no address of the target's family (`Some(false)`): an address
+/// of that family the configuration does not know, which is what the other family of a
+/// single-family configuration looks like.
+fn other_family_fit(
+    matcher: &Matcher,
+    l: &ListenerRecord,
+    client: TraceId,
+    target: SocketAddr,
+) -> Option<bool> {
+    let listens_v4 = is_v4(l.local);
+    let target_v4 = is_v4(target);
+    let serves_target_family = if target_v4 {
+        listens_v4 || (l.local.ip().is_unspecified() && !l.v6only)
+    } else {
+        !listens_v4
+    };
+    // A loopback-bound listener misses every non-loopback target whatever its family: that
+    // is the loopback case, not this one.
+    let loopback = target.ip().is_loopback() || l.local.ip().to_canonical().is_loopback();
+    if serves_target_family || l.local.port() != target.port() || loopback {
+        return None;
+    }
+    let target_family_wildcard = SocketAddr::new(unspecified_like(target.ip()), target.port());
+    let declared = matcher
+        .can_be(
+            l.sock.trace,
+            target_family_wildcard,
+            client,
+            target,
+            Role::Server,
+        )
+        .matched;
+    if declared {
+        return Some(true);
+    }
+    let host_has_target_family = matcher
+        .host_of(l.sock.trace)
+        .and_then(|h| matcher.topology.hosts.get(h))
+        .is_some_and(|host| {
+            host.ips
+                .iter()
+                .any(|ip| ip.to_canonical().is_ipv4() == target_v4)
+        });
+    (matcher.is_outside(target) && !host_has_target_family).then_some(false)
 }
 
 fn timing(l: &ListenerRecord, connect: Option<&CallSpan>, margin: f64) -> Timing {

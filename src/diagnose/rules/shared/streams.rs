@@ -89,7 +89,7 @@ pub(crate) fn unreceived_findings(
     claims: &mut Claims,
     rule: &'static Rule,
     selected: Vec<StreamView>,
-    describe: impl Fn(&UnreceivedGroup) -> (String, String),
+    describe: impl Fn(&UnreceivedGroup) -> UnreceivedText,
 ) -> Vec<Finding> {
     let groups = group_by(selected, |s| {
         (
@@ -114,8 +114,8 @@ pub(crate) fn unreceived_findings(
             unreceived: group.iter().map(|s| s.stream.unreceived()).sum(),
             receiver_closed: group.iter().filter(|s| s.stream.closed_by_receiver).count(),
         };
-        let (summary, hint) = describe(&summary_of);
-        let mut finding = rule.finding(summary, hint).with_evidence(
+        let text = describe(&summary_of);
+        let mut finding = rule.finding(text.summary, text.hint).with_evidence(
             group
                 .iter()
                 .flat_map(|s| s.evidence("last unreceived send")),
@@ -136,9 +136,20 @@ pub(crate) fn unreceived_findings(
                 summary_of.receiver_closed
             ));
         }
+        if let Some(because) = text.because {
+            finding = finding.with_fact(because);
+        }
         findings.push(finding);
     }
     findings
+}
+
+/// A finding's texts for a group of unreceived streams: summary, hint, and the `because: ...`
+/// fact that says why the finding has its class, when the rule gives one.
+pub(crate) struct UnreceivedText {
+    pub summary: String,
+    pub hint: String,
+    pub because: Option<String>,
 }
 
 /// What the unreceived-data rules say about a group of streams.
