@@ -9,12 +9,14 @@
 mod args;
 mod decorations;
 mod descriptors;
+mod epoll_cookies;
 mod options;
 mod sockets;
 mod transfer;
 mod wait;
 
 pub use decorations::{Decorations, RecentDecorations};
+pub use epoll_cookies::EpollCookies;
 
 use super::error::Result;
 use super::outcome::Returned;
@@ -68,8 +70,8 @@ pub fn convert(
         N::EpollWait | N::EpollPwait | N::EpollPwait2 => {
             wait::epoll_wait(&a, ret, d, name == N::EpollPwait2)
         }
-        N::EpollCreate | N::EpollCreate1 => Ok(wait::epoll_create(ret)),
-        N::EpollCtl => wait::epoll_ctl(&a, d),
+        N::EpollCreate | N::EpollCreate1 => Ok(wait::epoll_create(ret, d)),
+        N::EpollCtl => wait::epoll_ctl(&a, ret, d),
     }
 }
 

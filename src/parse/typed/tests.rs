@@ -24,6 +24,7 @@ fn parse(line: &str) -> (Syscall, Outcome, Vec<FdInfo>) {
         &mut Decorations {
             infos: &mut infos,
             recent: &mut RecentDecorations::default(),
+            epoll: &mut EpollCookies::default(),
         },
     )
     .unwrap_or_else(|e| panic!("{line}: {e}"));
@@ -726,6 +727,7 @@ fn malformed_arguments_name_the_part() {
         &mut Decorations {
             infos: &mut Vec::new(),
             recent: &mut RecentDecorations::default(),
+            epoll: &mut EpollCookies::default(),
         },
     )
     .unwrap_err();
@@ -737,6 +739,7 @@ fn malformed_arguments_name_the_part() {
         &mut Decorations {
             infos: &mut Vec::new(),
             recent: &mut RecentDecorations::default(),
+            epoll: &mut EpollCookies::default(),
         },
     )
     .unwrap_err();
@@ -748,6 +751,7 @@ fn malformed_arguments_name_the_part() {
         &mut Decorations {
             infos: &mut Vec::new(),
             recent: &mut RecentDecorations::default(),
+            epoll: &mut EpollCookies::default(),
         },
     )
     .unwrap_err();
@@ -760,6 +764,7 @@ fn malformed_arguments_name_the_part() {
         &mut Decorations {
             infos: &mut Vec::new(),
             recent: &mut RecentDecorations::default(),
+            epoll: &mut EpollCookies::default(),
         },
     )
     .unwrap();
@@ -767,4 +772,87 @@ fn malformed_arguments_name_the_part() {
         panic!("{write:?}")
     };
     assert_eq!(data.shown(), br"a\q");
+}
+
+/// Converts lines of one trace in order, sharing what calls leave for later ones.
+fn syscalls_in_order(lines: &[&str]) -> Vec<Syscall> {
+    let mut recent = RecentDecorations::default();
+    let mut epoll = EpollCookies::default();
+    lines
+        .iter()
+        .map(|line| {
+            let framed = frame::frame(line.as_bytes()).unwrap();
+            let frame::Body::Call { name, tail, .. } = framed.body else {
+                panic!("not a call: {line}")
+            };
+            let parts = frame::split_tail(tail).unwrap();
+            let ret = outcome::returned(parts.ret).unwrap();
+            convert(
+                SyscallName::from_bytes(name).unwrap(),
+                parts.args,
+                &ret,
+                &mut Decorations {
+                    infos: &mut Vec::new(),
+                    recent: &mut recent,
+                    epoll: &mut epoll,
+                },
+            )
+            .unwrap_or_else(|e| panic!("{line}: {e}"))
+        })
+        .collect()
+}
+
+fn ready_fds(wait: &Syscall) -> Vec<Fd> {
+    let Syscall::Wait { fds, .. } = wait else {
+        panic!("{wait:?}")
+    };
+    fds.iter().map(|w| w.fd).collect()
+}
+
+#[test]
+fn epoll_pointer_cookies_resolve_to_registered_descriptors() {
+    // Go's netpoller (firewall-drop--curl--go--record/server.trace), as recorded.
+    let go = syscalls_in_order(&[
+        "epoll_ctl(5<anon_inode:[eventpoll]>, EPOLL_CTL_ADD, 3<TCP:[10.77.1.10:7400]>, {events=EPOLLIN|EPOLLOUT|EPOLLRDHUP|EPOLLET, data={u32=3747766088, u64=139676084232008}}) = 0",
+        "epoll_pwait(5<anon_inode:[eventpoll]>, [{events=EPOLLIN|EPOLLOUT, data={u32=3747766088, u64=139676084232008}}], 128, 0, NULL, 0) = 1",
+    ]);
+    assert_eq!(ready_fds(&go[1]), [3]);
+    // Unregistered pointers are no descriptor: the wait is read, the event left out.
+    let unknown = syscall("epoll_pwait(5<anon_inode:[eventpoll]>, [{events=EPOLLIN|EPOLLOUT, data={u32=3747766088, u64=139676084232008}}], 128, 0, NULL, 0) = 1");
+    assert!(ready_fds(&unknown).is_empty());
+    // `-X raw` nginx (healthy-http--curl--nginx--Xraw/server.trace:280-285): numbers for the
+    // operation and the events; a deletion forgets the cookie.
+    let nginx = syscalls_in_order(&[
+        "epoll_create(32)  = 8",
+        "epoll_ctl(8, 0x1, 4, {events=0x2001, data={u32=34930832, u64=94420595966096}}) = 0",
+        "epoll_wait(8, [{events=0x1, data={u32=34930832, u64=94420595966096}}], 512, -1) = 1",
+        "epoll_ctl(8, 0x2, 4, 0x7ffee8208ccc) = 0",
+        "epoll_wait(8, [{events=0x1, data={u32=34930832, u64=94420595966096}}], 512, -1) = 1",
+    ]);
+    assert!(matches!(
+        nginx[1],
+        Syscall::EpollCtl {
+            op: EpollOp::Add,
+            fd: 4,
+            wanted: Ready {
+                read: true,
+                hangup: true,
+                ..
+            },
+            ..
+        }
+    ));
+    assert_eq!(ready_fds(&nginx[2]), [4]);
+    let Syscall::Wait { fds, .. } = &nginx[2] else {
+        panic!()
+    };
+    assert!(fds[0].got.read && !fds[0].got.write);
+    assert!(matches!(
+        nginx[3],
+        Syscall::EpollCtl {
+            op: EpollOp::Del,
+            ..
+        }
+    ));
+    assert!(ready_fds(&nginx[4]).is_empty());
 }
