@@ -856,3 +856,63 @@ fn epoll_pointer_cookies_resolve_to_registered_descriptors() {
     ));
     assert!(ready_fds(&nginx[4]).is_empty());
 }
+
+#[test]
+fn raw_constants_read_as_their_names() {
+    // `-X raw` lines of healthy-http--curl--nginx--Xraw, as recorded.
+    assert_eq!(
+        syscall("socket(0x1, 0x1|0x80800, 0) = 4"),
+        Syscall::Socket {
+            domain: Domain::Unix,
+            ty: SockType::Stream,
+            nonblock: true,
+            cloexec: true,
+            protocol: Protocol::Default,
+            fd: Some(4)
+        }
+    );
+    let Syscall::Socket {
+        domain, protocol, ..
+    } = syscall("socket(0x2, 0x1, 0x6) = 5")
+    else {
+        panic!()
+    };
+    assert_eq!((domain, protocol), (Domain::Inet, Protocol::Tcp));
+    let Syscall::Accept { peer, nonblock, .. } = syscall(
+        r#"accept4(4, {sa_family=0x2, sin_port="\xc8\x0a", sin_addr="\x0a\x4d\x01\x15"}, [112 => 16], 0x800) = 6"#,
+    ) else {
+        panic!()
+    };
+    assert_eq!((peer, nonblock), (Some(inet("10.77.1.21:51210")), true));
+    let Syscall::Send { flags, .. } =
+        syscall(r#"sendto(5, "GET / HTTP/1.1\r\n\r\n", 18, 0x4000, NULL, 0) = 18"#)
+    else {
+        panic!()
+    };
+    assert!(flags.nosignal && !flags.other);
+    assert!(matches!(
+        syscall("fcntl(5, 0x4, 0x802) = 0"),
+        Syscall::Fcntl {
+            op: FcntlOp::SetFl { nonblock: true },
+            ..
+        }
+    ));
+    assert!(matches!(
+        syscall("ioctl(4, 0x5421, [1]) = 0"),
+        Syscall::Ioctl {
+            op: IoctlOp::SetNonblock(true),
+            ..
+        }
+    ));
+    let Syscall::Getsockopt { level, name, .. } = syscall("getsockopt(5, 0x1, 0x4, [0], [4]) = 0")
+    else {
+        panic!()
+    };
+    assert_eq!((level.as_str(), name.as_str()), ("SOL_SOCKET", "SO_ERROR"));
+    let Syscall::Wait { fds, .. } =
+        syscall("poll([{fd=5, events=0x106}], 1, 0) = 1 ([{fd=5, revents=0x104}])")
+    else {
+        panic!()
+    };
+    assert!(fds[0].wanted.write && fds[0].got.write && !fds[0].got.read);
+}
