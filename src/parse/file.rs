@@ -754,12 +754,12 @@ fn call(
     (recent, epoll): (&mut RecentDecorations, &mut EpollCookies),
 ) -> Result<Call, ParseError> {
     let parts = frame::split_tail(tail)?;
-    let ret = outcome::returned(parts.ret)?;
+    let mut ret = outcome::returned(parts.ret)?;
     let mut fd_info = Vec::new();
     let mut syscall = typed::convert(
         name,
         parts.args,
-        &ret,
+        &mut ret,
         &mut Decorations {
             infos: &mut fd_info,
             recent,

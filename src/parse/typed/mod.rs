@@ -23,11 +23,12 @@ use super::outcome::Returned;
 use super::syscall::{Syscall, SyscallName};
 use args::{returned_fd, Args};
 
-/// Converts one call. `args` is the text between the parentheses.
+/// Converts one call. `args` is the text between the parentheses. A byte count the call cannot
+/// have returned is corrected in `ret` (see [`transfer::clamp_to_count`]).
 pub fn convert(
     name: SyscallName,
     args: &[u8],
-    ret: &Returned,
+    ret: &mut Returned,
     decorations: &mut Decorations,
 ) -> Result<Syscall> {
     use SyscallName as N;
@@ -45,7 +46,10 @@ pub fn convert(
         N::Bind | N::Connect => sockets::bind_or_connect(name, &a, d),
         N::Listen => sockets::listen(&a, d),
         N::Accept | N::Accept4 => sockets::accept(&a, ret, d),
-        N::Send | N::Sendto | N::Write | N::Pwrite64 => transfer::send(name, &a, d),
+        N::Send | N::Sendto | N::Write | N::Pwrite64 => {
+            transfer::clamp_to_count(&a, &mut ret.outcome)?;
+            transfer::send(name, &a, d)
+        }
         N::Recv | N::Recvfrom | N::Read | N::Pread64 => transfer::recv(name, &a, d),
         N::Writev => transfer::writev(&a, d),
         N::Readv => transfer::readv(&a, d),

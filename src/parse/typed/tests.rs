@@ -15,12 +15,12 @@ fn parse(line: &str) -> (Syscall, Outcome, Vec<FdInfo>) {
     };
     let name = SyscallName::from_bytes(name).unwrap();
     let parts = frame::split_tail(tail).unwrap();
-    let ret = outcome::returned(parts.ret).unwrap();
+    let mut ret = outcome::returned(parts.ret).unwrap();
     let mut infos = Vec::new();
     let syscall = convert(
         name,
         parts.args,
-        &ret,
+        &mut ret,
         &mut Decorations {
             infos: &mut infos,
             recent: &mut RecentDecorations::default(),
@@ -719,11 +719,11 @@ fn malformed_arguments_name_the_part() {
         panic!()
     };
     let parts = frame::split_tail(tail).unwrap();
-    let ret = outcome::returned(parts.ret).unwrap();
+    let mut ret = outcome::returned(parts.ret).unwrap();
     let err = convert(
         SyscallName::Connect,
         parts.args,
-        &ret,
+        &mut ret,
         &mut Decorations {
             infos: &mut Vec::new(),
             recent: &mut RecentDecorations::default(),
@@ -735,7 +735,7 @@ fn malformed_arguments_name_the_part() {
     let err = convert(
         SyscallName::Listen,
         b"3",
-        &ret,
+        &mut ret,
         &mut Decorations {
             infos: &mut Vec::new(),
             recent: &mut RecentDecorations::default(),
@@ -747,7 +747,7 @@ fn malformed_arguments_name_the_part() {
     let err = convert(
         SyscallName::Write,
         br#"3, "abc, 2"#,
-        &ret,
+        &mut ret,
         &mut Decorations {
             infos: &mut Vec::new(),
             recent: &mut RecentDecorations::default(),
@@ -760,7 +760,7 @@ fn malformed_arguments_name_the_part() {
     let write = convert(
         SyscallName::Write,
         br#"3, "a\q", 2"#,
-        &ret,
+        &mut ret,
         &mut Decorations {
             infos: &mut Vec::new(),
             recent: &mut RecentDecorations::default(),
@@ -786,11 +786,11 @@ fn syscalls_in_order(lines: &[&str]) -> Vec<Syscall> {
                 panic!("not a call: {line}")
             };
             let parts = frame::split_tail(tail).unwrap();
-            let ret = outcome::returned(parts.ret).unwrap();
+            let mut ret = outcome::returned(parts.ret).unwrap();
             convert(
                 SyscallName::from_bytes(name).unwrap(),
                 parts.args,
-                &ret,
+                &mut ret,
                 &mut Decorations {
                     infos: &mut Vec::new(),
                     recent: &mut recent,
@@ -915,4 +915,34 @@ fn raw_constants_read_as_their_names() {
         panic!()
     };
     assert!(fds[0].wanted.write && fds[0].got.write && !fds[0].got.read);
+}
+
+#[test]
+fn a_write_moves_at_most_its_count() {
+    // etcd-healthy/put.trace:97-99: a 30-byte write resumed `= 231` as threads exited.
+    let (_, outcome, _) = parse(
+        r#"write(7<TCP:[10.78.1.21:35844->10.78.1.10:2379]>, "\0\0\4\10\0\0\0\0\0\0\0\0!\0\0\10\6\0\0\0\0\0\2\4\20\20\t\16\7\7", 30) = 231"#,
+    );
+    assert_eq!(outcome.value, Some(30));
+    let (_, outcome, _) = parse(r#"sendto(3, "abc", 3, MSG_NOSIGNAL, NULL, 0) = 2"#);
+    assert_eq!(outcome.value, Some(2));
+    let (_, outcome, _) = parse(r#"write(3, "abc", 3) = -1 EPIPE (Broken pipe)"#);
+    assert_eq!(outcome.value, Some(-1));
+}
+
+#[test]
+fn error_queue_reads_are_marked() {
+    // chrony reads its transmit timestamps back (ntp-healthy/client.trace:93, shortened).
+    let Syscall::RecvMany { flags, .. } = syscall(
+        r#"recvmmsg(3<UDP:[10.78.1.21:55736->10.78.1.10:123]>, [{msg_hdr={msg_name=0x5580f64d15b0, msg_namelen=112 => 0, msg_iov=[{iov_base="\272\255_=L\26", iov_len=1252}], msg_iovlen=1, msg_controllen=0, msg_flags=MSG_ERRQUEUE}, msg_len=90}], 16, MSG_ERRQUEUE, NULL) = 1"#,
+    ) else {
+        panic!()
+    };
+    assert!(flags.errqueue && !flags.other);
+    let Syscall::Recv { flags, .. } = syscall(
+        "recvmsg(3, {msg_name=NULL, msg_namelen=0, msg_iov=[{iov_base=\"x\", iov_len=1}], msg_iovlen=1, msg_controllen=0, msg_flags=MSG_ERRQUEUE}, 0x2000) = 1",
+    ) else {
+        panic!()
+    };
+    assert!(flags.errqueue);
 }

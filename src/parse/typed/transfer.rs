@@ -4,7 +4,9 @@
 use super::super::address::sockaddr;
 use super::super::error::{ParseError, Part, Result};
 use super::super::strings;
-use super::super::syscall::{MmsgEntry, MsgFlags, Payload, SockAddr, Syscall, SyscallName};
+use super::super::syscall::{
+    MmsgEntry, MsgFlags, Outcome, Payload, SockAddr, Syscall, SyscallName,
+};
 use super::super::value::{self, trim};
 use super::args::{count, Args};
 use super::decorations::Decorations;
@@ -25,6 +27,21 @@ pub(super) fn send(name: SyscallName, a: &Args, d: &mut Decorations) -> Result<S
             _ => None,
         },
     })
+}
+
+/// A send or write moves at most the count it was given (its third argument). strace can print
+/// another call's return value on a resumed line when threads exit around it (a `write` of 30
+/// bytes resumed `= 231` in a multi-threaded exit): the byte count is cut to the count asked for.
+pub(super) fn clamp_to_count(a: &Args, outcome: &mut Outcome) -> Result<()> {
+    let Some(moved) = outcome.value.filter(|&v| v > 0) else {
+        return Ok(());
+    };
+    let Some(asked) = a.opt(2).filter(|text| !text.is_empty()) else {
+        return Ok(());
+    };
+    let asked = i64::try_from(count(asked)?).unwrap_or(i64::MAX);
+    outcome.value = Some(moved.min(asked));
+    Ok(())
 }
 
 /// recv, recvfrom, read and pread64: one buffer and its size; flags and source where the call
