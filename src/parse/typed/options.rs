@@ -115,7 +115,8 @@ fn opt_value(option: &[u8], text: &[u8]) -> OptValue {
         return OptValue::None;
     }
     if let Some(inside) = value::inner(text, b'[', b']') {
-        if let Some(n) = value::int(value::result_part(inside)) {
+        // `-X verbose` names the value after it: `[111 /* ECONNREFUSED */]`.
+        if let Some(n) = value::int(value::strip_comment(value::result_part(inside))) {
             return OptValue::Int(n);
         }
     }

@@ -909,6 +909,14 @@ fn raw_constants_read_as_their_names() {
         panic!()
     };
     assert_eq!((level.as_str(), name.as_str()), ("SOL_SOCKET", "SO_ERROR"));
+    // `-X verbose` (connect-refused--node--socat--Xverbose/client.trace:649).
+    let Syscall::Getsockopt { level, name, value, .. } = syscall(
+        "getsockopt(19, 0x1 /* SOL_SOCKET */, 0x4 /* SO_ERROR */, [111 /* ECONNREFUSED */], [4]) = 0",
+    ) else {
+        panic!()
+    };
+    assert_eq!((level.as_str(), name.as_str()), ("SOL_SOCKET", "SO_ERROR"));
+    assert_eq!(value, OptValue::Int(111));
     let Syscall::Wait { fds, .. } =
         syscall("poll([{fd=5, events=0x106}], 1, 0) = 1 ([{fd=5, revents=0x104}])")
     else {
