@@ -17,67 +17,19 @@ use netcheck::pipeline::run_pipeline;
 const KNOWN_GAPS: &[(&str, &str)] = &[
     ("dns-healthy-plain", "udp-all-lost, data-mismatch, ordering-incomplete: dig/host send with sendmmsg on a connected UDP socket (no -yy); unbound, attached with -p, bound its socket before the trace began"),
     ("dns-mtu-black-hole", "data-unreceived instead of mtu-black-hole: the answer is one 2558-byte writev and nothing had been received on the connection before"),
-    ("etcd-healthy", "send-after-peer-closed, data-unreceived, connection-reset, connect-refused-while-listening, data-mismatch between members at start-up and shutdown, plus unparsed lines"),
-    ("etcd-partition", "connect-never-completed found, but also unparsed lines"),
-    ("ha-backend-down", "connect-refused missed: HAProxy learns the refusal from a second connect() on the EINPROGRESS socket; connection-reset (SO_LINGER 0 health checks) and unparsed lines instead"),
-    ("ha-backend-firewalled", "connect-never-completed found, but also connection-not-accepted for the same dropped SYNs, and unparsed lines"),
-    ("ha-healthy", "connection-reset: HAProxy closes its health checks with SO_LINGER 0; plus unparsed lines"),
-    ("ha-healthy-plain", "connection-reset: HAProxy closes its health checks with SO_LINGER 0; plus unparsed lines"),
-    ("ntp-healthy", "data-mismatch: chronyd reads its own transmit timestamps from the error queue (recvmmsg MSG_ERRQUEUE); ordering-incomplete"),
-    ("pg-healthy", "unparsed lines: epoll data above 2^31"),
+    ("etcd-healthy", "send-after-peer-closed, data-unreceived, connection-reset, connect-refused-while-listening between members at start-up and shutdown"),
+    ("ha-backend-down", "connect-refused missed: HAProxy learns the refusal from a second connect() on the EINPROGRESS socket; connection-reset (SO_LINGER 0 health checks) instead"),
+    ("ha-backend-firewalled", "connect-never-completed found, but also the forbidden connection-not-accepted for the same dropped SYNs, and connection-reset"),
+    ("ha-healthy", "connection-reset: HAProxy closes its health checks with SO_LINGER 0"),
+    ("ha-healthy-plain", "connection-reset: HAProxy closes its health checks with SO_LINGER 0"),
     ("pg-healthy-plain", "connect-never-completed: the postmaster, attached with -p, bound and listened before its trace began, so psql's connect finds no listener"),
     ("pg-replication-firewalled", "data-unreceived instead of data-unreceived-poll-missed: the walreceiver waits with a fresh epoll set each 100 ms (epoll_wait = 0) and recvfrom EAGAIN; plus connect-never-completed, connection-not-accepted"),
-    ("web-healthy", "unparsed lines: epoll_pwait resumed and cut by exit_group (Go)"),
-    ("web-healthy-plain", "unparsed lines: epoll_pwait resumed and cut by exit_group (Go)"),
-    ("web-nat-declared", "unparsed lines: epoll_pwait resumed and cut by exit_group (Go)"),
-    ("web-nat-undeclared", "nat-undeclared found, but also unparsed lines"),
-    ("etcd-partition-midway", "data-unreceived instead of data-unreceived-poll-missed for the stalled peer streams; also connect-never-completed, send-after-peer-closed, connect-refused, data-mismatch, unparsed lines"),
+    ("etcd-partition-midway", "data-unreceived instead of data-unreceived-poll-missed for the stalled peer streams; also connect-never-completed, connect-refused-while-listening, connection-not-accepted, connection-reset, data-mismatch, send-after-peer-closed, and the forbidden connect-refused"),
 ];
 
 /// Traces (relative to `tests/fixtures/`) that still hold lines the parser cannot read, each with
 /// the form it stumbles on. Listed traces must still have some; every other trace has none.
-const KNOWN_UNPARSED: &[(&str, &str)] = &[
-    ("apps/etcd-healthy/put.trace", "epoll data above 2^31"),
-    ("apps/etcd-partition/e2.trace", "epoll data above 2^31"),
-    ("apps/etcd-partition/e3.trace", "epoll data above 2^31"),
-    (
-        "apps/etcd-partition/put.trace",
-        "a call resumed only to be cut by exit; epoll data above 2^31",
-    ),
-    (
-        "apps/etcd-partition/get.trace",
-        "a call resumed only to be cut by exit; epoll data above 2^31",
-    ),
-    (
-        "apps/ha-backend-firewalled/web2.trace",
-        "epoll data above 2^31",
-    ),
-    ("apps/ha-healthy/web2.trace", "epoll data above 2^31"),
-    ("apps/ha-healthy-plain/web1.trace", "epoll data above 2^31"),
-    ("apps/ha-healthy-plain/web2.trace", "epoll data above 2^31"),
-    ("apps/pg-healthy/server.trace", "epoll data above 2^31"),
-    ("apps/web-healthy/go.trace", "epoll data above 2^31"),
-    (
-        "apps/web-healthy-plain/go.trace",
-        "a call resumed only to be cut by exit; epoll data above 2^31",
-    ),
-    (
-        "apps/web-nat-declared/go.trace",
-        "a call resumed only to be cut by exit; epoll data above 2^31",
-    ),
-    (
-        "apps/web-nat-undeclared/go.trace",
-        "a call resumed only to be cut by exit; epoll data above 2^31",
-    ),
-    (
-        "apps/etcd-partition-midway/put1.trace",
-        "a call resumed only to be cut by exit; epoll data above 2^31",
-    ),
-    (
-        "apps/etcd-partition-midway/put2.trace",
-        "epoll data above 2^31",
-    ),
-];
+const KNOWN_UNPARSED: &[(&str, &str)] = &[];
 
 /// Rules a pending scenario may name: planned, not in the registry yet.
 const PLANNED_RULES: &[&str] = &[

@@ -59,6 +59,10 @@ const KNOWN_GAPS: &[(&str, &str)] = &[
         "misses connect-refused-while-listening; reports forbidden connection-not-accepted (reports: connection-not-accepted)",
     ),
     (
+        "healthy-fdpass--go--fdpass--plain",
+        "healthy, but reports data-mismatch, data-unreceived, ordering-incomplete",
+    ),
+    (
         "healthy-fdpass--go--fdpass--record",
         "healthy, but reports data-mismatch, data-unreceived, ordering-incomplete",
     ),
@@ -112,6 +116,10 @@ const KNOWN_GAPS: &[(&str, &str)] = &[
     ),
     (
         "host-unreachable--curl--none--record",
+        "misses connect-filtered (reports: no problem)",
+    ),
+    (
+        "host-unreachable--go--none--plain",
         "misses connect-filtered (reports: no problem)",
     ),
     (
@@ -275,6 +283,18 @@ const KNOWN_GAPS: &[(&str, &str)] = &[
         "misses connect-refused; reports forbidden connect-refused-while-listening (reports: connect-refused-while-listening)",
     ),
     (
+        "killed-listener--go--python--record",
+        "misses connect-refused; reports forbidden connect-refused-while-listening (reports: connect-refused-while-listening)",
+    ),
+    (
+        "killed-listener--nc--go--plain",
+        "misses connect-refused; reports forbidden connection-not-accepted (reports: connection-not-accepted)",
+    ),
+    (
+        "killed-listener--nc--go--record",
+        "misses connect-refused; reports forbidden connection-not-accepted (reports: connection-not-accepted)",
+    ),
+    (
         "killed-listener--nc--python--plain",
         "misses connect-refused; reports forbidden connection-not-accepted (reports: connection-not-accepted)",
     ),
@@ -295,6 +315,26 @@ const KNOWN_GAPS: &[(&str, &str)] = &[
         "misses mtu-black-hole; reports forbidden data-unreceived (reports: data-unreceived)",
     ),
     (
+        "mtu-black-hole-tcp-sigalrm--go--socat--record",
+        "misses mtu-black-hole; reports forbidden data-unreceived (reports: data-unreceived)",
+    ),
+    (
+        "mtu-black-hole-tcp-sigalrm--node--node--plain",
+        "misses mtu-black-hole; reports forbidden data-unreceived (reports: data-unreceived)",
+    ),
+    (
+        "mtu-black-hole-tcp-sigalrm--node--node--record",
+        "misses mtu-black-hole; reports forbidden data-unreceived (reports: data-unreceived)",
+    ),
+    (
+        "mtu-black-hole-tcp-sigterm--go--go--plain",
+        "misses mtu-black-hole; reports forbidden data-unreceived (reports: data-unreceived)",
+    ),
+    (
+        "mtu-black-hole-tcp-sigterm--go--go--record",
+        "misses mtu-black-hole; reports forbidden data-unreceived (reports: data-unreceived)",
+    ),
+    (
         "mtu-black-hole-tcp-sigterm--nc--socat--plain",
         "misses mtu-black-hole; reports forbidden data-unreceived (reports: data-unreceived)",
     ),
@@ -312,6 +352,10 @@ const KNOWN_GAPS: &[(&str, &str)] = &[
     ),
     (
         "nat-undeclared-udp--go--python--plain",
+        "misses nat-undeclared; reports forbidden no-peer-traffic, udp-all-lost (reports: data-mismatch, no-peer-traffic, udp-all-lost)",
+    ),
+    (
+        "nat-undeclared-udp--go--python--record",
         "misses nat-undeclared; reports forbidden no-peer-traffic, udp-all-lost (reports: data-mismatch, no-peer-traffic, udp-all-lost)",
     ),
     (
@@ -379,6 +423,14 @@ const KNOWN_GAPS: &[(&str, &str)] = &[
         "misses data-unreceived-poll-missed; reports forbidden data-unreceived (reports: data-unreceived)",
     ),
     (
+        "tcp-data-dropped--curl--node--plain",
+        "misses data-unreceived-poll-missed; reports forbidden data-unreceived (reports: data-unreceived)",
+    ),
+    (
+        "tcp-data-dropped--curl--node--record",
+        "misses data-unreceived-poll-missed; reports forbidden data-unreceived (reports: data-unreceived)",
+    ),
+    (
         "tcp-data-dropped--curl--pyhttp--plain",
         "misses data-unreceived-poll-missed; reports forbidden data-unreceived (reports: data-unreceived)",
     ),
@@ -395,11 +447,39 @@ const KNOWN_GAPS: &[(&str, &str)] = &[
         "misses data-unreceived-poll-missed; reports forbidden data-unreceived (reports: data-unreceived)",
     ),
     (
+        "tcp-data-dropped--go--go--Y",
+        "misses data-unreceived-poll-missed; reports forbidden data-unreceived (reports: data-unreceived)",
+    ),
+    (
+        "tcp-data-dropped--go--go--plain",
+        "misses data-unreceived-poll-missed; reports forbidden data-unreceived (reports: data-unreceived)",
+    ),
+    (
+        "tcp-data-dropped--go--go--record",
+        "misses data-unreceived-poll-missed; reports forbidden data-unreceived (reports: data-unreceived)",
+    ),
+    (
+        "tcp-data-dropped--go--go--seccomp",
+        "misses data-unreceived-poll-missed; reports forbidden data-unreceived (reports: data-unreceived)",
+    ),
+    (
+        "tcp-data-dropped--go--go--tttTyy",
+        "misses data-unreceived-poll-missed; reports forbidden data-unreceived (reports: data-unreceived)",
+    ),
+    (
         "tcp-data-dropped--nc--socat--plain",
         "misses data-unreceived-poll-missed; reports forbidden data-unreceived (reports: data-unreceived)",
     ),
     (
         "tcp-data-dropped--nc--socat--record",
+        "misses data-unreceived-poll-missed; reports forbidden data-unreceived (reports: data-unreceived)",
+    ),
+    (
+        "tcp-data-dropped--node--node--plain",
+        "misses data-unreceived-poll-missed; reports forbidden data-unreceived (reports: data-unreceived)",
+    ),
+    (
+        "tcp-data-dropped--node--node--record",
         "misses data-unreceived-poll-missed; reports forbidden data-unreceived (reports: data-unreceived)",
     ),
     (
