@@ -23,7 +23,11 @@ const MAX_PLAUSIBLE_FD: u64 = 1 << 20;
 /// Cookie → descriptor, per epoll descriptor, for one trace.
 #[derive(Debug, Default)]
 pub struct EpollCookies {
+    /// (epoll descriptor, cookie) → the descriptor registered under it.
     registered: HashMap<(Fd, u64), Fd>,
+    /// (epoll descriptor, descriptor) → its cookie, so that a modification or deletion finds
+    /// the entry to drop without a scan.
+    cookie_of: HashMap<(Fd, Fd), u64>,
 }
 
 impl EpollCookies {
@@ -36,20 +40,26 @@ impl EpollCookies {
         self.forget(epfd, fd);
         if self.registered.len() >= MAX_REGISTRATIONS {
             self.registered.clear();
+            self.cookie_of.clear();
         }
-        self.registered.insert((epfd, cookie), fd);
+        if let Some(previous) = self.registered.insert((epfd, cookie), fd) {
+            self.cookie_of.remove(&(epfd, previous));
+        }
+        self.cookie_of.insert((epfd, fd), cookie);
     }
 
     /// `fd` left the set `epfd`.
     pub(super) fn forget(&mut self, epfd: Fd, fd: Fd) {
-        self.registered
-            .retain(|&(set, _), registered| set != epfd || *registered != fd);
+        if let Some(cookie) = self.cookie_of.remove(&(epfd, fd)) {
+            self.registered.remove(&(epfd, cookie));
+        }
     }
 
     /// A new epoll set got the number `epfd`: registrations of an older set under that number
     /// are gone with it.
     pub(super) fn new_set(&mut self, epfd: Fd) {
         self.registered.retain(|&(set, _), _| set != epfd);
+        self.cookie_of.retain(|&(set, _), _| set != epfd);
     }
 
     /// The descriptor behind an event's `data` in the set `epfd`: the one registered under it,
