@@ -16,6 +16,10 @@ use netcheck::pipeline::run_pipeline;
 /// instead. A scenario listed here must still fail: fixing one means removing it from this list.
 const KNOWN_GAPS: &[(&str, &str)] = &[
     (
+        "etcd-partition",
+        "connect-never-completed found, but connect-refused is forbidden: members are refused connecting to a peer just before it listens or after it stopped (real refusals at start-up and shutdown); also connection-not-accepted, data-unreceived, send-after-peer-closed",
+    ),
+    (
         "dns-healthy-plain",
         "udp-all-lost, data-mismatch, ordering-incomplete: dig/host send with sendmmsg on a connected UDP socket (no -yy); unbound, attached with -p, bound its socket before the trace began",
     ),
@@ -28,28 +32,12 @@ const KNOWN_GAPS: &[(&str, &str)] = &[
         "send-after-peer-closed, data-unreceived, connection-reset, connect-refused-while-listening, data-mismatch between members at start-up and shutdown, plus unparsed lines",
     ),
     (
-        "etcd-partition",
-        "connect-never-completed found, but also unparsed lines",
-    ),
-    (
-        "ha-backend-firewalled",
-        "connect-never-completed found, but also connection-not-accepted for the same dropped SYNs, and unparsed lines",
-    ),
-    (
         "ha-healthy",
         "connection-reset (class info): HAProxy closes its health checks with SO_LINGER 0, which the expectation forbids at any class; plus unparsed lines",
     ),
     (
         "ha-healthy-plain",
         "connection-reset (class info): HAProxy closes its health checks with SO_LINGER 0, which the expectation forbids at any class; plus unparsed lines",
-    ),
-    (
-        "ntp-healthy",
-        "data-mismatch: chronyd reads its own transmit timestamps from the error queue (recvmmsg MSG_ERRQUEUE); ordering-incomplete",
-    ),
-    (
-        "pg-healthy",
-        "unparsed lines: epoll data above 2^31",
     ),
     (
         "pg-healthy-plain",
@@ -60,22 +48,6 @@ const KNOWN_GAPS: &[(&str, &str)] = &[
         "data-unreceived instead of data-unreceived-poll-missed: the walreceiver waits with a fresh epoll set each 100 ms (epoll_wait = 0) and recvfrom EAGAIN; plus connect-never-completed, connection-not-accepted",
     ),
     (
-        "web-healthy",
-        "unparsed lines: epoll_pwait resumed and cut by exit_group (Go)",
-    ),
-    (
-        "web-healthy-plain",
-        "unparsed lines: epoll_pwait resumed and cut by exit_group (Go)",
-    ),
-    (
-        "web-nat-declared",
-        "unparsed lines: epoll_pwait resumed and cut by exit_group (Go)",
-    ),
-    (
-        "web-nat-undeclared",
-        "nat-undeclared found, but also unparsed lines",
-    ),
-    (
         "etcd-partition-midway",
         "data-unreceived instead of data-unreceived-poll-missed for the stalled peer streams; also connect-never-completed, send-after-peer-closed, connect-refused, data-mismatch, unparsed lines",
     ),
@@ -83,48 +55,7 @@ const KNOWN_GAPS: &[(&str, &str)] = &[
 
 /// Traces (relative to `tests/fixtures/`) that still hold lines the parser cannot read, each with
 /// the form it stumbles on. Listed traces must still have some; every other trace has none.
-const KNOWN_UNPARSED: &[(&str, &str)] = &[
-    ("apps/etcd-healthy/put.trace", "epoll data above 2^31"),
-    ("apps/etcd-partition/e2.trace", "epoll data above 2^31"),
-    ("apps/etcd-partition/e3.trace", "epoll data above 2^31"),
-    (
-        "apps/etcd-partition/put.trace",
-        "a call resumed only to be cut by exit; epoll data above 2^31",
-    ),
-    (
-        "apps/etcd-partition/get.trace",
-        "a call resumed only to be cut by exit; epoll data above 2^31",
-    ),
-    (
-        "apps/ha-backend-firewalled/web2.trace",
-        "epoll data above 2^31",
-    ),
-    ("apps/ha-healthy/web2.trace", "epoll data above 2^31"),
-    ("apps/ha-healthy-plain/web1.trace", "epoll data above 2^31"),
-    ("apps/ha-healthy-plain/web2.trace", "epoll data above 2^31"),
-    ("apps/pg-healthy/server.trace", "epoll data above 2^31"),
-    ("apps/web-healthy/go.trace", "epoll data above 2^31"),
-    (
-        "apps/web-healthy-plain/go.trace",
-        "a call resumed only to be cut by exit; epoll data above 2^31",
-    ),
-    (
-        "apps/web-nat-declared/go.trace",
-        "a call resumed only to be cut by exit; epoll data above 2^31",
-    ),
-    (
-        "apps/web-nat-undeclared/go.trace",
-        "a call resumed only to be cut by exit; epoll data above 2^31",
-    ),
-    (
-        "apps/etcd-partition-midway/put1.trace",
-        "a call resumed only to be cut by exit; epoll data above 2^31",
-    ),
-    (
-        "apps/etcd-partition-midway/put2.trace",
-        "epoll data above 2^31",
-    ),
-];
+const KNOWN_UNPARSED: &[(&str, &str)] = &[];
 
 /// Rules a pending scenario may name: planned, not in the registry yet.
 const PLANNED_RULES: &[&str] = &[

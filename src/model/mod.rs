@@ -275,6 +275,8 @@ impl<'t> Model<'t> {
                 flags,
                 dest,
             } => self.send(ev, *fd, data, *flags, dest.as_ref()),
+            // An error-queue read returns the socket's own timestamps or ICMP errors, no peer data.
+            S::Recv { flags, .. } | S::RecvMany { flags, .. } if flags.errqueue => Verdict::Accept,
             S::Recv {
                 fd,
                 data,

@@ -28,11 +28,13 @@ pub fn sockaddr(text: &[u8]) -> Result<Option<SockAddr>> {
     for item in items {
         let (key, val) = value::field(item);
         match key {
-            Some(b"sa_family" | b"sin_family" | b"sin6_family" | b"sun_family") => family = val,
+            Some(b"sa_family" | b"sin_family" | b"sin6_family" | b"sun_family") => {
+                family = family_name(val)
+            }
             Some(b"sin_port" | b"sin6_port") => port = Some(port_of(val)?),
             Some(b"sin_addr") => ip = Some(IpAddr::V4(ipv4_of(val)?)),
             Some(b"sin6_addr") => ip = Some(IpAddr::V6(ipv6_of(val)?)),
-            Some(b"sin6_flowinfo") => flowinfo = wrapped_int(val).unwrap_or(0) as u32,
+            Some(b"sin6_flowinfo") => flowinfo = flowinfo_of(val),
             Some(b"sin6_scope_id") => scope = value::int(val).unwrap_or(0) as u32,
             Some(b"sun_path") => path = Some(unix_path(val)?),
             Some(b"sa_data") => raw_data = true,
@@ -61,17 +63,49 @@ pub fn sockaddr(text: &[u8]) -> Result<Option<SockAddr>> {
     Ok(Some(addr))
 }
 
-/// `htons(80)`, or a bare number.
+/// The family's name: `AF_INET`, or with `-X verbose` the name in the comment (`0x2 /* AF_INET
+/// */`), or with `-X raw` the number alone (`0x2`), named here.
+fn family_name(text: &[u8]) -> &[u8] {
+    match value::symbol(text) {
+        named if value::int(named).is_none() => named,
+        number => match value::int(number) {
+            Some(0) => b"AF_UNSPEC",
+            Some(1) => b"AF_UNIX",
+            Some(2) => b"AF_INET",
+            Some(10) => b"AF_INET6",
+            Some(16) => b"AF_NETLINK",
+            Some(17) => b"AF_PACKET",
+            _ => number,
+        },
+    }
+}
+
+/// The bytes of a quoted string: `-X raw` and `-X verbose` print ports and addresses as their
+/// bytes in network order (`"\x1f\x40" /* htons(8000) */`).
+fn raw_bytes<const N: usize>(text: &[u8]) -> Option<[u8; N]> {
+    let q = strings::quoted(value::strip_comment(text))?;
+    let mut bytes = Vec::new();
+    strings::decode_into(q.raw, &mut bytes).ok()?;
+    bytes.try_into().ok()
+}
+
+/// `htons(80)`, a bare number, or the two bytes in network order.
 fn port_of(text: &[u8]) -> Result<u16> {
+    if let Some(bytes) = raw_bytes::<2>(text) {
+        return Ok(u16::from_be_bytes(bytes));
+    }
     let inner = call_arg(text, b"htons(").unwrap_or(text);
     value::int(inner)
         .and_then(|p| u16::try_from(p).ok())
         .ok_or(ParseError::at(Part::SocketAddress, text))
 }
 
-/// `htonl(0)` / a number.
-fn wrapped_int(text: &[u8]) -> Option<i64> {
-    value::int(call_arg(text, b"htonl(").unwrap_or(text))
+/// `htonl(0)`, a number, or the four bytes in network order.
+fn flowinfo_of(text: &[u8]) -> u32 {
+    if let Some(bytes) = raw_bytes::<4>(text) {
+        return u32::from_be_bytes(bytes);
+    }
+    value::int(call_arg(text, b"htonl(").unwrap_or(text)).map_or(0, |n| n as u32)
 }
 
 fn call_arg<'a>(text: &'a [u8], opening: &[u8]) -> Option<&'a [u8]> {
@@ -92,14 +126,20 @@ fn first_string_as<T: std::str::FromStr>(text: &[u8]) -> Option<T> {
     std::str::from_utf8(&bytes).ok()?.parse().ok()
 }
 
-/// `inet_addr("10.0.0.1")`.
+/// `inet_addr("10.0.0.1")`, or its four bytes.
 fn ipv4_of(text: &[u8]) -> Result<Ipv4Addr> {
-    first_string_as(text).ok_or(ParseError::at(Part::SocketAddress, text))
+    raw_bytes::<4>(text)
+        .map(Ipv4Addr::from)
+        .or_else(|| first_string_as(text))
+        .ok_or(ParseError::at(Part::SocketAddress, text))
 }
 
-/// `inet_pton(AF_INET6, "::1", &sin6_addr)`.
+/// `inet_pton(AF_INET6, "::1", &sin6_addr)`, or its sixteen bytes.
 fn ipv6_of(text: &[u8]) -> Result<Ipv6Addr> {
-    first_string_as(text).ok_or(ParseError::at(Part::SocketAddress, text))
+    raw_bytes::<16>(text)
+        .map(Ipv6Addr::from)
+        .or_else(|| first_string_as(text))
+        .ok_or(ParseError::at(Part::SocketAddress, text))
 }
 
 /// `"/tmp/sock"`, abstract `@"name"`.
@@ -221,6 +261,32 @@ mod tests {
         };
         assert_eq!(v6.scope_id(), 2);
         assert_eq!(v6.port(), 53);
+    }
+
+    #[test]
+    fn reads_raw_and_verbose_addresses() {
+        // `-X verbose` (connect-refused--node--socat--Xverbose/client.trace:644).
+        assert_eq!(
+            addr(
+                r#"{sa_family=0x2 /* AF_INET */, sin_port="\x1c\xe9" /* htons(7401) */, sin_addr="\x0a\x4d\x01\x0a" /* inet_addr("10.77.1.10") */}"#
+            ),
+            Some(SockAddr::Inet("10.77.1.10:7401".parse().unwrap()))
+        );
+        // `-X raw` (healthy-http--curl--nginx--Xraw/server.trace:285, 11842's bind of 5).
+        assert_eq!(
+            addr(r#"{sa_family=0x2, sin_port="\xc8\x0a", sin_addr="\x0a\x4d\x01\x15"}"#),
+            Some(SockAddr::Inet("10.77.1.21:51210".parse().unwrap()))
+        );
+        assert_eq!(
+            addr(
+                r#"{sa_family=0xa, sin6_port="\x1f\x40", sin6_flowinfo="\x00\x00\x00\x00", sin6_addr="\xfd\x77\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x10", sin6_scope_id=0}"#
+            ),
+            Some(SockAddr::Inet("[fd77::10]:8000".parse().unwrap()))
+        );
+        assert_eq!(
+            addr(r#"{sa_family=0x1, sun_path="/var/run/nscd/socket"}"#),
+            Some(SockAddr::Unix("/var/run/nscd/socket".into()))
+        );
     }
 
     #[test]

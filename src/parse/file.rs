@@ -12,7 +12,7 @@ use super::names::{self, CallNames};
 use super::outcome;
 use super::strings;
 use super::syscall::{Call, Fd, FdInfo, ProcessEvent, SockAddr, Syscall, SyscallName, TraceEvent};
-use super::typed::{self, Decorations, RecentDecorations};
+use super::typed::{self, Decorations, EpollCookies, RecentDecorations};
 use super::{ParseStats, SocketOracle, Unparsed, UNPARSED_SAMPLES, UNTRACED_CHILD_SAMPLES};
 use crate::source::{Loc, TraceId};
 
@@ -134,6 +134,7 @@ struct State {
     current_line: u64,
     names: CallNames,
     recent_decorations: RecentDecorations,
+    epoll_cookies: EpollCookies,
     finished: bool,
     bytes_counted: u64,
     /// The last call counted without reading its arguments (see [`SocketOracle`]).
@@ -173,6 +174,7 @@ impl FileParser {
                 current_line: 0,
                 names: CallNames::default(),
                 recent_decorations: RecentDecorations::default(),
+                epoll_cookies: EpollCookies::default(),
                 finished: false,
                 bytes_counted: 0,
                 last_unread: None,
@@ -398,8 +400,8 @@ impl State {
                 // first line out, as `name(args <unfinished ...>) = ?`.
                 let cut = killed_in_call(tail);
                 let parsed = match &cut {
-                    Some(whole) => call(known, whole, loc, pid, time, &mut self.recent_decorations),
-                    None => call(known, tail, loc, pid, time, &mut self.recent_decorations),
+                    Some(whole) => call(known, whole, loc, pid, time, self.call_state()),
+                    None => call(known, tail, loc, pid, time, self.call_state()),
                 };
                 match parsed {
                     Ok(call) => {
@@ -464,7 +466,7 @@ impl State {
             start.loc,
             pid,
             start.time,
-            &mut self.recent_decorations,
+            self.call_state(),
         ) {
             Ok(call) => {
                 stats.calls += 1;
@@ -590,6 +592,11 @@ impl State {
         for (_, event) in self.deferred.drain(..ready) {
             self.ready.push_back(event);
         }
+    }
+
+    /// What reading a call needs from the calls before it.
+    fn call_state(&mut self) -> (&mut RecentDecorations, &mut EpollCookies) {
+        (&mut self.recent_decorations, &mut self.epoll_cookies)
     }
 
     fn emit(&mut self, event: TraceEvent) {
@@ -744,18 +751,19 @@ fn call(
     loc: Loc,
     pid: u32,
     time: Option<f64>,
-    recent_decorations: &mut RecentDecorations,
+    (recent, epoll): (&mut RecentDecorations, &mut EpollCookies),
 ) -> Result<Call, ParseError> {
     let parts = frame::split_tail(tail)?;
-    let ret = outcome::returned(parts.ret)?;
+    let mut ret = outcome::returned(parts.ret)?;
     let mut fd_info = Vec::new();
     let mut syscall = typed::convert(
         name,
         parts.args,
-        &ret,
+        &mut ret,
         &mut Decorations {
             infos: &mut fd_info,
-            recent: recent_decorations,
+            recent,
+            epoll,
         },
     )?;
     fill_accept_peer_from_decoration(&mut syscall, &fd_info);

@@ -53,8 +53,9 @@ pub fn frame(line: &[u8]) -> Result<Frame<'_>> {
     let mut pid = None;
     if let Some(after) = rest.strip_prefix(b"[pid") {
         let close = memchr::memchr(b']', after).ok_or(ParseError::at(Part::Pid, rest))?;
-        let digits = value::trim(after.get(..close).unwrap_or_default());
-        pid = Some(parse_pid(digits).ok_or(ParseError::at(Part::Pid, digits))?);
+        let inside = value::trim(after.get(..close).unwrap_or_default());
+        let digits = without_command_name(inside);
+        pid = Some(parse_pid(digits).ok_or(ParseError::at(Part::Pid, inside))?);
         rest = after
             .get(close + 1..)
             .unwrap_or_default()
@@ -71,17 +72,19 @@ pub fn frame(line: &[u8]) -> Result<Frame<'_>> {
             value = value.wrapping_mul(10).wrapping_add(u64::from(b - b'0'));
             digits_len += 1;
         }
-        if matches!(rest.get(digits_len), None | Some(b' ')) {
+        // `-Y` prints the command name after the pid: `7281<curl> `.
+        let word_end = match rest.get(digits_len) {
+            Some(b'<') => command_name_end(rest, digits_len),
+            _ => Some(digits_len),
+        };
+        if let Some(word_end) = word_end.filter(|&end| matches!(rest.get(end), None | Some(b' '))) {
             let word = rest.get(..digits_len).unwrap_or_default();
             pid = Some(match u32::try_from(value) {
                 // Nine digits cannot overflow; longer words take the checked path.
                 Ok(pid) if digits_len <= 9 => pid,
                 _ => parse_pid(word).ok_or(ParseError::at(Part::Pid, word))?,
             });
-            rest = rest
-                .get(digits_len..)
-                .unwrap_or_default()
-                .trim_ascii_start();
+            rest = rest.get(word_end..).unwrap_or_default().trim_ascii_start();
         }
     }
     let mut stamp = None;
@@ -105,6 +108,23 @@ pub fn frame(line: &[u8]) -> Result<Frame<'_>> {
         stamp,
         body: body(rest)?,
     })
+}
+
+/// Index just past the `<comm>` that `-Y` prints after a pid, which starts at `open`. A thread
+/// name may hold spaces (`<Web Content>`), so the name ends at the first `>` before a space.
+fn command_name_end(text: &[u8], open: usize) -> Option<usize> {
+    let rest = text.get(open..)?;
+    let close = value::find_pair(rest, *b"> ")
+        .or_else(|| (rest.last() == Some(&b'>')).then(|| rest.len() - 1))?;
+    Some(open + close + 1)
+}
+
+/// The pid of `[pid 7281<curl>]` (`-Y`) or `[pid 7281]`.
+fn without_command_name(inside: &[u8]) -> &[u8] {
+    match memchr::memchr(b'<', inside) {
+        Some(open) if inside.ends_with(b">") => inside.get(..open).unwrap_or_default(),
+        _ => inside,
+    }
 }
 
 fn parse_pid(digits: &[u8]) -> Option<u32> {
@@ -337,6 +357,17 @@ mod tests {
         assert_eq!(parse("1234  close(3) = 0").pid, Some(1234));
         assert_eq!(parse("[pid  1234] close(3) = 0").pid, Some(1234));
         assert_eq!(parse("close(3) = 0").pid, None);
+    }
+
+    #[test]
+    fn reads_pids_with_command_names() {
+        // `-Y`, as recorded (healthy-http--curl--nginx--Y/client.trace:2).
+        let f = parse("7281<curl> 10:28:09.761698 brk(NULL)    = 0x55f420a78000");
+        assert_eq!(f.pid, Some(7281));
+        assert!(matches!(f.body, Body::Call { name: b"brk", .. }));
+        assert!(f.stamp.is_some());
+        assert_eq!(parse("[pid  7282<curl>] close(3) = 0").pid, Some(7282));
+        assert_eq!(parse("7283<Web Content> close(3) = 0").pid, Some(7283));
     }
 
     #[test]

@@ -8,7 +8,9 @@
 //! set of per-pid files is merged into one stream by [`ffset`].
 //!
 //! Accepted forms: strace 4.x–6.x output with or without `-f`/`-ff`, pid columns `1234  ` and
-//! `[pid 1234] `, `-t`/`-tt`/`-ttt`/`-r`, `-T`, `-i`, `-y`/`-yy`, `-x`/`-xx`, `-X verbose`, any `-s`.
+//! `[pid 1234] ` (with `-Y` command names: `1234<curl> `), `-t`/`-tt`/`-ttt`/`-r`, `-T`, `-i`,
+//! `-y`/`-yy`, `-x`/`-xx`, `-X raw`/`-X verbose` (numbers for constants, addresses as bytes),
+//! any `-s`.
 //!
 //! Choices worth knowing:
 //! - A merged call carries the location and time of its `<unfinished ...>` line (where it was

@@ -313,6 +313,9 @@ pub struct MsgFlags {
     pub nosignal: bool,
     pub more: bool,
     pub waitall: bool,
+    /// MSG_ERRQUEUE: the call reads the socket's error queue (transmit timestamps, ICMP
+    /// errors), not bytes from the peer.
+    pub errqueue: bool,
     /// Any other flag names or numeric bits.
     pub other: bool,
 }

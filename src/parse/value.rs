@@ -400,12 +400,40 @@ pub fn number_prefix(value: &[u8]) -> (&[u8], &[u8]) {
     )
 }
 
-/// The names of a `|`-joined flag set (`SOCK_STREAM|SOCK_CLOEXEC`), comments removed.
+/// The names of a `|`-joined flag set (`SOCK_STREAM|SOCK_CLOEXEC`), comments removed. With
+/// `-X verbose` each part may carry its own comment (`0x1 /* SOCK_STREAM */|0x80800 /*
+/// SOCK_CLOEXEC|SOCK_NONBLOCK */`): each part is read as a [`symbol`], then split again.
 pub fn flags(value: &[u8]) -> impl Iterator<Item = &[u8]> {
-    symbol(value)
-        .split(|&b| b == b'|')
+    FlagParts { rest: Some(value) }
+        .flat_map(|part| symbol(part).split(|&b| b == b'|'))
         .map(trim)
         .filter(|f| !f.is_empty())
+}
+
+/// The `|`-separated parts of a flag set, a `|` inside a `/* comment */` not separating.
+struct FlagParts<'a> {
+    rest: Option<&'a [u8]>,
+}
+
+impl<'a> Iterator for FlagParts<'a> {
+    type Item = &'a [u8];
+    fn next(&mut self) -> Option<&'a [u8]> {
+        let rest = self.rest?;
+        let mut i = 0;
+        while let Some(&b) = rest.get(i) {
+            if b == b'/' && rest.get(i + 1) == Some(&b'*') {
+                i = comment_end(rest, i);
+                continue;
+            }
+            if b == b'|' {
+                self.rest = rest.get(i + 1..);
+                return rest.get(..i);
+            }
+            i += 1;
+        }
+        self.rest = None;
+        Some(rest)
+    }
 }
 
 /// True when the flag set names `flag`.
@@ -538,6 +566,13 @@ mod tests {
         assert_eq!(symbol(b" SOCK_STREAM "), b"SOCK_STREAM");
         let names: Vec<&[u8]> = flags(b"0x80801 /* SOCK_STREAM|SOCK_CLOEXEC */").collect();
         assert_eq!(names, [&b"SOCK_STREAM"[..], b"SOCK_CLOEXEC"]);
+        // connect-refused--node--socat--Xverbose/client.trace:643: a comment per part.
+        let names: Vec<&[u8]> =
+            flags(b"0x1 /* SOCK_STREAM */|0x80800 /* SOCK_CLOEXEC|SOCK_NONBLOCK */").collect();
+        assert_eq!(
+            names,
+            [&b"SOCK_STREAM"[..], b"SOCK_CLOEXEC", b"SOCK_NONBLOCK"]
+        );
     }
 
     #[test]

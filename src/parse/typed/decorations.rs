@@ -1,14 +1,18 @@
-//! `-y` decorations met while reading descriptors, and a small cache of the ones decoded lately.
+//! `-y` decorations met while reading descriptors, a small cache of the ones decoded lately, and
+//! the per-trace state that reading a call's descriptors needs (epoll cookies).
 
 use super::super::address::fd_info;
 use super::super::error::{ParseError, Part, Result};
 use super::super::syscall::{Fd, FdInfo};
 use super::super::value;
+use super::epoll_cookies::EpollCookies;
 
-/// Collects `-y` decorations met while reading descriptors.
+/// Collects `-y` decorations met while reading descriptors, with the state of the trace that
+/// names descriptors indirectly (the cookies of its epoll sets).
 pub struct Decorations<'v> {
     pub infos: &'v mut Vec<FdInfo>,
     pub recent: &'v mut RecentDecorations,
+    pub epoll: &'v mut EpollCookies,
 }
 
 /// Decorations decoded lately and what they gave: calls on one descriptor repeat its decoration

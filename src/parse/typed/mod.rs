@@ -9,23 +9,26 @@
 mod args;
 mod decorations;
 mod descriptors;
+mod epoll_cookies;
 mod options;
 mod sockets;
 mod transfer;
 mod wait;
 
 pub use decorations::{Decorations, RecentDecorations};
+pub use epoll_cookies::EpollCookies;
 
 use super::error::Result;
 use super::outcome::Returned;
 use super::syscall::{Syscall, SyscallName};
 use args::{returned_fd, Args};
 
-/// Converts one call. `args` is the text between the parentheses.
+/// Converts one call. `args` is the text between the parentheses. A byte count the call cannot
+/// have returned is corrected in `ret` (see [`transfer::clamp_to_count`]).
 pub fn convert(
     name: SyscallName,
     args: &[u8],
-    ret: &Returned,
+    ret: &mut Returned,
     decorations: &mut Decorations,
 ) -> Result<Syscall> {
     use SyscallName as N;
@@ -43,7 +46,10 @@ pub fn convert(
         N::Bind | N::Connect => sockets::bind_or_connect(name, &a, d),
         N::Listen => sockets::listen(&a, d),
         N::Accept | N::Accept4 => sockets::accept(&a, ret, d),
-        N::Send | N::Sendto | N::Write | N::Pwrite64 => transfer::send(name, &a, d),
+        N::Send | N::Sendto | N::Write | N::Pwrite64 => {
+            transfer::clamp_to_count(&a, &mut ret.outcome)?;
+            transfer::send(name, &a, d)
+        }
         N::Recv | N::Recvfrom | N::Read | N::Pread64 => transfer::recv(name, &a, d),
         N::Writev => transfer::writev(&a, d),
         N::Readv => transfer::readv(&a, d),
@@ -68,8 +74,8 @@ pub fn convert(
         N::EpollWait | N::EpollPwait | N::EpollPwait2 => {
             wait::epoll_wait(&a, ret, d, name == N::EpollPwait2)
         }
-        N::EpollCreate | N::EpollCreate1 => Ok(wait::epoll_create(ret)),
-        N::EpollCtl => wait::epoll_ctl(&a, d),
+        N::EpollCreate | N::EpollCreate1 => Ok(wait::epoll_create(ret, d)),
+        N::EpollCtl => wait::epoll_ctl(&a, ret, d),
     }
 }
 

@@ -12,8 +12,9 @@ use super::decorations::Decorations;
 /// `setsockopt(3, SOL_SOCKET, SO_REUSEADDR, [1], 4) = 0`, and `getsockopt` alike.
 pub(super) fn sockopt(name: SyscallName, a: &Args, d: &mut Decorations) -> Result<Syscall> {
     let fd = d.fd(a.get(0)?)?;
-    let level = text(a.get(1)?);
-    let option = value::symbol(a.get(2)?);
+    let level_text = value::symbol(a.get(1)?);
+    let option = option_name(level_text, value::symbol(a.get(2)?));
+    let level = text(level_name(level_text));
     let value = opt_value(option, a.get(3)?);
     let name_text = text(option);
     Ok(if name == SyscallName::Setsockopt {
@@ -73,13 +74,49 @@ pub(super) fn ioctl(a: &Args, d: &mut Decorations) -> Result<Syscall> {
     })
 }
 
+/// A socket option level's name; `-X raw` prints its number.
+fn level_name(level: &[u8]) -> &[u8] {
+    match value::int(level) {
+        Some(1) => b"SOL_SOCKET",
+        Some(0) => b"SOL_IP",
+        Some(6) => b"SOL_TCP",
+        Some(17) => b"SOL_UDP",
+        Some(41) => b"SOL_IPV6",
+        _ => level,
+    }
+}
+
+/// An option's name; `-X raw` prints its number. Named here: the options netcheck reads or
+/// reports (Linux values).
+fn option_name<'a>(level: &[u8], option: &'a [u8]) -> &'a [u8] {
+    let Some(number) = value::int(option) else {
+        return option;
+    };
+    match (value::int(level), number) {
+        (Some(1), 2) => b"SO_REUSEADDR",
+        (Some(1), 4) => b"SO_ERROR",
+        (Some(1), 6) => b"SO_BROADCAST",
+        (Some(1), 7) => b"SO_SNDBUF",
+        (Some(1), 8) => b"SO_RCVBUF",
+        (Some(1), 9) => b"SO_KEEPALIVE",
+        (Some(1), 13) => b"SO_LINGER",
+        (Some(1), 15) => b"SO_REUSEPORT",
+        (Some(1), 20) => b"SO_RCVTIMEO_OLD",
+        (Some(1), 21) => b"SO_SNDTIMEO_OLD",
+        (Some(6), 1) => b"TCP_NODELAY",
+        (Some(41), 26) => b"IPV6_V6ONLY",
+        _ => option,
+    }
+}
+
 fn opt_value(option: &[u8], text: &[u8]) -> OptValue {
     let text = trim(text);
     if text == b"NULL" || text.starts_with(b"0x") || text.is_empty() {
         return OptValue::None;
     }
     if let Some(inside) = value::inner(text, b'[', b']') {
-        if let Some(n) = value::int(value::result_part(inside)) {
+        // `-X verbose` names the value after it: `[111 /* ECONNREFUSED */]`.
+        if let Some(n) = value::int(value::strip_comment(value::result_part(inside))) {
             return OptValue::Int(n);
         }
     }
@@ -121,17 +158,39 @@ fn ip_text(text: &[u8]) -> Option<std::net::IpAddr> {
         .ok()
 }
 
+/// `O_NONBLOCK` and `FD_CLOEXEC` as `-X raw` prints them (`0x802`, `0x1`).
+const O_NONBLOCK: i64 = 0o4000;
+const FD_CLOEXEC: i64 = 1;
+
+/// A flag by name, or by its bit when `-X raw` printed a number.
+fn has_flag_or_bit(text: &[u8], name: &[u8], bit: i64) -> bool {
+    value::flags(text).any(|flag| flag == name || value::int(flag).is_some_and(|n| n & bit != 0))
+}
+
+/// An fcntl command's name; `-X raw` prints its number.
+fn fcntl_command(cmd: &[u8]) -> &[u8] {
+    match value::int(cmd) {
+        Some(0) => b"F_DUPFD",
+        Some(1) => b"F_GETFD",
+        Some(2) => b"F_SETFD",
+        Some(3) => b"F_GETFL",
+        Some(4) => b"F_SETFL",
+        Some(1030) => b"F_DUPFD_CLOEXEC",
+        _ => cmd,
+    }
+}
+
 fn fcntl_op(cmd: &[u8], arg: &[u8]) -> FcntlOp {
-    match value::symbol(cmd) {
+    match fcntl_command(value::symbol(cmd)) {
         b"F_DUPFD" => FcntlOp::DupFd { cloexec: false },
         b"F_DUPFD_CLOEXEC" => FcntlOp::DupFd { cloexec: true },
         b"F_GETFL" => FcntlOp::GetFl,
         b"F_SETFL" => FcntlOp::SetFl {
-            nonblock: value::has_flag(arg, b"O_NONBLOCK"),
+            nonblock: has_flag_or_bit(arg, b"O_NONBLOCK", O_NONBLOCK),
         },
         b"F_GETFD" => FcntlOp::GetFd,
         b"F_SETFD" => FcntlOp::SetFd {
-            cloexec: value::has_flag(arg, b"FD_CLOEXEC"),
+            cloexec: has_flag_or_bit(arg, b"FD_CLOEXEC", FD_CLOEXEC),
         },
         other => FcntlOp::Other(text(other)),
     }
@@ -139,7 +198,13 @@ fn fcntl_op(cmd: &[u8], arg: &[u8]) -> FcntlOp {
 
 fn ioctl_op(request: &[u8], arg: &[u8]) -> IoctlOp {
     let shown = value::inner(arg, b'[', b']').and_then(|v| value::int(value::result_part(v)));
-    match value::symbol(request) {
+    // `-X raw` prints the request's number (Linux x86 and arm values).
+    let request: &[u8] = match value::int(value::symbol(request)) {
+        Some(0x5421) => b"FIONBIO",
+        Some(0x541b) => b"FIONREAD",
+        _ => value::symbol(request),
+    };
+    match request {
         b"FIONBIO" => IoctlOp::SetNonblock(shown.unwrap_or(0) != 0),
         b"FIONREAD" | b"SIOCINQ" | b"TIOCINQ" => IoctlOp::BytesReadable(shown),
         other => IoctlOp::Other(text(other)),

@@ -67,8 +67,8 @@ pub(super) fn accept(a: &Args, ret: &Returned, d: &mut Decorations) -> Result<Sy
     Ok(Syscall::Accept {
         fd: d.fd(a.get(0)?)?,
         peer: a.opt(1).map(sockaddr).transpose()?.flatten(),
-        nonblock: value::has_flag(flags, b"SOCK_NONBLOCK"),
-        cloexec: value::has_flag(flags, b"SOCK_CLOEXEC"),
+        nonblock: has_sock_flag(flags, b"SOCK_NONBLOCK", SOCK_NONBLOCK),
+        cloexec: has_sock_flag(flags, b"SOCK_CLOEXEC", SOCK_CLOEXEC),
         new_fd: returned_fd(ret),
     })
 }
@@ -79,6 +79,15 @@ fn unknown_addr(raw: &[u8]) -> SockAddr {
     SockAddr::Other(text(raw))
 }
 
+/// `SOCK_NONBLOCK` and `SOCK_CLOEXEC` as `-X raw` prints them (Linux values).
+const SOCK_NONBLOCK: i64 = 0o4000;
+const SOCK_CLOEXEC: i64 = 0o2000000;
+
+/// A flag of a `SOCK_*` set by name, or by its bit when `-X raw` printed numbers (`0x1|0x80800`).
+fn has_sock_flag(text: &[u8], name: &[u8], bit: i64) -> bool {
+    value::flags(text).any(|flag| flag == name || value::int(flag).is_some_and(|n| n & bit != 0))
+}
+
 fn domain(text: &[u8]) -> Domain {
     match value::symbol(text) {
         b"AF_INET" | b"PF_INET" => Domain::Inet,
@@ -86,11 +95,20 @@ fn domain(text: &[u8]) -> Domain {
         b"AF_UNIX" | b"AF_LOCAL" | b"PF_UNIX" | b"PF_LOCAL" => Domain::Unix,
         b"AF_NETLINK" | b"PF_NETLINK" => Domain::Netlink,
         b"AF_PACKET" | b"PF_PACKET" => Domain::Packet,
-        _ => Domain::Other,
+        // `-X raw`: the numbers of the same families.
+        number => match value::int(number) {
+            Some(2) => Domain::Inet,
+            Some(10) => Domain::Inet6,
+            Some(1) => Domain::Unix,
+            Some(16) => Domain::Netlink,
+            Some(17) => Domain::Packet,
+            _ => Domain::Other,
+        },
     }
 }
 
-/// `SOCK_STREAM|SOCK_NONBLOCK|SOCK_CLOEXEC` → (type, nonblock, cloexec).
+/// `SOCK_STREAM|SOCK_NONBLOCK|SOCK_CLOEXEC` (or `-X raw` `0x1|0x80800`) → (type, nonblock,
+/// cloexec).
 fn sock_type(text: &[u8]) -> (SockType, bool, bool) {
     let mut ty = SockType::Other;
     let (mut nonblock, mut cloexec) = (false, false);
@@ -102,7 +120,21 @@ fn sock_type(text: &[u8]) -> (SockType, bool, bool) {
             b"SOCK_SEQPACKET" => ty = SockType::SeqPacket,
             b"SOCK_NONBLOCK" => nonblock = true,
             b"SOCK_CLOEXEC" => cloexec = true,
-            _ => {}
+            number => {
+                let Some(bits) = value::int(number) else {
+                    continue;
+                };
+                // The low bits are the type; the flags sit above them.
+                match bits & 0xf {
+                    1 => ty = SockType::Stream,
+                    2 => ty = SockType::Dgram,
+                    3 => ty = SockType::Raw,
+                    5 => ty = SockType::SeqPacket,
+                    _ => {}
+                }
+                nonblock |= bits & SOCK_NONBLOCK != 0;
+                cloexec |= bits & SOCK_CLOEXEC != 0;
+            }
         }
     }
     (ty, nonblock, cloexec)
@@ -115,6 +147,13 @@ fn protocol(text: &[u8]) -> Protocol {
         b"IPPROTO_UDP" => Protocol::Udp,
         b"IPPROTO_ICMP" => Protocol::Icmp,
         b"IPPROTO_ICMPV6" => Protocol::Icmpv6,
-        other => Protocol::Other(value::int(other).unwrap_or(-1)),
+        other => match value::int(other) {
+            Some(0) => Protocol::Default,
+            Some(6) => Protocol::Tcp,
+            Some(17) => Protocol::Udp,
+            Some(1) => Protocol::Icmp,
+            Some(58) => Protocol::Icmpv6,
+            number => Protocol::Other(number.unwrap_or(-1)),
+        },
     }
 }

@@ -15,15 +15,16 @@ fn parse(line: &str) -> (Syscall, Outcome, Vec<FdInfo>) {
     };
     let name = SyscallName::from_bytes(name).unwrap();
     let parts = frame::split_tail(tail).unwrap();
-    let ret = outcome::returned(parts.ret).unwrap();
+    let mut ret = outcome::returned(parts.ret).unwrap();
     let mut infos = Vec::new();
     let syscall = convert(
         name,
         parts.args,
-        &ret,
+        &mut ret,
         &mut Decorations {
             infos: &mut infos,
             recent: &mut RecentDecorations::default(),
+            epoll: &mut EpollCookies::default(),
         },
     )
     .unwrap_or_else(|e| panic!("{line}: {e}"));
@@ -718,14 +719,15 @@ fn malformed_arguments_name_the_part() {
         panic!()
     };
     let parts = frame::split_tail(tail).unwrap();
-    let ret = outcome::returned(parts.ret).unwrap();
+    let mut ret = outcome::returned(parts.ret).unwrap();
     let err = convert(
         SyscallName::Connect,
         parts.args,
-        &ret,
+        &mut ret,
         &mut Decorations {
             infos: &mut Vec::new(),
             recent: &mut RecentDecorations::default(),
+            epoll: &mut EpollCookies::default(),
         },
     )
     .unwrap_err();
@@ -733,10 +735,11 @@ fn malformed_arguments_name_the_part() {
     let err = convert(
         SyscallName::Listen,
         b"3",
-        &ret,
+        &mut ret,
         &mut Decorations {
             infos: &mut Vec::new(),
             recent: &mut RecentDecorations::default(),
+            epoll: &mut EpollCookies::default(),
         },
     )
     .unwrap_err();
@@ -744,10 +747,11 @@ fn malformed_arguments_name_the_part() {
     let err = convert(
         SyscallName::Write,
         br#"3, "abc, 2"#,
-        &ret,
+        &mut ret,
         &mut Decorations {
             infos: &mut Vec::new(),
             recent: &mut RecentDecorations::default(),
+            epoll: &mut EpollCookies::default(),
         },
     )
     .unwrap_err();
@@ -756,10 +760,11 @@ fn malformed_arguments_name_the_part() {
     let write = convert(
         SyscallName::Write,
         br#"3, "a\q", 2"#,
-        &ret,
+        &mut ret,
         &mut Decorations {
             infos: &mut Vec::new(),
             recent: &mut RecentDecorations::default(),
+            epoll: &mut EpollCookies::default(),
         },
     )
     .unwrap();
@@ -767,4 +772,185 @@ fn malformed_arguments_name_the_part() {
         panic!("{write:?}")
     };
     assert_eq!(data.shown(), br"a\q");
+}
+
+/// Converts lines of one trace in order, sharing what calls leave for later ones.
+fn syscalls_in_order(lines: &[&str]) -> Vec<Syscall> {
+    let mut recent = RecentDecorations::default();
+    let mut epoll = EpollCookies::default();
+    lines
+        .iter()
+        .map(|line| {
+            let framed = frame::frame(line.as_bytes()).unwrap();
+            let frame::Body::Call { name, tail, .. } = framed.body else {
+                panic!("not a call: {line}")
+            };
+            let parts = frame::split_tail(tail).unwrap();
+            let mut ret = outcome::returned(parts.ret).unwrap();
+            convert(
+                SyscallName::from_bytes(name).unwrap(),
+                parts.args,
+                &mut ret,
+                &mut Decorations {
+                    infos: &mut Vec::new(),
+                    recent: &mut recent,
+                    epoll: &mut epoll,
+                },
+            )
+            .unwrap_or_else(|e| panic!("{line}: {e}"))
+        })
+        .collect()
+}
+
+fn ready_fds(wait: &Syscall) -> Vec<Fd> {
+    let Syscall::Wait { fds, .. } = wait else {
+        panic!("{wait:?}")
+    };
+    fds.iter().map(|w| w.fd).collect()
+}
+
+#[test]
+fn epoll_pointer_cookies_resolve_to_registered_descriptors() {
+    // Go's netpoller (firewall-drop--curl--go--record/server.trace), as recorded.
+    let go = syscalls_in_order(&[
+        "epoll_ctl(5<anon_inode:[eventpoll]>, EPOLL_CTL_ADD, 3<TCP:[10.77.1.10:7400]>, {events=EPOLLIN|EPOLLOUT|EPOLLRDHUP|EPOLLET, data={u32=3747766088, u64=139676084232008}}) = 0",
+        "epoll_pwait(5<anon_inode:[eventpoll]>, [{events=EPOLLIN|EPOLLOUT, data={u32=3747766088, u64=139676084232008}}], 128, 0, NULL, 0) = 1",
+    ]);
+    assert_eq!(ready_fds(&go[1]), [3]);
+    // Unregistered pointers are no descriptor: the wait is read, the event left out.
+    let unknown = syscall("epoll_pwait(5<anon_inode:[eventpoll]>, [{events=EPOLLIN|EPOLLOUT, data={u32=3747766088, u64=139676084232008}}], 128, 0, NULL, 0) = 1");
+    assert!(ready_fds(&unknown).is_empty());
+    // `-X raw` nginx (healthy-http--curl--nginx--Xraw/server.trace:280-285): numbers for the
+    // operation and the events; a deletion forgets the cookie.
+    let nginx = syscalls_in_order(&[
+        "epoll_create(32)  = 8",
+        "epoll_ctl(8, 0x1, 4, {events=0x2001, data={u32=34930832, u64=94420595966096}}) = 0",
+        "epoll_wait(8, [{events=0x1, data={u32=34930832, u64=94420595966096}}], 512, -1) = 1",
+        "epoll_ctl(8, 0x2, 4, 0x7ffee8208ccc) = 0",
+        "epoll_wait(8, [{events=0x1, data={u32=34930832, u64=94420595966096}}], 512, -1) = 1",
+    ]);
+    assert!(matches!(
+        nginx[1],
+        Syscall::EpollCtl {
+            op: EpollOp::Add,
+            fd: 4,
+            wanted: Ready {
+                read: true,
+                hangup: true,
+                ..
+            },
+            ..
+        }
+    ));
+    assert_eq!(ready_fds(&nginx[2]), [4]);
+    let Syscall::Wait { fds, .. } = &nginx[2] else {
+        panic!()
+    };
+    assert!(fds[0].got.read && !fds[0].got.write);
+    assert!(matches!(
+        nginx[3],
+        Syscall::EpollCtl {
+            op: EpollOp::Del,
+            ..
+        }
+    ));
+    assert!(ready_fds(&nginx[4]).is_empty());
+}
+
+#[test]
+fn raw_constants_read_as_their_names() {
+    // `-X raw` lines of healthy-http--curl--nginx--Xraw, as recorded.
+    assert_eq!(
+        syscall("socket(0x1, 0x1|0x80800, 0) = 4"),
+        Syscall::Socket {
+            domain: Domain::Unix,
+            ty: SockType::Stream,
+            nonblock: true,
+            cloexec: true,
+            protocol: Protocol::Default,
+            fd: Some(4)
+        }
+    );
+    let Syscall::Socket {
+        domain, protocol, ..
+    } = syscall("socket(0x2, 0x1, 0x6) = 5")
+    else {
+        panic!()
+    };
+    assert_eq!((domain, protocol), (Domain::Inet, Protocol::Tcp));
+    let Syscall::Accept { peer, nonblock, .. } = syscall(
+        r#"accept4(4, {sa_family=0x2, sin_port="\xc8\x0a", sin_addr="\x0a\x4d\x01\x15"}, [112 => 16], 0x800) = 6"#,
+    ) else {
+        panic!()
+    };
+    assert_eq!((peer, nonblock), (Some(inet("10.77.1.21:51210")), true));
+    let Syscall::Send { flags, .. } =
+        syscall(r#"sendto(5, "GET / HTTP/1.1\r\n\r\n", 18, 0x4000, NULL, 0) = 18"#)
+    else {
+        panic!()
+    };
+    assert!(flags.nosignal && !flags.other);
+    assert!(matches!(
+        syscall("fcntl(5, 0x4, 0x802) = 0"),
+        Syscall::Fcntl {
+            op: FcntlOp::SetFl { nonblock: true },
+            ..
+        }
+    ));
+    assert!(matches!(
+        syscall("ioctl(4, 0x5421, [1]) = 0"),
+        Syscall::Ioctl {
+            op: IoctlOp::SetNonblock(true),
+            ..
+        }
+    ));
+    let Syscall::Getsockopt { level, name, .. } = syscall("getsockopt(5, 0x1, 0x4, [0], [4]) = 0")
+    else {
+        panic!()
+    };
+    assert_eq!((level.as_str(), name.as_str()), ("SOL_SOCKET", "SO_ERROR"));
+    // `-X verbose` (connect-refused--node--socat--Xverbose/client.trace:649).
+    let Syscall::Getsockopt { level, name, value, .. } = syscall(
+        "getsockopt(19, 0x1 /* SOL_SOCKET */, 0x4 /* SO_ERROR */, [111 /* ECONNREFUSED */], [4]) = 0",
+    ) else {
+        panic!()
+    };
+    assert_eq!((level.as_str(), name.as_str()), ("SOL_SOCKET", "SO_ERROR"));
+    assert_eq!(value, OptValue::Int(111));
+    let Syscall::Wait { fds, .. } =
+        syscall("poll([{fd=5, events=0x106}], 1, 0) = 1 ([{fd=5, revents=0x104}])")
+    else {
+        panic!()
+    };
+    assert!(fds[0].wanted.write && fds[0].got.write && !fds[0].got.read);
+}
+
+#[test]
+fn a_write_moves_at_most_its_count() {
+    // etcd-healthy/put.trace:97-99: a 30-byte write resumed `= 231` as threads exited.
+    let (_, outcome, _) = parse(
+        r#"write(7<TCP:[10.78.1.21:35844->10.78.1.10:2379]>, "\0\0\4\10\0\0\0\0\0\0\0\0!\0\0\10\6\0\0\0\0\0\2\4\20\20\t\16\7\7", 30) = 231"#,
+    );
+    assert_eq!(outcome.value, Some(30));
+    let (_, outcome, _) = parse(r#"sendto(3, "abc", 3, MSG_NOSIGNAL, NULL, 0) = 2"#);
+    assert_eq!(outcome.value, Some(2));
+    let (_, outcome, _) = parse(r#"write(3, "abc", 3) = -1 EPIPE (Broken pipe)"#);
+    assert_eq!(outcome.value, Some(-1));
+}
+
+#[test]
+fn error_queue_reads_are_marked() {
+    // chrony reads its transmit timestamps back (ntp-healthy/client.trace:93, shortened).
+    let Syscall::RecvMany { flags, .. } = syscall(
+        r#"recvmmsg(3<UDP:[10.78.1.21:55736->10.78.1.10:123]>, [{msg_hdr={msg_name=0x5580f64d15b0, msg_namelen=112 => 0, msg_iov=[{iov_base="\272\255_=L\26", iov_len=1252}], msg_iovlen=1, msg_controllen=0, msg_flags=MSG_ERRQUEUE}, msg_len=90}], 16, MSG_ERRQUEUE, NULL) = 1"#,
+    ) else {
+        panic!()
+    };
+    assert!(flags.errqueue && !flags.other);
+    let Syscall::Recv { flags, .. } = syscall(
+        "recvmsg(3, {msg_name=NULL, msg_namelen=0, msg_iov=[{iov_base=\"x\", iov_len=1}], msg_iovlen=1, msg_controllen=0, msg_flags=MSG_ERRQUEUE}, 0x2000) = 1",
+    ) else {
+        panic!()
+    };
+    assert!(flags.errqueue);
 }

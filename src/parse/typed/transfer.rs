@@ -4,7 +4,9 @@
 use super::super::address::sockaddr;
 use super::super::error::{ParseError, Part, Result};
 use super::super::strings;
-use super::super::syscall::{MmsgEntry, MsgFlags, Payload, SockAddr, Syscall, SyscallName};
+use super::super::syscall::{
+    MmsgEntry, MsgFlags, Outcome, Payload, SockAddr, Syscall, SyscallName,
+};
 use super::super::value::{self, trim};
 use super::args::{count, Args};
 use super::decorations::Decorations;
@@ -25,6 +27,21 @@ pub(super) fn send(name: SyscallName, a: &Args, d: &mut Decorations) -> Result<S
             _ => None,
         },
     })
+}
+
+/// A send or write moves at most the count it was given (its third argument). strace can print
+/// another call's return value on a resumed line when threads exit around it (a `write` of 30
+/// bytes resumed `= 231` in a multi-threaded exit): the byte count is cut to the count asked for.
+pub(super) fn clamp_to_count(a: &Args, outcome: &mut Outcome) -> Result<()> {
+    let Some(moved) = outcome.value.filter(|&v| v > 0) else {
+        return Ok(());
+    };
+    let Some(asked) = a.opt(2).filter(|text| !text.is_empty()) else {
+        return Ok(());
+    };
+    let asked = i64::try_from(count(asked)?).unwrap_or(i64::MAX);
+    outcome.value = Some(moved.min(asked));
+    Ok(())
 }
 
 /// recv, recvfrom, read and pread64: one buffer and its size; flags and source where the call
@@ -135,10 +152,29 @@ fn msg_flags(text: &[u8]) -> MsgFlags {
             b"MSG_NOSIGNAL" => flags.nosignal = true,
             b"MSG_MORE" => flags.more = true,
             b"MSG_WAITALL" => flags.waitall = true,
-            _ => flags.other = true,
+            b"MSG_ERRQUEUE" => flags.errqueue = true,
+            number => match value::int(number) {
+                Some(bits) => add_numeric_msg_flags(&mut flags, bits),
+                None => flags.other = true,
+            },
         }
     }
     flags
+}
+
+/// `MSG_*` bits `-X raw` prints as a number (`0x4000`), Linux values.
+fn add_numeric_msg_flags(flags: &mut MsgFlags, bits: i64) {
+    let has = |bit: i64| bits & bit != 0;
+    flags.oob |= has(0x1);
+    flags.peek |= has(0x2);
+    flags.trunc |= has(0x20);
+    flags.dontwait |= has(0x40);
+    flags.waitall |= has(0x100);
+    flags.errqueue |= has(0x2000);
+    flags.nosignal |= has(0x4000);
+    flags.more |= has(0x8000);
+    const KNOWN: i64 = 0x1 | 0x2 | 0x20 | 0x40 | 0x100 | 0x2000 | 0x4000 | 0x8000;
+    flags.other |= bits & !KNOWN != 0;
 }
 
 /// A buffer argument: a quoted string (decoded when first read), or NULL / a pointer (nothing shown).
@@ -215,9 +251,7 @@ fn msghdr(text: &[u8]) -> Result<Msg> {
         match value::field(item) {
             (Some(b"msg_name"), name) => msg.name = sockaddr(name)?,
             (Some(b"msg_iov"), iov) => (msg.data, msg.buf_len) = iovecs(iov)?,
-            (Some(b"msg_flags"), flags) => {
-                msg.truncated_datagram = value::has_flag(flags, b"MSG_TRUNC")
-            }
+            (Some(b"msg_flags"), flags) => msg.truncated_datagram = msg_flags(flags).trunc,
             _ => {}
         }
     }

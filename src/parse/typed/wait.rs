@@ -1,9 +1,8 @@
 //! Readiness waits and epoll sets: select, pselect6, poll, ppoll, the epoll_wait family,
 //! epoll_create and epoll_ctl.
 //!
-//! Ready descriptors of `epoll_wait` come from each event's `data`: the `fd` member when strace
-//! shows one, else `u32` (programs almost always store the descriptor there; Python's selectors,
-//! libuv and libevent do), else a plain numeric `data`.
+//! Ready descriptors of `epoll_wait` come from each event's `data`, resolved through the
+//! registrations of the trace's `epoll_ctl` calls (`EpollCookies`).
 
 use super::super::error::{ParseError, Part, Result};
 use super::super::outcome::Returned;
@@ -13,27 +12,38 @@ use super::args::{int, returned_fd, timeout_micros, Args};
 use super::decorations::Decorations;
 
 /// `epoll_create1(EPOLL_CLOEXEC) = 3`.
-pub(super) fn epoll_create(ret: &Returned) -> Syscall {
-    Syscall::EpollCreate {
-        fd: returned_fd(ret),
+pub(super) fn epoll_create(ret: &Returned, d: &mut Decorations) -> Syscall {
+    let fd = returned_fd(ret);
+    if let Some(epfd) = fd {
+        d.epoll.new_set(epfd);
     }
+    Syscall::EpollCreate { fd }
 }
 
-/// `epoll_ctl(3, EPOLL_CTL_ADD, 4, {events=EPOLLIN, data=...}) = 0`.
-pub(super) fn epoll_ctl(a: &Args, d: &mut Decorations) -> Result<Syscall> {
+/// `epoll_ctl(3, EPOLL_CTL_ADD, 4, {events=EPOLLIN, data=...}) = 0`; `-X raw` prints the
+/// operation as its number (`0x1`).
+pub(super) fn epoll_ctl(a: &Args, ret: &Returned, d: &mut Decorations) -> Result<Syscall> {
     let epfd = d.fd(a.get(0)?)?;
-    let op = match value::symbol(a.get(1)?) {
-        b"EPOLL_CTL_ADD" => EpollOp::Add,
-        b"EPOLL_CTL_MOD" => EpollOp::Mod,
-        b"EPOLL_CTL_DEL" => EpollOp::Del,
+    let op_text = value::symbol(a.get(1)?);
+    let op = match op_text {
+        b"EPOLL_CTL_ADD" | b"0x1" | b"1" => EpollOp::Add,
+        b"EPOLL_CTL_DEL" | b"0x2" | b"2" => EpollOp::Del,
+        b"EPOLL_CTL_MOD" | b"0x3" | b"3" => EpollOp::Mod,
         other => return Err(ParseError::at(Part::Flags, other)),
     };
     let fd = d.fd(a.get(2)?)?;
-    let wanted = a
-        .opt(3)
-        .and_then(|event| value::get_field(event, b"events"))
+    let event = a.opt(3).unwrap_or_default();
+    let wanted = value::get_field(event, b"events")
         .map(ready)
         .unwrap_or_default();
+    // A failed call changed nothing; an unfinished one is taken to have succeeded.
+    if ret.outcome.errno.is_none() {
+        match (op, value::get_field(event, b"data")) {
+            (EpollOp::Del, _) => d.epoll.forget(epfd, fd),
+            (_, Some(data)) => d.epoll.register(epfd, fd, data),
+            (_, None) => {}
+        }
+    }
     Ok(Syscall::EpollCtl {
         epfd,
         op,
@@ -127,10 +137,10 @@ pub(super) fn epoll_wait(
             for item in items.filter(|i| *i != b"...") {
                 let data =
                     value::get_field(item, b"data").ok_or(ParseError::at(Part::Struct, item))?;
-                let fd_text = value::get_field(data, b"fd")
-                    .or_else(|| value::get_field(data, b"u32"))
-                    .unwrap_or(data);
-                let fd = d.fd(fd_text)?;
+                // A cookie that names no descriptor netcheck knows tells nothing about sockets.
+                let Some(fd) = d.epoll.resolve(epfd, data) else {
+                    continue;
+                };
                 let got = value::get_field(item, b"events")
                     .map(ready)
                     .unwrap_or_default();
@@ -177,10 +187,27 @@ fn ready(text: &[u8]) -> Ready {
             b"POLLERR" | b"POLLNVAL" => r.error = true,
             b"POLLHUP" | b"POLLRDHUP" => r.hangup = true,
             b"0" => {}
-            _ => r.other = true,
+            number => match value::int(number) {
+                Some(bits) => add_numeric_events(&mut r, bits),
+                None => r.other = true,
+            },
         }
     }
     r
+}
+
+/// Event bits `-X raw` prints as a number (`0x2011`, `0x80000001`): the same for poll and epoll
+/// in the low bits netcheck reads.
+fn add_numeric_events(r: &mut Ready, bits: i64) {
+    const IN: i64 = 0x1 | 0x40; // POLLIN | POLLRDNORM
+    const OUT: i64 = 0x4 | 0x100; // POLLOUT | POLLWRNORM
+    const ERROR: i64 = 0x8 | 0x20; // POLLERR | POLLNVAL
+    const HANGUP: i64 = 0x10 | 0x2000; // POLLHUP | POLLRDHUP
+    r.read |= bits & IN != 0;
+    r.write |= bits & OUT != 0;
+    r.error |= bits & ERROR != 0;
+    r.hangup |= bits & HANGUP != 0;
+    r.other |= bits & !(IN | OUT | ERROR | HANGUP) != 0;
 }
 
 fn wait_fd(fds: &mut Vec<WaitFd>, fd: Fd) -> &mut WaitFd {
