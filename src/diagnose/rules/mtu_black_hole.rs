@@ -1,10 +1,13 @@
 //! `mtu-black-hole`: large packets vanish between two endpoints while small ones get through.
 
+use std::collections::{HashMap, HashSet};
+
 use super::{claim_socket_deviations, streams, totals};
 use crate::diagnose::context::plural;
 use crate::diagnose::rule::Rule;
 use crate::diagnose::{Claims, Class, Context, Evidence, Finding};
 use crate::model::{DeviationKind, UdpFlow};
+use crate::source::{Loc, SockId};
 
 pub const RULE: Rule = Rule {
     id: "mtu-black-hole",
@@ -58,28 +61,32 @@ This rule takes precedence over `data-unreceived`, `data-unreceived-poll-missed`
 
 fn detect(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
     let mut findings = Vec::new();
+    // Each stream asks about its receiver: index the replay's facts by socket once, so the rule
+    // stays linear in the number of connections.
+    let missed_data: HashSet<SockId> = cx
+        .outcome
+        .deviations
+        .iter()
+        .filter(|d| d.kind == DeviationKind::PollMissedData)
+        .filter_map(|d| d.sock)
+        .collect();
+    let mut first_timeout: HashMap<SockId, Loc> = HashMap::new();
+    for w in &cx.outcome.timed_out_waits {
+        first_timeout.entry(w.sock).or_insert(w.loc);
+    }
     for s in streams(cx) {
         let Some(receiver) = s.receiver else { continue };
         let unreceived = s.stream.unreceived();
         let small_exchanges_passed = s.stream.received > 0 || s.reverse().received > 0;
+        if unreceived == 0 || s.stream.largest_send < TCP_LARGE_SEND || !small_exchanges_passed {
+            continue;
+        }
         // A receiver that closed without waiting for the rest did not want it (application);
         // one that waited in vain and then gave up is what a black hole looks like.
         let receiver_waited = s.connection.wait_timed_out_with_data
-            || cx
-                .outcome
-                .deviations
-                .iter()
-                .any(|d| d.sock == Some(receiver) && d.kind == DeviationKind::PollMissedData)
-            || cx
-                .outcome
-                .timed_out_waits
-                .iter()
-                .any(|w| w.sock == receiver);
-        if unreceived == 0
-            || s.stream.largest_send < TCP_LARGE_SEND
-            || !small_exchanges_passed
-            || (s.stream.closed_by_receiver && !receiver_waited)
-        {
+            || missed_data.contains(&receiver)
+            || first_timeout.contains_key(&receiver);
+        if s.stream.closed_by_receiver && !receiver_waited {
             continue;
         }
         claims.claim_stream(s.index, s.dir);
@@ -103,11 +110,9 @@ fn detect(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
             RULE.finding(summary, hint())
                 .with_evidence(s.evidence("last send before the stall"))
                 .with_evidence(
-                    cx.outcome
-                        .timed_out_waits
-                        .iter()
-                        .find(|w| w.sock == receiver)
-                        .map(|w| Evidence::new(w.loc, "the receiver's wait timed out")),
+                    first_timeout
+                        .get(&receiver)
+                        .map(|loc| Evidence::new(*loc, "the receiver's wait timed out")),
                 )
                 .with_fact(format!(
                     "bytes received: {} in this direction, {} in the other",
