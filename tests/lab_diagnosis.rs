@@ -47,14 +47,6 @@ const KNOWN_GAPS: &[(&str, &str)] = &[
         "healthy, but reports connection-not-accepted, data-mismatch, unexpected-blocking, ordering-incomplete",
     ),
     (
-        "mtu-black-hole-tcp-sigalrm--go--socat--plain",
-        "misses mtu-black-hole; reports forbidden data-unreceived (reports: data-unreceived)",
-    ),
-    (
-        "mtu-black-hole-tcp-sigalrm--go--socat--record",
-        "misses mtu-black-hole; reports forbidden data-unreceived (reports: data-unreceived)",
-    ),
-    (
         "mtu-black-hole-tcp-sigalrm--node--node--plain",
         "misses mtu-black-hole; reports forbidden data-unreceived (reports: data-unreceived)",
     ),
@@ -68,22 +60,6 @@ const KNOWN_GAPS: &[(&str, &str)] = &[
     ),
     (
         "mtu-black-hole-tcp-sigterm--go--go--record",
-        "misses mtu-black-hole; reports forbidden data-unreceived (reports: data-unreceived)",
-    ),
-    (
-        "mtu-black-hole-tcp-sigterm--nc--socat--plain",
-        "misses mtu-black-hole; reports forbidden data-unreceived (reports: data-unreceived)",
-    ),
-    (
-        "mtu-black-hole-tcp-sigterm--nc--socat--record",
-        "misses mtu-black-hole; reports forbidden data-unreceived (reports: data-unreceived)",
-    ),
-    (
-        "mtu-black-hole-tcp-sigterm--socat--socat--plain",
-        "misses mtu-black-hole; reports forbidden data-unreceived (reports: data-unreceived)",
-    ),
-    (
-        "mtu-black-hole-tcp-sigterm--socat--socat--record",
         "misses mtu-black-hole; reports forbidden data-unreceived (reports: data-unreceived)",
     ),
     (
@@ -103,19 +79,7 @@ const KNOWN_GAPS: &[(&str, &str)] = &[
         "misses data-unreceived-poll-missed; reports forbidden data-unreceived (reports: data-unreceived)",
     ),
     (
-        "tcp-data-dropped--curl--pyhttp--plain",
-        "misses data-unreceived-poll-missed; reports forbidden data-unreceived (reports: data-unreceived)",
-    ),
-    (
-        "tcp-data-dropped--curl--pyhttp--record",
-        "misses data-unreceived-poll-missed; reports forbidden data-unreceived (reports: data-unreceived)",
-    ),
-    (
         "tcp-data-dropped--curl--socat--plain",
-        "misses data-unreceived-poll-missed; reports forbidden data-unreceived (reports: data-unreceived)",
-    ),
-    (
-        "tcp-data-dropped--curl--socat--record",
         "misses data-unreceived-poll-missed; reports forbidden data-unreceived (reports: data-unreceived)",
     ),
     (
@@ -143,10 +107,6 @@ const KNOWN_GAPS: &[(&str, &str)] = &[
         "misses data-unreceived-poll-missed; reports forbidden data-unreceived (reports: data-unreceived)",
     ),
     (
-        "tcp-data-dropped--nc--socat--record",
-        "misses data-unreceived-poll-missed; reports forbidden data-unreceived (reports: data-unreceived)",
-    ),
-    (
         "tcp-data-dropped--node--node--plain",
         "misses data-unreceived-poll-missed; reports forbidden data-unreceived (reports: data-unreceived)",
     ),
@@ -155,19 +115,7 @@ const KNOWN_GAPS: &[(&str, &str)] = &[
         "misses data-unreceived-poll-missed; reports forbidden data-unreceived (reports: data-unreceived)",
     ),
     (
-        "tcp-data-dropped--node--pyhttp--plain",
-        "misses data-unreceived-poll-missed; reports forbidden data-unreceived (reports: data-unreceived)",
-    ),
-    (
-        "tcp-data-dropped--node--pyhttp--record",
-        "misses data-unreceived-poll-missed; reports forbidden data-unreceived (reports: data-unreceived)",
-    ),
-    (
         "tcp-data-dropped--python--socat--plain",
-        "misses data-unreceived-poll-missed; reports forbidden data-unreceived (reports: data-unreceived)",
-    ),
-    (
-        "tcp-data-dropped--python--socat--record",
         "misses data-unreceived-poll-missed; reports forbidden data-unreceived (reports: data-unreceived)",
     ),
 ];

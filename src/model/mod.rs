@@ -277,6 +277,9 @@ impl<'t> Model<'t> {
             } => self.send(ev, *fd, data, *flags, dest.as_ref()),
             // An error-queue read returns the socket's own timestamps or ICMP errors, no peer data.
             S::Recv { flags, .. } | S::RecvMany { flags, .. } if flags.errqueue => Verdict::Accept,
+            S::Recv { fd, .. } if ev.call.outcome.never_returned() => {
+                self.receive_never_returned(ev, *fd)
+            }
             S::Recv {
                 fd,
                 data,

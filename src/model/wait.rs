@@ -80,6 +80,9 @@ impl Model<'_> {
         _timeout_ms: Option<i64>,
         epoll_fd: Option<Fd>,
     ) -> Verdict {
+        if ev.call.outcome.never_returned() {
+            return self.wait_never_returned(ev, fds, epoll_fd);
+        }
         if !ev.call.outcome.is_success() {
             return Verdict::Accept;
         }
@@ -140,6 +143,77 @@ impl Model<'_> {
         Verdict::Accept
     }
 
+    /// A wait that never returned (see [`crate::parse::Outcome::never_returned`]) got nothing
+    /// for the sockets it watched for reading, like a wait that timed out.
+    fn wait_never_returned(
+        &mut self,
+        ev: &SocketEvent,
+        fds: &[WaitFd],
+        epoll_fd: Option<Fd>,
+    ) -> Verdict {
+        let read_watched: Vec<SockId> = match epoll_fd {
+            Some(epfd) => self
+                .epoll_interest
+                .get(&(ev.call.loc.trace, epfd))
+                .into_iter()
+                .flatten()
+                .filter(|(_, wanted)| wanted.read)
+                .map(|(id, _)| *id)
+                .collect(),
+            None => fds
+                .iter()
+                .filter(|w| w.wanted.read)
+                .filter_map(|w| ev.sock(w.fd))
+                .collect(),
+        };
+        self.gave_up_waiting(ev, &read_watched)
+    }
+
+    /// A blocking receive that never returned (see [`crate::parse::Outcome::never_returned`]):
+    /// its program waited for data on the socket and got none.
+    pub(super) fn receive_never_returned(&mut self, ev: &SocketEvent, fd: Fd) -> Verdict {
+        let Some(id) = ev.sock(fd) else {
+            return Verdict::NotModelled;
+        };
+        if !self.sockets.contains_key(&id) {
+            return Verdict::NotModelled;
+        }
+        self.gave_up_waiting(ev, &[id])
+    }
+
+    /// The receiver waited on `socks` until the call ended without data. Only bytes sent and not
+    /// received count as missed: a program blocked in a read or wait when it is stopped is
+    /// normal, and an end of stream the replay placed before the stop may have come after it.
+    fn gave_up_waiting(&mut self, ev: &SocketEvent, socks: &[SockId]) -> Verdict {
+        let watched: Vec<SockId> = socks
+            .iter()
+            .copied()
+            .filter(|id| self.sockets.get(id).is_some_and(|s| !s.external))
+            .collect();
+        let missed: Vec<SockId> = watched
+            .iter()
+            .copied()
+            .filter(|id| self.bytes_waiting(*id))
+            .collect();
+        self.note_timed_out_wait(ev, &watched);
+        self.missed(ev, &missed)
+    }
+
+    /// Were bytes sent to `id` and not received yet (a TCP stream's bytes, a datagram)?
+    fn bytes_waiting(&self, id: SockId) -> bool {
+        let Some(sock) = self.sockets.get(&id) else {
+            return false;
+        };
+        match (sock.proto, sock.state()) {
+            (Proto::Tcp, SockState::Connected) => sock
+                .conn
+                .and_then(|c| self.conns.get(c))
+                .is_some_and(|c| c.incoming(c.side_of(id)).unreceived() > 0),
+            (Proto::Udp, _) => self.readable(id) == Some(true),
+            _ => false,
+        }
+    }
+
     /// A ready wait that cannot have happened yet in the replay: a connect reported complete
     /// before anything listens, an error that is the reset of a peer close still to come, data
     /// reported readable before it was sent. The retry the wait waits for, if any.
@@ -191,8 +265,12 @@ impl Model<'_> {
             first,
             related,
             format!(
-                "{} timed out although data was waiting for {first}",
-                ev.call.name
+                "{} {} although data was waiting for {first}",
+                ev.call.name,
+                match ev.call.outcome.never_returned() {
+                    true => "never returned",
+                    false => "timed out",
+                }
             ),
         )
     }

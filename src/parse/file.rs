@@ -271,7 +271,9 @@ impl State {
         // A cut line that never got its continuation was counted as skipped already.
         self.carry = None;
         stats.unfinished_at_end += self.pending.len() as u64;
-        self.pending.clear();
+        for (pid, start) in self.pending.drain_in_line_order() {
+            self.emit_never_returned(start, pid);
+        }
         if !self.pids.shown_any {
             let children = std::mem::take(&mut self.pids.children);
             stats.untraced_children += children.len() as u64;
@@ -408,7 +410,8 @@ impl State {
                         stats.calls += 1;
                         self.emit(TraceEvent::Call(call));
                     }
-                    // Its arguments were never all printed: a call that never returned.
+                    // Its arguments were never all printed and cannot be read: a call that never
+                    // returned, counted only.
                     Err(_) if cut.is_some() => stats.unfinished_at_end += 1,
                     Err(error) => self.parse_error(stats, loc, error, text),
                 }
@@ -478,6 +481,8 @@ impl State {
             Err(_) if left_by_exit => {
                 stats.unfinished_at_end += 1;
                 stats.skipped += 1;
+                self.joined = joined;
+                return self.emit_never_returned(start, pid);
             }
             Err(error) => {
                 // Both halves are lost; the sample shows the rebuilt call at the resuming line.
@@ -486,6 +491,19 @@ impl State {
             }
         }
         self.joined = joined;
+    }
+
+    /// Hands on a receive or readiness wait that never returned (the trace ended in it, or its
+    /// process exited or was killed in it) as that call with the outcome `?`: the program was
+    /// waiting for data on its descriptors, which the model needs to know. Other calls that never
+    /// returned stay counted only.
+    fn emit_never_returned(&mut self, start: Pending, pid: u32) {
+        if !waits_for_data(start.name) {
+            return;
+        }
+        if let Some(call) = never_returned_call(&start, pid, self.call_state()) {
+            self.emit(TraceEvent::Call(call));
+        }
     }
 
     fn process(
@@ -656,6 +674,40 @@ fn killed_in_call(tail: &[u8]) -> Option<Vec<u8>> {
     let mut whole = body.trim_ascii_end().to_vec();
     whole.extend_from_slice(b") = ?");
     Some(whole)
+}
+
+/// Receives and readiness waits: calls that block until data (or readiness) arrives, so one
+/// that never returned shows its program waiting for data.
+fn waits_for_data(name: SyscallName) -> bool {
+    use SyscallName as N;
+    matches!(
+        name,
+        N::Read
+            | N::Readv
+            | N::Recv
+            | N::Recvfrom
+            | N::Recvmsg
+            | N::Select
+            | N::Pselect6
+            | N::Poll
+            | N::Ppoll
+            | N::EpollWait
+            | N::EpollPwait
+            | N::EpollPwait2
+    )
+}
+
+/// A receive or wait that never returned, from the arguments strace printed before it stopped
+/// (`head`), with the outcome `?`. A wait prints all its arguments when it starts; a receive
+/// prints at least its descriptor, which is all the model needs of it.
+fn never_returned_call(
+    start: &Pending,
+    pid: u32,
+    state: (&mut RecentDecorations, &mut EpollCookies),
+) -> Option<Call> {
+    let mut whole = start.head.trim_ascii_end().to_vec();
+    whole.extend_from_slice(b") = ?");
+    call(start.name, &whole, start.loc, pid, start.time, state).ok()
 }
 
 /// Calls whose effect on the network happens when they start rather than when they return: a
@@ -840,6 +892,89 @@ mod tests {
             stats.read_error.as_deref(),
             Some("disk.trace:3: cannot read: Input/output error")
         );
+    }
+
+    /// Every event of `text` read as one trace file, with the line accounting.
+    fn events_of(text: &str) -> (Vec<TraceEvent>, ParseStats) {
+        let stream = Box::new(std::io::Cursor::new(text.as_bytes().to_vec()));
+        let mut parser = FileParser::new(stream, PathBuf::from("t.trace"), TraceId(0), 0, None);
+        let mut stats = ParseStats::default();
+        let mut events = Vec::new();
+        while let Some(event) = parser.next_event(&mut stats, None) {
+            events.push(event);
+        }
+        assert_eq!(stats.accounted_lines(), stats.lines, "{stats:?}");
+        (events, stats)
+    }
+
+    /// The calls named `name` among `events`.
+    fn calls_named(events: &[TraceEvent], name: SyscallName) -> Vec<&Call> {
+        events
+            .iter()
+            .filter_map(|e| match e {
+                TraceEvent::Call(call) if call.name == name => Some(call),
+                _ => None,
+            })
+            .collect()
+    }
+
+    // tcp-data-dropped--curl--pyhttp--record/server.trace:549 and :561.
+    #[test]
+    fn a_receive_left_by_exit_is_a_call_that_never_returned() {
+        let (events, stats) = events_of(
+            "7744  1796550815.884394 recvfrom(4<TCP:[10.77.1.10:7501->10.77.1.21:45094]>,  <unfinished ...>\n\
+             7717  1796550819.230353 exit_group(0)   = ?\n\
+             7744  1796550819.230553 <... recvfrom resumed> <unfinished ...>) = ?\n\
+             7744  1796550819.233967 +++ exited with 0 +++\n",
+        );
+        assert_eq!(stats.unparsed, 0);
+        let receives = calls_named(&events, SyscallName::Recvfrom);
+        assert_eq!(receives.len(), 1);
+        let receive = receives[0];
+        assert_eq!(receive.loc.line, 1, "the line it started at");
+        assert!(matches!(receive.syscall, Syscall::Recv { fd: 4, .. }));
+        assert!(receive.outcome.never_returned());
+        assert!(receive.fd_info.iter().any(|i| i.fd == 4 && i.kind == "TCP"));
+    }
+
+    // The same receive as strace prints it when the process left it before its line was out.
+    #[test]
+    fn a_receive_killed_before_its_line_was_out_is_a_call_that_never_returned() {
+        let (events, stats) = events_of(
+            "7744  1796550815.884394 recvfrom(4<TCP:[10.77.1.10:7501->10.77.1.21:45094]>,  <unfinished ...>) = ?\n",
+        );
+        assert_eq!(stats.unparsed, 0);
+        let receives = calls_named(&events, SyscallName::Recvfrom);
+        assert_eq!(receives.len(), 1);
+        assert!(receives[0].outcome.never_returned());
+    }
+
+    // tcp-data-dropped--nc--socat--record/server.trace:83, had the trace ended there.
+    #[test]
+    fn a_wait_still_unfinished_at_the_end_is_a_call_that_never_returned() {
+        let (events, stats) = events_of(
+            "23446 1796551614.604505 pselect6(7, [5<pipe:[314007]> 6<TCP:[10.77.1.10:7501->10.77.1.21:38254]>], [], [], NULL, NULL <unfinished ...>\n",
+        );
+        assert_eq!(stats.unfinished_at_end, 1);
+        assert_eq!(stats.calls, 0, "the line stays counted as unfinished");
+        let waits = calls_named(&events, SyscallName::Pselect6);
+        assert_eq!(waits.len(), 1);
+        assert!(waits[0].outcome.never_returned());
+        let Syscall::Wait { fds, .. } = &waits[0].syscall else {
+            panic!("not a wait: {:?}", waits[0].syscall);
+        };
+        assert!(fds.iter().any(|w| w.fd == 6 && w.wanted.read));
+    }
+
+    // Only receives and waits show a program waiting for data; an accept left unfinished at the
+    // end stays counted only.
+    #[test]
+    fn other_calls_that_never_returned_are_only_counted() {
+        let (events, stats) = events_of(
+            "7717  1796550815.661905 accept4(3<TCP:[10.77.1.10:7501]>,  <unfinished ...>\n",
+        );
+        assert_eq!(stats.unfinished_at_end, 1);
+        assert!(events.is_empty());
     }
 
     #[test]

@@ -47,8 +47,11 @@ impl PendingCalls {
         self.by_pid.len()
     }
 
-    pub fn clear(&mut self) {
-        self.by_pid.clear();
+    /// Takes every call still waiting, with its pid, in the order they started.
+    pub fn drain_in_line_order(&mut self) -> Vec<(u32, Pending)> {
+        let mut left: Vec<(u32, Pending)> = self.by_pid.drain().collect();
+        left.sort_by_key(|(_, p)| (p.loc.file, p.loc.line));
+        left
     }
 }
 

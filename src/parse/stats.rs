@@ -31,7 +31,10 @@ pub struct ParseStats {
     /// The first few unparsed lines, for the report.
     pub first_unparsed: Vec<Unparsed>,
     /// Calls still `<unfinished ...>` when the trace ended (or when the same pid started
-    /// another call, so they never resumed).
+    /// another call, so they never resumed), and calls left by exit before their arguments were
+    /// all printed. A receive or readiness wait among them whose arguments can be read is still
+    /// handed on as a call with the outcome `?` (it shows its program waiting for data); its
+    /// line is counted here only.
     pub unfinished_at_end: u64,
     /// The files read, indexed by [`Loc::file`] (one for a plain trace, the per-pid files of a
     /// `-ff` set); reports use it to point evidence at the right file.

@@ -75,6 +75,12 @@ impl Outcome {
     pub fn is_success(&self) -> bool {
         self.errno.is_none() && self.value.is_some_and(|v| v >= 0)
     }
+    /// The call ended without a result while it was blocked: strace printed `?` (the trace
+    /// ended in it, its process exited or was killed in it, or a signal will restart it) or a
+    /// signal interrupted it (EINTR). A receive or wait that ends so got nothing.
+    pub fn never_returned(&self) -> bool {
+        self.value.is_none() || self.errno == Some(Errno::EINTR)
+    }
 }
 
 macro_rules! names {

@@ -101,3 +101,87 @@ fn an_error_on_a_wait_after_the_peer_closed_unread_bytes_is_a_reset() {
     assert_eq!(resets[0].related, vec![close]);
     assert!(resets[0].detail.contains("10 bytes it never read"));
 }
+
+/// A receive that never returned, as `recvfrom(4<TCP:[...]>,  <unfinished ...>` whose
+/// process exited in it (`<... recvfrom resumed> <unfinished ...>) = ?`).
+fn recv_never_returned(script: &mut Script, fd: i32) -> Loc {
+    use crate::parse::{MsgFlags, Outcome, Payload, Syscall};
+    script.call(
+        Syscall::Recv {
+            fd,
+            data: Payload::default(),
+            buf_len: 0,
+            flags: MsgFlags::default(),
+            src: None,
+            truncated_datagram: false,
+        },
+        Outcome {
+            value: None,
+            errno: None,
+        },
+    )
+}
+
+/// tcp-data-dropped--curl--pyhttp: the server's recvfrom never returned while the request the
+/// client sent never arrived: the receiver was waiting, so the wait missed the data.
+#[test]
+fn a_receive_that_never_returned_with_bytes_unreceived_missed_them() {
+    let topo = two_hosts();
+    let (mut a, mut b, s, c) = connected();
+    let stuck = recv_never_returned(&mut a, s);
+    let send = b.send(c, b"GET / HTTP/1.1\r\n\r\n");
+    let mut w = World::new(&topo, vec![a, b]);
+    set_up(&mut w);
+    w.upto(send);
+    assert_eq!(kind(&w.upto(stuck)), Some(&DeviationKind::PollMissedData));
+    let outcome = w.finish();
+    assert!(outcome.tcp[0].wait_timed_out_with_data);
+    assert_eq!(outcome.timed_out_waits.len(), 1);
+}
+
+/// A server blocked in a read when it is stopped, with nothing sent to it, is healthy.
+#[test]
+fn a_receive_that_never_returned_with_nothing_sent_is_not_a_deviation() {
+    let topo = two_hosts();
+    let (mut a, b, s, _) = connected();
+    let stuck = recv_never_returned(&mut a, s);
+    let mut w = World::new(&topo, vec![a, b]);
+    set_up(&mut w);
+    assert_eq!(w.upto(stuck), Verdict::Accept);
+    assert!(w.finish().deviations.is_empty());
+}
+
+/// tcp-data-dropped--nc--socat: `pselect6(7, [5<pipe:[314007]> 6<TCP:[...]>], [], [], NULL,
+/// NULL <unfinished ...>` resumed `= ? ERESTARTNOHAND` by SIGINT, the client's bytes never
+/// arrived: a wait that got nothing while data was waiting.
+#[test]
+fn a_wait_interrupted_by_a_signal_with_bytes_unreceived_missed_them() {
+    use crate::parse::{Errno, Outcome, Syscall, WaitFd};
+    let topo = two_hosts();
+    let (mut a, mut b, s, c) = connected();
+    let interrupted = a.call(
+        Syscall::Wait {
+            fds: vec![WaitFd {
+                fd: s,
+                wanted: readable(),
+                got: nothing(),
+            }],
+            timeout_ms: None,
+            epoll_fd: None,
+        },
+        Outcome {
+            value: None,
+            errno: Some(Errno::ERESTARTNOHAND),
+        },
+    );
+    let send = b.send(c, b"hello\n");
+    let mut w = World::new(&topo, vec![a, b]);
+    set_up(&mut w);
+    w.upto(send);
+    let verdict = w.upto(interrupted);
+    assert_eq!(kind(&verdict), Some(&DeviationKind::PollMissedData));
+    let Verdict::Deviation(deviation) = verdict else {
+        return;
+    };
+    assert!(deviation.detail.contains("never returned"));
+}
