@@ -7,6 +7,9 @@
 //! For the same reason a socket's descriptors are not counted one by one on every fork: every
 //! descriptor holds a shared [`Handle`] of its socket, and the socket is closed for real when the
 //! last handle is dropped, whichever table (or copy of a table) held it.
+//!
+//! Unix sockets are kept too, as channels with no socket: descriptors sent over one with
+//! SCM_RIGHTS hold their handles while in flight, and the receiver's descriptors share them.
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::{Arc, Mutex, Weak};
@@ -568,6 +571,44 @@ mod tests {
             Some(0),
             "no child table keeps socket 0 open"
         );
+    }
+
+    #[test]
+    fn a_socket_in_flight_stays_open_and_the_receiver_holds_the_same_handle() {
+        let mut t = Tables::default();
+        let sender = t.table_of(1);
+        let receiver = t.table_of(2);
+        t.insert_channel(sender, 3);
+        t.insert(sender, 5, slot(0));
+        let channel = Some((150717, 150718));
+        t.send_fds(sender, channel, &[5]);
+        assert_eq!(t.remove(sender, 5), None, "in flight: still open");
+        assert!(t.receive_fds(receiver, None, &[3]).is_empty());
+        assert_eq!(
+            t.lookup(receiver, 3),
+            None,
+            "nothing was sent on that channel"
+        );
+        assert!(t.receive_fds(receiver, channel, &[3]).is_empty());
+        assert_eq!(t.lookup(receiver, 3), Some(0));
+        assert_eq!(
+            t.remove(receiver, 3),
+            Some(0),
+            "the receiver held the last one"
+        );
+        assert!(t.is_channel(sender, 3));
+        t.close_channel(sender, 3);
+        assert!(!t.names_socket(1, 3));
+    }
+
+    #[test]
+    fn a_socket_never_received_closes_at_the_end_of_the_trace() {
+        let mut t = Tables::default();
+        let sender = t.table_of(1);
+        t.insert(sender, 5, slot(0));
+        t.send_fds(sender, None, &[5]);
+        assert_eq!(t.exit(1), Vec::<SockNo>::new());
+        assert_eq!(t.close_all(), vec![0]);
     }
 
     #[test]
