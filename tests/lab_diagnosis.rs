@@ -11,38 +11,6 @@ use netcheck::pipeline::{run_pipeline, Analysis};
 /// listed here must still fail: fixing one means removing it from this list.
 const KNOWN_GAPS: &[(&str, &str)] = &[
     (
-        "healthy-fdpass--go--fdpass--plain",
-        "healthy, but reports data-mismatch, data-unreceived, ordering-incomplete",
-    ),
-    (
-        "healthy-fdpass--go--fdpass--record",
-        "healthy, but reports data-mismatch, data-unreceived, ordering-incomplete",
-    ),
-    (
-        "healthy-fdpass--nc--fdpass--plain",
-        "healthy, but reports data-mismatch, data-unreceived, ordering-incomplete",
-    ),
-    (
-        "healthy-fdpass--nc--fdpass--record",
-        "healthy, but reports data-mismatch, data-unreceived, ordering-incomplete",
-    ),
-    (
-        "healthy-fdpass--node--fdpass--plain",
-        "healthy, but reports data-mismatch, data-unreceived, ordering-incomplete",
-    ),
-    (
-        "healthy-fdpass--node--fdpass--record",
-        "healthy, but reports data-mismatch, data-unreceived, ordering-incomplete",
-    ),
-    (
-        "healthy-fdpass--socat--fdpass--plain",
-        "healthy, but reports data-mismatch, data-unreceived, ordering-incomplete",
-    ),
-    (
-        "healthy-fdpass--socat--fdpass--record",
-        "healthy, but reports data-mismatch, data-unreceived, ordering-incomplete",
-    ),
-    (
         "healthy-http--curl--nginx--network",
         "healthy, but reports connection-not-accepted, data-mismatch, unexpected-blocking, ordering-incomplete",
     ),

@@ -76,6 +76,13 @@ fn adoptable(kind: &[u8]) -> Option<(Domain, SockType, Protocol)> {
     }
 }
 
+/// The inodes of a connected unix socket's two ends from its `-yy` decoration detail
+/// (`150717->150718`: this end, then its peer).
+fn unix_pair_inodes(detail: &str) -> Option<(u64, u64)> {
+    let (own, peer) = detail.split_once("->")?;
+    Some((own.trim().parse().ok()?, peer.trim().parse().ok()?))
+}
+
 /// The descriptor tables answer for the reader: a descriptor names a socket if a table says so,
 /// or may become one if its decoration is of a kind the fold stage adopts.
 impl SocketOracle for Tables {
@@ -227,6 +234,41 @@ impl<I: EventSource> Folder<I> {
         }
     }
 
+    /// Maps `fd` to a unix socket, closing (synthetically) a socket it replaced.
+    fn bind_channel(&mut self, table: TableId, fd: Fd, call: &Call) {
+        if let Some(old) = self.tables.insert_channel(table, fd) {
+            self.synthetic_close(old, call, SyntheticReason::DupOver);
+        }
+    }
+
+    /// SCM_RIGHTS: descriptors a sendmsg passed are queued on its unix socket; those a recvmsg
+    /// received name, in the receiver's table, what the oldest set queued on that socket named
+    /// (the same shared handle, as a dup would).
+    fn pass_fds(&mut self, table: TableId, call: &Call) {
+        let (fd, passed, sending) = match &call.syscall {
+            Syscall::Send { fd, passed_fds, .. } => (*fd, passed_fds, true),
+            Syscall::Recv { fd, passed_fds, .. } => (*fd, passed_fds, false),
+            _ => return,
+        };
+        if passed.is_empty() || !call.outcome.is_success() {
+            return;
+        }
+        let ends = call
+            .fd_info
+            .iter()
+            .find(|i| i.fd == fd)
+            .and_then(|i| i.detail.as_deref())
+            .and_then(unix_pair_inodes);
+        if sending {
+            self.tables.send_fds(table, ends, passed);
+            return;
+        }
+        let channel = ends.map(|(own, peer)| (peer, own));
+        for old in self.tables.receive_fds(table, channel, passed) {
+            self.synthetic_close(old, call, SyntheticReason::DupOver);
+        }
+    }
+
     /// Forgets `fd` because a non-socket object now lives there.
     fn forget_fd(&mut self, table: TableId, fd: Fd, call: &Call) {
         if let Some(old) = self.tables.remove(table, fd) {
@@ -275,9 +317,10 @@ impl<I: EventSource> Folder<I> {
                 self.fold_socket(table, call, fd, kind, cloexec);
             }
             Syscall::Socketpair { fds: Some(fds), .. } if ok => {
+                // Only unix sockets come in pairs: both ends may pass descriptors.
                 let fds = *fds;
                 for fd in fds {
-                    self.forget_fd(table, fd, &call);
+                    self.bind_channel(table, fd, &call);
                 }
                 self.stats.non_socket_calls += 1;
             }
@@ -335,7 +378,10 @@ impl<I: EventSource> Folder<I> {
                 }
             }
             Syscall::Wait { .. } => self.fold_wait(table, call),
-            _ => self.fold_plain(table, call),
+            _ => {
+                self.pass_fds(table, &call);
+                self.fold_plain(table, call);
+            }
         }
     }
 
@@ -357,7 +403,11 @@ impl<I: EventSource> Folder<I> {
             self.tables.note_user(n, call.pid);
             self.emit(call, vec![(fd, id)]);
         } else {
-            self.forget_fd(table, fd, &call);
+            if domain == Domain::Unix {
+                self.bind_channel(table, fd, &call);
+            } else {
+                self.forget_fd(table, fd, &call);
+            }
             self.stats.non_socket_calls += 1;
         }
     }
@@ -374,7 +424,11 @@ impl<I: EventSource> Folder<I> {
     ) {
         let Some(listener) = self.resolve(table, fd, call.pid) else {
             if let Some(n) = new_fd {
-                self.forget_fd(table, n, &call);
+                if self.tables.is_channel(table, fd) {
+                    self.bind_channel(table, n, &call);
+                } else {
+                    self.forget_fd(table, n, &call);
+                }
             }
             self.stats.non_socket_calls += 1;
             return;
@@ -405,6 +459,7 @@ impl<I: EventSource> Folder<I> {
     /// close failed, which the model judges).
     fn fold_close(&mut self, table: TableId, call: Call, fd: Fd, ok: bool) {
         let Some(n) = self.tables.lookup(table, fd) else {
+            self.tables.close_channel(table, fd);
             self.stats.non_socket_calls += 1;
             return;
         };
@@ -470,6 +525,7 @@ impl<I: EventSource> Folder<I> {
                 call,
                 SyntheticReason::DupOver,
             ),
+            None if self.tables.is_channel(table, old_fd) => self.bind_channel(table, new_fd, call),
             None => self.forget_fd(table, new_fd, call),
         }
     }

@@ -7,8 +7,11 @@
 //! For the same reason a socket's descriptors are not counted one by one on every fork: every
 //! descriptor holds a shared [`Handle`] of its socket, and the socket is closed for real when the
 //! last handle is dropped, whichever table (or copy of a table) held it.
+//!
+//! Unix sockets are kept too, as channels with no socket: descriptors sent over one with
+//! SCM_RIGHTS hold their handles while in flight, and the receiver's descriptors share them.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::{Arc, Mutex, Weak};
 
 use super::fd_map::FdMap;
@@ -48,9 +51,19 @@ impl Drop for Handle {
 
 #[derive(Debug, Clone)]
 struct Entry {
-    handle: Arc<Handle>,
+    /// The socket, or none for a unix socket: a channel descriptors are passed over.
+    handle: Option<Arc<Handle>>,
     cloexec: bool,
 }
+
+/// Identifies the channel a descriptor set travels on. With `-yy` both ends of a unix socket
+/// pair are known by inode (`UNIX-STREAM:[150717->150718]`): a set sent on `(a, b)` is received
+/// on the end decorated `(b, a)`. Without them every set travels on one channel per trace.
+pub type ChannelKey = Option<(u64, u64)>;
+
+/// Descriptor sets in flight: sent with SCM_RIGHTS and not yet received. Each holds its
+/// sockets open, as the kernel does for descriptors queued on a unix socket.
+type InFlight = HashMap<ChannelKey, VecDeque<Vec<Option<Arc<Handle>>>>>;
 
 #[derive(Debug, Default)]
 struct Table {
@@ -82,6 +95,7 @@ pub struct Tables {
     /// Processes that exited while their table still waited for the call that created them
     /// (or that no call in the trace created).
     ended_before_created: HashSet<u32>,
+    in_flight: InFlight,
 }
 
 impl Tables {
@@ -131,17 +145,92 @@ impl Tables {
         }
     }
 
-    /// Does `fd` of `pid` name a socket now? (Unlike [`Tables::table_of`], creates nothing.)
+    /// Does `fd` of `pid` name a socket (or a unix socket that may pass one) now? (Unlike
+    /// [`Tables::table_of`], creates nothing.)
     pub fn names_socket(&self, pid: u32, fd: Fd) -> bool {
         let table = match self.recent {
             Some((recent_pid, t)) if recent_pid == pid => Some(t),
             _ => self.table_of_pid.get(&pid).copied(),
         };
-        table.is_some_and(|t| self.lookup(t, fd).is_some())
+        table.is_some_and(|t| self.tables.get(t).is_some_and(|t| t.fds.contains_key(&fd)))
     }
 
     pub fn lookup(&self, table: TableId, fd: Fd) -> Option<SockNo> {
-        self.tables.get(table)?.fds.get(&fd).map(|e| e.handle.sock)
+        let entry = self.tables.get(table)?.fds.get(&fd)?;
+        entry.handle.as_ref().map(|h| h.sock)
+    }
+
+    /// Maps `fd` to a unix socket: no socket of the model, but a channel that may pass
+    /// descriptors, so the reader must read the calls on it. Returns the socket whose last
+    /// descriptor this replaced, if any.
+    pub fn insert_channel(&mut self, table: TableId, fd: Fd) -> Option<SockNo> {
+        let replaced = self.remove(table, fd);
+        self.touch(table, fd);
+        if let Some(t) = self.tables.get_mut(table) {
+            let entry = Entry {
+                handle: None,
+                cloexec: false,
+            };
+            t.fds.insert(fd, entry);
+        }
+        replaced
+    }
+
+    /// Does `fd` name a unix socket (a channel for descriptors)?
+    pub fn is_channel(&self, table: TableId, fd: Fd) -> bool {
+        let entry = self.tables.get(table).and_then(|t| t.fds.get(&fd));
+        entry.is_some_and(|e| e.handle.is_none())
+    }
+
+    /// `fd` was closed; forgets it if it named a unix socket.
+    pub fn close_channel(&mut self, table: TableId, fd: Fd) {
+        if self.is_channel(table, fd) {
+            self.remove(table, fd);
+        }
+    }
+
+    /// `fds` of `table` were sent on `channel`: the sockets among them stay open in flight
+    /// until a receiver takes them (or the trace ends).
+    pub fn send_fds(&mut self, table: TableId, channel: ChannelKey, fds: &[Fd]) {
+        let Some(t) = self.tables.get(table) else {
+            return;
+        };
+        let set: Vec<Option<Arc<Handle>>> = fds
+            .iter()
+            .map(|fd| t.fds.get(fd).and_then(|e| e.handle.clone()))
+            .collect();
+        self.in_flight.entry(channel).or_default().push_back(set);
+    }
+
+    /// `fds` of `table` were received on `channel`: the oldest set in flight on it gives them
+    /// their sockets, position by position (a descriptor whose sent one was no socket forgets
+    /// what it named). Returns the sockets whose last descriptor a received one replaced.
+    pub fn receive_fds(&mut self, table: TableId, channel: ChannelKey, fds: &[Fd]) -> Vec<SockNo> {
+        let set = self
+            .in_flight
+            .get_mut(&channel)
+            .and_then(VecDeque::pop_front)
+            .unwrap_or_default();
+        let mut sent = set.into_iter();
+        let mut replaced = Vec::new();
+        for &fd in fds {
+            replaced.extend(self.remove(table, fd));
+            self.touch(table, fd);
+            let Some(handle) = sent.next().flatten() else {
+                continue;
+            };
+            if let Some(t) = self.tables.get_mut(table) {
+                // SCM_RIGHTS descriptors arrive without close-on-exec unless MSG_CMSG_CLOEXEC.
+                let entry = Entry {
+                    handle: Some(handle),
+                    cloexec: false,
+                };
+                t.fds.insert(fd, entry);
+            }
+        }
+        drop(sent);
+        replaced.extend(self.take_closed());
+        replaced
     }
 
     pub fn note_user(&mut self, sock: SockNo, pid: u32) {
@@ -192,7 +281,7 @@ impl Tables {
             t.fds.insert(
                 fd,
                 Entry {
-                    handle,
+                    handle: Some(handle),
                     cloexec: slot.cloexec,
                 },
             );
@@ -311,7 +400,11 @@ impl Tables {
     /// descriptor order.
     fn drain(&mut self, table: TableId) -> Vec<SockNo> {
         let fds = std::mem::take(&mut self.tables[table].fds);
-        let order: Vec<SockNo> = fds.entries().iter().map(|(_, e)| e.handle.sock).collect();
+        let order: Vec<SockNo> = fds
+            .entries()
+            .iter()
+            .filter_map(|(_, e)| e.handle.as_ref().map(|h| h.sock))
+            .collect();
         drop(fds);
         let mut closed: HashSet<SockNo> = self.take_closed().into_iter().collect();
         order
@@ -332,6 +425,7 @@ impl Tables {
         for t in &mut self.tables {
             t.fds = FdMap::default();
         }
+        self.in_flight.clear();
         self.take_closed();
         self.handles.clear();
         open
@@ -477,6 +571,44 @@ mod tests {
             Some(0),
             "no child table keeps socket 0 open"
         );
+    }
+
+    #[test]
+    fn a_socket_in_flight_stays_open_and_the_receiver_holds_the_same_handle() {
+        let mut t = Tables::default();
+        let sender = t.table_of(1);
+        let receiver = t.table_of(2);
+        t.insert_channel(sender, 3);
+        t.insert(sender, 5, slot(0));
+        let channel = Some((150717, 150718));
+        t.send_fds(sender, channel, &[5]);
+        assert_eq!(t.remove(sender, 5), None, "in flight: still open");
+        assert!(t.receive_fds(receiver, None, &[3]).is_empty());
+        assert_eq!(
+            t.lookup(receiver, 3),
+            None,
+            "nothing was sent on that channel"
+        );
+        assert!(t.receive_fds(receiver, channel, &[3]).is_empty());
+        assert_eq!(t.lookup(receiver, 3), Some(0));
+        assert_eq!(
+            t.remove(receiver, 3),
+            Some(0),
+            "the receiver held the last one"
+        );
+        assert!(t.is_channel(sender, 3));
+        t.close_channel(sender, 3);
+        assert!(!t.names_socket(1, 3));
+    }
+
+    #[test]
+    fn a_socket_never_received_closes_at_the_end_of_the_trace() {
+        let mut t = Tables::default();
+        let sender = t.table_of(1);
+        t.insert(sender, 5, slot(0));
+        t.send_fds(sender, None, &[5]);
+        assert_eq!(t.exit(1), Vec::<SockNo>::new());
+        assert_eq!(t.close_all(), vec![0]);
     }
 
     #[test]

@@ -58,6 +58,7 @@ impl Script {
                 data: Payload::new(b"hi".to_vec(), false),
                 flags: Default::default(),
                 dest: None,
+                passed_fds: Vec::new(),
             },
             Outcome::ok(2),
         )
@@ -320,4 +321,88 @@ fn a_failed_close_is_kept_as_evidence() {
         .fold();
     assert_eq!(events.len(), 2);
     assert_eq!(events[1].call.outcome.errno, Some(Errno::EINTR));
+}
+
+/// The record of a dispatcher that accepts a connection and hands it to a worker forked
+/// beforehand (`tests/fixtures/lab/healthy-fdpass--nc--fdpass--record/server.trace`), with the
+/// dispatcher closing its copy while the descriptor is in flight.
+const PASSED_WITH_DECORATIONS: &str = r#"19183 1796551127.844856 socketpair(AF_UNIX, SOCK_STREAM|SOCK_CLOEXEC, 0, [3<UNIX-STREAM:[150717->150718]>, 4<UNIX-STREAM:[150718->150717]>]) = 0 <0.000039>
+19183 1796551127.845106 clone(child_stack=NULL, flags=CLONE_CHILD_CLEARTID|CLONE_CHILD_SETTID|SIGCHLD, child_tidptr=0x7f9470331e50) = 19191 <0.005698>
+19183 1796551127.851931 socket(AF_INET, SOCK_STREAM|SOCK_CLOEXEC, IPPROTO_IP) = 4<TCP:[150725]> <0.000028>
+19183 1796551128.076166 accept4(4<TCP:[10.77.1.10:7000]>, {sa_family=AF_INET, sin_port=htons(34424), sin_addr=inet_addr("10.77.1.21")}, [16], SOCK_CLOEXEC) = 5<TCP:[10.77.1.10:7000->10.77.1.21:34424]> <0.000024>
+19183 1796551128.081811 sendmsg(3<UNIX-STREAM:[150717->150718]>, {msg_name=NULL, msg_namelen=0, msg_iov=[{iov_base="conn", iov_len=4}], msg_iovlen=1, msg_control=[{cmsg_len=20, cmsg_level=SOL_SOCKET, cmsg_type=SCM_RIGHTS, cmsg_data=[5<TCP:[10.77.1.10:7000->10.77.1.21:34424]>]}], msg_controllen=24, msg_flags=0}, 0) = 4 <0.000040>
+19183 1796551128.081900 close(5<TCP:[10.77.1.10:7000->10.77.1.21:34424]>) = 0 <0.000010>
+19191 1796551128.082019 recvmsg(4<UNIX-STREAM:[150718->150717]>, {msg_name=0x7ffd8f331e10, msg_namelen=110 => 0, msg_iov=[{iov_base="conn", iov_len=16}], msg_iovlen=1, msg_control=[{cmsg_len=20, cmsg_level=SOL_SOCKET, cmsg_type=SCM_RIGHTS, cmsg_data=[3<TCP:[10.77.1.10:7000->10.77.1.21:34424]>]}], msg_controllen=24, msg_flags=0}, 0) = 4 <0.000018>
+19191 1796551128.083202 recvfrom(3<TCP:[10.77.1.10:7000->10.77.1.21:34424]>, "passed-along\n", 4096, 0, NULL, NULL) = 13 <0.000014>
+"#;
+
+/// Folds a trace given as text, read the way the pipeline reads it.
+fn fold_text(name: &str, text: &str) -> (Vec<SocketEvent>, Vec<SocketOrigin>) {
+    let path = std::env::temp_dir().join(format!("netcheck-fold-{}-{name}", std::process::id()));
+    std::fs::write(&path, text).unwrap();
+    let reader = crate::parse::TraceReader::open(&path, T).unwrap();
+    let mut folder = Folder::new(reader, T);
+    let events: Vec<SocketEvent> = folder.by_ref().collect();
+    let origins = folder.origins().to_vec();
+    std::fs::remove_file(&path).unwrap();
+    (events, origins)
+}
+
+/// The accepted socket reaches the worker: its read names the socket the dispatcher accepted,
+/// and the dispatcher's close while the descriptor was in flight closes nothing.
+fn assert_passed_socket_is_the_accepted_one(events: &[SocketEvent], origins: &[SocketOrigin]) {
+    assert_eq!(
+        origins.len(),
+        2,
+        "listener and accepted socket, nothing adopted"
+    );
+    let accepted = events
+        .iter()
+        .find(|e| e.call.name == SyscallName::Accept4)
+        .and_then(|e| e.sock(5))
+        .unwrap();
+    let read = events
+        .iter()
+        .find(|e| e.call.name == SyscallName::Recvfrom)
+        .unwrap();
+    assert_eq!(read.call.pid, 19191);
+    assert_eq!(read.sock(3), Some(accepted));
+    let closes: Vec<&SocketEvent> = events
+        .iter()
+        .filter(|e| e.call.name == SyscallName::Close && e.sock(-1) == Some(accepted))
+        .collect();
+    assert_eq!(closes.len(), 1, "closed once, at the end of the trace");
+    assert_eq!(closes[0].synthetic, Some(SyntheticReason::EndOfTrace));
+}
+
+#[test]
+fn a_socket_passed_with_scm_rights_is_the_senders_socket_in_the_receiver() {
+    let (events, origins) = fold_text("yy", PASSED_WITH_DECORATIONS);
+    assert_passed_socket_is_the_accepted_one(&events, &origins);
+}
+
+#[test]
+fn without_decorations_the_kth_set_sent_is_the_kth_received() {
+    // The same calls as a trace without -yy prints them.
+    let plain: String = PASSED_WITH_DECORATIONS
+        .lines()
+        .map(|line| strip_decorations(line) + "\n")
+        .collect();
+    assert!(!plain.contains("TCP:"));
+    let (events, origins) = fold_text("plain", &plain);
+    assert_passed_socket_is_the_accepted_one(&events, &origins);
+}
+
+/// Removes every `<...>` decoration (they nest `[...]` and may hold `->`).
+fn strip_decorations(line: &str) -> String {
+    let mut out = String::new();
+    let mut rest = line;
+    while let Some(start) = rest.find("<TCP:").or_else(|| rest.find("<UNIX-STREAM:")) {
+        out.push_str(&rest[..start]);
+        let after = &rest[start..];
+        let end = after.find("]>").map_or(after.len(), |e| e + 2);
+        rest = &after[end..];
+    }
+    out.push_str(rest);
+    out
 }

@@ -274,6 +274,7 @@ impl<'t> Model<'t> {
                 data,
                 flags,
                 dest,
+                ..
             } => self.send(ev, *fd, data, *flags, dest.as_ref()),
             // An error-queue read returns the socket's own timestamps or ICMP errors, no peer data.
             S::Recv { flags, .. } | S::RecvMany { flags, .. } if flags.errqueue => Verdict::Accept,
@@ -287,6 +288,7 @@ impl<'t> Model<'t> {
                 flags,
                 src,
                 truncated_datagram,
+                ..
             } => self.recv(
                 ev,
                 *fd,

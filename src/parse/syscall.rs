@@ -463,6 +463,8 @@ pub enum Syscall {
         data: Payload,
         flags: MsgFlags,
         dest: Option<SockAddr>,
+        /// Descriptors sendmsg passed with SCM_RIGHTS (a unix socket's ancillary data), in order.
+        passed_fds: Vec<Fd>,
     },
     /// recv, recvfrom, recvmsg, read, readv, pread64. `data` is what came back (empty on
     /// failure); `buf_len` the buffer size offered (sum of iovecs).
@@ -474,6 +476,8 @@ pub enum Syscall {
         src: Option<SockAddr>,
         /// recvmsg's `msg_flags` contained MSG_TRUNC (datagram was larger than the buffer).
         truncated_datagram: bool,
+        /// Descriptors recvmsg received with SCM_RIGHTS, numbered in the receiver's table.
+        passed_fds: Vec<Fd>,
     },
     SendMany {
         fd: Fd,

@@ -298,6 +298,7 @@ impl Script {
                 data: payload,
                 flags: MsgFlags::default(),
                 dest: None,
+                passed_fds: Vec::new(),
             },
             Outcome::ok(len as i64),
         )
@@ -311,6 +312,7 @@ impl Script {
                 data: shown(data),
                 flags: MsgFlags::default(),
                 dest: None,
+                passed_fds: Vec::new(),
             },
             Outcome::failed(errno),
         )
@@ -323,6 +325,7 @@ impl Script {
                 data: shown(data),
                 flags: MsgFlags::default(),
                 dest: Some(SockAddr::Inet(addr(to))),
+                passed_fds: Vec::new(),
             },
             Outcome::ok(data.len() as i64),
         )
@@ -353,6 +356,7 @@ impl Script {
                 flags,
                 src: src.map(|s| SockAddr::Inet(addr(s))),
                 truncated_datagram: false,
+                passed_fds: Vec::new(),
             },
             Outcome::ok(len as i64),
         )
@@ -383,6 +387,7 @@ impl Script {
                 flags: MsgFlags::default(),
                 src: None,
                 truncated_datagram: false,
+                passed_fds: Vec::new(),
             },
             Outcome::failed(errno),
         )

@@ -527,6 +527,7 @@ impl Script {
             data: Payload::new(b"ping".to_vec(), false),
             flags: MsgFlags::default(),
             dest: Some(inet(to)),
+            passed_fds: Vec::new(),
         };
         self.push(SyscallName::Sendto, syscall, Outcome::ok(4));
         self
@@ -540,6 +541,7 @@ impl Script {
             flags: MsgFlags::default(),
             src: Some(inet(from)),
             truncated_datagram: false,
+            passed_fds: Vec::new(),
         };
         self.push(SyscallName::Recvfrom, syscall, Outcome::ok(4));
         self

@@ -181,6 +181,7 @@ fn receive_timeouts_and_dontwait_make_eagain_expected() {
             },
             src: None,
             truncated_datagram: false,
+            passed_fds: Vec::new(),
         },
         crate::parse::Outcome::failed(Errno::EAGAIN),
     );

@@ -150,6 +150,7 @@ fn sends_and_receives_with_escapes_hex_and_truncation() {
         data,
         flags,
         dest,
+        ..
     } = syscall(
         r#"sendto(3, "GET / HTTP/1.1\r\nHost: a\r\n\r\n", 27, MSG_NOSIGNAL|MSG_MORE, NULL, 0) = 27"#,
     )
@@ -953,4 +954,22 @@ fn error_queue_reads_are_marked() {
         panic!()
     };
     assert!(flags.errqueue);
+}
+
+#[test]
+fn scm_rights_descriptors_of_sendmsg_and_recvmsg() {
+    let (sent, _, infos) = parse(
+        r#"sendmsg(3<UNIX-STREAM:[150717->150718]>, {msg_name=NULL, msg_namelen=0, msg_iov=[{iov_base="conn", iov_len=4}], msg_iovlen=1, msg_control=[{cmsg_len=20, cmsg_level=SOL_SOCKET, cmsg_type=SCM_RIGHTS, cmsg_data=[5<TCP:[10.77.1.10:7000->10.77.1.21:34424]>]}], msg_controllen=24, msg_flags=0}, 0) = 4"#,
+    );
+    let Syscall::Send { fd, passed_fds, .. } = sent else {
+        panic!()
+    };
+    assert_eq!((fd, passed_fds), (3, vec![5]));
+    assert!(infos.iter().any(|i| i.fd == 5 && i.kind == "TCP"));
+    let Syscall::Recv { fd, passed_fds, .. } = syscall(
+        r#"recvmsg(4, {msg_name=0x7ffd8f331e10, msg_namelen=110 => 0, msg_iov=[{iov_base="conn", iov_len=16}], msg_iovlen=1, msg_control=[{cmsg_len=24, cmsg_level=SOL_SOCKET, cmsg_type=SCM_RIGHTS, cmsg_data=[3, 7]}], msg_controllen=24, msg_flags=0}, 0) = 4"#,
+    ) else {
+        panic!()
+    };
+    assert_eq!((fd, passed_fds), (4, vec![3, 7]));
 }

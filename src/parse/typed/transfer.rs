@@ -5,7 +5,7 @@ use super::super::address::sockaddr;
 use super::super::error::{ParseError, Part, Result};
 use super::super::strings;
 use super::super::syscall::{
-    MmsgEntry, MsgFlags, Outcome, Payload, SockAddr, Syscall, SyscallName,
+    Fd, MmsgEntry, MsgFlags, Outcome, Payload, SockAddr, Syscall, SyscallName,
 };
 use super::super::value::{self, trim};
 use super::args::{count, Args};
@@ -26,6 +26,7 @@ pub(super) fn send(name: SyscallName, a: &Args, d: &mut Decorations) -> Result<S
             N::Sendto => a.opt(4).map(sockaddr).transpose()?.flatten(),
             _ => None,
         },
+        passed_fds: Vec::new(),
     })
 }
 
@@ -60,6 +61,7 @@ pub(super) fn recv(name: SyscallName, a: &Args, d: &mut Decorations) -> Result<S
             _ => None,
         },
         truncated_datagram: false,
+        passed_fds: Vec::new(),
     })
 }
 
@@ -71,6 +73,7 @@ pub(super) fn writev(a: &Args, d: &mut Decorations) -> Result<Syscall> {
         data,
         flags: MsgFlags::default(),
         dest: None,
+        passed_fds: Vec::new(),
     })
 }
 
@@ -84,30 +87,35 @@ pub(super) fn readv(a: &Args, d: &mut Decorations) -> Result<Syscall> {
         flags: MsgFlags::default(),
         src: None,
         truncated_datagram: false,
+        passed_fds: Vec::new(),
     })
 }
 
 /// `sendmsg(3, {msg_name=..., msg_iov=[...], ...}, 0) = 5`.
 pub(super) fn sendmsg(a: &Args, d: &mut Decorations) -> Result<Syscall> {
-    let msg = msghdr(a.get(1)?)?;
+    let fd = d.fd(a.get(0)?)?;
+    let msg = msghdr(a.get(1)?, Some(d))?;
     Ok(Syscall::Send {
-        fd: d.fd(a.get(0)?)?,
+        fd,
         data: msg.data,
         flags: msg_flags(a.get(2)?),
         dest: msg.name,
+        passed_fds: msg.passed_fds,
     })
 }
 
 /// `recvmsg(3, {msg_name=..., msg_iov=[...], msg_flags=...}, 0) = 5`.
 pub(super) fn recvmsg(a: &Args, d: &mut Decorations) -> Result<Syscall> {
-    let msg = msghdr(a.get(1)?)?;
+    let fd = d.fd(a.get(0)?)?;
+    let msg = msghdr(a.get(1)?, Some(d))?;
     Ok(Syscall::Recv {
-        fd: d.fd(a.get(0)?)?,
+        fd,
         data: msg.data,
         buf_len: msg.buf_len,
         flags: msg_flags(a.get(2)?),
         src: msg.name,
         truncated_datagram: msg.truncated_datagram,
+        passed_fds: msg.passed_fds,
     })
 }
 
@@ -234,16 +242,21 @@ struct Msg {
     buf_len: u64,
     name: Option<SockAddr>,
     truncated_datagram: bool,
+    passed_fds: Vec<Fd>,
 }
 
-/// A `msghdr` (`{msg_name=..., msg_iov=[...], msg_flags=...}`, old `msg_iov(1)=[...]`).
-fn msghdr(text: &[u8]) -> Result<Msg> {
+/// A `msghdr` (`{msg_name=..., msg_iov=[...], msg_flags=...}`, old `msg_iov(1)=[...]`). With
+/// `decorations`, the descriptors of its SCM_RIGHTS control messages are read too (their `-y`
+/// decorations recorded): the messages of sendmmsg and recvmmsg are read for their bytes only.
+fn msghdr(text: &[u8], decorations: Option<&mut Decorations>) -> Result<Msg> {
     let mut msg = Msg {
         data: Payload::default(),
         buf_len: 0,
         name: None,
         truncated_datagram: false,
+        passed_fds: Vec::new(),
     };
+    let mut decorations = decorations;
     let Some(fields) = value::struct_items(text) else {
         return Ok(msg);
     };
@@ -252,10 +265,47 @@ fn msghdr(text: &[u8]) -> Result<Msg> {
             (Some(b"msg_name"), name) => msg.name = sockaddr(name)?,
             (Some(b"msg_iov"), iov) => (msg.data, msg.buf_len) = iovecs(iov)?,
             (Some(b"msg_flags"), flags) => msg.truncated_datagram = msg_flags(flags).trunc,
+            (Some(b"msg_control"), control) => {
+                if let Some(d) = decorations.as_deref_mut() {
+                    scm_rights(control, d, &mut msg.passed_fds)?;
+                }
+            }
             _ => {}
         }
     }
     Ok(msg)
+}
+
+/// The descriptors of the SCM_RIGHTS messages in a `msg_control` array
+/// (`[{cmsg_len=20, cmsg_level=SOL_SOCKET, cmsg_type=SCM_RIGHTS, cmsg_data=[5<TCP:[...]>]}]`),
+/// appended to `fds` in order. Other control messages (credentials, timestamps) pass nothing.
+fn scm_rights(control: &[u8], d: &mut Decorations, fds: &mut Vec<Fd>) -> Result<()> {
+    let Some(messages) = value::array_items(control) else {
+        return Ok(());
+    };
+    for message in messages {
+        let Some(fields) = value::struct_items(message) else {
+            continue;
+        };
+        let mut rights = false;
+        let mut data: &[u8] = &[];
+        for field in fields {
+            match value::field(field) {
+                (Some(b"cmsg_type"), ty) => rights = trim(ty) == b"SCM_RIGHTS",
+                (Some(b"cmsg_data"), value) => data = value,
+                _ => {}
+            }
+        }
+        if !rights {
+            continue;
+        }
+        for fd in value::array_items(data).into_iter().flatten() {
+            if fd != b"..." {
+                fds.push(d.fd(trim(fd))?);
+            }
+        }
+    }
+    Ok(())
 }
 
 /// An `mmsghdr` array: `[{msg_hdr={...}, msg_len=5}, ...]`.
@@ -276,7 +326,7 @@ fn mmsghdrs(text: &[u8]) -> Result<Vec<MmsgEntry>> {
         for field in value::struct_items(item).ok_or(ParseError::at(Part::Struct, item))? {
             match value::field(field) {
                 (Some(b"msg_hdr"), hdr) => {
-                    let msg = msghdr(hdr)?;
+                    let msg = msghdr(hdr, None)?;
                     entry.data = msg.data;
                     entry.addr = msg.name;
                 }
