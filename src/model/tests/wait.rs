@@ -114,6 +114,7 @@ fn recv_never_returned(script: &mut Script, fd: i32) -> Loc {
             flags: MsgFlags::default(),
             src: None,
             truncated_datagram: false,
+            passed_fds: Vec::new(),
         },
         Outcome {
             value: None,
