@@ -32,6 +32,20 @@ fn chromium() -> Option<PathBuf> {
         .find(|p| p.is_file())
 }
 
+/// Chromium, or `None` after saying the test is skipped; under CI (`CI` set) a missing
+/// Chromium fails the test instead.
+fn chromium_or_skip() -> Option<PathBuf> {
+    let browser = chromium();
+    if browser.is_none() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "chromium is required under CI (.ci/run installs it)"
+        );
+        eprintln!("SKIPPED: chromium not found; install it to run the browser tests");
+    }
+    browser
+}
+
 /// What the page reported about itself, and what the browser printed.
 struct Rendered {
     fragment: String,
@@ -171,12 +185,7 @@ fn check_common(name: &str, r: &Rendered) {
 
 #[test]
 fn lab_reports_render_in_a_real_browser() {
-    let Some(browser) = chromium() else {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "chromium is required under CI (.ci/run installs it)"
-        );
-        eprintln!("SKIPPED: chromium not found; install it to run the browser tests");
+    let Some(browser) = chromium_or_skip() else {
         return;
     };
     let started = Instant::now();
@@ -296,12 +305,7 @@ fn lab_reports_render_in_a_real_browser() {
 /// written by its own script, and its findings linked to their calls.
 #[test]
 fn every_lab_fault_class_renders_in_a_real_browser() {
-    let Some(browser) = chromium() else {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "chromium is required under CI (.ci/run installs it)"
-        );
-        eprintln!("SKIPPED: chromium not found; install it to run the browser tests");
+    let Some(browser) = chromium_or_skip() else {
         return;
     };
     let lab_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/lab");
