@@ -89,6 +89,40 @@ pub enum DeviationKind {
     BlockedWithoutInheritedNonblock { blocked_ms: u64 },
 }
 
+impl DeviationKind {
+    /// What the deviation means, in words for people (reports never show the variant's name).
+    pub fn plain_words(&self) -> &'static str {
+        use DeviationKind as K;
+        match self {
+            K::ConnectFailed { .. } => "a connect failed",
+            K::UnexpectedFailure { .. } => "a call failed where the model expected it to succeed",
+            K::UnexpectedSuccess => "a call succeeded where the model expected it to fail",
+            K::UnexpectedBlocking => "a blocking socket reported it would block",
+            K::NonblockInherited => "an accepted socket was nonblocking only on BSD terms",
+            K::SendAfterPeerClosed { .. } => "data was sent after the peer closed",
+            K::ConnectionReset => "a connection was reset while both ends were open",
+            K::DataMismatch => "received bytes differ from the bytes sent",
+            K::BufferOverrun { .. } => "more bytes were unreceived than the sender's buffer holds",
+            K::DatagramTooLarge { .. } => "a datagram was larger than the socket buffer",
+            K::DatagramTruncated { .. } => "a datagram was cut to the receive buffer",
+            K::AddressInUse { .. } => "an address was bound twice",
+            K::LoopbackBoundExternalPeer { .. } => "a loopback-bound socket talked to another host",
+            K::IpVersionMismatch => "IPv4 and IPv6 ends did not match",
+            K::BroadcastNotPermitted => "a broadcast was sent without SO_BROADCAST",
+            K::PollMissedData => "a readiness wait reported nothing while data was waiting",
+            K::AcceptFromUnknownPeer { .. } => {
+                "a connection came from an address no trace connected from"
+            }
+            K::UnknownData => "bytes arrived that no traced call sent",
+            K::Unsupported { .. } => "a call or option the model does not follow",
+            K::Forced => "the order was blocked and a call was forced through",
+            K::BlockedWithoutInheritedNonblock { .. } => {
+                "a call blocked that would not have on BSD (O_NONBLOCK is not inherited on Linux)"
+            }
+        }
+    }
+}
+
 /// Every trace head was told to retry: ordering could not go on from here without forcing.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct BlockedPoint {

@@ -64,6 +64,7 @@ fn unexplained(analysis: &Analysis) -> Vec<UnexplainedDeviation> {
             let name_end = kind.find([' ', '{', '(']).unwrap_or(kind.len());
             UnexplainedDeviation {
                 kind: kind[..name_end].to_string(),
+                description: d.kind.plain_words().to_string(),
                 trace_id: d.loc.trace.to_string(),
                 file: file_of(&analysis.topology, &analysis.parse, d.loc)
                     .map_or_else(String::new, |p| p.display().to_string()),
@@ -289,5 +290,28 @@ mod tests {
                 "10.0.0.1"
             ]
         );
+    }
+}
+
+#[cfg(test)]
+mod unexplained_tests {
+    use crate::model::DeviationKind;
+
+    #[test]
+    fn deviations_are_described_in_words_not_variant_names() {
+        for kind in [
+            DeviationKind::PollMissedData,
+            DeviationKind::UnexpectedSuccess,
+            DeviationKind::Forced,
+            DeviationKind::UnknownData,
+        ] {
+            let words = kind.plain_words();
+            let name = format!("{kind:?}");
+            assert!(!words.contains(&name), "{words}");
+            assert!(
+                words.contains(' ') && words.starts_with(char::is_lowercase),
+                "{words}"
+            );
+        }
     }
 }

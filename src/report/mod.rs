@@ -89,8 +89,10 @@ pub struct ReplaySummary {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct UnexplainedDeviation {
-    /// The deviation kind's name (`UnexpectedFailure`, ...).
+    /// The deviation kind's stable name (`UnexpectedFailure`, ...), for machines.
     pub kind: String,
+    /// What it means, in words.
+    pub description: String,
     pub trace_id: String,
     pub file: String,
     pub line: u64,

@@ -156,8 +156,8 @@ fn traces(out: &mut String, report: &Report, style: Style) {
     for d in &r.unexplained_deviations {
         let _ = writeln!(
             out,
-            "  deviation without a finding: {} at {}:{} ({})",
-            d.kind, d.file, d.line, d.detail
+            "  not explained by any finding: {} at {}:{} ({})",
+            d.description, d.file, d.line, d.detail
         );
     }
 }

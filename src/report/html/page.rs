@@ -309,8 +309,8 @@ fn traces(out: &mut String, report: &Report) {
         for d in &r.unexplained_deviations {
             let _ = write!(
                 out,
-                "<li>deviation without a finding: {} at {}:{} ({})</li>",
-                html(&d.kind),
+                "<li>not explained by any finding: {} at {}:{} ({})</li>",
+                html(&d.description),
                 html(&d.file),
                 d.line,
                 html(&d.detail)
