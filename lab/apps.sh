@@ -1175,5 +1175,7 @@ for s in "${SCENARIOS[@]}"; do
   "sc_$s"
 done
 if [ "$found" = 0 ]; then echo "apps: no scenario named $ONLY (see --list)" >&2; exit 2; fi
+# One-sided views: what each host alone must show (lab/views.py).
+python3 "$ROOT/lab/views.py" "$FIXTURES"
 log "done in $(( $(date +%s) - STARTED )) s"
 du -sh "$FIXTURES" "$PENDING" 2>/dev/null || true

@@ -261,7 +261,7 @@ connect-refused-while-listening connect-never-completed connect-unexpected-failu
 data-unreceived-poll-missed send-after-peer-closed connection-reset data-mismatch udp-all-lost udp-loss
 mtu-black-hole buffer-overrun datagram-truncated address-in-use loopback-bound-external-peer
 ip-version-mismatch nonblock-inherited unexpected-blocking broadcast-not-permitted no-peer-traffic
-ordering-incomplete unparsed-lines untraced-children""".split()
+ordering-incomplete unparsed-lines untraced-children no-reply""".split()
 healthy = kind == "healthy"
 doc = {
     "scenario": name,
@@ -750,6 +750,7 @@ if [ "$BENCH" = 1 ]; then
 fi
 if [ "$MATRIX_ONLY" = 1 ]; then
   run_matrix "$MATRIX_GLOB"
+  python3 "$ROOT/lab/views.py" "$FIXTURES"
   du -sh "$FIXTURES"
   exit 0
 fi
@@ -768,4 +769,6 @@ else
   done
 fi
 if [ "$found" = 0 ]; then echo "lab: no scenario named $ONLY (see --list)" >&2; exit 2; fi
+# One-sided views: what each host alone must show (lab/views.py).
+python3 "$ROOT/lab/views.py" "$FIXTURES"
 du -sh "$FIXTURES"

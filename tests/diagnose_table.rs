@@ -97,6 +97,7 @@ fn markdown_has_one_row_per_scenario_and_totals() {
             extra: vec!["udp-loss"],
             incorrect: Vec::new(),
             error: None,
+            invisible: None,
         },
         Row {
             scenario: "mtu".into(),
@@ -105,6 +106,7 @@ fn markdown_has_one_row_per_scenario_and_totals() {
             extra: Vec::new(),
             incorrect: vec!["data-unreceived"],
             error: None,
+            invisible: None,
         },
         Row {
             scenario: "broken".into(),
@@ -113,6 +115,16 @@ fn markdown_has_one_row_per_scenario_and_totals() {
             extra: Vec::new(),
             incorrect: Vec::new(),
             error: Some("cannot read a|b".into()),
+            invisible: None,
+        },
+        Row {
+            scenario: "refused @server".into(),
+            kind: "invisible".into(),
+            main_found: false,
+            extra: Vec::new(),
+            incorrect: Vec::new(),
+            error: None,
+            invisible: Some("the server never hears of it".into()),
         },
     ];
     let text = render_markdown(&rows);
@@ -133,7 +145,15 @@ fn markdown_has_one_row_per_scenario_and_totals() {
         lines[4],
         "| broken | ? | error: cannot read a\\|b | 0 | 0 |"
     );
-    assert!(text.contains("1 of 3 scenario(s) found their main issue; 1 extra, 1 incorrect."));
+    assert_eq!(
+        lines[5],
+        "| refused @server | invisible | not scored: the server never hears of it | 0 | 0 |"
+    );
+    assert!(text.contains(
+        "1 of 3 scenario(s) found their main issue; 1 extra, 1 incorrect. 1 one-sided view(s) \
+         cannot show their fault and are not scored."
+    ));
+    assert!(rows[3].passed());
 }
 
 #[test]
@@ -143,4 +163,15 @@ fn a_stated_type_overrides_the_rule_class() {
         &findings(),
     );
     assert_eq!(row.kind, "network");
+}
+
+#[test]
+fn any_of_several_rules_may_name_the_main_issue() {
+    let seen =
+        expected(r#"{"scenario":"s","must_report_any":["connect-filtered","connect-refused"]}"#);
+    let row = judge(&seen, &findings());
+    assert!(row.main_found);
+    assert_eq!(row.kind, "network");
+    let unseen = expected(r#"{"scenario":"s","must_report_any":["udp-loss","udp-all-lost"]}"#);
+    assert!(!judge(&unseen, &findings()).main_found);
 }

@@ -94,7 +94,10 @@ fn run_table(dir: &Path) -> CmdResult {
             dir.display()
         )));
     }
-    let rows: Vec<table::Row> = scenarios.iter().map(|s| table::run_scenario(s)).collect();
+    let rows: Vec<table::Row> = scenarios
+        .iter()
+        .flat_map(|s| table::run_scenario_with_views(s))
+        .collect();
     print(&table::render_markdown(&rows))?;
     Ok(if rows.iter().all(table::Row::passed) {
         Status::Clean

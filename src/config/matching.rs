@@ -128,6 +128,8 @@ pub struct Matcher<'t> {
     publics: HashMap<IpAddr, Vec<(usize, usize)>>,
     /// Ignored address → ports (`None` = every port).
     ignored: HashMap<IpAddr, Vec<Option<u16>>>,
+    /// Some host is declared without a trace.
+    has_unobserved_host: bool,
 }
 
 impl<'t> Matcher<'t> {
@@ -162,6 +164,7 @@ impl<'t> Matcher<'t> {
             owners,
             publics,
             ignored,
+            has_unobserved_host: topology.hosts.iter().any(|h| h.traces.is_empty()),
         }
     }
 
@@ -329,6 +332,45 @@ impl<'t> Matcher<'t> {
             })
         });
         !behind_nat
+    }
+
+    /// Is some host declared without a trace? Then a listener or a UDP socket may hear from a
+    /// peer no trace shows.
+    pub fn has_unobserved_host(&self) -> bool {
+        self.has_unobserved_host
+    }
+
+    /// Is `addr` beyond what the traces can show: outside the modelled world, or an address
+    /// whose every owner (and every NAT that maps it) is a host declared without a trace? Such a
+    /// peer is *unobserved*, not absent: the local trace alone settles what happened to the
+    /// calls that address it.
+    pub fn is_unobserved(&self, addr: SocketAddr) -> bool {
+        if self.is_outside(addr) {
+            return true;
+        }
+        let ip = addr.ip().to_canonical();
+        if is_special(ip) {
+            return false;
+        }
+        let traced = |h: usize| {
+            self.topology
+                .hosts
+                .get(h)
+                .is_some_and(|h| !h.traces.is_empty())
+        };
+        let owned_by_traced = self
+            .owners
+            .get(&ip)
+            .is_some_and(|hosts| hosts.iter().any(|&h| traced(h)));
+        let mapped_to_traced = self.publics.get(&ip).is_some_and(|rules| {
+            rules.iter().any(|&(h, r)| {
+                traced(h)
+                    && self.rule(h, r).is_some_and(|rule| {
+                        addr.port() == 0 || rule.public.port.is_none_or(|p| p == addr.port())
+                    })
+            })
+        });
+        !owned_by_traced && !mapped_to_traced
     }
 
     fn owns(&self, host: Option<usize>, ip: IpAddr) -> bool {

@@ -356,3 +356,20 @@ fn inferred_rules_are_listed_with_their_hosts() {
         ]
     );
 }
+
+#[test]
+fn an_address_of_a_host_declared_without_a_trace_is_unobserved_not_outside() {
+    // Every host of `topology()` has a trace; the server's is dropped (the config declares it
+    // with `ip` lines only).
+    let mut topo = topology();
+    let server = topo.hosts.iter().position(|h| h.name == "server").unwrap();
+    topo.hosts[server].traces.clear();
+    let m = Matcher::new(&topo);
+    let server = "10.0.0.2:80".parse().unwrap();
+    assert!(!m.is_outside(server));
+    assert!(m.is_unobserved(server));
+    assert!(m.has_unobserved_host());
+    let client = "10.0.0.1:5000".parse().unwrap();
+    assert!(!m.is_unobserved(client));
+    assert!(m.is_unobserved("192.0.2.7:80".parse().unwrap()));
+}

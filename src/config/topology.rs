@@ -77,6 +77,44 @@ impl Topology {
             .iter()
             .flat_map(|h| h.nats.iter().filter(|n| n.inferred).map(move |n| (h, n)))
     }
+
+    /// The same world as only `host` saw it: every other host keeps its addresses and NATs but
+    /// loses its traces (it becomes unobserved). `None` when no host has that name or it has no
+    /// trace.
+    pub fn seen_only_from(&self, host: &str) -> Option<Topology> {
+        let keep = self.hosts.iter().position(|h| h.name == host)?;
+        let kept: Vec<&TraceSpec> = self.traces.iter().filter(|t| t.host == keep).collect();
+        if kept.is_empty() {
+            return None;
+        }
+        let traces: Vec<TraceSpec> = kept
+            .into_iter()
+            .enumerate()
+            .map(|(i, t)| TraceSpec {
+                id: TraceId(i as u32),
+                ..t.clone()
+            })
+            .collect();
+        let hosts = self
+            .hosts
+            .iter()
+            .enumerate()
+            .map(|(h, host)| Host {
+                traces: if h == keep {
+                    traces.iter().map(|t| t.id).collect()
+                } else {
+                    Vec::new()
+                },
+                ..host.clone()
+            })
+            .collect();
+        Some(Topology {
+            hosts,
+            traces,
+            ignores: self.ignores.clone(),
+            origin: self.origin,
+        })
+    }
 }
 
 /// Endpoints ignored in every topology: local DNS resolvers (the classic 127.0.0.1:53 and the

@@ -29,6 +29,8 @@ pub static RULES: &[Rule] = &[
     rules::udp_all_lost::RULE,
     rules::udp_loss::RULE,
     rules::datagram_truncated::RULE,
+    // Requests a peer no trace shows never answered.
+    rules::no_reply::RULE,
     // One call, one finding.
     rules::address_in_use::RULE,
     rules::loopback_bound_external_peer::RULE,

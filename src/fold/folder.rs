@@ -474,7 +474,7 @@ impl<I: EventSource> Folder<I> {
 
     /// A readiness wait names the sockets among its descriptors; one on files only is dropped.
     fn fold_wait(&mut self, table: TableId, call: Call) {
-        let Syscall::Wait { fds, .. } = &call.syscall else {
+        let Syscall::Wait { fds, epoll_fd, .. } = &call.syscall else {
             return;
         };
         let wanted: Vec<Fd> = fds.iter().map(|w| w.fd).collect();
@@ -482,7 +482,11 @@ impl<I: EventSource> Folder<I> {
             .into_iter()
             .filter_map(|fd| self.resolve(table, fd, call.pid))
             .collect();
-        if socks.is_empty() {
+        // An epoll wait that timed out (or never returned) lists nothing, yet it tells about
+        // every socket its instance watches: the model knows that interest set.
+        let empty_epoll_wait =
+            epoll_fd.is_some() && (call.outcome.value == Some(0) || call.outcome.never_returned());
+        if socks.is_empty() && !empty_epoll_wait {
             self.stats.non_socket_calls += 1;
         } else {
             self.emit(call, socks);

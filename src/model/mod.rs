@@ -12,6 +12,7 @@
 //! [`connect`] (TCP connect, its completion, accept), [`stream`] (TCP send and receive),
 //! [`dgram`] (transfer dispatch and UDP), [`wait`] (select, poll, epoll).
 
+mod exchange;
 pub mod options;
 pub mod outcome;
 mod setup;
@@ -21,6 +22,7 @@ mod transfer;
 pub mod udp;
 mod wait;
 
+pub use exchange::UnansweredRequests;
 pub use outcome::*;
 pub use socket::{Proto, SockState, Socket};
 
@@ -81,6 +83,10 @@ pub struct Model<'t> {
     unsupported: BTreeMap<String, u64>,
     /// Set while a blocked head is pushed through: retry points take their forced path.
     forcing: bool,
+    /// Exchanges with unobserved peers, per socket (see `exchange.rs`).
+    exchanges: HashMap<SockId, exchange::Exchange>,
+    /// Sockets that gave up on requests to unobserved peers, as they closed.
+    unanswered: Vec<UnansweredRequests>,
     wait_keys: Vec<WaitKey>,
     touched: Vec<WaitKey>,
     /// Closes with SO_LINGER {1, 0} (they reset the connection instead of ending it).
@@ -118,6 +124,8 @@ impl<'t> Model<'t> {
             activity: Vec::new(),
             unsupported: BTreeMap::new(),
             forcing: false,
+            exchanges: HashMap::new(),
+            unanswered: Vec::new(),
             wait_keys: Vec::new(),
             touched: Vec::new(),
             abortive_closes: Vec::new(),
@@ -177,10 +185,11 @@ impl<'t> Model<'t> {
         std::mem::take(&mut self.touched)
     }
 
-    /// Is `addr` outside the modelled world (an ignored endpoint or nobody's address)?
+    /// Is `addr` beyond the traces (an ignored endpoint, nobody's address, or the address of a
+    /// host declared without a trace)?
     pub fn is_outside(&self, addr: SocketAddr) -> bool {
         addr.ip() != std::net::IpAddr::V4(std::net::Ipv4Addr::BROADCAST)
-            && self.matcher.is_outside(addr)
+            && self.matcher.is_unobserved(addr)
     }
 
     /// The traces that could have sent from (or connected from) `addr`: those of the hosts that
@@ -376,6 +385,16 @@ impl<'t> Model<'t> {
     /// `ev`'s trace talks to `addr`, an address of no host; the first call per address is kept
     /// as evidence.
     fn note_unknown_peer(&mut self, ev: &SocketEvent, addr: SocketAddr) {
+        if self.matcher.is_ignored(addr) {
+            // The configuration put it out of scope: no evidence either way.
+            return;
+        }
+        if !self.matcher.is_outside(addr) {
+            // A declared host's address, only untraced: known, merely unobserved.
+            self.activity_mut(ev.call.loc.trace)
+                .unobserved_peer_contacts += 1;
+            return;
+        }
         let a = self.activity_mut(ev.call.loc.trace);
         if a.unknown_peers.len() < UNKNOWN_PEERS_KEPT && !a.unknown_peers.contains(&addr) {
             a.unknown_peers.push(addr);
@@ -385,6 +404,9 @@ impl<'t> Model<'t> {
 
     /// An unknown peer that reached `trace` (see [`TraceActivity::inbound_unknown_peers`]).
     fn note_inbound_unknown_peer(&mut self, trace: TraceId, addr: SocketAddr) {
+        if !self.matcher.is_outside(addr) || self.matcher.is_ignored(addr) {
+            return;
+        }
         let a = self.activity_mut(trace);
         if a.inbound_unknown_peers.len() < UNKNOWN_PEERS_KEPT
             && !a.inbound_unknown_peers.contains(&addr)
@@ -507,6 +529,12 @@ impl<'t> Model<'t> {
     /// Builds what diagnose reads.
     pub fn finish(mut self, ordered_calls: u64, blocked: Vec<BlockedPoint>) -> ReplayOutcome {
         self.keep_resets_seen_only_by_waits();
+        let mut open: Vec<SockId> = self.exchanges.keys().copied().collect();
+        open.sort();
+        for id in open {
+            self.close_exchange(id);
+        }
+        self.unanswered.sort_by_key(|u| u.request);
         let tcp: Vec<TcpConnection> = self.conns.iter().map(Connection::to_outcome).collect();
         let links: Vec<TraceId> = self
             .conns
@@ -556,6 +584,7 @@ impl<'t> Model<'t> {
             used_timestamps: false,
             timed_out_waits: self.timed_out_waits,
             abortive_closes: self.abortive_closes,
+            unanswered_requests: self.unanswered,
             listeners: self.listen_history,
             failed_connect_spans: self.failed_connect_spans,
         }

@@ -227,6 +227,8 @@ pub struct TraceActivity {
     pub socket_calls: u64,
     /// Connections or flows whose other end is a traced socket.
     pub peer_links: u64,
+    /// Connects and datagrams to addresses of hosts declared without a trace.
+    pub unobserved_peer_contacts: u64,
     /// Remote addresses that are no host's (first few).
     pub unknown_peers: Vec<SocketAddr>,
     /// Where the trace first talked to each of `unknown_peers` (same order; evidence for
@@ -280,6 +282,9 @@ pub struct ReplayOutcome {
     pub listeners: Vec<ListenerRecord>,
     /// Where and when each failed TCP connect (a `ConnectFailed` deviation) ran.
     pub failed_connect_spans: Vec<CallSpan>,
+    /// Per socket, the requests to an unobserved peer that went unanswered before the program
+    /// gave up (what one side proves by itself), in the order of the first such request.
+    pub unanswered_requests: Vec<super::UnansweredRequests>,
 }
 
 /// A call's place in its trace and on its trace's clock.

@@ -271,6 +271,7 @@ impl Model<'_> {
             Some(e) => self.unexpected_failure(ev, id, e),
         };
         let loc = ev.call.loc;
+        self.close_exchange(id);
         self.unbind(id);
         // The last close removes the socket from every epoll set (epoll instances are few).
         for (_, interest) in self

@@ -25,15 +25,20 @@ impl Model<'_> {
     /// The socket a transfer names, its transport and the byte count the call returned; or why
     /// the call is not modelled.
     fn transfer_target(
-        &self,
+        &mut self,
         ev: &SocketEvent,
         fd: Fd,
+        way: Way,
+        addr: Option<&SockAddr>,
     ) -> ControlFlow<Verdict, (SockId, Proto, u64)> {
+        self.note_exchange(ev, fd, way, addr.and_then(inet_of));
         match self.target(ev, fd) {
             Target::Sock(id, sock) => {
                 ControlFlow::Continue((id, sock.proto, Self::returned_len(ev)))
             }
-            Target::Skip(verdict) => ControlFlow::Break(verdict),
+            Target::Skip(verdict) => {
+                ControlFlow::Break(self.unobserved_peer_error(ev, fd, way).unwrap_or(verdict))
+            }
         }
     }
 
@@ -45,7 +50,7 @@ impl Model<'_> {
         flags: MsgFlags,
         dest: Option<&SockAddr>,
     ) -> Verdict {
-        let (id, proto, len) = match self.transfer_target(ev, fd) {
+        let (id, proto, len) = match self.transfer_target(ev, fd, Way::Send, dest) {
             ControlFlow::Continue(target) => target,
             ControlFlow::Break(verdict) => return verdict,
         };
@@ -77,7 +82,7 @@ impl Model<'_> {
         src: Option<&SockAddr>,
         truncated_datagram: bool,
     ) -> Verdict {
-        let (id, proto, len) = match self.transfer_target(ev, fd) {
+        let (id, proto, len) = match self.transfer_target(ev, fd, Way::Receive, src) {
             ControlFlow::Continue(target) => target,
             ControlFlow::Break(verdict) => return verdict,
         };
@@ -116,6 +121,10 @@ impl Model<'_> {
         flags: MsgFlags,
         way: Way,
     ) -> Verdict {
+        let first_addr = Self::transferred_messages(ev, msgs)
+            .first()
+            .and_then(|d| d.addr);
+        self.note_exchange(ev, fd, way, first_addr);
         let (id, sock) = match self.target(ev, fd) {
             Target::Sock(id, s) => (id, s),
             Target::Skip(v) => return v,
@@ -146,6 +155,8 @@ impl Model<'_> {
         let unknown = Payload::new(Vec::new(), true);
         let len = Self::returned_len(ev);
         let flags = MsgFlags::default();
+        self.note_exchange(ev, out_fd, Way::Send, None);
+        self.note_exchange(ev, in_fd, Way::Receive, None);
         if let Target::Sock(id, sock) = self.target(ev, out_fd) {
             return match sock.proto {
                 Proto::Tcp => self.tcp_send(ev, id, Bytes::of(&unknown, len), flags),
@@ -158,6 +169,8 @@ impl Model<'_> {
                 Proto::Udp => self.unsupported_call(ev, "splice from a UDP socket"),
             };
         }
-        Verdict::NotModelled
+        self.unobserved_peer_error(ev, out_fd, Way::Send)
+            .or_else(|| self.unobserved_peer_error(ev, in_fd, Way::Receive))
+            .unwrap_or(Verdict::NotModelled)
     }
 }

@@ -22,7 +22,12 @@ impl Model<'_> {
             return None;
         }
         match (sock.proto, sock.state()) {
-            (Proto::Tcp, SockState::Listen) => Some(!sock.pending.is_empty()),
+            // A host declared without a trace may connect at any time: an empty queue proves
+            // nothing then.
+            (Proto::Tcp, SockState::Listen) if sock.pending.is_empty() => {
+                (!self.matcher.has_unobserved_host()).then_some(false)
+            }
+            (Proto::Tcp, SockState::Listen) => Some(true),
             (Proto::Tcp, SockState::Connected) => {
                 let c = self.conns.get(sock.conn?)?;
                 let side = c.side_of(id);
@@ -36,10 +41,11 @@ impl Model<'_> {
             }
             (Proto::Udp, _) => {
                 let port = sock.local.map(|l| l.port()).filter(|p| *p != 0)?;
-                Some(
-                    self.flows
-                        .anything_for(port, |f| self.receives(id, None, f)),
-                )
+                let queued = self
+                    .flows
+                    .anything_for(port, |f| self.receives(id, None, f));
+                // Likewise a datagram may come from a host declared without a trace.
+                (queued || !self.matcher.has_unobserved_host()).then_some(queued)
             }
             // Connecting (readable with an error), created, bound: nothing to judge.
             _ => None,
@@ -99,10 +105,16 @@ impl Model<'_> {
                 !(w.got.read || w.got.write || w.got.error || w.got.hangup || w.got.other)
             });
         if nothing_ready {
+            let all_read_watched: Vec<SockId> = fds
+                .iter()
+                .filter(|w| w.wanted.read)
+                .filter_map(|w| ev.sock(w.fd))
+                .collect();
             let read_watched: Vec<SockId> = watched()
                 .filter(|(w, _)| w.wanted.read)
                 .map(|(_, id)| id)
                 .collect();
+            self.exchanges_waited_in_vain(&all_read_watched, ev.call.loc);
             // Timed out: was anything waiting for a socket watched for reading?
             let missed: Vec<SockId> = read_watched
                 .iter()
@@ -166,6 +178,11 @@ impl Model<'_> {
                 .filter_map(|w| ev.sock(w.fd))
                 .collect(),
         };
+        // An epoll wait left at the end of the trace watches a whole set (event loops always
+        // have one pending): only a wait naming its sockets tells that an answer was awaited.
+        if epoll_fd.is_none() {
+            self.exchanges_waited_in_vain(&read_watched, ev.call.loc);
+        }
         self.gave_up_waiting(ev, &read_watched)
     }
 
@@ -288,12 +305,24 @@ impl Model<'_> {
     }
 
     fn epoll_timeout(&mut self, ev: &SocketEvent, epfd: Fd) -> Verdict {
+        let all_read_watched: Vec<SockId> = self
+            .epoll_interest
+            .get(&(ev.call.loc.trace, epfd))
+            .into_iter()
+            .flatten()
+            .filter(|(_, wanted)| wanted.read)
+            .map(|(id, _)| *id)
+            .collect();
+        self.exchanges_waited_in_vain(&all_read_watched, ev.call.loc);
         let read_watched: Vec<SockId> = self
             .epoll_interest
             .get(&(ev.call.loc.trace, epfd))
             .into_iter()
             .flatten()
             .filter(|(id, wanted)| wanted.read && self.sockets.get(id).is_some_and(|s| !s.external))
+            // Edge-triggered interest: bytes already signalled are not signalled again, so a
+            // timeout proves nothing about them (epoll(7)).
+            .filter(|(id, wanted)| !wanted.edge_triggered || !self.ever_received(**id))
             .map(|(id, _)| *id)
             .collect();
         self.note_timed_out_wait(ev, &read_watched);
@@ -302,10 +331,21 @@ impl Model<'_> {
             .get(&(ev.call.loc.trace, epfd))
             .into_iter()
             .flatten()
+            .filter(|(id, wanted)| !wanted.edge_triggered || !self.ever_received(**id))
             .filter(|(id, wanted)| wanted.read && self.readable(**id) == Some(true))
             .map(|(id, _)| *id)
             .collect();
         self.missed(ev, &missed)
+    }
+
+    /// May an edge-triggered instance already have signalled what waits for `id`? Always,
+    /// except on a connection that never received a byte: its first bytes would be news.
+    fn ever_received(&self, id: SockId) -> bool {
+        self.sockets
+            .get(&id)
+            .and_then(|s| s.conn)
+            .and_then(|c| self.conns.get(c))
+            .is_none_or(|c| c.incoming(c.side_of(id)).stats.received > 0)
     }
 
     fn read_key(&self, id: SockId) -> WaitKey {

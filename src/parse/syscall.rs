@@ -389,8 +389,11 @@ pub struct Ready {
     pub write: bool,
     pub error: bool,
     pub hangup: bool,
-    /// Bits netcheck does not interpret (POLLPRI, EPOLLET...).
+    /// Bits netcheck does not interpret (POLLPRI, EPOLLONESHOT...).
     pub other: bool,
+    /// EPOLLET: the instance reports a change of readiness once, not a state; a wait that times
+    /// out says only that nothing *new* arrived.
+    pub edge_triggered: bool,
 }
 
 /// One descriptor in a readiness wait: what was asked for and what came back.

@@ -20,6 +20,7 @@ pub mod loopback_bound_external_peer;
 pub mod mtu_black_hole;
 pub mod nat_undeclared;
 pub mod no_peer_traffic;
+pub mod no_reply;
 pub mod nonblock_inherited;
 pub mod ordering_incomplete;
 pub mod port_forwarding;

@@ -21,7 +21,7 @@ pub const RULE: Rule = Rule {
 
 const EXPLANATION: &str = "\
 ## What it detects
-Three patterns. (1) A traced server accepts connections whose peer address belongs to no host,
+Four patterns. (1) A traced server accepts connections whose peer address belongs to no host,
 while a traced client with a private address of its own connects to it and is never accepted (or
 its connect cannot be matched): the client's address was rewritten on the way. (2) No trace
 reaches another traced host, a traced server accepted connections from an address of no host, and
@@ -30,7 +30,9 @@ rewritten addresses. Talking to unknown addresses alone is no evidence of a NAT 
 address looks the same) and is left to `no-peer-traffic`. (1b) The same for datagrams: a client
 with a private address sends to a traced host's address where no traced socket receives them,
 while a trace of that host receives datagrams from an address of no host (its answers, sent
-there, are the datagrams the client receives \"from no traced sender\"). (3) The topology
+there, are the datagrams the client receives \"from no traced sender\"). (4) Seen from one
+side: a trace accepted connections or received datagrams from addresses of no declared host while
+the configuration declares other hosts without a trace. (3) The topology
 contains a NAT
 that was inferred from the traces rather than declared (zero-config runs): it is reported so that
 the guess can be checked (inferred port forwards are reported by `port-forwarding`).
@@ -62,7 +64,67 @@ fn detect(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
     findings.extend(unaccepted_private_clients(cx, claims));
     findings.extend(datagrams_through_nat(cx, claims));
     findings.extend(only_unknown_peers(cx, claims));
+    findings.extend(strangers_instead_of_unobserved_hosts(cx, claims));
     findings.extend(inferred_nats(cx, &RULE, false));
+    findings
+}
+
+/// Pattern 4, seen from one side: a trace was reached from addresses of no declared host (it
+/// accepted them, or received their datagrams), while the hosts that should talk to it are
+/// declared without a trace. Their traffic arrives under an address the configuration does not
+/// know: a NAT in front of them, or a host the configuration does not list.
+fn strangers_instead_of_unobserved_hosts(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
+    let matcher = cx.matcher();
+    if !matcher.has_unobserved_host() {
+        return Vec::new();
+    }
+    let unobserved: Vec<&str> = cx
+        .topology
+        .hosts
+        .iter()
+        .filter(|h| h.traces.is_empty())
+        .map(|h| h.name.as_str())
+        .collect();
+    let mut findings = Vec::new();
+    for a in &cx.outcome.activity {
+        let Some(trace) = a.trace else { continue };
+        let strangers: Vec<String> = a
+            .inbound_unknown_peers
+            .iter()
+            .filter(|p| matcher.is_outside(**p))
+            .map(|p| p.ip().to_string())
+            .collect();
+        if strangers.is_empty() || claims.trace(trace) {
+            continue;
+        }
+        claims.claim_trace(trace);
+        let mut unique = strangers.clone();
+        unique.dedup();
+        let evidence = a
+            .unknown_peers
+            .iter()
+            .zip(&a.unknown_peer_calls)
+            .filter(|(p, _)| a.inbound_unknown_peers.contains(p))
+            .map(|(p, loc)| {
+                Evidence::new(*loc, format!("traffic from {p}, an address of no host"))
+            });
+        findings.push(
+            RULE.finding(
+                format!(
+                    "{} was reached from {}, address(es) of no declared host, while {} {}                      declared without a trace: their traffic probably arrives through a NAT the                      configuration does not declare (or from a host it does not list)",
+                    cx.who(trace),
+                    unique.join(", "),
+                    unobserved.join(", "),
+                    if unobserved.len() == 1 { "is" } else { "are" },
+                ),
+                format!(
+                    "declare the NAT on the host behind it (`nat PRIVATE_IP {}`), or add the host                      with that address; tracing the other side would show its own address",
+                    unique.first().map_or("PUBLIC_IP", String::as_str)
+                ),
+            )
+            .with_evidence(evidence),
+        );
+    }
     findings
 }
 

@@ -15,8 +15,10 @@ pub const RULE: Rule = Rule {
 const EXPLANATION: &str = "\
 ## What it detects
 A trace that talks to addresses of no traced host and never to a socket of another trace: no
-connection and no datagram flow has a traced socket at the other end. Runs with a single trace,
-and traces whose only traffic went to traced hosts' addresses (a refused connect, say, which
+connection and no datagram flow has a traced socket at the other end, and it never addressed a
+host declared without a trace either. Runs with a single trace are left out unless the
+configuration declares other hosts without a trace (then talking only to undeclared addresses is
+as telling as with every host traced); traces whose only traffic went to traced hosts' addresses (a refused connect, say, which
 other rules report), are left out.
 
 ## Why it matters
@@ -37,14 +39,16 @@ of no host (positive evidence of a NAT), `nat-undeclared` reports it instead.
 ";
 
 fn detect(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
-    if cx.topology.traces.len() < 2 {
+    // One trace alone is isolated only against hosts declared without a trace.
+    if cx.topology.traces.len() < 2 && !cx.matcher().has_unobserved_host() {
         return Vec::new();
     }
     let isolated: Vec<_> = cx
         .outcome
         .activity
         .iter()
-        .filter(|a| a.socket_calls > 0 && a.peer_links == 0 && !a.unknown_peers.is_empty())
+        .filter(|a| a.socket_calls > 0 && a.peer_links == 0 && a.unobserved_peer_contacts == 0)
+        .filter(|a| !a.unknown_peers.is_empty())
         .filter_map(|a| a.trace.map(|t| (t, a)))
         .filter(|(t, _)| !claims.trace(*t))
         .collect();

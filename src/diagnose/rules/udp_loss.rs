@@ -65,13 +65,51 @@ fn detect(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
             )),
         );
     }
+    findings.extend(round_trip_losses(cx));
     findings
+}
+
+/// Seen from one side only: request/reply round trips with a peer no trace shows, some answered
+/// and some given up on. Each unanswered round trip lost its request or its reply; which one, only
+/// the peer's trace could tell.
+fn round_trip_losses<'c>(cx: &'c Context<'c>) -> impl Iterator<Item = Finding> + 'c {
+    cx.outcome
+        .unanswered_requests
+        .iter()
+        .filter(|u| u.udp && u.answered > 0)
+        .filter_map(|u| {
+            let trips = u64::from(u.answered) + u64::from(u.unanswered);
+            let lost = u64::from(u.unanswered);
+            let rate = lost as f64 / trips as f64;
+            if lost < MIN_LOST_DATAGRAMS || rate < MIN_LOSS_RATE {
+                return None;
+            }
+            let finding = RULE
+                .finding(
+                    format!(
+                        "{}: {lost} of {trips} UDP round trips with {} ({:.1}%) got no answer;                          the request or the answer was lost (the peer was not traced, so which                          one cannot be told)",
+                        cx.who(u.sock.trace),
+                        u.peer,
+                        rate * 100.0
+                    ),
+                    "trace the peer to tell lost requests from lost answers; then look for rate                      limits or a lossy link on that way",
+                )
+                .with_evidence([
+                    Evidence::new(u.request, "first request without an answer"),
+                    Evidence::new(u.gave_up, "waited for the answer in vain"),
+                ])
+                .with_fact(format!(
+                    "thresholds: at least {:.0}% and at least {MIN_LOST_DATAGRAMS} round trips",
+                    MIN_LOSS_RATE * 100.0
+                ));
+            Some(finding)
+        })
 }
 
 #[cfg(test)]
 mod tests {
     use super::RULE;
-    use crate::model::DeviationKind;
+    use crate::model::{DeviationKind, ReplayOutcome, UnansweredRequests};
     use crate::pipeline::Analysis;
     use crate::testkit::fixtures::*;
     use crate::testkit::rules::*;
@@ -109,6 +147,28 @@ mod tests {
         assert_eq!(rules_of(&analysis.findings), ["udp-loss"]);
         // The wait on the flow's receiver is explained; one on an unrelated socket is not.
         assert_eq!(analysis.unexplained, vec![1]);
+    }
+
+    #[test]
+    fn round_trips_with_an_unobserved_peer_are_judged_from_one_side() {
+        let outcome = ReplayOutcome {
+            unanswered_requests: vec![UnansweredRequests {
+                sock: sock(0, 0),
+                peer: addr("10.0.0.2:7101"),
+                udp: true,
+                answered: 14,
+                unanswered: 6,
+                request: loc(0, 40),
+                gave_up: loc(0, 41),
+            }],
+            ..ReplayOutcome::default()
+        };
+        let found = findings(two_hosts(), outcome.clone());
+        assert_eq!(rules_of(&found), ["udp-loss"]);
+        assert!(found[0].summary.contains("6 of 20"), "{}", found[0].summary);
+        let mut one_lost = outcome;
+        one_lost.unanswered_requests[0].unanswered = 1;
+        assert!(fired(two_hosts(), one_lost).is_empty());
     }
 
     #[test]

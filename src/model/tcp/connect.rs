@@ -114,7 +114,7 @@ impl Model<'_> {
         if sock.proto == Proto::Udp {
             return self.udp_connect(ev, id, target);
         }
-        if self.matcher.is_outside(target) {
+        if self.matcher.is_unobserved(target) {
             return self.connect_outside(ev, id, target);
         }
         let state = sock.state();
@@ -614,7 +614,7 @@ impl Model<'_> {
         } else {
             Nonblock::default()
         };
-        if let Some(p) = peer.filter(|p| self.matcher.is_outside(*p)) {
+        if let Some(p) = peer.filter(|p| self.matcher.is_unobserved(*p)) {
             self.note_unknown_peer(ev, p);
             self.note_inbound_unknown_peer(new_id.trace, p);
             accepted.external = true;

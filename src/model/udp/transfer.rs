@@ -46,10 +46,10 @@ pub(in crate::model) struct Datagram<'a> {
 }
 
 impl Model<'_> {
-    /// Outside the modelled world? Broadcast addresses never are: every host (of the subnet)
-    /// hears them, so they are no unknown peers.
+    /// Beyond the traces (outside the modelled world, or a host declared without a trace)?
+    /// Broadcast addresses never are: every host (of the subnet) hears them.
     fn outside_udp(&self, addr: SocketAddr) -> bool {
-        !self.is_broadcast_like(addr) && self.matcher.is_outside(addr)
+        !self.is_broadcast_like(addr) && self.matcher.is_unobserved(addr)
     }
 
     fn is_broadcast_like(&self, addr: SocketAddr) -> bool {
@@ -317,8 +317,10 @@ impl Model<'_> {
         // Find every datagram first: nothing changes unless all of them were sent.
         let mut plan = Vec::with_capacity(dgrams.len());
         let mut taken: Vec<(usize, DgramKey)> = Vec::new();
+        // A connected socket's datagrams come from its peer (read and recv name no source).
+        let connected_peer = self.sockets.get(&id).and_then(|s| s.peer);
         for d in dgrams {
-            if let Some(src) = d.addr.filter(|s| self.outside_udp(*s)) {
+            if let Some(src) = d.addr.or(connected_peer).filter(|s| self.outside_udp(*s)) {
                 plan.push(Err(src));
                 continue;
             }

@@ -394,7 +394,7 @@ fn epoll_calls() {
             fd: 6,
             wanted: Ready {
                 read: true,
-                other: true,
+                edge_triggered: true,
                 ..Ready::default()
             }
         }

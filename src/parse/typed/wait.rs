@@ -186,6 +186,7 @@ fn ready(text: &[u8]) -> Ready {
             b"POLLOUT" | b"POLLWRNORM" => r.write = true,
             b"POLLERR" | b"POLLNVAL" => r.error = true,
             b"POLLHUP" | b"POLLRDHUP" => r.hangup = true,
+            b"POLLET" => r.edge_triggered = true,
             b"0" => {}
             number => match value::int(number) {
                 Some(bits) => add_numeric_events(&mut r, bits),
@@ -206,8 +207,10 @@ fn add_numeric_events(r: &mut Ready, bits: i64) {
     r.read |= bits & IN != 0;
     r.write |= bits & OUT != 0;
     r.error |= bits & ERROR != 0;
+    const EDGE: i64 = 0x8000_0000; // EPOLLET
     r.hangup |= bits & HANGUP != 0;
-    r.other |= bits & !(IN | OUT | ERROR | HANGUP) != 0;
+    r.edge_triggered |= bits & EDGE != 0;
+    r.other |= bits & !(IN | OUT | ERROR | HANGUP | EDGE) != 0;
 }
 
 fn wait_fd(fds: &mut Vec<WaitFd>, fd: Fd) -> &mut WaitFd {

@@ -1,0 +1,228 @@
+#!/usr/bin/env python3
+"""Adds the one-sided views to every lab scenario's expected.json.
+
+A view is the scenario as one host alone saw it: that host's traces, every other host declared
+in netcheck.conf but without a trace (unobserved). What each side can see follows from the
+injected fault, never from netcheck's answer, so the expectations are written per fault class:
+
+- "healthy": nothing wrong is visible from this side; no problem may be reported.
+- a list of rules: the side shows the fault; at least one of them must be reported
+  (`must_report_any`: one side may name the same fault in more than one correct way).
+- "invisible: REASON": the side sees a symptom it cannot attribute; listed, not scored.
+
+Usage: lab/views.py [FIXTURES_DIR...]   (default: tests/fixtures/lab tests/fixtures/apps)
+Scenarios with a single traced host get no views (the full run already is one-sided).
+"""
+
+import json
+import os
+import re
+import sys
+
+HEALTHY = "healthy"
+
+
+def invisible(reason):
+    return "invisible: " + reason
+
+
+SILENT_SERVER = "the server never hears of the client's attempt"
+
+# Lab fault class (scenario name up to the first "--") -> {role: expectation}. Roles: "client"
+# (every host whose name starts with "client") and "server".
+LAB = {
+    "accept-never-reads": {
+        "client": ["no-reply"],
+        "server": invisible("the server's trace shows an accepted connection it never reads; "
+                            "whether a request waits there only the client shows"),
+    },
+    "address-in-use": {"server": ["address-in-use"], "client": HEALTHY},
+    "broadcast-not-permitted": {"client": ["broadcast-not-permitted"], "server": HEALTHY},
+    "connect-refused": {"client": ["connect-refused"], "server": HEALTHY},
+    "connection-reset": {
+        "server": ["connection-reset"],
+        "client": invisible("the client's abortive close is its own choice; that data was "
+                            "lost with it only the server shows"),
+    },
+    "firewall-drop": {"client": ["connect-filtered", "connect-never-completed"],
+                      "server": HEALTHY},
+    "firewall-reject-icmp": {"client": ["connect-refused", "connect-refused-while-listening"],
+                             "server": HEALTHY},
+    "firewall-reject-reset": {"client": ["connect-refused", "connect-refused-while-listening"],
+                              "server": HEALTHY},
+    "ipv4-client-ipv6-server": {"client": ["connect-refused", "ip-version-mismatch"],
+                                "server": HEALTHY},
+    "ipv4-client-ipv6-server-v6conf": {"client": ["connect-refused", "ip-version-mismatch"],
+                                       "server": HEALTHY},
+    "ipv6-client-ipv4-server": {"client": ["connect-refused", "ip-version-mismatch"],
+                                "server": HEALTHY},
+    "ipv6-client-ipv4-server-v4conf": {"client": ["connect-refused", "ip-version-mismatch"],
+                                       "server": HEALTHY},
+    "ipv6-only-server": {"client": ["connect-refused", "ip-version-mismatch"],
+                         "server": HEALTHY},
+    "killed-listener": {"client": ["connect-refused"], "server": HEALTHY},
+    "listen-never-accepts": {"client": ["no-reply"], "server": HEALTHY},
+    "loopback-bound-server": {"client": ["connect-refused", "loopback-bound-external-peer"],
+                              "server": HEALTHY},
+    "mtu-black-hole-tcp": {
+        "client": ["no-reply", "network-stall", "mtu-black-hole"],
+        "server": invisible("the server waits for the rest of an upload; why it never comes "
+                            "only the client shows"),
+    },
+    "mtu-black-hole-tcp-sigalrm": {
+        "client": ["no-reply", "network-stall", "mtu-black-hole"],
+        "server": invisible("the server waits for the rest of an upload; why it never comes "
+                            "only the client shows"),
+    },
+    "mtu-black-hole-tcp-sigterm": {
+        "client": ["no-reply", "network-stall", "mtu-black-hole"],
+        "server": invisible("the server waits for the rest of an upload; why it never comes "
+                            "only the client shows"),
+    },
+    "mtu-black-hole-udp": {
+        "client": invisible("the client only sends (no answers are expected); that the large "
+                            "datagrams vanish only the receiver shows"),
+        "server": HEALTHY,
+    },
+    "nat-undeclared": {"server": ["nat-undeclared"], "client": HEALTHY},
+    "nat-undeclared-udp": {"server": ["nat-undeclared"], "client": HEALTHY},
+    "nonblock-inherited": {
+        "server": ["nonblock-inherited"],
+        "client": invisible("the client waits for an answer the server's blocked receive "
+                            "holds up"),
+    },
+    "nonblocking-connect-never-completes": {
+        "client": ["connect-never-completed", "connect-filtered"], "server": HEALTHY},
+    "port-forward-undeclared": {"client": ["port-forwarding", "nat-undeclared",
+                                           "no-peer-traffic"],
+                                "server": HEALTHY},
+    "refused-listens-later": {"client": ["connect-refused"], "server": HEALTHY},
+    "reset-unread": {
+        "client": ["connection-reset"],
+        "server": invisible("the server closes with bytes unread; only the client's reset "
+                            "shows what that did"),
+    },
+    "send-after-peer-closed": {"server": ["send-after-peer-closed"], "client": HEALTHY},
+    "tcp-data-dropped": {
+        "client": ["no-reply"],
+        "server": invisible("the server waits for a request; why it never comes only the "
+                            "client shows"),
+    },
+    "udp-all-lost": {"client": ["no-reply"], "server": HEALTHY},
+    "udp-exceeds-sndbuf": {"client": ["buffer-overrun"], "server": HEALTHY},
+    "udp-partial-loss": {"client": ["udp-loss"], "server": HEALTHY},
+    "udp-truncated": {"server": ["datagram-truncated"], "client": HEALTHY},
+    "udp-truncated-msg-trunc": {"server": ["datagram-truncated"], "client": HEALTHY},
+    "wrong-server-address": {"client": ["no-peer-traffic", "nat-undeclared"],
+                             "server": HEALTHY},
+}
+
+# HAProxy's health checks abort their connections (SO_LINGER 0): the backend sees resets that,
+# from its side alone, cannot be told from a fault.
+HAPROXY_CHECKS = invisible("the backend sees HAProxy's health checks reset their connections "
+                           "on purpose; from its side alone a deliberate reset and a fault look "
+                           "the same")
+
+# Healthy application scenarios whose hosts see such resets.
+APPS_HEALTHY_EXCEPT = {"ha-healthy": {"web1": HAPROXY_CHECKS},
+                       "ha-healthy-plain": {"web1": HAPROXY_CHECKS}}
+
+# Application scenarios: scenario -> {host: expectation}; hosts not named are healthy.
+APPS = {
+    "dns-mtu-black-hole": {
+        "dig": ["no-reply", "network-stall", "mtu-black-hole"],
+        "server": invisible("the server's answer is written; that it never arrives only the "
+                            "client shows"),
+    },
+    "dns-udp-blocked": {"dig": ["no-reply"], "drill": ["no-reply"]},
+    "ha-backend-down": {"haproxy": ["connect-refused"], "web1": HAPROXY_CHECKS},
+    "ha-backend-firewalled": {"haproxy": ["connect-never-completed", "connect-filtered"],
+                              "web1": HAPROXY_CHECKS},
+    "mc-udp-dropped": {
+        "udp-client": ["no-reply"],
+        "server": invisible("the server answers every request; that the answers are dropped "
+                            "only the client shows"),
+    },
+    "ntp-replies-dropped": {
+        "client": ["no-reply"],
+        "server": invisible("the server answers every request; that the answers are dropped "
+                            "only the client shows"),
+    },
+    "pg-listen-localhost": {"psql": ["connect-refused", "loopback-bound-external-peer"]},
+    "web-nat-undeclared": {"node": ["nat-undeclared"], "go": ["nat-undeclared"]},
+}
+
+# Application faults whose one-sided views are not decided yet: no views.
+APPS_WITHOUT_VIEWS = {"etcd-partition", "etcd-partition-midway", "pg-replication-firewalled"}
+
+
+def traced_hosts(conf_path):
+    hosts, current = [], None
+    with open(conf_path) as conf:
+        for line in conf:
+            words = line.split()
+            if words[:1] == ["host"] and len(words) > 1:
+                current = words[1]
+            elif words[:1] == ["trace"] and current and current not in hosts:
+                hosts.append(current)
+    return hosts
+
+
+def role(host):
+    return "client" if re.match(r"client\d*$", host) else host
+
+
+def view(expectation, forbidden):
+    if expectation == HEALTHY:
+        return {"healthy": True}
+    if isinstance(expectation, str) and expectation.startswith("invisible: "):
+        return {"invisible": expectation[len("invisible: "):]}
+    return {"must_report_any": list(expectation), "must_not_report": forbidden}
+
+
+def views_for(name, expected, hosts, is_app):
+    forbidden = ["unparsed-lines"]
+    if expected.get("healthy"):
+        special = APPS_HEALTHY_EXCEPT.get(name, {}) if is_app else {}
+        return {h: view(special.get(h, HEALTHY), forbidden) for h in hosts}
+    if is_app:
+        if name in APPS_WITHOUT_VIEWS:
+            return None
+        table = APPS.get(name)
+        if table is None:
+            raise SystemExit(f"{name}: no one-sided expectations in lab/views.py")
+        return {h: view(table.get(h, HEALTHY), forbidden) for h in hosts}
+    fault = expected.get("fault") or name.split("--")[0]
+    table = LAB.get(fault)
+    if table is None:
+        raise SystemExit(f"{name}: fault class {fault} has no one-sided expectations")
+    out = {}
+    for h in hosts:
+        if role(h) not in table:
+            raise SystemExit(f"{name}: no expectation for host {h}")
+        out[h] = view(table[role(h)], forbidden)
+    return out
+
+
+def main(dirs):
+    for fixtures in dirs:
+        is_app = os.path.basename(os.path.normpath(fixtures)).startswith("apps")
+        for name in sorted(os.listdir(fixtures)):
+            scenario = os.path.join(fixtures, name)
+            exp_path = os.path.join(scenario, "expected.json")
+            conf_path = os.path.join(scenario, "netcheck.conf")
+            if not (os.path.isfile(exp_path) and os.path.isfile(conf_path)):
+                continue
+            with open(exp_path) as f:
+                expected = json.load(f)
+            hosts = traced_hosts(conf_path)
+            expected.pop("views", None)
+            views = views_for(name, expected, hosts, is_app) if len(hosts) > 1 else None
+            if views:
+                expected["views"] = views
+            with open(exp_path, "w") as f:
+                f.write(json.dumps(expected, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:] or ["tests/fixtures/lab", "tests/fixtures/apps"])
