@@ -7,7 +7,7 @@ use netcheck::diagnose::rule::EXPLANATION_SECTIONS;
 use netcheck::diagnose::Class;
 
 /// The public rule IDs. Changing this list is a breaking change of the report format.
-const PUBLIC_IDS: [&str; 29] = [
+const PUBLIC_IDS: [&str; 30] = [
     "nat-undeclared",
     "port-forwarding",
     "connection-not-accepted",
@@ -26,6 +26,7 @@ const PUBLIC_IDS: [&str; 29] = [
     "mtu-black-hole",
     "buffer-overrun",
     "datagram-truncated",
+    "no-reply",
     "address-in-use",
     "loopback-bound-external-peer",
     "ip-version-mismatch",
