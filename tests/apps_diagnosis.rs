@@ -16,10 +16,6 @@ use netcheck::pipeline::run_pipeline;
 /// instead. A scenario listed here must still fail: fixing one means removing it from this list.
 const KNOWN_GAPS: &[(&str, &str)] = &[
     (
-        "dns-healthy @drill",
-        "healthy from this side, but reports data-mismatch",
-    ),
-    (
         "dns-healthy-plain",
         "udp-all-lost, data-mismatch, ordering-incomplete: dig/host send with sendmmsg on a connected UDP socket (no -yy); unbound, attached with -p, bound its socket before the trace began",
     ),
@@ -46,10 +42,6 @@ const KNOWN_GAPS: &[(&str, &str)] = &[
     (
         "etcd-partition-midway",
         "data-unreceived instead of data-unreceived-poll-missed for the stalled peer streams; also connect-never-completed, send-after-peer-closed, connect-refused, data-mismatch, unparsed lines",
-    ),
-    (
-        "ha-backend-firewalled @haproxy",
-        "misses the main issue",
     ),
     (
         "ha-healthy",

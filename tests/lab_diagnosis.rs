@@ -15,10 +15,6 @@ const KNOWN_GAPS: &[(&str, &str)] = &[
         "healthy, but reports connection-not-accepted, data-mismatch, unexpected-blocking, ordering-incomplete",
     ),
     (
-        "mtu-black-hole-tcp @client",
-        "misses the main issue",
-    ),
-    (
         "mtu-black-hole-tcp-sigalrm--go--socat--plain @client",
         "misses the main issue",
     ),
@@ -43,27 +39,7 @@ const KNOWN_GAPS: &[(&str, &str)] = &[
         "misses the main issue",
     ),
     (
-        "mtu-black-hole-tcp-sigterm--nc--socat--plain @client",
-        "misses the main issue",
-    ),
-    (
-        "mtu-black-hole-tcp-sigterm--nc--socat--record @client",
-        "misses the main issue",
-    ),
-    (
-        "mtu-black-hole-tcp-sigterm--socat--socat--plain @client",
-        "misses the main issue",
-    ),
-    (
-        "mtu-black-hole-tcp-sigterm--socat--socat--record @client",
-        "misses the main issue",
-    ),
-    (
         "nonblock-inherited @server",
-        "misses the main issue",
-    ),
-    (
-        "nonblocking-connect-never-completes @client",
         "misses the main issue",
     ),
     (
@@ -119,23 +95,11 @@ const KNOWN_GAPS: &[(&str, &str)] = &[
         "misses data-unreceived-poll-missed; reports forbidden data-unreceived (reports: data-unreceived)",
     ),
     (
-        "udp-exceeds-sndbuf @client",
-        "misses the main issue",
-    ),
-    (
         "udp-partial-loss--nc--python--plain @client",
         "misses the main issue",
     ),
     (
         "udp-partial-loss--nc--python--record @client",
-        "misses the main issue",
-    ),
-    (
-        "udp-truncated @server",
-        "misses the main issue",
-    ),
-    (
-        "udp-truncated-msg-trunc @server",
         "misses the main issue",
     ),
 ];

@@ -25,10 +25,13 @@ pub(in crate::model) struct Exchange {
     proto: Proto,
     /// This socket spoke first (its first transfer with the peer was a send).
     asks: bool,
-    /// The request waiting for its answer: where it was sent, and the first wait in vain.
-    pending: Option<(Loc, Option<Loc>)>,
+    /// The request waiting for its answer: where it was sent, and the first wait in vain (with
+    /// whether that wait named this socket itself rather than an epoll set holding it).
+    pending: Option<(Loc, Option<(Loc, bool)>)>,
     answered: u32,
     unanswered: u32,
+    /// Unanswered requests whose wait named this socket.
+    unanswered_named: u32,
     /// The first unanswered request and the wait that gave up on it.
     first_unanswered: Option<(Loc, Loc)>,
 }
@@ -42,6 +45,7 @@ impl Exchange {
             pending: None,
             answered: 0,
             unanswered: 0,
+            unanswered_named: 0,
             first_unanswered: None,
         }
     }
@@ -71,16 +75,19 @@ impl Exchange {
         self.pending = None;
     }
 
-    fn waited_in_vain(&mut self, at: Loc) {
-        if let Some((_, waited @ None)) = &mut self.pending {
-            *waited = Some(at);
+    fn waited_in_vain(&mut self, at: Loc, named: bool) {
+        match &mut self.pending {
+            Some((_, waited @ None)) => *waited = Some((at, named)),
+            Some((_, Some((_, was_named)))) => *was_named |= named,
+            None => {}
         }
     }
 
     /// The program moved on: a request it waited for in vain stays unanswered.
     fn give_up(&mut self) {
-        if let Some((sent, Some(waited))) = self.pending.take() {
+        if let Some((sent, Some((waited, named)))) = self.pending.take() {
             self.unanswered += 1;
+            self.unanswered_named += u32::from(named);
             self.first_unanswered.get_or_insert((sent, waited));
         }
     }
@@ -93,6 +100,7 @@ impl Exchange {
             udp: self.proto == Proto::Udp,
             answered: self.answered,
             unanswered: self.unanswered,
+            unanswered_named: self.unanswered_named,
             request,
             gave_up,
         })
@@ -108,6 +116,9 @@ pub struct UnansweredRequests {
     /// Requests answered, and requests the program gave up on.
     pub answered: u32,
     pub unanswered: u32,
+    /// Of the unanswered, those whose wait named this socket (poll, select or a receive), not
+    /// only an epoll set holding it: the program was waiting for this peer, not for anything.
+    pub unanswered_named: u32,
     /// The first unanswered request, and the wait that ended in vain after it.
     pub request: Loc,
     pub gave_up: Loc,
@@ -129,7 +140,7 @@ impl Model<'_> {
         let Some(sock) = self.sockets.get(&id) else {
             return;
         };
-        let proto = sock.proto;
+        let (proto, external, blocking) = (sock.proto, sock.external, !sock.nonblock.on);
         let peer = addr
             .or(sock.peer)
             .or_else(|| self.exchanges.get(&id).map(|e| e.peer));
@@ -144,10 +155,15 @@ impl Model<'_> {
             || outcome
                 .errno
                 .is_some_and(|e| e.is_would_block() || e == Errno::ETIMEDOUT);
+        if moved && external {
+            // Bytes moved: a nonblocking connect to this peer has completed.
+            if let Some(s) = self.sockets.get_mut(&id) {
+                s.connect_target = None;
+            }
+        }
         let reset = outcome
             .errno
             .is_some_and(|e| e == Errno::ECONNRESET || e == Errno::EPIPE);
-        let blocking = !sock.nonblock.on;
         let loc = ev.call.loc;
         if reset {
             if let Some(exchange) = self.exchanges.get_mut(&id) {
@@ -167,18 +183,23 @@ impl Model<'_> {
             Way::Receive if moved => exchange.received(),
             // A nonblocking receive that finds nothing is how event loops poll: no give-up.
             Way::Receive if gave_up && (blocking || outcome.never_returned()) => {
-                exchange.waited_in_vain(loc);
+                exchange.waited_in_vain(loc, true);
             }
             _ => {}
         }
     }
 
     /// A readiness wait watching `socks` for reading ended with nothing (timed out, or never
-    /// returned).
-    pub(in crate::model) fn exchanges_waited_in_vain(&mut self, socks: &[SockId], at: Loc) {
+    /// returned); `named` when the wait listed them itself (poll, select), not an epoll set.
+    pub(in crate::model) fn exchanges_waited_in_vain(
+        &mut self,
+        socks: &[SockId],
+        at: Loc,
+        named: bool,
+    ) {
         for id in socks {
             if let Some(exchange) = self.exchanges.get_mut(id) {
-                exchange.waited_in_vain(at);
+                exchange.waited_in_vain(at, named);
             }
         }
     }
@@ -224,6 +245,11 @@ impl Model<'_> {
             _ => return None,
         };
         Some(self.deviate(kind, ev, id, Vec::new(), detail))
+    }
+
+    /// The unobserved peer `id` exchanges with, if any.
+    pub(in crate::model) fn exchange_peer(&self, id: SockId) -> Option<SocketAddr> {
+        self.exchanges.get(&id).map(|e| e.peer)
     }
 
     /// Peers whose side no trace shows, except endpoints the configuration ignores.

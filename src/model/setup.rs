@@ -284,7 +284,10 @@ impl Model<'_> {
         let Some(mut sock) = self.sockets.remove(&id) else {
             return verdict;
         };
-        if sock.state() == SockState::Connecting {
+        // A connect to a peer no trace shows is settled by this trace alone: closed while still
+        // in progress, it never completed.
+        let outside_in_progress = sock.external && sock.proto == Proto::Tcp;
+        if sock.state() == SockState::Connecting || outside_in_progress {
             if let Some((target, at)) = sock.connect_target {
                 self.pending_at_close.push(PendingConnect {
                     sock: id,

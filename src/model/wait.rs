@@ -83,7 +83,7 @@ impl Model<'_> {
         &mut self,
         ev: &SocketEvent,
         fds: &[WaitFd],
-        _timeout_ms: Option<i64>,
+        timeout_ms: Option<i64>,
         epoll_fd: Option<Fd>,
     ) -> Verdict {
         if ev.call.outcome.never_returned() {
@@ -93,7 +93,7 @@ impl Model<'_> {
             return Verdict::Accept;
         }
         if let (Some(epfd), Some(0)) = (epoll_fd, ev.call.outcome.value) {
-            return self.epoll_timeout(ev, epfd);
+            return self.epoll_timeout(ev, epfd, timeout_ms);
         }
         let watched = || {
             fds.iter()
@@ -114,7 +114,9 @@ impl Model<'_> {
                 .filter(|(w, _)| w.wanted.read)
                 .map(|(_, id)| id)
                 .collect();
-            self.exchanges_waited_in_vain(&all_read_watched, ev.call.loc);
+            if timeout_ms != Some(0) {
+                self.exchanges_waited_in_vain(&all_read_watched, ev.call.loc, epoll_fd.is_none());
+            }
             // Timed out: was anything waiting for a socket watched for reading?
             let missed: Vec<SockId> = read_watched
                 .iter()
@@ -181,7 +183,7 @@ impl Model<'_> {
         // An epoll wait left at the end of the trace watches a whole set (event loops always
         // have one pending): only a wait naming its sockets tells that an answer was awaited.
         if epoll_fd.is_none() {
-            self.exchanges_waited_in_vain(&read_watched, ev.call.loc);
+            self.exchanges_waited_in_vain(&read_watched, ev.call.loc, true);
         }
         self.gave_up_waiting(ev, &read_watched)
     }
@@ -304,7 +306,7 @@ impl Model<'_> {
             }));
     }
 
-    fn epoll_timeout(&mut self, ev: &SocketEvent, epfd: Fd) -> Verdict {
+    fn epoll_timeout(&mut self, ev: &SocketEvent, epfd: Fd, timeout_ms: Option<i64>) -> Verdict {
         let all_read_watched: Vec<SockId> = self
             .epoll_interest
             .get(&(ev.call.loc.trace, epfd))
@@ -313,7 +315,10 @@ impl Model<'_> {
             .filter(|(_, wanted)| wanted.read)
             .map(|(id, _)| *id)
             .collect();
-        self.exchanges_waited_in_vain(&all_read_watched, ev.call.loc);
+        // A zero timeout only looks: nothing was waited for.
+        if timeout_ms != Some(0) {
+            self.exchanges_waited_in_vain(&all_read_watched, ev.call.loc, false);
+        }
         let read_watched: Vec<SockId> = self
             .epoll_interest
             .get(&(ev.call.loc.trace, epfd))

@@ -19,8 +19,10 @@ address of no declared host) sent a request (one or more sends after its last re
 waited for the answer in vain (a readiness wait timed out, a receive timed out or never
 returned) and gave up: it sent the next request, closed the socket, or its trace ended, and the
 peer never answered anything on that socket. A program that only sends, and never waits for an
-answer, is never counted; nor is a connection whose peer answered earlier requests (long-lived
-protocols send status updates and frames that want no answer).
+answer, is never counted. On a connection whose peer answered earlier requests, a later request
+counts only when the program waited for that very socket (poll, select, a blocking receive), not
+merely in an event loop's epoll set: long-lived protocols send status updates and frames that want
+no answer.
 
 ## Why it matters
 From one side, three causes look the same: the request was lost on the way, the peer received it
@@ -52,8 +54,9 @@ fn detect(cx: &Context, _claims: &mut Claims) -> Vec<Finding> {
         .unanswered_requests
         .iter()
         // Once a peer has answered, later unanswered sends are as often messages that want no
-        // answer (status updates, protocol frames, a goodbye) as lost requests.
-        .filter(|u| u.answered == 0)
+        // answer (status updates, protocol frames, a goodbye) as lost requests: only a wait
+        // for this very socket (not an event loop's epoll set) shows that an answer was due.
+        .filter(|u| u.answered == 0 || (!u.udp && u.unanswered_named > 0))
         .filter(|u| !(u.peer.port() == DNS_PORT && matcher.is_outside(u.peer)))
         .map(|u| finding(cx, u))
         .collect()
@@ -102,6 +105,7 @@ mod tests {
                 udp: false,
                 answered: 0,
                 unanswered: 1,
+                unanswered_named: 1,
                 request: loc(0, 4),
                 gave_up: loc(0, 5),
             }],

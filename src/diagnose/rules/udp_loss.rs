@@ -158,6 +158,7 @@ mod tests {
                 udp: true,
                 answered: 14,
                 unanswered: 6,
+                unanswered_named: 6,
                 request: loc(0, 40),
                 gave_up: loc(0, 41),
             }],

@@ -190,6 +190,20 @@ impl Model<'_> {
             };
             if self.outside_udp(dest) {
                 self.note_unknown_peer(ev, dest);
+                // The socket's own buffer is a local fact, whoever the peer is.
+                if d.len > sndbuf {
+                    let dev = self.deviation(
+                        DeviationKind::DatagramTooLarge {
+                            len: d.len,
+                            buffer: sndbuf,
+                        },
+                        ev,
+                        Some(id),
+                        Vec::new(),
+                        format!("{}-byte datagram, send buffer {sndbuf} bytes", d.len),
+                    );
+                    first.get_or_insert(dev);
+                }
                 continue;
             }
             modelled = true;
@@ -344,7 +358,12 @@ impl Model<'_> {
                     taken.push((flow, key));
                     plan.push(Ok(Some((flow, key, matched, d.len))));
                 }
-                None => plan.push(Ok(None)),
+                // No source shown and no traced datagram fits: the peer this socket asked, when
+                // no trace shows it, is where it came from.
+                None => match self.exchange_peer(id).filter(|_| d.addr.is_none()) {
+                    Some(asked) => plan.push(Err(asked)),
+                    None => plan.push(Ok(None)),
+                },
             }
         }
         let missing = plan.iter().any(|p| matches!(p, Ok(None)));
@@ -364,6 +383,26 @@ impl Model<'_> {
                     // sees of a client behind a NAT the configuration does not declare.
                     self.note_unknown_peer(ev, src);
                     self.note_inbound_unknown_peer(ev.call.loc.trace, src);
+                    // Cut to the buffer (MSG_TRUNC says so; a datagram that fills the buffer
+                    // exactly probably was): the receiver alone shows it.
+                    let cut = truncated_datagram || (buf_len > 0 && d.len >= buf_len);
+                    // A peek (socat sizes its buffer so) consumes and cuts nothing.
+                    if cut && !flags.peek {
+                        let dev = self.deviation(
+                            DeviationKind::DatagramTruncated {
+                                len: d.len,
+                                buffer: buf_len,
+                            },
+                            ev,
+                            Some(id),
+                            Vec::new(),
+                            format!(
+                                "{}-byte datagram from {src} read into a {buf_len}-byte buffer",
+                                d.len
+                            ),
+                        );
+                        first.get_or_insert(dev);
+                    }
                     continue;
                 }
                 Ok(found) => found,
