@@ -116,4 +116,5 @@ mod history;
 mod tcp;
 mod teardown;
 mod udp;
+mod unobserved;
 mod wait;

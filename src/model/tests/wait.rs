@@ -186,3 +186,52 @@ fn a_wait_interrupted_by_a_signal_with_bytes_unreceived_missed_them() {
     };
     assert!(deviation.detail.contains("never returned"));
 }
+
+/// Go registers sockets edge-triggered (`EPOLLIN|EPOLLOUT|EPOLLRDHUP|EPOLLET`): once bytes were
+/// signalled, later timeouts of the same instance say nothing about them (epoll(7)); on a
+/// connection that never received a byte, a timeout with data waiting is still a miss.
+#[test]
+fn an_edge_triggered_timeout_proves_nothing_about_bytes_already_signalled() {
+    use crate::parse::{EpollOp, Outcome, Syscall};
+    let topo = two_hosts();
+    let (mut a, mut b, s, c) = connected();
+    let epfd = 50;
+    let edge = Ready {
+        read: true,
+        edge_triggered: true,
+        ..nothing()
+    };
+    a.call(
+        Syscall::EpollCtl {
+            epfd,
+            op: EpollOp::Add,
+            fd: s,
+            wanted: edge,
+        },
+        Outcome::ok(0),
+    );
+    let epoll_timeout = |a: &mut Script| {
+        a.call(
+            Syscall::Wait {
+                fds: Vec::new(),
+                timeout_ms: Some(100),
+                epoll_fd: Some(epfd),
+            },
+            Outcome::ok(0),
+        )
+    };
+    let first_miss = epoll_timeout(&mut a);
+    let read = a.recv(s, b"ab");
+    let quiet = epoll_timeout(&mut a);
+    let send = b.send(c, b"abcd");
+    let mut w = World::new(&topo, vec![a, b]);
+    set_up(&mut w);
+    w.upto(Loc::new(TraceId(0), 5));
+    w.upto(send);
+    assert_eq!(
+        kind(&w.upto(first_miss)),
+        Some(&DeviationKind::PollMissedData)
+    );
+    w.upto(read);
+    assert_eq!(w.upto(quiet), Verdict::Accept);
+}

@@ -1,0 +1,135 @@
+//! Peers no trace shows: the local trace settles its own calls, and what it proves alone (resets,
+//! unanswered requests, connects that never completed) is kept for the rules.
+
+use super::*;
+
+/// Host 0 (10.0.0.1) traced; host 1 (10.0.0.2) declared without a trace.
+fn server_unobserved() -> Topology {
+    let mut topo = two_hosts();
+    topo.hosts[1].traces.clear();
+    topo.traces.truncate(1);
+    topo
+}
+
+fn play(topo: &Topology, script: Script) -> ReplayOutcome {
+    let mut model = Model::new(topo);
+    for ev in script.events() {
+        let verdict = model.simulate(&ev);
+        assert!(!is_retry(&verdict), "{verdict:?} at {:?}", ev.call.loc);
+    }
+    model.finish(0, Vec::new())
+}
+
+#[test]
+fn a_connect_to_an_unobserved_host_completes_on_local_evidence() {
+    let topo = server_unobserved();
+    let mut a = Script::new(0);
+    let c = a.tcp();
+    a.connect(c, "10.0.0.2:80");
+    a.send(c, b"GET /");
+    a.recv(c, b"200 OK");
+    a.close(c);
+    let outcome = play(&topo, a);
+    assert!(outcome.deviations.is_empty(), "{:?}", outcome.deviations);
+    assert!(outcome.unanswered_requests.is_empty());
+    assert!(outcome.pending_connects.is_empty());
+}
+
+#[test]
+fn a_request_waited_for_in_vain_then_closed_is_unanswered() {
+    let topo = server_unobserved();
+    let mut a = Script::new(0);
+    let c = a.tcp();
+    a.connect(c, "10.0.0.2:80");
+    let request = a.send(c, b"GET /");
+    let timeout = a.poll(c, readable(), nothing());
+    a.close(c);
+    let outcome = play(&topo, a);
+    let [u] = outcome.unanswered_requests.as_slice() else {
+        panic!("{:?}", outcome.unanswered_requests)
+    };
+    assert_eq!((u.answered, u.unanswered, u.unanswered_named), (0, 1, 1));
+    assert_eq!((u.request, u.gave_up), (request, timeout));
+    assert_eq!(u.peer, addr("10.0.0.2:80"));
+}
+
+#[test]
+fn sends_without_a_wait_for_an_answer_are_no_requests() {
+    let topo = server_unobserved();
+    let mut a = Script::new(0);
+    let u = a.udp();
+    a.sendto(u, b"metric 1", "10.0.0.2:8125");
+    a.sendto(u, b"metric 2", "10.0.0.2:8125");
+    a.close(u);
+    assert!(play(&topo, a).unanswered_requests.is_empty());
+}
+
+#[test]
+fn the_side_that_answers_asks_nothing() {
+    // A UDP server: receives, answers, then its next wait times out before it closes.
+    let topo = server_unobserved();
+    let mut a = Script::new(0);
+    let u = a.udp();
+    a.bind(u, "10.0.0.1:7000");
+    a.recvfrom(u, b"ping", "10.0.0.2:5000");
+    a.sendto(u, b"pong", "10.0.0.2:5000");
+    a.poll(u, readable(), nothing());
+    a.close(u);
+    assert!(play(&topo, a).unanswered_requests.is_empty());
+}
+
+#[test]
+fn round_trips_count_answered_and_unanswered_requests() {
+    let topo = server_unobserved();
+    let mut a = Script::new(0);
+    let u = a.udp();
+    for _ in 0..3 {
+        a.sendto(u, b"echo", "10.0.0.2:7");
+        a.poll(u, readable(), readable());
+        a.recvfrom(u, b"echo", "10.0.0.2:7");
+    }
+    a.sendto(u, b"echo", "10.0.0.2:7");
+    a.poll(u, readable(), nothing());
+    a.sendto(u, b"echo", "10.0.0.2:7");
+    a.poll(u, readable(), readable());
+    a.recvfrom(u, b"echo", "10.0.0.2:7");
+    a.close(u);
+    let outcome = play(&topo, a);
+    let [r] = outcome.unanswered_requests.as_slice() else {
+        panic!("{:?}", outcome.unanswered_requests)
+    };
+    assert_eq!((r.answered, r.unanswered), (4, 1));
+}
+
+#[test]
+fn a_reset_from_an_unobserved_peer_is_reported_from_the_receive() {
+    let topo = server_unobserved();
+    let mut a = Script::new(0);
+    let c = a.tcp();
+    a.connect(c, "10.0.0.2:80");
+    a.send(c, b"GET /");
+    let reset = a.recv_fails(c, Errno::ECONNRESET);
+    let outcome = play(&topo, a);
+    let kinds: Vec<(&DeviationKind, Loc)> = outcome
+        .deviations
+        .iter()
+        .map(|d| (&d.kind, d.loc))
+        .collect();
+    assert_eq!(kinds, [(&DeviationKind::ConnectionReset, reset)]);
+    // The reset ended the request: it is no unanswered one.
+    assert!(outcome.unanswered_requests.is_empty());
+}
+
+#[test]
+fn a_nonblocking_connect_closed_before_it_completed_never_completed() {
+    let topo = server_unobserved();
+    let mut a = Script::new(0);
+    let c = a.tcp_nonblocking();
+    let connect = a.connect(c, "10.0.0.2:80");
+    a.fails(Errno::EINPROGRESS);
+    a.poll(c, writable(), nothing());
+    a.close(c);
+    let outcome = play(&topo, a);
+    let pending: Vec<Loc> = outcome.pending_connects.iter().map(|p| p.loc).collect();
+    assert_eq!(pending, [connect]);
+}
