@@ -44,14 +44,6 @@ const KNOWN_GAPS: &[(&str, &str)] = &[
         "data-unreceived instead of data-unreceived-poll-missed for the stalled peer streams; also connect-never-completed, send-after-peer-closed, connect-refused, data-mismatch, unparsed lines",
     ),
     (
-        "ha-healthy",
-        "connection-reset (class info): HAProxy closes its health checks with SO_LINGER 0, which the expectation forbids at any class; plus unparsed lines",
-    ),
-    (
-        "ha-healthy-plain",
-        "connection-reset (class info): HAProxy closes its health checks with SO_LINGER 0, which the expectation forbids at any class; plus unparsed lines",
-    ),
-    (
         "pg-healthy-plain",
         "connect-never-completed: the postmaster, attached with -p, bound and listened before its trace began, so psql's connect finds no listener",
     ),
