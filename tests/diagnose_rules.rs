@@ -46,9 +46,11 @@ fn findings_are_sorted_by_class_then_rule_then_evidence() {
     assert_eq!(
         order,
         [
+            // Application, then ambiguous (resets of connections no trace shows both ends of),
+            // then info.
+            ("address-in-use", 1),
             ("connection-reset", 3),
             ("connection-reset", 9),
-            ("address-in-use", 1),
             ("ip-version-mismatch", 2),
             ("unsupported-call", 0),
         ]

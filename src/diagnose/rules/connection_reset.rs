@@ -35,7 +35,8 @@ HAProxy's close every check this way) is class info when the exchange was comple
 unreceived either way, and the aborting peer's request, if any, answered): the closer's choice,
 no fault of the network. It is class application when the abort cut the exchange short (bytes
 unreceived, or the peer sent a request and aborted before any answer).
-The finding's facts say which cause applied (`because: ...`).
+When the peer is not traced, these causes cannot be told apart: the finding is ambiguous and
+says so. The finding's facts say which cause applied (`because: ...`).
 
 ## Evidence
 The call that saw the reset, and the peer's close when there was one.
@@ -64,6 +65,8 @@ enum Cause {
     PeerClosedUnread,
     /// Neither traced end had closed: something in between reset it.
     BothEndsOpen,
+    /// The peer is not traced (or its connection is not modelled): who reset cannot be told.
+    PeerUnseen,
 }
 
 fn detect(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
@@ -93,6 +96,8 @@ fn detect(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
             }
         } else if group.iter().any(|(_, d)| !d.related.is_empty()) {
             Cause::PeerClosedUnread
+        } else if connection.is_none() {
+            Cause::PeerUnseen
         } else {
             Cause::BothEndsOpen
         };
@@ -137,6 +142,17 @@ fn reset_finding(cause: Cause, subject: &str, count: usize) -> Finding {
              on this side",
             "because: the peer program closed the connection with unread bytes, and the \
              kernel answers that with a reset",
+        ),
+        Cause::PeerUnseen => (
+            Class::Ambiguous,
+            format!(
+                "the connection of {subject} was reset ({count} time(s)); its peer was not \
+                 traced, so a peer that closed with unread bytes or aborted, and a middlebox that \
+                 reset the connection, look the same from this side"
+            ),
+            "trace the peer to tell them apart (`netcheck record` there); meanwhile check idle \
+             timeouts of NATs and firewalls on the path, and handle ECONNRESET on this side",
+            "because: only this end of the connection is in the traces",
         ),
         Cause::BothEndsOpen => (
             Class::Network,
@@ -184,9 +200,33 @@ mod tests {
     use crate::testkit::fixtures::*;
     use crate::testkit::rules::*;
 
+    /// A reset seen by the client A0 of a modelled connection whose ends were both open.
+    fn reset_on_open_connection() -> crate::model::ReplayOutcome {
+        let mut outcome = tcp(vec![accepted(20, 20, 20)]);
+        outcome.deviations.push(deviation(
+            DeviationKind::ConnectionReset,
+            loc(0, 20),
+            Some(sock(0, 0)),
+        ));
+        outcome
+    }
+
     #[test]
     fn fires_alone_on_a_connection_reset_pattern() {
-        assert_fires_on(&RULE, with_deviation(DeviationKind::ConnectionReset));
+        assert_fires_on(&RULE, reset_on_open_connection());
+    }
+
+    #[test]
+    fn a_reset_from_an_untraced_peer_is_ambiguous() {
+        // No modelled connection: the peer is not in the traces.
+        let found = findings(two_hosts(), with_deviation(DeviationKind::ConnectionReset));
+        assert_eq!(rules_of(&found), ["connection-reset"]);
+        assert_eq!(found[0].class, Class::Ambiguous);
+        assert!(
+            found[0].summary.contains("not traced"),
+            "{}",
+            found[0].summary
+        );
     }
 
     #[test]
@@ -247,7 +287,7 @@ mod tests {
 
     #[test]
     fn a_reset_with_both_ends_open_is_a_network_fault() {
-        let found = assert_fires_on(&RULE, with_deviation(DeviationKind::ConnectionReset));
+        let found = assert_fires_on(&RULE, reset_on_open_connection());
         assert_eq!(found[0].class, Class::Network);
     }
 
