@@ -63,10 +63,6 @@ const KNOWN_GAPS: &[(&str, &str)] = &[
         "misses data-unreceived-poll-missed; reports forbidden data-unreceived (reports: data-unreceived)",
     ),
     (
-        "tcp-data-dropped--curl--socat--plain",
-        "misses data-unreceived-poll-missed; reports forbidden data-unreceived (reports: data-unreceived)",
-    ),
-    (
         "tcp-data-dropped--go--go--Y",
         "misses data-unreceived-poll-missed; reports forbidden data-unreceived (reports: data-unreceived)",
     ),
@@ -83,15 +79,7 @@ const KNOWN_GAPS: &[(&str, &str)] = &[
         "misses data-unreceived-poll-missed; reports forbidden data-unreceived (reports: data-unreceived)",
     ),
     (
-        "tcp-data-dropped--nc--socat--plain",
-        "misses data-unreceived-poll-missed; reports forbidden data-unreceived (reports: data-unreceived)",
-    ),
-    (
         "tcp-data-dropped--node--node--plain",
-        "misses data-unreceived-poll-missed; reports forbidden data-unreceived (reports: data-unreceived)",
-    ),
-    (
-        "tcp-data-dropped--python--socat--plain",
         "misses data-unreceived-poll-missed; reports forbidden data-unreceived (reports: data-unreceived)",
     ),
     (

@@ -264,3 +264,41 @@ fn a_forced_wait_is_recorded_as_forced() {
     assert_eq!(out.deviations[0].kind, DeviationKind::Forced);
     assert!(out.deviations[0].detail.contains("readable"));
 }
+
+/// socat's child blocked in `pselect6` until it was killed (`= ? ERESTARTNOHAND`): the wait
+/// never returned, so it waited for everything the client did, and the request the client sent
+/// is a byte the server waited for and never got.
+#[test]
+fn a_wait_that_never_returned_is_placed_after_what_the_peer_could_still_do() {
+    use netcheck::parse::{Outcome, Syscall, WaitFd};
+    use netcheck::testkit::script::{nothing, readable};
+    let topo = topology(&[&["10.0.0.1"], &["10.0.0.2"]]);
+    let mut a = Script::new(0);
+    let l = a.tcp();
+    a.bind(l, "10.0.0.1:80");
+    a.listen(l);
+    let s = a.accept(l, "10.0.0.2:40000");
+    let wait = a.call(
+        Syscall::Wait {
+            fds: vec![WaitFd {
+                fd: s,
+                wanted: readable(),
+                got: nothing(),
+            }],
+            timeout_ms: None,
+            epoll_fd: None,
+        },
+        Outcome {
+            value: None,
+            errno: Some(Errno::ERESTARTNOHAND),
+        },
+    );
+    let mut b = Script::new(1);
+    let c = b.tcp();
+    b.connect(c, "10.0.0.1:80");
+    let request = b.send(c, b"GET /dropped HTTP/1.1\r\n\r\n");
+    let (steps, out) = run(&topo, vec![a, b]);
+    assert!(position_of(&steps, request) < position_of(&steps, wait));
+    let missed: Vec<&DeviationKind> = out.deviations.iter().map(|d| &d.kind).collect();
+    assert_eq!(missed, [&DeviationKind::PollMissedData]);
+}

@@ -3,7 +3,8 @@
 //! connect and sends (2), and teardown of live connections and listen (3). Consumers go first
 //! so that a receive is matched as soon as its send exists; listen goes last so that a connect
 //! that failed in the trace is placed before the listener appears, while one that succeeded
-//! waits for it.
+//! waits for it. A receive or wait that never returned (its trace ended in it) goes after
+//! everything else that can go (4): it waited for all of it, and got none.
 
 use crate::fold::SocketEvent;
 use crate::model::{Model, Socket};
@@ -16,6 +17,7 @@ pub const SETUP: Priority = 0;
 pub const CONSUMER: Priority = 1;
 pub const PRODUCER: Priority = 2;
 pub const TEARDOWN: Priority = 3;
+pub const NEVER_RETURNED: Priority = 4;
 
 /// The socket behind `fd` if the model follows it (not external).
 fn modelled<'m>(model: &'m Model<'_>, ev: &SocketEvent, fd: Fd) -> Option<&'m Socket> {
@@ -29,6 +31,13 @@ fn remote_outside(model: &Model<'_>, addr: Option<&SockAddr>) -> bool {
 }
 
 pub fn of(model: &Model<'_>, ev: &SocketEvent) -> Priority {
+    let waits = matches!(
+        ev.call.syscall,
+        Syscall::Wait { .. } | Syscall::Recv { .. } | Syscall::RecvMany { .. }
+    );
+    if waits && ev.call.outcome.value.is_none() {
+        return NEVER_RETURNED;
+    }
     match &ev.call.syscall {
         Syscall::Accept { peer: a, .. }
         | Syscall::Recv { src: a, .. }
