@@ -966,6 +966,28 @@ mod tests {
         assert!(fds.iter().any(|w| w.fd == 6 && w.wanted.read));
     }
 
+    // tcp-data-dropped--go--go--record/server.trace:53 and :60: Go's poller blocked in
+    // epoll_pwait when SIGINT killed it. Only the instance was printed.
+    #[test]
+    fn an_epoll_wait_left_by_a_kill_names_its_instance() {
+        let (events, stats) = events_of(
+            "24110 1796550932.478267 epoll_pwait(5<anon_inode:[eventpoll]>,  <unfinished ...>\n\
+             24110 1796550935.839189 <... epoll_pwait resumed> <unfinished ...>) = ?\n\
+             24110 1796550935.839265 +++ killed by SIGINT +++\n",
+        );
+        assert_eq!(stats.unparsed, 0);
+        let waits = calls_named(&events, SyscallName::EpollPwait);
+        assert_eq!(waits.len(), 1);
+        assert!(waits[0].outcome.never_returned());
+        assert!(matches!(
+            waits[0].syscall,
+            Syscall::Wait {
+                epoll_fd: Some(5),
+                ..
+            }
+        ));
+    }
+
     // Only receives and waits show a program waiting for data; an accept left unfinished at the
     // end stays counted only.
     #[test]

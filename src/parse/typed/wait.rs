@@ -148,7 +148,12 @@ pub(super) fn epoll_wait(
             }
         }
     }
-    let timeout_ms = wait_timeout(a, 3, timespec)?;
+    // An epoll wait prints its events and timeout only when it returns: one the trace left
+    // (`epoll_pwait(5,  <unfinished ...>` and nothing after) names only its instance.
+    let timeout_ms = match a.opt(3) {
+        None if ret.outcome.value.is_none() => None,
+        _ => wait_timeout(a, 3, timespec)?,
+    };
     Ok(Syscall::Wait {
         fds,
         timeout_ms,
