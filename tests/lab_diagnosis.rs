@@ -63,19 +63,7 @@ const KNOWN_GAPS: &[(&str, &str)] = &[
         "misses data-unreceived-poll-missed; reports forbidden data-unreceived (reports: data-unreceived)",
     ),
     (
-        "tcp-data-dropped--go--go--Y",
-        "misses data-unreceived-poll-missed; reports forbidden data-unreceived (reports: data-unreceived)",
-    ),
-    (
         "tcp-data-dropped--go--go--plain",
-        "misses data-unreceived-poll-missed; reports forbidden data-unreceived (reports: data-unreceived)",
-    ),
-    (
-        "tcp-data-dropped--go--go--record",
-        "misses data-unreceived-poll-missed; reports forbidden data-unreceived (reports: data-unreceived)",
-    ),
-    (
-        "tcp-data-dropped--go--go--seccomp",
         "misses data-unreceived-poll-missed; reports forbidden data-unreceived (reports: data-unreceived)",
     ),
     (
