@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use netcheck::cli::table::{render_markdown, run_scenario_with_views, scenarios};
 use netcheck::config::Inputs;
 use netcheck::pipeline::run_pipeline;
+use netcheck::testkit::table::rows_against_known_gaps;
 
 /// Scenarios whose expectation the diagnosis does not meet yet, each with what netcheck said
 /// instead. A scenario listed here must still fail: fixing one means removing it from this list.
@@ -231,28 +232,7 @@ fn every_trace_parses_completely_but_the_known_ones() {
 
 #[test]
 fn every_scenario_meets_its_expectations_but_the_known_gaps() {
-    let mut unexpected = Vec::new();
-    for dir in apps() {
-        for row in run_scenario_with_views(&dir) {
-            let gap = KNOWN_GAPS.iter().find(|(name, _)| *name == row.scenario);
-            match (row.passed(), gap) {
-                (true, None) | (false, Some(_)) => {}
-                (true, Some(_)) => unexpected.push(format!(
-                    "{}: now passes; remove it from KNOWN_GAPS",
-                    row.scenario
-                )),
-                (false, None) => unexpected.push(format!("{row:?}")),
-            }
-        }
-    }
-    for (gap, _) in KNOWN_GAPS {
-        assert!(
-            apps()
-                .iter()
-                .any(|dir| name(dir) == gap.split(" @").next().unwrap_or(gap)),
-            "KNOWN_GAPS names {gap}, which is no scenario"
-        );
-    }
+    let unexpected = rows_against_known_gaps(&apps(), KNOWN_GAPS);
     assert!(unexpected.is_empty(), "{}", unexpected.join("\n"));
 }
 

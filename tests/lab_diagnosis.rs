@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use netcheck::cli::table::{run_scenario_with_views, scenarios};
 use netcheck::config::Inputs;
 use netcheck::pipeline::{run_pipeline, Analysis};
+use netcheck::testkit::table::rows_against_known_gaps;
 
 /// Scenarios whose expectation the diagnosis does not meet yet, each with the reason. A scenario
 /// listed here must still fail: fixing one means removing it from this list.
@@ -225,20 +226,7 @@ fn faulty_scenarios_show_their_fault_in_the_replay() {
 
 #[test]
 fn every_scenario_meets_its_expectations() {
-    let mut unexpected = Vec::new();
-    for dir in scenarios(&lab()).expect("lab corpus") {
-        for row in run_scenario_with_views(&dir) {
-            let gap = KNOWN_GAPS.iter().find(|(name, _)| *name == row.scenario);
-            match (row.passed(), gap) {
-                (true, None) | (false, Some(_)) => {}
-                (true, Some(_)) => unexpected.push(format!(
-                    "{}: now passes; remove it from KNOWN_GAPS",
-                    row.scenario
-                )),
-                (false, None) => unexpected.push(format!("{row:?}")),
-            }
-        }
-    }
+    let unexpected = rows_against_known_gaps(&scenarios(&lab()).expect("lab corpus"), KNOWN_GAPS);
     assert!(unexpected.is_empty(), "{}", unexpected.join("\n"));
 }
 

@@ -166,14 +166,7 @@ impl Model<'_> {
         epoll_fd: Option<Fd>,
     ) -> Verdict {
         let read_watched: Vec<SockId> = match epoll_fd {
-            Some(epfd) => self
-                .epoll_interest
-                .get(&(ev.call.loc.trace, epfd))
-                .into_iter()
-                .flatten()
-                .filter(|(_, wanted)| wanted.read)
-                .map(|(id, _)| *id)
-                .collect(),
+            Some(epfd) => self.epoll_read_interest(ev, epfd),
             None => fds
                 .iter()
                 .filter(|w| w.wanted.read)
@@ -306,15 +299,19 @@ impl Model<'_> {
             }));
     }
 
-    fn epoll_timeout(&mut self, ev: &SocketEvent, epfd: Fd, timeout_ms: Option<i64>) -> Verdict {
-        let all_read_watched: Vec<SockId> = self
-            .epoll_interest
+    /// The sockets the epoll instance `epfd` of `ev`'s trace watches for reading.
+    fn epoll_read_interest(&self, ev: &SocketEvent, epfd: Fd) -> Vec<SockId> {
+        self.epoll_interest
             .get(&(ev.call.loc.trace, epfd))
             .into_iter()
             .flatten()
             .filter(|(_, wanted)| wanted.read)
             .map(|(id, _)| *id)
-            .collect();
+            .collect()
+    }
+
+    fn epoll_timeout(&mut self, ev: &SocketEvent, epfd: Fd, timeout_ms: Option<i64>) -> Verdict {
+        let all_read_watched = self.epoll_read_interest(ev, epfd);
         // A zero timeout only looks: nothing was waited for.
         if timeout_ms != Some(0) {
             self.exchanges_waited_in_vain(&all_read_watched, ev.call.loc, false);

@@ -5,3 +5,4 @@
 pub mod fixtures;
 pub mod rules;
 pub mod script;
+pub mod table;

@@ -1,0 +1,35 @@
+//! Checking the scenario table of a lab corpus against its list of known gaps.
+
+use std::path::PathBuf;
+
+use crate::cli::table::run_scenario_with_views;
+
+/// Runs every scenario (and its one-sided views) and returns what disagrees with `known_gaps`
+/// (scenario row name, reason): rows that fail without being listed, listed rows that now pass,
+/// and listed names that are no row at all.
+pub fn rows_against_known_gaps(dirs: &[PathBuf], known_gaps: &[(&str, &str)]) -> Vec<String> {
+    let mut unexpected = Vec::new();
+    let mut seen = Vec::new();
+    for dir in dirs {
+        for row in run_scenario_with_views(dir) {
+            let gap = known_gaps.iter().find(|(name, _)| *name == row.scenario);
+            match (row.passed(), gap) {
+                (true, None) | (false, Some(_)) => {}
+                (true, Some(_)) => unexpected.push(format!(
+                    "{}: now passes; remove it from KNOWN_GAPS",
+                    row.scenario
+                )),
+                (false, None) => unexpected.push(format!("{row:?}")),
+            }
+            seen.push(row.scenario);
+        }
+    }
+    for (gap, _) in known_gaps {
+        if !seen.iter().any(|s| s == gap) {
+            unexpected.push(format!(
+                "KNOWN_GAPS names {gap}, which is no row of the table"
+            ));
+        }
+    }
+    unexpected
+}
