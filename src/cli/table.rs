@@ -19,16 +19,8 @@ pub struct Expected {
     pub scenario: String,
     #[serde(default)]
     pub description: String,
-    #[serde(default)]
-    pub must_report: Vec<String>,
-    /// At least one of these must be reported (when one side may name the fault in more than
-    /// one correct way).
-    #[serde(default)]
-    pub must_report_any: Vec<String>,
-    #[serde(default)]
-    pub must_not_report: Vec<String>,
-    #[serde(default)]
-    pub healthy: bool,
+    #[serde(flatten)]
+    pub rules: RuleExpectation,
     /// The fault's type as the scenario states it (`network`, `application`...); when absent it
     /// is the class of the first `must_report` rule.
     #[serde(default, rename = "type")]
@@ -38,18 +30,27 @@ pub struct Expected {
     pub views: BTreeMap<String, ViewExpected>,
 }
 
-/// What one host's traces alone must show.
+/// Which rules a run must and must not report.
 #[derive(Debug, Clone, Default, Deserialize)]
-pub struct ViewExpected {
+pub struct RuleExpectation {
     #[serde(default)]
     pub must_report: Vec<String>,
+    /// At least one of these must be reported (when one side may name the fault in more than
+    /// one correct way).
     #[serde(default)]
     pub must_report_any: Vec<String>,
     #[serde(default)]
     pub must_not_report: Vec<String>,
-    /// Nothing wrong can be seen from this side: no problem may be reported.
+    /// Nothing wrong happened (or can be seen): no problem may be reported.
     #[serde(default)]
     pub healthy: bool,
+}
+
+/// What one host's traces alone must show.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct ViewExpected {
+    #[serde(flatten)]
+    pub rules: RuleExpectation,
     /// Why this side can tell nothing about the fault although it does not look healthy either:
     /// the view is listed, not scored.
     #[serde(default)]
@@ -62,10 +63,7 @@ impl Expected {
         Expected {
             scenario: view_name(&self.scenario, host),
             description: self.description.clone(),
-            must_report: view.must_report.clone(),
-            must_report_any: view.must_report_any.clone(),
-            must_not_report: view.must_not_report.clone(),
-            healthy: view.healthy,
+            rules: view.rules.clone(),
             kind: None,
             views: BTreeMap::new(),
         }
@@ -113,24 +111,26 @@ pub fn judge(expected: &Expected, findings: &[Finding]) -> Row {
         .filter(|f| f.class.is_problem())
         .map(|f| f.rule)
         .collect();
-    let main_found = if expected.healthy {
+    let main_found = if expected.rules.healthy {
         problems.is_empty()
     } else {
         expected
+            .rules
             .must_report
             .iter()
             .all(|rule| reported.contains(&rule.as_str()))
-            && (expected.must_report_any.is_empty()
+            && (expected.rules.must_report_any.is_empty()
                 || expected
+                    .rules
                     .must_report_any
                     .iter()
                     .any(|rule| reported.contains(&rule.as_str())))
     };
     let mut extra: Vec<&'static str> = problems
         .into_iter()
-        .filter(|rule| !expected.must_report.iter().any(|m| m == rule))
-        .filter(|rule| !expected.must_report_any.iter().any(|m| m == rule))
-        .filter(|rule| !expected.must_not_report.iter().any(|m| m == rule))
+        .filter(|rule| !expected.rules.must_report.iter().any(|m| m == rule))
+        .filter(|rule| !expected.rules.must_report_any.iter().any(|m| m == rule))
+        .filter(|rule| !expected.rules.must_not_report.iter().any(|m| m == rule))
         .collect();
     extra.sort();
     extra.dedup();
@@ -139,7 +139,7 @@ pub fn judge(expected: &Expected, findings: &[Finding]) -> Row {
         .iter()
         .filter(|f| f.class.is_problem())
         .map(|f| f.rule)
-        .filter(|rule| expected.must_not_report.iter().any(|m| m == rule))
+        .filter(|rule| expected.rules.must_not_report.iter().any(|m| m == rule))
         .collect();
     incorrect.sort();
     incorrect.dedup();
@@ -158,13 +158,14 @@ fn kind_of(expected: &Expected) -> String {
     if let Some(kind) = &expected.kind {
         return kind.clone();
     }
-    if expected.healthy {
+    if expected.rules.healthy {
         return "healthy".into();
     }
     expected
+        .rules
         .must_report
         .first()
-        .or(expected.must_report_any.first())
+        .or(expected.rules.must_report_any.first())
         .and_then(|id| registry::find(id))
         .map_or_else(|| "?".into(), |rule| rule.class.to_string())
 }
