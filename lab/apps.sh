@@ -440,7 +440,7 @@ sc_pg_max_connections() {
 }
 
 sc_pg_bind_failed() {
-  begin pg-bind-failed postgresql record pending
+  begin pg-bind-failed postgresql record
   pg_conf "$PGDATA" 10.78.1.99
   start srv server $(as_postgres) "$PGBIN/postgres" -D "$PGDATA"
   finish server
@@ -451,7 +451,7 @@ sc_pg_bind_failed() {
 }
 
 sc_pg_connect_unspecified() {
-  begin pg-connect-unspecified postgresql record pending
+  begin pg-connect-unspecified postgresql record
   pg_start server 10.78.1.10
   # A client configured with the server's listen_addresses ('0.0.0.0') as the address to dial:
   # Linux connects to the client's own host, where nothing listens.
@@ -697,7 +697,7 @@ sc_mc_conn_limit() {
 }
 
 sc_mc_fd_exhaustion() {
-  begin mc-fd-exhaustion memcached record pending
+  begin mc-fd-exhaustion memcached record
   mc_limit 12
   evidence server 'Too many open files'
   expect "memcached -c 12 runs out of descriptors: accept4 fails with EMFILE and memcached stops accepting; later clients wait in the backlog" \

@@ -261,7 +261,8 @@ connect-refused-while-listening connect-never-completed connect-unexpected-failu
 data-unreceived-poll-missed send-after-peer-closed connection-reset data-mismatch udp-all-lost udp-loss
 mtu-black-hole buffer-overrun datagram-truncated address-in-use loopback-bound-external-peer
 ip-version-mismatch nonblock-inherited unexpected-blocking broadcast-not-permitted no-peer-traffic
-ordering-incomplete unparsed-lines untraced-children""".split()
+ordering-incomplete unparsed-lines untraced-children bind-failed descriptor-exhaustion
+connect-to-unspecified""".split()
 healthy = kind == "healthy"
 doc = {
     "scenario": name,

@@ -113,6 +113,27 @@ def listen_only(addr, port, seconds):
     s.close()
 
 
+def hold_server(addr, port, seconds):
+    """Accepts every connection and keeps it open without reading, until `seconds` have passed.
+    When accept fails (EMFILE under a low `ulimit -n`) it retries every 0.3 s, as servers do."""
+    s = listener(addr, int(port))
+    s.settimeout(0.3)
+    held = []
+    deadline = time.monotonic() + float(seconds)
+    while time.monotonic() < deadline:
+        try:
+            fd, _peer = s._accept()
+            held.append(fd)
+        except TimeoutError:
+            continue
+        except OSError as e:
+            say("accept failed:", e)
+            time.sleep(0.3)
+    for fd in held:
+        S.close(fd)
+    s.close()
+
+
 def accept_no_read(addr, port, seconds):
     s = listener(addr, int(port))
     conn, _ = accept(s)
@@ -376,6 +397,7 @@ ROLES = {
     "epoll-echo-server": epoll_echo_server,
     "listen-only": listen_only,
     "accept-no-read": accept_no_read,
+    "hold-server": hold_server,
     "late-listener": late_listener,
     "read-some-close": read_some_close,
     "reply-late": reply_late,

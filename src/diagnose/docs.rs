@@ -51,9 +51,11 @@ pub fn rules_markdown() -> String {
          `data-unreceived-poll-missed` and `data-unreceived`;\n\
          * `ordering-incomplete` takes the calls forced through at blocked points, \
          `unsupported-call` the not-modelled deviations.\n\n\
-         Two kinds of model deviation have no rule of their own: `UnexpectedFailure` (a call \
-         other than connect failed for no modelled reason) and `UnexpectedSuccess`. They are \
-         counted in the report's `replay.deviations` and `replay.unexplained_deviations`.\n\n\
+         `bind-failed` takes the binds that failed with EACCES or EADDRNOTAVAIL and \
+         `descriptor-exhaustion` the accepts and sockets that failed with EMFILE, ENFILE or \
+         ENOBUFS; other `UnexpectedFailure`s (a call other than connect failed for no modelled \
+         reason) and `UnexpectedSuccess` have no rule of their own. They are counted in the \
+         report's `replay.deviations` and `replay.unexplained_deviations`.\n\n\
          Order:\n\n",
     );
     for (i, rule) in RULES.iter().enumerate() {

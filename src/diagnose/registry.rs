@@ -31,6 +31,9 @@ pub static RULES: &[Rule] = &[
     rules::datagram_truncated::RULE,
     // One call, one finding.
     rules::address_in_use::RULE,
+    rules::bind_failed::RULE,
+    rules::descriptor_exhaustion::RULE,
+    rules::connect_to_unspecified::RULE,
     rules::loopback_bound_external_peer::RULE,
     rules::ip_version_mismatch::RULE,
     rules::nonblock_inherited::RULE,

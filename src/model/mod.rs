@@ -481,7 +481,11 @@ impl<'t> Model<'t> {
 
     fn unexpected_failure(&self, ev: &SocketEvent, sock: SockId, errno: Errno) -> Verdict {
         self.deviate(
-            DeviationKind::UnexpectedFailure { errno },
+            DeviationKind::UnexpectedFailure {
+                errno,
+                call: ev.call.name,
+                time: ev.call.time,
+            },
             ev,
             sock,
             Vec::new(),

@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 
 use serde::Serialize;
 
-use crate::parse::{Call, Errno};
+use crate::parse::{Call, Errno, SyscallName};
 use crate::source::{Loc, SockId, TraceId};
 
 /// The model's judgement of one call.
@@ -44,8 +44,13 @@ pub enum DeviationKind {
         target: SocketAddr,
         listener: Option<SockId>,
     },
-    /// A call failed with an errno the model had no reason to expect.
-    UnexpectedFailure { errno: Errno },
+    /// A call failed with an errno the model had no reason to expect. The call's name and start
+    /// time let rules tell a failed bind from a failed accept and measure how long failures went on.
+    UnexpectedFailure {
+        errno: Errno,
+        call: SyscallName,
+        time: Option<f64>,
+    },
     /// The model predicted a failure but the call succeeded.
     UnexpectedSuccess,
     /// Would-block (EAGAIN) or timeout on a socket in blocking mode.
