@@ -1081,7 +1081,7 @@ sc_web_nat_undeclared() {
 }
 
 sc_web_random_loss() {
-  begin web-random-loss node-go record pending
+  begin web-random-loss node-go record
   in_ns srv iptables -A INPUT -p tcp --dport 8081 -m statistic --mode random --probability 0.25 -j DROP
   in_ns srv2 iptables -A INPUT -p tcp --dport 8082 -m statistic --mode random --probability 0.25 -j DROP
   web_servers

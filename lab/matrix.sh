@@ -792,6 +792,38 @@ m_connect_unspecified() { # CLIENT SERVER FLAGS
     fault "connect-to-unspecified connect-refused" "unparsed-lines connect-refused-while-listening"
 }
 
+# Eight short request/echo exchanges, each on a new connection. MODE loss: the server's firewall
+# drops 30% of the packets to port 7741 at random (SYNs among them); none: the same on 7742,
+# where nothing is dropped (the healthy control).
+m_random_loss() { # CLIENT SERVER FLAGS MODE
+  local mode=$4 port=7741
+  if [ "$mode" = none ]; then
+    port=7742
+    mbegin healthy-tcp-requests "$1" "$2" "$3"
+  else
+    mbegin tcp-random-loss "$1" "$2" "$3"
+  fi
+  M_PLAIN_LIMIT=256   # the payloads are one short line; the nc loop loads its libraries 8 times
+  echo_server "$2" 10.77.1.10 "$port"
+  mstart "$3" srv server "${CMD[@]}"
+  wait_listening srv t "$port"
+  case "$1" in
+    python) CMD=("$PYTHON" -I -S "$PROBE" requests 10.77.1.10 "$port" 8 10) ;;
+    nc) CMD=(sh -c "for i in 1 2 3 4 5 6 7 8; do echo request \$i | nc -N -w 10 10.77.1.10 $port; done") ;;
+  esac
+  mrun "$3" c1 client "${CMD[@]}"
+  sleep 0.3
+  mstop INT server
+  write_conf
+  if [ "$mode" = none ]; then
+    mexpect "$1 makes eight request/echo exchanges with $2, each on a new connection, over a clean LAN" \
+      healthy "" ""
+  else
+    mexpect "$1 makes eight request/echo exchanges with $2; the server's firewall drops 30% of the packets to the port at random, so SYNs are retransmitted and the run completes slowly" \
+      fault "network-stall" "unparsed-lines connection-reset connect-filtered"
+  fi
+}
+
 # ---- the matrix -------------------------------------------------------------------------------
 
 add() { MATRIX+=("$*"); }
@@ -872,6 +904,11 @@ for f in record plain; do
   add m_fd_exhaustion nc python "$f"
   add m_fd_exhaustion python go "$f"
   for c in python nc socat; do add m_connect_unspecified "$c" socat "$f"; done
+  # random loss, and the same exchanges without it
+  for c in python nc; do
+    add m_random_loss "$c" socat "$f" loss
+    add m_random_loss "$c" socat "$f" none
+  done
 done
 # parser forms
 for f in Y Xraw Xverbose seccomp network tttTyy; do add m_healthy_http curl nginx "$f"; done
@@ -904,6 +941,7 @@ matrix_name() { # ENTRY: the scenario folder name of a MATRIX entry
     m_send_after_close) fault=send-after-peer-closed ;;
     m_bind_failed) fault=bind-failed-$extra ;;
     m_fd_exhaustion) fault=fd-exhaustion ;;
+    m_random_loss) if [ "$extra" = none ]; then fault=healthy-tcp-requests; else fault=tcp-random-loss; fi ;;
   esac
   echo "$fault--$client--$server--$flags"
 }

@@ -160,6 +160,17 @@ CLASSES = {
         "The server listens on 0.0.0.0:7730 on srv; the client on c1 is given 0.0.0.0 as the "
         "server's address. Linux connects it to c1 itself, where nothing listens: refused.",
         [("client", r"0\.0\.0\.0.*ECONNREFUSED"), ("client", r"ECONNREFUSED")]),
+    "tcp-random-loss": (
+        "Eight request/echo exchanges, each on a new connection (python `probe.py requests`, with a "
+        "timeout so its connect is nonblocking; a shell loop of `nc -N -w 10`), to socat's forking "
+        "echo server on 7741, where the server's firewall drops 30% of the packets at random "
+        "(`-m statistic --mode random --probability 0.3`). Every exchange completes; connects whose "
+        "SYN was dropped complete after 1 s (or 3 s).",
+        [("client", r"SO_ERROR, \[0\]")]),
+    "healthy-tcp-requests": (
+        "The same eight exchanges on 7742, where nothing is dropped: the control run of "
+        "tcp-random-loss, which must stay healthy.",
+        [("client", r"SO_ERROR, \[0\]")]),
     "udp-all-lost": (
         "Every datagram to 7102 is dropped by the server's firewall.",
         [("server", r"(Timeout|EAGAIN|timed out|ETIMEDOUT)"), ("client", r"(Timeout|EAGAIN|timed out)")]),

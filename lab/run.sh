@@ -170,6 +170,7 @@ build_topology() {
   in_ns srv iptables -A INPUT -p udp --dport 7101 -m statistic --mode random --probability 0.3 -j DROP
   in_ns srv iptables -A INPUT -p udp --dport 7102 -j DROP
   in_ns srv iptables -A INPUT -p tcp --dport 7501 --tcp-flags PSH PSH -j DROP
+  in_ns srv iptables -A INPUT -p tcp --dport 7741 -m statistic --mode random --probability 0.3 -j DROP
   # c1 gives up a blocking connect after two SYNs (about 3 s) instead of two minutes.
   in_ns c1 sysctl -qw net.ipv4.tcp_syn_retries=1
 }
@@ -262,7 +263,7 @@ data-unreceived-poll-missed send-after-peer-closed connection-reset data-mismatc
 mtu-black-hole buffer-overrun datagram-truncated address-in-use loopback-bound-external-peer
 ip-version-mismatch nonblock-inherited unexpected-blocking broadcast-not-permitted no-peer-traffic
 ordering-incomplete unparsed-lines untraced-children bind-failed descriptor-exhaustion
-connect-to-unspecified""".split()
+connect-to-unspecified network-stall""".split()
 healthy = kind == "healthy"
 doc = {
     "scenario": name,

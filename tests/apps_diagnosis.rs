@@ -57,7 +57,9 @@ const KNOWN_GAPS: &[(&str, &str)] = &[
 /// the form it stumbles on. Listed traces must still have some; every other trace has none.
 const KNOWN_UNPARSED: &[(&str, &str)] = &[];
 
-/// Rules a pending scenario may name: planned, not in the registry yet.
+/// Rules a pending scenario may name: planned, not in the registry yet, or in it but without the
+/// form this scenario needs (`network-stall` measures connects; telnet's loss shows only in
+/// receive waits).
 const PLANNED_RULES: &[&str] = &["admission-limit", "network-stall", "no-reply"];
 
 /// Rules that only describe the analysis itself; a healthy scenario may still see them.
@@ -70,6 +72,7 @@ const RULES_NEWER_THAN_THE_CORPUS: &[&str] = &[
     "bind-failed",
     "descriptor-exhaustion",
     "connect-to-unspecified",
+    "network-stall",
 ];
 
 fn fixtures() -> PathBuf {
@@ -175,14 +178,22 @@ fn expected_json_is_complete_and_names_known_or_planned_rules() {
         }
         for id in &must {
             let planned = PLANNED_RULES.contains(&id.as_str());
+            let known = known.contains(id.as_str());
             assert!(
-                known.contains(id.as_str()) != planned,
+                known || planned,
                 "{scenario}: {id} is neither a rule nor a planned one"
             );
-            assert_eq!(
-                planned, is_pending,
-                "{scenario}: {id}: planned rules belong in apps-pending, and only they"
-            );
+            if is_pending {
+                assert!(
+                    planned,
+                    "{scenario}: {id}: a pending scenario waits for a planned rule or form"
+                );
+            } else {
+                assert!(
+                    known,
+                    "{scenario}: {id}: planned rules belong in apps-pending"
+                );
+            }
         }
         if healthy {
             assert!(!is_pending && must.is_empty(), "{scenario}: healthy");

@@ -11,6 +11,10 @@ use netcheck::pipeline::{run_pipeline, Analysis};
 /// listed here must still fail: fixing one means removing it from this list.
 const KNOWN_GAPS: &[(&str, &str)] = &[
     (
+        "healthy-tcp-requests--python--socat--record",
+        "healthy, but the order blocks where socat's child reports the connection readable before the client's shutdown is placed: reports ordering-incomplete (and, without a config, data-mismatch and data-unreceived)",
+    ),
+    (
         "healthy-http--curl--nginx--network",
         "healthy, but reports connection-not-accepted, data-mismatch, unexpected-blocking, ordering-incomplete",
     ),

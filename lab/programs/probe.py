@@ -319,6 +319,24 @@ def tcp_client(addr, port, message, timeout="3", mode="normal"):
     s.close()
 
 
+def requests(addr, port, count, timeout):
+    """`count` short exchanges one after the other, each on a new connection: connect (with a
+    timeout, so a nonblocking connect whose end SO_ERROR reports), send a line, read the echo."""
+    for i in range(int(count)):
+        s = tcp_socket(addr)
+        s.settimeout(float(timeout))
+        if attempt("connect", s.connect, (addr, int(port))) is None:
+            s.close()
+            continue
+        attempt("send", s.sendall, b"request %d\n" % i)
+        attempt("shutdown", s.shutdown, S.SHUT_WR)
+        while True:
+            data = attempt("recv", s.recv, 4096)
+            if not data:
+                break
+        s.close()
+
+
 def blocking_connect(addr, port):
     """A plain blocking connect with no timeout of its own (the kernel's SYN retries decide)."""
     s = tcp_socket(addr)
@@ -410,6 +428,7 @@ ROLES = {
     "udp-echo-server": udp_echo_server,
     "udp-sink": udp_sink,
     "tcp-client": tcp_client,
+    "requests": requests,
     "blocking-connect": blocking_connect,
     "nonblocking-connect": nonblocking_connect,
     "bulk-client": bulk_client,

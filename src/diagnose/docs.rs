@@ -4,7 +4,7 @@
 use std::fmt::Write as _;
 
 use super::registry::RULES;
-use super::rules::{mtu_black_hole as mtu, udp_loss};
+use super::rules::{mtu_black_hole as mtu, network_stall, udp_loss};
 use super::{Class, MAX_EVIDENCE};
 
 /// The rules reference, in Markdown.
@@ -70,6 +70,8 @@ pub fn rules_markdown() -> String {
          | `mtu-black-hole` (UDP) | lost sizes start above {} bytes; smaller datagrams lose ≤ \
          {:.0}%, larger ones ≥ {:.0}% and ≥ {} datagrams |\n\
          | `udp-loss` | ≥ {:.0}% of the flow's datagrams and ≥ {} datagrams lost, not all |\n\
+         | `network-stall` | a connect completed within −{}/+{} s of {} × (2^k − 1) s, k = 1..{} \
+         (SYN retransmissions), measured on one trace's clock |\n\
          | every rule | at most {MAX_EVIDENCE} evidence calls per finding; the rest are counted \
          in a fact |\n",
         mtu::TCP_LARGE_SEND,
@@ -79,6 +81,10 @@ pub fn rules_markdown() -> String {
         mtu::UDP_LARGE_MIN_LOST,
         udp_loss::MIN_LOSS_RATE * 100.0,
         udp_loss::MIN_LOST_DATAGRAMS,
+        network_stall::EARLY_MARGIN,
+        network_stall::LATE_MARGIN,
+        network_stall::INITIAL_RTO,
+        network_stall::MAX_SYN_RETRIES,
     );
     for class in Class::ALL {
         for rule in sorted.iter().filter(|r| r.class == class) {

@@ -18,6 +18,7 @@ pub static RULES: &[Rule] = &[
     rules::connect_unexpected_failure::RULE,
     rules::connection_not_accepted::RULE,
     rules::connect_never_completed::RULE,
+    rules::network_stall::RULE,
     // Established connections: specific causes before the generic "data never arrived".
     rules::connection_reset::RULE,
     rules::send_after_peer_closed::RULE,

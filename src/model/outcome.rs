@@ -285,6 +285,21 @@ pub struct ReplayOutcome {
     pub listeners: Vec<ListenerRecord>,
     /// Where and when each failed TCP connect (a `ConnectFailed` deviation) ran.
     pub failed_connect_spans: Vec<CallSpan>,
+    /// How long each TCP connect that completed took, measured on its own trace's clock.
+    pub connect_timings: Vec<ConnectTiming>,
+}
+
+/// How long one TCP connect took: its own `-T` duration when it returned connected, or the time
+/// from the connect to the call that showed it connected (SO_ERROR 0, EISCONN).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ConnectTiming {
+    pub sock: SockId,
+    /// The connect call.
+    pub connect: Loc,
+    /// The call that showed the connection complete (the connect itself when it blocked).
+    pub shown_by: Loc,
+    /// Seconds from the start of the connect to its completion.
+    pub seconds: f64,
 }
 
 /// A call's place in its trace and on its trace's clock.

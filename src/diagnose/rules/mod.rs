@@ -22,6 +22,7 @@ pub mod ip_version_mismatch;
 pub mod loopback_bound_external_peer;
 pub mod mtu_black_hole;
 pub mod nat_undeclared;
+pub mod network_stall;
 pub mod no_peer_traffic;
 pub mod nonblock_inherited;
 pub mod ordering_incomplete;
