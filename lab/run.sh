@@ -633,6 +633,23 @@ sc_loopback_bound_server() {
     fault "loopback-bound-external-peer" "unparsed-lines"
 }
 
+# c2's resolver names 10.77.1.53, an address no host has (nobody answers ARP): glibc's lookup of
+# a name not in /etc/hosts times out after 1 s; curl then fetches its second URL by address. A
+# failed lookup is the program's business, not a network fault of the traced hosts.
+sc_resolver_unanswered() {
+  begin resolver-unanswered
+  local conf=/etc/netns/$(ns c2)/resolv.conf
+  printf 'nameserver 10.77.1.53\noptions timeout:1 attempts:1\n' >"$conf"
+  start srv server "$PYTHON" -I -S -m http.server --bind 10.77.1.10 8000 --directory "$WORK/www"
+  wait_listening srv t 8000
+  run c2 client curl -q -s -o /dev/null -o /dev/null \
+    http://service.lab:8000/hello.txt http://10.77.1.10:8000/hello.txt
+  stop server
+  name_service c2
+  write_conf
+  expect "curl's lookup of service.lab goes to a name server no host has and times out; its second URL, by address, is fetched" healthy "" ""
+}
+
 sc_address_in_use() {
   begin address-in-use
   start srv server $(PY) "$PROBE" restart-without-reuseaddr 10.77.1.10 7702
@@ -690,7 +707,7 @@ SCENARIOS=(
   connection_reset tcp_data_dropped udp_partial_loss udp_all_lost udp_truncated
   udp_truncated_msg_trunc udp_exceeds_sndbuf mtu_black_hole_tcp mtu_black_hole_udp
   nonblocking_connect_never_completes ipv6_only_server loopback_bound_server address_in_use
-  broadcast_not_permitted nonblock_inherited wrong_server_address
+  broadcast_not_permitted nonblock_inherited wrong_server_address resolver_unanswered
 )
 
 # shellcheck source=lab/matrix.sh
