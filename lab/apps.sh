@@ -689,7 +689,7 @@ mc_limit() { # MEMCACHED_C
 }
 
 sc_mc_conn_limit() {
-  begin mc-conn-limit memcached record pending
+  begin mc-conn-limit memcached record
   mc_limit 15
   evidence client 'Too many'
   expect "memcached -c 15 with two idle clients: a third is accepted and told 'ERROR Too many open connections', then closed" \

@@ -824,6 +824,28 @@ m_random_loss() { # CLIENT SERVER FLAGS MODE
   fi
 }
 
+# A server that holds at most two connections: two clients connect and stay idle; a third is
+# told "busy" without its request being read, and closed.
+m_admission_limit() { # CLIENT SERVER FLAGS
+  mbegin admission-limit "$1" "$2" "$3"
+  M_TYPE=application
+  M_PLAIN_LIMIT=256
+  mstart "$3" srv server "$PYTHON" -I -S "$PROBE" limited-server 10.77.1.10 7732 2 3.5
+  wait_listening srv t 7732
+  mstart "$3" c1 idle1 sh -c "sleep 2.5 | exec nc -w 3 10.77.1.10 7732"
+  sleep 0.3
+  mstart "$3" c3 idle2 sh -c "sleep 2.5 | exec nc -w 3 10.77.1.10 7732"
+  sleep 0.3
+  tcp_cmd "$1" 10.77.1.10 7732 request 2
+  mrun "$3" c2 client "${CMD[@]}"
+  finish idle1
+  finish idle2
+  finish server
+  write_conf
+  mexpect "$2 holds at most two connections; two idle clients hold them; $1's connection is accepted, told SERVER_BUSY without its request being read, and closed" \
+    fault "admission-limit" "unparsed-lines"
+}
+
 # ---- the matrix -------------------------------------------------------------------------------
 
 add() { MATRIX+=("$*"); }
@@ -904,6 +926,8 @@ for f in record plain; do
   add m_fd_exhaustion nc python "$f"
   add m_fd_exhaustion python go "$f"
   for c in python nc socat; do add m_connect_unspecified "$c" socat "$f"; done
+  add m_admission_limit nc python "$f"
+  add m_admission_limit python python "$f"
   # random loss, and the same exchanges without it
   for c in python nc; do
     add m_random_loss "$c" socat "$f" loss
@@ -941,6 +965,7 @@ matrix_name() { # ENTRY: the scenario folder name of a MATRIX entry
     m_send_after_close) fault=send-after-peer-closed ;;
     m_bind_failed) fault=bind-failed-$extra ;;
     m_fd_exhaustion) fault=fd-exhaustion ;;
+    m_admission_limit) fault=admission-limit ;;
     m_random_loss) if [ "$extra" = none ]; then fault=healthy-tcp-requests; else fault=tcp-random-loss; fi ;;
   esac
   echo "$fault--$client--$server--$flags"

@@ -160,6 +160,11 @@ CLASSES = {
         "The server listens on 0.0.0.0:7730 on srv; the client on c1 is given 0.0.0.0 as the "
         "server's address. Linux connects it to c1 itself, where nothing listens: refused.",
         [("client", r"0\.0\.0\.0.*ECONNREFUSED"), ("client", r"ECONNREFUSED")]),
+    "admission-limit": (
+        "`probe.py limited-server` holds at most two connections without reading them; two idle "
+        "`nc` clients (on c1 and c3) take them; the client on c2 is accepted, told `SERVER_BUSY` "
+        "without its request being read, and closed (the unread request makes the close a reset).",
+        [("server", r"SERVER_BUSY.*= \d+")]),
     "tcp-random-loss": (
         "Eight request/echo exchanges, each on a new connection (python `probe.py requests`, with a "
         "timeout so its connect is nonblocking; a shell loop of `nc -N -w 10`), to socat's forking "

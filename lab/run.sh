@@ -263,7 +263,7 @@ data-unreceived-poll-missed send-after-peer-closed connection-reset data-mismatc
 mtu-black-hole buffer-overrun datagram-truncated address-in-use loopback-bound-external-peer
 ip-version-mismatch nonblock-inherited unexpected-blocking broadcast-not-permitted no-peer-traffic
 ordering-incomplete unparsed-lines untraced-children bind-failed descriptor-exhaustion
-connect-to-unspecified network-stall""".split()
+connect-to-unspecified network-stall admission-limit""".split()
 healthy = kind == "healthy"
 doc = {
     "scenario": name,

@@ -58,8 +58,8 @@ const KNOWN_GAPS: &[(&str, &str)] = &[
 const KNOWN_UNPARSED: &[(&str, &str)] = &[];
 
 /// Rules a pending scenario may name: planned, not in the registry yet, or in it but without the
-/// form this scenario needs (`network-stall` measures connects; telnet's loss shows only in
-/// receive waits).
+/// form this scenario needs (`network-stall` measures connects, and telnet's loss shows only in
+/// receive waits; `admission-limit` needs the request unread, and PostgreSQL reads it).
 const PLANNED_RULES: &[&str] = &["admission-limit", "network-stall", "no-reply"];
 
 /// Rules that only describe the analysis itself; a healthy scenario may still see them.
@@ -73,6 +73,7 @@ const RULES_NEWER_THAN_THE_CORPUS: &[&str] = &[
     "descriptor-exhaustion",
     "connect-to-unspecified",
     "network-stall",
+    "admission-limit",
 ];
 
 fn fixtures() -> PathBuf {

@@ -134,6 +134,30 @@ def hold_server(addr, port, seconds):
     s.close()
 
 
+def limited_server(addr, port, limit, seconds):
+    """Holds up to `limit` connections (never reading them); a connection beyond the limit is
+    told "busy" at once, without reading its request, and closed, as connection-limited daemons
+    do. Runs for `seconds`."""
+    s = listener(addr, int(port))
+    s.settimeout(0.3)
+    held = []
+    deadline = time.monotonic() + float(seconds)
+    while time.monotonic() < deadline:
+        try:
+            fd, _peer = s._accept()
+        except TimeoutError:
+            continue
+        if len(held) < int(limit):
+            held.append(fd)
+            continue
+        conn = S.socket(s.family, S.SOCK_STREAM, 0, fd)
+        attempt("send", conn.send, b"SERVER_BUSY too many connections\n")
+        conn.close()
+    for fd in held:
+        S.close(fd)
+    s.close()
+
+
 def accept_no_read(addr, port, seconds):
     s = listener(addr, int(port))
     conn, _ = accept(s)
@@ -416,6 +440,7 @@ ROLES = {
     "listen-only": listen_only,
     "accept-no-read": accept_no_read,
     "hold-server": hold_server,
+    "limited-server": limited_server,
     "late-listener": late_listener,
     "read-some-close": read_some_close,
     "reply-late": reply_late,

@@ -16,6 +16,7 @@ pub static RULES: &[Rule] = &[
     rules::connect_refused_while_listening::RULE,
     rules::connect_refused::RULE,
     rules::connect_unexpected_failure::RULE,
+    rules::admission_limit::RULE,
     rules::connection_not_accepted::RULE,
     rules::connect_never_completed::RULE,
     rules::network_stall::RULE,

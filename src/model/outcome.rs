@@ -156,6 +156,11 @@ pub struct TcpConnection<S = Stream> {
     pub to_client: S,
     /// A readiness wait on the receiving side timed out while bytes were in flight.
     pub wait_timed_out_with_data: bool,
+    /// Where the server's side was closed (its last descriptor), when it was.
+    pub server_close: Option<Loc>,
+    /// The server closed its socket before reading the client's end of stream: it ended the
+    /// connection itself rather than answering the client's close.
+    pub server_closed_first: bool,
 }
 
 impl<S> TcpConnection<S> {
@@ -172,6 +177,8 @@ impl<S> TcpConnection<S> {
             to_server: f(&self.to_server),
             to_client: f(&self.to_client),
             wait_timed_out_with_data: self.wait_timed_out_with_data,
+            server_close: self.server_close,
+            server_closed_first: self.server_closed_first,
         }
     }
 }

@@ -2,6 +2,7 @@
 //! function. Helpers shared by several rules live in [`shared`].
 
 pub mod address_in_use;
+pub mod admission_limit;
 pub mod bind_failed;
 pub mod broadcast_not_permitted;
 pub mod buffer_overrun;
