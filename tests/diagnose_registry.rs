@@ -7,7 +7,7 @@ use netcheck::diagnose::rule::EXPLANATION_SECTIONS;
 use netcheck::diagnose::Class;
 
 /// The public rule IDs. Changing this list is a breaking change of the report format.
-const PUBLIC_IDS: [&str; 29] = [
+const PUBLIC_IDS: [&str; 34] = [
     "nat-undeclared",
     "port-forwarding",
     "connection-not-accepted",
@@ -37,6 +37,11 @@ const PUBLIC_IDS: [&str; 29] = [
     "unsupported-call",
     "unparsed-lines",
     "untraced-children",
+    "bind-failed",
+    "descriptor-exhaustion",
+    "connect-to-unspecified",
+    "network-stall",
+    "admission-limit",
 ];
 
 #[test]
