@@ -1,12 +1,12 @@
 //! `descriptor-exhaustion`: calls that create descriptors failed for lack of descriptors.
 
-use super::{deviation_evidence, deviations, group_by};
+use super::{deviations, group_by};
 use crate::diagnose::context::plural;
 use crate::diagnose::rule::Rule;
 use crate::diagnose::{Claims, Class, Context, Evidence, Finding};
 use crate::model::DeviationKind;
 use crate::parse::{Errno, SyscallName};
-use crate::source::TraceId;
+use crate::source::{Loc, TraceId};
 
 pub const RULE: Rule = Rule {
     id: "descriptor-exhaustion",
@@ -52,13 +52,6 @@ fn out_of_descriptors(kind: &DeviationKind) -> bool {
         DeviationKind::UnexpectedFailure { errno: Errno::EMFILE | Errno::ENFILE | Errno::ENOBUFS, call, .. }
             if creates_descriptor(*call)
     )
-}
-
-fn start_time(kind: &DeviationKind) -> Option<f64> {
-    match kind {
-        DeviationKind::UnexpectedFailure { time, .. } => *time,
-        _ => None,
-    }
 }
 
 /// `over 2.350 s (first to last failure)` from the failures' own timestamps, when the trace has
@@ -107,26 +100,60 @@ fn waiting_clients(cx: &Context, server: TraceId) -> Vec<Evidence> {
         .collect()
 }
 
+/// One failed call: where, which call, its errno and start time, and the deviation that carries
+/// it (none for a failed socket(), which fold reports directly).
+struct Failure {
+    loc: Loc,
+    call: SyscallName,
+    errno: Errno,
+    time: Option<f64>,
+    deviation: Option<usize>,
+}
+
+fn is_exhaustion(errno: Errno) -> bool {
+    matches!(errno, Errno::EMFILE | Errno::ENFILE | Errno::ENOBUFS)
+}
+
+/// Failed accepts (model deviations) and failed socket calls (fold), for lack of descriptors.
+fn failures(cx: &Context, claims: &Claims) -> Vec<Failure> {
+    let accepts = deviations(cx, claims, out_of_descriptors)
+        .into_iter()
+        .filter_map(|(i, d)| match d.kind {
+            DeviationKind::UnexpectedFailure { errno, call, time } => Some(Failure {
+                loc: d.loc,
+                call,
+                errno,
+                time,
+                deviation: Some(i),
+            }),
+            _ => None,
+        });
+    let sockets = cx
+        .fold
+        .iter()
+        .flat_map(|stats| &stats.failed_socket_calls)
+        .filter(|f| is_exhaustion(f.errno))
+        .map(|f| Failure {
+            loc: f.loc,
+            call: f.call,
+            errno: f.errno,
+            time: f.time,
+            deviation: None,
+        });
+    accepts.chain(sockets).collect()
+}
+
 fn detect(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
-    let selected = deviations(cx, claims, out_of_descriptors);
-    let groups = group_by(selected, |(_, d)| d.loc.trace);
+    let groups = group_by(failures(cx, claims), |f| f.loc.trace);
     let mut findings = Vec::new();
     for (trace, group) in groups {
         let mut errnos: Vec<String> = group
             .iter()
-            .filter_map(|(_, d)| match d.kind {
-                DeviationKind::UnexpectedFailure { errno, call, .. } => {
-                    Some(format!("{call} {errno}"))
-                }
-                _ => None,
-            })
+            .map(|f| format!("{} {}", f.call, f.errno))
             .collect();
         errnos.sort();
         errnos.dedup();
-        let times: Vec<f64> = group
-            .iter()
-            .filter_map(|(_, d)| start_time(&d.kind))
-            .collect();
+        let times: Vec<f64> = group.iter().filter_map(|f| f.time).collect();
         let mut summary = format!(
             "{} ran out of descriptors: {} failed ({})",
             cx.who(trace),
@@ -146,7 +173,7 @@ fn detect(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
         });
         let evidence = group
             .iter()
-            .flat_map(|(_, d)| deviation_evidence(d, "no descriptor left"))
+            .map(|f| Evidence::new(f.loc, format!("no descriptor left ({})", f.errno)))
             .chain(waiting);
         findings.push(
             RULE.finding(
@@ -156,8 +183,8 @@ fn detect(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
             .with_evidence(evidence)
             .with_fact(waiting_fact.unwrap_or_default()),
         );
-        for (i, _) in &group {
-            claims.claim_deviation(*i);
+        for i in group.iter().filter_map(|f| f.deviation) {
+            claims.claim_deviation(i);
         }
     }
     findings
@@ -226,5 +253,46 @@ mod tests {
                 "fd-exhaustion--python--go--plain",
             ],
         );
+    }
+
+    /// A python3 process under `prlimit --nofile=12` creating sockets until socket() fails
+    /// (strace -f -tt -T -e trace=socket,close).
+    const SOCKETS_UNTIL_EMFILE: &str = "\
+12502 13:45:19.325475 socket(AF_INET, SOCK_STREAM|SOCK_CLOEXEC, IPPROTO_IP) = 8 <0.000046>
+12502 13:45:19.325566 socket(AF_INET, SOCK_STREAM|SOCK_CLOEXEC, IPPROTO_IP) = 9 <0.000037>
+12502 13:45:19.325647 socket(AF_INET, SOCK_STREAM|SOCK_CLOEXEC, IPPROTO_IP) = 11 <0.000037>
+12502 13:45:19.330729 socket(AF_INET, SOCK_STREAM|SOCK_CLOEXEC, IPPROTO_IP) = -1 EMFILE (Too many open files) <0.000096>
+12502 13:45:19.331813 close(11)         = 0 <0.002982>
+12502 13:45:19.334936 close(9)          = 0 <0.000045>
+12502 13:45:19.335043 close(8)          = 0 <0.000038>
+12502 13:45:19.338259 +++ exited with 0 +++
+";
+
+    #[test]
+    fn a_socket_call_out_of_descriptors_fires_too() {
+        let path = std::env::temp_dir().join(format!(
+            "netcheck-descriptor-exhaustion-{}.trace",
+            std::process::id()
+        ));
+        std::fs::write(&path, SOCKETS_UNTIL_EMFILE).expect("temporary trace");
+        let inputs = crate::config::Inputs {
+            paths: vec![path.clone()],
+            one_host: Vec::new(),
+        };
+        let analysis = crate::pipeline::run_pipeline(&inputs);
+        let _ = std::fs::remove_file(&path);
+        let analysis = analysis.expect("pipeline");
+        let found: Vec<_> = analysis
+            .findings
+            .iter()
+            .filter(|f| f.rule == RULE.id)
+            .collect();
+        assert_eq!(found.len(), 1, "{:#?}", analysis.findings);
+        assert!(
+            found[0].summary.contains("socket EMFILE"),
+            "{}",
+            found[0].summary
+        );
+        assert_eq!(found[0].evidence[0].loc.line, 4);
     }
 }
