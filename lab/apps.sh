@@ -284,7 +284,9 @@ write_conf() {
     echo "# $SCENARIO: recorded by lab/apps.sh ($FLAGS)"
     for host in "${HOSTS_ORDER[@]}"; do
       if [ "$FLAGS" = plain ]; then printf '%s\n' "${STANZA[$host]}"
-      elif [ -f "$LOGS/$SCENARIO/$host.stanza" ]; then cat "$LOGS/$SCENARIO/$host.stanza"
+      # Trace paths relative to the config's folder (the recorder names them absolutely).
+      elif [ -f "$LOGS/$SCENARIO/$host.stanza" ]; then
+        sed "s#^\( *trace \)$SCENARIO_DIR/#\1#" "$LOGS/$SCENARIO/$host.stanza"
       else log "  $host: no stanza (the recording was killed)"; printf 'host %s\n trace %s.trace\n' "$host" "$host"; fi
       printf '%s' "${HOST_EXTRA[$host]:-}"
     done
@@ -440,7 +442,7 @@ sc_pg_max_connections() {
 }
 
 sc_pg_bind_failed() {
-  begin pg-bind-failed postgresql record pending
+  begin pg-bind-failed postgresql record
   pg_conf "$PGDATA" 10.78.1.99
   start srv server $(as_postgres) "$PGBIN/postgres" -D "$PGDATA"
   finish server
@@ -451,7 +453,7 @@ sc_pg_bind_failed() {
 }
 
 sc_pg_connect_unspecified() {
-  begin pg-connect-unspecified postgresql record pending
+  begin pg-connect-unspecified postgresql record
   pg_start server 10.78.1.10
   # A client configured with the server's listen_addresses ('0.0.0.0') as the address to dial:
   # Linux connects to the client's own host, where nothing listens.
@@ -689,7 +691,7 @@ mc_limit() { # MEMCACHED_C
 }
 
 sc_mc_conn_limit() {
-  begin mc-conn-limit memcached record pending
+  begin mc-conn-limit memcached record
   mc_limit 15
   evidence client 'Too many'
   expect "memcached -c 15 with two idle clients: a third is accepted and told 'ERROR Too many open connections', then closed" \
@@ -697,7 +699,7 @@ sc_mc_conn_limit() {
 }
 
 sc_mc_fd_exhaustion() {
-  begin mc-fd-exhaustion memcached record pending
+  begin mc-fd-exhaustion memcached record
   mc_limit 12
   evidence server 'Too many open files'
   expect "memcached -c 12 runs out of descriptors: accept4 fails with EMFILE and memcached stops accepting; later clients wait in the backlog" \
@@ -1081,7 +1083,7 @@ sc_web_nat_undeclared() {
 }
 
 sc_web_random_loss() {
-  begin web-random-loss node-go record pending
+  begin web-random-loss node-go record
   in_ns srv iptables -A INPUT -p tcp --dport 8081 -m statistic --mode random --probability 0.25 -j DROP
   in_ns srv2 iptables -A INPUT -p tcp --dport 8082 -m statistic --mode random --probability 0.25 -j DROP
   web_servers

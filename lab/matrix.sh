@@ -731,6 +731,121 @@ m_send_after_close() { # the client sends and closes at once; probe.py reply-lat
     fault "send-after-peer-closed" "unparsed-lines data-unreceived"
 }
 
+# MODE privileged: the program runs as nobody and binds port 80 (EACCES); foreign: it binds
+# 10.77.1.99, which the server host does not have (EADDRNOTAVAIL). The program exits at once.
+m_bind_failed() { # PROGRAM none FLAGS MODE
+  local mode=$4 addr=10.77.1.10 port=80 why="binds port 80 as nobody (no CAP_NET_BIND_SERVICE)"
+  if [ "$mode" = foreign ]; then
+    addr=10.77.1.99 port=7720 why="binds 10.77.1.99:7720, an address the server host does not have"
+  fi
+  mbegin "bind-failed-$mode" "$1" "$2" "$3"
+  M_TYPE=application
+  case "$1" in
+    python) CMD=("$PYTHON" -I -S "$PROBE" listen-only "$addr" "$port" 1) ;;
+    socat) CMD=(socat TCP4-LISTEN:"$port",bind="$addr",reuseaddr PIPE) ;;
+  esac
+  if [ "$mode" = privileged ]; then
+    CMD=(setpriv --reuid=65534 --regid=65534 --clear-groups -- "${CMD[@]}")
+  fi
+  mrun "$3" srv server "${CMD[@]}"
+  write_conf
+  mexpect "$1 $why: bind fails and the server exits" \
+    fault "bind-failed" "unparsed-lines address-in-use connect-unexpected-failure"
+}
+
+# The server may hold 2 connections (ulimit -n); three clients connect and wait for an answer.
+m_fd_exhaustion() { # CLIENT SERVER FLAGS
+  mbegin fd-exhaustion "$1" "$2" "$3"
+  M_TYPE=application
+  case "$2" in
+    python) CMD=(sh -c "ulimit -n 6; exec $PYTHON -I -S $PROBE hold-server 10.77.1.10 7731 3") ;;
+    go) CMD=(sh -c "ulimit -n 8; exec $GOPROBE echo-server 10.77.1.10:7731") ;;
+  esac
+  mstart "$3" srv server "${CMD[@]}"
+  wait_listening srv t 7731
+  local host
+  for host in c1 c2 c3; do
+    tcp_cmd "$1" 10.77.1.10 7731 "waiting-$host" 2
+    mstart "$3" "$host" "client-$host" "${CMD[@]}"
+    sleep 0.3
+  done
+  for host in c1 c2 c3; do finish "client-$host"; done
+  if [ "$2" = go ]; then sleep 0.3; mstop TERM server; else finish server; fi
+  write_conf
+  mexpect "$2 may hold two connections (ulimit -n); three $1 clients connect, the third waits in the backlog while accept fails with EMFILE" \
+    fault "descriptor-exhaustion" "unparsed-lines"
+}
+
+# The client is given the server's bind address, 0.0.0.0, as the server's address: on Linux the
+# connect goes to its own host, where nothing listens.
+m_connect_unspecified() { # CLIENT SERVER FLAGS
+  mbegin connect-unspecified "$1" "$2" "$3"
+  M_TYPE=portability
+  echo_server "$2" 0.0.0.0 7730
+  mstart "$3" srv server "${CMD[@]}"
+  wait_listening srv t 7730
+  tcp_cmd "$1" 0.0.0.0 7730 hello 2
+  mrun "$3" c1 client "${CMD[@]}"
+  mstop INT server
+  write_conf
+  mexpect "$2 listens on 0.0.0.0:7730; $1 is given 0.0.0.0 as the server's address and connects to its own host (refused)" \
+    fault "connect-to-unspecified connect-refused" "unparsed-lines connect-refused-while-listening"
+}
+
+# Eight short request/echo exchanges, each on a new connection. MODE loss: the server's firewall
+# drops 30% of the packets to port 7741 at random (SYNs among them); none: the same on 7742,
+# where nothing is dropped (the healthy control).
+m_random_loss() { # CLIENT SERVER FLAGS MODE
+  local mode=$4 port=7741
+  if [ "$mode" = none ]; then
+    port=7742
+    mbegin healthy-tcp-requests "$1" "$2" "$3"
+  else
+    mbegin tcp-random-loss "$1" "$2" "$3"
+  fi
+  M_PLAIN_LIMIT=256   # the payloads are one short line; the nc loop loads its libraries 8 times
+  echo_server "$2" 10.77.1.10 "$port"
+  mstart "$3" srv server "${CMD[@]}"
+  wait_listening srv t "$port"
+  case "$1" in
+    python) CMD=("$PYTHON" -I -S "$PROBE" requests 10.77.1.10 "$port" 8 10) ;;
+    nc) CMD=(sh -c "for i in 1 2 3 4 5 6 7 8; do echo request \$i | nc -N -w 10 10.77.1.10 $port; done") ;;
+  esac
+  mrun "$3" c1 client "${CMD[@]}"
+  sleep 0.3
+  mstop INT server
+  write_conf
+  if [ "$mode" = none ]; then
+    mexpect "$1 makes eight request/echo exchanges with $2, each on a new connection, over a clean LAN" \
+      healthy "" ""
+  else
+    mexpect "$1 makes eight request/echo exchanges with $2; the server's firewall drops 30% of the packets to the port at random, so SYNs are retransmitted and the run completes slowly" \
+      fault "network-stall" "unparsed-lines connection-reset connect-filtered"
+  fi
+}
+
+# A server that holds at most two connections: two clients connect and stay idle; a third is
+# told "busy" without its request being read, and closed.
+m_admission_limit() { # CLIENT SERVER FLAGS
+  mbegin admission-limit "$1" "$2" "$3"
+  M_TYPE=application
+  M_PLAIN_LIMIT=256
+  mstart "$3" srv server "$PYTHON" -I -S "$PROBE" limited-server 10.77.1.10 7732 2 3.5
+  wait_listening srv t 7732
+  mstart "$3" c1 idle1 sh -c "sleep 2.5 | exec nc -w 3 10.77.1.10 7732"
+  sleep 0.3
+  mstart "$3" c3 idle2 sh -c "sleep 2.5 | exec nc -w 3 10.77.1.10 7732"
+  sleep 0.3
+  tcp_cmd "$1" 10.77.1.10 7732 request 2
+  mrun "$3" c2 client "${CMD[@]}"
+  finish idle1
+  finish idle2
+  finish server
+  write_conf
+  mexpect "$2 holds at most two connections; two idle clients hold them; $1's connection is accepted, told SERVER_BUSY without its request being read, and closed" \
+    fault "admission-limit" "unparsed-lines"
+}
+
 # ---- the matrix -------------------------------------------------------------------------------
 
 add() { MATRIX+=("$*"); }
@@ -803,6 +918,21 @@ for f in record plain; do
   for c in nc socat node go; do add m_wrong_server_address "$c" socat "$f"; done
   # (OpenBSD nc keeps its socket open after stdin's EOF even with -q 0 here: no fault to show)
   for c in socat python; do add m_send_after_close "$c" python "$f"; done
+  # failures of the server's own set-up: bind, descriptors; a client dialling 0.0.0.0
+  for c in python socat; do
+    add m_bind_failed "$c" none "$f" privileged
+    add m_bind_failed "$c" none "$f" foreign
+  done
+  add m_fd_exhaustion nc python "$f"
+  add m_fd_exhaustion python go "$f"
+  for c in python nc socat; do add m_connect_unspecified "$c" socat "$f"; done
+  add m_admission_limit nc python "$f"
+  add m_admission_limit python python "$f"
+  # random loss, and the same exchanges without it
+  for c in python nc; do
+    add m_random_loss "$c" socat "$f" loss
+    add m_random_loss "$c" socat "$f" none
+  done
 done
 # parser forms
 for f in Y Xraw Xverbose seccomp network tttTyy; do add m_healthy_http curl nginx "$f"; done
@@ -833,6 +963,10 @@ matrix_name() { # ENTRY: the scenario folder name of a MATRIX entry
     m_udp_partial_loss) fault=udp-partial-loss ;;
     m_wrong_server_address) fault=wrong-server-address ;;
     m_send_after_close) fault=send-after-peer-closed ;;
+    m_bind_failed) fault=bind-failed-$extra ;;
+    m_fd_exhaustion) fault=fd-exhaustion ;;
+    m_admission_limit) fault=admission-limit ;;
+    m_random_loss) if [ "$extra" = none ]; then fault=healthy-tcp-requests; else fault=tcp-random-loss; fi ;;
   esac
   echo "$fault--$client--$server--$flags"
 }

@@ -141,6 +141,41 @@ CLASSES = {
         "The client sends a request and closes at once (`socat -u`, probe.py close-early); `probe.py reply-late` answers 0.5 s later: the first send passes, the "
         "client's kernel resets, the next send fails with EPIPE.",
         [("server", r"EPIPE|ECONNRESET")]),
+    "bind-failed-privileged": (
+        "The server program runs as nobody (`setpriv --reuid=65534`) and binds 10.77.1.10:80: "
+        "without CAP_NET_BIND_SERVICE the bind fails with EACCES and the program exits.",
+        [("server", r"bind\(.*EACCES")]),
+    "bind-failed-foreign": (
+        "The server program binds 10.77.1.99:7720, an address its host does not have: "
+        "EADDRNOTAVAIL, and the program exits.",
+        [("server", r"bind\(.*EADDRNOTAVAIL")]),
+    "fd-exhaustion": (
+        "The server runs under `ulimit -n 6` (python, `probe.py hold-server`, which keeps every "
+        "connection and retries accept every 0.3 s) or `ulimit -n 8` (Go's echo server, which "
+        "stops at the first failed accept); three clients on c1, c2, c3 connect 0.3 s apart and "
+        "wait 2 s for an answer: the third is left in the backlog (python) or refused once the "
+        "server has exited (Go).",
+        [("server", r"= -1 EMFILE")]),
+    "connect-unspecified": (
+        "The server listens on 0.0.0.0:7730 on srv; the client on c1 is given 0.0.0.0 as the "
+        "server's address. Linux connects it to c1 itself, where nothing listens: refused.",
+        [("client", r"0\.0\.0\.0.*ECONNREFUSED"), ("client", r"ECONNREFUSED")]),
+    "admission-limit": (
+        "`probe.py limited-server` holds at most two connections without reading them; two idle "
+        "`nc` clients (on c1 and c3) take them; the client on c2 is accepted, told `SERVER_BUSY` "
+        "without its request being read, and closed (the unread request makes the close a reset).",
+        [("server", r"SERVER_BUSY.*= \d+")]),
+    "tcp-random-loss": (
+        "Eight request/echo exchanges, each on a new connection (python `probe.py requests`, with a "
+        "timeout so its connect is nonblocking; a shell loop of `nc -N -w 10`), to socat's forking "
+        "echo server on 7741, where the server's firewall drops 30% of the packets at random "
+        "(`-m statistic --mode random --probability 0.3`). Every exchange completes; connects whose "
+        "SYN was dropped complete after 1 s (or 3 s).",
+        [("client", r"SO_ERROR, \[0\]")]),
+    "healthy-tcp-requests": (
+        "The same eight exchanges on 7742, where nothing is dropped: the control run of "
+        "tcp-random-loss, which must stay healthy.",
+        [("client", r"SO_ERROR, \[0\]")]),
     "udp-all-lost": (
         "Every datagram to 7102 is dropped by the server's firewall.",
         [("server", r"(Timeout|EAGAIN|timed out|ETIMEDOUT)"), ("client", r"(Timeout|EAGAIN|timed out)")]),

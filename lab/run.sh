@@ -170,6 +170,7 @@ build_topology() {
   in_ns srv iptables -A INPUT -p udp --dport 7101 -m statistic --mode random --probability 0.3 -j DROP
   in_ns srv iptables -A INPUT -p udp --dport 7102 -j DROP
   in_ns srv iptables -A INPUT -p tcp --dport 7501 --tcp-flags PSH PSH -j DROP
+  in_ns srv iptables -A INPUT -p tcp --dport 7741 -m statistic --mode random --probability 0.3 -j DROP
   # c1 gives up a blocking connect after two SYNs (about 3 s) instead of two minutes.
   in_ns c1 sysctl -qw net.ipv4.tcp_syn_retries=1
 }
@@ -245,7 +246,9 @@ write_conf() {
     echo "# $SCENARIO: recorded by lab/run.sh"
     for line in "$@"; do echo "$line"; done
     for host in "${HOSTS_ORDER[@]}"; do
-      cat "$LOGS/$SCENARIO/$host.stanza"
+      # The recorder names traces absolutely (its stanza file lives under $LOGS); the config
+      # names them relative to its own folder, so the corpus works from any checkout.
+      sed "s#^\( *trace \)$SCENARIO_DIR/#\1#" "$LOGS/$SCENARIO/$host.stanza"
       printf '%s' "${HOST_EXTRA[$host]:-}"
     done
   } >"$conf"
@@ -261,7 +264,8 @@ connect-refused-while-listening connect-never-completed connect-unexpected-failu
 data-unreceived-poll-missed send-after-peer-closed connection-reset data-mismatch udp-all-lost udp-loss
 mtu-black-hole buffer-overrun datagram-truncated address-in-use loopback-bound-external-peer
 ip-version-mismatch nonblock-inherited unexpected-blocking broadcast-not-permitted no-peer-traffic
-ordering-incomplete unparsed-lines untraced-children no-reply""".split()
+ordering-incomplete unparsed-lines untraced-children bind-failed descriptor-exhaustion
+connect-to-unspecified network-stall admission-limit no-reply""".split()
 healthy = kind == "healthy"
 doc = {
     "scenario": name,
@@ -631,6 +635,23 @@ sc_loopback_bound_server() {
     fault "loopback-bound-external-peer" "unparsed-lines"
 }
 
+# c2's resolver names 10.77.1.53, an address no host has (nobody answers ARP): glibc's lookup of
+# a name not in /etc/hosts times out after 1 s; curl then fetches its second URL by address. A
+# failed lookup is the program's business, not a network fault of the traced hosts.
+sc_resolver_unanswered() {
+  begin resolver-unanswered
+  local conf=/etc/netns/$(ns c2)/resolv.conf
+  printf 'nameserver 10.77.1.53\noptions timeout:1 attempts:1\n' >"$conf"
+  start srv server "$PYTHON" -I -S -m http.server --bind 10.77.1.10 8000 --directory "$WORK/www"
+  wait_listening srv t 8000
+  run c2 client curl -q -s -o /dev/null -o /dev/null \
+    http://service.lab:8000/hello.txt http://10.77.1.10:8000/hello.txt
+  stop server
+  name_service c2
+  write_conf
+  expect "curl's lookup of service.lab goes to a name server no host has and times out; its second URL, by address, is fetched" healthy "" ""
+}
+
 sc_address_in_use() {
   begin address-in-use
   start srv server $(PY) "$PROBE" restart-without-reuseaddr 10.77.1.10 7702
@@ -688,7 +709,7 @@ SCENARIOS=(
   connection_reset tcp_data_dropped udp_partial_loss udp_all_lost udp_truncated
   udp_truncated_msg_trunc udp_exceeds_sndbuf mtu_black_hole_tcp mtu_black_hole_udp
   nonblocking_connect_never_completes ipv6_only_server loopback_bound_server address_in_use
-  broadcast_not_permitted nonblock_inherited wrong_server_address
+  broadcast_not_permitted nonblock_inherited wrong_server_address resolver_unanswered
 )
 
 # shellcheck source=lab/matrix.sh

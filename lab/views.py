@@ -28,6 +28,11 @@ def invisible(reason):
 
 SILENT_SERVER = "the server never hears of the client's attempt"
 
+# A client of a server out of descriptors sees whatever the server's failing accept loop does to
+# its connection (refused, reset, unanswered, left in the backlog).
+FD_CLIENT = invisible("a client sees its connection refused, reset, unanswered or left in the "
+                      "backlog; that the server ran out of descriptors only the server shows")
+
 # Lab fault class (scenario name up to the first "--") -> {role: expectation}. Roles: "client"
 # (every host whose name starts with "client") and "server".
 LAB = {
@@ -117,6 +122,25 @@ LAB = {
     "udp-truncated-msg-trunc": {"server": ["datagram-truncated"], "client": HEALTHY},
     "wrong-server-address": {"client": ["no-peer-traffic", "nat-undeclared"],
                              "server": HEALTHY},
+    "admission-limit": {
+        "server": ["admission-limit"],
+        "client": invisible("the client reads the server's refusal and the end of the "
+                            "connection, an ordinary answer from its side"),
+        "idle1": HEALTHY,
+        "idle2": HEALTHY,
+    },
+    "connect-unspecified": {"client": ["connect-to-unspecified"], "server": HEALTHY},
+    "fd-exhaustion": {
+        "server": ["descriptor-exhaustion"],
+        "client-c1": FD_CLIENT,
+        "client-c2": FD_CLIENT,
+        "client-c3": FD_CLIENT,
+    },
+    "tcp-random-loss": {
+        "client": ["network-stall"],
+        "server": invisible("the server sees its exchanges arrive late; the retransmissions "
+                            "behind that show in the client's connects"),
+    },
 }
 
 # HAProxy's health checks abort their connections (SO_LINGER 0): the backend sees resets that,
@@ -152,6 +176,27 @@ APPS = {
     },
     "pg-listen-localhost": {"psql": ["connect-refused", "loopback-bound-external-peer"]},
     "web-nat-undeclared": {"node": ["nat-undeclared"], "go": ["nat-undeclared"]},
+    "mc-conn-limit": {
+        "server": ["admission-limit"],
+        "client": invisible("the client reads memcached's refusal and the end of the "
+                            "connection, an ordinary answer from its side"),
+    },
+    # The later clients' connects time out (memcached stops accepting and shrinks its
+    # backlog): that is all they see.
+    "mc-fd-exhaustion": {
+        "server": ["descriptor-exhaustion"],
+        "idle2": ["connect-never-completed", "connect-filtered"],
+        "client": ["connect-never-completed", "connect-filtered"],
+    },
+    "pg-connect-unspecified": {"psql": ["connect-to-unspecified"]},
+    "pg-bind-failed": {"server": ["bind-failed"], "psql": ["connect-refused"]},
+    "web-random-loss": {
+        "client": ["network-stall"],
+        "node": invisible("a service sees its requests arrive late; the retransmissions "
+                          "behind that show in the client's connects"),
+        "go": invisible("a service sees its requests arrive late; the retransmissions "
+                        "behind that show in the client's connects"),
+    },
 }
 
 # Application faults whose one-sided views are not decided yet: no views.
@@ -200,9 +245,10 @@ def views_for(name, expected, hosts, is_app):
         raise SystemExit(f"{name}: fault class {fault} has no one-sided expectations")
     out = {}
     for h in hosts:
-        if role(h) not in table:
+        key = h if h in table else role(h)
+        if key not in table:
             raise SystemExit(f"{name}: no expectation for host {h}")
-        out[h] = view(table[role(h)], forbidden)
+        out[h] = view(table[key], forbidden)
     return out
 
 

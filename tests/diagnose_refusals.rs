@@ -198,6 +198,8 @@ fn a_nat_finding_claims_the_unknown_data_of_the_connection_it_explains() {
         accept_loc: None,
         to_server: Stream::default(),
         to_client: Stream::default(),
+        server_close: None,
+        server_closed_first: false,
         wait_timed_out_with_data: false,
     };
     let outcome = ReplayOutcome {

@@ -7,7 +7,7 @@ use netcheck::diagnose::rule::EXPLANATION_SECTIONS;
 use netcheck::diagnose::Class;
 
 /// The public rule IDs. Changing this list is a breaking change of the report format.
-const PUBLIC_IDS: [&str; 30] = [
+const PUBLIC_IDS: [&str; 35] = [
     "nat-undeclared",
     "port-forwarding",
     "connection-not-accepted",
@@ -38,6 +38,11 @@ const PUBLIC_IDS: [&str; 30] = [
     "unsupported-call",
     "unparsed-lines",
     "untraced-children",
+    "bind-failed",
+    "descriptor-exhaustion",
+    "connect-to-unspecified",
+    "network-stall",
+    "admission-limit",
 ];
 
 #[test]

@@ -3,7 +3,7 @@
 //! under `src/diagnose/rules/`.
 
 use netcheck::model::{DeviationKind, ReplayOutcome};
-use netcheck::parse::Errno;
+use netcheck::parse::{Errno, SyscallName};
 use netcheck::pipeline::Analysis;
 use netcheck::testkit::fixtures::*;
 use netcheck::testkit::rules::*;
@@ -87,6 +87,8 @@ fn deviations_without_a_rule_are_kept_as_unexplained() {
             deviation(
                 DeviationKind::UnexpectedFailure {
                     errno: Errno::EINVAL,
+                    call: SyscallName::Listen,
+                    time: None,
                 },
                 loc(0, 4),
                 Some(sock(0, 0)),

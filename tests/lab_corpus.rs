@@ -17,6 +17,17 @@ fn rule_ids() -> Vec<&'static str> {
 /// Rules that only describe the analysis itself; a healthy scenario may still see them.
 const NOTE_RULES: &[&str] = &["unsupported-call"];
 
+/// Rules added after most healthy scenarios were recorded: `lab/run.sh` writes the list of
+/// forbidden rules into expected.json at recording time, so older rows cannot name them. The
+/// table still fails a healthy row on any problem finding, these rules' included.
+const RULES_NEWER_THAN_THE_CORPUS: &[&str] = &[
+    "bind-failed",
+    "descriptor-exhaustion",
+    "connect-to-unspecified",
+    "network-stall",
+    "admission-limit",
+];
+
 /// The lab committed at least this many scenarios; fewer means folders were lost.
 const MIN_SCENARIOS: usize = 24;
 
@@ -191,7 +202,10 @@ fn expected_json_is_valid_and_uses_known_rules() {
         }
         if healthy {
             assert!(must.is_empty(), "{name}: healthy yet must report {must:?}");
-            for id in rule_ids().iter().filter(|id| !NOTE_RULES.contains(id)) {
+            let forbidden = rule_ids()
+                .into_iter()
+                .filter(|id| !NOTE_RULES.contains(id) && !RULES_NEWER_THAN_THE_CORPUS.contains(id));
+            for id in forbidden {
                 assert!(
                     must_not.iter().any(|m| m == id),
                     "{name}: healthy but {id} not forbidden"
@@ -239,7 +253,10 @@ fn corpus_stays_small() {
     // to 220 KB each: the `plain` traces carry no syscall filter, so every library load and
     // module read of curl, python or node is in them); with it the corpus is about 26 MB. The 67
     // scenarios recorded with the -Y, -X raw/verbose and Go/nginx epoll forms add about 5.7 MB.
-    const LIMIT_BYTES: u64 = 34 * 1024 * 1024;
+    // The 39 rows of bind failures, descriptor exhaustion, connects to 0.0.0.0, connection
+    // limits, an unanswered resolver and random loss (with its healthy control) add about 3.7 MB,
+    // a third of it the loops of eight nc runs.
+    const LIMIT_BYTES: u64 = 36 * 1024 * 1024;
     let total: u64 = scenario_dirs()
         .iter()
         .flat_map(|dir| fs::read_dir(dir).expect("readable").flatten())

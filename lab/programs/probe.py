@@ -113,6 +113,51 @@ def listen_only(addr, port, seconds):
     s.close()
 
 
+def hold_server(addr, port, seconds):
+    """Accepts every connection and keeps it open without reading, until `seconds` have passed.
+    When accept fails (EMFILE under a low `ulimit -n`) it retries every 0.3 s, as servers do."""
+    s = listener(addr, int(port))
+    s.settimeout(0.3)
+    held = []
+    deadline = time.monotonic() + float(seconds)
+    while time.monotonic() < deadline:
+        try:
+            fd, _peer = s._accept()
+            held.append(fd)
+        except TimeoutError:
+            continue
+        except OSError as e:
+            say("accept failed:", e)
+            time.sleep(0.3)
+    for fd in held:
+        S.close(fd)
+    s.close()
+
+
+def limited_server(addr, port, limit, seconds):
+    """Holds up to `limit` connections (never reading them); a connection beyond the limit is
+    told "busy" at once, without reading its request, and closed, as connection-limited daemons
+    do. Runs for `seconds`."""
+    s = listener(addr, int(port))
+    s.settimeout(0.3)
+    held = []
+    deadline = time.monotonic() + float(seconds)
+    while time.monotonic() < deadline:
+        try:
+            fd, _peer = s._accept()
+        except TimeoutError:
+            continue
+        if len(held) < int(limit):
+            held.append(fd)
+            continue
+        conn = S.socket(s.family, S.SOCK_STREAM, 0, fd)
+        attempt("send", conn.send, b"SERVER_BUSY too many connections\n")
+        conn.close()
+    for fd in held:
+        S.close(fd)
+    s.close()
+
+
 def accept_no_read(addr, port, seconds):
     s = listener(addr, int(port))
     conn, _ = accept(s)
@@ -298,6 +343,24 @@ def tcp_client(addr, port, message, timeout="3", mode="normal"):
     s.close()
 
 
+def requests(addr, port, count, timeout):
+    """`count` short exchanges one after the other, each on a new connection: connect (with a
+    timeout, so a nonblocking connect whose end SO_ERROR reports), send a line, read the echo."""
+    for i in range(int(count)):
+        s = tcp_socket(addr)
+        s.settimeout(float(timeout))
+        if attempt("connect", s.connect, (addr, int(port))) is None:
+            s.close()
+            continue
+        attempt("send", s.sendall, b"request %d\n" % i)
+        attempt("shutdown", s.shutdown, S.SHUT_WR)
+        while True:
+            data = attempt("recv", s.recv, 4096)
+            if not data:
+                break
+        s.close()
+
+
 def blocking_connect(addr, port):
     """A plain blocking connect with no timeout of its own (the kernel's SYN retries decide)."""
     s = tcp_socket(addr)
@@ -376,6 +439,8 @@ ROLES = {
     "epoll-echo-server": epoll_echo_server,
     "listen-only": listen_only,
     "accept-no-read": accept_no_read,
+    "hold-server": hold_server,
+    "limited-server": limited_server,
     "late-listener": late_listener,
     "read-some-close": read_some_close,
     "reply-late": reply_late,
@@ -388,6 +453,7 @@ ROLES = {
     "udp-echo-server": udp_echo_server,
     "udp-sink": udp_sink,
     "tcp-client": tcp_client,
+    "requests": requests,
     "blocking-connect": blocking_connect,
     "nonblocking-connect": nonblocking_connect,
     "bulk-client": bulk_client,

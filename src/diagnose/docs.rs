@@ -4,7 +4,7 @@
 use std::fmt::Write as _;
 
 use super::registry::RULES;
-use super::rules::{mtu_black_hole as mtu, udp_loss};
+use super::rules::{mtu_black_hole as mtu, network_stall, udp_loss};
 use super::{Class, MAX_EVIDENCE};
 
 /// The rules reference, in Markdown.
@@ -51,9 +51,11 @@ pub fn rules_markdown() -> String {
          `data-unreceived-poll-missed` and `data-unreceived`;\n\
          * `ordering-incomplete` takes the calls forced through at blocked points, \
          `unsupported-call` the not-modelled deviations.\n\n\
-         Two kinds of model deviation have no rule of their own: `UnexpectedFailure` (a call \
-         other than connect failed for no modelled reason) and `UnexpectedSuccess`. They are \
-         counted in the report's `replay.deviations` and `replay.unexplained_deviations`.\n\n\
+         `bind-failed` takes the binds that failed with EACCES or EADDRNOTAVAIL and \
+         `descriptor-exhaustion` the accepts and sockets that failed with EMFILE, ENFILE or \
+         ENOBUFS; other `UnexpectedFailure`s (a call other than connect failed for no modelled \
+         reason) and `UnexpectedSuccess` have no rule of their own. They are counted in the \
+         report's `replay.deviations` and `replay.unexplained_deviations`.\n\n\
          Order:\n\n",
     );
     for (i, rule) in RULES.iter().enumerate() {
@@ -68,6 +70,8 @@ pub fn rules_markdown() -> String {
          | `mtu-black-hole` (UDP) | lost sizes start above {} bytes; smaller datagrams lose ≤ \
          {:.0}%, larger ones ≥ {:.0}% and ≥ {} datagrams |\n\
          | `udp-loss` | ≥ {:.0}% of the flow's datagrams and ≥ {} datagrams lost, not all |\n\
+         | `network-stall` | a connect completed within −{}/+{} s of {} × (2^k − 1) s, k = 1..{} \
+         (SYN retransmissions), measured on one trace's clock |\n\
          | every rule | at most {MAX_EVIDENCE} evidence calls per finding; the rest are counted \
          in a fact |\n",
         mtu::TCP_LARGE_SEND,
@@ -77,6 +81,10 @@ pub fn rules_markdown() -> String {
         mtu::UDP_LARGE_MIN_LOST,
         udp_loss::MIN_LOSS_RATE * 100.0,
         udp_loss::MIN_LOST_DATAGRAMS,
+        network_stall::EARLY_MARGIN,
+        network_stall::LATE_MARGIN,
+        network_stall::INITIAL_RTO,
+        network_stall::MAX_SYN_RETRIES,
     );
     for class in Class::ALL {
         for rule in sorted.iter().filter(|r| r.class == class) {

@@ -16,8 +16,10 @@ pub static RULES: &[Rule] = &[
     rules::connect_refused_while_listening::RULE,
     rules::connect_refused::RULE,
     rules::connect_unexpected_failure::RULE,
+    rules::admission_limit::RULE,
     rules::connection_not_accepted::RULE,
     rules::connect_never_completed::RULE,
+    rules::network_stall::RULE,
     // Established connections: specific causes before the generic "data never arrived".
     rules::connection_reset::RULE,
     rules::send_after_peer_closed::RULE,
@@ -33,6 +35,9 @@ pub static RULES: &[Rule] = &[
     rules::no_reply::RULE,
     // One call, one finding.
     rules::address_in_use::RULE,
+    rules::bind_failed::RULE,
+    rules::descriptor_exhaustion::RULE,
+    rules::connect_to_unspecified::RULE,
     rules::loopback_bound_external_peer::RULE,
     rules::ip_version_mismatch::RULE,
     rules::nonblock_inherited::RULE,

@@ -3,7 +3,7 @@
 use std::collections::VecDeque;
 
 use super::tables::{Slot, SockNo, TableId, Tables};
-use super::{FoldStats, SocketEvent, SocketOrigin, SyntheticReason};
+use super::{FailedSocketCall, FoldStats, SocketEvent, SocketOrigin, SyntheticReason};
 use crate::parse::{
     Call, Domain, FcntlOp, Fd, Outcome, Protocol, SockType, SocketOracle, Syscall, SyscallName,
     TraceEvent, TraceReader,
@@ -304,6 +304,16 @@ impl<I: EventSource> Folder<I> {
     fn fold_call(&mut self, call: Call) {
         let table = self.tables.table_of(call.pid);
         let ok = call.outcome.is_success();
+        if let (Syscall::Socket { .. } | Syscall::Socketpair { .. }, Some(errno)) =
+            (&call.syscall, call.outcome.errno)
+        {
+            self.stats.failed_socket_calls.push(FailedSocketCall {
+                loc: call.loc,
+                call: call.name,
+                errno,
+                time: call.time,
+            });
+        }
         match &call.syscall {
             Syscall::Socket {
                 domain,

@@ -16,7 +16,7 @@ pub use folder::{EventSource, Folder};
 
 use serde::Serialize;
 
-use crate::parse::{Call, Domain, Fd, Protocol, SockType};
+use crate::parse::{Call, Domain, Errno, Fd, Protocol, SockType, SyscallName};
 use crate::source::{Loc, SockId};
 
 /// A socket call with its descriptors resolved.
@@ -75,4 +75,17 @@ pub struct FoldStats {
     pub synthetic_closes: u64,
     /// Closes of a descriptor while another descriptor still held the socket open.
     pub duplicate_closes: u64,
+    /// socket and socketpair calls that failed: they name no descriptor, so no socket event
+    /// carries them, yet their errno (EMFILE...) tells about the process.
+    pub failed_socket_calls: Vec<FailedSocketCall>,
+}
+
+/// A socket or socketpair call that failed.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FailedSocketCall {
+    pub loc: Loc,
+    pub call: SyscallName,
+    pub errno: Errno,
+    /// Start time, when the trace has timestamps.
+    pub time: Option<f64>,
 }

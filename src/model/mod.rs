@@ -95,6 +95,7 @@ pub struct Model<'t> {
     /// Every listening period so far (see [`ReplayOutcome::listeners`]).
     listen_history: Vec<ListenerRecord>,
     failed_connect_spans: Vec<CallSpan>,
+    connect_timings: Vec<ConnectTiming>,
     /// Resets a readiness wait reported (POLLERR on a connection whose peer had closed with
     /// unread bytes or abortively), one per socket; kept at the end only for sockets whose
     /// program never saw the reset otherwise (see `wait::resets_seen_only_by_waits`).
@@ -132,6 +133,7 @@ impl<'t> Model<'t> {
             timed_out_waits: Vec::new(),
             listen_history: Vec::new(),
             failed_connect_spans: Vec::new(),
+            connect_timings: Vec::new(),
             wait_resets: Vec::new(),
         }
     }
@@ -503,7 +505,11 @@ impl<'t> Model<'t> {
 
     fn unexpected_failure(&self, ev: &SocketEvent, sock: SockId, errno: Errno) -> Verdict {
         self.deviate(
-            DeviationKind::UnexpectedFailure { errno },
+            DeviationKind::UnexpectedFailure {
+                errno,
+                call: ev.call.name,
+                time: ev.call.time,
+            },
             ev,
             sock,
             Vec::new(),
@@ -587,6 +593,7 @@ impl<'t> Model<'t> {
             unanswered_requests: self.unanswered,
             listeners: self.listen_history,
             failed_connect_spans: self.failed_connect_spans,
+            connect_timings: self.connect_timings,
         }
     }
 }

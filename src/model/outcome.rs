@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 
 use serde::Serialize;
 
-use crate::parse::{Call, Errno};
+use crate::parse::{Call, Errno, SyscallName};
 use crate::source::{Loc, SockId, TraceId};
 
 /// The model's judgement of one call.
@@ -44,8 +44,13 @@ pub enum DeviationKind {
         target: SocketAddr,
         listener: Option<SockId>,
     },
-    /// A call failed with an errno the model had no reason to expect.
-    UnexpectedFailure { errno: Errno },
+    /// A call failed with an errno the model had no reason to expect. The call's name and start
+    /// time let rules tell a failed bind from a failed accept and measure how long failures went on.
+    UnexpectedFailure {
+        errno: Errno,
+        call: SyscallName,
+        time: Option<f64>,
+    },
     /// The model predicted a failure but the call succeeded.
     UnexpectedSuccess,
     /// Would-block (EAGAIN) or timeout on a socket in blocking mode.
@@ -151,6 +156,11 @@ pub struct TcpConnection<S = Stream> {
     pub to_client: S,
     /// A readiness wait on the receiving side timed out while bytes were in flight.
     pub wait_timed_out_with_data: bool,
+    /// Where the server's side was closed (its last descriptor), when it was.
+    pub server_close: Option<Loc>,
+    /// The server closed its socket before reading the client's end of stream: it ended the
+    /// connection itself rather than answering the client's close.
+    pub server_closed_first: bool,
 }
 
 impl<S> TcpConnection<S> {
@@ -167,6 +177,8 @@ impl<S> TcpConnection<S> {
             to_server: f(&self.to_server),
             to_client: f(&self.to_client),
             wait_timed_out_with_data: self.wait_timed_out_with_data,
+            server_close: self.server_close,
+            server_closed_first: self.server_closed_first,
         }
     }
 }
@@ -285,6 +297,21 @@ pub struct ReplayOutcome {
     /// Per socket, the requests to an unobserved peer that went unanswered before the program
     /// gave up (what one side proves by itself), in the order of the first such request.
     pub unanswered_requests: Vec<super::UnansweredRequests>,
+    /// How long each TCP connect that completed took, measured on its own trace's clock.
+    pub connect_timings: Vec<ConnectTiming>,
+}
+
+/// How long one TCP connect took: its own `-T` duration when it returned connected, or the time
+/// from the connect to the call that showed it connected (SO_ERROR 0, EISCONN).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ConnectTiming {
+    pub sock: SockId,
+    /// The connect call.
+    pub connect: Loc,
+    /// The call that showed the connection complete (the connect itself when it blocked).
+    pub shown_by: Loc,
+    /// Seconds from the start of the connect to its completion.
+    pub seconds: f64,
 }
 
 /// A call's place in its trace and on its trace's clock.

@@ -84,6 +84,8 @@ pub struct Socket {
     pub pending: VecDeque<ConnId>,
     /// TCP connecting socket: the target of the connect in progress.
     pub connect_target: Option<(SocketAddr, Loc)>,
+    /// TCP connecting socket: when its connect started, on its trace's clock.
+    pub connect_started: Option<f64>,
     pub bind_loc: Option<Loc>,
     pub listen_loc: Option<Loc>,
     pub close_loc: Option<Loc>,
@@ -112,6 +114,7 @@ impl Socket {
             conn: None,
             pending: VecDeque::new(),
             connect_target: None,
+            connect_started: None,
             bind_loc: None,
             listen_loc: None,
             close_loc: None,

@@ -126,6 +126,8 @@ pub fn connection(
         to_server: Stream::default(),
         to_client: Stream::default(),
         wait_timed_out_with_data: false,
+        server_close: None,
+        server_closed_first: false,
     }
 }
 

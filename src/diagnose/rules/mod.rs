@@ -2,12 +2,15 @@
 //! function. Helpers shared by several rules live in [`shared`].
 
 pub mod address_in_use;
+pub mod admission_limit;
+pub mod bind_failed;
 pub mod broadcast_not_permitted;
 pub mod buffer_overrun;
 pub mod connect_filtered;
 pub mod connect_never_completed;
 pub mod connect_refused;
 pub mod connect_refused_while_listening;
+pub mod connect_to_unspecified;
 pub mod connect_unexpected_failure;
 pub mod connection_not_accepted;
 pub mod connection_reset;
@@ -15,10 +18,12 @@ pub mod data_mismatch;
 pub mod data_unreceived;
 pub mod data_unreceived_poll_missed;
 pub mod datagram_truncated;
+pub mod descriptor_exhaustion;
 pub mod ip_version_mismatch;
 pub mod loopback_bound_external_peer;
 pub mod mtu_black_hole;
 pub mod nat_undeclared;
+pub mod network_stall;
 pub mod no_peer_traffic;
 pub mod no_reply;
 pub mod nonblock_inherited;

@@ -7,8 +7,8 @@ use crate::config::matching::Role;
 use crate::fold::SocketEvent;
 use crate::model::options::Nonblock;
 use crate::model::socket::{inet_of, unmapped, Proto, SockState, Socket};
-use crate::model::{CallSpan, DeviationKind, Model, Target, Verdict, WaitKey};
-use crate::parse::{Errno, Fd, SockAddr};
+use crate::model::{CallSpan, ConnectTiming, DeviationKind, Model, Target, Verdict, WaitKey};
+use crate::parse::{Errno, Fd, SockAddr, Syscall};
 use crate::source::SockId;
 
 /// How a connect in progress completes.
@@ -118,6 +118,11 @@ impl Model<'_> {
             return self.connect_outside(ev, id, target);
         }
         let state = sock.state();
+        if !matches!(state, SockState::Connecting | SockState::Connected) {
+            if let Some(s) = self.sockets.get_mut(&id) {
+                s.connect_started = ev.call.time;
+            }
+        }
         match ev.call.outcome.errno {
             Some(e) if e == Errno::EINPROGRESS || e == Errno::EALREADY || e.is_restart() => {
                 if state == SockState::Connecting {
@@ -183,9 +188,17 @@ impl Model<'_> {
         if let Some(s) = self.sockets.get_mut(&id) {
             s.external = true;
             s.peer = Some(target);
-            // Its outcome comes later, through SO_ERROR or a second connect.
-            if in_progress {
-                s.connect_target = Some((target, ev.call.loc));
+            s.connect_started = ev.call.time;
+            // Its outcome comes later, through SO_ERROR or a second connect; a blocking one
+            // that succeeded is timed now, on this trace's clock alone.
+            s.connect_target = Some((target, ev.call.loc));
+        }
+        if !in_progress {
+            if ev.call.outcome.is_success() {
+                self.note_connect_timing(ev, id);
+            }
+            if let Some(s) = self.sockets.get_mut(&id) {
+                s.connect_target = None;
             }
         }
         Verdict::NotModelled
@@ -240,6 +253,9 @@ impl Model<'_> {
         });
         if still_pending {
             return Verdict::NotModelled;
+        }
+        if errno.is_none() {
+            self.note_connect_timing(ev, id);
         }
         let Some((target, _)) = self
             .sockets
@@ -415,11 +431,45 @@ impl Model<'_> {
         if let Some(s) = self.sockets.get_mut(&id) {
             s.set_state(SockState::Connected, ev, &mut self.listen_history);
         }
+        self.note_connect_timing(ev, id);
         match target {
             Some(t) if is_loopback_to_external(local, t) => {
                 self.loopback_deviation(ev, id, local, t)
             }
             _ => Verdict::Accept,
+        }
+    }
+
+    /// Records how long the connect of `id` took, when `ev` (the connect itself, or the
+    /// SO_ERROR / EISCONN that reported it) shows its completion and the trace has the times. A
+    /// send that completes a connect says nothing of when it completed, so it is left out.
+    fn note_connect_timing(&mut self, ev: &SocketEvent, id: SockId) {
+        let Some(s) = self.sockets.get(&id) else {
+            return;
+        };
+        let Some((_, connect)) = s.connect_target else {
+            return;
+        };
+        let seconds = if ev.call.loc == connect {
+            ev.call.duration
+        } else if matches!(
+            ev.call.syscall,
+            Syscall::Connect { .. } | Syscall::Getsockopt { .. }
+        ) {
+            ev.call
+                .time
+                .zip(s.connect_started)
+                .map(|(t, start)| t - start)
+        } else {
+            None
+        };
+        if let Some(seconds) = seconds.filter(|s| s.is_finite() && *s >= 0.0) {
+            self.connect_timings.push(ConnectTiming {
+                sock: id,
+                connect,
+                shown_by: ev.call.loc,
+                seconds,
+            });
         }
     }
 

@@ -167,6 +167,8 @@ pub struct Connection {
     pub server_closed: Option<Loc>,
     /// The listener closed before accepting: the kernel reset the connection.
     pub reset_by_listener: Option<Loc>,
+    /// The server read the client's end of stream (a receive returned 0).
+    pub server_read_eof: bool,
 }
 
 impl Connection {
@@ -183,10 +185,13 @@ impl Connection {
                 to_server: Direction::default(),
                 to_client: Direction::default(),
                 wait_timed_out_with_data: false,
+                server_close: None,
+                server_closed_first: false,
             },
             client_closed: None,
             server_closed: None,
             reset_by_listener: None,
+            server_read_eof: false,
         }
     }
 
@@ -245,7 +250,11 @@ impl Connection {
     pub fn set_closed(&mut self, side: Side, loc: Loc) {
         match side {
             Side::Client => self.client_closed = Some(loc),
-            Side::Server => self.server_closed = Some(loc),
+            Side::Server => {
+                self.server_closed = Some(loc);
+                self.record.server_close = Some(loc);
+                self.record.server_closed_first = !self.server_read_eof;
+            }
         }
         self.outgoing_mut(side).stats.closed_by_sender = true;
         self.incoming_mut(side).stats.closed_by_receiver = true;

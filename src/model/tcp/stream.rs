@@ -2,7 +2,7 @@
 
 use std::ops::ControlFlow;
 
-use super::ConnId;
+use super::{ConnId, Side};
 use crate::fold::SocketEvent;
 use crate::model::socket::SockState;
 use crate::model::{DeviationKind, Model, Verdict, WaitKey};
@@ -359,6 +359,11 @@ impl Model<'_> {
         if bytes.len == 0 && buf_len > 0 {
             // End of stream: only after the sender closed or shut down, with nothing in flight.
             if sender_done && unreceived == 0 {
+                if side == Side::Server {
+                    if let Some(c) = self.conns.get_mut(conn_id) {
+                        c.server_read_eof = true;
+                    }
+                }
                 return Verdict::Accept;
             }
             if sender_done {

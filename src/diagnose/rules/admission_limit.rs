@@ -1,0 +1,228 @@
+//! `admission-limit`: a server turned connections away while it held others open: a connection
+//! limit.
+
+use std::collections::BTreeMap;
+
+use crate::diagnose::claims::Direction;
+use crate::diagnose::context::plural;
+use crate::diagnose::rule::Rule;
+use crate::diagnose::{Claims, Class, Context, Evidence, Finding};
+use crate::model::TcpConnection;
+use crate::source::{Loc, SockId};
+
+pub const RULE: Rule = Rule {
+    id: "admission-limit",
+    class: Class::Application,
+    title: "A server turned connections away while it held others open",
+    explanation: EXPLANATION,
+    detect,
+};
+
+const EXPLANATION: &str = "\
+## What it detects
+A server at its limit of clients served at once, seen in the system calls alone: it accepted a
+connection, sent one short message (at most 512 bytes) without reading what the client had
+sent, and closed it first, while it kept open another connection accepted earlier from the same
+listener that it did not treat that way (memcached's `-c`).
+
+512 bytes is the size every IP path carries in one piece (RFC 791's 576-byte datagram less its
+headers; the bound RFC 1035 sets on DNS messages): one error line or packet, not a response.
+The order of calls inside the server's trace (one file, in time order) tells which connections
+were open together; clocks of different hosts are not compared. A server that reads the
+client's request before refusing it (PostgreSQL reads the startup packet before `too many
+clients`) looks like any short request and answer, and is not reported.
+
+## Why it matters
+The network and the server are up, yet some clients fail: the ones that arrived while the server
+was full. The failure depends on load and timing, so it comes and goes.
+
+## Evidence
+The accept and close of each turned-away connection, and a connection the server held
+meanwhile.
+
+## What to do
+Raise the limit (`max_connections`, memcached `-c`, Apache `MaxRequestWorkers` / `MaxClients`,
+nginx `worker_connections`), add workers, or make clients pool and reuse connections.
+
+Precedence: the bytes the turned-away clients sent are not reported again as `data-unreceived`.
+";
+
+/// The most bytes a rejection sends, in one or two writes (see the explanation).
+pub const SHORT_MESSAGE: u64 = 512;
+
+/// Whether `a` comes before `b` in the same trace file (its lines are in time order).
+fn before(a: Loc, b: Loc) -> bool {
+    a.trace == b.trace && a.file == b.file && a.line < b.line
+}
+
+/// Accepted, told something short without the server reading what the client sent, and closed
+/// by the server first.
+fn turned_away(c: &TcpConnection) -> bool {
+    c.server.is_some()
+        && c.server_closed_first
+        && (1..=SHORT_MESSAGE).contains(&c.to_client.sent)
+        && c.to_client.sends <= 2
+        && (c.to_server.received == 0 || c.to_server.received < c.to_server.sent)
+}
+
+/// A connection of the same listener, accepted before `c` and still open when `c` was closed.
+fn held_meanwhile<'a>(
+    others: &[(usize, &'a TcpConnection)],
+    c: &TcpConnection,
+) -> Option<&'a TcpConnection> {
+    let (accepted, closed) = (c.accept_loc?, c.server_close?);
+    others.iter().map(|(_, o)| *o).find(|o| {
+        !turned_away(o)
+            && o.accept_loc.is_some_and(|a| before(a, accepted))
+            && o.server_close.is_none_or(|end| before(closed, end))
+    })
+}
+
+fn detect(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
+    let mut by_listener: BTreeMap<SockId, Vec<(usize, &TcpConnection)>> = BTreeMap::new();
+    for (i, c) in cx.outcome.tcp.iter().enumerate() {
+        if let Some(listener) = c.listener {
+            by_listener.entry(listener).or_default().push((i, c));
+        }
+    }
+    let mut findings = Vec::new();
+    for (listener, conns) in by_listener {
+        let mut evidence = Vec::new();
+        let mut subjects = Vec::new();
+        for &(i, c) in &conns {
+            if !turned_away(c) || claims.stream(i, Direction::ToServer) {
+                continue;
+            }
+            let Some(held) = held_meanwhile(&conns, c) else {
+                continue;
+            };
+            subjects.push(i);
+            if let (Some(accept), Some(close)) = (c.accept_loc, c.server_close) {
+                evidence.push(Evidence::new(accept, "accepted"));
+                evidence.push(Evidence::new(
+                    close,
+                    format!(
+                        "closed after {} sent and {} of the client's {} read",
+                        plural(c.to_client.sent, "byte", "bytes"),
+                        c.to_server.received,
+                        c.to_server.sent,
+                    ),
+                ));
+            }
+            if let Some(a) = held.accept_loc {
+                evidence.push(Evidence::new(a, "a connection held open meanwhile"));
+            }
+        }
+        if subjects.is_empty() {
+            continue;
+        }
+        let served = conns.iter().filter(|(_, c)| c.server.is_some()).count() as u64;
+        let summary = format!(
+            "{} turned away {} on {} (accepted, told something short, closed) while it held others \
+             open ({} accepted): a connection limit",
+            cx.who(listener.trace),
+            plural(subjects.len() as u64, "connection", "connections"),
+            cx.sock(listener),
+            served,
+        );
+        findings.push(
+            RULE.finding(
+                summary,
+                "raise the server's connection limit (max_connections, memcached -c, MaxRequestWorkers) or add workers",
+            )
+            .with_evidence(evidence),
+        );
+        for i in subjects {
+            claims.claim_stream(i, Direction::ToServer);
+            claims.claim_stream(i, Direction::ToClient);
+        }
+    }
+    findings
+}
+
+#[cfg(test)]
+mod tests {
+    use super::RULE;
+    use crate::model::TcpConnection;
+    use crate::testkit::fixtures::*;
+    use crate::testkit::rules::*;
+
+    /// A connection from client trace `client` accepted at server line `accept`, closed by the
+    /// server at line `close` (None: still open).
+    fn served(client: u32, accept: u64, close: Option<u64>) -> TcpConnection {
+        let mut c = connection(
+            sock(client, 0),
+            "10.0.0.1:40000",
+            sock(0, 0),
+            Some(sock(0, accept as u32)),
+            "10.0.0.2:11211",
+            loc(client, 5),
+            Some(loc(0, accept)),
+        );
+        c.server_close = close.map(|l| loc(0, l));
+        c
+    }
+
+    fn turned_away_at(client: u32, accept: u64, close: u64) -> TcpConnection {
+        let mut c = served(client, accept, Some(close));
+        c.server_closed_first = true;
+        c.to_client = stream(33, 33, 33, 1, loc(0, accept + 1));
+        c.to_server = stream(14, 0, 14, 1, loc(client, 6));
+        c
+    }
+
+    fn topology3() -> crate::config::Topology {
+        topology(&[
+            ("server", &["10.0.0.2"]),
+            ("idle", &["10.0.0.1"]),
+            ("late", &["10.0.0.3"]),
+        ])
+    }
+
+    #[test]
+    fn fires_alone_on_a_admission_limit_pattern() {
+        let outcome = tcp(vec![served(1, 10, None), turned_away_at(2, 20, 22)]);
+        let found = assert_fires_alone(&RULE, topology3(), outcome, none());
+        assert!(
+            found[0].summary.contains("turned away 1 connection"),
+            "{}",
+            found[0].summary
+        );
+    }
+
+    #[test]
+    fn short_exchanges_closed_by_the_server_alike_are_not_a_limit() {
+        // Every connection answered briefly and closed by the server: an HTTP server without
+        // keep-alive, not a rejection.
+        let outcome = tcp(vec![turned_away_at(1, 10, 30), turned_away_at(2, 20, 22)]);
+        assert!(!fired(topology3(), outcome).contains(&RULE.id));
+    }
+
+    #[test]
+    fn a_short_answer_to_a_request_read_whole_is_not_a_rejection() {
+        // A health check: the server read the whole request, answered and closed.
+        let mut c = turned_away_at(2, 20, 22);
+        c.to_server = stream(18, 18, 18, 1, loc(2, 6));
+        let outcome = tcp(vec![served(1, 10, None), c]);
+        assert!(!fired(topology3(), outcome).contains(&RULE.id));
+    }
+
+    #[test]
+    fn a_rejection_after_the_others_closed_is_not_a_limit() {
+        let outcome = tcp(vec![served(1, 10, Some(12)), turned_away_at(2, 20, 22)]);
+        assert!(!fired(topology3(), outcome).contains(&RULE.id));
+    }
+
+    #[test]
+    fn fires_on_recorded_admission_limit() {
+        assert_recorded_scenarios_report(
+            &RULE,
+            &[
+                "admission-limit--nc--python--record",
+                "admission-limit--nc--python--plain",
+                "admission-limit--python--python--record",
+                "admission-limit--python--python--plain",
+            ],
+        );
+    }
+}

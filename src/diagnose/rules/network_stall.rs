@@ -1,0 +1,182 @@
+//! `network-stall`: connects that completed only after the kernel retransmitted their SYN.
+
+use super::group_by;
+use crate::diagnose::context::plural;
+use crate::diagnose::rule::Rule;
+use crate::diagnose::{Claims, Class, Context, Evidence, Finding};
+use crate::model::ConnectTiming;
+
+pub const RULE: Rule = Rule {
+    id: "network-stall",
+    class: Class::Network,
+    title: "Connects completed only after SYN retransmissions: packets were lost on the way",
+    explanation: EXPLANATION,
+    detect,
+};
+
+const EXPLANATION: &str = "\
+## What it detects
+A TCP connect that completed after about 1 s, 3 s, 7 s, 15 s... : the times at which Linux
+retransmits an unanswered SYN. The initial retransmission timeout is 1 s (RFC 6298, section 2;
+the kernel's TCP_TIMEOUT_INIT) and doubles on each retry, so a connect whose first k SYNs (or
+their answers) were lost completes 2^k − 1 seconds after it started, plus one round trip. The
+time is measured on one host only: the connect's own `-T` duration, or the difference between
+the connect's timestamp and that of the SO_ERROR or EISCONN call that reported it connected, in
+the same trace. Clocks of different hosts are never compared.
+
+## Why it matters
+The connection works, so nothing fails: requests are just slow, by whole seconds, at random.
+That is the signature of packet loss (a lossy link, an overloaded queue, a policer, a full listen
+backlog dropping SYNs), which no error code reports.
+
+## Evidence
+Each slow connect and the call that showed it complete, with the measured duration and the
+number of retransmissions it corresponds to.
+
+## What to do
+Measure the loss: `ss -ti` (retrans counters per connection), `nstat -az TcpRetransSegs
+TcpExtTCPSynRetrans`, `ip -s link` (drops and errors per interface) on both hosts and the hops
+between them; a server whose listen backlog overflows shows `TcpExtListenOverflows`.
+";
+
+/// The initial retransmission timeout (RFC 6298 §2.1; Linux `TCP_TIMEOUT_INIT`), in seconds.
+pub const INITIAL_RTO: f64 = 1.0;
+/// SYN retransmissions considered (Linux retries a SYN 6 times by default, `tcp_syn_retries`).
+pub const MAX_SYN_RETRIES: u32 = 6;
+/// How much earlier than a retransmission point a connect may complete and still be taken for
+/// it: the timestamps' own granularity and the timer's slack.
+pub const EARLY_MARGIN: f64 = 0.05;
+/// How much later: the round trip of the retransmitted SYN and its answer, and scheduling under
+/// strace.
+pub const LATE_MARGIN: f64 = 0.5;
+
+/// The number of SYN retransmissions a connect duration corresponds to, if any: the retransmission
+/// timeout starts at [`INITIAL_RTO`] and doubles, so after k retries 2^k − 1 times it has passed.
+pub fn syn_retransmissions(seconds: f64) -> Option<u32> {
+    (1..=MAX_SYN_RETRIES).find(|k| {
+        let point = INITIAL_RTO * f64::from((1u32 << k) - 1);
+        seconds >= point - EARLY_MARGIN && seconds <= point + LATE_MARGIN
+    })
+}
+
+fn detect(cx: &Context, _claims: &mut Claims) -> Vec<Finding> {
+    let slow: Vec<(&ConnectTiming, u32)> = cx
+        .outcome
+        .connect_timings
+        .iter()
+        .filter_map(|t| syn_retransmissions(t.seconds).map(|k| (t, k)))
+        .collect();
+    let groups = group_by(slow, |(t, _)| t.connect.trace);
+    groups
+        .into_iter()
+        .map(|(trace, group)| {
+            let mut durations: Vec<String> =
+                group.iter().map(|(t, _)| format!("{:.3} s", t.seconds)).collect();
+            durations.truncate(8);
+            let summary = format!(
+                "{} waited for {} to complete after SYN retransmissions ({}): packets were lost",
+                cx.who(trace),
+                plural(group.len() as u64, "connect", "connects"),
+                durations.join(", "),
+            );
+            let evidence = group.iter().flat_map(|(t, k)| {
+                let retries = plural(u64::from(*k), "retransmission", "retransmissions");
+                let connect = Evidence::new(
+                    t.connect,
+                    format!("connect took {:.3} s: about {retries} of its SYN", t.seconds),
+                );
+                let shown = (t.shown_by != t.connect)
+                    .then(|| Evidence::new(t.shown_by, "the connection reported complete"));
+                std::iter::once(connect).chain(shown)
+            });
+            RULE.finding(
+                summary,
+                "measure the loss: ss -ti (retrans), nstat -az TcpRetransSegs TcpExtTCPSynRetrans, ip -s link on both hosts and the hops between",
+            )
+            .with_evidence(evidence)
+            .with_fact(format!(
+                "the retransmission timeout starts at {INITIAL_RTO} s and doubles (RFC 6298): completion after 1, 3, 7... s means 1, 2, 3... SYNs retransmitted"
+            ))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{syn_retransmissions, RULE};
+    use crate::model::{ConnectTiming, ReplayOutcome};
+    use crate::testkit::fixtures::*;
+    use crate::testkit::rules::*;
+
+    fn timed(seconds: f64) -> ReplayOutcome {
+        ReplayOutcome {
+            connect_timings: vec![ConnectTiming {
+                sock: sock(0, 0),
+                connect: loc(0, 5),
+                shown_by: loc(0, 9),
+                seconds,
+            }],
+            ..ReplayOutcome::default()
+        }
+    }
+
+    #[test]
+    fn fires_alone_on_a_network_stall_pattern() {
+        let found = assert_fires_on(&RULE, timed(3.081));
+        assert!(found[0].summary.contains("3.081 s"), "{}", found[0].summary);
+        assert!(found[0].evidence[0].note.contains("2 retransmissions"));
+    }
+
+    #[test]
+    fn the_retransmission_schedule_doubles_from_one_second() {
+        assert_eq!(syn_retransmissions(0.002), None);
+        assert_eq!(syn_retransmissions(1.004), Some(1));
+        assert_eq!(syn_retransmissions(2.0), None);
+        assert_eq!(syn_retransmissions(3.2), Some(2));
+        assert_eq!(syn_retransmissions(7.01), Some(3));
+        assert_eq!(syn_retransmissions(5.0), None);
+    }
+
+    #[test]
+    fn a_fast_connect_is_silent() {
+        assert!(!fired(two_hosts(), timed(0.003)).contains(&RULE.id));
+    }
+
+    #[test]
+    fn fires_on_recorded_random_loss() {
+        assert_recorded_scenarios_report(
+            &RULE,
+            &[
+                "tcp-random-loss--python--socat--record",
+                "tcp-random-loss--python--socat--plain",
+                "tcp-random-loss--nc--socat--record",
+                "tcp-random-loss--nc--socat--plain",
+            ],
+        );
+    }
+
+    #[test]
+    fn the_same_exchanges_without_loss_are_silent() {
+        for name in [
+            "healthy-tcp-requests--python--socat--record",
+            "healthy-tcp-requests--nc--socat--plain",
+        ] {
+            let config = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("tests/fixtures/lab")
+                .join(name)
+                .join("netcheck.conf");
+            let inputs = crate::config::Inputs {
+                paths: vec![config],
+                one_host: Vec::new(),
+            };
+            let analysis = crate::pipeline::run_pipeline(&inputs).expect(name);
+            assert!(
+                analysis.findings.iter().all(|f| f.rule != RULE.id),
+                "{name}: {:?}",
+                analysis.findings
+            );
+            // The measurements were there: every connect was timed, and all were fast.
+            assert!(!analysis.outcome.connect_timings.is_empty(), "{name}");
+        }
+    }
+}
