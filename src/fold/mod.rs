@@ -4,6 +4,7 @@
 //! call that touches an Internet socket, in trace order, each with the fds it names resolved to
 //! [`SockId`]s. Calls on files, pipes and unix sockets are counted and dropped.
 
+pub mod background;
 mod display;
 mod fd_map;
 mod folder;

@@ -288,6 +288,17 @@ pub fn replay_with_stats<'a>(
     traces: Vec<Box<dyn Iterator<Item = SocketEvent> + 'a>>,
     on_step: &mut dyn FnMut(&Step),
 ) -> (ReplayOutcome, ReplayStats) {
+    replay_to_sink(topology, traces, on_step, None)
+}
+
+/// [`replay_with_stats`], handing every TCP connection's record to `sink` as the model finishes
+/// with it.
+pub fn replay_to_sink<'a, 't>(
+    topology: &'t Topology,
+    traces: Vec<Box<dyn Iterator<Item = SocketEvent> + 'a>>,
+    on_step: &mut dyn FnMut(&Step),
+    sink: Option<&'t mut dyn crate::model::ConnectionSink>,
+) -> (ReplayOutcome, ReplayStats) {
     let lanes = traces
         .into_iter()
         .map(|events| Lane {
@@ -298,7 +309,10 @@ pub fn replay_with_stats<'a>(
         })
         .collect();
     let mut s = Scheduler {
-        model: Model::new(topology),
+        model: match sink {
+            Some(sink) => Model::with_sink(topology, sink),
+            None => Model::new(topology),
+        },
         lanes,
         ready: BTreeSet::new(),
         waiting: HashMap::new(),

@@ -10,10 +10,12 @@
 
 pub(super) mod connect;
 pub(super) mod stream;
+pub mod table;
 
 use std::collections::VecDeque;
 
 use super::outcome::{Stream, TcpConnection};
+use super::summary::ConnState;
 use crate::source::{Loc, SockId};
 
 /// Index of a connection in the model's connection table.
@@ -167,6 +169,9 @@ pub struct Connection {
     pub server_closed: Option<Loc>,
     /// The listener closed before accepting: the kernel reset the connection.
     pub reset_by_listener: Option<Loc>,
+    /// Trace clock of the connect and of the latest close, when the traces show them.
+    pub opened_at: Option<f64>,
+    pub closed_at: Option<f64>,
 }
 
 impl Connection {
@@ -187,6 +192,8 @@ impl Connection {
             client_closed: None,
             server_closed: None,
             reset_by_listener: None,
+            opened_at: None,
+            closed_at: None,
         }
     }
 
@@ -255,13 +262,34 @@ impl Connection {
         }
     }
 
-    fn both_closed(&self) -> bool {
+    pub fn both_closed(&self) -> bool {
         let server_done = self.server_closed.is_some() || self.reset_by_listener.is_some();
         self.client_closed.is_some() && server_done
     }
 
     pub fn to_outcome(&self) -> TcpConnection {
         self.record.map_streams(Direction::outcome)
+    }
+
+    /// How the connection stands: how it ended, or that it is still open.
+    pub fn state(&self) -> ConnState {
+        let record = &self.record;
+        if record.server.is_none() {
+            return match (record.listener, self.reset_by_listener) {
+                (None, _) => ConnState::ToUntracedPeer,
+                (Some(_), Some(_)) => ConnState::Reset,
+                (Some(_), None) => ConnState::NotAccepted,
+            };
+        }
+        if !self.both_closed() {
+            return ConnState::OpenAtEnd;
+        }
+        let lost = record.to_server.unreceived() + record.to_client.unreceived();
+        if lost > 0 {
+            ConnState::ClosedWithDataUnreceived
+        } else {
+            ConnState::ClosedNormally
+        }
     }
 }
 
