@@ -1,6 +1,6 @@
 //! The folding iterator: turns a trace's events into socket events.
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 
 use super::tables::{Slot, SockNo, TableId, Tables};
 use super::{FoldStats, SocketEvent, SocketOrigin, SyntheticReason};
@@ -105,7 +105,11 @@ pub struct Folder<I> {
     trace: TraceId,
     tables: Tables,
     stats: FoldStats,
-    origins: Vec<SocketOrigin>,
+    /// What fold knows of each open socket from its creation (an accept copies the listener's
+    /// kind); forgotten at the socket's last close, so memory follows open sockets.
+    origins: HashMap<SockNo, SocketOrigin>,
+    /// The number the next socket gets.
+    next_sock: SockNo,
     ready: VecDeque<SocketEvent>,
     /// The last event seen, for placing end-of-trace closes.
     last: Option<(Loc, u32, Option<f64>)>,
@@ -119,7 +123,8 @@ impl<I: EventSource> Folder<I> {
             trace,
             tables: Tables::default(),
             stats: FoldStats::default(),
-            origins: Vec::new(),
+            origins: HashMap::new(),
+            next_sock: 0,
             ready: VecDeque::new(),
             last: None,
             finished: false,
@@ -131,8 +136,17 @@ impl<I: EventSource> Folder<I> {
     }
 
     /// Every socket created so far, indexed by `SockId::n`.
-    pub fn origins(&self) -> &[SocketOrigin] {
-        &self.origins
+    /// What fold knows of a socket still open.
+    pub fn origin(&self, id: SockId) -> Option<&SocketOrigin> {
+        (id.trace == self.trace)
+            .then(|| self.origins.get(&id.n))
+            .flatten()
+    }
+
+    /// A socket's last descriptor is gone: nothing more is asked about it.
+    fn forget(&mut self, sock: SockNo) {
+        self.origins.remove(&sock);
+        self.tables.forget_user(sock);
     }
 
     /// The event source (e.g. to read the parser's statistics after the last event).
@@ -160,16 +174,20 @@ impl<I: EventSource> Folder<I> {
         protocol: Protocol,
         accepted_from: Option<SockId>,
     ) -> SockNo {
-        let n = self.origins.len() as SockNo;
+        let n = self.next_sock;
+        self.next_sock += 1;
         let id = self.id(n);
-        self.origins.push(SocketOrigin {
-            id,
-            created_at: loc,
-            domain,
-            ty,
-            protocol,
-            accepted_from,
-        });
+        self.origins.insert(
+            n,
+            SocketOrigin {
+                id,
+                created_at: loc,
+                domain,
+                ty,
+                protocol,
+                accepted_from,
+            },
+        );
         self.stats.sockets += 1;
         n
     }
@@ -215,6 +233,7 @@ impl<I: EventSource> Folder<I> {
             socks: vec![(fd, id)],
             synthetic: Some(reason),
         });
+        self.forget(sock);
     }
 
     /// Maps `fd` to a socket, closing (synthetically) a socket whose last descriptor it replaced:
@@ -435,7 +454,7 @@ impl<I: EventSource> Folder<I> {
         };
         let mut socks = vec![listener];
         if let Some(nfd) = new_fd {
-            let origin = self.origins.get(listener.1.n as usize).cloned();
+            let origin = self.origins.get(&listener.1.n).cloned();
             let (domain, ty, protocol) = origin.map(|o| (o.domain, o.ty, o.protocol)).unwrap_or((
                 Domain::Inet,
                 SockType::Stream,
@@ -467,6 +486,9 @@ impl<I: EventSource> Folder<I> {
         if last.is_some() || !ok {
             let id = self.id(n);
             self.emit(call, vec![(fd, id)]);
+            if last.is_some() {
+                self.forget(n);
+            }
         } else {
             self.stats.duplicate_closes += 1;
         }
