@@ -85,6 +85,8 @@ pub struct RunOptions<'a> {
     pub sink: Option<&'a mut dyn ConnectionSink>,
     /// Parse and fold every trace in this thread instead of one thread per trace.
     pub one_thread: bool,
+    /// Counts the bytes of trace read so far (for a progress display).
+    pub progress: Option<std::sync::Arc<std::sync::atomic::AtomicU64>>,
 }
 
 /// [`analyse`], showing the replay to `observer` (the HTML report draws it).
@@ -113,11 +115,16 @@ pub fn analyse_with(
     topology: Topology,
     options: RunOptions<'_>,
 ) -> Result<Analysis, PipelineError> {
-    let readers = topology
+    let mut readers = topology
         .traces
         .iter()
         .map(|spec| TraceReader::open(&spec.path, spec.id))
         .collect::<Result<Vec<_>, _>>()?;
+    if let Some(counter) = &options.progress {
+        for reader in &mut readers {
+            reader.report_progress(std::sync::Arc::clone(counter));
+        }
+    }
     let replayed = if options.one_thread || readers.len() < 2 {
         replay_here(&topology, readers, options)
     } else {

@@ -33,6 +33,7 @@ fn run(dir: &Path, one_thread: bool) -> (String, Records, Report) {
         observer: None,
         sink: Some(&mut records),
         one_thread,
+        progress: None,
     };
     let analysis =
         analyse_with(topology, options).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));

@@ -3,6 +3,7 @@
 use std::io::IsTerminal as _;
 use std::path::{Path, PathBuf};
 
+use super::progress::Progress;
 use super::status::{print, print_styled};
 use super::table;
 use super::triage::{color_wanted, RuleFilter};
@@ -45,12 +46,18 @@ pub fn run(args: &DiagnoseArgs) -> CmdResult {
         ),
         None => None,
     };
+    let progress = Progress::start(&topology, args.quiet);
     let options = RunOptions {
         observer: observer.map(|c| c as _),
         sink: connections.as_mut().map(|c| c as _),
         one_thread: std::env::var_os(ONE_THREAD_VAR).is_some_and(|v| v == "1"),
+        progress: progress.as_ref().map(|p| std::sync::Arc::clone(&p.counter)),
     };
-    let mut analysis = analyse_with(topology, options)?;
+    let analysis = analyse_with(topology, options);
+    if let Some(progress) = progress {
+        progress.finish();
+    }
+    let mut analysis = analysis?;
     if let (Some(file), Some(path)) = (connections, &args.connections) {
         file.finish()
             .map_err(|e| Failure(format!("{}: {e}", path.display())))?;
