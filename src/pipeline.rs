@@ -192,20 +192,26 @@ fn replay_here(
     }
 }
 
-/// Parse and fold each trace on its own thread; replay here.
+/// Parse and fold every trace but the first on a thread of its own; the first is folded here,
+/// beside the replay, so that two traces keep two cores busy without a third thread competing.
 fn replay_in_threads(
     topology: &Topology,
     readers: Vec<TraceReader>,
     options: RunOptions<'_>,
 ) -> Result<Replayed, PipelineError> {
     let observer = options.observer;
+    let mut readers = readers.into_iter().zip(&topology.traces);
+    let Some((mut first, first_spec)) = readers.next() else {
+        return Ok(replay_here(topology, Vec::new(), options));
+    };
     std::thread::scope(|scope| {
         let (events, handles): (Vec<_>, Vec<_>) = readers
-            .into_iter()
-            .zip(&topology.traces)
             .map(|(reader, spec)| fold_in_background(scope, reader, spec.id))
             .unzip();
-        let traces = events.into_iter().map(|e| observed(e, observer)).collect();
+        let mut folder = Folder::new(&mut first, first_spec.id);
+        let traces = std::iter::once(observed(&mut folder, observer))
+            .chain(events.into_iter().map(|e| observed(e, observer)))
+            .collect();
         let (outcome, _) = order::replay_to_sink(
             topology,
             traces,
@@ -216,8 +222,9 @@ fn replay_in_threads(
             },
             shorter(options.sink),
         );
-        let mut parse = Vec::new();
-        let mut fold = Vec::new();
+        let mut fold = vec![folder.stats().clone()];
+        drop(folder);
+        let mut parse = vec![first.stats().clone()];
         for handle in handles {
             let (p, f) = handle
                 .join()
