@@ -35,7 +35,7 @@ for mb in $sizes; do
         set -- $(measure "$mode" env NETCHECK_ONE_THREAD=$one "$bin" diagnose --quiet \
             --format json -o "$out/$mode.json" "$dir/netcheck.conf")
         json_kb=$(($(wc -c <"$out/$mode.json") / 1024))
-        ratio=$(awk -v a="$1" -v b="$wc_wall" 'BEGIN { printf "%.0f", (b > 0 ? a / b : 0) }')
+        ratio=$(awk -v a="$1" -v b="$wc_wall" 'BEGIN { if (b > 0) printf "%.0f", a / b; else printf "n/a" }')
         printf '%-6s %-12s %8s %8s %10s %10s %8s\n' "$mb" "$mode" "$1" "$2" "$(($3 / 1024))" \
             "$json_kb" "$ratio"
     done
