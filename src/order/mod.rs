@@ -24,13 +24,21 @@ use crate::source::Loc;
 
 /// One call placed in the global order.
 #[derive(Debug, Clone)]
-pub struct Step {
+pub struct Step<'e> {
     /// 1-based position in the global order.
     pub position: u64,
     pub loc: Loc,
-    /// Short text of the call (`connect(A3, 10.0.0.2:80) = 0`).
-    pub call: String,
+    /// The call placed.
+    pub event: &'e SocketEvent,
     pub verdict: Verdict,
+}
+
+impl Step<'_> {
+    /// Short text of the call (`connect(A3, 10.0.0.2:80) = 0`), made only when asked for: most
+    /// runs never show a step.
+    pub fn call(&self) -> String {
+        self.event.describe()
+    }
 }
 
 /// Order of ready heads: priority, then timestamp (heads without one after those with one),
@@ -156,7 +164,7 @@ impl<'a, 't> Scheduler<'a, 't> {
             on_step(&Step {
                 position: self.placed,
                 loc: ev.call.loc,
-                call: ev.describe(),
+                event: ev,
                 verdict,
             });
         }
