@@ -3,7 +3,7 @@
 use std::collections::{HashMap, VecDeque};
 
 use super::tables::{Slot, SockNo, TableId, Tables};
-use super::{FoldStats, SocketEvent, SocketOrigin, SyntheticReason};
+use super::{FoldStats, SocketEvent, SyntheticReason};
 use crate::parse::{
     Call, Domain, FcntlOp, Fd, Outcome, Protocol, SockType, SocketOracle, Syscall, SyscallName,
     TraceEvent, TraceReader,
@@ -98,6 +98,9 @@ impl SocketOracle for Tables {
     }
 }
 
+/// What an accepted socket inherits from its listener.
+type SocketKind = (Domain, SockType, Protocol);
+
 /// Folds one trace's events into socket events (streaming: memory is bounded by the number of
 /// live descriptors, not by the trace's length).
 pub struct Folder<I> {
@@ -105,9 +108,9 @@ pub struct Folder<I> {
     trace: TraceId,
     tables: Tables,
     stats: FoldStats,
-    /// What fold knows of each open socket from its creation (an accept copies the listener's
-    /// kind); forgotten at the socket's last close, so memory follows open sockets.
-    origins: HashMap<SockNo, SocketOrigin>,
+    /// The kind of each open socket (an accept copies the listener's); forgotten at the
+    /// socket's last close, so memory follows open sockets.
+    kinds: HashMap<SockNo, SocketKind>,
     /// The number the next socket gets.
     next_sock: SockNo,
     ready: VecDeque<SocketEvent>,
@@ -123,7 +126,7 @@ impl<I: EventSource> Folder<I> {
             trace,
             tables: Tables::default(),
             stats: FoldStats::default(),
-            origins: HashMap::new(),
+            kinds: HashMap::new(),
             next_sock: 0,
             ready: VecDeque::new(),
             last: None,
@@ -135,17 +138,9 @@ impl<I: EventSource> Folder<I> {
         &self.stats
     }
 
-    /// Every socket created so far, indexed by `SockId::n`.
-    /// What fold knows of a socket still open.
-    pub fn origin(&self, id: SockId) -> Option<&SocketOrigin> {
-        (id.trace == self.trace)
-            .then(|| self.origins.get(&id.n))
-            .flatten()
-    }
-
     /// A socket's last descriptor is gone: nothing more is asked about it.
     fn forget(&mut self, sock: SockNo) {
-        self.origins.remove(&sock);
+        self.kinds.remove(&sock);
         self.tables.forget_user(sock);
     }
 
@@ -166,28 +161,10 @@ impl<I: EventSource> Folder<I> {
         }
     }
 
-    fn new_socket(
-        &mut self,
-        loc: Loc,
-        domain: Domain,
-        ty: SockType,
-        protocol: Protocol,
-        accepted_from: Option<SockId>,
-    ) -> SockNo {
+    fn new_socket(&mut self, kind: SocketKind) -> SockNo {
         let n = self.next_sock;
         self.next_sock += 1;
-        let id = self.id(n);
-        self.origins.insert(
-            n,
-            SocketOrigin {
-                id,
-                created_at: loc,
-                domain,
-                ty,
-                protocol,
-                accepted_from,
-            },
-        );
+        self.kinds.insert(n, kind);
         self.stats.sockets += 1;
         n
     }
@@ -306,7 +283,7 @@ impl<I: EventSource> Folder<I> {
     fn adopt_from_decoration(&mut self, table: TableId, call: &Call, fd: Fd) -> Option<SockNo> {
         let info = call.fd_info.iter().find(|i| i.fd == fd)?;
         let (domain, ty, protocol) = adoptable(info.kind.as_bytes())?;
-        let n = self.new_socket(call.loc, domain, ty, protocol, None);
+        let n = self.new_socket((domain, ty, protocol));
         self.tables.insert(
             table,
             fd,
@@ -415,7 +392,7 @@ impl<I: EventSource> Folder<I> {
         cloexec: bool,
     ) {
         if matches!(domain, Domain::Inet | Domain::Inet6) {
-            let n = self.new_socket(call.loc, domain, ty, protocol, None);
+            let n = self.new_socket((domain, ty, protocol));
             let slot = Slot { sock: n, cloexec };
             self.bind_fd(table, fd, slot, &call, SyntheticReason::DupOver);
             let id = self.id(n);
@@ -454,13 +431,12 @@ impl<I: EventSource> Folder<I> {
         };
         let mut socks = vec![listener];
         if let Some(nfd) = new_fd {
-            let origin = self.origins.get(&listener.1.n).cloned();
-            let (domain, ty, protocol) = origin.map(|o| (o.domain, o.ty, o.protocol)).unwrap_or((
+            let kind = self.kinds.get(&listener.1.n).copied().unwrap_or((
                 Domain::Inet,
                 SockType::Stream,
                 Protocol::Tcp,
             ));
-            let n = self.new_socket(call.loc, domain, ty, protocol, Some(listener.1));
+            let n = self.new_socket(kind);
             self.bind_fd(
                 table,
                 nfd,

@@ -17,8 +17,8 @@ pub use folder::{EventSource, Folder};
 
 use serde::Serialize;
 
-use crate::parse::{Call, Domain, Fd, Protocol, SockType};
-use crate::source::{Loc, SockId};
+use crate::parse::{Call, Fd};
+use crate::source::SockId;
 
 /// A socket call with its descriptors resolved.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -50,18 +50,6 @@ pub enum SyntheticReason {
     ProcessExit,
     /// The trace ended with the socket still open.
     EndOfTrace,
-}
-
-/// What fold knows about a socket from its creation.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct SocketOrigin {
-    pub id: SockId,
-    pub created_at: Loc,
-    pub domain: Domain,
-    pub ty: SockType,
-    pub protocol: Protocol,
-    /// Created by accept/accept4 on this listener.
-    pub accepted_from: Option<SockId>,
 }
 
 /// Counters for what fold consumed or dropped.
