@@ -8,8 +8,9 @@ use std::path::PathBuf;
 use crate::config::{self, ConfigError, Inputs, Topology};
 use crate::diagnose::context::file_of;
 use crate::diagnose::{diagnose_with_leftovers, Context, Finding};
+use crate::fold::background::fold_in_background;
 use crate::fold::{FoldStats, Folder, SocketEvent};
-use crate::model::ReplayOutcome;
+use crate::model::{ConnectionSink, ReplayOutcome};
 use crate::order;
 use crate::parse::{OpenError, ParseStats, TraceReader};
 
@@ -75,42 +76,168 @@ pub fn analyse(topology: Topology) -> Result<Analysis, PipelineError> {
     analyse_observed(topology, None)
 }
 
+/// How a run is carried out; none of it changes the result.
+#[derive(Default)]
+pub struct RunOptions<'a> {
+    /// Shown every event and step of the replay (the HTML report draws it).
+    pub observer: Option<&'a dyn order::ReplayObserver>,
+    /// Given every TCP connection's record (`diagnose --connections`).
+    pub sink: Option<&'a mut dyn ConnectionSink>,
+    /// Parse and fold every trace in this thread instead of one thread per trace.
+    pub one_thread: bool,
+    /// Counts the bytes of trace read so far (for a progress display).
+    pub progress: Option<std::sync::Arc<std::sync::atomic::AtomicU64>>,
+}
+
 /// [`analyse`], showing the replay to `observer` (the HTML report draws it).
 pub fn analyse_observed(
     topology: Topology,
     observer: Option<&dyn order::ReplayObserver>,
+) -> Result<Analysis, PipelineError> {
+    analyse_with(
+        topology,
+        RunOptions {
+            observer,
+            ..RunOptions::default()
+        },
+    )
+}
+
+/// What parse, fold and replay produce for diagnose.
+struct Replayed {
+    parse: Vec<ParseStats>,
+    fold: Vec<FoldStats>,
+    outcome: ReplayOutcome,
+}
+
+/// [`analyse`] as `options` say.
+pub fn analyse_with(
+    topology: Topology,
+    options: RunOptions<'_>,
 ) -> Result<Analysis, PipelineError> {
     let mut readers = topology
         .traces
         .iter()
         .map(|spec| TraceReader::open(&spec.path, spec.id))
         .collect::<Result<Vec<_>, _>>()?;
+    if let Some(counter) = &options.progress {
+        for reader in &mut readers {
+            reader.report_progress(std::sync::Arc::clone(counter));
+        }
+    }
+    let replayed = if options.one_thread || readers.len() < 2 {
+        replay_here(&topology, readers, options)
+    } else {
+        replay_in_threads(&topology, readers, options)?
+    };
+    if let Some(error) = replayed.parse.iter().find_map(|p| p.read_error.clone()) {
+        return Err(PipelineError::Read(error));
+    }
+    let mut analysis = Analysis::new(topology, replayed.parse, replayed.fold, replayed.outcome);
+    fill_call_texts(&analysis.topology, &analysis.parse, &mut analysis.findings);
+    Ok(analysis)
+}
+
+/// The events of each trace, shown to the observer if there is one.
+fn observed<'a, I: Iterator<Item = SocketEvent> + 'a>(
+    events: I,
+    observer: Option<&'a dyn order::ReplayObserver>,
+) -> Box<dyn Iterator<Item = SocketEvent> + 'a> {
+    match observer {
+        Some(o) => Box::new(events.inspect(move |ev| o.event(ev))),
+        None => Box::new(events),
+    }
+}
+
+/// The sink, borrowed for the replay only.
+fn shorter<'s, 'l: 's>(
+    sink: Option<&'s mut (dyn ConnectionSink + 'l)>,
+) -> Option<&'s mut (dyn ConnectionSink + 's)> {
+    match sink {
+        Some(s) => Some(s),
+        None => None,
+    }
+}
+
+/// Parse, fold and replay in this thread.
+fn replay_here(
+    topology: &Topology,
+    mut readers: Vec<TraceReader>,
+    options: RunOptions<'_>,
+) -> Replayed {
     let mut folders: Vec<_> = readers
         .iter_mut()
         .zip(&topology.traces)
         .map(|(reader, spec)| Folder::new(reader, spec.id))
         .collect();
-    let traces: Vec<Box<dyn Iterator<Item = SocketEvent> + '_>> = folders
-        .iter_mut()
-        .map(|f| match observer {
-            Some(o) => Box::new(f.inspect(move |ev| o.event(ev))) as Box<dyn Iterator<Item = _>>,
-            None => Box::new(f),
-        })
-        .collect();
-    let outcome = order::replay(&topology, traces, &mut |step| {
-        if let Some(o) = observer {
-            o.step(step);
-        }
-    });
+    let observer = options.observer;
+    let traces = folders.iter_mut().map(|f| observed(f, observer)).collect();
+    let (outcome, _) = order::replay_to_sink(
+        topology,
+        traces,
+        &mut |step| {
+            if let Some(o) = observer {
+                o.step(step);
+            }
+        },
+        shorter(options.sink),
+    );
     let fold = folders.iter().map(|f| f.stats().clone()).collect();
     drop(folders);
-    let parse: Vec<ParseStats> = readers.iter().map(|r| r.stats().clone()).collect();
-    if let Some(error) = parse.iter().find_map(|p| p.read_error.clone()) {
-        return Err(PipelineError::Read(error));
+    let parse = readers.iter().map(|r| r.stats().clone()).collect();
+    Replayed {
+        parse,
+        fold,
+        outcome,
     }
-    let mut analysis = Analysis::new(topology, parse, fold, outcome);
-    fill_call_texts(&analysis.topology, &analysis.parse, &mut analysis.findings);
-    Ok(analysis)
+}
+
+/// Parse and fold every trace but the first on a thread of its own; the first is folded here,
+/// beside the replay, so that two traces keep two cores busy without a third thread competing.
+fn replay_in_threads(
+    topology: &Topology,
+    readers: Vec<TraceReader>,
+    options: RunOptions<'_>,
+) -> Result<Replayed, PipelineError> {
+    let observer = options.observer;
+    let mut readers = readers.into_iter().zip(&topology.traces);
+    let Some((mut first, first_spec)) = readers.next() else {
+        return Ok(replay_here(topology, Vec::new(), options));
+    };
+    std::thread::scope(|scope| {
+        let (events, handles): (Vec<_>, Vec<_>) = readers
+            .map(|(reader, spec)| fold_in_background(scope, reader, spec.id))
+            .unzip();
+        let mut folder = Folder::new(&mut first, first_spec.id);
+        let traces = std::iter::once(observed(&mut folder, observer))
+            .chain(events.into_iter().map(|e| observed(e, observer)))
+            .collect();
+        let (outcome, _) = order::replay_to_sink(
+            topology,
+            traces,
+            &mut |step| {
+                if let Some(o) = observer {
+                    o.step(step);
+                }
+            },
+            shorter(options.sink),
+        );
+        let mut fold = vec![folder.stats().clone()];
+        drop(folder);
+        let mut parse = vec![first.stats().clone()];
+        for handle in handles {
+            let (p, f) = handle
+                .join()
+                .map_err(|_| PipelineError::Read("a trace reader thread failed".into()))?;
+            parse.push(p);
+            fold.push(f);
+        }
+        Ok(Replayed {
+            parse,
+            fold,
+            outcome,
+        })
+    })
 }
 
 /// Fills each evidence's empty `call` with its line from the trace file (one pass per file,

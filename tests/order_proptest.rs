@@ -330,7 +330,11 @@ proptest! {
         prop_assert!(out.blocked.is_empty(), "blocked: {:?}", out.blocked);
         prop_assert!(out.deviations.is_empty(), "deviations: {:?}", out.deviations);
         let tcp_sessions = sessions.iter().filter(|s| matches!(s, Session::Tcp { .. })).count();
-        prop_assert_eq!(out.tcp.len(), tcp_sessions);
+        // Connections that ended cleanly are only counted; every session is.
+        let counted: u64 = out.tcp_traffic.iter().map(|a| a.connections).sum();
+        prop_assert_eq!(counted, tcp_sessions as u64);
+        prop_assert!(out.tcp.len() <= tcp_sessions);
+        prop_assert!(out.tcp_traffic.iter().all(|a| a.to_server.lost == 0 && a.to_client.lost == 0));
         prop_assert!(out.tcp.iter().all(|c| c.to_server.unreceived() == 0 && c.to_client.unreceived() == 0));
     }
 }

@@ -134,3 +134,56 @@ fn piped_output_has_no_colour_even_without_no_color() {
     let out = netcheck(&["explain", "mtu-black-hole"]);
     assert!(!stdout(&out).contains('\x1b'));
 }
+
+#[test]
+fn connections_file_holds_one_record_per_connection_of_the_report() {
+    let file = std::env::temp_dir().join(format!("netcheck-conns-{}.jsonl", std::process::id()));
+    let config = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/lab/healthy-http/netcheck.conf"
+    );
+    let path = file.to_string_lossy().into_owned();
+    let out = netcheck(&[
+        "diagnose",
+        "--format",
+        "json",
+        "--connections",
+        &path,
+        config,
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let text = std::fs::read_to_string(&file).unwrap();
+    std::fs::remove_file(&file).unwrap();
+    let records: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let counted = report["statistics"]["tcp"][0]["connections"].as_u64();
+    assert_eq!(Some(records.len() as u64), counted);
+    let sent: u64 = records
+        .iter()
+        .filter_map(|r| r["to_server"]["sent"].as_u64())
+        .sum();
+    assert_eq!(
+        Some(sent),
+        report["statistics"]["tcp"][0]["to_server"]["sent"].as_u64()
+    );
+    assert!(records.iter().all(|r| r["state"] == "closed_normally"));
+}
+
+#[test]
+fn an_unwritable_connections_file_is_an_input_error() {
+    let config = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/lab/healthy-http/netcheck.conf"
+    );
+    let out = netcheck(&[
+        "diagnose",
+        "--connections",
+        "/nonexistent-dir/connections.jsonl",
+        config,
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("/nonexistent-dir/connections.jsonl"));
+}

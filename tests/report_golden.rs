@@ -108,6 +108,7 @@ fn web_upload() -> Analysis {
             ..FoldStats::default()
         },
     ];
+    let outcome = outcome.with_traffic_counted(&topology);
     let mut analysis = Analysis::new(topology, parse, fold, outcome);
     fill_call_texts(&analysis.topology, &analysis.parse, &mut analysis.findings);
     analysis
@@ -144,7 +145,8 @@ fn inferred_nat() -> Analysis {
         ordered_calls: 14,
         used_timestamps: true,
         ..ReplayOutcome::default()
-    };
+    }
+    .with_traffic_counted(&topology);
     Analysis::new(topology, Vec::new(), Vec::new(), outcome)
 }
 
@@ -187,7 +189,7 @@ fn rendering_is_deterministic() {
 }
 
 #[test]
-fn long_listings_keep_only_lossy_connections() {
+fn many_connections_are_listed_in_aggregate_and_the_cited_one_alone() {
     let topology = topology(&[("client", &["10.0.0.1"]), ("server", &["10.0.0.2"])]);
     let mut outcome = ReplayOutcome::default();
     for n in 0..40u32 {
@@ -201,13 +203,16 @@ fn long_listings_keep_only_lossy_connections() {
             Some(loc(1, u64::from(n) + 1)),
         );
         let received = if n == 7 { 10 } else { 100 };
-        c.to_server = stream(100, received, 100, 1, loc(0, 100));
+        c.to_server = stream(100, received, 100, 1, loc(0, 100 + u64::from(n)));
         outcome.tcp.push(c);
     }
+    let outcome = outcome.with_traffic_counted(&topology);
     let report = Report::build(&Analysis::new(topology, Vec::new(), Vec::new(), outcome));
     let rendered = text::render(&report, text::Style { color: false });
+    assert!(rendered.contains("client -> 10.0.0.2:80: 40 connections"));
     assert!(rendered.contains("A7 (10.0.0.1:40007) -> B8"));
     assert!(!rendered.contains("A8 (10.0.0.1:40008)"));
-    assert!(rendered.contains("(39 connection(s) that lost nothing not shown"));
-    assert_eq!(report.statistics.tcp.len(), 40);
+    let stats = &report.statistics;
+    assert_eq!((stats.tcp.len(), stats.cited_tcp.len()), (1, 1));
+    assert_eq!(stats.tcp[0].to_server.lost, 90);
 }

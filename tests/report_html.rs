@@ -23,7 +23,7 @@ fn the_page_embeds_the_json_report_and_the_diagram() {
     let lost = arrows.iter().filter(|a| a["kind"] == "lost").count();
     let delivered = arrows.iter().filter(|a| a["kind"] == "datagram").count();
     // 7 of the client's 20 datagrams were lost; every lost one ends in a cross.
-    assert_eq!(report["statistics"]["udp"][0]["datagrams_lost"], 7);
+    assert_eq!(report["statistics"]["cited_udp"][0]["datagrams_lost"], 7);
     assert_eq!(lost, 7, "{arrows:?}");
     assert!(delivered >= 13);
 }

@@ -40,7 +40,8 @@ fn sample() -> Analysis {
         )],
         unsupported: vec![("ioctl(FIONREAD)".into(), 1)],
         ..ReplayOutcome::default()
-    };
+    }
+    .with_traffic_counted(&topology);
     Analysis::new(topology, Vec::new(), Vec::new(), outcome)
 }
 
@@ -123,20 +124,35 @@ fn findings_have_rule_class_summary_hint_and_evidence() {
 #[test]
 fn statistics_count_bytes_and_datagrams() {
     let doc = document();
-    let tcp = &doc["statistics"]["tcp"][0];
-    assert_eq!(tcp["client"], "A0");
-    assert_eq!(tcp["server"], "B1");
-    assert_eq!(tcp["server_address"], "10.0.0.2:80");
+    let stats = &doc["statistics"];
+    let tcp = &stats["tcp"][0];
+    assert_eq!(tcp["client_host"], "client");
+    assert_eq!(tcp["server_endpoint"], "10.0.0.2:80");
+    assert_eq!(tcp["connections"], 1);
+    assert_eq!(tcp["states"]["open_at_end"], 1);
     assert_eq!(tcp["to_server"]["sent"], 120);
-    assert_eq!(tcp["to_server"]["received"], 0);
     assert_eq!(tcp["to_server"]["lost"], 120);
-    let udp = &doc["statistics"]["udp"][0];
-    assert_eq!(udp["datagrams_sent"], 15);
-    assert_eq!(udp["datagrams_received"], 13);
-    assert_eq!(udp["datagrams_lost"], 2);
-    assert_eq!(udp["bytes_sent"], 2000);
-    assert_eq!(udp["bytes_lost"], 400);
-    assert_eq!(udp["receivers"][0], "B2");
+    let udp = &stats["udp"][0];
+    assert_eq!(udp["sender_host"], "client");
+    assert_eq!(udp["receiver_endpoint"], "10.0.0.2:6000");
+    assert_eq!(udp["flows"], 1);
+    assert_eq!(udp["datagrams"]["sent"], 15);
+    assert_eq!(udp["datagrams"]["lost"], 2);
+    assert_eq!(udp["bytes"]["received"], 1600);
+    // The findings cite the connection whose bytes never arrived and the lossy flow.
+    let cited = &stats["cited_tcp"][0];
+    assert_eq!(cited["client"], "A0");
+    assert_eq!(cited["server"], "B1");
+    assert_eq!(cited["server_address"], "10.0.0.2:80");
+    assert_eq!(cited["to_server"]["received"], 0);
+    assert_eq!(cited["to_server"]["lost"], 120);
+    let flow = &stats["cited_udp"][0];
+    assert_eq!(flow["datagrams_sent"], 15);
+    assert_eq!(flow["datagrams_received"], 13);
+    assert_eq!(flow["datagrams_lost"], 2);
+    assert_eq!(flow["bytes_sent"], 2000);
+    assert_eq!(flow["bytes_lost"], 400);
+    assert_eq!(flow["receivers"][0], "B2");
 }
 
 #[test]

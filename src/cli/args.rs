@@ -186,9 +186,13 @@ pub struct DiagnoseArgs {
     /// Leave out these rule IDs or classes (comma-separated, repeatable).
     #[arg(long, value_name = "RULES", value_delimiter = ',')]
     pub ignore: Vec<String>,
-    /// Print the findings only (text format).
+    /// Print the findings only (text format), and no progress.
     #[arg(short, long)]
     pub quiet: bool,
+    /// Write every TCP connection's record to FILE, one JSON object per line (the report
+    /// itself lists connections in aggregate, and one by one only where a finding cites them).
+    #[arg(long, value_name = "FILE")]
+    pub connections: Option<PathBuf>,
     /// Colour the text output: auto (a terminal without `NO_COLOR`), always or never.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,

@@ -3,14 +3,19 @@
 use std::io::IsTerminal as _;
 use std::path::{Path, PathBuf};
 
+use super::progress::Progress;
 use super::status::{print, print_styled};
 use super::table;
 use super::triage::{color_wanted, RuleFilter};
 use super::{CmdResult, DiagnoseArgs, Failure, ReportFormat, Status};
 use crate::config::{self, Inputs};
-use crate::pipeline::analyse_observed;
+use crate::pipeline::{analyse_with, RunOptions};
+use crate::report::connections::ConnectionsFile;
 use crate::report::html::{self, StepCapture};
 use crate::report::{json, text, Report};
+
+/// Set to `1`, parse and fold every trace in the main thread (for comparing and measuring).
+pub const ONE_THREAD_VAR: &str = "NETCHECK_ONE_THREAD";
 
 /// Where an HTML report goes when `-o` is absent and standard output is a terminal.
 pub const DEFAULT_HTML_FILE: &str = "netcheck-report.html";
@@ -34,7 +39,29 @@ pub fn run(args: &DiagnoseArgs) -> CmdResult {
     let topology = config::load(&inputs)?;
     let capture = StepCapture::new();
     let observer = (args.format == ReportFormat::Html).then_some(&capture);
-    let mut analysis = analyse_observed(topology, observer.map(|c| c as _))?;
+    let mut connections = match &args.connections {
+        Some(path) => Some(
+            ConnectionsFile::create(path)
+                .map_err(|e| Failure(format!("{}: {e}", path.display())))?,
+        ),
+        None => None,
+    };
+    let progress = Progress::start(&topology, args.quiet);
+    let options = RunOptions {
+        observer: observer.map(|c| c as _),
+        sink: connections.as_mut().map(|c| c as _),
+        one_thread: std::env::var_os(ONE_THREAD_VAR).is_some_and(|v| v == "1"),
+        progress: progress.as_ref().map(|p| std::sync::Arc::clone(&p.counter)),
+    };
+    let analysis = analyse_with(topology, options);
+    if let Some(progress) = progress {
+        progress.finish();
+    }
+    let mut analysis = analysis?;
+    if let (Some(file), Some(path)) = (connections, &args.connections) {
+        file.finish()
+            .map_err(|e| Failure(format!("{}: {e}", path.display())))?;
+    }
     filter.apply(&mut analysis.findings);
     let report = Report::build(&analysis);
     let color =

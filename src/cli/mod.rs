@@ -11,6 +11,7 @@ mod diagnose_cmd;
 mod explain_cmd;
 mod order_cmd;
 mod parse_cmd;
+mod progress;
 mod record_cmd;
 mod shell_cmd;
 mod status;

@@ -93,7 +93,7 @@ fn write_order<'a>(
                     trace: step.loc.trace.to_string(),
                     line: step.loc.line,
                     file: step.loc.file,
-                    call: &step.call,
+                    call: &step.call(),
                     verdict: &step.verdict,
                 };
                 serde_json::to_string(&line)
@@ -106,7 +106,7 @@ fn write_order<'a>(
                 step.position,
                 trace_name(topology, step.loc.trace),
                 step.loc.line,
-                step.call,
+                step.call(),
                 verdict_text(&step.verdict)
             ),
         };

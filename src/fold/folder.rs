@@ -1,9 +1,9 @@
 //! The folding iterator: turns a trace's events into socket events.
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 
 use super::tables::{Slot, SockNo, TableId, Tables};
-use super::{FailedSocketCall, FoldStats, SocketEvent, SocketOrigin, SyntheticReason};
+use super::{FailedSocketCall, FoldStats, SocketEvent, SyntheticReason};
 use crate::parse::{
     Call, Domain, FcntlOp, Fd, Outcome, Protocol, SockType, SocketOracle, Syscall, SyscallName,
     TraceEvent, TraceReader,
@@ -98,6 +98,9 @@ impl SocketOracle for Tables {
     }
 }
 
+/// What an accepted socket inherits from its listener.
+type SocketKind = (Domain, SockType, Protocol);
+
 /// Folds one trace's events into socket events (streaming: memory is bounded by the number of
 /// live descriptors, not by the trace's length).
 pub struct Folder<I> {
@@ -105,7 +108,11 @@ pub struct Folder<I> {
     trace: TraceId,
     tables: Tables,
     stats: FoldStats,
-    origins: Vec<SocketOrigin>,
+    /// The kind of each open socket (an accept copies the listener's); forgotten at the
+    /// socket's last close, so memory follows open sockets.
+    kinds: HashMap<SockNo, SocketKind>,
+    /// The number the next socket gets.
+    next_sock: SockNo,
     ready: VecDeque<SocketEvent>,
     /// The last event seen, for placing end-of-trace closes.
     last: Option<(Loc, u32, Option<f64>)>,
@@ -119,7 +126,8 @@ impl<I: EventSource> Folder<I> {
             trace,
             tables: Tables::default(),
             stats: FoldStats::default(),
-            origins: Vec::new(),
+            kinds: HashMap::new(),
+            next_sock: 0,
             ready: VecDeque::new(),
             last: None,
             finished: false,
@@ -130,9 +138,10 @@ impl<I: EventSource> Folder<I> {
         &self.stats
     }
 
-    /// Every socket created so far, indexed by `SockId::n`.
-    pub fn origins(&self) -> &[SocketOrigin] {
-        &self.origins
+    /// A socket's last descriptor is gone: nothing more is asked about it.
+    fn forget(&mut self, sock: SockNo) {
+        self.kinds.remove(&sock);
+        self.tables.forget_user(sock);
     }
 
     /// The event source (e.g. to read the parser's statistics after the last event).
@@ -152,24 +161,10 @@ impl<I: EventSource> Folder<I> {
         }
     }
 
-    fn new_socket(
-        &mut self,
-        loc: Loc,
-        domain: Domain,
-        ty: SockType,
-        protocol: Protocol,
-        accepted_from: Option<SockId>,
-    ) -> SockNo {
-        let n = self.origins.len() as SockNo;
-        let id = self.id(n);
-        self.origins.push(SocketOrigin {
-            id,
-            created_at: loc,
-            domain,
-            ty,
-            protocol,
-            accepted_from,
-        });
+    fn new_socket(&mut self, kind: SocketKind) -> SockNo {
+        let n = self.next_sock;
+        self.next_sock += 1;
+        self.kinds.insert(n, kind);
         self.stats.sockets += 1;
         n
     }
@@ -215,6 +210,7 @@ impl<I: EventSource> Folder<I> {
             socks: vec![(fd, id)],
             synthetic: Some(reason),
         });
+        self.forget(sock);
     }
 
     /// Maps `fd` to a socket, closing (synthetically) a socket whose last descriptor it replaced:
@@ -287,7 +283,7 @@ impl<I: EventSource> Folder<I> {
     fn adopt_from_decoration(&mut self, table: TableId, call: &Call, fd: Fd) -> Option<SockNo> {
         let info = call.fd_info.iter().find(|i| i.fd == fd)?;
         let (domain, ty, protocol) = adoptable(info.kind.as_bytes())?;
-        let n = self.new_socket(call.loc, domain, ty, protocol, None);
+        let n = self.new_socket((domain, ty, protocol));
         self.tables.insert(
             table,
             fd,
@@ -406,7 +402,7 @@ impl<I: EventSource> Folder<I> {
         cloexec: bool,
     ) {
         if matches!(domain, Domain::Inet | Domain::Inet6) {
-            let n = self.new_socket(call.loc, domain, ty, protocol, None);
+            let n = self.new_socket((domain, ty, protocol));
             let slot = Slot { sock: n, cloexec };
             self.bind_fd(table, fd, slot, &call, SyntheticReason::DupOver);
             let id = self.id(n);
@@ -445,13 +441,12 @@ impl<I: EventSource> Folder<I> {
         };
         let mut socks = vec![listener];
         if let Some(nfd) = new_fd {
-            let origin = self.origins.get(listener.1.n as usize).cloned();
-            let (domain, ty, protocol) = origin.map(|o| (o.domain, o.ty, o.protocol)).unwrap_or((
+            let kind = self.kinds.get(&listener.1.n).copied().unwrap_or((
                 Domain::Inet,
                 SockType::Stream,
                 Protocol::Tcp,
             ));
-            let n = self.new_socket(call.loc, domain, ty, protocol, Some(listener.1));
+            let n = self.new_socket(kind);
             self.bind_fd(
                 table,
                 nfd,
@@ -477,6 +472,9 @@ impl<I: EventSource> Folder<I> {
         if last.is_some() || !ok {
             let id = self.id(n);
             self.emit(call, vec![(fd, id)]);
+            if last.is_some() {
+                self.forget(n);
+            }
         } else {
             self.stats.duplicate_closes += 1;
         }

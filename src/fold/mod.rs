@@ -4,6 +4,7 @@
 //! call that touches an Internet socket, in trace order, each with the fds it names resolved to
 //! [`SockId`]s. Calls on files, pipes and unix sockets are counted and dropped.
 
+pub mod background;
 mod display;
 mod fd_map;
 mod folder;
@@ -16,7 +17,7 @@ pub use folder::{EventSource, Folder};
 
 use serde::Serialize;
 
-use crate::parse::{Call, Domain, Errno, Fd, Protocol, SockType, SyscallName};
+use crate::parse::{Call, Errno, Fd, SyscallName};
 use crate::source::{Loc, SockId};
 
 /// A socket call with its descriptors resolved.
@@ -49,18 +50,6 @@ pub enum SyntheticReason {
     ProcessExit,
     /// The trace ended with the socket still open.
     EndOfTrace,
-}
-
-/// What fold knows about a socket from its creation.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct SocketOrigin {
-    pub id: SockId,
-    pub created_at: Loc,
-    pub domain: Domain,
-    pub ty: SockType,
-    pub protocol: Protocol,
-    /// Created by accept/accept4 on this listener.
-    pub accepted_from: Option<SockId>,
 }
 
 /// Counters for what fold consumed or dropped.

@@ -241,6 +241,11 @@ impl Tables {
         self.last_pid.get(&sock).copied()
     }
 
+    /// The socket is closed for good: its last user is no longer needed.
+    pub fn forget_user(&mut self, sock: SockNo) {
+        self.last_pid.remove(&sock);
+    }
+
     /// The handle of `sock`: the one its other descriptors hold, or a new one.
     fn handle_for(&mut self, sock: SockNo) -> Arc<Handle> {
         if let Some(live) = self.handles.get(&sock).and_then(Weak::upgrade) {

@@ -337,23 +337,22 @@ const PASSED_WITH_DECORATIONS: &str = r#"19183 1796551127.844856 socketpair(AF_U
 "#;
 
 /// Folds a trace given as text, read the way the pipeline reads it.
-fn fold_text(name: &str, text: &str) -> (Vec<SocketEvent>, Vec<SocketOrigin>) {
+fn fold_text(name: &str, text: &str) -> (Vec<SocketEvent>, FoldStats) {
     let path = std::env::temp_dir().join(format!("netcheck-fold-{}-{name}", std::process::id()));
     std::fs::write(&path, text).unwrap();
     let reader = crate::parse::TraceReader::open(&path, T).unwrap();
     let mut folder = Folder::new(reader, T);
     let events: Vec<SocketEvent> = folder.by_ref().collect();
-    let origins = folder.origins().to_vec();
+    let stats = folder.stats().clone();
     std::fs::remove_file(&path).unwrap();
-    (events, origins)
+    (events, stats)
 }
 
 /// The accepted socket reaches the worker: its read names the socket the dispatcher accepted,
 /// and the dispatcher's close while the descriptor was in flight closes nothing.
-fn assert_passed_socket_is_the_accepted_one(events: &[SocketEvent], origins: &[SocketOrigin]) {
+fn assert_passed_socket_is_the_accepted_one(events: &[SocketEvent], stats: &FoldStats) {
     assert_eq!(
-        origins.len(),
-        2,
+        stats.sockets, 2,
         "listener and accepted socket, nothing adopted"
     );
     let accepted = events
@@ -377,8 +376,8 @@ fn assert_passed_socket_is_the_accepted_one(events: &[SocketEvent], origins: &[S
 
 #[test]
 fn a_socket_passed_with_scm_rights_is_the_senders_socket_in_the_receiver() {
-    let (events, origins) = fold_text("yy", PASSED_WITH_DECORATIONS);
-    assert_passed_socket_is_the_accepted_one(&events, &origins);
+    let (events, stats) = fold_text("yy", PASSED_WITH_DECORATIONS);
+    assert_passed_socket_is_the_accepted_one(&events, &stats);
 }
 
 #[test]
@@ -389,8 +388,8 @@ fn without_decorations_the_kth_set_sent_is_the_kth_received() {
         .map(|line| strip_decorations(line) + "\n")
         .collect();
     assert!(!plain.contains("TCP:"));
-    let (events, origins) = fold_text("plain", &plain);
-    assert_passed_socket_is_the_accepted_one(&events, &origins);
+    let (events, stats) = fold_text("plain", &plain);
+    assert_passed_socket_is_the_accepted_one(&events, &stats);
 }
 
 /// Removes every `<...>` decoration (they nest `[...]` and may hold `->`).

@@ -15,8 +15,10 @@
 mod exchange;
 pub mod options;
 pub mod outcome;
+mod retire;
 mod setup;
 pub mod socket;
+pub mod summary;
 pub mod tcp;
 mod transfer;
 pub mod udp;
@@ -25,8 +27,9 @@ mod wait;
 pub use exchange::UnansweredRequests;
 pub use outcome::*;
 pub use socket::{Proto, SockState, Socket};
+pub use summary::{ConnectionRecord, ConnectionSink, TcpAggregate, UdpAggregate};
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::net::SocketAddr;
 
 use crate::config::matching::{Matcher, Role};
@@ -35,7 +38,9 @@ use crate::fold::SocketEvent;
 use crate::parse::{Errno, Fd, Ready};
 use crate::source::{Loc, SockId, TraceId};
 
-use tcp::Connection;
+use summary::TrafficSummary;
+use tcp::table::ConnTable;
+use tcp::ConnId;
 use udp::Flows;
 
 /// Something a retried call waits for. The model reports a key as *touched* whenever the thing
@@ -67,7 +72,15 @@ pub struct Model<'t> {
     topology: &'t Topology,
     matcher: Matcher<'t>,
     sockets: HashMap<SockId, Socket>,
-    conns: Vec<Connection>,
+    conns: ConnTable,
+    /// Sockets some deviation names: their connections stay in the table to the end.
+    deviated: HashSet<SockId>,
+    /// Every connection and flow counted, including those no longer held.
+    traffic: TrafficSummary,
+    /// The first few connections that ended cleanly, kept as examples (reports draw them).
+    clean_examples: Vec<(ConnId, TcpConnection)>,
+    /// Where each finished connection's record goes (`--connections`).
+    sink: Option<&'t mut dyn ConnectionSink>,
     /// Bound sockets by (host, protocol, port): bind conflicts are per host and protocol.
     bound: HashMap<(u64, Proto, u16), Vec<SockId>>,
     /// Listening TCP sockets by port, and all of them (for NAT'd targets on another port).
@@ -114,7 +127,11 @@ impl<'t> Model<'t> {
             topology,
             matcher: Matcher::new(topology),
             sockets: HashMap::new(),
-            conns: Vec::new(),
+            conns: ConnTable::default(),
+            deviated: HashSet::new(),
+            traffic: TrafficSummary::default(),
+            clean_examples: Vec::new(),
+            sink: None,
             bound: HashMap::new(),
             listeners_by_port: HashMap::new(),
             listeners: BTreeSet::new(),
@@ -135,6 +152,14 @@ impl<'t> Model<'t> {
             failed_connect_spans: Vec::new(),
             connect_timings: Vec::new(),
             wait_resets: Vec::new(),
+        }
+    }
+
+    /// A model that hands every connection's record to `sink` once it is done with it.
+    pub fn with_sink(topology: &'t Topology, sink: &'t mut dyn ConnectionSink) -> Self {
+        Model {
+            sink: Some(sink),
+            ..Model::new(topology)
         }
     }
 
@@ -233,15 +258,21 @@ impl<'t> Model<'t> {
         self.sockets.get(&id)
     }
 
+    /// Connections held (live, or kept for diagnose).
     pub fn connection_count(&self) -> usize {
         self.conns.len()
+    }
+
+    /// Connections ever made, held or folded into the summary.
+    pub fn connections_made(&self) -> usize {
+        self.conns.created()
     }
 
     /// Bytes of TCP content held for comparison (everything unreceived whose content is known).
     pub fn held_content_bytes(&self) -> usize {
         self.conns
             .iter()
-            .map(|c| c.record.to_server.held_bytes() + c.record.to_client.held_bytes())
+            .map(|(_, c)| c.record.to_server.held_bytes() + c.record.to_client.held_bytes())
             .sum()
     }
 
@@ -250,6 +281,7 @@ impl<'t> Model<'t> {
             return;
         }
         if let Verdict::Deviation(d) = verdict {
+            self.deviated.extend(d.sock);
             self.deviations.push(d.clone());
         }
         self.record_failed_connect(ev, verdict);
@@ -466,6 +498,7 @@ impl<'t> Model<'t> {
 
     /// Records a deviation that accompanies the call's main verdict.
     fn record_extra(&mut self, dev: Deviation) {
+        self.deviated.extend(dev.sock);
         self.deviations.push(dev);
     }
 
@@ -541,24 +574,21 @@ impl<'t> Model<'t> {
             self.close_exchange(id);
         }
         self.unanswered.sort_by_key(|u| u.request);
-        let tcp: Vec<TcpConnection> = self.conns.iter().map(Connection::to_outcome).collect();
+        let tcp = self.held_connections_to_summary();
         let links: Vec<TraceId> = self
-            .conns
+            .flows
+            .all()
             .iter()
-            .filter_map(|c| Some([c.record.client.trace, c.record.server?.trace]))
-            .flatten()
-            .chain(
-                self.flows
-                    .all()
-                    .iter()
-                    .filter(|f| !f.receivers.is_empty())
-                    .map(|f| f.sender.trace),
-            )
+            .filter(|f| !f.receivers.is_empty())
+            .map(|f| f.sender.trace)
             .collect();
         for trace in links {
             self.activity_mut(trace).peer_links += 1;
         }
         let udp: Vec<UdpFlow> = self.flows.all().iter().map(udp::Flow::to_outcome).collect();
+        for flow in &udp {
+            self.traffic.add_flow(self.topology, flow);
+        }
         // One activity record per declared trace, even a silent one.
         for spec in &self.topology.traces {
             self.activity_mut(spec.id);
@@ -578,6 +608,9 @@ impl<'t> Model<'t> {
             .collect();
         pending.append(&mut self.pending_at_close);
         pending.sort_by_key(|p| p.sock);
+        self.count_attempts(&tcp, &pending);
+        let folded_tcp = self.traffic.take_folded();
+        let (tcp_traffic, udp_traffic) = std::mem::take(&mut self.traffic).into_lists();
         ReplayOutcome {
             deviations: self.deviations,
             blocked,
@@ -594,6 +627,9 @@ impl<'t> Model<'t> {
             listeners: self.listen_history,
             failed_connect_spans: self.failed_connect_spans,
             connect_timings: self.connect_timings,
+            tcp_traffic,
+            udp_traffic,
+            folded_tcp,
         }
     }
 }

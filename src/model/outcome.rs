@@ -299,6 +299,24 @@ pub struct ReplayOutcome {
     pub unanswered_requests: Vec<super::UnansweredRequests>,
     /// How long each TCP connect that completed took, measured on its own trace's clock.
     pub connect_timings: Vec<ConnectTiming>,
+    /// Every connection and connect attempt, per (client host, server endpoint): `tcp` holds
+    /// only the connections diagnose may still need (see `model::retire`).
+    pub tcp_traffic: Vec<super::TcpAggregate>,
+    /// Every UDP flow, per (sender host, receiver endpoint).
+    pub udp_traffic: Vec<super::UdpAggregate>,
+    /// The connections that ended cleanly and are not in `tcp`, per pair of traces.
+    pub folded_tcp: Vec<super::summary::FoldedLink>,
+}
+
+impl ReplayOutcome {
+    /// Fills the traffic aggregates from the connections and flows listed whole: for outcomes
+    /// built by hand, where no replay counted them.
+    pub fn with_traffic_counted(mut self, topology: &crate::config::Topology) -> Self {
+        let (tcp, udp) = super::summary::traffic_of(topology, &self.tcp, &self.udp);
+        self.tcp_traffic = tcp;
+        self.udp_traffic = udp;
+        self
+    }
 }
 
 /// How long one TCP connect took: its own `-T` duration when it returned connected, or the time

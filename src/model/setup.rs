@@ -310,10 +310,12 @@ impl Model<'_> {
             if let Some(c) = self.conns.get_mut(conn) {
                 let side = c.side_of(id);
                 c.set_closed(side, loc);
+                c.closed_at = ev.call.time.or(c.closed_at);
                 if let Some(peer) = c.peer_of(side) {
                     self.touched.push(WaitKey::Sock(peer));
                 }
             }
+            self.retire_if_clean(conn);
         }
         sock.set_state(SockState::Closed, ev, &mut self.listen_history);
         sock.close_loc = Some(loc);

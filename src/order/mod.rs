@@ -24,13 +24,21 @@ use crate::source::Loc;
 
 /// One call placed in the global order.
 #[derive(Debug, Clone)]
-pub struct Step {
+pub struct Step<'e> {
     /// 1-based position in the global order.
     pub position: u64,
     pub loc: Loc,
-    /// Short text of the call (`connect(A3, 10.0.0.2:80) = 0`).
-    pub call: String,
+    /// The call placed.
+    pub event: &'e SocketEvent,
     pub verdict: Verdict,
+}
+
+impl Step<'_> {
+    /// Short text of the call (`connect(A3, 10.0.0.2:80) = 0`), made only when asked for: most
+    /// runs never show a step.
+    pub fn call(&self) -> String {
+        self.event.describe()
+    }
 }
 
 /// Order of ready heads: priority, then timestamp (heads without one after those with one),
@@ -156,7 +164,7 @@ impl<'a, 't> Scheduler<'a, 't> {
             on_step(&Step {
                 position: self.placed,
                 loc: ev.call.loc,
-                call: ev.describe(),
+                event: ev,
                 verdict,
             });
         }
@@ -288,6 +296,17 @@ pub fn replay_with_stats<'a>(
     traces: Vec<Box<dyn Iterator<Item = SocketEvent> + 'a>>,
     on_step: &mut dyn FnMut(&Step),
 ) -> (ReplayOutcome, ReplayStats) {
+    replay_to_sink(topology, traces, on_step, None)
+}
+
+/// [`replay_with_stats`], handing every TCP connection's record to `sink` as the model finishes
+/// with it.
+pub fn replay_to_sink<'a, 't>(
+    topology: &'t Topology,
+    traces: Vec<Box<dyn Iterator<Item = SocketEvent> + 'a>>,
+    on_step: &mut dyn FnMut(&Step),
+    sink: Option<&'t mut dyn crate::model::ConnectionSink>,
+) -> (ReplayOutcome, ReplayStats) {
     let lanes = traces
         .into_iter()
         .map(|events| Lane {
@@ -298,7 +317,10 @@ pub fn replay_with_stats<'a>(
         })
         .collect();
     let mut s = Scheduler {
-        model: Model::new(topology),
+        model: match sink {
+            Some(sink) => Model::with_sink(topology, sink),
+            None => Model::new(topology),
+        },
         lanes,
         ready: BTreeSet::new(),
         waiting: HashMap::new(),

@@ -39,6 +39,7 @@ mod merge;
 mod names;
 mod oracle;
 pub mod outcome;
+mod progress;
 mod stats;
 pub mod strings;
 mod swar;
@@ -61,6 +62,7 @@ use crate::source::{Loc, TraceId};
 pub struct TraceReader {
     merger: ffset::Merger,
     stats: ParseStats,
+    progress: Option<progress::Reporter>,
 }
 
 impl TraceReader {
@@ -97,6 +99,7 @@ impl TraceReader {
         Ok(TraceReader {
             merger: ffset::Merger::new(files, pids),
             stats: ParseStats::default(),
+            progress: None,
         })
     }
 
@@ -105,6 +108,11 @@ impl TraceReader {
     pub fn stats(&self) -> &ParseStats {
         &self.stats
     }
+
+    /// Adds the bytes read to `counter` as reading goes on (for a progress display).
+    pub fn report_progress(&mut self, counter: std::sync::Arc<std::sync::atomic::AtomicU64>) {
+        self.progress = Some(progress::Reporter::new(counter));
+    }
 }
 
 impl TraceReader {
@@ -112,7 +120,15 @@ impl TraceReader {
     /// reading them. Only a single trace file is read this way: the files of a `-ff` set are
     /// merged, and an event waiting in another file could still create the descriptor.
     pub fn next_with(&mut self, oracle: &dyn SocketOracle) -> Option<TraceEvent> {
-        self.merger.next_event(&mut self.stats, Some(oracle))
+        let event = self.merger.next_event(&mut self.stats, Some(oracle));
+        self.note_progress();
+        event
+    }
+
+    fn note_progress(&mut self) {
+        if let Some(progress) = &mut self.progress {
+            progress.note(self.stats.bytes);
+        }
     }
 
     /// The last call counted without being read (where, by whom, when), if any.
@@ -124,6 +140,8 @@ impl TraceReader {
 impl Iterator for TraceReader {
     type Item = TraceEvent;
     fn next(&mut self) -> Option<TraceEvent> {
-        self.merger.next_event(&mut self.stats, None)
+        let event = self.merger.next_event(&mut self.stats, None);
+        self.note_progress();
+        event
     }
 }

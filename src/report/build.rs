@@ -10,7 +10,8 @@ use crate::diagnose::Class;
 use crate::diagnose::Finding;
 use crate::model::{Stream, TcpConnection, UdpFlow};
 use crate::pipeline::Analysis;
-use crate::source::SockId;
+use crate::source::{Loc, SockId};
+use std::collections::HashSet;
 
 impl Report {
     pub fn build(analysis: &Analysis) -> Report {
@@ -32,10 +33,7 @@ impl Report {
                 deviations: analysis.outcome.deviations.len(),
                 unexplained_deviations: unexplained(analysis),
             },
-            statistics: Statistics {
-                tcp: analysis.outcome.tcp.iter().map(tcp_stats).collect(),
-                udp: analysis.outcome.udp.iter().map(udp_stats).collect(),
-            },
+            statistics: statistics(analysis),
             summary: Summary {
                 network: count(Class::Network),
                 application: count(Class::Application),
@@ -51,6 +49,60 @@ impl Report {
     /// Does the report contain a finding that makes `diagnose` exit with status 1?
     pub fn has_problems(&self) -> bool {
         self.summary.exit_status != 0
+    }
+}
+
+/// The aggregates, and the connections and flows the findings cite: one whose connect,
+/// accept, a send or a deviation of one of its sockets is a finding's evidence.
+fn statistics(analysis: &Analysis) -> Statistics {
+    let outcome = &analysis.outcome;
+    let cited: HashSet<Loc> = analysis
+        .findings
+        .iter()
+        .flat_map(|f| f.evidence.iter().map(|e| e.loc))
+        .collect();
+    let cited_socks: HashSet<SockId> = outcome
+        .deviations
+        .iter()
+        .filter(|d| cited.contains(&d.loc))
+        .filter_map(|d| d.sock)
+        .collect();
+    let is_cited = |loc: Option<Loc>| loc.is_some_and(|l| cited.contains(&l));
+    let sock_cited = |sock: Option<SockId>| sock.is_some_and(|s| cited_socks.contains(&s));
+    let cited_tcp = outcome
+        .tcp
+        .iter()
+        .filter(|c| {
+            [
+                Some(c.connect_loc),
+                c.accept_loc,
+                c.to_server.last_send,
+                c.to_client.last_send,
+                c.to_server.first_unreceived_send,
+                c.to_client.first_unreceived_send,
+            ]
+            .into_iter()
+            .any(is_cited)
+                || sock_cited(Some(c.client))
+                || sock_cited(c.server)
+        })
+        .map(tcp_stats)
+        .collect();
+    let cited_udp = outcome
+        .udp
+        .iter()
+        .filter(|f| {
+            is_cited(Some(f.first_send))
+                || sock_cited(Some(f.sender))
+                || f.receivers.iter().any(|r| sock_cited(Some(*r)))
+        })
+        .map(udp_stats)
+        .collect();
+    Statistics {
+        tcp: outcome.tcp_traffic.clone(),
+        udp: outcome.udp_traffic.clone(),
+        cited_tcp,
+        cited_udp,
     }
 }
 

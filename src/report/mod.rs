@@ -7,6 +7,7 @@
 
 mod build;
 pub mod caret;
+pub mod connections;
 pub mod html;
 pub mod json;
 pub mod terminal;
@@ -15,9 +16,10 @@ pub mod text;
 use serde::Serialize;
 
 use crate::diagnose::Class;
+use crate::model::{TcpAggregate, UdpAggregate};
 
 /// Version of the JSON document; bumped on any incompatible change.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// Everything a rendered report shows, in the order it shows it.
 #[derive(Debug, Clone, Serialize)]
@@ -99,10 +101,17 @@ pub struct UnexplainedDeviation {
     pub detail: String,
 }
 
+/// Traffic in aggregate, and one by one only where a finding points.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Statistics {
-    pub tcp: Vec<TcpStats>,
-    pub udp: Vec<UdpStats>,
+    /// Every TCP connection and connect attempt, per (client host, server endpoint).
+    pub tcp: Vec<TcpAggregate>,
+    /// Every UDP flow, per (sender host, receiver endpoint).
+    pub udp: Vec<UdpAggregate>,
+    /// The connections a finding cites.
+    pub cited_tcp: Vec<TcpStats>,
+    /// The flows a finding cites.
+    pub cited_udp: Vec<UdpStats>,
 }
 
 /// One TCP connection.

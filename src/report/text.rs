@@ -5,6 +5,8 @@ use std::fmt::Write as _;
 
 use super::{DirectionStats, Report, ReportFinding};
 use crate::diagnose::Class;
+use crate::model::summary::ByteCounts;
+use crate::model::TcpAggregate;
 
 /// Should output be coloured? Only on a terminal, and never when `NO_COLOR` is set to a non-empty
 /// value (<https://no-color.org>).
@@ -170,24 +172,17 @@ fn direction(d: &DirectionStats) -> String {
     text
 }
 
-/// Above this many connections or flows, the text lists only those that lost something (the
-/// JSON always has them all).
-pub const FULL_LISTING_LIMIT: usize = 30;
-
 fn statistics(out: &mut String, report: &Report, style: Style) {
     let stats = &report.statistics;
     if !stats.tcp.is_empty() {
-        section(out, "TCP connections", style);
-        let shown: Vec<_> = if stats.tcp.len() > FULL_LISTING_LIMIT {
-            stats
-                .tcp
-                .iter()
-                .filter(|c| c.to_server.lost > 0 || c.to_client.lost > 0 || c.server.is_empty())
-                .collect()
-        } else {
-            stats.tcp.iter().collect()
-        };
-        for c in &shown {
+        section(out, "TCP traffic", style);
+        for a in &stats.tcp {
+            tcp_aggregate(out, a);
+        }
+    }
+    if !stats.cited_tcp.is_empty() {
+        section(out, "TCP connections the findings cite", style);
+        for c in &stats.cited_tcp {
             let server = if c.server.is_empty() {
                 "never accepted".to_string()
             } else {
@@ -201,16 +196,29 @@ fn statistics(out: &mut String, report: &Report, style: Style) {
             let _ = writeln!(out, "  bytes to server: {}", direction(&c.to_server));
             let _ = writeln!(out, "  bytes to client: {}", direction(&c.to_client));
         }
-        not_shown(out, stats.tcp.len() - shown.len(), "connection");
     }
     if !stats.udp.is_empty() {
-        section(out, "UDP flows", style);
-        let shown: Vec<_> = if stats.udp.len() > FULL_LISTING_LIMIT {
-            stats.udp.iter().filter(|f| f.datagrams_lost > 0).collect()
-        } else {
-            stats.udp.iter().collect()
-        };
-        for f in &shown {
+        section(out, "UDP traffic", style);
+        for a in &stats.udp {
+            let _ = writeln!(
+                out,
+                "{} -> {}: {}{}",
+                a.sender_host,
+                a.receiver_endpoint,
+                plural(a.flows, "flow"),
+                if a.flows_without_receiver > 0 {
+                    format!(", {} with no traced receiver", a.flows_without_receiver)
+                } else {
+                    String::new()
+                }
+            );
+            let _ = writeln!(out, "  datagrams: {}", counts_text(&a.datagrams));
+            let _ = writeln!(out, "  bytes: {}", counts_text(&a.bytes));
+        }
+    }
+    if !stats.cited_udp.is_empty() {
+        section(out, "UDP flows the findings cite", style);
+        for f in &stats.cited_udp {
             let receivers = if f.receivers.is_empty() {
                 "no traced receiver".to_string()
             } else {
@@ -234,17 +242,52 @@ fn statistics(out: &mut String, report: &Report, style: Style) {
             let _ = writeln!(out, "  datagrams: {}", direction(&datagrams));
             let _ = writeln!(out, "  bytes: {}", direction(&bytes));
         }
-        not_shown(out, stats.udp.len() - shown.len(), "flow");
     }
 }
 
-fn not_shown(out: &mut String, hidden: usize, what: &str) {
-    if hidden > 0 {
+/// `client -> server: 12 connections (10 established and closed normally, 2 refused)`.
+fn tcp_aggregate(out: &mut String, a: &TcpAggregate) {
+    let states: Vec<String> = a
+        .states
+        .iter()
+        .map(|(state, n)| format!("{n} {}", state.words()))
+        .collect();
+    let _ = writeln!(
+        out,
+        "{} -> {}: {} ({})",
+        a.client_host,
+        a.server_endpoint,
+        plural(a.connections, "connection"),
+        states.join(", ")
+    );
+    if a.to_server.sent + a.to_client.sent > 0 {
+        let _ = writeln!(out, "  bytes to server: {}", counts_text(&a.to_server));
+        let _ = writeln!(out, "  bytes to client: {}", counts_text(&a.to_client));
+    }
+    if a.timed > 0 {
         let _ = writeln!(
             out,
-            "({hidden} {what}(s) that lost nothing not shown; `--format json` lists all)"
+            "  duration: {:.3} s on average, longest {:.3} s",
+            a.total_seconds / a.timed as f64,
+            a.longest_seconds
         );
     }
+}
+
+fn plural(n: u64, what: &str) -> String {
+    if n == 1 {
+        format!("1 {what}")
+    } else {
+        format!("{n} {what}s")
+    }
+}
+
+fn counts_text(c: &ByteCounts) -> String {
+    direction(&DirectionStats {
+        sent: c.sent,
+        received: c.received,
+        lost: c.lost,
+    })
 }
 
 fn problems(out: &mut String, report: &Report, style: Style) {

@@ -357,14 +357,14 @@ impl Model<'_> {
         listener: SockId,
         target: SocketAddr,
     ) -> ConnId {
-        let conn_id = self.conns.len();
         let mut conn = Connection::new(client, Some(listener), ev.call.loc);
+        conn.opened_at = ev.call.time;
         conn.record.client_view = (
             self.sockets.get(&client).and_then(|s| s.local),
             Some(target),
         );
         conn.record.server_view.0 = self.sockets.get(&listener).and_then(|s| s.local);
-        self.conns.push(conn);
+        let conn_id = self.conns.push(conn);
         if let Some(s) = self.sockets.get_mut(&client) {
             s.conn = Some(conn_id);
             s.peer = Some(target);

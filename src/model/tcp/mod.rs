@@ -10,10 +10,12 @@
 
 pub(super) mod connect;
 pub(super) mod stream;
+pub mod table;
 
 use std::collections::VecDeque;
 
 use super::outcome::{Stream, TcpConnection};
+use super::summary::ConnState;
 use crate::source::{Loc, SockId};
 
 /// Index of a connection in the model's connection table.
@@ -169,6 +171,9 @@ pub struct Connection {
     pub reset_by_listener: Option<Loc>,
     /// The server read the client's end of stream (a receive returned 0).
     pub server_read_eof: bool,
+    /// Trace clock of the connect and of the latest close, when the traces show them.
+    pub opened_at: Option<f64>,
+    pub closed_at: Option<f64>,
 }
 
 impl Connection {
@@ -192,6 +197,8 @@ impl Connection {
             server_closed: None,
             reset_by_listener: None,
             server_read_eof: false,
+            opened_at: None,
+            closed_at: None,
         }
     }
 
@@ -264,13 +271,34 @@ impl Connection {
         }
     }
 
-    fn both_closed(&self) -> bool {
+    pub fn both_closed(&self) -> bool {
         let server_done = self.server_closed.is_some() || self.reset_by_listener.is_some();
         self.client_closed.is_some() && server_done
     }
 
     pub fn to_outcome(&self) -> TcpConnection {
         self.record.map_streams(Direction::outcome)
+    }
+
+    /// How the connection stands: how it ended, or that it is still open.
+    pub fn state(&self) -> ConnState {
+        let record = &self.record;
+        if record.server.is_none() {
+            return match (record.listener, self.reset_by_listener) {
+                (None, _) => ConnState::ToUntracedPeer,
+                (Some(_), Some(_)) => ConnState::Reset,
+                (Some(_), None) => ConnState::NotAccepted,
+            };
+        }
+        if !self.both_closed() {
+            return ConnState::OpenAtEnd;
+        }
+        let lost = record.to_server.unreceived() + record.to_client.unreceived();
+        if lost > 0 {
+            ConnState::ClosedWithDataUnreceived
+        } else {
+            ConnState::ClosedNormally
+        }
     }
 }
 

@@ -162,7 +162,7 @@ impl ReplayObserver for StepCapture {
             errno: facts.errno,
             digest: facts.digest,
             deviation,
-            call: shorten(&step.call),
+            call: shorten(&step.call()),
         });
     }
 }

@@ -278,7 +278,7 @@ fn label(r: &StepRecord) -> String {
 
 fn aggregate(analysis: &Analysis, selection: &Selection, lanes: &mut Lanes) -> Vec<Aggregate> {
     let mut groups: BTreeMap<(usize, usize, &'static str), Aggregate> = BTreeMap::new();
-    let mut add = |from: usize, to: usize, protocol, forward, back, lost| {
+    let mut add = |from: usize, to: usize, protocol, count, forward, back, lost| {
         let entry = groups.entry((from, to, protocol)).or_insert(Aggregate {
             from_lane: from,
             to_lane: to,
@@ -288,7 +288,7 @@ fn aggregate(analysis: &Analysis, selection: &Selection, lanes: &mut Lanes) -> V
             back: 0,
             lost: 0,
         });
-        entry.count += 1;
+        entry.count += count;
         entry.forward += forward;
         entry.back += back;
         entry.lost += lost;
@@ -305,7 +305,15 @@ fn aggregate(analysis: &Analysis, selection: &Selection, lanes: &mut Lanes) -> V
             None => lanes.of_addr(c.client_view.1),
         };
         let lost = c.to_server.unreceived() + c.to_client.unreceived();
-        add(from, to, "tcp", c.to_server.sent, c.to_client.sent, lost);
+        add(from, to, "tcp", 1, c.to_server.sent, c.to_client.sent, lost);
+    }
+    for link in &analysis.outcome.folded_tcp {
+        let (Some(from), Some(to)) = (lanes.of_trace(link.client), lanes.of_trace(link.server))
+        else {
+            continue;
+        };
+        let (forward, back) = (link.to_server, link.to_client);
+        add(from, to, "tcp", link.connections, forward, back, 0);
     }
     for (i, f) in analysis.outcome.udp.iter().enumerate() {
         if selection.udp.contains(&i) {
@@ -320,7 +328,7 @@ fn aggregate(analysis: &Analysis, selection: &Selection, lanes: &mut Lanes) -> V
         };
         let sent: u64 = f.by_size.iter().map(|&(_, sent, _)| sent).sum();
         let received: u64 = f.by_size.iter().map(|&(_, s, r)| r.min(s)).sum();
-        add(from, to, "udp", sent, received, sent - received);
+        add(from, to, "udp", 1, sent, received, sent - received);
     }
     groups.into_values().collect()
 }

@@ -91,7 +91,11 @@ impl Lanes {
     }
 
     pub fn of_sock(&self, sock: SockId) -> Option<usize> {
-        self.by_trace.get(&sock.trace).copied()
+        self.of_trace(sock.trace)
+    }
+
+    pub fn of_trace(&self, trace: TraceId) -> Option<usize> {
+        self.by_trace.get(&trace).copied()
     }
 
     /// The lane of the host owning `addr`, else the untraced lane (added on first use).

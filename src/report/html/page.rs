@@ -2,12 +2,14 @@
 //! report data as JSON, and the page's own style and script, all inline.
 
 use std::collections::BTreeSet;
+
 use std::fmt::Write as _;
 use std::hash::{Hash, Hasher};
 
 use super::diagram::Diagram;
 use super::escape::{html, script_json};
 use super::layout;
+use crate::model::summary::{ByteCounts, ConnState};
 use crate::report::{caret, DirectionStats, Report, ReportFinding};
 
 const STYLE: &str = include_str!("assets/report.css");
@@ -259,18 +261,23 @@ fn configuration(out: &mut String, report: &Report) {
 
 /// Addresses the traced programs talked to that no trace answered.
 fn untraced_peers(report: &Report) -> BTreeSet<String> {
+    let unanswered = [
+        ConnState::NotAccepted,
+        ConnState::ToUntracedPeer,
+        ConnState::Reset,
+    ];
     let tcp = report
         .statistics
         .tcp
         .iter()
-        .filter(|c| c.server.is_empty())
-        .map(|c| c.server_address.clone());
+        .filter(|a| unanswered.iter().any(|s| a.states.contains_key(s)))
+        .map(|a| a.server_endpoint.clone());
     let udp = report
         .statistics
         .udp
         .iter()
-        .filter(|f| f.receivers.is_empty())
-        .map(|f| f.receiver_address.clone());
+        .filter(|a| a.flows_without_receiver > 0)
+        .map(|a| a.receiver_endpoint.clone());
     tcp.chain(udp).collect()
 }
 
@@ -325,12 +332,43 @@ fn direction(d: &DirectionStats) -> String {
     format!("{} / {} / {}", d.sent, d.received, d.lost)
 }
 
+fn counts(c: &ByteCounts) -> String {
+    format!("{} / {} / {}", c.sent, c.received, c.lost)
+}
+
 fn statistics(out: &mut String, report: &Report) {
     let stats = &report.statistics;
     out.push_str(r#"<section id="statistics"><h2>Statistics</h2>"#);
     if !stats.tcp.is_empty() {
-        out.push_str(r#"<h3>TCP connections</h3><table><thead><tr><th>client</th><th>client address</th><th>server</th><th>server address</th><th>to server: sent / received / lost</th><th>to client: sent / received / lost</th></tr></thead><tbody>"#);
-        for c in stats.tcp.iter().take(TABLE_ROW_LIMIT) {
+        out.push_str(r#"<h3>TCP traffic</h3><table><thead><tr><th>client host</th><th>server endpoint</th><th>connections</th><th>how they ended</th><th>to server: sent / received / lost</th><th>to client: sent / received / lost</th></tr></thead><tbody>"#);
+        for a in stats.tcp.iter().take(TABLE_ROW_LIMIT) {
+            let lossy = if a.to_server.lost + a.to_client.lost > 0 {
+                r#" class="lossy""#
+            } else {
+                ""
+            };
+            let states: Vec<String> = a
+                .states
+                .iter()
+                .map(|(state, n)| format!("{n} {}", state.words()))
+                .collect();
+            let _ = write!(
+                out,
+                "<tr{lossy}><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                html(&a.client_host),
+                html(&a.server_endpoint),
+                a.connections,
+                html(&states.join(", ")),
+                counts(&a.to_server),
+                counts(&a.to_client)
+            );
+        }
+        out.push_str("</tbody></table>");
+        more(out, stats.tcp.len());
+    }
+    if !stats.cited_tcp.is_empty() {
+        out.push_str(r#"<h3>TCP connections the findings cite</h3><table><thead><tr><th>client</th><th>client address</th><th>server</th><th>server address</th><th>to server: sent / received / lost</th><th>to client: sent / received / lost</th></tr></thead><tbody>"#);
+        for c in &stats.cited_tcp {
             let lossy = if c.to_server.lost + c.to_client.lost > 0 {
                 r#" class="lossy""#
             } else {
@@ -348,11 +386,32 @@ fn statistics(out: &mut String, report: &Report) {
             );
         }
         out.push_str("</tbody></table>");
-        more(out, stats.tcp.len());
     }
     if !stats.udp.is_empty() {
-        out.push_str(r#"<h3>UDP flows</h3><table><thead><tr><th>sender</th><th>sender address</th><th>receiver address</th><th>receivers</th><th>datagrams: sent / received / lost</th><th>bytes: sent / received / lost</th></tr></thead><tbody>"#);
-        for f in stats.udp.iter().take(TABLE_ROW_LIMIT) {
+        out.push_str(r#"<h3>UDP traffic</h3><table><thead><tr><th>sender host</th><th>receiver endpoint</th><th>flows</th><th>with no traced receiver</th><th>datagrams: sent / received / lost</th><th>bytes: sent / received / lost</th></tr></thead><tbody>"#);
+        for a in stats.udp.iter().take(TABLE_ROW_LIMIT) {
+            let lossy = if a.datagrams.lost > 0 {
+                r#" class="lossy""#
+            } else {
+                ""
+            };
+            let _ = write!(
+                out,
+                "<tr{lossy}><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                html(&a.sender_host),
+                html(&a.receiver_endpoint),
+                a.flows,
+                a.flows_without_receiver,
+                counts(&a.datagrams),
+                counts(&a.bytes)
+            );
+        }
+        out.push_str("</tbody></table>");
+        more(out, stats.udp.len());
+    }
+    if !stats.cited_udp.is_empty() {
+        out.push_str(r#"<h3>UDP flows the findings cite</h3><table><thead><tr><th>sender</th><th>sender address</th><th>receiver address</th><th>receivers</th><th>datagrams: sent / received / lost</th><th>bytes: sent / received / lost</th></tr></thead><tbody>"#);
+        for f in &stats.cited_udp {
             let lossy = if f.datagrams_lost > 0 {
                 r#" class="lossy""#
             } else {
@@ -374,7 +433,6 @@ fn statistics(out: &mut String, report: &Report) {
             );
         }
         out.push_str("</tbody></table>");
-        more(out, stats.udp.len());
     }
     out.push_str("</section>\n");
 }

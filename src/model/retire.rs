@@ -1,0 +1,91 @@
+//! Forgetting finished connections. A connection that ended cleanly (accepted, every byte
+//! received, both ends closed, no deviation on either socket) can no longer matter to any rule:
+//! rules look at connections never accepted or with bytes never received, and at deviations. Its
+//! figures go to the traffic summary and its record to the sink, and the table lets it go, so
+//! memory follows live connections rather than trace length. The first few are kept as examples
+//! for reports that draw healthy traffic when nothing went wrong.
+
+use super::summary::{failed_connect_state, ConnState, FinishedConnection};
+use super::tcp::{ConnId, Connection};
+use super::{DeviationKind, Model, PendingConnect, TcpConnection};
+use crate::source::SockId;
+
+/// Connections that ended cleanly kept whole as examples.
+pub const CLEAN_EXAMPLES_KEPT: usize = 3;
+
+impl Model<'_> {
+    /// Folds connection `id` into the summary and drops it, if it ended cleanly.
+    pub(super) fn retire_if_clean(&mut self, id: ConnId) {
+        let Some(c) = self.conns.get(id) else {
+            return;
+        };
+        let deviated = |sock: Option<SockId>| sock.is_some_and(|s| self.deviated.contains(&s));
+        let clean = c.state() == ConnState::ClosedNormally
+            && !c.record.wait_timed_out_with_data
+            && !deviated(Some(c.record.client))
+            && !deviated(c.record.server);
+        if !clean {
+            return;
+        }
+        let Some(c) = self.conns.remove(id) else {
+            return;
+        };
+        let record = self.summarise(&c);
+        if self.clean_examples.len() < CLEAN_EXAMPLES_KEPT {
+            self.clean_examples.push((id, record));
+        } else if let Some(server) = record.server {
+            self.traffic.add_folded(&record, server);
+        }
+    }
+
+    /// Counts `c` (summary, sink, the traces it links) and returns its outcome record.
+    fn summarise(&mut self, c: &Connection) -> TcpConnection {
+        let outcome = c.to_outcome();
+        let done = FinishedConnection {
+            connection: &outcome,
+            state: c.state(),
+            opened: c.opened_at,
+            closed: c.closed_at,
+        };
+        let record = self.traffic.add_connection(self.topology, &done);
+        if let Some(sink) = self.sink.as_deref_mut() {
+            sink.record(&record);
+        }
+        if let Some(server) = outcome.server {
+            self.activity_mut(outcome.client.trace).peer_links += 1;
+            self.activity_mut(server.trace).peer_links += 1;
+        }
+        outcome
+    }
+
+    /// At the end: counts every connection still held and returns them with the kept examples,
+    /// in connect order.
+    pub(super) fn held_connections_to_summary(&mut self) -> Vec<TcpConnection> {
+        let held = std::mem::take(&mut self.conns);
+        let mut all: Vec<(ConnId, TcpConnection)> =
+            held.iter().map(|(id, c)| (id, self.summarise(c))).collect();
+        all.append(&mut self.clean_examples);
+        all.sort_by_key(|(id, _)| *id);
+        all.into_iter().map(|(_, c)| c).collect()
+    }
+
+    /// Counts the connects that made no connection: failed ones, and those never answered that
+    /// no connection record already counts.
+    pub(super) fn count_attempts(&mut self, tcp: &[TcpConnection], pending: &[PendingConnect]) {
+        for d in &self.deviations {
+            if let (DeviationKind::ConnectFailed { errno, target, .. }, Some(sock)) =
+                (&d.kind, d.sock)
+            {
+                let state = failed_connect_state(*errno);
+                self.traffic
+                    .add_attempt(self.topology, sock, *target, state);
+            }
+        }
+        for p in pending {
+            if !tcp.iter().any(|c| c.client == p.sock) {
+                self.traffic
+                    .add_attempt(self.topology, p.sock, p.target, ConnState::NeverAnswered);
+            }
+        }
+    }
+}
