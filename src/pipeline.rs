@@ -139,6 +139,21 @@ pub fn analyse_with(
 }
 
 /// The events of each trace, shown to the observer if there is one.
+/// Orders `traces`, showing every step to `observer` and every connection to `sink`.
+fn replay_observed<'a, 's, 'l: 's>(
+    topology: &'s Topology,
+    traces: Vec<Box<dyn Iterator<Item = SocketEvent> + 'a>>,
+    observer: Option<&dyn order::ReplayObserver>,
+    sink: Option<&'s mut (dyn ConnectionSink + 'l)>,
+) -> ReplayOutcome {
+    let mut on_step = |step: &order::Step| {
+        if let Some(o) = observer {
+            o.step(step);
+        }
+    };
+    order::replay_to_sink(topology, traces, &mut on_step, shorter(sink)).0
+}
+
 fn observed<'a, I: Iterator<Item = SocketEvent> + 'a>(
     events: I,
     observer: Option<&'a dyn order::ReplayObserver>,
@@ -172,16 +187,7 @@ fn replay_here(
         .collect();
     let observer = options.observer;
     let traces = folders.iter_mut().map(|f| observed(f, observer)).collect();
-    let (outcome, _) = order::replay_to_sink(
-        topology,
-        traces,
-        &mut |step| {
-            if let Some(o) = observer {
-                o.step(step);
-            }
-        },
-        shorter(options.sink),
-    );
+    let outcome = replay_observed(topology, traces, observer, options.sink);
     let fold = folders.iter().map(|f| f.stats().clone()).collect();
     drop(folders);
     let parse = readers.iter().map(|r| r.stats().clone()).collect();
@@ -212,16 +218,7 @@ fn replay_in_threads(
         let traces = std::iter::once(observed(&mut folder, observer))
             .chain(events.into_iter().map(|e| observed(e, observer)))
             .collect();
-        let (outcome, _) = order::replay_to_sink(
-            topology,
-            traces,
-            &mut |step| {
-                if let Some(o) = observer {
-                    o.step(step);
-                }
-            },
-            shorter(options.sink),
-        );
+        let outcome = replay_observed(topology, traces, observer, options.sink);
         let mut fold = vec![folder.stats().clone()];
         drop(folder);
         let mut parse = vec![first.stats().clone()];
