@@ -707,7 +707,7 @@ sc_mc_fd_exhaustion() {
 }
 
 sc_mc_udp_no_frame() {
-  begin mc-udp-no-frame memcached record pending
+  begin mc-udp-no-frame memcached record
   start srv server memcached -u nobody -l 10.78.1.10 -p 11211 -U 11211 -t 1 -v
   wait_listening srv u 11211
   # A get without the UDP frame header: memcached reads it and drops it without an answer.
@@ -830,7 +830,7 @@ sc_dns_mtu_black_hole() {
 }
 
 sc_dns_acl_deny() {
-  begin dns-acl-deny unbound record pending
+  begin dns-acl-deny unbound record
   # access-control "deny" drops queries from that client without an answer ("refuse" would answer).
   sed 's|^    access-control: 10.78.0.0/16 allow$|&\n    access-control: 10.78.1.22/32 deny|' "$WORK/unbound.conf" >"$WORK/unbound-deny.conf"
   start srv server unbound -d -c "$WORK/unbound-deny.conf"

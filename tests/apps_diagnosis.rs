@@ -25,16 +25,12 @@ const KNOWN_GAPS: &[(&str, &str)] = &[
         "send-after-peer-closed, data-unreceived, connection-reset, connect-refused-while-listening, data-mismatch between members at start-up and shutdown, plus unparsed lines",
     ),
     (
-        "etcd-healthy @e1",
-        "healthy from this side, but reports no-reply",
-    ),
-    (
         "etcd-healthy @e2",
-        "healthy from this side, but reports connect-refused, no-reply",
+        "healthy from this side, but reports connect-refused",
     ),
     (
         "etcd-healthy @e3",
-        "healthy from this side, but reports connect-refused, connection-reset, no-reply, send-after-peer-closed",
+        "healthy from this side, but reports connect-refused, connection-reset, send-after-peer-closed",
     ),
     (
         "etcd-partition",
@@ -47,10 +43,6 @@ const KNOWN_GAPS: &[(&str, &str)] = &[
     (
         "mc-conn-limit @server",
         "misses the main issue",
-    ),
-    (
-        "pg-healthy-plain",
-        "connect-never-completed: the postmaster, attached with -p, bound and listened before its trace began, so psql's connect finds no listener",
     ),
 ];
 

@@ -9,25 +9,89 @@
 //! closed the socket, or its trace ended. A program that sends without ever waiting for an
 //! answer makes no requests in this sense, so one-way traffic is never counted. Only the side
 //! that spoke first asks: a server's answers, sent after it received, are no requests.
+//!
+//! When the peer *is* traced, the same bookkeeping runs, and the peer's trace adds what one side
+//! cannot know: whether the request reached the peer's program (it read it). A request the peer
+//! read and never answered is the peer's decision (an access rule, a request it rejects by
+//! dropping it), not the network's; a request that never arrived is left to the loss rules.
 
+use std::collections::VecDeque;
 use std::net::SocketAddr;
 
 use super::socket::Proto;
+use super::tcp::ConnId;
 use super::{DeviationKind, Model, Verdict, Way};
 use crate::fold::SocketEvent;
 use crate::parse::{Errno, Fd};
 use crate::source::{Loc, SockId};
 
-/// One socket's exchange with an unobserved peer.
+/// Where a traced peer read a request.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(in crate::model) enum PeerRead {
+    /// On this TCP connection.
+    Stream(ConnId),
+    /// On the peer's UDP socket, from the address it saw the request come from.
+    Datagram { reader: SockId, from: SocketAddr },
+}
+
+/// Given-up requests to a traced peer kept per socket until its program reads them: enough for
+/// any request/reply program's retries, bounded against a sender that never stops.
+const MAX_AWAITING_DELIVERY: usize = 1024;
+
+/// One request: the sends after the socket's last receive.
+#[derive(Debug, Clone)]
+struct Request {
+    /// Where its first send was.
+    sent: Loc,
+    /// Its sends (datagrams, for UDP) and how many of them the traced peer's program read.
+    parts: u32,
+    read: u32,
+    /// The first wait in vain after it, and whether that wait named this socket itself rather
+    /// than an epoll set holding it.
+    waited: Option<(Loc, bool)>,
+    /// The program tried to receive on the socket after sending it (and found nothing yet).
+    read_tried: bool,
+}
+
+impl Request {
+    fn new(sent: Loc) -> Self {
+        Request {
+            sent,
+            parts: 1,
+            read: 0,
+            waited: None,
+            read_tried: false,
+        }
+    }
+
+    /// The traced peer read all of it: every datagram, or (TCP) some of its bytes, the rest
+    /// being checked against the connection at the end.
+    fn fully_read(&self, proto: Proto) -> bool {
+        match proto {
+            Proto::Udp => self.read >= self.parts,
+            Proto::Tcp => self.read > 0,
+        }
+    }
+}
+
+/// One socket's exchange with its peer.
 #[derive(Debug, Clone)]
 pub(in crate::model) struct Exchange {
     peer: SocketAddr,
     proto: Proto,
+    /// The peer's side is traced: only requests its program read in full are counted.
+    peer_traced: bool,
     /// This socket spoke first (its first transfer with the peer was a send).
     asks: bool,
-    /// The request waiting for its answer: where it was sent, and the first wait in vain (with
-    /// whether that wait named this socket itself rather than an epoll set holding it).
-    pending: Option<(Loc, Option<(Loc, bool)>)>,
+    /// The request waiting for its answer.
+    pending: Option<Request>,
+    /// Where the traced peer read the last request it read: what shows at the end whether it
+    /// sent anything back (an answer that was lost is no silence).
+    read_at: Option<PeerRead>,
+    /// Requests to a traced peer given up on before its program was seen reading them in full
+    /// (the reads may come later in the replay: datagrams wait in the peer's queue), oldest
+    /// first.
+    awaiting_delivery: VecDeque<Request>,
     answered: u32,
     unanswered: u32,
     /// Unanswered requests whose wait named this socket.
@@ -37,12 +101,15 @@ pub(in crate::model) struct Exchange {
 }
 
 impl Exchange {
-    fn new(peer: SocketAddr, proto: Proto, asks: bool) -> Self {
+    fn new(peer: SocketAddr, proto: Proto, peer_traced: bool, asks: bool) -> Self {
         Exchange {
             peer,
             proto,
+            peer_traced,
             asks,
             pending: None,
+            read_at: None,
+            awaiting_delivery: VecDeque::new(),
             answered: 0,
             unanswered: 0,
             unanswered_named: 0,
@@ -54,13 +121,15 @@ impl Exchange {
         if !self.asks {
             return;
         }
-        match self.pending {
-            Some((_, Some(_))) => {
+        match &mut self.pending {
+            Some(Request {
+                waited: Some(_), ..
+            }) => {
                 self.give_up();
-                self.pending = Some((at, None));
+                self.pending = Some(Request::new(at));
             }
-            Some(_) => {}
-            None => self.pending = Some((at, None)),
+            Some(request) => request.parts = request.parts.saturating_add(1),
+            None => self.pending = Some(Request::new(at)),
         }
     }
 
@@ -70,26 +139,77 @@ impl Exchange {
         }
     }
 
+    /// The traced peer's program read (part of) a request: the oldest one given up on before,
+    /// or else the pending one.
+    fn delivered(&mut self, read_at: PeerRead) {
+        self.read_at = Some(read_at);
+        if let Some(oldest) = self.awaiting_delivery.front_mut() {
+            oldest.read = oldest.read.saturating_add(1);
+            if oldest.fully_read(self.proto) {
+                if let Some(request) = self.awaiting_delivery.pop_front() {
+                    self.count_unanswered(&request);
+                }
+            }
+        } else if let Some(request) = &mut self.pending {
+            request.read = request.read.saturating_add(1);
+        }
+    }
+
     /// The connection ended under the request (a reset): that is reported for itself.
     fn ended(&mut self) {
         self.pending = None;
     }
 
-    fn waited_in_vain(&mut self, at: Loc, named: bool) {
-        match &mut self.pending {
-            Some((_, waited @ None)) => *waited = Some((at, named)),
-            Some((_, Some((_, was_named)))) => *was_named |= named,
-            None => {}
+    /// A wait for reading ended with nothing. `generic` when the socket is in the wait's set
+    /// only through an edge-triggered epoll registration, which runtimes such as Go's make for
+    /// every socket they open: such a wait shows the program waiting for this socket only once
+    /// it has tried to receive on it since the request.
+    fn waited_in_vain(&mut self, at: Loc, named: bool, generic: bool) {
+        let Some(request) = &mut self.pending else {
+            return;
+        };
+        if generic && !request.read_tried {
+            return;
+        }
+        match &mut request.waited {
+            waited @ None => *waited = Some((at, named)),
+            Some((_, was_named)) => *was_named |= named,
+        }
+    }
+
+    /// A receive found nothing yet: the program wants the answer.
+    fn tried_to_read(&mut self) {
+        if let Some(request) = &mut self.pending {
+            request.read_tried = true;
         }
     }
 
     /// The program moved on: a request it waited for in vain stays unanswered.
     fn give_up(&mut self) {
-        if let Some((sent, Some((waited, named)))) = self.pending.take() {
-            self.unanswered += 1;
-            self.unanswered_named += u32::from(named);
-            self.first_unanswered.get_or_insert((sent, waited));
+        let Some(request) = self.pending.take() else {
+            return;
+        };
+        if request.waited.is_none() {
+            return;
         }
+        if self.peer_traced && !request.fully_read(self.proto) {
+            // Counted once the peer has read it all; what never arrives was lost on the way,
+            // which the loss rules weigh with both sides' evidence.
+            if self.awaiting_delivery.len() < MAX_AWAITING_DELIVERY {
+                self.awaiting_delivery.push_back(request);
+            }
+            return;
+        }
+        self.count_unanswered(&request);
+    }
+
+    fn count_unanswered(&mut self, request: &Request) {
+        let Some((waited, named)) = request.waited else {
+            return;
+        };
+        self.unanswered += 1;
+        self.unanswered_named += u32::from(named);
+        self.first_unanswered.get_or_insert((request.sent, waited));
     }
 
     fn summary(&self, sock: SockId) -> Option<UnansweredRequests> {
@@ -98,6 +218,7 @@ impl Exchange {
             sock,
             peer: self.peer,
             udp: self.proto == Proto::Udp,
+            peer_traced: self.peer_traced,
             answered: self.answered,
             unanswered: self.unanswered,
             unanswered_named: self.unanswered_named,
@@ -113,6 +234,8 @@ pub struct UnansweredRequests {
     pub sock: SockId,
     pub peer: SocketAddr,
     pub udp: bool,
+    /// The peer is traced, and its program read every request counted as unanswered.
+    pub peer_traced: bool,
     /// Requests answered, and requests the program gave up on.
     pub answered: u32,
     pub unanswered: u32,
@@ -125,8 +248,8 @@ pub struct UnansweredRequests {
 }
 
 impl Model<'_> {
-    /// Notes a transfer on the socket `fd` names, when its peer (`addr`, or the socket's own
-    /// peer) is unobserved. `moved` is whether bytes (or the end of the stream) moved.
+    /// Notes a transfer on the socket `fd` names with its peer (`addr`, or the socket's own
+    /// peer), unless the configuration ignores that peer.
     pub(in crate::model) fn note_exchange(
         &mut self,
         ev: &SocketEvent,
@@ -144,9 +267,10 @@ impl Model<'_> {
         let peer = addr
             .or(sock.peer)
             .or_else(|| self.exchanges.get(&id).map(|e| e.peer));
-        let Some(peer) = peer.filter(|p| self.is_unobserved_peer(*p)) else {
+        let Some(peer) = peer.filter(|p| !self.matcher.is_ignored(*p)) else {
             return;
         };
+        let peer_traced = !self.is_outside(peer);
         let outcome = &ev.call.outcome;
         let moved = outcome.is_success()
             && (outcome.value.is_some_and(|v| v > 0)
@@ -177,30 +301,57 @@ impl Model<'_> {
         let exchange = self
             .exchanges
             .entry(id)
-            .or_insert_with(|| Exchange::new(peer, proto, way == Way::Send));
+            .or_insert_with(|| Exchange::new(peer, proto, peer_traced, way == Way::Send));
         match way {
             Way::Send if moved => exchange.sent(loc),
             Way::Receive if moved => exchange.received(),
-            // A nonblocking receive that finds nothing is how event loops poll: no give-up.
+            // A nonblocking receive that finds nothing is how event loops poll: no give-up,
+            // but the program is after the answer.
             Way::Receive if gave_up && (blocking || outcome.never_returned()) => {
-                exchange.waited_in_vain(loc, true);
+                exchange.waited_in_vain(loc, true, false);
             }
+            Way::Receive if gave_up => exchange.tried_to_read(),
             _ => {}
         }
     }
 
     /// A readiness wait watching `socks` for reading ended with nothing (timed out, or never
-    /// returned); `named` when the wait listed them itself (poll, select), not an epoll set.
+    /// returned); `named` when the wait listed them itself (poll, select), not an epoll set;
+    /// each socket with whether it is watched only by an edge-triggered registration.
     pub(in crate::model) fn exchanges_waited_in_vain(
         &mut self,
-        socks: &[SockId],
+        socks: &[(SockId, bool)],
         at: Loc,
         named: bool,
     ) {
-        for id in socks {
+        for (id, generic) in socks {
             if let Some(exchange) = self.exchanges.get_mut(id) {
-                exchange.waited_in_vain(at, named);
+                exchange.waited_in_vain(at, named, *generic);
             }
+        }
+    }
+
+    /// The traced socket `sender`'s request was read by its peer's program (possibly after
+    /// `sender` gave up on it and was closed).
+    pub(in crate::model) fn exchange_delivered(&mut self, sender: SockId, read_at: PeerRead) {
+        if let Some(exchange) = self.exchanges.get_mut(&sender) {
+            exchange.delivered(read_at);
+        } else if let Some(exchange) = self.exchanges_awaiting_delivery.get_mut(&sender) {
+            exchange.delivered(read_at);
+        }
+    }
+
+    /// Did bytes or datagrams go missing between the requester and its traced peer: an answer
+    /// the peer sent back, or (TCP) the rest of the request? That is loss, which the loss rules
+    /// report with both sides' evidence, not silence.
+    fn lost_on_the_way(&self, exchange: &Exchange, requester: SockId) -> bool {
+        match exchange.read_at {
+            Some(PeerRead::Datagram { reader, from }) => self.flows.has_flow(reader, from),
+            Some(PeerRead::Stream(conn)) => self.conns.get(conn).is_some_and(|c| {
+                let side = c.side_of(requester);
+                c.incoming(side).unreceived() > 0 || c.outgoing(side).unreceived() > 0
+            }),
+            None => false,
         }
     }
 
@@ -209,10 +360,35 @@ impl Model<'_> {
     pub(in crate::model) fn close_exchange(&mut self, id: SockId) {
         if let Some(mut exchange) = self.exchanges.remove(&id) {
             exchange.give_up();
-            if let Some(summary) = exchange.summary(id) {
-                self.unanswered.push(summary);
+            if !exchange.awaiting_delivery.is_empty() {
+                self.exchanges_awaiting_delivery.insert(id, exchange);
+            } else if exchange.first_unanswered.is_some() {
+                // Settled at the end: whether a traced peer sent anything back shows only then.
+                self.closed_exchanges.push((id, exchange));
             }
         }
+    }
+
+    /// At the end of the replay: requests the traced peer read are settled; the others were
+    /// lost on the way and are left to the loss rules.
+    pub(in crate::model) fn settle_exchanges(&mut self) {
+        let mut open: Vec<SockId> = self.exchanges.keys().copied().collect();
+        open.sort();
+        for id in open {
+            self.close_exchange(id);
+        }
+        let mut awaiting: Vec<(SockId, Exchange)> =
+            self.exchanges_awaiting_delivery.drain().collect();
+        awaiting.sort_by_key(|(id, _)| *id);
+        self.closed_exchanges.extend(awaiting);
+        let closed = std::mem::take(&mut self.closed_exchanges);
+        let settled = closed
+            .iter()
+            .filter(|(id, e)| !(e.peer_traced && self.lost_on_the_way(e, *id)))
+            .filter_map(|(id, e)| e.summary(*id));
+        let settled: Vec<UnansweredRequests> = settled.collect();
+        self.unanswered.extend(settled);
+        self.unanswered.sort_by_key(|u| u.request);
     }
 
     /// A transfer on a TCP socket whose peer no trace shows failed with an error that proves by
@@ -249,11 +425,9 @@ impl Model<'_> {
 
     /// The unobserved peer `id` exchanges with, if any.
     pub(in crate::model) fn exchange_peer(&self, id: SockId) -> Option<SocketAddr> {
-        self.exchanges.get(&id).map(|e| e.peer)
-    }
-
-    /// Peers whose side no trace shows, except endpoints the configuration ignores.
-    fn is_unobserved_peer(&self, peer: SocketAddr) -> bool {
-        !self.matcher.is_ignored(peer) && self.is_outside(peer)
+        self.exchanges
+            .get(&id)
+            .filter(|e| !e.peer_traced)
+            .map(|e| e.peer)
     }
 }

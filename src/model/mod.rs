@@ -96,9 +96,13 @@ pub struct Model<'t> {
     unsupported: BTreeMap<String, u64>,
     /// Set while a blocked head is pushed through: retry points take their forced path.
     forcing: bool,
-    /// Exchanges with unobserved peers, per socket (see `exchange.rs`).
+    /// Request/answer exchanges of open sockets with their peers (see `exchange.rs`).
     exchanges: HashMap<SockId, exchange::Exchange>,
-    /// Sockets that gave up on requests to unobserved peers, as they closed.
+    /// Exchanges of closed sockets whose last requests a traced peer may still read.
+    exchanges_awaiting_delivery: HashMap<SockId, exchange::Exchange>,
+    /// Exchanges of closed sockets with unanswered requests, settled at the end.
+    closed_exchanges: Vec<(SockId, exchange::Exchange)>,
+    /// Sockets that gave up on requests, as they closed.
     unanswered: Vec<UnansweredRequests>,
     wait_keys: Vec<WaitKey>,
     touched: Vec<WaitKey>,
@@ -143,6 +147,8 @@ impl<'t> Model<'t> {
             unsupported: BTreeMap::new(),
             forcing: false,
             exchanges: HashMap::new(),
+            exchanges_awaiting_delivery: HashMap::new(),
+            closed_exchanges: Vec::new(),
             unanswered: Vec::new(),
             wait_keys: Vec::new(),
             touched: Vec::new(),
@@ -568,12 +574,7 @@ impl<'t> Model<'t> {
     /// Builds what diagnose reads.
     pub fn finish(mut self, ordered_calls: u64, blocked: Vec<BlockedPoint>) -> ReplayOutcome {
         self.keep_resets_seen_only_by_waits();
-        let mut open: Vec<SockId> = self.exchanges.keys().copied().collect();
-        open.sort();
-        for id in open {
-            self.close_exchange(id);
-        }
-        self.unanswered.sort_by_key(|u| u.request);
+        self.settle_exchanges();
         let tcp = self.held_connections_to_summary();
         let links: Vec<TraceId> = self
             .flows

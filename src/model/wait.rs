@@ -105,10 +105,10 @@ impl Model<'_> {
                 !(w.got.read || w.got.write || w.got.error || w.got.hangup || w.got.other)
             });
         if nothing_ready {
-            let all_read_watched: Vec<SockId> = fds
+            let all_read_watched: Vec<(SockId, bool)> = fds
                 .iter()
                 .filter(|w| w.wanted.read)
-                .filter_map(|w| ev.sock(w.fd))
+                .filter_map(|w| Some((ev.sock(w.fd)?, w.wanted.edge_triggered)))
                 .collect();
             let read_watched: Vec<SockId> = watched()
                 .filter(|(w, _)| w.wanted.read)
@@ -166,7 +166,11 @@ impl Model<'_> {
         epoll_fd: Option<Fd>,
     ) -> Verdict {
         let read_watched: Vec<SockId> = match epoll_fd {
-            Some(epfd) => self.epoll_read_interest(ev, epfd),
+            Some(epfd) => self
+                .epoll_read_interest(ev, epfd)
+                .into_iter()
+                .map(|(id, _)| id)
+                .collect(),
             None => fds
                 .iter()
                 .filter(|w| w.wanted.read)
@@ -176,7 +180,8 @@ impl Model<'_> {
         // An epoll wait left at the end of the trace watches a whole set (event loops always
         // have one pending): only a wait naming its sockets tells that an answer was awaited.
         if epoll_fd.is_none() {
-            self.exchanges_waited_in_vain(&read_watched, ev.call.loc, true);
+            let named: Vec<(SockId, bool)> = read_watched.iter().map(|id| (*id, false)).collect();
+            self.exchanges_waited_in_vain(&named, ev.call.loc, true);
         }
         self.gave_up_waiting(ev, &read_watched)
     }
@@ -299,14 +304,15 @@ impl Model<'_> {
             }));
     }
 
-    /// The sockets the epoll instance `epfd` of `ev`'s trace watches for reading.
-    fn epoll_read_interest(&self, ev: &SocketEvent, epfd: Fd) -> Vec<SockId> {
+    /// The sockets the epoll instance `epfd` of `ev`'s trace watches for reading, each with
+    /// whether it is registered edge-triggered.
+    fn epoll_read_interest(&self, ev: &SocketEvent, epfd: Fd) -> Vec<(SockId, bool)> {
         self.epoll_interest
             .get(&(ev.call.loc.trace, epfd))
             .into_iter()
             .flatten()
             .filter(|(_, wanted)| wanted.read)
-            .map(|(id, _)| *id)
+            .map(|(id, wanted)| (*id, wanted.edge_triggered))
             .collect()
     }
 

@@ -1,5 +1,8 @@
-//! `no-reply`: requests to a peer no trace shows got no answer before the program gave up.
+//! `no-reply`: requests got no answer before the program gave up — to a peer no trace shows
+//! (the cause stays open), or read by a traced peer that never answered (the peer's choice).
 
+use super::group_by;
+use crate::diagnose::context::plural;
 use crate::diagnose::rule::Rule;
 use crate::diagnose::{Claims, Class, Context, Evidence, Finding};
 use crate::model::UnansweredRequests;
@@ -7,7 +10,7 @@ use crate::model::UnansweredRequests;
 pub const RULE: Rule = Rule {
     id: "no-reply",
     class: Class::Ambiguous,
-    title: "Requests to a peer that was not traced got no answer before the program gave up",
+    title: "Requests got no answer before the program gave up",
     explanation: EXPLANATION,
     detect,
 };
@@ -24,6 +27,12 @@ counts only when the program waited for that very socket (poll, select, a blocki
 merely in an event loop's epoll set: long-lived protocols send status updates and frames that want
 no answer.
 
+When the peer is traced too, its trace settles what one side cannot: a request counts only when
+the peer's program read it (a request that never arrived is left to the loss rules, which weigh
+both sides), and the finding is then of class application: the request reached the peer's
+program, which chose not to answer (an access rule that drops, a malformed request it ignores,
+a worker that hung).
+
 ## Why it matters
 From one side, three causes look the same: the request was lost on the way, the peer received it
 and never answered (a silent or overloaded server, a request it rejects by dropping it), or the
@@ -36,81 +45,140 @@ resolver tries every configured server and times out on any that is down, which 
 about the traced application.
 
 ## Evidence
-The first unanswered request and the wait that ended in vain after it.
+The first unanswered request and the wait that ended in vain after it; with a traced peer, the
+peer's read of the request is found under the same socket pair in the connection statistics.
 
 ## What to do
-Trace the peer to tell the causes apart (`netcheck record` on that host): if its trace shows the
+With the peer traced: look at why its program dropped the request (its logs, access-control
+lists such as unbound's `access-control` or memcached's framing of UDP requests, a worker pool
+that stopped). Otherwise trace the peer to tell the causes apart (`netcheck record` on that host): if its trace shows the
 request arriving, the peer chose not to answer (check its logs and access rules); if not, the
 request was lost (check firewalls and packet loss on the path with `ss -ti`, `nstat`, or a capture
 on both ends).
 ";
+
+/// Sockets whose request and wait are shown as evidence; the count covers them all.
+const MAX_SOCKETS_SHOWN: usize = 4;
 
 /// Port of the domain name service: lookups to servers of no declared host are resolver noise.
 const DNS_PORT: u16 = 53;
 
 fn detect(cx: &Context, _claims: &mut Claims) -> Vec<Finding> {
     let matcher = cx.matcher();
-    cx.outcome
+    let unanswered = cx
+        .outcome
         .unanswered_requests
         .iter()
         // Once a peer has answered, later unanswered sends are as often messages that want no
         // answer (status updates, protocol frames, a goodbye) as lost requests: only a wait
         // for this very socket (not an event loop's epoll set) shows that an answer was due.
         .filter(|u| u.answered == 0 || (!u.udp && u.unanswered_named > 0))
-        .filter(|u| !(u.peer.port() == DNS_PORT && matcher.is_outside(u.peer)))
-        .map(|u| finding(cx, u))
+        .filter(|u| !(u.peer.port() == DNS_PORT && matcher.is_outside(u.peer)));
+    // One finding per requesting host and peer: a client retrying from fresh sockets (a
+    // resolver, a pool) asked one question.
+    group_by(unanswered, |u| (u.sock.trace, u.peer, u.udp, u.peer_traced))
+        .into_values()
+        .filter_map(|group| finding(cx, &group))
         .collect()
 }
 
-fn finding(cx: &Context, u: &UnansweredRequests) -> Finding {
-    let transport = if u.udp { "UDP" } else { "TCP" };
-    RULE.finding(
-        format!(
-            "{}: {} {transport} request(s) to {} got no answer before the program gave up; from \
-             this side a lost request, a silent peer and a lost answer look the same",
-            cx.who(u.sock.trace),
-            u.unanswered,
-            u.peer,
-        ),
-        "trace the peer to tell them apart: if it received the request, it chose not to answer; \
-         if not, look for loss or a firewall on the path (ss -ti, nstat)",
-    )
-    .with_evidence([
-        Evidence {
-            loc: u.request,
-            call: String::new(),
-            note: format!("request to {}", u.peer),
-        },
-        Evidence {
-            loc: u.gave_up,
-            call: String::new(),
-            note: "waited for the answer in vain".into(),
-        },
-    ])
+fn finding(cx: &Context, group: &[&UnansweredRequests]) -> Option<Finding> {
+    let first = group.first()?;
+    let transport = if first.udp { "UDP" } else { "TCP" };
+    let requests: u64 = group.iter().map(|u| u64::from(u.unanswered)).sum();
+    let requests = plural(
+        requests,
+        &format!("{transport} request"),
+        &format!("{transport} requests"),
+    );
+    let sockets = match group.len() {
+        1 => String::new(),
+        n => format!(" (from {n} sockets)"),
+    };
+    let who = cx.who(first.sock.trace);
+    let peer = first.peer;
+    let (summary, hint, sent_note) = if first.peer_traced {
+        (
+            format!(
+                "{who}: {requests}{sockets} to {peer} read by the peer's program and never \
+                 answered; the requester gave up"
+            ),
+            "the peer received the request and chose not to answer: check its access rules, \
+             its logs, and whether the request is well-formed for it",
+            format!("request to {peer}, read by the peer"),
+        )
+    } else {
+        (
+            format!(
+                "{who}: {requests}{sockets} to {peer} got no answer before the program gave up; \
+                 from this side a lost request, a silent peer and a lost answer look the same"
+            ),
+            "trace the peer to tell them apart: if it received the request, it chose not to \
+             answer; if not, look for loss or a firewall on the path (ss -ti, nstat)",
+            format!("request to {peer}"),
+        )
+    };
+    let evidence = group.iter().take(MAX_SOCKETS_SHOWN).flat_map(|u| {
+        [
+            Evidence::new(u.request, sent_note.clone()),
+            Evidence::new(u.gave_up, "waited for the answer in vain"),
+        ]
+    });
+    let mut finding = RULE.finding(summary, hint).with_evidence(evidence);
+    if first.peer_traced {
+        // The peer's own trace settles the cause: its program read the request and chose.
+        finding.class = Class::Application;
+        finding = finding.with_fact(
+            "the peer's trace shows it read the request and sent nothing back to the requester",
+        );
+    }
+    Some(finding)
 }
 
 #[cfg(test)]
 mod tests {
     use super::RULE;
+    use crate::diagnose::Class;
     use crate::model::{ReplayOutcome, UnansweredRequests};
     use crate::testkit::fixtures::*;
     use crate::testkit::rules::*;
 
+    fn unanswered(socket: u32, peer_traced: bool) -> UnansweredRequests {
+        UnansweredRequests {
+            sock: sock(1, socket),
+            peer: addr("10.0.0.1:53"),
+            udp: true,
+            peer_traced,
+            answered: 0,
+            unanswered: 1,
+            unanswered_named: 0,
+            request: loc(1, 4 + 10 * socket as u64),
+            gave_up: loc(1, 5 + 10 * socket as u64),
+        }
+    }
+
     #[test]
     fn fires_on_an_unanswered_request() {
         let outcome = ReplayOutcome {
-            unanswered_requests: vec![UnansweredRequests {
-                sock: sock(0, 0),
-                peer: addr("10.0.0.2:7000"),
-                udp: false,
-                answered: 0,
-                unanswered: 1,
-                unanswered_named: 1,
-                request: loc(0, 4),
-                gave_up: loc(0, 5),
-            }],
+            unanswered_requests: vec![unanswered(0, false)],
             ..ReplayOutcome::default()
         };
-        assert_fires_on(&RULE, outcome);
+        let findings = assert_fires_on(&RULE, outcome);
+        assert_eq!(findings[0].class, Class::Ambiguous);
+    }
+
+    /// dig retrying from a fresh socket behind unbound's `access-control: deny`: one finding,
+    /// of class application, since the server's trace shows it read both queries.
+    #[test]
+    fn requests_a_traced_peer_read_are_its_decision_one_finding_per_peer() {
+        let outcome = ReplayOutcome {
+            unanswered_requests: vec![unanswered(0, true), unanswered(1, true)],
+            ..ReplayOutcome::default()
+        };
+        let findings = findings(two_hosts(), outcome);
+        assert_eq!(rules_of(&findings), ["no-reply"]);
+        assert_eq!(findings[0].class, Class::Application);
+        assert!(findings[0].summary.contains("2 UDP requests (from 2 sockets)"));
+        assert_eq!(findings[0].evidence.len(), 4);
     }
 }

@@ -76,7 +76,7 @@ fn round_trip_losses<'c>(cx: &'c Context<'c>) -> impl Iterator<Item = Finding> +
     cx.outcome
         .unanswered_requests
         .iter()
-        .filter(|u| u.udp && u.answered > 0)
+        .filter(|u| u.udp && u.answered > 0 && !u.peer_traced)
         .filter_map(|u| {
             let trips = u64::from(u.answered) + u64::from(u.unanswered);
             let lost = u64::from(u.unanswered);
@@ -159,6 +159,7 @@ mod tests {
                 answered: 14,
                 unanswered: 6,
                 unanswered_named: 6,
+                peer_traced: false,
                 request: loc(0, 40),
                 gave_up: loc(0, 41),
             }],

@@ -4,6 +4,7 @@ use std::ops::ControlFlow;
 
 use super::{ConnId, Side};
 use crate::fold::SocketEvent;
+use crate::model::exchange::PeerRead;
 use crate::model::socket::SockState;
 use crate::model::{DeviationKind, Model, Verdict, WaitKey};
 use crate::parse::{Errno, MsgFlags, Payload};
@@ -412,6 +413,11 @@ impl Model<'_> {
             );
         }
         let mismatch = !missing && exact_content && !flags.trunc && !incoming.agrees(bytes.shown);
+        if let Some(sender) = self.conns.get(conn_id).and_then(|c| c.peer_of(side)) {
+            if bytes.len > 0 && !flags.peek {
+                self.exchange_delivered(sender, PeerRead::Stream(conn_id));
+            }
+        }
         let Some(c) = self.conns.get_mut(conn_id) else {
             return Verdict::NotModelled;
         };

@@ -112,6 +112,7 @@ mod bind;
 mod completion;
 mod connect;
 mod data;
+mod exchange;
 mod history;
 mod tcp;
 mod teardown;

@@ -170,6 +170,11 @@ impl Flows {
         (id, new)
     }
 
+    /// Did `sender` ever send to `dest`?
+    pub fn has_flow(&self, sender: SockId, dest: SocketAddr) -> bool {
+        self.by_endpoints.contains_key(&(sender, dest))
+    }
+
     /// Finds the flow and datagram a receive takes, among flows `eligible` for the receiver.
     /// Exact identity first; then, among flows to `port`, a compatible or cut datagram.
     pub fn find(

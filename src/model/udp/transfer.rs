@@ -6,6 +6,7 @@ use super::{DgramKey, Flow, FlowId, Matched, Received};
 use crate::config::matching::Role;
 use crate::config::Topology;
 use crate::fold::SocketEvent;
+use crate::model::exchange::PeerRead;
 use crate::model::tcp::connect::is_loopback_to_external;
 use crate::model::tcp::stream::Bytes;
 use crate::model::{Deviation, DeviationKind, Model, Verdict, WaitKey};
@@ -427,6 +428,12 @@ impl Model<'_> {
                 self.flows.note_receiver(flow, id);
             } else {
                 self.flows.take(flow, key, id);
+                let f = self.flows.get(flow);
+                let from = d.addr.or(f.sender_addr);
+                if let Some(from) = from {
+                    let read_at = PeerRead::Datagram { reader: id, from };
+                    self.exchange_delivered(f.sender, read_at);
+                }
             }
             self.learn_sender_address(flow, d.addr);
             let problem = match matched {

@@ -1,0 +1,135 @@
+//! Requests to a traced peer: counted as unanswered only when the peer's program read them all
+//! and sent nothing back (the dialogues of a resolver behind an access rule that drops, and of a
+//! memcached UDP request without its frame header).
+
+use super::*;
+
+/// Client (host 1) asks the traced server (host 0) over UDP and waits in vain.
+fn asked_and_waited() -> (Script, Fd, Loc, Loc, Loc) {
+    let mut b = Script::new(1);
+    let c = b.udp();
+    b.bind(c, "10.0.0.2:6000");
+    let request = b.sendto(c, b"query", "10.0.0.1:53");
+    let waited = b.poll(c, readable(), nothing());
+    let closed = b.close(c);
+    (b, c, request, waited, closed)
+}
+
+fn listening_server() -> (Script, Fd) {
+    let mut a = Script::new(0);
+    let s = a.udp();
+    a.bind(s, "10.0.0.1:53");
+    (a, s)
+}
+
+#[test]
+fn a_request_the_traced_peer_read_and_never_answered_is_unanswered() {
+    let topo = two_hosts();
+    let (mut a, s) = listening_server();
+    let read = a.recvfrom(s, b"query", "10.0.0.2:6000");
+    let (b, _, request, waited, closed) = asked_and_waited();
+    let mut w = World::new(&topo, vec![a, b]);
+    // The client gives up and closes before the server's read is replayed: the datagram
+    // waits in the server's queue.
+    w.upto(closed);
+    assert_eq!(w.upto(read), Verdict::Accept);
+    let out = w.finish();
+    let [u] = out.unanswered_requests.as_slice() else {
+        panic!("{:?}", out.unanswered_requests)
+    };
+    assert!(u.peer_traced);
+    assert_eq!((u.answered, u.unanswered), (0, 1));
+    assert_eq!((u.request, u.gave_up), (request, waited));
+}
+
+#[test]
+fn a_request_the_traced_peer_never_read_is_left_to_the_loss_rules() {
+    let topo = two_hosts();
+    let (a, _) = listening_server();
+    let (b, _, _, _, closed) = asked_and_waited();
+    let mut w = World::new(&topo, vec![a, b]);
+    w.upto(closed);
+    assert!(w.finish().unanswered_requests.is_empty());
+}
+
+#[test]
+fn an_answer_the_traced_peer_sent_and_that_was_lost_is_no_silence() {
+    let topo = two_hosts();
+    let (mut a, s) = listening_server();
+    a.recvfrom(s, b"query", "10.0.0.2:6000");
+    let answer = a.sendto(s, b"answer", "10.0.0.2:6000");
+    let (b, _, _, _, closed) = asked_and_waited();
+    let mut w = World::new(&topo, vec![a, b]);
+    w.upto(closed);
+    w.upto(answer);
+    assert!(w.finish().unanswered_requests.is_empty());
+}
+
+#[test]
+fn a_request_read_only_in_part_was_lost_in_part() {
+    let topo = two_hosts();
+    let (mut a, s) = listening_server();
+    let read = a.recvfrom(s, b"small", "10.0.0.2:6000");
+    let mut b = Script::new(1);
+    let c = b.udp();
+    b.bind(c, "10.0.0.2:6000");
+    b.sendto(c, b"small", "10.0.0.1:53");
+    b.sendto(c, &[b'x'; 1400], "10.0.0.1:53");
+    b.poll(c, readable(), nothing());
+    let closed = b.close(c);
+    let mut w = World::new(&topo, vec![a, b]);
+    w.upto(closed);
+    w.upto(read);
+    assert!(w.finish().unanswered_requests.is_empty());
+}
+
+/// Go registers every socket it opens edge-triggered in its poller and sleeps in the same
+/// epoll set: a timed-out wait there shows a program waiting for a socket's answer only once it
+/// tried to receive on it (a pacing sender never does).
+#[test]
+fn an_edge_triggered_registration_alone_is_no_wait_for_an_answer() {
+    use crate::parse::{Domain, EpollOp, Outcome, SockType, Syscall};
+    let topo = two_hosts();
+    let epfd = 50;
+    let run = |try_to_read: bool| {
+        let (mut a, s) = listening_server();
+        let read = a.recvfrom(s, b"tick", "10.0.0.2:6000");
+        let mut b = Script::new(1);
+        let c = b.socket(Domain::Inet, SockType::Dgram, true);
+        b.bind(c, "10.0.0.2:6000");
+        let edge = Ready {
+            read: true,
+            write: true,
+            edge_triggered: true,
+            ..nothing()
+        };
+        b.call(
+            Syscall::EpollCtl {
+                epfd,
+                op: EpollOp::Add,
+                fd: c,
+                wanted: edge,
+            },
+            Outcome::ok(0),
+        );
+        b.sendto(c, b"tick", "10.0.0.1:53");
+        if try_to_read {
+            b.recv_fails(c, Errno::EAGAIN);
+        }
+        b.call(
+            Syscall::Wait {
+                fds: Vec::new(),
+                timeout_ms: Some(100),
+                epoll_fd: Some(epfd),
+            },
+            Outcome::ok(0),
+        );
+        let closed = b.close(c);
+        let mut w = World::new(&topo, vec![a, b]);
+        w.upto(closed);
+        w.upto(read);
+        w.finish().unanswered_requests.len()
+    };
+    assert_eq!(run(false), 0, "a pacing sender asks nothing");
+    assert_eq!(run(true), 1, "a receiver that found nothing yet waits for the answer");
+}
