@@ -425,7 +425,7 @@ sc_pg_listen_localhost() {
 }
 
 sc_pg_max_connections() {
-  begin pg-max-connections postgresql record pending
+  begin pg-max-connections postgresql record
   pg_start server 10.78.1.10 "superuser_reserved_connections = 0" "max_connections = 3"
   start c1 psql1 $PG_CLIENT_ENV psql -h 10.78.1.10 -Atc 'select pg_sleep(2)'
   start c1 psql2 $PG_CLIENT_ENV psql -h 10.78.1.10 -Atc 'select pg_sleep(2)'

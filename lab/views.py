@@ -189,6 +189,21 @@ APPS = {
         "client": ["connect-never-completed", "connect-filtered"],
     },
     "pg-connect-unspecified": {"psql": ["connect-to-unspecified"]},
+    "pg-max-connections": {
+        "server": ["admission-limit"],
+        "psql4": invisible("the client reads PostgreSQL's refusal and the end of the "
+                           "connection, an ordinary answer from its side"),
+    },
+    "dns-acl-deny": {
+        "dig": ["no-reply"],
+        "server": invisible("the server reads each query and sends nothing; that a client "
+                            "waited for an answer only the client shows"),
+    },
+    "mc-udp-no-frame": {
+        "udp-client": ["no-reply"],
+        "server": invisible("the server reads the request and sends nothing; that a client "
+                            "waited for an answer only the client shows"),
+    },
     "pg-bind-failed": {"server": ["bind-failed"], "psql": ["connect-refused"]},
     "web-random-loss": {
         "client": ["network-stall"],

@@ -123,6 +123,7 @@ impl super::SyntheticReason {
             DupOver => "descriptor replaced",
             CloseRange => "close_range",
             ProcessExit => "process exited",
+            ProcessKilled => "process killed by a signal",
             EndOfTrace => "trace ended",
         }
     }

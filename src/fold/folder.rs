@@ -556,15 +556,14 @@ impl<I: EventSource> Folder<I> {
             } => {
                 self.last = Some((loc, pid, time));
                 use crate::parse::ProcessEvent::*;
-                if matches!(event, Exited { .. } | Killed { .. }) {
+                let reason = match event {
+                    Exited { .. } => Some(SyntheticReason::ProcessExit),
+                    Killed { .. } => Some(SyntheticReason::ProcessKilled),
+                    _ => None,
+                };
+                if let Some(reason) = reason {
                     for sock in self.tables.exit(pid) {
-                        self.push_synthetic_close(
-                            sock,
-                            loc,
-                            pid,
-                            time,
-                            SyntheticReason::ProcessExit,
-                        );
+                        self.push_synthetic_close(sock, loc, pid, time, reason);
                     }
                 }
             }

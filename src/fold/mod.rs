@@ -46,8 +46,10 @@ pub enum SyntheticReason {
     DupOver,
     /// close_range covered the socket's last descriptor.
     CloseRange,
-    /// The last process holding the socket exited.
+    /// The last process holding the socket exited (or replaced its image with execve).
     ProcessExit,
+    /// The last process holding the socket was killed by a signal.
+    ProcessKilled,
     /// The trace ended with the socket still open.
     EndOfTrace,
 }

@@ -100,6 +100,8 @@ pub struct Model<'t> {
     exchanges: HashMap<SockId, exchange::Exchange>,
     /// Exchanges of closed sockets whose last requests a traced peer may still read.
     exchanges_awaiting_delivery: HashMap<SockId, exchange::Exchange>,
+    /// Each listener's load (see `tcp/load.rs`).
+    listener_loads: HashMap<SockId, tcp::load::ListenerLoad>,
     /// Exchanges of closed sockets with unanswered requests, settled at the end.
     closed_exchanges: Vec<(SockId, exchange::Exchange)>,
     /// Sockets that gave up on requests, as they closed.
@@ -149,6 +151,7 @@ impl<'t> Model<'t> {
             exchanges: HashMap::new(),
             exchanges_awaiting_delivery: HashMap::new(),
             closed_exchanges: Vec::new(),
+            listener_loads: HashMap::new(),
             unanswered: Vec::new(),
             wait_keys: Vec::new(),
             touched: Vec::new(),
@@ -576,6 +579,7 @@ impl<'t> Model<'t> {
         self.keep_resets_seen_only_by_waits();
         self.settle_exchanges();
         let tcp = self.held_connections_to_summary();
+        let listener_loads = self.take_listener_loads();
         let links: Vec<TraceId> = self
             .flows
             .all()
@@ -631,6 +635,7 @@ impl<'t> Model<'t> {
             tcp_traffic,
             udp_traffic,
             folded_tcp,
+            listener_loads,
         }
     }
 }

@@ -163,6 +163,22 @@ pub struct TcpConnection<S = Stream> {
     pub server_closed_first: bool,
 }
 
+/// The most bytes a server's message turning a client away takes, in one or two writes: 512
+/// bytes is what every IP path carries in one piece (RFC 791's 576-byte datagram less its
+/// headers; the bound RFC 1035 sets on DNS messages): one error line or packet, not a response.
+pub const SHORT_MESSAGE: u64 = 512;
+
+impl TcpConnection {
+    /// Accepted, answered with one short message (at most [`SHORT_MESSAGE`] bytes in at most two
+    /// writes), and closed by the server first: a rejection, or any brief exchange.
+    pub fn answered_short(&self) -> bool {
+        self.server.is_some()
+            && self.server_closed_first
+            && (1..=SHORT_MESSAGE).contains(&self.to_client.sent)
+            && self.to_client.sends <= 2
+    }
+}
+
 impl<S> TcpConnection<S> {
     /// The same connection with each direction turned into `T` by `f`.
     pub fn map_streams<T>(&self, f: impl Fn(&S) -> T) -> TcpConnection<T> {
@@ -306,6 +322,8 @@ pub struct ReplayOutcome {
     pub udp_traffic: Vec<super::UdpAggregate>,
     /// The connections that ended cleanly and are not in `tcp`, per pair of traces.
     pub folded_tcp: Vec<super::summary::FoldedLink>,
+    /// How many connections each listener's server held at once (see `tcp/load.rs`).
+    pub listener_loads: Vec<super::tcp::load::ListenerLoad>,
 }
 
 impl ReplayOutcome {

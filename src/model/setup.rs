@@ -4,8 +4,9 @@ use std::net::SocketAddr;
 
 use super::options::{self, Nonblock, OptionEffect};
 use super::socket::{Proto, SockState, Socket};
+use super::tcp::Side;
 use super::{DeviationKind, Model, PendingConnect, Target, Verdict, WaitKey};
-use crate::fold::SocketEvent;
+use crate::fold::{SocketEvent, SyntheticReason};
 use crate::parse::{Domain, Errno, FcntlOp, Fd, IoctlOp, OptValue, Protocol, SockAddr, SockType};
 use crate::source::SockId;
 
@@ -307,13 +308,28 @@ impl Model<'_> {
             }
         }
         if let Some(conn) = sock.conn {
+            let mut closing_listener = None;
             if let Some(c) = self.conns.get_mut(conn) {
                 let side = c.side_of(id);
+                let server_closed_now = side == Side::Server && c.server_closed.is_none();
                 c.set_closed(side, loc);
+                // A server killed by a signal, or whose trace ended, did not end the
+                // connection by choice.
+                let involuntary = matches!(
+                    ev.synthetic,
+                    Some(SyntheticReason::ProcessKilled | SyntheticReason::EndOfTrace)
+                );
+                if server_closed_now && involuntary {
+                    c.record.server_closed_first = false;
+                }
+                closing_listener = c.record.listener.filter(|_| server_closed_now);
                 c.closed_at = ev.call.time.or(c.closed_at);
                 if let Some(peer) = c.peer_of(side) {
                     self.touched.push(WaitKey::Sock(peer));
                 }
+            }
+            if let Some(listener) = closing_listener {
+                self.load_server_closed(listener);
             }
             self.retire_if_clean(conn);
         }

@@ -28,9 +28,13 @@ listener that it did not treat that way (memcached's `-c`).
 512 bytes is the size every IP path carries in one piece (RFC 791's 576-byte datagram less its
 headers; the bound RFC 1035 sets on DNS messages): one error line or packet, not a response.
 The order of calls inside the server's trace (one file, in time order) tells which connections
-were open together; clocks of different hosts are not compared. A server that reads the
-client's request before refusing it (PostgreSQL reads the startup packet before `too many
-clients`) looks like any short request and answer, and is not reported.
+were open together; clocks of different hosts are not compared.
+
+A server that reads the client's request before refusing it (PostgreSQL reads the startup
+packet before `too many clients`) looks like any short request and answer. It is reported only
+when it answered short exactly at the most connections it ever held (at least two), and every
+connection it accepted with fewer open was served in full: a limit refuses only at the limit,
+while a health check or an HTTP/1.0 exchange ends short at any load.
 
 ## Why it matters
 The network and the server are up, yet some clients fail: the ones that arrived while the server
@@ -47,8 +51,10 @@ nginx `worker_connections`), add workers, or make clients pool and reuse connect
 Precedence: the bytes the turned-away clients sent are not reported again as `data-unreceived`.
 ";
 
-/// The most bytes a rejection sends, in one or two writes (see the explanation).
-pub const SHORT_MESSAGE: u64 = 512;
+/// The fewest connections a server must hold at once before a short answer to a request read
+/// in full counts as a rejection: with one, a health check beside one long-lived connection
+/// looks the same.
+pub const MIN_CEILING: u32 = 2;
 
 /// Whether `a` comes before `b` in the same trace file (its lines are in time order).
 fn before(a: Loc, b: Loc) -> bool {
@@ -58,11 +64,7 @@ fn before(a: Loc, b: Loc) -> bool {
 /// Accepted, told something short without the server reading what the client sent, and closed
 /// by the server first.
 fn turned_away(c: &TcpConnection) -> bool {
-    c.server.is_some()
-        && c.server_closed_first
-        && (1..=SHORT_MESSAGE).contains(&c.to_client.sent)
-        && c.to_client.sends <= 2
-        && (c.to_server.received == 0 || c.to_server.received < c.to_server.sent)
+    c.answered_short() && (c.to_server.received == 0 || c.to_server.received < c.to_server.sent)
 }
 
 /// A connection of the same listener, accepted before `c` and still open when `c` was closed.
@@ -89,13 +91,23 @@ fn detect(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
     for (listener, conns) in by_listener {
         let mut evidence = Vec::new();
         let mut subjects = Vec::new();
+        // A server that reads the request before refusing (PostgreSQL's startup packet) looks
+        // like any short exchange, except that it answers so only at its most connections.
+        let at_ceiling = cx
+            .outcome
+            .listener_loads
+            .iter()
+            .find(|l| l.listener == listener)
+            .filter(|l| l.short_only_at_ceiling(MIN_CEILING));
         for &(i, c) in &conns {
-            if !turned_away(c) || claims.stream(i, Direction::ToServer) {
+            let read_then_refused = at_ceiling.is_some() && c.answered_short();
+            if !(turned_away(c) || read_then_refused) || claims.stream(i, Direction::ToServer) {
                 continue;
             }
-            let Some(held) = held_meanwhile(&conns, c) else {
+            let held = held_meanwhile(&conns, c);
+            if held.is_none() && !read_then_refused {
                 continue;
-            };
+            }
             subjects.push(i);
             if let (Some(accept), Some(close)) = (c.accept_loc, c.server_close) {
                 evidence.push(Evidence::new(accept, "accepted"));
@@ -109,21 +121,29 @@ fn detect(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
                     ),
                 ));
             }
-            if let Some(a) = held.accept_loc {
+            if let Some(a) = held.and_then(|h| h.accept_loc) {
                 evidence.push(Evidence::new(a, "a connection held open meanwhile"));
             }
         }
         if subjects.is_empty() {
             continue;
         }
-        let served = conns.iter().filter(|(_, c)| c.server.is_some()).count() as u64;
+        let held = match at_ceiling {
+            Some(load) => format!(
+                "while it held {} others open, the most it ever held",
+                load.most_open_at_accept
+            ),
+            None => format!(
+                "while it held others open ({} accepted)",
+                conns.iter().filter(|(_, c)| c.server.is_some()).count()
+            ),
+        };
         let summary = format!(
-            "{} turned away {} on {} (accepted, told something short, closed) while it held others \
-             open ({} accepted): a connection limit",
+            "{} turned away {} on {} (accepted, told something short, closed) {held}: a \
+             connection limit",
             cx.who(listener.trace),
             plural(subjects.len() as u64, "connection", "connections"),
             cx.sock(listener),
-            served,
         );
         findings.push(
             RULE.finding(
@@ -143,6 +163,7 @@ fn detect(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
 #[cfg(test)]
 mod tests {
     use super::RULE;
+    use crate::model::tcp::load::ListenerLoad;
     use crate::model::TcpConnection;
     use crate::testkit::fixtures::*;
     use crate::testkit::rules::*;
@@ -205,6 +226,38 @@ mod tests {
         c.to_server = stream(18, 18, 18, 1, loc(2, 6));
         let outcome = tcp(vec![served(1, 10, None), c]);
         assert!(!fired(topology3(), outcome).contains(&RULE.id));
+    }
+
+    fn load(most: u32, fewest_short: Option<u32>) -> ListenerLoad {
+        ListenerLoad {
+            listener: sock(0, 0),
+            open: 0,
+            most_open_at_accept: most,
+            answered_short: u32::from(fewest_short.is_some()),
+            fewest_open_at_short: fewest_short,
+        }
+    }
+
+    /// PostgreSQL at `max_connections = 3`: the fourth backend reads the startup packet, sends
+    /// `too many clients` and exits, while three sessions are held.
+    fn read_then_refused(loads: Vec<ListenerLoad>) -> Vec<&'static str> {
+        let mut refused = turned_away_at(3, 40, 42);
+        refused.to_server = stream(71, 71, 71, 1, loc(3, 6));
+        let mut outcome = tcp(vec![served(1, 10, None), served(2, 20, None), refused]);
+        outcome.listener_loads = loads;
+        fired(topology3(), outcome)
+    }
+
+    #[test]
+    fn a_short_answer_only_at_the_most_connections_held_is_a_rejection() {
+        assert!(read_then_refused(vec![load(3, Some(3))]).contains(&RULE.id));
+    }
+
+    #[test]
+    fn a_short_answer_also_given_below_the_most_is_no_limit() {
+        assert!(!read_then_refused(vec![load(3, Some(1))]).contains(&RULE.id));
+        // One held connection is not enough: a health check beside a long session.
+        assert!(!read_then_refused(vec![load(1, Some(1))]).contains(&RULE.id));
     }
 
     #[test]

@@ -178,7 +178,9 @@ mod tests {
         let findings = findings(two_hosts(), outcome);
         assert_eq!(rules_of(&findings), ["no-reply"]);
         assert_eq!(findings[0].class, Class::Application);
-        assert!(findings[0].summary.contains("2 UDP requests (from 2 sockets)"));
+        assert!(findings[0]
+            .summary
+            .contains("2 UDP requests (from 2 sockets)"));
         assert_eq!(findings[0].evidence.len(), 4);
     }
 }

@@ -735,6 +735,7 @@ impl Model<'_> {
         }
         accepted.conn = Some(conn_id);
         self.sockets.insert(new_id, accepted);
+        self.load_accepted(listener_id, conn_id);
         if let Some(client) = client {
             self.touch(WaitKey::Sock(client));
         }

@@ -9,6 +9,7 @@
 //! send and receive on the streams in `stream`.
 
 pub(super) mod connect;
+pub mod load;
 pub(super) mod stream;
 pub mod table;
 
@@ -174,6 +175,8 @@ pub struct Connection {
     /// Trace clock of the connect and of the latest close, when the traces show them.
     pub opened_at: Option<f64>,
     pub closed_at: Option<f64>,
+    /// Connections of the same listener the server held when it accepted this one.
+    pub open_at_accept: u32,
 }
 
 impl Connection {
@@ -199,6 +202,7 @@ impl Connection {
             server_read_eof: false,
             opened_at: None,
             closed_at: None,
+            open_at_accept: 0,
         }
     }
 

@@ -131,5 +131,9 @@ fn an_edge_triggered_registration_alone_is_no_wait_for_an_answer() {
         w.finish().unanswered_requests.len()
     };
     assert_eq!(run(false), 0, "a pacing sender asks nothing");
-    assert_eq!(run(true), 1, "a receiver that found nothing yet waits for the answer");
+    assert_eq!(
+        run(true),
+        1,
+        "a receiver that found nothing yet waits for the answer"
+    );
 }

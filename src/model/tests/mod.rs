@@ -114,6 +114,7 @@ mod connect;
 mod data;
 mod exchange;
 mod history;
+mod load;
 mod tcp;
 mod teardown;
 mod udp;

@@ -1,0 +1,86 @@
+//! How many connections each listener's server held at once. A server at its connection limit
+//! answers the connection past the limit with one short message and closes it, and does so only
+//! there; a short answer given at any load (a health check, HTTP/1.0) is no limit. The counts
+//! are kept per listener as connections come and go, so they stay right after finished
+//! connections are forgotten (`retire.rs`).
+
+use serde::Serialize;
+
+use super::ConnId;
+use crate::model::{Model, TcpConnection};
+use crate::source::SockId;
+
+/// One listener's load over the run.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ListenerLoad {
+    pub listener: SockId,
+    /// Connections accepted and not yet closed by the server.
+    #[serde(skip)]
+    pub open: u32,
+    /// The most connections the server held when it accepted one more.
+    pub most_open_at_accept: u32,
+    /// Connections answered short and closed by the server
+    /// ([`TcpConnection::answered_short`]), and the fewest held when one of them was accepted.
+    pub answered_short: u32,
+    pub fewest_open_at_short: Option<u32>,
+}
+
+impl ListenerLoad {
+    /// Were the short answers given only at the most connections the server ever held, and
+    /// that most at least `min_ceiling`? Then they are rejections at a limit.
+    pub fn short_only_at_ceiling(&self, min_ceiling: u32) -> bool {
+        self.most_open_at_accept >= min_ceiling
+            && self.fewest_open_at_short == Some(self.most_open_at_accept)
+    }
+}
+
+impl Model<'_> {
+    /// `listener` accepted connection `conn`.
+    pub(in crate::model) fn load_accepted(&mut self, listener: SockId, conn: ConnId) {
+        let load = self
+            .listener_loads
+            .entry(listener)
+            .or_insert_with(|| ListenerLoad {
+                listener,
+                open: 0,
+                most_open_at_accept: 0,
+                answered_short: 0,
+                fewest_open_at_short: None,
+            });
+        if let Some(c) = self.conns.get_mut(conn) {
+            c.open_at_accept = load.open;
+        }
+        load.most_open_at_accept = load.most_open_at_accept.max(load.open);
+        load.open = load.open.saturating_add(1);
+    }
+
+    /// The server closed its side of a connection `listener` accepted.
+    pub(in crate::model) fn load_server_closed(&mut self, listener: SockId) {
+        if let Some(load) = self.listener_loads.get_mut(&listener) {
+            load.open = load.open.saturating_sub(1);
+        }
+    }
+
+    /// A connection's record is final (it was retired, or the run ended).
+    pub(in crate::model) fn load_ended(&mut self, record: &TcpConnection, open_at_accept: u32) {
+        let (Some(listener), true) = (record.listener, record.answered_short()) else {
+            return;
+        };
+        if let Some(load) = self.listener_loads.get_mut(&listener) {
+            load.answered_short = load.answered_short.saturating_add(1);
+            load.fewest_open_at_short = Some(
+                load.fewest_open_at_short
+                    .map_or(open_at_accept, |f| f.min(open_at_accept)),
+            );
+        }
+    }
+
+    /// Every listener's load, in listener order.
+    pub(in crate::model) fn take_listener_loads(&mut self) -> Vec<ListenerLoad> {
+        let mut loads: Vec<ListenerLoad> = std::mem::take(&mut self.listener_loads)
+            .into_values()
+            .collect();
+        loads.sort_by_key(|l| l.listener);
+        loads
+    }
+}
