@@ -1117,7 +1117,7 @@ sc_telnet_healthy() {
 }
 
 sc_telnet_random_loss() {
-  begin telnet-random-loss telnet record pending
+  begin telnet-random-loss telnet record
   in_ns srv iptables -A INPUT -p tcp --dport 23 -m statistic --mode random --probability 0.25 -j DROP
   start srv server inetutils-inetd -d --pidfile="$WORK/run/inetd.pid" "$WORK/inetd.conf"
   wait_listening srv t 23

@@ -189,6 +189,12 @@ APPS = {
         "client": ["connect-never-completed", "connect-filtered"],
     },
     "pg-connect-unspecified": {"psql": ["connect-to-unspecified"]},
+    "telnet-random-loss": {
+        "client": invisible("timing a round trip needs the peer's handling time, from the "
+                            "peer's own trace"),
+        "server": invisible("timing a round trip needs the peer's handling time, from the "
+                            "peer's own trace"),
+    },
     "pg-max-connections": {
         "server": ["admission-limit"],
         "psql4": invisible("the client reads PostgreSQL's refusal and the end of the "

@@ -18,6 +18,7 @@
 use std::collections::VecDeque;
 use std::net::SocketAddr;
 
+use super::round_trips::{RoundTrips, SocketRoundTrips, TimedRoundTrip, MIN_BLOCKED};
 use super::socket::Proto;
 use super::tcp::ConnId;
 use super::{DeviationKind, Model, Verdict, Way};
@@ -51,9 +52,23 @@ struct Request {
     waited: Option<(Loc, bool)>,
     /// The program tried to receive on the socket after sending it (and found nothing yet).
     read_tried: bool,
+    /// Clocks of the round trip, each on its own host: when this socket's last send of the
+    /// request ended; when the traced peer last read it and first answered (peer's clock).
+    sent_at: Option<f64>,
+    /// The last send of the request (the one the answer's time is measured from).
+    last_sent: Loc,
+    peer_read_at: Option<f64>,
+    peer_answered_at: Option<f64>,
 }
 
 impl Request {
+    /// What the network added to this round trip, answered at `arrived` (requester's clock).
+    fn network_time(&self, arrived: f64) -> Option<f64> {
+        let handling = self.peer_answered_at? - self.peer_read_at?;
+        let waited = arrived - self.sent_at?;
+        (handling >= 0.0 && waited >= handling).then_some(waited - handling)
+    }
+
     fn new(sent: Loc) -> Self {
         Request {
             sent,
@@ -61,6 +76,10 @@ impl Request {
             read: 0,
             waited: None,
             read_tried: false,
+            sent_at: None,
+            last_sent: sent,
+            peer_read_at: None,
+            peer_answered_at: None,
         }
     }
 
@@ -98,6 +117,10 @@ pub(in crate::model) struct Exchange {
     unanswered_named: u32,
     /// The first unanswered request and the wait that gave up on it.
     first_unanswered: Option<(Loc, Loc)>,
+    /// When the last wait that blocked and then reported this socket readable ended.
+    ready_at: Option<f64>,
+    /// Round trips with a traced peer, timed (see `round_trips.rs`).
+    round_trips: RoundTrips,
 }
 
 impl Exchange {
@@ -114,13 +137,16 @@ impl Exchange {
             unanswered: 0,
             unanswered_named: 0,
             first_unanswered: None,
+            ready_at: None,
+            round_trips: RoundTrips::default(),
         }
     }
 
-    fn sent(&mut self, at: Loc) {
-        if !self.asks {
-            return;
-        }
+    /// The socket sent (part of) a request; `ended` is when the send returned.
+    /// Either side's sends are timed against the answer; only the asking side's unanswered
+    /// requests are counted.
+    fn sent(&mut self, at: Loc, ended: Option<f64>) {
+        self.ready_at = None;
         match &mut self.pending {
             Some(Request {
                 waited: Some(_), ..
@@ -131,17 +157,40 @@ impl Exchange {
             Some(request) => request.parts = request.parts.saturating_add(1),
             None => self.pending = Some(Request::new(at)),
         }
+        if let Some(request) = &mut self.pending {
+            request.sent_at = ended;
+            request.last_sent = at;
+        }
     }
 
-    fn received(&mut self) {
-        if self.pending.take().is_some() {
+    /// The answer came, at `answer`; `arrived` is when, if a wait that blocked showed it.
+    fn received(&mut self, answer: Loc, arrived: Option<f64>) {
+        let arrived = arrived.or(self.ready_at.take());
+        if let Some(request) = self.pending.take() {
             self.answered += 1;
+            if let Some(network) = arrived.and_then(|t| request.network_time(t)) {
+                self.round_trips.add(TimedRoundTrip {
+                    network,
+                    request: request.last_sent,
+                    answer,
+                });
+            }
+        }
+    }
+
+    /// The traced peer sent its first bytes after reading the pending request, at `at` (its
+    /// clock).
+    fn answered(&mut self, at: Option<f64>) {
+        if let Some(request) = &mut self.pending {
+            if request.peer_read_at.is_some() && request.peer_answered_at.is_none() {
+                request.peer_answered_at = at;
+            }
         }
     }
 
     /// The traced peer's program read (part of) a request: the oldest one given up on before,
     /// or else the pending one.
-    fn delivered(&mut self, read_at: PeerRead) {
+    fn delivered(&mut self, read_at: PeerRead, read_ended: Option<f64>) {
         self.read_at = Some(read_at);
         if let Some(oldest) = self.awaiting_delivery.front_mut() {
             oldest.read = oldest.read.saturating_add(1);
@@ -152,6 +201,9 @@ impl Exchange {
             }
         } else if let Some(request) = &mut self.pending {
             request.read = request.read.saturating_add(1);
+            if request.peer_answered_at.is_none() {
+                request.peer_read_at = read_ended;
+            }
         }
     }
 
@@ -189,7 +241,7 @@ impl Exchange {
         let Some(request) = self.pending.take() else {
             return;
         };
-        if request.waited.is_none() {
+        if request.waited.is_none() || !self.asks {
             return;
         }
         if self.peer_traced && !request.fully_read(self.proto) {
@@ -302,9 +354,10 @@ impl Model<'_> {
             .exchanges
             .entry(id)
             .or_insert_with(|| Exchange::new(peer, proto, peer_traced, way == Way::Send));
+        let ended = ended_at(ev);
         match way {
-            Way::Send if moved => exchange.sent(loc),
-            Way::Receive if moved => exchange.received(),
+            Way::Send if moved => exchange.sent(loc, ended),
+            Way::Receive if moved => exchange.received(loc, ended.filter(|_| blocked(ev))),
             // A nonblocking receive that finds nothing is how event loops poll: no give-up,
             // but the program is after the answer.
             Way::Receive if gave_up && (blocking || outcome.never_returned()) => {
@@ -333,11 +386,37 @@ impl Model<'_> {
 
     /// The traced socket `sender`'s request was read by its peer's program (possibly after
     /// `sender` gave up on it and was closed).
-    pub(in crate::model) fn exchange_delivered(&mut self, sender: SockId, read_at: PeerRead) {
+    pub(in crate::model) fn exchange_delivered(
+        &mut self,
+        sender: SockId,
+        read_at: PeerRead,
+        ev: &SocketEvent,
+    ) {
+        let ended = ended_at(ev);
         if let Some(exchange) = self.exchanges.get_mut(&sender) {
-            exchange.delivered(read_at);
+            exchange.delivered(read_at, ended);
         } else if let Some(exchange) = self.exchanges_awaiting_delivery.get_mut(&sender) {
-            exchange.delivered(read_at);
+            exchange.delivered(read_at, ended);
+        }
+    }
+
+    /// The traced peer of `asker` sent it bytes (`ev`): the answer, if a request was read.
+    pub(in crate::model) fn exchange_answered(&mut self, asker: SockId, ev: &SocketEvent) {
+        if let Some(exchange) = self.exchanges.get_mut(&asker) {
+            exchange.answered(ev.call.time);
+        }
+    }
+
+    /// A wait naming `socks` (`ev`: poll, select) reported them readable. When it blocked, it
+    /// ended as the data came.
+    pub(in crate::model) fn exchanges_ready(&mut self, socks: &[SockId], ev: &SocketEvent) {
+        let Some(ended) = ended_at(ev).filter(|_| blocked(ev)) else {
+            return;
+        };
+        for id in socks {
+            if let Some(exchange) = self.exchanges.get_mut(id) {
+                exchange.ready_at = Some(ended);
+            }
         }
     }
 
@@ -362,7 +441,7 @@ impl Model<'_> {
             exchange.give_up();
             if !exchange.awaiting_delivery.is_empty() {
                 self.exchanges_awaiting_delivery.insert(id, exchange);
-            } else if exchange.first_unanswered.is_some() {
+            } else if exchange.first_unanswered.is_some() || exchange.round_trips.count > 0 {
                 // Settled at the end: whether a traced peer sent anything back shows only then.
                 self.closed_exchanges.push((id, exchange));
             }
@@ -389,6 +468,15 @@ impl Model<'_> {
         let settled: Vec<UnansweredRequests> = settled.collect();
         self.unanswered.extend(settled);
         self.unanswered.sort_by_key(|u| u.request);
+        self.round_trips = closed
+            .into_iter()
+            .filter(|(_, e)| e.peer_traced && e.round_trips.count > 0)
+            .map(|(sock, e)| SocketRoundTrips {
+                sock,
+                trips: e.round_trips,
+            })
+            .collect();
+        self.round_trips.sort_by_key(|r| r.sock);
     }
 
     /// A transfer on a TCP socket whose peer no trace shows failed with an error that proves by
@@ -430,4 +518,14 @@ impl Model<'_> {
             .filter(|e| !e.peer_traced)
             .map(|e| e.peer)
     }
+}
+
+/// When a call returned, on its trace's clock (its start plus its `-T` duration).
+fn ended_at(ev: &SocketEvent) -> Option<f64> {
+    Some(ev.call.time? + ev.call.duration.unwrap_or(0.0))
+}
+
+/// The call blocked until what it reports happened (see [`MIN_BLOCKED`]).
+fn blocked(ev: &SocketEvent) -> bool {
+    ev.call.duration.is_some_and(|d| d >= MIN_BLOCKED)
 }

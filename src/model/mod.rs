@@ -16,6 +16,7 @@ mod exchange;
 pub mod options;
 pub mod outcome;
 mod retire;
+pub mod round_trips;
 mod setup;
 pub mod socket;
 pub mod summary;
@@ -100,6 +101,8 @@ pub struct Model<'t> {
     exchanges: HashMap<SockId, exchange::Exchange>,
     /// Exchanges of closed sockets whose last requests a traced peer may still read.
     exchanges_awaiting_delivery: HashMap<SockId, exchange::Exchange>,
+    /// Timed round trips of closed sockets with traced peers (see `round_trips.rs`).
+    round_trips: Vec<round_trips::SocketRoundTrips>,
     /// Each listener's load (see `tcp/load.rs`).
     listener_loads: HashMap<SockId, tcp::load::ListenerLoad>,
     /// Exchanges of closed sockets with unanswered requests, settled at the end.
@@ -152,6 +155,7 @@ impl<'t> Model<'t> {
             exchanges_awaiting_delivery: HashMap::new(),
             closed_exchanges: Vec::new(),
             listener_loads: HashMap::new(),
+            round_trips: Vec::new(),
             unanswered: Vec::new(),
             wait_keys: Vec::new(),
             touched: Vec::new(),
@@ -636,6 +640,7 @@ impl<'t> Model<'t> {
             udp_traffic,
             folded_tcp,
             listener_loads,
+            round_trips: self.round_trips,
         }
     }
 }

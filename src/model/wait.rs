@@ -131,9 +131,13 @@ impl Model<'_> {
         let mut waits = Vec::new();
         let mut resets = Vec::new();
         let mut errored = Vec::new();
+        let mut ready = Vec::new();
         for (w, id) in watched() {
             if !self.sockets.contains_key(&id) {
                 continue;
+            }
+            if w.got.read {
+                ready.push(id);
             }
             let failed = w.got.error || w.got.hangup;
             if w.got.read && !failed && self.readable(id) == Some(false) {
@@ -150,6 +154,11 @@ impl Model<'_> {
             if let Some(retry) = self.retry_ready_wait(&resets, &waits) {
                 return retry;
             }
+        }
+        // An event loop's epoll set multiplexes many streams (HTTP/2, gRPC): only a wait that
+        // names the socket shows the program waiting for this answer.
+        if epoll_fd.is_none() {
+            self.exchanges_ready(&ready, ev);
         }
         for id in errored {
             self.note_wait_reset(ev, id);

@@ -1,15 +1,17 @@
-//! `network-stall`: connects that completed only after the kernel retransmitted their SYN.
+//! `network-stall`: connects that completed only after the kernel retransmitted their SYN, and
+//! request/answer round trips that the network delayed by a retransmission timeout.
 
 use super::group_by;
 use crate::diagnose::context::plural;
 use crate::diagnose::rule::Rule;
 use crate::diagnose::{Claims, Class, Context, Evidence, Finding};
+use crate::model::round_trips::TimedRoundTrip;
 use crate::model::ConnectTiming;
 
 pub const RULE: Rule = Rule {
     id: "network-stall",
     class: Class::Network,
-    title: "Connects completed only after SYN retransmissions: packets were lost on the way",
+    title: "Connects or round trips delayed by TCP retransmissions: packets were lost on the way",
     explanation: EXPLANATION,
     detect,
 };
@@ -24,6 +26,16 @@ time is measured on one host only: the connect's own `-T` duration, or the diffe
 the connect's timestamp and that of the SO_ERROR or EISCONN call that reported it connected, in
 the same trace. Clocks of different hosts are never compared.
 
+With both sides of a connection traced, request/answer round trips are timed too. The requester
+measures from the end of its request to the arrival of the answer (the end of a wait that
+blocked until it came); the peer measures from reading the request to sending its answer; the
+difference is the time the bytes spent between the hosts, each figure a duration on one host's
+own clock. A round trip that took at least 200 ms longer than the fastest one of the same
+socket was delayed by a retransmission: Linux never retransmits a segment on an established
+connection sooner than 200 ms after sending it (`TCP_RTO_MIN`), and on a path without loss the
+round trip varies by far less (delayed acknowledgements, at most 200 ms, are the only other
+wait of that size, and they delay no answer the peer wrote at once).
+
 ## Why it matters
 The connection works, so nothing fails: requests are just slow, by whole seconds, at random.
 That is the signature of packet loss (a lossy link, an overloaded queue, a policer, a full listen
@@ -31,7 +43,8 @@ backlog dropping SYNs), which no error code reports.
 
 ## Evidence
 Each slow connect and the call that showed it complete, with the measured duration and the
-number of retransmissions it corresponds to.
+number of retransmissions it corresponds to; each slow round trip's request and answer, with the
+time the network added.
 
 ## What to do
 Measure the loss: `ss -ti` (retrans counters per connection), `nstat -az TcpRetransSegs
@@ -59,7 +72,71 @@ pub fn syn_retransmissions(seconds: f64) -> Option<u32> {
     })
 }
 
-fn detect(cx: &Context, _claims: &mut Claims) -> Vec<Finding> {
+/// The shortest retransmission timeout on an established Linux connection (`TCP_RTO_MIN`,
+/// 200 ms): a lost segment delays its answer at least this long.
+pub const MIN_RTO: f64 = 0.2;
+
+fn detect(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
+    let mut findings = slow_connects(cx, claims);
+    findings.extend(slow_round_trips(cx));
+    findings
+}
+
+/// Round trips with a traced peer that the network delayed by a retransmission timeout.
+fn slow_round_trips(cx: &Context) -> Vec<Finding> {
+    let slow = cx.outcome.round_trips.iter().filter_map(|r| {
+        let slow: Vec<&TimedRoundTrip> = r.trips.slower_by(MIN_RTO).collect();
+        (!slow.is_empty()).then_some((r, slow))
+    });
+    group_by(slow, |(r, _)| r.sock.trace)
+        .into_iter()
+        .map(|(trace, group)| {
+            let trips: u32 = group.iter().map(|(r, _)| r.trips.count).sum();
+            let delayed: Vec<&TimedRoundTrip> =
+                group.iter().flat_map(|(_, s)| s.iter().copied()).collect();
+            let fastest = group
+                .iter()
+                .filter_map(|(r, _)| r.trips.fastest)
+                .fold(f64::INFINITY, f64::min);
+            let mut times: Vec<String> = delayed
+                .iter()
+                .map(|t| format!("{:.3} s", t.network))
+                .collect();
+            times.truncate(8);
+            let summary = format!(
+                "{}: {} of {trips} request/answer round trips with its traced peer spent {} between \
+                 the hosts, against {:.4} s for the fastest: TCP retransmissions after loss",
+                cx.who(trace),
+                delayed.len(),
+                times.join(", "),
+                fastest,
+            );
+            let evidence = delayed.iter().take(8).flat_map(|t| {
+                [
+                    Evidence::new(t.request, "request sent"),
+                    Evidence::new(
+                        t.answer,
+                        format!(
+                            "answer received: {:.3} s between the hosts, the peer's own handling excluded",
+                            t.network
+                        ),
+                    ),
+                ]
+            });
+            RULE.finding(
+                summary,
+                "measure the loss: ss -ti (retrans), nstat -az TcpRetransSegs, ip -s link on both hosts and the hops between",
+            )
+            .with_evidence(evidence)
+            .with_fact(format!(
+                "Linux waits at least {MIN_RTO} s (TCP_RTO_MIN) before retransmitting a segment of an established connection"
+            ))
+        })
+        .collect()
+}
+
+/// Connects that completed only after SYN retransmissions.
+fn slow_connects(cx: &Context, _claims: &mut Claims) -> Vec<Finding> {
     let slow: Vec<(&ConnectTiming, u32)> = cx
         .outcome
         .connect_timings
@@ -104,6 +181,8 @@ fn detect(cx: &Context, _claims: &mut Claims) -> Vec<Finding> {
 #[cfg(test)]
 mod tests {
     use super::{syn_retransmissions, RULE};
+    use crate::diagnose::Finding;
+    use crate::model::round_trips::{RoundTrips, SocketRoundTrips, TimedRoundTrip};
     use crate::model::{ConnectTiming, ReplayOutcome};
     use crate::testkit::fixtures::*;
     use crate::testkit::rules::*;
@@ -125,6 +204,71 @@ mod tests {
         let found = assert_fires_on(&RULE, timed(3.081));
         assert!(found[0].summary.contains("3.081 s"), "{}", found[0].summary);
         assert!(found[0].evidence[0].note.contains("2 retransmissions"));
+    }
+
+    fn round_trips(networks: &[f64]) -> ReplayOutcome {
+        let mut trips = RoundTrips::default();
+        for (i, network) in networks.iter().enumerate() {
+            let line = 10 + 2 * i as u64;
+            trips.add(TimedRoundTrip {
+                network: *network,
+                request: loc(1, line),
+                answer: loc(1, line + 1),
+            });
+        }
+        ReplayOutcome {
+            round_trips: vec![SocketRoundTrips {
+                sock: sock(1, 0),
+                trips,
+            }],
+            ..ReplayOutcome::default()
+        }
+    }
+
+    #[test]
+    fn fires_alone_on_a_round_trip_delayed_by_a_retransmission() {
+        let found = assert_fires_on(&RULE, round_trips(&[0.0004, 0.2101, 0.0005]));
+        assert!(found[0].summary.contains("1 of 3"), "{}", found[0].summary);
+        assert!(found[0].summary.contains("0.210 s"), "{}", found[0].summary);
+    }
+
+    #[test]
+    fn round_trips_that_vary_by_less_than_the_minimum_timeout_are_silent() {
+        // Delayed acknowledgements and scheduling add up to 200 ms, no more.
+        let outcome = round_trips(&[0.0004, 0.18, 0.041]);
+        assert!(!fired(two_hosts(), outcome).contains(&RULE.id));
+    }
+
+    /// telnet through a filter dropping a quarter of the packets: the first line's echo came
+    /// back 0.210 s after it was typed, the second's in 0.2 ms (both sides traced).
+    #[test]
+    fn fires_on_a_recorded_telnet_session_under_loss() {
+        let analysis = run(&["apps", "telnet-random-loss"]);
+        let found: Vec<&Finding> = analysis
+            .findings
+            .iter()
+            .filter(|f| f.rule == RULE.id)
+            .collect();
+        let [finding] = found.as_slice() else {
+            panic!("{:?}", analysis.findings)
+        };
+        assert!(
+            finding.summary.contains("round trips"),
+            "{}",
+            finding.summary
+        );
+    }
+
+    fn run(path: &[&str]) -> crate::pipeline::Analysis {
+        let mut config = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+        for part in path {
+            config = config.join(part);
+        }
+        let inputs = crate::config::Inputs {
+            paths: vec![config.join("netcheck.conf")],
+            one_host: Vec::new(),
+        };
+        crate::pipeline::run_pipeline(&inputs).expect("the recorded scenario runs")
     }
 
     #[test]
@@ -155,21 +299,15 @@ mod tests {
         );
     }
 
+    /// (The python client's round trip is timed too, and fast; the plain recording has no `-T`,
+    /// so no wait is known to have blocked and nothing is timed.)
     #[test]
     fn the_same_exchanges_without_loss_are_silent() {
         for name in [
             "healthy-tcp-requests--python--socat--record",
             "healthy-tcp-requests--nc--socat--plain",
         ] {
-            let config = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-                .join("tests/fixtures/lab")
-                .join(name)
-                .join("netcheck.conf");
-            let inputs = crate::config::Inputs {
-                paths: vec![config],
-                one_host: Vec::new(),
-            };
-            let analysis = crate::pipeline::run_pipeline(&inputs).expect(name);
+            let analysis = run(&["lab", name]);
             assert!(
                 analysis.findings.iter().all(|f| f.rule != RULE.id),
                 "{name}: {:?}",

@@ -137,6 +137,9 @@ impl Model<'_> {
         let unreceived = dir.unreceived();
         if let Some(peer) = peer {
             self.touch(WaitKey::Sock(peer));
+            if bytes.len > 0 {
+                self.exchange_answered(peer, ev);
+            }
         }
         if shut_down {
             return self.deviate(
@@ -415,7 +418,7 @@ impl Model<'_> {
         let mismatch = !missing && exact_content && !flags.trunc && !incoming.agrees(bytes.shown);
         if let Some(sender) = self.conns.get(conn_id).and_then(|c| c.peer_of(side)) {
             if bytes.len > 0 && !flags.peek {
-                self.exchange_delivered(sender, PeerRead::Stream(conn_id));
+                self.exchange_delivered(sender, PeerRead::Stream(conn_id), ev);
             }
         }
         let Some(c) = self.conns.get_mut(conn_id) else {

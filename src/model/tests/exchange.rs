@@ -137,3 +137,62 @@ fn an_edge_triggered_registration_alone_is_no_wait_for_an_answer() {
         "a receiver that found nothing yet waits for the answer"
     );
 }
+
+/// Gives the last call of `script` a start time and a `-T` duration (its host's clock).
+fn timed(script: &mut Script, start: f64, duration: f64) {
+    if let Some(ev) = script.last() {
+        ev.call.time = Some(start);
+        ev.call.duration = Some(duration);
+    }
+}
+
+/// The telnet echo under random loss: the client's poll blocks 0.21 s for an answer the server
+/// wrote 1 ms after reading the line. The server's clock is far from the client's: only each
+/// host's own durations count.
+#[test]
+fn a_round_trip_is_timed_on_each_host_s_own_clock() {
+    let topo = two_hosts();
+    let (mut a, mut b, s, c) = connected();
+    let mut lines = Vec::new();
+    for (i, (client_wait, line)) in [(0.0015, &b"one"[..]), (0.2105, &b"two"[..])]
+        .into_iter()
+        .enumerate()
+    {
+        let t = 10.0 + i as f64;
+        let server_t = 500.0 + i as f64;
+        let send = b.send(c, line);
+        timed(&mut b, t, 0.0001);
+        b.poll(c, readable(), readable());
+        timed(&mut b, t + 0.0002, client_wait);
+        let recv = b.recv(c, line);
+        timed(&mut b, t + 0.0003 + client_wait, 0.00001);
+        let read = a.recv(s, line);
+        timed(&mut a, server_t, 0.0001);
+        let echo = a.send(s, line);
+        timed(&mut a, server_t + 0.0011, 0.00002);
+        lines.push((send, read, echo, recv));
+    }
+    let close = b.close(c);
+    let mut w = World::new(&topo, vec![a, b]);
+    set_up(&mut w);
+    for (send, read, echo, recv) in &lines {
+        w.upto(*send);
+        w.upto(*read);
+        w.upto(*echo);
+        w.upto(*recv);
+    }
+    w.upto(close);
+    let out = w.finish();
+    let [r] = out.round_trips.as_slice() else {
+        panic!("{:?}", out.round_trips)
+    };
+    assert_eq!(r.trips.count, 2);
+    let slow: Vec<_> = r.trips.slower_by(0.2).collect();
+    let [slow] = slow.as_slice() else {
+        panic!("{:?}", r.trips)
+    };
+    // Sent until t + 0.0001, the poll that blocked ended at t + 0.2107: 0.2106 s waited, less
+    // the server's 1 ms between the end of its read and its echo.
+    assert!((slow.network - 0.2096).abs() < 1e-6, "{}", slow.network);
+    assert_eq!(slow.request, lines[1].0);
+}
