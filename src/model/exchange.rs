@@ -158,7 +158,12 @@ impl Exchange {
             None => self.pending = Some(Request::new(at)),
         }
         if let Some(request) = &mut self.pending {
-            request.sent_at = ended;
+            // A part sent untimed (waiting in a backlog) leaves the whole request untimed.
+            request.sent_at = if request.parts > 1 && request.sent_at.is_none() {
+                None
+            } else {
+                ended
+            };
             request.last_sent = at;
         }
     }
@@ -316,6 +321,12 @@ impl Model<'_> {
             return;
         };
         let (proto, external, blocking) = (sock.proto, sock.external, !sock.nonblock.on);
+        // Bytes sent on a connection no traced accept has taken yet wait in the backlog: their
+        // round trip includes that wait, which is no network time.
+        let before_accept = sock
+            .conn
+            .and_then(|c| self.conns.get(c))
+            .is_some_and(|c| c.record.server.is_none() && c.record.listener.is_some());
         let peer = addr
             .or(sock.peer)
             .or_else(|| self.exchanges.get(&id).map(|e| e.peer));
@@ -356,7 +367,7 @@ impl Model<'_> {
             .or_insert_with(|| Exchange::new(peer, proto, peer_traced, way == Way::Send));
         let ended = ended_at(ev);
         match way {
-            Way::Send if moved => exchange.sent(loc, ended),
+            Way::Send if moved => exchange.sent(loc, ended.filter(|_| !before_accept)),
             Way::Receive if moved => exchange.received(loc, ended.filter(|_| blocked(ev))),
             // A nonblocking receive that finds nothing is how event loops poll: no give-up,
             // but the program is after the answer.

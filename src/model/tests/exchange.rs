@@ -196,3 +196,32 @@ fn a_round_trip_is_timed_on_each_host_s_own_clock() {
     assert!((slow.network - 0.2096).abs() < 1e-6, "{}", slow.network);
     assert_eq!(slow.request, lines[1].0);
 }
+
+/// A request sent before the server accepted the connection waited in the backlog: its round
+/// trip is not network time (a one-worker server busy with another client).
+#[test]
+fn a_request_sent_before_the_accept_is_not_timed() {
+    let topo = two_hosts();
+    let (mut a, mut b, s, c) = connected();
+    let send = b.send(c, b"GET");
+    timed(&mut b, 10.0, 0.0001);
+    b.poll(c, readable(), readable());
+    timed(&mut b, 10.0002, 1.5);
+    let recv = b.recv(c, b"200");
+    timed(&mut b, 11.5003, 0.00001);
+    let close = b.close(c);
+    let read = a.recv(s, b"GET");
+    timed(&mut a, 500.0, 0.0001);
+    let answer = a.send(s, b"200");
+    timed(&mut a, 500.001, 0.00002);
+    let mut w = World::new(&topo, vec![a, b]);
+    w.upto(Loc::new(TraceId(0), 3));
+    w.upto(Loc::new(TraceId(1), 2));
+    w.upto(send);
+    w.upto(Loc::new(TraceId(0), 4));
+    w.upto(read);
+    w.upto(answer);
+    w.upto(recv);
+    w.upto(close);
+    assert!(w.finish().round_trips.is_empty());
+}
