@@ -46,6 +46,10 @@ fn a_finding_about_a_traced_peer_rests_on_both_ends() {
         "{text}"
     );
     assert!(text.contains("seen from: server and client"), "{text}");
+    assert!(
+        text.contains("host db: 10.77.1.99; trace(s) none (unobserved)"),
+        "{text}"
+    );
 }
 
 #[test]

@@ -99,12 +99,12 @@ fn configuration(out: &mut String, report: &Report, style: Style) {
         } else {
             host.ips.join(", ")
         };
-        let _ = writeln!(
-            out,
-            "host {}: {ips}; trace(s) {}",
-            host.name,
+        let traces = if host.traces.is_empty() {
+            "none (unobserved)".to_string()
+        } else {
             host.traces.join(", ")
-        );
+        };
+        let _ = writeln!(out, "host {}: {ips}; trace(s) {traces}", host.name);
         for nat in &host.nats {
             let marker = if nat.inferred { " (inferred)" } else { "" };
             let _ = writeln!(out, "  nat {} -> {}{marker}", nat.private, nat.public);
