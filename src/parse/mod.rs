@@ -34,6 +34,7 @@ pub mod error;
 pub mod ffset;
 mod file;
 pub mod frame;
+mod int_hash;
 pub mod lines;
 mod merge;
 mod names;
@@ -44,6 +45,7 @@ mod stats;
 pub mod strings;
 mod swar;
 pub mod syscall;
+pub mod tokens;
 mod typed;
 pub mod value;
 
