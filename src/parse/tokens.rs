@@ -32,6 +32,11 @@ struct Node {
 
 const NONE: u32 = u32::MAX;
 
+/// Groups nested deeper than this are not read into the tree (the reading recurses once per
+/// level): the scanner, which only counts levels, reads such text. strace nests a few levels
+/// (an mmsghdr's iovec's fields are four deep); a crafted line could nest millions.
+const MAX_DEPTH: usize = 32;
+
 /// The tree of one argument text. Kept between calls so that reading a call allocates nothing.
 #[derive(Debug, Default)]
 pub struct Tokens {
@@ -71,7 +76,7 @@ impl Tokens {
         if u32::try_from(text.len()).is_err() {
             return false;
         }
-        self.list(text, 0, None).is_some()
+        self.list(text, 0, None, 0).is_some()
     }
 
     /// The tree read last (empty when [`Tokens::read`] failed).
@@ -85,7 +90,16 @@ impl Tokens {
     /// Reads the items from `pos` up to the end of `text` (`close` is `None`) or up to the
     /// `close` byte that ends the group; the position after it, `None` when the brackets do not
     /// match.
-    fn list(&mut self, text: &[u8], mut pos: usize, close: Option<u8>) -> Option<usize> {
+    fn list(
+        &mut self,
+        text: &[u8],
+        mut pos: usize,
+        close: Option<u8>,
+        depth: usize,
+    ) -> Option<usize> {
+        if depth > MAX_DEPTH {
+            return None;
+        }
         loop {
             let item_start = pos;
             let node = self.nodes.len();
@@ -110,7 +124,7 @@ impl Tokens {
                     b',' if level => break (pos, false),
                     b'{' | b'[' if level && group_open == NONE => {
                         group_open = pos as u32;
-                        pos = self.list(text, pos + 1, Some(closer(b)))?;
+                        pos = self.list(text, pos + 1, Some(closer(b)), depth + 1)?;
                         continue;
                     }
                     b'(' | b'{' | b'[' => self.open.push(closer(b)),
@@ -344,6 +358,12 @@ mod tests {
         ] {
             assert!(!tokens.read(text), "{}", String::from_utf8_lossy(text));
         }
+        // Nesting past the depth the tree reads is left to the scanner, without exhausting the
+        // stack.
+        let deep = [vec![b'{'; 100_000], vec![b'}'; 100_000]].concat();
+        assert!(!tokens.read(&deep));
+        let shallow = [vec![b'['; MAX_DEPTH], vec![b']'; MAX_DEPTH]].concat();
+        assert!(tokens.read(&shallow));
         // Brackets inside strings, comments and decorations do not count.
         let text = b"\"a]\", 0x1 /* ) */, 3</tmp/a(b>, {x=\"}\"}";
         assert!(tokens.read(text));
