@@ -447,10 +447,19 @@ pub fn number_prefix(value: &[u8]) -> (&[u8], &[u8]) {
 /// `-X verbose` each part may carry its own comment (`0x1 /* SOCK_STREAM */|0x80800 /*
 /// SOCK_CLOEXEC|SOCK_NONBLOCK */`): each part is read as a [`symbol`], then split again.
 pub fn flags(value: &[u8]) -> impl Iterator<Item = &[u8]> {
-    FlagParts { rest: Some(value) }
-        .flat_map(|part| symbol(part).split(|&b| b == b'|'))
-        .map(trim)
-        .filter(|f| !f.is_empty())
+    // Without a comment (all but `-X verbose`) the names are the `|`-separated parts themselves:
+    // flags are read on most socket calls, so the part-by-part reading is kept for comments.
+    let commented = find_pair(value, *b"/*").is_some();
+    let (plain, verbose) = if commented {
+        (None, Some(value))
+    } else {
+        (Some(value), None)
+    };
+    let plain = plain.into_iter().flat_map(|v| v.split(|&b| b == b'|'));
+    let verbose = verbose.into_iter().flat_map(|v| {
+        FlagParts { rest: Some(v) }.flat_map(|part| symbol(part).split(|&b| b == b'|'))
+    });
+    plain.chain(verbose).map(trim).filter(|f| !f.is_empty())
 }
 
 /// The `|`-separated parts of a flag set, a `|` inside a `/* comment */` not separating.
