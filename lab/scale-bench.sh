@@ -6,7 +6,11 @@
 # one thread (NETCHECK_ONE_THREAD=1): wall and CPU seconds, peak RSS, the JSON report's size, and
 # the ratio of the diagnose wall time to `wc -l`'s. Both runs must give the same report.
 #
-# Usage: lab/scale-bench.sh [SIZES_MB...]      (default: 25 50 100 200)
+# With `--hosts N` it measures the socket-dense shape instead (lab/big-traces.py --event-loop
+# --clients N-1: an epoll server and N-1 client hosts, one trace each, about 450 connections per
+# MB), e.g. `lab/scale-bench.sh --hosts 4 1000` for the 1 GB four-host run.
+#
+# Usage: lab/scale-bench.sh [--hosts N] [SIZES_MB...]      (default: 25 50 100 200)
 # Traces go to lab/out/scale/ (not committed); NETCHECK=path/to/netcheck picks the binary.
 set -eu
 cd "$(dirname "$0")/.."
@@ -14,6 +18,11 @@ bin=${NETCHECK:-target/release/netcheck}
 [ -x "$bin" ] || cargo build --release
 out=lab/out/scale
 mkdir -p "$out"
+hosts=
+if [ "${1:-}" = --hosts ]; then
+    hosts=$2
+    shift 2
+fi
 sizes=${*:-25 50 100 200}
 measure() { # label, command...: prints "wall user rss_kb"
     label=$1
@@ -23,10 +32,15 @@ measure() { # label, command...: prints "wall user rss_kb"
 }
 printf '%-6s %-12s %8s %8s %10s %10s %8s\n' MB run wall_s user_s rss_MB json_KB x_wc
 for mb in $sizes; do
-    dir=$out/c$mb
-    connections=$((mb * 870))
-    [ -f "$dir/netcheck.conf" ] || python3 lab/big-traces.py "$dir" "$connections"
-    set -- $(measure wc wc -l "$dir/server.trace" "$dir/client.trace")
+    if [ -n "$hosts" ]; then
+        dir=$out/h$hosts-$mb
+        [ -f "$dir/netcheck.conf" ] ||
+            python3 lab/big-traces.py "$dir" $((mb * 450)) --event-loop --clients $((hosts - 1))
+    else
+        dir=$out/c$mb
+        [ -f "$dir/netcheck.conf" ] || python3 lab/big-traces.py "$dir" $((mb * 870))
+    fi
+    set -- $(measure wc wc -l "$dir"/*.trace)
     wc_wall=$1
     printf '%-6s %-12s %8s %8s %10s %10s %8s\n' "$mb" "wc -l" "$1" "$2" "$(($3 / 1024))" - 1
     for mode in threads one-thread; do

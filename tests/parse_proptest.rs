@@ -133,3 +133,32 @@ fn every_sample_line_parses_cleanly() {
     assert_eq!(stats.unfinished_at_end, 1);
     assert_eq!(stats.process_events, 2);
 }
+
+// Arguments nested a million levels deep (a crafted line; strace nests a few) are read without
+// exhausting the stack of a reader thread, and the line is still accounted for.
+#[test]
+fn deeply_nested_arguments_do_not_exhaust_the_stack() {
+    let depth = 1_000_000;
+    let mut line = b"1 epoll_wait(3, ".to_vec();
+    for _ in 0..depth {
+        line.extend_from_slice(b"[{");
+    }
+    for _ in 0..depth {
+        line.extend_from_slice(b"}]");
+    }
+    line.extend_from_slice(b", 8, 0) = 1\n1 close(3) = 0\n");
+    let path = scratch_file(&line);
+    let stats = std::thread::Builder::new()
+        .stack_size(256 * 1024)
+        .spawn(move || {
+            let mut reader = TraceReader::open(&path, TraceId(0)).unwrap();
+            reader.by_ref().for_each(drop);
+            let _ = std::fs::remove_file(&path);
+            reader.stats().clone()
+        })
+        .unwrap()
+        .join()
+        .expect("the reader thread ended without a panic or a stack overflow");
+    assert_eq!(stats.lines, 2);
+    assert_eq!(stats.accounted_lines(), stats.lines, "{stats:#?}");
+}

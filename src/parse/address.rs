@@ -18,6 +18,20 @@ pub fn sockaddr(text: &[u8]) -> Result<Option<SockAddr>> {
         return Ok(None);
     }
     let items = value::struct_items(text).ok_or(ParseError::at(Part::SocketAddress, text))?;
+    sockaddr_of_fields(
+        text,
+        items.map(|item| {
+            let (key, val) = value::field(item);
+            (item, key, val)
+        }),
+    )
+}
+
+/// A `sockaddr` from the fields of its structure (`text`): each as (item, key, value).
+pub(super) fn sockaddr_of_fields<'a>(
+    text: &'a [u8],
+    fields: impl Iterator<Item = (&'a [u8], Option<&'a [u8]>, &'a [u8])>,
+) -> Result<Option<SockAddr>> {
     let mut family: &[u8] = b"";
     let mut port: Option<u16> = None;
     let mut ip: Option<IpAddr> = None;
@@ -25,8 +39,7 @@ pub fn sockaddr(text: &[u8]) -> Result<Option<SockAddr>> {
     let mut flowinfo: u32 = 0;
     let mut path: Option<String> = None;
     let mut raw_data = false;
-    for item in items {
-        let (key, val) = value::field(item);
+    for (item, key, val) in fields {
         match key {
             Some(b"sa_family" | b"sin_family" | b"sin6_family" | b"sun_family") => {
                 family = family_name(val)

@@ -6,12 +6,14 @@ use std::path::PathBuf;
 
 use super::error::{ParseError, Part};
 use super::frame::{self, Body, Stamp};
+use super::int_hash::IntHashBuilder;
 use super::lines::{Line, LineReader};
 use super::merge::{Pending, PendingCalls};
 use super::names::{self, CallNames};
 use super::outcome;
 use super::strings;
 use super::syscall::{Call, Fd, FdInfo, ProcessEvent, SockAddr, Syscall, SyscallName, TraceEvent};
+use super::tokens::Tokens;
 use super::typed::{self, Decorations, EpollCookies, RecentDecorations};
 use super::{ParseStats, SocketOracle, Unparsed, UNPARSED_SAMPLES, UNTRACED_CHILD_SAMPLES};
 use crate::source::{Loc, TraceId};
@@ -99,7 +101,10 @@ struct PidGuess {
     /// Children created by lines without a pid, while resolving.
     spawned: Vec<u32>,
     /// Pids seen and not yet exited (to name the sole survivor).
-    alive: HashSet<u32>,
+    alive: HashSet<u32, IntHashBuilder>,
+    /// The pid of the last line, known to be in `alive` (lines of one process come in runs:
+    /// the set is not looked up again for each of them).
+    last_alive: Option<u32>,
     /// Some line printed a pid: the trace was recorded with `-f`, so children were traced.
     shown_any: bool,
     /// Children the traced processes created (`clone`, `fork`, `vfork` results), with the
@@ -135,6 +140,8 @@ struct State {
     names: CallNames,
     recent_decorations: RecentDecorations,
     epoll_cookies: EpollCookies,
+    /// The token tree of the call being read (kept so that reading allocates nothing).
+    tokens: Tokens,
     finished: bool,
     bytes_counted: u64,
     /// The last call counted without reading its arguments (see [`SocketOracle`]).
@@ -160,7 +167,8 @@ impl FileParser {
                     file_pid,
                     resolving: file_pid.is_none(),
                     spawned: Vec::new(),
-                    alive: HashSet::new(),
+                    alive: HashSet::default(),
+                    last_alive: None,
                     shown_any: false,
                     children: Vec::new(),
                 },
@@ -175,6 +183,7 @@ impl FileParser {
                 names: CallNames::default(),
                 recent_decorations: RecentDecorations::default(),
                 epoll_cookies: EpollCookies::default(),
+                tokens: Tokens::default(),
                 finished: false,
                 bytes_counted: 0,
                 last_unread: None,
@@ -541,7 +550,10 @@ impl State {
         }
         match shown {
             Some(pid) => {
-                guess.alive.insert(pid);
+                if guess.last_alive != Some(pid) {
+                    guess.alive.insert(pid);
+                    guess.last_alive = Some(pid);
+                }
                 if !guess.shown_any {
                     guess.shown_any = true;
                     guess.children = Vec::new();
@@ -560,6 +572,9 @@ impl State {
 
     fn exited(&mut self, pid: u32) {
         self.pids.alive.remove(&pid);
+        if self.pids.last_alive == Some(pid) {
+            self.pids.last_alive = None;
+        }
     }
 
     /// Stops holding events, giving `root` (or 0) to those without a pid.
@@ -613,8 +628,12 @@ impl State {
     }
 
     /// What reading a call needs from the calls before it.
-    fn call_state(&mut self) -> (&mut RecentDecorations, &mut EpollCookies) {
-        (&mut self.recent_decorations, &mut self.epoll_cookies)
+    fn call_state(&mut self) -> CallState<'_> {
+        (
+            &mut self.recent_decorations,
+            &mut self.epoll_cookies,
+            &mut self.tokens,
+        )
     }
 
     fn emit(&mut self, event: TraceEvent) {
@@ -700,11 +719,7 @@ fn waits_for_data(name: SyscallName) -> bool {
 /// A receive or wait that never returned, from the arguments strace printed before it stopped
 /// (`head`), with the outcome `?`. A wait prints all its arguments when it starts; a receive
 /// prints at least its descriptor, which is all the model needs of it.
-fn never_returned_call(
-    start: &Pending,
-    pid: u32,
-    state: (&mut RecentDecorations, &mut EpollCookies),
-) -> Option<Call> {
+fn never_returned_call(start: &Pending, pid: u32, state: CallState<'_>) -> Option<Call> {
     let mut whole = start.head.trim_ascii_end().to_vec();
     whole.extend_from_slice(b") = ?");
     call(start.name, &whole, start.loc, pid, start.time, state).ok()
@@ -796,6 +811,13 @@ fn attach_note_start(text: &[u8]) -> Option<usize> {
     (!text.get(..start)?.trim_ascii().is_empty()).then_some(start)
 }
 
+/// What reading a call needs from the calls before it, and the token tree it reuses.
+type CallState<'s> = (
+    &'s mut RecentDecorations,
+    &'s mut EpollCookies,
+    &'s mut Tokens,
+);
+
 /// Parses a complete call from its text after `name(`.
 fn call(
     name: SyscallName,
@@ -803,7 +825,7 @@ fn call(
     loc: Loc,
     pid: u32,
     time: Option<f64>,
-    (recent, epoll): (&mut RecentDecorations, &mut EpollCookies),
+    (recent, epoll, tokens): CallState<'_>,
 ) -> Result<Call, ParseError> {
     let parts = frame::split_tail(tail)?;
     let mut ret = outcome::returned(parts.ret)?;
@@ -817,6 +839,7 @@ fn call(
             recent,
             epoll,
         },
+        tokens,
     )?;
     fill_accept_peer_from_decoration(&mut syscall, &fd_info);
     Ok(Call {

@@ -3,9 +3,11 @@
 //!
 //! Reading is streamed (see [`lines`]): a line is framed ([`frame`]: pid, timestamp, name,
 //! arguments, return value, duration), unrecognised call names are counted and skipped before
-//! anything else is read, and recognised calls are converted by `typed` using the scanner in
-//! [`value`]. `<unfinished ...>` halves wait per pid for their `<... resumed>` line. A `-ff`
-//! set of per-pid files is merged into one stream by [`ffset`].
+//! anything else is read, and recognised calls are converted by `typed` from the token tree of
+//! their arguments ([`tokens`]: read once, fields handed out without scanning again), or with
+//! the scanner in [`value`] for text whose brackets do not match. `<unfinished ...>` halves wait
+//! per pid for their `<... resumed>` line. A `-ff` set of per-pid files is merged into one stream
+//! by [`ffset`].
 //!
 //! Accepted forms: strace 4.x–6.x output with or without `-f`/`-ff`, pid columns `1234  ` and
 //! `[pid 1234] ` (with `-Y` command names: `1234<curl> `), `-t`/`-tt`/`-ttt`/`-r`, `-T`, `-i`,
@@ -34,6 +36,7 @@ pub mod error;
 pub mod ffset;
 mod file;
 pub mod frame;
+mod int_hash;
 pub mod lines;
 mod merge;
 mod names;
@@ -44,6 +47,7 @@ mod stats;
 pub mod strings;
 mod swar;
 pub mod syscall;
+pub mod tokens;
 mod typed;
 pub mod value;
 

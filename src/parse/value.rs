@@ -8,6 +8,10 @@ use super::strings;
 /// First index of the two-byte sequence `pair` (cheaper than a general substring search for
 /// the short needles strace's grammar needs).
 pub fn find_pair(bytes: &[u8], pair: [u8; 2]) -> Option<usize> {
+    // Constants, flags and addresses are short: a plain loop costs less than starting a search.
+    if bytes.len() <= 32 {
+        return bytes.windows(2).position(|w| w == pair);
+    }
     let mut from = 0;
     while let Some(at) = bytes.get(from..).and_then(|t| memchr::memchr(pair[0], t)) {
         let i = from + at;
@@ -45,7 +49,7 @@ pub fn trim(bytes: &[u8]) -> &[u8] {
 }
 
 /// Index just past a `/* ... */` comment starting at `at` (or the end when it never closes).
-fn comment_end(bytes: &[u8], at: usize) -> usize {
+pub(super) fn comment_end(bytes: &[u8], at: usize) -> usize {
     match bytes
         .get(at + 2..)
         .and_then(|t| memchr::memmem::find(t, b"*/"))
@@ -57,6 +61,11 @@ fn comment_end(bytes: &[u8], at: usize) -> usize {
 
 /// Index just past a `-y` decoration `<...>` opening at `at` (nested `<>`, `[]` inside).
 pub fn decoration_end(bytes: &[u8], at: usize) -> usize {
+    plain_decoration_end(bytes, at).unwrap_or_else(|| any_decoration_end(bytes, at))
+}
+
+/// [`decoration_end`] of any decoration.
+fn any_decoration_end(bytes: &[u8], at: usize) -> usize {
     // Most decorations are a path or an address with nothing nested: the first `>` ends them
     // when nothing before it opens a bracket, an angle or a string.
     if let Some(close) = bytes
@@ -117,6 +126,30 @@ pub fn decoration_end(bytes: &[u8], at: usize) -> usize {
                 continue;
             }
             _ => {}
+        }
+        i += 1;
+    }
+}
+
+/// The end of the decorations nearly every line of a `-y` trace has, found in one pass without
+/// a search call per part: `</path>` (nothing before the first `>` opens anything) and
+/// `<TCP:[addr->addr]>` (one bracket, nothing inside it opens anything, `]>` closes it). `None`
+/// for anything else, which the general reading of [`decoration_end`] takes (it ends these
+/// two forms at the same place).
+fn plain_decoration_end(bytes: &[u8], at: usize) -> Option<usize> {
+    let mut i = at + 1;
+    let mut in_bracket = false;
+    loop {
+        i += bytes
+            .get(i..)?
+            .iter()
+            .position(|&b| DECORATION_BYTES[usize::from(b)])?;
+        match (*bytes.get(i)?, in_bracket) {
+            (b'>', false) => return Some(i + 1),
+            (b'[', false) => in_bracket = true,
+            (b'>', true) => {}
+            (b']', true) => return (bytes.get(i + 1) == Some(&b'>')).then_some(i + 2),
+            _ => return None,
         }
         i += 1;
     }
@@ -254,27 +287,37 @@ pub fn array_items(value: &[u8]) -> Option<Items<'_>> {
 /// Splits `key=value` (also `key(16)=value`, old strace's `msg_iov(1)=[...]`); items without a
 /// key (positional `{"abc", 3}`, `inet_pton(...)`) give `(None, item)`.
 pub fn field(item: &[u8]) -> (Option<&[u8]>, &[u8]) {
+    match field_at(item) {
+        Some((key_len, value_at)) => (
+            item.get(..key_len),
+            item.get(value_at..).unwrap_or_default().trim_ascii_end(),
+        ),
+        None => (None, item),
+    }
+}
+
+/// Where [`field`] splits a `key=value` item: the key's length and where the value starts
+/// (spaces after `=` skipped); `None` for an item without a key.
+pub fn field_at(item: &[u8]) -> Option<(usize, usize)> {
     let key_len = item
         .iter()
         .position(|&b| !(b.is_ascii_alphanumeric() || b == b'_'))
         .unwrap_or(item.len());
     if key_len == 0 {
-        return (None, item);
+        return None;
     }
     let mut at = key_len;
     if item.get(at) == Some(&b'(') {
-        match item.get(at..).and_then(|t| memchr::memchr(b')', t)) {
-            Some(close) => at += close + 1,
-            None => return (None, item),
-        }
+        at += item.get(at..).and_then(|t| memchr::memchr(b')', t))? + 1;
     }
     if item.get(at) == Some(&b'=') && item.get(at + 1) != Some(&b'>') {
-        (
-            item.get(..key_len),
-            trim(item.get(at + 1..).unwrap_or_default()),
-        )
+        let after = item.get(at + 1..).unwrap_or_default();
+        Some((
+            key_len,
+            at + 1 + (after.len() - after.trim_ascii_start().len()),
+        ))
     } else {
-        (None, item)
+        None
     }
 }
 
@@ -404,10 +447,19 @@ pub fn number_prefix(value: &[u8]) -> (&[u8], &[u8]) {
 /// `-X verbose` each part may carry its own comment (`0x1 /* SOCK_STREAM */|0x80800 /*
 /// SOCK_CLOEXEC|SOCK_NONBLOCK */`): each part is read as a [`symbol`], then split again.
 pub fn flags(value: &[u8]) -> impl Iterator<Item = &[u8]> {
-    FlagParts { rest: Some(value) }
-        .flat_map(|part| symbol(part).split(|&b| b == b'|'))
-        .map(trim)
-        .filter(|f| !f.is_empty())
+    // Without a comment (all but `-X verbose`) the names are the `|`-separated parts themselves:
+    // flags are read on most socket calls, so the part-by-part reading is kept for comments.
+    let commented = find_pair(value, *b"/*").is_some();
+    let (plain, verbose) = if commented {
+        (None, Some(value))
+    } else {
+        (Some(value), None)
+    };
+    let plain = plain.into_iter().flat_map(|v| v.split(|&b| b == b'|'));
+    let verbose = verbose.into_iter().flat_map(|v| {
+        FlagParts { rest: Some(v) }.flat_map(|part| symbol(part).split(|&b| b == b'|'))
+    });
+    plain.chain(verbose).map(trim).filter(|f| !f.is_empty())
 }
 
 /// The `|`-separated parts of a flag set, a `|` inside a `/* comment */` not separating.
@@ -507,6 +559,39 @@ mod tests {
                 "{}",
                 String::from_utf8_lossy(text)
             );
+        }
+    }
+
+    #[test]
+    fn the_one_pass_decoration_reading_ends_where_the_general_one_does() {
+        // Every text of up to 7 bytes over the bytes that matter, and a few real ones.
+        let alphabet = b"<>[]\"a-";
+        let mut texts: Vec<Vec<u8>> = vec![
+            b"<TCP:[10.0.0.1:80->10.0.0.2:5000]>, x".to_vec(),
+            b"<TCPv6:[[::1]:80->[::1]:5000]>) = 0".to_vec(),
+            b"</dev/null<char 1:3>>, 2".to_vec(),
+            b"<anon_inode:[eventpoll]>, [{".to_vec(),
+        ];
+        for len in 1..=7u32 {
+            for n in 0..(alphabet.len() as u32).pow(len) {
+                let mut text = vec![b'<'];
+                let mut rest = n;
+                for _ in 0..len {
+                    text.push(alphabet[(rest % alphabet.len() as u32) as usize]);
+                    rest /= alphabet.len() as u32;
+                }
+                texts.push(text);
+            }
+        }
+        for text in texts {
+            if let Some(end) = plain_decoration_end(&text, 0) {
+                assert_eq!(
+                    end,
+                    any_decoration_end(&text, 0),
+                    "{}",
+                    String::from_utf8_lossy(&text)
+                );
+            }
         }
     }
 

@@ -5,7 +5,9 @@ use super::super::error::{ParseError, Part, Result};
 use super::super::outcome::Returned;
 use super::super::strings;
 use super::super::syscall::Fd;
+use super::super::tokens::Tree;
 use super::super::value;
+use super::val::Val;
 
 /// Most arguments any recognised call has.
 const MAX_ARGS: usize = 8;
@@ -13,6 +15,8 @@ const MAX_ARGS: usize = 8;
 /// A call's top-level arguments.
 pub(super) struct Args<'a> {
     pub(super) items: [&'a [u8]; MAX_ARGS],
+    /// The same arguments as values to read further.
+    vals: [Val<'a>; MAX_ARGS],
     pub(super) len: usize,
     /// The whole argument text (errors about missing arguments point at its end).
     text: &'a [u8],
@@ -22,18 +26,56 @@ pub(super) struct Args<'a> {
 }
 
 impl<'a> Args<'a> {
+    /// The arguments of `text` as the scanner in [`value`] splits them.
     pub(super) fn split(text: &'a [u8], cut_short: bool) -> Self {
-        let mut args = Args {
+        let mut args = Args::empty(text, cut_short);
+        for item in value::items(text).take(MAX_ARGS) {
+            args.push(item, Val::Text(item));
+        }
+        args
+    }
+
+    /// The arguments of `text` from its token tree.
+    pub(super) fn from_tree(text: &'a [u8], tree: Tree<'a>, cut_short: bool) -> Self {
+        let mut args = Args::empty(text, cut_short);
+        for item in tree.items().take(MAX_ARGS) {
+            args.push(item.text(), Val::Node(item));
+        }
+        args
+    }
+
+    fn empty(text: &'a [u8], cut_short: bool) -> Self {
+        Args {
             items: [b""; MAX_ARGS],
+            vals: [Val::Text(b""); MAX_ARGS],
             len: 0,
             text,
             cut_short,
-        };
-        for item in value::items(text).take(MAX_ARGS) {
-            args.items[args.len] = item;
-            args.len += 1;
         }
-        args
+    }
+
+    fn push(&mut self, item: &'a [u8], val: Val<'a>) {
+        if let (Some(slot), Some(val_slot)) =
+            (self.items.get_mut(self.len), self.vals.get_mut(self.len))
+        {
+            *slot = item;
+            *val_slot = val;
+            self.len += 1;
+        }
+    }
+
+    /// Argument `index` as a value, read as [`Args::get`] reads it.
+    pub(super) fn val(&self, index: usize) -> Result<Val<'a>> {
+        if index < self.len {
+            Ok(self.vals[index])
+        } else {
+            self.get(index).map(Val::Text)
+        }
+    }
+
+    /// Argument `index` as a value, if the call has it.
+    pub(super) fn opt_val(&self, index: usize) -> Option<Val<'a>> {
+        (index < self.len).then(|| self.vals[index])
     }
 
     pub(super) fn get(&self, index: usize) -> Result<&'a [u8]> {

@@ -1,13 +1,14 @@
 //! Calls that create, name and connect sockets: socket, socketpair, bind, connect, listen,
 //! accept and accept4.
 
-use super::super::address::sockaddr;
-use super::super::error::Result;
+use super::super::address::sockaddr_of_fields;
+use super::super::error::{ParseError, Part, Result};
 use super::super::outcome::Returned;
 use super::super::syscall::{Domain, Protocol, SockAddr, SockType, Syscall, SyscallName};
 use super::super::value;
 use super::args::{int, returned_fd, text, Args};
 use super::decorations::Decorations;
+use super::val::Val;
 
 /// `socket(AF_INET, SOCK_STREAM|SOCK_NONBLOCK, IPPROTO_TCP) = 3`.
 pub(super) fn socket(a: &Args, ret: &Returned) -> Result<Syscall> {
@@ -44,8 +45,8 @@ pub(super) fn socketpair(a: &Args, ret: &Returned, d: &mut Decorations) -> Resul
 /// `bind(3, {sa_family=AF_INET, ...}, 16) = 0`, and `connect` with the same arguments.
 pub(super) fn bind_or_connect(name: SyscallName, a: &Args, d: &mut Decorations) -> Result<Syscall> {
     let fd = d.fd(a.get(0)?)?;
-    let raw = a.get(1)?;
-    let addr = sockaddr(raw)?.unwrap_or_else(|| unknown_addr(raw));
+    let raw = a.val(1)?;
+    let addr = sockaddr(raw)?.unwrap_or_else(|| unknown_addr(raw.text()));
     Ok(if name == SyscallName::Bind {
         Syscall::Bind { fd, addr }
     } else {
@@ -66,11 +67,29 @@ pub(super) fn accept(a: &Args, ret: &Returned, d: &mut Decorations) -> Result<Sy
     let flags = a.opt(3).unwrap_or_default();
     Ok(Syscall::Accept {
         fd: d.fd(a.get(0)?)?,
-        peer: a.opt(1).map(sockaddr).transpose()?.flatten(),
+        peer: a.opt_val(1).map(sockaddr).transpose()?.flatten(),
         nonblock: has_sock_flag(flags, b"SOCK_NONBLOCK", SOCK_NONBLOCK),
         cloexec: has_sock_flag(flags, b"SOCK_CLOEXEC", SOCK_CLOEXEC),
         new_fd: returned_fd(ret),
     })
+}
+
+/// A `sockaddr` argument or field (see [`super::super::address::sockaddr`]).
+pub(super) fn sockaddr(value: Val) -> Result<Option<SockAddr>> {
+    let text = value::trim(value.text());
+    if text.first() != Some(&b'{') {
+        return Ok(None);
+    }
+    let items = value
+        .struct_items()
+        .ok_or(ParseError::at(Part::SocketAddress, text))?;
+    sockaddr_of_fields(
+        text,
+        items.map(|item| {
+            let (key, val) = item.field();
+            (item.text(), key, val.text())
+        }),
+    )
 }
 
 /// An address argument strace printed as something other than a structure (a pointer after

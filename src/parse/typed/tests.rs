@@ -6,6 +6,7 @@ use super::super::error::Part;
 use super::super::syscall::*;
 use super::super::{frame, outcome};
 use super::*;
+use crate::parse::tokens::Tokens;
 
 /// Parses one complete strace call line into (syscall, outcome, decorations).
 fn parse(line: &str) -> (Syscall, Outcome, Vec<FdInfo>) {
@@ -17,6 +18,8 @@ fn parse(line: &str) -> (Syscall, Outcome, Vec<FdInfo>) {
     let parts = frame::split_tail(tail).unwrap();
     let mut ret = outcome::returned(parts.ret).unwrap();
     let mut infos = Vec::new();
+    let mut scanned_ret = ret;
+    let mut scanned_infos = Vec::new();
     let syscall = convert(
         name,
         parts.args,
@@ -26,8 +29,26 @@ fn parse(line: &str) -> (Syscall, Outcome, Vec<FdInfo>) {
             recent: &mut RecentDecorations::default(),
             epoll: &mut EpollCookies::default(),
         },
+        &mut Tokens::default(),
     )
     .unwrap_or_else(|e| panic!("{line}: {e}"));
+    // The token tree reads exactly what the scanner reads.
+    let scanned = convert_scanned(
+        name,
+        parts.args,
+        &mut scanned_ret,
+        &mut Decorations {
+            infos: &mut scanned_infos,
+            recent: &mut RecentDecorations::default(),
+            epoll: &mut EpollCookies::default(),
+        },
+    )
+    .unwrap_or_else(|e| panic!("{line}: {e}"));
+    assert_eq!(
+        (&syscall, ret.outcome, &infos),
+        (&scanned, scanned_ret.outcome, &scanned_infos),
+        "{line}"
+    );
     (syscall, ret.outcome, infos)
 }
 
@@ -730,6 +751,7 @@ fn malformed_arguments_name_the_part() {
             recent: &mut RecentDecorations::default(),
             epoll: &mut EpollCookies::default(),
         },
+        &mut Tokens::default(),
     )
     .unwrap_err();
     assert_eq!((err.part, err.column_in(line.as_bytes())), (Part::Fd, 9));
@@ -742,6 +764,7 @@ fn malformed_arguments_name_the_part() {
             recent: &mut RecentDecorations::default(),
             epoll: &mut EpollCookies::default(),
         },
+        &mut Tokens::default(),
     )
     .unwrap_err();
     assert_eq!(err.part, Part::MissingArgument);
@@ -754,6 +777,7 @@ fn malformed_arguments_name_the_part() {
             recent: &mut RecentDecorations::default(),
             epoll: &mut EpollCookies::default(),
         },
+        &mut Tokens::default(),
     )
     .unwrap_err();
     assert_eq!(err.part, Part::String);
@@ -767,6 +791,7 @@ fn malformed_arguments_name_the_part() {
             recent: &mut RecentDecorations::default(),
             epoll: &mut EpollCookies::default(),
         },
+        &mut Tokens::default(),
     )
     .unwrap();
     let Syscall::Send { data, .. } = write else {
@@ -779,6 +804,7 @@ fn malformed_arguments_name_the_part() {
 fn syscalls_in_order(lines: &[&str]) -> Vec<Syscall> {
     let mut recent = RecentDecorations::default();
     let mut epoll = EpollCookies::default();
+    let mut tokens = Tokens::default();
     lines
         .iter()
         .map(|line| {
@@ -797,6 +823,7 @@ fn syscalls_in_order(lines: &[&str]) -> Vec<Syscall> {
                     recent: &mut recent,
                     epoll: &mut epoll,
                 },
+                &mut tokens,
             )
             .unwrap_or_else(|e| panic!("{line}: {e}"))
         })

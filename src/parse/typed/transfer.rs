@@ -1,7 +1,6 @@
 //! Calls that move bytes: the send and receive families, their vector and message forms, and
 //! sendfile/splice.
 
-use super::super::address::sockaddr;
 use super::super::error::{ParseError, Part, Result};
 use super::super::strings;
 use super::super::syscall::{
@@ -10,6 +9,8 @@ use super::super::syscall::{
 use super::super::value::{self, trim};
 use super::args::{count, Args};
 use super::decorations::Decorations;
+use super::sockets::sockaddr;
+use super::val::Val;
 
 use SyscallName as N;
 
@@ -23,7 +24,7 @@ pub(super) fn send(name: SyscallName, a: &Args, d: &mut Decorations) -> Result<S
             _ => MsgFlags::default(),
         },
         dest: match name {
-            N::Sendto => a.opt(4).map(sockaddr).transpose()?.flatten(),
+            N::Sendto => a.opt_val(4).map(sockaddr).transpose()?.flatten(),
             _ => None,
         },
         passed_fds: Vec::new(),
@@ -57,7 +58,7 @@ pub(super) fn recv(name: SyscallName, a: &Args, d: &mut Decorations) -> Result<S
             _ => MsgFlags::default(),
         },
         src: match name {
-            N::Recvfrom => a.opt(4).map(sockaddr).transpose()?.flatten(),
+            N::Recvfrom => a.opt_val(4).map(sockaddr).transpose()?.flatten(),
             _ => None,
         },
         truncated_datagram: false,
@@ -67,7 +68,7 @@ pub(super) fn recv(name: SyscallName, a: &Args, d: &mut Decorations) -> Result<S
 
 /// `writev(3, [{iov_base="ab", iov_len=2}], 1) = 2`.
 pub(super) fn writev(a: &Args, d: &mut Decorations) -> Result<Syscall> {
-    let (data, _) = iovecs(a.get(1)?)?;
+    let (data, _) = iovecs(a.val(1)?)?;
     Ok(Syscall::Send {
         fd: d.fd(a.get(0)?)?,
         data,
@@ -79,7 +80,7 @@ pub(super) fn writev(a: &Args, d: &mut Decorations) -> Result<Syscall> {
 
 /// `readv(3, [{iov_base="ab", iov_len=1024}], 1) = 2`.
 pub(super) fn readv(a: &Args, d: &mut Decorations) -> Result<Syscall> {
-    let (data, buf_len) = iovecs(a.get(1)?)?;
+    let (data, buf_len) = iovecs(a.val(1)?)?;
     Ok(Syscall::Recv {
         fd: d.fd(a.get(0)?)?,
         data,
@@ -94,7 +95,7 @@ pub(super) fn readv(a: &Args, d: &mut Decorations) -> Result<Syscall> {
 /// `sendmsg(3, {msg_name=..., msg_iov=[...], ...}, 0) = 5`.
 pub(super) fn sendmsg(a: &Args, d: &mut Decorations) -> Result<Syscall> {
     let fd = d.fd(a.get(0)?)?;
-    let msg = msghdr(a.get(1)?, Some(d))?;
+    let msg = msghdr(a.val(1)?, Some(d))?;
     Ok(Syscall::Send {
         fd,
         data: msg.data,
@@ -107,7 +108,7 @@ pub(super) fn sendmsg(a: &Args, d: &mut Decorations) -> Result<Syscall> {
 /// `recvmsg(3, {msg_name=..., msg_iov=[...], msg_flags=...}, 0) = 5`.
 pub(super) fn recvmsg(a: &Args, d: &mut Decorations) -> Result<Syscall> {
     let fd = d.fd(a.get(0)?)?;
-    let msg = msghdr(a.get(1)?, Some(d))?;
+    let msg = msghdr(a.val(1)?, Some(d))?;
     Ok(Syscall::Recv {
         fd,
         data: msg.data,
@@ -122,7 +123,7 @@ pub(super) fn recvmsg(a: &Args, d: &mut Decorations) -> Result<Syscall> {
 /// `sendmmsg` and `recvmmsg`: an array of messages.
 pub(super) fn many(name: SyscallName, a: &Args, d: &mut Decorations) -> Result<Syscall> {
     let fd = d.fd(a.get(0)?)?;
-    let msgs = mmsghdrs(a.get(1)?)?;
+    let msgs = mmsghdrs(a.val(1)?)?;
     let flags = msg_flags(a.get(3)?);
     Ok(if name == N::Sendmmsg {
         Syscall::SendMany { fd, msgs, flags }
@@ -212,24 +213,26 @@ fn append_payload(text: &[u8], data: &mut Payload) -> Result<()> {
 
 /// An iovec array (`[{iov_base="ab", iov_len=2}, ...]`, old form `[{"ab", 2}, ...]`): the bytes
 /// shown and the sum of the buffer lengths.
-fn iovecs(text: &[u8]) -> Result<(Payload, u64)> {
+fn iovecs(list: Val) -> Result<(Payload, u64)> {
     let mut data = Payload::default();
     let mut total: u64 = 0;
-    let Some(items) = value::array_items(text) else {
+    let Some(items) = list.array_items() else {
         return Ok((data, 0));
     };
     for iov in items {
-        if iov == b"..." {
+        if iov.text() == b"..." {
             data.truncated = true;
             continue;
         }
-        let fields = value::struct_items(iov).ok_or(ParseError::at(Part::Struct, iov))?;
+        let fields = iov
+            .struct_items()
+            .ok_or(ParseError::at(Part::Struct, iov.text()))?;
         for (position, item) in fields.enumerate() {
-            match value::field(item) {
-                (Some(b"iov_base"), base) => append_payload(base, &mut data)?,
-                (Some(b"iov_len"), len) => total = total.saturating_add(count(len)?),
-                (None, base) if position == 0 => append_payload(base, &mut data)?,
-                (None, len) if position == 1 => total = total.saturating_add(count(len)?),
+            match item.field() {
+                (Some(b"iov_base"), base) => append_payload(base.text(), &mut data)?,
+                (Some(b"iov_len"), len) => total = total.saturating_add(count(len.text())?),
+                (None, base) if position == 0 => append_payload(base.text(), &mut data)?,
+                (None, len) if position == 1 => total = total.saturating_add(count(len.text())?),
                 _ => {}
             }
         }
@@ -248,7 +251,7 @@ struct Msg {
 /// A `msghdr` (`{msg_name=..., msg_iov=[...], msg_flags=...}`, old `msg_iov(1)=[...]`). With
 /// `decorations`, the descriptors of its SCM_RIGHTS control messages are read too (their `-y`
 /// decorations recorded): the messages of sendmmsg and recvmmsg are read for their bytes only.
-fn msghdr(text: &[u8], decorations: Option<&mut Decorations>) -> Result<Msg> {
+fn msghdr(text: Val, decorations: Option<&mut Decorations>) -> Result<Msg> {
     let mut msg = Msg {
         data: Payload::default(),
         buf_len: 0,
@@ -257,14 +260,14 @@ fn msghdr(text: &[u8], decorations: Option<&mut Decorations>) -> Result<Msg> {
         passed_fds: Vec::new(),
     };
     let mut decorations = decorations;
-    let Some(fields) = value::struct_items(text) else {
+    let Some(fields) = text.struct_items() else {
         return Ok(msg);
     };
     for item in fields {
-        match value::field(item) {
+        match item.field() {
             (Some(b"msg_name"), name) => msg.name = sockaddr(name)?,
             (Some(b"msg_iov"), iov) => (msg.data, msg.buf_len) = iovecs(iov)?,
-            (Some(b"msg_flags"), flags) => msg.truncated_datagram = msg_flags(flags).trunc,
+            (Some(b"msg_flags"), flags) => msg.truncated_datagram = msg_flags(flags.text()).trunc,
             (Some(b"msg_control"), control) => {
                 if let Some(d) = decorations.as_deref_mut() {
                     scm_rights(control, d, &mut msg.passed_fds)?;
@@ -279,19 +282,19 @@ fn msghdr(text: &[u8], decorations: Option<&mut Decorations>) -> Result<Msg> {
 /// The descriptors of the SCM_RIGHTS messages in a `msg_control` array
 /// (`[{cmsg_len=20, cmsg_level=SOL_SOCKET, cmsg_type=SCM_RIGHTS, cmsg_data=[5<TCP:[...]>]}]`),
 /// appended to `fds` in order. Other control messages (credentials, timestamps) pass nothing.
-fn scm_rights(control: &[u8], d: &mut Decorations, fds: &mut Vec<Fd>) -> Result<()> {
-    let Some(messages) = value::array_items(control) else {
+fn scm_rights(control: Val, d: &mut Decorations, fds: &mut Vec<Fd>) -> Result<()> {
+    let Some(messages) = control.array_items() else {
         return Ok(());
     };
     for message in messages {
-        let Some(fields) = value::struct_items(message) else {
+        let Some(fields) = message.struct_items() else {
             continue;
         };
         let mut rights = false;
-        let mut data: &[u8] = &[];
+        let mut data = Val::Text(&[]);
         for field in fields {
-            match value::field(field) {
-                (Some(b"cmsg_type"), ty) => rights = trim(ty) == b"SCM_RIGHTS",
+            match field.field() {
+                (Some(b"cmsg_type"), ty) => rights = trim(ty.text()) == b"SCM_RIGHTS",
                 (Some(b"cmsg_data"), value) => data = value,
                 _ => {}
             }
@@ -299,9 +302,9 @@ fn scm_rights(control: &[u8], d: &mut Decorations, fds: &mut Vec<Fd>) -> Result<
         if !rights {
             continue;
         }
-        for fd in value::array_items(data).into_iter().flatten() {
-            if fd != b"..." {
-                fds.push(d.fd(trim(fd))?);
+        for fd in data.array_items().into_iter().flatten() {
+            if fd.text() != b"..." {
+                fds.push(d.fd(trim(fd.text()))?);
             }
         }
     }
@@ -309,13 +312,13 @@ fn scm_rights(control: &[u8], d: &mut Decorations, fds: &mut Vec<Fd>) -> Result<
 }
 
 /// An `mmsghdr` array: `[{msg_hdr={...}, msg_len=5}, ...]`.
-fn mmsghdrs(text: &[u8]) -> Result<Vec<MmsgEntry>> {
+fn mmsghdrs(list: Val) -> Result<Vec<MmsgEntry>> {
     let mut entries = Vec::new();
-    let Some(items) = value::array_items(text) else {
+    let Some(items) = list.array_items() else {
         return Ok(entries);
     };
     for item in items {
-        if item == b"..." {
+        if item.text() == b"..." {
             continue;
         }
         let mut entry = MmsgEntry {
@@ -323,14 +326,17 @@ fn mmsghdrs(text: &[u8]) -> Result<Vec<MmsgEntry>> {
             addr: None,
             len: None,
         };
-        for field in value::struct_items(item).ok_or(ParseError::at(Part::Struct, item))? {
-            match value::field(field) {
+        let fields = item
+            .struct_items()
+            .ok_or(ParseError::at(Part::Struct, item.text()))?;
+        for field in fields {
+            match field.field() {
                 (Some(b"msg_hdr"), hdr) => {
                     let msg = msghdr(hdr, None)?;
                     entry.data = msg.data;
                     entry.addr = msg.name;
                 }
-                (Some(b"msg_len"), len) => entry.len = Some(count(len)?),
+                (Some(b"msg_len"), len) => entry.len = Some(count(len.text())?),
                 _ => {}
             }
         }

@@ -10,6 +10,8 @@ use super::super::syscall::{EpollOp, Fd, Ready, Syscall, WaitFd};
 use super::super::value;
 use super::args::{int, returned_fd, timeout_micros, Args};
 use super::decorations::Decorations;
+use super::epoll_cookies::EpollData;
+use super::val::Val;
 
 /// `epoll_create1(EPOLL_CLOEXEC) = 3`.
 pub(super) fn epoll_create(ret: &Returned, d: &mut Decorations) -> Syscall {
@@ -32,15 +34,13 @@ pub(super) fn epoll_ctl(a: &Args, ret: &Returned, d: &mut Decorations) -> Result
         other => return Err(ParseError::at(Part::Flags, other)),
     };
     let fd = d.fd(a.get(2)?)?;
-    let event = a.opt(3).unwrap_or_default();
-    let wanted = value::get_field(event, b"events")
-        .map(ready)
-        .unwrap_or_default();
+    let (events, data) = event_fields(a.opt_val(3).unwrap_or(Val::Text(b"")));
+    let wanted = events.map(ready).unwrap_or_default();
     // A failed call changed nothing; an unfinished one is taken to have succeeded.
     if ret.outcome.errno.is_none() {
-        match (op, value::get_field(event, b"data")) {
+        match (op, data) {
             (EpollOp::Del, _) => d.epoll.forget(epfd, fd),
-            (_, Some(data)) => d.epoll.register(epfd, fd, data),
+            (_, Some(data)) => d.epoll.register(epfd, fd, &EpollData::of(data)),
             (_, None) => {}
         }
     }
@@ -60,25 +60,18 @@ pub(super) fn poll(
     timespec: bool,
 ) -> Result<Syscall> {
     let mut fds = Vec::new();
-    let list = a.get(0)?;
-    if let Some(items) = value::array_items(list) {
-        for item in items.filter(|i| *i != b"...") {
-            let fd =
-                d.fd(value::get_field(item, b"fd").ok_or(ParseError::at(Part::Struct, item))?)?;
-            let wanted = value::get_field(item, b"events")
-                .map(ready)
-                .unwrap_or_default();
-            wait_fd(&mut fds, fd).wanted = wanted;
+    if let Some(items) = a.val(0)?.array_items() {
+        for item in items.filter(|i| i.text() != b"...") {
+            let (fd, events) = poll_fields(item, b"events")?;
+            let fd = d.fd(fd)?;
+            wait_fd(&mut fds, fd).wanted = events.map(ready).unwrap_or_default();
         }
     }
-    if let Some(items) = value::array_items(ret.annotation) {
-        for item in items.filter(|i| *i != b"...") {
-            let fd =
-                d.fd(value::get_field(item, b"fd").ok_or(ParseError::at(Part::Struct, item))?)?;
-            let got = value::get_field(item, b"revents")
-                .map(ready)
-                .unwrap_or_default();
-            wait_fd(&mut fds, fd).got = got;
+    if let Some(items) = Val::Text(ret.annotation).array_items() {
+        for item in items.filter(|i| i.text() != b"...") {
+            let (fd, revents) = poll_fields(item, b"revents")?;
+            let fd = d.fd(fd)?;
+            wait_fd(&mut fds, fd).got = revents.map(ready).unwrap_or_default();
         }
     }
     let timeout_ms = wait_timeout(a, 2, timespec)?;
@@ -133,18 +126,15 @@ pub(super) fn epoll_wait(
     let epfd = d.fd(a.get(0)?)?;
     let mut fds = Vec::new();
     if ret.outcome.is_success() {
-        if let Some(items) = value::array_items(a.get(1)?) {
-            for item in items.filter(|i| *i != b"...") {
-                let data =
-                    value::get_field(item, b"data").ok_or(ParseError::at(Part::Struct, item))?;
+        if let Some(items) = a.val(1)?.array_items() {
+            for item in items.filter(|i| i.text() != b"...") {
+                let (events, data) = event_fields(item);
+                let data = data.ok_or(ParseError::at(Part::Struct, item.text()))?;
                 // A cookie that names no descriptor netcheck knows tells nothing about sockets.
-                let Some(fd) = d.epoll.resolve(epfd, data) else {
+                let Some(fd) = d.epoll.resolve(epfd, &EpollData::of(data)) else {
                     continue;
                 };
-                let got = value::get_field(item, b"events")
-                    .map(ready)
-                    .unwrap_or_default();
-                wait_fd(&mut fds, fd).got = got;
+                wait_fd(&mut fds, fd).got = events.map(ready).unwrap_or_default();
             }
         }
     }
@@ -159,6 +149,44 @@ pub(super) fn epoll_wait(
         timeout_ms,
         epoll_fd: Some(epfd),
     })
+}
+
+/// The `events` and `data` of an epoll event (`{events=EPOLLIN, data={u32=5, u64=5}}`), read in
+/// one pass over its fields (the first of each name counts).
+fn event_fields<'a>(event: Val<'a>) -> (Option<&'a [u8]>, Option<Val<'a>>) {
+    let (mut events, mut data) = (None, None);
+    for (key, value) in event
+        .struct_items()
+        .into_iter()
+        .flatten()
+        .map(|i| i.field())
+    {
+        match key {
+            Some(b"events") => {
+                events.get_or_insert(value.text());
+            }
+            Some(b"data") => {
+                data.get_or_insert(value);
+            }
+            _ => {}
+        }
+    }
+    (events, data)
+}
+
+/// The `fd` and the events named `events_key` of a `pollfd` (`{fd=3, events=POLLIN}`), in one
+/// pass over its fields; a `pollfd` without `fd` is malformed.
+fn poll_fields<'a>(item: Val<'a>, events_key: &[u8]) -> Result<(&'a [u8], Option<&'a [u8]>)> {
+    let (mut fd, mut events) = (None, None);
+    for (key, value) in item.struct_items().into_iter().flatten().map(|i| i.field()) {
+        if key == Some(b"fd") {
+            fd.get_or_insert(value.text());
+        } else if key == Some(events_key) {
+            events.get_or_insert(value.text());
+        }
+    }
+    let fd = fd.ok_or(ParseError::at(Part::Struct, item.text()))?;
+    Ok((fd, events))
 }
 
 /// The timeout argument at `index`: a timespec (ppoll, epoll_pwait2) or milliseconds, where a
