@@ -61,7 +61,7 @@ const KNOWN_UNPARSED: &[(&str, &str)] = &[];
 const PLANNED_RULES: &[&str] = &["admission-limit", "network-stall", "no-reply"];
 
 /// Rules that only describe the analysis itself; a healthy scenario may still see them.
-const NOTE_RULES: &[&str] = &["unsupported-call"];
+const NOTE_RULES: &[&str] = &["unsupported-call", "refused-before-listening"];
 
 /// Rules added after the healthy scenarios were recorded: their `must_not_report` (written from
 /// `netcheck rules` at recording time) cannot name them. The table still fails a healthy row on

@@ -14,6 +14,7 @@ pub static RULES: &[Rule] = &[
     // Connection establishment.
     rules::connect_filtered::RULE,
     rules::connect_refused_while_listening::RULE,
+    rules::refused_before_listening::RULE,
     rules::connect_refused::RULE,
     rules::connect_unexpected_failure::RULE,
     rules::admission_limit::RULE,

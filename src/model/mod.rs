@@ -103,6 +103,8 @@ pub struct Model<'t> {
     exchanges_awaiting_delivery: HashMap<SockId, exchange::Exchange>,
     /// Timed round trips of closed sockets with traced peers (see `round_trips.rs`).
     round_trips: Vec<round_trips::SocketRoundTrips>,
+    /// Each (trace, address) pair's first accepted connect (see `tcp/load.rs`).
+    first_connections: HashMap<(TraceId, SocketAddr), Loc>,
     /// Each listener's load (see `tcp/load.rs`).
     listener_loads: HashMap<SockId, tcp::load::ListenerLoad>,
     /// Exchanges of closed sockets with unanswered requests, settled at the end.
@@ -155,6 +157,7 @@ impl<'t> Model<'t> {
             exchanges_awaiting_delivery: HashMap::new(),
             closed_exchanges: Vec::new(),
             listener_loads: HashMap::new(),
+            first_connections: HashMap::new(),
             round_trips: Vec::new(),
             unanswered: Vec::new(),
             wait_keys: Vec::new(),
@@ -584,6 +587,7 @@ impl<'t> Model<'t> {
         self.settle_exchanges();
         let tcp = self.held_connections_to_summary();
         let listener_loads = self.take_listener_loads();
+        let first_connections = self.take_first_connections();
         let links: Vec<TraceId> = self
             .flows
             .all()
@@ -640,6 +644,7 @@ impl<'t> Model<'t> {
             udp_traffic,
             folded_tcp,
             listener_loads,
+            first_connections,
             round_trips: self.round_trips,
         }
     }

@@ -324,6 +324,8 @@ pub struct ReplayOutcome {
     pub folded_tcp: Vec<super::summary::FoldedLink>,
     /// How many connections each listener's server held at once (see `tcp/load.rs`).
     pub listener_loads: Vec<super::tcp::load::ListenerLoad>,
+    /// Each trace's first accepted connect to each address (see `tcp/load.rs`).
+    pub first_connections: Vec<super::tcp::load::FirstConnection>,
     /// Request/answer round trips with traced peers, timed per host (see `round_trips.rs`).
     pub round_trips: Vec<super::round_trips::SocketRoundTrips>,
 }

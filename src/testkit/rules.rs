@@ -157,6 +157,20 @@ pub fn assert_fires_on(rule: &Rule, outcome: ReplayOutcome) -> Vec<Finding> {
     assert_fires_alone(rule, two_hosts(), outcome, none())
 }
 
+/// Diagnoses the recorded scenario `tests/fixtures/CORPUS/NAME` (CORPUS: `lab` or `apps`).
+pub fn recorded(corpus: &str, name: &str) -> crate::pipeline::Analysis {
+    let config = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(corpus)
+        .join(name)
+        .join("netcheck.conf");
+    let inputs = Inputs {
+        paths: vec![config],
+        one_host: Vec::new(),
+    };
+    run_pipeline(&inputs).unwrap_or_else(|e| panic!("{corpus}/{name}: {e}"))
+}
+
 /// Checks that each recorded lab scenario named (`tests/fixtures/lab/NAME`) makes `rule` fire.
 pub fn assert_recorded_scenarios_report(rule: &Rule, names: &[&str]) {
     for name in names {
@@ -166,15 +180,7 @@ pub fn assert_recorded_scenarios_report(rule: &Rule, names: &[&str]) {
 
 /// Checks that the recorded lab scenario `name` (`tests/fixtures/lab/NAME`) makes `rule` fire.
 pub fn assert_recorded_scenario_reports(rule: &Rule, name: &str) {
-    let config = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/lab")
-        .join(name)
-        .join("netcheck.conf");
-    let inputs = Inputs {
-        paths: vec![config],
-        one_host: Vec::new(),
-    };
-    let analysis = run_pipeline(&inputs).unwrap_or_else(|e| panic!("{name}: {e}"));
+    let analysis = recorded("lab", name);
     let found: Vec<&str> = analysis.findings.iter().map(|f| f.rule).collect();
     assert!(
         found.contains(&rule.id),

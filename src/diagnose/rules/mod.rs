@@ -29,6 +29,7 @@ pub mod no_reply;
 pub mod nonblock_inherited;
 pub mod ordering_incomplete;
 pub mod port_forwarding;
+pub mod refused_before_listening;
 pub mod send_after_peer_closed;
 pub mod udp_all_lost;
 pub mod udp_loss;

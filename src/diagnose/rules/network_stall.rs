@@ -243,7 +243,7 @@ mod tests {
     /// back 0.210 s after it was typed, the second's in 0.2 ms (both sides traced).
     #[test]
     fn fires_on_a_recorded_telnet_session_under_loss() {
-        let analysis = run(&["apps", "telnet-random-loss"]);
+        let analysis = recorded("apps", "telnet-random-loss");
         let found: Vec<&Finding> = analysis
             .findings
             .iter()
@@ -257,18 +257,6 @@ mod tests {
             "{}",
             finding.summary
         );
-    }
-
-    fn run(path: &[&str]) -> crate::pipeline::Analysis {
-        let mut config = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
-        for part in path {
-            config = config.join(part);
-        }
-        let inputs = crate::config::Inputs {
-            paths: vec![config.join("netcheck.conf")],
-            one_host: Vec::new(),
-        };
-        crate::pipeline::run_pipeline(&inputs).expect("the recorded scenario runs")
     }
 
     #[test]
@@ -307,7 +295,7 @@ mod tests {
             "healthy-tcp-requests--python--socat--record",
             "healthy-tcp-requests--nc--socat--plain",
         ] {
-            let analysis = run(&["lab", name]);
+            let analysis = recorded("lab", name);
             assert!(
                 analysis.findings.iter().all(|f| f.rule != RULE.id),
                 "{name}: {:?}",

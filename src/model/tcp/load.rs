@@ -8,7 +8,16 @@ use serde::Serialize;
 
 use super::ConnId;
 use crate::model::{Model, TcpConnection};
-use crate::source::SockId;
+use crate::source::{Loc, SockId};
+
+/// The first connect of a trace to an address that a traced server accepted: what tells a
+/// refusal before the server listened (start-up order) from one that left the client without
+/// its server.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct FirstConnection {
+    pub target: std::net::SocketAddr,
+    pub connect: Loc,
+}
 
 /// One listener's load over the run.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -47,11 +56,33 @@ impl Model<'_> {
                 answered_short: 0,
                 fewest_open_at_short: None,
             });
+        let mut reached = None;
         if let Some(c) = self.conns.get_mut(conn) {
             c.open_at_accept = load.open;
+            reached = c
+                .record
+                .client_view
+                .1
+                .map(|t| ((c.record.client.trace, t), c.record.connect_loc));
         }
         load.most_open_at_accept = load.most_open_at_accept.max(load.open);
         load.open = load.open.saturating_add(1);
+        if let Some((key, connect)) = reached {
+            let first = self.first_connections.entry(key).or_insert(connect);
+            if (connect.file, connect.line) < (first.file, first.line) {
+                *first = connect;
+            }
+        }
+    }
+
+    /// Where each trace first reached each address it connected to, in (trace, address) order.
+    pub(in crate::model) fn take_first_connections(&mut self) -> Vec<FirstConnection> {
+        let mut firsts: Vec<FirstConnection> = std::mem::take(&mut self.first_connections)
+            .into_iter()
+            .map(|((_, target), connect)| FirstConnection { target, connect })
+            .collect();
+        firsts.sort_by_key(|f| (f.connect.trace, f.target, f.connect));
+        firsts
     }
 
     /// The server closed its side of a connection `listener` accepted.
