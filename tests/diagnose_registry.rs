@@ -7,7 +7,7 @@ use netcheck::diagnose::rule::EXPLANATION_SECTIONS;
 use netcheck::diagnose::Class;
 
 /// The public rule IDs. Changing this list is a breaking change of the report format.
-const PUBLIC_IDS: [&str; 35] = [
+const PUBLIC_IDS: [&str; 36] = [
     "nat-undeclared",
     "port-forwarding",
     "connection-not-accepted",
@@ -43,6 +43,7 @@ const PUBLIC_IDS: [&str; 35] = [
     "connect-to-unspecified",
     "network-stall",
     "admission-limit",
+    "refused-before-listening",
 ];
 
 #[test]
@@ -118,7 +119,12 @@ fn classes_follow_the_public_definition() {
         .collect();
     assert_eq!(
         info,
-        BTreeSet::from(["ordering-incomplete", "unsupported-call", "unparsed-lines"])
+        BTreeSet::from([
+            "ordering-incomplete",
+            "refused-before-listening",
+            "unsupported-call",
+            "unparsed-lines"
+        ])
     );
 }
 
