@@ -117,6 +117,11 @@ pub struct Folder<I> {
     /// The last event seen, for placing end-of-trace closes.
     last: Option<(Loc, u32, Option<f64>)>,
     finished: bool,
+    /// After the last event: the sockets still open, closed one per call to `next`, so a
+    /// trace ending with a million open sockets never holds a million close events at once.
+    end_closes: std::vec::IntoIter<SockNo>,
+    /// Where the end-of-trace closes are placed: the last call's location, pid and time.
+    end_at: (Loc, u32, Option<f64>),
 }
 
 impl<I: EventSource> Folder<I> {
@@ -131,6 +136,8 @@ impl<I: EventSource> Folder<I> {
             ready: VecDeque::new(),
             last: None,
             finished: false,
+            end_closes: Vec::new().into_iter(),
+            end_at: (Loc::new(trace, 0), 0, None),
         }
     }
 
@@ -580,11 +587,19 @@ impl<I: EventSource> Folder<I> {
             (None, unread) => unread,
             (seen, _) => seen,
         };
-        let (loc, pid, time) = last.unwrap_or((Loc::new(self.trace, 0), 0, None));
-        for sock in self.tables.close_all() {
-            let pid = self.tables.last_user(sock).unwrap_or(pid);
-            self.push_synthetic_close(sock, loc, pid, time, SyntheticReason::EndOfTrace);
-        }
+        self.end_at = last.unwrap_or((Loc::new(self.trace, 0), 0, None));
+        self.end_closes = self.tables.close_all().into_iter();
+    }
+
+    /// The next end-of-trace close, once the trace is read; false when none is left.
+    fn close_one_at_end(&mut self) -> bool {
+        let Some(sock) = self.end_closes.next() else {
+            return false;
+        };
+        let (loc, pid, time) = self.end_at;
+        let pid = self.tables.last_user(sock).unwrap_or(pid);
+        self.push_synthetic_close(sock, loc, pid, time, SyntheticReason::EndOfTrace);
+        true
     }
 }
 
@@ -597,6 +612,9 @@ impl<I: EventSource> Iterator for Folder<I> {
                 return Some(ev);
             }
             if self.finished {
+                if self.close_one_at_end() {
+                    continue;
+                }
                 return None;
             }
             match self.events.next_knowing(&self.tables) {
