@@ -89,7 +89,7 @@ impl Model<'_> {
                     id,
                     conflict
                         .and_then(|(holder, _)| self.sockets.get(&holder))
-                        .and_then(|h| h.bind_loc.or(h.listen_loc()))
+                        .and_then(|h| h.bind_loc().or(h.listen_loc()))
                         .into_iter()
                         .collect(),
                     match conflict {
@@ -114,14 +114,14 @@ impl Model<'_> {
         self.set_local(id, addr);
         if let Some(s) = self.sockets.get_mut(&id) {
             s.set_state(SockState::Bound, ev, &mut self.listen_history);
-            s.bind_loc = Some(ev.call.loc);
+            s.set_bind_loc(ev.call.loc);
         }
         match conflict {
             Some((holder, holder_reuseaddr)) => {
                 let related = self
                     .sockets
                     .get(&holder)
-                    .and_then(|h| h.bind_loc.or(h.listen_loc()))
+                    .and_then(|h| h.bind_loc().or(h.listen_loc()))
                     .into_iter()
                     .collect();
                 self.deviate(

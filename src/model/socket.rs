@@ -72,10 +72,10 @@ pub struct Socket {
     pub peer: Option<SocketAddr>,
     /// TCP: the connection this socket is one end of.
     pub conn: Option<ConnId>,
-    pub bind_loc: Option<Loc>,
     /// Options changed from the protocol's defaults (`None`: all defaults).
     options: Option<Box<Options>>,
-    /// TCP listener: its queue and listening periods (`None` before it first listens).
+    /// Where it bound and, as a TCP listener, its queue and listening periods (`None` before
+    /// it binds or listens).
     listening: Option<Box<Listening>>,
     /// TCP connecting socket: its connect (`None` before it first connects).
     connecting: Option<Box<Connecting>>,
@@ -90,9 +90,10 @@ pub struct Socket {
     pub in_bind_index: bool,
 }
 
-/// What a TCP socket keeps once it has listened.
+/// What a socket keeps once it has bound or listened.
 #[derive(Debug, Clone, Default)]
 struct Listening {
+    bind_loc: Option<Loc>,
     /// Connections waiting to be accepted, first come first served.
     pending: VecDeque<ConnId>,
     listen_loc: Option<Loc>,
@@ -123,7 +124,6 @@ impl Socket {
             local: None,
             peer: None,
             conn: None,
-            bind_loc: None,
             options: None,
             listening: None,
             connecting: None,
@@ -177,6 +177,14 @@ impl Socket {
             .as_mut()
             .map(|l| std::mem::take(&mut l.pending))
             .unwrap_or_default()
+    }
+
+    pub fn bind_loc(&self) -> Option<Loc> {
+        self.listening.as_ref().and_then(|l| l.bind_loc)
+    }
+
+    pub fn set_bind_loc(&mut self, loc: Loc) {
+        self.listening.get_or_insert_with(Box::default).bind_loc = Some(loc);
     }
 
     pub fn listen_loc(&self) -> Option<Loc> {
