@@ -74,8 +74,13 @@ struct Table {
     /// For a table made for a process seen before the call that created it returned: the
     /// descriptors it opened, replaced or closed meanwhile. What it inherits when the creating
     /// call returns does not undo them (its calls all came after the fork).
-    touched: Option<HashSet<Fd>>,
+    touched: Option<Box<Touched>>,
 }
+
+/// The descriptors a table touched before its creating call returned. Boxed in [`Table`]:
+/// few tables have one, and a run may hold a table for each of a million processes.
+#[derive(Debug, Default)]
+struct Touched(HashSet<Fd>);
 
 /// All descriptor tables of one trace.
 #[derive(Debug, Default)]
@@ -111,7 +116,7 @@ impl Tables {
             Some(&t) => t,
             None => {
                 let t = self.new_table(FdMap::default());
-                self.tables[t].touched = Some(HashSet::new());
+                self.tables[t].touched = Some(Box::default());
                 self.table_of_pid.insert(pid, t);
                 t
             }
@@ -122,7 +127,7 @@ impl Tables {
 
     fn touch(&mut self, table: TableId, fd: Fd) {
         if let Some(touched) = self.tables.get_mut(table).and_then(|t| t.touched.as_mut()) {
-            touched.insert(fd);
+            touched.0.insert(fd);
         }
     }
 
@@ -364,7 +369,7 @@ impl Tables {
                 let table = &mut self.tables[own];
                 let touched = table.touched.take().unwrap_or_default();
                 for (fd, entry) in inherited.entries() {
-                    if !touched.contains(&fd) && !table.fds.contains_key(&fd) {
+                    if !touched.0.contains(&fd) && !table.fds.contains_key(&fd) {
                         table.fds.insert(fd, entry);
                     }
                 }
