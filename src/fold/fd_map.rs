@@ -90,6 +90,14 @@ impl<V: Clone> FdMap<V> {
         }
     }
 
+    /// Calls `f` with every value, in descriptor order.
+    pub fn for_each_value(&self, mut f: impl FnMut(&V)) {
+        match self {
+            FdMap::Small(entries) => entries.iter().for_each(|(_, v)| f(v)),
+            FdMap::Large(map) => map.values().for_each(f),
+        }
+    }
+
     /// The descriptors whose value satisfies `keep`, in order.
     pub fn keys_where(&self, keep: impl Fn(&V) -> bool) -> Vec<Fd> {
         match self {

@@ -515,14 +515,11 @@ impl<I: EventSource> Folder<I> {
         if old_fd == new_fd {
             return;
         }
-        match self.tables.lookup(table, old_fd) {
-            Some(sock) => self.bind_fd(
-                table,
-                new_fd,
-                Slot { sock, cloexec },
-                call,
-                SyntheticReason::DupOver,
-            ),
+        match self.tables.duplicate(table, old_fd, new_fd, cloexec) {
+            Some((sock, Some(old))) if old != sock => {
+                self.synthetic_close(old, call, SyntheticReason::DupOver);
+            }
+            Some(_) => {}
             None if self.tables.is_channel(table, old_fd) => self.bind_channel(table, new_fd, call),
             None => self.forget_fd(table, new_fd, call),
         }
