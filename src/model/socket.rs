@@ -98,8 +98,10 @@ struct Listening {
     pending: VecDeque<ConnId>,
     listen_loc: Option<Loc>,
     /// Indexes in the listen history of this socket's listening periods still open, so that
-    /// closing one socket does not search every listener the run has seen.
-    open_listen_records: Vec<usize>,
+    /// closing one socket does not search every listener the run has seen. A socket listens
+    /// once, as a rule: the first index needs no allocation of its own.
+    open_listen_record: Option<usize>,
+    more_open_listen_records: Vec<usize>,
 }
 
 /// What a TCP socket keeps once it has connected.
@@ -268,16 +270,25 @@ impl Socket {
                     close: None,
                 };
                 let listening = self.listening.get_or_insert_with(Box::default);
-                listening.open_listen_records.push(listen_history.len());
+                if listening.open_listen_record.is_none() {
+                    listening.open_listen_record = Some(listen_history.len());
+                } else {
+                    listening
+                        .more_open_listen_records
+                        .push(listen_history.len());
+                }
                 listen_history.push(record);
             }
             SockState::Closed => {
-                let open = self
+                let (first, more) = self
                     .listening
                     .as_mut()
-                    .map(|l| std::mem::take(&mut l.open_listen_records))
+                    .map(|l| {
+                        let more = std::mem::take(&mut l.more_open_listen_records);
+                        (l.open_listen_record.take(), more)
+                    })
                     .unwrap_or_default();
-                for index in open {
+                for index in first.into_iter().chain(more) {
                     if let Some(record) = listen_history.get_mut(index) {
                         record.close = Some(CallSpan::of(&ev.call));
                     }
