@@ -169,8 +169,24 @@ impl Socket {
         self.listening.as_ref().map_or(&NO_PENDING, |l| &l.pending)
     }
 
-    pub fn pending_mut(&mut self) -> &mut VecDeque<ConnId> {
-        &mut self.listening.get_or_insert_with(Box::default).pending
+    /// Queues a connection at this listener.
+    pub fn push_pending(&mut self, conn: ConnId) {
+        self.listening
+            .get_or_insert_with(Box::default)
+            .pending
+            .push_back(conn);
+    }
+
+    /// Withdraws `conn` from the queue (its connect failed).
+    pub fn withdraw_pending(&mut self, conn: ConnId) {
+        if let Some(l) = self.listening.as_mut() {
+            l.pending.retain(|c| *c != conn);
+        }
+    }
+
+    /// Takes the connection at `position` in the queue (accept).
+    pub fn remove_pending(&mut self, position: usize) -> Option<ConnId> {
+        self.listening.as_mut()?.pending.remove(position)
     }
 
     /// Empties the listener's queue (its close resets what was waiting there).
@@ -213,10 +229,24 @@ impl Socket {
                 }))
             }
         }
+        self.drop_empty_connecting();
     }
 
     pub fn take_connect_target(&mut self) -> Option<(SocketAddr, Loc)> {
-        self.connecting.as_mut().and_then(|c| c.target.take())
+        let target = self.connecting.as_mut().and_then(|c| c.target.take());
+        self.drop_empty_connecting();
+        target
+    }
+
+    /// A socket whose connect data is all gone holds no box, so equal states look equal.
+    fn drop_empty_connecting(&mut self) {
+        if self
+            .connecting
+            .as_ref()
+            .is_some_and(|c| c.target.is_none() && c.started.is_none())
+        {
+            self.connecting = None;
+        }
     }
 
     /// TCP connecting socket: when its connect started, on its trace's clock.
@@ -235,6 +265,7 @@ impl Socket {
                 }))
             }
         }
+        self.drop_empty_connecting();
     }
 
     /// The local address to match peers against (unknown → unspecified, any port).

@@ -370,7 +370,7 @@ impl Model<'_> {
             s.peer = Some(target);
         }
         if let Some(l) = self.sockets.get_mut(&listener) {
-            l.pending_mut().push_back(conn_id);
+            l.push_pending(conn_id);
         }
         self.touch(WaitKey::Sock(listener));
         conn_id
@@ -569,7 +569,7 @@ impl Model<'_> {
             return;
         };
         if let Some(l) = self.sockets.get_mut(&listener) {
-            l.pending_mut().retain(|c| *c != conn);
+            l.withdraw_pending(conn);
         }
     }
 
@@ -719,7 +719,7 @@ impl Model<'_> {
         let Some(conn_id) = self
             .sockets
             .get_mut(&owner)
-            .and_then(|l| l.pending_mut().remove(position))
+            .and_then(|l| l.remove_pending(position))
         else {
             return Verdict::NotModelled;
         };
