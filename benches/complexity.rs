@@ -25,7 +25,19 @@ const SOCKET: &str = "socket(AF_INET, SOCK_STREAM, IPPROTO_TCP)";
 const CLONE: &str = "clone(child_stack=NULL, flags=CLONE_CHILD_CLEARTID|CLONE_CHILD_SETTID|SIGCHLD, child_tidptr=0x7f0000000a10)";
 
 fn sockaddr(port: usize) -> String {
-    format!("{{sa_family=AF_INET, sin_port=htons({port}), sin_addr=inet_addr(\"127.0.0.1\")}}")
+    sockaddr_on(1, port)
+}
+
+/// Port `port` on loopback address 127.0.x.y numbered `host` (1 is 127.0.0.1).
+fn sockaddr_on(host: usize, port: usize) -> String {
+    let (x, y) = ((host >> 8) & 0xff, host & 0xff);
+    format!("{{sa_family=AF_INET, sin_port=htons({port}), sin_addr=inet_addr(\"127.0.{x}.{y}\")}}")
+}
+
+/// Listener `i`'s address: 50,000 ports on each loopback address, so no two listeners share
+/// one (a real kernel refuses the second bind, so a trace never shows it succeed).
+fn listener_addr(i: usize) -> String {
+    sockaddr_on(1 + i / 50_000, 10_000 + i % 50_000)
 }
 
 /// N sockets opened by one process, then N children forked while they are all open.
@@ -57,12 +69,12 @@ fn live_processes(n: usize) -> String {
 fn listeners(n: usize) -> String {
     let mut t = String::new();
     for i in 0..n {
-        let (port, listener, client) = (10_000 + i % 50_000, 3 + 2 * i, 3 + i);
+        let (addr, listener, client) = (listener_addr(i), 3 + 2 * i, 3 + i);
         let _ = writeln!(t, "1 {SOCKET} = {listener}");
-        let _ = writeln!(t, "1 bind({listener}, {}, 16) = 0", sockaddr(port));
+        let _ = writeln!(t, "1 bind({listener}, {addr}, 16) = 0");
         let _ = writeln!(t, "1 listen({listener}, 128) = 0");
         let _ = writeln!(t, "2 {SOCKET} = {client}");
-        let _ = writeln!(t, "2 connect({client}, {}, 16) = 0", sockaddr(port));
+        let _ = writeln!(t, "2 connect({client}, {addr}, 16) = 0");
         let _ = writeln!(
             t,
             "1 accept4({listener}, {}, [16], SOCK_CLOEXEC) = {}",
@@ -77,9 +89,9 @@ fn listeners(n: usize) -> String {
 fn open_listeners(n: usize) -> String {
     let mut t = String::new();
     for i in 0..n {
-        let (port, fd) = (10_000 + i % 50_000, 3 + i);
+        let (addr, fd) = (listener_addr(i), 3 + i);
         let _ = writeln!(t, "1 {SOCKET} = {fd}");
-        let _ = writeln!(t, "1 bind({fd}, {}, 16) = 0", sockaddr(port));
+        let _ = writeln!(t, "1 bind({fd}, {addr}, 16) = 0");
         let _ = writeln!(t, "1 listen({fd}, 128) = 0");
     }
     t

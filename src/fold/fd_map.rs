@@ -43,6 +43,11 @@ impl<V: Clone> FdMap<V> {
             FdMap::Small(entries) => match entries.binary_search_by_key(&fd, |(k, _)| *k) {
                 Ok(i) => Some(std::mem::replace(&mut entries[i].1, value)),
                 Err(i) => {
+                    // Grow one entry at a time while small: most processes hold one or two
+                    // descriptors, and a million of them would otherwise reserve four each.
+                    if entries.len() == entries.capacity() && entries.len() < 4 {
+                        entries.reserve_exact(1);
+                    }
                     entries.insert(i, (fd, value));
                     if entries.len() > SMALL {
                         let large: OrdMap<Fd, V> = std::mem::take(entries).into_iter().collect();
@@ -82,6 +87,14 @@ impl<V: Clone> FdMap<V> {
                 .filter(|k| (first..=last).contains(k))
                 .collect(),
             FdMap::Large(map) => map.range(first..=last).map(|(k, _)| *k).collect(),
+        }
+    }
+
+    /// Calls `f` with every value, in descriptor order.
+    pub fn for_each_value(&self, mut f: impl FnMut(&V)) {
+        match self {
+            FdMap::Small(entries) => entries.iter().for_each(|(_, v)| f(v)),
+            FdMap::Large(map) => map.values().for_each(f),
         }
     }
 

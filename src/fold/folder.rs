@@ -1,6 +1,6 @@
 //! The folding iterator: turns a trace's events into socket events.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 
 use super::tables::{Slot, SockNo, TableId, Tables};
 use super::{FailedSocketCall, FoldStats, SocketEvent, SyntheticReason};
@@ -98,9 +98,6 @@ impl SocketOracle for Tables {
     }
 }
 
-/// What an accepted socket inherits from its listener.
-type SocketKind = (Domain, SockType, Protocol);
-
 /// Folds one trace's events into socket events (streaming: memory is bounded by the number of
 /// live descriptors, not by the trace's length).
 pub struct Folder<I> {
@@ -108,15 +105,17 @@ pub struct Folder<I> {
     trace: TraceId,
     tables: Tables,
     stats: FoldStats,
-    /// The kind of each open socket (an accept copies the listener's); forgotten at the
-    /// socket's last close, so memory follows open sockets.
-    kinds: HashMap<SockNo, SocketKind>,
     /// The number the next socket gets.
     next_sock: SockNo,
     ready: VecDeque<SocketEvent>,
     /// The last event seen, for placing end-of-trace closes.
     last: Option<(Loc, u32, Option<f64>)>,
     finished: bool,
+    /// After the last event: the sockets still open, closed one per call to `next`, so a
+    /// trace ending with a million open sockets never holds a million close events at once.
+    end_closes: std::vec::IntoIter<SockNo>,
+    /// Where the end-of-trace closes are placed: the last call's location, pid and time.
+    end_at: (Loc, u32, Option<f64>),
 }
 
 impl<I: EventSource> Folder<I> {
@@ -126,11 +125,12 @@ impl<I: EventSource> Folder<I> {
             trace,
             tables: Tables::default(),
             stats: FoldStats::default(),
-            kinds: HashMap::new(),
             next_sock: 0,
             ready: VecDeque::new(),
             last: None,
             finished: false,
+            end_closes: Vec::new().into_iter(),
+            end_at: (Loc::new(trace, 0), 0, None),
         }
     }
 
@@ -140,7 +140,6 @@ impl<I: EventSource> Folder<I> {
 
     /// A socket's last descriptor is gone: nothing more is asked about it.
     fn forget(&mut self, sock: SockNo) {
-        self.kinds.remove(&sock);
         self.tables.forget_user(sock);
     }
 
@@ -161,10 +160,9 @@ impl<I: EventSource> Folder<I> {
         }
     }
 
-    fn new_socket(&mut self, kind: SocketKind) -> SockNo {
+    fn new_socket(&mut self) -> SockNo {
         let n = self.next_sock;
         self.next_sock += 1;
-        self.kinds.insert(n, kind);
         self.stats.sockets += 1;
         n
     }
@@ -282,8 +280,8 @@ impl<I: EventSource> Folder<I> {
     /// only from a `-yy` decoration.
     fn adopt_from_decoration(&mut self, table: TableId, call: &Call, fd: Fd) -> Option<SockNo> {
         let info = call.fd_info.iter().find(|i| i.fd == fd)?;
-        let (domain, ty, protocol) = adoptable(info.kind.as_bytes())?;
-        let n = self.new_socket((domain, ty, protocol));
+        adoptable(info.kind.as_bytes())?;
+        let n = self.new_socket();
         self.tables.insert(
             table,
             fd,
@@ -319,8 +317,8 @@ impl<I: EventSource> Folder<I> {
                 fd: Some(fd),
                 ..
             } if ok => {
-                let (fd, kind, cloexec) = (*fd, (*domain, *ty, *protocol), *cloexec);
-                self.fold_socket(table, call, fd, kind, cloexec);
+                let (fd, domain, cloexec) = (*fd, *domain, *cloexec);
+                self.fold_socket(table, call, fd, domain, cloexec);
             }
             Syscall::Socketpair { fds: Some(fds), .. } if ok => {
                 // Only unix sockets come in pairs: both ends may pass descriptors.
@@ -393,16 +391,9 @@ impl<I: EventSource> Folder<I> {
 
     /// A successful `socket`: an INET or INET6 socket gets its descriptor; any other kind only
     /// ends what the descriptor named before.
-    fn fold_socket(
-        &mut self,
-        table: TableId,
-        call: Call,
-        fd: Fd,
-        (domain, ty, protocol): (Domain, SockType, Protocol),
-        cloexec: bool,
-    ) {
+    fn fold_socket(&mut self, table: TableId, call: Call, fd: Fd, domain: Domain, cloexec: bool) {
         if matches!(domain, Domain::Inet | Domain::Inet6) {
-            let n = self.new_socket((domain, ty, protocol));
+            let n = self.new_socket();
             let slot = Slot { sock: n, cloexec };
             self.bind_fd(table, fd, slot, &call, SyntheticReason::DupOver);
             let id = self.id(n);
@@ -441,12 +432,7 @@ impl<I: EventSource> Folder<I> {
         };
         let mut socks = vec![listener];
         if let Some(nfd) = new_fd {
-            let kind = self.kinds.get(&listener.1.n).copied().unwrap_or((
-                Domain::Inet,
-                SockType::Stream,
-                Protocol::Tcp,
-            ));
-            let n = self.new_socket(kind);
+            let n = self.new_socket();
             self.bind_fd(
                 table,
                 nfd,
@@ -529,14 +515,11 @@ impl<I: EventSource> Folder<I> {
         if old_fd == new_fd {
             return;
         }
-        match self.tables.lookup(table, old_fd) {
-            Some(sock) => self.bind_fd(
-                table,
-                new_fd,
-                Slot { sock, cloexec },
-                call,
-                SyntheticReason::DupOver,
-            ),
+        match self.tables.duplicate(table, old_fd, new_fd, cloexec) {
+            Some((sock, Some(old))) if old != sock => {
+                self.synthetic_close(old, call, SyntheticReason::DupOver);
+            }
+            Some(_) => {}
             None if self.tables.is_channel(table, old_fd) => self.bind_channel(table, new_fd, call),
             None => self.forget_fd(table, new_fd, call),
         }
@@ -579,11 +562,19 @@ impl<I: EventSource> Folder<I> {
             (None, unread) => unread,
             (seen, _) => seen,
         };
-        let (loc, pid, time) = last.unwrap_or((Loc::new(self.trace, 0), 0, None));
-        for sock in self.tables.close_all() {
-            let pid = self.tables.last_user(sock).unwrap_or(pid);
-            self.push_synthetic_close(sock, loc, pid, time, SyntheticReason::EndOfTrace);
-        }
+        self.end_at = last.unwrap_or((Loc::new(self.trace, 0), 0, None));
+        self.end_closes = self.tables.close_all().into_iter();
+    }
+
+    /// The next end-of-trace close, once the trace is read; false when none is left.
+    fn close_one_at_end(&mut self) -> bool {
+        let Some(sock) = self.end_closes.next() else {
+            return false;
+        };
+        let (loc, pid, time) = self.end_at;
+        let pid = self.tables.last_user(sock).unwrap_or(pid);
+        self.push_synthetic_close(sock, loc, pid, time, SyntheticReason::EndOfTrace);
+        true
     }
 }
 
@@ -596,6 +587,9 @@ impl<I: EventSource> Iterator for Folder<I> {
                 return Some(ev);
             }
             if self.finished {
+                if self.close_one_at_end() {
+                    continue;
+                }
                 return None;
             }
             match self.events.next_knowing(&self.tables) {

@@ -12,7 +12,7 @@
 //! SCM_RIGHTS hold their handles while in flight, and the receiver's descriptors share them.
 
 use std::collections::{HashMap, HashSet, VecDeque};
-use std::sync::{Arc, Mutex, Weak};
+use std::sync::{Arc, Mutex};
 
 use super::fd_map::FdMap;
 
@@ -74,8 +74,13 @@ struct Table {
     /// For a table made for a process seen before the call that created it returned: the
     /// descriptors it opened, replaced or closed meanwhile. What it inherits when the creating
     /// call returns does not undo them (its calls all came after the fork).
-    touched: Option<HashSet<Fd>>,
+    touched: Option<Box<Touched>>,
 }
+
+/// The descriptors a table touched before its creating call returned. Boxed in [`Table`]:
+/// few tables have one, and a run may hold a table for each of a million processes.
+#[derive(Debug, Default)]
+struct Touched(HashSet<Fd>);
 
 /// All descriptor tables of one trace.
 #[derive(Debug, Default)]
@@ -87,8 +92,6 @@ pub struct Tables {
     /// The last answer of [`Tables::table_of`]: runs of calls by one pid are the rule. Cleared
     /// whenever `table_of_pid` changes.
     recent: Option<(u32, TableId)>,
-    /// The handle of each open socket, so a duplicated descriptor shares it.
-    handles: HashMap<SockNo, Weak<Handle>>,
     closed: ClosedQueue,
     /// Last pid seen using each socket (for synthetic events).
     last_pid: HashMap<SockNo, u32>,
@@ -111,7 +114,7 @@ impl Tables {
             Some(&t) => t,
             None => {
                 let t = self.new_table(FdMap::default());
-                self.tables[t].touched = Some(HashSet::new());
+                self.tables[t].touched = Some(Box::default());
                 self.table_of_pid.insert(pid, t);
                 t
             }
@@ -122,7 +125,7 @@ impl Tables {
 
     fn touch(&mut self, table: TableId, fd: Fd) {
         if let Some(touched) = self.tables.get_mut(table).and_then(|t| t.touched.as_mut()) {
-            touched.insert(fd);
+            touched.0.insert(fd);
         }
     }
 
@@ -246,48 +249,58 @@ impl Tables {
         self.last_pid.remove(&sock);
     }
 
-    /// The handle of `sock`: the one its other descriptors hold, or a new one.
-    fn handle_for(&mut self, sock: SockNo) -> Arc<Handle> {
-        if let Some(live) = self.handles.get(&sock).and_then(Weak::upgrade) {
-            return live;
-        }
-        let handle = Arc::new(Handle {
+    /// A handle for a socket no descriptor names yet.
+    fn new_handle(&self, sock: SockNo) -> Arc<Handle> {
+        Arc::new(Handle {
             sock,
             closed: Arc::clone(&self.closed),
-        });
-        self.handles.insert(sock, Arc::downgrade(&handle));
-        handle
+        })
     }
 
     /// The sockets whose last handle was dropped since the last call.
     fn take_closed(&mut self) -> Vec<SockNo> {
-        let closed = {
-            let mut queue = self.closed.lock().unwrap_or_else(|e| e.into_inner());
-            std::mem::take(&mut *queue)
-        };
-        for sock in &closed {
-            if self
-                .handles
-                .get(sock)
-                .is_some_and(|w| w.strong_count() == 0)
-            {
-                self.handles.remove(sock);
-            }
-        }
-        closed
+        let mut queue = self.closed.lock().unwrap_or_else(|e| e.into_inner());
+        std::mem::take(&mut *queue)
     }
 
-    /// Maps `fd` to `sock`. Returns the socket whose last descriptor this replaced, if any.
+    /// Maps `fd` to `slot.sock`, a socket no descriptor names yet (just created, accepted or
+    /// adopted). Returns the socket whose last descriptor this replaced, if any.
     pub fn insert(&mut self, table: TableId, fd: Fd, slot: Slot) -> Option<SockNo> {
+        let handle = self.new_handle(slot.sock);
+        self.insert_handle(table, fd, handle, slot.cloexec)
+    }
+
+    /// `new_fd` becomes a duplicate of `old_fd` (dup, dup2, F_DUPFD): both share the socket's
+    /// handle. Returns the socket `old_fd` names (none when it names no socket) and the socket
+    /// whose last descriptor `new_fd` replaced, if any.
+    pub fn duplicate(
+        &mut self,
+        table: TableId,
+        old_fd: Fd,
+        new_fd: Fd,
+        cloexec: bool,
+    ) -> Option<(SockNo, Option<SockNo>)> {
+        let entry = self.tables.get(table)?.fds.get(&old_fd)?;
+        let handle = Arc::clone(entry.handle.as_ref()?);
+        let sock = handle.sock;
+        Some((sock, self.insert_handle(table, new_fd, handle, cloexec)))
+    }
+
+    fn insert_handle(
+        &mut self,
+        table: TableId,
+        fd: Fd,
+        handle: Arc<Handle>,
+        cloexec: bool,
+    ) -> Option<SockNo> {
         let replaced = self.remove(table, fd);
         self.touch(table, fd);
-        let handle = self.handle_for(slot.sock);
         if let Some(t) = self.tables.get_mut(table) {
             t.fds.insert(
                 fd,
                 Entry {
                     handle: Some(handle),
-                    cloexec: slot.cloexec,
+                    cloexec,
                 },
             );
         }
@@ -364,7 +377,7 @@ impl Tables {
                 let table = &mut self.tables[own];
                 let touched = table.touched.take().unwrap_or_default();
                 for (fd, entry) in inherited.entries() {
-                    if !touched.contains(&fd) && !table.fds.contains_key(&fd) {
+                    if !touched.0.contains(&fd) && !table.fds.contains_key(&fd) {
                         table.fds.insert(fd, entry);
                     }
                 }
@@ -420,19 +433,21 @@ impl Tables {
 
     /// End of trace: every socket still open, in creation order.
     pub fn close_all(&mut self) -> Vec<SockNo> {
-        let mut open: Vec<SockNo> = self
-            .handles
-            .iter()
-            .filter(|(_, handle)| handle.strong_count() > 0)
-            .map(|(sock, _)| *sock)
-            .collect();
+        // Open means held by a descriptor of some table, or by a set in flight.
+        let mut open: Vec<SockNo> = Vec::new();
+        for t in &self.tables {
+            t.fds
+                .for_each_value(|e| open.extend(e.handle.as_ref().map(|h| h.sock)));
+        }
+        let in_flight = self.in_flight.values().flatten().flatten().flatten();
+        open.extend(in_flight.map(|h| h.sock));
         open.sort_unstable();
+        open.dedup();
         for t in &mut self.tables {
             t.fds = FdMap::default();
         }
         self.in_flight.clear();
         self.take_closed();
-        self.handles.clear();
         open
     }
 }
@@ -453,7 +468,7 @@ mod tests {
         let mut t = Tables::default();
         let tab = t.table_of(1);
         t.insert(tab, 3, slot(0));
-        t.insert(tab, 4, slot(0));
+        assert_eq!(t.duplicate(tab, 3, 4, false), Some((0, None)));
         assert_eq!(t.remove(tab, 3), None);
         assert_eq!(t.remove(tab, 4), Some(0));
     }

@@ -345,7 +345,7 @@ impl Model<'_> {
         if moved && external {
             // Bytes moved: a nonblocking connect to this peer has completed.
             if let Some(s) = self.sockets.get_mut(&id) {
-                s.connect_target = None;
+                s.set_connect_target(None);
             }
         }
         let reset = outcome

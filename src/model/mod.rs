@@ -72,7 +72,7 @@ const UNKNOWN_PEERS_KEPT: usize = 8;
 pub struct Model<'t> {
     topology: &'t Topology,
     matcher: Matcher<'t>,
-    sockets: HashMap<SockId, Socket>,
+    sockets: HashMap<SockId, Box<Socket>>,
     conns: ConnTable,
     /// Sockets some deviation names: their connections stay in the table to the end.
     deviated: HashSet<SockId>,
@@ -250,7 +250,7 @@ impl<'t> Model<'t> {
     /// A text rendering of the whole model state, for checking that a retried call changed
     /// nothing (tests) and for debugging. Not a stable format.
     pub fn state_snapshot(&self) -> String {
-        let mut sockets: Vec<&Socket> = self.sockets.values().collect();
+        let mut sockets: Vec<&Socket> = self.sockets.values().map(|s| &**s).collect();
         sockets.sort_by_key(|s| s.id);
         let mut bound: Vec<_> = self.bound.iter().collect();
         bound.sort();
@@ -271,7 +271,7 @@ impl<'t> Model<'t> {
 
     /// The socket record, if the model follows it.
     pub fn socket(&self, id: SockId) -> Option<&Socket> {
-        self.sockets.get(&id)
+        self.sockets.get(&id).map(|s| &**s)
     }
 
     /// Connections held (live, or kept for diagnose).
@@ -611,7 +611,7 @@ impl<'t> Model<'t> {
             .values()
             .filter(|s| s.state() == SockState::Connecting && !s.external)
             .filter_map(|s| {
-                let (target, loc) = s.connect_target?;
+                let (target, loc) = s.connect_target()?;
                 Some(PendingConnect {
                     sock: s.id,
                     target,

@@ -68,15 +68,15 @@ pub struct Options {
 }
 
 impl Options {
-    pub fn for_tcp() -> Self {
+    pub const fn for_tcp() -> Self {
         Options::with_buffers(TCP_SNDBUF_DEFAULT, TCP_RCVBUF_DEFAULT)
     }
 
-    pub fn for_udp() -> Self {
+    pub const fn for_udp() -> Self {
         Options::with_buffers(UDP_SNDBUF_DEFAULT, UDP_RCVBUF_DEFAULT)
     }
 
-    fn with_buffers(sndbuf: u64, rcvbuf: u64) -> Self {
+    const fn with_buffers(sndbuf: u64, rcvbuf: u64) -> Self {
         Options {
             reuseaddr: false,
             reuseport: false,

@@ -67,7 +67,7 @@ impl Model<'_> {
         let mut sock = Socket::new(id, host, proto, ipv6);
         // SOCK_NONBLOCK given to socket() is the caller's own choice, whatever the type.
         sock.nonblock = Nonblock::explicit(nonblock);
-        self.sockets.insert(id, sock);
+        self.sockets.insert(id, Box::new(sock));
         Verdict::Accept
     }
 
@@ -80,7 +80,7 @@ impl Model<'_> {
             return Verdict::NotModelled;
         };
         let conflict = self.bind_conflict(id, sock, addr);
-        let reuseaddr = sock.options.reuseaddr;
+        let reuseaddr = sock.options().reuseaddr;
         let already_bound = sock.local.is_some();
         if let Some(errno) = ev.call.outcome.errno {
             return match errno {
@@ -90,7 +90,7 @@ impl Model<'_> {
                     id,
                     conflict
                         .and_then(|(holder, _)| self.sockets.get(&holder))
-                        .and_then(|h| h.bind_loc.or(h.listen_loc))
+                        .and_then(|h| h.bind_loc().or(h.listen_loc()))
                         .into_iter()
                         .collect(),
                     match conflict {
@@ -115,14 +115,14 @@ impl Model<'_> {
         self.set_local(id, addr);
         if let Some(s) = self.sockets.get_mut(&id) {
             s.set_state(SockState::Bound, ev, &mut self.listen_history);
-            s.bind_loc = Some(ev.call.loc);
+            s.set_bind_loc(ev.call.loc);
         }
         match conflict {
             Some((holder, holder_reuseaddr)) => {
                 let related = self
                     .sockets
                     .get(&holder)
-                    .and_then(|h| h.bind_loc.or(h.listen_loc))
+                    .and_then(|h| h.bind_loc().or(h.listen_loc()))
                     .into_iter()
                     .collect();
                 self.deviate(
@@ -152,13 +152,20 @@ impl Model<'_> {
             let other = self.sockets.get(other_id)?;
             let other_addr = other.local?;
             if *other_id == id
-                || !addresses_overlap(addr, sock.options.v6only, other_addr, other.options.v6only)
-                || (sock.options.reuseport && other.options.reuseport)
-                || (sock.proto == Proto::Udp && sock.options.reuseaddr && other.options.reuseaddr)
+                || !addresses_overlap(
+                    addr,
+                    sock.options().v6only,
+                    other_addr,
+                    other.options().v6only,
+                )
+                || (sock.options().reuseport && other.options().reuseport)
+                || (sock.proto == Proto::Udp
+                    && sock.options().reuseaddr
+                    && other.options().reuseaddr)
             {
                 return None;
             }
-            Some((*other_id, other.options.reuseaddr))
+            Some((*other_id, other.options().reuseaddr))
         })
     }
 
@@ -245,7 +252,7 @@ impl Model<'_> {
         }
         if let Some(s) = self.sockets.get_mut(&id) {
             s.set_state(SockState::Listen, ev, &mut self.listen_history);
-            s.listen_loc = Some(ev.call.loc);
+            s.set_listen_loc(ev.call.loc);
         }
         self.listeners_by_port
             .entry(local.port())
@@ -289,7 +296,7 @@ impl Model<'_> {
         // in progress, it never completed.
         let outside_in_progress = sock.external && sock.proto == Proto::Tcp;
         if sock.state() == SockState::Connecting || outside_in_progress {
-            if let Some((target, at)) = sock.connect_target {
+            if let Some((target, at)) = sock.connect_target() {
                 self.pending_at_close.push(PendingConnect {
                     sock: id,
                     target,
@@ -298,7 +305,7 @@ impl Model<'_> {
             }
         }
         // Connections still waiting in a closed listener's queue are reset by the kernel.
-        for conn in sock.pending.drain(..) {
+        for conn in sock.take_pending() {
             if let Some(c) = self.conns.get_mut(conn) {
                 c.reset_by_listener = Some(loc);
                 c.record.to_client.stats.closed_by_sender = true;
@@ -334,7 +341,6 @@ impl Model<'_> {
             self.retire_if_clean(conn);
         }
         sock.set_state(SockState::Closed, ev, &mut self.listen_history);
-        sock.close_loc = Some(loc);
         if external {
             return Verdict::NotModelled;
         }
@@ -420,7 +426,7 @@ impl Model<'_> {
             Target::Skip(v) => return v,
         };
         let ipv6 = sock.ipv6;
-        let mut updated = sock.options.clone();
+        let mut updated = sock.options().clone();
         let effect = options::apply(&mut updated, level, name, value);
         if let Some(errno) = ev.call.outcome.errno {
             return match effect {
@@ -438,7 +444,7 @@ impl Model<'_> {
         match effect {
             OptionEffect::Applied => {
                 if let Some(s) = self.sockets.get_mut(&id) {
-                    s.options = updated;
+                    s.set_options(updated);
                 }
                 Verdict::Accept
             }
@@ -519,7 +525,7 @@ impl Model<'_> {
             if let Some(s) = self.sockets.get_mut(&id) {
                 s.local = Some(reported);
             }
-            if !was_indexed && sock_is_bound_explicitly(self.sockets.get(&id)) {
+            if !was_indexed && sock_is_bound_explicitly(self.sockets.get(&id).map(|s| &**s)) {
                 self.set_local(id, reported);
             }
             if let Some(c) = conn.and_then(|c| self.conns.get_mut(c)) {

@@ -24,7 +24,7 @@ impl Model<'_> {
         match (sock.proto, sock.state()) {
             // A host declared without a trace may connect at any time: an empty queue proves
             // nothing then.
-            (Proto::Tcp, SockState::Listen) if sock.pending.is_empty() => {
+            (Proto::Tcp, SockState::Listen) if sock.pending().is_empty() => {
                 (!self.matcher.has_unobserved_host()).then_some(false)
             }
             (Proto::Tcp, SockState::Listen) => Some(true),

@@ -4,7 +4,7 @@ use std::net::{IpAddr, SocketAddr};
 
 use super::{
     calls_toward, claim_accepts_and_unaccepted, claim_unmatched_connection, deviation_evidence,
-    group_by, peer_ips, unknown_peer_accepts,
+    group_by, peer_ips, unknown_peer_accepts, UnacceptedIndex,
 };
 use crate::diagnose::claims::Direction;
 use crate::diagnose::context::is_private;
@@ -132,6 +132,7 @@ fn strangers_instead_of_unobserved_hosts(cx: &Context, claims: &mut Claims) -> V
 fn client_behind_nat(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
     let matcher = cx.matcher();
     let groups = unknown_peer_accepts(cx, claims, |peer| matcher.is_outside(peer));
+    let unaccepted = UnacceptedIndex::new(cx);
     let mut findings = Vec::new();
     for ((trace, local), group) in groups {
         if !cx.client_is_private(trace) {
@@ -160,7 +161,12 @@ fn client_behind_nat(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
                 }),
             );
         findings.push(claim_accepts_and_unaccepted(
-            cx, claims, finding, &group, trace, local,
+            cx,
+            claims,
+            finding,
+            &group,
+            &unaccepted,
+            (trace, local),
         ));
     }
     findings

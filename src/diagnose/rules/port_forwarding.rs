@@ -1,6 +1,9 @@
 //! `port-forwarding`: a traced server accepts connections no traced client aimed at its address.
 
-use super::{claim_accepts_and_unaccepted, deviation_evidence, peer_ips, unknown_peer_accepts};
+use super::{
+    claim_accepts_and_unaccepted, deviation_evidence, peer_ips, unknown_peer_accepts,
+    UnacceptedIndex,
+};
 use crate::diagnose::rule::Rule;
 use crate::diagnose::{Claims, Class, Context, Finding};
 use crate::source::TraceId;
@@ -51,6 +54,7 @@ fn detect(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
         .collect();
     targets.sort();
     targets.dedup();
+    let unaccepted = UnacceptedIndex::new(cx);
     for ((trace, local), group) in groups {
         let peers = peer_ips(&group);
         let mut finding = RULE
@@ -87,7 +91,12 @@ fn detect(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
             claims.claim_trace(*client_trace);
         }
         findings.push(claim_accepts_and_unaccepted(
-            cx, claims, finding, &group, trace, local,
+            cx,
+            claims,
+            finding,
+            &group,
+            &unaccepted,
+            (trace, local),
         ));
     }
     findings

@@ -76,7 +76,7 @@ impl Model<'_> {
                 return false;
             }
             let v4_peer = !client_v6 || is_v4_target(target);
-            if v4_peer && l.ipv6 && l.options.v6only && !ignore_v6only {
+            if v4_peer && l.ipv6 && l.options().v6only && !ignore_v6only {
                 return false;
             }
             if !l.ipv6 && client_v6 && !is_v4_target(target) {
@@ -120,7 +120,7 @@ impl Model<'_> {
         let state = sock.state();
         if !matches!(state, SockState::Connecting | SockState::Connected) {
             if let Some(s) = self.sockets.get_mut(&id) {
-                s.connect_started = ev.call.time;
+                s.set_connect_started(ev.call.time);
             }
         }
         match ev.call.outcome.errno {
@@ -139,7 +139,7 @@ impl Model<'_> {
             Some(e) if e.is_would_block() => self.would_block(ev, id, false, 0),
             Some(e) => {
                 if let Some(s) = self.sockets.get_mut(&id) {
-                    s.connect_target = Some((target, ev.call.loc));
+                    s.set_connect_target(Some((target, ev.call.loc)));
                 }
                 self.connect_failed(ev, id, e)
             }
@@ -154,12 +154,12 @@ impl Model<'_> {
                 ),
                 _ => {
                     if let Some(s) = self.sockets.get_mut(&id) {
-                        s.connect_target = Some((target, ev.call.loc));
+                        s.set_connect_target(Some((target, ev.call.loc)));
                     }
                     let verdict = self.complete_connect(ev, id);
                     if matches!(verdict, Verdict::RetryLater(_)) {
                         if let Some(s) = self.sockets.get_mut(&id) {
-                            s.connect_target = None;
+                            s.set_connect_target(None);
                         }
                     }
                     verdict
@@ -188,17 +188,17 @@ impl Model<'_> {
         if let Some(s) = self.sockets.get_mut(&id) {
             s.external = true;
             s.peer = Some(target);
-            s.connect_started = ev.call.time;
+            s.set_connect_started(ev.call.time);
             // Its outcome comes later, through SO_ERROR or a second connect; a blocking one
             // that succeeded is timed now, on this trace's clock alone.
-            s.connect_target = Some((target, ev.call.loc));
+            s.set_connect_target(Some((target, ev.call.loc)));
         }
         if !in_progress {
             if ev.call.outcome.is_success() {
                 self.note_connect_timing(ev, id);
             }
             if let Some(s) = self.sockets.get_mut(&id) {
-                s.connect_target = None;
+                s.set_connect_target(None);
             }
         }
         Verdict::NotModelled
@@ -236,7 +236,7 @@ impl Model<'_> {
     ) -> Option<SockId> {
         let id = ev.sock(fd)?;
         let s = self.sockets.get(&id)?;
-        (s.external && s.proto == Proto::Tcp && s.connect_target.is_some()).then_some(id)
+        (s.external && s.proto == Proto::Tcp && s.connect_target().is_some()).then_some(id)
     }
 
     /// The nonblocking connect of `id` to an address of no traced host ended with `errno`
@@ -260,7 +260,7 @@ impl Model<'_> {
         let Some((target, _)) = self
             .sockets
             .get_mut(&id)
-            .and_then(|s| s.connect_target.take())
+            .and_then(|s| s.take_connect_target())
         else {
             return Verdict::NotModelled;
         };
@@ -317,7 +317,7 @@ impl Model<'_> {
         if let Some(s) = self.sockets.get_mut(&id) {
             s.set_state(SockState::Connecting, ev, &mut self.listen_history);
             s.peer = Some(target);
-            s.connect_target = Some((target, ev.call.loc));
+            s.set_connect_target(Some((target, ev.call.loc)));
         }
         if let Some(listener) = listener {
             self.queue_connection(ev, id, listener, target);
@@ -328,7 +328,7 @@ impl Model<'_> {
         if interrupted {
             return Verdict::Accept;
         }
-        let timeout = self.sockets.get(&id).map_or(0, |s| s.options.sndtimeo_us);
+        let timeout = self.sockets.get(&id).map_or(0, |s| s.options().sndtimeo_us);
         self.would_block(ev, id, false, timeout)
     }
 
@@ -370,7 +370,7 @@ impl Model<'_> {
             s.peer = Some(target);
         }
         if let Some(l) = self.sockets.get_mut(&listener) {
-            l.pending.push_back(conn_id);
+            l.push_pending(conn_id);
         }
         self.touch(WaitKey::Sock(listener));
         conn_id
@@ -383,7 +383,7 @@ impl Model<'_> {
         if sock.conn.is_some() {
             return Ok(Completion::Queued);
         }
-        let Some((target, _)) = sock.connect_target else {
+        let Some((target, _)) = sock.connect_target() else {
             return Err(format!("{id} has no connect in progress"));
         };
         match self.find_listener(id, target) {
@@ -411,7 +411,7 @@ impl Model<'_> {
         let target = self
             .sockets
             .get(&id)
-            .and_then(|s| s.connect_target.map(|t| t.0));
+            .and_then(|s| s.connect_target().map(|t| t.0));
         match c {
             Completion::Queued => {}
             Completion::To(listener, target) => {
@@ -447,7 +447,7 @@ impl Model<'_> {
         let Some(s) = self.sockets.get(&id) else {
             return;
         };
-        let Some((_, connect)) = s.connect_target else {
+        let Some((_, connect)) = s.connect_target() else {
             return;
         };
         let seconds = if ev.call.loc == connect {
@@ -458,7 +458,7 @@ impl Model<'_> {
         ) {
             ev.call
                 .time
-                .zip(s.connect_started)
+                .zip(s.connect_started())
                 .map(|(t, start)| t - start)
         } else {
             None
@@ -483,7 +483,7 @@ impl Model<'_> {
         let Some(sock) = self.sockets.get(&id) else {
             return Verdict::NotModelled;
         };
-        let Some((target, _)) = sock.connect_target else {
+        let Some((target, _)) = sock.connect_target() else {
             return self.unexpected_failure(ev, id, errno);
         };
         let local = sock.local;
@@ -498,7 +498,7 @@ impl Model<'_> {
         if let Some(s) = self.sockets.get_mut(&id) {
             s.set_state(back_to, ev, &mut self.listen_history);
             s.conn = None;
-            s.connect_target = None;
+            s.set_connect_target(None);
         }
         if let Some(conn) = queued {
             self.drop_queued(conn);
@@ -514,7 +514,7 @@ impl Model<'_> {
                     id,
                     self.sockets
                         .get(&v6only)
-                        .and_then(|l| l.listen_loc)
+                        .and_then(|l| l.listen_loc())
                         .into_iter()
                         .collect(),
                     format!("IPv4 connect to {target}, but {v6only} listens IPv6-only"),
@@ -539,7 +539,7 @@ impl Model<'_> {
         }
         let related = listener
             .and_then(|l| self.sockets.get(&l))
-            .and_then(|l| l.listen_loc)
+            .and_then(|l| l.listen_loc())
             .into_iter()
             .collect();
         let detail = match listener {
@@ -569,13 +569,13 @@ impl Model<'_> {
             return;
         };
         if let Some(l) = self.sockets.get_mut(&listener) {
-            l.pending.retain(|c| *c != conn);
+            l.withdraw_pending(conn);
         }
     }
 
     /// Position in `listener`'s queue of the first connection that can be from `peer`.
     fn queued_from(&self, listener: SockId, peer: Option<SocketAddr>) -> Option<usize> {
-        let queue = &self.sockets.get(&listener)?.pending;
+        let queue = self.sockets.get(&listener)?.pending();
         queue.iter().position(|conn| {
             let Some(c) = self.conns.get(*conn) else {
                 return false;
@@ -608,7 +608,7 @@ impl Model<'_> {
         let Some(port) = l.local.map(|a| a.port()).filter(|p| *p != 0) else {
             return Vec::new();
         };
-        if !l.options.reuseport {
+        if !l.options().reuseport {
             return Vec::new();
         }
         let host = self.host_key(listener.trace);
@@ -620,7 +620,10 @@ impl Model<'_> {
             .filter(|other| {
                 *other != listener
                     && self.host_key(other.trace) == host
-                    && self.sockets.get(other).is_some_and(|o| o.options.reuseport)
+                    && self
+                        .sockets
+                        .get(other)
+                        .is_some_and(|o| o.options().reuseport)
             })
             .collect()
     }
@@ -640,7 +643,7 @@ impl Model<'_> {
         if let Some(errno) = ev.call.outcome.errno {
             return match errno {
                 e if e.is_would_block() => {
-                    let timeout = listener.options.rcvtimeo_us;
+                    let timeout = listener.options().rcvtimeo_us;
                     self.would_block(ev, listener_id, false, timeout)
                 }
                 e if e.is_restart() || e == Errno::ECONNABORTED => Verdict::Accept,
@@ -668,7 +671,7 @@ impl Model<'_> {
             self.note_unknown_peer(ev, p);
             self.note_inbound_unknown_peer(new_id.trace, p);
             accepted.external = true;
-            self.sockets.insert(new_id, accepted);
+            self.sockets.insert(new_id, Box::new(accepted));
             return Verdict::NotModelled;
         }
         let siblings = self.reuseport_siblings(listener_id);
@@ -677,7 +680,7 @@ impl Model<'_> {
             .find_map(|owner| Some((owner, self.queued_from(owner, peer)?)));
         let Some((owner, position)) = found else {
             if !self.forcing {
-                let reason = match listener.pending.len() {
+                let reason = match listener.pending().len() {
                     0 => format!("no connection waiting on {listener_id}"),
                     n => format!("none of the {n} connections waiting on {listener_id} is from the accepted peer"),
                 };
@@ -691,7 +694,7 @@ impl Model<'_> {
             // an untraced client).
             let local = listener.local.unwrap_or_else(|| listener.local_or_any());
             accepted.external = true;
-            self.sockets.insert(new_id, accepted);
+            self.sockets.insert(new_id, Box::new(accepted));
             return match peer {
                 Some(p) => {
                     self.note_unknown_peer(ev, p);
@@ -716,7 +719,7 @@ impl Model<'_> {
         let Some(conn_id) = self
             .sockets
             .get_mut(&owner)
-            .and_then(|l| l.pending.remove(position))
+            .and_then(|l| l.remove_pending(position))
         else {
             return Verdict::NotModelled;
         };
@@ -734,7 +737,7 @@ impl Model<'_> {
             }
         }
         accepted.conn = Some(conn_id);
-        self.sockets.insert(new_id, accepted);
+        self.sockets.insert(new_id, Box::new(accepted));
         self.load_accepted(listener_id, conn_id);
         if let Some(client) = client {
             self.touch(WaitKey::Sock(client));

@@ -91,8 +91,8 @@ impl Model<'_> {
         };
         let (state, sndtimeo, send_capacity) = (
             sock.state(),
-            sock.options.sndtimeo_us,
-            sock.options.send_capacity(),
+            sock.options().sndtimeo_us,
+            sock.options().send_capacity(),
         );
         if let Some(errno) = ev.call.outcome.errno {
             return self.tcp_send_failed(ev, id, errno, flags, sndtimeo);
@@ -207,7 +207,7 @@ impl Model<'_> {
         let abortive = ev
             .sock(fd)
             .and_then(|id| self.sockets.get(&id))
-            .is_some_and(|s| s.conn.is_some() && s.options.linger == Some(0));
+            .is_some_and(|s| s.conn.is_some() && s.options().linger == Some(0));
         if abortive {
             self.abortive_closes.push(ev.call.loc);
         }
@@ -220,7 +220,7 @@ impl Model<'_> {
         let peer = c.peer_of(c.side_of(id)).or(c.record.listener);
         peer.and_then(|p| self.sockets.get(&p))
             .map_or(crate::model::options::TCP_RCVBUF_AUTOTUNE_MAX, |s| {
-                s.options.receive_capacity()
+                s.options().receive_capacity()
             })
     }
 
@@ -314,7 +314,7 @@ impl Model<'_> {
         let Some(sock) = self.sockets.get(&id) else {
             return Verdict::NotModelled;
         };
-        let rcvtimeo = sock.options.rcvtimeo_us;
+        let rcvtimeo = sock.options().rcvtimeo_us;
         let state = sock.state();
         if let Some(errno) = ev.call.outcome.errno {
             return self.tcp_recv_failed(ev, id, errno, flags, rcvtimeo);

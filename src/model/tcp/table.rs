@@ -9,7 +9,9 @@ use super::{ConnId, Connection};
 
 #[derive(Debug, Clone, Default)]
 pub struct ConnTable {
-    live: BTreeMap<ConnId, Connection>,
+    /// Boxed: a connection is large, and a B-tree filled in key order leaves its nodes half
+    /// empty, which would double the memory of a million live connections held inline.
+    live: BTreeMap<ConnId, Box<Connection>>,
     next: ConnId,
 }
 
@@ -18,21 +20,21 @@ impl ConnTable {
     pub fn push(&mut self, conn: Connection) -> ConnId {
         let id = self.next;
         self.next += 1;
-        self.live.insert(id, conn);
+        self.live.insert(id, Box::new(conn));
         id
     }
 
     pub fn get(&self, id: ConnId) -> Option<&Connection> {
-        self.live.get(&id)
+        self.live.get(&id).map(|c| &**c)
     }
 
     pub fn get_mut(&mut self, id: ConnId) -> Option<&mut Connection> {
-        self.live.get_mut(&id)
+        self.live.get_mut(&id).map(|c| &mut **c)
     }
 
     /// Takes a connection out of the table; later lookups of `id` find nothing.
     pub fn remove(&mut self, id: ConnId) -> Option<Connection> {
-        self.live.remove(&id)
+        self.live.remove(&id).map(|c| *c)
     }
 
     /// Connections still held.
@@ -51,7 +53,7 @@ impl ConnTable {
 
     /// The held connections in id order.
     pub fn iter(&self) -> impl Iterator<Item = (ConnId, &Connection)> {
-        self.live.iter().map(|(id, c)| (*id, c))
+        self.live.iter().map(|(id, c)| (*id, &**c))
     }
 }
 

@@ -86,7 +86,7 @@ impl Model<'_> {
         let Some(sock) = self.sockets.get(&id) else {
             return Verdict::NotModelled;
         };
-        let (local, broadcast_ok) = (sock.local, sock.options.broadcast);
+        let (local, broadcast_ok) = (sock.local, sock.options().broadcast);
         if let Some(errno) = ev.call.outcome.errno {
             return match errno {
                 Errno::EACCES if !broadcast_ok => self.refused_broadcast(ev, id, target),
@@ -143,9 +143,9 @@ impl Model<'_> {
         };
         let (peer, local) = (sock.peer, sock.local);
         let (broadcast_ok, sndbuf, sndtimeo) = (
-            sock.options.broadcast,
-            sock.options.datagram_send_limit(),
-            sock.options.sndtimeo_us,
+            sock.options().broadcast,
+            sock.options().datagram_send_limit(),
+            sock.options().sndtimeo_us,
         );
         if let Some(errno) = ev.call.outcome.errno {
             let dest = dgrams.first().and_then(|d| d.addr).or(peer);
@@ -266,7 +266,7 @@ impl Model<'_> {
         };
         let my_port = me.local.map(|l| l.port());
         let dest_ok = if flow.dest.ip().is_multicast() {
-            me.options.memberships.contains(&flow.dest.ip())
+            me.options().memberships.contains(&flow.dest.ip())
                 && my_port.is_none_or(|p| p == flow.dest.port())
         } else if is_broadcast(flow.dest) {
             my_port.is_none_or(|p| p == flow.dest.port())
@@ -318,8 +318,8 @@ impl Model<'_> {
             return Verdict::NotModelled;
         };
         let (rcvtimeo, rcvbuf) = (
-            sock.options.rcvtimeo_us,
-            sock.options.datagram_receive_limit(),
+            sock.options().rcvtimeo_us,
+            sock.options().datagram_receive_limit(),
         );
         let port = sock.local.map(|l| l.port());
         if let Some(errno) = ev.call.outcome.errno {

@@ -1,6 +1,6 @@
 //! Connects and accepts: failed connects, accepts from unexpected peers, calls to strangers.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
 
 use crate::diagnose::claims::{Claims, Direction};
@@ -222,6 +222,71 @@ pub(crate) fn claim_unmatched_connection(cx: &Context, claims: &mut Claims, inde
     }
 }
 
+/// Connections whose target is unknown (any port matches), and those by target port.
+type TargetsOfTrace = (Vec<usize>, HashMap<u16, Vec<usize>>);
+
+/// The TCP connections never accepted although matched to a listener, by the listener's trace
+/// and the port the client aimed at: each group of accepts from unknown peers looks up its own
+/// listener instead of scanning every connection (a run may have as many groups as listeners).
+pub(crate) struct UnacceptedIndex {
+    /// Per trace: connections whose client target is unknown (any port matches), and those
+    /// by target port. Indexes into `outcome.tcp`, ascending.
+    by_trace: HashMap<TraceId, TargetsOfTrace>,
+    /// Deviations of unknown data, by socket: what [`claim_unmatched_connection`] claims with
+    /// a connection, without a scan of every deviation per connection.
+    unknown_data: HashMap<SockId, Vec<usize>>,
+}
+
+impl UnacceptedIndex {
+    pub(crate) fn new(cx: &Context) -> Self {
+        let mut by_trace: HashMap<TraceId, TargetsOfTrace> = HashMap::new();
+        for (index, c) in cx.outcome.tcp.iter().enumerate() {
+            let Some(listener) = c.listener.filter(|_| c.server.is_none()) else {
+                continue;
+            };
+            let (any_port, by_port) = by_trace.entry(listener.trace).or_default();
+            match c.client_view.1 {
+                None => any_port.push(index),
+                Some(target) => by_port.entry(target.port()).or_default().push(index),
+            }
+        }
+        let mut unknown_data: HashMap<SockId, Vec<usize>> = HashMap::new();
+        for (index, d) in cx.outcome.deviations.iter().enumerate() {
+            if let Some(sock) = d.sock.filter(|_| d.kind == DeviationKind::UnknownData) {
+                unknown_data.entry(sock).or_default().push(index);
+            }
+        }
+        UnacceptedIndex {
+            by_trace,
+            unknown_data,
+        }
+    }
+
+    /// [`claim_unmatched_connection`] for one of the indexed connections.
+    fn claim_connection(&self, cx: &Context, claims: &mut Claims, index: usize) {
+        for dir in Direction::BOTH {
+            claims.claim_stream(index, dir);
+        }
+        let Some(c) = cx.outcome.tcp.get(index) else {
+            return;
+        };
+        for &deviation in self.unknown_data.get(&c.client).into_iter().flatten() {
+            claims.claim_deviation(deviation);
+        }
+    }
+
+    /// Indexes of the connections matched to a listener of `trace` on `port`, ascending.
+    fn at(&self, trace: TraceId, port: u16) -> Vec<usize> {
+        let Some((any_port, by_port)) = self.by_trace.get(&trace) else {
+            return Vec::new();
+        };
+        let mut indexes = any_port.clone();
+        indexes.extend(by_port.get(&port).into_iter().flatten().copied());
+        indexes.sort_unstable();
+        indexes
+    }
+}
+
 /// Claims a group of accepts from unknown peers and the never-accepted connects at the same
 /// listener (see [`claim_unaccepted_at`]), adding them to `finding` as facts and evidence.
 pub(crate) fn claim_accepts_and_unaccepted(
@@ -229,14 +294,14 @@ pub(crate) fn claim_accepts_and_unaccepted(
     claims: &mut Claims,
     mut finding: Finding,
     group: &[UnknownPeerAccept<'_>],
-    trace: TraceId,
-    local: SocketAddr,
+    unaccepted: &UnacceptedIndex,
+    (trace, local): (TraceId, SocketAddr),
 ) -> Finding {
     for accept in group {
         claims.claim_deviation(accept.index);
         finding = finding.with_fact(accept.deviation.detail.clone());
     }
-    let unaccepted = claim_unaccepted_at(cx, claims, trace, local);
+    let unaccepted = claim_unaccepted_at(cx, claims, unaccepted, trace, local);
     if !unaccepted.is_empty() {
         finding = finding.with_fact(format!(
             "{} traced connect(s) matched to this listener were never accepted: probably the \
@@ -256,16 +321,17 @@ pub(crate) fn claim_accepts_and_unaccepted(
 pub(crate) fn claim_unaccepted_at(
     cx: &Context,
     claims: &mut Claims,
+    unaccepted: &UnacceptedIndex,
     trace: TraceId,
     local: SocketAddr,
 ) -> Vec<Evidence> {
     let mut evidence = Vec::new();
-    for (index, c) in cx.outcome.tcp.iter().enumerate() {
-        let to_this_listener = c.server.is_none()
-            && c.listener.is_some_and(|l| l.trace == trace)
-            && c.client_view.1.is_none_or(|a| a.port() == local.port());
-        if to_this_listener && !claims.stream(index, Direction::ToServer) {
-            claim_unmatched_connection(cx, claims, index);
+    for index in unaccepted.at(trace, local.port()) {
+        let Some(c) = cx.outcome.tcp.get(index) else {
+            continue;
+        };
+        if !claims.stream(index, Direction::ToServer) {
+            unaccepted.claim_connection(cx, claims, index);
             evidence.push(Evidence::new(
                 c.connect_loc,
                 "connect matched to this listener but never accepted",
