@@ -258,8 +258,10 @@ impl<'t> Model<'t> {
         listeners.sort();
         let mut epoll: Vec<_> = self.epoll_interest.iter().collect();
         epoll.sort_by_key(|(k, _)| **k);
+        let mut exchanges: Vec<_> = self.exchanges.iter().collect();
+        exchanges.sort_by_key(|(k, _)| **k);
         format!(
-            "{sockets:?}\n{:?}\n{bound:?}\n{listeners:?}\n{:?}\n{epoll:?}\n{:?}\n{:?}\n{:?}\n{:?}",
+            "{sockets:?}\n{:?}\n{bound:?}\n{listeners:?}\n{:?}\n{epoll:?}\n{:?}\n{:?}\n{:?}\n{:?}\n{exchanges:?}",
             self.conns,
             self.listeners,
             self.flows.snapshot(),

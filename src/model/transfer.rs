@@ -2,6 +2,7 @@
 //! transport: TCP to the connection's byte streams (`tcp/stream.rs`), UDP to the flows
 //! (`udp/transfer.rs`).
 
+use std::net::SocketAddr;
 use std::ops::ControlFlow;
 
 use super::socket::{inet_of, Proto};
@@ -29,9 +30,7 @@ impl Model<'_> {
         ev: &SocketEvent,
         fd: Fd,
         way: Way,
-        addr: Option<&SockAddr>,
     ) -> ControlFlow<Verdict, (SockId, Proto, u64)> {
-        self.note_exchange(ev, fd, way, addr.and_then(inet_of));
         match self.target(ev, fd) {
             Target::Sock(id, sock) => {
                 ControlFlow::Continue((id, sock.proto, Self::returned_len(ev)))
@@ -42,6 +41,22 @@ impl Model<'_> {
         }
     }
 
+    /// Notes the transfers of a call in the request/answer bookkeeping (`exchange.rs`) once the
+    /// call is placed: a call retried later has not happened yet.
+    fn noted(
+        &mut self,
+        verdict: Verdict,
+        ev: &SocketEvent,
+        transfers: &[(Fd, Way, Option<SocketAddr>)],
+    ) -> Verdict {
+        if !matches!(verdict, Verdict::RetryLater(_)) {
+            for (fd, way, addr) in transfers {
+                self.note_exchange(ev, *fd, *way, *addr);
+            }
+        }
+        verdict
+    }
+
     pub(in crate::model) fn send(
         &mut self,
         ev: &SocketEvent,
@@ -50,7 +65,19 @@ impl Model<'_> {
         flags: MsgFlags,
         dest: Option<&SockAddr>,
     ) -> Verdict {
-        let (id, proto, len) = match self.transfer_target(ev, fd, Way::Send, dest) {
+        let verdict = self.send_modelled(ev, fd, data, flags, dest);
+        self.noted(verdict, ev, &[(fd, Way::Send, dest.and_then(inet_of))])
+    }
+
+    fn send_modelled(
+        &mut self,
+        ev: &SocketEvent,
+        fd: Fd,
+        data: &Payload,
+        flags: MsgFlags,
+        dest: Option<&SockAddr>,
+    ) -> Verdict {
+        let (id, proto, len) = match self.transfer_target(ev, fd, Way::Send) {
             ControlFlow::Continue(target) => target,
             ControlFlow::Break(verdict) => return verdict,
         };
@@ -82,7 +109,22 @@ impl Model<'_> {
         src: Option<&SockAddr>,
         truncated_datagram: bool,
     ) -> Verdict {
-        let (id, proto, len) = match self.transfer_target(ev, fd, Way::Receive, src) {
+        let verdict = self.recv_modelled(ev, fd, data, buf_len, flags, src, truncated_datagram);
+        self.noted(verdict, ev, &[(fd, Way::Receive, src.and_then(inet_of))])
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn recv_modelled(
+        &mut self,
+        ev: &SocketEvent,
+        fd: Fd,
+        data: &Payload,
+        buf_len: u64,
+        flags: MsgFlags,
+        src: Option<&SockAddr>,
+        truncated_datagram: bool,
+    ) -> Verdict {
+        let (id, proto, len) = match self.transfer_target(ev, fd, Way::Receive) {
             ControlFlow::Continue(target) => target,
             ControlFlow::Break(verdict) => return verdict,
         };
@@ -124,7 +166,18 @@ impl Model<'_> {
         let first_addr = Self::transferred_messages(ev, msgs)
             .first()
             .and_then(|d| d.addr);
-        self.note_exchange(ev, fd, way, first_addr);
+        let verdict = self.transfer_many_modelled(ev, fd, msgs, flags, way);
+        self.noted(verdict, ev, &[(fd, way, first_addr)])
+    }
+
+    fn transfer_many_modelled(
+        &mut self,
+        ev: &SocketEvent,
+        fd: Fd,
+        msgs: &[MmsgEntry],
+        flags: MsgFlags,
+        way: Way,
+    ) -> Verdict {
         let (id, sock) = match self.target(ev, fd) {
             Target::Sock(id, s) => (id, s),
             Target::Skip(v) => return v,
@@ -152,11 +205,15 @@ impl Model<'_> {
         out_fd: Fd,
         in_fd: Fd,
     ) -> Verdict {
+        let verdict = self.copy_file_modelled(ev, out_fd, in_fd);
+        let transfers = [(out_fd, Way::Send, None), (in_fd, Way::Receive, None)];
+        self.noted(verdict, ev, &transfers)
+    }
+
+    fn copy_file_modelled(&mut self, ev: &SocketEvent, out_fd: Fd, in_fd: Fd) -> Verdict {
         let unknown = Payload::new(Vec::new(), true);
         let len = Self::returned_len(ev);
         let flags = MsgFlags::default();
-        self.note_exchange(ev, out_fd, Way::Send, None);
-        self.note_exchange(ev, in_fd, Way::Receive, None);
         if let Target::Sock(id, sock) = self.target(ev, out_fd) {
             return match sock.proto {
                 Proto::Tcp => self.tcp_send(ev, id, Bytes::of(&unknown, len), flags),
