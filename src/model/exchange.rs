@@ -19,7 +19,7 @@ use std::collections::VecDeque;
 use std::net::SocketAddr;
 
 use super::round_trips::{RoundTrips, SocketRoundTrips, TimedRoundTrip, MIN_BLOCKED};
-use super::socket::Proto;
+use super::socket::{inet_of, Proto};
 use super::tcp::ConnId;
 use super::{DeviationKind, Model, Verdict, Way};
 use crate::fold::SocketEvent;
@@ -305,6 +305,37 @@ pub struct UnansweredRequests {
 }
 
 impl Model<'_> {
+    /// Notes the transfers of a call that was placed (a retried call has not happened yet) in
+    /// the request/answer bookkeeping.
+    pub(in crate::model) fn note_transfers(&mut self, ev: &SocketEvent) {
+        use crate::parse::Syscall as S;
+        match &ev.call.syscall {
+            S::Recv { flags, .. } | S::RecvMany { flags, .. } if flags.errqueue => {}
+            S::Recv { .. } if ev.call.outcome.never_returned() => {}
+            S::Send { fd, dest, .. } => {
+                self.note_exchange(ev, *fd, Way::Send, dest.as_ref().and_then(inet_of));
+            }
+            S::Recv { fd, src, .. } => {
+                self.note_exchange(ev, *fd, Way::Receive, src.as_ref().and_then(inet_of));
+            }
+            S::SendMany { fd, msgs, .. } | S::RecvMany { fd, msgs, .. } => {
+                let way = match ev.call.syscall {
+                    S::SendMany { .. } => Way::Send,
+                    _ => Way::Receive,
+                };
+                let first = Self::transferred_messages(ev, msgs)
+                    .first()
+                    .and_then(|d| d.addr);
+                self.note_exchange(ev, *fd, way, first);
+            }
+            S::CopyFile { out_fd, in_fd, .. } => {
+                self.note_exchange(ev, *out_fd, Way::Send, None);
+                self.note_exchange(ev, *in_fd, Way::Receive, None);
+            }
+            _ => {}
+        }
+    }
+
     /// Notes a transfer on the socket `fd` names with its peer (`addr`, or the socket's own
     /// peer), unless the configuration ignores that peer.
     pub(in crate::model) fn note_exchange(

@@ -303,6 +303,7 @@ impl<'t> Model<'t> {
             self.deviations.push(d.clone());
         }
         self.record_failed_connect(ev, verdict);
+        self.note_transfers(ev);
         if !matches!(verdict, Verdict::NotModelled) {
             self.activity_mut(ev.call.loc.trace).socket_calls += 1;
         }

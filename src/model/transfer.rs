@@ -2,7 +2,6 @@
 //! transport: TCP to the connection's byte streams (`tcp/stream.rs`), UDP to the flows
 //! (`udp/transfer.rs`).
 
-use std::net::SocketAddr;
 use std::ops::ControlFlow;
 
 use super::socket::{inet_of, Proto};
@@ -41,35 +40,7 @@ impl Model<'_> {
         }
     }
 
-    /// Notes the transfers of a call in the request/answer bookkeeping (`exchange.rs`) once the
-    /// call is placed: a call retried later has not happened yet.
-    fn noted(
-        &mut self,
-        verdict: Verdict,
-        ev: &SocketEvent,
-        transfers: &[(Fd, Way, Option<SocketAddr>)],
-    ) -> Verdict {
-        if !matches!(verdict, Verdict::RetryLater(_)) {
-            for (fd, way, addr) in transfers {
-                self.note_exchange(ev, *fd, *way, *addr);
-            }
-        }
-        verdict
-    }
-
     pub(in crate::model) fn send(
-        &mut self,
-        ev: &SocketEvent,
-        fd: Fd,
-        data: &Payload,
-        flags: MsgFlags,
-        dest: Option<&SockAddr>,
-    ) -> Verdict {
-        let verdict = self.send_modelled(ev, fd, data, flags, dest);
-        self.noted(verdict, ev, &[(fd, Way::Send, dest.and_then(inet_of))])
-    }
-
-    fn send_modelled(
         &mut self,
         ev: &SocketEvent,
         fd: Fd,
@@ -109,21 +80,6 @@ impl Model<'_> {
         src: Option<&SockAddr>,
         truncated_datagram: bool,
     ) -> Verdict {
-        let verdict = self.recv_modelled(ev, fd, data, buf_len, flags, src, truncated_datagram);
-        self.noted(verdict, ev, &[(fd, Way::Receive, src.and_then(inet_of))])
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    fn recv_modelled(
-        &mut self,
-        ev: &SocketEvent,
-        fd: Fd,
-        data: &Payload,
-        buf_len: u64,
-        flags: MsgFlags,
-        src: Option<&SockAddr>,
-        truncated_datagram: bool,
-    ) -> Verdict {
         let (id, proto, len) = match self.transfer_target(ev, fd, Way::Receive) {
             ControlFlow::Continue(target) => target,
             ControlFlow::Break(verdict) => return verdict,
@@ -142,7 +98,10 @@ impl Model<'_> {
     }
 
     /// The messages of a sendmmsg/recvmmsg that the call reports as transferred.
-    fn transferred_messages<'m>(ev: &SocketEvent, msgs: &'m [MmsgEntry]) -> Vec<Datagram<'m>> {
+    pub(in crate::model) fn transferred_messages<'m>(
+        ev: &SocketEvent,
+        msgs: &'m [MmsgEntry],
+    ) -> Vec<Datagram<'m>> {
         let count = usize::try_from(Self::returned_len(ev)).unwrap_or(0);
         msgs.iter()
             .take(count)
@@ -156,21 +115,6 @@ impl Model<'_> {
 
     /// sendmmsg or recvmmsg: each message the call reports as transferred is one datagram.
     pub(in crate::model) fn transfer_many(
-        &mut self,
-        ev: &SocketEvent,
-        fd: Fd,
-        msgs: &[MmsgEntry],
-        flags: MsgFlags,
-        way: Way,
-    ) -> Verdict {
-        let first_addr = Self::transferred_messages(ev, msgs)
-            .first()
-            .and_then(|d| d.addr);
-        let verdict = self.transfer_many_modelled(ev, fd, msgs, flags, way);
-        self.noted(verdict, ev, &[(fd, way, first_addr)])
-    }
-
-    fn transfer_many_modelled(
         &mut self,
         ev: &SocketEvent,
         fd: Fd,
@@ -205,12 +149,6 @@ impl Model<'_> {
         out_fd: Fd,
         in_fd: Fd,
     ) -> Verdict {
-        let verdict = self.copy_file_modelled(ev, out_fd, in_fd);
-        let transfers = [(out_fd, Way::Send, None), (in_fd, Way::Receive, None)];
-        self.noted(verdict, ev, &transfers)
-    }
-
-    fn copy_file_modelled(&mut self, ev: &SocketEvent, out_fd: Fd, in_fd: Fd) -> Verdict {
         let unknown = Payload::new(Vec::new(), true);
         let len = Self::returned_len(ev);
         let flags = MsgFlags::default();
