@@ -4,7 +4,7 @@
 use std::fmt::Write as _;
 
 use super::registry::RULES;
-use super::rules::{mtu_black_hole as mtu, network_stall, udp_loss};
+use super::rules::{admission_limit, mtu_black_hole as mtu, network_stall, udp_loss};
 use super::{Class, MAX_EVIDENCE};
 
 /// The rules reference, in Markdown.
@@ -72,6 +72,11 @@ pub fn rules_markdown() -> String {
          | `udp-loss` | ≥ {:.0}% of the flow's datagrams and ≥ {} datagrams lost, not all |\n\
          | `network-stall` | a connect completed within −{}/+{} s of {} × (2^k − 1) s, k = 1..{} \
          (SYN retransmissions), measured on one trace's clock |\n\
+         | `network-stall` (round trips) | a round trip with a traced peer ≥ {} s slower than the \
+         socket's fastest, the requester's wait (ended by a wait that blocked ≥ {} s) less the \
+         peer's own handling |\n\
+         | `admission-limit` (read, then refused) | short answers (≤ {} bytes) only at the most \
+         connections the listener ever held, that most ≥ {} |\n\
          | every rule | at most {MAX_EVIDENCE} evidence calls per finding; the rest are counted \
          in a fact |\n",
         mtu::TCP_LARGE_SEND,
@@ -85,6 +90,10 @@ pub fn rules_markdown() -> String {
         network_stall::LATE_MARGIN,
         network_stall::INITIAL_RTO,
         network_stall::MAX_SYN_RETRIES,
+        network_stall::MIN_RTO,
+        crate::model::round_trips::MIN_BLOCKED,
+        crate::model::SHORT_MESSAGE,
+        admission_limit::MIN_CEILING,
     );
     for class in Class::ALL {
         for rule in sorted.iter().filter(|r| r.class == class) {
