@@ -1,7 +1,7 @@
 //! `refused-before-listening`: connects refused until the server listened, then one succeeded:
 //! start-up order, not a fault.
 
-use super::failed_connect_findings;
+use super::{failed_connect_findings, failed_connects, FailedConnect};
 use crate::diagnose::rule::Rule;
 use crate::diagnose::{Claims, Class, Context, Evidence, Finding};
 use crate::model::tcp::load::FirstConnection;
@@ -55,14 +55,22 @@ fn success_after(
 
 fn detect(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
     let firsts = &cx.outcome.first_connections;
-    let mut findings = failed_connect_findings(
+    let select = |f: &FailedConnect| {
+        f.errno == Errno::ECONNREFUSED && success_after(firsts, f.deviation.loc, f.target).is_some()
+    };
+    // The groups in the order their findings come out, for the success each one ended with.
+    let successes: Vec<Option<&FirstConnection>> = failed_connects(cx, claims, select)
+        .into_values()
+        .map(|group| {
+            let last = group.iter().map(|f| f.deviation.loc).max()?;
+            success_after(firsts, last, group.first()?.target)
+        })
+        .collect();
+    let findings = failed_connect_findings(
         cx,
         claims,
         &RULE,
-        |f| {
-            f.errno == Errno::ECONNREFUSED
-                && success_after(firsts, f.deviation.loc, f.target).is_some()
-        },
+        select,
         |who, target, _, count| {
             (
                 format!(
@@ -76,25 +84,17 @@ fn detect(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
         },
         |_| Vec::new(),
     );
-    for finding in &mut findings {
-        let succeeded = finding.evidence.first().and_then(|e| {
-            firsts.iter().find(|f| {
-                f.connect.trace == e.loc.trace
-                    && f.connect.file == e.loc.file
-                    && f.connect.line > e.loc.line
-                    && finding
-                        .summary
-                        .contains(&format!("connecting to {} ", f.target))
-            })
-        });
-        if let Some(first) = succeeded {
-            finding.evidence.push(Evidence::new(
+    findings
+        .into_iter()
+        .zip(successes)
+        .map(|(finding, success)| match success {
+            Some(first) => finding.with_evidence([Evidence::new(
                 first.connect,
                 "the first connect that succeeded",
-            ));
-        }
-    }
-    findings
+            )]),
+            None => finding,
+        })
+        .collect()
 }
 
 #[cfg(test)]
