@@ -11,6 +11,7 @@ pub mod config;
 pub mod diagnose;
 pub mod fold;
 pub mod input;
+pub mod int_hash;
 pub mod model;
 pub mod order;
 pub mod parse;

@@ -30,6 +30,7 @@ pub use outcome::*;
 pub use socket::{Proto, SockState, Socket};
 pub use summary::{ConnectionRecord, ConnectionSink, TcpAggregate, UdpAggregate};
 
+use crate::int_hash::IntHashBuilder;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::net::SocketAddr;
 
@@ -68,14 +69,18 @@ enum Way {
 /// How many unknown peer addresses are kept per trace.
 const UNKNOWN_PEERS_KEPT: usize = 8;
 
+/// Maps keyed by socket ids, ports and descriptors, the model's hottest lookups: hashed with
+/// a seeded integer hasher instead of SipHash (see `int_hash.rs`).
+type IdMap<K, V> = HashMap<K, V, IntHashBuilder>;
+
 /// The modelled world.
 pub struct Model<'t> {
     topology: &'t Topology,
     matcher: Matcher<'t>,
-    sockets: HashMap<SockId, Box<Socket>>,
+    sockets: IdMap<SockId, Box<Socket>>,
     conns: ConnTable,
     /// Sockets some deviation names: their connections stay in the table to the end.
-    deviated: HashSet<SockId>,
+    deviated: HashSet<SockId, IntHashBuilder>,
     /// Every connection and flow counted, including those no longer held.
     traffic: TrafficSummary,
     /// The first few connections that ended cleanly, kept as examples (reports draw them).
@@ -83,12 +88,12 @@ pub struct Model<'t> {
     /// Where each finished connection's record goes (`--connections`).
     sink: Option<&'t mut dyn ConnectionSink>,
     /// Bound sockets by (host, protocol, port): bind conflicts are per host and protocol.
-    bound: HashMap<(u64, Proto, u16), Vec<SockId>>,
+    bound: IdMap<(u64, Proto, u16), Vec<SockId>>,
     /// Listening TCP sockets by port, and all of them (for NAT'd targets on another port).
-    listeners_by_port: HashMap<u16, BTreeSet<SockId>>,
+    listeners_by_port: IdMap<u16, BTreeSet<SockId>>,
     listeners: BTreeSet<SockId>,
     /// Sockets registered with each epoll instance, by (trace, epoll descriptor).
-    epoll_interest: HashMap<(TraceId, Fd), BTreeMap<SockId, Ready>>,
+    epoll_interest: IdMap<(TraceId, Fd), BTreeMap<SockId, Ready>>,
     flows: Flows,
     deviations: Vec<Deviation>,
     /// Nonblocking connects never seen to complete before their socket closed.
@@ -98,15 +103,15 @@ pub struct Model<'t> {
     /// Set while a blocked head is pushed through: retry points take their forced path.
     forcing: bool,
     /// Request/answer exchanges of open sockets with their peers (see `exchange.rs`).
-    exchanges: HashMap<SockId, exchange::Exchange>,
+    exchanges: IdMap<SockId, exchange::Exchange>,
     /// Exchanges of closed sockets whose last requests a traced peer may still read.
-    exchanges_awaiting_delivery: HashMap<SockId, exchange::Exchange>,
+    exchanges_awaiting_delivery: IdMap<SockId, exchange::Exchange>,
     /// Timed round trips of closed sockets with traced peers (see `round_trips.rs`).
     round_trips: Vec<round_trips::SocketRoundTrips>,
     /// Each (trace, address) pair's first accepted connect (see `tcp/load.rs`).
     first_connections: HashMap<(TraceId, SocketAddr), Loc>,
     /// Each listener's load (see `tcp/load.rs`).
-    listener_loads: HashMap<SockId, tcp::load::ListenerLoad>,
+    listener_loads: IdMap<SockId, tcp::load::ListenerLoad>,
     /// Exchanges of closed sockets with unanswered requests, settled at the end.
     closed_exchanges: Vec<(SockId, exchange::Exchange)>,
     /// Sockets that gave up on requests, as they closed.
@@ -137,26 +142,26 @@ impl<'t> Model<'t> {
         Model {
             topology,
             matcher: Matcher::new(topology),
-            sockets: HashMap::new(),
+            sockets: Default::default(),
             conns: ConnTable::default(),
-            deviated: HashSet::new(),
+            deviated: Default::default(),
             traffic: TrafficSummary::default(),
             clean_examples: Vec::new(),
             sink: None,
-            bound: HashMap::new(),
-            listeners_by_port: HashMap::new(),
+            bound: Default::default(),
+            listeners_by_port: Default::default(),
             listeners: BTreeSet::new(),
-            epoll_interest: HashMap::new(),
+            epoll_interest: Default::default(),
             flows: Flows::default(),
             deviations: Vec::new(),
             pending_at_close: Vec::new(),
             activity: Vec::new(),
             unsupported: BTreeMap::new(),
             forcing: false,
-            exchanges: HashMap::new(),
-            exchanges_awaiting_delivery: HashMap::new(),
+            exchanges: Default::default(),
+            exchanges_awaiting_delivery: Default::default(),
             closed_exchanges: Vec::new(),
-            listener_loads: HashMap::new(),
+            listener_loads: Default::default(),
             first_connections: HashMap::new(),
             round_trips: Vec::new(),
             unanswered: Vec::new(),

@@ -6,7 +6,6 @@ use std::path::PathBuf;
 
 use super::error::{ParseError, Part};
 use super::frame::{self, Body, Stamp};
-use super::int_hash::IntHashBuilder;
 use super::lines::{Line, LineReader};
 use super::merge::{Pending, PendingCalls};
 use super::names::{self, CallNames};
@@ -16,6 +15,7 @@ use super::syscall::{Call, Fd, FdInfo, ProcessEvent, SockAddr, Syscall, SyscallN
 use super::tokens::Tokens;
 use super::typed::{self, Decorations, EpollCookies, RecentDecorations};
 use super::{ParseStats, SocketOracle, Unparsed, UNPARSED_SAMPLES, UNTRACED_CHILD_SAMPLES};
+use crate::int_hash::IntHashBuilder;
 use crate::source::{Loc, TraceId};
 
 /// Events held back while the pid of lines without a pid column is still unknown (strace's own

@@ -36,7 +36,6 @@ pub mod error;
 pub mod ffset;
 mod file;
 pub mod frame;
-mod int_hash;
 pub mod lines;
 mod merge;
 mod names;

@@ -8,10 +8,10 @@
 
 use std::collections::HashMap;
 
-use super::super::int_hash::IntHashBuilder;
 use super::super::syscall::Fd;
 use super::super::value;
 use super::val::Val;
+use crate::int_hash::IntHashBuilder;
 
 /// Registrations kept at most; a trace that outgrows them (descriptors closed without
 /// `EPOLL_CTL_DEL` leave theirs behind) starts over, and later waits fall back to reading the

@@ -1,4 +1,4 @@
-//! A hasher for maps keyed by a few integers (descriptors, epoll cookies): the standard SipHash
+//! A hasher for maps keyed by a few integers (descriptors, epoll cookies, socket ids): SipHash
 //! costs more than the rest of a cookie lookup, and an epoll server looks cookies up on every
 //! event. Keys come from the trace, so the hash is seeded per map from the standard library's
 //! random keys and finished with a full avalanche: crafted cookies cannot aim at one bucket.
