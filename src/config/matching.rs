@@ -11,7 +11,12 @@ use serde::Serialize;
 
 use super::address::{is_limited_broadcast, is_special};
 use super::{NatRule, Topology};
+use crate::int_hash::IntHashBuilder;
 use crate::source::TraceId;
+
+/// Maps keyed by IP address: asked about twice per event, so hashed with the seeded integer
+/// hasher rather than SipHash (see `int_hash.rs`).
+type AddrMap<V> = HashMap<IpAddr, V, IntHashBuilder>;
 
 /// Which side of a connection the local socket is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -123,19 +128,19 @@ pub struct Matcher<'t> {
     /// Host index of each trace.
     host_of_trace: Vec<usize>,
     /// Address → hosts that own it (an `ip` line, or the private side of one of its NATs).
-    owners: HashMap<IpAddr, Vec<usize>>,
+    owners: AddrMap<Vec<usize>>,
     /// NAT public address → (host, rule index in that host's `nats`).
-    publics: HashMap<IpAddr, Vec<(usize, usize)>>,
+    publics: AddrMap<Vec<(usize, usize)>>,
     /// Ignored address → ports (`None` = every port).
-    ignored: HashMap<IpAddr, Vec<Option<u16>>>,
+    ignored: AddrMap<Vec<Option<u16>>>,
     /// Some host is declared without a trace.
     has_unobserved_host: bool,
 }
 
 impl<'t> Matcher<'t> {
     pub fn new(topology: &'t Topology) -> Self {
-        let mut owners: HashMap<IpAddr, Vec<usize>> = HashMap::new();
-        let mut publics: HashMap<IpAddr, Vec<(usize, usize)>> = HashMap::new();
+        let mut owners: AddrMap<Vec<usize>> = AddrMap::default();
+        let mut publics: AddrMap<Vec<(usize, usize)>> = AddrMap::default();
         for (h, host) in topology.hosts.iter().enumerate() {
             let privates = host.nats.iter().map(|n| n.private.ip);
             for ip in host.ips.iter().copied().chain(privates) {
@@ -151,7 +156,7 @@ impl<'t> Matcher<'t> {
                     .push((h, r));
             }
         }
-        let mut ignored: HashMap<IpAddr, Vec<Option<u16>>> = HashMap::new();
+        let mut ignored: AddrMap<Vec<Option<u16>>> = AddrMap::default();
         for endpoint in &topology.ignores {
             ignored
                 .entry(endpoint.ip.to_canonical())

@@ -19,6 +19,7 @@ use std::collections::{BTreeSet, HashMap};
 
 use crate::config::Topology;
 use crate::fold::SocketEvent;
+use crate::int_hash::IntHashBuilder;
 use crate::model::{BlockedPoint, Model, ReplayOutcome, Verdict, WaitKey};
 use crate::source::Loc;
 
@@ -70,7 +71,7 @@ struct Scheduler<'a, 't> {
     model: Model<'t>,
     lanes: Vec<Lane<'a>>,
     ready: BTreeSet<ReadyKey>,
-    waiting: HashMap<WaitKey, Vec<(usize, u64)>>,
+    waiting: HashMap<WaitKey, Vec<(usize, u64)>, IntHashBuilder>,
     waiting_count: usize,
     /// Entries in `waiting`, stale ones included.
     registrations: usize,
@@ -323,7 +324,7 @@ pub fn replay_to_sink<'a, 't>(
         },
         lanes,
         ready: BTreeSet::new(),
-        waiting: HashMap::new(),
+        waiting: HashMap::default(),
         waiting_count: 0,
         registrations: 0,
         placed: 0,
