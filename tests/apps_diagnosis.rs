@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use netcheck::cli::table::{render_markdown, run_scenario_with_views, scenarios};
 use netcheck::config::Inputs;
 use netcheck::pipeline::run_pipeline;
-use netcheck::testkit::table::rows_against_known_gaps;
+use netcheck::testkit::table::{rows_against_known_gaps, NOTE_RULES, RULES_NEWER_THAN_THE_CORPUS};
 
 /// Scenarios whose expectation the diagnosis does not meet yet, each with what netcheck said
 /// instead. A scenario listed here must still fail: fixing one means removing it from this list.
@@ -55,24 +55,9 @@ const KNOWN_GAPS: &[(&str, &str)] = &[
 const KNOWN_UNPARSED: &[(&str, &str)] = &[];
 
 /// Rules a pending scenario may name: planned, not in the registry yet, or in it but without the
-/// form this scenario needs (`network-stall` measures connects, and telnet's loss shows only in
-/// receive waits; `admission-limit` needs the request unread, and PostgreSQL reads it;
-/// `no-reply` judges only peers no trace shows, and these servers are traced).
+/// form the scenario needs. None is pending now; a new recording that needs a form of these
+/// rules the registry lacks goes to `tests/fixtures/apps-pending/`.
 const PLANNED_RULES: &[&str] = &["admission-limit", "network-stall", "no-reply"];
-
-/// Rules that only describe the analysis itself; a healthy scenario may still see them.
-const NOTE_RULES: &[&str] = &["unsupported-call", "refused-before-listening"];
-
-/// Rules added after the healthy scenarios were recorded: their `must_not_report` (written from
-/// `netcheck rules` at recording time) cannot name them. The table still fails a healthy row on
-/// any problem finding, these rules' included.
-const RULES_NEWER_THAN_THE_CORPUS: &[&str] = &[
-    "bind-failed",
-    "descriptor-exhaustion",
-    "connect-to-unspecified",
-    "network-stall",
-    "admission-limit",
-];
 
 fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")

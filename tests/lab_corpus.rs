@@ -6,6 +6,8 @@ use std::collections::BTreeSet;
 use std::fs;
 use std::path::{Path, PathBuf};
 
+use netcheck::testkit::table::{NOTE_RULES, RULES_NEWER_THAN_THE_CORPUS};
+
 /// Every rule ID a scenario may name: the registry's.
 fn rule_ids() -> Vec<&'static str> {
     netcheck::diagnose::registry::RULES
@@ -13,20 +15,6 @@ fn rule_ids() -> Vec<&'static str> {
         .map(|rule| rule.id)
         .collect()
 }
-
-/// Rules that only describe the analysis itself; a healthy scenario may still see them.
-const NOTE_RULES: &[&str] = &["unsupported-call", "refused-before-listening"];
-
-/// Rules added after most healthy scenarios were recorded: `lab/run.sh` writes the list of
-/// forbidden rules into expected.json at recording time, so older rows cannot name them. The
-/// table still fails a healthy row on any problem finding, these rules' included.
-const RULES_NEWER_THAN_THE_CORPUS: &[&str] = &[
-    "bind-failed",
-    "descriptor-exhaustion",
-    "connect-to-unspecified",
-    "network-stall",
-    "admission-limit",
-];
 
 /// The lab committed at least this many scenarios; fewer means folders were lost.
 const MIN_SCENARIOS: usize = 24;
