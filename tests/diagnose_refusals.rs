@@ -30,6 +30,7 @@ fn listener(local: &str, v6only: bool, listen: Option<f64>, close: Option<f64>) 
         v6only,
         listen: span(loc(1, 10), listen, 0.0),
         close: close.map(|t| span(loc(1, 20), Some(t), 0.0)),
+        close_context: Default::default(),
     }
 }
 
@@ -201,6 +202,8 @@ fn a_nat_finding_claims_the_unknown_data_of_the_connection_it_explains() {
         server_close: None,
         server_closed_first: false,
         wait_timed_out_with_data: false,
+        ends: Default::default(),
+        late_accept: None,
     };
     let outcome = ReplayOutcome {
         tcp: vec![never_accepted],

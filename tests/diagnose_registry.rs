@@ -7,7 +7,7 @@ use netcheck::diagnose::rule::EXPLANATION_SECTIONS;
 use netcheck::diagnose::Class;
 
 /// The public rule IDs. Changing this list is a breaking change of the report format.
-const PUBLIC_IDS: [&str; 36] = [
+const PUBLIC_IDS: [&str; 39] = [
     "nat-undeclared",
     "port-forwarding",
     "connection-not-accepted",
@@ -44,6 +44,9 @@ const PUBLIC_IDS: [&str; 36] = [
     "network-stall",
     "admission-limit",
     "refused-before-listening",
+    "shutdown-order",
+    "client-finished",
+    "accepted-after-client-left",
 ];
 
 #[test]
@@ -122,6 +125,9 @@ fn classes_follow_the_public_definition() {
         BTreeSet::from([
             "ordering-incomplete",
             "refused-before-listening",
+            "shutdown-order",
+            "client-finished",
+            "accepted-after-client-left",
             "unsupported-call",
             "unparsed-lines"
         ])

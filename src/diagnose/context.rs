@@ -88,6 +88,14 @@ impl<'a> Context<'a> {
             .any(is_private)
     }
 
+    /// Was `trace`'s program asked to stop during the recording (SIGTERM, SIGINT, SIGQUIT,
+    /// SIGKILL)? Unknown fold counters count as no.
+    pub fn was_stopped(&self, trace: TraceId) -> bool {
+        self.fold
+            .get(trace.0 as usize)
+            .is_some_and(|f| f.stop_requested.is_some())
+    }
+
     /// The connection a socket belongs to, and whether the socket is its client side.
     pub fn connection_of(&self, sock: SockId) -> Option<(usize, &'a TcpConnection, bool)> {
         self.outcome.tcp.iter().enumerate().find_map(|(i, c)| {

@@ -15,6 +15,10 @@ pub static RULES: &[Rule] = &[
     rules::connect_filtered::RULE,
     rules::connect_refused_while_listening::RULE,
     rules::refused_before_listening::RULE,
+    // Failures that the way a program started, stopped or finished explains.
+    rules::shutdown_order::RULE,
+    rules::client_finished::RULE,
+    rules::accepted_after_client_left::RULE,
     rules::connect_refused::RULE,
     rules::connect_unexpected_failure::RULE,
     rules::admission_limit::RULE,

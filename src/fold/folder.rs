@@ -3,7 +3,9 @@
 use std::collections::VecDeque;
 
 use super::tables::{Slot, SockNo, TableId, Tables};
-use super::{FailedSocketCall, FoldStats, SocketEvent, SyntheticReason};
+use super::{
+    is_stop_signal, FailedSocketCall, FoldStats, ProgramContext, SocketEvent, SyntheticReason,
+};
 use crate::parse::{
     Call, Domain, FcntlOp, Fd, Outcome, Protocol, SockType, SocketOracle, Syscall, SyscallName,
     TraceEvent, TraceReader,
@@ -111,6 +113,8 @@ pub struct Folder<I> {
     /// The last event seen, for placing end-of-trace closes.
     last: Option<(Loc, u32, Option<f64>)>,
     finished: bool,
+    /// A stop signal has reached the program (see [`ProgramContext::Stopping`]).
+    stopping: bool,
     /// After the last event: the sockets still open, closed one per call to `next`, so a
     /// trace ending with a million open sockets never holds a million close events at once.
     end_closes: std::vec::IntoIter<SockNo>,
@@ -129,6 +133,7 @@ impl<I: EventSource> Folder<I> {
             ready: VecDeque::new(),
             last: None,
             finished: false,
+            stopping: false,
             end_closes: Vec::new().into_iter(),
             end_at: (Loc::new(trace, 0), 0, None),
         }
@@ -169,16 +174,33 @@ impl<I: EventSource> Folder<I> {
 
     fn emit(&mut self, call: Call, socks: Vec<(Fd, SockId)>) {
         self.stats.socket_events += 1;
+        let context = self.context();
         self.ready.push_back(SocketEvent {
             call,
             socks,
             synthetic: None,
+            context,
         });
+    }
+
+    /// The program's context for what it does now.
+    fn context(&self) -> ProgramContext {
+        if self.stopping {
+            ProgramContext::Stopping
+        } else {
+            ProgramContext::Running
+        }
+    }
+
+    fn note_stop_request(&mut self, loc: Loc) {
+        self.stopping = true;
+        self.stats.stop_requested.get_or_insert(loc);
     }
 
     fn synthetic_close(&mut self, sock: SockNo, at: &Call, reason: SyntheticReason) {
         let pid = self.tables.last_user(sock).unwrap_or(at.pid);
-        self.push_synthetic_close(sock, at.loc, pid, at.time, reason);
+        let context = self.context();
+        self.push_synthetic_close(sock, at.loc, pid, at.time, (reason, context));
     }
 
     fn push_synthetic_close(
@@ -187,7 +209,7 @@ impl<I: EventSource> Folder<I> {
         loc: Loc,
         pid: u32,
         time: Option<f64>,
-        reason: SyntheticReason,
+        (reason, context): (SyntheticReason, ProgramContext),
     ) {
         // The descriptor number is gone; -1 keeps the call shape while naming no real fd.
         let fd: Fd = -1;
@@ -207,6 +229,7 @@ impl<I: EventSource> Folder<I> {
             },
             socks: vec![(fd, id)],
             synthetic: Some(reason),
+            context,
         });
         self.forget(sock);
     }
@@ -540,9 +563,25 @@ impl<I: EventSource> Folder<I> {
                 self.last = Some((loc, pid, time));
                 use crate::parse::ProcessEvent::*;
                 let reason = match event {
-                    Exited { .. } => Some(SyntheticReason::ProcessExit),
-                    Killed { .. } => Some(SyntheticReason::ProcessKilled),
-                    _ => None,
+                    Exited { code } => {
+                        let context = match self.context() {
+                            ProgramContext::Running if code == 0 => ProgramContext::Finished,
+                            other => other,
+                        };
+                        Some((SyntheticReason::ProcessExit, context))
+                    }
+                    Killed { signal } => {
+                        if is_stop_signal(&signal) {
+                            self.note_stop_request(loc);
+                        }
+                        Some((SyntheticReason::ProcessKilled, self.context()))
+                    }
+                    Signal { signal } => {
+                        if is_stop_signal(&signal) {
+                            self.note_stop_request(loc);
+                        }
+                        None
+                    }
                 };
                 if let Some(reason) = reason {
                     for sock in self.tables.exit(pid) {
@@ -573,7 +612,8 @@ impl<I: EventSource> Folder<I> {
         };
         let (loc, pid, time) = self.end_at;
         let pid = self.tables.last_user(sock).unwrap_or(pid);
-        self.push_synthetic_close(sock, loc, pid, time, SyntheticReason::EndOfTrace);
+        let reason = (SyntheticReason::EndOfTrace, ProgramContext::Stopping);
+        self.push_synthetic_close(sock, loc, pid, time, reason);
         true
     }
 }

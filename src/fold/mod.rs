@@ -30,6 +30,9 @@ pub struct SocketEvent {
     pub socks: Vec<(Fd, SockId)>,
     /// Why fold made this event up, when the trace has no such line.
     pub synthetic: Option<SyntheticReason>,
+    /// What the program was doing when this event happened: for a close, whether the program
+    /// chose to end the connection or it ended because the program stopped or finished.
+    pub context: ProgramContext,
 }
 
 impl SocketEvent {
@@ -54,6 +57,29 @@ pub enum SyntheticReason {
     EndOfTrace,
 }
 
+/// Where a program stood in its life when an event happened. A connection a running program
+/// closes is its choice; one closed because the program was asked to stop, or because it
+/// finished its work without closing, says something else about the peer's trouble.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+pub enum ProgramContext {
+    /// Running, no stop asked for: the program's own calls, its own exit with an error, or a
+    /// crash.
+    #[default]
+    Running,
+    /// The program had been asked to stop (SIGTERM, SIGINT or SIGQUIT delivered, or killed by
+    /// one of those or SIGKILL), or the recording ended with the descriptor still open.
+    Stopping,
+    /// The last process holding the descriptor exited with status 0 without closing it: its
+    /// work was done.
+    Finished,
+}
+
+/// Signals that ask a program to stop: what `kill`, `systemctl stop`, `timeout` and Ctrl-C send.
+/// SIGHUP is not one (daemons reload on it); neither is SIGALRM (a program's own timer).
+pub fn is_stop_signal(signal: &str) -> bool {
+    matches!(signal, "SIGTERM" | "SIGINT" | "SIGQUIT" | "SIGKILL")
+}
+
 /// Counters for what fold consumed or dropped.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct FoldStats {
@@ -69,6 +95,8 @@ pub struct FoldStats {
     /// socket and socketpair calls that failed: they name no descriptor, so no socket event
     /// carries them, yet their errno (EMFILE...) tells about the process.
     pub failed_socket_calls: Vec<FailedSocketCall>,
+    /// Where the program was first asked to stop (see [`ProgramContext::Stopping`]).
+    pub stop_requested: Option<Loc>,
 }
 
 /// A socket or socketpair call that failed.

@@ -405,3 +405,70 @@ fn strip_decorations(line: &str) -> String {
     out.push_str(rest);
     out
 }
+
+/// Lines of etcd's trace (apps/etcd-healthy, e1.trace and put.trace, shortened to one member's
+/// and one client's sockets): a connection closed while the program runs, then a stop signal,
+/// then a close while stopping.
+const ETCD_STOPPED: &str = "\
+24486 1796551836.101843 socket(AF_INET, SOCK_STREAM|SOCK_CLOEXEC|SOCK_NONBLOCK, IPPROTO_IP) = 11<TCP:[395307]> <0.000020>
+24486 1796551836.111713 close(11<TCP:[395307]>) = 0 <0.000356>
+24486 1796551836.117246 socket(AF_INET, SOCK_STREAM|SOCK_CLOEXEC|SOCK_NONBLOCK, IPPROTO_IP) = 15<TCP:[395320]> <0.000020>
+24486 1796551838.379689 --- SIGTERM {si_signo=SIGTERM, si_code=SI_USER, si_pid=13034, si_uid=0} ---
+24486 1796551838.384599 close(15<TCP:[10.78.1.10:58290->10.78.1.12:2380]>) = 0 <0.000069>
+24486 1796551838.396374 socket(AF_INET, SOCK_STREAM|SOCK_CLOEXEC|SOCK_NONBLOCK, IPPROTO_IP) = 8<TCP:[395330]> <0.000020>
+24486 1796551838.447643 +++ killed by SIGTERM +++
+";
+
+const ETCDCTL_FINISHED: &str = "\
+24823 1796551837.352562 socket(AF_INET, SOCK_STREAM|SOCK_CLOEXEC|SOCK_NONBLOCK, IPPROTO_IP) = 7<TCP:[395551]> <0.000021>
+24823 1796551838.162159 +++ exited with 0 +++
+";
+
+fn close_contexts(events: &[SocketEvent]) -> Vec<(u64, ProgramContext)> {
+    events
+        .iter()
+        .filter(|e| e.call.name == SyscallName::Close)
+        .map(|e| (e.call.loc.line, e.context))
+        .collect()
+}
+
+#[test]
+fn closes_after_a_stop_signal_are_closes_while_stopping() {
+    let (events, stats) = fold_text("etcd-stopped", ETCD_STOPPED);
+    assert_eq!(
+        close_contexts(&events),
+        [
+            (2, ProgramContext::Running),
+            (5, ProgramContext::Stopping),
+            (7, ProgramContext::Stopping),
+        ]
+    );
+    assert_eq!(stats.stop_requested.map(|l| l.line), Some(4));
+}
+
+#[test]
+fn an_exit_with_status_0_holding_a_socket_is_a_finished_program() {
+    let (events, stats) = fold_text("etcdctl-finished", ETCDCTL_FINISHED);
+    assert_eq!(close_contexts(&events), [(2, ProgramContext::Finished)]);
+    assert_eq!(stats.stop_requested, None);
+}
+
+#[test]
+fn a_crash_or_an_own_timer_is_no_stop() {
+    for (name, ending) in [
+        ("segv", "+++ killed by SIGSEGV +++"),
+        ("alarm", "+++ killed by SIGALRM +++"),
+        ("failed", "+++ exited with 1 +++"),
+    ] {
+        let text = format!(
+            "7 1.0 socket(AF_INET, SOCK_STREAM, IPPROTO_TCP) = 3<TCP:[1]> <0.000010>\n7 2.0 {ending}\n"
+        );
+        let (events, stats) = fold_text(name, &text);
+        assert_eq!(
+            close_contexts(&events),
+            [(2, ProgramContext::Running)],
+            "{name}"
+        );
+        assert_eq!(stats.stop_requested, None, "{name}");
+    }
+}

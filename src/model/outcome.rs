@@ -5,6 +5,7 @@ use std::net::SocketAddr;
 
 use serde::Serialize;
 
+use crate::fold::ProgramContext;
 use crate::parse::{Call, Errno, SyscallName};
 use crate::source::{Loc, SockId, TraceId};
 
@@ -161,6 +162,30 @@ pub struct TcpConnection<S = Stream> {
     /// The server closed its socket before reading the client's end of stream: it ended the
     /// connection itself rather than answering the client's close.
     pub server_closed_first: bool,
+    /// What each program was doing when it closed its end (None: not closed).
+    pub ends: ConnectionEnds,
+    /// Set when the server accepted the connection after the client had closed it.
+    pub late_accept: Option<LateAccept>,
+}
+
+/// An accept that came after the client had closed its end, in the replay or, where the replay
+/// could place them either way, by the clocks as they read: the connection waited in the listen
+/// queue longer than the client was willing to wait.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct LateAccept {
+    /// The listener had accepted nothing yet when the client connected: its server had not
+    /// started accepting at all (start-up), rather than being busy with other connections.
+    pub before_first_accept: bool,
+    /// How long the client held the connection, from its connect to its close (seconds, on
+    /// the client's clock): a client that waited for an answer, or one that closed at once.
+    pub client_held: Option<f64>,
+}
+
+/// What each end's program was doing when it closed its socket.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct ConnectionEnds {
+    pub client: Option<ProgramContext>,
+    pub server: Option<ProgramContext>,
 }
 
 /// The most bytes a server's message turning a client away takes, in one or two writes: 512
@@ -193,6 +218,8 @@ impl<S> TcpConnection<S> {
             to_server: f(&self.to_server),
             to_client: f(&self.to_client),
             wait_timed_out_with_data: self.wait_timed_out_with_data,
+            ends: self.ends,
+            late_accept: self.late_accept,
             server_close: self.server_close,
             server_closed_first: self.server_closed_first,
         }
@@ -386,4 +413,6 @@ pub struct ListenerRecord {
     pub listen: CallSpan,
     /// The close that ended the listening (None: still listening when the trace ended).
     pub close: Option<CallSpan>,
+    /// What the server program was doing when that close happened.
+    pub close_context: ProgramContext,
 }

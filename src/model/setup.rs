@@ -319,7 +319,10 @@ impl Model<'_> {
             if let Some(c) = self.conns.get_mut(conn) {
                 let side = c.side_of(id);
                 let server_closed_now = side == Side::Server && c.server_closed.is_none();
-                c.set_closed(side, loc);
+                c.set_closed(side, loc, ev.context);
+                if side == Side::Client {
+                    c.client_closed_at(ev.call.time);
+                }
                 // A server killed by a signal, or whose trace ended, did not end the
                 // connection by choice.
                 let involuntary = matches!(

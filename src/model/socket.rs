@@ -7,7 +7,7 @@ use std::net::SocketAddr;
 use super::options::{Nonblock, Options};
 use super::outcome::{CallSpan, ListenerRecord};
 use super::tcp::ConnId;
-use crate::fold::SocketEvent;
+use crate::fold::{ProgramContext, SocketEvent};
 use crate::source::{Loc, SockId};
 
 /// An IPv4-mapped IPv6 address (`::ffff:10.0.0.2`) as the IPv4 address it stands for: a dual
@@ -299,6 +299,7 @@ impl Socket {
                     v6only: self.options().v6only,
                     listen: CallSpan::of(&ev.call),
                     close: None,
+                    close_context: ProgramContext::Running,
                 };
                 let listening = self.listening.get_or_insert_with(Box::default);
                 if listening.open_listen_record.is_none() {
@@ -322,6 +323,7 @@ impl Socket {
                 for index in first.into_iter().chain(more) {
                     if let Some(record) = listen_history.get_mut(index) {
                         record.close = Some(CallSpan::of(&ev.call));
+                        record.close_context = ev.context;
                     }
                 }
             }

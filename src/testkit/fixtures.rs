@@ -128,6 +128,8 @@ pub fn connection(
         wait_timed_out_with_data: false,
         server_close: None,
         server_closed_first: false,
+        ends: Default::default(),
+        late_accept: None,
     }
 }
 

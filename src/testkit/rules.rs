@@ -7,6 +7,7 @@ use crate::config::{Inputs, Topology};
 use crate::diagnose::registry::RULES;
 use crate::diagnose::rule::Rule;
 use crate::diagnose::{Class, Finding};
+use crate::fold::FoldStats;
 use crate::model::{DeviationKind, ReplayOutcome, TcpConnection};
 use crate::parse::{Errno, ParseStats};
 use crate::pipeline::{run_pipeline, Analysis};
@@ -150,6 +151,39 @@ pub fn assert_fires_alone(
         }
     }
     found
+}
+
+/// [`assert_fires_on`], with fold counters per trace (where programs were asked to stop).
+pub fn assert_fires_on_traces(
+    rule: &Rule,
+    outcome: ReplayOutcome,
+    fold: Vec<FoldStats>,
+) -> Vec<Finding> {
+    let found = Analysis::new(two_hosts(), none(), fold, outcome).findings;
+    assert_eq!(
+        rules_of(&found),
+        vec![rule.id],
+        "pattern for {}: {found:#?}",
+        rule.id
+    );
+    let class = RULES.iter().find(|r| r.id == rule.id).map(|r| r.class);
+    assert!(found.iter().all(|f| Some(f.class) == class));
+    assert!(found
+        .iter()
+        .all(|f| f.evidence.iter().all(|e| e.loc.line > 0)));
+    found
+}
+
+/// Fold counters for traces A and B, each asked to stop at the line given (None: never).
+pub fn stopped_at(client: Option<u64>, server: Option<u64>) -> Vec<FoldStats> {
+    [client, server]
+        .into_iter()
+        .enumerate()
+        .map(|(trace, line)| FoldStats {
+            stop_requested: line.map(|l| loc(trace as u32, l)),
+            ..FoldStats::default()
+        })
+        .collect()
 }
 
 /// [`assert_fires_alone`] between [`two_hosts`], without parse statistics.

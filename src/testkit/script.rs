@@ -163,6 +163,7 @@ impl Script {
             },
             socks,
             synthetic: None,
+            context: Default::default(),
         });
         loc
     }

@@ -232,6 +232,7 @@ mod tests {
         ListenerLoad {
             listener: sock(0, 0),
             open: 0,
+            accepted: most + 1,
             most_open_at_accept: most,
             answered_short: u32::from(fewest_short.is_some()),
             fewest_open_at_short: fewest_short,

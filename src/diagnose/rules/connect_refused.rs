@@ -123,6 +123,7 @@ mod tests {
                 v6only: false,
                 listen: at(1, 99, listen),
                 close: Some(at(1, 100, close)),
+                close_context: Default::default(),
             }],
             ..ReplayOutcome::default()
         }

@@ -380,6 +380,7 @@ mod tests {
                     end: None,
                 },
                 close: None,
+                close_context: Default::default(),
             }],
             ..ReplayOutcome::default()
         };
@@ -426,6 +427,7 @@ mod tests {
                     end: None,
                 },
                 close: None,
+                close_context: Default::default(),
             }],
             ..ReplayOutcome::default()
         };

@@ -1,11 +1,13 @@
 //! One file per rule: its registry entry (`RULE`), its long explanation and its detection
 //! function. Helpers shared by several rules live in [`shared`].
 
+pub mod accepted_after_client_left;
 pub mod address_in_use;
 pub mod admission_limit;
 pub mod bind_failed;
 pub mod broadcast_not_permitted;
 pub mod buffer_overrun;
+pub mod client_finished;
 pub mod connect_filtered;
 pub mod connect_never_completed;
 pub mod connect_refused;
@@ -31,6 +33,7 @@ pub mod ordering_incomplete;
 pub mod port_forwarding;
 pub mod refused_before_listening;
 pub mod send_after_peer_closed;
+pub mod shutdown_order;
 pub mod udp_all_lost;
 pub mod udp_loss;
 pub mod unexpected_blocking;
@@ -56,7 +59,9 @@ mod tests {
                 .unwrap_or_else(|e| panic!("{}: {e}", file.display()));
             let code: String = text.split_whitespace().collect();
             assert!(
-                code.contains("assert_fires_alone(&RULE") || code.contains("assert_fires_on(&RULE"),
+                code.contains("assert_fires_alone(&RULE")
+                    || code.contains("assert_fires_on(&RULE")
+                    || code.contains("assert_fires_on_traces(&RULE"),
                 "no pattern for {}",
                 rule.id
             );

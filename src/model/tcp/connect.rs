@@ -359,6 +359,7 @@ impl Model<'_> {
     ) -> ConnId {
         let mut conn = Connection::new(client, Some(listener), ev.call.loc);
         conn.opened_at = ev.call.time;
+        conn.listener_accepts_at_connect = self.load_accepts(listener);
         conn.record.client_view = (
             self.sockets.get(&client).and_then(|s| s.local),
             Some(target),
@@ -730,6 +731,7 @@ impl Model<'_> {
             c.record.listener = Some(listener_id);
             c.record.server = Some(new_id);
             c.record.accept_loc = Some(ev.call.loc);
+            c.accepted_at = ev.call.time;
             c.record.server_view = (accepted.local, peer);
             client = Some(c.record.client);
             if accepted.peer.is_none() {

@@ -26,6 +26,8 @@ pub struct ListenerLoad {
     /// Connections accepted and not yet closed by the server.
     #[serde(skip)]
     pub open: u32,
+    /// Connections accepted so far.
+    pub accepted: u32,
     /// The most connections the server held when it accepted one more.
     pub most_open_at_accept: u32,
     /// Connections answered short and closed by the server
@@ -52,13 +54,18 @@ impl Model<'_> {
             .or_insert_with(|| ListenerLoad {
                 listener,
                 open: 0,
+                accepted: 0,
                 most_open_at_accept: 0,
                 answered_short: 0,
                 fewest_open_at_short: None,
             });
         let mut reached = None;
+        load.accepted = load.accepted.saturating_add(1);
         if let Some(c) = self.conns.get_mut(conn) {
             c.open_at_accept = load.open;
+            if c.client_closed.is_some() {
+                c.note_late_accept();
+            }
             reached = c
                 .record
                 .client_view
@@ -73,6 +80,11 @@ impl Model<'_> {
                 *first = connect;
             }
         }
+    }
+
+    /// How many connections `listener` has accepted so far.
+    pub(in crate::model) fn load_accepts(&self, listener: SockId) -> u32 {
+        self.listener_loads.get(&listener).map_or(0, |l| l.accepted)
     }
 
     /// Where each trace first reached each address it connected to, in (trace, address) order.

@@ -15,8 +15,9 @@ pub mod table;
 
 use std::collections::VecDeque;
 
-use super::outcome::{Stream, TcpConnection};
+use super::outcome::{ConnectionEnds, LateAccept, Stream, TcpConnection};
 use super::summary::ConnState;
+use crate::fold::ProgramContext;
 use crate::source::{Loc, SockId};
 
 /// Index of a connection in the model's connection table.
@@ -177,6 +178,12 @@ pub struct Connection {
     pub closed_at: Option<f64>,
     /// Connections of the same listener the server held when it accepted this one.
     pub open_at_accept: u32,
+    /// Connections the listener had accepted when this one was made.
+    pub listener_accepts_at_connect: u32,
+    /// Trace clock of the server's accept, when the trace shows it.
+    pub accepted_at: Option<f64>,
+    /// Trace clock of the client's close, when the trace shows it.
+    pub client_closed_time: Option<f64>,
 }
 
 impl Connection {
@@ -195,6 +202,8 @@ impl Connection {
                 wait_timed_out_with_data: false,
                 server_close: None,
                 server_closed_first: false,
+                ends: ConnectionEnds::default(),
+                late_accept: None,
             },
             client_closed: None,
             server_closed: None,
@@ -203,6 +212,9 @@ impl Connection {
             opened_at: None,
             closed_at: None,
             open_at_accept: 0,
+            listener_accepts_at_connect: 0,
+            accepted_at: None,
+            client_closed_time: None,
         }
     }
 
@@ -258,10 +270,41 @@ impl Connection {
         }
     }
 
-    pub fn set_closed(&mut self, side: Side, loc: Loc) {
+    /// The server accepted the connection after its client had closed it.
+    pub fn note_late_accept(&mut self) {
+        let held = match (self.opened_at, self.client_closed_time) {
+            (Some(connected), Some(closed)) if closed >= connected => Some(closed - connected),
+            _ => None,
+        };
+        self.record.late_accept = Some(LateAccept {
+            before_first_accept: self.listener_accepts_at_connect == 0,
+            client_held: held,
+        });
+    }
+
+    /// The client closed at `time`: when the replay placed the accept first but the clocks,
+    /// as they read, put the accept later, the accept was late as far as the traces tell (the
+    /// two orders differ by less than clocks of two hosts can settle; the rules weigh it with
+    /// what the client received).
+    pub fn client_closed_at(&mut self, time: Option<f64>) {
+        self.client_closed_time = time;
+        let accepted_later = match (time, self.accepted_at) {
+            (Some(closed), Some(accepted)) => accepted > closed,
+            _ => false,
+        };
+        if accepted_later && self.record.late_accept.is_none() {
+            self.note_late_accept();
+        }
+    }
+
+    pub fn set_closed(&mut self, side: Side, loc: Loc, context: ProgramContext) {
         match side {
-            Side::Client => self.client_closed = Some(loc),
+            Side::Client => {
+                self.client_closed = Some(loc);
+                self.record.ends.client = Some(context);
+            }
             Side::Server => {
+                self.record.ends.server = Some(context);
                 self.server_closed = Some(loc);
                 self.record.server_close = Some(loc);
                 self.record.server_closed_first = !self.server_read_eof;

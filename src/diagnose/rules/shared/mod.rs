@@ -1,12 +1,14 @@
 //! Helpers shared by several rules.
 
 mod deviations;
+mod ends;
 mod peers;
 mod refusals;
 mod streams;
 mod udp;
 
 pub(crate) use deviations::*;
+pub(crate) use ends::*;
 pub(crate) use peers::*;
 pub(crate) use refusals::*;
 pub(crate) use streams::*;

@@ -12,6 +12,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
 use crate::config::matching::{MatchOptions, Matcher, Role};
 use crate::diagnose::context::Context;
+use crate::fold::ProgramContext;
 use crate::model::{CallSpan, ListenerRecord};
 use crate::source::{Loc, SockId, TraceId};
 
@@ -98,28 +99,12 @@ pub(crate) fn classify_refusal(cx: &Context, failure: &FailedConnect) -> Refusal
 /// Why a connect made at `loc` to `target` found no listener, judged against every listening
 /// period of the replay (for refused connects, and for connects the replay never saw end).
 pub(crate) fn classify_connect_target(cx: &Context, loc: Loc, target: SocketAddr) -> Refusal {
-    let matcher = cx.matcher();
-    let client = loc.trace;
+    let judged = judge_listeners(cx, loc, target);
     let span = cx
         .outcome
         .failed_connect_spans
         .iter()
         .find(|s| s.loc == loc);
-    let judged: Vec<(&ListenerRecord, Fit, Timing)> = cx
-        .outcome
-        .listeners
-        .iter()
-        .map(|l| {
-            let fit = fit(&matcher, l, client, target);
-            let margin = if matcher.same_host(l.sock.trace, client) {
-                0.0
-            } else {
-                CLOCK_MARGIN_S
-            };
-            (l, fit, timing(l, span, margin))
-        })
-        .filter(|(_, fit, _)| *fit != Fit::Unrelated)
-        .collect();
     let possible = |wanted: Fit| {
         judged
             .iter()
@@ -157,6 +142,64 @@ pub(crate) fn classify_connect_target(cx: &Context, loc: Loc, target: SocketAddr
         };
     }
     listened_apart(&judged)
+}
+
+/// The listener that had stopped listening at the target before a refused connect because its
+/// program was being stopped (see [`ProgramContext::Stopping`]), when every matching listener
+/// listened at other times than the connect.
+pub(crate) fn listener_stopped_before<'a>(
+    cx: &Context<'a>,
+    failure: &FailedConnect,
+) -> Option<&'a ListenerRecord> {
+    if failure.listener.is_some() {
+        return None;
+    }
+    let judged = judge_listeners(cx, failure.deviation.loc, failure.target);
+    let matching = || judged.iter().filter(|(_, fit, _)| *fit == Fit::Match);
+    if matching().any(|(_, _, timing)| *timing == Timing::Possible) {
+        return None;
+    }
+    // The latest listening period that ended before the connect is the one that refused it.
+    matching()
+        .rev()
+        .find(|(_, _, timing)| {
+            matches!(
+                timing,
+                Timing::ClosedBefore(_) | Timing::ClosedJustBefore(_)
+            )
+        })
+        .map(|(l, _, _)| *l)
+        .filter(|l| l.close_context == ProgramContext::Stopping)
+}
+
+/// Every listener related to `target` by address, with how it relates by address and by time
+/// to the connect at `loc`.
+fn judge_listeners<'a>(
+    cx: &Context<'a>,
+    loc: Loc,
+    target: SocketAddr,
+) -> Vec<(&'a ListenerRecord, Fit, Timing)> {
+    let matcher = cx.matcher();
+    let client = loc.trace;
+    let span = cx
+        .outcome
+        .failed_connect_spans
+        .iter()
+        .find(|s| s.loc == loc);
+    cx.outcome
+        .listeners
+        .iter()
+        .map(|l| {
+            let fit = fit(&matcher, l, client, target);
+            let margin = if matcher.same_host(l.sock.trace, client) {
+                0.0
+            } else {
+                CLOCK_MARGIN_S
+            };
+            (l, fit, timing(l, span, margin))
+        })
+        .filter(|(_, fit, _)| *fit != Fit::Unrelated)
+        .collect()
 }
 
 /// The refusal when every matching listener listened at other times than the connect (a note per
