@@ -21,24 +21,12 @@ const KNOWN_GAPS: &[(&str, &str)] = &[
         "udp-all-lost, data-mismatch, ordering-incomplete: dig/host send with sendmmsg on a connected UDP socket (no -yy); unbound, attached with -p, bound its socket before the trace began",
     ),
     (
-        "etcd-healthy",
-        "send-after-peer-closed, data-unreceived, connection-reset, connect-refused-while-listening, data-mismatch between members at start-up and shutdown, plus unparsed lines",
-    ),
-    (
         "etcd-healthy @e2",
         "healthy from this side, but reports connect-refused",
     ),
     (
         "etcd-healthy @e3",
         "healthy from this side, but reports connect-refused, connection-reset, send-after-peer-closed",
-    ),
-    (
-        "etcd-partition",
-        "connect-never-completed found, but connect-refused is forbidden: members are refused connecting to a peer just before it listens or after it stopped (real refusals at start-up and shutdown); also connection-not-accepted, data-unreceived, send-after-peer-closed",
-    ),
-    (
-        "etcd-partition-midway",
-        "data-unreceived instead of data-unreceived-poll-missed for the stalled peer streams; also connect-never-completed, send-after-peer-closed, connect-refused, data-mismatch, unparsed lines",
     ),
     (
         "mc-conn-limit @server",
