@@ -21,10 +21,6 @@ const KNOWN_GAPS: &[(&str, &str)] = &[
         "udp-all-lost, data-mismatch, ordering-incomplete: dig/host send with sendmmsg on a connected UDP socket (no -yy); unbound, attached with -p, bound its socket before the trace began",
     ),
     (
-        "etcd-healthy @e2",
-        "healthy from this side, but reports connect-refused",
-    ),
-    (
         "etcd-healthy @e3",
         "healthy from this side, but reports connect-refused, connection-reset, send-after-peer-closed",
     ),

@@ -205,6 +205,25 @@ pub fn recorded(corpus: &str, name: &str) -> crate::pipeline::Analysis {
     run_pipeline(&inputs).unwrap_or_else(|e| panic!("{corpus}/{name}: {e}"))
 }
 
+/// Diagnoses the recorded scenario with only `host`'s traces, the other hosts declared without
+/// one (a one-sided view).
+pub fn recorded_view(corpus: &str, name: &str, host: &str) -> crate::pipeline::Analysis {
+    let config = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(corpus)
+        .join(name)
+        .join("netcheck.conf");
+    let inputs = Inputs {
+        paths: vec![config],
+        one_host: Vec::new(),
+    };
+    let topology = crate::config::load(&inputs).unwrap_or_else(|e| panic!("{name}: {e}"));
+    let seen = topology
+        .seen_only_from(host)
+        .unwrap_or_else(|| panic!("{name}: no traced host {host}"));
+    crate::pipeline::analyse(seen).unwrap_or_else(|e| panic!("{name} @{host}: {e}"))
+}
+
 /// Checks that each recorded lab scenario named (`tests/fixtures/lab/NAME`) makes `rule` fire.
 pub fn assert_recorded_scenarios_report(rule: &Rule, names: &[&str]) {
     for name in names {

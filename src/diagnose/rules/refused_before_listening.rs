@@ -18,7 +18,8 @@ pub const RULE: Rule = Rule {
 const EXPLANATION: &str = "\
 ## What it detects
 Connects from one trace to one address that failed with ECONNREFUSED, followed, later in the
-same trace file, by a connect to the same address that a traced server accepted. The client
+same trace file, by a connect to the same address that a traced server accepted (or, when no
+trace serves that address, that the client saw complete). The client
 retried until its server was up: members of a cluster starting together (etcd, a database and
 its replicas, a service and its dependencies) dial each other before every one listens.
 
@@ -127,6 +128,16 @@ mod tests {
             rules_of(&findings(two_hosts(), refused_then(3))),
             ["connect-refused"]
         );
+    }
+
+    /// etcd-healthy seen from e2 alone: its refusal by e1 (e2.trace:150) is followed by a
+    /// connect to e1 it saw complete (SO_ERROR 0), which is all one side can show.
+    #[test]
+    fn a_connect_the_client_saw_complete_is_the_success_from_one_side() {
+        let analysis = recorded_view("apps", "etcd-healthy", "e2");
+        let rules: Vec<&str> = analysis.findings.iter().map(|f| f.rule).collect();
+        assert!(rules.contains(&RULE.id), "{rules:?}");
+        assert!(!rules.contains(&"connect-refused"), "{rules:?}");
     }
 
     /// A three-member etcd cluster started together: e2 and e3 dial e1's peer port before it

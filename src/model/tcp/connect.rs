@@ -196,6 +196,7 @@ impl Model<'_> {
         if !in_progress {
             if ev.call.outcome.is_success() {
                 self.note_connect_timing(ev, id);
+                self.note_first_connection(id.trace, target, ev.call.loc);
             }
             if let Some(s) = self.sockets.get_mut(&id) {
                 s.set_connect_target(None);
@@ -257,13 +258,16 @@ impl Model<'_> {
         if errno.is_none() {
             self.note_connect_timing(ev, id);
         }
-        let Some((target, _)) = self
+        let Some((target, connect)) = self
             .sockets
             .get_mut(&id)
             .and_then(|s| s.take_connect_target())
         else {
             return Verdict::NotModelled;
         };
+        if errno.is_none() {
+            self.note_first_connection(id.trace, target, connect);
+        }
         match errno.filter(|e| self.tells_outside(target, *e)) {
             Some(e) => self.outside_connect_failed(ev, id, target, e),
             None => Verdict::NotModelled,

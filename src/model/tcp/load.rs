@@ -8,11 +8,13 @@ use serde::Serialize;
 
 use super::ConnId;
 use crate::model::{Model, TcpConnection};
-use crate::source::{Loc, SockId};
+use std::net::SocketAddr;
 
-/// The first connect of a trace to an address that a traced server accepted: what tells a
-/// refusal before the server listened (start-up order) from one that left the client without
-/// its server.
+use crate::source::{Loc, SockId, TraceId};
+
+/// The first connect of a trace to an address that a traced server accepted, or that the client
+/// saw complete when no trace serves the address: what tells a refusal before the server
+/// listened (start-up order) from one that left the client without its server.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct FirstConnection {
     pub target: std::net::SocketAddr,
@@ -74,11 +76,25 @@ impl Model<'_> {
         }
         load.most_open_at_accept = load.most_open_at_accept.max(load.open);
         load.open = load.open.saturating_add(1);
-        if let Some((key, connect)) = reached {
-            let first = self.first_connections.entry(key).or_insert(connect);
-            if (connect.file, connect.line) < (first.file, first.line) {
-                *first = connect;
-            }
+        if let Some(((trace, target), connect)) = reached {
+            self.note_first_connection(trace, target, connect);
+        }
+    }
+
+    /// `trace` reached `target` with the connect at `connect`: a traced server accepted it, or
+    /// the client saw it complete to an address no trace serves.
+    pub(in crate::model) fn note_first_connection(
+        &mut self,
+        trace: TraceId,
+        target: SocketAddr,
+        connect: Loc,
+    ) {
+        let first = self
+            .first_connections
+            .entry((trace, target))
+            .or_insert(connect);
+        if (connect.file, connect.line) < (first.file, first.line) {
+            *first = connect;
         }
     }
 
