@@ -1154,6 +1154,9 @@ server.max-connections = 1
 index-file.names = ( "index.html" )
 mimetype.assign = ( ".html" => "text/html", ".txt" => "text/plain" )
 CFG
+  # The same with a listen backlog of 1: Linux queues two handshaken connections, and drops the
+  # SYNs of any more until the server accepts.
+  { cat "$WORK/lighttpd-one.conf"; echo 'server.listen-backlog = 1'; } >"$WORK/lighttpd-one-q1.conf"
   cat >"$WORK/apache.conf" <<CFG
 # Apache 2.4, prefork with a single worker process: one connection at a time.
 ServerRoot "$WORK/apache"
@@ -1263,6 +1266,33 @@ sc_lighty_backlog_give_up() {
   lighty_overlap python_get 1
   expect "lighttpd with server.max-connections = 1 serves wget a 64 KB file at 32 KB/s for 2 s; a Python urllib client (timeout 1 s) connecting meanwhile gives up in the listen backlog; lighttpd never accepts it" \
     fault "admission-limit" "unparsed-lines network-stall connection-not-accepted"
+}
+
+# lighttpd with a listen backlog of 1: three curl clients connect 0.5, 0.6 and 0.7 s into the
+# download; two fill the accept queue, the third one's SYNs are dropped and sent again.
+sc_lighty_backlog_full() {
+  begin lighty-backlog-full lighttpd record pending
+  start srv server lighttpd -D -f "$WORK/lighttpd-one-q1.conf"
+  wait_listening srv t 80
+  slow_client c1 client1
+  sleep 0.5
+  start c2 client2 curl -q -s -S --max-time 10 -o /dev/null \
+    -w '%{http_code} %{time_connect} %{time_starttransfer} %{time_total}\n' http://10.78.1.10/
+  sleep 0.1
+  start c2 client3 curl -q -s -S --max-time 10 -o /dev/null \
+    -w '%{http_code} %{time_connect} %{time_starttransfer} %{time_total}\n' http://10.78.1.10/
+  sleep 0.1
+  curl_get c1 client4 10
+  finish client2
+  finish client3
+  finish client1
+  stop server TERM
+  evidence client1 'URL:.*big.txt'
+  evidence client2 '^200'
+  evidence client3 '^200'
+  evidence client4 '^200'
+  expect "lighttpd with server.max-connections = 1 and server.listen-backlog = 1 serves wget a 64 KB file at 32 KB/s for 2 s; of three curl clients connecting meanwhile two wait in the full accept queue, the third one's SYNs are dropped until there is room: all are served, late" \
+    fault "admission-limit" "unparsed-lines network-stall"
 }
 
 sc_lighty_healthy_plain() {
@@ -1518,7 +1548,7 @@ SCENARIOS=(
   ntp_healthy ntp_replies_dropped
   web_healthy web_healthy_plain web_nat_declared web_nat_undeclared web_random_loss
   telnet_healthy telnet_random_loss
-  lighty_healthy lighty_backlog_wait lighty_backlog_give_up
+  lighty_healthy lighty_backlog_wait lighty_backlog_give_up lighty_backlog_full
   lighty_healthy_plain lighty_backlog_wait_plain lighty_backlog_give_up_plain
   apache_healthy apache_backlog_wait apache_backlog_give_up
   nginx_download_healthy nginx_download_loss nginx_download_healthy_plain nginx_download_loss_plain

@@ -162,6 +162,9 @@ BACKLOG_WAITER = invisible("the client's connect completes at once and its answe
                            "that the server left the connection in its backlog only the "
                            "server's trace shows")
 
+BACKLOG_SYN_DROPPED = invisible("the client's connect completes after SYN retransmissions; "
+                                "that the server's accept queue was full, not the link lossy, "
+                                "only the server's trace shows")
 BACKLOG_NEVER_ACCEPTED = invisible("the server stops watching its listener while it serves "
                                    "one connection; a connection it never accepted is not in "
                                    "its trace")
@@ -248,6 +251,10 @@ APPS = {
     "lighty-backlog-wait": {"server": BACKLOG_SERVER, "client2": BACKLOG_WAITER},
     "lighty-backlog-wait-plain": {"server": BACKLOG_SERVER, "client2": BACKLOG_WAITER},
     "apache-backlog-wait": {"server": BACKLOG_SERVER, "client2": BACKLOG_WAITER},
+    # The client whose SYNs the full accept queue dropped sees a connect complete after SYN
+    # retransmissions: from its side, a full queue and a lossy link look the same.
+    "lighty-backlog-full": {"server": BACKLOG_SERVER, "client2": BACKLOG_WAITER,
+                            "client3": BACKLOG_WAITER, "client4": BACKLOG_SYN_DROPPED},
     # The client that gave up saw its request unanswered; lighttpd never accepted it (nothing
     # on the server's side), Apache accepted it after it had left.
     "lighty-backlog-give-up": {"server": BACKLOG_NEVER_ACCEPTED, "client2": ["no-reply"]},
