@@ -1363,6 +1363,58 @@ sc_apache_backlog_give_up() {
     fault "admission-limit" "unparsed-lines network-stall send-after-peer-closed"
 }
 
+# Plain recordings of Apache attach `strace -f -tt -s 65535 -p` to its one worker process once it
+# runs, as one looks at a production server (recorded from the start, Apache's start-up alone
+# writes 450 KB of `getrandom` lines): the trace begins with the worker blocked in accept4, and
+# has no socket, bind or listen.
+apache_attach() {
+  local worker="" i
+  daemon srv apache apache2 -DFOREGROUND -f "$WORK/apache.conf"
+  wait_listening srv t 80
+  for i in $(seq 50); do
+    worker=$(pgrep -P "$DAEMON_PID" | head -1) || true
+    [ -n "$worker" ] && break
+    sleep 0.1
+  done
+  APACHE_PARENT=$DAEMON_PID
+  attach srv server "$worker"
+}
+
+apache_attach_stop() { # the parent stops its worker; the attached strace ends with it
+  kill -TERM "$APACHE_PARENT" 2>/dev/null || true
+  finish server
+  unset "ATTACHED[server]"
+  finish apache
+}
+
+sc_apache_healthy_plain() {
+  begin apache-healthy-plain apache plain
+  apache_attach
+  slow_client c1 client1
+  finish client1
+  curl_get c2 client2 10
+  apache_attach_stop
+  evidence client1 'URL:.*big.txt'
+  evidence client2 '^200'
+  expect "Apache prefork with one worker serves a 64 KB file to wget at 32 KB/s, then curl: one after the other, nobody waits; plain strace -f -tt -s 65535, attached to the worker with -p" \
+    healthy "" ""
+}
+
+sc_apache_backlog_wait_plain() {
+  begin apache-backlog-wait-plain apache plain pending
+  apache_attach
+  slow_client c1 client1
+  sleep 0.5
+  curl_get c2 client2 10
+  finish client1
+  sleep 0.3
+  apache_attach_stop
+  evidence client1 'URL:.*big.txt'
+  evidence client2 '^200'
+  expect "Apache prefork with one worker serves wget a 64 KB file at 32 KB/s for 2 s; curl connecting meanwhile waits in the listen backlog until that connection closes, then is served; plain strace -f -tt -s 65535, attached to the worker with -p" \
+    fault "admission-limit" "unparsed-lines network-stall"
+}
+
 # ---- nginx over a lossy link ------------------------------------------------------------------
 #
 # nginx (one worker, sendfile) on srv:80. The lossy scenarios drop a quarter of the packets of
@@ -1550,7 +1602,8 @@ SCENARIOS=(
   telnet_healthy telnet_random_loss
   lighty_healthy lighty_backlog_wait lighty_backlog_give_up lighty_backlog_full
   lighty_healthy_plain lighty_backlog_wait_plain lighty_backlog_give_up_plain
-  apache_healthy apache_backlog_wait apache_backlog_give_up
+  apache_healthy apache_backlog_wait apache_backlog_give_up apache_healthy_plain
+  apache_backlog_wait_plain
   nginx_download_healthy nginx_download_loss nginx_download_healthy_plain nginx_download_loss_plain
   nginx_keepalive_healthy nginx_keepalive_loss
   nginx_keepalive_healthy_plain nginx_keepalive_loss_plain

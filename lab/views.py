@@ -251,6 +251,7 @@ APPS = {
     "lighty-backlog-wait": {"server": BACKLOG_SERVER, "client2": BACKLOG_WAITER},
     "lighty-backlog-wait-plain": {"server": BACKLOG_SERVER, "client2": BACKLOG_WAITER},
     "apache-backlog-wait": {"server": BACKLOG_SERVER, "client2": BACKLOG_WAITER},
+    "apache-backlog-wait-plain": {"server": BACKLOG_SERVER, "client2": BACKLOG_WAITER},
     # The client whose SYNs the full accept queue dropped sees a connect complete after SYN
     # retransmissions: from its side, a full queue and a lossy link look the same.
     "lighty-backlog-full": {"server": BACKLOG_SERVER, "client2": BACKLOG_WAITER,
