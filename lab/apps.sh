@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # The netcheck application lab: real distributed applications from Debian packages (PostgreSQL,
 # HAProxy with lighttpd and nginx, memcached, unbound, etcd, chrony, telnet, Node.js and Go HTTP
-# services), each configured as it normally is, run on network namespaces joined by one bridge,
-# recorded under `netcheck record` or plain `strace -f -tt`, with one real fault injected per
-# scenario. Writes the traces, a netcheck.conf and an expected.json per scenario under
-# tests/fixtures/apps/<scenario>/, or tests/fixtures/apps-pending/<scenario>/ when the fault needs
-# a rule netcheck does not have yet.
+# services, lighttpd and Apache serving one connection at a time, nginx over a lossy link), each
+# configured as it normally is, run on network namespaces joined by one bridge, recorded under
+# `netcheck record` or plain `strace -f -tt`, with one real fault injected per scenario. Writes
+# the traces, a netcheck.conf and an expected.json per scenario under tests/fixtures/apps/NAME/,
+# or tests/fixtures/apps-pending/NAME/ when the fault needs a rule netcheck does not have yet.
 #
 # Usage (as root): lab/apps.sh [--only NAME] [--list]
 #   --only NAME  record only that scenario (the topology is always built whole)
@@ -51,7 +51,8 @@ TOOLS="iptables:iptables strace:strace curl:curl socat:socat ss:iproute2 setpriv
 psql:postgresql-client-15 pg_basebackup:postgresql-client-15 haproxy:haproxy lighttpd:lighttpd
 nginx:nginx memcached:memcached unbound:unbound dig:bind9-dnsutils drill:ldnsutils chronyd:chrony
 etcd:etcd-server etcdctl:etcd-client /usr/sbin/telnetd:inetutils-telnetd
-/usr/sbin/inetutils-inetd:inetutils-inetd telnet:inetutils-telnet node:nodejs go:golang-go"
+/usr/sbin/inetutils-inetd:inetutils-inetd telnet:inetutils-telnet node:nodejs go:golang-go
+apache2:apache2 wget:wget"
 
 need_tools() {
   local missing=() pair cmd pkg created=0
@@ -151,6 +152,7 @@ firewall_reset() {
   local n
   for n in srv srv2 srv3 c1 c2 rt pc; do in_ns "$n" iptables -F; done
   ip -n "$(ns rt)" link set eth1 mtu 1500
+  ip -n "$(ns srv)" link set dev eth0 gso_max_segs 65535
 }
 
 # ---- recording --------------------------------------------------------------------------------
@@ -1131,6 +1133,461 @@ sc_telnet_random_loss() {
     fault "network-stall" "unparsed-lines connection-reset"
 }
 
+# ---- one connection at a time: lighttpd and Apache --------------------------------------------
+#
+# A server configured to serve one connection at a time (lighttpd `server.max-connections = 1`,
+# Apache prefork with one worker). A first client fetches a 64 KB file at 32 KB/s (about 2 s,
+# its connection held open all along); a second client connects 0.5 s later: the kernel completes
+# its handshake and it waits in the listen backlog until the server closes the first connection.
+
+one_configs() {
+  mkdir -p "$WORK/www" "$WORK/apache"
+  printf 'hello from the netcheck application lab\n' >"$WORK/www/index.html"
+  # 64 KB of text (printable, so a plain trace shows it without escapes).
+  "$PYTHON" -c 'import sys; sys.stdout.write(("x" * 63 + "\n") * 1024)' >"$WORK/www/big.txt"
+  cat >"$WORK/lighttpd-one.conf" <<CFG
+server.document-root = "$WORK/www"
+server.bind = "10.78.1.10"
+server.port = 80
+server.errorlog = "$WORK/lighttpd-one-error.log"
+# One connection at a time: while it is open lighttpd stops accepting.
+server.max-connections = 1
+index-file.names = ( "index.html" )
+mimetype.assign = ( ".html" => "text/html", ".txt" => "text/plain" )
+CFG
+  # The same with a listen backlog of 1: Linux queues two handshaken connections, and drops the
+  # SYNs of any more until the server accepts.
+  { cat "$WORK/lighttpd-one.conf"; echo 'server.listen-backlog = 1'; } >"$WORK/lighttpd-one-q1.conf"
+  cat >"$WORK/apache.conf" <<CFG
+# Apache 2.4, prefork with a single worker process: one connection at a time.
+ServerRoot "$WORK/apache"
+ServerName srv
+Listen 10.78.1.10:80
+PidFile "$WORK/apache/httpd.pid"
+DefaultRuntimeDir "$WORK/apache"
+LoadModule mpm_prefork_module /usr/lib/apache2/modules/mod_mpm_prefork.so
+LoadModule authz_core_module /usr/lib/apache2/modules/mod_authz_core.so
+LoadModule dir_module /usr/lib/apache2/modules/mod_dir.so
+User www-data
+Group www-data
+ErrorLog /dev/stderr
+LogLevel info
+StartServers 1
+MinSpareServers 1
+MaxSpareServers 1
+ServerLimit 1
+MaxRequestWorkers 1
+KeepAlive On
+KeepAliveTimeout 5
+EnableSendfile On
+DocumentRoot "$WORK/www"
+DirectoryIndex index.html
+<Directory "$WORK/www">
+    Require all granted
+</Directory>
+CFG
+  cat >"$WORK/fetch.py" <<'PY'
+# A client as scripts write it: urllib.request with a timeout; prints status, bytes, seconds.
+import sys, time, urllib.request
+url, timeout = sys.argv[1], float(sys.argv[2])
+start = time.monotonic()
+try:
+    with urllib.request.urlopen(url, timeout=timeout) as answer:
+        body = answer.read()
+        print(answer.status, len(body), "%.3f" % (time.monotonic() - start))
+except OSError as error:
+    print("error:", error, "%.3f" % (time.monotonic() - start))
+    sys.exit(1)
+PY
+}
+
+lighty_one_start() {
+  start srv server lighttpd -D -f "$WORK/lighttpd-one.conf"
+  wait_listening srv t 80
+}
+
+# The slow first client: wget at 32 KB/s (its keep-alive connection stays open until it is done).
+slow_client() { # NS HOST
+  start "$1" "$2" wget -nv --limit-rate=32k -O /dev/null http://10.78.1.10/big.txt
+}
+
+# The second client, with a timeout of TIMEOUT seconds: curl --max-time, or a Python urllib
+# script (recorded with `netcheck record` only: under `-s 65535` Python's start-up prints every
+# module it reads whole).
+curl_get() { # NS HOST TIMEOUT
+  run "$1" "$2" curl -q -s -S --max-time "$3" -o /dev/null \
+    -w '%{http_code} %{time_connect} %{time_starttransfer} %{time_total}\n' http://10.78.1.10/
+}
+python_get() { # NS HOST TIMEOUT
+  run "$1" "$2" "$PYTHON" "$WORK/fetch.py" http://10.78.1.10/ "$3"
+}
+
+# lighttpd, clients one after the other: CLIENT2 is curl_get or python_get.
+lighty_sequential() { # CLIENT2
+  lighty_one_start
+  slow_client c1 client1
+  finish client1
+  sleep 1.2                       # lighttpd looks at its listener again once a second
+  "$1" c2 client2 10
+  stop server TERM
+  evidence client1 'URL:.*big.txt'
+  evidence client2 '^200'
+}
+
+# lighttpd, the second client connecting 0.5 s into the first one's download. lighttpd is stopped
+# as soon as the first client is done: with a timeout shorter than the wait, the second client's
+# connection is never accepted (lighttpd looks at its listener again only on its next second).
+lighty_overlap() { # CLIENT2 TIMEOUT
+  lighty_one_start
+  slow_client c1 client1
+  sleep 0.5
+  "$1" c2 client2 "$2"
+  finish client1
+  stop server TERM
+  evidence client1 'URL:.*big.txt'
+  evidence client2 '^200|timed out'
+}
+
+sc_lighty_healthy() {
+  begin lighty-healthy lighttpd record
+  lighty_sequential python_get
+  expect "lighttpd with server.max-connections = 1 serves a 64 KB file to wget at 32 KB/s, then a Python urllib client: one after the other, nobody waits" \
+    healthy "" ""
+}
+
+sc_lighty_backlog_wait() {
+  begin lighty-backlog-wait lighttpd record pending
+  lighty_overlap python_get 10
+  expect "lighttpd with server.max-connections = 1 serves wget a 64 KB file at 32 KB/s for 2 s; a Python urllib client connecting meanwhile waits in the listen backlog until that connection closes, then is served" \
+    fault "admission-limit" "unparsed-lines network-stall"
+}
+
+sc_lighty_backlog_give_up() {
+  begin lighty-backlog-give-up lighttpd record pending
+  lighty_overlap python_get 1
+  expect "lighttpd with server.max-connections = 1 serves wget a 64 KB file at 32 KB/s for 2 s; a Python urllib client (timeout 1 s) connecting meanwhile gives up in the listen backlog; lighttpd never accepts it" \
+    fault "admission-limit" "unparsed-lines network-stall connection-not-accepted"
+}
+
+# lighttpd with a listen backlog of 1: three curl clients connect 0.5, 0.6 and 0.7 s into the
+# download; two fill the accept queue, the third one's SYNs are dropped and sent again.
+sc_lighty_backlog_full() {
+  begin lighty-backlog-full lighttpd record pending
+  start srv server lighttpd -D -f "$WORK/lighttpd-one-q1.conf"
+  wait_listening srv t 80
+  slow_client c1 client1
+  sleep 0.5
+  start c2 client2 curl -q -s -S --max-time 10 -o /dev/null \
+    -w '%{http_code} %{time_connect} %{time_starttransfer} %{time_total}\n' http://10.78.1.10/
+  sleep 0.1
+  start c2 client3 curl -q -s -S --max-time 10 -o /dev/null \
+    -w '%{http_code} %{time_connect} %{time_starttransfer} %{time_total}\n' http://10.78.1.10/
+  sleep 0.1
+  curl_get c1 client4 10
+  finish client2
+  finish client3
+  finish client1
+  stop server TERM
+  evidence client1 'URL:.*big.txt'
+  evidence client2 '^200'
+  evidence client3 '^200'
+  evidence client4 '^200'
+  expect "lighttpd with server.max-connections = 1 and server.listen-backlog = 1 serves wget a 64 KB file at 32 KB/s for 2 s; of three curl clients connecting meanwhile two wait in the full accept queue, the third one's SYNs are dropped until there is room: all are served, late" \
+    fault "admission-limit" "unparsed-lines network-stall"
+}
+
+sc_lighty_healthy_plain() {
+  begin lighty-healthy-plain lighttpd plain
+  lighty_sequential curl_get
+  expect "lighttpd with server.max-connections = 1 serves a 64 KB file to wget at 32 KB/s, then curl: one after the other, nobody waits; plain strace -f -tt -s 65535" \
+    healthy "" ""
+}
+
+sc_lighty_backlog_wait_plain() {
+  begin lighty-backlog-wait-plain lighttpd plain pending
+  lighty_overlap curl_get 10
+  expect "lighttpd with server.max-connections = 1 serves wget a 64 KB file at 32 KB/s for 2 s; curl connecting meanwhile waits in the listen backlog until that connection closes, then is served; plain strace -f -tt -s 65535" \
+    fault "admission-limit" "unparsed-lines network-stall"
+}
+
+sc_lighty_backlog_give_up_plain() {
+  begin lighty-backlog-give-up-plain lighttpd plain pending
+  lighty_overlap curl_get 1
+  expect "lighttpd with server.max-connections = 1 serves wget a 64 KB file at 32 KB/s for 2 s; curl --max-time 1 connecting meanwhile gives up in the listen backlog; lighttpd never accepts it; plain strace -f -tt -s 65535" \
+    fault "admission-limit" "unparsed-lines network-stall connection-not-accepted"
+}
+
+# Apache prefork's one worker blocks in accept, serves one connection, and accepts again.
+apache_start() {
+  start srv server apache2 -DFOREGROUND -f "$WORK/apache.conf"
+  wait_listening srv t 80
+  sleep 0.3                       # the one worker process is up
+}
+
+sc_apache_healthy() {
+  begin apache-healthy apache record
+  apache_start
+  slow_client c1 client1
+  finish client1
+  curl_get c2 client2 10
+  stop server TERM
+  evidence client1 'URL:.*big.txt'
+  evidence client2 '^200'
+  expect "Apache prefork with one worker serves a 64 KB file to wget at 32 KB/s, then curl: one after the other, nobody waits" \
+    healthy "" ""
+}
+
+# Apache, curl connecting 0.5 s into wget's download; Apache runs on until after the download.
+apache_overlap() { # MAX_TIME
+  apache_start
+  slow_client c1 client1
+  sleep 0.5
+  curl_get c2 client2 "$1"
+  finish client1
+  sleep 0.3                       # the worker accepts what waits in the backlog
+  stop server TERM
+  evidence client1 'URL:.*big.txt'
+  evidence client2 '^200|timed out'
+}
+
+sc_apache_backlog_wait() {
+  begin apache-backlog-wait apache record pending
+  apache_overlap 10
+  expect "Apache prefork with one worker serves wget a 64 KB file at 32 KB/s for 2 s; curl connecting meanwhile waits in the listen backlog until that connection closes, then is served" \
+    fault "admission-limit" "unparsed-lines network-stall"
+}
+
+sc_apache_backlog_give_up() {
+  begin apache-backlog-give-up apache record pending
+  apache_overlap 1
+  expect "Apache prefork with one worker serves wget a 64 KB file at 32 KB/s for 2 s; curl --max-time 1 connecting meanwhile gives up in the listen backlog; Apache accepts it after the download, reads the request and answers a client long gone" \
+    fault "admission-limit" "unparsed-lines network-stall send-after-peer-closed"
+}
+
+# Plain recordings of Apache attach `strace -f -tt -s 65535 -p` to its one worker process once it
+# runs, as one looks at a production server (recorded from the start, Apache's start-up alone
+# writes 450 KB of `getrandom` lines): the trace begins with the worker blocked in accept4, and
+# has no socket, bind or listen.
+apache_attach() {
+  local worker="" i
+  daemon srv apache apache2 -DFOREGROUND -f "$WORK/apache.conf"
+  wait_listening srv t 80
+  for i in $(seq 50); do
+    worker=$(pgrep -P "$DAEMON_PID" | head -1) || true
+    [ -n "$worker" ] && break
+    sleep 0.1
+  done
+  APACHE_PARENT=$DAEMON_PID
+  attach srv server "$worker"
+}
+
+apache_attach_stop() { # the parent stops its worker; the attached strace ends with it
+  kill -TERM "$APACHE_PARENT" 2>/dev/null || true
+  finish server
+  unset "ATTACHED[server]"
+  finish apache
+}
+
+sc_apache_healthy_plain() {
+  begin apache-healthy-plain apache plain
+  apache_attach
+  slow_client c1 client1
+  finish client1
+  curl_get c2 client2 10
+  apache_attach_stop
+  evidence client1 'URL:.*big.txt'
+  evidence client2 '^200'
+  expect "Apache prefork with one worker serves a 64 KB file to wget at 32 KB/s, then curl: one after the other, nobody waits; plain strace -f -tt -s 65535, attached to the worker with -p" \
+    healthy "" ""
+}
+
+sc_apache_backlog_wait_plain() {
+  begin apache-backlog-wait-plain apache plain pending
+  apache_attach
+  slow_client c1 client1
+  sleep 0.5
+  curl_get c2 client2 10
+  finish client1
+  sleep 0.3
+  apache_attach_stop
+  evidence client1 'URL:.*big.txt'
+  evidence client2 '^200'
+  expect "Apache prefork with one worker serves wget a 64 KB file at 32 KB/s for 2 s; curl connecting meanwhile waits in the listen backlog until that connection closes, then is served; plain strace -f -tt -s 65535, attached to the worker with -p" \
+    fault "admission-limit" "unparsed-lines network-stall"
+}
+
+# ---- nginx over a lossy link ------------------------------------------------------------------
+#
+# nginx (one worker, sendfile) on srv:80. The lossy scenarios drop a quarter of the packets of
+# port 80 at random in both directions on srv (`-m statistic --mode random --probability 0.25`,
+# 0.2 for the downloads):
+# TCP retransmits and every transfer completes, late. The loss spares the handshake: requests
+# are slowed in the transfer, never in the connect (lost SYNs are shown by web-random-loss).
+
+nginx_loss_configs() {
+  mkdir -p "$WORK/www" "$WORK/nginx-srv"
+  printf 'hello from the netcheck application lab\n' >"$WORK/www/index.html"
+  "$PYTHON" -c 'import sys; sys.stdout.write(("y" * 63 + "\n") * 3200)' >"$WORK/www/200k.txt"
+  "$PYTHON" -c 'import sys; sys.stdout.write(("y" * 63 + "\n") * 1600)' >"$WORK/www/100k.txt"
+  cat >"$WORK/nginx-srv.conf" <<CFG
+worker_processes 1;
+pid $WORK/nginx-srv/nginx.pid;
+error_log stderr;
+events { worker_connections 64; }
+http {
+    access_log off;
+    sendfile on;
+    keepalive_timeout 30s;
+    client_body_temp_path $WORK/nginx-srv/body;
+    proxy_temp_path $WORK/nginx-srv/proxy;
+    fastcgi_temp_path $WORK/nginx-srv/fastcgi;
+    uwsgi_temp_path $WORK/nginx-srv/uwsgi;
+    scgi_temp_path $WORK/nginx-srv/scgi;
+    server {
+        listen 10.78.1.10:80;
+        root $WORK/www;
+    }
+}
+CFG
+  cat >"$WORK/keepalive.py" <<'PY'
+# N small requests over one keep-alive connection (http.client); prints status, bytes, seconds.
+import http.client, sys, time
+host, count = sys.argv[1], int(sys.argv[2])
+conn = http.client.HTTPConnection(host, 80, timeout=30)
+for i in range(count):
+    start = time.monotonic()
+    conn.request("GET", "/?n=%d" % i)
+    answer = conn.getresponse()
+    body = answer.read()
+    print(answer.status, len(body), "%.3f" % (time.monotonic() - start), flush=True)
+conn.close()
+PY
+}
+
+# lossy_link P [established]: drop port 80's packets on srv at random with probability P, both
+# ways; with `established`, spare the handshake (SYN, SYN-ACK): the loss delays the transfer only.
+lossy_link() {
+  local spare=()
+  if [ "${2:-}" = established ]; then spare=(! --tcp-flags SYN SYN); fi
+  in_ns srv iptables -A INPUT -p tcp --dport 80 "${spare[@]}" -m statistic --mode random --probability "$1" -j DROP
+  in_ns srv iptables -A OUTPUT -p tcp --sport 80 "${spare[@]}" -m statistic --mode random --probability "$1" -j DROP
+}
+
+# srv sends one segment per packet (as a NIC without segmentation offload does), so that the
+# firewall drops segments, not 64 KB GSO bursts.
+nginx_srv_start() {
+  ip -n "$(ns srv)" link set dev eth0 gso_max_segs 1
+  start srv server nginx -c "$WORK/nginx-srv.conf" -g 'daemon off;'
+  wait_listening srv t 80
+}
+
+# curl downloads 200 KB; 100 KB under plain strace, whose trace holds every byte twice (read, and
+# written to /dev/null).
+nginx_download() { # NS HOST
+  local file=200k.txt
+  if [ "$FLAGS" = plain ]; then file=100k.txt; fi
+  run "$1" "$2" curl -q -s -S --max-time 35 -o /dev/null \
+    -w '%{http_code} %{size_download} %{num_connects} %{time_connect} %{time_total}\n' \
+    "http://10.78.1.10/$file"
+}
+
+# keep-alive clients: Python http.client (record) or one curl with 20 URLs (plain).
+nginx_keepalive_python() { run c1 client "$PYTHON" "$WORK/keepalive.py" 10.78.1.10 20; }
+nginx_keepalive_curl() {
+  local i urls=()
+  for i in $(seq 20); do urls+=(-o /dev/null "http://10.78.1.10/?n=$i"); done
+  run c1 client curl -q -s -S --max-time 35 -w '%{http_code} %{num_connects} %{time_total}\n' "${urls[@]}"
+}
+
+sc_nginx_download_healthy() {
+  begin nginx-download-healthy nginx record
+  nginx_srv_start
+  nginx_download c1 client
+  stop server QUIT
+  evidence client '^200 204800'
+  expect "curl downloads a 200 KB file from nginx" healthy "" ""
+}
+
+sc_nginx_download_loss() {
+  begin nginx-download-loss nginx record pending
+  lossy_link 0.2 established
+  nginx_srv_start
+  nginx_download c1 client
+  evidence_fw srv INPUT
+  evidence_fw srv OUTPUT
+  stop server QUIT
+  evidence client '^200 204800'
+  expect "a fifth of the packets between curl and nginx (all but the handshake) are dropped at random both ways: the 200 KB download completes after retransmissions" \
+    fault "network-stall" "unparsed-lines connection-reset"
+}
+
+sc_nginx_download_healthy_plain() {
+  begin nginx-download-healthy-plain nginx plain
+  nginx_srv_start
+  nginx_download c1 client
+  stop server QUIT
+  evidence client '^200 102400'
+  expect "curl downloads a 100 KB file from nginx; plain strace -f -tt -s 65535" healthy "" ""
+}
+
+sc_nginx_download_loss_plain() {
+  begin nginx-download-loss-plain nginx plain pending
+  lossy_link 0.2 established
+  nginx_srv_start
+  nginx_download c1 client
+  evidence_fw srv INPUT
+  evidence_fw srv OUTPUT
+  stop server QUIT
+  evidence client '^200 102400'
+  expect "a fifth of the packets between curl and nginx (all but the handshake) are dropped at random both ways: the 100 KB download completes after retransmissions; plain strace -f -tt -s 65535" \
+    fault "network-stall" "unparsed-lines connection-reset"
+}
+
+sc_nginx_keepalive_healthy() {
+  begin nginx-keepalive-healthy nginx record
+  nginx_srv_start
+  nginx_keepalive_python
+  stop server QUIT
+  evidence client '^200'
+  expect "a Python http.client makes 20 small requests to nginx over one keep-alive connection" healthy "" ""
+}
+
+sc_nginx_keepalive_loss() {
+  begin nginx-keepalive-loss nginx record
+  lossy_link 0.25 established
+  nginx_srv_start
+  nginx_keepalive_python
+  evidence_fw srv INPUT
+  evidence_fw srv OUTPUT
+  stop server QUIT
+  evidence client '^200 [0-9]+ ([1-9]|0\.[2-9])'
+  expect "a quarter of the packets between a Python http.client and nginx (all but the handshake) are dropped at random both ways: 20 keep-alive requests all succeed, some after retransmissions" \
+    fault "network-stall" "unparsed-lines connection-reset"
+}
+
+sc_nginx_keepalive_healthy_plain() {
+  begin nginx-keepalive-healthy-plain nginx plain
+  nginx_srv_start
+  nginx_keepalive_curl
+  stop server QUIT
+  evidence client '^200 0'
+  expect "curl makes 20 small requests to nginx over one keep-alive connection; plain strace -f -tt -s 65535" \
+    healthy "" ""
+}
+
+sc_nginx_keepalive_loss_plain() {
+  begin nginx-keepalive-loss-plain nginx plain pending
+  lossy_link 0.25 established
+  nginx_srv_start
+  nginx_keepalive_curl
+  evidence_fw srv INPUT
+  evidence_fw srv OUTPUT
+  stop server QUIT
+  evidence client '^200 [01] ([1-9]|0\.[2-9])'
+  expect "a quarter of the packets between curl (20 keep-alive requests) and nginx (all but the handshake) are dropped at random both ways: all succeed, some after retransmissions; plain strace -f -tt -s 65535" \
+    fault "network-stall" "unparsed-lines connection-reset"
+}
+
 # ---- main -------------------------------------------------------------------------------------
 
 SCENARIOS=(
@@ -1144,6 +1601,13 @@ SCENARIOS=(
   ntp_healthy ntp_replies_dropped
   web_healthy web_healthy_plain web_nat_declared web_nat_undeclared web_random_loss
   telnet_healthy telnet_random_loss
+  lighty_healthy lighty_backlog_wait lighty_backlog_give_up lighty_backlog_full
+  lighty_healthy_plain lighty_backlog_wait_plain lighty_backlog_give_up_plain
+  apache_healthy apache_backlog_wait apache_backlog_give_up apache_healthy_plain
+  apache_backlog_wait_plain
+  nginx_download_healthy nginx_download_loss nginx_download_healthy_plain nginx_download_loss_plain
+  nginx_keepalive_healthy nginx_keepalive_loss
+  nginx_keepalive_healthy_plain nginx_keepalive_loss_plain
 )
 
 if [ "$LIST" = 1 ]; then
@@ -1175,11 +1639,11 @@ found=0
 for s in "${SCENARIOS[@]}"; do
   if [ -n "$ONLY" ] && [ "${s//_/-}" != "$ONLY" ]; then continue; fi
   found=1
-  case $s in pg_*) pg_init ;; web_*) web_services ;; esac
+  case $s in pg_*) pg_init ;; web_*) web_services ;; lighty_* | apache_*) one_configs ;; nginx_*) nginx_loss_configs ;; esac
   "sc_$s"
 done
 if [ "$found" = 0 ]; then echo "apps: no scenario named $ONLY (see --list)" >&2; exit 2; fi
-# One-sided views: what each host alone must show (lab/views.py).
-python3 "$ROOT/lab/views.py" "$FIXTURES"
+# One-sided views: what each host alone must show (lab/views.py), pending scenarios' included.
+if [ -d "$PENDING" ]; then python3 "$ROOT/lab/views.py" "$FIXTURES" "$PENDING"; else python3 "$ROOT/lab/views.py" "$FIXTURES"; fi
 log "done in $(( $(date +%s) - STARTED )) s"
 du -sh "$FIXTURES" "$PENDING" 2>/dev/null || true

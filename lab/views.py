@@ -153,6 +153,36 @@ HAPROXY_CHECKS = invisible("the backend sees HAProxy's health checks reset their
 APPS_HEALTHY_EXCEPT = {"ha-healthy": {"web1": HAPROXY_CHECKS},
                        "ha-healthy-plain": {"web1": HAPROXY_CHECKS}}
 
+# A server serving one connection at a time, seen from one side: the server accepts the waiting
+# connection once the first one is closed, the waiting client sees its answer come late.
+BACKLOG_SERVER = invisible("the server accepts the waiting connection once it has closed the "
+                           "first; how long that one had waited in the listen backlog only "
+                           "the client's trace shows")
+BACKLOG_WAITER = invisible("the client's connect completes at once and its answer comes late; "
+                           "that the server left the connection in its backlog only the "
+                           "server's trace shows")
+
+BACKLOG_SYN_DROPPED = invisible("the client's connect completes after SYN retransmissions; "
+                                "that the server's accept queue was full, not the link lossy, "
+                                "only the server's trace shows")
+BACKLOG_NEVER_ACCEPTED = invisible("the server stops watching its listener while it serves "
+                                   "one connection; a connection it never accepted is not in "
+                                   "its trace")
+
+# A download over a lossy link (random loss both ways, the handshake spared): the client sees its
+# bytes come slowly, the server wrote them into its socket at once; only both traces together
+# show that the time was spent between the two.
+DOWNLOAD_CLIENT = invisible("the client sees the download come slowly; whether the server or "
+                            "the network held the bytes back only the server's trace shows")
+DOWNLOAD_SERVER = invisible("the server hands the file to its socket within milliseconds; that "
+                            "the bytes then took seconds to arrive only the client's trace "
+                            "shows")
+
+# Keep-alive round trips delayed by retransmissions: timing one needs both sides (as for telnet).
+ROUND_TRIP_CLIENT = invisible("timing a round trip needs the peer's handling time, from the "
+                              "peer's own trace")
+ROUND_TRIP_SERVICE = ROUND_TRIP_CLIENT
+
 # Application scenarios: scenario -> {host: expectation}; hosts not named are healthy.
 APPS = {
     "dns-mtu-black-hole": {
@@ -218,6 +248,24 @@ APPS = {
         "go": invisible("a service sees its requests arrive late; the retransmissions "
                         "behind that show in the client's connects"),
     },
+    "lighty-backlog-wait": {"server": BACKLOG_SERVER, "client2": BACKLOG_WAITER},
+    "lighty-backlog-wait-plain": {"server": BACKLOG_SERVER, "client2": BACKLOG_WAITER},
+    "apache-backlog-wait": {"server": BACKLOG_SERVER, "client2": BACKLOG_WAITER},
+    "apache-backlog-wait-plain": {"server": BACKLOG_SERVER, "client2": BACKLOG_WAITER},
+    # The client whose SYNs the full accept queue dropped sees a connect complete after SYN
+    # retransmissions: from its side, a full queue and a lossy link look the same.
+    "lighty-backlog-full": {"server": BACKLOG_SERVER, "client2": BACKLOG_WAITER,
+                            "client3": BACKLOG_WAITER, "client4": BACKLOG_SYN_DROPPED},
+    # The client that gave up saw its request unanswered; lighttpd never accepted it (nothing
+    # on the server's side), Apache accepted it after it had left.
+    "lighty-backlog-give-up": {"server": BACKLOG_NEVER_ACCEPTED, "client2": ["no-reply"]},
+    "lighty-backlog-give-up-plain": {"server": BACKLOG_NEVER_ACCEPTED,
+                                     "client2": ["no-reply"]},
+    "apache-backlog-give-up": {"server": BACKLOG_SERVER, "client2": ["no-reply"]},
+    "nginx-download-loss": {"client": DOWNLOAD_CLIENT, "server": DOWNLOAD_SERVER},
+    "nginx-download-loss-plain": {"client": DOWNLOAD_CLIENT, "server": DOWNLOAD_SERVER},
+    "nginx-keepalive-loss": {"client": ROUND_TRIP_CLIENT, "server": ROUND_TRIP_SERVICE},
+    "nginx-keepalive-loss-plain": {"client": ROUND_TRIP_CLIENT, "server": ROUND_TRIP_SERVICE},
 }
 
 # Application faults whose one-sided views are not decided yet: no views.
