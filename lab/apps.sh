@@ -1358,7 +1358,7 @@ sc_apache_backlog_wait() {
 }
 
 sc_apache_backlog_give_up() {
-  begin apache-backlog-give-up apache record pending
+  begin apache-backlog-give-up apache record
   apache_overlap 1
   expect "Apache prefork with one worker serves wget a 64 KB file at 32 KB/s for 2 s; curl --max-time 1 connecting meanwhile gives up in the listen backlog; Apache accepts it after the download, reads the request and answers a client long gone" \
     fault "admission-limit" "unparsed-lines network-stall send-after-peer-closed"

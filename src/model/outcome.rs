@@ -173,9 +173,10 @@ pub struct TcpConnection<S = Stream> {
 /// queue longer than the client was willing to wait.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct LateAccept {
-    /// The listener had accepted nothing yet when the client connected: its server had not
-    /// started accepting at all (start-up), rather than being busy with other connections.
-    pub before_first_accept: bool,
+    /// When the server accepted it, it had answered no connection of the same listener yet:
+    /// it was still starting, not busy serving others. Both are facts of the server's own
+    /// trace, in its own order.
+    pub while_starting: bool,
     /// How long the client held the connection, from its connect to its close (seconds, on
     /// the client's clock): a client that waited for an answer, or one that closed at once.
     pub client_held: Option<f64>,

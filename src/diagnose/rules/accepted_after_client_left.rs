@@ -19,10 +19,11 @@ pub const RULE: Rule = Rule {
 
 const EXPLANATION: &str = "\
 ## What it detects
-A connection the server accepted only after its client had closed it, where the server had not
-accepted a single connection on that listener yet when the client connected: the server listened
-(so the kernel completed the handshake and queued the connection) but its program was still
-starting and did not call accept until after the client's own timeout. What the server then sent
+A connection the server accepted only after its client had closed it, at a time when the server
+had not yet answered any connection of that listener: the server listened (so the kernel
+completed the handshake and queued the connection) but its program was still starting, and took
+the connection from the queue only after the client's own timeout. Both conditions on the server
+are read in the server's own trace, in its own order. What the server then sent
 went into a closed connection. The client must have waited before closing: it held the
 connection at least 0.2 s (Linux's minimum retransmission timeout, the least a program waiting
 for a network answer gives it); a client that closes right after sending did not wait for an
@@ -67,7 +68,7 @@ fn detect(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
             .finding(
                 format!(
                     "{} accepted {} connection(s) on {listener_name} only after their clients had \
-                     given up on them: it was not accepting yet when they connected (start-up)",
+                     given up on them, before it had answered any connection there (start-up)",
                     cx.who(server_trace),
                     group.len()
                 ),
@@ -75,8 +76,8 @@ fn detect(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
                  ready, or give first requests a longer timeout",
             )
             .with_fact(
-                "because: the listener had accepted no connection yet when these clients \
-                 connected, and each client closed before the accept",
+                "because: the server had answered no connection of this listener yet when it \
+                 accepted these, and each client had waited and closed before the accept",
             );
         for (index, c) in &group {
             for dir in Direction::BOTH {
@@ -101,7 +102,7 @@ fn detect(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
 /// as Linux waits before a first retransmission ([`MIN_RTO`]). A client that closes sooner
 /// did not wait for an answer at all: it closed right after sending, which is its own doing.
 fn gave_up_waiting(late: LateAccept) -> bool {
-    late.before_first_accept && late.client_held.is_some_and(|held| held >= MIN_RTO)
+    late.while_starting && late.client_held.is_some_and(|held| held >= MIN_RTO)
 }
 
 fn claim_failures_of(cx: &Context, claims: &mut Claims, sock: SockId) {
@@ -122,11 +123,11 @@ mod tests {
 
     /// A connection the server (B) accepted after its client closed it, the server's answer
     /// sent into the closed connection.
-    fn accepted_late(before_first_accept: bool, client_held: f64) -> ReplayOutcome {
+    fn accepted_late(while_starting: bool, client_held: f64) -> ReplayOutcome {
         let mut c = accepted(103, 103, 103);
         c.to_client = stream(381, 0, 381, 1, loc(1, 291));
         c.late_accept = Some(LateAccept {
-            before_first_accept,
+            while_starting,
             client_held: Some(client_held),
         });
         let mut outcome = tcp(vec![c]);
@@ -157,7 +158,9 @@ mod tests {
         );
     }
 
-    /// A server busy with other connections is not starting up.
+    /// A server busy with other connections is not starting up (apps-pending/
+    /// apache-backlog-give-up: Apache's one worker serves client1's download, then accepts
+    /// client2, which gave up 0.46 s before).
     #[test]
     fn a_busy_server_is_not_starting_up() {
         assert_eq!(

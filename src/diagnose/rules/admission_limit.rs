@@ -3,11 +3,13 @@
 
 use std::collections::BTreeMap;
 
+use super::claim_socket_deviations;
+use super::network_stall::MIN_RTO;
 use crate::diagnose::claims::Direction;
 use crate::diagnose::context::plural;
 use crate::diagnose::rule::Rule;
 use crate::diagnose::{Claims, Class, Context, Evidence, Finding};
-use crate::model::TcpConnection;
+use crate::model::{DeviationKind, TcpConnection};
 use crate::source::{Loc, SockId};
 
 pub const RULE: Rule = Rule {
@@ -48,7 +50,18 @@ meanwhile.
 Raise the limit (`max_connections`, memcached `-c`, Apache `MaxRequestWorkers` / `MaxClients`,
 nginx `worker_connections`), add workers, or make clients pool and reuse connections.
 
-Precedence: the bytes the turned-away clients sent are not reported again as `data-unreceived`.
+A server that serves a fixed number of connections at a time (one Apache worker, a
+single-threaded server) shows it differently: a client's connection waits in the listen queue
+while the server is busy with others, and the client gives up before the server takes it. The
+server accepts it after the client closed, at a time when it had already answered other
+connections of the listener (so it was serving, not starting: see `accepted-after-client-left`),
+and the client had waited at least 0.2 s before closing (Linux's minimum retransmission timeout,
+the least a program waiting for a network answer gives it). Both facts about the server come
+from its own trace, in its own order.
+
+Precedence: the bytes the turned-away clients sent are not reported again as `data-unreceived`,
+and the server's answers to clients that had given up are not reported as
+`send-after-peer-closed`.
 ";
 
 /// The fewest connections a server must hold at once before a short answer to a request read
@@ -81,6 +94,78 @@ fn held_meanwhile<'a>(
 }
 
 fn detect(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
+    let mut findings = turned_away_findings(cx, claims);
+    findings.extend(queued_past_patience(cx, claims));
+    findings
+}
+
+/// Connections the server took from its queue only after their clients had given up waiting,
+/// while it was serving others: one finding per listener.
+fn queued_past_patience(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
+    let gave_up = |c: &TcpConnection| {
+        c.server.is_some()
+            && c.to_client.received == 0
+            && c.late_accept.is_some_and(|late| {
+                !late.while_starting && late.client_held.is_some_and(|held| held >= MIN_RTO)
+            })
+    };
+    let mut by_listener: BTreeMap<SockId, Vec<(usize, &TcpConnection)>> = BTreeMap::new();
+    for (i, c) in cx.outcome.tcp.iter().enumerate() {
+        if let Some(listener) = c.listener.filter(|_| gave_up(c)) {
+            by_listener.entry(listener).or_default().push((i, c));
+        }
+    }
+    let mut findings = Vec::new();
+    for (listener, conns) in by_listener {
+        let mut finding = RULE
+            .finding(
+                format!(
+                    "{} took {} from the queue of {} only after the client(s) had given up \
+                     waiting, while it was serving other connections: it serves too few at once",
+                    cx.who(listener.trace),
+                    plural(conns.len() as u64, "connection", "connections"),
+                    cx.sock(listener),
+                ),
+                "add workers or raise the number served at once (MaxRequestWorkers, \
+                     server.max-connections, worker processes), or make the slow requests faster",
+            )
+            .with_fact(
+                "because: the server had already answered other connections of this listener, \
+                     and each client waited before closing: the queue, not start-up, kept them",
+            );
+        for (i, c) in conns {
+            let held = c
+                .late_accept
+                .and_then(|l| l.client_held)
+                .unwrap_or_default();
+            finding = finding.with_evidence([Evidence::new(
+                c.connect_loc,
+                format!("connect; the client waited {held:.3} s and closed"),
+            )]);
+            if let Some(accept) = c.accept_loc {
+                finding = finding.with_evidence([Evidence::new(
+                    accept,
+                    "accepted after the client had closed",
+                )]);
+            }
+            claims.claim_stream(i, Direction::ToServer);
+            claims.claim_stream(i, Direction::ToClient);
+            if let Some(server) = c.server {
+                claim_socket_deviations(cx, claims, server, |k| {
+                    matches!(
+                        k,
+                        DeviationKind::SendAfterPeerClosed { .. } | DeviationKind::ConnectionReset
+                    )
+                });
+            }
+        }
+        findings.push(finding);
+    }
+    findings
+}
+
+/// Connections turned away with a short message while the server held others.
+fn turned_away_findings(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
     let mut by_listener: BTreeMap<SockId, Vec<(usize, &TcpConnection)>> = BTreeMap::new();
     for (i, c) in cx.outcome.tcp.iter().enumerate() {
         if let Some(listener) = c.listener {
@@ -232,7 +317,7 @@ mod tests {
         ListenerLoad {
             listener: sock(0, 0),
             open: 0,
-            accepted: most + 1,
+            answered: most + 1,
             most_open_at_accept: most,
             answered_short: u32::from(fewest_short.is_some()),
             fewest_open_at_short: fewest_short,
@@ -278,5 +363,49 @@ mod tests {
                 "admission-limit--python--python--plain",
             ],
         );
+    }
+
+    /// Apache's one worker (apps/apache-backlog-give-up): client2's connection waited in the
+    /// queue while the worker served client1's download; curl gave up after 0.975 s and the
+    /// worker took it from the queue afterwards, answering into the closed connection.
+    fn taken_after_giving_up(while_starting: bool) -> crate::model::ReplayOutcome {
+        let mut c = accepted(78, 78, 78);
+        c.to_client = stream(450, 0, 450, 1, loc(1, 312));
+        c.late_accept = Some(crate::model::LateAccept {
+            while_starting,
+            client_held: Some(0.975),
+        });
+        let mut outcome = tcp(vec![c]);
+        outcome.deviations.push(deviation(
+            crate::model::DeviationKind::SendAfterPeerClosed { errno: None },
+            loc(1, 312),
+            Some(sock(1, 1)),
+        ));
+        outcome
+    }
+
+    #[test]
+    fn fires_alone_on_a_connection_taken_after_its_client_gave_up() {
+        let found = assert_fires_on(&RULE, taken_after_giving_up(false));
+        assert!(
+            found[0].summary.contains("given up"),
+            "{}",
+            found[0].summary
+        );
+    }
+
+    #[test]
+    fn a_server_still_starting_is_not_at_its_limit() {
+        assert_eq!(
+            fired(two_hosts(), taken_after_giving_up(true)),
+            ["accepted-after-client-left"]
+        );
+    }
+
+    #[test]
+    fn fires_on_a_recorded_one_worker_apache() {
+        let analysis = recorded("apps", "apache-backlog-give-up");
+        let rules: Vec<&str> = analysis.findings.iter().map(|f| f.rule).collect();
+        assert_eq!(rules, [RULE.id]);
     }
 }

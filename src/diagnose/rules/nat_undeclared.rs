@@ -111,14 +111,17 @@ fn strangers_instead_of_unobserved_hosts(cx: &Context, claims: &mut Claims) -> V
         findings.push(
             RULE.finding(
                 format!(
-                    "{} was reached from {}, address(es) of no declared host, while {} {}                      declared without a trace: their traffic probably arrives through a NAT the                      configuration does not declare (or from a host it does not list)",
+                    "{} was reached from {}, address(es) of no declared host, while {} {} \
+                     declared without a trace: their traffic probably arrives through a NAT the \
+                     configuration does not declare (or from a host it does not list)",
                     cx.who(trace),
                     unique.join(", "),
                     unobserved.join(", "),
                     if unobserved.len() == 1 { "is" } else { "are" },
                 ),
                 format!(
-                    "declare the NAT on the host behind it (`nat PRIVATE_IP {}`), or add the host                      with that address; tracing the other side would show its own address",
+                    "declare the NAT on the host behind it (`nat PRIVATE_IP {}`), or add the host \
+                     with that address; tracing the other side would show its own address",
                     unique.first().map_or("PUBLIC_IP", String::as_str)
                 ),
             )

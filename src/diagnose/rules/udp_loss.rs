@@ -87,12 +87,15 @@ fn round_trip_losses<'c>(cx: &'c Context<'c>) -> impl Iterator<Item = Finding> +
             let finding = RULE
                 .finding(
                     format!(
-                        "{}: {lost} of {trips} UDP round trips with {} ({:.1}%) got no answer;                          the request or the answer was lost (the peer was not traced, so which                          one cannot be told)",
+                        "{}: {lost} of {trips} UDP round trips with {} ({:.1}%) got no answer; \
+                         the request or the answer was lost (the peer was not traced, so which \
+                         one cannot be told)",
                         cx.who(u.sock.trace),
                         u.peer,
                         rate * 100.0
                     ),
-                    "trace the peer to tell lost requests from lost answers; then look for rate                      limits or a lossy link on that way",
+                    "trace the peer to tell lost requests from lost answers; then look for rate \
+                     limits or a lossy link on that way",
                 )
                 .with_evidence([
                     Evidence::new(u.request, "first request without an answer"),

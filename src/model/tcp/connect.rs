@@ -363,7 +363,6 @@ impl Model<'_> {
     ) -> ConnId {
         let mut conn = Connection::new(client, Some(listener), ev.call.loc);
         conn.opened_at = ev.call.time;
-        conn.listener_accepts_at_connect = self.load_accepts(listener);
         conn.record.client_view = (
             self.sockets.get(&client).and_then(|s| s.local),
             Some(target),

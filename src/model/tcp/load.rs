@@ -28,8 +28,9 @@ pub struct ListenerLoad {
     /// Connections accepted and not yet closed by the server.
     #[serde(skip)]
     pub open: u32,
-    /// Connections accepted so far.
-    pub accepted: u32,
+    /// Accepted connections the server has sent something on: once there is one, the server
+    /// is serving, no longer starting.
+    pub answered: u32,
     /// The most connections the server held when it accepted one more.
     pub most_open_at_accept: u32,
     /// Connections answered short and closed by the server
@@ -56,15 +57,15 @@ impl Model<'_> {
             .or_insert_with(|| ListenerLoad {
                 listener,
                 open: 0,
-                accepted: 0,
+                answered: 0,
                 most_open_at_accept: 0,
                 answered_short: 0,
                 fewest_open_at_short: None,
             });
         let mut reached = None;
-        load.accepted = load.accepted.saturating_add(1);
         if let Some(c) = self.conns.get_mut(conn) {
             c.open_at_accept = load.open;
+            c.accepted_while_starting = load.answered == 0;
             if c.client_closed.is_some() {
                 c.note_late_accept();
             }
@@ -98,9 +99,11 @@ impl Model<'_> {
         }
     }
 
-    /// How many connections `listener` has accepted so far.
-    pub(in crate::model) fn load_accepts(&self, listener: SockId) -> u32 {
-        self.listener_loads.get(&listener).map_or(0, |l| l.accepted)
+    /// The server sent its first bytes on a connection `listener` accepted.
+    pub(in crate::model) fn load_answered(&mut self, listener: SockId) {
+        if let Some(load) = self.listener_loads.get_mut(&listener) {
+            load.answered = load.answered.saturating_add(1);
+        }
     }
 
     /// Where each trace first reached each address it connected to, in (trace, address) order.

@@ -178,8 +178,9 @@ pub struct Connection {
     pub closed_at: Option<f64>,
     /// Connections of the same listener the server held when it accepted this one.
     pub open_at_accept: u32,
-    /// Connections the listener had accepted when this one was made.
-    pub listener_accepts_at_connect: u32,
+    /// When the server accepted this connection, it had sent nothing yet on any connection of
+    /// the same listener (see [`LateAccept::while_starting`]).
+    pub accepted_while_starting: bool,
     /// Trace clock of the server's accept, when the trace shows it.
     pub accepted_at: Option<f64>,
     /// Trace clock of the client's close, when the trace shows it.
@@ -212,7 +213,7 @@ impl Connection {
             opened_at: None,
             closed_at: None,
             open_at_accept: 0,
-            listener_accepts_at_connect: 0,
+            accepted_while_starting: false,
             accepted_at: None,
             client_closed_time: None,
         }
@@ -277,7 +278,7 @@ impl Connection {
             _ => None,
         };
         self.record.late_accept = Some(LateAccept {
-            before_first_accept: self.listener_accepts_at_connect == 0,
+            while_starting: self.accepted_while_starting,
             client_held: held,
         });
     }

@@ -126,6 +126,10 @@ impl Model<'_> {
         let peer_closed = c.peer_closed(side);
         let shut_down = c.outgoing(side).stats.closed_by_sender;
         let peer = c.peer_of(side);
+        let first_answer =
+            (side == Side::Server && c.outgoing(side).stats.sent == 0 && bytes.len > 0)
+                .then_some(c.record.listener)
+                .flatten();
         let dir = c.outgoing_mut(side);
         dir.push(bytes.len, bytes.shown, ev.call.loc, ev.call.time);
         let capacity = send_capacity + peer_rcvbuf;
@@ -135,6 +139,9 @@ impl Model<'_> {
             dir.overrun_reported = true;
         }
         let unreceived = dir.unreceived();
+        if let Some(listener) = first_answer {
+            self.load_answered(listener);
+        }
         if let Some(peer) = peer {
             self.touch(WaitKey::Sock(peer));
             if bytes.len > 0 {
