@@ -602,7 +602,13 @@ impl<I: EventSource> Folder<I> {
             (seen, _) => seen,
         };
         self.end_at = last.unwrap_or((Loc::new(self.trace, 0), 0, None));
-        self.end_closes = self.tables.close_all().into_iter();
+        let open_at_end = self.tables.close_all();
+        // The recording stopped while the program still held sockets: for what came after, it
+        // was stopped as surely as by a signal.
+        if !open_at_end.is_empty() && self.end_at.0.line > 0 {
+            self.stats.stop_requested.get_or_insert(self.end_at.0);
+        }
+        self.end_closes = open_at_end.into_iter();
     }
 
     /// The next end-of-trace close, once the trace is read; false when none is left.

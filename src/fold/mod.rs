@@ -95,7 +95,8 @@ pub struct FoldStats {
     /// socket and socketpair calls that failed: they name no descriptor, so no socket event
     /// carries them, yet their errno (EMFILE...) tells about the process.
     pub failed_socket_calls: Vec<FailedSocketCall>,
-    /// Where the program was first asked to stop (see [`ProgramContext::Stopping`]).
+    /// Where the program was first asked to stop (see [`ProgramContext::Stopping`]), or, when
+    /// the trace ended with sockets still open, where it ended.
     pub stop_requested: Option<Loc>,
 }
 

@@ -472,3 +472,14 @@ fn a_crash_or_an_own_timer_is_no_stop() {
         assert_eq!(stats.stop_requested, None, "{name}");
     }
 }
+
+/// A trace that ends with the program still holding a socket (strace detached, or the recording
+/// stopped): the program was stopped from outside as far as the trace goes.
+#[test]
+fn a_trace_that_ends_holding_sockets_was_stopped_where_it_ends() {
+    let text = "7 1.0 socket(AF_INET, SOCK_STREAM, IPPROTO_TCP) = 3<TCP:[1]> <0.000010>\n\
+                7 2.0 getpid() = 7 <0.000010>\n";
+    let (events, stats) = fold_text("detached", text);
+    assert_eq!(close_contexts(&events), [(2, ProgramContext::Stopping)]);
+    assert_eq!(stats.stop_requested.map(|l| l.line), Some(2));
+}
