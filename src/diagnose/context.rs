@@ -88,8 +88,9 @@ impl<'a> Context<'a> {
             .any(is_private)
     }
 
-    /// Was `trace`'s program asked to stop during the recording (SIGTERM, SIGINT, SIGQUIT,
-    /// SIGKILL)? Unknown fold counters count as no.
+    /// Was `trace`'s program stopped from outside during the recording (SIGTERM, SIGINT,
+    /// SIGQUIT, SIGKILL, or its trace ended while it held sockets)? Unknown fold counters count
+    /// as no.
     pub fn was_stopped(&self, trace: TraceId) -> bool {
         self.fold
             .get(trace.0 as usize)

@@ -574,7 +574,13 @@ impl<I: EventSource> Folder<I> {
                         if is_stop_signal(&signal) {
                             self.note_stop_request(loc);
                         }
-                        Some((SyntheticReason::ProcessKilled, self.context()))
+                        let context = self.context();
+                        if signal == "SIGKILL" {
+                            // Killed outright: the program did not end by itself, but nothing
+                            // asked it to stop in order either.
+                            self.stats.stop_requested.get_or_insert(loc);
+                        }
+                        Some((SyntheticReason::ProcessKilled, context))
                     }
                     Signal { signal } => {
                         if is_stop_signal(&signal) {

@@ -67,7 +67,10 @@ pub enum ProgramContext {
     #[default]
     Running,
     /// The program had been asked to stop (SIGTERM, SIGINT or SIGQUIT delivered, or killed by
-    /// one of those or SIGKILL), or the recording ended with the descriptor still open.
+    /// one of those), or the recording ended with the descriptor still open. A SIGKILL out of
+    /// the blue is no request: the OOM killer and `kill -9` end a program that way, and its
+    /// peers' troubles afterwards are a fault; after a stop request it ends a shutdown that
+    /// took too long, and the program was stopping already.
     Stopping,
     /// The last process holding the descriptor exited with status 0 without closing it: its
     /// work was done.
@@ -75,9 +78,10 @@ pub enum ProgramContext {
 }
 
 /// Signals that ask a program to stop: what `kill`, `systemctl stop`, `timeout` and Ctrl-C send.
-/// SIGHUP is not one (daemons reload on it); neither is SIGALRM (a program's own timer).
+/// SIGHUP is not one (daemons reload on it); neither is SIGALRM (a program's own timer), nor
+/// SIGKILL, which cannot be asked, only imposed (see [`ProgramContext::Stopping`]).
 pub fn is_stop_signal(signal: &str) -> bool {
-    matches!(signal, "SIGTERM" | "SIGINT" | "SIGQUIT" | "SIGKILL")
+    matches!(signal, "SIGTERM" | "SIGINT" | "SIGQUIT")
 }
 
 /// Counters for what fold consumed or dropped.
@@ -95,8 +99,9 @@ pub struct FoldStats {
     /// socket and socketpair calls that failed: they name no descriptor, so no socket event
     /// carries them, yet their errno (EMFILE...) tells about the process.
     pub failed_socket_calls: Vec<FailedSocketCall>,
-    /// Where the program was first asked to stop (see [`ProgramContext::Stopping`]), or, when
-    /// the trace ended with sockets still open, where it ended.
+    /// Where the program was first asked to stop (see [`ProgramContext::Stopping`]), killed by
+    /// SIGKILL, or, when the trace ended with sockets still open, where it ended: from there on
+    /// it no longer ran by itself.
     pub stop_requested: Option<Loc>,
 }
 

@@ -473,6 +473,17 @@ fn a_crash_or_an_own_timer_is_no_stop() {
     }
 }
 
+/// lab/killed-listener: python killed by SIGKILL while listening. Its listener's close is no
+/// orderly stop (its clients' refusals stay a fault), yet the program did not end by itself.
+#[test]
+fn a_kill_with_sigkill_is_imposed_not_asked() {
+    let text = "7 1.0 socket(AF_INET, SOCK_STREAM, IPPROTO_TCP) = 3<TCP:[1]> <0.000010>\n\
+                7 2.0 +++ killed by SIGKILL +++\n";
+    let (events, stats) = fold_text("sigkill", text);
+    assert_eq!(close_contexts(&events), [(2, ProgramContext::Running)]);
+    assert_eq!(stats.stop_requested.map(|l| l.line), Some(2));
+}
+
 /// A trace that ends with the program still holding a socket (strace detached, or the recording
 /// stopped): the program was stopped from outside as far as the trace goes.
 #[test]

@@ -23,10 +23,13 @@ pub const RULE: Rule = Rule {
 
 const EXPLANATION: &str = "\
 ## What it detects
-A failure between two traced programs that were both asked to stop during the recording. The
+A failure between two traced programs that were both stopped during the recording. The
 program that ended the connection, or stopped listening, did so after it had received SIGTERM,
-SIGINT or SIGQUIT, or when it was killed by one of them or by SIGKILL; the program that saw the
-failure was asked to stop too, before or after. The failures are connects refused once the
+SIGINT or SIGQUIT, or when it was killed by one of them, or when its trace ended; the program
+that saw the failure was stopped too, before or after (by one of those signals, by SIGKILL, or
+by the end of its trace). A peer killed by SIGKILL without being asked to stop first does not
+count: the OOM killer and `kill -9` end a program that way, and what its peers suffer after is a
+fault (`connect-refused`). The failures are connects refused once the
 server had stopped listening, resets, and sends into a connection the stopping peer had closed.
 
 ## Why it matters
