@@ -1263,7 +1263,7 @@ sc_lighty_backlog_wait() {
 }
 
 sc_lighty_backlog_give_up() {
-  begin lighty-backlog-give-up lighttpd record pending
+  begin lighty-backlog-give-up lighttpd record
   lighty_overlap python_get 1
   expect "lighttpd with server.max-connections = 1 serves wget a 64 KB file at 32 KB/s for 2 s; a Python urllib client (timeout 1 s) connecting meanwhile gives up in the listen backlog; lighttpd never accepts it" \
     fault "admission-limit" "unparsed-lines network-stall connection-not-accepted"
@@ -1311,7 +1311,7 @@ sc_lighty_backlog_wait_plain() {
 }
 
 sc_lighty_backlog_give_up_plain() {
-  begin lighty-backlog-give-up-plain lighttpd plain pending
+  begin lighty-backlog-give-up-plain lighttpd plain
   lighty_overlap curl_get 1
   expect "lighttpd with server.max-connections = 1 serves wget a 64 KB file at 32 KB/s for 2 s; curl --max-time 1 connecting meanwhile gives up in the listen backlog; lighttpd never accepts it; plain strace -f -tt -s 65535" \
     fault "admission-limit" "unparsed-lines network-stall connection-not-accepted"

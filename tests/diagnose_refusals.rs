@@ -204,6 +204,7 @@ fn a_nat_finding_claims_the_unknown_data_of_the_connection_it_explains() {
         wait_timed_out_with_data: false,
         ends: Default::default(),
         late_accept: None,
+        client_held: None,
     };
     let outcome = ReplayOutcome {
         tcp: vec![never_accepted],

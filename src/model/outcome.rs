@@ -166,6 +166,9 @@ pub struct TcpConnection<S = Stream> {
     pub ends: ConnectionEnds,
     /// Set when the server accepted the connection after the client had closed it.
     pub late_accept: Option<LateAccept>,
+    /// How long the client held the connection, from its connect to its close (seconds, on
+    /// the client's clock): a client that waited for an answer, or one that closed at once.
+    pub client_held: Option<f64>,
 }
 
 /// An accept that came after the client had closed its end, in the replay or, where the replay
@@ -177,9 +180,6 @@ pub struct LateAccept {
     /// it was still starting, not busy serving others. Both are facts of the server's own
     /// trace, in its own order.
     pub while_starting: bool,
-    /// How long the client held the connection, from its connect to its close (seconds, on
-    /// the client's clock): a client that waited for an answer, or one that closed at once.
-    pub client_held: Option<f64>,
 }
 
 /// What each end's program was doing when it closed its socket.
@@ -221,6 +221,7 @@ impl<S> TcpConnection<S> {
             wait_timed_out_with_data: self.wait_timed_out_with_data,
             ends: self.ends,
             late_accept: self.late_accept,
+            client_held: self.client_held,
             server_close: self.server_close,
             server_closed_first: self.server_closed_first,
         }

@@ -130,6 +130,7 @@ pub fn connection(
         server_closed_first: false,
         ends: Default::default(),
         late_accept: None,
+        client_held: None,
     }
 }
 

@@ -6,7 +6,7 @@ use super::{claim_socket_deviations, group_by};
 use crate::diagnose::claims::Direction;
 use crate::diagnose::rule::Rule;
 use crate::diagnose::{Claims, Class, Context, Evidence, Finding};
-use crate::model::{DeviationKind, LateAccept};
+use crate::model::{DeviationKind, TcpConnection};
 use crate::source::SockId;
 
 pub const RULE: Rule = Rule {
@@ -47,12 +47,12 @@ Precedence: runs before the send and reset rules, and claims the late answers it
 ";
 
 fn detect(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
-    let late: Vec<(usize, &crate::model::TcpConnection)> = cx
+    let late: Vec<(usize, &TcpConnection)> = cx
         .outcome
         .tcp
         .iter()
         .enumerate()
-        .filter(|(_, c)| c.late_accept.is_some_and(gave_up_waiting))
+        .filter(|(_, c)| gave_up_waiting(c))
         // The client's close came first only if nothing of the answer reached it.
         .filter(|(_, c)| c.server.is_some() && c.to_client.received == 0)
         .collect();
@@ -101,8 +101,9 @@ fn detect(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
 /// The client waited for its server before it closed: it held the connection at least as long
 /// as Linux waits before a first retransmission ([`MIN_RTO`]). A client that closes sooner
 /// did not wait for an answer at all: it closed right after sending, which is its own doing.
-fn gave_up_waiting(late: LateAccept) -> bool {
-    late.while_starting && late.client_held.is_some_and(|held| held >= MIN_RTO)
+fn gave_up_waiting(c: &TcpConnection) -> bool {
+    c.late_accept.is_some_and(|late| late.while_starting)
+        && c.client_held.is_some_and(|held| held >= MIN_RTO)
 }
 
 fn claim_failures_of(cx: &Context, claims: &mut Claims, sock: SockId) {
@@ -126,10 +127,8 @@ mod tests {
     fn accepted_late(while_starting: bool, client_held: f64) -> ReplayOutcome {
         let mut c = accepted(103, 103, 103);
         c.to_client = stream(381, 0, 381, 1, loc(1, 291));
-        c.late_accept = Some(LateAccept {
-            while_starting,
-            client_held: Some(client_held),
-        });
+        c.late_accept = Some(LateAccept { while_starting });
+        c.client_held = Some(client_held);
         let mut outcome = tcp(vec![c]);
         let mut send = deviation(
             DeviationKind::SendAfterPeerClosed { errno: None },
@@ -158,14 +157,14 @@ mod tests {
         );
     }
 
-    /// A server busy with other connections is not starting up (apps-pending/
-    /// apache-backlog-give-up: Apache's one worker serves client1's download, then accepts
-    /// client2, which gave up 0.46 s before).
+    /// A server busy with other connections is not starting up: it is at its limit
+    /// (apps/apache-backlog-give-up: Apache's one worker serves client1's download, then
+    /// accepts client2, which gave up 0.46 s before).
     #[test]
     fn a_busy_server_is_not_starting_up() {
         assert_eq!(
             fired(two_hosts(), accepted_late(false, 0.997)),
-            ["send-after-peer-closed"]
+            ["admission-limit"]
         );
     }
 

@@ -4,11 +4,13 @@
 use std::collections::BTreeMap;
 
 use super::claim_socket_deviations;
+use super::connection_not_accepted::queued_by_a_connect_never_completed;
 use super::network_stall::MIN_RTO;
 use crate::diagnose::claims::Direction;
 use crate::diagnose::context::plural;
 use crate::diagnose::rule::Rule;
 use crate::diagnose::{Claims, Class, Context, Evidence, Finding};
+use crate::fold::ProgramContext;
 use crate::model::{DeviationKind, TcpConnection};
 use crate::source::{Loc, SockId};
 
@@ -57,7 +59,10 @@ server accepts it after the client closed, at a time when it had already answere
 connections of the listener (so it was serving, not starting: see `accepted-after-client-left`),
 and the client had waited at least 0.2 s before closing (Linux's minimum retransmission timeout,
 the least a program waiting for a network answer gives it). Both facts about the server come
-from its own trace, in its own order.
+from its own trace, in its own order. A connection the server never accepted at all, while it
+answered other connections of the listener, counts the same when its client closed by itself
+after waiting: a listen queue hands out connections in order, so the server accepted nothing
+after it arrived (lighttpd at `server.max-connections` stops watching its listener).
 
 Precedence: the bytes the turned-away clients sent are not reported again as `data-unreceived`,
 and the server's answers to clients that had given up are not reported as
@@ -102,12 +107,31 @@ fn detect(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
 /// Connections the server took from its queue only after their clients had given up waiting,
 /// while it was serving others: one finding per listener.
 fn queued_past_patience(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
-    let gave_up = |c: &TcpConnection| {
+    let waited = |c: &TcpConnection| c.client_held.is_some_and(|held| held >= MIN_RTO);
+    // Taken from the queue after the client left, when the server was serving already.
+    let taken_late = |c: &TcpConnection| {
         c.server.is_some()
             && c.to_client.received == 0
-            && c.late_accept.is_some_and(|late| {
-                !late.while_starting && late.client_held.is_some_and(|held| held >= MIN_RTO)
-            })
+            && c.late_accept.is_some_and(|late| !late.while_starting)
+    };
+    // Never taken at all, by a server that answered other connections of the listener: a
+    // listen queue hands connections out in order, so the server accepted nothing after this
+    // one arrived. The client closed by itself, after waiting, on a connection that was made
+    // (a connect never seen to complete is dropped SYNs: `connect-never-completed`).
+    let never_taken = |c: &TcpConnection, listener: SockId| {
+        c.server.is_none()
+            && c.ends.client == Some(ProgramContext::Running)
+            && !queued_by_a_connect_never_completed(cx, c)
+            && cx
+                .outcome
+                .listener_loads
+                .iter()
+                .any(|l| l.listener == listener && l.answered > 0)
+    };
+    let gave_up = |c: &TcpConnection| {
+        waited(c)
+            && c.listener
+                .is_some_and(|l| taken_late(c) || never_taken(c, l))
     };
     let mut by_listener: BTreeMap<SockId, Vec<(usize, &TcpConnection)>> = BTreeMap::new();
     for (i, c) in cx.outcome.tcp.iter().enumerate() {
@@ -117,14 +141,31 @@ fn queued_past_patience(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
     }
     let mut findings = Vec::new();
     for (listener, conns) in by_listener {
+        let taken = conns.iter().filter(|(_, c)| c.server.is_some()).count() as u64;
+        let never = conns.len() as u64 - taken;
+        let connections = |n| plural(n, "connection", "connections");
+        let queue = cx.sock(listener);
+        let what = match (taken, never) {
+            (_, 0) => format!(
+                "took {} from the queue of {queue} only after the client(s) had given up waiting",
+                connections(taken)
+            ),
+            (0, _) => format!(
+                "never took {} from the queue of {queue}; the client(s) gave up waiting",
+                connections(never)
+            ),
+            _ => format!(
+                "took {} from the queue of {queue} only after the client(s) had given up \
+                 waiting, and never took {} more",
+                connections(taken),
+                never
+            ),
+        };
         let mut finding = RULE
             .finding(
                 format!(
-                    "{} took {} from the queue of {} only after the client(s) had given up \
-                     waiting, while it was serving other connections: it serves too few at once",
+                    "{} {what}, while it was serving other connections: it serves too few at once",
                     cx.who(listener.trace),
-                    plural(conns.len() as u64, "connection", "connections"),
-                    cx.sock(listener),
                 ),
                 "add workers or raise the number served at once (MaxRequestWorkers, \
                      server.max-connections, worker processes), or make the slow requests faster",
@@ -134,10 +175,7 @@ fn queued_past_patience(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
                      and each client waited before closing: the queue, not start-up, kept them",
             );
         for (i, c) in conns {
-            let held = c
-                .late_accept
-                .and_then(|l| l.client_held)
-                .unwrap_or_default();
+            let held = c.client_held.unwrap_or_default();
             finding = finding.with_evidence([Evidence::new(
                 c.connect_loc,
                 format!("connect; the client waited {held:.3} s and closed"),
@@ -371,10 +409,8 @@ mod tests {
     fn taken_after_giving_up(while_starting: bool) -> crate::model::ReplayOutcome {
         let mut c = accepted(78, 78, 78);
         c.to_client = stream(450, 0, 450, 1, loc(1, 312));
-        c.late_accept = Some(crate::model::LateAccept {
-            while_starting,
-            client_held: Some(0.975),
-        });
+        c.late_accept = Some(crate::model::LateAccept { while_starting });
+        c.client_held = Some(0.975);
         let mut outcome = tcp(vec![c]);
         outcome.deviations.push(deviation(
             crate::model::DeviationKind::SendAfterPeerClosed { errno: None },
@@ -407,5 +443,31 @@ mod tests {
         let analysis = recorded("apps", "apache-backlog-give-up");
         let rules: Vec<&str> = analysis.findings.iter().map(|f| f.rule).collect();
         assert_eq!(rules, [RULE.id]);
+    }
+
+    /// lighttpd at `server.max-connections = 1` (apps/lighty-backlog-give-up): client2's
+    /// connection is never accepted while lighttpd serves client1; client2 gives up after 1 s.
+    #[test]
+    fn fires_on_a_connection_never_taken_while_the_server_served_another() {
+        for name in ["lighty-backlog-give-up", "lighty-backlog-give-up-plain"] {
+            let analysis = recorded("apps", name);
+            let found: Vec<_> = analysis
+                .findings
+                .iter()
+                .filter(|f| f.rule == RULE.id)
+                .collect();
+            assert!(
+                found.iter().any(|f| f.summary.contains("never took")),
+                "{name}: {:?}",
+                analysis.findings
+            );
+        }
+    }
+
+    /// A server that never answered anyone (lab/listen-never-accepts) is not at a limit.
+    #[test]
+    fn a_listener_that_served_nobody_is_not_at_a_limit() {
+        let analysis = recorded("lab", "listen-never-accepts");
+        assert!(analysis.findings.iter().all(|f| f.rule != RULE.id));
     }
 }

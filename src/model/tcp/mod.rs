@@ -205,6 +205,7 @@ impl Connection {
                 server_closed_first: false,
                 ends: ConnectionEnds::default(),
                 late_accept: None,
+                client_held: None,
             },
             client_closed: None,
             server_closed: None,
@@ -273,13 +274,8 @@ impl Connection {
 
     /// The server accepted the connection after its client had closed it.
     pub fn note_late_accept(&mut self) {
-        let held = match (self.opened_at, self.client_closed_time) {
-            (Some(connected), Some(closed)) if closed >= connected => Some(closed - connected),
-            _ => None,
-        };
         self.record.late_accept = Some(LateAccept {
             while_starting: self.accepted_while_starting,
-            client_held: held,
         });
     }
 
@@ -289,6 +285,10 @@ impl Connection {
     /// what the client received).
     pub fn client_closed_at(&mut self, time: Option<f64>) {
         self.client_closed_time = time;
+        self.record.client_held = match (self.opened_at, time) {
+            (Some(connected), Some(closed)) if closed >= connected => Some(closed - connected),
+            _ => None,
+        };
         let accepted_later = match (time, self.accepted_at) {
             (Some(closed), Some(accepted)) => accepted > closed,
             _ => false,
