@@ -1256,7 +1256,7 @@ sc_lighty_healthy() {
 }
 
 sc_lighty_backlog_wait() {
-  begin lighty-backlog-wait lighttpd record pending
+  begin lighty-backlog-wait lighttpd record
   lighty_overlap python_get 10
   expect "lighttpd with server.max-connections = 1 serves wget a 64 KB file at 32 KB/s for 2 s; a Python urllib client connecting meanwhile waits in the listen backlog until that connection closes, then is served" \
     fault "admission-limit" "unparsed-lines network-stall"
@@ -1304,7 +1304,7 @@ sc_lighty_healthy_plain() {
 }
 
 sc_lighty_backlog_wait_plain() {
-  begin lighty-backlog-wait-plain lighttpd plain pending
+  begin lighty-backlog-wait-plain lighttpd plain
   lighty_overlap curl_get 10
   expect "lighttpd with server.max-connections = 1 serves wget a 64 KB file at 32 KB/s for 2 s; curl connecting meanwhile waits in the listen backlog until that connection closes, then is served; plain strace -f -tt -s 65535" \
     fault "admission-limit" "unparsed-lines network-stall"
@@ -1351,7 +1351,7 @@ apache_overlap() { # MAX_TIME
 }
 
 sc_apache_backlog_wait() {
-  begin apache-backlog-wait apache record pending
+  begin apache-backlog-wait apache record
   apache_overlap 10
   expect "Apache prefork with one worker serves wget a 64 KB file at 32 KB/s for 2 s; curl connecting meanwhile waits in the listen backlog until that connection closes, then is served" \
     fault "admission-limit" "unparsed-lines network-stall"

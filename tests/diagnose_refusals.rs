@@ -205,6 +205,7 @@ fn a_nat_finding_claims_the_unknown_data_of_the_connection_it_explains() {
         ends: Default::default(),
         late_accept: None,
         client_held: None,
+        queue_wait: None,
     };
     let outcome = ReplayOutcome {
         tcp: vec![never_accepted],

@@ -169,6 +169,9 @@ pub struct TcpConnection<S = Stream> {
     /// How long the client held the connection, from its connect to its close (seconds, on
     /// the client's clock): a client that waited for an answer, or one that closed at once.
     pub client_held: Option<f64>,
+    /// Seconds the connection waited in the listen queue while the server held others, when
+    /// it was accepted after one of them closed (see `model/tcp/queue_wait.rs`).
+    pub queue_wait: Option<f64>,
 }
 
 /// An accept that came after the client had closed its end, in the replay or, where the replay
@@ -222,6 +225,7 @@ impl<S> TcpConnection<S> {
             ends: self.ends,
             late_accept: self.late_accept,
             client_held: self.client_held,
+            queue_wait: self.queue_wait,
             server_close: self.server_close,
             server_closed_first: self.server_closed_first,
         }

@@ -339,7 +339,7 @@ impl Model<'_> {
                 }
             }
             if let Some(listener) = closing_listener {
-                self.load_server_closed(listener);
+                self.load_server_closed(listener, ev.call.time);
             }
             self.retire_if_clean(conn);
         }

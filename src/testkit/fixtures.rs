@@ -131,6 +131,7 @@ pub fn connection(
         ends: Default::default(),
         late_accept: None,
         client_held: None,
+        queue_wait: None,
     }
 }
 

@@ -64,6 +64,14 @@ answered other connections of the listener, counts the same when its client clos
 after waiting: a listen queue hands out connections in order, so the server accepted nothing
 after it arrived (lighttpd at `server.max-connections` stops watching its listener).
 
+A connection served in the end shows it too: its client waited for the answer (from its request
+to the answer's first byte, on its own clock) longer than the server took to answer it (from its
+accept to its first byte of answer, on the server's clock), by at least 0.2 s, and the server
+accepted it only after closing a connection it held when this one was made. The replay's order
+says so, or, since the replay may run the server's trace ahead of a client's, the clocks as they
+read (the client's connect before the server's close): they only confirm the wait the client's
+own clock measured, which the server's handling does not explain.
+
 Precedence: the bytes the turned-away clients sent are not reported again as `data-unreceived`,
 and the server's answers to clients that had given up are not reported as
 `send-after-peer-closed`.
@@ -101,6 +109,56 @@ fn held_meanwhile<'a>(
 fn detect(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
     let mut findings = turned_away_findings(cx, claims);
     findings.extend(queued_past_patience(cx, claims));
+    findings.extend(kept_waiting(cx));
+    findings
+}
+
+/// Connections that waited in the listen queue, while the server held others, until it closed
+/// one of them: one finding per listener.
+fn kept_waiting(cx: &Context) -> Vec<Finding> {
+    let mut by_listener: BTreeMap<SockId, Vec<(usize, &TcpConnection, f64)>> = BTreeMap::new();
+    for (i, c) in cx.outcome.tcp.iter().enumerate() {
+        let Some(wait) = c.queue_wait.filter(|w| *w >= MIN_RTO) else {
+            continue;
+        };
+        if let Some(listener) = c.listener {
+            by_listener.entry(listener).or_default().push((i, c, wait));
+        }
+    }
+    let mut findings = Vec::new();
+    for (listener, conns) in by_listener {
+        let longest = conns.iter().map(|(_, _, w)| *w).fold(0.0, f64::max);
+        let mut finding = RULE
+            .finding(
+                format!(
+                    "{} kept {} waiting in the queue of {} until it closed another it held (up \
+                     to {longest:.3} s): it serves too few at once",
+                    cx.who(listener.trace),
+                    plural(conns.len() as u64, "connection", "connections"),
+                    cx.sock(listener),
+                ),
+                "add workers or raise the number served at once (MaxRequestWorkers, \
+                 server.max-connections, worker processes), or make the slow requests faster",
+            )
+            .with_fact(
+                "because: the server held other connections of this listener when these were \
+                 made and accepted each only after closing one; each client's wait for its \
+                 answer exceeds the server's time to answer by the time spent queued",
+            );
+        for (_, c, wait) in &conns {
+            finding = finding.with_evidence([Evidence::new(
+                c.connect_loc,
+                format!("connect; {wait:.3} s in the listen queue"),
+            )]);
+            if let Some(accept) = c.accept_loc {
+                finding = finding.with_evidence([Evidence::new(
+                    accept,
+                    "accepted after the server closed a connection it held",
+                )]);
+            }
+        }
+        findings.push(finding);
+    }
     findings
 }
 
@@ -356,6 +414,8 @@ mod tests {
             listener: sock(0, 0),
             open: 0,
             answered: most + 1,
+            closes: 0,
+            last_close_at: None,
             most_open_at_accept: most,
             answered_short: u32::from(fewest_short.is_some()),
             fewest_open_at_short: fewest_short,
@@ -469,5 +529,47 @@ mod tests {
     fn a_listener_that_served_nobody_is_not_at_a_limit() {
         let analysis = recorded("lab", "listen-never-accepts");
         assert!(analysis.findings.iter().all(|f| f.rule != RULE.id));
+    }
+
+    /// lighttpd and Apache serving one connection at a time (apps/lighty-backlog-wait,
+    /// -plain, apps/apache-backlog-wait): the second client's connect completes at once, its
+    /// answer comes 1.4 to 2.5 s later, and the server accepts it right after closing the first.
+    #[test]
+    fn fires_on_connections_kept_waiting_in_the_queue() {
+        for name in [
+            "lighty-backlog-wait",
+            "lighty-backlog-wait-plain",
+            "apache-backlog-wait",
+        ] {
+            let analysis = recorded("apps", name);
+            assert!(
+                analysis
+                    .findings
+                    .iter()
+                    .any(|f| f.rule == RULE.id && f.summary.contains("waiting in the queue")),
+                "{name}: {:?}",
+                analysis.findings
+            );
+        }
+    }
+
+    /// The same servers with their clients one after the other are clean.
+    #[test]
+    fn clients_one_after_the_other_wait_in_no_queue() {
+        for name in ["lighty-healthy", "lighty-healthy-plain", "apache-healthy"] {
+            let analysis = recorded("apps", name);
+            assert!(
+                analysis.findings.iter().all(|f| f.rule != RULE.id),
+                "{name}"
+            );
+        }
+    }
+
+    #[test]
+    fn fires_alone_on_a_connection_kept_waiting() {
+        let mut c = accepted(60, 60, 60);
+        c.to_client = stream(40, 40, 40, 1, loc(1, 70));
+        c.queue_wait = Some(2.14);
+        assert_fires_on(&RULE, tcp(vec![c]));
     }
 }

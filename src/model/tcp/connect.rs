@@ -369,6 +369,7 @@ impl Model<'_> {
         );
         conn.record.server_view.0 = self.sockets.get(&listener).and_then(|s| s.local);
         let conn_id = self.conns.push(conn);
+        self.queue_watch_connected(conn_id, listener);
         if let Some(s) = self.sockets.get_mut(&client) {
             s.conn = Some(conn_id);
             s.peer = Some(target);

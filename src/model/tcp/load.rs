@@ -31,6 +31,12 @@ pub struct ListenerLoad {
     /// Accepted connections the server has sent something on: once there is one, the server
     /// is serving, no longer starting.
     pub answered: u32,
+    /// Connections of the listener the server has closed, and when it closed the last one
+    /// (server's clock).
+    #[serde(skip)]
+    pub closes: u32,
+    #[serde(skip)]
+    pub last_close_at: Option<f64>,
     /// The most connections the server held when it accepted one more.
     pub most_open_at_accept: u32,
     /// Connections answered short and closed by the server
@@ -58,11 +64,14 @@ impl Model<'_> {
                 listener,
                 open: 0,
                 answered: 0,
+                closes: 0,
+                last_close_at: None,
                 most_open_at_accept: 0,
                 answered_short: 0,
                 fewest_open_at_short: None,
             });
         let mut reached = None;
+        let (closes, last_close_at) = (load.closes, load.last_close_at);
         if let Some(c) = self.conns.get_mut(conn) {
             c.open_at_accept = load.open;
             c.accepted_while_starting = load.answered == 0;
@@ -80,6 +89,7 @@ impl Model<'_> {
         if let Some(((trace, target), connect)) = reached {
             self.note_first_connection(trace, target, connect);
         }
+        self.queue_watch_accepted(conn, closes, last_close_at);
     }
 
     /// `trace` reached `target` with the connect at `connect`: a traced server accepted it, or
@@ -117,9 +127,11 @@ impl Model<'_> {
     }
 
     /// The server closed its side of a connection `listener` accepted.
-    pub(in crate::model) fn load_server_closed(&mut self, listener: SockId) {
+    pub(in crate::model) fn load_server_closed(&mut self, listener: SockId, time: Option<f64>) {
         if let Some(load) = self.listener_loads.get_mut(&listener) {
             load.open = load.open.saturating_sub(1);
+            load.closes = load.closes.saturating_add(1);
+            load.last_close_at = time.or(load.last_close_at);
         }
     }
 

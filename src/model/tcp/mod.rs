@@ -10,6 +10,7 @@
 
 pub(super) mod connect;
 pub mod load;
+pub mod queue_wait;
 pub(super) mod stream;
 pub mod table;
 
@@ -185,6 +186,8 @@ pub struct Connection {
     pub accepted_at: Option<f64>,
     /// Trace clock of the client's close, when the trace shows it.
     pub client_closed_time: Option<f64>,
+    /// What measures this connection's wait in the listen queue.
+    pub queue: queue_wait::QueueWatch,
 }
 
 impl Connection {
@@ -206,6 +209,7 @@ impl Connection {
                 ends: ConnectionEnds::default(),
                 late_accept: None,
                 client_held: None,
+                queue_wait: None,
             },
             client_closed: None,
             server_closed: None,
@@ -217,6 +221,7 @@ impl Connection {
             accepted_while_starting: false,
             accepted_at: None,
             client_closed_time: None,
+            queue: Default::default(),
         }
     }
 

@@ -126,10 +126,10 @@ impl Model<'_> {
         let peer_closed = c.peer_closed(side);
         let shut_down = c.outgoing(side).stats.closed_by_sender;
         let peer = c.peer_of(side);
-        let first_answer =
-            (side == Side::Server && c.outgoing(side).stats.sent == 0 && bytes.len > 0)
-                .then_some(c.record.listener)
-                .flatten();
+        let first_send = c.outgoing(side).stats.sent == 0 && bytes.len > 0;
+        let first_answer = (side == Side::Server && first_send)
+            .then_some(c.record.listener)
+            .flatten();
         let dir = c.outgoing_mut(side);
         dir.push(bytes.len, bytes.shown, ev.call.loc, ev.call.time);
         let capacity = send_capacity + peer_rcvbuf;
@@ -141,6 +141,9 @@ impl Model<'_> {
         let unreceived = dir.unreceived();
         if let Some(listener) = first_answer {
             self.load_answered(listener);
+        }
+        if first_send {
+            self.queue_watch_sent(conn_id, side, ev.call.time);
         }
         if let Some(peer) = peer {
             self.touch(WaitKey::Sock(peer));
@@ -434,6 +437,8 @@ impl Model<'_> {
         if let Some(s) = self.sockets.get_mut(&id) {
             s.set_state(SockState::Connected, ev, &mut self.listen_history);
         }
+        let first_answer =
+            side == Side::Client && bytes.len > 0 && c.incoming(side).stats.received == 0;
         let dir = c.incoming_mut(side);
         if flags.peek && !missing && !mismatch {
             return Verdict::Accept;
@@ -462,6 +467,10 @@ impl Model<'_> {
                 last_send.into_iter().collect(),
                 "received bytes differ from the bytes sent; content no longer compared".into(),
             );
+        }
+        if first_answer {
+            let end = ev.call.time.map(|t| t + ev.call.duration.unwrap_or(0.0));
+            self.queue_watch_answered(conn_id, end);
         }
         self.blocked_without_inherited_nonblock(ev, id)
     }
