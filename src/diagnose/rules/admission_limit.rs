@@ -66,7 +66,8 @@ after it arrived (lighttpd at `server.max-connections` stops watching its listen
 
 A connection served in the end shows it too: its client waited for the answer (from its request
 to the answer's first byte, on its own clock) longer than the server took to answer it (from its
-accept to its first byte of answer, on the server's clock), by at least 0.2 s, and the server
+accept to its first byte of answer, on the server's clock) plus one round trip (its connect's
+duration), by at least 0.2 s, and the server
 accepted it only after closing a connection it held when this one was made. The replay's order
 says so, or, since the replay may run the server's trace ahead of a client's, the clocks as they
 read (the client's connect before the server's close): they only confirm the wait the client's

@@ -469,6 +469,9 @@ impl Model<'_> {
             None
         };
         if let Some(seconds) = seconds.filter(|s| s.is_finite() && *s >= 0.0) {
+            if let Some(conn) = self.sockets.get(&id).and_then(|s| s.conn) {
+                self.queue_watch_connect_took(conn, seconds);
+            }
             self.connect_timings.push(ConnectTiming {
                 sock: id,
                 connect,

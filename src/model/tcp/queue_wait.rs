@@ -4,8 +4,9 @@
 //! listen queue (the kernel completed its handshake) until it closes one it holds. The client's
 //! connect completes at once, and its answer comes late. Two facts show it, each on one host's
 //! clock: the client waited from its request to the answer's first byte; the server took from its
-//! accept to its first byte of answer. What the first adds to the second, the connection spent
-//! queued (or on the network: the rule asks for more than a retransmission's worth). That the
+//! accept to its first byte of answer. What the first adds to the second, less one round trip
+//! (the client's connect took one), the connection spent queued (or on the network: the rule
+//! asks for more than a retransmission's worth). That the
 //! server held another connection when this one was made, and accepted it only after closing
 //! that one, comes from the replay's order, or, as the replay may run the server's trace ahead
 //! of a client's, from the clocks as they read (the client's connect before the server's close):
@@ -28,6 +29,9 @@ pub struct QueueWatch {
     /// Trace clocks of the client's first send and the server's first send.
     client_first_send_at: Option<f64>,
     server_first_send_at: Option<f64>,
+    /// How long the client's connect took (its clock): one round trip on the path, which the
+    /// client's wait for the answer includes too and the queue does not.
+    connect_seconds: Option<f64>,
 }
 
 impl Model<'_> {
@@ -79,6 +83,13 @@ impl Model<'_> {
         }
     }
 
+    /// The client's connect of `conn` took `seconds` (its clock).
+    pub(in crate::model) fn queue_watch_connect_took(&mut self, conn: ConnId, seconds: f64) {
+        if let Some(c) = self.conns.get_mut(conn) {
+            c.queue.connect_seconds = Some(seconds);
+        }
+    }
+
     /// The client of `conn` received its first bytes at `time` (the end of the receive).
     pub(in crate::model) fn queue_watch_answered(&mut self, conn: ConnId, time: Option<f64>) {
         let Some(c) = self.conns.get_mut(conn) else {
@@ -98,8 +109,9 @@ impl Model<'_> {
         };
         let waited = answered - asked;
         let handled = served - accepted;
-        if waited >= 0.0 && handled >= 0.0 && waited >= handled {
-            c.record.queue_wait = Some(waited - handled);
+        let round_trip = watch.connect_seconds.unwrap_or(0.0);
+        if waited >= 0.0 && handled >= 0.0 && waited >= handled + round_trip {
+            c.record.queue_wait = Some(waited - handled - round_trip);
         }
     }
 }
