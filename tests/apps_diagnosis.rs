@@ -252,3 +252,24 @@ fn the_documented_apps_table_is_current() {
         "docs/apps-table.md is out of date: run `UPDATE_GOLDEN=1 cargo test --test apps_diagnosis`"
     );
 }
+
+/// Findings read as sentences: no run of spaces inside a summary, hint or fact (a string
+/// continued on the next source line without its backslash leaves one).
+#[test]
+fn finding_texts_have_no_runs_of_spaces() {
+    for dir in apps() {
+        let inputs = Inputs {
+            paths: vec![dir.join("netcheck.conf")],
+            one_host: Vec::new(),
+        };
+        let analysis = run_pipeline(&inputs).expect("the scenario runs");
+        for f in &analysis.findings {
+            for text in std::iter::once(&f.summary)
+                .chain(std::iter::once(&f.hint))
+                .chain(&f.facts)
+            {
+                assert!(!text.contains("  "), "{}: {}: {text:?}", name(&dir), f.rule);
+            }
+        }
+    }
+}

@@ -314,3 +314,24 @@ fn healthy_scenarios_stay_healthy_without_a_config() {
         }
     }
 }
+
+/// Findings read as sentences: no run of spaces inside a summary, hint or fact (a string
+/// continued on the next source line without its backslash leaves one).
+#[test]
+fn finding_texts_have_no_runs_of_spaces() {
+    for dir in scenarios(&lab()).expect("lab corpus") {
+        for f in &analyse(&dir).findings {
+            for text in std::iter::once(&f.summary)
+                .chain(std::iter::once(&f.hint))
+                .chain(&f.facts)
+            {
+                assert!(
+                    !text.contains("  "),
+                    "{}: {}: {text:?}",
+                    dir.display(),
+                    f.rule
+                );
+            }
+        }
+    }
+}
