@@ -12,6 +12,7 @@
 //! [`connect`] (TCP connect, its completion, accept), [`stream`] (TCP send and receive),
 //! [`dgram`] (transfer dispatch and UDP), [`wait`] (select, poll, epoll).
 
+mod bind_index;
 mod exchange;
 pub mod options;
 pub mod outcome;
@@ -88,7 +89,7 @@ pub struct Model<'t> {
     /// Where each finished connection's record goes (`--connections`).
     sink: Option<&'t mut dyn ConnectionSink>,
     /// Bound sockets by (host, protocol, port): bind conflicts are per host and protocol.
-    bound: IdMap<(u64, Proto, u16), Vec<SockId>>,
+    bound: bind_index::BindIndex,
     /// Listening TCP sockets by port, and all of them (for NAT'd targets on another port).
     listeners_by_port: IdMap<u16, BTreeSet<SockId>>,
     listeners: BTreeSet<SockId>,
@@ -257,8 +258,7 @@ impl<'t> Model<'t> {
     pub fn state_snapshot(&self) -> String {
         let mut sockets: Vec<&Socket> = self.sockets.values().map(|s| &**s).collect();
         sockets.sort_by_key(|s| s.id);
-        let mut bound: Vec<_> = self.bound.iter().collect();
-        bound.sort();
+        let bound = self.bound.snapshot();
         let mut listeners: Vec<_> = self.listeners_by_port.iter().collect();
         listeners.sort();
         let mut epoll: Vec<_> = self.epoll_interest.iter().collect();

@@ -147,8 +147,8 @@ impl Model<'_> {
             return None;
         }
         let key = (self.host_key(id.trace), sock.proto, addr.port());
-        let holders = self.bound.get(&key)?;
-        holders.iter().find_map(|other_id| {
+        let mut holders = self.bound.candidates(key, addr.ip());
+        holders.find_map(|other_id| {
             let other = self.sockets.get(other_id)?;
             let other_addr = other.local?;
             if *other_id == id
@@ -179,9 +179,7 @@ impl Model<'_> {
         if !sock.in_bind_index && addr.port() != 0 {
             sock.in_bind_index = true;
             self.bound
-                .entry((host, sock.proto, addr.port()))
-                .or_default()
-                .push(id);
+                .insert((host, sock.proto, addr.port()), addr.ip(), id);
         }
     }
 
@@ -191,13 +189,7 @@ impl Model<'_> {
             return;
         };
         if let (true, Some(local)) = (sock.in_bind_index, sock.local) {
-            let key = (host, sock.proto, local.port());
-            if let Some(list) = self.bound.get_mut(&key) {
-                list.retain(|s| *s != id);
-                if list.is_empty() {
-                    self.bound.remove(&key);
-                }
-            }
+            self.bound.remove((host, sock.proto, local.port()), id);
         }
         if sock.state() == SockState::Listen {
             let port = sock.local.map_or(0, |l| l.port());
