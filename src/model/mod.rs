@@ -13,6 +13,8 @@
 //! [`dgram`] (transfer dispatch and UDP), [`wait`] (select, poll, epoll).
 
 mod bind_index;
+pub mod endpoint_table;
+
 mod exchange;
 pub mod options;
 pub mod outcome;
