@@ -218,7 +218,13 @@ impl<'t> Model<'t> {
             Verdict::Deviation(d) => Verdict::Deviation(d),
             _ => {
                 let sock = ev.socks.first().map(|(_, s)| *s);
-                let dev = self.deviation(DeviationKind::Forced, ev, sock, Vec::new(), reason);
+                let dev = self.deviation(
+                    DeviationKind::Forced,
+                    ev,
+                    sock,
+                    Vec::new(),
+                    reason.to_string(),
+                );
                 Verdict::Deviation(dev)
             }
         };
@@ -486,6 +492,10 @@ impl<'t> Model<'t> {
 
     /// Returns a retry verdict, remembering what the call waits for.
     fn wait_for(&mut self, reason: String, keys: &[WaitKey]) -> Verdict {
+        self.wait_with(WaitReason::Text(reason), keys)
+    }
+
+    fn wait_with(&mut self, reason: WaitReason, keys: &[WaitKey]) -> Verdict {
         self.wait_keys.extend_from_slice(keys);
         Verdict::RetryLater(reason)
     }
