@@ -311,6 +311,12 @@ impl<'t> Matcher<'t> {
         }
     }
 
+    /// Is `ip` (canonical) the public side of some NAT rule? Only then can a socket bound to
+    /// another specific address be reached at it.
+    pub fn is_nat_public(&self, ip: IpAddr) -> bool {
+        self.publics.contains_key(&ip)
+    }
+
     /// Is `addr` an endpoint the configuration says to ignore?
     pub fn is_ignored(&self, addr: SocketAddr) -> bool {
         let ip = addr.ip().to_canonical();

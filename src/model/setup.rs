@@ -249,7 +249,7 @@ impl Model<'_> {
         self.listeners_by_port
             .entry(local.port())
             .or_default()
-            .insert(id);
+            .insert(id, local.ip().to_canonical());
         self.listeners.insert(id);
         self.touch(WaitKey::AnyListen);
         Verdict::Accept

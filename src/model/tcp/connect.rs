@@ -1,6 +1,6 @@
 //! TCP connection set-up: connect (and its asynchronous completion), listener lookup, accept.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 
 use super::{ConnId, Connection};
 use crate::config::matching::Role;
@@ -84,8 +84,22 @@ impl Model<'_> {
             }
             self.can_be(*id, l.local_or_any(), client.trace, target, Role::Server)
         };
+        let target_ip = target.ip().to_canonical();
+        // A listener on another specific address cannot be reached at the target unless a NAT
+        // maps it: pass it over without fetching its socket (a port listened on at thousands
+        // of addresses would otherwise cost a socket lookup each). Its address is known stable
+        // here: a listener's address changes only while its port is 0.
+        let elsewhere = |ip: &IpAddr| {
+            target.port() != 0
+                && !target_ip.is_unspecified()
+                && !ip.is_unspecified()
+                && *ip != target_ip
+                && (target_ip.is_loopback() || !self.matcher.is_nat_public(target_ip))
+        };
         let by_port = self.listeners_by_port.get(&target.port());
-        if let Some(found) = by_port.and_then(|set| set.iter().find(|id| fits(id))) {
+        if let Some((found, _)) =
+            by_port.and_then(|set| set.iter().find(|(id, ip)| !elsewhere(ip) && fits(id)))
+        {
             return Some(*found);
         }
         // A NAT or port forward may map the port: try every listener (listeners are few).
@@ -615,7 +629,7 @@ impl Model<'_> {
         self.listeners_by_port
             .get(&port)
             .into_iter()
-            .flatten()
+            .flat_map(|set| set.keys())
             .copied()
             .filter(|other| {
                 *other != listener
