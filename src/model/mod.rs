@@ -113,7 +113,7 @@ pub struct Model<'t> {
     /// Timed round trips of closed sockets with traced peers (see `round_trips.rs`).
     round_trips: Vec<round_trips::SocketRoundTrips>,
     /// Each (trace, address) pair's first accepted connect (see `tcp/load.rs`).
-    first_connections: HashMap<(TraceId, SocketAddr), Loc>,
+    first_connections: IdMap<(TraceId, SocketAddr), Loc>,
     /// Each listener's load (see `tcp/load.rs`).
     listener_loads: IdMap<SockId, tcp::load::ListenerLoad>,
     /// Exchanges of closed sockets with unanswered requests, settled at the end.
@@ -166,7 +166,7 @@ impl<'t> Model<'t> {
             exchanges_awaiting_delivery: Default::default(),
             closed_exchanges: Vec::new(),
             listener_loads: Default::default(),
-            first_connections: HashMap::new(),
+            first_connections: Default::default(),
             round_trips: Vec::new(),
             unanswered: Vec::new(),
             wait_keys: Vec::new(),
