@@ -21,7 +21,7 @@ type IdMap<K, V> = HashMap<K, V, IntHashBuilder>;
 /// A 32-bit tag of an address: equal addresses have equal tags, and both wildcards tag 0. Tags
 /// of different addresses may collide (IPv6 ones are folded), which only offers the caller a
 /// holder it then rules out on the real addresses.
-fn tag(ip: IpAddr) -> u32 {
+pub(super) fn address_tag(ip: IpAddr) -> u32 {
     match ip {
         IpAddr::V4(v4) => u32::from(v4),
         IpAddr::V6(v6) => {
@@ -31,7 +31,7 @@ fn tag(ip: IpAddr) -> u32 {
     }
 }
 
-const WILDCARD_TAG: u32 = 0;
+pub(super) const WILDCARD_TAG: u32 = 0;
 
 #[derive(Debug, Default)]
 pub(super) struct BindIndex {
@@ -43,7 +43,10 @@ pub(super) struct BindIndex {
 impl BindIndex {
     /// Indexes `id` as holding `ip` on `key`'s port.
     pub(super) fn insert(&mut self, key: PortKey, ip: IpAddr, id: SockId) {
-        self.by_port.entry(key).or_default().push((tag(ip), id));
+        self.by_port
+            .entry(key)
+            .or_default()
+            .push((address_tag(ip), id));
     }
 
     /// Drops `id` from `key`'s port.
@@ -66,7 +69,7 @@ impl BindIndex {
         key: PortKey,
         ip: IpAddr,
     ) -> impl Iterator<Item = &SockId> + '_ {
-        let (any, wanted) = (ip.is_unspecified(), tag(ip));
+        let (any, wanted) = (ip.is_unspecified(), address_tag(ip));
         self.by_port
             .get(&key)
             .into_iter()

@@ -35,7 +35,7 @@ pub use summary::{ConnectionRecord, ConnectionSink, TcpAggregate, UdpAggregate};
 
 use crate::int_hash::IntHashBuilder;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 
 use crate::config::matching::{Matcher, Role};
 use crate::config::Topology;
@@ -92,9 +92,9 @@ pub struct Model<'t> {
     sink: Option<&'t mut dyn ConnectionSink>,
     /// Bound sockets by (host, protocol, port): bind conflicts are per host and protocol.
     bound: bind_index::BindIndex,
-    /// Listening TCP sockets by port, with the (canonical) address each listened on, and all
-    /// of them (for NAT'd targets on another port).
-    listeners_by_port: IdMap<u16, BTreeMap<SockId, IpAddr>>,
+    /// Listening TCP sockets by port, with the tag of the (canonical) address each listened on
+    /// (`bind_index::address_tag`), and all of them (for NAT'd targets on another port).
+    listeners_by_port: IdMap<u16, BTreeMap<SockId, u32>>,
     listeners: BTreeSet<SockId>,
     /// Sockets registered with each epoll instance, by (trace, epoll descriptor).
     epoll_interest: IdMap<(TraceId, Fd), BTreeMap<SockId, Ready>>,

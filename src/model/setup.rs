@@ -2,6 +2,7 @@
 
 use std::net::SocketAddr;
 
+use super::bind_index::address_tag;
 use super::options::{self, Nonblock, OptionEffect};
 use super::socket::{Proto, SockState, Socket};
 use super::tcp::Side;
@@ -249,7 +250,7 @@ impl Model<'_> {
         self.listeners_by_port
             .entry(local.port())
             .or_default()
-            .insert(id, local.ip().to_canonical());
+            .insert(id, address_tag(local.ip().to_canonical()));
         self.listeners.insert(id);
         self.touch(WaitKey::AnyListen);
         Verdict::Accept

@@ -1,10 +1,11 @@
 //! TCP connection set-up: connect (and its asynchronous completion), listener lookup, accept.
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 
 use super::{ConnId, Connection};
 use crate::config::matching::Role;
 use crate::fold::SocketEvent;
+use crate::model::bind_index::{address_tag, WILDCARD_TAG};
 use crate::model::options::Nonblock;
 use crate::model::socket::{inet_of, unmapped, Proto, SockState, Socket};
 use crate::model::{CallSpan, ConnectTiming, DeviationKind, Model, Target, Verdict, WaitKey};
@@ -87,13 +88,15 @@ impl Model<'_> {
         let target_ip = target.ip().to_canonical();
         // A listener on another specific address cannot be reached at the target unless a NAT
         // maps it: pass it over without fetching its socket (a port listened on at thousands
-        // of addresses would otherwise cost a socket lookup each). Its address is known stable
-        // here: a listener's address changes only while its port is 0.
-        let elsewhere = |ip: &IpAddr| {
+        // of addresses would otherwise cost a socket lookup each). Different tags mean different
+        // addresses; tag 0 may be a wildcard. A listener's address is stable here: it changes
+        // only while its port is 0.
+        let target_tag = address_tag(target_ip);
+        let elsewhere = |tag: &u32| {
             target.port() != 0
                 && !target_ip.is_unspecified()
-                && !ip.is_unspecified()
-                && *ip != target_ip
+                && *tag != WILDCARD_TAG
+                && *tag != target_tag
                 && (target_ip.is_loopback() || !self.matcher.is_nat_public(target_ip))
         };
         let by_port = self.listeners_by_port.get(&target.port());
