@@ -10,6 +10,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use serde::Serialize;
 
 use super::address::{is_limited_broadcast, is_special};
+use super::answer_cache::AnswerCache;
 use super::{NatRule, Topology};
 use crate::int_hash::IntHashBuilder;
 use crate::source::TraceId;
@@ -135,6 +136,9 @@ pub struct Matcher<'t> {
     ignored: AddrMap<Vec<Option<u16>>>,
     /// Some host is declared without a trace.
     has_unobserved_host: bool,
+    /// Answers of [`Matcher::is_outside`] and [`Matcher::is_unobserved`] already given.
+    outside: AnswerCache,
+    unobserved: AnswerCache,
 }
 
 impl<'t> Matcher<'t> {
@@ -170,6 +174,8 @@ impl<'t> Matcher<'t> {
             publics,
             ignored,
             has_unobserved_host: topology.hosts.iter().any(|h| h.traces.is_empty()),
+            outside: AnswerCache::default(),
+            unobserved: AnswerCache::default(),
         }
     }
 
@@ -311,6 +317,12 @@ impl<'t> Matcher<'t> {
         }
     }
 
+    /// Is `ip` (canonical) the public side of some NAT rule? Only then can a socket bound to
+    /// another specific address be reached at it.
+    pub fn is_nat_public(&self, ip: IpAddr) -> bool {
+        self.publics.contains_key(&ip)
+    }
+
     /// Is `addr` an endpoint the configuration says to ignore?
     pub fn is_ignored(&self, addr: SocketAddr) -> bool {
         let ip = addr.ip().to_canonical();
@@ -322,6 +334,10 @@ impl<'t> Matcher<'t> {
 
     /// Is `addr` outside the modelled world (ignored, or the address of no host)?
     pub fn is_outside(&self, addr: SocketAddr) -> bool {
+        self.outside.get_or(addr, || self.find_outside(addr))
+    }
+
+    fn find_outside(&self, addr: SocketAddr) -> bool {
         if self.is_ignored(addr) {
             return true;
         }
@@ -350,6 +366,10 @@ impl<'t> Matcher<'t> {
     /// peer is *unobserved*, not absent: the local trace alone settles what happened to the
     /// calls that address it.
     pub fn is_unobserved(&self, addr: SocketAddr) -> bool {
+        self.unobserved.get_or(addr, || self.find_unobserved(addr))
+    }
+
+    fn find_unobserved(&self, addr: SocketAddr) -> bool {
         if self.is_outside(addr) {
             return true;
         }

@@ -2,6 +2,7 @@
 //! endpoints to ignore. Read from the original NetCheck config format or inferred from traces.
 
 mod address;
+mod answer_cache;
 mod file;
 pub mod infer;
 mod inputs;

@@ -15,6 +15,7 @@ use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::{Arc, Mutex};
 
 use super::fd_map::FdMap;
+use crate::int_hash::IntHashBuilder;
 
 use crate::parse::Fd;
 
@@ -88,13 +89,15 @@ pub struct Tables {
     tables: Vec<Table>,
     /// Tables no process uses any more, for reuse: memory follows live processes.
     free: Vec<TableId>,
-    table_of_pid: HashMap<u32, TableId>,
+    /// This map and `last_pid` are used on every socket event: seeded integer hasher, not
+    /// SipHash (see `int_hash.rs`).
+    table_of_pid: HashMap<u32, TableId, IntHashBuilder>,
     /// The last answer of [`Tables::table_of`]: runs of calls by one pid are the rule. Cleared
     /// whenever `table_of_pid` changes.
     recent: Option<(u32, TableId)>,
     closed: ClosedQueue,
     /// Last pid seen using each socket (for synthetic events).
-    last_pid: HashMap<SockNo, u32>,
+    last_pid: HashMap<SockNo, u32, IntHashBuilder>,
     /// Processes that exited while their table still waited for the call that created them
     /// (or that no call in the trace created).
     ended_before_created: HashSet<u32>,

@@ -12,6 +12,9 @@
 //! [`connect`] (TCP connect, its completion, accept), [`stream`] (TCP send and receive),
 //! [`dgram`] (transfer dispatch and UDP), [`wait`] (select, poll, epoll).
 
+mod bind_index;
+pub mod endpoint_table;
+
 mod exchange;
 pub mod options;
 pub mod outcome;
@@ -88,9 +91,10 @@ pub struct Model<'t> {
     /// Where each finished connection's record goes (`--connections`).
     sink: Option<&'t mut dyn ConnectionSink>,
     /// Bound sockets by (host, protocol, port): bind conflicts are per host and protocol.
-    bound: IdMap<(u64, Proto, u16), Vec<SockId>>,
-    /// Listening TCP sockets by port, and all of them (for NAT'd targets on another port).
-    listeners_by_port: IdMap<u16, BTreeSet<SockId>>,
+    bound: bind_index::BindIndex,
+    /// Listening TCP sockets by port, with the tag of the (canonical) address each listened on
+    /// (`bind_index::address_tag`), and all of them (for NAT'd targets on another port).
+    listeners_by_port: IdMap<u16, BTreeMap<SockId, u32>>,
     listeners: BTreeSet<SockId>,
     /// Sockets registered with each epoll instance, by (trace, epoll descriptor).
     epoll_interest: IdMap<(TraceId, Fd), BTreeMap<SockId, Ready>>,
@@ -109,7 +113,7 @@ pub struct Model<'t> {
     /// Timed round trips of closed sockets with traced peers (see `round_trips.rs`).
     round_trips: Vec<round_trips::SocketRoundTrips>,
     /// Each (trace, address) pair's first accepted connect (see `tcp/load.rs`).
-    first_connections: HashMap<(TraceId, SocketAddr), Loc>,
+    first_connections: IdMap<(TraceId, SocketAddr), Loc>,
     /// Each listener's load (see `tcp/load.rs`).
     listener_loads: IdMap<SockId, tcp::load::ListenerLoad>,
     /// Exchanges of closed sockets with unanswered requests, settled at the end.
@@ -162,7 +166,7 @@ impl<'t> Model<'t> {
             exchanges_awaiting_delivery: Default::default(),
             closed_exchanges: Vec::new(),
             listener_loads: Default::default(),
-            first_connections: HashMap::new(),
+            first_connections: Default::default(),
             round_trips: Vec::new(),
             unanswered: Vec::new(),
             wait_keys: Vec::new(),
@@ -215,7 +219,13 @@ impl<'t> Model<'t> {
             Verdict::Deviation(d) => Verdict::Deviation(d),
             _ => {
                 let sock = ev.socks.first().map(|(_, s)| *s);
-                let dev = self.deviation(DeviationKind::Forced, ev, sock, Vec::new(), reason);
+                let dev = self.deviation(
+                    DeviationKind::Forced,
+                    ev,
+                    sock,
+                    Vec::new(),
+                    reason.to_string(),
+                );
                 Verdict::Deviation(dev)
             }
         };
@@ -257,8 +267,7 @@ impl<'t> Model<'t> {
     pub fn state_snapshot(&self) -> String {
         let mut sockets: Vec<&Socket> = self.sockets.values().map(|s| &**s).collect();
         sockets.sort_by_key(|s| s.id);
-        let mut bound: Vec<_> = self.bound.iter().collect();
-        bound.sort();
+        let bound = self.bound.snapshot();
         let mut listeners: Vec<_> = self.listeners_by_port.iter().collect();
         listeners.sort();
         let mut epoll: Vec<_> = self.epoll_interest.iter().collect();
@@ -484,6 +493,10 @@ impl<'t> Model<'t> {
 
     /// Returns a retry verdict, remembering what the call waits for.
     fn wait_for(&mut self, reason: String, keys: &[WaitKey]) -> Verdict {
+        self.wait_with(WaitReason::Text(reason), keys)
+    }
+
+    fn wait_with(&mut self, reason: WaitReason, keys: &[WaitKey]) -> Verdict {
         self.wait_keys.extend_from_slice(keys);
         Verdict::RetryLater(reason)
     }

@@ -15,11 +15,46 @@ pub enum Verdict {
     /// Consistent with the model: applied.
     Accept,
     /// Not consistent yet (e.g. recv of bytes not yet sent); the model state is unchanged.
-    RetryLater(String),
+    RetryLater(WaitReason),
     /// Consumed, but it contradicts the model: evidence of a problem.
     Deviation(Deviation),
     /// Outside the modelled world (ignored endpoint, unix socket, file...).
     NotModelled,
+}
+
+/// Why a call must wait. Put into words only when read (a blocked ordering, `netcheck order`):
+/// most receives wait once for their bytes, and formatting each reason cost 2% of a run.
+#[derive(Debug, Clone, PartialEq)]
+pub enum WaitReason {
+    Text(String),
+    /// A receive of `wanted` bytes with only `in_flight` sent to `sock` so far.
+    Bytes {
+        wanted: u64,
+        in_flight: u64,
+        sock: SockId,
+    },
+}
+
+impl std::fmt::Display for WaitReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            WaitReason::Text(text) => f.write_str(text),
+            WaitReason::Bytes {
+                wanted,
+                in_flight,
+                sock,
+            } => write!(
+                f,
+                "waiting for {wanted} bytes, {in_flight} in flight to {sock}"
+            ),
+        }
+    }
+}
+
+impl Serialize for WaitReason {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
 }
 
 /// A contradiction between a trace and the model.

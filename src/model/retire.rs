@@ -5,7 +5,7 @@
 //! memory follows live connections rather than trace length. The first few are kept as examples
 //! for reports that draw healthy traffic when nothing went wrong.
 
-use super::summary::{failed_connect_state, ConnState, FinishedConnection};
+use super::summary::{connection_record, failed_connect_state, ConnState, FinishedConnection};
 use super::tcp::{ConnId, Connection};
 use super::{DeviationKind, Model, PendingConnect, TcpConnection};
 use crate::source::SockId;
@@ -48,9 +48,9 @@ impl Model<'_> {
             opened: c.opened_at,
             closed: c.closed_at,
         };
-        let record = self.traffic.add_connection(self.topology, &done);
+        self.traffic.add_connection(self.topology, &done);
         if let Some(sink) = self.sink.as_deref_mut() {
-            sink.record(&record);
+            sink.record(&connection_record(self.topology, &done));
         }
         if let Some(server) = outcome.server {
             self.activity_mut(outcome.client.trace).peer_links += 1;

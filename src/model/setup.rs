@@ -2,6 +2,7 @@
 
 use std::net::SocketAddr;
 
+use super::bind_index::address_tag;
 use super::options::{self, Nonblock, OptionEffect};
 use super::socket::{Proto, SockState, Socket};
 use super::tcp::Side;
@@ -147,8 +148,8 @@ impl Model<'_> {
             return None;
         }
         let key = (self.host_key(id.trace), sock.proto, addr.port());
-        let holders = self.bound.get(&key)?;
-        holders.iter().find_map(|other_id| {
+        let mut holders = self.bound.candidates(key, addr.ip());
+        holders.find_map(|other_id| {
             let other = self.sockets.get(other_id)?;
             let other_addr = other.local?;
             if *other_id == id
@@ -179,9 +180,7 @@ impl Model<'_> {
         if !sock.in_bind_index && addr.port() != 0 {
             sock.in_bind_index = true;
             self.bound
-                .entry((host, sock.proto, addr.port()))
-                .or_default()
-                .push(id);
+                .insert((host, sock.proto, addr.port()), addr.ip(), id);
         }
     }
 
@@ -191,13 +190,7 @@ impl Model<'_> {
             return;
         };
         if let (true, Some(local)) = (sock.in_bind_index, sock.local) {
-            let key = (host, sock.proto, local.port());
-            if let Some(list) = self.bound.get_mut(&key) {
-                list.retain(|s| *s != id);
-                if list.is_empty() {
-                    self.bound.remove(&key);
-                }
-            }
+            self.bound.remove((host, sock.proto, local.port()), id);
         }
         if sock.state() == SockState::Listen {
             let port = sock.local.map_or(0, |l| l.port());
@@ -257,7 +250,7 @@ impl Model<'_> {
         self.listeners_by_port
             .entry(local.port())
             .or_default()
-            .insert(id);
+            .insert(id, address_tag(local.ip().to_canonical()));
         self.listeners.insert(id);
         self.touch(WaitKey::AnyListen);
         Verdict::Accept

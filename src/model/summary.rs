@@ -8,6 +8,7 @@ use std::net::SocketAddr;
 
 use serde::Serialize;
 
+use super::endpoint_table::{host_of, EndpointTable};
 use super::outcome::{Stream, TcpConnection, UdpFlow};
 use crate::config::Topology;
 use crate::parse::Errno;
@@ -150,8 +151,8 @@ pub struct FoldedLink {
 /// The aggregates as the replay builds them.
 #[derive(Debug, Clone, Default)]
 pub struct TrafficSummary {
-    tcp: BTreeMap<(String, String), TcpAggregate>,
-    udp: BTreeMap<(String, String), UdpAggregate>,
+    tcp: EndpointTable<TcpAggregate>,
+    udp: EndpointTable<UdpAggregate>,
     folded: BTreeMap<(TraceId, TraceId), FoldedLink>,
 }
 
@@ -163,52 +164,44 @@ pub struct FinishedConnection<'a> {
     pub closed: Option<f64>,
 }
 
-fn host_of(topology: &Topology, trace: TraceId) -> String {
-    topology
-        .traces
-        .get(trace.0 as usize)
-        .and_then(|spec| topology.hosts.get(spec.host))
-        .map_or_else(|| trace.to_string(), |h| h.name.clone())
-}
-
 fn addr_text(addr: Option<SocketAddr>) -> String {
     addr.map_or_else(|| "unknown".to_string(), |a| a.to_string())
 }
 
+/// `done`'s record, as `--connections` writes it.
+pub fn connection_record(topology: &Topology, done: &FinishedConnection) -> ConnectionRecord {
+    let c = done.connection;
+    ConnectionRecord {
+        client: c.client.to_string(),
+        server: c.server.map_or_else(String::new, |s| s.to_string()),
+        client_host: host_of(topology, c.client.trace),
+        client_address: addr_text(c.server_view.1.or(c.client_view.0)),
+        server_address: addr_text(c.client_view.1),
+        state: done.state,
+        description: done.state.words(),
+        to_server: ByteCounts::of(&c.to_server),
+        to_client: ByteCounts::of(&c.to_client),
+        opened: done.opened,
+        closed: done.closed,
+        connect_trace: c.connect_loc.trace.to_string(),
+        connect_line: c.connect_loc.line,
+    }
+}
+
 impl TrafficSummary {
-    /// Counts `done` and returns its record.
-    pub fn add_connection(
-        &mut self,
-        topology: &Topology,
-        done: &FinishedConnection,
-    ) -> ConnectionRecord {
+    /// Counts `done`.
+    pub fn add_connection(&mut self, topology: &Topology, done: &FinishedConnection) {
         let c = done.connection;
-        let record = ConnectionRecord {
-            client: c.client.to_string(),
-            server: c.server.map_or_else(String::new, |s| s.to_string()),
-            client_host: host_of(topology, c.client.trace),
-            client_address: addr_text(c.server_view.1.or(c.client_view.0)),
-            server_address: addr_text(c.client_view.1),
-            state: done.state,
-            description: done.state.words(),
-            to_server: ByteCounts::of(&c.to_server),
-            to_client: ByteCounts::of(&c.to_client),
-            opened: done.opened,
-            closed: done.closed,
-            connect_trace: c.connect_loc.trace.to_string(),
-            connect_line: c.connect_loc.line,
-        };
         let duration = done.opened.zip(done.closed).map(|(o, c)| (c - o).max(0.0));
-        let aggregate = self.tcp_entry(record.client_host.clone(), c.client_view.1);
-        aggregate.to_server.add(record.to_server);
-        aggregate.to_client.add(record.to_client);
+        let aggregate = self.tcp.entry(topology, c.client.trace, c.client_view.1);
+        aggregate.to_server.add(ByteCounts::of(&c.to_server));
+        aggregate.to_client.add(ByteCounts::of(&c.to_client));
         if let Some(seconds) = duration {
             aggregate.timed += 1;
             aggregate.total_seconds += seconds;
             aggregate.longest_seconds = aggregate.longest_seconds.max(seconds);
         }
         aggregate.count(done.state);
-        record
     }
 
     /// Counts a connect that made no connection (refused, failed, never answered).
@@ -219,22 +212,16 @@ impl TrafficSummary {
         target: SocketAddr,
         state: ConnState,
     ) {
-        let host = host_of(topology, sock.trace);
-        self.tcp_entry(host, Some(target)).count(state);
+        self.tcp
+            .entry(topology, sock.trace, Some(target))
+            .count(state);
     }
 
     /// Counts a UDP flow.
     pub fn add_flow(&mut self, topology: &Topology, flow: &UdpFlow) {
-        let host = host_of(topology, flow.sender.trace);
-        let receiver = flow.receiver_addr.to_string();
         let aggregate = self
             .udp
-            .entry((host.clone(), receiver.clone()))
-            .or_insert_with(|| UdpAggregate {
-                sender_host: host,
-                receiver_endpoint: receiver,
-                ..UdpAggregate::default()
-            });
+            .entry(topology, flow.sender.trace, Some(flow.receiver_addr));
         aggregate.flows += 1;
         if flow.receivers.is_empty() {
             aggregate.flows_without_receiver += 1;
@@ -253,17 +240,6 @@ impl TrafficSummary {
                 lost: bytes(sent - received),
             });
         }
-    }
-
-    fn tcp_entry(&mut self, host: String, server: Option<SocketAddr>) -> &mut TcpAggregate {
-        let endpoint = addr_text(server);
-        self.tcp
-            .entry((host.clone(), endpoint.clone()))
-            .or_insert_with(|| TcpAggregate {
-                client_host: host,
-                server_endpoint: endpoint,
-                ..TcpAggregate::default()
-            })
     }
 
     /// Counts a connection dropped from the list (after [`TrafficSummary::add_connection`]).
@@ -288,10 +264,25 @@ impl TrafficSummary {
 
     /// The aggregates, sorted by host then endpoint.
     pub fn into_lists(self) -> (Vec<TcpAggregate>, Vec<UdpAggregate>) {
-        (
-            self.tcp.into_values().collect(),
-            self.udp.into_values().collect(),
-        )
+        let tcp = self
+            .tcp
+            .into_rows()
+            .into_iter()
+            .map(|(host, endpoint, a)| TcpAggregate {
+                client_host: host,
+                server_endpoint: endpoint,
+                ..a
+            });
+        let udp = self
+            .udp
+            .into_rows()
+            .into_iter()
+            .map(|(host, endpoint, a)| UdpAggregate {
+                sender_host: host,
+                receiver_endpoint: endpoint,
+                ..a
+            });
+        (tcp.collect(), udp.collect())
     }
 }
 

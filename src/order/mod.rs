@@ -20,7 +20,7 @@ use std::collections::{BTreeSet, HashMap};
 use crate::config::Topology;
 use crate::fold::SocketEvent;
 use crate::int_hash::IntHashBuilder;
-use crate::model::{BlockedPoint, Model, ReplayOutcome, Verdict, WaitKey};
+use crate::model::{BlockedPoint, Model, ReplayOutcome, Verdict, WaitKey, WaitReason};
 use crate::source::Loc;
 
 /// One call placed in the global order.
@@ -56,7 +56,7 @@ fn time_rank(time: Option<f64>) -> u64 {
 
 enum Slot {
     Ready(ReadyKey),
-    Waiting { epoch: u64, reason: String },
+    Waiting { epoch: u64, reason: WaitReason },
     Done,
 }
 
@@ -117,7 +117,7 @@ impl<'a, 't> Scheduler<'a, 't> {
         }
     }
 
-    fn park(&mut self, lane: usize, reason: String) {
+    fn park(&mut self, lane: usize, reason: WaitReason) {
         let keys = self.model.wait_keys().to_vec();
         let l = &mut self.lanes[lane];
         l.epoch += 1;
@@ -229,7 +229,7 @@ impl<'a, 't> Scheduler<'a, 't> {
             .filter_map(|&i| {
                 let l = &self.lanes[i];
                 let reason = match &l.slot {
-                    Slot::Waiting { reason, .. } => reason.clone(),
+                    Slot::Waiting { reason, .. } => reason.to_string(),
                     _ => String::new(),
                 };
                 Some((l.head.as_ref()?.call.loc, reason))

@@ -5,6 +5,7 @@ use std::fmt::Write as _;
 
 use super::{DirectionStats, Report, ReportFinding};
 use crate::diagnose::Class;
+use crate::model::endpoint_table::{ENDPOINTS_LISTED_PER_HOST, OTHER_ENDPOINTS};
 use crate::model::summary::ByteCounts;
 use crate::model::TcpAggregate;
 
@@ -204,7 +205,7 @@ fn statistics(out: &mut String, report: &Report, style: Style) {
                 out,
                 "{} -> {}: {}{}",
                 a.sender_host,
-                a.receiver_endpoint,
+                endpoint_words(&a.receiver_endpoint),
                 plural(a.flows, "flow"),
                 if a.flows_without_receiver > 0 {
                     format!(", {} with no traced receiver", a.flows_without_receiver)
@@ -256,7 +257,7 @@ fn tcp_aggregate(out: &mut String, a: &TcpAggregate) {
         out,
         "{} -> {}: {} ({})",
         a.client_host,
-        a.server_endpoint,
+        endpoint_words(&a.server_endpoint),
         plural(a.connections, "connection"),
         states.join(", ")
     );
@@ -271,6 +272,16 @@ fn tcp_aggregate(out: &mut String, a: &TcpAggregate) {
             a.total_seconds / a.timed as f64,
             a.longest_seconds
         );
+    }
+}
+
+/// An aggregate's endpoint as the text report names it: the row that sums a host's traffic
+/// beyond its listed endpoints says so.
+fn endpoint_words(endpoint: &str) -> String {
+    if endpoint == OTHER_ENDPOINTS {
+        format!("other endpoints (beyond the first {ENDPOINTS_LISTED_PER_HOST}, summed)")
+    } else {
+        endpoint.to_string()
     }
 }
 

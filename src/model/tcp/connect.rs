@@ -5,6 +5,7 @@ use std::net::SocketAddr;
 use super::{ConnId, Connection};
 use crate::config::matching::Role;
 use crate::fold::SocketEvent;
+use crate::model::bind_index::{address_tag, WILDCARD_TAG};
 use crate::model::options::Nonblock;
 use crate::model::socket::{inet_of, unmapped, Proto, SockState, Socket};
 use crate::model::{CallSpan, ConnectTiming, DeviationKind, Model, Target, Verdict, WaitKey};
@@ -84,8 +85,24 @@ impl Model<'_> {
             }
             self.can_be(*id, l.local_or_any(), client.trace, target, Role::Server)
         };
+        let target_ip = target.ip().to_canonical();
+        // A listener on another specific address cannot be reached at the target unless a NAT
+        // maps it: pass it over without fetching its socket (a port listened on at thousands
+        // of addresses would otherwise cost a socket lookup each). Different tags mean different
+        // addresses; tag 0 may be a wildcard. A listener's address is stable here: it changes
+        // only while its port is 0.
+        let target_tag = address_tag(target_ip);
+        let elsewhere = |tag: &u32| {
+            target.port() != 0
+                && !target_ip.is_unspecified()
+                && *tag != WILDCARD_TAG
+                && *tag != target_tag
+                && (target_ip.is_loopback() || !self.matcher.is_nat_public(target_ip))
+        };
         let by_port = self.listeners_by_port.get(&target.port());
-        if let Some(found) = by_port.and_then(|set| set.iter().find(|id| fits(id))) {
+        if let Some((found, _)) =
+            by_port.and_then(|set| set.iter().find(|(id, ip)| !elsewhere(ip) && fits(id)))
+        {
             return Some(*found);
         }
         // A NAT or port forward may map the port: try every listener (listeners are few).
@@ -623,7 +640,7 @@ impl Model<'_> {
         self.listeners_by_port
             .get(&port)
             .into_iter()
-            .flatten()
+            .flat_map(|set| set.keys())
             .copied()
             .filter(|other| {
                 *other != listener

@@ -6,7 +6,7 @@ use super::{ConnId, Side};
 use crate::fold::SocketEvent;
 use crate::model::exchange::PeerRead;
 use crate::model::socket::SockState;
-use crate::model::{DeviationKind, Model, Verdict, WaitKey};
+use crate::model::{DeviationKind, Model, Verdict, WaitKey, WaitReason};
 use crate::parse::{Errno, MsgFlags, Payload};
 use crate::source::SockId;
 
@@ -417,13 +417,12 @@ impl Model<'_> {
         }
         let missing = bytes.len > unreceived && !desync;
         if missing && !forcing {
-            return self.wait_for(
-                format!(
-                    "waiting for {} bytes, {unreceived} in flight to {id}",
-                    bytes.len
-                ),
-                &[WaitKey::Sock(id)],
-            );
+            let reason = WaitReason::Bytes {
+                wanted: bytes.len,
+                in_flight: unreceived,
+                sock: id,
+            };
+            return self.wait_with(reason, &[WaitKey::Sock(id)]);
         }
         let mismatch = !missing && exact_content && !flags.trunc && !incoming.agrees(bytes.shown);
         if let Some(sender) = self.conns.get(conn_id).and_then(|c| c.peer_of(side)) {

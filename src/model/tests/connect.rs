@@ -412,3 +412,30 @@ fn reuseport_listeners_share_the_connections() {
     let out = w.finish();
     assert!(out.tcp.iter().all(|c| c.server.is_some()));
 }
+
+#[test]
+fn a_connect_finds_the_listener_of_its_address_among_others_on_its_port() {
+    let topo = two_hosts();
+    let mut a = Script::new(0);
+    for (i, at) in ["127.0.0.2:80", "[::1]:80"].into_iter().enumerate() {
+        let other = if i == 0 { a.tcp() } else { a.tcp6() };
+        a.bind(other, at);
+        a.listen(other);
+    }
+    let wanted = a.tcp();
+    a.bind(wanted, "127.0.0.1:80");
+    let listen = a.listen(wanted);
+    let c = a.tcp();
+    let connect = a.connect(c, "127.0.0.1:80");
+    let mut w = World::new(&topo, vec![a]);
+    let listener = w.traces[0]
+        .iter()
+        .find(|ev| ev.call.loc == listen)
+        .and_then(|ev| ev.socks.first())
+        .map(|(_, id)| *id);
+    assert_eq!(w.upto(connect), Verdict::Accept);
+    let out = w.finish();
+    assert_eq!(out.tcp.len(), 1);
+    assert!(listener.is_some());
+    assert_eq!(out.tcp[0].listener, listener);
+}

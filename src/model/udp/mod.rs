@@ -15,7 +15,12 @@ use std::hash::{Hash, Hasher};
 use std::net::SocketAddr;
 
 use super::outcome::UdpFlow;
+use crate::int_hash::IntHashBuilder;
 use crate::source::{Loc, SockId};
+
+/// The flows' indexes are looked up per datagram: keys are small integers and digests, hashed
+/// with the seeded integer hasher rather than SipHash (see `int_hash.rs`).
+type IdMap<K, V> = HashMap<K, V, IntHashBuilder>;
 
 pub type FlowId = usize;
 
@@ -61,7 +66,7 @@ pub struct Flow {
     /// length → (sent, received)
     by_size: BTreeMap<u64, (u64, u64)>,
     pub first_send: Loc,
-    inflight: HashMap<DgramKey, InFlight>,
+    inflight: IdMap<DgramKey, InFlight>,
 }
 
 impl Flow {
@@ -111,11 +116,11 @@ pub struct Received<'a> {
 #[derive(Debug, Default)]
 pub struct Flows {
     flows: Vec<Flow>,
-    by_endpoints: HashMap<(SockId, SocketAddr), FlowId>,
-    by_dgram: HashMap<DgramKey, Vec<FlowId>>,
+    by_endpoints: IdMap<(SockId, SocketAddr), FlowId>,
+    by_dgram: IdMap<DgramKey, Vec<FlowId>>,
     /// Flows with datagrams in flight, by destination port (only those: a receive or a wait
     /// never looks at drained flows).
-    in_flight_by_port: HashMap<u16, BTreeSet<FlowId>>,
+    in_flight_by_port: IdMap<u16, BTreeSet<FlowId>>,
 }
 
 impl Flows {
@@ -144,7 +149,7 @@ impl Flows {
                     receivers: Vec::new(),
                     by_size: BTreeMap::new(),
                     first_send: loc,
-                    inflight: HashMap::new(),
+                    inflight: IdMap::default(),
                 });
                 self.by_endpoints.insert((sender, dest), id);
                 (id, true)

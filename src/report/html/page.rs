@@ -9,6 +9,7 @@ use std::hash::{Hash, Hasher};
 use super::diagram::Diagram;
 use super::escape::{html, script_json};
 use super::layout;
+use crate::model::endpoint_table::OTHER_ENDPOINTS;
 use crate::model::summary::{ByteCounts, ConnState};
 use crate::report::{caret, DirectionStats, Report, ReportFinding};
 
@@ -278,7 +279,8 @@ fn untraced_peers(report: &Report) -> BTreeSet<String> {
         .iter()
         .filter(|a| a.flows_without_receiver > 0)
         .map(|a| a.receiver_endpoint.clone());
-    tcp.chain(udp).collect()
+    // The row summing a host's traffic beyond its listed endpoints is no address.
+    tcp.chain(udp).filter(|e| e != OTHER_ENDPOINTS).collect()
 }
 
 fn traces(out: &mut String, report: &Report) {
