@@ -7,8 +7,8 @@ use crate::config::{Inputs, Topology};
 use crate::diagnose::registry::RULES;
 use crate::diagnose::rule::Rule;
 use crate::diagnose::{Class, Finding};
-use crate::fold::FoldStats;
-use crate::model::{DeviationKind, ReplayOutcome, TcpConnection};
+use crate::fold::{FoldStats, ProgramContext};
+use crate::model::{CallSpan, DeviationKind, ListenerRecord, ReplayOutcome, TcpConnection};
 use crate::parse::{Errno, ParseStats};
 use crate::pipeline::{run_pipeline, Analysis};
 
@@ -63,6 +63,43 @@ pub fn connect_failed(errno: Errno, listening: bool) -> ReplayOutcome {
     })
 }
 
+/// A call at `line` of `trace` at `time` (start and end).
+pub fn span_at(trace: u32, line: u64, time: f64) -> CallSpan {
+    CallSpan {
+        loc: loc(trace, line),
+        start: Some(time),
+        end: Some(time),
+    }
+}
+
+/// A refusal of the client (trace A) to 10.0.0.2:80 at `refused`, where B0 listened from
+/// `listen` until `close` (each a line and a time), closed while its program was `context`.
+pub fn refused_against(
+    refused: (u64, f64),
+    listen: (u64, f64),
+    close: (u64, f64),
+    context: ProgramContext,
+) -> ReplayOutcome {
+    let kind = DeviationKind::ConnectFailed {
+        errno: Errno::ECONNREFUSED,
+        target: addr("10.0.0.2:80"),
+        listener: None,
+    };
+    ReplayOutcome {
+        deviations: vec![deviation(kind, loc(0, refused.0), Some(sock(0, 0)))],
+        failed_connect_spans: vec![span_at(0, refused.0, refused.1)],
+        listeners: vec![ListenerRecord {
+            sock: sock(1, 0),
+            local: addr("10.0.0.2:80"),
+            v6only: false,
+            listen: span_at(1, listen.0, listen.1),
+            close: Some(span_at(1, close.0, close.1)),
+            close_context: context,
+        }],
+        ..ReplayOutcome::default()
+    }
+}
+
 /// A client → server connection, accepted, with `sent`/`received` bytes towards the server.
 pub fn accepted(sent: u64, received: u64, largest: u64) -> TcpConnection {
     let mut c = connection(
@@ -114,7 +151,14 @@ pub fn assert_only_rule(
     outcome: ReplayOutcome,
     parse: Vec<ParseStats>,
 ) -> Vec<Finding> {
-    let found = Analysis::new(topology, parse, Vec::new(), outcome).findings;
+    only_rule_in(
+        rule,
+        Analysis::new(topology, parse, Vec::new(), outcome).findings,
+    )
+}
+
+/// The checks of [`assert_only_rule`] on findings already made.
+fn only_rule_in(rule: &Rule, found: Vec<Finding>) -> Vec<Finding> {
     assert_eq!(
         rules_of(&found),
         vec![rule.id],
@@ -159,19 +203,10 @@ pub fn assert_fires_on_traces(
     outcome: ReplayOutcome,
     fold: Vec<FoldStats>,
 ) -> Vec<Finding> {
-    let found = Analysis::new(two_hosts(), none(), fold, outcome).findings;
-    assert_eq!(
-        rules_of(&found),
-        vec![rule.id],
-        "pattern for {}: {found:#?}",
-        rule.id
-    );
-    let class = RULES.iter().find(|r| r.id == rule.id).map(|r| r.class);
-    assert!(found.iter().all(|f| Some(f.class) == class));
-    assert!(found
-        .iter()
-        .all(|f| f.evidence.iter().all(|e| e.loc.line > 0)));
-    found
+    only_rule_in(
+        rule,
+        Analysis::new(two_hosts(), none(), fold, outcome).findings,
+    )
 }
 
 /// Fold counters for traces A and B, each asked to stop at the line given (None: never).

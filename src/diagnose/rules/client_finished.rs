@@ -1,10 +1,7 @@
 //! `client-finished`: a client exited successfully with its connection open, and its server's
 //! reset or late sends followed: the client was done, nothing it needed was lost.
 
-use super::{
-    claim_connection_failure, connection_failures, deviation_evidence, group_by, sock_or_trace,
-    subject,
-};
+use super::{connection_failures, explained_connection_failures, group_by, sock_or_trace, subject};
 use crate::diagnose::rule::Rule;
 use crate::diagnose::{Claims, Class, Context, Finding};
 use crate::fold::ProgramContext;
@@ -53,7 +50,7 @@ fn detect(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
     let groups = group_by(failures, |f| sock_or_trace(f.deviation));
     let mut findings = Vec::new();
     for ((trace, sock), group) in groups {
-        let mut finding = RULE
+        let finding = RULE
             .finding(
                 format!(
                     "{} saw its client exit successfully with the connection open; the server's \
@@ -68,16 +65,13 @@ fn detect(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
                 "because: the client program exited with status 0 while it held the connection: \
                  it had what it needed",
             );
-        for failure in &group {
-            finding = finding.with_evidence(deviation_evidence(
-                failure.deviation,
-                "after the client exited",
-            ));
-            finding = finding.with_fact(failure.deviation.detail.clone());
-            claim_connection_failure(cx, claims, failure);
-        }
-        finding.facts.dedup();
-        findings.push(finding);
+        findings.push(explained_connection_failures(
+            cx,
+            claims,
+            finding,
+            &group,
+            "after the client exited",
+        ));
     }
     findings
 }

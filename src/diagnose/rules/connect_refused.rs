@@ -79,7 +79,8 @@ fn detect(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
 #[cfg(test)]
 mod tests {
     use super::RULE;
-    use crate::model::{CallSpan, Deviation, DeviationKind, ListenerRecord, ReplayOutcome};
+    use crate::fold::ProgramContext;
+    use crate::model::{Deviation, ReplayOutcome};
     use crate::parse::Errno;
     use crate::testkit::fixtures::*;
     use crate::testkit::rules::*;
@@ -104,29 +105,12 @@ mod tests {
     /// A refusal of the client (trace A) to 10.0.0.2:80, where B0 listened from `listen` until
     /// `close`, with the refused call at `refused` (times in seconds).
     fn refused_near(listen: f64, close: f64, refused: f64) -> ReplayOutcome {
-        let at = |trace: u32, line: u64, time: f64| CallSpan {
-            loc: loc(trace, line),
-            start: Some(time),
-            end: Some(time),
-        };
-        let kind = DeviationKind::ConnectFailed {
-            errno: Errno::ECONNREFUSED,
-            target: addr("10.0.0.2:80"),
-            listener: None,
-        };
-        ReplayOutcome {
-            deviations: vec![deviation(kind, loc(0, 169), Some(sock(0, 0)))],
-            failed_connect_spans: vec![at(0, 169, refused)],
-            listeners: vec![ListenerRecord {
-                sock: sock(1, 0),
-                local: addr("10.0.0.2:80"),
-                v6only: false,
-                listen: at(1, 99, listen),
-                close: Some(at(1, 100, close)),
-                close_context: Default::default(),
-            }],
-            ..ReplayOutcome::default()
-        }
+        refused_against(
+            (169, refused),
+            (99, listen),
+            (100, close),
+            ProgramContext::Running,
+        )
     }
 
     /// lab/killed-listener--curl--python--record: python listens (server.trace:99, at

@@ -4,8 +4,8 @@
 use std::collections::BTreeSet;
 
 use super::{
-    claim_connection_failure, connection_failures, deviation_evidence, failed_connect_findings,
-    group_by, listener_stopped_before, ConnectionFailure, FailedConnect,
+    connection_failures, explained_connection_failures, failed_connect_findings, group_by,
+    listener_stopped_before, ConnectionFailure, FailedConnect,
 };
 use crate::diagnose::rule::Rule;
 use crate::diagnose::{Claims, Class, Context, Evidence, Finding};
@@ -119,7 +119,7 @@ fn connection_findings(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
             .filter_map(|f| f.deviation.sock.map(|s| s.to_string()))
             .collect();
         let peer_who = peer.map_or_else(|| "its peer".to_string(), |p| cx.who(p));
-        let mut finding = RULE
+        let finding = RULE
             .finding(
                 format!(
                     "{} saw {} reset(s) or send(s) into closed connections (socket(s) {}) after \
@@ -136,15 +136,13 @@ fn connection_findings(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
                 "because: the peer closed these connections while it was being stopped (a stop \
                  signal, or its process's death), and this program was asked to stop as well",
             );
-        for failure in &group {
-            finding = finding.with_evidence(deviation_evidence(
-                failure.deviation,
-                "failure after the peer was stopped",
-            ));
-            finding = finding.with_fact(failure.deviation.detail.clone());
-            claim_connection_failure(cx, claims, failure);
-        }
-        finding.facts.dedup();
+        let finding = explained_connection_failures(
+            cx,
+            claims,
+            finding,
+            &group,
+            "failure after the peer was stopped",
+        );
         findings.push(with_stop_requests(cx, finding));
     }
     findings
@@ -174,8 +172,7 @@ fn with_stop_requests(cx: &Context, finding: Finding) -> Finding {
 mod tests {
     use super::RULE;
     use crate::fold::ProgramContext;
-    use crate::model::{CallSpan, DeviationKind, ListenerRecord, ReplayOutcome};
-    use crate::parse::Errno;
+    use crate::model::{DeviationKind, ReplayOutcome};
     use crate::pipeline::Analysis;
     use crate::testkit::fixtures::*;
     use crate::testkit::rules::*;
@@ -234,29 +231,12 @@ mod tests {
     /// killed by it (:833, …838.447643), closing its peer listener; e3, stopped itself later
     /// (:957), was refused reconnecting at …838.488022.
     fn refused_after_listener_stopped(context: ProgramContext) -> ReplayOutcome {
-        let at = |trace: u32, line: u64, time: f64| CallSpan {
-            loc: loc(trace, line),
-            start: Some(time),
-            end: Some(time),
-        };
-        let kind = DeviationKind::ConnectFailed {
-            errno: Errno::ECONNREFUSED,
-            target: addr("10.0.0.2:80"),
-            listener: None,
-        };
-        ReplayOutcome {
-            deviations: vec![deviation(kind, loc(0, 890), Some(sock(0, 0)))],
-            failed_connect_spans: vec![at(0, 890, 838.488022)],
-            listeners: vec![ListenerRecord {
-                sock: sock(1, 0),
-                local: addr("10.0.0.2:80"),
-                v6only: false,
-                listen: at(1, 120, 836.118758),
-                close: Some(at(1, 833, 838.447643)),
-                close_context: context,
-            }],
-            ..ReplayOutcome::default()
-        }
+        refused_against(
+            (890, 838.488022),
+            (120, 836.118758),
+            (833, 838.447643),
+            context,
+        )
     }
 
     #[test]

@@ -5,7 +5,8 @@ use crate::diagnose::claims::{Claims, Direction};
 use crate::diagnose::context::Context;
 use crate::model::{Deviation, DeviationKind, TcpConnection};
 
-use super::{claim_socket_deviations, deviations};
+use super::{claim_socket_deviations, deviation_evidence, deviations};
+use crate::diagnose::Finding;
 
 /// A reset, or a send into a connection the peer had closed, with the connection it happened on.
 pub(crate) struct ConnectionFailure<'a> {
@@ -44,6 +45,25 @@ pub(crate) fn connection_failures<'a>(
             })
         })
         .collect()
+}
+
+/// `finding` as the explanation of `failures`: each one's call and counterpart are evidence
+/// (with `note`), its detail a fact, and what it explains is claimed.
+pub(crate) fn explained_connection_failures(
+    cx: &Context,
+    claims: &mut Claims,
+    mut finding: Finding,
+    failures: &[ConnectionFailure],
+    note: &str,
+) -> Finding {
+    for failure in failures {
+        finding = finding
+            .with_evidence(deviation_evidence(failure.deviation, note))
+            .with_fact(failure.deviation.detail.clone());
+        claim_connection_failure(cx, claims, failure);
+    }
+    finding.facts.dedup();
+    finding
 }
 
 /// Claims what a finding about `failure` explains: the deviation, both streams of its
