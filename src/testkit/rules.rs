@@ -228,31 +228,27 @@ pub fn assert_fires_on(rule: &Rule, outcome: ReplayOutcome) -> Vec<Finding> {
 
 /// Diagnoses the recorded scenario `tests/fixtures/CORPUS/NAME` (CORPUS: `lab` or `apps`).
 pub fn recorded(corpus: &str, name: &str) -> crate::pipeline::Analysis {
+    run_pipeline(&recorded_inputs(corpus, name)).unwrap_or_else(|e| panic!("{corpus}/{name}: {e}"))
+}
+
+/// The configuration of the recorded scenario `tests/fixtures/CORPUS/NAME`.
+fn recorded_inputs(corpus: &str, name: &str) -> Inputs {
     let config = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/fixtures")
         .join(corpus)
         .join(name)
         .join("netcheck.conf");
-    let inputs = Inputs {
+    Inputs {
         paths: vec![config],
         one_host: Vec::new(),
-    };
-    run_pipeline(&inputs).unwrap_or_else(|e| panic!("{corpus}/{name}: {e}"))
+    }
 }
 
 /// Diagnoses the recorded scenario with only `host`'s traces, the other hosts declared without
 /// one (a one-sided view).
 pub fn recorded_view(corpus: &str, name: &str, host: &str) -> crate::pipeline::Analysis {
-    let config = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures")
-        .join(corpus)
-        .join(name)
-        .join("netcheck.conf");
-    let inputs = Inputs {
-        paths: vec![config],
-        one_host: Vec::new(),
-    };
-    let topology = crate::config::load(&inputs).unwrap_or_else(|e| panic!("{name}: {e}"));
+    let topology = crate::config::load(&recorded_inputs(corpus, name))
+        .unwrap_or_else(|e| panic!("{name}: {e}"));
     let seen = topology
         .seen_only_from(host)
         .unwrap_or_else(|| panic!("{name}: no traced host {host}"));
