@@ -60,14 +60,6 @@ const KNOWN_GAPS: &[(&str, &str)] = &[
         "misses the main issue",
     ),
     (
-        "reset-unread--nc--python--plain @client",
-        "misses the main issue",
-    ),
-    (
-        "reset-unread--nc--python--record @client",
-        "misses the main issue",
-    ),
-    (
         "tcp-data-dropped @client",
         "misses the main issue",
     ),

@@ -88,6 +88,8 @@ pub struct Socket {
     pub external: bool,
     /// Whether the socket is in the bind index (explicitly bound, or auto-bound by listen).
     pub in_bind_index: bool,
+    /// Returned by accept: the server end of its connection.
+    pub accepted: bool,
 }
 
 /// What a socket keeps once it has bound or listened.
@@ -135,6 +137,7 @@ impl Socket {
             nonblock: Nonblock::default(),
             external: false,
             in_bind_index: false,
+            accepted: false,
         }
     }
 
@@ -145,6 +148,7 @@ impl Socket {
         accepted.local = listener.local;
         accepted.peer = peer;
         accepted.state = SockState::Connected;
+        accepted.accepted = true;
         accepted
     }
 
@@ -214,6 +218,11 @@ impl Socket {
     }
 
     /// TCP connecting socket: the target of the connect in progress, and where it was called.
+    /// The socket is the client end of a connection its program's connect completed.
+    pub fn connected_as_client(&self) -> bool {
+        !self.accepted && self.connect_target().is_none() && self.peer.is_some()
+    }
+
     pub fn connect_target(&self) -> Option<(SocketAddr, Loc)> {
         self.connecting.as_ref().and_then(|c| c.target)
     }

@@ -163,7 +163,39 @@ impl Model<'_> {
         for id in errored {
             self.note_wait_reset(ev, id);
         }
+        let aborted_outside: Vec<SockId> = fds
+            .iter()
+            .filter(|w| w.got.error && w.got.hangup)
+            .filter_map(|w| ev.sock(w.fd))
+            .collect();
+        for id in aborted_outside {
+            self.note_outside_abort(ev, id);
+        }
         Verdict::Accept
+    }
+
+    /// A wait reported an error with a hang-up (POLLERR|POLLHUP) on a TCP connection this
+    /// program made to a peer no trace shows: Linux reports that pair only when the connection
+    /// was aborted (a reset arrived, or its retransmissions timed out), never on an orderly
+    /// close. Noted once per socket; which end or what in between aborted it, one side cannot
+    /// tell. A server's connection that a client aborts is left alone: clients that leave
+    /// abruptly (a command that exits with bytes unread, a health check) are routine for it.
+    fn note_outside_abort(&mut self, ev: &SocketEvent, id: SockId) {
+        let established_outside = self.sockets.get(&id).is_some_and(|s| {
+            s.external && s.proto == Proto::Tcp && s.peer.is_some() && s.connected_as_client()
+        });
+        if !established_outside || self.wait_resets.iter().any(|d| d.sock == Some(id)) {
+            return;
+        }
+        let dev = self.deviation(
+            DeviationKind::ConnectionReset,
+            ev,
+            Some(id),
+            Vec::new(),
+            "connection aborted, reported by a wait as an error with a hang-up (POLLERR|POLLHUP)"
+                .to_string(),
+        );
+        self.wait_resets.push(dev);
     }
 
     /// A wait that never returned (see [`crate::parse::Outcome::never_returned`]) got nothing

@@ -133,3 +133,52 @@ fn a_nonblocking_connect_closed_before_it_completed_never_completed() {
     let pending: Vec<Loc> = outcome.pending_connects.iter().map(|p| p.loc).collect();
     assert_eq!(pending, [connect]);
 }
+
+/// nc's view of lab/reset-unread (client.trace:132): its request unread, the unobserved server
+/// closes; `poll` reports `POLLIN|POLLERR|POLLHUP` on the socket nc connected.
+fn aborted_under_its_client() -> ReplayOutcome {
+    let topo = server_unobserved();
+    let mut a = Script::new(0);
+    let c = a.tcp();
+    a.connect(c, "10.0.0.2:7414");
+    a.send(c, b"rrrr");
+    let aborted = Ready {
+        read: true,
+        error: true,
+        hangup: true,
+        ..nothing()
+    };
+    a.poll(c, readable(), aborted);
+    a.close(c);
+    play(&topo, a)
+}
+
+#[test]
+fn an_error_with_a_hang_up_on_a_connection_made_outside_is_an_abort() {
+    let outcome = aborted_under_its_client();
+    let kinds: Vec<&DeviationKind> = outcome.deviations.iter().map(|d| &d.kind).collect();
+    assert_eq!(kinds, [&DeviationKind::ConnectionReset]);
+    assert!(outcome.deviations[0].related.is_empty());
+}
+
+/// The same report on a connection the program accepted: a client that left abruptly, routine
+/// for a server.
+#[test]
+fn an_abort_on_an_accepted_connection_from_outside_is_left_alone() {
+    let topo = server_unobserved();
+    let mut a = Script::new(0);
+    let l = a.tcp();
+    a.bind(l, "10.0.0.1:80");
+    a.listen(l);
+    let s = a.accept(l, "10.0.0.2:40000");
+    let aborted = Ready {
+        read: true,
+        error: true,
+        hangup: true,
+        ..nothing()
+    };
+    a.poll(s, readable(), aborted);
+    a.close(s);
+    let outcome = play(&topo, a);
+    assert!(outcome.deviations.is_empty(), "{:?}", outcome.deviations);
+}
