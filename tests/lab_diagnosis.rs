@@ -83,10 +83,6 @@ const KNOWN_GAPS: &[(&str, &str)] = &[
         "udp-partial-loss--nc--python--plain @client",
         "misses the main issue",
     ),
-    (
-        "udp-partial-loss--nc--python--record @client",
-        "misses the main issue",
-    ),
 ];
 
 /// Healthy scenarios that meet their expectation with their config but whose replay still stops

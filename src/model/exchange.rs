@@ -212,6 +212,12 @@ impl Exchange {
         }
     }
 
+    /// The peer has answered a request of this socket at least once: the two talk in requests
+    /// and answers, not one way.
+    pub(in crate::model) fn has_answers(&self) -> bool {
+        self.answered > 0
+    }
+
     /// The connection ended under the request (a reset): that is reported for itself.
     fn ended(&mut self) {
         self.pending = None;

@@ -8,6 +8,7 @@
 //! returns nothing although data was waiting for a socket it watched is a deviation (data "in
 //! the air" that the network did not deliver).
 
+use super::round_trips::MIN_BLOCKED;
 use super::socket::{Proto, SockState};
 use super::{DeviationKind, Model, TimedOutWait, Verdict, WaitKey};
 use crate::fold::SocketEvent;
@@ -159,6 +160,7 @@ impl Model<'_> {
         // names the socket shows the program waiting for this answer.
         if epoll_fd.is_none() {
             self.exchanges_ready(&ready, ev);
+            self.datagram_waits_woken_by_others(ev, fds);
         }
         for id in errored {
             self.note_wait_reset(ev, id);
@@ -172,6 +174,31 @@ impl Model<'_> {
             self.note_outside_abort(ev, id);
         }
         Verdict::Accept
+    }
+
+    /// A wait that named UDP sockets for reading blocked, and returned for another descriptor
+    /// with none of them readable: for each, that much waiting brought no answer (nc polls its
+    /// input and its socket together; the next line it sends gives up on the last one). Only
+    /// datagrams: a stream's answer may still come after the next send, a datagram exchange's
+    /// is lost or late by then. Only sockets whose peer has answered before: a relay like nc
+    /// watches its socket whether or not anything is to come back (one-way traffic to a sink).
+    /// A wait that did not block shows no waiting.
+    fn datagram_waits_woken_by_others(&mut self, ev: &SocketEvent, fds: &[WaitFd]) {
+        let blocked = ev.call.duration.is_some_and(|d| d >= MIN_BLOCKED);
+        if !blocked {
+            return;
+        }
+        let not_ready: Vec<(SockId, bool)> = fds
+            .iter()
+            .filter(|w| w.wanted.read && !w.got.read && !w.got.error)
+            .filter_map(|w| ev.sock(w.fd))
+            .filter(|id| self.sockets.get(id).is_some_and(|s| s.proto == Proto::Udp))
+            .filter(|id| self.exchanges.get(id).is_some_and(|e| e.has_answers()))
+            .map(|id| (id, false))
+            .collect();
+        if !not_ready.is_empty() {
+            self.exchanges_waited_in_vain(&not_ready, ev.call.loc, true);
+        }
     }
 
     /// A wait reported an error with a hang-up (POLLERR|POLLHUP) on a TCP connection this

@@ -2,6 +2,7 @@
 //! unanswered requests, connects that never completed) is kept for the rules.
 
 use super::*;
+use crate::parse::{Outcome, Syscall, WaitFd};
 
 /// Host 0 (10.0.0.1) traced; host 1 (10.0.0.2) declared without a trace.
 fn server_unobserved() -> Topology {
@@ -181,4 +182,71 @@ fn an_abort_on_an_accepted_connection_from_outside_is_left_alone() {
     a.close(s);
     let outcome = play(&topo, a);
     assert!(outcome.deviations.is_empty(), "{:?}", outcome.deviations);
+}
+
+/// nc relaying lines to a UDP echo service no trace shows (lab/udp-partial-loss, client side):
+/// each poll watches its input (a pipe, fd 0) and the socket together. The first line is
+/// echoed; for the second, the poll blocks 0.1 s and wakes for the next input line instead.
+/// `first_answered`: whether the peer answered the first line at all.
+fn relay(first_answered: bool) -> ReplayOutcome {
+    let topo = server_unobserved();
+    let mut a = Script::new(0);
+    let u = a.udp();
+    a.connect(u, "10.0.0.2:7101");
+    a.send(u, b"dgram 1\n");
+    if first_answered {
+        a.poll(u, readable(), readable());
+        a.recv(u, b"dgram 1\n");
+    }
+    a.send(u, b"dgram 2\n");
+    let input = Ready {
+        read: true,
+        ..nothing()
+    };
+    a.call(
+        Syscall::Wait {
+            fds: vec![
+                WaitFd {
+                    fd: 0,
+                    wanted: readable(),
+                    got: input,
+                },
+                WaitFd {
+                    fd: u,
+                    wanted: readable(),
+                    got: nothing(),
+                },
+            ],
+            timeout_ms: None,
+            epoll_fd: None,
+        },
+        Outcome::ok(1),
+    );
+    if let Some(wait) = a.last() {
+        wait.call.duration = Some(0.1);
+    }
+    a.send(u, b"dgram 3\n");
+    a.close(u);
+    play(&topo, a)
+}
+
+#[test]
+fn a_datagram_wait_woken_by_other_input_brought_no_answer() {
+    let outcome = relay(true);
+    let [u] = outcome.unanswered_requests.as_slice() else {
+        panic!("{:?}", outcome.unanswered_requests)
+    };
+    assert_eq!((u.answered, u.unanswered), (1, 1));
+}
+
+/// One-way traffic to a sink: nothing ever came back, so the socket in the poll shows no
+/// waiting for an answer.
+#[test]
+fn a_relay_to_a_sink_makes_no_requests() {
+    let outcome = relay(false);
+    assert!(
+        outcome.unanswered_requests.is_empty(),
+        "{:?}",
+        outcome.unanswered_requests
+    );
 }
