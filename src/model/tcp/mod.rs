@@ -184,8 +184,6 @@ pub struct Connection {
     pub accepted_while_starting: bool,
     /// Trace clock of the server's accept, when the trace shows it.
     pub accepted_at: Option<f64>,
-    /// Trace clock of the client's close, when the trace shows it.
-    pub client_closed_time: Option<f64>,
     /// What measures this connection's wait in the listen queue.
     pub queue: queue_wait::QueueWatch,
 }
@@ -220,7 +218,6 @@ impl Connection {
             open_at_accept: 0,
             accepted_while_starting: false,
             accepted_at: None,
-            client_closed_time: None,
             queue: Default::default(),
         }
     }
@@ -289,7 +286,6 @@ impl Connection {
     /// two orders differ by less than clocks of two hosts can settle; the rules weigh it with
     /// what the client received).
     pub fn client_closed_at(&mut self, time: Option<f64>) {
-        self.client_closed_time = time;
         self.record.client_held = match (self.opened_at, time) {
             (Some(connected), Some(closed)) if closed >= connected => Some(closed - connected),
             _ => None,
