@@ -29,7 +29,7 @@ const KNOWN_GAPS: &[(&str, &str)] = &[
     ),
     (
         "healthy-http--curl--nginx--network",
-        "healthy, but reports connection-not-accepted, data-mismatch, unexpected-blocking, ordering-incomplete",
+        "healthy, but reports data-mismatch, unexpected-blocking, ordering-incomplete: -e trace=network hides nginx's writev/sendfile answer and curl's fcntl(O_NONBLOCK)",
     ),
     (
         "mtu-black-hole-tcp-sigalrm--go--socat--plain @client",

@@ -294,7 +294,7 @@ impl<I: EventSource> Folder<I> {
     }
 
     fn resolve(&mut self, table: TableId, fd: Fd, pid: u32) -> Option<(Fd, SockId)> {
-        let n = self.tables.lookup(table, fd)?;
+        let n = self.tables.lookup_or_inherit(table, fd)?;
         self.tables.note_user(n, pid);
         Some((fd, self.id(n)))
     }
@@ -472,7 +472,7 @@ impl<I: EventSource> Folder<I> {
     /// `close`: reaches the model only when the last descriptor of the socket goes (or when the
     /// close failed, which the model judges).
     fn fold_close(&mut self, table: TableId, call: Call, fd: Fd, ok: bool) {
-        let Some(n) = self.tables.lookup(table, fd) else {
+        let Some(n) = self.tables.lookup_or_inherit(table, fd) else {
             self.tables.close_channel(table, fd);
             self.stats.non_socket_calls += 1;
             return;

@@ -96,6 +96,11 @@ pub struct Tables {
     /// whenever `table_of_pid` changes.
     recent: Option<(u32, TableId)>,
     closed: ClosedQueue,
+    /// The trace's first process. A process that appears with no call creating it, and whose
+    /// creation never shows (a trace filtered with `-e trace=network` hides fork and clone),
+    /// inherited its descriptors from it as far as the trace can tell: a server's workers are
+    /// forked from its first process.
+    root_pid: Option<u32>,
     /// Last pid seen using each socket (for synthetic events).
     last_pid: HashMap<SockNo, u32, IntHashBuilder>,
     /// Processes that exited while their table still waited for the call that created them
@@ -119,6 +124,7 @@ impl Tables {
                 let t = self.new_table(FdMap::default());
                 self.tables[t].touched = Some(Box::default());
                 self.table_of_pid.insert(pid, t);
+                self.root_pid.get_or_insert(pid);
                 t
             }
         };
@@ -158,7 +164,38 @@ impl Tables {
             Some((recent_pid, t)) if recent_pid == pid => Some(t),
             _ => self.table_of_pid.get(&pid).copied(),
         };
-        table.is_some_and(|t| self.tables.get(t).is_some_and(|t| t.fds.contains_key(&fd)))
+        let own =
+            table.is_some_and(|t| self.tables.get(t).is_some_and(|t| t.fds.contains_key(&fd)));
+        own || table.is_some_and(|t| self.inheritable(t, fd).is_some())
+    }
+
+    /// The root's entry for `fd`, when `table` is of a process whose creation the trace has not
+    /// shown and that has not touched `fd` itself.
+    fn inheritable(&self, table: TableId, fd: Fd) -> Option<&Entry> {
+        let t = self.tables.get(table)?;
+        let touched = t.touched.as_ref()?;
+        if touched.0.contains(&fd) || t.fds.contains_key(&fd) {
+            return None;
+        }
+        let root = *self.table_of_pid.get(&self.root_pid?)?;
+        if root == table {
+            return None;
+        }
+        self.tables.get(root)?.fds.get(&fd)
+    }
+
+    /// [`Tables::lookup`], or for a process whose creation the trace has not shown, the
+    /// descriptor it inherited from the trace's first process (copied in as a fork would).
+    pub fn lookup_or_inherit(&mut self, table: TableId, fd: Fd) -> Option<SockNo> {
+        if let Some(n) = self.lookup(table, fd) {
+            return Some(n);
+        }
+        let entry = self.inheritable(table, fd)?.clone();
+        let sock = entry.handle.as_ref().map(|h| h.sock);
+        if let Some(t) = self.tables.get_mut(table) {
+            t.fds.insert(fd, entry);
+        }
+        sock
     }
 
     pub fn lookup(&self, table: TableId, fd: Fd) -> Option<SockNo> {

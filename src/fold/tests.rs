@@ -495,3 +495,34 @@ fn a_trace_that_ends_holding_sockets_was_stopped_where_it_ends() {
     assert_eq!(close_contexts(&events), [(1, ProgramContext::Stopping)]);
     assert_eq!(stats.stop_requested.map(|l| l.line), Some(1));
 }
+
+/// nginx traced with `-e trace=network` (lab/healthy-http--curl--nginx--network): the master
+/// listens on fd 4; its worker, whose fork the filter hides, accepts on fd 4.
+const NGINX_NETWORK_ONLY: &str = "\
+17329 10:17:08.440126 socket(AF_INET, SOCK_STREAM, IPPROTO_IP) = 4
+17329 10:17:08.440278 bind(4, {sa_family=AF_INET, sin_port=htons(8000), sin_addr=inet_addr(\"10.77.1.10\")}, 16) = 0
+17329 10:17:08.440370 listen(4, 511)    = 0
+17337 10:17:08.651292 accept4(4, {sa_family=AF_INET, sin_port=htons(39308), sin_addr=inet_addr(\"10.77.1.21\")}, [112 => 16], SOCK_NONBLOCK) = 6
+17337 10:17:08.651429 recvfrom(6, \"GET /hello.txt HTTP/1.1\\r\\n\\r\\n\", 1024, 0, NULL, NULL) = 27
+";
+
+#[test]
+fn a_process_whose_fork_is_hidden_inherits_from_the_first_process() {
+    let (events, _) = fold_text("nginx-network", NGINX_NETWORK_ONLY);
+    let accept = events
+        .iter()
+        .find(|e| e.call.name == SyscallName::Accept4)
+        .expect("the worker's accept reaches the model");
+    let listener = events
+        .iter()
+        .find(|e| e.call.name == SyscallName::Listen)
+        .and_then(|e| e.sock(4));
+    assert_eq!(
+        accept.sock(4),
+        listener,
+        "the worker accepts on the master's listener"
+    );
+    assert!(events
+        .iter()
+        .any(|e| e.call.name == SyscallName::Recvfrom && e.sock(6).is_some()));
+}
