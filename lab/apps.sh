@@ -297,8 +297,9 @@ write_conf() {
 
 # expect DESCRIPTION healthy|fault "must_report ids" "must_not_report ids"
 # Healthy scenarios forbid every problem rule netcheck knows (all but the notes `unsupported-call`,
-# `refused-before-listening`, `shutdown-order`, `client-finished`, `accepted-after-client-left`).
-NOTE_RULES=" unsupported-call refused-before-listening shutdown-order client-finished accepted-after-client-left "
+# `refused-before-listening`, `shutdown-order`, `client-finished`, `accepted-after-client-left`,
+# `filtered-trace`).
+NOTE_RULES=" unsupported-call refused-before-listening shutdown-order client-finished accepted-after-client-left filtered-trace "
 expect() {
   local rules
   rules=$("$NETCHECK" rules | awk -v notes="$NOTE_RULES" 'index(notes, " " $1 " ") == 0 { print $1 }' | tr '\n' ' ')

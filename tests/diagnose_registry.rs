@@ -7,7 +7,7 @@ use netcheck::diagnose::rule::EXPLANATION_SECTIONS;
 use netcheck::diagnose::Class;
 
 /// The public rule IDs. Changing this list is a breaking change of the report format.
-const PUBLIC_IDS: [&str; 39] = [
+const PUBLIC_IDS: [&str; 40] = [
     "nat-undeclared",
     "port-forwarding",
     "connection-not-accepted",
@@ -47,6 +47,7 @@ const PUBLIC_IDS: [&str; 39] = [
     "shutdown-order",
     "client-finished",
     "accepted-after-client-left",
+    "filtered-trace",
 ];
 
 #[test]
@@ -128,6 +129,7 @@ fn classes_follow_the_public_definition() {
             "shutdown-order",
             "client-finished",
             "accepted-after-client-left",
+            "filtered-trace",
             "unsupported-call",
             "unparsed-lines"
         ])

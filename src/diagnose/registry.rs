@@ -28,6 +28,7 @@ pub static RULES: &[Rule] = &[
     // Established connections: specific causes before the generic "data never arrived".
     rules::connection_reset::RULE,
     rules::send_after_peer_closed::RULE,
+    rules::filtered_trace::RULE,
     rules::data_mismatch::RULE,
     rules::buffer_overrun::RULE,
     rules::data_unreceived_poll_missed::RULE,

@@ -42,6 +42,7 @@ pub const NOTE_RULES: &[&str] = &[
     "shutdown-order",
     "client-finished",
     "accepted-after-client-left",
+    "filtered-trace",
 ];
 
 /// Rules added after most healthy scenarios were recorded: the lab scripts write the list of

@@ -21,6 +21,7 @@ pub mod data_unreceived;
 pub mod data_unreceived_poll_missed;
 pub mod datagram_truncated;
 pub mod descriptor_exhaustion;
+pub mod filtered_trace;
 pub mod ip_version_mismatch;
 pub mod loopback_bound_external_peer;
 pub mod mtu_black_hole;

@@ -1,0 +1,174 @@
+//! `filtered-trace`: a trace recorded with a system-call filter (`-e trace=network`) lacks the
+//! writes, reads and descriptor flags of its sockets; what only they would show is not checked.
+
+use std::collections::BTreeMap;
+
+use super::deviations;
+use crate::diagnose::rule::Rule;
+use crate::diagnose::{Claims, Class, Context, Evidence, Finding};
+use crate::model::DeviationKind;
+use crate::source::TraceId;
+
+pub const RULE: Rule = Rule {
+    id: "filtered-trace",
+    class: Class::Info,
+    title: "A trace holds only network system calls: some of its sockets' calls are not in it",
+    explanation: EXPLANATION,
+    detect,
+};
+
+const EXPLANATION: &str = "\
+## What it detects
+A trace whose every system call is a network one (socket, connect, accept, send, recv and the
+like): no `close`, no `read` or `write`, no `mmap`, nothing a program runs without. It was
+recorded with a filter such as `strace -e trace=network`. Such a trace hides what programs do
+to sockets with the generic calls: `write`, `writev`, `sendfile`, `read`, `close`, and `fcntl`
+or `ioctl` setting O_NONBLOCK; and it hides fork, so its workers appear from nowhere.
+
+## Why it matters
+Bytes sent with `write` or `sendfile` reach the peer with no traced send, and a socket made
+nonblocking by `fcntl` looks blocking. Reported as information, with what it explains: bytes
+the peer received from this trace that no traced call sent, and would-block results on this
+trace's sockets, which are not faults here.
+
+## Evidence
+The first call of the trace, and the calls the filter explains.
+
+## What to do
+Record without a filter (`netcheck record`, or `strace -f -tt -T -yy -s 256`): the size of a
+full trace is what the checks need.
+
+Precedence: runs before `data-mismatch` and `unexpected-blocking`, and claims what it explains.
+";
+
+/// Did the filter hide this trace's other calls? Every program makes calls that are not network
+/// ones (the loader alone maps memory and opens files), so a trace with calls and none of
+/// those was filtered.
+fn filtered(cx: &Context, trace: TraceId) -> bool {
+    cx.parse
+        .get(trace.0 as usize)
+        .is_some_and(|p| p.calls > 0 && p.ignored.is_empty() && p.calls_not_read == 0)
+}
+
+fn detect(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
+    // The trace the filter hid a call of, for each deviation it explains.
+    let explained = deviations(cx, claims, |k| {
+        matches!(
+            k,
+            DeviationKind::UnknownData | DeviationKind::UnexpectedBlocking
+        )
+    })
+    .into_iter()
+    .filter_map(|(index, d)| {
+        let sock = d.sock?;
+        let hidden_in = match d.kind {
+            // The bytes came from the peer: its writes may be what the filter hid.
+            DeviationKind::UnknownData => {
+                let (_, c, is_client) = cx.connection_of(sock)?;
+                if is_client {
+                    c.server?.trace
+                } else {
+                    c.client.trace
+                }
+            }
+            // The socket's own program may have set O_NONBLOCK with a call the filter hid.
+            _ => sock.trace,
+        };
+        filtered(cx, hidden_in).then_some((hidden_in, index, d))
+    });
+    let mut by_trace: BTreeMap<TraceId, Vec<_>> = BTreeMap::new();
+    for (trace, index, d) in explained {
+        by_trace.entry(trace).or_default().push((index, d));
+    }
+    let mut findings = Vec::new();
+    for (trace, group) in by_trace {
+        let mut finding = RULE
+            .finding(
+                format!(
+                    "{} holds only network system calls (recorded with a filter such as -e \
+                     trace=network): {} check(s) on bytes it wrote or sockets it made nonblocking \
+                     were left out",
+                    cx.who(trace),
+                    group.len()
+                ),
+                "record without a system-call filter (netcheck record) to check them",
+            )
+            .with_fact(
+                "because: a program always makes calls other than network ones; a trace without \
+                 any was filtered, and write, sendfile and fcntl on its sockets are not in it",
+            );
+        for (index, d) in group {
+            claims.claim_deviation(index);
+            finding = finding
+                .with_evidence([Evidence::new(d.loc, "explained by the filter, not checked")]);
+        }
+        findings.push(finding);
+    }
+    findings
+}
+
+#[cfg(test)]
+mod tests {
+    use super::RULE;
+    use crate::model::{DeviationKind, ReplayOutcome};
+    use crate::parse::ParseStats;
+    use crate::pipeline::Analysis;
+    use crate::testkit::fixtures::*;
+    use crate::testkit::rules::*;
+
+    /// Parse counters for traces A and B; `filtered` traces show no call but network ones.
+    fn parse(client_filtered: bool, server_filtered: bool) -> Vec<ParseStats> {
+        [client_filtered, server_filtered]
+            .into_iter()
+            .map(|filtered| {
+                let mut p = ParseStats {
+                    calls: 20,
+                    ..ParseStats::default()
+                };
+                if !filtered {
+                    p.ignored.insert("mmap".into(), 12);
+                }
+                p
+            })
+            .collect()
+    }
+
+    /// lab/healthy-http--curl--nginx--network: curl (A) receives nginx's answer, which nginx (B)
+    /// wrote with writev and sendfile, calls `-e trace=network` leaves out.
+    fn answer_from_untraced_writes() -> ReplayOutcome {
+        let mut outcome = tcp(vec![accepted(88, 88, 88)]);
+        outcome.deviations.push(deviation(
+            DeviationKind::UnknownData,
+            loc(0, 16),
+            Some(sock(0, 0)),
+        ));
+        outcome
+    }
+
+    #[test]
+    fn fires_alone_on_bytes_from_a_filtered_trace() {
+        let found = assert_fires_alone(
+            &RULE,
+            two_hosts(),
+            answer_from_untraced_writes(),
+            parse(true, true),
+        );
+        assert!(
+            found[0].summary.contains("host server"),
+            "{}",
+            found[0].summary
+        );
+    }
+
+    #[test]
+    fn bytes_from_a_full_trace_stay_a_mismatch() {
+        let found = Analysis::new(
+            two_hosts(),
+            parse(true, false),
+            Vec::new(),
+            answer_from_untraced_writes(),
+        )
+        .findings;
+        assert_eq!(rules_of(&found), ["data-mismatch"]);
+    }
+}
