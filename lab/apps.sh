@@ -1403,7 +1403,7 @@ sc_apache_healthy_plain() {
 }
 
 sc_apache_backlog_wait_plain() {
-  begin apache-backlog-wait-plain apache plain pending
+  begin apache-backlog-wait-plain apache plain
   apache_attach
   slow_client c1 client1
   sleep 0.5
@@ -1589,6 +1589,129 @@ sc_nginx_keepalive_loss_plain() {
     fault "network-stall" "unparsed-lines connection-reset"
 }
 
+# ---- daemons traced after they started (strace -p) -------------------------------------------
+#
+# Each daemon starts untraced and strace attaches to it (`attach`: strace -f -tt -s 65535 -p), as
+# an operator does with a running server: its listening and UDP sockets were opened before the
+# trace began, and no line shows them created.
+
+attached_configs() {
+  mkdir -p "$WORK/www" "$WORK/nginx-two"
+  printf 'hello from the netcheck application lab\n' >"$WORK/www/index.html"
+  cat >"$WORK/nginx-two.conf" <<CFG
+worker_processes 1;
+pid $WORK/nginx-two/nginx.pid;
+error_log stderr;
+events { worker_connections 64; }
+http {
+    access_log off;
+    client_body_temp_path $WORK/nginx-two/body;
+    proxy_temp_path $WORK/nginx-two/proxy;
+    fastcgi_temp_path $WORK/nginx-two/fastcgi;
+    uwsgi_temp_path $WORK/nginx-two/uwsgi;
+    scgi_temp_path $WORK/nginx-two/scgi;
+    server {
+        listen 10.78.1.10:80;
+        listen 10.78.1.10:8080;
+        root $WORK/www;
+    }
+}
+CFG
+}
+
+# nginx on ports 80 and 8080, strace attached to its one worker (the process that accepts).
+nginx_attach() {
+  local worker="" i
+  daemon srv nginx nginx -c "$WORK/nginx-two.conf" -g 'daemon off;'
+  wait_listening srv t 8080
+  for i in $(seq 50); do
+    worker=$(pgrep -P "$DAEMON_PID" | head -1) || true
+    [ -n "$worker" ] && break
+    sleep 0.1
+  done
+  NGINX_MASTER=$DAEMON_PID
+  attach srv server "$worker"
+}
+
+nginx_attach_stop() { # the master stops its worker; the attached strace ends with it
+  kill -TERM "$NGINX_MASTER" 2>/dev/null || true
+  finish server
+  unset "ATTACHED[server]"
+  finish nginx
+}
+
+curl_port() { # NS HOST PORT
+  run "$1" "$2" curl -q -s -S --max-time 5 -o /dev/null -w '%{http_code}\n' "http://10.78.1.10:$3/"
+}
+
+sc_attached_nginx_two_ports() {
+  begin attached-nginx-two-ports nginx plain
+  nginx_attach
+  curl_port c1 client1 8080
+  curl_port c2 client2 80
+  curl_port c1 client3 8080
+  nginx_attach_stop
+  evidence client1 '^200'
+  evidence client2 '^200'
+  expect "nginx listens on ports 80 and 8080; three curl requests, to 8080, 80 and 8080 again; plain strace -f -tt -s 65535, attached to the running worker with -p" \
+    healthy "" ""
+}
+
+sc_attached_nginx_refused() {
+  begin attached-nginx-refused nginx plain
+  nginx_attach
+  curl_port c1 client1 8081
+  curl_port c2 client2 80
+  nginx_attach_stop
+  evidence client1 'Failed to connect|Connection refused'
+  evidence client2 '^200'
+  expect "nginx listens on ports 80 and 8080; a curl to port 8081, where nothing listens, is refused, one to port 80 is served; plain strace -f -tt -s 65535, attached to the running worker with -p" \
+    fault "connect-refused" "unparsed-lines connect-refused-while-listening connection-not-accepted"
+}
+
+memcached_attach() {
+  daemon srv memcached memcached -u nobody -l 10.78.1.10 -p 11211 -U 11211 -t 1 -v
+  wait_listening srv u 11211
+  attach srv server "$DAEMON_PID"
+}
+
+sc_attached_memcached_healthy() {
+  begin attached-memcached-healthy memcached plain
+  memcached_attach
+  mc_clients
+  stop server
+  finish memcached
+  evidence tcp-client '^VALUE greeting'
+  expect "memcached over TCP and UDP; plain strace -f -tt -s 65535, attached to the running memcached with -p" \
+    healthy "" ""
+}
+
+sc_attached_memcached_udp_dropped() {
+  begin attached-memcached-udp-dropped memcached plain
+  in_ns c2 iptables -A INPUT -p udp --sport 11211 -j DROP
+  memcached_attach
+  mc_clients
+  evidence_fw c2 INPUT
+  stop server
+  finish memcached
+  expect "the UDP client's firewall drops memcached's replies: the server answers, the get sees nothing; plain strace -f -tt -s 65535, attached to the running memcached with -p" \
+    fault "udp-all-lost" "unparsed-lines udp-loss"
+}
+
+sc_attached_lighty_healthy() {
+  begin attached-lighty-healthy lighttpd plain
+  daemon srv lighttpd lighttpd -D -f "$WORK/lighttpd-one.conf"
+  wait_listening srv t 80
+  attach srv server "$DAEMON_PID"
+  curl_get c1 client1 5
+  curl_get c2 client2 5
+  stop server
+  finish lighttpd
+  evidence client1 '^200'
+  expect "lighttpd serves two curl requests one after the other; plain strace -f -tt -s 65535, attached to the running lighttpd with -p" \
+    healthy "" ""
+}
+
 # ---- main -------------------------------------------------------------------------------------
 
 SCENARIOS=(
@@ -1609,6 +1732,8 @@ SCENARIOS=(
   nginx_download_healthy nginx_download_loss nginx_download_healthy_plain nginx_download_loss_plain
   nginx_keepalive_healthy nginx_keepalive_loss
   nginx_keepalive_healthy_plain nginx_keepalive_loss_plain
+  attached_nginx_two_ports attached_nginx_refused attached_memcached_healthy
+  attached_memcached_udp_dropped attached_lighty_healthy
 )
 
 if [ "$LIST" = 1 ]; then
@@ -1640,7 +1765,8 @@ found=0
 for s in "${SCENARIOS[@]}"; do
   if [ -n "$ONLY" ] && [ "${s//_/-}" != "$ONLY" ]; then continue; fi
   found=1
-  case $s in pg_*) pg_init ;; web_*) web_services ;; lighty_* | apache_*) one_configs ;; nginx_*) nginx_loss_configs ;; esac
+  case $s in pg_*) pg_init ;; web_*) web_services ;; lighty_* | apache_*) one_configs ;; nginx_*) nginx_loss_configs ;;
+    attached_*) attached_configs; one_configs ;; esac
   "sc_$s"
 done
 if [ "$found" = 0 ]; then echo "apps: no scenario named $ONLY (see --list)" >&2; exit 2; fi

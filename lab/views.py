@@ -266,6 +266,12 @@ APPS = {
     "nginx-download-loss-plain": {"client": DOWNLOAD_CLIENT, "server": DOWNLOAD_SERVER},
     "nginx-keepalive-loss": {"client": ROUND_TRIP_CLIENT, "server": ROUND_TRIP_SERVICE},
     "nginx-keepalive-loss-plain": {"client": ROUND_TRIP_CLIENT, "server": ROUND_TRIP_SERVICE},
+    "attached-nginx-refused": {"client1": ["connect-refused"], "server": HEALTHY},
+    "attached-memcached-udp-dropped": {
+        "udp-client": ["no-reply"],
+        "server": invisible("the server answers every request; that the answers are dropped "
+                            "only the client shows"),
+    },
 }
 
 # Application faults whose one-sided views are not decided yet: no views.

@@ -17,16 +17,8 @@ use netcheck::testkit::table::{rows_against_known_gaps, NOTE_RULES, RULES_NEWER_
 /// instead. A scenario listed here must still fail: fixing one means removing it from this list.
 const KNOWN_GAPS: &[(&str, &str)] = &[
     (
-        "dns-healthy-plain",
-        "udp-all-lost, data-mismatch, ordering-incomplete: dig/host send with sendmmsg on a connected UDP socket (no -yy); unbound, attached with -p, bound its socket before the trace began",
-    ),
-    (
         "etcd-healthy @e3",
         "healthy from this side, but reports connect-refused, connection-reset, send-after-peer-closed",
-    ),
-    (
-        "apache-healthy-plain",
-        "connect-never-completed, ordering-incomplete: the worker's trace, attached with strace -p, accepts on descriptor 3 inherited from the parent (no socket, bind or listen, no -yy): no traced socket listens at 10.78.1.10:80, so the clients' connects are treated as outside",
     ),
     (
         "mc-conn-limit @server",

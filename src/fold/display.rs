@@ -125,6 +125,7 @@ impl super::SyntheticReason {
             ProcessExit => "process exited",
             ProcessKilled => "process killed by a signal",
             EndOfTrace => "trace ended",
+            Adopted => "opened before the trace began",
         }
     }
 }

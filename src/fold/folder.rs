@@ -2,13 +2,13 @@
 
 use std::collections::VecDeque;
 
+use super::adopt::{self, Adoption};
 use super::tables::{Slot, SockNo, TableId, Tables};
 use super::{
     is_stop_signal, FailedSocketCall, FoldStats, ProgramContext, SocketEvent, SyntheticReason,
 };
 use crate::parse::{
-    Call, Domain, FcntlOp, Fd, Outcome, Protocol, SockType, SocketOracle, Syscall, SyscallName,
-    TraceEvent, TraceReader,
+    Call, Domain, FcntlOp, Fd, Outcome, SocketOracle, Syscall, SyscallName, TraceEvent, TraceReader,
 };
 use crate::source::{Loc, SockId, TraceId};
 
@@ -66,16 +66,10 @@ impl EventSource for std::vec::IntoIter<TraceEvent> {}
 /// Longest decoration kind [`adoptable`] accepts.
 const ADOPTABLE_KIND_MAX: usize = 5;
 
-/// The socket a `-yy` decoration kind (`TCP`, `UDPv6`...) lets the fold stage adopt when the
-/// trace never showed it created.
-fn adoptable(kind: &[u8]) -> Option<(Domain, SockType, Protocol)> {
-    match kind {
-        b"TCP" => Some((Domain::Inet, SockType::Stream, Protocol::Tcp)),
-        b"TCPv6" => Some((Domain::Inet6, SockType::Stream, Protocol::Tcp)),
-        b"UDP" => Some((Domain::Inet, SockType::Dgram, Protocol::Udp)),
-        b"UDPv6" => Some((Domain::Inet6, SockType::Dgram, Protocol::Udp)),
-        _ => None,
-    }
+/// Is this a `-yy` decoration kind (`TCP`, `UDPv6`...) of a socket the fold stage may adopt
+/// when the trace never showed it created?
+fn adoptable(kind: &[u8]) -> bool {
+    matches!(kind, b"TCP" | b"TCPv6" | b"UDP" | b"UDPv6")
 }
 
 /// The inodes of a connected unix socket's two ends from its `-yy` decoration detail
@@ -94,7 +88,7 @@ impl SocketOracle for Tables {
         let adopts = decoration.is_some_and(|d| {
             let head = d.get(..ADOPTABLE_KIND_MAX + 1).unwrap_or(d);
             let kind_len = head.iter().position(|&b| b == b':').unwrap_or(head.len());
-            adoptable(head.get(..kind_len).unwrap_or_default()).is_some()
+            adoptable(head.get(..kind_len).unwrap_or_default())
         });
         adopts || self.names_socket(pid, fd)
     }
@@ -299,11 +293,10 @@ impl<I: EventSource> Folder<I> {
         Some((fd, self.id(n)))
     }
 
-    /// A socket the trace uses but never created (inherited from before tracing began), known
-    /// only from a `-yy` decoration.
-    fn adopt_from_decoration(&mut self, table: TableId, call: &Call, fd: Fd) -> Option<SockNo> {
-        let info = call.fd_info.iter().find(|i| i.fd == fd)?;
-        adoptable(info.kind.as_bytes())?;
+    /// A socket the trace uses but never created (opened before tracing began), adopted on
+    /// the evidence of `call` (see `adopt.rs`): it gets a number, and the model hears what it
+    /// is through synthetic calls placed before `call`.
+    fn adopt(&mut self, table: TableId, call: &Call, fd: Fd, adoption: Adoption) -> SockNo {
         let n = self.new_socket();
         self.tables.insert(
             table,
@@ -313,8 +306,37 @@ impl<I: EventSource> Folder<I> {
                 cloexec: false,
             },
         );
+        self.tables.note_user(n, call.pid);
         self.stats.unknown_fd_calls += 1;
-        Some(n)
+        self.stats.adopted_sockets += 1;
+        let id = self.id(n);
+        let context = self.context();
+        for synthetic in adopt::announcement(adoption, fd, call) {
+            self.stats.socket_events += 1;
+            self.ready.push_back(SocketEvent {
+                call: synthetic,
+                socks: vec![(fd, id)],
+                synthetic: Some(SyntheticReason::Adopted),
+                context,
+            });
+        }
+        n
+    }
+
+    /// The adoption a call on an unknown descriptor allows: its `-yy` decoration first, then
+    /// its own arguments. A TCP socket with no peer is adopted only by an accept on it: until
+    /// then it may be a listener or a socket about to connect.
+    fn adoption_for(&self, table: TableId, call: &Call, fd: Fd) -> Option<Adoption> {
+        if self.tables.is_channel(table, fd) {
+            return None;
+        }
+        match call.fd_info.iter().find(|i| i.fd == fd) {
+            Some(info) => match adopt::from_decoration(info)? {
+                Adoption::Listener { .. } => None,
+                other => Some(other),
+            },
+            None => adopt::from_call(call, fd),
+        }
     }
 
     /// Folds one call: what it does to the descriptor tables, and the sockets it names.
@@ -442,6 +464,22 @@ impl<I: EventSource> Folder<I> {
         new_fd: Option<Fd>,
         cloexec: bool,
     ) {
+        let adoption = match self.tables.lookup_or_inherit(table, fd) {
+            Some(_) => None,
+            None if self.tables.is_channel(table, fd) => None,
+            None => match call.fd_info.iter().find(|i| i.fd == fd) {
+                Some(info) => adopt::from_decoration(info),
+                None => match &call.syscall {
+                    Syscall::Accept { peer, .. } if new_fd.is_some() => {
+                        adopt::from_accept(peer.as_ref())
+                    }
+                    _ => None,
+                },
+            },
+        };
+        if let Some(adoption) = adoption {
+            self.adopt(table, &call, fd, adoption);
+        }
         let Some(listener) = self.resolve(table, fd, call.pid) else {
             if let Some(n) = new_fd {
                 if self.tables.is_channel(table, fd) {
@@ -518,8 +556,11 @@ impl<I: EventSource> Folder<I> {
         let mut socks = Vec::with_capacity(2);
         match self.resolve(table, fd, call.pid) {
             Some(s) => socks.push(s),
-            None => match self.adopt_from_decoration(table, &call, fd) {
-                Some(n) => socks.push((fd, self.id(n))),
+            None => match self.adoption_for(table, &call, fd) {
+                Some(adoption) => {
+                    let n = self.adopt(table, &call, fd, adoption);
+                    socks.push((fd, self.id(n)));
+                }
                 None => {
                     self.stats.non_socket_calls += 1;
                     return;

@@ -4,6 +4,7 @@
 //! call that touches an Internet socket, in trace order, each with the fds it names resolved to
 //! [`SockId`]s. Calls on files, pipes and unix sockets are counted and dropped.
 
+mod adopt;
 pub mod background;
 mod display;
 mod fd_map;
@@ -55,6 +56,9 @@ pub enum SyntheticReason {
     ProcessKilled,
     /// The trace ended with the socket still open.
     EndOfTrace,
+    /// Not a close: a socket opened before the trace began, announced (as socket, bind and
+    /// listen calls) where a call first proved what it is (see `adopt.rs`).
+    Adopted,
 }
 
 /// Where a program stood in its life when an event happened. A connection a running program
@@ -93,6 +97,8 @@ pub struct FoldStats {
     pub non_socket_calls: u64,
     /// Calls on descriptors fold never saw created (inherited from before the trace started).
     pub unknown_fd_calls: u64,
+    /// Sockets adopted that way: used by the trace, opened before it began.
+    pub adopted_sockets: u64,
     pub synthetic_closes: u64,
     /// Closes of a descriptor while another descriptor still held the socket open.
     pub duplicate_closes: u64,

@@ -526,3 +526,90 @@ fn a_process_whose_fork_is_hidden_inherits_from_the_first_process() {
         .iter()
         .any(|e| e.call.name == SyscallName::Recvfrom && e.sock(6).is_some()));
 }
+
+/// Apache's worker, attached with `strace -p` (no `-yy`): it accepts on descriptor 3, which it
+/// inherited from its parent long before the trace began.
+const APACHE_WORKER_ATTACHED: &str = "\
+19853 18:04:43.563587 accept4(3, {sa_family=AF_INET, sin_port=htons(41074), sin_addr=inet_addr(\"10.78.1.21\")}, [128 => 16], SOCK_CLOEXEC) = 7
+19853 18:04:44.192117 read(7, \"GET /big.txt HTTP/1.1\\r\\n\\r\\n\", 8000) = 25
+19853 18:04:46.195979 close(7)          = 0
+";
+
+/// unbound, attached with `strace -p`: its UDP socket (descriptor 3) was bound before the trace
+/// began; the first call on it is a recvfrom that shows the client's address. Descriptor 5 is a
+/// unix socket, which no address proves to be anything the model follows.
+const UNBOUND_ATTACHED: &str = "\
+22787 10:10:12.327563 epoll_wait(7, [{events=EPOLLIN, data={u32=3, u64=3}}], 32, -1) = 1
+22787 10:10:12.872119 recvfrom(3, \"\\322l\\1 \\0\\1\", 65552, MSG_DONTWAIT, {sa_family=AF_INET, sin_port=htons(53668), sin_addr=inet_addr(\"10.78.1.21\")}, [128 => 16]) = 6
+22787 10:10:12.872341 sendto(3, \"\\322l\\205\\200\\0\\1\", 6, 0, {sa_family=AF_INET, sin_port=htons(53668), sin_addr=inet_addr(\"10.78.1.21\")}, 16) = 6
+22787 10:10:12.900000 sendto(5, \"<30>unbound\", 11, MSG_NOSIGNAL, NULL, 0) = 11
+22787 10:10:12.958548 epoll_ctl(7, EPOLL_CTL_DEL, 3, 0x7fff30c9e85c) = 0
+";
+
+fn adopted(events: &[SocketEvent]) -> Vec<(u64, SyscallName)> {
+    events
+        .iter()
+        .filter(|e| e.synthetic == Some(SyntheticReason::Adopted))
+        .map(|e| (e.call.loc.line, e.call.name))
+        .collect()
+}
+
+#[test]
+fn an_accept_on_a_descriptor_opened_before_the_trace_adopts_a_listener() {
+    let (events, stats) = fold_text("apache-attached", APACHE_WORKER_ATTACHED);
+    // Announced where the accept proved it, as a socket that listens (its port unknown).
+    assert_eq!(
+        adopted(&events),
+        vec![(1, SyscallName::Socket), (1, SyscallName::Listen)]
+    );
+    let listener = events[0].sock(3);
+    let accept = events
+        .iter()
+        .find(|e| e.call.name == SyscallName::Accept4)
+        .expect("the accept reaches the model");
+    assert_eq!(accept.sock(3), listener);
+    assert!(accept.sock(7).is_some(), "the accepted socket is followed");
+    assert!(events.iter().any(|e| e.call.name == SyscallName::Read));
+    assert_eq!(stats.adopted_sockets, 1);
+}
+
+#[test]
+fn a_datagram_address_on_a_descriptor_opened_before_the_trace_adopts_a_udp_socket() {
+    let (events, stats) = fold_text("unbound-attached", UNBOUND_ATTACHED);
+    assert_eq!(adopted(&events), vec![(2, SyscallName::Socket)]);
+    let Syscall::Socket { ty, domain, .. } = &events[0].call.syscall else {
+        panic!("a socket call announces it: {:?}", events[0].call.syscall);
+    };
+    assert_eq!((*ty, *domain), (SockType::Dgram, Domain::Inet));
+    // The sendto on the same descriptor names the same socket; the wait before the recvfrom
+    // came before anything proved descriptor 3 a socket, and the unix socket's send proves
+    // nothing.
+    let names: Vec<SyscallName> = events.iter().map(|e| e.call.name).collect();
+    assert_eq!(
+        names,
+        vec![
+            SyscallName::Socket,
+            SyscallName::Recvfrom,
+            SyscallName::Sendto,
+            SyscallName::EpollCtl,
+            SyscallName::Close
+        ]
+    );
+    assert_eq!(stats.adopted_sockets, 1);
+}
+
+#[test]
+fn a_decorated_connection_opened_before_the_trace_gets_an_identity_but_no_replay() {
+    let text = "\
+9001 10:00:00.000001 sendto(4<TCP:[10.77.1.10:80->10.77.1.21:40000]>, \"x\", 1, MSG_NOSIGNAL, NULL, 0) = 1
+9001 10:00:00.000002 recvfrom(6<UDP:[0.0.0.0:53]>, \"y\", 512, 0, {sa_family=AF_INET, sin_port=htons(5353), sin_addr=inet_addr(\"10.77.1.21\")}, [16]) = 1
+";
+    let (events, stats) = fold_text("decorated-attached", text);
+    assert_eq!(
+        adopted(&events),
+        vec![(2, SyscallName::Socket), (2, SyscallName::Bind)],
+        "the UDP socket is announced with the address its decoration shows; the TCP connection is not"
+    );
+    assert!(events[0].sock(4).is_some());
+    assert_eq!(stats.adopted_sockets, 2);
+}

@@ -7,7 +7,7 @@ use std::net::SocketAddr;
 use super::options::{Nonblock, Options};
 use super::outcome::{CallSpan, ListenerRecord};
 use super::tcp::ConnId;
-use crate::fold::{ProgramContext, SocketEvent};
+use crate::fold::{ProgramContext, SocketEvent, SyntheticReason};
 use crate::source::{Loc, SockId};
 
 /// An IPv4-mapped IPv6 address (`::ffff:10.0.0.2`) as the IPv4 address it stands for: a dual
@@ -302,11 +302,21 @@ impl Socket {
     ) {
         match to {
             SockState::Listen => {
+                // A socket adopted as a listener was listening before its trace began: when
+                // it started is unknown, not the time of the call that revealed it.
+                let listen = match ev.synthetic {
+                    Some(SyntheticReason::Adopted) => CallSpan {
+                        loc: ev.call.loc,
+                        start: None,
+                        end: None,
+                    },
+                    _ => CallSpan::of(&ev.call),
+                };
                 let record = ListenerRecord {
                     sock: self.id,
                     local: self.local_or_any(),
                     v6only: self.options().v6only,
-                    listen: CallSpan::of(&ev.call),
+                    listen,
                     close: None,
                     close_context: ProgramContext::Running,
                 };
@@ -339,6 +349,19 @@ impl Socket {
             _ => {}
         }
         self.state = to;
+    }
+
+    /// Indexes in the listen history of this socket's listening periods still open.
+    pub fn open_listen_records(&self) -> Vec<usize> {
+        self.listening
+            .as_ref()
+            .map(|l| {
+                l.open_listen_record
+                    .into_iter()
+                    .chain(l.more_open_listen_records.iter().copied())
+                    .collect()
+            })
+            .unwrap_or_default()
     }
 
     pub fn is_open(&self) -> bool {

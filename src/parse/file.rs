@@ -750,7 +750,9 @@ fn acts_at_start(name: SyscallName) -> bool {
 
 /// The descriptor (and the start of its `-y` decoration, if any) of a call that can be counted
 /// unread when it is not a socket: a call whose only descriptor is its first argument, written
-/// as a plain number, and which creates none.
+/// as a plain number, and which creates none. Calls that may carry a datagram's address
+/// (recvfrom, sendto, recvmsg, sendmsg and their batched forms) are always read: on a socket
+/// the trace never showed created, that address is what tells it is a UDP socket.
 fn unread_candidate(name: SyscallName, tail: &[u8]) -> Option<(Fd, Option<&[u8]>)> {
     use SyscallName as N;
     if !matches!(
@@ -762,13 +764,7 @@ fn unread_candidate(name: SyscallName, tail: &[u8]) -> Option<(Fd, Option<&[u8]>
             | N::Readv
             | N::Writev
             | N::Recv
-            | N::Recvfrom
-            | N::Recvmsg
-            | N::Recvmmsg
             | N::Send
-            | N::Sendto
-            | N::Sendmsg
-            | N::Sendmmsg
             | N::Close
             | N::Shutdown
             | N::Setsockopt
@@ -1026,7 +1022,7 @@ mod tests {
     fn only_first_descriptor_calls_on_plain_descriptor_numbers_may_go_unread() {
         use SyscallName as N;
         type Case<'a> = (SyscallName, &'a [u8], Option<(Fd, Option<&'a [u8]>)>);
-        let cases: [Case; 8] = [
+        let cases: [Case; 9] = [
             (N::Read, b"3, \"abc\", 3) = 3", Some((3, None))),
             (N::Close, b"12) = 0", Some((12, None))),
             (
@@ -1036,11 +1032,17 @@ mod tests {
             ),
             // The decoration goes to the oracle, which knows what the fold stage adopts.
             (
-                N::Sendto,
+                N::Send,
                 b"7<TCP:[1.2.3.4:5->6.7.8.9:80]>, 1",
                 Some((7, Some(b"TCP:[1.2.3.4:5->6.7.8.9:80]>, 1"))),
             ),
-            (N::Recvfrom, b"9, \"x\", 1) = 1", Some((9, None))),
+            // A datagram address proves a socket the trace never showed created: always read.
+            (
+                N::Recvfrom,
+                b"9, \"x\", 1, 0, {sa_family=AF_INET}, [16]) = 1",
+                None,
+            ),
+            (N::Sendmsg, b"9, {msg_name=NULL}, 0) = 1", None),
             // Calls that create descriptors, or name several, are always read.
             (N::Dup2, b"3, 4) = 4", None),
             (N::Poll, b"[{fd=3, events=POLLIN}], 1, 0) = 0", None),

@@ -512,7 +512,11 @@ impl Model<'_> {
             return self.unexpected_failure(ev, id, errno);
         };
         let local = sock.local;
-        let listener = self.find_listener(id, target);
+        // A listener whose port is unknown matches any port: no evidence that it listened
+        // where this connect failed.
+        let listener = self
+            .find_listener(id, target)
+            .filter(|l| !self.port_unknown(*l));
         // The failed attempt leaves the socket as it was before connect.
         let back_to = if local.is_some() {
             SockState::Bound
@@ -532,7 +536,10 @@ impl Model<'_> {
             return self.loopback_deviation(ev, id, local, target);
         }
         if errno == Errno::ECONNREFUSED && listener.is_none() {
-            if let Some(v6only) = self.find_listener_where(id, target, true) {
+            if let Some(v6only) = self
+                .find_listener_where(id, target, true)
+                .filter(|l| !self.port_unknown(*l))
+            {
                 return self.deviate(
                     DeviationKind::IpVersionMismatch,
                     ev,
@@ -601,28 +608,38 @@ impl Model<'_> {
     /// Position in `listener`'s queue of the first connection that can be from `peer`.
     fn queued_from(&self, listener: SockId, peer: Option<SocketAddr>) -> Option<usize> {
         let queue = self.sockets.get(&listener)?.pending();
-        queue.iter().position(|conn| {
-            let Some(c) = self.conns.get(*conn) else {
-                return false;
-            };
-            // The client's address as it was when it connected (the client may be closed).
-            match (peer, c.record.client_view.0) {
-                (Some(p), Some(client_local)) if client_local.port() != 0 => self.can_be(
-                    c.record.client,
-                    client_local,
-                    listener.trace,
-                    p,
-                    Role::Client,
-                ),
-                // Ephemeral port unknown: at least the peer's IP must be the client host's (or
-                // nobody's, e.g. a NAT's public address).
-                (Some(p), _) => {
-                    let owners = self.traces_behind(p);
-                    owners.is_empty() || owners.contains(&c.record.client.trace)
-                }
-                (None, _) => true,
+        queue
+            .iter()
+            .position(|conn| self.queued_conn_can_be_from(listener, *conn, peer))
+    }
+
+    /// Can `conn`, queued on `listener`, be the connection an accept there returned from `peer`?
+    pub(in crate::model) fn queued_conn_can_be_from(
+        &self,
+        listener: SockId,
+        conn: ConnId,
+        peer: Option<SocketAddr>,
+    ) -> bool {
+        let Some(c) = self.conns.get(conn) else {
+            return false;
+        };
+        // The client's address as it was when it connected (the client may be closed).
+        match (peer, c.record.client_view.0) {
+            (Some(p), Some(client_local)) if client_local.port() != 0 => self.can_be(
+                c.record.client,
+                client_local,
+                listener.trace,
+                p,
+                Role::Client,
+            ),
+            // Ephemeral port unknown: at least the peer's IP must be the client host's (or
+            // nobody's, e.g. a NAT's public address).
+            (Some(p), _) => {
+                let owners = self.traces_behind(p);
+                owners.is_empty() || owners.contains(&c.record.client.trace)
             }
-        })
+            (None, _) => true,
+        }
     }
 
     /// Other listeners sharing this one's port on the same host through SO_REUSEPORT.
@@ -699,10 +716,12 @@ impl Model<'_> {
             self.sockets.insert(new_id, Box::new(accepted));
             return Verdict::NotModelled;
         }
-        let siblings = self.reuseport_siblings(listener_id);
+        let mut siblings = self.reuseport_siblings(listener_id);
+        siblings.extend(self.unknown_port_siblings(listener_id));
         let found = std::iter::once(listener_id)
             .chain(siblings.iter().copied())
-            .find_map(|owner| Some((owner, self.queued_from(owner, peer)?)));
+            .find_map(|owner| Some((owner, self.queued_from(owner, peer)?)))
+            .or_else(|| self.queued_elsewhere(listener_id, peer));
         let Some((owner, position)) = found else {
             if !self.forcing {
                 let reason = match listener.pending().len() {
@@ -748,6 +767,12 @@ impl Model<'_> {
         else {
             return Verdict::NotModelled;
         };
+        let target = self.conns.get(conn_id).and_then(|c| c.record.client_view.1);
+        if let Some(target) = target {
+            if self.learn_listener_port(listener_id, target).is_some() {
+                accepted.local = Some(target);
+            }
+        }
         let mut client = None;
         if let Some(c) = self.conns.get_mut(conn_id) {
             // With SO_REUSEPORT the kernel spreads connections over the listeners: the one

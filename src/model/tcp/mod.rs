@@ -13,6 +13,7 @@ pub mod load;
 pub mod queue_wait;
 pub(super) mod stream;
 pub mod table;
+mod unknown_port;
 
 use std::collections::VecDeque;
 

@@ -252,6 +252,11 @@ fn fit(matcher: &Matcher, l: &ListenerRecord, client: TraceId, target: SocketAdd
             )
             .matched
     };
+    // Port 0: a listener whose port no call showed (opened before its trace began, or bound by
+    // listen alone) and none of its connections told. It proves nothing about this port.
+    if l.local.port() == 0 {
+        return Fit::Unrelated;
+    }
     if reaches(l.local, l.v6only) {
         return Fit::Match;
     }

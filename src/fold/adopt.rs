@@ -1,0 +1,156 @@
+//! Sockets a trace uses but never shows created: the program opened them before strace attached
+//! (`strace -p PID`, a daemon's worker that inherited its listener). What one call proves about
+//! such a descriptor decides whether it is adopted, and as what; the model then hears of it
+//! through synthetic calls (socket, bind, listen) placed just before that call, so that it replays
+//! the socket with the semantics it already has for sockets it saw created.
+
+use std::net::SocketAddr;
+
+use crate::parse::{
+    Call, Domain, Fd, FdInfo, Outcome, Protocol, SockAddr, SockType, Syscall, SyscallName,
+};
+
+/// What a call proves about a descriptor the trace never showed created.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Adoption {
+    /// A TCP socket that was listening before the trace began: `accept` returned a connection
+    /// from an IPv4 or IPv6 peer on it, or its `-yy` decoration names a TCP socket with no peer.
+    Listener {
+        domain: Domain,
+        local: Option<SocketAddr>,
+    },
+    /// A UDP socket: a datagram came from, or went to, an IPv4 or IPv6 address through a call
+    /// only sockets answer (recvfrom, sendto, recvmsg...), or its `-yy` decoration says UDP.
+    Datagram {
+        domain: Domain,
+        local: Option<SocketAddr>,
+    },
+    /// A connected TCP socket (its `-yy` decoration shows both ends): it gets an identity, but
+    /// its connection began before the trace, so it is not replayed.
+    Unreplayed,
+}
+
+fn domain_of(addr: SocketAddr) -> Domain {
+    match addr {
+        SocketAddr::V4(_) => Domain::Inet,
+        SocketAddr::V6(_) => Domain::Inet6,
+    }
+}
+
+/// The adoption a `-yy` decoration allows (`TCP:[0.0.0.0:80]`, `UDPv6:[[::]:53]`...).
+pub fn from_decoration(info: &FdInfo) -> Option<Adoption> {
+    let (domain, stream) = match info.kind.as_ref() {
+        "TCP" => (Domain::Inet, true),
+        "TCPv6" => (Domain::Inet6, true),
+        "UDP" => (Domain::Inet, false),
+        "UDPv6" => (Domain::Inet6, false),
+        _ => return None,
+    };
+    let local = info.local;
+    Some(match (stream, info.peer) {
+        (true, Some(_)) => Adoption::Unreplayed,
+        (true, None) => Adoption::Listener { domain, local },
+        (false, _) => Adoption::Datagram { domain, local },
+    })
+}
+
+/// The adoption `call`'s own arguments allow for its descriptor `fd`, without a decoration: a
+/// datagram address on a call that only sockets accept. A failure that says the descriptor is
+/// no socket (EBADF, ENOTSOCK) proves nothing.
+pub fn from_call(call: &Call, fd: Fd) -> Option<Adoption> {
+    if call.outcome.errno.is_some() {
+        return None;
+    }
+    let datagram = |addr: &SockAddr| {
+        addr.inet().map(|a| Adoption::Datagram {
+            domain: domain_of(a),
+            local: None,
+        })
+    };
+    match &call.syscall {
+        // A TCP socket's recvfrom leaves the source address empty: one shown means datagrams.
+        Syscall::Recv {
+            fd: on,
+            src: Some(src),
+            ..
+        } if *on == fd => datagram(src),
+        // A destination on sendto/sendmsg is ignored by a connected TCP socket but needed by
+        // UDP; programs give one to UDP sockets (TCP Fast Open aside, which sendto flags show).
+        Syscall::Send {
+            fd: on,
+            dest: Some(dest),
+            flags,
+            ..
+        } if *on == fd && !flags.other => datagram(dest),
+        Syscall::SendMany { fd: on, msgs, .. } | Syscall::RecvMany { fd: on, msgs, .. }
+            if *on == fd =>
+        {
+            msgs.iter().find_map(|m| m.addr.as_ref().and_then(datagram))
+        }
+        _ => None,
+    }
+}
+
+/// The adoption an `accept` that returned a connection from `peer` allows for its listener.
+pub fn from_accept(peer: Option<&SockAddr>) -> Option<Adoption> {
+    let peer = peer?.inet()?;
+    Some(Adoption::Listener {
+        domain: domain_of(peer),
+        local: None,
+    })
+}
+
+/// The synthetic calls that tell the model what `adoption` made of `fd`, placed at `at` (the
+/// call that proved it). None for a socket that is not replayed.
+pub fn announcement(adoption: Adoption, fd: Fd, at: &Call) -> Vec<Call> {
+    let (domain, ty, protocol, local, listens) = match adoption {
+        Adoption::Listener { domain, local } => {
+            (domain, SockType::Stream, Protocol::Tcp, local, true)
+        }
+        Adoption::Datagram { domain, local } => {
+            (domain, SockType::Dgram, Protocol::Udp, local, false)
+        }
+        Adoption::Unreplayed => return Vec::new(),
+    };
+    let synthetic = |name: SyscallName, syscall: Syscall, value: i64| Call {
+        loc: at.loc,
+        pid: at.pid,
+        time: at.time,
+        duration: None,
+        name,
+        syscall,
+        outcome: Outcome::ok(value),
+        fd_info: Vec::new(),
+    };
+    let mut calls = vec![synthetic(
+        SyscallName::Socket,
+        Syscall::Socket {
+            domain,
+            ty,
+            nonblock: false,
+            cloexec: false,
+            protocol,
+            fd: Some(fd),
+        },
+        i64::from(fd),
+    )];
+    // A port of 0 in a decoration is a socket not bound yet: nothing to replay.
+    if let Some(local) = local.filter(|l| l.port() != 0) {
+        calls.push(synthetic(
+            SyscallName::Bind,
+            Syscall::Bind {
+                fd,
+                addr: SockAddr::Inet(local),
+            },
+            0,
+        ));
+    }
+    if listens {
+        calls.push(synthetic(
+            SyscallName::Listen,
+            Syscall::Listen { fd, backlog: 0 },
+            0,
+        ));
+    }
+    calls
+}
