@@ -51,34 +51,8 @@ const KNOWN_GAPS: &[(&str, &str)] = &[
         "mtu-black-hole-tcp-sigterm--go--go--record @client",
         "misses the main issue",
     ),
-    (
-        "nonblock-inherited @server",
-        "misses the main issue",
-    ),
-    (
-        "tcp-data-dropped @client",
-        "misses the main issue",
-    ),
-    (
-        "tcp-data-dropped--curl--go--plain",
-        "misses data-unreceived-poll-missed; reports forbidden data-unreceived (reports: data-unreceived)",
-    ),
-    (
-        "tcp-data-dropped--curl--node--plain",
-        "misses data-unreceived-poll-missed; reports forbidden data-unreceived (reports: data-unreceived)",
-    ),
-    (
-        "tcp-data-dropped--go--go--plain",
-        "misses data-unreceived-poll-missed; reports forbidden data-unreceived (reports: data-unreceived)",
-    ),
-    (
-        "tcp-data-dropped--node--node--plain",
-        "misses data-unreceived-poll-missed; reports forbidden data-unreceived (reports: data-unreceived)",
-    ),
-    (
-        "udp-partial-loss--nc--python--plain @client",
-        "misses the main issue",
-    ),
+    ("nonblock-inherited @server", "misses the main issue"),
+    ("tcp-data-dropped @client", "misses the main issue"),
 ];
 
 /// Healthy scenarios that meet their expectation with their config but whose replay still stops

@@ -399,3 +399,29 @@ fn calls_left_by_exit_are_unfinished_not_unparsed() {
         .count();
     assert_eq!(left, 2, "{calls:?}");
 }
+
+#[test]
+fn without_t_a_resumed_call_lasts_from_its_first_stamp_to_its_resumed_stamp() {
+    // Go's epoll wait, split by another thread's line; plain `strace -f -tt`.
+    let (events, _) = read_text(
+        "resumed-duration",
+        "27589 10:18:08.887959 epoll_pwait(5,  <unfinished ...>\n\
+         27593 10:18:08.888107 nanosleep({tv_sec=0, tv_nsec=20000}, NULL) = 0\n\
+         27589 10:18:12.414791 <... epoll_pwait resumed>0x7ffeb5c71ab8, 128, -1, NULL, 0) = -1 EINTR (Interrupted system call)\n\
+         27593 10:18:12.500000 read(3,  <unfinished ...>\n\
+         27593 10:18:12.600000 <... read resumed>\"x\", 1) = 1 <0.000020>\n",
+    );
+    let calls = calls_of(&events);
+    let wait = calls
+        .iter()
+        .find(|c| c.name == SyscallName::EpollPwait)
+        .expect("the wait");
+    let lasted = wait.duration.expect("a duration from the two stamps");
+    assert!((lasted - 3.526832).abs() < 1e-6, "{lasted}");
+    // `-T`'s own figure wins where strace printed one.
+    let read = calls
+        .iter()
+        .find(|c| c.name == SyscallName::Read)
+        .expect("the read");
+    assert_eq!(read.duration, Some(0.000020));
+}

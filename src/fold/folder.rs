@@ -8,7 +8,8 @@ use super::{
     is_stop_signal, FailedSocketCall, FoldStats, ProgramContext, SocketEvent, SyntheticReason,
 };
 use crate::parse::{
-    Call, Domain, FcntlOp, Fd, Outcome, SocketOracle, Syscall, SyscallName, TraceEvent, TraceReader,
+    Call, Domain, Errno, FcntlOp, Fd, Outcome, SocketOracle, Syscall, SyscallName, TraceEvent,
+    TraceReader,
 };
 use crate::source::{Loc, SockId, TraceId};
 
@@ -109,6 +110,9 @@ pub struct Folder<I> {
     finished: bool,
     /// A stop signal has reached the program (see [`ProgramContext::Stopping`]).
     stopping: bool,
+    /// A call that a signal interrupted (EINTR), traced without `-T`: held back until the next
+    /// line shows whether the signal's delivery, in the same process, dates its end.
+    interrupted: Option<SocketEvent>,
     /// After the last event: the sockets still open, closed one per call to `next`, so a
     /// trace ending with a million open sockets never holds a million close events at once.
     end_closes: std::vec::IntoIter<SockNo>,
@@ -128,6 +132,7 @@ impl<I: EventSource> Folder<I> {
             last: None,
             finished: false,
             stopping: false,
+            interrupted: None,
             end_closes: Vec::new().into_iter(),
             end_at: (Loc::new(trace, 0), 0, None),
         }
@@ -166,10 +171,44 @@ impl<I: EventSource> Folder<I> {
         n
     }
 
+    /// Queues an event, after any interrupted call held back (the order stays the trace's).
+    fn push(&mut self, event: SocketEvent) {
+        self.release_interrupted();
+        let call = &event.call;
+        if call.outcome.errno == Some(Errno::EINTR)
+            && call.duration.is_none()
+            && call.time.is_some()
+        {
+            self.interrupted = Some(event);
+        } else {
+            self.ready.push_back(event);
+        }
+    }
+
+    fn release_interrupted(&mut self) {
+        if let Some(held) = self.interrupted.take() {
+            self.ready.push_back(held);
+        }
+    }
+
+    /// A signal reached `pid` at `time`: a call of that process it interrupted (the call's line
+    /// came just before, with EINTR) ended then. Without `-T` nothing else tells how long a
+    /// wait cut short by a stop signal had waited.
+    fn date_interrupted_call(&mut self, pid: u32, time: Option<f64>) {
+        if let Some(held) = self.interrupted.as_mut().filter(|h| h.call.pid == pid) {
+            held.call.duration = held
+                .call
+                .time
+                .zip(time)
+                .map(|(began, ended)| (ended - began).max(0.0));
+        }
+        self.release_interrupted();
+    }
+
     fn emit(&mut self, call: Call, socks: Vec<(Fd, SockId)>) {
         self.stats.socket_events += 1;
         let context = self.context();
-        self.ready.push_back(SocketEvent {
+        self.push(SocketEvent {
             call,
             socks,
             synthetic: None,
@@ -210,7 +249,7 @@ impl<I: EventSource> Folder<I> {
         let id = self.id(sock);
         self.stats.synthetic_closes += 1;
         self.stats.socket_events += 1;
-        self.ready.push_back(SocketEvent {
+        self.push(SocketEvent {
             call: Call {
                 loc,
                 pid,
@@ -313,7 +352,7 @@ impl<I: EventSource> Folder<I> {
         let context = self.context();
         for synthetic in adopt::announcement(adoption, fd, call) {
             self.stats.socket_events += 1;
-            self.ready.push_back(SocketEvent {
+            self.push(SocketEvent {
                 call: synthetic,
                 socks: vec![(fd, id)],
                 synthetic: Some(SyntheticReason::Adopted),
@@ -612,6 +651,7 @@ impl<I: EventSource> Folder<I> {
                         Some((SyntheticReason::ProcessExit, context))
                     }
                     Killed { signal } => {
+                        self.date_interrupted_call(pid, time);
                         if is_stop_signal(&signal) {
                             self.note_stop_request(loc);
                         }
@@ -624,6 +664,7 @@ impl<I: EventSource> Folder<I> {
                         Some((SyntheticReason::ProcessKilled, context))
                     }
                     Signal { signal } => {
+                        self.date_interrupted_call(pid, time);
                         if is_stop_signal(&signal) {
                             self.note_stop_request(loc);
                         }
@@ -641,6 +682,7 @@ impl<I: EventSource> Folder<I> {
 
     fn finish(&mut self) {
         self.finished = true;
+        self.release_interrupted();
         // Calls the source did not read were calls on other descriptors, as far as folding goes.
         self.stats.non_socket_calls += self.events.calls_not_read();
         let last = match (self.last, self.events.last_not_read()) {

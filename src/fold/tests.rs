@@ -613,3 +613,37 @@ fn a_decorated_connection_opened_before_the_trace_gets_an_identity_but_no_replay
     assert!(events[0].sock(4).is_some());
     assert_eq!(stats.adopted_sockets, 2);
 }
+
+/// Node's server stopped with SIGINT while its epoll wait blocked (plain `strace -f -tt`: no
+/// `-T`); the connection is in the wait's interest set.
+const NODE_STOPPED_IN_WAIT: &str = "\
+26848 10:18:04.467000 socket(AF_INET, SOCK_STREAM|SOCK_CLOEXEC|SOCK_NONBLOCK, IPPROTO_IP) = 19
+26848 10:18:04.696619 accept4(19, NULL, NULL, SOCK_CLOEXEC|SOCK_NONBLOCK) = 20
+26848 10:18:04.702728 epoll_ctl(14, EPOLL_CTL_ADD, 20, {events=EPOLLIN, data={u32=20, u64=20}}) = 0
+26848 10:18:04.702771 epoll_pwait(14, 0x7ffd0f85cfa0, 1024, -1, NULL, 8) = -1 EINTR (Interrupted system call)
+26848 10:18:08.141743 --- SIGINT {si_signo=SIGINT, si_code=SI_USER, si_pid=20764, si_uid=0} ---
+26848 10:18:08.142110 epoll_pwait(14, 0x7ffd0f85cfa0, 1024, -1, NULL, 8) = -1 EINTR (Interrupted system call)
+26849 10:18:08.142200 socket(AF_INET, SOCK_DGRAM, IPPROTO_IP) = 30
+26848 10:18:08.142300 --- SIGINT {si_signo=SIGINT, si_code=SI_TKILL, si_pid=26848, si_uid=0} ---
+26848 10:18:08.145702 +++ killed by SIGINT +++
+";
+
+#[test]
+fn a_call_a_signal_interrupted_ended_when_the_signal_came() {
+    let (events, _) = fold_text("node-stopped", NODE_STOPPED_IN_WAIT);
+    let waits: Vec<&SocketEvent> = events
+        .iter()
+        .filter(|e| e.call.name == SyscallName::EpollPwait)
+        .collect();
+    assert_eq!(waits.len(), 2);
+    let lasted = waits[0].call.duration.expect("dated by the SIGINT line");
+    assert!((lasted - 3.438972).abs() < 1e-6, "{lasted}");
+    // Another process's socket call came between the second wait and the signal's line: the
+    // wait was handed on before it, undated (holding it longer would reorder the calls).
+    assert_eq!(waits[1].call.duration, None);
+    // Held back, the waits still come in the trace's order.
+    let lines: Vec<u64> = events.iter().map(|e| e.call.loc.line).collect();
+    let mut sorted = lines.clone();
+    sorted.sort_unstable();
+    assert_eq!(lines, sorted);
+}

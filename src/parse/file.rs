@@ -445,8 +445,9 @@ impl State {
                 }
             }
             Body::Resumed { name, rest } => {
-                // The merged call keeps the time it started at.
-                self.clock.pass(stamp);
+                // The merged call keeps the time it started at; the time it resumed at gives
+                // its duration when `-T` does not.
+                let resumed_at = self.clock.time(stamp).ok().flatten();
                 let Some(known) = self.lookup(name, stats) else {
                     return;
                 };
@@ -455,13 +456,20 @@ impl State {
                     return self.parse_error(stats, loc, error, text);
                 };
                 self.reserved.remove(&(start.loc.line, pid));
-                self.resumed(start, rest, pid, loc, stats);
+                self.resumed(start, rest, pid, (loc, resumed_at), stats);
                 self.flush_deferred();
             }
         }
     }
 
-    fn resumed(&mut self, start: Pending, rest: &[u8], pid: u32, loc: Loc, stats: &mut ParseStats) {
+    fn resumed(
+        &mut self,
+        start: Pending,
+        rest: &[u8],
+        pid: u32,
+        (loc, resumed_at): (Loc, Option<f64>),
+        stats: &mut ParseStats,
+    ) {
         let mut rest = rest;
         // strace 5+ marks a call the process left by exiting: `<... read resumed> <unfinished ...>) = ?`.
         let left_by_exit = rest.trim_ascii_start().starts_with(b"<unfinished ...>");
@@ -480,9 +488,18 @@ impl State {
             start.time,
             self.call_state(),
         ) {
-            Ok(call) => {
+            Ok(mut call) => {
                 stats.calls += 1;
                 stats.merged_unfinished += 1;
+                // strace stamps an `<unfinished ...>` line when the call enters the kernel and
+                // its `<... resumed>` line when it returns: the difference, on one clock, is
+                // how long the call took.
+                if call.duration.is_none() {
+                    call.duration = start
+                        .time
+                        .zip(resumed_at)
+                        .map(|(began, ended)| (ended - began).max(0.0));
+                }
                 self.emit(TraceEvent::Call(call));
             }
             // A call left by exit before all its arguments were printed never returned: its

@@ -16,7 +16,9 @@
 //!
 //! Choices worth knowing:
 //! - A merged call carries the location and time of its `<unfinished ...>` line (where it was
-//!   issued) and the duration printed on its `<... resumed>` line.
+//!   issued) and the duration printed on its `<... resumed>` line; without `-T`, the time from
+//!   its first line's stamp to its resumed line's (strace stamps each when it prints it: at the
+//!   call's entry, at its return).
 //! - Lines printed without a pid column while other lines have one (strace's own stream prints
 //!   `[pid N]` only while several processes live) get the pid of the process that was alone:
 //!   the first pid seen that is not one of its children, or the only one still alive.
