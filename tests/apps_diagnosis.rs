@@ -15,20 +15,10 @@ use netcheck::testkit::table::{rows_against_known_gaps, NOTE_RULES, RULES_NEWER_
 
 /// Scenarios whose expectation the diagnosis does not meet yet, each with what netcheck said
 /// instead. A scenario listed here must still fail: fixing one means removing it from this list.
-const KNOWN_GAPS: &[(&str, &str)] = &[
-    (
-        "etcd-healthy @e3",
-        "healthy from this side, but reports connect-refused, connection-reset, send-after-peer-closed",
-    ),
-    (
-        "mc-conn-limit @server",
-        "misses the main issue",
-    ),
-    (
-        "pg-max-connections @server",
-        "misses the main issue: connections accepted from clients without a trace get no connection record, so the listener's load is not counted",
-    ),
-];
+const KNOWN_GAPS: &[(&str, &str)] = &[(
+    "etcd-healthy @e3",
+    "healthy from this side, but reports connect-refused, connection-reset, send-after-peer-closed",
+)];
 
 /// Traces (relative to `tests/fixtures/`) that still hold lines the parser cannot read, each with
 /// the form it stumbles on. Listed traces must still have some; every other trace has none.

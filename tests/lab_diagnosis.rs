@@ -12,22 +12,6 @@ use netcheck::testkit::table::rows_against_known_gaps;
 /// listed here must still fail: fixing one means removing it from this list.
 const KNOWN_GAPS: &[(&str, &str)] = &[
     (
-        "admission-limit--nc--python--plain @server",
-        "misses the main issue",
-    ),
-    (
-        "admission-limit--nc--python--record @server",
-        "misses the main issue",
-    ),
-    (
-        "admission-limit--python--python--plain @server",
-        "misses the main issue",
-    ),
-    (
-        "admission-limit--python--python--record @server",
-        "misses the main issue",
-    ),
-    (
         "mtu-black-hole-tcp-sigalrm--go--socat--plain @client",
         "misses the main issue",
     ),

@@ -116,6 +116,10 @@ pub struct Model<'t> {
     first_connections: IdMap<(TraceId, SocketAddr), Loc>,
     /// Each listener's load (see `tcp/load.rs`).
     listener_loads: IdMap<SockId, tcp::load::ListenerLoad>,
+    /// Open connections accepted from unobserved peers, and those of them the server answered
+    /// short and closed (see `tcp/one_sided.rs`).
+    unobserved_accepts: IdMap<SockId, tcp::one_sided::UnobservedAccept>,
+    unobserved_answered_short: Vec<tcp::one_sided::UnobservedAccept>,
     /// Exchanges of closed sockets with unanswered requests, settled at the end.
     closed_exchanges: Vec<(SockId, exchange::Exchange)>,
     /// Sockets that gave up on requests, as they closed.
@@ -166,6 +170,8 @@ impl<'t> Model<'t> {
             exchanges_awaiting_delivery: Default::default(),
             closed_exchanges: Vec::new(),
             listener_loads: Default::default(),
+            unobserved_accepts: Default::default(),
+            unobserved_answered_short: Vec::new(),
             first_connections: Default::default(),
             round_trips: Vec::new(),
             unanswered: Vec::new(),
@@ -318,6 +324,7 @@ impl<'t> Model<'t> {
         }
         self.record_failed_connect(ev, verdict);
         self.note_transfers(ev);
+        self.note_unobserved_accept_call(ev);
         if !matches!(verdict, Verdict::NotModelled) {
             self.activity_mut(ev.call.loc.trace).socket_calls += 1;
         }
@@ -667,6 +674,7 @@ impl<'t> Model<'t> {
             listener_loads,
             first_connections,
             round_trips: self.round_trips,
+            unobserved_short_answers: self.unobserved_answered_short,
         }
     }
 }

@@ -392,6 +392,9 @@ pub struct ReplayOutcome {
     pub folded_tcp: Vec<super::summary::FoldedLink>,
     /// How many connections each listener's server held at once (see `tcp/load.rs`).
     pub listener_loads: Vec<super::tcp::load::ListenerLoad>,
+    /// Connections accepted from unobserved peers that the server answered with one short
+    /// message and closed (see `tcp/one_sided.rs`): what its side alone shows of rejections.
+    pub unobserved_short_answers: Vec<super::tcp::one_sided::UnobservedAccept>,
     /// Each trace's first accepted connect to each address (see `tcp/load.rs`).
     pub first_connections: Vec<super::tcp::load::FirstConnection>,
     /// Request/answer round trips with traced peers, timed per host (see `round_trips.rs`).

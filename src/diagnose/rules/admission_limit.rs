@@ -32,6 +32,12 @@ headers; the bound RFC 1035 sets on DNS messages): one error line or packet, not
 The order of calls inside the server's trace (one file, in time order) tells which connections
 were open together; clocks of different hosts are not compared.
 
+With the clients untraced (declared hosts without a trace), the server's trace alone shows the
+same: a connection it accepted while it held others of the listener open, answered with one
+short message without reading anything, and closed itself (not by its exit on a stop or a
+kill). Only calls on the server's own socket count, so nothing is assumed about what the client
+sent.
+
 A server that reads the client's request before refusing it (PostgreSQL reads the startup
 packet before `too many clients`) looks like any short request and answer. It is reported only
 when it answered short exactly at the most connections it ever held (at least two), and every
@@ -112,6 +118,26 @@ fn detect(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
     findings
 }
 
+/// One listener's turned-away connections: their evidence, and the streams to claim.
+#[derive(Default)]
+struct TurnedAway {
+    evidence: Vec<Evidence>,
+    count: u64,
+    streams: Vec<usize>,
+    /// Connections the server accepted from that listener, traced clients or not.
+    accepted: usize,
+}
+
+impl TurnedAway {
+    fn add(&mut self, accept: Loc, close: Option<Loc>, closed_how: String) {
+        self.count += 1;
+        self.evidence.push(Evidence::new(accept, "accepted"));
+        if let Some(close) = close {
+            self.evidence.push(Evidence::new(close, closed_how));
+        }
+    }
+}
+
 /// Connections turned away with a short message while the server held others.
 fn turned_away_findings(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
     let mut by_listener: BTreeMap<SockId, Vec<(usize, &TcpConnection)>> = BTreeMap::new();
@@ -120,62 +146,93 @@ fn turned_away_findings(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
             by_listener.entry(listener).or_default().push((i, c));
         }
     }
-    let mut findings = Vec::new();
-    for (listener, conns) in by_listener {
-        let mut evidence = Vec::new();
-        let mut subjects = Vec::new();
-        // A server that reads the request before refusing (PostgreSQL's startup packet) looks
-        // like any short exchange, except that it answers so only at its most connections.
-        let at_ceiling = cx
-            .outcome
+    // A server that reads the request before refusing (PostgreSQL's startup packet) looks like
+    // any short exchange, except that it answers so only at its most connections.
+    let at_ceiling = |listener: SockId| {
+        cx.outcome
             .listener_loads
             .iter()
             .find(|l| l.listener == listener)
-            .filter(|l| l.short_only_at_ceiling(MIN_CEILING));
-        for &(i, c) in &conns {
-            let read_then_refused = at_ceiling.is_some() && c.answered_short();
+            .filter(|l| l.short_only_at_ceiling(MIN_CEILING))
+    };
+    let mut turned: BTreeMap<SockId, TurnedAway> = BTreeMap::new();
+    for (&listener, conns) in &by_listener {
+        let ceiling = at_ceiling(listener).is_some();
+        for &(i, c) in conns {
+            let read_then_refused = ceiling && c.answered_short();
             if !(turned_away(c) || read_then_refused) || claims.stream(i, Direction::ToServer) {
                 continue;
             }
-            let held = held_meanwhile(&conns, c);
+            let held = held_meanwhile(conns, c);
             if held.is_none() && !read_then_refused {
                 continue;
             }
-            subjects.push(i);
-            if let (Some(accept), Some(close)) = (c.accept_loc, c.server_close) {
-                evidence.push(Evidence::new(accept, "accepted"));
-                evidence.push(Evidence::new(
-                    close,
-                    format!(
-                        "closed after {} sent and {} of the client's {} read",
-                        plural(c.to_client.sent, "byte", "bytes"),
-                        c.to_server.received,
-                        c.to_server.sent,
-                    ),
-                ));
+            let entry = turned.entry(listener).or_default();
+            let closed_how = format!(
+                "closed after {} sent and {} of the client's {} read",
+                plural(c.to_client.sent, "byte", "bytes"),
+                c.to_server.received,
+                c.to_server.sent,
+            );
+            if let Some(accept) = c.accept_loc {
+                entry.add(accept, c.server_close, closed_how);
             }
+            entry.streams.push(i);
             if let Some(a) = held.and_then(|h| h.accept_loc) {
-                evidence.push(Evidence::new(a, "a connection held open meanwhile"));
+                entry
+                    .evidence
+                    .push(Evidence::new(a, "a connection held open meanwhile"));
             }
         }
-        if subjects.is_empty() {
+    }
+    // Clients no trace shows: the server's side alone. Turned away is answered short without
+    // reading anything, with another connection of the listener held open meanwhile.
+    for r in &cx.outcome.unobserved_short_answers {
+        let read_then_refused = at_ceiling(r.listener).is_some();
+        let alone_turned_away = !r.read_bytes && r.open_at_accept >= 1;
+        if !(alone_turned_away || read_then_refused) {
             continue;
         }
-        let held = match at_ceiling {
+        let closed_how = format!(
+            "closed after {} sent, {} read, with {} other {} open",
+            plural(r.sent, "byte", "bytes"),
+            if r.read_bytes {
+                "the request"
+            } else {
+                "nothing"
+            },
+            r.open_at_accept,
+            if r.open_at_accept == 1 {
+                "connection"
+            } else {
+                "connections"
+            },
+        );
+        turned
+            .entry(r.listener)
+            .or_default()
+            .add(r.accept_loc, r.close_loc, closed_how);
+    }
+    let mut findings = Vec::new();
+    for (listener, mut entry) in turned {
+        entry.accepted = by_listener.get(&listener).map_or(0, |conns| {
+            conns.iter().filter(|(_, c)| c.server.is_some()).count()
+        });
+        let held = match at_ceiling(listener) {
             Some(load) => format!(
                 "while it held {} others open, the most it ever held",
                 load.most_open_at_accept
             ),
-            None => format!(
-                "while it held others open ({} accepted)",
-                conns.iter().filter(|(_, c)| c.server.is_some()).count()
-            ),
+            None if entry.accepted > 0 => {
+                format!("while it held others open ({} accepted)", entry.accepted)
+            }
+            None => "while it held others open".to_string(),
         };
         let summary = format!(
             "{} turned away {} on {} (accepted, told something short, closed) {held}: a \
              connection limit",
             cx.who(listener.trace),
-            plural(subjects.len() as u64, "connection", "connections"),
+            plural(entry.count, "connection", "connections"),
             cx.sock(listener),
         );
         findings.push(
@@ -183,9 +240,9 @@ fn turned_away_findings(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
                 summary,
                 "raise the server's connection limit (max_connections, memcached -c, MaxRequestWorkers) or add workers",
             )
-            .with_evidence(evidence),
+            .with_evidence(entry.evidence),
         );
-        for i in subjects {
+        for i in entry.streams {
             claims.claim_stream(i, Direction::ToServer);
             claims.claim_stream(i, Direction::ToClient);
         }
@@ -423,5 +480,32 @@ mod tests {
         c.to_client = stream(40, 40, 40, 1, loc(1, 70));
         c.queue_wait = Some(2.14);
         assert_fires_on(&RULE, tcp(vec![c]));
+    }
+
+    /// The server's trace alone: its clients are declared but not traced, so their connections
+    /// are not replayed, yet the server shows each refusal (Python's limit server and
+    /// memcached write one line and close without reading; PostgreSQL reads the startup packet
+    /// and refuses only at its most connections).
+    #[test]
+    fn fires_on_the_servers_trace_alone() {
+        for (corpus, name) in [
+            ("lab", "admission-limit--nc--python--record"),
+            ("lab", "admission-limit--python--python--plain"),
+            ("apps", "mc-conn-limit"),
+            ("apps", "pg-max-connections"),
+        ] {
+            let analysis = recorded_view(corpus, name, "server");
+            let rules: Vec<&str> = analysis.findings.iter().map(|f| f.rule).collect();
+            assert!(rules.contains(&RULE.id), "{name}: {rules:?}");
+        }
+    }
+
+    /// etcd's peer connections, seen from one member: a connection it answered briefly is closed
+    /// by the SIGTERM that stops it, not by the program: no refusal.
+    #[test]
+    fn a_connection_closed_by_the_stop_is_no_refusal() {
+        let analysis = recorded_view("apps", "etcd-healthy", "e2");
+        let rules: Vec<&str> = analysis.findings.iter().map(|f| f.rule).collect();
+        assert!(!rules.contains(&RULE.id), "{rules:?}");
     }
 }

@@ -714,6 +714,7 @@ impl Model<'_> {
             self.note_inbound_unknown_peer(new_id.trace, p);
             accepted.external = true;
             self.sockets.insert(new_id, Box::new(accepted));
+            self.track_unobserved_accept(listener_id, new_id, ev.call.loc);
             return Verdict::NotModelled;
         }
         let mut siblings = self.reuseport_siblings(listener_id);

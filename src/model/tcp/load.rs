@@ -54,22 +54,41 @@ impl ListenerLoad {
     }
 }
 
+impl ListenerLoad {
+    fn new(listener: SockId) -> Self {
+        ListenerLoad {
+            listener,
+            open: 0,
+            answered: 0,
+            closes: 0,
+            last_close_at: None,
+            most_open_at_accept: 0,
+            answered_short: 0,
+            fewest_open_at_short: None,
+        }
+    }
+}
+
 impl Model<'_> {
+    /// `listener` accepted a connection no traced connect made (its client is unobserved):
+    /// counted like any other. Returns how many the server held open when it accepted it.
+    pub(in crate::model) fn load_accepted_alone(&mut self, listener: SockId) -> u32 {
+        let load = self
+            .listener_loads
+            .entry(listener)
+            .or_insert_with(|| ListenerLoad::new(listener));
+        let open = load.open;
+        load.most_open_at_accept = load.most_open_at_accept.max(open);
+        load.open = load.open.saturating_add(1);
+        open
+    }
+
     /// `listener` accepted connection `conn`.
     pub(in crate::model) fn load_accepted(&mut self, listener: SockId, conn: ConnId) {
         let load = self
             .listener_loads
             .entry(listener)
-            .or_insert_with(|| ListenerLoad {
-                listener,
-                open: 0,
-                answered: 0,
-                closes: 0,
-                last_close_at: None,
-                most_open_at_accept: 0,
-                answered_short: 0,
-                fewest_open_at_short: None,
-            });
+            .or_insert_with(|| ListenerLoad::new(listener));
         let mut reached = None;
         let (closes, last_close_at) = (load.closes, load.last_close_at);
         if let Some(c) = self.conns.get_mut(conn) {
@@ -140,6 +159,11 @@ impl Model<'_> {
         let (Some(listener), true) = (record.listener, record.answered_short()) else {
             return;
         };
+        self.load_answered_short(listener, open_at_accept);
+    }
+
+    /// A connection `listener` accepted with `open_at_accept` others open was answered short.
+    pub(in crate::model) fn load_answered_short(&mut self, listener: SockId, open_at_accept: u32) {
         if let Some(load) = self.listener_loads.get_mut(&listener) {
             load.answered_short = load.answered_short.saturating_add(1);
             load.fewest_open_at_short = Some(

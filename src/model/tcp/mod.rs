@@ -10,6 +10,7 @@
 
 pub(super) mod connect;
 pub mod load;
+pub mod one_sided;
 pub mod queue_wait;
 pub(super) mod stream;
 pub mod table;

@@ -1,0 +1,129 @@
+//! Connections a traced server accepted from peers no trace shows (clients unobserved, or
+//! outside the configuration). The server's side is all there is, so such a socket is not
+//! replayed; what its program did with it is still counted here, because a server's load and the
+//! way it turns clients away are its own to show: how many connections it held when it took
+//! this one, what it sent, whether it read anything, who closed first. They count in the
+//! listener's load (connections held, closes), not in what it answered: an answered connection
+//! there says the server was serving the traced clients' peers, and a connection from an
+//! unknown address may be a traced client's seen through a NAT.
+
+use serde::Serialize;
+
+use crate::fold::{ProgramContext, SocketEvent, SyntheticReason};
+use crate::model::Model;
+use crate::model::SHORT_MESSAGE;
+use crate::parse::Syscall;
+use crate::source::{Loc, SockId};
+
+/// What the server did with one connection accepted from an unobserved peer.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct UnobservedAccept {
+    pub listener: SockId,
+    pub server: SockId,
+    pub accept_loc: Loc,
+    /// Connections of the listener the server held open when it accepted this one.
+    pub open_at_accept: u32,
+    /// Bytes the server sent, in how many sends.
+    pub sent: u64,
+    pub sends: u32,
+    /// The server read bytes from it.
+    pub read_bytes: bool,
+    /// The server read the end of the stream: the client closed first.
+    pub read_end: bool,
+    /// Where the server closed it.
+    pub close_loc: Option<Loc>,
+    /// The program closed it itself (or exited holding it), not stopped: no kill, no stop
+    /// signal before, not the trace's end.
+    pub closed_by_program: bool,
+}
+
+impl UnobservedAccept {
+    /// Answered with one short message (see [`SHORT_MESSAGE`]) and closed by the server program,
+    /// running, before the client closed: a rejection, or any brief exchange.
+    pub fn answered_short(&self) -> bool {
+        self.closed_by_program
+            && !self.read_end
+            && (1..=SHORT_MESSAGE).contains(&self.sent)
+            && self.sends <= 2
+    }
+}
+
+impl Model<'_> {
+    /// `listener` accepted `server` from an unobserved peer at `loc`.
+    pub(in crate::model) fn track_unobserved_accept(
+        &mut self,
+        listener: SockId,
+        server: SockId,
+        loc: Loc,
+    ) {
+        let open_at_accept = self.load_accepted_alone(listener);
+        self.unobserved_accepts.insert(
+            server,
+            UnobservedAccept {
+                listener,
+                server,
+                accept_loc: loc,
+                open_at_accept,
+                sent: 0,
+                sends: 0,
+                read_bytes: false,
+                read_end: false,
+                close_loc: None,
+                closed_by_program: false,
+            },
+        );
+    }
+
+    /// Counts what `ev` did on a connection accepted from an unobserved peer, and settles the
+    /// connection when the server closes it.
+    pub(in crate::model) fn note_unobserved_accept_call(&mut self, ev: &SocketEvent) {
+        if self.unobserved_accepts.is_empty() {
+            return;
+        }
+        let Some(&(_, id)) = ev.socks.first() else {
+            return;
+        };
+        let Some(record) = self.unobserved_accepts.get_mut(&id) else {
+            return;
+        };
+        let moved = ev
+            .call
+            .outcome
+            .value
+            .filter(|_| ev.call.outcome.is_success());
+        match &ev.call.syscall {
+            Syscall::Send { .. } | Syscall::SendMany { .. } | Syscall::CopyFile { .. } => {
+                if let Some(n) = moved.filter(|n| *n > 0) {
+                    record.sent = record.sent.saturating_add(n.unsigned_abs());
+                    record.sends = record.sends.saturating_add(1);
+                }
+            }
+            Syscall::Recv { .. } | Syscall::RecvMany { .. } => match moved {
+                Some(0) if matches!(ev.call.syscall, Syscall::Recv { .. }) => {
+                    record.read_end = true
+                }
+                Some(n) if n > 0 => record.read_bytes = true,
+                _ => {}
+            },
+            Syscall::Close { .. } if ev.call.outcome.is_success() || ev.synthetic.is_some() => {
+                record.close_loc = Some(ev.call.loc);
+                // Its own close or its own exit (a forked handler that refuses and exits, as
+                // PostgreSQL's does); not a kill, the trace's end, or anything after a stop.
+                let own = !matches!(
+                    ev.synthetic,
+                    Some(SyntheticReason::ProcessKilled | SyntheticReason::EndOfTrace)
+                );
+                record.closed_by_program = own && ev.context != ProgramContext::Stopping;
+                let listener = record.listener;
+                if let Some(done) = self.unobserved_accepts.remove(&id) {
+                    self.load_server_closed(listener, ev.call.time);
+                    if done.answered_short() {
+                        self.load_answered_short(listener, done.open_at_accept);
+                        self.unobserved_answered_short.push(done);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+}
