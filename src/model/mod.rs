@@ -243,6 +243,18 @@ impl<'t> Model<'t> {
         std::mem::take(&mut self.touched)
     }
 
+    /// Moves the keys touched since the last call into `into` (cleared first), keeping both
+    /// buffers' memory for the next calls.
+    pub fn drain_touched(&mut self, into: &mut Vec<WaitKey>) {
+        into.clear();
+        std::mem::swap(&mut self.touched, into);
+    }
+
+    /// Forgets the keys touched since the last call.
+    pub fn clear_touched(&mut self) {
+        self.touched.clear();
+    }
+
     /// Is `addr` beyond the traces (an ignored endpoint, nobody's address, or the address of a
     /// host declared without a trace)?
     pub fn is_outside(&self, addr: SocketAddr) -> bool {
