@@ -22,6 +22,7 @@ mod retire;
 pub mod round_trips;
 mod setup;
 pub mod socket;
+mod socket_table;
 pub mod summary;
 pub mod tcp;
 mod transfer;
@@ -80,7 +81,7 @@ type IdMap<K, V> = HashMap<K, V, IntHashBuilder>;
 pub struct Model<'t> {
     topology: &'t Topology,
     matcher: Matcher<'t>,
-    sockets: IdMap<SockId, Box<Socket>>,
+    sockets: socket_table::SocketTable,
     conns: ConnTable,
     /// Sockets some deviation names: their connections stay in the table to the end.
     deviated: HashSet<SockId, IntHashBuilder>,
