@@ -188,6 +188,12 @@ impl<'a, 't> Scheduler<'a, 't> {
                 verdict,
             });
         }
+        self.move_on(lane);
+    }
+
+    /// The lane's head was placed: its next event takes its place, and the lanes waiting on
+    /// what it touched wake.
+    fn move_on(&mut self, lane: usize) {
         if matches!(self.lanes[lane].slot, Slot::Waiting { .. }) {
             self.waiting_count -= 1;
         }
@@ -201,15 +207,26 @@ impl<'a, 't> Scheduler<'a, 't> {
             return false;
         };
         self.stats.simulations += 1;
-        match self.model.simulate(ev) {
+        // The verdict is made in the step that shows it: a verdict is large, and moving it
+        // into a step on every call is a copy per call.
+        let step = Step {
+            position: self.placed + 1,
+            loc: ev.call.loc,
+            event: ev,
+            verdict: self.model.simulate(ev),
+        };
+        match step.verdict {
             Verdict::RetryLater(reason) => {
                 self.stats.retries += 1;
                 self.model.clear_touched();
                 self.park(lane, reason);
                 false
             }
-            verdict => {
-                self.place(lane, verdict, on_step);
+            _ => {
+                self.placed += 1;
+                on_step(&step);
+                drop(step);
+                self.move_on(lane);
                 true
             }
         }
