@@ -2,7 +2,6 @@
 //! parse → fold → replay → diagnose, then the evidence calls read back from the trace files.
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 
 use crate::config::{self, ConfigError, Inputs, Topology};
@@ -13,6 +12,9 @@ use crate::fold::{FoldStats, Folder, SocketEvent};
 use crate::model::{ConnectionSink, ReplayOutcome};
 use crate::order;
 use crate::parse::{OpenError, ParseStats, TraceReader};
+
+mod evidence_lines;
+use evidence_lines::read_lines;
 
 /// Everything a report is built from.
 #[derive(Debug)]
@@ -261,29 +263,6 @@ pub fn fill_call_texts(topology: &Topology, parse: &[ParseStats], findings: &mut
             .and_then(|lines| lines.get(&e.loc.line));
         if let Some(text) = text {
             e.call.clone_from(text);
-        }
-    }
-}
-
-/// Reads the requested 1-based lines of `path` into `lines`.
-fn read_lines(path: &std::path::Path, lines: &mut BTreeMap<u64, String>) {
-    let Some(&last) = lines.keys().next_back() else {
-        return;
-    };
-    let Ok(stream) = crate::input::open(path) else {
-        return;
-    };
-    let mut reader = BufReader::new(stream);
-    let mut buf = Vec::new();
-    let mut number = 0u64;
-    while number < last {
-        buf.clear();
-        match reader.read_until(b'\n', &mut buf) {
-            Ok(0) | Err(_) => break,
-            Ok(_) => number += 1,
-        }
-        if let Some(slot) = lines.get_mut(&number) {
-            *slot = crate::parse::excerpt(String::from_utf8_lossy(&buf).trim());
         }
     }
 }

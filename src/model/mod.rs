@@ -22,6 +22,7 @@ mod retire;
 pub mod round_trips;
 mod setup;
 pub mod socket;
+mod socket_table;
 pub mod summary;
 pub mod tcp;
 mod transfer;
@@ -80,7 +81,7 @@ type IdMap<K, V> = HashMap<K, V, IntHashBuilder>;
 pub struct Model<'t> {
     topology: &'t Topology,
     matcher: Matcher<'t>,
-    sockets: IdMap<SockId, Box<Socket>>,
+    sockets: socket_table::SocketTable,
     conns: ConnTable,
     /// Sockets some deviation names: their connections stay in the table to the end.
     deviated: HashSet<SockId, IntHashBuilder>,
@@ -247,6 +248,18 @@ impl<'t> Model<'t> {
     /// Keys touched since the last call (drained).
     pub fn take_touched(&mut self) -> Vec<WaitKey> {
         std::mem::take(&mut self.touched)
+    }
+
+    /// Moves the keys touched since the last call into `into` (cleared first), keeping both
+    /// buffers' memory for the next calls.
+    pub fn drain_touched(&mut self, into: &mut Vec<WaitKey>) {
+        into.clear();
+        std::mem::swap(&mut self.touched, into);
+    }
+
+    /// Forgets the keys touched since the last call.
+    pub fn clear_touched(&mut self) {
+        self.touched.clear();
     }
 
     /// Is `addr` beyond the traces (an ignored endpoint, nobody's address, or the address of a

@@ -8,7 +8,9 @@
 use super::summary::{connection_record, failed_connect_state, ConnState, FinishedConnection};
 use super::tcp::{ConnId, Connection};
 use super::{DeviationKind, Model, PendingConnect, TcpConnection};
+use crate::int_hash::IntHashBuilder;
 use crate::source::SockId;
+use std::collections::HashSet;
 
 /// Connections that ended cleanly kept whole as examples.
 pub const CLEAN_EXAMPLES_KEPT: usize = 3;
@@ -63,11 +65,20 @@ impl Model<'_> {
     /// in connect order.
     pub(super) fn held_connections_to_summary(&mut self) -> Vec<TcpConnection> {
         let held = std::mem::take(&mut self.conns);
-        let mut all: Vec<(ConnId, TcpConnection)> =
-            held.iter().map(|(id, c)| (id, self.summarise(c))).collect();
-        all.append(&mut self.clean_examples);
-        all.sort_by_key(|(id, _)| *id);
-        all.into_iter().map(|(_, c)| c).collect()
+        // The table gives its connections in id order: only the few examples are sorted, then
+        // merged in, so that a million held records are moved once rather than sorted.
+        let mut examples = std::mem::take(&mut self.clean_examples);
+        examples.sort_by_key(|(id, _)| *id);
+        let mut examples = examples.into_iter().peekable();
+        let mut all = Vec::with_capacity(held.len() + examples.len());
+        for (id, c) in held.iter() {
+            while let Some((_, example)) = examples.next_if(|(example_id, _)| *example_id < id) {
+                all.push(example);
+            }
+            all.push(self.summarise(c));
+        }
+        all.extend(examples.map(|(_, c)| c));
+        all
     }
 
     /// Counts the connects that made no connection: failed ones, and those never answered that
@@ -82,8 +93,13 @@ impl Model<'_> {
                     .add_attempt(self.topology, sock, *target, state);
             }
         }
+        // Looked up once per pending connect: a set, not a scan of every connection each time.
+        let clients: HashSet<SockId, IntHashBuilder> = match pending.is_empty() {
+            true => HashSet::default(),
+            false => tcp.iter().map(|c| c.client).collect(),
+        };
         for p in pending {
-            if !tcp.iter().any(|c| c.client == p.sock) {
+            if !clients.contains(&p.sock) {
                 self.traffic
                     .add_attempt(self.topology, p.sock, p.target, ConnState::NeverAnswered);
             }

@@ -15,7 +15,8 @@ pub mod priority;
 
 pub use observer::ReplayObserver;
 
-use std::collections::{BTreeSet, HashMap};
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap};
 
 use crate::config::Topology;
 use crate::fold::SocketEvent;
@@ -65,19 +66,25 @@ struct Lane<'a> {
     head: Option<SocketEvent>,
     slot: Slot,
     epoch: u64,
+    /// Some event of this trace had a timestamp.
+    timed: bool,
 }
 
 struct Scheduler<'a, 't> {
     model: Model<'t>,
     lanes: Vec<Lane<'a>>,
-    ready: BTreeSet<ReadyKey>,
+    /// The keys of the ready lanes, one per lane (a lane's key is taken out before its head is
+    /// tried, and a new one put in only once the lane is ready again), smallest first.
+    ready: BinaryHeap<Reverse<ReadyKey>>,
     waiting: HashMap<WaitKey, Vec<(usize, u64)>, IntHashBuilder>,
+    /// Keys the model touched by the last call, drained into this buffer so that no call
+    /// allocates a list of its own.
+    touched: Vec<WaitKey>,
     waiting_count: usize,
     /// Entries in `waiting`, stale ones included.
     registrations: usize,
     placed: u64,
     blocked: Vec<BlockedPoint>,
-    timed_lanes: BTreeSet<usize>,
     stats: ReplayStats,
 }
 
@@ -96,29 +103,34 @@ pub struct ReplayStats {
 impl<'a, 't> Scheduler<'a, 't> {
     /// Pulls the lane's next event and makes it ready (or marks the lane done).
     fn advance(&mut self, lane: usize) {
-        let next = self.lanes[lane].events.next();
-        if next.as_ref().is_some_and(|ev| ev.call.time.is_some()) {
-            self.timed_lanes.insert(lane);
-        }
-        self.lanes[lane].head = next;
+        let l = &mut self.lanes[lane];
+        l.head = l.events.next();
+        l.timed |= l.head.as_ref().is_some_and(|ev| ev.call.time.is_some());
         self.make_ready(lane);
     }
 
     fn make_ready(&mut self, lane: usize) {
+        // With one trace there is no other head to rank against.
+        let ranked = self.lanes.len() > 1;
         let l = &mut self.lanes[lane];
         l.epoch += 1;
         match &l.head {
             Some(ev) => {
-                let key = (priority::of(&self.model, ev), time_rank(ev.call.time), lane);
+                let priority = if ranked {
+                    priority::of(&self.model, ev)
+                } else {
+                    priority::SETUP
+                };
+                let key = (priority, time_rank(ev.call.time), lane);
                 l.slot = Slot::Ready(key);
-                self.ready.insert(key);
+                self.ready.push(Reverse(key));
             }
             None => l.slot = Slot::Done,
         }
     }
 
     fn park(&mut self, lane: usize, reason: WaitReason) {
-        let keys = self.model.wait_keys().to_vec();
+        let keys = self.model.wait_keys();
         let l = &mut self.lanes[lane];
         l.epoch += 1;
         let epoch = l.epoch;
@@ -127,7 +139,7 @@ impl<'a, 't> Scheduler<'a, 't> {
         }
         l.slot = Slot::Waiting { epoch, reason };
         self.registrations += keys.len();
-        for key in keys {
+        for &key in keys {
             self.waiting.entry(key).or_default().push((lane, epoch));
         }
         // A lane woken through one key leaves stale entries under its others: sweep them out
@@ -145,7 +157,12 @@ impl<'a, 't> Scheduler<'a, 't> {
     }
 
     fn wake(&mut self) {
-        for key in self.model.take_touched() {
+        self.model.drain_touched(&mut self.touched);
+        if self.waiting.is_empty() {
+            return;
+        }
+        let mut touched = std::mem::take(&mut self.touched);
+        for &key in &touched {
             let Some(list) = self.waiting.remove(&key) else {
                 continue;
             };
@@ -157,6 +174,8 @@ impl<'a, 't> Scheduler<'a, 't> {
                 }
             }
         }
+        touched.clear();
+        self.touched = touched;
     }
 
     fn place(&mut self, lane: usize, verdict: Verdict, on_step: &mut dyn FnMut(&Step)) {
@@ -169,6 +188,12 @@ impl<'a, 't> Scheduler<'a, 't> {
                 verdict,
             });
         }
+        self.move_on(lane);
+    }
+
+    /// The lane's head was placed: its next event takes its place, and the lanes waiting on
+    /// what it touched wake.
+    fn move_on(&mut self, lane: usize) {
         if matches!(self.lanes[lane].slot, Slot::Waiting { .. }) {
             self.waiting_count -= 1;
         }
@@ -182,15 +207,26 @@ impl<'a, 't> Scheduler<'a, 't> {
             return false;
         };
         self.stats.simulations += 1;
-        match self.model.simulate(ev) {
+        // The verdict is made in the step that shows it: a verdict is large, and moving it
+        // into a step on every call is a copy per call.
+        let step = Step {
+            position: self.placed + 1,
+            loc: ev.call.loc,
+            event: ev,
+            verdict: self.model.simulate(ev),
+        };
+        match step.verdict {
             Verdict::RetryLater(reason) => {
                 self.stats.retries += 1;
-                self.model.take_touched();
+                self.model.clear_touched();
                 self.park(lane, reason);
                 false
             }
-            verdict => {
-                self.place(lane, verdict, on_step);
+            _ => {
+                self.placed += 1;
+                on_step(&step);
+                drop(step);
+                self.move_on(lane);
                 true
             }
         }
@@ -267,7 +303,7 @@ impl<'a, 't> Scheduler<'a, 't> {
 
     fn run(&mut self, on_step: &mut dyn FnMut(&Step)) {
         loop {
-            if let Some(key) = self.ready.pop_first() {
+            if let Some(Reverse(key)) = self.ready.pop() {
                 let lane = key.2;
                 if matches!(self.lanes[lane].slot, Slot::Ready(k) if k == key) {
                     self.attempt(lane, on_step);
@@ -315,6 +351,7 @@ pub fn replay_to_sink<'a, 't>(
             head: None,
             slot: Slot::Done,
             epoch: 0,
+            timed: false,
         })
         .collect();
     let mut s = Scheduler {
@@ -323,20 +360,20 @@ pub fn replay_to_sink<'a, 't>(
             None => Model::new(topology),
         },
         lanes,
-        ready: BTreeSet::new(),
+        ready: BinaryHeap::new(),
         waiting: HashMap::default(),
+        touched: Vec::new(),
         waiting_count: 0,
         registrations: 0,
         placed: 0,
         blocked: Vec::new(),
-        timed_lanes: BTreeSet::new(),
         stats: ReplayStats::default(),
     };
     for lane in 0..s.lanes.len() {
         s.advance(lane);
     }
     s.run(on_step);
-    let used_timestamps = s.timed_lanes.len() >= 2;
+    let used_timestamps = s.lanes.iter().filter(|l| l.timed).count() >= 2;
     let stats = s.stats;
     let mut outcome = s.model.finish(s.placed, s.blocked);
     outcome.used_timestamps = used_timestamps;

@@ -40,16 +40,51 @@ struct Chunk {
     known: Vec<u8>,
 }
 
+/// The counters of one direction while the connection lives: the outcome's [`Stream`] less
+/// what only the outcome has (the oldest unreceived send, found in the queue when asked), so
+/// that a million live connections do not each carry 80 bytes that are always empty.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Counters {
+    pub sent: u64,
+    pub received: u64,
+    /// Capacity of the path's buffers (sender's SO_SNDBUF + receiver's SO_RCVBUF).
+    pub buffer_capacity: u64,
+    /// Where the last unreceived send happened.
+    pub last_send: Option<Loc>,
+    /// The sending side shut down or closed this direction.
+    pub closed_by_sender: bool,
+    /// The receiving side closed its socket.
+    pub closed_by_receiver: bool,
+    /// Largest single send, and how many sends there were (for the MTU heuristic).
+    pub largest_send: u64,
+    pub sends: u64,
+}
+
+impl Counters {
+    pub fn unreceived(&self) -> u64 {
+        self.sent.saturating_sub(self.received)
+    }
+}
+
 /// One direction of a connection.
 #[derive(Debug, Clone, Default)]
 pub struct Direction {
-    pub stats: Stream,
-    chunks: VecDeque<Chunk>,
-    /// Bytes of the front chunk already received.
-    front_offset: u64,
+    pub stats: Counters,
+    /// What was sent and not yet received. Absent until the first send: a run may hold a
+    /// million connections that carry nothing one way, and two empty queues would cost each
+    /// of them 64 bytes.
+    in_flight: Option<Box<InFlight>>,
     /// Content is no longer compared (after a mismatch or a forced receive); counts still move.
     pub desync: bool,
     pub overrun_reported: bool,
+}
+
+/// The unreceived part of a direction.
+#[derive(Debug, Clone, Default)]
+struct InFlight {
+    chunks: VecDeque<Chunk>,
+    /// Bytes of the front chunk already received.
+    front_offset: u64,
     /// Sends with bytes still unreceived, oldest first: (stream offset just past the send,
     /// where, when). Kept even without content, for the timing of unreceived bytes.
     unreceived_sends: VecDeque<(u64, Loc, Option<f64>)>,
@@ -67,14 +102,16 @@ impl Direction {
             return;
         }
         self.stats.sent += len;
-        self.unreceived_sends
+        let in_flight = self.in_flight.get_or_insert_with(Box::default);
+        in_flight
+            .unreceived_sends
             .push_back((self.stats.sent, loc, time));
         self.stats.sends += 1;
         self.stats.largest_send = self.stats.largest_send.max(len);
         self.stats.last_send = Some(loc);
         if !self.desync {
             let shown = known.len().min(usize::try_from(len).unwrap_or(usize::MAX));
-            self.chunks.push_back(Chunk {
+            in_flight.chunks.push_back(Chunk {
                 len,
                 known: known[..shown].to_vec(),
             });
@@ -87,9 +124,12 @@ impl Direction {
         if self.desync {
             return true;
         }
+        let Some(in_flight) = self.in_flight.as_deref() else {
+            return true;
+        };
         let mut pos = 0usize;
-        let mut offset = self.front_offset;
-        for chunk in &self.chunks {
+        let mut offset = in_flight.front_offset;
+        for chunk in &in_flight.chunks {
             if pos >= shown.len() {
                 break;
             }
@@ -118,25 +158,29 @@ impl Direction {
         if self.stats.unreceived() == 0 {
             self.stats.last_send = None;
         }
-        while self
+        let received = self.stats.received;
+        let Some(in_flight) = self.in_flight.as_deref_mut() else {
+            return;
+        };
+        while in_flight
             .unreceived_sends
             .front()
-            .is_some_and(|(end, _, _)| *end <= self.stats.received)
+            .is_some_and(|(end, _, _)| *end <= received)
         {
-            self.unreceived_sends.pop_front();
+            in_flight.unreceived_sends.pop_front();
         }
         let mut left = n;
         while left > 0 {
-            let Some(front) = self.chunks.front() else {
+            let Some(front) = in_flight.chunks.front() else {
                 break;
             };
-            let available = front.len - self.front_offset;
+            let available = front.len - in_flight.front_offset;
             if available <= left {
                 left -= available;
-                self.front_offset = 0;
-                self.chunks.pop_front();
+                in_flight.front_offset = 0;
+                in_flight.chunks.pop_front();
             } else {
-                self.front_offset += left;
+                in_flight.front_offset += left;
                 left = 0;
             }
         }
@@ -145,23 +189,41 @@ impl Direction {
     /// Stops following content (counts only from now on) and frees it.
     pub fn forget_content(&mut self) {
         self.desync = true;
-        self.chunks = VecDeque::new();
-        self.front_offset = 0;
+        if let Some(in_flight) = self.in_flight.as_deref_mut() {
+            in_flight.chunks = VecDeque::new();
+            in_flight.front_offset = 0;
+            if in_flight.unreceived_sends.is_empty() {
+                self.in_flight = None;
+            }
+        }
     }
 
     /// The stream's counters for the outcome, with the oldest unreceived send.
     pub fn outcome(&self) -> Stream {
-        let oldest = self.unreceived_sends.front();
+        let oldest = self
+            .in_flight
+            .as_deref()
+            .and_then(|f| f.unreceived_sends.front());
+        let c = &self.stats;
         Stream {
+            sent: c.sent,
+            received: c.received,
+            buffer_capacity: c.buffer_capacity,
+            last_send: c.last_send,
+            closed_by_sender: c.closed_by_sender,
+            closed_by_receiver: c.closed_by_receiver,
+            largest_send: c.largest_send,
+            sends: c.sends,
             first_unreceived_send: oldest.map(|(_, loc, _)| *loc),
             first_unreceived_time: oldest.and_then(|(_, _, time)| *time),
-            ..self.stats.clone()
         }
     }
 
     /// Bytes of content currently held (for memory accounting in tests).
     pub fn held_bytes(&self) -> usize {
-        self.chunks.iter().map(|c| c.known.len()).sum()
+        self.in_flight
+            .as_deref()
+            .map_or(0, |f| f.chunks.iter().map(|c| c.known.len()).sum())
     }
 }
 
