@@ -1273,7 +1273,7 @@ sc_lighty_backlog_give_up() {
 # lighttpd with a listen backlog of 1: three curl clients connect 0.5, 0.6 and 0.7 s into the
 # download; two fill the accept queue, the third one's SYNs are dropped and sent again.
 sc_lighty_backlog_full() {
-  begin lighty-backlog-full lighttpd record pending
+  begin lighty-backlog-full lighttpd record
   start srv server lighttpd -D -f "$WORK/lighttpd-one-q1.conf"
   wait_listening srv t 80
   slow_client c1 client1

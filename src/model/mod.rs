@@ -116,6 +116,10 @@ pub struct Model<'t> {
     first_connections: IdMap<(TraceId, SocketAddr), Loc>,
     /// Each listener's load (see `tcp/load.rs`).
     listener_loads: IdMap<SockId, tcp::load::ListenerLoad>,
+    /// Each listener's accept queue length (see `tcp/accept_queue.rs`).
+    accept_backlogs: IdMap<SockId, u32>,
+    /// Connects made while their listener's accept queue was full.
+    full_queue_connects: Vec<tcp::accept_queue::FullQueueConnect>,
     /// Exchanges of closed sockets with unanswered requests, settled at the end.
     closed_exchanges: Vec<(SockId, exchange::Exchange)>,
     /// Sockets that gave up on requests, as they closed.
@@ -166,6 +170,8 @@ impl<'t> Model<'t> {
             exchanges_awaiting_delivery: Default::default(),
             closed_exchanges: Vec::new(),
             listener_loads: Default::default(),
+            accept_backlogs: Default::default(),
+            full_queue_connects: Vec::new(),
             first_connections: Default::default(),
             round_trips: Vec::new(),
             unanswered: Vec::new(),
@@ -336,7 +342,10 @@ impl<'t> Model<'t> {
             } => self.socket_call(ev, *domain, *ty, *protocol, *nonblock, *fd),
             S::Socketpair { .. } => self.unsupported_call(ev, "socketpair"),
             S::Bind { fd, addr } => self.bind(ev, *fd, addr),
-            S::Listen { fd, .. } => self.listen(ev, *fd),
+            S::Listen { fd, backlog } => {
+                self.accept_queue_listened(ev, *fd, *backlog);
+                self.listen(ev, *fd)
+            }
             S::Accept {
                 fd,
                 peer,
@@ -667,6 +676,7 @@ impl<'t> Model<'t> {
             listener_loads,
             first_connections,
             round_trips: self.round_trips,
+            full_queue_connects: self.full_queue_connects,
         }
     }
 }

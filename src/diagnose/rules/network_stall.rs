@@ -1,6 +1,7 @@
 //! `network-stall`: connects that completed only after the kernel retransmitted their SYN, and
 //! request/answer round trips that the network delayed by a retransmission timeout.
 
+use super::admission_limit::syn_dropped_by_full_queue;
 use super::group_by;
 use crate::diagnose::context::plural;
 use crate::diagnose::rule::Rule;
@@ -135,12 +136,14 @@ fn slow_round_trips(cx: &Context) -> Vec<Finding> {
         .collect()
 }
 
-/// Connects that completed only after SYN retransmissions.
+/// Connects that completed only after SYN retransmissions, except those made while their
+/// listener's accept queue was full: the server dropped those SYNs (`admission-limit`).
 fn slow_connects(cx: &Context, _claims: &mut Claims) -> Vec<Finding> {
     let slow: Vec<(&ConnectTiming, u32)> = cx
         .outcome
         .connect_timings
         .iter()
+        .filter(|t| !syn_dropped_by_full_queue(cx, t.connect))
         .filter_map(|t| syn_retransmissions(t.seconds).map(|k| (t, k)))
         .collect();
     let groups = group_by(slow, |(t, _)| t.connect.trace);
@@ -257,6 +260,35 @@ mod tests {
             "{}",
             finding.summary
         );
+    }
+
+    /// lighttpd with a listen backlog of 1: client4's connect completed after 3.074 s because
+    /// the accept queue held two connections, not because the link lost its SYNs. With the
+    /// server traced the slow connect is `admission-limit`'s evidence; client4 alone cannot
+    /// tell, and reports the stall.
+    #[test]
+    fn a_syn_dropped_by_a_full_accept_queue_is_the_servers_limit() {
+        let analysis = recorded("apps", "lighty-backlog-full");
+        assert!(
+            analysis.findings.iter().all(|f| f.rule != RULE.id),
+            "{:?}",
+            analysis.findings
+        );
+        let admission = analysis
+            .findings
+            .iter()
+            .find(|f| f.rule == "admission-limit")
+            .expect("admission-limit");
+        assert!(
+            admission
+                .evidence
+                .iter()
+                .any(|e| e.note.contains("SYNs were dropped") && e.note.contains("3.074 s")),
+            "{:?}",
+            admission.evidence
+        );
+        let alone = recorded_view("apps", "lighty-backlog-full", "client4");
+        assert!(alone.findings.iter().any(|f| f.rule == RULE.id));
     }
 
     #[test]

@@ -108,6 +108,7 @@ pub(super) fn set_up(w: &mut World<'_>) {
     w.upto(Loc::new(TraceId(0), 4));
 }
 
+mod accept_queue;
 mod bind;
 mod completion;
 mod connect;
