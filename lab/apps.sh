@@ -1577,7 +1577,7 @@ sc_nginx_keepalive_healthy_plain() {
 }
 
 sc_nginx_keepalive_loss_plain() {
-  begin nginx-keepalive-loss-plain nginx plain pending
+  begin nginx-keepalive-loss-plain nginx plain
   lossy_link 0.25 established
   nginx_srv_start
   nginx_keepalive_curl

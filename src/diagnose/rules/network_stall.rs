@@ -31,7 +31,8 @@ With both sides of a connection traced, request/answer round trips are timed too
 measures from the end of its request to the arrival of the answer (the end of a wait that
 blocked until it came); the peer measures from reading the request to sending its answer; the
 difference is the time the bytes spent between the hosts, each figure a duration on one host's
-own clock. A round trip that took at least 200 ms longer than the fastest one of the same
+own clock. A trace without `-T` durations is timed from the calls' start times: the receive
+that read the answer started after its bytes arrived. A round trip that took at least 200 ms longer than the fastest one of the same
 socket was delayed by a retransmission: Linux never retransmits a segment on an established
 connection sooner than 200 ms after sending it (`TCP_RTO_MIN`), and on a path without loss the
 round trip varies by far less (delayed acknowledgements, at most 200 ms, are the only other
@@ -289,6 +290,37 @@ mod tests {
         );
         let alone = recorded_view("apps", "lighty-backlog-full", "client4");
         assert!(alone.findings.iter().any(|f| f.rule == RULE.id));
+    }
+
+    /// curl's 20 keep-alive requests to nginx traced without `-T`: timed from the calls' start
+    /// times, under loss round trips of both hosts spent 0.2 s or more between the hosts;
+    /// without loss none did.
+    #[test]
+    fn round_trips_without_durations_are_timed_from_start_times() {
+        let lossy = recorded("apps", "nginx-keepalive-loss-plain");
+        let found: Vec<&Finding> = lossy
+            .findings
+            .iter()
+            .filter(|f| f.rule == RULE.id)
+            .collect();
+        // One finding per host: nginx's answers were late to arrive as well as curl's requests.
+        assert_eq!(found.len(), 2, "{:?}", lossy.findings);
+        assert!(
+            found.iter().all(|f| f.summary.contains("round trips")),
+            "{found:?}"
+        );
+        let healthy = recorded("apps", "nginx-keepalive-healthy-plain");
+        assert!(
+            healthy.findings.iter().all(|f| f.rule != RULE.id),
+            "{:?}",
+            healthy.findings
+        );
+        // The measurements were there: the round trips were timed, and all were fast.
+        assert!(healthy
+            .outcome
+            .round_trips
+            .iter()
+            .any(|r| r.trips.count >= 19));
     }
 
     #[test]
