@@ -1510,7 +1510,7 @@ sc_nginx_download_healthy() {
 }
 
 sc_nginx_download_loss() {
-  begin nginx-download-loss nginx record pending
+  begin nginx-download-loss nginx record
   lossy_link 0.2 established
   nginx_srv_start
   nginx_download c1 client
@@ -1532,7 +1532,7 @@ sc_nginx_download_healthy_plain() {
 }
 
 sc_nginx_download_loss_plain() {
-  begin nginx-download-loss-plain nginx plain pending
+  begin nginx-download-loss-plain nginx plain
   lossy_link 0.2 established
   nginx_srv_start
   nginx_download c1 client

@@ -25,6 +25,7 @@ pub mod socket;
 pub mod summary;
 pub mod tcp;
 mod transfer;
+pub mod transfer_stalls;
 pub mod udp;
 mod wait;
 
@@ -120,6 +121,8 @@ pub struct Model<'t> {
     accept_backlogs: IdMap<SockId, u32>,
     /// Connects made while their listener's accept queue was full.
     full_queue_connects: Vec<tcp::accept_queue::FullQueueConnect>,
+    /// Receivers waiting for bytes their peer had handed over (see `transfer_stalls.rs`).
+    transfer_stalls: transfer_stalls::TransferStallWatch,
     /// Exchanges of closed sockets with unanswered requests, settled at the end.
     closed_exchanges: Vec<(SockId, exchange::Exchange)>,
     /// Sockets that gave up on requests, as they closed.
@@ -172,6 +175,7 @@ impl<'t> Model<'t> {
             listener_loads: Default::default(),
             accept_backlogs: Default::default(),
             full_queue_connects: Vec::new(),
+            transfer_stalls: Default::default(),
             first_connections: Default::default(),
             round_trips: Vec::new(),
             unanswered: Vec::new(),
@@ -324,6 +328,7 @@ impl<'t> Model<'t> {
         }
         self.record_failed_connect(ev, verdict);
         self.note_transfers(ev);
+        self.watch_transfer_stalls(ev, verdict);
         if !matches!(verdict, Verdict::NotModelled) {
             self.activity_mut(ev.call.loc.trace).socket_calls += 1;
         }
@@ -617,6 +622,7 @@ impl<'t> Model<'t> {
         self.settle_exchanges();
         let tcp = self.held_connections_to_summary();
         let listener_loads = self.take_listener_loads();
+        let transfer_stalls = self.take_transfer_stalls();
         let first_connections = self.take_first_connections();
         let links: Vec<TraceId> = self
             .flows
@@ -677,6 +683,7 @@ impl<'t> Model<'t> {
             first_connections,
             round_trips: self.round_trips,
             full_queue_connects: self.full_queue_connects,
+            transfer_stalls,
         }
     }
 }

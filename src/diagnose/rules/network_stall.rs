@@ -1,6 +1,8 @@
 //! `network-stall`: connects that completed only after the kernel retransmitted their SYN, and
 //! request/answer round trips that the network delayed by a retransmission timeout.
 
+mod transfers;
+
 use super::admission_limit::syn_dropped_by_full_queue;
 use super::group_by;
 use crate::diagnose::context::plural;
@@ -12,7 +14,7 @@ use crate::model::ConnectTiming;
 pub const RULE: Rule = Rule {
     id: "network-stall",
     class: Class::Network,
-    title: "Connects or round trips delayed by TCP retransmissions: packets were lost on the way",
+    title: "Connects, round trips or transfers delayed by TCP retransmissions: packets were lost on the way",
     explanation: EXPLANATION,
     detect,
 };
@@ -38,6 +40,17 @@ connection sooner than 200 ms after sending it (`TCP_RTO_MIN`), and on a path wi
 round trip varies by far less (delayed acknowledgements, at most 200 ms, are the only other
 wait of that size, and they delay no answer the peer wrote at once).
 
+With both sides traced, a transfer is timed inside one answer too. A sender that hands a
+whole answer to its socket at once (nginx's `sendfile` of a file) has nothing left to do; the
+bytes then arrive as fast as the path carries them, one packet after another. A receiver that
+found its queue empty (a short read, a would-block, a poll reporting nothing) and then waited at
+least 200 ms for the next bytes of that answer, beyond the time the sender itself took between
+offering the bytes before and after the gap (the starts of its send calls, on its own clock),
+waited for lost segments to be sent again. A sender that paces its writes (a rate limit, an
+interactive session) took as long as the gap itself, and a receiver that reads slowly finds its
+bytes waiting: neither counts. Without `-T` the receiver's wait runs from the start of its first
+wait after the empty queue to the start of the receive that got the bytes.
+
 ## Why it matters
 The connection works, so nothing fails: requests are just slow, by whole seconds, at random.
 That is the signature of packet loss (a lossy link, an overloaded queue, a policer, a full listen
@@ -46,7 +59,8 @@ backlog dropping SYNs), which no error code reports.
 ## Evidence
 Each slow connect and the call that showed it complete, with the measured duration and the
 number of retransmissions it corresponds to; each slow round trip's request and answer, with the
-time the network added.
+time the network added; for a stalled transfer, the sender's call that offered the bytes, the
+receiver's wait and the receive that ended it.
 
 ## What to do
 Measure the loss: `ss -ti` (retrans counters per connection), `nstat -az TcpRetransSegs
@@ -81,6 +95,7 @@ pub const MIN_RTO: f64 = 0.2;
 fn detect(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
     let mut findings = slow_connects(cx, claims);
     findings.extend(slow_round_trips(cx));
+    findings.extend(transfers::stalled_transfers(cx));
     findings
 }
 
@@ -187,6 +202,7 @@ mod tests {
     use super::{syn_retransmissions, RULE};
     use crate::diagnose::Finding;
     use crate::model::round_trips::{RoundTrips, SocketRoundTrips, TimedRoundTrip};
+    use crate::model::transfer_stalls::{SocketTransferStalls, TransferStall};
     use crate::model::{ConnectTiming, ReplayOutcome};
     use crate::testkit::fixtures::*;
     use crate::testkit::rules::*;
@@ -248,19 +264,11 @@ mod tests {
     #[test]
     fn fires_on_a_recorded_telnet_session_under_loss() {
         let analysis = recorded("apps", "telnet-random-loss");
-        let found: Vec<&Finding> = analysis
+        let round_trips = analysis
             .findings
             .iter()
-            .filter(|f| f.rule == RULE.id)
-            .collect();
-        let [finding] = found.as_slice() else {
-            panic!("{:?}", analysis.findings)
-        };
-        assert!(
-            finding.summary.contains("round trips"),
-            "{}",
-            finding.summary
-        );
+            .filter(|f| f.rule == RULE.id && f.summary.contains("round trips"));
+        assert_eq!(round_trips.count(), 1, "{:?}", analysis.findings);
     }
 
     /// lighttpd with a listen backlog of 1: client4's connect completed after 3.074 s because
@@ -304,11 +312,8 @@ mod tests {
             .filter(|f| f.rule == RULE.id)
             .collect();
         // One finding per host: nginx's answers were late to arrive as well as curl's requests.
-        assert_eq!(found.len(), 2, "{:?}", lossy.findings);
-        assert!(
-            found.iter().all(|f| f.summary.contains("round trips")),
-            "{found:?}"
-        );
+        let round_trips = found.iter().filter(|f| f.summary.contains("round trips"));
+        assert_eq!(round_trips.count(), 2, "{:?}", lossy.findings);
         let healthy = recorded("apps", "nginx-keepalive-healthy-plain");
         assert!(
             healthy.findings.iter().all(|f| f.rule != RULE.id),
@@ -321,6 +326,78 @@ mod tests {
             .round_trips
             .iter()
             .any(|r| r.trips.count >= 19));
+    }
+
+    fn transfer_stall(waited: f64, sender_span: f64) -> ReplayOutcome {
+        ReplayOutcome {
+            transfer_stalls: vec![SocketTransferStalls {
+                receiver: sock(1, 0),
+                count: 1,
+                slowest: vec![TransferStall {
+                    network: waited - sender_span,
+                    waited,
+                    sender_span,
+                    wait: loc(1, 213),
+                    receive: loc(1, 218),
+                    sent: loc(0, 114),
+                }],
+            }],
+            ..ReplayOutcome::default()
+        }
+    }
+
+    #[test]
+    fn fires_alone_on_a_transfer_that_stalled_between_the_hosts() {
+        let found = assert_fires_on(&RULE, transfer_stall(0.224, 0.0));
+        assert!(found[0].summary.contains("0.224 s"), "{}", found[0].summary);
+        assert_eq!(found[0].evidence.len(), 3);
+    }
+
+    #[test]
+    fn a_gap_the_sender_made_itself_is_silent() {
+        // A rate-limited sender offered the bytes after the gap 0.5 s after those before it.
+        assert!(!fired(two_hosts(), transfer_stall(0.51, 0.5)).contains(&RULE.id));
+    }
+
+    /// curl downloading a file nginx hands over with one sendfile, through a link dropping a
+    /// fifth of the packets: traced with `-T -yy`, and plain.
+    #[test]
+    fn fires_on_recorded_downloads_under_loss() {
+        for name in ["nginx-download-loss", "nginx-download-loss-plain"] {
+            let analysis = recorded("apps", name);
+            assert!(
+                analysis
+                    .findings
+                    .iter()
+                    .any(|f| f.rule == RULE.id && f.summary.contains("transfer stalled")),
+                "{name}: {:?}",
+                analysis.findings
+            );
+        }
+    }
+
+    /// The same downloads without loss, and servers that pace their writes (a throttled
+    /// download) or clients that read slowly: no stall.
+    #[test]
+    fn downloads_without_loss_are_silent() {
+        for name in [
+            "nginx-download-healthy",
+            "nginx-download-healthy-plain",
+            "lighty-backlog-wait",
+            "apache-backlog-wait",
+            "lighty-healthy-plain",
+            "apache-healthy",
+        ] {
+            let analysis = recorded("apps", name);
+            assert!(
+                analysis.findings.iter().all(|f| f.rule != RULE.id),
+                "{name}: {:?}",
+                analysis.findings
+            );
+        }
+        // The gaps were measured in the healthy download, and none was long.
+        let healthy = recorded("apps", "nginx-download-healthy-plain");
+        assert!(!healthy.outcome.transfer_stalls.is_empty());
     }
 
     #[test]

@@ -118,6 +118,7 @@ mod history;
 mod load;
 mod tcp;
 mod teardown;
+mod transfer_stalls;
 mod udp;
 mod unobserved;
 mod wait;
