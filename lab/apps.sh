@@ -1463,6 +1463,40 @@ for i in range(count):
     print(answer.status, len(body), "%.3f" % (time.monotonic() - start), flush=True)
 conn.close()
 PY
+  mkdir -p "$WORK/go-keepalive"
+  cat >"$WORK/go-keepalive/main.go" <<'GO'
+// N small requests over one keep-alive connection (net/http); prints status, bytes, seconds.
+package main
+
+import (
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"strconv"
+	"time"
+)
+
+func main() {
+	host := os.Args[1]
+	count, _ := strconv.Atoi(os.Args[2])
+	client := &http.Client{Timeout: 30 * time.Second}
+	for i := 0; i < count; i++ {
+		start := time.Now()
+		answer, err := client.Get(fmt.Sprintf("http://%s/?n=%d", host, i))
+		if err != nil {
+			fmt.Println("error:", err)
+			os.Exit(1)
+		}
+		body, _ := io.ReadAll(answer.Body)
+		answer.Body.Close()
+		fmt.Printf("%d %d %.3f\n", answer.StatusCode, len(body), time.Since(start).Seconds())
+	}
+}
+GO
+  if [ ! -x "$WORK/go-keepalive/keepalive" ]; then
+    (cd "$WORK/go-keepalive" && GOPROXY=off GOFLAGS= GO111MODULE=off go build -o keepalive main.go)
+  fi
 }
 
 # lossy_link P [established]: drop port 80's packets on srv at random with probability P, both
@@ -1494,6 +1528,8 @@ nginx_download() { # NS HOST
 
 # keep-alive clients: Python http.client (record) or one curl with 20 URLs (plain).
 nginx_keepalive_python() { run c1 client "$PYTHON" "$WORK/keepalive.py" 10.78.1.10 20; }
+# The same 20 requests from Go's net/http client (plain: a Go program reads few files at start).
+nginx_keepalive_go() { run c1 client env GOMAXPROCS=1 "$WORK/go-keepalive/keepalive" 10.78.1.10 20; }
 nginx_keepalive_curl() {
   local i urls=()
   for i in $(seq 20); do urls+=(-o /dev/null "http://10.78.1.10/?n=$i"); done
@@ -1589,6 +1625,61 @@ sc_nginx_keepalive_loss_plain() {
     fault "network-stall" "unparsed-lines connection-reset"
 }
 
+# Python's http.server (one thread; it copies the file to the socket in 64 KiB writes) serves
+# the 200 KB file to wget, on the same lossy link.
+pyweb_srv_start() {
+  ip -n "$(ns srv)" link set dev eth0 gso_max_segs 1
+  start srv server "$PYTHON" -m http.server --bind 10.78.1.10 --directory "$WORK/www" 80
+  wait_listening srv t 80
+}
+
+wget_download() { run c1 client wget -nv -O /dev/null --timeout=35 --tries=1 "http://10.78.1.10/200k.txt"; }
+
+sc_pyweb_download_healthy() {
+  begin pyweb-download-healthy python record
+  pyweb_srv_start
+  wget_download
+  stop server INT
+  evidence client '204800/204800'
+  expect "wget downloads a 200 KB file from Python's http.server" healthy "" ""
+}
+
+sc_pyweb_download_loss() {
+  begin pyweb-download-loss python record
+  lossy_link 0.2 established
+  pyweb_srv_start
+  wget_download
+  evidence_fw srv INPUT
+  evidence_fw srv OUTPUT
+  stop server INT
+  evidence client '204800/204800'
+  expect "a fifth of the packets between wget and Python's http.server (all but the handshake) are dropped at random both ways: the 200 KB download completes after retransmissions" \
+    fault "network-stall" "unparsed-lines connection-reset"
+}
+
+sc_nginx_keepalive_go_healthy_plain() {
+  begin nginx-keepalive-go-healthy-plain nginx plain
+  nginx_srv_start
+  nginx_keepalive_go
+  stop server QUIT
+  evidence client '^200'
+  expect "a Go net/http client makes 20 small requests to nginx over one keep-alive connection; plain strace -f -tt -s 65535" \
+    healthy "" ""
+}
+
+sc_nginx_keepalive_go_loss_plain() {
+  begin nginx-keepalive-go-loss-plain nginx plain
+  lossy_link 0.25 established
+  nginx_srv_start
+  nginx_keepalive_go
+  evidence_fw srv INPUT
+  evidence_fw srv OUTPUT
+  stop server QUIT
+  evidence client '^200 [0-9]+ ([1-9]|0\.[2-9])'
+  expect "a quarter of the packets between a Go net/http client (20 keep-alive requests) and nginx (all but the handshake) are dropped at random both ways: all succeed, some after retransmissions; plain strace -f -tt -s 65535" \
+    fault "network-stall" "unparsed-lines connection-reset"
+}
+
 # ---- main -------------------------------------------------------------------------------------
 
 SCENARIOS=(
@@ -1609,6 +1700,8 @@ SCENARIOS=(
   nginx_download_healthy nginx_download_loss nginx_download_healthy_plain nginx_download_loss_plain
   nginx_keepalive_healthy nginx_keepalive_loss
   nginx_keepalive_healthy_plain nginx_keepalive_loss_plain
+  nginx_keepalive_go_healthy_plain nginx_keepalive_go_loss_plain
+  pyweb_download_healthy pyweb_download_loss
 )
 
 if [ "$LIST" = 1 ]; then
@@ -1640,7 +1733,7 @@ found=0
 for s in "${SCENARIOS[@]}"; do
   if [ -n "$ONLY" ] && [ "${s//_/-}" != "$ONLY" ]; then continue; fi
   found=1
-  case $s in pg_*) pg_init ;; web_*) web_services ;; lighty_* | apache_*) one_configs ;; nginx_*) nginx_loss_configs ;; esac
+  case $s in pg_*) pg_init ;; web_*) web_services ;; lighty_* | apache_*) one_configs ;; nginx_* | pyweb_*) nginx_loss_configs ;; esac
   "sc_$s"
 done
 if [ "$found" = 0 ]; then echo "apps: no scenario named $ONLY (see --list)" >&2; exit 2; fi

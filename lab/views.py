@@ -266,6 +266,9 @@ APPS = {
     "nginx-download-loss-plain": {"client": DOWNLOAD_CLIENT, "server": DOWNLOAD_SERVER},
     "nginx-keepalive-loss": {"client": ROUND_TRIP_CLIENT, "server": ROUND_TRIP_SERVICE},
     "nginx-keepalive-loss-plain": {"client": ROUND_TRIP_CLIENT, "server": ROUND_TRIP_SERVICE},
+    "nginx-keepalive-go-loss-plain": {"client": ROUND_TRIP_CLIENT,
+                                      "server": ROUND_TRIP_SERVICE},
+    "pyweb-download-loss": {"client": DOWNLOAD_CLIENT, "server": DOWNLOAD_SERVER},
 }
 
 # Application faults whose one-sided views are not decided yet: no views.

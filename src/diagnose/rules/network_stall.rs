@@ -314,6 +314,17 @@ mod tests {
         // One finding per host: nginx's answers were late to arrive as well as curl's requests.
         let round_trips = found.iter().filter(|f| f.summary.contains("round trips"));
         assert_eq!(round_trips.count(), 2, "{:?}", lossy.findings);
+        // Go's net/http client, reading on an edge-triggered epoll set: the same.
+        let go = recorded("apps", "nginx-keepalive-go-loss-plain");
+        assert!(
+            go.findings
+                .iter()
+                .any(|f| f.rule == RULE.id && f.summary.contains("round trips")),
+            "{:?}",
+            go.findings
+        );
+        let go_healthy = recorded("apps", "nginx-keepalive-go-healthy-plain");
+        assert!(go_healthy.findings.iter().all(|f| f.rule != RULE.id));
         let healthy = recorded("apps", "nginx-keepalive-healthy-plain");
         assert!(
             healthy.findings.iter().all(|f| f.rule != RULE.id),
@@ -360,10 +371,15 @@ mod tests {
     }
 
     /// curl downloading a file nginx hands over with one sendfile, through a link dropping a
-    /// fifth of the packets: traced with `-T -yy`, and plain.
+    /// fifth of the packets, traced with `-T -yy` and plain; wget downloading it from Python's
+    /// http.server, which writes it in 64 KiB pieces.
     #[test]
     fn fires_on_recorded_downloads_under_loss() {
-        for name in ["nginx-download-loss", "nginx-download-loss-plain"] {
+        for name in [
+            "nginx-download-loss",
+            "nginx-download-loss-plain",
+            "pyweb-download-loss",
+        ] {
             let analysis = recorded("apps", name);
             assert!(
                 analysis
@@ -383,6 +399,7 @@ mod tests {
         for name in [
             "nginx-download-healthy",
             "nginx-download-healthy-plain",
+            "pyweb-download-healthy",
             "lighty-backlog-wait",
             "apache-backlog-wait",
             "lighty-healthy-plain",
