@@ -1187,6 +1187,7 @@ DirectoryIndex index.html
     Require all granted
 </Directory>
 CFG
+  { cat "$WORK/apache.conf"; echo 'ListenBacklog 1'; } >"$WORK/apache-q1.conf"
   cat >"$WORK/fetch.py" <<'PY'
 # A client as scripts write it: urllib.request with a timeout; prints status, bytes, seconds.
 import sys, time, urllib.request
@@ -1363,6 +1364,36 @@ sc_apache_backlog_give_up() {
   apache_overlap 1
   expect "Apache prefork with one worker serves wget a 64 KB file at 32 KB/s for 2 s; curl --max-time 1 connecting meanwhile gives up in the listen backlog; Apache accepts it after the download, reads the request and answers a client long gone" \
     fault "admission-limit" "unparsed-lines network-stall send-after-peer-closed"
+}
+
+# Apache with a listen backlog of 1, as lighty-backlog-full: three curl clients connect 0.5, 0.6
+# and 0.7 s into the download; two fill the accept queue, the third one's handshake waits (Linux
+# drops its SYN, or the ACK that would complete it, while the queue is full).
+sc_apache_backlog_full() {
+  begin apache-backlog-full apache record
+  start srv server apache2 -DFOREGROUND -f "$WORK/apache-q1.conf"
+  wait_listening srv t 80
+  sleep 0.3                       # the one worker process is up
+  slow_client c1 client1
+  sleep 0.5
+  start c2 client2 curl -q -s -S --max-time 10 -o /dev/null \
+    -w '%{http_code} %{time_connect} %{time_starttransfer} %{time_total}\n' http://10.78.1.10/
+  sleep 0.1
+  start c2 client3 curl -q -s -S --max-time 10 -o /dev/null \
+    -w '%{http_code} %{time_connect} %{time_starttransfer} %{time_total}\n' http://10.78.1.10/
+  sleep 0.1
+  curl_get c1 client4 10
+  finish client2
+  finish client3
+  finish client1
+  sleep 0.3                       # the worker accepts what waits in the backlog
+  stop server TERM
+  evidence client1 'URL:.*big.txt'
+  evidence client2 '^200'
+  evidence client3 '^200'
+  evidence client4 '^200'
+  expect "Apache prefork with one worker and ListenBacklog 1 serves wget a 64 KB file at 32 KB/s for 2 s; of three curl clients connecting meanwhile two wait in the full accept queue, the third one's handshake waits until there is room: all are served, late" \
+    fault "admission-limit" "unparsed-lines network-stall"
 }
 
 # Plain recordings of Apache attach `strace -f -tt -s 65535 -p` to its one worker process once it
@@ -1696,7 +1727,7 @@ SCENARIOS=(
   lighty_healthy lighty_backlog_wait lighty_backlog_give_up lighty_backlog_full
   lighty_healthy_plain lighty_backlog_wait_plain lighty_backlog_give_up_plain
   apache_healthy apache_backlog_wait apache_backlog_give_up apache_healthy_plain
-  apache_backlog_wait_plain
+  apache_backlog_wait_plain apache_backlog_full
   nginx_download_healthy nginx_download_loss nginx_download_healthy_plain nginx_download_loss_plain
   nginx_keepalive_healthy nginx_keepalive_loss
   nginx_keepalive_healthy_plain nginx_keepalive_loss_plain
