@@ -1461,6 +1461,7 @@ nginx_loss_configs() {
   printf 'hello from the netcheck application lab\n' >"$WORK/www/index.html"
   "$PYTHON" -c 'import sys; sys.stdout.write(("y" * 63 + "\n") * 3200)' >"$WORK/www/200k.txt"
   "$PYTHON" -c 'import sys; sys.stdout.write(("y" * 63 + "\n") * 1600)' >"$WORK/www/100k.txt"
+  "$PYTHON" -c 'import sys; sys.stdout.write(("y" * 63 + "\n") * 32768)' >"$WORK/www/2m.txt"
   cat >"$WORK/nginx-srv.conf" <<CFG
 worker_processes 1;
 pid $WORK/nginx-srv/nginx.pid;
@@ -1656,6 +1657,38 @@ sc_nginx_keepalive_loss_plain() {
     fault "network-stall" "unparsed-lines connection-reset"
 }
 
+# A 2 MB file: more than nginx's socket takes at once, so its sendfile moves part of it, gets
+# EAGAIN and waits for EPOLLOUT. Healthy: wget reads at 512 KB/s (--limit-rate), so nginx waits
+# on a full buffer while wget's reads find their bytes waiting. Loss: one packet in twenty (a
+# fifth, as for the small download, stalls 2 MB past any timeout).
+nginx_bigfile() { # [CURL OPTION...]
+  run c1 client curl -q -s -S --max-time 35 -o /dev/null "$@" \
+    -w '%{http_code} %{size_download} %{num_connects} %{time_connect} %{time_total}\n' \
+    "http://10.78.1.10/2m.txt"
+}
+
+sc_nginx_bigfile_healthy() {
+  begin nginx-bigfile-healthy nginx record
+  nginx_srv_start
+  run c1 client wget -nv -O /dev/null --limit-rate=512k --timeout=35 --tries=1 "http://10.78.1.10/2m.txt"
+  stop server QUIT
+  evidence client '2097152/2097152'
+  expect "wget downloads a 2 MB file from nginx at 512 KB/s (--limit-rate): nginx waits for room in its socket's buffer" healthy "" ""
+}
+
+sc_nginx_bigfile_loss() {
+  begin nginx-bigfile-loss nginx record
+  lossy_link 0.05 established
+  nginx_srv_start
+  nginx_bigfile
+  evidence_fw srv INPUT
+  evidence_fw srv OUTPUT
+  stop server QUIT
+  evidence client '^200 2097152'
+  expect "one packet in twenty between curl and nginx (all but the handshake) is dropped at random both ways: the 2 MB download, more than nginx's socket takes at once, completes after retransmissions" \
+    fault "network-stall" "unparsed-lines connection-reset"
+}
+
 # Python's http.server (one thread; it copies the file to the socket in 64 KiB writes) serves
 # the 200 KB file to wget, on the same lossy link.
 pyweb_srv_start() {
@@ -1733,6 +1766,7 @@ SCENARIOS=(
   nginx_keepalive_healthy_plain nginx_keepalive_loss_plain
   nginx_keepalive_go_healthy_plain nginx_keepalive_go_loss_plain
   pyweb_download_healthy pyweb_download_loss
+  nginx_bigfile_healthy nginx_bigfile_loss
 )
 
 if [ "$LIST" = 1 ]; then

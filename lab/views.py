@@ -275,6 +275,7 @@ APPS = {
     "nginx-keepalive-go-loss-plain": {"client": ROUND_TRIP_CLIENT,
                                       "server": ROUND_TRIP_SERVICE},
     "pyweb-download-loss": {"client": DOWNLOAD_CLIENT, "server": DOWNLOAD_SERVER},
+    "nginx-bigfile-loss": {"client": DOWNLOAD_CLIENT, "server": DOWNLOAD_SERVER},
 }
 
 # Application faults whose one-sided views are not decided yet: no views.

@@ -9,8 +9,10 @@
 //! again. Both figures are durations on one host's clock: the receiver's wait (from the first
 //! wait that found its queue empty to the receive that got the next bytes) and the sender's span
 //! between handing over the bytes before the gap and the bytes after it (the starts of the send
-//! calls that held them, the same call for a `sendfile`). What the first exceeds the second by
-//! the network added. A sender that paces its writes (a rate limit, an interactive session) has
+//! calls that held them, the same call for a `sendfile`; for bytes the socket would not take at
+//! first, a send that would block or a `sendfile` that moved part of its count, the time of that
+//! refusal: the sender was blocked, not pausing). What the first exceeds the second by the
+//! network added. A sender that paces its writes (a rate limit, an interactive session) has
 //! a span as long as the gap, and is not counted; so is a receiver that reads slowly, since its
 //! reads find their bytes waiting.
 
@@ -50,6 +52,10 @@ struct DirectionWatch {
     sends: VecDeque<SentPart>,
     /// The sender's answers so far (incremented when it receives on the connection).
     answer: u32,
+    /// Since when the sender has had bytes its socket would not take yet (a send that would
+    /// block, a `sendfile` that moved only part of its count): the bytes it sends next were
+    /// offered then (sender's clock).
+    offered_since: Option<f64>,
     /// A send had no timestamp, or the sends overflowed [`SENDS_KEPT`]: the span is unknown.
     untimed: bool,
     /// The receiver's last look found its queue empty (a short read, a would-block, a wait
@@ -156,6 +162,20 @@ impl Model<'_> {
                 if outcome.is_success() && outcome.value.is_some_and(|v| v > 0) =>
             {
                 self.stall_sent(ev, *fd);
+                let partial = match ev.call.syscall {
+                    Syscall::CopyFile { count, .. } => outcome
+                        .value
+                        .is_some_and(|v| u64::try_from(v).is_ok_and(|v| v < count)),
+                    _ => false,
+                };
+                if partial {
+                    self.stall_send_held_back(ev, *fd);
+                }
+            }
+            Syscall::Send { fd, .. } | Syscall::CopyFile { out_fd: fd, .. }
+                if outcome.errno.is_some_and(|e| e.is_would_block()) =>
+            {
+                self.stall_send_held_back(ev, *fd);
             }
             Syscall::Recv {
                 fd, buf_len, flags, ..
@@ -192,10 +212,7 @@ impl Model<'_> {
         let Some((_, conn, side)) = self.stall_side(ev, fd) else {
             return;
         };
-        let receiver = match side {
-            Side::Client => Side::Server,
-            Side::Server => Side::Client,
-        };
+        let receiver = other_side(side);
         let Some(end) = self.conns.get(conn).map(|c| c.outgoing(side).stats.sent) else {
             return;
         };
@@ -213,12 +230,34 @@ impl Model<'_> {
             return;
         }
         let answer = watch.answer;
+        // Bytes the socket would not take earlier were offered when it refused them.
+        let offered = watch
+            .offered_since
+            .take()
+            .map_or(started, |t| t.min(started));
         watch.sends.push_back(SentPart {
             end,
-            started,
+            started: offered,
             loc: ev.call.loc,
             answer,
         });
+    }
+
+    /// The sender's socket would not take all it was given (`ev`): what it sends next it
+    /// offered from now on.
+    fn stall_send_held_back(&mut self, ev: &SocketEvent, fd: Fd) {
+        let Some((_, conn, side)) = self.stall_side(ev, fd) else {
+            return;
+        };
+        let Some(time) = ev.call.time else {
+            return;
+        };
+        let watch = self
+            .transfer_stalls
+            .directions
+            .entry(key(conn, other_side(side)))
+            .or_default();
+        watch.offered_since.get_or_insert(time);
     }
 
     fn stall_received(&mut self, ev: &SocketEvent, fd: Fd, got: u64, asked: u64) {

@@ -255,6 +255,11 @@ impl Script {
     }
 
     /// accept with a NULL address.
+    /// accept4 with `SOCK_NONBLOCK` (nginx, every event loop).
+    pub fn accept_nonblocking(&mut self, fd: Fd, peer: &str) -> Fd {
+        self.accept_with(fd, Some(peer), true)
+    }
+
     pub fn accept_any(&mut self, fd: Fd) -> Fd {
         self.accept_with(fd, None, false)
     }

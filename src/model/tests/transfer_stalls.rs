@@ -1,7 +1,7 @@
 //! Receivers waiting for bytes their peer had handed over (`transfer_stalls.rs`).
 
 use super::*;
-use crate::parse::MsgFlags;
+use crate::parse::{Errno, MsgFlags};
 
 /// Receives `len` unshown bytes into curl's 102400-byte buffer, at `time`.
 fn read(script: &mut Script, fd: i32, len: u64, time: f64) -> Loc {
@@ -82,4 +82,47 @@ fn a_sender_that_paces_its_writes_explains_the_gap() {
     };
     assert!((stall.network - 0.01).abs() < 1e-6, "{stall:?}");
     assert!((stall.sender_span - 0.5).abs() < 1e-6, "{stall:?}");
+}
+
+/// A large file under loss: nginx's nonblocking socket takes part of it, refuses the rest
+/// (EAGAIN) while the lost segments hold its buffer full, and takes the rest 0.3 s later, after
+/// its wait for POLLOUT. curl, meanwhile, waited 0.35 s with nothing to read. The bytes after the
+/// gap were offered when the socket refused them, not when it took them: the sender was blocked,
+/// not pausing.
+#[test]
+fn bytes_a_full_send_buffer_held_back_were_offered_when_refused() {
+    let topo = two_hosts();
+    let (mut a, l, _) = server();
+    let s = a.accept_nonblocking(l, "10.0.0.2:40000");
+    let mut b = Script::new(1);
+    let c = b.tcp();
+    b.connect(c, "10.0.0.1:80");
+    let first = a.send_shown(s, b"", 65_536);
+    a.at(10.0);
+    let refused = a.send_shown(s, b"", 65_536);
+    a.fails(Errno::EAGAIN).at(10.0001);
+    let rest = a.send_shown(s, b"", 65_536);
+    a.at(10.3);
+    let got = read(&mut b, c, 65_536, 10.001);
+    let empty = b.poll(c, readable(), nothing());
+    b.at(10.002);
+    let woke = b.poll(c, readable(), readable());
+    b.at(10.003);
+    let got_rest = read(&mut b, c, 65_536, 10.352);
+    let mut w = World::new(&topo, vec![a, b]);
+    set_up(&mut w);
+    for at in [first, got, empty, refused, woke, rest, got_rest] {
+        w.upto(at);
+    }
+    let out = w.finish();
+    let [stalls] = out.transfer_stalls.as_slice() else {
+        panic!("{:?}", out.transfer_stalls)
+    };
+    let [stall] = stalls.slowest.as_slice() else {
+        panic!("{stalls:?}")
+    };
+    // Waited from 10.002 to 10.352; the bytes after the gap were offered 0.1 ms after those
+    // before it.
+    assert!((stall.sender_span - 0.0001).abs() < 1e-6, "{stall:?}");
+    assert!((stall.network - 0.3499).abs() < 1e-6, "{stall:?}");
 }
