@@ -102,7 +102,9 @@ fn key(conn: ConnId, receiver: Side) -> (ConnId, bool) {
 impl DirectionWatch {
     /// The send call holding the byte at `offset`.
     fn holding(&self, offset: u64) -> Option<&SentPart> {
-        self.sends.iter().find(|p| p.end > offset)
+        // Offsets only grow: the calls are in stream order.
+        let at = self.sends.partition_point(|p| p.end <= offset);
+        self.sends.get(at)
     }
 
     /// The sender's span between offering the byte before `first` and the byte `first`, when
