@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # The netcheck application lab: real distributed applications from Debian packages (PostgreSQL,
 # HAProxy with lighttpd and nginx, memcached, unbound, etcd, chrony, telnet, Node.js and Go HTTP
-# services, lighttpd and Apache serving one connection at a time, nginx and Python's http.server over a
-# lossy link), each
-# configured as it normally is, run on network namespaces joined by one bridge, recorded under
+# services, lighttpd and Apache serving one connection at a time, nginx and Python's http.server
+# over a lossy link), each configured as it normally is, run on network namespaces joined by one
+# bridge, recorded under
 # `netcheck record` or plain `strace -f -tt`, with one real fault injected per scenario. Writes
 # the traces, a netcheck.conf and an expected.json per scenario under tests/fixtures/apps/NAME/,
 # or tests/fixtures/apps-pending/NAME/ when the fault needs a rule netcheck does not have yet.
