@@ -3,10 +3,10 @@
 # HAProxy with lighttpd and nginx, memcached, unbound, etcd, chrony, telnet, Node.js and Go HTTP
 # services, lighttpd and Apache serving one connection at a time, nginx and Python's http.server
 # over a lossy link), each configured as it normally is, run on network namespaces joined by one
-# bridge, recorded under
-# `netcheck record` or plain `strace -f -tt`, with one real fault injected per scenario. Writes
-# the traces, a netcheck.conf and an expected.json per scenario under tests/fixtures/apps/NAME/,
-# or tests/fixtures/apps-pending/NAME/ when the fault needs a rule netcheck does not have yet.
+# bridge, recorded under `netcheck record` or plain `strace -f -tt`, with one real fault injected
+# per scenario. Writes the traces, a netcheck.conf and an expected.json per scenario under
+# tests/fixtures/apps/NAME/, or tests/fixtures/apps-pending/NAME/ when the fault needs a rule
+# netcheck does not have yet.
 #
 # Usage (as root): lab/apps.sh [--only NAME] [--list]
 #   --only NAME  record only that scenario (the topology is always built whole)
