@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # The netcheck application lab: real distributed applications from Debian packages (PostgreSQL,
 # HAProxy with lighttpd and nginx, memcached, unbound, etcd, chrony, telnet, Node.js and Go HTTP
-# services, lighttpd and Apache serving one connection at a time, nginx over a lossy link), each
-# configured as it normally is, run on network namespaces joined by one bridge, recorded under
-# `netcheck record` or plain `strace -f -tt`, with one real fault injected per scenario. Writes
-# the traces, a netcheck.conf and an expected.json per scenario under tests/fixtures/apps/NAME/,
-# or tests/fixtures/apps-pending/NAME/ when the fault needs a rule netcheck does not have yet.
+# services, lighttpd and Apache serving one connection at a time, nginx and Python's http.server
+# over a lossy link), each configured as it normally is, run on network namespaces joined by one
+# bridge, recorded under `netcheck record` or plain `strace -f -tt`, with one real fault injected
+# per scenario. Writes the traces, a netcheck.conf and an expected.json per scenario under
+# tests/fixtures/apps/NAME/, or tests/fixtures/apps-pending/NAME/ when the fault needs a rule
+# netcheck does not have yet.
 #
 # Usage (as root): lab/apps.sh [--only NAME] [--list]
 #   --only NAME  record only that scenario (the topology is always built whole)
@@ -1187,6 +1188,7 @@ DirectoryIndex index.html
     Require all granted
 </Directory>
 CFG
+  { cat "$WORK/apache.conf"; echo 'ListenBacklog 1'; } >"$WORK/apache-q1.conf"
   cat >"$WORK/fetch.py" <<'PY'
 # A client as scripts write it: urllib.request with a timeout; prints status, bytes, seconds.
 import sys, time, urllib.request
@@ -1273,7 +1275,7 @@ sc_lighty_backlog_give_up() {
 # lighttpd with a listen backlog of 1: three curl clients connect 0.5, 0.6 and 0.7 s into the
 # download; two fill the accept queue, the third one's SYNs are dropped and sent again.
 sc_lighty_backlog_full() {
-  begin lighty-backlog-full lighttpd record pending
+  begin lighty-backlog-full lighttpd record
   start srv server lighttpd -D -f "$WORK/lighttpd-one-q1.conf"
   wait_listening srv t 80
   slow_client c1 client1
@@ -1365,6 +1367,36 @@ sc_apache_backlog_give_up() {
     fault "admission-limit" "unparsed-lines network-stall send-after-peer-closed"
 }
 
+# Apache with a listen backlog of 1, as lighty-backlog-full: three curl clients connect 0.5, 0.6
+# and 0.7 s into the download; two fill the accept queue, the third one's handshake waits (Linux
+# drops its SYN, or the ACK that would complete it, while the queue is full).
+sc_apache_backlog_full() {
+  begin apache-backlog-full apache record
+  start srv server apache2 -DFOREGROUND -f "$WORK/apache-q1.conf"
+  wait_listening srv t 80
+  sleep 0.3                       # the one worker process is up
+  slow_client c1 client1
+  sleep 0.5
+  start c2 client2 curl -q -s -S --max-time 10 -o /dev/null \
+    -w '%{http_code} %{time_connect} %{time_starttransfer} %{time_total}\n' http://10.78.1.10/
+  sleep 0.1
+  start c2 client3 curl -q -s -S --max-time 10 -o /dev/null \
+    -w '%{http_code} %{time_connect} %{time_starttransfer} %{time_total}\n' http://10.78.1.10/
+  sleep 0.1
+  curl_get c1 client4 10
+  finish client2
+  finish client3
+  finish client1
+  sleep 0.3                       # the worker accepts what waits in the backlog
+  stop server TERM
+  evidence client1 'URL:.*big.txt'
+  evidence client2 '^200'
+  evidence client3 '^200'
+  evidence client4 '^200'
+  expect "Apache prefork with one worker and ListenBacklog 1 serves wget a 64 KB file at 32 KB/s for 2 s; of three curl clients connecting meanwhile two wait in the full accept queue, the third one's handshake waits until there is room: all are served, late" \
+    fault "admission-limit" "unparsed-lines network-stall"
+}
+
 # Plain recordings of Apache attach `strace -f -tt -s 65535 -p` to its one worker process once it
 # runs, as one looks at a production server (recorded from the start, Apache's start-up alone
 # writes 450 KB of `getrandom` lines): the trace begins with the worker blocked in accept4, and
@@ -1430,6 +1462,7 @@ nginx_loss_configs() {
   printf 'hello from the netcheck application lab\n' >"$WORK/www/index.html"
   "$PYTHON" -c 'import sys; sys.stdout.write(("y" * 63 + "\n") * 3200)' >"$WORK/www/200k.txt"
   "$PYTHON" -c 'import sys; sys.stdout.write(("y" * 63 + "\n") * 1600)' >"$WORK/www/100k.txt"
+  "$PYTHON" -c 'import sys; sys.stdout.write(("y" * 63 + "\n") * 32768)' >"$WORK/www/2m.txt"
   cat >"$WORK/nginx-srv.conf" <<CFG
 worker_processes 1;
 pid $WORK/nginx-srv/nginx.pid;
@@ -1463,6 +1496,40 @@ for i in range(count):
     print(answer.status, len(body), "%.3f" % (time.monotonic() - start), flush=True)
 conn.close()
 PY
+  mkdir -p "$WORK/go-keepalive"
+  cat >"$WORK/go-keepalive/main.go" <<'GO'
+// N small requests over one keep-alive connection (net/http); prints status, bytes, seconds.
+package main
+
+import (
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"strconv"
+	"time"
+)
+
+func main() {
+	host := os.Args[1]
+	count, _ := strconv.Atoi(os.Args[2])
+	client := &http.Client{Timeout: 30 * time.Second}
+	for i := 0; i < count; i++ {
+		start := time.Now()
+		answer, err := client.Get(fmt.Sprintf("http://%s/?n=%d", host, i))
+		if err != nil {
+			fmt.Println("error:", err)
+			os.Exit(1)
+		}
+		body, _ := io.ReadAll(answer.Body)
+		answer.Body.Close()
+		fmt.Printf("%d %d %.3f\n", answer.StatusCode, len(body), time.Since(start).Seconds())
+	}
+}
+GO
+  if [ ! -x "$WORK/go-keepalive/keepalive" ]; then
+    (cd "$WORK/go-keepalive" && GOPROXY=off GOFLAGS= GO111MODULE=off go build -o keepalive main.go)
+  fi
 }
 
 # lossy_link P [established]: drop port 80's packets on srv at random with probability P, both
@@ -1494,6 +1561,8 @@ nginx_download() { # NS HOST
 
 # keep-alive clients: Python http.client (record) or one curl with 20 URLs (plain).
 nginx_keepalive_python() { run c1 client "$PYTHON" "$WORK/keepalive.py" 10.78.1.10 20; }
+# The same 20 requests from Go's net/http client (plain: a Go program reads few files at start).
+nginx_keepalive_go() { run c1 client env GOMAXPROCS=1 "$WORK/go-keepalive/keepalive" 10.78.1.10 20; }
 nginx_keepalive_curl() {
   local i urls=()
   for i in $(seq 20); do urls+=(-o /dev/null "http://10.78.1.10/?n=$i"); done
@@ -1510,7 +1579,7 @@ sc_nginx_download_healthy() {
 }
 
 sc_nginx_download_loss() {
-  begin nginx-download-loss nginx record pending
+  begin nginx-download-loss nginx record
   lossy_link 0.2 established
   nginx_srv_start
   nginx_download c1 client
@@ -1532,7 +1601,7 @@ sc_nginx_download_healthy_plain() {
 }
 
 sc_nginx_download_loss_plain() {
-  begin nginx-download-loss-plain nginx plain pending
+  begin nginx-download-loss-plain nginx plain
   lossy_link 0.2 established
   nginx_srv_start
   nginx_download c1 client
@@ -1577,7 +1646,7 @@ sc_nginx_keepalive_healthy_plain() {
 }
 
 sc_nginx_keepalive_loss_plain() {
-  begin nginx-keepalive-loss-plain nginx plain pending
+  begin nginx-keepalive-loss-plain nginx plain
   lossy_link 0.25 established
   nginx_srv_start
   nginx_keepalive_curl
@@ -1712,6 +1781,93 @@ sc_attached_lighty_healthy() {
     healthy "" ""
 }
 
+# A 2 MB file: more than nginx's socket takes at once, so its sendfile moves part of it, gets
+# EAGAIN and waits for EPOLLOUT. Healthy: wget reads at 512 KB/s (--limit-rate), so nginx waits
+# on a full buffer while wget's reads find their bytes waiting. Loss: one packet in twenty (a
+# fifth, as for the small download, stalls 2 MB past any timeout).
+nginx_bigfile() { # [CURL OPTION...]
+  run c1 client curl -q -s -S --max-time 35 -o /dev/null "$@" \
+    -w '%{http_code} %{size_download} %{num_connects} %{time_connect} %{time_total}\n' \
+    "http://10.78.1.10/2m.txt"
+}
+
+sc_nginx_bigfile_healthy() {
+  begin nginx-bigfile-healthy nginx record
+  nginx_srv_start
+  run c1 client wget -nv -O /dev/null --limit-rate=512k --timeout=35 --tries=1 "http://10.78.1.10/2m.txt"
+  stop server QUIT
+  evidence client '2097152/2097152'
+  expect "wget downloads a 2 MB file from nginx at 512 KB/s (--limit-rate): nginx waits for room in its socket's buffer" healthy "" ""
+}
+
+sc_nginx_bigfile_loss() {
+  begin nginx-bigfile-loss nginx record
+  lossy_link 0.05 established
+  nginx_srv_start
+  nginx_bigfile
+  evidence_fw srv INPUT
+  evidence_fw srv OUTPUT
+  stop server QUIT
+  evidence client '^200 2097152'
+  expect "one packet in twenty between curl and nginx (all but the handshake) is dropped at random both ways: the 2 MB download, more than nginx's socket takes at once, completes after retransmissions" \
+    fault "network-stall" "unparsed-lines connection-reset"
+}
+
+# Python's http.server (one thread; it copies the file to the socket in 64 KiB writes) serves
+# the 200 KB file to wget, on the same lossy link.
+pyweb_srv_start() {
+  ip -n "$(ns srv)" link set dev eth0 gso_max_segs 1
+  start srv server "$PYTHON" -m http.server --bind 10.78.1.10 --directory "$WORK/www" 80
+  wait_listening srv t 80
+}
+
+wget_download() { run c1 client wget -nv -O /dev/null --timeout=35 --tries=1 "http://10.78.1.10/200k.txt"; }
+
+sc_pyweb_download_healthy() {
+  begin pyweb-download-healthy python record
+  pyweb_srv_start
+  wget_download
+  stop server INT
+  evidence client '204800/204800'
+  expect "wget downloads a 200 KB file from Python's http.server" healthy "" ""
+}
+
+sc_pyweb_download_loss() {
+  begin pyweb-download-loss python record
+  lossy_link 0.2 established
+  pyweb_srv_start
+  wget_download
+  evidence_fw srv INPUT
+  evidence_fw srv OUTPUT
+  stop server INT
+  evidence client '204800/204800'
+  expect "a fifth of the packets between wget and Python's http.server (all but the handshake) are dropped at random both ways: the 200 KB download completes after retransmissions" \
+    fault "network-stall" "unparsed-lines connection-reset"
+}
+
+sc_nginx_keepalive_go_healthy_plain() {
+  begin nginx-keepalive-go-healthy-plain nginx plain
+  nginx_srv_start
+  nginx_keepalive_go
+  stop server QUIT
+  evidence client '^200'
+  expect "a Go net/http client makes 20 small requests to nginx over one keep-alive connection; plain strace -f -tt -s 65535" \
+    healthy "" ""
+}
+
+sc_nginx_keepalive_go_loss_plain() {
+  begin nginx-keepalive-go-loss-plain nginx plain
+  lossy_link 0.25 established
+  nginx_srv_start
+  nginx_keepalive_go
+  evidence_fw srv INPUT
+  evidence_fw srv OUTPUT
+  stop server QUIT
+  evidence client '^200 [0-9]+ ([1-9]|0\.[2-9])'
+  expect "a quarter of the packets between a Go net/http client (20 keep-alive requests) and nginx (all but the handshake) are dropped at random both ways: all succeed, some after retransmissions; plain strace -f -tt -s 65535" \
+    fault "network-stall" "unparsed-lines connection-reset"
+}
+
 # ---- main -------------------------------------------------------------------------------------
 
 SCENARIOS=(
@@ -1728,12 +1884,15 @@ SCENARIOS=(
   lighty_healthy lighty_backlog_wait lighty_backlog_give_up lighty_backlog_full
   lighty_healthy_plain lighty_backlog_wait_plain lighty_backlog_give_up_plain
   apache_healthy apache_backlog_wait apache_backlog_give_up apache_healthy_plain
-  apache_backlog_wait_plain
+  apache_backlog_wait_plain apache_backlog_full
   nginx_download_healthy nginx_download_loss nginx_download_healthy_plain nginx_download_loss_plain
   nginx_keepalive_healthy nginx_keepalive_loss
   nginx_keepalive_healthy_plain nginx_keepalive_loss_plain
   attached_nginx_two_ports attached_nginx_refused attached_memcached_healthy
   attached_memcached_udp_dropped attached_lighty_healthy
+  nginx_keepalive_go_healthy_plain nginx_keepalive_go_loss_plain
+  pyweb_download_healthy pyweb_download_loss
+  nginx_bigfile_healthy nginx_bigfile_loss
 )
 
 if [ "$LIST" = 1 ]; then
@@ -1765,8 +1924,8 @@ found=0
 for s in "${SCENARIOS[@]}"; do
   if [ -n "$ONLY" ] && [ "${s//_/-}" != "$ONLY" ]; then continue; fi
   found=1
-  case $s in pg_*) pg_init ;; web_*) web_services ;; lighty_* | apache_*) one_configs ;; nginx_*) nginx_loss_configs ;;
-    attached_*) attached_configs; one_configs ;; esac
+  case $s in pg_*) pg_init ;; web_*) web_services ;; lighty_* | apache_*) one_configs ;;
+    nginx_* | pyweb_*) nginx_loss_configs ;; attached_*) attached_configs; one_configs ;; esac
   "sc_$s"
 done
 if [ "$found" = 0 ]; then echo "apps: no scenario named $ONLY (see --list)" >&2; exit 2; fi

@@ -256,6 +256,12 @@ APPS = {
     # retransmissions: from its side, a full queue and a lossy link look the same.
     "lighty-backlog-full": {"server": BACKLOG_SERVER, "client2": BACKLOG_WAITER,
                             "client3": BACKLOG_WAITER, "client4": BACKLOG_SYN_DROPPED},
+    # Apache's third client: its connect completed 2 s late, at no SYN retransmission point.
+    "apache-backlog-full": {"server": BACKLOG_SERVER, "client2": BACKLOG_WAITER,
+                            "client3": BACKLOG_WAITER,
+                            "client4": invisible("the client's connect completes late; that the "
+                                                 "server's accept queue was full only the "
+                                                 "server's trace shows")},
     # The client that gave up saw its request unanswered; lighttpd never accepted it (nothing
     # on the server's side), Apache accepted it after it had left.
     "lighty-backlog-give-up": {"server": BACKLOG_NEVER_ACCEPTED, "client2": ["no-reply"]},
@@ -272,6 +278,10 @@ APPS = {
         "server": invisible("the server answers every request; that the answers are dropped "
                             "only the client shows"),
     },
+    "nginx-keepalive-go-loss-plain": {"client": ROUND_TRIP_CLIENT,
+                                      "server": ROUND_TRIP_SERVICE},
+    "pyweb-download-loss": {"client": DOWNLOAD_CLIENT, "server": DOWNLOAD_SERVER},
+    "nginx-bigfile-loss": {"client": DOWNLOAD_CLIENT, "server": DOWNLOAD_SERVER},
 }
 
 # Application faults whose one-sided views are not decided yet: no views.

@@ -26,11 +26,8 @@ const KNOWN_UNPARSED: &[(&str, &str)] = &[];
 
 /// Rules a pending scenario may name: planned, not in the registry yet, or in it but without the
 /// form the scenario needs. A new recording that needs a form of these rules the registry lacks
-/// goes to `tests/fixtures/apps-pending/`. Pending now: `admission-limit` for a server that stops
-/// accepting while it serves one connection (clients wait in the listen backlog, or give up
-/// there), and `network-stall` for transfers slowed by loss with one request per connection or
-/// without `-T` durations.
-const PLANNED_RULES: &[&str] = &["admission-limit", "network-stall", "no-reply"];
+/// goes to `tests/fixtures/apps-pending/`. Pending now: none.
+const PLANNED_RULES: &[&str] = &["admission-limit", "no-reply"];
 
 fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")

@@ -405,7 +405,7 @@ impl Model<'_> {
         let ended = ended_at(ev);
         match way {
             Way::Send if moved => exchange.sent(loc, ended.filter(|_| !before_accept)),
-            Way::Receive if moved => exchange.received(loc, ended.filter(|_| blocked(ev))),
+            Way::Receive if moved => exchange.received(loc, arrival(ev)),
             // A nonblocking receive that finds nothing is how event loops poll: no give-up,
             // but the program is after the answer.
             Way::Receive if gave_up && (blocking || outcome.never_returned()) => {
@@ -571,6 +571,18 @@ impl Model<'_> {
 /// When a call returned, on its trace's clock (its start plus its `-T` duration).
 fn ended_at(ev: &SocketEvent) -> Option<f64> {
     Some(ev.call.time? + ev.call.duration.unwrap_or(0.0))
+}
+
+/// When the bytes a receive returned had arrived, as far as its own trace tells: with `-T`, the
+/// end of a receive that blocked until they came (one that did not block says nothing, the
+/// readiness wait before it may); without durations, the start of the receive, which came after
+/// they arrived (a bound that adds the program's own wake-up, far below a retransmission
+/// timeout).
+fn arrival(ev: &SocketEvent) -> Option<f64> {
+    match ev.call.duration {
+        Some(_) => ended_at(ev).filter(|_| blocked(ev)),
+        None => ev.call.time,
+    }
 }
 
 /// The call blocked until what it reports happened (see [`MIN_BLOCKED`]).

@@ -26,6 +26,7 @@ mod socket_table;
 pub mod summary;
 pub mod tcp;
 mod transfer;
+pub mod transfer_stalls;
 pub mod udp;
 mod wait;
 
@@ -121,6 +122,12 @@ pub struct Model<'t> {
     /// short and closed (see `tcp/one_sided.rs`).
     unobserved_accepts: IdMap<SockId, tcp::one_sided::UnobservedAccept>,
     unobserved_answered_short: Vec<tcp::one_sided::UnobservedAccept>,
+    /// Each listener's accept queue length (see `tcp/accept_queue.rs`).
+    accept_backlogs: IdMap<SockId, u32>,
+    /// Connects made while their listener's accept queue was full.
+    full_queue_connects: Vec<tcp::accept_queue::FullQueueConnect>,
+    /// Receivers waiting for bytes their peer had handed over (see `transfer_stalls.rs`).
+    transfer_stalls: transfer_stalls::TransferStallWatch,
     /// Exchanges of closed sockets with unanswered requests, settled at the end.
     closed_exchanges: Vec<(SockId, exchange::Exchange)>,
     /// Sockets that gave up on requests, as they closed.
@@ -173,6 +180,9 @@ impl<'t> Model<'t> {
             listener_loads: Default::default(),
             unobserved_accepts: Default::default(),
             unobserved_answered_short: Vec::new(),
+            accept_backlogs: Default::default(),
+            full_queue_connects: Vec::new(),
+            transfer_stalls: Default::default(),
             first_connections: Default::default(),
             round_trips: Vec::new(),
             unanswered: Vec::new(),
@@ -338,6 +348,7 @@ impl<'t> Model<'t> {
         self.record_failed_connect(ev, verdict);
         self.note_transfers(ev);
         self.note_unobserved_accept_call(ev);
+        self.watch_transfer_stalls(ev, verdict);
         if !matches!(verdict, Verdict::NotModelled) {
             self.activity_mut(ev.call.loc.trace).socket_calls += 1;
         }
@@ -356,7 +367,10 @@ impl<'t> Model<'t> {
             } => self.socket_call(ev, *domain, *ty, *protocol, *nonblock, *fd),
             S::Socketpair { .. } => self.unsupported_call(ev, "socketpair"),
             S::Bind { fd, addr } => self.bind(ev, *fd, addr),
-            S::Listen { fd, .. } => self.listen(ev, *fd),
+            S::Listen { fd, backlog } => {
+                self.accept_queue_listened(ev, *fd, *backlog);
+                self.listen(ev, *fd)
+            }
             S::Accept {
                 fd,
                 peer,
@@ -628,6 +642,7 @@ impl<'t> Model<'t> {
         self.settle_exchanges();
         let tcp = self.held_connections_to_summary();
         let listener_loads = self.take_listener_loads();
+        let transfer_stalls = self.take_transfer_stalls();
         let first_connections = self.take_first_connections();
         let links: Vec<TraceId> = self
             .flows
@@ -688,6 +703,8 @@ impl<'t> Model<'t> {
             first_connections,
             round_trips: self.round_trips,
             unobserved_short_answers: self.unobserved_answered_short,
+            full_queue_connects: self.full_queue_connects,
+            transfer_stalls,
         }
     }
 }

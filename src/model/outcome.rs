@@ -399,6 +399,11 @@ pub struct ReplayOutcome {
     pub first_connections: Vec<super::tcp::load::FirstConnection>,
     /// Request/answer round trips with traced peers, timed per host (see `round_trips.rs`).
     pub round_trips: Vec<super::round_trips::SocketRoundTrips>,
+    /// Connects made while their listener's accept queue was full (see `tcp/accept_queue.rs`).
+    pub full_queue_connects: Vec<super::tcp::accept_queue::FullQueueConnect>,
+    /// Receivers that waited for bytes their traced peer had handed over at once (see
+    /// `transfer_stalls.rs`).
+    pub transfer_stalls: Vec<super::transfer_stalls::SocketTransferStalls>,
 }
 
 impl ReplayOutcome {

@@ -32,6 +32,7 @@ impl Model<'_> {
         let Some(c) = self.conns.remove(id) else {
             return;
         };
+        self.transfer_stalls_forget(id);
         let record = self.summarise(&c);
         if self.clean_examples.len() < CLEAN_EXAMPLES_KEPT {
             self.clean_examples.push((id, record));

@@ -125,6 +125,10 @@ impl Model<'_> {
                 .filter(|id| self.readable(*id) == Some(true))
                 .collect();
             self.note_timed_out_wait(ev, &read_watched);
+            if epoll_fd.is_none() {
+                // The socket's queue was empty when the wait gave up (on this host's clock).
+                self.stall_watch_waited(ev, fds);
+            }
             return self.missed(ev, &missed);
         }
         // Ready: check everything before changing anything. A writable report on a connect in
@@ -159,6 +163,7 @@ impl Model<'_> {
         // An event loop's epoll set multiplexes many streams (HTTP/2, gRPC): only a wait that
         // names the socket shows the program waiting for this answer.
         if epoll_fd.is_none() {
+            self.stall_watch_waited(ev, fds);
             self.exchanges_ready(&ready, ev);
             self.datagram_waits_woken_by_others(ev, fds);
         }

@@ -227,7 +227,11 @@ impl Script {
     }
 
     pub fn listen(&mut self, fd: Fd) -> Loc {
-        self.call(Syscall::Listen { fd, backlog: 128 }, Outcome::ok(0))
+        self.listen_backlog(fd, 128)
+    }
+
+    pub fn listen_backlog(&mut self, fd: Fd, backlog: i64) -> Loc {
+        self.call(Syscall::Listen { fd, backlog }, Outcome::ok(0))
     }
 
     fn accept_with(&mut self, fd: Fd, peer: Option<&str>, nonblock: bool) -> Fd {
@@ -251,6 +255,11 @@ impl Script {
     }
 
     /// accept with a NULL address.
+    /// accept4 with `SOCK_NONBLOCK` (nginx, every event loop).
+    pub fn accept_nonblocking(&mut self, fd: Fd, peer: &str) -> Fd {
+        self.accept_with(fd, Some(peer), true)
+    }
+
     pub fn accept_any(&mut self, fd: Fd) -> Fd {
         self.accept_with(fd, None, false)
     }

@@ -12,6 +12,8 @@ use crate::source::{Loc, SockId};
 
 mod queue;
 
+pub use queue::syn_dropped_by_full_queue;
+
 pub const RULE: Rule = Rule {
     id: "admission-limit",
     class: Class::Application,
@@ -76,6 +78,13 @@ accepted it only after closing a connection it held when this one was made. The 
 says so, or, since the replay may run the server's trace ahead of a client's, the clocks as they
 read (the client's connect before the server's close): they only confirm the wait the client's
 own clock measured, which the server's handling does not explain.
+
+A server whose listen backlog is small shows one more sign: Linux drops the SYN of a client that
+arrives while the accept queue holds more connections than the backlog (`listen()`'s argument,
+capped at `net.core.somaxconn`), so that client's connect completes only after retransmitting
+its SYN (1 s, 3 s... later). Such a connect, made while the replay's queue was full at a
+listener whose clients' clocks show connections kept waiting, is listed with that finding and
+not reported as `network-stall`: the server's queue dropped the SYNs, not the network.
 
 Precedence: the bytes the turned-away clients sent are not reported again as `data-unreceived`,
 and the server's answers to clients that had given up are not reported as

@@ -8,6 +8,7 @@
 //! The model's TCP calls live beside it: set-up (connect, its completion, accept) in `connect`,
 //! send and receive on the streams in `stream`.
 
+pub mod accept_queue;
 pub(super) mod connect;
 pub mod load;
 pub mod one_sided;

@@ -41,6 +41,7 @@ impl Model<'_> {
             .listener_loads
             .get(&listener)
             .map_or((0, 0), |l| (l.open, l.closes));
+        self.accept_queue_connecting(conn, listener);
         if let Some(c) = self.conns.get_mut(conn) {
             c.queue.open_at_connect = open;
             c.queue.closes_at_connect = closes;

@@ -197,6 +197,73 @@ fn a_round_trip_is_timed_on_each_host_s_own_clock() {
     assert_eq!(slow.request, lines[1].0);
 }
 
+/// Without `-T` (plain `strace -f -tt`), a receive's start bounds when its bytes arrived. curl's
+/// keep-alive requests 18 and 19 to nginx under loss (apps/nginx-keepalive-loss-plain, times of
+/// its traces): nginx's answer to 18 (sent at 36.254836) lost its body segment, which curl read
+/// only at 36.519242, and request 19, sent at once, reached nginx's read at 36.726983 after a
+/// second retransmission. Request 18 itself took 0.2 ms.
+#[test]
+fn a_round_trip_is_timed_from_the_starts_of_calls_without_durations() {
+    let topo = two_hosts();
+    let (mut a, mut b, s, c) = connected();
+    let req18 = b.send(c, b"GET /?n=18");
+    b.at(36.254254);
+    let read18 = a.recv(s, b"GET /?n=18");
+    a.at(36.254457);
+    let answer18 = a.send(s, b"HTTP/1.1 200 OK");
+    a.at(36.254750);
+    let body18 = a.send(s, b"hello");
+    a.at(36.254836);
+    let head = b.recv(c, b"HTTP/1.1 200 OK");
+    b.at(36.255043);
+    let body = b.recv(c, b"hello");
+    b.at(36.519242);
+    let req19 = b.send(c, b"GET /?n=19");
+    b.at(36.519500);
+    let read19 = a.recv(s, b"GET /?n=19");
+    a.at(36.726983);
+    let answer19 = a.send(s, b"HTTP/1.1 200 OK");
+    a.at(36.727249);
+    let got19 = b.recv(c, b"HTTP/1.1 200 OK");
+    b.at(36.727600);
+    let close = b.close(c);
+    let mut w = World::new(&topo, vec![a, b]);
+    set_up(&mut w);
+    for at in [
+        req18, read18, answer18, body18, head, body, req19, read19, answer19, got19, close,
+    ] {
+        w.upto(at);
+    }
+    let out = w.finish();
+    let server = out
+        .round_trips
+        .iter()
+        .find(|r| r.sock.trace == TraceId(0))
+        .expect("the server's answers are timed against the next request");
+    let [slow] = server.trips.slowest.as_slice() else {
+        panic!("{:?}", server.trips)
+    };
+    // Sent at 36.254836, the next request read at 36.726983: 0.472147 s, less curl's own
+    // 0.258 ms from reading the body to sending request 19.
+    assert!((slow.network - 0.471889).abs() < 1e-6, "{}", slow.network);
+    assert_eq!(slow.request, body18);
+    let client = out
+        .round_trips
+        .iter()
+        .find(|r| r.sock.trace == TraceId(1))
+        .expect("the client's requests are timed");
+    // Request 18: sent at 36.254254, the answer's first bytes read at 36.255043, less nginx's
+    // 0.293 ms between reading the request and answering.
+    assert!(
+        client
+            .trips
+            .fastest
+            .is_some_and(|f| (f - 0.000496).abs() < 1e-6),
+        "{:?}",
+        client.trips
+    );
+}
+
 /// A request sent before the server accepted the connection waited in the backlog: its round
 /// trip is not network time (a one-worker server busy with another client).
 #[test]

@@ -108,6 +108,7 @@ pub(super) fn set_up(w: &mut World<'_>) {
     w.upto(Loc::new(TraceId(0), 4));
 }
 
+mod accept_queue;
 mod adopted;
 mod bind;
 mod completion;
@@ -118,6 +119,7 @@ mod history;
 mod load;
 mod tcp;
 mod teardown;
+mod transfer_stalls;
 mod udp;
 mod unobserved;
 mod wait;

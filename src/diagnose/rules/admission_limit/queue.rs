@@ -8,11 +8,12 @@ use crate::diagnose::claims::Direction;
 use crate::diagnose::context::plural;
 use crate::diagnose::rules::claim_socket_deviations;
 use crate::diagnose::rules::connection_not_accepted::queued_by_a_connect_never_completed;
-use crate::diagnose::rules::network_stall::MIN_RTO;
+use crate::diagnose::rules::network_stall::{syn_retransmissions, MIN_RTO};
 use crate::diagnose::{Claims, Context, Evidence, Finding};
 use crate::fold::ProgramContext;
-use crate::model::{DeviationKind, TcpConnection};
-use crate::source::SockId;
+use crate::model::tcp::accept_queue::FullQueueConnect;
+use crate::model::{ConnectTiming, DeviationKind, TcpConnection};
+use crate::source::{Loc, SockId};
 
 /// Connections that waited in the listen queue, while the server held others, until it closed
 /// one of them: one finding per listener.
@@ -46,6 +47,16 @@ pub(super) fn kept_waiting(cx: &Context) -> Vec<Finding> {
                  made and accepted each only after closing one; each client's wait for its \
                  answer exceeds the server's time to answer by the time spent queued",
             );
+        for (timing, full) in syns_dropped_at(cx, listener) {
+            finding = finding.with_evidence([Evidence::new(
+                timing.connect,
+                format!(
+                    "connect made while the accept queue (backlog {}) was full: its SYNs were \
+                     dropped, it completed after {:.3} s",
+                    full.backlog, timing.seconds,
+                ),
+            )]);
+        }
         for (_, c, wait) in &conns {
             finding = finding.with_evidence([Evidence::new(
                 c.connect_loc,
@@ -61,6 +72,48 @@ pub(super) fn kept_waiting(cx: &Context) -> Vec<Finding> {
         findings.push(finding);
     }
     findings
+}
+
+/// Did the server keep connections waiting in the queue of `listener` (the clients' clocks
+/// measured it, see `kept_waiting`)?
+fn kept_connections_waiting(cx: &Context, listener: SockId) -> bool {
+    cx.outcome
+        .tcp
+        .iter()
+        .any(|c| c.listener == Some(listener) && c.queue_wait.is_some_and(|w| w >= MIN_RTO))
+}
+
+/// Connects to `listener` that completed after SYN retransmissions and were made while its
+/// accept queue was full. (A fast connect shows its SYN answered: the queue had room, whatever
+/// the replay's order put in it.)
+fn syns_dropped_at<'a>(
+    cx: &'a Context,
+    listener: SockId,
+) -> impl Iterator<Item = (&'a ConnectTiming, &'a FullQueueConnect)> {
+    let slow = cx
+        .outcome
+        .connect_timings
+        .iter()
+        .filter(|t| syn_retransmissions(t.seconds).is_some());
+    slow.filter_map(move |t| {
+        let full = cx
+            .outcome
+            .full_queue_connects
+            .iter()
+            .find(|f| f.connect == t.connect && f.listener == listener)?;
+        Some((t, full))
+    })
+}
+
+/// The connect at `connect` found its listener's accept queue full (more connections waiting
+/// than its backlog) while the server, by its clients' clocks, kept connections waiting there:
+/// Linux dropped its SYNs at the server, and a slow completion is the server's admission, not
+/// loss on the network.
+pub fn syn_dropped_by_full_queue(cx: &Context, connect: Loc) -> bool {
+    cx.outcome
+        .full_queue_connects
+        .iter()
+        .any(|f| f.connect == connect && kept_connections_waiting(cx, f.listener))
 }
 
 /// Connections the server took from its queue only after their clients had given up waiting,
