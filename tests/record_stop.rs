@@ -112,3 +112,106 @@ fn sigterm_and_sigint_stop_the_program_and_the_stanza_follows() {
         );
     }
 }
+
+/// A server already running: it prints its port, then answers one connection at a time.
+const RUNNING_SERVER: &str = "\
+import socket
+s = socket.socket()
+s.bind(('127.0.0.1', 0))
+s.listen(4)
+print(s.getsockname()[1], flush=True)
+while True:
+    c, _ = s.accept()
+    c.sendall(c.recv(64))
+    c.close()
+";
+
+#[test]
+fn attached_to_a_running_server_the_stop_detaches_and_leaves_it_running() {
+    use std::io::{BufRead, Read, Write};
+    if !available("strace", "-V") || !available("python3", "--version") {
+        eprintln!("note: strace or python3 missing; skipping");
+        return;
+    }
+    let dir = scratch("record-attach");
+    let trace = dir.join("traces/server.trace");
+    let stanza = dir.join("netcheck.conf");
+    let mut server = Command::new("python3")
+        .args(["-I", "-c", RUNNING_SERVER])
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("python3 runs");
+    let mut port = String::new();
+    if let Some(out) = server.stdout.take() {
+        let _ = std::io::BufReader::new(out).read_line(&mut port);
+    }
+    let port: u16 = port.trim().parse().expect("the server prints its port");
+    let mut recorder = Command::new(env!("CARGO_BIN_EXE_netcheck"))
+        .args([
+            "record",
+            "--host",
+            "server",
+            "--pid",
+            &server.id().to_string(),
+            "-o",
+        ])
+        .arg(&trace)
+        .arg("--stanza")
+        .arg(&stanza)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("netcheck runs");
+    // Talk to the server until the trace shows the exchange (strace needs a moment to attach).
+    let started = Instant::now();
+    let traced = loop {
+        if let Ok(mut c) = std::net::TcpStream::connect(("127.0.0.1", port)) {
+            let _ = c.write_all(b"ping");
+            let mut answer = Vec::new();
+            let _ = c.read_to_end(&mut answer);
+        }
+        let text = std::fs::read_to_string(&trace).unwrap_or_default();
+        if text.contains("accept") && text.contains("ping") {
+            break true;
+        }
+        if started.elapsed() > Duration::from_secs(10)
+            || recorder.try_wait().ok().flatten().is_some()
+        {
+            break false;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    if !traced {
+        let _ = recorder.kill();
+        let _ = server.kill();
+        let _ = server.wait();
+        let out = recorder.wait_with_output().expect("netcheck ends");
+        eprintln!(
+            "note: could not attach here; skipping: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        return;
+    }
+    let sent = Command::new("kill")
+        .arg("-INT")
+        .arg(recorder.id().to_string())
+        .status()
+        .expect("kill runs");
+    assert!(sent.success());
+    let out = recorder.wait_with_output().expect("netcheck ends");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("keeps running"), "{stderr}");
+    let still_running = server.try_wait().ok().flatten().is_none();
+    let _ = server.kill();
+    let _ = server.wait();
+    assert!(still_running, "the attached server was left running");
+    let stanza = std::fs::read_to_string(&stanza).unwrap_or_default();
+    assert!(
+        stanza.starts_with("host server\n trace traces/server.trace\n"),
+        "{stanza}"
+    );
+    // The listener was opened before the trace began: the accept on it is what the trace has.
+    let text = std::fs::read_to_string(&trace).unwrap_or_default();
+    assert!(!text.contains("listen("), "{text}");
+}

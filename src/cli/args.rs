@@ -25,12 +25,15 @@ pub struct Cli {
 
 #[derive(Subcommand, Debug)]
 pub enum Command {
-    /// Run a program under strace with the flags netcheck needs, and print its config stanza.
+    /// Run a program under strace with the flags netcheck needs (or attach to a running one), and
+    /// print its config stanza.
     #[command(
         after_help = "Stop a long-running program with Ctrl-C, or send SIGINT or SIGTERM to netcheck \
-(it passes the signal on); the stanza follows once the program exits. Its trace path is absolute, \
-or relative to the --stanza file's directory.\n\n\
-Example:\n  netcheck record -o client.trace --host client -- curl http://10.0.0.2:8080/"
+(it passes the signal on); the stanza follows once the program exits. With --pid, the same stop \
+makes strace detach and the process keeps running. Its trace path is absolute, or relative to \
+the --stanza file's directory.\n\n\
+Examples:\n  netcheck record -o client.trace --host client -- curl http://10.0.0.2:8080/\n  \
+netcheck record -o server.trace --host server --pid $(pidof memcached)"
     )]
     Record(RecordArgs),
     /// Parse traces and print their folded socket events and a parse summary.
@@ -101,8 +104,12 @@ pub struct RecordArgs {
     /// own output).
     #[arg(long)]
     pub stanza: Option<PathBuf>,
+    /// Attach to this running process instead of starting a command (`strace -p`, with all its
+    /// threads and the children it starts); stopping the recording leaves it running.
+    #[arg(long, value_name = "PID", conflicts_with = "command")]
+    pub pid: Option<u32>,
     /// The command to run, after `--`.
-    #[arg(required = true, last = true)]
+    #[arg(required_unless_present = "pid", last = true)]
     pub command: Vec<String>,
 }
 

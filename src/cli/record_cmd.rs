@@ -3,26 +3,35 @@
 use std::path::{Path, PathBuf};
 
 use super::{CmdResult, Failure, Status};
-use crate::record::{record, stanza, RecordRequest};
+use crate::record::{record, stanza, RecordRequest, Traced};
 
 pub fn run(args: &super::RecordArgs) -> CmdResult {
+    let (traced, what) = match args.pid {
+        Some(pid) => (Traced::Process(pid), format!("process {pid}")),
+        None => (
+            Traced::Command(args.command.clone()),
+            format!("`{}`", args.command.join(" ")),
+        ),
+    };
     let request = RecordRequest {
         output: args.output.clone(),
         string_limit: args.string_limit,
-        command: args.command.clone(),
+        traced,
         strace: args.strace.clone().into_os_string(),
     };
+    let stop_effect = match args.pid {
+        Some(_) => "strace detaches and the process keeps running",
+        None => "netcheck passes the signal on",
+    };
     eprintln!(
-        "netcheck: recording `{}` into {}; stop it with Ctrl-C, or `kill -INT {pid}` / `kill \
-         -TERM {pid}` (netcheck passes the signal on), and the config stanza follows",
-        args.command.join(" "),
+        "netcheck: recording {what} into {}; stop it with Ctrl-C, or `kill -INT {pid}` / `kill \
+         -TERM {pid}` ({stop_effect}), and the config stanza follows",
         args.output.display(),
         pid = std::process::id()
     );
     let recorded = record(&request).map_err(|e| Failure(e.to_string()))?;
     eprintln!(
-        "netcheck: recorded `{}` into {}; it {}",
-        args.command.join(" "),
+        "netcheck: recorded {what} into {}; it {}",
         args.output.display(),
         recorded.exit
     );

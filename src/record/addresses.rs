@@ -31,6 +31,20 @@ pub fn host_addresses() -> Vec<IpAddr> {
     addresses
 }
 
+/// The addresses of the network namespace process `pid` runs in, read from its own view of
+/// `/proc/net` (`/proc/PID/net/...`), which is its namespace's whatever namespace netcheck runs in.
+pub fn process_addresses(pid: u32) -> Vec<IpAddr> {
+    let read = |name: &str| std::fs::read_to_string(format!("/proc/{pid}/net/{name}"));
+    let mut addresses = read("fib_trie")
+        .map(|text| parse_fib_trie(&text))
+        .unwrap_or_default();
+    let ipv6 = read("if_inet6")
+        .map(|text| parse_if_inet6(&text))
+        .unwrap_or_default();
+    push_unique(&mut addresses, ipv6);
+    addresses
+}
+
 /// Addresses from `ip -o addr show` output (one address per line).
 pub fn parse_ip_addr_output(text: &str) -> Vec<IpAddr> {
     let mut found = Vec::new();

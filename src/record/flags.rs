@@ -76,12 +76,21 @@ pub fn syscall_filter() -> String {
     filter
 }
 
-/// Arguments for `strace` (without the program name itself) that trace `command` into `output`.
+/// What strace traces: a command it starts, or a running process it attaches to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Traced {
+    /// The program and its arguments.
+    Command(Vec<String>),
+    /// A running process (`strace -p`): with `-f`, all its threads and the children it starts.
+    Process(u32),
+}
+
+/// Arguments for `strace` (without the program name itself) that trace `traced` into `output`.
 ///
 /// `-f` follows forks and threads into one file, `-ttt` and `-T` give each call its wall-clock
 /// start and duration, `-yy` decorates descriptors with their socket endpoints, and `-s` keeps
 /// payloads readable up to `string_limit` bytes.
-pub fn strace_args(output: &Path, string_limit: u32, command: &[String]) -> Vec<OsString> {
+pub fn strace_args(output: &Path, string_limit: u32, traced: &Traced) -> Vec<OsString> {
     let mut args: Vec<OsString> = [
         "-f",
         "-ttt",
@@ -97,14 +106,36 @@ pub fn strace_args(output: &Path, string_limit: u32, command: &[String]) -> Vec<
     .map(OsString::from)
     .collect();
     args.push(output.as_os_str().to_owned());
-    args.push("--".into());
-    args.extend(command.iter().map(OsString::from));
+    match traced {
+        Traced::Command(command) => {
+            args.push("--".into());
+            args.extend(command.iter().map(OsString::from));
+        }
+        Traced::Process(pid) => {
+            args.push("-p".into());
+            args.push(pid.to_string().into());
+        }
+    }
     args
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn command(words: &[&str]) -> Traced {
+        Traced::Command(words.iter().map(|w| w.to_string()).collect())
+    }
+
+    #[test]
+    fn a_running_process_is_attached_to_with_the_same_flags() {
+        let args = as_strings(&strace_args(Path::new("t"), 4096, &Traced::Process(4242)));
+        for flag in ["-f", "-ttt", "-T", "-yy"] {
+            assert!(args.contains(&flag.to_string()), "{flag} in {args:?}");
+        }
+        assert_eq!(&args[args.len() - 2..], ["-p", "4242"]);
+        assert!(!args.contains(&"--".to_string()));
+    }
 
     fn as_strings(args: &[OsString]) -> Vec<String> {
         args.iter()
@@ -114,7 +145,11 @@ mod tests {
 
     #[test]
     fn carries_every_flag_the_parser_relies_on() {
-        let args = as_strings(&strace_args(Path::new("out.trace"), 4096, &["true".into()]));
+        let args = as_strings(&strace_args(
+            Path::new("out.trace"),
+            4096,
+            &command(&["true"]),
+        ));
         for flag in ["-f", "-ttt", "-T", "-yy"] {
             assert!(
                 args.contains(&flag.to_string()),
@@ -130,14 +165,18 @@ mod tests {
     #[test]
     fn command_follows_the_separator_verbatim() {
         let command: Vec<String> = ["python3", "-c", "print('-f')"].map(String::from).to_vec();
-        let args = as_strings(&strace_args(Path::new("t"), 64, &command));
+        let args = as_strings(&strace_args(
+            Path::new("t"),
+            64,
+            &Traced::Command(command.clone()),
+        ));
         let sep = args.iter().position(|a| a == "--").expect("separator");
         assert_eq!(&args[sep + 1..], command.as_slice());
     }
 
     #[test]
     fn zero_string_limit_is_raised_to_one() {
-        let args = as_strings(&strace_args(Path::new("t"), 0, &["true".into()]));
+        let args = as_strings(&strace_args(Path::new("t"), 0, &command(&["true"])));
         let s = args.iter().position(|a| a == "-s").expect("-s present");
         assert_eq!(args[s + 1], "1");
     }

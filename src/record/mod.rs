@@ -14,7 +14,9 @@ mod runner;
 mod signals;
 mod stanza;
 
-pub use addresses::{host_addresses, parse_fib_trie, parse_if_inet6, parse_ip_addr_output};
-pub use flags::{strace_args, syscall_filter};
+pub use addresses::{
+    host_addresses, parse_fib_trie, parse_if_inet6, parse_ip_addr_output, process_addresses,
+};
+pub use flags::{strace_args, syscall_filter, Traced};
 pub use runner::{record, ProgramExit, RecordError, RecordRequest, Recorded};
 pub use stanza::stanza;

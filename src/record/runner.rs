@@ -7,8 +7,8 @@ use std::os::unix::process::ExitStatusExt;
 use std::path::PathBuf;
 use std::process::{Command, ExitStatus, Stdio};
 
-use super::addresses::host_addresses;
-use super::flags::strace_args;
+use super::addresses::{host_addresses, process_addresses};
+use super::flags::{strace_args, Traced};
 use super::signals::{pass_on, StopSignals};
 
 /// How often a recording checks for a stop signal to pass on.
@@ -21,8 +21,8 @@ pub struct RecordRequest {
     pub output: PathBuf,
     /// strace's `-s`: payload bytes shown per string.
     pub string_limit: u32,
-    /// The program and its arguments.
-    pub command: Vec<String>,
+    /// The program to start, or the running process to attach to.
+    pub traced: Traced,
     /// The strace executable (a name looked up in `PATH`, or a path).
     pub strace: OsString,
 }
@@ -33,7 +33,7 @@ impl RecordRequest {
         RecordRequest {
             output,
             string_limit: 4096,
-            command,
+            traced: Traced::Command(command),
             strace: "strace".into(),
         }
     }
@@ -46,6 +46,11 @@ pub enum ProgramExit {
     Exited(i32),
     /// It was killed by this signal (strace re-raises the program's fatal signal on itself).
     Killed(i32),
+    /// An attached process: the recording was stopped and strace detached from it, leaving it
+    /// running.
+    Detached,
+    /// An attached process ended while strace was attached to it.
+    EndedWhileAttached,
 }
 
 impl std::fmt::Display for ProgramExit {
@@ -53,6 +58,8 @@ impl std::fmt::Display for ProgramExit {
         match self {
             ProgramExit::Exited(code) => write!(f, "exited with status {code}"),
             ProgramExit::Killed(signal) => write!(f, "was killed by signal {signal}"),
+            ProgramExit::Detached => write!(f, "keeps running (strace detached from it)"),
+            ProgramExit::EndedWhileAttached => write!(f, "ended while strace was attached"),
         }
     }
 }
@@ -79,14 +86,24 @@ pub enum RecordError {
     NothingRecorded { output: PathBuf },
     #[error("strace ended without an exit status")]
     NoExitStatus,
+    #[error("no process {pid} to attach to (it is not running, or /proc is not mounted)")]
+    NoSuchProcess { pid: u32 },
 }
 
-/// Traces `request.command` into `request.output`, waits for it, and reports how it ended.
+/// Traces `request.traced` into `request.output`, waits for it (or, attached to a running
+/// process, for a stop signal), and reports how it ended.
 ///
 /// strace is first tried on itself (`strace -V`, traced with no syscalls shown) so that a missing
 /// strace or a ptrace restriction is reported as such rather than as a failure of the program.
 pub fn record(request: &RecordRequest) -> Result<Recorded, RecordError> {
     check_strace_can_trace(&request.strace)?;
+    let attached = match request.traced {
+        Traced::Process(pid) if !std::path::Path::new(&format!("/proc/{pid}")).exists() => {
+            return Err(RecordError::NoSuchProcess { pid });
+        }
+        Traced::Process(pid) => Some(pid),
+        Traced::Command(_) => None,
+    };
     // A stale trace from an earlier run must not pass for this run's.
     let _ = std::fs::remove_file(&request.output);
     let stop = StopSignals::catch();
@@ -98,14 +115,22 @@ pub fn record(request: &RecordRequest) -> Result<Recorded, RecordError> {
         .args(strace_args(
             &request.output,
             request.string_limit,
-            &request.command,
+            &request.traced,
         ))
         .spawn()
         .map_err(spawn_error)?;
-    // Waits for strace, passing on a SIGINT or SIGTERM sent to netcheck to the program.
+    // Waits for strace, passing on a SIGINT or SIGTERM sent to netcheck to the program it
+    // started; an attached process is left running: strace itself is asked to detach.
+    let mut detached = false;
     let status = loop {
         if let Some(signal) = stop.take() {
-            pass_on(strace.id(), signal);
+            match attached {
+                Some(_) => {
+                    detach(strace.id());
+                    detached = true;
+                }
+                None => pass_on(strace.id(), signal),
+            }
         }
         match strace.try_wait().map_err(spawn_error)? {
             Some(status) => break status,
@@ -121,10 +146,40 @@ pub fn record(request: &RecordRequest) -> Result<Recorded, RecordError> {
             output: request.output.clone(),
         });
     }
-    Ok(Recorded {
-        exit: program_exit(status)?,
-        addresses: host_addresses(),
-    })
+    let (exit, addresses) = match attached {
+        Some(pid) => {
+            let exit = if detached {
+                ProgramExit::Detached
+            } else {
+                ProgramExit::EndedWhileAttached
+            };
+            // The process's own namespace (it may not be netcheck's); read before it is gone
+            // if it still runs, else this namespace's.
+            let own = process_addresses(pid);
+            (
+                exit,
+                if own.is_empty() {
+                    host_addresses()
+                } else {
+                    own
+                },
+            )
+        }
+        None => (program_exit(status)?, host_addresses()),
+    };
+    Ok(Recorded { exit, addresses })
+}
+
+/// Asks strace to stop tracing: on SIGINT it detaches from the processes it attached to and
+/// exits, and they go on running.
+fn detach(strace_pid: u32) {
+    let Ok(pid) = libc::pid_t::try_from(strace_pid) else {
+        return;
+    };
+    // SAFETY: kill has no memory effects; a strace that already exited only makes it fail.
+    unsafe {
+        libc::kill(pid, libc::SIGINT);
+    }
 }
 
 fn program_exit(status: ExitStatus) -> Result<ProgramExit, RecordError> {
