@@ -21,7 +21,10 @@ LAB=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(dirname "$LAB")
 FIXTURES=$ROOT/tests/fixtures/apps
 PENDING=$ROOT/tests/fixtures/apps-pending
-NETCHECK=${NETCHECK:-/opt/netcheck-base/netcheck}
+# NETCHECK=/path/to/netcheck uses that binary; by default the project's release build, rebuilt
+# when a source is newer (it records, and its rule list fills each expected.json).
+NETCHECK_GIVEN=${NETCHECK:-}
+NETCHECK=${NETCHECK:-$ROOT/target/release/netcheck}
 WORK=/tmp/netcheck-apps           # fixed path: it appears in recorded execve lines and configs
 LOGS=$WORK/logs
 NS_PREFIX=nca-
@@ -77,7 +80,12 @@ need_tools() {
   fi
   PYTHON=$(python3 -c 'import sys; print(sys.executable)')
   PGBIN=/usr/lib/postgresql/15/bin
-  if [ ! -x "$NETCHECK" ]; then echo "apps: no netcheck binary at $NETCHECK (set NETCHECK=)" >&2; exit 2; fi
+  if [ -n "$NETCHECK_GIVEN" ]; then
+    if [ ! -x "$NETCHECK" ]; then echo "apps: no netcheck binary at $NETCHECK (set NETCHECK=)" >&2; exit 2; fi
+  elif [ ! -x "$NETCHECK" ] || [ -n "$(find "$ROOT/src" -newer "$NETCHECK" -name '*.rs' | head -1)" ]; then
+    log "building netcheck"
+    (cd "$ROOT" && cargo build --release --quiet)
+  fi
 }
 
 # ---- topology ---------------------------------------------------------------------------------
