@@ -214,4 +214,12 @@ fn attached_to_a_running_server_the_stop_detaches_and_leaves_it_running() {
     // The listener was opened before the trace began: the accept on it is what the trace has.
     let text = std::fs::read_to_string(&trace).unwrap_or_default();
     assert!(!text.contains("listen("), "{text}");
+    // Every line reads, the call strace left when it detached (`<detached ...>`) included.
+    let parsed = Command::new(env!("CARGO_BIN_EXE_netcheck"))
+        .args(["parse", "--summary"])
+        .arg(&trace)
+        .output()
+        .expect("netcheck parse runs");
+    let summary = String::from_utf8_lossy(&parsed.stdout);
+    assert!(summary.contains(" 0 unparsed lines"), "{summary}");
 }

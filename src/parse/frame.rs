@@ -46,6 +46,9 @@ pub struct Frame<'a> {
 }
 
 const UNFINISHED: &[u8] = b"<unfinished ...>";
+/// What strace prints instead when it detaches (`strace -p` stopped) while the call is in
+/// progress: the call never returns in the trace, like one still unfinished at its end.
+const DETACHED: &[u8] = b"<detached ...>";
 
 /// Reads the frame of one line.
 pub fn frame(line: &[u8]) -> Result<Frame<'_>> {
@@ -184,7 +187,11 @@ fn call(text: &[u8]) -> Result<Body<'_>> {
 }
 
 fn call_body<'a>(name: &'a [u8], tail: &'a [u8], packed: Option<u128>) -> Body<'a> {
-    match tail.trim_ascii_end().strip_suffix(UNFINISHED) {
+    let trimmed = tail.trim_ascii_end();
+    match trimmed
+        .strip_suffix(UNFINISHED)
+        .or_else(|| trimmed.strip_suffix(DETACHED))
+    {
         Some(head) => Body::Unfinished { name, head },
         None => Body::Call { name, tail, packed },
     }
@@ -390,6 +397,21 @@ mod tests {
         assert_eq!(
             read(f),
             Some(Stamp::TimeOfDay(8.0 * 3600.0 + 9.0 * 60.0 + 10.25))
+        );
+    }
+
+    #[test]
+    fn a_call_in_progress_when_strace_detached_is_unfinished() {
+        // `netcheck record --pid` stopped while Python's http.server polled its listener.
+        let f = parse(
+            "20426 1796593558.194083 poll([{fd=3<TCP:[5233130]>, events=POLLIN}], 1, 500 <detached ...>",
+        );
+        assert_eq!(
+            f.body,
+            Body::Unfinished {
+                name: b"poll",
+                head: b"[{fd=3<TCP:[5233130]>, events=POLLIN}], 1, 500 "
+            }
         );
     }
 
