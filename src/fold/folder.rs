@@ -110,7 +110,8 @@ pub struct Folder<I> {
     finished: bool,
     /// A stop signal has reached the program (see [`ProgramContext::Stopping`]).
     stopping: bool,
-    /// A call that a signal interrupted (EINTR), traced without `-T`: held back until the next
+    /// A call that a signal interrupted (EINTR, or `?` ERESTARTSYS and kin: to be restarted),
+    /// traced without `-T`: held back until the next
     /// line shows whether the signal's delivery, in the same process, dates its end.
     interrupted: Option<SocketEvent>,
     /// After the last event: the sockets still open, closed one per call to `next`, so a
@@ -175,10 +176,11 @@ impl<I: EventSource> Folder<I> {
     fn push(&mut self, event: SocketEvent) {
         self.release_interrupted();
         let call = &event.call;
-        if call.outcome.errno == Some(Errno::EINTR)
-            && call.duration.is_none()
-            && call.time.is_some()
-        {
+        let interrupted = call
+            .outcome
+            .errno
+            .is_some_and(|e| e == Errno::EINTR || e.is_restart());
+        if interrupted && call.duration.is_none() && call.time.is_some() {
             self.interrupted = Some(event);
         } else {
             self.ready.push_back(event);
@@ -192,7 +194,7 @@ impl<I: EventSource> Folder<I> {
     }
 
     /// A signal reached `pid` at `time`: a call of that process it interrupted (the call's line
-    /// came just before, with EINTR) ended then. Without `-T` nothing else tells how long a
+    /// came just before, with EINTR or ERESTART*) ended then. Without `-T` nothing else tells how long a
     /// wait cut short by a stop signal had waited.
     fn date_interrupted_call(&mut self, pid: u32, time: Option<f64>) {
         if let Some(held) = self.interrupted.as_mut().filter(|h| h.call.pid == pid) {

@@ -647,3 +647,20 @@ fn a_call_a_signal_interrupted_ended_when_the_signal_came() {
     sorted.sort_unstable();
     assert_eq!(lines, sorted);
 }
+
+#[test]
+fn a_call_to_be_restarted_ends_when_its_signal_comes_too() {
+    // Apache's worker, blocked in accept when its parent stops it (plain `strace -f -tt`).
+    let text = "\
+19853 18:04:46.236000 socket(AF_INET, SOCK_STREAM|SOCK_CLOEXEC, IPPROTO_TCP) = 3
+19853 18:04:46.242734 accept4(3, 0x7ffdaacab6f0, [128], SOCK_CLOEXEC) = ? ERESTARTSYS (To be restarted if SA_RESTART is set)
+19853 18:04:46.247120 --- SIGTERM {si_signo=SIGTERM, si_code=SI_USER, si_pid=19852, si_uid=0} ---
+";
+    let (events, _) = fold_text("apache-stopped", text);
+    let accept = events
+        .iter()
+        .find(|e| e.call.name == SyscallName::Accept4)
+        .expect("the accept reaches the model");
+    let lasted = accept.call.duration.expect("dated by the SIGTERM line");
+    assert!((lasted - 0.004386).abs() < 1e-6, "{lasted}");
+}
