@@ -229,6 +229,30 @@ attach() {
   sleep 0.5                       # strace has attached to every thread
 }
 
+# attach_worker NAME PORT CMD...: start a forking server untraced on srv (as daemon NAME), wait
+# until it listens on PORT, and attach strace (trace server) to its first child, the process
+# that accepts; WORKER_PARENT is the parent, which attach_worker_stop asks to stop.
+attach_worker() {
+  local name=$1 port=$2 worker="" i
+  shift 2
+  daemon srv "$name" "$@"
+  wait_listening srv t "$port"
+  for i in $(seq 50); do
+    worker=$(pgrep -P "$DAEMON_PID" | head -1) || true
+    [ -n "$worker" ] && break
+    sleep 0.1
+  done
+  WORKER_PARENT=$DAEMON_PID
+  attach srv server "$worker"
+}
+
+attach_worker_stop() { # NAME: the parent stops its worker; the attached strace ends with it
+  kill -TERM "$WORKER_PARENT" 2>/dev/null || true
+  finish server
+  unset "ATTACHED[server]"
+  finish "$1"
+}
+
 # daemon NS NAME CMD...: an untraced program under timeout; DAEMON_PID is its PID.
 daemon() {
   local where=$1 name=$2
@@ -1409,25 +1433,8 @@ sc_apache_backlog_full() {
 # runs, as one looks at a production server (recorded from the start, Apache's start-up alone
 # writes 450 KB of `getrandom` lines): the trace begins with the worker blocked in accept4, and
 # has no socket, bind or listen.
-apache_attach() {
-  local worker="" i
-  daemon srv apache apache2 -DFOREGROUND -f "$WORK/apache.conf"
-  wait_listening srv t 80
-  for i in $(seq 50); do
-    worker=$(pgrep -P "$DAEMON_PID" | head -1) || true
-    [ -n "$worker" ] && break
-    sleep 0.1
-  done
-  APACHE_PARENT=$DAEMON_PID
-  attach srv server "$worker"
-}
-
-apache_attach_stop() { # the parent stops its worker; the attached strace ends with it
-  kill -TERM "$APACHE_PARENT" 2>/dev/null || true
-  finish server
-  unset "ATTACHED[server]"
-  finish apache
-}
+apache_attach() { attach_worker apache 80 apache2 -DFOREGROUND -f "$WORK/apache.conf"; }
+apache_attach_stop() { attach_worker_stop apache; }
 
 sc_apache_healthy_plain() {
   begin apache-healthy-plain apache plain
@@ -1697,25 +1704,8 @@ CFG
 }
 
 # nginx on ports 80 and 8080, strace attached to its one worker (the process that accepts).
-nginx_attach() {
-  local worker="" i
-  daemon srv nginx nginx -c "$WORK/nginx-two.conf" -g 'daemon off;'
-  wait_listening srv t 8080
-  for i in $(seq 50); do
-    worker=$(pgrep -P "$DAEMON_PID" | head -1) || true
-    [ -n "$worker" ] && break
-    sleep 0.1
-  done
-  NGINX_MASTER=$DAEMON_PID
-  attach srv server "$worker"
-}
-
-nginx_attach_stop() { # the master stops its worker; the attached strace ends with it
-  kill -TERM "$NGINX_MASTER" 2>/dev/null || true
-  finish server
-  unset "ATTACHED[server]"
-  finish nginx
-}
+nginx_attach() { attach_worker nginx 8080 nginx -c "$WORK/nginx-two.conf" -g 'daemon off;'; }
+nginx_attach_stop() { attach_worker_stop nginx; }
 
 curl_port() { # NS HOST PORT
   run "$1" "$2" curl -q -s -S --max-time 5 -o /dev/null -w '%{http_code}\n' "http://10.78.1.10:$3/"

@@ -7,6 +7,18 @@
 
 use std::hash::{BuildHasher, Hasher};
 
+/// Bytes written to a hasher as little-endian words of 8 (the last one zero-padded): keys of
+/// other types than the integers these hashers are made for still hash.
+fn words(bytes: &[u8]) -> impl Iterator<Item = u64> + '_ {
+    bytes.chunks(8).map(|chunk| {
+        let mut word = [0u8; 8];
+        if let Some(prefix) = word.get_mut(..chunk.len()) {
+            prefix.copy_from_slice(chunk);
+        }
+        u64::from_le_bytes(word)
+    })
+}
+
 /// Builds [`IntHasher`]s with this map's random seed.
 #[derive(Debug, Clone)]
 pub struct IntHashBuilder {
@@ -37,12 +49,8 @@ pub struct IntHasher {
 
 impl Hasher for IntHasher {
     fn write(&mut self, bytes: &[u8]) {
-        for chunk in bytes.chunks(8) {
-            let mut word = [0u8; 8];
-            if let Some(prefix) = word.get_mut(..chunk.len()) {
-                prefix.copy_from_slice(chunk);
-            }
-            self.write_u64(u64::from_le_bytes(word));
+        for word in words(bytes) {
+            self.write_u64(word);
         }
     }
 
@@ -97,12 +105,8 @@ const TAG_BITS: u64 = 0x7f << 57;
 
 impl Hasher for SequenceHasher {
     fn write(&mut self, bytes: &[u8]) {
-        for chunk in bytes.chunks(8) {
-            let mut word = [0u8; 8];
-            if let Some(prefix) = word.get_mut(..chunk.len()) {
-                prefix.copy_from_slice(chunk);
-            }
-            self.write_u64(u64::from_le_bytes(word));
+        for word in words(bytes) {
+            self.write_u64(word);
         }
     }
 
