@@ -289,6 +289,8 @@ fn tcp_pair_under_every_flag_set() {
         "tcp_pair.f-xx.strace",
         "tcp_pair.f-yy.strace",
         "tcp_pair.f-i.strace",
+        "tcp_pair.f-n.strace",
+        "tcp_pair.f-C.strace",
         "tcp_pair.stderr.strace",
         "tcp_pair.ff",
     ] {
@@ -303,6 +305,26 @@ fn tcp_pair_under_every_flag_set() {
     }
 }
 
+/// What strace adds around the calls (stacks with `-k`, buffer dumps with `-e write=all`, the
+/// call count table with `-C`) is skipped, counted, and changes no call.
+#[test]
+fn tcp_pair_with_stacks_dumps_and_the_count_table() {
+    let (_, plain) = read("tcp_pair.f.strace");
+    let (_, counted) = read("tcp_pair.f-C.strace");
+    assert_eq!(counted.calls, plain.calls);
+    assert!(counted.skipped > 40, "{counted:#?}");
+    for name in ["tcp_pair.f-k.strace", "tcp_pair.f-write-all.strace"] {
+        let (events, stats) = read(name);
+        assert_eq!(stats.unparsed, 0, "{name}: {:#?}", stats.first_unparsed);
+        assert!(stats.skipped > 10, "{name}: {stats:#?}");
+        let all: Vec<&Call> = calls(&events).collect();
+        let port = bound_port(&all);
+        let server = addr(&format!("127.0.0.1:{port}"));
+        assert_eq!(connects_to(&all, server).len(), 1, "{name}");
+        assert!(!sent(&all).is_empty(), "{name}");
+    }
+}
+
 #[test]
 fn tcp_pair_timestamps() {
     let events = check_tcp_pair("tcp_pair.f-tt-T.strace", true);
@@ -314,6 +336,9 @@ fn tcp_pair_timestamps() {
         .all(|c| c.duration.is_some() == c.outcome.value.is_some()));
     let events = check_tcp_pair("tcp_pair.f-ttt.strace", true);
     assert!(calls(&events).all(|c| c.time.is_some_and(|t| t > 1e9)));
+    // `-n -i -tt`: the call number and instruction pointer between the stamp and the name.
+    let events = check_tcp_pair("tcp_pair.f-n-i-tt.strace", true);
+    assert!(calls(&events).all(|c| c.time.is_some()));
     let events = check_tcp_pair("tcp_pair.f-r.strace", true);
     let times: Vec<f64> = calls(&events).map(|c| c.time.unwrap()).collect();
     assert!(

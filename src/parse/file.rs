@@ -400,7 +400,7 @@ impl State {
                 if let Some(oracle) = oracle.filter(|_| self.in_step()) {
                     let unread = unread_candidate(known, tail);
                     if unread.is_some_and(|(fd, kind)| !oracle.may_be_socket(pid, fd, kind)) {
-                        stats.calls += 1;
+                        stats.count_call(known);
                         stats.calls_not_read += 1;
                         self.last_unread = Some((loc, pid, self.clock.time(stamp).ok().flatten()));
                         return;
@@ -416,7 +416,7 @@ impl State {
                 };
                 match parsed {
                     Ok(call) => {
-                        stats.calls += 1;
+                        stats.count_call(known);
                         self.emit(TraceEvent::Call(call));
                     }
                     // Its arguments were never all printed and cannot be read: a call that never
@@ -489,7 +489,7 @@ impl State {
             self.call_state(),
         ) {
             Ok(mut call) => {
-                stats.calls += 1;
+                stats.count_call(start.name);
                 stats.merged_unfinished += 1;
                 // strace stamps an `<unfinished ...>` line when the call enters the kernel and
                 // its `<... resumed>` line when it returns: the difference, on one clock, is

@@ -97,20 +97,63 @@ pub fn frame(line: &[u8]) -> Result<Frame<'_>> {
         stamp = Some(word);
         rest = rest.get(word_len..).unwrap_or_default().trim_ascii_start();
     }
-    // `-i`: `[00007f0e8c3b4e9b] `.
-    if rest.first() == Some(&b'[') {
-        if let Some(close) = memchr::memchr(b']', rest) {
-            let inside = rest.get(1..close).unwrap_or_default();
-            if !inside.is_empty() && inside.iter().all(u8::is_ascii_hexdigit) {
-                rest = rest.get(close + 1..).unwrap_or_default().trim_ascii_start();
-            }
+    // `-n` prints the call's number (`[  59] `, `[????]` when unknown), `-i` the instruction
+    // pointer (`[00007f0e8c3b4e9b] `), in that order when both are given.
+    for _ in 0..2 {
+        match leader_group_len(rest) {
+            Some(len) => rest = rest.get(len..).unwrap_or_default().trim_ascii_start(),
+            None => break,
         }
     }
-    Ok(Frame {
-        pid,
-        stamp,
-        body: body(rest)?,
-    })
+    let body = match body(rest) {
+        Err(_) if is_summary_line(line) => Body::Skip,
+        other => other?,
+    };
+    Ok(Frame { pid, stamp, body })
+}
+
+/// Length of a `-n` or `-i` group at the start of `text`: brackets around a number (hex digits,
+/// padded with spaces) or around the question marks strace prints when it has none.
+fn leader_group_len(text: &[u8]) -> Option<usize> {
+    if text.first() != Some(&b'[') {
+        return None;
+    }
+    let close = memchr::memchr(b']', text)?;
+    let inside = value::trim(text.get(1..close)?);
+    let number = !inside.is_empty()
+        && (inside.iter().all(u8::is_ascii_hexdigit) || inside.iter().all(|&b| b == b'?'));
+    number.then_some(close + 1)
+}
+
+/// A line of the call count table that `-c`/`-C` print when the trace ends: its header
+/// (`% time     seconds  usecs/call ...`), the dashed rules, and the rows, numbers ending with a
+/// call's name or `total`. A call line always has a `(`; these never do.
+fn is_summary_line(line: &[u8]) -> bool {
+    let text = line.trim_ascii();
+    if text.starts_with(b"% time") || text.starts_with(b"System call usage summary") {
+        return true;
+    }
+    if !text.is_empty() && text.iter().all(|&b| b == b'-' || b == b' ') {
+        return true;
+    }
+    let mut words = text
+        .split(u8::is_ascii_whitespace)
+        .filter(|w| !w.is_empty());
+    let Some(last) = words.next_back() else {
+        return false;
+    };
+    let numbers = words.map(|w| w.iter().all(|&b| b.is_ascii_digit() || b == b'.'));
+    let mut count = 0;
+    for is_number in numbers {
+        if !is_number {
+            return false;
+        }
+        count += 1;
+    }
+    let named = last
+        .first()
+        .is_some_and(|&b| b.is_ascii_alphabetic() || b == b'_');
+    count >= 2 && named && last.iter().all(|&b| NAME_BYTE[usize::from(b)])
 }
 
 /// Index just past the `<comm>` that `-Y` prints after a pid, which starts at `open`. A thread
@@ -146,6 +189,14 @@ fn body(text: &[u8]) -> Result<Body<'_>> {
         // `[ Process PID=1234 runs in 32 bit mode. ]` and similar notes; `|` starts the hex
         // dump lines of `-e read=`/`-e write=`.
         b'[' | b'|' => Ok(Body::Skip),
+        // `-k` prints the call's stack after it, one ` > frame` line each; `-e write=` opens
+        // the dump of each buffer of a vector write with ` * N bytes in buffer I`.
+        b'>' if text.starts_with(b"> ") => Ok(Body::Skip),
+        b'*' if text.starts_with(b"* ")
+            && memchr::memmem::find(text, b" bytes in buffer ").is_some() =>
+        {
+            Ok(Body::Skip)
+        }
         _ => Err(ParseError::at(Part::Name, text)),
     }
 }
@@ -357,6 +408,50 @@ mod tests {
 
     fn parse(line: &str) -> Frame<'_> {
         frame(line.as_bytes()).unwrap()
+    }
+
+    #[test]
+    fn reads_call_numbers_and_instruction_pointers_together() {
+        // `strace -f -n` and `-f -n -i -tt`, as recorded by strace 6.1.
+        let f = parse("9042  [  41] socket(AF_INET, SOCK_STREAM|SOCK_CLOEXEC, IPPROTO_TCP) = 4");
+        assert_eq!(f.pid, Some(9042));
+        assert!(matches!(
+            f.body,
+            Body::Call {
+                name: b"socket",
+                ..
+            }
+        ));
+        let f = parse("9042  [   0] <... read resumed>\"/usr/bin/readlink\\n\", 4096) = 18");
+        assert!(matches!(f.body, Body::Resumed { name: b"read", .. }));
+        let f = parse("10443 22:21:49.710295 [  12] [00007f49568fac47] brk(NULL) = 0x56399ed7b000");
+        assert!(matches!(f.body, Body::Call { name: b"brk", .. }));
+        assert!(f.stamp.is_some());
+        let f = parse("7 [????] [????????????????] close(3) = 0");
+        assert!(matches!(f.body, Body::Call { name: b"close", .. }));
+        // A note in brackets is still a note.
+        assert_eq!(
+            parse("[ Process PID=12 runs in 32 bit mode. ]").body,
+            Body::Skip
+        );
+    }
+
+    #[test]
+    fn skips_stacks_buffer_headers_and_the_call_count_table() {
+        // `-k`, `-e write=all` on a sendmsg of two buffers, and the table `-C` appends.
+        for line in [
+            " > /usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2(_dl_catch_error+0x26f0) [0x1ab70]",
+            " * 3 bytes in buffer 0",
+            "% time     seconds  usecs/call     calls    errors syscall",
+            "------ ----------- ----------- --------- --------- ----------------",
+            "  0.00    0.000000           0         1           socketpair",
+            " 77.52    0.105450        1318        80        40 wait4",
+            "100.00    0.136032          15      8690      1323 total",
+        ] {
+            assert_eq!(parse(line).body, Body::Skip, "{line}");
+        }
+        // Numbers without a name stay unreadable.
+        assert!(frame(b"12 34 56").is_err());
     }
 
     #[test]

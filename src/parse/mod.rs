@@ -11,9 +11,11 @@
 //!
 //! Accepted forms: strace 4.x–6.x output with or without `-f`/`-ff`, pid columns `1234  ` and
 //! `[pid 1234] ` (with `-Y` command names: `1234<curl> `), `-t`/`-tt`/`-ttt`/`-r`, `-T`, `-i`,
-//! `-y`/`-yy`, `-x`/`-xx`, `-X raw`/`-X verbose` (numbers for constants, addresses as bytes),
-//! any `-s`, and `-p` attachments (a call in progress when strace detached ends with
-//! `<detached ...>` and is read as one still unfinished at the end).
+//! `-n` (call numbers), `-y`/`-yy`, `-x`/`-xx`, `-X raw`/`-X verbose` (numbers for constants,
+//! addresses as bytes), any `-s`, and `-p` attachments (a call in progress when strace detached
+//! ends with `<detached ...>` and is read as one still unfinished at the end). What strace adds
+//! between calls is skipped and counted: `-k` stacks, `-e read=`/`-e write=` dumps, and the call
+//! count table `-c`/`-C` print at the end.
 //!
 //! Choices worth knowing:
 //! - A merged call carries the location and time of its `<unfinished ...>` line (where it was

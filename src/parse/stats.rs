@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
+use crate::parse::SyscallName;
 use crate::source::Loc;
 
 /// How every physical line of a trace was accounted for.
@@ -18,6 +19,11 @@ pub struct ParseStats {
     /// Calls on a descriptor the fold stage knew was not a socket when the call was read:
     /// counted, their arguments not read (most calls of a trace are on files).
     pub calls_not_read: u64,
+    /// Calls on descriptors of any kind that are not network calls (read, write, close, fcntl,
+    /// poll...; [`SyscallName::is_generic_descriptor_call`]), read or not. Every program makes
+    /// some; a trace with calls and none of these was recorded with a filter.
+    #[serde(skip)]
+    pub generic_descriptor_calls: u64,
     /// Calls assembled from an `<unfinished ...>` line and its `<... resumed>` line.
     pub merged_unfinished: u64,
     /// Exit, kill and signal lines turned into events.
@@ -52,6 +58,14 @@ pub struct ParseStats {
 }
 
 impl ParseStats {
+    /// Counts one recognised call of `name`.
+    pub fn count_call(&mut self, name: SyscallName) {
+        self.calls += 1;
+        if name.is_generic_descriptor_call() {
+            self.generic_descriptor_calls += 1;
+        }
+    }
+
     /// Total of the per-kind counters; equals `lines` once a trace is fully read.
     pub fn accounted_lines(&self) -> u64 {
         self.calls

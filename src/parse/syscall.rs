@@ -141,6 +141,44 @@ names! {
     }
 }
 
+impl SyscallName {
+    /// Calls on any kind of descriptor, outside strace's `%network` class: a trace recorded
+    /// with `-e trace=network` has none of them.
+    pub fn is_generic_descriptor_call(self) -> bool {
+        use SyscallName as N;
+        matches!(
+            self,
+            N::Read
+                | N::Readv
+                | N::Write
+                | N::Writev
+                | N::Pread64
+                | N::Pwrite64
+                | N::Sendfile
+                | N::Sendfile64
+                | N::Splice
+                | N::Close
+                | N::CloseRange
+                | N::Fcntl
+                | N::Fcntl64
+                | N::Ioctl
+                | N::Dup
+                | N::Dup2
+                | N::Dup3
+                | N::Select
+                | N::Pselect6
+                | N::Poll
+                | N::Ppoll
+                | N::EpollCreate
+                | N::EpollCreate1
+                | N::EpollCtl
+                | N::EpollWait
+                | N::EpollPwait
+                | N::EpollPwait2
+        )
+    }
+}
+
 names! {
     #[allow(non_camel_case_types)] // the kernel's own spelling, so reports and code read alike
     /// Error names the model reasons about; the parser reads any other name as

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use super::deviations;
+use super::{deviations, unexplained_unreceived};
 use crate::diagnose::rule::Rule;
 use crate::diagnose::{Claims, Class, Context, Evidence, Finding};
 use crate::model::DeviationKind;
@@ -26,10 +26,11 @@ to sockets with the generic calls: `write`, `writev`, `sendfile`, `read`, `close
 or `ioctl` setting O_NONBLOCK; and it hides fork, so its workers appear from nowhere.
 
 ## Why it matters
-Bytes sent with `write` or `sendfile` reach the peer with no traced send, and a socket made
-nonblocking by `fcntl` looks blocking. Reported as information, with what it explains: bytes
-the peer received from this trace that no traced call sent, and would-block results on this
-trace's sockets, which are not faults here.
+Bytes sent with `write` or `sendfile` reach the peer with no traced send, bytes read with
+`read` leave no traced receive, and a socket made nonblocking by `fcntl` looks blocking.
+Reported as information, with what it explains: bytes the peer received from this trace that
+no traced call sent, bytes sent to this trace that no traced call received, and would-block
+results on this trace's sockets, which are not faults here.
 
 ## Evidence
 The first call of the trace, and the calls the filter explains.
@@ -38,16 +39,17 @@ The first call of the trace, and the calls the filter explains.
 Record without a filter (`netcheck record`, or `strace -f -tt -T -yy -s 256`): the size of a
 full trace is what the checks need.
 
-Precedence: runs before `data-mismatch` and `unexpected-blocking`, and claims what it explains.
+Precedence: runs before `data-mismatch`, `unexpected-blocking` and `data-unreceived`, and claims
+what it explains.
 ";
 
-/// Did the filter hide this trace's other calls? Every program makes calls that are not network
-/// ones (the loader alone maps memory and opens files), so a trace with calls and none of
-/// those was filtered.
+/// Did the filter hide this trace's other calls? Every program reads, writes or closes some
+/// descriptor (the loader alone reads and closes the libraries it maps), so a trace with calls
+/// and none of those was filtered, whatever else the filter let through (`%process`).
 fn filtered(cx: &Context, trace: TraceId) -> bool {
     cx.parse
         .get(trace.0 as usize)
-        .is_some_and(|p| p.calls > 0 && p.ignored.is_empty() && p.calls_not_read == 0)
+        .is_some_and(|p| p.calls > 0 && p.generic_descriptor_calls == 0)
 }
 
 fn detect(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
@@ -76,9 +78,27 @@ fn detect(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
         };
         filtered(cx, hidden_in).then_some((hidden_in, index, d))
     });
-    let mut by_trace: BTreeMap<TraceId, Vec<_>> = BTreeMap::new();
+    let mut by_trace: BTreeMap<TraceId, Vec<(Option<usize>, Evidence)>> = BTreeMap::new();
     for (trace, index, d) in explained {
-        by_trace.entry(trace).or_default().push((index, d));
+        let evidence = Evidence::new(d.loc, "explained by the filter, not checked");
+        by_trace
+            .entry(trace)
+            .or_default()
+            .push((Some(index), evidence));
+    }
+    // Bytes a filtered receiver never received by a traced call: it may have read them with
+    // `read` or `readv`, which the filter hid.
+    for s in unexplained_unreceived(cx, claims) {
+        let Some(receiver) = s.receiver.filter(|r| filtered(cx, r.trace)) else {
+            continue;
+        };
+        claims.claim_stream(s.index, s.dir);
+        let loc = s.stream.last_send.unwrap_or(s.connection.connect_loc);
+        let evidence = Evidence::new(loc, "bytes its peer may have read with hidden calls");
+        by_trace
+            .entry(receiver.trace)
+            .or_default()
+            .push((None, evidence));
     }
     let mut findings = Vec::new();
     for (trace, group) in by_trace {
@@ -86,8 +106,8 @@ fn detect(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
             .finding(
                 format!(
                     "{} holds only network system calls (recorded with a filter such as -e \
-                     trace=network): {} check(s) on bytes it wrote or sockets it made nonblocking \
-                     were left out",
+                     trace=network): {} check(s) on bytes it wrote or read or sockets it made \
+                     nonblocking were left out",
                     cx.who(trace),
                     group.len()
                 ),
@@ -97,10 +117,11 @@ fn detect(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
                 "because: a program always makes calls other than network ones; a trace without \
                  any was filtered, and write, sendfile and fcntl on its sockets are not in it",
             );
-        for (index, d) in group {
-            claims.claim_deviation(index);
-            finding = finding
-                .with_evidence([Evidence::new(d.loc, "explained by the filter, not checked")]);
+        for (index, evidence) in group {
+            if let Some(index) = index {
+                claims.claim_deviation(index);
+            }
+            finding = finding.with_evidence([evidence]);
         }
         findings.push(finding);
     }
@@ -126,7 +147,7 @@ mod tests {
                     ..ParseStats::default()
                 };
                 if !filtered {
-                    p.ignored.insert("mmap".into(), 12);
+                    p.generic_descriptor_calls = 12;
                 }
                 p
             })
@@ -158,6 +179,19 @@ mod tests {
             "{}",
             found[0].summary
         );
+    }
+
+    /// The server (B) read the client's 40 bytes with `read`, which the filter hid: no traced
+    /// receive took them.
+    #[test]
+    fn explains_bytes_a_filtered_receiver_took_with_hidden_reads() {
+        let outcome = tcp(vec![accepted(40, 0, 40)]);
+        let found =
+            Analysis::new(two_hosts(), parse(false, true), Vec::new(), outcome.clone()).findings;
+        assert_eq!(rules_of(&found), ["filtered-trace"]);
+        // A full receiving trace keeps the bytes unreceived.
+        let found = Analysis::new(two_hosts(), parse(true, false), Vec::new(), outcome).findings;
+        assert_eq!(rules_of(&found), ["data-unreceived"]);
     }
 
     #[test]

@@ -26,7 +26,10 @@ pub(super) fn socket(a: &Args, ret: &Returned) -> Result<Syscall> {
 /// `socketpair(AF_UNIX, SOCK_STREAM, 0, [3, 4]) = 0`.
 pub(super) fn socketpair(a: &Args, ret: &Returned, d: &mut Decorations) -> Result<Syscall> {
     let (ty, nonblock, _) = sock_type(a.get(1)?);
+    // `-s 0` abbreviates the pair to `[...]`: the call is known, its descriptors are not.
+    let abbreviated = a.opt(3) == Some(b"[...]".as_slice());
     let fds = match a.opt(3).and_then(value::array_items) {
+        Some(_) if abbreviated => None,
         Some(mut items) if ret.outcome.is_success() => {
             let first = d.fd(items.next().unwrap_or_default())?;
             let second = d.fd(items.next().unwrap_or_default())?;

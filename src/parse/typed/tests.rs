@@ -92,6 +92,13 @@ fn socket_with_flags_and_numeric_fallbacks() {
         panic!()
     };
     assert_eq!((domain, fds), (Domain::Unix, Some([3, 4])));
+    // `-s 0` (strace 6.1) abbreviates the pair.
+    let Syscall::Socketpair { fds, .. } =
+        syscall("socketpair(AF_UNIX, SOCK_STREAM|SOCK_CLOEXEC, 0, [...]) = 0")
+    else {
+        panic!()
+    };
+    assert_eq!(fds, None);
 }
 
 #[test]
