@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The netcheck application lab: real distributed applications from Debian packages (PostgreSQL,
+# The netcheck application lab: real distributed applications from Debian packages (PostgreSQL, Redis,
 # HAProxy with lighttpd and nginx, memcached, unbound, etcd, chrony, telnet, Node.js and Go HTTP
 # services, lighttpd and Apache serving one connection at a time, nginx and Python's http.server
 # over a lossy link), each configured as it normally is, run on network namespaces joined by one
@@ -25,9 +25,11 @@ PENDING=$ROOT/tests/fixtures/apps-pending
 # when a source is newer (it records, and its rule list fills each expected.json).
 NETCHECK_GIVEN=${NETCHECK:-}
 NETCHECK=${NETCHECK:-$ROOT/target/release/netcheck}
-WORK=/tmp/netcheck-apps           # fixed path: it appears in recorded execve lines and configs
+# Fixed paths and names (the work path appears in recorded execve lines and configs); a second
+# copy of the lab may run beside the first with APPS_WORK and APPS_NS_PREFIX set to others.
+WORK=${APPS_WORK:-/tmp/netcheck-apps}
 LOGS=$WORK/logs
-NS_PREFIX=nca-
+NS_PREFIX=${APPS_NS_PREFIX:-nca-}
 NAMESPACES="sw srv srv2 srv3 c1 c2 rt pc"
 STRING_LIMIT=256                  # payloads of interest are short; keeps start-up reads short
 PROGRAM_TIMEOUT=40                # hard bound on any recorded program
@@ -56,7 +58,7 @@ psql:postgresql-client-15 pg_basebackup:postgresql-client-15 haproxy:haproxy lig
 nginx:nginx memcached:memcached unbound:unbound dig:bind9-dnsutils drill:ldnsutils chronyd:chrony
 etcd:etcd-server etcdctl:etcd-client /usr/sbin/telnetd:inetutils-telnetd
 /usr/sbin/inetutils-inetd:inetutils-inetd telnet:inetutils-telnet node:nodejs go:golang-go
-apache2:apache2 wget:wget"
+apache2:apache2 wget:wget redis-server:redis-server redis-cli:redis-tools"
 
 need_tools() {
   local missing=() pair cmd pkg created=0
@@ -754,6 +756,93 @@ sc_mc_udp_no_frame() {
   evidence udp-client 'VALUE'     # expected to find none: the client printed nothing
   expect "a memcached get over UDP without the 8-byte frame header: the server reads the datagram and never answers" \
     fault "no-reply" "unparsed-lines udp-all-lost"
+}
+
+# ---- Redis ------------------------------------------------------------------------------------
+#
+# redis-server as packaged, without persistence; a replica on srv2 follows the primary on srv
+# (a replication link that pings and acknowledges every second), and redis-cli talks to both.
+
+redis_server() { # NS HOST [extra options...]: record redis-server on NS as HOST
+  local where=$1 host=$2 ip
+  shift 2
+  ip=$(ip -n "$(ns "$where")" -o -4 addr show dev eth0 | awk '{ split($4, a, "/"); print a[1] }')
+  start "$where" "$host" setpriv --reuid=redis --regid=redis --init-groups -- \
+    redis-server --bind "${REDIS_BIND:-$ip}" --port 6379 --protected-mode no --save '' \
+    --appendonly no --daemonize no --dir /tmp "$@"
+  wait_listening "$where" t 6379
+}
+
+redis_replicated() { # the primary and its replica, the replica in sync
+  redis_server srv primary
+  redis_server srv2 replica --replicaof 10.78.1.10 6379
+  local i
+  for i in $(seq 50); do
+    in_ns srv2 redis-cli -h 10.78.1.11 info replication 2>/dev/null | grep -q 'master_link_status:up' && break
+    sleep 0.1
+  done
+}
+
+redis_clients() {
+  run c1 client redis-cli -h 10.78.1.10 set greeting hello
+  sleep 1.2                       # a replication ping and acknowledgements in between
+  run c2 reader redis-cli -h 10.78.1.11 get greeting
+}
+
+sc_redis_healthy() {
+  begin redis-healthy redis record
+  redis_replicated
+  redis_clients
+  stop replica TERM
+  stop primary TERM
+  evidence reader '^hello'
+  expect "redis-server with a replica on another host; redis-cli sets a key on the primary and reads it back from the replica; the replica is stopped before the primary" healthy "" ""
+}
+
+sc_redis_healthy_plain() {
+  begin redis-healthy-plain redis plain
+  redis_replicated
+  redis_clients
+  stop replica TERM
+  stop primary TERM
+  evidence reader '^hello'
+  expect "redis-server with a replica, set on the primary and get from the replica; every host recorded with plain strace -f -tt -s 65535" healthy "" ""
+}
+
+sc_redis_replica_firewalled() {
+  begin redis-replica-firewalled redis record
+  in_ns srv iptables -A INPUT -p tcp -s 10.78.1.11 --dport 6379 -j DROP
+  redis_server srv primary
+  redis_server srv2 replica --replicaof 10.78.1.10 6379
+  sleep 3
+  run c1 client redis-cli -h 10.78.1.10 set greeting hello
+  evidence_fw srv INPUT
+  stop replica TERM
+  stop primary TERM
+  expect "a firewall on the primary drops the replica's packets: the replica's connect to the primary never completes, clients are served" \
+    fault "connect-never-completed" "unparsed-lines connection-not-accepted"
+}
+
+sc_redis_bind_localhost() {
+  begin redis-bind-localhost redis record
+  REDIS_BIND=127.0.0.1 redis_server srv server
+  run c1 client redis-cli -h 10.78.1.10 ping
+  stop server TERM
+  expect "redis-server bound to 127.0.0.1 only: a client on another host is refused" \
+    fault "loopback-bound-external-peer" "unparsed-lines connect-filtered"
+}
+
+sc_redis_maxclients() {
+  begin redis-maxclients redis record
+  redis_server srv server --maxclients 1
+  start c1 idle sh -c "sleep 2 | exec redis-cli -h 10.78.1.10"
+  sleep 0.5
+  run c2 client redis-cli -h 10.78.1.10 ping
+  finish idle
+  stop server TERM
+  evidence client 'max number of clients'
+  expect "redis-server --maxclients 1 with one idle client: a second client is told 'ERR max number of clients reached' and closed" \
+    fault "admission-limit" "unparsed-lines"
 }
 
 # ---- unbound ----------------------------------------------------------------------------------
@@ -1891,6 +1980,7 @@ SCENARIOS=(
   nginx_keepalive_go_healthy_plain nginx_keepalive_go_loss_plain
   pyweb_download_healthy pyweb_download_loss
   nginx_bigfile_healthy nginx_bigfile_loss
+  redis_healthy redis_healthy_plain redis_replica_firewalled redis_bind_localhost redis_maxclients
 )
 
 if [ "$LIST" = 1 ]; then

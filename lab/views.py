@@ -205,6 +205,17 @@ APPS = {
                             "only the client shows"),
     },
     "pg-listen-localhost": {"psql": ["connect-refused", "loopback-bound-external-peer"]},
+    "redis-bind-localhost": {"client": ["connect-refused", "loopback-bound-external-peer"]},
+    "redis-replica-firewalled": {
+        "replica": ["connect-never-completed", "connect-filtered"],
+        "primary": invisible("the primary never sees the replica's packets; that its connects "
+                             "go unanswered only the replica shows"),
+    },
+    "redis-maxclients": {
+        "server": ["admission-limit"],
+        "client": invisible("the client reads redis's refusal and the end of the connection, "
+                            "an ordinary answer from its side"),
+    },
     "web-nat-undeclared": {"node": ["nat-undeclared"], "go": ["nat-undeclared"]},
     "mc-conn-limit": {
         "server": ["admission-limit"],

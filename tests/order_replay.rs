@@ -317,3 +317,46 @@ fn a_wait_that_never_returned_is_placed_after_what_the_peer_could_still_do() {
     let missed: Vec<&DeviationKind> = out.deviations.iter().map(|d| &d.kind).collect();
     assert_eq!(missed, [&DeviationKind::PollMissedData]);
 }
+
+#[test]
+fn an_accept_from_the_servers_own_host_is_an_untraced_neighbour_not_a_gap() {
+    // A trace shows one program, not its whole host: redis-cli health checks run beside a
+    // traced redis-server (apps/redis-healthy, replica.trace:362:
+    // `accept4(6<TCP:[10.78.1.11:6379]>, {sa_family=AF_INET, sin_port=htons(53040),
+    // sin_addr=inet_addr("10.78.1.11")}, [128 => 16], SOCK_CLOEXEC|SOCK_NONBLOCK) = 8<...>`).
+    let topo = topology(&[&["10.0.0.1"], &["10.0.0.2"]]);
+    let mut a = Script::new(0);
+    let l = a.tcp();
+    a.bind(l, "10.0.0.1:6379");
+    a.listen(l);
+    let local = a.accept(l, "10.0.0.1:53040");
+    let recv = a.recv(local, b"PING\r\n");
+    a.close(local);
+    let lo = a.accept(l, "127.0.0.1:40000");
+    a.close(lo);
+    let (steps, out) = run(&topo, vec![a, Script::new(1)]);
+    assert!(out.blocked.is_empty(), "{:?}", out.blocked);
+    assert!(out.deviations.is_empty(), "{:?}", out.deviations);
+    let recv_step = steps.iter().find(|s| s.loc == recv).unwrap();
+    assert_eq!(recv_step.verdict, Verdict::NotModelled);
+}
+
+#[test]
+fn a_connect_to_an_untraced_service_of_the_clients_own_host_is_no_gap() {
+    // A local database or cache the config does not list: its program is not traced.
+    let topo = topology(&[&["10.0.0.1"], &["10.0.0.2"]]);
+    let mut a = Script::new(0);
+    let c = a.tcp();
+    a.connect(c, "127.0.0.1:5432");
+    a.send(c, b"query");
+    let answer = a.recv(c, b"rows");
+    a.close(c);
+    let d = a.tcp();
+    a.connect(d, "10.0.0.1:6379");
+    a.close(d);
+    let (steps, out) = run(&topo, vec![a, Script::new(1)]);
+    assert!(out.blocked.is_empty(), "{:?}", out.blocked);
+    assert!(out.deviations.is_empty(), "{:?}", out.deviations);
+    let step = steps.iter().find(|s| s.loc == answer).unwrap();
+    assert_eq!(step.verdict, Verdict::NotModelled);
+}

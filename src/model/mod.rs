@@ -108,6 +108,9 @@ pub struct Model<'t> {
     unsupported: BTreeMap<String, u64>,
     /// Set while a blocked head is pushed through: retry points take their forced path.
     forcing: bool,
+    /// The call forced last turned out to be one the model expected to wait for until nothing
+    /// else could move (an accept from an untraced program on the server's own host).
+    force_expected: bool,
     /// Request/answer exchanges of open sockets with their peers (see `exchange.rs`).
     exchanges: IdMap<SockId, exchange::Exchange>,
     /// Exchanges of closed sockets whose last requests a traced peer may still read.
@@ -174,6 +177,7 @@ impl<'t> Model<'t> {
             activity: Vec::new(),
             unsupported: BTreeMap::new(),
             forcing: false,
+            force_expected: false,
             exchanges: Default::default(),
             exchanges_awaiting_delivery: Default::default(),
             closed_exchanges: Vec::new(),
@@ -230,10 +234,12 @@ impl<'t> Model<'t> {
         };
         self.wait_keys.clear();
         self.forcing = true;
+        self.force_expected = false;
         let verdict = self.dispatch(ev);
         self.forcing = false;
         let verdict = match verdict {
             Verdict::Deviation(d) => Verdict::Deviation(d),
+            Verdict::NotModelled if self.force_expected => Verdict::NotModelled,
             _ => {
                 let sock = ev.socks.first().map(|(_, s)| *s);
                 let dev = self.deviation(
@@ -248,6 +254,12 @@ impl<'t> Model<'t> {
         };
         self.account(ev, &verdict);
         verdict
+    }
+
+    /// Whether the call forced last was one the model expected to wait for until nothing else
+    /// could move: no gap in the order, so not a blocked point.
+    pub fn last_force_expected(&self) -> bool {
+        self.force_expected
     }
 
     /// What the last retried call waits for.

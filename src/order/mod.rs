@@ -289,15 +289,18 @@ impl<'a, 't> Scheduler<'a, 't> {
             return;
         };
         let forced_loc = self.lanes[victim].head.as_ref().map(|ev| ev.call.loc);
-        self.blocked.push(BlockedPoint {
-            position: self.placed + 1,
-            heads,
-            forced: forced_loc,
-        });
+        let position = self.placed + 1;
         let Some(ev) = self.lanes[victim].head.as_ref() else {
             return;
         };
         let verdict = self.model.force(ev);
+        if !self.model.last_force_expected() {
+            self.blocked.push(BlockedPoint {
+                position,
+                heads,
+                forced: forced_loc,
+            });
+        }
         self.place(victim, verdict, on_step);
     }
 

@@ -443,6 +443,10 @@ impl Model<'_> {
                 if let Some(s) = self.sockets.get_mut(&id) {
                     s.external = true;
                 }
+                let own_address = local.unwrap_or_else(|| SocketAddr::from(([0, 0, 0, 0], 0)));
+                if target.is_some_and(|t| self.is_own_host_peer(id.trace, own_address, t)) {
+                    return self.connected_to_untraced_neighbour();
+                }
                 let detail = format!(
                     "{id} connected to {} where no traced socket listens; treated as outside",
                     target.map_or("?".into(), |t| t.to_string())
@@ -741,6 +745,9 @@ impl Model<'_> {
             accepted.external = true;
             self.sockets.insert(new_id, Box::new(accepted));
             return match peer {
+                Some(p) if self.is_own_host_peer(listener_id.trace, local, p) => {
+                    self.accept_from_untraced_neighbour(listener_id, new_id, ev.call.loc)
+                }
                 Some(p) => {
                     self.note_unknown_peer(ev, p);
                     self.note_inbound_unknown_peer(new_id.trace, p);

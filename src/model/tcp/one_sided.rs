@@ -7,13 +7,15 @@
 //! there says the server was serving the traced clients' peers, and a connection from an
 //! unknown address may be a traced client's seen through a NAT.
 
+use std::net::SocketAddr;
+
 use serde::Serialize;
 
 use crate::fold::{ProgramContext, SocketEvent, SyntheticReason};
-use crate::model::Model;
 use crate::model::SHORT_MESSAGE;
+use crate::model::{Model, Verdict};
 use crate::parse::Syscall;
-use crate::source::{Loc, SockId};
+use crate::source::{Loc, SockId, TraceId};
 
 /// What the server did with one connection accepted from an unobserved peer.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -49,6 +51,46 @@ impl UnobservedAccept {
 }
 
 impl Model<'_> {
+    /// Is `peer` an address of the host `trace` runs on: loopback, one of the host's declared
+    /// addresses, or the address the socket itself is bound to?
+    pub(in crate::model) fn is_own_host_peer(
+        &self,
+        trace: TraceId,
+        bound_to: SocketAddr,
+        peer: SocketAddr,
+    ) -> bool {
+        let ip = peer.ip();
+        ip.is_loopback()
+            || (!ip.is_unspecified() && ip == bound_to.ip())
+            || self
+                .topology
+                .host_of(trace)
+                .is_some_and(|h| h.ips.contains(&ip))
+    }
+
+    /// A connection from the server's own host that no traced connect supplies, accepted once
+    /// nothing else could move: a trace shows one program, not every process of its host, and
+    /// local health checks, monitoring agents and command-line clients connect this way. The
+    /// connection is one from an unobserved peer, and the wait for it was no gap in the order.
+    pub(in crate::model) fn accept_from_untraced_neighbour(
+        &mut self,
+        listener: SockId,
+        server: SockId,
+        loc: Loc,
+    ) -> Verdict {
+        self.track_unobserved_accept(listener, server, loc);
+        self.force_expected = true;
+        Verdict::NotModelled
+    }
+
+    /// A connect to the client's own host that no traced listener took, let through once
+    /// nothing else could move: the service is another program of that host, one no trace
+    /// shows (a local database, a cache, a resolver's TCP port).
+    pub(in crate::model) fn connected_to_untraced_neighbour(&mut self) -> Verdict {
+        self.force_expected = true;
+        Verdict::NotModelled
+    }
+
     /// `listener` accepted `server` from an unobserved peer at `loc`.
     pub(in crate::model) fn track_unobserved_accept(
         &mut self,
