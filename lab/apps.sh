@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The netcheck application lab: real distributed applications from Debian packages (PostgreSQL, Redis,
-# HAProxy with lighttpd and nginx, memcached, unbound, etcd, chrony, telnet, Node.js and Go HTTP
+# The netcheck application lab: real distributed applications from Debian packages (PostgreSQL,
+# Redis, Mosquitto, HAProxy with lighttpd and nginx, memcached, unbound, etcd, chrony, telnet, Node.js and Go HTTP
 # services, lighttpd and Apache serving one connection at a time, nginx and Python's http.server
 # over a lossy link), each configured as it normally is, run on network namespaces joined by one
 # bridge, recorded under `netcheck record` or plain `strace -f -tt`, with one real fault injected
@@ -58,7 +58,8 @@ psql:postgresql-client-15 pg_basebackup:postgresql-client-15 haproxy:haproxy lig
 nginx:nginx memcached:memcached unbound:unbound dig:bind9-dnsutils drill:ldnsutils chronyd:chrony
 etcd:etcd-server etcdctl:etcd-client /usr/sbin/telnetd:inetutils-telnetd
 /usr/sbin/inetutils-inetd:inetutils-inetd telnet:inetutils-telnet node:nodejs go:golang-go
-apache2:apache2 wget:wget redis-server:redis-server redis-cli:redis-tools"
+apache2:apache2 wget:wget redis-server:redis-server redis-cli:redis-tools
+mosquitto:mosquitto mosquitto_pub:mosquitto-clients"
 
 need_tools() {
   local missing=() pair cmd pkg created=0
@@ -843,6 +844,80 @@ sc_redis_maxclients() {
   evidence client 'max number of clients'
   expect "redis-server --maxclients 1 with one idle client: a second client is told 'ERR max number of clients reached' and closed" \
     fault "admission-limit" "unparsed-lines"
+}
+
+# ---- Mosquitto (MQTT) -------------------------------------------------------------------------
+#
+# The broker listens on its lab address (Mosquitto 2 listens on loopback only unless told);
+# a subscriber on c1 waits for one message, a publisher on c2 sends it.
+
+mqtt_config() { # [extra lines...]
+  {
+    printf 'listener 1883 10.78.1.10\nallow_anonymous true\npersistence false\nlog_dest stderr\n'
+    printf '%s\n' "$@"
+  } >"$WORK/mosquitto.conf"
+  chmod 644 "$WORK/mosquitto.conf"
+}
+
+mqtt_broker() {
+  start srv broker mosquitto -c "$WORK/mosquitto.conf"
+  wait_listening srv t 1883
+}
+
+mqtt_exchange() {
+  start c1 subscriber mosquitto_sub -h 10.78.1.10 -t lab/greeting -C 1 -W 10
+  sleep 0.5
+  run c2 publisher mosquitto_pub -h 10.78.1.10 -t lab/greeting -m hello
+  finish subscriber
+}
+
+sc_mqtt_healthy() {
+  begin mqtt-healthy mosquitto record
+  mqtt_config
+  mqtt_broker
+  mqtt_exchange
+  stop broker TERM
+  evidence subscriber '^hello'
+  expect "a Mosquitto broker, a subscriber waiting for one message on another host and a publisher on a third" healthy "" ""
+}
+
+sc_mqtt_healthy_plain() {
+  begin mqtt-healthy-plain mosquitto plain
+  mqtt_config
+  mqtt_broker
+  mqtt_exchange
+  stop broker TERM
+  evidence subscriber '^hello'
+  expect "a Mosquitto broker, a subscriber and a publisher; every host recorded with plain strace -f -tt -s 65535" healthy "" ""
+}
+
+sc_mqtt_max_connections() {
+  begin mqtt-max-connections mosquitto record
+  mqtt_config "max_connections 1"
+  mqtt_broker
+  start c1 subscriber mosquitto_sub -h 10.78.1.10 -t lab/greeting -C 1 -W 3
+  sleep 0.5
+  run c2 publisher mosquitto_pub -h 10.78.1.10 -t lab/greeting -m hello
+  finish subscriber
+  stop broker TERM
+  evidence publisher 'Error|error|lost'
+  expect "max_connections 1: the subscriber holds the only connection; the publisher's connection is accepted and closed at once" \
+    fault "admission-limit" "unparsed-lines"
+}
+
+sc_mqtt_broker_firewalled() {
+  begin mqtt-broker-firewalled mosquitto record
+  mqtt_config
+  in_ns srv iptables -A INPUT -p tcp -s 10.78.1.22 --dport 1883 -j DROP
+  mqtt_broker
+  start c1 subscriber mosquitto_sub -h 10.78.1.10 -t lab/greeting -C 1 -W 4
+  sleep 0.5
+  run c2 publisher timeout -s INT 3 mosquitto_pub -h 10.78.1.10 -t lab/greeting -m hello
+  finish subscriber
+  evidence_fw srv INPUT
+  stop broker TERM
+  expect "the broker's firewall drops the publisher's packets: its connect never completes; the subscriber waits in vain" \
+    fault "connect-never-completed" "unparsed-lines"
 }
 
 # ---- unbound ----------------------------------------------------------------------------------
@@ -1981,6 +2056,7 @@ SCENARIOS=(
   pyweb_download_healthy pyweb_download_loss
   nginx_bigfile_healthy nginx_bigfile_loss
   redis_healthy redis_healthy_plain redis_replica_firewalled redis_bind_localhost redis_maxclients
+  mqtt_healthy mqtt_healthy_plain mqtt_max_connections mqtt_broker_firewalled
 )
 
 if [ "$LIST" = 1 ]; then

@@ -205,6 +205,17 @@ APPS = {
                             "only the client shows"),
     },
     "pg-listen-localhost": {"psql": ["connect-refused", "loopback-bound-external-peer"]},
+    "mqtt-max-connections": {
+        "broker": ["admission-limit"],
+        "publisher": ["connection-reset"],
+    },
+    "mqtt-broker-firewalled": {
+        "publisher": ["connect-never-completed", "connect-filtered"],
+        "broker": invisible("the broker never sees the publisher's packets; that its connect "
+                            "goes unanswered only the publisher shows"),
+        "subscriber": invisible("the subscriber waits for a message nobody could publish; why "
+                                "only the publisher shows"),
+    },
     "redis-bind-localhost": {"client": ["connect-refused", "loopback-bound-external-peer"]},
     "redis-replica-firewalled": {
         "replica": ["connect-never-completed", "connect-filtered"],

@@ -124,6 +124,9 @@ pub struct Model<'t> {
     /// Open connections accepted from unobserved peers, and those of them the server answered
     /// short and closed (see `tcp/one_sided.rs`).
     unobserved_accepts: IdMap<SockId, tcp::one_sided::UnobservedAccept>,
+    /// Readiness waits made so far by each (trace, thread), counted while connections from
+    /// unobserved peers are open: a refusal is decided without waiting in between.
+    thread_waits: std::collections::HashMap<(TraceId, u32), u64>,
     unobserved_answered_short: Vec<tcp::one_sided::UnobservedAccept>,
     /// Each listener's accept queue length (see `tcp/accept_queue.rs`).
     accept_backlogs: IdMap<SockId, u32>,
@@ -183,6 +186,7 @@ impl<'t> Model<'t> {
             closed_exchanges: Vec::new(),
             listener_loads: Default::default(),
             unobserved_accepts: Default::default(),
+            thread_waits: Default::default(),
             unobserved_answered_short: Vec::new(),
             accept_backlogs: Default::default(),
             full_queue_connects: Vec::new(),

@@ -241,6 +241,17 @@ impl TcpConnection {
             && (1..=SHORT_MESSAGE).contains(&self.to_client.sent)
             && self.to_client.sends <= 2
     }
+
+    /// Accepted, then closed by the server first with nothing sent and nothing read of the
+    /// request the client had sent: a refusal without a word (Mosquitto at `max_connections`,
+    /// a TCP wrapper's deny).
+    pub fn refused_in_silence(&self) -> bool {
+        self.server.is_some()
+            && self.server_closed_first
+            && self.to_client.sent == 0
+            && self.to_server.sent > 0
+            && self.to_server.received == 0
+    }
 }
 
 impl<S> TcpConnection<S> {

@@ -3,11 +3,12 @@
 
 use std::collections::BTreeMap;
 
+use super::claim_socket_deviations;
 use crate::diagnose::claims::Direction;
 use crate::diagnose::context::plural;
 use crate::diagnose::rule::Rule;
 use crate::diagnose::{Claims, Class, Context, Evidence, Finding};
-use crate::model::TcpConnection;
+use crate::model::{DeviationKind, TcpConnection};
 use crate::source::{Loc, SockId};
 
 mod queue;
@@ -25,8 +26,8 @@ pub const RULE: Rule = Rule {
 const EXPLANATION: &str = "\
 ## What it detects
 A server at its limit of clients served at once, seen in the system calls alone: it accepted a
-connection, sent one short message (at most 512 bytes) without reading what the client had
-sent, and closed it first, while it kept open another connection accepted earlier from the same
+connection, sent one short message (at most 512 bytes) or nothing at all without reading what
+the client had sent, and closed it first, while it kept open another connection accepted earlier from the same
 listener that it did not treat that way (memcached's `-c`).
 
 512 bytes is the size every IP path carries in one piece (RFC 791's 576-byte datagram less its
@@ -37,7 +38,9 @@ were open together; clocks of different hosts are not compared.
 With the clients untraced (declared hosts without a trace), the server's trace alone shows the
 same: a connection it accepted while it held others of the listener open, answered with one
 short message without reading anything, and closed itself (not by its exit on a stop or a
-kill). Only calls on the server's own socket count, so nothing is assumed about what the client
+kill); or closed without a word: nothing read, nothing sent, never watched for readiness, and
+closed by the thread that accepted it before that thread waited for anything (a connection
+dropped for being idle was waited on first). Only calls on the server's own socket count, so nothing is assumed about what the client
 sent.
 
 A server that reads the client's request before refusing it (PostgreSQL reads the startup
@@ -101,10 +104,11 @@ fn before(a: Loc, b: Loc) -> bool {
     a.trace == b.trace && a.file == b.file && a.line < b.line
 }
 
-/// Accepted, told something short without the server reading what the client sent, and closed
-/// by the server first.
+/// Accepted, told something short (or nothing) without the server reading what the client
+/// sent, and closed by the server first.
 fn turned_away(c: &TcpConnection) -> bool {
-    c.answered_short() && (c.to_server.received == 0 || c.to_server.received < c.to_server.sent)
+    let unread = c.to_server.received == 0 || c.to_server.received < c.to_server.sent;
+    (c.answered_short() && unread) || c.refused_in_silence()
 }
 
 /// A connection of the same listener, accepted before `c` and still open when `c` was closed.
@@ -187,6 +191,11 @@ fn turned_away_findings(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
                 entry.add(accept, c.server_close, closed_how);
             }
             entry.streams.push(i);
+            // The client's request was still unread when the server closed: the kernel answered
+            // it with a reset, which is part of the refusal, not a fault of its own.
+            claim_socket_deviations(cx, claims, c.client, |k| {
+                matches!(k, DeviationKind::ConnectionReset)
+            });
             if let Some(a) = held.and_then(|h| h.accept_loc) {
                 entry
                     .evidence
@@ -238,7 +247,7 @@ fn turned_away_findings(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
             None => "while it held others open".to_string(),
         };
         let summary = format!(
-            "{} turned away {} on {} (accepted, told something short, closed) {held}: a \
+            "{} turned away {} on {} (accepted, then closed with a short message or none) {held}: a \
              connection limit",
             cx.who(listener.trace),
             plural(entry.count, "connection", "connections"),
@@ -308,6 +317,20 @@ mod tests {
             "{}",
             found[0].summary
         );
+    }
+
+    /// Mosquitto at `max_connections`: the publisher's CONNECT is never read, nothing is sent,
+    /// and the broker closes (apps/mqtt-max-connections, broker.trace:256-266).
+    #[test]
+    fn a_connection_closed_unread_without_a_word_is_turned_away_too() {
+        let mut silent = turned_away_at(2, 20, 22);
+        silent.to_client = stream(0, 0, 0, 0, loc(0, 21));
+        let outcome = tcp(vec![served(1, 10, None), silent.clone()]);
+        assert_fires_alone(&RULE, topology3(), outcome, none());
+        // A client that sent nothing and a server that closed: an idle connection dropped.
+        silent.to_server = stream(0, 0, 0, 0, loc(2, 6));
+        let outcome = tcp(vec![served(1, 10, None), silent]);
+        assert!(!fired(topology3(), outcome).contains(&RULE.id));
     }
 
     #[test]
@@ -502,11 +525,26 @@ mod tests {
             ("lab", "admission-limit--python--python--plain"),
             ("apps", "mc-conn-limit"),
             ("apps", "pg-max-connections"),
+            ("apps", "mqtt-max-connections"),
         ] {
-            let analysis = recorded_view(corpus, name, "server");
+            let server = if name.starts_with("mqtt") {
+                "broker"
+            } else {
+                "server"
+            };
+            let analysis = recorded_view(corpus, name, server);
             let rules: Vec<&str> = analysis.findings.iter().map(|f| f.rule).collect();
             assert!(rules.contains(&RULE.id), "{name}: {rules:?}");
         }
+    }
+
+    /// A server that holds two idle connections and closes them together before it exits (lab
+    /// fd-exhaustion, server.trace:109-139): it waited between accept and close, no refusal.
+    #[test]
+    fn connections_held_then_closed_unread_are_no_refusal() {
+        let analysis = recorded_view("lab", "fd-exhaustion--nc--python--record", "server");
+        let rules: Vec<&str> = analysis.findings.iter().map(|f| f.rule).collect();
+        assert!(!rules.contains(&RULE.id), "{rules:?}");
     }
 
     /// etcd's peer connections, seen from one member: a connection it answered briefly is closed

@@ -718,7 +718,7 @@ impl Model<'_> {
             self.note_inbound_unknown_peer(new_id.trace, p);
             accepted.external = true;
             self.sockets.insert(new_id, Box::new(accepted));
-            self.track_unobserved_accept(listener_id, new_id, ev.call.loc);
+            self.track_unobserved_accept(listener_id, new_id, (ev.call.loc, ev.call.pid));
             return Verdict::NotModelled;
         }
         let mut siblings = self.reuseport_siblings(listener_id);
@@ -745,9 +745,12 @@ impl Model<'_> {
             accepted.external = true;
             self.sockets.insert(new_id, Box::new(accepted));
             return match peer {
-                Some(p) if self.is_own_host_peer(listener_id.trace, local, p) => {
-                    self.accept_from_untraced_neighbour(listener_id, new_id, ev.call.loc)
-                }
+                Some(p) if self.is_own_host_peer(listener_id.trace, local, p) => self
+                    .accept_from_untraced_neighbour(
+                        listener_id,
+                        new_id,
+                        (ev.call.loc, ev.call.pid),
+                    ),
                 Some(p) => {
                     self.note_unknown_peer(ev, p);
                     self.note_inbound_unknown_peer(new_id.trace, p);

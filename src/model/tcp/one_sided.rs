@@ -14,7 +14,7 @@ use serde::Serialize;
 use crate::fold::{ProgramContext, SocketEvent, SyntheticReason};
 use crate::model::SHORT_MESSAGE;
 use crate::model::{Model, Verdict};
-use crate::parse::Syscall;
+use crate::parse::{EpollOp, Syscall};
 use crate::source::{Loc, SockId, TraceId};
 
 /// What the server did with one connection accepted from an unobserved peer.
@@ -32,6 +32,13 @@ pub struct UnobservedAccept {
     pub read_bytes: bool,
     /// The server read the end of the stream: the client closed first.
     pub read_end: bool,
+    /// The server tried to read it, sent on it, or watched it for readiness, or the thread
+    /// that accepted it waited for anything before closing it: it took the connection on,
+    /// whatever it did with it next.
+    pub engaged: bool,
+    /// The accepting thread and its count of waits at the accept.
+    #[serde(skip)]
+    accepted_by: (u32, u64),
     /// Where the server closed it.
     pub close_loc: Option<Loc>,
     /// The program closed it itself (or exited holding it), not stopped: no kill, no stop
@@ -47,6 +54,22 @@ impl UnobservedAccept {
             && !self.read_end
             && (1..=SHORT_MESSAGE).contains(&self.sent)
             && self.sends <= 2
+    }
+
+    /// Closed by the server program, running, with nothing read, nothing sent and never
+    /// watched: refused without a word (Mosquitto at `max_connections`, a TCP wrapper's deny).
+    /// A connection dropped for being idle was watched first.
+    pub fn refused_in_silence(&self) -> bool {
+        self.closed_by_program
+            && !self.engaged
+            && self.sends == 0
+            && !self.read_bytes
+            && !self.read_end
+    }
+
+    /// Turned away at once: answered short or refused in silence.
+    pub fn turned_away(&self) -> bool {
+        self.answered_short() || self.refused_in_silence()
     }
 }
 
@@ -76,9 +99,9 @@ impl Model<'_> {
         &mut self,
         listener: SockId,
         server: SockId,
-        loc: Loc,
+        at: (Loc, u32),
     ) -> Verdict {
-        self.track_unobserved_accept(listener, server, loc);
+        self.track_unobserved_accept(listener, server, at);
         self.force_expected = true;
         Verdict::NotModelled
     }
@@ -91,14 +114,19 @@ impl Model<'_> {
         Verdict::NotModelled
     }
 
-    /// `listener` accepted `server` from an unobserved peer at `loc`.
+    /// `listener` accepted `server` from an unobserved peer at `loc`, in thread `pid`.
     pub(in crate::model) fn track_unobserved_accept(
         &mut self,
         listener: SockId,
         server: SockId,
-        loc: Loc,
+        (loc, pid): (Loc, u32),
     ) {
         let open_at_accept = self.load_accepted_alone(listener);
+        let waits = self
+            .thread_waits
+            .get(&(loc.trace, pid))
+            .copied()
+            .unwrap_or(0);
         self.unobserved_accepts.insert(
             server,
             UnobservedAccept {
@@ -110,6 +138,8 @@ impl Model<'_> {
                 sends: 0,
                 read_bytes: false,
                 read_end: false,
+                engaged: false,
+                accepted_by: (pid, waits),
                 close_loc: None,
                 closed_by_program: false,
             },
@@ -122,6 +152,13 @@ impl Model<'_> {
         if self.unobserved_accepts.is_empty() {
             return;
         }
+        if matches!(ev.call.syscall, Syscall::Wait { .. }) {
+            let waits = self
+                .thread_waits
+                .entry((ev.call.loc.trace, ev.call.pid))
+                .or_default();
+            *waits = waits.saturating_add(1);
+        }
         let Some(&(_, id)) = ev.socks.first() else {
             return;
         };
@@ -133,13 +170,22 @@ impl Model<'_> {
             .outcome
             .value
             .filter(|_| ev.call.outcome.is_success());
+        if matches!(
+            ev.call.syscall,
+            Syscall::Recv { .. } | Syscall::RecvMany { .. }
+        ) {
+            record.engaged = true;
+        }
         match &ev.call.syscall {
             Syscall::Send { .. } | Syscall::SendMany { .. } | Syscall::CopyFile { .. } => {
+                record.engaged = true;
                 if let Some(n) = moved.filter(|n| *n > 0) {
                     record.sent = record.sent.saturating_add(n.unsigned_abs());
                     record.sends = record.sends.saturating_add(1);
                 }
             }
+            Syscall::EpollCtl { op, .. } if *op != EpollOp::Del => record.engaged = true,
+            Syscall::Wait { .. } => record.engaged = true,
             Syscall::Recv { .. } | Syscall::RecvMany { .. } => match moved {
                 Some(0) if matches!(ev.call.syscall, Syscall::Recv { .. }) => {
                     record.read_end = true
@@ -149,6 +195,11 @@ impl Model<'_> {
             },
             Syscall::Close { .. } if ev.call.outcome.is_success() || ev.synthetic.is_some() => {
                 record.close_loc = Some(ev.call.loc);
+                let (pid, waits_then) = record.accepted_by;
+                let waits_now = self.thread_waits.get(&(ev.call.loc.trace, pid)).copied();
+                if ev.call.pid != pid || waits_now.unwrap_or(0) > waits_then {
+                    record.engaged = true;
+                }
                 // Its own close or its own exit (a forked handler that refuses and exits, as
                 // PostgreSQL's does); not a kill, the trace's end, or anything after a stop.
                 let own = !matches!(
@@ -159,7 +210,7 @@ impl Model<'_> {
                 let listener = record.listener;
                 if let Some(done) = self.unobserved_accepts.remove(&id) {
                     self.load_server_closed(listener, ev.call.time);
-                    if done.answered_short() {
+                    if done.turned_away() {
                         self.load_answered_short(listener, done.open_at_accept);
                         self.unobserved_answered_short.push(done);
                     }
