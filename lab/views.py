@@ -282,6 +282,10 @@ APPS = {
                                       "server": ROUND_TRIP_SERVICE},
     "pyweb-download-loss": {"client": DOWNLOAD_CLIENT, "server": DOWNLOAD_SERVER},
     "nginx-bigfile-loss": {"client": DOWNLOAD_CLIENT, "server": DOWNLOAD_SERVER},
+    "nginx-download-go-loss": {"client": DOWNLOAD_CLIENT, "server": DOWNLOAD_SERVER},
+    "nginx-download-go-loss-plain": {"client": DOWNLOAD_CLIENT, "server": DOWNLOAD_SERVER},
+    "nginx-download-node-loss": {"client": DOWNLOAD_CLIENT, "server": DOWNLOAD_SERVER},
+    "nginx-download-node-loss-plain": {"client": DOWNLOAD_CLIENT, "server": DOWNLOAD_SERVER},
 }
 
 # Application faults whose one-sided views are not decided yet: no views.
