@@ -1987,6 +1987,69 @@ sc_nginx_download_node_loss_plain() {
     "a fifth of the packets between Node.js's http.get and nginx (all but the handshake) are dropped at random both ways: the 100 KB download completes after retransmissions; plain strace -f -tt -s 65535"
 }
 
+# nginx as a reverse proxy, receiving on its epoll set: it fetches the 200 KB file from Python's
+# http.server on srv2:8080 for curl. Loss (srv2's side, both ways, the handshake spared) is on the
+# link between nginx and the backend, so the stall is nginx's, as the receiver of the answer.
+proxy_config() {
+  mkdir -p "$WORK/nginx-proxy"
+  cat >"$WORK/nginx-proxy.conf" <<CFG
+worker_processes 1;
+pid $WORK/nginx-proxy/nginx.pid;
+error_log stderr;
+events { worker_connections 64; }
+http {
+    access_log off;
+    client_body_temp_path $WORK/nginx-proxy/body;
+    proxy_temp_path $WORK/nginx-proxy/proxy;
+    fastcgi_temp_path $WORK/nginx-proxy/fastcgi;
+    uwsgi_temp_path $WORK/nginx-proxy/uwsgi;
+    scgi_temp_path $WORK/nginx-proxy/scgi;
+    server {
+        listen 10.78.1.10:80;
+        location / { proxy_pass http://10.78.1.11:8080; }
+    }
+}
+CFG
+}
+
+proxy_download() { # NAME healthy|loss DESCRIPTION
+  local name=$1 kind=$2 description=$3
+  begin "$name" nginx record
+  proxy_config
+  if [ "$kind" = loss ]; then
+    in_ns srv2 iptables -A INPUT -p tcp --dport 8080 ! --tcp-flags SYN SYN -m statistic --mode random --probability 0.2 -j DROP
+    in_ns srv2 iptables -A OUTPUT -p tcp --sport 8080 ! --tcp-flags SYN SYN -m statistic --mode random --probability 0.2 -j DROP
+  fi
+  ip -n "$(ns srv2)" link set dev eth0 gso_max_segs 1
+  start srv2 backend "$PYTHON" -m http.server --bind 10.78.1.11 --directory "$WORK/www" 8080
+  wait_listening srv2 t 8080
+  start srv server nginx -c "$WORK/nginx-proxy.conf" -g 'daemon off;'
+  wait_listening srv t 80
+  run c1 client curl -q -s -S --max-time 35 -o /dev/null \
+    -w '%{http_code} %{size_download} %{num_connects} %{time_connect} %{time_total}\n' \
+    "http://10.78.1.10/200k.txt"
+  if [ "$kind" = loss ]; then evidence_fw srv2 INPUT; evidence_fw srv2 OUTPUT; fi
+  stop server QUIT
+  stop backend INT
+  ip -n "$(ns srv2)" link set dev eth0 gso_max_segs 65535
+  evidence client '^200 204800'
+  if [ "$kind" = loss ]; then
+    expect "$description" fault "network-stall" "unparsed-lines connection-reset"
+  else
+    expect "$description" healthy "" ""
+  fi
+}
+
+sc_nginx_proxy_healthy() {
+  proxy_download nginx-proxy-healthy healthy \
+    "curl downloads a 200 KB file through nginx, a reverse proxy to Python's http.server"
+}
+
+sc_nginx_proxy_loss() {
+  proxy_download nginx-proxy-loss loss \
+    "a fifth of the packets between nginx (a reverse proxy) and Python's http.server behind it (all but the handshake) are dropped at random both ways: curl's 200 KB download through nginx completes after retransmissions"
+}
+
 # ---- main -------------------------------------------------------------------------------------
 
 SCENARIOS=(
@@ -2015,6 +2078,7 @@ SCENARIOS=(
   nginx_download_go_healthy nginx_download_go_loss nginx_download_go_healthy_plain
   nginx_download_go_loss_plain nginx_download_node_healthy nginx_download_node_loss
   nginx_download_node_healthy_plain nginx_download_node_loss_plain
+  nginx_proxy_healthy nginx_proxy_loss
 )
 
 if [ "$LIST" = 1 ]; then
