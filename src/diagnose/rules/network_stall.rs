@@ -382,7 +382,8 @@ mod tests {
     /// fifth of the packets, traced with `-T -yy` and plain; wget downloading it from Python's
     /// http.server, which writes it in 64 KiB pieces; a 2 MB file, more than nginx's socket takes
     /// at once, at one packet in twenty lost; Go's net/http and Node.js's http.get, which wait
-    /// on epoll sets, downloading the file from nginx, traced both ways.
+    /// on epoll sets, downloading the file from nginx, traced both ways; nginx as a reverse proxy
+    /// receiving it on its epoll set from Python's http.server, with the loss behind it.
     #[test]
     fn fires_on_recorded_downloads_under_loss() {
         for name in [
@@ -394,6 +395,7 @@ mod tests {
             "nginx-download-go-loss-plain",
             "nginx-download-node-loss",
             "nginx-download-node-loss-plain",
+            "nginx-proxy-loss",
         ] {
             let analysis = recorded("apps", name);
             assert!(
@@ -425,6 +427,7 @@ mod tests {
             "nginx-download-go-healthy-plain",
             "nginx-download-node-healthy",
             "nginx-download-node-healthy-plain",
+            "nginx-proxy-healthy",
         ] {
             let analysis = recorded("apps", name);
             assert!(
