@@ -2030,6 +2030,190 @@ sc_nginx_keepalive_go_loss_plain() {
     fault "network-stall" "unparsed-lines connection-reset"
 }
 
+# ---- downloads by event loops ------------------------------------------------------------------
+#
+# The download above, received by programs that wait with epoll and name no socket in their
+# waits: Go's net/http client (its netpoller blocks in epoll_pwait, reads until EAGAIN) and
+# Node.js's http.get (libuv's epoll_wait). Healthy and at a fifth of the packets lost, recorded
+# under `netcheck record` and plain (100 KB there, as for curl).
+
+download_clients() {
+  mkdir -p "$WORK/go-download"
+  cat >"$WORK/go-download/main.go" <<'GO'
+// Downloads one URL with net/http and discards the body; prints status, bytes, seconds.
+package main
+
+import (
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"time"
+)
+
+func main() {
+	start := time.Now()
+	client := &http.Client{Timeout: 35 * time.Second}
+	answer, err := client.Get(os.Args[1])
+	if err != nil {
+		fmt.Println("error:", err)
+		os.Exit(1)
+	}
+	bytes, err := io.Copy(io.Discard, answer.Body)
+	answer.Body.Close()
+	if err != nil {
+		fmt.Println("error:", err)
+		os.Exit(1)
+	}
+	fmt.Printf("%d %d %.3f\n", answer.StatusCode, bytes, time.Since(start).Seconds())
+}
+GO
+  if [ ! -x "$WORK/go-download/download" ]; then
+    (cd "$WORK/go-download" && GOPROXY=off GOFLAGS= GO111MODULE=off go build -o download main.go)
+  fi
+  cat >"$WORK/download.js" <<'JS'
+// Downloads one URL with http.get and discards the body; prints status, bytes, seconds.
+const http = require('http');
+const start = process.hrtime.bigint();
+http.get(process.argv[2], (answer) => {
+  let bytes = 0;
+  answer.on('data', (chunk) => { bytes += chunk.length; });
+  answer.on('end', () => {
+    const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+    console.log(answer.statusCode, bytes, seconds.toFixed(3));
+  });
+}).on('error', (e) => { console.log('error:', e.message); process.exit(1); });
+JS
+}
+
+download_file() { if [ "$FLAGS" = plain ]; then echo 100k.txt; else echo 200k.txt; fi; }
+go_download() { run c1 client env GOMAXPROCS=1 "$WORK/go-download/download" "http://10.78.1.10/$(download_file)"; }
+node_download() { run c1 client node "$WORK/download.js" "http://10.78.1.10/$(download_file)"; }
+
+# event_download NAME FLAGS CLIENT healthy|loss DESCRIPTION: nginx serves CLIENT (go|node) the
+# file, over a clean link or one dropping a fifth of the packets (all but the handshake).
+event_download() {
+  local name=$1 flags=$2 client=$3 kind=$4 description=$5 size
+  begin "$name" nginx "$flags"
+  download_clients
+  if [ "$kind" = loss ]; then lossy_link 0.2 established; fi
+  nginx_srv_start
+  "${client}_download"
+  if [ "$kind" = loss ]; then evidence_fw srv INPUT; evidence_fw srv OUTPUT; fi
+  stop server QUIT
+  size=204800
+  if [ "$flags" = plain ]; then size=102400; fi
+  evidence client "^200 $size"
+  if [ "$kind" = loss ]; then
+    expect "$description" fault "network-stall" "unparsed-lines connection-reset"
+  else
+    expect "$description" healthy "" ""
+  fi
+}
+
+sc_nginx_download_go_healthy() {
+  event_download nginx-download-go-healthy record go healthy \
+    "a Go net/http client downloads a 200 KB file from nginx"
+}
+
+sc_nginx_download_go_loss() {
+  event_download nginx-download-go-loss record go loss \
+    "a fifth of the packets between a Go net/http client and nginx (all but the handshake) are dropped at random both ways: the 200 KB download completes after retransmissions"
+}
+
+sc_nginx_download_go_healthy_plain() {
+  event_download nginx-download-go-healthy-plain plain go healthy \
+    "a Go net/http client downloads a 100 KB file from nginx; plain strace -f -tt -s 65535"
+}
+
+sc_nginx_download_go_loss_plain() {
+  event_download nginx-download-go-loss-plain plain go loss \
+    "a fifth of the packets between a Go net/http client and nginx (all but the handshake) are dropped at random both ways: the 100 KB download completes after retransmissions; plain strace -f -tt -s 65535"
+}
+
+sc_nginx_download_node_healthy() {
+  event_download nginx-download-node-healthy record node healthy \
+    "Node.js's http.get downloads a 200 KB file from nginx"
+}
+
+sc_nginx_download_node_loss() {
+  event_download nginx-download-node-loss record node loss \
+    "a fifth of the packets between Node.js's http.get and nginx (all but the handshake) are dropped at random both ways: the 200 KB download completes after retransmissions"
+}
+
+sc_nginx_download_node_healthy_plain() {
+  event_download nginx-download-node-healthy-plain plain node healthy \
+    "Node.js's http.get downloads a 100 KB file from nginx; plain strace -f -tt -s 65535"
+}
+
+sc_nginx_download_node_loss_plain() {
+  event_download nginx-download-node-loss-plain plain node loss \
+    "a fifth of the packets between Node.js's http.get and nginx (all but the handshake) are dropped at random both ways: the 100 KB download completes after retransmissions; plain strace -f -tt -s 65535"
+}
+
+# nginx as a reverse proxy, receiving on its epoll set: it fetches the 200 KB file from Python's
+# http.server on srv2:8080 for curl. Loss (srv2's side, both ways, the handshake spared) is on the
+# link between nginx and the backend, so the stall is nginx's, as the receiver of the answer.
+proxy_config() {
+  mkdir -p "$WORK/nginx-proxy"
+  cat >"$WORK/nginx-proxy.conf" <<CFG
+worker_processes 1;
+pid $WORK/nginx-proxy/nginx.pid;
+error_log stderr;
+events { worker_connections 64; }
+http {
+    access_log off;
+    client_body_temp_path $WORK/nginx-proxy/body;
+    proxy_temp_path $WORK/nginx-proxy/proxy;
+    fastcgi_temp_path $WORK/nginx-proxy/fastcgi;
+    uwsgi_temp_path $WORK/nginx-proxy/uwsgi;
+    scgi_temp_path $WORK/nginx-proxy/scgi;
+    server {
+        listen 10.78.1.10:80;
+        location / { proxy_pass http://10.78.1.11:8080; }
+    }
+}
+CFG
+}
+
+proxy_download() { # NAME healthy|loss DESCRIPTION
+  local name=$1 kind=$2 description=$3
+  begin "$name" nginx record
+  proxy_config
+  if [ "$kind" = loss ]; then
+    in_ns srv2 iptables -A INPUT -p tcp --dport 8080 ! --tcp-flags SYN SYN -m statistic --mode random --probability 0.2 -j DROP
+    in_ns srv2 iptables -A OUTPUT -p tcp --sport 8080 ! --tcp-flags SYN SYN -m statistic --mode random --probability 0.2 -j DROP
+  fi
+  ip -n "$(ns srv2)" link set dev eth0 gso_max_segs 1
+  start srv2 backend "$PYTHON" -m http.server --bind 10.78.1.11 --directory "$WORK/www" 8080
+  wait_listening srv2 t 8080
+  start srv server nginx -c "$WORK/nginx-proxy.conf" -g 'daemon off;'
+  wait_listening srv t 80
+  run c1 client curl -q -s -S --max-time 35 -o /dev/null \
+    -w '%{http_code} %{size_download} %{num_connects} %{time_connect} %{time_total}\n' \
+    "http://10.78.1.10/200k.txt"
+  if [ "$kind" = loss ]; then evidence_fw srv2 INPUT; evidence_fw srv2 OUTPUT; fi
+  stop server QUIT
+  stop backend INT
+  ip -n "$(ns srv2)" link set dev eth0 gso_max_segs 65535
+  evidence client '^200 204800'
+  if [ "$kind" = loss ]; then
+    expect "$description" fault "network-stall" "unparsed-lines connection-reset"
+  else
+    expect "$description" healthy "" ""
+  fi
+}
+
+sc_nginx_proxy_healthy() {
+  proxy_download nginx-proxy-healthy healthy \
+    "curl downloads a 200 KB file through nginx, a reverse proxy to Python's http.server"
+}
+
+sc_nginx_proxy_loss() {
+  proxy_download nginx-proxy-loss loss \
+    "a fifth of the packets between nginx (a reverse proxy) and Python's http.server behind it (all but the handshake) are dropped at random both ways: curl's 200 KB download through nginx completes after retransmissions"
+}
+
 # ---- main -------------------------------------------------------------------------------------
 
 SCENARIOS=(
@@ -2055,6 +2239,10 @@ SCENARIOS=(
   nginx_keepalive_go_healthy_plain nginx_keepalive_go_loss_plain
   pyweb_download_healthy pyweb_download_loss
   nginx_bigfile_healthy nginx_bigfile_loss
+  nginx_download_go_healthy nginx_download_go_loss nginx_download_go_healthy_plain
+  nginx_download_go_loss_plain nginx_download_node_healthy nginx_download_node_loss
+  nginx_download_node_healthy_plain nginx_download_node_loss_plain
+  nginx_proxy_healthy nginx_proxy_loss
   redis_healthy redis_healthy_plain redis_replica_firewalled redis_bind_localhost redis_maxclients
   mqtt_healthy mqtt_healthy_plain mqtt_max_connections mqtt_broker_firewalled
 )

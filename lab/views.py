@@ -304,6 +304,22 @@ APPS = {
                                       "server": ROUND_TRIP_SERVICE},
     "pyweb-download-loss": {"client": DOWNLOAD_CLIENT, "server": DOWNLOAD_SERVER},
     "nginx-bigfile-loss": {"client": DOWNLOAD_CLIENT, "server": DOWNLOAD_SERVER},
+    "nginx-download-go-loss": {"client": DOWNLOAD_CLIENT, "server": DOWNLOAD_SERVER},
+    "nginx-download-go-loss-plain": {"client": DOWNLOAD_CLIENT, "server": DOWNLOAD_SERVER},
+    "nginx-download-node-loss": {"client": DOWNLOAD_CLIENT, "server": DOWNLOAD_SERVER},
+    "nginx-download-node-loss-plain": {"client": DOWNLOAD_CLIENT, "server": DOWNLOAD_SERVER},
+    # The loss is between the proxy and its backend: the proxy is the receiver that stalls.
+    "nginx-proxy-loss": {
+        "client": invisible("the client sees the download come slowly through the proxy; "
+                            "where the bytes were held back only the proxy's and the "
+                            "backend's traces show"),
+        "server": invisible("the proxy sees its backend's answer come slowly; whether the "
+                            "backend or the network held the bytes back only the backend's "
+                            "trace shows"),
+        "backend": invisible("the backend hands the file to its socket within milliseconds; "
+                             "that the bytes then took seconds to arrive only the proxy's "
+                             "trace shows"),
+    },
 }
 
 # Application faults whose one-sided views are not decided yet: no views.

@@ -15,6 +15,16 @@
 //! network added. A sender that paces its writes (a rate limit, an interactive session) has
 //! a span as long as the gap, and is not counted; so is a receiver that reads slowly, since its
 //! reads find their bytes waiting.
+//!
+//! How the receiver shows its wait depends on how it waits. A wait that names the socket (poll,
+//! select) starts it; a blocking receive is itself the wait (its `-T` duration, or the time
+//! between its `<unfinished ...>` and `<... resumed>` lines). An event loop's epoll wait names
+//! no socket, but the first one to report the socket readable after a receive found its queue
+//! empty (a would-block, a short read) ends the wait: the bytes arrived while it waited, so at
+//! its return when its duration is known (a wait that blocks returns as soon as anything is
+//! ready), or by the start of the receive that got them otherwise. Its count starts at that
+//! empty receive, or at the wait's own start if later: an event loop busy elsewhere meanwhile
+//! may have let the bytes wait in the queue, and time before the wait began is not counted.
 
 use std::collections::{HashMap, VecDeque};
 
@@ -61,8 +71,23 @@ struct DirectionWatch {
     /// The receiver's last look found its queue empty (a short read, a would-block, a wait
     /// that reported nothing readable).
     drained: bool,
+    /// The receive that last found the queue empty: when it returned (receiver's clock), where.
+    emptied: Option<(f64, Loc)>,
     /// Since then, the first wait naming the socket for reading: start time and where.
     waiting_since: Option<(f64, Loc)>,
+    /// Since `emptied`, the first epoll wait that reported the socket readable.
+    reported: Option<ReportedReady>,
+}
+
+/// An epoll wait reported the receiving socket readable after its queue was found empty.
+#[derive(Debug, Clone, Copy)]
+struct ReportedReady {
+    /// From when the receiver waited: the empty receive, or the wait's start if later.
+    since: f64,
+    /// When the wait returned, if its duration is known.
+    until: Option<f64>,
+    /// Where the counted wait began (the empty receive or the wait).
+    loc: Loc,
 }
 
 /// A stall inside one answer.
@@ -190,12 +215,48 @@ impl Model<'_> {
                 if got > 0 {
                     self.stall_received(ev, *fd, got, *buf_len);
                 } else if outcome.errno.is_some_and(|e| e.is_would_block()) {
+                    let emptied = returned_at(ev).map(|t| (t, ev.call.loc));
                     if let Some(w) = self.stall_incoming(ev, *fd) {
                         w.drained = true;
+                        w.emptied = emptied;
+                        // Still empty: an earlier report was not of the bytes to come.
+                        w.reported = None;
                     }
                 }
             }
+            Syscall::Wait {
+                fds,
+                epoll_fd: Some(_),
+                ..
+            } if outcome.is_success() => self.stall_epoll_reported(ev, fds),
             _ => {}
+        }
+    }
+
+    /// An epoll wait returned: for each socket it reported readable whose queue a receive
+    /// found empty since its last bytes, the bytes came while it waited (see the module
+    /// comment).
+    fn stall_epoll_reported(&mut self, ev: &SocketEvent, fds: &[WaitFd]) {
+        let Some(start) = ev.call.time else {
+            return;
+        };
+        let until = ev.call.duration.map(|d| start + d);
+        for w in fds.iter().filter(|w| w.got.read) {
+            let Some(watch) = self.stall_incoming(ev, w.fd) else {
+                continue;
+            };
+            let Some((emptied_at, emptied_loc)) = watch.emptied else {
+                continue;
+            };
+            if watch.reported.is_some() || watch.waiting_since.is_some() {
+                continue;
+            }
+            let (since, loc) = if start > emptied_at {
+                (start, ev.call.loc)
+            } else {
+                (emptied_at, emptied_loc)
+            };
+            watch.reported = Some(ReportedReady { since, until, loc });
         }
     }
 
@@ -279,10 +340,11 @@ impl Model<'_> {
         other.answer = other.answer.saturating_add(1);
         let watch = watches.entry(key(conn, side)).or_default();
         let first = end.saturating_sub(got);
-        let waited = match (watch.waiting_since, ev.call.time) {
-            (Some((since, at)), Some(now)) => Some((now - since, at)),
+        let waited = match (watch.waiting_since, watch.reported, ev.call.time) {
+            (Some((since, at)), _, Some(now)) => Some((now - since, at)),
+            (None, Some(r), Some(now)) => Some((r.until.unwrap_or(now) - r.since, r.loc)),
             // A blocking receive that was itself the wait.
-            (None, Some(_)) if watch.drained => ev
+            (None, None, Some(_)) if watch.drained => ev
                 .call
                 .duration
                 .filter(|d| *d >= MIN_BLOCKED)
@@ -301,7 +363,11 @@ impl Model<'_> {
             })
         });
         watch.drained = got < asked;
+        watch.emptied = returned_at(ev)
+            .filter(|_| watch.drained)
+            .map(|t| (t, ev.call.loc));
         watch.waiting_since = None;
+        watch.reported = None;
         watch.received_up_to(end);
         if let Some(stall) = stall.filter(|s| s.network > 0.0) {
             self.transfer_stalls
@@ -351,6 +417,13 @@ impl Model<'_> {
         stalls.sort_by_key(|s| s.receiver);
         stalls
     }
+}
+
+/// When the call returned, on its trace's clock: its start plus its duration when known.
+fn returned_at(ev: &SocketEvent) -> Option<f64> {
+    ev.call
+        .time
+        .map(|t| t + ev.call.duration.unwrap_or(0.0).max(0.0))
 }
 
 fn other_side(side: Side) -> Side {
