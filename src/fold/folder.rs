@@ -339,15 +339,12 @@ impl<I: EventSource> Folder<I> {
     /// is through synthetic calls placed before `call`.
     fn adopt(&mut self, table: TableId, call: &Call, fd: Fd, adoption: Adoption) -> SockNo {
         let n = self.new_socket();
-        self.tables.insert(
-            table,
-            fd,
-            Slot {
-                sock: n,
-                cloexec: false,
-            },
-        );
-        self.tables.note_user(n, call.pid);
+        let slot = Slot {
+            sock: n,
+            cloexec: false,
+            user: call.pid,
+        };
+        self.tables.insert(table, fd, slot);
         self.stats.unknown_fd_calls += 1;
         self.stats.adopted_sockets += 1;
         let id = self.id(n);
@@ -480,10 +477,14 @@ impl<I: EventSource> Folder<I> {
     fn fold_socket(&mut self, table: TableId, call: Call, fd: Fd, domain: Domain, cloexec: bool) {
         if matches!(domain, Domain::Inet | Domain::Inet6) {
             let n = self.new_socket();
-            let slot = Slot { sock: n, cloexec };
+            let user = call.pid;
+            let slot = Slot {
+                sock: n,
+                cloexec,
+                user,
+            };
             self.bind_fd(table, fd, slot, &call, SyntheticReason::DupOver);
             let id = self.id(n);
-            self.tables.note_user(n, call.pid);
             self.emit(call, vec![(fd, id)]);
         } else {
             if domain == Domain::Unix {
@@ -535,14 +536,13 @@ impl<I: EventSource> Folder<I> {
         let mut socks = vec![listener];
         if let Some(nfd) = new_fd {
             let n = self.new_socket();
-            self.bind_fd(
-                table,
-                nfd,
-                Slot { sock: n, cloexec },
-                &call,
-                SyntheticReason::DupOver,
-            );
-            self.tables.note_user(n, call.pid);
+            let user = call.pid;
+            let slot = Slot {
+                sock: n,
+                cloexec,
+                user,
+            };
+            self.bind_fd(table, nfd, slot, &call, SyntheticReason::DupOver);
             socks.push((nfd, self.id(n)));
         }
         self.emit(call, socks);

@@ -15,7 +15,7 @@ use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::{Arc, Mutex};
 
 use super::fd_map::FdMap;
-use crate::int_hash::IntHashBuilder;
+use crate::int_hash::{IntHashBuilder, SequenceHashBuilder};
 
 use crate::parse::Fd;
 
@@ -30,6 +30,8 @@ pub struct Slot {
     pub sock: SockNo,
     /// Closed on a successful execve.
     pub cloexec: bool,
+    /// The process that made it.
+    pub user: u32,
 }
 
 /// Sockets whose last handle was dropped, in the order they were dropped.
@@ -64,7 +66,7 @@ pub type ChannelKey = Option<(u64, u64)>;
 
 /// Descriptor sets in flight: sent with SCM_RIGHTS and not yet received. Each holds its
 /// sockets open, as the kernel does for descriptors queued on a unix socket.
-type InFlight = HashMap<ChannelKey, VecDeque<Vec<Option<Arc<Handle>>>>>;
+type InFlight = HashMap<ChannelKey, VecDeque<Vec<Option<Arc<Handle>>>>, IntHashBuilder>;
 
 #[derive(Debug, Default)]
 struct Table {
@@ -79,9 +81,11 @@ struct Table {
 }
 
 /// The descriptors a table touched before its creating call returned. Boxed in [`Table`]:
-/// few tables have one, and a run may hold a table for each of a million processes.
+/// few tables have one, and a run may hold a table for each of a million processes. A map
+/// indexed by descriptor: the trace's first process keeps one all along, as many entries as it
+/// ever used descriptors.
 #[derive(Debug, Default)]
-struct Touched(HashSet<Fd>);
+struct Touched(FdMap<()>);
 
 /// All descriptor tables of one trace.
 #[derive(Debug, Default)]
@@ -89,7 +93,7 @@ pub struct Tables {
     tables: Vec<Table>,
     /// Tables no process uses any more, for reuse: memory follows live processes.
     free: Vec<TableId>,
-    /// This map and `last_pid` are used on every socket event: seeded integer hasher, not
+    /// This map is used on every socket event: seeded integer hasher, not
     /// SipHash (see `int_hash.rs`).
     table_of_pid: HashMap<u32, TableId, IntHashBuilder>,
     /// The last answer of [`Tables::table_of`]: runs of calls by one pid are the rule. Cleared
@@ -101,11 +105,13 @@ pub struct Tables {
     /// inherited its descriptors from it as far as the trace can tell: a server's workers are
     /// forked from its first process.
     root_pid: Option<u32>,
-    /// Last pid seen using each socket (for synthetic events).
-    last_pid: HashMap<SockNo, u32, IntHashBuilder>,
+    /// Every socket open now (made and not yet closed by the fold stage), with the last pid seen
+    /// using it (for synthetic events). Socket numbers are handed out in sequence, so the
+    /// sockets in use now sit in neighbouring buckets.
+    open: HashMap<SockNo, u32, SequenceHashBuilder>,
     /// Processes that exited while their table still waited for the call that created them
     /// (or that no call in the trace created).
-    ended_before_created: HashSet<u32>,
+    ended_before_created: HashSet<u32, IntHashBuilder>,
     in_flight: InFlight,
 }
 
@@ -134,7 +140,7 @@ impl Tables {
 
     fn touch(&mut self, table: TableId, fd: Fd) {
         if let Some(touched) = self.tables.get_mut(table).and_then(|t| t.touched.as_mut()) {
-            touched.0.insert(fd);
+            touched.0.insert(fd, ());
         }
     }
 
@@ -174,7 +180,7 @@ impl Tables {
     fn inheritable(&self, table: TableId, fd: Fd) -> Option<&Entry> {
         let t = self.tables.get(table)?;
         let touched = t.touched.as_ref()?;
-        if touched.0.contains(&fd) || t.fds.contains_key(&fd) {
+        if touched.0.contains_key(&fd) || t.fds.contains_key(&fd) {
             return None;
         }
         let root = *self.table_of_pid.get(&self.root_pid?)?;
@@ -276,17 +282,19 @@ impl Tables {
         replaced
     }
 
+    /// `pid` uses `sock` (a socket just made, or one a call names).
     pub fn note_user(&mut self, sock: SockNo, pid: u32) {
-        self.last_pid.insert(sock, pid);
+        self.open.insert(sock, pid);
     }
 
     pub fn last_user(&self, sock: SockNo) -> Option<u32> {
-        self.last_pid.get(&sock).copied()
+        self.open.get(&sock).copied()
     }
 
-    /// The socket is closed for good: its last user is no longer needed.
+    /// The socket is closed for good (its close was handed on): it is no longer open, and
+    /// [`Tables::close_all`] leaves it out.
     pub fn forget_user(&mut self, sock: SockNo) {
-        self.last_pid.remove(&sock);
+        self.open.remove(&sock);
     }
 
     /// A handle for a socket no descriptor names yet.
@@ -306,6 +314,7 @@ impl Tables {
     /// Maps `fd` to `slot.sock`, a socket no descriptor names yet (just created, accepted or
     /// adopted). Returns the socket whose last descriptor this replaced, if any.
     pub fn insert(&mut self, table: TableId, fd: Fd, slot: Slot) -> Option<SockNo> {
+        self.note_user(slot.sock, slot.user);
         let handle = self.new_handle(slot.sock);
         self.insert_handle(table, fd, handle, slot.cloexec)
     }
@@ -417,7 +426,7 @@ impl Tables {
                 let table = &mut self.tables[own];
                 let touched = table.touched.take().unwrap_or_default();
                 for (fd, entry) in inherited.entries() {
-                    if !touched.0.contains(&fd) && !table.fds.contains_key(&fd) {
+                    if !touched.0.contains_key(&fd) && !table.fds.contains_key(&fd) {
                         table.fds.insert(fd, entry);
                     }
                 }
@@ -471,18 +480,14 @@ impl Tables {
             .collect()
     }
 
-    /// End of trace: every socket still open, in creation order.
+    /// End of trace: every socket still open, in creation order. The caller forgets
+    /// ([`Tables::forget_user`]) each socket these tables reported closed, as it hands the close
+    /// on; what remains is held by a descriptor of some table or by a set in flight.
     pub fn close_all(&mut self) -> Vec<SockNo> {
-        // Open means held by a descriptor of some table, or by a set in flight.
-        let mut open: Vec<SockNo> = Vec::new();
-        for t in &self.tables {
-            t.fds
-                .for_each_value(|e| open.extend(e.handle.as_ref().map(|h| h.sock)));
-        }
-        let in_flight = self.in_flight.values().flatten().flatten().flatten();
-        open.extend(in_flight.map(|h| h.sock));
+        // Reading the set of open sockets rather than every table keeps this linear when many
+        // forked copies of one large table are alive.
+        let mut open: Vec<SockNo> = self.open.keys().copied().collect();
         open.sort_unstable();
-        open.dedup();
         for t in &mut self.tables {
             t.fds = FdMap::default();
         }
@@ -500,6 +505,7 @@ mod tests {
         Slot {
             sock,
             cloexec: false,
+            user: 1,
         }
     }
 
@@ -579,6 +585,9 @@ mod tests {
         }
         closed.sort_unstable();
         assert_eq!(closed, (0..100).collect::<Vec<_>>());
+        for &sock in &closed {
+            t.forget_user(sock);
+        }
         assert!(t.close_all().is_empty());
     }
 
@@ -682,6 +691,7 @@ mod tests {
             Slot {
                 sock: 1,
                 cloexec: true,
+                user: 1,
             },
         );
         assert_eq!(t.exec(tab), vec![1]);
