@@ -473,7 +473,7 @@ impl Tables {
             .filter_map(|(_, e)| e.handle.as_ref().map(|h| h.sock))
             .collect();
         drop(fds);
-        let mut closed: HashSet<SockNo> = self.take_closed().into_iter().collect();
+        let mut closed: HashSet<SockNo, SequenceHashBuilder> = self.take_closed().into_iter().collect();
         order
             .into_iter()
             .filter(|sock| closed.remove(sock))
