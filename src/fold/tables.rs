@@ -81,11 +81,31 @@ struct Table {
 }
 
 /// The descriptors a table touched before its creating call returned. Boxed in [`Table`]:
-/// few tables have one, and a run may hold a table for each of a million processes. A map
-/// indexed by descriptor: the trace's first process keeps one all along, as many entries as it
-/// ever used descriptors.
+/// few tables have one, and a run may hold a table for each of a million processes. The trace's
+/// first process keeps one all along, for every descriptor it ever used: a bit set, one word of
+/// 32 descriptors per entry of a map indexed like a descriptor table.
 #[derive(Debug, Default)]
-struct Touched(FdMap<()>);
+struct Touched(FdMap<u32>);
+
+impl Touched {
+    /// The word holding `fd`'s bit, and the bit.
+    fn word_and_bit(fd: Fd) -> (Fd, u32) {
+        (fd >> 5, 1 << (fd & 31))
+    }
+
+    fn insert(&mut self, fd: Fd) {
+        let (word, bit) = Touched::word_and_bit(fd);
+        let bits = self.0.get(&word).copied().unwrap_or(0);
+        if bits & bit == 0 {
+            self.0.insert(word, bits | bit);
+        }
+    }
+
+    fn contains(&self, fd: Fd) -> bool {
+        let (word, bit) = Touched::word_and_bit(fd);
+        self.0.get(&word).is_some_and(|bits| bits & bit != 0)
+    }
+}
 
 /// All descriptor tables of one trace.
 #[derive(Debug, Default)]
@@ -140,7 +160,7 @@ impl Tables {
 
     fn touch(&mut self, table: TableId, fd: Fd) {
         if let Some(touched) = self.tables.get_mut(table).and_then(|t| t.touched.as_mut()) {
-            touched.0.insert(fd, ());
+            touched.insert(fd);
         }
     }
 
@@ -180,7 +200,7 @@ impl Tables {
     fn inheritable(&self, table: TableId, fd: Fd) -> Option<&Entry> {
         let t = self.tables.get(table)?;
         let touched = t.touched.as_ref()?;
-        if touched.0.contains_key(&fd) || t.fds.contains_key(&fd) {
+        if touched.contains(fd) || t.fds.contains_key(&fd) {
             return None;
         }
         let root = *self.table_of_pid.get(&self.root_pid?)?;
@@ -426,7 +446,7 @@ impl Tables {
                 let table = &mut self.tables[own];
                 let touched = table.touched.take().unwrap_or_default();
                 for (fd, entry) in inherited.entries() {
-                    if !touched.0.contains_key(&fd) && !table.fds.contains_key(&fd) {
+                    if !touched.contains(fd) && !table.fds.contains_key(&fd) {
                         table.fds.insert(fd, entry);
                     }
                 }
@@ -473,7 +493,8 @@ impl Tables {
             .filter_map(|(_, e)| e.handle.as_ref().map(|h| h.sock))
             .collect();
         drop(fds);
-        let mut closed: HashSet<SockNo, SequenceHashBuilder> = self.take_closed().into_iter().collect();
+        let mut closed: HashSet<SockNo, SequenceHashBuilder> =
+            self.take_closed().into_iter().collect();
         order
             .into_iter()
             .filter(|sock| closed.remove(sock))
@@ -625,6 +646,18 @@ mod tests {
         );
         assert_eq!(t.lookup(child, 3), None, "closed before the clone returned");
         assert_eq!(t.lookup(child, 5), Some(2), "inherited");
+    }
+
+    #[test]
+    fn touched_descriptors_are_remembered_one_bit_each() {
+        let mut touched = Touched::default();
+        for fd in [-40, -1, 0, 31, 32, 1000, 1 << 20] {
+            assert!(!touched.contains(fd));
+            touched.insert(fd);
+            assert!(touched.contains(fd));
+        }
+        assert!(!touched.contains(33));
+        assert!(!touched.contains(-2));
     }
 
     #[test]
