@@ -11,8 +11,9 @@
 //! Unix sockets are kept too, as channels with no socket: descriptors sent over one with
 //! SCM_RIGHTS hold their handles while in flight, and the receiver's descriptors share them.
 
+use std::cell::RefCell;
 use std::collections::{HashMap, HashSet, VecDeque};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use super::fd_map::FdMap;
 use crate::int_hash::{IntHashBuilder, SequenceHashBuilder};
@@ -34,22 +35,39 @@ pub struct Slot {
     pub user: u32,
 }
 
-/// Sockets whose last handle was dropped, in the order they were dropped.
-type ClosedQueue = Arc<Mutex<Vec<SockNo>>>;
+thread_local! {
+    /// Sockets whose last handle was dropped, in the order they were dropped. One queue per
+    /// thread, not a pointer in every handle: a handle is dropped only inside a method of
+    /// [`Tables`] (or when the tables themselves are dropped), every such method takes the queue
+    /// before it returns, and tables are used by one thread at a time, so what a method takes
+    /// is exactly what it dropped, even with the tables of several traces in one thread.
+    static CLOSED: RefCell<Vec<SockNo>> = const { RefCell::new(Vec::new()) };
+}
 
 /// One socket held open; shared by every descriptor (in every table) that names the socket.
 #[derive(Debug)]
 struct Handle {
     sock: SockNo,
-    closed: ClosedQueue,
 }
 
 impl Drop for Handle {
     fn drop(&mut self) {
-        // A poisoned queue only means a panic elsewhere; the pushed numbers are still valid.
-        let mut closed = self.closed.lock().unwrap_or_else(|e| e.into_inner());
-        closed.push(self.sock);
+        // Past the thread's end (no queue any more) nothing is left to tell.
+        let _ = CLOSED.try_with(|closed| {
+            if let Ok(mut closed) = closed.try_borrow_mut() {
+                closed.push(self.sock);
+            }
+        });
     }
+}
+
+/// The sockets whose last handle was dropped since the queue was last taken.
+fn take_closed() -> Vec<SockNo> {
+    CLOSED
+        .try_with(|closed| closed.try_borrow_mut().map(|mut q| std::mem::take(&mut *q)))
+        .ok()
+        .and_then(Result::ok)
+        .unwrap_or_default()
 }
 
 #[derive(Debug, Clone)]
@@ -119,7 +137,6 @@ pub struct Tables {
     /// The last answer of [`Tables::table_of`]: runs of calls by one pid are the rule. Cleared
     /// whenever `table_of_pid` changes.
     recent: Option<(u32, TableId)>,
-    closed: ClosedQueue,
     /// The trace's first process. A process that appears with no call creating it, and whose
     /// creation never shows (a trace filtered with `-e trace=network` hides fork and clone),
     /// inherited its descriptors from it as far as the trace can tell: a server's workers are
@@ -319,16 +336,12 @@ impl Tables {
 
     /// A handle for a socket no descriptor names yet.
     fn new_handle(&self, sock: SockNo) -> Arc<Handle> {
-        Arc::new(Handle {
-            sock,
-            closed: Arc::clone(&self.closed),
-        })
+        Arc::new(Handle { sock })
     }
 
     /// The sockets whose last handle was dropped since the last call.
     fn take_closed(&mut self) -> Vec<SockNo> {
-        let mut queue = self.closed.lock().unwrap_or_else(|e| e.into_inner());
-        std::mem::take(&mut *queue)
+        take_closed()
     }
 
     /// Maps `fd` to `slot.sock`, a socket no descriptor names yet (just created, accepted or
@@ -515,6 +528,16 @@ impl Tables {
         self.in_flight.clear();
         self.take_closed();
         open
+    }
+}
+
+impl Drop for Tables {
+    /// The handles the tables still hold are dropped here, outside any method: their closes
+    /// are nobody's, and must not reach the next method of other tables in this thread.
+    fn drop(&mut self) {
+        self.tables.clear();
+        self.in_flight.clear();
+        take_closed();
     }
 }
 
@@ -711,6 +734,22 @@ mod tests {
         t.send_fds(sender, None, &[5]);
         assert_eq!(t.exit(1), Vec::<SockNo>::new());
         assert_eq!(t.close_all(), vec![0]);
+    }
+
+    #[test]
+    fn the_tables_of_two_traces_in_one_thread_see_only_their_own_closes() {
+        let mut first = Tables::default();
+        let mut second = Tables::default();
+        let a = first.table_of(1);
+        let b = second.table_of(1);
+        first.insert(a, 3, slot(0));
+        second.insert(b, 3, slot(0));
+        second.insert(b, 4, slot(1));
+        assert_eq!(first.remove(a, 3), Some(0));
+        first.insert(a, 5, slot(1));
+        drop(first);
+        assert_eq!(second.remove(b, 4), Some(1));
+        assert_eq!(second.exit(1), vec![0]);
     }
 
     #[test]
