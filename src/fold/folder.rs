@@ -95,6 +95,9 @@ impl SocketOracle for Tables {
     }
 }
 
+/// The sockets a call names, when it reaches the model (`None`: it does not).
+type Named = Option<Vec<(Fd, SockId)>>;
+
 /// Folds one trace's events into socket events (streaming: memory is bounded by the number of
 /// live descriptors, not by the trace's length).
 pub struct Folder<I> {
@@ -339,15 +342,12 @@ impl<I: EventSource> Folder<I> {
     /// is through synthetic calls placed before `call`.
     fn adopt(&mut self, table: TableId, call: &Call, fd: Fd, adoption: Adoption) -> SockNo {
         let n = self.new_socket();
-        self.tables.insert(
-            table,
-            fd,
-            Slot {
-                sock: n,
-                cloexec: false,
-            },
-        );
-        self.tables.note_user(n, call.pid);
+        let slot = Slot {
+            sock: n,
+            cloexec: false,
+            user: call.pid,
+        };
+        self.tables.insert(table, fd, slot);
         self.stats.unknown_fd_calls += 1;
         self.stats.adopted_sockets += 1;
         let id = self.id(n);
@@ -380,8 +380,9 @@ impl<I: EventSource> Folder<I> {
         }
     }
 
-    /// Folds one call: what it does to the descriptor tables, and the sockets it names.
-    fn fold_call(&mut self, call: Call) {
+    /// Folds one call: what it does to the descriptor tables, and the sockets it names when it
+    /// reaches the model. The call itself is only borrowed: it is moved once, into its event.
+    fn fold_call(&mut self, call: &Call) -> Named {
         let table = self.tables.table_of(call.pid);
         let ok = call.outcome.is_success();
         if let (Syscall::Socket { .. } | Syscall::Socketpair { .. }, Some(errno)) =
@@ -404,15 +405,16 @@ impl<I: EventSource> Folder<I> {
                 ..
             } if ok => {
                 let (fd, domain, cloexec) = (*fd, *domain, *cloexec);
-                self.fold_socket(table, call, fd, domain, cloexec);
+                self.fold_socket(table, call, fd, domain, cloexec)
             }
             Syscall::Socketpair { fds: Some(fds), .. } if ok => {
                 // Only unix sockets come in pairs: both ends may pass descriptors.
                 let fds = *fds;
                 for fd in fds {
-                    self.bind_channel(table, fd, &call);
+                    self.bind_channel(table, fd, call);
                 }
                 self.stats.non_socket_calls += 1;
+                None
             }
             Syscall::Accept {
                 fd,
@@ -421,7 +423,7 @@ impl<I: EventSource> Folder<I> {
                 ..
             } => {
                 let (fd, new_fd, cloexec) = (*fd, new_fd.filter(|_| ok), *cloexec);
-                self.fold_accept(table, call, fd, new_fd, cloexec);
+                self.fold_accept(table, call, fd, new_fd, cloexec)
             }
             Syscall::Dup {
                 old_fd,
@@ -429,7 +431,8 @@ impl<I: EventSource> Folder<I> {
                 cloexec,
             } if ok => {
                 let (old_fd, new_fd, cloexec) = (*old_fd, *new_fd, *cloexec);
-                self.duplicate(table, old_fd, new_fd, cloexec, &call);
+                self.duplicate(table, old_fd, new_fd, cloexec, call);
+                None
             }
             Syscall::Fcntl {
                 fd,
@@ -437,12 +440,13 @@ impl<I: EventSource> Folder<I> {
             } if ok => {
                 let (fd, cloexec) = (*fd, *cloexec);
                 if let Some(new_fd) = call.outcome.value.and_then(|v| Fd::try_from(v).ok()) {
-                    self.duplicate(table, fd, new_fd, cloexec, &call);
+                    self.duplicate(table, fd, new_fd, cloexec, call);
                 }
+                None
             }
             Syscall::Close { fd } => {
                 let fd = *fd;
-                self.fold_close(table, call, fd, ok);
+                self.fold_close(table, fd, ok)
             }
             Syscall::CloseRange {
                 first,
@@ -451,8 +455,9 @@ impl<I: EventSource> Folder<I> {
             } if ok && !*cloexec_only => {
                 let (first, last) = (*first, *last);
                 for sock in self.tables.remove_range(table, first, last) {
-                    self.synthetic_close(sock, &call, SyntheticReason::CloseRange);
+                    self.synthetic_close(sock, call, SyntheticReason::CloseRange);
                 }
+                None
             }
             Syscall::Spawn {
                 shares_fds,
@@ -461,37 +466,50 @@ impl<I: EventSource> Folder<I> {
             } => {
                 let (share, child) = (*shares_fds, *child);
                 self.tables.spawn(call.pid, child, share);
+                None
             }
             Syscall::Execve if ok => {
                 for sock in self.tables.exec(table) {
-                    self.synthetic_close(sock, &call, SyntheticReason::ProcessExit);
+                    self.synthetic_close(sock, call, SyntheticReason::ProcessExit);
                 }
+                None
             }
             Syscall::Wait { .. } => self.fold_wait(table, call),
             _ => {
-                self.pass_fds(table, &call);
-                self.fold_plain(table, call);
+                self.pass_fds(table, call);
+                self.fold_plain(table, call)
             }
         }
     }
 
     /// A successful `socket`: an INET or INET6 socket gets its descriptor; any other kind only
     /// ends what the descriptor named before.
-    fn fold_socket(&mut self, table: TableId, call: Call, fd: Fd, domain: Domain, cloexec: bool) {
+    fn fold_socket(
+        &mut self,
+        table: TableId,
+        call: &Call,
+        fd: Fd,
+        domain: Domain,
+        cloexec: bool,
+    ) -> Named {
         if matches!(domain, Domain::Inet | Domain::Inet6) {
             let n = self.new_socket();
-            let slot = Slot { sock: n, cloexec };
-            self.bind_fd(table, fd, slot, &call, SyntheticReason::DupOver);
-            let id = self.id(n);
-            self.tables.note_user(n, call.pid);
-            self.emit(call, vec![(fd, id)]);
+            let user = call.pid;
+            let slot = Slot {
+                sock: n,
+                cloexec,
+                user,
+            };
+            self.bind_fd(table, fd, slot, call, SyntheticReason::DupOver);
+            Some(vec![(fd, self.id(n))])
         } else {
             if domain == Domain::Unix {
-                self.bind_channel(table, fd, &call);
+                self.bind_channel(table, fd, call);
             } else {
-                self.forget_fd(table, fd, &call);
+                self.forget_fd(table, fd, call);
             }
             self.stats.non_socket_calls += 1;
+            None
         }
     }
 
@@ -500,11 +518,11 @@ impl<I: EventSource> Folder<I> {
     fn fold_accept(
         &mut self,
         table: TableId,
-        call: Call,
+        call: &Call,
         fd: Fd,
         new_fd: Option<Fd>,
         cloexec: bool,
-    ) {
+    ) -> Named {
         let adoption = match self.tables.lookup_or_inherit(table, fd) {
             Some(_) => None,
             None if self.tables.is_channel(table, fd) => None,
@@ -519,59 +537,58 @@ impl<I: EventSource> Folder<I> {
             },
         };
         if let Some(adoption) = adoption {
-            self.adopt(table, &call, fd, adoption);
+            self.adopt(table, call, fd, adoption);
         }
         let Some(listener) = self.resolve(table, fd, call.pid) else {
             if let Some(n) = new_fd {
                 if self.tables.is_channel(table, fd) {
-                    self.bind_channel(table, n, &call);
+                    self.bind_channel(table, n, call);
                 } else {
-                    self.forget_fd(table, n, &call);
+                    self.forget_fd(table, n, call);
                 }
             }
             self.stats.non_socket_calls += 1;
-            return;
+            return None;
         };
         let mut socks = vec![listener];
         if let Some(nfd) = new_fd {
             let n = self.new_socket();
-            self.bind_fd(
-                table,
-                nfd,
-                Slot { sock: n, cloexec },
-                &call,
-                SyntheticReason::DupOver,
-            );
-            self.tables.note_user(n, call.pid);
+            let user = call.pid;
+            let slot = Slot {
+                sock: n,
+                cloexec,
+                user,
+            };
+            self.bind_fd(table, nfd, slot, call, SyntheticReason::DupOver);
             socks.push((nfd, self.id(n)));
         }
-        self.emit(call, socks);
+        Some(socks)
     }
 
     /// `close`: reaches the model only when the last descriptor of the socket goes (or when the
     /// close failed, which the model judges).
-    fn fold_close(&mut self, table: TableId, call: Call, fd: Fd, ok: bool) {
+    fn fold_close(&mut self, table: TableId, fd: Fd, ok: bool) -> Named {
         let Some(n) = self.tables.lookup_or_inherit(table, fd) else {
             self.tables.close_channel(table, fd);
             self.stats.non_socket_calls += 1;
-            return;
+            return None;
         };
         let last = self.tables.remove(table, fd);
+        if last.is_some() {
+            self.forget(n);
+        }
         if last.is_some() || !ok {
-            let id = self.id(n);
-            self.emit(call, vec![(fd, id)]);
-            if last.is_some() {
-                self.forget(n);
-            }
+            Some(vec![(fd, self.id(n))])
         } else {
             self.stats.duplicate_closes += 1;
+            None
         }
     }
 
     /// A readiness wait names the sockets among its descriptors; one on files only is dropped.
-    fn fold_wait(&mut self, table: TableId, call: Call) {
+    fn fold_wait(&mut self, table: TableId, call: &Call) -> Named {
         let Syscall::Wait { fds, epoll_fd, .. } = &call.syscall else {
-            return;
+            return None;
         };
         let wanted: Vec<Fd> = fds.iter().map(|w| w.fd).collect();
         let socks: Vec<(Fd, SockId)> = wanted
@@ -584,27 +601,26 @@ impl<I: EventSource> Folder<I> {
             epoll_fd.is_some() && (call.outcome.value == Some(0) || call.outcome.never_returned());
         if socks.is_empty() && !empty_epoll_wait {
             self.stats.non_socket_calls += 1;
+            None
         } else {
-            self.emit(call, socks);
+            Some(socks)
         }
     }
 
     /// A call on one existing descriptor (bind, connect, send, recv, options...).
-    fn fold_plain(&mut self, table: TableId, call: Call) {
-        let Some(fd) = call.syscall.primary_fd() else {
-            return;
-        };
+    fn fold_plain(&mut self, table: TableId, call: &Call) -> Named {
+        let fd = call.syscall.primary_fd()?;
         let mut socks = Vec::with_capacity(2);
         match self.resolve(table, fd, call.pid) {
             Some(s) => socks.push(s),
-            None => match self.adoption_for(table, &call, fd) {
+            None => match self.adoption_for(table, call, fd) {
                 Some(adoption) => {
-                    let n = self.adopt(table, &call, fd, adoption);
+                    let n = self.adopt(table, call, fd, adoption);
                     socks.push((fd, self.id(n)));
                 }
                 None => {
                     self.stats.non_socket_calls += 1;
-                    return;
+                    return None;
                 }
             },
         }
@@ -613,7 +629,7 @@ impl<I: EventSource> Folder<I> {
                 socks.push(s);
             }
         }
-        self.emit(call, socks);
+        Some(socks)
     }
 
     fn duplicate(&mut self, table: TableId, old_fd: Fd, new_fd: Fd, cloexec: bool, call: &Call) {
@@ -634,7 +650,9 @@ impl<I: EventSource> Folder<I> {
         match event {
             TraceEvent::Call(call) => {
                 self.last = Some((call.loc, call.pid, call.time));
-                self.fold_call(call);
+                if let Some(socks) = self.fold_call(&call) {
+                    self.emit(call, socks);
+                }
             }
             TraceEvent::Process {
                 loc,

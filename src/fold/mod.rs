@@ -8,6 +8,7 @@ mod adopt;
 pub mod background;
 mod display;
 mod fd_map;
+mod fd_trie;
 mod folder;
 mod tables;
 #[cfg(test)]

@@ -11,11 +11,12 @@
 //! Unix sockets are kept too, as channels with no socket: descriptors sent over one with
 //! SCM_RIGHTS hold their handles while in flight, and the receiver's descriptors share them.
 
+use std::cell::RefCell;
 use std::collections::{HashMap, HashSet, VecDeque};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use super::fd_map::FdMap;
-use crate::int_hash::IntHashBuilder;
+use crate::int_hash::{IntHashBuilder, SequenceHashBuilder};
 
 use crate::parse::Fd;
 
@@ -30,24 +31,43 @@ pub struct Slot {
     pub sock: SockNo,
     /// Closed on a successful execve.
     pub cloexec: bool,
+    /// The process that made it.
+    pub user: u32,
 }
 
-/// Sockets whose last handle was dropped, in the order they were dropped.
-type ClosedQueue = Arc<Mutex<Vec<SockNo>>>;
+thread_local! {
+    /// Sockets whose last handle was dropped, in the order they were dropped. One queue per
+    /// thread, not a pointer in every handle: a handle is dropped only inside a method of
+    /// [`Tables`] (or when the tables themselves are dropped), every such method takes the queue
+    /// before it returns, and tables are used by one thread at a time, so what a method takes
+    /// is exactly what it dropped, even with the tables of several traces in one thread.
+    static CLOSED: RefCell<Vec<SockNo>> = const { RefCell::new(Vec::new()) };
+}
 
 /// One socket held open; shared by every descriptor (in every table) that names the socket.
 #[derive(Debug)]
 struct Handle {
     sock: SockNo,
-    closed: ClosedQueue,
 }
 
 impl Drop for Handle {
     fn drop(&mut self) {
-        // A poisoned queue only means a panic elsewhere; the pushed numbers are still valid.
-        let mut closed = self.closed.lock().unwrap_or_else(|e| e.into_inner());
-        closed.push(self.sock);
+        // Past the thread's end (no queue any more) nothing is left to tell.
+        let _ = CLOSED.try_with(|closed| {
+            if let Ok(mut closed) = closed.try_borrow_mut() {
+                closed.push(self.sock);
+            }
+        });
     }
+}
+
+/// The sockets whose last handle was dropped since the queue was last taken.
+fn take_closed() -> Vec<SockNo> {
+    CLOSED
+        .try_with(|closed| closed.try_borrow_mut().map(|mut q| std::mem::take(&mut *q)))
+        .ok()
+        .and_then(Result::ok)
+        .unwrap_or_default()
 }
 
 #[derive(Debug, Clone)]
@@ -64,7 +84,7 @@ pub type ChannelKey = Option<(u64, u64)>;
 
 /// Descriptor sets in flight: sent with SCM_RIGHTS and not yet received. Each holds its
 /// sockets open, as the kernel does for descriptors queued on a unix socket.
-type InFlight = HashMap<ChannelKey, VecDeque<Vec<Option<Arc<Handle>>>>>;
+type InFlight = HashMap<ChannelKey, VecDeque<Vec<Option<Arc<Handle>>>>, IntHashBuilder>;
 
 #[derive(Debug, Default)]
 struct Table {
@@ -79,9 +99,31 @@ struct Table {
 }
 
 /// The descriptors a table touched before its creating call returned. Boxed in [`Table`]:
-/// few tables have one, and a run may hold a table for each of a million processes.
+/// few tables have one, and a run may hold a table for each of a million processes. The trace's
+/// first process keeps one all along, for every descriptor it ever used: a bit set, one word of
+/// 32 descriptors per entry of a map indexed like a descriptor table.
 #[derive(Debug, Default)]
-struct Touched(HashSet<Fd>);
+struct Touched(FdMap<u32>);
+
+impl Touched {
+    /// The word holding `fd`'s bit, and the bit.
+    fn word_and_bit(fd: Fd) -> (Fd, u32) {
+        (fd >> 5, 1 << (fd & 31))
+    }
+
+    fn insert(&mut self, fd: Fd) {
+        let (word, bit) = Touched::word_and_bit(fd);
+        let bits = self.0.get(&word).copied().unwrap_or(0);
+        if bits & bit == 0 {
+            self.0.insert(word, bits | bit);
+        }
+    }
+
+    fn contains(&self, fd: Fd) -> bool {
+        let (word, bit) = Touched::word_and_bit(fd);
+        self.0.get(&word).is_some_and(|bits| bits & bit != 0)
+    }
+}
 
 /// All descriptor tables of one trace.
 #[derive(Debug, Default)]
@@ -89,23 +131,24 @@ pub struct Tables {
     tables: Vec<Table>,
     /// Tables no process uses any more, for reuse: memory follows live processes.
     free: Vec<TableId>,
-    /// This map and `last_pid` are used on every socket event: seeded integer hasher, not
+    /// This map is used on every socket event: seeded integer hasher, not
     /// SipHash (see `int_hash.rs`).
     table_of_pid: HashMap<u32, TableId, IntHashBuilder>,
     /// The last answer of [`Tables::table_of`]: runs of calls by one pid are the rule. Cleared
     /// whenever `table_of_pid` changes.
     recent: Option<(u32, TableId)>,
-    closed: ClosedQueue,
     /// The trace's first process. A process that appears with no call creating it, and whose
     /// creation never shows (a trace filtered with `-e trace=network` hides fork and clone),
     /// inherited its descriptors from it as far as the trace can tell: a server's workers are
     /// forked from its first process.
     root_pid: Option<u32>,
-    /// Last pid seen using each socket (for synthetic events).
-    last_pid: HashMap<SockNo, u32, IntHashBuilder>,
+    /// Every socket open now (made and not yet closed by the fold stage), with the last pid seen
+    /// using it (for synthetic events). Socket numbers are handed out in sequence, so the
+    /// sockets in use now sit in neighbouring buckets.
+    open: HashMap<SockNo, u32, SequenceHashBuilder>,
     /// Processes that exited while their table still waited for the call that created them
     /// (or that no call in the trace created).
-    ended_before_created: HashSet<u32>,
+    ended_before_created: HashSet<u32, IntHashBuilder>,
     in_flight: InFlight,
 }
 
@@ -134,7 +177,7 @@ impl Tables {
 
     fn touch(&mut self, table: TableId, fd: Fd) {
         if let Some(touched) = self.tables.get_mut(table).and_then(|t| t.touched.as_mut()) {
-            touched.0.insert(fd);
+            touched.insert(fd);
         }
     }
 
@@ -174,7 +217,7 @@ impl Tables {
     fn inheritable(&self, table: TableId, fd: Fd) -> Option<&Entry> {
         let t = self.tables.get(table)?;
         let touched = t.touched.as_ref()?;
-        if touched.0.contains(&fd) || t.fds.contains_key(&fd) {
+        if touched.contains(fd) || t.fds.contains_key(&fd) {
             return None;
         }
         let root = *self.table_of_pid.get(&self.root_pid?)?;
@@ -276,36 +319,35 @@ impl Tables {
         replaced
     }
 
+    /// `pid` uses `sock` (a socket just made, or one a call names).
     pub fn note_user(&mut self, sock: SockNo, pid: u32) {
-        self.last_pid.insert(sock, pid);
+        self.open.insert(sock, pid);
     }
 
     pub fn last_user(&self, sock: SockNo) -> Option<u32> {
-        self.last_pid.get(&sock).copied()
+        self.open.get(&sock).copied()
     }
 
-    /// The socket is closed for good: its last user is no longer needed.
+    /// The socket is closed for good (its close was handed on): it is no longer open, and
+    /// [`Tables::close_all`] leaves it out.
     pub fn forget_user(&mut self, sock: SockNo) {
-        self.last_pid.remove(&sock);
+        self.open.remove(&sock);
     }
 
     /// A handle for a socket no descriptor names yet.
     fn new_handle(&self, sock: SockNo) -> Arc<Handle> {
-        Arc::new(Handle {
-            sock,
-            closed: Arc::clone(&self.closed),
-        })
+        Arc::new(Handle { sock })
     }
 
     /// The sockets whose last handle was dropped since the last call.
     fn take_closed(&mut self) -> Vec<SockNo> {
-        let mut queue = self.closed.lock().unwrap_or_else(|e| e.into_inner());
-        std::mem::take(&mut *queue)
+        take_closed()
     }
 
     /// Maps `fd` to `slot.sock`, a socket no descriptor names yet (just created, accepted or
     /// adopted). Returns the socket whose last descriptor this replaced, if any.
     pub fn insert(&mut self, table: TableId, fd: Fd, slot: Slot) -> Option<SockNo> {
+        self.note_user(slot.sock, slot.user);
         let handle = self.new_handle(slot.sock);
         self.insert_handle(table, fd, handle, slot.cloexec)
     }
@@ -417,7 +459,7 @@ impl Tables {
                 let table = &mut self.tables[own];
                 let touched = table.touched.take().unwrap_or_default();
                 for (fd, entry) in inherited.entries() {
-                    if !touched.0.contains(&fd) && !table.fds.contains_key(&fd) {
+                    if !touched.contains(fd) && !table.fds.contains_key(&fd) {
                         table.fds.insert(fd, entry);
                     }
                 }
@@ -464,31 +506,38 @@ impl Tables {
             .filter_map(|(_, e)| e.handle.as_ref().map(|h| h.sock))
             .collect();
         drop(fds);
-        let mut closed: HashSet<SockNo> = self.take_closed().into_iter().collect();
+        let mut closed: HashSet<SockNo, SequenceHashBuilder> =
+            self.take_closed().into_iter().collect();
         order
             .into_iter()
             .filter(|sock| closed.remove(sock))
             .collect()
     }
 
-    /// End of trace: every socket still open, in creation order.
+    /// End of trace: every socket still open, in creation order. The caller forgets
+    /// ([`Tables::forget_user`]) each socket these tables reported closed, as it hands the close
+    /// on; what remains is held by a descriptor of some table or by a set in flight.
     pub fn close_all(&mut self) -> Vec<SockNo> {
-        // Open means held by a descriptor of some table, or by a set in flight.
-        let mut open: Vec<SockNo> = Vec::new();
-        for t in &self.tables {
-            t.fds
-                .for_each_value(|e| open.extend(e.handle.as_ref().map(|h| h.sock)));
-        }
-        let in_flight = self.in_flight.values().flatten().flatten().flatten();
-        open.extend(in_flight.map(|h| h.sock));
+        // Reading the set of open sockets rather than every table keeps this linear when many
+        // forked copies of one large table are alive.
+        let mut open: Vec<SockNo> = self.open.keys().copied().collect();
         open.sort_unstable();
-        open.dedup();
         for t in &mut self.tables {
             t.fds = FdMap::default();
         }
         self.in_flight.clear();
         self.take_closed();
         open
+    }
+}
+
+impl Drop for Tables {
+    /// The handles the tables still hold are dropped here, outside any method: their closes
+    /// are nobody's, and must not reach the next method of other tables in this thread.
+    fn drop(&mut self) {
+        self.tables.clear();
+        self.in_flight.clear();
+        take_closed();
     }
 }
 
@@ -500,6 +549,7 @@ mod tests {
         Slot {
             sock,
             cloexec: false,
+            user: 1,
         }
     }
 
@@ -579,6 +629,9 @@ mod tests {
         }
         closed.sort_unstable();
         assert_eq!(closed, (0..100).collect::<Vec<_>>());
+        for &sock in &closed {
+            t.forget_user(sock);
+        }
         assert!(t.close_all().is_empty());
     }
 
@@ -616,6 +669,18 @@ mod tests {
         );
         assert_eq!(t.lookup(child, 3), None, "closed before the clone returned");
         assert_eq!(t.lookup(child, 5), Some(2), "inherited");
+    }
+
+    #[test]
+    fn touched_descriptors_are_remembered_one_bit_each() {
+        let mut touched = Touched::default();
+        for fd in [-40, -1, 0, 31, 32, 1000, 1 << 20] {
+            assert!(!touched.contains(fd));
+            touched.insert(fd);
+            assert!(touched.contains(fd));
+        }
+        assert!(!touched.contains(33));
+        assert!(!touched.contains(-2));
     }
 
     #[test]
@@ -672,6 +737,22 @@ mod tests {
     }
 
     #[test]
+    fn the_tables_of_two_traces_in_one_thread_see_only_their_own_closes() {
+        let mut first = Tables::default();
+        let mut second = Tables::default();
+        let a = first.table_of(1);
+        let b = second.table_of(1);
+        first.insert(a, 3, slot(0));
+        second.insert(b, 3, slot(0));
+        second.insert(b, 4, slot(1));
+        assert_eq!(first.remove(a, 3), Some(0));
+        first.insert(a, 5, slot(1));
+        drop(first);
+        assert_eq!(second.remove(b, 4), Some(1));
+        assert_eq!(second.exit(1), vec![0]);
+    }
+
+    #[test]
     fn exec_closes_only_cloexec_descriptors() {
         let mut t = Tables::default();
         let tab = t.table_of(1);
@@ -682,6 +763,7 @@ mod tests {
             Slot {
                 sock: 1,
                 cloexec: true,
+                user: 1,
             },
         );
         assert_eq!(t.exec(tab), vec![1]);

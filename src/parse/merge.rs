@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 
 use super::syscall::SyscallName;
+use crate::int_hash::IntHashBuilder;
 use crate::source::Loc;
 
 /// The first half of a call.
@@ -18,7 +19,8 @@ pub struct Pending {
 
 #[derive(Debug, Default)]
 pub struct PendingCalls {
-    by_pid: HashMap<u32, Pending>,
+    /// Looked up on every `<... resumed>` line: the integer hasher, not SipHash.
+    by_pid: HashMap<u32, Pending, IntHashBuilder>,
 }
 
 impl PendingCalls {
