@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The netcheck application lab: real distributed applications from Debian packages (PostgreSQL,
-# Redis, Mosquitto, HAProxy with lighttpd and nginx, memcached, unbound, etcd, chrony, telnet, Node.js and Go HTTP
+# Redis, Mosquitto, iperf3, rsync, HAProxy with lighttpd and nginx, memcached, unbound, etcd, chrony, telnet, Node.js and Go HTTP
 # services, lighttpd and Apache serving one connection at a time, nginx and Python's http.server
 # over a lossy link), each configured as it normally is, run on network namespaces joined by one
 # bridge, recorded under `netcheck record` or plain `strace -f -tt`, with one real fault injected
@@ -59,7 +59,7 @@ nginx:nginx memcached:memcached unbound:unbound dig:bind9-dnsutils drill:ldnsuti
 etcd:etcd-server etcdctl:etcd-client /usr/sbin/telnetd:inetutils-telnetd
 /usr/sbin/inetutils-inetd:inetutils-inetd telnet:inetutils-telnet node:nodejs go:golang-go
 apache2:apache2 wget:wget redis-server:redis-server redis-cli:redis-tools
-mosquitto:mosquitto mosquitto_pub:mosquitto-clients"
+mosquitto:mosquitto mosquitto_pub:mosquitto-clients iperf3:iperf3 rsync:rsync"
 
 need_tools() {
   local missing=() pair cmd pkg created=0
@@ -2214,6 +2214,79 @@ sc_nginx_proxy_loss() {
     "a fifth of the packets between nginx (a reverse proxy) and Python's http.server behind it (all but the handshake) are dropped at random both ways: curl's 200 KB download through nginx completes after retransmissions"
 }
 
+# ---- bulk transfers and file sync: iperf3, rsync ----------------------------------------------
+#
+# iperf3 runs one test (`-s -1`) at a capped bitrate so the traces stay small; rsync runs as a
+# daemon (`--daemon --no-detach`, one forked child per client) serving one module.
+
+iperf_test() { # extra client options...
+  start srv server iperf3 -s -1 -B 10.78.1.10 -p 5201
+  wait_listening srv t 5201
+  run c1 client iperf3 -c 10.78.1.10 -p 5201 -t 2 -b 1M -l 4K "$@"
+  finish server
+}
+
+sc_iperf_healthy() {
+  begin iperf-healthy iperf3 record
+  iperf_test
+  evidence client 'receiver'
+  expect "iperf3: a 2 s test at 1 Mbit/s from the client to the server (control and data connections)" healthy "" ""
+}
+
+sc_iperf_reverse_plain() {
+  begin iperf-reverse-plain iperf3 plain
+  iperf_test -R
+  evidence client 'receiver'
+  expect "iperf3 -R: the server sends for 2 s at 1 Mbit/s; every host recorded with plain strace -f -tt -s 65535" healthy "" ""
+}
+
+rsync_config() { # [extra module lines...]
+  mkdir -p "$WORK/rsync-data"
+  head -c 200000 /dev/urandom >"$WORK/rsync-data/blob"
+  printf 'hello from rsync\n' >"$WORK/rsync-data/hello.txt"
+  {
+    printf 'use chroot = no\nuid = nobody\ngid = nogroup\naddress = 10.78.1.10\nport = 873\n'
+    printf 'lock file = %s/rsyncd.lock\n' "$WORK"
+    printf '[data]\npath = %s/rsync-data\nread only = yes\n' "$WORK"
+    printf '%s\n' "$@"
+  } >"$WORK/rsyncd.conf"
+}
+
+rsync_daemon() {
+  start srv server rsync --daemon --no-detach --config="$WORK/rsyncd.conf"
+  wait_listening srv t 873
+}
+
+sc_rsync_healthy() {
+  begin rsync-healthy rsync record
+  rsync_config
+  rsync_daemon
+  rm -rf "$WORK/rsync-copy"
+  run c1 client rsync -a rsync://10.78.1.10/data/ "$WORK/rsync-copy/"
+  stop server TERM
+  log "  copied: $(ls "$WORK/rsync-copy" 2>/dev/null | tr '\n' ' ')"
+  rm -rf "$WORK/rsync-copy"
+  expect "an rsync daemon serving a module; rsync on another host copies it (a 200 kB file and a small one)" healthy "" ""
+}
+
+sc_rsync_max_connections() {
+  begin rsync-max-connections rsync record
+  rsync_config "max connections = 2"
+  rsync_daemon
+  # Two clients slowed to 40 kB/s hold both slots while a third asks.
+  start c1 first rsync -a --bwlimit=40 rsync://10.78.1.10/data/ "$WORK/rsync-first/"
+  start c1 second rsync -a --bwlimit=40 rsync://10.78.1.10/data/ "$WORK/rsync-second/"
+  sleep 1
+  run c2 client rsync -a rsync://10.78.1.10/data/ "$WORK/rsync-third/"
+  finish first
+  finish second
+  stop server TERM
+  rm -rf "$WORK/rsync-first" "$WORK/rsync-second" "$WORK/rsync-third"
+  evidence client 'max connections'
+  expect "rsyncd 'max connections = 2': while two slow clients copy, a third is told '@ERROR: max connections (2) reached' after its module request, and the connection is closed" \
+    fault "admission-limit" "unparsed-lines"
+}
+
 # ---- main -------------------------------------------------------------------------------------
 
 SCENARIOS=(
@@ -2245,6 +2318,7 @@ SCENARIOS=(
   nginx_proxy_healthy nginx_proxy_loss
   redis_healthy redis_healthy_plain redis_replica_firewalled redis_bind_localhost redis_maxclients
   mqtt_healthy mqtt_healthy_plain mqtt_max_connections mqtt_broker_firewalled
+  iperf_healthy iperf_reverse_plain rsync_healthy rsync_max_connections
 )
 
 if [ "$LIST" = 1 ]; then

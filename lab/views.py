@@ -216,6 +216,11 @@ APPS = {
         "subscriber": invisible("the subscriber waits for a message nobody could publish; why "
                                 "only the publisher shows"),
     },
+    "rsync-max-connections": {
+        "server": ["admission-limit"],
+        "client": invisible("the client reads rsyncd's refusal and the end of the connection, "
+                            "an ordinary answer from its side"),
+    },
     "redis-bind-localhost": {"client": ["connect-refused", "loopback-bound-external-peer"]},
     "redis-replica-firewalled": {
         "replica": ["connect-never-completed", "connect-filtered"],

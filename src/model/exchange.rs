@@ -50,6 +50,9 @@ struct Request {
     /// The first wait in vain after it, and whether that wait named this socket itself rather
     /// than an epoll set holding it.
     waited: Option<(Loc, bool)>,
+    /// Every wait in vain after it was cut short by a signal (EINTR, ERESTART*), none timed out
+    /// or stayed pending to the end.
+    only_interrupted: bool,
     /// The program tried to receive on the socket after sending it (and found nothing yet).
     read_tried: bool,
     /// Clocks of the round trip, each on its own host: when this socket's last send of the
@@ -75,6 +78,7 @@ impl Request {
             parts: 1,
             read: 0,
             waited: None,
+            only_interrupted: false,
             read_tried: false,
             sent_at: None,
             last_sent: sent,
@@ -151,7 +155,7 @@ impl Exchange {
             Some(Request {
                 waited: Some(_), ..
             }) => {
-                self.give_up();
+                self.give_up(false);
                 self.pending = Some(Request::new(at));
             }
             Some(request) => request.parts = request.parts.saturating_add(1),
@@ -227,7 +231,8 @@ impl Exchange {
     /// only through an edge-triggered epoll registration, which runtimes such as Go's make for
     /// every socket they open: such a wait shows the program waiting for this socket only once
     /// it has tried to receive on it since the request.
-    fn waited_in_vain(&mut self, at: Loc, named: bool, generic: bool) {
+    /// `interrupted` when a signal cut the wait short.
+    fn waited_in_vain(&mut self, at: Loc, named: bool, generic: bool, interrupted: bool) {
         let Some(request) = &mut self.pending else {
             return;
         };
@@ -235,8 +240,14 @@ impl Exchange {
             return;
         }
         match &mut request.waited {
-            waited @ None => *waited = Some((at, named)),
-            Some((_, was_named)) => *was_named |= named,
+            waited @ None => {
+                *waited = Some((at, named));
+                request.only_interrupted = interrupted;
+            }
+            Some((_, was_named)) => {
+                *was_named |= named;
+                request.only_interrupted &= interrupted;
+            }
         }
     }
 
@@ -247,12 +258,14 @@ impl Exchange {
         }
     }
 
-    /// The program moved on: a request it waited for in vain stays unanswered.
-    fn give_up(&mut self) {
+    /// The program moved on: a request it waited for in vain stays unanswered. `finished` when
+    /// the socket ended with its program's successful exit: a wait a signal cut short was then
+    /// part of that end (a process stopping its own reader), not a wait in vain.
+    fn give_up(&mut self, finished: bool) {
         let Some(request) = self.pending.take() else {
             return;
         };
-        if request.waited.is_none() || !self.asks {
+        if request.waited.is_none() || !self.asks || (finished && request.only_interrupted) {
             return;
         }
         if self.peer_traced && !request.fully_read(self.proto) {
@@ -409,7 +422,7 @@ impl Model<'_> {
             // A nonblocking receive that finds nothing is how event loops poll: no give-up,
             // but the program is after the answer.
             Way::Receive if gave_up && (blocking || outcome.never_returned()) => {
-                exchange.waited_in_vain(loc, true, false);
+                exchange.waited_in_vain(loc, true, false, interrupted(outcome));
             }
             Way::Receive if gave_up => exchange.tried_to_read(),
             _ => {}
@@ -422,12 +435,13 @@ impl Model<'_> {
     pub(in crate::model) fn exchanges_waited_in_vain(
         &mut self,
         socks: &[(SockId, bool)],
-        at: Loc,
+        ev: &SocketEvent,
         named: bool,
     ) {
+        let cut_short = interrupted(&ev.call.outcome);
         for (id, generic) in socks {
             if let Some(exchange) = self.exchanges.get_mut(id) {
-                exchange.waited_in_vain(at, named, *generic);
+                exchange.waited_in_vain(ev.call.loc, named, *generic, cut_short);
             }
         }
     }
@@ -484,9 +498,9 @@ impl Model<'_> {
 
     /// The socket is closed (or its trace ended): a request waited for in vain stays
     /// unanswered.
-    pub(in crate::model) fn close_exchange(&mut self, id: SockId) {
+    pub(in crate::model) fn close_exchange(&mut self, id: SockId, finished: bool) {
         if let Some(mut exchange) = self.exchanges.remove(&id) {
-            exchange.give_up();
+            exchange.give_up(finished);
             if !exchange.awaiting_delivery.is_empty() {
                 self.exchanges_awaiting_delivery.insert(id, exchange);
             } else if exchange.first_unanswered.is_some() || exchange.round_trips.count > 0 {
@@ -502,7 +516,7 @@ impl Model<'_> {
         let mut open: Vec<SockId> = self.exchanges.keys().copied().collect();
         open.sort();
         for id in open {
-            self.close_exchange(id);
+            self.close_exchange(id, false);
         }
         let mut awaiting: Vec<(SockId, Exchange)> =
             self.exchanges_awaiting_delivery.drain().collect();
@@ -588,4 +602,11 @@ fn arrival(ev: &SocketEvent) -> Option<f64> {
 /// The call blocked until what it reports happened (see [`MIN_BLOCKED`]).
 fn blocked(ev: &SocketEvent) -> bool {
     ev.call.duration.is_some_and(|d| d >= MIN_BLOCKED)
+}
+
+/// A signal cut the call short (EINTR, or `?` with ERESTART* when it was to be restarted).
+fn interrupted(outcome: &crate::parse::Outcome) -> bool {
+    outcome
+        .errno
+        .is_some_and(|e| e == Errno::EINTR || e.is_restart())
 }

@@ -7,7 +7,7 @@ use super::options::{self, Nonblock, OptionEffect};
 use super::socket::{Proto, SockState, Socket};
 use super::tcp::Side;
 use super::{DeviationKind, Model, PendingConnect, Target, Verdict, WaitKey};
-use crate::fold::{SocketEvent, SyntheticReason};
+use crate::fold::{ProgramContext, SocketEvent, SyntheticReason};
 use crate::parse::{Domain, Errno, FcntlOp, Fd, IoctlOp, OptValue, Protocol, SockAddr, SockType};
 use crate::source::SockId;
 
@@ -272,7 +272,7 @@ impl Model<'_> {
             Some(e) => self.unexpected_failure(ev, id, e),
         };
         let loc = ev.call.loc;
-        self.close_exchange(id);
+        self.close_exchange(id, ev.context == ProgramContext::Finished);
         self.unbind(id);
         // The last close removes the socket from every epoll set (epoll instances are few).
         for (_, interest) in self

@@ -116,7 +116,7 @@ impl Model<'_> {
                 .map(|(_, id)| id)
                 .collect();
             if timeout_ms != Some(0) {
-                self.exchanges_waited_in_vain(&all_read_watched, ev.call.loc, epoll_fd.is_none());
+                self.exchanges_waited_in_vain(&all_read_watched, ev, epoll_fd.is_none());
             }
             // Timed out: was anything waiting for a socket watched for reading?
             let missed: Vec<SockId> = read_watched
@@ -202,7 +202,7 @@ impl Model<'_> {
             .map(|id| (id, false))
             .collect();
         if !not_ready.is_empty() {
-            self.exchanges_waited_in_vain(&not_ready, ev.call.loc, true);
+            self.exchanges_waited_in_vain(&not_ready, ev, true);
         }
     }
 
@@ -254,7 +254,7 @@ impl Model<'_> {
         // have one pending): only a wait naming its sockets tells that an answer was awaited.
         if epoll_fd.is_none() {
             let named: Vec<(SockId, bool)> = read_watched.iter().map(|id| (*id, false)).collect();
-            self.exchanges_waited_in_vain(&named, ev.call.loc, true);
+            self.exchanges_waited_in_vain(&named, ev, true);
         }
         self.gave_up_waiting(ev, &read_watched)
     }
@@ -393,7 +393,7 @@ impl Model<'_> {
         let all_read_watched = self.epoll_read_interest(ev, epfd);
         // A zero timeout only looks: nothing was waited for.
         if timeout_ms != Some(0) {
-            self.exchanges_waited_in_vain(&all_read_watched, ev.call.loc, false);
+            self.exchanges_waited_in_vain(&all_read_watched, ev, false);
         }
         let read_watched: Vec<SockId> = self
             .epoll_interest

@@ -250,3 +250,42 @@ fn a_relay_to_a_sink_makes_no_requests() {
         outcome.unanswered_requests
     );
 }
+
+/// rsync's client ending its session (apps/rsync-healthy, client.trace:301-309): its receiver
+/// process waits in `pselect6`, the sender process writes the closing message and stops the
+/// receiver with SIGUSR2 (`<... pselect6 resumed>) = ? ERESTARTNOHAND`), and the program exits
+/// with status 0. A wait the program cut short on its way to a successful end is no wait in
+/// vain; the same wait before a close that is no successful exit still is.
+#[test]
+fn a_wait_cut_short_by_a_signal_before_a_successful_exit_is_not_in_vain() {
+    for (context, unanswered) in [
+        (crate::fold::ProgramContext::Finished, 0),
+        (crate::fold::ProgramContext::Running, 1),
+    ] {
+        let topo = server_unobserved();
+        let mut a = Script::new(0);
+        let c = a.tcp();
+        a.connect(c, "10.0.0.2:873");
+        a.send(c, b"@RSYNCD: 32.0\n");
+        a.recv(c, b"@RSYNCD: 32.0\n");
+        a.send(c, b"\x01\x00\x00\x07\x00");
+        a.poll(c, readable(), nothing());
+        if let Some(wait) = a.last() {
+            wait.call.outcome = Outcome {
+                value: None,
+                errno: Some(crate::parse::Errno::ERESTARTNOHAND),
+            };
+        }
+        a.close(c);
+        if let Some(close) = a.last() {
+            close.context = context;
+        }
+        let outcome = play(&topo, a);
+        let count: u32 = outcome
+            .unanswered_requests
+            .iter()
+            .map(|u| u.unanswered)
+            .sum();
+        assert_eq!(count, unanswered, "{context:?}");
+    }
+}
