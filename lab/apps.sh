@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The netcheck application lab: real distributed applications from Debian packages (PostgreSQL,
-# Redis, Mosquitto, iperf3, rsync, HAProxy with lighttpd and nginx, memcached, unbound, etcd, chrony, telnet, Node.js and Go HTTP
+# Redis, Mosquitto, iperf3, rsync, dnsmasq, HAProxy with lighttpd and nginx, memcached, unbound, etcd, chrony, telnet, Node.js and Go HTTP
 # services, lighttpd and Apache serving one connection at a time, nginx and Python's http.server
 # over a lossy link), each configured as it normally is, run on network namespaces joined by one
 # bridge, recorded under `netcheck record` or plain `strace -f -tt`, with one real fault injected
@@ -59,7 +59,7 @@ nginx:nginx memcached:memcached unbound:unbound dig:bind9-dnsutils drill:ldnsuti
 etcd:etcd-server etcdctl:etcd-client /usr/sbin/telnetd:inetutils-telnetd
 /usr/sbin/inetutils-inetd:inetutils-inetd telnet:inetutils-telnet node:nodejs go:golang-go
 apache2:apache2 wget:wget redis-server:redis-server redis-cli:redis-tools
-mosquitto:mosquitto mosquitto_pub:mosquitto-clients iperf3:iperf3 rsync:rsync"
+mosquitto:mosquitto mosquitto_pub:mosquitto-clients iperf3:iperf3 rsync:rsync dnsmasq:dnsmasq-base"
 
 need_tools() {
   local missing=() pair cmd pkg created=0
@@ -177,6 +177,7 @@ APP=""
 FLAGS=""
 HOSTS_ORDER=()
 declare -A HOST_EXTRA=()
+declare -A DECLARED=()
 
 begin() { # NAME APP record|plain [pending]
   SCENARIO=$1 APP=$2 FLAGS=$3
@@ -184,6 +185,7 @@ begin() { # NAME APP record|plain [pending]
   rm -rf "$FIXTURES/$SCENARIO" "$PENDING/$SCENARIO" "${LOGS:?}/$SCENARIO"
   HOSTS_ORDER=()
   HOST_EXTRA=()
+  DECLARED=()
   ATTACHED=()
   mkdir -p "$SCENARIO_DIR" "$LOGS/$SCENARIO"
   firewall_reset
@@ -209,6 +211,14 @@ start() {
       >"$LOGS/$SCENARIO/$host.log" 2>&1) &
   fi
   RUNNING[$host]=$!
+}
+
+# declared NS HOST: HOST in the config with its addresses and no trace: a program runs there
+# untraced (unobserved, not absent).
+declared() {
+  HOSTS_ORDER+=("$2")
+  DECLARED[$2]=1
+  STANZA[$2]=$(host_ips "$1" "$2" | grep -v '^ trace ')
 }
 
 # The stanza of a plain-strace host: its global addresses in namespace NS.
@@ -321,7 +331,7 @@ write_conf() {
   {
     echo "# $SCENARIO: recorded by lab/apps.sh ($FLAGS)"
     for host in "${HOSTS_ORDER[@]}"; do
-      if [ "$FLAGS" = plain ]; then printf '%s\n' "${STANZA[$host]}"
+      if [ "$FLAGS" = plain ] || [ -n "${DECLARED[$host]:-}" ]; then printf '%s\n' "${STANZA[$host]}"
       # Trace paths relative to the config's folder (the recorder names them absolutely).
       elif [ -f "$LOGS/$SCENARIO/$host.stanza" ]; then
         sed "s#^\( *trace \)$SCENARIO_DIR/#\1#" "$LOGS/$SCENARIO/$host.stanza"
@@ -2287,6 +2297,51 @@ sc_rsync_max_connections() {
     fault "admission-limit" "unparsed-lines"
 }
 
+# ---- dnsmasq ----------------------------------------------------------------------------------
+#
+# dnsmasq as a small site's name server: it answers names of its own (`--address`) and forwards
+# the rest to an upstream server.
+
+dnsmasq_server() { # upstream
+  start srv server dnsmasq -k --no-resolv --no-hosts --bind-interfaces \
+    --listen-address=10.78.1.10 --port=53 --user=nobody --group=nogroup \
+    --address=/lab.test/10.78.1.99 --server="$1" --log-queries --log-facility=-
+  wait_listening srv u 53
+}
+
+sc_dnsmasq_healthy() {
+  begin dnsmasq-healthy dnsmasq record
+  dnsmasq_server 10.78.1.11
+  run c1 client dig +tries=1 +time=2 @10.78.1.10 www.lab.test
+  run c2 client2 dig +tcp +tries=1 +time=2 @10.78.1.10 db.lab.test
+  stop server TERM
+  evidence client '^www.lab.test'
+  expect "dnsmasq answers its own names to dig over UDP and over TCP" healthy "" ""
+}
+
+sc_dnsmasq_healthy_plain() {
+  begin dnsmasq-healthy-plain dnsmasq plain
+  dnsmasq_server 10.78.1.11
+  run c1 client dig +tries=1 +time=2 @10.78.1.10 www.lab.test
+  run c2 client2 dig +tcp +tries=1 +time=2 @10.78.1.10 db.lab.test
+  stop server TERM
+  evidence client '^www.lab.test'
+  expect "dnsmasq answers its own names over UDP and TCP; every host recorded with plain strace -f -tt -s 65535" healthy "" ""
+}
+
+sc_dnsmasq_upstream_dropped() {
+  begin dnsmasq-upstream-dropped dnsmasq record
+  # The upstream host is declared, not traced; it drops dnsmasq's queries.
+  in_ns srv2 iptables -A INPUT -p udp -s 10.78.1.10 --dport 53 -j DROP
+  declared srv2 upstream
+  dnsmasq_server 10.78.1.11
+  run c1 client dig +tries=1 +time=3 @10.78.1.10 example.org
+  evidence_fw srv2 INPUT
+  stop server TERM
+  expect "dnsmasq forwards a query for a name not its own to an upstream whose host drops it: dnsmasq never gets an answer, dig times out" \
+    fault "no-reply" "unparsed-lines"
+}
+
 # ---- main -------------------------------------------------------------------------------------
 
 SCENARIOS=(
@@ -2319,6 +2374,7 @@ SCENARIOS=(
   redis_healthy redis_healthy_plain redis_replica_firewalled redis_bind_localhost redis_maxclients
   mqtt_healthy mqtt_healthy_plain mqtt_max_connections mqtt_broker_firewalled
   iperf_healthy iperf_reverse_plain rsync_healthy rsync_max_connections
+  dnsmasq_healthy dnsmasq_healthy_plain dnsmasq_upstream_dropped
 )
 
 if [ "$LIST" = 1 ]; then

@@ -216,6 +216,7 @@ APPS = {
         "subscriber": invisible("the subscriber waits for a message nobody could publish; why "
                                 "only the publisher shows"),
     },
+    "dnsmasq-upstream-dropped": {"server": ["no-reply"], "client": ["no-reply"]},
     "rsync-max-connections": {
         "server": ["admission-limit"],
         "client": invisible("the client reads rsyncd's refusal and the end of the connection, "
