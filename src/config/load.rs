@@ -137,7 +137,8 @@ fn one_host(paths: &[PathBuf]) -> Result<Topology, ConfigError> {
     })
 }
 
-/// One host per trace; addresses and NATs inferred from the traces' calls.
+/// One host per trace, or per group of traces that talked over loopback; addresses and NATs
+/// inferred from the traces' calls.
 fn inferred(paths: &[PathBuf]) -> Result<Loaded, ConfigError> {
     let traces = trace_specs(paths, |i| i)?;
     let mut readers = Vec::with_capacity(traces.len());
@@ -158,21 +159,41 @@ fn inferred(paths: &[PathBuf]) -> Result<Loaded, ConfigError> {
         })
     }));
     let names = host_names(&traces);
-    let hosts = traces
-        .iter()
-        .zip(names)
-        .map(|(spec, name)| {
-            let found = inference.hosts.get(spec.host);
-            Host {
+    let mut traces = traces;
+    let mut hosts: Vec<Host> = Vec::new();
+    // Host index of each group's first trace, as groups are met in trace order.
+    let mut host_index: HashMap<usize, usize> = HashMap::new();
+    for (spec, name) in traces.iter_mut().zip(names) {
+        let group = inference
+            .host_of_trace
+            .get(spec.host)
+            .copied()
+            .unwrap_or(spec.host);
+        let found = inference.hosts.get(spec.host);
+        let index = *host_index.entry(group).or_insert_with(|| {
+            hosts.push(Host {
                 name,
-                ips: found.map(|h| h.ips.clone()).unwrap_or_default(),
-                nats: found
-                    .map(|h| h.nats.iter().map(|n| n.rule).collect())
-                    .unwrap_or_default(),
-                traces: vec![spec.id],
+                ips: Vec::new(),
+                nats: Vec::new(),
+                traces: Vec::new(),
+            });
+            hosts.len() - 1
+        });
+        spec.host = index;
+        if let Some(host) = hosts.get_mut(index) {
+            host.traces.push(spec.id);
+            for ip in found.into_iter().flat_map(|h| &h.ips) {
+                if !host.ips.contains(ip) {
+                    host.ips.push(*ip);
+                }
             }
-        })
-        .collect();
+            host.nats.extend(
+                found
+                    .into_iter()
+                    .flat_map(|h| h.nats.iter().map(|n| n.rule)),
+            );
+        }
+    }
     Ok(Loaded {
         topology: Topology {
             hosts,

@@ -55,7 +55,9 @@ pub fn render(topology: &Topology, inference: Option<&Inference>) -> String {
                 let _ = writeln!(out, " trace {path} {}  # {}", spec.name, spec.id);
             }
         }
-        let inferred_host = inference.and_then(|i| i.hosts.get(index));
+        // Inferred per trace: a host's first trace holds what was inferred for it.
+        let first_trace = host.traces.first().map_or(index, |t| t.0 as usize);
+        let inferred_host = inference.and_then(|i| i.hosts.get(first_trace));
         for ip in &host.ips {
             match inferred_host.and_then(|h| h.seen_by_peers.iter().find(|s| s.ip == *ip)) {
                 Some(seen) => {
@@ -198,6 +200,7 @@ mod tests {
                 loc: Loc::new(TraceId(0), 9),
                 message: "unclear".into(),
             }],
+            host_of_trace: vec![0, 1],
         };
         let expected = "\
 # netcheck configuration inferred from 2 trace(s), one host each.

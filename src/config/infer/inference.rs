@@ -15,6 +15,9 @@ pub struct Inference {
     /// Mismatches that a NAT could explain but where the traces do not tell which host is
     /// behind it. Nothing is inferred for these.
     pub ambiguities: Vec<Ambiguity>,
+    /// The host of each trace, named by the first trace on it: traces whose programs talked
+    /// over loopback run on one machine.
+    pub host_of_trace: Vec<usize>,
 }
 
 #[derive(Debug, Clone, Default, Serialize)]

@@ -1,4 +1,4 @@
-//! Zero-config inference: one host per trace, its addresses, and the NATs that explain address
+//! Zero-config inference: one host per trace (traces that talk over loopback share one), its addresses, and the NATs that explain address
 //! mismatches between connects and accepts. Inferred NAT rules carry `inferred = true` and their
 //! evidence, so that they are reported, never silently applied.
 
@@ -6,6 +6,7 @@ mod behind_nat;
 mod facts;
 mod forwarded;
 mod inference;
+mod same_host;
 mod seen_by_peers;
 mod world;
 
@@ -39,6 +40,7 @@ pub fn infer_from_facts(facts: &[TraceFacts]) -> Inference {
             })
             .collect(),
         ambiguities: Vec::new(),
+        host_of_trace: same_host::hosts_by_loopback(facts),
     };
     let world = World::new(facts);
     behind_nat::infer_clients_behind_nats(&world, &mut inference);

@@ -610,23 +610,38 @@ impl Model<'_> {
     }
 
     /// Position in `listener`'s queue of the first connection that can be from `peer`.
-    fn queued_from(&self, listener: SockId, peer: Option<SocketAddr>) -> Option<usize> {
+    fn queued_from(
+        &self,
+        listener: SockId,
+        peer: Option<SocketAddr>,
+        returned_at: Option<f64>,
+    ) -> Option<usize> {
         let queue = self.sockets.get(&listener)?.pending();
         queue
             .iter()
-            .position(|conn| self.queued_conn_can_be_from(listener, *conn, peer))
+            .position(|conn| self.queued_conn_can_be_from(listener, *conn, peer, returned_at))
     }
 
-    /// Can `conn`, queued on `listener`, be the connection an accept there returned from `peer`?
+    /// Can `conn`, queued on `listener`, be the connection an accept there returned from `peer`
+    /// (at `returned_at`, on the server's clock)?
     pub(in crate::model) fn queued_conn_can_be_from(
         &self,
         listener: SockId,
         conn: ConnId,
         peer: Option<SocketAddr>,
+        returned_at: Option<f64>,
     ) -> bool {
         let Some(c) = self.conns.get(conn) else {
             return false;
         };
+        // Programs of one host read one clock: a connect that began after the accept returned
+        // is not the connection it took.
+        let same_host = self.host_key(listener.trace) == self.host_key(c.record.client.trace);
+        if let (true, Some(opened), Some(returned)) = (same_host, c.opened_at, returned_at) {
+            if comparable_clocks(opened, returned) && opened > returned {
+                return false;
+            }
+        }
         // The client's address as it was when it connected (the client may be closed).
         match (peer, c.record.client_view.0) {
             (Some(p), Some(client_local)) if client_local.port() != 0 => self.can_be(
@@ -721,12 +736,18 @@ impl Model<'_> {
             self.track_unobserved_accept(listener_id, new_id, (ev.call.loc, ev.call.pid));
             return Verdict::NotModelled;
         }
+        // When it returned: its start and duration, or, on a nonblocking listener, which
+        // cannot wait, its start.
+        let returned_at = match ev.call.duration {
+            Some(d) => ev.call.time.map(|t| t + d),
+            None => ev.call.time.filter(|_| listener.nonblock.on),
+        };
         let mut siblings = self.reuseport_siblings(listener_id);
         siblings.extend(self.unknown_port_siblings(listener_id));
         let found = std::iter::once(listener_id)
             .chain(siblings.iter().copied())
-            .find_map(|owner| Some((owner, self.queued_from(owner, peer)?)))
-            .or_else(|| self.queued_elsewhere(listener_id, peer));
+            .find_map(|owner| Some((owner, self.queued_from(owner, peer, returned_at)?)))
+            .or_else(|| self.queued_elsewhere(listener_id, peer, returned_at));
         let Some((owner, position)) = found else {
             if !self.forcing {
                 let reason = match listener.pending().len() {
@@ -806,4 +827,11 @@ impl Model<'_> {
         }
         Verdict::Accept
     }
+}
+
+/// Two stamps of traces of one host that read the same kind of clock: both times of day
+/// (`-t`, `-tt`: under a day's seconds) or both seconds since the epoch (`-ttt`).
+fn comparable_clocks(a: f64, b: f64) -> bool {
+    const DAY: f64 = 86_400.0;
+    (a < 2.0 * DAY) == (b < 2.0 * DAY)
 }

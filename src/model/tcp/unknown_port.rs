@@ -40,6 +40,7 @@ impl Model<'_> {
         &self,
         listener: SockId,
         peer: Option<SocketAddr>,
+        returned_at: Option<f64>,
     ) -> Option<(SockId, usize)> {
         self.unknown_port_siblings(listener)
             .into_iter()
@@ -53,7 +54,7 @@ impl Model<'_> {
                         .and_then(|c| c.record.client_view.1)
                         .map_or(0, |t| t.port());
                     let misplaced = own_port == 0 || (made_to != 0 && made_to != own_port);
-                    misplaced && self.queued_conn_can_be_from(owner, *conn, peer)
+                    misplaced && self.queued_conn_can_be_from(owner, *conn, peer, returned_at)
                 })?;
                 Some((owner, position))
             })
