@@ -3,10 +3,11 @@
 
 use std::collections::BTreeMap;
 
-use super::{deviations, unexplained_unreceived};
+use super::{deviations, lossy_udp_flows, unexplained_unreceived};
 use crate::diagnose::rule::Rule;
 use crate::diagnose::{Claims, Class, Context, Evidence, Finding};
 use crate::model::DeviationKind;
+use crate::order::filtered::hides_generic_calls;
 use crate::source::TraceId;
 
 pub const RULE: Rule = Rule {
@@ -43,13 +44,21 @@ Precedence: runs before `data-mismatch`, `unexpected-blocking` and `data-unrecei
 what it explains.
 ";
 
-/// Did the filter hide this trace's other calls? Every program reads, writes or closes some
-/// descriptor (the loader alone reads and closes the libraries it maps), so a trace with calls
-/// and none of those was filtered, whatever else the filter let through (`%process`).
+/// Did the filter hide this trace's other calls?
 fn filtered(cx: &Context, trace: TraceId) -> bool {
     cx.parse
         .get(trace.0 as usize)
-        .is_some_and(|p| p.calls > 0 && p.generic_descriptor_calls == 0)
+        .is_some_and(hides_generic_calls)
+}
+
+/// The first trace of the host at `ip`, when it has traces and every one of them is filtered.
+fn filtered_host_trace(cx: &Context, ip: std::net::IpAddr) -> Option<TraceId> {
+    let host = cx.topology.hosts.iter().find(|h| h.ips.contains(&ip))?;
+    let first = *host.traces.first()?;
+    host.traces
+        .iter()
+        .all(|&t| filtered(cx, t))
+        .then_some(first)
 }
 
 fn detect(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
@@ -99,6 +108,18 @@ fn detect(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
             .entry(receiver.trace)
             .or_default()
             .push((None, evidence));
+    }
+    // Datagrams to a host whose every trace is filtered: it may have read them with `read`.
+    for (index, flow, _, _) in lossy_udp_flows(cx, claims) {
+        let Some(receiver) = filtered_host_trace(cx, flow.receiver_addr.ip()) else {
+            continue;
+        };
+        super::claim_lossy_flow(cx, claims, index);
+        let evidence = Evidence::new(
+            flow.first_send,
+            "datagrams its host may have read with hidden calls",
+        );
+        by_trace.entry(receiver).or_default().push((None, evidence));
     }
     let mut findings = Vec::new();
     for (trace, group) in by_trace {
@@ -204,5 +225,32 @@ mod tests {
         )
         .findings;
         assert_eq!(rules_of(&found), ["data-mismatch"]);
+    }
+
+    /// Healthy runs of other programs recorded with `strace -f -tt -e trace=network`: Redis
+    /// answers with `write`, Mosquitto with `write`, both hidden; only this note is reported.
+    #[test]
+    fn is_the_only_finding_on_recorded_filtered_healthy_runs() {
+        for scenario in ["redis-healthy-network", "mqtt-healthy-network"] {
+            let analysis = crate::testkit::rules::recorded("apps", scenario);
+            let rules: std::collections::BTreeSet<_> =
+                analysis.findings.iter().map(|f| f.rule).collect();
+            assert_eq!(
+                rules.into_iter().collect::<Vec<_>>(),
+                [RULE.id],
+                "{scenario}"
+            );
+            assert!(analysis.outcome.blocked.is_empty(), "{scenario}");
+        }
+    }
+
+    /// apps/redis-bind-localhost-network: the refusal of a client by a server bound to loopback
+    /// still shows under the filter.
+    #[test]
+    fn a_filtered_fault_keeps_its_main_finding() {
+        let analysis = crate::testkit::rules::recorded("apps", "redis-bind-localhost-network");
+        let rules: Vec<_> = analysis.findings.iter().map(|f| f.rule).collect();
+        assert!(rules.contains(&"loopback-bound-external-peer"));
+        assert!(rules.contains(&RULE.id));
     }
 }
