@@ -133,7 +133,7 @@ pub fn analyse_with(
         replay_in_threads(&topology, readers, options)?
     };
     // Whether a trace was filtered is known only once it is read to its end.
-    order::filtered::drop_waits_for_hidden_sends(&mut replayed.outcome, &replayed.parse);
+    order::filtered::drop_waits_for_hidden_sends(&mut replayed.outcome, &topology, &replayed.parse);
     if let Some(error) = replayed.parse.iter().find_map(|p| p.read_error.clone()) {
         return Err(PipelineError::Read(error));
     }

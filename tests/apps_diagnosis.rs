@@ -21,10 +21,6 @@ const KNOWN_GAPS: &[(&str, &str)] = &[
         "healthy from this side, but reports connect-refused, connection-reset, send-after-peer-closed",
     ),
     (
-        "mc-healthy-network",
-        "socat's UDP get, sent with write (hidden by -e trace=network), reads as a datagram no traced call sent: data-mismatch (the UDP deviation does not name its sender, so filtered-trace cannot explain it)",
-    ),
-    (
         "mqtt-subscriber-done",
         "mosquitto_sub -C 1 sends DISCONNECT, closes and exits 0; the broker's next message fails with EPIPE: send-after-peer-closed (client-finished covers only a client that exits holding the connection)",
     ),

@@ -7,7 +7,7 @@ use super::{deviations, lossy_udp_flows, unexplained_unreceived};
 use crate::diagnose::rule::Rule;
 use crate::diagnose::{Claims, Class, Context, Evidence, Finding};
 use crate::model::DeviationKind;
-use crate::order::filtered::hides_generic_calls;
+use crate::order::filtered::{hidden_sender, hides_generic_calls};
 use crate::source::TraceId;
 
 pub const RULE: Rule = Rule {
@@ -71,21 +71,13 @@ fn detect(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
     })
     .into_iter()
     .filter_map(|(index, d)| {
-        let sock = d.sock?;
         let hidden_in = match d.kind {
             // The bytes came from the peer: its writes may be what the filter hid.
-            DeviationKind::UnknownData => {
-                let (_, c, is_client) = cx.connection_of(sock)?;
-                if is_client {
-                    c.server?.trace
-                } else {
-                    c.client.trace
-                }
-            }
+            DeviationKind::UnknownData => hidden_sender(cx.outcome, cx.topology, cx.parse, d)?,
             // The socket's own program may have set O_NONBLOCK with a call the filter hid.
-            _ => sock.trace,
+            _ => Some(d.sock?.trace).filter(|&t| filtered(cx, t))?,
         };
-        filtered(cx, hidden_in).then_some((hidden_in, index, d))
+        Some((hidden_in, index, d))
     });
     let mut by_trace: BTreeMap<TraceId, Vec<(Option<usize>, Evidence)>> = BTreeMap::new();
     for (trace, index, d) in explained {
@@ -228,10 +220,15 @@ mod tests {
     }
 
     /// Healthy runs of other programs recorded with `strace -f -tt -e trace=network`: Redis
-    /// answers with `write`, Mosquitto with `write`, both hidden; only this note is reported.
+    /// and Mosquitto answer with `write`, memcached reads with `read`, socat sends its UDP get
+    /// with `write`, all hidden; only this note is reported.
     #[test]
     fn is_the_only_finding_on_recorded_filtered_healthy_runs() {
-        for scenario in ["redis-healthy-network", "mqtt-healthy-network"] {
+        for scenario in [
+            "redis-healthy-network",
+            "mqtt-healthy-network",
+            "mc-healthy-network",
+        ] {
             let analysis = crate::testkit::rules::recorded("apps", scenario);
             let rules: std::collections::BTreeSet<_> =
                 analysis.findings.iter().map(|f| f.rule).collect();
