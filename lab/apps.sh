@@ -940,6 +940,20 @@ sc_redis_primary_stopped_first() {
   expect "redis-server with a replica; the primary is stopped first, and the replica's reconnects are refused until it is stopped too" healthy "" ""
 }
 
+sc_ha_backends_stopped_first() {
+  begin ha-backends-stopped-first haproxy record
+  ha_backends
+  sleep 1.2                       # a few health-check rounds
+  run c1 client curl -q -s -S -o /dev/null -o /dev/null -w '%{http_code} %{remote_ip}\n' \
+    http://10.78.1.10:8080/ http://10.78.1.10:8080/
+  stop web1 TERM
+  stop web2 QUIT
+  sleep 1.5                       # HAProxy's health checks (every 0.5 s) are refused
+  stop haproxy TERM
+  evidence client '^200'
+  expect "HAProxy in front of lighttpd and nginx; the backends are stopped 1.5 s before HAProxy, whose health checks are refused meanwhile" healthy "" ""
+}
+
 sc_mqtt_subscriber_done() {
   begin mqtt-subscriber-done mosquitto record
   mqtt_config
@@ -2318,7 +2332,7 @@ SCENARIOS=(
   nginx_proxy_healthy nginx_proxy_loss
   redis_healthy redis_healthy_plain redis_replica_firewalled redis_bind_localhost redis_maxclients
   mqtt_healthy mqtt_healthy_plain mqtt_max_connections mqtt_broker_firewalled
-  redis_primary_stopped_first mqtt_subscriber_done redis_healthy_network mqtt_healthy_network
+  redis_primary_stopped_first ha_backends_stopped_first mqtt_subscriber_done redis_healthy_network mqtt_healthy_network
   mc_healthy_network redis_bind_localhost_network
 )
 

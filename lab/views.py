@@ -153,7 +153,9 @@ HAPROXY_CHECKS = invisible("the backend sees HAProxy's health checks reset their
 APPS_HEALTHY_EXCEPT = {"ha-healthy": {"web1": HAPROXY_CHECKS},
                        "ha-healthy-plain": {"web1": HAPROXY_CHECKS},
                        # Alone, the replica cannot see that its primary was asked to stop.
-                       "redis-primary-stopped-first": {"replica": ["connect-refused"]}}
+                       "redis-primary-stopped-first": {"replica": ["connect-refused"]},
+                       # Alone, HAProxy cannot see that its backends were asked to stop.
+                       "ha-backends-stopped-first": {"haproxy": ["connect-refused"]}}
 
 # A server serving one connection at a time, seen from one side: the server accepts the waiting
 # connection once the first one is closed, the waiting client sees its answer come late.
