@@ -2,6 +2,7 @@
 //! writes, reads and descriptor flags of its sockets; what only they would show is not checked.
 
 use std::collections::BTreeMap;
+use std::net::SocketAddr;
 
 use super::{deviations, lossy_udp_flows, unexplained_unreceived};
 use crate::diagnose::rule::Rule;
@@ -30,8 +31,10 @@ or `ioctl` setting O_NONBLOCK; and it hides fork, so its workers appear from now
 Bytes sent with `write` or `sendfile` reach the peer with no traced send, bytes read with
 `read` leave no traced receive, and a socket made nonblocking by `fcntl` looks blocking.
 Reported as information, with what it explains: bytes the peer received from this trace that
-no traced call sent, bytes sent to this trace that no traced call received, and would-block
-results on this trace's sockets, which are not faults here.
+no traced call sent (for a datagram, one from this trace's host when all its traces are
+filtered), bytes sent to this trace that no traced call received, datagrams sent back to the
+address such a hidden write came from, and would-block results on this trace's sockets, which
+are not faults here.
 
 ## Evidence
 The first call of the trace, and the calls the filter explains.
@@ -49,16 +52,6 @@ fn filtered(cx: &Context, trace: TraceId) -> bool {
     cx.parse
         .get(trace.0 as usize)
         .is_some_and(hides_generic_calls)
-}
-
-/// The first trace of the host at `ip`, when it has traces and every one of them is filtered.
-fn filtered_host_trace(cx: &Context, ip: std::net::IpAddr) -> Option<TraceId> {
-    let host = cx.topology.hosts.iter().find(|h| h.ips.contains(&ip))?;
-    let first = *host.traces.first()?;
-    host.traces
-        .iter()
-        .all(|&t| filtered(cx, t))
-        .then_some(first)
 }
 
 fn detect(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
@@ -101,15 +94,30 @@ fn detect(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
             .or_default()
             .push((None, evidence));
     }
-    // Datagrams to a host whose every trace is filtered: it may have read them with `read`.
+    // Datagrams back to an address a hidden `write` sent from: the same socket may have read
+    // them with a hidden `read` (a request and its answer over UDP).
+    let hidden_sources: Vec<(SocketAddr, TraceId)> = cx
+        .outcome
+        .deviations
+        .iter()
+        .filter_map(|d| {
+            Some((
+                d.source?,
+                hidden_sender(cx.outcome, cx.topology, cx.parse, d)?,
+            ))
+        })
+        .collect();
     for (index, flow, _, _) in lossy_udp_flows(cx, claims) {
-        let Some(receiver) = filtered_host_trace(cx, flow.receiver_addr.ip()) else {
+        let Some(&(_, receiver)) = hidden_sources
+            .iter()
+            .find(|(a, _)| *a == flow.receiver_addr)
+        else {
             continue;
         };
         super::claim_lossy_flow(cx, claims, index);
         let evidence = Evidence::new(
             flow.first_send,
-            "datagrams its host may have read with hidden calls",
+            "datagrams its peer may have read with hidden calls",
         );
         by_trace.entry(receiver).or_default().push((None, evidence));
     }
