@@ -179,7 +179,7 @@ HOSTS_ORDER=()
 declare -A HOST_EXTRA=()
 declare -A DECLARED=()
 
-begin() { # NAME APP record|plain [pending]
+begin() { # NAME APP record|plain|network [pending]
   SCENARIO=$1 APP=$2 FLAGS=$3
   if [ "${4:-}" = pending ]; then SCENARIO_DIR=$PENDING/$SCENARIO; else SCENARIO_DIR=$FIXTURES/$SCENARIO; fi
   rm -rf "$FIXTURES/$SCENARIO" "$PENDING/$SCENARIO" "${LOGS:?}/$SCENARIO"
@@ -193,15 +193,18 @@ begin() { # NAME APP record|plain [pending]
 }
 
 # start NS HOST CMD...: record CMD on namespace NS as trace HOST.trace, in the background, the
-# way FLAGS says: `netcheck record` (its stanza kept), or plain `strace -f -tt -s 65535`.
+# way FLAGS says: `netcheck record` (its stanza kept), plain `strace -f -tt -s 65535`, or
+# `network`: plain strace filtered with `-e trace=network`, as one often finds traces recorded.
 start() {
   local where=$1 host=$2
   shift 2
   HOSTS_ORDER+=("$host")
-  if [ "$FLAGS" = plain ]; then
+  if [ "$FLAGS" = plain ] || [ "$FLAGS" = network ]; then
+    local filter=()
+    if [ "$FLAGS" = network ]; then filter=(-e trace=network); fi
     STANZA[$host]=$(host_ips "$where" "$host")
     (cd "$SCENARIO_DIR" && exec ip netns exec "$(ns "$where")" \
-      timeout -k 2 "$PROGRAM_TIMEOUT" strace -f -tt -s 65535 -o "$host.trace" -- "$@" \
+      timeout -k 2 "$PROGRAM_TIMEOUT" strace -f -tt -s 65535 "${filter[@]}" -o "$host.trace" -- "$@" \
       >"$LOGS/$SCENARIO/$host.log" 2>&1) &
   else
     STANZA[$host]=""
@@ -331,7 +334,8 @@ write_conf() {
   {
     echo "# $SCENARIO: recorded by lab/apps.sh ($FLAGS)"
     for host in "${HOSTS_ORDER[@]}"; do
-      if [ "$FLAGS" = plain ] || [ -n "${DECLARED[$host]:-}" ]; then printf '%s\n' "${STANZA[$host]}"
+      if [ "$FLAGS" = plain ] || [ "$FLAGS" = network ] || [ -n "${DECLARED[$host]:-}" ]; then
+        printf '%s\n' "${STANZA[$host]}"
       # Trace paths relative to the config's folder (the recorder names them absolutely).
       elif [ -f "$LOGS/$SCENARIO/$host.stanza" ]; then
         sed "s#^\( *trace \)$SCENARIO_DIR/#\1#" "$LOGS/$SCENARIO/$host.stanza"
@@ -928,6 +932,90 @@ sc_mqtt_broker_firewalled() {
   stop broker TERM
   expect "the broker's firewall drops the publisher's packets: its connect never completes; the subscriber waits in vain" \
     fault "connect-never-completed" "unparsed-lines"
+}
+
+# ---- notes with other programs --------------------------------------------------------------
+#
+# Healthy runs whose only oddities are normal ones: the order the programs were stopped in, a
+# client that exits holding its connection while its server still sends, and traces recorded
+# with `strace -e trace=network`, which hides every generic call (read, write, close, fork).
+
+sc_redis_primary_stopped_first() {
+  begin redis-primary-stopped-first redis record
+  redis_replicated
+  redis_clients
+  stop primary TERM
+  sleep 2.5                       # the replica reconnects once a second and is refused
+  stop replica TERM
+  evidence reader '^hello'
+  expect "redis-server with a replica; the primary is stopped first, and the replica's reconnects are refused until it is stopped too" healthy "" ""
+}
+
+sc_ha_backends_stopped_first() {
+  begin ha-backends-stopped-first haproxy record
+  ha_backends
+  sleep 1.2                       # a few health-check rounds
+  run c1 client curl -q -s -S -o /dev/null -o /dev/null -w '%{http_code} %{remote_ip}\n' \
+    http://10.78.1.10:8080/ http://10.78.1.10:8080/
+  stop web1 TERM
+  stop web2 QUIT
+  sleep 1.5                       # HAProxy's health checks (every 0.5 s) are refused
+  stop haproxy TERM
+  evidence client '^200'
+  expect "HAProxy in front of lighttpd and nginx; the backends are stopped 1.5 s before HAProxy, whose health checks are refused meanwhile" healthy "" ""
+}
+
+sc_mqtt_subscriber_done() {
+  begin mqtt-subscriber-done mosquitto record
+  mqtt_config
+  mqtt_broker
+  start c1 subscriber mosquitto_sub -h 10.78.1.10 -t lab/greeting -C 1 -W 10
+  sleep 0.5
+  # Several messages at once: the subscriber exits after the first, the broker still sends.
+  run c2 publisher sh -c "printf 'one\ntwo\nthree\nfour\n' | exec mosquitto_pub -h 10.78.1.10 -t lab/greeting -l"
+  finish subscriber
+  stop broker TERM
+  evidence subscriber '^one'
+  expect "a Mosquitto subscriber that waits for one message (-C 1) exits after the first of four published at once; the broker sends the others after it left" healthy "" ""
+}
+
+sc_redis_healthy_network() {
+  begin redis-healthy-network redis network
+  redis_replicated
+  redis_clients
+  stop replica TERM
+  stop primary TERM
+  evidence reader '^hello'
+  expect "redis-server with a replica, set on the primary and get from the replica; every host recorded with strace -f -tt -e trace=network" healthy "" ""
+}
+
+sc_mqtt_healthy_network() {
+  begin mqtt-healthy-network mosquitto network
+  mqtt_config
+  mqtt_broker
+  mqtt_exchange
+  stop broker TERM
+  evidence subscriber '^hello'
+  expect "a Mosquitto broker, a subscriber and a publisher; every host recorded with strace -f -tt -e trace=network" healthy "" ""
+}
+
+sc_mc_healthy_network() {
+  begin mc-healthy-network memcached network
+  start srv server memcached -u nobody -l 10.78.1.10 -p 11211 -U 11211 -t 1 -v
+  wait_listening srv u 11211
+  mc_clients
+  stop server
+  evidence tcp-client '^VALUE greeting'
+  expect "memcached over TCP and UDP; every host recorded with strace -f -tt -e trace=network" healthy "" ""
+}
+
+sc_redis_bind_localhost_network() {
+  begin redis-bind-localhost-network redis network
+  REDIS_BIND=127.0.0.1 redis_server srv server
+  run c1 client redis-cli -h 10.78.1.10 ping
+  stop server TERM
+  expect "redis-server bound to 127.0.0.1 only: a client on another host is refused; recorded with strace -f -tt -e trace=network" \
+    fault "loopback-bound-external-peer" "unparsed-lines connect-filtered"
 }
 
 # ---- unbound ----------------------------------------------------------------------------------
@@ -2375,6 +2463,8 @@ SCENARIOS=(
   mqtt_healthy mqtt_healthy_plain mqtt_max_connections mqtt_broker_firewalled
   iperf_healthy iperf_reverse_plain rsync_healthy rsync_max_connections
   dnsmasq_healthy dnsmasq_healthy_plain dnsmasq_upstream_dropped
+  redis_primary_stopped_first ha_backends_stopped_first mqtt_subscriber_done redis_healthy_network mqtt_healthy_network
+  mc_healthy_network redis_bind_localhost_network
 )
 
 if [ "$LIST" = 1 ]; then

@@ -151,7 +151,11 @@ HAPROXY_CHECKS = invisible("the backend sees HAProxy's health checks reset their
 
 # Healthy application scenarios whose hosts see such resets.
 APPS_HEALTHY_EXCEPT = {"ha-healthy": {"web1": HAPROXY_CHECKS},
-                       "ha-healthy-plain": {"web1": HAPROXY_CHECKS}}
+                       "ha-healthy-plain": {"web1": HAPROXY_CHECKS},
+                       # Alone, the replica cannot see that its primary was asked to stop.
+                       "redis-primary-stopped-first": {"replica": ["connect-refused"]},
+                       # Alone, HAProxy cannot see that its backends were asked to stop.
+                       "ha-backends-stopped-first": {"haproxy": ["connect-refused"]}}
 
 # A server serving one connection at a time, seen from one side: the server accepts the waiting
 # connection once the first one is closed, the waiting client sees its answer come late.
@@ -223,6 +227,7 @@ APPS = {
                             "an ordinary answer from its side"),
     },
     "redis-bind-localhost": {"client": ["connect-refused", "loopback-bound-external-peer"]},
+    "redis-bind-localhost-network": {"client": ["connect-refused", "loopback-bound-external-peer"]},
     "redis-replica-firewalled": {
         "replica": ["connect-never-completed", "connect-filtered"],
         "primary": invisible("the primary never sees the replica's packets; that its connects "

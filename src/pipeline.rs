@@ -127,11 +127,13 @@ pub fn analyse_with(
             reader.report_progress(std::sync::Arc::clone(counter));
         }
     }
-    let replayed = if options.one_thread || readers.len() < 2 {
+    let mut replayed = if options.one_thread || readers.len() < 2 {
         replay_here(&topology, readers, options)
     } else {
         replay_in_threads(&topology, readers, options)?
     };
+    // Whether a trace was filtered is known only once it is read to its end.
+    order::filtered::drop_waits_for_hidden_sends(&mut replayed.outcome, &topology, &replayed.parse);
     if let Some(error) = replayed.parse.iter().find_map(|p| p.read_error.clone()) {
         return Err(PipelineError::Read(error));
     }

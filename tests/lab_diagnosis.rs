@@ -44,10 +44,6 @@ const KNOWN_GAPS: &[(&str, &str)] = &[
 /// two replay checks below skip them. Remove a scenario once it orders cleanly.
 const REPLAY_GAPS: &[(&str, &str)] = &[
     (
-        "healthy-http--curl--nginx--network",
-        "-e trace=network hides nginx's writev/sendfile answer: the order blocks on curl's receive of bytes no traced call sent (the diagnosis says so: filtered-trace)",
-    ),
-    (
         "healthy-tcp-requests--python--socat--record",
         "the order blocks on socat's readiness wait (reported readable with nothing to read); without a config reports data-mismatch, data-unreceived",
     ),
@@ -168,8 +164,10 @@ fn healthy_scenarios_order_completely_without_deviation() {
             dir.display(),
             outcome.blocked
         );
+        // A filtered trace's hidden writes leave deviations that only its note explains.
+        let filtered = analysis.findings.iter().any(|f| f.rule == "filtered-trace");
         assert!(
-            outcome.deviations.is_empty(),
+            outcome.deviations.is_empty() || (filtered && analysis.unexplained.is_empty()),
             "{}: deviations {:?}",
             dir.display(),
             outcome.deviations

@@ -569,6 +569,7 @@ impl<'t> Model<'t> {
             sock,
             related,
             detail,
+            source: None,
         }
     }
 

@@ -68,6 +68,9 @@ pub struct Deviation {
     pub related: Vec<Loc>,
     /// Human detail (addresses, counts), already formatted.
     pub detail: String,
+    /// Where the received bytes came from, when the call names it (a datagram's source).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source: Option<SocketAddr>,
 }
 
 /// The kinds of deviation. Each maps to one or more diagnosis rules.

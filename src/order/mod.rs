@@ -10,6 +10,7 @@
 //! recorded and one head is forced through (see [`priority::force_rank`]) so later findings are
 //! not lost.
 
+pub mod filtered;
 mod observer;
 pub mod priority;
 

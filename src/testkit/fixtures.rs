@@ -84,6 +84,7 @@ pub fn deviation(kind: DeviationKind, at: Loc, on: Option<SockId>) -> Deviation 
         loc: at,
         sock: on,
         related: Vec::new(),
+        source: None,
     }
 }
 

@@ -2,11 +2,13 @@
 //! writes, reads and descriptor flags of its sockets; what only they would show is not checked.
 
 use std::collections::BTreeMap;
+use std::net::SocketAddr;
 
-use super::{deviations, unexplained_unreceived};
+use super::{deviations, lossy_udp_flows, unexplained_unreceived};
 use crate::diagnose::rule::Rule;
 use crate::diagnose::{Claims, Class, Context, Evidence, Finding};
 use crate::model::DeviationKind;
+use crate::order::filtered::{hidden_sender, hides_generic_calls};
 use crate::source::TraceId;
 
 pub const RULE: Rule = Rule {
@@ -29,8 +31,10 @@ or `ioctl` setting O_NONBLOCK; and it hides fork, so its workers appear from now
 Bytes sent with `write` or `sendfile` reach the peer with no traced send, bytes read with
 `read` leave no traced receive, and a socket made nonblocking by `fcntl` looks blocking.
 Reported as information, with what it explains: bytes the peer received from this trace that
-no traced call sent, bytes sent to this trace that no traced call received, and would-block
-results on this trace's sockets, which are not faults here.
+no traced call sent (for a datagram, one from this trace's host when all its traces are
+filtered), bytes sent to this trace that no traced call received, datagrams sent back to the
+address such a hidden write came from, and would-block results on this trace's sockets, which
+are not faults here.
 
 ## Evidence
 The first call of the trace, and the calls the filter explains.
@@ -43,13 +47,11 @@ Precedence: runs before `data-mismatch`, `unexpected-blocking` and `data-unrecei
 what it explains.
 ";
 
-/// Did the filter hide this trace's other calls? Every program reads, writes or closes some
-/// descriptor (the loader alone reads and closes the libraries it maps), so a trace with calls
-/// and none of those was filtered, whatever else the filter let through (`%process`).
+/// Did the filter hide this trace's other calls?
 fn filtered(cx: &Context, trace: TraceId) -> bool {
     cx.parse
         .get(trace.0 as usize)
-        .is_some_and(|p| p.calls > 0 && p.generic_descriptor_calls == 0)
+        .is_some_and(hides_generic_calls)
 }
 
 fn detect(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
@@ -62,21 +64,13 @@ fn detect(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
     })
     .into_iter()
     .filter_map(|(index, d)| {
-        let sock = d.sock?;
         let hidden_in = match d.kind {
             // The bytes came from the peer: its writes may be what the filter hid.
-            DeviationKind::UnknownData => {
-                let (_, c, is_client) = cx.connection_of(sock)?;
-                if is_client {
-                    c.server?.trace
-                } else {
-                    c.client.trace
-                }
-            }
+            DeviationKind::UnknownData => hidden_sender(cx.outcome, cx.topology, cx.parse, d)?,
             // The socket's own program may have set O_NONBLOCK with a call the filter hid.
-            _ => sock.trace,
+            _ => Some(d.sock?.trace).filter(|&t| filtered(cx, t))?,
         };
-        filtered(cx, hidden_in).then_some((hidden_in, index, d))
+        Some((hidden_in, index, d))
     });
     let mut by_trace: BTreeMap<TraceId, Vec<(Option<usize>, Evidence)>> = BTreeMap::new();
     for (trace, index, d) in explained {
@@ -99,6 +93,33 @@ fn detect(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
             .entry(receiver.trace)
             .or_default()
             .push((None, evidence));
+    }
+    // Datagrams back to an address a hidden `write` sent from: the same socket may have read
+    // them with a hidden `read` (a request and its answer over UDP).
+    let hidden_sources: Vec<(SocketAddr, TraceId)> = cx
+        .outcome
+        .deviations
+        .iter()
+        .filter_map(|d| {
+            Some((
+                d.source?,
+                hidden_sender(cx.outcome, cx.topology, cx.parse, d)?,
+            ))
+        })
+        .collect();
+    for (index, flow, _, _) in lossy_udp_flows(cx, claims) {
+        let Some(&(_, receiver)) = hidden_sources
+            .iter()
+            .find(|(a, _)| *a == flow.receiver_addr)
+        else {
+            continue;
+        };
+        super::claim_lossy_flow(cx, claims, index);
+        let evidence = Evidence::new(
+            flow.first_send,
+            "datagrams its peer may have read with hidden calls",
+        );
+        by_trace.entry(receiver).or_default().push((None, evidence));
     }
     let mut findings = Vec::new();
     for (trace, group) in by_trace {
@@ -204,5 +225,37 @@ mod tests {
         )
         .findings;
         assert_eq!(rules_of(&found), ["data-mismatch"]);
+    }
+
+    /// Healthy runs of other programs recorded with `strace -f -tt -e trace=network`: Redis
+    /// and Mosquitto answer with `write`, memcached reads with `read`, socat sends its UDP get
+    /// with `write`, all hidden; only this note is reported.
+    #[test]
+    fn is_the_only_finding_on_recorded_filtered_healthy_runs() {
+        for scenario in [
+            "redis-healthy-network",
+            "mqtt-healthy-network",
+            "mc-healthy-network",
+        ] {
+            let analysis = crate::testkit::rules::recorded("apps", scenario);
+            let rules: std::collections::BTreeSet<_> =
+                analysis.findings.iter().map(|f| f.rule).collect();
+            assert_eq!(
+                rules.into_iter().collect::<Vec<_>>(),
+                [RULE.id],
+                "{scenario}"
+            );
+            assert!(analysis.outcome.blocked.is_empty(), "{scenario}");
+        }
+    }
+
+    /// apps/redis-bind-localhost-network: the refusal of a client by a server bound to loopback
+    /// still shows under the filter.
+    #[test]
+    fn a_filtered_fault_keeps_its_main_finding() {
+        let analysis = crate::testkit::rules::recorded("apps", "redis-bind-localhost-network");
+        let rules: Vec<_> = analysis.findings.iter().map(|f| f.rule).collect();
+        assert!(rules.contains(&"loopback-bound-external-peer"));
+        assert!(rules.contains(&RULE.id));
     }
 }

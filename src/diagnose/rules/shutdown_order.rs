@@ -275,4 +275,15 @@ mod tests {
             .iter()
             .any(|f| f.summary.contains("reset(s) or send(s)")));
     }
+
+    /// apps/redis-primary-stopped-first: the primary is stopped (SIGTERM) before its replica,
+    /// whose reconnects once a second are refused (replica.trace:537) until it is stopped
+    /// itself (:685); nothing else is reported.
+    #[test]
+    fn fires_alone_on_a_recorded_redis_primary_stopped_first() {
+        let analysis = recorded("apps", "redis-primary-stopped-first");
+        let rules: Vec<_> = analysis.findings.iter().map(|f| f.rule).collect();
+        assert_eq!(rules, [RULE.id]);
+        assert!(analysis.findings[0].summary.contains("refused"));
+    }
 }

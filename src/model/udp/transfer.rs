@@ -410,7 +410,7 @@ impl Model<'_> {
             };
             modelled = true;
             let Some((flow, key, matched, len)) = found else {
-                let dev = self.deviation(
+                let mut dev = self.deviation(
                     DeviationKind::UnknownData,
                     ev,
                     Some(id),
@@ -421,6 +421,7 @@ impl Model<'_> {
                         len = d.len
                     ),
                 );
+                dev.source = d.addr;
                 first.get_or_insert(dev);
                 continue;
             };
