@@ -2,10 +2,13 @@
 
 use std::collections::VecDeque;
 
+use smallvec::smallvec;
+
 use super::adopt::{self, Adoption};
 use super::tables::{Slot, SockNo, TableId, Tables};
 use super::{
-    is_stop_signal, FailedSocketCall, FoldStats, ProgramContext, SocketEvent, SyntheticReason,
+    is_stop_signal, EventSocks, FailedSocketCall, FoldStats, ProgramContext, SocketEvent,
+    SyntheticReason,
 };
 use crate::parse::{
     Call, Domain, Errno, FcntlOp, Fd, Outcome, SocketOracle, Syscall, SyscallName, TraceEvent,
@@ -96,7 +99,7 @@ impl SocketOracle for Tables {
 }
 
 /// The sockets a call names, when it reaches the model (`None`: it does not).
-type Named = Option<Vec<(Fd, SockId)>>;
+type Named = Option<EventSocks>;
 
 /// Folds one trace's events into socket events (streaming: memory is bounded by the number of
 /// live descriptors, not by the trace's length).
@@ -210,7 +213,7 @@ impl<I: EventSource> Folder<I> {
         self.release_interrupted();
     }
 
-    fn emit(&mut self, call: Call, socks: Vec<(Fd, SockId)>) {
+    fn emit(&mut self, call: Call, socks: EventSocks) {
         self.stats.socket_events += 1;
         let context = self.context();
         self.push(SocketEvent {
@@ -265,7 +268,7 @@ impl<I: EventSource> Folder<I> {
                 outcome: Outcome::ok(0),
                 fd_info: Vec::new(),
             },
-            socks: vec![(fd, id)],
+            socks: smallvec![(fd, id)],
             synthetic: Some(reason),
             context,
         });
@@ -356,7 +359,7 @@ impl<I: EventSource> Folder<I> {
             self.stats.socket_events += 1;
             self.push(SocketEvent {
                 call: synthetic,
-                socks: vec![(fd, id)],
+                socks: smallvec![(fd, id)],
                 synthetic: Some(SyntheticReason::Adopted),
                 context,
             });
@@ -501,7 +504,7 @@ impl<I: EventSource> Folder<I> {
                 user,
             };
             self.bind_fd(table, fd, slot, call, SyntheticReason::DupOver);
-            Some(vec![(fd, self.id(n))])
+            Some(smallvec![(fd, self.id(n))])
         } else {
             if domain == Domain::Unix {
                 self.bind_channel(table, fd, call);
@@ -550,7 +553,7 @@ impl<I: EventSource> Folder<I> {
             self.stats.non_socket_calls += 1;
             return None;
         };
-        let mut socks = vec![listener];
+        let mut socks: EventSocks = smallvec![listener];
         if let Some(nfd) = new_fd {
             let n = self.new_socket();
             let user = call.pid;
@@ -578,7 +581,7 @@ impl<I: EventSource> Folder<I> {
             self.forget(n);
         }
         if last.is_some() || !ok {
-            Some(vec![(fd, self.id(n))])
+            Some(smallvec![(fd, self.id(n))])
         } else {
             self.stats.duplicate_closes += 1;
             None
@@ -591,7 +594,7 @@ impl<I: EventSource> Folder<I> {
             return None;
         };
         let wanted: Vec<Fd> = fds.iter().map(|w| w.fd).collect();
-        let socks: Vec<(Fd, SockId)> = wanted
+        let socks: EventSocks = wanted
             .into_iter()
             .filter_map(|fd| self.resolve(table, fd, call.pid))
             .collect();
@@ -610,7 +613,7 @@ impl<I: EventSource> Folder<I> {
     /// A call on one existing descriptor (bind, connect, send, recv, options...).
     fn fold_plain(&mut self, table: TableId, call: &Call) -> Named {
         let fd = call.syscall.primary_fd()?;
-        let mut socks = Vec::with_capacity(2);
+        let mut socks = EventSocks::new();
         match self.resolve(table, fd, call.pid) {
             Some(s) => socks.push(s),
             None => match self.adoption_for(table, call, fd) {
