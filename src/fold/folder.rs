@@ -98,6 +98,17 @@ impl SocketOracle for Tables {
     }
 }
 
+/// A call a signal interrupted (EINTR, or `?` ERESTARTSYS and kin: to be restarted), traced
+/// with timestamps but without `-T`: the next line may show when the signal came, which dates
+/// its end, so it is held back until then.
+fn held_until_dated(call: &Call) -> bool {
+    let interrupted = call
+        .outcome
+        .errno
+        .is_some_and(|e| e == Errno::EINTR || e.is_restart());
+    interrupted && call.duration.is_none() && call.time.is_some()
+}
+
 /// The sockets a call names, when it reaches the model (`None`: it does not).
 type Named = Option<EventSocks>;
 
@@ -116,9 +127,8 @@ pub struct Folder<I> {
     finished: bool,
     /// A stop signal has reached the program (see [`ProgramContext::Stopping`]).
     stopping: bool,
-    /// A call that a signal interrupted (EINTR, or `?` ERESTARTSYS and kin: to be restarted),
-    /// traced without `-T`: held back until the next
-    /// line shows whether the signal's delivery, in the same process, dates its end.
+    /// A call that a signal interrupted, held back until the next line shows whether the
+    /// signal's delivery, in the same process, dates its end (see [`held_until_dated`]).
     interrupted: Option<SocketEvent>,
     /// After the last event: the sockets still open, closed one per call to `next`, so a
     /// trace ending with a million open sockets never holds a million close events at once.
@@ -181,12 +191,7 @@ impl<I: EventSource> Folder<I> {
     /// Queues an event, after any interrupted call held back (the order stays the trace's).
     fn push(&mut self, event: SocketEvent) {
         self.release_interrupted();
-        let call = &event.call;
-        let interrupted = call
-            .outcome
-            .errno
-            .is_some_and(|e| e == Errno::EINTR || e.is_restart());
-        if interrupted && call.duration.is_none() && call.time.is_some() {
+        if held_until_dated(&event.call) {
             self.interrupted = Some(event);
         } else {
             self.ready.push_back(event);
@@ -213,15 +218,23 @@ impl<I: EventSource> Folder<I> {
         self.release_interrupted();
     }
 
-    fn emit(&mut self, call: Call, socks: EventSocks) {
+    /// Makes a call's event. It is handed back when it may go out at once (nothing queued or
+    /// held before it, nothing to hold it for), sparing the queue's two moves of an event;
+    /// otherwise it is queued.
+    fn emit(&mut self, call: Call, socks: EventSocks) -> Option<SocketEvent> {
         self.stats.socket_events += 1;
         let context = self.context();
-        self.push(SocketEvent {
+        let event = SocketEvent {
             call,
             socks,
             synthetic: None,
             context,
-        });
+        };
+        if self.ready.is_empty() && self.interrupted.is_none() && !held_until_dated(&event.call) {
+            return Some(event);
+        }
+        self.push(event);
+        None
     }
 
     /// The program's context for what it does now.
@@ -649,13 +662,13 @@ impl<I: EventSource> Folder<I> {
         }
     }
 
-    fn fold_event(&mut self, event: TraceEvent) {
+    /// Folds one event; a call's event that may go out at once is handed back (see `emit`).
+    fn fold_event(&mut self, event: TraceEvent) -> Option<SocketEvent> {
         match event {
             TraceEvent::Call(call) => {
                 self.last = Some((call.loc, call.pid, call.time));
-                if let Some(socks) = self.fold_call(&call) {
-                    self.emit(call, socks);
-                }
+                let socks = self.fold_call(&call)?;
+                self.emit(call, socks)
             }
             TraceEvent::Process {
                 loc,
@@ -699,6 +712,7 @@ impl<I: EventSource> Folder<I> {
                         self.push_synthetic_close(sock, loc, pid, time, reason);
                     }
                 }
+                None
             }
         }
     }
@@ -751,7 +765,11 @@ impl<I: EventSource> Iterator for Folder<I> {
                 return None;
             }
             match self.events.next_knowing(&self.tables) {
-                Some(event) => self.fold_event(event),
+                Some(event) => {
+                    if let Some(ready) = self.fold_event(event) {
+                        return Some(ready);
+                    }
+                }
                 None => self.finish(),
             }
         }
