@@ -460,9 +460,7 @@ impl State {
                 // The merged call keeps the time it started at; the time it resumed at gives
                 // its duration when `-T` does not.
                 let resumed_at = self.clock.time(stamp).ok().flatten();
-                let Some(known) = self.lookup(name, stats) else {
-                    return None;
-                };
+                let known = self.lookup(name, stats)?;
                 let Some(start) = self.pending.resume(pid, known) else {
                     let error = ParseError::at(Part::ResumedWithoutStart, text);
                     self.parse_error(stats, loc, error, text);
