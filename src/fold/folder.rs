@@ -2,10 +2,13 @@
 
 use std::collections::VecDeque;
 
+use smallvec::smallvec;
+
 use super::adopt::{self, Adoption};
 use super::tables::{Slot, SockNo, TableId, Tables};
 use super::{
-    is_stop_signal, FailedSocketCall, FoldStats, ProgramContext, SocketEvent, SyntheticReason,
+    is_stop_signal, EventSocks, FailedSocketCall, FoldStats, ProgramContext, SocketEvent,
+    SyntheticReason,
 };
 use crate::parse::{
     Call, Domain, Errno, FcntlOp, Fd, Outcome, SocketOracle, Syscall, SyscallName, TraceEvent,
@@ -95,8 +98,19 @@ impl SocketOracle for Tables {
     }
 }
 
+/// A call a signal interrupted (EINTR, or `?` ERESTARTSYS and kin: to be restarted), traced
+/// with timestamps but without `-T`: the next line may show when the signal came, which dates
+/// its end, so it is held back until then.
+fn held_until_dated(call: &Call) -> bool {
+    let interrupted = call
+        .outcome
+        .errno
+        .is_some_and(|e| e == Errno::EINTR || e.is_restart());
+    interrupted && call.duration.is_none() && call.time.is_some()
+}
+
 /// The sockets a call names, when it reaches the model (`None`: it does not).
-type Named = Option<Vec<(Fd, SockId)>>;
+type Named = Option<EventSocks>;
 
 /// Folds one trace's events into socket events (streaming: memory is bounded by the number of
 /// live descriptors, not by the trace's length).
@@ -113,9 +127,8 @@ pub struct Folder<I> {
     finished: bool,
     /// A stop signal has reached the program (see [`ProgramContext::Stopping`]).
     stopping: bool,
-    /// A call that a signal interrupted (EINTR, or `?` ERESTARTSYS and kin: to be restarted),
-    /// traced without `-T`: held back until the next
-    /// line shows whether the signal's delivery, in the same process, dates its end.
+    /// A call that a signal interrupted, held back until the next line shows whether the
+    /// signal's delivery, in the same process, dates its end (see [`held_until_dated`]).
     interrupted: Option<SocketEvent>,
     /// After the last event: the sockets still open, closed one per call to `next`, so a
     /// trace ending with a million open sockets never holds a million close events at once.
@@ -178,12 +191,7 @@ impl<I: EventSource> Folder<I> {
     /// Queues an event, after any interrupted call held back (the order stays the trace's).
     fn push(&mut self, event: SocketEvent) {
         self.release_interrupted();
-        let call = &event.call;
-        let interrupted = call
-            .outcome
-            .errno
-            .is_some_and(|e| e == Errno::EINTR || e.is_restart());
-        if interrupted && call.duration.is_none() && call.time.is_some() {
+        if held_until_dated(&event.call) {
             self.interrupted = Some(event);
         } else {
             self.ready.push_back(event);
@@ -210,15 +218,23 @@ impl<I: EventSource> Folder<I> {
         self.release_interrupted();
     }
 
-    fn emit(&mut self, call: Call, socks: Vec<(Fd, SockId)>) {
+    /// Makes a call's event. It is handed back when it may go out at once (nothing queued or
+    /// held before it, nothing to hold it for), sparing the queue's two moves of an event;
+    /// otherwise it is queued.
+    fn emit(&mut self, call: Call, socks: EventSocks) -> Option<SocketEvent> {
         self.stats.socket_events += 1;
         let context = self.context();
-        self.push(SocketEvent {
+        let event = SocketEvent {
             call,
             socks,
             synthetic: None,
             context,
-        });
+        };
+        if self.ready.is_empty() && self.interrupted.is_none() && !held_until_dated(&event.call) {
+            return Some(event);
+        }
+        self.push(event);
+        None
     }
 
     /// The program's context for what it does now.
@@ -265,7 +281,7 @@ impl<I: EventSource> Folder<I> {
                 outcome: Outcome::ok(0),
                 fd_info: Vec::new(),
             },
-            socks: vec![(fd, id)],
+            socks: smallvec![(fd, id)],
             synthetic: Some(reason),
             context,
         });
@@ -356,7 +372,7 @@ impl<I: EventSource> Folder<I> {
             self.stats.socket_events += 1;
             self.push(SocketEvent {
                 call: synthetic,
-                socks: vec![(fd, id)],
+                socks: smallvec![(fd, id)],
                 synthetic: Some(SyntheticReason::Adopted),
                 context,
             });
@@ -501,7 +517,7 @@ impl<I: EventSource> Folder<I> {
                 user,
             };
             self.bind_fd(table, fd, slot, call, SyntheticReason::DupOver);
-            Some(vec![(fd, self.id(n))])
+            Some(smallvec![(fd, self.id(n))])
         } else {
             if domain == Domain::Unix {
                 self.bind_channel(table, fd, call);
@@ -550,7 +566,7 @@ impl<I: EventSource> Folder<I> {
             self.stats.non_socket_calls += 1;
             return None;
         };
-        let mut socks = vec![listener];
+        let mut socks: EventSocks = smallvec![listener];
         if let Some(nfd) = new_fd {
             let n = self.new_socket();
             let user = call.pid;
@@ -578,7 +594,7 @@ impl<I: EventSource> Folder<I> {
             self.forget(n);
         }
         if last.is_some() || !ok {
-            Some(vec![(fd, self.id(n))])
+            Some(smallvec![(fd, self.id(n))])
         } else {
             self.stats.duplicate_closes += 1;
             None
@@ -591,7 +607,7 @@ impl<I: EventSource> Folder<I> {
             return None;
         };
         let wanted: Vec<Fd> = fds.iter().map(|w| w.fd).collect();
-        let socks: Vec<(Fd, SockId)> = wanted
+        let socks: EventSocks = wanted
             .into_iter()
             .filter_map(|fd| self.resolve(table, fd, call.pid))
             .collect();
@@ -610,7 +626,7 @@ impl<I: EventSource> Folder<I> {
     /// A call on one existing descriptor (bind, connect, send, recv, options...).
     fn fold_plain(&mut self, table: TableId, call: &Call) -> Named {
         let fd = call.syscall.primary_fd()?;
-        let mut socks = Vec::with_capacity(2);
+        let mut socks = EventSocks::new();
         match self.resolve(table, fd, call.pid) {
             Some(s) => socks.push(s),
             None => match self.adoption_for(table, call, fd) {
@@ -646,13 +662,13 @@ impl<I: EventSource> Folder<I> {
         }
     }
 
-    fn fold_event(&mut self, event: TraceEvent) {
+    /// Folds one event; a call's event that may go out at once is handed back (see `emit`).
+    fn fold_event(&mut self, event: TraceEvent) -> Option<SocketEvent> {
         match event {
             TraceEvent::Call(call) => {
                 self.last = Some((call.loc, call.pid, call.time));
-                if let Some(socks) = self.fold_call(&call) {
-                    self.emit(call, socks);
-                }
+                let socks = self.fold_call(&call)?;
+                self.emit(call, socks)
             }
             TraceEvent::Process {
                 loc,
@@ -696,6 +712,7 @@ impl<I: EventSource> Folder<I> {
                         self.push_synthetic_close(sock, loc, pid, time, reason);
                     }
                 }
+                None
             }
         }
     }
@@ -748,7 +765,11 @@ impl<I: EventSource> Iterator for Folder<I> {
                 return None;
             }
             match self.events.next_knowing(&self.tables) {
-                Some(event) => self.fold_event(event),
+                Some(event) => {
+                    if let Some(ready) = self.fold_event(event) {
+                        return Some(ready);
+                    }
+                }
                 None => self.finish(),
             }
         }

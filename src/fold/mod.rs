@@ -18,6 +18,7 @@ pub use display::show_addr;
 pub use folder::{EventSource, Folder};
 
 use serde::Serialize;
+use smallvec::SmallVec;
 
 use crate::parse::{Call, Errno, Fd, SyscallName};
 use crate::source::{Loc, SockId};
@@ -29,7 +30,7 @@ pub struct SocketEvent {
     pub call: Call,
     /// The tracked sockets this call names: `(fd in the call, socket)`. For socket/accept the new
     /// descriptor is included.
-    pub socks: Vec<(Fd, SockId)>,
+    pub socks: EventSocks,
     /// Why fold made this event up, when the trace has no such line.
     pub synthetic: Option<SyntheticReason>,
     /// What the program was doing when this event happened: for a close, whether the program
@@ -43,6 +44,10 @@ impl SocketEvent {
         self.socks.iter().find(|(f, _)| *f == fd).map(|(_, s)| *s)
     }
 }
+
+/// The sockets one event names. A call names one socket, an accept or a copy between sockets
+/// two; only a readiness wait names more, so two are held inline: no allocation per event.
+pub type EventSocks = SmallVec<[(Fd, SockId); 2]>;
 
 /// Why a close was synthesised.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

@@ -214,6 +214,7 @@ impl FileParser {
             let line_no = self.lines.line_no() + 1;
             let next = self.lines.next_line();
             let state = &mut self.state;
+            let mut direct = None;
             match next {
                 Err(error) => {
                     // Lines past the error are lost: the caller must not diagnose a partial
@@ -234,12 +235,15 @@ impl FileParser {
                 }
                 Ok(Some(Line::Text(text))) => {
                     stats.lines += 1;
-                    state.line(text, line_no, stats, oracle);
+                    direct = state.line(text, line_no, stats, oracle);
                 }
             }
             let bytes = self.lines.bytes();
             stats.bytes += bytes - self.state.bytes_counted;
             self.state.bytes_counted = bytes;
+            if direct.is_some() {
+                return direct;
+            }
         }
     }
 }
@@ -328,11 +332,10 @@ impl State {
         line_no: u64,
         stats: &mut ParseStats,
         oracle: Option<&dyn SocketOracle>,
-    ) {
+    ) -> Option<TraceEvent> {
         if let Some((mut carry, first_line)) = self.carry.take() {
             carry.extend_from_slice(text);
-            self.handle(&carry, first_line, stats, None);
-            return;
+            return self.handle(&carry, first_line, stats, None);
         }
         let cut_at = match text.ends_with(b" attached") {
             true => attach_note_start(text),
@@ -342,23 +345,27 @@ impl State {
             // `clone(...strace: Process 474 attached` + next line `) = 474`.
             self.carry = Some((text.get(..at).unwrap_or_default().to_vec(), line_no));
             stats.skipped += 1;
-            return;
+            return None;
         }
-        self.handle(text, line_no, stats, oracle);
+        self.handle(text, line_no, stats, oracle)
     }
 
+    /// Reads one line; an event that may go out at once is handed back (see `hand_on`).
     fn handle(
         &mut self,
         text: &[u8],
         line_no: u64,
         stats: &mut ParseStats,
         oracle: Option<&dyn SocketOracle>,
-    ) {
+    ) -> Option<TraceEvent> {
         self.current_line = line_no;
         let loc = self.loc(line_no);
         let frame = match frame::frame(text) {
             Ok(frame) => frame,
-            Err(error) => return self.parse_error(stats, loc, error, text),
+            Err(error) => {
+                self.parse_error(stats, loc, error, text);
+                return None;
+            }
         };
         let pid = self.pid_of(frame.pid);
         let stamp = frame.stamp;
@@ -367,7 +374,10 @@ impl State {
             () => {
                 match self.clock.time(stamp) {
                     Ok(time) => time,
-                    Err(error) => return self.parse_error(stats, loc, error, text),
+                    Err(error) => {
+                        self.parse_error(stats, loc, error, text);
+                        return None;
+                    }
                 }
             };
         }
@@ -395,7 +405,8 @@ impl State {
             Body::Call { name, tail, packed } => {
                 let packed = packed.or_else(|| names::pack(name));
                 let Some(known) = self.lookup_packed(name, packed, stats) else {
-                    return self.clock.pass(stamp);
+                    self.clock.pass(stamp);
+                    return None;
                 };
                 if let Some(oracle) = oracle.filter(|_| self.in_step()) {
                     let unread = unread_candidate(known, tail);
@@ -403,7 +414,7 @@ impl State {
                         stats.count_call(known);
                         stats.calls_not_read += 1;
                         self.last_unread = Some((loc, pid, self.clock.time(stamp).ok().flatten()));
-                        return;
+                        return None;
                     }
                 }
                 let time = time!();
@@ -417,7 +428,7 @@ impl State {
                 match parsed {
                     Ok(call) => {
                         stats.count_call(known);
-                        self.emit(TraceEvent::Call(call));
+                        return self.hand_on(TraceEvent::Call(call));
                     }
                     // Its arguments were never all printed and cannot be read: a call that never
                     // returned, counted only.
@@ -427,7 +438,8 @@ impl State {
             }
             Body::Unfinished { name, head } => {
                 let Some(known) = self.lookup(name, stats) else {
-                    return self.clock.pass(stamp);
+                    self.clock.pass(stamp);
+                    return None;
                 };
                 let pending = Pending {
                     name: known,
@@ -448,18 +460,18 @@ impl State {
                 // The merged call keeps the time it started at; the time it resumed at gives
                 // its duration when `-T` does not.
                 let resumed_at = self.clock.time(stamp).ok().flatten();
-                let Some(known) = self.lookup(name, stats) else {
-                    return;
-                };
+                let known = self.lookup(name, stats)?;
                 let Some(start) = self.pending.resume(pid, known) else {
                     let error = ParseError::at(Part::ResumedWithoutStart, text);
-                    return self.parse_error(stats, loc, error, text);
+                    self.parse_error(stats, loc, error, text);
+                    return None;
                 };
                 self.reserved.remove(&(start.loc.line, pid));
                 self.resumed(start, rest, pid, (loc, resumed_at), stats);
                 self.flush_deferred();
             }
         }
+        None
     }
 
     fn resumed(
@@ -651,6 +663,21 @@ impl State {
             &mut self.epoll_cookies,
             &mut self.tokens,
         )
+    }
+
+    /// Hands `event` back when it may go out at once: nothing is queued, held or deferred
+    /// before it, so queueing it would only move it in and out again. Otherwise it is emitted.
+    fn hand_on(&mut self, event: TraceEvent) -> Option<TraceEvent> {
+        let direct = !self.pids.resolving
+            && self.ready.is_empty()
+            && self.reserved.is_empty()
+            && self.deferred.is_empty();
+        if direct {
+            self.note_child(&event);
+            return Some(event);
+        }
+        self.emit(event);
+        None
     }
 
     fn emit(&mut self, event: TraceEvent) {
