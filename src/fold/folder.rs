@@ -98,15 +98,20 @@ impl SocketOracle for Tables {
     }
 }
 
-/// A call a signal interrupted (EINTR, or `?` ERESTARTSYS and kin: to be restarted), traced
-/// with timestamps but without `-T`: the next line may show when the signal came, which dates
-/// its end, so it is held back until then.
-fn held_until_dated(call: &Call) -> bool {
+/// Events held back one event, to learn from the next line: a call a signal interrupted (EINTR,
+/// or `?` ERESTARTSYS and kin: to be restarted), traced with timestamps but without `-T`, since
+/// the signal's delivery in the same process dates its end; and a socket's own close, since the
+/// process's exit with status 0 right after it means the connection ended as the program
+/// finished its work.
+fn held_back(event: &SocketEvent) -> bool {
+    let call = &event.call;
     let interrupted = call
         .outcome
         .errno
         .is_some_and(|e| e == Errno::EINTR || e.is_restart());
-    interrupted && call.duration.is_none() && call.time.is_some()
+    let untimed_interruption = interrupted && call.duration.is_none() && call.time.is_some();
+    let closed = matches!(call.syscall, Syscall::Close { .. }) && event.synthetic.is_none();
+    untimed_interruption || closed
 }
 
 /// The sockets a call names, when it reaches the model (`None`: it does not).
@@ -127,8 +132,7 @@ pub struct Folder<I> {
     finished: bool,
     /// A stop signal has reached the program (see [`ProgramContext::Stopping`]).
     stopping: bool,
-    /// A call that a signal interrupted, held back until the next line shows whether the
-    /// signal's delivery, in the same process, dates its end (see [`held_until_dated`]).
+    /// An event held back one event to learn what comes next (see [`held_back`]).
     interrupted: Option<SocketEvent>,
     /// After the last event: the sockets still open, closed one per call to `next`, so a
     /// trace ending with a million open sockets never holds a million close events at once.
@@ -191,7 +195,7 @@ impl<I: EventSource> Folder<I> {
     /// Queues an event, after any interrupted call held back (the order stays the trace's).
     fn push(&mut self, event: SocketEvent) {
         self.release_interrupted();
-        if held_until_dated(&event.call) {
+        if held_back(&event) {
             self.interrupted = Some(event);
         } else {
             self.ready.push_back(event);
@@ -208,7 +212,9 @@ impl<I: EventSource> Folder<I> {
     /// came just before, with EINTR or ERESTART*) ended then. Without `-T` nothing else tells how long a
     /// wait cut short by a stop signal had waited.
     fn date_interrupted_call(&mut self, pid: u32, time: Option<f64>) {
-        if let Some(held) = self.interrupted.as_mut().filter(|h| h.call.pid == pid) {
+        let interrupted =
+            |h: &&mut SocketEvent| h.call.pid == pid && h.call.outcome.errno.is_some();
+        if let Some(held) = self.interrupted.as_mut().filter(interrupted) {
             held.call.duration = held
                 .call
                 .time
@@ -230,7 +236,7 @@ impl<I: EventSource> Folder<I> {
             synthetic: None,
             context,
         };
-        if self.ready.is_empty() && self.interrupted.is_none() && !held_until_dated(&event.call) {
+        if self.ready.is_empty() && self.interrupted.is_none() && !held_back(&event) {
             return Some(event);
         }
         self.push(event);
@@ -684,6 +690,13 @@ impl<I: EventSource> Folder<I> {
                             ProgramContext::Running if code == 0 => ProgramContext::Finished,
                             other => other,
                         };
+                        // A close that was the process's last act before a successful exit
+                        // ended the connection as the program finished its work.
+                        if let Some(held) = self.interrupted.as_mut().filter(|h| {
+                            h.call.pid == pid && matches!(h.call.syscall, Syscall::Close { .. })
+                        }) {
+                            held.context = context;
+                        }
                         Some((SyntheticReason::ProcessExit, context))
                     }
                     Killed { signal } => {

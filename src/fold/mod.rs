@@ -82,8 +82,8 @@ pub enum ProgramContext {
     /// peers' troubles afterwards are a fault; after a stop request it ends a shutdown that
     /// took too long, and the program was stopping already.
     Stopping,
-    /// The last process holding the descriptor exited with status 0 without closing it: its
-    /// work was done.
+    /// The last process holding the descriptor exited with status 0 without closing it, or
+    /// closed it as its last act before that exit: its work was done.
     Finished,
 }
 

@@ -664,3 +664,32 @@ fn a_call_to_be_restarted_ends_when_its_signal_comes_too() {
     let lasted = accept.call.duration.expect("dated by the SIGTERM line");
     assert!((lasted - 0.004386).abs() < 1e-6, "{lasted}");
 }
+
+/// mosquitto_sub after its one message (apps/mqtt-subscriber-done, subscriber.trace:58-62):
+/// it closes its connection, then exits with status 0. A close that was the process's last act
+/// before a successful exit ends the connection as the program finished; a close followed by
+/// more work is an ordinary close.
+const SUBSCRIBER_DONE: &str = "\
+2862  1796600427.712000 socket(AF_INET, SOCK_STREAM, IPPROTO_TCP) = 5<TCP:[114990]> <0.000020>
+2862  1796600427.712100 connect(5<TCP:[114990]>, {sa_family=AF_INET, sin_port=htons(1883), sin_addr=inet_addr(\"10.78.1.10\")}, 16) = 0 <0.000300>
+2862  1796600428.222369 close(5<TCP:[10.78.1.21:46346->10.78.1.10:1883]>) = 0 <0.000095>
+2862  1796600428.222527 close(3<UNIX-STREAM:[114981->114982]>) = 0 <0.000020>
+2862  1796600428.222786 exit_group(0)   = ?
+2862  1796600428.223183 +++ exited with 0 +++
+";
+
+#[test]
+fn a_close_just_before_a_successful_exit_is_the_program_finishing() {
+    let (events, _) = fold_text("subscriber-done", SUBSCRIBER_DONE);
+    assert_eq!(close_contexts(&events), [(3, ProgramContext::Finished)]);
+    let more_work = SUBSCRIBER_DONE.replace(
+        "2862  1796600428.222527 close(3<UNIX-STREAM:[114981->114982]>) = 0 <0.000020>\n",
+        "2862  1796600428.222527 socket(AF_INET, SOCK_DGRAM, IPPROTO_UDP) = 6<UDP:[114999]> <0.000020>\n",
+    );
+    let (events, _) = fold_text("subscriber-more", &more_work);
+    // The UDP socket it still held is closed by the exit itself.
+    assert_eq!(
+        close_contexts(&events),
+        [(3, ProgramContext::Running), (6, ProgramContext::Finished)]
+    );
+}

@@ -18,10 +18,12 @@ pub const RULE: Rule = Rule {
 const EXPLANATION: &str = "\
 ## What it detects
 A server-side socket that saw a reset, or sent into the connection after its client had closed,
-where the client had received an answer on the connection and its end closed because the client
-program exited with status 0 while it still held the connection. Leaving a connection to the kernel at exit is common (command-line clients
-such as etcdctl, redis-cli or curl with HTTP/2): bytes the server sends after, or that arrive
-unread, make Linux answer with a reset.
+where the client had received an answer on the connection and its end closed as the client
+program finished: it exited with status 0 while it still held the connection, or closed it as
+its last act before exiting with status 0 (mosquitto_sub after its one message). Leaving a
+connection to the kernel at exit is common (command-line clients such as etcdctl, redis-cli or
+curl with HTTP/2): bytes the server sends after, or that arrive unread, make Linux answer with a
+reset.
 
 ## Why it matters
 The client received an answer and reported success, so it had what it came for; what the server sent afterwards (a
@@ -53,8 +55,8 @@ fn detect(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
         let finding = RULE
             .finding(
                 format!(
-                    "{} saw its client exit successfully with the connection open; the server's \
-                     {} later reset(s) or send(s) were not needed",
+                    "{} saw its client finish and exit successfully; the server's {} later \
+                     reset(s) or send(s) were not needed",
                     subject(cx, trace, sock),
                     group.len()
                 ),
@@ -62,8 +64,8 @@ fn detect(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
                  client can close its connection before it exits",
             )
             .with_fact(
-                "because: the client program exited with status 0 while it held the connection: \
-                 it had what it needed",
+                "because: the client program exited with status 0 holding the connection, or \
+                 right after closing it: it had what it needed",
             );
         findings.push(explained_connection_failures(
             cx,
@@ -136,5 +138,14 @@ mod tests {
             .iter()
             .any(|f| f.rule == RULE.id
                 && f.evidence.iter().any(|e| e.call.contains("exited with 0"))));
+    }
+
+    /// apps/mqtt-subscriber-done: mosquitto_sub closes its connection and exits 0 while the
+    /// broker still has messages for it; the broker's next write fails with EPIPE.
+    #[test]
+    fn fires_on_a_recorded_subscriber_that_closed_and_exited() {
+        let analysis = recorded("apps", "mqtt-subscriber-done");
+        let rules: Vec<&str> = analysis.findings.iter().map(|f| f.rule).collect();
+        assert_eq!(rules, [RULE.id], "{rules:?}");
     }
 }
