@@ -192,6 +192,19 @@ impl<I: EventSource> Folder<I> {
         n
     }
 
+    /// A new socket on descriptor `fd` of `table` (socket, accept): whatever `fd` named before
+    /// is closed over.
+    fn open_socket(&mut self, table: TableId, fd: Fd, cloexec: bool, call: &Call) -> SockId {
+        let sock = self.new_socket();
+        let slot = Slot {
+            sock,
+            cloexec,
+            user: call.pid,
+        };
+        self.bind_fd(table, fd, slot, call, SyntheticReason::DupOver);
+        self.id(sock)
+    }
+
     /// Queues an event, after any interrupted call held back (the order stays the trace's).
     fn push(&mut self, event: SocketEvent) {
         self.release_interrupted();
@@ -515,15 +528,7 @@ impl<I: EventSource> Folder<I> {
         cloexec: bool,
     ) -> Named {
         if matches!(domain, Domain::Inet | Domain::Inet6) {
-            let n = self.new_socket();
-            let user = call.pid;
-            let slot = Slot {
-                sock: n,
-                cloexec,
-                user,
-            };
-            self.bind_fd(table, fd, slot, call, SyntheticReason::DupOver);
-            Some(smallvec![(fd, self.id(n))])
+            Some(smallvec![(fd, self.open_socket(table, fd, cloexec, call))])
         } else {
             if domain == Domain::Unix {
                 self.bind_channel(table, fd, call);
@@ -574,15 +579,7 @@ impl<I: EventSource> Folder<I> {
         };
         let mut socks: EventSocks = smallvec![listener];
         if let Some(nfd) = new_fd {
-            let n = self.new_socket();
-            let user = call.pid;
-            let slot = Slot {
-                sock: n,
-                cloexec,
-                user,
-            };
-            self.bind_fd(table, nfd, slot, call, SyntheticReason::DupOver);
-            socks.push((nfd, self.id(n)));
+            socks.push((nfd, self.open_socket(table, nfd, cloexec, call)));
         }
         Some(socks)
     }
