@@ -495,3 +495,19 @@ fn socat_relays_through_select() {
         .iter()
         .any(|c| c.name == SyscallName::Pselect6 || c.name == SyscallName::Select));
 }
+
+/// `-z` (successful calls only): strace 6 prints the tail of a call that was `<unfinished ...>`
+/// on the next line as bare text, with no pid and no `<... resumed>`; it completes that call.
+#[test]
+fn tcp_pair_successful_calls_only() {
+    let (events, stats) = read("tcp_pair.f-z.strace");
+    assert_eq!(stats.unparsed, 0, "{:#?}", stats.first_unparsed);
+    assert_eq!(stats.merged_unfinished, 1, "{stats:#?}");
+    let all: Vec<&Call> = calls(&events).collect();
+    let poll = all
+        .iter()
+        .find(|c| c.name == SyscallName::Poll && matches!(c.syscall, Syscall::Wait { .. }))
+        .expect("the merged poll");
+    assert_eq!(poll.outcome.value, Some(1));
+    assert!(all.iter().all(|c| c.outcome.errno.is_none()));
+}

@@ -112,6 +112,14 @@ struct PidGuess {
     children: Vec<(u32, Loc)>,
 }
 
+/// An `<unfinished ...>` call whose tail may come next as a bare line.
+enum Unfinished {
+    /// A recognised call, pending for this pid.
+    Pending(u32),
+    /// An ignored call, by name: its tail is counted as the call was.
+    Ignored(Box<[u8]>),
+}
+
 pub struct FileParser {
     lines: LineReader<crate::input::Stream>,
     state: State,
@@ -137,6 +145,10 @@ struct State {
     deferred: Vec<(u64, TraceEvent)>,
     /// The line being handled.
     current_line: u64,
+    /// The `<unfinished ...>` call the line just before started. With `-z` (successful calls
+    /// only) strace 6 prints such a call's tail on the next line as bare text, with no pid and
+    /// no `<... resumed>`.
+    after_unfinished: Option<Unfinished>,
     names: CallNames,
     recent_decorations: RecentDecorations,
     epoll_cookies: EpollCookies,
@@ -180,6 +192,7 @@ impl FileParser {
                 reserved: BTreeSet::new(),
                 deferred: Vec::new(),
                 current_line: 0,
+                after_unfinished: None,
                 names: CallNames::default(),
                 recent_decorations: RecentDecorations::default(),
                 epoll_cookies: EpollCookies::default(),
@@ -360,10 +373,24 @@ impl State {
     ) -> Option<TraceEvent> {
         self.current_line = line_no;
         let loc = self.loc(line_no);
+        let after_unfinished = self.after_unfinished.take();
         let frame = match frame::frame(text) {
             Ok(frame) => frame,
             Err(error) => {
-                self.parse_error(stats, loc, error, text);
+                match after_unfinished {
+                    Some(Unfinished::Pending(pid)) => match self.pending.take(pid) {
+                        Some(start) => {
+                            self.reserved.remove(&(start.loc.line, pid));
+                            self.resumed(start, text, pid, (loc, None), stats);
+                            self.flush_deferred();
+                        }
+                        None => self.parse_error(stats, loc, error, text),
+                    },
+                    Some(Unfinished::Ignored(name)) => {
+                        let _ = self.lookup(&name, stats);
+                    }
+                    None => self.parse_error(stats, loc, error, text),
+                }
                 return None;
             }
         };
@@ -438,6 +465,7 @@ impl State {
             }
             Body::Unfinished { name, head } => {
                 let Some(known) = self.lookup(name, stats) else {
+                    self.after_unfinished = Some(Unfinished::Ignored(name.into()));
                     self.clock.pass(stamp);
                     return None;
                 };
@@ -450,6 +478,7 @@ impl State {
                 if acts_at_start(known) {
                     self.reserved.insert((line_no, pid));
                 }
+                self.after_unfinished = Some(Unfinished::Pending(pid));
                 if let Some(lost) = self.pending.start(pid, pending) {
                     // The earlier call of this pid never resumed.
                     stats.unfinished_at_end += 1;
@@ -979,6 +1008,35 @@ mod tests {
                 _ => None,
             })
             .collect()
+    }
+
+    // `strace -f -tt -z`: the tail of an unfinished call comes on the next line, bare.
+    #[test]
+    fn a_bare_tail_after_an_unfinished_call_completes_it() {
+        let (events, stats) = events_of(
+            "4156  01:05:50.318629 close(3 <unfinished ...>\n\
+             )                                       = 0\n\
+             4278  01:05:51.229915 read(3,  <unfinished ...>\n\
+             \"\", 4096)                               = 0\n\
+             4156  01:05:50.318666 --- SIGCHLD {si_signo=SIGCHLD, si_code=CLD_EXITED, si_pid=4173, si_uid=0, si_status=0, si_utime=0, si_stime=0} ---\n",
+        );
+        assert_eq!(stats.unparsed, 0, "{:?}", stats.first_unparsed);
+        assert_eq!(stats.merged_unfinished, 2);
+        let closes = calls_named(&events, SyscallName::Close);
+        assert_eq!((closes.len(), closes[0].pid), (1, 4156));
+        let reads = calls_named(&events, SyscallName::Read);
+        assert_eq!((reads.len(), reads[0].outcome.value), (1, Some(0)));
+        assert_eq!(reads[0].loc.line, 3, "the line it started at");
+    }
+
+    // A line no call was left unfinished before is still unparsed.
+    #[test]
+    fn a_bare_line_without_an_unfinished_call_before_it_is_unparsed() {
+        let (_, stats) = events_of(
+            "4156  01:05:50.318629 close(3) = 0\n\
+             )                                       = 0\n",
+        );
+        assert_eq!(stats.unparsed, 1);
     }
 
     // tcp-data-dropped--curl--pyhttp--record/server.trace:549 and :561.

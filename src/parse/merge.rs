@@ -44,6 +44,11 @@ impl PendingCalls {
         None
     }
 
+    /// Takes the unfinished call of `pid`, whatever its name.
+    pub fn take(&mut self, pid: u32) -> Option<Pending> {
+        self.by_pid.remove(&pid)
+    }
+
     /// Number of calls still waiting.
     pub fn len(&self) -> usize {
         self.by_pid.len()
