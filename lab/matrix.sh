@@ -10,6 +10,8 @@
 #   Y Xraw Xverbose seccomp network tttTyy
 #              parser forms: plain plus -Y, -X raw, -X verbose, --seccomp-bpf, -e trace=network
 #              (with execve), or -ttt -T -yy
+#   f ry       other sets users type: `strace -f` with no timestamps at all, and `-f -r -y`
+#              (relative stamps, descriptors' paths)
 # Scenarios whose fault needs a rule netcheck does not have yet are written under
 # tests/fixtures/lab-pending/ instead (not read by the tests).
 
@@ -176,6 +178,8 @@ mstart() {
     seccomp) sflags+=(--seccomp-bpf) ;;
     network) sflags+=(-e trace=network,execve) ;;
     tttTyy) sflags=(-f -ttt -T -yy -s "$limit") ;;
+    f) sflags=(-f -s "$limit") ;;
+    ry) sflags=(-f -r -y -s "$limit") ;;
     *) log "unknown flag set $flags"; return 1 ;;
   esac
   HOSTS_ORDER+=("$host")
@@ -938,6 +942,28 @@ done
 for f in Y Xraw Xverbose seccomp network tttTyy; do add m_healthy_http curl nginx "$f"; done
 for f in Y seccomp tttTyy; do add m_tcp_data_dropped go go "$f"; done
 for f in Xverbose network; do add m_connect_refused node socat "$f"; done
+# flag sets users type: without timestamps (durations unknown), relative stamps with -y
+for f in f ry; do
+  add m_connect_refused curl socat "$f"
+  add m_connect_refused go socat "$f"
+  add m_firewall_drop nc socat "$f"
+  add m_firewall_drop node socat "$f"
+  add m_tcp_data_dropped curl pyhttp "$f"
+  add m_tcp_data_dropped go go "$f"
+  add m_udp_partial_loss python python "$f"
+  add m_nat_tcp curl socat "$f"
+  add m_port_forward nc socat "$f"
+  add m_send_after_close python python "$f"
+  add m_never_accepts nc python "$f"
+  add m_reset_unread socat python "$f"
+  add m_healthy_http curl nginx "$f"
+  add m_healthy_http node nginx "$f"
+  add m_healthy_forking nc pyfork "$f"
+  add m_admission_limit nc python "$f"
+  add m_random_loss python socat "$f" none
+done
+# a stall shows only in durations: not under `-f` alone, which prints no time at all
+add m_random_loss python socat ry loss
 unset c f
 
 matrix_name() { # ENTRY: the scenario folder name of a MATRIX entry

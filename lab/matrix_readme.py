@@ -190,6 +190,8 @@ FLAGS = {
     "seccomp": "plain + `--seccomp-bpf`",
     "network": "plain + `-e trace=network,execve`",
     "tttTyy": "`strace -f -ttt -T -yy`",
+    "f": "`strace -f` with no timestamps",
+    "ry": "`strace -f -r -y` (relative timestamps)",
 }
 
 STRIP = re.compile(r"^\d+(<[^>]*>)?\s+[\d:.]+\s+")

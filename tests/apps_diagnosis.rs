@@ -21,10 +21,6 @@ const KNOWN_GAPS: &[(&str, &str)] = &[
         "healthy from this side, but reports connect-refused, connection-reset, send-after-peer-closed",
     ),
     (
-        "ha-backends-stopped-first",
-        "the replay places HAProxy's refused health checks before nginx's listener close (the worker's close of a live connection ranks after connects): connection-not-accepted, connect-refused-while-listening beside shutdown-order",
-    ),
-    (
         "mqtt-subscriber-done @broker",
         "mosquitto_sub -C 1 sends DISCONNECT, closes and exits 0; seen from the broker alone, its next message's EPIPE is send-after-peer-closed (the client's exit is not in this trace)",
     ),

@@ -17,8 +17,10 @@ const EXPLANATION: &str = "\
 ## What it detects
 A connect that failed with ECONNREFUSED although a traced socket listened at an address that
 matches the target, and nothing shows it was not listening at the time: the replay had it
-listening, or its listen and close bracket the connect on the clocks, or the traces have no
-timestamps to tell (the facts say which).
+listening and the clocks do not put the connect outside its listening, or its listen and close
+bracket the connect on the clocks, or the traces have no timestamps to tell (the facts say
+which). Nothing orders a refused connect against a listener's close in the replay (closes of
+listeners are placed last), so the replay having it listening is weighed like the clocks.
 
 ## Why it matters
 Either the order of events was different from the one netcheck reconstructed (the connect really

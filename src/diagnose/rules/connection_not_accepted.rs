@@ -5,7 +5,7 @@ use crate::diagnose::claims::Direction;
 use crate::diagnose::context::addr_or_unknown;
 use crate::diagnose::rule::Rule;
 use crate::diagnose::{Claims, Class, Context, Evidence, Finding};
-use crate::model::TcpConnection;
+use crate::model::{DeviationKind, TcpConnection};
 
 pub const RULE: Rule = Rule {
     id: "connection-not-accepted",
@@ -34,10 +34,22 @@ Check whether the listener's host is really the one the client reaches (NAT, pro
 address), and whether the server keeps calling accept (thread pool size, connection limits).
 
 Precedence: a connect never seen to complete (its SYNs dropped) is `connect-never-completed`,
-not a connection the listener failed to accept. When `nat-undeclared` or `port-forwarding` explain accepts from unexpected peers on
+not a connection the listener failed to accept; one whose result was an error in the end
+(refused, timed out) made no connection, and the connect rules report it. When `nat-undeclared` or `port-forwarding` explain accepts from unexpected peers on
 the same listener, they take these connects too. The bytes sent on such a connection are not
 reported again as `data-unreceived`.
 ";
+
+/// Whether the connect that queued `c` failed in the end (a nonblocking connect whose result,
+/// read with `SO_ERROR` or a second `connect`, was an error): the handshake never completed, so
+/// there was no connection to accept, and the failure is the connect rules' to report.
+fn ended_by_a_failed_connect(cx: &Context, c: &TcpConnection) -> bool {
+    cx.outcome.deviations.iter().any(|d| {
+        d.sock == Some(c.client)
+            && matches!(d.kind, DeviationKind::ConnectFailed { .. })
+            && (d.loc.file, d.loc.line) > (c.connect_loc.file, c.connect_loc.line)
+    })
+}
 
 /// Whether the connect that queued `c` is one the replay never saw complete.
 pub(super) fn queued_by_a_connect_never_completed(cx: &Context, c: &TcpConnection) -> bool {
@@ -57,6 +69,7 @@ fn detect(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
         // A connect never seen to complete never made a connection to accept: that is
         // `connect-never-completed`'s fact (dropped SYNs), reported once.
         .filter(|(_, c)| !queued_by_a_connect_never_completed(cx, c))
+        .filter(|(_, c)| !ended_by_a_failed_connect(cx, c))
         .filter_map(|(i, c)| c.listener.map(|l| (i, c, l)));
     let groups = group_by(unaccepted, |(_, c, listener)| (*listener, c.client.trace));
     let mut findings = Vec::new();
@@ -98,7 +111,30 @@ fn detect(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
 #[cfg(test)]
 mod tests {
     use super::RULE;
+    use crate::model::DeviationKind;
+    use crate::parse::Errno;
+    use crate::testkit::fixtures::*;
     use crate::testkit::rules::*;
+
+    /// apps/ha-backends-stopped-first, haproxy.trace:784 and :787: a health check's nonblocking
+    /// connect, queued at nginx's listener in the replay, then read back as ECONNREFUSED.
+    #[test]
+    fn a_connect_refused_in_the_end_made_no_connection_to_accept() {
+        let mut queued = accepted(0, 0, 0);
+        queued.server = None;
+        queued.accept_loc = None;
+        queued.connect_loc = loc(0, 784);
+        let mut outcome = tcp(vec![queued]);
+        let refused = DeviationKind::ConnectFailed {
+            errno: Errno::ECONNREFUSED,
+            target: addr("10.0.0.2:80"),
+            listener: Some(sock(1, 0)),
+        };
+        outcome
+            .deviations
+            .push(deviation(refused, loc(0, 787), Some(sock(0, 0))));
+        assert!(!fired(two_hosts(), outcome).contains(&RULE.id));
+    }
 
     #[test]
     fn fires_alone_on_a_connection_not_accepted_pattern() {

@@ -248,6 +248,27 @@ mod tests {
         );
     }
 
+    /// apps/ha-backends-stopped-first: nginx's master closes its listener while being stopped
+    /// (web2.trace:163, …324.191536); HAProxy's health check is refused at …324.673374
+    /// (haproxy.trace:787), and HAProxy is stopped later (:838). The replay had the listener
+    /// still open (closes of listeners go last), but nothing orders the two, and the clocks as
+    /// they read agree with the refusal.
+    #[test]
+    fn a_refusal_the_replay_placed_before_a_stopped_listener_closed_is_shutdown_order() {
+        let mut outcome = refused_against(
+            (787, 1796601324.673374),
+            (66, 1796601322.090631),
+            (163, 1796601324.191536),
+            ProgramContext::Stopping,
+        );
+        if let Some(DeviationKind::ConnectFailed { listener, .. }) =
+            outcome.deviations.first_mut().map(|d| &mut d.kind)
+        {
+            *listener = Some(sock(1, 0));
+        }
+        assert_fires_on_traces(&RULE, outcome, stopped_at(Some(838), Some(150)));
+    }
+
     /// lab/killed-listener: the server is killed, the client is refused and exits by itself
     /// with an error: that is the fault.
     #[test]

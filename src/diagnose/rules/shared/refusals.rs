@@ -87,13 +87,40 @@ enum Fit {
 
 /// Classifies one refused connect.
 pub(crate) fn classify_refusal(cx: &Context, failure: &FailedConnect) -> Refusal {
-    if let Some(listener) = failure.listener {
+    if let Some(listener) = replayed_listener(cx, failure) {
         return Refusal::WhileListening {
             listener,
             note: "it was listening when the connect was replayed".into(),
         };
     }
     classify_connect_target(cx, failure.deviation.loc, failure.target)
+}
+
+/// The listener the replay had listening at the target when it replayed the refused connect,
+/// unless the clocks put the connect outside each of its listening periods. Nothing orders a
+/// refused connect against a listener's close (the scheduler places closes of listeners last),
+/// so the replay's "listening" is one possible order; when the clocks as they read put the
+/// connect after the close (or before the listen), they and the refusal agree, as for a
+/// connect the replay found no listener for.
+fn replayed_listener(cx: &Context, failure: &FailedConnect) -> Option<SockId> {
+    let listener = failure.listener?;
+    let span = cx
+        .outcome
+        .failed_connect_spans
+        .iter()
+        .find(|s| s.loc == failure.deviation.loc);
+    let margin = if cx
+        .matcher()
+        .same_host(listener.trace, failure.deviation.loc.trace)
+    {
+        0.0
+    } else {
+        CLOCK_MARGIN_S
+    };
+    let mut periods = cx.outcome.listeners.iter().filter(|l| l.sock == listener);
+    let apart = periods.clone().next().is_some()
+        && periods.all(|l| timing(l, span, margin) != Timing::Possible);
+    (!apart).then_some(listener)
 }
 
 /// Why a connect made at `loc` to `target` found no listener, judged against every listening
@@ -151,7 +178,7 @@ pub(crate) fn listener_stopped_before<'a>(
     cx: &Context<'a>,
     failure: &FailedConnect,
 ) -> Option<&'a ListenerRecord> {
-    if failure.listener.is_some() {
+    if replayed_listener(cx, failure).is_some() {
         return None;
     }
     let judged = judge_listeners(cx, failure.deviation.loc, failure.target);
