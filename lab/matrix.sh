@@ -10,8 +10,9 @@
 #   Y Xraw Xverbose seccomp network tttTyy
 #              parser forms: plain plus -Y, -X raw, -X verbose, --seccomp-bpf, -e trace=network
 #              (with execve), or -ttt -T -yy
-#   f ry       other sets users type: `strace -f` with no timestamps at all, and `-f -r -y`
-#              (relative stamps, descriptors' paths)
+#   f ry ff    other sets users type: `strace -f` with no timestamps at all, `-f -r -y`
+#              (relative stamps, descriptors' paths), and `-ff -tt` (one file per process,
+#              HOST.trace.PID, named in the config by their prefix HOST.trace)
 # Scenarios whose fault needs a rule netcheck does not have yet are written under
 # tests/fixtures/lab-pending/ instead (not read by the tests).
 
@@ -180,6 +181,7 @@ mstart() {
     tttTyy) sflags=(-f -ttt -T -yy -s "$limit") ;;
     f) sflags=(-f -s "$limit") ;;
     ry) sflags=(-f -r -y -s "$limit") ;;
+    ff) sflags=(-ff -tt -s "$limit") ;;
     *) log "unknown flag set $flags"; return 1 ;;
   esac
   HOSTS_ORDER+=("$host")
@@ -964,6 +966,21 @@ for f in f ry; do
 done
 # a stall shows only in durations: not under `-f` alone, which prints no time at all
 add m_random_loss python socat ry loss
+# one file per process
+add m_connect_refused curl socat ff
+add m_firewall_drop nc socat ff
+add m_tcp_data_dropped curl pyhttp ff
+add m_tcp_data_dropped go go ff
+add m_udp_partial_loss python python ff
+add m_nat_tcp curl socat ff
+add m_send_after_close python python ff
+add m_reset_unread socat python ff
+add m_healthy_http curl nginx ff
+add m_healthy_forking nc pyfork ff
+add m_healthy_forking curl bbhttpd ff
+add m_admission_limit nc python ff
+add m_random_loss python socat ff loss
+add m_random_loss python socat ff none
 unset c f
 
 matrix_name() { # ENTRY: the scenario folder name of a MATRIX entry
@@ -1026,7 +1043,8 @@ run_matrix() { # [GLOB]: every MATRIX entry (or those whose name matches GLOB)
 matrix_triage() { # SCENARIO_DIR
   local dir=$1 trace out name
   local -a unparsed=()
-  for trace in "$dir"/*.trace; do
+  for trace in "$dir"/*.trace "$dir"/*.trace.[0-9]*; do
+    [ -e "$trace" ] || continue
     out=$("$NETCHECK" parse --summary "$trace" 2>&1 | grep '^ *unparsed ' || true)
     if [ -n "$out" ]; then unparsed+=("$out"); fi
   done

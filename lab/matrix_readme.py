@@ -192,6 +192,7 @@ FLAGS = {
     "tttTyy": "`strace -f -ttt -T -yy`",
     "f": "`strace -f` with no timestamps",
     "ry": "`strace -f -r -y` (relative timestamps)",
+    "ff": "`strace -ff -tt` (one file per process)",
 }
 
 STRIP = re.compile(r"^\d+(<[^>]*>)?\s+[\d:.]+\s+")
