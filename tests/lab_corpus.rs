@@ -65,23 +65,12 @@ fn string_list(doc: &serde_json::Value, key: &str, scenario: &str) -> Vec<String
         .collect()
 }
 
-/// A line as strace `-f` writes it: `PID SECONDS.MICROS ...` (`-ttt`, what `netcheck record`
-/// uses, and `-r`), `PID HH:MM:SS.MICROS ...` (`-tt`, the matrix's `plain` flag sets), or with
-/// no stamp at all (the matrix's `f` set), the PID optionally followed by `<comm>` (`-Y`).
+/// A line as strace writes it: `PID SECONDS.MICROS ...` (`-ttt`, what `netcheck record` uses,
+/// and `-r`), `PID HH:MM:SS.MICROS ...` (`-tt`, the matrix's `plain` flag sets), with no stamp
+/// at all (the matrix's `f` set), or without the pid in a `-ff` member; the PID optionally
+/// followed by `<comm>` (`-Y`).
 fn looks_like_strace_line(line: &str) -> bool {
-    let mut fields = line.split_whitespace();
-    let pid_ok = fields.next().is_some_and(|pid| {
-        let digits = match pid.split_once('<') {
-            Some((digits, comm)) => comm.ends_with('>').then_some(digits),
-            None => Some(pid),
-        };
-        digits.is_some_and(|d| !d.is_empty() && d.chars().all(|c| c.is_ascii_digit()))
-    });
-    let second = fields.next();
-    let untimed = second.is_some_and(|field| {
-        field.starts_with(|c: char| c.is_ascii_alphabetic() || "<+-".contains(c))
-    });
-    let time_ok = second.is_some_and(|time| {
+    let is_time = |time: &str| {
         time.split_once('.').is_some_and(|(s, us)| {
             let seconds_ok = s.chars().all(|c| c.is_ascii_digit())
                 || (s.len() == 8
@@ -89,8 +78,26 @@ fn looks_like_strace_line(line: &str) -> bool {
                     && s.chars().all(|c| c.is_ascii_digit() || c == ':'));
             !s.is_empty() && seconds_ok && !us.is_empty() && us.chars().all(|c| c.is_ascii_digit())
         })
-    });
-    pid_ok && (time_ok || untimed)
+    };
+    let is_call = |field: &str| {
+        field.starts_with(|c: char| c.is_ascii_alphabetic() || "<+-".contains(c))
+    };
+    let is_pid = |pid: &str| {
+        let digits = match pid.split_once('<') {
+            Some((digits, comm)) => comm.ends_with('>').then_some(digits),
+            None => Some(pid),
+        };
+        digits.is_some_and(|d| !d.is_empty() && d.chars().all(|c| c.is_ascii_digit()))
+    };
+    let mut fields = line.split_whitespace();
+    let Some(first) = fields.next() else {
+        return false;
+    };
+    // A `-ff` member holds one process: its lines carry no pid.
+    if is_time(first) && !is_pid(first) {
+        return fields.next().is_some_and(is_call);
+    }
+    is_pid(first) && fields.next().is_some_and(|f| is_time(f) || is_call(f))
 }
 
 /// The files of a trace named in a config: the file, or the members of a `strace -ff` set
@@ -241,7 +248,8 @@ fn expected_json_is_valid_and_uses_known_rules() {
 #[test]
 fn every_trace_is_nonempty_strace_text() {
     for dir in scenario_dirs() {
-        let files = traces_named_in(&dir.join("netcheck.conf"))
+        let named = traces_named_in(&dir.join("netcheck.conf"));
+        let files = named
             .iter()
             .flat_map(|named| trace_files(named).into_iter().enumerate());
         for (member, trace) in files {
