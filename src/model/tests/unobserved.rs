@@ -289,3 +289,51 @@ fn a_wait_cut_short_by_a_signal_before_a_successful_exit_is_not_in_vain() {
         assert_eq!(count, unanswered, "{context:?}");
     }
 }
+
+/// vsftpd's control connection (apps/ftp-healthy-plain, plain `strace -f -tt`): the session
+/// process answers QUIT, shuts the connection down both ways and exits; its privileged parent,
+/// which shares the socket, then writes an error line into it and gets EPIPE.
+const VSFTPD_QUIT: &str = r#"13388 01:12:16.848014 socket(AF_INET, SOCK_STREAM, IPPROTO_TCP) = 3
+13388 01:12:16.848267 bind(3, {sa_family=AF_INET, sin_port=htons(21), sin_addr=inet_addr("10.78.1.10")}, 16) = 0
+13388 01:12:16.848360 listen(3, 32)     = 0
+13388 01:12:16.848400 accept(3, {sa_family=AF_INET, sin_port=htons(45420), sin_addr=inet_addr("10.78.1.21")}, [28 => 16]) = 4
+13388 01:12:17.161419 clone(child_stack=NULL, flags=CLONE_NEWIPC|SIGCHLD) = 13404
+13404 01:12:17.164789 dup2(4, 0)        = 0
+13404 01:12:17.206533 clone(child_stack=NULL, flags=CLONE_NEWNET|SIGCHLD) = 13406
+13406 01:12:17.266277 write(0, "230 Login successful.\r\n", 23) = 23
+13406 01:12:17.311241 recvfrom(0, "QUIT\r\n", 4096, MSG_PEEK, NULL, NULL) = 6
+13406 01:12:17.311608 read(0, "QUIT\r\n", 6) = 6
+13406 01:12:17.312356 shutdown(0, SHUT_RD) = 0
+13406 01:12:17.316675 write(0, "221 Goodbye.\r\n", 14) = 14
+13406 01:12:17.316889 shutdown(0, SHUT_RDWR) = 0
+13406 01:12:17.317048 exit_group(0)     = ?
+13406 01:12:17.317594 +++ exited with 0 +++
+13404 01:12:17.317923 write(0, "500 OOPS: ", 10) = -1 EPIPE (Broken pipe)
+"#;
+
+#[test]
+fn epipe_after_its_own_shutdown_is_no_send_after_the_peer_closed() {
+    let dir = std::env::temp_dir().join(format!("netcheck-own-shut-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("server.trace"), VSFTPD_QUIT).unwrap();
+    let config = dir.join("netcheck.conf");
+    std::fs::write(
+        &config,
+        "host server\n trace server.trace\n ip 10.78.1.10\nhost client\n ip 10.78.1.21\n",
+    )
+    .unwrap();
+    let analysis = crate::pipeline::run_pipeline(&crate::config::Inputs {
+        paths: vec![config],
+        one_host: Vec::new(),
+    });
+    std::fs::remove_dir_all(&dir).unwrap();
+    let outcome = analysis.unwrap().outcome;
+    assert!(
+        !outcome
+            .deviations
+            .iter()
+            .any(|d| matches!(d.kind, DeviationKind::SendAfterPeerClosed { .. })),
+        "{:?}",
+        outcome.deviations
+    );
+}
