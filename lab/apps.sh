@@ -2,7 +2,7 @@
 # The netcheck application lab: real distributed applications from Debian packages (PostgreSQL,
 # Redis, Mosquitto, iperf3, rsync, dnsmasq, HAProxy with lighttpd and nginx, memcached, unbound, etcd, chrony, telnet, Node.js and Go HTTP
 # services, lighttpd and Apache serving one connection at a time, nginx and Python's http.server
-# over a lossy link, vsftpd, tinyproxy, OpenSSH), each configured as it normally is, run on network namespaces joined by one
+# over a lossy link, vsftpd, tinyproxy, OpenSSH, BIND 9), each configured as it normally is, run on network namespaces joined by one
 # bridge, recorded under `netcheck record` or plain `strace -f -tt`, with one real fault injected
 # per scenario. Writes the traces, a netcheck.conf and an expected.json per scenario under
 # tests/fixtures/apps/NAME/, or tests/fixtures/apps-pending/NAME/ when the fault needs a rule
@@ -60,7 +60,8 @@ etcd:etcd-server etcdctl:etcd-client /usr/sbin/telnetd:inetutils-telnetd
 /usr/sbin/inetutils-inetd:inetutils-inetd telnet:inetutils-telnet node:nodejs go:golang-go
 apache2:apache2 wget:wget redis-server:redis-server redis-cli:redis-tools
 mosquitto:mosquitto mosquitto_pub:mosquitto-clients iperf3:iperf3 rsync:rsync dnsmasq:dnsmasq-base
-/usr/sbin/vsftpd:vsftpd tinyproxy:tinyproxy /usr/sbin/sshd:openssh-server ssh:openssh-client"
+/usr/sbin/vsftpd:vsftpd tinyproxy:tinyproxy /usr/sbin/sshd:openssh-server ssh:openssh-client
+named:bind9"
 
 need_tools() {
   local missing=() pair cmd pkg created=0
@@ -2503,6 +2504,12 @@ sc_ftp_healthy_plain() {
   expect "vsftpd serves a 20 kB file to curl in passive and in active mode; every host recorded with plain strace -f -tt -s 65535" healthy "" ""
 }
 
+sc_ftp_healthy_network() {
+  begin ftp-healthy-network vsftpd network
+  ftp_healthy
+  expect "vsftpd serves a file in passive and in active mode; every host recorded with strace -f -tt -e trace=network" healthy "" ""
+}
+
 sc_ftp_active_blocked() {
   begin ftp-active-blocked vsftpd record
   # The client's firewall drops every incoming connection attempt: the server's data connection
@@ -2536,9 +2543,12 @@ sc_ftp_passive_firewalled() {
 # tinyproxy 1.11 (`-d`, threads) on srv:8888 forwards curl's requests (`-x`) to Python's
 # http.server on srv2:8080.
 
-proxy_tiny_config() {
+proxy_config_www() {
   mkdir -p "$WORK/proxy-www"
   printf 'hello through the proxy\n' >"$WORK/proxy-www/index.html"
+}
+
+proxy_tiny_config() {
   cat >"$WORK/tinyproxy.conf" <<CFG
 User nobody
 Group nogroup
@@ -2559,6 +2569,7 @@ tinyproxy_start() {
 }
 
 proxy_backend() {
+  proxy_config_www
   start srv2 backend "$PYTHON" -m http.server --bind 10.78.1.11 --directory "$WORK/proxy-www" 8080
   wait_listening srv2 t 8080
 }
@@ -2569,11 +2580,20 @@ proxy_get() { # NS HOST
 }
 
 proxy_healthy() {
-  proxy_backend
+  if [ "$FLAGS" = plain ]; then
+    # Plain strace prints Python's start-up reads whole (megabytes): attach to the backend once
+    # it runs, as one looks at a running server.
+    daemon srv2 python "$PYTHON" -m http.server --bind 10.78.1.11 --directory "$WORK/proxy-www" 8080
+    wait_listening srv2 t 8080
+    attach srv2 backend "$DAEMON_PID"
+  else
+    proxy_backend
+  fi
   tinyproxy_start
   proxy_get c1 client
   stop proxy TERM
   stop backend INT
+  if [ "$FLAGS" = plain ]; then finish python; fi
   evidence client '^200 24'
 }
 
@@ -2585,8 +2605,9 @@ sc_proxy_healthy() {
 
 sc_proxy_healthy_plain() {
   begin proxy-healthy-plain tinyproxy plain
+  proxy_config_www
   proxy_healthy
-  expect "curl fetches two pages through tinyproxy; every host recorded with plain strace -f -tt -s 65535" healthy "" ""
+  expect "curl fetches two pages through tinyproxy; every host recorded with plain strace -f -tt -s 65535, the backend attached with -p after its start-up" healthy "" ""
 }
 
 sc_proxy_upstream_down() {
@@ -2660,6 +2681,12 @@ sc_ssh_healthy_plain() {
   expect "sshd runs one command for ssh and serves a file to scp; every host recorded with plain strace -f -tt -s 65535" healthy "" ""
 }
 
+sc_ssh_healthy_network() {
+  begin ssh-healthy-network openssh network
+  ssh_healthy
+  expect "sshd runs one command for ssh and serves a file to scp; every host recorded with strace -f -tt -e trace=network" healthy "" ""
+}
+
 sc_ssh_max_startups() {
   begin ssh-max-startups openssh record
   # One unauthenticated connection is all sshd allows: a client that connected and said nothing
@@ -2676,6 +2703,82 @@ sc_ssh_max_startups() {
   evidence server 'MaxStartups'
   expect "sshd 'MaxStartups 1': a client that connected and sent nothing holds the only unauthenticated slot; sshd closes the next connection (ssh on c2) at once, unread" \
     fault "admission-limit" "unparsed-lines"
+}
+
+# ---- BIND 9 (named) ---------------------------------------------------------------------------
+#
+# named 9.18 (`-g`: foreground, log to stderr; `-n 1`: one worker thread) is authoritative for a
+# zone `lab.` on srv:53, UDP and TCP, without recursion and without its control channel; dig
+# asks it over UDP from c1 and over TCP (`+tcp`) from c2.
+
+named_config() { # LISTEN
+  mkdir -p "$WORK/named"
+  cat >"$WORK/named/named.conf" <<CFG
+options {
+    directory "$WORK/named";
+    pid-file "$WORK/named/named.pid";
+    listen-on port 53 { $1; };
+    listen-on-v6 { none; };
+    recursion no;
+    allow-query { any; };
+    dnssec-validation no;
+};
+controls { };
+zone "lab." { type primary; file "$WORK/named/lab.zone"; };
+CFG
+  cat >"$WORK/named/lab.zone" <<'ZONE'
+$TTL 300
+@    IN SOA ns.lab. admin.lab. 1 3600 600 86400 300
+     IN NS  ns.lab.
+ns   IN A   10.78.1.10
+www  IN A   10.78.1.99
+db   IN A   10.78.1.98
+ZONE
+}
+
+named_start() { # LISTEN
+  named_config "$1"
+  start srv server named -g -n 1 -c "$WORK/named/named.conf"
+  wait_listening srv u 53
+  wait_listening srv t 53
+}
+
+named_queries() {
+  run c1 client dig +tries=2 +time=2 @10.78.1.10 www.lab. A
+  run c2 client2 dig +tcp +tries=1 +time=2 @10.78.1.10 db.lab. A
+  stop server INT
+}
+
+sc_named_healthy() {
+  begin named-healthy bind9 record
+  named_start 10.78.1.10
+  named_queries
+  evidence client '^www.lab.'
+  evidence client2 '^db.lab.'
+  expect "BIND 9 named answers from its own zone to dig over UDP and over TCP" healthy "" ""
+}
+
+sc_named_healthy_plain() {
+  begin named-healthy-plain bind9 plain
+  named_start 10.78.1.10
+  named_queries
+  evidence client '^www.lab.'
+  evidence client2 '^db.lab.'
+  expect "BIND 9 named answers dig over UDP and TCP; every host recorded with plain strace -f -tt -s 65535" healthy "" ""
+}
+
+sc_named_listen_localhost() {
+  begin named-listen-localhost bind9 record
+  # `listen-on { 127.0.0.1; }`: the server listens on loopback only; dig on other hosts asks
+  # its lab address.
+  named_config 127.0.0.1
+  start srv server named -g -n 1 -c "$WORK/named/named.conf"
+  wait_listening srv t 53
+  named_queries
+  evidence client 'communications error|refused'
+  evidence client2 'communications error|refused'
+  expect "named listens on 127.0.0.1 only (listen-on { 127.0.0.1; }): dig on other hosts asks 10.78.1.10, over UDP (ICMP port unreachable) and over TCP (refused)" \
+    fault "loopback-bound-external-peer" "unparsed-lines"
 }
 
 # ---- main -------------------------------------------------------------------------------------
@@ -2713,9 +2816,10 @@ SCENARIOS=(
   dnsmasq_healthy dnsmasq_healthy_plain dnsmasq_upstream_dropped
   redis_primary_stopped_first ha_backends_stopped_first mqtt_subscriber_done redis_healthy_network mqtt_healthy_network
   mc_healthy_network redis_bind_localhost_network
-  ftp_healthy ftp_healthy_plain ftp_active_blocked ftp_passive_firewalled
+  ftp_healthy ftp_healthy_plain ftp_healthy_network ftp_active_blocked ftp_passive_firewalled
   proxy_healthy proxy_healthy_plain proxy_upstream_down
-  ssh_healthy ssh_healthy_plain ssh_max_startups
+  ssh_healthy ssh_healthy_plain ssh_healthy_network ssh_max_startups
+  named_healthy named_healthy_plain named_listen_localhost
 )
 
 if [ "$LIST" = 1 ]; then

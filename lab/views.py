@@ -348,6 +348,10 @@ APPS = {
     # sshd writes one line and closes past MaxStartups without reading the client's greeting,
     # which resets the connection (the client's poll reports POLLERR|POLLHUP).
     "ssh-max-startups": {"server": ["admission-limit"], "client": ["connection-reset"]},
+    # dig asks over UDP (client: the ICMP port unreachable comes back as ECONNREFUSED) and over
+    # TCP (client2: the connect is refused).
+    "named-listen-localhost": {"client": ["connect-refused", "loopback-bound-external-peer"],
+                               "client2": ["connect-refused", "loopback-bound-external-peer"]},
 }
 
 # Application faults whose one-sided views are not decided yet: no views.

@@ -311,23 +311,34 @@ const VSFTPD_QUIT: &str = r#"13388 01:12:16.848014 socket(AF_INET, SOCK_STREAM, 
 13404 01:12:17.317923 write(0, "500 OOPS: ", 10) = -1 EPIPE (Broken pipe)
 "#;
 
-#[test]
-fn epipe_after_its_own_shutdown_is_no_send_after_the_peer_closed() {
-    let dir = std::env::temp_dir().join(format!("netcheck-own-shut-{}", std::process::id()));
+/// Replays one traced host's strace text through every stage as the command line reads it:
+/// host `server` 10.78.1.10 and host `client` 10.78.1.21, only `traced` of them with a trace.
+fn replay_alone(name: &str, traced: &str, text: &str) -> ReplayOutcome {
+    let dir = std::env::temp_dir().join(format!("netcheck-alone-{}-{name}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(dir.join("server.trace"), VSFTPD_QUIT).unwrap();
+    std::fs::write(dir.join("alone.trace"), text).unwrap();
     let config = dir.join("netcheck.conf");
-    std::fs::write(
-        &config,
-        "host server\n trace server.trace\n ip 10.78.1.10\nhost client\n ip 10.78.1.21\n",
-    )
-    .unwrap();
+    let stanza = |host: &str, ip: &str| {
+        let trace = if host == traced {
+            " trace alone.trace\n"
+        } else {
+            ""
+        };
+        format!("host {host}\n{trace} ip {ip}\n")
+    };
+    let conf = stanza("server", "10.78.1.10") + &stanza("client", "10.78.1.21");
+    std::fs::write(&config, conf).unwrap();
     let analysis = crate::pipeline::run_pipeline(&crate::config::Inputs {
         paths: vec![config],
         one_host: Vec::new(),
     });
     std::fs::remove_dir_all(&dir).unwrap();
-    let outcome = analysis.unwrap().outcome;
+    analysis.unwrap().outcome
+}
+
+#[test]
+fn epipe_after_its_own_shutdown_is_no_send_after_the_peer_closed() {
+    let outcome = replay_alone("own-shut", "server", VSFTPD_QUIT);
     assert!(
         !outcome
             .deviations
@@ -335,5 +346,32 @@ fn epipe_after_its_own_shutdown_is_no_send_after_the_peer_closed() {
             .any(|d| matches!(d.kind, DeviationKind::SendAfterPeerClosed { .. })),
         "{:?}",
         outcome.deviations
+    );
+}
+
+/// dig asks over a connected UDP socket (apps/named-listen-localhost, `-T -yy`, the query cut
+/// short); named listens on 127.0.0.1 only, so the server's host answers with ICMP port
+/// unreachable, which Linux reports as ECONNREFUSED on the next receive.
+const DIG_UDP_REFUSED: &str = r#"31126 1796607112.053699 socket(AF_INET, SOCK_DGRAM, IPPROTO_IP) = 14<UDP:[57829]> <0.000072>
+31126 1796607112.055296 bind(14<UDP:[57829]>, {sa_family=AF_INET, sin_port=htons(0), sin_addr=inet_addr("0.0.0.0")}, 16) = 0 <0.000059>
+31126 1796607112.055500 connect(14<UDP:[0.0.0.0:55932]>, {sa_family=AF_INET, sin_port=htons(53), sin_addr=inet_addr("10.78.1.10")}, 16) = 0 <0.000108>
+31126 1796607112.056811 sendmmsg(14<UDP:[0.0.0.0:55932]>, [{msg_hdr={msg_name=NULL, msg_namelen=0, msg_iov=[{iov_base="\231|\1 \0\1\0\0\0\0\0\1\3www\3lab\0\0\1\0\1", iov_len=48}], msg_iovlen=1, msg_controllen=0, msg_flags=0}, msg_len=48}], 1, 0) = 1 <0.000243>
+31126 1796607112.057661 recvmsg(14<UDP:[0.0.0.0:55932]>, {msg_namelen=128}, 0) = -1 ECONNREFUSED (Connection refused) <0.000057>
+31126 1796607112.058115 close(14<UDP:[0.0.0.0:55932]>) = 0 <0.000061>
+"#;
+
+#[test]
+fn econnrefused_on_a_connected_udp_socket_is_a_refusal_by_its_peer() {
+    let outcome = replay_alone("udp-refused", "client", DIG_UDP_REFUSED);
+    let [d] = outcome.deviations.as_slice() else {
+        panic!("{:?}", outcome.deviations)
+    };
+    assert_eq!(
+        d.kind,
+        DeviationKind::ConnectFailed {
+            errno: Errno::ECONNREFUSED,
+            target: addr("10.78.1.10:53"),
+            listener: None,
+        }
     );
 }
