@@ -2610,6 +2610,29 @@ sc_proxy_healthy_plain() {
   expect "curl fetches two pages through tinyproxy; every host recorded with plain strace -f -tt -s 65535, the backend attached with -p after its start-up" healthy "" ""
 }
 
+sc_proxy_healthy_network() {
+  begin proxy-healthy-network tinyproxy network
+  proxy_healthy
+  expect "curl fetches two pages through tinyproxy; every host recorded with strace -f -tt -e trace=network" healthy "" ""
+}
+
+sc_proxy_upstream_firewalled() {
+  begin proxy-upstream-firewalled tinyproxy record
+  # The upstream's host drops every connection attempt to its port: tinyproxy's connect to it
+  # is never answered while curl waits (--max-time 10).
+  in_ns srv2 iptables -A INPUT -p tcp --dport 8080 -j DROP
+  proxy_backend
+  tinyproxy_start
+  run c1 client curl -q -s -S --max-time 6 -x http://10.78.1.10:8888 -o /dev/null \
+    -w '%{http_code} %{size_download}\n' "http://10.78.1.11:8080/"
+  evidence_fw srv2 INPUT
+  stop proxy TERM
+  stop backend INT
+  evidence client '^curl:|^[0-9]'
+  expect "tinyproxy's upstream host drops its SYNs: the proxy's connect to srv2:8080 is never answered, curl gives up after 6 s" \
+    fault "connect-never-completed" "unparsed-lines"
+}
+
 sc_proxy_upstream_down() {
   begin proxy-upstream-down tinyproxy record
   # Nothing listens on the upstream's port: the host is there (declared), its server is not.
@@ -2767,6 +2790,15 @@ sc_named_healthy_plain() {
   expect "BIND 9 named answers dig over UDP and TCP; every host recorded with plain strace -f -tt -s 65535" healthy "" ""
 }
 
+sc_named_healthy_network() {
+  begin named-healthy-network bind9 network
+  named_start 10.78.1.10
+  named_queries
+  evidence client '^www.lab.'
+  evidence client2 '^db.lab.'
+  expect "BIND 9 named answers dig over UDP and TCP; every host recorded with strace -f -tt -e trace=network" healthy "" ""
+}
+
 sc_named_listen_localhost() {
   begin named-listen-localhost bind9 record
   # `listen-on { 127.0.0.1; }`: the server listens on loopback only; dig on other hosts asks
@@ -2817,9 +2849,10 @@ SCENARIOS=(
   redis_primary_stopped_first ha_backends_stopped_first mqtt_subscriber_done redis_healthy_network mqtt_healthy_network
   mc_healthy_network redis_bind_localhost_network
   ftp_healthy ftp_healthy_plain ftp_healthy_network ftp_active_blocked ftp_passive_firewalled
-  proxy_healthy proxy_healthy_plain proxy_upstream_down
+  proxy_healthy proxy_healthy_plain proxy_healthy_network proxy_upstream_down
+  proxy_upstream_firewalled
   ssh_healthy ssh_healthy_plain ssh_healthy_network ssh_max_startups
-  named_healthy named_healthy_plain named_listen_localhost
+  named_healthy named_healthy_plain named_healthy_network named_listen_localhost
 )
 
 if [ "$LIST" = 1 ]; then

@@ -348,6 +348,12 @@ APPS = {
     # sshd writes one line and closes past MaxStartups without reading the client's greeting,
     # which resets the connection (the client's poll reports POLLERR|POLLHUP).
     "ssh-max-startups": {"server": ["admission-limit"], "client": ["connection-reset"]},
+    "proxy-upstream-firewalled": {
+        "proxy": ["connect-never-completed", "connect-filtered"],
+        "backend": invisible("the backend never sees the proxy's packets; that its connect goes "
+                             "unanswered only the proxy shows"),
+        "client": ["no-reply"],
+    },
     # dig asks over UDP (client: the ICMP port unreachable comes back as ECONNREFUSED) and over
     # TCP (client2: the connect is refused).
     "named-listen-localhost": {"client": ["connect-refused", "loopback-bound-external-peer"],
