@@ -2,7 +2,7 @@
 # The netcheck application lab: real distributed applications from Debian packages (PostgreSQL,
 # Redis, Mosquitto, iperf3, rsync, dnsmasq, HAProxy with lighttpd and nginx, memcached, unbound, etcd, chrony, telnet, Node.js and Go HTTP
 # services, lighttpd and Apache serving one connection at a time, nginx and Python's http.server
-# over a lossy link), each configured as it normally is, run on network namespaces joined by one
+# over a lossy link, vsftpd, tinyproxy, OpenSSH, BIND 9), each configured as it normally is, run on network namespaces joined by one
 # bridge, recorded under `netcheck record` or plain `strace -f -tt`, with one real fault injected
 # per scenario. Writes the traces, a netcheck.conf and an expected.json per scenario under
 # tests/fixtures/apps/NAME/, or tests/fixtures/apps-pending/NAME/ when the fault needs a rule
@@ -59,7 +59,9 @@ nginx:nginx memcached:memcached unbound:unbound dig:bind9-dnsutils drill:ldnsuti
 etcd:etcd-server etcdctl:etcd-client /usr/sbin/telnetd:inetutils-telnetd
 /usr/sbin/inetutils-inetd:inetutils-inetd telnet:inetutils-telnet node:nodejs go:golang-go
 apache2:apache2 wget:wget redis-server:redis-server redis-cli:redis-tools
-mosquitto:mosquitto mosquitto_pub:mosquitto-clients iperf3:iperf3 rsync:rsync dnsmasq:dnsmasq-base"
+mosquitto:mosquitto mosquitto_pub:mosquitto-clients iperf3:iperf3 rsync:rsync dnsmasq:dnsmasq-base
+/usr/sbin/vsftpd:vsftpd tinyproxy:tinyproxy /usr/sbin/sshd:openssh-server ssh:openssh-client
+named:bind9"
 
 need_tools() {
   local missing=() pair cmd pkg created=0
@@ -2430,6 +2432,387 @@ sc_dnsmasq_upstream_dropped() {
     fault "no-reply" "unparsed-lines"
 }
 
+# ---- vsftpd (FTP) -----------------------------------------------------------------------------
+#
+# vsftpd 3 (`listen=YES`, `background=NO`) serves an anonymous read-only tree on srv:21, with a
+# passive port range and active mode from port 20. Every FTP session is a forked pair: an
+# unprivileged child speaking the protocol and a privileged parent, joined by a socketpair; in
+# active mode the parent makes the data connection (bound to port 20) and passes its descriptor
+# to the child with SCM_RIGHTS. curl is the client: passive (EPSV, the client connects to the
+# server's data port) or `-P -` (EPRT, the client listens and the server connects back to it).
+
+ftp_config() {
+  mkdir -p "$WORK/ftp/pub"
+  chmod 755 "$WORK/ftp" "$WORK/ftp/pub"
+  head -c 20000 /dev/zero | tr '\0' 'f' >"$WORK/ftp/pub/file.txt"
+  chmod 644 "$WORK/ftp/pub/file.txt"
+  cat >"$WORK/vsftpd.conf" <<CFG
+listen=YES
+listen_ipv6=NO
+listen_address=10.78.1.10
+background=NO
+anonymous_enable=YES
+no_anon_password=YES
+local_enable=NO
+write_enable=NO
+anon_root=$WORK/ftp
+pasv_enable=YES
+pasv_min_port=40000
+pasv_max_port=40009
+port_enable=YES
+connect_from_port_20=YES
+connect_timeout=3
+data_connection_timeout=10
+xferlog_enable=YES
+xferlog_std_format=NO
+log_ftp_protocol=YES
+vsftpd_log_file=$LOGS/$SCENARIO/vsftpd.xfer.log
+CFG
+}
+
+ftp_server() {
+  ftp_config
+  start srv server vsftpd "$WORK/vsftpd.conf"
+  wait_listening srv t 21
+}
+
+ftp_get() { # NS HOST [curl options...]: download the file (and print status, bytes)
+  local where=$1 host=$2
+  shift 2
+  run "$where" "$host" curl -q -s -S --max-time 10 "$@" -o /dev/null \
+    -w '%{response_code} %{size_download} %{time_total}\n' "ftp://10.78.1.10/pub/file.txt"
+}
+
+ftp_healthy() {
+  ftp_server
+  ftp_get c1 client
+  ftp_get c2 active -P -
+  stop server TERM
+  evidence client '^226 20000'
+  evidence active '^226 20000'
+}
+
+sc_ftp_healthy() {
+  begin ftp-healthy vsftpd record
+  ftp_healthy
+  expect "vsftpd serves a 20 kB file to curl in passive mode (c1) and in active mode (c2: the server connects back to the client from port 20)" healthy "" ""
+}
+
+sc_ftp_healthy_plain() {
+  begin ftp-healthy-plain vsftpd plain
+  ftp_healthy
+  expect "vsftpd serves a 20 kB file to curl in passive and in active mode; every host recorded with plain strace -f -tt -s 65535" healthy "" ""
+}
+
+sc_ftp_healthy_network() {
+  begin ftp-healthy-network vsftpd network
+  ftp_healthy
+  expect "vsftpd serves a file in passive and in active mode; every host recorded with strace -f -tt -e trace=network" healthy "" ""
+}
+
+sc_ftp_active_blocked() {
+  begin ftp-active-blocked vsftpd record
+  # The client's firewall drops every incoming connection attempt: the server's data connection
+  # back to the client (active mode) never completes.
+  in_ns c2 iptables -A INPUT -p tcp --syn -j DROP
+  ftp_server
+  ftp_get c2 active -P -
+  evidence_fw c2 INPUT
+  stop server TERM
+  evidence active '^425'
+  evidence vsftpd.xfer '425 Failed'
+  expect "active-mode FTP behind a client firewall that drops incoming connections: vsftpd's data connection back to curl never completes, vsftpd answers 425 after its connect_timeout of 3 s" \
+    fault "connect-never-completed" "unparsed-lines"
+}
+
+sc_ftp_passive_firewalled() {
+  begin ftp-passive-firewalled vsftpd record
+  # The server's firewall opens port 21 only: the passive data ports are dropped.
+  in_ns srv iptables -A INPUT -p tcp --dport 40000:40009 -j DROP
+  ftp_server
+  ftp_get c1 client --connect-timeout 3
+  evidence_fw srv INPUT
+  stop server TERM
+  evidence client '^curl:'
+  expect "passive-mode FTP through a server firewall that opens port 21 but drops the passive data ports: curl's data connection never completes" \
+    fault "connect-never-completed" "unparsed-lines"
+}
+
+# ---- tinyproxy (HTTP proxy) -------------------------------------------------------------------
+#
+# tinyproxy 1.11 (`-d`, threads) on srv:8888 forwards curl's requests (`-x`) to Python's
+# http.server on srv2:8080.
+
+proxy_config_www() {
+  mkdir -p "$WORK/proxy-www"
+  printf 'hello through the proxy\n' >"$WORK/proxy-www/index.html"
+}
+
+proxy_tiny_config() {
+  cat >"$WORK/tinyproxy.conf" <<CFG
+User nobody
+Group nogroup
+Port 8888
+Listen 10.78.1.10
+Timeout 10
+LogLevel Info
+MaxClients 10
+Allow 10.78.0.0/16
+DisableViaHeader Yes
+CFG
+}
+
+tinyproxy_start() {
+  proxy_tiny_config
+  start srv proxy tinyproxy -d -c "$WORK/tinyproxy.conf"
+  wait_listening srv t 8888
+}
+
+proxy_backend() {
+  proxy_config_www
+  start srv2 backend "$PYTHON" -m http.server --bind 10.78.1.11 --directory "$WORK/proxy-www" 8080
+  wait_listening srv2 t 8080
+}
+
+proxy_get() { # NS HOST
+  run "$1" "$2" curl -q -s -S --max-time 10 -x http://10.78.1.10:8888 -o /dev/null \
+    -w '%{http_code} %{size_download}\n' "http://10.78.1.11:8080/" "http://10.78.1.11:8080/index.html"
+}
+
+proxy_healthy() {
+  if [ "$FLAGS" = plain ]; then
+    # Plain strace prints Python's start-up reads whole (megabytes): attach to the backend once
+    # it runs, as one looks at a running server.
+    daemon srv2 python "$PYTHON" -m http.server --bind 10.78.1.11 --directory "$WORK/proxy-www" 8080
+    wait_listening srv2 t 8080
+    attach srv2 backend "$DAEMON_PID"
+  else
+    proxy_backend
+  fi
+  tinyproxy_start
+  proxy_get c1 client
+  stop proxy TERM
+  stop backend INT
+  if [ "$FLAGS" = plain ]; then finish python; fi
+  evidence client '^200 24'
+}
+
+sc_proxy_healthy() {
+  begin proxy-healthy tinyproxy record
+  proxy_healthy
+  expect "curl fetches two pages from Python's http.server through tinyproxy" healthy "" ""
+}
+
+sc_proxy_healthy_plain() {
+  begin proxy-healthy-plain tinyproxy plain
+  proxy_config_www
+  proxy_healthy
+  expect "curl fetches two pages through tinyproxy; every host recorded with plain strace -f -tt -s 65535, the backend attached with -p after its start-up" healthy "" ""
+}
+
+sc_proxy_healthy_network() {
+  begin proxy-healthy-network tinyproxy network
+  proxy_healthy
+  expect "curl fetches two pages through tinyproxy; every host recorded with strace -f -tt -e trace=network" healthy "" ""
+}
+
+sc_proxy_upstream_firewalled() {
+  begin proxy-upstream-firewalled tinyproxy record
+  # The upstream's host drops every connection attempt to its port: tinyproxy's connect to it
+  # is never answered while curl waits (--max-time 10).
+  in_ns srv2 iptables -A INPUT -p tcp --dport 8080 -j DROP
+  proxy_backend
+  tinyproxy_start
+  run c1 client curl -q -s -S --max-time 6 -x http://10.78.1.10:8888 -o /dev/null \
+    -w '%{http_code} %{size_download}\n' "http://10.78.1.11:8080/"
+  evidence_fw srv2 INPUT
+  stop proxy TERM
+  stop backend INT
+  evidence client '^curl:|^[0-9]'
+  expect "tinyproxy's upstream host drops its SYNs: the proxy's connect to srv2:8080 is never answered, curl gives up after 6 s" \
+    fault "connect-never-completed" "unparsed-lines"
+}
+
+sc_proxy_upstream_down() {
+  begin proxy-upstream-down tinyproxy record
+  # Nothing listens on the upstream's port: the host is there (declared), its server is not.
+  declared srv2 backend
+  tinyproxy_start
+  proxy_get c1 client
+  stop proxy TERM
+  evidence client '^[0-9]'
+  evidence proxy 'refused|Could not'
+  expect "tinyproxy's upstream server is not running: its connect to srv2:8080 is refused and curl gets a 500 from the proxy" \
+    fault "connect-refused" "unparsed-lines"
+}
+
+# ---- OpenSSH ----------------------------------------------------------------------------------
+#
+# sshd (`-D -e`, privilege separation, re-executed per connection) on srv:22 with public-key
+# authentication for root from keys under the work folder; ssh runs one command, scp copies a
+# file back.
+
+ssh_config() { # [extra sshd_config lines...]
+  mkdir -p "$WORK/ssh" /run/sshd
+  [ -f "$WORK/ssh/host_ed25519" ] || ssh-keygen -q -t ed25519 -N '' -f "$WORK/ssh/host_ed25519"
+  [ -f "$WORK/ssh/id_ed25519" ] || ssh-keygen -q -t ed25519 -N '' -f "$WORK/ssh/id_ed25519"
+  cp "$WORK/ssh/id_ed25519.pub" "$WORK/ssh/authorized_keys"
+  head -c 30000 /dev/zero | tr '\0' 's' >"$WORK/ssh/payload"
+  {
+    printf 'ListenAddress 10.78.1.10\nPort 22\nHostKey %s/ssh/host_ed25519\n' "$WORK"
+    printf 'PidFile %s/ssh/sshd.pid\nPermitRootLogin prohibit-password\n' "$WORK"
+    printf 'PasswordAuthentication no\nKbdInteractiveAuthentication no\nUsePAM no\nUseDNS no\n'
+    printf 'AuthorizedKeysFile %s/ssh/authorized_keys\nStrictModes no\nLogLevel VERBOSE\n' "$WORK"
+    printf 'Subsystem sftp internal-sftp\n'
+    printf '%s\n' "$@"
+  } >"$WORK/sshd_config"
+}
+
+sshd_start() {
+  start srv server /usr/sbin/sshd -D -e -f "$WORK/sshd_config"
+  wait_listening srv t 22
+}
+
+ssh_opts() {
+  echo -F /dev/null -i "$WORK/ssh/id_ed25519" -o BatchMode=yes -o StrictHostKeyChecking=no \
+    -o UserKnownHostsFile=/dev/null -o GlobalKnownHostsFile=/dev/null -o ConnectTimeout=5
+}
+
+ssh_healthy() {
+  ssh_config
+  sshd_start
+  # shellcheck disable=SC2046
+  run c1 client ssh $(ssh_opts) root@10.78.1.10 echo hello from ssh
+  rm -f "$WORK/ssh-copy"
+  # shellcheck disable=SC2046
+  run c2 scp scp $(ssh_opts) "root@10.78.1.10:$WORK/ssh/payload" "$WORK/ssh-copy"
+  log "  copied $(wc -c <"$WORK/ssh-copy" 2>/dev/null || echo 0) bytes"
+  rm -f "$WORK/ssh-copy"
+  stop server TERM
+  evidence client '^hello from ssh'
+}
+
+sc_ssh_healthy() {
+  begin ssh-healthy openssh record
+  ssh_healthy
+  expect "sshd runs one command for ssh from c1, and serves a 30 kB file to scp from c2" healthy "" ""
+}
+
+sc_ssh_healthy_plain() {
+  begin ssh-healthy-plain openssh plain
+  ssh_healthy
+  expect "sshd runs one command for ssh and serves a file to scp; every host recorded with plain strace -f -tt -s 65535" healthy "" ""
+}
+
+sc_ssh_healthy_network() {
+  begin ssh-healthy-network openssh network
+  ssh_healthy
+  expect "sshd runs one command for ssh and serves a file to scp; every host recorded with strace -f -tt -e trace=network" healthy "" ""
+}
+
+sc_ssh_max_startups() {
+  begin ssh-max-startups openssh record
+  # One unauthenticated connection is all sshd allows: a client that connected and said nothing
+  # holds it, and sshd drops the next connection at once.
+  ssh_config "MaxStartups 1" "LoginGraceTime 5"
+  sshd_start
+  start c1 idle socat -T 3 -u TCP:10.78.1.10:22 STDOUT
+  sleep 0.5
+  # shellcheck disable=SC2046
+  run c2 client ssh $(ssh_opts) root@10.78.1.10 echo hello from ssh
+  finish idle
+  stop server TERM
+  evidence client 'kex_exchange|closed|reset'
+  evidence server 'MaxStartups'
+  expect "sshd 'MaxStartups 1': a client that connected and sent nothing holds the only unauthenticated slot; sshd closes the next connection (ssh on c2) at once, unread" \
+    fault "admission-limit" "unparsed-lines"
+}
+
+# ---- BIND 9 (named) ---------------------------------------------------------------------------
+#
+# named 9.18 (`-g`: foreground, log to stderr; `-n 1`: one worker thread) is authoritative for a
+# zone `lab.` on srv:53, UDP and TCP, without recursion and without its control channel; dig
+# asks it over UDP from c1 and over TCP (`+tcp`) from c2.
+
+named_config() { # LISTEN
+  mkdir -p "$WORK/named"
+  cat >"$WORK/named/named.conf" <<CFG
+options {
+    directory "$WORK/named";
+    pid-file "$WORK/named/named.pid";
+    listen-on port 53 { $1; };
+    listen-on-v6 { none; };
+    recursion no;
+    allow-query { any; };
+    dnssec-validation no;
+};
+controls { };
+zone "lab." { type primary; file "$WORK/named/lab.zone"; };
+CFG
+  cat >"$WORK/named/lab.zone" <<'ZONE'
+$TTL 300
+@    IN SOA ns.lab. admin.lab. 1 3600 600 86400 300
+     IN NS  ns.lab.
+ns   IN A   10.78.1.10
+www  IN A   10.78.1.99
+db   IN A   10.78.1.98
+ZONE
+}
+
+named_start() { # LISTEN
+  named_config "$1"
+  start srv server named -g -n 1 -c "$WORK/named/named.conf"
+  wait_listening srv u 53
+  wait_listening srv t 53
+}
+
+named_queries() {
+  run c1 client dig +tries=2 +time=2 @10.78.1.10 www.lab. A
+  run c2 client2 dig +tcp +tries=1 +time=2 @10.78.1.10 db.lab. A
+  stop server INT
+}
+
+sc_named_healthy() {
+  begin named-healthy bind9 record
+  named_start 10.78.1.10
+  named_queries
+  evidence client '^www.lab.'
+  evidence client2 '^db.lab.'
+  expect "BIND 9 named answers from its own zone to dig over UDP and over TCP" healthy "" ""
+}
+
+sc_named_healthy_plain() {
+  begin named-healthy-plain bind9 plain
+  named_start 10.78.1.10
+  named_queries
+  evidence client '^www.lab.'
+  evidence client2 '^db.lab.'
+  expect "BIND 9 named answers dig over UDP and TCP; every host recorded with plain strace -f -tt -s 65535" healthy "" ""
+}
+
+sc_named_healthy_network() {
+  begin named-healthy-network bind9 network
+  named_start 10.78.1.10
+  named_queries
+  evidence client '^www.lab.'
+  evidence client2 '^db.lab.'
+  expect "BIND 9 named answers dig over UDP and TCP; every host recorded with strace -f -tt -e trace=network" healthy "" ""
+}
+
+sc_named_listen_localhost() {
+  begin named-listen-localhost bind9 record
+  # `listen-on { 127.0.0.1; }`: the server listens on loopback only; dig on other hosts asks
+  # its lab address.
+  named_config 127.0.0.1
+  start srv server named -g -n 1 -c "$WORK/named/named.conf"
+  wait_listening srv t 53
+  named_queries
+  evidence client 'communications error|refused'
+  evidence client2 'communications error|refused'
+  expect "named listens on 127.0.0.1 only (listen-on { 127.0.0.1; }): dig on other hosts asks 10.78.1.10, over UDP (ICMP port unreachable) and over TCP (refused)" \
+    fault "loopback-bound-external-peer" "unparsed-lines"
+}
+
 # ---- main -------------------------------------------------------------------------------------
 
 SCENARIOS=(
@@ -2465,6 +2848,11 @@ SCENARIOS=(
   dnsmasq_healthy dnsmasq_healthy_plain dnsmasq_upstream_dropped
   redis_primary_stopped_first ha_backends_stopped_first mqtt_subscriber_done redis_healthy_network mqtt_healthy_network
   mc_healthy_network redis_bind_localhost_network
+  ftp_healthy ftp_healthy_plain ftp_healthy_network ftp_active_blocked ftp_passive_firewalled
+  proxy_healthy proxy_healthy_plain proxy_healthy_network proxy_upstream_down
+  proxy_upstream_firewalled
+  ssh_healthy ssh_healthy_plain ssh_healthy_network ssh_max_startups
+  named_healthy named_healthy_plain named_healthy_network named_listen_localhost
 )
 
 if [ "$LIST" = 1 ]; then

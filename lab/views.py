@@ -331,6 +331,33 @@ APPS = {
                              "that the bytes then took seconds to arrive only the proxy's "
                              "trace shows"),
     },
+    # FTP: the data connection is the one a firewall stops; in active mode the server makes it.
+    "ftp-active-blocked": {
+        "server": ["connect-never-completed", "connect-filtered"],
+        "active": invisible("the client listens for a data connection that never comes and "
+                            "reads the server's 425; that the server's connect was dropped only "
+                            "the server shows"),
+    },
+    "ftp-passive-firewalled": {
+        "client": ["connect-never-completed", "connect-filtered"],
+        "server": invisible("the server waits for a data connection that never arrives; that "
+                            "the client's connect was dropped only the client shows"),
+    },
+    # The client reads the proxy's error page: an ordinary answer from its side.
+    "proxy-upstream-down": {"proxy": ["connect-refused"], "client": HEALTHY},
+    # sshd writes one line and closes past MaxStartups without reading the client's greeting,
+    # which resets the connection (the client's poll reports POLLERR|POLLHUP).
+    "ssh-max-startups": {"server": ["admission-limit"], "client": ["connection-reset"]},
+    "proxy-upstream-firewalled": {
+        "proxy": ["connect-never-completed", "connect-filtered"],
+        "backend": invisible("the backend never sees the proxy's packets; that its connect goes "
+                             "unanswered only the proxy shows"),
+        "client": ["no-reply"],
+    },
+    # dig asks over UDP (client: the ICMP port unreachable comes back as ECONNREFUSED) and over
+    # TCP (client2: the connect is refused).
+    "named-listen-localhost": {"client": ["connect-refused", "loopback-bound-external-peer"],
+                               "client2": ["connect-refused", "loopback-bound-external-peer"]},
 }
 
 # Application faults whose one-sided views are not decided yet: no views.

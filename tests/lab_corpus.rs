@@ -79,9 +79,8 @@ fn looks_like_strace_line(line: &str) -> bool {
             !s.is_empty() && seconds_ok && !us.is_empty() && us.chars().all(|c| c.is_ascii_digit())
         })
     };
-    let is_call = |field: &str| {
-        field.starts_with(|c: char| c.is_ascii_alphabetic() || "<+-".contains(c))
-    };
+    let is_call =
+        |field: &str| field.starts_with(|c: char| c.is_ascii_alphabetic() || "<+-".contains(c));
     let is_pid = |pid: &str| {
         let digits = match pid.split_once('<') {
             Some((digits, comm)) => comm.ends_with('>').then_some(digits),

@@ -556,6 +556,9 @@ impl Model<'_> {
             return None;
         }
         let errno = ev.call.outcome.errno?;
+        if way == Way::Send && errno == Errno::EPIPE && self.unobserved_write_shut.contains(&id) {
+            return None; // its own shutdown(SHUT_WR) ended the sending direction
+        }
         let peer = sock
             .peer
             .map_or_else(|| "its peer".to_string(), |p| p.to_string());

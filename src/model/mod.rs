@@ -113,6 +113,9 @@ pub struct Model<'t> {
     force_expected: bool,
     /// Request/answer exchanges of open sockets with their peers (see `exchange.rs`).
     exchanges: IdMap<SockId, exchange::Exchange>,
+    /// TCP sockets with an unobserved peer whose own side shut down writing: Linux answers any
+    /// later send with EPIPE, whatever the peer did.
+    unobserved_write_shut: HashSet<SockId, IntHashBuilder>,
     /// Exchanges of closed sockets whose last requests a traced peer may still read.
     exchanges_awaiting_delivery: IdMap<SockId, exchange::Exchange>,
     /// Timed round trips of closed sockets with traced peers (see `round_trips.rs`).
@@ -182,6 +185,7 @@ impl<'t> Model<'t> {
             forcing: false,
             force_expected: false,
             exchanges: Default::default(),
+            unobserved_write_shut: Default::default(),
             exchanges_awaiting_delivery: Default::default(),
             closed_exchanges: Vec::new(),
             listener_loads: Default::default(),

@@ -344,6 +344,9 @@ impl Model<'_> {
     }
 
     pub(super) fn shutdown(&mut self, ev: &SocketEvent, fd: Fd, how: i64) -> Verdict {
+        if (1..=2).contains(&how) && ev.call.outcome.errno.is_none() {
+            self.note_unobserved_write_shut(ev, fd);
+        }
         let (id, sock) = match self.target(ev, fd) {
             Target::Sock(id, s) => (id, s),
             Target::Skip(v) => return v,
@@ -379,6 +382,18 @@ impl Model<'_> {
             }
         }
         Verdict::Accept
+    }
+
+    /// A TCP socket whose peer no trace shows shut down writing: its later EPIPE is its own.
+    fn note_unobserved_write_shut(&mut self, ev: &SocketEvent, fd: Fd) {
+        let Some(id) = ev.sock(fd) else { return };
+        if self
+            .sockets
+            .get(&id)
+            .is_some_and(|s| s.external && s.proto == Proto::Tcp)
+        {
+            self.unobserved_write_shut.insert(id);
+        }
     }
 
     /// shutdown() answered ENOTCONN on a connected socket: Linux does so once the connection is

@@ -143,7 +143,8 @@ names! {
 
 impl SyscallName {
     /// Calls on any kind of descriptor, outside strace's `%network` class: a trace recorded
-    /// with `-e trace=network` has none of them.
+    /// with `-e trace=network` has none of them. `sendfile` is in that class (strace keeps it
+    /// under the filter), `splice` is not.
     pub fn is_generic_descriptor_call(self) -> bool {
         use SyscallName as N;
         matches!(
@@ -154,8 +155,6 @@ impl SyscallName {
                 | N::Writev
                 | N::Pread64
                 | N::Pwrite64
-                | N::Sendfile
-                | N::Sendfile64
                 | N::Splice
                 | N::Close
                 | N::CloseRange

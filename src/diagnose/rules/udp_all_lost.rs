@@ -29,7 +29,9 @@ The first datagram of the flow; the facts give the counts.
 Check that the receiver is bound to the destination address and port (`ss -lunp`), firewall rules
 for the UDP port in both directions, and NAT mappings for replies.
 
-Precedence: flows explained by `mtu-black-hole` are not reported here.
+Precedence: flows explained by `mtu-black-hole` are not reported here, nor flows whose sender was
+refused by the destination's host (ECONNREFUSED on a connected socket: the datagrams arrived and
+found nothing bound; `connect-refused` reports that).
 ";
 
 fn detect(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
@@ -73,6 +75,17 @@ mod tests {
     #[test]
     fn fires_alone_on_a_udp_all_lost_pattern() {
         assert_fires_on(&RULE, udp(vec![(100, 4, 0)]));
+    }
+
+    /// dig's UDP queries to a named listening on 127.0.0.1 only: each receive fails with
+    /// ECONNREFUSED (the ICMP port unreachable of the server's host). The datagrams arrived and
+    /// found nothing bound: a refusal, not a loss.
+    #[test]
+    fn datagrams_refused_by_their_destination_are_not_lost() {
+        let analysis = recorded("apps", "named-listen-localhost");
+        let fired = rules_of(&analysis.findings);
+        assert!(!fired.contains(&"udp-all-lost"), "{fired:?}");
+        assert!(fired.contains(&"connect-refused"), "{fired:?}");
     }
 
     #[test]

@@ -291,6 +291,10 @@ impl Model<'_> {
             return Verdict::Accept; // never connected: EPIPE is what Linux says
         };
         let side = c.side_of(id);
+        if errno == Errno::EPIPE && c.outgoing(side).stats.closed_by_sender {
+            // Linux answers EPIPE after its own shutdown(SHUT_WR), whatever the peer did.
+            return Verdict::Accept;
+        }
         if let Some(closed) = c.peer_closed(side) {
             return self.deviate(
                 DeviationKind::SendAfterPeerClosed { errno: Some(errno) },

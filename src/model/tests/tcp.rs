@@ -117,6 +117,21 @@ fn epipe_waits_for_the_peers_close_then_is_a_deviation() {
 }
 
 #[test]
+fn epipe_after_its_own_shutdown_is_expected_even_once_the_peer_closed() {
+    // vsftpd (apps/ftp-healthy-plain): the session process shuts the control connection down
+    // both ways, the client closes, and the privileged parent sharing the socket writes into it.
+    let topo = two_hosts();
+    let (mut a, mut b, s, c) = connected();
+    b.shutdown(c, 2);
+    let close = a.close(s);
+    let send = b.send_fails(c, b"500 OOPS: ", Errno::EPIPE);
+    let mut w = World::new(&topo, vec![a, b]);
+    set_up(&mut w);
+    w.upto(close);
+    assert_eq!(w.upto(send), Verdict::Accept);
+}
+
+#[test]
 fn reset_with_both_ends_open_is_forced_as_a_reset() {
     let topo = two_hosts();
     let (a, mut b, _, c) = connected();

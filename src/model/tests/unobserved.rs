@@ -289,3 +289,89 @@ fn a_wait_cut_short_by_a_signal_before_a_successful_exit_is_not_in_vain() {
         assert_eq!(count, unanswered, "{context:?}");
     }
 }
+
+/// vsftpd's control connection (apps/ftp-healthy-plain, plain `strace -f -tt`): the session
+/// process answers QUIT, shuts the connection down both ways and exits; its privileged parent,
+/// which shares the socket, then writes an error line into it and gets EPIPE.
+const VSFTPD_QUIT: &str = r#"13388 01:12:16.848014 socket(AF_INET, SOCK_STREAM, IPPROTO_TCP) = 3
+13388 01:12:16.848267 bind(3, {sa_family=AF_INET, sin_port=htons(21), sin_addr=inet_addr("10.78.1.10")}, 16) = 0
+13388 01:12:16.848360 listen(3, 32)     = 0
+13388 01:12:16.848400 accept(3, {sa_family=AF_INET, sin_port=htons(45420), sin_addr=inet_addr("10.78.1.21")}, [28 => 16]) = 4
+13388 01:12:17.161419 clone(child_stack=NULL, flags=CLONE_NEWIPC|SIGCHLD) = 13404
+13404 01:12:17.164789 dup2(4, 0)        = 0
+13404 01:12:17.206533 clone(child_stack=NULL, flags=CLONE_NEWNET|SIGCHLD) = 13406
+13406 01:12:17.266277 write(0, "230 Login successful.\r\n", 23) = 23
+13406 01:12:17.311241 recvfrom(0, "QUIT\r\n", 4096, MSG_PEEK, NULL, NULL) = 6
+13406 01:12:17.311608 read(0, "QUIT\r\n", 6) = 6
+13406 01:12:17.312356 shutdown(0, SHUT_RD) = 0
+13406 01:12:17.316675 write(0, "221 Goodbye.\r\n", 14) = 14
+13406 01:12:17.316889 shutdown(0, SHUT_RDWR) = 0
+13406 01:12:17.317048 exit_group(0)     = ?
+13406 01:12:17.317594 +++ exited with 0 +++
+13404 01:12:17.317923 write(0, "500 OOPS: ", 10) = -1 EPIPE (Broken pipe)
+"#;
+
+/// Replays one traced host's strace text through every stage as the command line reads it:
+/// host `server` 10.78.1.10 and host `client` 10.78.1.21, only `traced` of them with a trace.
+fn replay_alone(name: &str, traced: &str, text: &str) -> ReplayOutcome {
+    let dir = std::env::temp_dir().join(format!("netcheck-alone-{}-{name}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("alone.trace"), text).unwrap();
+    let config = dir.join("netcheck.conf");
+    let stanza = |host: &str, ip: &str| {
+        let trace = if host == traced {
+            " trace alone.trace\n"
+        } else {
+            ""
+        };
+        format!("host {host}\n{trace} ip {ip}\n")
+    };
+    let conf = stanza("server", "10.78.1.10") + &stanza("client", "10.78.1.21");
+    std::fs::write(&config, conf).unwrap();
+    let analysis = crate::pipeline::run_pipeline(&crate::config::Inputs {
+        paths: vec![config],
+        one_host: Vec::new(),
+    });
+    std::fs::remove_dir_all(&dir).unwrap();
+    analysis.unwrap().outcome
+}
+
+#[test]
+fn epipe_after_its_own_shutdown_is_no_send_after_the_peer_closed() {
+    let outcome = replay_alone("own-shut", "server", VSFTPD_QUIT);
+    assert!(
+        !outcome
+            .deviations
+            .iter()
+            .any(|d| matches!(d.kind, DeviationKind::SendAfterPeerClosed { .. })),
+        "{:?}",
+        outcome.deviations
+    );
+}
+
+/// dig asks over a connected UDP socket (apps/named-listen-localhost, `-T -yy`, the query cut
+/// short); named listens on 127.0.0.1 only, so the server's host answers with ICMP port
+/// unreachable, which Linux reports as ECONNREFUSED on the next receive.
+const DIG_UDP_REFUSED: &str = r#"31126 1796607112.053699 socket(AF_INET, SOCK_DGRAM, IPPROTO_IP) = 14<UDP:[57829]> <0.000072>
+31126 1796607112.055296 bind(14<UDP:[57829]>, {sa_family=AF_INET, sin_port=htons(0), sin_addr=inet_addr("0.0.0.0")}, 16) = 0 <0.000059>
+31126 1796607112.055500 connect(14<UDP:[0.0.0.0:55932]>, {sa_family=AF_INET, sin_port=htons(53), sin_addr=inet_addr("10.78.1.10")}, 16) = 0 <0.000108>
+31126 1796607112.056811 sendmmsg(14<UDP:[0.0.0.0:55932]>, [{msg_hdr={msg_name=NULL, msg_namelen=0, msg_iov=[{iov_base="\231|\1 \0\1\0\0\0\0\0\1\3www\3lab\0\0\1\0\1", iov_len=48}], msg_iovlen=1, msg_controllen=0, msg_flags=0}, msg_len=48}], 1, 0) = 1 <0.000243>
+31126 1796607112.057661 recvmsg(14<UDP:[0.0.0.0:55932]>, {msg_namelen=128}, 0) = -1 ECONNREFUSED (Connection refused) <0.000057>
+31126 1796607112.058115 close(14<UDP:[0.0.0.0:55932]>) = 0 <0.000061>
+"#;
+
+#[test]
+fn econnrefused_on_a_connected_udp_socket_is_a_refusal_by_its_peer() {
+    let outcome = replay_alone("udp-refused", "client", DIG_UDP_REFUSED);
+    let [d] = outcome.deviations.as_slice() else {
+        panic!("{:?}", outcome.deviations)
+    };
+    assert_eq!(
+        d.kind,
+        DeviationKind::ConnectFailed {
+            errno: Errno::ECONNREFUSED,
+            target: addr("10.78.1.10:53"),
+            listener: None,
+        }
+    );
+}

@@ -121,6 +121,28 @@ impl Model<'_> {
         Verdict::Accept
     }
 
+    /// ECONNREFUSED on a connected UDP socket: Linux's report of an ICMP port unreachable from
+    /// its peer's host. The datagram arrived and nothing was bound there: a refusal, no loss.
+    fn udp_refused(&self, ev: &SocketEvent, id: SockId, peer: Option<SocketAddr>) -> Verdict {
+        let Some(target) = peer.filter(|p| !self.matcher.is_ignored(*p)) else {
+            return Verdict::Accept; // unconnected, or out of scope (a local resolver probe)
+        };
+        self.deviate(
+            DeviationKind::ConnectFailed {
+                errno: Errno::ECONNREFUSED,
+                target,
+                listener: None,
+            },
+            ev,
+            id,
+            Vec::new(),
+            format!(
+                "{id} is connected to {target} over UDP; its host answered a datagram with \
+                 ICMP port unreachable (ECONNREFUSED): nothing was bound there"
+            ),
+        )
+    }
+
     fn broadcast_deviation(&self, ev: &SocketEvent, id: SockId, target: SocketAddr) -> Verdict {
         self.deviate(
             DeviationKind::BroadcastNotPermitted,
@@ -152,6 +174,7 @@ impl Model<'_> {
             return match (errno, dest) {
                 (e, _) if e.is_would_block() => self.would_block(ev, id, flags.dontwait, sndtimeo),
                 (e, _) if e.is_restart() => Verdict::Accept,
+                (Errno::ECONNREFUSED, _) => self.udp_refused(ev, id, peer),
                 (Errno::EDESTADDRREQ | Errno::ENOTCONN, None) => Verdict::Accept,
                 // Before the outside check: a broadcast address is nobody's.
                 (Errno::EACCES, Some(d)) if !broadcast_ok => self.refused_broadcast(ev, id, d),
@@ -326,6 +349,10 @@ impl Model<'_> {
             return match errno {
                 e if e.is_would_block() => self.would_block(ev, id, flags.dontwait, rcvtimeo),
                 e if e.is_restart() => Verdict::Accept,
+                Errno::ECONNREFUSED => {
+                    let peer = self.sockets.get(&id).and_then(|s| s.peer);
+                    self.udp_refused(ev, id, peer)
+                }
                 e => self.unexpected_failure(ev, id, e),
             };
         }

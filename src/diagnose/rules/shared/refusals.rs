@@ -87,6 +87,10 @@ enum Fit {
 
 /// Classifies one refused connect.
 pub(crate) fn classify_refusal(cx: &Context, failure: &FailedConnect) -> Refusal {
+    if super::udp::is_udp_refusal(cx, failure.deviation) {
+        // The replay keeps no record of bound UDP sockets to judge it against.
+        return Refusal::NothingListened;
+    }
     if let Some(listener) = replayed_listener(cx, failure) {
         return Refusal::WhileListening {
             listener,
@@ -178,7 +182,8 @@ pub(crate) fn listener_stopped_before<'a>(
     cx: &Context<'a>,
     failure: &FailedConnect,
 ) -> Option<&'a ListenerRecord> {
-    if replayed_listener(cx, failure).is_some() {
+    if replayed_listener(cx, failure).is_some() || super::udp::is_udp_refusal(cx, failure.deviation)
+    {
         return None;
     }
     let judged = judge_listeners(cx, failure.deviation.loc, failure.target);

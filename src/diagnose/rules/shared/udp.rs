@@ -1,8 +1,13 @@
 //! UDP flows with losses, and datagram totals by size.
 
+use std::collections::HashSet;
+use std::net::SocketAddr;
+
 use crate::diagnose::claims::Claims;
 use crate::diagnose::context::Context;
-use crate::model::UdpFlow;
+use crate::model::{DeviationKind, UdpFlow};
+use crate::parse::Errno;
+use crate::source::SockId;
 
 /// A UDP flow to a modelled receiver with datagrams lost and no earlier rule explaining it:
 /// `(index, flow, sent, received)`.
@@ -11,17 +16,48 @@ pub(crate) fn lossy_udp_flows<'a>(
     claims: &Claims,
 ) -> Vec<(usize, &'a UdpFlow, u64, u64)> {
     let matcher = cx.matcher();
+    let refused = refused_udp_senders(cx);
     cx.outcome
         .udp
         .iter()
         .enumerate()
         .filter(|(i, f)| !claims.udp_flow(*i) && !matcher.is_outside(f.receiver_addr))
+        .filter(|(_, f)| !refused.contains(&(f.sender, f.receiver_addr)))
         .map(|(i, f)| {
             let (sent, received) = totals(f, |_| true);
             (i, f, sent, received)
         })
         .filter(|(_, _, sent, received)| sent > received)
         .collect()
+}
+
+/// UDP senders refused by the host they sent to (ECONNREFUSED, its ICMP port unreachable), with
+/// that address: their datagrams arrived and found nothing bound, which is no loss.
+pub(crate) fn refused_udp_senders(cx: &Context) -> HashSet<(SockId, SocketAddr)> {
+    let udp_senders: HashSet<SockId> = cx.outcome.udp.iter().map(|f| f.sender).collect();
+    cx.outcome
+        .deviations
+        .iter()
+        .filter_map(|d| match d.kind {
+            DeviationKind::ConnectFailed {
+                errno: Errno::ECONNREFUSED,
+                target,
+                ..
+            } => d
+                .sock
+                .filter(|s| udp_senders.contains(s))
+                .map(|s| (s, target)),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Whether a failed connect is a UDP socket's refusal (see [`refused_udp_senders`]): TCP
+/// listeners say nothing about it.
+pub(crate) fn is_udp_refusal(cx: &Context, deviation: &crate::model::Deviation) -> bool {
+    deviation
+        .sock
+        .is_some_and(|s| cx.outcome.udp.iter().any(|f| f.sender == s))
 }
 
 /// `socket A0 on host a (10.0.0.1:5000)`.
