@@ -133,7 +133,7 @@ pub struct Socket {
     pub peer: Option<SocketAddr>,
     /// Options changed from the protocol's defaults (`None`: all defaults).
     options: Option<Box<Options>>,
-    /// Changed only through [`Socket::set_state`].
+    /// Its phase changes only through [`Socket::set_state`], its connection through `join`.
     state: State,
     /// `None` until it binds or connects; dropped again when all of it is gone, so that equal
     /// sockets look equal.
