@@ -120,7 +120,7 @@ fn dropped_request(wait: TimedOutWait) -> ReplayOutcome {
     let mut c = accepted(16, 0, 16);
     c.to_server.first_unreceived_send = Some(loc(0, 12));
     c.to_server.first_unreceived_time = Some(100.0);
-    c.to_server.closed_by_receiver = true;
+    c.to_server.stats.closed_by_receiver = true;
     ReplayOutcome {
         tcp: vec![c],
         timed_out_waits: vec![wait],
@@ -150,7 +150,7 @@ fn a_wait_that_ended_before_the_send_leaves_it_unreceived() {
 fn a_stalled_bulk_transfer_whose_receiver_gave_up_waiting_is_an_mtu_black_hole() {
     let mut c = accepted(21_006, 6, 1400);
     c.to_client = stream(6, 6, 6, 1, loc(1, 15));
-    c.to_server.closed_by_receiver = true;
+    c.to_server.stats.closed_by_receiver = true;
     let outcome = |waits: Vec<TimedOutWait>| ReplayOutcome {
         tcp: vec![c.clone()],
         timed_out_waits: waits,

@@ -80,7 +80,7 @@ fn a_request_and_answer_are_ordered_completely() {
     assert!(position_of(&steps, client_close) < position_of(&steps, eof));
     assert!(steps.iter().all(|s| s.verdict == Verdict::Accept));
     assert_eq!(out.tcp.len(), 1);
-    assert_eq!(out.tcp[0].to_client.received, 24);
+    assert_eq!(out.tcp[0].to_client.stats.received, 24);
     assert!(!out.used_timestamps);
 }
 

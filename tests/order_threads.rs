@@ -90,7 +90,7 @@ fn a_threaded_loopback_exchange_orders_without_deviation() {
     assert!(outcome.blocked.is_empty(), "{:?}", outcome.blocked);
     assert!(outcome.deviations.is_empty(), "{:?}", outcome.deviations);
     assert_eq!(outcome.tcp.len(), 1);
-    assert_eq!(outcome.tcp[0].to_server.received, 4);
-    assert_eq!(outcome.tcp[0].to_client.received, 4);
+    assert_eq!(outcome.tcp[0].to_server.stats.received, 4);
+    assert_eq!(outcome.tcp[0].to_client.stats.received, 4);
     assert!(analysis.findings.iter().all(|f| !f.class.is_problem()));
 }

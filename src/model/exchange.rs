@@ -374,7 +374,7 @@ impl Model<'_> {
         // Bytes sent on a connection no traced accept has taken yet wait in the backlog: their
         // round trip includes that wait, which is no network time.
         let before_accept = sock
-            .conn
+            .conn()
             .and_then(|c| self.conns.get(c))
             .is_some_and(|c| c.record.server.is_none() && c.record.listener.is_some());
         let peer = addr

@@ -686,7 +686,7 @@ impl<'t> Model<'t> {
         let mut pending: Vec<PendingConnect> = self
             .sockets
             .values()
-            .filter(|s| s.state() == SockState::Connecting && !s.external)
+            .filter(|s| s.is_connecting() && !s.external)
             .filter_map(|s| {
                 let (target, loc) = s.connect_target()?;
                 Some(PendingConnect {

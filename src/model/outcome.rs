@@ -241,8 +241,8 @@ impl TcpConnection {
     pub fn answered_short(&self) -> bool {
         self.server.is_some()
             && self.server_closed_first
-            && (1..=SHORT_MESSAGE).contains(&self.to_client.sent)
-            && self.to_client.sends <= 2
+            && (1..=SHORT_MESSAGE).contains(&self.to_client.stats.sent)
+            && self.to_client.stats.sends <= 2
     }
 
     /// Accepted, then closed by the server first with nothing sent and nothing read of the
@@ -251,9 +251,9 @@ impl TcpConnection {
     pub fn refused_in_silence(&self) -> bool {
         self.server.is_some()
             && self.server_closed_first
-            && self.to_client.sent == 0
-            && self.to_server.sent > 0
-            && self.to_server.received == 0
+            && self.to_client.stats.sent == 0
+            && self.to_server.stats.sent > 0
+            && self.to_server.stats.received == 0
     }
 }
 
@@ -281,9 +281,10 @@ impl<S> TcpConnection<S> {
     }
 }
 
-/// One direction of a TCP connection.
+/// The counters of one direction of a TCP connection: all the model keeps of it while the
+/// connection lives, beside the bytes in flight.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
-pub struct Stream {
+pub struct Counters {
     pub sent: u64,
     pub received: u64,
     /// Capacity of the path's buffers (sender's SO_SNDBUF + receiver's SO_RCVBUF).
@@ -297,6 +298,22 @@ pub struct Stream {
     /// Largest single send, and how many sends there were (for the MTU heuristic).
     pub largest_send: u64,
     pub sends: u64,
+}
+
+impl Counters {
+    pub fn unreceived(&self) -> u64 {
+        self.sent.saturating_sub(self.received)
+    }
+}
+
+/// One direction of a TCP connection at the end of the replay: its counters, and what only the
+/// outcome has (the oldest unreceived send, found in the live stream's queue when asked), so
+/// that a million live connections do not each carry two fields that are always empty.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Stream {
+    /// Written as the stream's own fields: the output keeps one flat object per direction.
+    #[serde(flatten)]
+    pub stats: Counters,
     /// The oldest send with bytes still unreceived, and its timestamp (when the trace has one).
     pub first_unreceived_send: Option<Loc>,
     pub first_unreceived_time: Option<f64>,
@@ -304,7 +321,7 @@ pub struct Stream {
 
 impl Stream {
     pub fn unreceived(&self) -> u64 {
-        self.sent.saturating_sub(self.received)
+        self.stats.unreceived()
     }
 }
 

@@ -192,7 +192,7 @@ impl Model<'_> {
         if let (true, Some(local)) = (sock.in_bind_index, sock.local) {
             self.bound.remove((host, sock.proto, local.port()), id);
         }
-        if sock.state() == SockState::Listen {
+        if sock.is_listening() {
             let port = sock.local.map_or(0, |l| l.port());
             if let Some(set) = self.listeners_by_port.get_mut(&port) {
                 set.remove(&id);
@@ -220,7 +220,7 @@ impl Model<'_> {
                 e => self.unexpected_failure(ev, id, e),
             };
         }
-        if proto == Proto::Udp || matches!(state, SockState::Connected | SockState::Connecting) {
+        if proto == Proto::Udp || sock.is_connecting_or_connected() {
             return self.deviate(
                 DeviationKind::UnexpectedSuccess,
                 ev,
@@ -245,7 +245,6 @@ impl Model<'_> {
         }
         if let Some(s) = self.sockets.get_mut(&id) {
             s.set_state(SockState::Listen, ev, &mut self.listen_history);
-            s.set_listen_loc(ev.call.loc);
         }
         self.listeners_by_port
             .entry(local.port())
@@ -288,7 +287,7 @@ impl Model<'_> {
         // A connect to a peer no trace shows is settled by this trace alone: closed while still
         // in progress, it never completed.
         let outside_in_progress = sock.external && sock.proto == Proto::Tcp;
-        if sock.state() == SockState::Connecting || outside_in_progress {
+        if sock.is_connecting() || outside_in_progress {
             if let Some((target, at)) = sock.connect_target() {
                 self.pending_at_close.push(PendingConnect {
                     sock: id,
@@ -307,7 +306,7 @@ impl Model<'_> {
                 self.touched.push(WaitKey::Sock(client));
             }
         }
-        if let Some(conn) = sock.conn {
+        if let Some(conn) = sock.conn() {
             let mut closing_listener = None;
             if let Some(c) = self.conns.get_mut(conn) {
                 let side = c.side_of(id);
@@ -351,7 +350,7 @@ impl Model<'_> {
             Target::Sock(id, s) => (id, s),
             Target::Skip(v) => return v,
         };
-        let (state, conn) = (sock.state(), sock.conn);
+        let (state, conn) = (sock.state(), sock.conn());
         let connected = state == SockState::Connected && conn.is_some();
         // A connected UDP socket may shut down (Linux: shutdown(2) needs only a peer).
         let udp_connected = sock.proto == Proto::Udp && sock.peer.is_some();
@@ -499,7 +498,7 @@ impl Model<'_> {
             return Verdict::Accept;
         }
         // SO_ERROR is how a nonblocking connect reports its result.
-        if sock.state() != SockState::Connecting {
+        if !sock.is_connecting() {
             return Verdict::Accept;
         }
         match so_error(value) {
@@ -531,7 +530,7 @@ impl Model<'_> {
             Some(l) => l.port() == 0 || l.ip().is_unspecified(),
         };
         if learn {
-            let conn = sock.conn;
+            let conn = sock.conn();
             let was_indexed = sock.in_bind_index;
             if let Some(s) = self.sockets.get_mut(&id) {
                 s.local = Some(reported);
@@ -587,7 +586,7 @@ impl Model<'_> {
 /// Only explicitly bound or listening sockets belong in the bind index: ephemeral ports of
 /// client sockets cannot conflict with anyone's bind (§8.4 #18 of the original's bugs).
 fn sock_is_bound_explicitly(sock: Option<&Socket>) -> bool {
-    sock.is_some_and(|s| matches!(s.state(), SockState::Bound | SockState::Listen))
+    sock.is_some_and(Socket::is_bound_or_listening)
 }
 
 /// Decodes getsockopt(SO_ERROR): `Some(None)` = no error, `Some(Some(e))` = the pending error.

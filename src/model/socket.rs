@@ -34,8 +34,8 @@ pub enum Proto {
     Udp,
 }
 
-/// Socket life cycle. Displayed in the original tool's words (`BINDED`, `PENDING`), so orders
-/// and reports read like its logs.
+/// Socket life cycle, the phase of a socket's [state](Socket::state). Displayed in the original
+/// tool's words (`BINDED`, `PENDING`), so orders and reports read like its logs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SockState {
     Created,
@@ -60,9 +60,70 @@ impl fmt::Display for SockState {
     }
 }
 
+/// A socket's state, each with what belongs to it alone: leaving the state drops it.
+#[derive(Debug, Clone)]
+enum State {
+    Created,
+    Bound,
+    /// A TCP listener (boxed: listeners are few, sockets many).
+    Listen(Box<Listener>),
+    /// A connect in progress; `queued`: its connection, once it reached a listener's queue
+    /// (the kernel sent the SYN with the connect call).
+    Connecting {
+        queued: Option<ConnId>,
+    },
+    /// `conn`: the connection it is one end of (none when the other end is outside the model).
+    Connected {
+        conn: Option<ConnId>,
+    },
+    Closed,
+}
+
+impl State {
+    fn phase(&self) -> SockState {
+        match self {
+            State::Created => SockState::Created,
+            State::Bound => SockState::Bound,
+            State::Listen(_) => SockState::Listen,
+            State::Connecting { .. } => SockState::Connecting,
+            State::Connected { .. } => SockState::Connected,
+            State::Closed => SockState::Closed,
+        }
+    }
+}
+
+/// What a TCP socket has while it listens.
+#[derive(Debug, Clone)]
+struct Listener {
+    /// Connections waiting to be accepted, first come first served.
+    pending: VecDeque<ConnId>,
+    /// Where it started listening.
+    listen_loc: Loc,
+    /// Its listening period's index in the listen history, ended when it stops listening.
+    /// Kept here so that closing one socket does not search every listener the run has seen.
+    period: usize,
+}
+
+/// What a socket keeps beyond the state it was in: where it bound, and its latest connect, which
+/// a blocking connect keeps once connected and a connect to the outside keeps in any state.
+#[derive(Debug, Clone, Default)]
+struct Setup {
+    bind_loc: Option<Loc>,
+    /// The target of its connect, and where it was called.
+    connect_target: Option<(SocketAddr, Loc)>,
+    /// When its connect started, on its trace's clock.
+    connect_started: Option<f64>,
+}
+
+impl Setup {
+    fn is_empty(&self) -> bool {
+        self.bind_loc.is_none() && self.connect_target.is_none() && self.connect_started.is_none()
+    }
+}
+
 /// A socket the model follows. Kept small, since a run may hold a million open at once: what
-/// only some sockets need (options changed from the defaults, a listener's queue, a connect in
-/// progress) is boxed and absent until needed.
+/// only some sockets need (options changed from the defaults, a listener's queue, a bind or a
+/// connect) is boxed and absent until needed.
 #[derive(Debug, Clone)]
 pub struct Socket {
     pub id: SockId,
@@ -70,19 +131,15 @@ pub struct Socket {
     pub host: Option<usize>,
     pub local: Option<SocketAddr>,
     pub peer: Option<SocketAddr>,
-    /// TCP: the connection this socket is one end of.
-    pub conn: Option<ConnId>,
     /// Options changed from the protocol's defaults (`None`: all defaults).
     options: Option<Box<Options>>,
-    /// Where it bound and, as a TCP listener, its queue and listening periods (`None` before
-    /// it binds or listens).
-    listening: Option<Box<Listening>>,
-    /// TCP connecting socket: its connect (`None` before it first connects).
-    connecting: Option<Box<Connecting>>,
+    /// Its phase changes only through [`Socket::set_state`], its connection through `join`.
+    state: State,
+    /// `None` until it binds or connects; dropped again when all of it is gone, so that equal
+    /// sockets look equal.
+    setup: Option<Box<Setup>>,
     pub proto: Proto,
     pub ipv6: bool,
-    /// Changed only through [`Socket::set_state`].
-    state: SockState,
     pub nonblock: Nonblock,
     /// Talks to an endpoint outside the modelled world: later calls are not modelled.
     pub external: bool,
@@ -90,29 +147,6 @@ pub struct Socket {
     pub in_bind_index: bool,
     /// Returned by accept: the server end of its connection.
     pub accepted: bool,
-}
-
-/// What a socket keeps once it has bound or listened.
-#[derive(Debug, Clone, Default)]
-struct Listening {
-    bind_loc: Option<Loc>,
-    /// Connections waiting to be accepted, first come first served.
-    pending: VecDeque<ConnId>,
-    listen_loc: Option<Loc>,
-    /// Indexes in the listen history of this socket's listening periods still open, so that
-    /// closing one socket does not search every listener the run has seen. A socket listens
-    /// once, as a rule: the first index needs no allocation of its own.
-    open_listen_record: Option<usize>,
-    more_open_listen_records: Vec<usize>,
-}
-
-/// What a TCP socket keeps once it has connected.
-#[derive(Debug, Clone, Default)]
-struct Connecting {
-    /// The target of the connect in progress, and where it was called.
-    target: Option<(SocketAddr, Loc)>,
-    /// When its connect started, on its trace's clock.
-    started: Option<f64>,
 }
 
 /// Defaults, lent to sockets that changed none.
@@ -127,13 +161,11 @@ impl Socket {
             host,
             local: None,
             peer: None,
-            conn: None,
             options: None,
-            listening: None,
-            connecting: None,
+            state: State::Created,
+            setup: None,
             proto,
             ipv6,
-            state: SockState::Created,
             nonblock: Nonblock::default(),
             external: false,
             in_bind_index: false,
@@ -141,13 +173,14 @@ impl Socket {
         }
     }
 
-    /// A socket accept returned: born connected, with the listener's options and address.
+    /// A socket accept returned: born connected, with the listener's options and address. Its
+    /// connection, when the model has one, comes through [`Socket::join`].
     pub fn accepted(id: SockId, listener: &Socket, peer: Option<SocketAddr>) -> Self {
         let mut accepted = Socket::new(id, listener.host, Proto::Tcp, listener.ipv6);
         accepted.options = listener.options.clone();
         accepted.local = listener.local;
         accepted.peer = peer;
-        accepted.state = SockState::Connected;
+        accepted.state = State::Connected { conn: None };
         accepted.accepted = true;
         accepted
     }
@@ -168,113 +201,137 @@ impl Socket {
         self.options = (options != *defaults).then(|| Box::new(options));
     }
 
+    /// TCP: the connection this socket is one end of, established or queued at a listener
+    /// while its connect is in progress.
+    pub fn conn(&self) -> Option<ConnId> {
+        match self.state {
+            State::Connecting { queued: conn } | State::Connected { conn } => conn,
+            _ => None,
+        }
+    }
+
+    /// Makes it one end of `conn`: an accepted socket, or a client whose connect reached a
+    /// listener's queue. A client not yet connecting is from now on (a blocking connect is
+    /// completed by its return).
+    pub fn join(
+        &mut self,
+        conn: ConnId,
+        ev: &SocketEvent,
+        listen_history: &mut Vec<ListenerRecord>,
+    ) {
+        if !self.is_connecting_or_connected() {
+            self.set_state(SockState::Connecting, ev, listen_history);
+        }
+        if let State::Connecting { queued: c } | State::Connected { conn: c } = &mut self.state {
+            *c = Some(conn);
+        }
+    }
+
     /// TCP listener: connections waiting to be accepted, first come first served.
     pub fn pending(&self) -> &VecDeque<ConnId> {
-        self.listening.as_ref().map_or(&NO_PENDING, |l| &l.pending)
+        match &self.state {
+            State::Listen(l) => &l.pending,
+            _ => &NO_PENDING,
+        }
+    }
+
+    fn listener_mut(&mut self) -> Option<&mut Listener> {
+        match &mut self.state {
+            State::Listen(l) => Some(l),
+            _ => None,
+        }
     }
 
     /// Queues a connection at this listener.
     pub fn push_pending(&mut self, conn: ConnId) {
-        self.listening
-            .get_or_insert_with(Box::default)
-            .pending
-            .push_back(conn);
+        if let Some(l) = self.listener_mut() {
+            l.pending.push_back(conn);
+        }
     }
 
     /// Withdraws `conn` from the queue (its connect failed).
     pub fn withdraw_pending(&mut self, conn: ConnId) {
-        if let Some(l) = self.listening.as_mut() {
+        if let Some(l) = self.listener_mut() {
             l.pending.retain(|c| *c != conn);
         }
     }
 
     /// Takes the connection at `position` in the queue (accept).
     pub fn remove_pending(&mut self, position: usize) -> Option<ConnId> {
-        self.listening.as_mut()?.pending.remove(position)
+        self.listener_mut()?.pending.remove(position)
     }
 
     /// Empties the listener's queue (its close resets what was waiting there).
     pub fn take_pending(&mut self) -> VecDeque<ConnId> {
-        self.listening
-            .as_mut()
+        self.listener_mut()
             .map(|l| std::mem::take(&mut l.pending))
             .unwrap_or_default()
     }
 
     pub fn bind_loc(&self) -> Option<Loc> {
-        self.listening.as_ref().and_then(|l| l.bind_loc)
+        self.setup.as_ref().and_then(|s| s.bind_loc)
     }
 
     pub fn set_bind_loc(&mut self, loc: Loc) {
-        self.listening.get_or_insert_with(Box::default).bind_loc = Some(loc);
+        self.setup.get_or_insert_with(Box::default).bind_loc = Some(loc);
     }
 
+    /// A listener: where it started listening.
     pub fn listen_loc(&self) -> Option<Loc> {
-        self.listening.as_ref().and_then(|l| l.listen_loc)
+        match &self.state {
+            State::Listen(l) => Some(l.listen_loc),
+            _ => None,
+        }
     }
 
-    pub fn set_listen_loc(&mut self, loc: Loc) {
-        self.listening.get_or_insert_with(Box::default).listen_loc = Some(loc);
-    }
-
-    /// TCP connecting socket: the target of the connect in progress, and where it was called.
     /// The socket is the client end of a connection its program's connect completed.
     pub fn connected_as_client(&self) -> bool {
         !self.accepted && self.connect_target().is_none() && self.peer.is_some()
     }
 
+    /// TCP: the target of its connect, and where it was called; kept while the connect is in
+    /// progress, and after a blocking one completed.
     pub fn connect_target(&self) -> Option<(SocketAddr, Loc)> {
-        self.connecting.as_ref().and_then(|c| c.target)
+        self.setup.as_ref().and_then(|s| s.connect_target)
     }
 
     pub fn set_connect_target(&mut self, target: Option<(SocketAddr, Loc)>) {
-        match (&mut self.connecting, target) {
-            (Some(c), target) => c.target = target,
-            (None, None) => {}
-            (None, target) => {
-                self.connecting = Some(Box::new(Connecting {
-                    target,
-                    started: None,
-                }))
-            }
-        }
-        self.drop_empty_connecting();
+        self.change_setup(|s| s.connect_target = target);
     }
 
     pub fn take_connect_target(&mut self) -> Option<(SocketAddr, Loc)> {
-        let target = self.connecting.as_mut().and_then(|c| c.target.take());
-        self.drop_empty_connecting();
+        let mut target = None;
+        self.change_setup(|s| target = s.connect_target.take());
         target
     }
 
-    /// A socket whose connect data is all gone holds no box, so equal states look equal.
-    fn drop_empty_connecting(&mut self) {
-        if self
-            .connecting
-            .as_ref()
-            .is_some_and(|c| c.target.is_none() && c.started.is_none())
-        {
-            self.connecting = None;
-        }
-    }
-
-    /// TCP connecting socket: when its connect started, on its trace's clock.
+    /// TCP: when its connect started, on its trace's clock.
     pub fn connect_started(&self) -> Option<f64> {
-        self.connecting.as_ref().and_then(|c| c.started)
+        self.setup.as_ref().and_then(|s| s.connect_started)
     }
 
     pub fn set_connect_started(&mut self, started: Option<f64>) {
-        match (&mut self.connecting, started) {
-            (Some(c), started) => c.started = started,
-            (None, None) => {}
-            (None, started) => {
-                self.connecting = Some(Box::new(Connecting {
-                    target: None,
-                    started,
-                }))
+        self.change_setup(|s| s.connect_started = started);
+    }
+
+    /// Changes the setup record, allocating it only to hold something and dropping it once
+    /// empty.
+    fn change_setup(&mut self, change: impl FnOnce(&mut Setup)) {
+        match &mut self.setup {
+            Some(setup) => {
+                change(setup);
+                if setup.is_empty() {
+                    self.setup = None;
+                }
+            }
+            None => {
+                let mut setup = Setup::default();
+                change(&mut setup);
+                if !setup.is_empty() {
+                    self.setup = Some(Box::new(setup));
+                }
             }
         }
-        self.drop_empty_connecting();
     }
 
     /// The local address to match peers against (unknown → unspecified, any port).
@@ -289,18 +346,26 @@ impl Socket {
     }
 
     pub fn state(&self) -> SockState {
-        self.state
+        self.state.phase()
     }
 
     /// Every change of state passes here, with what the outcome keeps of it: starting to listen
-    /// opens a listening period in `listen_history`, closing ends the socket's open period.
+    /// opens a listening period in `listen_history`, to stop listening (by closing, as a rule)
+    /// ends it. A connection stays with a connect in progress that completes; what belongs to
+    /// the state left is dropped.
     pub fn set_state(
         &mut self,
         to: SockState,
         ev: &SocketEvent,
         listen_history: &mut Vec<ListenerRecord>,
     ) {
-        match to {
+        // Staying changes nothing: transfers confirm a connected socket's state at every call.
+        if self.state.phase() == to {
+            return;
+        }
+        let next = match to {
+            SockState::Created => State::Created,
+            SockState::Bound => State::Bound,
             SockState::Listen => {
                 // A socket adopted as a listener was listening before its trace began: when
                 // it started is unknown, not the time of the call that revealed it.
@@ -312,60 +377,71 @@ impl Socket {
                     },
                     _ => CallSpan::of(&ev.call),
                 };
-                let record = ListenerRecord {
+                let period = listen_history.len();
+                listen_history.push(ListenerRecord {
                     sock: self.id,
                     local: self.local_or_any(),
                     v6only: self.options().v6only,
                     listen,
                     close: None,
                     close_context: ProgramContext::Running,
-                };
-                let listening = self.listening.get_or_insert_with(Box::default);
-                if listening.open_listen_record.is_none() {
-                    listening.open_listen_record = Some(listen_history.len());
-                } else {
-                    listening
-                        .more_open_listen_records
-                        .push(listen_history.len());
-                }
-                listen_history.push(record);
+                });
+                State::Listen(Box::new(Listener {
+                    pending: VecDeque::new(),
+                    listen_loc: ev.call.loc,
+                    period,
+                }))
             }
-            SockState::Closed => {
-                let (first, more) = self
-                    .listening
-                    .as_mut()
-                    .map(|l| {
-                        let more = std::mem::take(&mut l.more_open_listen_records);
-                        (l.open_listen_record.take(), more)
-                    })
-                    .unwrap_or_default();
-                for index in first.into_iter().chain(more) {
-                    if let Some(record) = listen_history.get_mut(index) {
-                        record.close = Some(CallSpan::of(&ev.call));
-                        record.close_context = ev.context;
-                    }
-                }
+            SockState::Connecting => State::Connecting {
+                queued: self.conn(),
+            },
+            SockState::Connected => State::Connected { conn: self.conn() },
+            SockState::Closed => State::Closed,
+        };
+        if let State::Listen(left) = std::mem::replace(&mut self.state, next) {
+            if let Some(record) = listen_history.get_mut(left.period) {
+                record.close = Some(CallSpan::of(&ev.call));
+                record.close_context = ev.context;
             }
-            _ => {}
         }
-        self.state = to;
     }
 
-    /// Indexes in the listen history of this socket's listening periods still open.
-    pub fn open_listen_records(&self) -> Vec<usize> {
-        self.listening
-            .as_ref()
-            .map(|l| {
-                l.open_listen_record
-                    .into_iter()
-                    .chain(l.more_open_listen_records.iter().copied())
-                    .collect()
-            })
-            .unwrap_or_default()
+    /// A listener: the index in the listen history of its listening period.
+    pub fn listen_period(&self) -> Option<usize> {
+        match &self.state {
+            State::Listen(l) => Some(l.period),
+            _ => None,
+        }
     }
 
     pub fn is_open(&self) -> bool {
-        self.state != SockState::Closed
+        !matches!(self.state, State::Closed)
+    }
+
+    pub fn is_listening(&self) -> bool {
+        matches!(self.state, State::Listen(_))
+    }
+
+    /// A connect is in progress.
+    pub fn is_connecting(&self) -> bool {
+        matches!(self.state, State::Connecting { .. })
+    }
+
+    pub fn is_connected(&self) -> bool {
+        matches!(self.state, State::Connected { .. })
+    }
+
+    /// Connecting or connected: a connect has begun, or accept made it.
+    pub fn is_connecting_or_connected(&self) -> bool {
+        matches!(
+            self.state,
+            State::Connecting { .. } | State::Connected { .. }
+        )
+    }
+
+    /// Bound by its program, or listening (bound by listen itself if not).
+    pub fn is_bound_or_listening(&self) -> bool {
+        matches!(self.state, State::Bound | State::Listen(_))
     }
 
     pub fn is_tcp(&self) -> bool {
@@ -380,14 +456,28 @@ impl Socket {
     /// Can anything arrive for it? Any UDP socket can get a datagram; a TCP socket only once
     /// it listens or connects.
     pub fn can_receive(&self) -> bool {
-        !matches!(self.state, SockState::Created | SockState::Bound) || self.proto == Proto::Udp
+        !matches!(self.state, State::Created | State::Bound) || self.proto == Proto::Udp
     }
 
     /// A listener, or one end of a connection that exists (established, or queued at a listener
     /// while the connect is in progress): closing it is seen by another trace.
     pub fn is_live_stream(&self) -> bool {
-        self.state == SockState::Listen
-            || self.state == SockState::Connected
-            || (self.state == SockState::Connecting && self.conn.is_some())
+        match self.state {
+            State::Listen(_) | State::Connected { .. } => true,
+            State::Connecting { queued } => queued.is_some(),
+            _ => false,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A run may hold a million sockets: the data its state carries keeps it at the 136 bytes
+    /// it took with that data in loose fields.
+    #[test]
+    fn a_socket_stays_small() {
+        assert!(std::mem::size_of::<Socket>() <= 136);
     }
 }

@@ -65,8 +65,8 @@ pub struct ByteCounts {
 impl ByteCounts {
     pub fn of(stream: &Stream) -> ByteCounts {
         ByteCounts {
-            sent: stream.sent,
-            received: stream.received.min(stream.sent),
+            sent: stream.stats.sent,
+            received: stream.stats.received.min(stream.stats.sent),
             lost: stream.unreceived(),
         }
     }
@@ -253,8 +253,8 @@ impl TrafficSummary {
             to_client: 0,
         });
         link.connections += 1;
-        link.to_server = link.to_server.saturating_add(c.to_server.sent);
-        link.to_client = link.to_client.saturating_add(c.to_client.sent);
+        link.to_server = link.to_server.saturating_add(c.to_server.stats.sent);
+        link.to_client = link.to_client.saturating_add(c.to_client.stats.sent);
     }
 
     /// The connections dropped from the list, per pair of traces.
@@ -309,11 +309,11 @@ pub fn state_of_record(c: &TcpConnection) -> ConnState {
     if c.server.is_none() {
         return match c.listener {
             None => ConnState::ToUntracedPeer,
-            Some(_) if c.to_client.closed_by_sender => ConnState::Reset,
+            Some(_) if c.to_client.stats.closed_by_sender => ConnState::Reset,
             Some(_) => ConnState::NotAccepted,
         };
     }
-    let closed = |s: &Stream| s.closed_by_sender && s.closed_by_receiver;
+    let closed = |s: &Stream| s.stats.closed_by_sender && s.stats.closed_by_receiver;
     if !(closed(&c.to_server) && closed(&c.to_client)) {
         ConnState::OpenAtEnd
     } else if c.to_server.unreceived() + c.to_client.unreceived() > 0 {
@@ -364,16 +364,14 @@ mod tests {
         );
         done.to_server = stream(100, 100, 100, 1, loc(0, 2));
         for s in [&mut done.to_server, &mut done.to_client] {
-            s.closed_by_sender = true;
-            s.closed_by_receiver = true;
+            s.stats.closed_by_sender = true;
+            s.stats.closed_by_receiver = true;
         }
         let mut lossy = done.clone();
         lossy.client = sock(0, 1);
-        lossy.to_server = Stream {
-            closed_by_sender: true,
-            closed_by_receiver: true,
-            ..stream(100, 40, 100, 1, loc(0, 5))
-        };
+        lossy.to_server = stream(100, 40, 100, 1, loc(0, 5));
+        lossy.to_server.stats.closed_by_sender = true;
+        lossy.to_server.stats.closed_by_receiver = true;
         let open = connection(
             sock(0, 2),
             "10.0.0.1:40002",

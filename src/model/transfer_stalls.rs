@@ -172,7 +172,7 @@ impl Model<'_> {
         if sock.proto != Proto::Tcp {
             return None;
         }
-        let conn = sock.conn?;
+        let conn = sock.conn()?;
         let side = self.conns.get(conn)?.side_of(id);
         Some((id, conn, side))
     }

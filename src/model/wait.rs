@@ -30,7 +30,7 @@ impl Model<'_> {
             }
             (Proto::Tcp, SockState::Listen) => Some(true),
             (Proto::Tcp, SockState::Connected) => {
-                let c = self.conns.get(sock.conn?)?;
+                let c = self.conns.get(sock.conn()?)?;
                 let side = c.side_of(id);
                 let incoming = c.incoming(side);
                 Some(
@@ -296,7 +296,7 @@ impl Model<'_> {
         };
         match (sock.proto, sock.state()) {
             (Proto::Tcp, SockState::Connected) => sock
-                .conn
+                .conn()
                 .and_then(|c| self.conns.get(c))
                 .is_some_and(|c| c.incoming(c.side_of(id)).unreceived() > 0),
             (Proto::Udp, _) => self.readable(id) == Some(true),
@@ -335,7 +335,7 @@ impl Model<'_> {
             if let Some(c) = self
                 .sockets
                 .get(id)
-                .and_then(|s| s.conn)
+                .and_then(|s| s.conn())
                 .and_then(|c| self.conns.get_mut(c))
             {
                 c.record.wait_timed_out_with_data = true;
@@ -344,7 +344,7 @@ impl Model<'_> {
         let related = self
             .sockets
             .get(&first)
-            .and_then(|s| s.conn)
+            .and_then(|s| s.conn())
             .and_then(|c| self.conns.get(c))
             .and_then(|c| c.incoming(c.side_of(first)).stats.last_send)
             .into_iter()
@@ -424,7 +424,7 @@ impl Model<'_> {
     fn ever_received(&self, id: SockId) -> bool {
         self.sockets
             .get(&id)
-            .and_then(|s| s.conn)
+            .and_then(|s| s.conn())
             .and_then(|c| self.conns.get(c))
             .is_none_or(|c| c.incoming(c.side_of(id)).stats.received > 0)
     }
@@ -447,7 +447,7 @@ impl Model<'_> {
         let Some(c) = self
             .sockets
             .get(&id)
-            .and_then(|s| s.conn)
+            .and_then(|s| s.conn())
             .and_then(|c| self.conns.get(c))
         else {
             return false;
@@ -468,7 +468,7 @@ impl Model<'_> {
         let Some(c) = self
             .sockets
             .get(&id)
-            .and_then(|s| s.conn)
+            .and_then(|s| s.conn())
             .and_then(|c| self.conns.get(c))
         else {
             return;

@@ -76,8 +76,8 @@ fn statistics(analysis: &Analysis) -> Statistics {
             [
                 Some(c.connect_loc),
                 c.accept_loc,
-                c.to_server.last_send,
-                c.to_client.last_send,
+                c.to_server.stats.last_send,
+                c.to_client.stats.last_send,
                 c.to_server.first_unreceived_send,
                 c.to_client.first_unreceived_send,
             ]
@@ -204,8 +204,8 @@ fn traces(analysis: &Analysis) -> Vec<TraceSummary> {
 
 fn direction(stream: &Stream) -> DirectionStats {
     DirectionStats {
-        sent: stream.sent,
-        received: stream.received.min(stream.sent),
+        sent: stream.stats.sent,
+        received: stream.stats.received.min(stream.stats.sent),
         lost: stream.unreceived(),
     }
 }

@@ -6,7 +6,8 @@ use std::path::PathBuf;
 
 use crate::config::{Endpoint, Host, NatRule, Topology, TopologyOrigin, TraceSpec};
 use crate::model::{
-    Deviation, DeviationKind, PendingConnect, Stream, TcpConnection, TraceActivity, UdpFlow,
+    Counters, Deviation, DeviationKind, PendingConnect, Stream, TcpConnection, TraceActivity,
+    UdpFlow,
 };
 use crate::source::{Loc, SockId, TraceId};
 
@@ -91,14 +92,16 @@ pub fn deviation(kind: DeviationKind, at: Loc, on: Option<SockId>) -> Deviation 
 /// A stream with `sent` bytes of which `received` arrived, in `sends` sends of at most `largest`.
 pub fn stream(sent: u64, received: u64, largest: u64, sends: u64, last_send: Loc) -> Stream {
     Stream {
-        sent,
-        received,
-        buffer_capacity: 425_984,
-        last_send: (sent > received).then_some(last_send),
-        closed_by_sender: false,
-        closed_by_receiver: false,
-        largest_send: largest,
-        sends,
+        stats: Counters {
+            sent,
+            received,
+            buffer_capacity: 425_984,
+            last_send: (sent > received).then_some(last_send),
+            closed_by_sender: false,
+            closed_by_receiver: false,
+            largest_send: largest,
+            sends,
+        },
         ..Stream::default()
     }
 }

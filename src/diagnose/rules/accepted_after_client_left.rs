@@ -54,7 +54,7 @@ fn detect(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
         .enumerate()
         .filter(|(_, c)| gave_up_waiting(c))
         // The client's close came first only if nothing of the answer reached it.
-        .filter(|(_, c)| c.server.is_some() && c.to_client.received == 0)
+        .filter(|(_, c)| c.server.is_some() && c.to_client.stats.received == 0)
         .collect();
     let groups = group_by(late, |(_, c)| c.listener);
     let mut findings = Vec::new();

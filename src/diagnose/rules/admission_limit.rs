@@ -107,7 +107,8 @@ fn before(a: Loc, b: Loc) -> bool {
 /// Accepted, told something short (or nothing) without the server reading what the client
 /// sent, and closed by the server first.
 fn turned_away(c: &TcpConnection) -> bool {
-    let unread = c.to_server.received == 0 || c.to_server.received < c.to_server.sent;
+    let unread =
+        c.to_server.stats.received == 0 || c.to_server.stats.received < c.to_server.stats.sent;
     (c.answered_short() && unread) || c.refused_in_silence()
 }
 
@@ -183,9 +184,9 @@ fn turned_away_findings(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
             let entry = turned.entry(listener).or_default();
             let closed_how = format!(
                 "closed after {} sent and {} of the client's {} read",
-                plural(c.to_client.sent, "byte", "bytes"),
-                c.to_server.received,
-                c.to_server.sent,
+                plural(c.to_client.stats.sent, "byte", "bytes"),
+                c.to_server.stats.received,
+                c.to_server.stats.sent,
             );
             if let Some(accept) = c.accept_loc {
                 entry.add(accept, c.server_close, closed_how);

@@ -47,7 +47,9 @@ Precedence: runs before the reset and send rules, and claims what it explains.
 fn detect(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
     // The client received an answer: what it left unread or never got came after it.
     let failures = connection_failures(cx, claims, |c, is_client| {
-        !is_client && c.ends.client == Some(ProgramContext::Finished) && c.to_client.received > 0
+        !is_client
+            && c.ends.client == Some(ProgramContext::Finished)
+            && c.to_client.stats.received > 0
     });
     let groups = group_by(failures, |f| sock_or_trace(f.deviation));
     let mut findings = Vec::new();

@@ -80,7 +80,7 @@ fn detect(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
                 claims.claim_stream(*index, dir);
             }
         }
-        let unsent: u64 = group.iter().map(|(_, c, _)| c.to_server.sent).sum();
+        let unsent: u64 = group.iter().map(|(_, c, _)| c.to_server.stats.sent).sum();
         let mut finding = RULE
             .finding(
                 format!(

@@ -182,7 +182,7 @@ fn abort_cut_the_exchange(c: &TcpConnection, is_client: bool) -> bool {
         (&c.to_server, &c.to_client)
     };
     let lost = from_peer.unreceived() > 0 || to_peer.unreceived() > 0;
-    lost || (from_peer.sent > 0 && to_peer.sent == 0)
+    lost || (from_peer.stats.sent > 0 && to_peer.stats.sent == 0)
 }
 
 /// Did `sock` send into the connection after its peer had closed it?

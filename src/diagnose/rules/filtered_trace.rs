@@ -88,7 +88,7 @@ fn detect(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
             continue;
         };
         claims.claim_stream(s.index, s.dir);
-        let loc = s.stream.last_send.unwrap_or(s.connection.connect_loc);
+        let loc = s.stream.stats.last_send.unwrap_or(s.connection.connect_loc);
         let evidence = Evidence::new(loc, "bytes its peer may have read with hidden calls");
         by_trace
             .entry(receiver.trace)

@@ -77,8 +77,11 @@ fn detect(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
     for s in streams(cx) {
         let Some(receiver) = s.receiver else { continue };
         let unreceived = s.stream.unreceived();
-        let small_exchanges_passed = s.stream.received > 0 || s.reverse().received > 0;
-        if unreceived == 0 || s.stream.largest_send < TCP_LARGE_SEND || !small_exchanges_passed {
+        let small_exchanges_passed = s.stream.stats.received > 0 || s.reverse().stats.received > 0;
+        if unreceived == 0
+            || s.stream.stats.largest_send < TCP_LARGE_SEND
+            || !small_exchanges_passed
+        {
             continue;
         }
         // A receiver that closed without waiting for the rest did not want it (application);
@@ -86,7 +89,7 @@ fn detect(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
         let receiver_waited = s.connection.wait_timed_out_with_data
             || missed_data.contains(&receiver)
             || first_timeout.contains_key(&receiver);
-        if s.stream.closed_by_receiver && !receiver_waited {
+        if s.stream.stats.closed_by_receiver && !receiver_waited {
             continue;
         }
         claims.claim_stream(s.index, s.dir);
@@ -103,8 +106,8 @@ fn detect(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
              connection had carried smaller exchanges; the largest send was {} bytes",
             cx.sock(s.sender),
             cx.sock(receiver),
-            s.stream.sent,
-            s.stream.largest_send
+            s.stream.stats.sent,
+            s.stream.stats.largest_send
         );
         findings.push(
             RULE.finding(summary, hint())
@@ -116,13 +119,13 @@ fn detect(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
                 )
                 .with_fact(format!(
                     "bytes received: {} in this direction, {} in the other",
-                    s.stream.received,
-                    s.reverse().received
+                    s.stream.stats.received,
+                    s.reverse().stats.received
                 ))
                 .with_fact(format!(
                     "{} in this direction, largest {} bytes (threshold {TCP_LARGE_SEND})",
-                    plural(s.stream.sends, "send", "sends"),
-                    s.stream.largest_send
+                    plural(s.stream.stats.sends, "send", "sends"),
+                    s.stream.stats.largest_send
                 )),
         );
     }
@@ -252,7 +255,7 @@ mod tests {
         );
         // The receiver closed without reading: application, not MTU.
         let mut closed = accepted(5000, 600, 2900);
-        closed.to_server.closed_by_receiver = true;
+        closed.to_server.stats.closed_by_receiver = true;
         let found = findings(two_hosts(), tcp(vec![closed]));
         assert_eq!(rules_of(&found), ["data-unreceived"]);
         assert!(found[0].facts.iter().any(|f| f.contains("closed")));
@@ -293,7 +296,7 @@ mod tests {
     fn a_receiver_that_waited_in_vain_then_closed_still_fits_mtu() {
         let mut c = accepted(3003, 603, 3000);
         c.to_client = stream(2, 2, 2, 1, loc(1, 20));
-        c.to_server.closed_by_receiver = true;
+        c.to_server.stats.closed_by_receiver = true;
         c.wait_timed_out_with_data = true;
         assert_eq!(fired(two_hosts(), tcp(vec![c])), ["mtu-black-hole"]);
     }

@@ -73,7 +73,7 @@ impl Model<'_> {
             let Some(l) = self.sockets.get(id) else {
                 return false;
             };
-            if l.state() != SockState::Listen || l.external {
+            if !l.is_listening() || l.external {
                 return false;
             }
             let v4_peer = !client_v6 || is_v4_target(target);
@@ -135,7 +135,7 @@ impl Model<'_> {
             return self.connect_outside(ev, id, target);
         }
         let state = sock.state();
-        if !matches!(state, SockState::Connecting | SockState::Connected) {
+        if !sock.is_connecting_or_connected() {
             if let Some(s) = self.sockets.get_mut(&id) {
                 s.set_connect_started(ev.call.time);
             }
@@ -388,7 +388,7 @@ impl Model<'_> {
         let conn_id = self.conns.push(conn);
         self.queue_watch_connected(conn_id, listener);
         if let Some(s) = self.sockets.get_mut(&client) {
-            s.conn = Some(conn_id);
+            s.join(conn_id, ev, &mut self.listen_history);
             s.peer = Some(target);
         }
         if let Some(l) = self.sockets.get_mut(&listener) {
@@ -402,7 +402,7 @@ impl Model<'_> {
         let Some(sock) = self.sockets.get(&id) else {
             return Err("socket unknown".into());
         };
-        if sock.conn.is_some() {
+        if sock.conn().is_some() {
             return Ok(Completion::Queued);
         }
         let Some((target, _)) = sock.connect_target() else {
@@ -490,7 +490,7 @@ impl Model<'_> {
             None
         };
         if let Some(seconds) = seconds.filter(|s| s.is_finite() && *s >= 0.0) {
-            if let Some(conn) = self.sockets.get(&id).and_then(|s| s.conn) {
+            if let Some(conn) = self.sockets.get(&id).and_then(|s| s.conn()) {
                 self.queue_watch_connect_took(conn, seconds);
             }
             self.connect_timings.push(ConnectTiming {
@@ -527,10 +527,9 @@ impl Model<'_> {
         } else {
             SockState::Created
         };
-        let queued = sock.conn;
+        let queued = sock.conn();
         if let Some(s) = self.sockets.get_mut(&id) {
             s.set_state(back_to, ev, &mut self.listen_history);
-            s.conn = None;
             s.set_connect_target(None);
         }
         if let Some(conn) = queued {
@@ -819,7 +818,7 @@ impl Model<'_> {
                 accepted.peer = c.record.client_view.0;
             }
         }
-        accepted.conn = Some(conn_id);
+        accepted.join(conn_id, ev, &mut self.listen_history);
         self.sockets.insert(new_id, Box::new(accepted));
         self.load_accepted(listener_id, conn_id);
         if let Some(client) = client {

@@ -19,7 +19,7 @@ mod unknown_port;
 
 use std::collections::VecDeque;
 
-use super::outcome::{ConnectionEnds, LateAccept, Stream, TcpConnection};
+use super::outcome::{ConnectionEnds, Counters, LateAccept, Stream, TcpConnection};
 use super::summary::ConnState;
 use crate::fold::ProgramContext;
 use crate::source::{Loc, SockId};
@@ -39,32 +39,6 @@ struct Chunk {
     len: u64,
     /// The first bytes of the chunk whose content is known (all of them for a fully shown send).
     known: Vec<u8>,
-}
-
-/// The counters of one direction while the connection lives: the outcome's [`Stream`] less
-/// what only the outcome has (the oldest unreceived send, found in the queue when asked), so
-/// that a million live connections do not each carry 80 bytes that are always empty.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Counters {
-    pub sent: u64,
-    pub received: u64,
-    /// Capacity of the path's buffers (sender's SO_SNDBUF + receiver's SO_RCVBUF).
-    pub buffer_capacity: u64,
-    /// Where the last unreceived send happened.
-    pub last_send: Option<Loc>,
-    /// The sending side shut down or closed this direction.
-    pub closed_by_sender: bool,
-    /// The receiving side closed its socket.
-    pub closed_by_receiver: bool,
-    /// Largest single send, and how many sends there were (for the MTU heuristic).
-    pub largest_send: u64,
-    pub sends: u64,
-}
-
-impl Counters {
-    pub fn unreceived(&self) -> u64 {
-        self.sent.saturating_sub(self.received)
-    }
 }
 
 /// One direction of a connection.
@@ -205,16 +179,8 @@ impl Direction {
             .in_flight
             .as_deref()
             .and_then(|f| f.unreceived_sends.front());
-        let c = &self.stats;
         Stream {
-            sent: c.sent,
-            received: c.received,
-            buffer_capacity: c.buffer_capacity,
-            last_send: c.last_send,
-            closed_by_sender: c.closed_by_sender,
-            closed_by_receiver: c.closed_by_receiver,
-            largest_send: c.largest_send,
-            sends: c.sends,
+            stats: self.stats.clone(),
             first_unreceived_send: oldest.map(|(_, loc, _)| *loc),
             first_unreceived_time: oldest.and_then(|(_, _, time)| *time),
         }

@@ -37,11 +37,7 @@ impl Model<'_> {
     /// The connection of a TCP socket for a transfer: completes a connect in progress when the
     /// transfer proves it finished (never on a retry).
     fn transfer_conn(&self, id: SockId) -> Option<ConnId> {
-        let s = self.sockets.get(&id)?;
-        match s.state() {
-            SockState::Connected | SockState::Connecting => s.conn,
-            _ => None,
-        }
+        self.sockets.get(&id)?.conn()
     }
 
     /// A transfer on a socket whose connect is in progress proves the connect completed:
@@ -67,13 +63,13 @@ impl Model<'_> {
     /// an ideal network, so the connect is over whatever this receive gets. Returns the verdict
     /// that stops the receive, if any.
     fn complete_by_receive(&mut self, ev: &SocketEvent, id: SockId) -> Option<Verdict> {
-        let queued = self.sockets.get(&id)?.conn.is_some();
+        let queued = self.sockets.get(&id)?.conn().is_some();
         if !queued && !self.forcing {
             if let Some(stop) = self.complete_by_transfer(ev, id) {
                 return Some(stop);
             }
         }
-        if let Some(s) = self.sockets.get_mut(&id).filter(|s| s.conn.is_some()) {
+        if let Some(s) = self.sockets.get_mut(&id).filter(|s| s.conn().is_some()) {
             s.set_state(SockState::Connected, ev, &mut self.listen_history);
         }
         None
@@ -97,7 +93,7 @@ impl Model<'_> {
         if let Some(errno) = ev.call.outcome.errno {
             return self.tcp_send_failed(ev, id, errno, flags, sndtimeo);
         }
-        if state == SockState::Connecting && sock.conn.is_none() {
+        if sock.is_connecting() && sock.conn().is_none() {
             // The send proves the connect completed: complete it, then send.
             if let Some(stop) = self.complete_by_transfer(ev, id) {
                 return stop;
@@ -217,7 +213,7 @@ impl Model<'_> {
         let abortive = ev
             .sock(fd)
             .and_then(|id| self.sockets.get(&id))
-            .is_some_and(|s| s.conn.is_some() && s.options().linger == Some(0));
+            .is_some_and(|s| s.conn().is_some() && s.options().linger == Some(0));
         if abortive {
             self.abortive_closes.push(ev.call.loc);
         }
@@ -251,7 +247,7 @@ impl Model<'_> {
         if errno.is_restart() {
             return ControlFlow::Break(Verdict::Accept);
         }
-        ControlFlow::Continue(self.sockets.get(&id).and_then(|s| s.conn))
+        ControlFlow::Continue(self.sockets.get(&id).and_then(|s| s.conn()))
     }
 
     /// EPIPE or ECONNRESET while the peer's close is not ordered: retry (`waiting` says why)

@@ -7,15 +7,15 @@
 
 use std::net::SocketAddr;
 
-use crate::model::{bind_index::address_tag, Model, SockState};
+use crate::model::{bind_index::address_tag, Model};
 use crate::source::SockId;
 
 impl Model<'_> {
     /// Is `listener` a listening socket whose port is not known yet?
     pub(in crate::model) fn port_unknown(&self, listener: SockId) -> bool {
-        self.sockets.get(&listener).is_some_and(|l| {
-            l.state() == SockState::Listen && l.local.is_none_or(|a| a.port() == 0)
-        })
+        self.sockets
+            .get(&listener)
+            .is_some_and(|l| l.is_listening() && l.local.is_none_or(|a| a.port() == 0))
     }
 
     /// For `listener` of unknown port, the other listeners of its host: a connection the replay
@@ -100,15 +100,9 @@ impl Model<'_> {
             .entry(local.port())
             .or_default()
             .insert(listener, address_tag(local.ip().to_canonical()));
-        let records = self
-            .sockets
-            .get(&listener)
-            .map(|l| l.open_listen_records())
-            .unwrap_or_default();
-        for index in records {
-            if let Some(record) = self.listen_history.get_mut(index) {
-                record.local = local;
-            }
+        let period = self.sockets.get(&listener).and_then(|l| l.listen_period());
+        if let Some(record) = period.and_then(|i| self.listen_history.get_mut(i)) {
+            record.local = local;
         }
         Some(local)
     }

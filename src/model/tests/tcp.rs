@@ -19,8 +19,8 @@ fn recv_before_send_retries_and_changes_nothing() {
         .contains(&WaitKey::Sock(addr_sock(0, 1))));
     assert_eq!(w.upto(recv), Verdict::Accept);
     let out = w.finish();
-    assert_eq!(out.tcp[0].to_server.sent, 5);
-    assert_eq!(out.tcp[0].to_server.received, 5);
+    assert_eq!(out.tcp[0].to_server.stats.sent, 5);
+    assert_eq!(out.tcp[0].to_server.stats.received, 5);
 }
 
 #[test]
@@ -178,7 +178,7 @@ fn sendfile_moves_counts_without_content() {
     set_up(&mut w);
     assert_eq!(w.upto(sendfile), Verdict::Accept);
     assert_eq!(w.upto(recv), Verdict::Accept);
-    assert_eq!(w.finish().tcp[0].to_server.received, 1000);
+    assert_eq!(w.finish().tcp[0].to_server.stats.received, 1000);
 }
 
 #[test]
@@ -287,5 +287,5 @@ fn closed_connections_keep_counters_but_no_content() {
     );
     let out = w.finish();
     assert_eq!(out.tcp[0].to_server.unreceived(), 24);
-    assert!(out.tcp[0].to_server.closed_by_receiver);
+    assert!(out.tcp[0].to_server.stats.closed_by_receiver);
 }

@@ -305,7 +305,15 @@ fn aggregate(analysis: &Analysis, selection: &Selection, lanes: &mut Lanes) -> V
             None => lanes.of_addr(c.client_view.1),
         };
         let lost = c.to_server.unreceived() + c.to_client.unreceived();
-        add(from, to, "tcp", 1, c.to_server.sent, c.to_client.sent, lost);
+        add(
+            from,
+            to,
+            "tcp",
+            1,
+            c.to_server.stats.sent,
+            c.to_client.stats.sent,
+            lost,
+        );
     }
     for link in &analysis.outcome.folded_tcp {
         let (Some(from), Some(to)) = (lanes.of_trace(link.client), lanes.of_trace(link.server))

@@ -123,7 +123,7 @@ pub(super) fn queued_past_patience(cx: &Context, claims: &mut Claims) -> Vec<Fin
     // Taken from the queue after the client left, when the server was serving already.
     let taken_late = |c: &TcpConnection| {
         c.server.is_some()
-            && c.to_client.received == 0
+            && c.to_client.stats.received == 0
             && c.late_accept.is_some_and(|late| !late.while_starting)
     };
     // Never taken at all, by a server that answered other connections of the listener: a

@@ -39,7 +39,7 @@ impl<'a> StreamView<'a> {
     /// Where the bytes were sent, else where the connection was set up.
     pub fn evidence(&self, note: &str) -> Vec<Evidence> {
         let mut evidence = Vec::new();
-        if let Some(loc) = self.stream.last_send {
+        if let Some(loc) = self.stream.stats.last_send {
             evidence.push(Evidence::new(loc, note));
         }
         evidence.push(Evidence::new(self.connection.connect_loc, "connect"));
@@ -110,9 +110,12 @@ pub(crate) fn unreceived_findings(
             server_address: crate::diagnose::context::addr_or_unknown(server_address),
             direction: dir,
             connections: group.len(),
-            sent: group.iter().map(|s| s.stream.sent).sum(),
+            sent: group.iter().map(|s| s.stream.stats.sent).sum(),
             unreceived: group.iter().map(|s| s.stream.unreceived()).sum(),
-            receiver_closed: group.iter().filter(|s| s.stream.closed_by_receiver).count(),
+            receiver_closed: group
+                .iter()
+                .filter(|s| s.stream.stats.closed_by_receiver)
+                .count(),
         };
         let text = describe(&summary_of);
         let mut finding = rule.finding(text.summary, text.hint).with_evidence(
@@ -126,8 +129,8 @@ pub(crate) fn unreceived_findings(
                 s.sender,
                 s.receiver
                     .map_or_else(|| "?".to_string(), |r| r.to_string()),
-                s.stream.sent,
-                s.stream.received
+                s.stream.stats.sent,
+                s.stream.stats.received
             ));
         }
         if summary_of.receiver_closed > 0 {
