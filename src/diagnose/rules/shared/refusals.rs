@@ -108,34 +108,37 @@ pub(crate) fn classify_refusal(cx: &Context, failure: &FailedConnect) -> Refusal
 /// connect the replay found no listener for.
 fn replayed_listener(cx: &Context, failure: &FailedConnect) -> Option<SockId> {
     let listener = failure.listener?;
-    let span = cx
-        .outcome
-        .failed_connect_spans
-        .iter()
-        .find(|s| s.loc == failure.deviation.loc);
-    let margin = if cx
-        .matcher()
-        .same_host(listener.trace, failure.deviation.loc.trace)
-    {
-        0.0
-    } else {
-        CLOCK_MARGIN_S
-    };
+    let span = connect_span(cx, failure.deviation.loc);
+    let margin = clock_margin(&cx.matcher(), listener.trace, failure.deviation.loc.trace);
     let mut periods = cx.outcome.listeners.iter().filter(|l| l.sock == listener);
     let apart = periods.clone().next().is_some()
         && periods.all(|l| timing(l, span, margin) != Timing::Possible);
     (!apart).then_some(listener)
 }
 
+/// Where and when the failed connect at `loc` ran.
+fn connect_span<'a>(cx: &Context<'a>, loc: Loc) -> Option<&'a CallSpan> {
+    cx.outcome
+        .failed_connect_spans
+        .iter()
+        .find(|s| s.loc == loc)
+}
+
+/// How far apart calls of traces `a` and `b` must be before their clocks order them: one host
+/// shares one clock.
+fn clock_margin(matcher: &Matcher, a: TraceId, b: TraceId) -> f64 {
+    if matcher.same_host(a, b) {
+        0.0
+    } else {
+        CLOCK_MARGIN_S
+    }
+}
+
 /// Why a connect made at `loc` to `target` found no listener, judged against every listening
 /// period of the replay (for refused connects, and for connects the replay never saw end).
 pub(crate) fn classify_connect_target(cx: &Context, loc: Loc, target: SocketAddr) -> Refusal {
     let judged = judge_listeners(cx, loc, target);
-    let span = cx
-        .outcome
-        .failed_connect_spans
-        .iter()
-        .find(|s| s.loc == loc);
+    let span = connect_span(cx, loc);
     let possible = |wanted: Fit| {
         judged
             .iter()
@@ -213,21 +216,13 @@ fn judge_listeners<'a>(
 ) -> Vec<(&'a ListenerRecord, Fit, Timing)> {
     let matcher = cx.matcher();
     let client = loc.trace;
-    let span = cx
-        .outcome
-        .failed_connect_spans
-        .iter()
-        .find(|s| s.loc == loc);
+    let span = connect_span(cx, loc);
     cx.outcome
         .listeners
         .iter()
         .map(|l| {
             let fit = fit(&matcher, l, client, target);
-            let margin = if matcher.same_host(l.sock.trace, client) {
-                0.0
-            } else {
-                CLOCK_MARGIN_S
-            };
+            let margin = clock_margin(&matcher, l.sock.trace, client);
             (l, fit, timing(l, span, margin))
         })
         .filter(|(_, fit, _)| *fit != Fit::Unrelated)
