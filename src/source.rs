@@ -78,3 +78,39 @@ mod tests {
         assert_eq!(id.to_string(), "B3");
     }
 }
+
+/// What a trace's timestamps count from. Times of one trace can always be compared with each
+/// other (durations on one clock); times of two traces only when both read the same wall clock
+/// kind, and then only as well as the hosts' clocks agree.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum TraceClock {
+    /// No timestamps (strace without `-t`, `-tt`, `-ttt` or `-r`).
+    #[default]
+    Untimed,
+    /// Time of day (`-t`, `-tt`), in the host's local time zone.
+    TimeOfDay,
+    /// Seconds since the Unix epoch (`-ttt`, `--timestamps=unix`).
+    Epoch,
+    /// Seconds since the trace's first line (`-r`, its deltas added up): each trace starts its
+    /// own count, so no two traces share it.
+    SinceStart,
+}
+
+impl TraceClock {
+    /// Can a time of a trace with this clock be set against a time of another trace with
+    /// `other`? Only wall clocks of one kind.
+    pub fn comparable_with(self, other: TraceClock) -> bool {
+        self == other && matches!(self, TraceClock::TimeOfDay | TraceClock::Epoch)
+    }
+
+    /// How the report names it.
+    pub fn describe(self) -> &'static str {
+        match self {
+            TraceClock::Untimed => "no timestamps",
+            TraceClock::TimeOfDay => "time of day",
+            TraceClock::Epoch => "seconds since the epoch",
+            TraceClock::SinceStart => "relative timestamps (-r)",
+        }
+    }
+}

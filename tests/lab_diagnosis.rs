@@ -44,10 +44,6 @@ const KNOWN_GAPS: &[(&str, &str)] = &[
         "tcp-random-loss--python--socat--ff @client",
         "no SYN was lost in this run; the data retransmissions lie in receives whose duration a -ff trace without -T does not give",
     ),
-    (
-        "reset-unread--socat--python--ry",
-        "relative (-r) stamps of two traces are compared as if both began together",
-    ),
     ("tcp-data-dropped @client", "misses the main issue"),
 ];
 

@@ -4,12 +4,12 @@ use std::cell::Cell;
 use std::rc::Rc;
 
 use netcheck::config::Topology;
-use netcheck::fold::SocketEvent;
+use netcheck::fold::{ProgramContext, SocketEvent};
 use netcheck::model::{DeviationKind, ReplayOutcome, Verdict};
 use netcheck::order::{replay, Step};
 use netcheck::parse::Errno;
 use netcheck::source::{Loc, TraceId};
-use netcheck::testkit::script::{topology, Script};
+use netcheck::testkit::script::{nothing, readable, topology, Script};
 
 /// A placed step as the tests keep it (a [`Step`] borrows its event for the call only).
 struct Placed {
@@ -359,4 +359,33 @@ fn a_connect_to_an_untraced_service_of_the_clients_own_host_is_no_gap() {
     assert!(out.deviations.is_empty(), "{:?}", out.deviations);
     let step = steps.iter().find(|s| s.loc == answer).unwrap();
     assert_eq!(step.verdict, Verdict::NotModelled);
+}
+
+/// A server waits for a request a firewall dropped until Ctrl-C interrupts the wait (EINTR,
+/// then SIGINT: tcp-data-dropped--go--go--ry); no clock orders it against the client's send.
+/// It was still waiting when the program was asked to stop, so it is placed after the send,
+/// and the model sees a wait that returned nothing while the request was there.
+#[test]
+fn a_wait_the_stop_request_interrupted_goes_after_what_the_peer_could_still_do() {
+    let topo = topology(&[&["10.0.0.1"], &["10.0.0.2"]]);
+    let mut a = Script::new(0);
+    let l = a.tcp();
+    a.bind(l, "10.0.0.1:7501");
+    a.listen(l);
+    let s = a.accept(l, "10.0.0.2:40000");
+    let wait = a.poll(s, readable(), nothing());
+    a.fails(Errno::EINTR);
+    if let Some(ev) = a.last() {
+        ev.context = ProgramContext::Stopping;
+    }
+    let mut b = Script::new(1);
+    let c = b.tcp();
+    b.connect(c, "10.0.0.1:7501");
+    let send = b.send(c, b"dropped-request\n");
+    let (steps, out) = run(&topo, vec![a, b]);
+    assert!(position_of(&steps, send) < position_of(&steps, wait));
+    assert!(out
+        .deviations
+        .iter()
+        .any(|d| d.kind == DeviationKind::PollMissedData));
 }

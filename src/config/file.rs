@@ -147,11 +147,13 @@ impl<'s> Reader<'s> {
         }
         let id = TraceId(self.topology.traces.len() as u32);
         let host = self.topology.hosts.len() - 1;
+        let clock = crate::parse::clock_of(&path);
         self.topology.traces.push(TraceSpec {
             id,
             name,
             path,
             host,
+            clock,
         });
         self.current_host("trace")?.traces.push(id);
         Ok(())

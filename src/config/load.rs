@@ -117,6 +117,7 @@ fn trace_specs(
             name: default_trace_name(path),
             path: path.clone(),
             host: host_of(i),
+            clock: crate::parse::clock_of(path),
         })
         .collect())
 }

@@ -70,6 +70,7 @@ fn topology() -> Topology {
             name: format!("t{i}"),
             path: format!("t{i}").into(),
             host,
+            clock: crate::source::TraceClock::TimeOfDay,
         })
         .collect();
     let hosts = hosts

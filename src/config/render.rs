@@ -163,6 +163,7 @@ mod tests {
             name: name.into(),
             path: name.into(),
             host: i as usize,
+            clock: crate::source::TraceClock::TimeOfDay,
         };
         let host = |name: &str, i: u32, ip: &str, nats: Vec<NatRule>| Host {
             name: name.into(),

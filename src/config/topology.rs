@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
-use crate::source::TraceId;
+use crate::source::{TraceClock, TraceId};
 
 /// The modelled world: hosts, their traces, addresses and NATs.
 #[derive(Debug, Clone, Default, Serialize)]
@@ -45,6 +45,9 @@ pub struct TraceSpec {
     pub path: PathBuf,
     /// Index into [`Topology::hosts`].
     pub host: usize,
+    /// What its timestamps count from (read from the trace's head when it is declared).
+    #[serde(skip)]
+    pub clock: TraceClock,
 }
 
 /// An address with an optional port (`None` = any port).
@@ -68,6 +71,17 @@ impl Topology {
     pub fn host_of(&self, trace: TraceId) -> Option<&Host> {
         let spec = self.traces.get(trace.0 as usize)?;
         self.hosts.get(spec.host)
+    }
+
+    /// Can times of traces `a` and `b` be set against each other? Within one trace always;
+    /// across traces only when both read a wall clock of one kind (never `-r` counts, which
+    /// each trace starts from its own first line).
+    pub fn clocks_comparable(&self, a: TraceId, b: TraceId) -> bool {
+        if a == b {
+            return true;
+        }
+        let clock = |t: TraceId| self.traces.get(t.0 as usize).map(|spec| spec.clock);
+        matches!((clock(a), clock(b)), (Some(x), Some(y)) if x.comparable_with(y))
     }
 
     /// NAT rules inferred from the traces rather than declared, with their host: each one is a
@@ -127,4 +141,44 @@ pub fn default_ignores() -> Vec<Endpoint> {
             port: Some(53),
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn traces(clocks: &[TraceClock]) -> Topology {
+        Topology {
+            hosts: Vec::new(),
+            traces: clocks
+                .iter()
+                .enumerate()
+                .map(|(i, &clock)| TraceSpec {
+                    id: TraceId(i as u32),
+                    name: format!("t{i}"),
+                    path: format!("t{i}").into(),
+                    host: 0,
+                    clock,
+                })
+                .collect(),
+            ignores: Vec::new(),
+            origin: TopologyOrigin::ConfigFile,
+        }
+    }
+
+    #[test]
+    fn only_wall_clocks_of_one_kind_compare_across_traces() {
+        use TraceClock::*;
+        let t = traces(&[TimeOfDay, TimeOfDay, Epoch, SinceStart, SinceStart, Untimed]);
+        let comparable = |a: u32, b: u32| t.clocks_comparable(TraceId(a), TraceId(b));
+        assert!(comparable(0, 1));
+        assert!(!comparable(0, 2), "a time of day is no epoch time");
+        assert!(
+            !comparable(3, 4),
+            "each -r count starts at its own trace's first line"
+        );
+        assert!(comparable(3, 3), "within one trace a -r count is one clock");
+        assert!(!comparable(0, 5));
+        assert!(!comparable(0, 9), "no such trace");
+    }
 }

@@ -99,19 +99,18 @@ impl SocketOracle for Tables {
 }
 
 /// Events held back one event, to learn from the next line: a call a signal interrupted (EINTR,
-/// or `?` ERESTARTSYS and kin: to be restarted), traced with timestamps but without `-T`, since
-/// the signal's delivery in the same process dates its end; and a socket's own close, since the
-/// process's exit with status 0 right after it means the connection ended as the program
-/// finished its work.
+/// or `?` ERESTARTSYS and kin: to be restarted), since the signal's delivery in the same process
+/// dates its end when `-T` does not, and says whether the program was being asked to stop; and a
+/// socket's own close, since the process's exit with status 0 right after it means the
+/// connection ended as the program finished its work.
 fn held_back(event: &SocketEvent) -> bool {
     let call = &event.call;
     let interrupted = call
         .outcome
         .errno
         .is_some_and(|e| e == Errno::EINTR || e.is_restart());
-    let untimed_interruption = interrupted && call.duration.is_none() && call.time.is_some();
     let closed = matches!(call.syscall, Syscall::Close { .. }) && event.synthetic.is_none();
-    untimed_interruption || closed
+    interrupted || closed
 }
 
 /// The sockets a call names, when it reaches the model (`None`: it does not).
@@ -221,6 +220,16 @@ impl<I: EventSource> Folder<I> {
         }
     }
 
+    /// A stop request (SIGTERM, SIGINT, SIGQUIT) reached `pid`: a call of that process it
+    /// interrupted was still waiting when the program was asked to stop.
+    fn interrupted_by_stop_request(&mut self, pid: u32) {
+        let interrupted =
+            |h: &&mut SocketEvent| h.call.pid == pid && h.call.outcome.errno.is_some();
+        if let Some(held) = self.interrupted.as_mut().filter(interrupted) {
+            held.context = ProgramContext::Stopping;
+        }
+    }
+
     /// A signal reached `pid` at `time`: a call of that process it interrupted (the call's line
     /// came just before, with EINTR or ERESTART*) ended then. Without `-T` nothing else tells how long a
     /// wait cut short by a stop signal had waited.
@@ -228,11 +237,13 @@ impl<I: EventSource> Folder<I> {
         let interrupted =
             |h: &&mut SocketEvent| h.call.pid == pid && h.call.outcome.errno.is_some();
         if let Some(held) = self.interrupted.as_mut().filter(interrupted) {
-            held.call.duration = held
-                .call
-                .time
-                .zip(time)
-                .map(|(began, ended)| (ended - began).max(0.0));
+            if held.call.duration.is_none() {
+                held.call.duration = held
+                    .call
+                    .time
+                    .zip(time)
+                    .map(|(began, ended)| (ended - began).max(0.0));
+            }
         }
         self.release_interrupted();
     }
@@ -710,10 +721,11 @@ impl<I: EventSource> Folder<I> {
                         Some((SyntheticReason::ProcessKilled, context))
                     }
                     Signal { signal } => {
-                        self.date_interrupted_call(pid, time);
                         if is_stop_signal(&signal) {
                             self.note_stop_request(loc);
+                            self.interrupted_by_stop_request(pid);
                         }
+                        self.date_interrupted_call(pid, time);
                         None
                     }
                 };

@@ -693,3 +693,53 @@ fn a_close_just_before_a_successful_exit_is_the_program_finishing() {
         [(3, ProgramContext::Running), (6, ProgramContext::Finished)]
     );
 }
+
+/// A Go server under `strace -f -r -y` waits in epoll for a request a firewall dropped; Ctrl-C
+/// (SIGINT) interrupts the wait and the runtime re-raises it (tcp-data-dropped--go--go--ry,
+/// server.trace:209-304, trimmed).
+const GO_SERVER_STOPPED: &str = "\
+3648       0.000028 epoll_create1(EPOLL_CLOEXEC) = 5<anon_inode:[eventpoll]>
+3648       0.000054 accept4(3<socket:[69430]>, {sa_family=AF_INET, sin_port=htons(54848), sin_addr=inet_addr(\"10.77.1.21\")}, [112 => 16], SOCK_CLOEXEC|SOCK_NONBLOCK) = 4<socket:[69459]>
+3648       0.000042 epoll_ctl(5<anon_inode:[eventpoll]>, EPOLL_CTL_ADD, 4<socket:[69459]>, {events=EPOLLIN|EPOLLOUT|EPOLLRDHUP|EPOLLET, data={u32=1662746088, u64=140326834241000}}) = 0
+3648       0.000039 epoll_pwait(5<anon_inode:[eventpoll]>,  <unfinished ...>
+3650       0.000017 nanosleep({tv_sec=0, tv_nsec=20000},  <unfinished ...>
+3648       0.000042 <... epoll_pwait resumed>[{events=EPOLLOUT, data={u32=1662746088, u64=140326834241000}}], 128, 0, NULL, 2) = 1
+3648       0.000028 epoll_pwait(5<anon_inode:[eventpoll]>,  <unfinished ...>
+3651       0.000029 <... futex resumed>) = 0
+3648       3.402740 <... epoll_pwait resumed>0x7ffecda282b8, 128, -1, NULL, 0) = -1 EINTR (Interrupted system call)
+3648       0.000040 --- SIGINT {si_signo=SIGINT, si_code=SI_USER, si_pid=2102, si_uid=0} ---
+3648       0.000031 rt_sigprocmask(SIG_UNBLOCK, [INT], NULL, 8) = 0
+3648       0.000028 --- SIGINT {si_signo=SIGINT, si_code=SI_TKILL, si_pid=3648, si_uid=0} ---
+3648       0.000004 +++ killed by SIGINT +++
+";
+
+#[test]
+fn a_wait_a_stop_request_interrupted_waited_while_the_program_was_stopping() {
+    let (events, _) = fold_text("go-server-stopped", GO_SERVER_STOPPED);
+    let waits = |events: &[SocketEvent]| -> Vec<(u64, ProgramContext)> {
+        events
+            .iter()
+            .filter(|e| e.call.name == SyscallName::EpollPwait)
+            .map(|e| (e.call.loc.line, e.context))
+            .collect()
+    };
+    // The wait SIGINT cut short (its line is where it began) was still waiting when the
+    // program was asked to stop.
+    assert_eq!(waits(&events), [(7, ProgramContext::Stopping)]);
+    // A child's exit interrupting the same wait asks nothing of the program.
+    let sigchld = GO_SERVER_STOPPED.replace(
+        "--- SIGINT {si_signo=SIGINT, si_code=SI_USER",
+        "--- SIGCHLD {si_signo=SIGCHLD, si_code=CLD_EXITED",
+    );
+    let (events_chld, _) = fold_text("go-server-sigchld", &sigchld);
+    assert_eq!(waits(&events_chld), [(7, ProgramContext::Running)]);
+    // Its duration stays the one its own lines give (0.000029 + 3.402740 s), and the trace's
+    // order is kept.
+    let lines: Vec<u64> = events.iter().map(|e| e.call.loc.line).collect();
+    let mut sorted = lines.clone();
+    sorted.sort_unstable();
+    assert_eq!(lines, sorted);
+    let interrupted = events.iter().find(|e| e.call.loc.line == 7).unwrap();
+    let duration = interrupted.call.duration.unwrap_or_default();
+    assert!((duration - 3.402769).abs() < 1e-6, "{duration}");
+}

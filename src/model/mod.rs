@@ -149,6 +149,7 @@ pub struct Model<'t> {
     /// Every listening period so far (see [`ReplayOutcome::listeners`]).
     listen_history: Vec<ListenerRecord>,
     failed_connect_spans: Vec<CallSpan>,
+    loopback_udp_binds: Vec<LoopbackUdpBind>,
     connect_timings: Vec<ConnectTiming>,
     /// Resets a readiness wait reported (POLLERR on a connection whose peer had closed with
     /// unread bytes or abortively), one per socket; kept at the end only for sockets whose
@@ -203,6 +204,7 @@ impl<'t> Model<'t> {
             abortive_closes: Vec::new(),
             timed_out_waits: Vec::new(),
             listen_history: Vec::new(),
+            loopback_udp_binds: Vec::new(),
             failed_connect_spans: Vec::new(),
             connect_timings: Vec::new(),
             wait_resets: Vec::new(),
@@ -716,6 +718,7 @@ impl<'t> Model<'t> {
             unanswered_requests: self.unanswered,
             listeners: self.listen_history,
             failed_connect_spans: self.failed_connect_spans,
+            loopback_udp_binds: self.loopback_udp_binds,
             connect_timings: self.connect_timings,
             tcp_traffic,
             udp_traffic,

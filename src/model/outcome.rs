@@ -409,6 +409,9 @@ pub struct ReplayOutcome {
     pub listeners: Vec<ListenerRecord>,
     /// Where and when each failed TCP connect (a `ConnectFailed` deviation) ran.
     pub failed_connect_spans: Vec<CallSpan>,
+    /// UDP sockets bound to a loopback address, one per (trace, address): the refusal rules
+    /// set datagrams refused at a host's other addresses against them.
+    pub loopback_udp_binds: Vec<LoopbackUdpBind>,
     /// Per socket, the requests to an unobserved peer that went unanswered before the program
     /// gave up (what one side proves by itself), in the order of the first such request.
     pub unanswered_requests: Vec<super::UnansweredRequests>,
@@ -459,6 +462,13 @@ pub struct ConnectTiming {
     pub shown_by: Loc,
     /// Seconds from the start of the connect to its completion.
     pub seconds: f64,
+}
+
+/// A UDP socket bound to a loopback address (127.0.0.0/8, ::1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct LoopbackUdpBind {
+    pub sock: SockId,
+    pub local: SocketAddr,
 }
 
 /// A call's place in its trace and on its trace's clock.

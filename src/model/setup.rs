@@ -6,7 +6,7 @@ use super::bind_index::address_tag;
 use super::options::{self, Nonblock, OptionEffect};
 use super::socket::{Proto, SockState, Socket};
 use super::tcp::Side;
-use super::{DeviationKind, Model, PendingConnect, Target, Verdict, WaitKey};
+use super::{DeviationKind, LoopbackUdpBind, Model, PendingConnect, Target, Verdict, WaitKey};
 use crate::fold::{ProgramContext, SocketEvent, SyntheticReason};
 use crate::parse::{Domain, Errno, FcntlOp, Fd, IoctlOp, OptValue, Protocol, SockAddr, SockType};
 use crate::source::SockId;
@@ -117,6 +117,9 @@ impl Model<'_> {
         if let Some(s) = self.sockets.get_mut(&id) {
             s.set_state(SockState::Bound, ev, &mut self.listen_history);
             s.set_bind_loc(ev.call.loc);
+            if s.proto == Proto::Udp && addr.ip().is_loopback() {
+                self.note_loopback_udp_bind(id, addr);
+            }
         }
         match conflict {
             Some((holder, holder_reuseaddr)) => {
@@ -137,6 +140,19 @@ impl Model<'_> {
                 )
             }
             None => Verdict::Accept,
+        }
+    }
+
+    /// UDP socket `id` was bound to loopback address `local`: kept once per trace and address,
+    /// so that a program binding one socket per request adds nothing.
+    fn note_loopback_udp_bind(&mut self, id: SockId, local: SocketAddr) {
+        let known = self
+            .loopback_udp_binds
+            .iter()
+            .any(|b| b.sock.trace == id.trace && b.local == local);
+        if !known {
+            self.loopback_udp_binds
+                .push(LoopbackUdpBind { sock: id, local });
         }
     }
 
@@ -313,7 +329,12 @@ impl Model<'_> {
                 let server_closed_now = side == Side::Server && c.server_closed.is_none();
                 c.set_closed(side, loc, ev.context);
                 if side == Side::Client {
-                    c.client_closed_at(ev.call.time);
+                    let client = c.record.client.trace;
+                    let one_clock = c
+                        .record
+                        .server
+                        .is_some_and(|s| self.topology.clocks_comparable(s.trace, client));
+                    c.client_closed_at(ev.call.time, one_clock);
                 }
                 // A server killed by a signal, or whose trace ended, did not end the
                 // connection by choice.
@@ -325,7 +346,11 @@ impl Model<'_> {
                     c.record.server_closed_first = false;
                 }
                 closing_listener = c.record.listener.filter(|_| server_closed_now);
-                c.closed_at = ev.call.time.or(c.closed_at);
+                // The connection's duration runs on the client's clock, from its connect.
+                let on_client_clock = self
+                    .topology
+                    .clocks_comparable(id.trace, c.record.client.trace);
+                c.closed_at = ev.call.time.filter(|_| on_client_clock).or(c.closed_at);
                 if let Some(peer) = c.peer_of(side) {
                     self.touched.push(WaitKey::Sock(peer));
                 }

@@ -23,7 +23,7 @@ use crate::config::Topology;
 use crate::fold::SocketEvent;
 use crate::int_hash::IntHashBuilder;
 use crate::model::{BlockedPoint, Model, ReplayOutcome, Verdict, WaitKey, WaitReason};
-use crate::source::Loc;
+use crate::source::{Loc, TraceClock};
 
 /// One call placed in the global order.
 #[derive(Debug, Clone)]
@@ -48,6 +48,18 @@ impl Step<'_> {
 /// then trace. Timestamps only ever break ties between equal priorities.
 type ReadyKey = (priority::Priority, u64, usize);
 
+/// The wall clock most of the run's traces read (ties go to the time of day, what `-t` and
+/// `-tt` give): the clock timestamps may order heads by. `None` when no trace reads one.
+fn shared_clock(topology: &Topology) -> Option<TraceClock> {
+    let count = |clock: TraceClock| topology.traces.iter().filter(|t| t.clock == clock).count();
+    [TraceClock::TimeOfDay, TraceClock::Epoch]
+        .into_iter()
+        .map(|clock| (count(clock), clock))
+        .filter(|(n, _)| *n > 0)
+        .max_by_key(|(n, clock)| (*n, *clock == TraceClock::TimeOfDay))
+        .map(|(_, clock)| clock)
+}
+
 fn time_rank(time: Option<f64>) -> u64 {
     match time {
         // Non-negative finite f64s order like their bit patterns.
@@ -69,6 +81,20 @@ struct Lane<'a> {
     epoch: u64,
     /// Some event of this trace had a timestamp.
     timed: bool,
+    /// Its timestamps read the clock the run's traces share, so they may rank its heads
+    /// against other traces' (never `-r` counts, nor a clock kind the others do not read).
+    shares_clock: bool,
+}
+
+impl Lane<'_> {
+    /// Where the time of `ev` (an event of this lane) ranks it against other lanes' heads.
+    fn time_rank(&self, ev: &SocketEvent) -> u64 {
+        if self.shares_clock {
+            time_rank(ev.call.time)
+        } else {
+            time_rank(None)
+        }
+    }
 }
 
 struct Scheduler<'a, 't> {
@@ -122,7 +148,7 @@ impl<'a, 't> Scheduler<'a, 't> {
                 } else {
                     priority::SETUP
                 };
-                let key = (priority, time_rank(ev.call.time), lane);
+                let key = (priority, l.time_rank(ev), lane);
                 l.slot = Slot::Ready(key);
                 self.ready.push(Reverse(key));
             }
@@ -242,10 +268,7 @@ impl<'a, 't> Scheduler<'a, 't> {
             .filter(|(_, l)| matches!(l.slot, Slot::Waiting { .. }))
             .filter_map(|(i, l)| {
                 let ev = l.head.as_ref()?;
-                Some((
-                    (priority::of(&self.model, ev), time_rank(ev.call.time), i),
-                    i,
-                ))
+                Some(((priority::of(&self.model, ev), l.time_rank(ev), i), i))
             })
             .collect();
         lanes.sort();
@@ -348,14 +371,20 @@ pub fn replay_to_sink<'a, 't>(
     on_step: &mut dyn FnMut(&Step),
     sink: Option<&'t mut dyn crate::model::ConnectionSink>,
 ) -> (ReplayOutcome, ReplayStats) {
+    let shared = shared_clock(topology);
     let lanes = traces
         .into_iter()
-        .map(|events| Lane {
+        .enumerate()
+        .map(|(i, events)| Lane {
             events,
             head: None,
             slot: Slot::Done,
             epoch: 0,
             timed: false,
+            shares_clock: topology
+                .traces
+                .get(i)
+                .is_some_and(|t| Some(t.clock) == shared),
         })
         .collect();
     let mut s = Scheduler {
@@ -377,7 +406,7 @@ pub fn replay_to_sink<'a, 't>(
         s.advance(lane);
     }
     s.run(on_step);
-    let used_timestamps = s.lanes.iter().filter(|l| l.timed).count() >= 2;
+    let used_timestamps = s.lanes.iter().filter(|l| l.timed && l.shares_clock).count() >= 2;
     let stats = s.stats;
     let mut outcome = s.model.finish(s.placed, s.blocked);
     outcome.used_timestamps = used_timestamps;

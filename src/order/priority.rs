@@ -3,12 +3,14 @@
 //! connect and sends (2), and teardown of live connections and listen (3). Consumers go first
 //! so that a receive is matched as soon as its send exists; listen goes last so that a connect
 //! that failed in the trace is placed before the listener appears, while one that succeeded
-//! waits for it. A receive or wait that never returned (its trace ended in it) goes after
-//! everything else that can go (4): it waited for all of it, and got none.
+//! waits for it. A receive or wait that never returned (its trace ended in it), or that the
+//! request to stop its program interrupted (SIGTERM, SIGINT, SIGQUIT: it was still waiting when
+//! the outside asked the program to end), goes after everything else that can go (4): it waited
+//! for all of it, and got none.
 
-use crate::fold::SocketEvent;
+use crate::fold::{ProgramContext, SocketEvent};
 use crate::model::{Model, Socket};
-use crate::parse::{Fd, SockAddr, Syscall};
+use crate::parse::{Errno, Fd, SockAddr, Syscall};
 use crate::source::TraceId;
 
 pub type Priority = u8;
@@ -35,7 +37,13 @@ pub fn of(model: &Model<'_>, ev: &SocketEvent) -> Priority {
         ev.call.syscall,
         Syscall::Wait { .. } | Syscall::Recv { .. } | Syscall::RecvMany { .. }
     );
-    if waits && ev.call.outcome.value.is_none() {
+    let interrupted = ev
+        .call
+        .outcome
+        .errno
+        .is_some_and(|e| e == Errno::EINTR || e.is_restart());
+    let stopped_waiting = ev.context == ProgramContext::Stopping && interrupted;
+    if waits && (ev.call.outcome.value.is_none() || stopped_waiting) {
         return NEVER_RETURNED;
     }
     match &ev.call.syscall {

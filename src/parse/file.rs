@@ -16,7 +16,7 @@ use super::tokens::Tokens;
 use super::typed::{self, Decorations, EpollCookies, RecentDecorations};
 use super::{ParseStats, SocketOracle, Unparsed, UNPARSED_SAMPLES, UNTRACED_CHILD_SAMPLES};
 use crate::int_hash::IntHashBuilder;
-use crate::source::{Loc, TraceId};
+use crate::source::{Loc, TraceClock, TraceId};
 
 /// Events held back while the pid of lines without a pid column is still unknown (strace's own
 /// stream prints `[pid N]` only while several processes live). Past this many they are released
@@ -66,7 +66,8 @@ impl Clock {
     }
 
     fn seconds(&mut self, stamp: Option<Stamp>) -> Option<f64> {
-        match stamp? {
+        let stamp = stamp?;
+        match stamp {
             Stamp::TimeOfDay(t) => {
                 self.time_of_day = true;
                 // Past midnight the time of day starts again from zero.
@@ -80,7 +81,10 @@ impl Clock {
                 Some(t + self.days)
             }
             Stamp::Seconds(s) => {
-                if *self.relative.get_or_insert(s < 1e8) {
+                if *self
+                    .relative
+                    .get_or_insert(stamp.clock() == TraceClock::SinceStart)
+                {
                     self.elapsed += s;
                     Some(self.elapsed)
                 } else {

@@ -6,12 +6,28 @@
 use super::error::{ParseError, Part, Result};
 use super::swar;
 use super::value;
+use crate::source::TraceClock;
 
 /// A timestamp as printed: `-t`/`-tt` time of day, or `-ttt`/`-r` plain seconds.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Stamp {
     TimeOfDay(f64),
     Seconds(f64),
+}
+
+/// Plain seconds below this are `-r` deltas, above it `-ttt` epoch times: a delta between two
+/// lines is never three years long, and every epoch time strace can print today is past 2001.
+const EPOCH_SECONDS_FROM: f64 = 1e8;
+
+impl Stamp {
+    /// The clock a trace whose first stamp is this one reads.
+    pub fn clock(self) -> TraceClock {
+        match self {
+            Stamp::TimeOfDay(_) => TraceClock::TimeOfDay,
+            Stamp::Seconds(s) if s < EPOCH_SECONDS_FROM => TraceClock::SinceStart,
+            Stamp::Seconds(_) => TraceClock::Epoch,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -493,6 +509,25 @@ mod tests {
             read(f),
             Some(Stamp::TimeOfDay(8.0 * 3600.0 + 9.0 * 60.0 + 10.25))
         );
+    }
+
+    #[test]
+    fn a_first_stamp_tells_the_clock() {
+        // The first lines of lab traces under -tt, -ttt and -r.
+        let clock = |line: &str| parse(line).stamp.map(|s| stamp(s).unwrap().clock());
+        assert_eq!(
+            clock("9452  12:04:33.081727 execve(\"/usr/bin/curl\", [\"curl\"], 0x7ffd /* 36 vars */) = 0"),
+            Some(TraceClock::TimeOfDay)
+        );
+        assert_eq!(
+            clock("20502 1796552244.609545 brk(NULL)       = 0x56005ddeb000 <0.000007>"),
+            Some(TraceClock::Epoch)
+        );
+        assert_eq!(
+            clock("4011       0.000000 execve(\"/usr/bin/socat\", [\"socat\"], 0x7ffc /* 36 vars */) = 0"),
+            Some(TraceClock::SinceStart)
+        );
+        assert_eq!(clock("close(3) = 0"), None);
     }
 
     #[test]

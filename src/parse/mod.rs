@@ -64,7 +64,29 @@ pub use syscall::*;
 
 use std::path::Path;
 
-use crate::source::{Loc, TraceId};
+use crate::source::{Loc, TraceClock, TraceId};
+
+/// The clock a trace's timestamps read, from the first stamped line of its head (of its first
+/// file, for a `-ff` set): strace stamps every line of a run the same way. `Untimed` when the
+/// head has no stamp or the trace cannot be opened (reading it will say why).
+pub fn clock_of(path: &Path) -> TraceClock {
+    let first = match ffset::layout(path) {
+        Ok(ffset::Layout::Single(path)) => path,
+        Ok(ffset::Layout::PerPid(members)) => match members.into_iter().next() {
+            Some(member) => member.path,
+            None => return TraceClock::Untimed,
+        },
+        Err(_) => return TraceClock::Untimed,
+    };
+    let Ok(head) = crate::input::sniff(&first) else {
+        return TraceClock::Untimed;
+    };
+    head.bytes
+        .split(|&b| b == b'\n')
+        .filter_map(|line| frame::frame(line).ok()?.stamp)
+        .find_map(|text| frame::stamp(text).ok())
+        .map_or(TraceClock::Untimed, frame::Stamp::clock)
+}
 
 /// Streams the events of one trace (one file, or a `-ff` set of per-pid files).
 pub struct TraceReader {

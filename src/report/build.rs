@@ -197,6 +197,7 @@ fn traces(analysis: &Analysis) -> Vec<TraceSummary> {
                 socket_events: fold.socket_events,
                 non_socket_calls: fold.non_socket_calls,
                 unknown_fd_calls: fold.unknown_fd_calls,
+                clock: spec.clock,
             }
         })
         .collect()

@@ -17,6 +17,7 @@ use serde::Serialize;
 
 use crate::diagnose::Class;
 use crate::model::{TcpAggregate, UdpAggregate};
+use crate::source::TraceClock;
 
 /// Version of the JSON document; bumped on any incompatible change.
 pub const SCHEMA_VERSION: u32 = 2;
@@ -77,6 +78,8 @@ pub struct TraceSummary {
     pub socket_events: u64,
     pub non_socket_calls: u64,
     pub unknown_fd_calls: u64,
+    /// What its timestamps count from (`untimed`, `time-of-day`, `epoch`, `since-start`).
+    pub clock: TraceClock,
 }
 
 #[derive(Debug, Clone, Serialize)]

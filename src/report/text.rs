@@ -8,6 +8,7 @@ use crate::diagnose::Class;
 use crate::model::endpoint_table::{ENDPOINTS_LISTED_PER_HOST, OTHER_ENDPOINTS};
 use crate::model::summary::ByteCounts;
 use crate::model::TcpAggregate;
+use crate::source::TraceClock;
 
 /// Should output be coloured? Only on a terminal, and never when `NO_COLOR` is set to a non-empty
 /// value (<https://no-color.org>).
@@ -142,6 +143,14 @@ fn traces(out: &mut String, report: &Report, style: Style) {
             t.sockets,
             t.socket_events
         );
+        if t.clock == TraceClock::SinceStart {
+            let _ = writeln!(
+                out,
+                "  {} counts time from its own first line (-r): its times are set against no \
+                 other trace's",
+                t.id
+            );
+        }
     }
     let r = &report.replay;
     let _ = writeln!(

@@ -55,6 +55,7 @@ pub fn topology(hosts: &[(&str, &[&str])]) -> Topology {
             name: name.to_string(),
             path: PathBuf::from(format!("{name}.trace")),
             host: index,
+            clock: crate::source::TraceClock::TimeOfDay,
         });
     }
     topology

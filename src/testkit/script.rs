@@ -498,6 +498,7 @@ pub fn topology(hosts: &[&[&str]]) -> crate::config::Topology {
             name: format!("trace{i}"),
             path: format!("trace{i}").into(),
             host: i,
+            clock: crate::source::TraceClock::TimeOfDay,
         });
     }
     topo
@@ -516,6 +517,7 @@ pub fn one_host(ips: &[&str], traces: u32) -> crate::config::Topology {
             name: format!("trace{i}"),
             path: format!("trace{i}").into(),
             host: 0,
+            clock: crate::source::TraceClock::TimeOfDay,
         });
     }
     topo

@@ -123,9 +123,15 @@ fn hint() -> String {
 /// A timed-out readiness wait on the stream's receiver that, by the traces' timestamps and
 /// durations, was still waiting when the oldest unreceived byte had already been sent; with that
 /// send's time. Clocks of different hosts may disagree, which is why this only supports an
-/// ambiguous conclusion.
+/// ambiguous conclusion; clocks that cannot be compared (`-r` counts) give none.
 fn wait_spanning_send<'a>(cx: &Context<'a>, s: &StreamView) -> Option<(&'a TimedOutWait, f64)> {
     let receiver = s.receiver?;
+    if !cx
+        .topology
+        .clocks_comparable(s.sender.trace, receiver.trace)
+    {
+        return None;
+    }
     let sent_at = s.stream.first_unreceived_time?;
     cx.outcome
         .timed_out_waits

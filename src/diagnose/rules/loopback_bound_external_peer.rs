@@ -17,9 +17,11 @@ pub const RULE: Rule = Rule {
 const EXPLANATION: &str = "\
 ## What it detects
 A socket bound to a loopback address (127.0.0.0/8, ::1) that connects or sends to, or accepts
-from, an address outside loopback; and a refused connect to a host's external address when the
+from, an address outside loopback; a refused connect to a host's external address when the
 only traced listener on that host and port is bound to loopback (and the timestamps, where
-present, do not put that listener clearly at another time).
+present, do not put that listener clearly at another time); and a UDP datagram refused (ICMP
+port unreachable, seen as ECONNREFUSED on a connected socket) at a host's external address
+whose port a traced UDP socket of that host has bound on loopback.
 
 ## Why it matters
 Operating systems disagree: Linux refuses such traffic (EINVAL, or it never arrives), others route
@@ -70,7 +72,7 @@ fn refused_by_loopback_listener(cx: &Context, claims: &mut Claims) -> Vec<Findin
             (
                 format!(
                     "{who} was refused connecting to {target} ({count} time(s)): the traced \
-                     socket listening on that host and port is bound to loopback"
+                     socket serving that port on that host is bound to loopback"
                 ),
                 "bind the server to the host's address (or 0.0.0.0 / ::) when clients are on \
                  other hosts"
@@ -79,7 +81,7 @@ fn refused_by_loopback_listener(cx: &Context, claims: &mut Claims) -> Vec<Findin
         },
         |f| {
             loopback_listener(f)
-                .map(|(l, local)| format!("{} listens on {local} only", cx.sock(l)))
+                .map(|(l, local)| format!("{} is bound to {local} only", cx.sock(l)))
                 .into_iter()
                 .collect()
         },
@@ -89,7 +91,8 @@ fn refused_by_loopback_listener(cx: &Context, claims: &mut Claims) -> Vec<Findin
 #[cfg(test)]
 mod tests {
     use super::RULE;
-    use crate::model::DeviationKind;
+    use crate::model::{DeviationKind, LoopbackUdpBind, ReplayOutcome};
+    use crate::parse::Errno;
     use crate::testkit::fixtures::*;
     use crate::testkit::rules::*;
 
@@ -102,6 +105,50 @@ mod tests {
                 peer: addr("10.0.0.2:80"),
             }),
         );
+    }
+
+    /// dig on 10.0.0.1 asks 10.0.0.2:53 over a connected UDP socket and reads ECONNREFUSED
+    /// (named-listen-localhost, client.trace:178); named on 10.0.0.2 has bound its UDP socket
+    /// to 127.0.0.1:53 (server.trace:278), or not.
+    fn udp_refused(server_bound: Option<&str>) -> Vec<&'static str> {
+        let outcome = ReplayOutcome {
+            deviations: vec![deviation(
+                DeviationKind::ConnectFailed {
+                    errno: Errno::ECONNREFUSED,
+                    target: addr("10.0.0.2:53"),
+                    listener: None,
+                },
+                loc(0, 178),
+                Some(sock(0, 0)),
+            )],
+            udp: vec![udp_flow(
+                sock(0, 0),
+                "10.0.0.1:55932",
+                "10.0.0.2:53",
+                Vec::new(),
+                vec![(52, 1, 0)],
+                loc(0, 175),
+            )],
+            loopback_udp_binds: server_bound
+                .map(|local| LoopbackUdpBind {
+                    sock: sock(1, 0),
+                    local: addr(local),
+                })
+                .into_iter()
+                .collect(),
+            ..ReplayOutcome::default()
+        };
+        fired(two_hosts(), outcome)
+    }
+
+    #[test]
+    fn a_udp_refusal_at_a_port_bound_on_loopback_is_this_rule() {
+        assert_eq!(udp_refused(Some("127.0.0.1:53")), vec![RULE.id]);
+        // Another port on loopback, or none at all: an ordinary refusal.
+        assert_eq!(udp_refused(Some("127.0.0.1:953")), vec!["connect-refused"]);
+        assert_eq!(udp_refused(None), vec!["connect-refused"]);
+        // An IPv6 loopback socket does not serve an IPv4 address.
+        assert_eq!(udp_refused(Some("[::1]:53")), vec!["connect-refused"]);
     }
 
     #[test]

@@ -635,9 +635,11 @@ impl Model<'_> {
         };
         // Programs of one host read one clock: a connect that began after the accept returned
         // is not the connection it took.
-        let same_host = self.host_key(listener.trace) == self.host_key(c.record.client.trace);
-        if let (true, Some(opened), Some(returned)) = (same_host, c.opened_at, returned_at) {
-            if comparable_clocks(opened, returned) && opened > returned {
+        let (server, client) = (listener.trace, c.record.client.trace);
+        let one_clock = self.host_key(server) == self.host_key(client)
+            && self.topology.clocks_comparable(server, client);
+        if let (true, Some(opened), Some(returned)) = (one_clock, c.opened_at, returned_at) {
+            if opened > returned {
                 return false;
             }
         }
@@ -826,11 +828,4 @@ impl Model<'_> {
         }
         Verdict::Accept
     }
-}
-
-/// Two stamps of traces of one host that read the same kind of clock: both times of day
-/// (`-t`, `-tt`: under a day's seconds) or both seconds since the epoch (`-ttt`).
-fn comparable_clocks(a: f64, b: f64) -> bool {
-    const DAY: f64 = 86_400.0;
-    (a < 2.0 * DAY) == (b < 2.0 * DAY)
 }

@@ -90,10 +90,16 @@ impl Model<'_> {
             .entry(listener)
             .or_insert_with(|| ListenerLoad::new(listener));
         let mut reached = None;
-        let (closes, last_close_at) = (load.closes, load.last_close_at);
+        let (closes, mut last_close_at) = (load.closes, load.last_close_at);
         if let Some(c) = self.conns.get_mut(conn) {
             c.open_at_accept = load.open;
             c.accepted_while_starting = load.answered == 0;
+            if !self
+                .topology
+                .clocks_comparable(listener.trace, c.record.client.trace)
+            {
+                last_close_at = None;
+            }
             if c.client_closed.is_some() {
                 c.note_late_accept();
             }

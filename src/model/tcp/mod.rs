@@ -315,14 +315,15 @@ impl Connection {
     /// The client closed at `time`: when the replay placed the accept first but the clocks,
     /// as they read, put the accept later, the accept was late as far as the traces tell (the
     /// two orders differ by less than clocks of two hosts can settle; the rules weigh it with
-    /// what the client received).
-    pub fn client_closed_at(&mut self, time: Option<f64>) {
+    /// what the client received). `one_clock`: the server's times can be set against the
+    /// client's.
+    pub fn client_closed_at(&mut self, time: Option<f64>, one_clock: bool) {
         self.record.client_held = match (self.opened_at, time) {
             (Some(connected), Some(closed)) if closed >= connected => Some(closed - connected),
             _ => None,
         };
         let accepted_later = match (time, self.accepted_at) {
-            (Some(closed), Some(accepted)) => accepted > closed,
+            (Some(closed), Some(accepted)) => one_clock && accepted > closed,
             _ => false,
         };
         if accepted_later && self.record.late_accept.is_none() {

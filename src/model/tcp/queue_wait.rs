@@ -49,7 +49,8 @@ impl Model<'_> {
     }
 
     /// Connection `conn` was accepted while its listener's server had closed `closes`
-    /// connections of the listener so far, the last at `last_close_at` (server's clock).
+    /// connections of the listener so far, the last at `last_close_at` (server's clock; `None`
+    /// also when the client's clock cannot be set against it).
     pub(in crate::model) fn queue_watch_accepted(
         &mut self,
         conn: ConnId,

@@ -69,3 +69,38 @@ fn accepted_sockets_do_not_conflict_with_later_binds() {
     w.upto(accept_loc);
     assert_eq!(w.upto(bind_client_port_elsewhere), Verdict::Accept);
 }
+
+#[test]
+fn udp_sockets_bound_to_loopback_are_kept_once_per_address() {
+    // named with `listen-on { 127.0.0.1; }`: its UDP socket bound to 127.0.0.1:53, closed and
+    // bound again on a reload; a resolver binding one ephemeral wildcard socket per query adds
+    // nothing.
+    let topo = one_host(&["10.0.0.1"], 1);
+    let mut a = Script::new(0);
+    let served = a.udp();
+    a.bind(served, "127.0.0.1:53");
+    a.close(served);
+    let again = a.udp();
+    a.bind(again, "127.0.0.1:53");
+    let v6 = a.udp6();
+    a.bind(v6, "[::1]:53");
+    let query = a.udp();
+    a.bind(query, "0.0.0.0:0");
+    let tcp = a.tcp();
+    let last = a.bind(tcp, "127.0.0.1:953");
+    let mut w = World::new(&topo, vec![a]);
+    w.upto(last);
+    let outcome = w.finish();
+    let binds: Vec<(TraceId, SocketAddr)> = outcome
+        .loopback_udp_binds
+        .iter()
+        .map(|b| (b.sock.trace, b.local))
+        .collect();
+    assert_eq!(
+        binds,
+        vec![
+            (TraceId(0), addr("127.0.0.1:53")),
+            (TraceId(0), addr("[::1]:53"))
+        ]
+    );
+}

@@ -373,6 +373,7 @@ fn reuseport_listeners_share_the_connections() {
             name: "trace2".into(),
             path: "trace2".into(),
             host: 0,
+            clock: crate::source::TraceClock::TimeOfDay,
         });
         t.hosts[0].traces.push(TraceId(2));
         t

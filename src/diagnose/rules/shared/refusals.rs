@@ -13,7 +13,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use crate::config::matching::{MatchOptions, Matcher, Role};
 use crate::diagnose::context::Context;
 use crate::fold::ProgramContext;
-use crate::model::{CallSpan, ListenerRecord};
+use crate::model::{CallSpan, ListenerRecord, LoopbackUdpBind};
 use crate::source::{Loc, SockId, TraceId};
 
 use super::peers::FailedConnect;
@@ -88,8 +88,13 @@ enum Fit {
 /// Classifies one refused connect.
 pub(crate) fn classify_refusal(cx: &Context, failure: &FailedConnect) -> Refusal {
     if super::udp::is_udp_refusal(cx, failure.deviation) {
-        // The replay keeps no record of bound UDP sockets to judge it against.
-        return Refusal::NothingListened;
+        return match loopback_udp_bind(cx, failure) {
+            Some(bind) => Refusal::LoopbackListener {
+                listener: bind.sock,
+                local: bind.local,
+            },
+            None => Refusal::NothingListened,
+        };
     }
     if let Some(listener) = replayed_listener(cx, failure) {
         return Refusal::WhileListening {
@@ -109,11 +114,40 @@ pub(crate) fn classify_refusal(cx: &Context, failure: &FailedConnect) -> Refusal
 fn replayed_listener(cx: &Context, failure: &FailedConnect) -> Option<SockId> {
     let listener = failure.listener?;
     let span = connect_span(cx, failure.deviation.loc);
-    let margin = clock_margin(&cx.matcher(), listener.trace, failure.deviation.loc.trace);
+    let margin = clock_margin(cx, listener.trace, failure.deviation.loc.trace);
     let mut periods = cx.outcome.listeners.iter().filter(|l| l.sock == listener);
     let apart = periods.clone().next().is_some()
         && periods.all(|l| timing(l, span, margin) != Timing::Possible);
     (!apart).then_some(listener)
+}
+
+/// A UDP socket bound to loopback on the host and port a refused datagram was sent to, at a
+/// non-loopback address of that host: the datagram arrived, and the service that would have
+/// taken it listens on loopback only. (Which socket was bound when is not judged: UDP refusals
+/// carry no span, and a service bound to loopback refuses every external datagram.)
+fn loopback_udp_bind<'a>(cx: &Context<'a>, failure: &FailedConnect) -> Option<&'a LoopbackUdpBind> {
+    let target = failure.target;
+    if target.ip().is_loopback() {
+        return None;
+    }
+    let matcher = cx.matcher();
+    let client = failure.deviation.loc.trace;
+    cx.outcome.loopback_udp_binds.iter().find(|b| {
+        let wildcard = SocketAddr::new(unspecified_like(b.local.ip()), b.local.port());
+        b.local.port() == target.port()
+            && matcher
+                .can_be_with(
+                    b.sock.trace,
+                    wildcard,
+                    client,
+                    target,
+                    Role::Server,
+                    MatchOptions {
+                        v6only: b.local.is_ipv6(),
+                    },
+                )
+                .matched
+    })
 }
 
 /// Where and when the failed connect at `loc` ran.
@@ -125,12 +159,15 @@ fn connect_span<'a>(cx: &Context<'a>, loc: Loc) -> Option<&'a CallSpan> {
 }
 
 /// How far apart calls of traces `a` and `b` must be before their clocks order them: one host
-/// shares one clock.
-fn clock_margin(matcher: &Matcher, a: TraceId, b: TraceId) -> f64 {
-    if matcher.same_host(a, b) {
-        0.0
+/// shares one clock. `None` when their times cannot be compared at all (`-r` counts, clocks of
+/// two kinds).
+fn clock_margin(cx: &Context, a: TraceId, b: TraceId) -> Option<f64> {
+    if !cx.topology.clocks_comparable(a, b) {
+        None
+    } else if cx.matcher().same_host(a, b) {
+        Some(0.0)
     } else {
-        CLOCK_MARGIN_S
+        Some(CLOCK_MARGIN_S)
     }
 }
 
@@ -222,7 +259,7 @@ fn judge_listeners<'a>(
         .iter()
         .map(|l| {
             let fit = fit(&matcher, l, client, target);
-            let margin = clock_margin(&matcher, l.sock.trace, client);
+            let margin = clock_margin(cx, l.sock.trace, client);
             (l, fit, timing(l, span, margin))
         })
         .filter(|(_, fit, _)| *fit != Fit::Unrelated)
@@ -355,8 +392,8 @@ fn other_family_fit(
     (matcher.is_outside(target) && !host_has_target_family).then_some(false)
 }
 
-fn timing(l: &ListenerRecord, connect: Option<&CallSpan>, margin: f64) -> Timing {
-    let Some(connect) = connect else {
+fn timing(l: &ListenerRecord, connect: Option<&CallSpan>, margin: Option<f64>) -> Timing {
+    let (Some(connect), Some(margin)) = (connect, margin) else {
         return Timing::Possible;
     };
     let connect_start = connect.start;
