@@ -66,8 +66,13 @@ impl Model<'_> {
             .get(id.trace.0 as usize)
             .map(|t| t.host);
         let mut sock = Socket::new(id, host, proto, ipv6);
-        // SOCK_NONBLOCK given to socket() is the caller's own choice, whatever the type.
-        sock.nonblock = Nonblock::explicit(nonblock);
+        // SOCK_NONBLOCK given to socket() is the caller's own choice, whatever the type. A
+        // socket adopted from an attached trace may have been made nonblocking before it began.
+        sock.nonblock = if ev.synthetic == Some(SyntheticReason::Adopted) {
+            Nonblock::unknown()
+        } else {
+            Nonblock::explicit(nonblock)
+        };
         self.sockets.insert(id, Box::new(sock));
         Verdict::Accept
     }
