@@ -385,6 +385,14 @@ impl Model<'_> {
                 }
             }
         }
+        if let (Some(conn), true) = (conn, how == 0 || how == 2) {
+            if let Some(c) = self.conns.get_mut(conn) {
+                let side = c.side_of(id);
+                let stats = &mut c.incoming_mut(side).stats;
+                stats.shut_by_receiver = stats.shut_by_receiver.or(Some(stats.sent));
+                self.touched.push(WaitKey::Sock(id));
+            }
+        }
         Verdict::Accept
     }
 

@@ -78,6 +78,8 @@ pub(crate) fn streams<'a>(cx: &Context<'a>) -> impl Iterator<Item = StreamView<'
 pub(crate) fn unexplained_unreceived<'a>(cx: &Context<'a>, claims: &Claims) -> Vec<StreamView<'a>> {
     streams(cx)
         .filter(|s| s.receiver.is_some() && s.stream.unreceived() > 0)
+        // A receiver that shut down reading chose to leave what came after unread.
+        .filter(|s| !s.stream.stats.unread_by_choice())
         .filter(|s| !claims.stream(s.index, s.dir))
         .collect()
 }
