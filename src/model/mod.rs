@@ -34,6 +34,7 @@ pub use exchange::UnansweredRequests;
 pub use outcome::*;
 pub use socket::{Proto, SockState, Socket};
 pub use summary::{ConnectionRecord, ConnectionSink, TcpAggregate, UdpAggregate};
+pub(crate) use tcp::connect::comparable_clocks;
 
 use crate::int_hash::IntHashBuilder;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};

@@ -6,7 +6,7 @@ use super::bind_index::address_tag;
 use super::options::{self, Nonblock, OptionEffect};
 use super::socket::{Proto, SockState, Socket};
 use super::tcp::Side;
-use super::{DeviationKind, Model, PendingConnect, Target, Verdict, WaitKey};
+use super::{DeviationKind, Model, PendingConnect, ReadShut, Target, Verdict, WaitKey};
 use crate::fold::{ProgramContext, SocketEvent, SyntheticReason};
 use crate::parse::{Domain, Errno, FcntlOp, Fd, IoctlOp, OptValue, Protocol, SockAddr, SockType};
 use crate::source::SockId;
@@ -389,7 +389,10 @@ impl Model<'_> {
             if let Some(c) = self.conns.get_mut(conn) {
                 let side = c.side_of(id);
                 let stats = &mut c.incoming_mut(side).stats;
-                stats.shut_by_receiver = stats.shut_by_receiver.or(Some(stats.sent));
+                stats.shut_by_receiver = stats.shut_by_receiver.or(Some(ReadShut {
+                    sent: stats.sent,
+                    at: ev.call.time,
+                }));
                 self.touched.push(WaitKey::Sock(id));
             }
         }

@@ -867,7 +867,7 @@ impl Model<'_> {
 
 /// Two stamps of traces of one host that read the same kind of clock: both times of day
 /// (`-t`, `-tt`: under a day's seconds) or both seconds since the epoch (`-ttt`).
-fn comparable_clocks(a: f64, b: f64) -> bool {
+pub(crate) fn comparable_clocks(a: f64, b: f64) -> bool {
     const DAY: f64 = 86_400.0;
     (a < 2.0 * DAY) == (b < 2.0 * DAY)
 }
