@@ -2949,7 +2949,17 @@ sc_maria_max_connections() {
 # following the primary by GTID: `slave_net_timeout = 2` (heartbeats every second) and a retry
 # every second, as for a slow link. CHANGE MASTER is given over the replica's unix socket.
 maria_replication_start() {
-  maria_start 10.78.1.10 "server-id = 1" "log-bin = mariadb-bin"
+  if [ "$FLAGS" = plain ]; then
+    # Both servers attached after start-up (see maria-healthy-plain); the replica is told to
+    # follow the primary after that, so its connection is in the traces.
+    maria_conf 10.78.1.10 "server-id = 1" "log-bin = mariadb-bin"
+    maria_fresh "$MARIA/data"
+    daemon srv mariadb mariadbd --defaults-file="$MARIA/my.cnf" --user=mysql
+    wait_listening srv t 3306
+    attach srv server "$DAEMON_PID"
+  else
+    maria_start 10.78.1.10 "server-id = 1" "log-bin = mariadb-bin"
+  fi
   maria_fresh "$MARIA/replica"
   {
     printf '[mariadbd]\ndatadir = %s/replica\nsocket = %s/run/replica.sock\n' "$MARIA" "$MARIA"
@@ -2957,8 +2967,14 @@ maria_replication_start() {
     printf 'skip-name-resolve\ninnodb_buffer_pool_size = 16M\nserver-id = 2\n'
     printf 'relay-log = replica-relay\nslave_net_timeout = 2\n'
   } >"$MARIA/replica.cnf"
-  start srv2 replica mariadbd --defaults-file="$MARIA/replica.cnf" --user=mysql
-  wait_listening srv2 t 3306
+  if [ "$FLAGS" = plain ]; then
+    daemon srv2 mariadb-replica mariadbd --defaults-file="$MARIA/replica.cnf" --user=mysql
+    wait_listening srv2 t 3306
+    attach srv2 replica "$DAEMON_PID"
+  else
+    start srv2 replica mariadbd --defaults-file="$MARIA/replica.cnf" --user=mysql
+    wait_listening srv2 t 3306
+  fi
   in_ns srv2 mariadb -S "$MARIA/run/replica.sock" -u root -e "CHANGE MASTER TO
     MASTER_HOST = '10.78.1.10', MASTER_USER = 'repl', MASTER_PASSWORD = 'repl',
     MASTER_USE_GTID = slave_pos, MASTER_CONNECT_RETRY = 1; START SLAVE" >>"$LOGS/$SCENARIO/setup.log" 2>&1
@@ -2981,6 +2997,21 @@ sc_maria_replication_healthy() {
   stop server TERM
   evidence client2 '^five$'
   expect "a MariaDB replica on srv2 follows the primary (srv) by GTID; the client on c1 inserts a row on the primary, the client on c2 reads it from the replica" healthy "" ""
+}
+
+sc_maria_replication_healthy_plain() {
+  begin maria-replication-healthy-plain mariadb plain
+  maria_replication_start
+  maria_sql c1 client "INSERT INTO items VALUES (5, 'five')"
+  sleep 1
+  run c2 client2 mariadb -h 10.78.1.11 -u lab -plab --connect-timeout=5 -N -e \
+    'SELECT name FROM items WHERE id = 5' labdb
+  stop replica TERM
+  finish mariadb-replica
+  stop server TERM
+  finish mariadb
+  evidence client2 '^five$'
+  expect "a MariaDB replica follows the primary by GTID; c1 inserts a row on the primary, c2 reads it from the replica; every host recorded with plain strace -f -tt -s 65535, both servers attached with -p after their start-up" healthy "" ""
 }
 
 sc_maria_replication_firewalled() {
@@ -3313,7 +3344,7 @@ SCENARIOS=(
   ssh_healthy ssh_healthy_plain ssh_healthy_network ssh_max_startups
   named_healthy named_healthy_plain named_healthy_network named_listen_localhost
   maria_healthy maria_healthy_plain maria_bind_localhost maria_max_connections
-  maria_replication_healthy maria_replication_firewalled
+  maria_replication_healthy maria_replication_healthy_plain maria_replication_firewalled
   ldap_healthy ldap_healthy_plain ldap_firewalled ldap_wrong_port
   smtp_healthy smtp_healthy_plain smtp_rejected smtp_dropped
   squid_healthy squid_healthy_plain squid_backend_down squid_backend_firewalled
