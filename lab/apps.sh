@@ -2,7 +2,8 @@
 # The netcheck application lab: real distributed applications from Debian packages (PostgreSQL,
 # Redis, Mosquitto, iperf3, rsync, dnsmasq, HAProxy with lighttpd and nginx, memcached, unbound, etcd, chrony, telnet, Node.js and Go HTTP
 # services, lighttpd and Apache serving one connection at a time, nginx and Python's http.server
-# over a lossy link, vsftpd, tinyproxy, OpenSSH, BIND 9), each configured as it normally is, run on network namespaces joined by one
+# over a lossy link, vsftpd, tinyproxy, OpenSSH, BIND 9, MariaDB with a replica, OpenLDAP slapd,
+# Postfix, Squid), each configured as it normally is, run on network namespaces joined by one
 # bridge, recorded under `netcheck record` or plain `strace -f -tt`, with one real fault injected
 # per scenario. Writes the traces, a netcheck.conf and an expected.json per scenario under
 # tests/fixtures/apps/NAME/, or tests/fixtures/apps-pending/NAME/ when the fault needs a rule
@@ -61,7 +62,8 @@ etcd:etcd-server etcdctl:etcd-client /usr/sbin/telnetd:inetutils-telnetd
 apache2:apache2 wget:wget redis-server:redis-server redis-cli:redis-tools
 mosquitto:mosquitto mosquitto_pub:mosquitto-clients iperf3:iperf3 rsync:rsync dnsmasq:dnsmasq-base
 /usr/sbin/vsftpd:vsftpd tinyproxy:tinyproxy /usr/sbin/sshd:openssh-server ssh:openssh-client
-named:bind9"
+named:bind9 mariadbd:mariadb-server mariadb:mariadb-client /usr/sbin/slapd:slapd
+ldapsearch:ldap-utils /usr/lib/postfix/sbin/master:postfix swaks:swaks squid:squid"
 
 need_tools() {
   local missing=() pair cmd pkg created=0
@@ -78,6 +80,15 @@ need_tools() {
       chmod +x /usr/sbin/policy-rc.d
       created=1
     fi
+    # slapd asks for its suffix and admin password: answered beforehand.
+    debconf-set-selections <<'SEL'
+slapd slapd/no_configuration boolean false
+slapd slapd/domain string lab.test
+slapd shared/organization string lab
+slapd slapd/password1 password labpass
+slapd slapd/password2 password labpass
+postfix postfix/main_mailer_type select No configuration
+SEL
     apt-get -o DPkg::Lock::Timeout=600 update -qq
     DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq \
       --no-install-recommends "${missing[@]}" >/dev/null
@@ -374,10 +385,11 @@ print(json.dumps(doc, indent=2))
 EOF
 }
 
-# Evidence from a firewall: the packet counters of NS's DROP rules in CHAIN.
+# Evidence from a firewall: the packet counters of NS's DROP (and REJECT) rules in CHAIN.
 evidence_fw() { # NS CHAIN
   local line
-  line=$(in_ns "$1" iptables -vnxL "$2" | awk -v ns="$1" -v ch="$2" '$3 == "DROP" { n += $1 } END { printf "iptables %s %s: %d packets dropped", ns, ch, n }')
+  line=$(in_ns "$1" iptables -vnxL "$2" | awk -v ns="$1" -v ch="$2" '$3 == "DROP" { n += $1 } $3 == "REJECT" { r += $1; rej = 1 }
+    END { printf "iptables %s %s: %d packets dropped", ns, ch, n; if (rej) printf ", %d rejected", r }')
   printf '%s\t%s\t%s\n' "$SCENARIO" "$1" "$line" >>"$LOGS/evidence.tsv"
   log "  evidence $line"
 }
@@ -2813,6 +2825,484 @@ sc_named_listen_localhost() {
     fault "loopback-bound-external-peer" "unparsed-lines"
 }
 
+# ---- MariaDB ----------------------------------------------------------------------------------
+#
+# MariaDB 10.11 (`mariadbd --defaults-file=my.cnf --user=mysql`, foreground, error log on
+# stderr) on srv:3306 with a database created once, untraced (`mariadb-install-db`, then a start
+# on a unix socket only to add the lab's users and table), and copied afresh for every scenario.
+# The `mariadb` client runs queries from c1 and c2 over TCP. For replication a second server on
+# srv2 (a copy of the same database) follows the primary's binary log by GTID.
+
+MARIA=$WORK/mariadb
+
+maria_init() {
+  [ -d "$MARIA/pristine/mysql" ] && return 0
+  mkdir -p "$MARIA/data" "$MARIA/run"
+  chown -R mysql:mysql "$MARIA"
+  mariadb-install-db --no-defaults --user=mysql --datadir="$MARIA/data" --skip-test-db \
+    >"$LOGS/mariadb-init.log" 2>&1
+  in_ns srv timeout -k 2 60 mariadbd --no-defaults --user=mysql --datadir="$MARIA/data" \
+    --socket="$MARIA/run/init.sock" --pid-file="$MARIA/run/init.pid" --skip-networking \
+    >>"$LOGS/mariadb-init.log" 2>&1 &
+  local i
+  for i in $(seq 100); do [ -S "$MARIA/run/init.sock" ] && break; sleep 0.1; done
+  mariadb -S "$MARIA/run/init.sock" -u root <<'SQL' >>"$LOGS/mariadb-init.log" 2>&1
+CREATE USER 'lab'@'%' IDENTIFIED BY 'lab';
+CREATE DATABASE labdb;
+GRANT ALL ON labdb.* TO 'lab'@'%';
+CREATE USER 'repl'@'%' IDENTIFIED BY 'repl';
+GRANT REPLICATION SLAVE ON *.* TO 'repl'@'%';
+CREATE TABLE labdb.items (id INT PRIMARY KEY, name VARCHAR(40));
+INSERT INTO labdb.items VALUES (1, 'one'), (2, 'two'), (3, 'three');
+SQL
+  mariadb-admin -S "$MARIA/run/init.sock" -u root shutdown >>"$LOGS/mariadb-init.log" 2>&1 || true
+  wait || true
+  mv "$MARIA/data" "$MARIA/pristine"
+}
+
+maria_fresh() { # DIR: a copy of the database as created
+  rm -rf "${1:?}"
+  cp -a "$MARIA/pristine" "$1"
+}
+
+maria_conf() { # BIND [extra my.cnf lines...]
+  local bind=$1
+  shift
+  {
+    printf '[mariadbd]\ndatadir = %s/data\nsocket = %s/run/mysqld.sock\n' "$MARIA" "$MARIA"
+    printf 'pid-file = %s/run/mysqld.pid\nbind-address = %s\nport = 3306\n' "$MARIA" "$bind"
+    printf 'skip-name-resolve\ninnodb_buffer_pool_size = 16M\n'
+    printf '%s\n' "$@"
+  } >"$MARIA/my.cnf"
+}
+
+maria_start() { # BIND [extra my.cnf lines...]
+  maria_conf "$@"
+  maria_fresh "$MARIA/data"
+  start srv server mariadbd --defaults-file="$MARIA/my.cnf" --user=mysql
+  wait_listening srv t 3306
+}
+
+maria_sql() { # NS HOST SQL
+  run "$1" "$2" mariadb -h 10.78.1.10 -u lab -plab --connect-timeout=5 -N -e "$3" labdb
+}
+
+maria_healthy() {
+  maria_sql c1 client 'SELECT COUNT(*) FROM items'
+  maria_sql c2 client2 "INSERT INTO items VALUES (4, 'four'); SELECT name FROM items WHERE id = 4"
+  stop server TERM
+  evidence client '^3$'
+  evidence client2 '^four$'
+}
+
+sc_maria_healthy() {
+  begin maria-healthy mariadb record
+  maria_start 10.78.1.10
+  maria_healthy
+  expect "the mariadb client counts a table's rows from c1 and inserts and reads a row from c2" healthy "" ""
+}
+
+sc_maria_healthy_plain() {
+  begin maria-healthy-plain mariadb plain
+  # Attached after start-up, as one looks at a running database: InnoDB's start-up reads of
+  # 16 kB pages would be printed whole under -s 65535.
+  maria_conf 10.78.1.10
+  maria_fresh "$MARIA/data"
+  daemon srv mariadb mariadbd --defaults-file="$MARIA/my.cnf" --user=mysql
+  wait_listening srv t 3306
+  attach srv server "$DAEMON_PID"
+  maria_healthy
+  finish mariadb
+  expect "the mariadb client counts rows from c1 and inserts a row from c2; every host recorded with plain strace -f -tt -s 65535, the server attached with -p after its start-up" healthy "" ""
+}
+
+sc_maria_bind_localhost() {
+  begin maria-bind-localhost mariadb record
+  # bind-address = 127.0.0.1 (Debian's packaged default): a client on another host dials the
+  # server's LAN address.
+  maria_start 127.0.0.1
+  maria_sql c1 client 'SELECT COUNT(*) FROM items'
+  stop server TERM
+  evidence client "ERROR|Can't connect"
+  expect "MariaDB with bind-address = 127.0.0.1: the mariadb client on c1 dials 10.78.1.10:3306 and is refused" \
+    fault "loopback-bound-external-peer" "unparsed-lines"
+}
+
+sc_maria_max_connections() {
+  begin maria-max-connections mariadb record
+  # max_connections = 10 (MariaDB's least), and MariaDB admits one connection more, kept for an
+  # administrator: eleven sessions from c1 (one shell running eleven clients, one trace) hold
+  # every slot, then a client on c2.
+  maria_start 10.78.1.10 "max_connections = 10"
+  start c1 holders sh -c 'for i in 1 2 3 4 5 6 7 8 9 10 11; do
+    mariadb -h 10.78.1.10 -u lab -plab -N -e "SELECT SLEEP(4)" labdb & sleep 0.1; done; wait'
+  sleep 2
+  maria_sql c2 client 'SELECT COUNT(*) FROM items'
+  finish holders
+  stop server TERM
+  evidence client 'Too many connections'
+  expect "MariaDB max_connections = 10: eleven sessions from c1 hold every slot (ten and the one kept for an administrator), the next client (c2) gets ERROR 1040 Too many connections" \
+    fault "admission-limit" "unparsed-lines"
+}
+
+# The primary (srv, binary log on) and a replica (srv2) of the same database, the replica
+# following the primary by GTID: `slave_net_timeout = 2` (heartbeats every second) and a retry
+# every second, as for a slow link. CHANGE MASTER is given over the replica's unix socket.
+maria_replication_start() {
+  if [ "$FLAGS" = plain ]; then
+    # Both servers attached after start-up (see maria-healthy-plain); the replica is told to
+    # follow the primary after that, so its connection is in the traces.
+    maria_conf 10.78.1.10 "server-id = 1" "log-bin = mariadb-bin"
+    maria_fresh "$MARIA/data"
+    daemon srv mariadb mariadbd --defaults-file="$MARIA/my.cnf" --user=mysql
+    wait_listening srv t 3306
+    attach srv server "$DAEMON_PID"
+  else
+    maria_start 10.78.1.10 "server-id = 1" "log-bin = mariadb-bin"
+  fi
+  maria_fresh "$MARIA/replica"
+  {
+    printf '[mariadbd]\ndatadir = %s/replica\nsocket = %s/run/replica.sock\n' "$MARIA" "$MARIA"
+    printf 'pid-file = %s/run/replica.pid\nbind-address = 10.78.1.11\nport = 3306\n' "$MARIA"
+    printf 'skip-name-resolve\ninnodb_buffer_pool_size = 16M\nserver-id = 2\n'
+    printf 'relay-log = replica-relay\nslave_net_timeout = 2\n'
+  } >"$MARIA/replica.cnf"
+  if [ "$FLAGS" = plain ]; then
+    daemon srv2 mariadb-replica mariadbd --defaults-file="$MARIA/replica.cnf" --user=mysql
+    wait_listening srv2 t 3306
+    attach srv2 replica "$DAEMON_PID"
+  else
+    start srv2 replica mariadbd --defaults-file="$MARIA/replica.cnf" --user=mysql
+    wait_listening srv2 t 3306
+  fi
+  in_ns srv2 mariadb -S "$MARIA/run/replica.sock" -u root -e "CHANGE MASTER TO
+    MASTER_HOST = '10.78.1.10', MASTER_USER = 'repl', MASTER_PASSWORD = 'repl',
+    MASTER_USE_GTID = slave_pos, MASTER_CONNECT_RETRY = 1; START SLAVE" >>"$LOGS/$SCENARIO/setup.log" 2>&1
+  local i
+  for i in $(seq 50); do
+    if in_ns srv2 mariadb -S "$MARIA/run/replica.sock" -u root -e 'SHOW SLAVE STATUS\G' 2>/dev/null |
+      grep -q 'Slave_IO_Running: Yes'; then break; fi
+    sleep 0.2
+  done
+}
+
+sc_maria_replication_healthy() {
+  begin maria-replication-healthy mariadb record
+  maria_replication_start
+  maria_sql c1 client "INSERT INTO items VALUES (5, 'five')"
+  sleep 1
+  run c2 client2 mariadb -h 10.78.1.11 -u lab -plab --connect-timeout=5 -N -e \
+    'SELECT name FROM items WHERE id = 5' labdb
+  stop replica TERM
+  stop server TERM
+  evidence client2 '^five$'
+  expect "a MariaDB replica on srv2 follows the primary (srv) by GTID; the client on c1 inserts a row on the primary, the client on c2 reads it from the replica" healthy "" ""
+}
+
+sc_maria_replication_healthy_plain() {
+  begin maria-replication-healthy-plain mariadb plain
+  maria_replication_start
+  maria_sql c1 client "INSERT INTO items VALUES (5, 'five')"
+  sleep 1
+  run c2 client2 mariadb -h 10.78.1.11 -u lab -plab --connect-timeout=5 -N -e \
+    'SELECT name FROM items WHERE id = 5' labdb
+  stop replica TERM
+  finish mariadb-replica
+  stop server TERM
+  finish mariadb
+  evidence client2 '^five$'
+  expect "a MariaDB replica follows the primary by GTID; c1 inserts a row on the primary, c2 reads it from the replica; every host recorded with plain strace -f -tt -s 65535, both servers attached with -p after their start-up" healthy "" ""
+}
+
+sc_maria_replication_firewalled() {
+  begin maria-replication-firewalled mariadb record
+  maria_replication_start
+  # Once the replica follows, srv2 drops everything from and to the primary.
+  in_ns srv2 iptables -A INPUT -s 10.78.1.10 -j DROP
+  in_ns srv2 iptables -A OUTPUT -d 10.78.1.10 -j DROP
+  maria_sql c1 client "INSERT INTO items VALUES (5, 'five')"
+  sleep 6
+  evidence_fw srv2 INPUT
+  stop replica TERM
+  stop server TERM
+  evidence replica 'error reconnecting|Slave I/O|timed out|failed'
+  expect "srv2, the replica's host, drops every packet from and to the primary once replication runs: the new row's events never arrive, the replica's reads time out (slave_net_timeout 2 s) and its reconnects go unanswered" \
+    fault "connect-never-completed" "unparsed-lines"
+}
+
+# ---- OpenLDAP slapd ---------------------------------------------------------------------------
+#
+# slapd 2.5 as Debian's package configures it (debconf: suffix dc=lab,dc=test, cn=config under
+# /etc/ldap/slapd.d, an MDB database), in the foreground (`-d stats`: the access log on
+# stderr), listening on ldap://10.78.1.10/ only. ldapsearch (anonymous) from c1, ldapwhoami
+# (simple bind as the admin) from c2.
+
+slapd_start() {
+  mkdir -p /run/slapd
+  chown openldap:openldap /run/slapd
+  start srv server /usr/sbin/slapd -d stats -h ldap://10.78.1.10/ -u openldap -g openldap \
+    -F /etc/ldap/slapd.d
+  wait_listening srv t 389
+}
+
+ldap_search() { # NS HOST URL
+  run "$1" "$2" ldapsearch -x -LLL -o nettimeout=3 -H "$3" -b dc=lab,dc=test '(objectClass=*)' dn
+}
+
+ldap_healthy() {
+  slapd_start
+  ldap_search c1 client ldap://10.78.1.10/
+  run c2 client2 ldapwhoami -x -o nettimeout=3 -H ldap://10.78.1.10/ -D cn=admin,dc=lab,dc=test -w labpass
+  stop server INT
+  evidence client '^dn: dc=lab,dc=test'
+  evidence client2 '^dn:cn=admin'
+}
+
+sc_ldap_healthy() {
+  begin ldap-healthy slapd record
+  ldap_healthy
+  expect "slapd answers an anonymous ldapsearch from c1 and a simple bind (ldapwhoami) from c2" healthy "" ""
+}
+
+sc_ldap_healthy_plain() {
+  begin ldap-healthy-plain slapd plain
+  ldap_healthy
+  expect "slapd answers ldapsearch and ldapwhoami; every host recorded with plain strace -f -tt -s 65535" healthy "" ""
+}
+
+sc_ldap_firewalled() {
+  begin ldap-firewalled slapd record
+  # srv drops every packet to port 389: ldapsearch's connect is never answered (nettimeout 3 s).
+  in_ns srv iptables -A INPUT -p tcp --dport 389 -j DROP
+  slapd_start
+  ldap_search c1 client ldap://10.78.1.10/
+  evidence_fw srv INPUT
+  stop server INT
+  evidence client "Can't contact"
+  expect "srv's firewall drops LDAP (port 389): ldapsearch's connect never completes and it gives up after its 3 s network timeout" \
+    fault "connect-never-completed" "unparsed-lines"
+}
+
+sc_ldap_wrong_port() {
+  begin ldap-wrong-port slapd record
+  # The client is pointed at ldap://10.78.1.10:3389/, where nothing listens (slapd is on 389).
+  slapd_start
+  ldap_search c1 client ldap://10.78.1.10:3389/
+  stop server INT
+  evidence client "Can't contact"
+  expect "ldapsearch is given ldap://10.78.1.10:3389/ while slapd listens on 389: the connect is refused" \
+    fault "connect-refused" "unparsed-lines"
+}
+
+# ---- Postfix (SMTP) ---------------------------------------------------------------------------
+#
+# Postfix 3.7's master (`master -d -c DIR`: foreground, its own config directory with a minimal
+# main.cf and master.cf, no chroot) on srv:25 accepts mail for lab.test and hands it to the
+# discard transport. swaks (c1) and curl's SMTP client (c2) each send one message.
+
+postfix_config() {
+  local dir=$WORK/postfix
+  mkdir -p "$dir"
+  cat >"$dir/main.cf" <<CFG
+compatibility_level = 3.6
+myhostname = srv.lab.test
+mydomain = lab.test
+mydestination = lab.test, srv.lab.test
+inet_interfaces = 10.78.1.10
+inet_protocols = ipv4
+mynetworks = 10.78.0.0/16
+local_recipient_maps =
+local_transport = discard:
+smtpd_banner = \$myhostname ESMTP
+biff = no
+CFG
+  cat >"$dir/master.cf" <<'CFG'
+smtp      inet  n       -       n       -       -       smtpd
+pickup    unix  n       -       n       60      1       pickup
+cleanup   unix  n       -       n       -       0       cleanup
+qmgr      unix  n       -       n       300     1       qmgr
+rewrite   unix  -       -       n       -       -       trivial-rewrite
+bounce    unix  -       -       n       -       0       bounce
+defer     unix  -       -       n       -       0       bounce
+trace     unix  -       -       n       -       0       bounce
+verify    unix  -       -       n       -       1       verify
+flush     unix  n       -       n       1000?   0       flush
+proxymap  unix  -       -       n       -       -       proxymap
+smtp      unix  -       -       n       -       -       smtp
+relay     unix  -       -       n       -       -       smtp
+error     unix  -       -       n       -       -       error
+retry     unix  -       -       n       -       -       error
+discard   unix  -       -       n       -       -       discard
+anvil     unix  -       -       n       -       1       anvil
+scache    unix  -       -       n       -       1       scache
+CFG
+  printf 'Subject: lab\n\nhello over smtp\n' >"$WORK/mail.txt"
+}
+
+postfix_start() {
+  postfix_config
+  start srv server /usr/lib/postfix/sbin/master -d -c "$WORK/postfix"
+  wait_listening srv t 25
+}
+
+swaks_send() { # NS HOST
+  run "$1" "$2" swaks --server 10.78.1.10 --timeout 5 --from c1@lab.test --to lab@lab.test \
+    --body 'hello over smtp'
+}
+
+postfix_healthy() {
+  postfix_start
+  swaks_send c1 client
+  run c2 client2 curl -q -s -S --max-time 5 --url smtp://10.78.1.10 --mail-from c2@lab.test \
+    --mail-rcpt lab@lab.test -T "$WORK/mail.txt" -w '%{response_code}\n'
+  sleep 0.5
+  stop server TERM
+  evidence client '250 2.0.0 Ok: queued'
+  evidence client2 '^250'
+}
+
+sc_smtp_healthy() {
+  begin smtp-healthy postfix record
+  postfix_healthy
+  expect "Postfix accepts one message from swaks (c1) and one from curl's SMTP client (c2)" healthy "" ""
+}
+
+sc_smtp_healthy_plain() {
+  begin smtp-healthy-plain postfix plain
+  postfix_healthy
+  expect "Postfix accepts one message from swaks and one from curl; every host recorded with plain strace -f -tt -s 65535" healthy "" ""
+}
+
+sc_smtp_rejected() {
+  begin smtp-rejected postfix record
+  # srv's firewall answers connections to port 25 with a TCP reset while Postfix listens.
+  in_ns srv iptables -A INPUT -p tcp --dport 25 -j REJECT --reject-with tcp-reset
+  postfix_start
+  swaks_send c1 client
+  evidence_fw srv INPUT
+  stop server TERM
+  evidence client 'refused|Connection'
+  expect "srv's firewall rejects port 25 with a TCP reset (REJECT --reject-with tcp-reset) while Postfix listens: swaks's connect is refused" \
+    fault "connect-refused-while-listening" "unparsed-lines connect-refused"
+}
+
+sc_smtp_dropped() {
+  begin smtp-dropped postfix record
+  # srv's firewall drops connections to port 25: swaks's connect is never answered.
+  in_ns srv iptables -A INPUT -p tcp --dport 25 -j DROP
+  postfix_start
+  swaks_send c1 client
+  evidence_fw srv INPUT
+  stop server TERM
+  evidence client 'connect: timeout|timed out'
+  expect "srv's firewall drops port 25: swaks's connect never completes and it gives up after its 5 s timeout" \
+    fault "connect-never-completed" "unparsed-lines"
+}
+
+# ---- Squid (HTTP proxy) -----------------------------------------------------------------------
+#
+# Squid 5 (`squid -N -d 1 -f squid.conf`: no daemon, no kid processes) on srv:3128 forwards
+# curl's requests (`-x`) to Python's http.server on srv2:8080, caching nothing.
+
+squid_config() {
+  mkdir -p "$WORK/squid"
+  chown proxy:proxy "$WORK/squid"
+  # Squid writes its access log as its effective user.
+  touch "$LOGS/$SCENARIO/squid-access.log"
+  chown proxy:proxy "$LOGS/$SCENARIO/squid-access.log"
+  cat >"$WORK/squid.conf" <<CFG
+http_port 10.78.1.10:3128
+acl lab src 10.78.0.0/16
+http_access allow lab
+http_access deny all
+cache deny all
+cache_mem 8 MB
+access_log stdio:$LOGS/$SCENARIO/squid-access.log
+cache_log stdio:/dev/stderr
+pid_filename $WORK/squid/squid.pid
+coredump_dir $WORK/squid
+cache_effective_user proxy
+pinger_enable off
+connect_timeout 3 seconds
+shutdown_lifetime 1 second
+dns_nameservers 127.0.0.1
+CFG
+}
+
+squid_start() {
+  squid_config
+  start srv proxy squid -N -d 1 -f "$WORK/squid.conf"
+  wait_listening srv t 3128
+}
+
+squid_get() { # NS HOST
+  run "$1" "$2" curl -q -s -S --max-time 10 -x http://10.78.1.10:3128 -o /dev/null \
+    -w '%{http_code} %{size_download}\n' "http://10.78.1.11:8080/" "http://10.78.1.11:8080/index.html"
+}
+
+squid_healthy() {
+  if [ "$FLAGS" = plain ]; then
+    daemon srv2 python "$PYTHON" -m http.server --bind 10.78.1.11 --directory "$WORK/proxy-www" 8080
+    wait_listening srv2 t 8080
+    attach srv2 backend "$DAEMON_PID"
+  else
+    proxy_backend
+  fi
+  squid_start
+  squid_get c1 client
+  stop proxy INT
+  stop backend INT
+  if [ "$FLAGS" = plain ]; then finish python; fi
+  evidence client '^200 24'
+}
+
+sc_squid_healthy() {
+  begin squid-healthy squid record
+  proxy_config_www
+  squid_healthy
+  expect "curl fetches two pages from Python's http.server through Squid" healthy "" ""
+}
+
+sc_squid_healthy_plain() {
+  begin squid-healthy-plain squid plain
+  proxy_config_www
+  squid_healthy
+  expect "curl fetches two pages through Squid; every host recorded with plain strace -f -tt -s 65535, the backend attached with -p after its start-up" healthy "" ""
+}
+
+sc_squid_backend_down() {
+  begin squid-backend-down squid record
+  # Nothing listens on the backend's port: the host is there (declared), its server is not.
+  declared srv2 backend
+  squid_start
+  run c1 client curl -q -s -S --max-time 10 -x http://10.78.1.10:3128 -o /dev/null \
+    -w '%{http_code} %{size_download}\n' "http://10.78.1.11:8080/"
+  stop proxy INT
+  evidence client '^[0-9]'
+  evidence squid-access 'TCP_MISS/503'
+  expect "Squid's backend is not running: its connect to srv2:8080 is refused and curl gets Squid's 503 error page" \
+    fault "connect-refused" "unparsed-lines"
+}
+
+sc_squid_backend_firewalled() {
+  begin squid-backend-firewalled squid record
+  # The backend's host drops every packet to its port: Squid's connect is never answered
+  # (connect_timeout 3 s), then Squid answers 504.
+  in_ns srv2 iptables -A INPUT -p tcp --dport 8080 -j DROP
+  proxy_config_www
+  proxy_backend
+  squid_start
+  run c1 client curl -q -s -S --max-time 10 -x http://10.78.1.10:3128 -o /dev/null \
+    -w '%{http_code} %{size_download}\n' "http://10.78.1.11:8080/"
+  evidence_fw srv2 INPUT
+  stop proxy INT
+  stop backend INT
+  evidence client '^[0-9]'
+  evidence squid-access 'TCP_MISS/503'
+  expect "Squid's backend host drops its SYNs: Squid's connect to srv2:8080 never completes, it gives up after its 3 s connect_timeout and answers curl with an error page" \
+    fault "connect-never-completed" "unparsed-lines"
+}
+
 # ---- main -------------------------------------------------------------------------------------
 
 SCENARIOS=(
@@ -2853,6 +3343,11 @@ SCENARIOS=(
   proxy_upstream_firewalled
   ssh_healthy ssh_healthy_plain ssh_healthy_network ssh_max_startups
   named_healthy named_healthy_plain named_healthy_network named_listen_localhost
+  maria_healthy maria_healthy_plain maria_bind_localhost maria_max_connections
+  maria_replication_healthy maria_replication_healthy_plain maria_replication_firewalled
+  ldap_healthy ldap_healthy_plain ldap_firewalled ldap_wrong_port
+  smtp_healthy smtp_healthy_plain smtp_rejected smtp_dropped
+  squid_healthy squid_healthy_plain squid_backend_down squid_backend_firewalled
 )
 
 if [ "$LIST" = 1 ]; then
@@ -2885,7 +3380,8 @@ for s in "${SCENARIOS[@]}"; do
   if [ -n "$ONLY" ] && [ "${s//_/-}" != "$ONLY" ]; then continue; fi
   found=1
   case $s in pg_*) pg_init ;; web_*) web_services ;; lighty_* | apache_*) one_configs ;;
-    nginx_* | pyweb_*) nginx_loss_configs ;; attached_*) attached_configs; one_configs ;; esac
+    nginx_* | pyweb_*) nginx_loss_configs ;; attached_*) attached_configs; one_configs ;;
+    maria_*) maria_init ;; esac
   "sc_$s"
 done
 if [ "$found" = 0 ]; then echo "apps: no scenario named $ONLY (see --list)" >&2; exit 2; fi

@@ -358,6 +358,40 @@ APPS = {
     # TCP (client2: the connect is refused).
     "named-listen-localhost": {"client": ["connect-refused", "loopback-bound-external-peer"],
                                "client2": ["connect-refused", "loopback-bound-external-peer"]},
+    "maria-bind-localhost": {"client": ["connect-refused", "loopback-bound-external-peer"]},
+    # MariaDB writes its error packet and closes before reading anything of the client.
+    "maria-max-connections": {
+        "server": ["admission-limit"],
+        "client": invisible("the client reads MariaDB's refusal and the end of the connection, "
+                            "an ordinary answer from its side"),
+    },
+    "maria-replication-firewalled": {
+        "replica": ["connect-never-completed", "connect-filtered"],
+        "server": invisible("the primary's sends leave without error; that they never arrived "
+                            "and that the replica's reconnects go unanswered only the replica "
+                            "shows"),
+    },
+    "ldap-firewalled": {
+        "client": ["connect-never-completed", "connect-filtered"],
+        "server": invisible("the server never sees the client's packets; that its connect goes "
+                            "unanswered only the client shows"),
+    },
+    "ldap-wrong-port": {"client": ["connect-refused"]},
+    # As the lab's firewall-reject-reset and firewall-drop: the server sees nothing.
+    "smtp-rejected": {"client": ["connect-refused", "connect-refused-while-listening"]},
+    "smtp-dropped": {
+        "client": ["connect-never-completed", "connect-filtered"],
+        "server": invisible("the server never sees the client's packets; that its connect goes "
+                            "unanswered only the client shows"),
+    },
+    # The client reads Squid's 503 page: an ordinary answer from its side.
+    "squid-backend-down": {"proxy": ["connect-refused"], "client": HEALTHY},
+    "squid-backend-firewalled": {
+        "proxy": ["connect-never-completed", "connect-filtered"],
+        "backend": invisible("the backend never sees the proxy's packets; that its connect goes "
+                             "unanswered only the proxy shows"),
+        "client": HEALTHY,
+    },
 }
 
 # Application faults whose one-sided views are not decided yet: no views.

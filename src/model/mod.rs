@@ -612,6 +612,10 @@ impl<'t> Model<'t> {
         if dontwait || timeout_us > 0 || (s.nonblock.on && !s.nonblock.inherited) {
             return Verdict::Accept;
         }
+        if s.nonblock.unknown {
+            // Made nonblocking before the trace began: the would-block shows it.
+            return Verdict::Accept;
+        }
         if s.nonblock.on {
             return self.deviate(
                 DeviationKind::NonblockInherited,

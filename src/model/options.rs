@@ -31,6 +31,9 @@ pub struct Nonblock {
     /// Copied from the listening socket by accept (BSD and Windows behaviour; Linux does not
     /// inherit it, so relying on it is a portability trap).
     pub inherited: bool,
+    /// Set before the trace began (a socket adopted from an attached trace): no call showed the
+    /// mode, so a would-block result is no evidence of a blocking socket.
+    pub unknown: bool,
 }
 
 impl Nonblock {
@@ -38,6 +41,16 @@ impl Nonblock {
         Nonblock {
             on,
             inherited: false,
+            unknown: false,
+        }
+    }
+
+    /// The mode of a socket opened before its trace began.
+    pub fn unknown() -> Self {
+        Nonblock {
+            on: false,
+            inherited: false,
+            unknown: true,
         }
     }
 }

@@ -295,9 +295,22 @@ pub struct Counters {
     pub closed_by_sender: bool,
     /// The receiving side closed its socket.
     pub closed_by_receiver: bool,
+    /// The receiving side shut down reading (SHUT_RD, SHUT_RDWR): it chose to read no more, and
+    /// Linux answers its receives with the end of the stream once the queue is empty. What was
+    /// sent after it stays unread by that choice.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shut_by_receiver: Option<ReadShut>,
     /// Largest single send, and how many sends there were (for the MTU heuristic).
     pub largest_send: u64,
     pub sends: u64,
+}
+
+/// Where a receiver shut down reading: how many bytes the sender had sent then, in the replay's
+/// order, and when the shutdown was called, on the receiver's clock.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct ReadShut {
+    pub sent: u64,
+    pub at: Option<f64>,
 }
 
 impl Counters {

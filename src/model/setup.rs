@@ -6,7 +6,9 @@ use super::bind_index::address_tag;
 use super::options::{self, Nonblock, OptionEffect};
 use super::socket::{Proto, SockState, Socket};
 use super::tcp::Side;
-use super::{DeviationKind, LoopbackUdpBind, Model, PendingConnect, Target, Verdict, WaitKey};
+use super::{
+    DeviationKind, LoopbackUdpBind, Model, PendingConnect, ReadShut, Target, Verdict, WaitKey,
+};
 use crate::fold::{ProgramContext, SocketEvent, SyntheticReason};
 use crate::parse::{Domain, Errno, FcntlOp, Fd, IoctlOp, OptValue, Protocol, SockAddr, SockType};
 use crate::source::SockId;
@@ -66,8 +68,13 @@ impl Model<'_> {
             .get(id.trace.0 as usize)
             .map(|t| t.host);
         let mut sock = Socket::new(id, host, proto, ipv6);
-        // SOCK_NONBLOCK given to socket() is the caller's own choice, whatever the type.
-        sock.nonblock = Nonblock::explicit(nonblock);
+        // SOCK_NONBLOCK given to socket() is the caller's own choice, whatever the type. A
+        // socket adopted from an attached trace may have been made nonblocking before it began.
+        sock.nonblock = if ev.synthetic == Some(SyntheticReason::Adopted) {
+            Nonblock::unknown()
+        } else {
+            Nonblock::explicit(nonblock)
+        };
         self.sockets.insert(id, Box::new(sock));
         Verdict::Accept
     }
@@ -403,6 +410,17 @@ impl Model<'_> {
                 if let Some(peer) = c.peer_of(side) {
                     self.touched.push(WaitKey::Sock(peer));
                 }
+            }
+        }
+        if let (Some(conn), true) = (conn, how == 0 || how == 2) {
+            if let Some(c) = self.conns.get_mut(conn) {
+                let side = c.side_of(id);
+                let stats = &mut c.incoming_mut(side).stats;
+                stats.shut_by_receiver = stats.shut_by_receiver.or(Some(ReadShut {
+                    sent: stats.sent,
+                    at: ev.call.time,
+                }));
+                self.touched.push(WaitKey::Sock(id));
             }
         }
         Verdict::Accept

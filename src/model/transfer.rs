@@ -30,6 +30,9 @@ impl Model<'_> {
         fd: Fd,
         way: Way,
     ) -> ControlFlow<Verdict, (SockId, Proto, u64)> {
+        if let Some(verdict) = self.connect_error_by_transfer(ev, fd) {
+            return ControlFlow::Break(verdict);
+        }
         match self.target(ev, fd) {
             Target::Sock(id, sock) => {
                 ControlFlow::Continue((id, sock.proto, Self::returned_len(ev)))

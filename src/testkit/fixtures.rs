@@ -100,6 +100,7 @@ pub fn stream(sent: u64, received: u64, largest: u64, sends: u64, last_send: Loc
             last_send: (sent > received).then_some(last_send),
             closed_by_sender: false,
             closed_by_receiver: false,
+            shut_by_receiver: None,
             largest_send: largest,
             sends,
         },

@@ -43,6 +43,19 @@ const PATH_ERRNOS: [Errno; 5] = [
     Errno::EPERM,
 ];
 
+/// The errors a failed nonblocking connect leaves pending on its socket (a reset answering the
+/// SYN, no answer, an ICMP unreachable). Linux keeps that error (`sk_err`) and the next read or
+/// write returns it, as SO_ERROR would (socket(7), tcp(7)); EACCES and EPERM come from a local
+/// filter at the connect itself, never later.
+const ASYNC_CONNECT_ERRNOS: [Errno; 6] = [
+    Errno::ECONNREFUSED,
+    Errno::ETIMEDOUT,
+    Errno::EHOSTUNREACH,
+    Errno::ENETUNREACH,
+    Errno::EHOSTDOWN,
+    Errno::ENETDOWN,
+];
+
 /// An IPv4 view of the target: a v4 address or a v4-mapped v6 one.
 fn is_v4_target(target: SocketAddr) -> bool {
     match target {
@@ -255,6 +268,29 @@ impl Model<'_> {
         let id = ev.sock(fd)?;
         let s = self.sockets.get(&id)?;
         (s.external && s.proto == Proto::Tcp && s.connect_target().is_some()).then_some(id)
+    }
+
+    /// A read or write on a socket whose nonblocking connect is still in progress that fails
+    /// with the error a failed connect leaves pending: that is the connect's outcome, read the
+    /// way SO_ERROR reads it (libldap polls, then reads one byte and gets ECONNREFUSED).
+    /// `None` when the call is anything else.
+    pub(in crate::model) fn connect_error_by_transfer(
+        &mut self,
+        ev: &SocketEvent,
+        fd: Fd,
+    ) -> Option<Verdict> {
+        let errno = ev
+            .call
+            .outcome
+            .errno
+            .filter(|e| ASYNC_CONNECT_ERRNOS.contains(e))?;
+        if let Some(id) = self.outside_connect_in_progress(ev, fd) {
+            return Some(self.outside_connect_ended(ev, id, Some(errno)));
+        }
+        let id = ev.sock(fd)?;
+        let sock = self.sockets.get(&id)?;
+        (sock.proto == Proto::Tcp && sock.is_connecting() && sock.connect_target().is_some())
+            .then(|| self.connect_failed(ev, id, errno))
     }
 
     /// The nonblocking connect of `id` to an address of no traced host ended with `errno`
@@ -725,6 +761,7 @@ impl Model<'_> {
             Nonblock {
                 on: true,
                 inherited: true,
+                unknown: false,
             }
         } else {
             Nonblock::default()

@@ -371,7 +371,11 @@ impl Model<'_> {
         let unreceived = incoming.unreceived();
         let desync = incoming.desync;
         if bytes.len == 0 && buf_len > 0 {
-            // End of stream: only after the sender closed or shut down, with nothing in flight.
+            // End of stream: only after the sender closed or shut down, with nothing in flight,
+            // or after this side's own shutdown of reading (whatever the peer does).
+            if incoming.stats.shut_by_receiver.is_some() {
+                return Verdict::Accept;
+            }
             if sender_done && unreceived == 0 {
                 if side == Side::Server {
                     if let Some(c) = self.conns.get_mut(conn_id) {

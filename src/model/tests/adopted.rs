@@ -107,3 +107,43 @@ fn once_its_port_is_known_a_listener_no_longer_takes_connects_to_other_ports() {
         "port 81 has no traced listener: the connect waits for one"
     );
 }
+
+/// apps/maria-healthy-plain/server.trace:17-23: mariadbd, attached after start-up, accepts a
+/// connection on descriptor 18 (which adopts it as a listener), then its next `accept4` returns
+/// EAGAIN: the server made the listener nonblocking before the trace began. That is no socket
+/// in blocking mode giving up.
+#[test]
+fn a_would_block_on_an_adopted_listener_is_its_own_nonblocking_mode() {
+    let topo = topology(&[&["10.78.1.10"], &["10.78.1.21"]]);
+    let mut a = Script::new(0);
+    let l = adopted_listener(&mut a);
+    let conn = a.accept(l, "10.78.1.21:45856");
+    let again = a.accept_fails(l, Errno::EAGAIN);
+    a.close(conn);
+    let mut b = Script::new(1);
+    let c = b.tcp();
+    b.connect(c, "10.78.1.10:3306");
+    b.close(c);
+    let mut w = World::new(&topo, vec![a, b]);
+    w.upto(Loc::new(TraceId(0), 2));
+    w.upto(Loc::new(TraceId(1), 2));
+    assert_eq!(w.upto(again), Verdict::Accept);
+    let outcome = w.finish();
+    assert!(outcome.deviations.is_empty(), "{:?}", outcome.deviations);
+}
+
+/// A socket the trace created in blocking mode still shows a would-block as a fault.
+#[test]
+fn a_would_block_on_a_listener_created_blocking_is_still_unexpected() {
+    let topo = topology(&[&["10.78.1.10"]]);
+    let mut a = Script::new(0);
+    let l = a.tcp();
+    a.bind(l, "10.78.1.10:3306");
+    a.listen(l);
+    let again = a.accept_fails(l, Errno::EAGAIN);
+    let mut w = World::new(&topo, vec![a]);
+    assert_eq!(
+        kind(&w.upto(again)),
+        Some(&DeviationKind::UnexpectedBlocking)
+    );
+}

@@ -103,6 +103,56 @@ fn a_path_error_read_through_so_error_towards_no_traced_host_is_a_failed_connect
     );
 }
 
+/// apps/ldap-wrong-port/client.trace:132-135: ldapsearch's nonblocking connect to 10.78.1.10:3389,
+/// where nothing listens (slapd, traced, is on 389); poll reports `POLLOUT|POLLERR|POLLHUP`,
+/// getpeername says ENOTCONN and a one-byte read returns the refusal the connect left pending.
+/// The read is the connect's failure, as SO_ERROR would report it, not a connect left in
+/// progress.
+#[test]
+fn a_refusal_returned_by_a_read_after_poll_is_a_failed_connect() {
+    let topo = topology(&[&["10.78.1.10"], &["10.78.1.21"]]);
+    let mut a = Script::new(0);
+    let l = a.tcp();
+    a.bind(l, "10.78.1.10:389");
+    let listen = a.listen(l);
+    let mut b = Script::new(1);
+    let c = b.tcp_nonblocking();
+    b.connect(c, "10.78.1.10:3389");
+    b.fails(Errno::EINPROGRESS);
+    let error_hangup = Ready {
+        write: true,
+        error: true,
+        hangup: true,
+        ..Ready::default()
+    };
+    let poll = b.poll(c, writable(), error_hangup);
+    let read = b.recv_fails(c, Errno::ECONNREFUSED);
+    let mut w = World::new(&topo, vec![a, b]);
+    w.upto(listen);
+    assert!(!is_retry(&w.upto(poll)));
+    assert_eq!(
+        failed_connect(&w.upto(read)),
+        Some((Errno::ECONNREFUSED, addr("10.78.1.10:3389"), None))
+    );
+    assert!(w.finish().pending_connects.is_empty());
+}
+
+/// The same read towards an address of no traced host: the refusal is still the connect's.
+#[test]
+fn a_refusal_returned_by_a_read_towards_no_traced_host_is_a_failed_connect() {
+    let topo = topology(&[&["10.78.1.21"]]);
+    let mut a = Script::new(0);
+    let c = a.tcp_nonblocking();
+    a.connect(c, "10.78.1.10:3389");
+    a.fails(Errno::EINPROGRESS);
+    let read = a.recv_fails(c, Errno::ECONNREFUSED);
+    let mut w = World::new(&topo, vec![a]);
+    assert_eq!(
+        failed_connect(&w.upto(read)),
+        Some((Errno::ECONNREFUSED, addr("10.78.1.10:3389"), None))
+    );
+}
+
 /// apps/ha-backend-down/haproxy.trace:591-597: HAProxy's health check connects without
 /// blocking, epoll reports EPOLLOUT|EPOLLERR, and a second connect on the same socket returns
 /// the refusal. 10.78.1.12 is the backend that is down: no traced host owns it.

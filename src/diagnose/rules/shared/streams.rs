@@ -10,6 +10,7 @@ use crate::model::{Stream, TcpConnection};
 use crate::source::SockId;
 
 use super::deviations::group_by;
+use super::refusals::CLOCK_MARGIN_S;
 
 /// A direction of a connection: the stream, its sender and its receiver.
 pub(crate) struct StreamView<'a> {
@@ -74,10 +75,35 @@ pub(crate) fn streams<'a>(cx: &Context<'a>) -> impl Iterator<Item = StreamView<'
     })
 }
 
+/// Every byte unreceived was sent after the receiver shut down reading: it chose to leave them
+/// unread. After, in the replay's order, or by the clocks when the oldest unreceived send came
+/// more than the clock margin between hosts after the shutdown (nothing orders a send against
+/// the peer's shutdown; their clocks do, roughly). `one_clock`: the sender's and the receiver's
+/// times can be set against each other (see `Topology::clocks_comparable`).
+pub(crate) fn unread_by_choice(stream: &Stream, one_clock: bool) -> bool {
+    let Some(shut) = stream.stats.shut_by_receiver else {
+        return false;
+    };
+    if stream.unreceived() == 0 {
+        return false;
+    }
+    let sent_after = match (shut.at, stream.first_unreceived_time) {
+        (Some(shut_at), Some(sent_at)) => one_clock && sent_at > shut_at + CLOCK_MARGIN_S,
+        _ => false,
+    };
+    shut.sent <= stream.stats.received || sent_after
+}
+
 /// Accepted streams with bytes that never arrived and no earlier rule explaining them.
 pub(crate) fn unexplained_unreceived<'a>(cx: &Context<'a>, claims: &Claims) -> Vec<StreamView<'a>> {
     streams(cx)
         .filter(|s| s.receiver.is_some() && s.stream.unreceived() > 0)
+        .filter(|s| {
+            let one_clock = s
+                .receiver
+                .is_some_and(|r| cx.topology.clocks_comparable(s.sender.trace, r.trace));
+            !unread_by_choice(s.stream, one_clock)
+        })
         .filter(|s| !claims.stream(s.index, s.dir))
         .collect()
 }
@@ -184,5 +210,80 @@ impl UnreceivedGroup {
             self.connections,
             self.server_address
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::ReadShut;
+
+    fn shut_stream(sent: u64, received: u64, shut: ReadShut, first_unreceived: f64) -> Stream {
+        let mut stream = Stream::default();
+        stream.stats.sent = sent;
+        stream.stats.received = received;
+        stream.stats.shut_by_receiver = Some(shut);
+        stream.first_unreceived_time = Some(first_unreceived);
+        stream
+    }
+
+    /// apps/maria-replication-healthy: the replica shuts down reading (replica.trace:1238) with
+    /// all 1309 bytes sent so far read; the primary's 46-byte heartbeat comes after.
+    #[test]
+    fn bytes_sent_after_the_shutdown_in_the_replay_are_unread_by_choice() {
+        let shut = ReadShut {
+            sent: 1309,
+            at: Some(1_796_616_669.159_514),
+        };
+        let stream = shut_stream(1355, 1309, shut, 1_796_616_669.678_207);
+        assert!(unread_by_choice(&stream, true));
+    }
+
+    /// apps/maria-replication-healthy-plain: the replay placed the primary's last 9-byte packet
+    /// (server.trace:434, 04:57:05.654411) before the replica's `shutdown(48, SHUT_RDWR)`
+    /// (replica.trace:876, 04:57:05.083392); the clocks put it 0.57 s after, more than the margin
+    /// between hosts.
+    #[test]
+    fn bytes_sent_after_the_shutdown_by_the_clocks_are_unread_by_choice() {
+        let shut = ReadShut {
+            sent: 1318,
+            at: Some(4.0 * 3600.0 + 57.0 * 60.0 + 5.083_392),
+        };
+        let sent_at = 4.0 * 3600.0 + 57.0 * 60.0 + 5.654_411;
+        assert!(unread_by_choice(
+            &shut_stream(1318, 1309, shut, sent_at),
+            true
+        ));
+        // Clocks that cannot be compared (`-r` counts) order nothing.
+        assert!(!unread_by_choice(
+            &shut_stream(1318, 1309, shut, sent_at),
+            false
+        ));
+    }
+
+    /// lab/tcp-data-dropped--curl--socat--record: curl's request (client.trace:175, sent at
+    /// 1796551618.204345) was dropped; socat shut the connection down 3.4 s later
+    /// (server.trace:97). Sent before the shutdown: not the receiver's choice.
+    #[test]
+    fn bytes_sent_before_the_shutdown_still_count() {
+        let shut = ReadShut {
+            sent: 94,
+            at: Some(1_796_551_621.575_076),
+        };
+        let stream = shut_stream(94, 0, shut, 1_796_551_618.204_345);
+        assert!(!unread_by_choice(&stream, true));
+    }
+
+    /// Within the clock margin the clocks cannot order the two calls.
+    #[test]
+    fn a_send_within_the_clock_margin_of_the_shutdown_still_counts() {
+        let shut = ReadShut {
+            sent: 100,
+            at: Some(1_000.0),
+        };
+        assert!(!unread_by_choice(
+            &shut_stream(100, 90, shut, 1_000.3),
+            true
+        ));
     }
 }
