@@ -35,6 +35,11 @@ pub trait EventSource: Iterator<Item = TraceEvent> {
     fn last_not_read(&self) -> Option<(Loc, u32, Option<f64>)> {
         None
     }
+
+    /// Whether the source has shown calls a `-e trace=network` filter hides, so far.
+    fn shows_generic_calls(&self) -> bool {
+        false
+    }
 }
 
 impl EventSource for TraceReader {
@@ -49,6 +54,10 @@ impl EventSource for TraceReader {
     fn last_not_read(&self) -> Option<(Loc, u32, Option<f64>)> {
         self.last_unread()
     }
+
+    fn shows_generic_calls(&self) -> bool {
+        self.stats().generic_descriptor_calls > 0
+    }
 }
 
 impl<S: EventSource + ?Sized> EventSource for &mut S {
@@ -62,6 +71,10 @@ impl<S: EventSource + ?Sized> EventSource for &mut S {
 
     fn last_not_read(&self) -> Option<(Loc, u32, Option<f64>)> {
         (**self).last_not_read()
+    }
+
+    fn shows_generic_calls(&self) -> bool {
+        (**self).shows_generic_calls()
     }
 }
 
@@ -248,6 +261,7 @@ impl<I: EventSource> Folder<I> {
             socks,
             synthetic: None,
             context,
+            waits_shown: self.events.shows_generic_calls(),
         };
         if self.ready.is_empty() && self.interrupted.is_none() && !held_back(&event) {
             return Some(event);
@@ -303,6 +317,7 @@ impl<I: EventSource> Folder<I> {
             socks: smallvec![(fd, id)],
             synthetic: Some(reason),
             context,
+            waits_shown: self.events.shows_generic_calls(),
         });
         self.forget(sock);
     }
@@ -394,6 +409,7 @@ impl<I: EventSource> Folder<I> {
                 socks: smallvec![(fd, id)],
                 synthetic: Some(SyntheticReason::Adopted),
                 context,
+                waits_shown: self.events.shows_generic_calls(),
             });
         }
         n
