@@ -529,7 +529,8 @@ impl Model<'_> {
         let Some(reported) = addr.and_then(SockAddr::inet) else {
             return Verdict::Accept;
         };
-        if !ev.call.outcome.is_success() {
+        // Port 0 is an unbound socket's answer (Ruby asks before it binds): nothing chosen yet.
+        if !ev.call.outcome.is_success() || reported.port() == 0 {
             return Verdict::Accept;
         }
         // Learn what the kernel chose: the ephemeral port, or the address behind a wildcard.
