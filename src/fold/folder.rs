@@ -36,8 +36,8 @@ pub trait EventSource: Iterator<Item = TraceEvent> {
         None
     }
 
-    /// Whether the source has shown calls a `-e trace=network` filter hides, so far.
-    fn shows_generic_calls(&self) -> bool {
+    /// Whether a call not read so far was outside strace's `%network` class (read, close...).
+    fn generic_not_read(&self) -> bool {
         false
     }
 }
@@ -55,8 +55,8 @@ impl EventSource for TraceReader {
         self.last_unread()
     }
 
-    fn shows_generic_calls(&self) -> bool {
-        self.stats().generic_descriptor_calls > 0
+    fn generic_not_read(&self) -> bool {
+        self.generic_unread()
     }
 }
 
@@ -73,8 +73,8 @@ impl<S: EventSource + ?Sized> EventSource for &mut S {
         (**self).last_not_read()
     }
 
-    fn shows_generic_calls(&self) -> bool {
-        (**self).shows_generic_calls()
+    fn generic_not_read(&self) -> bool {
+        (**self).generic_not_read()
     }
 }
 
@@ -152,6 +152,8 @@ pub struct Folder<I> {
     end_closes: std::vec::IntoIter<SockNo>,
     /// Where the end-of-trace closes are placed: the last call's location, pid and time.
     end_at: (Loc, u32, Option<f64>),
+    /// A call a `-e trace=network` filter hides (read, close, poll...) has come by.
+    generic_seen: bool,
 }
 
 impl<I: EventSource> Folder<I> {
@@ -169,7 +171,14 @@ impl<I: EventSource> Folder<I> {
             interrupted: None,
             end_closes: Vec::new().into_iter(),
             end_at: (Loc::new(trace, 0), 0, None),
+            generic_seen: false,
         }
+    }
+
+    /// The trace has shown calls a `-e trace=network` filter hides, read or counted unread,
+    /// so it shows its readiness waits too.
+    fn waits_shown(&self) -> bool {
+        self.generic_seen || self.events.generic_not_read()
     }
 
     pub fn stats(&self) -> &FoldStats {
@@ -261,7 +270,7 @@ impl<I: EventSource> Folder<I> {
             socks,
             synthetic: None,
             context,
-            waits_shown: self.events.shows_generic_calls(),
+            waits_shown: self.waits_shown(),
         };
         if self.ready.is_empty() && self.interrupted.is_none() && !held_back(&event) {
             return Some(event);
@@ -317,7 +326,7 @@ impl<I: EventSource> Folder<I> {
             socks: smallvec![(fd, id)],
             synthetic: Some(reason),
             context,
-            waits_shown: self.events.shows_generic_calls(),
+            waits_shown: self.waits_shown(),
         });
         self.forget(sock);
     }
@@ -409,7 +418,7 @@ impl<I: EventSource> Folder<I> {
                 socks: smallvec![(fd, id)],
                 synthetic: Some(SyntheticReason::Adopted),
                 context,
-                waits_shown: self.events.shows_generic_calls(),
+                waits_shown: self.waits_shown(),
             });
         }
         n
@@ -686,6 +695,7 @@ impl<I: EventSource> Folder<I> {
         match event {
             TraceEvent::Call(call) => {
                 self.last = Some((call.loc, call.pid, call.time));
+                self.generic_seen |= call.name.is_generic_descriptor_call();
                 let socks = self.fold_call(&call)?;
                 self.emit(call, socks)
             }
