@@ -21,6 +21,10 @@ GOPROBE=$WORK/goprobe
 NODEPROBE=$WORK/nodeprobe.js
 FDPASS=$WORK/fdpass.py
 FORKSERVER=$WORK/forkserver.py
+PERLPROBE=$WORK/perlprobe.pl
+RUBYPROBE=$WORK/rubyprobe.rb
+PHPPROBE=$WORK/phpprobe.php
+TLS=$WORK/tls
 MATRIX=()          # "function client server flags" entries, in recording order
 M_FAULT="" M_CLIENT="" M_SERVER="" M_FLAGS="" M_TYPE="" M_PENDING_RULE="" M_PLAIN_LIMIT=""
 CMD=()
@@ -36,6 +40,11 @@ need_matrix_tools() {
   command -v lighttpd >/dev/null || missing+=(lighttpd)
   command -v ssh >/dev/null || missing+=(openssh-client)
   command -v sshd >/dev/null || [ -x /usr/sbin/sshd ] || missing+=(openssh-server)
+  command -v ncat >/dev/null || missing+=(ncat)
+  command -v perl >/dev/null || missing+=(perl)
+  command -v ruby >/dev/null || missing+=(ruby)
+  command -v php >/dev/null || missing+=(php-cli)
+  command -v openssl >/dev/null || missing+=(openssl)
   if [ ${#missing[@]} -gt 0 ]; then
     log "installing ${missing[*]}"
     apt-get -o DPkg::Lock::Timeout=600 update -qq
@@ -49,6 +58,13 @@ prepare_matrix() {
   cp "$LAB/programs/nodeprobe.js" "$NODEPROBE"
   cp "$LAB/programs/fdpass.py" "$FDPASS"
   cp "$LAB/programs/forkserver.py" "$FORKSERVER"
+  cp "$LAB/programs/perlprobe.pl" "$PERLPROBE"
+  cp "$LAB/programs/rubyprobe.rb" "$RUBYPROBE"
+  cp "$LAB/programs/phpprobe.php" "$PHPPROBE"
+  # a throwaway self-signed certificate for openssl s_server
+  mkdir -p "$TLS"
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
+    -subj /CN=server -keyout "$TLS/key.pem" -out "$TLS/cert.pem" 2>/dev/null
   (cd "$LAB/programs" && GOCACHE=$WORK/gocache GO111MODULE=off CGO_ENABLED=0 \
     go build -o "$GOPROBE" goprobe.go)
   head -c 100000 /dev/zero | tr '\0' 'b' >"$WORK/www/body.bin"
@@ -154,8 +170,8 @@ ns_addresses() { # NS: the namespace's global addresses, one a line
 plain_limit() { # PROGRAM [ARGS...]
   if [ -n "${M_PLAIN_LIMIT:-}" ]; then echo "$M_PLAIN_LIMIT"; return; fi
   case "$(basename "$1")" in
-    python3*|node|nginx|sshd|lighttpd|ssh|curl|wget) echo 256 ;;
-    sh) case "$*" in *" curl "*|*" wget "*) echo 256 ;; *) echo 65535 ;; esac ;;
+    python3*|node|nginx|sshd|lighttpd|ssh|curl|wget|perl|ruby|php|ncat|openssl) echo 256 ;;
+    sh) case "$*" in *" curl "*|*" wget "*|*" ncat "*|*" openssl "*) echo 256 ;; *) echo 65535 ;; esac ;;
     *) echo 65535 ;;
   esac
 }
@@ -229,6 +245,13 @@ mstop() { # SIGNAL HOST: signal the traced program and wait for the recording to
   finish "$2"
 }
 
+# The lab starts programs in the background, where a non-interactive shell leaves SIGINT ignored:
+# python and socat install their own handler, while ncat, perl, ruby, php and openssl keep it
+# ignored, so they are stopped with SIGTERM.
+mstop_server() { # SERVER: stop the traced server program
+  case "$1" in ncat|perl|ruby|php|ossl) mstop TERM server ;; *) mstop INT server ;; esac
+}
+
 # Drops an address from a host's stanza (a config that does not list the other family).
 drop_ip() { # HOST ADDR
   sed -i "/^ ip $2\$/d" "$LOGS/$SCENARIO/$1.stanza"
@@ -248,7 +271,17 @@ http_cmd() {
     python) CMD=("$PYTHON" -I -S -c "import sys, urllib.request as u; print(len(u.urlopen(sys.argv[1], timeout=$t).read()))" "$url") ;;
     node) CMD=(node --jitless "$NODEPROBE" http-get "$url" "$t") ;;
     go) CMD=("$GOPROBE" http-get "$url" "$t") ;;
-    *) log "no http client $1"; return 1 ;;
+    perl) CMD=(perl "$PERLPROBE" http-get "$url" "$t") ;;
+    ruby) CMD=(ruby --disable-gems "$RUBYPROBE" http-get "$url" "$t") ;;
+    php) CMD=(php -n "$PHPPROBE" http-get "$url" "$t") ;;
+    ncat|ossl) # a request written by hand: http://HOST:PORT/PATH (ossl: over TLS)
+      local rest=${url#http://} hostport path
+      hostport=${rest%%/*} path=/${rest#*/}
+      if [ "$1" = ncat ]; then
+        CMD=(sh -c "printf 'GET $path HTTP/1.0\\r\\n\\r\\n' | exec ncat -w $t -i $t ${hostport%:*} ${hostport##*:}")
+      else
+        CMD=(sh -c "printf 'GET $path HTTP/1.0\\r\\n\\r\\n' | exec openssl s_client -quiet -connect $hostport")
+      fi ;;
   esac
 }
 
@@ -264,6 +297,13 @@ tcp_cmd() {
     python) CMD=("$PYTHON" -I -S "$PROBE" tcp-client "$host" "$port" "$msg" "$t") ;;
     node) CMD=(node --jitless "$NODEPROBE" tcp-send "$uh:$port" "$msg" "$t") ;;
     go) CMD=("$GOPROBE" tcp-send "$uh:$port" "$msg" "$t") ;;
+    # ncat --exec servers drop what their command still writes once the client's EOF arrives:
+    # the client keeps its side open a moment, as an interactive user would
+    ncat) CMD=(sh -c "(printf '%s\\n' '$msg'; sleep 0.5) | exec ncat -w $t -i $t $host $port") ;;
+    perl) CMD=(perl "$PERLPROBE" tcp-client "$host" "$port" "$msg" "$t") ;;
+    ruby) CMD=(ruby --disable-gems "$RUBYPROBE" tcp-client "$host" "$port" "$msg" "$t") ;;
+    php) CMD=(php -n "$PHPPROBE" tcp-client "$uh" "$port" "$msg" "$t") ;;
+    ossl) CMD=(sh -c "printf '%s\\n' '$msg' | exec openssl s_client -quiet -connect $uh:$port") ;;
     curl|wget|bbwget) http_cmd "$1" "http://$uh:$port/$msg" "$t" ;;
     *) log "no tcp client $1"; return 1 ;;
   esac
@@ -280,6 +320,9 @@ http_server() {
     bbhttpd) CMD=(busybox httpd -f -p "$(url_host "$addr"):$port" -h "$WORK/www") ;;
     node) CMD=(node --jitless "$NODEPROBE" http-server "$addr" "$port") ;;
     go) CMD=("$GOPROBE" http-server "$(url_host "$addr"):$port") ;;
+    php) CMD=(php -n -S "$(url_host "$addr"):$port" -t "$WORK/www") ;;
+    ossl) CMD=(openssl s_server -quiet -www -accept "$(url_host "$addr"):$port" \
+            -cert "$TLS/cert.pem" -key "$TLS/key.pem") ;;
     *) log "no http server $1"; return 1 ;;
   esac
 }
@@ -297,7 +340,10 @@ echo_server() {
     node) CMD=(node --jitless "$NODEPROBE" echo-server "$addr" "$port") ;;
     go) CMD=("$GOPROBE" echo-server "$uh:$port") ;;
     python) CMD=("$PYTHON" -I -S "$PROBE" echo-server "$addr" "$port" 1) ;;
-    pyhttp|nginx|lighttpd|bbhttpd) http_server "$@" ;;
+    ncat) CMD=(ncat -l "$addr" "$port" --keep-open --exec /bin/cat) ;;   # forks, execs cat
+    perl) CMD=(perl "$PERLPROBE" echo-server "$addr" "$port") ;;         # forks per connection
+    ruby) CMD=(ruby --disable-gems "$RUBYPROBE" echo-server "$addr" "$port") ;;   # threads
+    pyhttp|nginx|lighttpd|bbhttpd|php|ossl) http_server "$@" ;;
     *) log "no echo server $1"; return 1 ;;
   esac
 }
@@ -316,7 +362,7 @@ m_connect_refused() { # a traced server listens on 7400; the client dials 7401
   wait_listening srv t 7400
   tcp_cmd "$1" 10.77.1.10 7401 hello 3
   mrun "$3" c1 client "${CMD[@]}"
-  mstop INT server
+  mstop_server "$2"
   write_conf
   mexpect "$1 dials port 7401 of the server host, where nothing listens ($2 listens on 7400)" \
     fault "connect-refused" "unparsed-lines connect-refused-while-listening connect-filtered connect-never-completed"
@@ -329,7 +375,7 @@ m_firewall_drop() { # the server listens on 7001, its firewall drops the SYNs
   wait_listening srv t 7001
   tcp_cmd "$1" 10.77.1.10 7001 hello 8
   mrun "$3" c1 client "${CMD[@]}"
-  mstop INT server
+  mstop_server "$2"
   write_conf
   mexpect "$2 listens on 7001 behind a DROP rule; $1's connect times out in the kernel (two SYNs, about 3 s)" \
     fault "connect-filtered" "unparsed-lines connect-refused connection-not-accepted connect-never-completed"
@@ -352,7 +398,7 @@ m_tcp_data_dropped() { # port 7501: segments with PSH are dropped after the hand
   tcp_cmd "$1" 10.77.1.10 7501 dropped-request 3
   mrun "$3" c1 client "${CMD[@]}"
   sleep 0.3
-  mstop INT server
+  mstop_server "$2"
   write_conf
   mexpect "the server's firewall drops every data segment (PSH) to 7501 after the handshake; $2 waits for the request of $1 until it is stopped" \
     fault "data-unreceived-poll-missed" "unparsed-lines data-unreceived connection-not-accepted connection-reset connect-refused"
@@ -369,7 +415,7 @@ m_ipv6_client_ipv4_server() {
   wait_listening srv t 7710
   tcp_cmd "$1" fd77::10 7710 hello 3
   mrun "$3" c1 client "${CMD[@]}"
-  mstop INT server
+  mstop_server "$2"
   [ "$conf" = v4 ] && drop_ip server fd77::10
   write_conf
   mexpect "$2 listens on IPv4 only; $1 dials [fd77::10]:7710 and is refused (config lists the server's $conf address(es))" \
@@ -385,7 +431,7 @@ m_ipv4_client_ipv6_server() { # the server binds [fd77::10] only; the client dia
   wait_listening srv t 7711
   tcp_cmd "$1" 10.77.1.10 7711 hello 3
   mrun "$3" c1 client "${CMD[@]}"
-  mstop INT server
+  mstop_server "$2"
   [ "$conf" = v6 ] && drop_ip server 10.77.1.10
   write_conf
   mexpect "$2 listens on [fd77::10]:7711 only; $1 dials 10.77.1.10:7711 and is refused (config lists the server's $conf address(es))" \
@@ -401,6 +447,10 @@ udp_client_cmd() {
     python) CMD=("$PYTHON" -I -S "$PROBE" udp-client "$host" "$port" 3 40 1) ;;
     go) CMD=("$GOPROBE" udp-client "$host:$port" 3 40) ;;
     node) CMD=(node --jitless "$NODEPROBE" udp-client "$host:$port" 3 40) ;;
+    # ncat quits at the end of its input: the input outlasts its idle timeout (-i)
+    ncat) CMD=(sh -c "(printf 'udp hello\\n'; sleep 3) | exec ncat -u -w 2 -i 2 $host $port") ;;
+    perl) CMD=(perl "$PERLPROBE" udp-client "$host" "$port" 3 40 1) ;;
+    ruby) CMD=(ruby --disable-gems "$RUBYPROBE" udp-client "$host" "$port" 3 40 1) ;;
     *) log "no udp client $1"; return 1 ;;
   esac
 }
@@ -410,6 +460,9 @@ udp_echo_server() { # SERVER ADDR PORT
     python) CMD=("$PYTHON" -I -S "$PROBE" udp-echo-server "$2" "$3" 3) ;;
     socat) CMD=(socat -T 3 UDP4-RECVFROM:"$3",bind="$2",reuseaddr,fork PIPE) ;;
     go) CMD=("$GOPROBE" udp-echo "$2:$3" 3) ;;
+    perl) CMD=(perl "$PERLPROBE" udp-echo "$2" "$3" 3) ;;
+    ruby) CMD=(ruby --disable-gems "$RUBYPROBE" udp-echo "$2" "$3" 3) ;;
+    ncat) CMD=(ncat -u -l "$2" "$3" --keep-open --exec /bin/cat) ;;
     *) log "no udp server $1"; return 1 ;;
   esac
 }
@@ -423,7 +476,7 @@ m_nat_udp() { # DECLARED: yes/no; the client on pc is masqueraded by rt
   wait_listening srv u 7200
   udp_client_cmd "$1" 10.77.1.10 7200
   mrun "$3" pc client "${CMD[@]}"
-  if [ "$2" = socat ]; then sleep 0.5; mstop INT server; else finish server; fi
+  case "$2" in socat|ncat) sleep 0.5; mstop_server "$2" ;; *) finish server ;; esac
   if [ "$declared" = yes ]; then
     nat client "nat 10.77.2.21 10.77.1.254"
     write_conf
@@ -442,7 +495,7 @@ m_nat_tcp() { # the TCP NAT, undeclared
   wait_listening srv t 8000
   tcp_cmd "$1" 10.77.1.10 8000 hello.txt 3
   mrun "$3" pc client "${CMD[@]}"
-  mstop INT server
+  mstop_server "$2"
   write_conf
   mexpect "$1 on 10.77.2.21 behind the MASQUERADE router talks to $2; the config omits the nat line" \
     fault "nat-undeclared" "unparsed-lines connect-refused connection-not-accepted no-peer-traffic"
@@ -455,7 +508,7 @@ m_port_forward() { # the server on ps:8000 is reached through DNAT 10.77.1.254:8
   wait_listening ps t 8000
   tcp_cmd "$1" 10.77.1.254 8080 hello.txt 3
   mrun "$3" c1 client "${CMD[@]}"
-  mstop INT server
+  mstop_server "$2"
   write_conf
   mexpect "$1 dials the router's 10.77.1.254:8080, forwarded to $2 on 10.77.3.10:8000; the config does not declare it" \
     fault "port-forwarding" "unparsed-lines connect-refused connection-not-accepted"
@@ -543,7 +596,7 @@ m_healthy_http() { # CLIENT SERVER FLAGS
   http_cmd "$1" http://10.77.1.10:8000/hello.txt 5
   mrun "$3" c1 client "${CMD[@]}"
   sleep 0.3
-  case "$2" in nginx) mstop QUIT server ;; lighttpd|go|node|bbhttpd) mstop TERM server ;; *) mstop INT server ;; esac
+  case "$2" in nginx) mstop QUIT server ;; lighttpd|go|node|bbhttpd|php|ossl) mstop TERM server ;; *) mstop INT server ;; esac
   write_conf
   mexpect "$1 fetches a small file from $2 over the LAN" healthy "" ""
 }
@@ -592,6 +645,7 @@ m_healthy_forking() { # two clients (c1, c2) of a forking server
     socat) echo_server socat 10.77.1.10 7000 ;;
     bbhttpd) http_server bbhttpd 10.77.1.10 7000 ;;
     pyfork) CMD=("$PYTHON" -I -S "$FORKSERVER" 10.77.1.10 7000 2) ;;
+    ncat|perl|ruby) echo_server "$2" 10.77.1.10 7000 ;;   # ruby: a thread per connection
   esac
   mstart "$3" srv server "${CMD[@]}"
   wait_listening srv t 7000
@@ -604,7 +658,7 @@ m_healthy_forking() { # two clients (c1, c2) of a forking server
   sleep 0.3
   if [ "$2" = pyfork ]; then finish server; else mstop TERM server; fi
   write_conf
-  mexpect "two $1 clients (two hosts) talk to $2, which forks one child per connection" healthy "" ""
+  mexpect "two $1 clients (two hosts) talk to $2, which serves each connection in a child process (ruby: a thread)" healthy "" ""
 }
 
 m_killed_listener() { # the server is killed with SIGKILL while listening; then the client connects
@@ -631,6 +685,7 @@ m_reset_unread() { # the server reads 16 bytes of a 2000-byte request and closes
   case "$2" in
     python) CMD=("$PYTHON" -I -S "$PROBE" read-some-close 10.77.1.10 7414 16) ;;
     go) CMD=("$GOPROBE" read-some-close 10.77.1.10:7414 16) ;;
+    perl) CMD=(perl "$PERLPROBE" read-some-close 10.77.1.10 7414 16) ;;
   esac
   mstart "$3" srv server "${CMD[@]}"
   wait_listening srv t 7414
@@ -648,6 +703,8 @@ m_never_accepts() { # the server listens, never accepts
   case "$2" in
     python) CMD=("$PYTHON" -I -S "$PROBE" listen-only 10.77.1.10 7410 4) ;;
     go) CMD=("$GOPROBE" listen-only 10.77.1.10:7410 4) ;;
+    perl) CMD=(perl "$PERLPROBE" listen-only 10.77.1.10 7410 4) ;;
+    ruby) CMD=(ruby --disable-gems "$RUBYPROBE" listen-only 10.77.1.10 7410 4) ;;
   esac
   mstart "$3" srv server "${CMD[@]}"
   wait_listening srv t 7410
@@ -666,7 +723,7 @@ m_udp_all_lost() { # port 7102: every datagram dropped
   wait_listening srv u 7102
   udp_client_cmd "$1" 10.77.1.10 7102
   mrun "$3" c1 client "${CMD[@]}"
-  if [ "$2" = socat ]; then sleep 0.5; mstop INT server; else finish server; fi
+  case "$2" in socat|ncat) sleep 0.5; mstop_server "$2" ;; *) finish server ;; esac
   write_conf
   mexpect "every datagram of $1 to $2 is dropped by the server's firewall" \
     fault "udp-all-lost" "unparsed-lines udp-loss mtu-black-hole"
@@ -681,7 +738,7 @@ m_firewall_reject() { # MODE icmp|reset: the server listens behind a REJECT rule
   wait_listening srv t "$port"
   tcp_cmd "$1" 10.77.1.10 "$port" hello 5
   mrun "$3" c1 client "${CMD[@]}"
-  mstop INT server
+  mstop_server "$2"
   write_conf
   mexpect "$2 listens on $port behind a REJECT ($mode) rule; $1's connect is refused although the server listens" \
     fault "connect-refused-while-listening" "unparsed-lines connection-not-accepted connect-refused connect-never-completed"
@@ -697,6 +754,8 @@ m_udp_partial_loss() { # port 7101: iptables drops 30% of the datagrams at rando
     go) CMD=("$GOPROBE" udp-client 10.77.1.10:7101 20 40) ;;
     node) CMD=(node --jitless "$NODEPROBE" udp-client 10.77.1.10:7101 20 40) ;;
     nc) CMD=(sh -c "(for i in \$(seq 20); do echo dgram \$i; sleep 0.1; done; sleep 0.5) | exec nc -u -w 1 10.77.1.10 7101") ;;
+    perl) CMD=(perl "$PERLPROBE" udp-client 10.77.1.10 7101 20 40 0.3) ;;
+    ruby) CMD=(ruby --disable-gems "$RUBYPROBE" udp-client 10.77.1.10 7101 20 40 0.3) ;;
   esac
   mrun "$3" c1 client "${CMD[@]}"
   finish server
@@ -715,7 +774,7 @@ m_wrong_server_address() { # the client dials 10.77.1.23 (an untraced echo serve
   wait_listening c3 t 7705
   tcp_cmd "$1" 10.77.1.23 7705 wrong-host 3
   mrun "$3" c1 client "${CMD[@]}"
-  mstop INT server
+  mstop_server "$2"
   wait "$helper" || true
   write_conf
   mexpect "$1 is configured with the wrong server address and talks to an undeclared echo server on 10.77.1.23; $2 on 10.77.1.10 sees nobody" \
@@ -729,6 +788,9 @@ m_send_after_close() { # the client sends and closes at once; probe.py reply-lat
   case "$1" in
     socat) CMD=(sh -c "printf 'quick-question\\n' | exec socat -u - TCP:10.77.1.10:7412") ;;
     python) CMD=("$PYTHON" -I -S "$PROBE" tcp-client 10.77.1.10 7412 quick-question 1 close-early) ;;
+    ncat) CMD=(sh -c "printf 'quick-question\\n' | exec ncat --send-only 10.77.1.10 7412") ;;
+    perl) CMD=(perl "$PERLPROBE" tcp-client 10.77.1.10 7412 quick-question 1 close-early) ;;
+    ruby) CMD=(ruby --disable-gems "$RUBYPROBE" tcp-client 10.77.1.10 7412 quick-question 1 close-early) ;;
   esac
   mrun "$3" c1 client "${CMD[@]}"
   finish server
@@ -749,6 +811,9 @@ m_bind_failed() { # PROGRAM none FLAGS MODE
   case "$1" in
     python) CMD=("$PYTHON" -I -S "$PROBE" listen-only "$addr" "$port" 1) ;;
     socat) CMD=(socat TCP4-LISTEN:"$port",bind="$addr",reuseaddr PIPE) ;;
+    ncat) CMD=(ncat -l "$addr" "$port") ;;
+    perl) CMD=(perl "$PERLPROBE" listen-only "$addr" "$port" 1) ;;
+    ruby) CMD=(ruby --disable-gems "$RUBYPROBE" listen-only "$addr" "$port" 1) ;;
   esac
   if [ "$mode" = privileged ]; then
     CMD=(setpriv --reuid=65534 --regid=65534 --clear-groups -- "${CMD[@]}")
@@ -792,7 +857,7 @@ m_connect_unspecified() { # CLIENT SERVER FLAGS
   wait_listening srv t 7730
   tcp_cmd "$1" 0.0.0.0 7730 hello 2
   mrun "$3" c1 client "${CMD[@]}"
-  mstop INT server
+  mstop_server "$2"
   write_conf
   mexpect "$2 listens on 0.0.0.0:7730; $1 is given 0.0.0.0 as the server's address and connects to its own host (refused)" \
     fault "connect-to-unspecified connect-refused" "unparsed-lines connect-refused-while-listening"
@@ -816,10 +881,12 @@ m_random_loss() { # CLIENT SERVER FLAGS MODE
   case "$1" in
     python) CMD=("$PYTHON" -I -S "$PROBE" requests 10.77.1.10 "$port" 8 10) ;;
     nc) CMD=(sh -c "for i in 1 2 3 4 5 6 7 8; do echo request \$i | nc -N -w 10 10.77.1.10 $port; done") ;;
+    ncat) CMD=(sh -c "for i in 1 2 3 4 5 6 7 8; do echo request \$i | ncat -w 10 -i 10 10.77.1.10 $port; done") ;;
+    ruby) CMD=(ruby --disable-gems "$RUBYPROBE" requests 10.77.1.10 "$port" 8 10) ;;
   esac
   mrun "$3" c1 client "${CMD[@]}"
   sleep 0.3
-  mstop INT server
+  mstop_server "$2"
   write_conf
   if [ "$mode" = none ]; then
     mexpect "$1 makes eight request/echo exchanges with $2, each on a new connection, over a clean LAN" \
@@ -981,6 +1048,65 @@ add m_healthy_forking curl bbhttpd ff
 add m_admission_limit nc python ff
 add m_random_loss python socat ff loss
 add m_random_loss python socat ff none
+# programs outside the sets above: nmap's ncat, Perl (IO::Socket::INET, HTTP::Tiny, a forking
+# server), Ruby (TCPSocket, Net::HTTP, a threaded TCPServer, UDPSocket), PHP (php -S,
+# file_get_contents, stream_socket_client) and openssl s_client/s_server
+for f in record plain; do
+  add m_connect_refused ncat perl "$f"
+  add m_firewall_drop perl ncat "$f"
+  add m_host_unreachable ncat none "$f"
+  add m_tcp_data_dropped ncat ruby "$f"
+  add m_reset_unread ncat python "$f"
+  add m_never_accepts ruby perl "$f"
+  add m_killed_listener ncat ruby "$f"
+  add m_firewall_reject ncat ncat "$f" icmp
+  add m_firewall_reject ruby ncat "$f" reset
+  add m_udp_all_lost ncat perl "$f"
+  add m_udp_partial_loss perl ruby "$f"
+  add m_nat_udp ruby ncat "$f" no
+  add m_nat_tcp ncat ruby "$f"
+  add m_healthy_http perl php "$f"
+  add m_healthy_http ossl ossl "$f"
+  add m_healthy_forking ruby ruby "$f"
+  add m_bind_failed ncat none "$f" privileged
+  add m_bind_failed ruby none "$f" foreign
+  add m_connect_unspecified ncat ncat "$f"
+  add m_send_after_close ncat python "$f"
+done
+add m_healthy_forking ncat ncat record
+add m_admission_limit ncat python record
+add m_fd_exhaustion ncat python record
+add m_random_loss ruby ncat record loss
+add m_random_loss ruby ncat record none
+add m_connect_refused ruby ncat plain
+add m_connect_refused php ruby record
+add m_connect_refused ossl ncat record
+add m_firewall_drop ossl perl record
+add m_firewall_drop ruby ruby plain
+add m_host_unreachable ruby none plain
+add m_host_unreachable php none record
+add m_tcp_data_dropped perl ncat plain
+add m_reset_unread ruby perl plain
+add m_never_accepts ncat ruby plain
+add m_killed_listener perl ncat plain
+add m_firewall_reject perl ncat plain icmp
+add m_firewall_reject ossl ncat record reset
+add m_udp_all_lost ruby python plain
+add m_udp_partial_loss ruby perl plain
+add m_nat_udp perl python plain no
+add m_nat_tcp php ncat record
+add m_healthy_http ruby php plain
+add m_healthy_http ncat php record
+add m_healthy_forking perl perl plain
+add m_admission_limit ruby python plain
+add m_bind_failed perl none record privileged
+add m_connect_unspecified ruby ncat plain
+add m_send_after_close perl python plain
+add m_send_after_close ruby python record
+add m_connect_refused ncat perl f
+add m_connect_refused ncat perl ry
+add m_send_after_close ncat python f
+add m_tcp_data_dropped ncat ruby ry
 unset c f
 
 matrix_name() { # ENTRY: the scenario folder name of a MATRIX entry

@@ -103,8 +103,10 @@ CLASSES = {
         [("server", CALL + r"sendmsg\(.*SCM_RIGHTS")]),
     "healthy-forking": (
         "No fault: two clients (c1, c2) of a server that forks one child per connection (socat "
-        "`fork`, busybox httpd, `lab/programs/forkserver.py`'s ForkingTCPServer); the child's "
-        "first lines can come before the parent's `clone` resumes.",
+        "`fork`, busybox httpd, `lab/programs/forkserver.py`'s ForkingTCPServer, `ncat "
+        "--keep-open --exec /bin/cat`, `perlprobe.pl echo-server`) or serves each in a thread "
+        "(`rubyprobe.rb echo-server`); the child's first lines can come before the parent's "
+        "`clone` resumes.",
         [("server", r"(clone|clone3|vfork|fork)\(")]),
     "killed-listener": (
         "The server is killed with SIGKILL while listening on 7420; then the client connects and "
@@ -122,8 +124,10 @@ CLASSES = {
         [("client", r"(Timeout|ETIMEDOUT|EAGAIN|timed out)")]),
     "firewall-reject-icmp": (
         "The server listens on 7002 behind `REJECT --reject-with icmp-port-unreachable`; the "
-        "client's connect is refused although the server listens.",
-        [("client", r"ECONNREFUSED")]),
+        "client's connect is refused although the server listens. Linux keeps the connect in "
+        "SYN_SENT after the ICMP message: a wait reports the socket writable at once, and a "
+        "second connect (Perl's IO::Socket::INET) returns EALREADY until SO_ERROR is read.",
+        [("client", r"ECONNREFUSED"), ("client", r"EALREADY")]),
     "firewall-reject-reset": (
         "The server listens on 7003 behind `REJECT --reject-with tcp-reset`.",
         [("client", r"ECONNREFUSED")]),
@@ -132,13 +136,13 @@ CLASSES = {
         "each lost one shows as a wait for its echo that times out. The drop is random: a run "
         "that loses fewer than 2 of the 20 (udp-loss's threshold; about 1 run in 130) shows no "
         "fault and is recorded again.",
-        [("client", r"(Timeout|EAGAIN|timed out)")]),
+        [("client", r"((\[\d|\[\{fd=|resumed>).*= 0 \(Timeout\)|= -1 EAGAIN|timed out)")]),
     "wrong-server-address": (
         "The client dials 10.77.1.23:7705, an untraced echo server on c3; the traced server "
         "listens on 10.77.1.10:7705 and sees nobody.",
         [("client", CALL + r"(read|recvfrom|recvmsg)\(\d+.*\"wrong-host"), ("client", CALL + r"<\.\.\. read resumed>\"wrong-host")]),
     "send-after-peer-closed": (
-        "The client sends a request and closes at once (`socat -u`, probe.py close-early); `probe.py reply-late` answers 0.5 s later: the first send passes, the "
+        "The client sends a request and closes at once (`socat -u`, `ncat --send-only`, the close-early mode of probe.py, perlprobe.pl and rubyprobe.rb); `probe.py reply-late` answers 0.5 s later: the first send passes, the "
         "client's kernel resets, the next send fails with EPIPE.",
         [("server", r"EPIPE|ECONNRESET")]),
     "bind-failed-privileged": (
@@ -167,8 +171,9 @@ CLASSES = {
         [("server", r"SERVER_BUSY.*= \d+")]),
     "tcp-random-loss": (
         "Eight request/echo exchanges, each on a new connection (python `probe.py requests`, with a "
-        "timeout so its connect is nonblocking; a shell loop of `nc -N -w 10`), to socat's forking "
-        "echo server on 7741, where the server's firewall drops 30% of the packets at random "
+        "timeout so its connect is nonblocking; a shell loop of `nc -N -w 10`; `rubyprobe.rb "
+        "requests`, TCPSocket with connect_timeout) to socat's forking echo server (ncat's for "
+        "ruby) on 7741, where the server's firewall drops 30% of the packets at random "
         "(`-m statistic --mode random --probability 0.3`). Every exchange completes; connects whose "
         "SYN was dropped complete after 1 s (or 3 s).",
         [("client", r"SO_ERROR, \[0\]")]),
@@ -178,12 +183,12 @@ CLASSES = {
         [("client", r"SO_ERROR, \[0\]")]),
     "udp-all-lost": (
         "Every datagram to 7102 is dropped by the server's firewall.",
-        [("server", r"(Timeout|EAGAIN|timed out|ETIMEDOUT)"), ("client", r"(Timeout|EAGAIN|timed out)")]),
+        [("server", r"(= 0 \(Timeout\)|= -1 (EAGAIN|ETIMEDOUT)|timed out)"), ("client", r"(Timeout|EAGAIN|timed out)")]),
 }
 
 FLAGS = {
     "record": "`netcheck record --string-limit 256`",
-    "plain": "`strace -f -tt -s 65535` (-s 256 for python, node, nginx, lighttpd, ssh, sshd)",
+    "plain": "`strace -f -tt -s 65535` (-s 256 for python, node, nginx, lighttpd, ssh, sshd, curl, wget, perl, ruby, php, ncat, openssl)",
     "Y": "plain + `-Y`",
     "Xraw": "plain + `-X raw`",
     "Xverbose": "plain + `-X verbose`",

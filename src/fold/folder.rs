@@ -35,6 +35,11 @@ pub trait EventSource: Iterator<Item = TraceEvent> {
     fn last_not_read(&self) -> Option<(Loc, u32, Option<f64>)> {
         None
     }
+
+    /// Whether a call not read so far was outside strace's `%network` class (read, close...).
+    fn generic_not_read(&self) -> bool {
+        false
+    }
 }
 
 impl EventSource for TraceReader {
@@ -49,6 +54,10 @@ impl EventSource for TraceReader {
     fn last_not_read(&self) -> Option<(Loc, u32, Option<f64>)> {
         self.last_unread()
     }
+
+    fn generic_not_read(&self) -> bool {
+        self.generic_unread()
+    }
 }
 
 impl<S: EventSource + ?Sized> EventSource for &mut S {
@@ -62,6 +71,10 @@ impl<S: EventSource + ?Sized> EventSource for &mut S {
 
     fn last_not_read(&self) -> Option<(Loc, u32, Option<f64>)> {
         (**self).last_not_read()
+    }
+
+    fn generic_not_read(&self) -> bool {
+        (**self).generic_not_read()
     }
 }
 
@@ -138,6 +151,8 @@ pub struct Folder<I> {
     end_closes: std::vec::IntoIter<SockNo>,
     /// Where the end-of-trace closes are placed: the last call's location, pid and time.
     end_at: (Loc, u32, Option<f64>),
+    /// A call a `-e trace=network` filter hides (read, close, poll...) has come by.
+    generic_seen: bool,
 }
 
 impl<I: EventSource> Folder<I> {
@@ -155,7 +170,14 @@ impl<I: EventSource> Folder<I> {
             interrupted: None,
             end_closes: Vec::new().into_iter(),
             end_at: (Loc::new(trace, 0), 0, None),
+            generic_seen: false,
         }
+    }
+
+    /// The trace has shown calls a `-e trace=network` filter hides, read or counted unread,
+    /// so it shows its readiness waits too.
+    fn waits_shown(&self) -> bool {
+        self.generic_seen || self.events.generic_not_read()
     }
 
     pub fn stats(&self) -> &FoldStats {
@@ -259,6 +281,7 @@ impl<I: EventSource> Folder<I> {
             socks,
             synthetic: None,
             context,
+            waits_shown: self.waits_shown(),
         };
         if self.ready.is_empty() && self.interrupted.is_none() && !held_back(&event) {
             return Some(event);
@@ -314,6 +337,7 @@ impl<I: EventSource> Folder<I> {
             socks: smallvec![(fd, id)],
             synthetic: Some(reason),
             context,
+            waits_shown: self.waits_shown(),
         });
         self.forget(sock);
     }
@@ -405,6 +429,7 @@ impl<I: EventSource> Folder<I> {
                 socks: smallvec![(fd, id)],
                 synthetic: Some(SyntheticReason::Adopted),
                 context,
+                waits_shown: self.waits_shown(),
             });
         }
         n
@@ -681,6 +706,7 @@ impl<I: EventSource> Folder<I> {
         match event {
             TraceEvent::Call(call) => {
                 self.last = Some((call.loc, call.pid, call.time));
+                self.generic_seen |= call.name.is_generic_descriptor_call();
                 let socks = self.fold_call(&call)?;
                 self.emit(call, socks)
             }

@@ -36,6 +36,9 @@ pub struct SocketEvent {
     /// What the program was doing when this event happened: for a close, whether the program
     /// chose to end the connection or it ended because the program stopped or finished.
     pub context: ProgramContext,
+    /// The trace has shown calls a `-e trace=network` filter hides (read, close, poll...), so
+    /// its readiness waits are in it too: a wait it does not show did not happen.
+    pub waits_shown: bool,
 }
 
 impl SocketEvent {

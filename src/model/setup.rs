@@ -528,7 +528,10 @@ impl Model<'_> {
             .outside_connect_in_progress(ev, fd)
             .filter(|_| reads_so_error)
         {
+            let reported = self.sockets.get(&id).is_some_and(|s| s.connect_reported());
             return match so_error(value) {
+                // No error yet, and no wait has said the connect ended: still in progress.
+                Some(None) if ev.waits_shown && !reported => Verdict::NotModelled,
                 Some(errno) => self.outside_connect_ended(ev, id, errno),
                 None => Verdict::NotModelled,
             };
@@ -545,6 +548,11 @@ impl Model<'_> {
             return Verdict::Accept;
         }
         match so_error(value) {
+            // Linux reports 0 while the SYN still waits for an answer: only after a wait said the
+            // connect ended does 0 mean it succeeded (Ruby's TCPSocket reads SO_ERROR right
+            // after EINPROGRESS, before it polls). A trace filtered to network calls hides its
+            // waits, so there 0 is taken as the program's answer after one.
+            Some(None) if ev.waits_shown && !sock.connect_reported() => Verdict::Accept,
             Some(None) => self.complete_connect(ev, id),
             Some(Some(errno)) => self.connect_failed(ev, id, errno),
             None => Verdict::Accept,
@@ -564,7 +572,8 @@ impl Model<'_> {
         let Some(reported) = addr.and_then(SockAddr::inet) else {
             return Verdict::Accept;
         };
-        if !ev.call.outcome.is_success() {
+        // Port 0 is an unbound socket's answer (Ruby asks before it binds): nothing chosen yet.
+        if !ev.call.outcome.is_success() || reported.port() == 0 {
             return Verdict::Accept;
         }
         // Learn what the kernel chose: the ephemeral port, or the address behind a wildcard.

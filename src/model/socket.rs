@@ -113,11 +113,18 @@ struct Setup {
     connect_target: Option<(SocketAddr, Loc)>,
     /// When its connect started, on its trace's clock.
     connect_started: Option<f64>,
+    /// A readiness wait reported the socket (writable, error or hang-up) since its connect
+    /// began: only then does SO_ERROR 0 say the connect succeeded rather than that it is still
+    /// in progress (Linux keeps SO_ERROR 0 while the SYN waits for an answer).
+    connect_reported: bool,
 }
 
 impl Setup {
     fn is_empty(&self) -> bool {
-        self.bind_loc.is_none() && self.connect_target.is_none() && self.connect_started.is_none()
+        self.bind_loc.is_none()
+            && self.connect_target.is_none()
+            && self.connect_started.is_none()
+            && !self.connect_reported
     }
 }
 
@@ -295,8 +302,24 @@ impl Socket {
         self.setup.as_ref().and_then(|s| s.connect_target)
     }
 
+    /// A new connect target (or none) starts over: no wait has reported it yet.
     pub fn set_connect_target(&mut self, target: Option<(SocketAddr, Loc)>) {
-        self.change_setup(|s| s.connect_target = target);
+        self.change_setup(|s| {
+            s.connect_target = target;
+            s.connect_reported = false;
+        });
+    }
+
+    /// A readiness wait reported the socket since its connect began (see `Setup`).
+    pub fn connect_reported(&self) -> bool {
+        self.setup.as_ref().is_some_and(|s| s.connect_reported)
+    }
+
+    /// Notes a readiness report on a socket whose connect is in progress.
+    pub fn note_connect_reported(&mut self) {
+        if self.connect_target().is_some() {
+            self.change_setup(|s| s.connect_reported = true);
+        }
     }
 
     pub fn take_connect_target(&mut self) -> Option<(SocketAddr, Loc)> {

@@ -160,6 +160,16 @@ impl Model<'_> {
                 return retry;
             }
         }
+        // A connect in progress reported writable, in error or hung up has ended: from now on
+        // SO_ERROR 0 means it succeeded (see `Socket::connect_reported`).
+        for w in fds
+            .iter()
+            .filter(|w| w.got.write || w.got.error || w.got.hangup)
+        {
+            if let Some(s) = ev.sock(w.fd).and_then(|id| self.sockets.get_mut(&id)) {
+                s.note_connect_reported();
+            }
+        }
         // An event loop's epoll set multiplexes many streams (HTTP/2, gRPC): only a wait that
         // names the socket shows the program waiting for this answer.
         if epoll_fd.is_none() {

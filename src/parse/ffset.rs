@@ -219,6 +219,15 @@ impl Merger {
             _ => None,
         }
     }
+
+    /// Whether a single file counted a call outside strace's `%network` class without reading
+    /// it.
+    pub fn generic_unread(&self) -> bool {
+        match self.files.as_slice() {
+            [only] => only.generic_unread(),
+            _ => false,
+        }
+    }
 }
 
 fn time_of(event: &TraceEvent) -> Option<f64> {

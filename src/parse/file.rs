@@ -162,6 +162,8 @@ struct State {
     bytes_counted: u64,
     /// The last call counted without reading its arguments (see [`SocketOracle`]).
     last_unread: Option<(Loc, u32, Option<f64>)>,
+    /// One of those calls was outside strace's `%network` class (read, close, poll...).
+    generic_unread: bool,
 }
 
 impl FileParser {
@@ -204,6 +206,7 @@ impl FileParser {
                 finished: false,
                 bytes_counted: 0,
                 last_unread: None,
+                generic_unread: false,
             },
         }
     }
@@ -211,6 +214,11 @@ impl FileParser {
     /// The last call counted without reading its arguments: where, by whom and when.
     pub fn last_unread(&self) -> Option<(Loc, u32, Option<f64>)> {
         self.state.last_unread
+    }
+
+    /// Whether a call counted without being read was outside strace's `%network` class.
+    pub fn generic_unread(&self) -> bool {
+        self.state.generic_unread
     }
 
     /// The next event of this file, `None` once it is exhausted. With an `oracle`, calls on
@@ -444,6 +452,7 @@ impl State {
                     if unread.is_some_and(|(fd, kind)| !oracle.may_be_socket(pid, fd, kind)) {
                         stats.count_call(known);
                         stats.calls_not_read += 1;
+                        self.generic_unread |= known.is_generic_descriptor_call();
                         self.last_unread = Some((loc, pid, self.clock.time(stamp).ok().flatten()));
                         return None;
                     }

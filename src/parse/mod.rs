@@ -165,6 +165,11 @@ impl TraceReader {
     pub fn last_unread(&self) -> Option<(Loc, u32, Option<f64>)> {
         self.merger.last_unread()
     }
+
+    /// Whether a call counted without being read was outside strace's `%network` class.
+    pub fn generic_unread(&self) -> bool {
+        self.merger.generic_unread()
+    }
 }
 
 impl Iterator for TraceReader {

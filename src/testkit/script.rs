@@ -28,6 +28,9 @@ pub struct Script {
     next_sock: u32,
     fds: HashMap<Fd, SockId>,
     events: Vec<SocketEvent>,
+    /// Marks every event as from a trace that shows its readiness waits (see
+    /// `SocketEvent::waits_shown`); off by default, as in a trace filtered to network calls.
+    waits_shown: bool,
 }
 
 fn name_of(syscall: &Syscall) -> SyscallName {
@@ -81,7 +84,15 @@ impl Script {
             next_sock: 0,
             fds: HashMap::new(),
             events: Vec::new(),
+            waits_shown: false,
         }
+    }
+
+    /// The script's calls come from a trace that shows its readiness waits: a wait it does not
+    /// show did not happen.
+    pub fn showing_waits(&mut self) -> &mut Self {
+        self.waits_shown = true;
+        self
     }
 
     pub fn trace(&self) -> TraceId {
@@ -164,6 +175,7 @@ impl Script {
             socks,
             synthetic: None,
             context: Default::default(),
+            waits_shown: self.waits_shown,
         });
         loc
     }

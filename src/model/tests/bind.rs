@@ -104,3 +104,18 @@ fn udp_sockets_bound_to_loopback_are_kept_once_per_address() {
         ]
     );
 }
+
+/// lab/udp-partial-loss--perl--ruby--record/server.trace:128-130: Ruby's UDPSocket#bind asks
+/// getsockname first, which an unbound socket answers with 0.0.0.0:0, then binds 10.77.1.10:7101.
+/// Port 0 says nothing was chosen yet: the bind is the socket's first.
+#[test]
+fn getsockname_of_an_unbound_socket_does_not_bind_it() {
+    let topo = topology(&[&["10.77.1.10"]]);
+    let mut a = Script::new(0);
+    let u = a.udp();
+    let ask = a.getsockname(u, "0.0.0.0:0");
+    let bind = a.bind(u, "10.77.1.10:7101");
+    let mut w = World::new(&topo, vec![a]);
+    assert_eq!(w.upto(ask), Verdict::Accept);
+    assert_eq!(w.upto(bind), Verdict::Accept);
+}

@@ -245,3 +245,104 @@ fn a_receive_completes_a_connect_in_progress() {
     w.upto(close);
     assert!(w.finish().pending_connects.is_empty());
 }
+
+/// Everything a poll can report on a connect that failed: POLLIN|POLLOUT|POLLERR|POLLHUP.
+fn failed_everything() -> Ready {
+    Ready {
+        read: true,
+        write: true,
+        error: true,
+        hangup: true,
+        ..Ready::default()
+    }
+}
+
+/// lab/firewall-drop--ruby--ruby--plain/client.trace:477-483: Ruby's TCPSocket reads SO_ERROR
+/// right after EINPROGRESS (`[0]`: the SYN is still unanswered), then ppoll reports
+/// POLLIN|POLLOUT|POLLERR|POLLHUP after 3 s and SO_ERROR gives ETIMEDOUT. The first 0 is no
+/// completion: the connect failed in front of the traced listener.
+#[test]
+fn so_error_zero_before_any_wait_leaves_the_connect_in_progress() {
+    let topo = lab_hosts();
+    let mut a = Script::new(0);
+    let l = a.tcp();
+    a.bind(l, "10.77.1.10:7001");
+    let listen = a.listen(l);
+    let mut b = Script::new(1);
+    b.showing_waits();
+    let c = b.tcp_nonblocking();
+    b.connect(c, "10.77.1.10:7001");
+    b.fails(Errno::EINPROGRESS);
+    let early = b.getsockopt_so_error(c, 0);
+    let ppoll = b.poll(
+        c,
+        Ready {
+            read: true,
+            write: true,
+            ..Ready::default()
+        },
+        failed_everything(),
+    );
+    let so_error = so_error_named(&mut b, c, "[ETIMEDOUT]");
+    let mut w = World::new(&topo, vec![a, b]);
+    w.upto(listen);
+    assert_eq!(w.upto(early), Verdict::Accept, "0: no error yet");
+    assert!(!is_retry(&w.upto(ppoll)));
+    let (errno, _, listener) = failed_connect(&w.upto(so_error)).expect("a failed connect");
+    assert_eq!(errno, Errno::ETIMEDOUT);
+    assert_eq!(listener, Some(addr_sock(0, 0)));
+    let out = w.finish();
+    assert!(out.pending_connects.is_empty());
+    assert!(out.tcp.iter().all(|c| c.server.is_none()));
+}
+
+/// lab/host-unreachable--ruby--none--plain: the same order of calls towards 10.77.1.99, which
+/// no traced host owns and nobody answers ARP for; the late SO_ERROR says EHOSTUNREACH.
+#[test]
+fn so_error_zero_before_any_wait_towards_no_traced_host_waits_for_the_real_answer() {
+    let topo = topology(&[&["10.77.1.22"]]);
+    let mut a = Script::new(0);
+    a.showing_waits();
+    let c = a.tcp_nonblocking();
+    a.connect(c, "10.77.1.99:7000");
+    a.fails(Errno::EINPROGRESS);
+    let early = a.getsockopt_so_error(c, 0);
+    let ppoll = a.poll(c, writable(), failed_everything());
+    let so_error = so_error_named(&mut a, c, "[EHOSTUNREACH]");
+    let mut w = World::new(&topo, vec![a]);
+    assert_eq!(w.upto(early), Verdict::NotModelled);
+    w.upto(ppoll);
+    assert_eq!(
+        failed_connect(&w.upto(so_error)),
+        Some((Errno::EHOSTUNREACH, addr("10.77.1.99:7000"), None))
+    );
+}
+
+/// apps/redis-healthy-network/replica.trace:15-16, recorded with `-e trace=network`: connect
+/// EINPROGRESS, then SO_ERROR `[0]` 0.3 ms later with the epoll wait between them hidden by
+/// the filter. In such a trace 0 is the program's answer after a wait: the connect completed.
+/// The same calls from a trace that shows its waits leave the connect in progress.
+#[test]
+fn so_error_zero_in_a_trace_that_hides_its_waits_completes_the_connect() {
+    let topo = lab_hosts();
+    for shown in [false, true] {
+        let mut a = Script::new(0);
+        let l = a.tcp();
+        a.bind(l, "10.77.1.10:6379");
+        let listen = a.listen(l);
+        let mut b = Script::new(1);
+        if shown {
+            b.showing_waits();
+        }
+        let c = b.tcp_nonblocking();
+        b.connect(c, "10.77.1.10:6379");
+        b.fails(Errno::EINPROGRESS);
+        let so_error = b.getsockopt_so_error(c, 0);
+        let close = b.close(c);
+        let mut w = World::new(&topo, vec![a, b]);
+        w.upto(listen);
+        assert_eq!(w.upto(so_error), Verdict::Accept);
+        w.upto(close);
+        assert_eq!(w.finish().pending_connects.is_empty(), !shown);
+    }
+}
