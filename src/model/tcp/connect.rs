@@ -592,20 +592,17 @@ impl Model<'_> {
                 );
             }
         }
-        let known_errors = [
-            Errno::ECONNREFUSED,
-            Errno::ETIMEDOUT,
-            Errno::EHOSTUNREACH,
-            Errno::ENETUNREACH,
-            Errno::EHOSTDOWN,
-            Errno::ENETDOWN,
+        // What the connect call itself may also return: a local filter (EACCES, EPERM), a
+        // reset answering the SYN, no source address, a bad address.
+        let immediate_errors = [
             Errno::EACCES,
             Errno::EPERM,
             Errno::ECONNRESET,
             Errno::EADDRNOTAVAIL,
             Errno::EINVAL,
         ];
-        if !known_errors.contains(&errno) {
+        let known = ASYNC_CONNECT_ERRNOS.contains(&errno) || immediate_errors.contains(&errno);
+        if !known {
             return self.unexpected_failure(ev, id, errno);
         }
         let related = listener
