@@ -2586,21 +2586,25 @@ proxy_backend() {
   wait_listening srv2 t 8080
 }
 
-proxy_get() { # NS HOST
-  run "$1" "$2" curl -q -s -S --max-time 10 -x http://10.78.1.10:8888 -o /dev/null \
+proxy_get() { # NS HOST [PROXY_PORT]: two GETs through the proxy on 10.78.1.10 (tinyproxy's 8888)
+  run "$1" "$2" curl -q -s -S --max-time 10 -x "http://10.78.1.10:${3:-8888}" -o /dev/null \
     -w '%{http_code} %{size_download}\n' "http://10.78.1.11:8080/" "http://10.78.1.11:8080/index.html"
 }
 
-proxy_healthy() {
+# The backend of a healthy proxy run, traced. Plain strace prints Python's start-up reads whole
+# (megabytes): then attach to the backend once it runs, as one looks at a running server.
+proxy_backend_traced() {
   if [ "$FLAGS" = plain ]; then
-    # Plain strace prints Python's start-up reads whole (megabytes): attach to the backend once
-    # it runs, as one looks at a running server.
     daemon srv2 python "$PYTHON" -m http.server --bind 10.78.1.11 --directory "$WORK/proxy-www" 8080
     wait_listening srv2 t 8080
     attach srv2 backend "$DAEMON_PID"
   else
     proxy_backend
   fi
+}
+
+proxy_healthy() {
+  proxy_backend_traced
   tinyproxy_start
   proxy_get c1 client
   stop proxy TERM
@@ -3235,21 +3239,10 @@ squid_start() {
   wait_listening srv t 3128
 }
 
-squid_get() { # NS HOST
-  run "$1" "$2" curl -q -s -S --max-time 10 -x http://10.78.1.10:3128 -o /dev/null \
-    -w '%{http_code} %{size_download}\n' "http://10.78.1.11:8080/" "http://10.78.1.11:8080/index.html"
-}
-
 squid_healthy() {
-  if [ "$FLAGS" = plain ]; then
-    daemon srv2 python "$PYTHON" -m http.server --bind 10.78.1.11 --directory "$WORK/proxy-www" 8080
-    wait_listening srv2 t 8080
-    attach srv2 backend "$DAEMON_PID"
-  else
-    proxy_backend
-  fi
+  proxy_backend_traced
   squid_start
-  squid_get c1 client
+  proxy_get c1 client 3128
   stop proxy INT
   stop backend INT
   if [ "$FLAGS" = plain ]; then finish python; fi
