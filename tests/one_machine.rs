@@ -32,3 +32,72 @@ fn traces_talking_over_loopback_are_one_host_and_a_healthy_run() {
     );
     assert_eq!(report["replay"]["blocked_points"], 0);
 }
+
+/// Runs `netcheck diagnose --format json ARGS` in tests/fixtures/one-machine (made by its
+/// record.sh: socat answering one line on loopback, bash's /dev/tcp as a blocking client).
+fn diagnose_one_machine(args: &[&str]) -> serde_json::Value {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/one-machine");
+    let out = Command::new(env!("CARGO_BIN_EXE_netcheck"))
+        .current_dir(&dir)
+        .args(["diagnose", "--format", "json"])
+        .args(args)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+fn rules(report: &serde_json::Value) -> Vec<String> {
+    report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["rule"].as_str().unwrap_or_default().to_string())
+        .collect()
+}
+
+#[test]
+fn two_stanzas_declaring_one_address_are_one_machine_and_its_loopback_connects_them() {
+    // `netcheck record --host server` and `--host client` on one machine: both stanzas list
+    // the machine's addresses, and the client's loopback connect reaches the traced server.
+    let report = diagnose_one_machine(&["netcheck.conf"]);
+    assert_eq!(rules(&report), Vec::<String>::new());
+    let tcp = report["statistics"]["tcp"].as_array().unwrap();
+    assert_eq!(tcp.len(), 1, "{tcp:#?}");
+    assert_eq!(tcp[0]["client_host"], "client");
+    assert_eq!(tcp[0]["connections"], 1);
+    assert_eq!(tcp[0]["states"]["closed_normally"], 1, "{:#}", tcp[0]);
+    assert_eq!(report["replay"]["deviations"], 0);
+}
+
+#[test]
+fn a_blocking_loopback_connect_that_succeeded_is_complete_without_the_listener_traced() {
+    // The client alone: its connect returned 0, so whatever listened was a process no trace
+    // shows; the connect is not one that never completed.
+    for client in ["client.trace", "n/client.trace"] {
+        let report = diagnose_one_machine(&[client]);
+        assert_eq!(rules(&report), Vec::<String>::new(), "{client}");
+        assert_eq!(report["replay"]["blocked_points"], 0, "{client}");
+    }
+}
+
+#[test]
+fn traces_with_call_numbers_before_each_call_are_read() {
+    // `strace -f -n -ttt -T -yy`: `[  42] connect(...)` after the pid and the time.
+    let report = diagnose_one_machine(&["n/server.trace", "n/client.trace"]);
+    for trace in report["traces"].as_array().unwrap() {
+        assert_eq!(trace["unparsed"], 0, "{trace:#}");
+        assert!(
+            trace["socket_events"].as_u64().unwrap_or(0) >= 10,
+            "{trace:#}"
+        );
+    }
+    assert_eq!(rules(&report), Vec::<String>::new());
+    let tcp = report["statistics"]["tcp"].as_array().unwrap();
+    assert_eq!(tcp.len(), 1, "{tcp:#?}");
+}

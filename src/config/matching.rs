@@ -11,6 +11,7 @@ use serde::Serialize;
 
 use super::address::{is_limited_broadcast, is_special};
 use super::answer_cache::AnswerCache;
+use super::groups::Groups;
 use super::{NatRule, Topology};
 use crate::int_hash::IntHashBuilder;
 use crate::source::TraceId;
@@ -128,6 +129,9 @@ pub struct Matcher<'t> {
     pub topology: &'t Topology,
     /// Host index of each trace.
     host_of_trace: Vec<usize>,
+    /// Machine of each trace: the lowest index among the hosts that share a declared address
+    /// with its host, directly or through others.
+    machine_of_trace: Vec<usize>,
     /// Address → hosts that own it (an `ip` line, or the private side of one of its NATs).
     owners: AddrMap<Vec<usize>>,
     /// NAT public address → (host, rule index in that host's `nats`).
@@ -139,6 +143,20 @@ pub struct Matcher<'t> {
     /// Answers of [`Matcher::is_outside`] and [`Matcher::is_unobserved`] already given.
     outside: AnswerCache,
     unobserved: AnswerCache,
+}
+
+/// The machine of each host: hosts that declare a common address (`ip` lines, not the private
+/// sides of NAT rules) are one machine, named by the lowest host index among them.
+fn machines(topology: &Topology) -> Vec<usize> {
+    let mut machines = Groups::new(topology.hosts.len());
+    let mut first_owner: AddrMap<usize> = AddrMap::default();
+    for (h, host) in topology.hosts.iter().enumerate() {
+        for ip in &host.ips {
+            let owner = *first_owner.entry(ip.to_canonical()).or_insert(h);
+            machines.join(owner, h);
+        }
+    }
+    machines.roots()
 }
 
 impl<'t> Matcher<'t> {
@@ -167,9 +185,15 @@ impl<'t> Matcher<'t> {
                 .or_default()
                 .push(endpoint.port);
         }
+        let machine_of_host = machines(topology);
         Matcher {
             topology,
             host_of_trace: topology.traces.iter().map(|t| t.host).collect(),
+            machine_of_trace: topology
+                .traces
+                .iter()
+                .map(|t| machine_of_host.get(t.host).copied().unwrap_or(t.host))
+                .collect(),
             owners,
             publics,
             ignored,
@@ -184,9 +208,13 @@ impl<'t> Matcher<'t> {
         self.host_of_trace.get(trace.0 as usize).copied()
     }
 
-    /// Are both traces on one host?
+    /// Are both traces on one machine: one host, or hosts that declare a common address? An
+    /// address belongs to one machine's interface, so two stanzas naming it (two programs
+    /// recorded on one machine, each with a host name of its own) describe one machine, whose
+    /// loopback and clock they share.
     pub fn same_host(&self, a: TraceId, b: TraceId) -> bool {
-        matches!((self.host_of(a), self.host_of(b)), (Some(x), Some(y)) if x == y)
+        let machine = |t: TraceId| self.machine_of_trace.get(t.0 as usize).copied();
+        matches!((machine(a), machine(b)), (Some(x), Some(y)) if x == y)
     }
 
     /// Can the socket of trace `local_trace`, bound to `local`, be the endpoint that a peer in

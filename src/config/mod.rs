@@ -4,6 +4,7 @@
 mod address;
 mod answer_cache;
 mod file;
+mod groups;
 pub mod infer;
 mod inputs;
 mod load;

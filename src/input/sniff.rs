@@ -140,25 +140,39 @@ fn past_columns(line: &str) -> &str {
             .map_or("", |(_, tail)| tail)
             .trim_start();
     }
-    // Pids (`1234`, `1234<comm>` with -Y), times (`10:00:01.5`, `1795566951.86`, `+0.0001`)
-    // and instruction pointers (`[00007f3c2a1b2c3d]` with -i).
-    while let Some((word, tail)) = rest.split_once(' ') {
+    // Pids (`1234`, `1234<comm>` with -Y), times (`10:00:01.5`, `1795566951.86`, `+0.0001`),
+    // call numbers (`[  59]`, `[????]` with -n) and instruction pointers (`[00007f3c2a1b2c3d]`
+    // with -i).
+    loop {
+        if let Some(after) = bracketed_number_len(rest).and_then(|len| rest.get(len..)) {
+            rest = after.trim_start();
+            continue;
+        }
+        let Some((word, tail)) = rest.split_once(' ') else {
+            break;
+        };
         let word = word.split('<').next().unwrap_or(word);
-        let pointer = word
-            .strip_prefix('[')
-            .and_then(|w| w.strip_suffix(']'))
-            .is_some_and(|hex| !hex.is_empty() && hex.bytes().all(|b| b.is_ascii_hexdigit()));
         let number = word.bytes().any(|b| b.is_ascii_digit())
             && word
                 .bytes()
                 .all(|b| b.is_ascii_digit() || matches!(b, b'.' | b':' | b'+'));
-        let column = pointer || number;
-        if !column {
+        if !number {
             break;
         }
         rest = tail.trim_start();
     }
     rest
+}
+
+/// Length of a bracketed number at the start of `text` (a `-n` call number padded with spaces,
+/// a `-i` instruction pointer in hex, or the question marks strace prints when it has none).
+fn bracketed_number_len(text: &str) -> Option<usize> {
+    let inside = text.strip_prefix('[')?;
+    let close = inside.find(']')?;
+    let number = inside[..close].trim();
+    let known = !number.is_empty()
+        && (number.bytes().all(|b| b.is_ascii_hexdigit()) || number.bytes().all(|b| b == b'?'));
+    known.then_some(close + 2)
 }
 
 /// An identifier (`connect`, `epoll_wait`, `_llseek`) followed by `(`.
@@ -200,6 +214,11 @@ mod tests {
             b"[pid  1234] --- SIGPIPE {si_signo=SIGPIPE} ---\n",
             b"10:00:01.123456 close(3) = 0\n",
             b"[pid 9] 1700000000.500000 [00007f3c2a1b2c3d] close(3) = 0\n",
+            // `-n` with times, as strace 6.1 writes them (`-f -n -ttt`, `-n -r`, `-n -i -ttt`).
+            b"5561  1796624698.396537 [  12] brk(NULL) = 0x562ce82d8000\n",
+            b"0.000000 [  59] execve(\"/usr/bin/python3\", [\"python3\"], 0x7ffe56c0cd98 /* 35 vars */) = 0\n",
+            b"11114 1796624780.121079 [  59] [00007fda2e8abad7] execve(\"/usr/bin/python3\", [\"python3\"], 0x7ffe /* 1 var */) = 0\n",
+            b"7 [????] [????????????????] close(3) = 0\n",
             b"1234<curl> 1795566951.865831 socket(AF_INET, SOCK_STREAM, 0) = 3 <0.000010>\n",
         ] {
             assert_eq!(

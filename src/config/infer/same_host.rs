@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::net::SocketAddr;
 
 use super::facts::TraceFacts;
+use crate::config::groups::Groups;
 
 /// The host of each trace, numbered by its first trace: traces whose programs talked over
 /// loopback (a connect or datagram to a loopback port that another trace accepted or received
@@ -23,36 +24,20 @@ pub fn hosts_by_loopback(facts: &[TraceFacts]) -> Vec<usize> {
             }
         }
     }
-    let mut host: Vec<usize> = (0..facts.len()).collect();
+    let mut hosts = Groups::new(facts.len());
     for (trace, f) in facts.iter().enumerate() {
         for connect in f.connects.iter().filter(|c| is_loopback(c.target)) {
             let servers = served.get(&(connect.target.port(), connect.datagram));
             for &server in servers.into_iter().flatten().filter(|s| **s != trace) {
-                join(&mut host, trace, server);
+                hosts.join(trace, server);
             }
         }
     }
-    (0..facts.len()).map(|t| root(&host, t)).collect()
+    hosts.roots()
 }
 
 fn is_loopback(addr: SocketAddr) -> bool {
     addr.ip().is_loopback()
-}
-
-/// The smallest trace of `t`'s group.
-fn root(host: &[usize], mut t: usize) -> usize {
-    while let Some(&up) = host.get(t).filter(|&&up| up != t) {
-        t = up;
-    }
-    t
-}
-
-fn join(host: &mut [usize], a: usize, b: usize) {
-    let (ra, rb) = (root(host, a), root(host, b));
-    let (keep, merge) = (ra.min(rb), ra.max(rb));
-    if let Some(slot) = host.get_mut(merge) {
-        *slot = keep;
-    }
 }
 
 #[cfg(test)]

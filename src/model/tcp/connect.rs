@@ -476,8 +476,13 @@ impl Model<'_> {
                 self.queue_connection(ev, id, listener, target);
             }
             Completion::Outside => {
+                // `ev` shows the connect completed, and no traced socket listens there: the
+                // peer is a process no trace shows, and the connect is over (not in progress).
+                self.note_connect_timing(ev, id);
                 if let Some(s) = self.sockets.get_mut(&id) {
                     s.external = true;
+                    s.peer = target.or(s.peer);
+                    s.set_connect_target(None);
                 }
                 let own_address = local.unwrap_or_else(|| SocketAddr::from(([0, 0, 0, 0], 0)));
                 if target.is_some_and(|t| self.is_own_host_peer(id.trace, own_address, t)) {
