@@ -45,14 +45,6 @@ const KNOWN_GAPS: &[(&str, &str)] = &[
         "no SYN was lost in this run; the data retransmissions lie in receives whose duration a -ff trace without -T does not give",
     ),
     ("tcp-data-dropped @client", "misses the main issue"),
-    (
-        "firewall-reject-icmp--perl--ncat--plain",
-        "Linux keeps the connect in SYN_SENT after the ICMP port unreachable: select reports it writable, Perl's second connect returns EALREADY and the program gives up without reading SO_ERROR, so no call names the refusal (reported as connect-never-completed)",
-    ),
-    (
-        "firewall-reject-icmp--perl--ncat--plain @client",
-        "Linux keeps the connect in SYN_SENT after the ICMP port unreachable: select reports it writable, Perl's second connect returns EALREADY and the program gives up without reading SO_ERROR, so no call names the refusal (reported as connect-never-completed)",
-    ),
 ];
 
 /// Healthy scenarios that meet their expectation with their config but whose replay still stops

@@ -56,6 +56,33 @@ const ASYNC_CONNECT_ERRNOS: [Errno; 6] = [
     Errno::ENETDOWN,
 ];
 
+/// The error a connect in progress holds when a wait reported its socket and a second connect
+/// still returns EALREADY. Linux answers a SYN with a wait's readiness only once the handshake
+/// ended; had it connected, the second connect would return 0 (then EISCONN), had it failed
+/// hard, the error itself. EALREADY after a report is the third case: an ICMP error answered
+/// the SYN while connect still held the socket (a REJECT rule on the local path answers at
+/// once), so Linux kept it as a soft error (`sk_err_soft`): the socket stays in SYN_SENT,
+/// SO_ERROR returns the error, and connect says EALREADY until the handshake times out.
+/// Reproduced with iptables' default REJECT (ICMP port unreachable): select reports the socket
+/// writable within a millisecond, connect returns EALREADY, SO_ERROR ECONNREFUSED. Programs
+/// that learn a connect's end from a second connect (Perl's IO::Socket::INET with a Timeout)
+/// give up there without reading which error; port unreachable, REJECT's default, is taken.
+const UNREAD_HANDSHAKE_ERROR: Errno = Errno::ECONNREFUSED;
+
+/// A failed connect whose error was inferred (`UNREAD_HANDSHAKE_ERROR`) says so in its detail.
+fn handshake_error_inferred(verdict: Verdict) -> Verdict {
+    match verdict {
+        Verdict::Deviation(mut d) => {
+            d.detail.push_str(
+                " (inferred: a wait reported the socket, yet connect still says EALREADY, so an \
+                 ICMP error answered the handshake; SO_ERROR would have named it)",
+            );
+            Verdict::Deviation(d)
+        }
+        other => other,
+    }
+}
+
 /// An IPv4 view of the target: a v4 address or a v4-mapped v6 one.
 fn is_v4_target(target: SocketAddr) -> bool {
     match target {
@@ -130,7 +157,13 @@ impl Model<'_> {
     ) -> Verdict {
         if let Some(id) = self.outside_connect_in_progress(ev, fd) {
             // A second connect on the socket reports how the first one ended.
-            return self.outside_connect_ended(ev, id, ev.call.outcome.errno);
+            let errno = self.second_connect_errno(id, ev.call.outcome.errno);
+            let ended = self.outside_connect_ended(ev, id, errno);
+            return if errno == ev.call.outcome.errno {
+                ended
+            } else {
+                handshake_error_inferred(ended)
+            };
         }
         let (id, sock) = match self.target(ev, fd) {
             Target::Sock(id, s) => (id, s),
@@ -156,7 +189,12 @@ impl Model<'_> {
         match ev.call.outcome.errno {
             Some(e) if e == Errno::EINPROGRESS || e == Errno::EALREADY || e.is_restart() => {
                 if state == SockState::Connecting {
-                    return Verdict::Accept;
+                    return match self.second_connect_errno(id, Some(e)) {
+                        Some(e) if e == UNREAD_HANDSHAKE_ERROR => {
+                            self.handshake_error_unread(ev, id)
+                        }
+                        _ => Verdict::Accept,
+                    };
                 }
                 // An interrupted blocking connect goes on in the background: not a would-block.
                 self.start_connecting(ev, id, target, e.is_restart())
@@ -233,6 +271,23 @@ impl Model<'_> {
             }
         }
         Verdict::NotModelled
+    }
+
+    /// The connect of `id` ended with an ICMP error the program never read (see
+    /// `UNREAD_HANDSHAKE_ERROR`).
+    fn handshake_error_unread(&mut self, ev: &SocketEvent, id: SockId) -> Verdict {
+        let failed = self.connect_failed(ev, id, UNREAD_HANDSHAKE_ERROR);
+        handshake_error_inferred(failed)
+    }
+
+    /// What a second connect on `id` returning `errno` says of the first: EALREADY after a
+    /// wait reported the socket is the error the handshake holds (`UNREAD_HANDSHAKE_ERROR`).
+    fn second_connect_errno(&self, id: SockId, errno: Option<Errno>) -> Option<Errno> {
+        let reported = self.sockets.get(&id).is_some_and(|s| s.connect_reported());
+        match errno {
+            Some(Errno::EALREADY) if reported => Some(UNREAD_HANDSHAKE_ERROR),
+            other => other,
+        }
     }
 
     /// Whether a connect to `target`, outside the modelled world, failing with `errno` is a

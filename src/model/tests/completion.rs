@@ -346,3 +346,59 @@ fn so_error_zero_in_a_trace_that_hides_its_waits_completes_the_connect() {
         assert_eq!(w.finish().pending_connects.is_empty(), !shown);
     }
 }
+
+/// lab/firewall-reject-icmp--perl--ncat--plain, client.trace:601-603 (Perl's IO::Socket::INET
+/// with a Timeout, behind iptables' REJECT with ICMP port unreachable):
+/// `connect(3, {... htons(7002), inet_addr("10.77.1.10")}, 16) = -1 EINPROGRESS`,
+/// `pselect6(8, NULL, [3], [3], {tv_sec=5, ...}) = 1 (out [3], ...)`,
+/// `connect(3, ...) = -1 EALREADY`. The wait reported the socket, so the handshake ended; the
+/// second connect says it did not connect: an ICMP error the program never read.
+#[test]
+fn ealready_after_a_wait_reported_the_socket_is_the_unread_icmp_error() {
+    let topo = lab_hosts();
+    let mut a = Script::new(0);
+    let l = a.tcp();
+    a.bind(l, "10.77.1.10:7002");
+    let listen = a.listen(l);
+    let mut b = Script::new(1);
+    let c = b.tcp_nonblocking();
+    b.connect(c, "10.77.1.10:7002");
+    b.fails(Errno::EINPROGRESS);
+    b.poll(c, writable(), writable());
+    let second = b.connect(c, "10.77.1.10:7002");
+    b.fails(Errno::EALREADY);
+    let mut w = World::new(&topo, vec![a, b]);
+    w.upto(listen);
+    let verdict = w.upto(second);
+    assert_eq!(
+        failed_connect(&verdict).map(|f| f.0),
+        Some(Errno::ECONNREFUSED)
+    );
+    let Verdict::Deviation(d) = verdict else {
+        unreachable!()
+    };
+    assert!(d.detail.contains("inferred"), "{}", d.detail);
+    assert!(w.finish().pending_connects.is_empty());
+}
+
+/// The same connect before any wait reported the socket is still in progress, and so is one
+/// whose target no trace shows until a wait reports it.
+#[test]
+fn ealready_before_any_report_is_still_in_progress() {
+    let topo = topology(&[&["10.78.1.10"], &["10.78.1.11"]]);
+    let mut a = Script::new(0);
+    let c = a.tcp_nonblocking();
+    a.connect(c, "10.78.1.12:7002");
+    a.fails(Errno::EINPROGRESS);
+    let early = a.connect(c, "10.78.1.12:7002");
+    a.fails(Errno::EALREADY);
+    a.poll(c, writable(), writable());
+    let after_report = a.connect(c, "10.78.1.12:7002");
+    a.fails(Errno::EALREADY);
+    let mut w = World::new(&topo, vec![a, Script::new(1)]);
+    assert_eq!(w.upto(early), Verdict::NotModelled);
+    assert_eq!(
+        failed_connect(&w.upto(after_report)),
+        Some((Errno::ECONNREFUSED, addr("10.78.1.12:7002"), None))
+    );
+}
