@@ -35,7 +35,6 @@ const KNOWN_GAPS: &[(&str, &str)] = &[
         "mtu-black-hole-tcp-sigterm--go--go--record @client",
         "misses the main issue",
     ),
-    ("nonblock-inherited @server", "misses the main issue"),
     (
         "tcp-random-loss--python--socat--ff",
         "no SYN was lost in this run; the data retransmissions lie in receives whose duration a -ff trace without -T does not give",

@@ -38,8 +38,27 @@ impl Model<'_> {
                 ControlFlow::Continue((id, sock.proto, Self::returned_len(ev)))
             }
             Target::Skip(verdict) => {
-                ControlFlow::Break(self.unobserved_peer_error(ev, fd, way).unwrap_or(verdict))
+                let local_fact = self
+                    .unobserved_peer_error(ev, fd, way)
+                    .or_else(|| self.blocked_talking_to_unobserved_peer(ev, fd));
+                ControlFlow::Break(local_fact.unwrap_or(verdict))
             }
+        }
+    }
+
+    /// A transfer with a peer no trace shows that blocked on a socket accepted from a
+    /// nonblocking listener: the blocking is this host's own fact, the peer plays no part.
+    fn blocked_talking_to_unobserved_peer(&self, ev: &SocketEvent, fd: Fd) -> Option<Verdict> {
+        let id = ev.sock(fd)?;
+        let sock = self.sockets.get(&id)?;
+        // Bytes moved, as on a modelled connection: an end of stream ends a wait of its own.
+        let moved = ev.call.outcome.is_success() && Self::returned_len(ev) > 0;
+        if !sock.external || sock.proto != Proto::Tcp || !moved {
+            return None;
+        }
+        match self.blocked_without_inherited_nonblock(ev, id) {
+            deviation @ Verdict::Deviation(_) => Some(deviation),
+            _ => None,
         }
     }
 

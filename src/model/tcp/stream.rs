@@ -182,7 +182,11 @@ impl Model<'_> {
 
     /// A transfer that blocked (per `-T`) on a socket whose O_NONBLOCK a BSD accept would have
     /// passed on from its listener: the call would have returned EAGAIN there.
-    fn blocked_without_inherited_nonblock(&self, ev: &SocketEvent, id: SockId) -> Verdict {
+    pub(in crate::model) fn blocked_without_inherited_nonblock(
+        &self,
+        ev: &SocketEvent,
+        id: SockId,
+    ) -> Verdict {
         let inherited = self
             .sockets
             .get(&id)

@@ -375,3 +375,50 @@ fn econnrefused_on_a_connected_udp_socket_is_a_refusal_by_its_peer() {
         }
     );
 }
+
+/// lab/nonblock-inherited, seen from the server alone (server.trace:97-103): the listener is
+/// made nonblocking with `ioctl(3, FIONBIO, [1])`, `accept4(3, ...)` without SOCK_NONBLOCK, then
+/// `recvfrom(4, "late-request\n", 4096, 0, NULL, NULL) = 13 <1.000304>`. The client is not
+/// traced, yet the blocking is the server's own fact.
+#[test]
+fn blocking_on_a_socket_accepted_from_a_nonblocking_listener_needs_no_peer_trace() {
+    // Host 1, declared without a trace, is the client here.
+    let topo = server_unobserved();
+    let mut a = Script::new(0);
+    let l = a.tcp();
+    a.bind(l, "10.0.0.1:7704");
+    a.listen(l);
+    a.call(
+        Syscall::Ioctl {
+            fd: l,
+            op: crate::parse::IoctlOp::SetNonblock(true),
+        },
+        Outcome::ok(0),
+    );
+    let s = a.accept(l, "10.0.0.2:32826");
+    a.recv(s, b"late-request\n");
+    if let Some(ev) = a.last() {
+        ev.call.duration = Some(1.000_304);
+    }
+    let quick = a.recv(s, b"more");
+    a.recv_eof(s);
+    if let Some(ev) = a.last() {
+        ev.call.duration = Some(2.0);
+    }
+    a.close(s);
+    let mut model = Model::new(&topo);
+    let mut kinds = Vec::new();
+    for ev in a.events() {
+        if let Verdict::Deviation(d) = model.simulate(&ev) {
+            kinds.push((ev.call.loc, d.kind));
+        }
+    }
+    let [(_, kind)] = kinds.as_slice() else {
+        panic!("one deviation, for the blocked receive with bytes: {kinds:?}")
+    };
+    assert_eq!(
+        *kind,
+        DeviationKind::BlockedWithoutInheritedNonblock { blocked_ms: 1000 }
+    );
+    assert!(kinds.iter().all(|(loc, _)| *loc != quick));
+}
