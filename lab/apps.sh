@@ -3,7 +3,7 @@
 # Redis, Mosquitto, iperf3, rsync, dnsmasq, HAProxy with lighttpd and nginx, memcached, unbound, etcd, chrony, telnet, Node.js and Go HTTP
 # services, lighttpd and Apache serving one connection at a time, nginx and Python's http.server
 # over a lossy link, vsftpd, tinyproxy, OpenSSH, BIND 9, MariaDB with a replica, OpenLDAP slapd,
-# Postfix, Squid, tftpd-hpa, Net-SNMP's snmpd, rsyslog), each configured as it normally is, run on network namespaces joined by one
+# Postfix, Squid, tftpd-hpa, Net-SNMP's snmpd, rsyslog, Dovecot), each configured as it normally is, run on network namespaces joined by one
 # bridge, recorded under `netcheck record` or plain `strace -f -tt`, with one real fault injected
 # per scenario. Writes the traces, a netcheck.conf and an expected.json per scenario under
 # tests/fixtures/apps/NAME/, or tests/fixtures/apps-pending/NAME/ when the fault needs a rule
@@ -64,7 +64,7 @@ mosquitto:mosquitto mosquitto_pub:mosquitto-clients iperf3:iperf3 rsync:rsync dn
 /usr/sbin/vsftpd:vsftpd tinyproxy:tinyproxy /usr/sbin/sshd:openssh-server ssh:openssh-client
 named:bind9 mariadbd:mariadb-server mariadb:mariadb-client /usr/sbin/slapd:slapd
 ldapsearch:ldap-utils /usr/lib/postfix/sbin/master:postfix swaks:swaks squid:squid
-/usr/sbin/in.tftpd:tftpd-hpa tftp:tftp-hpa snmpd:snmpd snmpget:snmp rsyslogd:rsyslog logger:bsdutils"
+/usr/sbin/in.tftpd:tftpd-hpa tftp:tftp-hpa snmpd:snmpd snmpget:snmp rsyslogd:rsyslog logger:bsdutils\ndovecot:dovecot-imapd"
 
 need_tools() {
   local missing=() pair cmd pkg created=0
@@ -3416,7 +3416,9 @@ CFG
 
 snmpd_start() { # AGENT_ADDRESS
   snmpd_config "$1"
-  start srv server snmpd -f -Lo -C -c "$WORK/snmpd.conf" -p "$WORK/run/snmpd.pid" -M /nonexistent -m ''
+  # SNMP messages here are under 130 bytes and the agent's start-up reads much of /proc: 64
+  # bytes of each string keep the trace small and the datagrams told apart.
+  LIMIT=64 start srv server snmpd -f -Lo -C -c "$WORK/snmpd.conf" -p "$WORK/run/snmpd.pid" -M /nonexistent -m ''
   wait_listening srv u 161
 }
 
@@ -3492,14 +3494,14 @@ sc_snmp_wrong_port() {
 
 sc_snmp_random_loss() {
   begin snmp-random-loss snmpd record
-  # srv drops 40% of the SNMP requests it receives, at random: snmpwalk's 1 s retries recover.
-  in_ns srv iptables -A INPUT -p udp --dport 161 -m statistic --mode random --probability 0.4 -j DROP
+  # srv drops a quarter of the SNMP requests it receives, at random: snmpwalk's 1 s retries recover.
+  in_ns srv iptables -A INPUT -p udp --dport 161 -m statistic --mode random --probability 0.25 -j DROP
   snmpd_start 10.78.1.10:161
   run c2 client2 snmpwalk -v2c -c public -t 1 -r 4 -On -M /nonexistent -m '' 10.78.1.10 1.3.6.1.2.1.1
   evidence_fw srv INPUT
   stop server TERM
   evidence client2 '1.3.6.1.2.1.1.6.0|Timeout'
-  expect "srv drops 40% of SNMP requests at random (-m statistic): snmpwalk's retries (1 s) recover the lost ones" \
+  expect "srv drops 25% of SNMP requests at random (-m statistic): snmpwalk's retries (1 s) recover the lost ones" \
     fault "udp-loss" "unparsed-lines udp-all-lost"
 }
 
@@ -3591,6 +3593,86 @@ sc_syslog_random_loss() {
     fault "udp-loss" "unparsed-lines udp-all-lost"
 }
 
+# ---- Dovecot (IMAP) ---------------------------------------------------------------------------
+#
+# Dovecot 2.3 (`dovecot -F -c dovecot.conf`: the master in the foreground with its login,
+# authentication and imap processes) serves IMAP on 10.78.1.10:143 for one user from a
+# passwd-file, plaintext login allowed, no TLS. curl's IMAP client logs in and lists the
+# mailboxes (c1) or examines INBOX (c2).
+
+dovecot_config() { # LISTEN
+  local dir=$WORK/dovecot
+  mkdir -p "$dir/run" "$dir/state" "$dir/home/lab"
+  chown -R nobody:nogroup "$dir/home"
+  printf 'lab:{PLAIN}labpass\n' >"$dir/users"
+  cat >"$dir/dovecot.conf" <<CFG
+protocols = imap
+listen = $1
+base_dir = $dir/run
+state_dir = $dir/state
+log_path = /dev/stderr
+ssl = no
+disable_plaintext_auth = no
+auth_mechanisms = plain
+login_trusted_networks =
+passdb {
+  driver = passwd-file
+  args = scheme=PLAIN username_format=%u $dir/users
+}
+userdb {
+  driver = static
+  args = uid=nobody gid=nogroup home=$dir/home/%u
+}
+mail_location = maildir:~/Maildir
+service imap-login {
+  process_min_avail = 0
+}
+CFG
+}
+
+dovecot_start() { # LISTEN
+  dovecot_config "$1"
+  # The master's start-up reads configuration and certificates: 64 bytes of each string suffice.
+  LIMIT=64 start srv server dovecot -F -c "$WORK/dovecot/dovecot.conf"
+  wait_listening srv t 143
+}
+
+imap_list() { # NS HOST [curl options...]
+  local where=$1 host=$2
+  shift 2
+  run "$where" "$host" curl -q -s -S --max-time 5 --user lab:labpass "$@" imap://10.78.1.10/
+}
+
+imap_healthy() {
+  if [ "$FLAGS" = plain ]; then
+    # Attached to the running master, which forks its login, auth and imap processes on demand.
+    dovecot_config 10.78.1.10
+    daemon srv dovecot dovecot -F -c "$WORK/dovecot/dovecot.conf"
+    wait_listening srv t 143
+    attach srv server "$DAEMON_PID"
+  else
+    dovecot_start 10.78.1.10
+  fi
+  imap_list c1 client
+  run c2 client2 curl -q -s -S --max-time 5 --user lab:labpass -X 'EXAMINE INBOX' imap://10.78.1.10/
+  stop server TERM
+  if [ "$FLAGS" = plain ]; then finish dovecot; fi
+  evidence client 'LIST .*INBOX'
+  evidence client2 'FLAGS|EXISTS'
+}
+
+sc_imap_healthy() {
+  begin imap-healthy dovecot record
+  imap_healthy
+  expect "curl logs in to Dovecot over IMAP and lists the mailboxes (c1) and examines INBOX (c2)" healthy "" ""
+}
+
+sc_imap_healthy_plain() {
+  begin imap-healthy-plain dovecot plain
+  imap_healthy
+  expect "curl logs in to Dovecot over IMAP twice; every host recorded with plain strace -f -tt -s 65535, the master attached with -p after its start-up" healthy "" ""
+}
+
 # ---- main -------------------------------------------------------------------------------------
 
 SCENARIOS=(
@@ -3640,6 +3722,7 @@ SCENARIOS=(
   snmp_healthy snmp_healthy_plain snmp_listen_localhost snmp_rejected snmp_wrong_port
   snmp_random_loss
   syslog_healthy syslog_healthy_plain syslog_server_down syslog_dropped syslog_random_loss
+  imap_healthy imap_healthy_plain
 )
 
 if [ "$LIST" = 1 ]; then
