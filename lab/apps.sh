@@ -3,7 +3,7 @@
 # Redis, Mosquitto, iperf3, rsync, dnsmasq, HAProxy with lighttpd and nginx, memcached, unbound, etcd, chrony, telnet, Node.js and Go HTTP
 # services, lighttpd and Apache serving one connection at a time, nginx and Python's http.server
 # over a lossy link, vsftpd, tinyproxy, OpenSSH, BIND 9, MariaDB with a replica, OpenLDAP slapd,
-# Postfix, Squid), each configured as it normally is, run on network namespaces joined by one
+# Postfix, Squid, tftpd-hpa, Net-SNMP's snmpd, rsyslog, Dovecot), each configured as it normally is, run on network namespaces joined by one
 # bridge, recorded under `netcheck record` or plain `strace -f -tt`, with one real fault injected
 # per scenario. Writes the traces, a netcheck.conf and an expected.json per scenario under
 # tests/fixtures/apps/NAME/, or tests/fixtures/apps-pending/NAME/ when the fault needs a rule
@@ -63,7 +63,8 @@ apache2:apache2 wget:wget redis-server:redis-server redis-cli:redis-tools
 mosquitto:mosquitto mosquitto_pub:mosquitto-clients iperf3:iperf3 rsync:rsync dnsmasq:dnsmasq-base
 /usr/sbin/vsftpd:vsftpd tinyproxy:tinyproxy /usr/sbin/sshd:openssh-server ssh:openssh-client
 named:bind9 mariadbd:mariadb-server mariadb:mariadb-client /usr/sbin/slapd:slapd
-ldapsearch:ldap-utils /usr/lib/postfix/sbin/master:postfix swaks:swaks squid:squid"
+ldapsearch:ldap-utils /usr/lib/postfix/sbin/master:postfix swaks:swaks squid:squid
+/usr/sbin/in.tftpd:tftpd-hpa tftp:tftp-hpa snmpd:snmpd snmpget:snmp rsyslogd:rsyslog logger:bsdutils\ndovecot:dovecot-imapd"
 
 need_tools() {
   local missing=() pair cmd pkg created=0
@@ -3296,6 +3297,382 @@ sc_squid_backend_firewalled() {
     fault "connect-never-completed" "unparsed-lines"
 }
 
+# ---- tftpd-hpa (TFTP) -------------------------------------------------------------------------
+#
+# tftpd-hpa (`in.tftpd -L`: standalone, in the foreground) serves a read-only tree on srv:69.
+# Each read request is answered by a forked child from a new socket on an ephemeral port,
+# connected to the client; the client acknowledges every 512-byte block and sends its request
+# again when nothing comes back. Clients: tftp-hpa (c1, unconnected socket, retransmitting every
+# second) and curl's tftp:// (c2).
+
+tftp_config() {
+  mkdir -p "$WORK/tftp"
+  # Three blocks and a short last one: 1600 bytes.
+  head -c 1600 /dev/zero | tr '\0' t >"$WORK/tftp/boot.txt"
+  printf 'mode octet\nrexmt 1\ntimeout %s\nget boot.txt /dev/null\nquit\n' "${1:-6}" >"$WORK/tftp-commands"
+}
+
+tftpd_start() {
+  start srv server in.tftpd -L -v -v -u root -s "$WORK/tftp" -a 10.78.1.10:69
+  wait_listening srv u 69
+}
+
+tftp_get() { # NS HOST [PORT]: tftp-hpa fetches boot.txt (commands on stdin)
+  run "$1" "$2" sh -c "exec tftp -v 10.78.1.10 ${3:-69} <'$WORK/tftp-commands'"
+}
+
+curl_tftp() { # NS HOST
+  run "$1" "$2" curl -q -s -S --max-time 6 -o /dev/null -w '%{size_download}\n' tftp://10.78.1.10/boot.txt
+}
+
+tftp_healthy() {
+  tftp_config
+  tftpd_start
+  tftp_get c1 client
+  curl_tftp c2 client2
+  sleep 0.3
+  stop server TERM
+  evidence client 'Received 1600 bytes'
+  evidence client2 '^1600'
+}
+
+sc_tftp_healthy() {
+  begin tftp-healthy tftpd-hpa record
+  tftp_healthy
+  expect "tftp-hpa (c1) and curl's tftp:// (c2) each fetch a 1600-byte file from tftpd-hpa; a forked child sends the blocks from its own port" healthy "" ""
+}
+
+sc_tftp_healthy_plain() {
+  begin tftp-healthy-plain tftpd-hpa plain
+  tftp_healthy
+  expect "tftp-hpa and curl fetch a file from tftpd-hpa; every host recorded with plain strace -f -tt -s 65535" healthy "" ""
+}
+
+sc_tftp_server_down() {
+  begin tftp-server-down tftpd-hpa record
+  # Nothing listens on port 69: the host is there (declared), its server is not. Its kernel
+  # answers each request with an ICMP port unreachable, which tftp's unconnected socket ignores.
+  declared srv server
+  tftp_config 4
+  tftp_get c1 client
+  evidence client 'Transfer timed out'
+  expect "no TFTP server runs on srv: tftp's read requests are answered by ICMP port unreachable, which its unconnected socket never sees; it retransmits each second and gives up" \
+    fault "no-reply" "unparsed-lines"
+}
+
+sc_tftp_firewalled() {
+  begin tftp-firewalled tftpd-hpa record
+  # srv's firewall drops every datagram to port 69: the requests never reach tftpd.
+  in_ns srv iptables -A INPUT -p udp --dport 69 -j DROP
+  tftp_config 4
+  tftpd_start
+  tftp_get c1 client
+  evidence_fw srv INPUT
+  stop server TERM
+  evidence client 'Transfer timed out'
+  expect "srv's firewall drops TFTP requests (DROP udp 69) while tftpd listens: tftp retransmits its request each second and gives up" \
+    fault "udp-all-lost" "unparsed-lines udp-loss connect-refused"
+}
+
+sc_tftp_random_loss() {
+  begin tftp-random-loss tftpd-hpa record
+  # A third of the UDP datagrams between srv and the clients are dropped at random on arrival
+  # (INPUT: a drop in OUTPUT would fail the sender's call with EPERM, which no lossy link does):
+  # requests, blocks and acknowledgements are retransmitted after the 1 s timeouts.
+  local n
+  for n in srv c1 c2; do
+    in_ns "$n" iptables -A INPUT -p udp -m statistic --mode random --probability 0.3 -j DROP
+  done
+  tftp_config 10
+  LIMIT=64
+  tftpd_start
+  tftp_get c1 client
+  curl_tftp c2 client2
+  sleep 0.3
+  unset LIMIT
+  for n in srv c1 c2; do evidence_fw "$n" INPUT; done
+  stop server TERM
+  evidence client 'Received|timed out'
+  evidence client2 '^[0-9]'
+  expect "30% of the UDP datagrams between srv and the clients are dropped at random (-m statistic on each receiver's INPUT): the TFTP transfers go on by retransmission" \
+    fault "udp-loss" "unparsed-lines"
+}
+
+# ---- snmpd (SNMP) -----------------------------------------------------------------------------
+#
+# Net-SNMP's agent (`snmpd -f -C -c snmpd.conf`: foreground, only the lab's configuration) on
+# udp:10.78.1.10:161 with a read-only community for the lab network. snmpget (c1, two objects)
+# and snmpwalk (c2, the system group) ask with SNMPv2c, one second per try, two retries.
+
+snmpd_config() { # AGENT_ADDRESS
+  cat >"$WORK/snmpd.conf" <<CFG
+agentAddress udp:$1
+rocommunity public 10.78.0.0/16
+rocommunity public 127.0.0.1
+sysLocation lab
+sysContact lab@lab.test
+CFG
+}
+
+snmpd_start() { # AGENT_ADDRESS
+  snmpd_config "$1"
+  # SNMP messages here are under 130 bytes and the agent's start-up reads much of /proc: 64
+  # bytes of each string keep the trace small and the datagrams told apart.
+  LIMIT=64 start srv server snmpd -f -Lo -C -c "$WORK/snmpd.conf" -p "$WORK/run/snmpd.pid" -M /nonexistent -m ''
+  wait_listening srv u 161
+}
+
+snmp_get() { # NS HOST [PORT]
+  run "$1" "$2" snmpget -v2c -c public -t 1 -r 2 -On -M /nonexistent -m '' \
+    "10.78.1.10:${3:-161}" 1.3.6.1.2.1.1.5.0 1.3.6.1.2.1.1.6.0
+}
+
+snmp_healthy() {
+  if [ "$FLAGS" = plain ]; then
+    # Attached after start-up, as to a running agent: its start-up reads much of /proc.
+    snmpd_config 10.78.1.10:161
+    daemon srv snmpd snmpd -f -Lo -C -c "$WORK/snmpd.conf" -p "$WORK/run/snmpd.pid" -M /nonexistent -m ''
+    wait_listening srv u 161
+    attach srv server "$DAEMON_PID"
+  else
+    snmpd_start 10.78.1.10:161
+  fi
+  snmp_get c1 client
+  run c2 client2 snmpwalk -v2c -c public -t 1 -r 2 -On -M /nonexistent -m '' 10.78.1.10 1.3.6.1.2.1.1
+  stop server TERM
+  if [ "$FLAGS" = plain ]; then finish snmpd; fi
+  evidence client 'STRING: "lab"'
+  evidence client2 '1.3.6.1.2.1.1.6.0'
+}
+
+sc_snmp_healthy() {
+  begin snmp-healthy snmpd record
+  snmp_healthy
+  expect "snmpd answers snmpget (two objects, c1) and snmpwalk (the system group, c2) over SNMPv2c" healthy "" ""
+}
+
+sc_snmp_healthy_plain() {
+  begin snmp-healthy-plain snmpd plain
+  snmp_healthy
+  expect "snmpd answers snmpget and snmpwalk; every host recorded with plain strace -f -tt -s 65535, snmpd attached with -p after its start-up" healthy "" ""
+}
+
+sc_snmp_listen_localhost() {
+  begin snmp-listen-localhost snmpd record
+  # agentAddress udp:127.0.0.1:161: the agent is bound to loopback; snmpget asks the lab address.
+  snmpd_start 127.0.0.1:161
+  snmp_get c1 client
+  stop server TERM
+  evidence client 'Timeout'
+  expect "snmpd's agentAddress is udp:127.0.0.1:161: snmpget on c1 asks 10.78.1.10, srv answers with ICMP port unreachable that snmpget's unconnected socket never sees; it times out after two retries" \
+    fault "loopback-bound-external-peer" "unparsed-lines"
+}
+
+sc_snmp_rejected() {
+  begin snmp-rejected snmpd record
+  # srv's firewall rejects SNMP with ICMP port unreachable while snmpd listens.
+  in_ns srv iptables -A INPUT -p udp --dport 161 -j REJECT --reject-with icmp-port-unreachable
+  snmpd_start 10.78.1.10:161
+  snmp_get c1 client
+  evidence_fw srv INPUT
+  stop server TERM
+  evidence client 'Timeout'
+  expect "srv's firewall rejects udp 161 (REJECT, ICMP port unreachable) while snmpd listens: snmpget's requests never arrive and it times out after two retries" \
+    fault "udp-all-lost" "unparsed-lines udp-loss"
+}
+
+sc_snmp_wrong_port() {
+  begin snmp-wrong-port snmpd record
+  # snmpget is pointed at port 1161, where nothing is bound (snmpd is on 161).
+  snmpd_start 10.78.1.10:161
+  snmp_get c1 client 1161
+  stop server TERM
+  evidence client 'Timeout'
+  expect "snmpget asks 10.78.1.10:1161 while snmpd is bound to 161: ICMP port unreachable, unseen by its unconnected socket; it times out" \
+    fault "no-reply" "unparsed-lines"
+}
+
+sc_snmp_random_loss() {
+  begin snmp-random-loss snmpd record
+  # srv drops a quarter of the SNMP requests it receives, at random: snmpwalk's 1 s retries recover.
+  in_ns srv iptables -A INPUT -p udp --dport 161 -m statistic --mode random --probability 0.25 -j DROP
+  snmpd_start 10.78.1.10:161
+  run c2 client2 snmpwalk -v2c -c public -t 1 -r 4 -On -M /nonexistent -m '' 10.78.1.10 1.3.6.1.2.1.1
+  evidence_fw srv INPUT
+  stop server TERM
+  evidence client2 '1.3.6.1.2.1.1.6.0|Timeout'
+  expect "srv drops 25% of SNMP requests at random (-m statistic): snmpwalk's retries (1 s) recover the lost ones" \
+    fault "udp-loss" "unparsed-lines udp-all-lost"
+}
+
+# ---- rsyslog (syslog over UDP) ----------------------------------------------------------------
+#
+# rsyslogd (`-n`: foreground) receives syslog over UDP on 10.78.1.10:514 (imudp) and writes
+# every message to a file. util-linux's logger (`-d`: datagrams) sends each line of a file as
+# one message from a connected UDP socket: nothing ever comes back, so a lost message shows only
+# on the receiving side, and a port with nothing bound shows as ECONNREFUSED on a later send.
+
+rsyslog_config() {
+  mkdir -p "$WORK/rsyslog"
+  cat >"$WORK/rsyslog.conf" <<CFG
+global(workDirectory="$WORK/rsyslog")
+module(load="imudp")
+input(type="imudp" address="10.78.1.10" port="514")
+*.* action(type="omfile" file="$LOGS/$SCENARIO/syslog-received.log")
+CFG
+  seq -f 'lab message %g' "${1:-5}" >"$WORK/syslog-lines.txt"
+}
+
+rsyslog_start() {
+  start srv server rsyslogd -n -f "$WORK/rsyslog.conf" -i "$WORK/run/rsyslogd.pid"
+  wait_listening srv u 514
+}
+
+logger_send() { # NS HOST
+  run "$1" "$2" logger -n 10.78.1.10 -P 514 -d -t lab -f "$WORK/syslog-lines.txt"
+}
+
+syslog_healthy() {
+  rsyslog_config 5
+  rsyslog_start
+  logger_send c1 client
+  run c2 client2 logger -n 10.78.1.10 -P 514 -d -t lab2 'one message from c2'
+  sleep 0.5
+  stop server TERM
+  evidence syslog-received 'lab message 5'
+}
+
+sc_syslog_healthy() {
+  begin syslog-healthy rsyslog record
+  syslog_healthy
+  expect "logger sends five messages (c1) and one (c2) to rsyslogd over UDP 514; rsyslogd writes each to its file" healthy "" ""
+}
+
+sc_syslog_healthy_plain() {
+  begin syslog-healthy-plain rsyslog plain
+  syslog_healthy
+  expect "logger sends syslog messages to rsyslogd over UDP; every host recorded with plain strace -f -tt -s 65535" healthy "" ""
+}
+
+sc_syslog_server_down() {
+  begin syslog-server-down rsyslog record
+  # Nothing is bound to port 514 on srv (declared): the first message draws an ICMP port
+  # unreachable, which the connected socket reports on the next send as ECONNREFUSED.
+  declared srv server
+  rsyslog_config 5
+  logger_send c1 client
+  expect "no syslog receiver on srv: logger's first datagram draws an ICMP port unreachable and its connected socket's next send fails with ECONNREFUSED" \
+    fault "connect-refused" "unparsed-lines"
+}
+
+sc_syslog_dropped() {
+  begin syslog-dropped rsyslog record
+  # srv's firewall drops syslog (udp 514) while rsyslogd listens: logger cannot tell.
+  in_ns srv iptables -A INPUT -p udp --dport 514 -j DROP
+  rsyslog_config 5
+  rsyslog_start
+  logger_send c1 client
+  sleep 0.5
+  evidence_fw srv INPUT
+  stop server TERM
+  expect "srv's firewall drops udp 514 while rsyslogd listens: logger's five messages leave without error and never arrive" \
+    fault "udp-all-lost" "unparsed-lines udp-loss"
+}
+
+sc_syslog_random_loss() {
+  begin syslog-random-loss rsyslog record
+  # srv drops 30% of syslog datagrams at random; syslog over UDP never retransmits.
+  in_ns srv iptables -A INPUT -p udp --dport 514 -m statistic --mode random --probability 0.3 -j DROP
+  rsyslog_config 40
+  rsyslog_start
+  logger_send c1 client
+  sleep 0.5
+  evidence_fw srv INPUT
+  stop server TERM
+  expect "srv drops 30% of udp 514 at random (-m statistic): logger's 40 messages leave without error, about a third never arrive" \
+    fault "udp-loss" "unparsed-lines udp-all-lost"
+}
+
+# ---- Dovecot (IMAP) ---------------------------------------------------------------------------
+#
+# Dovecot 2.3 (`dovecot -F -c dovecot.conf`: the master in the foreground with its login,
+# authentication and imap processes) serves IMAP on 10.78.1.10:143 for one user from a
+# passwd-file, plaintext login allowed, no TLS. curl's IMAP client logs in and lists the
+# mailboxes (c1) or examines INBOX (c2).
+
+dovecot_config() { # LISTEN
+  local dir=$WORK/dovecot
+  mkdir -p "$dir/run" "$dir/state" "$dir/home/lab"
+  chown -R nobody:nogroup "$dir/home"
+  printf 'lab:{PLAIN}labpass\n' >"$dir/users"
+  cat >"$dir/dovecot.conf" <<CFG
+protocols = imap
+listen = $1
+base_dir = $dir/run
+state_dir = $dir/state
+log_path = /dev/stderr
+ssl = no
+disable_plaintext_auth = no
+auth_mechanisms = plain
+login_trusted_networks =
+passdb {
+  driver = passwd-file
+  args = scheme=PLAIN username_format=%u $dir/users
+}
+userdb {
+  driver = static
+  args = uid=nobody gid=nogroup home=$dir/home/%u
+}
+mail_location = maildir:~/Maildir
+service imap-login {
+  process_min_avail = 0
+}
+CFG
+}
+
+dovecot_start() { # LISTEN
+  dovecot_config "$1"
+  # The master's start-up reads configuration and certificates: 64 bytes of each string suffice.
+  LIMIT=64 start srv server dovecot -F -c "$WORK/dovecot/dovecot.conf"
+  wait_listening srv t 143
+}
+
+imap_list() { # NS HOST [curl options...]
+  local where=$1 host=$2
+  shift 2
+  run "$where" "$host" curl -q -s -S --max-time 5 --user lab:labpass "$@" imap://10.78.1.10/
+}
+
+imap_healthy() {
+  if [ "$FLAGS" = plain ]; then
+    # Attached to the running master, which forks its login, auth and imap processes on demand.
+    dovecot_config 10.78.1.10
+    daemon srv dovecot dovecot -F -c "$WORK/dovecot/dovecot.conf"
+    wait_listening srv t 143
+    attach srv server "$DAEMON_PID"
+  else
+    dovecot_start 10.78.1.10
+  fi
+  imap_list c1 client
+  run c2 client2 curl -q -s -S --max-time 5 --user lab:labpass -X 'EXAMINE INBOX' imap://10.78.1.10/
+  stop server TERM
+  if [ "$FLAGS" = plain ]; then finish dovecot; fi
+  evidence client 'LIST .*INBOX'
+  evidence client2 'FLAGS|EXISTS'
+}
+
+sc_imap_healthy() {
+  begin imap-healthy dovecot record
+  imap_healthy
+  expect "curl logs in to Dovecot over IMAP and lists the mailboxes (c1) and examines INBOX (c2)" healthy "" ""
+}
+
+sc_imap_healthy_plain() {
+  begin imap-healthy-plain dovecot plain
+  imap_healthy
+  expect "curl logs in to Dovecot over IMAP twice; every host recorded with plain strace -f -tt -s 65535, the master attached with -p after its start-up" healthy "" ""
+}
+
 # ---- main -------------------------------------------------------------------------------------
 
 SCENARIOS=(
@@ -3341,6 +3718,11 @@ SCENARIOS=(
   ldap_healthy ldap_healthy_plain ldap_firewalled ldap_wrong_port
   smtp_healthy smtp_healthy_plain smtp_rejected smtp_dropped
   squid_healthy squid_healthy_plain squid_backend_down squid_backend_firewalled
+  tftp_healthy tftp_healthy_plain tftp_server_down tftp_firewalled tftp_random_loss
+  snmp_healthy snmp_healthy_plain snmp_listen_localhost snmp_rejected snmp_wrong_port
+  snmp_random_loss
+  syslog_healthy syslog_healthy_plain syslog_server_down syslog_dropped syslog_random_loss
+  imap_healthy imap_healthy_plain
 )
 
 if [ "$LIST" = 1 ]; then

@@ -187,6 +187,18 @@ ROUND_TRIP_CLIENT = invisible("timing a round trip needs the peer's handling tim
                               "peer's own trace")
 ROUND_TRIP_SERVICE = ROUND_TRIP_CLIENT
 
+# UDP request and answer with retransmissions over a lossy path: each side alone sees requests
+# sent again (or received twice) and answered; which datagrams the network dropped only both
+# traces together show.
+UDP_RETRIES_CLIENT = invisible("the client sees some requests sent again before an answer "
+                               "comes; whether the request or the answer was lost, or the "
+                               "server was slow, only the server's trace shows")
+UDP_RETRIES_SERVER = invisible("the server answers every request it receives, some of them "
+                               "twice; that others never reached it, or its answers were lost, "
+                               "only the client's trace shows")
+SYSLOG_SENDER = invisible("the sender's datagrams leave without error and nothing is meant to "
+                          "come back; that they never arrived only the receiver shows")
+
 # Application scenarios: scenario -> {host: expectation}; hosts not named are healthy.
 APPS = {
     "dns-mtu-black-hole": {
@@ -391,6 +403,22 @@ APPS = {
         "backend": invisible("the backend never sees the proxy's packets; that its connect goes "
                              "unanswered only the proxy shows"),
         "client": HEALTHY,
+    },
+    # UDP daemons. A request dropped on the way, refused by ICMP (which an unconnected socket
+    # never sees) or sent to a port nothing is bound to looks the same to the client: no answer.
+    "tftp-firewalled": {"client": ["no-reply"]},
+    "tftp-random-loss": {"client": UDP_RETRIES_CLIENT, "client2": UDP_RETRIES_CLIENT,
+                         "server": UDP_RETRIES_SERVER},
+    "snmp-listen-localhost": {"client": ["no-reply", "loopback-bound-external-peer"]},
+    "snmp-rejected": {"client": ["no-reply"]},
+    "snmp-wrong-port": {"client": ["no-reply"]},
+    "snmp-random-loss": {"client2": UDP_RETRIES_CLIENT, "server": UDP_RETRIES_SERVER},
+    # Syslog over UDP is one way: the sender expects nothing back.
+    "syslog-dropped": {"client": SYSLOG_SENDER},
+    "syslog-random-loss": {
+        "client": SYSLOG_SENDER,
+        "server": invisible("the receiver gets some of the messages; how many were sent only "
+                            "the sender shows"),
     },
 }
 

@@ -418,6 +418,7 @@ impl<I: EventSource> Folder<I> {
             user: call.pid,
         };
         self.tables.insert(table, fd, slot);
+        self.tables.share_with_root(table, fd);
         self.stats.unknown_fd_calls += 1;
         self.stats.adopted_sockets += 1;
         let id = self.id(n);

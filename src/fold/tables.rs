@@ -352,6 +352,34 @@ impl Tables {
         self.insert_handle(table, fd, handle, slot.cloexec)
     }
 
+    /// A socket adopted at `fd` of `table` (opened before tracing began) was inherited through
+    /// the forks that made this process from the trace's first process, which then holds it
+    /// too, unless the trace shows that process using `fd` otherwise: its later children inherit
+    /// the same socket. Dovecot's master, attached after its start, forks an imap-login
+    /// process per client wave, each accepting on the listener the master opened
+    /// (`apps/imap-healthy-plain`).
+    pub fn share_with_root(&mut self, table: TableId, fd: Fd) {
+        let Some(root) = self
+            .root_pid
+            .and_then(|pid| self.table_of_pid.get(&pid).copied())
+        else {
+            return;
+        };
+        if root == table {
+            return;
+        }
+        let Some(entry) = self.tables.get(table).and_then(|t| t.fds.get(&fd)).cloned() else {
+            return;
+        };
+        let Some(root_table) = self.tables.get_mut(root) else {
+            return;
+        };
+        let used = root_table.touched.as_ref().is_some_and(|t| t.contains(fd));
+        if !used && !root_table.fds.contains_key(&fd) {
+            root_table.fds.insert(fd, entry);
+        }
+    }
+
     /// `new_fd` becomes a duplicate of `old_fd` (dup, dup2, F_DUPFD): both share the socket's
     /// handle. Returns the socket `old_fd` names (none when it names no socket) and the socket
     /// whose last descriptor `new_fd` replaced, if any.

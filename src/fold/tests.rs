@@ -743,3 +743,30 @@ fn a_wait_a_stop_request_interrupted_waited_while_the_program_was_stopping() {
     let duration = interrupted.call.duration.unwrap_or_default();
     assert!((duration - 3.402769).abs() < 1e-6, "{duration}");
 }
+
+/// Dovecot's master, attached with plain `strace -f -tt -p` after its start-up, forks an
+/// imap-login process for each wave of clients; each accepts on fd 7, the listener the master
+/// opened before tracing began (`apps/imap-healthy-plain`, server.trace:2-2186).
+const FORKED_AFTER_ATTACH: &str = r#"17248 07:32:19.633647 clone(child_stack=NULL, flags=CLONE_CHILD_CLEARTID|CLONE_CHILD_SETTID|SIGCHLD, child_tidptr=0x7f67fc564f10) = 17277
+17277 07:32:19.634729 execve("/usr/lib/dovecot/imap-login", ["dovecot/imap-login"], 0x559403f91f90 /* 21 vars */) = 0
+17277 07:32:19.768127 accept(7, {sa_family=AF_INET, sin_port=htons(39932), sin_addr=inet_addr("10.78.1.21")}, [28 => 16]) = 17
+17248 07:32:20.183732 clone(child_stack=NULL, flags=CLONE_CHILD_CLEARTID|CLONE_CHILD_SETTID|SIGCHLD, child_tidptr=0x7f67fc564f10) = 17291
+17291 07:32:20.186003 execve("/usr/lib/dovecot/imap-login", ["dovecot/imap-login"], 0x559403f92150 /* 21 vars */) = 0
+17291 07:32:20.225696 accept(7, {sa_family=AF_INET, sin_port=htons(43088), sin_addr=inet_addr("10.78.1.22")}, [28 => 16]) = 17
+"#;
+
+#[test]
+fn a_socket_opened_before_tracing_is_the_same_in_every_child_forked_later() {
+    let (events, stats) = fold_text("attached-forks", FORKED_AFTER_ATTACH);
+    let listeners: Vec<Option<SockId>> = events
+        .iter()
+        .filter(|e| e.call.name == SyscallName::Accept && e.synthetic.is_none())
+        .map(|e| e.sock(7))
+        .collect();
+    assert_eq!(listeners.len(), 2);
+    assert_eq!(
+        listeners[0], listeners[1],
+        "one listener, inherited by both children"
+    );
+    assert_eq!(stats.adopted_sockets, 1);
+}

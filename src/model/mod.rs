@@ -223,6 +223,8 @@ impl<'t> Model<'t> {
     /// [`Model::wait_keys`] says what the call waits for.
     pub fn simulate(&mut self, ev: &SocketEvent) -> Verdict {
         self.wait_keys.clear();
+        // Facts the kernel printed with the call hold whenever it is placed.
+        self.learn_decorated_port(ev);
         let verdict = self.dispatch(ev);
         self.account(ev, &verdict);
         verdict
@@ -234,6 +236,7 @@ impl<'t> Model<'t> {
     /// `ConnectionReset`), `Forced` otherwise.
     pub fn force(&mut self, ev: &SocketEvent) -> Verdict {
         self.wait_keys.clear();
+        self.learn_decorated_port(ev);
         let reason = match self.dispatch(ev) {
             Verdict::RetryLater(reason) => reason,
             // Nothing to force any more: the call passes as it is.

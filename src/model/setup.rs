@@ -582,23 +582,62 @@ impl Model<'_> {
             Some(l) => l.port() == 0 || l.ip().is_unspecified(),
         };
         if learn {
-            let conn = sock.conn();
-            let was_indexed = sock.in_bind_index;
-            if let Some(s) = self.sockets.get_mut(&id) {
-                s.local = Some(reported);
-            }
-            if !was_indexed && sock_is_bound_explicitly(self.sockets.get(&id).map(|s| &**s)) {
-                self.set_local(id, reported);
-            }
-            if let Some(c) = conn.and_then(|c| self.conns.get_mut(c)) {
-                if c.record.client == id {
-                    c.record.client_view.0 = Some(reported);
-                } else {
-                    c.record.server_view.0 = Some(reported);
-                }
-            }
+            self.learn_local(id, reported);
         }
         Verdict::Accept
+    }
+
+    /// The socket's own address as the kernel reports it (getsockname, a `-yy` decoration).
+    fn learn_local(&mut self, id: SockId, reported: SocketAddr) {
+        let Some(sock) = self.sockets.get(&id) else {
+            return;
+        };
+        let conn = sock.conn();
+        let was_indexed = sock.in_bind_index;
+        if let Some(s) = self.sockets.get_mut(&id) {
+            s.local = Some(reported);
+        }
+        if !was_indexed && sock_is_bound_explicitly(self.sockets.get(&id).map(|s| &**s)) {
+            self.set_local(id, reported);
+        }
+        if let Some(c) = conn.and_then(|c| self.conns.get_mut(c)) {
+            if c.record.client == id {
+                c.record.client_view.0 = Some(reported);
+            } else {
+                c.record.server_view.0 = Some(reported);
+            }
+        }
+    }
+
+    /// A UDP socket bound to port 0 (or auto-bound) got an ephemeral port that only getsockname
+    /// or strace's `-yy` decoration (`3<UDP:[10.78.1.10:58205]>`) shows. Learning it from the
+    /// decoration keeps datagrams of two such sockets apart by their source port: tftpd-hpa
+    /// answers a retransmitted request from a second child, and the client reads both
+    /// children's blocks on one socket (`apps/tftp-random-loss`). Only an unknown port is
+    /// learnt: an address the model already holds came from the trace's own calls.
+    pub(super) fn learn_decorated_port(&mut self, ev: &SocketEvent) {
+        if !ev.call.outcome.is_success() || ev.synthetic.is_some() {
+            return;
+        }
+        for (fd, id) in ev.socks.iter() {
+            let Some(shown) = ev
+                .call
+                .fd_info
+                .iter()
+                .find(|i| i.fd == *fd && matches!(&*i.kind, "UDP" | "UDPv6"))
+                .and_then(|i| i.local)
+                .filter(|l| l.port() != 0)
+            else {
+                continue;
+            };
+            let unknown = self
+                .sockets
+                .get(id)
+                .is_some_and(|s| s.proto == Proto::Udp && s.local.is_none_or(|l| l.port() == 0));
+            if unknown {
+                self.learn_local(*id, shown);
+            }
+        }
     }
 
     pub(super) fn getpeername(&mut self, ev: &SocketEvent, fd: Fd) -> Verdict {

@@ -270,7 +270,10 @@ impl Model<'_> {
     }
 
     /// A blocking receive that never returned (see [`crate::parse::Outcome::never_returned`]):
-    /// its program waited for data on the socket and got none.
+    /// its program waited for data on the socket and got none. For the request it sent, that
+    /// is a wait in vain as a poll's that never returned is: tftp-hpa waits for each answer in
+    /// recvfrom until its own SIGALRM cuts the call short, then sends the request again
+    /// (`apps/tftp-server-down`).
     pub(super) fn receive_never_returned(&mut self, ev: &SocketEvent, fd: Fd) -> Verdict {
         let Some(id) = ev.sock(fd) else {
             return Verdict::NotModelled;
@@ -278,6 +281,7 @@ impl Model<'_> {
         if !self.sockets.contains_key(&id) {
             return Verdict::NotModelled;
         }
+        self.exchanges_waited_in_vain(&[(id, false)], ev, true);
         self.gave_up_waiting(ev, &[id])
     }
 

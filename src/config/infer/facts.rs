@@ -20,6 +20,10 @@ pub struct ConnectFact {
     pub local: Option<SocketAddr>,
     /// A datagram flow rather than a TCP connection.
     pub datagram: bool,
+    /// The socket's own port when the trace showed it, even bound to the wildcard address
+    /// (`-yy`'s `UDP:[0.0.0.0:59303]`, getsockname): what a server sees as the client's source
+    /// port when no NAT is in between.
+    pub port: Option<u16>,
 }
 
 /// An accepted TCP connection, or the answering side of a datagram flow (a UDP socket's first
@@ -66,6 +70,11 @@ struct Gatherer {
     /// Datagram sockets that have sent or received: only the first exchange tells which side
     /// started the flow (the one that sent first plays the client, the other the server).
     datagram_started: HashSet<Fd>,
+    /// The sources a datagram socket that plays the server has received from: each new one
+    /// answers another client's flow, as each accept of a listener does.
+    datagram_sources: HashMap<Fd, HashSet<SocketAddr>>,
+    /// Each socket's own port, once shown.
+    port: HashMap<Fd, u16>,
 }
 
 impl Gatherer {
@@ -86,6 +95,7 @@ impl Gatherer {
             } if succeeded => {
                 let addr = canonical(*addr);
                 self.bound.insert(*fd, addr);
+                self.note_port(*fd, addr.port());
                 self.note_own(addr.ip());
             }
             Syscall::Connect {
@@ -108,6 +118,7 @@ impl Gatherer {
                     target: canonical(*target),
                     local,
                     datagram: false,
+                    port: self.port.get(fd).copied(),
                 });
                 self.connect_of.insert(*fd, self.facts.connects.len() - 1);
             }
@@ -147,11 +158,16 @@ impl Gatherer {
                 dest: Some(SockAddr::Inet(dest)),
                 ..
             } if succeeded && self.datagram.contains(fd) => self.datagram_sent(call, *fd, *dest),
+            // A source address proves a datagram socket (a TCP receive leaves it empty), also
+            // one the trace never showed created: a daemon strace attached to after its start.
             Syscall::Recv {
                 fd,
                 src: Some(SockAddr::Inet(src)),
                 ..
-            } if succeeded && self.datagram.contains(fd) => self.datagram_received(call, *fd, *src),
+            } if succeeded => {
+                self.datagram.insert(*fd);
+                self.datagram_received(call, *fd, *src);
+            }
             _ => {}
         }
         for info in &call.fd_info {
@@ -174,19 +190,29 @@ impl Gatherer {
             target: canonical(dest),
             local,
             datagram: true,
+            port: self.port.get(&fd).copied(),
         });
         self.connect_of.insert(fd, self.facts.connects.len() - 1);
     }
 
-    /// A datagram socket's first exchange is a receive: it answers a flow, like an accept.
+    /// A datagram socket's first exchange is a receive: it answers a flow, like an accept; so
+    /// does each later datagram from a source it has not heard from (a UDP server serves many
+    /// clients on one socket).
     fn datagram_received(&mut self, call: &Call, fd: Fd, src: SocketAddr) {
-        if !self.datagram_started.insert(fd) {
+        let src = canonical(src);
+        if self.datagram_started.insert(fd) {
+            self.datagram_sources.insert(fd, HashSet::from([src]));
+        } else if !self
+            .datagram_sources
+            .get_mut(&fd)
+            .is_some_and(|sources| sources.insert(src))
+        {
             return;
         }
         self.facts.accepts.push(AcceptFact {
             loc: call.loc,
             local: self.bound.get(&fd).copied(),
-            peer: Some(canonical(src)),
+            peer: Some(src),
             datagram: true,
         });
         self.accept_of.insert(fd, self.facts.accepts.len() - 1);
@@ -210,6 +236,7 @@ impl Gatherer {
 
     fn learn_local(&mut self, fd: Fd, addr: SocketAddr) {
         self.note_own(addr.ip());
+        self.note_port(fd, addr.port());
         if addr.ip().is_unspecified() {
             return;
         }
@@ -243,6 +270,21 @@ impl Gatherer {
         }
     }
 
+    /// The socket's own port (0: none chosen yet), also on the flow it started.
+    fn note_port(&mut self, fd: Fd, port: u16) {
+        if port == 0 {
+            return;
+        }
+        self.port.insert(fd, port);
+        if let Some(fact) = self
+            .connect_of
+            .get(&fd)
+            .and_then(|&i| self.facts.connects.get_mut(i))
+        {
+            fact.port.get_or_insert(port);
+        }
+    }
+
     fn note_own(&mut self, ip: IpAddr) {
         let ip = ip.to_canonical();
         if !is_special(ip) {
@@ -261,6 +303,12 @@ impl Gatherer {
         if self.datagram_started.contains(&old_fd) {
             self.datagram_started.insert(new_fd);
         }
+        if let Some(sources) = self.datagram_sources.get(&old_fd).cloned() {
+            self.datagram_sources.insert(new_fd, sources);
+        }
+        if let Some(port) = self.port.get(&old_fd).copied() {
+            self.port.insert(new_fd, port);
+        }
         if let Some(&i) = self.connect_of.get(&old_fd) {
             self.connect_of.insert(new_fd, i);
         }
@@ -271,6 +319,8 @@ impl Gatherer {
 
     fn forget(&mut self, fd: Fd) {
         self.datagram_started.remove(&fd);
+        self.datagram_sources.remove(&fd);
+        self.port.remove(&fd);
         self.bound.remove(&fd);
         self.datagram.remove(&fd);
         self.connect_of.remove(&fd);

@@ -57,6 +57,7 @@ mod tests {
                 target: target.parse().unwrap(),
                 local: None,
                 datagram: false,
+                port: None,
             }],
             ..TraceFacts::default()
         }

@@ -8,6 +8,7 @@ use std::net::{IpAddr, SocketAddr};
 use super::facts::AcceptFact;
 use super::inference::{extend_evidence, Inference, SeenAddress};
 use super::world::World;
+use crate::source::Loc;
 
 pub fn infer_addresses_seen_by_peers(world: &World, inference: &mut Inference) {
     for (server, server_facts) in world.facts.iter().enumerate() {
@@ -24,8 +25,9 @@ pub fn infer_addresses_seen_by_peers(world: &World, inference: &mut Inference) {
             let Some(first) = accepts.first() else {
                 continue;
             };
-            let mut clients = silent_clients(world, server, first, seen);
-            let (Some((client, connect_loc)), None) = (clients.next(), clients.next()) else {
+            let clients: Vec<(usize, Loc, Option<u16>)> =
+                silent_clients(world, server, first, seen).collect();
+            let Some((client, connect_loc)) = only_client(&clients, &accepts) else {
                 continue;
             };
             let Some(host) = inference.hosts.get_mut(client) else {
@@ -54,14 +56,39 @@ pub fn infer_addresses_seen_by_peers(world: &World, inference: &mut Inference) {
     }
 }
 
-/// Clients (with their first such connect) that connected to the server of `accept` and whose
-/// trace shows no address of `seen`'s IP version.
+/// The one client that can have made the connections (flows) `accepts` saw: the only
+/// candidate, or else the only one whose own port is a source port the server saw (without a
+/// NAT in between, a server sees the client's own port: two UDP clients of one server are told
+/// apart by it when their traces show it, `-yy` or getsockname).
+fn only_client(
+    clients: &[(usize, Loc, Option<u16>)],
+    accepts: &[&AcceptFact],
+) -> Option<(usize, Loc)> {
+    if let [(client, loc, _)] = clients {
+        return Some((*client, *loc));
+    }
+    let seen_port = |port: Option<u16>| {
+        port.is_some_and(|p| {
+            accepts
+                .iter()
+                .any(|a| a.peer.is_some_and(|peer| peer.port() == p))
+        })
+    };
+    let mut by_port = clients.iter().filter(|(_, _, port)| seen_port(*port));
+    match (by_port.next(), by_port.next()) {
+        (Some((client, loc, _)), None) => Some((*client, *loc)),
+        _ => None,
+    }
+}
+
+/// Clients (with their first such connect and its own port) that connected to the server of
+/// `accept` and whose trace shows no address of `seen`'s IP version.
 fn silent_clients<'w>(
     world: &'w World,
     server: usize,
     accept: &'w AcceptFact,
     seen: IpAddr,
-) -> impl Iterator<Item = (usize, crate::source::Loc)> + 'w {
+) -> impl Iterator<Item = (usize, Loc, Option<u16>)> + 'w {
     world
         .facts
         .iter()
@@ -74,6 +101,6 @@ fn silent_clients<'w>(
                 .connects
                 .iter()
                 .find(|c| world.reaches(c, server, accept))
-                .map(|c| (client, c.loc))
+                .map(|c| (client, c.loc, c.port))
         })
 }

@@ -1,8 +1,11 @@
 //! `loopback-bound-external-peer`: A socket bound to loopback talks to a non-loopback address.
 
-use super::{classify_refusal, failed_connect_findings, per_socket_findings, Refusal};
+use super::{
+    claim_lossy_flow, classify_refusal, failed_connect_findings, per_socket_findings,
+    udp_flows_to_loopback_bound, udp_sender, Refusal,
+};
 use crate::diagnose::rule::Rule;
-use crate::diagnose::{Claims, Class, Context, Finding};
+use crate::diagnose::{Claims, Class, Context, Evidence, Finding};
 use crate::model::DeviationKind;
 use crate::parse::Errno;
 
@@ -21,7 +24,9 @@ from, an address outside loopback; a refused connect to a host's external addres
 only traced listener on that host and port is bound to loopback (and the timestamps, where
 present, do not put that listener clearly at another time); and a UDP datagram refused (ICMP
 port unreachable, seen as ECONNREFUSED on a connected socket) at a host's external address
-whose port a traced UDP socket of that host has bound on loopback.
+whose port a traced UDP socket of that host has bound on loopback; and UDP datagrams sent to
+such an address of which none was received (an unconnected sender never sees the ICMP port
+unreachable).
 
 ## Why it matters
 Operating systems disagree: Linux refuses such traffic (EINVAL, or it never arrives), others route
@@ -31,7 +36,8 @@ other hosts anywhere.
 ## Evidence
 The call that used the external peer; the facts give the local and peer addresses.
 
-Precedence: such refusals are not reported as `connect-refused`.
+Precedence: such refusals are not reported as `connect-refused`, nor such datagrams as
+`udp-all-lost`.
 
 ## What to do
 Bind to the host address or the wildcard (0.0.0.0 / ::) when the peer is remote; keep loopback
@@ -40,6 +46,7 @@ binds for purely local services.
 
 fn detect(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
     let mut findings = refused_by_loopback_listener(cx, claims);
+    findings.extend(datagrams_to_loopback_bound(cx, claims));
     findings.extend(per_socket_findings(
         cx,
         claims,
@@ -86,6 +93,34 @@ fn refused_by_loopback_listener(cx: &Context, claims: &mut Claims) -> Vec<Findin
                 .collect()
         },
     )
+}
+
+/// UDP flows of which nothing arrived, sent to a host's external address whose port the
+/// traced service of that host has bound on loopback only: the datagrams found nothing bound.
+fn datagrams_to_loopback_bound(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    for (index, flow, sent, bind) in udp_flows_to_loopback_bound(cx, claims) {
+        claim_lossy_flow(cx, claims, index);
+        findings.push(
+            RULE.finding(
+                format!(
+                    "{} sent {sent} UDP datagram(s) to {} and none was received: the traced \
+                     socket serving that port on that host is bound to loopback",
+                    udp_sender(cx, flow),
+                    flow.receiver_addr
+                ),
+                "bind the server to the host's address (or 0.0.0.0 / ::) when clients are on \
+                 other hosts",
+            )
+            .with_evidence([Evidence::new(flow.first_send, "first datagram of the flow")])
+            .with_fact(format!(
+                "{} is bound to {} only",
+                cx.sock(bind.sock),
+                bind.local
+            )),
+        );
+    }
+    findings
 }
 
 #[cfg(test)]

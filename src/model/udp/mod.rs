@@ -128,6 +128,21 @@ impl Flows {
         &self.flows[id]
     }
 
+    /// The sender of `id` as its receiver saw it: where the flow's own record of its sender
+    /// lacks the address (a socket bound to the wildcard address, its port shown by `-yy` or
+    /// getsockname), the source the receiver saw completes it. Only what the flow shows
+    /// changes: the socket keeps its wildcard binding.
+    pub fn note_sender_seen_as(&mut self, id: FlowId, seen_as: SocketAddr) {
+        let Some(flow) = self.flows.get_mut(id) else {
+            return;
+        };
+        if let Some(known) = flow.sender_addr {
+            if known.ip().is_unspecified() && known.port() == seen_as.port() {
+                flow.sender_addr = Some(seen_as);
+            }
+        }
+    }
+
     /// Records one datagram sent; returns its flow and whether the flow is new.
     pub fn send(
         &mut self,

@@ -505,6 +505,7 @@ impl Model<'_> {
         let Some(seen_as) = seen_as else {
             return;
         };
+        self.flows.note_sender_seen_as(flow, seen_as);
         let sender = self.flows.get(flow).sender;
         if let Some(sock) = self.sockets.get_mut(&sender) {
             if sock.local.is_none_or(|l| l.port() == 0) {

@@ -126,12 +126,22 @@ fn replayed_listener(cx: &Context, failure: &FailedConnect) -> Option<SockId> {
 /// taken it listens on loopback only. (Which socket was bound when is not judged: UDP refusals
 /// carry no span, and a service bound to loopback refuses every external datagram.)
 fn loopback_udp_bind<'a>(cx: &Context<'a>, failure: &FailedConnect) -> Option<&'a LoopbackUdpBind> {
-    let target = failure.target;
+    loopback_udp_bind_at(cx, failure.target, failure.deviation.loc.trace)
+}
+
+/// A UDP socket bound to loopback on the host and port of `target`, a non-loopback address
+/// that trace `client` sent to: Linux delivers a datagram to a socket bound to 127.0.0.1 only
+/// when it is addressed to 127.0.0.1, so one sent to the host's external address finds nothing
+/// bound there.
+pub(crate) fn loopback_udp_bind_at<'a>(
+    cx: &Context<'a>,
+    target: SocketAddr,
+    client: TraceId,
+) -> Option<&'a LoopbackUdpBind> {
     if target.ip().is_loopback() {
         return None;
     }
     let matcher = cx.matcher();
-    let client = failure.deviation.loc.trace;
     cx.outcome.loopback_udp_binds.iter().find(|b| {
         let wildcard = SocketAddr::new(unspecified_like(b.local.ip()), b.local.port());
         b.local.port() == target.port()

@@ -5,9 +5,11 @@ use std::net::SocketAddr;
 
 use crate::diagnose::claims::Claims;
 use crate::diagnose::context::Context;
-use crate::model::{DeviationKind, UdpFlow};
+use crate::model::{DeviationKind, LoopbackUdpBind, UdpFlow};
 use crate::parse::Errno;
 use crate::source::SockId;
+
+use super::loopback_udp_bind_at;
 
 /// A UDP flow to a modelled receiver with datagrams lost and no earlier rule explaining it:
 /// `(index, flow, sent, received)`.
@@ -28,6 +30,39 @@ pub(crate) fn lossy_udp_flows<'a>(
             (i, f, sent, received)
         })
         .filter(|(_, _, sent, received)| sent > received)
+        // Nothing arrived where the only traced socket for that port is bound to loopback:
+        // the datagrams found nothing bound, `loopback-bound-external-peer` reports them.
+        .filter(|(_, f, _, received)| {
+            *received > 0 || loopback_udp_bind_at(cx, f.receiver_addr, f.sender.trace).is_none()
+        })
+        .collect()
+}
+
+/// UDP flows (not yet claimed, not refused on a connected socket) of which nothing was
+/// received, sent to a host's external address whose port a traced UDP socket of that host
+/// has bound on loopback only: `(index, flow, datagrams sent, that socket)`. An unconnected
+/// sender never sees the ICMP port unreachable its datagrams draw (snmpget to an snmpd with
+/// `agentAddress udp:127.0.0.1:161`, `apps/snmp-listen-localhost`).
+pub(crate) fn udp_flows_to_loopback_bound<'a>(
+    cx: &Context<'a>,
+    claims: &Claims,
+) -> Vec<(usize, &'a UdpFlow, u64, &'a LoopbackUdpBind)> {
+    let matcher = cx.matcher();
+    let refused = refused_udp_senders(cx);
+    cx.outcome
+        .udp
+        .iter()
+        .enumerate()
+        .filter(|(i, f)| !claims.udp_flow(*i) && !matcher.is_outside(f.receiver_addr))
+        .filter(|(_, f)| !refused.contains(&(f.sender, f.receiver_addr)))
+        .filter_map(|(i, f)| {
+            let (sent, received) = totals(f, |_| true);
+            if sent == 0 || received > 0 {
+                return None;
+            }
+            let bind = loopback_udp_bind_at(cx, f.receiver_addr, f.sender.trace)?;
+            Some((i, f, sent, bind))
+        })
         .collect()
 }
 
