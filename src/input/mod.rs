@@ -96,6 +96,7 @@ pub fn check_trace(path: &Path) -> Result<(), InputError> {
         )),
         Content::Binary => Err(InputError::refused(path, "not strace output (binary data)")),
         Content::Config => Err(InputError::refused(path, "is a config file, not a trace")),
+        Content::CallSummary => Err(InputError::refused(path, sniff::CALL_SUMMARY_REFUSAL)),
         Content::Other { first_line } => Err(InputError::refused(
             path,
             format!("not strace output (first unparsed line: {first_line})"),

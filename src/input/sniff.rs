@@ -9,6 +9,9 @@ pub const HEAD_BYTES: usize = 64 * 1024;
 /// How far the first line may run before the input is judged not to be text lines at all.
 /// strace's longest lines (a `-s 65535` read of a 64 KiB buffer, escaped) stay well below it.
 pub const LONG_LINE_LIMIT: usize = 1024 * 1024;
+/// Why an input holding only a `strace -c` call count table is refused.
+pub const CALL_SUMMARY_REFUSAL: &str =
+    "a call count summary (strace -c) without the calls: record without -c (-C prints both)";
 /// How much of a foreign first line a message quotes.
 const QUOTED_CHARS: usize = 80;
 
@@ -26,6 +29,9 @@ pub enum Content {
     Strace,
     /// No system-call line, and some line starts with a config command.
     Config,
+    /// Only the call count table that `strace -c` prints instead of the calls: nothing in it
+    /// can be replayed.
+    CallSummary,
     /// Text with neither; `first_line` is quoted in the refusal.
     Other { first_line: String },
 }
@@ -107,6 +113,12 @@ pub fn classify(head: &[u8], at_end: bool) -> Content {
         .lines()
         .find(|line| !line.trim().is_empty())
         .unwrap_or_default();
+    // `-c` writes its table, headed so (`-w` and `-S` change the columns, not the header;
+    // `-f -c` with threads may head it "System call usage summary for ..."), and no call.
+    let header = first_line.trim_start();
+    if header.starts_with("% time") || header.starts_with("System call usage summary") {
+        return Content::CallSummary;
+    }
     Content::Other {
         first_line: quoted(first_line),
     }
@@ -116,8 +128,10 @@ pub fn classify(head: &[u8], at_end: bool) -> Content {
 /// or its attach/detach messages, after any pid and timestamp columns.
 pub fn looks_like_strace(line: &str) -> bool {
     let rest = past_columns(line);
+    // A signal note is `--- SIGCHLD {...} ---` or `--- stopped by SIGSTOP ---`; a line of
+    // dashes alone is a rule of the `-c`/`-C` call count table.
     rest.starts_with("+++")
-        || rest.starts_with("---")
+        || rest.starts_with("--- ")
         || rest.starts_with("<...")
         || rest.starts_with("strace: ")
         || (rest.starts_with("Process ")
@@ -243,6 +257,24 @@ mod tests {
                 first_line: "Dec 06 10:00:01 host sshd[12]: Accepted key".into()
             }
         );
+    }
+
+    #[test]
+    fn a_call_count_table_alone_is_told_from_a_trace() {
+        // `strace -f -c -o c.trace redis-cli -h 10.213.7.2 -p 9001 ping` (strace 6.1), cut.
+        let table = b"% time     seconds  usecs/call     calls    errors syscall\n\
+------ ----------- ----------- --------- --------- ------------------\n\
+  0.00    0.000000           0        19           read\n\
+  0.00    0.000000           0         2         1 connect\n\
+------ ----------- ----------- --------- --------- ------------------\n\
+100.00    0.000000           0       274        17 total\n";
+        assert_eq!(content(table), Content::CallSummary);
+        // `-C` prints the same table after the calls: a trace.
+        let mut with_calls = b"20347 connect(3, {sa_family=AF_INET, sin_port=htons(9001), \
+sin_addr=inet_addr(\"10.213.7.2\")}, 16) = 0\n"
+            .to_vec();
+        with_calls.extend_from_slice(table);
+        assert_eq!(content(&with_calls), Content::Strace);
     }
 
     #[test]

@@ -67,6 +67,7 @@ fn make_copy(path: &Path) -> Result<File, String> {
     match head.content {
         Content::Strace | Content::Config | Content::Empty => {}
         Content::Binary => return Err("not strace output (binary data)".into()),
+        Content::CallSummary => return Err(super::sniff::CALL_SUMMARY_REFUSAL.into()),
         Content::Other { first_line } => {
             return Err(format!(
                 "not strace output (first unparsed line: {first_line})"

@@ -383,7 +383,10 @@ impl Model<'_> {
         let Some(peer) = peer.filter(|p| !self.matcher.is_ignored(*p)) else {
             return;
         };
-        let peer_traced = !self.is_outside(peer);
+        // An external socket has no traced socket at its other end, whatever its peer's
+        // address: also a connect to the program's own host that no traced listener took (a
+        // service of that host no trace shows), where the address is a traced host's.
+        let peer_traced = !external && !self.is_outside(peer);
         let outcome = &ev.call.outcome;
         let moved = outcome.is_success()
             && (outcome.value.is_some_and(|v| v > 0)

@@ -5,7 +5,7 @@
 
 use crate::config::Topology;
 use crate::model::{Deviation, DeviationKind, ReplayOutcome};
-use crate::parse::ParseStats;
+use crate::parse::{ParseStats, Successes};
 use crate::source::{Loc, TraceId};
 
 /// Did a filter hide this trace's other calls? Every program reads, writes or closes some
@@ -13,6 +13,13 @@ use crate::source::{Loc, TraceId};
 /// and none of those was filtered, whatever else the filter let through (`%process`).
 pub fn hides_generic_calls(parse: &ParseStats) -> bool {
     parse.calls > 0 && parse.generic_descriptor_calls == 0
+}
+
+/// Did a filter leave out every call that succeeded (`-Z`, `-e status=failed`)? Every program's
+/// first call (`execve`) and its loader's `mmap`s succeed, so a trace with calls and no success
+/// shows only the failures: its sockets' creation, connects, accepts and transfers are not in it.
+pub fn shows_failed_calls_only(parse: &ParseStats) -> bool {
+    parse.successes == Successes::NoneYet
 }
 
 /// The filtered trace whose hidden call sent the bytes of an `UnknownData` deviation: the TCP

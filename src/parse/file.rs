@@ -14,7 +14,9 @@ use super::strings;
 use super::syscall::{Call, Fd, FdInfo, ProcessEvent, SockAddr, Syscall, SyscallName, TraceEvent};
 use super::tokens::Tokens;
 use super::typed::{self, Decorations, EpollCookies, RecentDecorations};
-use super::{ParseStats, SocketOracle, Unparsed, UNPARSED_SAMPLES, UNTRACED_CHILD_SAMPLES};
+use super::{
+    ParseStats, SocketOracle, Successes, Unparsed, UNPARSED_SAMPLES, UNTRACED_CHILD_SAMPLES,
+};
 use crate::int_hash::IntHashBuilder;
 use crate::source::{Loc, TraceClock, TraceId};
 
@@ -442,6 +444,10 @@ impl State {
                 self.process(stats, loc, pid, time, ProcessEvent::Killed { signal });
             }
             Body::Call { name, tail, packed } => {
+                // Read only until the first success, which nearly every trace shows at once.
+                if stats.successes != Successes::Seen {
+                    stats.note_return(returned_success(tail));
+                }
                 let packed = packed.or_else(|| names::pack(name));
                 let Some(known) = self.lookup_packed(name, packed, stats) else {
                     self.clock.pass(stamp);
@@ -499,6 +505,9 @@ impl State {
                 }
             }
             Body::Resumed { name, rest } => {
+                if stats.successes != Successes::Seen {
+                    stats.note_return(returned_success(rest));
+                }
                 // The merged call keeps the time it started at; the time it resumed at gives
                 // its duration when `-T` does not.
                 let resumed_at = self.clock.time(stamp).ok().flatten();
@@ -955,6 +964,15 @@ fn fill_accept_peer_from_decoration(syscall: &mut Syscall, fd_info: &[FdInfo]) {
     }
 }
 
+/// Did the call whose text after its name is `tail` return success? A line that does not
+/// split into arguments and a return value (an unfinished call) did not, as far as it shows.
+fn returned_success(tail: &[u8]) -> bool {
+    frame::split_tail(tail)
+        .ok()
+        .and_then(|parts| outcome::returned(parts.ret).ok())
+        .is_some_and(|returned| returned.outcome.is_success())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1010,6 +1028,27 @@ mod tests {
         }
         assert_eq!(stats.accounted_lines(), stats.lines, "{stats:?}");
         (events, stats)
+    }
+
+    #[test]
+    fn a_trace_of_failed_calls_only_is_told_from_one_with_a_success() {
+        // curl under `strace -f -tt -Z` (strace 6.1): its successful execve, mmaps and socket
+        // are not printed, nor the poll that waited for the connect.
+        let failed_only = "\
+22735 06:53:21.478716 access(\"/etc/ld.so.preload\", R_OK) = -1 ENOENT (No such file or directory)
+22735 06:53:21.493236 ioctl(1, TCGETS, 0x7fffe024a680) = -1 ENOTTY (Inappropriate ioctl for device)
+22735 06:53:21.493699 connect(5, {sa_family=AF_INET, sin_port=htons(9001), sin_addr=inet_addr(\"10.213.7.2\")}, 16) = -1 EINPROGRESS (Operation now in progress)
+22735 06:53:24.497295 +++ exited with 28 +++
+";
+        let (_, stats) = events_of(failed_only);
+        assert_eq!(stats.successes, Successes::NoneYet);
+        // The same lines after the first line of the same run recorded with `-f -tt -T -yy`.
+        let full = format!(
+            "23074 06:53:27.833909 execve(\"/usr/bin/sh\", [\"sh\", \"-c\", \"exec curl -s -m 3 \
+             http://10.213.\"...], 0x7ffe76b991d0 /* 39 vars */) = 0 <0.001027>\n{failed_only}"
+        );
+        let (_, stats) = events_of(&full);
+        assert_eq!(stats.successes, Successes::Seen);
     }
 
     /// The calls named `name` among `events`.

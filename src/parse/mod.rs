@@ -58,7 +58,8 @@ pub mod value;
 pub use error::{OpenError, ParseError, Part};
 pub use oracle::SocketOracle;
 pub use stats::{
-    excerpt, ParseStats, Unparsed, EXCERPT_CHARS, UNPARSED_SAMPLES, UNTRACED_CHILD_SAMPLES,
+    excerpt, ParseStats, Successes, Unparsed, EXCERPT_CHARS, UNPARSED_SAMPLES,
+    UNTRACED_CHILD_SAMPLES,
 };
 pub use syscall::*;
 

@@ -24,6 +24,11 @@ pub struct ParseStats {
     /// some; a trace with calls and none of these was recorded with a filter.
     #[serde(skip)]
     pub generic_descriptor_calls: u64,
+    /// Whether some call line (any call, modelled or not) returned success. Every program's
+    /// first call (its `execve`) does, and the loader's `mmap`s; a trace whose calls all failed
+    /// was recorded with `-Z` or `-e status=failed`, which print failed calls only.
+    #[serde(skip)]
+    pub successes: Successes,
     /// Calls assembled from an `<unfinished ...>` line and its `<... resumed>` line.
     pub merged_unfinished: u64,
     /// Exit, kill and signal lines turned into events.
@@ -57,7 +62,28 @@ pub struct ParseStats {
     pub read_error: Option<String>,
 }
 
+/// What the call lines read so far returned, as far as success goes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Successes {
+    /// No call line read yet (or counters made by hand).
+    #[default]
+    NoCallRead,
+    /// Every call line read so far failed or never returned.
+    NoneYet,
+    /// Some call line returned success.
+    Seen,
+}
+
 impl ParseStats {
+    /// Notes a call line's return; only lines before the first success need to be looked at.
+    pub fn note_return(&mut self, succeeded: bool) {
+        self.successes = if succeeded {
+            Successes::Seen
+        } else {
+            Successes::NoneYet
+        };
+    }
+
     /// Counts one recognised call of `name`.
     pub fn count_call(&mut self, name: SyscallName) {
         self.calls += 1;

@@ -40,12 +40,25 @@ pub struct AcceptFact {
     pub datagram: bool,
 }
 
+/// A TCP socket that listened on a wildcard address: it serves every address of its host of its
+/// family (both families for an IPv6 wildcard without IPV6_V6ONLY), none of which it shows.
+#[derive(Debug, Clone)]
+pub struct WildcardListen {
+    pub loc: Loc,
+    /// The bound wildcard address and port.
+    pub local: SocketAddr,
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct TraceFacts {
     /// The host's own interface addresses (never loopback, unspecified, multicast, broadcast).
     pub own: BTreeSet<IpAddr>,
     pub connects: Vec<ConnectFact>,
     pub accepts: Vec<AcceptFact>,
+    pub wildcard_listens: Vec<WildcardListen>,
+    /// TCP connects that reached an address and port but made no connection: refused (a host
+    /// answered there), timed out, or never returned. Where they went, not who took them.
+    pub failed_connects: Vec<ConnectFact>,
 }
 
 impl TraceFacts {
@@ -121,6 +134,26 @@ impl Gatherer {
                     port: self.port.get(fd).copied(),
                 });
                 self.connect_of.insert(*fd, self.facts.connects.len() - 1);
+            }
+            Syscall::Connect {
+                fd,
+                addr: SockAddr::Inet(target),
+            } if !self.datagram.contains(fd) && reached_no_connection(call) => {
+                self.facts.failed_connects.push(ConnectFact {
+                    loc: call.loc,
+                    target: canonical(*target),
+                    local: None,
+                    datagram: false,
+                    port: None,
+                });
+            }
+            Syscall::Listen { fd, .. } if succeeded => {
+                if let Some(local) = self.bound.get(fd).filter(|a| a.ip().is_unspecified()) {
+                    self.facts.wildcard_listens.push(WildcardListen {
+                        loc: call.loc,
+                        local: *local,
+                    });
+                }
             }
             Syscall::Accept {
                 fd,
@@ -326,6 +359,18 @@ impl Gatherer {
         self.connect_of.remove(&fd);
         self.accept_of.remove(&fd);
     }
+}
+
+/// A connect that failed after its SYN went out to an address where a host may listen:
+/// refused (some host answered with a reset), timed out, or blocked until a signal or the end of
+/// the trace. Unreachable addresses and local errors (EADDRNOTAVAIL, EACCES...) say nothing of a
+/// listener there.
+fn reached_no_connection(call: &Call) -> bool {
+    call.outcome.never_returned()
+        || matches!(
+            call.outcome.errno,
+            Some(Errno::ECONNREFUSED | Errno::ETIMEDOUT | Errno::ERESTARTSYS)
+        )
 }
 
 /// IPv4-mapped IPv6 addresses become IPv4, so that both spellings compare equal.

@@ -6,6 +6,7 @@ mod behind_nat;
 mod facts;
 mod forwarded;
 mod inference;
+mod reached_servers;
 mod same_host;
 mod seen_by_peers;
 mod world;
@@ -25,11 +26,11 @@ where
     I: IntoIterator<Item = C>,
 {
     let facts: Vec<TraceFacts> = traces.into_iter().map(TraceFacts::gather).collect();
-    infer_from_facts(&facts)
+    infer_from_facts(facts)
 }
 
 /// Inference over already gathered facts.
-pub fn infer_from_facts(facts: &[TraceFacts]) -> Inference {
+pub fn infer_from_facts(mut facts: Vec<TraceFacts>) -> Inference {
     let mut inference = Inference {
         hosts: facts
             .iter()
@@ -40,9 +41,10 @@ pub fn infer_from_facts(facts: &[TraceFacts]) -> Inference {
             })
             .collect(),
         ambiguities: Vec::new(),
-        host_of_trace: same_host::hosts_by_loopback(facts),
+        host_of_trace: same_host::hosts_by_loopback(&facts),
     };
-    let world = World::new(facts);
+    reached_servers::infer_addresses_reached_by_clients(&mut facts, &mut inference);
+    let world = World::new(&facts);
     behind_nat::infer_clients_behind_nats(&world, &mut inference);
     forwarded::infer_forwarded_servers(&world, &mut inference);
     seen_by_peers::infer_addresses_seen_by_peers(&world, &mut inference);

@@ -576,3 +576,92 @@ fn a_datagram_flow_never_explains_a_tcp_accept() {
     let inference = infer([a.calls(), b.calls()]);
     assert!(inference.hosts.iter().all(|h| h.nats.is_empty()));
 }
+
+/// The calls of real strace lines, read as a trace file is.
+fn real_calls(trace: u32, lines: &str) -> Vec<Call> {
+    use std::io::Write;
+    let mut file = tempfile::NamedTempFile::new().unwrap();
+    file.write_all(lines.as_bytes()).unwrap();
+    crate::parse::TraceReader::open(file.path(), TraceId(trace))
+        .unwrap()
+        .filter_map(|event| match event {
+            crate::parse::TraceEvent::Call(call) => Some(call),
+            crate::parse::TraceEvent::Process { .. } => None,
+        })
+        .collect()
+}
+
+/// redis-server 7.0 under `strace -f`: one listener per family on the wildcard, an accept from
+/// 10.213.7.1; no -yy, so the trace never shows the server's own address.
+const REDIS_SERVER: &str = "\
+20338 socket(AF_INET, SOCK_STREAM, IPPROTO_TCP) = 6
+20338 bind(6, {sa_family=AF_INET, sin_port=htons(9001), sin_addr=inet_addr(\"0.0.0.0\")}, 16) = 0
+20338 listen(6, 511)                    = 0
+20338 socket(AF_INET6, SOCK_STREAM, IPPROTO_TCP) = 7
+20338 bind(7, {sa_family=AF_INET6, sin6_port=htons(9001), sin6_flowinfo=htonl(0), inet_pton(AF_INET6, \"::\", &sin6_addr), sin6_scope_id=0}, 28) = 0
+20338 listen(7, 511)                    = 0
+20338 accept4(6, {sa_family=AF_INET, sin_port=htons(37266), sin_addr=inet_addr(\"10.213.7.1\")}, [128 => 16], SOCK_CLOEXEC|SOCK_NONBLOCK) = 8
+";
+
+/// redis-cli under `strace -f` on the other host: a nonblocking connect to the server.
+const REDIS_CLIENT: &str = "\
+20347 socket(AF_INET, SOCK_STREAM, IPPROTO_TCP) = 3
+20347 connect(3, {sa_family=AF_INET, sin_port=htons(9001), sin_addr=inet_addr(\"10.213.7.2\")}, 16) = -1 EINPROGRESS (Operation now in progress)
+20347 connect(3, {sa_family=AF_INET, sin_port=htons(9001), sin_addr=inet_addr(\"10.213.7.2\")}, 16) = 0
+";
+
+#[test]
+fn a_server_that_never_shows_its_address_gets_the_one_its_client_reached() {
+    let inference = infer([real_calls(0, REDIS_SERVER), real_calls(1, REDIS_CLIENT)]);
+    assert_eq!(ips(&inference.hosts[0]), ["10.213.7.2"]);
+    let reached = &inference.hosts[0].seen_by_peers[0];
+    assert!(reached.reason.contains("-yy"), "{}", reached.reason);
+    assert_eq!(
+        reached.evidence,
+        [Loc::new(TraceId(1), 2), Loc::new(TraceId(0), 3)]
+    );
+    // Then the client is the one the server saw, as for any silent client.
+    assert_eq!(ips(&inference.hosts[1]), ["10.213.7.1"]);
+    assert!(inference.hosts.iter().all(|h| h.nats.is_empty()));
+}
+
+#[test]
+fn a_connect_that_never_returned_still_names_the_server_it_went_to() {
+    // python3 http.server listening, and wget 1.21 (`strace -f -tt -s 0`), whose blocking
+    // connect a SYN-dropping firewall held until its alarm.
+    let server = "\
+1058  06:59:22.371186 socket(AF_INET, SOCK_STREAM|SOCK_CLOEXEC, IPPROTO_IP) = 3
+1058  06:59:22.371263 bind(3, {sa_family=AF_INET, sin_port=htons(9001), sin_addr=inet_addr(\"0.0.0.0\")}, 16) = 0
+1058  06:59:22.371292 listen(3, 128)    = 0
+";
+    let client = "\
+1081  06:59:21.328455 socket(AF_INET, SOCK_STREAM, IPPROTO_IP) = 3
+1081  06:59:21.328844 connect(3, {sa_family=AF_INET, sin_port=htons(9001), sin_addr=inet_addr(\"10.213.7.2\")}, 16) = ? ERESTARTSYS (To be restarted if SA_RESTART is set)
+";
+    let inference = infer([real_calls(0, server), real_calls(1, client)]);
+    assert_eq!(ips(&inference.hosts[0]), ["10.213.7.2"]);
+    assert!(inference.hosts[1].ips.is_empty());
+}
+
+#[test]
+fn two_servers_on_the_reached_port_leave_the_address_unknown() {
+    let other = REDIS_SERVER.replace("10.213.7.1", "10.213.7.9");
+    let inference = infer([
+        real_calls(0, REDIS_SERVER),
+        real_calls(1, REDIS_CLIENT),
+        real_calls(2, &other),
+    ]);
+    assert!(inference.hosts.iter().all(|h| h.ips.is_empty()));
+}
+
+#[test]
+fn a_server_that_shows_an_address_of_the_family_is_not_given_another() {
+    // The same server seen with -yy: its own address is known, and a connect to another
+    // address is the NAT inferences' business.
+    let decorated = format!(
+        "{REDIS_SERVER}20338 getsockname(8<TCP:[10.213.7.5:9001->10.213.7.1:37266]>, \
+         {{sa_family=AF_INET, sin_port=htons(9001), sin_addr=inet_addr(\"10.213.7.5\")}}, [128 => 16]) = 0\n"
+    );
+    let inference = infer([real_calls(0, &decorated), real_calls(1, REDIS_CLIENT)]);
+    assert_eq!(ips(&inference.hosts[0]), ["10.213.7.5"]);
+}

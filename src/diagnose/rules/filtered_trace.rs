@@ -1,5 +1,6 @@
 //! `filtered-trace`: a trace recorded with a system-call filter (`-e trace=network`) lacks the
 //! writes, reads and descriptor flags of its sockets; what only they would show is not checked.
+//! One recorded with only its failed calls (`-Z`, `-e status=failed`) lacks nearly everything.
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -8,13 +9,13 @@ use super::{deviations, lossy_udp_flows, unexplained_unreceived};
 use crate::diagnose::rule::Rule;
 use crate::diagnose::{Claims, Class, Context, Evidence, Finding};
 use crate::model::DeviationKind;
-use crate::order::filtered::{hidden_sender, hides_generic_calls};
-use crate::source::TraceId;
+use crate::order::filtered::{hidden_sender, hides_generic_calls, shows_failed_calls_only};
+use crate::source::{Loc, TraceId};
 
 pub const RULE: Rule = Rule {
     id: "filtered-trace",
     class: Class::Info,
-    title: "A trace holds only network system calls: some of its sockets' calls are not in it",
+    title: "A trace was recorded with a filter: some of its sockets' calls are not in it",
     explanation: EXPLANATION,
     detect,
 };
@@ -43,6 +44,13 @@ The first call of the trace, and the calls the filter explains.
 ## What to do
 Record without a filter (`netcheck record`, or `strace -f -tt -T -yy -s 256`): the size of a
 full trace is what the checks need.
+
+A trace with calls none of which succeeded was recorded with `-Z` or `-e status=failed`: every
+program's first call (`execve`) and its loader's `mmap`s succeed. Such a trace lacks the
+sockets' creation, their connects, accepts, sends and receives, so nothing it did on the network
+can be checked; it is reported whatever it explains, so that a report with no problem is not
+taken for a healthy run. The failures it shows (a refused connect) are still real, and the rules
+report them.
 
 Precedence: runs before `data-mismatch`, `unexpected-blocking` and `data-unreceived`, and claims
 what it explains.
@@ -122,7 +130,7 @@ fn detect(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
         );
         by_trace.entry(receiver).or_default().push((None, evidence));
     }
-    let mut findings = Vec::new();
+    let mut findings = failed_calls_only(cx);
     for (trace, group) in by_trace {
         let mut finding = RULE
             .finding(
@@ -150,6 +158,31 @@ fn detect(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
     findings
 }
 
+/// One finding per trace that shows only failed calls, evidence its first line.
+fn failed_calls_only(cx: &Context) -> Vec<Finding> {
+    (0u32..)
+        .zip(cx.parse)
+        .filter(|(_, parse)| shows_failed_calls_only(parse))
+        .map(|(index, _)| {
+            let trace = TraceId(index);
+            RULE.finding(
+                format!(
+                    "{} holds only calls that failed (recorded with -Z or -e status=failed): \
+                     the sockets it made, its connects, accepts, sends and receives are not in \
+                     it, so what it did on the network is not checked",
+                    cx.who(trace)
+                ),
+                "record without -Z and -e status= (netcheck record) to check it",
+            )
+            .with_fact(
+                "because: a program's first call (execve) and its loader's mmap calls always \
+                     succeed; a trace without any success shows its failures only",
+            )
+            .with_evidence([Evidence::new(Loc::new(trace, 1), "the trace's first line")])
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::RULE;
@@ -166,6 +199,7 @@ mod tests {
             .map(|filtered| {
                 let mut p = ParseStats {
                     calls: 20,
+                    successes: crate::parse::Successes::Seen,
                     ..ParseStats::default()
                 };
                 if !filtered {
@@ -174,6 +208,18 @@ mod tests {
                 p
             })
             .collect()
+    }
+
+    /// curl (B) under `strace -f -tt -Z` against a server that accepted and never read: the
+    /// trace shows the connect's EINPROGRESS and nothing it did after.
+    #[test]
+    fn a_trace_of_failed_calls_only_is_reported_whatever_it_explains() {
+        let mut stats = parse(false, false);
+        stats[1].successes = crate::parse::Successes::NoneYet;
+        let found = assert_fires_alone(&RULE, two_hosts(), ReplayOutcome::default(), stats);
+        assert_eq!(found.len(), 1);
+        assert!(found[0].summary.contains("-Z"), "{}", found[0].summary);
+        assert_eq!(found[0].evidence[0].loc.line, 1);
     }
 
     /// lab/healthy-http--curl--nginx--network: curl (A) receives nginx's answer, which nginx (B)

@@ -250,3 +250,41 @@ fn a_udp_connect_that_never_sends_makes_no_peer() {
         vec![addr("10.77.1.10:7200")]
     );
 }
+
+/// socat `UDP4-RECVFROM:9001,fork` (strace 6.1, `-f -tt -yy`) peeks one byte of each datagram
+/// with MSG_TRUNC to learn its size, then its child reads it whole:
+/// `recvmsg(5<UDP:[0.0.0.0:9001]>, {msg_name={... sin_port=htons(60190),
+/// sin_addr=inet_addr("10.213.7.1")}, ..., msg_iov=[{iov_base="p", iov_len=1}], ...,
+/// msg_flags=MSG_TRUNC}, MSG_PEEK|MSG_TRUNC) = 6`, then
+/// `recvfrom(5<UDP:[0.0.0.0:9001]>, "ping1\n", 8192, 0, {... sin_port=htons(60190), ...}) = 6`.
+#[test]
+fn a_peek_that_reports_the_full_size_cuts_nothing() {
+    let topo = two_hosts();
+    let mut a = Script::new(0);
+    let r = a.udp();
+    a.bind(r, "0.0.0.0:9001");
+    let peek = MsgFlags {
+        peek: true,
+        trunc: true,
+        ..MsgFlags::default()
+    };
+    let peeked = a.recv_into(r, b"p", 6, 1, peek, Some("10.0.0.2:60190"));
+    let read = a.recv_into(
+        r,
+        b"ping1\n",
+        6,
+        8192,
+        MsgFlags::default(),
+        Some("10.0.0.2:60190"),
+    );
+    let mut b = Script::new(1);
+    let s = b.udp();
+    b.connect(s, "10.0.0.1:9001");
+    let send = b.send(s, b"ping1\n");
+    let mut w = World::new(&topo, vec![a, b]);
+    w.upto(send);
+    assert_eq!(w.upto(peeked), Verdict::Accept);
+    assert_eq!(w.upto(read), Verdict::Accept);
+    let out = w.finish();
+    assert!(out.deviations.is_empty(), "{:#?}", out.deviations);
+}

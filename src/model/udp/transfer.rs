@@ -464,7 +464,11 @@ impl Model<'_> {
                 }
             }
             self.learn_sender_address(flow, d.addr);
-            let problem = match matched {
+            // A peek consumes and cuts nothing, whatever MSG_TRUNC says (socat peeks one byte
+            // with MSG_TRUNC to learn a datagram's size, then reads it whole): the read after
+            // it decides.
+            let cut = match matched {
+                _ if flags.peek => None,
                 Matched::CutToBuffer { len: full } => Some(DeviationKind::DatagramTruncated {
                     len: full,
                     buffer: len,
@@ -473,12 +477,14 @@ impl Model<'_> {
                     len,
                     buffer: buf_len,
                 }),
-                _ if key.len > rcvbuf => Some(DeviationKind::DatagramTooLarge {
-                    len: key.len,
-                    buffer: rcvbuf,
-                }),
                 _ => None,
             };
+            let problem = cut.or_else(|| {
+                (key.len > rcvbuf).then_some(DeviationKind::DatagramTooLarge {
+                    len: key.len,
+                    buffer: rcvbuf,
+                })
+            });
             if let Some(kind) = problem {
                 let related = vec![self.flows.get(flow).first_send];
                 let dev = self.deviation(
