@@ -11,9 +11,9 @@ use crate::source::SockId;
 
 use super::loopback_udp_bind_at;
 
-/// A UDP flow to a modelled receiver with datagrams lost and no earlier rule explaining it:
-/// `(index, flow, sent, received)`.
-pub(crate) fn lossy_udp_flows<'a>(
+/// UDP flows to a modelled receiver that no earlier rule claimed and whose sender was not
+/// refused on a connected socket: `(index, flow, sent, received)`.
+fn unexplained_udp_flows<'a>(
     cx: &Context<'a>,
     claims: &Claims,
 ) -> Vec<(usize, &'a UdpFlow, u64, u64)> {
@@ -29,6 +29,17 @@ pub(crate) fn lossy_udp_flows<'a>(
             let (sent, received) = totals(f, |_| true);
             (i, f, sent, received)
         })
+        .collect()
+}
+
+/// A UDP flow to a modelled receiver with datagrams lost and no earlier rule explaining it:
+/// `(index, flow, sent, received)`.
+pub(crate) fn lossy_udp_flows<'a>(
+    cx: &Context<'a>,
+    claims: &Claims,
+) -> Vec<(usize, &'a UdpFlow, u64, u64)> {
+    unexplained_udp_flows(cx, claims)
+        .into_iter()
         .filter(|(_, _, sent, received)| sent > received)
         // Nothing arrived where the only traced socket for that port is bound to loopback:
         // the datagrams found nothing bound, `loopback-bound-external-peer` reports them.
@@ -47,19 +58,10 @@ pub(crate) fn udp_flows_to_loopback_bound<'a>(
     cx: &Context<'a>,
     claims: &Claims,
 ) -> Vec<(usize, &'a UdpFlow, u64, &'a LoopbackUdpBind)> {
-    let matcher = cx.matcher();
-    let refused = refused_udp_senders(cx);
-    cx.outcome
-        .udp
-        .iter()
-        .enumerate()
-        .filter(|(i, f)| !claims.udp_flow(*i) && !matcher.is_outside(f.receiver_addr))
-        .filter(|(_, f)| !refused.contains(&(f.sender, f.receiver_addr)))
-        .filter_map(|(i, f)| {
-            let (sent, received) = totals(f, |_| true);
-            if sent == 0 || received > 0 {
-                return None;
-            }
+    unexplained_udp_flows(cx, claims)
+        .into_iter()
+        .filter(|(_, _, sent, received)| *sent > 0 && *received == 0)
+        .filter_map(|(i, f, sent, _)| {
             let bind = loopback_udp_bind_at(cx, f.receiver_addr, f.sender.trace)?;
             Some((i, f, sent, bind))
         })
