@@ -3,24 +3,13 @@
 //! redis-server and two redis-cli runs, `strace -ff -tt`, with untraced `redis-cli ping` probes
 //! beside them).
 
-use std::path::PathBuf;
-use std::process::Command;
+mod fixture_cli;
+
+use fixture_cli::{diagnose_in, rules};
 
 #[test]
 fn traces_talking_over_loopback_are_one_host_and_a_healthy_run() {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/loopback");
-    let out = Command::new(env!("CARGO_BIN_EXE_netcheck"))
-        .current_dir(&dir)
-        .args(["diagnose", "--format", "json", "server", "set", "get"])
-        .output()
-        .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let report = diagnose_in("loopback", &["server", "set", "get"], 0);
     let hosts = report["configuration"]["hosts"].as_array().unwrap();
     assert_eq!(hosts.len(), 1, "{hosts:#?}");
     assert_eq!(hosts[0]["traces"].as_array().map(Vec::len), Some(3));
@@ -36,29 +25,7 @@ fn traces_talking_over_loopback_are_one_host_and_a_healthy_run() {
 /// Runs `netcheck diagnose --format json ARGS` in tests/fixtures/one-machine (made by its
 /// record.sh: socat answering one line on loopback, bash's /dev/tcp as a blocking client).
 fn diagnose_one_machine(args: &[&str]) -> serde_json::Value {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/one-machine");
-    let out = Command::new(env!("CARGO_BIN_EXE_netcheck"))
-        .current_dir(&dir)
-        .args(["diagnose", "--format", "json"])
-        .args(args)
-        .output()
-        .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
-}
-
-fn rules(report: &serde_json::Value) -> Vec<String> {
-    report["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["rule"].as_str().unwrap_or_default().to_string())
-        .collect()
+    diagnose_in("one-machine", args, 0)
 }
 
 #[test]

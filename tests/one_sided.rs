@@ -2,35 +2,14 @@
 //! made by its record.sh): a loopback client whose server never answered, and a server whose
 //! trace never shows its own address.
 
-use std::path::PathBuf;
-use std::process::Command;
+mod fixture_cli;
+
+use fixture_cli::{diagnose_in, rules};
 
 /// Runs `netcheck diagnose --format json ARGS` in tests/fixtures/one-sided; the exit status
 /// must be `status`.
 fn diagnose(args: &[&str], status: i32) -> serde_json::Value {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/one-sided");
-    let out = Command::new(env!("CARGO_BIN_EXE_netcheck"))
-        .current_dir(&dir)
-        .args(["diagnose", "--format", "json"])
-        .args(args)
-        .output()
-        .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(status),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
-}
-
-fn rules(report: &serde_json::Value) -> Vec<String> {
-    report["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["rule"].as_str().unwrap_or_default().to_string())
-        .collect()
+    diagnose_in("one-sided", args, status)
 }
 
 #[test]
