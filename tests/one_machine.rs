@@ -68,3 +68,20 @@ fn traces_with_call_numbers_before_each_call_are_read() {
     let tcp = report["statistics"]["tcp"].as_array().unwrap();
     assert_eq!(tcp.len(), 1, "{tcp:#?}");
 }
+
+#[test]
+fn a_trace_printed_as_calls_return_is_read_in_the_order_the_calls_acted() {
+    // Both programs under one `strace -f -tt -z -yy`: each line is printed when its call
+    // returns. The client's read of "pong" is printed before the server's write of it.
+    let report = diagnose_one_machine(&["z/pair.trace"]);
+    assert_eq!(
+        rules(&report),
+        Vec::<String>::new(),
+        "{:#}",
+        report["findings"]
+    );
+    assert_eq!(report["replay"]["blocked_points"], 0);
+    assert_eq!(report["replay"]["deviations"], 0);
+    let tcp = report["statistics"]["tcp"].as_array().unwrap();
+    assert_eq!(tcp.len(), 1, "{tcp:#?}");
+}

@@ -5,6 +5,7 @@ use std::collections::{BTreeSet, HashSet, VecDeque};
 use std::path::PathBuf;
 
 use super::error::{ParseError, Part};
+use super::exit_order::{ExitOrder, WINDOW_LINES};
 use super::frame::{self, Body, Stamp};
 use super::lines::{Line, LineReader};
 use super::merge::{Pending, PendingCalls};
@@ -151,6 +152,11 @@ struct State {
     deferred: Vec<(u64, TraceEvent)>,
     /// The line being handled.
     current_line: u64,
+    /// Whether calls are printed when they return, and each process's last line.
+    exit_order: ExitOrder,
+    /// The line the process of the line being handled printed before it (known once the trace
+    /// is seen to print calls when they return).
+    previous_line_of_pid: Option<u64>,
     /// The `<unfinished ...>` call the line just before started. With `-z` (successful calls
     /// only) strace 6 prints such a call's tail on the next line as bare text, with no pid and
     /// no `<... resumed>`.
@@ -200,6 +206,8 @@ impl FileParser {
                 reserved: BTreeSet::new(),
                 deferred: Vec::new(),
                 current_line: 0,
+                exit_order: ExitOrder::default(),
+                previous_line_of_pid: None,
                 after_unfinished: None,
                 names: CallNames::default(),
                 recent_decorations: RecentDecorations::default(),
@@ -394,6 +402,7 @@ impl State {
                 match after_unfinished {
                     Some(Unfinished::Pending(pid)) => match self.pending.take(pid) {
                         Some(start) => {
+                            self.exit_order.saw_bare_tail();
                             self.reserved.remove(&(start.loc.line, pid));
                             self.resumed(start, text, pid, (loc, None), stats);
                             self.flush_deferred();
@@ -409,12 +418,16 @@ impl State {
             }
         };
         let pid = self.pid_of(frame.pid);
+        self.previous_line_of_pid = self.exit_order.saw_line(pid, line_no);
         let stamp = frame.stamp;
         // The line's time, read only for lines that become events.
         macro_rules! time {
             () => {
                 match self.clock.time(stamp) {
-                    Ok(time) => time,
+                    Ok(time) => {
+                        self.exit_order.saw_time(time);
+                        time
+                    }
                     Err(error) => {
                         self.parse_error(stats, loc, error, text);
                         return None;
@@ -474,6 +487,10 @@ impl State {
                 match parsed {
                     Ok(call) => {
                         stats.count_call(known);
+                        if self.exit_order.printed_at_exit() && acts_at_start(known) {
+                            self.place_at_start(call);
+                            return None;
+                        }
                         return self.hand_on(TraceEvent::Call(call));
                     }
                     // Its arguments were never all printed and cannot be read: a call that never
@@ -511,6 +528,7 @@ impl State {
                 // The merged call keeps the time it started at; the time it resumed at gives
                 // its duration when `-T` does not.
                 let resumed_at = self.clock.time(stamp).ok().flatten();
+                self.exit_order.saw_time(resumed_at);
                 let known = self.lookup(name, stats)?;
                 let Some(start) = self.pending.resume(pid, known) else {
                     let error = ParseError::at(Part::ResumedWithoutStart, text);
@@ -680,7 +698,8 @@ impl State {
     /// at. So a connect that is still blocked in another thread when the accept returns comes
     /// before that accept, as the kernel saw them.
     fn place(&mut self, line: u64, event: TraceEvent) {
-        if self.reserved.is_empty() && self.deferred.is_empty() {
+        let direct = self.reserved.is_empty() && self.deferred.is_empty();
+        if direct && !self.exit_order.printed_at_exit() {
             self.ready.push_back(event);
             return;
         }
@@ -693,6 +712,24 @@ impl State {
         self.flush_deferred();
     }
 
+    /// Puts a call printed whole when it returned, that acted when it started, where it
+    /// started (see [`super::exit_order`]).
+    fn place_at_start(&mut self, call: Call) {
+        if self.pids.resolving {
+            self.emit(TraceEvent::Call(call));
+            return;
+        }
+        let at = ExitOrder::start_index(&self.deferred, &call, self.previous_line_of_pid);
+        let line = self
+            .deferred
+            .get(at)
+            .map_or(call.loc.line, |(line, _)| *line);
+        let event = TraceEvent::Call(call);
+        self.note_child(&event);
+        self.deferred.insert(at, (line, event));
+        self.flush_deferred();
+    }
+
     fn unreserve(&mut self, line: u64, pid: u32) {
         self.reserved.remove(&(line, pid));
         self.flush_deferred();
@@ -700,7 +737,11 @@ impl State {
 
     /// Releases the deferred events that no open reservation precedes.
     fn flush_deferred(&mut self) {
-        let limit = self.reserved.first().map_or(u64::MAX, |(line, _)| *line);
+        let mut limit = self.reserved.first().map_or(u64::MAX, |(line, _)| *line);
+        if self.exit_order.printed_at_exit() && !self.finished {
+            // Held back a while: a call printed later may have acted before them.
+            limit = limit.min(self.current_line.saturating_sub(WINDOW_LINES));
+        }
         let ready = self.deferred.partition_point(|(l, _)| *l < limit);
         for (_, event) in self.deferred.drain(..ready) {
             self.ready.push_back(event);
@@ -720,6 +761,7 @@ impl State {
     /// before it, so queueing it would only move it in and out again. Otherwise it is emitted.
     fn hand_on(&mut self, event: TraceEvent) -> Option<TraceEvent> {
         let direct = !self.pids.resolving
+            && !self.exit_order.printed_at_exit()
             && self.ready.is_empty()
             && self.reserved.is_empty()
             && self.deferred.is_empty();
@@ -1079,6 +1121,71 @@ mod tests {
         let reads = calls_named(&events, SyscallName::Read);
         assert_eq!((reads.len(), reads[0].outcome.value), (1, Some(0)));
         assert_eq!(reads[0].loc.line, 3, "the line it started at");
+    }
+
+    // `strace -f -tt -z -yy` of a Python client and server on one machine: lines are printed
+    // when calls return, each stamped with its start (the accept's stamp goes back: that is
+    // how the trace is known). The server's send of "HELLO" printed after the client's
+    // receive of it, and acted before it.
+    #[test]
+    fn a_send_printed_when_it_returned_goes_before_the_receive_it_woke() {
+        let (events, stats) = events_of(
+            "31093 09:19:43.023686 connect(3<TCP:[1047942]>, {sa_family=AF_INET, sin_port=htons(47123), sin_addr=inet_addr(\"127.0.0.1\")}, 16) = 0\n\
+             31051 09:19:42.727610 accept4(3<TCP:[127.0.0.1:47123]>, {sa_family=AF_INET, sin_port=htons(35844), sin_addr=inet_addr(\"127.0.0.1\")}, [16], SOCK_CLOEXEC) = 4<TCP:[127.0.0.1:47123->127.0.0.1:35844]>\n\
+             31093 09:19:43.026680 sendto(3<TCP:[127.0.0.1:35844->127.0.0.1:47123]>, \"hello\", 5, 0, NULL, 0) = 5\n\
+             31051 09:19:43.028150 getsockname(4<TCP:[127.0.0.1:47123->127.0.0.1:35844]>, {sa_family=AF_INET, sin_port=htons(47123), sin_addr=inet_addr(\"127.0.0.1\")}, [128 => 16]) = 0\n\
+             31051 09:19:43.028252 recvfrom(4<TCP:[127.0.0.1:47123->127.0.0.1:35844]>, \"hello\", 100, 0, NULL, NULL) = 5\n\
+             31093 09:19:43.028230 recvfrom(3<TCP:[127.0.0.1:35844->127.0.0.1:47123]>, \"HELLO\", 100, 0, NULL, NULL) = 5\n\
+             31051 09:19:43.028287 sendto(4<TCP:[127.0.0.1:47123->127.0.0.1:35844]>, \"HELLO\", 5, 0, NULL, 0) = 5\n\
+             31093 09:19:43.028367 write(1</dev/null<char 1:3>>, \"b'HELLO'\", 8) = 8\n\
+             31051 09:19:43.028384 close(4<TCP:[127.0.0.1:47123->127.0.0.1:35844]>) = 0\n\
+             31093 09:19:43.029627 close(3<TCP:[127.0.0.1:35844->127.0.0.1:47123]>) = 0\n",
+        );
+        assert_eq!(stats.unparsed, 0, "{:?}", stats.first_unparsed);
+        let lines: Vec<u64> = events.iter().map(|e| e.loc().line).collect();
+        assert_eq!(lines.len(), 10);
+        let at = |line: u64| lines.iter().position(|l| *l == line);
+        assert!(
+            at(7) < at(6),
+            "the send of HELLO before its receive: {lines:?}"
+        );
+        assert!(
+            at(3) < at(5),
+            "the send of hello before its receive: {lines:?}"
+        );
+        assert!(at(1) < at(3) && at(5) < at(7), "{lines:?}");
+        // The server's close stays after the client's write: that call started before the close
+        // and waits for nothing, so it ended before.
+        assert!(at(8) < at(9), "{lines:?}");
+    }
+
+    // The same calls in an unfiltered trace (`strace -f -tt -T -yy`): stamps never go back, so
+    // each call keeps its place; the client's receive is split around the server's send.
+    #[test]
+    fn an_unfiltered_trace_keeps_its_lines_in_place() {
+        let (events, _) = events_of(
+            "19503 09:07:58.894513 sendto(3<TCP:[127.0.0.1:57246->127.0.0.1:47123]>, \"hello\", 5, 0, NULL, 0) = 5 <0.000103>\n\
+             19458 09:07:58.895989 getsockname(4<TCP:[127.0.0.1:47123->127.0.0.1:57246]>,  <unfinished ...>\n\
+             19503 09:07:58.896011 recvfrom(3<TCP:[127.0.0.1:57246->127.0.0.1:47123]>,  <unfinished ...>\n\
+             19458 09:07:58.896020 <... getsockname resumed>{sa_family=AF_INET, sin_port=htons(47123), sin_addr=inet_addr(\"127.0.0.1\")}, [128 => 16]) = 0 <0.000014>\n\
+             19458 09:07:58.896044 recvfrom(4<TCP:[127.0.0.1:47123->127.0.0.1:57246]>, \"hello\", 100, 0, NULL, NULL) = 5 <0.000005>\n\
+             19458 09:07:58.896070 sendto(4<TCP:[127.0.0.1:47123->127.0.0.1:57246]>, \"HELLO\", 5, 0, NULL, 0 <unfinished ...>\n\
+             19503 09:07:58.896093 <... recvfrom resumed>\"HELLO\", 100, 0, NULL, NULL) = 5 <0.000076>\n\
+             19458 09:07:58.896131 <... sendto resumed>) = 5 <0.000052>\n",
+        );
+        let lines: Vec<u64> = events.iter().map(|e| e.loc().line).collect();
+        assert_eq!(lines, [1, 2, 5, 6, 3]);
+    }
+
+    // `ss -Htln` under `strace -f -tt -z -yy`: its netlink request writes the states it asks for
+    // as shifts, `1<<TCP_CLOSE`, which is no `-y` decoration after the digit.
+    #[test]
+    fn a_bit_shift_after_a_digit_is_no_decoration() {
+        let (events, stats) = events_of(
+            "12164 09:33:12.868179 sendmsg(3<NETLINK:[SOCK_DIAG:12164]>, {msg_name={sa_family=AF_NETLINK, nl_pid=0, nl_groups=00000000}, msg_namelen=12, msg_iov=[{iov_base=[{nlmsg_len=92, nlmsg_type=SOCK_DIAG_BY_FAMILY, nlmsg_flags=NLM_F_REQUEST|NLM_F_DUMP, nlmsg_seq=123456, nlmsg_pid=0}, {sdiag_family=AF_INET, sdiag_protocol=IPPROTO_TCP, idiag_ext=0, idiag_states=1<<TCP_CLOSE|1<<TCP_LISTEN, id={idiag_sport=htons(0), idiag_dport=htons(0), idiag_src=inet_addr(\"0.0.0.0\"), idiag_dst=inet_addr(\"0.0.0.0\"), idiag_if=0, idiag_cookie=[0, 0]}}], iov_len=72}, {iov_base=\"\\x14\\x00\\x01\\x00\", iov_len=4}, {iov_base={nlmsg_len=1314823, nlmsg_type=0 /* NLMSG_??? */, nlmsg_flags=0, nlmsg_seq=7391, nlmsg_pid=0}, iov_len=16}], msg_iovlen=3, msg_controllen=0, msg_flags=0}, 0) = 92\n",
+        );
+        assert_eq!(stats.unparsed, 0, "{:?}", stats.first_unparsed);
+        assert_eq!(calls_named(&events, SyscallName::Sendmsg).len(), 1);
     }
 
     // A line no call was left unfinished before is still unparsed.

@@ -38,6 +38,7 @@
 
 mod address;
 pub mod error;
+mod exit_order;
 pub mod ffset;
 mod file;
 pub mod frame;

@@ -145,7 +145,7 @@ impl Tokens {
                         pos = value::comment_end(text, pos);
                         continue;
                     }
-                    b'<' if pos > 0 && text.get(pos - 1).is_some_and(u8::is_ascii_digit) => {
+                    b'<' if value::opens_decoration(text, pos) => {
                         pos = value::decoration_end(text, pos);
                         continue;
                     }

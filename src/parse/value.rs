@@ -59,6 +59,16 @@ pub(super) fn comment_end(bytes: &[u8], at: usize) -> usize {
     }
 }
 
+/// Does a `-y` decoration open at `at` (a `<` right after a descriptor's digits)? Not when
+/// another `<` follows: strace writes bit sets as shifts (`idiag_states=1<<TCP_CLOSE|1<<TCP_LISTEN`
+/// in a netlink socket-diagnostics request), and no decoration starts with `<`.
+pub fn opens_decoration(bytes: &[u8], at: usize) -> bool {
+    at > 0
+        && bytes.get(at) == Some(&b'<')
+        && bytes.get(at - 1).is_some_and(u8::is_ascii_digit)
+        && bytes.get(at + 1) != Some(&b'<')
+}
+
 /// Index just past a `-y` decoration `<...>` opening at `at` (nested `<>`, `[]` inside).
 pub fn decoration_end(bytes: &[u8], at: usize) -> usize {
     plain_decoration_end(bytes, at).unwrap_or_else(|| any_decoration_end(bytes, at))
@@ -224,7 +234,7 @@ fn scan_top(bytes: &[u8], stop: u8, special: &[bool; 256]) -> Option<usize> {
                 i = comment_end(bytes, i);
                 continue;
             }
-            b'<' if i > 0 && bytes.get(i - 1).is_some_and(u8::is_ascii_digit) => {
+            b'<' if opens_decoration(bytes, i) => {
                 i = decoration_end(bytes, i);
                 continue;
             }
