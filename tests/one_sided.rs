@@ -1,6 +1,6 @@
 //! What one trace alone, or two traces without a config, still tell (tests/fixtures/one-sided,
-//! made by its record.sh): a loopback client whose server never answered, and a server whose
-//! trace never shows its own address.
+//! made by its record.sh and record-gunicorn.sh): a loopback client whose server never answered,
+//! a server whose trace never shows its own address, and a server under packet loss.
 
 mod fixture_cli;
 
@@ -58,5 +58,27 @@ fn a_client_alone_whose_connect_never_completed_says_so_without_a_config() {
         ["connect-never-completed"],
         "{:#}",
         report["findings"]
+    );
+}
+
+#[test]
+fn a_server_that_set_blocking_mode_itself_waits_without_a_portability_trap() {
+    // gunicorn alone, its client declared without a trace, 30% of its incoming packets dropped:
+    // each worker takes the socket it accepted from its nonblocking listener out of
+    // nonblocking mode (`ioctl(FIONBIO, [0])`), and one receive waited 0.2 s for a lost
+    // segment (server.trace line 1409). The mode was the program's choice: no
+    // `nonblock-inherited`, and nothing else to blame from this side.
+    let report = diagnose(&["gunicorn/netcheck.conf"], 0);
+    assert_eq!(
+        rules(&report),
+        Vec::<String>::new(),
+        "{:#}",
+        report["findings"]
+    );
+    assert_eq!(report["replay"]["deviations"], 0);
+    assert!(
+        report["replay"]["ordered_calls"].as_u64().unwrap_or(0) > 100,
+        "{:#}",
+        report["replay"]
     );
 }

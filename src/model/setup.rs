@@ -648,29 +648,31 @@ impl Model<'_> {
     }
 
     pub(super) fn fcntl(&mut self, ev: &SocketEvent, fd: Fd, op: &FcntlOp) -> Verdict {
-        let id = match self.target(ev, fd) {
-            Target::Sock(id, _) => id,
-            Target::Skip(v) => return v,
-        };
         if let (FcntlOp::SetFl { nonblock }, true) = (op, ev.call.outcome.is_success()) {
-            if let Some(s) = self.sockets.get_mut(&id) {
-                s.nonblock = Nonblock::explicit(*nonblock);
-            }
+            self.set_nonblock(ev, fd, *nonblock);
         }
-        Verdict::Accept
+        match self.target(ev, fd) {
+            Target::Sock(..) => Verdict::Accept,
+            Target::Skip(v) => v,
+        }
     }
 
     pub(super) fn ioctl(&mut self, ev: &SocketEvent, fd: Fd, op: &IoctlOp) -> Verdict {
-        let id = match self.target(ev, fd) {
-            Target::Sock(id, _) => id,
-            Target::Skip(v) => return v,
-        };
         if let (IoctlOp::SetNonblock(on), true) = (op, ev.call.outcome.is_success()) {
-            if let Some(s) = self.sockets.get_mut(&id) {
-                s.nonblock = Nonblock::explicit(*on);
-            }
+            self.set_nonblock(ev, fd, *on);
         }
-        Verdict::Accept
+        match self.target(ev, fd) {
+            Target::Sock(..) => Verdict::Accept,
+            Target::Skip(v) => v,
+        }
+    }
+
+    /// The program set the socket's mode itself. Kept for sockets whose peer no trace shows
+    /// too: the mode is this host's own fact, and what a later blocking call means rests on it.
+    fn set_nonblock(&mut self, ev: &SocketEvent, fd: Fd, on: bool) {
+        if let Some(s) = ev.sock(fd).and_then(|id| self.sockets.get_mut(&id)) {
+            s.nonblock = Nonblock::explicit(on);
+        }
     }
 }
 

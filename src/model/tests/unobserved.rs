@@ -2,7 +2,7 @@
 //! unanswered requests, connects that never completed) is kept for the rules.
 
 use super::*;
-use crate::parse::{Outcome, Syscall, WaitFd};
+use crate::parse::{FcntlOp, Outcome, Syscall, WaitFd};
 
 /// Host 0 (10.0.0.1) traced; host 1 (10.0.0.2) declared without a trace.
 fn server_unobserved() -> Topology {
@@ -421,4 +421,48 @@ fn blocking_on_a_socket_accepted_from_a_nonblocking_listener_needs_no_peer_trace
         DeviationKind::BlockedWithoutInheritedNonblock { blocked_ms: 1000 }
     );
     assert!(kinds.iter().all(|(loc, _)| *loc != quick));
+}
+
+/// gunicorn's sync worker seen from the server alone (`strace -f -tt -T -yy`): the listener is
+/// nonblocking, and each accepted socket is put in blocking mode on purpose,
+/// `ioctl(9<TCPv6:[[fd77::2]:8080->[fd77::1]:59354]>, FIONBIO, [0]) = 0`, before
+/// `recvfrom(9<...>, "GET / HTTP/1.1..."..., 8192, 0, NULL, NULL) = 78 <0.200...>` waits for a
+/// request a lost segment delayed. A mode the program set is no inherited one, whoever the peer.
+#[test]
+fn blocking_after_the_program_set_blocking_mode_itself_is_no_inherited_mode() {
+    let topo = server_unobserved();
+    let mut a = Script::new(0);
+    let l = a.tcp();
+    a.bind(l, "10.0.0.1:8080");
+    a.listen(l);
+    a.call(
+        Syscall::Fcntl {
+            fd: l,
+            op: FcntlOp::SetFl { nonblock: true },
+        },
+        Outcome::ok(0),
+    );
+    let s = a.accept(l, "10.0.0.2:59354");
+    a.call(
+        Syscall::Ioctl {
+            fd: s,
+            op: crate::parse::IoctlOp::SetNonblock(false),
+        },
+        Outcome::ok(0),
+    );
+    a.recv(s, b"GET / HTTP/1.1\r\n\r\n");
+    if let Some(ev) = a.last() {
+        ev.call.duration = Some(0.200_5);
+    }
+    a.close(s);
+    let mut model = Model::new(&topo);
+    let deviations: Vec<_> = a
+        .events()
+        .iter()
+        .filter_map(|ev| match model.simulate(ev) {
+            Verdict::Deviation(d) => Some(d.kind),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(deviations, Vec::new());
 }
