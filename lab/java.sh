@@ -308,11 +308,7 @@ s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bi
 c,_=s.accept(); time.sleep(7); c.close()' ;;
   esac
   listening srv t 7600
-  if [ "$cm" = client-nio ]; then
-    start cli client "$fl" "${JAVA[@]}" client-nio $S 7600 1
-  else
-    start cli client "$fl" "${JAVA[@]}" client-url $S 7600 1
-  fi
+  start cli client "$fl" "${JAVA[@]}" "$cm" $S 7600 1
   finish client; finish server
   conf
   expect "the server ($sv) accepts the Java client's connection and never reads it; the client gives up waiting for a reply" \
@@ -382,6 +378,42 @@ except socket.timeout: pass' ;;
     udp-all-lost "unparsed-lines" "no-reply udp-all-lost" healthy
 }
 
+killed_server() { # FLAGS: the echo server is killed (SIGKILL) while its client idles
+  local name=server-killed--jidle--jthread--$1 pid child
+  want "$name" || return 0
+  begin "$name"
+  start srv server "$1" "${JAVA[@]}" server-thread 7110 1
+  listening srv t 7110
+  start cli client "$1" "${JAVA[@]}" client-idle $S 7110 3
+  sleep 2
+  # the recorded JVM: the deepest process under the recorder this script started
+  pid=${PIDS[server]}
+  while child=$(pgrep -P "$pid" | head -1) && [ -n "$child" ]; do pid=$child; done
+  kill -KILL "$pid"
+  finish client; finish server
+  conf
+  expect "the Java echo server is killed (SIGKILL) while its Java client idles on the connection; the kernel closes the server's socket, the client's next line goes into the closed connection and its read gets the end of the stream" \
+    send-after-peer-closed "unparsed-lines" \
+    "invisible: the client sees the server close the connection after its request; that the server was killed first only the server's trace shows" \
+    healthy
+}
+
+random_loss() { # FLAGS: 30% of the packets between the two hosts are dropped by the router
+  local name=tcp-random-loss--jblock--jthread--$1
+  want "$name" || return 0
+  begin "$name"
+  in_ns rt iptables -I FORWARD -m statistic --mode random --probability 0.3 -j DROP
+  start srv server "$1" "${JAVA[@]}" server-thread 7120 6
+  listening srv t 7120
+  start cli client "$1" "${JAVA[@]}" client-many $S 7120 6
+  finish client; finish server
+  in_ns rt iptables -D FORWARD -m statistic --mode random --probability 0.3 -j DROP
+  conf
+  expect "a router drops 30% of the packets between the Java clients and the Java server: connects and round trips wait for retransmissions" \
+    network-stall "unparsed-lines connect-filtered" network-stall \
+    "invisible: the server sees its exchanges arrive late; the retransmissions behind that show in the client's connects"
+}
+
 # ---- main -----------------------------------------------------------------------------------
 
 [ "$(id -u)" = 0 ] || { echo "java-lab: run as root" >&2; exit 2; }
@@ -420,3 +452,15 @@ udp_closed judp record
 udp_closed jchannel record
 udp_all_lost judp judp record
 udp_all_lost judp python record
+refused client-http record
+firewall drop client-http jthread record
+firewall drop client-timeout jthread ttt
+firewall drop client-timeout jthread ff
+reset_unread jblock jreset ff
+reset_unread jblock jreset ttt
+accept_never_reads client-http python record
+healthy_http jhttp jhttpserver ff
+healthy_http jhttp jhttpserver ttt
+healthy_udp judp judp ttt
+killed_server record
+random_loss record

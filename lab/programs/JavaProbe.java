@@ -7,6 +7,7 @@
 //   client-nio HOST PORT N          SocketChannel + Selector (epoll), nonblocking connect
 //   client-http HOST PORT N         java.net.http.HttpClient, N GETs on one connection
 //   client-url HOST PORT N          HttpURLConnection, N GETs (keep-alive)
+//   client-many HOST PORT N         N connections one after another, three lines each
 //   client-idle HOST PORT SECONDS   one line, an idle pause, one more line, graceful close
 //   client-bulk HOST PORT KB        a hello line and its answer, then KB kilobytes, then the
 //                                   reply line
@@ -38,6 +39,9 @@ public class JavaProbe {
                 Socket s = new Socket();
                 s.connect(new InetSocketAddress(a[1], Integer.parseInt(a[2])), 2000);
                 lines(s, Integer.parseInt(a[3]));
+            }
+            case "client-many" -> {
+                for (int i = 0; i < Integer.parseInt(a[3]); i++) lines(new Socket(a[1], Integer.parseInt(a[2])), 3);
             }
             case "client-nio" -> clientNio(a[1], Integer.parseInt(a[2]), Integer.parseInt(a[3]));
             case "client-http" -> {
