@@ -79,10 +79,6 @@ const REPLAY_GAPS: &[(&str, &str)] = &[
         "without a config reports connection-not-accepted, data-mismatch, no-peer-traffic",
     ),
     (
-        "healthy-tcp-requests--python--socat--ff",
-        "the order blocks on socat's readiness wait (reported readable with nothing to read)",
-    ),
-    (
         "healthy-forking--nc--pyfork--ry",
         "without a config reports connection-not-accepted, data-mismatch, no-peer-traffic",
     ),

@@ -70,8 +70,9 @@ pub fn rules_markdown() -> String {
          | `mtu-black-hole` (UDP) | lost sizes start above {} bytes; smaller datagrams lose ≤ \
          {:.0}%, larger ones ≥ {:.0}% and ≥ {} datagrams |\n\
          | `udp-loss` | ≥ {:.0}% of the flow's datagrams and ≥ {} datagrams lost, not all |\n\
-         | `network-stall` | a connect completed within −{}/+{} s of {} × (2^k − 1) s, k = 1..{} \
-         (SYN retransmissions), measured on one trace's clock |\n\
+         | `network-stall` | a connect completed within −{}/+{} s of {} × ((2^i − 1) + (2^j − 1)) s, \
+         i = 0..{} SYN and j = 0..{} SYN-ACK retransmissions, not both 0, measured on one trace's \
+         clock |\n\
          | `network-stall` (round trips) | a round trip with a traced peer ≥ {} s slower than the \
          socket's fastest, the requester's wait (ended by a wait that blocked ≥ {} s) less the \
          peer's own handling |\n\
@@ -90,6 +91,7 @@ pub fn rules_markdown() -> String {
         network_stall::LATE_MARGIN,
         network_stall::INITIAL_RTO,
         network_stall::MAX_SYN_RETRIES,
+        network_stall::MAX_SYNACK_RETRIES,
         network_stall::MIN_RTO,
         crate::model::round_trips::MIN_BLOCKED,
         crate::model::SHORT_MESSAGE,

@@ -493,7 +493,7 @@ impl Model<'_> {
         };
         let unread = c.outgoing(side).unreceived();
         let cause = if self.abortive_closes.contains(&closed) {
-            "the peer closed abortively (SO_LINGER {1, 0})".to_string()
+            super::tcp::stream::ABORTIVE_CLOSE.to_string()
         } else if unread > 0 {
             format!("the peer closed with {unread} bytes it never read")
         } else {

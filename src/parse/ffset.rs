@@ -2,10 +2,15 @@
 //! The set is found from its common prefix or from any member. Events are merged by timestamp when
 //! every file has them; otherwise each file keeps its order and a child's events follow the
 //! `clone`/`fork` that created it (the child's file is read to its end right there).
+//!
+//! Merged by timestamp, events take the place of their effect, as in a single `-f` trace: strace
+//! writes a `-ff` line whole, stamped with the call's start, so a wait or receive that blocked
+//! while another thread sent (the JDK's HTTP client waits in epoll on one thread and writes the
+//! request on another) would otherwise come before what woke it.
 
 use std::path::{Path, PathBuf};
 
-use super::file::FileParser;
+use super::file::{acts_at_start, FileParser};
 use super::syscall::{Syscall, TraceEvent};
 use super::{OpenError, ParseStats, SocketOracle};
 use crate::source::Loc;
@@ -109,6 +114,9 @@ pub struct Merger {
     files: Vec<FileParser>,
     pids: Vec<u32>,
     heads: Vec<Option<TraceEvent>>,
+    /// Each file's event after its head: without `-T`, where the head's call returned is known
+    /// only as before the thread's next call.
+    after: Vec<Option<TraceEvent>>,
     started: Vec<bool>,
     /// Files being read, innermost child last (fork order).
     stack: Vec<usize>,
@@ -122,6 +130,7 @@ impl Merger {
             files,
             pids,
             heads: (0..count).map(|_| None).collect(),
+            after: (0..count).map(|_| None).collect(),
             started: vec![false; count],
             stack: Vec::new(),
             order: Order::Undecided,
@@ -129,10 +138,17 @@ impl Merger {
     }
 
     fn refill(&mut self, index: usize, stats: &mut ParseStats) {
+        let Some(file) = self.files.get_mut(index) else {
+            return;
+        };
         if self.heads[index].is_none() {
-            if let Some(file) = self.files.get_mut(index) {
-                self.heads[index] = file.next_event(stats, None);
-            }
+            self.heads[index] = match self.after[index].take() {
+                Some(event) => Some(event),
+                None => file.next_event(stats, None),
+            };
+        }
+        if self.heads[index].is_some() && self.after[index].is_none() {
+            self.after[index] = file.next_event(stats, None);
         }
     }
 
@@ -169,7 +185,8 @@ impl Merger {
         let mut best: Option<(usize, f64)> = None;
         for (index, head) in self.heads.iter().enumerate() {
             let Some(event) = head else { continue };
-            let time = time_of(event).unwrap_or(f64::INFINITY);
+            let next = self.after.get(index).and_then(Option::as_ref);
+            let time = effect_time(event, next).unwrap_or(f64::INFINITY);
             if best.is_none_or(|(_, t)| time < t) {
                 best = Some((index, time));
             }
@@ -230,6 +247,25 @@ impl Merger {
     }
 }
 
+/// When `event` acted: its start for a call that acts when it starts (a send, a connect, a
+/// close) or creates a process (the child runs from then on); for any other call (a receive, a
+/// wait, an accept) its return, the start plus its `-T` duration, or without one the start of the
+/// thread's `next` event, before which it had returned.
+fn effect_time(event: &TraceEvent, next: Option<&TraceEvent>) -> Option<f64> {
+    let TraceEvent::Call(call) = event else {
+        return time_of(event);
+    };
+    let start = call.time?;
+    if acts_at_start(call.name) || matches!(call.syscall, Syscall::Spawn { .. }) {
+        return Some(start);
+    }
+    let end = match call.duration {
+        Some(duration) => start + duration,
+        None => next.and_then(time_of).unwrap_or(start),
+    };
+    Some(end.max(start))
+}
+
 fn time_of(event: &TraceEvent) -> Option<f64> {
     match event {
         TraceEvent::Call(call) => call.time,
@@ -240,6 +276,40 @@ fn time_of(event: &TraceEvent) -> Option<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::source::TraceId;
+
+    /// The JDK's HTTP client under `strace -ff -tt` (java/healthy-http--jhttp--jhttpserver--ff):
+    /// its selector thread (21174) waits in epoll from .610915 while a worker thread (21175)
+    /// writes the request at .615201; the wait returns with the answer, read at .718406.
+    const SELECTOR: &str = "09:44:38.610135 epoll_ctl(6, EPOLL_CTL_ADD, 8, {events=EPOLLIN, data={u32=8, u64=139792595550216}}) = 0
+09:44:38.610915 epoll_wait(6, [{events=EPOLLIN, data={u32=8, u64=139792595550216}}], 1024, 3000) = 1
+09:44:38.717279 epoll_wait(6, [{events=EPOLLIN, data={u32=8, u64=139792595550216}}], 1024, 0) = 1
+09:44:38.718406 read(8, \"HTTP/1.1 200 OK\\r\\nDate: Mon, 07 Dec 2026 09:44:38 GMT\\r\\nContent-length: 10\\r\\n\\r\\n\", 16384) = 76
+";
+    const WORKER: &str = "09:44:38.615201 writev(8, [{iov_base=\"GET /r0 HTTP/1.1\\r\\nContent-Length: 0\\r\\nHost: 10.79.2.10:8080\\r\\nUser-Agent: Java-http-client/17.0.15\\r\\n\\r\\n\", iov_len=100}], 1) = 100
+";
+
+    #[test]
+    fn a_wait_without_duration_takes_effect_before_the_threads_next_call() {
+        let dir = std::env::temp_dir().join(format!("netcheck-ffset-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("client.trace.21174"), SELECTOR).unwrap();
+        std::fs::write(dir.join("client.trace.21175"), WORKER).unwrap();
+        let reader = crate::parse::TraceReader::open(&dir.join("client.trace"), TraceId(0));
+        let lines: Vec<(u32, u64)> = reader
+            .unwrap()
+            .filter_map(|event| match event {
+                TraceEvent::Call(call) => Some((call.pid, call.loc.line)),
+                TraceEvent::Process { .. } => None,
+            })
+            .collect();
+        std::fs::remove_dir_all(&dir).unwrap();
+        // The wait that started first returned after the worker's write: it is placed after it.
+        assert_eq!(
+            lines,
+            [(21174, 1), (21175, 1), (21174, 2), (21174, 3), (21174, 4)]
+        );
+    }
 
     #[test]
     fn splits_pid_suffixes() {

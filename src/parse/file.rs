@@ -865,7 +865,7 @@ fn never_returned_call(start: &Pending, pid: u32, state: CallState<'_>) -> Optio
 /// Calls whose effect on the network happens when they start rather than when they return: a
 /// blocking connect has sent its SYN, a blocking send has queued its bytes, a close has sent its
 /// FIN while the call is still in progress.
-fn acts_at_start(name: SyscallName) -> bool {
+pub(super) fn acts_at_start(name: SyscallName) -> bool {
     use SyscallName as N;
     matches!(
         name,

@@ -22,7 +22,8 @@ Or a readiness wait (poll, select, epoll) reported an error (POLLERR) on a conne
 had closed with bytes it never read, or abortively, and the program never saw the reset in a call
 (nc, for one, polls and never reads again).
 A send failing after the peer had closed is `send-after-peer-closed` instead, and so is a reset
-that follows such a send on the same socket.
+that follows such a send on the same socket, unless the peer's close was abortive: then the
+reset is that close, whichever call (a send or a receive) saw it first.
 
 ## Why it matters
 When, in the replay, neither traced end had closed or aborted the connection, something in between
@@ -32,9 +33,10 @@ had closed, the cause lies with the peer program: a close with bytes it never re
 resets instead of ending the connection; class application), or a close with SO_LINGER {1, 0},
 an abortive close that sends a reset on purpose. Such a deliberate abort (health checkers such as
 HAProxy's close every check this way) is class info when the exchange was complete (nothing
-unreceived either way, and the aborting peer's request, if any, answered): the closer's choice,
+unreceived either way, and the client's request, if any, answered): the closer's choice,
 no fault of the network. It is class application when the abort cut the exchange short (bytes
-unreceived, or the peer sent a request and aborted before any answer).
+unreceived, or the client's request went unanswered: the client aborted before the answer, or
+the server aborted instead of answering).
 When the peer is not traced, these causes cannot be told apart: the finding is ambiguous and
 says so. The finding's facts say which cause applied (`because: ...`).
 
@@ -89,7 +91,7 @@ fn detect(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
             }
         }
         let cause = if aborted_by_peer {
-            if connection.is_some_and(|(_, c, is_client)| abort_cut_the_exchange(c, is_client)) {
+            if connection.is_some_and(|(_, c, _)| abort_cut_the_exchange(c)) {
                 Cause::DeliberateAbortMidExchange
             } else {
                 Cause::DeliberateAbortAfterExchange
@@ -172,17 +174,13 @@ fn reset_finding(cause: Cause, subject: &str, count: usize) -> Finding {
 }
 
 /// Did the peer's abortive close cut the exchange short? Yes when bytes were still unreceived
-/// either way, or when the peer had sent bytes and this side (`is_client` tells which end it is)
-/// had answered nothing: the peer gave up before its answer. A health checker that reads the
-/// whole answer and then aborts (or connects and aborts without a word) cuts nothing.
-fn abort_cut_the_exchange(c: &TcpConnection, is_client: bool) -> bool {
-    let (from_peer, to_peer) = if is_client {
-        (&c.to_client, &c.to_server)
-    } else {
-        (&c.to_server, &c.to_client)
-    };
-    let lost = from_peer.unreceived() > 0 || to_peer.unreceived() > 0;
-    lost || (from_peer.stats.sent > 0 && to_peer.stats.sent == 0)
+/// either way, or when the client had sent bytes and the server had answered nothing: a request
+/// went unanswered, whether the client gave up waiting or the server aborted instead of
+/// answering. The same connection is judged the same from either end. A health checker that
+/// reads the whole answer and then aborts (or connects and aborts without a word) cuts nothing.
+fn abort_cut_the_exchange(c: &TcpConnection) -> bool {
+    let lost = c.to_server.unreceived() > 0 || c.to_client.unreceived() > 0;
+    lost || (c.to_server.stats.sent > 0 && c.to_client.stats.sent == 0)
 }
 
 /// Did `sock` send into the connection after its peer had closed it?
@@ -282,6 +280,27 @@ mod tests {
     #[test]
     fn a_deliberate_abort_before_the_answer_is_an_application_fault() {
         let found = findings(two_hosts(), reset_after_exchange(true, 0, 0));
+        assert_eq!(found[0].class, Class::Application);
+    }
+
+    /// A Java server (java/reset-unread--jblock--jreset--record) reads the client's request,
+    /// `setsockopt(5<TCPv6:[...]>, SOL_SOCKET, SO_LINGER, {l_onoff=1, l_linger=0}, 8) = 0` and
+    /// `close(5<TCPv6:[...]>)` without an answer; the Java client's `read(4<TCPv6:[...]>,
+    /// 0x7fa2680f1ff0, 8192) = -1 ECONNRESET` waited for it: the request went unanswered, seen
+    /// from the client as from the server.
+    #[test]
+    fn a_server_that_aborts_instead_of_answering_cut_the_exchange() {
+        let mut reset = deviation(
+            DeviationKind::ConnectionReset,
+            loc(0, 326),
+            Some(sock(0, 0)),
+        );
+        reset.related.push(loc(1, 334));
+        let mut outcome = tcp(vec![accepted(7, 7, 7)]);
+        outcome.deviations.push(reset);
+        outcome.abortive_closes.push(loc(1, 334));
+        let found = findings(two_hosts(), outcome);
+        assert_eq!(rules_of(&found), ["connection-reset"]);
         assert_eq!(found[0].class, Class::Application);
     }
 

@@ -25,6 +25,9 @@ A TCP connect that completed after about 1 s, 3 s, 7 s, 15 s... : the times at w
 retransmits an unanswered SYN. The initial retransmission timeout is 1 s (RFC 6298, section 2;
 the kernel's TCP_TIMEOUT_INIT) and doubles on each retry, so a connect whose first k SYNs (or
 their answers) were lost completes 2^k − 1 seconds after it started, plus one round trip. The
+server retransmits a lost SYN-ACK on its own timer, also from 1 s and doubling from the SYN it
+answered, so a connect whose first SYN and then the answer to the second were lost completes
+after 1 + 1 = 2 s; in general after (2^i − 1) + (2^j − 1) s (2, 4, 6, 8... s). The
 time is measured on one host only: the connect's own `-T` duration, or the difference between
 the connect's timestamp and that of the SO_ERROR or EISCONN call that reported it connected, in
 the same trace. Clocks of different hosts are never compared.
@@ -87,13 +90,26 @@ pub const EARLY_MARGIN: f64 = 0.05;
 /// strace.
 pub const LATE_MARGIN: f64 = 0.5;
 
-/// The number of SYN retransmissions a connect duration corresponds to, if any: the retransmission
-/// timeout starts at [`INITIAL_RTO`] and doubles, so after k retries 2^k − 1 times it has passed.
+/// SYN-ACK retransmissions (Linux retries a SYN-ACK 5 times by default, `tcp_synack_retries`).
+pub const MAX_SYNACK_RETRIES: u32 = 5;
+
+/// The number of retransmissions a connect duration corresponds to, if any. The client's
+/// retransmission timeout starts at [`INITIAL_RTO`] and doubles, so its i-th retry leaves
+/// 2^i − 1 s after the connect started. The server answers the first SYN that reaches it and,
+/// when that SYN-ACK is lost in turn, retransmits it on its own timer, also from 1 s and
+/// doubling (each later SYN of the client also gets an answer at once): the connect completes
+/// (2^i − 1) + (2^j − 1) s after it started, i SYN and j SYN-ACK retransmissions (2 s: the first
+/// SYN lost, then the answer to the second).
 pub fn syn_retransmissions(seconds: f64) -> Option<u32> {
-    (1..=MAX_SYN_RETRIES).find(|k| {
-        let point = INITIAL_RTO * f64::from((1u32 << k) - 1);
-        seconds >= point - EARLY_MARGIN && seconds <= point + LATE_MARGIN
-    })
+    let after = |retries: u32| INITIAL_RTO * f64::from((1u32 << retries) - 1);
+    (0..=MAX_SYN_RETRIES)
+        .flat_map(|syn| (0..=MAX_SYNACK_RETRIES).map(move |synack| (syn, synack)))
+        .filter(|&(syn, synack)| {
+            let point = after(syn) + after(synack);
+            syn + synack > 0 && seconds >= point - EARLY_MARGIN && seconds <= point + LATE_MARGIN
+        })
+        .map(|(syn, synack)| syn + synack)
+        .min()
 }
 
 /// The shortest retransmission timeout on an established Linux connection (`TCP_RTO_MIN`,
@@ -187,7 +203,10 @@ fn slow_connects(cx: &Context, _claims: &mut Claims) -> Vec<Finding> {
                 let retries = plural(u64::from(*k), "retransmission", "retransmissions");
                 let connect = Evidence::new(
                     t.connect,
-                    format!("connect took {:.3} s: about {retries} of its SYN", t.seconds),
+                    format!(
+                        "connect took {:.3} s: about {retries} of its SYN or the server's SYN-ACK",
+                        t.seconds
+                    ),
                 );
                 let shown = (t.shown_by != t.connect)
                     .then(|| Evidence::new(t.shown_by, "the connection reported complete"));
@@ -199,7 +218,7 @@ fn slow_connects(cx: &Context, _claims: &mut Claims) -> Vec<Finding> {
             )
             .with_evidence(evidence)
             .with_fact(format!(
-                "the retransmission timeout starts at {INITIAL_RTO} s and doubles (RFC 6298): completion after 1, 3, 7... s means 1, 2, 3... SYNs retransmitted"
+                "the retransmission timeout starts at {INITIAL_RTO} s and doubles (RFC 6298), for the client's SYN and the server's SYN-ACK alike: completion after 1, 3, 7... s means 1, 2, 3... SYNs retransmitted, after 2, 4, 6... s a lost SYN-ACK too"
             ))
         })
         .collect()
@@ -452,10 +471,23 @@ mod tests {
     fn the_retransmission_schedule_doubles_from_one_second() {
         assert_eq!(syn_retransmissions(0.002), None);
         assert_eq!(syn_retransmissions(1.004), Some(1));
-        assert_eq!(syn_retransmissions(2.0), None);
         assert_eq!(syn_retransmissions(3.2), Some(2));
         assert_eq!(syn_retransmissions(7.01), Some(3));
         assert_eq!(syn_retransmissions(5.0), None);
+        assert_eq!(syn_retransmissions(1.7), None);
+    }
+
+    /// A Java client through a router dropping 30% of the packets
+    /// (java/tcp-random-loss--jblock--jthread--record): `connect(4<TCPv6:[1091346]>, ...) = 0
+    /// <2.058427>` and `<2.051406>`: the first SYN lost, the second answered by a SYN-ACK that
+    /// was lost too, and the server's own retransmission of it 1 s later.
+    #[test]
+    fn a_lost_syn_then_a_lost_syn_ack_completes_after_two_seconds() {
+        assert_eq!(syn_retransmissions(2.058427), Some(2));
+        assert_eq!(syn_retransmissions(2.051406), Some(2));
+        assert_eq!(syn_retransmissions(4.1), Some(3));
+        let found = findings(two_hosts(), timed(2.058427));
+        assert!(rules_of(&found).contains(&RULE.id), "{found:?}");
     }
 
     #[test]

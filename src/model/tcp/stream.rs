@@ -10,6 +10,9 @@ use crate::model::{DeviationKind, Model, Verdict, WaitKey, WaitReason};
 use crate::parse::{Errno, MsgFlags, Payload};
 use crate::source::SockId;
 
+/// What a reset caused by the peer's close with SO_LINGER {1, 0} is said to come from.
+pub(in crate::model) const ABORTIVE_CLOSE: &str = "the peer closed abortively (SO_LINGER {1, 0})";
+
 /// A transfer lasting this long (by `-T`) really blocked: a call with data at hand returns in
 /// microseconds, and scheduling noise stays far below this.
 pub(in crate::model) const BLOCKED_LONG_SECS: f64 = 0.2;
@@ -296,6 +299,19 @@ impl Model<'_> {
             return Verdict::Accept;
         }
         if let Some(closed) = c.peer_closed(side) {
+            if errno == Errno::ECONNRESET && self.abortive_closes.contains(&closed) {
+                // Linux fails the first call after a reset arrives with ECONNRESET, a send as a
+                // receive. After an abortive close that reset is the close itself, sent at once,
+                // not the peer's answer to this send: the connection was reset, whichever call
+                // happened to see it first.
+                return self.deviate(
+                    DeviationKind::ConnectionReset,
+                    ev,
+                    id,
+                    vec![closed],
+                    format!("connection reset: {ABORTIVE_CLOSE}"),
+                );
+            }
             return self.deviate(
                 DeviationKind::SendAfterPeerClosed { errno: Some(errno) },
                 ev,
@@ -505,7 +521,7 @@ impl Model<'_> {
                     // Still a reset the program saw; the detail says what the peer did to cause it.
                     let unread = c.outgoing(side).unreceived();
                     let cause = if self.abortive_closes.contains(&closed) {
-                        "the peer closed abortively (SO_LINGER {1, 0})".to_string()
+                        ABORTIVE_CLOSE.to_string()
                     } else if c.reset_by_listener == Some(closed) {
                         "the listener closed before accepting the connection".to_string()
                     } else if unread > 0 {

@@ -174,3 +174,38 @@ fn a_datagram_over_the_requested_send_buffer_is_too_large() {
     );
     assert_eq!(w.upto(fits), Verdict::Accept);
 }
+
+/// A Java server (`ServerSocket`, `setSoLinger(true, 0)`, `close`; java/reset-unread--python--
+/// jreset--record, `netcheck record`) reads a client's first line and closes abortively; the
+/// python client's next send is the first call to see the reset.
+const JAVA_ABORT_SERVER: &str = r#"27519 1796634916.617081 socket(AF_INET6, SOCK_STREAM, IPPROTO_IP) = 4<TCPv6:[1033579]> <0.000022>
+27519 1796634916.629390 bind(4<TCPv6:[1033579]>, {sa_family=AF_INET6, sin6_port=htons(7500), sin6_flowinfo=htonl(0), inet_pton(AF_INET6, "::", &sin6_addr), sin6_scope_id=0}, 28) = 0 <0.000027>
+27519 1796634916.635250 listen(4<TCPv6:[[::]:7500]>, 50) = 0 <0.000014>
+27519 1796634916.636133 accept(4<TCPv6:[[::]:7500]>, {sa_family=AF_INET6, sin6_port=htons(48798), sin6_flowinfo=htonl(0), inet_pton(AF_INET6, "::ffff:10.79.1.21", &sin6_addr), sin6_scope_id=0}, [28]) = 5<TCPv6:[[::ffff:10.79.2.10]:7500->[::ffff:10.79.1.21]:48798]> <0.842943>
+27519 1796634917.484152 read(5<TCPv6:[[::ffff:10.79.2.10]:7500->[::ffff:10.79.1.21]:48798]>, "line 0\n", 8192) = 7 <0.000009>
+27519 1796634917.485115 setsockopt(5<TCPv6:[[::ffff:10.79.2.10]:7500->[::ffff:10.79.1.21]:48798]>, SOL_SOCKET, SO_LINGER, {l_onoff=1, l_linger=0}, 8) = 0 <0.000009>
+27519 1796634917.485715 close(5<TCPv6:[[::ffff:10.79.2.10]:7500->[::ffff:10.79.1.21]:48798]>) = 0 <0.000042>
+"#;
+
+const PYTHON_SEND_INTO_RESET: &str = r#"27552 1796634917.475914 socket(AF_INET, SOCK_STREAM|SOCK_CLOEXEC, IPPROTO_TCP) = 3<TCP:[1033779]> <0.000017>
+27552 1796634917.477366 connect(3<TCP:[1033779]>, {sa_family=AF_INET, sin_port=htons(7500), sin_addr=inet_addr("10.79.2.10")}, 16) = 0 <0.000192>
+27552 1796634917.480337 sendto(3<TCP:[10.79.1.21:48798->10.79.2.10:7500]>, "line 0\n", 7, 0, NULL, 0) = 7 <0.000270>
+27552 1796634917.983816 sendto(3<TCP:[10.79.1.21:48798->10.79.2.10:7500]>, "line 1\n", 7, 0, NULL, 0) = -1 ECONNRESET (Connection reset by peer) <0.000014>
+27552 1796634917.985741 close(3<TCP:[10.79.1.21:48798->10.79.2.10:7500]>) = 0 <0.000028>
+"#;
+
+#[test]
+fn a_send_failing_with_econnreset_after_an_abortive_close_is_that_reset() {
+    let outcome = super::replay_texts(
+        "abort-send",
+        &[
+            ("server", "10.79.2.10", Some(JAVA_ABORT_SERVER)),
+            ("client", "10.79.1.21", Some(PYTHON_SEND_INTO_RESET)),
+        ],
+    );
+    let kinds: Vec<_> = outcome.deviations.iter().map(|d| &d.kind).collect();
+    assert_eq!(kinds, [&DeviationKind::ConnectionReset], "{outcome:?}");
+    let reset = &outcome.deviations[0];
+    assert!(reset.detail.contains("abortively"), "{}", reset.detail);
+    assert_eq!(reset.related, outcome.abortive_closes);
+}

@@ -108,6 +108,29 @@ pub(super) fn set_up(w: &mut World<'_>) {
     w.upto(Loc::new(TraceId(0), 4));
 }
 
+/// Replays strace text through every stage as the command line reads it: one host per
+/// `(name, address, trace text)`, a host without text declared but not traced.
+pub(super) fn replay_texts(name: &str, hosts: &[(&str, &str, Option<&str>)]) -> ReplayOutcome {
+    let dir = std::env::temp_dir().join(format!("netcheck-texts-{}-{name}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut conf = String::new();
+    for (host, ip, text) in hosts {
+        conf.push_str(&format!("host {host}\n ip {ip}\n"));
+        if let Some(text) = text {
+            std::fs::write(dir.join(format!("{host}.trace")), text).unwrap();
+            conf.push_str(&format!(" trace {host}.trace\n"));
+        }
+    }
+    let config = dir.join("netcheck.conf");
+    std::fs::write(&config, conf).unwrap();
+    let analysis = crate::pipeline::run_pipeline(&crate::config::Inputs {
+        paths: vec![config],
+        one_host: Vec::new(),
+    });
+    std::fs::remove_dir_all(&dir).unwrap();
+    analysis.unwrap().outcome
+}
+
 mod accept_queue;
 mod adopted;
 mod bind;

@@ -314,26 +314,9 @@ const VSFTPD_QUIT: &str = r#"13388 01:12:16.848014 socket(AF_INET, SOCK_STREAM, 
 /// Replays one traced host's strace text through every stage as the command line reads it:
 /// host `server` 10.78.1.10 and host `client` 10.78.1.21, only `traced` of them with a trace.
 fn replay_alone(name: &str, traced: &str, text: &str) -> ReplayOutcome {
-    let dir = std::env::temp_dir().join(format!("netcheck-alone-{}-{name}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(dir.join("alone.trace"), text).unwrap();
-    let config = dir.join("netcheck.conf");
-    let stanza = |host: &str, ip: &str| {
-        let trace = if host == traced {
-            " trace alone.trace\n"
-        } else {
-            ""
-        };
-        format!("host {host}\n{trace} ip {ip}\n")
-    };
-    let conf = stanza("server", "10.78.1.10") + &stanza("client", "10.78.1.21");
-    std::fs::write(&config, conf).unwrap();
-    let analysis = crate::pipeline::run_pipeline(&crate::config::Inputs {
-        paths: vec![config],
-        one_host: Vec::new(),
-    });
-    std::fs::remove_dir_all(&dir).unwrap();
-    analysis.unwrap().outcome
+    let hosts = [("server", "10.78.1.10"), ("client", "10.78.1.21")]
+        .map(|(host, ip)| (host, ip, (host == traced).then_some(text)));
+    replay_texts(name, &hosts)
 }
 
 #[test]
