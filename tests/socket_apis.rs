@@ -4,7 +4,11 @@
 //! epoll_pwait2, MSG_WAITALL, MSG_DONTWAIT, MSG_NOSIGNAL, SIGPIPE, sendfile, splice, dup2/dup3,
 //! close_range and io_uring, each healthy or under a real fault, under three strace flag sets.
 
+mod fixture_cli;
+
 use std::path::{Path, PathBuf};
+
+use fixture_cli::{diagnose_in, rules};
 
 use netcheck::cli::table::scenarios;
 use netcheck::config::Inputs;
@@ -49,14 +53,6 @@ const KNOWN_GAPS: &[(&str, &str)] = &[
     (
         "udp-mmsg-loss--ttt @client",
         "reports nothing: with the server unobserved, the datagrams a recvmmsg that timed out never got answers for are not reported",
-    ),
-    (
-        "uring-healthy--plain",
-        "reports port-forwarding: the client connected, sent and received through io_uring, which strace does not show; the server's accepted connection matches no traced connect",
-    ),
-    (
-        "uring-healthy--record",
-        "reports port-forwarding: the client connected, sent and received through io_uring, which strace does not show; the server's accepted connection matches no traced connect",
     ),
 ];
 
@@ -120,4 +116,28 @@ fn the_capi_corpus_stays_small() {
         total <= MAX_CORPUS_BYTES,
         "tests/fixtures/capi holds {total} bytes"
     );
+}
+
+#[test]
+fn a_program_that_talks_through_io_uring_is_no_forwarded_connection() {
+    // The client connected, sent and received through io_uring: its trace shows the ring's
+    // set-up (`io_uring_setup(4, {...}) = 3<anon_inode:[io_uring]>`), then only shutdown and
+    // close on the socket. The server's accept matches no traced connect, which is no forward.
+    for flags in ["plain", "record", "ttt"] {
+        let report = diagnose_in(
+            &format!("capi/uring-healthy--{flags}"),
+            &["netcheck.conf"],
+            0,
+        );
+        assert_eq!(
+            rules(&report),
+            ["ordering-incomplete", "unsupported-call"],
+            "{flags}: {:#}",
+            report["findings"]
+        );
+        let summary = report["findings"][1]["summary"]
+            .as_str()
+            .unwrap_or_default();
+        assert!(summary.contains("io_uring_setup"), "{summary}");
+    }
 }
