@@ -76,6 +76,8 @@ pub struct Options {
     pub rcvtimeo_us: i64,
     pub sndtimeo_us: i64,
     pub v6only: bool,
+    /// TCP_FASTOPEN_CONNECT: connect() may return 0 before the handshake (see `tcp/connect.rs`).
+    pub fastopen_connect: bool,
     /// Multicast groups joined (IP_ADD_MEMBERSHIP / IPV6_JOIN_GROUP).
     pub memberships: Vec<IpAddr>,
 }
@@ -105,6 +107,7 @@ impl Options {
             rcvtimeo_us: 0,
             sndtimeo_us: 0,
             v6only: false,
+            fastopen_connect: false,
             memberships: Vec::new(),
         }
     }
@@ -246,6 +249,9 @@ pub fn apply(options: &mut Options, level: &str, name: &str, value: &OptValue) -
             if let OptValue::Membership { group, .. } = value {
                 options.memberships.retain(|g| g != group);
             }
+        }
+        ("SOL_TCP" | "IPPROTO_TCP", "TCP_FASTOPEN_CONNECT") => {
+            options.fastopen_connect = flag(value)
         }
         ("SOL_TCP" | "IPPROTO_TCP", _)
         | ("SOL_IP" | "IPPROTO_IP", "IP_TOS" | "IP_TTL" | "IP_MULTICAST_TTL")

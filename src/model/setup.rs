@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use super::bind_index::address_tag;
 use super::options::{self, Nonblock, OptionEffect};
 use super::socket::{Proto, SockState, Socket};
-use super::tcp::Side;
+use super::tcp::{ConnId, Side};
 use super::{
     DeviationKind, LoopbackUdpBind, Model, PendingConnect, ReadShut, Target, Verdict, WaitKey,
 };
@@ -207,7 +207,7 @@ impl Model<'_> {
         }
     }
 
-    fn unbind(&mut self, id: SockId) {
+    pub(in crate::model) fn unbind(&mut self, id: SockId) {
         let host = self.host_key(id.trace);
         let Some(sock) = self.sockets.get(&id) else {
             return;
@@ -330,48 +330,56 @@ impl Model<'_> {
             }
         }
         if let Some(conn) = sock.conn() {
-            let mut closing_listener = None;
-            if let Some(c) = self.conns.get_mut(conn) {
-                let side = c.side_of(id);
-                let server_closed_now = side == Side::Server && c.server_closed.is_none();
-                c.set_closed(side, loc, ev.context);
-                if side == Side::Client {
-                    let client = c.record.client.trace;
-                    let one_clock = c
-                        .record
-                        .server
-                        .is_some_and(|s| self.topology.clocks_comparable(s.trace, client));
-                    c.client_closed_at(ev.call.time, one_clock);
-                }
-                // A server killed by a signal, or whose trace ended, did not end the
-                // connection by choice.
-                let involuntary = matches!(
-                    ev.synthetic,
-                    Some(SyntheticReason::ProcessKilled | SyntheticReason::EndOfTrace)
-                );
-                if server_closed_now && involuntary {
-                    c.record.server_closed_first = false;
-                }
-                closing_listener = c.record.listener.filter(|_| server_closed_now);
-                // The connection's duration runs on the client's clock, from its connect.
-                let on_client_clock = self
-                    .topology
-                    .clocks_comparable(id.trace, c.record.client.trace);
-                c.closed_at = ev.call.time.filter(|_| on_client_clock).or(c.closed_at);
-                if let Some(peer) = c.peer_of(side) {
-                    self.touched.push(WaitKey::Sock(peer));
-                }
-            }
-            if let Some(listener) = closing_listener {
-                self.load_server_closed(listener, ev.call.time);
-            }
-            self.retire_if_clean(conn);
+            self.end_connection(ev, id, conn);
         }
         sock.set_state(SockState::Closed, ev, &mut self.listen_history);
         if external {
             return Verdict::NotModelled;
         }
         verdict
+    }
+
+    /// `id`'s end of connection `conn` is closed at `ev` (its last close, or a connect with
+    /// AF_UNSPEC that dissolves it): the peer sees the end of the stream, and the connection
+    /// retires once clean.
+    pub(super) fn end_connection(&mut self, ev: &SocketEvent, id: SockId, conn: ConnId) {
+        let loc = ev.call.loc;
+        let mut closing_listener = None;
+        if let Some(c) = self.conns.get_mut(conn) {
+            let side = c.side_of(id);
+            let server_closed_now = side == Side::Server && c.server_closed.is_none();
+            c.set_closed(side, loc, ev.context);
+            if side == Side::Client {
+                let client = c.record.client.trace;
+                let one_clock = c
+                    .record
+                    .server
+                    .is_some_and(|s| self.topology.clocks_comparable(s.trace, client));
+                c.client_closed_at(ev.call.time, one_clock);
+            }
+            // A server killed by a signal, or whose trace ended, did not end the
+            // connection by choice.
+            let involuntary = matches!(
+                ev.synthetic,
+                Some(SyntheticReason::ProcessKilled | SyntheticReason::EndOfTrace)
+            );
+            if server_closed_now && involuntary {
+                c.record.server_closed_first = false;
+            }
+            closing_listener = c.record.listener.filter(|_| server_closed_now);
+            // The connection's duration runs on the client's clock, from its connect.
+            let on_client_clock = self
+                .topology
+                .clocks_comparable(id.trace, c.record.client.trace);
+            c.closed_at = ev.call.time.filter(|_| on_client_clock).or(c.closed_at);
+            if let Some(peer) = c.peer_of(side) {
+                self.touched.push(WaitKey::Sock(peer));
+            }
+        }
+        if let Some(listener) = closing_listener {
+            self.load_server_closed(listener, ev.call.time);
+        }
+        self.retire_if_clean(conn);
     }
 
     pub(super) fn shutdown(&mut self, ev: &SocketEvent, fd: Fd, how: i64) -> Verdict {
@@ -620,6 +628,18 @@ impl Model<'_> {
             return;
         }
         for (fd, id) in ev.socks.iter() {
+            let Some(sock) = self.sockets.get(id) else {
+                continue;
+            };
+            // strace looks a socket's addresses up once and keeps them by inode: once the
+            // socket is dissolved (connect with AF_UNSPEC, which also frees its port) and
+            // connected elsewhere, every later call still shows the first association, old
+            // port included (`capi/udp-unspec-healthy`: `10.88.0.2:53478->10.88.0.1:7620` after
+            // a connect to 7621, whose datagrams left from port 54350). Such a decoration is
+            // stale and teaches nothing.
+            if sock.dissolved() {
+                continue;
+            }
             let Some(shown) = ev
                 .call
                 .fd_info
@@ -630,10 +650,7 @@ impl Model<'_> {
             else {
                 continue;
             };
-            let unknown = self
-                .sockets
-                .get(id)
-                .is_some_and(|s| s.proto == Proto::Udp && s.local.is_none_or(|l| l.port() == 0));
+            let unknown = sock.proto == Proto::Udp && sock.local.is_none_or(|l| l.port() == 0);
             if unknown {
                 self.learn_local(*id, shown);
             }

@@ -117,6 +117,9 @@ struct Setup {
     /// began: only then does SO_ERROR 0 say the connect succeeded rather than that it is still
     /// in progress (Linux keeps SO_ERROR 0 while the SYN waits for an answer).
     connect_reported: bool,
+    /// A connect with AF_UNSPEC dissolved its association: strace's `-yy` decorations, which
+    /// strace looks up once per socket and keeps, show the association before it from then on.
+    dissolved: bool,
 }
 
 impl Setup {
@@ -125,6 +128,7 @@ impl Setup {
             && self.connect_target.is_none()
             && self.connect_started.is_none()
             && !self.connect_reported
+            && !self.dissolved
     }
 }
 
@@ -277,6 +281,15 @@ impl Socket {
 
     pub fn bind_loc(&self) -> Option<Loc> {
         self.setup.as_ref().and_then(|s| s.bind_loc)
+    }
+
+    /// Whether a connect with AF_UNSPEC dissolved the socket's association (see `Setup`).
+    pub fn dissolved(&self) -> bool {
+        self.setup.as_ref().is_some_and(|s| s.dissolved)
+    }
+
+    pub fn set_dissolved(&mut self) {
+        self.setup.get_or_insert_with(Box::default).dissolved = true;
     }
 
     pub fn set_bind_loc(&mut self, loc: Loc) {

@@ -70,6 +70,19 @@ impl Model<'_> {
         flags: MsgFlags,
         dest: Option<&SockAddr>,
     ) -> Verdict {
+        if let Some(addr) = dest.filter(|_| flags.fastopen) {
+            if let Some(verdict) = self.fastopen_connect(ev, fd, addr) {
+                return match verdict {
+                    Verdict::Accept | Verdict::NotModelled => self.send(ev, fd, data, flags, None),
+                    // The connect half happened (and deviated): its bytes went out all the same.
+                    Verdict::Deviation(_) if ev.call.outcome.is_success() => {
+                        let _ = self.send(ev, fd, data, flags, None);
+                        verdict
+                    }
+                    other => other,
+                };
+            }
+        }
         let (id, proto, len) = match self.transfer_target(ev, fd, Way::Send) {
             ControlFlow::Continue(target) => target,
             ControlFlow::Break(verdict) => return verdict,
@@ -89,6 +102,23 @@ impl Model<'_> {
                 self.udp_send(ev, id, &[dgram], flags)
             }
         }
+    }
+
+    /// sendto or sendmsg with MSG_FASTOPEN and an address, on a TCP socket neither connected
+    /// nor connecting, is connect(addr) and the send in one call (tcp(7), TCP Fast Open): the
+    /// kernel sends the SYN (with the bytes when a cookie allows) and a blocking socket waits
+    /// for the handshake, so the call fails with the connect's error (ECONNREFUSED, ETIMEDOUT:
+    /// `capi/tfo-refused`, `capi/tfo-drop`) and its byte count is the send's. Returns the
+    /// connect half's verdict, `None` when the call is an ordinary send (a UDP socket ignores
+    /// the flag; on a connected socket Linux sends as without it).
+    fn fastopen_connect(&mut self, ev: &SocketEvent, fd: Fd, addr: &SockAddr) -> Option<Verdict> {
+        let id = ev.sock(fd)?;
+        let sock = self.sockets.get(&id)?;
+        let unconnected = sock.proto == Proto::Tcp
+            && !sock.external
+            && !sock.is_connecting_or_connected()
+            && !sock.is_listening();
+        unconnected.then(|| self.connect(ev, fd, addr))
     }
 
     #[allow(clippy::too_many_arguments)]

@@ -359,6 +359,8 @@ pub struct MsgFlags {
     /// MSG_ERRQUEUE: the call reads the socket's error queue (transmit timestamps, ICMP
     /// errors), not bytes from the peer.
     pub errqueue: bool,
+    /// MSG_FASTOPEN: a send on an unconnected TCP socket that connects it first (TCP Fast Open).
+    pub fastopen: bool,
     /// Any other flag names or numeric bits.
     pub other: bool,
 }

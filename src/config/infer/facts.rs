@@ -118,35 +118,49 @@ impl Gatherer {
             Syscall::Connect {
                 fd,
                 addr: SockAddr::Inet(target),
-            } if (succeeded || call.outcome.errno == Some(Errno::EINPROGRESS))
-                && !self.datagram.contains(fd) =>
-            {
-                let local = self
-                    .bound
-                    .get(fd)
-                    .copied()
-                    .filter(|a| !a.ip().is_unspecified());
-                self.facts.connects.push(ConnectFact {
-                    loc: call.loc,
-                    target: canonical(*target),
-                    local,
-                    datagram: false,
-                    port: self.port.get(fd).copied(),
-                });
-                self.connect_of.insert(*fd, self.facts.connects.len() - 1);
-            }
-            Syscall::Connect {
+            } if !self.datagram.contains(fd) => self.stream_connect(call, *fd, *target),
+            // TCP Fast Open: sendto(MSG_FASTOPEN, addr) on a stream socket connects it.
+            Syscall::Send {
                 fd,
-                addr: SockAddr::Inet(target),
-            } if !self.datagram.contains(fd) && reached_no_connection(call) => {
-                self.facts.failed_connects.push(ConnectFact {
-                    loc: call.loc,
-                    target: canonical(*target),
-                    local: None,
-                    datagram: false,
-                    port: None,
-                });
+                dest: Some(SockAddr::Inet(target)),
+                flags,
+                ..
+            } if flags.fastopen && !self.datagram.contains(fd) => {
+                self.stream_connect(call, *fd, *target)
             }
+            _ => self.other_call(call, succeeded),
+        }
+    }
+
+    /// A stream socket's connect (or Fast Open send) to `target`: reached, or refused.
+    fn stream_connect(&mut self, call: &Call, fd: Fd, target: SocketAddr) {
+        if call.outcome.is_success() || call.outcome.errno == Some(Errno::EINPROGRESS) {
+            let local = self
+                .bound
+                .get(&fd)
+                .copied()
+                .filter(|a| !a.ip().is_unspecified());
+            self.facts.connects.push(ConnectFact {
+                loc: call.loc,
+                target: canonical(target),
+                local,
+                datagram: false,
+                port: self.port.get(&fd).copied(),
+            });
+            self.connect_of.insert(fd, self.facts.connects.len() - 1);
+        } else if reached_no_connection(call) {
+            self.facts.failed_connects.push(ConnectFact {
+                loc: call.loc,
+                target: canonical(target),
+                local: None,
+                datagram: false,
+                port: None,
+            });
+        }
+    }
+
+    fn other_call(&mut self, call: &Call, succeeded: bool) {
+        match &call.syscall {
             Syscall::Listen { fd, .. } if succeeded => {
                 if let Some(local) = self.bound.get(fd).filter(|a| a.ip().is_unspecified()) {
                     self.facts.wildcard_listens.push(WildcardListen {

@@ -50,7 +50,9 @@ sent. After an abortive close: make the peer close gracefully (no SO_LINGER {1, 
 protocol wants the reset, and have this side expect it. After a close with unread bytes: make the
 peer read the whole request before closing.
 
-Precedence: unreceived bytes on a reset connection are not reported again as `data-unreceived`.
+Precedence: unreceived bytes on a reset connection are not reported again as `data-unreceived`,
+and sends that failed (EPIPE) after the socket reported the reset are part of this finding, not
+`send-after-peer-closed`: Linux answers every send on a reset connection so.
 ";
 
 /// What caused a reset, as far as the peer's side of the replay tells; it sets the finding's
@@ -81,8 +83,23 @@ fn detect(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
                 .iter()
                 .any(|loc| cx.outcome.abortive_closes.contains(loc))
         });
-        if !aborted_by_peer && sock.is_some_and(|s| sent_after_peer_closed(cx, s)) {
+        let first_reset = group.first().map_or(usize::MAX, |(i, _)| *i);
+        if !aborted_by_peer && sock.is_some_and(|s| sent_after_peer_closed(cx, s, first_reset)) {
             continue; // the reset answers that send: `send-after-peer-closed` reports both
+        }
+        if let Some(sock) = sock {
+            // After a reset Linux answers every send with EPIPE: sends that failed after the
+            // socket reported the reset are its consequence, part of this finding
+            // (`capi/linger0`: recv ECONNRESET, then send EPIPE).
+            for (i, d) in cx.outcome.deviations.iter().enumerate().skip(first_reset) {
+                let failed_send = matches!(
+                    d.kind,
+                    DeviationKind::SendAfterPeerClosed { errno: Some(_) }
+                );
+                if d.sock == Some(sock) && failed_send {
+                    claims.claim_deviation(i);
+                }
+            }
         }
         let connection = sock.and_then(|s| cx.connection_of(s));
         if let Some((index, _, _)) = connection {
@@ -184,8 +201,10 @@ fn abort_cut_the_exchange(c: &TcpConnection) -> bool {
 }
 
 /// Did `sock` send into the connection after its peer had closed it?
-fn sent_after_peer_closed(cx: &Context, sock: SockId) -> bool {
-    cx.outcome.deviations.iter().any(|d| {
+/// Whether `sock` sent after its peer's close before the reset at deviation `first_reset` (the
+/// outcome lists deviations in the replay's order).
+fn sent_after_peer_closed(cx: &Context, sock: SockId, first_reset: usize) -> bool {
+    cx.outcome.deviations.iter().take(first_reset).any(|d| {
         d.sock == Some(sock) && matches!(d.kind, DeviationKind::SendAfterPeerClosed { .. })
     })
 }
@@ -225,6 +244,32 @@ mod tests {
             "{}",
             found[0].summary
         );
+    }
+
+    #[test]
+    fn sends_failing_after_the_reset_are_part_of_it() {
+        // capi/linger0--plain, server.trace:40-41: `recvfrom(4<TCP:...>, ...) = -1 ECONNRESET`,
+        // then `sendto(4<TCP:...>, "got 10\n", 7, MSG_NOSIGNAL, NULL, 0) = -1 EPIPE`: the send
+        // failed because of the reset the program had just read, not after an orderly close.
+        let mut outcome = tcp(vec![accepted(20, 20, 20)]);
+        outcome.deviations.push(deviation(
+            DeviationKind::ConnectionReset,
+            loc(0, 40),
+            Some(sock(0, 0)),
+        ));
+        outcome.deviations.push(deviation(
+            DeviationKind::SendAfterPeerClosed {
+                errno: Some(crate::parse::Errno::EPIPE),
+            },
+            loc(0, 41),
+            Some(sock(0, 0)),
+        ));
+        let found = findings(two_hosts(), outcome.clone());
+        assert_eq!(rules_of(&found), ["connection-reset"]);
+        // The other way round, the reset answers the send: `send-after-peer-closed` alone.
+        outcome.deviations.reverse();
+        let found = findings(two_hosts(), outcome);
+        assert_eq!(rules_of(&found), ["send-after-peer-closed"]);
     }
 
     #[test]

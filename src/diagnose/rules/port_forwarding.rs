@@ -1,8 +1,8 @@
 //! `port-forwarding`: a traced server accepts connections no traced client aimed at its address.
 
 use super::{
-    claim_accepts_and_unaccepted, deviation_evidence, peer_ips, unknown_peer_accepts,
-    UnacceptedIndex,
+    claim_accepts_and_unaccepted, deviation_evidence, io_uring_behind, peer_ips,
+    unknown_peer_accepts, UnacceptedIndex,
 };
 use crate::diagnose::rule::Rule;
 use crate::diagnose::{Claims, Class, Context, Finding};
@@ -21,7 +21,8 @@ const EXPLANATION: &str = "\
 ## What it detects
 A traced server socket accepts connections whose peer matches no traced connect to the server's
 own address and port. The clients dialled some other address or port, and something on the way
-forwarded the connection to the server. In zero-config runs, a port forward the configuration
+forwarded the connection to the server. A peer whose host's trace set up an io_uring is left
+out: connects made through the ring have no system call strace could show. In zero-config runs, a port forward the configuration
 stage inferred (a `nat` rule with both ports) is reported here too, so the guess can be checked.
 
 ## Why it matters
@@ -43,7 +44,9 @@ client has a private address.
 
 fn detect(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
     let mut findings = super::nat_undeclared::inferred_nats(cx, &RULE, true);
-    let groups = unknown_peer_accepts(cx, claims, |_| true);
+    // A connection from a host whose program connected through io_uring matches no traced
+    // connect because strace cannot show that connect: no evidence of a forward.
+    let groups = unknown_peer_accepts(cx, claims, |peer| !io_uring_behind(cx, peer.ip()));
     if groups.is_empty() {
         return findings;
     }

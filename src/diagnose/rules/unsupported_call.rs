@@ -1,5 +1,6 @@
 //! `unsupported-call`: calls or options the model does not handle.
 
+use super::IO_URING_SETUP;
 use crate::diagnose::rule::Rule;
 use crate::diagnose::{Claims, Class, Context, Evidence, Finding};
 use crate::model::DeviationKind;
@@ -16,6 +17,11 @@ const EXPLANATION: &str = "\
 ## What it detects
 System calls, socket options, fcntl or ioctl requests that appear in the traces on modelled sockets
 but that the model does not simulate. They are counted and skipped.
+
+Also counted: the io_uring rings programs set up (`io_uring_setup`). A program that hands socket
+operations to a ring (connect, send, receive, accept) makes them without a system call of their
+own, so its trace lacks them; `port-forwarding` does not count a connection from such a host as
+forwarded.
 
 ## Why it matters
 A skipped call may have changed the socket's behaviour (an option that alters buffering or
@@ -52,6 +58,18 @@ fn detect(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
                 .count() as u64;
             counts.push((what.clone(), occurrences));
         }
+    }
+    // io_uring moves socket data with no system call strace could show: say so once per run.
+    let rings: u64 = cx
+        .parse
+        .iter()
+        .filter_map(|p| p.ignored.get(IO_URING_SETUP))
+        .sum();
+    if rings > 0 {
+        counts.push((
+            format!("{IO_URING_SETUP} (a ring whose socket calls strace cannot show)"),
+            rings,
+        ));
     }
     if counts.is_empty() {
         return Vec::new();

@@ -171,14 +171,16 @@ impl Model<'_> {
         };
         let target = match addr {
             SockAddr::Inet(a) => unmapped(*a),
+            SockAddr::Unspec if sock.proto == Proto::Tcp => return self.disconnect_stream(ev, id),
             SockAddr::Unspec => return self.dissolve_association(id),
             _ => return Verdict::NotModelled,
         };
         if sock.proto == Proto::Udp {
             return self.udp_connect(ev, id, target);
         }
+        let deferred = Self::deferred_connect(ev, sock);
         if self.matcher.is_unobserved(target) {
-            return self.connect_outside(ev, id, target);
+            return self.connect_outside(ev, id, target, deferred);
         }
         let state = sock.state();
         if !sock.is_connecting_or_connected() {
@@ -220,6 +222,8 @@ impl Model<'_> {
                     Vec::new(),
                     format!("{id} was already connected (Linux: EISCONN)"),
                 ),
+                // Deferred: the handshake happens with the first send, still to come.
+                _ if deferred => self.start_connecting(ev, id, target, true),
                 _ => {
                     if let Some(s) = self.sockets.get_mut(&id) {
                         s.set_connect_target(Some((target, ev.call.loc)));
@@ -236,9 +240,31 @@ impl Model<'_> {
         }
     }
 
+    /// Whether a successful connect on `sock` may have returned before its handshake: with
+    /// TCP_FASTOPEN_CONNECT set, Linux defers the SYN to the first send when it holds a Fast
+    /// Open cookie for the server (or the client may send without one, `tcp_fastopen` bit
+    /// 0x4), and connect() returns 0 at once (tcp(7); `tcp_fastopen_defer_connect`). That
+    /// send then reports the connect's failure: write() = -1 ECONNREFUSED after connect() = 0
+    /// (`capi/tfoc-refused`). Without a cookie the connect is an ordinary one that returned
+    /// once connected; taking it as in progress until the first transfer loses nothing, since
+    /// a successful send or receive completes it.
+    fn deferred_connect(ev: &SocketEvent, sock: &Socket) -> bool {
+        ev.call.outcome.is_success()
+            && sock.proto == Proto::Tcp
+            && sock.options().fastopen_connect
+            && !sock.is_connecting_or_connected()
+    }
+
     /// A connect to `target`, outside the modelled world: the socket becomes external, except
-    /// for the failures that tell about the route or the target's host.
-    fn connect_outside(&mut self, ev: &SocketEvent, id: SockId, target: SocketAddr) -> Verdict {
+    /// for the failures that tell about the route or the target's host. `deferred`: it
+    /// returned before its handshake (TCP_FASTOPEN_CONNECT), so its outcome comes later.
+    fn connect_outside(
+        &mut self,
+        ev: &SocketEvent,
+        id: SockId,
+        target: SocketAddr,
+        deferred: bool,
+    ) -> Verdict {
         if let Some(errno) = ev
             .call
             .outcome
@@ -252,7 +278,8 @@ impl Model<'_> {
             .call
             .outcome
             .errno
-            .is_some_and(|e| e == Errno::EINPROGRESS || e.is_restart());
+            .is_some_and(|e| e == Errno::EINPROGRESS || e.is_restart())
+            || deferred;
         if let Some(s) = self.sockets.get_mut(&id) {
             s.external = true;
             s.peer = Some(target);
@@ -304,13 +331,61 @@ impl Model<'_> {
     /// getaddrinfo connects a probe socket to each candidate address, reads the source address
     /// the kernel would use, and dissolves the probe before trying the next candidate.
     fn dissolve_association(&mut self, id: SockId) -> Verdict {
+        let bound = self
+            .sockets
+            .get(&id)
+            .is_some_and(|s| s.bind_loc().is_some());
+        if !bound {
+            self.unbind(id);
+        }
         if let Some(s) = self.sockets.get_mut(&id) {
             s.peer = None;
-            if s.state() == SockState::Created {
+            s.set_dissolved();
+            if !bound {
                 s.local = None;
             }
         }
         Verdict::Accept
+    }
+
+    /// connect(AF_UNSPEC) on a TCP socket (connect(2): it dissolves the association): Linux's
+    /// `tcp_disconnect` aborts the connection, dropping the bytes still queued and sending a
+    /// reset to an established peer, and leaves the socket unconnected, free to connect again
+    /// (it also forgets the address and port it chose, unless bind() fixed them). For the
+    /// peer this is an abortive close: its next receive says ECONNRESET (`capi/tunspec`).
+    fn disconnect_stream(&mut self, ev: &SocketEvent, id: SockId) -> Verdict {
+        if !ev.call.outcome.is_success() {
+            return Verdict::Accept;
+        }
+        let Some(sock) = self.sockets.get(&id) else {
+            return Verdict::NotModelled;
+        };
+        let (external, conn, bound) = (sock.external, sock.conn(), sock.bind_loc().is_some());
+        if let Some(conn) = conn {
+            self.abortive_closes.push(ev.call.loc);
+            self.end_connection(ev, id, conn);
+        }
+        let to = if bound {
+            SockState::Bound
+        } else {
+            self.unbind(id);
+            SockState::Created
+        };
+        if let Some(s) = self.sockets.get_mut(&id) {
+            s.set_state(to, ev, &mut self.listen_history);
+            s.set_dissolved();
+            s.peer = None;
+            s.external = false;
+            s.set_connect_target(None);
+            if !bound {
+                s.local = None;
+            }
+        }
+        if external {
+            Verdict::NotModelled
+        } else {
+            Verdict::Accept
+        }
     }
 
     /// The socket `fd` names, when it is a TCP socket whose nonblocking connect to an address
@@ -334,6 +409,15 @@ impl Model<'_> {
         ev: &SocketEvent,
         fd: Fd,
     ) -> Option<Verdict> {
+        if ev.call.outcome.is_success() {
+            // Linux lets no byte through a socket whose handshake has not completed (a send
+            // waits for it, or says EAGAIN): a transfer that succeeded proves the connect to
+            // the outside completed.
+            if let Some(id) = self.outside_connect_in_progress(ev, fd) {
+                let _ = self.outside_connect_ended(ev, id, None);
+            }
+            return None;
+        }
         let errno = ev
             .call
             .outcome

@@ -140,6 +140,7 @@ mod data;
 mod exchange;
 mod history;
 mod load;
+mod socket_apis;
 mod tcp;
 mod teardown;
 mod transfer_stalls;

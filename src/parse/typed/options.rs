@@ -104,6 +104,7 @@ fn option_name<'a>(level: &[u8], option: &'a [u8]) -> &'a [u8] {
         (Some(1), 20) => b"SO_RCVTIMEO_OLD",
         (Some(1), 21) => b"SO_SNDTIMEO_OLD",
         (Some(6), 1) => b"TCP_NODELAY",
+        (Some(6), 30) => b"TCP_FASTOPEN_CONNECT",
         (Some(41), 26) => b"IPV6_V6ONLY",
         _ => option,
     }
@@ -123,6 +124,11 @@ fn opt_value(option: &[u8], text: &[u8]) -> OptValue {
     if let Some(n) = value::int(text) {
         return OptValue::Int(n);
     }
+    if is_timeout_option(option) {
+        if let Some(micros) = raw_timeval_micros(text) {
+            return OptValue::Timeout { micros };
+        }
+    }
     if text.first() == Some(&b'{') {
         if let (Some(onoff), Some(linger)) = (
             value::get_field(text, b"l_onoff").and_then(value::int),
@@ -130,10 +136,7 @@ fn opt_value(option: &[u8], text: &[u8]) -> OptValue {
         ) {
             return OptValue::Linger { onoff, linger };
         }
-        if matches!(
-            option,
-            b"SO_RCVTIMEO" | b"SO_SNDTIMEO" | b"SO_RCVTIMEO_OLD" | b"SO_SNDTIMEO_OLD"
-        ) {
+        if is_timeout_option(option) {
             if let Some(micros) = timeout_micros(text) {
                 return OptValue::Timeout { micros };
             }
@@ -146,6 +149,46 @@ fn opt_value(option: &[u8], text: &[u8]) -> OptValue {
         }
     }
     OptValue::Raw(strings::text(text))
+}
+
+fn is_timeout_option(option: &[u8]) -> bool {
+    matches!(
+        option,
+        b"SO_RCVTIMEO" | b"SO_SNDTIMEO" | b"SO_RCVTIMEO_OLD" | b"SO_SNDTIMEO_OLD"
+    )
+}
+
+/// A `struct timeval` strace printed as its raw bytes: strace 6.1 decodes SO_RCVTIMEO_OLD and
+/// SO_SNDTIMEO_OLD (the numbers glibc's SO_RCVTIMEO and SO_SNDTIMEO stand for on 64-bit Linux)
+/// only by name, and shows the value as a string (`"\1\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0"`:
+/// one second). 16 bytes are two 64-bit fields (64-bit ABIs), 8 bytes two 32-bit ones. The
+/// bytes are read little-endian (x86, ARM, RISC-V); on a big-endian trace a set timeout still
+/// reads as a nonzero one, which is all the model asks of it (that a timeout is set).
+fn raw_timeval_micros(text: &[u8]) -> Option<i64> {
+    let quoted = strings::quoted(text).filter(|q| !q.truncated)?;
+    let bytes = strings::decode_lenient(quoted.raw);
+    let half = match bytes.len() {
+        16 => 8,
+        8 => 4,
+        _ => return None,
+    };
+    let field = |at: usize| -> Option<i64> {
+        let mut le = [0u8; 8];
+        let part = bytes.get(at..at + half)?;
+        le.get_mut(..half)?.copy_from_slice(part);
+        let value = i64::from_le_bytes(le);
+        // A 32-bit field is signed: extend its sign.
+        Some(if half == 4 {
+            i64::from(value as u32 as i32)
+        } else {
+            value
+        })
+    };
+    Some(
+        field(0)?
+            .saturating_mul(1_000_000)
+            .saturating_add(field(half)?),
+    )
 }
 
 /// The address in `inet_addr("224.0.0.1")`.

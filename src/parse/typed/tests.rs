@@ -458,6 +458,69 @@ fn epoll_calls() {
 }
 
 #[test]
+fn fast_open_calls_are_read() {
+    // capi/tfo-healthy--plain, client.trace:32.
+    let Syscall::Send { flags, dest, .. } = syscall(
+        r#"sendto(3<TCP:[1062190]>, "GET /capi\n", 10, MSG_FASTOPEN, {sa_family=AF_INET, sin_port=htons(7600), sin_addr=inet_addr("10.88.0.1")}, 16) = 10"#,
+    ) else {
+        panic!("not a send");
+    };
+    assert!(flags.fastopen && !flags.other);
+    assert_eq!(dest, Some(inet("10.88.0.1:7600")));
+    // `-X raw` prints MSG_FASTOPEN as its bit.
+    let Syscall::Send { flags, .. } = syscall(r#"sendto(3, "x", 1, 0x20000000, NULL, 0) = 1"#)
+    else {
+        panic!("not a send");
+    };
+    assert!(flags.fastopen && !flags.other);
+    // capi/tfoc-refused--plain, client.trace:31; and its number at SOL_TCP.
+    for line in [
+        "setsockopt(3<TCP:[1061828]>, SOL_TCP, TCP_FASTOPEN_CONNECT, [1], 4) = 0",
+        "setsockopt(3, 6, 30, [1], 4) = 0",
+    ] {
+        let Syscall::Setsockopt { name, value, .. } = syscall(line) else {
+            panic!("not a setsockopt");
+        };
+        assert_eq!(
+            (name.as_str(), value),
+            ("TCP_FASTOPEN_CONNECT", OptValue::Int(1))
+        );
+    }
+}
+
+#[test]
+fn timeouts_strace_shows_as_raw_bytes_are_read() {
+    let opt = |line: &str| match syscall(line) {
+        Syscall::Setsockopt { value, .. } => value,
+        other => panic!("{other:?}"),
+    };
+    // strace 6.1 on x86_64 (lab/capi.sh, udp-mmsg-loss--ttt): a 3 s SO_RCVTIMEO set by a C
+    // program, whose value strace prints as the bytes of its struct timeval.
+    assert_eq!(
+        opt(
+            r#"setsockopt(3, SOL_SOCKET, SO_RCVTIMEO_OLD, "\3\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0", 16) = 0"#
+        ),
+        OptValue::Timeout { micros: 3_000_000 }
+    );
+    assert_eq!(
+        opt(
+            r#"setsockopt(3<UDP:[1055360]>, SOL_SOCKET, SO_RCVTIMEO_OLD, "\1\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0", 16) = 0"#
+        ),
+        OptValue::Timeout { micros: 1_000_000 }
+    );
+    // A 32-bit program's 8-byte timeval: 0.5 s.
+    assert_eq!(
+        opt(r#"setsockopt(3, SOL_SOCKET, SO_SNDTIMEO_OLD, "\0\0\0\0 \241\7\0", 8) = 0"#),
+        OptValue::Timeout { micros: 500_000 }
+    );
+    // Other raw values stay raw.
+    assert!(matches!(
+        opt(r#"setsockopt(3, SOL_SOCKET, SO_RCVTIMEO_OLD, "\1\0", 2) = 0"#),
+        OptValue::Raw(_)
+    ));
+}
+
+#[test]
 fn socket_options() {
     let opt = |line: &str| match syscall(line) {
         Syscall::Setsockopt { value, .. } | Syscall::Getsockopt { value, .. } => value,

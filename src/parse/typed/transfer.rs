@@ -162,6 +162,7 @@ fn msg_flags(text: &[u8]) -> MsgFlags {
             b"MSG_MORE" => flags.more = true,
             b"MSG_WAITALL" => flags.waitall = true,
             b"MSG_ERRQUEUE" => flags.errqueue = true,
+            b"MSG_FASTOPEN" => flags.fastopen = true,
             number => match value::int(number) {
                 Some(bits) => add_numeric_msg_flags(&mut flags, bits),
                 None => flags.other = true,
@@ -182,7 +183,8 @@ fn add_numeric_msg_flags(flags: &mut MsgFlags, bits: i64) {
     flags.errqueue |= has(0x2000);
     flags.nosignal |= has(0x4000);
     flags.more |= has(0x8000);
-    const KNOWN: i64 = 0x1 | 0x2 | 0x20 | 0x40 | 0x100 | 0x2000 | 0x4000 | 0x8000;
+    flags.fastopen |= has(0x2000_0000);
+    const KNOWN: i64 = 0x1 | 0x2 | 0x20 | 0x40 | 0x100 | 0x2000 | 0x4000 | 0x8000 | 0x2000_0000;
     flags.other |= bits & !KNOWN != 0;
 }
 

@@ -100,6 +100,29 @@ pub(crate) fn unknown_peer_accepts<'a>(
     group_by(accepts, |a| (a.deviation.loc.trace, a.local))
 }
 
+/// The call that sets up an io_uring: socket operations a program hands to the ring (connect,
+/// send, receive, accept) run in the kernel without a system call of their own, so strace shows
+/// only the ring's set-up and its `io_uring_enter` submissions (which `netcheck record`'s filter
+/// leaves out; the set-up it keeps).
+pub(crate) const IO_URING_SETUP: &str = "io_uring_setup";
+
+/// Whether a trace of a host owning `ip` set up an io_uring: its connects, sends and
+/// receives may be missing from it (`capi/uring-healthy`: the client's connect to the server
+/// went through io_uring, and only its shutdown and close show the socket).
+pub(crate) fn io_uring_behind(cx: &Context, ip: std::net::IpAddr) -> bool {
+    let ip = ip.to_canonical();
+    cx.topology
+        .hosts
+        .iter()
+        .filter(|h| h.ips.iter().any(|a| a.to_canonical() == ip))
+        .flat_map(|h| &h.traces)
+        .any(|t| {
+            cx.parse
+                .get(t.0 as usize)
+                .is_some_and(|p| p.ignored.contains_key(IO_URING_SETUP))
+        })
+}
+
 /// The distinct peer IPs of a group of accepts, sorted.
 pub(crate) fn peer_ips(accepts: &[UnknownPeerAccept]) -> Vec<String> {
     let mut peers: Vec<String> = accepts.iter().map(|a| a.peer.ip().to_string()).collect();
