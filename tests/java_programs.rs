@@ -7,9 +7,9 @@
 use std::path::{Path, PathBuf};
 
 use netcheck::cli::table::scenarios;
-use netcheck::config::Inputs;
-use netcheck::pipeline::{run_pipeline, Analysis};
-use netcheck::testkit::table::rows_against_known_gaps;
+use netcheck::testkit::table::{
+    analyse_scenario, assert_every_line_read, rows_against_known_gaps, scenario_is_healthy,
+};
 
 /// Rows whose expectation the diagnosis does not meet yet, each with what netcheck says instead.
 /// A row listed here must still fail: fixing one means removing it from this list.
@@ -41,51 +41,22 @@ fn corpus() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/java")
 }
 
-fn analyse(dir: &Path) -> Analysis {
-    run_pipeline(&Inputs {
-        paths: vec![dir.join("netcheck.conf")],
-        one_host: Vec::new(),
-    })
-    .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
-}
-
-fn is_healthy(dir: &Path) -> bool {
-    let text = std::fs::read_to_string(dir.join("expected.json")).unwrap_or_default();
-    let doc: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
-    doc["healthy"].as_bool().unwrap_or(false)
-}
-
 #[test]
 fn every_java_trace_parses_completely() {
     let dirs = scenarios(&corpus()).expect("java corpus");
     assert!(dirs.len() >= 30, "only {} scenarios", dirs.len());
     for dir in dirs {
-        let analysis = analyse(&dir);
-        for (spec, parse) in analysis.topology.traces.iter().zip(&analysis.parse) {
-            assert_eq!(
-                parse.unparsed,
-                0,
-                "{}: unparsed lines {:?}",
-                spec.path.display(),
-                parse.first_unparsed
-            );
-            assert_eq!(
-                parse.lines,
-                parse.accounted_lines(),
-                "{}",
-                spec.path.display()
-            );
-        }
+        assert_every_line_read(&analyse_scenario(&dir));
     }
 }
 
 #[test]
 fn healthy_java_scenarios_order_without_deviation() {
     for dir in scenarios(&corpus()).expect("java corpus") {
-        if !is_healthy(&dir) {
+        if !scenario_is_healthy(&dir) {
             continue;
         }
-        let outcome = analyse(&dir).outcome;
+        let outcome = analyse_scenario(&dir).outcome;
         assert!(outcome.ordered_calls > 0, "{}", dir.display());
         assert!(
             outcome.blocked.is_empty(),

@@ -11,9 +11,7 @@ use std::path::{Path, PathBuf};
 use fixture_cli::{diagnose_in, rules};
 
 use netcheck::cli::table::scenarios;
-use netcheck::config::Inputs;
-use netcheck::pipeline::run_pipeline;
-use netcheck::testkit::table::rows_against_known_gaps;
+use netcheck::testkit::table::{analyse_scenario, assert_every_line_read, rows_against_known_gaps};
 
 /// Scenarios (and one-sided views) whose expectation the diagnosis does not meet yet, each with
 /// what netcheck says instead. A row listed here must still fail.
@@ -68,26 +66,7 @@ fn every_capi_trace_parses_completely() {
     let dirs = scenarios(&capi()).expect("capi corpus");
     assert!(dirs.len() >= 60, "only {} scenarios", dirs.len());
     for dir in dirs {
-        let inputs = Inputs {
-            paths: vec![dir.join("netcheck.conf")],
-            one_host: Vec::new(),
-        };
-        let analysis = run_pipeline(&inputs).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
-        for (spec, parse) in analysis.topology.traces.iter().zip(&analysis.parse) {
-            assert_eq!(
-                parse.unparsed,
-                0,
-                "{}: unparsed lines {:?}",
-                spec.path.display(),
-                parse.first_unparsed
-            );
-            assert_eq!(
-                parse.lines,
-                parse.accounted_lines(),
-                "{}",
-                spec.path.display()
-            );
-        }
+        assert_every_line_read(&analyse_scenario(&dir));
     }
 }
 

@@ -1,8 +1,48 @@
-//! Checking the scenario table of a lab corpus against its list of known gaps.
+//! Checking a lab corpus: its scenario table against its list of known gaps, and each
+//! scenario's analysis.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use crate::cli::table::run_scenario_with_views;
+use crate::config::Inputs;
+use crate::pipeline::{run_pipeline, Analysis};
+
+/// The analysis of a scenario directory's `netcheck.conf`; panics naming the directory if it
+/// cannot run.
+pub fn analyse_scenario(dir: &Path) -> Analysis {
+    let inputs = Inputs {
+        paths: vec![dir.join("netcheck.conf")],
+        one_host: Vec::new(),
+    };
+    run_pipeline(&inputs).unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+}
+
+/// Whether a scenario's `expected.json` marks it healthy.
+pub fn scenario_is_healthy(dir: &Path) -> bool {
+    let text = std::fs::read_to_string(dir.join("expected.json")).unwrap_or_default();
+    let doc: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
+    doc["healthy"].as_bool().unwrap_or(false)
+}
+
+/// Panics naming the trace when one of `analysis`'s traces has a line it could not parse, or
+/// a line the accounting misses.
+pub fn assert_every_line_read(analysis: &Analysis) {
+    for (spec, parse) in analysis.topology.traces.iter().zip(&analysis.parse) {
+        assert_eq!(
+            parse.unparsed,
+            0,
+            "{}: unparsed lines {:?}",
+            spec.path.display(),
+            parse.first_unparsed
+        );
+        assert_eq!(
+            parse.lines,
+            parse.accounted_lines(),
+            "{}",
+            spec.path.display()
+        );
+    }
+}
 
 /// Runs every scenario (and its one-sided views) and returns what disagrees with `known_gaps`
 /// (scenario row name, reason): rows that fail without being listed, listed rows that now pass,
