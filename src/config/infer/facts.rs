@@ -135,19 +135,7 @@ impl Gatherer {
     /// A stream socket's connect (or Fast Open send) to `target`: reached, or refused.
     fn stream_connect(&mut self, call: &Call, fd: Fd, target: SocketAddr) {
         if call.outcome.is_success() || call.outcome.errno == Some(Errno::EINPROGRESS) {
-            let local = self
-                .bound
-                .get(&fd)
-                .copied()
-                .filter(|a| !a.ip().is_unspecified());
-            self.facts.connects.push(ConnectFact {
-                loc: call.loc,
-                target: canonical(target),
-                local,
-                datagram: false,
-                port: self.port.get(&fd).copied(),
-            });
-            self.connect_of.insert(fd, self.facts.connects.len() - 1);
+            self.flow_started(call, fd, target, false);
         } else if reached_no_connection(call) {
             self.facts.failed_connects.push(ConnectFact {
                 loc: call.loc,
@@ -227,6 +215,12 @@ impl Gatherer {
         if !self.datagram_started.insert(fd) {
             return;
         }
+        self.flow_started(call, fd, dest, true);
+    }
+
+    /// `fd` started a flow to `target` (a connect, or a datagram socket's first send): kept
+    /// with the local address a bind gave it, when that names one.
+    fn flow_started(&mut self, call: &Call, fd: Fd, target: SocketAddr, datagram: bool) {
         let local = self
             .bound
             .get(&fd)
@@ -234,9 +228,9 @@ impl Gatherer {
             .filter(|a| !a.ip().is_unspecified());
         self.facts.connects.push(ConnectFact {
             loc: call.loc,
-            target: canonical(dest),
+            target: canonical(target),
             local,
-            datagram: true,
+            datagram,
             port: self.port.get(&fd).copied(),
         });
         self.connect_of.insert(fd, self.facts.connects.len() - 1);
