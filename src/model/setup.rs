@@ -92,6 +92,9 @@ impl Model<'_> {
         let already_bound = sock.local.is_some();
         if let Some(errno) = ev.call.outcome.errno {
             return match errno {
+                Errno::EADDRINUSE if self.own_dual_stack_holder(id, addr, conflict) => {
+                    Verdict::Accept
+                }
                 Errno::EADDRINUSE => self.deviate(
                     DeviationKind::AddressInUse { reuseaddr },
                     ev,
@@ -148,6 +151,31 @@ impl Model<'_> {
             }
             None => Verdict::Accept,
         }
+    }
+
+    /// Whether a failed bind of IPv4 address `addr` by `id` collided only with a dual-stack
+    /// IPv6 wildcard socket (no IPV6_V6ONLY) of the same trace. Linux refuses such a bind because
+    /// the program's own IPv6 socket already receives IPv4 on that port; programs bind both
+    /// families on purpose to learn whether their IPv6 listener is dual-stack (the Erlang VM
+    /// does so at start-up), and the address stays served by the program itself.
+    fn own_dual_stack_holder(
+        &self,
+        id: SockId,
+        addr: SocketAddr,
+        conflict: Option<(SockId, bool)>,
+    ) -> bool {
+        let Some((holder_id, _)) = conflict else {
+            return false;
+        };
+        let Some(holder) = self.sockets.get(&holder_id) else {
+            return false;
+        };
+        holder_id.trace == id.trace
+            && addr.is_ipv4()
+            && !holder.options().v6only
+            && holder
+                .local
+                .is_some_and(|l| l.is_ipv6() && l.ip().is_unspecified())
     }
 
     /// UDP socket `id` was bound to loopback address `local`: kept once per trace and address,

@@ -16,7 +16,9 @@ pub const RULE: Rule = Rule {
 const EXPLANATION: &str = "\
 ## What it detects
 A bind that failed with EADDRINUSE because another traced socket held the address, or that
-succeeded on an address in use only because SO_REUSEADDR (or SO_REUSEPORT) was set.
+succeeded on an address in use only because SO_REUSEADDR (or SO_REUSEPORT) was set. An IPv4
+bind refused only because the same program's dual-stack IPv6 wildcard socket holds the port is
+not reported: that socket already serves IPv4 there, and programs bind both to find out.
 
 ## Why it matters
 A server that cannot bind does not serve; one that binds next to another through SO_REUSEADDR
