@@ -124,16 +124,10 @@ conf() {
 # (healthy when must_report is "healthy"; a view is "healthy", "rule rule..." (any of them) or
 # "invisible: reason")
 expect() {
-  python3 -I -S - "$SCEN" "$@" >"$DIR/expected.json" <<'EOF'
+  python3 -I -S - "$SCEN" "$@" "$LAB/problem-rules.txt" >"$DIR/expected.json" <<'EOF'
 import json, sys
 name, description, must, must_not, client, server = sys.argv[1:7]
-problems = """nat-undeclared port-forwarding connection-not-accepted connect-filtered connect-refused
-connect-refused-while-listening connect-never-completed connect-unexpected-failure data-unreceived
-data-unreceived-poll-missed send-after-peer-closed connection-reset data-mismatch udp-all-lost udp-loss
-mtu-black-hole buffer-overrun datagram-truncated address-in-use loopback-bound-external-peer
-ip-version-mismatch nonblock-inherited unexpected-blocking broadcast-not-permitted no-peer-traffic
-ordering-incomplete unparsed-lines untraced-children bind-failed descriptor-exhaustion
-connect-to-unspecified network-stall admission-limit no-reply""".split()
+problems = [l for l in open(sys.argv[7]).read().split("\n") if l and not l.startswith("#")]
 healthy = must == "healthy"
 fault, cl, sv, flags = name.split("--")
 doc = {"scenario": name, "description": description,

@@ -256,16 +256,10 @@ write_conf() {
 
 # expect DESCRIPTION healthy|fault "must_report ids" "must_not_report ids"
 expect() {
-  "$PYTHON" -I -S - "$SCENARIO" "$1" "$2" "$3" "$4" >"$SCENARIO_DIR/expected.json" <<'EOF'
+  "$PYTHON" -I -S - "$SCENARIO" "$1" "$2" "$3" "$4" "$LAB/problem-rules.txt" >"$SCENARIO_DIR/expected.json" <<'EOF'
 import json, sys
 name, description, kind, must, must_not = sys.argv[1:6]
-problem_rules = """nat-undeclared port-forwarding connection-not-accepted connect-filtered connect-refused
-connect-refused-while-listening connect-never-completed connect-unexpected-failure data-unreceived
-data-unreceived-poll-missed send-after-peer-closed connection-reset data-mismatch udp-all-lost udp-loss
-mtu-black-hole buffer-overrun datagram-truncated address-in-use loopback-bound-external-peer
-ip-version-mismatch nonblock-inherited unexpected-blocking broadcast-not-permitted no-peer-traffic
-ordering-incomplete unparsed-lines untraced-children bind-failed descriptor-exhaustion
-connect-to-unspecified network-stall admission-limit no-reply""".split()
+problem_rules = [l for l in open(sys.argv[6]).read().split("\n") if l and not l.startswith("#")]
 healthy = kind == "healthy"
 doc = {
     "scenario": name,
