@@ -8,7 +8,8 @@ use std::path::{Path, PathBuf};
 
 use netcheck::cli::table::scenarios;
 use netcheck::testkit::table::{
-    analyse_scenario, assert_every_line_read, rows_against_known_gaps, scenario_is_healthy,
+    analyse_scenario, assert_every_line_read, bytes_under, rows_against_known_gaps,
+    scenario_is_healthy,
 };
 
 /// Rows whose expectation the diagnosis does not meet yet, each with what netcheck says instead.
@@ -83,15 +84,6 @@ fn every_java_scenario_meets_its_expectations() {
 /// The fixtures stay small: traces are committed zstd-compressed (a `-ff` set plain).
 #[test]
 fn the_java_corpus_stays_under_four_megabytes() {
-    fn size(path: &Path) -> u64 {
-        match std::fs::read_dir(path) {
-            Ok(entries) => entries
-                .filter_map(Result::ok)
-                .map(|e| size(&e.path()))
-                .sum(),
-            Err(_) => std::fs::metadata(path).map(|m| m.len()).unwrap_or(0),
-        }
-    }
-    let total = size(&corpus());
+    let total = bytes_under(&corpus());
     assert!(total < 4 << 20, "tests/fixtures/java holds {total} bytes");
 }

@@ -11,35 +11,13 @@ use std::path::{Path, PathBuf};
 use fixture_cli::{diagnose_in, rules};
 
 use netcheck::cli::table::scenarios;
-use netcheck::testkit::table::{analyse_scenario, assert_every_line_read, rows_against_known_gaps};
+use netcheck::testkit::table::{
+    analyse_scenario, assert_every_line_read, bytes_under, rows_against_known_gaps,
+};
 
 /// Scenarios (and one-sided views) whose expectation the diagnosis does not meet yet, each with
 /// what netcheck says instead. A row listed here must still fail.
 const KNOWN_GAPS: &[(&str, &str)] = &[
-    (
-        "peer-killed--plain",
-        "reports nothing: the server, killed by SIGKILL after reading the request, never answered; its kernel ended the stream and the client read that end without an answer, which no rule reports",
-    ),
-    (
-        "peer-killed--record",
-        "reports nothing: the server, killed by SIGKILL after reading the request, never answered; its kernel ended the stream and the client read that end without an answer, which no rule reports",
-    ),
-    (
-        "peer-killed--ttt",
-        "reports nothing: the server, killed by SIGKILL after reading the request, never answered; its kernel ended the stream and the client read that end without an answer, which no rule reports",
-    ),
-    (
-        "peer-killed--plain @client",
-        "reports nothing: an end of stream right after the request, with no answer, is not taken for a request in vain",
-    ),
-    (
-        "peer-killed--record @client",
-        "reports nothing: an end of stream right after the request, with no answer, is not taken for a request in vain",
-    ),
-    (
-        "peer-killed--ttt @client",
-        "reports nothing: an end of stream right after the request, with no answer, is not taken for a request in vain",
-    ),
     (
         "udp-mmsg-loss--plain @client",
         "reports nothing: with the server unobserved, the datagrams a recvmmsg that timed out never got answers for are not reported",
@@ -79,18 +57,7 @@ fn every_capi_scenario_and_view_meets_its_expectation_or_is_a_known_gap() {
 
 #[test]
 fn the_capi_corpus_stays_small() {
-    fn size(dir: &Path) -> u64 {
-        std::fs::read_dir(dir)
-            .into_iter()
-            .flatten()
-            .flatten()
-            .map(|entry| match entry.file_type() {
-                Ok(t) if t.is_dir() => size(&entry.path()),
-                _ => entry.metadata().map_or(0, |m| m.len()),
-            })
-            .sum()
-    }
-    let total = size(&capi());
+    let total = bytes_under(&capi());
     assert!(
         total <= MAX_CORPUS_BYTES,
         "tests/fixtures/capi holds {total} bytes"

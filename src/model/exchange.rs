@@ -6,7 +6,12 @@
 //! receives something from the peer (bytes, a datagram, or the end of the stream). It is
 //! *unanswered* when the program waited for the answer in vain (a readiness wait that timed out,
 //! a receive that timed out or never returned) and then gave up: it sent the next request,
-//! closed the socket, or its trace ended. A program that sends without ever waiting for an
+//! closed the socket, or its trace ended. It is unanswered too when the only thing that came
+//! back on a TCP connection that never carried anything to the asker was the end of the stream
+//! (the peer's program closed its socket, or ended, without a word) to a socket that connected,
+//! unless the asker had shut
+//! down its own writing first (an upload that ends with both sides closing) or the traced peer
+//! was being stopped. A program that sends without ever waiting for an
 //! answer makes no requests in this sense, so one-way traffic is never counted. Only the side
 //! that spoke first asks: a server's answers, sent after it received, are no requests.
 //!
@@ -20,9 +25,9 @@ use std::net::SocketAddr;
 
 use super::round_trips::{RoundTrips, SocketRoundTrips, TimedRoundTrip, MIN_BLOCKED};
 use super::socket::{inet_of, Proto};
-use super::tcp::ConnId;
+use super::tcp::{ConnId, Side};
 use super::{DeviationKind, Model, Verdict, Way};
-use crate::fold::SocketEvent;
+use crate::fold::{ProgramContext, SocketEvent};
 use crate::parse::{Errno, Fd};
 use crate::source::{Loc, SockId};
 
@@ -117,6 +122,12 @@ pub(in crate::model) struct Exchange {
     awaiting_delivery: VecDeque<Request>,
     answered: u32,
     unanswered: u32,
+    /// The asker shut down its writing: the end of the stream that follows is the peer's
+    /// acknowledgement of a finished upload, no refusal to answer.
+    write_shut: bool,
+    /// The first unanswered request was met by the end of the stream, not by a wait in vain;
+    /// with where the traced peer's end closed.
+    ended_by_peer: Option<Option<Loc>>,
     /// Unanswered requests whose wait named this socket.
     unanswered_named: u32,
     /// The first unanswered request and the wait that gave up on it.
@@ -139,6 +150,8 @@ impl Exchange {
             awaiting_delivery: VecDeque::new(),
             answered: 0,
             unanswered: 0,
+            write_shut: false,
+            ended_by_peer: None,
             unanswered_named: 0,
             first_unanswered: None,
             ready_at: None,
@@ -185,6 +198,43 @@ impl Exchange {
                 });
             }
         }
+    }
+
+    /// The end of the stream came, at `at`; `peer_close` is where the traced peer's end closed
+    /// and whether its program was being stopped then. On a connection that never carried
+    /// anything to this socket, a request the peer read (or, untraced, sent to it) was met by
+    /// the peer closing without a word; anything else is the answer it always was. Only a
+    /// connecting socket (`client`) counts: a client leaving after a server's greeting (a
+    /// health check, a port scan) is the client's business.
+    fn end_of_stream(&mut self, at: Loc, peer_close: Option<(Loc, bool)>, client: bool) {
+        let stopping = peer_close.is_some_and(|(_, stopping)| stopping);
+        let refused = client
+            && self.asks
+            && self.proto == Proto::Tcp
+            && self.answered == 0
+            && !self.write_shut
+            && !stopping;
+        if !refused {
+            self.received(at, None);
+            return;
+        }
+        let Some(mut request) = self.pending.take() else {
+            return;
+        };
+        if self.peer_traced && !request.fully_read(self.proto) {
+            // The peer closed with the request unread: the loss and close rules weigh that.
+            return;
+        }
+        if self.first_unanswered.is_none() {
+            self.ended_by_peer = Some(peer_close.map(|(loc, _)| loc));
+        }
+        request.waited = Some((at, true));
+        self.count_unanswered(&request);
+    }
+
+    /// The asker shut down its writing (see `write_shut`).
+    fn shut_write(&mut self) {
+        self.write_shut = true;
     }
 
     /// The traced peer sent its first bytes after reading the pending request, at `at` (its
@@ -300,6 +350,8 @@ impl Exchange {
             unanswered_named: self.unanswered_named,
             request,
             gave_up,
+            ended_by_peer: self.ended_by_peer.is_some(),
+            peer_close: self.ended_by_peer.flatten(),
         })
     }
 }
@@ -318,9 +370,14 @@ pub struct UnansweredRequests {
     /// Of the unanswered, those whose wait named this socket (poll, select or a receive), not
     /// only an epoll set holding it: the program was waiting for this peer, not for anything.
     pub unanswered_named: u32,
-    /// The first unanswered request, and the wait that ended in vain after it.
+    /// The first unanswered request, and the wait that ended in vain after it (or the receive
+    /// that found the end of the stream).
     pub request: Loc,
     pub gave_up: Loc,
+    /// The first unanswered request was met by the peer closing the connection without a word,
+    /// not by a wait in vain; `peer_close` is where the traced peer's end closed.
+    pub ended_by_peer: bool,
+    pub peer_close: Option<Loc>,
 }
 
 impl Model<'_> {
@@ -371,12 +428,23 @@ impl Model<'_> {
             return;
         };
         let (proto, external, blocking) = (sock.proto, sock.external, !sock.nonblock.on);
+        let client = !sock.accepted;
         // Bytes sent on a connection no traced accept has taken yet wait in the backlog: their
         // round trip includes that wait, which is no network time.
         let before_accept = sock
             .conn()
             .and_then(|c| self.conns.get(c))
             .is_some_and(|c| c.record.server.is_none() && c.record.listener.is_some());
+        // Where the traced peer's end closed, and whether its program was being stopped then.
+        let peer_close = sock.conn().and_then(|c| self.conns.get(c)).and_then(|c| {
+            let side = c.side_of(id);
+            let context = match side {
+                Side::Client => c.record.ends.server,
+                Side::Server => c.record.ends.client,
+            };
+            let stopping = context == Some(ProgramContext::Stopping);
+            c.peer_closed(side).map(|loc| (loc, stopping))
+        });
         let peer = addr
             .or(sock.peer)
             .or_else(|| self.exchanges.get(&id).map(|e| e.peer));
@@ -419,8 +487,12 @@ impl Model<'_> {
             .entry(id)
             .or_insert_with(|| Exchange::new(peer, proto, peer_traced, way == Way::Send));
         let ended = ended_at(ev);
+        let end_of_stream = proto == Proto::Tcp && outcome.value == Some(0);
         match way {
             Way::Send if moved => exchange.sent(loc, ended.filter(|_| !before_accept)),
+            Way::Receive if moved && end_of_stream => {
+                exchange.end_of_stream(loc, peer_close, client)
+            }
             Way::Receive if moved => exchange.received(loc, arrival(ev)),
             // A nonblocking receive that finds nothing is how event loops poll: no give-up,
             // but the program is after the answer.
@@ -462,6 +534,13 @@ impl Model<'_> {
             exchange.delivered(read_at, ended);
         } else if let Some(exchange) = self.exchanges_awaiting_delivery.get_mut(&sender) {
             exchange.delivered(read_at, ended);
+        }
+    }
+
+    /// The socket shut down its writing: what it sent was all it had to say.
+    pub(in crate::model) fn exchange_write_shut(&mut self, id: SockId) {
+        if let Some(exchange) = self.exchanges.get_mut(&id) {
+            exchange.shut_write();
         }
     }
 

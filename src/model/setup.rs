@@ -413,6 +413,9 @@ impl Model<'_> {
     pub(super) fn shutdown(&mut self, ev: &SocketEvent, fd: Fd, how: i64) -> Verdict {
         if (1..=2).contains(&how) && ev.call.outcome.errno.is_none() {
             self.note_unobserved_write_shut(ev, fd);
+            if let Some(id) = ev.sock(fd) {
+                self.exchange_write_shut(id);
+            }
         }
         let (id, sock) = match self.target(ev, fd) {
             Target::Sock(id, s) => (id, s),

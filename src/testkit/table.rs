@@ -95,3 +95,15 @@ pub const RULES_NEWER_THAN_THE_CORPUS: &[&str] = &[
     "network-stall",
     "admission-limit",
 ];
+
+/// Bytes of the files under `path` (a file's own size when it is one): what a fixture corpus
+/// adds to every clone.
+pub fn bytes_under(path: &Path) -> u64 {
+    match std::fs::read_dir(path) {
+        Ok(entries) => entries
+            .filter_map(Result::ok)
+            .map(|e| bytes_under(&e.path()))
+            .sum(),
+        Err(_) => std::fs::metadata(path).map_or(0, |m| m.len()),
+    }
+}

@@ -1,5 +1,6 @@
 //! `no-reply`: requests got no answer before the program gave up — to a peer no trace shows
-//! (the cause stays open), or read by a traced peer that never answered (the peer's choice).
+//! (the cause stays open), or read by a traced peer that never answered (the peer's choice) —
+//! or were met by the peer closing the connection without a word.
 
 use super::group_by;
 use crate::diagnose::context::plural;
@@ -10,7 +11,7 @@ use crate::model::UnansweredRequests;
 pub const RULE: Rule = Rule {
     id: "no-reply",
     class: Class::Ambiguous,
-    title: "Requests got no answer before the program gave up",
+    title: "Requests got no answer",
     explanation: EXPLANATION,
     detect,
 };
@@ -26,6 +27,15 @@ answer, is never counted. On a connection whose peer answered earlier requests, 
 counts only when the program waited for that very socket (poll, select, a blocking receive), not
 merely in an event loop's epoll set: long-lived protocols send status updates and frames that want
 no answer.
+
+A TCP request can also be met by the end of the stream: the only thing that ever came back on
+the connection was the peer closing it. Nothing on the network makes that: the peer's own
+system closed its end, because its program closed the socket (a request it rejects, a connection
+limit, an access rule) or ended (a crash, a kill: the kernel closes every socket of a process
+that dies). An asker that shut down its own writing first (an upload acknowledged by the
+peer's close) and a traced peer that was being stopped are not counted; neither is a connection
+that carried anything to the asker before (a server closing an idle kept-alive connection as
+the next request crosses it is a race clients retry).
 
 When the peer is traced too, its trace settles what one side cannot: a request counts only when
 the peer's program read it (a request that never arrived is left to the loss rules, which weigh
@@ -45,11 +55,15 @@ resolver tries every configured server and times out on any that is down, which 
 about the traced application.
 
 ## Evidence
-The first unanswered request and the wait that ended in vain after it; with a traced peer, the
-peer's read of the request is found under the same socket pair in the connection statistics.
+The first unanswered request and the wait that ended in vain after it (or the receive that found
+the end of the stream, and the traced peer's close: a `+++ killed by` line when its process was
+killed); with a traced peer, the peer's read of the request is found under the same socket pair
+in the connection statistics.
 
 ## What to do
-With the peer traced: look at why its program dropped the request (its logs, access-control
+When the peer closed without answering: look at its logs for a crash, a kill (the OOM killer, a
+supervisor, a watchdog), or a request it rejected; a traced peer killed by a signal shows it in
+its trace. With the peer traced: look at why its program dropped the request (its logs, access-control
 lists such as unbound's `access-control` or memcached's framing of UDP requests, a worker pool
 that stopped). Otherwise trace the peer to tell the causes apart (`netcheck record` on that host): if its trace shows the
 request arriving, the peer chose not to answer (check its logs and access rules); if not, the
@@ -97,14 +111,17 @@ fn finding(cx: &Context, group: &[&UnansweredRequests]) -> Option<Finding> {
     };
     let who = cx.who(first.sock.trace);
     let peer = first.peer;
-    let (summary, hint, sent_note) = if first.peer_traced {
+    let (summary, hint, sent_note) = if first.ended_by_peer {
+        closed_texts(first, &who, &requests, &sockets)
+    } else if first.peer_traced {
         (
             format!(
                 "{who}: {requests}{sockets} to {peer} read by the peer's program and never \
                  answered; the requester gave up"
             ),
             "the peer received the request and chose not to answer: check its access rules, \
-             its logs, and whether the request is well-formed for it",
+             its logs, and whether the request is well-formed for it"
+                .to_owned(),
             format!("request to {peer}, read by the peer"),
         )
     } else {
@@ -114,16 +131,26 @@ fn finding(cx: &Context, group: &[&UnansweredRequests]) -> Option<Finding> {
                  from this side a lost request, a silent peer and a lost answer look the same"
             ),
             "trace the peer to tell them apart: if it received the request, it chose not to \
-             answer; if not, look for loss or a firewall on the path (ss -ti, nstat)",
+             answer; if not, look for loss or a firewall on the path (ss -ti, nstat)"
+                .to_owned(),
             format!("request to {peer}"),
         )
+    };
+    let gave_up_note = if first.ended_by_peer {
+        "the end of the stream: the peer closed without answering"
+    } else {
+        "waited for the answer in vain"
     };
     let evidence = group.iter().take(MAX_SOCKETS_SHOWN).flat_map(|u| {
         [
             Evidence::new(u.request, sent_note.clone()),
-            Evidence::new(u.gave_up, "waited for the answer in vain"),
+            Evidence::new(u.gave_up, gave_up_note),
         ]
     });
+    let peer_close = first
+        .peer_close
+        .map(|at| Evidence::new(at, "the peer's end of the connection closed here"));
+    let evidence = evidence.chain(peer_close);
     let mut finding = RULE.finding(summary, hint).with_evidence(evidence);
     if first.peer_traced {
         // The peer's own trace settles the cause: its program read the request and chose.
@@ -131,8 +158,46 @@ fn finding(cx: &Context, group: &[&UnansweredRequests]) -> Option<Finding> {
         finding = finding.with_fact(
             "the peer's trace shows it read the request and sent nothing back to the requester",
         );
+    } else if first.ended_by_peer {
+        // Only the peer's own system closes its end in order: no loss explains it.
+        finding.class = Class::Application;
     }
     Some(finding)
+}
+
+/// Summary, hint and the request's note of requests met by the peer's close.
+fn closed_texts(
+    first: &UnansweredRequests,
+    who: &str,
+    requests: &str,
+    sockets: &str,
+) -> (String, String, String) {
+    let peer = first.peer;
+    if first.peer_traced {
+        (
+            format!(
+                "{who}: {requests}{sockets} to {peer} read by the peer's program, whose end then \
+                 closed the connection without answering"
+            ),
+            "the peer's program closed the connection, or ended, after reading the request: if \
+             its trace ends killed by a signal it died mid-request (check the OOM killer, its \
+             supervisor, its logs); otherwise check why it rejects the request"
+                .to_owned(),
+            format!("request to {peer}, read by the peer"),
+        )
+    } else {
+        (
+            format!(
+                "{who}: {requests}{sockets} to {peer} met only by the end of the stream: the \
+                 peer closed the connection without answering"
+            ),
+            "the peer's program closed the connection (a rejected request, a connection limit, \
+             an access rule) or ended (a crash, a kill): check its logs, or trace it (netcheck \
+             record) to see which"
+                .to_owned(),
+            format!("request to {peer}"),
+        )
+    }
 }
 
 #[cfg(test)]
@@ -154,6 +219,8 @@ mod tests {
             unanswered_named: 0,
             request: loc(1, 4 + 10 * socket as u64),
             gave_up: loc(1, 5 + 10 * socket as u64),
+            ended_by_peer: false,
+            peer_close: None,
         }
     }
 
@@ -182,5 +249,42 @@ mod tests {
             .summary
             .contains("2 UDP requests (from 2 sockets)"));
         assert_eq!(findings[0].evidence.len(), 4);
+    }
+
+    /// A server killed mid-request: the client's request met only by the end of the stream.
+    /// The peer's own system closed its end, so the finding is the application's, from either
+    /// side; with the peer traced its close is shown.
+    #[test]
+    fn a_request_met_by_the_peers_close_is_the_applications() {
+        let mut closed = UnansweredRequests {
+            udp: false,
+            ended_by_peer: true,
+            ..unanswered(0, false)
+        };
+        let one_side = findings(
+            two_hosts(),
+            ReplayOutcome {
+                unanswered_requests: vec![closed.clone()],
+                ..ReplayOutcome::default()
+            },
+        );
+        assert_eq!(one_side[0].class, Class::Application);
+        assert!(one_side[0]
+            .summary
+            .contains("met only by the end of the stream"));
+        assert_eq!(one_side[0].evidence.len(), 2);
+        closed.peer_traced = true;
+        closed.peer_close = Some(loc(0, 9));
+        let both = findings(
+            two_hosts(),
+            ReplayOutcome {
+                unanswered_requests: vec![closed],
+                ..ReplayOutcome::default()
+            },
+        );
+        assert!(both[0]
+            .summary
+            .contains("closed the connection without answering"));
+        assert_eq!(both[0].evidence.len(), 3);
     }
 }

@@ -165,6 +165,8 @@ mod tests {
                 peer_traced: false,
                 request: loc(0, 40),
                 gave_up: loc(0, 41),
+                ended_by_peer: false,
+                peer_close: None,
             }],
             ..ReplayOutcome::default()
         };

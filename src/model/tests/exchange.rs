@@ -292,3 +292,48 @@ fn a_request_sent_before_the_accept_is_not_timed() {
     w.upto(close);
     assert!(w.finish().round_trips.is_empty());
 }
+
+/// The traced server read the request and its end closed (its process was killed, or it
+/// closed) before it sent anything: the client's end of the stream is the peer's refusal, and
+/// the peer's close is kept as evidence.
+#[test]
+fn a_request_the_traced_peer_read_then_closed_on_is_unanswered() {
+    let topo = two_hosts();
+    let (mut a, mut b, s, c) = connected();
+    let request = b.send(c, b"GET /capi\n");
+    let end = b.recv_eof(c);
+    let read = a.recv(s, b"GET /capi\n");
+    let closed = a.close(s);
+    let mut w = World::new(&topo, vec![a, b]);
+    set_up(&mut w);
+    w.upto(request);
+    w.upto(read);
+    w.upto(closed);
+    assert_eq!(w.upto(end), Verdict::Accept);
+    let out = w.finish();
+    let [u] = out.unanswered_requests.as_slice() else {
+        panic!("{:?}", out.unanswered_requests)
+    };
+    assert!(u.peer_traced && u.ended_by_peer);
+    assert_eq!(
+        (u.request, u.gave_up, u.peer_close),
+        (request, end, Some(closed))
+    );
+}
+
+/// A peer that closed with the request unread did not refuse it: its close resets the
+/// connection, which the close rules report.
+#[test]
+fn a_request_the_traced_peer_closed_on_unread_is_no_refusal() {
+    let topo = two_hosts();
+    let (mut a, mut b, s, c) = connected();
+    let request = b.send(c, b"GET /capi\n");
+    let end = b.recv_eof(c);
+    let closed = a.close(s);
+    let mut w = World::new(&topo, vec![a, b]);
+    set_up(&mut w);
+    w.upto(request);
+    w.upto(closed);
+    w.upto(end);
+    assert!(w.finish().unanswered_requests.is_empty());
+}

@@ -449,3 +449,71 @@ fn blocking_after_the_program_set_blocking_mode_itself_is_no_inherited_mode() {
         .collect();
     assert_eq!(deviations, Vec::new());
 }
+
+/// The end of the stream is the only thing a connection that never carried anything back
+/// brings after a request: the peer's program closed its end, or ended, without a word (a
+/// server killed mid-request, one that rejects by closing).
+#[test]
+fn a_request_met_only_by_the_end_of_the_stream_is_unanswered() {
+    let topo = server_unobserved();
+    let mut a = Script::new(0);
+    let c = a.tcp();
+    a.connect(c, "10.0.0.2:80");
+    let request = a.send(c, b"GET /capi\n");
+    let end = a.recv_eof(c);
+    a.close(c);
+    let outcome = play(&topo, a);
+    let [u] = outcome.unanswered_requests.as_slice() else {
+        panic!("{:?}", outcome.unanswered_requests)
+    };
+    assert_eq!((u.answered, u.unanswered), (0, 1));
+    assert_eq!((u.request, u.gave_up), (request, end));
+    assert!(u.ended_by_peer && u.peer_close.is_none());
+}
+
+/// An upload ends with the sender shutting down its writing and the receiver closing in turn:
+/// that end of the stream is the acknowledgement, not a refusal.
+#[test]
+fn the_end_of_the_stream_after_shutting_down_writing_is_the_answer() {
+    let topo = server_unobserved();
+    let mut a = Script::new(0);
+    let c = a.tcp();
+    a.connect(c, "10.0.0.2:80");
+    a.send(c, b"upload");
+    a.shutdown(c, 1);
+    a.recv_eof(c);
+    a.close(c);
+    assert!(play(&topo, a).unanswered_requests.is_empty());
+}
+
+/// A kept-alive connection the server closes as the next request crosses it is a race clients
+/// retry; it carried answers before.
+#[test]
+fn the_end_of_the_stream_on_a_connection_that_answered_before_is_no_refusal() {
+    let topo = server_unobserved();
+    let mut a = Script::new(0);
+    let c = a.tcp();
+    a.connect(c, "10.0.0.2:80");
+    a.send(c, b"GET /1");
+    a.recv(c, b"200 OK");
+    a.send(c, b"GET /2");
+    a.recv_eof(c);
+    a.close(c);
+    assert!(play(&topo, a).unanswered_requests.is_empty());
+}
+
+/// A server that greets first and sees its client leave: the client's business (a health
+/// check, a port scan), not a request refused.
+#[test]
+fn a_client_leaving_after_a_servers_greeting_is_no_refusal() {
+    let topo = server_unobserved();
+    let mut a = Script::new(0);
+    let l = a.tcp();
+    a.bind(l, "10.0.0.1:22");
+    a.listen(l);
+    let s = a.accept(l, "10.0.0.2:40000");
+    a.send(s, b"SSH-2.0-OpenSSH_9.2p1\r\n");
+    a.recv_eof(s);
+    a.close(s);
+    assert!(play(&topo, a).unanswered_requests.is_empty());
+}
