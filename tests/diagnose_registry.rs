@@ -7,7 +7,7 @@ use netcheck::diagnose::rule::EXPLANATION_SECTIONS;
 use netcheck::diagnose::Class;
 
 /// The public rule IDs. Changing this list is a breaking change of the report format.
-const PUBLIC_IDS: [&str; 40] = [
+const PUBLIC_IDS: [&str; 41] = [
     "nat-undeclared",
     "port-forwarding",
     "connection-not-accepted",
@@ -43,6 +43,7 @@ const PUBLIC_IDS: [&str; 40] = [
     "connect-to-unspecified",
     "network-stall",
     "admission-limit",
+    "unix-connect-failed",
     "refused-before-listening",
     "shutdown-order",
     "client-finished",

@@ -43,6 +43,7 @@ pub static RULES: &[Rule] = &[
     rules::address_in_use::RULE,
     rules::bind_failed::RULE,
     rules::descriptor_exhaustion::RULE,
+    rules::unix_connect_failed::RULE,
     rules::connect_to_unspecified::RULE,
     rules::loopback_bound_external_peer::RULE,
     rules::ip_version_mismatch::RULE,

@@ -11,8 +11,8 @@ use super::{
     SyntheticReason,
 };
 use crate::parse::{
-    Call, Domain, Errno, FcntlOp, Fd, Outcome, SocketOracle, Syscall, SyscallName, TraceEvent,
-    TraceReader,
+    Call, Domain, Errno, FcntlOp, Fd, Outcome, SockAddr, SocketOracle, Syscall, SyscallName,
+    TraceEvent, TraceReader,
 };
 use crate::source::{Loc, SockId, TraceId};
 
@@ -466,6 +466,13 @@ impl<I: EventSource> Folder<I> {
                 errno,
                 time: call.time,
             });
+        }
+        if let Syscall::Connect {
+            addr: SockAddr::Unix(path),
+            ..
+        } = &call.syscall
+        {
+            self.stats.unix_connects.note(path, call);
         }
         match &call.syscall {
             Syscall::Socket {

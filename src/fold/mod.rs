@@ -13,9 +13,11 @@ mod folder;
 mod tables;
 #[cfg(test)]
 mod tests;
+mod unix_connects;
 
 pub use display::show_addr;
 pub use folder::{EventSource, Folder};
+pub use unix_connects::{UnixConnectFailures, UnixConnects};
 
 use serde::Serialize;
 use smallvec::SmallVec;
@@ -114,6 +116,8 @@ pub struct FoldStats {
     /// socket and socketpair calls that failed: they name no descriptor, so no socket event
     /// carries them, yet their errno (EMFILE...) tells about the process.
     pub failed_socket_calls: Vec<FailedSocketCall>,
+    /// Connects to unix-domain sockets that failed (see [`UnixConnects`]).
+    pub unix_connects: UnixConnects,
     /// Where the program was first asked to stop (see [`ProgramContext::Stopping`]), killed by
     /// SIGKILL, or, when the trace ended with sockets still open, where it ended: from there on
     /// it no longer ran by itself.

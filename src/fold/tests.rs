@@ -770,3 +770,45 @@ fn a_socket_opened_before_tracing_is_the_same_in_every_child_forked_later() {
     );
     assert_eq!(stats.adopted_sockets, 1);
 }
+
+/// Failed connects to unix-domain sockets are kept per path and errno, with a later success
+/// (lines from lab/unix.sh's late-python scenario and a redis-cli to a stale socket file).
+#[test]
+fn failed_unix_connects_are_kept_per_path_and_errno() {
+    let text = "\
+4925  12:16:54.698763 socket(AF_UNIX, SOCK_STREAM|SOCK_CLOEXEC, 0) = 3<UNIX-STREAM:[1609192]> <0.000011>
+4925  12:16:54.698799 connect(3<UNIX-STREAM:[1609192]>, {sa_family=AF_UNIX, sun_path=\"/tmp/n/app.sock\"}, 37) = -1 ENOENT (No such file or directory) <0.000020>
+4925  12:16:54.698901 close(3<UNIX-STREAM:[1609192]>) = 0 <0.000008>
+4925  12:16:54.799102 socket(AF_UNIX, SOCK_STREAM|SOCK_CLOEXEC, 0) = 3<UNIX-STREAM:[1609195]> <0.000010>
+4925  12:16:54.799130 connect(3<UNIX-STREAM:[1609195]>, {sa_family=AF_UNIX, sun_path=\"/tmp/n/app.sock\"}, 37) = -1 ENOENT (No such file or directory) <0.000016>
+4925  12:16:54.799190 close(3<UNIX-STREAM:[1609195]>) = 0 <0.000007>
+4925  12:16:55.302601 socket(AF_UNIX, SOCK_STREAM|SOCK_CLOEXEC, 0) = 3<UNIX-STREAM:[1609216]> <0.000010>
+4925  12:16:55.302618 connect(3<UNIX-STREAM:[1609216]>, {sa_family=AF_UNIX, sun_path=\"/tmp/n/app.sock\"}, 37) = 0 <0.000042>
+4925  12:16:55.402000 socket(AF_UNIX, SOCK_STREAM, 0) = 4<UNIX-STREAM:[1609300]> <0.000010>
+4925  12:16:55.402100 connect(4<UNIX-STREAM:[1609300]>, {sa_family=AF_UNIX, sun_path=\"/tmp/n/redis.sock\"}, 110) = -1 ECONNREFUSED (Connection refused) <0.000013>
+";
+    let (events, stats) = fold_text("client", text);
+    assert!(
+        events.is_empty(),
+        "unix sockets are not modelled: {events:?}"
+    );
+    let [app, redis] = stats.unix_connects.failures.as_slice() else {
+        panic!("{:?}", stats.unix_connects)
+    };
+    assert_eq!(
+        (app.path.as_str(), app.errno, app.count),
+        ("/tmp/n/app.sock", Errno::ENOENT, 2)
+    );
+    assert_eq!(
+        (
+            app.first.line,
+            app.last.line,
+            app.then_connected.map(|l| l.line)
+        ),
+        (2, 5, Some(8))
+    );
+    assert_eq!(
+        (redis.errno, redis.count, redis.then_connected),
+        (Errno::ECONNREFUSED, 1, None)
+    );
+}

@@ -889,7 +889,9 @@ pub(super) fn acts_at_start(name: SyscallName) -> bool {
 /// unread when it is not a socket: a call whose only descriptor is its first argument, written
 /// as a plain number, and which creates none. Calls that may carry a datagram's address
 /// (recvfrom, sendto, recvmsg, sendmsg and their batched forms) are always read: on a socket
-/// the trace never showed created, that address is what tells it is a UDP socket.
+/// the trace never showed created, that address is what tells it is a UDP socket. So is
+/// connect: one to a unix-domain socket that failed tells by itself that a local service is
+/// missing (see `fold/unix_connects.rs`), and connects are few.
 fn unread_candidate(name: SyscallName, tail: &[u8]) -> Option<(Fd, Option<&[u8]>)> {
     use SyscallName as N;
     if !matches!(
@@ -911,7 +913,6 @@ fn unread_candidate(name: SyscallName, tail: &[u8]) -> Option<(Fd, Option<&[u8]>
             | N::Ioctl
             | N::Bind
             | N::Listen
-            | N::Connect
     ) {
         return None;
     }

@@ -94,6 +94,7 @@ pub const RULES_NEWER_THAN_THE_CORPUS: &[&str] = &[
     "connect-to-unspecified",
     "network-stall",
     "admission-limit",
+    "unix-connect-failed",
 ];
 
 /// Bytes of the files under `path` (a file's own size when it is one): what a fixture corpus

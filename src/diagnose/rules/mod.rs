@@ -38,6 +38,7 @@ pub mod shutdown_order;
 pub mod udp_all_lost;
 pub mod udp_loss;
 pub mod unexpected_blocking;
+pub mod unix_connect_failed;
 pub mod unparsed_lines;
 pub mod unsupported_call;
 pub mod untraced_children;
