@@ -3,8 +3,8 @@
 # (no socket file, a stale one left by a killed server, a file the caller may not use, a back
 # end that comes up late), and the same programs healthy, into tests/fixtures/unix/NAME--FLAGS/
 # (traces zstd-compressed). Programs: curl --unix-socket, redis-cli -s, a Python client
-# (lab/programs/unix_client.py), and nginx proxying to a unix-socket back end (socat) for a
-# curl client on another host. FLAGS: `record` (netcheck record) and `plain`
+# (lab/programs/unix_client.py), and nginx in front of a unix-socket back end (socat, or
+# PHP-FPM over FastCGI) for a curl client on another host. FLAGS: `record` (netcheck record) and `plain`
 # (strace -f -tt -T -yy), both with -s 256.
 #
 # nginx runs in namespace nux-srv (10.90.0.1), its client in nux-cli (10.90.0.2).
@@ -122,9 +122,12 @@ local_scenario() {
   done
 }
 
-# nginx in nux-srv proxying to unix socket $WORK/app.sock; curl asks it from nux-cli.
+# nginx in nux-srv proxying to unix socket $WORK/app.sock (or, with LOCATION set, serving
+# what that location block says); curl asks it from nux-cli (CLIENTS of them at once).
 nginx_scenario() {
   local name=$1 setup=$2 flags dir conf
+  local location=${LOCATION:-"proxy_pass http://unix:$WORK/app.sock:/;"}
+  local clients=${CLIENTS:-1}
   for flags in $FLAG_SETS; do
     dir=$(fresh "$name" "$flags")
     rm -f "$WORK"/*.sock
@@ -141,7 +144,8 @@ http {
   access_log off;
   server {
     listen $SRV_IP:8080;
-    location / { proxy_pass http://unix:$WORK/app.sock:/; }
+    root $WORK;
+    location / { $location }
   }
 }
 CONF
@@ -152,7 +156,11 @@ CONF
       ip netns exec "$SRV" ss -Hlnt "sport = :8080" | grep -q . && break
       sleep 0.1
     done
-    ip netns exec "$CLI" bash -c "$(declare -f traced); NETCHECK=$NETCHECK; traced $flags $dir client curl -sS -o /dev/null -w '%{http_code}\n' http://$SRV_IP:8080/" || true
+    local url="http://$SRV_IP:8080/${URL_PATH:-}" urls="" i
+    for i in $(seq "$clients"); do urls="$urls -o /dev/null $url"; done
+    # One curl fetching the URL CLIENTS times at once (--parallel): one trace, several
+    # connections.
+    ip netns exec "$CLI" bash -c "$(declare -f traced); NETCHECK=$NETCHECK; traced $flags $dir client curl -sS --parallel --parallel-immediate -w '%{http_code}\n' $urls" || true
     # nginx stops on SIGQUIT (graceful) once the client is done.
     local pid
     pid=$(ip netns pids "$SRV" | while read -r p; do
@@ -165,6 +173,40 @@ CONF
 }
 
 no_backend() { :; }
+
+# PHP-FPM on unix socket $WORK/php.sock with one worker and a backlog of BACKLOG (default 511),
+# run as root (-R) in the foreground; index.php answers at once, slow.php after 2 s.
+php_fpm() {
+  printf '<?php echo "ok\\n";\n' >"$WORK/index.php"
+  printf '<?php sleep(2); echo "slow\\n";\n' >"$WORK/slow.php"
+  cat >"$WORK/php-fpm.conf" <<CONF
+[global]
+pid = $WORK/php-fpm.pid
+error_log = $WORK/php-fpm.log
+daemonize = no
+[www]
+listen = $WORK/php.sock
+listen.mode = 0666
+listen.backlog = ${BACKLOG:-511}
+pm = static
+pm.max_children = 1
+CONF
+  php-fpm8.2 -R -F -y "$WORK/php-fpm.conf" &
+  BACKGROUND+=($!)
+  local i
+  for i in $(seq 50); do [ -S "$WORK/php.sock" ] && return 0; sleep 0.1; done
+  log "no PHP-FPM at $WORK/php.sock"
+}
+# PHP-FPM killed by SIGKILL: its socket file stays behind.
+php_fpm_killed() {
+  php_fpm
+  local p
+  p=$(cat "$WORK/php-fpm.pid" 2>/dev/null || true)
+  # The worker first: once the master is gone it would be nobody's child.
+  [ -n "$p" ] && { pkill -KILL -P "$p" 2>/dev/null || true; kill -KILL "$p"; }
+  sleep 0.2
+  BACKGROUND=()
+}
 app_backend() { backend "$WORK/app.sock"; }
 # A redis-server killed by SIGKILL leaves its socket file behind.
 stale_redis() {
@@ -207,17 +249,20 @@ expectation() {
     healthy-nginx) desc="curl asks nginx, which proxies to a socat back end on a unix socket" ;;
     missing-curl) desc="curl --unix-socket to a path where no socket file exists (ENOENT)" ;;
     missing-nginx) desc="nginx proxies to a unix socket that does not exist (ENOENT) and answers curl 502" ;;
+    healthy-php) desc="curl asks nginx for a PHP page PHP-FPM serves on a unix socket" ;;
+    killed-php) desc="PHP-FPM was killed by SIGKILL and left its socket file: nginx's connect is refused (ECONNREFUSED) and it answers curl 502" ;;
+    backlog-php) desc="four requests at once for a page that takes 2 s, to PHP-FPM with one worker and listen.backlog 0: nginx's nonblocking connects fail with EAGAIN and it answers 502" ;;
     stale-redis) desc="redis-cli -s to the socket file a redis-server killed by SIGKILL left behind (ECONNREFUSED)" ;;
     private-python) desc="a Python client running as nobody connects to a socket file of mode 600 owned by root (EACCES)" ;;
     late-python) desc="a Python client retries a unix socket whose back end comes up 0.6 s later (ENOENT, then connected)"
       report='"unix-connect-failed"' ;;
   esac
   case $name in
-    *-nginx)
+    *-nginx|*-php)
       if [ "$healthy" = true ]; then
         views='"views": { "nginx": { "healthy": true }, "client": { "healthy": true } }'
       else
-        views='"views": { "nginx": { "must_report_any": ["unix-connect-failed"] }, "client": { "invisible": "the client gets a 502 answer over a healthy connection; only the server trace shows its back end missing" } }'
+        views='"views": { "nginx": { "must_report_any": ["unix-connect-failed"] }, "client": { "invisible": "the client gets a 502 answer over a healthy connection; only the server trace shows its connect to the back end failing" } }'
       fi ;;
   esac
   if [ "$healthy" = true ]; then
@@ -255,6 +300,11 @@ main() {
     "$PY" "$PROGRAMS/unix_client.py" "$WORK/app.sock" 30
   want healthy-nginx && nginx_scenario healthy-nginx app_backend
   want missing-nginx && nginx_scenario missing-nginx no_backend
+  local php="include /etc/nginx/fastcgi_params; fastcgi_param SCRIPT_FILENAME \$document_root\$fastcgi_script_name; fastcgi_pass unix:$WORK/php.sock;"
+  want healthy-php && LOCATION=$php URL_PATH=index.php nginx_scenario healthy-php php_fpm
+  want killed-php && LOCATION=$php URL_PATH=index.php nginx_scenario killed-php php_fpm_killed
+  want backlog-php && LOCATION=$php URL_PATH=slow.php CLIENTS=4 BACKLOG=0 \
+    nginx_scenario backlog-php php_fpm
   log "done"
 }
 
