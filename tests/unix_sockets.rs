@@ -28,7 +28,7 @@ fn corpus() -> PathBuf {
 #[test]
 fn every_unix_socket_trace_parses_completely() {
     let dirs = scenarios(&corpus()).expect("unix corpus");
-    assert_eq!(dirs.len(), 16);
+    assert_eq!(dirs.len(), 22);
     for dir in dirs {
         assert_every_line_read(&analyse_scenario(&dir));
     }
