@@ -78,6 +78,9 @@ pub fn rules_markdown() -> String {
          peer's own handling |\n\
          | `admission-limit` (read, then refused) | short answers (≤ {} bytes) only at the most \
          connections the listener ever held, that most ≥ {} |\n\
+         | `data-unreceived`, `connection-reset` (a goodbye left unread) | ≤ {} bytes left at the \
+         end of a direction after an exchange both ends completed and closed: not reported, or \
+         a reset of class info |\n\
          | every rule | at most {MAX_EVIDENCE} evidence calls per finding; the rest are counted \
          in a fact |\n",
         mtu::TCP_LARGE_SEND,
@@ -96,6 +99,7 @@ pub fn rules_markdown() -> String {
         crate::model::round_trips::MIN_BLOCKED,
         crate::model::SHORT_MESSAGE,
         admission_limit::MIN_CEILING,
+        crate::model::SHORT_MESSAGE,
     );
     for class in Class::ALL {
         for rule in sorted.iter().filter(|r| r.class == class) {
