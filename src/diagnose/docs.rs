@@ -65,8 +65,9 @@ pub fn rules_markdown() -> String {
         out,
         "\n## Thresholds\n\n\
          | Rule | Threshold |\n| --- | --- |\n\
-         | `mtu-black-hole` (TCP) | largest send ≥ {} bytes, some bytes received on the \
-         connection before, receiver did not close without a readiness wait timing out |\n\
+         | `mtu-black-hole` (TCP) | largest send ≥ {} bytes, more than {} bytes unreceived, some \
+         bytes received on the connection before, receiver did not close without a readiness \
+         wait timing out |\n\
          | `mtu-black-hole` (UDP) | lost sizes start above {} bytes; smaller datagrams lose ≤ \
          {:.0}%, larger ones ≥ {:.0}% and ≥ {} datagrams |\n\
          | `udp-loss` | ≥ {:.0}% of the flow's datagrams and ≥ {} datagrams lost, not all |\n\
@@ -78,9 +79,13 @@ pub fn rules_markdown() -> String {
          peer's own handling |\n\
          | `admission-limit` (read, then refused) | short answers (≤ {} bytes) only at the most \
          connections the listener ever held, that most ≥ {} |\n\
+         | `data-unreceived`, `connection-reset` (a goodbye left unread) | ≤ {} bytes left at the \
+         end of a direction after an exchange both ends completed and closed: not reported, or \
+         a reset of class info |\n\
          | every rule | at most {MAX_EVIDENCE} evidence calls per finding; the rest are counted \
          in a fact |\n",
         mtu::TCP_LARGE_SEND,
+        crate::model::SHORT_MESSAGE,
         mtu::UDP_MIN_BLACK_HOLE_SIZE - 1,
         mtu::UDP_SMALL_MAX_LOSS * 100.0,
         mtu::UDP_LARGE_MIN_LOSS * 100.0,
@@ -96,6 +101,7 @@ pub fn rules_markdown() -> String {
         crate::model::round_trips::MIN_BLOCKED,
         crate::model::SHORT_MESSAGE,
         admission_limit::MIN_CEILING,
+        crate::model::SHORT_MESSAGE,
     );
     for class in Class::ALL {
         for rule in sorted.iter().filter(|r| r.class == class) {

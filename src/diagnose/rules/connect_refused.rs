@@ -136,6 +136,18 @@ mod tests {
         );
     }
 
+    /// rpc/zmq-late--plain (seconds after 11:35:00): ZeroMQ's I/O thread connects at 9.459451
+    /// (client.trace:1971, EINPROGRESS) and reads ECONNREFUSED from SO_ERROR at 9.507447
+    /// (:1977, <0.003863>); the server listens at 9.505334 (server.trace:1842), between the
+    /// two. The refused SYN left at the connect, before the listen as the clocks read: they
+    /// agree with the refusal.
+    #[test]
+    fn a_refusal_whose_syn_left_before_the_listen_is_an_ordinary_refusal() {
+        let mut outcome = refused_near(9.505_334, 20.0, 9.459_451);
+        outcome.failed_connect_spans[0].end = Some(9.507_447 + 0.003_863);
+        assert_eq!(fired(two_hosts(), outcome), ["connect-refused"]);
+    }
+
     #[test]
     fn repeated_failures_to_one_target_make_one_finding() {
         let mut outcome = connect_failed(Errno::ECONNREFUSED, false);

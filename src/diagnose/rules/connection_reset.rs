@@ -1,6 +1,8 @@
 //! `connection-reset`: a connection was reset while both ends were open.
 
-use super::{deviations, explained_by, group_by, sock_or_trace, subject};
+use super::{
+    deviations, explained_by, group_by, only_closing_message_unread, sock_or_trace, subject,
+};
 use crate::diagnose::claims::Direction;
 use crate::diagnose::rule::Rule;
 use crate::diagnose::{Claims, Class, Context, Finding};
@@ -37,6 +39,10 @@ unreceived either way, and the client's request, if any, answered): the closer's
 no fault of the network. It is class application when the abort cut the exchange short (bytes
 unreceived, or the client's request went unanswered: the client aborted before the answer, or
 the server aborted instead of answering).
+A close that left only this side's last short message unread (at most 512 bytes, after the peer
+had read everything before it and everything the peer sent was received, both ends closed) is
+class info: the exchange was complete, and a protocol's goodbye (the TLS close_notify a tunnel
+sends as its backend ends) crossed the peer's close.
 When the peer is not traced, these causes cannot be told apart: the finding is ambiguous and
 says so. The finding's facts say which cause applied (`because: ...`).
 
@@ -67,6 +73,9 @@ enum Cause {
     DeliberateAbortMidExchange,
     /// The peer closed with bytes it never read (Linux then resets).
     PeerClosedUnread,
+    /// The peer closed after a complete exchange with only this side's last short message
+    /// unread (see [`only_closing_message_unread`]): a goodbye crossed its close.
+    ClosingMessageUnread,
     /// Neither traced end had closed: something in between reset it.
     BothEndsOpen,
     /// The peer is not traced (or its connection is not modelled): who reset cannot be told.
@@ -114,7 +123,20 @@ fn detect(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
                 Cause::DeliberateAbortAfterExchange
             }
         } else if group.iter().any(|(_, d)| !d.related.is_empty()) {
-            Cause::PeerClosedUnread
+            // The bytes the peer left unread are the ones this side sent.
+            let goodbye = connection.is_some_and(|(_, c, is_client)| {
+                let sent = if is_client {
+                    Direction::ToServer
+                } else {
+                    Direction::ToClient
+                };
+                only_closing_message_unread(c, sent)
+            });
+            if goodbye {
+                Cause::ClosingMessageUnread
+            } else {
+                Cause::PeerClosedUnread
+            }
         } else if connection.is_none() {
             Cause::PeerUnseen
         } else {
@@ -161,6 +183,18 @@ fn reset_finding(cause: Cause, subject: &str, count: usize) -> Finding {
              on this side",
             "because: the peer program closed the connection with unread bytes, and the \
              kernel answers that with a reset",
+        ),
+        Cause::ClosingMessageUnread => (
+            Class::Info,
+            format!(
+                "the connection of {subject} was reset ({count} time(s)) when its peer closed it \
+                 after the exchange, with only this side's last short message unread"
+            ),
+            "nothing to fix: the peer had everything it needed; handle ECONNRESET at the end of \
+             a connection as routine",
+            "because: the peer program read everything before this side's last short message (a \
+             protocol's goodbye, such as a TLS close_notify) and closed, and the kernel answers a \
+             close with unread bytes with a reset; nothing the exchange needed was lost",
         ),
         Cause::PeerUnseen => (
             Class::Ambiguous,
@@ -231,6 +265,40 @@ mod tests {
     #[test]
     fn fires_alone_on_a_connection_reset_pattern() {
         assert_fires_on(&RULE, reset_on_open_connection());
+    }
+
+    /// rpc/tls-healthy--plain, the first connection through stunnel: stunnel wrote its 24-byte
+    /// close_notify as the backend ended (proxy.trace:483, `write(3<TCP:[10.92.1.1:7443->
+    /// 10.92.1.2:33964]>, "\27\3\3\0\23...", 24) = 24`); the client, which had its echo,
+    /// closed without reading it (client.trace:888, `close(3<TCP:[10.92.1.2:33964->
+    /// 10.92.1.1:7443]>) = 0`), and stunnel's next poll reported the reset (proxy.trace:484,
+    /// then :485 `getsockopt(3<...>, SOL_SOCKET, SO_ERROR, [ECONNRESET], [4]) = 0`).
+    #[test]
+    fn a_reset_for_an_unread_goodbye_after_the_exchange_is_a_note() {
+        let mut c = accepted(3619, 3619, 3022);
+        c.to_client = stream(4917, 4893, 3022, 9, loc(1, 483));
+        for s in [&mut c.to_server, &mut c.to_client] {
+            s.stats.closed_by_sender = true;
+            s.stats.closed_by_receiver = true;
+        }
+        let mut outcome = tcp(vec![c]);
+        let mut reset = deviation(
+            DeviationKind::ConnectionReset,
+            loc(1, 484),
+            Some(sock(1, 1)),
+        );
+        reset.related = vec![loc(0, 888)];
+        outcome.deviations.push(reset);
+        let found = findings(two_hosts(), outcome.clone());
+        assert_eq!(rules_of(&found), ["connection-reset"]);
+        assert_eq!(found[0].class, Class::Info);
+        // A request cut short (2000 bytes sent, 16 read: lab/reset-unread) stays the peer's
+        // doing.
+        outcome.tcp[0].to_client = stream(2000, 16, 2000, 1, loc(1, 483));
+        outcome.tcp[0].to_client.stats.closed_by_sender = true;
+        outcome.tcp[0].to_client.stats.closed_by_receiver = true;
+        let found = findings(two_hosts(), outcome);
+        assert_eq!(found[0].class, Class::Application);
     }
 
     #[test]

@@ -16,7 +16,10 @@ const EXPLANATION: &str = "\
 ## What it detects
 An accepted TCP connection ends with bytes that one side sent and the other never read, with no
 sign of a network cause: no reset, no buffer overrun, no MTU pattern, no readiness wait that missed
-the data.
+the data. Not reported: bytes sent after the receiver shut down reading, and a sender's last short
+message (at most 512 bytes) left unread after an exchange both ends completed (the receiver had
+read everything before it, everything it sent was received, both ends closed): a protocol's
+goodbye, such as a TLS close_notify or an HTTP/2 GOAWAY, that crossed the receiver's close.
 
 ## Why it matters
 The bytes were most likely sitting in the receiver's buffer: the receiving program did not read

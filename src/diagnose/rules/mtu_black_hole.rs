@@ -6,7 +6,7 @@ use super::{claim_socket_deviations, streams, totals};
 use crate::diagnose::context::plural;
 use crate::diagnose::rule::Rule;
 use crate::diagnose::{Claims, Class, Context, Evidence, Finding};
-use crate::model::{DeviationKind, UdpFlow};
+use crate::model::{DeviationKind, UdpFlow, SHORT_MESSAGE};
 use crate::source::{Loc, SockId};
 
 pub const RULE: Rule = Rule {
@@ -35,8 +35,9 @@ const EXPLANATION: &str = "\
 Two endpoints exchange small packets successfully, but large ones never arrive. For UDP: the
 datagrams of a flow split cleanly by size, those below some size (above 548 bytes) arrive (at most
 5% lost) and those at or above it are lost (at least 90%, at least 2 datagrams). For TCP: one
-direction of an accepted connection stalls with bytes unreceived, its largest single send is at
-least 1400 bytes, smaller exchanges on the same connection were received, and the receiver did
+direction of an accepted connection stalls with more than 512 bytes unreceived (TCP delivers in
+order, so a dropped full-size segment leaves itself and all after it; less fits the 576-byte
+datagram every IPv4 path carries), its largest single send is at least 1400 bytes, smaller exchanges on the same connection were received, and the receiver did
 not simply close without waiting for the rest (a readiness wait on the receiving socket that timed
 out fits the pattern: the receiver wanted more and waited in vain, wherever the replay placed the
 wait relative to the sends).
@@ -78,7 +79,12 @@ fn detect(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
         let Some(receiver) = s.receiver else { continue };
         let unreceived = s.stream.unreceived();
         let small_exchanges_passed = s.stream.stats.received > 0 || s.reverse().stats.received > 0;
-        if unreceived == 0
+        // TCP delivers in order: a black hole that swallowed a full-size segment leaves it and
+        // everything after it unreceived. What is missing when at most a short message is
+        // missing fits in the 576-byte datagram every IPv4 path carries (RFC 791), which no
+        // black hole drops (a TLS close_notify crossing the receiver's close, under loss:
+        // `rpc/tls-loss--plain`).
+        if unreceived <= SHORT_MESSAGE
             || s.stream.stats.largest_send < TCP_LARGE_SEND
             || !small_exchanges_passed
         {
@@ -210,6 +216,23 @@ mod tests {
         let mut mtu = accepted(5000, 600, 2900);
         mtu.to_client = stream(300, 300, 300, 1, loc(1, 20));
         assert_fires_on(&RULE, tcp(vec![mtu]));
+    }
+
+    /// rpc/tls-loss--plain: stunnel sent 102049 bytes to the client in 11 writes, the largest
+    /// 16406; the client read 102025 and closed, its poll having timed out once under loss; the
+    /// 24 bytes left are the close_notify (proxy.trace:683, `write(3<TCP:[10.92.1.1:7443->
+    /// 10.92.1.2:45104]>, "\27\3\3\0\23...", 24) = 24`). A black hole drops full-size
+    /// segments and, TCP delivering in order, everything after them: not 24 bytes.
+    #[test]
+    fn a_short_tail_left_unread_is_no_black_hole() {
+        let mut c = accepted(100_751, 100_751, 16_406);
+        c.to_client = stream(102_049, 102_025, 16_406, 11, loc(1, 683));
+        c.to_client.stats.closed_by_receiver = true;
+        c.wait_timed_out_with_data = true;
+        assert!(!fired(two_hosts(), tcp(vec![c.clone()])).contains(&"mtu-black-hole"));
+        // The same stream with a full-size segment and more missing is one.
+        c.to_client.stats.received = 90_000;
+        assert_eq!(fired(two_hosts(), tcp(vec![c])), ["mtu-black-hole"]);
     }
 
     #[test]

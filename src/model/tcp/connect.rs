@@ -490,13 +490,31 @@ impl Model<'_> {
 
     /// Keeps the failed connects' times for
     /// [`ReplayOutcome::failed_connect_spans`](crate::model::ReplayOutcome) (called for every
-    /// consumed call): a connect fails through its own return or later through SO_ERROR.
+    /// consumed call): a connect fails through its own return or later through SO_ERROR (or a
+    /// second connect). A failure reported later was decided between the connect that sent the
+    /// SYN and the call that reported it, so its span runs from that connect's start to the end
+    /// of the report (its start, without `-T`): ZeroMQ's I/O thread reads a refusal with SO_ERROR
+    /// after an epoll wait, and the wait and the read may straddle the server's listen.
     pub(in crate::model) fn record_failed_connect(&mut self, ev: &SocketEvent, verdict: &Verdict) {
-        if let Verdict::Deviation(d) = verdict {
-            if matches!(d.kind, DeviationKind::ConnectFailed { .. }) {
-                self.failed_connect_spans.push(CallSpan::of(&ev.call));
+        let Verdict::Deviation(d) = verdict else {
+            return;
+        };
+        if !matches!(d.kind, DeviationKind::ConnectFailed { .. }) {
+            return;
+        }
+        let mut span = CallSpan::of(&ev.call);
+        let started = d
+            .sock
+            .and_then(|id| self.sockets.get(&id))
+            .and_then(|s| s.connect_started());
+        // The connect's own return starts at the connect: only an earlier start is a report.
+        if let (Some(started), Some(reported)) = (started, span.start) {
+            if started < reported {
+                span.end = span.end.or(span.start);
+                span.start = Some(started);
             }
         }
+        self.failed_connect_spans.push(span);
     }
 
     /// A nonblocking connect started: the kernel sends the SYN now, so the connection is queued

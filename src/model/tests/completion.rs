@@ -437,3 +437,41 @@ fn a_connect_in_progress_joins_the_queue_of_a_listener_that_appears() {
     assert_eq!(out.tcp.len(), 1);
     assert_eq!(out.tcp[0].connect_loc, connect);
 }
+
+/// rpc/zmq-late--plain/client.trace:1971-1977 (ZeroMQ's I/O thread):
+/// `connect(9<TCP:[1539325]>, {... sin_port=htons(7101), sin_addr=inet_addr("10.92.1.1")}, 16)
+/// = -1 EINPROGRESS` at 11:35:09.459451 <0.002079>, `epoll_wait(...) = 1` reporting
+/// EPOLLOUT|EPOLLERR|EPOLLHUP at 11:35:09.487396, then `getsockopt(9<TCP:[1539325]>,
+/// SOL_SOCKET, SO_ERROR, [ECONNREFUSED], [4]) = 0` at 11:35:09.507447 <0.003863>. The server's
+/// kernel refused the SYN the connect sent: the failed connect's span starts at the connect,
+/// not at the SO_ERROR that reported it (the server listened at 11:35:09.505334, between the
+/// two).
+#[test]
+fn a_refusal_read_later_through_so_error_spans_from_its_connect() {
+    let topo = topology(&[&["10.92.1.1"], &["10.92.1.2"]]);
+    let mut b = Script::new(1);
+    let c = b.tcp_nonblocking();
+    let start = 9.459_451;
+    b.connect(c, "10.92.1.1:7101");
+    b.fails(Errno::EINPROGRESS).at(start);
+    if let Some(ev) = b.last() {
+        ev.call.duration = Some(0.002_079);
+    }
+    b.poll(c, writable(), writable());
+    b.at(9.487_396);
+    let so_error = so_error_named(&mut b, c, "[ECONNREFUSED]");
+    b.at(9.507_447);
+    if let Some(ev) = b.last() {
+        ev.call.duration = Some(0.003_863);
+    }
+    let mut w = World::new(&topo, vec![Script::new(0), b]);
+    assert!(failed_connect(&w.upto(so_error)).is_some());
+    let outcome = w.finish();
+    let [span] = outcome.failed_connect_spans.as_slice() else {
+        panic!("{:?}", outcome.failed_connect_spans);
+    };
+    assert_eq!(span.loc, so_error);
+    assert_eq!(span.start, Some(start));
+    let end = span.end.unwrap_or_default();
+    assert!((end - (9.507_447 + 0.003_863)).abs() < 1e-9, "{span:?}");
+}

@@ -66,8 +66,8 @@ enum Timing {
     /// Closed before the connect started by the clocks as they read, within their margin:
     /// the refusal agrees (see [`timing`]).
     ClosedJustBefore(f64),
-    /// Started listening after the connect ended by the clocks as they read, within their
-    /// margin: the refusal agrees.
+    /// Started listening after the connect began (sent its SYN) by the clocks as they read,
+    /// within their margin: the refusal agrees.
     ListenedJustAfter(f64),
 }
 
@@ -297,7 +297,7 @@ fn listened_apart(judged: &[(&ListenerRecord, Fit, Timing)]) -> Refusal {
                 l.sock
             )),
             Timing::ListenedJustAfter(gap) => Some(format!(
-                "{} started listening {gap:.3} s after the connect ended (within the clocks' \
+                "{} started listening {gap:.3} s after the connect began (within the clocks' \
                  margin; the refusal agrees)",
                 l.sock
             )),
@@ -412,21 +412,26 @@ fn timing(l: &ListenerRecord, connect: Option<&CallSpan>, margin: Option<f64>) -
         if listened - end > margin {
             return Timing::ListenedAfter(listened - end);
         }
-        // Within the margin, see below.
-        if listened > end {
-            return Timing::ListenedJustAfter(listened - end);
-        }
     }
     let closed = l.close.as_ref().and_then(|c| c.end.or(c.start));
     if let (Some(closed), Some(start)) = (closed, connect_start) {
         if start - closed > margin {
             return Timing::ClosedBefore(start - closed);
         }
-        // Within the margin the clocks alone cannot order the two, but the refusal is evidence
-        // too: a listening socket refuses nothing. When the clocks, as they read, put the connect
-        // before the listen or after the listener stopped (its close, or its process's death: a
-        // killed process's descriptors close with it), both say the same and the refusal is an
-        // ordinary one.
+    }
+    // Within the margin the clocks alone cannot order the two, but the refusal is evidence too:
+    // a listening socket refuses nothing. The server's kernel refused the SYN the connect sent
+    // at its start (the span's end is only where the program learnt of it: the connect's
+    // return, or a later SO_ERROR). When the clocks, as they read, put the listen after that
+    // start, or the listener's stop (its close, or its process's death: a killed process's
+    // descriptors close with it) before it, both say the same and the refusal is an ordinary
+    // one.
+    if let (Some(listened), Some(start)) = (l.listen.start, connect_start) {
+        if listened > start {
+            return Timing::ListenedJustAfter(listened - start);
+        }
+    }
+    if let (Some(closed), Some(start)) = (closed, connect_start) {
         if start > closed {
             return Timing::ClosedJustBefore(start - closed);
         }

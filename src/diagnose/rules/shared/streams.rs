@@ -6,7 +6,7 @@ use crate::diagnose::claims::{Claims, Direction};
 use crate::diagnose::context::Context;
 use crate::diagnose::rule::Rule;
 use crate::diagnose::{Evidence, Finding};
-use crate::model::{Stream, TcpConnection};
+use crate::model::{Stream, TcpConnection, SHORT_MESSAGE};
 use crate::source::SockId;
 
 use super::deviations::group_by;
@@ -94,6 +94,27 @@ pub(crate) fn unread_by_choice(stream: &Stream, one_clock: bool) -> bool {
     shut.sent <= stream.stats.received || sent_after
 }
 
+/// Only the sender's last short message in direction `dir` went unread, after an exchange both
+/// ends completed: the receiver had read everything before it and both ends closed, and
+/// everything the receiver sent the other way was received. What is left is at most one short
+/// message ([`SHORT_MESSAGE`]): a protocol's goodbye or control frame that crossed the
+/// receiver's close (a TLS close_notify, 24 bytes from stunnel when its backend ended; an
+/// HTTP/2 GOAWAY or PING acknowledgement from a gRPC server as its client closed the channel),
+/// not a response the receiver waited for. Linux answers a close with unread bytes with a
+/// reset, so the sender may see ECONNRESET for it.
+pub(crate) fn only_closing_message_unread(c: &TcpConnection, dir: Direction) -> bool {
+    let (stream, reverse) = match dir {
+        Direction::ToServer => (&c.to_server, &c.to_client),
+        Direction::ToClient => (&c.to_client, &c.to_server),
+    };
+    (1..=SHORT_MESSAGE).contains(&stream.unreceived())
+        && stream.stats.received > 0
+        && stream.stats.closed_by_receiver
+        && stream.stats.closed_by_sender
+        && reverse.stats.sent > 0
+        && reverse.unreceived() == 0
+}
+
 /// Accepted streams with bytes that never arrived and no earlier rule explaining them.
 pub(crate) fn unexplained_unreceived<'a>(cx: &Context<'a>, claims: &Claims) -> Vec<StreamView<'a>> {
     streams(cx)
@@ -104,6 +125,7 @@ pub(crate) fn unexplained_unreceived<'a>(cx: &Context<'a>, claims: &Claims) -> V
                 .is_some_and(|r| cx.topology.clocks_comparable(s.sender.trace, r.trace));
             !unread_by_choice(s.stream, one_clock)
         })
+        .filter(|s| !only_closing_message_unread(s.connection, s.dir))
         .filter(|s| !claims.stream(s.index, s.dir))
         .collect()
 }
@@ -217,6 +239,58 @@ impl UnreceivedGroup {
 mod tests {
     use super::*;
     use crate::model::ReadShut;
+    use crate::testkit::fixtures::{loc, stream};
+    use crate::testkit::rules::accepted;
+
+    /// rpc/tls-healthy--plain, the second connection through stunnel: the client sent 3619
+    /// bytes, all read; stunnel sent 4917, the last its 24-byte close_notify as the backend
+    /// ended (proxy.trace:581, `write(3<TCP:[10.92.1.1:7443->10.92.1.2:33970]>,
+    /// "\27\3\3\0\23...", 24) = 24`); the client had read the 4893 before it and closed
+    /// (client.trace:946, `close(3<TCP:[10.92.1.2:33970->10.92.1.1:7443]>) = 0`).
+    fn tunnel_connection(sent_back: u64, read_back: u64) -> TcpConnection {
+        let mut c = accepted(3619, 3619, 3022);
+        c.to_client = stream(sent_back, read_back, 3022, 9, loc(1, 581));
+        for s in [&mut c.to_server, &mut c.to_client] {
+            s.stats.closed_by_sender = true;
+            s.stats.closed_by_receiver = true;
+        }
+        c
+    }
+
+    #[test]
+    fn a_goodbye_left_unread_after_a_complete_exchange_is_no_lost_data() {
+        let c = tunnel_connection(4917, 4893);
+        assert!(only_closing_message_unread(&c, Direction::ToClient));
+        // The other direction lost nothing: there is nothing to excuse.
+        assert!(!only_closing_message_unread(&c, Direction::ToServer));
+    }
+
+    /// lab/reset-unread--curl--python: the server reads 16 bytes of a 2000-byte request and
+    /// closes: far more than one short message is left, a request cut short.
+    #[test]
+    fn a_request_left_mostly_unread_is_no_goodbye() {
+        let mut c = tunnel_connection(120, 120);
+        c.to_server = stream(2000, 16, 2000, 1, loc(0, 12));
+        c.to_server.stats.closed_by_receiver = true;
+        c.to_server.stats.closed_by_sender = true;
+        assert!(!only_closing_message_unread(&c, Direction::ToServer));
+    }
+
+    /// A receiver that read nothing of the direction, or whose own bytes did not all arrive,
+    /// had no complete exchange: what it left unread counts.
+    #[test]
+    fn without_a_complete_exchange_a_short_message_still_counts() {
+        assert!(!only_closing_message_unread(
+            &tunnel_connection(24, 0),
+            Direction::ToClient
+        ));
+        let mut c = tunnel_connection(4917, 4893);
+        c.to_server.stats.received = 3000;
+        assert!(!only_closing_message_unread(&c, Direction::ToClient));
+        let mut open = tunnel_connection(4917, 4893);
+        open.to_client.stats.closed_by_sender = false;
+        assert!(!only_closing_message_unread(&open, Direction::ToClient));
+    }
 
     fn shut_stream(sent: u64, received: u64, shut: ReadShut, first_unreceived: f64) -> Stream {
         let mut stream = Stream::default();

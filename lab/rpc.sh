@@ -1,0 +1,467 @@
+#!/usr/bin/env bash
+# The RPC lab (as root): ZeroMQ (python3-zmq: REQ/REP and PUSH/PULL over TCP), gRPC
+# (python3-grpcio: unary calls, deadlines, HTTP/2 keepalive pings) and a TLS tunnel (stunnel4 in
+# front of a plain TCP service), from lab/programs/rpc_probe.py, healthy and with real faults,
+# under several strace flag sets. Writes tests/fixtures/rpc/<fault>--<flags>/ (traces
+# zstd-compressed, a -ff set plain; netcheck.conf; expected.json with the one-sided views),
+# checked by tests/rpc_programs.rs.
+#
+# Usage: lab/rpc.sh [GLOB]   (only the scenarios whose name matches GLOB)
+#        lab/rpc.sh --expectations [GLOB]   (rewrite their expected.json only)
+#
+# Topology (namespaces nrp-cli, nrp-srv, nrp-bk; nothing in the default namespace):
+#   cli 10.92.1.2 --- srv 10.92.1.1 | srv 10.92.2.1 --- bk 10.92.2.2
+# ZeroMQ and gRPC servers run in nrp-srv; for the tunnel, stunnel runs there (host `proxy`,
+# TLS on 7443) in front of the echo service in nrp-bk (host `backend`, port 7000). Faults are
+# iptables rules in the receiving namespace, added for one scenario and flushed after it. The
+# client namespace gives up a connect after two SYNs (tcp_syn_retries=1, about 3 s).
+#
+# Flag sets: record (`netcheck record --string-limit 256`), plain (strace -f -tt -T -yy -s 256),
+# ff (strace -ff -ttt -s 256: one file per thread, no -T).
+set -euo pipefail
+
+LAB=$(cd "$(dirname "$0")" && pwd)
+ROOT=$(dirname "$LAB")
+FIXTURES=${FIXTURES:-$ROOT/tests/fixtures/rpc}
+NETCHECK=${NETCHECK:-$ROOT/target/release/netcheck}
+WORK=/tmp/netcheck-rpc            # fixed path: it appears in recorded execve and open lines
+GLOB=${1:-*}
+S=10.92.1.1 C=10.92.1.2 P2=10.92.2.1 B=10.92.2.2
+TIMEOUT=40
+# Debian's interpreter itself (python3-zmq and python3-grpcio live in its dist-packages)
+PY=(/usr/bin/python3 -I "$WORK/rpc_probe.py")
+
+log() { printf 'rpc-lab: %s\n' "$*" >&2; }
+in_ns() { local n=$1; shift; ip netns exec "nrp-$n" "$@"; }
+
+NAMESPACES="cli srv bk"
+teardown() { local n; for n in $NAMESPACES; do ip netns del "nrp-$n" 2>/dev/null || true; done; }
+
+build() {
+  teardown
+  local n
+  for n in $NAMESPACES; do ip netns add "nrp-$n"; ip -n "nrp-$n" link set lo up; done
+  ip -n nrp-cli link add eth0 type veth peer name eth0 netns nrp-srv
+  ip -n nrp-srv link add eth1 type veth peer name eth0 netns nrp-bk
+  ip -n nrp-cli addr add $C/24 dev eth0
+  ip -n nrp-srv addr add $S/24 dev eth0
+  ip -n nrp-srv addr add $P2/24 dev eth1
+  ip -n nrp-bk addr add $B/24 dev eth0
+  ip -n nrp-cli link set eth0 up
+  ip -n nrp-srv link set eth0 up
+  ip -n nrp-srv link set eth1 up
+  ip -n nrp-bk link set eth0 up
+  # no offloads: the firewall's random drops hit segments of the size TCP made them, not
+  # 64 kB aggregates that one loss would stall as a whole
+  in_ns cli ethtool -K eth0 tso off gso off gro off >/dev/null 2>&1 || true
+  in_ns srv ethtool -K eth0 tso off gso off gro off >/dev/null 2>&1 || true
+  in_ns srv ethtool -K eth1 tso off gso off gro off >/dev/null 2>&1 || true
+  in_ns bk ethtool -K eth0 tso off gso off gro off >/dev/null 2>&1 || true
+  in_ns cli sysctl -qw net.ipv4.tcp_syn_retries=1
+  in_ns srv sysctl -qw net.ipv4.tcp_syn_retries=1
+  mkdir -p "$WORK"
+  cp "$LAB/programs/rpc_probe.py" "$WORK/"
+  openssl req -x509 -newkey rsa:2048 -nodes -days 30 -subj /CN=proxy \
+    -keyout "$WORK/key.pem" -out "$WORK/cert.pem" 2>/dev/null
+  cat >"$WORK/stunnel.conf" <<EOF
+foreground = yes
+pid =
+debug = 4
+[echo]
+accept = $S:7443
+connect = $B:7000
+cert = $WORK/cert.pem
+key = $WORK/key.pem
+EOF
+}
+
+declare -A PIDS
+SCEN="" DIR="" HOSTS=()
+
+begin() { SCEN=$1; DIR=$FIXTURES/$SCEN; HOSTS=(); rm -rf "$DIR"; mkdir -p "$DIR" "$WORK/logs/$SCEN"; log "$SCEN"; }
+
+# start NS HOST FLAGS CMD...: record CMD in namespace NS under the flag set FLAGS, in the background
+start() {
+  local where=$1 host=$2 flags=$3
+  shift 3
+  HOSTS+=("$host")
+  local out=$DIR/$host.trace log=$WORK/logs/$SCEN/$host.log
+  case "$flags" in
+    record) (cd "$DIR" && exec ip netns exec "nrp-$where" timeout -k 2 $TIMEOUT "$NETCHECK" record -o "$out" \
+        --host "$host" --string-limit 256 --stanza "$WORK/logs/$SCEN/$host.stanza" -- "$@" >"$log" 2>&1) & ;;
+    plain) (exec ip netns exec "nrp-$where" timeout -k 2 $TIMEOUT strace -f -tt -T -yy -s 256 -o "$out" -- "$@" >"$log" 2>&1) & ;;
+    ff) (exec ip netns exec "nrp-$where" timeout -k 2 $TIMEOUT strace -ff -ttt -s 256 -o "$out" -- "$@" >"$log" 2>&1) & ;;
+  esac
+  PIDS[$host]=$!
+}
+finish() { wait "${PIDS[$1]}" || log "  $1 ended with status $?"; }
+listening() { # NS PORT
+  local i
+  for i in $(seq 150); do in_ns "$1" ss -Hlnt "sport = :$2" | grep -q . && return 0; sleep 0.1; done
+  log "  nothing listens on $2"; return 1
+}
+# signal NS SIG COMM: signal the traced program COMM running in namespace NS (ours: the
+# namespace holds nothing else)
+signal() {
+  local p
+  for p in $(ip netns pids "nrp-$1"); do
+    if [ "$(cat "/proc/$p/comm" 2>/dev/null)" = "$3" ]; then kill "-$2" "$p" 2>/dev/null || true; fi
+  done
+}
+fw() { in_ns "$1" iptables "${@:2}"; }
+fw_flush() { local n; for n in $NAMESPACES; do in_ns "$n" iptables -F; done; }
+
+# conf: netcheck.conf naming every host, traced or not
+conf() {
+  {
+    echo "# $SCEN: recorded by lab/rpc.sh"
+    local h ip
+    for h in client server proxy backend; do
+      case $h in client) ip=$C ;; server) ip=$S ;; proxy) ip="$S $P2" ;; backend) ip=$B ;; esac
+      # the tunnel's hosts only in its scenarios, the RPC server only in the others
+      case $SCEN in tls-*) [ $h = server ] && continue ;; *) [ $h = proxy ] || [ $h = backend ] && continue ;; esac
+      echo "host $h"
+      [[ " ${HOSTS[*]} " == *" $h "* ]] && echo " trace $h.trace.zst"
+      for a in $ip; do echo " ip $a"; done
+    done
+  } >"$DIR/netcheck.conf"
+  local f
+  for f in "$DIR"/*.trace; do
+    [ -e "$f" ] && zstd -q -19 --rm "$f" -o "$f.zst"
+  done
+  if compgen -G "$DIR/*.trace.[0-9]*" >/dev/null; then
+    sed -i 's/\.trace\.zst$/.trace/' "$DIR/netcheck.conf"
+  fi
+}
+
+# expect DESCRIPTION MUST_REPORT MUST_NOT_REPORT VIEW...: expected.json. MUST_REPORT is
+# "healthy" or rule IDs (none: only MUST_NOT_REPORT is checked); each VIEW is HOST=healthy,
+# HOST=rule,rule (any of them), HOST=not:rule,rule (none of them) or "HOST=invisible: reason".
+expect() {
+  /usr/bin/python3 -I - "$SCEN" "$@" "$LAB/problem-rules.txt" >"$DIR/expected.json" <<'EOF'
+import json, sys
+name, description, must, must_not = sys.argv[1:5]
+views_args, problems_file = sys.argv[5:-1], sys.argv[-1]
+problems = [l for l in open(problems_file).read().split("\n") if l and not l.startswith("#")]
+healthy = must == "healthy"
+fault, flags = name.split("--")
+doc = {"scenario": name, "description": description,
+       "must_report": [] if healthy else must.split(),
+       "must_not_report": problems if healthy else ["unparsed-lines"] + must_not.split(),
+       "healthy": healthy, "fault": fault, "flags": flags}
+views = {}
+for arg in views_args:
+    host, v = arg.split("=", 1)
+    if v == "healthy":
+        views[host] = {"healthy": True}
+    elif v.startswith("not:"):
+        views[host] = {"must_not_report": ["unparsed-lines"] + v[len("not:"):].split(",")}
+    elif v.startswith("invisible: "):
+        views[host] = {"invisible": v[len("invisible: "):]}
+    else:
+        views[host] = {"must_report_any": v.split(","), "must_not_report": ["unparsed-lines"]}
+if views:
+    doc["views"] = views
+print(json.dumps(doc, indent=2))
+EOF
+}
+
+want() { [[ $1 == $GLOB ]]; }
+
+# ---- ZeroMQ ---------------------------------------------------------------------------------
+
+zmq_healthy() { # FLAGS
+  want "zmq-healthy--$1" || return 0
+  begin "zmq-healthy--$1"
+  start srv server "$1" "${PY[@]}" zmq-rep 7101 3
+  listening srv 7101
+  start cli client "$1" "${PY[@]}" zmq-req $S 7101 3
+  finish client; finish server; conf
+  expect "a ZeroMQ REQ socket sends three requests to a REP socket and reads each answer" \
+    healthy "" client=healthy server=healthy
+}
+
+zmq_push_healthy() { # FLAGS
+  want "zmq-push-healthy--$1" || return 0
+  begin "zmq-push-healthy--$1"
+  start srv server "$1" "${PY[@]}" zmq-pull 7102 20
+  listening srv 7102
+  start cli client "$1" "${PY[@]}" zmq-push $S 7102 20 20000
+  finish client; finish server; conf
+  expect "a ZeroMQ PUSH socket sends twenty 20 kB messages to a PULL socket" \
+    healthy "" client=healthy server=healthy
+}
+
+zmq_refused() { # FLAGS
+  want "zmq-refused--$1" || return 0
+  begin "zmq-refused--$1"
+  start cli client "$1" "${PY[@]}" zmq-req $S 7101 1 3
+  finish client; conf
+  expect "nothing listens on the server: ZeroMQ's I/O thread retries the refused connect with backoff until the REQ socket's 3 s receive timeout" \
+    connect-refused ""
+}
+
+zmq_late() { # FLAGS
+  want "zmq-late--$1" || return 0
+  begin "zmq-late--$1"
+  start cli client "$1" "${PY[@]}" zmq-req $S 7101 2 10
+  sleep 1.5
+  start srv server "$1" "${PY[@]}" zmq-rep 7101 2
+  finish client; finish server; conf
+  expect "the REP server starts 1.5 s after the REQ client: refused connects, retried with backoff, then the requests are answered" \
+    refused-before-listening "connect-refused" client=refused-before-listening server=healthy
+}
+
+zmq_drop() { # FLAGS
+  want "zmq-drop--$1" || return 0
+  begin "zmq-drop--$1"
+  fw srv -A INPUT -p tcp --dport 7101 -j DROP
+  start srv server "$1" "${PY[@]}" zmq-rep 7101 1
+  listening srv 7101
+  start cli client "$1" "${PY[@]}" zmq-req $S 7101 1 5
+  finish client; signal srv TERM python3; finish server; fw_flush; conf
+  expect "the server's firewall drops the SYNs to the REP socket; the client's connects time out until its 5 s receive timeout" \
+    connect-filtered "connect-refused" client=connect-filtered,connect-never-completed server=healthy
+}
+
+zmq_reset() { # FLAGS
+  want "zmq-reset--$1" || return 0
+  begin "zmq-reset--$1"
+  fw srv -A INPUT -p tcp --dport 7101 -j REJECT --reject-with tcp-reset
+  start srv server "$1" "${PY[@]}" zmq-rep 7101 1
+  listening srv 7101
+  start cli client "$1" "${PY[@]}" zmq-req $S 7101 1 3
+  finish client; signal srv TERM python3; finish server; fw_flush; conf
+  expect "the server's firewall answers the SYNs to the listening REP socket with resets; the client's connects are refused, retried with backoff" \
+    connect-refused-while-listening "connect-refused" \
+    client=connect-refused,connect-refused-while-listening server=healthy
+}
+
+zmq_loss() { # FLAGS
+  want "zmq-loss--$1" || return 0
+  begin "zmq-loss--$1"
+  fw srv -A INPUT -p tcp --dport 7102 -m statistic --mode random --probability 0.25 -j DROP
+  start srv server "$1" "${PY[@]}" zmq-pull 7102 20
+  listening srv 7102
+  start cli client "$1" "${PY[@]}" zmq-push $S 7102 20 20000
+  finish client; finish server; fw_flush; conf
+  expect "a PUSH socket sends twenty 20 kB messages through a firewall that drops a quarter of the packets at random: the transfer completes, stalled by retransmissions" \
+    network-stall "" client=healthy \
+    "server=invisible: the server receives every message late; the retransmissions behind that show only as waits"
+}
+
+zmq_killed() { # FLAGS
+  want "zmq-killed--$1" || return 0
+  begin "zmq-killed--$1"
+  start srv server "$1" "${PY[@]}" zmq-rep 7101 1 3.0
+  listening srv 7101
+  start cli client "$1" "${PY[@]}" zmq-req $S 7101 1 4
+  sleep 1
+  signal srv KILL python3
+  finish client; finish server; conf
+  expect "the REP server is killed by SIGKILL while it handles the request; the REQ client reconnects, refused, until its receive timeout" \
+    no-reply "" client=no-reply,connect-refused "server=invisible: the server's trace ends at its death"
+}
+
+# ---- gRPC -----------------------------------------------------------------------------------
+
+grpc_healthy() { # FLAGS
+  want "grpc-healthy--$1" || return 0
+  begin "grpc-healthy--$1"
+  start srv server "$1" "${PY[@]}" grpc-server 7201 3
+  listening srv 7201
+  start cli client "$1" "${PY[@]}" grpc-client $S 7201 3
+  finish client; finish server; conf
+  expect "three unary gRPC calls on one channel, each answered" healthy "" client=healthy server=healthy
+}
+
+grpc_down() { # FLAGS
+  want "grpc-down--$1" || return 0
+  begin "grpc-down--$1"
+  start cli client "$1" "${PY[@]}" grpc-client $S 7201 1 2.0
+  finish client; conf
+  expect "no gRPC server runs: the call fails UNAVAILABLE after a refused connect" connect-refused ""
+}
+
+grpc_deadline() { # FLAGS
+  want "grpc-deadline--$1" || return 0
+  begin "grpc-deadline--$1"
+  start srv server "$1" "${PY[@]}" grpc-server 7201 1 1.5
+  listening srv 7201
+  start cli client "$1" "${PY[@]}" grpc-client $S 7201 1 0.5
+  finish client; finish server; conf
+  expect "the server takes 1.5 s to answer a call whose deadline is 0.5 s: the client cancels it (DEADLINE_EXCEEDED), an application's choice on a healthy network" \
+    healthy "" client=healthy server=healthy
+}
+
+grpc_keepalive() { # FLAGS
+  want "grpc-keepalive--$1" || return 0
+  begin "grpc-keepalive--$1"
+  start srv server "$1" "${PY[@]}" grpc-server 7201 1
+  listening srv 7201
+  start cli client "$1" "${PY[@]}" grpc-client $S 7201 1 5.0 2.5
+  finish client; finish server; conf
+  expect "a channel idle for 2.5 s with HTTP/2 keepalive pings every 0.5 s, then one call" \
+    healthy "" client=healthy server=healthy
+}
+
+grpc_drop() { # FLAGS
+  want "grpc-drop--$1" || return 0
+  begin "grpc-drop--$1"
+  fw srv -A INPUT -p tcp --dport 7201 -j DROP
+  start srv server "$1" "${PY[@]}" grpc-server 7201 1
+  listening srv 7201
+  start cli client "$1" "${PY[@]}" grpc-client $S 7201 1 4.0
+  finish client; signal srv TERM python3; finish server; fw_flush; conf
+  expect "the server's firewall drops the SYNs: the call's deadline (4 s) passes while the connect retransmits" \
+    connect-filtered "connect-refused" client=connect-filtered,connect-never-completed server=healthy
+}
+
+grpc_loss() { # FLAGS
+  want "grpc-loss--$1" || return 0
+  begin "grpc-loss--$1"
+  fw srv -A INPUT -p tcp --dport 7201 -m statistic --mode random --probability 0.25 -j DROP
+  start srv server "$1" "${PY[@]}" grpc-server 7201 8
+  listening srv 7201
+  start cli client "$1" "${PY[@]}" grpc-client $S 7201 8 20.0 0 60000
+  finish client; finish server; fw_flush; conf
+  # Many segments in flight: fast retransmission (SACK) repairs most losses within a round
+  # trip, which no call shows; a stall shows only where a retransmission timeout was needed.
+  expect "eight 60 kB unary calls through a firewall that drops a quarter of the packets to the server at random: every call completes; the losses are repaired by fast retransmission, or stall a call by a retransmission timeout" \
+    "" "data-unreceived connection-reset send-after-peer-closed no-reply" \
+    client=not:data-unreceived,connection-reset,send-after-peer-closed,no-reply \
+    "server=invisible: the server receives the calls late or not; the retransmissions behind that show in the client's waits"
+}
+
+grpc_reset() { # FLAGS
+  want "grpc-reset--$1" || return 0
+  begin "grpc-reset--$1"
+  fw srv -A INPUT -p tcp --dport 7201 -j REJECT --reject-with tcp-reset
+  start srv server "$1" "${PY[@]}" grpc-server 7201 1
+  listening srv 7201
+  start cli client "$1" "${PY[@]}" grpc-client $S 7201 1 2.0
+  finish client; signal srv TERM python3; finish server; fw_flush; conf
+  expect "the server's firewall answers the SYNs to the listening gRPC server with resets: the call fails UNAVAILABLE" \
+    connect-refused-while-listening "connect-refused" \
+    client=connect-refused,connect-refused-while-listening server=healthy
+}
+
+grpc_killed() { # FLAGS
+  want "grpc-killed--$1" || return 0
+  begin "grpc-killed--$1"
+  start srv server "$1" "${PY[@]}" grpc-server 7201 1 3.0
+  listening srv 7201
+  start cli client "$1" "${PY[@]}" grpc-client $S 7201 1 5.0
+  sleep 1.5
+  signal srv KILL python3
+  finish client; finish server; conf
+  expect "the gRPC server is killed by SIGKILL while it handles the call: the client's connection ends without an answer (UNAVAILABLE)" \
+    no-reply "" client=no-reply,connect-refused "server=invisible: the server's trace ends at its death"
+}
+
+# ---- stunnel --------------------------------------------------------------------------------
+
+tls_start_tunnel() { # FLAGS
+  start srv proxy "$1" stunnel4 "$WORK/stunnel.conf"
+  listening srv 7443
+}
+
+tls_healthy() { # FLAGS
+  want "tls-healthy--$1" || return 0
+  begin "tls-healthy--$1"
+  start bk backend "$1" "${PY[@]}" tcp-echo 7000 2
+  listening bk 7000
+  tls_start_tunnel "$1"
+  start cli client "$1" "${PY[@]}" tls-client $S 7443 2 3000
+  finish client; finish backend; signal srv TERM stunnel4; finish proxy; conf
+  expect "two TLS connections through stunnel to a plain echo service, each request echoed" \
+    healthy "" client=healthy proxy=healthy backend=healthy
+}
+
+tls_backend_down() { # FLAGS
+  want "tls-backend-down--$1" || return 0
+  begin "tls-backend-down--$1"
+  tls_start_tunnel "$1"
+  start cli client "$1" "${PY[@]}" tls-client $S 7443 1 3000
+  finish client; signal srv TERM stunnel4; finish proxy; conf
+  expect "nothing listens behind the tunnel: stunnel's connect to the backend is refused and it closes the client's TLS connection" \
+    connect-refused "" proxy=connect-refused \
+    "client=invisible: the client sees its TLS connection closed by the proxy without an answer"
+}
+
+tls_backend_drop() { # FLAGS
+  want "tls-backend-drop--$1" || return 0
+  begin "tls-backend-drop--$1"
+  fw bk -A INPUT -p tcp --dport 7000 -j DROP
+  start bk backend "$1" "${PY[@]}" tcp-echo 7000 1
+  listening bk 7000
+  tls_start_tunnel "$1"
+  start cli client "$1" "${PY[@]}" tls-client $S 7443 1 3000
+  finish client; signal bk TERM python3; finish backend; signal srv TERM stunnel4; finish proxy
+  fw_flush; conf
+  expect "the backend's firewall drops stunnel's SYNs: its connect times out and it closes the client's TLS connection" \
+    connect-filtered "connect-refused" proxy=connect-filtered,connect-never-completed backend=healthy \
+    "client=invisible: the client sees its TLS connection closed by the proxy without an answer"
+}
+
+tls_backend_reset() { # FLAGS
+  want "tls-backend-reset--$1" || return 0
+  begin "tls-backend-reset--$1"
+  fw bk -A INPUT -p tcp --dport 7000 -j REJECT --reject-with tcp-reset
+  start bk backend "$1" "${PY[@]}" tcp-echo 7000 1
+  listening bk 7000
+  tls_start_tunnel "$1"
+  start cli client "$1" "${PY[@]}" tls-client $S 7443 1 3000
+  finish client; signal bk TERM python3; finish backend; signal srv TERM stunnel4; finish proxy
+  fw_flush; conf
+  expect "the backend's firewall answers stunnel's SYNs with resets although the echo service listens: the proxy's connect is refused and it closes the client's TLS connection" \
+    connect-refused-while-listening "connect-refused" \
+    proxy=connect-refused,connect-refused-while-listening backend=healthy \
+    "client=invisible: the client sees its TLS connection closed by the proxy without an answer"
+}
+
+tls_loss() { # FLAGS
+  want "tls-loss--$1" || return 0
+  begin "tls-loss--$1"
+  fw srv -A INPUT -p tcp --dport 7443 -m statistic --mode random --probability 0.25 -j DROP
+  start bk backend "$1" "${PY[@]}" tcp-echo 7000 3 100000
+  listening bk 7000
+  tls_start_tunnel "$1"
+  start cli client "$1" "${PY[@]}" tls-client $S 7443 3 100000
+  finish client; finish backend; signal srv TERM stunnel4; finish proxy; fw_flush; conf
+  # A connection per request: lost SYNs stall the client's connects by whole retransmission
+  # timeouts, whatever fast retransmission repairs within the transfers.
+  expect "three 100 kB requests through the tunnel, a quarter of the packets to the proxy dropped at random: every echo completes, connects and transfers stalled by retransmissions" \
+    network-stall "data-unreceived connection-reset send-after-peer-closed no-reply mtu-black-hole" \
+    client=network-stall \
+    proxy=not:data-unreceived,connection-reset,send-after-peer-closed,no-reply,mtu-black-hole \
+    backend=healthy
+}
+
+main() {
+  if [ "${1:-}" = --expectations ]; then
+    # Rewrite the expected.json of the recorded scenarios (matching the GLOB that follows),
+    # recording nothing: every step but `begin` and `expect` does nothing.
+    GLOB=${2:-*}
+    begin() { SCEN=$1; DIR=$FIXTURES/$SCEN; log "$SCEN (expectations)"; }
+    start() { :; }; finish() { :; }; listening() { :; }; signal() { :; }; fw() { :; }
+    fw_flush() { :; }; conf() { :; }; sleep() { :; }
+  else
+    [ "$(id -u)" = 0 ] || { log "run as root"; exit 1; }
+    trap 'teardown' EXIT
+    build
+  fi
+  local f
+  for f in record plain ff; do zmq_healthy $f; grpc_healthy $f; tls_healthy $f; done
+  zmq_push_healthy plain
+  for f in plain record; do zmq_refused $f; grpc_down $f; done
+  for f in plain ff; do zmq_late $f; done
+  grpc_deadline plain
+  zmq_drop plain; zmq_reset plain; zmq_loss plain; zmq_killed plain
+  grpc_keepalive plain; grpc_drop plain; grpc_loss plain; grpc_killed plain
+  grpc_reset plain
+  tls_backend_down plain; tls_backend_drop plain; tls_backend_reset plain; tls_loss plain
+  log "done"
+}
+
+main "$@"
