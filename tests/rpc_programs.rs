@@ -18,11 +18,6 @@ use netcheck::testkit::table::{
 /// A row listed here must still fail: fixing one means removing it from this list.
 const KNOWN_GAPS: &[(&str, &str)] = &[
     (
-        "zmq-killed--plain",
-        "reports connect-refused only (ZeroMQ's reconnects after the death, one finding): the \
-         request the killed REP server had read and never answered is not reported as no-reply",
-    ),
-    (
         "grpc-killed--plain",
         "reports send-after-peer-closed: the client's RST_STREAM crossed the death of the server \
          (killed by SIGKILL after reading the call), which is the counterpart; the call the \

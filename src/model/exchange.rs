@@ -31,6 +31,17 @@ use crate::fold::{ProgramContext, SocketEvent};
 use crate::parse::{Errno, Fd};
 use crate::source::{Loc, SockId};
 
+/// How a traced peer's end of a connection closed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(in crate::model) enum PeerEnd {
+    /// Its program closed it, or ended by itself.
+    Closed,
+    /// Its program had been asked to stop.
+    Stopping,
+    /// Its process was killed while running (SIGKILL, a crash).
+    Killed,
+}
+
 /// Where a traced peer read a request.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(in crate::model) enum PeerRead {
@@ -201,19 +212,23 @@ impl Exchange {
     }
 
     /// The end of the stream came, at `at`; `peer_close` is where the traced peer's end closed
-    /// and whether its program was being stopped then. On a connection that never carried
+    /// and how. On a connection that never carried
     /// anything to this socket, a request the peer read (or, untraced, sent to it) was met by
     /// the peer closing without a word; anything else is the answer it always was. Only a
     /// connecting socket (`client`) counts: a client leaving after a server's greeting (a
     /// health check, a port scan) is the client's business.
-    fn end_of_stream(&mut self, at: Loc, peer_close: Option<(Loc, bool)>, client: bool) {
-        let stopping = peer_close.is_some_and(|(_, stopping)| stopping);
+    fn end_of_stream(&mut self, at: Loc, peer_close: Option<(Loc, PeerEnd)>, client: bool) {
+        let end = peer_close.map(|(_, end)| end);
+        // A death is no protocol's goodbye: after a handshake (ZeroMQ's greetings, in which
+        // the server speaks first; HTTP/2's settings) the request the killed peer read still
+        // went unanswered.
+        let killed = end == Some(PeerEnd::Killed);
         let refused = client
-            && self.asks
+            && (self.asks || killed)
             && self.proto == Proto::Tcp
-            && self.answered == 0
+            && (self.answered == 0 || killed)
             && !self.write_shut
-            && !stopping;
+            && end != Some(PeerEnd::Stopping);
         if !refused {
             self.received(at, None);
             return;
@@ -435,15 +450,21 @@ impl Model<'_> {
             .conn()
             .and_then(|c| self.conns.get(c))
             .is_some_and(|c| c.record.server.is_none() && c.record.listener.is_some());
-        // Where the traced peer's end closed, and whether its program was being stopped then.
+        // Where the traced peer's end closed, and how: while being stopped, or killed.
         let peer_close = sock.conn().and_then(|c| self.conns.get(c)).and_then(|c| {
             let side = c.side_of(id);
-            let context = match side {
-                Side::Client => c.record.ends.server,
-                Side::Server => c.record.ends.client,
+            let (context, killed) = match side {
+                Side::Client => (c.record.ends.server, c.server_killed),
+                Side::Server => (c.record.ends.client, false),
             };
-            let stopping = context == Some(ProgramContext::Stopping);
-            c.peer_closed(side).map(|loc| (loc, stopping))
+            let end = if killed {
+                PeerEnd::Killed
+            } else if context == Some(ProgramContext::Stopping) {
+                PeerEnd::Stopping
+            } else {
+                PeerEnd::Closed
+            };
+            c.peer_closed(side).map(|loc| (loc, end))
         });
         let peer = addr
             .or(sock.peer)

@@ -395,6 +395,9 @@ impl Model<'_> {
             if server_closed_now && involuntary {
                 c.record.server_closed_first = false;
             }
+            c.server_killed |= server_closed_now
+                && ev.synthetic == Some(SyntheticReason::ProcessKilled)
+                && ev.context == ProgramContext::Running;
             closing_listener = c.record.listener.filter(|_| server_closed_now);
             // The connection's duration runs on the client's clock, from its connect.
             let on_client_clock = self

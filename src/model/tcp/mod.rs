@@ -201,6 +201,9 @@ pub struct Connection {
     pub record: TcpConnection<Direction>,
     pub client_closed: Option<Loc>,
     pub server_closed: Option<Loc>,
+    /// The server's end closed because its process was killed while running (SIGKILL, a
+    /// crash), not by any close of its program's nor a stop it was asked for.
+    pub server_killed: bool,
     /// The listener closed before accepting: the kernel reset the connection.
     pub reset_by_listener: Option<Loc>,
     /// The server read the client's end of stream (a receive returned 0).
@@ -242,6 +245,7 @@ impl Connection {
             },
             client_closed: None,
             server_closed: None,
+            server_killed: false,
             reset_by_listener: None,
             server_read_eof: false,
             opened_at: None,

@@ -337,3 +337,49 @@ fn a_request_the_traced_peer_closed_on_unread_is_no_refusal() {
     w.upto(end);
     assert!(w.finish().unanswered_requests.is_empty());
 }
+
+/// ZeroMQ's REP server greets first and reads the REQ client's request, then is killed by
+/// SIGKILL (rpc/zmq-killed--plain): after that handshake the client's end of stream is still
+/// the peer's silence, since a death is no protocol's goodbye. The same close by the server's
+/// own program, after a conversation, is not counted (a kept-alive connection closing as the
+/// next request crosses it).
+#[test]
+fn a_request_read_by_a_peer_killed_after_a_handshake_is_unanswered() {
+    for killed in [true, false] {
+        let topo = two_hosts();
+        let (mut a, mut b, s, c) = connected();
+        let greeting = a.send(s, b"\xff\x00\x00\x00\x00\x00\x00\x00\x01\x7f");
+        let greeted = b.recv(c, b"\xff\x00\x00\x00\x00\x00\x00\x00\x01\x7f");
+        let request = b.send(c, b"\x01\x00\x00\x09request 0");
+        let end = b.recv_eof(c);
+        let read = a.recv(s, b"\x01\x00\x00\x09request 0");
+        let closed = a.close(s);
+        if killed {
+            if let Some(close) = a.last() {
+                close.synthetic = Some(crate::fold::SyntheticReason::ProcessKilled);
+            }
+        }
+        let mut w = World::new(&topo, vec![a, b]);
+        set_up(&mut w);
+        for at in [greeting, greeted, request, read, closed, end] {
+            w.upto(at);
+        }
+        let out = w.finish();
+        if killed {
+            let [u] = out.unanswered_requests.as_slice() else {
+                panic!("{:?}", out.unanswered_requests)
+            };
+            assert!(u.ended_by_peer);
+            assert_eq!(
+                (u.request, u.gave_up, u.peer_close),
+                (request, end, Some(closed))
+            );
+        } else {
+            assert!(
+                out.unanswered_requests.is_empty(),
+                "{:?}",
+                out.unanswered_requests
+            );
+        }
+    }
+}
