@@ -37,9 +37,10 @@ Each failing connect, with its errno and target. When a traced socket listened a
 address while the connect ran, the facts name it: the server was there, so the path is what
 failed. That is judged from every listening period and, where the traces have them, the clocks
 (the replay places a failed connect before any listen, since nothing orders the two). When the
-program then connected to another address on the same port (the next address of a name, as
-clients that fall back or race Happy Eyeballs do), the facts and the evidence say so: it
-recovered, after the failed attempt's wait.
+program then connected to another address on the same port that its resolver had weighed with
+the failed one (a UDP connect to each, as getaddrinfo does to order the addresses of one name:
+the next address of the name, as clients that fall back or race Happy Eyeballs try it), the facts
+and the evidence say so: it recovered, after the failed attempt's wait.
 
 ## What to do
 Check firewall rules on both hosts and in between (`iptables -L`, `nft list ruleset`, cloud

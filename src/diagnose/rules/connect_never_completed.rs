@@ -28,8 +28,8 @@ any error reaching the trace.
 
 ## Evidence
 The connect call that returned EINPROGRESS. When the program then connected to another address
-on the same port (the next address of a name), the facts and that connect say so: it gave up on
-this one and recovered.
+on the same port that its resolver had weighed with this one (the next address of a name), the
+facts and that connect say so: it gave up on this one and recovered.
 
 ## What to do
 Check whether the target is reachable from the client (`nc -vz TARGET PORT`), and firewalls that

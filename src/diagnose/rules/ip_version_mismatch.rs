@@ -40,8 +40,9 @@ first miss IPv4-only servers.
 
 ## Evidence
 The connect, and the facts name the listener, its bind address and both families. When the
-program then connected to another address on the same port (the next address of a name), the
-facts and that connect say so: it fell back and recovered.
+program then connected to another address on the same port that its resolver had weighed with
+this one (the next address of a name), the facts and that connect say so: it fell back and
+recovered.
 
 Precedence: such refusals are not reported as `connect-refused`, and a trace whose only traffic
 is such a connect is not reported as `no-peer-traffic`.
