@@ -122,6 +122,8 @@ pub struct Model<'t> {
     round_trips: Vec<round_trips::SocketRoundTrips>,
     /// Each (trace, address) pair's first accepted connect (see `tcp/load.rs`).
     first_connections: IdMap<(TraceId, SocketAddr), Loc>,
+    /// The addresses each trace connected a UDP socket to (see `udp/candidates.rs`).
+    udp_connect_targets: udp::candidates::UdpConnectTargets,
     /// Each listener's load (see `tcp/load.rs`).
     listener_loads: IdMap<SockId, tcp::load::ListenerLoad>,
     /// Open connections accepted from unobserved peers, and those of them the server answered
@@ -197,6 +199,7 @@ impl<'t> Model<'t> {
             full_queue_connects: Vec::new(),
             transfer_stalls: Default::default(),
             first_connections: Default::default(),
+            udp_connect_targets: Default::default(),
             round_trips: Vec::new(),
             unanswered: Vec::new(),
             wait_keys: Vec::new(),
@@ -732,6 +735,7 @@ impl<'t> Model<'t> {
             folded_tcp,
             listener_loads,
             first_connections,
+            udp_connect_targets: self.udp_connect_targets.into_list(),
             round_trips: self.round_trips,
             unobserved_short_answers: self.unobserved_answered_short,
             full_queue_connects: self.full_queue_connects,

@@ -444,6 +444,9 @@ pub struct ReplayOutcome {
     pub unobserved_short_answers: Vec<super::tcp::one_sided::UnobservedAccept>,
     /// Each trace's first accepted connect to each address (see `tcp/load.rs`).
     pub first_connections: Vec<super::tcp::load::FirstConnection>,
+    /// The addresses each trace connected a UDP socket to, in (trace, address) order: the
+    /// candidates a resolver probed (see `udp/candidates.rs`).
+    pub udp_connect_targets: Vec<super::udp::candidates::UdpConnectTarget>,
     /// Request/answer round trips with traced peers, timed per host (see `round_trips.rs`).
     pub round_trips: Vec<super::round_trips::SocketRoundTrips>,
     /// Connects made while their listener's accept queue was full (see `tcp/accept_queue.rs`).

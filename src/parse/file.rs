@@ -1105,6 +1105,28 @@ mod tests {
             .collect()
     }
 
+    // `strace -f -tt -T -yy` of a Go client (lab/multi.sh, all-drop--go): while the main
+    // thread's exit_group ends the process, another thread is caught entering a call strace
+    // cannot name. The `???(` line is a call of its own, not the bare tail of the exit_group
+    // above it, and the exit_group resumes as usual.
+    #[test]
+    fn a_call_strace_could_not_name_is_read_as_a_call() {
+        let (events, stats) = events_of(
+            "3687  11:43:17.708444 exit_group(1 <unfinished ...>\n\
+             3688  11:43:17.708474 ???( <unfinished ...>\n\
+             3687  11:43:17.708480 <... exit_group resumed>) = ?\n\
+             3688  11:43:17.708618 <... ??? resumed>) = ?\n\
+             3688  11:43:17.709041 +++ exited with 1 +++\n\
+             3687  11:43:17.709050 +++ exited with 1 +++\n",
+        );
+        assert_eq!(stats.unparsed, 0, "{:?}", stats.first_unparsed);
+        let exits = events
+            .iter()
+            .filter(|e| matches!(e, TraceEvent::Process { .. }))
+            .count();
+        assert_eq!(exits, 2);
+    }
+
     // `strace -f -tt -z`: the tail of an unfinished call comes on the next line, bare.
     #[test]
     fn a_bare_tail_after_an_unfinished_call_completes_it() {

@@ -202,6 +202,13 @@ fn body(text: &[u8]) -> Result<Body<'_>> {
         b'-' if text.starts_with(b"--- ") => Ok(signal(text)),
         b'+' if text.starts_with(b"+++ ") => process_end(text),
         b'a'..=b'z' | b'A'..=b'Z' | b'_' => call(text),
+        // strace names a call `???` when it cannot tell which one a thread entered: a thread
+        // caught entering a call while another's exit_group ends the process (Go's runtime:
+        // `3688  11:43:17.708474 ???( <unfinished ...>`, then `<... ??? resumed>) = ?`).
+        b'?' if text.starts_with(UNKNOWN_CALL) => {
+            let tail = text.get(UNKNOWN_CALL.len()..).unwrap_or_default();
+            Ok(call_body(b"???", tail, None))
+        }
         // `[ Process PID=1234 runs in 32 bit mode. ]` and similar notes; `|` starts the hex
         // dump lines of `-e read=`/`-e write=`.
         b'[' | b'|' => Ok(Body::Skip),
@@ -216,6 +223,9 @@ fn body(text: &[u8]) -> Result<Body<'_>> {
         _ => Err(ParseError::at(Part::Name, text)),
     }
 }
+
+/// The name and parenthesis strace prints for a call it could not identify.
+const UNKNOWN_CALL: &[u8] = b"???(";
 
 /// Bytes a call name is made of: `[A-Za-z0-9_]`.
 const NAME_BYTE: [bool; 256] = {

@@ -1,7 +1,7 @@
 //! `connect-never-completed`: a nonblocking connect never seen to complete.
 
 use super::connection_not_accepted::queued_by_a_connect_never_completed;
-use super::group_by;
+use super::{group_by, with_fallback};
 use crate::diagnose::claims::Direction;
 use crate::diagnose::rule::Rule;
 use crate::diagnose::{Claims, Class, Context, Evidence, Finding};
@@ -27,7 +27,9 @@ that drops silently would do. The application may have given up after a timeout 
 any error reaching the trace.
 
 ## Evidence
-The connect call that returned EINPROGRESS.
+The connect call that returned EINPROGRESS. When the program then connected to another address
+on the same port that its resolver had weighed with this one (the next address of a name), the
+facts and that connect say so: it gave up on this one and recovered.
 
 ## What to do
 Check whether the target is reachable from the client (`nc -vz TARGET PORT`), and firewalls that
@@ -59,24 +61,29 @@ fn detect(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
         .into_iter()
         .map(|((trace, target), group)| {
             let sockets: Vec<String> = group.iter().map(|p| p.sock.to_string()).collect();
-            RULE.finding(
-                format!(
+            let finding = RULE
+                .finding(
+                    format!(
                     "{} started {} nonblocking connect(s) to {target} (socket(s) {}) that were \
                      never seen to complete",
                     cx.who(trace),
                     group.len(),
                     sockets.join(", ")
                 ),
-                format!(
-                    "check that {target} is reachable from this host (nc -vz) and look for \
+                    format!(
+                        "check that {target} is reachable from this host (nc -vz) and look for \
                      firewalls that silently drop"
-                ),
-            )
-            .with_evidence(
-                group
-                    .iter()
-                    .map(|p| Evidence::new(p.loc, "connect in progress, never completed")),
-            )
+                    ),
+                )
+                .with_evidence(
+                    group
+                        .iter()
+                        .map(|p| Evidence::new(p.loc, "connect in progress, never completed")),
+                );
+            match group.first() {
+                Some(first) => with_fallback(cx, finding, first.loc, target),
+                None => finding,
+            }
         })
         .collect()
 }

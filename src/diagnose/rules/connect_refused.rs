@@ -27,7 +27,9 @@ Nothing was there to accept: the server was not started, listened on another por
 is usually an application or deployment error, not a network one.
 
 ## Evidence
-Each refused connect and its target.
+Each refused connect and its target. When the program then connected to another address on the
+same port that its resolver had weighed with this one (the next address of a name), the facts
+and that connect say so: it fell back and recovered.
 
 ## What to do
 Check that the server runs and listens where the client connects (`ss -ltnp`), the port numbers

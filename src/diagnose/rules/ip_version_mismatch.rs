@@ -39,7 +39,10 @@ IPv6. A server that works on one host refuses clients on another, and names that
 first miss IPv4-only servers.
 
 ## Evidence
-The connect, and the facts name the listener, its bind address and both families.
+The connect, and the facts name the listener, its bind address and both families. When the
+program then connected to another address on the same port that its resolver had weighed with
+this one (the next address of a name), the facts and that connect say so: it fell back and
+recovered.
 
 Precedence: such refusals are not reported as `connect-refused`, and a trace whose only traffic
 is such a connect is not reported as `no-peer-traffic`.

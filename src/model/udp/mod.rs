@@ -7,6 +7,7 @@
 //!
 //! The model's UDP calls (connect, send and receive of datagrams) are in `transfer`.
 
+pub mod candidates;
 pub(super) mod transfer;
 
 use std::collections::hash_map::DefaultHasher;

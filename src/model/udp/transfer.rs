@@ -87,6 +87,9 @@ impl Model<'_> {
             return Verdict::NotModelled;
         };
         let (local, broadcast_ok) = (sock.local, sock.options().broadcast);
+        // Failed or not, the connect names a candidate a resolver weighed (ENETUNREACH: one
+        // without a route, which getaddrinfo sorts last).
+        self.udp_connect_targets.note(id.trace, target.ip());
         if let Some(errno) = ev.call.outcome.errno {
             return match errno {
                 Errno::EACCES if !broadcast_ok => self.refused_broadcast(ev, id, target),

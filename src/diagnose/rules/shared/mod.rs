@@ -2,6 +2,7 @@
 
 mod deviations;
 mod ends;
+mod fallback;
 mod peers;
 mod refusals;
 mod streams;
@@ -9,6 +10,7 @@ mod udp;
 
 pub(crate) use deviations::*;
 pub(crate) use ends::*;
+pub(crate) use fallback::*;
 pub(crate) use peers::*;
 pub(crate) use refusals::*;
 pub(crate) use streams::*;

@@ -226,6 +226,9 @@ pub(crate) fn failed_connect_findings(
             }
         }
         finding.facts.dedup();
+        if let Some(first) = group.first() {
+            finding = super::fallback::with_fallback(cx, finding, first.deviation.loc, target);
+        }
         findings.push(finding);
     }
     findings
