@@ -302,7 +302,6 @@ impl Model<'_> {
             .or_default()
             .insert(id, address_tag(local.ip().to_canonical()));
         self.listeners.insert(id);
-        self.queue_connects_in_progress(ev, id);
         self.touch(WaitKey::AnyListen);
         Verdict::Accept
     }

@@ -563,38 +563,6 @@ impl Model<'_> {
         )
     }
 
-    /// A listener appeared while connects to its address were in progress: the replay places
-    /// `listen` after the calls of other traces that can go, so a client's nonblocking connect
-    /// may come first. A connect still in progress when its listener exists was not refused
-    /// (a SYN to a port nobody listens on is answered with a reset at once), so it waits in
-    /// this queue, as the kernel queued it, instead of joining only once its completion is
-    /// seen: an accept or a wait reporting the listener readable may come before that.
-    pub(in crate::model) fn queue_connects_in_progress(
-        &mut self,
-        ev: &SocketEvent,
-        listener: SockId,
-    ) {
-        let mut waiting: Vec<(crate::source::Loc, SockId, SocketAddr, Option<f64>)> = self
-            .sockets
-            .values()
-            .filter(|s| s.is_tcp() && !s.external && s.conn().is_none())
-            .filter(|s| s.state() == SockState::Connecting)
-            .filter_map(|s| {
-                let (target, at) = s.connect_target()?;
-                Some((at, s.id, target, s.connect_started()))
-            })
-            .filter(|(_, id, target, _)| self.find_listener(*id, *target) == Some(listener))
-            .collect();
-        waiting.sort_by_key(|(at, ..)| *at);
-        for (at, client, target, started) in waiting {
-            let conn = self.queue_connection(ev, client, listener, target);
-            if let Some(c) = self.conns.get_mut(conn) {
-                c.record.connect_loc = at;
-                c.opened_at = started;
-            }
-        }
-    }
-
     /// Creates the connection record and queues it on the listener.
     fn queue_connection(
         &mut self,

@@ -403,41 +403,6 @@ fn ealready_before_any_report_is_still_in_progress() {
     );
 }
 
-/// curl --parallel's four nonblocking connects to nginx are placed before nginx's `listen`
-/// (listen goes last); nginx then accepts the second before curl's poll shows it complete.
-/// A connect still in progress when its listener appears was not refused: it waits in the
-/// listener's queue, so the accept finds it (tests/fixtures/unix/backlog-php, which blocked
-/// and reported a false data-mismatch before).
-#[test]
-fn a_connect_in_progress_joins_the_queue_of_a_listener_that_appears() {
-    let topo = lab_hosts();
-    let mut b = Script::new(1);
-    let c = b.tcp_nonblocking();
-    let connect = b.connect(c, "10.77.1.10:8080");
-    b.fails(Errno::EINPROGRESS);
-    b.poll(c, writable(), writable());
-    let so_error = b.getsockopt_so_error(c, 0);
-    let mut a = Script::new(0);
-    let l = a.tcp();
-    a.bind(l, "10.77.1.10:8080");
-    let listen = a.listen(l);
-    let accept_loc = a.next_loc();
-    a.accept_any(l);
-    let mut w = World::new(&topo, vec![a, b]);
-    w.upto(connect);
-    w.upto(listen);
-    assert_eq!(w.upto(accept_loc), Verdict::Accept);
-    assert_eq!(w.upto(so_error), Verdict::Accept);
-    let out = w.finish();
-    assert!(
-        out.pending_connects.is_empty(),
-        "{:?}",
-        out.pending_connects
-    );
-    assert_eq!(out.tcp.len(), 1);
-    assert_eq!(out.tcp[0].connect_loc, connect);
-}
-
 /// rpc/zmq-late--plain/client.trace:1971-1977 (ZeroMQ's I/O thread):
 /// `connect(9<TCP:[1539325]>, {... sin_port=htons(7101), sin_addr=inet_addr("10.92.1.1")}, 16)
 /// = -1 EINPROGRESS` at 11:35:09.459451 <0.002079>, `epoll_wait(...) = 1` reporting
