@@ -18,50 +18,17 @@ SRV=nkl-srv
 CLI=nkl-cli
 SRV_IP=10.89.0.1
 CLI_IP=10.89.0.2
+VETH=nkl-veth
 FLAG_SETS=${FLAG_SETS:-record plain}
 PY=/usr/bin/python3
-trap teardown EXIT
+# shellcheck source=lab/pair.sh
+. "$ROOT/lab/pair.sh"
+trap pair_teardown EXIT
 
 log() { printf '[killed] %s\n' "$*" >&2; }
 
-teardown() {
-  ip netns del "$SRV" 2>/dev/null || true
-  ip netns del "$CLI" 2>/dev/null || true
-}
 
-topology() {
-  teardown
-  ip netns add "$SRV"
-  ip netns add "$CLI"
-  ip link add nkl-veth0 netns "$SRV" type veth peer name nkl-veth1 netns "$CLI"
-  ip -n "$SRV" addr add "$SRV_IP/24" dev nkl-veth0
-  ip -n "$CLI" addr add "$CLI_IP/24" dev nkl-veth1
-  ip -n "$SRV" link set lo up
-  ip -n "$CLI" link set lo up
-  ip -n "$SRV" link set nkl-veth0 up
-  ip -n "$CLI" link set nkl-veth1 up
-}
 
-# traced FLAGS DIR HOST CMD...: CMD under strace with the flag set, writing DIR/HOST.trace.
-traced() {
-  local flags=$1 dir=$2 host=$3
-  shift 3
-  case $flags in
-    record) "$NETCHECK" record -o "$dir/$host.trace" --host "$host" --string-limit 256 -- "$@" \
-      >"$dir/$host.log" 2>&1 ;;
-    plain) strace -f -tt -T -yy -s 256 -o "$dir/$host.trace" "$@" >"$dir/$host.log" 2>&1 ;;
-  esac
-}
-
-wait_bound() { # PORT
-  local i
-  for i in $(seq 100); do
-    ip netns exec "$SRV" ss -Hlnt "sport = :$1" | grep -q . && return 0
-    sleep 0.1
-  done
-  log "nothing bound on port $1"
-  return 1
-}
 
 # The pid of the program called COMM running in the server's namespace (not its tracer).
 victim() {
@@ -84,7 +51,7 @@ scenario() {
     # shellcheck disable=SC2086
     ip netns exec "$SRV" bash -c "$(declare -f traced); NETCHECK=$NETCHECK; traced $flags $dir server $server" &
     spid=$!
-    wait_bound "$port"
+    wait_listening "$port"
     # shellcheck disable=SC2086
     ip netns exec "$CLI" bash -c "$(declare -f traced); NETCHECK=$NETCHECK; traced $flags $dir client $client" &
     cpid=$!
@@ -138,7 +105,7 @@ want() { # NAME: is the scenario selected by the command line?
 
 main() {
   SELECTED=("$@")
-  topology
+  pair_topology
   local redis="redis-server --port 7700 --bind 0.0.0.0 --protected-mode no --save '' --appendonly no --enable-debug-command yes"
   want healthy--redis && scenario healthy--redis 7700 redis-server "$redis" \
     "redis-cli -h $SRV_IP -p 7700 DEBUG SLEEP 0" stop

@@ -19,11 +19,14 @@ SRV=nux-srv
 CLI=nux-cli
 SRV_IP=10.90.0.1
 CLI_IP=10.90.0.2
+VETH=nux-veth
 FLAG_SETS=${FLAG_SETS:-record plain}
 PY=/usr/bin/python3
 WORK=$(mktemp -d /tmp/netcheck-unix.XXXXXX)
 chmod 755 "$WORK"
 BACKGROUND=()
+# shellcheck source=lab/pair.sh
+. "$ROOT/lab/pair.sh"
 trap teardown EXIT
 
 log() { printf '[unix] %s\n' "$*" >&2; }
@@ -31,35 +34,11 @@ log() { printf '[unix] %s\n' "$*" >&2; }
 teardown() {
   local p
   for p in "${BACKGROUND[@]}"; do kill "$p" 2>/dev/null || true; done
-  ip netns del "$SRV" 2>/dev/null || true
-  ip netns del "$CLI" 2>/dev/null || true
+  pair_teardown
   rm -rf "$WORK"
 }
 
-topology() {
-  ip netns del "$SRV" 2>/dev/null || true
-  ip netns del "$CLI" 2>/dev/null || true
-  ip netns add "$SRV"
-  ip netns add "$CLI"
-  ip link add nux-veth0 netns "$SRV" type veth peer name nux-veth1 netns "$CLI"
-  ip -n "$SRV" addr add "$SRV_IP/24" dev nux-veth0
-  ip -n "$CLI" addr add "$CLI_IP/24" dev nux-veth1
-  ip -n "$SRV" link set lo up
-  ip -n "$CLI" link set lo up
-  ip -n "$SRV" link set nux-veth0 up
-  ip -n "$CLI" link set nux-veth1 up
-}
 
-# traced FLAGS DIR HOST CMD...: CMD under strace with the flag set, writing DIR/HOST.trace.
-traced() {
-  local flags=$1 dir=$2 host=$3
-  shift 3
-  case $flags in
-    record) "$NETCHECK" record -o "$dir/$host.trace" --host "$host" --string-limit 256 -- "$@" \
-      >"$dir/$host.log" 2>&1 ;;
-    plain) strace -f -tt -T -yy -s 256 -o "$dir/$host.trace" "$@" >"$dir/$host.log" 2>&1 ;;
-  esac
-}
 
 # Starts a socat back end answering one HTTP request per connection on unix socket PATH.
 backend() {
@@ -285,7 +264,7 @@ want() { # NAME: is the scenario selected by the command line?
 
 main() {
   SELECTED=("$@")
-  topology
+  pair_topology
   want healthy-curl && local_scenario healthy-curl app_backend \
     curl -sS --unix-socket "$WORK/app.sock" http://localhost/
   want missing-curl && local_scenario missing-curl no_backend \
