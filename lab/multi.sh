@@ -42,6 +42,8 @@ FLAG_SETS=${FLAG_SETS:-record plain ttt}
 CLIENTS=${CLIENTS:-curl wget python go node}
 BIN=$(mktemp -d)
 WORK=$(mktemp -d)
+# shellcheck source=lab/pair.sh
+. "$ROOT/lab/pair.sh"
 trap 'teardown; rm -rf "$BIN" "$WORK"' EXIT
 
 log() { printf '[multi] %s\n' "$*" >&2; }
@@ -85,27 +87,7 @@ topology() {
   sleep 1
 }
 
-# traced FLAGS DIR HOST CMD...: CMD under strace with the flag set, writing DIR/HOST.trace.
-traced() {
-  local flags=$1 dir=$2 host=$3
-  shift 3
-  case $flags in
-    record) "$NETCHECK" record -o "$dir/$host.trace" --host "$host" --string-limit 256 -- "$@" \
-      >"$dir/$host.log" 2>&1 ;;
-    plain) strace -f -tt -T -yy -s 256 -o "$dir/$host.trace" "$@" >"$dir/$host.log" 2>&1 ;;
-    ttt) strace -f -ttt -T -s 256 -o "$dir/$host.trace" "$@" >"$dir/$host.log" 2>&1 ;;
-  esac
-}
 
-wait_bound() { # PORT
-  local i
-  for i in $(seq 100); do
-    ip netns exec "$SRV" ss -Hlnt "sport = :$1" | grep -q . && return 0
-    sleep 0.1
-  done
-  log "nothing bound on port $1"
-  return 1
-}
 
 client_cmd() { # CLIENT NAME PORT
   local url="http://$2:$3/"
@@ -132,7 +114,7 @@ scenario() {
     if [ "$family" != - ]; then
       ip netns exec "$SRV" bash -c "$(declare -f traced); NETCHECK=$NETCHECK; traced $flags $WORK server $PY $PROGS/multi_server.py $family $port 1" &
       pid=$!
-      wait_bound "$port"
+      wait_listening "$port"
     fi
     # shellcheck disable=SC2086
     ip netns exec "$CLI" bash -c "$(declare -f traced); NETCHECK=$NETCHECK; traced $flags $WORK client $cmd" || true

@@ -1,6 +1,7 @@
 # lab/pair.sh: sourced by lab scripts that record a server and a client in two namespaces
-# joined by one veth pair (lab/killed.sh, lab/unix.sh). The sourcing script sets SRV, CLI,
-# SRV_IP, CLI_IP (/24 addresses), VETH (a prefix for the two interface names) and NETCHECK.
+# joined by one veth pair (lab/killed.sh, lab/unix.sh; lab/multi.sh, which builds its own
+# pair, uses the recorder and the wait). The sourcing script sets SRV, CLI, NETCHECK, and for
+# pair_topology SRV_IP, CLI_IP (/24 addresses) and VETH (a prefix for the two interface names).
 
 # pair_topology: (re)creates the two namespaces and the veth pair between them.
 pair_topology() {
@@ -22,7 +23,8 @@ pair_teardown() {
 }
 
 # traced FLAGS DIR HOST CMD...: CMD under strace with the flag set, writing DIR/HOST.trace:
-# `record` (netcheck record) or `plain` (strace -f -tt -T -yy), both with -s 256. Exported
+# `record` (netcheck record), `plain` (strace -f -tt -T -yy) or `ttt` (strace -f -ttt -T, no
+# -yy), all with -s 256. Exported
 # into `bash -c` with `declare -f traced` when CMD runs in a namespace.
 traced() {
   local flags=$1 dir=$2 host=$3
@@ -31,6 +33,7 @@ traced() {
     record) "$NETCHECK" record -o "$dir/$host.trace" --host "$host" --string-limit 256 -- "$@" \
       >"$dir/$host.log" 2>&1 ;;
     plain) strace -f -tt -T -yy -s 256 -o "$dir/$host.trace" "$@" >"$dir/$host.log" 2>&1 ;;
+    ttt) strace -f -ttt -T -s 256 -o "$dir/$host.trace" "$@" >"$dir/$host.log" 2>&1 ;;
   esac
 }
 
