@@ -24,7 +24,8 @@ pair_teardown() {
 
 # traced FLAGS DIR HOST CMD...: CMD under strace with the flag set, writing DIR/HOST.trace:
 # `record` (netcheck record), `plain` (strace -f -tt -T -yy) or `ttt` (strace -f -ttt -T, no
-# -yy), all with -s 256. Exported
+# -yy), and `raw` or `noverbose` (`ttt` printing structures undecoded: `-e raw=all`, `-e
+# verbose=none`), all with -s 256. Exported
 # into `bash -c` with `declare -f traced` when CMD runs in a namespace.
 traced() {
   local flags=$1 dir=$2 host=$3
@@ -34,6 +35,9 @@ traced() {
       >"$dir/$host.log" 2>&1 ;;
     plain) strace -f -tt -T -yy -s 256 -o "$dir/$host.trace" "$@" >"$dir/$host.log" 2>&1 ;;
     ttt) strace -f -ttt -T -s 256 -o "$dir/$host.trace" "$@" >"$dir/$host.log" 2>&1 ;;
+    raw) strace -f -ttt -T -s 256 -e raw=all -o "$dir/$host.trace" "$@" >"$dir/$host.log" 2>&1 ;;
+    noverbose) strace -f -ttt -T -s 256 -e verbose=none -o "$dir/$host.trace" "$@" \
+      >"$dir/$host.log" 2>&1 ;;
   esac
 }
 

@@ -7,7 +7,7 @@ use netcheck::diagnose::rule::EXPLANATION_SECTIONS;
 use netcheck::diagnose::Class;
 
 /// The public rule IDs. Changing this list is a breaking change of the report format.
-const PUBLIC_IDS: [&str; 41] = [
+const PUBLIC_IDS: [&str; 42] = [
     "nat-undeclared",
     "port-forwarding",
     "connection-not-accepted",
@@ -38,6 +38,7 @@ const PUBLIC_IDS: [&str; 41] = [
     "unsupported-call",
     "unparsed-lines",
     "untraced-children",
+    "undecoded-addresses",
     "bind-failed",
     "descriptor-exhaustion",
     "connect-to-unspecified",
@@ -132,6 +133,7 @@ fn classes_follow_the_public_definition() {
             "accepted-after-client-left",
             "filtered-trace",
             "unsupported-call",
+            "undecoded-addresses",
             "unparsed-lines"
         ])
     );

@@ -52,6 +52,7 @@ pub static RULES: &[Rule] = &[
     rules::broadcast_not_permitted::RULE,
     // Whole-trace observations, after everything that could explain them.
     rules::untraced_children::RULE,
+    rules::undecoded_addresses::RULE,
     rules::no_peer_traffic::RULE,
     rules::ordering_incomplete::RULE,
     rules::unsupported_call::RULE,

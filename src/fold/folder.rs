@@ -716,6 +716,7 @@ impl<I: EventSource> Folder<I> {
                 self.last = Some((call.loc, call.pid, call.time));
                 self.generic_seen |= call.name.is_generic_descriptor_call();
                 let socks = self.fold_call(&call)?;
+                self.stats.undecoded_addresses.note(&call);
                 self.emit(call, socks)
             }
             TraceEvent::Process {

@@ -13,10 +13,12 @@ mod folder;
 mod tables;
 #[cfg(test)]
 mod tests;
+mod undecoded;
 mod unix_connects;
 
 pub use display::show_addr;
 pub use folder::{EventSource, Folder};
+pub use undecoded::{ConnectEnd, UndecodedAddresses};
 pub use unix_connects::{UnixConnectFailures, UnixConnects};
 
 use serde::Serialize;
@@ -118,6 +120,8 @@ pub struct FoldStats {
     pub failed_socket_calls: Vec<FailedSocketCall>,
     /// Connects to unix-domain sockets that failed (see [`UnixConnects`]).
     pub unix_connects: UnixConnects,
+    /// Connects and binds with an address strace did not decode (see [`UndecodedAddresses`]).
+    pub undecoded_addresses: UndecodedAddresses,
     /// Where the program was first asked to stop (see [`ProgramContext::Stopping`]), killed by
     /// SIGKILL, or, when the trace ended with sockets still open, where it ended: from there on
     /// it no longer ran by itself.

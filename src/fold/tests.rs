@@ -812,3 +812,39 @@ fn failed_unix_connects_are_kept_per_path_and_errno() {
         (Errno::ECONNREFUSED, 1, None)
     );
 }
+
+/// Connects and binds whose address strace printed as a pointer (`-e raw=all`): counted on
+/// Internet sockets only, with how the last connect ended by its own line (redis-cli refused,
+/// lab/undecoded.sh; a unix-domain probe and an EFAULT connect are not counted).
+#[test]
+fn undecoded_addresses_are_counted_with_the_last_connect() {
+    let text = "\
+2403  1796653211.751000 socket(0x1, 0x80801, 0) = 0x4 <0.000021>
+2403  1796653211.751100 connect(0x4, 0x7ffdc0087850, 0x6e) = -1 ENOENT (No such file or directory) <0.000019>
+2403  1796653211.752165 socket(0x2, 0x1, 0x6) = 0x3 <0.000067>
+2403  1796653211.752379 fcntl(0x3, 0x4, 0x802) = 0 <0.000038>
+2403  1796653211.752468 connect(0x3, 0x7f325c033030, 0x10) = -1 EINPROGRESS (Operation now in progress) <0.000125>
+2403  1796653211.752654 poll(0x7ffca031dbd8, 0x1, 0xffffffff) = 0x1 <0.000039>
+2403  1796653211.752744 connect(0x3, 0x7f325c020020, 0x10) = -1 ECONNREFUSED (Connection refused) <0.000039>
+2403  1796653211.752800 connect(0x3, 0x10, 0x10) = -1 EFAULT (Bad address) <0.000009>
+";
+    let (_, stats) = fold_text("client", text);
+    let undecoded = &stats.undecoded_addresses;
+    assert_eq!(undecoded.calls, 2);
+    assert_eq!(undecoded.first.map(|l| l.line), Some(5));
+    assert_eq!(
+        undecoded.last_connect.map(|(l, end)| (l.line, end)),
+        Some((7, ConnectEnd::Failed(Errno::ECONNREFUSED)))
+    );
+}
+
+/// A trace with decoded addresses counts none.
+#[test]
+fn decoded_addresses_are_not_counted() {
+    let text = "\
+4925  12:16:55.402000 socket(AF_INET, SOCK_STREAM, IPPROTO_TCP) = 3 <0.000010>
+4925  12:16:55.402100 connect(3, {sa_family=AF_INET, sin_port=htons(7722), sin_addr=inet_addr(\"10.93.0.1\")}, 16) = -1 ECONNREFUSED (Connection refused) <0.000013>
+";
+    let (_, stats) = fold_text("client", text);
+    assert_eq!(stats.undecoded_addresses, UndecodedAddresses::default());
+}

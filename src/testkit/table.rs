@@ -95,6 +95,7 @@ pub const RULES_NEWER_THAN_THE_CORPUS: &[&str] = &[
     "network-stall",
     "admission-limit",
     "unix-connect-failed",
+    "undecoded-addresses",
 ];
 
 /// Bytes of the files under `path` (a file's own size when it is one): what a fixture corpus

@@ -37,6 +37,7 @@ pub mod send_after_peer_closed;
 pub mod shutdown_order;
 pub mod udp_all_lost;
 pub mod udp_loss;
+pub mod undecoded_addresses;
 pub mod unexpected_blocking;
 pub mod unix_connect_failed;
 pub mod unparsed_lines;
