@@ -25,8 +25,8 @@ pair_teardown() {
 # traced FLAGS DIR HOST CMD...: CMD under strace with the flag set, writing DIR/HOST.trace:
 # `record` (netcheck record), `plain` (strace -f -tt -T -yy) or `ttt` (strace -f -ttt -T, no
 # -yy), and `raw` or `noverbose` (`ttt` printing structures undecoded: `-e raw=all`, `-e
-# verbose=none`), all with -s 256. Exported
-# into `bash -c` with `declare -f traced` when CMD runs in a namespace.
+# verbose=none`), and `extra` (`plain` with the options in $STRACE_EXTRA), all with -s 256.
+# Exported into `bash -c` with `declare -f traced` when CMD runs in a namespace.
 traced() {
   local flags=$1 dir=$2 host=$3
   shift 3
@@ -38,6 +38,8 @@ traced() {
     raw) strace -f -ttt -T -s 256 -e raw=all -o "$dir/$host.trace" "$@" >"$dir/$host.log" 2>&1 ;;
     noverbose) strace -f -ttt -T -s 256 -e verbose=none -o "$dir/$host.trace" "$@" \
       >"$dir/$host.log" 2>&1 ;;
+    extra) # shellcheck disable=SC2086 # STRACE_EXTRA holds several options
+      strace -f -tt -T -yy -s 256 $STRACE_EXTRA -o "$dir/$host.trace" "$@" >"$dir/$host.log" 2>&1 ;;
   esac
 }
 

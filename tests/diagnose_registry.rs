@@ -7,7 +7,7 @@ use netcheck::diagnose::rule::EXPLANATION_SECTIONS;
 use netcheck::diagnose::Class;
 
 /// The public rule IDs. Changing this list is a breaking change of the report format.
-const PUBLIC_IDS: [&str; 42] = [
+const PUBLIC_IDS: [&str; 43] = [
     "nat-undeclared",
     "port-forwarding",
     "connection-not-accepted",
@@ -39,6 +39,7 @@ const PUBLIC_IDS: [&str; 42] = [
     "unparsed-lines",
     "untraced-children",
     "undecoded-addresses",
+    "injected-results",
     "bind-failed",
     "descriptor-exhaustion",
     "connect-to-unspecified",
@@ -134,6 +135,7 @@ fn classes_follow_the_public_definition() {
             "filtered-trace",
             "unsupported-call",
             "undecoded-addresses",
+            "injected-results",
             "unparsed-lines"
         ])
     );

@@ -53,6 +53,7 @@ pub static RULES: &[Rule] = &[
     // Whole-trace observations, after everything that could explain them.
     rules::untraced_children::RULE,
     rules::undecoded_addresses::RULE,
+    rules::injected_results::RULE,
     rules::no_peer_traffic::RULE,
     rules::ordering_incomplete::RULE,
     rules::unsupported_call::RULE,

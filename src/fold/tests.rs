@@ -815,7 +815,7 @@ fn failed_unix_connects_are_kept_per_path_and_errno() {
 
 /// Connects and binds whose address strace printed as a pointer (`-e raw=all`): counted on
 /// Internet sockets only, with how the last connect ended by its own line (redis-cli refused,
-/// lab/undecoded.sh; a unix-domain probe and an EFAULT connect are not counted).
+/// lab/options.sh; a unix-domain probe and an EFAULT connect are not counted).
 #[test]
 fn undecoded_addresses_are_counted_with_the_last_connect() {
     let text = "\

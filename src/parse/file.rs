@@ -16,7 +16,8 @@ use super::syscall::{Call, Fd, FdInfo, ProcessEvent, SockAddr, Syscall, SyscallN
 use super::tokens::Tokens;
 use super::typed::{self, Decorations, EpollCookies, RecentDecorations};
 use super::{
-    ParseStats, SocketOracle, Successes, Unparsed, UNPARSED_SAMPLES, UNTRACED_CHILD_SAMPLES,
+    InjectedCall, ParseStats, SocketOracle, Successes, Unparsed, UNPARSED_SAMPLES,
+    UNTRACED_CHILD_SAMPLES,
 };
 use crate::int_hash::IntHashBuilder;
 use crate::source::{Loc, TraceClock, TraceId};
@@ -485,7 +486,8 @@ impl State {
                     None => call(known, tail, loc, pid, time, self.call_state()),
                 };
                 match parsed {
-                    Ok(call) => {
+                    Ok(Read::Injected(injected)) => stats.note_injected(injected),
+                    Ok(Read::Call(call)) => {
                         stats.count_call(known);
                         if self.exit_order.printed_at_exit() && acts_at_start(known) {
                             self.place_at_start(call);
@@ -569,7 +571,11 @@ impl State {
             start.time,
             self.call_state(),
         ) {
-            Ok(mut call) => {
+            Ok(Read::Injected(injected)) => {
+                stats.note_injected(injected);
+                stats.merged_unfinished += 1;
+            }
+            Ok(Read::Call(mut call)) => {
                 stats.count_call(start.name);
                 stats.merged_unfinished += 1;
                 // strace stamps an `<unfinished ...>` line when the call enters the kernel and
@@ -859,7 +865,10 @@ fn waits_for_data(name: SyscallName) -> bool {
 fn never_returned_call(start: &Pending, pid: u32, state: CallState<'_>) -> Option<Call> {
     let mut whole = start.head.trim_ascii_end().to_vec();
     whole.extend_from_slice(b") = ?");
-    call(start.name, &whole, start.loc, pid, start.time, state).ok()
+    match call(start.name, &whole, start.loc, pid, start.time, state) {
+        Ok(Read::Call(call)) => Some(call),
+        _ => None,
+    }
 }
 
 /// Calls whose effect on the network happens when they start rather than when they return: a
@@ -952,6 +961,13 @@ type CallState<'s> = (
     &'s mut Tokens,
 );
 
+/// A complete call line, read.
+enum Read {
+    Call(Call),
+    /// strace made its result up: the call did not run, so it is not handed on.
+    Injected(InjectedCall),
+}
+
 /// Parses a complete call from its text after `name(`.
 fn call(
     name: SyscallName,
@@ -960,9 +976,16 @@ fn call(
     pid: u32,
     time: Option<f64>,
     (recent, epoll, tokens): CallState<'_>,
-) -> Result<Call, ParseError> {
+) -> Result<Read, ParseError> {
     let parts = frame::split_tail(tail)?;
     let mut ret = outcome::returned(parts.ret)?;
+    if ret.injected {
+        return Ok(Read::Injected(InjectedCall {
+            loc,
+            call: name,
+            outcome: ret.outcome,
+        }));
+    }
     let mut fd_info = Vec::new();
     let mut syscall = typed::convert(
         name,
@@ -976,7 +999,7 @@ fn call(
         tokens,
     )?;
     fill_accept_peer_from_decoration(&mut syscall, &fd_info);
-    Ok(Call {
+    Ok(Read::Call(Call {
         loc,
         pid,
         time,
@@ -985,7 +1008,7 @@ fn call(
         syscall,
         outcome: ret.outcome,
         fd_info,
-    })
+    }))
 }
 
 /// When the address buffer was too short for the peer (strace then prints raw `sa_data`), the
@@ -1019,6 +1042,7 @@ fn returned_success(tail: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::parse::{Errno, Outcome};
 
     /// Gives `good`, then fails as a disk would with EIO.
     struct FailingDisk {
@@ -1071,6 +1095,37 @@ mod tests {
         }
         assert_eq!(stats.accounted_lines(), stats.lines, "{stats:?}");
         (events, stats)
+    }
+
+    /// A call whose result strace injected did not run: it is counted, kept as a sample, and
+    /// not handed on (curl under `-e inject=connect:error=ECONNREFUSED`, lab/options.sh); a
+    /// delayed call ran and is handed on.
+    #[test]
+    fn a_call_with_an_injected_result_is_counted_not_handed_on() {
+        let text = "\
+761   15:01:53.127484 socket(AF_INET, SOCK_STREAM, IPPROTO_TCP) = 5<TCP:[2071340]> <0.000018>
+761   15:01:53.138581 connect(5<TCP:[2071340]>, {sa_family=AF_INET, sin_port=htons(7720), sin_addr=inet_addr(\"10.93.0.1\")}, 16) = -1 ECONNREFUSED (Connection refused) (INJECTED) <0.000011>
+761   15:01:53.138700 close(5<TCP:[2071340]>) = 0 (DELAYED) <0.001011>
+";
+        let (events, stats) = events_of(text);
+        let names: Vec<SyscallName> = events
+            .iter()
+            .filter_map(|e| match e {
+                TraceEvent::Call(c) => Some(c.name),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(names, [SyscallName::Socket, SyscallName::Close]);
+        assert_eq!((stats.calls, stats.injected), (3, 1));
+        let sample = &stats.injected_samples[0];
+        assert_eq!(
+            (sample.loc.line, sample.call, sample.outcome),
+            (
+                2,
+                SyscallName::Connect,
+                Outcome::failed(Errno::ECONNREFUSED)
+            )
+        );
     }
 
     #[test]

@@ -59,8 +59,8 @@ pub mod value;
 pub use error::{OpenError, ParseError, Part};
 pub use oracle::SocketOracle;
 pub use stats::{
-    excerpt, ParseStats, Successes, Unparsed, EXCERPT_CHARS, UNPARSED_SAMPLES,
-    UNTRACED_CHILD_SAMPLES,
+    excerpt, InjectedCall, ParseStats, Successes, Unparsed, EXCERPT_CHARS, INJECTED_SAMPLES,
+    UNPARSED_SAMPLES, UNTRACED_CHILD_SAMPLES,
 };
 pub use syscall::*;
 

@@ -13,6 +13,10 @@ pub struct Returned<'a> {
     pub decoration: &'a [u8],
     /// The parenthesised annotation after the value, without its parentheses; empty if none.
     pub annotation: &'a [u8],
+    /// strace made the result up (`-e inject=...:error=` or `:retval=`, marked `(INJECTED)`):
+    /// the call itself did not run (strace(1): the syscall number is replaced by an invalid
+    /// one, or by a call without side effects).
+    pub injected: bool,
 }
 
 pub fn returned(text: &[u8]) -> Result<Returned<'_>> {
@@ -38,6 +42,19 @@ pub fn returned(text: &[u8]) -> Result<Returned<'_>> {
         errno = Some(Errno::from_bytes(name).unwrap_or(Errno::OTHER));
         rest = value::trim(rest.get(len..).unwrap_or_default());
     }
+    let mut injected = false;
+    // Tampering marks come last: `(INJECTED)` for a made-up result, `(DELAYED)` for a call
+    // that ran late (`:delay_enter=`, `:delay_exit=`), which changes nothing else.
+    loop {
+        if let Some(before) = rest.strip_suffix(b"(INJECTED)") {
+            injected = true;
+            rest = value::trim(before);
+        } else if let Some(before) = rest.strip_suffix(b"(DELAYED)") {
+            rest = value::trim(before);
+        } else {
+            break;
+        }
+    }
     let annotation = match rest {
         [] => rest,
         [b'(', inside @ .., b')'] => inside,
@@ -47,6 +64,7 @@ pub fn returned(text: &[u8]) -> Result<Returned<'_>> {
         outcome: Outcome { value, errno },
         decoration,
         annotation,
+        injected,
     })
 }
 
@@ -69,6 +87,32 @@ mod tests {
         assert_eq!(r.outcome, Outcome::failed(Errno::EAGAIN));
         let r = returned(b"-1 EWEIRD (Something new)").unwrap();
         assert_eq!(r.outcome, Outcome::failed(Errno::OTHER));
+    }
+
+    /// Results strace tampered with (`-e inject`), from curl and python traces.
+    #[test]
+    fn reads_injected_and_delayed_results() {
+        let r = returned(b"-1 ECONNREFUSED (Connection refused) (INJECTED)").unwrap();
+        assert_eq!(r.outcome, Outcome::failed(Errno::ECONNREFUSED));
+        assert_eq!(
+            (r.injected, r.annotation),
+            (true, &b"Connection refused"[..])
+        );
+        let r = returned(b"1 (INJECTED)").unwrap();
+        assert_eq!(
+            (r.outcome, r.injected, r.annotation),
+            (Outcome::ok(1), true, &b""[..])
+        );
+        let r = returned(b"3 (DELAYED)").unwrap();
+        assert_eq!(
+            (r.outcome, r.injected, r.annotation),
+            (Outcome::ok(3), false, &b""[..])
+        );
+        assert!(
+            !returned(b"-1 ECONNREFUSED (Connection refused)")
+                .unwrap()
+                .injected
+        );
     }
 
     #[test]

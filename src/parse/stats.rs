@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
-use crate::parse::SyscallName;
+use crate::parse::{Outcome, SyscallName};
 use crate::source::Loc;
 
 /// How every physical line of a trace was accounted for.
@@ -56,6 +56,11 @@ pub struct ParseStats {
     pub untraced_children: u64,
     /// The first of them: child pid and the spawning call's place.
     pub untraced_child_samples: Vec<(u32, Loc)>,
+    /// Calls whose result strace made up (`-e inject`, marked `(INJECTED)`): counted as calls,
+    /// never handed on, since they did not run.
+    pub injected: u64,
+    /// The first of them.
+    pub injected_samples: Vec<InjectedCall>,
     /// An I/O error that ended the reading of a file early (`FILE: reason`): the trace was not
     /// read whole, so the run is an input error, not a diagnosis.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -89,6 +94,15 @@ impl ParseStats {
         self.calls += 1;
         if name.is_generic_descriptor_call() {
             self.generic_descriptor_calls += 1;
+        }
+    }
+
+    /// Counts a call whose result strace injected (see [`ParseStats::injected`]).
+    pub fn note_injected(&mut self, injected: InjectedCall) {
+        self.count_call(injected.call);
+        self.injected += 1;
+        if self.injected_samples.len() < INJECTED_SAMPLES {
+            self.injected_samples.push(injected);
         }
     }
 
@@ -128,6 +142,18 @@ pub fn excerpt(text: &str) -> String {
 
 /// Maximum number of untraced children kept with their place.
 pub const UNTRACED_CHILD_SAMPLES: usize = 20;
+
+/// Maximum number of calls with injected results kept with their place.
+pub const INJECTED_SAMPLES: usize = 20;
+
+/// A call whose result strace injected (`connect(...) = -1 ECONNREFUSED (...) (INJECTED)`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct InjectedCall {
+    pub loc: Loc,
+    pub call: SyscallName,
+    /// The result the program was given.
+    pub outcome: Outcome,
+}
 
 /// Maximum number of unparsed lines kept with their text.
 pub const UNPARSED_SAMPLES: usize = 20;

@@ -83,6 +83,7 @@ pub const NOTE_RULES: &[&str] = &[
     "client-finished",
     "accepted-after-client-left",
     "filtered-trace",
+    "injected-results",
 ];
 
 /// Rules added after most healthy scenarios were recorded: the lab scripts write the list of

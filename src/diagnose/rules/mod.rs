@@ -22,6 +22,7 @@ pub mod data_unreceived_poll_missed;
 pub mod datagram_truncated;
 pub mod descriptor_exhaustion;
 pub mod filtered_trace;
+pub mod injected_results;
 pub mod ip_version_mismatch;
 pub mod loopback_bound_external_peer;
 pub mod mtu_black_hole;

@@ -140,7 +140,7 @@ mod tests {
             "refused--redis--raw",
             "refused--redis--noverbose",
         ] {
-            let analysis = recorded("undecoded", name);
+            let analysis = recorded("options", name);
             let found: Vec<_> = analysis
                 .findings
                 .iter()
