@@ -1,6 +1,7 @@
 //! What earlier rules already explained, so later rules do not report it again.
 
 use std::collections::BTreeSet;
+use std::net::SocketAddr;
 
 use crate::source::TraceId;
 
@@ -25,6 +26,7 @@ pub struct Claims {
     udp_flows: BTreeSet<usize>,
     deviations: BTreeSet<usize>,
     traces: BTreeSet<TraceId>,
+    connect_targets: BTreeSet<(TraceId, SocketAddr)>,
 }
 
 impl Claims {
@@ -51,6 +53,14 @@ impl Claims {
         (0..count)
             .filter(|i| !self.deviations.contains(i))
             .collect()
+    }
+    /// The connects of `trace` to `target` fail for a reason a finding gives: its abandoned
+    /// connects to the same target are that path too.
+    pub fn claim_connect_target(&mut self, trace: TraceId, target: SocketAddr) {
+        self.connect_targets.insert((trace, target));
+    }
+    pub fn connect_target(&self, trace: TraceId, target: SocketAddr) -> bool {
+        self.connect_targets.contains(&(trace, target))
     }
     pub fn claim_trace(&mut self, trace: TraceId) {
         self.traces.insert(trace);

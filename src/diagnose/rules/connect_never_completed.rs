@@ -20,6 +20,9 @@ A nonblocking connect (EINPROGRESS) after which the trace never shows the connec
 no successful getsockopt(SO_ERROR), no readiness for writing, no data exchanged. The client's
 trace alone shows this, so a target that is the address of no host counts too (a client traced
 alone, with no configuration); targets listed under `ignore` are left out, as the user asked.
+When other connects of the same trace to the same target failed and an earlier finding reports
+them (`connect-filtered`, `connect-refused`...), the abandoned ones are that path too, and are
+not reported again.
 
 ## Why it matters
 The handshake probably never finished: the SYN or its answer was dropped on the way, as a firewall
@@ -55,7 +58,10 @@ fn detect(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
         .outcome
         .pending_connects
         .iter()
-        .filter(|p| !matcher.is_ignored(p.target));
+        .filter(|p| !matcher.is_ignored(p.target))
+        // Other connects of the trace to the target failed, and a finding says why: one path,
+        // one finding (zmq's ETIMEDOUT, then a retry it abandoned).
+        .filter(|p| !claims.connect_target(p.sock.trace, p.target));
     let groups = group_by(pending, |p| (p.sock.trace, p.target));
     groups
         .into_iter()
@@ -137,5 +143,14 @@ mod tests {
             ..ReplayOutcome::default()
         };
         assert_eq!(fired(two_hosts(), outcome), ["connect-never-completed"]);
+    }
+
+    /// zmq's first connect to a dropped port timed out (ETIMEDOUT), and the retry it abandoned
+    /// is the same path: connect-filtered reports it once (rpc/zmq-drop--plain).
+    #[test]
+    fn an_abandoned_retry_to_a_target_already_reported_is_not_reported_again() {
+        let analysis = recorded("rpc", "zmq-drop--plain");
+        assert_eq!(rules_of(&analysis.findings), ["connect-filtered"]);
+        assert!(!analysis.outcome.pending_connects.is_empty());
     }
 }

@@ -216,6 +216,7 @@ pub(crate) fn failed_connect_findings(
                 cx.sock(listener)
             ));
         }
+        claims.claim_connect_target(trace, target);
         for failure in &group {
             claims.claim_deviation(failure.index);
             finding = finding.with_fact(failure.deviation.detail.clone());
