@@ -8,6 +8,7 @@
 //! The model's UDP calls (connect, send and receive of datagrams) are in `transfer`.
 
 pub mod candidates;
+pub mod connected;
 pub(super) mod transfer;
 
 use std::collections::hash_map::DefaultHasher;
@@ -17,7 +18,14 @@ use std::net::SocketAddr;
 
 use super::outcome::UdpFlow;
 use crate::int_hash::IntHashBuilder;
+use crate::parse::Errno;
 use crate::source::{Loc, SockId};
+
+/// The errors an ICMP destination unreachable (or the sender's own routing table) gives a UDP
+/// socket's send or receive (the model's `udp_path_error` makes each a failed connect to the address). EHOSTDOWN (ICMP host unknown) and
+/// ENONET are left to the unexpected failures: no lab recording shows them.
+pub const UDP_PATH_ERRNOS: [Errno; 3] =
+    [Errno::ECONNREFUSED, Errno::EHOSTUNREACH, Errno::ENETUNREACH];
 
 /// The flows' indexes are looked up per datagram: keys are small integers and digests, hashed
 /// with the seeded integer hasher rather than SipHash (see `int_hash.rs`).
@@ -87,6 +95,7 @@ impl Flow {
                 .map(|(len, (sent, received))| (*len, *sent, *received))
                 .collect(),
             first_send: self.first_send,
+            receiver_connected_elsewhere: None,
         }
     }
 }
