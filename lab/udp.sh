@@ -35,6 +35,8 @@ S=10.93.1.1 S2=10.93.1.3 C=10.93.1.2 G=239.1.2.3
 TIMEOUT=30
 # Debian's interpreter itself, isolated from the user's site packages
 PY=(/usr/bin/python3 -I "$WORK/udp_probe.py")
+NODE=(node "$WORK/udp_probe.js")
+GO=("$WORK/udp_probe_go")
 
 log() { printf 'udp-lab: %s\n' "$*" >&2; }
 in_ns() { local n=$1; shift; ip netns exec "ud-$n" "$@"; }
@@ -54,7 +56,8 @@ build() {
   ip -n ud-srv link set eth0 up
   mcast_routes
   mkdir -p "$WORK"
-  cp "$LAB/programs/udp_probe.py" "$WORK/"
+  cp "$LAB/programs/udp_probe.py" "$LAB/programs/udp_probe.js" "$LAB/programs/udp_probe.go" "$WORK/"
+  (cd "$WORK" && { [ -e go.mod ] || go mod init udpprobe >/dev/null 2>&1; } && go build -o udp_probe_go udp_probe.go)
   unbound_config
 }
 mcast_routes() {
@@ -349,6 +352,47 @@ echo_fragments() { # FLAGS
     mtu-black-hole "" client=no-reply,udp-loss,mtu-black-hole server=healthy
 }
 
+# ---- Node.js's dgram and Go's net ------------------------------------------------------------
+
+lang() { # LANG: the probe's command line
+  case $1 in node) echo "${NODE[@]}" ;; go) echo "${GO[@]}" ;; esac
+}
+
+lang_healthy() { # FLAGS LANG
+  want "$2-healthy--$1" || return 0
+  begin "$2-healthy--$1"
+  # shellcheck disable=SC2046 # the command line is split into words on purpose
+  start srv server "$1" $(lang "$2") server 7300 3
+  bound srv 7300
+  # shellcheck disable=SC2046
+  start cli client "$1" $(lang "$2") client $S 7300 3
+  finish client; finish server; conf
+  expect "a $2 client's connected UDP socket asks a $2 echo server three questions, each answered" \
+    healthy "" client=healthy server=healthy
+}
+
+lang_down() { # FLAGS LANG
+  want "$2-down--$1" || return 0
+  begin "$2-down--$1"
+  # shellcheck disable=SC2046
+  start cli client "$1" $(lang "$2") client $S 7300 1
+  finish client; conf
+  expect "no server: the $2 client's connected socket gets ECONNREFUSED (ICMP port unreachable)" \
+    connect-refused ""
+}
+
+lang_other_address() { # FLAGS LANG
+  want "$2-other-address--$1" || return 0
+  begin "$2-other-address--$1"
+  start srv server "$1" "${PY[@]}" server 7300 3 $S
+  bound srv 7300
+  # shellcheck disable=SC2046
+  start cli client "$1" $(lang "$2") client $S2 7300 1
+  finish client; signal srv TERM python3; finish server; conf
+  expect "the $2 client asks the server's second address; the server answers from its first, which the client's connected socket discards" \
+    no-reply "udp-all-lost udp-loss" client=no-reply server=not:udp-all-lost,udp-loss
+}
+
 # ---- multicast ------------------------------------------------------------------------------
 
 mcast_healthy() { # FLAGS
@@ -491,6 +535,10 @@ main() {
   for f in record i; do echo_other_address $f connected; done
   echo_other_address record unconnected
   echo_fragments record; echo_fragments xx
+  for l in node go; do
+    lang_healthy record $l; lang_down tt $l; lang_other_address record $l
+  done
+  lang_healthy f node; lang_healthy ff go
   for f in record k; do mcast_healthy $f; done
   mcast_dropped record; mcast_no_route record
   dns_healthy record unbound dig @$S +tries=2 +time=1 db.lab A

@@ -1,6 +1,6 @@
 //! UDP programs and daemons (tests/fixtures/udp, recorded by lab/udp.sh from
-//! lab/programs/udp_probe.py, unbound with dig and drill, iperf3): request/response over connected,
-//! unconnected and asyncio sockets, multicast, healthy and under real faults (no server, firewall
+//! lab/programs/udp_probe.{py,js,go}, unbound with dig and drill, iperf3): request/response over
+//! Python's connected, unconnected and asyncio sockets, Node.js's dgram and Go's net, multicast, healthy and under real faults (no server, firewall
 //! DROP and REJECT with several ICMP codes, random loss, a wrong port, an answer from another
 //! address of a multi-homed server, a link that drops large fragments, a sender without a
 //! multicast route, a server stopped while asked), under thirteen strace flag sets, each in the
@@ -235,6 +235,33 @@ const OTHER_ADDRESS_SERVER: &str = r#"27329 1796652674.015666 socket(AF_INET, SO
 27329 1796652675.316680 +++ exited with 0 +++
 "#;
 
+/// Node.js's dgram client asks a host where nothing is bound, three times: each request draws
+/// an ICMP port unreachable that the next recvmsg reports, then the program's timer runs out in
+/// epoll_pwait (`node-down--tt`, client.trace:411-838).
+const NODE_REFUSED_CLIENT: &str = r#"15128 14:39:44.387911 epoll_create1(EPOLL_CLOEXEC) = 14
+15128 14:39:44.465005 socket(AF_INET, SOCK_DGRAM|SOCK_CLOEXEC|SOCK_NONBLOCK, IPPROTO_IP) = 18
+15128 14:39:44.465577 connect(18, {sa_family=AF_INET, sin_port=htons(7300), sin_addr=inet_addr("10.93.1.1")}, 16) = 0
+15128 14:39:44.465913 sendmsg(18, {msg_name=NULL, msg_namelen=0, msg_iov=[{iov_base="q0", iov_len=2}], msg_iovlen=1, msg_controllen=0, msg_flags=0}, 0) = 2
+15128 14:39:44.466655 epoll_ctl(14, EPOLL_CTL_ADD, 18, {events=EPOLLIN, data={u32=18, u64=18}}) = 0
+15128 14:39:44.466681 epoll_pwait(14, [{events=EPOLLERR, data={u32=18, u64=18}}], 1024, 0, NULL, 8) = 1
+15128 14:39:44.466705 recvmsg(18, {msg_namelen=128}, 0) = -1 ECONNREFUSED (Connection refused)
+15128 14:39:44.472930 epoll_pwait(14, [], 1024, 0, NULL, 8) = 0
+15128 14:39:44.472956 epoll_pwait(14, [], 1024, 494, NULL, 8) = 0
+15128 14:39:44.967702 sendmsg(18, {msg_name=NULL, msg_namelen=0, msg_iov=[{iov_base="q0", iov_len=2}], msg_iovlen=1, msg_controllen=0, msg_flags=0}, 0) = 2
+15128 14:39:44.967898 epoll_pwait(14, [{events=EPOLLERR, data={u32=18, u64=18}}], 1024, 0, NULL, 8) = 1
+15128 14:39:44.967932 recvmsg(18, {msg_namelen=128}, 0) = -1 ECONNREFUSED (Connection refused)
+15128 14:39:44.968158 epoll_pwait(14, [], 1024, 0, NULL, 8) = 0
+15128 14:39:44.968175 epoll_pwait(14, [], 1024, 500, NULL, 8) = 0
+15128 14:39:45.471476 sendmsg(18, {msg_name=NULL, msg_namelen=0, msg_iov=[{iov_base="q0", iov_len=2}], msg_iovlen=1, msg_controllen=0, msg_flags=0}, 0) = 2
+15128 14:39:45.471616 epoll_pwait(14, [{events=EPOLLERR, data={u32=18, u64=18}}], 1024, 0, NULL, 8) = 1
+15128 14:39:45.471649 recvmsg(18, {msg_namelen=128}, 0) = -1 ECONNREFUSED (Connection refused)
+15128 14:39:45.471897 epoll_pwait(14, [], 1024, 0, NULL, 8) = 0
+15128 14:39:45.471914 epoll_pwait(14, [], 1024, 500, NULL, 8) = 0
+15128 14:39:45.983673 close(18)         = 0
+15128 14:39:45.984076 epoll_pwait(14, [], 1024, 0, NULL, 8) = 0
+15128 14:39:45.994107 +++ exited with 0 +++
+"#;
+
 fn write(tag: &str, name: &str, text: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!(
         "netcheck-udp-programs-{tag}-{}",
@@ -357,4 +384,23 @@ fn an_answer_from_another_address_than_the_connected_peer_is_the_servers_fault()
         .receiver_connected_elsewhere
         .expect("connected elsewhere");
     assert_eq!(elsewhere.peer.to_string(), "10.93.1.3:7300");
+}
+
+/// A request answered by ICMP port unreachable got its answer from the peer's host: the refusal
+/// is reported (`connect-refused`), and the program's timer that runs out afterwards leaves no
+/// request unanswered.
+#[test]
+fn a_udp_request_refused_by_the_peers_host_is_not_unanswered() {
+    let analysis = diagnose(
+        "refused",
+        CLIENT_ONLY,
+        &[("client.trace", NODE_REFUSED_CLIENT)],
+    );
+    assert_eq!(rules(&analysis), vec!["connect-refused"]);
+    assert_eq!(
+        analysis.findings[0].evidence.len(),
+        3,
+        "{:#?}",
+        analysis.findings
+    );
 }

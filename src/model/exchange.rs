@@ -26,6 +26,7 @@ use std::net::SocketAddr;
 use super::round_trips::{RoundTrips, SocketRoundTrips, TimedRoundTrip, MIN_BLOCKED};
 use super::socket::{inet_of, Proto};
 use super::tcp::{ConnId, Side};
+use super::udp::UDP_PATH_ERRNOS;
 use super::{DeviationKind, Model, Verdict, Way};
 use crate::fold::{ProgramContext, SocketEvent};
 use crate::parse::{Errno, Fd};
@@ -287,7 +288,8 @@ impl Exchange {
         self.answered > 0
     }
 
-    /// The connection ended under the request (a reset): that is reported for itself.
+    /// The connection ended under the request (a reset), or an ICMP error answered a UDP
+    /// request: that is reported for itself.
     fn ended(&mut self) {
         self.pending = None;
     }
@@ -490,9 +492,15 @@ impl Model<'_> {
                 s.set_connect_target(None);
             }
         }
-        let reset = outcome
-            .errno
-            .is_some_and(|e| e == Errno::ECONNRESET || e == Errno::EPIPE);
+        // A reset ends a connection under its request; on UDP, an ICMP destination
+        // unreachable the request drew (ECONNREFUSED, EHOSTUNREACH, ENETUNREACH on the socket's
+        // next call) is the answer it got: both are reported for themselves
+        // (`connect-refused`, `connect-filtered`), not as a request left unanswered.
+        let reset = outcome.errno.is_some_and(|e| {
+            e == Errno::ECONNRESET
+                || e == Errno::EPIPE
+                || (proto == Proto::Udp && UDP_PATH_ERRNOS.contains(&e))
+        });
         let loc = ev.call.loc;
         if reset {
             if let Some(exchange) = self.exchanges.get_mut(&id) {

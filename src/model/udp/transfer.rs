@@ -145,8 +145,8 @@ impl Model<'_> {
         };
         let what = match errno {
             Errno::ECONNREFUSED => {
-                "its host answered a datagram with ICMP port unreachable (ECONNREFUSED): nothing \
-                 was bound there"
+                "its host answered a datagram with ICMP port unreachable: nothing was bound \
+                 there"
             }
             _ => {
                 "the path answered a datagram with ICMP destination unreachable, or the host has \
