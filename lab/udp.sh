@@ -8,6 +8,9 @@
 # zstd-compressed, a -ff set plain; netcheck.conf; expected.json with the one-sided views),
 # checked by tests/udp_programs.rs.
 #
+# Also socat (UDP4-RECVFROM with fork) and chronyc asking chronyd's command port, at either of
+# the server's addresses.
+#
 # Usage: lab/udp.sh [GLOB]   (only the scenarios whose name matches GLOB)
 #        lab/udp.sh --expectations [GLOB]   (rewrite their expected.json only)
 #
@@ -393,6 +396,40 @@ lang_other_address() { # FLAGS LANG
     no-reply "udp-all-lost udp-loss" client=no-reply server=not:udp-all-lost,udp-loss
 }
 
+# ---- socat and chrony -----------------------------------------------------------------------
+
+socat_healthy() { # FLAGS ADDRESS
+  local name=socat-healthy
+  [ "$2" = "$S" ] || name=socat-second-address
+  want "$name--$1" || return 0
+  begin "$name--$1"
+  start srv server "$1" socat UDP4-RECVFROM:7300,fork EXEC:cat
+  bound srv 7300
+  start cli client "$1" sh -c "echo hello | socat -T 2 - UDP4:$2:7300"
+  finish client; signal srv TERM socat; finish server; conf
+  if [ "$2" = "$S" ]; then
+    expect "socat sends a line from a connected UDP socket to $2; socat's UDP4-RECVFROM server forks a child that echoes it with cat" \
+      healthy "" client=healthy server=healthy
+  else
+    expect "socat's client asks the server's second address; the server's child answers from its socket bound to 0.0.0.0, so from the host's first address, which the client's connected socket discards" \
+      no-reply "udp-all-lost udp-loss" client=no-reply server=not:udp-all-lost,udp-loss
+  fi
+}
+
+chrony_cmd() { # FLAGS ADDRESS
+  local name=chronyc-healthy
+  [ "$2" = "$S" ] || name=chronyc-second-address
+  want "$name--$1" || return 0
+  begin "$name--$1"
+  printf 'bindcmdaddress 0.0.0.0\ncmdallow all\npidfile %s/chronyd.pid\n' "$WORK" >"$WORK/chrony.conf"
+  start srv server "$1" chronyd -d -x -f "$WORK/chrony.conf"
+  bound srv 323
+  start cli client "$1" chronyc -h "$2" -n tracking
+  finish client; signal srv TERM chronyd; finish server; conf
+  expect "chronyc asks chronyd's command port (323) at $2 for its tracking state" \
+    healthy "" client=healthy server=healthy
+}
+
 # ---- multicast ------------------------------------------------------------------------------
 
 mcast_healthy() { # FLAGS
@@ -539,6 +576,8 @@ main() {
     lang_healthy record $l; lang_down tt $l; lang_other_address record $l
   done
   lang_healthy f node; lang_healthy ff go
+  socat_healthy record $S; socat_healthy i $S2
+  chrony_cmd record $S; chrony_cmd Xv $S2
   for f in record k; do mcast_healthy $f; done
   mcast_dropped record; mcast_no_route record
   dns_healthy record unbound dig @$S +tries=2 +time=1 db.lab A

@@ -598,7 +598,12 @@ impl Model<'_> {
     /// report with both sides' evidence, not silence.
     fn lost_on_the_way(&self, exchange: &Exchange, requester: SockId) -> bool {
         match exchange.read_at {
-            Some(PeerRead::Datagram { reader, from }) => self.flows.has_flow(reader, from),
+            // An answer its receiver's host discarded, or may have (sent from another address
+            // than the one the requester's socket is connected to), reached that host.
+            Some(PeerRead::Datagram { reader, from }) => self
+                .flows
+                .flow_between(reader, from)
+                .is_some_and(|f| self.receiver_connected_elsewhere(&f.to_outcome()).is_none()),
             Some(PeerRead::Stream(conn)) => self.conns.get(conn).is_some_and(|c| {
                 let side = c.side_of(requester);
                 c.incoming(side).unreceived() > 0 || c.outgoing(side).unreceived() > 0

@@ -7,7 +7,10 @@
 //! first address, a second socket bound elsewhere) has its answers discarded by the client's
 //! host: they reached it, so they are no network loss. The model keeps each connected socket's
 //! ends as it closes, and at the end marks the flows that never reached such a socket although
-//! they were addressed to it from another source.
+//! they were addressed to it from another source. A sender bound to a wildcard address sends
+//! from whichever address the route prefers, which no call shows: on a host with several
+//! addresses its flows are marked as maybe discarded so (unbound or socat bound to 0.0.0.0 on a
+//! multi-homed host, asked at its second address).
 
 use std::net::SocketAddr;
 
@@ -19,13 +22,18 @@ use crate::source::SockId;
 /// query; past the bound, answers from the wrong address are reported as lost, never invented.
 pub const MAX_KEPT: usize = 4096;
 
-/// A flow's destination socket, connected to another peer than the flow's source.
+/// A flow's destination socket, connected to another peer than the flow's source, or maybe so.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct ConnectedElsewhere {
     /// The socket bound at the flow's destination.
     pub sock: SockId,
     /// The only source it accepted datagrams from.
     pub peer: SocketAddr,
+    /// The flow's source is known to be another address (its socket was bound to one). When
+    /// false, the sender's socket was bound to a wildcard address at `peer`'s port on a host
+    /// that owns `peer` and other addresses of its family: Linux sent from the address its
+    /// route prefers, which no call shows and which may not be `peer`.
+    pub certain: bool,
 }
 
 /// One connected UDP socket: its own address and its peer.

@@ -205,6 +205,12 @@ impl Flows {
         self.by_endpoints.contains_key(&(sender, dest))
     }
 
+    /// The flow from `sender` to `dest`, if it sent any.
+    pub fn flow_between(&self, sender: SockId, dest: SocketAddr) -> Option<&Flow> {
+        let id = self.by_endpoints.get(&(sender, dest))?;
+        self.flows.get(*id)
+    }
+
     /// Finds the flow and datagram a receive takes, among flows `eligible` for the receiver.
     /// Exact identity first; then, among flows to `port`, a compatible or cut datagram.
     pub fn find(

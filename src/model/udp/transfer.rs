@@ -529,32 +529,53 @@ impl Model<'_> {
 
     /// For a flow none of which arrived: the traced socket bound at its destination that was
     /// connected to another address than the flow's source, which Linux therefore never let
-    /// the datagrams reach (see `udp/connected.rs`). The source must be known: a sender bound
-    /// to a wildcard address sends from whichever address the route picks, which no call shows.
+    /// the datagrams reach (see `udp/connected.rs`); or, for a sender bound to a wildcard
+    /// address at the peer's port on a host with several addresses of the peer's family, one
+    /// the route may have made so (its source shows in no call).
     pub(in crate::model) fn receiver_connected_elsewhere(
         &self,
         flow: &UdpFlow,
     ) -> Option<ConnectedElsewhere> {
         let received: u64 = flow.by_size.iter().map(|(_, _, r)| r).sum();
-        let source = flow.sender_addr.filter(|a| !a.ip().is_unspecified())?;
+        let source = flow.sender_addr?;
         if received > 0 {
             return None;
         }
+        let host_ips = self
+            .topology
+            .host_of(flow.sender.trace)
+            .map_or(&[][..], |h| h.ips.as_slice());
         self.udp_connected_ends
             .at(flow.receiver_addr)
-            .find(|end| {
+            .find_map(|end| {
+                let peer = end.peer;
+                if source.ip().is_unspecified() {
+                    let family = |ip: &IpAddr| ip.is_ipv4() == peer.is_ipv4();
+                    let owns_peer = host_ips.contains(&peer.ip());
+                    let others = host_ips
+                        .iter()
+                        .any(|ip| family(ip) && *ip != peer.ip() && !ip.is_loopback());
+                    let maybe = source.port() == peer.port() && owns_peer && others;
+                    return maybe.then_some(ConnectedElsewhere {
+                        sock: end.sock,
+                        peer,
+                        certain: false,
+                    });
+                }
                 // A source port never shown (bound to port 0, no getsockname or `-yy`) is
                 // compared by address alone.
                 let source = if source.port() == 0 {
-                    SocketAddr::new(source.ip(), end.peer.port())
+                    SocketAddr::new(source.ip(), peer.port())
                 } else {
                     source
                 };
-                !self.can_be(flow.sender, source, end.sock.trace, end.peer, Role::Client)
-            })
-            .map(|end| ConnectedElsewhere {
-                sock: end.sock,
-                peer: end.peer,
+                let elsewhere =
+                    !self.can_be(flow.sender, source, end.sock.trace, peer, Role::Client);
+                elsewhere.then_some(ConnectedElsewhere {
+                    sock: end.sock,
+                    peer,
+                    certain: true,
+                })
             })
     }
 
