@@ -552,7 +552,8 @@ main() {
   if [ "${1:-}" = --expectations ]; then
     GLOB=${2:-*}
     begin() { SCEN=$1; DIR=$FIXTURES/$SCEN; log "$SCEN (expectations)"; }
-    start() { :; }; finish() { :; }; bound() { :; }; listening() { :; }; signal() { :; }
+    start() { :; }; finish() { :; }; bound() { :; }; serving() { :; }; listening() { :; }
+    signal() { :; }
     fw() { :; }; fw_flush() { :; }; conf() { :; }; sleep() { :; }; mcast_routes() { :; }
     ip() { :; }
   else
