@@ -13,7 +13,9 @@ mod paths;
 mod render;
 mod topology;
 
-pub use address::{format_endpoint, is_private, parse_endpoint, AddressError};
+pub use address::{
+    format_endpoint, is_limited_broadcast, is_private, parse_endpoint, AddressError,
+};
 pub use inputs::{ConfigError, Inputs};
 pub use load::{load_detailed, Loaded};
 pub use paths::check_trace;

@@ -29,6 +29,7 @@ pub static RULES: &[Rule] = &[
     rules::connection_reset::RULE,
     rules::send_after_peer_closed::RULE,
     rules::filtered_trace::RULE,
+    rules::undecoded_addresses::RULE,
     rules::data_mismatch::RULE,
     rules::buffer_overrun::RULE,
     rules::data_unreceived_poll_missed::RULE,
@@ -52,7 +53,6 @@ pub static RULES: &[Rule] = &[
     rules::broadcast_not_permitted::RULE,
     // Whole-trace observations, after everything that could explain them.
     rules::untraced_children::RULE,
-    rules::undecoded_addresses::RULE,
     rules::injected_results::RULE,
     rules::no_peer_traffic::RULE,
     rules::ordering_incomplete::RULE,

@@ -9,7 +9,7 @@ use serde::Serialize;
 use crate::parse::{Call, Errno, SockAddr, Syscall};
 use crate::source::Loc;
 
-/// The connects and binds of one trace whose address was not decoded.
+/// The connects, binds and addressed sends of one trace whose address was not decoded.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct UndecodedAddresses {
     pub calls: u64,
@@ -30,11 +30,16 @@ pub enum ConnectEnd {
 }
 
 impl UndecodedAddresses {
-    /// Counts `call`, a call on an Internet socket, if it is a connect or bind whose address
-    /// strace left undecoded.
+    /// Counts `call`, a call on an Internet socket, if it is a connect, bind or addressed send
+    /// whose address strace left undecoded.
     pub fn note(&mut self, call: &Call) {
-        let (Syscall::Connect { addr, .. } | Syscall::Bind { addr, .. }) = &call.syscall else {
-            return;
+        let addr = match &call.syscall {
+            Syscall::Connect { addr, .. } | Syscall::Bind { addr, .. } => addr,
+            // A datagram's destination: where it went is as unknown.
+            Syscall::Send {
+                dest: Some(addr), ..
+            } => addr,
+            _ => return,
         };
         // strace prints the pointer of an address it could not read (EFAULT) in any trace.
         if !is_pointer(addr) || call.outcome.errno == Some(Errno::EFAULT) {

@@ -26,6 +26,7 @@ use std::net::SocketAddr;
 use super::round_trips::{RoundTrips, SocketRoundTrips, TimedRoundTrip, MIN_BLOCKED};
 use super::socket::{inet_of, Proto};
 use super::tcp::{ConnId, Side};
+use super::udp::UDP_PATH_ERRNOS;
 use super::{DeviationKind, Model, Verdict, Way};
 use crate::fold::{ProgramContext, SocketEvent};
 use crate::parse::{Errno, Fd};
@@ -287,7 +288,8 @@ impl Exchange {
         self.answered > 0
     }
 
-    /// The connection ended under the request (a reset): that is reported for itself.
+    /// The connection ended under the request (a reset), or an ICMP error answered a UDP
+    /// request: that is reported for itself.
     fn ended(&mut self) {
         self.pending = None;
     }
@@ -490,9 +492,15 @@ impl Model<'_> {
                 s.set_connect_target(None);
             }
         }
-        let reset = outcome
-            .errno
-            .is_some_and(|e| e == Errno::ECONNRESET || e == Errno::EPIPE);
+        // A reset ends a connection under its request; on UDP, an ICMP destination
+        // unreachable the request drew (ECONNREFUSED, EHOSTUNREACH, ENETUNREACH on the socket's
+        // next call) is the answer it got: both are reported for themselves
+        // (`connect-refused`, `connect-filtered`), not as a request left unanswered.
+        let reset = outcome.errno.is_some_and(|e| {
+            e == Errno::ECONNRESET
+                || e == Errno::EPIPE
+                || (proto == Proto::Udp && UDP_PATH_ERRNOS.contains(&e))
+        });
         let loc = ev.call.loc;
         if reset {
             if let Some(exchange) = self.exchanges.get_mut(&id) {
@@ -590,7 +598,12 @@ impl Model<'_> {
     /// report with both sides' evidence, not silence.
     fn lost_on_the_way(&self, exchange: &Exchange, requester: SockId) -> bool {
         match exchange.read_at {
-            Some(PeerRead::Datagram { reader, from }) => self.flows.has_flow(reader, from),
+            // An answer its receiver's host discarded, or may have (sent from another address
+            // than the one the requester's socket is connected to), reached that host.
+            Some(PeerRead::Datagram { reader, from }) => self
+                .flows
+                .flow_between(reader, from)
+                .is_some_and(|f| self.receiver_connected_elsewhere(&f.to_outcome()).is_none()),
             Some(PeerRead::Stream(conn)) => self.conns.get(conn).is_some_and(|c| {
                 let side = c.side_of(requester);
                 c.incoming(side).unreceived() > 0 || c.outgoing(side).unreceived() > 0

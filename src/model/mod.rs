@@ -124,6 +124,8 @@ pub struct Model<'t> {
     first_connections: IdMap<(TraceId, SocketAddr), Loc>,
     /// The addresses each trace connected a UDP socket to (see `udp/candidates.rs`).
     udp_connect_targets: udp::candidates::UdpConnectTargets,
+    /// Connected UDP sockets closed so far, with their peers (see `udp/connected.rs`).
+    udp_connected_ends: udp::connected::ConnectedEnds,
     /// Each listener's load (see `tcp/load.rs`).
     listener_loads: IdMap<SockId, tcp::load::ListenerLoad>,
     /// Open connections accepted from unobserved peers, and those of them the server answered
@@ -200,6 +202,7 @@ impl<'t> Model<'t> {
             transfer_stalls: Default::default(),
             first_connections: Default::default(),
             udp_connect_targets: Default::default(),
+            udp_connected_ends: Default::default(),
             round_trips: Vec::new(),
             unanswered: Vec::new(),
             wait_keys: Vec::new(),
@@ -687,7 +690,10 @@ impl<'t> Model<'t> {
         for trace in links {
             self.activity_mut(trace).peer_links += 1;
         }
-        let udp: Vec<UdpFlow> = self.flows.all().iter().map(udp::Flow::to_outcome).collect();
+        let mut udp: Vec<UdpFlow> = self.flows.all().iter().map(udp::Flow::to_outcome).collect();
+        for flow in &mut udp {
+            flow.receiver_connected_elsewhere = self.receiver_connected_elsewhere(flow);
+        }
         for flow in &udp {
             self.traffic.add_flow(self.topology, flow);
         }

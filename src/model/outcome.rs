@@ -349,6 +349,11 @@ pub struct UdpFlow {
     /// Datagrams grouped by size: `(length, sent, received)`, sorted by length.
     pub by_size: Vec<(u64, u64, u64)>,
     pub first_send: Loc,
+    /// Nothing of the flow arrived, and a traced socket bound at its destination was connected
+    /// to another address than the flow's source: the receiver's host discarded the datagrams
+    /// (`model/udp/connected.rs`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub receiver_connected_elsewhere: Option<super::udp::connected::ConnectedElsewhere>,
 }
 
 /// A connect that was never seen to complete (nonblocking, no completion observed).

@@ -335,6 +335,9 @@ impl Model<'_> {
         let Some(mut sock) = self.sockets.remove(&id) else {
             return verdict;
         };
+        if let (Proto::Udp, Some(local), Some(peer)) = (sock.proto, sock.local, sock.peer) {
+            self.udp_connected_ends.note(id, local, peer);
+        }
         // A connect to a peer no trace shows is settled by this trace alone: closed while still
         // in progress, it never completed.
         let outside_in_progress = sock.external && sock.proto == Proto::Tcp;

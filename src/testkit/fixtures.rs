@@ -157,6 +157,7 @@ pub fn udp_flow(
         receivers,
         by_size,
         first_send,
+        receiver_connected_elsewhere: None,
     }
 }
 

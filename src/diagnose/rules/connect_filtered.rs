@@ -1,6 +1,8 @@
 //! `connect-filtered`: a connect failed the way filtered paths make it fail.
 
-use super::{classify_connect_target, failed_connect_findings, FailedConnect, Refusal};
+use super::{
+    classify_connect_target, failed_connect_findings, is_udp_refusal, FailedConnect, Refusal,
+};
 use crate::diagnose::rule::Rule;
 use crate::diagnose::{Claims, Class, Context, Finding};
 use crate::parse::Errno;
@@ -26,7 +28,10 @@ const EXPLANATION: &str = "\
 ## What it detects
 A connect that failed with ETIMEDOUT, EHOSTUNREACH, ENETUNREACH, EACCES or EPERM. The ideal network
 never produces these: the SYN went unanswered, a router reported the destination unreachable, or a
-local policy (firewall rule, SELinux, seccomp) refused the connection.
+local policy (firewall rule, SELinux, seccomp) refused the connection. A UDP socket's send or
+receive that failed with EHOSTUNREACH or ENETUNREACH counts too: Linux hands a connected UDP
+socket the ICMP destination unreachable (host, network, or administratively prohibited, as a
+firewall's REJECT sends) that a datagram to its peer drew, and a send with no route fails at once.
 
 ## Why it matters
 The application cannot reach its peer at all, and the cause lies outside both programs: in a
@@ -77,7 +82,8 @@ fn detect(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
 /// orders the two), so its "no listener" is one possible order; the listening periods and their
 /// times say whether the server was there, and then the path is what failed.
 fn listened_meanwhile(cx: &Context, failure: &FailedConnect) -> Option<String> {
-    if failure.listener.is_some() {
+    // A UDP socket's unreachable error: TCP listeners say nothing about that path.
+    if failure.listener.is_some() || is_udp_refusal(cx, failure.deviation) {
         return None;
     }
     match classify_connect_target(cx, failure.deviation.loc, failure.target) {

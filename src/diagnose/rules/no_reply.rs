@@ -41,7 +41,15 @@ When the peer is traced too, its trace settles what one side cannot: a request c
 the peer's program read it (a request that never arrived is left to the loss rules, which weigh
 both sides), and the finding is then of class application: the request reached the peer's
 program, which chose not to answer (an access rule that drops, a malformed request it ignores,
-a worker that hung).
+a worker that hung). A UDP answer the peer's program did send, from another address than the
+one the requester's connected socket is connected to (a multi-homed server answering from its
+first address, or from a second socket bound elsewhere), counts as none: Linux discards a
+datagram whose source is not a connected UDP socket's peer, so the requester never sees it; the
+finding then names the answer and where it came from. An answer from a socket bound to a
+wildcard address (0.0.0.0) on a host with several addresses left Linux to pick its source by
+the route, which no call shows: the finding is then ambiguous, since the answers were either
+discarded so or lost on the way (unbound or socat bound to 0.0.0.0 on a multi-homed host, asked
+at its second address).
 
 ## Why it matters
 From one side, three causes look the same: the request was lost on the way, the peer received it
@@ -151,8 +159,61 @@ fn finding(cx: &Context, group: &[&UnansweredRequests]) -> Option<Finding> {
         .peer_close
         .map(|at| Evidence::new(at, "the peer's end of the connection closed here"));
     let evidence = evidence.chain(peer_close);
+    // An answer sent from another address than the one asked: the requester's host discarded
+    // it (a connected UDP socket accepts only its peer), so the program never saw it.
+    let answered_elsewhere = cx.outcome.udp.iter().find(|f| {
+        f.receiver_connected_elsewhere
+            .is_some_and(|c| group.iter().any(|u| u.sock == c.sock))
+    });
     let mut finding = RULE.finding(summary, hint).with_evidence(evidence);
-    if first.peer_traced {
+    let elsewhere = answered_elsewhere.and_then(|f| Some((f, f.receiver_connected_elsewhere?)));
+    if let Some((flow, how)) = elsewhere.filter(|_| first.peer_traced) {
+        // A port no call showed (bound to port 0) is left out.
+        let from = match flow.sender_addr {
+            Some(a) if a.port() == 0 => a.ip().to_string(),
+            Some(a) => a.to_string(),
+            None => cx.sock(flow.sender),
+        };
+        let answered = if how.certain {
+            format!("answered from {from}")
+        } else {
+            format!("answered from its socket bound to {from}")
+        };
+        finding.summary = format!(
+            "{who}: {requests}{sockets} to {peer} read by the peer's program, which {answered}; \
+             the requester's connected socket never got the answers"
+        );
+        finding = finding.with_evidence([Evidence::new(
+            flow.first_send,
+            format!("the answer, sent from {from}"),
+        )]);
+        let only_peer = "Linux discards a datagram from any other source than a connected UDP \
+                         socket's peer";
+        if how.certain {
+            finding.class = Class::Application;
+            finding = finding.with_fact(format!(
+                "the peer's program answered from {from}, not from {peer}, the address the \
+                 requester's socket is connected to: {only_peer}"
+            ));
+        } else {
+            // The source the route chose shows in no call: the answers were discarded as from
+            // a stranger, or lost on the way.
+            finding.class = Class::Ambiguous;
+            finding = finding.with_fact(format!(
+                "the peer's program answered from a socket bound to {from} on a host with \
+                 several addresses: Linux sent from the address its route prefers, which no \
+                 call shows; if that is not {peer}, the address the requester's socket is \
+                 connected to, the requester's host discarded the answers ({only_peer}), \
+                 otherwise they were lost on the way"
+            ));
+        }
+        finding.hint = format!(
+            "make the server answer from the address it was asked at ({peer}): bind a socket \
+             to each address, or read the destination with IP_PKTINFO and send from it \
+             (unbound: interface-automatic); `ip route get` on the server shows the source it \
+             picks"
+        );
+    } else if first.peer_traced {
         // The peer's own trace settles the cause: its program read the request and chose.
         finding.class = Class::Application;
         finding = finding.with_fact(

@@ -31,7 +31,10 @@ for the UDP port in both directions, and NAT mappings for replies.
 
 Precedence: flows explained by `mtu-black-hole` are not reported here, nor flows whose sender was
 refused by the destination's host (ECONNREFUSED on a connected socket: the datagrams arrived and
-found nothing bound; `connect-refused` reports that).
+found nothing bound; `connect-refused` reports that), nor flows turned back on the way (EHOSTUNREACH or
+ENETUNREACH on a connected socket, or a send without a route: `connect-filtered`), nor flows addressed
+to a traced socket connected to another address than their source (Linux discards them on
+arrival; `no-reply` reports the answer the requester never got).
 ";
 
 fn detect(cx: &Context, claims: &mut Claims) -> Vec<Finding> {

@@ -1,9 +1,11 @@
 //! `undecoded-addresses`: a trace whose connects and binds show their address as a pointer,
 //! recorded with `-e raw=...` or `-e verbose=none`.
 
+use super::deviations;
 use crate::diagnose::rule::Rule;
 use crate::diagnose::{Claims, Class, Context, Evidence, Finding};
 use crate::fold::{ConnectEnd, UndecodedAddresses};
+use crate::model::DeviationKind;
 use crate::source::TraceId;
 
 pub const RULE: Rule = Rule {
@@ -16,7 +18,7 @@ pub const RULE: Rule = Rule {
 
 const EXPLANATION: &str = "\
 ## What it detects
-A trace in which `connect` or `bind` show their address as a pointer
+A trace in which `connect`, `bind` or `sendto` show their address as a pointer
 (`connect(3, 0x7ffd0fc88bc0, 16) = 0`) rather than as a structure (`{sa_family=AF_INET,
 sin_port=htons(80), ...}`). strace prints structures undecoded when asked to with `-e raw=all`
 (or `-e raw=connect,...`) or `-e verbose=none`. A connect that failed with EFAULT prints a
@@ -34,19 +36,43 @@ ambiguous rather than information, since the trace cannot tell whether the servi
 unreachable, or the wrong one.
 
 ## Evidence
-The first connect or bind with an undecoded address, and the failed last connect.
+The first connect, bind or addressed send with an undecoded address, and the failed last
+connect. Receipts of bytes that no traced call sent are explained too (their sender's or
+receiver's addresses are unknown, so they cannot be matched), and listed with the first
+finding; `data-mismatch` does not report them.
 
 ## What to do
 Record again without `-e raw` and `-e verbose=none` (`netcheck record`, or `strace -f -tt -T
 -yy -s 256`).
 ";
 
-fn detect(cx: &Context, _claims: &mut Claims) -> Vec<Finding> {
-    cx.fold
+fn detect(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
+    let mut findings: Vec<Finding> = cx
+        .fold
         .iter()
         .enumerate()
         .filter_map(|(index, stats)| finding(cx, TraceId(index as u32), &stats.undecoded_addresses))
-        .collect()
+        .collect();
+    // Bytes no traced call sent: where a trace's sends went, or where its receipts came from,
+    // is unknown, so its peers' bytes cannot be matched to them.
+    if let Some(first) = findings.first_mut() {
+        let unmatched = deviations(cx, claims, |k| *k == DeviationKind::UnknownData);
+        for (index, d) in &unmatched {
+            claims.claim_deviation(*index);
+            first
+                .evidence
+                .push(Evidence::new(d.loc, "bytes not matched to a sender"));
+        }
+        if !unmatched.is_empty() {
+            let note = format!(
+                "{} receipt(s) of bytes no traced call sent are explained: their sender or \
+                 receiver shows no address",
+                unmatched.len()
+            );
+            first.facts.push(note);
+        }
+    }
+    findings
 }
 
 fn finding(cx: &Context, trace: TraceId, undecoded: &UndecodedAddresses) -> Option<Finding> {

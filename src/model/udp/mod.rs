@@ -8,6 +8,7 @@
 //! The model's UDP calls (connect, send and receive of datagrams) are in `transfer`.
 
 pub mod candidates;
+pub mod connected;
 pub(super) mod transfer;
 
 use std::collections::hash_map::DefaultHasher;
@@ -17,7 +18,14 @@ use std::net::SocketAddr;
 
 use super::outcome::UdpFlow;
 use crate::int_hash::IntHashBuilder;
+use crate::parse::Errno;
 use crate::source::{Loc, SockId};
+
+/// The errors an ICMP destination unreachable (or the sender's own routing table) gives a UDP
+/// socket's send or receive (the model's `udp_path_error` makes each a failed connect to the address). EHOSTDOWN (ICMP host unknown) and
+/// ENONET are left to the unexpected failures: no lab recording shows them.
+pub const UDP_PATH_ERRNOS: [Errno; 3] =
+    [Errno::ECONNREFUSED, Errno::EHOSTUNREACH, Errno::ENETUNREACH];
 
 /// The flows' indexes are looked up per datagram: keys are small integers and digests, hashed
 /// with the seeded integer hasher rather than SipHash (see `int_hash.rs`).
@@ -87,6 +95,7 @@ impl Flow {
                 .map(|(len, (sent, received))| (*len, *sent, *received))
                 .collect(),
             first_send: self.first_send,
+            receiver_connected_elsewhere: None,
         }
     }
 }
@@ -194,6 +203,12 @@ impl Flows {
     /// Did `sender` ever send to `dest`?
     pub fn has_flow(&self, sender: SockId, dest: SocketAddr) -> bool {
         self.by_endpoints.contains_key(&(sender, dest))
+    }
+
+    /// The flow from `sender` to `dest`, if it sent any.
+    pub fn flow_between(&self, sender: SockId, dest: SocketAddr) -> Option<&Flow> {
+        let id = self.by_endpoints.get(&(sender, dest))?;
+        self.flows.get(*id)
     }
 
     /// Finds the flow and datagram a receive takes, among flows `eligible` for the receiver.

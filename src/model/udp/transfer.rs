@@ -2,11 +2,13 @@
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
-use super::{DgramKey, Flow, FlowId, Matched, Received};
+use super::connected::ConnectedElsewhere;
+use super::{DgramKey, Flow, FlowId, Matched, Received, UDP_PATH_ERRNOS};
 use crate::config::matching::Role;
 use crate::config::Topology;
 use crate::fold::SocketEvent;
 use crate::model::exchange::PeerRead;
+use crate::model::outcome::UdpFlow;
 use crate::model::tcp::connect::is_loopback_to_external;
 use crate::model::tcp::stream::Bytes;
 use crate::model::{Deviation, DeviationKind, Model, Verdict, WaitKey};
@@ -124,25 +126,43 @@ impl Model<'_> {
         Verdict::Accept
     }
 
-    /// ECONNREFUSED on a connected UDP socket: Linux's report of an ICMP port unreachable from
-    /// its peer's host. The datagram arrived and nothing was bound there: a refusal, no loss.
-    fn udp_refused(&self, ev: &SocketEvent, id: SockId, peer: Option<SocketAddr>) -> Verdict {
-        let Some(target) = peer.filter(|p| !self.matcher.is_ignored(*p)) else {
+    /// An ICMP error about `target` that Linux reported on a UDP socket's call: ECONNREFUSED
+    /// (port unreachable: the datagram arrived and nothing was bound there), EHOSTUNREACH or
+    /// ENETUNREACH (host or network unreachable, or administratively prohibited: a router or a
+    /// firewall's REJECT turned it back; also the sender's own host without a route or a
+    /// neighbour for it). Linux hands these to a connected socket's next call (`udp_err`,
+    /// `ip_icmp_error`), and a send with no route fails at once. Either way the datagram met
+    /// an answer, not silence: a failed connect to that address, no loss.
+    fn udp_path_error(
+        &self,
+        ev: &SocketEvent,
+        id: SockId,
+        target: Option<SocketAddr>,
+        errno: Errno,
+    ) -> Verdict {
+        let Some(target) = target.filter(|p| !self.matcher.is_ignored(*p)) else {
             return Verdict::Accept; // unconnected, or out of scope (a local resolver probe)
+        };
+        let what = match errno {
+            Errno::ECONNREFUSED => {
+                "its host answered a datagram with ICMP port unreachable: nothing was bound \
+                 there"
+            }
+            _ => {
+                "the path answered a datagram with ICMP destination unreachable, or the host has \
+                 no route to it: a router, a firewall's REJECT or the routing table turned it back"
+            }
         };
         self.deviate(
             DeviationKind::ConnectFailed {
-                errno: Errno::ECONNREFUSED,
+                errno,
                 target,
                 listener: None,
             },
             ev,
             id,
             Vec::new(),
-            format!(
-                "{id} is connected to {target} over UDP; its host answered a datagram with \
-                 ICMP port unreachable (ECONNREFUSED): nothing was bound there"
-            ),
+            format!("{id} sends to {target} over UDP; {what} ({errno})"),
         )
     }
 
@@ -177,7 +197,7 @@ impl Model<'_> {
             return match (errno, dest) {
                 (e, _) if e.is_would_block() => self.would_block(ev, id, flags.dontwait, sndtimeo),
                 (e, _) if e.is_restart() => Verdict::Accept,
-                (Errno::ECONNREFUSED, _) => self.udp_refused(ev, id, peer),
+                (e, d) if UDP_PATH_ERRNOS.contains(&e) => self.udp_path_error(ev, id, d, e),
                 (Errno::EDESTADDRREQ | Errno::ENOTCONN, None) => Verdict::Accept,
                 // Before the outside check: a broadcast address is nobody's.
                 (Errno::EACCES, Some(d)) if !broadcast_ok => self.refused_broadcast(ev, id, d),
@@ -352,9 +372,9 @@ impl Model<'_> {
             return match errno {
                 e if e.is_would_block() => self.would_block(ev, id, flags.dontwait, rcvtimeo),
                 e if e.is_restart() => Verdict::Accept,
-                Errno::ECONNREFUSED => {
+                e if UDP_PATH_ERRNOS.contains(&e) => {
                     let peer = self.sockets.get(&id).and_then(|s| s.peer);
-                    self.udp_refused(ev, id, peer)
+                    self.udp_path_error(ev, id, peer, e)
                 }
                 e => self.unexpected_failure(ev, id, e),
             };
@@ -505,6 +525,58 @@ impl Model<'_> {
             None if modelled || dgrams.is_empty() => Verdict::Accept,
             None => Verdict::NotModelled,
         }
+    }
+
+    /// For a flow none of which arrived: the traced socket bound at its destination that was
+    /// connected to another address than the flow's source, which Linux therefore never let
+    /// the datagrams reach (see `udp/connected.rs`); or, for a sender bound to a wildcard
+    /// address at the peer's port on a host with several addresses of the peer's family, one
+    /// the route may have made so (its source shows in no call).
+    pub(in crate::model) fn receiver_connected_elsewhere(
+        &self,
+        flow: &UdpFlow,
+    ) -> Option<ConnectedElsewhere> {
+        let received: u64 = flow.by_size.iter().map(|(_, _, r)| r).sum();
+        let source = flow.sender_addr?;
+        if received > 0 {
+            return None;
+        }
+        let host_ips = self
+            .topology
+            .host_of(flow.sender.trace)
+            .map_or(&[][..], |h| h.ips.as_slice());
+        self.udp_connected_ends
+            .at(flow.receiver_addr)
+            .find_map(|end| {
+                let peer = end.peer;
+                if source.ip().is_unspecified() {
+                    let family = |ip: &IpAddr| ip.is_ipv4() == peer.is_ipv4();
+                    let owns_peer = host_ips.contains(&peer.ip());
+                    let others = host_ips
+                        .iter()
+                        .any(|ip| family(ip) && *ip != peer.ip() && !ip.is_loopback());
+                    let maybe = source.port() == peer.port() && owns_peer && others;
+                    return maybe.then_some(ConnectedElsewhere {
+                        sock: end.sock,
+                        peer,
+                        certain: false,
+                    });
+                }
+                // A source port never shown (bound to port 0, no getsockname or `-yy`) is
+                // compared by address alone.
+                let source = if source.port() == 0 {
+                    SocketAddr::new(source.ip(), peer.port())
+                } else {
+                    source
+                };
+                let elsewhere =
+                    !self.can_be(flow.sender, source, end.sock.trace, peer, Role::Client);
+                elsewhere.then_some(ConnectedElsewhere {
+                    sock: end.sock,
+                    peer,
+                    certain: true,
+                })
+            })
     }
 
     /// A socket that sent before any bind (auto-bound) has no known address of its own; the

@@ -3,16 +3,18 @@
 use std::collections::HashSet;
 use std::net::SocketAddr;
 
+use crate::config::is_limited_broadcast;
 use crate::diagnose::claims::Claims;
 use crate::diagnose::context::Context;
+use crate::model::udp::UDP_PATH_ERRNOS;
 use crate::model::{DeviationKind, LoopbackUdpBind, UdpFlow};
-use crate::parse::Errno;
 use crate::source::SockId;
 
 use super::loopback_udp_bind_at;
 
-/// UDP flows to a modelled receiver that no earlier rule claimed and whose sender was not
-/// refused on a connected socket: `(index, flow, sent, received)`.
+/// UDP flows to a modelled receiver that no earlier rule claimed, whose sender was not refused
+/// on a connected socket and whose receiver was not connected to another source: `(index,
+/// flow, sent, received)`.
 fn unexplained_udp_flows<'a>(
     cx: &Context<'a>,
     claims: &Claims,
@@ -25,6 +27,16 @@ fn unexplained_udp_flows<'a>(
         .enumerate()
         .filter(|(i, f)| !claims.udp_flow(*i) && !matcher.is_outside(f.receiver_addr))
         .filter(|(_, f)| !refused.contains(&(f.sender, f.receiver_addr)))
+        // Its receiver's host discarded it (the socket there accepts only its connected peer):
+        // it arrived, and the exchange rules judge the answer that never came back.
+        .filter(|(_, f)| f.receiver_connected_elsewhere.is_none())
+        // A group or broadcast datagram no traced socket heard: every host hears those, so a
+        // host declared without a trace may have been its only member.
+        .filter(|(_, f)| {
+            let ip = f.receiver_addr.ip();
+            let to_all = ip.is_multicast() || is_limited_broadcast(ip);
+            !(to_all && f.receivers.is_empty() && matcher.has_unobserved_host())
+        })
         .map(|(i, f)| {
             let (sent, received) = totals(f, |_| true);
             (i, f, sent, received)
@@ -68,22 +80,23 @@ pub(crate) fn udp_flows_to_loopback_bound<'a>(
         .collect()
 }
 
-/// UDP senders refused by the host they sent to (ECONNREFUSED, its ICMP port unreachable), with
-/// that address: their datagrams arrived and found nothing bound, which is no loss.
+/// UDP senders refused by the host they sent to (ECONNREFUSED, its ICMP port unreachable) or
+/// turned back on the way (EHOSTUNREACH, ENETUNREACH: a router's or a firewall's ICMP
+/// destination unreachable), with that address: their datagrams met an answer, which is no loss
+/// (`connect-refused` and `connect-filtered` report them).
 pub(crate) fn refused_udp_senders(cx: &Context) -> HashSet<(SockId, SocketAddr)> {
     let udp_senders: HashSet<SockId> = cx.outcome.udp.iter().map(|f| f.sender).collect();
     cx.outcome
         .deviations
         .iter()
         .filter_map(|d| match d.kind {
-            DeviationKind::ConnectFailed {
-                errno: Errno::ECONNREFUSED,
-                target,
-                ..
-            } => d
-                .sock
-                .filter(|s| udp_senders.contains(s))
-                .map(|s| (s, target)),
+            DeviationKind::ConnectFailed { errno, target, .. }
+                if UDP_PATH_ERRNOS.contains(&errno) =>
+            {
+                d.sock
+                    .filter(|s| udp_senders.contains(s))
+                    .map(|s| (s, target))
+            }
             _ => None,
         })
         .collect()
