@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # The proxy lab (as root): relays, reverse proxies and tunnels between a client and an HTTP back
 # end on three hosts (socat, nginx's stream proxy, Caddy's reverse_proxy, HAProxy, tinyproxy's
-# CONNECT), with curl, wget, Python and nc as clients, healthy and with real faults, each
-# scenario under another strace flag set. Writes tests/fixtures/proxy/<fault>--<flags>/ (traces
-# zstd-compressed, a -ff set plain; netcheck.conf; expected.json with the one-sided views),
-# checked by tests/proxy_programs.rs.
+# CONNECT, an ssh -L port forward), with curl, wget, Python and nc as clients, healthy and with
+# real faults, each scenario under another strace flag set. Writes
+# tests/fixtures/proxy/<fault>--<flags>/ (traces zstd-compressed, a -ff set plain; netcheck.conf;
+# expected.json with the one-sided views), checked by tests/proxy_programs.rs.
 #
 # Usage: lab/proxy.sh [GLOB]   (only the scenarios whose name matches GLOB)
 #        lab/proxy.sh --expectations [GLOB]   (rewrite their expected.json only)
@@ -108,6 +108,22 @@ frontend front
   default_backend back
 backend back
   server s1 $B:9000
+CONF
+  # ssh -L: sshd on the proxy host (its own host key, root logs in with a key made here)
+  rm -f "$WORK/host_key" "$WORK/host_key.pub" "$WORK/user_key" "$WORK/user_key.pub"
+  ssh-keygen -q -t ed25519 -N '' -f "$WORK/host_key"
+  ssh-keygen -q -t ed25519 -N '' -f "$WORK/user_key"
+  cp "$WORK/user_key.pub" "$WORK/authorized_keys"
+  chmod 600 "$WORK/authorized_keys"
+  cat >"$WORK/sshd_config" <<CONF
+ListenAddress $P:2222
+HostKey $WORK/host_key
+PidFile none
+PermitRootLogin prohibit-password
+AuthorizedKeysFile $WORK/authorized_keys
+StrictModes no
+UsePAM no
+AllowTcpForwarding yes
 CONF
   cat >"$WORK/tinyproxy.conf" <<CONF
 Port 8888
@@ -310,6 +326,31 @@ nc_healthy() { # FLAGS
     healthy "" client=healthy proxy=healthy backend=healthy
 }
 
+ssh_forward() { # FLAGS FAULT (healthy or down)
+  want "ssh-forward-$2--$1" || return 0
+  begin "ssh-forward-$2--$1"
+  [ "$2" = healthy ] && backend "$1" 10
+  mkdir -p /run/sshd
+  start prx proxy "$1" /usr/sbin/sshd -D -e -f "$WORK/sshd_config"
+  listening prx 2222
+  # ssh and curl on the client host, one trace: curl asks the forwarded port on loopback
+  start cli client "$1" sh -c "ssh -N -i $WORK/user_key -o StrictHostKeyChecking=no \
+    -o UserKnownHostsFile=/dev/null -o ExitOnForwardFailure=yes -L 127.0.0.1:8090:$B:9000 \
+    -p 2222 root@$P & sleep 1.5; ${CURL[*]} http://127.0.0.1:8090/a http://127.0.0.1:8090/b; \
+    kill \$!; wait"
+  finish client
+  [ "$2" = healthy ] && finish backend
+  signal prx TERM sshd; finish proxy; conf
+  if [ "$2" = healthy ]; then
+    expect "curl asks two URLs through an ssh -L port forward (ssh on the client host, sshd on the proxy host connecting to the back end)" \
+      healthy "" client=healthy proxy=healthy backend=healthy
+  else
+    expect "nothing listens on the back end: sshd's connect for the forwarded channel is refused, and ssh closes curl's loopback connection" \
+      connect-refused "" proxy=connect-refused \
+      "client=invisible: the client sees the ssh channel open fail and its loopback connection closed"
+  fi
+}
+
 # ---- faults ---------------------------------------------------------------------------------
 
 caddy_down() { # FLAGS
@@ -433,6 +474,7 @@ main() {
   haproxy_healthy seccomp python; tinyproxy_healthy k; nc_healthy ff
   caddy_down xx; nginx_drop i; haproxy_cut X; socat_reset enet; caddy_slow s0
   haproxy_loss tt; proxy_down record; tinyproxy_down f
+  ssh_forward tt healthy; ssh_forward record down
   log "done"
 }
 

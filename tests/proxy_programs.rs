@@ -1,8 +1,8 @@
 //! Proxies, relays and tunnels on three hosts (tests/fixtures/proxy, recorded by lab/proxy.sh):
 //! a client, a proxy host with two interfaces and an HTTP back end
 //! (lab/programs/proxy_backend.py). socat's TCP relay (a child per connection), nginx's stream
-//! proxy, Caddy's reverse_proxy, HAProxy in HTTP mode and tinyproxy's CONNECT tunnel, with curl,
-//! wget, Python's http.client and nc as clients, healthy (kept-alive connections, several
+//! proxy, Caddy's reverse_proxy, HAProxy in HTTP mode, tinyproxy's CONNECT tunnel and an ssh -L
+//! port forward, with curl, wget, Python's http.client and nc as clients, healthy (kept-alive connections, several
 //! requests) and under real faults (back end down, firewalled, reset after the handshake or
 //! mid-answer, slower than the proxy's timeout; loss between client and proxy; proxy down), each
 //! scenario under another strace flag set (`-f`, `-ff -tt`, `-r`, `-tt`, `-k`, `-i`,
@@ -195,10 +195,11 @@ fn a_reset_before_the_peers_close_by_the_clocks_is_the_network() {
 }
 
 /// Caddy's and the back end's lines of caddy-slow--s0 (`-s 0`; proxy.trace:1305-1398, the
-/// Go runtime's threads shown as one; backend.trace:527-540): the proxy closes its connection
-/// at 02.364765, the back end answers at 04.364184.
+/// Go runtime's threads shown as one, after one of its first mmaps; backend.trace:527-540):
+/// the proxy closes its connection at 02.364765, the back end answers at 04.364184.
 fn slow_answer(answer_at: &str) -> [String; 2] {
     let proxy = "\
+32163 14:16:00.180304 mmap(NULL, 8192, PROT_READ|PROT_WRITE, MAP_PRIVATE|MAP_ANONYMOUS, -1, 0) = 0x7ff5c0a76000
 32163 14:16:00.361899 socket(AF_INET, SOCK_STREAM|SOCK_CLOEXEC|SOCK_NONBLOCK, IPPROTO_IP) = 8
 32163 14:16:00.361977 connect(8, {sa_family=AF_INET, sin_port=htons(9000), sin_addr=inet_addr(\"10.93.2.2\")}, 16) = -1 EINPROGRESS (Operation now in progress)
 32163 14:16:00.362569 getsockopt(8, SOL_SOCKET, SO_ERROR, [0], [4]) = 0
@@ -303,6 +304,56 @@ fn a_trace_without_fcntl_ioctl_or_mmap_hides_how_its_sockets_became_nonblocking(
     );
     assert!(
         findings.iter().any(|f| f.rule == "unexpected-blocking"),
+        "{findings:#?}"
+    );
+}
+
+/// socat's lines of socat-reset--enet (proxy.trace:29-45 and 55-80, the request cut to its
+/// first line): the filter hides the fork, and the parent closes the accepted socket (fd 6)
+/// right after it; the child, appearing from nowhere, reads the request on fd 6.
+const HIDDEN_FORK: &str = "\
+32036 14:15:56.001367 socket(AF_INET, SOCK_STREAM, IPPROTO_TCP) = 5
+32036 14:15:56.001496 bind(5, {sa_family=AF_INET, sin_port=htons(8080), sin_addr=inet_addr(\"10.93.1.1\")}, 16) = 0
+32036 14:15:56.001558 listen(5, 5)      = 0
+32036 14:15:56.149608 accept(5, {sa_family=AF_INET, sin_port=htons(48332), sin_addr=inet_addr(\"10.93.1.2\")}, [16]) = 6
+32036 14:15:56.150211 close(6)          = 0
+32046 14:15:56.150743 close(5)          = 0
+32046 14:15:56.151616 read(6, \"GET /a HTTP/1.1\\r\\n\\r\\n\", 8192) = 19
+32046 14:15:56.152085 read(6, \"\", 8192) = 0
+32046 14:15:56.152549 +++ exited with 0 +++
+";
+
+#[test]
+fn bytes_a_child_whose_fork_a_filter_hid_read_are_explained_by_the_filter() {
+    let findings = diagnose(
+        "hidden-fork",
+        &[
+            ("client", "10.93.1.2", FILTERED_CURL),
+            ("proxy", "10.93.1.1", HIDDEN_FORK),
+        ],
+    );
+    let rules: Vec<_> = findings.iter().map(|f| f.rule).collect();
+    assert!(!rules.contains(&"data-unreceived"), "{findings:#?}");
+    assert!(
+        findings
+            .iter()
+            .any(|f| f.rule == "filtered-trace" && f.summary.contains("proxy")),
+        "{findings:#?}"
+    );
+    // A trace that maps memory was not filtered: the unread request stands.
+    let unfiltered = format!(
+        "32036 14:15:56.000000 mmap(NULL, 8192, PROT_READ|PROT_WRITE, \
+         MAP_PRIVATE|MAP_ANONYMOUS, -1, 0) = 0x7f0000000000\n{HIDDEN_FORK}"
+    );
+    let findings = diagnose(
+        "shown-fork",
+        &[
+            ("client", "10.93.1.2", FILTERED_CURL),
+            ("proxy", "10.93.1.1", &unfiltered),
+        ],
+    );
+    assert!(
+        findings.iter().any(|f| f.rule == "data-unreceived"),
         "{findings:#?}"
     );
 }

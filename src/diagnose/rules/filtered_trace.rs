@@ -40,8 +40,9 @@ filtered), bytes sent to this trace that no traced call received, datagrams sent
 address such a hidden write came from, and would-block results on this trace's sockets, which
 are not faults here. A filter that lets reads, writes and closes through but not `fcntl` and
 `ioctl` (`-e trace=%network,read,write,close`: no `fcntl`, `ioctl`, `mmap` or `brk` in the trace)
-still hides how its sockets were made nonblocking: their would-block results are explained the
-same way.
+still hides how its sockets were made nonblocking, and fork: their would-block results, and bytes
+sent to it that no traced call received (a child whose fork the filter hid read them on a
+descriptor its parent had closed), are explained the same way.
 
 ## Evidence
 The first call of the trace, and the calls the filter explains.
@@ -100,9 +101,11 @@ fn detect(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
             .push((Some(index), evidence));
     }
     // Bytes a filtered receiver never received by a traced call: it may have read them with
-    // `read` or `readv`, which the filter hid.
+    // `read` or `readv`, which the filter hid, or in a process whose fork it hid (socat's
+    // parent closes the accepted socket right after forking the child that reads it, so the
+    // child's reads name a descriptor the trace shows closed).
     for s in unexplained_unreceived(cx, claims) {
-        let Some(receiver) = s.receiver.filter(|r| filtered(cx, r.trace)) else {
+        let Some(receiver) = s.receiver.filter(|r| mode_hidden(cx, r.trace)) else {
             continue;
         };
         claims.claim_stream(s.index, s.dir);
@@ -158,14 +161,15 @@ fn detect(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
             (
                 format!(
                     "{} holds no fcntl, ioctl or memory-mapping call (recorded with a filter such \
-                     as -e trace=%network,read,write,close): {} would-block result(s) on sockets \
-                     it may have made nonblocking were left out",
+                     as -e trace=%network,read,write,close): {} check(s) on sockets it made \
+                     nonblocking or bytes it read in processes whose fork the filter hid were \
+                     left out",
                     cx.who(trace),
                     group.len()
                 ),
                 "because: every program maps memory (mmap, brk); a trace without any was \
-                 filtered, and the fcntl or ioctl that made its sockets nonblocking may be what \
-                 the filter hid",
+                 filtered, and the fcntl or ioctl that made its sockets nonblocking, or the fork \
+                 of the process that read its bytes, may be what the filter hid",
             )
         };
         let mut finding = RULE
