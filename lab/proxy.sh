@@ -437,6 +437,31 @@ haproxy_loss() { # FLAGS
     "backend=invisible: HAProxy resets its back-end connections on purpose (SO_LINGER {1, 0}) when a client leaves; from the back end's side alone a deliberate reset and a fault look the same"
 }
 
+backend_killed() { # FLAGS PROXY
+  want "$2-killed--$1" || return 0
+  begin "$2-killed--$1"
+  backend "$1" 8 3
+  case $2 in
+    nginx) start prx proxy "$1" nginx -c "$WORK/nginx.conf"; listening prx 8081
+      start cli client "$1" "${CURL[@]}" http://$P:8081/a ;;
+    caddy) start prx proxy "$1" caddy run --adapter caddyfile --config "$WORK/Caddyfile"
+      listening prx 8082
+      start cli client "$1" "${CURL[@]}" http://$P:8082/a ;;
+  esac
+  sleep 1.2
+  signal bk KILL python3
+  finish client; finish backend
+  case $2 in nginx) signal prx QUIT nginx ;; caddy) signal prx TERM caddy ;; esac
+  finish proxy; conf
+  case $2 in
+    nginx) expect "the back end is killed (SIGKILL) while it holds the request nginx's stream proxy relayed: nginx closes the client's connection without an answer" \
+      no-reply "" proxy=no-reply client=no-reply "backend=invisible: the back end's trace ends at its death" ;;
+    caddy) expect "the back end is killed (SIGKILL) while it holds Caddy's request: Caddy answers 502" \
+      no-reply "" proxy=no-reply "backend=invisible: the back end's trace ends at its death" \
+      "client=invisible: the client gets a 502 answer, a healthy exchange on its link" ;;
+  esac
+}
+
 proxy_down() { # FLAGS
   want "proxy-down--$1" || return 0
   begin "proxy-down--$1"
@@ -475,6 +500,7 @@ main() {
   caddy_down xx; nginx_drop i; haproxy_cut X; socat_reset enet; caddy_slow s0
   haproxy_loss tt; proxy_down record; tinyproxy_down f
   ssh_forward tt healthy; ssh_forward record down
+  backend_killed tt nginx; backend_killed record caddy; haproxy_healthy enet wget
   log "done"
 }
 
