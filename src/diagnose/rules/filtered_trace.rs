@@ -234,7 +234,11 @@ mod tests {
                     ..ParseStats::default()
                 };
                 if !filtered {
+                    // A full trace: generic descriptor calls, an fcntl among them, and the
+                    // loader's mmaps.
                     p.generic_descriptor_calls = 12;
+                    p.mode_calls = 1;
+                    p.ignored.insert("mmap".to_string(), 8);
                 }
                 p
             })
