@@ -149,6 +149,9 @@ pub struct Tables {
     /// Processes that exited while their table still waited for the call that created them
     /// (or that no call in the trace created).
     ended_before_created: HashSet<u32, IntHashBuilder>,
+    /// Live processes seen before any call created them, other than the first: their table is
+    /// still their own until the creating call returns (see [`Tables::thread_holding`]).
+    unlinked: HashSet<u32, IntHashBuilder>,
     in_flight: InFlight,
 }
 
@@ -167,7 +170,9 @@ impl Tables {
                 let t = self.new_table(FdMap::default());
                 self.tables[t].touched = Some(Box::default());
                 self.table_of_pid.insert(pid, t);
-                self.root_pid.get_or_insert(pid);
+                if *self.root_pid.get_or_insert(pid) != pid {
+                    self.unlinked.insert(pid);
+                }
                 t
             }
         };
@@ -209,7 +214,46 @@ impl Tables {
         };
         let own =
             table.is_some_and(|t| self.tables.get(t).is_some_and(|t| t.fds.contains_key(&fd)));
-        own || table.is_some_and(|t| self.inheritable(t, fd).is_some())
+        own || table.is_some_and(|t| {
+            self.inheritable(t, fd).is_some() || self.thread_holding(t, fd).is_some()
+        })
+    }
+
+    /// For the first process's `table`: a process no call created that opened `fd` itself and
+    /// holds it. The first process naming a descriptor it never opened, which such a process
+    /// opened, shows they share one table: they are threads of one program whose clone a
+    /// filter hid (`-e trace=%network,read,write,close`: HAProxy's thread accepts a
+    /// connection, its main thread answers on it). A process that only copied the table would
+    /// hold its own descriptor under that number, invisible to the first process.
+    fn thread_holding(&self, table: TableId, fd: Fd) -> Option<u32> {
+        if self.unlinked.is_empty() {
+            return None;
+        }
+        let root = self.root_pid?;
+        if self.table_of_pid.get(&root) != Some(&table) {
+            return None;
+        }
+        let mut holders = self.unlinked.iter().filter(|pid| {
+            self.table_of_pid
+                .get(pid)
+                .and_then(|t| self.tables.get(*t))
+                .is_some_and(|t| {
+                    t.fds.contains_key(&fd) && t.touched.as_ref().is_some_and(|s| s.contains(fd))
+                })
+        });
+        let pid = *holders.next()?;
+        // Two such processes holding it: which one shares the table is not shown.
+        holders.next().is_none().then_some(pid)
+    }
+
+    /// [`Tables::thread_holding`]'s process shares the first process's table from now on, as
+    /// a CLONE_FILES clone would have made it.
+    fn join_root_as_thread(&mut self, table: TableId, fd: Fd) -> bool {
+        let (Some(pid), Some(root)) = (self.thread_holding(table, fd), self.root_pid) else {
+            return false;
+        };
+        self.spawn(root, pid, true);
+        true
     }
 
     /// The root's entry for `fd`, when `table` is of a process whose creation the trace has not
@@ -232,6 +276,9 @@ impl Tables {
     pub fn lookup_or_inherit(&mut self, table: TableId, fd: Fd) -> Option<SockNo> {
         if let Some(n) = self.lookup(table, fd) {
             return Some(n);
+        }
+        if self.join_root_as_thread(table, fd) {
+            return self.lookup(table, fd);
         }
         let entry = self.inheritable(table, fd)?.clone();
         let sock = entry.handle.as_ref().map(|h| h.sock);
@@ -456,6 +503,7 @@ impl Tables {
     pub fn spawn(&mut self, parent: u32, child: u32, share: bool) {
         let parent_table = self.table_of(parent);
         self.recent = None;
+        self.unlinked.remove(&child);
         let existing = self.table_of_pid.get(&child).copied();
         if share {
             if let Some(own) = existing {
@@ -509,6 +557,7 @@ impl Tables {
     /// sockets that lost their last descriptor are returned.
     pub fn exit(&mut self, pid: u32) -> Vec<SockNo> {
         self.recent = None;
+        self.unlinked.remove(&pid);
         let Some(table) = self.table_of_pid.remove(&pid) else {
             return Vec::new();
         };

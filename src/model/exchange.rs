@@ -702,7 +702,7 @@ impl Model<'_> {
 }
 
 /// When a call returned, on its trace's clock (its start plus its `-T` duration).
-fn ended_at(ev: &SocketEvent) -> Option<f64> {
+pub(crate) fn ended_at(ev: &SocketEvent) -> Option<f64> {
     Some(ev.call.time? + ev.call.duration.unwrap_or(0.0))
 }
 

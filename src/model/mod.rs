@@ -30,6 +30,7 @@ pub mod transfer_stalls;
 pub mod udp;
 mod wait;
 
+pub(crate) use exchange::ended_at;
 pub use exchange::UnansweredRequests;
 pub use outcome::*;
 pub use socket::{Proto, SockState, Socket};
@@ -46,6 +47,11 @@ use crate::parse::{Errno, Fd, Ready};
 use crate::source::{Loc, SockId, TraceId};
 
 use summary::TrafficSummary;
+
+/// How far apart (seconds) calls of two different hosts must be before their timestamps are
+/// trusted to order them: clocks of different hosts are only roughly in step. Calls of one host
+/// share a clock and need no margin.
+pub const CLOCK_MARGIN_S: f64 = 0.5;
 use tcp::table::ConnTable;
 use tcp::ConnId;
 use udp::Flows;

@@ -295,9 +295,10 @@ pub struct Counters {
     pub closed_by_sender: bool,
     /// The receiving side closed its socket.
     pub closed_by_receiver: bool,
-    /// The receiving side shut down reading (SHUT_RD, SHUT_RDWR): it chose to read no more, and
-    /// Linux answers its receives with the end of the stream once the queue is empty. What was
-    /// sent after it stays unread by that choice.
+    /// The receiving side shut down reading (SHUT_RD, SHUT_RDWR) or closed its socket: it chose
+    /// to read no more, and Linux answers its receives with the end of the stream once the
+    /// queue is empty (after a close, what arrives with a reset). What was sent after it stays
+    /// unread by that choice. The earliest of the two counts.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub shut_by_receiver: Option<ReadShut>,
     /// Largest single send, and how many sends there were (for the MTU heuristic).
@@ -316,6 +317,15 @@ pub struct ReadShut {
 impl Counters {
     pub fn unreceived(&self) -> u64 {
         self.sent.saturating_sub(self.received)
+    }
+
+    /// The receiver chose to read no more at `at` (its clock): a shutdown of reading or a
+    /// close. An earlier choice stands.
+    pub fn note_read_shut(&mut self, at: Option<f64>) {
+        self.shut_by_receiver = self.shut_by_receiver.or(Some(ReadShut {
+            sent: self.sent,
+            at,
+        }));
     }
 }
 

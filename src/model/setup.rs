@@ -6,9 +6,7 @@ use super::bind_index::address_tag;
 use super::options::{self, Nonblock, OptionEffect};
 use super::socket::{Proto, SockState, Socket};
 use super::tcp::{ConnId, Side};
-use super::{
-    DeviationKind, LoopbackUdpBind, Model, PendingConnect, ReadShut, Target, Verdict, WaitKey,
-};
+use super::{DeviationKind, LoopbackUdpBind, Model, PendingConnect, Target, Verdict, WaitKey};
 use crate::fold::{ProgramContext, SocketEvent, SyntheticReason};
 use crate::parse::{Domain, Errno, FcntlOp, Fd, IoctlOp, OptValue, Protocol, SockAddr, SockType};
 use crate::source::SockId;
@@ -397,6 +395,12 @@ impl Model<'_> {
             if server_closed_now && involuntary {
                 c.record.server_closed_first = false;
             }
+            // A close the program made (its close, or its exit) ends its reading as SHUT_RD
+            // would: what the peer sends after it is refused with a reset, unread by that
+            // choice. One made for it (a kill, its trace's end) says nothing of what it wanted.
+            if !involuntary {
+                c.incoming_mut(side).stats.note_read_shut(ev.call.time);
+            }
             c.server_killed |= server_closed_now
                 && ev.synthetic == Some(SyntheticReason::ProcessKilled)
                 && ev.context == ProgramContext::Running;
@@ -460,11 +464,7 @@ impl Model<'_> {
         if let (Some(conn), true) = (conn, how == 0 || how == 2) {
             if let Some(c) = self.conns.get_mut(conn) {
                 let side = c.side_of(id);
-                let stats = &mut c.incoming_mut(side).stats;
-                stats.shut_by_receiver = stats.shut_by_receiver.or(Some(ReadShut {
-                    sent: stats.sent,
-                    at: ev.call.time,
-                }));
+                c.incoming_mut(side).stats.note_read_shut(ev.call.time);
                 self.touched.push(WaitKey::Sock(id));
             }
         }

@@ -15,6 +15,19 @@ pub fn hides_generic_calls(parse: &ParseStats) -> bool {
     parse.calls > 0 && parse.generic_descriptor_calls == 0
 }
 
+/// Did a filter hide the calls that set a descriptor's mode (`fcntl`, `ioctl`), though it let
+/// reads, writes or closes through (`-e trace=%network,read,write,close`)? Every program maps
+/// memory (the loader maps the libraries, allocators call `mmap` or `brk`), so a trace with calls
+/// and none of those, and no `fcntl` or `ioctl`, was filtered: a socket its program made
+/// nonblocking looks blocking in it. A trace that hides the generic calls hides these too.
+pub fn hides_mode_calls(parse: &ParseStats) -> bool {
+    const MEMORY_CALLS: [&str; 3] = ["mmap", "mmap2", "brk"];
+    let maps_memory = MEMORY_CALLS
+        .iter()
+        .any(|name| parse.ignored.contains_key(*name));
+    hides_generic_calls(parse) || (parse.calls > 0 && parse.mode_calls == 0 && !maps_memory)
+}
+
 /// Did a filter leave out every call that succeeded (`-Z`, `-e status=failed`)? Every program's
 /// first call (`execve`) and its loader's `mmap`s succeed, so a trace with calls and no success
 /// shows only the failures: its sockets' creation, connects, accepts and transfers are not in it.

@@ -24,6 +24,10 @@ pub struct ParseStats {
     /// some; a trace with calls and none of these was recorded with a filter.
     #[serde(skip)]
     pub generic_descriptor_calls: u64,
+    /// `fcntl`, `fcntl64` and `ioctl` calls, read or not: the calls that set a descriptor's
+    /// mode (O_NONBLOCK, FIONBIO).
+    #[serde(skip)]
+    pub mode_calls: u64,
     /// Whether some call line (any call, modelled or not) returned success. Every program's
     /// first call (its `execve`) does, and the loader's `mmap`s; a trace whose calls all failed
     /// was recorded with `-Z` or `-e status=failed`, which print failed calls only.
@@ -94,6 +98,12 @@ impl ParseStats {
         self.calls += 1;
         if name.is_generic_descriptor_call() {
             self.generic_descriptor_calls += 1;
+        }
+        if matches!(
+            name,
+            SyscallName::Fcntl | SyscallName::Fcntl64 | SyscallName::Ioctl
+        ) {
+            self.mode_calls += 1;
         }
     }
 

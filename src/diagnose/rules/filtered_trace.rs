@@ -9,7 +9,9 @@ use super::{deviations, lossy_udp_flows, unexplained_unreceived};
 use crate::diagnose::rule::Rule;
 use crate::diagnose::{Claims, Class, Context, Evidence, Finding};
 use crate::model::DeviationKind;
-use crate::order::filtered::{hidden_sender, hides_generic_calls, shows_failed_calls_only};
+use crate::order::filtered::{
+    hidden_sender, hides_generic_calls, hides_mode_calls, shows_failed_calls_only,
+};
 use crate::source::{Loc, TraceId};
 
 pub const RULE: Rule = Rule {
@@ -36,7 +38,11 @@ Reported as information, with what it explains: bytes the peer received from thi
 no traced call sent (for a datagram, one from this trace's host when all its traces are
 filtered), bytes sent to this trace that no traced call received, datagrams sent back to the
 address such a hidden write came from, and would-block results on this trace's sockets, which
-are not faults here.
+are not faults here. A filter that lets reads, writes and closes through but not `fcntl` and
+`ioctl` (`-e trace=%network,read,write,close`: no `fcntl`, `ioctl`, `mmap` or `brk` in the trace)
+still hides how its sockets were made nonblocking, and fork: their would-block results, and bytes
+sent to it that no traced call received (a child whose fork the filter hid read them on a
+descriptor its parent had closed), are explained the same way.
 
 ## Evidence
 The first call of the trace, and the calls the filter explains.
@@ -63,6 +69,11 @@ fn filtered(cx: &Context, trace: TraceId) -> bool {
         .is_some_and(hides_generic_calls)
 }
 
+/// Did the filter hide the calls that set this trace's descriptors' mode?
+fn mode_hidden(cx: &Context, trace: TraceId) -> bool {
+    cx.parse.get(trace.0 as usize).is_some_and(hides_mode_calls)
+}
+
 fn detect(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
     // The trace the filter hid a call of, for each deviation it explains.
     let explained = deviations(cx, claims, |k| {
@@ -77,7 +88,7 @@ fn detect(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
             // The bytes came from the peer: its writes may be what the filter hid.
             DeviationKind::UnknownData => hidden_sender(cx.outcome, cx.topology, cx.parse, d)?,
             // The socket's own program may have set O_NONBLOCK with a call the filter hid.
-            _ => Some(d.sock?.trace).filter(|&t| filtered(cx, t))?,
+            _ => Some(d.sock?.trace).filter(|&t| mode_hidden(cx, t))?,
         };
         Some((hidden_in, index, d))
     });
@@ -90,9 +101,11 @@ fn detect(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
             .push((Some(index), evidence));
     }
     // Bytes a filtered receiver never received by a traced call: it may have read them with
-    // `read` or `readv`, which the filter hid.
+    // `read` or `readv`, which the filter hid, or in a process whose fork it hid (socat's
+    // parent closes the accepted socket right after forking the child that reads it, so the
+    // child's reads name a descriptor the trace shows closed).
     for s in unexplained_unreceived(cx, claims) {
-        let Some(receiver) = s.receiver.filter(|r| filtered(cx, r.trace)) else {
+        let Some(receiver) = s.receiver.filter(|r| mode_hidden(cx, r.trace)) else {
             continue;
         };
         claims.claim_stream(s.index, s.dir);
@@ -132,8 +145,8 @@ fn detect(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
     }
     let mut findings = failed_calls_only(cx);
     for (trace, group) in by_trace {
-        let mut finding = RULE
-            .finding(
+        let (summary, because) = if filtered(cx, trace) {
+            (
                 format!(
                     "{} holds only network system calls (recorded with a filter such as -e \
                      trace=network): {} check(s) on bytes it wrote or read or sockets it made \
@@ -141,12 +154,30 @@ fn detect(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
                     cx.who(trace),
                     group.len()
                 ),
-                "record without a system-call filter (netcheck record) to check them",
-            )
-            .with_fact(
                 "because: a program always makes calls other than network ones; a trace without \
                  any was filtered, and write, read and fcntl on its sockets are not in it",
-            );
+            )
+        } else {
+            (
+                format!(
+                    "{} holds no fcntl, ioctl or memory-mapping call (recorded with a filter such \
+                     as -e trace=%network,read,write,close): {} check(s) on sockets it made \
+                     nonblocking or bytes it read in processes whose fork the filter hid were \
+                     left out",
+                    cx.who(trace),
+                    group.len()
+                ),
+                "because: every program maps memory (mmap, brk); a trace without any was \
+                 filtered, and the fcntl or ioctl that made its sockets nonblocking, or the fork \
+                 of the process that read its bytes, may be what the filter hid",
+            )
+        };
+        let mut finding = RULE
+            .finding(
+                summary,
+                "record without a system-call filter (netcheck record) to check them",
+            )
+            .with_fact(because);
         for (index, evidence) in group {
             if let Some(index) = index {
                 claims.claim_deviation(index);
@@ -203,7 +234,11 @@ mod tests {
                     ..ParseStats::default()
                 };
                 if !filtered {
+                    // A full trace: generic descriptor calls, an fcntl among them, and the
+                    // loader's mmaps.
                     p.generic_descriptor_calls = 12;
+                    p.mode_calls = 1;
+                    p.ignored.insert("mmap".to_string(), 8);
                 }
                 p
             })

@@ -2,11 +2,11 @@
 
 use std::ops::ControlFlow;
 
-use super::{ConnId, Side};
+use super::{ConnId, Connection, Side};
 use crate::fold::SocketEvent;
 use crate::model::exchange::PeerRead;
 use crate::model::socket::SockState;
-use crate::model::{DeviationKind, Model, Verdict, WaitKey, WaitReason};
+use crate::model::{ended_at, DeviationKind, Model, Verdict, WaitKey, WaitReason, CLOCK_MARGIN_S};
 use crate::parse::{Errno, MsgFlags, Payload};
 use crate::source::SockId;
 
@@ -259,6 +259,25 @@ impl Model<'_> {
 
     /// EPIPE or ECONNRESET while the peer's close is not ordered: retry (`waiting` says why)
     /// until it is; forced, a reset while both ends were open (`detail`).
+    /// How long after the end of `ev` (a call that saw a reset) the peer of `side` closed, when
+    /// the clocks show it closing more than [`CLOCK_MARGIN_S`] later: a close that late cannot
+    /// have caused the reset, which came from the path while both ends were open (a firewall's
+    /// `REJECT --reject-with tcp-reset`, a middlebox). The peer's close time is when it chose to
+    /// read no more (`Counters::shut_by_receiver`), kept only for a close it made.
+    fn peer_closed_after(&self, ev: &SocketEvent, c: &Connection, side: Side) -> Option<f64> {
+        c.peer_closed(side)?;
+        let peer = c.peer_of(side)?;
+        if !self
+            .topology
+            .clocks_comparable(ev.call.loc.trace, peer.trace)
+        {
+            return None;
+        }
+        let closed_at = c.outgoing(side).stats.shut_by_receiver?.at?;
+        let later = closed_at - ended_at(ev)?;
+        (later > CLOCK_MARGIN_S).then_some(later)
+    }
+
     fn reset_before_peer_close(
         &mut self,
         ev: &SocketEvent,
@@ -492,8 +511,7 @@ impl Model<'_> {
             );
         }
         if first_answer {
-            let end = ev.call.time.map(|t| t + ev.call.duration.unwrap_or(0.0));
-            self.queue_watch_answered(conn_id, end);
+            self.queue_watch_answered(conn_id, ended_at(ev));
         }
         self.blocked_without_inherited_nonblock(ev, id)
     }
@@ -517,6 +535,20 @@ impl Model<'_> {
                     return Verdict::Accept;
                 };
                 let side = c.side_of(id);
+                if let Some(later) = self.peer_closed_after(ev, c, side) {
+                    // The replay may place the peer's close first (the receive waited for it),
+                    // but the clocks put it after the reset: the close did not cause it.
+                    return self.deviate(
+                        DeviationKind::ConnectionReset,
+                        ev,
+                        id,
+                        Vec::new(),
+                        format!(
+                            "connection reset while both ends were open (the peer closed \
+                             {later:.3} s later by the clocks)"
+                        ),
+                    );
+                }
                 if let Some(closed) = c.peer_closed(side) {
                     // Still a reset the program saw; the detail says what the peer did to cause it.
                     let unread = c.outgoing(side).unreceived();

@@ -18,10 +18,7 @@ use crate::source::{Loc, SockId, TraceId};
 
 use super::peers::FailedConnect;
 
-/// How far apart (seconds) calls of two different hosts must be before their timestamps are
-/// trusted to order them: clocks of different hosts are only roughly in step. Calls of one host
-/// share a clock and need no margin.
-pub(crate) const CLOCK_MARGIN_S: f64 = 0.5;
+pub(crate) use crate::model::CLOCK_MARGIN_S;
 
 /// Why a connect was refused, as far as the listeners of the replay tell.
 #[derive(Debug, Clone, PartialEq)]
