@@ -363,7 +363,7 @@ write_conf() {
 # Healthy scenarios forbid every problem rule netcheck knows (all but the notes `unsupported-call`,
 # `refused-before-listening`, `shutdown-order`, `client-finished`, `accepted-after-client-left`,
 # `filtered-trace`).
-NOTE_RULES=" unsupported-call refused-before-listening shutdown-order client-finished accepted-after-client-left filtered-trace injected-results "
+NOTE_RULES=" unsupported-call refused-before-listening shutdown-order client-finished accepted-after-client-left filtered-trace injected-results undecoded-addresses "
 expect() {
   local rules
   rules=$("$NETCHECK" rules | awk -v notes="$NOTE_RULES" 'index(notes, " " $1 " ") == 0 { print $1 }' | tr '\n' ' ')

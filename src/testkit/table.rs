@@ -84,6 +84,7 @@ pub const NOTE_RULES: &[&str] = &[
     "accepted-after-client-left",
     "filtered-trace",
     "injected-results",
+    "undecoded-addresses",
 ];
 
 /// Rules added after most healthy scenarios were recorded: the lab scripts write the list of
@@ -96,7 +97,6 @@ pub const RULES_NEWER_THAN_THE_CORPUS: &[&str] = &[
     "network-stall",
     "admission-limit",
     "unix-connect-failed",
-    "undecoded-addresses",
 ];
 
 /// Bytes of the files under `path` (a file's own size when it is one): what a fixture corpus
