@@ -32,9 +32,11 @@ TIMEOUT=40
 PY=(/usr/bin/python3 -I "$WORK/rpc_probe.py")
 
 log() { printf 'rpc-lab: %s\n' "$*" >&2; }
-in_ns() { local n=$1; shift; ip netns exec "nrp-$n" "$@"; }
 
 NAMESPACES="cli srv bk"
+NS_PREFIX=nrp
+# shellcheck source=lab/scenario.sh
+. "$LAB/scenario.sh"
 teardown() { local n; for n in $NAMESPACES; do ip netns del "nrp-$n" 2>/dev/null || true; done; }
 
 build() {
@@ -94,22 +96,6 @@ start() {
   esac
   PIDS[$host]=$!
 }
-finish() { wait "${PIDS[$1]}" || log "  $1 ended with status $?"; }
-listening() { # NS PORT
-  local i
-  for i in $(seq 150); do in_ns "$1" ss -Hlnt "sport = :$2" | grep -q . && return 0; sleep 0.1; done
-  log "  nothing listens on $2"; return 1
-}
-# signal NS SIG COMM: signal the traced program COMM running in namespace NS (ours: the
-# namespace holds nothing else)
-signal() {
-  local p
-  for p in $(ip netns pids "nrp-$1"); do
-    if [ "$(cat "/proc/$p/comm" 2>/dev/null)" = "$3" ]; then kill "-$2" "$p" 2>/dev/null || true; fi
-  done
-}
-fw() { in_ns "$1" iptables "${@:2}"; }
-fw_flush() { local n; for n in $NAMESPACES; do in_ns "$n" iptables -F; done; }
 
 # conf: netcheck.conf naming every host, traced or not
 conf() {
@@ -125,23 +111,10 @@ conf() {
       for a in $ip; do echo " ip $a"; done
     done
   } >"$DIR/netcheck.conf"
-  local f
-  for f in "$DIR"/*.trace; do
-    [ -e "$f" ] && zstd -q -19 --rm "$f" -o "$f.zst"
-  done
-  if compgen -G "$DIR/*.trace.[0-9]*" >/dev/null; then
-    sed -i 's/\.trace\.zst$/.trace/' "$DIR/netcheck.conf"
-  fi
+  compress_traces
 }
 
-# expect DESCRIPTION MUST_REPORT MUST_NOT_REPORT VIEW...: expected.json. MUST_REPORT is
-# "healthy" or rule IDs (none: only MUST_NOT_REPORT is checked); each VIEW is HOST=healthy,
-# HOST=rule,rule (any of them), HOST=not:rule,rule (none of them) or "HOST=invisible: reason".
-expect() {
-  /usr/bin/python3 -I "$LAB/expectation.py" "$SCEN" "$@" "$LAB/problem-rules.txt" >"$DIR/expected.json"
-}
 
-want() { [[ $1 == $GLOB ]]; }
 
 # ---- ZeroMQ ---------------------------------------------------------------------------------
 

@@ -1,0 +1,43 @@
+# lab/scenario.sh: sourced by lab/rpc.sh, lab/proxy.sh and lab/udp.sh, which record each
+# scenario in namespaces named $NS_PREFIX-NAME (NAMESPACES lists the NAMEs). The sourcing script
+# defines log and sets NS_PREFIX, NAMESPACES, LAB, GLOB, and per scenario SCEN, DIR and PIDS
+# (the recorder's pid by host).
+
+in_ns() { local n=$1; shift; ip netns exec "$NS_PREFIX-$n" "$@"; }
+finish() { wait "${PIDS[$1]}" || log "  $1 ended with status $?"; }
+listening() { # NS PORT
+  local i
+  for i in $(seq 150); do in_ns "$1" ss -Hlnt "sport = :$2" | grep -q . && return 0; sleep 0.1; done
+  log "  nothing listens on $2"; return 1
+}
+# signal NS SIG COMM: signal the traced program COMM running in namespace NS (ours: the
+# namespace holds nothing else), by its process id
+signal() {
+  local p
+  for p in $(ip netns pids "$NS_PREFIX-$1"); do
+    if [ "$(cat "/proc/$p/comm" 2>/dev/null)" = "$3" ]; then kill "-$2" "$p" 2>/dev/null || true; fi
+  done
+}
+fw() { in_ns "$1" iptables "${@:2}"; }
+fw_flush() { local n; for n in $NAMESPACES; do in_ns "$n" iptables -F; done; }
+
+# compress_traces: the scenario's traces zstd-compressed, and netcheck.conf naming a `-ff` set
+# (left plain) by its prefix.
+compress_traces() {
+  local f
+  for f in "$DIR"/*.trace; do
+    [ -e "$f" ] && zstd -q -19 --rm "$f" -o "$f.zst"
+  done
+  if compgen -G "$DIR/*.trace.[0-9]*" >/dev/null; then
+    sed -i 's/\.trace\.zst$/.trace/' "$DIR/netcheck.conf"
+  fi
+}
+
+# expect DESCRIPTION MUST_REPORT MUST_NOT_REPORT VIEW...: expected.json. MUST_REPORT is
+# "healthy" or rule IDs (none: only MUST_NOT_REPORT is checked); each VIEW is HOST=healthy,
+# HOST=rule,rule (any of them), HOST=not:rule,rule (none of them) or "HOST=invisible: reason".
+expect() {
+  /usr/bin/python3 -I "$LAB/expectation.py" "$SCEN" "$@" "$LAB/problem-rules.txt" >"$DIR/expected.json"
+}
+
+want() { [[ $1 == $GLOB ]]; }
