@@ -14,7 +14,8 @@ use std::path::{Path, PathBuf};
 use netcheck::cli::table::scenarios;
 use netcheck::diagnose::Class;
 use netcheck::testkit::table::{
-    analyse_scenario, assert_every_line_read, rows_against_known_gaps, scenario_is_healthy,
+    analyse_scenario, assert_every_line_read, bytes_under, problem_rules, rows_against_known_gaps,
+    scenario_is_healthy,
 };
 
 /// Rows whose expectation the diagnosis does not meet yet, each with what netcheck says instead.
@@ -51,12 +52,7 @@ fn healthy_proxy_scenarios_order_without_deviation() {
             dir.display(),
             analysis.outcome.blocked
         );
-        let problems: Vec<_> = analysis
-            .findings
-            .iter()
-            .filter(|f| f.class != Class::Info)
-            .map(|f| f.rule)
-            .collect();
+        let problems = problem_rules(&analysis);
         assert!(problems.is_empty(), "{}: {problems:?}", dir.display());
     }
 }
@@ -400,15 +396,6 @@ fn a_thread_whose_clone_a_filter_hid_shares_the_first_processs_descriptors() {
 /// The fixtures stay small: traces are committed zstd-compressed (a `-ff` set plain).
 #[test]
 fn the_proxy_corpus_stays_under_four_megabytes() {
-    fn size(path: &Path) -> u64 {
-        match std::fs::read_dir(path) {
-            Ok(entries) => entries
-                .filter_map(Result::ok)
-                .map(|e| size(&e.path()))
-                .sum(),
-            Err(_) => std::fs::metadata(path).map(|m| m.len()).unwrap_or(0),
-        }
-    }
-    let total = size(&corpus());
+    let total = bytes_under(&corpus());
     assert!(total < 4 << 20, "tests/fixtures/proxy holds {total} bytes");
 }

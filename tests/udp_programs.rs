@@ -14,7 +14,8 @@ use netcheck::config::Inputs;
 use netcheck::diagnose::Class;
 use netcheck::pipeline::{run_pipeline, Analysis};
 use netcheck::testkit::table::{
-    analyse_scenario, assert_every_line_read, rows_against_known_gaps, scenario_is_healthy,
+    analyse_scenario, assert_every_line_read, bytes_under, problem_rules, rows_against_known_gaps,
+    scenario_is_healthy,
 };
 
 /// Rows whose expectation the diagnosis does not meet yet, each with what netcheck says instead.
@@ -96,12 +97,7 @@ fn healthy_udp_scenarios_report_no_problem() {
         }
         let analysis = analyse_scenario(&dir);
         assert!(analysis.outcome.ordered_calls > 0, "{}", dir.display());
-        let problems: Vec<_> = analysis
-            .findings
-            .iter()
-            .filter(|f| f.class != Class::Info)
-            .map(|f| f.rule)
-            .collect();
+        let problems = problem_rules(&analysis);
         assert!(problems.is_empty(), "{}: {problems:?}", dir.display());
     }
 }
@@ -116,16 +112,7 @@ fn every_udp_scenario_and_view_meets_its_expectation_or_is_a_known_gap() {
 /// The fixtures stay small: traces are committed zstd-compressed (a `-ff` set plain).
 #[test]
 fn the_udp_corpus_stays_under_five_megabytes() {
-    fn size(path: &Path) -> u64 {
-        match std::fs::read_dir(path) {
-            Ok(entries) => entries
-                .filter_map(Result::ok)
-                .map(|e| size(&e.path()))
-                .sum(),
-            Err(_) => std::fs::metadata(path).map(|m| m.len()).unwrap_or(0),
-        }
-    }
-    let total = size(&corpus());
+    let total = bytes_under(&corpus());
     assert!(total < 5 << 20, "tests/fixtures/udp holds {total} bytes");
 }
 

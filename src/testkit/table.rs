@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 
 use crate::cli::table::run_scenario_with_views;
 use crate::config::Inputs;
+use crate::diagnose::Class;
 use crate::pipeline::{run_pipeline, Analysis};
 
 /// The analysis of a scenario directory's `netcheck.conf`; panics naming the directory if it
@@ -22,6 +23,13 @@ pub fn scenario_is_healthy(dir: &Path) -> bool {
     let text = std::fs::read_to_string(dir.join("expected.json")).unwrap_or_default();
     let doc: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
     doc["healthy"].as_bool().unwrap_or(false)
+}
+
+/// The rules of `analysis`'s findings that name a problem (every class but information): what a
+/// healthy scenario must not have.
+pub fn problem_rules(analysis: &Analysis) -> Vec<&'static str> {
+    let problems = analysis.findings.iter().filter(|f| f.class != Class::Info);
+    problems.map(|f| f.rule).collect()
 }
 
 /// Panics naming the trace when one of `analysis`'s traces has a line it could not parse, or

@@ -115,6 +115,7 @@ mod tests {
     use crate::parse::Errno;
     use crate::testkit::fixtures::*;
     use crate::testkit::rules::*;
+    use crate::testkit::table::problem_rules;
 
     #[test]
     fn fires_on_a_trace_with_undecoded_addresses() {
@@ -150,12 +151,6 @@ mod tests {
         assert_eq!(found[0].evidence[1].loc, loc(0, 215));
     }
 
-    /// The rules that name a problem in a recorded scenario.
-    fn problems(analysis: &crate::pipeline::Analysis) -> Vec<&'static str> {
-        let problems = analysis.findings.iter().filter(|f| f.class != Class::Info);
-        problems.map(|f| f.rule).collect()
-    }
-
     #[test]
     fn fires_on_every_recorded_trace_printed_undecoded() {
         for name in [
@@ -183,7 +178,7 @@ mod tests {
                 true => &[RULE.id],
                 false => &[],
             };
-            assert_eq!(problems(&analysis), expected, "{name}");
+            assert_eq!(problem_rules(&analysis), expected, "{name}");
         }
     }
 
