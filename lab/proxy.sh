@@ -42,12 +42,10 @@ NAMESPACES="cli prx bk"
 NS_PREFIX=px
 # shellcheck source=lab/scenario.sh
 . "$LAB/scenario.sh"
-teardown() { local n; for n in $NAMESPACES; do ip netns del "px-$n" 2>/dev/null || true; done; }
 
 build() {
   teardown
-  local n
-  for n in $NAMESPACES; do ip netns add "px-$n"; ip -n "px-$n" link set lo up; done
+  make_namespaces
   ip -n px-cli link add eth0 type veth peer name eth0 netns px-prx
   ip -n px-prx link add eth1 type veth peer name eth0 netns px-bk
   ip -n px-cli addr add $C/24 dev eth0

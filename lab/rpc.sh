@@ -37,12 +37,10 @@ NAMESPACES="cli srv bk"
 NS_PREFIX=nrp
 # shellcheck source=lab/scenario.sh
 . "$LAB/scenario.sh"
-teardown() { local n; for n in $NAMESPACES; do ip netns del "nrp-$n" 2>/dev/null || true; done; }
 
 build() {
   teardown
-  local n
-  for n in $NAMESPACES; do ip netns add "nrp-$n"; ip -n "nrp-$n" link set lo up; done
+  make_namespaces
   ip -n nrp-cli link add eth0 type veth peer name eth0 netns nrp-srv
   ip -n nrp-srv link add eth1 type veth peer name eth0 netns nrp-bk
   ip -n nrp-cli addr add $C/24 dev eth0

@@ -3,6 +3,12 @@
 # defines log and sets NS_PREFIX, NAMESPACES, LAB, GLOB, and per scenario SCEN, DIR and PIDS
 # (the recorder's pid by host).
 
+teardown() { local n; for n in $NAMESPACES; do ip netns del "$NS_PREFIX-$n" 2>/dev/null || true; done; }
+# make_namespaces: every namespace of NAMESPACES, fresh, with its loopback up.
+make_namespaces() {
+  local n
+  for n in $NAMESPACES; do ip netns add "$NS_PREFIX-$n"; ip -n "$NS_PREFIX-$n" link set lo up; done
+}
 in_ns() { local n=$1; shift; ip netns exec "$NS_PREFIX-$n" "$@"; }
 finish() { wait "${PIDS[$1]}" || log "  $1 ended with status $?"; }
 listening() { # NS PORT

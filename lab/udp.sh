@@ -47,12 +47,10 @@ NAMESPACES="cli srv"
 NS_PREFIX=ud
 # shellcheck source=lab/scenario.sh
 . "$LAB/scenario.sh"
-teardown() { local n; for n in $NAMESPACES; do ip netns del "ud-$n" 2>/dev/null || true; done; }
 
 build() {
   teardown
-  local n
-  for n in $NAMESPACES; do ip netns add "ud-$n"; ip -n "ud-$n" link set lo up; done
+  make_namespaces
   ip -n ud-cli link add eth0 type veth peer name eth0 netns ud-srv
   ip -n ud-cli addr add $C/24 dev eth0
   ip -n ud-srv addr add $S/24 dev eth0

@@ -3,11 +3,11 @@
 //! each one-sided view, and the socket lines behind each model behaviour they taught, cut from
 //! the recordings, are checked on their own.
 
+use netcheck::testkit::rules::rules_of;
+use netcheck::testkit::table::diagnose_texts;
 use std::path::{Path, PathBuf};
 
 use netcheck::cli::table::scenarios;
-use netcheck::config::Inputs;
-use netcheck::pipeline::{run_pipeline, Analysis};
 use netcheck::testkit::table::rows_against_known_gaps;
 
 fn corpus() -> PathBuf {
@@ -54,30 +54,6 @@ const ERLANG_DUAL_STACK_PROBE_END: &str = "17172 1796639540.421883 getsockopt(35
 17172 1796639540.430167 close(35<TCP:[0.0.0.0:49152]>) = 0 <0.000017>\n\
 ";
 
-fn write(tag: &str, name: &str, text: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("netcheck-daemons2-{tag}-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temporary directory");
-    let path = dir.join(name);
-    std::fs::write(&path, text).expect("temporary file");
-    path
-}
-
-/// Diagnoses `traces` (name, text) under the configuration `conf`, whose `trace` lines name them.
-fn diagnose(tag: &str, conf: &str, traces: &[(&str, &str)]) -> Analysis {
-    for (name, text) in traces {
-        write(tag, name, text);
-    }
-    run_pipeline(&Inputs {
-        paths: vec![write(tag, "netcheck.conf", conf)],
-        one_host: Vec::new(),
-    })
-    .expect("pipeline runs")
-}
-
-fn rules(analysis: &Analysis) -> Vec<&'static str> {
-    analysis.findings.iter().map(|f| f.rule).collect()
-}
-
 /// An IPv4 bind refused because the program's own dual-stack IPv6 wildcard socket holds the
 /// port is the kernel's answer to the program's question, not an address in use: the port is
 /// served by the program itself.
@@ -86,15 +62,15 @@ fn a_bind_refused_by_the_programs_own_dual_stack_socket_is_no_address_in_use() {
     let trace = format!(
         "{ERLANG_DUAL_STACK_PROBE_V6}{ERLANG_DUAL_STACK_PROBE_V4}{ERLANG_DUAL_STACK_PROBE_END}"
     );
-    let analysis = diagnose(
-        "own",
+    let analysis = diagnose_texts(
+        "daemons2-own",
         "host server\n trace server.trace\n ip 10.79.1.10\n",
         &[("server.trace", &trace)],
     );
     assert!(
-        !rules(&analysis).contains(&"address-in-use"),
+        !rules_of(&analysis.findings).contains(&"address-in-use"),
         "{:?}",
-        rules(&analysis)
+        rules_of(&analysis.findings)
     );
 }
 
@@ -102,8 +78,8 @@ fn a_bind_refused_by_the_programs_own_dual_stack_socket_is_no_address_in_use() {
 /// reach the other program's dual-stack socket.
 #[test]
 fn a_bind_refused_by_another_programs_dual_stack_socket_is_an_address_in_use() {
-    let analysis = diagnose(
-        "other",
+    let analysis = diagnose_texts(
+        "daemons2-other",
         "host server\n trace a.trace\n trace b.trace\n ip 10.79.1.10\n",
         &[
             ("a.trace", ERLANG_DUAL_STACK_PROBE_V6),
@@ -111,8 +87,8 @@ fn a_bind_refused_by_another_programs_dual_stack_socket_is_an_address_in_use() {
         ],
     );
     assert!(
-        rules(&analysis).contains(&"address-in-use"),
+        rules_of(&analysis.findings).contains(&"address-in-use"),
         "{:?}",
-        rules(&analysis)
+        rules_of(&analysis.findings)
     );
 }

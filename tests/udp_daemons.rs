@@ -1,10 +1,8 @@
 //! UDP daemons seen through their real traces (`lab/apps.sh`: tftpd-hpa, Net-SNMP's snmpd): the
 //! socket lines of each recording, cut down to what the behaviour under test needs.
 
-use std::path::PathBuf;
-
-use netcheck::config::Inputs;
-use netcheck::pipeline::{run_pipeline, Analysis};
+use netcheck::testkit::rules::rules_of;
+use netcheck::testkit::table::diagnose_texts;
 
 /// tftpd-hpa answered a read request and its retransmission from two forked children, each
 /// from its own socket bound to port 0 and connected to the client, each sending block 1 again
@@ -93,36 +91,6 @@ const SNMP_CLIENT2: &str = "24605 1796629927.240952 socket(AF_INET, SOCK_DGRAM, 
 24605 1796629927.241286 sendmsg(3<UDP:[0.0.0.0:35645]>, {msg_name={sa_family=AF_INET, sin_port=htons(161), sin_addr=inet_addr(\"10.78.1.10\")}, msg_namelen=16, msg_iov=[{iov_base=\"0'\\2\\1\\1\\4\\6public\\241\\32\\2\\4@\\243\\354\\253\\2\\1\\0\\2\\1\\0000\\f0\\n\\6\\6+\\6\\1\\2\\1\\1\\5\\0\", iov_len=41}], msg_iovlen=1, msg_controllen=0, msg_flags=0}, MSG_DONTWAIT) = 41 <0.000172>\n\
 ";
 
-fn write(tag: &str, name: &str, text: &str) -> PathBuf {
-    let dir =
-        std::env::temp_dir().join(format!("netcheck-udp-daemons-{tag}-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temporary directory");
-    let path = dir.join(name);
-    std::fs::write(&path, text).expect("temporary file");
-    path
-}
-
-/// Diagnoses `traces` (name, text) under the configuration `conf` (whose `trace` lines name
-/// them), or without one when `conf` is empty.
-fn diagnose(tag: &str, conf: &str, traces: &[(&str, &str)]) -> Analysis {
-    let mut paths: Vec<PathBuf> = traces
-        .iter()
-        .map(|(name, text)| write(tag, name, text))
-        .collect();
-    if !conf.is_empty() {
-        paths = vec![write(tag, "netcheck.conf", conf)];
-    }
-    run_pipeline(&Inputs {
-        paths,
-        one_host: Vec::new(),
-    })
-    .expect("pipeline runs")
-}
-
-fn rules(analysis: &Analysis) -> Vec<&'static str> {
-    analysis.findings.iter().map(|f| f.rule).collect()
-}
-
 /// Each child's port shows only in its `-yy` decoration (`3<UDP:[10.78.1.10:58205]>`): learnt
 /// from it, each read finds the block the child it names sent, by source port, and the two
 /// blocks lost are the first child's. Unlearnt, the reads from port 35000 took the first
@@ -130,8 +98,8 @@ fn rules(analysis: &Analysis) -> Vec<&'static str> {
 #[test]
 fn datagrams_of_sockets_bound_to_port_0_are_told_apart_by_their_decorated_port() {
     let conf = "host server\n trace server.trace\n ip 10.78.1.10\nhost client\n trace client.trace\n ip 10.78.1.21\n";
-    let analysis = diagnose(
-        "children",
+    let analysis = diagnose_texts(
+        "udp-daemons-children",
         conf,
         &[
             ("server.trace", TFTP_TWO_CHILDREN_SERVER),
@@ -153,7 +121,7 @@ fn datagrams_of_sockets_bound_to_port_0_are_told_apart_by_their_decorated_port()
         .collect();
     from_children.sort();
     assert_eq!(from_children, vec![(35000, 2, 2), (58205, 3, 1)]);
-    let fired = rules(&analysis);
+    let fired = rules_of(&analysis.findings);
     assert!(fired.contains(&"udp-loss"), "{fired:?}");
     assert!(!fired.contains(&"data-mismatch"), "{fired:?}");
 }
@@ -163,8 +131,12 @@ fn datagrams_of_sockets_bound_to_port_0_are_told_apart_by_their_decorated_port()
 #[test]
 fn a_receive_cut_short_by_the_programs_own_alarm_leaves_its_request_unanswered() {
     let conf = "host server\n ip 10.78.1.10\nhost client\n trace client.trace\n ip 10.78.1.21\n";
-    let analysis = diagnose("alarm", conf, &[("client.trace", TFTP_UNANSWERED_CLIENT)]);
-    assert_eq!(rules(&analysis), vec!["no-reply"]);
+    let analysis = diagnose_texts(
+        "udp-daemons-alarm",
+        conf,
+        &[("client.trace", TFTP_UNANSWERED_CLIENT)],
+    );
+    assert_eq!(rules_of(&analysis.findings), vec!["no-reply"]);
 }
 
 /// Linux delivers a datagram to a socket bound to 127.0.0.1 only when it is addressed there:
@@ -173,23 +145,26 @@ fn a_receive_cut_short_by_the_programs_own_alarm_leaves_its_request_unanswered()
 #[test]
 fn datagrams_to_a_port_served_on_loopback_only_are_not_lost() {
     let conf = "host server\n trace server.trace\n ip 10.78.1.10\nhost client\n trace client.trace\n ip 10.78.1.21\n";
-    let analysis = diagnose(
-        "loopback",
+    let analysis = diagnose_texts(
+        "udp-daemons-loopback",
         conf,
         &[
             ("server.trace", SNMP_LOOPBACK_SERVER),
             ("client.trace", SNMP_LOOPBACK_CLIENT),
         ],
     );
-    assert_eq!(rules(&analysis), vec!["loopback-bound-external-peer"]);
+    assert_eq!(
+        rules_of(&analysis.findings),
+        vec!["loopback-bound-external-peer"]
+    );
 }
 
 /// Without a configuration, each client's address is the source a server saw; two clients of
 /// one UDP server whose traces never show their own address are told apart by their ports.
 #[test]
 fn two_udp_clients_of_one_server_get_the_addresses_it_saw_by_their_ports() {
-    let analysis = diagnose(
-        "infer",
+    let analysis = diagnose_texts(
+        "udp-daemons-infer",
         "",
         &[
             ("server.trace", SNMP_SERVER),

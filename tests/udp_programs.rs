@@ -7,12 +7,12 @@
 //! server stopped while asked), under thirteen strace flag sets, each in the full view and in
 //! the one-sided views.
 
+use netcheck::testkit::rules::rules_of;
+use netcheck::testkit::table::diagnose_texts;
 use std::path::{Path, PathBuf};
 
 use netcheck::cli::table::scenarios;
-use netcheck::config::Inputs;
 use netcheck::diagnose::Class;
-use netcheck::pipeline::{run_pipeline, Analysis};
 use netcheck::testkit::table::{
     analyse_scenario, assert_every_line_read, bytes_under, problem_rules, rows_against_known_gaps,
     scenario_is_healthy,
@@ -233,33 +233,6 @@ const NODE_REFUSED_CLIENT: &str = r#"15128 14:39:44.387911 epoll_create1(EPOLL_C
 15128 14:39:45.994107 +++ exited with 0 +++
 "#;
 
-fn write(tag: &str, name: &str, text: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!(
-        "netcheck-udp-programs-{tag}-{}",
-        std::process::id()
-    ));
-    std::fs::create_dir_all(&dir).expect("temporary directory");
-    let path = dir.join(name);
-    std::fs::write(&path, text).expect("temporary file");
-    path
-}
-
-/// Diagnoses `traces` (name, text) under the configuration `conf`, whose `trace` lines name them.
-fn diagnose(tag: &str, conf: &str, traces: &[(&str, &str)]) -> Analysis {
-    for (name, text) in traces {
-        write(tag, name, text);
-    }
-    run_pipeline(&Inputs {
-        paths: vec![write(tag, "netcheck.conf", conf)],
-        one_host: Vec::new(),
-    })
-    .expect("pipeline runs")
-}
-
-fn rules(analysis: &Analysis) -> Vec<&'static str> {
-    analysis.findings.iter().map(|f| f.rule).collect()
-}
-
 const BOTH: &str = "host client\n trace client.trace\n ip 10.93.1.2\nhost server\n trace server.trace\n ip 10.93.1.1\n ip 10.93.1.3\n";
 const CLIENT_ONLY: &str =
     "host client\n trace client.trace\n ip 10.93.1.2\nhost server\n ip 10.93.1.1\n ip 10.93.1.3\n";
@@ -284,8 +257,12 @@ fn an_unreachable_error_on_a_connected_udp_socket_is_a_filtered_path() {
             &[("client.trace", PROHIBITED_CLIENT)][..],
         ),
     ] {
-        let analysis = diagnose(tag, conf, traces);
-        assert_eq!(rules(&analysis), vec!["connect-filtered"], "{tag}");
+        let analysis = diagnose_texts(&format!("udp-programs-{tag}"), conf, traces);
+        assert_eq!(
+            rules_of(&analysis.findings),
+            vec!["connect-filtered"],
+            "{tag}"
+        );
         let finding = &analysis.findings[0];
         assert_eq!(finding.evidence.len(), 3, "{tag}: {finding:#?}");
         assert!(
@@ -299,12 +276,12 @@ fn an_unreachable_error_on_a_connected_udp_socket_is_a_filtered_path() {
 /// the sender's routing table, a filtered path, not a silent one.
 #[test]
 fn a_send_without_a_route_is_a_filtered_path() {
-    let analysis = diagnose(
-        "no-route",
+    let analysis = diagnose_texts(
+        "udp-programs-no-route",
         CLIENT_ONLY,
         &[("client.trace", NO_ROUTE_SENDER)],
     );
-    assert_eq!(rules(&analysis), vec!["connect-filtered"]);
+    assert_eq!(rules_of(&analysis.findings), vec!["connect-filtered"]);
     assert!(
         analysis.findings[0].summary.contains("239.1.2.3:7400"),
         "{:#?}",
@@ -316,8 +293,12 @@ fn a_send_without_a_route_is_a_filtered_path() {
 /// traced, nothing says the group's datagrams were lost.
 #[test]
 fn datagrams_to_a_group_whose_members_are_unobserved_are_not_lost() {
-    let analysis = diagnose("group", CLIENT_ONLY, &[("client.trace", GROUP_SENDER)]);
-    assert_eq!(rules(&analysis), Vec::<&str>::new());
+    let analysis = diagnose_texts(
+        "udp-programs-group",
+        CLIENT_ONLY,
+        &[("client.trace", GROUP_SENDER)],
+    );
+    assert_eq!(rules_of(&analysis.findings), Vec::<&str>::new());
     let flow = &analysis.outcome.udp[0];
     assert_eq!(flow.receiver_addr.to_string(), "239.1.2.3:7400");
 }
@@ -327,15 +308,15 @@ fn datagrams_to_a_group_whose_members_are_unobserved_are_not_lost() {
 /// loss: the server's program answered from the wrong address, which `no-reply` names.
 #[test]
 fn an_answer_from_another_address_than_the_connected_peer_is_the_servers_fault() {
-    let analysis = diagnose(
-        "other-address",
+    let analysis = diagnose_texts(
+        "udp-programs-other-address",
         BOTH,
         &[
             ("client.trace", OTHER_ADDRESS_CLIENT),
             ("server.trace", OTHER_ADDRESS_SERVER),
         ],
     );
-    assert_eq!(rules(&analysis), vec!["no-reply"]);
+    assert_eq!(rules_of(&analysis.findings), vec!["no-reply"]);
     let finding = &analysis.findings[0];
     assert_eq!(finding.class, Class::Application);
     assert!(
@@ -362,12 +343,12 @@ fn an_answer_from_another_address_than_the_connected_peer_is_the_servers_fault()
 /// request unanswered.
 #[test]
 fn a_udp_request_refused_by_the_peers_host_is_not_unanswered() {
-    let analysis = diagnose(
-        "refused",
+    let analysis = diagnose_texts(
+        "udp-programs-refused",
         CLIENT_ONLY,
         &[("client.trace", NODE_REFUSED_CLIENT)],
     );
-    assert_eq!(rules(&analysis), vec!["connect-refused"]);
+    assert_eq!(rules_of(&analysis.findings), vec!["connect-refused"]);
     assert_eq!(
         analysis.findings[0].evidence.len(),
         3,
@@ -384,7 +365,7 @@ fn a_udp_request_refused_by_the_peers_host_is_not_unanswered() {
 fn answers_from_a_wildcard_socket_of_a_multi_homed_host_are_ambiguous() {
     for scenario in ["dns-other-address--record", "socat-second-address--i"] {
         let analysis = analyse_scenario(&corpus().join(scenario));
-        assert_eq!(rules(&analysis), vec!["no-reply"], "{scenario}");
+        assert_eq!(rules_of(&analysis.findings), vec!["no-reply"], "{scenario}");
         let finding = &analysis.findings[0];
         assert_eq!(finding.class, Class::Ambiguous, "{scenario}");
         assert!(

@@ -25,6 +25,31 @@ pub fn scenario_is_healthy(dir: &Path) -> bool {
     doc["healthy"].as_bool().unwrap_or(false)
 }
 
+/// Diagnoses trace texts written to a temporary directory named after `tag` (unique among the
+/// tests of a binary): `traces` are (file name, text); `conf` names them in its `trace` lines,
+/// or, when empty, the traces are diagnosed without a configuration (topology inferred).
+pub fn diagnose_texts(tag: &str, conf: &str, traces: &[(&str, &str)]) -> Analysis {
+    let dir = std::env::temp_dir().join(format!("netcheck-{tag}-{}", std::process::id()));
+    let write = |name: &str, text: &str| {
+        std::fs::create_dir_all(&dir).expect("temporary directory");
+        let path = dir.join(name);
+        std::fs::write(&path, text).expect("temporary file");
+        path
+    };
+    let mut paths: Vec<PathBuf> = traces
+        .iter()
+        .map(|(name, text)| write(name, text))
+        .collect();
+    if !conf.is_empty() {
+        paths = vec![write("netcheck.conf", conf)];
+    }
+    run_pipeline(&Inputs {
+        paths,
+        one_host: Vec::new(),
+    })
+    .expect("pipeline runs")
+}
+
 /// The rules of `analysis`'s findings that name a problem (every class but information): what a
 /// healthy scenario must not have.
 pub fn problem_rules(analysis: &Analysis) -> Vec<&'static str> {
