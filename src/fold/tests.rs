@@ -787,7 +787,7 @@ fn failed_unix_connects_are_kept_per_path_and_errno() {
 4925  12:16:55.402000 socket(AF_UNIX, SOCK_STREAM, 0) = 4<UNIX-STREAM:[1609300]> <0.000010>
 4925  12:16:55.402100 connect(4<UNIX-STREAM:[1609300]>, {sa_family=AF_UNIX, sun_path=\"/tmp/n/redis.sock\"}, 110) = -1 ECONNREFUSED (Connection refused) <0.000013>
 ";
-    let (events, stats) = fold_text("client", text);
+    let (events, stats) = fold_text("unix-connects", text);
     assert!(
         events.is_empty(),
         "unix sockets are not modelled: {events:?}"
@@ -828,7 +828,7 @@ fn undecoded_addresses_are_counted_with_the_last_connect() {
 2403  1796653211.752744 connect(0x3, 0x7f325c020020, 0x10) = -1 ECONNREFUSED (Connection refused) <0.000039>
 2403  1796653211.752800 connect(0x3, 0x10, 0x10) = -1 EFAULT (Bad address) <0.000009>
 ";
-    let (_, stats) = fold_text("client", text);
+    let (_, stats) = fold_text("undecoded", text);
     let undecoded = &stats.undecoded_addresses;
     assert_eq!(undecoded.calls, 2);
     assert_eq!(undecoded.first.map(|l| l.line), Some(5));
@@ -845,6 +845,6 @@ fn decoded_addresses_are_not_counted() {
 4925  12:16:55.402000 socket(AF_INET, SOCK_STREAM, IPPROTO_TCP) = 3 <0.000010>
 4925  12:16:55.402100 connect(3, {sa_family=AF_INET, sin_port=htons(7722), sin_addr=inet_addr(\"10.93.0.1\")}, 16) = -1 ECONNREFUSED (Connection refused) <0.000013>
 ";
-    let (_, stats) = fold_text("client", text);
+    let (_, stats) = fold_text("decoded", text);
     assert_eq!(stats.undecoded_addresses, UndecodedAddresses::default());
 }
