@@ -21,22 +21,6 @@ const KNOWN_GAPS: &[(&str, &str)] = &[
         "reports udp-all-lost: snmpget's unconnected socket never sees the ICMP port unreachable of a port nothing is bound to, and a datagram dropped on the way looks the same from both traces; that no traced socket of srv ever bound 1161 is shown, but an untraced program of that host could have",
     ),
     (
-        "tftp-healthy @client",
-        "healthy from this side, but reports datagram-truncated: every TFTP data block fills tftp's 516-byte buffer exactly, which with the server unobserved is taken for a datagram cut to the buffer",
-    ),
-    (
-        "tftp-healthy @client2",
-        "healthy from this side, but reports datagram-truncated: every TFTP data block fills curl's 516-byte buffer exactly, which with the server unobserved is taken for a datagram cut to the buffer",
-    ),
-    (
-        "tftp-healthy-plain @client",
-        "healthy from this side, but reports datagram-truncated: every TFTP data block fills tftp's 516-byte buffer exactly, which with the server unobserved is taken for a datagram cut to the buffer",
-    ),
-    (
-        "tftp-healthy-plain @client2",
-        "healthy from this side, but reports datagram-truncated: every TFTP data block fills curl's 516-byte buffer exactly, which with the server unobserved is taken for a datagram cut to the buffer",
-    ),
-    (
         "etcd-healthy @e3",
         "healthy from this side, but reports connect-refused, connection-reset, send-after-peer-closed",
     ),

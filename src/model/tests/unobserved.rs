@@ -517,3 +517,55 @@ fn a_client_leaving_after_a_servers_greeting_is_no_refusal() {
     a.close(s);
     assert!(play(&topo, a).unanswered_requests.is_empty());
 }
+
+/// tftp fetching a file from a server no trace shows (apps/tftp-healthy, client.trace:135-151,
+/// strings abridged): every full block fills the 516-byte buffer the client sized to TFTP's
+/// block and header exactly.
+const TFTP_BLOCKS: &str = r#"16595 1796626291.591747 socket(AF_INET, SOCK_DGRAM, IPPROTO_IP) = 3<UDP:[389852]> <0.000008>
+16595 1796626291.591822 bind(3<UDP:[389852]>, {sa_family=AF_INET, sin_port=htons(0), sin_addr=inet_addr("0.0.0.0")}, 16) = 0 <0.000009>
+16595 1796626291.592010 sendto(3<UDP:[0.0.0.0:37257]>, "\0\1boot.txt\0octet\0", 17, 0, {sa_family=AF_INET, sin_port=htons(69), sin_addr=inet_addr("10.78.1.10")}, 16) = 17 <0.000181>
+16595 1796626291.592266 recvfrom(3<UDP:[0.0.0.0:37257]>, "\0\3\0\1tttttttttttttttttttttttttttt"..., 516, 0, {sa_family=AF_INET, sin_port=htons(38411), sin_addr=inet_addr("10.78.1.10")}, [28 => 16]) = 516 <0.005981>
+16595 1796626291.598372 sendto(3<UDP:[0.0.0.0:37257]>, "\0\4\0\1", 4, 0, {sa_family=AF_INET, sin_port=htons(38411), sin_addr=inet_addr("10.78.1.10")}, 16) = 4 <0.000020>
+16595 1796626291.599051 recvfrom(3<UDP:[0.0.0.0:37257]>, "\0\3\0\2tttttttttttttttttttttttttttt"..., 516, 0, {sa_family=AF_INET, sin_port=htons(38411), sin_addr=inet_addr("10.78.1.10")}, [28 => 16]) = 68 <0.000164>
+16595 1796626291.599272 sendto(3<UDP:[0.0.0.0:37257]>, "\0\4\0\2", 4, 0, {sa_family=AF_INET, sin_port=htons(38411), sin_addr=inet_addr("10.78.1.10")}, 16) = 4 <0.000028>
+16595 1796626291.599300 close(3<UDP:[0.0.0.0:37257]>) = 0 <0.000010>
+"#;
+
+/// iperf3's UDP hello (udp/iperf-udp--record, client.trace:36-42): 4 bytes each way, read
+/// into a 4-byte buffer.
+const IPERF_HELLO: &str = r#"28474 1796652749.097710 socket(AF_INET, SOCK_DGRAM, IPPROTO_IP) = 5<UDP:[2019168]> <0.000010>
+28474 1796652749.097793 connect(5<UDP:[2019168]>, {sa_family=AF_INET, sin_port=htons(7500), sin_addr=inet_addr("10.78.1.10")}, 16) = 0 <0.000013>
+28474 1796652749.097946 write(5<UDP:[10.78.1.21:36933->10.78.1.10:7500]>, "9876", 4) = 4 <0.000025>
+28474 1796652749.098525 recvfrom(5<UDP:[10.78.1.21:36933->10.78.1.10:7500]>, "6789", 4, 0, NULL, NULL) = 4 <0.000006>
+28474 1796652749.098600 close(5<UDP:[10.78.1.21:36933->10.78.1.10:7500]>) = 0 <0.000010>
+"#;
+
+/// lab/udp-truncated seen from the server alone (server.trace:95-99, string abridged): a
+/// 1200-byte datagram read into a 512-byte buffer fills it exactly.
+const GENERIC_BUFFER_FILLED: &str = r#"11013 1795566993.731704 socket(AF_INET, SOCK_DGRAM|SOCK_CLOEXEC, IPPROTO_IP) = 3<UDP:[109268]> <0.000024>
+11013 1795566993.731930 bind(3<UDP:[109268]>, {sa_family=AF_INET, sin_port=htons(7110), sin_addr=inet_addr("10.78.1.10")}, 16) = 0 <0.000019>
+11013 1795566993.873614 recvfrom(3<UDP:[10.78.1.10:7110]>, "big datagram ===================="..., 512, 0, {sa_family=AF_INET, sin_port=htons(48846), sin_addr=inet_addr("10.78.1.21")}, [16]) = 512 <0.000186>
+11013 1795566993.880000 close(3<UDP:[10.78.1.10:7110]>) = 0 <0.000010>
+"#;
+
+fn truncations(outcome: &ReplayOutcome) -> usize {
+    outcome
+        .deviations
+        .iter()
+        .filter(|d| matches!(d.kind, DeviationKind::DatagramTruncated { .. }))
+        .count()
+}
+
+#[test]
+fn a_buffer_sized_to_the_protocols_message_is_filled_not_cut() {
+    let tftp = replay_alone("tftp-blocks", "client", TFTP_BLOCKS);
+    assert_eq!(truncations(&tftp), 0, "{:?}", tftp.deviations);
+    let iperf = replay_alone("iperf-hello", "client", IPERF_HELLO);
+    assert_eq!(truncations(&iperf), 0, "{:?}", iperf.deviations);
+}
+
+#[test]
+fn a_generic_buffer_filled_exactly_by_an_unobserved_sender_was_cut() {
+    let outcome = replay_alone("generic-filled", "server", GENERIC_BUFFER_FILLED);
+    assert_eq!(truncations(&outcome), 1, "{:?}", outcome.deviations);
+}

@@ -434,9 +434,9 @@ impl Model<'_> {
                     // sees of a client behind a NAT the configuration does not declare.
                     self.note_unknown_peer(ev, src);
                     self.note_inbound_unknown_peer(ev.call.loc.trace, src);
-                    // Cut to the buffer (MSG_TRUNC says so; a datagram that fills the buffer
-                    // exactly probably was): the receiver alone shows it.
-                    let cut = truncated_datagram || (buf_len > 0 && d.len >= buf_len);
+                    // Cut to the buffer: MSG_TRUNC says so, or the datagram filled a generic
+                    // buffer exactly; the receiver alone shows it.
+                    let cut = truncated_datagram || fills_a_generic_buffer(d.len, buf_len);
                     // A peek (socat sizes its buffer so) consumes and cuts nothing.
                     if cut && !flags.peek {
                         let dev = self.deviation(
@@ -594,4 +594,17 @@ impl Model<'_> {
             }
         }
     }
+}
+
+/// Smallest buffer an exact fill is read as a cut from: below it a buffer holds one fixed-size
+/// field (iperf3 reads its 4-byte hello into 4 bytes), not whatever datagram comes.
+const GENERIC_BUFFER_MIN: u64 = 64;
+
+/// Whether a datagram from a sender no trace shows, `len` bytes read into a `buf_len`-byte
+/// buffer, was probably cut. Its true size is unknown, so only an exact fill can say so, and only
+/// for a buffer of a generic size (a power of two, as programs pick for "any datagram"): a buffer
+/// sized to the protocol's own message (TFTP's 516-byte block with its header, the length iperf3
+/// was given) is filled exactly by every full message of a healthy exchange.
+pub(in crate::model) fn fills_a_generic_buffer(len: u64, buf_len: u64) -> bool {
+    buf_len >= GENERIC_BUFFER_MIN && buf_len.is_power_of_two() && len >= buf_len
 }
