@@ -260,11 +260,27 @@ impl Model<'_> {
                 .filter_map(|w| ev.sock(w.fd))
                 .collect(),
         };
-        // An epoll wait left at the end of the trace watches a whole set (event loops always
-        // have one pending): only a wait naming its sockets tells that an answer was awaited.
-        if epoll_fd.is_none() {
-            let named: Vec<(SockId, bool)> = read_watched.iter().map(|id| (*id, false)).collect();
-            self.exchanges_waited_in_vain(&named, ev, true);
+        match epoll_fd {
+            // A wait naming its sockets tells that an answer was awaited.
+            None => {
+                let named: Vec<(SockId, bool)> =
+                    read_watched.iter().map(|id| (*id, false)).collect();
+                self.exchanges_waited_in_vain(&named, ev, true);
+            }
+            // An epoll wait left at the end of the trace watches a whole set, and event loops
+            // always have one pending. An edge-triggered registration (Go's runtime makes one
+            // for every socket) counts only once the program tried to receive on the socket
+            // since its request, as a blocking read parks on the set (as telling as a wait
+            // naming the socket); a level-triggered one, which a loop keeps for every socket it
+            // may read some day, says nothing.
+            Some(epfd) => {
+                let parked: Vec<(SockId, bool)> = self
+                    .epoll_read_interest(ev, epfd)
+                    .into_iter()
+                    .filter(|(_, edge_triggered)| *edge_triggered)
+                    .collect();
+                self.exchanges_waited_in_vain(&parked, ev, true);
+            }
         }
         self.gave_up_waiting(ev, &read_watched)
     }

@@ -569,3 +569,55 @@ fn a_generic_buffer_filled_exactly_by_an_unobserved_sender_was_cut() {
     let outcome = replay_alone("generic-filled", "server", GENERIC_BUFFER_FILLED);
     assert_eq!(truncations(&outcome), 1, "{:?}", outcome.deviations);
 }
+
+/// A Go client (lab/mtu-black-hole-tcp-sigalrm--go--socat--plain, client.trace, pid 15263,
+/// the bulk writes abridged): its hello is echoed, then it writes its upload, tries to read
+/// the answer (EAGAIN) and parks on the runtime's epoll set, where socket 3 is registered
+/// edge-triggered, until it is killed four seconds later.
+const GO_CLIENT_KILLED_WAITING: &str = r#"15263 10:29:07.788033 socket(AF_INET, SOCK_STREAM|SOCK_CLOEXEC|SOCK_NONBLOCK, IPPROTO_IP) = 3
+15263 10:29:07.788088 connect(3, {sa_family=AF_INET, sin_port=htons(7603), sin_addr=inet_addr("10.77.4.10")}, 16) = -1 EINPROGRESS (Operation now in progress)
+15263 10:29:07.788337 epoll_create1(EPOLL_CLOEXEC) = 4
+15263 10:29:07.788456 epoll_ctl(4, EPOLL_CTL_ADD, 3, {events=EPOLLIN|EPOLLOUT|EPOLLRDHUP|EPOLLET, data={u32=88833752, u64=139861403860696}}) = 0
+15263 10:29:07.788531 epoll_pwait(4, [{events=EPOLLOUT, data={u32=88833752, u64=139861403860696}}], 128, 0, NULL, 2) = 1
+15263 10:29:07.788580 getsockopt(3, SOL_SOCKET, SO_ERROR, [0], [4]) = 0
+15263 10:29:07.789470 write(3, "hello\n", 6 <unfinished ...>
+15263 10:29:07.789582 <... write resumed>) = 6
+15263 10:29:07.789653 read(3, 0xc000100000, 65536) = -1 EAGAIN (Resource temporarily unavailable)
+15263 10:29:07.789833 epoll_pwait(4,  <unfinished ...>
+15263 10:29:07.791094 <... epoll_pwait resumed>[{events=EPOLLIN|EPOLLOUT, data={u32=88833752, u64=139861403860696}}], 128, -1, NULL, 0) = 1
+15263 10:29:07.791184 read(3, "hello\n", 65536) = 6
+15263 10:29:07.791290 write(3, "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"..., 1400) = 1400
+15263 10:29:07.791348 write(3, "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"..., 1400) = 1400
+15263 10:29:07.791971 read(3, 0xc000100000, 65536) = -1 EAGAIN (Resource temporarily unavailable)
+15263 10:29:07.791998 epoll_pwait(4, [], 128, 0, NULL, 2) = 0
+15263 10:29:07.792024 epoll_pwait(4,  <unfinished ...>
+15263 10:29:11.795037 <... epoll_pwait resumed>0x7ffd13d68058, 128, -1, NULL, 0) = -1 EINTR (Interrupted system call)
+15263 10:29:11.795086 --- SIGTERM {si_signo=SIGTERM, si_code=SI_USER, si_pid=7727, si_uid=0} ---
+15263 10:29:11.795873 +++ killed by SIGTERM +++
+"#;
+
+#[test]
+fn a_read_parked_on_an_edge_triggered_epoll_set_until_death_waited_in_vain() {
+    let outcome = replay_alone("go-parked", "client", GO_CLIENT_KILLED_WAITING);
+    let [unanswered] = outcome.unanswered_requests.as_slice() else {
+        panic!("{:?}", outcome.unanswered_requests)
+    };
+    assert_eq!((unanswered.answered, unanswered.unanswered), (1, 1));
+    assert_eq!(unanswered.unanswered_named, 1, "{unanswered:?}");
+}
+
+#[test]
+fn a_level_triggered_epoll_set_pending_at_death_shows_no_wait_for_an_answer() {
+    // An event loop keeps every socket it may read registered level-triggered and always has
+    // a wait pending: that proves no wait for this answer.
+    let looping = GO_CLIENT_KILLED_WAITING.replace("|EPOLLET", "");
+    let outcome = replay_alone("loop-pending", "client", &looping);
+    assert!(
+        outcome
+            .unanswered_requests
+            .iter()
+            .all(|u| u.unanswered_named == 0),
+        "{:?}",
+        outcome.unanswered_requests
+    );
+}
