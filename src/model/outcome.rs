@@ -304,6 +304,11 @@ pub struct Counters {
     /// Largest single send, and how many sends there were (for the MTU heuristic).
     pub largest_send: u64,
     pub sends: u64,
+    /// Most bytes written back to back (see `model::tcp::BURST_GAP_S`): Linux merges bytes
+    /// queued behind unacknowledged ones into full-size segments, so a loop of small writes
+    /// sends segments as large as one big write would.
+    #[serde(skip)]
+    pub largest_burst: u64,
 }
 
 /// Where a receiver shut down reading: how many bytes the sender had sent then, in the replay's

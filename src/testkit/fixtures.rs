@@ -103,6 +103,7 @@ pub fn stream(sent: u64, received: u64, largest: u64, sends: u64, last_send: Loc
             shut_by_receiver: None,
             largest_send: largest,
             sends,
+            largest_burst: 0,
         },
         ..Stream::default()
     }

@@ -37,7 +37,9 @@ datagrams of a flow split cleanly by size, those below some size (above 548 byte
 5% lost) and those at or above it are lost (at least 90%, at least 2 datagrams). For TCP: one
 direction of an accepted connection stalls with more than 512 bytes unreceived (TCP delivers in
 order, so a dropped full-size segment leaves itself and all after it; less fits the 576-byte
-datagram every IPv4 path carries), its largest single send is at least 1400 bytes, smaller exchanges on the same connection were received, and the receiver did
+datagram every IPv4 path carries), its largest single send, or the largest run of sends written back to back (each within 1 ms of
+the one before: the kernel cuts full-size segments from bytes queued that fast), is at least 1400
+bytes, smaller exchanges on the same connection were received, and the receiver did
 not simply close without waiting for the rest (a readiness wait on the receiving socket that timed
 out fits the pattern: the receiver wanted more and waited in vain, wherever the replay placed the
 wait relative to the sends).
@@ -84,8 +86,14 @@ fn detect(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
         // missing fits in the 576-byte datagram every IPv4 path carries (RFC 791), which no
         // black hole drops (a TLS close_notify crossing the receiver's close, under loss:
         // `rpc/tls-loss--plain`).
+        // A loop of small writes sends full-size segments as one big write does.
+        let largest_segment = s
+            .stream
+            .stats
+            .largest_send
+            .max(s.stream.stats.largest_burst);
         if unreceived <= SHORT_MESSAGE
-            || s.stream.stats.largest_send < TCP_LARGE_SEND
+            || largest_segment < TCP_LARGE_SEND
             || !small_exchanges_passed
         {
             continue;
@@ -107,13 +115,20 @@ fn detect(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
         };
         claim_socket_deviations(cx, claims, s.sender, related);
         claim_socket_deviations(cx, claims, receiver, related);
+        let largest = if s.stream.stats.largest_burst > s.stream.stats.largest_send {
+            format!(
+                "the largest send was {} bytes, in {} bytes written back to back",
+                s.stream.stats.largest_send, s.stream.stats.largest_burst
+            )
+        } else {
+            format!("the largest send was {} bytes", s.stream.stats.largest_send)
+        };
         let summary = format!(
             "TCP stream from {} to {} stalled: {unreceived} of {} bytes never arrived, after the \
-             connection had carried smaller exchanges; the largest send was {} bytes",
+             connection had carried smaller exchanges; {largest}",
             cx.sock(s.sender),
             cx.sock(receiver),
             s.stream.stats.sent,
-            s.stream.stats.largest_send
         );
         findings.push(
             RULE.finding(summary, hint())
@@ -233,6 +248,21 @@ mod tests {
         // The same stream with a full-size segment and more missing is one.
         c.to_client.stats.received = 90_000;
         assert_eq!(fired(two_hosts(), tcp(vec![c])), ["mtu-black-hole"]);
+    }
+
+    /// java/mtu-black-hole-tcp--jbulk--jsink--record: the Java client writes its 200 kB upload
+    /// 1024 bytes at a time, microseconds apart (client.trace.zst:414-420, `write(4<TCPv6:...>,
+    /// "jjj"..., 1024) = 1024`); after its 6-byte hello was echoed, none of it arrives.
+    #[test]
+    fn small_writes_back_to_back_are_full_size_segments() {
+        let mut c = accepted(79_222, 6, 1024);
+        c.to_server.stats.largest_burst = 79_216;
+        c.to_client = stream(6, 6, 6, 1, loc(1, 20));
+        c.wait_timed_out_with_data = true;
+        assert_eq!(fired(two_hosts(), tcp(vec![c.clone()])), ["mtu-black-hole"]);
+        // The same writes spread out (a program pausing between them): segments stay small.
+        c.to_server.stats.largest_burst = 1024;
+        assert!(!fired(two_hosts(), tcp(vec![c])).contains(&"mtu-black-hole"));
     }
 
     #[test]

@@ -63,7 +63,16 @@ struct InFlight {
     /// Sends with bytes still unreceived, oldest first: (stream offset just past the send,
     /// where, when). Kept even without content, for the timing of unreceived bytes.
     unreceived_sends: VecDeque<(u64, Loc, Option<f64>)>,
+    /// The current run of back-to-back sends: its bytes and when its last send started.
+    burst: Option<(u64, f64)>,
 }
+
+/// Sends that start within this many seconds of the previous one are one burst: a program
+/// writing out a buffer in a loop issues its calls microseconds apart, faster than any path
+/// acknowledges a segment, so the kernel queues their bytes and cuts full-size segments from
+/// them (Nagle's algorithm and autocorking, tcp(7)); a program that waits for anything between
+/// two writes takes far longer than a millisecond.
+pub const BURST_GAP_S: f64 = 0.001;
 
 impl Direction {
     pub fn unreceived(&self) -> u64 {
@@ -83,6 +92,14 @@ impl Direction {
             .push_back((self.stats.sent, loc, time));
         self.stats.sends += 1;
         self.stats.largest_send = self.stats.largest_send.max(len);
+        if let Some(start) = time {
+            let run = match in_flight.burst {
+                Some((bytes, last)) if (0.0..=BURST_GAP_S).contains(&(start - last)) => bytes + len,
+                _ => len,
+            };
+            in_flight.burst = Some((run, start));
+            self.stats.largest_burst = self.stats.largest_burst.max(run);
+        }
         self.stats.last_send = Some(loc);
         if !self.desync {
             let shown = known.len().min(usize::try_from(len).unwrap_or(usize::MAX));
@@ -433,6 +450,25 @@ mod tests {
         d.forget_content();
         d.consume(3);
         assert_eq!(d.outcome().first_unreceived_send, None);
+    }
+
+    /// The start times of java/mtu-black-hole-tcp--jbulk--jsink--record's client writes
+    /// (client.trace.zst:414-416: 1024 bytes each at .341281, .341321, .341445), then one a
+    /// second later.
+    #[test]
+    fn writes_microseconds_apart_are_one_burst() {
+        let mut d = Direction::default();
+        for start in [
+            1_796_635_649.341_281,
+            1_796_635_649.341_321,
+            1_796_635_649.341_445,
+        ] {
+            d.push(1024, b"", loc(), Some(start));
+        }
+        assert_eq!(d.stats.largest_burst, 3072);
+        d.push(1024, b"", loc(), Some(1_796_635_650.341_445));
+        assert_eq!(d.stats.largest_burst, 3072);
+        assert_eq!(d.stats.largest_send, 1024);
     }
 
     #[test]
