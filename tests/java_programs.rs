@@ -16,12 +16,6 @@ use netcheck::testkit::table::{
 /// A row listed here must still fail: fixing one means removing it from this list.
 const KNOWN_GAPS: &[(&str, &str)] = &[
     (
-        "mtu-black-hole-tcp--jbulk--jsink--record @client",
-        "misses the main issue: the client's write blocks on a full send buffer until it is \
-         killed; with the server unobserved, a peer that stopped reading and a path that drops \
-         the segments look the same, and no rule reports a send buffer that never drained",
-    ),
-    (
         "server-killed--jidle--jthread--record",
         "reports data-unreceived-poll-missed: the killed server's read that never returned goes \
          after everything else that can go, so the client's later write is placed before the \

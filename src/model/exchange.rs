@@ -52,6 +52,11 @@ pub(in crate::model) enum PeerRead {
     Datagram { reader: SockId, from: SocketAddr },
 }
 
+/// The shortest wait for room in a full send buffer that counts as waiting in vain: TCP's
+/// initial retransmission timeout (RFC 6298, 1 s). A peer that reads and a path that delivers
+/// free room within a round trip or two.
+const MIN_NO_ROOM_S: f64 = 1.0;
+
 /// Given-up requests to a traced peer kept per socket until its program reads them: enough for
 /// any request/reply program's retries, bounded against a sender that never stops.
 const MAX_AWAITING_DELIVERY: usize = 1024;
@@ -148,6 +153,15 @@ pub(in crate::model) struct Exchange {
     ready_at: Option<f64>,
     /// Round trips with a traced peer, timed (see `round_trips.rs`).
     round_trips: RoundTrips,
+    /// The socket's send buffer is full: a send since it last drained would have blocked or
+    /// moved less than it was given (where the first such send was).
+    send_blocked: Option<Loc>,
+    /// With the buffer full, a wait for room that ended without it (timed out, never returned,
+    /// cut short by a signal: with whether a signal did), or a blocking send that never
+    /// returned.
+    stuck: Option<(Loc, bool)>,
+    /// The first unanswered request never left the send buffer.
+    undrained: bool,
 }
 
 impl Exchange {
@@ -168,6 +182,9 @@ impl Exchange {
             first_unanswered: None,
             ready_at: None,
             round_trips: RoundTrips::default(),
+            send_blocked: None,
+            stuck: None,
+            undrained: false,
         }
     }
 
@@ -329,6 +346,11 @@ impl Exchange {
     /// the socket ended with its program's successful exit: a wait a signal cut short was then
     /// part of that end (a process stopping its own reader), not a wait in vain.
     fn give_up(&mut self, finished: bool) {
+        if let Some(stuck) = self.stuck.take() {
+            if self.give_up_undrained(stuck, finished) {
+                return;
+            }
+        }
         let Some(request) = self.pending.take() else {
             return;
         };
@@ -344,6 +366,44 @@ impl Exchange {
             return;
         }
         self.count_unanswered(&request);
+    }
+
+    /// The program gave up with its last bytes still in the send buffer, after a wait for room
+    /// ended in vain (or a send that never returned) at `at`. Only a peer no trace shows: a
+    /// traced receiver's reads settle what arrived. Whichever side spoke first, the bytes never
+    /// left. Returns whether that was counted.
+    fn give_up_undrained(&mut self, (at, interrupted): (Loc, bool), finished: bool) -> bool {
+        if self.peer_traced || (finished && interrupted) || self.proto != Proto::Tcp {
+            return false;
+        }
+        let Some(mut request) = self.pending.take() else {
+            return false;
+        };
+        request.waited = Some((at, true));
+        if self.first_unanswered.is_none() {
+            self.undrained = true;
+        }
+        self.count_unanswered(&request);
+        true
+    }
+
+    /// A send would have blocked, or moved less than it was given: the send buffer is full.
+    fn send_refused(&mut self, at: Loc) {
+        self.send_blocked.get_or_insert(at);
+    }
+
+    /// With the send buffer full, a wait for room ended without it, or a blocking send never
+    /// returned (`at`; `interrupted` when a signal cut it short).
+    fn no_room(&mut self, at: Loc, interrupted: bool) {
+        if self.send_blocked.is_some() {
+            self.stuck = Some((at, interrupted));
+        }
+    }
+
+    /// The send buffer took bytes again, or a wait reported room in it.
+    fn drained(&mut self) {
+        self.send_blocked = None;
+        self.stuck = None;
     }
 
     fn count_unanswered(&mut self, request: &Request) {
@@ -369,6 +429,7 @@ impl Exchange {
             gave_up,
             ended_by_peer: self.ended_by_peer.is_some(),
             peer_close: self.ended_by_peer.flatten(),
+            undrained: self.undrained,
         })
     }
 }
@@ -395,6 +456,9 @@ pub struct UnansweredRequests {
     /// not by a wait in vain; `peer_close` is where the traced peer's end closed.
     pub ended_by_peer: bool,
     pub peer_close: Option<Loc>,
+    /// The first unanswered request never left the send buffer: the program waited for room in
+    /// it in vain (or was stopped inside a blocking send) and then gave up.
+    pub undrained: bool,
 }
 
 impl Model<'_> {
@@ -517,6 +581,29 @@ impl Model<'_> {
             .or_insert_with(|| Exchange::new(peer, proto, peer_traced, way == Way::Send));
         let ended = ended_at(ev);
         let end_of_stream = proto == Proto::Tcp && outcome.value == Some(0);
+        if way == Way::Send && proto == Proto::Tcp {
+            let asked = whole_send_len(&ev.call.syscall);
+            let took = outcome
+                .value
+                .filter(|_| moved)
+                .and_then(|v| u64::try_from(v).ok());
+            match took {
+                Some(took) if asked.is_some_and(|asked| took < asked) => {
+                    exchange.drained();
+                    exchange.send_refused(loc);
+                }
+                Some(_) => exchange.drained(),
+                None if outcome.never_returned() => {
+                    // A blocking send the program never got back from: its bytes wait in the
+                    // buffer, as a request of their own if nothing was pending.
+                    exchange.send_refused(loc);
+                    exchange.pending.get_or_insert_with(|| Request::new(loc));
+                    exchange.no_room(loc, interrupted(outcome));
+                }
+                None if gave_up => exchange.send_refused(loc),
+                None => {}
+            }
+        }
         match way {
             Way::Send if moved => exchange.sent(loc, ended.filter(|_| !before_accept)),
             Way::Receive if moved && end_of_stream => {
@@ -546,6 +633,31 @@ impl Model<'_> {
         for (id, generic) in socks {
             if let Some(exchange) = self.exchanges.get_mut(id) {
                 exchange.waited_in_vain(ev.call.loc, named, *generic, cut_short);
+            }
+        }
+    }
+
+    /// A readiness wait watching `socks` for writing ended without room in them (timed out,
+    /// never returned, cut short by a signal).
+    pub(in crate::model) fn exchanges_found_no_room(&mut self, socks: &[SockId], ev: &SocketEvent) {
+        // A buffer a working path and a reading peer drain frees room within a round trip; a
+        // wait measured shorter than a retransmission timeout proves nothing.
+        if ev.call.duration.is_some_and(|d| d < MIN_NO_ROOM_S) {
+            return;
+        }
+        let cut_short = interrupted(&ev.call.outcome);
+        for id in socks {
+            if let Some(exchange) = self.exchanges.get_mut(id) {
+                exchange.no_room(ev.call.loc, cut_short);
+            }
+        }
+    }
+
+    /// A wait reported room in the send buffers of `socks`.
+    pub(in crate::model) fn exchanges_writable(&mut self, socks: &[SockId]) {
+        for id in socks {
+            if let Some(exchange) = self.exchanges.get_mut(id) {
+                exchange.drained();
             }
         }
     }
@@ -721,6 +833,17 @@ fn arrival(ev: &SocketEvent) -> Option<f64> {
 /// The call blocked until what it reports happened (see [`MIN_BLOCKED`]).
 fn blocked(ev: &SocketEvent) -> bool {
     ev.call.duration.is_some_and(|d| d >= MIN_BLOCKED)
+}
+
+/// How many bytes a send was given, when its whole buffer is shown (strace prints a send's
+/// buffer up to the count it was given, cut only at its `-s` limit).
+fn whole_send_len(call: &crate::parse::Syscall) -> Option<u64> {
+    match call {
+        crate::parse::Syscall::Send { data, .. } if !data.truncated => {
+            u64::try_from(data.shown_len()).ok()
+        }
+        _ => None,
+    }
 }
 
 /// A signal cut the call short (EINTR, or `?` with ERESTART* when it was to be restarted).

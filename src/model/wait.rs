@@ -117,6 +117,12 @@ impl Model<'_> {
                 .collect();
             if timeout_ms != Some(0) {
                 self.exchanges_waited_in_vain(&all_read_watched, ev, epoll_fd.is_none());
+                let write_watched: Vec<SockId> = fds
+                    .iter()
+                    .filter(|w| w.wanted.write)
+                    .filter_map(|w| ev.sock(w.fd))
+                    .collect();
+                self.exchanges_found_no_room(&write_watched, ev);
             }
             // Timed out: was anything waiting for a socket watched for reading?
             let missed: Vec<SockId> = read_watched
@@ -160,6 +166,12 @@ impl Model<'_> {
                 return retry;
             }
         }
+        let writable: Vec<SockId> = fds
+            .iter()
+            .filter(|w| w.got.write)
+            .filter_map(|w| ev.sock(w.fd))
+            .collect();
+        self.exchanges_writable(&writable);
         // A connect in progress reported writable, in error or hung up has ended: from now on
         // SO_ERROR 0 means it succeeded (see `Socket::connect_reported`).
         for w in fds
@@ -260,6 +272,15 @@ impl Model<'_> {
                 .filter_map(|w| ev.sock(w.fd))
                 .collect(),
         };
+        let write_watched: Vec<SockId> = match epoll_fd {
+            Some(epfd) => self.epoll_write_interest(ev, epfd),
+            None => fds
+                .iter()
+                .filter(|w| w.wanted.write)
+                .filter_map(|w| ev.sock(w.fd))
+                .collect(),
+        };
+        self.exchanges_found_no_room(&write_watched, ev);
         match epoll_fd {
             // A wait naming its sockets tells that an answer was awaited.
             None => {
@@ -419,11 +440,24 @@ impl Model<'_> {
             .collect()
     }
 
+    /// The sockets the epoll instance `epfd` of `ev`'s trace watches for writing.
+    fn epoll_write_interest(&self, ev: &SocketEvent, epfd: Fd) -> Vec<SockId> {
+        self.epoll_interest
+            .get(&(ev.call.loc.trace, epfd))
+            .into_iter()
+            .flatten()
+            .filter(|(_, wanted)| wanted.write)
+            .map(|(id, _)| *id)
+            .collect()
+    }
+
     fn epoll_timeout(&mut self, ev: &SocketEvent, epfd: Fd, timeout_ms: Option<i64>) -> Verdict {
         let all_read_watched = self.epoll_read_interest(ev, epfd);
         // A zero timeout only looks: nothing was waited for.
         if timeout_ms != Some(0) {
             self.exchanges_waited_in_vain(&all_read_watched, ev, false);
+            let write_watched = self.epoll_write_interest(ev, epfd);
+            self.exchanges_found_no_room(&write_watched, ev);
         }
         let read_watched: Vec<SockId> = self
             .epoll_interest

@@ -28,6 +28,13 @@ counts only when the program waited for that very socket (poll, select, a blocki
 merely in an event loop's epoll set: long-lived protocols send status updates and frames that want
 no answer.
 
+A TCP request can also stay in the sender's own send buffer: the buffer filled (a send would
+have blocked, or took less than it was given), the program waited for room in it for at least a
+second (TCP's initial retransmission timeout; a peer that reads and a path that delivers free
+room within a round trip) or was stopped inside a blocking send, and then gave up. Either side
+of the connection may be the sender. From that side alone, a peer that stopped reading and a
+path that drops the segments (a broken link, an MTU black hole) look the same.
+
 A TCP request can also be met by the end of the stream: the only thing that ever came back on
 the connection was the peer closing it. Nothing on the network makes that: the peer's own
 system closed its end, because its program closed the socket (a request it rejects, a connection
@@ -121,6 +128,20 @@ fn finding(cx: &Context, group: &[&UnansweredRequests]) -> Option<Finding> {
     let peer = first.peer;
     let (summary, hint, sent_note) = if first.ended_by_peer {
         closed_texts(first, &who, &requests, &sockets)
+    } else if first.undrained {
+        (
+            format!(
+                "{who}: {requests}{sockets} to {peer} never left the send buffer: the program \
+                 waited for room in it in vain and gave up; from this side a peer that stopped \
+                 reading and a path that drops the segments (a broken link, an MTU black hole) \
+                 look the same"
+            ),
+            "trace the peer to tell them apart: if its program stopped reading, look there; if \
+             not, look for loss, a firewall or a smaller MTU on the path (ss -ti shows the \
+             retransmissions, ping -M do -s SIZE the path MTU)"
+                .to_owned(),
+            format!("request to {peer}"),
+        )
     } else if first.peer_traced {
         (
             format!(
@@ -146,6 +167,8 @@ fn finding(cx: &Context, group: &[&UnansweredRequests]) -> Option<Finding> {
     };
     let gave_up_note = if first.ended_by_peer {
         "the end of the stream: the peer closed without answering"
+    } else if first.undrained {
+        "waited for room in the send buffer in vain"
     } else {
         "waited for the answer in vain"
     };
@@ -282,6 +305,7 @@ mod tests {
             gave_up: loc(1, 5 + 10 * socket as u64),
             ended_by_peer: false,
             peer_close: None,
+            undrained: false,
         }
     }
 

@@ -167,6 +167,7 @@ mod tests {
                 gave_up: loc(0, 41),
                 ended_by_peer: false,
                 peer_close: None,
+                undrained: false,
             }],
             ..ReplayOutcome::default()
         };

@@ -621,3 +621,55 @@ fn a_level_triggered_epoll_set_pending_at_death_shows_no_wait_for_an_answer() {
         outcome.unanswered_requests
     );
 }
+
+/// A Java client's upload across an MTU black hole (java/mtu-black-hole-tcp--jbulk--jsink--record,
+/// client.trace.zst:318-446, pid 10776, the 1024-byte writes abridged to two): its hello is
+/// echoed, then its send buffer fills (a partial write, EAGAIN) and it waits for room in poll
+/// until SIGTERM ends it 14.7 s later.
+const JAVA_UPLOAD_STUCK: &str = r#"10776 1796635649.304390 socket(AF_INET6, SOCK_STREAM, IPPROTO_IP) = 4<TCPv6:[1072960]> <0.000023>
+10776 1796635649.319897 connect(4<TCPv6:[1072960]>, {sa_family=AF_INET6, sin6_port=htons(7700), sin6_flowinfo=htonl(0), inet_pton(AF_INET6, "::ffff:10.79.2.10", &sin6_addr), sin6_scope_id=0}, 28) = -1 EINPROGRESS (Operation now in progress) <0.000119>
+10776 1796635649.321831 poll([{fd=4<TCPv6:[[::ffff:10.79.1.21]:42956->[::ffff:10.79.2.10]:7700]>, events=POLLOUT}], 1, 0) = 1 ([{fd=4, revents=POLLOUT}]) <0.001675>
+10776 1796635649.325080 getsockopt(4<TCPv6:[[::ffff:10.79.1.21]:42956->[::ffff:10.79.2.10]:7700]>, SOL_SOCKET, SO_ERROR, [0], [4]) = 0 <0.000505>
+10776 1796635649.333014 write(4<TCPv6:[[::ffff:10.79.1.21]:42956->[::ffff:10.79.2.10]:7700]>, "hello\n", 6) = 6 <0.000204>
+10776 1796635649.333860 read(4<TCPv6:[[::ffff:10.79.1.21]:42956->[::ffff:10.79.2.10]:7700]>, 0x7fede80bd2f0, 1) = -1 EAGAIN (Resource temporarily unavailable) <0.000140>
+10776 1796635649.337176 read(4<TCPv6:[[::ffff:10.79.1.21]:42956->[::ffff:10.79.2.10]:7700]>, "hello\n", 6) = 6 <0.000133>
+10776 1796635649.338493 write(4<TCPv6:[[::ffff:10.79.1.21]:42956->[::ffff:10.79.2.10]:7700]>, "jjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjj"..., 1024) = 1024 <0.000077>
+10776 1796635649.341893 write(4<TCPv6:[[::ffff:10.79.1.21]:42956->[::ffff:10.79.2.10]:7700]>, "jjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjj"..., 1024) = 368 <0.000005>
+10776 1796635649.341921 write(4<TCPv6:[[::ffff:10.79.1.21]:42956->[::ffff:10.79.2.10]:7700]>, "jjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjj"..., 656) = -1 EAGAIN (Resource temporarily unavailable) <0.000004>
+10776 1796635649.341977 poll([{fd=4<TCPv6:[[::ffff:10.79.1.21]:42956->[::ffff:10.79.2.10]:7700]>, events=POLLOUT}], 1, -1 <unfinished ...>
+10776 1796635664.056724 <... poll resumed>) = ? ERESTART_RESTARTBLOCK (Interrupted by signal) <14.714732>
+10776 1796635664.377492 +++ exited with 143 +++
+"#;
+
+#[test]
+fn a_send_buffer_that_never_drained_before_the_end_left_the_request_unsent() {
+    let outcome = replay_alone("java-stuck", "client", JAVA_UPLOAD_STUCK);
+    let [unanswered] = outcome.unanswered_requests.as_slice() else {
+        panic!("{:?}", outcome.unanswered_requests)
+    };
+    assert!(unanswered.undrained, "{unanswered:?}");
+    assert_eq!((unanswered.answered, unanswered.unanswered), (1, 1));
+}
+
+#[test]
+fn a_full_send_buffer_that_drains_is_no_stall() {
+    // The same client, a first poll for room timing out after two seconds, the next one
+    // reporting room and the rest written.
+    let (stuck_at, _) = JAVA_UPLOAD_STUCK
+        .split_once("10776 1796635649.341977 poll(")
+        .expect("poll line");
+    let drained = format!(
+        "{stuck_at}10776 1796635649.341977 poll([{{fd=4<TCPv6:[[::ffff:10.79.1.21]:42956->[::ffff:10.79.2.10]:7700]>, events=POLLOUT}}], 1, 2000) = 0 (Timeout) <2.002000>
+10776 1796635651.344100 poll([{{fd=4<TCPv6:[[::ffff:10.79.1.21]:42956->[::ffff:10.79.2.10]:7700]>, events=POLLOUT}}], 1, -1) = 1 ([{{fd=4, revents=POLLOUT}}]) <1.204000>
+10776 1796635652.548100 write(4<TCPv6:[[::ffff:10.79.1.21]:42956->[::ffff:10.79.2.10]:7700]>, \"jjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjj\"..., 656) = 656 <0.000010>
+10776 1796635652.548300 close(4<TCPv6:[[::ffff:10.79.1.21]:42956->[::ffff:10.79.2.10]:7700]>) = 0 <0.000030>
+10776 1796635652.600000 +++ exited with 0 +++
+"
+    );
+    let outcome = replay_alone("java-drained", "client", &drained);
+    assert!(
+        outcome.unanswered_requests.is_empty(),
+        "{:?}",
+        outcome.unanswered_requests
+    );
+}
