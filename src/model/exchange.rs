@@ -508,6 +508,10 @@ impl Model<'_> {
             }
             return;
         }
+        if way == Way::Receive && outcome.errno.is_some_and(|e| e.is_would_block()) {
+            // Nothing there yet: from now on the program is looking for what comes.
+            self.reading_paused.remove(&id);
+        }
         if !moved && !self.exchanges.contains_key(&id) {
             return;
         }
@@ -522,7 +526,12 @@ impl Model<'_> {
             Way::Receive if moved && end_of_stream => {
                 exchange.end_of_stream(loc, peer_close, client)
             }
-            Way::Receive if moved => exchange.received(loc, arrival(ev)),
+            Way::Receive if moved => {
+                // Bytes read after the program stopped watching the socket for input may have
+                // waited there: when they arrived is unknown.
+                let paused = self.reading_paused.remove(&id) && !blocked(ev);
+                exchange.received(loc, arrival(ev).filter(|_| !paused));
+            }
             // A nonblocking receive that finds nothing is how event loops poll: no give-up,
             // but the program is after the answer.
             Way::Receive if gave_up && (blocking || outcome.never_returned()) => {
@@ -550,15 +559,19 @@ impl Model<'_> {
         }
     }
 
-    /// The traced socket `sender`'s request was read by its peer's program (possibly after
-    /// `sender` gave up on it and was closed).
+    /// The traced socket `sender`'s request was read by its peer's program on `reader`
+    /// (possibly after `sender` gave up on it and was closed). A read after the program had
+    /// stopped watching `reader` for input tells nothing of when the request arrived: the
+    /// round trip is left untimed.
     pub(in crate::model) fn exchange_delivered(
         &mut self,
         sender: SockId,
+        reader: SockId,
         read_at: PeerRead,
         ev: &SocketEvent,
     ) {
-        let ended = ended_at(ev);
+        let paused = self.reading_paused.contains(&reader) && !blocked(ev);
+        let ended = ended_at(ev).filter(|_| !paused);
         if let Some(exchange) = self.exchanges.get_mut(&sender) {
             exchange.delivered(read_at, ended);
         } else if let Some(exchange) = self.exchanges_awaiting_delivery.get_mut(&sender) {
@@ -615,6 +628,7 @@ impl Model<'_> {
     /// The socket is closed (or its trace ended): a request waited for in vain stays
     /// unanswered.
     pub(in crate::model) fn close_exchange(&mut self, id: SockId, finished: bool) {
+        self.reading_paused.remove(&id);
         if let Some(mut exchange) = self.exchanges.remove(&id) {
             exchange.give_up(finished);
             if !exchange.awaiting_delivery.is_empty() {
