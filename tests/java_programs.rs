@@ -31,11 +31,6 @@ const KNOWN_GAPS: &[(&str, &str)] = &[
          after everything else that can go, so the client's later write is placed before the \
          death that closed the connection",
     ),
-    (
-        "reset-unread--python--jreset--record @client",
-        "reports send-after-peer-closed: without the server's trace its abortive close \
-         (SO_LINGER {1, 0}) is unknown",
-    ),
 ];
 
 fn corpus() -> PathBuf {

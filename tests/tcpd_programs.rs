@@ -42,11 +42,6 @@ const KNOWN_GAPS: &[(&str, &str)] = &[
          comes from an untraced host, so its listener's load shows one connection only and \
          admission-limit does not fire; the server's own view reports it",
     ),
-    (
-        "nats-reset--unixus @client",
-        "reports send-after-peer-closed: with the server untraced, a send that fails with \
-         ECONNRESET is taken for a send after the peer closed, not a reset of unknown origin",
-    ),
 ];
 
 fn corpus() -> PathBuf {

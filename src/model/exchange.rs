@@ -521,6 +521,9 @@ impl Model<'_> {
             .or_insert_with(|| Exchange::new(peer, proto, peer_traced, way == Way::Send));
         let ended = ended_at(ev);
         let end_of_stream = proto == Proto::Tcp && outcome.value == Some(0);
+        if external && end_of_stream && way == Way::Receive && moved {
+            self.unobserved_peer_ended.insert(id);
+        }
         match way {
             Way::Send if moved => exchange.sent(loc, ended.filter(|_| !before_accept)),
             Way::Receive if moved && end_of_stream => {
@@ -629,6 +632,7 @@ impl Model<'_> {
     /// unanswered.
     pub(in crate::model) fn close_exchange(&mut self, id: SockId, finished: bool) {
         self.reading_paused.remove(&id);
+        self.unobserved_peer_ended.remove(&id);
         if let Some(mut exchange) = self.exchanges.remove(&id) {
             exchange.give_up(finished);
             if !exchange.awaiting_delivery.is_empty() {
@@ -692,7 +696,18 @@ impl Model<'_> {
         let peer = sock
             .peer
             .map_or_else(|| "its peer".to_string(), |p| p.to_string());
+        // ECONNRESET says a reset arrived, not who sent it: only a peer seen closing (the end
+        // of its stream read first) makes it the answer to bytes sent after that close. EPIPE
+        // says the connection was over before the send.
+        let peer_seen_closing = self.unobserved_peer_ended.contains(&id);
         let (kind, detail) = match (way, errno) {
+            (Way::Send, Errno::ECONNRESET) if !peer_seen_closing => (
+                DeviationKind::ConnectionReset,
+                format!(
+                    "the connection of {id} to {peer}, which no trace shows, was reset before \
+                     {id} read an end of stream from it (a send failed with ECONNRESET)"
+                ),
+            ),
             (Way::Send, Errno::EPIPE | Errno::ECONNRESET) => (
                 DeviationKind::SendAfterPeerClosed { errno: Some(errno) },
                 format!("{id} sent to {peer}, which no trace shows, after the connection ended ({errno})"),

@@ -131,6 +131,9 @@ pub struct Model<'t> {
     /// it arrived is unknown. A receive that finds nothing, a readiness wait that watched the
     /// socket and did not report it readable, or a receive that blocked ends that.
     reading_paused: HashSet<SockId, IntHashBuilder>,
+    /// TCP sockets with an unobserved peer that have read the end of the stream: their peer's
+    /// close is proven, so a later reset is the peer's answer to bytes sent after it.
+    unobserved_peer_ended: HashSet<SockId, IntHashBuilder>,
     /// Timed round trips of closed sockets with traced peers (see `round_trips.rs`).
     round_trips: Vec<round_trips::SocketRoundTrips>,
     /// Each (trace, address) pair's first accepted connect (see `tcp/load.rs`).
@@ -206,6 +209,7 @@ impl<'t> Model<'t> {
             unobserved_write_shut: Default::default(),
             exchanges_awaiting_delivery: Default::default(),
             reading_paused: Default::default(),
+            unobserved_peer_ended: Default::default(),
             closed_exchanges: Vec::new(),
             listener_loads: Default::default(),
             unobserved_accepts: Default::default(),
