@@ -14,19 +14,12 @@ use netcheck::testkit::table::{
 
 /// Rows whose expectation the diagnosis does not meet yet, each with what netcheck says instead.
 /// A row listed here must still fail: fixing one means removing it from this list.
-const KNOWN_GAPS: &[(&str, &str)] = &[
-    (
-        "server-killed--jidle--jthread--record",
-        "reports data-unreceived-poll-missed: the killed server's read that never returned goes \
+const KNOWN_GAPS: &[(&str, &str)] = &[(
+    "server-killed--jidle--jthread--record",
+    "reports data-unreceived-poll-missed: the killed server's read that never returned goes \
          after everything else that can go, so the client's later write is placed before the \
          death that closed the connection",
-    ),
-    (
-        "reset-unread--python--jreset--record @client",
-        "reports send-after-peer-closed: without the server's trace its abortive close \
-         (SO_LINGER {1, 0}) is unknown",
-    ),
-];
+)];
 
 fn corpus() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/java")

@@ -572,6 +572,10 @@ impl Model<'_> {
             }
             return;
         }
+        if way == Way::Receive && outcome.errno.is_some_and(|e| e.is_would_block()) {
+            // Nothing there yet: from now on the program is looking for what comes.
+            self.reading_paused.remove(&id);
+        }
         if !moved && !self.exchanges.contains_key(&id) {
             return;
         }
@@ -604,12 +608,20 @@ impl Model<'_> {
                 None => {}
             }
         }
+        if external && end_of_stream && way == Way::Receive && moved {
+            self.unobserved_peer_ended.insert(id);
+        }
         match way {
             Way::Send if moved => exchange.sent(loc, ended.filter(|_| !before_accept)),
             Way::Receive if moved && end_of_stream => {
                 exchange.end_of_stream(loc, peer_close, client)
             }
-            Way::Receive if moved => exchange.received(loc, arrival(ev)),
+            Way::Receive if moved => {
+                // Bytes read after the program stopped watching the socket for input may have
+                // waited there: when they arrived is unknown.
+                let paused = self.reading_paused.remove(&id) && !blocked(ev);
+                exchange.received(loc, arrival(ev).filter(|_| !paused));
+            }
             // A nonblocking receive that finds nothing is how event loops poll: no give-up,
             // but the program is after the answer.
             Way::Receive if gave_up && (blocking || outcome.never_returned()) => {
@@ -662,15 +674,19 @@ impl Model<'_> {
         }
     }
 
-    /// The traced socket `sender`'s request was read by its peer's program (possibly after
-    /// `sender` gave up on it and was closed).
+    /// The traced socket `sender`'s request was read by its peer's program on `reader`
+    /// (possibly after `sender` gave up on it and was closed). A read after the program had
+    /// stopped watching `reader` for input tells nothing of when the request arrived: the
+    /// round trip is left untimed.
     pub(in crate::model) fn exchange_delivered(
         &mut self,
         sender: SockId,
+        reader: SockId,
         read_at: PeerRead,
         ev: &SocketEvent,
     ) {
-        let ended = ended_at(ev);
+        let paused = self.reading_paused.contains(&reader) && !blocked(ev);
+        let ended = ended_at(ev).filter(|_| !paused);
         if let Some(exchange) = self.exchanges.get_mut(&sender) {
             exchange.delivered(read_at, ended);
         } else if let Some(exchange) = self.exchanges_awaiting_delivery.get_mut(&sender) {
@@ -727,6 +743,8 @@ impl Model<'_> {
     /// The socket is closed (or its trace ended): a request waited for in vain stays
     /// unanswered.
     pub(in crate::model) fn close_exchange(&mut self, id: SockId, finished: bool) {
+        self.reading_paused.remove(&id);
+        self.unobserved_peer_ended.remove(&id);
         if let Some(mut exchange) = self.exchanges.remove(&id) {
             exchange.give_up(finished);
             if !exchange.awaiting_delivery.is_empty() {
@@ -790,7 +808,18 @@ impl Model<'_> {
         let peer = sock
             .peer
             .map_or_else(|| "its peer".to_string(), |p| p.to_string());
+        // ECONNRESET says a reset arrived, not who sent it: only a peer seen closing (the end
+        // of its stream read first) makes it the answer to bytes sent after that close. EPIPE
+        // says the connection was over before the send.
+        let peer_seen_closing = self.unobserved_peer_ended.contains(&id);
         let (kind, detail) = match (way, errno) {
+            (Way::Send, Errno::ECONNRESET) if !peer_seen_closing => (
+                DeviationKind::ConnectionReset,
+                format!(
+                    "the connection of {id} to {peer}, which no trace shows, was reset before \
+                     {id} read an end of stream from it (a send failed with ECONNRESET)"
+                ),
+            ),
             (Way::Send, Errno::EPIPE | Errno::ECONNRESET) => (
                 DeviationKind::SendAfterPeerClosed { errno: Some(errno) },
                 format!("{id} sent to {peer}, which no trace shows, after the connection ended ({errno})"),

@@ -124,6 +124,16 @@ pub struct Model<'t> {
     unobserved_write_shut: HashSet<SockId, IntHashBuilder>,
     /// Exchanges of closed sockets whose last requests a traced peer may still read.
     exchanges_awaiting_delivery: IdMap<SockId, exchange::Exchange>,
+    /// Sockets whose program was not looking for input when a request may have reached them:
+    /// accepted and not yet seen empty, or taken out of an epoll set's read interest
+    /// (EPOLL_CTL_MOD without EPOLLIN, EPOLL_CTL_DEL) since they last sent. A request read there
+    /// may have waited for the program (an accept queue, a server throttling a client): when
+    /// it arrived is unknown. A receive that finds nothing, a readiness wait that watched the
+    /// socket and did not report it readable, or a receive that blocked ends that.
+    reading_paused: HashSet<SockId, IntHashBuilder>,
+    /// TCP sockets with an unobserved peer that have read the end of the stream: their peer's
+    /// close is proven, so a later reset is the peer's answer to bytes sent after it.
+    unobserved_peer_ended: HashSet<SockId, IntHashBuilder>,
     /// Timed round trips of closed sockets with traced peers (see `round_trips.rs`).
     round_trips: Vec<round_trips::SocketRoundTrips>,
     /// Each (trace, address) pair's first accepted connect (see `tcp/load.rs`).
@@ -198,6 +208,8 @@ impl<'t> Model<'t> {
             exchanges: Default::default(),
             unobserved_write_shut: Default::default(),
             exchanges_awaiting_delivery: Default::default(),
+            reading_paused: Default::default(),
+            unobserved_peer_ended: Default::default(),
             closed_exchanges: Vec::new(),
             listener_loads: Default::default(),
             unobserved_accepts: Default::default(),

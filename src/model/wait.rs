@@ -77,6 +77,9 @@ impl Model<'_> {
         } else {
             interest.insert(id, wanted);
         }
+        if op == EpollOp::Del || !wanted.read {
+            self.reading_paused.insert(id);
+        }
         Verdict::Accept
     }
 
@@ -95,6 +98,13 @@ impl Model<'_> {
         }
         if let (Some(epfd), Some(0)) = (epoll_fd, ev.call.outcome.value) {
             return self.epoll_timeout(ev, epfd, timeout_ms);
+        }
+        // A socket watched for reading and not reported readable was empty then: from now on
+        // its program is looking for what comes (see `Model::reading_paused`).
+        for w in fds.iter().filter(|w| w.wanted.read && !w.got.read) {
+            if let Some(id) = ev.sock(w.fd) {
+                self.reading_paused.remove(&id);
+            }
         }
         let watched = || {
             fds.iter()

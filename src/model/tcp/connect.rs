@@ -996,6 +996,8 @@ impl Model<'_> {
         else {
             return Verdict::NotModelled;
         };
+        // Bytes may reach a connection before its program accepts it and looks for them.
+        self.reading_paused.insert(new_id);
         let target = self.conns.get(conn_id).and_then(|c| c.record.client_view.1);
         if let Some(target) = target {
             if self.learn_listener_port(listener_id, target).is_some() {

@@ -144,6 +144,9 @@ impl Model<'_> {
         if first_send {
             self.queue_watch_sent(conn_id, side, ev.call.time);
         }
+        if bytes.len > 0 {
+            self.reading_paused.remove(&id);
+        }
         if let Some(peer) = peer {
             self.touch(WaitKey::Sock(peer));
             if bytes.len > 0 {
@@ -257,8 +260,6 @@ impl Model<'_> {
         ControlFlow::Continue(self.sockets.get(&id).and_then(|s| s.conn()))
     }
 
-    /// EPIPE or ECONNRESET while the peer's close is not ordered: retry (`waiting` says why)
-    /// until it is; forced, a reset while both ends were open (`detail`).
     /// How long after the end of `ev` (a call that saw a reset) the peer of `side` closed, when
     /// the clocks show it closing more than [`CLOCK_MARGIN_S`] later: a close that late cannot
     /// have caused the reset, which came from the path while both ends were open (a firewall's
@@ -278,6 +279,22 @@ impl Model<'_> {
         (later > CLOCK_MARGIN_S).then_some(later)
     }
 
+    /// A reset the peer's close, `later` seconds after it by the clocks, did not cause.
+    fn reset_by_the_path(&mut self, ev: &SocketEvent, id: SockId, later: f64) -> Verdict {
+        self.deviate(
+            DeviationKind::ConnectionReset,
+            ev,
+            id,
+            Vec::new(),
+            format!(
+                "connection reset while both ends were open (the peer closed {later:.3} s \
+                 later by the clocks)"
+            ),
+        )
+    }
+
+    /// EPIPE or ECONNRESET while the peer's close is not ordered: retry (`waiting` says why)
+    /// until it is; forced, a reset while both ends were open (`detail`).
     fn reset_before_peer_close(
         &mut self,
         ev: &SocketEvent,
@@ -316,6 +333,13 @@ impl Model<'_> {
         if errno == Errno::EPIPE && c.outgoing(side).stats.closed_by_sender {
             // Linux answers EPIPE after its own shutdown(SHUT_WR), whatever the peer did.
             return Verdict::Accept;
+        }
+        if errno == Errno::ECONNRESET {
+            if let Some(later) = self.peer_closed_after(ev, c, side) {
+                // As for a receive: a send sees the reset that came first, and the peer's
+                // close came too late by the clocks to be that reset.
+                return self.reset_by_the_path(ev, id, later);
+            }
         }
         if let Some(closed) = c.peer_closed(side) {
             if errno == Errno::ECONNRESET && self.abortive_closes.contains(&closed) {
@@ -470,7 +494,7 @@ impl Model<'_> {
         let mismatch = !missing && exact_content && !flags.trunc && !incoming.agrees(bytes.shown);
         if let Some(sender) = self.conns.get(conn_id).and_then(|c| c.peer_of(side)) {
             if bytes.len > 0 && !flags.peek {
-                self.exchange_delivered(sender, PeerRead::Stream(conn_id), ev);
+                self.exchange_delivered(sender, id, PeerRead::Stream(conn_id), ev);
             }
         }
         let Some(c) = self.conns.get_mut(conn_id) else {
@@ -538,16 +562,7 @@ impl Model<'_> {
                 if let Some(later) = self.peer_closed_after(ev, c, side) {
                     // The replay may place the peer's close first (the receive waited for it),
                     // but the clocks put it after the reset: the close did not cause it.
-                    return self.deviate(
-                        DeviationKind::ConnectionReset,
-                        ev,
-                        id,
-                        Vec::new(),
-                        format!(
-                            "connection reset while both ends were open (the peer closed \
-                             {later:.3} s later by the clocks)"
-                        ),
-                    );
+                    return self.reset_by_the_path(ev, id, later);
                 }
                 if let Some(closed) = c.peer_closed(side) {
                     // Still a reset the program saw; the detail says what the peer did to cause it.

@@ -153,6 +153,8 @@ fn timed(script: &mut Script, start: f64, duration: f64) {
 fn a_round_trip_is_timed_on_each_host_s_own_clock() {
     let topo = two_hosts();
     let (mut a, mut b, s, c) = connected();
+    // The server waits for the first line on the connection it accepted: it looks from then on.
+    a.poll(s, readable(), nothing());
     let mut lines = Vec::new();
     for (i, (client_wait, line)) in [(0.0015, &b"one"[..]), (0.2105, &b"two"[..])]
         .into_iter()
@@ -175,6 +177,7 @@ fn a_round_trip_is_timed_on_each_host_s_own_clock() {
     let close = b.close(c);
     let mut w = World::new(&topo, vec![a, b]);
     set_up(&mut w);
+    w.upto(Loc::new(TraceId(0), 5));
     for (send, read, echo, recv) in &lines {
         w.upto(*send);
         w.upto(*read);
@@ -206,6 +209,8 @@ fn a_round_trip_is_timed_on_each_host_s_own_clock() {
 fn a_round_trip_is_timed_from_the_starts_of_calls_without_durations() {
     let topo = two_hosts();
     let (mut a, mut b, s, c) = connected();
+    // nginx waits for the request on the connection it accepted: it looks for it from then on.
+    a.poll(s, readable(), nothing());
     let req18 = b.send(c, b"GET /?n=18");
     b.at(36.254254);
     let read18 = a.recv(s, b"GET /?n=18");
@@ -229,6 +234,7 @@ fn a_round_trip_is_timed_from_the_starts_of_calls_without_durations() {
     let close = b.close(c);
     let mut w = World::new(&topo, vec![a, b]);
     set_up(&mut w);
+    w.upto(Loc::new(TraceId(0), 5));
     for at in [
         req18, read18, answer18, body18, head, body, req19, read19, answer19, got19, close,
     ] {
@@ -382,4 +388,132 @@ fn a_request_read_by_a_peer_killed_after_a_handshake_is_unanswered() {
             );
         }
     }
+}
+
+/// ngIRCd throttles a client after registering it: it takes the connection out of its epoll
+/// set's read interest (EPOLL_CTL_MOD with events=0) for a second, then reads the JOIN the
+/// client sent at once (tcpd ngircd-healthy--i, `-f -tt -i`: server.trace:351-357,
+/// client.trace). The JOIN sat in the server's socket while its program did not look: neither
+/// the client's JOIN nor the server's welcome, answered by that JOIN, is a round trip the
+/// network slowed.
+#[test]
+fn a_read_after_the_program_stopped_watching_the_socket_is_not_timed() {
+    use crate::parse::{EpollOp, Outcome, Syscall};
+    let topo = two_hosts();
+    let epfd = 3;
+    let run = |paused: bool| {
+        let (mut a, mut b, s, c) = connected();
+        let nick = b.send(c, b"NICK tester\r\n");
+        b.at(0.091709);
+        let read_nick = a.recv(s, b"NICK tester\r\n");
+        a.at(0.092142);
+        let welcome = a.send(s, b":irc.lab.example 001 tester\r\n");
+        a.at(0.092428);
+        let events = if paused { nothing() } else { readable() };
+        let pause = a.call(
+            Syscall::EpollCtl {
+                epfd,
+                op: EpollOp::Mod,
+                fd: s,
+                wanted: events,
+            },
+            Outcome::ok(0),
+        );
+        a.at(0.092616);
+        let resume = a.call(
+            Syscall::EpollCtl {
+                epfd,
+                op: EpollOp::Mod,
+                fd: s,
+                wanted: readable(),
+            },
+            Outcome::ok(0),
+        );
+        a.at(1.093837);
+        let got_welcome = b.recv(c, b":irc.lab.example 001 tester\r\n");
+        b.at(0.092513);
+        let join = b.send(c, b"JOIN #lab\r\n");
+        b.at(0.092703);
+        let read_join = a.recv(s, b"JOIN #lab\r\n");
+        a.at(1.093961);
+        let joined = a.send(s, b":tester JOIN :#lab\r\n");
+        a.at(1.094103);
+        let got_joined = b.recv(c, b":tester JOIN :#lab\r\n");
+        b.at(1.094261);
+        let close = b.close(c);
+        let mut w = World::new(&topo, vec![a, b]);
+        set_up(&mut w);
+        for at in [
+            nick,
+            read_nick,
+            welcome,
+            pause,
+            resume,
+            got_welcome,
+            join,
+            read_join,
+            joined,
+            got_joined,
+            close,
+        ] {
+            w.upto(at);
+        }
+        let out = w.finish();
+        out.round_trips
+            .iter()
+            .flat_map(|r| r.trips.slowest.iter())
+            .map(|t| t.network)
+            .fold(0.0, f64::max)
+    };
+    assert!(
+        run(false) > 1.0,
+        "a program that kept watching the socket read the JOIN as it came"
+    );
+    assert!(run(true) < 0.01, "{}", run(true));
+}
+
+/// Dante's mother process accepts a SOCKS client a second after it connected (busy starting
+/// its children) and a child reads the greeting at once (tcpd dante-healthy--X: the client
+/// sends it at 17.280653 and reads the answer at 18.249920; the server reads at 18.248004 and
+/// answers at 18.248061). The greeting waited in the socket before any program looked for it:
+/// untimed. A server seen looking first (a wait that found the socket empty) dates it.
+#[test]
+fn a_request_read_before_the_accepted_socket_was_seen_empty_is_not_timed() {
+    let topo = two_hosts();
+    let run = |looked_first: bool| {
+        let (mut a, mut b, s, c) = connected();
+        let mut looked = None;
+        if looked_first {
+            looked = Some(a.poll(s, readable(), nothing()));
+        }
+        let greeting = b.send(c, b"\x05\x02\x00\x01");
+        b.at(17.280653);
+        let read = a.recv(s, b"\x05\x02\x00\x01");
+        a.at(18.248004);
+        let answer = a.send(s, b"\x05\x00");
+        a.at(18.248061);
+        let got = b.recv(c, b"\x05\x00");
+        b.at(18.249920);
+        let close = b.close(c);
+        let mut w = World::new(&topo, vec![a, b]);
+        set_up(&mut w);
+        if let Some(looked) = looked {
+            w.upto(looked);
+        }
+        for at in [greeting, read, answer, got, close] {
+            w.upto(at);
+        }
+        w.finish()
+            .round_trips
+            .iter()
+            .flat_map(|r| r.trips.slowest.iter())
+            .map(|t| t.network)
+            .fold(0.0, f64::max)
+    };
+    assert_eq!(
+        run(false),
+        0.0,
+        "the accepted socket's first bytes are not dated"
+    );
+    assert!(run(true) > 0.9, "{}", run(true));
 }

@@ -673,3 +673,56 @@ fn a_full_send_buffer_that_drains_is_no_stall() {
         outcome.unanswered_requests
     );
 }
+
+/// A NATS client whose server's firewall answered its CONNECT with a reset (tcpd
+/// nats-reset--unixus, client.trace:630-641, the INFO line cut short), the server untraced:
+/// the poll reports the error, the next send fails with ECONNRESET. Nothing showed the server
+/// closing: a reset, not a send after the peer closed.
+const NATS_RESET: &str = r#"16724 1796663315.484177 socket(AF_INET, SOCK_STREAM|SOCK_CLOEXEC, IPPROTO_TCP) = 3
+16724 1796663315.485609 ioctl(3, FIONBIO, [1]) = 0
+16724 1796663315.485659 connect(3, {sa_family=AF_INET, sin_port=htons(4222), sin_addr=inet_addr("10.97.1.1")}, 16) = -1 EINPROGRESS (Operation now in progress)
+16724 1796663315.485913 poll([{fd=3, events=POLLOUT|POLLERR}], 1, 8000) = 1 ([{fd=3, revents=POLLOUT}])
+16724 1796663315.486102 poll([{fd=3, events=POLLIN}], 1, 8000) = 1 ([{fd=3, revents=POLLIN}])
+16724 1796663315.487401 recvfrom(3, "INFO {\"server_id\":\"NAR2QA35\"}\r\n", 32768, 0, NULL, NULL) = 31
+16724 1796663315.487623 poll([{fd=3, events=POLLOUT}], 1, 8000) = 1 ([{fd=3, revents=POLLOUT}])
+16724 1796663315.487940 sendto(3, "CONNECT {\"verbose\":false,\"pedantic\":false,\"name\":\"lab\"}\r\n", 57, 0, NULL, 0) = 57
+16724 1796663315.488020 poll([{fd=3, events=POLLOUT}], 1, 8000) = 1 ([{fd=3, revents=POLLOUT|POLLERR|POLLHUP}])
+16724 1796663315.488063 sendto(3, "SUB lab.x 1\r\nPUB lab.x 5\r\nhello\r\nPING\r\n", 39, 0, NULL, 0) = -1 ECONNRESET (Connection reset by peer)
+16724 1796663315.488125 close(3)        = 0
+"#;
+
+#[test]
+fn a_send_reset_with_no_close_of_the_unobserved_peer_seen_is_a_reset() {
+    let kinds = |name: &str, text: &str| -> Vec<DeviationKind> {
+        let hosts = [
+            ("server", "10.97.1.1", None),
+            ("client", "10.97.1.2", Some(text)),
+        ];
+        replay_texts(name, &hosts)
+            .deviations
+            .into_iter()
+            .map(|d| d.kind)
+            .collect()
+    };
+    let reset = kinds("nats-reset", NATS_RESET);
+    assert!(reset.contains(&DeviationKind::ConnectionReset), "{reset:?}");
+    assert!(
+        !reset
+            .iter()
+            .any(|k| matches!(k, DeviationKind::SendAfterPeerClosed { .. })),
+        "{reset:?}"
+    );
+    // The same send after the client read the server's end of stream answers bytes sent
+    // after that close.
+    let after_close = NATS_RESET.replace(
+        "16724 1796663315.487623 poll",
+        "16724 1796663315.487500 recvfrom(3, \"\", 32768, 0, NULL, NULL) = 0\n16724 1796663315.487623 poll",
+    );
+    let closed = kinds("nats-closed", &after_close);
+    assert!(
+        closed
+            .iter()
+            .any(|k| matches!(k, DeviationKind::SendAfterPeerClosed { .. })),
+        "{closed:?}"
+    );
+}

@@ -483,7 +483,7 @@ impl Model<'_> {
                 let from = d.addr.or(f.sender_addr);
                 if let Some(from) = from {
                     let read_at = PeerRead::Datagram { reader: id, from };
-                    self.exchange_delivered(f.sender, read_at, ev);
+                    self.exchange_delivered(f.sender, id, read_at, ev);
                 }
             }
             self.learn_sender_address(flow, d.addr);

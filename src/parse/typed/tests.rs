@@ -1070,3 +1070,29 @@ fn scm_rights_descriptors_of_sendmsg_and_recvmsg() {
     };
     assert_eq!((fd, passed_fds), (4, vec![3, 7]));
 }
+
+/// `-X verbose` and `-X raw` print the control message's level and type as numbers (Dante's
+/// mother process hands an accepted connection to a child, tcpd dante-healthy--X
+/// server.trace: the sendmsg of 17:08:18.246328 and the child's recvmsg).
+#[test]
+fn scm_rights_by_number_under_x_verbose_and_x_raw() {
+    let Syscall::Send { fd, passed_fds, .. } = syscall(
+        r#"sendmsg(15, {msg_name=NULL, msg_namelen=0, msg_iov=[{iov_base="\254\2\0\0mP", iov_len=288}], msg_iovlen=1, msg_control=[{cmsg_len=20, cmsg_level=0x1 /* SOL_SOCKET */, cmsg_type=0x1 /* SCM_RIGHTS */, cmsg_data=[0]}], msg_controllen=24, msg_flags=0}, 0) = 288"#,
+    ) else {
+        panic!()
+    };
+    assert_eq!((fd, passed_fds), (15, vec![0]));
+    let Syscall::Recv { passed_fds, .. } = syscall(
+        r#"recvmsg(0, {msg_name=NULL, msg_namelen=0, msg_iov=[{iov_base="\254\2\0\0mP", iov_len=288}], msg_iovlen=1, msg_control=[{cmsg_len=20, cmsg_level=0x1, cmsg_type=0x1, cmsg_data=[9]}], msg_controllen=24, msg_flags=0}, 0) = 288"#,
+    ) else {
+        panic!()
+    };
+    assert_eq!(passed_fds, vec![9]);
+    // type 1 at another level is another message (IP_TOS at IPPROTO_IP), under `-X raw`
+    let Syscall::Recv { passed_fds, .. } = syscall(
+        r#"recvmsg(3, {msg_name=NULL, msg_namelen=0, msg_iov=[{iov_base="x", iov_len=1}], msg_iovlen=1, msg_control=[{cmsg_len=20, cmsg_level=0, cmsg_type=0x1, cmsg_data="\x10"}], msg_controllen=24, msg_flags=0}, 0) = 1"#,
+    ) else {
+        panic!()
+    };
+    assert!(passed_fds.is_empty());
+}

@@ -292,16 +292,17 @@ fn scm_rights(control: Val, d: &mut Decorations, fds: &mut Vec<Fd>) -> Result<()
         let Some(fields) = message.struct_items() else {
             continue;
         };
-        let mut rights = false;
+        let (mut level, mut kind) = (Val::Text(&[]), Val::Text(&[]));
         let mut data = Val::Text(&[]);
         for field in fields {
             match field.field() {
-                (Some(b"cmsg_type"), ty) => rights = trim(ty.text()) == b"SCM_RIGHTS",
+                (Some(b"cmsg_level"), value) => level = value,
+                (Some(b"cmsg_type"), value) => kind = value,
                 (Some(b"cmsg_data"), value) => data = value,
                 _ => {}
             }
         }
-        if !rights {
+        if !passes_rights(level.text(), kind.text()) {
             continue;
         }
         for fd in data.array_items().into_iter().flatten() {
@@ -311,6 +312,20 @@ fn scm_rights(control: Val, d: &mut Decorations, fds: &mut Vec<Fd>) -> Result<()
         }
     }
     Ok(())
+}
+
+/// Whether a control message is SCM_RIGHTS: by name, by the name in the comment `-X verbose`
+/// adds (`0x1 /* SCM_RIGHTS */`), or under `-X raw` by number: type 1 at level SOL_SOCKET (1)
+/// (`<asm-generic/socket.h>`; the same number at another level is another message, as IP_TOS).
+fn passes_rights(level: &[u8], kind: &[u8]) -> bool {
+    match value::symbol(kind) {
+        b"SCM_RIGHTS" => true,
+        number => {
+            let level = value::symbol(level);
+            value::int(number) == Some(1)
+                && (level == b"SOL_SOCKET" || value::int(level) == Some(1))
+        }
+    }
 }
 
 /// An `mmsghdr` array: `[{msg_hdr={...}, msg_len=5}, ...]`.

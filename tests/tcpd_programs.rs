@@ -1,0 +1,133 @@
+//! Real Debian TCP daemons and clients (tests/fixtures/tcpd, recorded by lab/tcpd.sh) on two
+//! or three hosts: beanstalkd, git daemon with git clone, ngIRCd, Dante's SOCKS5 server with
+//! curl, nats-server, prometheus-node-exporter scraped by wget2 and curl (raw-protocol Python
+//! clients for beanstalkd, ngIRCd and NATS: lab/programs/tcpd_client.py), healthy and under
+//! real faults (server down, wrong port, wrong address, SYNs or data dropped by a firewall, a
+//! reset of the client's first data, the daemon killed with SIGKILL, 30% random loss, a
+//! daemon's connection limit, the SOCKS back end down or resetting), each scenario under
+//! another strace flag set, in the full view and in the one-sided views.
+
+use std::path::{Path, PathBuf};
+
+use netcheck::cli::table::scenarios;
+use netcheck::diagnose::Class;
+use netcheck::testkit::table::{
+    analyse_scenario, assert_every_line_read, bytes_under, problem_rules, rows_against_known_gaps,
+    scenario_is_healthy,
+};
+
+/// Rows whose expectation the diagnosis does not meet yet, each with what netcheck says instead.
+/// A row listed here must still fail: fixing one means removing it from this list.
+const KNOWN_GAPS: &[(&str, &str)] = &[
+    (
+        "beanstalkd-killed--ff @client",
+        "reports nothing: the end of the stream that met the client's reserve request comes on a \
+         connection that had carried answers before, so it reads as the server's goodbye",
+    ),
+    (
+        "nats-killed--record @client",
+        "reports nothing: as beanstalkd-killed--ff, the end of the stream after earlier answers \
+         reads as the server's goodbye",
+    ),
+    (
+        "git-limit--k",
+        "reports connection-reset of the path: without -T the client's read that failed with \
+         ECONNRESET ends at an unknown time, and its start (1 s before git daemon closed the \
+         connection with the request unread) is taken as its end; the daemon's turning the \
+         connection away is not reported as admission-limit",
+    ),
+    (
+        "ngircd-limit--n",
+        "reports connection-reset (the peer closed with bytes unread): the connection ngIRCd held \
+         comes from an untraced host, so its listener's load shows one connection only and \
+         admission-limit does not fire; the server's own view reports it",
+    ),
+];
+
+fn corpus() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/tcpd")
+}
+
+#[test]
+fn every_tcpd_trace_parses_completely() {
+    let dirs = scenarios(&corpus()).expect("tcpd corpus");
+    assert!(dirs.len() >= 19, "only {} scenarios", dirs.len());
+    for dir in dirs {
+        assert_every_line_read(&analyse_scenario(&dir));
+    }
+}
+
+#[test]
+fn healthy_tcpd_scenarios_report_no_problem() {
+    for dir in scenarios(&corpus()).expect("tcpd corpus") {
+        if !scenario_is_healthy(&dir) {
+            continue;
+        }
+        let analysis = analyse_scenario(&dir);
+        assert!(analysis.outcome.ordered_calls > 0, "{}", dir.display());
+        let problems = problem_rules(&analysis);
+        assert!(problems.is_empty(), "{}: {problems:?}", dir.display());
+    }
+}
+
+#[test]
+fn every_tcpd_scenario_and_view_meets_its_expectation_or_is_a_known_gap() {
+    let dirs = scenarios(&corpus()).expect("tcpd corpus");
+    let unexpected = rows_against_known_gaps(&dirs, KNOWN_GAPS);
+    assert!(unexpected.is_empty(), "{}", unexpected.join("\n"));
+}
+
+/// dante-healthy--X (`-X verbose`): Dante's mother process accepts each client and hands the
+/// connection to a child with SCM_RIGHTS, whose level and type `-X verbose` prints as numbers
+/// with their names in comments. The child's relay is the accepted connection: no bytes appear
+/// from nowhere and no connect is left unfinished.
+#[test]
+fn descriptors_passed_under_x_verbose_are_the_senders_connections() {
+    let analysis = analyse_scenario(&corpus().join("dante-healthy--X"));
+    let rules: Vec<_> = analysis.findings.iter().map(|f| f.rule).collect();
+    for wrong in [
+        "data-mismatch",
+        "send-after-peer-closed",
+        "connect-never-completed",
+    ] {
+        assert!(!rules.contains(&wrong), "{wrong}: {:#?}", analysis.findings);
+    }
+}
+
+/// ngircd-healthy--i: ngIRCd takes a newly registered client out of its epoll set's read
+/// interest for a second (its flood penalty) and reads the JOIN that waited meanwhile: the
+/// server's choice, not a network stall.
+#[test]
+fn a_server_that_stopped_watching_a_socket_is_no_network_stall() {
+    let analysis = analyse_scenario(&corpus().join("ngircd-healthy--i"));
+    assert!(
+        !analysis.findings.iter().any(|f| f.rule == "network-stall"),
+        "{:#?}",
+        analysis.findings
+    );
+}
+
+/// nats-reset--unixus: the server's firewall answers the client's CONNECT with a reset; the
+/// client's next send fails with ECONNRESET 2.5 s before the server's program closes the
+/// connection at its authentication timeout. A send sees the reset as a receive does: it came
+/// from the path, not from a close the clocks put after it.
+#[test]
+fn a_send_reset_before_the_peers_close_by_the_clocks_is_the_network() {
+    let findings = analyse_scenario(&corpus().join("nats-reset--unixus")).findings;
+    assert!(
+        !findings.iter().any(|f| f.rule == "send-after-peer-closed"),
+        "{findings:#?}"
+    );
+    let reset = findings
+        .iter()
+        .find(|f| f.rule == "connection-reset")
+        .expect("connection-reset");
+    assert_eq!(reset.class, Class::Network, "{reset:#?}");
+}
+
+/// The fixtures stay small: traces are committed zstd-compressed (a `-ff` set plain).
+#[test]
+fn the_tcpd_corpus_stays_under_six_megabytes() {
+    let total = bytes_under(&corpus());
+    assert!(total < 6 << 20, "tests/fixtures/tcpd holds {total} bytes");
+}
