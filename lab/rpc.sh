@@ -75,24 +75,13 @@ key = $WORK/key.pem
 EOF
 }
 
-declare -A PIDS
-SCEN="" DIR="" HOSTS=()
-
-begin() { SCEN=$1; DIR=$FIXTURES/$SCEN; HOSTS=(); rm -rf "$DIR"; mkdir -p "$DIR" "$WORK/logs/$SCEN"; log "$SCEN"; }
-
-# start NS HOST FLAGS CMD...: record CMD in namespace NS under the flag set FLAGS, in the background
-start() {
-  local where=$1 host=$2 flags=$3
-  shift 3
-  HOSTS+=("$host")
-  local out=$DIR/$host.trace log=$WORK/logs/$SCEN/$host.log
-  case "$flags" in
-    record) (cd "$DIR" && exec ip netns exec "nrp-$where" timeout -k 2 $TIMEOUT "$NETCHECK" record -o "$out" \
-        --host "$host" --string-limit 256 --stanza "$WORK/logs/$SCEN/$host.stanza" -- "$@" >"$log" 2>&1) & ;;
-    plain) (exec ip netns exec "nrp-$where" timeout -k 2 $TIMEOUT strace -f -tt -T -yy -s 256 -o "$out" -- "$@" >"$log" 2>&1) & ;;
-    ff) (exec ip netns exec "nrp-$where" timeout -k 2 $TIMEOUT strace -ff -ttt -s 256 -o "$out" -- "$@" >"$log" 2>&1) & ;;
+# strace_flags FLAGS: the strace options of a flag set (not `record`)
+strace_flags() {
+  case $1 in
+    plain) echo "-f -tt -T -yy -s 256" ;;
+    ff) echo "-ff -ttt -s 256" ;;
+    *) log "unknown flag set $1"; exit 1 ;;
   esac
-  PIDS[$host]=$!
 }
 
 # conf: netcheck.conf naming every host, traced or not

@@ -1,7 +1,8 @@
-# lab/scenario.sh: sourced by lab/rpc.sh, lab/proxy.sh and lab/udp.sh, which record each
-# scenario in namespaces named $NS_PREFIX-NAME (NAMESPACES lists the NAMEs). The sourcing script
-# defines log and sets NS_PREFIX, NAMESPACES, LAB, GLOB, and per scenario SCEN, DIR and PIDS
-# (the recorder's pid by host).
+# lab/scenario.sh: sourced by lab/rpc.sh, lab/proxy.sh, lab/udp.sh and lab/tcpd.sh, which record
+# each scenario in namespaces named $NS_PREFIX-NAME (NAMESPACES lists the NAMEs). The sourcing
+# script defines log and strace_flags (a flag set's strace options; `record` is
+# `netcheck record`), and sets NS_PREFIX, NAMESPACES, LAB, GLOB, FIXTURES, WORK, NETCHECK and
+# TIMEOUT; begin and start keep SCEN, DIR, HOSTS and PIDS (the recorder's pid by host).
 
 teardown() { local n; for n in $NAMESPACES; do ip netns del "$NS_PREFIX-$n" 2>/dev/null || true; done; }
 # make_namespaces: every namespace of NAMESPACES, fresh, with its loopback up.
@@ -47,3 +48,29 @@ expect() {
 }
 
 want() { [[ $1 == $GLOB ]]; }
+
+declare -A PIDS
+SCEN="" DIR="" HOSTS=()
+
+# begin SCENARIO: a fresh fixture folder and log folder for SCENARIO
+begin() { SCEN=$1; DIR=$FIXTURES/$SCEN; HOSTS=(); rm -rf "$DIR"; mkdir -p "$DIR" "$WORK/logs/$SCEN"; log "$SCEN"; }
+
+# start NS HOST FLAGS CMD...: record CMD in namespace NS as HOST under the flag set FLAGS, in the
+# background. HOME and the XDG folders point at $WORK: no program reads the machine's user
+# configuration.
+start() {
+  local where=$1 host=$2 flags=$3
+  shift 3
+  HOSTS+=("$host")
+  local out=$DIR/$host.trace log=$WORK/logs/$SCEN/$host.log
+  if [ "$flags" = record ]; then
+    (cd "$DIR" && HOME=$WORK exec ip netns exec "$NS_PREFIX-$where" timeout -k 2 "$TIMEOUT" "$NETCHECK" record \
+      -o "$out" --host "$host" --string-limit 256 --stanza "$WORK/logs/$SCEN/$host.stanza" -- "$@" >"$log" 2>&1) &
+  else
+    local -a options
+    read -r -a options <<<"$(strace_flags "$flags")"
+    (HOME=$WORK XDG_DATA_HOME=$WORK XDG_CONFIG_HOME=$WORK exec ip netns exec "$NS_PREFIX-$where" \
+      timeout -k 2 "$TIMEOUT" strace "${options[@]}" -o "$out" -- "$@" >"$log" 2>&1) &
+  fi
+  PIDS[$host]=$!
+}

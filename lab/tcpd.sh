@@ -116,41 +116,28 @@ socks pass { from: 10.97.0.0/16 to: 0.0.0.0/0 }
 CONF
 }
 
-declare -A PIDS
-SCEN="" DIR="" HOSTS=()
-
-begin() { SCEN=$1; DIR=$FIXTURES/$SCEN; HOSTS=(); rm -rf "$DIR"; mkdir -p "$DIR" "$WORK/logs/$SCEN"; log "$SCEN"; }
-
-# start NS HOST FLAGS CMD...: record CMD in namespace NS under the flag set FLAGS, in the background
-start() {
-  local where=$1 host=$2 flags=$3
-  shift 3
-  HOSTS+=("$host")
-  local out=$DIR/$host.trace log=$WORK/logs/$SCEN/$host.log st=(strace -s 256 -o "$DIR/$host.trace")
-  case "$flags" in
-    record) (cd "$DIR" && HOME=$WORK exec ip netns exec "td-$where" timeout -k 2 $TIMEOUT "$NETCHECK" record -o "$out" \
-        --host "$host" --string-limit 256 --stanza "$WORK/logs/$SCEN/$host.stanza" -- "$@" >"$log" 2>&1) &
-      PIDS[$host]=$!; return ;;
-    f) st+=(-f) ;;
-    ff) st+=(-ff -tt) ;;
-    r) st+=(-f -r) ;;
-    tt) st+=(-f -tt) ;;
-    k) st+=(-f -tt -k) ;;
-    i) st+=(-f -tt -i) ;;
-    X) st+=(-f -tt -X verbose) ;;
-    seccomp) st+=(--seccomp-bpf -f -tt -e trace=%network,%desc,%process) ;;
-    enet) st+=(-f -tt -e trace=%network,read,write,close) ;;
-    xx) st+=(-f -tt -xx) ;;
-    s0) st=(strace -s 0 -o "$DIR/$host.trace" -f -tt) ;;
-    T) st+=(-f -tt -T) ;;
-    y) st+=(-f -tt -y) ;;
-    yy) st+=(-f -tt -yy) ;;
-    n) st+=(-f -tt -n) ;;
-    ttt) st+=(-f -ttt) ;;
-    unixus) st+=(-f --timestamps=unix,us) ;;
+# strace_flags FLAGS: the strace options of a flag set (not `record`)
+strace_flags() {
+  case $1 in
+    f) echo "-f -s 256" ;;
+    ff) echo "-ff -tt -s 256" ;;
+    r) echo "-f -r -s 256" ;;
+    tt) echo "-f -tt -s 256" ;;
+    k) echo "-f -tt -k -s 256" ;;
+    i) echo "-f -tt -i -s 256" ;;
+    X) echo "-f -tt -X verbose -s 256" ;;
+    seccomp) echo "--seccomp-bpf -f -tt -e trace=%network,%desc,%process -s 256" ;;
+    enet) echo "-f -tt -e trace=%network,read,write,close -s 256" ;;
+    xx) echo "-f -tt -xx -s 256" ;;
+    s0) echo "-f -tt -s 0" ;;
+    T) echo "-f -tt -T -s 256" ;;
+    y) echo "-f -tt -y -s 256" ;;
+    yy) echo "-f -tt -yy -s 256" ;;
+    n) echo "-f -tt -n -s 256" ;;
+    ttt) echo "-f -ttt -s 256" ;;
+    unixus) echo "-f --timestamps=unix,us -s 256" ;;
+    *) log "unknown flag set $1"; exit 1 ;;
   esac
-  (HOME=$WORK XDG_DATA_HOME=$WORK XDG_CONFIG_HOME=$WORK exec ip netns exec "td-$where" timeout -k 2 $TIMEOUT "${st[@]}" -- "$@" >"$log" 2>&1) &
-  PIDS[$host]=$!
 }
 
 # conf: netcheck.conf naming every host, traced or not
