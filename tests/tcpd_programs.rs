@@ -20,16 +20,6 @@ use netcheck::testkit::table::{
 /// A row listed here must still fail: fixing one means removing it from this list.
 const KNOWN_GAPS: &[(&str, &str)] = &[
     (
-        "beanstalkd-killed--ff @client",
-        "reports nothing: the end of the stream that met the client's reserve request comes on a \
-         connection that had carried answers before, so it reads as the server's goodbye",
-    ),
-    (
-        "nats-killed--record @client",
-        "reports nothing: as beanstalkd-killed--ff, the end of the stream after earlier answers \
-         reads as the server's goodbye",
-    ),
-    (
         "git-limit--k",
         "reports connection-reset of the path: without -T the client's read that failed with \
          ECONNRESET ends at an unknown time, and its start (1 s before git daemon closed the \

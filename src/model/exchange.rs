@@ -57,6 +57,11 @@ pub(in crate::model) enum PeerRead {
 /// free room within a round trip or two.
 const MIN_NO_ROOM_S: f64 = 1.0;
 
+/// How much later than a connection's quickest answer the end of the stream may arrive after
+/// a request and still be a close that crossed it: TCP's minimum retransmission timeout
+/// (`TCP_RTO_MIN`, 200 ms), the least delay a path that loses nothing adds to a round trip.
+const CROSSING_CLOSE_SLACK_S: f64 = 0.2;
+
 /// Given-up requests to a traced peer kept per socket until its program reads them: enough for
 /// any request/reply program's retries, bounded against a sender that never stops.
 const MAX_AWAITING_DELIVERY: usize = 1024;
@@ -162,6 +167,9 @@ pub(in crate::model) struct Exchange {
     stuck: Option<(Loc, bool)>,
     /// The first unanswered request never left the send buffer.
     undrained: bool,
+    /// The quickest answer so far, from the end of its request's last send to its arrival
+    /// (this socket's clock).
+    fastest_answer: Option<f64>,
 }
 
 impl Exchange {
@@ -185,6 +193,7 @@ impl Exchange {
             send_blocked: None,
             stuck: None,
             undrained: false,
+            fastest_answer: None,
         }
     }
 
@@ -215,10 +224,18 @@ impl Exchange {
     }
 
     /// The answer came, at `answer`; `arrived` is when, if a wait that blocked showed it.
-    fn received(&mut self, answer: Loc, arrived: Option<f64>) {
+    /// `returned` is when the receive returned: no answer arrived later, so it bounds the
+    /// quickest answer when nothing showed the arrival itself.
+    fn received(&mut self, answer: Loc, arrived: Option<f64>, returned: Option<f64>) {
         let arrived = arrived.or(self.ready_at.take());
         if let Some(request) = self.pending.take() {
             self.answered += 1;
+            let latest = arrived.or(returned);
+            if let Some(took) = latest.zip(request.sent_at).map(|(a, s)| a - s) {
+                if took >= 0.0 && self.fastest_answer.is_none_or(|f| took < f) {
+                    self.fastest_answer = Some(took);
+                }
+            }
             if let Some(network) = arrived.and_then(|t| request.network_time(t)) {
                 self.round_trips.add(TimedRoundTrip {
                     network,
@@ -235,20 +252,27 @@ impl Exchange {
     /// the peer closing without a word; anything else is the answer it always was. Only a
     /// connecting socket (`client`) counts: a client leaving after a server's greeting (a
     /// health check, a port scan) is the client's business.
-    fn end_of_stream(&mut self, at: Loc, peer_close: Option<(Loc, PeerEnd)>, client: bool) {
+    fn end_of_stream(
+        &mut self,
+        at: Loc,
+        peer_close: Option<(Loc, PeerEnd)>,
+        client: bool,
+        arrived: Option<f64>,
+    ) {
         let end = peer_close.map(|(_, end)| end);
         // A death is no protocol's goodbye: after a handshake (ZeroMQ's greetings, in which
         // the server speaks first; HTTP/2's settings) the request the killed peer read still
         // went unanswered.
         let killed = end == Some(PeerEnd::Killed);
+        let arrived = arrived.or(self.ready_at);
         let refused = client
-            && (self.asks || killed)
+            && (self.asks || killed || self.closed_long_after_the_request(arrived))
             && self.proto == Proto::Tcp
-            && (self.answered == 0 || killed)
+            && (self.answered == 0 || killed || self.closed_long_after_the_request(arrived))
             && !self.write_shut
             && end != Some(PeerEnd::Stopping);
         if !refused {
-            self.received(at, None);
+            self.received(at, None, None);
             return;
         }
         let Some(mut request) = self.pending.take() else {
@@ -263,6 +287,24 @@ impl Exchange {
         }
         request.waited = Some((at, true));
         self.count_unanswered(&request);
+    }
+
+    /// Did the end of the stream, arriving at `arrived`, come so long after the pending
+    /// request (from a peer no trace shows) that the peer's program had it and closed without
+    /// answering? A server closing an idle kept-alive connection as the next request crosses
+    /// it is a race clients retry, but its end of stream arrives within a round trip of that
+    /// request; one that came later than this connection's quickest answer by a retransmission
+    /// timeout (200 ms, `TCP_RTO_MIN`) did not cross it.
+    fn closed_long_after_the_request(&self, arrived: Option<f64>) -> bool {
+        let (Some(arrived), Some(fastest)) = (arrived, self.fastest_answer) else {
+            return false;
+        };
+        !self.peer_traced
+            && self
+                .pending
+                .as_ref()
+                .and_then(|r| r.sent_at)
+                .is_some_and(|sent| arrived - sent > fastest + CROSSING_CLOSE_SLACK_S)
     }
 
     /// The asker shut down its writing (see `write_shut`).
@@ -614,13 +656,13 @@ impl Model<'_> {
         match way {
             Way::Send if moved => exchange.sent(loc, ended.filter(|_| !before_accept)),
             Way::Receive if moved && end_of_stream => {
-                exchange.end_of_stream(loc, peer_close, client)
+                exchange.end_of_stream(loc, peer_close, client, arrival(ev))
             }
             Way::Receive if moved => {
                 // Bytes read after the program stopped watching the socket for input may have
                 // waited there: when they arrived is unknown.
                 let paused = self.reading_paused.remove(&id) && !blocked(ev);
-                exchange.received(loc, arrival(ev).filter(|_| !paused));
+                exchange.received(loc, arrival(ev).filter(|_| !paused), ended_at(ev));
             }
             // A nonblocking receive that finds nothing is how event loops poll: no give-up,
             // but the program is after the answer.

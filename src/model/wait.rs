@@ -196,7 +196,13 @@ impl Model<'_> {
         // names the socket shows the program waiting for this answer.
         if epoll_fd.is_none() {
             self.stall_watch_waited(ev, fds);
-            self.exchanges_ready(&ready, ev);
+            // Sockets whose peer no trace shows too: when their answer arrived is this wait's.
+            let readable: Vec<SockId> = fds
+                .iter()
+                .filter(|w| w.got.read)
+                .filter_map(|w| ev.sock(w.fd))
+                .collect();
+            self.exchanges_ready(&readable, ev);
             self.datagram_waits_woken_by_others(ev, fds);
         }
         for id in errored {

@@ -726,3 +726,58 @@ fn a_send_reset_with_no_close_of_the_unobserved_peer_seen_is_a_reset() {
         "{closed:?}"
     );
 }
+
+/// A beanstalkd client (tcpd/beanstalkd-killed--ff, client.trace.15820:629-658) whose server is
+/// killed while it waits 1.46 s for the answer to `reserve-with-timeout 10`; its earlier
+/// requests were answered within a millisecond.
+const BEANSTALK_SERVER_KILLED: &str = r#"17:07:44.893293 socket(AF_INET, SOCK_STREAM|SOCK_CLOEXEC, IPPROTO_TCP) = 3
+17:07:44.893360 ioctl(3, FIONBIO, [1])  = 0
+17:07:44.893399 connect(3, {sa_family=AF_INET, sin_port=htons(11300), sin_addr=inet_addr("10.97.1.1")}, 16) = -1 EINPROGRESS (Operation now in progress)
+17:07:44.893574 poll([{fd=3, events=POLLOUT|POLLERR}], 1, 8000) = 1 ([{fd=3, revents=POLLOUT}])
+17:07:44.893672 getsockopt(3, SOL_SOCKET, SO_ERROR, [0], [4]) = 0
+17:07:44.893732 poll([{fd=3, events=POLLOUT}], 1, 8000) = 1 ([{fd=3, revents=POLLOUT}])
+17:07:44.893827 sendto(3, "put 0 0 60 5\r\nhello\r\n", 21, 0, NULL, 0) = 21
+17:07:44.894097 poll([{fd=3, events=POLLIN}], 1, 8000) = 1 ([{fd=3, revents=POLLIN}])
+17:07:44.894254 recvfrom(3, "INSERTED 1\r\n", 4096, 0, NULL, NULL) = 12
+17:07:44.894343 poll([{fd=3, events=POLLOUT}], 1, 8000) = 1 ([{fd=3, revents=POLLOUT}])
+17:07:44.894378 sendto(3, "reserve-with-timeout 2\r\n", 24, 0, NULL, 0) = 24
+17:07:44.894483 poll([{fd=3, events=POLLIN}], 1, 8000) = 1 ([{fd=3, revents=POLLIN}])
+17:07:44.894668 recvfrom(3, "RESERVED 1 5\r\nhello\r\n", 4096, 0, NULL, NULL) = 21
+17:07:44.894750 poll([{fd=3, events=POLLOUT}], 1, 8000) = 1 ([{fd=3, revents=POLLOUT}])
+17:07:44.894800 sendto(3, "delete 1\r\n", 10, 0, NULL, 0) = 10
+17:07:44.894871 poll([{fd=3, events=POLLIN}], 1, 8000) = 1 ([{fd=3, revents=POLLIN}])
+17:07:44.895037 recvfrom(3, "DELETED\r\n", 4096, 0, NULL, NULL) = 9
+17:07:44.895116 poll([{fd=3, events=POLLOUT}], 1, 8000) = 1 ([{fd=3, revents=POLLOUT}])
+17:07:44.895165 sendto(3, "reserve-with-timeout 10\r\n", 25, 0, NULL, 0) = 25
+17:07:44.895261 ioctl(3, FIONBIO, [1])  = 0
+17:07:44.895310 poll([{fd=3, events=POLLIN}], 1, 15000) = 1 ([{fd=3, revents=POLLIN}])
+17:07:46.357926 recvfrom(3, "", 4096, 0, NULL, NULL) = 0
+17:07:46.362995 exit_group(1)           = ?
+17:07:46.363905 +++ exited with 1 +++
+"#;
+
+fn beanstalk_unanswered(name: &str, text: &str) -> Vec<UnansweredRequests> {
+    let hosts = [
+        ("server", "10.97.1.1", None),
+        ("client", "10.97.1.2", Some(text)),
+    ];
+    replay_texts(name, &hosts).unanswered_requests
+}
+
+#[test]
+fn an_end_of_stream_long_after_the_request_is_no_crossing_close() {
+    let unanswered = beanstalk_unanswered("beanstalk-killed", BEANSTALK_SERVER_KILLED);
+    let [unanswered] = unanswered.as_slice() else {
+        panic!("{unanswered:?}")
+    };
+    assert!(unanswered.ended_by_peer, "{unanswered:?}");
+    assert_eq!(unanswered.answered, 3);
+}
+
+#[test]
+fn an_end_of_stream_within_a_round_trip_of_the_request_crossed_it() {
+    // The same connection closed by the server just as the request left: a kept-alive
+    // connection's close crossing the next request, which clients retry.
+    let crossing = BEANSTALK_SERVER_KILLED.replace("17:07:46.357926", "17:07:44.895400");
+    assert!(beanstalk_unanswered("beanstalk-crossing", &crossing).is_empty());
+}
