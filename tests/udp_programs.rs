@@ -45,11 +45,6 @@ const KNOWN_GAPS: &[(&str, &str)] = &[
          another socket, was answered)",
     ),
     (
-        "echo-wrong-port--record",
-        "reports udp-all-lost: the server's host is traced but only one program of it, so a \
-         datagram to a port no traced socket bound may have met a firewall or no socket",
-    ),
-    (
         "iperf-udp--ff @client",
         "reports datagram-truncated: iperf3 reads each datagram into a buffer of exactly its \
          size, which from one side looks like a longer datagram cut to the buffer",

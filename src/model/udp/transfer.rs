@@ -41,6 +41,14 @@ fn is_host_subnet_broadcast(topology: &Topology, addr: SocketAddr) -> bool {
             })
 }
 
+/// Was a received datagram of `len` bytes cut to its `buf_len`-byte buffer? The message flags
+/// say so when the call shows them (recvmsg's MSG_TRUNC, absent from a datagram read whole
+/// into a buffer sized by FIONREAD, as avahi-daemon does); otherwise a datagram that fills the
+/// buffer exactly probably was.
+fn may_be_cut(msg_trunc: Option<bool>, len: u64, buf_len: u64) -> bool {
+    msg_trunc.unwrap_or(buf_len > 0 && len >= buf_len)
+}
+
 /// One datagram to send or as received.
 pub(in crate::model) struct Datagram<'a> {
     pub(in crate::model) len: u64,
@@ -289,7 +297,9 @@ impl Model<'_> {
             }
             let shown = Bytes::of(d.payload, d.len).shown;
             let key = DgramKey::of(d.len, shown, d.payload.truncated);
-            self.flows.send(id, local, dest, key, shown, ev.call.loc);
+            let group = dest.ip().is_multicast() || self.is_broadcast_like(dest);
+            self.flows
+                .send(id, local, dest, group, key, shown, ev.call.loc);
             self.touch(WaitKey::UdpPort(dest.port()));
             self.touch(WaitKey::AnyDatagram);
         }
@@ -358,7 +368,7 @@ impl Model<'_> {
         dgrams: &[Datagram<'_>],
         buf_len: u64,
         flags: MsgFlags,
-        truncated_datagram: bool,
+        truncated_datagram: Option<bool>,
     ) -> Verdict {
         let Some(sock) = self.sockets.get(&id) else {
             return Verdict::NotModelled;
@@ -393,15 +403,15 @@ impl Model<'_> {
             let got = Received {
                 key: DgramKey::of(d.len, shown, d.payload.truncated),
                 shown,
-                maybe_cut: truncated_datagram || (buf_len > 0 && d.len == buf_len),
+                maybe_cut: may_be_cut(truncated_datagram, d.len, buf_len),
             };
             let found = self
                 .flows
-                .find(got, port.unwrap_or(0), |f| self.receives(id, d.addr, f));
+                .find(got, port.unwrap_or(0), id, |f| self.receives(id, d.addr, f));
             match found {
                 Some((flow, key, matched)) => {
                     let already = taken.iter().filter(|t| **t == (flow, key)).count();
-                    if !flags.peek && already >= self.flows.copies(flow, key) {
+                    if !flags.peek && already >= self.flows.copies(flow, key, id) {
                         // Earlier datagrams of this recvmmsg took every copy.
                         plan.push(Ok(None));
                         continue;
@@ -409,12 +419,18 @@ impl Model<'_> {
                     taken.push((flow, key));
                     plan.push(Ok(Some((flow, key, matched, d.len))));
                 }
-                // No source shown and no traced datagram fits: the peer this socket asked, when
-                // no trace shows it, is where it came from.
-                None => match self.exchange_peer(id).filter(|_| d.addr.is_none()) {
-                    Some(asked) => plan.push(Err(asked)),
-                    None => plan.push(Ok(None)),
-                },
+                None => {
+                    // From 0.0.0.0 and no traced datagram fits: a host without an address sent
+                    // it (a DHCP client's packet socket, which no model follows). No source
+                    // shown: the peer this socket asked, when no trace shows it, is where it
+                    // came from.
+                    let addressless = d.addr.filter(|a| a.ip().is_unspecified());
+                    let asked = || self.exchange_peer(id).filter(|_| d.addr.is_none());
+                    match addressless.or_else(asked) {
+                        Some(from) => plan.push(Err(from)),
+                        None => plan.push(Ok(None)),
+                    }
+                }
             }
         }
         let missing = plan.iter().any(|p| matches!(p, Ok(None)));
@@ -436,7 +452,7 @@ impl Model<'_> {
                     self.note_inbound_unknown_peer(ev.call.loc.trace, src);
                     // Cut to the buffer (MSG_TRUNC says so; a datagram that fills the buffer
                     // exactly probably was): the receiver alone shows it.
-                    let cut = truncated_datagram || (buf_len > 0 && d.len >= buf_len);
+                    let cut = may_be_cut(truncated_datagram, d.len, buf_len);
                     // A peek (socat sizes its buffer so) consumes and cuts nothing.
                     if cut && !flags.peek {
                         let dev = self.deviation(
@@ -577,6 +593,34 @@ impl Model<'_> {
                     certain: true,
                 })
             })
+    }
+
+    /// Is `dest` an address of a traced host none of whose traces ever had its UDP port, bound
+    /// (`bind`) or as the source of datagrams it sent (a client's port, bound by its first
+    /// send, or one not shown)? A datagram sent there found nothing bound: Linux answers it
+    /// with ICMP port unreachable, which an unconnected sender never sees; no path lost it.
+    /// Multicast and broadcast destinations are nobody's address.
+    pub(in crate::model) fn udp_port_never_bound(&self, dest: SocketAddr) -> bool {
+        if dest.ip().is_multicast() || dest.ip().is_unspecified() || self.is_broadcast_like(dest) {
+            return false;
+        }
+        let traced_owner = self
+            .topology
+            .hosts
+            .iter()
+            .find(|h| !h.traces.is_empty() && h.ips.contains(&dest.ip()));
+        traced_owner.is_some_and(|host| {
+            let bound = self
+                .udp_bound_ports
+                .iter()
+                .any(|(trace, port)| *port == dest.port() && host.traces.contains(trace));
+            let sent_from = self.flows.all().iter().any(|f| {
+                host.traces.contains(&f.sender.trace)
+                    && f.sender_addr
+                        .is_none_or(|a| a.port() == 0 || a.port() == dest.port())
+            });
+            !bound && !sent_from
+        })
     }
 
     /// A socket that sent before any bind (auto-bound) has no known address of its own; the
