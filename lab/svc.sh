@@ -358,20 +358,18 @@ CONF
 }
 # avahi-daemon keeps its pid file at a fixed path (/run/avahi-daemon/pid): each runs in a mount
 # namespace of its own with a fresh /run
-avahi_cmd() { # NS
-  echo unshare -m sh -c "mount -t tmpfs none /run && exec avahi-daemon --no-drop-root --no-chroot --no-proc-title --no-rlimits -f $WORK/avahi-$1.conf"
+avahi_start() { # NS HOST FLAGS
+  start "$1" "$2" "$3" unshare -m sh -c "mount -t tmpfs none /run && exec avahi-daemon --no-drop-root --no-chroot --no-proc-title --no-rlimits -f $WORK/avahi-$1.conf"
 }
 
 avahi() { # FLAGS FAULT: healthy, pair, dropped
   want "avahi-$2--$1" || return 0
   begin "avahi-$2--$1"
   [ "$2" = dropped ] && fw srv -A INPUT -p udp --dport 5353 -j DROP
-  # shellcheck disable=SC2046 # the command line is split into words on purpose
-  start srv server "$1" $(avahi_cmd srv)
+  avahi_start srv server "$1"
   logged server "Server startup complete"
   if [ "$2" = pair ]; then
-    # shellcheck disable=SC2046
-    start cli client "$1" $(avahi_cmd cli)
+    avahi_start cli client "$1"
     logged client "Server startup complete"
     sleep 2
     signal cli TERM avahi-daemon
