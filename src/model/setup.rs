@@ -176,14 +176,15 @@ impl Model<'_> {
                 .is_some_and(|l| l.is_ipv6() && l.ip().is_unspecified())
     }
 
-    /// UDP socket `id` was bound to `local`: its port kept once per trace, and a loopback
-    /// address once per trace and address (see [`Self::note_loopback_udp_bind`]).
-    fn note_udp_bind(&mut self, id: SockId, local: SocketAddr) {
+    /// UDP socket `id` was bound to `local`: its port kept once per trace (0: one the kernel
+    /// chose, not shown), and a loopback address once per trace and address (see
+    /// [`Self::note_loopback_udp_bind`]).
+    pub(in crate::model) fn note_udp_bind(&mut self, id: SockId, local: SocketAddr) {
         if local.ip().is_loopback() {
             self.note_loopback_udp_bind(id, local);
         }
         let bound_port = (id.trace, local.port());
-        if local.port() != 0 && !self.udp_bound_ports.contains(&bound_port) {
+        if !self.udp_bound_ports.contains(&bound_port) {
             self.udp_bound_ports.push(bound_port);
         }
     }

@@ -456,3 +456,35 @@ fn a_request_to_a_port_the_traced_host_never_had_is_unanswered() {
         out.udp
     );
 }
+
+/// A port the traced host's trace does not show (a socket connected without a bind, so bound
+/// by the kernel to a port of `ip_local_port_range`) may be any port of that range: a datagram
+/// to such a port may have found that socket, one to a port below the range found nothing.
+#[test]
+fn a_port_the_kernel_chose_may_be_any_ephemeral_port() {
+    let server = r#"14882 1796663174.059000 socket(AF_INET, SOCK_DGRAM, IPPROTO_IP) = 12
+14882 1796663174.059599 connect(12, {sa_family=AF_INET, sin_port=htons(53), sin_addr=inet_addr("10.98.1.2")}, 16) = 0
+14882 1796663179.000000 close(12) = 0
+"#;
+    let asked = |port: u16| {
+        let client = format!(
+            r#"14897 1796663174.143943 socket(AF_INET, SOCK_DGRAM, IPPROTO_IP) = 3
+14897 1796663174.146529 sendto(3, "\0\1\0\0", 4, 0, {{sa_family=AF_INET, sin_port=htons({port}), sin_addr=inet_addr("10.98.1.1")}}, 16) = 4
+14897 1796663174.146742 recvfrom(3, 0x7ffdcf393884, 65507, 0, NULL, NULL) = ? ERESTARTSYS (To be restarted if SA_RESTART is set)
+"#
+        );
+        let out = super::replay_texts(
+            &format!("ephemeral-{port}"),
+            &[
+                ("client", "10.98.1.2", Some(&client)),
+                ("server", "10.98.1.1", Some(server)),
+            ],
+        );
+        out.udp
+            .iter()
+            .find(|f| f.receiver_addr.port() == port)
+            .map(|f| f.nothing_bound_at_receiver)
+    };
+    assert_eq!(asked(40000), Some(false));
+    assert_eq!(asked(3479), Some(true));
+}

@@ -41,6 +41,10 @@ fn is_host_subnet_broadcast(topology: &Topology, addr: SocketAddr) -> bool {
             })
 }
 
+/// The ports Linux picks for a socket bound to port 0, connected or sending unbound: the
+/// default `net.ipv4.ip_local_port_range`. See docs/model.md.
+const EPHEMERAL_PORTS: std::ops::RangeInclusive<u16> = 32768..=60999;
+
 /// Was a received datagram of `len` bytes cut to its `buf_len`-byte buffer? The message flags
 /// say so when the call shows them (recvmsg's MSG_TRUNC, absent from a datagram read whole
 /// into a buffer sized by FIONREAD, as avahi-daemon does); otherwise a datagram that fills the
@@ -107,8 +111,21 @@ impl Model<'_> {
                 e => self.unexpected_failure(ev, id, e),
             };
         }
+        let mut auto_bound = None;
         if let Some(s) = self.sockets.get_mut(&id) {
             s.peer = Some(target);
+            // A connect binds an unbound socket to a port the kernel chooses.
+            if s.local.is_none() {
+                let any: IpAddr = if target.is_ipv4() {
+                    Ipv4Addr::UNSPECIFIED.into()
+                } else {
+                    std::net::Ipv6Addr::UNSPECIFIED.into()
+                };
+                auto_bound = Some(SocketAddr::new(any, 0));
+            }
+        }
+        if let Some(local) = auto_bound {
+            self.note_udp_bind(id, local);
         }
         if self.outside_udp(target) {
             // Only a datagram makes the address a peer: a UDP connect sends nothing, and
@@ -596,10 +613,13 @@ impl Model<'_> {
     }
 
     /// Is `dest` an address of a traced host none of whose traces ever had its UDP port, bound
-    /// (`bind`) or as the source of datagrams it sent (a client's port, bound by its first
-    /// send, or one not shown)? A datagram sent there found nothing bound: Linux answers it
-    /// with ICMP port unreachable, which an unconnected sender never sees; no path lost it.
-    /// Multicast and broadcast destinations are nobody's address.
+    /// (`bind`), as the source of datagrams it sent or as the destination of datagrams it
+    /// received? A port the trace does not show (bound
+    /// to 0, by a connect or by a first send) is one the kernel chose from
+    /// [`EPHEMERAL_PORTS`], so it may be any port of that range. A datagram sent where nothing
+    /// was bound found nothing: Linux answers it with ICMP port unreachable, which an
+    /// unconnected sender never sees; no path lost it. Multicast and broadcast destinations
+    /// are nobody's address.
     pub(in crate::model) fn udp_port_never_bound(&self, dest: SocketAddr) -> bool {
         if dest.ip().is_multicast() || dest.ip().is_unspecified() || self.is_broadcast_like(dest) {
             return false;
@@ -609,17 +629,24 @@ impl Model<'_> {
             .hosts
             .iter()
             .find(|h| !h.traces.is_empty() && h.ips.contains(&dest.ip()));
+        let may_be = |port: u16| {
+            port == dest.port() || (port == 0 && EPHEMERAL_PORTS.contains(&dest.port()))
+        };
         traced_owner.is_some_and(|host| {
             let bound = self
                 .udp_bound_ports
                 .iter()
-                .any(|(trace, port)| *port == dest.port() && host.traces.contains(trace));
-            let sent_from = self.flows.all().iter().any(|f| {
-                host.traces.contains(&f.sender.trace)
-                    && f.sender_addr
-                        .is_none_or(|a| a.port() == 0 || a.port() == dest.port())
+                .any(|(trace, port)| host.traces.contains(trace) && may_be(*port));
+            // A socket of the host sent from the port, or received datagrams addressed to it
+            // (one adopted from a trace that began after its bind shows no bind).
+            let used = self.flows.all().iter().any(|f| {
+                let sent = host.traces.contains(&f.sender.trace)
+                    && may_be(f.sender_addr.map_or(0, |a| a.port()));
+                let received = f.dest.port() == dest.port()
+                    && f.receivers.iter().any(|r| host.traces.contains(&r.trace));
+                sent || received
             });
-            !bound && !sent_from
+            !bound && !used
         })
     }
 
