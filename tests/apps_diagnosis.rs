@@ -17,10 +17,6 @@ use netcheck::testkit::table::{rows_against_known_gaps, NOTE_RULES, RULES_NEWER_
 /// instead. A scenario listed here must still fail: fixing one means removing it from this list.
 const KNOWN_GAPS: &[(&str, &str)] = &[
     (
-        "snmp-wrong-port",
-        "reports udp-all-lost: snmpget's unconnected socket never sees the ICMP port unreachable of a port nothing is bound to, and a datagram dropped on the way looks the same from both traces; that no traced socket of srv ever bound 1161 is shown, but an untraced program of that host could have",
-    ),
-    (
         "etcd-healthy @e3",
         "healthy from this side, but reports connect-refused, connection-reset, send-after-peer-closed",
     ),

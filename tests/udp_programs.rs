@@ -44,11 +44,6 @@ const KNOWN_GAPS: &[(&str, &str)] = &[
         "reports no-reply: dig's first query went unanswered on its socket (its retry, from \
          another socket, was answered)",
     ),
-    (
-        "echo-wrong-port--record",
-        "reports udp-all-lost: the server's host is traced but only one program of it, so a \
-         datagram to a port no traced socket bound may have met a firewall or no socket",
-    ),
 ];
 
 fn corpus() -> PathBuf {

@@ -32,6 +32,11 @@ use crate::fold::{ProgramContext, SocketEvent};
 use crate::parse::{Errno, Fd};
 use crate::source::{Loc, SockId};
 
+/// How long after a request a poll that finds no answer shows its program waiting for one:
+/// Linux's least TCP retransmission timeout (`TCP_RTO_MIN`, 200 ms), past which even the
+/// kernel counts a segment on a fast link lost. See docs/model.md.
+pub(in crate::model) const POLLED_AFTER: f64 = 0.2;
+
 /// How a traced peer's end of a connection closed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(in crate::model) enum PeerEnd {
@@ -707,6 +712,34 @@ impl Model<'_> {
         }
     }
 
+    /// A wait that did not block (a zero timeout) found none of `socks` readable. One such
+    /// poll shows no waiting, but a program that keeps polling in a loop long after its
+    /// request (radclient spins on pselect6 with a zero timeout until its own timer resends)
+    /// waits all the same: a poll at least [`POLLED_AFTER`] after the request's last send is
+    /// a wait in vain for it.
+    pub(in crate::model) fn exchanges_polled_in_vain(
+        &mut self,
+        socks: &[(SockId, bool)],
+        ev: &SocketEvent,
+        named: bool,
+    ) {
+        let Some(now) = ev.call.time else {
+            return;
+        };
+        for (id, generic) in socks {
+            if let Some(exchange) = self.exchanges.get_mut(id) {
+                let long_after = exchange
+                    .pending
+                    .as_ref()
+                    .and_then(|r| r.sent_at)
+                    .is_some_and(|sent| now - sent >= POLLED_AFTER);
+                if long_after {
+                    exchange.waited_in_vain(ev.call.loc, named, *generic, false);
+                }
+            }
+        }
+    }
+
     /// A wait reported room in the send buffers of `socks`.
     pub(in crate::model) fn exchanges_writable(&mut self, socks: &[SockId]) {
         for id in socks {
@@ -809,6 +842,17 @@ impl Model<'_> {
         let mut awaiting: Vec<(SockId, Exchange)> =
             self.exchanges_awaiting_delivery.drain().collect();
         awaiting.sort_by_key(|(id, _)| *id);
+        // Datagrams to a port no socket of the traced peer's host ever had found nothing
+        // there: no loss for the loss rules, requests nobody could answer, as to a peer no
+        // trace shows.
+        for (_, exchange) in &mut awaiting {
+            if exchange.proto == Proto::Udp && self.udp_port_never_bound(exchange.peer) {
+                exchange.peer_traced = false;
+                for request in std::mem::take(&mut exchange.awaiting_delivery) {
+                    exchange.count_unanswered(&request);
+                }
+            }
+        }
         self.closed_exchanges.extend(awaiting);
         let closed = std::mem::take(&mut self.closed_exchanges);
         let settled = closed

@@ -170,6 +170,7 @@ pub struct Model<'t> {
     listen_history: Vec<ListenerRecord>,
     failed_connect_spans: Vec<CallSpan>,
     loopback_udp_binds: Vec<LoopbackUdpBind>,
+    udp_bound_ports: Vec<(TraceId, u16)>,
     connect_timings: Vec<ConnectTiming>,
     /// Resets a readiness wait reported (POLLERR on a connection whose peer had closed with
     /// unread bytes or abortively), one per socket; kept at the end only for sockets whose
@@ -229,6 +230,7 @@ impl<'t> Model<'t> {
             timed_out_waits: Vec::new(),
             listen_history: Vec::new(),
             loopback_udp_binds: Vec::new(),
+            udp_bound_ports: Vec::new(),
             failed_connect_spans: Vec::new(),
             connect_timings: Vec::new(),
             wait_resets: Vec::new(),
@@ -539,6 +541,12 @@ impl<'t> Model<'t> {
             // The configuration put it out of scope: no evidence either way.
             return;
         }
+        if addr.ip().is_unspecified() {
+            // A host without an address yet (a DHCP client): no address to declare.
+            self.activity_mut(ev.call.loc.trace)
+                .addressless_peer_contacts += 1;
+            return;
+        }
         if !self.matcher.is_outside(addr) {
             // A declared host's address, only untraced: known, merely unobserved.
             self.activity_mut(ev.call.loc.trace)
@@ -554,7 +562,8 @@ impl<'t> Model<'t> {
 
     /// An unknown peer that reached `trace` (see [`TraceActivity::inbound_unknown_peers`]).
     fn note_inbound_unknown_peer(&mut self, trace: TraceId, addr: SocketAddr) {
-        if !self.matcher.is_outside(addr) || self.matcher.is_ignored(addr) {
+        let addressless = addr.ip().is_unspecified();
+        if addressless || !self.matcher.is_outside(addr) || self.matcher.is_ignored(addr) {
             return;
         }
         let a = self.activity_mut(trace);
@@ -711,6 +720,7 @@ impl<'t> Model<'t> {
         let mut udp: Vec<UdpFlow> = self.flows.all().iter().map(udp::Flow::to_outcome).collect();
         for flow in &mut udp {
             flow.receiver_connected_elsewhere = self.receiver_connected_elsewhere(flow);
+            flow.nothing_bound_at_receiver = self.udp_port_never_bound(flow.receiver_addr);
         }
         for flow in &udp {
             self.traffic.add_flow(self.topology, flow);

@@ -369,6 +369,14 @@ pub struct UdpFlow {
     /// (`model/udp/connected.rs`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub receiver_connected_elsewhere: Option<super::udp::connected::ConnectedElsewhere>,
+    /// Its destination is an address of a traced host none of whose traces ever had that UDP
+    /// port (see `Model::udp_port_never_bound`): the datagrams found nothing there.
+    #[serde(skip_serializing_if = "is_false")]
+    pub nothing_bound_at_receiver: bool,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
 }
 
 /// A connect that was never seen to complete (nonblocking, no completion observed).
@@ -389,6 +397,9 @@ pub struct TraceActivity {
     pub peer_links: u64,
     /// Connects and datagrams to addresses of hosts declared without a trace.
     pub unobserved_peer_contacts: u64,
+    /// Datagrams received from hosts that had no address yet (source 0.0.0.0, as a DHCP
+    /// client's requests come): another host, one no configuration can name.
+    pub addressless_peer_contacts: u64,
     /// Remote addresses that are no host's (first few).
     pub unknown_peers: Vec<SocketAddr>,
     /// Where the trace first talked to each of `unknown_peers` (same order; evidence for

@@ -125,8 +125,8 @@ impl Model<'_> {
         if let Some(s) = self.sockets.get_mut(&id) {
             s.set_state(SockState::Bound, ev, &mut self.listen_history);
             s.set_bind_loc(ev.call.loc);
-            if s.proto == Proto::Udp && addr.ip().is_loopback() {
-                self.note_loopback_udp_bind(id, addr);
+            if s.proto == Proto::Udp {
+                self.note_udp_bind(id, addr);
             }
         }
         match conflict {
@@ -174,6 +174,19 @@ impl Model<'_> {
             && holder
                 .local
                 .is_some_and(|l| l.is_ipv6() && l.ip().is_unspecified())
+    }
+
+    /// UDP socket `id` was bound to `local`: its port kept once per trace (0: one the kernel
+    /// chose, not shown), and a loopback address once per trace and address (see
+    /// [`Self::note_loopback_udp_bind`]).
+    pub(in crate::model) fn note_udp_bind(&mut self, id: SockId, local: SocketAddr) {
+        if local.ip().is_loopback() {
+            self.note_loopback_udp_bind(id, local);
+        }
+        let bound_port = (id.trace, local.port());
+        if !self.udp_bound_ports.contains(&bound_port) {
+            self.udp_bound_ports.push(bound_port);
+        }
     }
 
     /// UDP socket `id` was bound to loopback address `local`: kept once per trace and address,
@@ -319,6 +332,15 @@ impl Model<'_> {
             Some(e) if e.is_restart() || e.is_would_block() => Verdict::Accept,
             Some(e) => self.unexpected_failure(ev, id, e),
         };
+        // A connect a wait reported failed, closed without its error read: a failed connect,
+        // no connect left in progress.
+        let aborted = self
+            .connect_aborted_at_close(ev, id)
+            .filter(|v| matches!(v, Verdict::Deviation(_)));
+        let verdict = match (verdict, aborted) {
+            (Verdict::Accept, Some(failed)) => failed,
+            (verdict, _) => verdict,
+        };
         let loc = ev.call.loc;
         self.close_exchange(id, ev.context == ProgramContext::Finished);
         self.unbind(id);
@@ -362,7 +384,7 @@ impl Model<'_> {
             self.end_connection(ev, id, conn);
         }
         sock.set_state(SockState::Closed, ev, &mut self.listen_history);
-        if external {
+        if external && !matches!(verdict, Verdict::Deviation(_)) {
             return Verdict::NotModelled;
         }
         verdict

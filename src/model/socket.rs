@@ -117,6 +117,9 @@ struct Setup {
     /// began: only then does SO_ERROR 0 say the connect succeeded rather than that it is still
     /// in progress (Linux keeps SO_ERROR 0 while the SYN waits for an answer).
     connect_reported: bool,
+    /// When a readiness wait reported an error with a hang-up (POLLERR|POLLHUP) while its
+    /// connect was in progress: the attempt had ended in failure, whatever SO_ERROR would say.
+    connect_aborted: bool,
     /// A connect with AF_UNSPEC dissolved its association: strace's `-yy` decorations, which
     /// strace looks up once per socket and keeps, show the association before it from then on.
     dissolved: bool,
@@ -128,6 +131,7 @@ impl Setup {
             && self.connect_target.is_none()
             && self.connect_started.is_none()
             && !self.connect_reported
+            && !self.connect_aborted
             && !self.dissolved
     }
 }
@@ -320,6 +324,7 @@ impl Socket {
         self.change_setup(|s| {
             s.connect_target = target;
             s.connect_reported = false;
+            s.connect_aborted = false;
         });
     }
 
@@ -328,11 +333,20 @@ impl Socket {
         self.setup.as_ref().is_some_and(|s| s.connect_reported)
     }
 
-    /// Notes a readiness report on a socket whose connect is in progress.
-    pub fn note_connect_reported(&mut self) {
+    /// Notes a readiness report on a socket whose connect is in progress; `aborted`: it was an
+    /// error with a hang-up (see `Setup::connect_aborted`).
+    pub fn note_connect_reported(&mut self, aborted: bool) {
         if self.connect_target().is_some() {
-            self.change_setup(|s| s.connect_reported = true);
+            self.change_setup(|s| {
+                s.connect_reported = true;
+                s.connect_aborted |= aborted;
+            });
         }
+    }
+
+    /// A wait reported its connect in progress ended with an error and a hang-up.
+    pub fn connect_aborted(&self) -> bool {
+        self.setup.as_ref().is_some_and(|s| s.connect_aborted)
     }
 
     pub fn take_connect_target(&mut self) -> Option<(SocketAddr, Loc)> {

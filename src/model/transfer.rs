@@ -130,7 +130,7 @@ impl Model<'_> {
         buf_len: u64,
         flags: MsgFlags,
         src: Option<&SockAddr>,
-        truncated_datagram: bool,
+        truncated_datagram: Option<bool>,
     ) -> Verdict {
         let (id, proto, len) = match self.transfer_target(ev, fd, Way::Receive) {
             ControlFlow::Continue(target) => target,
@@ -190,7 +190,7 @@ impl Model<'_> {
         let dgrams = Self::transferred_messages(ev, msgs);
         match way {
             Way::Send => self.udp_send(ev, id, &dgrams, flags),
-            Way::Receive => self.udp_recv(ev, id, &dgrams, 0, flags, false),
+            Way::Receive => self.udp_recv(ev, id, &dgrams, 0, flags, None),
         }
     }
 

@@ -44,7 +44,7 @@ impl Model<'_> {
                 let port = sock.local.map(|l| l.port()).filter(|p| *p != 0)?;
                 let queued = self
                     .flows
-                    .anything_for(port, |f| self.receives(id, None, f));
+                    .anything_for(port, id, |f| self.receives(id, None, f));
                 // Likewise a datagram may come from a host declared without a trace.
                 (queued || !self.matcher.has_unobserved_host()).then_some(queued)
             }
@@ -133,6 +133,8 @@ impl Model<'_> {
                     .filter_map(|w| ev.sock(w.fd))
                     .collect();
                 self.exchanges_found_no_room(&write_watched, ev);
+            } else {
+                self.exchanges_polled_in_vain(&all_read_watched, ev, epoll_fd.is_none());
             }
             // Timed out: was anything waiting for a socket watched for reading?
             let missed: Vec<SockId> = read_watched
@@ -189,7 +191,7 @@ impl Model<'_> {
             .filter(|w| w.got.write || w.got.error || w.got.hangup)
         {
             if let Some(s) = ev.sock(w.fd).and_then(|id| self.sockets.get_mut(&id)) {
-                s.note_connect_reported();
+                s.note_connect_reported(w.got.error && w.got.hangup);
             }
         }
         // An event loop's epoll set multiplexes many streams (HTTP/2, gRPC): only a wait that

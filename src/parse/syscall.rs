@@ -516,8 +516,10 @@ pub enum Syscall {
         buf_len: u64,
         flags: MsgFlags,
         src: Option<SockAddr>,
-        /// recvmsg's `msg_flags` contained MSG_TRUNC (datagram was larger than the buffer).
-        truncated_datagram: bool,
+        /// Whether recvmsg's `msg_flags` contained MSG_TRUNC (the datagram was larger than the
+        /// buffer); `None` when the call shows no message flags (recvfrom, read, a msghdr
+        /// printed as a pointer), so only the sizes can hint at a cut.
+        truncated_datagram: Option<bool>,
         /// Descriptors recvmsg received with SCM_RIGHTS, numbered in the receiver's table.
         passed_fds: Vec<Fd>,
     },

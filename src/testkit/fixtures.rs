@@ -159,6 +159,7 @@ pub fn udp_flow(
         by_size,
         first_send,
         receiver_connected_elsewhere: None,
+        nothing_bound_at_receiver: false,
     }
 }
 

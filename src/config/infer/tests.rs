@@ -540,7 +540,7 @@ impl Script {
             buf_len: 64,
             flags: MsgFlags::default(),
             src: Some(inet(from)),
-            truncated_datagram: false,
+            truncated_datagram: None,
             passed_fds: Vec::new(),
         };
         self.push(SyscallName::Recvfrom, syscall, Outcome::ok(4));

@@ -33,7 +33,9 @@ The connects and sends of the trace that go to addresses of no traced host.
 Check which addresses the trace talks to (facts) and whether they are a proxy, a NAT's public
 address, or a wrong server name; declare the missing addresses or NATs in the configuration.
 
-Broadcast destinations are not unknown addresses. Precedence: when, besides, a traced server
+Broadcast destinations are not unknown addresses. A trace that received datagrams from hosts
+without an address yet (source 0.0.0.0: a DHCP server's clients) is left out: the addresses it
+answered are the ones it handed out. Precedence: when, besides, a traced server
 accepted connections from addresses of no host while a private-address client dialled an address
 of no host (positive evidence of a NAT), `nat-undeclared` reports it instead.
 ";
@@ -48,6 +50,9 @@ fn detect(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
         .activity
         .iter()
         .filter(|a| a.socket_calls > 0 && a.peer_links == 0 && a.unobserved_peer_contacts == 0)
+        // A host without an address asked it (a DHCP server's clients): the unknown addresses
+        // it answered are the ones it gave them.
+        .filter(|a| a.addressless_peer_contacts == 0)
         .filter(|a| !a.unknown_peers.is_empty())
         .filter_map(|a| a.trace.map(|t| (t, a)))
         .filter(|(t, _)| !claims.trace(*t))

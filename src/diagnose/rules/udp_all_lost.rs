@@ -34,7 +34,10 @@ refused by the destination's host (ECONNREFUSED on a connected socket: the datag
 found nothing bound; `connect-refused` reports that), nor flows turned back on the way (EHOSTUNREACH or
 ENETUNREACH on a connected socket, or a send without a route: `connect-filtered`), nor flows addressed
 to a traced socket connected to another address than their source (Linux discards them on
-arrival; `no-reply` reports the answer the requester never got).
+arrival; `no-reply` reports the answer the requester never got), nor flows to a port no socket
+of the traced destination host ever had, bound or as its own source (the datagrams found
+nothing there and drew ICMP port unreachable, which an unconnected sender never sees; `no-reply`
+reports the requests nobody could answer).
 ";
 
 fn detect(cx: &Context, claims: &mut Claims) -> Vec<Finding> {

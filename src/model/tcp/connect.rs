@@ -91,6 +91,11 @@ fn is_v4_target(target: SocketAddr) -> bool {
     }
 }
 
+/// Linux's first SYN retransmission timeout (`TCP_TIMEOUT_INIT`, RFC 6298's initial RTO): a
+/// connect that failed sooner failed on an answer, not on retries running out (with
+/// tcp_syn_retries at its least, 1, those take 3 s). See docs/model.md.
+pub(in crate::model) const FIRST_SYN_RETRANSMIT: f64 = 1.0;
+
 impl Model<'_> {
     /// The traced listener a connect to `target` from `client` reaches (lowest socket id among
     /// matches, so the choice never depends on hash order).
@@ -430,6 +435,48 @@ impl Model<'_> {
         let sock = self.sockets.get(&id)?;
         (sock.proto == Proto::Tcp && sock.is_connecting() && sock.connect_target().is_some())
             .then(|| self.connect_failed(ev, id, errno))
+    }
+
+    /// A TCP connect in progress that a wait reported ended with an error and a hang-up
+    /// (POLLERR|POLLHUP: Linux's state is then CLOSE with an error pending), closed at `ev`
+    /// without SO_ERROR read (kinit gives up on its KDC so). When the close comes within
+    /// [`FIRST_SYN_RETRANSMIT`] of the connect on the trace's clock, no SYN was sent twice, so
+    /// retries running out (ETIMEDOUT) cannot have ended it: an answer did, a reset (a refusal)
+    /// or an ICMP rejection, which the program never read apart; it is reported as a refusal.
+    /// Later, or without clocks, the connect stays one never seen to complete.
+    pub(in crate::model) fn connect_aborted_at_close(
+        &mut self,
+        ev: &SocketEvent,
+        id: SockId,
+    ) -> Option<Verdict> {
+        let sock = self.sockets.get(&id)?;
+        let in_progress = sock.proto == Proto::Tcp
+            && (sock.is_connecting() || sock.external)
+            && sock.connect_target().is_some();
+        if !in_progress || !sock.connect_aborted() {
+            return None;
+        }
+        let external = sock.external;
+        let (target, connect) = sock.connect_target()?;
+        let elapsed = ev.call.time? - sock.connect_started()?;
+        if !(0.0..FIRST_SYN_RETRANSMIT).contains(&elapsed) {
+            return None;
+        }
+        let mut verdict = if external {
+            self.outside_connect_ended(ev, id, Some(Errno::ECONNREFUSED))
+        } else {
+            self.connect_failed(ev, id, Errno::ECONNREFUSED)
+        };
+        if let Verdict::Deviation(d) = &mut verdict {
+            d.detail = format!(
+                "connect to {target} (line {}) was reported failed by a wait (error and hang-up) \
+                 and closed {:.0} ms after it started, without its error read: refused, or \
+                 rejected on the path",
+                connect.line,
+                elapsed * 1000.0
+            );
+        }
+        Some(verdict)
     }
 
     /// The nonblocking connect of `id` to an address of no traced host ended with `errno`

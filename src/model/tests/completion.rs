@@ -440,3 +440,48 @@ fn a_refusal_read_later_through_so_error_spans_from_its_connect() {
     let end = span.end.unwrap_or_default();
     assert!((end - (9.507_447 + 0.003_863)).abs() < 1e-9, "{span:?}");
 }
+
+/// svc/krb5-down--record, client.trace:205-210: kinit's nonblocking TCP connect to a KDC that
+/// does not run; poll reports POLLOUT|POLLERR|POLLHUP 2 ms later and kinit closes the socket
+/// without reading SO_ERROR. The error and hang-up came long before Linux's first SYN
+/// retransmission, so an answer ended the attempt: a failed connect, not one left in progress.
+/// The same close 3 s after the connect could be retries running out: left in progress.
+#[test]
+fn a_connect_a_wait_reported_failed_and_closed_at_once_failed() {
+    let kinit = |close_at: &str| {
+        format!(
+            r#"14713 1796663161.671729 socket(AF_INET, SOCK_STREAM, IPPROTO_IP) = 3<TCP:[35611]> <0.000015>
+14713 1796663161.678451 ioctl(3<TCP:[35611]>, FIONBIO, [1]) = 0 <0.000018>
+14713 1796663161.681771 connect(3<TCP:[35611]>, {{sa_family=AF_INET, sin_port=htons(88), sin_addr=inet_addr("10.98.1.1")}}, 16) = -1 EINPROGRESS (Operation now in progress) <0.000097>
+14713 1796663161.683528 poll([{{fd=3<TCP:[35611]>, events=POLLOUT}}], 1, 1000) = 1 ([{{fd=3, revents=POLLOUT|POLLERR|POLLHUP}}]) <0.000018>
+14713 {close_at} close(3<TCP:[35611]>) = 0 <0.000027>
+"#
+        )
+    };
+    let replay = |name: &str, close_at: &str| {
+        super::replay_texts(
+            name,
+            &[
+                ("client", "10.98.1.2", Some(&kinit(close_at))),
+                ("server", "10.98.1.1", None),
+            ],
+        )
+    };
+    let out = replay("aborted-at-once", "1796663161.685150");
+    assert!(
+        out.pending_connects.is_empty(),
+        "{:?}",
+        out.pending_connects
+    );
+    let failed: Vec<_> = out
+        .deviations
+        .iter()
+        .filter_map(|d| match d.kind {
+            DeviationKind::ConnectFailed { errno, target, .. } => Some((errno, target)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(failed, vec![(Errno::ECONNREFUSED, addr("10.98.1.1:88"))]);
+    let out = replay("aborted-late", "1796663164.685150");
+    assert_eq!(out.pending_connects.len(), 1, "{:?}", out.deviations);
+}

@@ -45,9 +45,13 @@ fn a_request_the_traced_peer_read_and_never_answered_is_unanswered() {
 #[test]
 fn a_request_the_traced_peer_never_read_is_left_to_the_loss_rules() {
     let topo = two_hosts();
-    let (a, _) = listening_server();
+    let mut a = Script::new(0);
+    let s = a.udp();
+    let bound = a.bind(s, "10.0.0.1:53");
     let (b, _, _, _, closed) = asked_and_waited();
     let mut w = World::new(&topo, vec![a, b]);
+    // The server's socket held the port: what never reached it was lost on the way.
+    w.upto(bound);
     w.upto(closed);
     assert!(w.finish().unanswered_requests.is_empty());
 }
@@ -516,4 +520,105 @@ fn a_request_read_before_the_accepted_socket_was_seen_empty_is_not_timed() {
         "the accepted socket's first bytes are not dated"
     );
     assert!(run(true) > 0.9, "{}", run(true));
+}
+
+/// svc/radius-down--i, client.trace:2066-2086 and 10384 (one poll of each second kept, the
+/// others cut): radclient sends its Access-Request and spins on pselect6 with a zero timeout
+/// until its own 1 s timer resends. One zero-timeout poll shows no waiting; polls long after
+/// the request do, so the request went unanswered. Polls right after it alone do not.
+#[test]
+fn zero_timeout_polls_long_after_a_request_wait_for_its_answer() {
+    let radclient = |last_poll: &str| {
+        format!(
+            r#"11142 17:02:56.389877 socket(AF_INET, SOCK_DGRAM, IPPROTO_IP) = 3
+11142 17:02:56.390035 bind(3, {{sa_family=AF_INET, sin_port=htons(0), sin_addr=inet_addr("0.0.0.0")}}, 16) = 0
+11142 17:02:56.391831 sendto(3, "\1\355\0+\331j\nX", 43, 0, {{sa_family=AF_INET, sin_port=htons(1812), sin_addr=inet_addr("10.98.1.1")}}, 16) = 43
+11142 17:02:56.392377 pselect6(4, [3], NULL, NULL, {{tv_sec=0, tv_nsec=0}}, NULL) = 0 (Timeout)
+11142 {last_poll} pselect6(4, [3], NULL, NULL, {{tv_sec=0, tv_nsec=0}}, NULL) = 0 (Timeout)
+11142 17:02:57.004239 sendto(3, "\1\355\0+\331j\nX", 43, 0, {{sa_family=AF_INET, sin_port=htons(1812), sin_addr=inet_addr("10.98.1.1")}}, 16) = 43
+11142 17:02:57.004300 close(3) = 0
+"#
+        )
+    };
+    let unanswered = |name: &str, last_poll: &str| {
+        super::replay_texts(
+            name,
+            &[
+                ("client", "10.98.1.2", Some(&radclient(last_poll))),
+                ("server", "10.98.1.1", None),
+            ],
+        )
+        .unanswered_requests
+        .iter()
+        .map(|u| u.unanswered)
+        .sum::<u32>()
+    };
+    assert_eq!(unanswered("polled-long", "17:02:57.003900"), 1);
+    assert_eq!(unanswered("polled-at-once", "17:02:56.392414"), 0);
+}
+
+/// svc/stun-wrong-port--unix, client.trace:72-104 and server.trace:580 (coturn's sockets cut
+/// to one): turnutils_stunclient asks port 3479 of the traced server's host, whose only UDP
+/// socket is bound to 3478, and waits until it is stopped. The request found nothing bound
+/// there: unanswered, as by a peer no trace shows, and its flow marked so for the loss rules.
+#[test]
+fn a_request_to_a_port_the_traced_host_never_had_is_unanswered() {
+    let client = r#"14897 1796663174.143943 socket(AF_INET, SOCK_DGRAM, IPPROTO_IP) = 3
+14897 1796663174.146529 sendto(3, "\0\1\0\0!\22\244B\31\311o(\261H\26\37\264\3\216u", 20, 0, {sa_family=AF_INET, sin_port=htons(3479), sin_addr=inet_addr("10.98.1.1")}, 16) = 20
+14897 1796663174.146742 recvfrom(3, 0x7ffdcf393884, 65507, 0, NULL, NULL) = ? ERESTARTSYS (To be restarted if SA_RESTART is set)
+"#;
+    let server = r#"14882 1796663174.059000 socket(AF_INET, SOCK_DGRAM, IPPROTO_IP) = 12
+14882 1796663174.059599 bind(12, {sa_family=AF_INET, sin_port=htons(3478), sin_addr=inet_addr("10.98.1.1")}, 16) = 0
+14882 1796663179.000000 close(12) = 0
+"#;
+    let out = super::replay_texts(
+        "never-bound",
+        &[
+            ("client", "10.98.1.2", Some(client)),
+            ("server", "10.98.1.1", Some(server)),
+        ],
+    );
+    let unanswered: Vec<_> = out
+        .unanswered_requests
+        .iter()
+        .map(|u| (u.peer, u.unanswered, u.peer_traced))
+        .collect();
+    assert_eq!(unanswered, vec![(addr("10.98.1.1:3479"), 1, false)]);
+    assert!(
+        out.udp.iter().all(|f| f.nothing_bound_at_receiver),
+        "{:?}",
+        out.udp
+    );
+}
+
+/// A port the traced host's trace does not show (a socket connected without a bind, so bound
+/// by the kernel to a port of `ip_local_port_range`) may be any port of that range: a datagram
+/// to such a port may have found that socket, one to a port below the range found nothing.
+#[test]
+fn a_port_the_kernel_chose_may_be_any_ephemeral_port() {
+    let server = r#"14882 1796663174.059000 socket(AF_INET, SOCK_DGRAM, IPPROTO_IP) = 12
+14882 1796663174.059599 connect(12, {sa_family=AF_INET, sin_port=htons(53), sin_addr=inet_addr("10.98.1.2")}, 16) = 0
+14882 1796663179.000000 close(12) = 0
+"#;
+    let asked = |port: u16| {
+        let client = format!(
+            r#"14897 1796663174.143943 socket(AF_INET, SOCK_DGRAM, IPPROTO_IP) = 3
+14897 1796663174.146529 sendto(3, "\0\1\0\0", 4, 0, {{sa_family=AF_INET, sin_port=htons({port}), sin_addr=inet_addr("10.98.1.1")}}, 16) = 4
+14897 1796663174.146742 recvfrom(3, 0x7ffdcf393884, 65507, 0, NULL, NULL) = ? ERESTARTSYS (To be restarted if SA_RESTART is set)
+"#
+        );
+        let out = super::replay_texts(
+            &format!("ephemeral-{port}"),
+            &[
+                ("client", "10.98.1.2", Some(&client)),
+                ("server", "10.98.1.1", Some(server)),
+            ],
+        );
+        out.udp
+            .iter()
+            .find(|f| f.receiver_addr.port() == port)
+            .map(|f| f.nothing_bound_at_receiver)
+    };
+    assert_eq!(asked(40000), Some(false));
+    assert_eq!(asked(3479), Some(true));
 }

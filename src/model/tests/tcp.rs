@@ -195,7 +195,7 @@ fn receive_timeouts_and_dontwait_make_eagain_expected() {
                 ..MsgFlags::default()
             },
             src: None,
-            truncated_datagram: false,
+            truncated_datagram: None,
             passed_fds: Vec::new(),
         },
         crate::parse::Outcome::failed(Errno::EAGAIN),

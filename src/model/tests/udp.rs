@@ -288,3 +288,80 @@ fn a_peek_that_reports_the_full_size_cuts_nothing() {
     let out = w.finish();
     assert!(out.deviations.is_empty(), "{:#?}", out.deviations);
 }
+
+/// svc/dhcp-healthy--record, server.trace:144, 244 and 354 (payloads cut): dnsmasq's socket on
+/// 0.0.0.0:67 reads udhcpc's DISCOVER, which left the client's packet socket with source
+/// 0.0.0.0 (it has no address yet), and answers the address it offers. A datagram from 0.0.0.0
+/// that no traced socket sent is a host without an address, not data gone astray; the trace
+/// talked to another host.
+#[test]
+fn a_datagram_from_a_host_without_an_address_is_no_unknown_data() {
+    let server = r#"14932 1796663179.331186 socket(AF_INET, SOCK_DGRAM, IPPROTO_UDP) = 4<UDP:[34141]> <0.000021>
+14932 1796663179.331964 bind(4<UDP:[34141]>, {sa_family=AF_INET, sin_port=htons(67), sin_addr=inet_addr("0.0.0.0")}, 16) = 0 <0.000016>
+14932 1796663179.491083 recvmsg(4<UDP:[0.0.0.0:67]>, {msg_name={sa_family=AF_INET, sin_port=htons(68), sin_addr=inet_addr("0.0.0.0")}, msg_namelen=16, msg_iov=[{iov_base="\1\1\6\0(\235@\27"..., iov_len=548}], msg_iovlen=1, msg_controllen=0, msg_flags=0}, 0) = 300 <0.000020>
+14932 1796663182.508375 sendmsg(4<UDP:[0.0.0.0:67]>, {msg_name={sa_family=AF_INET, sin_port=htons(68), sin_addr=inet_addr("10.98.1.107")}, msg_namelen=16, msg_iov=[{iov_base="\2\1\6\0(\235@\27"..., iov_len=300}], msg_iovlen=1, msg_controllen=0, msg_flags=0}, 0) = 300 <0.000026>
+"#;
+    let out = super::replay_texts(
+        "addressless",
+        &[
+            ("server", "10.98.1.1", Some(server)),
+            ("client", "10.98.1.2", None),
+        ],
+    );
+    assert!(
+        out.deviations
+            .iter()
+            .all(|d| d.kind != DeviationKind::UnknownData),
+        "{:?}",
+        out.deviations
+    );
+    let activity = out.activity.first().expect("the server's activity");
+    assert_eq!(activity.addressless_peer_contacts, 1, "{activity:?}");
+}
+
+/// svc/avahi-healthy--k, server.trace:14212-14213: avahi-daemon asks FIONREAD for the size of
+/// the next datagram and reads the 30-byte question into exactly 30 bytes; msg_flags=0 says the
+/// kernel did not cut it (no MSG_TRUNC). Without the flags (recvfrom), a buffer sized to the
+/// message is no cut either, while a generic buffer filled exactly is a probable one, unless
+/// the flags say otherwise.
+#[test]
+fn a_full_buffer_is_no_cut_when_the_message_flags_say_so() {
+    let read = |call: &str| {
+        format!(
+            r#"14991 17:06:30.100000 socket(AF_INET, SOCK_DGRAM, IPPROTO_IP) = 9
+14991 17:06:30.100100 bind(9, {{sa_family=AF_INET, sin_port=htons(5353), sin_addr=inet_addr("0.0.0.0")}}, 16) = 0
+14991 17:06:31.235351 ioctl(9, FIONREAD, [30]) = 0
+14991 17:06:31.236593 {call}
+"#
+        )
+    };
+    let truncated = |text: &str, name: &str| {
+        let out = super::replay_texts(
+            name,
+            &[
+                ("server", "10.98.1.1", Some(text)),
+                ("client", "10.98.1.2", None),
+            ],
+        );
+        out.deviations
+            .iter()
+            .any(|d| matches!(d.kind, DeviationKind::DatagramTruncated { .. }))
+    };
+    let recvmsg = read(
+        r#"recvmsg(9, {msg_name={sa_family=AF_INET, sin_port=htons(41824), sin_addr=inet_addr("10.98.1.2")}, msg_namelen=16, msg_iov=[{iov_base="\277\306\0\0\0\1\0\0\0\0\0\0\6labsrv\5local\0\0\1\0\1", iov_len=30}], msg_iovlen=1, msg_controllen=0, msg_flags=0}, 0) = 30"#,
+    );
+    assert!(!truncated(&recvmsg, "flags-shown"));
+    let recvfrom = read(
+        r#"recvfrom(9, "\277\306\0\0\0\1\0\0\0\0\0\0\6labsrv\5local\0\0\1\0\1", 30, 0, {sa_family=AF_INET, sin_port=htons(41824), sin_addr=inet_addr("10.98.1.2")}, [16]) = 30"#,
+    );
+    assert!(!truncated(&recvfrom, "flags-unshown"));
+    // The same question read into a generic 512-byte buffer that it filled.
+    let generic = read(
+        r#"recvfrom(9, "\277\306\0\0\0\1\0\0\0\0\0\0\6labsrv\5local\0\0\1\0\1"..., 512, 0, {sa_family=AF_INET, sin_port=htons(41824), sin_addr=inet_addr("10.98.1.2")}, [16]) = 512"#,
+    );
+    assert!(truncated(&generic, "generic-unshown"));
+    let generic_flags = read(
+        r#"recvmsg(9, {msg_name={sa_family=AF_INET, sin_port=htons(41824), sin_addr=inet_addr("10.98.1.2")}, msg_namelen=16, msg_iov=[{iov_base="\277\306\0\0\0\1\0\0\0\0\0\0\6labsrv\5local\0\0\1\0\1"..., iov_len=512}], msg_iovlen=1, msg_controllen=0, msg_flags=0}, 0) = 512"#,
+    );
+    assert!(!truncated(&generic_flags, "generic-shown"));
+}

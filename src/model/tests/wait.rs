@@ -113,7 +113,7 @@ fn recv_never_returned(script: &mut Script, fd: i32) -> Loc {
             buf_len: 0,
             flags: MsgFlags::default(),
             src: None,
-            truncated_datagram: false,
+            truncated_datagram: None,
             passed_fds: Vec::new(),
         },
         Outcome {

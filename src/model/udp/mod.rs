@@ -76,11 +76,42 @@ pub struct Flow {
     by_size: BTreeMap<u64, (u64, u64)>,
     pub first_send: Loc,
     inflight: IdMap<DgramKey, InFlight>,
+    /// Sent to a multicast group or a broadcast address: every receiver that may get the
+    /// datagrams gets its own copy of each (the group's members, the sender itself through
+    /// IP_MULTICAST_LOOP), so a receive takes nothing from the others. `inflight` then keeps
+    /// every datagram sent, and `group_takes` what each receiver took of each.
+    group: bool,
+    group_takes: HashMap<(DgramKey, SockId), u32>,
+    /// Group flows: the most copies of each datagram one receiver took (what `by_size` counts
+    /// as received: a datagram some member read arrived).
+    group_delivered: IdMap<DgramKey, u32>,
 }
 
 impl Flow {
     pub fn in_flight(&self) -> u64 {
+        if self.group {
+            let delivered = |k: &DgramKey| self.group_delivered.get(k).copied().unwrap_or(0);
+            return self
+                .inflight
+                .iter()
+                .map(|(k, f)| u64::from(f.count.saturating_sub(delivered(k))))
+                .sum();
+        }
         self.inflight.values().map(|f| u64::from(f.count)).sum()
+    }
+
+    /// Copies of datagram `key` still for `receiver` to take.
+    fn available(&self, key: &DgramKey, receiver: SockId) -> u32 {
+        let sent = self.inflight.get(key).map_or(0, |f| f.count);
+        if !self.group {
+            return sent;
+        }
+        let taken = self
+            .group_takes
+            .get(&(*key, receiver))
+            .copied()
+            .unwrap_or(0);
+        sent.saturating_sub(taken)
     }
 
     pub fn to_outcome(&self) -> UdpFlow {
@@ -96,6 +127,7 @@ impl Flow {
                 .collect(),
             first_send: self.first_send,
             receiver_connected_elsewhere: None,
+            nothing_bound_at_receiver: false,
         }
     }
 }
@@ -153,12 +185,15 @@ impl Flows {
         }
     }
 
-    /// Records one datagram sent; returns its flow and whether the flow is new.
+    /// Records one datagram sent; returns its flow and whether the flow is new. `group`: the
+    /// destination is a multicast group or a broadcast address (see [`Flow`]).
+    #[allow(clippy::too_many_arguments)]
     pub fn send(
         &mut self,
         sender: SockId,
         sender_addr: Option<SocketAddr>,
         dest: SocketAddr,
+        group: bool,
         key: DgramKey,
         shown: &[u8],
         loc: Loc,
@@ -175,6 +210,9 @@ impl Flows {
                     by_size: BTreeMap::new(),
                     first_send: loc,
                     inflight: IdMap::default(),
+                    group,
+                    group_takes: HashMap::new(),
+                    group_delivered: IdMap::default(),
                 });
                 self.by_endpoints.insert((sender, dest), id);
                 (id, true)
@@ -211,16 +249,21 @@ impl Flows {
         self.flows.get(*id)
     }
 
-    /// Finds the flow and datagram a receive takes, among flows `eligible` for the receiver.
-    /// Exact identity first; then, among flows to `port`, a compatible or cut datagram.
+    /// Finds the flow and datagram `receiver` takes, among flows `eligible` for it. Exact
+    /// identity first; then, among flows to `port`, a compatible or cut datagram.
     pub fn find(
         &self,
         got: Received<'_>,
         port: u16,
+        receiver: SockId,
         eligible: impl Fn(&Flow) -> bool,
     ) -> Option<(FlowId, DgramKey, Matched)> {
         if let Some(ids) = self.by_dgram.get(&got.key) {
-            if let Some(id) = ids.iter().copied().find(|id| eligible(&self.flows[*id])) {
+            let found = ids.iter().copied().find(|id| {
+                let flow = &self.flows[*id];
+                flow.available(&got.key, receiver) > 0 && eligible(flow)
+            });
+            if let Some(id) = found {
                 return Some((id, got.key, Matched::Exact));
             }
         }
@@ -232,6 +275,9 @@ impl Flows {
                 continue;
             }
             for (key, entry) in &flow.inflight {
+                if flow.available(key, receiver) == 0 {
+                    continue;
+                }
                 let common = entry.prefix.len().min(got.shown.len());
                 if entry.prefix[..common] != got.shown[..common] {
                     continue;
@@ -256,11 +302,22 @@ impl Flows {
         best
     }
 
-    /// Is any datagram in flight on a flow to `port` that `eligible` accepts?
-    pub fn anything_for(&self, port: u16, eligible: impl Fn(&Flow) -> bool) -> bool {
+    /// Is any datagram in flight for `receiver` on a flow to `port` that `eligible` accepts?
+    pub fn anything_for(
+        &self,
+        port: u16,
+        receiver: SockId,
+        eligible: impl Fn(&Flow) -> bool,
+    ) -> bool {
         self.in_flight_by_port.get(&port).is_some_and(|ids| {
-            ids.iter()
-                .any(|id| !self.flows[*id].inflight.is_empty() && eligible(&self.flows[*id]))
+            ids.iter().any(|id| {
+                let flow = &self.flows[*id];
+                let waiting = flow
+                    .inflight
+                    .keys()
+                    .any(|k| flow.available(k, receiver) > 0);
+                waiting && eligible(flow)
+            })
         })
     }
 
@@ -269,6 +326,16 @@ impl Flows {
         let flow = &mut self.flows[id];
         if !flow.receivers.contains(&receiver) {
             flow.receivers.push(receiver);
+        }
+        if flow.group {
+            let took = flow.group_takes.entry((key, receiver)).or_insert(0);
+            *took += 1;
+            let delivered = flow.group_delivered.entry(key).or_insert(0);
+            if *took > *delivered {
+                *delivered = *took;
+                flow.by_size.entry(key.len).or_default().1 += 1;
+            }
+            return;
         }
         flow.by_size.entry(key.len).or_default().1 += 1;
         let gone = match flow.inflight.get_mut(&key) {
@@ -298,12 +365,9 @@ impl Flows {
         }
     }
 
-    /// Copies of datagram `key` in flight on flow `id`.
-    pub fn copies(&self, id: FlowId, key: DgramKey) -> usize {
-        self.flows[id]
-            .inflight
-            .get(&key)
-            .map_or(0, |f| f.count as usize)
+    /// Copies of datagram `key` in flight on flow `id` for `receiver`.
+    pub fn copies(&self, id: FlowId, key: DgramKey, receiver: SockId) -> usize {
+        self.flows[id].available(&key, receiver) as usize
     }
 
     /// Notes a receiver of a flow (for a peek, which takes nothing).
@@ -353,19 +417,46 @@ mod tests {
         let key = DgramKey::of(4, b"ping", false);
         let loc = Loc::new(TraceId(0), 1);
         let dest = addr("10.0.0.2:53");
-        flows.send(sock(0), None, dest, key, b"ping", loc);
-        flows.send(sock(0), None, dest, key, b"ping", loc);
+        flows.send(sock(0), None, dest, false, key, b"ping", loc);
+        flows.send(sock(0), None, dest, false, key, b"ping", loc);
         let got = Received {
             key,
             shown: b"ping",
             maybe_cut: false,
         };
-        let (id, k, m) = flows.find(got, 53, |_| true).unwrap();
+        let (id, k, m) = flows.find(got, 53, sock(9), |_| true).unwrap();
         assert_eq!(m, Matched::Exact);
         flows.take(id, k, sock(9));
         flows.take(id, k, sock(9));
-        assert!(flows.find(got, 53, |_| true).is_none());
+        assert!(flows.find(got, 53, sock(9), |_| true).is_none());
         assert_eq!(flows.get(id).to_outcome().by_size, vec![(4, 2, 2)]);
+    }
+
+    /// Two avahi-daemons on one link (svc/avahi-pair--tt): a probe sent to 224.0.0.251:5353
+    /// reaches the other member and, looped back, its sender; each takes its own copy, and the
+    /// flow counts it received once.
+    #[test]
+    fn every_receiver_of_a_group_flow_takes_its_own_copy() {
+        let mut flows = Flows::default();
+        let key = DgramKey::of(5, b"probe", false);
+        let loc = Loc::new(TraceId(0), 877);
+        let group = addr("224.0.0.251:5353");
+        let (id, _) = flows.send(sock(0), None, group, true, key, b"probe", loc);
+        let got = Received {
+            key,
+            shown: b"probe",
+            maybe_cut: false,
+        };
+        for receiver in [sock(0), sock(7)] {
+            assert!(flows.anything_for(5353, receiver, |_| true));
+            let (found, k, _) = flows.find(got, 5353, receiver, |_| true).unwrap();
+            assert_eq!(flows.copies(found, k, receiver), 1);
+            flows.take(found, k, receiver);
+            assert!(flows.find(got, 5353, receiver, |_| true).is_none());
+            assert!(!flows.anything_for(5353, receiver, |_| true));
+        }
+        assert_eq!(flows.get(id).to_outcome().by_size, vec![(5, 1, 1)]);
+        assert_eq!(flows.get(id).in_flight(), 0);
     }
 
     #[test]
@@ -374,20 +465,23 @@ mod tests {
         let loc = Loc::new(TraceId(0), 1);
         let dest = addr("10.0.0.2:9");
         let long = DgramKey::of(100, b"abcdef", true);
-        flows.send(sock(0), None, dest, long, b"abcdef", loc);
+        flows.send(sock(0), None, dest, false, long, b"abcdef", loc);
         let got = Received {
             key: DgramKey::of(100, b"abc", true),
             shown: b"abc",
             maybe_cut: false,
         };
-        assert_eq!(flows.find(got, 9, |_| true).unwrap().2, Matched::Prefix);
+        assert_eq!(
+            flows.find(got, 9, sock(9), |_| true).unwrap().2,
+            Matched::Prefix
+        );
         let cut = Received {
             key: DgramKey::of(10, b"abcdef", true),
             shown: b"abcdef",
             maybe_cut: true,
         };
         assert_eq!(
-            flows.find(cut, 9, |_| true).unwrap().2,
+            flows.find(cut, 9, sock(9), |_| true).unwrap().2,
             Matched::CutToBuffer { len: 100 }
         );
         let other = Received {
@@ -395,6 +489,6 @@ mod tests {
             shown: b"xyz",
             maybe_cut: false,
         };
-        assert!(flows.find(other, 9, |_| true).is_none());
+        assert!(flows.find(other, 9, sock(9), |_| true).is_none());
     }
 }

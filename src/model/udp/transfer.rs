@@ -41,6 +41,18 @@ fn is_host_subnet_broadcast(topology: &Topology, addr: SocketAddr) -> bool {
             })
 }
 
+/// The ports Linux picks for a socket bound to port 0, connected or sending unbound: the
+/// default `net.ipv4.ip_local_port_range`. See docs/model.md.
+const EPHEMERAL_PORTS: std::ops::RangeInclusive<u16> = 32768..=60999;
+
+/// Was a received datagram of `len` bytes cut to its `buf_len`-byte buffer? The message flags
+/// say so when the call shows them (recvmsg's MSG_TRUNC, absent from a datagram read whole
+/// into a buffer sized by FIONREAD, as avahi-daemon does); otherwise a datagram that fills the
+/// buffer exactly probably was.
+fn may_be_cut(msg_trunc: Option<bool>, len: u64, buf_len: u64) -> bool {
+    msg_trunc.unwrap_or(buf_len > 0 && len >= buf_len)
+}
+
 /// One datagram to send or as received.
 pub(in crate::model) struct Datagram<'a> {
     pub(in crate::model) len: u64,
@@ -99,8 +111,21 @@ impl Model<'_> {
                 e => self.unexpected_failure(ev, id, e),
             };
         }
+        let mut auto_bound = None;
         if let Some(s) = self.sockets.get_mut(&id) {
             s.peer = Some(target);
+            // A connect binds an unbound socket to a port the kernel chooses.
+            if s.local.is_none() {
+                let any: IpAddr = if target.is_ipv4() {
+                    Ipv4Addr::UNSPECIFIED.into()
+                } else {
+                    std::net::Ipv6Addr::UNSPECIFIED.into()
+                };
+                auto_bound = Some(SocketAddr::new(any, 0));
+            }
+        }
+        if let Some(local) = auto_bound {
+            self.note_udp_bind(id, local);
         }
         if self.outside_udp(target) {
             // Only a datagram makes the address a peer: a UDP connect sends nothing, and
@@ -289,7 +314,9 @@ impl Model<'_> {
             }
             let shown = Bytes::of(d.payload, d.len).shown;
             let key = DgramKey::of(d.len, shown, d.payload.truncated);
-            self.flows.send(id, local, dest, key, shown, ev.call.loc);
+            let group = dest.ip().is_multicast() || self.is_broadcast_like(dest);
+            self.flows
+                .send(id, local, dest, group, key, shown, ev.call.loc);
             self.touch(WaitKey::UdpPort(dest.port()));
             self.touch(WaitKey::AnyDatagram);
         }
@@ -358,7 +385,7 @@ impl Model<'_> {
         dgrams: &[Datagram<'_>],
         buf_len: u64,
         flags: MsgFlags,
-        truncated_datagram: bool,
+        truncated_datagram: Option<bool>,
     ) -> Verdict {
         let Some(sock) = self.sockets.get(&id) else {
             return Verdict::NotModelled;
@@ -393,15 +420,15 @@ impl Model<'_> {
             let got = Received {
                 key: DgramKey::of(d.len, shown, d.payload.truncated),
                 shown,
-                maybe_cut: truncated_datagram || (buf_len > 0 && d.len == buf_len),
+                maybe_cut: may_be_cut(truncated_datagram, d.len, buf_len),
             };
             let found = self
                 .flows
-                .find(got, port.unwrap_or(0), |f| self.receives(id, d.addr, f));
+                .find(got, port.unwrap_or(0), id, |f| self.receives(id, d.addr, f));
             match found {
                 Some((flow, key, matched)) => {
                     let already = taken.iter().filter(|t| **t == (flow, key)).count();
-                    if !flags.peek && already >= self.flows.copies(flow, key) {
+                    if !flags.peek && already >= self.flows.copies(flow, key, id) {
                         // Earlier datagrams of this recvmmsg took every copy.
                         plan.push(Ok(None));
                         continue;
@@ -409,12 +436,18 @@ impl Model<'_> {
                     taken.push((flow, key));
                     plan.push(Ok(Some((flow, key, matched, d.len))));
                 }
-                // No source shown and no traced datagram fits: the peer this socket asked, when
-                // no trace shows it, is where it came from.
-                None => match self.exchange_peer(id).filter(|_| d.addr.is_none()) {
-                    Some(asked) => plan.push(Err(asked)),
-                    None => plan.push(Ok(None)),
-                },
+                None => {
+                    // From 0.0.0.0 and no traced datagram fits: a host without an address sent
+                    // it (a DHCP client's packet socket, which no model follows). No source
+                    // shown: the peer this socket asked, when no trace shows it, is where it
+                    // came from.
+                    let addressless = d.addr.filter(|a| a.ip().is_unspecified());
+                    let asked = || self.exchange_peer(id).filter(|_| d.addr.is_none());
+                    match addressless.or_else(asked) {
+                        Some(from) => plan.push(Err(from)),
+                        None => plan.push(Ok(None)),
+                    }
+                }
             }
         }
         let missing = plan.iter().any(|p| matches!(p, Ok(None)));
@@ -434,9 +467,11 @@ impl Model<'_> {
                     // sees of a client behind a NAT the configuration does not declare.
                     self.note_unknown_peer(ev, src);
                     self.note_inbound_unknown_peer(ev.call.loc.trace, src);
-                    // Cut to the buffer: MSG_TRUNC says so, or the datagram filled a generic
-                    // buffer exactly; the receiver alone shows it.
-                    let cut = truncated_datagram || fills_a_generic_buffer(d.len, buf_len);
+                    // Cut to the buffer: the message flags say so when the call shows them
+                    // (MSG_TRUNC), else a datagram that filled a generic buffer exactly
+                    // probably was; the receiver alone shows it.
+                    let cut = truncated_datagram
+                        .unwrap_or_else(|| fills_a_generic_buffer(d.len, buf_len));
                     // A peek (socat sizes its buffer so) consumes and cuts nothing.
                     if cut && !flags.peek {
                         let dev = self.deviation(
@@ -577,6 +612,44 @@ impl Model<'_> {
                     certain: true,
                 })
             })
+    }
+
+    /// Is `dest` an address of a traced host none of whose traces ever had its UDP port, bound
+    /// (`bind`), as the source of datagrams it sent or as the destination of datagrams it
+    /// received? A port the trace does not show (bound
+    /// to 0, by a connect or by a first send) is one the kernel chose from
+    /// [`EPHEMERAL_PORTS`], so it may be any port of that range. A datagram sent where nothing
+    /// was bound found nothing: Linux answers it with ICMP port unreachable, which an
+    /// unconnected sender never sees; no path lost it. Multicast and broadcast destinations
+    /// are nobody's address.
+    pub(in crate::model) fn udp_port_never_bound(&self, dest: SocketAddr) -> bool {
+        if dest.ip().is_multicast() || dest.ip().is_unspecified() || self.is_broadcast_like(dest) {
+            return false;
+        }
+        let traced_owner = self
+            .topology
+            .hosts
+            .iter()
+            .find(|h| !h.traces.is_empty() && h.ips.contains(&dest.ip()));
+        let may_be = |port: u16| {
+            port == dest.port() || (port == 0 && EPHEMERAL_PORTS.contains(&dest.port()))
+        };
+        traced_owner.is_some_and(|host| {
+            let bound = self
+                .udp_bound_ports
+                .iter()
+                .any(|(trace, port)| host.traces.contains(trace) && may_be(*port));
+            // A socket of the host sent from the port, or received datagrams addressed to it
+            // (one adopted from a trace that began after its bind shows no bind).
+            let used = self.flows.all().iter().any(|f| {
+                let sent = host.traces.contains(&f.sender.trace)
+                    && may_be(f.sender_addr.map_or(0, |a| a.port()));
+                let received = f.dest.port() == dest.port()
+                    && f.receivers.iter().any(|r| host.traces.contains(&r.trace));
+                sent || received
+            });
+            !bound && !used
+        })
     }
 
     /// A socket that sent before any bind (auto-bound) has no known address of its own; the

@@ -275,7 +275,12 @@ fn msghdr_new_and_old_forms() {
     };
     assert_eq!(
         (shown(&data), buf_len, src, truncated_datagram),
-        (&b"long ans"[..], 8, Some(inet("127.0.0.1:8218")), true)
+        (
+            &b"long ans"[..],
+            8,
+            Some(inet("127.0.0.1:8218")),
+            Some(true)
+        )
     );
     let Syscall::Send {
         data, dest, flags, ..

@@ -61,7 +61,7 @@ pub(super) fn recv(name: SyscallName, a: &Args, d: &mut Decorations) -> Result<S
             N::Recvfrom => a.opt_val(4).map(sockaddr).transpose()?.flatten(),
             _ => None,
         },
-        truncated_datagram: false,
+        truncated_datagram: None,
         passed_fds: Vec::new(),
     })
 }
@@ -87,7 +87,7 @@ pub(super) fn readv(a: &Args, d: &mut Decorations) -> Result<Syscall> {
         buf_len,
         flags: MsgFlags::default(),
         src: None,
-        truncated_datagram: false,
+        truncated_datagram: None,
         passed_fds: Vec::new(),
     })
 }
@@ -246,7 +246,7 @@ struct Msg {
     data: Payload,
     buf_len: u64,
     name: Option<SockAddr>,
-    truncated_datagram: bool,
+    truncated_datagram: Option<bool>,
     passed_fds: Vec<Fd>,
 }
 
@@ -258,7 +258,7 @@ fn msghdr(text: Val, decorations: Option<&mut Decorations>) -> Result<Msg> {
         data: Payload::default(),
         buf_len: 0,
         name: None,
-        truncated_datagram: false,
+        truncated_datagram: None,
         passed_fds: Vec::new(),
     };
     let mut decorations = decorations;
@@ -269,7 +269,9 @@ fn msghdr(text: Val, decorations: Option<&mut Decorations>) -> Result<Msg> {
         match item.field() {
             (Some(b"msg_name"), name) => msg.name = sockaddr(name)?,
             (Some(b"msg_iov"), iov) => (msg.data, msg.buf_len) = iovecs(iov)?,
-            (Some(b"msg_flags"), flags) => msg.truncated_datagram = msg_flags(flags.text()).trunc,
+            (Some(b"msg_flags"), flags) => {
+                msg.truncated_datagram = Some(msg_flags(flags.text()).trunc)
+            }
             (Some(b"msg_control"), control) => {
                 if let Some(d) = decorations.as_deref_mut() {
                     scm_rights(control, d, &mut msg.passed_fds)?;

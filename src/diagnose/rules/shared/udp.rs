@@ -58,6 +58,11 @@ pub(crate) fn lossy_udp_flows<'a>(
         .filter(|(_, f, _, received)| {
             *received > 0 || loopback_udp_bind_at(cx, f.receiver_addr, f.sender.trace).is_none()
         })
+        // Nothing arrived at a port no socket of the traced destination host ever bound: the
+        // datagrams found nothing there (its ICMP port unreachable goes unseen by an
+        // unconnected sender), which `no-reply` reports from the sender's side; no path lost
+        // them.
+        .filter(|(_, f, _, received)| *received > 0 || !f.nothing_bound_at_receiver)
         .collect()
 }
 

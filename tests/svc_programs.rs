@@ -1,0 +1,146 @@
+//! Real network services on two and three hosts (tests/fixtures/svc, recorded by lab/svc.sh):
+//! FreeRADIUS with radclient, MIT Kerberos's KDC with kinit (UDP, and TCP), coturn with
+//! turnutils_stunclient, dnsmasq's DHCP server with busybox udhcpc (a packet socket and
+//! broadcast), avahi-daemon asked by a Python mDNS query and two avahi-daemons announcing to
+//! each other, PowerDNS Recursor forwarding to NSD on a third host, Kamailio answering SIP
+//! OPTIONS over UDP and TCP; healthy and under real faults (server down, firewall DROP and
+//! REJECT, random loss, a wrong port, an answer from another address, a daemon killed), each
+//! scenario under another strace flag set, in the full view and in the one-sided views.
+
+use std::path::{Path, PathBuf};
+
+use netcheck::cli::table::scenarios;
+use netcheck::testkit::table::{
+    analyse_scenario, assert_every_line_read, bytes_under, problem_rules, rows_against_known_gaps,
+    scenario_is_healthy,
+};
+
+/// Rows whose expectation the diagnosis does not meet yet, each with what netcheck says instead.
+/// A row listed here must still fail: fixing one means removing it from this list.
+const KNOWN_GAPS: &[(&str, &str)] = &[
+    (
+        "avahi-dropped--seccomp @client",
+        "reports nothing: a question sent to a multicast group is answered (when it is) from a \
+         member's own address, so the model keeps no request/answer exchange for it and the two \
+         unanswered questions are no no-reply",
+    ),
+    (
+        "sip-killed--T",
+        "reports udp-all-lost instead of no-reply: the requests sent after Kamailio was \
+         killed found nothing bound at the port (ICMP port unreachable, unseen by the \
+         unconnected socket), but the port was bound earlier in the run, and the replay does \
+         not order the client's sends after the server's death, so they count as lost",
+    ),
+];
+
+fn corpus() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/svc")
+}
+
+#[test]
+fn every_svc_trace_parses_completely() {
+    let dirs = scenarios(&corpus()).expect("svc corpus");
+    assert!(dirs.len() >= 25, "only {} scenarios", dirs.len());
+    for dir in dirs {
+        assert_every_line_read(&analyse_scenario(&dir));
+    }
+}
+
+#[test]
+fn healthy_svc_scenarios_find_no_problem() {
+    for dir in scenarios(&corpus()).expect("svc corpus") {
+        let gap = KNOWN_GAPS
+            .iter()
+            .any(|(row, _)| dir.file_name().is_some_and(|n| n == *row));
+        if !scenario_is_healthy(&dir) || gap {
+            continue;
+        }
+        let analysis = analyse_scenario(&dir);
+        assert!(analysis.outcome.ordered_calls > 0, "{}", dir.display());
+        let problems = problem_rules(&analysis);
+        assert!(problems.is_empty(), "{}: {problems:?}", dir.display());
+    }
+}
+
+#[test]
+fn every_svc_scenario_and_view_meets_its_expectation_or_is_a_known_gap() {
+    let dirs = scenarios(&corpus()).expect("svc corpus");
+    let unexpected = rows_against_known_gaps(&dirs, KNOWN_GAPS);
+    assert!(unexpected.is_empty(), "{}", unexpected.join("\n"));
+}
+
+/// avahi-pair--tt: two avahi-daemons on one link probe for and announce their names to
+/// 224.0.0.251:5353. Each datagram reaches the other member and, looped back
+/// (IP_MULTICAST_LOOP), its sender: every member reads its own copy, so no receive waits for a
+/// datagram another member took, and nothing is "data no traced call sent".
+#[test]
+fn every_member_of_a_multicast_group_reads_its_own_copy() {
+    let analysis = analyse_scenario(&corpus().join("avahi-pair--tt"));
+    assert!(
+        analysis.outcome.blocked.is_empty(),
+        "{:?}",
+        analysis.outcome.blocked
+    );
+    let problems = problem_rules(&analysis);
+    assert!(problems.is_empty(), "{problems:?}");
+}
+
+/// avahi-healthy--k: avahi-daemon sizes its buffer with ioctl(FIONREAD) and reads the 30-byte
+/// question into exactly 30 bytes; recvmsg's msg_flags=0 says it was not cut (no MSG_TRUNC).
+#[test]
+fn a_datagram_read_whole_into_a_buffer_of_its_size_is_not_truncated() {
+    let analysis = analyse_scenario(&corpus().join("avahi-healthy--k"));
+    let rules: Vec<_> = analysis.findings.iter().map(|f| f.rule).collect();
+    assert!(!rules.contains(&"datagram-truncated"), "{rules:?}");
+}
+
+/// dhcp-healthy--record: udhcpc's DISCOVER and REQUEST leave its packet socket with source
+/// 0.0.0.0 (it has no address yet); dnsmasq reads them on its UDP socket and answers the
+/// address it offers. Datagrams from 0.0.0.0 are a host without an address, not data a traced
+/// socket failed to send, and a server that answers such hosts talks to its clients.
+#[test]
+fn a_dhcp_server_answering_hosts_without_an_address_is_healthy() {
+    let analysis = analyse_scenario(&corpus().join("dhcp-healthy--record"));
+    let problems = problem_rules(&analysis);
+    assert!(problems.is_empty(), "{problems:?}");
+}
+
+fn rules_of(scenario: &str) -> Vec<&'static str> {
+    let analysis = analyse_scenario(&corpus().join(scenario));
+    analysis.findings.iter().map(|f| f.rule).collect()
+}
+
+/// krb5-down--record: kinit's nonblocking TCP connect to the KDC's host, where nothing listens,
+/// is reported by poll as POLLOUT|POLLERR|POLLHUP 2 ms later; kinit closes it without reading
+/// SO_ERROR. A failed connect (refused), not one that never completed.
+#[test]
+fn a_connect_reported_failed_by_a_wait_and_closed_is_refused_not_left_pending() {
+    let rules = rules_of("krb5-down--record");
+    assert!(rules.contains(&"connect-refused"), "{rules:?}");
+    assert!(!rules.contains(&"connect-never-completed"), "{rules:?}");
+}
+
+/// radius-down--i: radclient spins on pselect6 with a zero timeout for 1 s after each
+/// Access-Request, resends twice and gives up; the requests went unanswered.
+#[test]
+fn a_program_polling_without_a_timeout_long_after_its_request_waits_for_it() {
+    let rules = rules_of("radius-down--i");
+    assert!(rules.contains(&"no-reply"), "{rules:?}");
+}
+
+/// stun-wrong-port--unix: the binding requests go to port 3479 of the traced server's host,
+/// where no traced socket ever was; they found nothing bound (ICMP port unreachable, unseen
+/// by the client's unconnected socket): unanswered requests, no datagrams lost on the path.
+#[test]
+fn datagrams_to_a_port_nothing_ever_had_are_unanswered_not_lost() {
+    let rules = rules_of("stun-wrong-port--unix");
+    assert!(rules.contains(&"no-reply"), "{rules:?}");
+    assert!(!rules.contains(&"udp-all-lost"), "{rules:?}");
+}
+
+/// The fixtures stay small: traces are committed zstd-compressed (a `-ff` set plain).
+#[test]
+fn the_svc_corpus_stays_under_four_megabytes() {
+    let total = bytes_under(&corpus());
+    assert!(total < 4 << 20, "tests/fixtures/svc holds {total} bytes");
+}
