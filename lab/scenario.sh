@@ -1,4 +1,4 @@
-# lab/scenario.sh: sourced by lab/rpc.sh, lab/proxy.sh, lab/udp.sh and lab/tcpd.sh, which record
+# lab/scenario.sh: sourced by lab/rpc.sh, lab/proxy.sh, lab/udp.sh, lab/tcpd.sh and lab/svc.sh, which record
 # each scenario in namespaces named $NS_PREFIX-NAME (NAMESPACES lists the NAMEs). The sourcing
 # script defines log and strace_flags (a flag set's strace options; `record` is
 # `netcheck record`), and sets NS_PREFIX, NAMESPACES, LAB, GLOB, FIXTURES, WORK, NETCHECK and
@@ -12,6 +12,11 @@ make_namespaces() {
 }
 in_ns() { local n=$1; shift; ip netns exec "$NS_PREFIX-$n" "$@"; }
 finish() { wait "${PIDS[$1]}" || log "  $1 ended with status $?"; }
+bound() { # NS PORT: waits until something in NS has UDP PORT bound
+  local i
+  for i in $(seq 150); do in_ns "$1" ss -Hlnu "sport = :$2" | grep -q . && return 0; sleep 0.1; done
+  log "  nothing bound to udp $2"; return 1
+}
 listening() { # NS PORT
   local i
   for i in $(seq 150); do in_ns "$1" ss -Hlnt "sport = :$2" | grep -q . && return 0; sleep 0.1; done

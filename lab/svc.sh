@@ -75,11 +75,6 @@ build() {
 }
 mcast_routes() { local n; for n in cli srv; do ip -n "sv-$n" route replace 224.0.0.0/4 dev eth0; done; }
 
-declare -A PIDS
-SCEN="" DIR="" HOSTS=()
-
-begin() { SCEN=$1; DIR=$FIXTURES/$SCEN; HOSTS=(); rm -rf "$DIR"; mkdir -p "$DIR" "$WORK/logs/$SCEN"; log "$SCEN"; }
-
 # strace_flags FLAGS: the strace options of a flag set (not `record`)
 strace_flags() {
   case $1 in
@@ -103,26 +98,6 @@ strace_flags() {
   esac
 }
 
-# start NS HOST FLAGS CMD...: record CMD in namespace NS under the flag set FLAGS, in the background
-start() {
-  local where=$1 host=$2 flags=$3
-  shift 3
-  HOSTS+=("$host")
-  local out=$DIR/$host.trace log=$WORK/logs/$SCEN/$host.log
-  if [ "$flags" = record ]; then
-    (cd "$DIR" && HOME=$WORK exec ip netns exec "sv-$where" timeout -k 2 $TIMEOUT "$NETCHECK" record -o "$out" \
-      --host "$host" --string-limit 256 --stanza "$WORK/logs/$SCEN/$host.stanza" -- "$@" >"$log" 2>&1) &
-  else
-    # shellcheck disable=SC2046 # the flag set is split into options on purpose
-    (HOME=$WORK exec ip netns exec "sv-$where" timeout -k 2 $TIMEOUT strace $(strace_flags "$flags") -o "$out" -- "$@" >"$log" 2>&1) &
-  fi
-  PIDS[$host]=$!
-}
-bound() { # NS PORT: waits until something in NS has UDP PORT bound
-  local i
-  for i in $(seq 150); do in_ns "$1" ss -Hlnu "sport = :$2" | grep -q . && return 0; sleep 0.1; done
-  log "  nothing bound to udp $2"; return 1
-}
 logged() { # HOST TEXT: waits until HOST's log says TEXT
   local i
   for i in $(seq 150); do grep -q "$2" "$WORK/logs/$SCEN/$1.log" 2>/dev/null && return 0; sleep 0.1; done

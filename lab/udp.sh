@@ -120,11 +120,6 @@ strace_flags() {
   esac
 }
 
-bound() { # NS PORT: waits until something in NS has UDP PORT bound
-  local i
-  for i in $(seq 150); do in_ns "$1" ss -Hlnu "sport = :$2" | grep -q . && return 0; sleep 0.1; done
-  log "  nothing bound to udp $2"; return 1
-}
 serving() { # HOST: waits until unbound, recorded as HOST, logs that it serves
   local i
   for i in $(seq 150); do grep -q "start of service" "$WORK/logs/$SCEN/$1.log" 2>/dev/null && return 0; sleep 0.1; done
