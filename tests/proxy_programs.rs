@@ -11,11 +11,10 @@
 
 use std::path::{Path, PathBuf};
 
-use netcheck::cli::table::scenarios;
 use netcheck::diagnose::Class;
 use netcheck::testkit::table::{
-    analyse_scenario, assert_every_line_read, bytes_under, problem_rules, rows_against_known_gaps,
-    scenario_is_healthy,
+    analyse_scenario, assert_corpus_read_completely, assert_healthy_scenarios_find_no_problem,
+    assert_rows_meet_expectations, bytes_under,
 };
 
 /// Rows whose expectation the diagnosis does not meet yet, each with what netcheck says instead.
@@ -28,40 +27,17 @@ fn corpus() -> PathBuf {
 
 #[test]
 fn every_proxy_trace_parses_completely() {
-    let dirs = scenarios(&corpus()).expect("proxy corpus");
-    assert!(dirs.len() >= 20, "only {} scenarios", dirs.len());
-    for dir in dirs {
-        assert_every_line_read(&analyse_scenario(&dir));
-    }
+    assert_corpus_read_completely(&corpus(), 20);
 }
 
 #[test]
 fn healthy_proxy_scenarios_order_without_deviation() {
-    for dir in scenarios(&corpus()).expect("proxy corpus") {
-        let gap = KNOWN_GAPS
-            .iter()
-            .any(|(row, _)| dir.file_name().is_some_and(|n| n == *row));
-        if !scenario_is_healthy(&dir) || gap {
-            continue;
-        }
-        let analysis = analyse_scenario(&dir);
-        assert!(analysis.outcome.ordered_calls > 0, "{}", dir.display());
-        assert!(
-            analysis.outcome.blocked.is_empty(),
-            "{}: blocked at {:?}",
-            dir.display(),
-            analysis.outcome.blocked
-        );
-        let problems = problem_rules(&analysis);
-        assert!(problems.is_empty(), "{}: {problems:?}", dir.display());
-    }
+    assert_healthy_scenarios_find_no_problem(&corpus(), KNOWN_GAPS);
 }
 
 #[test]
 fn every_proxy_scenario_and_view_meets_its_expectation_or_is_a_known_gap() {
-    let dirs = scenarios(&corpus()).expect("proxy corpus");
-    let unexpected = rows_against_known_gaps(&dirs, KNOWN_GAPS);
-    assert!(unexpected.is_empty(), "{}", unexpected.join("\n"));
+    assert_rows_meet_expectations(&corpus(), KNOWN_GAPS);
 }
 
 /// socat-reset--enet: the back end's firewall answers the relayed request with a reset

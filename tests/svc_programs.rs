@@ -9,10 +9,9 @@
 
 use std::path::{Path, PathBuf};
 
-use netcheck::cli::table::scenarios;
 use netcheck::testkit::table::{
-    analyse_scenario, assert_every_line_read, bytes_under, problem_rules, rows_against_known_gaps,
-    scenario_is_healthy,
+    analyse_scenario, assert_corpus_read_completely, assert_healthy_scenarios_find_no_problem,
+    assert_rows_meet_expectations, bytes_under, problem_rules,
 };
 
 /// Rows whose expectation the diagnosis does not meet yet, each with what netcheck says instead.
@@ -39,34 +38,17 @@ fn corpus() -> PathBuf {
 
 #[test]
 fn every_svc_trace_parses_completely() {
-    let dirs = scenarios(&corpus()).expect("svc corpus");
-    assert!(dirs.len() >= 25, "only {} scenarios", dirs.len());
-    for dir in dirs {
-        assert_every_line_read(&analyse_scenario(&dir));
-    }
+    assert_corpus_read_completely(&corpus(), 25);
 }
 
 #[test]
 fn healthy_svc_scenarios_find_no_problem() {
-    for dir in scenarios(&corpus()).expect("svc corpus") {
-        let gap = KNOWN_GAPS
-            .iter()
-            .any(|(row, _)| dir.file_name().is_some_and(|n| n == *row));
-        if !scenario_is_healthy(&dir) || gap {
-            continue;
-        }
-        let analysis = analyse_scenario(&dir);
-        assert!(analysis.outcome.ordered_calls > 0, "{}", dir.display());
-        let problems = problem_rules(&analysis);
-        assert!(problems.is_empty(), "{}: {problems:?}", dir.display());
-    }
+    assert_healthy_scenarios_find_no_problem(&corpus(), KNOWN_GAPS);
 }
 
 #[test]
 fn every_svc_scenario_and_view_meets_its_expectation_or_is_a_known_gap() {
-    let dirs = scenarios(&corpus()).expect("svc corpus");
-    let unexpected = rows_against_known_gaps(&dirs, KNOWN_GAPS);
-    assert!(unexpected.is_empty(), "{}", unexpected.join("\n"));
+    assert_rows_meet_expectations(&corpus(), KNOWN_GAPS);
 }
 
 /// avahi-pair--tt: two avahi-daemons on one link probe for and announce their names to

@@ -9,11 +9,10 @@
 
 use std::path::{Path, PathBuf};
 
-use netcheck::cli::table::scenarios;
 use netcheck::diagnose::Class;
 use netcheck::testkit::table::{
-    analyse_scenario, assert_every_line_read, bytes_under, problem_rules, rows_against_known_gaps,
-    scenario_is_healthy,
+    analyse_scenario, assert_corpus_read_completely, assert_healthy_scenarios_find_no_problem,
+    assert_rows_meet_expectations, bytes_under,
 };
 
 /// Rows whose expectation the diagnosis does not meet yet, each with what netcheck says instead.
@@ -40,31 +39,17 @@ fn corpus() -> PathBuf {
 
 #[test]
 fn every_tcpd_trace_parses_completely() {
-    let dirs = scenarios(&corpus()).expect("tcpd corpus");
-    assert!(dirs.len() >= 19, "only {} scenarios", dirs.len());
-    for dir in dirs {
-        assert_every_line_read(&analyse_scenario(&dir));
-    }
+    assert_corpus_read_completely(&corpus(), 19);
 }
 
 #[test]
 fn healthy_tcpd_scenarios_report_no_problem() {
-    for dir in scenarios(&corpus()).expect("tcpd corpus") {
-        if !scenario_is_healthy(&dir) {
-            continue;
-        }
-        let analysis = analyse_scenario(&dir);
-        assert!(analysis.outcome.ordered_calls > 0, "{}", dir.display());
-        let problems = problem_rules(&analysis);
-        assert!(problems.is_empty(), "{}: {problems:?}", dir.display());
-    }
+    assert_healthy_scenarios_find_no_problem(&corpus(), KNOWN_GAPS);
 }
 
 #[test]
 fn every_tcpd_scenario_and_view_meets_its_expectation_or_is_a_known_gap() {
-    let dirs = scenarios(&corpus()).expect("tcpd corpus");
-    let unexpected = rows_against_known_gaps(&dirs, KNOWN_GAPS);
-    assert!(unexpected.is_empty(), "{}", unexpected.join("\n"));
+    assert_rows_meet_expectations(&corpus(), KNOWN_GAPS);
 }
 
 /// dante-healthy--X (`-X verbose`): Dante's mother process accepts each client and hands the

@@ -143,3 +143,55 @@ pub fn bytes_under(path: &Path) -> u64 {
         Err(_) => std::fs::metadata(path).map_or(0, |m| m.len()),
     }
 }
+
+/// The scenario folders of the corpus at `corpus`; panics when there are fewer than `min` (a
+/// corpus that lost its fixtures must not pass by checking nothing).
+pub fn corpus_scenarios(corpus: &Path, min: usize) -> Vec<PathBuf> {
+    let dirs = crate::cli::table::scenarios(corpus)
+        .unwrap_or_else(|e| panic!("{}: {e}", corpus.display()));
+    assert!(
+        dirs.len() >= min,
+        "{}: only {} scenarios",
+        corpus.display(),
+        dirs.len()
+    );
+    dirs
+}
+
+/// Every line of every trace of the corpus is read.
+pub fn assert_corpus_read_completely(corpus: &Path, min: usize) {
+    for dir in corpus_scenarios(corpus, min) {
+        assert_every_line_read(&analyse_scenario(&dir));
+    }
+}
+
+/// Every healthy scenario of the corpus (a whole scenario listed in `known_gaps` aside) orders
+/// its calls without a blocked point and reports no problem.
+pub fn assert_healthy_scenarios_find_no_problem(corpus: &Path, known_gaps: &[(&str, &str)]) {
+    for dir in corpus_scenarios(corpus, 1) {
+        let gap = known_gaps
+            .iter()
+            .any(|(row, _)| dir.file_name().is_some_and(|n| n == *row));
+        if !scenario_is_healthy(&dir) || gap {
+            continue;
+        }
+        let analysis = analyse_scenario(&dir);
+        assert!(analysis.outcome.ordered_calls > 0, "{}", dir.display());
+        assert!(
+            analysis.outcome.blocked.is_empty(),
+            "{}: blocked at {:?}",
+            dir.display(),
+            analysis.outcome.blocked
+        );
+        let problems = problem_rules(&analysis);
+        assert!(problems.is_empty(), "{}: {problems:?}", dir.display());
+    }
+}
+
+/// Every scenario and view of the corpus meets its expectation, or is listed in `known_gaps`
+/// (and still fails).
+pub fn assert_rows_meet_expectations(corpus: &Path, known_gaps: &[(&str, &str)]) {
+    let dirs = corpus_scenarios(corpus, 1);
+    let unexpected = rows_against_known_gaps(&dirs, known_gaps);
+    assert!(unexpected.is_empty(), "{}", unexpected.join("\n"));
+}
