@@ -46,16 +46,7 @@ NS_PREFIX=px
 build() {
   teardown
   make_namespaces
-  ip -n px-cli link add eth0 type veth peer name eth0 netns px-prx
-  ip -n px-prx link add eth1 type veth peer name eth0 netns px-bk
-  ip -n px-cli addr add $C/24 dev eth0
-  ip -n px-prx addr add $P/24 dev eth0
-  ip -n px-prx addr add $P2/24 dev eth1
-  ip -n px-bk addr add $B/24 dev eth0
-  ip -n px-cli link set eth0 up
-  ip -n px-prx link set eth0 up
-  ip -n px-prx link set eth1 up
-  ip -n px-bk link set eth0 up
+  three_hosts cli prx bk "$C" "$P" "$P2" "$B"
   # the back end is reached through the proxy host only by the CONNECT tunnel's target name
   ip -n px-cli route add 10.93.2.0/24 via $P
   ip -n px-bk route add 10.93.1.0/24 via $P2

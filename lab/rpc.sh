@@ -41,16 +41,7 @@ NS_PREFIX=nrp
 build() {
   teardown
   make_namespaces
-  ip -n nrp-cli link add eth0 type veth peer name eth0 netns nrp-srv
-  ip -n nrp-srv link add eth1 type veth peer name eth0 netns nrp-bk
-  ip -n nrp-cli addr add $C/24 dev eth0
-  ip -n nrp-srv addr add $S/24 dev eth0
-  ip -n nrp-srv addr add $P2/24 dev eth1
-  ip -n nrp-bk addr add $B/24 dev eth0
-  ip -n nrp-cli link set eth0 up
-  ip -n nrp-srv link set eth0 up
-  ip -n nrp-srv link set eth1 up
-  ip -n nrp-bk link set eth0 up
+  three_hosts cli srv bk "$C" "$S" "$P2" "$B"
   # no offloads: the firewall's random drops hit segments of the size TCP made them, not
   # 64 kB aggregates that one loss would stall as a whole
   in_ns cli ethtool -K eth0 tso off gso off gro off >/dev/null 2>&1 || true

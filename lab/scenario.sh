@@ -10,6 +10,22 @@ make_namespaces() {
   local n
   for n in $NAMESPACES; do ip netns add "$NS_PREFIX-$n"; ip -n "$NS_PREFIX-$n" link set lo up; done
 }
+# three_hosts NEAR MIDDLE FAR "NEAR_ADDRS" "MIDDLE_NEAR_ADDRS" "MIDDLE_FAR_ADDRS" "FAR_ADDRS": a
+# chain of namespaces, NEAR's eth0 linked to MIDDLE's eth0 and MIDDLE's eth1 to FAR's eth0, each
+# address a /24 on its side of the link, every link up (routes are the caller's).
+three_hosts() {
+  local near=$NS_PREFIX-$1 middle=$NS_PREFIX-$2 far=$NS_PREFIX-$3 a
+  ip -n "$near" link add eth0 type veth peer name eth0 netns "$middle"
+  ip -n "$middle" link add eth1 type veth peer name eth0 netns "$far"
+  for a in $4; do ip -n "$near" addr add "$a/24" dev eth0; done
+  for a in $5; do ip -n "$middle" addr add "$a/24" dev eth0; done
+  for a in $6; do ip -n "$middle" addr add "$a/24" dev eth1; done
+  for a in $7; do ip -n "$far" addr add "$a/24" dev eth0; done
+  ip -n "$near" link set eth0 up
+  ip -n "$middle" link set eth0 up
+  ip -n "$middle" link set eth1 up
+  ip -n "$far" link set eth0 up
+}
 in_ns() { local n=$1; shift; ip netns exec "$NS_PREFIX-$n" "$@"; }
 finish() { wait "${PIDS[$1]}" || log "  $1 ended with status $?"; }
 bound() { # NS PORT: waits until something in NS has UDP PORT bound

@@ -49,17 +49,7 @@ NS_PREFIX=sv
 build() {
   teardown
   make_namespaces
-  ip -n sv-cli link add eth0 type veth peer name eth0 netns sv-srv
-  ip -n sv-srv link add eth1 type veth peer name eth0 netns sv-mid
-  ip -n sv-cli addr add $C/24 dev eth0
-  ip -n sv-srv addr add $S/24 dev eth0
-  ip -n sv-srv addr add $S2/24 dev eth0
-  ip -n sv-srv addr add $SM/24 dev eth1
-  ip -n sv-mid addr add $M/24 dev eth0
-  ip -n sv-cli link set eth0 up
-  ip -n sv-srv link set eth0 up
-  ip -n sv-srv link set eth1 up
-  ip -n sv-mid link set eth0 up
+  three_hosts cli srv mid "$C" "$S $S2" "$SM" "$M"
   ip -n sv-cli route add 10.98.2.0/24 via $S
   ip -n sv-mid route add 10.98.1.0/24 via $SM
   in_ns srv sysctl -qw net.ipv4.ip_forward=1

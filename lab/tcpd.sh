@@ -57,16 +57,7 @@ NS_PREFIX=td
 build() {
   teardown
   make_namespaces
-  ip -n td-cli link add eth0 type veth peer name eth0 netns td-srv
-  ip -n td-srv link add eth1 type veth peer name eth0 netns td-mid
-  ip -n td-cli addr add $C/24 dev eth0
-  ip -n td-srv addr add $S/24 dev eth0
-  ip -n td-srv addr add $S2/24 dev eth1
-  ip -n td-mid addr add $M/24 dev eth0
-  ip -n td-cli link set eth0 up
-  ip -n td-srv link set eth0 up
-  ip -n td-srv link set eth1 up
-  ip -n td-mid link set eth0 up
+  three_hosts cli srv mid "$C" "$S" "$S2" "$M"
   ip -n td-cli route add 10.97.2.0/24 via $S
   ip -n td-mid route add 10.97.1.0/24 via $S2
   local n
