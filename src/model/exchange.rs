@@ -32,10 +32,13 @@ use crate::fold::{ProgramContext, SocketEvent};
 use crate::parse::{Errno, Fd};
 use crate::source::{Loc, SockId};
 
-/// How long after a request a poll that finds no answer shows its program waiting for one:
-/// Linux's least TCP retransmission timeout (`TCP_RTO_MIN`, 200 ms), past which even the
-/// kernel counts a segment on a fast link lost. See docs/model.md.
-pub(in crate::model) const POLLED_AFTER: f64 = 0.2;
+/// Linux's least TCP retransmission timeout (`TCP_RTO_MIN`, 200 ms): past it even the kernel
+/// counts a segment on a fast link lost, so it is the least delay loss adds to a round trip.
+const TCP_RTO_MIN_S: f64 = 0.2;
+
+/// How long after a request a poll that finds no answer shows its program waiting for one.
+/// See docs/model.md.
+pub(in crate::model) const POLLED_AFTER: f64 = TCP_RTO_MIN_S;
 
 /// How a traced peer's end of a connection closed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -58,14 +61,13 @@ pub(in crate::model) enum PeerRead {
 }
 
 /// The shortest wait for room in a full send buffer that counts as waiting in vain: TCP's
-/// initial retransmission timeout (RFC 6298, 1 s). A peer that reads and a path that delivers
-/// free room within a round trip or two.
-const MIN_NO_ROOM_S: f64 = 1.0;
+/// initial retransmission timeout. A peer that reads and a path that delivers free room within
+/// a round trip or two.
+const MIN_NO_ROOM_S: f64 = super::tcp::connect::FIRST_SYN_RETRANSMIT;
 
 /// How much later than a connection's quickest answer the end of the stream may arrive after
-/// a request and still be a close that crossed it: TCP's minimum retransmission timeout
-/// (`TCP_RTO_MIN`, 200 ms), the least delay a path that loses nothing adds to a round trip.
-const CROSSING_CLOSE_SLACK_S: f64 = 0.2;
+/// a request and still be a close that crossed it: the least delay loss adds to a round trip.
+const CROSSING_CLOSE_SLACK_S: f64 = TCP_RTO_MIN_S;
 
 /// Given-up requests to a traced peer kept per socket until its program reads them: enough for
 /// any request/reply program's retries, bounded against a sender that never stops.
