@@ -5,25 +5,16 @@
 
 use netcheck::testkit::rules::rules_of;
 use netcheck::testkit::table::diagnose_texts;
-use std::path::{Path, PathBuf};
+use netcheck::testkit::table::Corpus;
 
-use netcheck::cli::table::scenarios;
-use netcheck::testkit::table::rows_against_known_gaps;
+static CORPUS: Corpus = Corpus {
+    name: "daemons2",
+    min_scenarios: 4,
+    max_bytes: 4 << 20,
+    known_gaps: &[],
+};
 
-fn corpus() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/daemons2")
-}
-
-#[test]
-fn every_scenario_meets_its_expectations_in_every_view() {
-    let dirs = scenarios(&corpus()).expect("daemons2 corpus");
-    assert!(
-        !dirs.is_empty(),
-        "no scenario under tests/fixtures/daemons2"
-    );
-    let unexpected = rows_against_known_gaps(&dirs, &[]);
-    assert!(unexpected.is_empty(), "{}", unexpected.join("\n"));
-}
+netcheck::corpus_tests!(CORPUS);
 
 /// The Erlang VM asks whether its IPv6 listeners are dual-stack: it binds `[::]:49152`
 /// (IPV6_V6ONLY unset), then `0.0.0.0:49152`, which Linux refuses with EADDRINUSE because the

@@ -4,13 +4,7 @@
 //! every trace parses completely, healthy runs order without a deviation, and every scenario's
 //! `expected.json`, with its one-sided views, holds.
 
-use std::path::{Path, PathBuf};
-
-use netcheck::cli::table::scenarios;
-use netcheck::testkit::table::{
-    analyse_scenario, assert_every_line_read, bytes_under, rows_against_known_gaps,
-    scenario_is_healthy,
-};
+use netcheck::testkit::table::Corpus;
 
 /// Rows whose expectation the diagnosis does not meet yet, each with what netcheck says instead.
 /// A row listed here must still fail: fixing one means removing it from this list.
@@ -21,52 +15,11 @@ const KNOWN_GAPS: &[(&str, &str)] = &[(
          death that closed the connection",
 )];
 
-fn corpus() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/java")
-}
+static CORPUS: Corpus = Corpus {
+    name: "java",
+    min_scenarios: 30,
+    max_bytes: 4 << 20,
+    known_gaps: KNOWN_GAPS,
+};
 
-#[test]
-fn every_java_trace_parses_completely() {
-    let dirs = scenarios(&corpus()).expect("java corpus");
-    assert!(dirs.len() >= 30, "only {} scenarios", dirs.len());
-    for dir in dirs {
-        assert_every_line_read(&analyse_scenario(&dir));
-    }
-}
-
-#[test]
-fn healthy_java_scenarios_order_without_deviation() {
-    for dir in scenarios(&corpus()).expect("java corpus") {
-        if !scenario_is_healthy(&dir) {
-            continue;
-        }
-        let outcome = analyse_scenario(&dir).outcome;
-        assert!(outcome.ordered_calls > 0, "{}", dir.display());
-        assert!(
-            outcome.blocked.is_empty(),
-            "{}: blocked at {:?}",
-            dir.display(),
-            outcome.blocked
-        );
-        assert!(
-            outcome.deviations.is_empty(),
-            "{}: deviations {:?}",
-            dir.display(),
-            outcome.deviations
-        );
-    }
-}
-
-#[test]
-fn every_java_scenario_meets_its_expectations() {
-    let dirs = scenarios(&corpus()).expect("java corpus");
-    let unexpected = rows_against_known_gaps(&dirs, KNOWN_GAPS);
-    assert!(unexpected.is_empty(), "{}", unexpected.join("\n"));
-}
-
-/// The fixtures stay small: traces are committed zstd-compressed (a `-ff` set plain).
-#[test]
-fn the_java_corpus_stays_under_four_megabytes() {
-    let total = bytes_under(&corpus());
-    assert!(total < 4 << 20, "tests/fixtures/java holds {total} bytes");
-}
+netcheck::corpus_tests!(CORPUS);

@@ -4,61 +4,24 @@
 //! net.Dialer and Node.js's autoSelectFamily, healthy and with the first address dropped,
 //! refused or unroutable, or every address dead, under three strace flag sets.
 
-use std::path::{Path, PathBuf};
-
-use netcheck::cli::table::scenarios;
 use netcheck::testkit::rules::{recorded, recorded_view};
-use netcheck::testkit::table::{analyse_scenario, assert_every_line_read, rows_against_known_gaps};
+use netcheck::testkit::table::Corpus;
 
 /// Scenarios (and one-sided views) whose expectation the diagnosis does not meet yet, each with
 /// what netcheck says instead. A row listed here must still fail.
 const KNOWN_GAPS: &[(&str, &str)] = &[];
 
-/// The recordings are kept small: `-s 256`, one request each, traces zstd-compressed.
-const MAX_CORPUS_BYTES: u64 = 3 * 1024 * 1024;
+static CORPUS: Corpus = Corpus {
+    name: "multi",
+    min_scenarios: 100,
+    max_bytes: 3 << 20,
+    known_gaps: KNOWN_GAPS,
+};
+
+netcheck::corpus_tests!(CORPUS);
 
 const CLIENTS: [&str; 5] = ["curl", "wget", "python", "go", "node"];
 const FLAGS: [&str; 3] = ["record", "plain", "ttt"];
-
-fn multi() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/multi")
-}
-
-#[test]
-fn every_multi_address_trace_parses_completely() {
-    let dirs = scenarios(&multi()).expect("multi corpus");
-    assert!(dirs.len() >= 100, "only {} scenarios", dirs.len());
-    for dir in dirs {
-        assert_every_line_read(&analyse_scenario(&dir));
-    }
-}
-
-#[test]
-fn every_multi_address_scenario_and_view_meets_its_expectation_or_is_a_known_gap() {
-    let dirs = scenarios(&multi()).expect("multi corpus");
-    let unexpected = rows_against_known_gaps(&dirs, KNOWN_GAPS);
-    assert!(unexpected.is_empty(), "{}", unexpected.join("\n"));
-}
-
-#[test]
-fn the_multi_address_corpus_stays_small() {
-    fn size(dir: &Path) -> u64 {
-        std::fs::read_dir(dir)
-            .into_iter()
-            .flatten()
-            .flatten()
-            .map(|entry| match entry.file_type() {
-                Ok(t) if t.is_dir() => size(&entry.path()),
-                _ => entry.metadata().map_or(0, |m| m.len()),
-            })
-            .sum()
-    }
-    let total = size(&multi());
-    assert!(
-        total <= MAX_CORPUS_BYTES,
-        "tests/fixtures/multi holds {total} bytes"
-    );
-}
 
 /// Every client that fell back after a dead first address says so, in the full view and the
 /// client's: the finding names the address it went on to (the program recovered), and carries

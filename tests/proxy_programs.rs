@@ -9,36 +9,23 @@
 //! `-X verbose`, `--seccomp-bpf` with a filter, `-e trace=%network,read,write,close`, `-xx`,
 //! `-s 0`, `netcheck record`), in the full view and in the one-sided views.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use netcheck::diagnose::Class;
-use netcheck::testkit::table::{
-    analyse_scenario, assert_corpus_read_completely, assert_healthy_scenarios_find_no_problem,
-    assert_rows_meet_expectations, bytes_under,
-};
+use netcheck::testkit::table::{analyse_scenario, Corpus};
 
 /// Rows whose expectation the diagnosis does not meet yet, each with what netcheck says instead.
 /// A row listed here must still fail: fixing one means removing it from this list.
 const KNOWN_GAPS: &[(&str, &str)] = &[];
 
-fn corpus() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/proxy")
-}
+static CORPUS: Corpus = Corpus {
+    name: "proxy",
+    min_scenarios: 20,
+    max_bytes: 4 << 20,
+    known_gaps: KNOWN_GAPS,
+};
 
-#[test]
-fn every_proxy_trace_parses_completely() {
-    assert_corpus_read_completely(&corpus(), 20);
-}
-
-#[test]
-fn healthy_proxy_scenarios_order_without_deviation() {
-    assert_healthy_scenarios_find_no_problem(&corpus(), KNOWN_GAPS);
-}
-
-#[test]
-fn every_proxy_scenario_and_view_meets_its_expectation_or_is_a_known_gap() {
-    assert_rows_meet_expectations(&corpus(), KNOWN_GAPS);
-}
+netcheck::corpus_tests!(CORPUS);
 
 /// socat-reset--enet: the back end's firewall answers the relayed request with a reset
 /// (`REJECT --reject-with tcp-reset` on segments carrying data), 3.7 s before the back end's
@@ -47,7 +34,7 @@ fn every_proxy_scenario_and_view_meets_its_expectation_or_is_a_known_gap() {
 /// path while both ends were open, a network fault, not a close with unread bytes.
 #[test]
 fn a_reset_the_clocks_put_before_the_peers_close_came_from_the_path() {
-    let findings = analyse_scenario(&corpus().join("socat-reset--enet")).findings;
+    let findings = analyse_scenario(&CORPUS.path().join("socat-reset--enet")).findings;
     let reset = findings
         .iter()
         .find(|f| f.rule == "connection-reset")
@@ -61,7 +48,7 @@ fn a_reset_the_clocks_put_before_the_peers_close_came_from_the_path() {
 /// socket, unread by the proxy's choice: not data the network lost.
 #[test]
 fn an_answer_sent_after_the_proxy_closed_is_not_unreceived_data() {
-    let findings = analyse_scenario(&corpus().join("caddy-slow--s0")).findings;
+    let findings = analyse_scenario(&CORPUS.path().join("caddy-slow--s0")).findings;
     let rules: Vec<_> = findings.iter().map(|f| f.rule).collect();
     assert!(!rules.contains(&"data-unreceived"), "{findings:#?}");
 }
@@ -71,7 +58,7 @@ fn an_answer_sent_after_the_proxy_closed_is_not_unreceived_data() {
 /// trap; the filter explains it.
 #[test]
 fn a_would_block_under_a_filter_that_hides_fcntl_is_explained_by_the_filter() {
-    let findings = analyse_scenario(&corpus().join("socat-reset--enet")).findings;
+    let findings = analyse_scenario(&CORPUS.path().join("socat-reset--enet")).findings;
     assert!(
         !findings.iter().any(|f| f.rule == "unexpected-blocking"),
         "{findings:#?}"
@@ -367,11 +354,4 @@ fn a_thread_whose_clone_a_filter_hid_shares_the_first_processs_descriptors() {
     );
     let problems: Vec<_> = findings.iter().filter(|f| f.class != Class::Info).collect();
     assert!(problems.is_empty(), "{problems:#?}");
-}
-
-/// The fixtures stay small: traces are committed zstd-compressed (a `-ff` set plain).
-#[test]
-fn the_proxy_corpus_stays_under_four_megabytes() {
-    let total = bytes_under(&corpus());
-    assert!(total < 4 << 20, "tests/fixtures/proxy holds {total} bytes");
 }

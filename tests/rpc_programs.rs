@@ -7,12 +7,7 @@
 //! SIGKILL, a server started late, a backend down), under `netcheck record`, `strace -f -tt -T
 //! -yy` and `strace -ff -ttt`, each in the full view and in the one-sided views.
 
-use std::path::{Path, PathBuf};
-
-use netcheck::cli::table::scenarios;
-use netcheck::testkit::table::{
-    analyse_scenario, assert_every_line_read, rows_against_known_gaps, scenario_is_healthy,
-};
+use netcheck::testkit::table::{analyse_scenario, Corpus};
 
 /// Rows whose expectation the diagnosis does not meet yet, each with what netcheck says instead.
 /// A row listed here must still fail: fixing one means removing it from this list.
@@ -30,49 +25,21 @@ const KNOWN_GAPS: &[(&str, &str)] = &[
     ),
 ];
 
-fn corpus() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/rpc")
-}
+static CORPUS: Corpus = Corpus {
+    name: "rpc",
+    min_scenarios: 25,
+    max_bytes: 4 << 20,
+    known_gaps: KNOWN_GAPS,
+};
 
-#[test]
-fn every_rpc_trace_parses_completely() {
-    let dirs = scenarios(&corpus()).expect("rpc corpus");
-    assert!(dirs.len() >= 25, "only {} scenarios", dirs.len());
-    for dir in dirs {
-        assert_every_line_read(&analyse_scenario(&dir));
-    }
-}
-
-#[test]
-fn healthy_rpc_scenarios_order_without_deviation() {
-    for dir in scenarios(&corpus()).expect("rpc corpus") {
-        if !scenario_is_healthy(&dir) {
-            continue;
-        }
-        let outcome = analyse_scenario(&dir).outcome;
-        assert!(outcome.ordered_calls > 0, "{}", dir.display());
-        assert!(
-            outcome.blocked.is_empty(),
-            "{}: blocked at {:?}",
-            dir.display(),
-            outcome.blocked
-        );
-    }
-}
-
-#[test]
-fn every_rpc_scenario_and_view_meets_its_expectation_or_is_a_known_gap() {
-    let dirs = scenarios(&corpus()).expect("rpc corpus");
-    let unexpected = rows_against_known_gaps(&dirs, KNOWN_GAPS);
-    assert!(unexpected.is_empty(), "{}", unexpected.join("\n"));
-}
+netcheck::corpus_tests!(CORPUS);
 
 /// ZeroMQ retries a refused connect with backoff (15 refusals in 3 s in zmq-refused--plain):
 /// one finding for the one service, not one per attempt.
 #[test]
 fn a_zeromq_reconnect_loop_is_one_refused_service() {
     for flags in ["plain", "record"] {
-        let dir = corpus().join(format!("zmq-refused--{flags}"));
+        let dir = CORPUS.path().join(format!("zmq-refused--{flags}"));
         let findings = analyse_scenario(&dir).findings;
         let refused: Vec<_> = findings
             .iter()
@@ -81,20 +48,4 @@ fn a_zeromq_reconnect_loop_is_one_refused_service() {
         assert_eq!(refused.len(), 1, "{flags}: {findings:#?}");
         assert!(refused[0].evidence.len() > 1, "{flags}: {:#?}", refused[0]);
     }
-}
-
-/// The fixtures stay small: traces are committed zstd-compressed (a `-ff` set plain).
-#[test]
-fn the_rpc_corpus_stays_under_four_megabytes() {
-    fn size(path: &Path) -> u64 {
-        match std::fs::read_dir(path) {
-            Ok(entries) => entries
-                .filter_map(Result::ok)
-                .map(|e| size(&e.path()))
-                .sum(),
-            Err(_) => std::fs::metadata(path).map(|m| m.len()).unwrap_or(0),
-        }
-    }
-    let total = size(&corpus());
-    assert!(total < 4 << 20, "tests/fixtures/rpc holds {total} bytes");
 }

@@ -6,14 +6,9 @@
 
 mod fixture_cli;
 
-use std::path::{Path, PathBuf};
-
 use fixture_cli::{diagnose_in, rules};
 
-use netcheck::cli::table::scenarios;
-use netcheck::testkit::table::{
-    analyse_scenario, assert_every_line_read, bytes_under, rows_against_known_gaps,
-};
+use netcheck::testkit::table::Corpus;
 
 /// Scenarios (and one-sided views) whose expectation the diagnosis does not meet yet, each with
 /// what netcheck says instead. A row listed here must still fail.
@@ -32,37 +27,14 @@ const KNOWN_GAPS: &[(&str, &str)] = &[
     ),
 ];
 
-/// The recordings are kept small: C programs, `-s 128`.
-const MAX_CORPUS_BYTES: u64 = 2 * 1024 * 1024;
+static CORPUS: Corpus = Corpus {
+    name: "capi",
+    min_scenarios: 60,
+    max_bytes: 2 << 20,
+    known_gaps: KNOWN_GAPS,
+};
 
-fn capi() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/capi")
-}
-
-#[test]
-fn every_capi_trace_parses_completely() {
-    let dirs = scenarios(&capi()).expect("capi corpus");
-    assert!(dirs.len() >= 60, "only {} scenarios", dirs.len());
-    for dir in dirs {
-        assert_every_line_read(&analyse_scenario(&dir));
-    }
-}
-
-#[test]
-fn every_capi_scenario_and_view_meets_its_expectation_or_is_a_known_gap() {
-    let dirs = scenarios(&capi()).expect("capi corpus");
-    let unexpected = rows_against_known_gaps(&dirs, KNOWN_GAPS);
-    assert!(unexpected.is_empty(), "{}", unexpected.join("\n"));
-}
-
-#[test]
-fn the_capi_corpus_stays_small() {
-    let total = bytes_under(&capi());
-    assert!(
-        total <= MAX_CORPUS_BYTES,
-        "tests/fixtures/capi holds {total} bytes"
-    );
-}
+netcheck::corpus_tests!(CORPUS);
 
 #[test]
 fn a_program_that_talks_through_io_uring_is_no_forwarded_connection() {

@@ -7,12 +7,7 @@
 //! REJECT, random loss, a wrong port, an answer from another address, a daemon killed), each
 //! scenario under another strace flag set, in the full view and in the one-sided views.
 
-use std::path::{Path, PathBuf};
-
-use netcheck::testkit::table::{
-    analyse_scenario, assert_corpus_read_completely, assert_healthy_scenarios_find_no_problem,
-    assert_rows_meet_expectations, bytes_under, problem_rules,
-};
+use netcheck::testkit::table::{analyse_scenario, problem_rules, Corpus};
 
 /// Rows whose expectation the diagnosis does not meet yet, each with what netcheck says instead.
 /// A row listed here must still fail: fixing one means removing it from this list.
@@ -32,24 +27,14 @@ const KNOWN_GAPS: &[(&str, &str)] = &[
     ),
 ];
 
-fn corpus() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/svc")
-}
+static CORPUS: Corpus = Corpus {
+    name: "svc",
+    min_scenarios: 25,
+    max_bytes: 4 << 20,
+    known_gaps: KNOWN_GAPS,
+};
 
-#[test]
-fn every_svc_trace_parses_completely() {
-    assert_corpus_read_completely(&corpus(), 25);
-}
-
-#[test]
-fn healthy_svc_scenarios_find_no_problem() {
-    assert_healthy_scenarios_find_no_problem(&corpus(), KNOWN_GAPS);
-}
-
-#[test]
-fn every_svc_scenario_and_view_meets_its_expectation_or_is_a_known_gap() {
-    assert_rows_meet_expectations(&corpus(), KNOWN_GAPS);
-}
+netcheck::corpus_tests!(CORPUS);
 
 /// avahi-pair--tt: two avahi-daemons on one link probe for and announce their names to
 /// 224.0.0.251:5353. Each datagram reaches the other member and, looped back
@@ -57,7 +42,7 @@ fn every_svc_scenario_and_view_meets_its_expectation_or_is_a_known_gap() {
 /// datagram another member took, and nothing is "data no traced call sent".
 #[test]
 fn every_member_of_a_multicast_group_reads_its_own_copy() {
-    let analysis = analyse_scenario(&corpus().join("avahi-pair--tt"));
+    let analysis = analyse_scenario(&CORPUS.path().join("avahi-pair--tt"));
     assert!(
         analysis.outcome.blocked.is_empty(),
         "{:?}",
@@ -71,7 +56,7 @@ fn every_member_of_a_multicast_group_reads_its_own_copy() {
 /// question into exactly 30 bytes; recvmsg's msg_flags=0 says it was not cut (no MSG_TRUNC).
 #[test]
 fn a_datagram_read_whole_into_a_buffer_of_its_size_is_not_truncated() {
-    let analysis = analyse_scenario(&corpus().join("avahi-healthy--k"));
+    let analysis = analyse_scenario(&CORPUS.path().join("avahi-healthy--k"));
     let rules: Vec<_> = analysis.findings.iter().map(|f| f.rule).collect();
     assert!(!rules.contains(&"datagram-truncated"), "{rules:?}");
 }
@@ -82,13 +67,13 @@ fn a_datagram_read_whole_into_a_buffer_of_its_size_is_not_truncated() {
 /// socket failed to send, and a server that answers such hosts talks to its clients.
 #[test]
 fn a_dhcp_server_answering_hosts_without_an_address_is_healthy() {
-    let analysis = analyse_scenario(&corpus().join("dhcp-healthy--record"));
+    let analysis = analyse_scenario(&CORPUS.path().join("dhcp-healthy--record"));
     let problems = problem_rules(&analysis);
     assert!(problems.is_empty(), "{problems:?}");
 }
 
 fn rules_of(scenario: &str) -> Vec<&'static str> {
-    let analysis = analyse_scenario(&corpus().join(scenario));
+    let analysis = analyse_scenario(&CORPUS.path().join(scenario));
     analysis.findings.iter().map(|f| f.rule).collect()
 }
 
@@ -118,11 +103,4 @@ fn datagrams_to_a_port_nothing_ever_had_are_unanswered_not_lost() {
     let rules = rules_of("stun-wrong-port--unix");
     assert!(rules.contains(&"no-reply"), "{rules:?}");
     assert!(!rules.contains(&"udp-all-lost"), "{rules:?}");
-}
-
-/// The fixtures stay small: traces are committed zstd-compressed (a `-ff` set plain).
-#[test]
-fn the_svc_corpus_stays_under_four_megabytes() {
-    let total = bytes_under(&corpus());
-    assert!(total < 4 << 20, "tests/fixtures/svc holds {total} bytes");
 }

@@ -7,13 +7,8 @@
 //! daemon's connection limit, the SOCKS back end down or resetting), each scenario under
 //! another strace flag set, in the full view and in the one-sided views.
 
-use std::path::{Path, PathBuf};
-
 use netcheck::diagnose::Class;
-use netcheck::testkit::table::{
-    analyse_scenario, assert_corpus_read_completely, assert_healthy_scenarios_find_no_problem,
-    assert_rows_meet_expectations, bytes_under,
-};
+use netcheck::testkit::table::{analyse_scenario, Corpus};
 
 /// Rows whose expectation the diagnosis does not meet yet, each with what netcheck says instead.
 /// A row listed here must still fail: fixing one means removing it from this list.
@@ -33,24 +28,14 @@ const KNOWN_GAPS: &[(&str, &str)] = &[
     ),
 ];
 
-fn corpus() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/tcpd")
-}
+static CORPUS: Corpus = Corpus {
+    name: "tcpd",
+    min_scenarios: 19,
+    max_bytes: 6 << 20,
+    known_gaps: KNOWN_GAPS,
+};
 
-#[test]
-fn every_tcpd_trace_parses_completely() {
-    assert_corpus_read_completely(&corpus(), 19);
-}
-
-#[test]
-fn healthy_tcpd_scenarios_report_no_problem() {
-    assert_healthy_scenarios_find_no_problem(&corpus(), KNOWN_GAPS);
-}
-
-#[test]
-fn every_tcpd_scenario_and_view_meets_its_expectation_or_is_a_known_gap() {
-    assert_rows_meet_expectations(&corpus(), KNOWN_GAPS);
-}
+netcheck::corpus_tests!(CORPUS);
 
 /// dante-healthy--X (`-X verbose`): Dante's mother process accepts each client and hands the
 /// connection to a child with SCM_RIGHTS, whose level and type `-X verbose` prints as numbers
@@ -58,7 +43,7 @@ fn every_tcpd_scenario_and_view_meets_its_expectation_or_is_a_known_gap() {
 /// from nowhere and no connect is left unfinished.
 #[test]
 fn descriptors_passed_under_x_verbose_are_the_senders_connections() {
-    let analysis = analyse_scenario(&corpus().join("dante-healthy--X"));
+    let analysis = analyse_scenario(&CORPUS.path().join("dante-healthy--X"));
     let rules: Vec<_> = analysis.findings.iter().map(|f| f.rule).collect();
     for wrong in [
         "data-mismatch",
@@ -74,7 +59,7 @@ fn descriptors_passed_under_x_verbose_are_the_senders_connections() {
 /// server's choice, not a network stall.
 #[test]
 fn a_server_that_stopped_watching_a_socket_is_no_network_stall() {
-    let analysis = analyse_scenario(&corpus().join("ngircd-healthy--i"));
+    let analysis = analyse_scenario(&CORPUS.path().join("ngircd-healthy--i"));
     assert!(
         !analysis.findings.iter().any(|f| f.rule == "network-stall"),
         "{:#?}",
@@ -88,7 +73,7 @@ fn a_server_that_stopped_watching_a_socket_is_no_network_stall() {
 /// from the path, not from a close the clocks put after it.
 #[test]
 fn a_send_reset_before_the_peers_close_by_the_clocks_is_the_network() {
-    let findings = analyse_scenario(&corpus().join("nats-reset--unixus")).findings;
+    let findings = analyse_scenario(&CORPUS.path().join("nats-reset--unixus")).findings;
     assert!(
         !findings.iter().any(|f| f.rule == "send-after-peer-closed"),
         "{findings:#?}"
@@ -98,11 +83,4 @@ fn a_send_reset_before_the_peers_close_by_the_clocks_is_the_network() {
         .find(|f| f.rule == "connection-reset")
         .expect("connection-reset");
     assert_eq!(reset.class, Class::Network, "{reset:#?}");
-}
-
-/// The fixtures stay small: traces are committed zstd-compressed (a `-ff` set plain).
-#[test]
-fn the_tcpd_corpus_stays_under_six_megabytes() {
-    let total = bytes_under(&corpus());
-    assert!(total < 6 << 20, "tests/fixtures/tcpd holds {total} bytes");
 }

@@ -9,14 +9,9 @@
 
 use netcheck::testkit::rules::rules_of;
 use netcheck::testkit::table::diagnose_texts;
-use std::path::{Path, PathBuf};
 
-use netcheck::cli::table::scenarios;
 use netcheck::diagnose::Class;
-use netcheck::testkit::table::{
-    analyse_scenario, assert_every_line_read, bytes_under, problem_rules, rows_against_known_gaps,
-    scenario_is_healthy,
-};
+use netcheck::testkit::table::{analyse_scenario, Corpus};
 
 /// Rows whose expectation the diagnosis does not meet yet, each with what netcheck says instead.
 /// A row listed here must still fail: fixing one means removing it from this list.
@@ -46,50 +41,14 @@ const KNOWN_GAPS: &[(&str, &str)] = &[
     ),
 ];
 
-fn corpus() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/udp")
-}
+static CORPUS: Corpus = Corpus {
+    name: "udp",
+    min_scenarios: 60,
+    max_bytes: 5 << 20,
+    known_gaps: KNOWN_GAPS,
+};
 
-fn is_known_gap(dir: &Path) -> bool {
-    let name = dir.file_name().and_then(|n| n.to_str()).unwrap_or("");
-    KNOWN_GAPS.iter().any(|(row, _)| *row == name)
-}
-
-#[test]
-fn every_udp_trace_parses_completely() {
-    let dirs = scenarios(&corpus()).expect("udp corpus");
-    assert!(dirs.len() >= 60, "only {} scenarios", dirs.len());
-    for dir in dirs {
-        assert_every_line_read(&analyse_scenario(&dir));
-    }
-}
-
-#[test]
-fn healthy_udp_scenarios_report_no_problem() {
-    for dir in scenarios(&corpus()).expect("udp corpus") {
-        if !scenario_is_healthy(&dir) || is_known_gap(&dir) {
-            continue;
-        }
-        let analysis = analyse_scenario(&dir);
-        assert!(analysis.outcome.ordered_calls > 0, "{}", dir.display());
-        let problems = problem_rules(&analysis);
-        assert!(problems.is_empty(), "{}: {problems:?}", dir.display());
-    }
-}
-
-#[test]
-fn every_udp_scenario_and_view_meets_its_expectation_or_is_a_known_gap() {
-    let dirs = scenarios(&corpus()).expect("udp corpus");
-    let unexpected = rows_against_known_gaps(&dirs, KNOWN_GAPS);
-    assert!(unexpected.is_empty(), "{}", unexpected.join("\n"));
-}
-
-/// The fixtures stay small: traces are committed zstd-compressed (a `-ff` set plain).
-#[test]
-fn the_udp_corpus_stays_under_five_megabytes() {
-    let total = bytes_under(&corpus());
-    assert!(total < 5 << 20, "tests/fixtures/udp holds {total} bytes");
-}
+netcheck::corpus_tests!(CORPUS);
 
 // ---- behaviours, on the recorded lines that show them ----------------------------------------
 
@@ -339,7 +298,7 @@ fn a_udp_request_refused_by_the_peers_host_is_not_unanswered() {
 #[test]
 fn answers_from_a_wildcard_socket_of_a_multi_homed_host_are_ambiguous() {
     for scenario in ["dns-other-address--record", "socat-second-address--i"] {
-        let analysis = analyse_scenario(&corpus().join(scenario));
+        let analysis = analyse_scenario(&CORPUS.path().join(scenario));
         assert_eq!(rules_of(&analysis.findings), vec!["no-reply"], "{scenario}");
         let finding = &analysis.findings[0];
         assert_eq!(finding.class, Class::Ambiguous, "{scenario}");

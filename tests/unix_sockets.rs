@@ -6,49 +6,21 @@
 
 mod fixture_cli;
 
-use std::path::{Path, PathBuf};
-
 use fixture_cli::{diagnose_in, rules};
 
-use netcheck::cli::table::scenarios;
-use netcheck::testkit::table::{
-    analyse_scenario, assert_every_line_read, bytes_under, rows_against_known_gaps,
-};
+use netcheck::testkit::table::Corpus;
 
 /// Every row of this corpus meets its expectation.
 const KNOWN_GAPS: &[(&str, &str)] = &[];
 
-/// Traces are committed zstd-compressed and cut to `-s 256`.
-const MAX_CORPUS_BYTES: u64 = 1024 * 1024;
+static CORPUS: Corpus = Corpus {
+    name: "unix",
+    min_scenarios: 1,
+    max_bytes: 1 << 20,
+    known_gaps: KNOWN_GAPS,
+};
 
-fn corpus() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/unix")
-}
-
-#[test]
-fn every_unix_socket_trace_parses_completely() {
-    let dirs = scenarios(&corpus()).expect("unix corpus");
-    assert_eq!(dirs.len(), 22);
-    for dir in dirs {
-        assert_every_line_read(&analyse_scenario(&dir));
-    }
-}
-
-#[test]
-fn every_unix_socket_scenario_and_view_meets_its_expectation() {
-    let dirs = scenarios(&corpus()).expect("unix corpus");
-    let unexpected = rows_against_known_gaps(&dirs, KNOWN_GAPS);
-    assert!(unexpected.is_empty(), "{}", unexpected.join("\n"));
-}
-
-#[test]
-fn the_unix_socket_corpus_stays_small() {
-    let total = bytes_under(&corpus());
-    assert!(
-        total <= MAX_CORPUS_BYTES,
-        "tests/fixtures/unix holds {total} bytes"
-    );
-}
+netcheck::corpus_tests!(CORPUS);
 
 /// The errno says what is wrong with the local service, and the summary says it in words.
 #[test]
