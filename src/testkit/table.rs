@@ -190,8 +190,8 @@ impl Corpus {
 
     /// Every healthy scenario (a whole scenario listed among the known gaps aside) orders its
     /// calls without a blocked point (unless it used calls the model cannot see) and reports no
-    /// problem (a deviation the model expects of a
-    /// healthy run, such as a refused IPv6 attempt before the IPv4 one, is no problem).
+    /// problem (a deviation the model expects of a healthy run, such as a refused IPv6 attempt
+    /// before the IPv4 one, is no problem).
     pub fn assert_healthy_scenarios_find_no_problem(&self) {
         for dir in self.scenarios() {
             if !scenario_is_healthy(&dir) || self.is_known_gap(&dir) {
