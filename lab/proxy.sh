@@ -27,21 +27,14 @@
 set -euo pipefail
 
 LAB=$(cd "$(dirname "$0")" && pwd)
-ROOT=$(dirname "$LAB")
-FIXTURES=${FIXTURES:-$ROOT/tests/fixtures/proxy}
-NETCHECK=${NETCHECK:-$ROOT/target/release/netcheck}
-WORK=/tmp/netcheck-proxy          # fixed path: it appears in recorded execve and open lines
+LAB_NAME=proxy NS_PREFIX=px NAMESPACES="cli prx bk"
+# shellcheck source=lab/scenario.sh
+. "$LAB/scenario.sh"
 GLOB=${1:-*}
 P=10.93.1.1 C=10.93.1.2 P2=10.93.2.1 B=10.93.2.2
 TIMEOUT=40
 BACKEND=(/usr/bin/python3 -I "$WORK/proxy_backend.py" 9000)
-
-log() { printf 'proxy-lab: %s\n' "$*" >&2; }
-
-NAMESPACES="cli prx bk"
-NS_PREFIX=px
-# shellcheck source=lab/scenario.sh
-. "$LAB/scenario.sh"
+declare -A ADDRS=([client]=$C [proxy]="$P $P2" [backend]=$B)
 
 build() {
   teardown
@@ -127,38 +120,9 @@ LogLevel Info
 CONF
 }
 
-# strace_flags FLAGS: the strace options of a flag set (not `record`)
-strace_flags() {
-  case $1 in
-    f) echo "-f -s 256" ;;
-    ff) echo "-ff -tt -s 256" ;;
-    r) echo "-f -r -s 256" ;;
-    tt) echo "-f -tt -s 256" ;;
-    k) echo "-f -tt -k -s 256" ;;
-    i) echo "-f -tt -i -s 256" ;;
-    X) echo "-f -tt -X verbose -s 256" ;;
-    seccomp) echo "--seccomp-bpf -f -tt -e trace=%network,%desc,%process -s 256" ;;
-    enet) echo "-f -tt -e trace=%network,read,write,close -s 256" ;;
-    xx) echo "-f -tt -xx -s 256" ;;
-    s0) echo "-f -tt -s 0" ;;
-    *) log "unknown flag set $1"; exit 1 ;;
-  esac
-}
 
 # conf: netcheck.conf naming every host, traced or not
-conf() {
-  {
-    echo "# $SCEN: recorded by lab/proxy.sh"
-    local h ip
-    for h in client proxy backend; do
-      case $h in client) ip=$C ;; proxy) ip="$P $P2" ;; backend) ip=$B ;; esac
-      echo "host $h"
-      [[ " ${HOSTS[*]} " == *" $h "* ]] && echo " trace $h.trace.zst"
-      for a in $ip; do echo " ip $a"; done
-    done
-  } >"$DIR/netcheck.conf"
-  compress_traces
-}
+conf() { write_conf client proxy backend; }
 
 
 
@@ -409,16 +373,7 @@ tinyproxy_down() { # FLAGS
 }
 
 main() {
-  if [ "${1:-}" = --expectations ]; then
-    GLOB=${2:-*}
-    begin() { SCEN=$1; DIR=$FIXTURES/$SCEN; log "$SCEN (expectations)"; }
-    start() { :; }; finish() { :; }; listening() { :; }; signal() { :; }; fw() { :; }
-    fw_flush() { :; }; conf() { :; }; sleep() { :; }
-  else
-    [ "$(id -u)" = 0 ] || { log "run as root"; exit 1; }
-    trap 'teardown' EXIT
-    build
-  fi
+  prepare "$@"
   socat_healthy record; nginx_healthy f; caddy_healthy r; haproxy_healthy tt wget
   haproxy_healthy seccomp python; tinyproxy_healthy k; nc_healthy ff
   caddy_down xx; nginx_drop i; haproxy_cut X; socat_reset enet; caddy_slow s0

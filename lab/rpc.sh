@@ -21,22 +21,15 @@
 set -euo pipefail
 
 LAB=$(cd "$(dirname "$0")" && pwd)
-ROOT=$(dirname "$LAB")
-FIXTURES=${FIXTURES:-$ROOT/tests/fixtures/rpc}
-NETCHECK=${NETCHECK:-$ROOT/target/release/netcheck}
-WORK=/tmp/netcheck-rpc            # fixed path: it appears in recorded execve and open lines
+LAB_NAME=rpc NS_PREFIX=nrp NAMESPACES="cli srv bk"
+# shellcheck source=lab/scenario.sh
+. "$LAB/scenario.sh"
 GLOB=${1:-*}
 S=10.92.1.1 C=10.92.1.2 P2=10.92.2.1 B=10.92.2.2
 TIMEOUT=40
 # Debian's interpreter itself (python3-zmq and python3-grpcio live in its dist-packages)
 PY=(/usr/bin/python3 -I "$WORK/rpc_probe.py")
-
-log() { printf 'rpc-lab: %s\n' "$*" >&2; }
-
-NAMESPACES="cli srv bk"
-NS_PREFIX=nrp
-# shellcheck source=lab/scenario.sh
-. "$LAB/scenario.sh"
+declare -A ADDRS=([client]=$C [server]=$S [proxy]="$S $P2" [backend]=$B)
 
 build() {
   teardown
@@ -66,31 +59,17 @@ key = $WORK/key.pem
 EOF
 }
 
-# strace_flags FLAGS: the strace options of a flag set (not `record`)
+# strace_flags FLAGS: scenario.sh's flag sets, but `ff` with -ttt
 strace_flags() {
   case $1 in
-    plain) echo "-f -tt -T -yy -s 256" ;;
     ff) echo "-ff -ttt -s 256" ;;
-    *) log "unknown flag set $1"; exit 1 ;;
+    plain) echo "-f -tt -T -yy -s 256" ;;
+    *) scenario_strace_flags "$1" ;;
   esac
 }
 
-# conf: netcheck.conf naming every host, traced or not
-conf() {
-  {
-    echo "# $SCEN: recorded by lab/rpc.sh"
-    local h ip
-    for h in client server proxy backend; do
-      case $h in client) ip=$C ;; server) ip=$S ;; proxy) ip="$S $P2" ;; backend) ip=$B ;; esac
-      # the tunnel's hosts only in its scenarios, the RPC server only in the others
-      case $SCEN in tls-*) [ $h = server ] && continue ;; *) [ $h = proxy ] || [ $h = backend ] && continue ;; esac
-      echo "host $h"
-      [[ " ${HOSTS[*]} " == *" $h "* ]] && echo " trace $h.trace.zst"
-      for a in $ip; do echo " ip $a"; done
-    done
-  } >"$DIR/netcheck.conf"
-  compress_traces
-}
+# conf: netcheck.conf naming the tunnel's hosts in its scenarios, the RPC server in the others
+conf() { case $SCEN in tls-*) write_conf client proxy backend ;; *) write_conf client server ;; esac; }
 
 
 
@@ -365,18 +344,7 @@ tls_loss() { # FLAGS
 }
 
 main() {
-  if [ "${1:-}" = --expectations ]; then
-    # Rewrite the expected.json of the recorded scenarios (matching the GLOB that follows),
-    # recording nothing: every step but `begin` and `expect` does nothing.
-    GLOB=${2:-*}
-    begin() { SCEN=$1; DIR=$FIXTURES/$SCEN; log "$SCEN (expectations)"; }
-    start() { :; }; finish() { :; }; listening() { :; }; signal() { :; }; fw() { :; }
-    fw_flush() { :; }; conf() { :; }; sleep() { :; }
-  else
-    [ "$(id -u)" = 0 ] || { log "run as root"; exit 1; }
-    trap 'teardown' EXIT
-    build
-  fi
+  prepare "$@"
   local f
   for f in record plain ff; do zmq_healthy $f; grpc_healthy $f; tls_healthy $f; done
   zmq_push_healthy plain

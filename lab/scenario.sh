@@ -1,8 +1,63 @@
 # lab/scenario.sh: sourced by lab/rpc.sh, lab/proxy.sh, lab/udp.sh, lab/tcpd.sh and lab/svc.sh, which record
 # each scenario in namespaces named $NS_PREFIX-NAME (NAMESPACES lists the NAMEs). The sourcing
-# script defines log and strace_flags (a flag set's strace options; `record` is
-# `netcheck record`), and sets NS_PREFIX, NAMESPACES, LAB, GLOB, FIXTURES, WORK, NETCHECK and
-# TIMEOUT; begin and start keep SCEN, DIR, HOSTS and PIDS (the recorder's pid by host).
+# script sets LAB (its folder), LAB_NAME, NS_PREFIX and NAMESPACES before it sources this file,
+# and GLOB and TIMEOUT after; it defines build (its topology) and conf (its netcheck.conf, by
+# write_conf), and may redefine strace_flags. begin and start keep SCEN, DIR, HOSTS and PIDS (the
+# recorder's pid by host).
+
+ROOT=$(dirname "$LAB")
+FIXTURES=${FIXTURES:-$ROOT/tests/fixtures/$LAB_NAME}
+NETCHECK=${NETCHECK:-$ROOT/target/release/netcheck}
+WORK=/tmp/netcheck-$LAB_NAME      # fixed path: it appears in recorded execve and open lines
+log() { printf '%s-lab: %s\n' "$LAB_NAME" "$*" >&2; }
+
+# scenario_strace_flags FLAGS: the strace options of a flag set (not `record`, which is
+# `netcheck record`); strace_flags, which start uses, is this table unless the script redefines it
+scenario_strace_flags() {
+  case $1 in
+    f) echo "-f -s 256" ;;
+    ff) echo "-ff -tt -s 256" ;;
+    r) echo "-f -r -s 256" ;;
+    tt) echo "-f -tt -s 256" ;;
+    ttt) echo "-f -ttt -s 256" ;;
+    T) echo "-f -tt -T -s 256" ;;
+    y) echo "-f -tt -y -s 256" ;;
+    yy) echo "-f -tt -yy -s 256" ;;
+    n) echo "-f -tt -n -s 256" ;;
+    k) echo "-f -tt -k -s 256" ;;
+    i) echo "-f -tt -i -s 256" ;;
+    X | Xv) echo "-f -tt -X verbose -s 256" ;;
+    unix | unixus) echo "-f --timestamps=unix,us -s 256" ;;
+    seccomp) echo "--seccomp-bpf -f -tt -e trace=%network,%desc,%process -s 256" ;;
+    net) echo "-f -tt -e trace=%network -s 256" ;;
+    enet) echo "-f -tt -e trace=%network,read,write,close -s 256" ;;
+    vnone) echo "-f -tt -e verbose=none -s 256" ;;
+    xx) echo "-f -tt -xx -s 256" ;;
+    s0) echo "-f -tt -s 0" ;;
+    *) log "unknown flag set $1"; exit 1 ;;
+  esac
+}
+strace_flags() { scenario_strace_flags "$1"; }
+
+# prepare ARGS...: with `--expectations [GLOB]` nothing is recorded: every step but begin and
+# expect does nothing (the script names its own recording steps in RECORDING_STEPS) and only the
+# expected.json of the matching scenarios is rewritten. Otherwise, as root, build the topology,
+# torn down on exit.
+prepare() {
+  if [ "${1:-}" = --expectations ]; then
+    GLOB=${2:-*}
+    mkdir -p "$WORK"                # for a configuration a scenario writes before it starts
+    begin() { SCEN=$1; DIR=$FIXTURES/$SCEN; log "$SCEN (expectations)"; }
+    local step
+    for step in start finish bound listening signal fw fw_flush conf sleep ${RECORDING_STEPS:-}; do
+      eval "$step() { :; }"
+    done
+  else
+    [ "$(id -u)" = 0 ] || { log "run as root"; exit 1; }
+    trap 'teardown' EXIT
+    build
+  fi
+}
 
 teardown() { local n; for n in $NAMESPACES; do ip netns del "$NS_PREFIX-$n" 2>/dev/null || true; done; }
 # make_namespaces: every namespace of NAMESPACES, fresh, with its loopback up.
@@ -48,6 +103,21 @@ signal() {
 }
 fw() { in_ns "$1" iptables "${@:2}"; }
 fw_flush() { local n; for n in $NAMESPACES; do in_ns "$n" iptables -F; done; }
+
+# write_conf HOST...: the scenario's netcheck.conf naming each HOST, traced or not, with its
+# addresses (ADDRS[HOST], space-separated); then its traces compressed.
+write_conf() {
+  {
+    echo "# $SCEN: recorded by lab/$LAB_NAME.sh"
+    local h a
+    for h in "$@"; do
+      echo "host $h"
+      [[ " ${HOSTS[*]} " == *" $h "* ]] && echo " trace $h.trace.zst"
+      for a in ${ADDRS[$h]}; do echo " ip $a"; done
+    done
+  } >"$DIR/netcheck.conf"
+  compress_traces
+}
 
 # compress_traces: the scenario's traces zstd-compressed, and netcheck.conf naming a `-ff` set
 # (left plain) by its prefix.

@@ -30,21 +30,15 @@
 set -euo pipefail
 
 LAB=$(cd "$(dirname "$0")" && pwd)
-ROOT=$(dirname "$LAB")
-FIXTURES=${FIXTURES:-$ROOT/tests/fixtures/svc}
-NETCHECK=${NETCHECK:-$ROOT/target/release/netcheck}
-WORK=/tmp/netcheck-svc            # fixed path: it appears in recorded execve and open lines
+LAB_NAME=svc NS_PREFIX=sv NAMESPACES="cli srv mid"
+# shellcheck source=lab/scenario.sh
+. "$LAB/scenario.sh"
 GLOB=${1:-*}
 S=10.98.1.1 S2=10.98.1.3 SM=10.98.2.1 C=10.98.1.2 M=10.98.2.2
 TIMEOUT=30
 PROBE=(/usr/bin/python3 -I "$WORK/svc_probe.py")
-
-log() { printf 'svc-lab: %s\n' "$*" >&2; }
-
-NAMESPACES="cli srv mid"
-NS_PREFIX=sv
-# shellcheck source=lab/scenario.sh
-. "$LAB/scenario.sh"
+RECORDING_STEPS="logged stop_nsd"
+declare -A ADDRS=([client]=$C [server]="$S $S2 $SM" [auth]=$M)
 
 build() {
   teardown
@@ -65,28 +59,6 @@ build() {
 }
 mcast_routes() { local n; for n in cli srv; do ip -n "sv-$n" route replace 224.0.0.0/4 dev eth0; done; }
 
-# strace_flags FLAGS: the strace options of a flag set (not `record`)
-strace_flags() {
-  case $1 in
-    f) echo "-f -s 256" ;;
-    ff) echo "-ff -tt -s 256" ;;
-    r) echo "-f -r -s 256" ;;
-    tt) echo "-f -tt -s 256" ;;
-    T) echo "-f -tt -T -s 256" ;;
-    y) echo "-f -tt -y -s 256" ;;
-    yy) echo "-f -tt -yy -s 256" ;;
-    n) echo "-f -tt -n -s 256" ;;
-    k) echo "-f -tt -k -s 256" ;;
-    i) echo "-f -tt -i -s 256" ;;
-    Xv) echo "-f -tt -X verbose -s 256" ;;
-    unix) echo "-f --timestamps=unix,us -s 256" ;;
-    seccomp) echo "--seccomp-bpf -f -tt -e trace=%network,%desc,%process -s 256" ;;
-    net) echo "-f -tt -e trace=%network -s 256" ;;
-    xx) echo "-f -tt -xx -s 256" ;;
-    s0) echo "-f -tt -s 0" ;;
-    *) log "unknown flag set $1"; exit 1 ;;
-  esac
-}
 
 logged() { # HOST TEXT: waits until HOST's log says TEXT
   local i
@@ -95,19 +67,7 @@ logged() { # HOST TEXT: waits until HOST's log says TEXT
 }
 
 # conf: netcheck.conf naming every host, traced or not
-conf() {
-  {
-    echo "# $SCEN: recorded by lab/svc.sh"
-    local h ip
-    for h in client server auth; do
-      case $h in client) ip=$C ;; server) ip="$S $S2 $SM" ;; auth) ip=$M ;; esac
-      echo "host $h"
-      [[ " ${HOSTS[*]} " == *" $h "* ]] && echo " trace $h.trace.zst"
-      for a in $ip; do echo " ip $a"; done
-    done
-  } >"$DIR/netcheck.conf"
-  compress_traces
-}
+conf() { write_conf client server auth; }
 
 # ---- FreeRADIUS and radclient ---------------------------------------------------------------
 
@@ -483,17 +443,7 @@ sip() { # FLAGS FAULT: healthy, down, killed, other-address
 }
 
 main() {
-  if [ "${1:-}" = --expectations ]; then
-    GLOB=${2:-*}
-    begin() { SCEN=$1; DIR=$FIXTURES/$SCEN; log "$SCEN (expectations)"; }
-    start() { :; }; finish() { :; }; listening() { :; }; signal() { :; }; fw() { :; }
-    fw_flush() { :; }; conf() { :; }; sleep() { :; }; bound() { :; }; logged() { :; }
-    stop_nsd() { :; }
-  else
-    [ "$(id -u)" = 0 ] || { log "run as root"; exit 1; }
-    trap 'teardown' EXIT
-    build
-  fi
+  prepare "$@"
   radius record healthy; radius i down; radius tt reject; radius r loss; radius y other-address
   krb5 T healthy; krb5 ff tcp; krb5 record down; krb5 n udp-dropped
   stun xx healthy; stun tt down; stun i drop; stun unix wrong-port

@@ -38,21 +38,15 @@
 set -euo pipefail
 
 LAB=$(cd "$(dirname "$0")" && pwd)
-ROOT=$(dirname "$LAB")
-FIXTURES=${FIXTURES:-$ROOT/tests/fixtures/tcpd}
-NETCHECK=${NETCHECK:-$ROOT/target/release/netcheck}
-WORK=/tmp/netcheck-tcpd          # fixed path: it appears in recorded execve and open lines
+LAB_NAME=tcpd NS_PREFIX=td NAMESPACES="cli srv mid"
+# shellcheck source=lab/scenario.sh
+. "$LAB/scenario.sh"
 GLOB=${1:-*}
 S=10.97.1.1 C=10.97.1.2 S2=10.97.2.1 M=10.97.2.2 NOWHERE=10.97.1.9
 TIMEOUT=40
 CLIENT=(/usr/bin/python3 -I "$WORK/tcpd_client.py")
-
-log() { printf 'tcpd-lab: %s\n' "$*" >&2; }
-
-NAMESPACES="cli srv mid"
-NS_PREFIX=td
-# shellcheck source=lab/scenario.sh
-. "$LAB/scenario.sh"
+RECORDING_STEPS="in_ns wait"
+declare -A ADDRS=([client]=$C [server]="$S $S2" [backend]=$M)
 
 build() {
   teardown
@@ -107,44 +101,9 @@ socks pass { from: 10.97.0.0/16 to: 0.0.0.0/0 }
 CONF
 }
 
-# strace_flags FLAGS: the strace options of a flag set (not `record`)
-strace_flags() {
-  case $1 in
-    f) echo "-f -s 256" ;;
-    ff) echo "-ff -tt -s 256" ;;
-    r) echo "-f -r -s 256" ;;
-    tt) echo "-f -tt -s 256" ;;
-    k) echo "-f -tt -k -s 256" ;;
-    i) echo "-f -tt -i -s 256" ;;
-    X) echo "-f -tt -X verbose -s 256" ;;
-    seccomp) echo "--seccomp-bpf -f -tt -e trace=%network,%desc,%process -s 256" ;;
-    enet) echo "-f -tt -e trace=%network,read,write,close -s 256" ;;
-    xx) echo "-f -tt -xx -s 256" ;;
-    s0) echo "-f -tt -s 0" ;;
-    T) echo "-f -tt -T -s 256" ;;
-    y) echo "-f -tt -y -s 256" ;;
-    yy) echo "-f -tt -yy -s 256" ;;
-    n) echo "-f -tt -n -s 256" ;;
-    ttt) echo "-f -ttt -s 256" ;;
-    unixus) echo "-f --timestamps=unix,us -s 256" ;;
-    *) log "unknown flag set $1"; exit 1 ;;
-  esac
-}
 
 # conf: netcheck.conf naming every host, traced or not
-conf() {
-  {
-    echo "# $SCEN: recorded by lab/tcpd.sh"
-    local h ip
-    for h in client server backend; do
-      case $h in client) ip=$C ;; server) ip="$S $S2" ;; backend) ip=$M ;; esac
-      echo "host $h"
-      [[ " ${HOSTS[*]} " == *" $h "* ]] && echo " trace $h.trace.zst"
-      for a in $ip; do echo " ip $a"; done
-    done
-  } >"$DIR/netcheck.conf"
-  compress_traces
-}
+conf() { write_conf client server backend; }
 
 # ---- beanstalkd -----------------------------------------------------------------------------
 
@@ -391,16 +350,7 @@ exporter_loss() { # FLAGS
 }
 
 main() {
-  if [ "${1:-}" = --expectations ]; then
-    GLOB=${2:-*}
-    begin() { SCEN=$1; DIR=$FIXTURES/$SCEN; log "$SCEN (expectations)"; }
-    start() { :; }; finish() { :; }; listening() { :; }; signal() { :; }; fw() { :; }
-    fw_flush() { :; }; conf() { :; }; sleep() { :; }; in_ns() { :; }; wait() { :; }
-  else
-    [ "$(id -u)" = 0 ] || { log "run as root"; exit 1; }
-    trap 'teardown' EXIT
-    build
-  fi
+  prepare "$@"
   beanstalkd_healthy record; beanstalkd_down tt; beanstalkd_killed ff; beanstalkd_nowhere y
   git_healthy f; git_drop r; git_limit k
   ngircd_healthy i; ngircd_limit n; ngircd_stall T

@@ -29,10 +29,9 @@
 set -euo pipefail
 
 LAB=$(cd "$(dirname "$0")" && pwd)
-ROOT=$(dirname "$LAB")
-FIXTURES=${FIXTURES:-$ROOT/tests/fixtures/udp}
-NETCHECK=${NETCHECK:-$ROOT/target/release/netcheck}
-WORK=/tmp/netcheck-udp            # fixed path: it appears in recorded execve and open lines
+LAB_NAME=udp NS_PREFIX=ud NAMESPACES="cli srv"
+# shellcheck source=lab/scenario.sh
+. "$LAB/scenario.sh"
 GLOB=${1:-*}
 S=10.93.1.1 S2=10.93.1.3 C=10.93.1.2 G=239.1.2.3
 TIMEOUT=30
@@ -40,13 +39,8 @@ TIMEOUT=30
 PY=(/usr/bin/python3 -I "$WORK/udp_probe.py")
 NODE=(node "$WORK/udp_probe.js")
 GO=("$WORK/udp_probe_go")
-
-log() { printf 'udp-lab: %s\n' "$*" >&2; }
-
-NAMESPACES="cli srv"
-NS_PREFIX=ud
-# shellcheck source=lab/scenario.sh
-. "$LAB/scenario.sh"
+RECORDING_STEPS="serving mcast_routes ip"
+declare -A ADDRS=([client]=$C [server]="$S $S2")
 
 build() {
   teardown
@@ -101,22 +95,11 @@ CFG
   sed 's/^    interface: 0.0.0.0$/&\n    interface-automatic: yes/' "$WORK/unbound.conf" >"$WORK/unbound-auto.conf"
 }
 
-# strace_flags FLAGS: the strace options of a flag set (not `record`)
+# strace_flags FLAGS: scenario.sh's flag sets, but `ff` with -ttt
 strace_flags() {
   case $1 in
-    f) echo "-f -s 256" ;;
     ff) echo "-ff -ttt -s 256" ;;
-    r) echo "-f -r -s 256" ;;
-    tt) echo "-f -tt -s 256" ;;
-    k) echo "-f -tt -k -s 256" ;;
-    i) echo "-f -tt -i -s 256" ;;
-    Xv) echo "-f -tt -X verbose -s 256" ;;
-    seccomp) echo "--seccomp-bpf -f -tt -e trace=%network,%desc,%process -s 256" ;;
-    net) echo "-f -tt -e trace=%network -s 256" ;;
-    xx) echo "-f -tt -xx -s 256" ;;
-    s0) echo "-f -tt -s 0" ;;
-    vnone) echo "-f -tt -e verbose=none -s 256" ;;
-    *) log "unknown flag set $1"; exit 1 ;;
+    *) scenario_strace_flags "$1" ;;
   esac
 }
 
@@ -127,19 +110,7 @@ serving() { # HOST: waits until unbound, recorded as HOST, logs that it serves
 }
 
 # conf: netcheck.conf naming every host, traced or not
-conf() {
-  {
-    echo "# $SCEN: recorded by lab/udp.sh"
-    local h ip
-    for h in client server; do
-      case $h in client) ip=$C ;; server) ip="$S $S2" ;; esac
-      echo "host $h"
-      [[ " ${HOSTS[*]} " == *" $h "* ]] && echo " trace $h.trace.zst"
-      for a in $ip; do echo " ip $a"; done
-    done
-  } >"$DIR/netcheck.conf"
-  compress_traces
-}
+conf() { write_conf client server; }
 
 
 
@@ -470,18 +441,7 @@ iperf_udp() { # FLAGS
 }
 
 main() {
-  if [ "${1:-}" = --expectations ]; then
-    GLOB=${2:-*}
-    begin() { SCEN=$1; DIR=$FIXTURES/$SCEN; log "$SCEN (expectations)"; }
-    start() { :; }; finish() { :; }; bound() { :; }; serving() { :; }; listening() { :; }
-    signal() { :; }
-    fw() { :; }; fw_flush() { :; }; conf() { :; }; sleep() { :; }; mcast_routes() { :; }
-    ip() { :; }
-  else
-    [ "$(id -u)" = 0 ] || { log "run as root"; exit 1; }
-    trap 'teardown' EXIT
-    build
-  fi
+  prepare "$@"
   local f
   for f in record f ff r tt k i Xv seccomp net xx s0 vnone; do echo_healthy $f; done
   for f in record tt; do echo_healthy $f unconnected; echo_healthy $f asyncio; done
