@@ -206,6 +206,7 @@ fn a_nat_finding_claims_the_unknown_data_of_the_connection_it_explains() {
         late_accept: None,
         client_held: None,
         queue_wait: None,
+        open_at_accept: 0,
     };
     let outcome = ReplayOutcome {
         tcp: vec![never_accepted],

@@ -12,21 +12,7 @@ use netcheck::testkit::table::{analyse_scenario, Corpus};
 
 /// Rows whose expectation the diagnosis does not meet yet, each with what netcheck says instead.
 /// A row listed here must still fail: fixing one means removing it from this list.
-const KNOWN_GAPS: &[(&str, &str)] = &[
-    (
-        "git-limit--k",
-        "reports connection-reset of the path: without -T the client's read that failed with \
-         ECONNRESET ends at an unknown time, and its start (1 s before git daemon closed the \
-         connection with the request unread) is taken as its end; the daemon's turning the \
-         connection away is not reported as admission-limit",
-    ),
-    (
-        "ngircd-limit--n",
-        "reports connection-reset (the peer closed with bytes unread): the connection ngIRCd held \
-         comes from an untraced host, so its listener's load shows one connection only and \
-         admission-limit does not fire; the server's own view reports it",
-    ),
-];
+const KNOWN_GAPS: &[(&str, &str)] = &[];
 
 static CORPUS: Corpus = Corpus {
     name: "tcpd",

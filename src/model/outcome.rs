@@ -210,6 +210,9 @@ pub struct TcpConnection<S = Stream> {
     /// Seconds the connection waited in the listen queue while the server held others, when
     /// it was accepted after one of them closed (see `model/tcp/queue_wait.rs`).
     pub queue_wait: Option<f64>,
+    /// Connections of the same listener the server held open when it accepted this one,
+    /// whoever their clients were (traced or not).
+    pub open_at_accept: u32,
 }
 
 /// An accept that came after the client had closed its end, in the replay or, where the replay
@@ -275,6 +278,7 @@ impl<S> TcpConnection<S> {
             late_accept: self.late_accept,
             client_held: self.client_held,
             queue_wait: self.queue_wait,
+            open_at_accept: self.open_at_accept,
             server_close: self.server_close,
             server_closed_first: self.server_closed_first,
         }

@@ -44,7 +44,7 @@ impl Model<'_> {
     /// Counts `c` (summary, sink, the traces it links) and returns its outcome record.
     fn summarise(&mut self, c: &Connection) -> TcpConnection {
         let outcome = c.to_outcome();
-        self.load_ended(&outcome, c.open_at_accept);
+        self.load_ended(&outcome);
         let done = FinishedConnection {
             connection: &outcome,
             state: c.state(),

@@ -139,6 +139,7 @@ pub fn connection(
         late_accept: None,
         client_held: None,
         queue_wait: None,
+        open_at_accept: 0,
     }
 }
 

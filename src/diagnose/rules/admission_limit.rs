@@ -28,7 +28,10 @@ const EXPLANATION: &str = "\
 A server at its limit of clients served at once, seen in the system calls alone: it accepted a
 connection, sent one short message (at most 512 bytes) or nothing at all without reading what
 the client had sent, and closed it first, while it kept open another connection accepted earlier from the same
-listener that it did not treat that way (memcached's `-c`).
+listener that it did not treat that way (memcached's `-c`). A connection held by a client no trace
+shows counts too: the server's own trace counts the connections of the listener it held when it
+accepted the turned-away one (git daemon's `--max-connections` with an untraced client in the
+slot).
 
 512 bytes is the size every IP path carries in one piece (RFC 791's 576-byte datagram less its
 headers; the bound RFC 1035 sets on DNS messages): one error line or packet, not a response.
@@ -125,6 +128,26 @@ fn held_meanwhile<'a>(
     })
 }
 
+/// How many connections of the listener that no traced connect made the server held open when
+/// it accepted `c`: more connections were open then (`open_at_accept`, whoever their clients)
+/// than the traced ones accepted before `c` and not yet closed. An untraced client's connection
+/// is held the way a traced one is (`tcpd/git-limit--k`: an idle connection from an untraced
+/// host holds git daemon's one slot).
+fn untraced_held_at_accept(others: &[(usize, &TcpConnection)], c: &TcpConnection) -> u32 {
+    let Some(accepted) = c.accept_loc else {
+        return 0;
+    };
+    let traced_open = others
+        .iter()
+        .filter(|(_, o)| {
+            o.accept_loc.is_some_and(|a| before(a, accepted))
+                && o.server_close.is_none_or(|end| before(accepted, end))
+        })
+        .count();
+    let traced_open = u32::try_from(traced_open).unwrap_or(u32::MAX);
+    c.open_at_accept.saturating_sub(traced_open)
+}
+
 fn detect(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
     let mut findings = turned_away_findings(cx, claims);
     findings.extend(queue::queued_past_patience(cx, claims));
@@ -140,6 +163,8 @@ struct TurnedAway {
     streams: Vec<usize>,
     /// Connections the server accepted from that listener, traced clients or not.
     accepted: usize,
+    /// The most connections of untraced clients it held when it turned a traced one away.
+    untraced_held: u32,
 }
 
 impl TurnedAway {
@@ -178,10 +203,12 @@ fn turned_away_findings(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
                 continue;
             }
             let held = held_meanwhile(conns, c);
-            if held.is_none() && !read_then_refused {
+            let untraced_held = untraced_held_at_accept(conns, c);
+            if held.is_none() && !read_then_refused && untraced_held == 0 {
                 continue;
             }
             let entry = turned.entry(listener).or_default();
+            entry.untraced_held = entry.untraced_held.max(untraced_held);
             let closed_how = format!(
                 "closed after {} sent and {} of the client's {} read",
                 plural(c.to_client.stats.sent, "byte", "bytes"),
@@ -241,6 +268,10 @@ fn turned_away_findings(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
             Some(load) => format!(
                 "while it held {} others open, the most it ever held",
                 load.most_open_at_accept
+            ),
+            None if entry.untraced_held > 0 => format!(
+                "while it held {} open (of clients not traced)",
+                plural(u64::from(entry.untraced_held), "other", "others")
             ),
             None if entry.accepted > 0 => {
                 format!("while it held others open ({} accepted)", entry.accepted)
@@ -332,6 +363,38 @@ mod tests {
         silent.to_server = stream(0, 0, 0, 0, loc(2, 6));
         let outcome = tcp(vec![served(1, 10, None), silent]);
         assert!(!fired(topology3(), outcome).contains(&RULE.id));
+    }
+
+    /// git daemon `--max-connections=1` while an untraced host's idle connection holds the slot
+    /// (tcpd/git-limit--k, server.trace:4915 `accept(3, {... sin_addr=inet_addr("10.97.1.2")},
+    /// [28 => 16]) = 4`, :4939 `close(4) = 0`): the traced client's connection is closed
+    /// unread with one other open, a connection no traced connect made.
+    #[test]
+    fn a_connection_turned_away_while_an_untraced_clients_is_held_is_a_limit() {
+        let mut refused = turned_away_at(2, 4915, 4939);
+        refused.to_client = stream(0, 0, 0, 0, loc(0, 4916));
+        refused.to_server = stream(55, 0, 55, 1, loc(2, 6));
+        refused.open_at_accept = 1;
+        let found = assert_fires_alone(&RULE, topology3(), tcp(vec![refused.clone()]), none());
+        assert!(
+            found[0]
+                .summary
+                .contains("1 other open (of clients not traced)"),
+            "{}",
+            found[0].summary
+        );
+        // Nothing else open when it was accepted: an idle connection dropped, no limit.
+        refused.open_at_accept = 0;
+        assert!(!fired(topology3(), tcp(vec![refused.clone()])).contains(&RULE.id));
+        // The one open was a traced client's: that connection is the one held, none untraced.
+        refused.open_at_accept = 1;
+        let outcome = tcp(vec![served(1, 10, None), refused]);
+        let found = assert_fires_alone(&RULE, topology3(), outcome, none());
+        assert!(
+            !found[0].summary.contains("not traced"),
+            "{}",
+            found[0].summary
+        );
     }
 
     #[test]

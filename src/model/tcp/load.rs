@@ -92,7 +92,7 @@ impl Model<'_> {
         let mut reached = None;
         let (closes, mut last_close_at) = (load.closes, load.last_close_at);
         if let Some(c) = self.conns.get_mut(conn) {
-            c.open_at_accept = load.open;
+            c.record.open_at_accept = load.open;
             c.accepted_while_starting = load.answered == 0;
             if !self
                 .topology
@@ -161,11 +161,11 @@ impl Model<'_> {
     }
 
     /// A connection's record is final (it was retired, or the run ended).
-    pub(in crate::model) fn load_ended(&mut self, record: &TcpConnection, open_at_accept: u32) {
+    pub(in crate::model) fn load_ended(&mut self, record: &TcpConnection) {
         let (Some(listener), true) = (record.listener, record.answered_short()) else {
             return;
         };
-        self.load_answered_short(listener, open_at_accept);
+        self.load_answered_short(listener, record.open_at_accept);
     }
 
     /// A connection `listener` accepted with `open_at_accept` others open was answered short.

@@ -228,8 +228,6 @@ pub struct Connection {
     /// Trace clock of the connect and of the latest close, when the traces show them.
     pub opened_at: Option<f64>,
     pub closed_at: Option<f64>,
-    /// Connections of the same listener the server held when it accepted this one.
-    pub open_at_accept: u32,
     /// When the server accepted this connection, it had sent nothing yet on any connection of
     /// the same listener (see [`LateAccept::while_starting`]).
     pub accepted_while_starting: bool,
@@ -259,6 +257,7 @@ impl Connection {
                 late_accept: None,
                 client_held: None,
                 queue_wait: None,
+                open_at_accept: 0,
             },
             client_closed: None,
             server_closed: None,
@@ -267,7 +266,6 @@ impl Connection {
             server_read_eof: false,
             opened_at: None,
             closed_at: None,
-            open_at_accept: 0,
             accepted_while_starting: false,
             accepted_at: None,
             queue: Default::default(),
