@@ -11,21 +11,12 @@ use netcheck::testkit::table::{analyse_scenario, problem_rules, Corpus};
 
 /// Rows whose expectation the diagnosis does not meet yet, each with what netcheck says instead.
 /// A row listed here must still fail: fixing one means removing it from this list.
-const KNOWN_GAPS: &[(&str, &str)] = &[
-    (
-        "avahi-dropped--seccomp @client",
-        "reports nothing: a question sent to a multicast group is answered (when it is) from a \
+const KNOWN_GAPS: &[(&str, &str)] = &[(
+    "avahi-dropped--seccomp @client",
+    "reports nothing: a question sent to a multicast group is answered (when it is) from a \
          member's own address, so the model keeps no request/answer exchange for it and the two \
          unanswered questions are no no-reply",
-    ),
-    (
-        "sip-killed--T",
-        "reports udp-all-lost instead of no-reply: the requests sent after Kamailio was \
-         killed found nothing bound at the port (ICMP port unreachable, unseen by the \
-         unconnected socket), but the port was bound earlier in the run, and the replay does \
-         not order the client's sends after the server's death, so they count as lost",
-    ),
-];
+)];
 
 static CORPUS: Corpus = Corpus {
     name: "svc",

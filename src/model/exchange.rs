@@ -844,11 +844,17 @@ impl Model<'_> {
         let mut awaiting: Vec<(SockId, Exchange)> =
             self.exchanges_awaiting_delivery.drain().collect();
         awaiting.sort_by_key(|(id, _)| *id);
-        // Datagrams to a port no socket of the traced peer's host ever had found nothing
-        // there: no loss for the loss rules, requests nobody could answer, as to a peer no
-        // trace shows.
-        for (_, exchange) in &mut awaiting {
-            if exchange.proto == Proto::Udp && self.udp_port_never_bound(exchange.peer) {
+        // Datagrams to a port no socket of the traced peer's host had bound when they were
+        // sent found nothing there: no loss for the loss rules, requests nobody could answer,
+        // as to a peer no trace shows.
+        for (id, exchange) in &mut awaiting {
+            if exchange.proto != Proto::Udp {
+                continue;
+            }
+            let first_sent = exchange.awaiting_delivery.front().map(|r| r.sent_at);
+            if first_sent
+                .is_some_and(|at| self.udp_port_unbound_when_sent(exchange.peer, id.trace, at))
+            {
                 exchange.peer_traced = false;
                 for request in std::mem::take(&mut exchange.awaiting_delivery) {
                     exchange.count_unanswered(&request);

@@ -171,6 +171,8 @@ pub struct Model<'t> {
     failed_connect_spans: Vec<CallSpan>,
     loopback_udp_binds: Vec<LoopbackUdpBind>,
     udp_bound_ports: Vec<(TraceId, u16)>,
+    /// How the UDP sockets bound to each port of each trace ended (see `udp::PortEnd`).
+    udp_port_ends: HashMap<(TraceId, u16), udp::PortEnd>,
     connect_timings: Vec<ConnectTiming>,
     /// Resets a readiness wait reported (POLLERR on a connection whose peer had closed with
     /// unread bytes or abortively), one per socket; kept at the end only for sockets whose
@@ -231,6 +233,7 @@ impl<'t> Model<'t> {
             listen_history: Vec::new(),
             loopback_udp_binds: Vec::new(),
             udp_bound_ports: Vec::new(),
+            udp_port_ends: HashMap::new(),
             failed_connect_spans: Vec::new(),
             connect_timings: Vec::new(),
             wait_resets: Vec::new(),
@@ -718,9 +721,10 @@ impl<'t> Model<'t> {
             self.activity_mut(trace).peer_links += 1;
         }
         let mut udp: Vec<UdpFlow> = self.flows.all().iter().map(udp::Flow::to_outcome).collect();
-        for flow in &mut udp {
+        for (flow, sent) in udp.iter_mut().zip(self.flows.all()) {
             flow.receiver_connected_elsewhere = self.receiver_connected_elsewhere(flow);
-            flow.nothing_bound_at_receiver = self.udp_port_never_bound(flow.receiver_addr);
+            flow.nothing_bound_at_receiver =
+                self.udp_port_unbound_when_sent(sent.dest, sent.sender.trace, sent.first_send_at);
         }
         for flow in &udp {
             self.traffic.add_flow(self.topology, flow);

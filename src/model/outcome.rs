@@ -373,8 +373,9 @@ pub struct UdpFlow {
     /// (`model/udp/connected.rs`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub receiver_connected_elsewhere: Option<super::udp::connected::ConnectedElsewhere>,
-    /// Its destination is an address of a traced host none of whose traces ever had that UDP
-    /// port (see `Model::udp_port_never_bound`): the datagrams found nothing there.
+    /// Its destination is an address of a traced host none of whose traces had that UDP port
+    /// bound when the flow began (never, or no longer by the clocks: see
+    /// `Model::udp_port_unbound_when_sent`): the datagrams found nothing there.
     #[serde(skip_serializing_if = "is_false")]
     pub nothing_bound_at_receiver: bool,
 }

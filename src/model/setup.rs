@@ -358,6 +358,9 @@ impl Model<'_> {
         if let (Proto::Udp, Some(local), Some(peer)) = (sock.proto, sock.local, sock.peer) {
             self.udp_connected_ends.note(id, local, peer);
         }
+        if sock.proto == Proto::Udp {
+            self.note_udp_port_end(&sock, ev);
+        }
         // A connect to a peer no trace shows is settled by this trace alone: closed while still
         // in progress, it never completed.
         let outside_in_progress = sock.external && sock.proto == Proto::Tcp;

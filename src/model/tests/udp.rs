@@ -365,3 +365,48 @@ fn a_full_buffer_is_no_cut_when_the_message_flags_say_so() {
     );
     assert!(!truncated(&generic_flags, "generic-shown"));
 }
+
+/// Kamailio's UDP socket, bound to port 5060, closed by the SIGKILL that ended it
+/// (svc/sip-killed--T, server.trace, pid 15627).
+const SIP_SERVER_KILLED: &str = r#"15627 17:07:43.579355 socket(AF_INET, SOCK_DGRAM, IPPROTO_IP) = 3 <0.000016>
+15627 17:07:43.581498 bind(3, {sa_family=AF_INET, sin_port=htons(5060), sin_addr=inet_addr("0.0.0.0")}, 16) = 0 <0.000012>
+15627 17:07:44.514191 +++ killed by SIGKILL +++
+"#;
+
+/// Two OPTIONS requests, each waited for 1 s in vain (client.trace:1339-1348, payloads cut).
+const SIP_CLIENT_AFTER_THE_KILL: &str = r#"15811 17:07:44.793017 socket(AF_INET, SOCK_DGRAM|SOCK_CLOEXEC, IPPROTO_IP) = 3 <0.000022>
+15811 17:07:44.793088 bind(3, {sa_family=AF_INET, sin_port=htons(0), sin_addr=inet_addr("0.0.0.0")}, 16) = 0 <0.000014>
+15811 17:07:44.793253 sendto(3, "OPTIONS sip:10.98.1.1:5060 SIP/2.0\r\n"..., 319, 0, {sa_family=AF_INET, sin_port=htons(5060), sin_addr=inet_addr("10.98.1.1")}, 16) = 319 <0.000050>
+15811 17:07:44.793373 poll([{fd=3, events=POLLIN}], 1, 1000) = 0 (Timeout) <1.001103>
+15811 17:07:45.794743 sendto(3, "OPTIONS sip:10.98.1.1:5060 SIP/2.0\r\n"..., 319, 0, {sa_family=AF_INET, sin_port=htons(5060), sin_addr=inet_addr("10.98.1.1")}, 16) = 319 <0.000060>
+15811 17:07:45.794898 poll([{fd=3, events=POLLIN}], 1, 1000) = 0 (Timeout) <1.001093>
+15811 17:07:46.796120 close(3)          = 0 <0.000030>
+"#;
+
+/// Datagrams the clocks do not put before the close of every socket bound to their port found
+/// nothing there (or nothing that would read them): unanswered requests, no loss. Sent earlier
+/// than that by more than the clock margin, they reached a bound port and were lost.
+#[test]
+fn datagrams_sent_after_the_receivers_death_by_the_clocks_are_not_lost() {
+    let replay = |name: &str, client: &str| {
+        super::replay_texts(
+            name,
+            &[
+                ("server", "10.98.1.1", Some(SIP_SERVER_KILLED)),
+                ("client", "10.98.1.2", Some(client)),
+            ],
+        )
+    };
+    let after = replay("sip-after-kill", SIP_CLIENT_AFTER_THE_KILL);
+    assert_eq!(after.udp.len(), 1, "{:?}", after.udp);
+    assert!(after.udp[0].nothing_bound_at_receiver, "{:?}", after.udp);
+    assert_eq!(after.unanswered_requests.len(), 1, "{after:?}");
+    assert_eq!(after.unanswered_requests[0].unanswered, 2);
+    // The same requests 1.3 s earlier: the port was bound when they came.
+    let earlier = SIP_CLIENT_AFTER_THE_KILL
+        .replace("17:07:44.", "17:07:42.")
+        .replace("17:07:45.", "17:07:43.")
+        .replace("17:07:46.", "17:07:44.");
+    let before = replay("sip-before-kill", &earlier);
+    assert!(!before.udp[0].nothing_bound_at_receiver, "{:?}", before.udp);
+}

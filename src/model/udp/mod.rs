@@ -59,6 +59,25 @@ impl DgramKey {
     }
 }
 
+/// How the UDP sockets a trace bound to one port ended: the last one closed by its program (its
+/// close, its exit, its death) at a time on the trace's clock, or one was still open when the
+/// trace ended (the port may still be bound: the program outlived its trace).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(in crate::model) enum PortEnd {
+    ClosedAt(f64),
+    OpenAtEnd,
+}
+
+impl PortEnd {
+    /// What the port's history says once another socket bound to it ends as `next`.
+    pub(in crate::model) fn then(self, next: PortEnd) -> PortEnd {
+        match (self, next) {
+            (PortEnd::ClosedAt(a), PortEnd::ClosedAt(b)) => PortEnd::ClosedAt(a.max(b)),
+            _ => PortEnd::OpenAtEnd,
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 struct InFlight {
     count: u32,
@@ -75,6 +94,8 @@ pub struct Flow {
     /// length → (sent, received)
     by_size: BTreeMap<u64, (u64, u64)>,
     pub first_send: Loc,
+    /// When the first datagram was sent, on the sender's clock.
+    pub first_send_at: Option<f64>,
     inflight: IdMap<DgramKey, InFlight>,
     /// Sent to a multicast group or a broadcast address: every receiver that may get the
     /// datagrams gets its own copy of each (the group's members, the sender itself through
@@ -196,7 +217,7 @@ impl Flows {
         group: bool,
         key: DgramKey,
         shown: &[u8],
-        loc: Loc,
+        (loc, time): (Loc, Option<f64>),
     ) -> (FlowId, bool) {
         let (id, new) = match self.by_endpoints.get(&(sender, dest)) {
             Some(id) => (*id, false),
@@ -209,6 +230,7 @@ impl Flows {
                     receivers: Vec::new(),
                     by_size: BTreeMap::new(),
                     first_send: loc,
+                    first_send_at: time,
                     inflight: IdMap::default(),
                     group,
                     group_takes: HashMap::new(),
@@ -417,8 +439,8 @@ mod tests {
         let key = DgramKey::of(4, b"ping", false);
         let loc = Loc::new(TraceId(0), 1);
         let dest = addr("10.0.0.2:53");
-        flows.send(sock(0), None, dest, false, key, b"ping", loc);
-        flows.send(sock(0), None, dest, false, key, b"ping", loc);
+        flows.send(sock(0), None, dest, false, key, b"ping", (loc, None));
+        flows.send(sock(0), None, dest, false, key, b"ping", (loc, None));
         let got = Received {
             key,
             shown: b"ping",
@@ -441,7 +463,7 @@ mod tests {
         let key = DgramKey::of(5, b"probe", false);
         let loc = Loc::new(TraceId(0), 877);
         let group = addr("224.0.0.251:5353");
-        let (id, _) = flows.send(sock(0), None, group, true, key, b"probe", loc);
+        let (id, _) = flows.send(sock(0), None, group, true, key, b"probe", (loc, None));
         let got = Received {
             key,
             shown: b"probe",
@@ -465,7 +487,7 @@ mod tests {
         let loc = Loc::new(TraceId(0), 1);
         let dest = addr("10.0.0.2:9");
         let long = DgramKey::of(100, b"abcdef", true);
-        flows.send(sock(0), None, dest, false, long, b"abcdef", loc);
+        flows.send(sock(0), None, dest, false, long, b"abcdef", (loc, None));
         let got = Received {
             key: DgramKey::of(100, b"abc", true),
             shown: b"abc",

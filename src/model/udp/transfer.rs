@@ -3,17 +3,18 @@
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
 use super::connected::ConnectedElsewhere;
-use super::{DgramKey, Flow, FlowId, Matched, Received, UDP_PATH_ERRNOS};
+use super::{DgramKey, Flow, FlowId, Matched, PortEnd, Received, UDP_PATH_ERRNOS};
 use crate::config::matching::Role;
 use crate::config::Topology;
-use crate::fold::SocketEvent;
+use crate::fold::{SocketEvent, SyntheticReason};
 use crate::model::exchange::PeerRead;
 use crate::model::outcome::UdpFlow;
+use crate::model::socket::Socket;
 use crate::model::tcp::connect::is_loopback_to_external;
 use crate::model::tcp::stream::Bytes;
-use crate::model::{Deviation, DeviationKind, Model, Verdict, WaitKey};
+use crate::model::{Deviation, DeviationKind, Model, Verdict, WaitKey, CLOCK_MARGIN_S};
 use crate::parse::{Errno, MsgFlags, Payload};
-use crate::source::SockId;
+use crate::source::{SockId, TraceId};
 
 fn is_broadcast(addr: SocketAddr) -> bool {
     addr.ip() == IpAddr::V4(Ipv4Addr::BROADCAST)
@@ -315,8 +316,15 @@ impl Model<'_> {
             let shown = Bytes::of(d.payload, d.len).shown;
             let key = DgramKey::of(d.len, shown, d.payload.truncated);
             let group = dest.ip().is_multicast() || self.is_broadcast_like(dest);
-            self.flows
-                .send(id, local, dest, group, key, shown, ev.call.loc);
+            self.flows.send(
+                id,
+                local,
+                dest,
+                group,
+                key,
+                shown,
+                (ev.call.loc, ev.call.time),
+            );
             self.touch(WaitKey::UdpPort(dest.port()));
             self.touch(WaitKey::AnyDatagram);
         }
@@ -650,6 +658,69 @@ impl Model<'_> {
             });
             !bound && !used
         })
+    }
+
+    /// Did datagrams sent to `dest` from `sender`'s trace, the first at `sent_at` (sender's
+    /// clock), find nothing bound there, or nothing that would read them? Either nothing of the
+    /// traced host ever had the port ([`Self::udp_port_never_bound`]), or every socket it bound
+    /// there was closed by its program (or its death) at a time the clocks, compared across
+    /// hosts within [`CLOCK_MARGIN_S`], do not put after the first send: datagrams that came
+    /// later found nothing bound (Linux answers them with ICMP port unreachable, which an
+    /// unconnected sender never sees), and ones that came just before were left unread by a
+    /// program about to close. No path is shown to have lost them (`svc/sip-killed--T`:
+    /// requests sent 0.25 s after Kamailio was killed, by the clocks). A socket still open
+    /// when its trace ended may have stayed bound.
+    pub(in crate::model) fn udp_port_unbound_when_sent(
+        &self,
+        dest: SocketAddr,
+        sender: TraceId,
+        sent_at: Option<f64>,
+    ) -> bool {
+        if self.udp_port_never_bound(dest) {
+            return true;
+        }
+        let Some(sent_at) = sent_at else {
+            return false;
+        };
+        let Some(host) = self
+            .topology
+            .hosts
+            .iter()
+            .find(|h| h.ips.contains(&dest.ip()))
+        else {
+            return false;
+        };
+        let mut ends = host
+            .traces
+            .iter()
+            .filter_map(|trace| Some((*trace, *self.udp_port_ends.get(&(*trace, dest.port()))?)))
+            .peekable();
+        ends.peek().is_some()
+            && ends.all(|(trace, end)| match end {
+                PortEnd::ClosedAt(closed) => {
+                    self.topology.clocks_comparable(trace, sender)
+                        && sent_at > closed - CLOCK_MARGIN_S
+                }
+                PortEnd::OpenAtEnd => false,
+            })
+    }
+
+    /// UDP socket `sock` bound to a port is closed at `ev`: how it ended, for
+    /// [`Self::udp_port_unbound_when_sent`].
+    pub(in crate::model) fn note_udp_port_end(&mut self, sock: &Socket, ev: &SocketEvent) {
+        let Some(port) = sock.local.map(|l| l.port()).filter(|p| *p != 0) else {
+            return;
+        };
+        let end = match (ev.synthetic, ev.call.time) {
+            (Some(SyntheticReason::EndOfTrace), _) | (_, None) => PortEnd::OpenAtEnd,
+            (_, Some(at)) => PortEnd::ClosedAt(at),
+        };
+        let key = (sock.id.trace, port);
+        let end = self
+            .udp_port_ends
+            .get(&key)
+            .map_or(end, |was| was.then(end));
+        self.udp_port_ends.insert(key, end);
     }
 
     /// A socket that sent before any bind (auto-bound) has no known address of its own; the
