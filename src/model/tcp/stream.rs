@@ -265,21 +265,7 @@ impl Model<'_> {
     /// have caused the reset, which came from the path while both ends were open (a firewall's
     /// `REJECT --reject-with tcp-reset`, a middlebox). The peer's close time is when it chose to
     /// read no more (`Counters::shut_by_receiver`), kept only for a close it made.
-    ///
-    /// A call that `could_wait` (a blocking receive) and has no `-T` duration ended at a time
-    /// its line does not show: it may have waited for that very close, so the clocks tell
-    /// nothing (`tcpd/git-limit--k`: a read started 1 s before the daemon's close and failed
-    /// with ECONNRESET when the close came).
-    fn peer_closed_after(
-        &self,
-        ev: &SocketEvent,
-        c: &Connection,
-        side: Side,
-        could_wait: bool,
-    ) -> Option<f64> {
-        if could_wait && ev.call.duration.is_none() {
-            return None;
-        }
+    fn peer_closed_after(&self, ev: &SocketEvent, c: &Connection, side: Side) -> Option<f64> {
         c.peer_closed(side)?;
         let peer = c.peer_of(side)?;
         if !self
@@ -349,8 +335,7 @@ impl Model<'_> {
             return Verdict::Accept;
         }
         if errno == Errno::ECONNRESET {
-            // A send with room in its buffer returns at once: it found the reset already there.
-            if let Some(later) = self.peer_closed_after(ev, c, side, false) {
+            if let Some(later) = self.peer_closed_after(ev, c, side) {
                 // As for a receive: a send sees the reset that came first, and the peer's
                 // close came too late by the clocks to be that reset.
                 return self.reset_by_the_path(ev, id, later);
@@ -574,9 +559,7 @@ impl Model<'_> {
                     return Verdict::Accept;
                 };
                 let side = c.side_of(id);
-                let nonblocking = self.sockets.get(&id).is_some_and(|s| s.nonblock.on);
-                let could_wait = !(flags.dontwait || nonblocking);
-                if let Some(later) = self.peer_closed_after(ev, c, side, could_wait) {
+                if let Some(later) = self.peer_closed_after(ev, c, side) {
                     // The replay may place the peer's close first (the receive waited for it),
                     // but the clocks put it after the reset: the close did not cause it.
                     return self.reset_by_the_path(ev, id, later);
