@@ -174,6 +174,9 @@ pub(in crate::model) struct Exchange {
     stuck: Option<(Loc, bool)>,
     /// The first unanswered request never left the send buffer.
     undrained: bool,
+    /// The requests went to a UDP port nothing on the traced peer's host had bound when they
+    /// were sent (see `Model::udp_port_unbound_when_sent`).
+    nothing_bound: bool,
     /// The quickest answer so far, from the end of its request's last send to its arrival
     /// (this socket's clock).
     fastest_answer: Option<f64>,
@@ -200,6 +203,7 @@ impl Exchange {
             send_blocked: None,
             stuck: None,
             undrained: false,
+            nothing_bound: false,
             fastest_answer: None,
         }
     }
@@ -479,6 +483,7 @@ impl Exchange {
             ended_by_peer: self.ended_by_peer.is_some(),
             peer_close: self.ended_by_peer.flatten(),
             undrained: self.undrained,
+            nothing_bound: self.nothing_bound,
         })
     }
 }
@@ -508,6 +513,9 @@ pub struct UnansweredRequests {
     /// The first unanswered request never left the send buffer: the program waited for room in
     /// it in vain (or was stopped inside a blocking send) and then gave up.
     pub undrained: bool,
+    /// The requests went to a UDP port nothing on the traced peer's host had bound when they
+    /// were sent: the host's traces never bound it, or every socket bound there had closed.
+    pub nothing_bound: bool,
 }
 
 impl Model<'_> {
@@ -856,6 +864,7 @@ impl Model<'_> {
                 .is_some_and(|at| self.udp_port_unbound_when_sent(exchange.peer, id.trace, at))
             {
                 exchange.peer_traced = false;
+                exchange.nothing_bound = true;
                 for request in std::mem::take(&mut exchange.awaiting_delivery) {
                     exchange.count_unanswered(&request);
                 }

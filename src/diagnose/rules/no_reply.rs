@@ -58,6 +58,12 @@ the route, which no call shows: the finding is then ambiguous, since the answers
 discarded so or lost on the way (unbound or socat bound to 0.0.0.0 on a multi-homed host, asked
 at its second address).
 
+UDP requests to a traced host that had nothing bound at their port when they were sent (its
+traces never bound it, or every socket bound there had closed by the clocks, as when the server
+was killed) found no receiver: Linux answers them with ICMP port unreachable, which an
+unconnected socket never sees. That finding is the application's (a wrong port, a server
+stopped or dead), and the datagrams are no loss.
+
 ## Why it matters
 From one side, three causes look the same: the request was lost on the way, the peer received it
 and never answered (a silent or overloaded server, a request it rejects by dropping it), or the
@@ -141,6 +147,20 @@ fn finding(cx: &Context, group: &[&UnansweredRequests]) -> Option<Finding> {
              retransmissions, ping -M do -s SIZE the path MTU)"
                 .to_owned(),
             format!("request to {peer}"),
+        )
+    } else if first.nothing_bound {
+        (
+            format!(
+                "{who}: {requests}{sockets} to {peer} got no answer: nothing on that host had \
+                 the port bound when they were sent (its traces never bound it, or every socket \
+                 bound there had closed), and Linux answers such datagrams with ICMP port \
+                 unreachable, which an unconnected socket never sees"
+            ),
+            format!(
+                "check that the service runs and is bound at {peer} (ss -lunp on that host): a \
+                 wrong port in the client's configuration, or a server that had stopped or died"
+            ),
+            format!("request to {peer}, where nothing was bound"),
         )
     } else if first.peer_traced {
         (
@@ -245,6 +265,9 @@ fn finding(cx: &Context, group: &[&UnansweredRequests]) -> Option<Finding> {
     } else if first.ended_by_peer {
         // Only the peer's own system closes its end in order: no loss explains it.
         finding.class = Class::Application;
+    } else if first.nothing_bound {
+        // The peer host's own traces show no receiver at the port: no path lost the requests.
+        finding.class = Class::Application;
     }
     Some(finding)
 }
@@ -306,6 +329,7 @@ mod tests {
             ended_by_peer: false,
             peer_close: None,
             undrained: false,
+            nothing_bound: false,
         }
     }
 
@@ -317,6 +341,26 @@ mod tests {
         };
         let findings = assert_fires_on(&RULE, outcome);
         assert_eq!(findings[0].class, Class::Ambiguous);
+    }
+
+    /// Requests to a port nothing on the traced peer's host had bound (svc/sip-killed--T:
+    /// OPTIONS sent after Kamailio was killed) are the application's, not a loss.
+    #[test]
+    fn requests_to_a_port_nothing_had_bound_are_the_applications() {
+        let mut request = unanswered(0, false);
+        request.nothing_bound = true;
+        let outcome = ReplayOutcome {
+            unanswered_requests: vec![request],
+            ..ReplayOutcome::default()
+        };
+        let findings = findings(two_hosts(), outcome);
+        assert_eq!(rules_of(&findings), ["no-reply"]);
+        assert_eq!(findings[0].class, Class::Application);
+        assert!(
+            findings[0].summary.contains("nothing on that host had the port bound"),
+            "{}",
+            findings[0].summary
+        );
     }
 
     /// dig retrying from a fresh socket behind unbound's `access-control: deny`: one finding,

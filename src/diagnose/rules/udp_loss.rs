@@ -168,6 +168,7 @@ mod tests {
                 ended_by_peer: false,
                 peer_close: None,
                 undrained: false,
+                nothing_bound: false,
             }],
             ..ReplayOutcome::default()
         };

@@ -402,6 +402,7 @@ fn datagrams_sent_after_the_receivers_death_by_the_clocks_are_not_lost() {
     assert!(after.udp[0].nothing_bound_at_receiver, "{:?}", after.udp);
     assert_eq!(after.unanswered_requests.len(), 1, "{after:?}");
     assert_eq!(after.unanswered_requests[0].unanswered, 2);
+    assert!(after.unanswered_requests[0].nothing_bound);
     // The same requests 1.3 s earlier: the port was bound when they came.
     let earlier = SIP_CLIENT_AFTER_THE_KILL
         .replace("17:07:44.", "17:07:42.")
