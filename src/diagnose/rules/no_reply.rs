@@ -357,7 +357,9 @@ mod tests {
         assert_eq!(rules_of(&findings), ["no-reply"]);
         assert_eq!(findings[0].class, Class::Application);
         assert!(
-            findings[0].summary.contains("nothing on that host had the port bound"),
+            findings[0]
+                .summary
+                .contains("nothing on that host had the port bound"),
             "{}",
             findings[0].summary
         );
