@@ -1,5 +1,6 @@
-# lab/scenario.sh: sourced by lab/rpc.sh, lab/proxy.sh, lab/udp.sh, lab/tcpd.sh and lab/svc.sh, which record
-# each scenario in namespaces named $NS_PREFIX-NAME (NAMESPACES lists the NAMEs). The sourcing
+# lab/scenario.sh: sourced by lab/rpc.sh, lab/proxy.sh, lab/udp.sh, lab/tcpd.sh, lab/svc.sh and
+# lab/coord.sh, which record each scenario in namespaces named $NS_PREFIX-NAME (NAMESPACES lists
+# the NAMEs). The sourcing
 # script defines log and strace_flags (a flag set's strace options; `record` is
 # `netcheck record`), and sets NS_PREFIX, NAMESPACES, LAB, GLOB, FIXTURES, WORK, NETCHECK and
 # TIMEOUT; begin and start keep SCEN, DIR, HOSTS and PIDS (the recorder's pid by host).
