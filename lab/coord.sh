@@ -60,7 +60,35 @@ NS_PREFIX=co
 # shellcheck source=lab/scenario.sh
 . "$LAB/scenario.sh"
 
+# The programs, as command:package (a path for those outside PATH). exim4-daemon-light is a
+# mail transport agent: Debian installs one per system, so it replaces postfix (lab/apps.sh's).
+TOOLS="/usr/sbin/gearmand:gearman-job-server gearman:gearman-tools /usr/sbin/smbd:samba
+smbclient:smbclient prosody:prosody /usr/sbin/openvpn:openvpn /usr/sbin/exim4:exim4-daemon-light
+swaks:swaks curl:curl zstd:zstd"
+
+need_tools() {
+  local missing=() pair cmd pkg created=0
+  for pair in $TOOLS; do
+    cmd=${pair%%:*} pkg=${pair#*:}
+    if [ "${cmd#/}" != "$cmd" ]; then [ -x "$cmd" ] && continue; else command -v "$cmd" >/dev/null && continue; fi
+    missing+=("$pkg")
+  done
+  [ ${#missing[@]} -gt 0 ] || return 0
+  log "installing ${missing[*]}"
+  # Debian starts a service on install unless policy-rc.d forbids it: the lab starts its own.
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
+    chmod +x /usr/sbin/policy-rc.d
+    created=1
+  fi
+  apt-get -o DPkg::Lock::Timeout=600 update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq \
+    --no-install-recommends "${missing[@]}" >/dev/null
+  if [ "$created" = 1 ]; then rm -f /usr/sbin/policy-rc.d; fi
+}
+
 build() {
+  need_tools
   teardown
   make_namespaces
   three_hosts cli srv mid "$C" "$S" "$S2" "$M"
