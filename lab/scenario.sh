@@ -1,6 +1,6 @@
-# lab/scenario.sh: sourced by lab/rpc.sh, lab/proxy.sh, lab/udp.sh, lab/tcpd.sh and lab/svc.sh, which record
-# each scenario in namespaces named $NS_PREFIX-NAME (NAMESPACES lists the NAMEs). The sourcing
-# script sets LAB (its folder), LAB_NAME, NS_PREFIX and NAMESPACES before it sources this file,
+# lab/scenario.sh: sourced by lab/rpc.sh, lab/proxy.sh, lab/udp.sh, lab/tcpd.sh, lab/svc.sh and
+# lab/coord.sh, which record each scenario in namespaces named $NS_PREFIX-NAME (NAMESPACES lists
+# the NAMEs). The sourcing script sets LAB (its folder), LAB_NAME, NS_PREFIX and NAMESPACES before it sources this file,
 # and GLOB and TIMEOUT after; it defines build (its topology) and conf (its netcheck.conf, by
 # write_conf), and may redefine strace_flags. begin and start keep SCEN, DIR, HOSTS and PIDS (the
 # recorder's pid by host).

@@ -201,6 +201,7 @@ fn a_nat_finding_claims_the_unknown_data_of_the_connection_it_explains() {
         to_client: Stream::default(),
         server_close: None,
         server_closed_first: false,
+        server_killed: false,
         wait_timed_out_with_data: false,
         ends: Default::default(),
         late_accept: None,

@@ -142,6 +142,9 @@ pub(in crate::model) struct Exchange {
     asks: bool,
     /// The request waiting for its answer.
     pending: Option<Request>,
+    /// Where the last answered request was sent: what a peer killed while the socket still
+    /// read from it cut short.
+    answered_request: Option<Loc>,
     /// Where the traced peer read the last request it read: what shows at the end whether it
     /// sent anything back (an answer that was lost is no silence).
     read_at: Option<PeerRead>,
@@ -190,6 +193,7 @@ impl Exchange {
             peer_traced,
             asks,
             pending: None,
+            answered_request: None,
             read_at: None,
             awaiting_delivery: VecDeque::new(),
             answered: 0,
@@ -241,6 +245,7 @@ impl Exchange {
         let arrived = arrived.or(self.ready_at.take());
         if let Some(request) = self.pending.take() {
             self.answered += 1;
+            self.answered_request = Some(request.sent);
             let latest = arrived.or(returned);
             if let Some(took) = latest.zip(request.sent_at).map(|(a, s)| a - s) {
                 if took >= 0.0 && self.fastest_answer.is_none_or(|f| took < f) {
@@ -286,8 +291,15 @@ impl Exchange {
             self.received(at, None, None);
             return;
         }
-        let Some(mut request) = self.pending.take() else {
-            return;
+        let mut request = match (self.pending.take(), self.answered_request) {
+            (Some(request), _) => request,
+            // Killed after it had begun to answer (a job server's "job created" before the
+            // result): the socket still read from it, and its death ended the exchange.
+            (None, Some(sent)) if killed => Request {
+                read: 1,
+                ..Request::new(sent)
+            },
+            _ => return,
         };
         if self.peer_traced && !request.fully_read(self.proto) {
             // The peer closed with the request unread: the loss and close rules weigh that.
@@ -577,7 +589,7 @@ impl Model<'_> {
         let peer_close = sock.conn().and_then(|c| self.conns.get(c)).and_then(|c| {
             let side = c.side_of(id);
             let (context, killed) = match side {
-                Side::Client => (c.record.ends.server, c.server_killed),
+                Side::Client => (c.record.ends.server, c.record.server_killed),
                 Side::Server => (c.record.ends.client, false),
             };
             let end = if killed {

@@ -200,6 +200,10 @@ pub struct TcpConnection<S = Stream> {
     /// The server closed its socket before reading the client's end of stream: it ended the
     /// connection itself rather than answering the client's close.
     pub server_closed_first: bool,
+    /// The server's end closed because its process was killed while running (SIGKILL, a
+    /// crash), not by any close of its program's nor a stop it was asked for.
+    #[serde(skip)]
+    pub server_killed: bool,
     /// What each program was doing when it closed its end (None: not closed).
     pub ends: ConnectionEnds,
     /// Set when the server accepted the connection after the client had closed it.
@@ -281,6 +285,7 @@ impl<S> TcpConnection<S> {
             open_at_accept: self.open_at_accept,
             server_close: self.server_close,
             server_closed_first: self.server_closed_first,
+            server_killed: self.server_killed,
         }
     }
 }

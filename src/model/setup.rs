@@ -426,7 +426,7 @@ impl Model<'_> {
             if !involuntary {
                 c.incoming_mut(side).stats.note_read_shut(ev.call.time);
             }
-            c.server_killed |= server_closed_now
+            c.record.server_killed |= server_closed_now
                 && ev.synthetic == Some(SyntheticReason::ProcessKilled)
                 && ev.context == ProgramContext::Running;
             closing_listener = c.record.listener.filter(|_| server_closed_now);

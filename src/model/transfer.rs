@@ -72,7 +72,15 @@ impl Model<'_> {
     ) -> Verdict {
         if let Some(addr) = dest.filter(|_| flags.fastopen) {
             if let Some(verdict) = self.fastopen_connect(ev, fd, addr) {
+                // The connect half is still in progress (MSG_DONTWAIT, or a signal): the call
+                // moved no byte, the program sends them once connected.
+                let in_progress = ev
+                    .call
+                    .outcome
+                    .errno
+                    .is_some_and(|e| e == crate::parse::Errno::EINPROGRESS || e.is_restart());
                 return match verdict {
+                    Verdict::Accept | Verdict::NotModelled if in_progress => verdict,
                     Verdict::Accept | Verdict::NotModelled => self.send(ev, fd, data, flags, None),
                     // The connect half happened (and deviated): its bytes went out all the same.
                     Verdict::Deviation(_) if ev.call.outcome.is_success() => {

@@ -253,6 +253,12 @@ impl Payload {
 
     /// Appends the raw text of one quoted string (between its quotes, escapes undecoded).
     pub(crate) fn push_quoted(&mut self, raw: &[u8]) {
+        if self.escaped && raw.first().is_some_and(|c| (b'0'..=b'7').contains(c)) {
+            // strace escapes each string on its own and writes a byte as a short octal escape
+            // (`\0`) unless a digit follows in the same string: an iovec array's `"\0"` then
+            // `"1"` is two bytes, which the joined text `\01` would read as one.
+            pad_trailing_octal_escape(&mut self.text);
+        }
         if !self.escaped && memchr::memchr(b'\\', raw).is_some() {
             // Bytes already held contain no backslash, so they read the same as raw text.
             self.escaped = true;
@@ -272,6 +278,30 @@ impl Payload {
     /// Number of bytes whose content is known.
     pub fn shown_len(&self) -> usize {
         self.shown().len()
+    }
+}
+
+/// Writes a short octal escape that ends `text` (`\0`, `\12`) with three digits (`\000`,
+/// `\012`), so that a digit appended after it stays a byte of its own. A backslash that is
+/// itself escaped (`\\`) starts no escape.
+fn pad_trailing_octal_escape(text: &mut Vec<u8>) {
+    let len = text.len();
+    for digits in [2, 1] {
+        let Some(start) = len.checked_sub(digits + 1) else {
+            continue;
+        };
+        let is_escape = text.get(start) == Some(&b'\\')
+            && text
+                .get(start + 1..)
+                .is_some_and(|d| d.iter().all(|c| (b'0'..=b'7').contains(c)));
+        let backslashes_before = text
+            .get(..start)
+            .map_or(0, |t| t.iter().rev().take_while(|&&c| c == b'\\').count());
+        if is_escape && backslashes_before % 2 == 0 {
+            let zeros = std::iter::repeat_n(b'0', 3 - digits);
+            text.splice(start + 1..start + 1, zeros);
+            return;
+        }
     }
 }
 

@@ -135,6 +135,7 @@ pub fn connection(
         wait_timed_out_with_data: false,
         server_close: None,
         server_closed_first: false,
+        server_killed: false,
         ends: Default::default(),
         late_accept: None,
         client_held: None,

@@ -1,7 +1,8 @@
 //! `connection-reset`: a connection was reset while both ends were open.
 
 use super::{
-    deviations, explained_by, group_by, only_closing_message_unread, sock_or_trace, subject,
+    deviations, ends_share_a_clock, explained_by, group_by, only_closing_message_unread,
+    sock_or_trace, subject,
 };
 use crate::diagnose::claims::Direction;
 use crate::diagnose::rule::Rule;
@@ -38,11 +39,15 @@ HAProxy's close every check this way) is class info when the exchange was comple
 unreceived either way, and the client's request, if any, answered): the closer's choice,
 no fault of the network. It is class application when the abort cut the exchange short (bytes
 unreceived, or the client's request went unanswered: the client aborted before the answer, or
-the server aborted instead of answering).
+the server aborted instead of answering). A server whose process was killed while running
+(SIGKILL, a crash) left what the client sent unread by its death: its kernel closed the socket
+and answered with a reset (class application, the facts say the peer was killed).
 A close that left only this side's last short message unread (at most 512 bytes, after the peer
 had read everything before it and everything the peer sent was received, both ends closed) is
 class info: the exchange was complete, and a protocol's goodbye (the TLS close_notify a tunnel
-sends as its backend ends) crossed the peer's close.
+sends as its backend ends) crossed the peer's close. Not when that message was sent more than
+half a second (the clock margin between hosts) after the peer's close, when the two clocks
+compare, nor when the peer was killed: a request to a peer gone is no goodbye.
 When the peer is not traced, these causes cannot be told apart: the finding is ambiguous and
 says so. The finding's facts say which cause applied (`because: ...`).
 
@@ -73,6 +78,9 @@ enum Cause {
     DeliberateAbortMidExchange,
     /// The peer closed with bytes it never read (Linux then resets).
     PeerClosedUnread,
+    /// The server's process was killed while running (SIGKILL, a crash) with this client's
+    /// bytes unread, or before they came: its kernel answered them with a reset.
+    PeerKilledUnread,
     /// The peer closed after a complete exchange with only this side's last short message
     /// unread (see [`only_closing_message_unread`]): a goodbye crossed its close.
     ClosingMessageUnread,
@@ -130,10 +138,13 @@ fn detect(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
                 } else {
                     Direction::ToClient
                 };
-                only_closing_message_unread(c, sent)
+                only_closing_message_unread(c, sent, ends_share_a_clock(cx, c))
             });
+            let killed = connection.is_some_and(|(_, c, is_client)| is_client && c.server_killed);
             if goodbye {
                 Cause::ClosingMessageUnread
+            } else if killed {
+                Cause::PeerKilledUnread
             } else {
                 Cause::PeerClosedUnread
             }
@@ -183,6 +194,18 @@ fn reset_finding(cause: Cause, subject: &str, count: usize) -> Finding {
              on this side",
             "because: the peer program closed the connection with unread bytes, and the \
              kernel answers that with a reset",
+        ),
+        Cause::PeerKilledUnread => (
+            Class::Application,
+            format!(
+                "the connection of {subject} was reset ({count} time(s)): its peer's process \
+                 was killed with bytes it never read"
+            ),
+            "find out why the peer's process died (its logs, the kernel log for the OOM killer, \
+             a supervisor's kill -9), and handle ECONNRESET on this side (reconnect, retry)",
+            "because: the peer's process was killed while running (SIGKILL, a crash), not \
+             closed by its program; the kernel closed its sockets and answered the bytes that \
+             reached them with a reset",
         ),
         Cause::ClosingMessageUnread => (
             Class::Info,
@@ -299,6 +322,33 @@ mod tests {
         outcome.tcp[0].to_client.stats.closed_by_receiver = true;
         let found = findings(two_hosts(), outcome);
         assert_eq!(found[0].class, Class::Application);
+    }
+
+    /// coord/prosody-killed--xx: Prosody killed (server.trace:1775 `+++ killed by SIGKILL +++`)
+    /// and the client's 77-byte ping, sent two seconds later, answered with a reset
+    /// (client.trace:718 `poll([{fd=3, events=POLLIN}], 1, 8000) = 1 ([{fd=3,
+    /// revents=POLLIN|POLLERR|POLLHUP}])`): the death, not the peer's program, left it unread.
+    #[test]
+    fn a_reset_after_the_server_was_killed_says_so() {
+        let mut c = accepted(500, 423, 77);
+        c.to_client = stream(400, 400, 200, 4, loc(1, 700));
+        for s in [&mut c.to_server, &mut c.to_client] {
+            s.stats.closed_by_sender = true;
+            s.stats.closed_by_receiver = true;
+        }
+        c.server_killed = true;
+        let mut outcome = tcp(vec![c]);
+        let mut reset = deviation(
+            DeviationKind::ConnectionReset,
+            loc(0, 718),
+            Some(sock(0, 0)),
+        );
+        reset.related = vec![loc(1, 1775)];
+        outcome.deviations.push(reset);
+        let found = findings(two_hosts(), outcome);
+        assert_eq!(rules_of(&found), ["connection-reset"]);
+        assert_eq!(found[0].class, Class::Application);
+        assert!(found[0].summary.contains("killed"), "{}", found[0].summary);
     }
 
     #[test]

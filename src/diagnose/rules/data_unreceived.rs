@@ -91,6 +91,16 @@ mod tests {
             .any(|f| f.starts_with("because: the receiving program kept")));
     }
 
+    /// java/server-killed--jidle--jthread--record: the server was killed (SIGKILL) while its
+    /// client idled; the client's next line ("second\n", 7 bytes) went to the dead server.
+    /// Its death, not the network or its program, left them unread.
+    #[test]
+    fn bytes_left_to_a_killed_server_are_its_deaths() {
+        let mut c = accepted(13, 6, 7);
+        c.server_killed = true;
+        assert!(fired(two_hosts(), tcp(vec![c])).is_empty());
+    }
+
     #[test]
     fn fully_received_streams_are_silent() {
         assert!(fired(two_hosts(), tcp(vec![accepted(5000, 5000, 2900)])).is_empty());

@@ -29,8 +29,10 @@ server retransmits a lost SYN-ACK on its own timer, also from 1 s and doubling f
 answered, so a connect whose first SYN and then the answer to the second were lost completes
 after 1 + 1 = 2 s; in general after (2^i − 1) + (2^j − 1) s (2, 4, 6, 8... s). The
 time is measured on one host only: the connect's own `-T` duration, or the difference between
-the connect's timestamp and that of the SO_ERROR or EISCONN call that reported it connected, in
-the same trace. Clocks of different hosts are never compared.
+the connect's timestamp and that of the SO_ERROR or EISCONN call that reported it connected, or
+of the first send or receive after a readiness wait reported it writable (the connect had
+completed before that wait returned), in the same trace. Clocks of different hosts are never
+compared.
 
 With both sides of a connection traced, request/answer round trips are timed too. The requester
 measures from the end of its request to the arrival of the answer (the end of a wait that

@@ -40,8 +40,9 @@ when they are absent. glibc asks the name service cache daemon (`/var/run/nscd/s
 doing a lookup itself; `syslog(3)` and the systemd journal's clients drop messages when no
 logger listens (`/dev/log`, `/run/systemd/journal/`); nss-systemd asks its user database
 (`/run/systemd/userdb/`), nss-mdns asks avahi (`/run/avahi-daemon/socket`); libraries probe the
-D-Bus system bus and an X display (`/tmp/.X11-unix/`). Their absence is the host's setup, not
-the application's fault.
+D-Bus system bus and an X display (`/tmp/.X11-unix/`); libuuid asks uuidd
+(`/run/uuidd/request`) for a time-based UUID and makes one itself when uuidd is not running.
+Their absence is the host's setup, not the application's fault.
 
 ## Evidence
 The first and last failed connect to each path.
@@ -100,6 +101,8 @@ const PROBED_BY_SYSTEM_LIBRARIES: &[&str] = &[
     "/run/dbus/system_bus_socket",
     "/var/run/dbus/system_bus_socket",
     "/tmp/.X11-unix/",
+    "/run/uuidd/request",
+    "/var/run/uuidd/request",
 ];
 
 fn probed_by_system_libraries(path: &str) -> bool {
@@ -211,6 +214,10 @@ mod tests {
             "/var/run/nscd/socket",
             "/dev/log",
             "/run/systemd/userdb/io.systemd.Machine",
+            // libuuid's uuid_generate_time asking uuidd, in the gearman client
+            // (`coord/gearman-healthy--record`): `connect(3<UNIX-STREAM:[33060]>,
+            // {sa_family=AF_UNIX, sun_path="/run/uuidd/request"}, 110) = -1 ENOENT`.
+            "/run/uuidd/request",
         ] {
             let mut stats = FoldStats::default();
             stats.unix_connects.failures.push(UnixConnectFailures {

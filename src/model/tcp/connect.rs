@@ -590,7 +590,10 @@ impl Model<'_> {
             return Verdict::Accept;
         }
         let timeout = self.sockets.get(&id).map_or(0, |s| s.options().sndtimeo_us);
-        self.would_block(ev, id, false, timeout)
+        // A Fast Open sendto connects with the call's own flags (Linux's
+        // tcp_sendmsg_fastopen): with MSG_DONTWAIT it returns EINPROGRESS on a blocking socket.
+        let dontwait = matches!(&ev.call.syscall, Syscall::Send { flags, .. } if flags.dontwait);
+        self.would_block(ev, id, dontwait, timeout)
     }
 
     fn loopback_deviation(
@@ -713,8 +716,13 @@ impl Model<'_> {
 
     /// Records how long the connect of `id` took, when `ev` (the connect itself, or the
     /// SO_ERROR / EISCONN that reported it) shows its completion and the trace has the times. A
-    /// send that completes a connect says nothing of when it completed, so it is left out.
-    fn note_connect_timing(&mut self, ev: &SocketEvent, id: SockId) {
+    /// send that completes a connect says nothing of when it completed, so it is left out,
+    /// unless a readiness wait reported the socket writable (without an error) before it: the
+    /// connect had completed before that wait returned, and the transfer starts after it, so
+    /// the transfer's start bounds the completion from above by the program's own wake-up and
+    /// handling (microseconds to milliseconds, against the whole second of a SYN
+    /// retransmission), as a receive's start bounds an answer's arrival.
+    pub(in crate::model) fn note_connect_timing(&mut self, ev: &SocketEvent, id: SockId) {
         let Some(s) = self.sockets.get(&id) else {
             return;
         };
@@ -726,7 +734,10 @@ impl Model<'_> {
         } else if matches!(
             ev.call.syscall,
             Syscall::Connect { .. } | Syscall::Getsockopt { .. }
-        ) {
+        ) || (s.connect_reported()
+            && !s.connect_aborted()
+            && matches!(ev.call.syscall, Syscall::Send { .. } | Syscall::Recv { .. }))
+        {
             ev.call
                 .time
                 .zip(s.connect_started())

@@ -218,9 +218,6 @@ pub struct Connection {
     pub record: TcpConnection<Direction>,
     pub client_closed: Option<Loc>,
     pub server_closed: Option<Loc>,
-    /// The server's end closed because its process was killed while running (SIGKILL, a
-    /// crash), not by any close of its program's nor a stop it was asked for.
-    pub server_killed: bool,
     /// The listener closed before accepting: the kernel reset the connection.
     pub reset_by_listener: Option<Loc>,
     /// The server read the client's end of stream (a receive returned 0).
@@ -253,6 +250,7 @@ impl Connection {
                 wait_timed_out_with_data: false,
                 server_close: None,
                 server_closed_first: false,
+                server_killed: false,
                 ends: ConnectionEnds::default(),
                 late_accept: None,
                 client_held: None,
@@ -261,7 +259,6 @@ impl Connection {
             },
             client_closed: None,
             server_closed: None,
-            server_killed: false,
             reset_by_listener: None,
             server_read_eof: false,
             opened_at: None,

@@ -72,6 +72,10 @@ impl Model<'_> {
                 return Some(stop);
             }
         }
+        if queued && self.sockets.get(&id).is_some_and(|s| s.is_connecting()) {
+            // Queued on a listener at the connect: this receive ends the connect in progress.
+            self.note_connect_timing(ev, id);
+        }
         if let Some(s) = self.sockets.get_mut(&id).filter(|s| s.conn().is_some()) {
             s.set_state(SockState::Connected, ev, &mut self.listen_history);
         }
@@ -101,6 +105,9 @@ impl Model<'_> {
             if let Some(stop) = self.complete_by_transfer(ev, id) {
                 return stop;
             }
+        } else if sock.is_connecting() {
+            // Queued on a listener at the connect: this send ends the connect in progress.
+            self.note_connect_timing(ev, id);
         }
         let Some(conn_id) = self.transfer_conn(id) else {
             return self.deviate(

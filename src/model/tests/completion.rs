@@ -485,3 +485,46 @@ fn a_connect_a_wait_reported_failed_and_closed_at_once_failed() {
     let out = replay("aborted-late", "1796663164.685150");
     assert_eq!(out.pending_connects.len(), 1, "{:?}", out.deviations);
 }
+
+/// coord/gearman-loss--ttt, client.trace:420-428 (`-f -ttt`, no `-T`): libgearman's
+/// nonblocking connect, a poll that reports it writable, then the request; the first SYN was
+/// lost on the way to gearmand, whose accept4 comes 1.03 s after the connect. The poll's end
+/// is not shown, but the send that follows it starts after the connect completed: the connect
+/// is timed to that start. Without the writable report a send says nothing of when the
+/// connect completed.
+#[test]
+fn a_send_after_a_writable_report_times_the_connect() {
+    let client = |poll: &str| {
+        format!(
+            r#"17168 1796673595.721395 socket(AF_INET, SOCK_STREAM|SOCK_CLOEXEC|SOCK_NONBLOCK, IPPROTO_TCP) = 3
+17168 1796673595.721552 connect(3, {{sa_family=AF_INET, sin_port=htons(4730), sin_addr=inet_addr("10.100.1.1")}}, 16) = -1 EINPROGRESS (Operation now in progress)
+{poll}17168 1796673596.749581 sendto(3, "\0REQ\0\0\0\7\0\0\0002reverse\0c60202b8-f278-11f1-a7fc-42bdcfb2b32a\0job 3", 62, MSG_NOSIGNAL, NULL, 0) = 62
+"#
+        )
+    };
+    let server = r#"17137 1796673595.183000 socket(AF_INET, SOCK_STREAM|SOCK_CLOEXEC|SOCK_NONBLOCK, IPPROTO_TCP) = 9
+17137 1796673595.183281 bind(9, {sa_family=AF_INET, sin_port=htons(4730), sin_addr=inet_addr("0.0.0.0")}, 16) = 0
+17137 1796673595.183316 listen(9, 32)   = 0
+17137 1796673596.749781 accept4(9, {sa_family=AF_INET, sin_port=htons(39338), sin_addr=inet_addr("10.100.1.2")}, [16], SOCK_NONBLOCK) = 20
+17140 1796673596.750088 recvfrom(20, "\0REQ\0\0\0\7\0\0\0002reverse\0c60202b8-f278-11f1-a7fc-42bdcfb2b32a\0job 3", 8192, MSG_DONTWAIT, NULL, NULL) = 62
+"#;
+    let replay = |name: &str, poll: &str| {
+        super::replay_texts(
+            name,
+            &[
+                ("client", "10.100.1.2", Some(&client(poll))),
+                ("server", "10.100.1.1", Some(server)),
+            ],
+        )
+    };
+    let out = replay(
+        "writable",
+        "17168 1796673595.721608 poll([{fd=3, events=POLLOUT}], 1, 9000) = 1 ([{fd=3, revents=POLLOUT}])\n",
+    );
+    let [timing] = out.connect_timings.as_slice() else {
+        panic!("{:?}", out.connect_timings)
+    };
+    assert!((timing.seconds - 1.028_029).abs() < 1e-6, "{timing:?}");
+    let out = replay("unreported", "");
+    assert!(out.connect_timings.is_empty(), "{:?}", out.connect_timings);
+}

@@ -394,6 +394,53 @@ fn a_request_read_by_a_peer_killed_after_a_handshake_is_unanswered() {
     }
 }
 
+/// gearmand answers the client's SUBMIT_JOB with JOB_CREATED at once and owes the result until
+/// a worker has done the job; killed (SIGKILL) meanwhile, its end closes under the client
+/// still reading (coord/gearman-killed--ff: client.trace.17115 `recvfrom(3, "\0RES\0\0\0\10...",
+/// 8192, ...) = 18`, then `recvfrom(3, "", 8192, ...) = 0`; server.trace.17103 `+++ killed by
+/// SIGKILL +++`). The answer the death cut short leaves the request unanswered; the same close
+/// by the server's own program is an ordinary end of the connection.
+#[test]
+fn a_request_partly_answered_by_a_peer_then_killed_is_unanswered() {
+    for killed in [true, false] {
+        let topo = two_hosts();
+        let (mut a, mut b, s, c) = connected();
+        let request = b.send(c, b"\0REQ\0\0\0\x07\0\0\0\x12reverse\0hello");
+        let read = a.recv(s, b"\0REQ\0\0\0\x07\0\0\0\x12reverse\0hello");
+        let created = a.send(s, b"\0RES\0\0\0\x08\0\0\0\x06H:vm:1");
+        let got = b.recv(c, b"\0RES\0\0\0\x08\0\0\0\x06H:vm:1");
+        let end = b.recv_eof(c);
+        let closed = a.close(s);
+        if killed {
+            if let Some(close) = a.last() {
+                close.synthetic = Some(crate::fold::SyntheticReason::ProcessKilled);
+            }
+        }
+        let mut w = World::new(&topo, vec![a, b]);
+        set_up(&mut w);
+        for at in [request, read, created, got, closed, end] {
+            w.upto(at);
+        }
+        let out = w.finish();
+        if killed {
+            let [u] = out.unanswered_requests.as_slice() else {
+                panic!("{:?}", out.unanswered_requests)
+            };
+            assert!(u.ended_by_peer);
+            assert_eq!(
+                (u.request, u.gave_up, u.peer_close),
+                (request, end, Some(closed))
+            );
+        } else {
+            assert!(
+                out.unanswered_requests.is_empty(),
+                "{:?}",
+                out.unanswered_requests
+            );
+        }
+    }
+}
+
 /// ngIRCd throttles a client after registering it: it takes the connection out of its epoll
 /// set's read interest (EPOLL_CTL_MOD with events=0) for a second, then reads the JOIN the
 /// client sent at once (tcpd ngircd-healthy--i, `-f -tt -i`: server.trace:351-357,

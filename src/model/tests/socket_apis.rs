@@ -42,6 +42,42 @@ fn a_fast_open_sendto_connects_and_sends() {
     assert!(out.deviations.is_empty(), "{:?}", out.deviations);
 }
 
+/// Exim's delivery (coord/exim-healthy--yy, server.trace:1371): `sendto(7<TCP:[64916]>, NULL,
+/// 0, MSG_DONTWAIT|MSG_FASTOPEN, {... htons(2525), inet_addr("10.100.2.2")}, 16) = -1
+/// EINPROGRESS` on a blocking socket. The call's MSG_DONTWAIT makes the connect nonblocking;
+/// without it the same EINPROGRESS on a blocking socket is unexpected.
+#[test]
+fn a_fast_open_sendto_with_msg_dontwait_may_return_einprogress() {
+    for dontwait in [true, false] {
+        let topo = two_hosts();
+        let (a, _, listen) = server();
+        let mut b = Script::new(1);
+        let c = b.tcp();
+        let send = b.call(
+            Syscall::Send {
+                fd: c,
+                data: Payload::default(),
+                flags: MsgFlags {
+                    fastopen: true,
+                    dontwait,
+                    ..MsgFlags::default()
+                },
+                dest: Some(SockAddr::Inet(addr("10.0.0.1:80"))),
+                passed_fds: Vec::new(),
+            },
+            Outcome::failed(Errno::EINPROGRESS),
+        );
+        let mut w = World::new(&topo, vec![a, b]);
+        w.upto(listen);
+        let verdict = w.upto(send);
+        if dontwait {
+            assert_eq!(verdict, Verdict::Accept);
+        } else {
+            assert_eq!(kind(&verdict), Some(&DeviationKind::UnexpectedBlocking));
+        }
+    }
+}
+
 #[test]
 fn a_refused_fast_open_sendto_is_a_refused_connect() {
     // capi/tfo-refused--plain, client.trace:32: `sendto(3, "GET /capi\n", 10, MSG_FASTOPEN,

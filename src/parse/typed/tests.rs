@@ -259,6 +259,33 @@ fn iovec_arrays_new_old_and_elided() {
     assert!(data.truncated);
 }
 
+/// smbd's answer (`coord/samba-healthy--f`): one iovec ends in a NUL, the next begins with a
+/// digit. strace escapes each buffer on its own, so the NUL is `\0`, not the `\000` it writes
+/// inside one string before a digit; the receiver's single buffer shows the same bytes as
+/// `\0001`.
+#[test]
+fn iovec_buffers_are_decoded_apart() {
+    let Syscall::Send { data: sent, .. } = syscall(
+        r#"writev(4, [{iov_base="\0\0\0q", iov_len=4}, {iov_base="\0\0\0\0", iov_len=4}, {iov_base="1\0\0\0\31\0\0\0", iov_len=8}, {iov_base="\0", iov_len=1}], 4) = 17"#,
+    ) else {
+        panic!()
+    };
+    let Syscall::Recv { data: received, .. } = syscall(
+        r#"recvmsg(30, {msg_name=NULL, msg_namelen=0, msg_iov=[{iov_base="\0\0\0q\0\0\0\0001\0\0\0\31\0\0\0\0", iov_len=17}], msg_iovlen=1, msg_controllen=0, msg_flags=0}, 0) = 17"#,
+    ) else {
+        panic!()
+    };
+    assert_eq!(shown(&sent), b"\0\0\0q\0\0\0\x001\0\0\0\x19\0\0\0\0");
+    assert_eq!(shown(&sent), shown(&received));
+    // A backslash decoded from an earlier buffer stays one byte.
+    let Syscall::Send { data, .. } =
+        syscall(r#"writev(3, [{iov_base="a\\", iov_len=2}, {iov_base="0b", iov_len=2}], 2) = 4"#)
+    else {
+        panic!()
+    };
+    assert_eq!(shown(&data), b"a\\0b");
+}
+
 #[test]
 fn msghdr_new_and_old_forms() {
     let Syscall::Recv {

@@ -101,31 +101,59 @@ pub(crate) fn unread_by_choice(stream: &Stream, one_clock: bool) -> bool {
 /// receiver's close (a TLS close_notify, 24 bytes from stunnel when its backend ended; an
 /// HTTP/2 GOAWAY or PING acknowledgement from a gRPC server as its client closed the channel),
 /// not a response the receiver waited for. Linux answers a close with unread bytes with a
-/// reset, so the sender may see ECONNRESET for it.
-pub(crate) fn only_closing_message_unread(c: &TcpConnection, dir: Direction) -> bool {
+/// reset, so the sender may see ECONNRESET for it. A message sent more than the clock margin
+/// between hosts after the receiver had closed (`one_clock`: the two ends' times can be set
+/// against each other) did not cross the close: it went to a peer long gone (a server that
+/// ended between two requests of a session), a request no goodbye. Nor did a server killed while
+/// running (SIGKILL, a crash) complete any exchange: what it left unread is what its death cut.
+pub(crate) fn only_closing_message_unread(
+    c: &TcpConnection,
+    dir: Direction,
+    one_clock: bool,
+) -> bool {
     let (stream, reverse) = match dir {
         Direction::ToServer => (&c.to_server, &c.to_client),
         Direction::ToClient => (&c.to_client, &c.to_server),
     };
+    let shut_at = stream.stats.shut_by_receiver.and_then(|shut| shut.at);
+    let sent_long_after_the_close = match (shut_at, stream.first_unreceived_time) {
+        (Some(shut_at), Some(sent_at)) => one_clock && sent_at > shut_at + CLOCK_MARGIN_S,
+        _ => false,
+    };
+    let receiver_killed = dir == Direction::ToServer && c.server_killed;
     (1..=SHORT_MESSAGE).contains(&stream.unreceived())
+        && !receiver_killed
         && stream.stats.received > 0
         && stream.stats.closed_by_receiver
         && stream.stats.closed_by_sender
         && reverse.stats.sent > 0
         && reverse.unreceived() == 0
+        && !sent_long_after_the_close
 }
 
-/// Accepted streams with bytes that never arrived and no earlier rule explaining them.
+/// The two ends of a connection were traced on clocks whose times can be compared.
+pub(crate) fn ends_share_a_clock(cx: &Context, c: &TcpConnection) -> bool {
+    c.server
+        .is_some_and(|server| cx.topology.clocks_comparable(c.client.trace, server.trace))
+}
+
+/// Accepted streams with bytes that never arrived and no earlier rule explaining them. Bytes
+/// left to a server killed while running (SIGKILL, a crash) are its death's, neither lost on
+/// the way nor left by its program's choice: the sender's own rules report what the death did
+/// to it (the reset, the end of stream, the unanswered request).
 pub(crate) fn unexplained_unreceived<'a>(cx: &Context<'a>, claims: &Claims) -> Vec<StreamView<'a>> {
     streams(cx)
         .filter(|s| s.receiver.is_some() && s.stream.unreceived() > 0)
+        .filter(|s| !(s.dir == Direction::ToServer && s.connection.server_killed))
         .filter(|s| {
             let one_clock = s
                 .receiver
                 .is_some_and(|r| cx.topology.clocks_comparable(s.sender.trace, r.trace));
             !unread_by_choice(s.stream, one_clock)
         })
-        .filter(|s| !only_closing_message_unread(s.connection, s.dir))
+        .filter(|s| {
+            !only_closing_message_unread(s.connection, s.dir, ends_share_a_clock(cx, s.connection))
+        })
         .filter(|s| !claims.stream(s.index, s.dir))
         .collect()
 }
@@ -260,9 +288,9 @@ mod tests {
     #[test]
     fn a_goodbye_left_unread_after_a_complete_exchange_is_no_lost_data() {
         let c = tunnel_connection(4917, 4893);
-        assert!(only_closing_message_unread(&c, Direction::ToClient));
+        assert!(only_closing_message_unread(&c, Direction::ToClient, true));
         // The other direction lost nothing: there is nothing to excuse.
-        assert!(!only_closing_message_unread(&c, Direction::ToServer));
+        assert!(!only_closing_message_unread(&c, Direction::ToServer, true));
     }
 
     /// lab/reset-unread--curl--python: the server reads 16 bytes of a 2000-byte request and
@@ -273,7 +301,7 @@ mod tests {
         c.to_server = stream(2000, 16, 2000, 1, loc(0, 12));
         c.to_server.stats.closed_by_receiver = true;
         c.to_server.stats.closed_by_sender = true;
-        assert!(!only_closing_message_unread(&c, Direction::ToServer));
+        assert!(!only_closing_message_unread(&c, Direction::ToServer, true));
     }
 
     /// A receiver that read nothing of the direction, or whose own bytes did not all arrive,
@@ -282,14 +310,49 @@ mod tests {
     fn without_a_complete_exchange_a_short_message_still_counts() {
         assert!(!only_closing_message_unread(
             &tunnel_connection(24, 0),
-            Direction::ToClient
+            Direction::ToClient,
+            true
         ));
         let mut c = tunnel_connection(4917, 4893);
         c.to_server.stats.received = 3000;
-        assert!(!only_closing_message_unread(&c, Direction::ToClient));
+        assert!(!only_closing_message_unread(&c, Direction::ToClient, true));
         let mut open = tunnel_connection(4917, 4893);
         open.to_client.stats.closed_by_sender = false;
-        assert!(!only_closing_message_unread(&open, Direction::ToClient));
+        assert!(!only_closing_message_unread(
+            &open,
+            Direction::ToClient,
+            true
+        ));
+    }
+
+    /// coord/prosody-killed--xx: Prosody was killed (its end closed at 30.887713, server.trace:1775
+    /// `+++ killed by SIGKILL +++`); the client sent its 77-byte ping two seconds later, by
+    /// the clock both namespaces share. A request sent to a peer long gone crossed no close.
+    #[test]
+    fn a_message_sent_long_after_the_receivers_close_is_no_goodbye() {
+        let mut c = tunnel_connection(4917, 4893);
+        c.to_client.stats.shut_by_receiver = Some(ReadShut {
+            sent: 4893,
+            at: Some(30.887713),
+        });
+        c.to_client.first_unreceived_time = Some(32.92);
+        assert!(!only_closing_message_unread(&c, Direction::ToClient, true));
+        // Clocks that cannot be compared say nothing; within the margin it crossed the close.
+        assert!(only_closing_message_unread(&c, Direction::ToClient, false));
+        c.to_client.first_unreceived_time = Some(31.1);
+        assert!(only_closing_message_unread(&c, Direction::ToClient, true));
+    }
+
+    /// coord/prosody-killed--xx from the server's side: its end closed at `+++ killed by
+    /// SIGKILL +++` with the client's 77-byte ping unread. Without a clock to compare, the kill
+    /// alone says the exchange was cut, not completed.
+    #[test]
+    fn what_a_killed_server_left_unread_is_no_goodbye() {
+        let mut c = tunnel_connection(4917, 4893);
+        std::mem::swap(&mut c.to_server, &mut c.to_client);
+        assert!(only_closing_message_unread(&c, Direction::ToServer, false));
+        c.server_killed = true;
+        assert!(!only_closing_message_unread(&c, Direction::ToServer, false));
     }
 
     fn shut_stream(sent: u64, received: u64, shut: ReadShut, first_unreceived: f64) -> Stream {
