@@ -703,13 +703,22 @@ impl Model<'_> {
                 .call
                 .fd_info
                 .iter()
-                .find(|i| i.fd == *fd && matches!(&*i.kind, "UDP" | "UDPv6"))
+                .find(|i| i.fd == *fd && matches!(&*i.kind, "UDP" | "UDPv6" | "TCP" | "TCPv6"))
                 .and_then(|i| i.local)
                 .filter(|l| l.port() != 0)
             else {
                 continue;
             };
-            let unknown = sock.proto == Proto::Udp && sock.local.is_none_or(|l| l.port() == 0);
+            // A TCP socket bound to port 0 has the port the kernel chose at bind: a listener's
+            // decoration (`3<TCP:[0.0.0.0:40841]>`) tells connects to other ports from its own.
+            let unknown = match sock.proto {
+                Proto::Udp => sock.local.is_none_or(|l| l.port() == 0),
+                _ => {
+                    sock.peer.is_none()
+                        && sock.bind_loc().is_some()
+                        && sock.local.is_some_and(|l| l.port() == 0)
+                }
+            };
             if unknown {
                 self.learn_local(*id, shown);
             }

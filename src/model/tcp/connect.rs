@@ -8,7 +8,9 @@ use crate::fold::SocketEvent;
 use crate::model::bind_index::{address_tag, WILDCARD_TAG};
 use crate::model::options::Nonblock;
 use crate::model::socket::{inet_of, unmapped, Proto, SockState, Socket};
-use crate::model::{CallSpan, ConnectTiming, DeviationKind, Model, Target, Verdict, WaitKey};
+use crate::model::{
+    CallSpan, ConnectTiming, DeviationKind, Model, Target, Verdict, WaitKey, EPHEMERAL_PORTS,
+};
 use crate::parse::{Errno, Fd, SockAddr, Syscall};
 use crate::source::SockId;
 
@@ -126,6 +128,14 @@ impl Model<'_> {
                 return false;
             }
             if !l.ipv6 && client_v6 && !is_v4_target(target) {
+                return false;
+            }
+            // A listener bound to port 0 has the port the kernel chose at bind, from the
+            // ephemeral range; unless a call showed it, it is unknown here, but a connect to a
+            // port outside that range is meant for another listener. (A listener adopted without
+            // its address, its port learnt from what it accepts, was bound by no traced call.)
+            let chosen_by_kernel = l.bind_loc().is_some() && l.local.is_some_and(|a| a.port() == 0);
+            if chosen_by_kernel && !EPHEMERAL_PORTS.contains(&target.port()) {
                 return false;
             }
             self.can_be(*id, l.local_or_any(), client.trace, target, Role::Server)

@@ -440,3 +440,47 @@ fn a_connect_finds_the_listener_of_its_address_among_others_on_its_port() {
     assert!(listener.is_some());
     assert_eq!(out.tcp[0].listener, listener);
 }
+
+/// varnishd's manager first binds a socket to port 0 and listens on it (to read the kernel's
+/// keep-alive defaults), closes it, then binds 10.99.1.1:6081, which its cache process listens
+/// on. aria2c's connect to 6081 completed while the probe listened (its clock says so here; the
+/// replay trusts no clock): the probe's port, chosen by the kernel from the ephemeral range, is
+/// no 6081, so the connect waits for the listener that is (`web/varnish-healthy-w3m--r`,
+/// cache.trace and client.trace, trimmed, decorations dropped).
+#[test]
+fn a_connect_to_a_low_port_is_not_taken_by_a_listener_bound_to_port_zero() {
+    let cache = r#"14539 1796673547.417974 socket(AF_INET, SOCK_STREAM, IPPROTO_IP) = 3
+14539 1796673547.419133 setsockopt(3, SOL_SOCKET, SO_REUSEADDR, [1], 4) = 0
+14539 1796673547.425463 bind(3, {sa_family=AF_INET, sin_port=htons(0), sin_addr=inet_addr("0.0.0.0")}, 16) = 0
+14539 1796673547.426754 listen(3, 10) = 0
+14539 1796673547.433151 getsockopt(3, SOL_TCP, TCP_KEEPIDLE, [7200], [4]) = 0
+14539 1796673547.433506 close(3) = 0
+14539 1796673547.441692 socket(AF_INET, SOCK_STREAM, IPPROTO_IP) = 3
+14539 1796673547.442854 setsockopt(3, SOL_SOCKET, SO_REUSEADDR, [1], 4) = 0
+14539 1796673547.443997 bind(3, {sa_family=AF_INET, sin_port=htons(6081), sin_addr=inet_addr("10.99.1.1")}, 16) = 0
+14539 1796673548.329129 clone(child_stack=NULL, flags=CLONE_CHILD_CLEARTID|CLONE_CHILD_SETTID|SIGCHLD, child_tidptr=0x7fbe7bd06450) = 14581
+14581 1796673548.381872 listen(3, 1024) = 0
+14581 1796673548.469380 accept(3, {sa_family=AF_INET, sin_port=htons(59902), sin_addr=inet_addr("10.99.1.2")}, [128 => 16]) = 15
+14581 1796673548.612837 read(15, "GET /a HTTP/1.1\r\n\r\n", 32768) = 19
+14581 1796673548.626566 write(15, "HTTP/1.1 200 OK\r\n\r\n", 19) = 19
+14581 1796673548.635889 close(15) = 0
+"#;
+    let client = r#"14614 1796673547.428100 socket(AF_INET, SOCK_STREAM|SOCK_NONBLOCK, IPPROTO_IP) = 4
+14614 1796673547.428200 connect(4, {sa_family=AF_INET, sin_port=htons(6081), sin_addr=inet_addr("10.99.1.1")}, 16) = -1 EINPROGRESS (Operation now in progress)
+14614 1796673547.428300 poll([{fd=4, events=POLLOUT}], 1, 3000) = 1 ([{fd=4, revents=POLLOUT}])
+14614 1796673547.428400 getsockopt(4, SOL_SOCKET, SO_ERROR, [0], [4]) = 0
+14614 1796673547.428500 write(4, "GET /a HTTP/1.1\r\n\r\n", 19) = 19
+14614 1796673547.428600 poll([{fd=4, events=POLLIN}], 1, 3000) = 1 ([{fd=4, revents=POLLIN}])
+14614 1796673547.428700 read(4, "HTTP/1.1 200 OK\r\n\r\n", 16384) = 19
+14614 1796673547.428800 close(4) = 0
+"#;
+    let out = super::replay_texts(
+        "port-zero-probe",
+        &[
+            ("client", "10.99.1.2", Some(client)),
+            ("cache", "10.99.1.1", Some(cache)),
+        ],
+    );
+    assert!(out.deviations.is_empty(), "{:#?}", out.deviations);
+    assert!(out.blocked.is_empty(), "{:#?}", out.blocked);
+}
