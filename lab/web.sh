@@ -305,8 +305,8 @@ backend_fault() { # FLAGS CLIENT FAULT: down, drop, slow, killed, loss
       no-reply "" cache=no-reply \
       "client=invisible: the client gets Varnish's 503 answer, a healthy exchange on its link" \
       "backend=invisible: the back end's trace ends at its death" ;;
-    loss) expect "30% of the packets from Varnish to gunicorn are dropped at random: the back-end connects and requests stall on retransmissions (Varnish's 2 s connect_timeout may end a connect whose SYNs were lost twice)" \
-      network-stall "connect-refused data-mismatch" cache=network-stall,connect-never-completed \
+    loss) expect "30% of the packets from Varnish to gunicorn are dropped at random: in this run one back-end connect lost its SYNs and Varnish's 2 s connect_timeout ended it (503 for /d), and two requests waited 0.4 s for their answers" \
+      connect-never-completed "connect-refused data-mismatch admission-limit" cache=network-stall,connect-never-completed \
       "client=invisible: the client sees slow answers; the loss is on the other link" \
       "backend=invisible: the back end receives the requests late" ;;
   esac

@@ -18,17 +18,6 @@ use netcheck::testkit::table::{
 /// A row listed here must still fail: fixing one means removing it from this list.
 const KNOWN_GAPS: &[(&str, &str)] = &[
     (
-        "backend-loss-w3m--unix",
-        "reports connect-never-completed, data-mismatch and admission-limit instead of \
-         network-stall: Varnish's 2 s connect_timeout ended a back-end connect whose SYNs were \
-         lost (right: its poll for POLLOUT timed out), but the replay then gives gunicorn's next \
-         accept to that abandoned connect instead of Varnish's next one, whose port only its \
-         later getsockname shows; the request and answer of the right connection then count as \
-         bytes no traced call sent. A connect whose own wait timed out and which was then \
-         closed never finished its handshake, so no accept can take it; the model does not use \
-         that yet",
-    ),
-    (
         "mtu-black-hole-aria2c--y @client",
         "reports nothing: aria2c got the 200 headers of /big (a small segment), then nothing for \
          its 5 s timeout, and closed; from the client alone a transfer that stops mid-answer \

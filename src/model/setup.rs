@@ -361,6 +361,14 @@ impl Model<'_> {
         // A connect to a peer no trace shows is settled by this trace alone: closed while still
         // in progress, it never completed.
         let outside_in_progress = sock.external && sock.proto == Proto::Tcp;
+        // Closed after its wait timed out and with no report since: the handshake never
+        // completed, so no accept will ever return this connection.
+        if let Some(conn) = sock
+            .conn()
+            .filter(|_| sock.is_connecting() && sock.connect_timed_out())
+        {
+            self.drop_queued(conn);
+        }
         if sock.is_connecting() || outside_in_progress {
             if let Some((target, at)) = sock.connect_target() {
                 self.pending_at_close.push(PendingConnect {

@@ -851,7 +851,7 @@ impl Model<'_> {
     }
 
     /// Removes a connection that never got established from its listener's queue.
-    fn drop_queued(&mut self, conn: ConnId) {
+    pub(in crate::model) fn drop_queued(&mut self, conn: ConnId) {
         let Some(listener) = self.conns.get(conn).and_then(|c| c.record.listener) else {
             return;
         };
@@ -885,6 +885,13 @@ impl Model<'_> {
         let Some(c) = self.conns.get(conn) else {
             return false;
         };
+        // Linux queues a connection for accept once its handshake completes, which the client
+        // sees first: a connect whose own wait for it timed out was not complete then, and one
+        // then closed never completes (Varnish's 2 s connect_timeout on a SYN lost twice).
+        let unfinished = |s: &Box<Socket>| s.is_connecting() && s.connect_timed_out();
+        if !self.forcing && self.sockets.get(&c.record.client).is_some_and(unfinished) {
+            return false;
+        }
         // Programs of one host read one clock: a connect that began after the accept returned
         // is not the connection it took.
         let (server, client) = (listener.trace, c.record.client.trace);

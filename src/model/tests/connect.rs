@@ -484,3 +484,50 @@ fn a_connect_to_a_low_port_is_not_taken_by_a_listener_bound_to_port_zero() {
     assert!(out.deviations.is_empty(), "{:#?}", out.deviations);
     assert!(out.blocked.is_empty(), "{:#?}", out.blocked);
 }
+
+/// Varnish's back-end connect lost its SYNs: its 2 s poll for writability timed out and it
+/// closed the socket, then connected again. gunicorn's accept returned the second connection
+/// (port 43246, which only Varnish's getsockname after connecting shows). A connect whose
+/// program's wait saw it unfinished was not in the accept queue then, and once closed never
+/// is: the accept takes the second connect, whose request and answer match
+/// (`web/backend-loss-w3m--unix`, cache.trace:7600-7690 and backend.trace:4733-4905, trimmed).
+#[test]
+fn an_accept_does_not_take_a_connect_its_program_saw_time_out_and_closed() {
+    let cache = r#"32318 1796674362.136455 socket(AF_INET, SOCK_STREAM, IPPROTO_IP) = 17
+32318 1796674362.136504 ioctl(17, FIONBIO, [1]) = 0
+32318 1796674362.136552 connect(17, {sa_family=AF_INET, sin_port=htons(8000), sin_addr=inet_addr("10.99.2.2")}, 16) = -1 EINPROGRESS (Operation now in progress)
+32318 1796674362.136588 poll([{fd=17, events=POLLWRNORM}], 1, 2000) = 0 (Timeout)
+32318 1796674364.138773 close(17)       = 0
+32318 1796674364.140690 socket(AF_INET, SOCK_STREAM, IPPROTO_IP) = 17
+32318 1796674364.140745 ioctl(17, FIONBIO, [1]) = 0
+32318 1796674364.140792 connect(17, {sa_family=AF_INET, sin_port=htons(8000), sin_addr=inet_addr("10.99.2.2")}, 16) = -1 EINPROGRESS (Operation now in progress)
+32318 1796674364.140959 poll([{fd=17, events=POLLWRNORM}], 1, 2000) = 1 ([{fd=17, revents=POLLWRNORM}])
+32318 1796674364.140987 getsockopt(17, SOL_SOCKET, SO_ERROR, [0], [4]) = 0
+32318 1796674364.141058 ioctl(17, FIONBIO, [0]) = 0
+32318 1796674364.141096 getsockname(17, {sa_family=AF_INET, sin_port=htons(43246), sin_addr=inet_addr("10.99.2.1")}, [28 => 16]) = 0
+32318 1796674364.141287 write(17, "GET /e HTTP/1.1\r\n\r\n", 19) = 19
+32318 1796674364.141433 poll([{fd=17, events=POLLIN}], 1, 3000) = 1 ([{fd=17, revents=POLLIN}])
+32318 1796674364.546253 read(17, "HTTP/1.1 200 OK\r\n\r\n", 32768) = 19
+32318 1796674364.546511 close(17) = 0
+"#;
+    let backend = r#"32264 1796674361.158828 socket(AF_INET, SOCK_STREAM|SOCK_CLOEXEC, IPPROTO_IP) = 5
+32264 1796674361.158935 bind(5, {sa_family=AF_INET, sin_port=htons(8000), sin_addr=inet_addr("0.0.0.0")}, 16) = 0
+32264 1796674361.159088 listen(5, 2048) = 0
+32270 1796674364.141070 accept4(5, {sa_family=AF_INET, sin_port=htons(43246), sin_addr=inet_addr("10.99.2.1")}, [16], SOCK_CLOEXEC) = 9
+32270 1796674364.545528 recvfrom(9, "GET /e HTTP/1.1\r\n\r\n", 8192, 0, NULL, NULL) = 19
+32270 1796674364.546022 sendto(9, "HTTP/1.1 200 OK\r\n\r\n", 19, 0, NULL, 0) = 19
+32270 1796674364.546600 close(9) = 0
+"#;
+    let out = super::replay_texts(
+        "timed-out-connect",
+        &[
+            ("cache", "10.99.2.1", Some(cache)),
+            ("backend", "10.99.2.2", Some(backend)),
+        ],
+    );
+    assert!(out.deviations.is_empty(), "{:#?}", out.deviations);
+    assert!(out.blocked.is_empty(), "{:#?}", out.blocked);
+    // The first connect never completed; the accepted connection is the second one's.
+    assert_eq!(out.pending_connects.len(), 1, "{:?}", out.pending_connects);
+    assert_eq!(out.pending_connects[0].loc.line, 3);
+}
