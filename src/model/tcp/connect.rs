@@ -888,8 +888,11 @@ impl Model<'_> {
         // Linux queues a connection for accept once its handshake completes, which the client
         // sees first: a connect whose own wait for it timed out was not complete then, and one
         // then closed never completes (Varnish's 2 s connect_timeout on a SYN lost twice).
-        let unfinished = |s: &Box<Socket>| s.is_connecting() && s.connect_timed_out();
-        if !self.forcing && self.sockets.get(&c.record.client).is_some_and(unfinished) {
+        let unfinished = self
+            .sockets
+            .get(&c.record.client)
+            .is_some_and(|s| s.is_connecting() && s.connect_timed_out());
+        if !self.forcing && unfinished {
             return false;
         }
         // Programs of one host read one clock: a connect that began after the accept returned
