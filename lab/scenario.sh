@@ -1,9 +1,9 @@
-# lab/scenario.sh: sourced by lab/rpc.sh, lab/proxy.sh, lab/udp.sh, lab/tcpd.sh, lab/svc.sh and
-# lab/coord.sh, which record each scenario in namespaces named $NS_PREFIX-NAME (NAMESPACES lists
-# the NAMEs). The sourcing script sets LAB (its folder), LAB_NAME, NS_PREFIX and NAMESPACES before it sources this file,
-# and GLOB and TIMEOUT after; it defines build (its topology) and conf (its netcheck.conf, by
-# write_conf), and may redefine strace_flags. begin and start keep SCEN, DIR, HOSTS and PIDS (the
-# recorder's pid by host).
+# lab/scenario.sh: sourced by lab/rpc.sh, lab/proxy.sh, lab/udp.sh, lab/tcpd.sh, lab/svc.sh,
+# lab/coord.sh and lab/web.sh, which record each scenario in namespaces named $NS_PREFIX-NAME
+# (NAMESPACES lists the NAMEs). The sourcing script sets LAB (its folder), LAB_NAME, NS_PREFIX
+# and NAMESPACES before it sources this file, and GLOB and TIMEOUT after; it defines build (its
+# topology) and conf (its netcheck.conf, by write_conf), and may redefine strace_flags. begin and
+# start keep SCEN, DIR, HOSTS and PIDS (the recorder's pid by host).
 
 ROOT=$(dirname "$LAB")
 FIXTURES=${FIXTURES:-$ROOT/tests/fixtures/$LAB_NAME}

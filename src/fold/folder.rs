@@ -153,6 +153,8 @@ pub struct Folder<I> {
     end_at: (Loc, u32, Option<f64>),
     /// A call a `-e trace=network` filter hides (read, close, poll...) has come by.
     generic_seen: bool,
+    /// Where each table's descriptor last lost its socket to a close (see [`Folder::closed_under`]).
+    closed_at: std::collections::HashMap<(TableId, Fd), Loc>,
 }
 
 impl<I: EventSource> Folder<I> {
@@ -171,6 +173,7 @@ impl<I: EventSource> Folder<I> {
             end_closes: Vec::new().into_iter(),
             end_at: (Loc::new(trace, 0), 0, None),
             generic_seen: false,
+            closed_at: std::collections::HashMap::new(),
         }
     }
 
@@ -401,6 +404,18 @@ impl<I: EventSource> Folder<I> {
         }
     }
 
+    /// Did another thread close `fd` while `call` waited on it? Linux takes hold of a call's
+    /// file when the call starts: a close by another thread sharing the table does not wake
+    /// or change a blocked accept or receive, which goes on with the socket it started with.
+    /// Such a call is printed `<unfinished ...>` before the close and resumed (or left by the
+    /// thread's exit) after it: by then the descriptor names nothing, or a newer socket. The
+    /// call is left out rather than taken for a socket opened before the trace began.
+    fn closed_under(&self, table: TableId, call: &Call, fd: Fd) -> bool {
+        self.closed_at
+            .get(&(table, fd))
+            .is_some_and(|at| at.file == call.loc.file && at.line > call.loc.line)
+    }
+
     fn resolve(&mut self, table: TableId, fd: Fd, pid: u32) -> Option<(Fd, SockId)> {
         let n = self.tables.lookup_or_inherit(table, fd)?;
         self.tables.note_user(n, pid);
@@ -525,7 +540,7 @@ impl<I: EventSource> Folder<I> {
             }
             Syscall::Close { fd } => {
                 let fd = *fd;
-                self.fold_close(table, fd, ok)
+                self.fold_close(table, fd, ok, call.loc)
             }
             Syscall::CloseRange {
                 first,
@@ -594,6 +609,10 @@ impl<I: EventSource> Folder<I> {
         new_fd: Option<Fd>,
         cloexec: bool,
     ) -> Named {
+        if self.closed_under(table, call, fd) {
+            self.stats.non_socket_calls += 1;
+            return None;
+        }
         let adoption = match self.tables.lookup_or_inherit(table, fd) {
             Some(_) => None,
             None if self.tables.is_channel(table, fd) => None,
@@ -630,13 +649,16 @@ impl<I: EventSource> Folder<I> {
 
     /// `close`: reaches the model only when the last descriptor of the socket goes (or when the
     /// close failed, which the model judges).
-    fn fold_close(&mut self, table: TableId, fd: Fd, ok: bool) -> Named {
+    fn fold_close(&mut self, table: TableId, fd: Fd, ok: bool, at: Loc) -> Named {
         let Some(n) = self.tables.lookup_or_inherit(table, fd) else {
             self.tables.close_channel(table, fd);
             self.stats.non_socket_calls += 1;
             return None;
         };
         let last = self.tables.remove(table, fd);
+        if ok {
+            self.closed_at.insert((table, fd), at);
+        }
         if last.is_some() {
             self.forget(n);
         }
@@ -673,6 +695,10 @@ impl<I: EventSource> Folder<I> {
     /// A call on one existing descriptor (bind, connect, send, recv, options...).
     fn fold_plain(&mut self, table: TableId, call: &Call) -> Named {
         let fd = call.syscall.primary_fd()?;
+        if self.closed_under(table, call, fd) {
+            self.stats.non_socket_calls += 1;
+            return None;
+        }
         let mut socks = EventSocks::new();
         match self.resolve(table, fd, call.pid) {
             Some(s) => socks.push(s),

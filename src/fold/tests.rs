@@ -848,3 +848,38 @@ fn decoded_addresses_are_not_counted() {
     let (_, stats) = fold_text("decoded", text);
     assert_eq!(stats.undecoded_addresses, UndecodedAddresses::default());
 }
+
+/// Varnish's cache process (`varnishd -F` under `netcheck record`): a thread waits in accept
+/// on the listener the manager bound; at shutdown the main thread closes the listener while
+/// that accept still waits, and the process's exit then ends the accept (`web/varnish-healthy-
+/// aria2c--record`, cache.trace:3446-3605, trimmed).
+const ACCEPT_WAITING_WHILE_CLOSED: &str = r#"14581 1796673548.381872 socket(AF_INET, SOCK_STREAM, IPPROTO_IP) = 3<TCP:[29655]> <0.000037>
+14581 1796673548.381900 bind(3<TCP:[29655]>, {sa_family=AF_INET, sin_port=htons(6081), sin_addr=inet_addr("10.99.1.1")}, 16) = 0 <0.000062>
+14581 1796673548.381950 listen(3<TCP:[10.99.1.1:6081]>, 1024) = 0 <0.000029>
+14581 1796673548.383341 clone3({flags=CLONE_VM|CLONE_FS|CLONE_FILES|CLONE_SIGHAND|CLONE_THREAD|CLONE_SYSVSEM|CLONE_SETTLS|CLONE_PARENT_SETTID|CLONE_CHILD_CLEARTID, child_tid=0x7fbe6edff990, parent_tid=0x7fbe6edff990, exit_signal=0, stack=0x7fbe6e5ff000, stack_size=0x7fff80, tls=0x7fbe6edff6c0} => {parent_tid=[14593]}, 88) = 14593 <0.000051>
+14593 1796673548.469380 accept(3<TCP:[10.99.1.1:6081]>, {sa_family=AF_INET, sin_port=htons(59902), sin_addr=inet_addr("10.99.1.2")}, [128 => 16]) = 15<TCP:[10.99.1.1:6081->10.99.1.2:59902]> <0.119186>
+14593 1796673548.607960 accept(3<TCP:[10.99.1.1:6081]>,  <unfinished ...>
+14581 1796673548.689528 close(3<TCP:[10.99.1.1:6081]>) = 0 <0.000008>
+14581 1796673548.692021 exit_group(0)   = ?
+14593 1796673548.692184 <... accept resumed> <unfinished ...>) = ?
+14593 1796673548.692280 +++ exited with 0 +++
+14581 1796673548.692947 +++ exited with 0 +++
+"#;
+
+#[test]
+fn an_accept_waiting_while_another_thread_closes_its_listener_opens_no_new_socket() {
+    let (events, stats) = fold_text("accept-closed-under", ACCEPT_WAITING_WHILE_CLOSED);
+    // The listener and the one connection it accepted: the accept cut short by the exit is no
+    // listener "opened before the trace began".
+    assert_eq!(stats.sockets, 2, "{events:#?}");
+    assert_eq!(stats.adopted_sockets, 0);
+    assert!(events
+        .iter()
+        .all(|e| e.synthetic != Some(SyntheticReason::Adopted)));
+    let accepts: Vec<u64> = events
+        .iter()
+        .filter(|e| e.call.name == SyscallName::Accept)
+        .map(|e| e.call.loc.line)
+        .collect();
+    assert_eq!(accepts, [5]);
+}

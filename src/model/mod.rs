@@ -80,6 +80,10 @@ enum Way {
 /// How many unknown peer addresses are kept per trace.
 const UNKNOWN_PEERS_KEPT: usize = 8;
 
+/// The ports Linux picks for a socket bound to port 0, connected or sending unbound: the
+/// default `net.ipv4.ip_local_port_range`. See docs/model.md.
+pub(in crate::model) const EPHEMERAL_PORTS: std::ops::RangeInclusive<u16> = 32768..=60999;
+
 /// Maps keyed by socket ids, ports and descriptors, the model's hottest lookups: hashed with
 /// a seeded integer hasher instead of SipHash (see `int_hash.rs`).
 type IdMap<K, V> = HashMap<K, V, IntHashBuilder>;

@@ -364,6 +364,14 @@ impl Model<'_> {
         // A connect to a peer no trace shows is settled by this trace alone: closed while still
         // in progress, it never completed.
         let outside_in_progress = sock.external && sock.proto == Proto::Tcp;
+        // Closed after its wait timed out and with no report since: the handshake never
+        // completed, so no accept will ever return this connection.
+        if let Some(conn) = sock
+            .conn()
+            .filter(|_| sock.is_connecting() && sock.connect_timed_out())
+        {
+            self.drop_queued(conn);
+        }
         if sock.is_connecting() || outside_in_progress {
             if let Some((target, at)) = sock.connect_target() {
                 self.pending_at_close.push(PendingConnect {
@@ -706,13 +714,22 @@ impl Model<'_> {
                 .call
                 .fd_info
                 .iter()
-                .find(|i| i.fd == *fd && matches!(&*i.kind, "UDP" | "UDPv6"))
+                .find(|i| i.fd == *fd && matches!(&*i.kind, "UDP" | "UDPv6" | "TCP" | "TCPv6"))
                 .and_then(|i| i.local)
                 .filter(|l| l.port() != 0)
             else {
                 continue;
             };
-            let unknown = sock.proto == Proto::Udp && sock.local.is_none_or(|l| l.port() == 0);
+            // A TCP socket bound to port 0 has the port the kernel chose at bind: a listener's
+            // decoration (`3<TCP:[0.0.0.0:40841]>`) tells connects to other ports from its own.
+            let unknown = match sock.proto {
+                Proto::Udp => sock.local.is_none_or(|l| l.port() == 0),
+                _ => {
+                    sock.peer.is_none()
+                        && sock.bind_loc().is_some()
+                        && sock.local.is_some_and(|l| l.port() == 0)
+                }
+            };
             if unknown {
                 self.learn_local(*id, shown);
             }

@@ -123,6 +123,9 @@ struct Setup {
     /// A connect with AF_UNSPEC dissolved its association: strace's `-yy` decorations, which
     /// strace looks up once per socket and keeps, show the association before it from then on.
     dissolved: bool,
+    /// A readiness wait that blocked for writability timed out while its connect was in
+    /// progress, and no wait has reported it since: the handshake had not completed then.
+    connect_timed_out: bool,
 }
 
 impl Setup {
@@ -132,6 +135,7 @@ impl Setup {
             && self.connect_started.is_none()
             && !self.connect_reported
             && !self.connect_aborted
+            && !self.connect_timed_out
             && !self.dissolved
     }
 }
@@ -325,7 +329,20 @@ impl Socket {
             s.connect_target = target;
             s.connect_reported = false;
             s.connect_aborted = false;
+            s.connect_timed_out = false;
         });
+    }
+
+    /// A wait that blocked for writability timed out while the connect was in progress (see
+    /// `Setup::connect_timed_out`).
+    pub fn connect_timed_out(&self) -> bool {
+        self.setup.as_ref().is_some_and(|s| s.connect_timed_out)
+    }
+
+    pub fn note_connect_timed_out(&mut self) {
+        if self.connect_target().is_some() {
+            self.change_setup(|s| s.connect_timed_out = true);
+        }
     }
 
     /// A readiness wait reported the socket since its connect began (see `Setup`).
@@ -340,6 +357,7 @@ impl Socket {
             self.change_setup(|s| {
                 s.connect_reported = true;
                 s.connect_aborted |= aborted;
+                s.connect_timed_out = false;
             });
         }
     }

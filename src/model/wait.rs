@@ -133,6 +133,13 @@ impl Model<'_> {
                     .filter_map(|w| ev.sock(w.fd))
                     .collect();
                 self.exchanges_found_no_room(&write_watched, ev);
+                // A connect in progress that a blocking wait for writability saw time out had
+                // not finished its handshake then (Linux reports it writable once it has).
+                for id in &write_watched {
+                    if let Some(s) = self.sockets.get_mut(id).filter(|s| s.is_connecting()) {
+                        s.note_connect_timed_out();
+                    }
+                }
             } else {
                 self.exchanges_polled_in_vain(&all_read_watched, ev, epoll_fd.is_none());
             }
@@ -191,7 +198,17 @@ impl Model<'_> {
             .filter(|w| w.got.write || w.got.error || w.got.hangup)
         {
             if let Some(s) = ev.sock(w.fd).and_then(|id| self.sockets.get_mut(&id)) {
+                let timed_out = s.connect_timed_out();
                 s.note_connect_reported(w.got.error && w.got.hangup);
+                // Its connection may be accepted again (see `queued_conn_can_be_from`).
+                if let Some(listener) = s
+                    .conn()
+                    .filter(|_| timed_out)
+                    .and_then(|c| self.conns.get(c))
+                    .and_then(|c| c.record.listener)
+                {
+                    self.touch(WaitKey::Sock(listener));
+                }
             }
         }
         // An event loop's epoll set multiplexes many streams (HTTP/2, gRPC): only a wait that

@@ -8,7 +8,9 @@ use crate::fold::SocketEvent;
 use crate::model::bind_index::{address_tag, WILDCARD_TAG};
 use crate::model::options::Nonblock;
 use crate::model::socket::{inet_of, unmapped, Proto, SockState, Socket};
-use crate::model::{CallSpan, ConnectTiming, DeviationKind, Model, Target, Verdict, WaitKey};
+use crate::model::{
+    CallSpan, ConnectTiming, DeviationKind, Model, Target, Verdict, WaitKey, EPHEMERAL_PORTS,
+};
 use crate::parse::{Errno, Fd, SockAddr, Syscall};
 use crate::source::SockId;
 
@@ -126,6 +128,14 @@ impl Model<'_> {
                 return false;
             }
             if !l.ipv6 && client_v6 && !is_v4_target(target) {
+                return false;
+            }
+            // A listener bound to port 0 has the port the kernel chose at bind, from the
+            // ephemeral range; unless a call showed it, it is unknown here, but a connect to a
+            // port outside that range is meant for another listener. (A listener adopted without
+            // its address, its port learnt from what it accepts, was bound by no traced call.)
+            let chosen_by_kernel = l.bind_loc().is_some() && l.local.is_some_and(|a| a.port() == 0);
+            if chosen_by_kernel && !EPHEMERAL_PORTS.contains(&target.port()) {
                 return false;
             }
             self.can_be(*id, l.local_or_any(), client.trace, target, Role::Server)
@@ -852,7 +862,7 @@ impl Model<'_> {
     }
 
     /// Removes a connection that never got established from its listener's queue.
-    fn drop_queued(&mut self, conn: ConnId) {
+    pub(in crate::model) fn drop_queued(&mut self, conn: ConnId) {
         let Some(listener) = self.conns.get(conn).and_then(|c| c.record.listener) else {
             return;
         };
@@ -886,6 +896,16 @@ impl Model<'_> {
         let Some(c) = self.conns.get(conn) else {
             return false;
         };
+        // Linux queues a connection for accept once its handshake completes, which the client
+        // sees first: a connect whose own wait for it timed out was not complete then, and one
+        // then closed never completes (Varnish's 2 s connect_timeout on a SYN lost twice).
+        let unfinished = self
+            .sockets
+            .get(&c.record.client)
+            .is_some_and(|s| s.is_connecting() && s.connect_timed_out());
+        if !self.forcing && unfinished {
+            return false;
+        }
         // Programs of one host read one clock: a connect that began after the accept returned
         // is not the connection it took.
         let (server, client) = (listener.trace, c.record.client.trace);

@@ -440,3 +440,94 @@ fn a_connect_finds_the_listener_of_its_address_among_others_on_its_port() {
     assert!(listener.is_some());
     assert_eq!(out.tcp[0].listener, listener);
 }
+
+/// varnishd's manager first binds a socket to port 0 and listens on it (to read the kernel's
+/// keep-alive defaults), closes it, then binds 10.99.1.1:6081, which its cache process listens
+/// on. aria2c's connect to 6081 completed while the probe listened (its clock says so here; the
+/// replay trusts no clock): the probe's port, chosen by the kernel from the ephemeral range, is
+/// no 6081, so the connect waits for the listener that is (`web/varnish-healthy-w3m--r`,
+/// cache.trace and client.trace, trimmed, decorations dropped).
+#[test]
+fn a_connect_to_a_low_port_is_not_taken_by_a_listener_bound_to_port_zero() {
+    let cache = r#"14539 1796673547.417974 socket(AF_INET, SOCK_STREAM, IPPROTO_IP) = 3
+14539 1796673547.419133 setsockopt(3, SOL_SOCKET, SO_REUSEADDR, [1], 4) = 0
+14539 1796673547.425463 bind(3, {sa_family=AF_INET, sin_port=htons(0), sin_addr=inet_addr("0.0.0.0")}, 16) = 0
+14539 1796673547.426754 listen(3, 10) = 0
+14539 1796673547.433151 getsockopt(3, SOL_TCP, TCP_KEEPIDLE, [7200], [4]) = 0
+14539 1796673547.433506 close(3) = 0
+14539 1796673547.441692 socket(AF_INET, SOCK_STREAM, IPPROTO_IP) = 3
+14539 1796673547.442854 setsockopt(3, SOL_SOCKET, SO_REUSEADDR, [1], 4) = 0
+14539 1796673547.443997 bind(3, {sa_family=AF_INET, sin_port=htons(6081), sin_addr=inet_addr("10.99.1.1")}, 16) = 0
+14539 1796673548.329129 clone(child_stack=NULL, flags=CLONE_CHILD_CLEARTID|CLONE_CHILD_SETTID|SIGCHLD, child_tidptr=0x7fbe7bd06450) = 14581
+14581 1796673548.381872 listen(3, 1024) = 0
+14581 1796673548.469380 accept(3, {sa_family=AF_INET, sin_port=htons(59902), sin_addr=inet_addr("10.99.1.2")}, [128 => 16]) = 15
+14581 1796673548.612837 read(15, "GET /a HTTP/1.1\r\n\r\n", 32768) = 19
+14581 1796673548.626566 write(15, "HTTP/1.1 200 OK\r\n\r\n", 19) = 19
+14581 1796673548.635889 close(15) = 0
+"#;
+    let client = r#"14614 1796673547.428100 socket(AF_INET, SOCK_STREAM|SOCK_NONBLOCK, IPPROTO_IP) = 4
+14614 1796673547.428200 connect(4, {sa_family=AF_INET, sin_port=htons(6081), sin_addr=inet_addr("10.99.1.1")}, 16) = -1 EINPROGRESS (Operation now in progress)
+14614 1796673547.428300 poll([{fd=4, events=POLLOUT}], 1, 3000) = 1 ([{fd=4, revents=POLLOUT}])
+14614 1796673547.428400 getsockopt(4, SOL_SOCKET, SO_ERROR, [0], [4]) = 0
+14614 1796673547.428500 write(4, "GET /a HTTP/1.1\r\n\r\n", 19) = 19
+14614 1796673547.428600 poll([{fd=4, events=POLLIN}], 1, 3000) = 1 ([{fd=4, revents=POLLIN}])
+14614 1796673547.428700 read(4, "HTTP/1.1 200 OK\r\n\r\n", 16384) = 19
+14614 1796673547.428800 close(4) = 0
+"#;
+    let out = super::replay_texts(
+        "port-zero-probe",
+        &[
+            ("client", "10.99.1.2", Some(client)),
+            ("cache", "10.99.1.1", Some(cache)),
+        ],
+    );
+    assert!(out.deviations.is_empty(), "{:#?}", out.deviations);
+    assert!(out.blocked.is_empty(), "{:#?}", out.blocked);
+}
+
+/// Varnish's back-end connect lost its SYNs: its 2 s poll for writability timed out and it
+/// closed the socket, then connected again. gunicorn's accept returned the second connection
+/// (port 43246, which only Varnish's getsockname after connecting shows). A connect whose
+/// program's wait saw it unfinished was not in the accept queue then, and once closed never
+/// is: the accept takes the second connect, whose request and answer match
+/// (`web/backend-loss-w3m--unix`, cache.trace:7600-7690 and backend.trace:4733-4905, trimmed).
+#[test]
+fn an_accept_does_not_take_a_connect_its_program_saw_time_out_and_closed() {
+    let cache = r#"32318 1796674362.136455 socket(AF_INET, SOCK_STREAM, IPPROTO_IP) = 17
+32318 1796674362.136504 ioctl(17, FIONBIO, [1]) = 0
+32318 1796674362.136552 connect(17, {sa_family=AF_INET, sin_port=htons(8000), sin_addr=inet_addr("10.99.2.2")}, 16) = -1 EINPROGRESS (Operation now in progress)
+32318 1796674362.136588 poll([{fd=17, events=POLLWRNORM}], 1, 2000) = 0 (Timeout)
+32318 1796674364.138773 close(17)       = 0
+32318 1796674364.140690 socket(AF_INET, SOCK_STREAM, IPPROTO_IP) = 17
+32318 1796674364.140745 ioctl(17, FIONBIO, [1]) = 0
+32318 1796674364.140792 connect(17, {sa_family=AF_INET, sin_port=htons(8000), sin_addr=inet_addr("10.99.2.2")}, 16) = -1 EINPROGRESS (Operation now in progress)
+32318 1796674364.140959 poll([{fd=17, events=POLLWRNORM}], 1, 2000) = 1 ([{fd=17, revents=POLLWRNORM}])
+32318 1796674364.140987 getsockopt(17, SOL_SOCKET, SO_ERROR, [0], [4]) = 0
+32318 1796674364.141058 ioctl(17, FIONBIO, [0]) = 0
+32318 1796674364.141096 getsockname(17, {sa_family=AF_INET, sin_port=htons(43246), sin_addr=inet_addr("10.99.2.1")}, [28 => 16]) = 0
+32318 1796674364.141287 write(17, "GET /e HTTP/1.1\r\n\r\n", 19) = 19
+32318 1796674364.141433 poll([{fd=17, events=POLLIN}], 1, 3000) = 1 ([{fd=17, revents=POLLIN}])
+32318 1796674364.546253 read(17, "HTTP/1.1 200 OK\r\n\r\n", 32768) = 19
+32318 1796674364.546511 close(17) = 0
+"#;
+    let backend = r#"32264 1796674361.158828 socket(AF_INET, SOCK_STREAM|SOCK_CLOEXEC, IPPROTO_IP) = 5
+32264 1796674361.158935 bind(5, {sa_family=AF_INET, sin_port=htons(8000), sin_addr=inet_addr("0.0.0.0")}, 16) = 0
+32264 1796674361.159088 listen(5, 2048) = 0
+32270 1796674364.141070 accept4(5, {sa_family=AF_INET, sin_port=htons(43246), sin_addr=inet_addr("10.99.2.1")}, [16], SOCK_CLOEXEC) = 9
+32270 1796674364.545528 recvfrom(9, "GET /e HTTP/1.1\r\n\r\n", 8192, 0, NULL, NULL) = 19
+32270 1796674364.546022 sendto(9, "HTTP/1.1 200 OK\r\n\r\n", 19, 0, NULL, 0) = 19
+32270 1796674364.546600 close(9) = 0
+"#;
+    let out = super::replay_texts(
+        "timed-out-connect",
+        &[
+            ("cache", "10.99.2.1", Some(cache)),
+            ("backend", "10.99.2.2", Some(backend)),
+        ],
+    );
+    assert!(out.deviations.is_empty(), "{:#?}", out.deviations);
+    assert!(out.blocked.is_empty(), "{:#?}", out.blocked);
+    // The first connect never completed; the accepted connection is the second one's.
+    assert_eq!(out.pending_connects.len(), 1, "{:?}", out.pending_connects);
+    assert_eq!(out.pending_connects[0].loc.line, 3);
+}

@@ -12,7 +12,9 @@ use crate::model::outcome::UdpFlow;
 use crate::model::socket::Socket;
 use crate::model::tcp::connect::is_loopback_to_external;
 use crate::model::tcp::stream::Bytes;
-use crate::model::{Deviation, DeviationKind, Model, Verdict, WaitKey, CLOCK_MARGIN_S};
+use crate::model::{
+    Deviation, DeviationKind, Model, Verdict, WaitKey, CLOCK_MARGIN_S, EPHEMERAL_PORTS,
+};
 use crate::parse::{Errno, MsgFlags, Payload};
 use crate::source::{SockId, TraceId};
 
@@ -41,10 +43,6 @@ fn is_host_subnet_broadcast(topology: &Topology, addr: SocketAddr) -> bool {
                 IpAddr::V6(_) => false,
             })
 }
-
-/// The ports Linux picks for a socket bound to port 0, connected or sending unbound: the
-/// default `net.ipv4.ip_local_port_range`. See docs/model.md.
-const EPHEMERAL_PORTS: std::ops::RangeInclusive<u16> = 32768..=60999;
 
 /// Was a received datagram of `len` bytes cut to its `buf_len`-byte buffer? The message flags
 /// say so when the call shows them (recvmsg's MSG_TRUNC, absent from a datagram read whole
