@@ -115,7 +115,9 @@ impl SocketOracle for Tables {
 /// or `?` ERESTARTSYS and kin: to be restarted), since the signal's delivery in the same process
 /// dates its end when `-T` does not, and says whether the program was being asked to stop; and a
 /// socket's own close, since the process's exit with status 0 right after it means the
-/// connection ended as the program finished its work.
+/// connection ended as the program finished its work; and a call that saw its connection reset
+/// without a `-T` duration, since the next line bounds when it returned (see
+/// [`SocketEvent::returned_by`]).
 fn held_back(event: &SocketEvent) -> bool {
     let call = &event.call;
     let interrupted = call
@@ -123,7 +125,14 @@ fn held_back(event: &SocketEvent) -> bool {
         .errno
         .is_some_and(|e| e == Errno::EINTR || e.is_restart());
     let closed = matches!(call.syscall, Syscall::Close { .. }) && event.synthetic.is_none();
-    interrupted || closed
+    interrupted || closed || reset_of_unknown_end(event)
+}
+
+/// A call that failed with ECONNRESET, shown without a `-T` duration.
+fn reset_of_unknown_end(event: &SocketEvent) -> bool {
+    event.call.duration.is_none()
+        && event.synthetic.is_none()
+        && event.call.outcome.errno == Some(Errno::ECONNRESET)
 }
 
 /// The sockets a call names, when it reaches the model (`None`: it does not).
@@ -146,6 +155,10 @@ pub struct Folder<I> {
     stopping: bool,
     /// An event held back one event to learn what comes next (see [`held_back`]).
     interrupted: Option<SocketEvent>,
+    /// Calls the source had counted without reading when that event was held.
+    unread_when_held: u64,
+    /// The latest call since then that made no socket event, when it was.
+    quiet_since_hold: Option<f64>,
     /// After the last event: the sockets still open, closed one per call to `next`, so a
     /// trace ending with a million open sockets never holds a million close events at once.
     end_closes: std::vec::IntoIter<SockNo>,
@@ -170,6 +183,8 @@ impl<I: EventSource> Folder<I> {
             finished: false,
             stopping: false,
             interrupted: None,
+            unread_when_held: 0,
+            quiet_since_hold: None,
             end_closes: Vec::new().into_iter(),
             end_at: (Loc::new(trace, 0), 0, None),
             generic_seen: false,
@@ -231,12 +246,48 @@ impl<I: EventSource> Folder<I> {
 
     /// Queues an event, after any interrupted call held back (the order stays the trace's).
     fn push(&mut self, event: SocketEvent) {
+        self.bound_held_call(event.call.time);
         self.release_interrupted();
         if held_back(&event) {
+            self.unread_when_held = self.events.calls_not_read();
+            self.quiet_since_hold = None;
             self.interrupted = Some(event);
         } else {
             self.ready.push_back(event);
         }
+    }
+
+    /// A call at `at` made no socket event: while a reset of unknown end is held, the latest
+    /// such line bounds its return (see [`Self::bound_held_call`]).
+    fn note_quiet_line(&mut self, at: Option<f64>) {
+        if self.interrupted.is_some() {
+            self.quiet_since_hold = at.or(self.quiet_since_hold);
+        }
+    }
+
+    /// The event after a held reset of unknown end began at `next`: the call had returned by
+    /// then, and by any call in between that made no event (the latest of them, read or only
+    /// counted by the source: the same whether or not the source reads every call).
+    fn bound_held_call(&mut self, next: Option<f64>) {
+        let unread = (self.events.calls_not_read() > self.unread_when_held)
+            .then(|| self.events.last_not_read().and_then(|(_, _, at)| at))
+            .flatten();
+        let quiet = match (self.quiet_since_hold.take(), unread) {
+            (Some(a), Some(b)) => Some(a.max(b)),
+            (a, b) => a.or(b),
+        };
+        let Some(held) = self
+            .interrupted
+            .as_mut()
+            .filter(|h| reset_of_unknown_end(h))
+        else {
+            return;
+        };
+        let bound = match (next, quiet) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        held.returned_by = bound.filter(|b| held.call.time.is_none_or(|t| *b >= t));
     }
 
     fn release_interrupted(&mut self) {
@@ -270,6 +321,7 @@ impl<I: EventSource> Folder<I> {
                     .map(|(began, ended)| (ended - began).max(0.0));
             }
         }
+        self.bound_held_call(time);
         self.release_interrupted();
     }
 
@@ -285,6 +337,7 @@ impl<I: EventSource> Folder<I> {
             synthetic: None,
             context,
             waits_shown: self.waits_shown(),
+            returned_by: None,
         };
         if self.ready.is_empty() && self.interrupted.is_none() && !held_back(&event) {
             return Some(event);
@@ -341,6 +394,7 @@ impl<I: EventSource> Folder<I> {
             synthetic: Some(reason),
             context,
             waits_shown: self.waits_shown(),
+            returned_by: None,
         });
         self.forget(sock);
     }
@@ -446,6 +500,7 @@ impl<I: EventSource> Folder<I> {
                 synthetic: Some(SyntheticReason::Adopted),
                 context,
                 waits_shown: self.waits_shown(),
+                returned_by: None,
             });
         }
         n
@@ -802,6 +857,7 @@ impl<I: EventSource> Folder<I> {
 
     fn finish(&mut self) {
         self.finished = true;
+        self.bound_held_call(None);
         self.release_interrupted();
         // Calls the source did not read were calls on other descriptors, as far as folding goes.
         self.stats.non_socket_calls += self.events.calls_not_read();
@@ -849,7 +905,17 @@ impl<I: EventSource> Iterator for Folder<I> {
             }
             match self.events.next_knowing(&self.tables) {
                 Some(event) => {
-                    if let Some(ready) = self.fold_event(event) {
+                    let call_at = match &event {
+                        TraceEvent::Call(call) => Some(call.time),
+                        TraceEvent::Process { .. } => None,
+                    };
+                    let events_before = self.stats.socket_events;
+                    let ready = self.fold_event(event);
+                    if let Some(at) = call_at.filter(|_| self.stats.socket_events == events_before)
+                    {
+                        self.note_quiet_line(at);
+                    }
+                    if let Some(ready) = ready {
                         return Some(ready);
                     }
                 }

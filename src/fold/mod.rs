@@ -43,6 +43,11 @@ pub struct SocketEvent {
     /// The trace has shown calls a `-e trace=network` filter hides (read, close, poll...), so
     /// its readiness waits are in it too: a wait it does not show did not happen.
     pub waits_shown: bool,
+    /// When a call that saw its connection reset had returned at the latest, when `-T` does not
+    /// say: the time of a later line of the trace (the next event, or an earlier call that made
+    /// none). A call shown on one line had no other traced call begin while it ran (strace
+    /// would have split it `<unfinished ...>`), so every later line began after it returned.
+    pub returned_by: Option<f64>,
 }
 
 impl SocketEvent {

@@ -176,6 +176,7 @@ impl Script {
             synthetic: None,
             context: Default::default(),
             waits_shown: self.waits_shown,
+            returned_by: None,
         });
         loc
     }

@@ -282,7 +282,13 @@ impl Model<'_> {
             return None;
         }
         let closed_at = c.outgoing(side).stats.shut_by_receiver?.at?;
-        let later = closed_at - ended_at(ev)?;
+        // Without `-T`, the next line bounds when the call returned: a blocking read that
+        // waited for the close that reset it ended after that close, whatever its start says.
+        let returned = match ev.call.duration {
+            Some(_) => ended_at(ev)?,
+            None => ev.returned_by.or(ev.call.time)?,
+        };
+        let later = closed_at - returned;
         (later > CLOCK_MARGIN_S).then_some(later)
     }
 

@@ -209,3 +209,86 @@ fn a_send_failing_with_econnreset_after_an_abortive_close_is_that_reset() {
     assert!(reset.detail.contains("abortively"), "{}", reset.detail);
     assert_eq!(reset.related, outcome.abortive_closes);
 }
+
+/// git daemon at `--max-connections=1` closes git clone's connection with its request unread
+/// (tcpd/git-limit--k, `-f -tt -k`, no `-T`; server.trace:4915 and :4939, client.trace:549-556).
+const GIT_DAEMON_AT_ITS_LIMIT: &str = r#"6590  17:23:32.756805 socket(AF_INET, SOCK_STREAM, IPPROTO_TCP) = 3
+6590  17:23:32.760654 bind(3, {sa_family=AF_INET, sin_port=htons(9418), sin_addr=inet_addr("10.97.1.1")}, 16) = 0
+6590  17:23:32.762028 listen(3, 5)      = 0
+6590  17:23:35.542624 accept(3, {sa_family=AF_INET, sin_port=htons(33418), sin_addr=inet_addr("10.97.1.2")}, [28 => 16]) = 4
+6590  17:23:36.570011 close(4)          = 0
+"#;
+
+/// The client's read starts 1 s before that close and fails with ECONNRESET; its line shows no
+/// end, and the thread's next line comes after the close.
+const GIT_CLONE_READ_RESET: &str = r#"6616  17:23:35.532396 socket(AF_INET, SOCK_STREAM, IPPROTO_TCP) = 3
+6616  17:23:35.534280 connect(3, {sa_family=AF_INET, sin_port=htons(9418), sin_addr=inet_addr("10.97.1.1")}, 16) = 0
+6616  17:23:35.562204 write(3, "0037", 4) = 4
+6616  17:23:35.568280 write(3, "git-upload-pack /lab.git\0host=10.97.1.1\0\0version=2\0", 51) = 51
+6616  17:23:35.572289 read(3, 0x7ffc4482a56c, 4) = -1 ECONNRESET (Connection reset by peer)
+6616  17:23:36.580460 write(2, "fatal: read error: Connection reset by peer\n", 44) = 44
+"#;
+
+/// A receive without a `-T` duration returned by the trace's next line: one that blocked until
+/// the peer's close reset it ended after that close, whatever its start says, so the reset is
+/// that close's, not the path's.
+#[test]
+fn a_receive_of_unknown_end_is_bounded_by_the_next_line() {
+    let outcome = super::replay_texts(
+        "unknown-end-reset",
+        &[
+            ("server", "10.97.1.1", Some(GIT_DAEMON_AT_ITS_LIMIT)),
+            ("client", "10.97.1.2", Some(GIT_CLONE_READ_RESET)),
+        ],
+    );
+    let resets: Vec<_> = outcome
+        .deviations
+        .iter()
+        .filter(|d| d.kind == DeviationKind::ConnectionReset)
+        .collect();
+    assert_eq!(resets.len(), 1, "{outcome:?}");
+    assert!(
+        resets[0].detail.contains("never read"),
+        "{}",
+        resets[0].detail
+    );
+    // The thread's next line 14 µs after the read (proxy/socat-reset--enet's timing): the read
+    // ended before the close 1 s later by the clocks, which did not cause the reset.
+    let quick = GIT_CLONE_READ_RESET.replace("17:23:36.580460 write(2", "17:23:35.572303 write(2");
+    let outcome = super::replay_texts(
+        "next-line-reset",
+        &[
+            ("server", "10.97.1.1", Some(GIT_DAEMON_AT_ITS_LIMIT)),
+            ("client", "10.97.1.2", Some(&quick)),
+        ],
+    );
+    let reset = outcome
+        .deviations
+        .iter()
+        .find(|d| d.kind == DeviationKind::ConnectionReset);
+    assert!(
+        reset.is_some_and(|d| d.detail.contains("both ends were open")),
+        "{outcome:?}"
+    );
+    // With `-T` showing the read ended at once, the close 1 s later by the clocks did not
+    // cause the reset: the path did.
+    let timed = GIT_CLONE_READ_RESET.replace(
+        "(Connection reset by peer)\n",
+        "(Connection reset by peer) <0.000020>\n",
+    );
+    let outcome = super::replay_texts(
+        "known-end-reset",
+        &[
+            ("server", "10.97.1.1", Some(GIT_DAEMON_AT_ITS_LIMIT)),
+            ("client", "10.97.1.2", Some(&timed)),
+        ],
+    );
+    let reset = outcome
+        .deviations
+        .iter()
+        .find(|d| d.kind == DeviationKind::ConnectionReset);
+    assert!(
+        reset.is_some_and(|d| d.detail.contains("both ends were open")),
+        "{outcome:?}"
+    );
+}
