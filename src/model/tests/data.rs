@@ -234,61 +234,37 @@ const GIT_CLONE_READ_RESET: &str = r#"6616  17:23:35.532396 socket(AF_INET, SOCK
 /// that close's, not the path's.
 #[test]
 fn a_receive_of_unknown_end_is_bounded_by_the_next_line() {
-    let outcome = super::replay_texts(
-        "unknown-end-reset",
-        &[
-            ("server", "10.97.1.1", Some(GIT_DAEMON_AT_ITS_LIMIT)),
-            ("client", "10.97.1.2", Some(GIT_CLONE_READ_RESET)),
-        ],
-    );
-    let resets: Vec<_> = outcome
-        .deviations
-        .iter()
-        .filter(|d| d.kind == DeviationKind::ConnectionReset)
-        .collect();
-    assert_eq!(resets.len(), 1, "{outcome:?}");
-    assert!(
-        resets[0].detail.contains("never read"),
-        "{}",
-        resets[0].detail
-    );
-    // The thread's next line 14 µs after the read (proxy/socat-reset--enet's timing): the read
-    // ended before the close 1 s later by the clocks, which did not cause the reset.
+    // The detail of the one reset the client saw, replaying `client` against the daemon.
+    let reset_detail = |name: &str, client: &str| {
+        let outcome = super::replay_texts(
+            name,
+            &[
+                ("server", "10.97.1.1", Some(GIT_DAEMON_AT_ITS_LIMIT)),
+                ("client", "10.97.1.2", Some(client)),
+            ],
+        );
+        let resets: Vec<_> = outcome
+            .deviations
+            .iter()
+            .filter(|d| d.kind == DeviationKind::ConnectionReset)
+            .map(|d| d.detail.clone())
+            .collect();
+        assert_eq!(resets.len(), 1, "{outcome:?}");
+        resets[0].clone()
+    };
+    // The thread's next line 1 s later, after the close: the read waited for it.
+    let waited = reset_detail("unknown-end-reset", GIT_CLONE_READ_RESET);
+    assert!(waited.contains("never read"), "{waited}");
+    // The next line 14 µs after the read (proxy/socat-reset--enet's timing): the read ended
+    // before the close 1 s later by the clocks, which did not cause the reset.
     let quick = GIT_CLONE_READ_RESET.replace("17:23:36.580460 write(2", "17:23:35.572303 write(2");
-    let outcome = super::replay_texts(
-        "next-line-reset",
-        &[
-            ("server", "10.97.1.1", Some(GIT_DAEMON_AT_ITS_LIMIT)),
-            ("client", "10.97.1.2", Some(&quick)),
-        ],
-    );
-    let reset = outcome
-        .deviations
-        .iter()
-        .find(|d| d.kind == DeviationKind::ConnectionReset);
-    assert!(
-        reset.is_some_and(|d| d.detail.contains("both ends were open")),
-        "{outcome:?}"
-    );
-    // With `-T` showing the read ended at once, the close 1 s later by the clocks did not
-    // cause the reset: the path did.
+    let path = reset_detail("next-line-reset", &quick);
+    assert!(path.contains("both ends were open"), "{path}");
+    // With `-T` showing the read ended at once, the same.
     let timed = GIT_CLONE_READ_RESET.replace(
         "(Connection reset by peer)\n",
         "(Connection reset by peer) <0.000020>\n",
     );
-    let outcome = super::replay_texts(
-        "known-end-reset",
-        &[
-            ("server", "10.97.1.1", Some(GIT_DAEMON_AT_ITS_LIMIT)),
-            ("client", "10.97.1.2", Some(&timed)),
-        ],
-    );
-    let reset = outcome
-        .deviations
-        .iter()
-        .find(|d| d.kind == DeviationKind::ConnectionReset);
-    assert!(
-        reset.is_some_and(|d| d.detail.contains("both ends were open")),
-        "{outcome:?}"
-    );
+    let path = reset_detail("known-end-reset", &timed);
+    assert!(path.contains("both ends were open"), "{path}");
 }
