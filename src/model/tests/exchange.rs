@@ -365,32 +365,14 @@ fn a_request_read_by_a_peer_killed_after_a_handshake_is_unanswered() {
         let read = a.recv(s, b"\x01\x00\x00\x09request 0");
         let closed = a.close(s);
         if killed {
-            if let Some(close) = a.last() {
-                close.synthetic = Some(crate::fold::SyntheticReason::ProcessKilled);
-            }
+            killed_at_last_call(&mut a);
         }
         let mut w = World::new(&topo, vec![a, b]);
         set_up(&mut w);
         for at in [greeting, greeted, request, read, closed, end] {
             w.upto(at);
         }
-        let out = w.finish();
-        if killed {
-            let [u] = out.unanswered_requests.as_slice() else {
-                panic!("{:?}", out.unanswered_requests)
-            };
-            assert!(u.ended_by_peer);
-            assert_eq!(
-                (u.request, u.gave_up, u.peer_close),
-                (request, end, Some(closed))
-            );
-        } else {
-            assert!(
-                out.unanswered_requests.is_empty(),
-                "{:?}",
-                out.unanswered_requests
-            );
-        }
+        assert_unanswered_only_if_killed(&w.finish(), killed, (request, end, closed));
     }
 }
 
@@ -412,32 +394,14 @@ fn a_request_partly_answered_by_a_peer_then_killed_is_unanswered() {
         let end = b.recv_eof(c);
         let closed = a.close(s);
         if killed {
-            if let Some(close) = a.last() {
-                close.synthetic = Some(crate::fold::SyntheticReason::ProcessKilled);
-            }
+            killed_at_last_call(&mut a);
         }
         let mut w = World::new(&topo, vec![a, b]);
         set_up(&mut w);
         for at in [request, read, created, got, closed, end] {
             w.upto(at);
         }
-        let out = w.finish();
-        if killed {
-            let [u] = out.unanswered_requests.as_slice() else {
-                panic!("{:?}", out.unanswered_requests)
-            };
-            assert!(u.ended_by_peer);
-            assert_eq!(
-                (u.request, u.gave_up, u.peer_close),
-                (request, end, Some(closed))
-            );
-        } else {
-            assert!(
-                out.unanswered_requests.is_empty(),
-                "{:?}",
-                out.unanswered_requests
-            );
-        }
+        assert_unanswered_only_if_killed(&w.finish(), killed, (request, end, closed));
     }
 }
 
@@ -668,4 +632,36 @@ fn a_port_the_kernel_chose_may_be_any_ephemeral_port() {
     };
     assert_eq!(asked(40000), Some(false));
     assert_eq!(asked(3479), Some(true));
+}
+
+/// The script's last call, a close, was its process's death (SIGKILL), not its program's close.
+fn killed_at_last_call(script: &mut Script) {
+    if let Some(close) = script.last() {
+        close.synthetic = Some(crate::fold::SyntheticReason::ProcessKilled);
+    }
+}
+
+/// With the server killed, the request at `request` went unanswered, met by the end of the
+/// stream at `end` from the death at `closed`; closed by its program, nothing is unanswered.
+fn assert_unanswered_only_if_killed(
+    out: &ReplayOutcome,
+    killed: bool,
+    (request, end, closed): (Loc, Loc, Loc),
+) {
+    if killed {
+        let [u] = out.unanswered_requests.as_slice() else {
+            panic!("{:?}", out.unanswered_requests)
+        };
+        assert!(u.ended_by_peer);
+        assert_eq!(
+            (u.request, u.gave_up, u.peer_close),
+            (request, end, Some(closed))
+        );
+    } else {
+        assert!(
+            out.unanswered_requests.is_empty(),
+            "{:?}",
+            out.unanswered_requests
+        );
+    }
 }
