@@ -25,6 +25,10 @@ pub enum Adoption {
         domain: Domain,
         local: Option<SocketAddr>,
     },
+    /// A TCP socket the trace shows connecting, whose creation it does not show (a filter such
+    /// as `-e trace=connect` hid `socket`): the connect's result is one only a stream socket's
+    /// handshake gives.
+    Connecting { domain: Domain },
     /// A connected TCP socket (its `-yy` decoration shows both ends): it gets an identity, but
     /// its connection began before the trace, so it is not replayed.
     Unreplayed,
@@ -55,9 +59,22 @@ pub fn from_decoration(info: &FdInfo) -> Option<Adoption> {
 }
 
 /// The adoption `call`'s own arguments allow for its descriptor `fd`, without a decoration: a
-/// datagram address on a call that only sockets accept. A failure that says the descriptor is
-/// no socket (EBADF, ENOTSOCK) proves nothing.
-pub fn from_call(call: &Call, fd: Fd) -> Option<Adoption> {
+/// datagram address on a call that only sockets accept, or a connect to an IPv4 or IPv6
+/// address ended as only a TCP handshake ends. When the trace hides how sockets are created
+/// (`creation_hidden`: no `socket` call shown so far, as under `-e trace=connect` or `-Z`), a
+/// connect that succeeded is taken for TCP's too: what would tell a datagram socket's apart (its
+/// `socket` call) is what the filter hid (docs/model.md, the adopted sockets). A failure that
+/// says the descriptor is no socket (EBADF, ENOTSOCK) proves nothing.
+pub fn from_call(call: &Call, fd: Fd, creation_hidden: bool) -> Option<Adoption> {
+    if let Syscall::Connect { fd: on, addr } = &call.syscall {
+        let stream = handshake_result(call) || (creation_hidden && call.outcome.is_success());
+        return (*on == fd && stream)
+            .then(|| addr.inet())
+            .flatten()
+            .map(|a| Adoption::Connecting {
+                domain: domain_of(a),
+            });
+    }
     if call.outcome.errno.is_some() {
         return None;
     }
@@ -91,6 +108,18 @@ pub fn from_call(call: &Call, fd: Fd) -> Option<Adoption> {
     }
 }
 
+/// Did this connect end the way only a stream socket's does? A connect in progress, refused,
+/// timed out or answered by an ICMP error is a TCP handshake's (a datagram socket's connect only
+/// records the peer, and fails only when no route leads there). A connect that succeeded proves
+/// nothing: UDP sockets connect too (glibc's resolver does, for every query).
+fn handshake_result(call: &Call) -> bool {
+    use crate::parse::Errno::*;
+    matches!(
+        call.outcome.errno,
+        Some(EINPROGRESS | ECONNREFUSED | ETIMEDOUT | EHOSTUNREACH | ECONNRESET)
+    )
+}
+
 /// The adoption an `accept` that returned a connection from `peer` allows for its listener.
 pub fn from_accept(peer: Option<&SockAddr>) -> Option<Adoption> {
     let peer = peer?.inet()?;
@@ -110,6 +139,7 @@ pub fn announcement(adoption: Adoption, fd: Fd, at: &Call) -> Vec<Call> {
         Adoption::Datagram { domain, local } => {
             (domain, SockType::Dgram, Protocol::Udp, local, false)
         }
+        Adoption::Connecting { domain } => (domain, SockType::Stream, Protocol::Tcp, None, false),
         Adoption::Unreplayed => return Vec::new(),
     };
     let synthetic = |name: SyscallName, syscall: Syscall, value: i64| Call {

@@ -166,6 +166,9 @@ pub struct Folder<I> {
     end_at: (Loc, u32, Option<f64>),
     /// A call a `-e trace=network` filter hides (read, close, poll...) has come by.
     generic_seen: bool,
+    /// The trace has shown a socket created (`socket` or `socketpair` succeeded): a filter
+    /// that hides creation (`-e trace=connect`, `-Z`) would not.
+    creation_seen: bool,
     /// Where each table's descriptor last lost its socket to a close (see [`Folder::closed_under`]).
     closed_at: std::collections::HashMap<(TableId, Fd), Loc>,
 }
@@ -188,6 +191,7 @@ impl<I: EventSource> Folder<I> {
             end_closes: Vec::new().into_iter(),
             end_at: (Loc::new(trace, 0), 0, None),
             generic_seen: false,
+            creation_seen: false,
             closed_at: std::collections::HashMap::new(),
         }
     }
@@ -518,7 +522,7 @@ impl<I: EventSource> Folder<I> {
                 Adoption::Listener { .. } => None,
                 other => Some(other),
             },
-            None => adopt::from_call(call, fd),
+            None => adopt::from_call(call, fd, !self.creation_seen),
         }
     }
 
@@ -553,11 +557,13 @@ impl<I: EventSource> Folder<I> {
                 fd: Some(fd),
                 ..
             } if ok => {
+                self.creation_seen = true;
                 let (fd, domain, cloexec) = (*fd, *domain, *cloexec);
                 self.fold_socket(table, call, fd, domain, cloexec)
             }
             Syscall::Socketpair { fds: Some(fds), .. } if ok => {
                 // Only unix sockets come in pairs: both ends may pass descriptors.
+                self.creation_seen = true;
                 let fds = *fds;
                 for fd in fds {
                     self.bind_channel(table, fd, call);

@@ -883,3 +883,69 @@ fn an_accept_waiting_while_another_thread_closes_its_listener_opens_no_new_socke
         .collect();
     assert_eq!(accepts, [5]);
 }
+
+/// `filters/refused-busybox--Z`: busybox wget traced with `-Z`, whose refused connect is the
+/// only network call shown (its `socket` succeeded, so `-Z` hid it).
+const BUSYBOX_REFUSED_FAILED_ONLY: &str = "\
+32028 22:58:25.121631 connect(3, {sa_family=AF_INET, sin_port=htons(8080), sin_addr=inet_addr(\"10.101.1.1\")}, 16) = -1 ECONNREFUSED (Connection refused)
+32028 22:58:25.121908 +++ exited with 1 +++
+";
+
+/// `filters/healthy-python--cio-tt`: a Python client traced with `-e
+/// trace=connect,accept,accept4,sendto,recvfrom,getsockopt`: its blocking connect succeeded.
+const PYTHON_CONNECTED_NO_SOCKET_CALL: &str = "\
+32272 22:58:31.613597 connect(3, {sa_family=AF_INET, sin_port=htons(8080), sin_addr=inet_addr(\"10.101.1.1\")}, 16) = 0
+32272 22:58:31.614000 sendto(3, \"GET / HTTP/1.0\\r\\nHost: lab\\r\\n\\r\\n\", 29, 0, NULL, 0) = 29
+32272 22:58:31.621768 recvfrom(3, \"\", 4096, 0, NULL, NULL) = 0
+32272 22:58:31.625065 +++ exited with 0 +++
+";
+
+fn adopted_type(events: &[SocketEvent]) -> Option<(SockType, Domain)> {
+    events.iter().find_map(|e| match &e.call.syscall {
+        Syscall::Socket { ty, domain, .. } if e.synthetic == Some(SyntheticReason::Adopted) => {
+            Some((*ty, *domain))
+        }
+        _ => None,
+    })
+}
+
+#[test]
+fn a_connect_refused_on_a_descriptor_never_created_adopts_a_tcp_client() {
+    let (events, stats) = fold_text("busybox-refused", BUSYBOX_REFUSED_FAILED_ONLY);
+    assert_eq!(adopted(&events), vec![(1, SyscallName::Socket)]);
+    assert_eq!(
+        adopted_type(&events),
+        Some((SockType::Stream, Domain::Inet))
+    );
+    assert!(events.iter().any(|e| e.call.name == SyscallName::Connect));
+    assert_eq!(stats.adopted_sockets, 1);
+}
+
+#[test]
+fn a_successful_connect_is_adopted_only_where_no_socket_was_shown_created() {
+    let (events, _) = fold_text("python-cio", PYTHON_CONNECTED_NO_SOCKET_CALL);
+    assert_eq!(
+        adopted_type(&events),
+        Some((SockType::Stream, Domain::Inet))
+    );
+    let names: Vec<SyscallName> = events.iter().map(|e| e.call.name).collect();
+    assert_eq!(
+        names,
+        vec![
+            SyscallName::Socket,
+            SyscallName::Connect,
+            SyscallName::Sendto,
+            SyscallName::Recvfrom,
+            SyscallName::Close
+        ],
+        "announced, then replayed; the exit closes it"
+    );
+    // The same connect in a trace that shows its sockets created: the descriptor came from
+    // before the trace, and a connect that succeeded does not say TCP or UDP.
+    let shown = format!(
+        "32272 22:58:31.610000 socket(AF_UNIX, SOCK_STREAM|SOCK_CLOEXEC, 0) = 5\n{PYTHON_CONNECTED_NO_SOCKET_CALL}"
+    );
+    let (events, stats) = fold_text("python-cio-created", &shown);
+    assert!(adopted(&events).is_empty());
+    assert_eq!(stats.adopted_sockets, 0);
+}

@@ -6,7 +6,7 @@
 use crate::config::Topology;
 use crate::model::{Deviation, DeviationKind, ReplayOutcome};
 use crate::parse::{ParseStats, Successes};
-use crate::source::{Loc, TraceId};
+use crate::source::{Loc, SockId, TraceId};
 
 /// Did a filter hide this trace's other calls? Every program reads, writes or closes some
 /// descriptor (the loader alone reads and closes the libraries it maps), so a trace with calls
@@ -26,6 +26,16 @@ pub fn hides_mode_calls(parse: &ParseStats) -> bool {
         .iter()
         .any(|name| parse.ignored.contains_key(*name));
     hides_generic_calls(parse) || (parse.calls > 0 && parse.mode_calls == 0 && !maps_memory)
+}
+
+/// Did a filter hide how this trace's nonblocking connects ended? A program learns it from a
+/// readiness wait (a generic call) and, nearly always, `getsockopt(SO_ERROR)`; a trace with
+/// neither generic nor socket-option calls (`-e trace=connect`) shows neither. A trace that
+/// shows option calls (`-e trace=network`) would show the `getsockopt` of a connect's end. A
+/// trace of failed calls only hides both: the wait and the `getsockopt` succeed, even when the
+/// error they report is the connect's.
+pub fn hides_connect_ends(parse: &ParseStats) -> bool {
+    shows_failed_calls_only(parse) || (hides_generic_calls(parse) && parse.option_calls == 0)
 }
 
 /// Did a filter leave out every call that succeeded (`-Z`, `-e status=failed`)? Every program's
@@ -49,7 +59,18 @@ pub fn hidden_sender(
     }
     let filtered = |trace: &TraceId| parse.get(trace.0 as usize).is_some_and(hides_generic_calls);
     let sock = deviation.sock?;
-    let peer = outcome.tcp.iter().find_map(|c| {
+    if let Some(peer) = tcp_peer_trace(outcome, sock) {
+        return filtered(&peer).then_some(peer);
+    }
+    let source = deviation.source?.ip();
+    let host = topology.hosts.iter().find(|h| h.ips.contains(&source))?;
+    let first = *host.traces.first()?;
+    host.traces.iter().all(filtered).then_some(first)
+}
+
+/// The trace of the traced socket at the other end of `sock`'s TCP connection.
+fn tcp_peer_trace(outcome: &ReplayOutcome, sock: SockId) -> Option<TraceId> {
+    outcome.tcp.iter().find_map(|c| {
         if c.client == sock {
             c.server.map(|s| s.trace)
         } else if c.server == Some(sock) {
@@ -57,14 +78,26 @@ pub fn hidden_sender(
         } else {
             None
         }
-    });
-    if let Some(peer) = peer {
-        return filtered(&peer).then_some(peer);
+    })
+}
+
+/// The filtered trace that may have read, with hidden calls, the bytes of a
+/// `SendAfterPeerClosed` deviation that met no error: the order put the peer's close before
+/// the send only because the reads that came before that close are not in its trace. A send
+/// that failed (EPIPE, ECONNRESET) proves the close came first whatever the filter hid.
+pub fn hidden_reader(
+    outcome: &ReplayOutcome,
+    parse: &[ParseStats],
+    deviation: &Deviation,
+) -> Option<TraceId> {
+    if deviation.kind != (DeviationKind::SendAfterPeerClosed { errno: None }) {
+        return None;
     }
-    let source = deviation.source?.ip();
-    let host = topology.hosts.iter().find(|h| h.ips.contains(&source))?;
-    let first = *host.traces.first()?;
-    host.traces.iter().all(filtered).then_some(first)
+    let peer = tcp_peer_trace(outcome, deviation.sock?)?;
+    parse
+        .get(peer.0 as usize)
+        .is_some_and(hides_generic_calls)
+        .then_some(peer)
 }
 
 /// Drops the blocked points whose forced call received bytes a filtered trace sent with hidden

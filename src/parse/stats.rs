@@ -28,6 +28,10 @@ pub struct ParseStats {
     /// mode (O_NONBLOCK, FIONBIO).
     #[serde(skip)]
     pub mode_calls: u64,
+    /// `getsockopt` and `setsockopt` calls: a trace with none, and no generic call either, was
+    /// recorded with a filter that hides them (`-e trace=connect`).
+    #[serde(skip)]
+    pub option_calls: u64,
     /// Whether some call line (any call, modelled or not) returned success. Every program's
     /// first call (its `execve`) does, and the loader's `mmap`s; a trace whose calls all failed
     /// was recorded with `-Z` or `-e status=failed`, which print failed calls only.
@@ -104,6 +108,9 @@ impl ParseStats {
             SyscallName::Fcntl | SyscallName::Fcntl64 | SyscallName::Ioctl
         ) {
             self.mode_calls += 1;
+        }
+        if matches!(name, SyscallName::Getsockopt | SyscallName::Setsockopt) {
+            self.option_calls += 1;
         }
     }
 

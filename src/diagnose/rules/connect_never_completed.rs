@@ -1,6 +1,7 @@
 //! `connect-never-completed`: a nonblocking connect never seen to complete.
 
 use super::connection_not_accepted::queued_by_a_connect_never_completed;
+use super::filtered_trace::end_hidden_by_filter;
 use super::{group_by, with_fallback};
 use crate::diagnose::claims::Direction;
 use crate::diagnose::rule::Rule;
@@ -59,6 +60,8 @@ fn detect(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
         .pending_connects
         .iter()
         .filter(|p| !matcher.is_ignored(p.target))
+        // A filter hid how it ended: `filtered-trace` says so.
+        .filter(|p| !end_hidden_by_filter(cx, p))
         // Other connects of the trace to the target failed, and a finding says why: one path,
         // one finding (zmq's ETIMEDOUT, then a retry it abandoned).
         .filter(|p| !claims.connect_target(p.sock.trace, p.target));

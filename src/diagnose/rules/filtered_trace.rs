@@ -8,9 +8,10 @@ use std::net::SocketAddr;
 use super::{deviations, lossy_udp_flows, unexplained_unreceived};
 use crate::diagnose::rule::Rule;
 use crate::diagnose::{Claims, Class, Context, Evidence, Finding};
-use crate::model::DeviationKind;
+use crate::model::{DeviationKind, PendingConnect};
 use crate::order::filtered::{
-    hidden_sender, hides_generic_calls, hides_mode_calls, shows_failed_calls_only,
+    hidden_reader, hidden_sender, hides_connect_ends, hides_generic_calls, hides_mode_calls,
+    shows_failed_calls_only,
 };
 use crate::source::{Loc, TraceId};
 
@@ -58,6 +59,15 @@ can be checked; it is reported whatever it explains, so that a report with no pr
 taken for a healthy run. The failures it shows (a refused connect) are still real, and the rules
 report them.
 
+A filter by name such as `-e trace=connect` hides even the `socket` calls; the connects it shows
+are replayed (see docs/model.md). A trace of network calls only, all of which failed, is such a
+filter (or `-Z` with one): its failures are checked. When neither a readiness wait nor a
+socket-option call is in a trace, or it shows failed calls only, how its nonblocking connects
+ended is hidden (the wait or `getsockopt(SO_ERROR)` that told the program): a connect in
+progress at the end is reported here rather than as `connect-never-completed`. Bytes sent to a
+filtered trace's socket after its close in the replay are explained the same way when the send
+met no error: the reads that came before that close are hidden.
+
 Precedence: runs before `data-mismatch`, `unexpected-blocking` and `data-unreceived`, and claims
 what it explains.
 ";
@@ -79,7 +89,9 @@ fn detect(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
     let explained = deviations(cx, claims, |k| {
         matches!(
             k,
-            DeviationKind::UnknownData | DeviationKind::UnexpectedBlocking
+            DeviationKind::UnknownData
+                | DeviationKind::UnexpectedBlocking
+                | DeviationKind::SendAfterPeerClosed { errno: None }
         )
     })
     .into_iter()
@@ -87,6 +99,8 @@ fn detect(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
         let hidden_in = match d.kind {
             // The bytes came from the peer: its writes may be what the filter hid.
             DeviationKind::UnknownData => hidden_sender(cx.outcome, cx.topology, cx.parse, d)?,
+            // The peer closed after reads the filter hid.
+            DeviationKind::SendAfterPeerClosed { .. } => hidden_reader(cx.outcome, cx.parse, d)?,
             // The socket's own program may have set O_NONBLOCK with a call the filter hid.
             _ => Some(d.sock?.trace).filter(|&t| mode_hidden(cx, t))?,
         };
@@ -143,14 +157,40 @@ fn detect(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
         );
         by_trace.entry(receiver).or_default().push((None, evidence));
     }
-    let mut findings = failed_calls_only(cx);
+    // Connects in progress whose end the filter hid: the wait that reported it (POLLOUT, or
+    // POLLERR for a refusal) and the close are not in a trace without generic calls.
+    for p in cx
+        .outcome
+        .pending_connects
+        .iter()
+        .filter(|p| end_hidden_by_filter(cx, p))
+    {
+        let evidence = Evidence::new(p.loc, "connect in progress; the filter hid how it ended");
+        by_trace
+            .entry(p.sock.trace)
+            .or_default()
+            .push((None, evidence));
+    }
+    let mut findings = Vec::new();
+    for (trace, finding) in failed_calls_only(cx) {
+        // What the filter explains in such a trace is evidence of the same finding.
+        let explained = by_trace.remove(&trace).unwrap_or_default();
+        let mut finding = finding;
+        for (index, evidence) in explained {
+            if let Some(index) = index {
+                claims.claim_deviation(index);
+            }
+            finding = finding.with_evidence([evidence]);
+        }
+        findings.push(finding);
+    }
     for (trace, group) in by_trace {
         let (summary, because) = if filtered(cx, trace) {
             (
                 format!(
                     "{} holds only network system calls (recorded with a filter such as -e \
-                     trace=network): {} check(s) on bytes it wrote or read or sockets it made \
-                     nonblocking were left out",
+                     trace=network): {} check(s) on bytes it wrote or read, sockets it made \
+                     nonblocking or connects whose end it hid were left out",
                     cx.who(trace),
                     group.len()
                 ),
@@ -189,29 +229,63 @@ fn detect(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
     findings
 }
 
+/// Did the filter of `pending`'s trace hide how that connect ended (see
+/// [`hides_connect_ends`])?
+pub(super) fn end_hidden_by_filter(cx: &Context, pending: &PendingConnect) -> bool {
+    cx.parse
+        .get(pending.sock.trace.0 as usize)
+        .is_some_and(hides_connect_ends)
+}
+
 /// One finding per trace that shows only failed calls, evidence its first line.
-fn failed_calls_only(cx: &Context) -> Vec<Finding> {
+fn failed_calls_only(cx: &Context) -> Vec<(TraceId, Finding)> {
     (0u32..)
         .zip(cx.parse)
         .filter(|(_, parse)| shows_failed_calls_only(parse))
         .map(|(index, _)| {
             let trace = TraceId(index);
-            RULE.finding(
-                format!(
-                    "{} holds only calls that failed (recorded with -Z or -e status=failed): \
-                     the sockets it made, its connects, accepts, sends and receives are not in \
-                     it, so what it did on the network is not checked",
-                    cx.who(trace)
-                ),
-                "record without -Z and -e status= (netcheck record) to check it",
-            )
-            .with_fact(
-                "because: a program's first call (execve) and its loader's mmap calls always \
+            if filtered(cx, trace) {
+                return (trace, only_failed_network_calls(cx, trace));
+            }
+            let finding = RULE
+                .finding(
+                    format!(
+                        "{} holds only calls that failed (recorded with -Z or -e status=failed): \
+                     the sockets it made and every connect, accept, send or receive that worked \
+                     are not in it, so what it did on the network is checked only where a call \
+                     failed",
+                        cx.who(trace)
+                    ),
+                    "record without -Z and -e status= (netcheck record) to check it",
+                )
+                .with_fact(
+                    "because: a program's first call (execve) and its loader's mmap calls always \
                      succeed; a trace without any success shows its failures only",
-            )
-            .with_evidence([Evidence::new(Loc::new(trace, 1), "the trace's first line")])
+                )
+                .with_evidence([Evidence::new(Loc::new(trace, 1), "the trace's first line")]);
+            (trace, finding)
         })
         .collect()
+}
+
+/// A trace of network calls only, every one of which failed: a filter by name let through calls
+/// that all failed here (`-e trace=connect` on a program whose connects were refused), or `-Z`
+/// with such a filter. The failures it shows are checked; what succeeded is not in it.
+fn only_failed_network_calls(cx: &Context, trace: TraceId) -> Finding {
+    RULE.finding(
+        format!(
+            "{} holds only network calls, none of which succeeded (recorded with a filter such \
+             as -e trace=connect, or with -Z): the failures it shows are checked, the sockets it \
+             made and every call that succeeded or that the filter left out are not",
+            cx.who(trace)
+        ),
+        "record without a system-call filter and without -Z (netcheck record) to check the rest",
+    )
+    .with_fact(
+        "because: a program always makes calls other than network ones, and its first call \
+         (execve) succeeds; a trace with neither was filtered",
+    )
+    .with_evidence([Evidence::new(Loc::new(trace, 1), "the trace's first line")])
 }
 
 #[cfg(test)]
@@ -350,5 +424,103 @@ mod tests {
         let rules: Vec<_> = analysis.findings.iter().map(|f| f.rule).collect();
         assert!(rules.contains(&"loopback-bound-external-peer"));
         assert!(rules.contains(&RULE.id));
+    }
+
+    /// curl (A) under `strace -f -tt -e trace=connect`: its connect to 10.0.0.2:80 returned
+    /// EINPROGRESS, and the poll and getsockopt that told curl how it ended are not in the trace.
+    fn connect_left_in_progress() -> ReplayOutcome {
+        ReplayOutcome {
+            pending_connects: vec![pending(sock(0, 0), "10.0.0.2:80", loc(0, 3))],
+            ..ReplayOutcome::default()
+        }
+    }
+
+    #[test]
+    fn a_connect_whose_end_the_filter_hid_is_reported_here_not_as_never_completed() {
+        let found = Analysis::new(
+            two_hosts(),
+            parse(true, false),
+            Vec::new(),
+            connect_left_in_progress(),
+        )
+        .findings;
+        assert_eq!(rules_of(&found), ["filtered-trace"]);
+        assert!(found[0].evidence.iter().any(|e| e.loc == loc(0, 3)));
+        // A filtered trace that shows socket-option calls (`-e trace=network`) would show the
+        // getsockopt that ended the connect: it never completed.
+        let mut shows_options = parse(true, false);
+        shows_options[0].option_calls = 2;
+        let found = Analysis::new(
+            two_hosts(),
+            shows_options,
+            Vec::new(),
+            connect_left_in_progress(),
+        )
+        .findings;
+        assert_eq!(rules_of(&found), ["connect-never-completed"]);
+    }
+
+    /// filters/refused-curl--conn and drop-curl--conn: curl's connect refused, then dropped, seen
+    /// through `-e trace=connect`; filters/refused-curl--cio: the same refusal with getsockopt in
+    /// the filter, which shows it.
+    #[test]
+    fn recorded_connects_under_a_connect_filter() {
+        for scenario in ["refused-curl--conn", "drop-curl--conn"] {
+            let analysis = recorded("filters", scenario);
+            assert_eq!(rules_of(&analysis.findings), [RULE.id], "{scenario}");
+        }
+        let analysis = recorded("filters", "refused-curl--cio");
+        assert!(rules_of(&analysis.findings).contains(&"connect-refused"));
+    }
+
+    /// filters/refused-python--conn: a Python client's blocking connect refused, the only call
+    /// `-e trace=connect` shows: a filter by name, not `-Z`, whose failure is checked.
+    #[test]
+    fn a_trace_of_failed_network_calls_only_is_a_filter_by_name() {
+        let analysis = recorded("filters", "refused-python--conn");
+        let fired = rules_of(&analysis.findings);
+        assert!(fired.contains(&"connect-refused"), "{fired:?}");
+        let note = analysis
+            .findings
+            .iter()
+            .find(|f| f.rule == RULE.id)
+            .expect("the filter is named");
+        assert!(
+            note.summary.contains("-e trace=connect"),
+            "{}",
+            note.summary
+        );
+    }
+
+    /// The server (B) answered after the client (A) had closed in the replay; the client's trace
+    /// hides its reads, which came before that close.
+    fn answer_after_a_filtered_close() -> ReplayOutcome {
+        let mut outcome = tcp(vec![accepted(29, 29, 29)]);
+        outcome.deviations.push(deviation(
+            DeviationKind::SendAfterPeerClosed { errno: None },
+            loc(1, 40),
+            Some(sock(1, 1)),
+        ));
+        outcome
+    }
+
+    #[test]
+    fn a_send_after_the_close_of_a_peer_whose_reads_were_hidden_is_explained() {
+        let found = Analysis::new(
+            two_hosts(),
+            parse(true, false),
+            Vec::new(),
+            answer_after_a_filtered_close(),
+        )
+        .findings;
+        assert_eq!(rules_of(&found), ["filtered-trace"]);
+        let found = Analysis::new(
+            two_hosts(),
+            parse(false, false),
+            Vec::new(),
+            answer_after_a_filtered_close(),
+        )
+        .findings;
+        assert!(rules_of(&found).contains(&"send-after-peer-closed"));
     }
 }

@@ -2,7 +2,7 @@
 
 use super::{
     claim_accepts_and_unaccepted, deviation_evidence, io_uring_behind, peer_ips,
-    unknown_peer_accepts, UnacceptedIndex,
+    successful_connects_hidden, unknown_peer_accepts, UnacceptedIndex,
 };
 use crate::diagnose::rule::Rule;
 use crate::diagnose::{Claims, Class, Context, Finding};
@@ -22,7 +22,8 @@ const EXPLANATION: &str = "\
 A traced server socket accepts connections whose peer matches no traced connect to the server's
 own address and port. The clients dialled some other address or port, and something on the way
 forwarded the connection to the server. A peer whose host's trace set up an io_uring is left
-out: connects made through the ring have no system call strace could show. In zero-config runs, a port forward the configuration
+out: connects made through the ring have no system call strace could show; so is one whose host's
+every trace shows failed calls only (`-Z`), which hides a connect that worked. In zero-config runs, a port forward the configuration
 stage inferred (a `nat` rule with both ports) is reported here too, so the guess can be checked.
 
 ## Why it matters
@@ -45,8 +46,11 @@ client has a private address.
 fn detect(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
     let mut findings = super::nat_undeclared::inferred_nats(cx, &RULE, true);
     // A connection from a host whose program connected through io_uring matches no traced
-    // connect because strace cannot show that connect: no evidence of a forward.
-    let groups = unknown_peer_accepts(cx, claims, |peer| !io_uring_behind(cx, peer.ip()));
+    // connect because strace cannot show that connect, nor from one traced with its failed
+    // calls only (`-Z`): no evidence of a forward.
+    let groups = unknown_peer_accepts(cx, claims, |peer| {
+        !io_uring_behind(cx, peer.ip()) && !successful_connects_hidden(cx, peer.ip())
+    });
     if groups.is_empty() {
         return findings;
     }
@@ -197,5 +201,26 @@ mod tests {
         assert!(found[0]
             .hint
             .contains("nat 192.168.1.50,3005 96.250.21.150,3001"));
+    }
+
+    #[test]
+    fn accepts_from_a_host_traced_with_failed_calls_only_are_no_forward() {
+        let outcome = accept_from("10.0.0.1:5555", "10.0.0.2:3005");
+        let mut parse = vec![crate::parse::ParseStats::default(); 2];
+        parse[0].calls = 3;
+        parse[0].successes = crate::parse::Successes::NoneYet;
+        parse[1].calls = 40;
+        parse[1].successes = crate::parse::Successes::Seen;
+        let found =
+            crate::pipeline::Analysis::new(two_hosts(), parse, Vec::new(), outcome).findings;
+        assert!(!rules_of(&found).contains(&RULE.id), "{found:#?}");
+    }
+
+    /// filters/healthy-busybox--Z-tt: busybox httpd (traced in full) accepts busybox wget's
+    /// connection; wget's trace (`-Z`) shows no connect, since it succeeded.
+    #[test]
+    fn a_recorded_client_traced_with_failed_calls_only_is_no_forward() {
+        let analysis = recorded("filters", "healthy-busybox--Z-tt");
+        assert!(!rules_of(&analysis.findings).contains(&RULE.id));
     }
 }

@@ -5,6 +5,7 @@ use crate::diagnose::claims::Direction;
 use crate::diagnose::rule::Rule;
 use crate::diagnose::{Claims, Class, Context, Finding};
 use crate::model::DeviationKind;
+use crate::order::filtered::hidden_reader;
 
 pub const RULE: Rule = Rule {
     id: "send-after-peer-closed",
@@ -40,9 +41,14 @@ and a reset this socket saw after such a send is part of this finding, not `conn
 ";
 
 fn detect(cx: &Context, claims: &mut Claims) -> Vec<Finding> {
-    let sends = deviations(cx, claims, |k| {
+    let sends: Vec<_> = deviations(cx, claims, |k| {
         matches!(k, DeviationKind::SendAfterPeerClosed { .. })
-    });
+    })
+    .into_iter()
+    // The peer may have read them with calls its filter hid, before it closed:
+    // `filtered-trace` says so.
+    .filter(|(_, d)| hidden_reader(cx.outcome, cx.parse, d).is_none())
+    .collect();
     let groups = group_by(sends, |(_, d)| sock_or_trace(d));
     let mut findings = Vec::new();
     for ((trace, sock), group) in groups {

@@ -48,15 +48,19 @@ impl Model<'_> {
     /// listens yet, or the forced completion towards the outside).
     fn complete_by_transfer(&mut self, ev: &SocketEvent, id: SockId) -> Option<Verdict> {
         match self.completion(id) {
-            Ok(c) => {
-                if let Verdict::Deviation(d) = self.apply_completion(ev, id, c) {
-                    if d.kind == DeviationKind::Forced {
-                        return Some(Verdict::Deviation(d));
-                    }
-                    self.record_extra(d);
+            Ok(c) => match self.apply_completion(ev, id, c) {
+                Verdict::Deviation(d) if d.kind == DeviationKind::Forced => {
+                    Some(Verdict::Deviation(d))
                 }
-                None
-            }
+                Verdict::Deviation(d) => {
+                    self.record_extra(d);
+                    None
+                }
+                // Completed towards a program of its own host that no trace shows: from now
+                // on the socket is outside the model, this transfer included.
+                other if self.sockets.get(&id).is_some_and(|s| s.external) => Some(other),
+                _ => None,
+            },
             Err(reason) => Some(self.wait_for(reason, &[WaitKey::AnyListen])),
         }
     }

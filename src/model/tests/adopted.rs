@@ -147,3 +147,23 @@ fn a_would_block_on_a_listener_created_blocking_is_still_unexpected() {
         Some(&DeviationKind::UnexpectedBlocking)
     );
 }
+
+/// curl traced with `strace -f -tt -e trace=?connect,sendto` fetching from a server of its own
+/// host that no trace shows: the connect's socket is adopted (its `socket` call filtered out),
+/// the wait that reported it writable is not in the trace, and the send proves it connected.
+const CURL_CONNECT_SENDTO_ONLY: &str = "\
+27415 22:46:58.169844 connect(3, {sa_family=AF_UNIX, sun_path=\"/var/run/nscd/socket\"}, 110) = -1 ENOENT (No such file or directory)
+27415 22:46:58.170682 connect(5, {sa_family=AF_INET, sin_port=htons(18080), sin_addr=inet_addr(\"127.0.0.1\")}, 16) = -1 EINPROGRESS (Operation now in progress)
+27415 22:46:58.171244 sendto(5, \"GET / HTTP/1.1\\r\\nHost: 127.0.0.1:\"..., 79, MSG_NOSIGNAL, NULL, 0) = 79
+27415 22:46:58.173138 +++ exited with 0 +++
+";
+
+#[test]
+fn a_send_that_completes_a_connect_to_an_untraced_program_of_its_own_host_leaves_the_model() {
+    let outcome = replay_texts(
+        "curl-own-host",
+        &[("client", "10.0.0.1", Some(CURL_CONNECT_SENDTO_ONLY))],
+    );
+    assert!(outcome.deviations.is_empty(), "{:?}", outcome.deviations);
+    assert!(outcome.pending_connects.is_empty());
+}

@@ -8,6 +8,8 @@ use crate::diagnose::context::Context;
 use crate::diagnose::rule::Rule;
 use crate::diagnose::{Evidence, Finding};
 use crate::model::{Deviation, DeviationKind};
+use crate::order::filtered::shows_failed_calls_only;
+use crate::parse::ParseStats;
 use crate::source::{Loc, SockId, TraceId};
 
 use super::deviations::{deviation_evidence, group_by};
@@ -110,17 +112,28 @@ pub(crate) const IO_URING_SETUP: &str = "io_uring_setup";
 /// receives may be missing from it (`capi/uring-healthy`: the client's connect to the server
 /// went through io_uring, and only its shutdown and close show the socket).
 pub(crate) fn io_uring_behind(cx: &Context, ip: std::net::IpAddr) -> bool {
+    host_traces_of(cx, ip).any(|p| p.ignored.contains_key(IO_URING_SETUP))
+}
+
+/// Were the connects of the host at `ip` hidden from its traces? Each of them shows only calls
+/// that failed (`-Z`): a connect that succeeded is not in it.
+pub(crate) fn successful_connects_hidden(cx: &Context, ip: std::net::IpAddr) -> bool {
+    let mut traces = host_traces_of(cx, ip).peekable();
+    traces.peek().is_some() && traces.all(shows_failed_calls_only)
+}
+
+/// The parse counters of every trace of the host at `ip`.
+fn host_traces_of<'a>(
+    cx: &'a Context,
+    ip: std::net::IpAddr,
+) -> impl Iterator<Item = &'a ParseStats> + 'a {
     let ip = ip.to_canonical();
     cx.topology
         .hosts
         .iter()
-        .filter(|h| h.ips.iter().any(|a| a.to_canonical() == ip))
+        .filter(move |h| h.ips.iter().any(|a| a.to_canonical() == ip))
         .flat_map(|h| &h.traces)
-        .any(|t| {
-            cx.parse
-                .get(t.0 as usize)
-                .is_some_and(|p| p.ignored.contains_key(IO_URING_SETUP))
-        })
+        .filter_map(|t| cx.parse.get(t.0 as usize))
 }
 
 /// The distinct peer IPs of a group of accepts, sorted.
