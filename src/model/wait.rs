@@ -133,13 +133,7 @@ impl Model<'_> {
                     .filter_map(|w| ev.sock(w.fd))
                     .collect();
                 self.exchanges_found_no_room(&write_watched, ev);
-                // A connect in progress that a blocking wait for writability saw time out had
-                // not finished its handshake then (Linux reports it writable once it has).
-                for id in &write_watched {
-                    if let Some(s) = self.sockets.get_mut(id).filter(|s| s.is_connecting()) {
-                        s.note_connect_timed_out();
-                    }
-                }
+                self.connects_not_done(&write_watched);
             } else {
                 self.exchanges_polled_in_vain(&all_read_watched, ev, epoll_fd.is_none());
             }
@@ -476,6 +470,17 @@ impl Model<'_> {
     }
 
     /// The sockets the epoll instance `epfd` of `ev`'s trace watches for writing.
+    /// A connect in progress that a blocking wait for writability saw time out had not finished
+    /// its handshake then: Linux reports it writable once it has, to poll and select and to
+    /// epoll (an edge-triggered registration too, since registering a ready socket reports it).
+    fn connects_not_done(&mut self, write_watched: &[SockId]) {
+        for id in write_watched {
+            if let Some(s) = self.sockets.get_mut(id).filter(|s| s.is_connecting()) {
+                s.note_connect_timed_out();
+            }
+        }
+    }
+
     fn epoll_write_interest(&self, ev: &SocketEvent, epfd: Fd) -> Vec<SockId> {
         self.epoll_interest
             .get(&(ev.call.loc.trace, epfd))
@@ -493,6 +498,7 @@ impl Model<'_> {
             self.exchanges_waited_in_vain(&all_read_watched, ev, false);
             let write_watched = self.epoll_write_interest(ev, epfd);
             self.exchanges_found_no_room(&write_watched, ev);
+            self.connects_not_done(&write_watched);
         }
         let read_watched: Vec<SockId> = self
             .epoll_interest

@@ -531,3 +531,56 @@ fn an_accept_does_not_take_a_connect_its_program_saw_time_out_and_closed() {
     assert_eq!(out.pending_connects.len(), 1, "{:?}", out.pending_connects);
     assert_eq!(out.pending_connects[0].loc.line, 3);
 }
+
+/// The same through epoll, with aria2c's calls (`web/varnish-drop-aria2c--T`,
+/// client.trace:373-389): its connect to 10.99.1.1:6081 returned EINPROGRESS, it registered
+/// the socket for EPOLLOUT, and its `epoll_wait(3, [], 1024, 1000) = 0` timed out while the
+/// SYNs were lost; then it closed the socket. Linux reports a connected socket to epoll as
+/// writable, so that connect was not in the accept queue when the wait timed out, and once
+/// closed never is: the server's accept waits for another connection.
+#[test]
+fn an_accept_does_not_take_a_connect_an_epoll_wait_saw_time_out_and_closed() {
+    use crate::parse::{EpollOp, Outcome, Syscall};
+    let topo = topology(&[&["10.99.1.1"], &["10.99.1.2"]]);
+    let run = |epoll_timed_out: bool| {
+        let mut a = Script::new(0);
+        let l = a.tcp();
+        a.bind(l, "10.99.1.1:6081");
+        let listen = a.listen(l);
+        let accept_loc = a.next_loc();
+        a.accept_any(l);
+        let mut b = Script::new(1);
+        let c = b.tcp_nonblocking();
+        b.connect(c, "10.99.1.1:6081");
+        b.fails(Errno::EINPROGRESS);
+        b.call(
+            Syscall::EpollCtl {
+                epfd: 3,
+                op: EpollOp::Add,
+                fd: c,
+                wanted: writable(),
+            },
+            Outcome::ok(0),
+        );
+        let waited = b.call(
+            Syscall::Wait {
+                fds: Vec::new(),
+                timeout_ms: Some(if epoll_timed_out { 1000 } else { 0 }),
+                epoll_fd: Some(3),
+            },
+            Outcome::ok(0),
+        );
+        let closed = b.close(c);
+        let mut w = World::new(&topo, vec![a, b]);
+        w.upto(listen);
+        w.upto(waited);
+        w.upto(closed);
+        w.upto(accept_loc)
+    };
+    assert!(
+        is_retry(&run(true)),
+        "the abandoned connect is not accepted"
+    );
+    // A zero timeout only looked: the handshake may have completed after it.
+    assert_eq!(run(false), Verdict::Accept);
+}
