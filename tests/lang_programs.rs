@@ -65,7 +65,10 @@ fn a_runtime_timeout_on_a_nonblocking_connect_is_a_connect_that_never_completed(
         assert_eq!(finding.class, Class::Network, "{scenario}");
         assert!(finding.evidence[0].loc.line > 0, "{scenario}");
         let problems = problem_rules(&analysis);
-        assert!(!problems.contains(&"connect-refused"), "{scenario}: {problems:?}");
+        assert!(
+            !problems.contains(&"connect-refused"),
+            "{scenario}: {problems:?}"
+        );
     }
 }
 
@@ -85,8 +88,16 @@ fn an_async_tcl_connect_shows_its_end_through_so_error() {
 #[test]
 fn a_forking_perl_server_hands_each_connection_to_its_child() {
     let analysis = analyse_scenario(&CORPUS.path().join("healthy-lua-perl--r"));
-    assert!(problem_rules(&analysis).is_empty(), "{:#?}", analysis.findings);
-    assert!(analysis.outcome.blocked.is_empty(), "{:?}", analysis.outcome.blocked);
+    assert!(
+        problem_rules(&analysis).is_empty(),
+        "{:#?}",
+        analysis.findings
+    );
+    assert!(
+        analysis.outcome.blocked.is_empty(),
+        "{:?}",
+        analysis.outcome.blocked
+    );
 }
 
 /// hold-lua-ruby--xx, hold-lwp-php--s0: the server reads the request and never answers; the
@@ -113,5 +124,9 @@ fn mosh_over_a_blocked_port_loses_every_datagram() {
     let rules = rules_of("mosh-blocked--record");
     assert!(rules.contains(&"udp-all-lost"), "{rules:?}");
     let analysis = analyse_scenario(&CORPUS.path().join("mosh-healthy--yy"));
-    assert!(problem_rules(&analysis).is_empty(), "{:#?}", analysis.findings);
+    assert!(
+        problem_rules(&analysis).is_empty(),
+        "{:#?}",
+        analysis.findings
+    );
 }
