@@ -51,6 +51,7 @@ build() {
   rm -rf "$WORK"
   mkdir -p "$WORK/www"
   echo "hello from php -S" >"$WORK/www/index.html"
+  echo "<?php sleep(60);" >"$WORK/www/sleep.php"
 }
 
 conf() { write_conf client server; }
@@ -76,16 +77,17 @@ declare -A COMM=([php-S]=php [webrick]=ruby [ruby]=ruby [php]=php [perl]=perl [l
 stop_server() { signal srv TERM "${COMM[$1]}"; finish server; }
 kill_server() { signal srv KILL "${COMM[$1]}"; finish server; }
 
-# client FLAGS KIND PORT TIMEOUT [COUNT]: KIND asks http://server:PORT/ COUNT times (ruby,
-# php, lwp, lua; tcl and php-raw once), each with a connect and read timeout of TIMEOUT s
+# client FLAGS KIND PORT TIMEOUT [COUNT]: KIND asks http://server:PORT/index.html (ruby, php,
+# lwp: the path in URLPATH if set) COUNT times (lua too; tcl and php-raw once), each with a
+# connect and read timeout of TIMEOUT s
 client() {
-  local flags=$1 port=$3 t=$4 n=${5:-1}
+  local flags=$1 port=$3 t=$4 n=${5:-1} path=${URLPATH:-/index.html}
   case $2 in
-    ruby) start cli client "$flags" ruby "$P/lang.rb" get "http://$S:$port/index.html" "$n" "$t" ;;
-    ruby-all) start cli client "$flags" ruby "$P/lang.rb" get "http://$S:$port/index.html" "$n" "$t" keep-going ;;
-    php) start cli client "$flags" php "$P/lang.php" get "http://$S:$port/index.html" "$n" "$t" ;;
+    ruby) start cli client "$flags" ruby "$P/lang.rb" get "http://$S:$port$path" "$n" "$t" ;;
+    ruby-all) start cli client "$flags" ruby "$P/lang.rb" get "http://$S:$port$path" "$n" "$t" keep-going ;;
+    php) start cli client "$flags" php "$P/lang.php" get "http://$S:$port$path" "$n" "$t" ;;
     php-raw) start cli client "$flags" php "$P/lang.php" raw $S "$port" "$t" ;;
-    lwp) start cli client "$flags" perl "$P/lang.pl" get "http://$S:$port/index.html" "$n" "$t" ;;
+    lwp) start cli client "$flags" perl "$P/lang.pl" get "http://$S:$port$path" "$n" "$t" ;;
     lua) start cli client "$flags" lua5.4 "$P/lang.lua" get $S "$port" "$t" "$n" ;;
     tcl) start cli client "$flags" tclsh "$P/lang.tcl" get $S "$port" $((t * 1000)) ;;
   esac
@@ -241,6 +243,17 @@ tcp_loss() { # FLAGS SERVER
     "server=invisible: the server receives the requests late"
 }
 
+udp_wrong_port() { # FLAGS CLIENT SERVER
+  want "udp-wrong-port-$2-$3--$1" || return 0
+  begin "udp-wrong-port-$2-$3--$1"
+  udp_server "$1" "$3" 5
+  UPORT=$((UPORT + 1)) udp_client "$1" "$2" 3
+  finish client; stop_server "$3"; conf
+  expect "$3 echoes on UDP $UPORT, $2 sends to $((UPORT + 1)) from a connected socket: the server host answers ICMP port unreachable, which Linux reports to the connected socket as ECONNREFUSED" \
+    connect-refused "udp-loss udp-all-lost" client=connect-refused \
+    "server=invisible: the server never receives a datagram"
+}
+
 udp_loss() { # FLAGS CLIENT SERVER
   want "udp-loss-$2-$3--$1" || return 0
   begin "udp-loss-$2-$3--$1"
@@ -282,6 +295,8 @@ main() {
   reject seccomp tcl php; reject net lwp lua
   killed enet ruby perl; killed vnone php tcl
   hold xx lua ruby; hold s0 lwp php
+  URLPATH=/sleep.php killed T php php-S; killed y tcl webrick
+  udp_wrong_port tt ruby perl
   tcp_loss tt php-S; udp_loss ttt ruby perl
   mosh_fault record blocked; mosh_fault f loss
   log "done"

@@ -2,7 +2,8 @@
 # WEBrick server. Usage:
 #   ruby lang.rb get URL [COUNT] [TIMEOUT]     Net::HTTP GETs, one connection each
 #   ruby lang.rb server PORT [COUNT|hold]     TCPServer: answers COUNT requests (hold: never answers)
-#   ruby lang.rb webrick PORT COUNT           WEBrick: answers COUNT requests, then shuts down
+#   ruby lang.rb webrick PORT COUNT|hold      WEBrick: answers COUNT requests, then shuts down
+#                                             (hold: each request's thread sleeps, no answer)
 #   ruby lang.rb udp HOST PORT COUNT          UDPSocket: COUNT datagrams, each echo awaited 1 s
 require 'socket'
 require 'net/http'
@@ -46,6 +47,7 @@ when 'webrick'
   served = 0
   s = WEBrick::HTTPServer.new(BindAddress: '0.0.0.0', Port: args[0].to_i, Logger: WEBrick::Log.new(nil, 0), AccessLog: [])
   s.mount_proc('/') do |_req, res|
+    sleep 60 if args[1] == 'hold'
     res.body = "hello from webrick\n"
     served += 1
     Thread.new { sleep 0.2; s.shutdown } if served >= count
