@@ -7,7 +7,7 @@
 # settimeout: a nonblocking connect and select), Tcl (`socket -async`, `socket -server`), and
 # mosh (mosh-server started directly, mosh-client given its key in MOSH_KEY, on a pseudo
 # terminal from `script`). Healthy, and with real faults: nothing listening (refused), a wrong
-# port, a firewall DROP (the client's own connect timeout), REJECT with icmp-host-unreachable,
+# TCP or UDP port, a firewall DROP (the client's own connect timeout), REJECT with icmp-host-unreachable,
 # the server killed (SIGKILL) while it holds a request, a server that accepts and never answers
 # (the client's read timeout), random loss (iptables statistic) on TCP, UDP and mosh, and mosh
 # with its UDP port blocked. Each scenario under another strace flag set.

@@ -38,7 +38,7 @@ const KNOWN_GAPS: &[(&str, &str)] = &[
 
 static CORPUS: Corpus = Corpus {
     name: "lang",
-    min_scenarios: 24,
+    min_scenarios: 27,
     max_bytes: 3 << 20,
     known_gaps: KNOWN_GAPS,
 };
@@ -129,4 +129,26 @@ fn mosh_over_a_blocked_port_loses_every_datagram() {
         "{:#?}",
         analysis.findings
     );
+}
+
+/// udp-wrong-port-ruby-perl--tt: Ruby's UDPSocket, connected to a port nothing has bound,
+/// reads ECONNREFUSED back from recvfrom (the server host's ICMP port unreachable): a refusal
+/// worded for a bound UDP port, not lost datagrams.
+#[test]
+fn a_connected_udp_socket_refused_by_a_wrong_port_is_no_loss() {
+    let analysis = analyse_scenario(&CORPUS.path().join("udp-wrong-port-ruby-perl--tt"));
+    assert_eq!(problem_rules(&analysis), ["connect-refused"]);
+    let hint = &analysis.findings[0].hint;
+    assert!(hint.contains("ss -lunp"), "{hint}");
+}
+
+/// killed-php-php-S--T, killed-tcl-webrick--y: `php -S` (one process) and WEBrick (a thread
+/// per request) are killed while a request sleeps in them; the client reads the end of the
+/// stream: the peer's program read the request and its end closed without an answer.
+#[test]
+fn a_runtime_server_killed_mid_request_closes_without_an_answer() {
+    for scenario in ["killed-php-php-S--T", "killed-tcl-webrick--y"] {
+        let analysis = analyse_scenario(&CORPUS.path().join(scenario));
+        assert_eq!(problem_rules(&analysis), ["no-reply"], "{scenario}");
+    }
 }
