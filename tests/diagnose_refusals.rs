@@ -202,6 +202,7 @@ fn a_nat_finding_claims_the_unknown_data_of_the_connection_it_explains() {
         server_close: None,
         server_closed_first: false,
         server_killed: false,
+        server_failed: false,
         wait_timed_out_with_data: false,
         ends: Default::default(),
         late_accept: None,

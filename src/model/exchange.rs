@@ -11,8 +11,11 @@
 //! (the peer's program closed its socket, or ended, without a word) to a socket that connected,
 //! unless the asker had shut
 //! down its own writing first (an upload that ends with both sides closing) or the traced peer
-//! was being stopped. A program that sends without ever waiting for an
-//! answer makes no requests in this sense, so one-way traffic is never counted. Only the side
+//! was being stopped (a peer whose process died instead, killed or exiting unasked in
+//! failure, left the request it read unanswered even after earlier answers). A program that
+//! sends without ever waiting for an answer makes no requests in this sense, so one-way traffic
+//! is never counted; nor does a wait after the program was asked to stop, which is its
+//! shutdown's. Only the side
 //! that spoke first asks: a server's answers, sent after it received, are no requests.
 //!
 //! When the peer *is* traced, the same bookkeeping runs, and the peer's trace adds what one side
@@ -49,6 +52,8 @@ pub(in crate::model) enum PeerEnd {
     Stopping,
     /// Its process was killed while running (SIGKILL, a crash).
     Killed,
+    /// Its process exited with a failure status, unasked, the connection still open.
+    Failed,
 }
 
 /// Where a traced peer read a request.
@@ -280,11 +285,15 @@ impl Exchange {
         // the server speaks first; HTTP/2's settings) the request the killed peer read still
         // went unanswered.
         let killed = end == Some(PeerEnd::Killed);
+        // A program that ended in failure with a request it had read still unanswered (a
+        // PostgreSQL back end exiting when its postmaster died) left it as a kill would; only
+        // the request it read counts, not one it had answered before.
+        let died = killed || end == Some(PeerEnd::Failed);
         let arrived = arrived.or(self.ready_at);
         let refused = client
-            && (self.asks || killed || self.closed_long_after_the_request(arrived))
+            && (self.asks || died || self.closed_long_after_the_request(arrived))
             && self.proto == Proto::Tcp
-            && (self.answered == 0 || killed || self.closed_long_after_the_request(arrived))
+            && (self.answered == 0 || died || self.closed_long_after_the_request(arrived))
             && !self.write_shut
             && end != Some(PeerEnd::Stopping);
         if !refused {
@@ -588,12 +597,18 @@ impl Model<'_> {
         // Where the traced peer's end closed, and how: while being stopped, or killed.
         let peer_close = sock.conn().and_then(|c| self.conns.get(c)).and_then(|c| {
             let side = c.side_of(id);
-            let (context, killed) = match side {
-                Side::Client => (c.record.ends.server, c.record.server_killed),
-                Side::Server => (c.record.ends.client, false),
+            let (context, killed, failed) = match side {
+                Side::Client => (
+                    c.record.ends.server,
+                    c.record.server_killed,
+                    c.record.server_failed,
+                ),
+                Side::Server => (c.record.ends.client, false, false),
             };
             let end = if killed {
                 PeerEnd::Killed
+            } else if failed {
+                PeerEnd::Failed
             } else if context == Some(ProgramContext::Stopping) {
                 PeerEnd::Stopping
             } else {
@@ -711,6 +726,9 @@ impl Model<'_> {
         named: bool,
     ) {
         let cut_short = interrupted(&ev.call.outcome);
+        if shutdown_wait(ev) {
+            return;
+        }
         for (id, generic) in socks {
             if let Some(exchange) = self.exchanges.get_mut(id) {
                 exchange.waited_in_vain(ev.call.loc, named, *generic, cut_short);
@@ -748,6 +766,9 @@ impl Model<'_> {
         let Some(now) = ev.call.time else {
             return;
         };
+        if shutdown_wait(ev) {
+            return;
+        }
         for (id, generic) in socks {
             if let Some(exchange) = self.exchanges.get_mut(id) {
                 let long_after = exchange
@@ -988,6 +1009,17 @@ fn whole_send_len(call: &crate::parse::Syscall) -> Option<u64> {
         }
         _ => None,
     }
+}
+
+/// A readiness wait that ran its course after the program was asked to stop (SIGTERM, SIGINT,
+/// SIGQUIT): a shutdown's own wait (syslog-ng flushing for 100 ms before it exits), not a wait
+/// for an answer. Whatever the program gives up after it, it gives up because it was told to
+/// stop. A wait the stop request cut short, or one still pending at the end, began before the
+/// request and still counts (see `Request::only_interrupted`).
+fn shutdown_wait(ev: &SocketEvent) -> bool {
+    ev.context == ProgramContext::Stopping
+        && !interrupted(&ev.call.outcome)
+        && !ev.call.outcome.never_returned()
 }
 
 /// A signal cut the call short (EINTR, or `?` with ERESTART* when it was to be restarted).

@@ -204,6 +204,10 @@ pub struct TcpConnection<S = Stream> {
     /// crash), not by any close of its program's nor a stop it was asked for.
     #[serde(skip)]
     pub server_killed: bool,
+    /// The server's end closed because its process exited with a failure status, unasked:
+    /// its program ended (an error, a lost parent) rather than closing the connection.
+    #[serde(skip)]
+    pub server_failed: bool,
     /// What each program was doing when it closed its end (None: not closed).
     pub ends: ConnectionEnds,
     /// Set when the server accepted the connection after the client had closed it.
@@ -286,6 +290,7 @@ impl<S> TcpConnection<S> {
             server_close: self.server_close,
             server_closed_first: self.server_closed_first,
             server_killed: self.server_killed,
+            server_failed: self.server_failed,
         }
     }
 }

@@ -437,6 +437,11 @@ impl Model<'_> {
             c.record.server_killed |= server_closed_now
                 && ev.synthetic == Some(SyntheticReason::ProcessKilled)
                 && ev.context == ProgramContext::Running;
+            // An exit with status 0 is `Finished`; one unasked with another status is a
+            // failure (fold keeps such an exit `Running`).
+            c.record.server_failed |= server_closed_now
+                && ev.synthetic == Some(SyntheticReason::ProcessExit)
+                && ev.context == ProgramContext::Running;
             closing_listener = c.record.listener.filter(|_| server_closed_now);
             // The connection's duration runs on the client's clock, from its connect.
             let on_client_clock = self

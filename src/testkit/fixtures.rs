@@ -136,6 +136,7 @@ pub fn connection(
         server_close: None,
         server_closed_first: false,
         server_killed: false,
+        server_failed: false,
         ends: Default::default(),
         late_accept: None,
         client_held: None,

@@ -23,7 +23,8 @@ address of no declared host) sent a request (one or more sends after its last re
 waited for the answer in vain (a readiness wait timed out, a receive timed out or never
 returned) and gave up: it sent the next request, closed the socket, or its trace ended, and the
 peer never answered anything on that socket. A program that only sends, and never waits for an
-answer, is never counted. On a connection whose peer answered earlier requests, a later request
+answer, is never counted; nor is a wait that ran its course after the program was asked to stop
+(SIGTERM, SIGINT, SIGQUIT), which belongs to its shutdown (a relay flushing before it exits). On a connection whose peer answered earlier requests, a later request
 counts only when the program waited for that very socket (poll, select, a blocking receive), not
 merely in an event loop's epoll set: long-lived protocols send status updates and frames that want
 no answer.
@@ -42,7 +43,9 @@ limit, an access rule) or ended (a crash, a kill: the kernel closes every socket
 that dies). An asker that shut down its own writing first (an upload acknowledged by the
 peer's close) and a traced peer that was being stopped are not counted; neither is a connection
 that carried anything to the asker before (a server closing an idle kept-alive connection as
-the next request crosses it is a race clients retry).
+the next request crosses it is a race clients retry), unless the traced peer's process died
+while running (killed, or exited unasked with a failure status) with the request it read
+unanswered: a death is no goodbye.
 
 When the peer is traced too, its trace settles what one side cannot: a request counts only when
 the peer's program read it (a request that never arrived is left to the loss rules, which weigh

@@ -251,6 +251,7 @@ impl Connection {
                 server_close: None,
                 server_closed_first: false,
                 server_killed: false,
+                server_failed: false,
                 ends: ConnectionEnds::default(),
                 late_accept: None,
                 client_held: None,

@@ -781,3 +781,130 @@ fn an_end_of_stream_within_a_round_trip_of_the_request_crossed_it() {
     let crossing = BEANSTALK_SERVER_KILLED.replace("17:07:46.357926", "17:07:44.895400");
     assert!(beanstalk_unanswered("beanstalk-crossing", &crossing).is_empty());
 }
+
+/// syslog-ng relaying to a second syslog-ng (pool lab, syslog-healthy-tcp--s0, the relay's
+/// socket to the back end, the back end untraced): it sends a message, watches the socket for
+/// input only to notice a close, and after SIGTERM waits 100 ms in its shutdown before closing.
+const SYSLOG_NG_RELAY_STOPPED: &str = "\
+2576  23:39:43.565589 epoll_create1(EPOLL_CLOEXEC) = 3
+2576  23:39:43.604524 socket(AF_INET, SOCK_STREAM, IPPROTO_TCP) = 14
+2576  23:39:43.604570 fcntl(14, F_SETFL, O_RDWR|O_NONBLOCK) = 0
+2576  23:39:43.604679 bind(14, {sa_family=AF_INET, sin_port=htons(0), sin_addr=inet_addr(\"0.0.0.0\")}, 16) = 0
+2576  23:39:43.604727 connect(14, {sa_family=AF_INET, sin_port=htons(5514), sin_addr=inet_addr(\"10.102.2.2\")}, 16) = -1 EINPROGRESS (Operation now in progress)
+2576  23:39:43.606880 epoll_ctl(3, EPOLL_CTL_ADD, 14, {events=EPOLLOUT, data={u32=2436307464, u64=93959140874760}}) = 0
+2576  23:39:43.606947 epoll_wait(3, [{events=EPOLLOUT, data={u32=2436307464, u64=93959140874760}}], 10, 59998) = 1
+2576  23:39:43.606973 epoll_ctl(3, EPOLL_CTL_DEL, 14, 0x7ffc745909cc) = 0
+2576  23:39:43.606996 getsockopt(14, SOL_SOCKET, SO_ERROR, [0], [4]) = 0
+2576  23:39:43.711875 sendto(14, \"<13>Dec  7 23:39:43 10.102.1.2 1 2026-12-07T23:39:43.266472+00:00 vm lab - - message 1\\n\", 126, 0, NULL, 0) = 126
+2576  23:39:43.771326 epoll_ctl(3, EPOLL_CTL_ADD, 14, {events=EPOLLIN, data={u32=2436476072, u64=93959141043368}}) = 0
+2576  23:39:43.771388 epoll_wait(3, 0x7ffc74590aa0, 10, -1) = -1 EINTR (Interrupted system call)
+2576  23:39:44.780881 --- SIGTERM {si_signo=SIGTERM, si_code=SI_USER, si_pid=18243, si_uid=0} ---
+2576  23:39:44.781273 epoll_wait(3, [], 10, 100) = 0
+2576  23:39:44.881885 epoll_ctl(3, EPOLL_CTL_DEL, 14, 0x7ffc7459099c) = 0
+2576  23:39:44.882197 shutdown(14, SHUT_RDWR) = 0
+2576  23:39:44.882375 close(14)         = 0
+2576  23:39:44.884855 exit_group(0)     = ?
+2576  23:39:44.886310 +++ exited with 0 +++
+";
+
+#[test]
+fn a_wait_in_the_shutdown_a_stop_request_began_awaits_no_answer() {
+    let relay = |text: &str| {
+        super::replay_texts(
+            "syslog-ng-relay",
+            &[
+                ("relay", "10.102.2.1", Some(text)),
+                ("sink", "10.102.2.2", None),
+            ],
+        )
+    };
+    // After SIGTERM the 100 ms wait is the shutdown's; the wait before it was cut short by the
+    // stop, and the program then exited 0: one-way traffic, nothing unanswered.
+    let stopped = relay(SYSLOG_NG_RELAY_STOPPED);
+    assert!(
+        stopped.unanswered_requests.is_empty(),
+        "{:?}",
+        stopped.unanswered_requests
+    );
+    // Without the stop request the same timed-out wait, then the close, gave the message up.
+    let unasked = SYSLOG_NG_RELAY_STOPPED.replace(
+        "2576  23:39:44.780881 --- SIGTERM {si_signo=SIGTERM, si_code=SI_USER, si_pid=18243, si_uid=0} ---\n",
+        "",
+    );
+    let unasked = unasked.replace(
+        "epoll_wait(3, 0x7ffc74590aa0, 10, -1) = -1 EINTR (Interrupted system call)",
+        "epoll_wait(3, [], 10, 1000) = 0",
+    );
+    assert_eq!(relay(&unasked).unanswered_requests.len(), 1);
+}
+/// PgBouncer's server connection (pool lab, pgb-backend-crashed-psql--T): the start-up, a SET,
+/// then a query it passes on and waits for, until the end of the stream.
+const PGBOUNCER_SERVER_CONN: &str = "\
+9478  23:45:43.410170 socket(AF_INET, SOCK_STREAM, IPPROTO_IP) = 8 <0.000011>
+9478  23:45:43.410239 fcntl(8, F_SETFL, O_RDWR|O_NONBLOCK) = 0 <0.000007>
+9478  23:45:43.410335 connect(8, {sa_family=AF_INET, sin_port=htons(5432), sin_addr=inet_addr(\"10.102.2.2\")}, 16) = -1 EINPROGRESS (Operation now in progress) <0.000066>
+9478  23:45:43.410426 epoll_ctl(3, EPOLL_CTL_ADD, 8, {events=EPOLLOUT, data={u32=8, u64=8}}) = 0 <0.000009>
+9478  23:45:43.410454 epoll_wait(3, [{events=EPOLLOUT, data={u32=8, u64=8}}], 32, 154) = 1 <0.000008>
+9478  23:45:43.410479 epoll_ctl(3, EPOLL_CTL_DEL, 8, 0x7fff8dcd479c) = 0 <0.000008>
+9478  23:45:43.410500 getsockopt(8, SOL_SOCKET, SO_ERROR, [0], [4]) = 0 <0.000008>
+9478  23:45:43.410526 getsockname(8, {sa_family=AF_INET, sin_port=htons(37448), sin_addr=inet_addr(\"10.102.2.1\")}, [28 => 16]) = 0 <0.000007>
+9478  23:45:43.410603 sendto(8, \"\\0\\0\\0)\\0\\3\\0\\0database\\0postgres\\0user\\0postgres\\0\\0\", 41, 0, NULL, 0) = 41 <0.000016>
+9478  23:45:43.410644 epoll_ctl(3, EPOLL_CTL_ADD, 8, {events=EPOLLIN, data={u32=8, u64=8}}) = 0 <0.000008>
+9478  23:45:43.410668 epoll_wait(3, [{events=EPOLLIN, data={u32=8, u64=8}}], 32, 154) = 1 <0.047387>
+9478  23:45:43.458196 recvfrom(8, \"R\\0\\0\\0\\10\\0\\0\\0\\0S\\0\\0\\0\\26application_name\\0\\0S\\0\\0\\0\\31client_encoding\\0UTF8\\0S\\0\\0\\0\\27DateStyle\\0ISO, MDY\\0S\\0\\0\\0&default_transaction_read_only\\0off\\0S\\0\\0\\0\\27in_hot_standby\\0off\\0S\\0\\0\\0\\31integer_datetimes\\0on\\0S\\0\\0\\0\\33IntervalStyle\\0postgres\\0S\\0\\0\\0\\24is_superuser\\0on\\0S\\0\\0\\0\\31server_encoding\\0UTF8\\0S\\0\\0\\0002serve\"..., 4096, 0, NULL, NULL) = 410 <0.000039>
+9478  23:45:43.461451 sendto(8, \"Q\\0\\0\\0!SET application_name='psql';\\0\", 34, 0, NULL, 0) = 34 <0.000313>
+9478  23:45:43.461848 recvfrom(8, \"C\\0\\0\\0\\10SET\\0S\\0\\0\\0\\32application_name\\0psql\\0Z\\0\\0\\0\\5I\", 4096, 0, NULL, NULL) = 42 <0.000008>
+9478  23:45:43.461933 sendto(8, \"Q\\0\\0\\0\\27select pg_sleep(5)\\0\", 24, 0, NULL, 0) = 24 <0.001225>
+9478  23:45:43.463184 epoll_wait(3, [], 32, 102) = 0 <0.102226>
+9478  23:45:43.565501 epoll_wait(3, [], 32, 331) = 0 <0.331408>
+9478  23:45:44.567218 epoll_wait(3, [{events=EPOLLIN, data={u32=8, u64=8}}], 32, 331) = 1 <0.296596>
+9478  23:45:44.863895 recvfrom(8, \"\", 4096, 0, NULL, NULL) = 0 <0.000011>
+9478  23:45:44.864367 close(8)          = 0 <0.000038>
+";
+
+/// The PostgreSQL side: the postmaster accepts and forks the session's back end, which reads
+/// the query; SIGKILL takes the postmaster and the back end, seeing it gone, exits with status 1.
+const POSTGRES_BACKEND_DIED: &str = "\
+9456  23:45:43.157354 socket(AF_INET, SOCK_STREAM, IPPROTO_IP) = 5 <0.000022>
+9456  23:45:43.157424 bind(5, {sa_family=AF_INET, sin_port=htons(5432), sin_addr=inet_addr(\"10.102.2.2\")}, 16) = 0 <0.000097>
+9456  23:45:43.157548 listen(5, 84)     = 0 <0.000010>
+9456  23:45:43.421639 accept(5, {sa_family=AF_INET, sin_port=htons(37448), sin_addr=inet_addr(\"10.102.2.1\")}, [128 => 16]) = 7 <0.000053>
+9456  23:45:43.422107 clone(child_stack=NULL, flags=CLONE_CHILD_CLEARTID|CLONE_CHILD_SETTID|SIGCHLD, child_tidptr=0x7faf8c822d50) = 9495 <0.000624>
+9456  23:45:43.422784 close(7)          = 0 <0.000090>
+9495  23:45:43.433672 fcntl(7, F_GETFL) = 0x2 (flags O_RDWR) <0.000007>
+9495  23:45:43.433696 fcntl(7, F_SETFL, O_RDWR|O_NONBLOCK) = 0 <0.000006>
+9495  23:45:43.433948 recvfrom(7, \"\\0\\0\\0)\\0\\3\\0\\0database\\0postgres\\0user\\0postgres\\0\\0\", 8192, 0, NULL, NULL) = 41 <0.000012>
+9495  23:45:43.457812 sendto(7, \"R\\0\\0\\0\\10\\0\\0\\0\\0S\\0\\0\\0\\26application_name\\0\\0S\\0\\0\\0\\31client_encoding\\0UTF8\\0S\\0\\0\\0\\27DateStyle\\0ISO, MDY\\0S\\0\\0\\0&default_transaction_read_only\\0off\\0S\\0\\0\\0\\27in_hot_standby\\0off\\0S\\0\\0\\0\\31integer_datetimes\\0on\\0S\\0\\0\\0\\33IntervalStyle\\0postgres\\0S\\0\\0\\0\\24is_superuser\\0on\\0S\\0\\0\\0\\31server_encoding\\0UTF8\\0S\\0\\0\\0002serve\"..., 410, 0, NULL, 0) = 410 <0.000073>
+9495  23:45:43.461532 recvfrom(7, \"Q\\0\\0\\0!SET application_name='psql';\\0\", 8192, 0, NULL, NULL) = 34 <0.000007>
+9495  23:45:43.461712 sendto(7, \"C\\0\\0\\0\\10SET\\0S\\0\\0\\0\\32application_name\\0psql\\0Z\\0\\0\\0\\5I\", 42, 0, NULL, 0) = 42 <0.000012>
+9495  23:45:43.461973 recvfrom(7, \"Q\\0\\0\\0\\27select pg_sleep(5)\\0\", 8192, 0, NULL, NULL) = 24 <0.000006>
+9495  23:45:44.862375 exit_group(1 <unfinished ...>
+9495  23:45:44.862472 <... exit_group resumed>) = ?
+9495  23:45:44.893634 +++ exited with 1 +++
+";
+
+#[test]
+fn a_peer_that_exits_in_failure_with_a_request_read_left_it_unanswered() {
+    let replay = |backend: &str| {
+        super::replay_texts(
+            "pgbouncer-backend-died",
+            &[
+                ("middle", "10.102.2.1", Some(PGBOUNCER_SERVER_CONN)),
+                ("backend", "10.102.2.2", Some(backend)),
+            ],
+        )
+        .unanswered_requests
+    };
+    // The connection had carried answers (the start-up, the SET); the query it read went with
+    // the back end's failed exit.
+    let died = replay(POSTGRES_BACKEND_DIED);
+    let [u] = died.as_slice() else {
+        panic!("{died:?}")
+    };
+    assert!(u.ended_by_peer && u.peer_traced, "{u:?}");
+    assert_eq!(u.peer, addr("10.102.2.2:5432"));
+    assert_eq!(u.request.line, 15, "{u:?}");
+    // A back end that ended with status 0 finished its work: a close after it is no silence.
+    let finished = POSTGRES_BACKEND_DIED.replace("+++ exited with 1 +++", "+++ exited with 0 +++");
+    assert!(replay(&finished).is_empty());
+}
