@@ -9,7 +9,7 @@
 //! another strace flag set, in the full view and in the one-sided views.
 
 use netcheck::diagnose::Class;
-use netcheck::testkit::table::{analyse_scenario, problem_rules, Corpus};
+use netcheck::testkit::table::{problem_rules, Corpus};
 
 /// Rows whose expectation the diagnosis does not meet yet, each with what netcheck says instead.
 /// A row listed here must still fail: fixing one means removing it from this list.
@@ -52,7 +52,7 @@ netcheck::corpus_tests!(CORPUS);
 /// unreceived.
 #[test]
 fn iovec_buffers_decoded_apart_match_the_receivers_bytes() {
-    let analysis = analyse_scenario(&CORPUS.path().join("samba-healthy--f"));
+    let analysis = CORPUS.analyse("samba-healthy--f");
     let rules: Vec<_> = analysis.findings.iter().map(|f| f.rule).collect();
     for wrong in ["data-mismatch", "data-unreceived"] {
         assert!(!rules.contains(&wrong), "{wrong}: {:#?}", analysis.findings);
@@ -64,7 +64,7 @@ fn iovec_buffers_decoded_apart_match_the_receivers_bytes() {
 /// UUID itself. A system library's probe, not the application's fault.
 #[test]
 fn libuuids_probe_of_uuidd_is_not_reported() {
-    let analysis = analyse_scenario(&CORPUS.path().join("gearman-healthy--record"));
+    let analysis = CORPUS.analyse("gearman-healthy--record");
     assert!(
         !analysis
             .findings
@@ -80,7 +80,7 @@ fn libuuids_probe_of_uuidd_is_not_reported() {
 /// after it. The send after the writable report times the connect.
 #[test]
 fn a_connect_completed_by_a_send_after_a_writable_poll_is_timed() {
-    let analysis = analyse_scenario(&CORPUS.path().join("gearman-loss--ttt"));
+    let analysis = CORPUS.analyse("gearman-loss--ttt");
     let stall = analysis
         .findings
         .iter()
@@ -94,7 +94,7 @@ fn a_connect_completed_by_a_send_after_a_writable_poll_is_timed() {
 /// the answer short: the request went unanswered.
 #[test]
 fn a_job_server_killed_after_acknowledging_the_job_left_it_unanswered() {
-    let analysis = analyse_scenario(&CORPUS.path().join("gearman-killed--ff"));
+    let analysis = CORPUS.analyse("gearman-killed--ff");
     assert!(
         problem_rules(&analysis).contains(&"no-reply"),
         "{:#?}",
@@ -107,7 +107,7 @@ fn a_job_server_killed_after_acknowledging_the_job_left_it_unanswered() {
 /// goodbye that crossed a close: the reset is reported as a problem, not as information.
 #[test]
 fn a_request_left_to_a_killed_server_is_no_closing_message() {
-    let analysis = analyse_scenario(&CORPUS.path().join("prosody-killed--xx"));
+    let analysis = CORPUS.analyse("prosody-killed--xx");
     let reset = analysis
         .findings
         .iter()

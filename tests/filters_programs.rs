@@ -6,7 +6,7 @@
 //! healthy runs, in the full view and in the one-sided views.
 
 use netcheck::diagnose::Class;
-use netcheck::testkit::table::{analyse_scenario, Corpus};
+use netcheck::testkit::table::Corpus;
 
 /// Rows whose expectation the diagnosis does not meet yet, each with what netcheck says instead.
 /// A row listed here must still fail: fixing one means removing it from this list.
@@ -39,7 +39,7 @@ fn failed_connects_on_sockets_whose_creation_was_filtered_out_are_reported() {
         ("unreach-python--conn", "connect-filtered", Class::Network),
         ("unreach-curl--cio", "connect-filtered", Class::Network),
     ] {
-        let analysis = analyse_scenario(&CORPUS.path().join(scenario));
+        let analysis = CORPUS.analyse(scenario);
         let finding = analysis
             .findings
             .iter()
@@ -58,7 +58,7 @@ fn failed_connects_on_sockets_whose_creation_was_filtered_out_are_reported() {
 #[test]
 fn a_connect_whose_end_was_filtered_out_is_not_blamed_on_the_network() {
     for scenario in ["refused-curl--conn", "drop-curl--conn", "drop-python--Z"] {
-        let analysis = analyse_scenario(&CORPUS.path().join(scenario));
+        let analysis = CORPUS.analyse(scenario);
         let rules: Vec<_> = analysis.findings.iter().map(|f| f.rule).collect();
         assert_eq!(rules, ["filtered-trace"], "{scenario}");
         assert!(analysis.findings[0]

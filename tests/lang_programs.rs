@@ -9,7 +9,7 @@
 //! one-sided views.
 
 use netcheck::diagnose::Class;
-use netcheck::testkit::table::{analyse_scenario, problem_rules, Corpus};
+use netcheck::testkit::table::{problem_rules, Corpus};
 
 /// Rows whose expectation the diagnosis does not meet yet, each with what netcheck says instead.
 /// A row listed here must still fail: fixing one means removing it from this list.
@@ -45,18 +45,13 @@ static CORPUS: Corpus = Corpus {
 
 netcheck::corpus_tests!(CORPUS);
 
-fn rules_of(scenario: &str) -> Vec<&'static str> {
-    let analysis = analyse_scenario(&CORPUS.path().join(scenario));
-    analysis.findings.iter().map(|f| f.rule).collect()
-}
-
 /// drop-lua-perl--Xv: LuaSocket's settimeout(2) makes the socket nonblocking; its connect
 /// returns EINPROGRESS and a poll with a 2 s timeout ends it (the firewall drops the SYNs).
 /// drop-php-raw-ruby--unix: stream_socket_client's timeout does the same with poll.
 #[test]
 fn a_runtime_timeout_on_a_nonblocking_connect_is_a_connect_that_never_completed() {
     for scenario in ["drop-lua-perl--Xv", "drop-php-raw-ruby--unix"] {
-        let analysis = analyse_scenario(&CORPUS.path().join(scenario));
+        let analysis = CORPUS.analyse(scenario);
         let finding = analysis
             .findings
             .iter()
@@ -77,8 +72,8 @@ fn a_runtime_timeout_on_a_nonblocking_connect_is_a_connect_that_never_completed(
 /// reject-tcl-php--seccomp: the same read-back says EHOSTUNREACH, a firewall's answer.
 #[test]
 fn an_async_tcl_connect_shows_its_end_through_so_error() {
-    assert_eq!(rules_of("refused-tcl--k"), ["connect-refused"]);
-    let analysis = analyse_scenario(&CORPUS.path().join("reject-tcl-php--seccomp"));
+    assert_eq!(CORPUS.rules_of("refused-tcl--k"), ["connect-refused"]);
+    let analysis = CORPUS.analyse("reject-tcl-php--seccomp");
     assert_eq!(problem_rules(&analysis), ["connect-filtered"]);
 }
 
@@ -87,7 +82,7 @@ fn an_async_tcl_connect_shows_its_end_through_so_error() {
 /// receive. Each connection is followed into its child: nothing is blocked.
 #[test]
 fn a_forking_perl_server_hands_each_connection_to_its_child() {
-    let analysis = analyse_scenario(&CORPUS.path().join("healthy-lua-perl--r"));
+    let analysis = CORPUS.analyse("healthy-lua-perl--r");
     assert!(
         problem_rules(&analysis).is_empty(),
         "{:#?}",
@@ -106,7 +101,7 @@ fn a_forking_perl_server_hands_each_connection_to_its_child() {
 #[test]
 fn a_request_read_and_never_answered_is_the_servers_choice() {
     for scenario in ["hold-lua-ruby--xx", "hold-lwp-php--s0"] {
-        let analysis = analyse_scenario(&CORPUS.path().join(scenario));
+        let analysis = CORPUS.analyse(scenario);
         let finding = analysis
             .findings
             .iter()
@@ -121,9 +116,9 @@ fn a_request_read_and_never_answered_is_the_servers_choice() {
 /// no problem (mosh's IP_RECVTOS is an unsupported option, information only).
 #[test]
 fn mosh_over_a_blocked_port_loses_every_datagram() {
-    let rules = rules_of("mosh-blocked--record");
+    let rules = CORPUS.rules_of("mosh-blocked--record");
     assert!(rules.contains(&"udp-all-lost"), "{rules:?}");
-    let analysis = analyse_scenario(&CORPUS.path().join("mosh-healthy--yy"));
+    let analysis = CORPUS.analyse("mosh-healthy--yy");
     assert!(
         problem_rules(&analysis).is_empty(),
         "{:#?}",
@@ -136,7 +131,7 @@ fn mosh_over_a_blocked_port_loses_every_datagram() {
 /// worded for a bound UDP port, not lost datagrams.
 #[test]
 fn a_connected_udp_socket_refused_by_a_wrong_port_is_no_loss() {
-    let analysis = analyse_scenario(&CORPUS.path().join("udp-wrong-port-ruby-perl--tt"));
+    let analysis = CORPUS.analyse("udp-wrong-port-ruby-perl--tt");
     assert_eq!(problem_rules(&analysis), ["connect-refused"]);
     let hint = &analysis.findings[0].hint;
     assert!(hint.contains("ss -lunp"), "{hint}");
@@ -148,7 +143,7 @@ fn a_connected_udp_socket_refused_by_a_wrong_port_is_no_loss() {
 #[test]
 fn a_runtime_server_killed_mid_request_closes_without_an_answer() {
     for scenario in ["killed-php-php-S--T", "killed-tcl-webrick--y"] {
-        let analysis = analyse_scenario(&CORPUS.path().join(scenario));
+        let analysis = CORPUS.analyse(scenario);
         assert_eq!(problem_rules(&analysis), ["no-reply"], "{scenario}");
     }
 }

@@ -7,7 +7,7 @@
 //! a request, random loss, PgBouncer's max_client_conn reached), each scenario under another
 //! strace flag set, in the full view and in the one-sided views.
 
-use netcheck::testkit::table::{analyse_scenario, problem_rules, Corpus};
+use netcheck::testkit::table::{problem_rules, Corpus};
 
 /// Rows whose expectation the diagnosis does not meet yet, each with what netcheck says instead.
 /// A row listed here must still fail: fixing one means removing it from this list.
@@ -74,18 +74,13 @@ static CORPUS: Corpus = Corpus {
 
 netcheck::corpus_tests!(CORPUS);
 
-fn rules_of(scenario: &str) -> Vec<&'static str> {
-    let analysis = analyse_scenario(&CORPUS.path().join(scenario));
-    analysis.findings.iter().map(|f| f.rule).collect()
-}
-
 /// syslog-healthy-tcp--s0: the relay sends each message to the second syslog-ng and watches
 /// the socket only to notice a close; after SIGTERM it waits 100 ms in its shutdown and
 /// closes. That wait is the shutdown's, not one for an answer: no no-reply.
 #[test]
 fn a_relays_shutdown_wait_is_no_wait_for_an_answer() {
     for scenario in ["syslog-healthy-tcp--s0", "syslog-healthy-udp--r"] {
-        let analysis = analyse_scenario(&CORPUS.path().join(scenario));
+        let analysis = CORPUS.analyse(scenario);
         let problems = problem_rules(&analysis);
         assert!(problems.is_empty(), "{scenario}: {problems:?}");
     }
@@ -96,14 +91,9 @@ fn a_relays_shutdown_wait_is_no_wait_for_an_answer() {
 /// query read and unanswered. Its failed exit left the query as a kill would.
 #[test]
 fn a_back_end_exiting_in_failure_with_the_query_read_left_it_unanswered() {
-    let analysis = analyse_scenario(&CORPUS.path().join("pgb-backend-crashed-psql--T"));
-    let no_reply: Vec<_> = analysis
-        .findings
-        .iter()
-        .filter(|f| f.rule == "no-reply")
-        .collect();
-    assert_eq!(no_reply.len(), 1, "{:?}", analysis.findings);
-    let summary = &no_reply[0].summary;
+    let summary = CORPUS
+        .only_finding("pgb-backend-crashed-psql--T", "no-reply")
+        .summary;
     assert!(summary.starts_with("host middle "), "{summary}");
     assert!(summary.contains("10.102.2.2:5432"), "{summary}");
 }
@@ -113,7 +103,7 @@ fn a_back_end_exiting_in_failure_with_the_query_read_left_it_unanswered() {
 /// ever held: a connection limit.
 #[test]
 fn pgbouncers_max_client_conn_is_an_admission_limit() {
-    let rules = rules_of("pgb-pool-limit2-psql--Xv");
+    let rules = CORPUS.rules_of("pgb-pool-limit2-psql--Xv");
     assert!(rules.contains(&"admission-limit"), "{rules:?}");
     assert!(!rules.contains(&"connect-refused"), "{rules:?}");
 }
@@ -123,7 +113,7 @@ fn pgbouncers_max_client_conn_is_an_admission_limit() {
 /// ECONNREFUSED: the refusal is dnsdist's, on the second link.
 #[test]
 fn a_refused_udp_back_end_is_the_middles_refusal() {
-    let analysis = analyse_scenario(&CORPUS.path().join("dnsdist-backend-down-drill--n"));
+    let analysis = CORPUS.analyse("dnsdist-backend-down-drill--n");
     let refused: Vec<_> = analysis
         .findings
         .iter()

@@ -12,7 +12,7 @@
 use std::path::PathBuf;
 
 use netcheck::diagnose::Class;
-use netcheck::testkit::table::{analyse_scenario, Corpus};
+use netcheck::testkit::table::Corpus;
 
 /// Rows whose expectation the diagnosis does not meet yet, each with what netcheck says instead.
 /// A row listed here must still fail: fixing one means removing it from this list.
@@ -34,7 +34,7 @@ netcheck::corpus_tests!(CORPUS);
 /// path while both ends were open, a network fault, not a close with unread bytes.
 #[test]
 fn a_reset_the_clocks_put_before_the_peers_close_came_from_the_path() {
-    let findings = analyse_scenario(&CORPUS.path().join("socat-reset--enet")).findings;
+    let findings = CORPUS.analyse("socat-reset--enet").findings;
     let reset = findings
         .iter()
         .find(|f| f.rule == "connection-reset")
@@ -48,7 +48,7 @@ fn a_reset_the_clocks_put_before_the_peers_close_came_from_the_path() {
 /// socket, unread by the proxy's choice: not data the network lost.
 #[test]
 fn an_answer_sent_after_the_proxy_closed_is_not_unreceived_data() {
-    let findings = analyse_scenario(&CORPUS.path().join("caddy-slow--s0")).findings;
+    let findings = CORPUS.analyse("caddy-slow--s0").findings;
     let rules: Vec<_> = findings.iter().map(|f| f.rule).collect();
     assert!(!rules.contains(&"data-unreceived"), "{findings:#?}");
 }
@@ -58,7 +58,7 @@ fn an_answer_sent_after_the_proxy_closed_is_not_unreceived_data() {
 /// trap; the filter explains it.
 #[test]
 fn a_would_block_under_a_filter_that_hides_fcntl_is_explained_by_the_filter() {
-    let findings = analyse_scenario(&CORPUS.path().join("socat-reset--enet")).findings;
+    let findings = CORPUS.analyse("socat-reset--enet").findings;
     assert!(
         !findings.iter().any(|f| f.rule == "unexpected-blocking"),
         "{findings:#?}"

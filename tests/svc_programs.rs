@@ -7,7 +7,7 @@
 //! REJECT, random loss, a wrong port, an answer from another address, a daemon killed), each
 //! scenario under another strace flag set, in the full view and in the one-sided views.
 
-use netcheck::testkit::table::{analyse_scenario, problem_rules, Corpus};
+use netcheck::testkit::table::{problem_rules, Corpus};
 
 /// Rows whose expectation the diagnosis does not meet yet, each with what netcheck says instead.
 /// A row listed here must still fail: fixing one means removing it from this list.
@@ -33,7 +33,7 @@ netcheck::corpus_tests!(CORPUS);
 /// datagram another member took, and nothing is "data no traced call sent".
 #[test]
 fn every_member_of_a_multicast_group_reads_its_own_copy() {
-    let analysis = analyse_scenario(&CORPUS.path().join("avahi-pair--tt"));
+    let analysis = CORPUS.analyse("avahi-pair--tt");
     assert!(
         analysis.outcome.blocked.is_empty(),
         "{:?}",
@@ -47,7 +47,7 @@ fn every_member_of_a_multicast_group_reads_its_own_copy() {
 /// question into exactly 30 bytes; recvmsg's msg_flags=0 says it was not cut (no MSG_TRUNC).
 #[test]
 fn a_datagram_read_whole_into_a_buffer_of_its_size_is_not_truncated() {
-    let analysis = analyse_scenario(&CORPUS.path().join("avahi-healthy--k"));
+    let analysis = CORPUS.analyse("avahi-healthy--k");
     let rules: Vec<_> = analysis.findings.iter().map(|f| f.rule).collect();
     assert!(!rules.contains(&"datagram-truncated"), "{rules:?}");
 }
@@ -58,14 +58,9 @@ fn a_datagram_read_whole_into_a_buffer_of_its_size_is_not_truncated() {
 /// socket failed to send, and a server that answers such hosts talks to its clients.
 #[test]
 fn a_dhcp_server_answering_hosts_without_an_address_is_healthy() {
-    let analysis = analyse_scenario(&CORPUS.path().join("dhcp-healthy--record"));
+    let analysis = CORPUS.analyse("dhcp-healthy--record");
     let problems = problem_rules(&analysis);
     assert!(problems.is_empty(), "{problems:?}");
-}
-
-fn rules_of(scenario: &str) -> Vec<&'static str> {
-    let analysis = analyse_scenario(&CORPUS.path().join(scenario));
-    analysis.findings.iter().map(|f| f.rule).collect()
 }
 
 /// krb5-down--record: kinit's nonblocking TCP connect to the KDC's host, where nothing listens,
@@ -73,7 +68,7 @@ fn rules_of(scenario: &str) -> Vec<&'static str> {
 /// SO_ERROR. A failed connect (refused), not one that never completed.
 #[test]
 fn a_connect_reported_failed_by_a_wait_and_closed_is_refused_not_left_pending() {
-    let rules = rules_of("krb5-down--record");
+    let rules = CORPUS.rules_of("krb5-down--record");
     assert!(rules.contains(&"connect-refused"), "{rules:?}");
     assert!(!rules.contains(&"connect-never-completed"), "{rules:?}");
 }
@@ -82,7 +77,7 @@ fn a_connect_reported_failed_by_a_wait_and_closed_is_refused_not_left_pending() 
 /// Access-Request, resends twice and gives up; the requests went unanswered.
 #[test]
 fn a_program_polling_without_a_timeout_long_after_its_request_waits_for_it() {
-    let rules = rules_of("radius-down--i");
+    let rules = CORPUS.rules_of("radius-down--i");
     assert!(rules.contains(&"no-reply"), "{rules:?}");
 }
 
@@ -91,7 +86,7 @@ fn a_program_polling_without_a_timeout_long_after_its_request_waits_for_it() {
 /// by the client's unconnected socket): unanswered requests, no datagrams lost on the path.
 #[test]
 fn datagrams_to_a_port_nothing_ever_had_are_unanswered_not_lost() {
-    let rules = rules_of("stun-wrong-port--unix");
+    let rules = CORPUS.rules_of("stun-wrong-port--unix");
     assert!(rules.contains(&"no-reply"), "{rules:?}");
     assert!(!rules.contains(&"udp-all-lost"), "{rules:?}");
 }

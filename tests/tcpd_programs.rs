@@ -8,7 +8,7 @@
 //! another strace flag set, in the full view and in the one-sided views.
 
 use netcheck::diagnose::Class;
-use netcheck::testkit::table::{analyse_scenario, Corpus};
+use netcheck::testkit::table::Corpus;
 
 /// Rows whose expectation the diagnosis does not meet yet, each with what netcheck says instead.
 /// A row listed here must still fail: fixing one means removing it from this list.
@@ -29,7 +29,7 @@ netcheck::corpus_tests!(CORPUS);
 /// from nowhere and no connect is left unfinished.
 #[test]
 fn descriptors_passed_under_x_verbose_are_the_senders_connections() {
-    let analysis = analyse_scenario(&CORPUS.path().join("dante-healthy--X"));
+    let analysis = CORPUS.analyse("dante-healthy--X");
     let rules: Vec<_> = analysis.findings.iter().map(|f| f.rule).collect();
     for wrong in [
         "data-mismatch",
@@ -45,7 +45,7 @@ fn descriptors_passed_under_x_verbose_are_the_senders_connections() {
 /// server's choice, not a network stall.
 #[test]
 fn a_server_that_stopped_watching_a_socket_is_no_network_stall() {
-    let analysis = analyse_scenario(&CORPUS.path().join("ngircd-healthy--i"));
+    let analysis = CORPUS.analyse("ngircd-healthy--i");
     assert!(
         !analysis.findings.iter().any(|f| f.rule == "network-stall"),
         "{:#?}",
@@ -59,7 +59,7 @@ fn a_server_that_stopped_watching_a_socket_is_no_network_stall() {
 /// from the path, not from a close the clocks put after it.
 #[test]
 fn a_send_reset_before_the_peers_close_by_the_clocks_is_the_network() {
-    let findings = analyse_scenario(&CORPUS.path().join("nats-reset--unixus")).findings;
+    let findings = CORPUS.analyse("nats-reset--unixus").findings;
     assert!(
         !findings.iter().any(|f| f.rule == "send-after-peer-closed"),
         "{findings:#?}"

@@ -11,7 +11,7 @@ use netcheck::testkit::rules::rules_of;
 use netcheck::testkit::table::diagnose_texts;
 
 use netcheck::diagnose::Class;
-use netcheck::testkit::table::{analyse_scenario, Corpus};
+use netcheck::testkit::table::Corpus;
 
 /// Rows whose expectation the diagnosis does not meet yet, each with what netcheck says instead.
 /// A row listed here must still fail: fixing one means removing it from this list.
@@ -298,7 +298,7 @@ fn a_udp_request_refused_by_the_peers_host_is_not_unanswered() {
 #[test]
 fn answers_from_a_wildcard_socket_of_a_multi_homed_host_are_ambiguous() {
     for scenario in ["dns-other-address--record", "socat-second-address--i"] {
-        let analysis = analyse_scenario(&CORPUS.path().join(scenario));
+        let analysis = CORPUS.analyse(scenario);
         assert_eq!(rules_of(&analysis.findings), vec!["no-reply"], "{scenario}");
         let finding = &analysis.findings[0];
         assert_eq!(finding.class, Class::Ambiguous, "{scenario}");

@@ -7,7 +7,7 @@
 //! on either link, a PMTU black hole), each scenario under another strace flag set, in the full
 //! view and in the one-sided views.
 
-use netcheck::testkit::table::{analyse_scenario, problem_rules, Corpus};
+use netcheck::testkit::table::{problem_rules, Corpus};
 
 /// Rows whose expectation the diagnosis does not meet yet, each with what netcheck says instead.
 /// A row listed here must still fail: fixing one means removing it from this list.
@@ -37,11 +37,6 @@ static CORPUS: Corpus = Corpus {
 
 netcheck::corpus_tests!(CORPUS);
 
-fn rules_of(scenario: &str) -> Vec<&'static str> {
-    let analysis = analyse_scenario(&CORPUS.path().join(scenario));
-    analysis.findings.iter().map(|f| f.rule).collect()
-}
-
 /// varnish-healthy-aria2c--record: varnishd's manager binds 10.99.1.1:6081 and its cache
 /// process (a fork) listens and accepts on it in a thread. At shutdown the main thread closes
 /// the listener while that thread still waits in accept; the exit ends the accept. The accept
@@ -49,7 +44,7 @@ fn rules_of(scenario: &str) -> Vec<&'static str> {
 /// to the same address (address-in-use), and every connection is accepted where aria2c sent it.
 #[test]
 fn an_accept_outliving_its_listeners_close_is_no_second_listener() {
-    let rules = rules_of("varnish-healthy-aria2c--record");
+    let rules = CORPUS.rules_of("varnish-healthy-aria2c--record");
     assert!(!rules.contains(&"address-in-use"), "{rules:?}");
     assert!(!rules.contains(&"port-forwarding"), "{rules:?}");
 }
@@ -60,7 +55,7 @@ fn an_accept_outliving_its_listeners_close_is_no_second_listener() {
 /// the cache process accepts them (no port-forwarding, no unknown data).
 #[test]
 fn a_probe_listener_on_port_zero_takes_no_connect_to_a_service_port() {
-    let analysis = analyse_scenario(&CORPUS.path().join("varnish-healthy-w3m--r"));
+    let analysis = CORPUS.analyse("varnish-healthy-w3m--r");
     let problems = problem_rules(&analysis);
     assert!(problems.is_empty(), "{problems:?}");
     assert!(
@@ -74,14 +69,9 @@ fn a_probe_listener_on_port_zero_takes_no_connect_to_a_service_port() {
 /// The refused connect is Varnish's, to the back end: the fault is on the second link.
 #[test]
 fn a_503_from_the_cache_points_at_the_cache_to_back_end_link() {
-    let analysis = analyse_scenario(&CORPUS.path().join("backend-down-lynx--i"));
-    let refused: Vec<_> = analysis
-        .findings
-        .iter()
-        .filter(|f| f.rule == "connect-refused")
-        .collect();
-    assert_eq!(refused.len(), 1, "{:?}", analysis.findings);
-    let summary = &refused[0].summary;
+    let summary = CORPUS
+        .only_finding("backend-down-lynx--i", "connect-refused")
+        .summary;
     assert!(summary.starts_with("host cache "), "{summary}");
     assert!(summary.contains("10.99.2.2:8000"), "{summary}");
 }
@@ -90,7 +80,7 @@ fn a_503_from_the_cache_points_at_the_cache_to_back_end_link() {
 /// one's full-sized segments do not (the router drops its ICMP fragmentation-needed).
 #[test]
 fn a_large_answer_lost_after_a_small_one_passed_is_an_mtu_black_hole() {
-    let rules = rules_of("mtu-black-hole-busybox-wget--seccomp");
+    let rules = CORPUS.rules_of("mtu-black-hole-busybox-wget--seccomp");
     assert!(rules.contains(&"mtu-black-hole"), "{rules:?}");
     assert!(!rules.contains(&"connect-filtered"), "{rules:?}");
 }

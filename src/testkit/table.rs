@@ -162,6 +162,30 @@ impl Corpus {
             .join(self.name)
     }
 
+    /// The analysis of one scenario of the corpus, as `netcheck diagnose` makes it.
+    pub fn analyse(&self, scenario: &str) -> Analysis {
+        analyse_scenario(&self.path().join(scenario))
+    }
+
+    /// The rule of every finding of one scenario, in report order.
+    pub fn rules_of(&self, scenario: &str) -> Vec<&'static str> {
+        self.analyse(scenario)
+            .findings
+            .iter()
+            .map(|f| f.rule)
+            .collect()
+    }
+
+    /// The one finding of `rule` in one scenario; panics when there is none or more than one.
+    pub fn only_finding(&self, scenario: &str, rule: &str) -> crate::diagnose::Finding {
+        let findings = self.analyse(scenario).findings;
+        let mut of_rule = findings.iter().filter(|f| f.rule == rule);
+        match (of_rule.next(), of_rule.next()) {
+            (Some(one), None) => one.clone(),
+            _ => panic!("{scenario}: not one {rule} finding: {findings:#?}"),
+        }
+    }
+
     /// The scenario folders; panics when there are fewer than `min_scenarios`.
     pub fn scenarios(&self) -> Vec<PathBuf> {
         let dirs = crate::cli::table::scenarios(&self.path())
