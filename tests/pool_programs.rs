@@ -24,14 +24,6 @@ const KNOWN_GAPS: &[(&str, &str)] = &[
          never names the address its lost query went to",
     ),
     (
-        "h2-loss-h2load--yy",
-        "reports network-stall, but also data-mismatch and send-after-peer-closed: h2load opens \
-         two connections back to back that carry the same first bytes (the HTTP/2 preface and \
-         settings); after the loss delays one of them the replay pairs nghttpd's second accepted \
-         socket (port 42458) with the client's first connection (42448), although -yy shows \
-         both ports",
-    ),
-    (
         "h2-loss-h2load--yy @client",
         "reports nothing: the 1.49 s round trip stands out only against nghttpd's own handling \
          time, which the client's trace alone does not show; its other waits are HTTP/2 frames \

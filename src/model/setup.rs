@@ -727,13 +727,13 @@ impl Model<'_> {
             };
             // A TCP socket bound to port 0 has the port the kernel chose at bind: a listener's
             // decoration (`3<TCP:[0.0.0.0:40841]>`) tells connects to other ports from its own.
+            // A connecting or connected TCP client has the port its connect chose, which
+            // only the decoration of a later call shows (`4<TCP:[10.102.1.2:42448->...]>`): it
+            // tells which of two connects to one listener an accept returned.
             let unknown = match sock.proto {
                 Proto::Udp => sock.local.is_none_or(|l| l.port() == 0),
-                _ => {
-                    sock.peer.is_none()
-                        && sock.bind_loc().is_some()
-                        && sock.local.is_some_and(|l| l.port() == 0)
-                }
+                _ if sock.peer.is_some() => sock.local.is_none_or(|l| l.port() == 0),
+                _ => sock.bind_loc().is_some() && sock.local.is_some_and(|l| l.port() == 0),
             };
             if unknown {
                 self.learn_local(*id, shown);

@@ -584,3 +584,43 @@ fn an_accept_does_not_take_a_connect_an_epoll_wait_saw_time_out_and_closed() {
     // A zero timeout only looked: the handshake may have completed after it.
     assert_eq!(run(false), Verdict::Accept);
 }
+
+/// h2load opens two nonblocking connections to nghttpd back to back; `-yy` shows each one's
+/// local port only from the calls after its connect (`pool/h2-loss-h2load--yy`,
+/// client.trace:207-214 and backend.trace:225-228, trimmed). nghttpd's accepts show the
+/// peer ports 42448 then 42458: each accepted socket is paired with the connect whose port
+/// that is.
+#[test]
+fn decorated_client_ports_pair_each_accept_with_its_own_connect() {
+    let client = r#"3827  23:40:16.329631 socket(AF_INET, SOCK_STREAM|SOCK_CLOEXEC|SOCK_NONBLOCK, IPPROTO_IP) = 4<TCP:[623308]>
+3827  23:40:16.331905 connect(4<TCP:[623308]>, {sa_family=AF_INET, sin_port=htons(8080), sin_addr=inet_addr("10.102.2.2")}, 16) = -1 EINPROGRESS (Operation now in progress)
+3827  23:40:16.333159 socket(AF_INET, SOCK_STREAM|SOCK_CLOEXEC|SOCK_NONBLOCK, IPPROTO_IP) = 5<TCP:[623309]>
+3827  23:40:16.335709 connect(5<TCP:[623309]>, {sa_family=AF_INET, sin_port=htons(8080), sin_addr=inet_addr("10.102.2.2")}, 16) = -1 EINPROGRESS (Operation now in progress)
+3827  23:40:16.337383 epoll_ctl(3<anon_inode:[eventpoll]>, EPOLL_CTL_ADD, 4<TCP:[10.102.1.2:42448->10.102.2.2:8080]>, {events=EPOLLOUT, data={u32=4, u64=4294967300}}) = 0
+3827  23:40:16.338533 epoll_ctl(3<anon_inode:[eventpoll]>, EPOLL_CTL_ADD, 5<TCP:[10.102.1.2:42458->10.102.2.2:8080]>, {events=EPOLLOUT, data={u32=5, u64=4294967301}}) = 0
+3827  23:40:16.340370 read(5<TCP:[10.102.1.2:42458->10.102.2.2:8080]>, "\0\0\6\4\0\0\0\0\0\0\3\0\0\0d", 8192) = 15
+3827  23:40:16.340672 read(4<TCP:[10.102.1.2:42448->10.102.2.2:8080]>, "\0\0\6\4\0\0\0\0\0\0\3\0\0\0d", 8192) = 15
+"#;
+    let server = r#"3816  23:40:16.158828 socket(AF_INET, SOCK_STREAM|SOCK_CLOEXEC|SOCK_NONBLOCK, IPPROTO_IP) = 11<TCP:[623275]>
+3816  23:40:16.158935 bind(11<TCP:[623275]>, {sa_family=AF_INET, sin_port=htons(8080), sin_addr=inet_addr("0.0.0.0")}, 16) = 0
+3816  23:40:16.159088 listen(11<TCP:[0.0.0.0:8080]>, 1000) = 0
+3816  23:40:16.333198 accept4(11<TCP:[0.0.0.0:8080]>, NULL, NULL, SOCK_NONBLOCK) = 13<TCP:[10.102.2.2:8080->10.102.1.2:42448]>
+3816  23:40:16.335680 write(13<TCP:[10.102.2.2:8080->10.102.1.2:42448]>, "\0\0\6\4\0\0\0\0\0\0\3\0\0\0d", 15) = 15
+3816  23:40:16.336783 accept4(11<TCP:[0.0.0.0:8080]>, NULL, NULL, SOCK_NONBLOCK) = 14<TCP:[10.102.2.2:8080->10.102.1.2:42458]>
+3816  23:40:16.337994 write(14<TCP:[10.102.2.2:8080->10.102.1.2:42458]>, "\0\0\6\4\0\0\0\0\0\0\3\0\0\0d", 15) = 15
+"#;
+    let out = super::replay_texts(
+        "decorated-client-ports",
+        &[
+            ("client", "10.102.1.2", Some(client)),
+            ("backend", "10.102.2.2", Some(server)),
+        ],
+    );
+    let mut pairs: Vec<(u32, Option<u32>)> = out
+        .tcp
+        .iter()
+        .map(|c| (c.client.n, c.server.map(|s| s.n)))
+        .collect();
+    pairs.sort_unstable();
+    assert_eq!(pairs, vec![(0, Some(1)), (1, Some(2))], "{:#?}", out.tcp);
+}
