@@ -7,8 +7,8 @@ use std::net::SocketAddr;
 
 use crate::fold::SocketEvent;
 use crate::parse::{
-    Call, Domain, Errno, Fd, MsgFlags, OptValue, Outcome, Payload, Protocol, Ready, SockAddr,
-    SockType, Syscall, SyscallName, WaitFd,
+    Call, Domain, EpollOp, Errno, Fd, MsgFlags, OptValue, Outcome, Payload, Protocol, Ready,
+    SockAddr, SockType, Syscall, SyscallName, WaitFd,
 };
 use crate::source::{Loc, SockId, TraceId};
 
@@ -468,6 +468,31 @@ impl Script {
                 epoll_fd: None,
             },
             Outcome::ok(i64::from(ready)),
+        )
+    }
+
+    /// epoll_ctl(EPOLL_CTL_ADD) of `fd` to the epoll instance `epfd`, for `wanted`.
+    pub fn epoll_add(&mut self, epfd: Fd, fd: Fd, wanted: Ready) -> Loc {
+        self.call(
+            Syscall::EpollCtl {
+                epfd,
+                op: EpollOp::Add,
+                fd,
+                wanted,
+            },
+            Outcome::ok(0),
+        )
+    }
+
+    /// epoll_wait on `epfd` that timed out after `timeout_ms` with nothing ready.
+    pub fn epoll_timeout(&mut self, epfd: Fd, timeout_ms: i64) -> Loc {
+        self.call(
+            Syscall::Wait {
+                fds: Vec::new(),
+                timeout_ms: Some(timeout_ms),
+                epoll_fd: Some(epfd),
+            },
+            Outcome::ok(0),
         )
     }
 }

@@ -540,7 +540,6 @@ fn an_accept_does_not_take_a_connect_its_program_saw_time_out_and_closed() {
 /// closed never is: the server's accept waits for another connection.
 #[test]
 fn an_accept_does_not_take_a_connect_an_epoll_wait_saw_time_out_and_closed() {
-    use crate::parse::{EpollOp, Outcome, Syscall};
     let topo = topology(&[&["10.99.1.1"], &["10.99.1.2"]]);
     let run = |epoll_timed_out: bool| {
         let mut a = Script::new(0);
@@ -553,23 +552,8 @@ fn an_accept_does_not_take_a_connect_an_epoll_wait_saw_time_out_and_closed() {
         let c = b.tcp_nonblocking();
         b.connect(c, "10.99.1.1:6081");
         b.fails(Errno::EINPROGRESS);
-        b.call(
-            Syscall::EpollCtl {
-                epfd: 3,
-                op: EpollOp::Add,
-                fd: c,
-                wanted: writable(),
-            },
-            Outcome::ok(0),
-        );
-        let waited = b.call(
-            Syscall::Wait {
-                fds: Vec::new(),
-                timeout_ms: Some(if epoll_timed_out { 1000 } else { 0 }),
-                epoll_fd: Some(3),
-            },
-            Outcome::ok(0),
-        );
+        b.epoll_add(3, c, writable());
+        let waited = b.epoll_timeout(3, if epoll_timed_out { 1000 } else { 0 });
         let closed = b.close(c);
         let mut w = World::new(&topo, vec![a, b]);
         w.upto(listen);

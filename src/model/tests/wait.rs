@@ -24,35 +24,12 @@ fn readable_with_nothing_to_read_retries_and_timeout_with_data_deviates() {
 
 #[test]
 fn epoll_timeout_with_data_waiting_deviates() {
-    use crate::parse::{EpollOp, Outcome, Syscall};
     let topo = two_hosts();
     let (mut a, mut b, s, c) = connected();
     let epfd = 50;
-    a.call(
-        Syscall::EpollCtl {
-            epfd,
-            op: EpollOp::Add,
-            fd: s,
-            wanted: readable(),
-        },
-        Outcome::ok(0),
-    );
-    let timeout = a.call(
-        Syscall::Wait {
-            fds: Vec::new(),
-            timeout_ms: Some(100),
-            epoll_fd: Some(epfd),
-        },
-        Outcome::ok(0),
-    );
-    let quiet_timeout = a.call(
-        Syscall::Wait {
-            fds: Vec::new(),
-            timeout_ms: Some(100),
-            epoll_fd: Some(epfd),
-        },
-        Outcome::ok(0),
-    );
+    a.epoll_add(epfd, s, readable());
+    let timeout = a.epoll_timeout(epfd, 100);
+    let quiet_timeout = a.epoll_timeout(epfd, 100);
     let send = b.send(c, b"data");
     let mut w = World::new(&topo, vec![a, b]);
     set_up(&mut w);
@@ -210,16 +187,7 @@ fn an_edge_triggered_timeout_proves_nothing_about_bytes_already_signalled() {
         },
         Outcome::ok(0),
     );
-    let epoll_timeout = |a: &mut Script| {
-        a.call(
-            Syscall::Wait {
-                fds: Vec::new(),
-                timeout_ms: Some(100),
-                epoll_fd: Some(epfd),
-            },
-            Outcome::ok(0),
-        )
-    };
+    let epoll_timeout = |a: &mut Script| a.epoll_timeout(epfd, 100);
     let first_miss = epoll_timeout(&mut a);
     let read = a.recv(s, b"ab");
     let quiet = epoll_timeout(&mut a);
